@@ -1,0 +1,42 @@
+# The two commands that set everything up on a fresh Debian 12 machine:
+#   make run    build and start the embedded default server (prints how to use kubectl)
+#   make test   build, run every test, then run them again under ASan+UBSan
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CTEST_ARGS ?=
+
+.PHONY: all deps run test test-fast test-asan fuzz clean
+
+all: $(BUILD)/anzen
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+$(BUILD)/anzen: $(BUILD)/Makefile FORCE
+	@cmake --build $(BUILD) -j$(JOBS)
+
+run: deps $(BUILD)/anzen
+	$(BUILD)/anzen serve --data-dir .anzen
+
+test: deps test-fast test-asan
+
+test-fast: $(BUILD)/anzen
+	cd $(BUILD) && ctest --output-on-failure -j2 $(CTEST_ARGS)
+
+test-asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DANZEN_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2 $(CTEST_ARGS)
+
+fuzz:
+	CC=clang cmake -S . -B build-fuzz -DANZEN_FUZZ=ON -DANZEN_SANITIZE=ON >/dev/null
+	cmake --build build-fuzz -j$(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+
+FORCE:

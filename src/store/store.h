@@ -1,0 +1,113 @@
+/* store.h — the storage interface every backend implements (sqlite embedded, etcd later).
+ *
+ * MODEL
+ *   A flat keyspace of byte-string keys ("/registry/<resource>/<namespace>/<name>", or
+ *   "/registry/<resource>/<name>" for cluster-scoped kinds) mapping to opaque values (JSON
+ *   objects with metadata.resourceVersion removed; the API layer sets it on read from mod_rev).
+ *   One global revision counter, starting at 1, incremented by exactly one for every committed
+ *   create, update or delete. Like etcd: a key's mod_rev is the revision of its last write,
+ *   create_rev the revision that created it.
+ *
+ *   update and delete are compare-and-swap on mod_rev (expected_rev == 0 means "any").
+ *   A write is acknowledged (returns 0) only after it is durable: it survives kill -9.
+ *
+ *   Every committed change is passed, in revision order, to the event sink set with
+ *   store_set_sink (the watch cache). The sink is called after commit, on the thread that did
+ *   the write (sqlite) or on the backend's watch thread (etcd).
+ *
+ * OWNERSHIP
+ *   struct store_kv / store_list / store_event filled by the store own their memory; release
+ *   them with store_kv_release / store_list_release / store_event_release.
+ *
+ * THREADS
+ *   All functions may be called from any thread; backends serialise internally.
+ */
+#ifndef ANZEN_STORE_STORE_H
+#define ANZEN_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct store_kv {
+    char *key;          /* NUL-terminated */
+    char *value;        /* value bytes, NUL-terminated for convenience (not counted in len) */
+    size_t len;         /* value length */
+    int64_t create_rev; /* revision that created the key */
+    int64_t mod_rev;    /* revision of the last write */
+};
+
+struct store_list {
+    struct store_kv *items; /* sorted by key, ascending */
+    size_t n;
+    int64_t rev;      /* the revision the list was read at */
+    int more;         /* 1 if items beyond the limit exist */
+};
+
+enum store_event_type { STORE_EVENT_PUT = 1, STORE_EVENT_DELETE = 2 };
+
+struct store_event {
+    enum store_event_type type;
+    int64_t rev;          /* the revision of this change */
+    struct store_kv kv;   /* PUT: the new value (kv.mod_rev == rev; kv.create_rev == rev on create).
+                             DELETE: key, the value as it was before deletion, mod_rev = rev */
+    struct store_kv prev; /* the previous value (PUT of an existing key, DELETE); key NULL if none */
+};
+
+typedef void (*store_sink_fn)(void *arg, const struct store_event *ev);
+
+/* Function table of a backend. version is STORE_OPS_VERSION; new members only appended. */
+#define STORE_OPS_VERSION 1
+struct store_ops {
+    int version;
+    const char *name;
+    /* AZ_ENOTFOUND if absent. */
+    int (*get)(struct store *s, const char *key, struct store_kv *ret);
+    /* Keys with the given prefix, in key order, strictly after start_after (NULL: from the
+     * start), as of revision at_rev (0: current). At most limit items (0: no limit).
+     * AZ_EGONE if at_rev is compacted away. */
+    int (*list)(struct store *s, const char *prefix, const char *start_after, int64_t at_rev,
+                size_t limit, struct store_list *ret);
+    /* AZ_EEXIST if the key exists. *ret_rev = the new revision. */
+    int (*create)(struct store *s, const char *key, const char *value, size_t len, int64_t *ret_rev);
+    /* AZ_ENOTFOUND if absent, AZ_ECONFLICT if expected_rev != 0 and != mod_rev. */
+    int (*update)(struct store *s, const char *key, const char *value, size_t len,
+                  int64_t expected_rev, int64_t *ret_rev);
+    /* AZ_ENOTFOUND / AZ_ECONFLICT as update. ret_prev (may be NULL) gets the deleted value. */
+    int (*del)(struct store *s, const char *key, int64_t expected_rev, int64_t *ret_rev,
+               struct store_kv *ret_prev);
+    /* The current (latest committed) revision. */
+    int64_t (*current_rev)(struct store *s);
+    /* Events with rev > after_rev, at most max, in order. AZ_EGONE if compacted. */
+    int (*events_since)(struct store *s, int64_t after_rev, size_t max, struct store_event **ret,
+                        size_t *ret_n);
+    /* Drop history older than rev (keeps latest value of each key). */
+    int (*compact)(struct store *s, int64_t rev);
+    void (*set_sink)(struct store *s, store_sink_fn fn, void *arg);
+    void (*close)(struct store *s);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Opens (creating if needed) the SQLite store at path. *ret is set on success. On failure
+ * returns a negative code and, if ret_errmsg is not NULL, a malloc'd message. */
+int store_sqlite_open(const char *path, struct store **ret, char **ret_errmsg);
+
+/* Convenience wrappers around s->ops. */
+static inline int store_get(struct store *s, const char *k, struct store_kv *r) { return s->ops->get(s, k, r); }
+static inline int store_list(struct store *s, const char *p, const char *after, int64_t rev, size_t limit, struct store_list *r) { return s->ops->list(s, p, after, rev, limit, r); }
+static inline int store_create(struct store *s, const char *k, const char *v, size_t n, int64_t *rr) { return s->ops->create(s, k, v, n, rr); }
+static inline int store_update(struct store *s, const char *k, const char *v, size_t n, int64_t exp, int64_t *rr) { return s->ops->update(s, k, v, n, exp, rr); }
+static inline int store_delete(struct store *s, const char *k, int64_t exp, int64_t *rr, struct store_kv *prev) { return s->ops->del(s, k, exp, rr, prev); }
+static inline int64_t store_current_rev(struct store *s) { return s->ops->current_rev(s); }
+static inline void store_close(struct store *s) { if (s != NULL) s->ops->close(s); }
+
+void store_kv_release(struct store_kv *kv);
+void store_list_release(struct store_list *l);
+void store_event_release(struct store_event *ev);
+void store_events_free(struct store_event *evs, size_t n);
+
+#endif

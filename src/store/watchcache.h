@@ -1,0 +1,55 @@
+/* watchcache.h — in-memory fan-out of store events to watchers (HTTP watches and in-process
+ * consumers such as the RBAC index, token-binding index and controllers).
+ *
+ * The cache is the store's event sink. It keeps the last `capacity` events in a ring so a
+ * watcher can start from any resourceVersion still in the window; an older start revision
+ * gives AZ_EGONE (the HTTP layer answers 410 Expired "too old resource version: X (Y)").
+ *
+ * Events are delivered with the JSON object decoded and metadata.resourceVersion set to the
+ * event's revision (for DELETE: the deleted object, resourceVersion = the delete revision).
+ * Objects are jansson references owned by the cache: a callback that keeps one must json_incref.
+ *
+ * Delivery: subscribers' callbacks run synchronously on the thread that committed the write,
+ * in revision order, while the cache's lock is held: a callback must not write to the store or
+ * (un)subscribe; it should copy/queue what it needs. (The HTTP layer queues into the watch
+ * stream; the event loop owns all callers in the embedded server.)
+ */
+#ifndef ANZEN_STORE_WATCHCACHE_H
+#define ANZEN_STORE_WATCHCACHE_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include "store/store.h"
+
+struct watchcache;
+struct watch_sub;
+
+enum watch_event_type { WATCH_ADDED = 1, WATCH_MODIFIED = 2, WATCH_DELETED = 3 };
+
+struct watch_event {
+    enum watch_event_type type;
+    int64_t rev;
+    const char *key;
+    json_t *obj;      /* the object, resourceVersion set (borrowed) */
+    json_t *prev_obj; /* the object before the change, or NULL (borrowed) */
+};
+
+typedef void (*watch_cb)(void *arg, const struct watch_event *ev);
+
+/* Creates a cache for store s (installing itself as the store's sink) that remembers the last
+ * capacity events. Its window starts at the store's current revision. */
+struct watchcache *watchcache_new(struct store *s, size_t capacity);
+void watchcache_free(struct watchcache *wc);
+
+/* Subscribes to events whose key starts with prefix and whose revision is > from_rev.
+ * Events already in the window are delivered synchronously before this returns.
+ * from_rev == 0 means "from now". AZ_EGONE if from_rev is older than the window;
+ * *ret_oldest (if not NULL) then gets the oldest revision still available. */
+int watchcache_subscribe(struct watchcache *wc, const char *prefix, int64_t from_rev, watch_cb cb,
+                         void *arg, struct watch_sub **ret, int64_t *ret_oldest);
+void watchcache_unsubscribe(struct watchcache *wc, struct watch_sub *sub);
+
+/* The newest revision the cache has seen. */
+int64_t watchcache_rev(struct watchcache *wc);
+
+#endif
