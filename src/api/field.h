@@ -28,6 +28,8 @@ struct field_error {
     char *field;     /* path, malloc'd */
     json_t *value;   /* bad value (owned reference) or NULL when the type prints no value */
     char *detail;    /* malloc'd, may be NULL */
+    char *rendered;  /* value already rendered Go-style (field_errors_add_raw), malloc'd, or NULL;
+                      * used instead of value when set */
 };
 
 struct field_errors {
@@ -47,6 +49,17 @@ void field_errors_addf(struct field_errors *fe, enum field_error_type type, json
 /* NotSupported with the list of supported values (rendered `supported values: "a", "b"`). */
 void field_errors_add_not_supported(struct field_errors *fe, const char *field, json_t *value,
                                     const char *const *supported);
+
+/* Appends an error whose bad value is given pre-rendered (e.g. a Go %#v struct such as
+ * `rbac.RoleRef{APIGroup:"...", Kind:"Role", Name:"x"}`); rendered may be NULL (no value). */
+void field_errors_add_raw(struct field_errors *fe, enum field_error_type type, const char *field,
+                          const char *rendered, const char *detail);
+
+struct buf;
+/* Appends s (n bytes) quoted like Go's strconv.Quote / %q. */
+void field_quote_go(struct buf *b, const char *s, size_t n);
+/* Appends a JSON value rendered as upstream's ErrorBody prints a bad value. */
+void field_value_render(struct buf *b, json_t *v);
 
 /* "<field>: <body>" for one error, malloc'd. */
 char *field_error_string(const struct field_error *e);

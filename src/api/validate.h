@@ -9,8 +9,17 @@
 
 /* Applies upstream's defaults to obj in place (e.g. Pod restartPolicy, dnsPolicy,
  * container terminationMessagePath; Job completions/parallelism/backoffLimit; Namespace
- * spec.finalizers). Called on create and update before validation. */
+ * status.phase and the kubernetes.io/metadata.name label; Secret type and stringData merged
+ * into data). Called on create and update before validation. */
 void defaults_apply(const char *group, const char *kind, json_t *obj);
+
+/* The create-only mutations of upstream's registry strategies and default admission plugins,
+ * to run on create after defaults_apply and before validation:
+ *   Namespace: spec.finalizers gets "kubernetes"; status = {phase: Active}
+ *   Pod: status = {phase: Pending, qosClass}; priority/preemptionPolicy (Priority admission,
+ *        no PriorityClass objects: 0 / PreemptLowerPriority, system-*-critical known);
+ *        not-ready/unreachable NoExecute tolerations for 300s (DefaultTolerationSeconds). */
+void defaults_prepare_for_create(const char *group, const char *kind, json_t *obj);
 
 /* Validates obj (old is the stored object on update, NULL on create). Appends to errs.
  * namespaced tells whether metadata.namespace is required. Metadata checks (name as DNS-1123

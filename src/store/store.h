@@ -66,7 +66,8 @@ struct store_ops {
     int (*get)(struct store *s, const char *key, struct store_kv *ret);
     /* Keys with the given prefix, in key order, strictly after start_after (NULL: from the
      * start), as of revision at_rev (0: current). At most limit items (0: no limit).
-     * AZ_EGONE if at_rev is compacted away. */
+     * AZ_EGONE if at_rev is compacted away; AZ_ETIMEOUT if at_rev is newer than the current
+     * revision (kube: "Too large resource version"). */
     int (*list)(struct store *s, const char *prefix, const char *start_after, int64_t at_rev,
                 size_t limit, struct store_list *ret);
     /* AZ_EEXIST if the key exists. *ret_rev = the new revision. */
@@ -79,10 +80,12 @@ struct store_ops {
                struct store_kv *ret_prev);
     /* The current (latest committed) revision. */
     int64_t (*current_rev)(struct store *s);
-    /* Events with rev > after_rev, at most max, in order. AZ_EGONE if compacted. */
+    /* Events with rev > after_rev, at most max (0: no limit), in order. AZ_EGONE if compacted
+     * (after_rev below the compaction revision). *ret is released with store_events_free. */
     int (*events_since)(struct store *s, int64_t after_rev, size_t max, struct store_event **ret,
                         size_t *ret_n);
-    /* Drop history older than rev (keeps latest value of each key). */
+    /* Drop history older than rev (keeps latest value of each key). rev at or below the last
+     * compaction: no-op; rev above the current revision: AZ_EINVALID. */
     int (*compact)(struct store *s, int64_t rev);
     void (*set_sink)(struct store *s, store_sink_fn fn, void *arg);
     void (*close)(struct store *s);
@@ -104,6 +107,9 @@ static inline int store_update(struct store *s, const char *k, const char *v, si
 static inline int store_delete(struct store *s, const char *k, int64_t exp, int64_t *rr, struct store_kv *prev) { return s->ops->del(s, k, exp, rr, prev); }
 static inline int64_t store_current_rev(struct store *s) { return s->ops->current_rev(s); }
 static inline void store_close(struct store *s) { if (s != NULL) s->ops->close(s); }
+static inline int store_events_since(struct store *s, int64_t after, size_t max, struct store_event **r, size_t *rn) { return s->ops->events_since(s, after, max, r, rn); }
+static inline int store_compact(struct store *s, int64_t rev) { return s->ops->compact(s, rev); }
+static inline void store_set_sink(struct store *s, store_sink_fn fn, void *arg) { s->ops->set_sink(s, fn, arg); }
 
 void store_kv_release(struct store_kv *kv);
 void store_list_release(struct store_list *l);

@@ -1,0 +1,35 @@
+/* admission.c — the plugin chain (see admission.h), and the built-in NamespaceLifecycle
+ * plugin: no new content in a missing or terminating namespace. */
+#include <string.h>
+#include "admission/admission.h"
+#include "api/status.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+#define MAX_PLUGINS 16
+static const struct admission_plugin *plugins[MAX_PLUGINS];
+static int nplugins;
+
+void admission_register(const struct admission_plugin *p)
+{
+    if (nplugins < MAX_PLUGINS)
+        plugins[nplugins++] = p;
+}
+
+int admission_run(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
+                  json_t **ret_status)
+{
+    for (int i = 0; i < nplugins; i++)
+        if (plugins[i]->mutate) {
+            int r = plugins[i]->mutate(c, op, obj, old, ret_status);
+            if (r < 0)
+                return r;
+        }
+    for (int i = 0; i < nplugins; i++)
+        if (plugins[i]->validate) {
+            int r = plugins[i]->validate(c, op, obj, old, ret_status);
+            if (r < 0)
+                return r;
+        }
+    return 0;
+}

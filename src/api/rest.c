@@ -1,0 +1,1182 @@
+/* rest.c — generic REST operations on stored resources; see rest.h.
+ *
+ * Stored form: the object's JSON without metadata.resourceVersion (the store's mod_rev is the
+ * resourceVersion, set on every read). Keys: resource_key() = /registry/<plural>/[<ns>/]<name>.
+ *
+ * Write path of create/update/patch: decode → type checks → unknown-field check →
+ * strategy (server-set metadata, status handling, generation) → defaults → validation →
+ * admission → store (compare-and-swap on the read revision) → response with resourceVersion. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "admission/admission.h"
+#include "api/patch.h"
+#include "api/rest.h"
+#include "api/schema.h"
+#include "api/selector.h"
+#include "api/status.h"
+#include "api/table.h"
+#include "api/validate.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/util.h"
+
+#define LIST_PAGE 500
+#define MAX_LIST_LIMIT 100000
+
+void api_call_warn(struct api_call *c, const char *text)
+{
+    if (c->warnings != NULL)
+        json_array_append_new(c->warnings, json_string(text));
+}
+
+static json_t *meta_of(json_t *obj)
+{
+    return json_obj_ensure(obj, "metadata");
+}
+
+static void set_rv(json_t *obj, int64_t rev)
+{
+    char s[32];
+    snprintf(s, sizeof(s), "%lld", (long long)rev);
+    json_object_set_new(meta_of(obj), "resourceVersion", json_string(s));
+}
+
+static int64_t parse_rv(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*end != '\0' || v < 0)
+        return -1;
+    return v;
+}
+
+static json_t *decode_kv(const struct store_kv *kv)
+{
+    json_t *obj = json_loadb(kv->value, kv->len, 0, NULL);
+    if (obj == NULL || !json_is_object(obj)) {
+        json_decref(obj);
+        return NULL;
+    }
+    set_rv(obj, kv->mod_rev);
+    return obj;
+}
+
+json_t *rest_read_key(struct apiserver *srv, const char *key)
+{
+    struct store_kv kv;
+    if (store_get(srv->store, key, &kv) != 0)
+        return NULL;
+    json_t *obj = decode_kv(&kv);
+    store_kv_release(&kv);
+    return obj;
+}
+
+/* Serialises obj for storage: compact JSON without resourceVersion. */
+static char *encode_for_store(json_t *obj, size_t *ret_len)
+{
+    json_t *m = json_object_get(obj, "metadata");
+    json_t *rv = json_object_get(m, "resourceVersion");
+    if (rv != NULL)
+        json_incref(rv);
+    json_object_del(m, "resourceVersion");
+    char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (rv != NULL)
+        json_object_set_new(m, "resourceVersion", rv);
+    *ret_len = strlen(s);
+    return s;
+}
+
+static json_t *not_found(struct api_call *c)
+{
+    return status_not_found(c->res->group, c->res->plural, c->name);
+}
+
+static json_t *internal_error(const char *what, int code)
+{
+    char *msg = xasprintf("%s: %s", what, az_err_str(code));
+    json_t *s = status_internal(msg);
+    free(msg);
+    return s;
+}
+
+/* ---- managedFields ------------------------------------------------------------------ */
+
+static void fields_walk(const struct schema_node *sch, json_t *v, json_t *out, int depth);
+
+static bool node_has_dot(const char *name)
+{
+    /* Non-pointer structs that structured-merge-diff does not list as members themselves. */
+    return !(strcmp(name, "metadata") == 0 || strcmp(name, "spec") == 0 ||
+             strcmp(name, "status") == 0 || strcmp(name, "template") == 0);
+}
+
+static void fields_walk_object(const struct schema_node *sch, json_t *v, json_t *out, int depth)
+{
+    const char *k;
+    json_t *child;
+    json_object_foreach(v, k, child) {
+        if (depth == 0 && (strcmp(k, "apiVersion") == 0 || strcmp(k, "kind") == 0))
+            continue;
+        char *fk = xasprintf("f:%s", k);
+        json_t *sub = json_object();
+        const struct schema_node *csch = sch ? schema_field(sch, k) : NULL;
+        if ((json_is_object(child) && json_object_size(child) > 0) ||
+            (json_is_array(child) && json_array_size(child) > 0 && csch && csch->patch_merge_key)) {
+            if (json_is_object(child) && node_has_dot(k) && depth > 0)
+                json_object_set_new(sub, ".", json_object());
+            else if (json_is_object(child) && depth == 1 && strcmp(k, "metadata") != 0 &&
+                     strcmp(k, "spec") != 0 && strcmp(k, "status") != 0)
+                json_object_set_new(sub, ".", json_object());
+            fields_walk(csch, child, sub, depth + 1);
+        }
+        json_object_set_new(out, fk, sub);
+        free(fk);
+    }
+}
+
+static void fields_walk(const struct schema_node *sch, json_t *v, json_t *out, int depth)
+{
+    if (depth > 64)
+        return;
+    if (json_is_object(v)) {
+        fields_walk_object(sch && sch->type == SCHEMA_MAP ? NULL : sch, v, out, depth);
+        return;
+    }
+    if (json_is_array(v) && sch && sch->patch_merge_key) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item) {
+            json_t *key = json_object_get(item, sch->patch_merge_key);
+            if (key == NULL)
+                continue;
+            json_t *kobj = json_object();
+            json_object_set(kobj, sch->patch_merge_key, key);
+            char *ks = json_dumps(kobj, JSON_COMPACT);
+            char *fk = xasprintf("k:%s", ks);
+            json_t *sub = json_object();
+            json_object_set_new(sub, ".", json_object());
+            fields_walk(sch->items, item, sub, depth + 1);
+            json_object_set_new(out, fk, sub);
+            free(fk);
+            free(ks);
+            json_decref(kobj);
+        }
+    }
+}
+
+json_t *rest_fields_v1(const struct resource_def *r, json_t *obj)
+{
+    const struct schema_node *root = schema_for_kind(r->group, r->version, r->kind);
+    json_t *copy = json_deep_copy(obj);
+    json_t *m = json_object_get(copy, "metadata");
+    if (m) {
+        static const char *server_set[] = {"name", "namespace", "uid", "resourceVersion",
+                                           "creationTimestamp", "generation", "managedFields",
+                                           "deletionTimestamp", "deletionGracePeriodSeconds",
+                                           "selfLink", "generateName"};
+        for (size_t i = 0; i < sizeof(server_set) / sizeof(server_set[0]); i++)
+            json_object_del(m, server_set[i]);
+        if (json_object_size(m) == 0)
+            json_object_del(copy, "metadata");
+    }
+    json_t *st = json_object_get(copy, "status");
+    if (st && json_is_object(st) && json_object_size(st) == 0)
+        json_object_del(copy, "status");
+    json_t *out = json_object();
+    fields_walk(root, copy, out, 0);
+    json_decref(copy);
+    return out;
+}
+
+static void set_managed_fields(struct api_call *c, json_t *obj, json_t *old, const char *op)
+{
+    json_t *m = meta_of(obj);
+    json_t *fields = rest_fields_v1(c->res, obj);
+    if (json_object_size(fields) == 0) {
+        json_decref(fields);
+        if (old == NULL)
+            json_object_del(m, "managedFields");
+        return;
+    }
+    char now[32];
+    time_rfc3339(time(NULL), now);
+    json_t *entry = json_object();
+    json_object_set_new(entry, "manager", json_string(c->field_manager ? c->field_manager : "unknown"));
+    json_object_set_new(entry, "operation", json_string(op));
+    json_object_set_new(entry, "apiVersion", json_string(resource_api_version(c->res)));
+    json_object_set_new(entry, "time", json_string(now));
+    json_object_set_new(entry, "fieldsType", json_string("FieldsV1"));
+    json_object_set_new(entry, "fieldsV1", fields);
+    if (c->subresource)
+        json_object_set_new(entry, "subresource", json_string(c->subresource));
+    json_t *list = json_array();
+    json_t *prev = old ? json_path(old, "metadata.managedFields") : NULL;
+    if (json_is_array(prev)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(prev, i, e) {
+            const char *mgr = json_str(e, "manager");
+            const char *sub = json_str(e, "subresource");
+            if (mgr && strcmp(mgr, json_string_value(json_object_get(entry, "manager"))) == 0 &&
+                ((sub == NULL && c->subresource == NULL) ||
+                 (sub && c->subresource && strcmp(sub, c->subresource) == 0)))
+                continue;
+            json_array_append(list, e);
+        }
+    }
+    json_array_append_new(list, entry);
+    json_object_set_new(m, "managedFields", list);
+}
+
+/* ---- type checks -------------------------------------------------------------------- */
+
+static int check_type(struct api_call *c, json_t *obj, json_t **ret_status)
+{
+    const struct resource_def *r = c->res;
+    const char *kind = r->kind, *gv = resource_api_version(r);
+    if (c->subresource) {
+        const struct subresource_def *sd = resource_subresource(r, c->subresource);
+        if (sd && strcmp(sd->kind, r->kind) != 0)
+            kind = sd->kind;
+        if (sd && sd->group) {
+            static char buf[128];
+            snprintf(buf, sizeof(buf), "%s/%s", sd->group, sd->version);
+            gv = buf;
+        }
+    }
+    if (!json_is_object(obj)) {
+        *ret_status = status_bad_request("the body of the request must be a JSON object");
+        return AZ_EBADREQUEST;
+    }
+    const char *av = json_str(obj, "apiVersion"), *k = json_str(obj, "kind");
+    if (av != NULL && *av && strcmp(av, gv) != 0) {
+        char *msg = xasprintf("the API version in the data (%s) does not match the expected API version (%s)", av, gv);
+        *ret_status = status_bad_request(msg);
+        free(msg);
+        return AZ_EBADREQUEST;
+    }
+    if (k != NULL && *k && strcmp(k, kind) != 0) {
+        char *msg = xasprintf("the kind in the data (%s) does not match the expected kind (%s)", k, kind);
+        *ret_status = status_bad_request(msg);
+        free(msg);
+        return AZ_EBADREQUEST;
+    }
+    /* Rebuild with kind and apiVersion first, as Go's TypeMeta would serialise. */
+    json_t *head = json_object();
+    json_object_set_new(head, "kind", json_string(kind));
+    json_object_set_new(head, "apiVersion", json_string(gv));
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, key, v) {
+        if (strcmp(key, "kind") != 0 && strcmp(key, "apiVersion") != 0)
+            json_object_set(head, key, v);
+    }
+    json_object_clear(obj);
+    json_object_update(obj, head);
+    json_decref(head);
+    if (!json_is_object(json_object_get(obj, "metadata")))
+        json_object_set_new(obj, "metadata", json_object());
+    return 0;
+}
+
+static int check_unknown_fields(struct api_call *c, json_t *obj, json_t **ret_status)
+{
+    if (c->validation == FIELD_VALIDATION_IGNORE)
+        return 0;
+    const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
+    if (root == NULL)
+        return 0;
+    json_t *msgs = json_array();
+    int n = schema_find_unknown_fields(root, obj, msgs);
+    int rc = 0;
+    if (n > 0 && c->validation == FIELD_VALIDATION_STRICT) {
+        struct buf b = BUF_INIT;
+        buf_puts(&b, "strict decoding error: ");
+        size_t i;
+        json_t *m;
+        json_array_foreach(msgs, i, m) {
+            if (i)
+                buf_puts(&b, ", ");
+            buf_puts(&b, json_string_value(m));
+        }
+        *ret_status = status_bad_request(b.data);
+        buf_release(&b);
+        rc = AZ_EBADREQUEST;
+    } else if (n > 0) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(msgs, i, m)
+            api_call_warn(c, json_string_value(m));
+    }
+    json_decref(msgs);
+    return rc;
+}
+
+static int check_namespace(struct api_call *c, json_t *obj, json_t **ret_status)
+{
+    json_t *m = meta_of(obj);
+    const char *ons = json_str(m, "namespace");
+    if (!c->res->namespaced) {
+        json_object_del(m, "namespace");
+        return 0;
+    }
+    if (c->ns == NULL || *c->ns == '\0') {
+        *ret_status = status_bad_request("namespace is required");
+        return AZ_EBADREQUEST;
+    }
+    if (ons != NULL && *ons && strcmp(ons, c->ns) != 0) {
+        *ret_status = status_bad_request("the namespace of the provided object does not match the namespace sent on the request");
+        return AZ_EBADREQUEST;
+    }
+    json_object_set_new(m, "namespace", json_string(c->ns));
+    return 0;
+}
+
+/* Namespace must exist and not be terminating for new content (NamespaceLifecycle). */
+static int check_namespace_open(struct api_call *c, json_t **ret_status)
+{
+    if (!c->res->namespaced)
+        return 0;
+    char *key = xasprintf("/registry/namespaces/%s", c->ns);
+    json_t *ns = rest_read_key(c->srv, key);
+    free(key);
+    if (ns == NULL) {
+        *ret_status = status_not_found("", "namespaces", c->ns);
+        return AZ_ENOTFOUND;
+    }
+    int rc = 0;
+    if (json_path(ns, "metadata.deletionTimestamp") != NULL) {
+        char *err = xasprintf("unable to create new content in namespace %s because it is being terminated", c->ns);
+        *ret_status = status_forbidden(c->res->group, c->res->plural, c->name, err);
+        free(err);
+        rc = AZ_EFORBIDDEN;
+    }
+    json_decref(ns);
+    return rc;
+}
+
+static int validate(struct api_call *c, json_t *obj, json_t *old, json_t **ret_status)
+{
+    struct field_errors fe;
+    field_errors_init(&fe);
+    validate_object(c->res->group, c->res->kind, c->res->namespaced, obj, old, &fe);
+    int rc = 0;
+    if (fe.n > 0) {
+        *ret_status = status_invalid(c->res->group, c->res->kind, json_path_str(obj, "metadata.name"), &fe);
+        rc = AZ_EINVALID;
+    }
+    field_errors_release(&fe);
+    return rc;
+}
+
+/* Kind-specific create preparation (upstream registry strategies' PrepareForCreate). */
+static void strategy_prepare_create(struct api_call *c, json_t *obj)
+{
+    const struct resource_def *r = c->res;
+    if (r->has_status && strcmp(r->kind, "Namespace") != 0 && strcmp(r->kind, "Node") != 0)
+        json_object_set_new(obj, "status", json_object());
+    if (strcmp(r->kind, "Job") == 0 && strcmp(r->group, "batch") == 0) {
+        json_t *spec = json_obj_ensure(obj, "spec");
+        const char *uid = json_path_str(obj, "metadata.uid");
+        const char *name = json_path_str(obj, "metadata.name");
+        json_t *manual = json_object_get(spec, "manualSelector");
+        if (!json_is_true(manual)) {
+            json_t *tmeta = json_obj_ensure(json_obj_ensure(spec, "template"), "metadata");
+            json_t *labels = json_obj_ensure(tmeta, "labels");
+            json_object_set_new(labels, "batch.kubernetes.io/controller-uid", json_string(uid));
+            json_object_set_new(labels, "batch.kubernetes.io/job-name", json_string(name));
+            json_object_set_new(labels, "controller-uid", json_string(uid));
+            json_object_set_new(labels, "job-name", json_string(name));
+            json_t *sel = json_object();
+            json_t *ml = json_object();
+            json_object_set_new(ml, "batch.kubernetes.io/controller-uid", json_string(uid));
+            json_object_set_new(sel, "matchLabels", ml);
+            json_object_set_new(spec, "selector", sel);
+        }
+    }
+}
+
+/* ---- get / list --------------------------------------------------------------------- */
+
+int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status)
+{
+    char *key = resource_key(c->res, c->ns, c->name);
+    json_t *obj = rest_read_key(c->srv, key);
+    free(key);
+    if (obj == NULL) {
+        *ret_status = not_found(c);
+        return AZ_ENOTFOUND;
+    }
+    *ret_obj = obj;
+    return 0;
+}
+
+int rest_parse_selectors(const struct resource_def *r, const struct list_opts *o,
+                         struct label_selector **ret_ls, struct field_selector **ret_fs,
+                         json_t **ret_status)
+{
+    *ret_ls = NULL;
+    *ret_fs = NULL;
+    char *err = NULL;
+    if (o->label_selector && *o->label_selector &&
+        label_selector_parse(o->label_selector, ret_ls, &err) != 0) {
+        *ret_status = status_bad_request(err ? err : "invalid label selector");
+        free(err);
+        return AZ_EBADREQUEST;
+    }
+    if (o->field_selector && *o->field_selector) {
+        if (field_selector_parse(o->field_selector, ret_fs, &err) != 0 ||
+            field_selector_check_supported(*ret_fs, r->group, r->kind, &err) != 0) {
+            *ret_status = status_bad_request(err ? err : "invalid field selector");
+            free(err);
+            label_selector_free(*ret_ls);
+            field_selector_free(*ret_fs);
+            *ret_ls = NULL;
+            *ret_fs = NULL;
+            return AZ_EBADREQUEST;
+        }
+    }
+    return 0;
+}
+
+bool rest_object_matches(json_t *obj, const char *ns, const struct label_selector *ls,
+                         const struct field_selector *fs)
+{
+    if (ns != NULL && *ns) {
+        const char *ons = json_path_str(obj, "metadata.namespace");
+        if (ons == NULL || strcmp(ons, ns) != 0)
+            return false;
+    }
+    if (ls != NULL && !label_selector_matches(ls, json_path(obj, "metadata.labels")))
+        return false;
+    if (fs != NULL && !field_selector_matches(fs, obj))
+        return false;
+    return true;
+}
+
+/* Upstream's continue token: base64 (URL alphabet, padded) of
+ * {"v":"meta.k8s.io/v1","rv":<list revision>,"start":"<key after the prefix>\u0000"}. */
+static char *continue_encode(int64_t rev, const char *start_rel)
+{
+    struct buf start = BUF_INIT;
+    buf_puts(&start, start_rel);
+    buf_append(&start, "\0", 1);
+    json_t *t = json_object();
+    json_object_set_new(t, "v", json_string("meta.k8s.io/v1"));
+    json_object_set_new(t, "rv", json_integer(rev));
+    json_object_set_new(t, "start", json_stringn(start.data, start.len));
+    char *js = json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *out = base64_encode(js, strlen(js));
+    for (char *p = out; *p; p++) {
+        if (*p == '+')
+            *p = '-';
+        else if (*p == '/')
+            *p = '_';
+    }
+    free(js);
+    buf_release(&start);
+    json_decref(t);
+    return out;
+}
+
+static int continue_decode(const char *tok, int64_t *ret_rev, char **ret_start)
+{
+    size_t n;
+    unsigned char *raw = base64_decode(tok, strlen(tok), &n);
+    if (raw == NULL)
+        return AZ_EBADREQUEST;
+    json_t *t = json_loadb((char *)raw, n, JSON_ALLOW_NUL, NULL);
+    free(raw);
+    const char *v = json_str(t, "v");
+    json_t *rv = json_object_get(t, "rv");
+    json_t *st = json_object_get(t, "start");
+    if (v == NULL || strcmp(v, "meta.k8s.io/v1") != 0 || !json_is_integer(rv) || !json_is_string(st)) {
+        json_decref(t);
+        return AZ_EBADREQUEST;
+    }
+    *ret_rev = json_integer_value(rv);
+    size_t sl = json_string_length(st);
+    const char *sv = json_string_value(st);
+    if (sl > 0 && sv[sl - 1] == '\0')
+        sl--;
+    *ret_start = xstrndup(sv, sl);
+    json_decref(t);
+    if (strstr(*ret_start, "..") != NULL || (*ret_start)[0] == '/') {
+        free(*ret_start);
+        return AZ_EBADREQUEST;
+    }
+    return 0;
+}
+
+int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, json_t **ret_status)
+{
+    const struct resource_def *r = c->res;
+    struct label_selector *ls;
+    struct field_selector *fs;
+    int rc = rest_parse_selectors(r, o, &ls, &fs, ret_status);
+    if (rc < 0)
+        return rc;
+    char *prefix = resource_key(r, c->ns, NULL);
+    int64_t at_rev = 0;
+    char *start_after = NULL;
+    if (o->continue_token && *o->continue_token) {
+        char *rel = NULL;
+        if (continue_decode(o->continue_token, &at_rev, &rel) != 0) {
+            *ret_status = status_bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+            rc = AZ_EBADREQUEST;
+            goto out;
+        }
+        start_after = xasprintf("%s%s", prefix, rel);
+        free(rel);
+    } else if (o->resource_version && *o->resource_version) {
+        int64_t rv = parse_rv(o->resource_version);
+        if (rv < 0) {
+            char *msg = xasprintf("invalid resource version \"%s\"", o->resource_version);
+            *ret_status = status_new(AZ_EBADREQUEST, msg, NULL);
+            free(msg);
+            rc = AZ_EBADREQUEST;
+            goto out;
+        }
+    }
+    int64_t limit = o->limit;
+    if (limit < 0)
+        limit = 0;
+    if (limit > MAX_LIST_LIMIT)
+        limit = MAX_LIST_LIMIT;
+    json_t *items = json_array();
+    int64_t list_rev = 0;
+    bool more = false;
+    char *last_key = NULL;
+    for (;;) {
+        struct store_list sl;
+        rc = store_list(c->srv->store, prefix, start_after, at_rev, LIST_PAGE, &sl);
+        if (rc == AZ_EGONE) {
+            *ret_status = status_gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
+            json_decref(items);
+            goto out;
+        }
+        if (rc < 0) {
+            *ret_status = internal_error("list", rc);
+            json_decref(items);
+            goto out;
+        }
+        if (at_rev == 0)
+            at_rev = sl.rev;
+        list_rev = sl.rev;
+        bool stopped = false;
+        for (size_t i = 0; i < sl.n; i++) {
+            free(start_after);
+            start_after = xstrdup(sl.items[i].key);
+            if (limit > 0 && (int64_t)json_array_size(items) >= limit) {
+                more = true;
+                stopped = true;
+                break;
+            }
+            json_t *obj = decode_kv(&sl.items[i]);
+            if (obj == NULL)
+                continue;
+            if (rest_object_matches(obj, c->ns, ls, fs)) {
+                json_object_del(obj, "kind");
+                json_object_del(obj, "apiVersion");
+                json_array_append_new(items, obj);
+                free(last_key);
+                last_key = xstrdup(sl.items[i].key);
+            } else {
+                json_decref(obj);
+            }
+        }
+        bool page_more = sl.more;
+        store_list_release(&sl);
+        if (stopped || !page_more)
+            break;
+    }
+    json_t *list = json_object();
+    json_object_set_new(list, "kind", json_string(r->list_kind));
+    json_object_set_new(list, "apiVersion", json_string(resource_api_version(r)));
+    json_t *lm = json_object();
+    char rvs[32];
+    snprintf(rvs, sizeof(rvs), "%lld", (long long)list_rev);
+    json_object_set_new(lm, "resourceVersion", json_string(rvs));
+    if (more && last_key != NULL) {
+        char *tok = continue_encode(list_rev, last_key + strlen(prefix));
+        json_object_set_new(lm, "continue", json_string(tok));
+        free(tok);
+    }
+    json_object_set_new(list, "metadata", lm);
+    json_object_set_new(list, "items", items);
+    *ret_obj = list;
+    rc = 0;
+    free(last_key);
+out:
+    free(prefix);
+    free(start_after);
+    label_selector_free(ls);
+    field_selector_free(fs);
+    return rc;
+}
+
+/* ---- create ------------------------------------------------------------------------- */
+
+int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status)
+{
+    const struct resource_def *r = c->res;
+    int rc;
+    *ret_code = 201;
+    if ((rc = check_type(c, obj, ret_status)) < 0)
+        return rc;
+    if (r->create != NULL) {
+        json_t *res = NULL;
+        rc = r->create(c, obj, &res, ret_status);
+        if (rc == 0)
+            *ret_obj = res;
+        return rc;
+    }
+    if ((rc = check_unknown_fields(c, obj, ret_status)) < 0)
+        return rc;
+    if ((rc = check_namespace(c, obj, ret_status)) < 0)
+        return rc;
+    json_t *m = meta_of(obj);
+    const char *name = json_str(m, "name");
+    const char *gen = json_str(m, "generateName");
+    char *genname = NULL;
+    if ((name == NULL || *name == '\0') && gen != NULL && *gen) {
+        char sfx[6];
+        random_suffix(sfx);
+        genname = xasprintf("%.*s%s", (int)(strlen(gen) > 58 ? 58 : strlen(gen)), gen, sfx);
+        json_object_set_new(m, "name", json_string(genname));
+        free(genname);
+    }
+    /* server-set metadata */
+    char uid[37], now[32];
+    uuid_v4(uid);
+    time_rfc3339(time(NULL), now);
+    json_object_set_new(m, "uid", json_string(uid));
+    json_object_del(m, "resourceVersion");
+    json_object_del(m, "selfLink");
+    json_object_del(m, "deletionTimestamp");
+    json_object_del(m, "deletionGracePeriodSeconds");
+    json_object_set_new(m, "creationTimestamp", json_string(now));
+    if (r->tracks_generation)
+        json_object_set_new(m, "generation", json_integer(1));
+    else
+        json_object_del(m, "generation");
+    strategy_prepare_create(c, obj);
+    defaults_apply(r->group, r->kind, obj);
+    if ((rc = validate(c, obj, NULL, ret_status)) < 0)
+        return rc;
+    name = json_str(m, "name");
+    struct api_call named = *c;
+    named.name = name;
+    if ((rc = check_namespace_open(&named, ret_status)) < 0)
+        return rc;
+    if ((rc = admission_run(&named, ADMIT_CREATE, obj, NULL, ret_status)) < 0)
+        return rc;
+    json_object_del(m, "managedFields");
+    set_managed_fields(c, obj, NULL, "Update");
+    /* keep metadata keys in upstream's order: name, generateName, namespace, uid, ... */
+    char *key = resource_key(r, c->ns, name);
+    if (c->dry_run) {
+        struct store_kv kv;
+        if (store_get(c->srv->store, key, &kv) == 0) {
+            store_kv_release(&kv);
+            free(key);
+            *ret_status = status_already_exists(r->group, r->plural, name);
+            return AZ_EEXIST;
+        }
+        free(key);
+        *ret_obj = json_incref(obj);
+        return 0;
+    }
+    size_t len;
+    char *val = encode_for_store(obj, &len);
+    int64_t rev;
+    rc = store_create(c->srv->store, key, val, len, &rev);
+    free(val);
+    free(key);
+    if (rc == AZ_EEXIST) {
+        *ret_status = status_already_exists(r->group, r->plural, name);
+        return rc;
+    }
+    if (rc < 0) {
+        *ret_status = internal_error("create", rc);
+        return rc;
+    }
+    set_rv(obj, rev);
+    *ret_obj = json_incref(obj);
+    return 0;
+}
+
+/* ---- update ------------------------------------------------------------------------- */
+
+static bool spec_changed(json_t *a, json_t *b)
+{
+    json_t *sa = json_object_get(a, "spec"), *sb = json_object_get(b, "spec");
+    if (sa == NULL && sb == NULL)
+        return false;
+    if (sa == NULL || sb == NULL)
+        return true;
+    return !json_equal(sa, sb);
+}
+
+/* Compares two objects ignoring resourceVersion and managedFields. */
+static bool same_object(json_t *a, json_t *b)
+{
+    json_t *ca = json_deep_copy(a), *cb = json_deep_copy(b);
+    json_t *ma = json_object_get(ca, "metadata"), *mb = json_object_get(cb, "metadata");
+    json_object_del(ma, "resourceVersion");
+    json_object_del(mb, "resourceVersion");
+    json_object_del(ma, "managedFields");
+    json_object_del(mb, "managedFields");
+    bool eq = json_equal(ca, cb);
+    json_decref(ca);
+    json_decref(cb);
+    return eq;
+}
+
+static int store_delete_final(struct api_call *c, const char *key, int64_t rev,
+                              json_t *obj, json_t **ret_status);
+
+/* Update with old (as stored, rv = old_rev) replaced by obj. Checks and CAS. */
+static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t old_rev,
+                           json_t **ret_obj, json_t **ret_status)
+{
+    const struct resource_def *r = c->res;
+    int rc;
+    json_t *m = meta_of(obj);
+    const char *name = json_str(m, "name");
+    if (name == NULL || *name == '\0') {
+        json_object_set_new(m, "name", json_string(c->name));
+        name = c->name;
+    }
+    if (strcmp(name, c->name) != 0) {
+        char *msg = xasprintf("the name of the object (%s) does not match the name on the URL (%s)", name, c->name);
+        *ret_status = status_bad_request(msg);
+        free(msg);
+        return AZ_EBADREQUEST;
+    }
+    if ((rc = check_namespace(c, obj, ret_status)) < 0)
+        return rc;
+    int64_t want = parse_rv(json_str(m, "resourceVersion"));
+    if (want < 0) {
+        *ret_status = status_bad_request("invalid resourceVersion");
+        return AZ_EBADREQUEST;
+    }
+    if (want != 0 && want != old_rev) {
+        *ret_status = status_conflict(r->group, r->plural, c->name, NULL);
+        return AZ_ECONFLICT;
+    }
+    json_t *om = json_object_get(old, "metadata");
+    json_t *newobj;
+    if (c->subresource && strcmp(c->subresource, "status") == 0) {
+        newobj = json_deep_copy(old);
+        json_t *st = json_object_get(obj, "status");
+        if (st)
+            json_object_set(newobj, "status", st);
+        else
+            json_object_del(newobj, "status");
+    } else if (c->subresource && strcmp(c->subresource, "finalize") == 0) {
+        newobj = json_deep_copy(old);
+        json_t *fin = json_path(obj, "spec.finalizers");
+        json_t *spec = json_obj_ensure(newobj, "spec");
+        if (fin)
+            json_object_set(spec, "finalizers", fin);
+        else
+            json_object_del(spec, "finalizers");
+    } else {
+        newobj = json_incref(obj);
+        if (r->has_status) {
+            json_t *st = json_object_get(old, "status");
+            if (st)
+                json_object_set(newobj, "status", st);
+            else
+                json_object_del(newobj, "status");
+        }
+    }
+    json_t *nm = meta_of(newobj);
+    static const char *immutable[] = {"uid", "creationTimestamp", "deletionTimestamp",
+                                      "deletionGracePeriodSeconds", "generation"};
+    for (size_t i = 0; i < sizeof(immutable) / sizeof(immutable[0]); i++) {
+        json_t *v = json_object_get(om, immutable[i]);
+        if (v)
+            json_object_set(nm, immutable[i], v);
+        else
+            json_object_del(nm, immutable[i]);
+    }
+    json_object_del(nm, "selfLink");
+    if (r->tracks_generation && spec_changed(newobj, old)) {
+        json_int_t g = json_integer_value(json_object_get(om, "generation"));
+        json_object_set_new(nm, "generation", json_integer(g + 1));
+    }
+    if (json_object_get(nm, "managedFields") == NULL && json_object_get(om, "managedFields"))
+        json_object_set(nm, "managedFields", json_object_get(om, "managedFields"));
+    defaults_apply(r->group, r->kind, newobj);
+    if ((rc = validate(c, newobj, old, ret_status)) < 0)
+        goto fail;
+    if ((rc = admission_run(c, ADMIT_UPDATE, newobj, old, ret_status)) < 0)
+        goto fail;
+    if (same_object(newobj, old)) {
+        json_decref(newobj);
+        *ret_obj = json_incref(old);
+        return 0;
+    }
+    set_managed_fields(c, newobj, old, "Update");
+    char *key = resource_key(r, c->ns, c->name);
+    if (c->dry_run) {
+        free(key);
+        *ret_obj = newobj;
+        return 0;
+    }
+    /* An object being deleted whose last finalizer went away is deleted now. */
+    json_t *fins = json_object_get(nm, "finalizers");
+    if (json_object_get(nm, "deletionTimestamp") != NULL &&
+        (fins == NULL || json_array_size(fins) == 0) &&
+        !(strcmp(r->kind, "Namespace") == 0 && json_array_size(json_path(newobj, "spec.finalizers")) > 0)) {
+        rc = store_delete_final(c, key, old_rev, newobj, ret_status);
+        free(key);
+        if (rc < 0)
+            goto fail;
+        *ret_obj = newobj;
+        return 0;
+    }
+    size_t len;
+    char *val = encode_for_store(newobj, &len);
+    int64_t rev;
+    rc = store_update(c->srv->store, key, val, len, old_rev, &rev);
+    free(val);
+    free(key);
+    if (rc == AZ_ECONFLICT) {
+        *ret_status = status_conflict(r->group, r->plural, c->name, NULL);
+        goto fail;
+    }
+    if (rc == AZ_ENOTFOUND) {
+        *ret_status = not_found(c);
+        goto fail;
+    }
+    if (rc < 0) {
+        *ret_status = internal_error("update", rc);
+        goto fail;
+    }
+    set_rv(newobj, rev);
+    *ret_obj = newobj;
+    return 0;
+fail:
+    json_decref(newobj);
+    return rc;
+}
+
+int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status)
+{
+    int rc;
+    *ret_code = 200;
+    if ((rc = check_type(c, obj, ret_status)) < 0)
+        return rc;
+    if ((rc = check_unknown_fields(c, obj, ret_status)) < 0)
+        return rc;
+    char *key = resource_key(c->res, c->ns, c->name);
+    struct store_kv kv;
+    rc = store_get(c->srv->store, key, &kv);
+    free(key);
+    if (rc == AZ_ENOTFOUND) {
+        *ret_status = not_found(c);
+        return rc;
+    }
+    if (rc < 0) {
+        *ret_status = internal_error("get", rc);
+        return rc;
+    }
+    json_t *old = decode_kv(&kv);
+    int64_t old_rev = kv.mod_rev;
+    store_kv_release(&kv);
+    if (old == NULL) {
+        *ret_status = status_internal("stored object is corrupt");
+        return AZ_EINTERNAL;
+    }
+    rc = update_internal(c, obj, old, old_rev, ret_obj, ret_status);
+    json_decref(old);
+    return rc;
+}
+
+int rest_patch(struct api_call *c, int patch_type, const char *body, size_t len, json_t **ret_obj,
+               json_t **ret_status)
+{
+    const struct resource_def *r = c->res;
+    const struct schema_node *root = schema_for_kind(r->group, r->version, r->kind);
+    for (int attempt = 0; attempt < 5; attempt++) {
+        char *key = resource_key(r, c->ns, c->name);
+        struct store_kv kv;
+        int rc = store_get(c->srv->store, key, &kv);
+        free(key);
+        if (rc == AZ_ENOTFOUND) {
+            *ret_status = not_found(c);
+            return rc;
+        }
+        if (rc < 0) {
+            *ret_status = internal_error("get", rc);
+            return rc;
+        }
+        json_t *old = decode_kv(&kv);
+        int64_t old_rev = kv.mod_rev;
+        store_kv_release(&kv);
+        if (old == NULL) {
+            *ret_status = status_internal("stored object is corrupt");
+            return AZ_EINTERNAL;
+        }
+        json_t *patched = NULL;
+        char *err = NULL;
+        rc = patch_apply((enum patch_type)patch_type, root, old, body, len, &patched, &err);
+        if (rc < 0) {
+            *ret_status = patch_error_status(rc, err ? err : "invalid patch");
+            free(err);
+            json_decref(old);
+            return rc;
+        }
+        free(err);
+        /* The patch may carry a resourceVersion precondition; if not, it applies to old. */
+        const char *prv = json_path_str(patched, "metadata.resourceVersion");
+        bool precondition = prv != NULL && parse_rv(prv) != old_rev;
+        rc = check_type(c, patched, ret_status);
+        if (rc == 0)
+            rc = check_unknown_fields(c, patched, ret_status);
+        if (rc == 0)
+            rc = update_internal(c, patched, old, old_rev, ret_obj, ret_status);
+        json_decref(patched);
+        json_decref(old);
+        if (rc == AZ_ECONFLICT && !precondition) {
+            json_decref(*ret_status);
+            *ret_status = NULL;
+            continue;
+        }
+        return rc;
+    }
+    *ret_status = status_conflict(r->group, r->plural, c->name, NULL);
+    return AZ_ECONFLICT;
+}
+
+/* ---- delete ------------------------------------------------------------------------- */
+
+static int store_delete_final(struct api_call *c, const char *key, int64_t rev,
+                              json_t *obj, json_t **ret_status)
+{
+    int64_t drev;
+    int rc = store_delete(c->srv->store, key, rev, &drev, NULL);
+    if (rc == AZ_ECONFLICT) {
+        *ret_status = status_conflict(c->res->group, c->res->plural, c->name, NULL);
+        return rc;
+    }
+    if (rc == AZ_ENOTFOUND) {
+        *ret_status = not_found(c);
+        return rc;
+    }
+    if (rc < 0) {
+        *ret_status = internal_error("delete", rc);
+        return rc;
+    }
+    set_rv(obj, drev);
+    return 0;
+}
+
+int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_code, json_t **ret_status)
+{
+    const struct resource_def *r = c->res;
+    *ret_code = 200;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        char *key = resource_key(r, c->ns, c->name);
+        struct store_kv kv;
+        int rc = store_get(c->srv->store, key, &kv);
+        if (rc < 0) {
+            free(key);
+            *ret_status = rc == AZ_ENOTFOUND ? not_found(c) : internal_error("get", rc);
+            return rc;
+        }
+        json_t *obj = decode_kv(&kv);
+        int64_t rev = kv.mod_rev;
+        store_kv_release(&kv);
+        if (obj == NULL) {
+            free(key);
+            *ret_status = status_internal("stored object is corrupt");
+            return AZ_EINTERNAL;
+        }
+        json_t *pre = json_object_get(opts, "preconditions");
+        const char *puid = json_str(pre, "uid"), *prv = json_str(pre, "resourceVersion");
+        const char *uid = json_path_str(obj, "metadata.uid");
+        if (puid && uid && strcmp(puid, uid) != 0) {
+            char *msg = xasprintf("Precondition failed: UID in precondition: %s, UID in object meta: %s", puid, uid);
+            *ret_status = status_conflict(r->group, r->plural, c->name, msg);
+            free(msg);
+            json_decref(obj);
+            free(key);
+            return AZ_ECONFLICT;
+        }
+        if (prv && parse_rv(prv) != rev) {
+            char *msg = xasprintf("Precondition failed: ResourceVersion in precondition: %s, ResourceVersion in object meta: %lld", prv, (long long)rev);
+            *ret_status = status_conflict(r->group, r->plural, c->name, msg);
+            free(msg);
+            json_decref(obj);
+            free(key);
+            return AZ_ECONFLICT;
+        }
+        if ((rc = admission_run(c, ADMIT_DELETE, obj, obj, ret_status)) < 0) {
+            json_decref(obj);
+            free(key);
+            return rc;
+        }
+        const char *policy = json_str(opts, "propagationPolicy");
+        json_t *m = meta_of(obj);
+        json_t *fins = json_object_get(m, "finalizers");
+        bool is_ns = strcmp(r->kind, "Namespace") == 0 && *r->group == '\0';
+        bool graceful = (fins != NULL && json_array_size(fins) > 0) || is_ns ||
+                        (policy && strcmp(policy, "Foreground") == 0);
+        if (graceful) {
+            if (json_object_get(m, "deletionTimestamp") == NULL) {
+                char now[32];
+                time_rfc3339(time(NULL), now);
+                json_object_set_new(m, "deletionTimestamp", json_string(now));
+                json_object_set_new(m, "deletionGracePeriodSeconds", json_integer(0));
+                if (policy && strcmp(policy, "Foreground") == 0) {
+                    if (!json_is_array(fins)) {
+                        fins = json_array();
+                        json_object_set_new(m, "finalizers", fins);
+                    }
+                    json_array_append_new(fins, json_string("foregroundDeletion"));
+                }
+                if (is_ns)
+                    json_object_set_new(json_obj_ensure(obj, "status"), "phase", json_string("Terminating"));
+                if (!c->dry_run) {
+                    size_t len;
+                    char *val = encode_for_store(obj, &len);
+                    int64_t nrev;
+                    rc = store_update(c->srv->store, key, val, len, rev, &nrev);
+                    free(val);
+                    if (rc == AZ_ECONFLICT) {
+                        json_decref(obj);
+                        free(key);
+                        continue;
+                    }
+                    if (rc < 0) {
+                        *ret_status = internal_error("update", rc);
+                        json_decref(obj);
+                        free(key);
+                        return rc;
+                    }
+                    set_rv(obj, nrev);
+                }
+            }
+            free(key);
+            *ret_obj = obj;
+            return 0;
+        }
+        if (!c->dry_run) {
+            rc = store_delete_final(c, key, rev, obj, ret_status);
+            if (rc == AZ_ECONFLICT) {
+                json_decref(*ret_status);
+                *ret_status = NULL;
+                json_decref(obj);
+                free(key);
+                continue;
+            }
+            if (rc < 0) {
+                json_decref(obj);
+                free(key);
+                return rc;
+            }
+        }
+        free(key);
+        if (r->return_deleted_object) {
+            *ret_obj = obj;
+        } else {
+            *ret_obj = status_success_deleted(r->group, r->plural, c->name, uid);
+            json_decref(obj);
+        }
+        return 0;
+    }
+    *ret_status = status_conflict(r->group, r->plural, c->name, NULL);
+    return AZ_ECONFLICT;
+}
+
+int rest_deletecollection(struct api_call *c, const struct list_opts *o, json_t *opts,
+                          json_t **ret_obj, json_t **ret_status)
+{
+    json_t *list = NULL;
+    int rc = rest_list(c, o, &list, ret_status);
+    if (rc < 0)
+        return rc;
+    json_t *items = json_object_get(list, "items");
+    json_t *deleted = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item) {
+        struct api_call one = *c;
+        one.name = json_path_str(item, "metadata.name");
+        one.ns = json_path_str(item, "metadata.namespace");
+        json_t *res = NULL, *st = NULL;
+        int code;
+        if (rest_delete(&one, opts, &res, &code, &st) == 0) {
+            if (json_is_object(res) && strcmp(json_str(res, "kind") ? json_str(res, "kind") : "", "Status") != 0) {
+                json_object_del(res, "kind");
+                json_object_del(res, "apiVersion");
+                json_array_append(deleted, res);
+            } else {
+                json_array_append(deleted, item);
+            }
+        }
+        json_decref(res);
+        json_decref(st);
+    }
+    json_object_set_new(list, "items", deleted);
+    *ret_obj = list;
+    return 0;
+}
+
+/* ---- Table -------------------------------------------------------------------------- */
+
+static json_t *table_row(const struct resource_def *r, json_t *obj, time_t now)
+{
+    json_t *row = json_object();
+    json_object_set_new(row, "cells", table_cells(r->group, r->kind, obj, now));
+    json_t *po = json_object();
+    json_object_set_new(po, "kind", json_string("PartialObjectMetadata"));
+    json_object_set_new(po, "apiVersion", json_string("meta.k8s.io/v1"));
+    json_object_set(po, "metadata", json_object_get(obj, "metadata"));
+    json_object_set_new(row, "object", po);
+    return row;
+}
+
+json_t *rest_to_table(const struct resource_def *r, json_t *obj_or_list, bool include_columns)
+{
+    time_t now = time(NULL);
+    json_t *t = json_object();
+    json_object_set_new(t, "kind", json_string("Table"));
+    json_object_set_new(t, "apiVersion", json_string("meta.k8s.io/v1"));
+    json_t *tm = json_object();
+    json_t *items = json_object_get(obj_or_list, "items");
+    if (json_is_array(items)) {
+        json_t *lm = json_object_get(obj_or_list, "metadata");
+        const char *rv = json_str(lm, "resourceVersion"), *cont = json_str(lm, "continue");
+        if (rv)
+            json_object_set_new(tm, "resourceVersion", json_string(rv));
+        if (cont)
+            json_object_set_new(tm, "continue", json_string(cont));
+    } else {
+        const char *rv = json_path_str(obj_or_list, "metadata.resourceVersion");
+        if (rv)
+            json_object_set_new(tm, "resourceVersion", json_string(rv));
+    }
+    json_object_set_new(t, "metadata", tm);
+    json_object_set_new(t, "columnDefinitions", include_columns ? table_columns(r->group, r->kind) : json_array());
+    json_t *rows = json_array();
+    if (json_is_array(items)) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(items, i, it)
+            json_array_append_new(rows, table_row(r, it, now));
+    } else {
+        json_array_append_new(rows, table_row(r, obj_or_list, now));
+    }
+    json_object_set_new(t, "rows", rows);
+    return t;
+}

@@ -1,0 +1,30 @@
+/* authn.h — the authentication stage: client certificate, then bearer token authenticators,
+ * then anonymous (if enabled). Token authenticators are a table of function pointers filled
+ * by modules at startup (ServiceAccount JWTs in the identity module). */
+#ifndef ANZEN_AUTHN_AUTHN_H
+#define ANZEN_AUTHN_AUTHN_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include "api/apiserver.h"
+#include "authn/user.h"
+
+struct token_authenticator {
+    const char *name;
+    /* 0 and *ret filled: authenticated. AZ_ENOTFOUND: not this authenticator's token.
+     * AZ_EUNAUTHORIZED: this authenticator's token, rejected (ret_why: debug text). */
+    int (*authenticate)(void *state, struct apiserver *srv, const char *token, struct user_info *ret,
+                        char **ret_why);
+    void *state;
+};
+
+void authn_register_token(const struct token_authenticator *a);
+void authn_set_anonymous(bool enabled);
+
+/* Authenticates a request. ssl may be NULL (plain connections). authorization is the raw
+ * Authorization header or NULL. Returns 0 with *ret filled (system:authenticated added for
+ * non-anonymous users), or AZ_EUNAUTHORIZED. *ret_warning may receive a warning text. */
+int authn_request(struct apiserver *srv, SSL *ssl, const char *authorization, size_t auth_len,
+                  struct user_info *ret, const char **ret_warning);
+
+#endif

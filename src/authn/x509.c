@@ -1,0 +1,117 @@
+/* x509.c — client-certificate authentication; the mapping is described in x509.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "authn/x509.h"
+#include "util/err.h"
+
+/* The UTF-8 text of a name entry's value, malloc'd; NULL when it cannot be converted or holds
+ * a NUL byte. */
+static char *name_entry_utf8(const X509_NAME_ENTRY *e)
+{
+    unsigned char *utf8 = NULL;
+    int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+    char *r;
+
+    if (n < 0)
+        return NULL;
+    if (memchr(utf8, '\0', (size_t)n) != NULL) {
+        OPENSSL_free(utf8);
+        return NULL;
+    }
+    r = strndup((const char *)utf8, (size_t)n);
+    OPENSSL_free(utf8);
+    if (r == NULL)
+        abort();
+    return r;
+}
+
+/* Go's x509.Verify with KeyUsages=[clientAuth]: no EKU extension means any usage. */
+static int usable_for_client_auth(X509 *cert)
+{
+    uint32_t flags = X509_get_extension_flags(cert);
+
+    if (flags & EXFLAG_INVALID)
+        return 0;
+    if (!(flags & EXFLAG_XKUSAGE))
+        return 1;
+    return (X509_get_extended_key_usage(cert) & (XKU_SSL_CLIENT | XKU_ANYEKU)) != 0;
+}
+
+static json_t *credential_id_extra(X509 *cert)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char value[sizeof("X509SHA256=") + 2 * EVP_MAX_MD_SIZE];
+    static const char hex[] = "0123456789abcdef";
+    size_t off = strlen("X509SHA256=");
+
+    if (X509_digest(cert, EVP_sha256(), md, &mdlen) != 1)
+        return NULL;
+    memcpy(value, "X509SHA256=", off);
+    for (unsigned int i = 0; i < mdlen; i++) {
+        value[off++] = hex[md[i] >> 4];
+        value[off++] = hex[md[i] & 0xf];
+    }
+    value[off] = '\0';
+    return json_pack("{s:[s]}", AZ_X509_CREDENTIAL_ID_KEY, value);
+}
+
+int x509_user_from_cert(X509 *cert, long verify_result, struct user_info *ret)
+{
+    struct user_info u;
+    const X509_NAME *subject;
+    int cn_pos = -1;
+
+    if (cert == NULL)
+        return AZ_ENOTFOUND;
+    if (verify_result != X509_V_OK || !usable_for_client_auth(cert))
+        return AZ_EUNAUTHORIZED;
+    /* The handshake checked the validity period; a long-lived connection can outlive it. */
+    if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0 ||
+        X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0)
+        return AZ_EUNAUTHORIZED;
+
+    subject = X509_get_subject_name(cert);
+    for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;)
+        cn_pos = i;
+    if (cn_pos < 0)
+        return AZ_ENOTFOUND;
+
+    memset(&u, 0, sizeof(u));
+    u.name = name_entry_utf8(X509_NAME_get_entry(subject, cn_pos));
+    if (u.name == NULL)
+        return AZ_EUNAUTHORIZED;
+    if (u.name[0] == '\0') {
+        user_info_release(&u);
+        return AZ_ENOTFOUND;
+    }
+    for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) >= 0;) {
+        char *org = name_entry_utf8(X509_NAME_get_entry(subject, i));
+        if (org == NULL) {
+            user_info_release(&u);
+            return AZ_EUNAUTHORIZED;
+        }
+        user_info_add_group(&u, org);
+        free(org);
+    }
+    u.extra = credential_id_extra(cert);
+    if (u.extra == NULL) {
+        user_info_release(&u);
+        return AZ_EINTERNAL;
+    }
+    *ret = u;
+    return 0;
+}
+
+int x509_user_from_ssl(SSL *ssl, struct user_info *ret)
+{
+    X509 *cert = SSL_get0_peer_certificate(ssl);
+
+    if (cert == NULL)
+        return AZ_ENOTFOUND;
+    return x509_user_from_cert(cert, SSL_get_verify_result(ssl), ret);
+}

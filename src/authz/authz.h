@@ -1,0 +1,36 @@
+/* authz.h — the authorization stage: request attributes (upstream authorizer.Attributes),
+ * the authorizer chain, and the forbidden message format of spec/06 §6.5. */
+#ifndef ANZEN_AUTHZ_AUTHZ_H
+#define ANZEN_AUTHZ_AUTHZ_H
+
+#include <stdbool.h>
+#include "api/apiserver.h"
+#include "authn/user.h"
+
+struct authz_attrs {
+    const struct user_info *user;
+    const char *verb;
+    bool is_resource;
+    const char *ns, *group, *version, *resource, *subresource, *name;
+    const char *path; /* non-resource requests */
+};
+
+enum authz_decision { AUTHZ_NO_OPINION = 0, AUTHZ_ALLOW = 1, AUTHZ_DENY = 2 };
+
+struct authorizer {
+    const char *name;
+    /* Returns a decision; *ret_reason may be set (malloc'd) to the reason text. */
+    enum authz_decision (*authorize)(void *state, struct apiserver *srv,
+                                     const struct authz_attrs *a, char **ret_reason);
+    void *state;
+};
+
+void authz_register(const struct authorizer *a);
+/* Runs the chain (system:masters is always allowed first). *ret_reason gets the joined
+ * reasons (may be NULL). */
+enum authz_decision authz_authorize(struct apiserver *srv, const struct authz_attrs *a,
+                                    char **ret_reason);
+/* The full 403 Status for a denied request (message per spec/06 §6.5). */
+json_t *authz_forbidden_status(const struct authz_attrs *a, const char *reason);
+
+#endif

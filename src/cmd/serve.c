@@ -1,0 +1,173 @@
+/* serve.c — `anzen serve`: wires storage, PKI, controllers and the HTTPS server together.
+ * No logic lives here beyond flag parsing and start-up order. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "api/apiserver.h"
+#include "authn/authn.h"
+#include "authn/pki.h"
+#include "cmd/cmd.h"
+#include "controllers/controllers.h"
+#include "http/server.h"
+#include "store/store.h"
+#include "store/watchcache.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+struct serve_opts {
+    const char *data_dir;
+    const char *listen;
+    bool anonymous;
+    bool http2;
+    const char *issuer;
+    const char *api_audiences;
+    const char *sa_key_file;
+    const char *sa_signing_key_file;
+    const char *max_token_expiration;
+    bool extend_token_expiration;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: anzen serve [flags]\n"
+            "  --data-dir DIR                 state, keys and kubeconfig (default .anzen)\n"
+            "  --listen ADDR:PORT             HTTPS listen address (default 127.0.0.1:6443)\n"
+            "  --anonymous-auth=BOOL          serve requests without credentials as system:anonymous (default false)\n"
+            "  --http2=BOOL                   offer HTTP/2 through ALPN (default false)\n"
+            "  --service-account-issuer URL   (default https://kubernetes.default.svc.cluster.local)\n"
+            "  --api-audiences A,B            (default: the issuer)\n"
+            "  --service-account-key-file F   extra verification keys (PEM)\n"
+            "  --service-account-signing-key-file F\n"
+            "  --service-account-max-token-expiration DURATION\n"
+            "  --service-account-extend-token-expiration=BOOL (default true)\n"
+            "  -v, --v N                      log level 0-3 (default 2)\n");
+}
+
+static bool parse_bool(const char *s)
+{
+    return s == NULL || strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "t") == 0;
+}
+
+static void print_ready(void *arg)
+{
+    const char *msg = arg;
+    printf("%s\n", msg);
+    fflush(stdout);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct serve_opts o = {
+        .data_dir = ".anzen",
+        .listen = "127.0.0.1:6443",
+        .issuer = "https://kubernetes.default.svc.cluster.local",
+        .extend_token_expiration = true,
+    };
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"anonymous-auth", optional_argument, NULL, 'a'},
+        {"http2", optional_argument, NULL, '2'},
+        {"service-account-issuer", required_argument, NULL, 'i'},
+        {"api-audiences", required_argument, NULL, 'A'},
+        {"service-account-key-file", required_argument, NULL, 'k'},
+        {"service-account-signing-key-file", required_argument, NULL, 's'},
+        {"service-account-max-token-expiration", required_argument, NULL, 'm'},
+        {"service-account-extend-token-expiration", optional_argument, NULL, 'e'},
+        {"v", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "v:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': o.data_dir = optarg; break;
+        case 'l': o.listen = optarg; break;
+        case 'a': o.anonymous = parse_bool(optarg); break;
+        case '2': o.http2 = parse_bool(optarg); break;
+        case 'i': o.issuer = optarg; break;
+        case 'A': o.api_audiences = optarg; break;
+        case 'k': o.sa_key_file = optarg; break;
+        case 's': o.sa_signing_key_file = optarg; break;
+        case 'm': o.max_token_expiration = optarg; break;
+        case 'e': o.extend_token_expiration = parse_bool(optarg); break;
+        case 'v': log_set_level((enum log_level)(strtol(optarg, NULL, 10) > 3 ? 3 : strtol(optarg, NULL, 10))); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (mkdir(o.data_dir, 0700) != 0 && errno != EEXIST) {
+        log_error("cannot create %s: %s", o.data_dir, strerror(errno));
+        return 1;
+    }
+    char absdir[PATH_MAX];
+    if (realpath(o.data_dir, absdir) == NULL) {
+        log_error("cannot resolve %s: %s", o.data_dir, strerror(errno));
+        return 1;
+    }
+    struct pki *pki = NULL;
+    char *err = NULL;
+    if (pki_ensure(absdir, NULL, &pki, &err) != 0) {
+        log_error("pki: %s", err ? err : "failed");
+        return 1;
+    }
+    SSL_CTX *ssl = pki_server_ssl_ctx(pki, &err);
+    if (ssl == NULL) {
+        log_error("tls: %s", err ? err : "failed");
+        return 1;
+    }
+    char *dbpath = xasprintf("%s/anzen.db", absdir);
+    struct store *store = NULL;
+    if (store_sqlite_open(dbpath, &store, &err) != 0) {
+        log_error("store %s: %s", dbpath, err ? err : "failed");
+        return 1;
+    }
+    free(dbpath);
+    struct apiserver srv = {0};
+    srv.store = store;
+    srv.wc = watchcache_new(store, 100000);
+    srv.ca_pem = pki->ca_pem;
+    const char *colon = strrchr(o.listen, ':');
+    const char *host = "127.0.0.1";
+    char hostbuf[64];
+    if (colon && colon != o.listen && (size_t)(colon - o.listen) < sizeof(hostbuf)) {
+        memcpy(hostbuf, o.listen, (size_t)(colon - o.listen));
+        hostbuf[colon - o.listen] = '\0';
+        if (strcmp(hostbuf, "0.0.0.0") != 0)
+            host = hostbuf;
+    }
+    srv.server_url = xasprintf("https://%s:%s", host, colon ? colon + 1 : "6443");
+    authn_set_anonymous(o.anonymous);
+
+    if (controllers_bootstrap(&srv) != 0)
+        return 1;
+    char *kubeconfig = xasprintf("%s/admin.kubeconfig", absdir);
+    if (pki_write_kubeconfig(pki, kubeconfig, srv.server_url, &err) != 0) {
+        log_error("kubeconfig: %s", err ? err : "failed");
+        return 1;
+    }
+    struct http_server_config hc = {.listen = o.listen, .ssl_ctx = ssl, .http2 = o.http2};
+    /* controllers queue their work on the loop; start them once defer is wired */
+    char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
+                            srv.server_url, kubeconfig);
+    struct start_ctx {
+        struct apiserver *srv;
+        char *msg;
+    } sc = {&srv, ready};
+    (void)sc;
+    int rc = http_server_run(&srv, &hc, print_ready, ready);
+    free(ready);
+    free(kubeconfig);
+    watchcache_free(srv.wc);
+    store_close(store);
+    SSL_CTX_free(ssl);
+    pki_free(pki);
+    free(srv.server_url);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,23 @@
+/* controllers.h — controllers that run inside `anzen serve`, on the event loop. They act
+ * through the REST layer (so defaulting, validation and admission apply) as the internal
+ * user, and learn about changes from the watch cache. */
+#ifndef ANZEN_CONTROLLERS_CONTROLLERS_H
+#define ANZEN_CONTROLLERS_CONTROLLERS_H
+
+#include "api/apiserver.h"
+
+/* The identity controllers act as (group system:masters). */
+const struct user_info *controllers_user(void);
+
+/* Creates what must exist from the start (the four system namespaces). Called before
+ * serving. Returns 0 or a negative code. */
+int controllers_bootstrap(struct apiserver *srv);
+
+/* Subscribes every controller to the watch cache. Work runs deferred on the event loop. */
+void controllers_start(struct apiserver *srv);
+
+/* Individual controllers (controllers/<name>.c). */
+void namespace_controller_start(struct apiserver *srv);
+void gc_controller_start(struct apiserver *srv);
+
+#endif

@@ -1,0 +1,93 @@
+/* gc.c — garbage collector (background propagation): when an object is deleted, delete the
+ * objects whose metadata.ownerReferences name its uid (upstream pkg/controller/garbagecollector,
+ * reduced to the kinds anzen serves). */
+#include <stdlib.h>
+#include <string.h>
+#include "api/rest.h"
+#include "controllers/controllers.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+struct gc_work {
+    struct apiserver *srv;
+    char *uid;
+    char *ns;
+};
+
+static bool owned_by(json_t *obj, const char *uid)
+{
+    size_t i;
+    json_t *ref;
+    json_array_foreach(json_path(obj, "metadata.ownerReferences"), i, ref) {
+        const char *u = json_str(ref, "uid");
+        if (u && strcmp(u, uid) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void gc_run(void *arg)
+{
+    struct gc_work *w = arg;
+    size_t n;
+    const struct resource_def *t = resource_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct resource_def *r = &t[i];
+        if (r->create != NULL || (r->namespaced && w->ns == NULL))
+            continue;
+        struct api_call c = {.srv = w->srv, .res = r, .ns = r->namespaced ? w->ns : NULL,
+                             .user = controllers_user(), .field_manager = "garbage-collector",
+                             .validation = FIELD_VALIDATION_IGNORE, .internal = true};
+        struct list_opts lo = {0};
+        json_t *list = NULL, *st = NULL;
+        if (rest_list(&c, &lo, &list, &st) == 0) {
+            size_t j;
+            json_t *it;
+            json_array_foreach(json_object_get(list, "items"), j, it) {
+                if (!owned_by(it, w->uid))
+                    continue;
+                struct api_call d = c;
+                d.name = json_path_str(it, "metadata.name");
+                json_t *res = NULL, *st2 = NULL;
+                int code;
+                json_t *opts = json_pack("{s:s}", "propagationPolicy", "Background");
+                rest_delete(&d, opts, &res, &code, &st2);
+                json_decref(opts);
+                json_decref(res);
+                json_decref(st2);
+            }
+        }
+        json_decref(list);
+        json_decref(st);
+    }
+    free(w->uid);
+    free(w->ns);
+    free(w);
+}
+
+static void on_event(void *arg, const struct watch_event *ev)
+{
+    struct apiserver *srv = arg;
+    if (ev->type != WATCH_DELETED)
+        return;
+    const char *uid = json_path_str(ev->obj, "metadata.uid");
+    if (uid == NULL)
+        return;
+    /* only kinds that own others here: jobs, pods, namespaces handled by their controller */
+    if (strncmp(ev->key, "/registry/jobs/", 15) != 0 && strncmp(ev->key, "/registry/pods/", 15) != 0 &&
+        strncmp(ev->key, "/registry/serviceaccounts/", 26) != 0 && strncmp(ev->key, "/registry/secrets/", 18) != 0 &&
+        strncmp(ev->key, "/registry/configmaps/", 21) != 0 && strncmp(ev->key, "/registry/nodes/", 16) != 0)
+        return;
+    struct gc_work *w = xcalloc(1, sizeof(*w));
+    w->srv = srv;
+    w->uid = xstrdup(uid);
+    const char *ns = json_path_str(ev->obj, "metadata.namespace");
+    w->ns = ns ? xstrdup(ns) : NULL;
+    srv->defer(srv, gc_run, w);
+}
+
+void gc_controller_start(struct apiserver *srv)
+{
+    struct watch_sub *sub;
+    watchcache_subscribe(srv->wc, "/registry/", watchcache_rev(srv->wc), on_event, srv, &sub, NULL);
+}

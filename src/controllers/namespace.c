@@ -1,0 +1,128 @@
+/* namespace.c — namespace lifecycle controller: when a namespace gets a deletionTimestamp
+ * (phase Terminating), delete everything in it, then drop its "kubernetes" finalizer and the
+ * namespace object itself (upstream pkg/controller/namespace). */
+#include <stdlib.h>
+#include <string.h>
+#include "api/rest.h"
+#include "controllers/controllers.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/log.h"
+
+struct ns_work {
+    struct apiserver *srv;
+    char *name;
+};
+
+static void finalize_namespace(struct apiserver *srv, const char *name)
+{
+    const struct resource_def *nsr = resource_by_kind("", "Namespace");
+    size_t n;
+    const struct resource_def *t = resource_table(&n);
+    bool remaining = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct resource_def *r = &t[i];
+        if (!r->namespaced || r->create != NULL)
+            continue;
+        struct api_call c = {.srv = srv, .res = r, .ns = name, .user = controllers_user(),
+                             .field_manager = "namespace-controller",
+                             .validation = FIELD_VALIDATION_IGNORE, .internal = true};
+        struct list_opts lo = {0};
+        json_t *res = NULL, *st = NULL;
+        json_t *opts = json_pack("{s:s}", "propagationPolicy", "Background");
+        if (rest_deletecollection(&c, &lo, opts, &res, &st) == 0) {
+            /* objects with finalizers stay until their finalizers are removed */
+            json_t *left = NULL, *st2 = NULL;
+            if (rest_list(&c, &lo, &left, &st2) == 0 && json_array_size(json_object_get(left, "items")) > 0)
+                remaining = true;
+            json_decref(left);
+            json_decref(st2);
+        }
+        json_decref(opts);
+        json_decref(res);
+        json_decref(st);
+    }
+    if (remaining)
+        return; /* retried on the next namespace event */
+    struct api_call c = {.srv = srv, .res = nsr, .name = name, .user = controllers_user(),
+                         .field_manager = "namespace-controller", .subresource = "finalize",
+                         .validation = FIELD_VALIDATION_IGNORE, .internal = true};
+    json_t *obj = NULL, *st = NULL;
+    if (rest_get(&c, &obj, &st) != 0) {
+        json_decref(st);
+        return;
+    }
+    json_t *spec = json_obj_ensure(obj, "spec");
+    json_object_set_new(spec, "finalizers", json_array());
+    json_t *res = NULL;
+    json_t *st2 = NULL;
+    int code;
+    if (rest_update(&c, obj, &res, &code, &st2) != 0)
+        log_warn("namespace controller: finalizing %s: %s", name, json_str(st2, "message"));
+    json_decref(res);
+    json_decref(st2);
+    json_decref(obj);
+    /* with no finalizers left, delete the object itself */
+    c.subresource = NULL;
+    json_t *res2 = NULL, *st3 = NULL;
+    char *key = xasprintf("/registry/namespaces/%s", name);
+    json_t *cur = rest_read_key(srv, key);
+    free(key);
+    if (cur != NULL) {
+        int64_t rev = strtoll(json_path_str(cur, "metadata.resourceVersion"), NULL, 10);
+        char *k2 = xasprintf("/registry/namespaces/%s", name);
+        int64_t drev;
+        store_delete(srv->store, k2, rev, &drev, NULL);
+        free(k2);
+        json_decref(cur);
+    }
+    json_decref(res2);
+    json_decref(st3);
+}
+
+static void ns_work_run(void *arg)
+{
+    struct ns_work *w = arg;
+    finalize_namespace(w->srv, w->name);
+    free(w->name);
+    free(w);
+}
+
+static void on_namespace_event(void *arg, const struct watch_event *ev)
+{
+    struct apiserver *srv = arg;
+    if (ev->type == WATCH_DELETED)
+        return;
+    if (json_path(ev->obj, "metadata.deletionTimestamp") == NULL)
+        return;
+    struct ns_work *w = xcalloc(1, sizeof(*w));
+    w->srv = srv;
+    w->name = xstrdup(json_path_str(ev->obj, "metadata.name"));
+    srv->defer(srv, ns_work_run, w);
+}
+
+void namespace_controller_start(struct apiserver *srv)
+{
+    struct watch_sub *sub;
+    watchcache_subscribe(srv->wc, "/registry/namespaces/", watchcache_rev(srv->wc), on_namespace_event,
+                         srv, &sub, NULL);
+    /* namespaces already terminating at start-up */
+    const struct resource_def *nsr = resource_by_kind("", "Namespace");
+    struct api_call c = {.srv = srv, .res = nsr, .user = controllers_user(), .internal = true};
+    struct list_opts lo = {0};
+    json_t *list = NULL, *st = NULL;
+    if (rest_list(&c, &lo, &list, &st) == 0) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(list, "items"), i, it) {
+            if (json_path(it, "metadata.deletionTimestamp") == NULL)
+                continue;
+            struct ns_work *w = xcalloc(1, sizeof(*w));
+            w->srv = srv;
+            w->name = xstrdup(json_path_str(it, "metadata.name"));
+            srv->defer(srv, ns_work_run, w);
+        }
+    }
+    json_decref(list);
+    json_decref(st);
+}

@@ -1,0 +1,1065 @@
+/* server.c — HTTPS front end on libh2o-evloop 2.2.5 (see server.h and notes/h2o-2.2.5.md).
+ *
+ * One event loop thread serves every connection and also runs deferred work (controllers),
+ * so REST calls, watch fan-out and controllers never race. Request path:
+ *   parse path+query → request info → body limits → authn (x509 | bearer | anonymous)
+ *   → authz (403 Status) → route: health, version, discovery, openapi, resources.
+ * Every error leaves through send_status(), which renders a metav1.Status. */
+#define H2O_USE_LIBUV 0
+#define H2O_USE_EPOLL 1
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libfyaml.h>
+#include <h2o.h>
+#include <h2o/http1.h>
+#include <h2o/http2.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "api/discovery.h"
+#include "api/patch.h"
+#include "api/protobuf.h"
+#include "api/rest.h"
+#include "api/schema.h"
+#include "api/selector.h"
+#include "api/status.h"
+#include "authn/authn.h"
+#include "authz/authz.h"
+#include "http/query.h"
+#include "http/requestinfo.h"
+#include "http/server.h"
+#include "store/watchcache.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#define MAX_BODY (3 * 1024 * 1024)
+#define H2O_BODY_LIMIT (64 * 1024 * 1024)
+#define MIN_REQUEST_TIMEOUT 1800
+
+/* Private prefix of h2o 2.2.5's struct st_h2o_socket_ssl_t (verified layout, see notes). */
+struct st_h2o_socket_ssl_t {
+    SSL_CTX *ssl_ctx;
+    SSL *ossl;
+};
+
+static volatile sig_atomic_t server__stop;
+static struct apiserver *server__api;
+static h2o_evloop_t *server__loop;
+static char server__address[64];
+
+/* ---- deferred work ------------------------------------------------------------------ */
+
+struct deferred {
+    void (*fn)(void *);
+    void *arg;
+    struct deferred *next;
+};
+static struct deferred *defer_head, **defer_tail = &defer_head;
+static h2o_timeout_t defer_timeout;
+static h2o_timeout_entry_t defer_entry;
+
+static void run_deferred(h2o_timeout_entry_t *e)
+{
+    /* Take the whole queue: work queued while running goes to the next round. */
+    struct deferred *list = defer_head;
+    defer_head = NULL;
+    defer_tail = &defer_head;
+    while (list != NULL) {
+        struct deferred *d = list;
+        list = d->next;
+        d->fn(d->arg);
+        free(d);
+    }
+}
+
+static void server_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
+{
+    struct deferred *d = xcalloc(1, sizeof(*d));
+    d->fn = fn;
+    d->arg = arg;
+    *defer_tail = d;
+    defer_tail = &d->next;
+    if (server__loop != NULL && !h2o_timeout_is_linked(&defer_entry))
+        h2o_timeout_link(server__loop, &defer_timeout, &defer_entry);
+}
+
+/* ---- request context ---------------------------------------------------------------- */
+
+struct ctx {
+    h2o_req_t *req;
+    struct query q;
+    struct request_info info;
+    struct user_info user;
+    char audit_id[37];
+    bool pretty;
+    bool want_table;
+    json_t *warnings;
+    char *path; /* percent-decoded path without query */
+};
+
+static h2o_iovec_t header_value(h2o_req_t *req, const h2o_token_t *tok)
+{
+    ssize_t i = h2o_find_header(&req->headers, tok, -1);
+    if (i < 0)
+        return h2o_iovec_init(NULL, 0);
+    return req->headers.entries[i].value;
+}
+
+static h2o_iovec_t header_value_str(h2o_req_t *req, const char *name)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    if (i < 0)
+        return h2o_iovec_init(NULL, 0);
+    return req->headers.entries[i].value;
+}
+
+static bool iov_has(h2o_iovec_t v, const char *needle)
+{
+    return v.base != NULL && memmem(v.base, v.len, needle, strlen(needle)) != NULL;
+}
+
+static bool iov_prefix(h2o_iovec_t v, const char *p)
+{
+    size_t n = strlen(p);
+    return v.base != NULL && v.len >= n && strncasecmp(v.base, p, n) == 0;
+}
+
+static void add_header(h2o_req_t *req, const h2o_token_t *tok, const char *v)
+{
+    h2o_add_header(&req->pool, &req->res.headers, tok, NULL, h2o_strdup(&req->pool, v, SIZE_MAX).base,
+                   strlen(v));
+}
+
+static void add_header_str(h2o_req_t *req, const char *name, const char *v)
+{
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL,
+                          h2o_strdup(&req->pool, v, SIZE_MAX).base, strlen(v));
+}
+
+static void common_headers(struct ctx *c)
+{
+    add_header_str(c->req, "audit-id", c->audit_id);
+    add_header(c->req, H2O_TOKEN_CACHE_CONTROL, "no-cache, private");
+    if (c->warnings != NULL) {
+        size_t i;
+        json_t *w;
+        json_array_foreach(c->warnings, i, w) {
+            char *v = xasprintf("299 - \"%s\"", json_string_value(w));
+            add_header_str(c->req, "warning", v);
+            free(v);
+        }
+    }
+}
+
+static void send_bytes(h2o_req_t *req, int code, const char *content_type, const char *body, size_t len)
+{
+    static h2o_generator_t gen = {NULL, NULL};
+    req->res.status = code;
+    req->res.reason = "";
+    add_header(req, H2O_TOKEN_CONTENT_TYPE, content_type);
+    req->res.content_length = len;
+    h2o_iovec_t b = h2o_strdup(&req->pool, body, len);
+    h2o_start_response(req, &gen);
+    if (strcmp(req->method.base, "HEAD") == 0 || (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0))
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, &b, 1, H2O_SEND_STATE_FINAL);
+}
+
+static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
+{
+    common_headers(c);
+    size_t len;
+    char *s = json_dump_go(obj, c->pretty, &len);
+    send_bytes(c->req, code, ct, s, len);
+    free(s);
+}
+
+static void send_json(struct ctx *c, int code, json_t *obj)
+{
+    send_json_ct(c, code, obj, "application/json");
+}
+
+/* Sends a Status object (steals the reference). */
+static void send_status(struct ctx *c, json_t *status)
+{
+    send_json(c, status_code(status), status);
+    json_decref(status);
+}
+
+static void send_text(struct ctx *c, int code, const char *text)
+{
+    common_headers(c);
+    add_header_str(c->req, "x-content-type-options", "nosniff");
+    send_bytes(c->req, code, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* ---- body decoding ------------------------------------------------------------------ */
+
+static json_t *yaml_to_json(const char *s, size_t len, char **ret_err)
+{
+    struct fy_document *fyd = fy_document_build_from_string(NULL, s, len);
+    if (fyd == NULL) {
+        *ret_err = xstrdup("error converting YAML to JSON: yaml: invalid document");
+        return NULL;
+    }
+    char *js = fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE);
+    fy_document_destroy(fyd);
+    if (js == NULL) {
+        *ret_err = xstrdup("error converting YAML to JSON");
+        return NULL;
+    }
+    json_error_t err;
+    json_t *v = json_loads(js, JSON_DECODE_INT_AS_REAL * 0, &err);
+    free(js);
+    if (v == NULL)
+        *ret_err = xasprintf("error converting YAML to JSON: %s", err.text);
+    return v;
+}
+
+/* Decodes the request body by Content-Type into a JSON object. Returns NULL and sends the
+ * error response itself. */
+static json_t *decode_body(struct ctx *c)
+{
+    h2o_req_t *req = c->req;
+    h2o_iovec_t ct = header_value(req, H2O_TOKEN_CONTENT_TYPE);
+    const char *body = req->entity.base ? req->entity.base : "";
+    size_t len = req->entity.len;
+    if (ct.base == NULL || iov_prefix(ct, "application/json") || iov_prefix(ct, "*/*") ||
+        iov_prefix(ct, "application/x-www-form-urlencoded")) {
+        json_error_t err;
+        json_t *v = json_loadb(body, len, JSON_ALLOW_NUL, &err);
+        if (v == NULL) {
+            char *msg;
+            if (len == 0)
+                msg = xstrdup("Object 'Kind' is missing in ''");
+            else
+                msg = xasprintf("couldn't get version/kind; json parse error: %s", err.text);
+            send_status(c, status_bad_request(msg));
+            free(msg);
+            return NULL;
+        }
+        return v;
+    }
+    if (iov_prefix(ct, "application/yaml")) {
+        char *err = NULL;
+        json_t *v = yaml_to_json(body, len, &err);
+        if (v == NULL) {
+            send_status(c, status_bad_request(err));
+            free(err);
+        }
+        return v;
+    }
+    if (iov_prefix(ct, "application/vnd.kubernetes.protobuf")) {
+        json_t *v = NULL;
+        char *err = NULL;
+        int r = k8s_protobuf_decode((const uint8_t *)body, len, &v, &err);
+        if (r < 0) {
+            send_status(c, status_new(r, err ? err : "invalid protobuf body", NULL));
+            free(err);
+            return NULL;
+        }
+        return v;
+    }
+    send_status(c, status_unsupported_media_type("application/json, application/yaml, application/vnd.kubernetes.protobuf"));
+    return NULL;
+}
+
+/* ---- watch streams ------------------------------------------------------------------ */
+
+struct watch_stream {
+    h2o_generator_t super;
+    h2o_req_t *req;
+    struct watch_sub *sub;
+    const struct resource_def *res;
+    char *ns;
+    struct label_selector *ls;
+    struct field_selector *fs;
+    bool table;
+    bool columns_sent;
+    bool sending;
+    bool done;       /* final chunk queued */
+    bool stopped;    /* client went away */
+    struct buf pending;
+    struct buf inflight;
+    h2o_timeout_t tq;
+    h2o_timeout_entry_t timer;
+};
+
+static void watch_flush(struct watch_stream *w)
+{
+    if (w->sending || w->stopped)
+        return;
+    if (w->pending.len == 0 && !w->done)
+        return;
+    buf_release(&w->inflight);
+    w->inflight = w->pending;
+    buf_init(&w->pending, 0);
+    h2o_iovec_t v = h2o_iovec_init(w->inflight.data ? w->inflight.data : "", w->inflight.len);
+    w->sending = true;
+    h2o_send(w->req, &v, 1, w->done ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void watch_cleanup(struct watch_stream *w)
+{
+    if (w->sub != NULL) {
+        watchcache_unsubscribe(server__api->wc, w->sub);
+        w->sub = NULL;
+    }
+    if (h2o_timeout_is_linked(&w->timer))
+        h2o_timeout_unlink(&w->timer);
+    label_selector_free(w->ls);
+    field_selector_free(w->fs);
+    w->ls = NULL;
+    w->fs = NULL;
+    free(w->ns);
+    w->ns = NULL;
+}
+
+static void watch_proceed(h2o_generator_t *g, h2o_req_t *req)
+{
+    struct watch_stream *w = (struct watch_stream *)g;
+    w->sending = false;
+    if (w->done && w->pending.len == 0) {
+        buf_release(&w->inflight);
+        buf_release(&w->pending);
+        return; /* FINAL was sent; never touch again */
+    }
+    watch_flush(w);
+}
+
+static void watch_stop(h2o_generator_t *g, h2o_req_t *req)
+{
+    struct watch_stream *w = (struct watch_stream *)g;
+    w->stopped = true;
+    watch_cleanup(w);
+    buf_release(&w->pending);
+    buf_release(&w->inflight);
+}
+
+static void watch_emit(struct watch_stream *w, const char *type, json_t *obj)
+{
+    json_t *ev = json_object();
+    json_object_set_new(ev, "type", json_string(type));
+    if (w->table && strcmp(type, "ERROR") != 0 && strcmp(type, "BOOKMARK") != 0) {
+        json_object_set_new(ev, "object", rest_to_table(w->res, obj, !w->columns_sent));
+        w->columns_sent = true;
+    } else {
+        json_object_set(ev, "object", obj);
+    }
+    json_write_go(&w->pending, ev, false);
+    json_decref(ev);
+}
+
+static void watch_on_event(void *arg, const struct watch_event *ev)
+{
+    struct watch_stream *w = arg;
+    if (w->stopped || w->done)
+        return;
+    bool now = ev->obj && rest_object_matches(ev->obj, w->ns, w->ls, w->fs);
+    bool before = ev->prev_obj && rest_object_matches(ev->prev_obj, w->ns, w->ls, w->fs);
+    const char *type = NULL;
+    switch (ev->type) {
+    case WATCH_ADDED:
+        type = now ? "ADDED" : NULL;
+        break;
+    case WATCH_MODIFIED:
+        type = now ? (before ? "MODIFIED" : "ADDED") : (before ? "DELETED" : NULL);
+        break;
+    case WATCH_DELETED:
+        type = (now || before) ? "DELETED" : NULL;
+        break;
+    }
+    if (type == NULL)
+        return;
+    json_t *obj = json_deep_copy(ev->obj);
+    if (strcmp(type, "DELETED") == 0 && ev->type == WATCH_MODIFIED) {
+        json_t *m = json_object_get(obj, "metadata");
+        (void)m;
+    }
+    watch_emit(w, type, obj);
+    json_decref(obj);
+    watch_flush(w);
+}
+
+static void watch_timeout(h2o_timeout_entry_t *e)
+{
+    struct watch_stream *w = H2O_STRUCT_FROM_MEMBER(struct watch_stream, timer, e);
+    watch_cleanup(w);
+    w->done = true;
+    watch_flush(w);
+}
+
+static int64_t parse_int(const char *s, int64_t dflt)
+{
+    if (s == NULL || *s == '\0')
+        return dflt;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return *end == '\0' ? v : -1;
+}
+
+static void handle_watch(struct ctx *c, struct api_call *call, const struct list_opts *lo)
+{
+    struct label_selector *ls;
+    struct field_selector *fs;
+    json_t *st = NULL;
+    if (rest_parse_selectors(call->res, lo, &ls, &fs, &st) < 0) {
+        send_status(c, st);
+        return;
+    }
+    struct watch_stream *w = h2o_mem_alloc_pool(&c->req->pool, sizeof(*w));
+    memset(w, 0, sizeof(*w));
+    w->super.proceed = watch_proceed;
+    w->super.stop = watch_stop;
+    w->req = c->req;
+    w->res = call->res;
+    w->ns = call->ns && *call->ns ? xstrdup(call->ns) : NULL;
+    w->ls = ls;
+    w->fs = fs;
+    w->table = c->want_table;
+    buf_init(&w->pending, 0);
+    buf_init(&w->inflight, 0);
+    if (call->name != NULL) {
+        /* a watch on a single object (…/pods?fieldSelector=metadata.name=x handled by fs) */
+    }
+    int64_t timeout = parse_int(query_get(&c->q, "timeoutSeconds"), 0);
+    if (timeout <= 0) {
+        unsigned char rnd;
+        RAND_bytes(&rnd, 1);
+        timeout = MIN_REQUEST_TIMEOUT + (int64_t)rnd * MIN_REQUEST_TIMEOUT / 256;
+    }
+    common_headers(c);
+    c->req->res.status = 200;
+    c->req->res.reason = "OK";
+    add_header(c->req, H2O_TOKEN_CONTENT_TYPE, "application/json");
+    add_header_str(c->req, "transfer-encoding", "chunked");
+    c->req->res.content_length = SIZE_MAX;
+    h2o_start_response(c->req, &w->super);
+
+    const char *rvs = lo->resource_version;
+    int64_t from = parse_int(rvs, 0);
+    if (from < 0) {
+        json_t *s = status_bad_request("invalid resourceVersion");
+        watch_emit(w, "ERROR", s);
+        json_decref(s);
+        w->done = true;
+        watch_flush(w);
+        return;
+    }
+    if (from == 0) {
+        /* "" and "0": synthetic ADDED events for the current state, then changes. */
+        struct list_opts all = *lo;
+        all.limit = 0;
+        all.continue_token = NULL;
+        all.resource_version = NULL;
+        json_t *list = NULL, *lst = NULL;
+        if (rest_list(call, &all, &list, &lst) == 0) {
+            size_t i;
+            json_t *it;
+            json_array_foreach(json_object_get(list, "items"), i, it) {
+                json_object_set_new(it, "kind", json_string(call->res->kind));
+                json_object_set_new(it, "apiVersion", json_string(resource_api_version(call->res)));
+                /* kind/apiVersion first */
+                json_t *o = json_object();
+                json_object_set(o, "kind", json_object_get(it, "kind"));
+                json_object_set(o, "apiVersion", json_object_get(it, "apiVersion"));
+                json_object_update_missing(o, it);
+                watch_emit(w, "ADDED", o);
+                json_decref(o);
+            }
+            from = parse_int(json_path_str(list, "metadata.resourceVersion"), 0);
+        }
+        json_decref(list);
+        json_decref(lst);
+    }
+    char *prefix = resource_key(call->res, call->ns, NULL);
+    int64_t oldest = 0;
+    int r = watchcache_subscribe(server__api->wc, prefix, from, watch_on_event, w, &w->sub, &oldest);
+    free(prefix);
+    if (r == AZ_EGONE) {
+        char *msg = xasprintf("too old resource version: %lld (%lld)", (long long)from, (long long)oldest);
+        json_t *s = status_gone(msg);
+        free(msg);
+        watch_emit(w, "ERROR", s);
+        json_decref(s);
+        w->sub = NULL;
+        watch_cleanup(w);
+        w->done = true;
+        watch_flush(w);
+        return;
+    }
+    h2o_timeout_init(c->req->conn->ctx->loop, &w->tq, (uint64_t)timeout * 1000);
+    w->timer.cb = watch_timeout;
+    h2o_timeout_link(c->req->conn->ctx->loop, &w->tq, &w->timer);
+    watch_flush(w);
+}
+
+/* ---- resources ---------------------------------------------------------------------- */
+
+static const char *field_manager(struct ctx *c)
+{
+    const char *fm = query_get(&c->q, "fieldManager");
+    if (fm != NULL && *fm)
+        return fm;
+    h2o_iovec_t ua = header_value(c->req, H2O_TOKEN_USER_AGENT);
+    if (ua.base == NULL || ua.len == 0)
+        return "unknown";
+    /* upstream: the User-Agent up to the first '/', at most 128 characters */
+    size_t n = 0;
+    while (n < ua.len && ua.base[n] != '/' && n < 128)
+        n++;
+    return h2o_strdup(&c->req->pool, ua.base, n).base;
+}
+
+static void handle_resource(struct ctx *c)
+{
+    struct request_info *ri = &c->info;
+    const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
+    if (r == NULL) {
+        send_status(c, status_not_found_path());
+        return;
+    }
+    const char *ns = ri->namespace && *ri->namespace ? ri->namespace : NULL;
+    if (strcmp(r->plural, "namespaces") == 0)
+        ns = NULL;
+    if (!r->namespaced && ri->namespace && *ri->namespace && strcmp(r->plural, "namespaces") != 0) {
+        send_status(c, status_not_found_path());
+        return;
+    }
+    const char *verb = ri->verb;
+    const char *sub = ri->subresource && *ri->subresource ? ri->subresource : NULL;
+    const struct subresource_def *sd = NULL;
+    if (sub != NULL) {
+        sd = resource_subresource(r, sub);
+        if (sd == NULL || ri->name == NULL) {
+            send_status(c, status_not_found_path());
+            return;
+        }
+    }
+    unsigned bit = 0;
+    if (strcmp(verb, "get") == 0) bit = VERB_GET;
+    else if (strcmp(verb, "list") == 0) bit = VERB_LIST;
+    else if (strcmp(verb, "watch") == 0) bit = VERB_WATCH;
+    else if (strcmp(verb, "create") == 0) bit = VERB_CREATE;
+    else if (strcmp(verb, "update") == 0) bit = VERB_UPDATE;
+    else if (strcmp(verb, "patch") == 0) bit = VERB_PATCH;
+    else if (strcmp(verb, "delete") == 0) bit = VERB_DELETE;
+    else if (strcmp(verb, "deletecollection") == 0) bit = VERB_DELETECOLLECTION;
+    unsigned allowed = sd ? sd->verbs : r->verbs;
+    bool named = ri->name != NULL && *ri->name;
+    if ((bit & allowed) == 0 || (named && (bit == VERB_LIST || bit == VERB_DELETECOLLECTION)) ||
+        (!named && (bit == VERB_UPDATE || bit == VERB_PATCH || bit == VERB_DELETE) && r->create == NULL) ||
+        (named && bit == VERB_CREATE && sd == NULL) ||
+        (r->namespaced && ns == NULL && (bit == VERB_CREATE || (named && bit != VERB_WATCH)))) {
+        if (r->namespaced && ns == NULL && bit == VERB_CREATE && r->create == NULL) {
+            send_status(c, status_not_found_path());
+            return;
+        }
+        send_status(c, status_method_not_allowed());
+        return;
+    }
+    if (sd != NULL && sd->verbs == VERB_GET && bit == VERB_GET && strcmp(sub, "status") != 0) {
+        send_status(c, status_not_found_path()); /* log/exec: node agent, not yet served */
+        return;
+    }
+
+    json_t *warnings = json_array();
+    c->warnings = warnings;
+    struct api_call call = {0};
+    call.srv = server__api;
+    call.res = r;
+    call.subresource = sub;
+    call.ns = strcmp(r->plural, "namespaces") == 0 ? NULL : ns;
+    call.name = named ? ri->name : NULL;
+    call.user = &c->user;
+    call.field_manager = field_manager(c);
+    call.warnings = warnings;
+    const char *dry = query_get(&c->q, "dryRun");
+    if (dry != NULL) {
+        if (strcmp(dry, "All") != 0) {
+            char *msg = xasprintf("Invalid dry run value %s", dry);
+            send_status(c, status_bad_request(msg));
+            free(msg);
+            return;
+        }
+        call.dry_run = true;
+    }
+    const char *fv = query_get(&c->q, "fieldValidation");
+    call.validation = FIELD_VALIDATION_WARN;
+    if (fv != NULL && *fv) {
+        if (strcmp(fv, "Strict") == 0)
+            call.validation = FIELD_VALIDATION_STRICT;
+        else if (strcmp(fv, "Ignore") == 0)
+            call.validation = FIELD_VALIDATION_IGNORE;
+        else if (strcmp(fv, "Warn") == 0)
+            call.validation = FIELD_VALIDATION_WARN;
+        else {
+            char *msg = xasprintf("fieldValidation parameter unsupported: %s", fv);
+            send_status(c, status_bad_request(msg));
+            free(msg);
+            return;
+        }
+    }
+    struct list_opts lo = {
+        .label_selector = query_get(&c->q, "labelSelector"),
+        .field_selector = query_get(&c->q, "fieldSelector"),
+        .limit = parse_int(query_get(&c->q, "limit"), 0),
+        .continue_token = query_get(&c->q, "continue"),
+        .resource_version = query_get(&c->q, "resourceVersion"),
+    };
+    json_t *obj = NULL, *st = NULL, *body = NULL;
+    int code = 200, rc = 0;
+    switch (bit) {
+    case VERB_GET:
+        rc = rest_get(&call, &obj, &st);
+        break;
+    case VERB_LIST:
+        if (lo.limit < 0) {
+            rc = AZ_EBADREQUEST;
+            st = status_bad_request("limit must be a non-negative integer");
+            break;
+        }
+        rc = rest_list(&call, &lo, &obj, &st);
+        break;
+    case VERB_WATCH:
+        if (named) {
+            /* legacy /watch/namespaces/x/pods/name: filter by name */
+            char *fsel = xasprintf("metadata.name=%s", ri->name);
+            lo.field_selector = h2o_strdup(&c->req->pool, fsel, SIZE_MAX).base;
+            free(fsel);
+            call.name = NULL;
+        }
+        handle_watch(c, &call, &lo);
+        return;
+    case VERB_CREATE:
+        if ((body = decode_body(c)) == NULL)
+            return;
+        if (sd != NULL && sd->create != NULL)
+            rc = (code = 201, sd->create(&call, body, &obj, &st));
+        else if (sd != NULL)
+            rc = AZ_EMETHOD, st = status_method_not_allowed();
+        else
+            rc = rest_create(&call, body, &obj, &code, &st);
+        break;
+    case VERB_UPDATE:
+        if ((body = decode_body(c)) == NULL)
+            return;
+        rc = rest_update(&call, body, &obj, &code, &st);
+        break;
+    case VERB_PATCH: {
+        h2o_iovec_t ct = header_value(c->req, H2O_TOKEN_CONTENT_TYPE);
+        char *cts = ct.base ? xstrndup(ct.base, ct.len) : xstrdup("");
+        int pt = patch_type_from_media_type(cts);
+        free(cts);
+        if (pt < 0) {
+            send_status(c, status_unsupported_media_type("application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"));
+            return;
+        }
+        rc = rest_patch(&call, pt, c->req->entity.base ? c->req->entity.base : "", c->req->entity.len, &obj, &st);
+        break;
+    }
+    case VERB_DELETE:
+    case VERB_DELETECOLLECTION: {
+        json_t *opts = NULL;
+        if (c->req->entity.len > 0) {
+            json_error_t err;
+            opts = json_loadb(c->req->entity.base, c->req->entity.len, 0, &err);
+            if (opts == NULL) {
+                char *msg = xasprintf("couldn't get version/kind; json parse error: %s", err.text);
+                send_status(c, status_bad_request(msg));
+                free(msg);
+                return;
+            }
+        } else {
+            opts = json_object();
+        }
+        const char *pp = query_get(&c->q, "propagationPolicy");
+        if (pp != NULL) {
+            if (strcmp(pp, "Foreground") != 0 && strcmp(pp, "Background") != 0 && strcmp(pp, "Orphan") != 0) {
+                json_decref(opts);
+                struct field_errors fe;
+                field_errors_init(&fe);
+                static const char *const sup[] = {"Foreground", "Background", "Orphan", NULL};
+                field_errors_add_not_supported(&fe, "propagationPolicy", json_string(pp), sup);
+                send_status(c, status_invalid("", "DeleteOptions", "", &fe));
+                field_errors_release(&fe);
+                return;
+            }
+            json_object_set_new(opts, "propagationPolicy", json_string(pp));
+        }
+        const char *gps = query_get(&c->q, "gracePeriodSeconds");
+        if (gps != NULL)
+            json_object_set_new(opts, "gracePeriodSeconds", json_integer(parse_int(gps, 0)));
+        if (bit == VERB_DELETE)
+            rc = rest_delete(&call, opts, &obj, &code, &st);
+        else
+            rc = rest_deletecollection(&call, &lo, opts, &obj, &st);
+        json_decref(opts);
+        break;
+    }
+    default:
+        rc = AZ_EMETHOD;
+        st = status_method_not_allowed();
+    }
+    json_decref(body);
+    if (rc < 0 || obj == NULL) {
+        send_status(c, st ? st : status_internal("no result"));
+        json_decref(obj);
+        return;
+    }
+    json_decref(st);
+    if (c->want_table && (bit == VERB_GET || bit == VERB_LIST) && sd == NULL) {
+        json_t *t = rest_to_table(r, obj, true);
+        send_json(c, code, t);
+        json_decref(t);
+    } else {
+        send_json(c, code, obj);
+    }
+    json_decref(obj);
+}
+
+/* ---- non-resource endpoints --------------------------------------------------------- */
+
+static bool handle_nonresource(struct ctx *c)
+{
+    const char *p = c->path;
+    bool get = c->req->method.len == 3 && memcmp(c->req->method.base, "GET", 3) == 0;
+    bool head = c->req->method.len == 4 && memcmp(c->req->method.base, "HEAD", 4) == 0;
+    if (!get && !head)
+        return false;
+    if (strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0 ||
+        strncmp(p, "/healthz/", 9) == 0 || strncmp(p, "/livez/", 7) == 0 || strncmp(p, "/readyz/", 8) == 0) {
+        send_text(c, 200, "ok");
+        return true;
+    }
+    if (strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0) {
+        json_t *v = discovery_version();
+        send_json(c, 200, v);
+        json_decref(v);
+        return true;
+    }
+    h2o_iovec_t accept = header_value(c->req, H2O_TOKEN_ACCEPT);
+    bool aggregated = iov_has(accept, "as=APIGroupDiscoveryList") && iov_has(accept, "v=v2");
+    if (strcmp(p, "/api") == 0 || strcmp(p, "/api/") == 0 || strcmp(p, "/apis") == 0 || strcmp(p, "/apis/") == 0) {
+        bool legacy = strncmp(p, "/api/", 5) == 0 || strcmp(p, "/api") == 0;
+        json_t *d;
+        if (aggregated) {
+            d = discovery_aggregated(legacy);
+            send_json_ct(c, 200, d, DISCOVERY_V2_CONTENT_TYPE);
+        } else {
+            d = legacy ? discovery_api_versions(server__address) : discovery_api_groups();
+            send_json(c, 200, d);
+        }
+        json_decref(d);
+        return true;
+    }
+    if (strcmp(p, "/api/v1") == 0 || strncmp(p, "/apis/", 6) == 0) {
+        json_t *d = NULL;
+        if (strcmp(p, "/api/v1") == 0) {
+            d = discovery_resource_list("", "v1");
+        } else {
+            char group[128] = "", version[32] = "";
+            const char *rest = p + 6;
+            const char *slash = strchr(rest, '/');
+            if (slash == NULL) {
+                snprintf(group, sizeof(group), "%s", rest);
+                d = discovery_api_group(group);
+            } else if (strchr(slash + 1, '/') == NULL && (size_t)(slash - rest) < sizeof(group)) {
+                memcpy(group, rest, (size_t)(slash - rest));
+                group[slash - rest] = '\0';
+                snprintf(version, sizeof(version), "%s", slash + 1);
+                d = discovery_resource_list(group, version);
+            } else {
+                return false;
+            }
+        }
+        if (d == NULL)
+            send_status(c, status_not_found_path());
+        else
+            send_json(c, 200, d);
+        json_decref(d);
+        return true;
+    }
+    if (strcmp(p, "/openapi/v3") == 0 || strcmp(p, "/openapi/v3/") == 0) {
+        json_t *paths = discovery_openapi_paths(), *out = json_object(), *po = json_object();
+        size_t i;
+        json_t *v;
+        json_array_foreach(paths, i, v) {
+            char *u = xasprintf("/openapi/v3/%s?hash=%s", json_string_value(v), ANZEN_K8S_GIT_VERSION "-1");
+            json_object_set_new(po, json_string_value(v), json_pack("{s:s}", "serverRelativeURL", u));
+            free(u);
+        }
+        json_object_set_new(out, "paths", po);
+        send_json(c, 200, out);
+        json_decref(out);
+        json_decref(paths);
+        return true;
+    }
+    if (strncmp(p, "/openapi/v3/", 12) == 0) {
+        const char *gvp = p + 12;
+        char group[128] = "", version[32] = "";
+        if (strcmp(gvp, "api/v1") == 0) {
+            snprintf(version, sizeof(version), "v1");
+        } else if (strncmp(gvp, "apis/", 5) == 0) {
+            const char *slash = strrchr(gvp + 5, '/');
+            if (slash == NULL || (size_t)(slash - (gvp + 5)) >= sizeof(group))
+                return false;
+            memcpy(group, gvp + 5, (size_t)(slash - (gvp + 5)));
+            snprintf(version, sizeof(version), "%s", slash + 1);
+        } else {
+            return false;
+        }
+        json_t *kinds = discovery_openapi_kinds(group, version);
+        if (json_array_size(kinds) == 0) {
+            json_decref(kinds);
+            send_status(c, status_not_found_path());
+            return true;
+        }
+        json_t *doc = openapi_v3_document(group, version, kinds);
+        json_decref(kinds);
+        add_header(c->req, H2O_TOKEN_ETAG, "\"" ANZEN_K8S_GIT_VERSION "-1\"");
+        send_json(c, 200, doc);
+        json_decref(doc);
+        return true;
+    }
+    return false;
+}
+
+/* ---- the pipeline ------------------------------------------------------------------- */
+
+static SSL *request_ssl(h2o_req_t *req)
+{
+    if (req->conn->callbacks->get_socket == NULL)
+        return NULL;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->ssl == NULL)
+        return NULL;
+    return sock->ssl->ossl;
+}
+
+static char *percent_decode_path(const char *s, size_t len)
+{
+    char *out = xmalloc(len + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%' && i + 2 < len + 0 && i + 2 <= len - 1 + 0 + 1) {
+            int hi = s[i + 1], lo = s[i + 2];
+            int h = (hi >= '0' && hi <= '9') ? hi - '0' : (hi | 32) >= 'a' && (hi | 32) <= 'f' ? (hi | 32) - 'a' + 10 : -1;
+            int l = (lo >= '0' && lo <= '9') ? lo - '0' : (lo | 32) >= 'a' && (lo | 32) <= 'f' ? (lo | 32) - 'a' + 10 : -1;
+            if (h >= 0 && l >= 0) {
+                out[o++] = (char)(h * 16 + l);
+                i += 2;
+                continue;
+            }
+        }
+        out[o++] = s[i];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct ctx c;
+    memset(&c, 0, sizeof(c));
+    c.req = req;
+    h2o_iovec_t aid = header_value_str(req, "audit-id");
+    if (aid.base != NULL && aid.len > 0 && aid.len < sizeof(c.audit_id)) {
+        memcpy(c.audit_id, aid.base, aid.len);
+        c.audit_id[aid.len] = '\0';
+    } else {
+        uuid_v4(c.audit_id);
+    }
+    size_t path_end = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    c.path = percent_decode_path(req->path.base, path_end);
+    if (req->query_at != SIZE_MAX) {
+        if (query_parse(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &c.q) < 0) {
+            send_status(&c, status_bad_request("invalid query string"));
+            goto out;
+        }
+    }
+    bool pretty;
+    if (query_bool(&c.q, "pretty", &pretty) == 0 && query_has(&c.q, "pretty")) {
+        c.pretty = pretty;
+    } else {
+        h2o_iovec_t ua = header_value(req, H2O_TOKEN_USER_AGENT);
+        c.pretty = iov_prefix(ua, "curl") || iov_prefix(ua, "Wget") || iov_prefix(ua, "Mozilla/5.0");
+    }
+    h2o_iovec_t accept = header_value(req, H2O_TOKEN_ACCEPT);
+    c.want_table = iov_has(accept, "as=Table");
+
+    /* authentication */
+    h2o_iovec_t authz = header_value(req, H2O_TOKEN_AUTHORIZATION);
+    const char *warning = NULL;
+    if (authn_request(server__api, request_ssl(req), authz.base, authz.len, &c.user, &warning) < 0) {
+        send_status(&c, status_unauthorized());
+        goto out;
+    }
+    if (warning != NULL) {
+        c.warnings = json_array();
+        json_array_append_new(c.warnings, json_string(warning));
+    }
+    if (req->entity.base != NULL && req->entity.len > MAX_BODY) {
+        send_status(&c, status_too_large());
+        goto out;
+    }
+
+    /* request info and authorization */
+    char *method = xstrndup(req->method.base, req->method.len);
+    int rr = request_info_parse(method, c.path, &c.q, &c.info);
+    free(method);
+    if (rr < 0) {
+        send_status(&c, status_bad_request("invalid request"));
+        goto out;
+    }
+    struct authz_attrs attrs = {
+        .user = &c.user,
+        .verb = c.info.verb,
+        .is_resource = c.info.is_resource,
+        .ns = c.info.namespace,
+        .group = c.info.api_group,
+        .version = c.info.api_version,
+        .resource = c.info.resource,
+        .subresource = c.info.subresource,
+        .name = c.info.name,
+        .path = c.path,
+    };
+    char *reason = NULL;
+    if (authz_authorize(server__api, &attrs, &reason) != AUTHZ_ALLOW) {
+        add_header_str(req, "x-content-type-options", "nosniff");
+        send_status(&c, authz_forbidden_status(&attrs, reason));
+        free(reason);
+        goto out;
+    }
+    free(reason);
+
+    if (c.info.is_resource) {
+        handle_resource(&c);
+    } else if (!handle_nonresource(&c)) {
+        bool getlike = (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0) ||
+                       (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
+        send_status(&c, getlike ? status_not_found_path() : status_method_not_allowed());
+    }
+out:
+    query_release(&c.q);
+    request_info_release(&c.info);
+    user_info_release(&c.user);
+    json_decref(c.warnings);
+    free(c.path);
+    return 0;
+}
+
+/* ---- listener ----------------------------------------------------------------------- */
+
+static h2o_accept_ctx_t accept_ctx;
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err != NULL)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock == NULL)
+        return;
+    h2o_accept(&accept_ctx, sock);
+}
+
+static int listen_on(const char *addr, struct sockaddr_storage *ret_sa)
+{
+    char host[64];
+    const char *colon = strrchr(addr, ':');
+    if (colon == NULL || (size_t)(colon - addr) >= sizeof(host))
+        return -1;
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    int port = (int)strtol(colon + 1, NULL, 10);
+    int fd;
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, *host ? host : "0.0.0.0", &sin.sin_addr) != 1)
+        return -1;
+    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return -1;
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 || listen(fd, SOMAXCONN) != 0) {
+        close(fd);
+        return -1;
+    }
+    memcpy(ret_sa, &sin, sizeof(sin));
+    return fd;
+}
+
+void http_server_stop(void)
+{
+    server__stop = 1;
+}
+
+static void on_signal(int sig)
+{
+    server__stop = 1;
+}
+
+int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
+                    void (*ready_cb)(void *arg), void *ready_arg)
+{
+    static h2o_globalconf_t config;
+    static h2o_context_t ctx;
+    server__api = srv;
+    snprintf(server__address, sizeof(server__address), "%s", cfg->listen);
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    h2o_config_init(&config);
+    config.server_name = h2o_iovec_init(H2O_STRLIT("anzen"));
+    config.max_request_entity_size = H2O_BODY_LIMIT;
+    h2o_hostconf_t *host = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *h = h2o_create_handler(pc, sizeof(*h));
+    h->on_req = on_req;
+
+    if (cfg->http2)
+        h2o_ssl_register_alpn_protocols(cfg->ssl_ctx, h2o_http2_alpn_protocols);
+
+    struct sockaddr_storage ss;
+    int fd = listen_on(cfg->listen, &ss);
+    if (fd < 0) {
+        log_error("cannot listen on %s: %s", cfg->listen, strerror(errno));
+        return AZ_EIO;
+    }
+    server__loop = h2o_evloop_create();
+    h2o_context_init(&ctx, server__loop, &config);
+    accept_ctx.ctx = &ctx;
+    accept_ctx.hosts = config.hosts;
+    accept_ctx.ssl_ctx = cfg->ssl_ctx;
+    h2o_timeout_init(server__loop, &defer_timeout, 0);
+    defer_entry.cb = run_deferred;
+    srv->defer = server_defer;
+    if (defer_head != NULL)
+        h2o_timeout_link(server__loop, &defer_timeout, &defer_entry);
+    h2o_socket_t *ls = h2o_evloop_socket_create(server__loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start(ls, on_accept);
+    if (ready_cb)
+        ready_cb(ready_arg);
+    while (!server__stop)
+        h2o_evloop_run(server__loop, 200);
+    log_info("shutting down");
+    h2o_socket_read_stop(ls);
+    h2o_socket_close(ls);
+    return 0;
+}

@@ -1,0 +1,244 @@
+/* json.c — Go encoding/json compatible writer; see json.h. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "util/json.h"
+
+static const char hexd[] = "0123456789abcdef";
+
+static int utf8_decode(const unsigned char *s, size_t len, unsigned *ret_cp)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        *ret_cp = c;
+        return 1;
+    }
+    int n;
+    unsigned cp, min;
+    if ((c & 0xe0) == 0xc0) {
+        n = 2; cp = c & 0x1f; min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        n = 3; cp = c & 0x0f; min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        n = 4; cp = c & 0x07; min = 0x10000;
+    } else {
+        return -1;
+    }
+    if ((size_t)n > len)
+        return -1;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return -1;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return -1;
+    *ret_cp = cp;
+    return n;
+}
+
+static int write_string(struct buf *out, const char *s, size_t len)
+{
+    int r = buf_putc(out, '"');
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, start = 0;
+    while (r == 0 && i < len) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            r = buf_append(out, s + start, i - start);
+            char esc[7] = "\\u00";
+            switch (c) {
+            case '"': r = r ? r : buf_puts(out, "\\\""); break;
+            case '\\': r = r ? r : buf_puts(out, "\\\\"); break;
+            case '\n': r = r ? r : buf_puts(out, "\\n"); break;
+            case '\r': r = r ? r : buf_puts(out, "\\r"); break;
+            case '\t': r = r ? r : buf_puts(out, "\\t"); break;
+            default:
+                esc[4] = hexd[c >> 4];
+                esc[5] = hexd[c & 15];
+                esc[6] = 0;
+                r = r ? r : buf_puts(out, esc);
+            }
+            i++;
+            start = i;
+            continue;
+        }
+        unsigned cp;
+        int n = utf8_decode(p + i, len - i, &cp);
+        if (n < 0) {
+            r = buf_append(out, s + start, i - start);
+            r = r ? r : buf_puts(out, "\\ufffd");
+            i++;
+            start = i;
+        } else if (cp == 0x2028 || cp == 0x2029) {
+            r = buf_append(out, s + start, i - start);
+            r = r ? r : buf_puts(out, cp == 0x2028 ? "\\u2028" : "\\u2029");
+            i += (size_t)n;
+            start = i;
+        } else {
+            i += (size_t)n;
+        }
+    }
+    if (r == 0)
+        r = buf_append(out, s + start, i - start);
+    return r ? r : buf_putc(out, '"');
+}
+
+static int write_real(struct buf *out, double d)
+{
+    /* Go formats float64 with the shortest repr ('f' for 1e-6 <= |d| < 1e21, else 'e'). */
+    char tmp[64];
+    if (!isfinite(d))
+        return buf_puts(out, "null");
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    double a = fabs(d);
+    if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+        /* Go: 1e+21 form with at least 2 exponent digits: "1e+21", "1e-07" */
+        return buf_puts(out, tmp);
+    }
+    if (strchr(tmp, 'e') != NULL) {
+        /* expand to plain decimal */
+        for (int prec = 0; prec <= 20; prec++) {
+            snprintf(tmp, sizeof(tmp), "%.*f", prec, d);
+            if (strtod(tmp, NULL) == d)
+                break;
+        }
+    }
+    return buf_puts(out, tmp);
+}
+
+static int indent(struct buf *out, int depth)
+{
+    int r = buf_putc(out, '\n');
+    for (int i = 0; r == 0 && i < depth; i++)
+        r = buf_puts(out, "  ");
+    return r;
+}
+
+static int write_value(struct buf *out, json_t *v, bool pretty, int depth)
+{
+    if (depth > 1000)
+        return -1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        if (json_object_size(v) == 0)
+            return buf_puts(out, "{}");
+        int r = buf_putc(out, '{');
+        const char *k;
+        json_t *child;
+        bool first = true;
+        json_object_foreach(v, k, child) {
+            if (!first)
+                r = r ? r : buf_putc(out, ',');
+            first = false;
+            if (pretty)
+                r = r ? r : indent(out, depth + 1);
+            r = r ? r : write_string(out, k, strlen(k));
+            r = r ? r : buf_puts(out, pretty ? ": " : ":");
+            r = r ? r : write_value(out, child, pretty, depth + 1);
+        }
+        if (pretty)
+            r = r ? r : indent(out, depth);
+        return r ? r : buf_putc(out, '}');
+    }
+    case JSON_ARRAY: {
+        if (json_array_size(v) == 0)
+            return buf_puts(out, "[]");
+        int r = buf_putc(out, '[');
+        size_t i;
+        json_t *child;
+        json_array_foreach(v, i, child) {
+            if (i)
+                r = r ? r : buf_putc(out, ',');
+            if (pretty)
+                r = r ? r : indent(out, depth + 1);
+            r = r ? r : write_value(out, child, pretty, depth + 1);
+        }
+        if (pretty)
+            r = r ? r : indent(out, depth);
+        return r ? r : buf_putc(out, ']');
+    }
+    case JSON_STRING:
+        return write_string(out, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL:
+        return write_real(out, json_real_value(v));
+    case JSON_TRUE:
+        return buf_puts(out, "true");
+    case JSON_FALSE:
+        return buf_puts(out, "false");
+    case JSON_NULL:
+        return buf_puts(out, "null");
+    }
+    return -1;
+}
+
+int json_write_go(struct buf *out, json_t *v, bool pretty)
+{
+    int r = write_value(out, v, pretty, 0);
+    if (r == 0 && !pretty)
+        r = buf_putc(out, '\n');
+    return r;
+}
+
+char *json_dump_go(json_t *v, bool pretty, size_t *ret_len)
+{
+    struct buf b = BUF_INIT;
+    json_write_go(&b, v, pretty);
+    return buf_detach(&b, ret_len);
+}
+
+const char *json_str(json_t *obj, const char *key)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+json_t *json_path(json_t *obj, const char *dotted)
+{
+    const char *p = dotted;
+    while (obj != NULL && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (!json_is_object(obj))
+            return NULL;
+        obj = json_object_getn(obj, p, n);
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    return obj;
+}
+
+const char *json_path_str(json_t *obj, const char *dotted)
+{
+    json_t *v = json_path(obj, dotted);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+json_t *json_obj_ensure(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_object(v)) {
+        v = json_object();
+        json_object_set_new(obj, key, v);
+    }
+    return v;
+}
+
+void json_set_str(json_t *obj, const char *key, const char *s)
+{
+    if (s == NULL)
+        json_object_del(obj, key);
+    else
+        json_object_set_new(obj, key, json_string(s));
+}

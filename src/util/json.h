@@ -1,0 +1,27 @@
+/* json.h — JSON output exactly as Go's encoding/json writes it (what kube-apiserver sends),
+ * plus small jansson helpers.
+ *
+ *  compact: Encoder.Encode — no spaces, trailing "\n", HTML-safe escaping (<, >, & as \u003c,
+ *           \u003e, \u0026; U+2028/2029 escaped; invalid UTF-8 as \ufffd).
+ *  pretty:  MarshalIndent(v, "", "  ") — 2-space indent, ": " separator, empty {} and [],
+ *           no trailing newline.
+ * Object members are written in insertion order (jansson keeps it). */
+#ifndef ANZEN_UTIL_JSON_H
+#define ANZEN_UTIL_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "util/buf.h"
+
+int json_write_go(struct buf *out, json_t *v, bool pretty);
+/* malloc'd, NUL-terminated. */
+char *json_dump_go(json_t *v, bool pretty, size_t *ret_len);
+
+/* Lookups that tolerate NULL and wrong types. */
+const char *json_str(json_t *obj, const char *key);            /* NULL if absent / not string */
+json_t *json_path(json_t *obj, const char *dotted);            /* "metadata.name" */
+const char *json_path_str(json_t *obj, const char *dotted);
+json_t *json_obj_ensure(json_t *obj, const char *key);         /* get or create child object */
+void json_set_str(json_t *obj, const char *key, const char *s); /* s NULL deletes */
+
+#endif

@@ -1,0 +1,440 @@
+/* watchcache_test.c — tests of the watch cache (src/store/watchcache.c) fed by a real SQLite
+ * store: backlog replay, live delivery, prefix filtering, the window (AZ_EGONE), unsubscribe,
+ * event types and resourceVersion of delivered objects, and no loss or duplication when a
+ * subscriber joins while another thread writes. */
+#include <dirent.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+#include "store/watchcache.h"
+#include "util/err.h"
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct store *s;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/anzen-wc-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/state.db", f->dir);
+    if (store_sqlite_open(f->path, &f->s, NULL) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    store_close(f->s);
+    DIR *d = opendir(f->dir);
+    if (d != NULL) {
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            char p[512];
+            snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* What a subscriber saw, in order. */
+#define REC_MAX 2048
+struct rec {
+    size_t n;
+    int types[REC_MAX];
+    int64_t revs[REC_MAX];
+    char keys[REC_MAX][64];
+    char rvs[REC_MAX][24];      /* obj metadata.resourceVersion */
+    char prev_rvs[REC_MAX][24]; /* prev_obj metadata.resourceVersion, "" if no prev_obj */
+    json_t *objs[REC_MAX];      /* kept with json_incref */
+};
+
+static void rec_cb(void *arg, const struct watch_event *ev)
+{
+    struct rec *r = arg;
+    if (r->n >= REC_MAX)
+        return;
+    size_t i = r->n++;
+    r->types[i] = ev->type;
+    r->revs[i] = ev->rev;
+    snprintf(r->keys[i], sizeof(r->keys[i]), "%s", ev->key);
+    const char *rv = json_string_value(json_object_get(json_object_get(ev->obj, "metadata"),
+                                                       "resourceVersion"));
+    snprintf(r->rvs[i], sizeof(r->rvs[i]), "%s", rv != NULL ? rv : "(none)");
+    r->prev_rvs[i][0] = '\0';
+    if (ev->prev_obj != NULL) {
+        rv = json_string_value(json_object_get(json_object_get(ev->prev_obj, "metadata"),
+                                               "resourceVersion"));
+        snprintf(r->prev_rvs[i], sizeof(r->prev_rvs[i]), "%s", rv != NULL ? rv : "(none)");
+    }
+    r->objs[i] = json_incref(ev->obj);
+}
+
+static struct rec *rec_new(void)
+{
+    struct rec *r = calloc(1, sizeof(*r));
+    assert_non_null(r);
+    return r;
+}
+
+static void rec_free(struct rec *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        json_decref(r->objs[i]);
+    free(r);
+}
+
+static int64_t put(struct store *s, const char *key, const char *json)
+{
+    int64_t rev = 0;
+    struct store_kv kv = {0};
+    if (store_get(s, key, &kv) == 0) {
+        store_kv_release(&kv);
+        assert_int_equal(store_update(s, key, json, strlen(json), 0, &rev), 0);
+    } else {
+        assert_int_equal(store_create(s, key, json, strlen(json), &rev), 0);
+    }
+    return rev;
+}
+
+static int64_t del(struct store *s, const char *key)
+{
+    int64_t rev = 0;
+    assert_int_equal(store_delete(s, key, 0, &rev, NULL), 0);
+    return rev;
+}
+
+static void test_live_events(void **state)
+{
+    struct fixture *f = *state;
+    struct watchcache *wc = watchcache_new(f->s, 100);
+    assert_int_equal(watchcache_rev(wc), 0);
+    struct rec *r = rec_new();
+    struct watch_sub *sub = NULL;
+    assert_int_equal(watchcache_subscribe(wc, "/registry/pods/", 0, rec_cb, r, &sub, NULL), 0);
+    assert_int_equal(r->n, 0);
+
+    put(f->s, "/registry/pods/lab/a", "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}}");
+    put(f->s, "/registry/pods/lab/a",
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\",\"labels\":{\"x\":\"y\"}}}");
+    del(f->s, "/registry/pods/lab/a");
+    assert_int_equal(watchcache_rev(wc), 3);
+
+    assert_int_equal(r->n, 3);
+    assert_int_equal(r->types[0], WATCH_ADDED);
+    assert_int_equal(r->types[1], WATCH_MODIFIED);
+    assert_int_equal(r->types[2], WATCH_DELETED);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(r->revs[i], (int64_t)i + 1);
+        assert_string_equal(r->keys[i], "/registry/pods/lab/a");
+    }
+    assert_string_equal(r->rvs[0], "1");
+    assert_string_equal(r->prev_rvs[0], "");
+    assert_string_equal(r->rvs[1], "2");
+    assert_string_equal(r->prev_rvs[1], "1");
+    /* DELETE: the object as it was before deletion, resourceVersion = the delete revision */
+    assert_string_equal(r->rvs[2], "3");
+    assert_string_equal(r->prev_rvs[2], "2");
+    json_t *labels = json_object_get(json_object_get(r->objs[2], "metadata"), "labels");
+    assert_string_equal(json_string_value(json_object_get(labels, "x")), "y");
+    assert_string_equal(json_string_value(json_object_get(r->objs[2], "kind")), "Pod");
+    /* the stored value is untouched: no resourceVersion in the store */
+    put(f->s, "/registry/pods/lab/b", "{\"metadata\":{}}");
+    struct store_kv kv = {0};
+    assert_int_equal(store_get(f->s, "/registry/pods/lab/b", &kv), 0);
+    assert_null(strstr(kv.value, "resourceVersion"));
+    store_kv_release(&kv);
+    assert_int_equal(r->n, 4);
+    assert_string_equal(r->rvs[3], "4");
+
+    watchcache_unsubscribe(wc, sub);
+    watchcache_free(wc);
+    rec_free(r);
+    /* the store no longer has a sink */
+    put(f->s, "/registry/pods/lab/c", "{}");
+}
+
+static void test_backlog_replay(void **state)
+{
+    struct fixture *f = *state;
+    struct watchcache *wc = watchcache_new(f->s, 100);
+    for (int i = 0; i < 5; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "/registry/secrets/ns/s%d", i);
+        put(f->s, key, "{\"kind\":\"Secret\"}");
+    }
+    struct rec *r = rec_new();
+    struct watch_sub *sub = NULL;
+    assert_int_equal(watchcache_subscribe(wc, "/registry/secrets/", 2, rec_cb, r, &sub, NULL), 0);
+    /* delivered before subscribe returned */
+    assert_int_equal(r->n, 3);
+    assert_int_equal(r->revs[0], 3);
+    assert_string_equal(r->keys[0], "/registry/secrets/ns/s2");
+    assert_string_equal(r->rvs[0], "3");
+    assert_int_equal(r->revs[2], 5);
+    /* then live, with no duplicate */
+    put(f->s, "/registry/secrets/ns/s0", "{\"kind\":\"Secret\",\"data\":{}}");
+    assert_int_equal(r->n, 4);
+    assert_int_equal(r->revs[3], 6);
+    assert_int_equal(r->types[3], WATCH_MODIFIED);
+
+    /* from the window start (0 events skipped) and from the newest revision */
+    struct rec *none = rec_new();
+    struct watch_sub *s2 = NULL, *s3 = NULL;
+    int64_t oldest = -1;
+    assert_int_equal(watchcache_subscribe(wc, "", 0, rec_cb, none, &s3, &oldest), 0);
+    assert_int_equal(none->n, 0);
+    assert_int_equal(oldest, -1); /* untouched on success */
+    assert_int_equal(watchcache_subscribe(wc, "", 6, rec_cb, none, &s2, NULL), 0);
+    assert_int_equal(none->n, 0);
+    watchcache_unsubscribe(wc, s2);
+    /* the whole window (started at revision 0, when the cache was created) */
+    struct rec *all2 = rec_new();
+    assert_int_equal(watchcache_subscribe(wc, "/", 1, rec_cb, all2, &s2, NULL), 0);
+    assert_int_equal(all2->n, 5);
+    assert_int_equal(all2->revs[0], 2);
+    watchcache_unsubscribe(wc, s2);
+
+    watchcache_unsubscribe(wc, sub);
+    watchcache_unsubscribe(wc, s3);
+    watchcache_free(wc);
+    rec_free(r);
+    rec_free(all2);
+    rec_free(none);
+}
+
+static void test_prefix_filter(void **state)
+{
+    struct fixture *f = *state;
+    struct watchcache *wc = watchcache_new(f->s, 100);
+    struct rec *pods = rec_new(), *lab = rec_new(), *everything = rec_new();
+    struct watch_sub *s1 = NULL, *s2 = NULL, *s3 = NULL;
+    assert_int_equal(watchcache_subscribe(wc, "/registry/pods/", 0, rec_cb, pods, &s1, NULL), 0);
+    assert_int_equal(watchcache_subscribe(wc, "/registry/pods/lab/", 0, rec_cb, lab, &s2, NULL), 0);
+    assert_int_equal(watchcache_subscribe(wc, NULL, 0, rec_cb, everything, &s3, NULL), 0);
+
+    put(f->s, "/registry/pods/lab/a", "{}");
+    put(f->s, "/registry/pods/other/b", "{}");
+    put(f->s, "/registry/podsecurity/x", "{}");
+    put(f->s, "/registry/pods/lab2/c", "{}");
+    put(f->s, "/registry/secrets/lab/d", "{}");
+
+    assert_int_equal(pods->n, 3);
+    assert_string_equal(pods->keys[0], "/registry/pods/lab/a");
+    assert_string_equal(pods->keys[1], "/registry/pods/other/b");
+    assert_string_equal(pods->keys[2], "/registry/pods/lab2/c");
+    assert_int_equal(lab->n, 1);
+    assert_int_equal(lab->revs[0], 1);
+    assert_int_equal(everything->n, 5);
+
+    /* the backlog is filtered the same way */
+    struct rec *late = rec_new();
+    struct watch_sub *s4 = NULL;
+    assert_int_equal(watchcache_subscribe(wc, "/registry/pods/", 1, rec_cb, late, &s4, NULL), 0);
+    assert_int_equal(late->n, 2);
+    assert_int_equal(late->revs[0], 2);
+    assert_int_equal(late->revs[1], 4);
+
+    watchcache_unsubscribe(wc, s1);
+    watchcache_unsubscribe(wc, s2);
+    watchcache_unsubscribe(wc, s3);
+    watchcache_unsubscribe(wc, s4);
+    watchcache_free(wc);
+    rec_free(pods);
+    rec_free(lab);
+    rec_free(everything);
+    rec_free(late);
+}
+
+static void test_gone_when_too_old(void **state)
+{
+    struct fixture *f = *state;
+    struct watchcache *wc = watchcache_new(f->s, 3);
+    for (int i = 0; i < 6; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "/r/k%d", i);
+        put(f->s, key, "{}");
+    }
+    /* ring holds 4, 5, 6: valid from_rev >= 3 */
+    struct rec *r = rec_new();
+    struct watch_sub *sub = NULL;
+    int64_t oldest = 0;
+    assert_int_equal(watchcache_subscribe(wc, "/r/", 2, rec_cb, r, &sub, &oldest), AZ_EGONE);
+    assert_int_equal(oldest, 3);
+    assert_null(sub);
+    assert_int_equal(r->n, 0);
+    assert_int_equal(watchcache_subscribe(wc, "/r/", 1, rec_cb, r, &sub, NULL), AZ_EGONE);
+    assert_int_equal(watchcache_subscribe(wc, "/r/", 3, rec_cb, r, &sub, &oldest), 0);
+    assert_int_equal(r->n, 3);
+    assert_int_equal(r->revs[0], 4);
+    assert_int_equal(r->revs[2], 6);
+    watchcache_unsubscribe(wc, sub);
+    watchcache_free(wc);
+    rec_free(r);
+}
+
+static void test_window_after_startup(void **state)
+{
+    /* a cache created over an existing store starts its window at the current revision */
+    struct fixture *f = *state;
+    for (int i = 0; i < 5; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "/r/k%d", i);
+        put(f->s, key, "{}");
+    }
+    struct watchcache *wc = watchcache_new(f->s, 100);
+    assert_int_equal(watchcache_rev(wc), 5);
+    struct rec *r = rec_new();
+    struct watch_sub *sub = NULL;
+    int64_t oldest = 0;
+    assert_int_equal(watchcache_subscribe(wc, "/r/", 4, rec_cb, r, &sub, &oldest), AZ_EGONE);
+    assert_int_equal(oldest, 5);
+    assert_int_equal(watchcache_subscribe(wc, "/r/", 5, rec_cb, r, &sub, NULL), 0);
+    assert_int_equal(r->n, 0);
+    put(f->s, "/r/k0", "{}");
+    assert_int_equal(r->n, 1);
+    assert_int_equal(r->revs[0], 6);
+    assert_int_equal(r->types[0], WATCH_MODIFIED);
+    assert_string_equal(r->prev_rvs[0], "1");
+    watchcache_unsubscribe(wc, sub);
+    watchcache_free(wc);
+    rec_free(r);
+}
+
+static void test_unsubscribe_stops(void **state)
+{
+    struct fixture *f = *state;
+    struct watchcache *wc = watchcache_new(f->s, 10);
+    struct rec *a = rec_new(), *b = rec_new();
+    struct watch_sub *sa = NULL, *sb = NULL;
+    assert_int_equal(watchcache_subscribe(wc, "/", 0, rec_cb, a, &sa, NULL), 0);
+    assert_int_equal(watchcache_subscribe(wc, "/", 0, rec_cb, b, &sb, NULL), 0);
+    put(f->s, "/x", "{}");
+    assert_int_equal(a->n, 1);
+    assert_int_equal(b->n, 1);
+    watchcache_unsubscribe(wc, sa);
+    put(f->s, "/y", "{}");
+    del(f->s, "/x");
+    assert_int_equal(a->n, 1);
+    assert_int_equal(b->n, 3);
+    assert_int_equal(b->types[2], WATCH_DELETED);
+    watchcache_unsubscribe(wc, sb);
+    put(f->s, "/z", "{}");
+    assert_int_equal(b->n, 3);
+    assert_int_equal(watchcache_rev(wc), 4);
+    watchcache_free(wc);
+    rec_free(a);
+    rec_free(b);
+}
+
+static void test_non_json_value(void **state)
+{
+    /* a value that is not a JSON object still yields an object with the revision */
+    struct fixture *f = *state;
+    struct watchcache *wc = watchcache_new(f->s, 10);
+    struct rec *r = rec_new();
+    struct watch_sub *sub = NULL;
+    assert_int_equal(watchcache_subscribe(wc, "/", 0, rec_cb, r, &sub, NULL), 0);
+    put(f->s, "/bad", "not json");
+    put(f->s, "/arr", "[1,2]");
+    assert_int_equal(r->n, 2);
+    assert_true(json_is_object(r->objs[0]));
+    assert_string_equal(r->rvs[0], "1");
+    assert_string_equal(r->rvs[1], "2");
+    watchcache_unsubscribe(wc, sub);
+    watchcache_free(wc);
+    rec_free(r);
+}
+
+struct writer {
+    struct store *s;
+    int n;
+};
+
+static void *writer_main(void *p)
+{
+    struct writer *w = p;
+    for (int i = 0; i < w->n; i++) {
+        char key[64];
+        int64_t rev = 0;
+        snprintf(key, sizeof(key), "/c/k%04d", i);
+        if (store_create(w->s, key, "{}", 2, &rev) != 0)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+/* Subscribing from another thread while writes flow: every event after from_rev exactly once,
+ * in order. */
+static void test_concurrent_subscribe(void **state)
+{
+    struct fixture *f = *state;
+    struct watchcache *wc = watchcache_new(f->s, 1000);
+    struct writer w = {.s = f->s, .n = 300};
+    pthread_t th;
+    pthread_create(&th, NULL, writer_main, &w);
+
+    struct rec *r[4];
+    struct watch_sub *subs[4];
+    int64_t from[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = rec_new();
+        while (watchcache_rev(wc) < 20 * (i + 1) && watchcache_rev(wc) < w.n)
+            usleep(200);
+        from[i] = watchcache_rev(wc) - 3 * i;
+        if (from[i] < 0)
+            from[i] = 0;
+        if (from[i] == 0)
+            from[i] = 1; /* 0 would mean "now" */
+        assert_int_equal(watchcache_subscribe(wc, "/c/", from[i], rec_cb, r[i], &subs[i], NULL), 0);
+    }
+    void *res = NULL;
+    pthread_join(th, &res);
+    assert_null(res);
+    for (int i = 0; i < 4; i++) {
+        watchcache_unsubscribe(wc, subs[i]);
+        assert_int_equal((int64_t)r[i]->n, w.n - from[i]);
+        for (size_t j = 0; j < r[i]->n; j++)
+            assert_int_equal(r[i]->revs[j], from[i] + 1 + (int64_t)j);
+        rec_free(r[i]);
+    }
+    watchcache_free(wc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_live_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backlog_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gone_when_too_old, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_window_after_startup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsubscribe_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_non_json_value, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_subscribe, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
