@@ -48,9 +48,23 @@ const struct schema_node *schema_for_kind(const char *group, const char *version
 /* Schema of field name inside object node obj, or NULL if the field is unknown. */
 const struct schema_node *schema_field(const struct schema_node *obj, const char *name);
 
-/* Strict field validation. Appends to ret_paths (a JSON array of strings) one entry per
+/* Strict field validation. Appends to ret_msgs (a JSON array of strings) one entry per
  * unknown field in obj, as upstream renders them: `unknown field "spec.foo"`. Returns the
- * number appended. */
+ * number appended.
+ *
+ * Paths: keys joined with ".", array elements as "[i]", map values as ".<key>", from the
+ * root ("foo", "spec.template.spec.containers[0].unknownNested"), Go-%q quoted; document
+ * order; messages already in ret_msgs are not repeated; at most 100 in total (upstream's
+ * cap). Keys match case-sensitively. Nothing below an unknown or free-form field is checked.
+ *
+ * What the caller adds (kube-apiserver v1.32):
+ *  - fieldValidation=Strict on POST/PUT: 400 BadRequest, message
+ *      `<Kind> in version "<version>" cannot be handled as a <Kind>: strict decoding error: `
+ *    followed by the messages joined with ", ";
+ *  - fieldValidation=Warn (the default when absent): one `Warning: 299 - "<msg>"` header
+ *    per message (quote the message as a Warning header text), request proceeds;
+ *  - Ignore: nothing. Duplicate fields ("duplicate field \"spec.x\"") are not detected here:
+ *    jansson keeps only the last value of a duplicated key. */
 int schema_find_unknown_fields(const struct schema_node *root, json_t *obj, json_t *ret_msgs);
 
 /* OpenAPI v3 document for one group-version (kubectl's /openapi/v3/<path>). kinds is a JSON

@@ -393,8 +393,8 @@ static void validate_volumes(json_t *vols, const char *path, json_t *valid,
         struct field_errors el;
         field_errors_init(&el);
         char p[256], np[300];
-        snprintf(p, sizeof(p), "%s[%zu]", path, i);
-        snprintf(np, sizeof(np), "%s.name", p);
+        snprintf(p, sizeof(p), "%.200s[%zu]", path, i);
+        snprintf(np, sizeof(np), "%.200s.name", p);
         const char *name = jstr(v, "name");
         /* validateVolumeSource (only the sources with required names are checked) */
         json_t *sec = jobj(v, "secret");
@@ -440,7 +440,7 @@ static void validate_ports(json_t *ports, const char *path, struct field_errors 
     json_t *p;
     json_array_foreach(ports, i, p) {
         char ip[300];
-        snprintf(ip, sizeof(ip), "%s[%zu]", path, i);
+        snprintf(ip, sizeof(ip), "%.200s[%zu]", path, i);
         const char *name = jstr(p, "name");
         if (*name) {
             struct vmsgs ms = {0};
@@ -465,7 +465,7 @@ static void validate_ports(json_t *ports, const char *path, struct field_errors 
             if (name[0] == '-' || name[n - 1] == '-')
                 vmsgs_add(&ms, "must not begin or end with a hyphen");
             char np[320];
-            snprintf(np, sizeof(np), "%s.name", ip);
+            snprintf(np, sizeof(np), "%.200s.name", ip);
             if (ms.n) {
                 verr_invalid_msgs(errs, np, name, &ms);
             } else if (set_has(names, name)) {
@@ -482,20 +482,20 @@ static void validate_ports(json_t *ports, const char *path, struct field_errors 
             field_errors_addf(errs, FIELD_REQUIRED, NULL, NULL, "%s.containerPort", ip);
         else if (cpv < 1 || cpv > 65535) {
             char cpp[320];
-            snprintf(cpp, sizeof(cpp), "%s.containerPort", ip);
+            snprintf(cpp, sizeof(cpp), "%.200s.containerPort", ip);
             verr_invalid_int(errs, cpp, cpv, "must be between 1 and 65535, inclusive");
         }
         json_t *hp = json_object_get(p, "hostPort");
         if (json_is_integer(hp) && json_integer_value(hp) != 0 &&
             (json_integer_value(hp) < 1 || json_integer_value(hp) > 65535)) {
             char hpp[320];
-            snprintf(hpp, sizeof(hpp), "%s.hostPort", ip);
+            snprintf(hpp, sizeof(hpp), "%.200s.hostPort", ip);
             verr_invalid_int(errs, hpp, json_integer_value(hp),
                              "must be between 1 and 65535, inclusive");
         }
         const char *proto = jstr(p, "protocol");
         char pp[320];
-        snprintf(pp, sizeof(pp), "%s.protocol", ip);
+        snprintf(pp, sizeof(pp), "%.200s.protocol", ip);
         if (!*proto)
             required(errs, pp, NULL);
         else if (strcmp(proto, "TCP") && strcmp(proto, "UDP") && strcmp(proto, "SCTP"))
@@ -512,9 +512,9 @@ static void validate_volume_mounts(json_t *mounts, const char *path, json_t *vol
     json_t *m;
     json_array_foreach(mounts, i, m) {
         char ip[300], np[320], mp[320];
-        snprintf(ip, sizeof(ip), "%s[%zu]", path, i);
-        snprintf(np, sizeof(np), "%s.name", ip);
-        snprintf(mp, sizeof(mp), "%s.mountPath", ip);
+        snprintf(ip, sizeof(ip), "%.200s[%zu]", path, i);
+        snprintf(np, sizeof(np), "%.200s.name", ip);
+        snprintf(mp, sizeof(mp), "%.200s.mountPath", ip);
         const char *name = jstr(m, "name"), *mount = jstr(m, "mountPath");
         if (!*name)
             required(errs, np, NULL);
@@ -541,21 +541,21 @@ static void validate_container_common(json_t *c, const char *path, json_t *vols,
     static const char *const pulls[] = {"Always", "IfNotPresent", "Never", NULL};
     char p[320];
     const char *name = jstr(c, "name");
-    snprintf(p, sizeof(p), "%s.name", path);
+    snprintf(p, sizeof(p), "%.200s.name", path);
     if (!*name)
         required(errs, p, NULL);
     else
         dns_label_field(errs, p, name);
-    snprintf(p, sizeof(p), "%s.image", path);
+    snprintf(p, sizeof(p), "%.200s.image", path);
     if (!*jstr(c, "image"))
         required(errs, p, NULL);
     const char *pol = jstr(c, "terminationMessagePolicy");
-    snprintf(p, sizeof(p), "%s.terminationMessagePolicy", path);
+    snprintf(p, sizeof(p), "%.200s.terminationMessagePolicy", path);
     if (!*pol)
         required(errs, p, NULL);
     else if (strcmp(pol, "File") && strcmp(pol, "FallbackToLogsOnError"))
         not_supported(errs, p, pol, tmp);
-    snprintf(p, sizeof(p), "%s.ports", path);
+    snprintf(p, sizeof(p), "%.200s.ports", path);
     validate_ports(jarr(c, "ports"), p, errs);
     size_t i;
     json_t *e;
@@ -563,10 +563,10 @@ static void validate_container_common(json_t *c, const char *path, json_t *vols,
         if (!*jstr(e, "name"))
             field_errors_addf(errs, FIELD_REQUIRED, NULL, NULL, "%s.env[%zu].name", path, i);
     }
-    snprintf(p, sizeof(p), "%s.volumeMounts", path);
+    snprintf(p, sizeof(p), "%.200s.volumeMounts", path);
     validate_volume_mounts(jarr(c, "volumeMounts"), p, vols, errs);
     const char *pull = jstr(c, "imagePullPolicy");
-    snprintf(p, sizeof(p), "%s.imagePullPolicy", path);
+    snprintf(p, sizeof(p), "%.200s.imagePullPolicy", path);
     if (!*pull)
         required(errs, p, NULL);
     else if (strcmp(pull, "Always") && strcmp(pull, "IfNotPresent") && strcmp(pull, "Never"))
@@ -580,18 +580,18 @@ static void validate_pod_spec(json_t *spec, const char *path, struct field_error
                                       NULL};
     char p[256], cp[300];
     json_t *vols = json_object();
-    snprintf(p, sizeof(p), "%s.volumes", path);
+    snprintf(p, sizeof(p), "%.200s.volumes", path);
     validate_volumes(jarr(spec, "volumes"), p, vols, errs);
 
     json_t *ctrs = jarr(spec, "containers");
     json_t *names = json_object();
-    snprintf(p, sizeof(p), "%s.containers", path);
+    snprintf(p, sizeof(p), "%.200s.containers", path);
     if (json_array_size(ctrs) == 0)
         required(errs, p, NULL);
     size_t i;
     json_t *c;
     json_array_foreach(ctrs, i, c) {
-        snprintf(cp, sizeof(cp), "%s[%zu]", p, i);
+        snprintf(cp, sizeof(cp), "%.200s[%zu]", p, i);
         validate_container_common(c, cp, vols, errs);
         const char *name = jstr(c, "name");
         if (set_has(names, name)) {
@@ -602,9 +602,9 @@ static void validate_pod_spec(json_t *spec, const char *path, struct field_error
             set_add(names, name);
         }
     }
-    snprintf(p, sizeof(p), "%s.initContainers", path);
+    snprintf(p, sizeof(p), "%.200s.initContainers", path);
     json_array_foreach(jarr(spec, "initContainers"), i, c) {
-        snprintf(cp, sizeof(cp), "%s[%zu]", p, i);
+        snprintf(cp, sizeof(cp), "%.200s[%zu]", p, i);
         validate_container_common(c, cp, vols, errs);
         const char *name = jstr(c, "name");
         if (set_has(names, name)) {
@@ -619,13 +619,13 @@ static void validate_pod_spec(json_t *spec, const char *path, struct field_error
     json_decref(vols);
 
     const char *rp = jstr(spec, "restartPolicy");
-    snprintf(p, sizeof(p), "%s.restartPolicy", path);
+    snprintf(p, sizeof(p), "%.200s.restartPolicy", path);
     if (!*rp)
         required(errs, p, NULL);
     else if (strcmp(rp, "Always") && strcmp(rp, "OnFailure") && strcmp(rp, "Never"))
         not_supported(errs, p, rp, restart);
     const char *dp = jstr(spec, "dnsPolicy");
-    snprintf(p, sizeof(p), "%s.dnsPolicy", path);
+    snprintf(p, sizeof(p), "%.200s.dnsPolicy", path);
     if (!*dp)
         required(errs, p, NULL);
     else if (strcmp(dp, "ClusterFirstWithHostNet") && strcmp(dp, "ClusterFirst") &&
@@ -635,13 +635,13 @@ static void validate_pod_spec(json_t *spec, const char *path, struct field_error
     if (*sa) {
         struct vmsgs ms = {0};
         vnames_dns1123_subdomain(sa, &ms);
-        snprintf(p, sizeof(p), "%s.serviceAccountName", path);
+        snprintf(p, sizeof(p), "%.200s.serviceAccountName", path);
         verr_invalid_msgs(errs, p, sa, &ms);
     }
     json_t *ads = json_object_get(spec, "activeDeadlineSeconds");
     if (json_is_integer(ads) &&
         (json_integer_value(ads) < 1 || json_integer_value(ads) > 2147483647)) {
-        snprintf(p, sizeof(p), "%s.activeDeadlineSeconds", path);
+        snprintf(p, sizeof(p), "%.200s.activeDeadlineSeconds", path);
         verr_invalid_int(errs, p, json_integer_value(ads),
                          "must be between 1 and 2147483647, inclusive");
     }
@@ -654,7 +654,7 @@ void validate_pod_template(json_t *tmpl, const char *path, struct field_errors *
     json_t *md = jobj(tmpl, "metadata");
     const char *k;
     json_t *v;
-    snprintf(p, sizeof(p), "%s.metadata.labels", path);
+    snprintf(p, sizeof(p), "%.200s.metadata.labels", path);
     json_object_foreach(jobj(md, "labels"), k, v) {
         struct vmsgs ms = {0};
         vnames_qualified_name(k, &ms);
@@ -664,7 +664,7 @@ void validate_pod_template(json_t *tmpl, const char *path, struct field_errors *
             verr_invalid_msgs(errs, p, json_string_value(v), &ms);
         }
     }
-    snprintf(p, sizeof(p), "%s.spec", path);
+    snprintf(p, sizeof(p), "%.200s.spec", path);
     validate_pod_spec(jobj(tmpl, "spec"), p, errs);
 }
 
@@ -679,7 +679,7 @@ static void validate_data_keys(json_t *data, const char *path, struct field_erro
         struct vmsgs ms = {0};
         vnames_config_map_key(k, &ms);
         char p[320];
-        snprintf(p, sizeof(p), "%s[%s]", path, k);
+        snprintf(p, sizeof(p), "%.20s[%.280s]", path, k);
         verr_invalid_msgs(errs, p, k, &ms);
         if (!json_is_string(v))
             continue;
@@ -754,7 +754,7 @@ static void validate_config_map(json_t *obj, struct field_errors *errs)
         struct vmsgs ms = {0};
         vnames_config_map_key(k, &ms);
         char p[320];
-        snprintf(p, sizeof(p), "data[%s]", k);
+        snprintf(p, sizeof(p), "data[%.300s]", k);
         verr_invalid_msgs(errs, p, k, &ms);
         if (json_object_get(bin, k))
             verr_invalid_str(errs, p, k, "duplicate of key present in binaryData");

@@ -69,6 +69,8 @@ enum sq_stmt {
     SQ_EVENTS,
     SQ_COMPACT,
     SQ_META_SET,
+    SQ_BEGIN_READ,
+    SQ_META_COMPACT,
     SQ__COUNT
 };
 
@@ -95,6 +97,8 @@ static const char *const sq_sql[SQ__COUNT] = {
                    "FROM kv AS n WHERE n.name = kv.name AND n.id <= ?1))",
     [SQ_META_SET] = "INSERT INTO meta (name, value) VALUES (?1, ?2) "
                     "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+    [SQ_BEGIN_READ] = "BEGIN",
+    [SQ_META_COMPACT] = "SELECT value FROM meta WHERE name = 'compact_rev'",
 };
 
 static const char sq_schema[] =
@@ -256,7 +260,32 @@ static char *sq_prefix_end(const char *prefix)
     return end;
 }
 
-/* Runs a list query on the read connection at revision rev. */
+/* Starts a read transaction on the read connection (rmu held) and reads the compaction
+ * revision of its snapshot. Everything read until sq_read_end comes from that snapshot, so a
+ * compaction committed meanwhile cannot remove rows from under the read. */
+static int sq_read_begin(struct sqlite_store *ss, int64_t *ret_compact)
+{
+    int err = sq_exec_stmt(ss->r.stmt[SQ_BEGIN_READ]);
+    if (err != 0)
+        return err;
+    sqlite3_stmt *st = ss->r.stmt[SQ_META_COMPACT];
+    int rc = sqlite3_step(st);
+    *ret_compact = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        sq_exec_stmt(ss->r.stmt[SQ_ROLLBACK]);
+        return sq_err(rc);
+    }
+    return 0;
+}
+
+static void sq_read_end(struct sqlite_store *ss)
+{
+    if (sq_exec_stmt(ss->r.stmt[SQ_COMMIT]) != 0)
+        sq_exec_stmt(ss->r.stmt[SQ_ROLLBACK]);
+}
+
+/* Runs a list query on the read connection (rmu held, inside a read transaction). */
 static int sq_list_query(struct sqlite_store *ss, enum sq_stmt which, const char *lower,
                          const char *end, int64_t rev, size_t limit, struct store_list *ret)
 {
@@ -264,7 +293,6 @@ static int sq_list_query(struct sqlite_store *ss, enum sq_stmt which, const char
     size_t n = 0, cap = 0;
     int more = 0, err = 0;
 
-    pthread_mutex_lock(&ss->rmu);
     sqlite3_stmt *st = ss->r.stmt[which];
     sqlite3_bind_text(st, 1, lower, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
@@ -296,7 +324,6 @@ static int sq_list_query(struct sqlite_store *ss, enum sq_stmt which, const char
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    pthread_mutex_unlock(&ss->rmu);
     if (err != 0) {
         struct store_list tmp = {.items = items, .n = n};
         store_list_release(&tmp);
@@ -318,11 +345,8 @@ static void sq_revs(struct sqlite_store *ss, int64_t *ret_rev, int64_t *ret_comp
     pthread_mutex_unlock(&ss->mu);
 }
 
-/* Reads run on their own connection, outside the write lock. A compaction beyond the read
- * revision that committed before the read's snapshot could have removed rows it needed; it is
- * detected afterwards (compact_rev is updated under the write lock before compaction returns)
- * and the read is retried at the new current revision, or fails with AZ_EGONE if the caller
- * asked for that revision. */
+/* Reads run on their own connection, outside the write lock, in a read transaction whose
+ * snapshot also gives the compaction revision it must respect. */
 static int sq_list(struct store *s, const char *prefix, const char *start_after, int64_t at_rev,
                    size_t limit, struct store_list *ret)
 {
@@ -334,6 +358,14 @@ static int sq_list(struct store *s, const char *prefix, const char *start_after,
     if (start_after != NULL && strnlen(start_after, SQ_MAX_KEY + 1) > SQ_MAX_KEY)
         return AZ_EINVALID;
 
+    int64_t cur, compact;
+    sq_revs(ss, &cur, &compact);
+    int64_t rev = at_rev == 0 ? cur : at_rev;
+    if (rev < compact)
+        return AZ_EGONE;
+    if (rev > cur) /* a revision not reached yet (kube: "Too large resource version", 504) */
+        return AZ_ETIMEOUT;
+
     char *end = sq_prefix_end(prefix);
     const char *lower = prefix;
     enum sq_stmt which = SQ_LIST_GE;
@@ -342,34 +374,22 @@ static int sq_list(struct store *s, const char *prefix, const char *start_after,
         which = SQ_LIST_GT;
     }
 
-    int err = AZ_EUNAVAILABLE;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        int64_t cur, compact;
-        sq_revs(ss, &cur, &compact);
-        int64_t rev = at_rev == 0 ? cur : at_rev;
+    pthread_mutex_lock(&ss->rmu);
+    int err = sq_read_begin(ss, &compact);
+    if (err == 0) {
         if (rev < compact) {
-            err = AZ_EGONE;
-            break;
+            /* compacted since we read the revision; the snapshot holds every write up to
+             * compact (all committed before the compaction), so "current" can read there */
+            if (at_rev == 0)
+                rev = compact;
+            else
+                err = AZ_EGONE;
         }
-        if (rev > cur) {
-            /* A revision not reached yet (kube: "Too large resource version", 504). */
-            err = AZ_ETIMEOUT;
-            break;
-        }
-        struct store_list l = {0};
-        err = sq_list_query(ss, which, lower, end, rev, limit, &l);
-        if (err != 0)
-            break;
-        sq_revs(ss, &cur, &compact);
-        if (rev >= compact) {
-            *ret = l;
-            break;
-        }
-        store_list_release(&l);
-        err = at_rev == 0 ? AZ_EUNAVAILABLE : AZ_EGONE;
-        if (at_rev != 0)
-            break;
+        if (err == 0)
+            err = sq_list_query(ss, which, lower, end, rev, limit, ret);
+        sq_read_end(ss);
     }
+    pthread_mutex_unlock(&ss->rmu);
     free(end);
     return err;
 }
@@ -545,7 +565,6 @@ static int sq_events_since(struct store *s, int64_t after_rev, size_t max,
     struct sqlite_store *ss = sq_of(s);
     struct store_event *evs = NULL;
     size_t n = 0, cap = 0;
-    int err = 0;
     int64_t cur, compact;
 
     if (after_rev < 0)
@@ -554,6 +573,16 @@ static int sq_events_since(struct store *s, int64_t after_rev, size_t max,
     if (after_rev < compact)
         return AZ_EGONE;
     pthread_mutex_lock(&ss->rmu);
+    int err = sq_read_begin(ss, &compact);
+    if (err != 0) {
+        pthread_mutex_unlock(&ss->rmu);
+        return err;
+    }
+    if (after_rev < compact) {
+        sq_read_end(ss);
+        pthread_mutex_unlock(&ss->rmu);
+        return AZ_EGONE;
+    }
     sqlite3_stmt *st = ss->r.stmt[SQ_EVENTS];
     sqlite3_bind_int64(st, 1, after_rev);
     sqlite3_bind_int64(st, 2, max == 0 || max >= (size_t)INT64_MAX ? -1 : (int64_t)max);
@@ -575,11 +604,8 @@ static int sq_events_since(struct store *s, int64_t after_rev, size_t max,
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    sq_read_end(ss);
     pthread_mutex_unlock(&ss->rmu);
-    /* a compaction past after_rev may have removed events we should have returned */
-    sq_revs(ss, &cur, &compact);
-    if (err == 0 && after_rev < compact)
-        err = AZ_EGONE;
     if (err != 0) {
         store_events_free(evs, n);
         return err;
