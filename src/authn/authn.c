@@ -31,8 +31,19 @@ static void finish_user(struct user_info *u)
     user_info_add_group(u, "system:authenticated");
 }
 
+bool authn_is_health_path(const char *path)
+{
+    static const char *const roots[] = {"/healthz", "/livez", "/readyz"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = strlen(roots[i]);
+        if (strncmp(path, roots[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
 int authn_request(struct apiserver *srv, SSL *ssl, const char *authorization, size_t auth_len,
-                  struct user_info *ret, const char **ret_warning)
+                  const char *path, struct user_info *ret, const char **ret_warning)
 {
     memset(ret, 0, sizeof(*ret));
     *ret_warning = NULL;
@@ -79,7 +90,7 @@ int authn_request(struct apiserver *srv, SSL *ssl, const char *authorization, si
                !(auth_len == 6 && strncasecmp(authorization, "bearer", 6) == 0)) {
         /* Another scheme (e.g. Basic): no authenticator handles it. */
     }
-    if (!anonymous_enabled)
+    if (!anonymous_enabled && !(path != NULL && authn_is_health_path(path)))
         return AZ_EUNAUTHORIZED;
     ret->name = xstrdup("system:anonymous");
     user_info_add_group(ret, "system:unauthenticated");

@@ -22,9 +22,13 @@ void authn_register_token(const struct token_authenticator *a);
 void authn_set_anonymous(bool enabled);
 
 /* Authenticates a request. ssl may be NULL (plain connections). authorization is the raw
- * Authorization header or NULL. Returns 0 with *ret filled (system:authenticated added for
+ * Authorization header or NULL. path is the request path: requests without credentials to
+ * the health endpoints (/healthz, /livez, /readyz and below) are anonymous even when
+ * anonymous auth is off (as upstream's AnonymousAuthConfigurableEndpoints allows). Returns 0 with *ret filled (system:authenticated added for
  * non-anonymous users), or AZ_EUNAUTHORIZED. *ret_warning may receive a warning text. */
 int authn_request(struct apiserver *srv, SSL *ssl, const char *authorization, size_t auth_len,
-                  struct user_info *ret, const char **ret_warning);
+                  const char *path, struct user_info *ret, const char **ret_warning);
+/* True for /healthz, /livez, /readyz and their sub-paths. */
+bool authn_is_health_path(const char *path);
 
 #endif

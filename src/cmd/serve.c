@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include "api/apiserver.h"
 #include "authn/authn.h"
+#include "authn/identity.h"
+#include "authz/rbac.h"
 #include "authn/pki.h"
 #include "cmd/cmd.h"
 #include "controllers/controllers.h"
@@ -29,6 +31,7 @@ struct serve_opts {
     const char *sa_signing_key_file;
     const char *max_token_expiration;
     bool extend_token_expiration;
+    long min_token_expiration;
 };
 
 static void usage(FILE *f)
@@ -45,6 +48,9 @@ static void usage(FILE *f)
             "  --service-account-signing-key-file F\n"
             "  --service-account-max-token-expiration DURATION\n"
             "  --service-account-extend-token-expiration=BOOL (default true)\n"
+            "  --testing-min-token-expiration SECONDS\n"
+            "                                 TESTING ONLY: lowest expirationSeconds a TokenRequest may ask\n"
+            "                                 for (default 600, as upstream); lets tests see expiry in seconds\n"
             "  -v, --v N                      log level 0-3 (default 2)\n");
 }
 
@@ -67,6 +73,7 @@ int cmd_serve(int argc, char **argv)
         .listen = "127.0.0.1:6443",
         .issuer = "https://kubernetes.default.svc.cluster.local",
         .extend_token_expiration = true,
+        .min_token_expiration = 600,
     };
     static const struct option longopts[] = {
         {"data-dir", required_argument, NULL, 'd'},
@@ -79,6 +86,7 @@ int cmd_serve(int argc, char **argv)
         {"service-account-signing-key-file", required_argument, NULL, 's'},
         {"service-account-max-token-expiration", required_argument, NULL, 'm'},
         {"service-account-extend-token-expiration", optional_argument, NULL, 'e'},
+        {"testing-min-token-expiration", required_argument, NULL, 'T'},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -97,6 +105,7 @@ int cmd_serve(int argc, char **argv)
         case 's': o.sa_signing_key_file = optarg; break;
         case 'm': o.max_token_expiration = optarg; break;
         case 'e': o.extend_token_expiration = parse_bool(optarg); break;
+        case 'T': o.min_token_expiration = strtol(optarg, NULL, 10); break;
         case 'v': log_set_level((enum log_level)(strtol(optarg, NULL, 10) > 3 ? 3 : strtol(optarg, NULL, 10))); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -133,6 +142,7 @@ int cmd_serve(int argc, char **argv)
     srv.store = store;
     srv.wc = watchcache_new(store, 100000);
     srv.ca_pem = pki->ca_pem;
+    srv.defer = http_server_defer;
     const char *colon = strrchr(o.listen, ':');
     const char *host = "127.0.0.1";
     char hostbuf[64];
@@ -147,6 +157,25 @@ int cmd_serve(int argc, char **argv)
 
     if (controllers_bootstrap(&srv) != 0)
         return 1;
+    struct identity_config ic = {
+        .issuers = o.issuer,
+        .api_audiences = o.api_audiences,
+        .key_files = o.sa_key_file,
+        .signing_key_file = o.sa_signing_key_file,
+        .max_token_expiration = o.max_token_expiration,
+        .extend_token_expiration = o.extend_token_expiration,
+        .min_token_expiration = o.min_token_expiration,
+        .default_signing_key = pki->sa_key,
+    };
+    if (identity_init(&srv, &ic, &err) != 0) {
+        log_error("identity: %s", err ? err : "failed");
+        return 1;
+    }
+    if (rbac_init(&srv, &err) != 0) {
+        log_error("rbac: %s", err ? err : "failed");
+        return 1;
+    }
+    controllers_start(&srv);
     char *kubeconfig = xasprintf("%s/admin.kubeconfig", absdir);
     if (pki_write_kubeconfig(pki, kubeconfig, srv.server_url, &err) != 0) {
         log_error("kubeconfig: %s", err ? err : "failed");
@@ -156,11 +185,6 @@ int cmd_serve(int argc, char **argv)
     /* controllers queue their work on the loop; start them once defer is wired */
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);
-    struct start_ctx {
-        struct apiserver *srv;
-        char *msg;
-    } sc = {&srv, ready};
-    (void)sc;
     int rc = http_server_run(&srv, &hc, print_ready, ready);
     free(ready);
     free(kubeconfig);

@@ -32,6 +32,7 @@
 #include "api/status.h"
 #include "authn/authn.h"
 #include "authz/authz.h"
+#include "authz/rbac.h"
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "http/server.h"
@@ -81,7 +82,7 @@ static void run_deferred(h2o_timeout_entry_t *e)
     }
 }
 
-static void server_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
+void http_server_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
 {
     struct deferred *d = xcalloc(1, sizeof(*d));
     d->fn = fn;
@@ -730,6 +731,47 @@ static void handle_resource(struct ctx *c)
 
 /* ---- non-resource endpoints --------------------------------------------------------- */
 
+#define MAX_EXTRA_GETS 8
+static struct {
+    const char *path;
+    http_get_fn fn;
+} extra_gets[MAX_EXTRA_GETS];
+static int nextra_gets;
+
+void http_register_get(const char *path, http_get_fn fn)
+{
+    if (nextra_gets < MAX_EXTRA_GETS) {
+        extra_gets[nextra_gets].path = path;
+        extra_gets[nextra_gets].fn = fn;
+        nextra_gets++;
+    }
+}
+
+static bool handle_extra_get(struct ctx *c)
+{
+    for (int i = 0; i < nextra_gets; i++) {
+        if (strcmp(c->path, extra_gets[i].path) != 0)
+            continue;
+        json_t *body = NULL;
+        const char *ct = NULL, *cc = NULL;
+        int r = extra_gets[i].fn(server__api, &body, &ct, &cc);
+        if (r < 0) {
+            send_status(c, body ? body : status_internal("handler failed"));
+            return true;
+        }
+        if (cc != NULL)
+            add_header(c->req, H2O_TOKEN_CACHE_CONTROL, cc);
+        add_header_str(c->req, "audit-id", c->audit_id);
+        size_t len;
+        char *s = json_dump_go(body, c->pretty, &len);
+        send_bytes(c->req, 200, ct ? ct : "application/json", s, len);
+        free(s);
+        json_decref(body);
+        return true;
+    }
+    return false;
+}
+
 static bool handle_nonresource(struct ctx *c)
 {
     const char *p = c->path;
@@ -737,6 +779,8 @@ static bool handle_nonresource(struct ctx *c)
     bool head = c->req->method.len == 4 && memcmp(c->req->method.base, "HEAD", 4) == 0;
     if (!get && !head)
         return false;
+    if (handle_extra_get(c))
+        return true;
     if (strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0 ||
         strncmp(p, "/healthz/", 9) == 0 || strncmp(p, "/livez/", 7) == 0 || strncmp(p, "/readyz/", 8) == 0) {
         send_text(c, 200, "ok");
@@ -868,6 +912,29 @@ static char *percent_decode_path(const char *s, size_t len)
     return out;
 }
 
+/* Header accessors handed to rbac_impersonate(). */
+static json_t *imp_get_header(void *ctx, const char *name)
+{
+    h2o_req_t *req = ctx;
+    json_t *vals = json_array();
+    ssize_t i = -1;
+    while ((i = h2o_find_header_by_str(&req->headers, name, strlen(name), i)) >= 0)
+        json_array_append_new(vals, json_stringn(req->headers.entries[i].value.base,
+                                                 req->headers.entries[i].value.len));
+    return vals;
+}
+
+static json_t *imp_header_names(void *ctx)
+{
+    h2o_req_t *req = ctx;
+    json_t *names = json_array();
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_iovec_t *n = req->headers.entries[i].name;
+        json_array_append_new(names, json_stringn(n->base, n->len));
+    }
+    return names;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct ctx c;
@@ -901,13 +968,36 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     /* authentication */
     h2o_iovec_t authz = header_value(req, H2O_TOKEN_AUTHORIZATION);
     const char *warning = NULL;
-    if (authn_request(server__api, request_ssl(req), authz.base, authz.len, &c.user, &warning) < 0) {
+    if (authn_request(server__api, request_ssl(req), authz.base, authz.len, c.path, &c.user, &warning) < 0) {
         send_status(&c, status_unauthorized());
         goto out;
     }
     if (warning != NULL) {
         c.warnings = json_array();
         json_array_append_new(c.warnings, json_string(warning));
+    }
+    {
+        struct user_info imp = {0};
+        json_t *ist = NULL;
+        int ir = rbac_impersonate(server__api, &c.user, imp_get_header, imp_header_names, req, &imp, &ist);
+        if (ir == AZ_EINTERNAL) {
+            char *uri = xstrndup(req->path.base, req->path.len);
+            char *text = xasprintf("Internal Server Error: \"%s\": %s\n", uri, json_str(ist, "message") ? json_str(ist, "message") : "");
+            send_text(&c, 500, text);
+            free(text);
+            free(uri);
+            json_decref(ist);
+            goto out;
+        }
+        if (ir < 0) {
+            add_header_str(req, "x-content-type-options", "nosniff");
+            send_status(&c, ist ? ist : status_internal("impersonation failed"));
+            goto out;
+        }
+        if (imp.name != NULL) {
+            user_info_release(&c.user);
+            c.user = imp;
+        }
     }
     if (req->entity.base != NULL && req->entity.len > MAX_BODY) {
         send_status(&c, status_too_large());
@@ -1049,7 +1139,7 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     accept_ctx.ssl_ctx = cfg->ssl_ctx;
     h2o_timeout_init(server__loop, &defer_timeout, 0);
     defer_entry.cb = run_deferred;
-    srv->defer = server_defer;
+    srv->defer = http_server_defer;
     if (defer_head != NULL)
         h2o_timeout_link(server__loop, &defer_timeout, &defer_entry);
     h2o_socket_t *ls = h2o_evloop_socket_create(server__loop, fd, H2O_SOCKET_FLAG_DONT_READ);

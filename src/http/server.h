@@ -6,6 +6,7 @@
 
 #include <openssl/ssl.h>
 #include <stdbool.h>
+#include <jansson.h>
 #include "api/apiserver.h"
 
 struct http_server_config {
@@ -14,9 +15,19 @@ struct http_server_config {
     bool http2;           /* offer h2 through ALPN */
 };
 
+/* Extra GET endpoints outside the resource tree (e.g. OIDC discovery). The handler returns 0
+ * and a new JSON body, or a negative code with *ret_body holding a Status. content type and
+ * cache control may be left NULL (defaults: application/json, "no-cache, private"). */
+typedef int (*http_get_fn)(struct apiserver *srv, json_t **ret_body, const char **ret_content_type,
+                           const char **ret_cache_control);
+void http_register_get(const char *path, http_get_fn fn);
+
 /* Runs the server until SIGTERM/SIGINT. ready_cb (may be NULL) is called once listening. */
 int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
                     void (*ready_cb)(void *arg), void *ready_arg);
+/* Queues fn(arg) to run on the event loop after the current request (struct apiserver's
+ * defer hook). Usable before the loop starts: queued work runs once it does. */
+void http_server_defer(struct apiserver *srv, void (*fn)(void *), void *arg);
 /* Asks a running server to stop (async-signal-safe). */
 void http_server_stop(void);
 

@@ -116,7 +116,7 @@ static const struct label_err label_err_cases[] = {
     {"x in (a,=)", UPR "found '=', expected: ',', or identifier"},
     {"x=(", UPR "found '(', expected: identifier"},
     {"!", UPR "found '', expected: identifier"},
-    {"!=a", UPR "found '=', expected: identifier"}, /* "!=" lexes as NotEquals */
+    {"!=a", "found '!=', expected: !, identifier, or 'end of string'"}, /* lexes as NotEquals */
     {",x", "found ',', expected: !, identifier, or 'end of string'"},
     {"(", "found '(', expected: !, identifier, or 'end of string'"},
     {"x,", "found '', expected: identifier after ','"},

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -584,7 +585,7 @@ static void *writer_main(void *p)
 
 struct reader_arg {
     struct store *s;
-    volatile int stop;
+    atomic_int stop;
     long lists;
     int failed;     /* 0 or the first failing check */
 };
@@ -594,7 +595,7 @@ struct reader_arg {
 static void *reader_main(void *p)
 {
     struct reader_arg *r = p;
-    while (!r->stop) {
+    while (!atomic_load(&r->stop)) {
         struct store_list l = {0};
         int err = store_list(r->s, "/t/", NULL, 0, 0, &l);
         if (err != 0) {
@@ -636,7 +637,7 @@ static void test_concurrent_read_write_compact(void **state)
         pthread_join(wt[i], &res);
         assert_null(res);
     }
-    ra.stop = 1;
+    atomic_store(&ra.stop, 1);
     pthread_join(rt, NULL);
     assert_int_equal(ra.failed, 0);
     assert_true(ra.lists > 0);

@@ -1,0 +1,81 @@
+/* selector_fuzz.c — libFuzzer target for label and field selectors: the input (up to the
+ * first NUL) is parsed as a label selector and as a field selector; successful parses are
+ * matched against fixed objects, checked against several kinds and rendered. The input is
+ * also tried as a metav1.LabelSelector JSON document. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api/selector.h"
+
+static json_t *fixture(void)
+{
+    static json_t *obj;
+    if (obj == NULL)
+        obj = json_loads(
+            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+            "\"namespace\":\"ns\",\"labels\":{\"app\":\"web\",\"tier\":\"1\",\"x\":\"\"}},"
+            "\"spec\":{\"nodeName\":\"n1\",\"hostNetwork\":true},\"status\":{\"phase\":\"Running\"}}",
+            0, NULL);
+    return obj;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *s = strndup((const char *)data, size);
+    if (s == NULL)
+        abort();
+    json_t *obj = fixture();
+    json_t *labels = json_object_get(json_object_get(obj, "metadata"), "labels");
+
+    struct label_selector *ls = NULL;
+    char *err = NULL;
+    if (label_selector_parse(s, &ls, &err) == 0) {
+        (void)label_selector_matches(ls, labels);
+        (void)label_selector_matches(ls, NULL);
+        char *str = label_selector_string(ls);
+        /* the canonical form must parse again */
+        struct label_selector *again = NULL;
+        if (label_selector_parse(str, &again, NULL) != 0)
+            abort();
+        label_selector_free(again);
+        free(str);
+        label_selector_free(ls);
+    } else if (err == NULL) {
+        abort();
+    }
+    free(err);
+    err = NULL;
+
+    struct field_selector *fs = NULL;
+    if (field_selector_parse(s, &fs, &err) == 0) {
+        static const char *const kinds[][2] = {
+            {"", "Pod"}, {"", "Node"}, {"", "Event"}, {"batch", "Job"}, {"", "ConfigMap"}};
+        for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+            char *e = NULL;
+            (void)field_selector_check_supported(fs, kinds[i][0], kinds[i][1], &e);
+            free(e);
+        }
+        (void)field_selector_matches(fs, obj);
+        (void)field_selector_exact_name(fs);
+        field_selector_free(fs);
+    } else if (err == NULL) {
+        abort();
+    }
+    free(err);
+    err = NULL;
+
+    json_t *js = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
+    if (js != NULL) {
+        if (label_selector_from_json(js, &ls, &err) == 0) {
+            (void)label_selector_matches(ls, labels);
+            label_selector_free(ls);
+        }
+        free(err);
+        json_decref(js);
+    }
+    free(s);
+    return 0;
+}
