@@ -52,7 +52,6 @@ static const struct label_ok label_ok_cases[] = {
     {"!x", "!x"},
     {"x>1", "x>1"},
     {"x>1,z<5", "x>1,z<5"},
-    {"x<-5", "x<-5"},
     {"x==a", "x==a"},
     {"x", "x"},
     {"  x  =  a  ,  y  ", "x=a,y"},
@@ -102,6 +101,7 @@ static const struct label_err label_err_cases[] = {
     {"x==a==b", "found '==', expected: ',' or 'end of string'"},
     {"!x=a", "found '=', expected: ',' or 'end of string'"},
     {"x<a", UPR "values[0]: Invalid value: \"a\": for 'Gt', 'Lt' operators, the value must be an integer"},
+    {"x<-5", UPR "values[0][x]: Invalid value: \"-5\": " VALUE_MSG}, /* negative: not a label value */
     {"x>1.5", UPR "values[0]: Invalid value: \"1.5\": for 'Gt', 'Lt' operators, the value must be an integer"},
     {"x>99999999999999999999", UPR "values[0]: Invalid value: \"99999999999999999999\": for 'Gt', 'Lt' operators, the value must be an integer"},
     {"x>-a", UPR "[values[0]: Invalid value: \"-a\": for 'Gt', 'Lt' operators, the value must be an integer, "
