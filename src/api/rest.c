@@ -296,7 +296,8 @@ static int check_unknown_fields(struct api_call *c, json_t *obj, json_t **ret_st
     int rc = 0;
     if (n > 0 && c->validation == FIELD_VALIDATION_STRICT) {
         struct buf b = BUF_INIT;
-        buf_puts(&b, "strict decoding error: ");
+        buf_printf(&b, "%s in version \"%s\" cannot be handled as a %s: strict decoding error: ",
+                   c->res->kind, c->res->version, c->res->kind);
         size_t i;
         json_t *m;
         json_array_foreach(msgs, i, m) {
@@ -667,6 +668,7 @@ int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
         json_object_del(m, "generation");
     strategy_prepare_create(c, obj);
     defaults_apply(r->group, r->kind, obj);
+    defaults_prepare_for_create(r->group, r->kind, obj);
     if ((rc = validate(c, obj, NULL, ret_status)) < 0)
         return rc;
     name = json_str(m, "name");

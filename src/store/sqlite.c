@@ -38,9 +38,12 @@
  *
  * Durability: WAL journal, synchronous=FULL (the WAL is fsync'd at each COMMIT), so a write
  * is durable when it is acknowledged. Each write is one BEGIN IMMEDIATE transaction holding
- * its compare-and-swap check. One connection, prepared statements cached on it, one mutex
- * serialising all calls; the event sink is called after COMMIT with the mutex still held so
- * sink calls are in revision order. The file must be owned by one process.
+ * its compare-and-swap check, on the write connection, under the write mutex; the event sink
+ * is called after COMMIT with that mutex still held, so sink calls are in revision order.
+ * Reads use a second connection under its own mutex (not blocked by a commit's fsync); each
+ * list/events_since is one read transaction that reads compact_rev from its own snapshot, so
+ * a concurrent compaction is either invisible to it or detected. Statements are prepared once
+ * per connection. The file must be owned by one process.
  */
 #include <limits.h>
 #include <pthread.h>
