@@ -443,7 +443,6 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
     c->req->res.status = 200;
     c->req->res.reason = "OK";
     add_header(c->req, H2O_TOKEN_CONTENT_TYPE, "application/json");
-    add_header_str(c->req, "transfer-encoding", "chunked");
     c->req->res.content_length = SIZE_MAX;
     h2o_start_response(c->req, &w->super);
 
