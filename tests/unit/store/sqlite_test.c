@@ -767,9 +767,8 @@ static void test_crash_durability(void **state)
 
     f->s = open_store(f->path);
     size_t checked = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(buf, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = buf, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+        *nl = '\0';
         struct store_kv kv = {0};
         assert_int_equal(store_get(f->s, line, &kv), 0);
         assert_memory_equal(kv.value, "{\"kind\":\"Pod\"}", 14);
