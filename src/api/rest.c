@@ -1028,6 +1028,11 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
             return rc;
         }
         const char *policy = json_str(opts, "propagationPolicy");
+        json_t *orphan = json_object_get(opts, "orphanDependents");
+        if (policy == NULL && json_is_boolean(orphan))
+            policy = json_is_true(orphan) ? "Orphan" : "Background";
+        if (policy == NULL && strcmp(r->kind, "Job") == 0 && strcmp(r->group, "batch") == 0)
+            policy = "Orphan"; /* batch/v1 Jobs default to orphaning their pods */
         json_t *m = meta_of(obj);
         json_t *fins = json_object_get(m, "finalizers");
         bool is_ns = strcmp(r->kind, "Namespace") == 0 && *r->group == '\0';
@@ -1072,6 +1077,8 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
             *ret_obj = obj;
             return 0;
         }
+        if (!c->dry_run && policy != NULL && strcmp(policy, "Orphan") == 0 && uid != NULL)
+            rest_orphan_dependents(c->srv, uid, json_path_str(obj, "metadata.namespace"));
         if (!c->dry_run) {
             rc = store_delete_final(c, key, rev, obj, ret_status);
             if (rc == AZ_ECONFLICT) {
@@ -1098,6 +1105,46 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
     }
     *ret_status = status_conflict(r->group, r->plural, c->name, NULL);
     return AZ_ECONFLICT;
+}
+
+/* Removes ownerReferences to uid from every object in ns (and cluster-scoped objects). */
+void rest_orphan_dependents(struct apiserver *srv, const char *uid, const char *ns)
+{
+    size_t n;
+    const struct resource_def *t = resource_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct resource_def *r = &t[i];
+        if (r->create != NULL || (r->namespaced && ns == NULL))
+            continue;
+        char *prefix = resource_key(r, r->namespaced ? ns : NULL, NULL);
+        struct store_list sl;
+        if (store_list(srv->store, prefix, NULL, 0, 0, &sl) == 0) {
+            for (size_t j = 0; j < sl.n; j++) {
+                json_t *obj = decode_kv(&sl.items[j]);
+                json_t *refs = json_path(obj, "metadata.ownerReferences");
+                bool changed = false;
+                for (size_t k = json_array_size(refs); k > 0; k--) {
+                    const char *u = json_str(json_array_get(refs, k - 1), "uid");
+                    if (u && strcmp(u, uid) == 0) {
+                        json_array_remove(refs, k - 1);
+                        changed = true;
+                    }
+                }
+                if (changed) {
+                    if (json_array_size(refs) == 0)
+                        json_object_del(json_object_get(obj, "metadata"), "ownerReferences");
+                    size_t len;
+                    char *val = encode_for_store(obj, &len);
+                    int64_t nrev;
+                    store_update(srv->store, sl.items[j].key, val, len, sl.items[j].mod_rev, &nrev);
+                    free(val);
+                }
+                json_decref(obj);
+            }
+            store_list_release(&sl);
+        }
+        free(prefix);
+    }
 }
 
 int rest_deletecollection(struct api_call *c, const struct list_opts *o, json_t *opts,

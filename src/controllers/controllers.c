@@ -47,4 +47,6 @@ void controllers_start(struct apiserver *srv)
 {
     namespace_controller_start(srv);
     gc_controller_start(srv);
+    compactor_start(srv);
+    job_controller_start(srv);
 }

@@ -19,5 +19,7 @@ void controllers_start(struct apiserver *srv);
 /* Individual controllers (controllers/<name>.c). */
 void namespace_controller_start(struct apiserver *srv);
 void gc_controller_start(struct apiserver *srv);
+void compactor_start(struct apiserver *srv);
+void job_controller_start(struct apiserver *srv);
 
 #endif

@@ -65,9 +65,76 @@ static void gc_run(void *arg)
     free(w);
 }
 
+/* Foreground deletion: dependents go first, then the owner's foregroundDeletion finalizer. */
+struct fg_work {
+    struct apiserver *srv;
+    char *key;
+};
+
+static void fg_run(void *arg)
+{
+    struct fg_work *w = arg;
+    json_t *obj = rest_read_key(w->srv, w->key);
+    if (obj != NULL) {
+        struct gc_work *g = xcalloc(1, sizeof(*g));
+        g->srv = w->srv;
+        g->uid = xstrdup(json_path_str(obj, "metadata.uid"));
+        const char *ns = json_path_str(obj, "metadata.namespace");
+        g->ns = ns ? xstrdup(ns) : NULL;
+        gc_run(g);
+        /* drop the finalizer: the REST layer deletes an object whose last finalizer went */
+        const char *kind = json_str(obj, "kind");
+        const char *av = json_str(obj, "apiVersion");
+        const char *slash = av ? strchr(av, '/') : NULL;
+        char group[128] = "";
+        if (slash && (size_t)(slash - av) < sizeof(group)) {
+            memcpy(group, av, (size_t)(slash - av));
+            group[slash - av] = '\0';
+        }
+        const struct resource_def *r = kind ? resource_by_kind(group, kind) : NULL;
+        json_t *fins = json_path(obj, "metadata.finalizers");
+        for (size_t k = json_array_size(fins); k > 0; k--) {
+            const char *f = json_string_value(json_array_get(fins, k - 1));
+            if (f && strcmp(f, "foregroundDeletion") == 0)
+                json_array_remove(fins, k - 1);
+        }
+        if (r != NULL) {
+            struct api_call c = {.srv = w->srv, .res = r, .ns = ns, .name = json_path_str(obj, "metadata.name"),
+                                 .user = controllers_user(), .field_manager = "garbage-collector",
+                                 .validation = FIELD_VALIDATION_IGNORE, .internal = true};
+            json_t *res = NULL, *st = NULL;
+            int code;
+            rest_update(&c, obj, &res, &code, &st);
+            json_decref(res);
+            json_decref(st);
+        }
+        json_decref(obj);
+    }
+    free(w->key);
+    free(w);
+}
+
+static bool has_foreground_finalizer(json_t *obj)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_path(obj, "metadata.finalizers"), i, f)
+        if (json_is_string(f) && strcmp(json_string_value(f), "foregroundDeletion") == 0)
+            return true;
+    return false;
+}
+
 static void on_event(void *arg, const struct watch_event *ev)
 {
     struct apiserver *srv = arg;
+    if (ev->type == WATCH_MODIFIED && json_path(ev->obj, "metadata.deletionTimestamp") != NULL &&
+        has_foreground_finalizer(ev->obj)) {
+        struct fg_work *w = xcalloc(1, sizeof(*w));
+        w->srv = srv;
+        w->key = xstrdup(ev->key);
+        srv->defer(srv, fg_run, w);
+        return;
+    }
     if (ev->type != WATCH_DELETED)
         return;
     const char *uid = json_path_str(ev->obj, "metadata.uid");

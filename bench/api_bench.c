@@ -1,0 +1,1170 @@
+/* api_bench.c — end-to-end figures for `anzen serve`, with nginx serving static JSON of the same
+ * size as the reference to beat. One run prints one table; see docs/bench.md for what each
+ * figure means. Never passes or fails on time: exit 0 when every figure could be taken, exit 1
+ * only when something could not be started (anzen, nginx, the openssl CLI) or set up.
+ *
+ *   api_bench [-n COUNT] [-c C1,C2,..] [-t PHASE_SECS] [-w WRK_SECS] [ANZEN]
+ *
+ *   ANZEN       the anzen binary (default $ANZEN, else build/anzen relative to the cwd)
+ *   -n COUNT    requests per phase (default 5000, at most 1000000)
+ *   -c LIST     concurrent keep-alive connections, one phase per entry (default 1,8; <= 64 each)
+ *   -t SECS     wall-clock cap per phase; a phase stops early and says so (default 60)
+ *   -w SECS     duration of each wrk run against nginx (default 5; 0 skips wrk)
+ *
+ * What it does, in order (servers run one at a time so each has the machine to itself):
+ *   1. cold start: fork+exec `anzen serve` on a fresh data dir and a free loopback port, poll
+ *      GET /readyz every 1 ms with libcurl; the figure is exec → first 200.
+ *   2. idle RSS (VmRSS of /proc/PID/status) 500 ms after ready.
+ *   3. phases over HTTPS/1.1 keep-alive with the admin client cert: create ConfigMaps, get one
+ *      ConfigMap, list the namespace with limit=100. One thread drives C easy handles through
+ *      one curl multi handle whose pool holds exactly C connections; the connections are
+ *      opened by an untimed warm-up, and the phase reports how many new connections it had to
+ *      open (0 means keep-alive held). Latency is measured per request from hand-off to libcurl
+ *      to completion.
+ *   4. RSS after the load, peak RSS (VmHWM), then a warm restart on the same data dir.
+ *   5. nginx (worker_processes 2, TLS with a throwaway P-256 cert like anzen's) serving the
+ *      exact bytes anzen answered for the get and the list; same client, same phases; then
+ *      wrk against nginx at the same concurrencies (wrk cannot present client certs).
+ *
+ * Children get PR_SET_PDEATHSIG, and an atexit/signal handler stops them and removes the temp
+ * dir on every exit path.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BENCH_MAX_COUNT 1000000L
+#define BENCH_MAX_CONC 64
+#define BENCH_MAX_LEVELS 4
+#define BENCH_MAX_BODY (4L << 20)         /* cap on a captured response body */
+#define BENCH_START_TIMEOUT_S 30.0        /* exec → ready, either server */
+#define BENCH_STOP_TIMEOUT_S 10.0         /* SIGTERM → exit, then SIGKILL */
+#define BENCH_REQ_TIMEOUT_MS 10000L       /* one request */
+#define BENCH_NS "bench"
+#define BENCH_UA "anzen-api-bench/1"
+
+/* Everything the exit path must undo. Written only from the main thread. */
+static struct {
+    char tmpdir[PATH_MAX];   /* mkdtemp'd directory, "" until made */
+    pid_t anzen;             /* running anzen serve, 0 if none */
+    pid_t nginx;             /* running nginx master, 0 if none */
+    volatile sig_atomic_t cleaning;
+} g;
+
+/* One server the client talks to. */
+struct target {
+    const char *name;    /* "anzen" or "nginx" */
+    char base[64];       /* https://127.0.0.1:PORT */
+    char cainfo[PATH_MAX];
+    char cert[PATH_MAX]; /* client cert, "" for none */
+    char key[PATH_MAX];
+    pid_t pid;           /* server process (tree root) for CPU and RSS */
+};
+
+enum bench_op { OP_CREATE, OP_GET, OP_LIST };
+static const char *const op_names[] = { "create", "get", "list" };
+
+/* Outcome of one timed phase. */
+struct phase_result {
+    bool ran;
+    long done;           /* requests completed (ok or not) */
+    long errors;         /* transport errors and unexpected status codes */
+    long new_conns;      /* connections opened during the timed part */
+    bool cut;            /* stopped by the phase deadline */
+    double secs, rps, p50_ms, p99_ms;
+    double cpu_us_per_req; /* server user+sys CPU per request, NAN when unknown */
+};
+
+struct wrk_result {
+    bool ran;
+    double rps, p50_ms, p99_ms;
+    long non2xx;
+};
+
+/* ---------------------------------------------------------------- small helpers */
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("api_bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+/* snprintf that treats truncation as a bug in the caller's sizing. */
+static void fmt(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
+
+static void fmt(char *buf, size_t n, const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int r = vsnprintf(buf, n, f, ap);
+    va_end(ap);
+    if (r < 0 || (size_t)r >= n)
+        die("internal: string too long (%.40s...)", buf);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        die("open %s: %s", path, strerror(errno));
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            die("write %s: %s", path, strerror(errno));
+        p += w;
+        len -= (size_t)w;
+    }
+    close(fd);
+}
+
+/* Prints the last lines of a child's log to stderr (for start failures). */
+static void show_log_tail(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    char buf[4096];
+    size_t n = 0;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long sz = ftell(f);
+        fseek(f, sz > (long)sizeof(buf) - 1 ? sz - (long)sizeof(buf) + 1 : 0, SEEK_SET);
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    fprintf(stderr, "--- %s (tail) ---\n%s\n---\n", path, buf);
+}
+
+/* Returns a free loopback TCP port (bound then released; good enough on one machine). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die("socket: %s", strerror(errno));
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        die("bind loopback: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* ---------------------------------------------------------------- child processes */
+
+/* fork+exec argv[0] (PATH lookup) with stdin from /dev/null and stdout+stderr to log_path.
+ * The child dies with us (PR_SET_PDEATHSIG). Returns the pid; exec failure shows up later as
+ * the child exiting with 127. */
+static pid_t spawn(char *const argv[], const char *log_path)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127);
+        int in = open("/dev/null", O_RDONLY);
+        int out = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || out < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        signal(SIGPIPE, SIG_DFL);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* SIGTERM, wait up to BENCH_STOP_TIMEOUT_S, then SIGKILL; always reaps. Returns the seconds it
+ * took to exit after SIGTERM (NAN if it had to be killed). *pid becomes 0. */
+static double stop_child(pid_t *pid)
+{
+    if (*pid <= 0)
+        return NAN;
+    double t0 = now_s(), took = NAN;
+    kill(*pid, SIGTERM);
+    for (;;) {
+        pid_t r = waitpid(*pid, NULL, WNOHANG);
+        if (r == *pid || (r < 0 && errno != EINTR)) {
+            took = now_s() - t0;
+            break;
+        }
+        if (now_s() - t0 > BENCH_STOP_TIMEOUT_S) {
+            kill(*pid, SIGKILL);
+            while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            break;
+        }
+        sleep_s(0.002);
+    }
+    *pid = 0;
+    return took;
+}
+
+/* Runs argv to completion (PATH lookup) with stdout+stderr captured into out (NUL-terminated,
+ * truncated to outsz-1), killing it after timeout_s. Returns its exit status, -1 when it did not
+ * exit normally, 127 when it could not be executed. */
+static int run_capture(char *const argv[], char *out, size_t outsz, double timeout_s)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        die("pipe: %s", strerror(errno));
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127);
+        int in = open("/dev/null", O_RDONLY);
+        if (in >= 0)
+            dup2(in, 0);
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        signal(SIGPIPE, SIG_DFL);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t n = 0;
+    double deadline = now_s() + timeout_s;
+    bool killed = false;
+    for (;;) {
+        double left = deadline - now_s();
+        if (left <= 0 && !killed) {
+            kill(pid, SIGKILL);
+            killed = true;
+        }
+        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+        int r = poll(&pfd, 1, left > 0 ? (int)(left * 1000) + 1 : 100);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0)
+            continue;
+        char tmp[4096];
+        ssize_t got = read(p[0], tmp, sizeof(tmp));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        size_t take = (size_t)got;
+        if (take > outsz - 1 - n)
+            take = outsz - 1 - n;
+        memcpy(out + n, tmp, take);
+        n += take;
+    }
+    out[n] = '\0';
+    close(p[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    remove(path);
+    return 0;
+}
+
+/* Stops children and removes the temp dir. Safe to call more than once. */
+static void cleanup(void)
+{
+    if (g.cleaning)
+        return;
+    g.cleaning = 1;
+    stop_child(&g.anzen);
+    stop_child(&g.nginx);
+    if (g.tmpdir[0]) {
+        nftw(g.tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        g.tmpdir[0] = '\0';
+    }
+}
+
+static void on_signal(int sig)
+{
+    if (g.cleaning)
+        return; /* the exit path is already stopping children (bounded); let it finish */
+    cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* ---------------------------------------------------------------- /proc readings */
+
+/* Reads a "Key:   N kB" line of /proc/PID/status; -1 when unavailable. */
+static long proc_status_kib(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    fmt(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    long v = -1;
+    size_t kl = strlen(key);
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+            v = strtol(line + kl + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+/* Reads ppid and utime+stime (clock ticks) from /proc/PID/stat. Returns 0 or -1. */
+static int proc_stat(pid_t pid, int *ret_ppid, unsigned long *ret_ticks)
+{
+    char path[64], buf[1024];
+    fmt(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    char state;
+    int ppid;
+    unsigned long ut, st;
+    if (sscanf(p + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+               &state, &ppid, &ut, &st) != 4)
+        return -1;
+    *ret_ppid = ppid;
+    *ret_ticks = ut + st;
+    return 0;
+}
+
+/* Sums over root and its direct children (nginx master + workers; anzen is one process):
+ * CPU seconds in *ret_cpu_s and VmRSS KiB in *ret_rss_kib. Returns 0 or -1 if root is gone. */
+static int tree_usage(pid_t root, double *ret_cpu_s, long *ret_rss_kib)
+{
+    int ppid;
+    unsigned long ticks, total;
+    if (proc_stat(root, &ppid, &ticks) != 0)
+        return -1;
+    total = ticks;
+    long rss = proc_status_kib(root, "VmRSS");
+    DIR *d = opendir("/proc");
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            if (*end || pid <= 0 || pid == root)
+                continue;
+            if (proc_stat((pid_t)pid, &ppid, &ticks) == 0 && ppid == root) {
+                total += ticks;
+                long r = proc_status_kib((pid_t)pid, "VmRSS");
+                if (r > 0)
+                    rss += r;
+            }
+        }
+        closedir(d);
+    }
+    *ret_cpu_s = (double)total / (double)sysconf(_SC_CLK_TCK);
+    *ret_rss_kib = rss;
+    return 0;
+}
+
+static long tree_rss_kib(pid_t root)
+{
+    double cpu;
+    long rss;
+    return tree_usage(root, &cpu, &rss) == 0 ? rss : -1;
+}
+
+/* ---------------------------------------------------------------- libcurl client */
+
+struct body_buf {
+    char *data;
+    size_t len;
+    bool too_big;
+};
+
+static size_t discard_cb(char *p, size_t sz, size_t nm, void *ud)
+{
+    return sz * nm;
+}
+
+static size_t collect_cb(char *p, size_t sz, size_t nm, void *ud)
+{
+    struct body_buf *b = ud;
+    size_t n = sz * nm;
+    if (b->len + n > (size_t)BENCH_MAX_BODY) {
+        b->too_big = true;
+        return 0;
+    }
+    char *nd = realloc(b->data, b->len + n + 1);
+    if (!nd)
+        abort();
+    b->data = nd;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* Options shared by every handle talking to t: TLS material, HTTP/1.1, our User-Agent (so
+ * anzen answers compact JSON as it does for kubectl), JSON accept, bounded time. */
+static void easy_setup(CURL *h, const struct target *t, struct curl_slist *hdrs)
+{
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, BENCH_UA);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, BENCH_REQ_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_CAINFO, t->cainfo);
+    if (t->cert[0]) {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, t->cert);
+        curl_easy_setopt(h, CURLOPT_SSLKEY, t->key);
+    }
+}
+
+/* One request with a fresh handle (setup only, never timed). body NULL → GET. On return
+ * *ret_code holds the HTTP status (0 on transport failure) and ret_body (if non-NULL) the
+ * response, which the caller frees. */
+static void fetch(const struct target *t, const char *path, const char *body, long *ret_code,
+                  struct body_buf *ret_body)
+{
+    char url[512];
+    fmt(url, sizeof(url), "%s%s", t->base, path);
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    struct body_buf b = {0};
+    CURL *h = curl_easy_init();
+    if (!h || !hdrs)
+        die("curl init failed");
+    easy_setup(h, t, hdrs);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    if (body)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    long code = 0;
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hdrs);
+    *ret_code = code;
+    if (ret_body)
+        *ret_body = b;
+    else
+        free(b.data);
+}
+
+/* Polls GET url every 1 ms until 200, from t0 on. Returns seconds from t0 to the first 200, or
+ * a negative value when pid exits or BENCH_START_TIMEOUT_S passes. TLS is not verified here:
+ * anzen writes its CA during start-up, and only reachability is being timed. */
+static double wait_ready(const char *url, pid_t pid, double t0)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        die("curl init failed");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 500L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
+    double result = -1;
+    for (;;) {
+        long code = 0;
+        if (curl_easy_perform(h) == CURLE_OK)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        double t = now_s();
+        if (code == 200) {
+            result = t - t0;
+            break;
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            if (pid == g.anzen)
+                g.anzen = 0;
+            if (pid == g.nginx)
+                g.nginx = 0;
+            break;
+        }
+        if (t - t0 > BENCH_START_TIMEOUT_S)
+            break;
+        sleep_s(0.001);
+    }
+    curl_easy_cleanup(h);
+    return result;
+}
+
+/* One in-flight request of a phase. */
+struct slot {
+    CURL *h;
+    double t_start;
+    char body[256];      /* create payload; libcurl does not copy POSTFIELDS */
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Percentile q (0..1) of sorted v[0..n-1], nearest-rank. */
+static double percentile(const double *v, long n, double q)
+{
+    if (n <= 0)
+        return NAN;
+    long rank = (long)ceil(q * (double)n);
+    if (rank < 1)
+        rank = 1;
+    return v[rank - 1];
+}
+
+/* Points slot s at request idx of the phase: a GET of url, or for OP_CREATE a POST of a small
+ * ConfigMap named bench-c<conc>-<idx> (prefix distinguishes warm-up requests). */
+static void slot_prepare(struct slot *s, enum bench_op op, const char *url, int conc,
+                         const char *prefix, long idx)
+{
+    curl_easy_setopt(s->h, CURLOPT_URL, url);
+    if (op == OP_CREATE) {
+        fmt(s->body, sizeof(s->body),
+            "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+            "\"%s-c%d-%07ld\",\"labels\":{\"app\":\"bench\"}},"
+            "\"data\":{\"greeting\":\"hello\",\"index\":\"%ld\"}}",
+            prefix, conc, idx, idx);
+        curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, s->body);
+        curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE, (long)strlen(s->body));
+    } else {
+        curl_easy_setopt(s->h, CURLOPT_HTTPGET, 1L);
+    }
+}
+
+/* Runs `count` requests through `conc` handles on one multi handle (at most conc connections,
+ * kept alive). When lat is non-NULL, stores each latency (seconds) in completion order.
+ * Stops early at `deadline`. Fills done/errors/new_conns/cut/secs. */
+static void drive(CURLM *m, struct slot *slots, int conc, enum bench_op op, const char *url,
+                  const char *prefix, long count, double deadline, double *lat,
+                  struct phase_result *r)
+{
+    long next = 0, done = 0, errors = 0, conns = 0;
+    int active = 0;
+    long want = op == OP_CREATE ? 201 : 200;
+    double t0 = now_s();
+    for (int i = 0; i < conc && next < count; i++) {
+        slot_prepare(&slots[i], op, url, conc, prefix, next++);
+        slots[i].t_start = now_s();
+        curl_multi_add_handle(m, slots[i].h);
+        active++;
+    }
+    while (active > 0) {
+        int running;
+        curl_multi_perform(m, &running);
+        CURLMsg *msg;
+        int q;
+        while ((msg = curl_multi_info_read(m, &q))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            CURL *h = msg->easy_handle;
+            struct slot *s;
+            curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&s);
+            double t = now_s();
+            long code = 0, nc = 0;
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+            curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nc);
+            if (msg->data.result != CURLE_OK || code != want) {
+                if (errors < 3)
+                    fprintf(stderr, "api_bench: %s %s: curl %d, HTTP %ld\n", op_names[op],
+                            url, (int)msg->data.result, code);
+                errors++;
+            }
+            conns += nc;
+            if (lat)
+                lat[done] = t - s->t_start;
+            done++;
+            curl_multi_remove_handle(m, h);
+            active--;
+            if (next < count && t < deadline) {
+                slot_prepare(s, op, url, conc, prefix, next++);
+                s->t_start = now_s();
+                curl_multi_add_handle(m, h);
+                active++;
+            }
+        }
+        if (active > 0)
+            curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    r->secs = now_s() - t0;
+    r->done = done;
+    r->errors = errors;
+    r->new_conns = conns;
+    r->cut = done < count;
+}
+
+/* One phase: `op` against t at concurrency conc. An untimed warm-up of 2*conc GETs of
+ * warm_path opens the conc connections; then `count` timed requests reuse them. */
+static void run_phase(const struct target *t, enum bench_op op, const char *path,
+                      const char *warm_path, int conc, long count, double max_secs,
+                      struct phase_result *ret)
+{
+    char url[512], warm_url[512];
+    fmt(url, sizeof(url), "%s%s", t->base, path);
+    fmt(warm_url, sizeof(warm_url), "%s%s", t->base, warm_path);
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    if (op == OP_CREATE)
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    CURLM *m = curl_multi_init();
+    struct slot *slots = calloc((size_t)conc, sizeof(*slots));
+    double *lat = malloc((size_t)count * sizeof(double));
+    if (!hdrs || !m || !slots || !lat)
+        die("out of memory");
+    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conc);
+    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)conc);
+    for (int i = 0; i < conc; i++) {
+        slots[i].h = curl_easy_init();
+        if (!slots[i].h)
+            die("curl init failed");
+        easy_setup(slots[i].h, t, hdrs);
+        curl_easy_setopt(slots[i].h, CURLOPT_WRITEFUNCTION, discard_cb);
+        curl_easy_setopt(slots[i].h, CURLOPT_PRIVATE, (char *)&slots[i]);
+    }
+
+    struct phase_result warm = {0};
+    drive(m, slots, conc, OP_GET, warm_url, "warm", 2L * conc, now_s() + max_secs, NULL, &warm);
+
+    double cpu0 = NAN, cpu1 = NAN;
+    long rss;
+    tree_usage(t->pid, &cpu0, &rss);
+    struct phase_result r = { .ran = true };
+    drive(m, slots, conc, op, url, "bench", count, now_s() + max_secs, lat, &r);
+    if (tree_usage(t->pid, &cpu1, &rss) != 0)
+        cpu1 = NAN;
+
+    qsort(lat, (size_t)r.done, sizeof(double), cmp_double);
+    r.rps = r.secs > 0 ? (double)r.done / r.secs : NAN;
+    r.p50_ms = percentile(lat, r.done, 0.50) * 1e3;
+    r.p99_ms = percentile(lat, r.done, 0.99) * 1e3;
+    r.cpu_us_per_req = r.done > 0 ? (cpu1 - cpu0) * 1e6 / (double)r.done : NAN;
+    printf("# %-5s %-6s C=%-2d %7ld req %7.2f s %9.0f req/s  errors %ld  new conns %ld%s\n",
+           t->name, op_names[op], conc, r.done, r.secs, r.rps, r.errors, r.new_conns,
+           r.cut ? "  (stopped at the phase deadline)" : "");
+    fflush(stdout);
+    *ret = r;
+
+    for (int i = 0; i < conc; i++) {
+        curl_multi_remove_handle(m, slots[i].h);
+        curl_easy_cleanup(slots[i].h);
+    }
+    curl_multi_cleanup(m);
+    curl_slist_free_all(hdrs);
+    free(slots);
+    free(lat);
+}
+
+/* ---------------------------------------------------------------- wrk */
+
+/* "123.45us" / "1.2ms" / "2.00s" → milliseconds; NAN if unparsable. */
+static double wrk_time_ms(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s)
+        return NAN;
+    if (strncmp(end, "us", 2) == 0)
+        return v / 1e3;
+    if (strncmp(end, "ms", 2) == 0)
+        return v;
+    if (strncmp(end, "s", 1) == 0)
+        return v * 1e3;
+    if (strncmp(end, "m", 1) == 0)
+        return v * 60e3;
+    return NAN;
+}
+
+static void run_wrk(const char *url, int conc, int secs, struct wrk_result *ret)
+{
+    char threads[16], conns[16], dur[16], out[8192];
+    fmt(threads, sizeof(threads), "%d", conc < 2 ? conc : 2);
+    fmt(conns, sizeof(conns), "%d", conc);
+    fmt(dur, sizeof(dur), "%ds", secs);
+    char *argv[] = { "wrk", "-t", threads, "-c", conns, "-d", dur, "--latency", (char *)url, NULL };
+    struct wrk_result r = { .rps = NAN, .p50_ms = NAN, .p99_ms = NAN };
+    int st = run_capture(argv, out, sizeof(out), secs + 15.0);
+    if (st != 0) {
+        fprintf(stderr, "api_bench: wrk exited with %d:\n%s\n", st, out);
+        *ret = r;
+        return;
+    }
+    for (char *p = out; *p;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        char *s = p + strspn(p, " \t");
+        if (strncmp(s, "50%", 3) == 0)
+            r.p50_ms = wrk_time_ms(s + 3 + strspn(s + 3, " \t"));
+        else if (strncmp(s, "99%", 3) == 0)
+            r.p99_ms = wrk_time_ms(s + 3 + strspn(s + 3, " \t"));
+        else if (strncmp(s, "Requests/sec:", 13) == 0)
+            r.rps = strtod(s + 13, NULL);
+        else if (strncmp(s, "Non-2xx or 3xx responses:", 26) == 0)
+            r.non2xx = strtol(s + 26, NULL, 10);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    r.ran = true;
+    printf("# nginx wrk    C=%-2d %9.0f req/s  %s  non-2xx %ld\n", conc, r.rps, url, r.non2xx);
+    fflush(stdout);
+    *ret = r;
+}
+
+/* ---------------------------------------------------------------- the table */
+
+enum row_kind { ROW_MS, ROW_RPS, ROW_KIB, ROW_US, ROW_BYTES, ROW_RULE };
+
+struct row {
+    char label[64];
+    enum row_kind kind;
+    double anzen, nginx; /* NAN → "-" */
+};
+
+#define MAX_ROWS 96
+static struct row rows[MAX_ROWS];
+static int n_rows;
+
+static void add_row(enum row_kind kind, double a, double n, const char *f, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add_row(enum row_kind kind, double a, double n, const char *f, ...)
+{
+    if (n_rows >= MAX_ROWS)
+        return;
+    struct row *r = &rows[n_rows++];
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(r->label, sizeof(r->label), f, ap);
+    va_end(ap);
+    r->kind = kind;
+    r->anzen = a;
+    r->nginx = n;
+}
+
+static void cell(char *buf, size_t n, enum row_kind kind, double v)
+{
+    if (isnan(v) || v < 0) {
+        fmt(buf, n, "-");
+        return;
+    }
+    switch (kind) {
+    case ROW_MS:
+        fmt(buf, n, v < 10 ? "%.3f" : "%.1f", v);
+        break;
+    case ROW_US:
+        fmt(buf, n, "%.0f", v);
+        break;
+    case ROW_RPS:
+    case ROW_KIB:
+    case ROW_BYTES:
+        fmt(buf, n, "%.0f", v);
+        break;
+    case ROW_RULE:
+        buf[0] = '\0';
+        break;
+    }
+}
+
+static void print_table(void)
+{
+    printf("\n%-40s %12s %12s %8s\n", "metric", "anzen", "nginx", "ratio");
+    printf("%-40s %12s %12s %8s\n", "----------------------------------------",
+           "------------", "------------", "--------");
+    for (int i = 0; i < n_rows; i++) {
+        struct row *r = &rows[i];
+        if (r->kind == ROW_RULE) {
+            printf("%s\n", r->label);
+            continue;
+        }
+        char a[32], n[32], q[32] = "-";
+        cell(a, sizeof(a), r->kind, r->anzen);
+        cell(n, sizeof(n), r->kind, r->nginx);
+        if (!isnan(r->anzen) && !isnan(r->nginx) && r->anzen >= 0 && r->nginx > 0)
+            fmt(q, sizeof(q), "%.2f", r->anzen / r->nginx);
+        printf("%-40s %12s %12s %8s\n", r->label, a, n, q);
+    }
+    printf("\nratio = anzen / nginx: for req/s higher is better, for latency, CPU and RSS lower"
+           " is better.\n");
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: api_bench [-n COUNT] [-c C1,C2,..] [-t PHASE_SECS] [-w WRK_SECS]"
+                    " [ANZEN]\n");
+    exit(1);
+}
+
+static long parse_long(const char *s, long lo, long hi, const char *what)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        die("%s must be an integer in [%ld, %ld], got '%s'", what, lo, hi, s);
+    return v;
+}
+
+/* Starts anzen on data dir `dir`; returns seconds from exec to the first /readyz 200. */
+static double start_anzen(const char *anzen, const char *dir, int port, const char *log)
+{
+    char listen[32], url[64];
+    fmt(listen, sizeof(listen), "127.0.0.1:%d", port);
+    fmt(url, sizeof(url), "https://127.0.0.1:%d/readyz", port);
+    char *argv[] = { (char *)anzen, "serve", "--data-dir", (char *)dir, "--listen", listen, NULL };
+    double t0 = now_s();
+    g.anzen = spawn(argv, log);
+    double secs = wait_ready(url, g.anzen, t0);
+    if (secs < 0) {
+        show_log_tail(log);
+        die("anzen did not answer /readyz 200 within %.0f s (%s)", BENCH_START_TIMEOUT_S, anzen);
+    }
+    return secs;
+}
+
+int main(int argc, char **argv)
+{
+    long count = 5000;
+    int conc[BENCH_MAX_LEVELS] = { 1, 8 }, n_conc = 2;
+    double phase_secs = 60;
+    int wrk_secs = 5;
+    int c;
+    while ((c = getopt(argc, argv, "n:c:t:w:h")) != -1) {
+        switch (c) {
+        case 'n':
+            count = parse_long(optarg, 1, BENCH_MAX_COUNT, "-n");
+            break;
+        case 'c': {
+            n_conc = 0;
+            char *list = strdup(optarg), *save = NULL;
+            for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                if (n_conc == BENCH_MAX_LEVELS)
+                    die("-c takes at most %d levels", BENCH_MAX_LEVELS);
+                conc[n_conc++] = (int)parse_long(tok, 1, BENCH_MAX_CONC, "-c entry");
+            }
+            free(list);
+            if (n_conc == 0)
+                usage();
+            break;
+        }
+        case 't':
+            phase_secs = (double)parse_long(optarg, 1, 3600, "-t");
+            break;
+        case 'w':
+            wrk_secs = (int)parse_long(optarg, 0, 120, "-w");
+            break;
+        default:
+            usage();
+        }
+    }
+    if (argc - optind > 1)
+        usage();
+    const char *anzen = optind < argc ? argv[optind] : getenv("ANZEN");
+    if (!anzen || !*anzen)
+        anzen = "build/anzen";
+    char anzen_abs[PATH_MAX];
+    if (!realpath(anzen, anzen_abs) || access(anzen_abs, X_OK) != 0)
+        die("cannot execute anzen binary '%s' (pass a path or set $ANZEN)", anzen);
+
+    /* Exit paths: die()/return → atexit; SIGINT/SIGTERM/SIGHUP → handler. */
+    atexit(cleanup);
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        die("curl_global_init failed");
+
+    const char *tmpbase = getenv("TMPDIR");
+    fmt(g.tmpdir, sizeof(g.tmpdir), "%s/anzen-api-bench.XXXXXX", tmpbase ? tmpbase : "/tmp");
+    if (!mkdtemp(g.tmpdir)) {
+        g.tmpdir[0] = '\0';
+        die("mkdtemp: %s", strerror(errno));
+    }
+    chmod(g.tmpdir, 0755); /* nginx workers may run as another user */
+
+    /* Header: when, where, how loaded the machine is. */
+    char when[64], load[64] = "?";
+    time_t tnow = time(NULL);
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&tnow));
+    FILE *lf = fopen("/proc/loadavg", "re");
+    if (lf) {
+        if (!fgets(load, sizeof(load), lf))
+            fmt(load, sizeof(load), "?");
+        load[strcspn(load, "\n")] = '\0';
+        fclose(lf);
+    }
+    printf("# api_bench %s, %ld CPUs online, loadavg %s\n", when, sysconf(_SC_NPROCESSORS_ONLN),
+           load);
+    printf("# anzen %s; %ld requests per phase; concurrency", anzen_abs, count);
+    for (int i = 0; i < n_conc; i++)
+        printf(" %d", conc[i]);
+    printf("; HTTP/1.1 keep-alive over TLS, libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
+    fflush(stdout);
+
+    /* ---- anzen: cold start, idle RSS */
+    char datadir[PATH_MAX + 32], log[PATH_MAX + 32];
+    fmt(datadir, sizeof(datadir), "%s/anzen-data", g.tmpdir);
+    fmt(log, sizeof(log), "%s/anzen.log", g.tmpdir);
+    int aport = free_port();
+    double cold_s = start_anzen(anzen_abs, datadir, aport, log);
+    sleep_s(0.5);
+    long anzen_idle_kib = proc_status_kib(g.anzen, "VmRSS");
+    printf("# anzen cold start %.1f ms, idle RSS %ld KiB\n", cold_s * 1e3, anzen_idle_kib);
+
+    struct target at = { .name = "anzen", .pid = g.anzen };
+    fmt(at.base, sizeof(at.base), "https://127.0.0.1:%d", aport);
+    fmt(at.cainfo, sizeof(at.cainfo), "%s/pki/ca.crt", datadir);
+    fmt(at.cert, sizeof(at.cert), "%s/pki/admin.crt", datadir);
+    fmt(at.key, sizeof(at.key), "%s/pki/admin.key", datadir);
+
+    long code;
+    fetch(&at, "/api/v1/namespaces",
+          "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"" BENCH_NS "\"}}",
+          &code, NULL);
+    if (code != 201)
+        die("creating namespace " BENCH_NS " on anzen: HTTP %ld", code);
+    const char *coll = "/api/v1/namespaces/" BENCH_NS "/configmaps";
+    const char *get_path = "/api/v1/namespaces/" BENCH_NS "/configmaps/bench-get";
+    const char *list_path = "/api/v1/namespaces/" BENCH_NS "/configmaps?limit=100";
+    fetch(&at, coll,
+          "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"bench-get\","
+          "\"labels\":{\"app\":\"bench\"}},\"data\":{\"greeting\":\"hello\",\"index\":\"0\"}}",
+          &code, NULL);
+    if (code != 201)
+        die("creating the ConfigMap to get on anzen: HTTP %ld", code);
+
+    struct phase_result ares[3][BENCH_MAX_LEVELS] = {0}, nres[3][BENCH_MAX_LEVELS] = {0};
+    for (int op = OP_CREATE; op <= OP_LIST; op++) {
+        const char *path = op == OP_CREATE ? coll : op == OP_GET ? get_path : list_path;
+        for (int i = 0; i < n_conc; i++)
+            run_phase(&at, (enum bench_op)op, path, get_path, conc[i], count, phase_secs,
+                      &ares[op][i]);
+    }
+
+    /* The bodies nginx will serve: anzen's own answers for the same get and list. */
+    struct body_buf get_body, list_body;
+    fetch(&at, get_path, NULL, &code, &get_body);
+    if (code != 200 || !get_body.data)
+        die("GET %s on anzen: HTTP %ld", get_path, code);
+    fetch(&at, list_path, NULL, &code, &list_body);
+    if (code != 200 || !list_body.data)
+        die("GET %s on anzen: HTTP %ld", list_path, code);
+
+    long anzen_load_kib = proc_status_kib(g.anzen, "VmRSS");
+    long anzen_peak_kib = proc_status_kib(g.anzen, "VmHWM");
+    double stop_s = stop_child(&g.anzen);
+    double warm_s = start_anzen(anzen_abs, datadir, aport, log);
+    sleep_s(0.5);
+    long anzen_restart_kib = proc_status_kib(g.anzen, "VmRSS");
+    long n_objects = 1;
+    for (int i = 0; i < n_conc; i++)
+        n_objects += ares[OP_CREATE][i].done + 2L * conc[i];
+    printf("# anzen stop %.1f ms; warm start (%ld ConfigMaps) %.1f ms, idle RSS %ld KiB\n",
+           stop_s * 1e3, n_objects, warm_s * 1e3, anzen_restart_kib);
+    stop_child(&g.anzen);
+
+    /* ---- nginx: cert, config, static files */
+    char ndir[PATH_MAX], path_a[PATH_MAX + 64], path_b[PATH_MAX + 64];
+    fmt(ndir, sizeof(ndir), "%s/nginx", g.tmpdir);
+    char www[PATH_MAX + 16], tmpd[PATH_MAX + 16];
+    fmt(www, sizeof(www), "%s/www", ndir);
+    fmt(tmpd, sizeof(tmpd), "%s/tmp", ndir);
+    if (mkdir(ndir, 0755) != 0 || mkdir(www, 0755) != 0 || mkdir(tmpd, 0755) != 0)
+        die("mkdir under %s: %s", g.tmpdir, strerror(errno));
+    fmt(path_a, sizeof(path_a), "%s/get.json", www);
+    write_file(path_a, get_body.data, get_body.len);
+    fmt(path_a, sizeof(path_a), "%s/list.json", www);
+    write_file(path_a, list_body.data, list_body.len);
+
+    fmt(path_a, sizeof(path_a), "%s/cert.pem", ndir);
+    fmt(path_b, sizeof(path_b), "%s/key.pem", ndir);
+    char out[8192];
+    char *req[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path_b,
+                    "-out", path_a, NULL };
+    if (run_capture(req, out, sizeof(out), 30) != 0)
+        die("openssl req could not make the nginx certificate:\n%s", out);
+
+    int nport = free_port();
+    while (nport == aport)
+        nport = free_port();
+    char conf[PATH_MAX + 32], conf_text[8192], nlog[PATH_MAX + 32];
+    fmt(conf, sizeof(conf), "%s/nginx.conf", ndir);
+    fmt(nlog, sizeof(nlog), "%s/nginx.log", ndir);
+    fmt(conf_text, sizeof(conf_text),
+        "%s"
+        "worker_processes 2;\n"
+        "pid %s/nginx.pid;\n"
+        "error_log %s/error.log warn;\n"
+        "events { worker_connections 1024; }\n"
+        "http {\n"
+        "  access_log off;\n"
+        "  default_type application/json;\n"
+        "  types { }\n"
+        "  client_body_temp_path %s/body;\n"
+        "  proxy_temp_path %s/proxy;\n"
+        "  fastcgi_temp_path %s/fastcgi;\n"
+        "  uwsgi_temp_path %s/uwsgi;\n"
+        "  scgi_temp_path %s/scgi;\n"
+        "  keepalive_timeout 75s;\n"
+        "  keepalive_requests 10000000;\n"
+        "  server {\n"
+        "    listen 127.0.0.1:%d ssl;\n"
+        "    ssl_certificate %s;\n"
+        "    ssl_certificate_key %s;\n"
+        "    ssl_verify_client off;\n"
+        "    root %s;\n"
+        "    location / { }\n"
+        "  }\n"
+        "}\n",
+        geteuid() == 0 ? "user root;\n" : "", ndir, ndir, tmpd, tmpd, tmpd, tmpd, tmpd, nport,
+        path_a, path_b, www);
+    write_file(conf, conf_text, strlen(conf_text));
+
+    char errlog[PATH_MAX + 32];
+    fmt(errlog, sizeof(errlog), "%s/error.log", ndir);
+    char *nargv[] = { "nginx", "-e", errlog, "-c", conf, "-p", ndir, "-g", "daemon off;", NULL };
+    char nurl[128];
+    fmt(nurl, sizeof(nurl), "https://127.0.0.1:%d/get.json", nport);
+    double nt0 = now_s();
+    g.nginx = spawn(nargv, nlog);
+    double nginx_start_s = wait_ready(nurl, g.nginx, nt0);
+    if (nginx_start_s < 0) {
+        show_log_tail(nlog);
+        show_log_tail(errlog);
+        die("nginx did not serve %s within %.0f s (is nginx installed? scripts/install-deps.sh)",
+            nurl, BENCH_START_TIMEOUT_S);
+    }
+    sleep_s(0.5);
+    long nginx_idle_kib = tree_rss_kib(g.nginx);
+
+    struct target nt = { .name = "nginx", .pid = g.nginx };
+    fmt(nt.base, sizeof(nt.base), "https://127.0.0.1:%d", nport);
+    fmt(nt.cainfo, sizeof(nt.cainfo), "%s", path_a);
+    for (int op = OP_GET; op <= OP_LIST; op++)
+        for (int i = 0; i < n_conc; i++)
+            run_phase(&nt, (enum bench_op)op, op == OP_GET ? "/get.json" : "/list.json",
+                      "/get.json", conc[i], count, phase_secs, &nres[op][i]);
+    long nginx_load_kib = tree_rss_kib(g.nginx);
+
+    struct wrk_result wres[3][BENCH_MAX_LEVELS] = {0};
+    char wrk_path[PATH_MAX];
+    bool have_wrk = false;
+    {
+        char *wv[] = { "sh", "-c", "command -v wrk", NULL };
+        have_wrk = wrk_secs > 0 && run_capture(wv, wrk_path, sizeof(wrk_path), 10) == 0;
+    }
+    if (have_wrk) {
+        for (int op = OP_GET; op <= OP_LIST; op++)
+            for (int i = 0; i < n_conc; i++) {
+                char u[160];
+                fmt(u, sizeof(u), "%s/%s", nt.base, op == OP_GET ? "get.json" : "list.json");
+                run_wrk(u, conc[i], wrk_secs, &wres[op][i]);
+            }
+    } else {
+        printf("# wrk %s; no wrk reference figures\n", wrk_secs > 0 ? "not found" : "skipped (-w 0)");
+    }
+    stop_child(&g.nginx);
+
+    /* ---- table */
+    /* nginx starts with its cert already made, like anzen's warm start; anzen's cold start
+     * also generates its PKI, so it has no nginx counterpart. */
+    add_row(ROW_MS, cold_s * 1e3, NAN, "cold start: exec to first 200 (ms)");
+    add_row(ROW_MS, warm_s * 1e3, nginx_start_s * 1e3, "warm start, %ld objects (ms)", n_objects);
+    add_row(ROW_MS, stop_s * 1e3, NAN, "SIGTERM to exit after load (ms)");
+    add_row(ROW_KIB, (double)anzen_idle_kib, (double)nginx_idle_kib, "idle RSS after start (KiB)");
+    add_row(ROW_KIB, (double)anzen_load_kib, (double)nginx_load_kib, "RSS after load (KiB)");
+    add_row(ROW_KIB, (double)anzen_peak_kib, NAN, "peak RSS, VmHWM (KiB)");
+    add_row(ROW_KIB, (double)anzen_restart_kib, NAN, "idle RSS after warm start (KiB)");
+    add_row(ROW_BYTES, (double)get_body.len, (double)get_body.len, "get response body (bytes)");
+    add_row(ROW_BYTES, (double)list_body.len, (double)list_body.len,
+            "list limit=100 response body (bytes)");
+    for (int op = OP_CREATE; op <= OP_LIST; op++) {
+        for (int i = 0; i < n_conc; i++) {
+            struct phase_result *a = &ares[op][i], *n = &nres[op][i];
+            double nan = NAN;
+            add_row(ROW_RULE, 0, 0, "%s", "");
+            add_row(ROW_RPS, a->rps, n->ran ? n->rps : nan, "%s C=%d req/s%s", op_names[op],
+                    conc[i], a->errors || n->errors ? " (errors!)" : "");
+            add_row(ROW_MS, a->p50_ms, n->ran ? n->p50_ms : nan, "%s C=%d p50 (ms)",
+                    op_names[op], conc[i]);
+            add_row(ROW_MS, a->p99_ms, n->ran ? n->p99_ms : nan, "%s C=%d p99 (ms)",
+                    op_names[op], conc[i]);
+            add_row(ROW_US, a->cpu_us_per_req, n->ran ? n->cpu_us_per_req : nan,
+                    "%s C=%d server CPU (us/req)", op_names[op], conc[i]);
+            struct wrk_result *w = &wres[op][i];
+            if (w->ran) {
+                add_row(ROW_RPS, a->rps, w->rps, "%s C=%d req/s vs nginx+wrk", op_names[op],
+                        conc[i]);
+                add_row(ROW_MS, a->p99_ms, w->p99_ms, "%s C=%d p99 vs nginx+wrk (ms)",
+                        op_names[op], conc[i]);
+            }
+        }
+    }
+    print_table();
+    free(get_body.data);
+    free(list_body.data);
+    return 0;
+}

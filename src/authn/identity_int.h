@@ -1,0 +1,21 @@
+/* identity_int.h — internal wiring of the identity module: the pieces identity_init installs.
+ * Each is implemented in its own file; srv->identity must point at the module's struct
+ * satoken before any of them runs. */
+#ifndef ANZEN_AUTHN_IDENTITY_INT_H
+#define ANZEN_AUTHN_IDENTITY_INT_H
+
+#include "api/apiserver.h"
+#include "authn/satoken.h"
+
+/* api/tokenrequest.c: the serviceaccounts/token virtual subresource. */
+void tokenrequest_register(void);
+/* api/authn_reviews.c: TokenReview and SelfSubjectReview virtual resources. */
+void authn_reviews_register(void);
+/* authn/oidc.c: /.well-known/openid-configuration and /openid/v1/jwks (only when the first
+ * issuer is an https URL). */
+void oidc_register(struct satoken *s);
+/* controllers/tokens.c: fills legacy token Secrets, deletes Secrets of missing SAs, creates the
+ * legacy token tracking ConfigMap. */
+void tokens_controller_start(struct apiserver *srv);
+
+#endif

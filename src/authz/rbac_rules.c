@@ -1,0 +1,427 @@
+/* rbac_rules.c — PolicyRule matching, coverage and compaction; see rbac_rules.h. */
+#include <stdlib.h>
+#include <string.h>
+#include "api/field.h"
+#include "authz/rbac_rules.h"
+#include "util/buf.h"
+
+#define RBAC_RULE_MAX_ITEMS 4096 /* per list: bounds work on client-supplied roles */
+
+void rbac_rules_init(struct rbac_rules *rs)
+{
+    memset(rs, 0, sizeof(*rs));
+}
+
+static void free_list(char **l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(l[i]);
+    free(l);
+}
+
+static void rule_release(struct rbac_rule *r)
+{
+    free_list(r->verbs, r->nverbs);
+    free_list(r->groups, r->ngroups);
+    free_list(r->resources, r->nresources);
+    free_list(r->names, r->nnames);
+    free_list(r->urls, r->nurls);
+    memset(r, 0, sizeof(*r));
+}
+
+void rbac_rules_release(struct rbac_rules *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        rule_release(&rs->items[i]);
+    free(rs->items);
+    memset(rs, 0, sizeof(*rs));
+}
+
+static struct rbac_rule *rules_push(struct rbac_rules *rs)
+{
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? rs->cap * 2 : 8;
+        rs->items = xrealloc(rs->items, rs->cap * sizeof(*rs->items));
+    }
+    struct rbac_rule *r = &rs->items[rs->n++];
+    memset(r, 0, sizeof(*r));
+    return r;
+}
+
+static char **list_from_json(json_t *arr, size_t *ret_n)
+{
+    *ret_n = 0;
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return NULL;
+    size_t n = json_array_size(arr);
+    if (n > RBAC_RULE_MAX_ITEMS)
+        n = RBAC_RULE_MAX_ITEMS;
+    char **out = xcalloc(n, sizeof(*out));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        if (s != NULL)
+            out[k++] = xstrdup(s);
+    }
+    *ret_n = k;
+    return out;
+}
+
+static char **list_copy(char *const *l, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    char **out = xcalloc(n, sizeof(*out));
+    for (size_t i = 0; i < n; i++)
+        out[i] = xstrdup(l[i]);
+    return out;
+}
+
+static char **list_from_strs(const char *const *l, size_t *ret_n)
+{
+    size_t n = 0;
+    while (l != NULL && l[n] != NULL)
+        n++;
+    *ret_n = n;
+    return list_copy((char *const *)l, n);
+}
+
+void rbac_rules_add_json(struct rbac_rules *rs, json_t *rules)
+{
+    size_t i;
+    json_t *rule;
+    if (!json_is_array(rules))
+        return;
+    json_array_foreach(rules, i, rule) {
+        if (!json_is_object(rule))
+            continue;
+        struct rbac_rule *r = rules_push(rs);
+        r->verbs = list_from_json(json_object_get(rule, "verbs"), &r->nverbs);
+        r->groups = list_from_json(json_object_get(rule, "apiGroups"), &r->ngroups);
+        r->resources = list_from_json(json_object_get(rule, "resources"), &r->nresources);
+        r->names = list_from_json(json_object_get(rule, "resourceNames"), &r->nnames);
+        r->urls = list_from_json(json_object_get(rule, "nonResourceURLs"), &r->nurls);
+    }
+}
+
+void rbac_rules_add(struct rbac_rules *rs, const struct rbac_rule *src)
+{
+    struct rbac_rule *r = rules_push(rs);
+    r->verbs = list_copy(src->verbs, r->nverbs = src->nverbs);
+    r->groups = list_copy(src->groups, r->ngroups = src->ngroups);
+    r->resources = list_copy(src->resources, r->nresources = src->nresources);
+    r->names = list_copy(src->names, r->nnames = src->nnames);
+    r->urls = list_copy(src->urls, r->nurls = src->nurls);
+}
+
+void rbac_rules_add_lists(struct rbac_rules *rs, const char *const *verbs,
+                          const char *const *groups, const char *const *resources,
+                          const char *const *names, const char *const *urls)
+{
+    struct rbac_rule *r = rules_push(rs);
+    r->verbs = list_from_strs(verbs, &r->nverbs);
+    r->groups = list_from_strs(groups, &r->ngroups);
+    r->resources = list_from_strs(resources, &r->nresources);
+    r->names = list_from_strs(names, &r->nnames);
+    r->urls = list_from_strs(urls, &r->nurls);
+}
+
+static bool has(char *const *l, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(l[i], s) == 0)
+            return true;
+    return false;
+}
+
+static bool has_all(char *const *set, size_t nset, char *const *want, size_t nwant)
+{
+    for (size_t i = 0; i < nwant; i++)
+        if (!has(set, nset, want[i]))
+            return false;
+    return true;
+}
+
+static bool url_matches(const char *rule_url, const char *path)
+{
+    if (strcmp(rule_url, "*") == 0 || strcmp(rule_url, path) == 0)
+        return true;
+    size_t n = strlen(rule_url);
+    if (n == 0 || rule_url[n - 1] != '*')
+        return false;
+    while (n > 0 && rule_url[n - 1] == '*')
+        n--;
+    return strncmp(path, rule_url, n) == 0;
+}
+
+bool rbac_rule_allows(const struct rbac_rule *r, const struct authz_attrs *a)
+{
+    if (!has(r->verbs, r->nverbs, "*") && !has(r->verbs, r->nverbs, a->verb ? a->verb : ""))
+        return false;
+    if (!a->is_resource) {
+        const char *path = a->path ? a->path : "";
+        for (size_t i = 0; i < r->nurls; i++)
+            if (url_matches(r->urls[i], path))
+                return true;
+        return false;
+    }
+    const char *group = a->group ? a->group : "";
+    if (!has(r->groups, r->ngroups, "*") && !has(r->groups, r->ngroups, group))
+        return false;
+    const char *res = a->resource ? a->resource : "";
+    const char *sub = a->subresource ? a->subresource : "";
+    size_t rlen = strlen(res), slen = strlen(sub);
+    bool ok = false;
+    for (size_t i = 0; i < r->nresources && !ok; i++) {
+        const char *rr = r->resources[i];
+        if (strcmp(rr, "*") == 0) {
+            ok = true;
+        } else if (slen == 0) {
+            ok = strcmp(rr, res) == 0;
+        } else {
+            size_t n = strlen(rr);
+            /* combined "res/sub", or exactly "*" + "/" + sub */
+            ok = (n == rlen + 1 + slen && memcmp(rr, res, rlen) == 0 && rr[rlen] == '/' &&
+                  memcmp(rr + rlen + 1, sub, slen) == 0) ||
+                 (n == slen + 2 && rr[0] == '*' && rr[1] == '/' && memcmp(rr + 2, sub, slen) == 0);
+        }
+    }
+    if (!ok)
+        return false;
+    if (r->nnames == 0)
+        return true;
+    return has(r->names, r->nnames, a->name ? a->name : "");
+}
+
+/* ---- coverage (escalation) ---------------------------------------------------------- */
+
+static bool resource_covers_all(const struct rbac_rule *o, char *const *want, size_t nwant)
+{
+    if (has(o->resources, o->nresources, "*") || has_all(o->resources, o->nresources, want, nwant))
+        return true;
+    for (size_t i = 0; i < nwant; i++) {
+        if (has(o->resources, o->nresources, want[i]))
+            continue;
+        const char *slash = strchr(want[i], '/');
+        if (slash == NULL)
+            return false;
+        char *star = xasprintf("*/%s", slash + 1);
+        bool found = has(o->resources, o->nresources, star);
+        free(star);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static bool url_covers(const char *owner, const char *sub)
+{
+    if (strcmp(owner, sub) == 0)
+        return true;
+    size_t n = strlen(owner);
+    if (n == 0 || owner[n - 1] != '*')
+        return false;
+    while (n > 0 && owner[n - 1] == '*')
+        n--;
+    return strncmp(sub, owner, n) == 0;
+}
+
+static bool rule_covers(const struct rbac_rule *o, const struct rbac_rule *s)
+{
+    if (!has(o->verbs, o->nverbs, "*") && !has_all(o->verbs, o->nverbs, s->verbs, s->nverbs))
+        return false;
+    if (!has(o->groups, o->ngroups, "*") && !has_all(o->groups, o->ngroups, s->groups, s->ngroups))
+        return false;
+    if (!resource_covers_all(o, s->resources, s->nresources))
+        return false;
+    for (size_t i = 0; i < s->nurls; i++) {
+        bool covered = false;
+        for (size_t j = 0; j < o->nurls && !covered; j++)
+            covered = url_covers(o->urls[j], s->urls[i]);
+        if (!covered)
+            return false;
+    }
+    if (s->nnames == 0)
+        return o->nnames == 0;
+    return o->nnames == 0 || has_all(o->names, o->nnames, s->names, s->nnames);
+}
+
+static void piece(struct rbac_rules *out, const char *g, const char *r, const char *v,
+                  const char *n, const char *u)
+{
+    const char *gl[] = {g, NULL}, *rl[] = {r, NULL}, *vl[] = {v, NULL}, *nl[] = {n, NULL},
+               *ul[] = {u, NULL};
+    rbac_rules_add_lists(out, vl, g ? gl : NULL, r ? rl : NULL, n ? nl : NULL, u ? ul : NULL);
+}
+
+/* Upstream BreakdownRule. */
+static void breakdown(const struct rbac_rule *r, struct rbac_rules *out)
+{
+    for (size_t g = 0; g < r->ngroups; g++)
+        for (size_t s = 0; s < r->nresources; s++)
+            for (size_t v = 0; v < r->nverbs; v++) {
+                if (r->nnames == 0)
+                    piece(out, r->groups[g], r->resources[s], r->verbs[v], NULL, NULL);
+                for (size_t n = 0; n < r->nnames; n++)
+                    piece(out, r->groups[g], r->resources[s], r->verbs[v], r->names[n], NULL);
+            }
+    for (size_t u = 0; u < r->nurls; u++)
+        for (size_t v = 0; v < r->nverbs; v++)
+            piece(out, NULL, NULL, r->verbs[v], NULL, r->urls[u]);
+}
+
+bool rbac_rules_cover(const struct rbac_rules *owner, const struct rbac_rules *servant,
+                      struct rbac_rules *ret_missing)
+{
+    bool all = true;
+    for (size_t i = 0; i < servant->n; i++) {
+        struct rbac_rules pieces;
+        rbac_rules_init(&pieces);
+        breakdown(&servant->items[i], &pieces);
+        for (size_t p = 0; p < pieces.n; p++) {
+            bool covered = false;
+            for (size_t o = 0; o < owner->n && !covered; o++)
+                covered = rule_covers(&owner->items[o], &pieces.items[p]);
+            if (!covered) {
+                all = false;
+                if (ret_missing != NULL)
+                    rbac_rules_add(ret_missing, &pieces.items[p]);
+            }
+        }
+        rbac_rules_release(&pieces);
+    }
+    return all;
+}
+
+/* ---- description ------------------------------------------------------------------- */
+
+void rbac_quote_list(struct buf *b, char *const *items, size_t n)
+{
+    buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(b, ' ');
+        field_quote_go(b, items[i], strlen(items[i]));
+    }
+    buf_putc(b, ']');
+}
+
+/* Upstream CompactString. */
+static char *compact_string(const struct rbac_rule *r)
+{
+    struct buf b = BUF_INIT;
+    bool first = true;
+#define PART(label, list, n)                                                                   \
+    if ((n) > 0) {                                                                             \
+        buf_puts(&b, first ? "{" label ":" : ", " label ":");                                  \
+        rbac_quote_list(&b, list, n);                                                          \
+        first = false;                                                                         \
+    }
+    PART("APIGroups", r->groups, r->ngroups)
+    PART("Resources", r->resources, r->nresources)
+    PART("NonResourceURLs", r->urls, r->nurls)
+    PART("ResourceNames", r->names, r->nnames)
+    PART("Verbs", r->verbs, r->nverbs)
+#undef PART
+    if (first)
+        buf_putc(&b, '{');
+    buf_putc(&b, '}');
+    return buf_detach(&b, NULL);
+}
+
+/* Upstream isSimpleResourceRule: one group, one resource, at most one name, no URLs. */
+static bool is_simple(const struct rbac_rule *r)
+{
+    return r->nnames <= 1 && r->nurls == 0 && r->ngroups == 1 && r->nresources == 1;
+}
+
+static bool same_simple(const struct rbac_rule *a, const struct rbac_rule *b)
+{
+    return strcmp(a->groups[0], b->groups[0]) == 0 && strcmp(a->resources[0], b->resources[0]) == 0 &&
+           a->nnames == b->nnames && (a->nnames == 0 || strcmp(a->names[0], b->names[0]) == 0);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *rbac_rules_describe_missing(const struct rbac_rules *missing)
+{
+    /* CompactRules: simple rules differing only in verbs merge (verbs appended in order) */
+    struct rbac_rules compact;
+    rbac_rules_init(&compact);
+    for (size_t i = 0; i < missing->n; i++) {
+        const struct rbac_rule *m = &missing->items[i];
+        struct rbac_rule *into = NULL;
+        if (is_simple(m))
+            for (size_t j = 0; j < compact.n && into == NULL; j++)
+                if (is_simple(&compact.items[j]) && same_simple(&compact.items[j], m))
+                    into = &compact.items[j];
+        if (into == NULL) {
+            rbac_rules_add(&compact, m);
+            continue;
+        }
+        into->verbs = xrealloc(into->verbs, (into->nverbs + m->nverbs) * sizeof(char *));
+        for (size_t v = 0; v < m->nverbs; v++)
+            into->verbs[into->nverbs++] = xstrdup(m->verbs[v]);
+    }
+    char **descs = xcalloc(compact.n ? compact.n : 1, sizeof(char *));
+    for (size_t i = 0; i < compact.n; i++)
+        descs[i] = compact_string(&compact.items[i]);
+    qsort(descs, compact.n, sizeof(char *), cmp_str);
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "");
+    for (size_t i = 0; i < compact.n; i++) {
+        if (i > 0 && strcmp(descs[i], descs[i - 1]) == 0)
+            continue;
+        if (b.len)
+            buf_putc(&b, '\n');
+        buf_puts(&b, descs[i]);
+    }
+    free_list(descs, compact.n);
+    rbac_rules_release(&compact);
+    return buf_detach(&b, NULL);
+}
+
+static json_t *list_json(char *const *l, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(l[i]));
+    return a;
+}
+
+json_t *rbac_rule_to_json(const struct rbac_rule *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "verbs", list_json(r->verbs, r->nverbs));
+    if (r->ngroups)
+        json_object_set_new(o, "apiGroups", list_json(r->groups, r->ngroups));
+    if (r->nresources)
+        json_object_set_new(o, "resources", list_json(r->resources, r->nresources));
+    if (r->nnames)
+        json_object_set_new(o, "resourceNames", list_json(r->names, r->nnames));
+    if (r->nurls)
+        json_object_set_new(o, "nonResourceURLs", list_json(r->urls, r->nurls));
+    return o;
+}
+
+static bool list_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return false;
+    return true;
+}
+
+bool rbac_rule_equal(const struct rbac_rule *a, const struct rbac_rule *b)
+{
+    return list_equal(a->verbs, a->nverbs, b->verbs, b->nverbs) &&
+           list_equal(a->groups, a->ngroups, b->groups, b->ngroups) &&
+           list_equal(a->resources, a->nresources, b->resources, b->nresources) &&
+           list_equal(a->names, a->nnames, b->names, b->nnames) &&
+           list_equal(a->urls, a->nurls, b->urls, b->nurls);
+}

@@ -1,0 +1,268 @@
+/* job.c — the Job controller (upstream pkg/controller/job, the parts the seed needs): keeps
+ * min(parallelism, completions - succeeded) pods running from spec.template, owned by the Job,
+ * counts succeeded/failed pods, and marks the Job Complete (SuccessCriteriaMet, Complete) or
+ * Failed (FailureTarget, Failed; BackoffLimitExceeded). Pods run through the same REST path
+ * as client requests, so ServiceAccount admission applies to them. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "api/rest.h"
+#include "controllers/controllers.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/util.h"
+
+struct job_work {
+    struct apiserver *srv;
+    char *ns;
+    char *name;
+};
+
+static struct api_call job_call(struct apiserver *srv, const char *kind, const char *group,
+                                const char *ns, const char *name)
+{
+    struct api_call c = {.srv = srv, .res = resource_by_kind(group, kind), .ns = ns, .name = name,
+                         .user = controllers_user(), .field_manager = "kube-controller-manager",
+                         .validation = FIELD_VALIDATION_IGNORE, .internal = true};
+    return c;
+}
+
+static bool has_condition(json_t *job, const char *type)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_path(job, "status.conditions"), i, c) {
+        const char *t = json_str(c, "type"), *s = json_str(c, "status");
+        if (t && s && strcmp(t, type) == 0 && strcmp(s, "True") == 0)
+            return true;
+    }
+    return false;
+}
+
+static void add_condition(json_t *status, const char *type, const char *reason, const char *message,
+                          const char *now)
+{
+    json_t *conds = json_object_get(status, "conditions");
+    if (!json_is_array(conds)) {
+        conds = json_array();
+        json_object_set_new(status, "conditions", conds);
+    }
+    json_t *c = json_pack("{s:s, s:s, s:s, s:s}", "type", type, "status", "True", "lastProbeTime",
+                          now, "lastTransitionTime", now);
+    if (reason)
+        json_object_set_new(c, "reason", json_string(reason));
+    if (message)
+        json_object_set_new(c, "message", json_string(message));
+    json_array_append_new(conds, c);
+}
+
+static json_int_t int_or(json_t *v, json_int_t dflt)
+{
+    return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+static void create_pod(struct apiserver *srv, json_t *job)
+{
+    const char *ns = json_path_str(job, "metadata.namespace");
+    const char *name = json_path_str(job, "metadata.name");
+    json_t *tmpl = json_path(job, "spec.template");
+    json_t *pod = json_object();
+    json_object_set_new(pod, "apiVersion", json_string("v1"));
+    json_object_set_new(pod, "kind", json_string("Pod"));
+    json_t *meta = json_object();
+    char *gen = xasprintf("%s-", name);
+    json_object_set_new(meta, "generateName", json_string(gen));
+    free(gen);
+    json_object_set_new(meta, "namespace", json_string(ns));
+    json_t *labels = json_path(tmpl, "metadata.labels");
+    if (labels)
+        json_object_set(meta, "labels", labels);
+    json_t *ann = json_path(tmpl, "metadata.annotations");
+    if (ann)
+        json_object_set(meta, "annotations", ann);
+    json_t *ref = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", "batch/v1", "kind", "Job",
+                            "name", name, "uid", json_path_str(job, "metadata.uid"), "controller", 1,
+                            "blockOwnerDeletion", 1);
+    json_object_set_new(meta, "ownerReferences", json_pack("[o]", ref));
+    json_object_set_new(pod, "metadata", meta);
+    json_t *spec = json_path(tmpl, "spec");
+    json_object_set_new(pod, "spec", spec ? json_deep_copy(spec) : json_object());
+    struct api_call c = job_call(srv, "Pod", "", ns, NULL);
+    json_t *res = NULL, *st = NULL;
+    int code;
+    if (rest_create(&c, pod, &res, &code, &st) != 0)
+        log_warn("job controller: creating a pod for %s/%s: %s", ns, name,
+                 json_str(st, "message") ? json_str(st, "message") : "failed");
+    json_decref(res);
+    json_decref(st);
+    json_decref(pod);
+}
+
+static void job_sync(struct apiserver *srv, const char *ns, const char *name)
+{
+    struct api_call jc = job_call(srv, "Job", "batch", ns, name);
+    json_t *job = NULL, *st = NULL;
+    if (rest_get(&jc, &job, &st) != 0) {
+        json_decref(st);
+        return;
+    }
+    if (json_path(job, "metadata.deletionTimestamp") || has_condition(job, "Complete") ||
+        has_condition(job, "Failed") || json_is_true(json_path(job, "spec.suspend"))) {
+        json_decref(job);
+        return;
+    }
+    const char *uid = json_path_str(job, "metadata.uid");
+    struct api_call pc = job_call(srv, "Pod", "", ns, NULL);
+    char *sel = xasprintf("batch.kubernetes.io/controller-uid=%s", uid);
+    struct list_opts lo = {.label_selector = sel};
+    json_t *pods = NULL;
+    json_int_t active = 0, succeeded = 0, failed = 0, ready = 0;
+    if (rest_list(&pc, &lo, &pods, &st) == 0) {
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(pods, "items"), i, p) {
+            const char *phase = json_path_str(p, "status.phase");
+            if (phase && strcmp(phase, "Succeeded") == 0)
+                succeeded++;
+            else if (phase && strcmp(phase, "Failed") == 0)
+                failed++;
+            else if (json_path(p, "metadata.deletionTimestamp") == NULL) {
+                active++;
+                size_t k;
+                json_t *cond;
+                json_array_foreach(json_path(p, "status.conditions"), k, cond)
+                    if (json_str(cond, "type") && strcmp(json_str(cond, "type"), "Ready") == 0 &&
+                        json_str(cond, "status") && strcmp(json_str(cond, "status"), "True") == 0)
+                        ready++;
+            }
+        }
+    }
+    json_decref(st);
+    st = NULL;
+    json_decref(pods);
+    free(sel);
+    json_int_t completions = int_or(json_path(job, "spec.completions"), 1);
+    json_int_t parallelism = int_or(json_path(job, "spec.parallelism"), 1);
+    json_int_t backoff = int_or(json_path(job, "spec.backoffLimit"), 6);
+    char now[32];
+    time_rfc3339(time(NULL), now);
+    json_t *status = json_deep_copy(json_object_get(job, "status"));
+    if (!json_is_object(status)) {
+        json_decref(status);
+        status = json_object();
+    }
+    if (json_object_get(status, "startTime") == NULL)
+        json_object_set_new(status, "startTime", json_string(now));
+    bool done = false;
+    if (succeeded >= completions) {
+        add_condition(status, "SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods", now);
+        add_condition(status, "Complete", "CompletionsReached", "Reached expected number of succeeded pods", now);
+        json_object_set_new(status, "completionTime", json_string(now));
+        done = true;
+    } else if (failed > backoff) {
+        add_condition(status, "FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit", now);
+        add_condition(status, "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit", now);
+        done = true;
+    } else {
+        json_int_t want = parallelism;
+        if (want > completions - succeeded)
+            want = completions - succeeded;
+        for (json_int_t k = active; k < want; k++) {
+            create_pod(srv, job);
+            active++;
+        }
+    }
+    if (done)
+        active = 0;
+    if (active)
+        json_object_set_new(status, "active", json_integer(active));
+    else
+        json_object_del(status, "active");
+    if (succeeded)
+        json_object_set_new(status, "succeeded", json_integer(succeeded));
+    if (failed)
+        json_object_set_new(status, "failed", json_integer(failed));
+    json_object_set_new(status, "ready", json_integer(ready));
+    json_object_set_new(status, "terminating", json_integer(0));
+    json_object_set_new(status, "uncountedTerminatedPods", json_object());
+    if (!json_equal(status, json_object_get(job, "status"))) {
+        json_object_set_new(job, "status", status);
+        jc.subresource = "status";
+        json_t *res = NULL;
+        int code;
+        if (rest_update(&jc, job, &res, &code, &st) != 0 && st)
+            log_debug("job controller: status of %s/%s: %s", ns, name, json_str(st, "message"));
+        json_decref(res);
+        json_decref(st);
+    } else {
+        json_decref(status);
+    }
+    json_decref(job);
+}
+
+static void job_work_run(void *arg)
+{
+    struct job_work *w = arg;
+    job_sync(w->srv, w->ns, w->name);
+    free(w->ns);
+    free(w->name);
+    free(w);
+}
+
+static void enqueue(struct apiserver *srv, const char *ns, const char *name)
+{
+    struct job_work *w = xcalloc(1, sizeof(*w));
+    w->srv = srv;
+    w->ns = xstrdup(ns);
+    w->name = xstrdup(name);
+    srv->defer(srv, job_work_run, w);
+}
+
+static void on_job_event(void *arg, const struct watch_event *ev)
+{
+    if (ev->type == WATCH_DELETED)
+        return;
+    const char *ns = json_path_str(ev->obj, "metadata.namespace");
+    const char *name = json_path_str(ev->obj, "metadata.name");
+    /* status-only writes of our own don't need another sync */
+    if (ev->type == WATCH_MODIFIED && ev->prev_obj &&
+        json_equal(json_object_get(ev->obj, "spec"), json_object_get(ev->prev_obj, "spec")))
+        return;
+    if (ns && name)
+        enqueue(arg, ns, name);
+}
+
+static void on_pod_event(void *arg, const struct watch_event *ev)
+{
+    size_t i;
+    json_t *ref;
+    json_array_foreach(json_path(ev->obj, "metadata.ownerReferences"), i, ref) {
+        const char *kind = json_str(ref, "kind"), *name = json_str(ref, "name");
+        if (kind && name && strcmp(kind, "Job") == 0 && json_is_true(json_object_get(ref, "controller"))) {
+            const char *ns = json_path_str(ev->obj, "metadata.namespace");
+            if (ns)
+                enqueue(arg, ns, name);
+        }
+    }
+}
+
+void job_controller_start(struct apiserver *srv)
+{
+    struct watch_sub *sub;
+    int64_t rev = watchcache_rev(srv->wc);
+    watchcache_subscribe(srv->wc, "/registry/jobs/", rev, on_job_event, srv, &sub, NULL);
+    watchcache_subscribe(srv->wc, "/registry/pods/", rev, on_pod_event, srv, &sub, NULL);
+    /* jobs that exist at start-up */
+    struct api_call c = job_call(srv, "Job", "batch", NULL, NULL);
+    struct list_opts lo = {0};
+    json_t *list = NULL, *st = NULL;
+    if (rest_list(&c, &lo, &list, &st) == 0) {
+        size_t i;
+        json_t *j;
+        json_array_foreach(json_object_get(list, "items"), i, j)
+            enqueue(srv, json_path_str(j, "metadata.namespace"), json_path_str(j, "metadata.name"));
+    }
+    json_decref(list);
+    json_decref(st);
+}

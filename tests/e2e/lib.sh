@@ -1,0 +1,316 @@
+# Shared helpers for the end-to-end tests: start/stop the real anzen binary on a random port
+# in a temporary directory, run kubectl/curl against it, and assert with messages that show
+# the expected and the actual value. Source it from a *_test.sh script, then call e2e_init.
+#
+# Conventions: every assertion prints "ok - NAME" or "FAIL - NAME" plus expected/actual;
+# e2e_finish prints "N passed, M failed" and exits non-zero when anything failed.
+
+E2E_PASS=0
+E2E_FAIL=0
+E2E_FAILED_NAMES=""
+SERVER_PID=""
+SERVER_PORT=""
+SERVER_DIR=""
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+e2e_repo_root()
+{
+    (cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+}
+
+# e2e_init: sets ANZEN, SHARED, T (temp dir, removed on exit unless E2E_KEEP=1).
+e2e_init()
+{
+    local root
+    root=$(e2e_repo_root)
+    ANZEN_SRC=${ANZEN_SRC:-$root}
+    if [ -z "${ANZEN:-}" ]; then
+        ANZEN="$root/build/anzen"
+    fi
+    if [ ! -x "$ANZEN" ]; then
+        echo "FAIL - anzen binary not found at $ANZEN (set ANZEN or build it)" >&2
+        exit 2
+    fi
+    SHARED=${ANZEN_SHARED:-$root/../shared}
+    SEED="$SHARED/acceptance/seed"
+    T=$(mktemp -d /tmp/anzen-e2e.XXXXXX)
+    trap e2e_cleanup EXIT
+    echo "# anzen: $ANZEN"
+    echo "# tmp:   $T"
+}
+
+e2e_cleanup()
+{
+    local rc=$?
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null
+        local i
+        for i in $(seq 1 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null
+    fi
+    # background helpers registered by the tests
+    local p
+    for p in ${E2E_BG_PIDS:-}; do
+        kill "$p" 2>/dev/null
+    done
+    if [ "$rc" -ne 0 ] && [ -f "$T/server.log" ]; then
+        echo "# ---- last lines of server log ($T/server.log)"
+        tail -n 20 "$T/server.log" | sed 's/^/#   /'
+    fi
+    if [ "${E2E_KEEP:-0}" != 1 ]; then
+        rm -rf "$T"
+    fi
+}
+
+# ---- assertions ------------------------------------------------------------------------
+
+e2e_pass()
+{
+    E2E_PASS=$((E2E_PASS + 1))
+    echo "ok - $1"
+}
+
+# e2e_fail NAME EXPECTED ACTUAL
+e2e_fail()
+{
+    E2E_FAIL=$((E2E_FAIL + 1))
+    E2E_FAILED_NAMES="$E2E_FAILED_NAMES
+  $1"
+    echo "FAIL - $1"
+    echo "  expected: $2" | head -c 4000
+    echo
+    echo "  actual:   $3" | head -c 4000
+    echo
+}
+
+expect_eq()
+{
+    if [ "$2" = "$3" ]; then e2e_pass "$1"; else e2e_fail "$1" "$2" "$3"; fi
+}
+
+expect_ne()
+{
+    if [ "$2" != "$3" ]; then e2e_pass "$1"; else e2e_fail "$1" "anything but $2" "$3"; fi
+}
+
+expect_contains()
+{
+    case "$3" in
+        *"$2"*) e2e_pass "$1" ;;
+        *) e2e_fail "$1" "output containing: $2" "$3" ;;
+    esac
+}
+
+expect_not_contains()
+{
+    case "$3" in
+        *"$2"*) e2e_fail "$1" "output NOT containing: $2" "$3" ;;
+        *) e2e_pass "$1" ;;
+    esac
+}
+
+# expect_match NAME EXTENDED_REGEX TEXT  (matches any line)
+expect_match()
+{
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then e2e_pass "$1"; else e2e_fail "$1" "a line matching /$2/" "$3"; fi
+}
+
+expect_no_match()
+{
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then e2e_fail "$1" "no line matching /$2/" "$3"; else e2e_pass "$1"; fi
+}
+
+# expect_gt NAME A B: integer A > integer B
+expect_gt()
+{
+    if [[ "$2" =~ ^[0-9]+$ ]] && [[ "$3" =~ ^[0-9]+$ ]] && [ "$2" -gt "$3" ]; then
+        e2e_pass "$1"
+    else
+        e2e_fail "$1" "an integer greater than $3" "$2"
+    fi
+}
+
+e2e_finish()
+{
+    if [ "$E2E_FAIL" -ne 0 ]; then
+        echo "# failed:$E2E_FAILED_NAMES"
+    fi
+    echo "$E2E_PASS passed, $E2E_FAIL failed"
+    [ "$E2E_FAIL" -eq 0 ]
+    exit $?
+}
+
+# ---- JSON --------------------------------------------------------------------------------
+
+# jget EXPR [FILE]: evaluate a Python expression over the parsed JSON `d` (stdin or FILE);
+# strings print raw, other values as compact JSON; errors print "<error: ...>".
+jget()
+{
+    local expr=$1 file=${2:--}
+    "$PY" -c '
+import json, sys
+src = sys.stdin if sys.argv[2] == "-" else open(sys.argv[2])
+try:
+    d = json.load(src)
+    v = eval(sys.argv[1], {"d": d, "json": json})
+except Exception as e:
+    print("<error: %s>" % e); sys.exit(0)
+print(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))
+' "$expr" "$file"
+}
+
+# jnorm: canonical compact JSON of stdin (sorted keys) for structural comparisons.
+jnorm()
+{
+    "$PY" -c '
+import json, sys
+try:
+    print(json.dumps(json.load(sys.stdin), sort_keys=True, separators=(",", ":")))
+except Exception as e:
+    print("<not json: %s>" % e)
+'
+}
+
+# ---- server ------------------------------------------------------------------------------
+
+e2e_pick_port()
+{
+    echo $((20000 + RANDOM % 20000))
+}
+
+# server_start DATADIR [PORT]: start anzen, wait for its ready line and GET /readyz = ok.
+server_start()
+{
+    SERVER_DIR=$1
+    local want_port=${2:-} try port
+    for try in 1 2 3 4 5 6; do
+        port=${want_port:-$(e2e_pick_port)}
+        echo "# starting anzen on 127.0.0.1:$port (data dir $SERVER_DIR)" >>"$T/server.log"
+        "$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$port" >>"$T/server.log" 2>&1 &
+        SERVER_PID=$!
+        SERVER_PORT=$port
+        if server_wait_ready; then
+            KCFG="$SERVER_DIR/admin.kubeconfig"
+            BASE="https://127.0.0.1:$SERVER_PORT"
+            return 0
+        fi
+        kill -KILL "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+        SERVER_PID=""
+        # a fixed port that failed is retried a few times (it may be in TIME_WAIT)
+        [ -n "$want_port" ] && sleep 1
+    done
+    echo "FAIL - could not start anzen; server log:" >&2
+    tail -n 30 "$T/server.log" >&2
+    return 1
+}
+
+server_wait_ready()
+{
+    local i out
+    for i in $(seq 1 150); do
+        kill -0 "$SERVER_PID" 2>/dev/null || return 1
+        if [ -f "$SERVER_DIR/pki/ca.crt" ]; then
+            out=$(curl -s --max-time 2 --cacert "$SERVER_DIR/pki/ca.crt" \
+                --cert "$SERVER_DIR/pki/admin.crt" --key "$SERVER_DIR/pki/admin.key" \
+                "https://127.0.0.1:$SERVER_PORT/readyz" 2>/dev/null)
+            [ "$out" = ok ] && return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# server_stop: SIGTERM and wait; prints nothing, returns the server's exit status.
+server_stop()
+{
+    local i rc
+    [ -n "$SERVER_PID" ] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    for i in $(seq 1 100); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -KILL "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+        SERVER_PID=""
+        return 124
+    fi
+    wait "$SERVER_PID"
+    rc=$?
+    SERVER_PID=""
+    return $rc
+}
+
+server_kill9()
+{
+    [ -n "$SERVER_PID" ] || return 0
+    kill -KILL "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+}
+
+server_alive()
+{
+    [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null
+}
+
+# ---- clients -----------------------------------------------------------------------------
+
+# kc ARGS...: kubectl with the admin kubeconfig, default flags, private cache dir.
+kc()
+{
+    kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" "$@"
+}
+
+# acurl ARGS...: curl with the admin client certificate.
+acurl()
+{
+    curl -sS --max-time 20 --cacert "$SERVER_DIR/pki/ca.crt" --cert "$SERVER_DIR/pki/admin.crt" \
+        --key "$SERVER_DIR/pki/admin.key" "$@"
+}
+
+# req METHOD PATH [curl args...]: sets CODE (HTTP status), BODY (response body) and
+# HDRS (response headers, lower-cased names). The body is also left in $T/body.
+req()
+{
+    local method=$1 path=$2
+    shift 2
+    CODE=$(acurl -X "$method" -o "$T/body" -D "$T/hdrs" -w '%{http_code}' "$@" "$BASE$path")
+    BODY=$(cat "$T/body")
+    HDRS=$(tr -d '\r' <"$T/hdrs" | sed 's/^\([^:]*\):/\L\1:/')
+}
+
+# noauth_req METHOD PATH [curl args...]: like req, without a client certificate.
+noauth_req()
+{
+    local method=$1 path=$2
+    shift 2
+    CODE=$(curl -sS --max-time 20 --cacert "$SERVER_DIR/pki/ca.crt" -X "$method" -o "$T/body" \
+        -D "$T/hdrs" -w '%{http_code}' "$@" "$BASE$path")
+    BODY=$(cat "$T/body")
+    HDRS=$(tr -d '\r' <"$T/hdrs" | sed 's/^\([^:]*\):/\L\1:/')
+}
+
+# header NAME: value of response header NAME from the last req (first occurrence).
+header()
+{
+    printf '%s\n' "$HDRS" | grep -i "^$1:" | head -n 1 | sed 's/^[^:]*: *//'
+}
+
+# wait_until SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+wait_until()
+{
+    local secs=$1 i
+    shift
+    for i in $(seq 1 $((secs * 5))); do
+        "$@" && return 0
+        sleep 0.2
+    done
+    return 1
+}
