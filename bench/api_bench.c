@@ -505,8 +505,8 @@ static void fetch(const struct target *t, const char *path, const char *body, lo
         free(b.data);
 }
 
-/* Polls GET url every 1 ms until 200, from t0 on. Returns seconds from t0 to the first 200, or
- * a negative value when pid exits or BENCH_START_TIMEOUT_S passes. TLS is not verified here:
+/* Polls GET url every 1 ms until 200, from t0 on. Returns seconds from t0 to the first 200,
+ * -1 when BENCH_START_TIMEOUT_S passes, -2 when pid exits (it is reaped). TLS is not verified here:
  * anzen writes its CA during start-up, and only reachability is being timed. */
 static double wait_ready(const char *url, pid_t pid, double t0)
 {
@@ -532,6 +532,7 @@ static double wait_ready(const char *url, pid_t pid, double t0)
             break;
         }
         if (waitpid(pid, NULL, WNOHANG) == pid) {
+            result = -2;
             if (pid == g.anzen)
                 g.anzen = 0;
             if (pid == g.nginx)
@@ -876,6 +877,8 @@ static double start_anzen(const char *anzen, const char *dir, int port, const ch
     double secs = wait_ready(url, g.anzen, t0);
     if (secs < 0) {
         show_log_tail(log);
+        if (secs < -1.5)
+            die("anzen (%s) exited before answering /readyz", anzen);
         die("anzen did not answer /readyz 200 within %.0f s (%s)", BENCH_START_TIMEOUT_S, anzen);
     }
     return secs;
@@ -1094,6 +1097,9 @@ int main(int argc, char **argv)
     if (nginx_start_s < 0) {
         show_log_tail(nlog);
         show_log_tail(errlog);
+        if (nginx_start_s < -1.5)
+            die("nginx exited before serving %s (is nginx installed? scripts/install-deps.sh)",
+                nurl);
         die("nginx did not serve %s within %.0f s (is nginx installed? scripts/install-deps.sh)",
             nurl, BENCH_START_TIMEOUT_S);
     }

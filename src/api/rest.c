@@ -286,13 +286,15 @@ static int check_type(struct api_call *c, json_t *obj, json_t **ret_status)
 
 static int check_unknown_fields(struct api_call *c, json_t *obj, json_t **ret_status)
 {
-    if (c->validation == FIELD_VALIDATION_IGNORE)
-        return 0;
     const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
     if (root == NULL)
         return 0;
     json_t *msgs = json_array();
-    int n = schema_find_unknown_fields(root, obj, msgs);
+    /* Unknown fields never reach storage: Strict refuses them, Warn and Ignore drop them. */
+    int n = c->validation == FIELD_VALIDATION_STRICT ? schema_find_unknown_fields(root, obj, msgs)
+                                                     : schema_prune_unknown_fields(root, obj, msgs);
+    if (c->validation == FIELD_VALIDATION_IGNORE)
+        n = 0;
     int rc = 0;
     if (n > 0 && c->validation == FIELD_VALIDATION_STRICT) {
         struct buf b = BUF_INIT;
@@ -607,6 +609,14 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
         char *tok = continue_encode(list_rev, last_key + strlen(prefix));
         json_object_set_new(lm, "continue", json_string(tok));
         free(tok);
+        if (ls == NULL && fs == NULL) {
+            /* start_after holds the first key not returned */
+            struct store_list rest;
+            if (store_list(c->srv->store, prefix, start_after, at_rev, 0, &rest) == 0) {
+                json_object_set_new(lm, "remainingItemCount", json_integer((json_int_t)rest.n + 1));
+                store_list_release(&rest);
+            }
+        }
     }
     json_object_set_new(list, "metadata", lm);
     json_object_set_new(list, "items", items);

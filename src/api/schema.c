@@ -153,7 +153,10 @@ struct unknown_walk {
     json_t *msgs;     /* caller's array */
     json_t *seen;     /* object used as a set of messages already reported */
     int added;        /* messages appended */
+    bool prune;       /* also delete the unknown fields from the object */
 };
+
+static int schema__unknown(const struct schema_node *root, json_t *obj, json_t *ret_msgs, bool prune);
 
 static void walk_report(struct unknown_walk *w, const char *key)
 {
@@ -212,12 +215,16 @@ static void walk_value(struct unknown_walk *w, const struct schema_node *node, j
             return;
         const char *key;
         json_t *child;
-        json_object_foreach(v, key, child) {
+        void *tmp;
+        json_object_foreach_safe(v, tmp, key, child) {
             const struct schema_node *fnode = schema_field(node, key);
-            if (!fnode)
+            if (!fnode) {
                 walk_report(w, key);
-            else
+                if (w->prune)
+                    json_object_del(v, key);
+            } else {
                 walk_key(w, fnode, key, child);
+            }
         }
         return;
     }
@@ -273,11 +280,21 @@ static void walk_value(struct unknown_walk *w, const struct schema_node *node, j
     }
 }
 
+int schema_prune_unknown_fields(const struct schema_node *root, json_t *obj, json_t *ret_msgs)
+{
+    return schema__unknown(root, obj, ret_msgs, true);
+}
+
 int schema_find_unknown_fields(const struct schema_node *root, json_t *obj, json_t *ret_msgs)
+{
+    return schema__unknown(root, obj, ret_msgs, false);
+}
+
+static int schema__unknown(const struct schema_node *root, json_t *obj, json_t *ret_msgs, bool prune)
 {
     if (!root || !obj || !json_is_array(ret_msgs))
         return 0;
-    struct unknown_walk w = {.msgs = ret_msgs, .seen = json_object()};
+    struct unknown_walk w = {.msgs = ret_msgs, .seen = json_object(), .prune = prune};
     buf_init(&w.path, SCHEMA_MAX_PATH);
     /* Messages already in ret_msgs count towards de-duplication and the cap. */
     size_t i;

@@ -67,6 +67,10 @@ const struct schema_node *schema_field(const struct schema_node *obj, const char
  *    jansson keeps only the last value of a duplicated key. */
 int schema_find_unknown_fields(const struct schema_node *root, json_t *obj, json_t *ret_msgs);
 
+/* As schema_find_unknown_fields, and also deletes the unknown fields from obj (what upstream's
+ * typed decoding does for fieldValidation=Warn and Ignore). */
+int schema_prune_unknown_fields(const struct schema_node *root, json_t *obj, json_t *ret_msgs);
+
 /* OpenAPI v3 document for one group-version (kubectl's /openapi/v3/<path>). kinds is a JSON
  * array of {"kind":K,"plural":P,"namespaced":bool,"verbs":[...]} for that group-version. */
 json_t *openapi_v3_document(const char *group, const char *version, json_t *kinds);

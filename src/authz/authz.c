@@ -1,4 +1,6 @@
-/* authz.c — authorizer chain and the forbidden Status; see authz.h. */
+/* authz.c — authorizer chain (spec/08 §8.1: system:masters first, then the registered
+ * authorizers in order; first Allow/Deny wins, reasons joined by "\n") and the forbidden
+ * Status (spec/06 §6.5); see authz.h. */
 #include <stdlib.h>
 #include <string.h>
 #include "api/status.h"
@@ -41,7 +43,7 @@ enum authz_decision authz_authorize(struct apiserver *srv, const struct authz_at
     if (reasons.len)
         *ret_reason = buf_detach(&reasons, NULL);
     buf_release(&reasons);
-    return d == AUTHZ_ALLOW ? AUTHZ_ALLOW : AUTHZ_DENY;
+    return d;
 }
 
 static void put_escaped(struct buf *b, const char *s)

@@ -26,8 +26,9 @@ struct authorizer {
 };
 
 void authz_register(const struct authorizer *a);
-/* Runs the chain (system:masters is always allowed first). *ret_reason gets the joined
- * reasons (may be NULL). */
+/* Runs the chain (system:masters is always allowed first). Returns AUTHZ_ALLOW, AUTHZ_DENY
+ * (an authorizer denied) or AUTHZ_NO_OPINION (nobody allowed; callers refuse). *ret_reason
+ * gets the joined reasons (may be NULL). */
 enum authz_decision authz_authorize(struct apiserver *srv, const struct authz_attrs *a,
                                     char **ret_reason);
 /* The full 403 Status for a denied request (message per spec/06 §6.5). */

@@ -154,9 +154,17 @@ static void common_headers(struct ctx *c)
         size_t i;
         json_t *w;
         json_array_foreach(c->warnings, i, w) {
-            char *v = xasprintf("299 - \"%s\"", json_string_value(w));
-            add_header_str(c->req, "warning", v);
-            free(v);
+            /* RFC 7230 quoted-string: escape '"' and '\\' */
+            struct buf v = BUF_INIT;
+            buf_puts(&v, "299 - \"");
+            for (const char *p = json_string_value(w); *p; p++) {
+                if (*p == '"' || *p == '\\')
+                    buf_putc(&v, '\\');
+                buf_putc(&v, *p);
+            }
+            buf_putc(&v, '"');
+            add_header_str(c->req, "warning", v.data);
+            buf_release(&v);
         }
     }
 }
@@ -556,7 +564,10 @@ static void handle_resource(struct ctx *c)
     else if (strcmp(verb, "delete") == 0) bit = VERB_DELETE;
     else if (strcmp(verb, "deletecollection") == 0) bit = VERB_DELETECOLLECTION;
     unsigned allowed = sd ? sd->verbs : r->verbs;
-    bool named = ri->name != NULL && *ri->name;
+    /* list/watch/deletecollection may carry a name from a metadata.name field selector
+     * (for authorization); the URL itself names no object then. */
+    bool named = ri->name != NULL && *ri->name &&
+                 !(strcmp(verb, "list") == 0 || strcmp(verb, "watch") == 0 || strcmp(verb, "deletecollection") == 0) ;
     if ((bit & allowed) == 0 || (named && (bit == VERB_LIST || bit == VERB_DELETECOLLECTION)) ||
         (!named && (bit == VERB_UPDATE || bit == VERB_PATCH || bit == VERB_DELETE) && r->create == NULL) ||
         (named && bit == VERB_CREATE && sd == NULL) ||
@@ -587,7 +598,7 @@ static void handle_resource(struct ctx *c)
     const char *dry = query_get(&c->q, "dryRun");
     if (dry != NULL) {
         if (strcmp(dry, "All") != 0) {
-            char *msg = xasprintf("Invalid dry run value %s", dry);
+            char *msg = xasprintf("Invalid dryRun: [%s]", dry);
             send_status(c, status_bad_request(msg));
             free(msg);
             return;
@@ -632,7 +643,7 @@ static void handle_resource(struct ctx *c)
         rc = rest_list(&call, &lo, &obj, &st);
         break;
     case VERB_WATCH:
-        if (named) {
+        if (ri->name != NULL && *ri->name && (lo.field_selector == NULL || !*lo.field_selector)) {
             /* legacy /watch/namespaces/x/pods/name: filter by name */
             char *fsel = xasprintf("metadata.name=%s", ri->name);
             lo.field_selector = h2o_strdup(&c->req->pool, fsel, SIZE_MAX).base;
