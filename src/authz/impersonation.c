@@ -113,7 +113,7 @@ static void render_refs(struct buf *b, const struct imp_req *r, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_putc(b, ' ');
-        buf_printf(b, "{%s %s %s   %s}", r[i].kind, r[i].ns ? r[i].ns : "", r[i].name,
+        buf_printf(b, "{%s %s %s    %s}", r[i].kind, r[i].ns ? r[i].ns : "", r[i].name,
                    r[i].field_path ? r[i].field_path : "");
     }
     buf_putc(b, ']');
