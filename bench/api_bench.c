@@ -695,7 +695,9 @@ static void run_phase(const struct target *t, enum bench_op op, const char *path
     r.rps = r.secs > 0 ? (double)r.done / r.secs : NAN;
     r.p50_ms = percentile(lat, r.done, 0.50) * 1e3;
     r.p99_ms = percentile(lat, r.done, 0.99) * 1e3;
-    r.cpu_us_per_req = r.done > 0 ? (cpu1 - cpu0) * 1e6 / (double)r.done : NAN;
+    /* /proc CPU times count clock ticks (10 ms): below 5 ticks the figure means nothing. */
+    r.cpu_us_per_req = r.done > 0 && cpu1 - cpu0 >= 0.05 ? (cpu1 - cpu0) * 1e6 / (double)r.done
+                                                          : NAN;
     printf("# %-5s %-6s C=%-2d %7ld req %7.2f s %9.0f req/s  errors %ld  new conns %ld%s\n",
            t->name, op_names[op], conc, r.done, r.secs, r.rps, r.errors, r.new_conns,
            r.cut ? "  (stopped at the phase deadline)" : "");

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds anzen and api_bench (RelWithDebInfo) and runs the API benchmark once; see docs/bench.md.
 #   bench/run-api-bench.sh [api_bench options]     e.g. -n 2000 -c 1,4,8 -w 3
-# BUILD picks the build directory (default build-bench next to the sources).
+# BUILD picks the build directory (default build/, the one `make` uses).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-$root/build-bench}
+build=${BUILD:-$root/build}
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j2 --target anzen api_bench >/dev/null

@@ -157,6 +157,13 @@ for line in open(sys.argv[1]):
         print(e["type"], o["kind"], o["rows"][0]["cells"][0]); break
 ' "$T/watch2" 2>&1)"
 
+# the watch clients above have disconnected: the server must survive writes that would have
+# been sent to them
+for n in after-watch-1 after-watch-2 after-watch-3; do
+    acurl "${JSONCT[@]}" -o /dev/null -d "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"$n\"}}" "$BASE/api/v1/namespaces/lab/configmaps" 2>/dev/null
+done
+ensure_alive "server survives writes after a Table watch client disconnected"
+
 # ---- optimistic concurrency -----------------------------------------------------------------
 req GET /api/v1/namespaces/lab/configmaps/w2
 cp "$T/body" "$T/w2.json"

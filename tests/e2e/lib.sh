@@ -314,3 +314,21 @@ wait_until()
     done
     return 1
 }
+
+# ensure_alive NAME: assert the server is still running; if it died, record the failure
+# and restart it on the same data dir and port so the remaining checks still run.
+ensure_alive()
+{
+    if server_alive && [ "$(acurl -s --max-time 5 "$BASE/readyz" 2>/dev/null)" = ok ]; then
+        e2e_pass "$1"
+        return 0
+    fi
+    local rc=none
+    if [ -n "$SERVER_PID" ]; then
+        wait "$SERVER_PID" 2>/dev/null
+        rc=$?
+        SERVER_PID=""
+    fi
+    e2e_fail "$1" "server alive and ready" "server died (exit status $rc); restarting it"
+    server_start "$SERVER_DIR" "$SERVER_PORT"
+}
