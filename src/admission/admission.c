@@ -16,8 +16,8 @@ void admission_register(const struct admission_plugin *p)
         plugins[nplugins++] = p;
 }
 
-int admission_run(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
-                  json_t **ret_status)
+int admission_mutate(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
+                     json_t **ret_status)
 {
     for (int i = 0; i < nplugins; i++)
         if (plugins[i]->mutate) {
@@ -25,6 +25,19 @@ int admission_run(struct api_call *c, enum admission_op op, json_t *obj, json_t 
             if (r < 0)
                 return r;
         }
+    return 0;
+}
+
+int admission_run(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
+                  json_t **ret_status)
+{
+    int r = admission_mutate(c, op, obj, old, ret_status);
+    return r < 0 ? r : admission_validate(c, op, obj, old, ret_status);
+}
+
+int admission_validate(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
+                       json_t **ret_status)
+{
     for (int i = 0; i < nplugins; i++)
         if (plugins[i]->validate) {
             int r = plugins[i]->validate(c, op, obj, old, ret_status);

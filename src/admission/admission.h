@@ -18,6 +18,12 @@ struct admission_plugin {
                     json_t **ret_status);
 };
 
+/* The two stages on their own: create runs mutate before the server fills in generated
+ * names, uid and timestamps, and validate after (as upstream's handler and registry do). */
+int admission_mutate(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
+                     json_t **ret_status);
+int admission_validate(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
+                       json_t **ret_status);
 /* Runs every plugin's mutate, then every validate. */
 int admission_run(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
                   json_t **ret_status);

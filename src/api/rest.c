@@ -651,18 +651,25 @@ int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
         return rc;
     if ((rc = check_namespace(c, obj, ret_status)) < 0)
         return rc;
+    defaults_apply(r->group, r->kind, obj);
     json_t *m = meta_of(obj);
+    struct api_call named = *c;
+    named.name = json_str(m, "name");
+    if ((rc = check_namespace_open(&named, ret_status)) < 0)
+        return rc;
+    /* mutating admission sees the object as the client sent it (name may still be empty) */
+    if ((rc = admission_mutate(&named, ADMIT_CREATE, obj, NULL, ret_status)) < 0)
+        return rc;
     const char *name = json_str(m, "name");
     const char *gen = json_str(m, "generateName");
-    char *genname = NULL;
     if ((name == NULL || *name == '\0') && gen != NULL && *gen) {
         char sfx[6];
         random_suffix(sfx);
-        genname = xasprintf("%.*s%s", (int)(strlen(gen) > 58 ? 58 : strlen(gen)), gen, sfx);
+        char *genname = xasprintf("%.*s%s", (int)(strlen(gen) > 58 ? 58 : strlen(gen)), gen, sfx);
         json_object_set_new(m, "name", json_string(genname));
         free(genname);
     }
-    /* server-set metadata */
+    /* server-set metadata (upstream rest.BeforeCreate) */
     char uid[37], now[32];
     uuid_v4(uid);
     time_rfc3339(time(NULL), now);
@@ -677,16 +684,12 @@ int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
     else
         json_object_del(m, "generation");
     strategy_prepare_create(c, obj);
-    defaults_apply(r->group, r->kind, obj);
     defaults_prepare_for_create(r->group, r->kind, obj);
     if ((rc = validate(c, obj, NULL, ret_status)) < 0)
         return rc;
     name = json_str(m, "name");
-    struct api_call named = *c;
     named.name = name;
-    if ((rc = check_namespace_open(&named, ret_status)) < 0)
-        return rc;
-    if ((rc = admission_run(&named, ADMIT_CREATE, obj, NULL, ret_status)) < 0)
+    if ((rc = admission_validate(&named, ADMIT_CREATE, obj, NULL, ret_status)) < 0)
         return rc;
     json_object_del(m, "managedFields");
     set_managed_fields(c, obj, NULL, "Update");

@@ -93,6 +93,38 @@ PY
 PY() { python3 "$TMP/jwt.py" "$@"; }
 # jget JSON EXPR: evaluate a python expression on parsed JSON 'j'
 jget() { python3 -c "import json,sys; j=json.loads(sys.argv[1]); print($2)" "$1"; }
+# aget PATH EXPR: admin GET of an API path, python expression on the parsed JSON
+aget() { jget "$("${ADMIN_CURL[@]}" "$URL$1")" "$2"; }
+# apost PATH (body on stdin): admin POST
+apost() { "${ADMIN_CURL[@]}" -X POST -H 'Content-Type: application/json' --data-binary @- "$URL$1"; }
+review() { # review TOKEN [AUDIENCES_JSON] -> response JSON
+    local body
+    body=$(python3 -c "import json,sys; s={'token':sys.argv[1]}; a=sys.argv[2] if len(sys.argv)>2 else ''; 
+if a: s['audiences']=json.loads(a)
+print(json.dumps({'apiVersion':'authentication.k8s.io/v1','kind':'TokenReview','spec':s}))" "$@")
+    apost /apis/authentication.k8s.io/v1/tokenreviews <<<"$body"
+}
+UNAUTH='{"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "Unauthorized", "reason": "Unauthorized", "code": 401}'
+api_401() { # api_401 NAME TOKEN: an API request with the token gets exactly the 401 Status
+    local out code
+    out=$(TOK_CURL "$2" -w '\n%{http_code}' "$URL/api/v1/namespaces/lab/pods")
+    code=${out##*$'\n'}
+    expect_eq "$1/api_401" "401 $UNAUTH" "$code $(jget "${out%$'\n'*}" "json.dumps(j)")"
+}
+api_not_401() {
+    local code
+    code=$(TOK_CURL "$2" -o /dev/null -w '%{http_code}' "$URL/api/v1/namespaces/lab/pods")
+    case "$code" in 200|403) pass "$1/api_authenticated ($code)" ;; *) fail "$1/api_authenticated: HTTP $code" ;; esac
+}
+review_fail() { # review_fail NAME TOKEN WANT_ERROR [AUDIENCES_JSON]; without audiences the
+                 # same token must also get the exact 401 on an API request
+    local r
+    r=$(review "$2" ${4:+"$4"})
+    expect_eq "review_$1" "False {} $3" "$(jget "$r" "' '.join([str(j['status'].get('authenticated', False)), json.dumps(j['status']['user']), j['status'].get('error', '<none>')])")"
+    [ -z "${4:-}" ] && api_401 "review_$1" "$2"
+    return 0
+}
+
 
 K apply -f - >/dev/null <<'EOF'
 apiVersion: v1
@@ -115,9 +147,9 @@ kind: Pod
 metadata: {name: test, namespace: lab}
 spec: {serviceAccountName: default, nodeName: n1, containers: [{name: c, image: busybox}]}
 EOF
-SA_UID=$(K get sa default -n lab -o jsonpath='{.metadata.uid}')
-POD_UID=$(K get pod test -n lab -o jsonpath='{.metadata.uid}')
-NODE_UID=$(K get node n1 -o jsonpath='{.metadata.uid}')
+SA_UID=$(aget /api/v1/namespaces/lab/serviceaccounts/default "j['metadata']['uid']")
+POD_UID=$(aget /api/v1/namespaces/lab/pods/test "j['metadata']['uid']")
+NODE_UID=$(aget /api/v1/nodes/n1 "j['metadata']['uid']")
 KID=$(openssl pkey -in "$DIR/pki/sa.key" -pubout -outform DER 2>/dev/null | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=\n')
 
 # short_expiry: requested first, checked at the end (exp + 60 s leeway must pass)
@@ -163,13 +195,13 @@ expect_eq create_token/no_sa 'error: failed to create token: serviceaccounts "no
 
 # ---- extend_3607 (raw TokenRequest) ---------------------------------------------------
 echo "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenRequest\",\"spec\":{\"expirationSeconds\":3607,\"boundObjectRef\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"name\":\"test\"}}}" >"$TMP/tr.json"
-R=$(K create --raw /api/v1/namespaces/lab/serviceaccounts/default/token -f "$TMP/tr.json")
+R=$(apost /api/v1/namespaces/lab/serviceaccounts/default/token <"$TMP/tr.json")
 TE=$(jget "$R" "j['status']['token']")
 PE=$(PY part "$TE" 1)
 expect_eq extend_3607/exp "31536000 3607" "$(jget "$PE" "'%d %d' % (j['exp'] - j['iat'], j['kubernetes.io']['warnafter'] - j['iat'])")"
 expect_eq extend_3607/response "TokenRequest authentication.k8s.io/v1 default lab 3607 True" \
     "$(jget "$R" "' '.join(str(x) for x in [j['kind'], j['apiVersion'], j['metadata']['name'], j['metadata']['namespace'], j['spec']['expirationSeconds'], __import__('calendar').timegm(__import__('time').strptime(j['status']['expirationTimestamp'], '%Y-%m-%dT%H:%M:%SZ')) - __import__('calendar').timegm(__import__('time').strptime(j['metadata']['creationTimestamp'], '%Y-%m-%dT%H:%M:%SZ')) == 3607])")"
-R=$(K create --raw /api/v1/namespaces/lab/serviceaccounts/default/token -f - <<<'{"spec":{}}')
+R=$(apost /api/v1/namespaces/lab/serviceaccounts/default/token <<<'{"spec":{}}')
 expect_eq token_request/unbound_echo 'null 3600' "$(jget "$R" "json.dumps(j['spec']['boundObjectRef']) + ' ' + str(j['spec']['expirationSeconds'])")"
 
 # ---- discovery + jwks_verify ----------------------------------------------------------
@@ -210,34 +242,6 @@ OUT=$(K auth whoami 2>&1)
 grep -q 'system:masters' <<<"$OUT" && pass whoami/admin || fail "whoami/admin: $OUT"
 
 # ---- review_* -------------------------------------------------------------------------
-review() { # review TOKEN [AUDIENCES_JSON] -> response JSON
-    local body
-    body=$(python3 -c "import json,sys; s={'token':sys.argv[1]}; a=sys.argv[2] if len(sys.argv)>2 else ''; 
-if a: s['audiences']=json.loads(a)
-print(json.dumps({'apiVersion':'authentication.k8s.io/v1','kind':'TokenReview','spec':s}))" "$@")
-    K create --raw /apis/authentication.k8s.io/v1/tokenreviews -f - <<<"$body"
-}
-UNAUTH='{"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "Unauthorized", "reason": "Unauthorized", "code": 401}'
-api_401() { # api_401 NAME TOKEN: an API request with the token gets exactly the 401 Status
-    local out code
-    out=$(TOK_CURL "$2" -w '\n%{http_code}' "$URL/api/v1/namespaces/lab/pods")
-    code=${out##*$'\n'}
-    expect_eq "$1/api_401" "401 $UNAUTH" "$code $(jget "${out%$'\n'*}" "json.dumps(j)")"
-}
-api_not_401() {
-    local code
-    code=$(TOK_CURL "$2" -o /dev/null -w '%{http_code}' "$URL/api/v1/namespaces/lab/pods")
-    case "$code" in 200|403) pass "$1/api_authenticated ($code)" ;; *) fail "$1/api_authenticated: HTTP $code" ;; esac
-}
-review_fail() { # review_fail NAME TOKEN WANT_ERROR [AUDIENCES_JSON]; without audiences the
-                 # same token must also get the exact 401 on an API request
-    local r
-    r=$(review "$2" ${4:+"$4"})
-    expect_eq "review_$1" "False {} $3" "$(jget "$r" "' '.join([str(j['status'].get('authenticated', False)), json.dumps(j['status']['user']), j['status'].get('error', '<none>')])")"
-    [ -z "${4:-}" ] && api_401 "review_$1" "$2"
-    return 0
-}
-
 R=$(review "$TB")
 expect_eq review_valid/status \
     "{\"authenticated\":true,\"user\":{\"username\":\"system:serviceaccount:lab:default\",\"uid\":\"$SA_UID\",\"groups\":[\"system:serviceaccounts\",\"system:serviceaccounts:lab\",\"system:authenticated\"],\"extra\":{\"authentication.kubernetes.io/credential-id\":[\"JTI=$(jget "$PB" "j['jti']")\"],\"authentication.kubernetes.io/node-name\":[\"n1\"],\"authentication.kubernetes.io/node-uid\":[\"$NODE_UID\"],\"authentication.kubernetes.io/pod-name\":[\"test\"],\"authentication.kubernetes.io/pod-uid\":[\"$POD_UID\"]}},\"audiences\":[\"$ISS\"]}" \
@@ -285,22 +289,22 @@ kind: ServiceAccount
 metadata: {name: tmp, namespace: lab}
 EOF
 TT=$(K create token tmp -n lab)
-TMP_UID=$(K get sa tmp -n lab -o jsonpath='{.metadata.uid}')
+TMP_UID=$(aget /api/v1/namespaces/lab/serviceaccounts/tmp "j['metadata']['uid']")
 api_not_401 review_deleted_sa/before "$TT"
-K delete sa tmp -n lab >/dev/null
+"${ADMIN_CURL[@]}" -o /dev/null -X DELETE "$URL/api/v1/namespaces/lab/serviceaccounts/tmp"
 review_fail deleted_sa "$TT" '[invalid bearer token, serviceaccounts "tmp" not found]'
 K apply -f - >/dev/null <<'EOF'
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: tmp, namespace: lab}
 EOF
-NEW_UID=$(K get sa tmp -n lab -o jsonpath='{.metadata.uid}')
+NEW_UID=$(aget /api/v1/namespaces/lab/serviceaccounts/tmp "j['metadata']['uid']")
 review_fail sa_recreated "$TT" "[invalid bearer token, service account UID ($NEW_UID) does not match claim ($TMP_UID)]"
 
 # ---- pod_delete: first request after deletion fails; pod re-created ---------------------
 api_not_401 pod_delete/before "$TB"       # also warms the success cache
 api_not_401 pod_delete/before_cached "$TB"
-K delete pod test -n lab --grace-period=0 --force >/dev/null 2>&1
+"${ADMIN_CURL[@]}" -o /dev/null -X DELETE "$URL/api/v1/namespaces/lab/pods/test?gracePeriodSeconds=0"
 CODE=$(TOK_CURL "$TB" -o /dev/null -w '%{http_code}' "$URL/api/v1/namespaces/lab/pods")
 expect_eq pod_delete/first_request 401 "$CODE"
 review_fail deleted_pod "$TB" '[invalid bearer token, service account token has been invalidated]'
@@ -310,7 +314,7 @@ kind: Pod
 metadata: {name: test, namespace: lab}
 spec: {serviceAccountName: default, nodeName: n1, containers: [{name: c, image: busybox}]}
 EOF
-NEW_POD_UID=$(K get pod test -n lab -o jsonpath='{.metadata.uid}')
+NEW_POD_UID=$(aget /api/v1/namespaces/lab/pods/test "j['metadata']['uid']")
 review_fail pod_recreated "$TB" "[invalid bearer token, pod UID ($NEW_POD_UID) does not match service account pod ref claim ($POD_UID)]"
 
 # ---- legacy_secret ------------------------------------------------------------------------
@@ -322,12 +326,12 @@ type: kubernetes.io/service-account-token
 EOF
 LT=
 for _ in $(seq 1 50); do
-    LT=$(K get secret build-robot-secret -n lab -o jsonpath='{.data.token}' 2>/dev/null | base64 -d 2>/dev/null)
+    LT=$(aget /api/v1/namespaces/lab/secrets/build-robot-secret "j.get('data', {}).get('token', '')" | base64 -d 2>/dev/null)
     [ -n "$LT" ] && break
     sleep 0.1
 done
-expect_eq legacy_secret/namespace lab "$(K get secret build-robot-secret -n lab -o jsonpath='{.data.namespace}' | base64 -d)"
-expect_eq legacy_secret/ca.crt "$(cat "$DIR/pki/ca.crt")" "$(K get secret build-robot-secret -n lab -o jsonpath='{.data.ca\.crt}' | base64 -d)"
+expect_eq legacy_secret/namespace lab "$(aget /api/v1/namespaces/lab/secrets/build-robot-secret "j['data']['namespace']" | base64 -d)"
+expect_eq legacy_secret/ca.crt "$(cat "$DIR/pki/ca.crt")" "$(aget /api/v1/namespaces/lab/secrets/build-robot-secret "j['data']['ca.crt']" | base64 -d)"
 expect_eq legacy_secret/claims "{\"iss\":\"kubernetes/serviceaccount\",\"kubernetes.io/serviceaccount/namespace\":\"lab\",\"kubernetes.io/serviceaccount/secret.name\":\"build-robot-secret\",\"kubernetes.io/serviceaccount/service-account.name\":\"default\",\"kubernetes.io/serviceaccount/service-account.uid\":\"$SA_UID\",\"sub\":\"system:serviceaccount:lab:default\"}" \
     "$(PY part "$LT" 1)"
 R=$(review "$LT")
@@ -336,14 +340,15 @@ expect_eq legacy_secret/review "True system:serviceaccount:lab:default {}" \
 api_not_401 legacy_secret "$LT"
 LAST=
 for _ in $(seq 1 30); do
-    LAST=$(K get secret build-robot-secret -n lab -o jsonpath='{.metadata.labels.kubernetes\.io/legacy-token-last-used}')
+    LAST=$(aget /api/v1/namespaces/lab/secrets/build-robot-secret "j['metadata'].get('labels', {}).get('kubernetes.io/legacy-token-last-used', '')")
     [ -n "$LAST" ] && break
     sleep 0.1
 done
 expect_eq legacy_secret/last_used "$(date -u +%Y-%m-%d)" "$LAST"
-K label secret build-robot-secret -n lab kubernetes.io/legacy-token-invalid-since=2024-01-01 >/dev/null
+"${ADMIN_CURL[@]}" -o /dev/null -X PATCH -H 'Content-Type: application/merge-patch+json' \
+    -d '{"metadata":{"labels":{"kubernetes.io/legacy-token-invalid-since":"2024-01-01"}}}' "$URL/api/v1/namespaces/lab/secrets/build-robot-secret"
 review_fail legacy_invalid_since "$LT" "[invalid bearer token, the token in secret lab/build-robot-secret for service account lab/default has been marked invalid. Use tokens from the TokenRequest API or manually created secret-based tokens, or remove the 'kubernetes.io/legacy-token-invalid-since' label from the secret to temporarily allow use of this token]"
-K delete secret build-robot-secret -n lab >/dev/null
+"${ADMIN_CURL[@]}" -o /dev/null -X DELETE "$URL/api/v1/namespaces/lab/secrets/build-robot-secret"
 review_fail legacy_deleted_secret "$LT" '[invalid bearer token, Token has been invalidated]'
 
 # ---- short_expiry -----------------------------------------------------------------------
