@@ -300,6 +300,11 @@ static json_t *go_json_parse(const char *buf, size_t len, char **ret_err)
     return v;
 }
 
+json_t *json_parse_go(const char *buf, size_t len, char **ret_err)
+{
+    return go_json_parse(buf, len, ret_err);
+}
+
 /* Go's name of a JSON value's kind in UnmarshalTypeError. */
 static const char *go_json_kind(json_t *v)
 {

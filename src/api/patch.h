@@ -54,6 +54,11 @@ int patch_apply(enum patch_type t, const struct schema_node *schema, json_t *ori
 /* The metav1.Status upstream sends for a patch_apply() failure (new reference). */
 json_t *patch_error_status(int code, const char *err);
 
+/* Parses buf as Go's encoding/json would accept it: returns a new reference (JSON null is
+ * json_null()) or NULL with *ret_err (malloc'd) set to Go's syntax error text, e.g.
+ * "invalid character 'b' looking for beginning of object key string". */
+json_t *json_parse_go(const char *buf, size_t len, char **ret_err);
+
 /* Lower-level entry points (also used by mutating admission to apply webhook JSON patches). */
 
 /* Applies the RFC 6902 operations in ops (a JSON array) to *doc in place; *doc may be replaced

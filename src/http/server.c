@@ -235,9 +235,25 @@ static json_t *yaml_to_json(const char *s, size_t len, char **ret_err)
     return v;
 }
 
-/* Decodes the request body by Content-Type into a JSON object. Returns NULL and sends the
- * error response itself. */
-static json_t *decode_body(struct ctx *c)
+/* Upstream's summary of a body in decode errors: "<empty>", hex for binary, else the text
+ * cut at 30 bytes with " ...". malloc'd. */
+static char *summarize_body(const char *body, size_t len)
+{
+    if (len == 0)
+        return xstrdup("<empty>");
+    size_t n = len > 30 ? 30 : len;
+    if (body[0] == 0) {
+        struct buf b = BUF_INIT;
+        for (size_t i = 0; i < n; i++)
+            buf_printf(&b, "%02x", (unsigned char)body[i]);
+        return buf_detach(&b, NULL);
+    }
+    return xasprintf("%.*s%s", (int)n, body, len > 30 ? " ..." : "");
+}
+
+/* Decodes the request body by Content-Type into a JSON object, for a resource of the given
+ * kind. Returns NULL and sends the error response itself. */
+static json_t *decode_body(struct ctx *c, const char *kind)
 {
     h2o_req_t *req = c->req;
     h2o_iovec_t ct = header_value(req, H2O_TOKEN_CONTENT_TYPE);
@@ -245,17 +261,44 @@ static json_t *decode_body(struct ctx *c)
     size_t len = req->entity.len;
     if (ct.base == NULL || iov_prefix(ct, "application/json") || iov_prefix(ct, "*/*") ||
         iov_prefix(ct, "application/x-www-form-urlencoded")) {
-        json_error_t err;
-        json_t *v = json_loadb(body, len, JSON_ALLOW_NUL, &err);
-        if (v == NULL) {
-            char *msg;
-            if (len == 0)
-                msg = xstrdup("Object 'Kind' is missing in ''");
-            else
-                msg = xasprintf("couldn't get version/kind; json parse error: %s", err.text);
+        char *err = NULL;
+        json_t *v = json_parse_go(body, len, &err);
+        if (v == NULL && len == 0)
+            err = xstrdup("unexpected end of JSON input");
+        if (v == NULL || !json_is_object(v)) {
+            char *summary = summarize_body(body, len);
+            char *msg = xasprintf("the object provided is unrecognized (must be of type %s): couldn't get version/kind; json parse error: %s (%s)",
+                                  kind, err ? err : "json: cannot unmarshal into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }", summary);
             send_status(c, status_bad_request(msg));
             free(msg);
+            free(summary);
+            free(err);
+            json_decref(v);
             return NULL;
+        }
+        free(err);
+        if (query_get(&c->q, "fieldValidation") && strcmp(query_get(&c->q, "fieldValidation"), "Strict") == 0) {
+            json_error_t jerr;
+            json_t *strict = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+            if (strict == NULL && strstr(jerr.text, "duplicate object key") != NULL) {
+                /* jansson: "duplicate object key near '"data"'" */
+                const char *q = strchr(jerr.text, '\'');
+                char field[256] = "";
+                if (q != NULL && q[1] == '"') {
+                    const char *e = strchr(q + 2, '"');
+                    if (e != NULL && (size_t)(e - (q + 2)) < sizeof(field)) {
+                        memcpy(field, q + 2, (size_t)(e - (q + 2)));
+                        field[e - (q + 2)] = '\0';
+                    }
+                }
+                char *msg = xasprintf("%s in version \"%s\" cannot be handled as a %s: strict decoding error: duplicate field \"%s\"",
+                                      kind, c->info.api_version ? c->info.api_version : "v1", kind, field);
+                send_status(c, status_bad_request(msg));
+                free(msg);
+                json_decref(v);
+                return NULL;
+            }
+            json_decref(strict);
         }
         return v;
     }
@@ -283,6 +326,17 @@ static json_t *decode_body(struct ctx *c)
     return NULL;
 }
 
+/* 422 for an invalid option of <Kind>Options.meta.k8s.io (dryRun, fieldValidation, …). */
+static void send_options_invalid(struct ctx *c, const char *options_kind, const char *field,
+                                 json_t *value, const char *const *supported)
+{
+    struct field_errors fe;
+    field_errors_init(&fe);
+    field_errors_add_not_supported(&fe, field, value, supported);
+    send_status(c, status_invalid("meta.k8s.io", options_kind, "", &fe));
+    field_errors_release(&fe);
+}
+
 /* ---- watch streams ------------------------------------------------------------------ */
 
 struct watch_stream {
@@ -300,9 +354,15 @@ struct watch_stream {
     bool stopped;    /* client went away */
     struct buf pending;
     struct buf inflight;
-    h2o_timeout_t tq;
-    h2o_timeout_entry_t timer;
+    uint64_t deadline_ms;   /* end of the watch (timeoutSeconds) */
+    h2o_linklist_t link;    /* in watch_streams while subscribed */
 };
+
+/* Watches with a deadline, checked by one 1-second ticker: h2o 2.2.5 timeout queues are
+ * registered with the loop and must outlive the request pool, so none live in a stream. */
+static h2o_linklist_t watch_streams = {&watch_streams, &watch_streams};
+static h2o_timeout_t watch_tick_queue;
+static h2o_timeout_entry_t watch_tick_entry;
 
 static void watch_flush(struct watch_stream *w)
 {
@@ -324,8 +384,8 @@ static void watch_cleanup(struct watch_stream *w)
         watchcache_unsubscribe(server__api->wc, w->sub);
         w->sub = NULL;
     }
-    if (h2o_timeout_is_linked(&w->timer))
-        h2o_timeout_unlink(&w->timer);
+    if (h2o_linklist_is_linked(&w->link))
+        h2o_linklist_unlink(&w->link);
     label_selector_free(w->ls);
     field_selector_free(w->fs);
     w->ls = NULL;
@@ -400,12 +460,20 @@ static void watch_on_event(void *arg, const struct watch_event *ev)
     watch_flush(w);
 }
 
-static void watch_timeout(h2o_timeout_entry_t *e)
+static void watch_tick(h2o_timeout_entry_t *e)
 {
-    struct watch_stream *w = H2O_STRUCT_FROM_MEMBER(struct watch_stream, timer, e);
-    watch_cleanup(w);
-    w->done = true;
-    watch_flush(w);
+    uint64_t now = now_ms();
+    h2o_linklist_t *node = watch_streams.next;
+    while (node != &watch_streams) {
+        struct watch_stream *w = H2O_STRUCT_FROM_MEMBER(struct watch_stream, link, node);
+        node = node->next;
+        if (w->deadline_ms <= now) {
+            watch_cleanup(w);
+            w->done = true;
+            watch_flush(w);
+        }
+    }
+    h2o_timeout_link(server__loop, &watch_tick_queue, &watch_tick_entry);
 }
 
 static int64_t parse_int(const char *s, int64_t dflt)
@@ -506,9 +574,8 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
         watch_flush(w);
         return;
     }
-    h2o_timeout_init(c->req->conn->ctx->loop, &w->tq, (uint64_t)timeout * 1000);
-    w->timer.cb = watch_timeout;
-    h2o_timeout_link(c->req->conn->ctx->loop, &w->tq, &w->timer);
+    w->deadline_ms = now_ms() + (uint64_t)timeout * 1000;
+    h2o_linklist_insert(&watch_streams, &w->link);
     watch_flush(w);
 }
 
@@ -595,29 +662,38 @@ static void handle_resource(struct ctx *c)
     call.user = &c->user;
     call.field_manager = field_manager(c);
     call.warnings = warnings;
+    const char *options_kind = bit == VERB_CREATE ? "CreateOptions" : bit == VERB_UPDATE ? "UpdateOptions"
+                             : bit == VERB_PATCH ? "PatchOptions" : "DeleteOptions";
     const char *dry = query_get(&c->q, "dryRun");
-    if (dry != NULL) {
+    if (dry != NULL && (bit & (VERB_CREATE | VERB_UPDATE | VERB_PATCH | VERB_DELETE | VERB_DELETECOLLECTION))) {
         if (strcmp(dry, "All") != 0) {
-            char *msg = xasprintf("Invalid dryRun: [%s]", dry);
-            send_status(c, status_bad_request(msg));
-            free(msg);
+            static const char *const sup[] = {"All", NULL};
+            char *rendered = xasprintf("[]string{\"%s\"}", dry);
+            struct field_errors fe;
+            field_errors_init(&fe);
+            field_errors_add_raw(&fe, FIELD_NOT_SUPPORTED, "dryRun", rendered, "supported values: \"All\"");
+            (void)sup;
+            send_status(c, status_invalid("meta.k8s.io", options_kind, "", &fe));
+            field_errors_release(&fe);
+            free(rendered);
             return;
         }
         call.dry_run = true;
     }
     const char *fv = query_get(&c->q, "fieldValidation");
     call.validation = FIELD_VALIDATION_WARN;
-    if (fv != NULL && *fv) {
+    if (fv != NULL && (bit & (VERB_CREATE | VERB_UPDATE | VERB_PATCH))) {
         if (strcmp(fv, "Strict") == 0)
             call.validation = FIELD_VALIDATION_STRICT;
         else if (strcmp(fv, "Ignore") == 0)
             call.validation = FIELD_VALIDATION_IGNORE;
-        else if (strcmp(fv, "Warn") == 0)
+        else if (strcmp(fv, "Warn") == 0 || *fv == '\0')
             call.validation = FIELD_VALIDATION_WARN;
         else {
-            char *msg = xasprintf("fieldValidation parameter unsupported: %s", fv);
-            send_status(c, status_bad_request(msg));
-            free(msg);
+            static const char *const sup[] = {"", "Ignore", "Strict", "Warn", NULL};
+            json_t *v = json_string(fv);
+            send_options_invalid(c, options_kind, "fieldValidation", v, sup);
+            json_decref(v);
             return;
         }
     }
@@ -653,7 +729,7 @@ static void handle_resource(struct ctx *c)
         handle_watch(c, &call, &lo);
         return;
     case VERB_CREATE:
-        if ((body = decode_body(c)) == NULL)
+        if ((body = decode_body(c, sd ? sd->kind : r->kind)) == NULL)
             return;
         if (sd != NULL && sd->create != NULL)
             rc = (code = 201, sd->create(&call, body, &obj, &st));
@@ -663,7 +739,7 @@ static void handle_resource(struct ctx *c)
             rc = rest_create(&call, body, &obj, &code, &st);
         break;
     case VERB_UPDATE:
-        if ((body = decode_body(c)) == NULL)
+        if ((body = decode_body(c, r->kind)) == NULL)
             return;
         rc = rest_update(&call, body, &obj, &code, &st);
         break;
@@ -698,12 +774,10 @@ static void handle_resource(struct ctx *c)
         if (pp != NULL) {
             if (strcmp(pp, "Foreground") != 0 && strcmp(pp, "Background") != 0 && strcmp(pp, "Orphan") != 0) {
                 json_decref(opts);
-                struct field_errors fe;
-                field_errors_init(&fe);
-                static const char *const sup[] = {"Foreground", "Background", "Orphan", NULL};
-                field_errors_add_not_supported(&fe, "propagationPolicy", json_string(pp), sup);
-                send_status(c, status_invalid("", "DeleteOptions", "", &fe));
-                field_errors_release(&fe);
+                static const char *const sup[] = {"Foreground", "Background", "Orphan", "nil", NULL};
+                json_t *v = json_string(pp);
+                send_options_invalid(c, "DeleteOptions", "propagationPolicy", v, sup);
+                json_decref(v);
                 return;
             }
             json_object_set_new(opts, "propagationPolicy", json_string(pp));
@@ -772,8 +846,11 @@ static bool handle_extra_get(struct ctx *c)
         if (cc != NULL)
             add_header(c->req, H2O_TOKEN_CACHE_CONTROL, cc);
         add_header_str(c->req, "audit-id", c->audit_id);
+        /* these documents are served as pre-rendered compact bytes, no trailing newline */
         size_t len;
-        char *s = json_dump_go(body, c->pretty, &len);
+        char *s = json_dump_go(body, false, &len);
+        if (len > 0 && s[len - 1] == '\n')
+            len--;
         send_bytes(c->req, 200, ct ? ct : "application/json", s, len);
         free(s);
         json_decref(body);
@@ -1148,6 +1225,9 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     accept_ctx.hosts = config.hosts;
     accept_ctx.ssl_ctx = cfg->ssl_ctx;
     h2o_timeout_init(server__loop, &defer_timeout, 0);
+    h2o_timeout_init(server__loop, &watch_tick_queue, 1000);
+    watch_tick_entry.cb = watch_tick;
+    h2o_timeout_link(server__loop, &watch_tick_queue, &watch_tick_entry);
     defer_entry.cb = run_deferred;
     srv->defer = http_server_defer;
     if (defer_head != NULL)

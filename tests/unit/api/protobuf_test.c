@@ -248,13 +248,460 @@ static void test_kubectl_whoami(void **state)
                EMPTY_META ",\"status\":{\"userInfo\":{}}}");
 }
 
+
+/* ---- kubectl create: typed objects ---------------------------------------------------- *
+ * Each expected JSON is what the same kubectl 1.32 printed for the same command with
+ * --dry-run=client -o json (Go's encoding/json of the object it would have sent), so the
+ * oracle is upstream's own encoder, not this decoder. */
+
+static void test_kubectl_create_namespace(void **state)
+{
+    /* kubectl create namespace x */
+    capture_ok("kubectl_create_namespace.bin",
+               "{\"kind\":\"Namespace\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\",\"creationT"
+               "imestamp\":null},\"spec\":{},\"status\":{}}");
+}
+
+static void test_kubectl_create_sa(void **state)
+{
+    /* kubectl create sa x -n lab */
+    capture_ok("kubectl_create_sa.bin",
+               "{\"kind\":\"ServiceAccount\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\",\"name"
+               "space\":\"lab\",\"creationTimestamp\":null}}");
+}
+
+static void test_kubectl_create_configmap(void **state)
+{
+    /* kubectl create configmap x --from-literal=a=b */
+    capture_ok("kubectl_create_configmap.bin",
+               "{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\",\"creationT"
+               "imestamp\":null},\"data\":{\"a\":\"b\"}}");
+}
+
+static void test_kubectl_create_secret(void **state)
+{
+    /* kubectl create secret generic x --from-literal=a=b */
+    capture_ok("kubectl_create_secret.bin",
+               "{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\",\"creationTime"
+               "stamp\":null},\"data\":{\"a\":\"Yg==\"}}");
+}
+
+static void test_kubectl_create_role(void **state)
+{
+    /* kubectl create role x --verb=get --resource=pods */
+    capture_ok("kubectl_create_role.bin",
+               "{\"kind\":\"Role\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"metadata\":{\"nam"
+               "e\":\"x\",\"creationTimestamp\":null},\"rules\":[{\"verbs\":[\"get\"],\"apiGroups\":[\""
+               "\"],\"resources\":[\"pods\"]}]}");
+}
+
+static void test_kubectl_create_clusterrole(void **state)
+{
+    /* kubectl create clusterrole x --verb=get --resource=pods */
+    capture_ok("kubectl_create_clusterrole.bin",
+               "{\"kind\":\"ClusterRole\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"metadata\""
+               ":{\"name\":\"x\",\"creationTimestamp\":null},\"rules\":[{\"verbs\":[\"get\"],\"apiGrou"
+               "ps\":[\"\"],\"resources\":[\"pods\"]}]}");
+}
+
+static void test_kubectl_create_rolebinding(void **state)
+{
+    /* kubectl create rolebinding x --role=r --serviceaccount=lab:sa --user=u --group=g */
+    capture_ok("kubectl_create_rolebinding.bin",
+               "{\"kind\":\"RoleBinding\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"metadata\""
+               ":{\"name\":\"x\",\"creationTimestamp\":null},\"subjects\":[{\"kind\":\"User\",\"apiGro"
+               "up\":\"rbac.authorization.k8s.io\",\"name\":\"u\"},{\"kind\":\"Group\",\"apiGroup\":\""
+               "rbac.authorization.k8s.io\",\"name\":\"g\"},{\"kind\":\"ServiceAccount\",\"name\":\"sa"
+               "\",\"namespace\":\"lab\"}],\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"k"
+               "ind\":\"Role\",\"name\":\"r\"}}");
+}
+
+static void test_kubectl_create_clusterrolebinding(void **state)
+{
+    /* kubectl create clusterrolebinding x --clusterrole=r --user=u */
+    capture_ok("kubectl_create_clusterrolebinding.bin",
+               "{\"kind\":\"ClusterRoleBinding\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"met"
+               "adata\":{\"name\":\"x\",\"creationTimestamp\":null},\"subjects\":[{\"kind\":\"User\",\""
+               "apiGroup\":\"rbac.authorization.k8s.io\",\"name\":\"u\"}],\"roleRef\":{\"apiGroup\":\""
+               "rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\",\"name\":\"r\"}}");
+}
+
+static void test_kubectl_create_job(void **state)
+{
+    /* kubectl create job x --image=alpine -- sleep 1 */
+    capture_ok("kubectl_create_job.bin",
+               "{\"kind\":\"Job\",\"apiVersion\":\"batch/v1\",\"metadata\":{\"name\":\"x\",\"creationT"
+               "imestamp\":null},\"spec\":{\"template\":{\"metadata\":{\"creationTimestamp\":null},\"s"
+               "pec\":{\"containers\":[{\"name\":\"x\",\"image\":\"alpine\",\"command\":[\"sleep\",\"1"
+               "\"],\"resources\":{}}],\"restartPolicy\":\"Never\"}}},\"status\":{}}");
+}
+
+static void test_kubectl_create_deployment(void **state)
+{
+    /* kubectl create deployment d --image=nginx */
+    capture_ok("kubectl_create_deployment.bin",
+               "{\"kind\":\"Deployment\",\"apiVersion\":\"apps/v1\",\"metadata\":{\"name\":\"d\",\"cre"
+               "ationTimestamp\":null,\"labels\":{\"app\":\"d\"}},\"spec\":{\"replicas\":1,\"selector\""
+               ":{\"matchLabels\":{\"app\":\"d\"}},\"template\":{\"metadata\":{\"creationTimestamp\":n"
+               "ull,\"labels\":{\"app\":\"d\"}},\"spec\":{\"containers\":[{\"name\":\"nginx\",\"image\""
+               ":\"nginx\",\"resources\":{}}]}},\"strategy\":{}},\"status\":{}}");
+}
+
+static void test_kubectl_create_cronjob(void **state)
+{
+    /* kubectl create cronjob cj --image=busybox --schedule="*\/1 * * * *" */
+    capture_ok("kubectl_create_cronjob.bin",
+               "{\"kind\":\"CronJob\",\"apiVersion\":\"batch/v1\",\"metadata\":{\"name\":\"cj\",\"crea"
+               "tionTimestamp\":null},\"spec\":{\"schedule\":\"*/1 * * * *\",\"jobTemplate\":{\"metada"
+               "ta\":{\"name\":\"cj\",\"creationTimestamp\":null},\"spec\":{\"template\":{\"metadata\""
+               ":{\"creationTimestamp\":null},\"spec\":{\"containers\":[{\"name\":\"cj\",\"image\":\"b"
+               "usybox\",\"resources\":{}}],\"restartPolicy\":\"OnFailure\"}}}}},\"status\":{}}");
+}
+
+
+/* A Pod exercising the PodSpec value types: inline embedded structs (Volume/VolumeSource,
+ * ConfigMapVolumeSource.name, Probe handler), Quantity (message {1 string}) in maps and as a
+ * pointer, IntOrString, int32 sign extension, packed repeated int64, pointer vs omitempty.
+ * Expected JSON written from the core/v1 Go JSON tags. */
+static void test_pod_spec(void **state)
+{
+    struct enc meta = { .len = 0 }, spec = { .len = 0 }, c = { .len = 0 }, raw = { .len = 0 };
+    struct enc tmp = { .len = 0 }, tmp2 = { .len = 0 }, tmp3 = { .len = 0 }, body;
+
+    put_str(&meta, 1, "web");
+    put_str(&meta, 3, "lab");
+    put_map_str(&meta, 11, "app", "web");
+
+    /* container */
+    put_str(&c, 1, "app");
+    put_str(&c, 2, "nginx:1");
+    put_str(&c, 4, "-v");
+    tmp.len = 0; /* ports: containerPort 80, protocol TCP, hostPort 0 (omitempty) */
+    put_str(&tmp, 1, "http");
+    put_int(&tmp, 2, 0);
+    put_int(&tmp, 3, 80);
+    put_str(&tmp, 4, "TCP");
+    put_msg(&c, 6, &tmp);
+    tmp.len = 0; /* env A=B */
+    put_str(&tmp, 1, "A");
+    put_str(&tmp, 2, "B");
+    put_msg(&c, 7, &tmp);
+    tmp.len = tmp2.len = tmp3.len = 0; /* env from secretKeyRef {name s, key k} */
+    put_str(&tmp3, 1, "s");
+    put_msg(&tmp2, 1, &tmp3);
+    put_str(&tmp2, 2, "k");
+    tmp3.len = 0;
+    put_msg(&tmp3, 4, &tmp2);
+    put_str(&tmp, 1, "TOKEN");
+    put_msg(&tmp, 3, &tmp3);
+    put_msg(&c, 7, &tmp);
+    tmp.len = tmp2.len = tmp3.len = 0; /* resources: limits cpu 500m, requests memory 64Mi */
+    put_str(&tmp3, 1, "500m");
+    put_str(&tmp2, 1, "cpu");
+    put_msg(&tmp2, 2, &tmp3);
+    put_msg(&tmp, 1, &tmp2);
+    tmp2.len = tmp3.len = 0;
+    put_str(&tmp3, 1, "64Mi");
+    put_str(&tmp2, 1, "memory");
+    put_msg(&tmp2, 2, &tmp3);
+    put_msg(&tmp, 2, &tmp2);
+    put_msg(&c, 8, &tmp);
+    tmp.len = 0; /* volumeMount */
+    put_str(&tmp, 1, "cfg");
+    put_int(&tmp, 2, 1);
+    put_str(&tmp, 3, "/etc/cfg");
+    put_msg(&c, 9, &tmp);
+    tmp.len = tmp2.len = tmp3.len = 0; /* livenessProbe httpGet port "http", period 10 */
+    put_str(&tmp3, 1, "/healthz");
+    {
+        struct enc ios = { .len = 0 };
+        put_int(&ios, 1, 1);
+        put_str(&ios, 3, "http");
+        put_msg(&tmp3, 2, &ios);
+    }
+    put_msg(&tmp2, 2, &tmp3);
+    put_msg(&tmp, 1, &tmp2);
+    put_int(&tmp, 4, 10);
+    put_int(&tmp, 2, 0); /* initialDelaySeconds 0: omitempty */
+    put_msg(&c, 10, &tmp);
+    tmp.len = tmp2.len = tmp3.len = 0; /* readinessProbe tcpSocket port 8080 (int) */
+    {
+        struct enc ios = { .len = 0 };
+        put_int(&ios, 2, 8080);
+        put_msg(&tmp3, 1, &ios);
+    }
+    put_msg(&tmp2, 3, &tmp3);
+    put_msg(&tmp, 1, &tmp2);
+    put_msg(&c, 11, &tmp);
+    tmp.len = tmp2.len = 0; /* securityContext: runAsUser 1000, drop ALL, privileged false */
+    put_int(&tmp, 4, 1000);
+    put_str(&tmp2, 2, "ALL");
+    put_msg(&tmp, 1, &tmp2);
+    put_int(&tmp, 2, 0);
+    put_msg(&c, 15, &tmp);
+    put_msg(&spec, 2, &c);
+
+    /* init container: only a name */
+    c.len = 0;
+    put_str(&c, 1, "init");
+    put_msg(&spec, 20, &c);
+
+    /* volumes */
+    tmp.len = tmp2.len = tmp3.len = 0; /* configMap volume: name via inline LocalObjectReference */
+    put_str(&tmp3, 1, "app-config");
+    put_msg(&tmp2, 1, &tmp3);
+    put_int(&tmp2, 3, 0644);
+    put_str(&tmp, 1, "cfg");
+    put_msg(&tmp, 2, &(struct enc){ .len = 0 }); /* empty VolumeSource first: merges */
+    tmp3.len = 0;
+    put_msg(&tmp3, 19, &tmp2);
+    put_msg(&tmp, 2, &tmp3);
+    put_msg(&spec, 1, &tmp);
+    tmp.len = tmp2.len = tmp3.len = 0; /* emptyDir with sizeLimit */
+    {
+        struct enc q = { .len = 0 };
+        put_str(&q, 1, "1Gi");
+        put_str(&tmp2, 1, "Memory");
+        put_msg(&tmp2, 2, &q);
+    }
+    put_msg(&tmp3, 2, &tmp2);
+    put_str(&tmp, 1, "scratch");
+    put_msg(&tmp, 2, &tmp3);
+    put_msg(&spec, 1, &tmp);
+    tmp.len = tmp2.len = tmp3.len = 0; /* hostPath */
+    put_str(&tmp2, 1, "/var/log");
+    put_msg(&tmp3, 1, &tmp2);
+    put_str(&tmp, 1, "logs");
+    put_msg(&tmp, 2, &tmp3);
+    put_msg(&spec, 1, &tmp);
+    tmp.len = tmp2.len = tmp3.len = 0; /* projected: serviceAccountToken + configMap items */
+    {
+        struct enc sat = { .len = 0 }, proj1 = { .len = 0 }, cmp = { .len = 0 };
+        struct enc kp = { .len = 0 }, lor = { .len = 0 }, proj2 = { .len = 0 };
+        put_int(&sat, 2, 3607);
+        put_str(&sat, 3, "token");
+        put_msg(&proj1, 4, &sat);
+        put_str(&lor, 1, "kube-root-ca.crt");
+        put_msg(&cmp, 1, &lor);
+        put_str(&kp, 1, "ca.crt");
+        put_str(&kp, 2, "ca.crt");
+        put_msg(&cmp, 2, &kp);
+        put_msg(&proj2, 3, &cmp);
+        put_msg(&tmp2, 1, &proj1);
+        put_msg(&tmp2, 1, &proj2);
+        put_int(&tmp2, 2, 420);
+    }
+    put_msg(&tmp3, 26, &tmp2);
+    put_str(&tmp, 1, "kube-api-access");
+    put_msg(&tmp, 2, &tmp3);
+    put_msg(&spec, 1, &tmp);
+
+    put_str(&spec, 3, "Always");
+    put_int(&spec, 4, 30);
+    put_str(&spec, 8, "builder");
+    put_int(&spec, 21, 0); /* *bool false: printed */
+    put_int(&spec, 11, 0); /* bool false, omitempty: absent */
+    put_int(&spec, 25, -1); /* *int32 -1 as a 10-byte varint */
+    tmp.len = tmp2.len = 0; /* pod securityContext: packed supplementalGroups [1, 2, 300] */
+    put_raw(&tmp2, "\x01\x02\xac\x02", 4);
+    put_bytes(&tmp, 4, tmp2.buf, tmp2.len);
+    put_int(&tmp, 4, 7); /* plus one unpacked element */
+    put_int(&tmp, 5, 2000);
+    put_msg(&spec, 14, &tmp);
+    tmp.len = 0; /* toleration */
+    put_str(&tmp, 1, "node.kubernetes.io/not-ready");
+    put_str(&tmp, 2, "Exists");
+    put_str(&tmp, 4, "NoExecute");
+    put_int(&tmp, 5, 300);
+    put_msg(&spec, 22, &tmp);
+    tmp.len = tmp2.len = tmp3.len = 0; /* nodeAffinity required term */
+    {
+        struct enc req = { .len = 0 }, term = { .len = 0 }, ns = { .len = 0 };
+        put_str(&req, 1, "zone");
+        put_str(&req, 2, "In");
+        put_str(&req, 3, "a");
+        put_msg(&term, 1, &req);
+        put_msg(&ns, 1, &term);
+        put_msg(&tmp2, 1, &ns);
+    }
+    put_msg(&tmp, 1, &tmp2);
+    put_msg(&spec, 18, &tmp);
+
+    put_msg(&raw, 1, &meta);
+    put_msg(&raw, 2, &spec);
+    envelope(&body, "v1", "Pod", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"Pod\",\"apiVersion\":\"v1\","
+              "\"metadata\":{\"name\":\"web\",\"namespace\":\"lab\",\"creationTimestamp\":null,"
+              "\"labels\":{\"app\":\"web\"}},"
+              "\"spec\":{"
+              "\"volumes\":["
+              "{\"name\":\"cfg\",\"configMap\":{\"name\":\"app-config\",\"defaultMode\":420}},"
+              "{\"name\":\"scratch\",\"emptyDir\":{\"medium\":\"Memory\",\"sizeLimit\":\"1Gi\"}},"
+              "{\"name\":\"logs\",\"hostPath\":{\"path\":\"/var/log\"}},"
+              "{\"name\":\"kube-api-access\",\"projected\":{\"sources\":["
+              "{\"serviceAccountToken\":{\"expirationSeconds\":3607,\"path\":\"token\"}},"
+              "{\"configMap\":{\"name\":\"kube-root-ca.crt\",\"items\":[{\"key\":\"ca.crt\","
+              "\"path\":\"ca.crt\"}]}}],\"defaultMode\":420}}],"
+              "\"initContainers\":[{\"name\":\"init\",\"resources\":{}}],"
+              "\"containers\":[{\"name\":\"app\",\"image\":\"nginx:1\",\"args\":[\"-v\"],"
+              "\"ports\":[{\"name\":\"http\",\"containerPort\":80,\"protocol\":\"TCP\"}],"
+              "\"env\":[{\"name\":\"A\",\"value\":\"B\"},{\"name\":\"TOKEN\",\"valueFrom\":"
+              "{\"secretKeyRef\":{\"name\":\"s\",\"key\":\"k\"}}}],"
+              "\"resources\":{\"limits\":{\"cpu\":\"500m\"},\"requests\":{\"memory\":\"64Mi\"}},"
+              "\"volumeMounts\":[{\"name\":\"cfg\",\"readOnly\":true,\"mountPath\":\"/etc/cfg\"}],"
+              "\"livenessProbe\":{\"httpGet\":{\"path\":\"/healthz\",\"port\":\"http\"},"
+              "\"periodSeconds\":10},"
+              "\"readinessProbe\":{\"tcpSocket\":{\"port\":8080}},"
+              "\"securityContext\":{\"capabilities\":{\"drop\":[\"ALL\"]},\"privileged\":false,"
+              "\"runAsUser\":1000}}],"
+              "\"restartPolicy\":\"Always\",\"terminationGracePeriodSeconds\":30,"
+              "\"serviceAccountName\":\"builder\",\"automountServiceAccountToken\":false,"
+              "\"securityContext\":{\"supplementalGroups\":[1,2,300,7],\"fsGroup\":2000},"
+              "\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+              "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"In\","
+              "\"values\":[\"a\"]}]}]}}},"
+              "\"tolerations\":[{\"key\":\"node.kubernetes.io/not-ready\",\"operator\":\"Exists\","
+              "\"effect\":\"NoExecute\",\"tolerationSeconds\":300}],"
+              "\"priority\":-1},"
+              "\"status\":{}}");
+
+    /* Empty pod: spec.containers is a nil slice without omitempty -> null. */
+    raw.len = 0;
+    envelope(&body, "v1", "Pod", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"Pod\",\"apiVersion\":\"v1\"," EMPTY_META
+              ",\"spec\":{\"containers\":null},\"status\":{}}");
+}
+
+/* Secret/ConfigMap bytes maps (base64 with padding), ClusterRole aggregationRule, Lease
+ * MicroTime, Event and Node value types. */
+static void test_other_kinds(void **state)
+{
+    struct enc raw = { .len = 0 }, tmp = { .len = 0 }, tmp2 = { .len = 0 }, body;
+
+    put_bytes(&tmp, 1, "k1", 2);
+    put_bytes(&tmp, 2, "\x00\xff\xfe\x01", 4);
+    put_msg(&raw, 2, &tmp);
+    tmp.len = 0;
+    put_str(&tmp, 1, "k2");
+    put_bytes(&tmp, 2, "ab", 2);
+    put_msg(&raw, 2, &tmp);
+    tmp.len = 0;
+    put_str(&tmp, 1, "k3"); /* no value: empty */
+    put_msg(&raw, 2, &tmp);
+    put_map_str(&raw, 4, "plain", "text");
+    put_str(&raw, 3, "Opaque");
+    put_int(&raw, 5, 1);
+    envelope(&body, "v1", "Secret", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"Secret\",\"apiVersion\":\"v1\"," EMPTY_META ",\"immutable\":true,"
+              "\"data\":{\"k1\":\"AP/+AQ==\",\"k2\":\"YWI=\",\"k3\":\"\"},"
+              "\"stringData\":{\"plain\":\"text\"},\"type\":\"Opaque\"}");
+
+    raw.len = tmp.len = 0;
+    put_str(&tmp, 1, "bin");
+    put_bytes(&tmp, 2, "xyz", 3);
+    put_msg(&raw, 3, &tmp);
+    envelope(&body, "v1", "ConfigMap", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\"," EMPTY_META
+              ",\"binaryData\":{\"bin\":\"eHl6\"}}");
+
+    /* ClusterRole with an aggregationRule and no rules: rules is null (no omitempty). */
+    raw.len = tmp.len = tmp2.len = 0;
+    put_map_str(&tmp2, 1, "rbac.example.com/aggregate-to-view", "true");
+    put_msg(&tmp, 1, &tmp2);
+    put_msg(&raw, 3, &tmp);
+    envelope(&body, "rbac.authorization.k8s.io/v1", "ClusterRole", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"ClusterRole\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\","
+              EMPTY_META ",\"rules\":null,\"aggregationRule\":{\"clusterRoleSelectors\":["
+              "{\"matchLabels\":{\"rbac.example.com/aggregate-to-view\":\"true\"}}]}}");
+
+    /* Lease: MicroTime keeps microseconds (nanos truncated). */
+    raw.len = tmp.len = tmp2.len = 0;
+    put_str(&tmp, 1, "node-1");
+    put_int(&tmp, 2, 40);
+    put_time(&tmp2, 0, 0, 0); /* placeholder, replaced below */
+    tmp2.len = 0;
+    put_int(&tmp2, 1, 1700000000);
+    put_int(&tmp2, 2, 123456789);
+    put_msg(&tmp, 4, &tmp2);
+    put_bytes(&tmp, 3, "", 0); /* *MicroTime present but zero: null */
+    put_msg(&raw, 2, &tmp);
+    envelope(&body, "coordination.k8s.io/v1", "Lease", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"Lease\",\"apiVersion\":\"coordination.k8s.io/v1\"," EMPTY_META
+              ",\"spec\":{\"holderIdentity\":\"node-1\",\"leaseDurationSeconds\":40,"
+              "\"acquireTime\":null,\"renewTime\":\"2023-11-14T22:13:20.123456Z\"}}");
+
+    /* Event: struct times print null when absent; reportingComponent has no omitempty. */
+    raw.len = tmp.len = 0;
+    put_str(&tmp, 1, "Pod");
+    put_str(&tmp, 3, "web");
+    put_msg(&raw, 2, &tmp);
+    put_str(&raw, 3, "Started");
+    put_int(&raw, 8, 2);
+    envelope(&body, "v1", "Event", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"Event\",\"apiVersion\":\"v1\"," EMPTY_META
+              ",\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"web\"},\"reason\":\"Started\","
+              "\"source\":{},\"firstTimestamp\":null,\"lastTimestamp\":null,\"count\":2,"
+              "\"eventTime\":null,\"reportingComponent\":\"\",\"reportingInstance\":\"\"}");
+
+    /* Node: quantity map (entry without value is the zero Quantity "0"), taints. */
+    raw.len = tmp.len = tmp2.len = 0;
+    {
+        struct enc e = { .len = 0 }, q = { .len = 0 }, spec = { .len = 0 }, t = { .len = 0 };
+        put_str(&q, 1, "4");
+        put_str(&e, 1, "cpu");
+        put_msg(&e, 2, &q);
+        put_msg(&tmp, 1, &e);
+        e.len = 0;
+        put_str(&e, 1, "pods");
+        put_msg(&tmp, 1, &e);
+        put_str(&t, 1, "k");
+        put_str(&t, 3, "NoSchedule");
+        put_msg(&spec, 5, &t);
+        put_int(&spec, 4, 1);
+        put_msg(&raw, 2, &spec);
+        put_msg(&raw, 3, &tmp);
+    }
+    envelope(&body, "v1", "Node", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"Node\",\"apiVersion\":\"v1\"," EMPTY_META
+              ",\"spec\":{\"unschedulable\":true,\"taints\":[{\"key\":\"k\","
+              "\"effect\":\"NoSchedule\"}]},"
+              "\"status\":{\"capacity\":{\"cpu\":\"4\",\"pods\":\"0\"},\"daemonEndpoints\":"
+              "{\"kubeletEndpoint\":{\"Port\":0}},\"nodeInfo\":{\"machineID\":\"\","
+              "\"systemUUID\":\"\",\"bootID\":\"\",\"kernelVersion\":\"\",\"osImage\":\"\","
+              "\"containerRuntimeVersion\":\"\",\"kubeletVersion\":\"\","
+              "\"kubeProxyVersion\":\"\",\"operatingSystem\":\"\",\"architecture\":\"\"}}}");
+
+    /* Wrong wire type inside an IntOrString and an over-long Quantity are bad requests. */
+    raw.len = tmp.len = 0;
+    {
+        struct enc spec = { .len = 0 }, strat = { .len = 0 }, ru = { .len = 0 };
+        put_str(&tmp, 2, "x"); /* intVal as bytes */
+        put_msg(&ru, 1, &tmp);
+        put_msg(&strat, 2, &ru);
+        put_msg(&spec, 4, &strat);
+        put_msg(&raw, 2, &spec);
+    }
+    envelope(&body, "apps/v1", "Deployment", &raw);
+    decode_err(body.buf, body.len, AZ_EBADREQUEST, "wrong wireType = 2 for field IntVal");
+}
+
 /* Every truncation of a real body either decodes (cut at a field boundary of the outer
  * envelope) or fails as a bad request; never anything else. */
 static void test_kubectl_truncations(void **state)
 {
     static const char *const names[] = { "kubectl_create_token_bound.bin",
                                          "kubectl_can_i_create_pods_exec.bin",
-                                         "kubectl_can_i_list.bin", "kubectl_auth_whoami.bin" };
+                                         "kubectl_can_i_list.bin", "kubectl_auth_whoami.bin",
+                                         "kubectl_create_job.bin",
+                                         "kubectl_create_rolebinding.bin" };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         size_t len;
         uint8_t *buf = read_capture(names[i], &len);
@@ -573,7 +1020,7 @@ static void test_envelope_errors(void **state)
     decode_err((const uint8_t *)"k8s", 3, AZ_EBADREQUEST, "expected prefix");
     decode_err((const uint8_t *)"k8s\0", 4, AZ_EBADREQUEST, "empty body");
 
-    envelope(&body, "v1", "Pod", &raw);
+    envelope(&body, "v1", "Service", &raw); /* not decoded (yet): 415 */
     decode_err(body.buf, body.len, AZ_EMEDIATYPE,
                "the body of the request was in an unknown format - accepted media types "
                "include: application/json, application/yaml");
@@ -790,6 +1237,19 @@ int main(void)
         cmocka_unit_test(test_kubectl_can_i),
         cmocka_unit_test(test_kubectl_can_i_list),
         cmocka_unit_test(test_kubectl_whoami),
+        cmocka_unit_test(test_kubectl_create_namespace),
+        cmocka_unit_test(test_kubectl_create_sa),
+        cmocka_unit_test(test_kubectl_create_configmap),
+        cmocka_unit_test(test_kubectl_create_secret),
+        cmocka_unit_test(test_kubectl_create_role),
+        cmocka_unit_test(test_kubectl_create_clusterrole),
+        cmocka_unit_test(test_kubectl_create_rolebinding),
+        cmocka_unit_test(test_kubectl_create_clusterrolebinding),
+        cmocka_unit_test(test_kubectl_create_job),
+        cmocka_unit_test(test_kubectl_create_deployment),
+        cmocka_unit_test(test_kubectl_create_cronjob),
+        cmocka_unit_test(test_pod_spec),
+        cmocka_unit_test(test_other_kinds),
         cmocka_unit_test(test_kubectl_truncations),
         cmocka_unit_test(test_token_review),
         cmocka_unit_test(test_subject_access_review),
