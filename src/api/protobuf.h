@@ -1,8 +1,9 @@
 /* protobuf.h — decode Kubernetes protobuf request bodies (Content-Type
  * application/vnd.kubernetes.protobuf) into the JSON object the client would have sent.
  *
- * Typed client-go commands (kubectl create token, auth can-i, auth whoami) POST protobuf,
- * not JSON, and do not retry as JSON after a 415 (shared/notes/kubectl-wire.md). This module
+ * Typed client-go commands (kubectl create namespace|sa|configmap|secret|role|clusterrole|
+ * rolebinding|clusterrolebinding|job|cronjob|deployment, create token, auth can-i, auth
+ * whoami) POST protobuf, not JSON, and do not retry as JSON after a 415 (shared/notes/kubectl-wire.md). This module
  * turns such a body into the same JSON object Go's encoding/json would have produced for the
  * decoded Go struct, so the rest of the server only ever sees JSON.
  *
@@ -21,6 +22,17 @@
  *   authentication.k8s.io/v1  TokenRequest, TokenReview, SelfSubjectReview
  *   authorization.k8s.io/v1   SubjectAccessReview, LocalSubjectAccessReview,
  *                             SelfSubjectAccessReview, SelfSubjectRulesReview
+ *   v1                        Namespace, ServiceAccount, ConfigMap, Secret, Pod, Node, Event
+ *   rbac.authorization.k8s.io/v1  Role, ClusterRole, RoleBinding, ClusterRoleBinding
+ *   batch/v1                  Job, CronJob
+ *   apps/v1                   Deployment
+ *   coordination.k8s.io/v1    Lease
+ * Not decoded (skipped like unknown fields): ObjectMeta.managedFields; PodSpec
+ * ephemeralContainers, resourceClaims; the deprecated cloud/in-tree volume sources other
+ * than hostPath, emptyDir, secret, nfs, persistentVolumeClaim, downwardAPI, configMap,
+ * projected, csi, image; PodStatus conditions/containerStatuses; JobSpec podFailurePolicy
+ * and successPolicy; JobStatus and DeploymentStatus conditions; NodeSpec configSource;
+ * NodeStatus config/runtimeHandlers/features. kubectl does not send these on create.
  *
  * Output rules (Go encoding/json of the decoded struct):
  *   - "kind" and "apiVersion" come from typeMeta; both must be set (no defaulting from the
@@ -35,6 +47,14 @@
  *     status.resourceRules ...). ExtraValue map values are always arrays ([] when empty).
  *   - metav1.Time is RFC 3339 seconds in UTC ("2024-01-02T03:04:05Z"), null when zero;
  *     nanoseconds are dropped as upstream's Time.Unmarshal does.
+ *   - metav1.MicroTime prints microseconds ("2024-01-02T03:04:05.123456Z"), null when zero.
+ *   - map<string, bytes> (Secret.data, ConfigMap.binaryData) prints standard base64.
+ *   - resource.Quantity (message { 1 string }) prints its string as sent: unlike upstream
+ *     it is NOT re-canonicalised ("1000m" stays "1000m"; upstream would print "1"), and is
+ *     not validated; the zero Quantity prints "0". IntOrString prints a number or string.
+ *   - Embedded structs tagged json:",inline" (Volume's VolumeSource, the LocalObjectReference
+ *     in ConfigMap/Secret selectors and sources, Probe's handler) merge into the parent.
+ *   - Packed and unpacked encodings of repeated integers are both accepted.
  *   - Unknown field numbers are skipped (protobuf semantics). ObjectMeta.managedFields
  *     (17) is skipped too: it is not decoded.
  *   - Repeated occurrences of a singular field follow protobuf merge rules: scalars last

@@ -1049,20 +1049,22 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
         json_t *m = meta_of(obj);
         json_t *fins = json_object_get(m, "finalizers");
         bool is_ns = strcmp(r->kind, "Namespace") == 0 && *r->group == '\0';
-        bool graceful = (fins != NULL && json_array_size(fins) > 0) || is_ns ||
-                        (policy && strcmp(policy, "Foreground") == 0);
+        bool foreground = policy && strcmp(policy, "Foreground") == 0;
+        bool orphaning = policy && strcmp(policy, "Orphan") == 0;
+        bool graceful = (fins != NULL && json_array_size(fins) > 0) || is_ns || foreground || orphaning;
         if (graceful) {
             if (json_object_get(m, "deletionTimestamp") == NULL) {
                 char now[32];
                 time_rfc3339(time(NULL), now);
                 json_object_set_new(m, "deletionTimestamp", json_string(now));
                 json_object_set_new(m, "deletionGracePeriodSeconds", json_integer(0));
-                if (policy && strcmp(policy, "Foreground") == 0) {
+                if (foreground || orphaning) {
+                    /* the garbage collector finishes the job and removes the finalizer */
                     if (!json_is_array(fins)) {
                         fins = json_array();
                         json_object_set_new(m, "finalizers", fins);
                     }
-                    json_array_append_new(fins, json_string("foregroundDeletion"));
+                    json_array_append_new(fins, json_string(foreground ? "foregroundDeletion" : "orphan"));
                 }
                 if (is_ns)
                     json_object_set_new(json_obj_ensure(obj, "status"), "phase", json_string("Terminating"));
@@ -1090,8 +1092,6 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
             *ret_obj = obj;
             return 0;
         }
-        if (!c->dry_run && policy != NULL && strcmp(policy, "Orphan") == 0 && uid != NULL)
-            rest_orphan_dependents(c->srv, uid, json_path_str(obj, "metadata.namespace"));
         if (!c->dry_run) {
             rc = store_delete_final(c, key, rev, obj, ret_status);
             if (rc == AZ_ECONFLICT) {

@@ -69,6 +69,7 @@ static void gc_run(void *arg)
 struct fg_work {
     struct apiserver *srv;
     char *key;
+    bool orphan; /* "orphan" finalizer: strip ownerReferences instead of deleting dependents */
 };
 
 static void fg_run(void *arg)
@@ -76,12 +77,16 @@ static void fg_run(void *arg)
     struct fg_work *w = arg;
     json_t *obj = rest_read_key(w->srv, w->key);
     if (obj != NULL) {
-        struct gc_work *g = xcalloc(1, sizeof(*g));
-        g->srv = w->srv;
-        g->uid = xstrdup(json_path_str(obj, "metadata.uid"));
         const char *ns = json_path_str(obj, "metadata.namespace");
-        g->ns = ns ? xstrdup(ns) : NULL;
-        gc_run(g);
+        if (w->orphan) {
+            rest_orphan_dependents(w->srv, json_path_str(obj, "metadata.uid"), ns);
+        } else {
+            struct gc_work *g = xcalloc(1, sizeof(*g));
+            g->srv = w->srv;
+            g->uid = xstrdup(json_path_str(obj, "metadata.uid"));
+            g->ns = ns ? xstrdup(ns) : NULL;
+            gc_run(g);
+        }
         /* drop the finalizer: the REST layer deletes an object whose last finalizer went */
         const char *kind = json_str(obj, "kind");
         const char *av = json_str(obj, "apiVersion");
@@ -95,7 +100,7 @@ static void fg_run(void *arg)
         json_t *fins = json_path(obj, "metadata.finalizers");
         for (size_t k = json_array_size(fins); k > 0; k--) {
             const char *f = json_string_value(json_array_get(fins, k - 1));
-            if (f && strcmp(f, "foregroundDeletion") == 0)
+            if (f && strcmp(f, w->orphan ? "orphan" : "foregroundDeletion") == 0)
                 json_array_remove(fins, k - 1);
         }
         if (r != NULL) {
@@ -114,12 +119,12 @@ static void fg_run(void *arg)
     free(w);
 }
 
-static bool has_foreground_finalizer(json_t *obj)
+static bool has_finalizer(json_t *obj, const char *name)
 {
     size_t i;
     json_t *f;
     json_array_foreach(json_path(obj, "metadata.finalizers"), i, f)
-        if (json_is_string(f) && strcmp(json_string_value(f), "foregroundDeletion") == 0)
+        if (json_is_string(f) && strcmp(json_string_value(f), name) == 0)
             return true;
     return false;
 }
@@ -127,12 +132,16 @@ static bool has_foreground_finalizer(json_t *obj)
 static void on_event(void *arg, const struct watch_event *ev)
 {
     struct apiserver *srv = arg;
-    if (ev->type == WATCH_MODIFIED && json_path(ev->obj, "metadata.deletionTimestamp") != NULL &&
-        has_foreground_finalizer(ev->obj)) {
-        struct fg_work *w = xcalloc(1, sizeof(*w));
-        w->srv = srv;
-        w->key = xstrdup(ev->key);
-        srv->defer(srv, fg_run, w);
+    if (ev->type == WATCH_MODIFIED && json_path(ev->obj, "metadata.deletionTimestamp") != NULL) {
+        for (int orphan = 0; orphan <= 1; orphan++) {
+            if (!has_finalizer(ev->obj, orphan ? "orphan" : "foregroundDeletion"))
+                continue;
+            struct fg_work *w = xcalloc(1, sizeof(*w));
+            w->srv = srv;
+            w->key = xstrdup(ev->key);
+            w->orphan = orphan;
+            srv->defer(srv, fg_run, w);
+        }
         return;
     }
     if (ev->type != WATCH_DELETED)

@@ -1,0 +1,231 @@
+/* rbac_test.c — RBAC rule matching (spec/08 §8.3), subject index decisions and reasons
+ * (§8.4), incremental updates, coverage and the escalation text (§8.6). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "authz/rbac_index.h"
+#include "authz/rbac_rules.h"
+
+static struct user_info mkuser(const char *name, const char *g1, const char *g2)
+{
+    struct user_info u = {0};
+    u.name = strdup(name);
+    if (g1)
+        user_info_add_group(&u, g1);
+    if (g2)
+        user_info_add_group(&u, g2);
+    return u;
+}
+
+static struct authz_attrs res(const struct user_info *u, const char *verb, const char *group,
+                              const char *resource, const char *sub, const char *ns, const char *name)
+{
+    struct authz_attrs a = {.user = u, .verb = verb, .is_resource = true, .group = group,
+                            .version = "v1", .resource = resource, .subresource = sub,
+                            .ns = ns, .name = name, .path = ""};
+    return a;
+}
+
+static bool allows(const char *rule_json, struct authz_attrs a)
+{
+    struct rbac_rules rs;
+    rbac_rules_init(&rs);
+    json_t *j = json_loads(rule_json, 0, NULL);
+    assert_non_null(j);
+    json_t *arr = json_pack("[o]", j);
+    rbac_rules_add_json(&rs, arr);
+    json_decref(arr);
+    bool r = rbac_rule_allows(&rs.items[0], &a);
+    rbac_rules_release(&rs);
+    return r;
+}
+
+static void test_rule_allows(void **state)
+{
+    struct user_info u = mkuser("u", NULL, NULL);
+    const char *pods = "{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\"]}";
+    assert_true(allows(pods, res(&u, "get", "", "pods", "", "ns", "x")));
+    assert_false(allows(pods, res(&u, "list", "", "pods", "", "ns", "")));
+    assert_false(allows(pods, res(&u, "get", "apps", "pods", "", "ns", "x")));
+    assert_false(allows(pods, res(&u, "get", "", "pods", "log", "ns", "x"))); /* pods !⊇ pods/log */
+    assert_false(allows(pods, res(&u, "GET", "", "pods", "", "ns", "x")));    /* case-sensitive */
+    const char *star = "{\"verbs\":[\"*\"],\"apiGroups\":[\"*\"],\"resources\":[\"*\"]}";
+    assert_true(allows(star, res(&u, "delete", "apps", "deployments", "scale", "", "d")));
+    const char *sub = "{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"*/scale\"]}";
+    assert_true(allows(sub, res(&u, "get", "", "replicationcontrollers", "scale", "ns", "x")));
+    assert_false(allows(sub, res(&u, "get", "", "replicationcontrollers", "", "ns", "x")));
+    assert_false(allows(sub, res(&u, "get", "", "pods", "xscale", "ns", "x")));
+    const char *podstar = "{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"pods/*\"]}";
+    assert_false(allows(podstar, res(&u, "get", "", "pods", "log", "ns", "x")));
+    assert_true(allows(podstar, res(&u, "get", "", "pods", "*", "ns", "x"))); /* literal */
+    const char *named = "{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"secrets\"],\"resourceNames\":[\"s1\"]}";
+    assert_true(allows(named, res(&u, "get", "", "secrets", "", "ns", "s1")));
+    assert_false(allows(named, res(&u, "get", "", "secrets", "", "ns", "s2")));
+    assert_false(allows(named, res(&u, "get", "", "secrets", "", "ns", "")));
+    const char *urls = "{\"verbs\":[\"get\"],\"nonResourceURLs\":[\"/apis/*\",\"/healthz\"]}";
+    struct authz_attrs nr = {.user = &u, .verb = "get", .path = "/apis/"};
+    assert_true(allows(urls, nr));
+    nr.path = "/apis/x/y";
+    assert_true(allows(urls, nr));
+    nr.path = "/apis";
+    assert_false(allows(urls, nr));
+    nr.path = "/healthz/x";
+    assert_false(allows(urls, nr));
+    nr.path = "/healthz";
+    assert_true(allows(urls, nr));
+    nr.verb = "post";
+    assert_false(allows(urls, nr));
+    /* a resource rule never allows a non-resource path and vice versa */
+    nr.verb = "get";
+    assert_false(allows(star, nr));
+    assert_false(allows(urls, res(&u, "get", "", "healthz", "", "", "")));
+    user_info_release(&u);
+}
+
+static json_t *load(const char *s)
+{
+    json_error_t e;
+    json_t *j = json_loads(s, 0, &e);
+    if (j == NULL)
+        fail_msg("bad json: %s: %s", e.text, s);
+    return j;
+}
+
+static void put(struct rbac_index *ix, enum rbac_kind k, const char *s)
+{
+    json_t *j = load(s);
+    rbac_index_put(ix, k, j);
+    json_decref(j);
+}
+
+static enum authz_decision decide(struct rbac_index *ix, struct authz_attrs a, char **ret_reason)
+{
+    struct rbac_snapshot *s = rbac_index_acquire(ix);
+    enum authz_decision d = rbac_snapshot_authorize(s, &a, ret_reason);
+    rbac_snapshot_release(s);
+    return d;
+}
+
+static void test_index_decisions(void **state)
+{
+    struct rbac_index *ix = rbac_index_new();
+    put(ix, RBAC_CLUSTER_ROLE, "{\"metadata\":{\"name\":\"reader\"},\"rules\":[{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\"]}]}");
+    put(ix, RBAC_ROLE, "{\"metadata\":{\"name\":\"svc\",\"namespace\":\"lab\"},\"rules\":[{\"verbs\":[\"list\"],\"apiGroups\":[\"\"],\"resources\":[\"services\"]}]}");
+    put(ix, RBAC_CLUSTER_ROLE_BINDING, "{\"metadata\":{\"name\":\"crb\"},\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"reader\"},\"subjects\":[{\"kind\":\"Group\",\"name\":\"g\"},{\"kind\":\"User\",\"name\":\"alice\"}]}");
+    put(ix, RBAC_ROLE_BINDING, "{\"metadata\":{\"name\":\"rb\",\"namespace\":\"lab\"},\"roleRef\":{\"kind\":\"Role\",\"name\":\"svc\"},\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"runner\"}]}");
+    put(ix, RBAC_ROLE_BINDING, "{\"metadata\":{\"name\":\"gone\",\"namespace\":\"lab\"},\"roleRef\":{\"kind\":\"Role\",\"name\":\"nope\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"carol\"}]}");
+    put(ix, RBAC_CLUSTER_ROLE_BINDING, "{\"metadata\":{\"name\":\"odd\"},\"roleRef\":{\"kind\":\"Thing\",\"name\":\"x\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"carol\"}]}");
+    /* nothing visible before publish */
+    struct user_info alice = mkuser("alice", "g", "system:authenticated");
+    char *why = NULL;
+    assert_int_equal(decide(ix, res(&alice, "get", "", "pods", "", "lab", "p"), &why), AUTHZ_NO_OPINION);
+    assert_null(why);
+    rbac_index_publish(ix);
+    assert_int_equal(decide(ix, res(&alice, "get", "", "pods", "", "lab", "p"), &why), AUTHZ_ALLOW);
+    /* the first matching subject of the binding is reported: Group g before User alice */
+    assert_string_equal(why, "RBAC: allowed by ClusterRoleBinding \"crb\" of ClusterRole \"reader\" to Group \"g\"");
+    free(why);
+    struct user_info alice2 = mkuser("alice", NULL, NULL);
+    assert_int_equal(decide(ix, res(&alice2, "get", "", "pods", "", "", "p"), &why), AUTHZ_ALLOW);
+    assert_string_equal(why, "RBAC: allowed by ClusterRoleBinding \"crb\" of ClusterRole \"reader\" to User \"alice\"");
+    free(why);
+    /* SA subject without namespace takes the binding's */
+    struct user_info sa = mkuser("system:serviceaccount:lab:runner", "system:serviceaccounts", NULL);
+    assert_int_equal(decide(ix, res(&sa, "list", "", "services", "", "lab", ""), &why), AUTHZ_ALLOW);
+    assert_string_equal(why, "RBAC: allowed by RoleBinding \"rb/lab\" of Role \"svc\" to ServiceAccount \"runner/lab\"");
+    free(why);
+    assert_int_equal(decide(ix, res(&sa, "list", "", "services", "", "other", ""), &why), AUTHZ_NO_OPINION);
+    assert_null(why);
+    /* role bindings never apply to cluster-scoped requests */
+    assert_int_equal(decide(ix, res(&sa, "list", "", "services", "", "", ""), &why), AUTHZ_NO_OPINION);
+    free(why);
+    /* role-resolution errors only when nothing allowed; CRBs first, deduplicated */
+    struct user_info carol = mkuser("carol", NULL, NULL);
+    assert_int_equal(decide(ix, res(&carol, "get", "", "pods", "", "lab", "p"), &why), AUTHZ_NO_OPINION);
+    assert_string_equal(why, "RBAC: [unsupported role reference kind: \"Thing\", role.rbac.authorization.k8s.io \"nope\" not found]");
+    free(why);
+    assert_int_equal(decide(ix, res(&carol, "get", "", "pods", "", "", "p"), &why), AUTHZ_NO_OPINION);
+    assert_string_equal(why, "RBAC: unsupported role reference kind: \"Thing\"");
+    free(why);
+    /* incremental: binding update removes the old subject, delete removes everything */
+    put(ix, RBAC_CLUSTER_ROLE_BINDING, "{\"metadata\":{\"name\":\"crb\"},\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"reader\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"bob\"}]}");
+    rbac_index_publish(ix);
+    assert_int_equal(decide(ix, res(&alice, "get", "", "pods", "", "lab", "p"), NULL), AUTHZ_NO_OPINION);
+    struct user_info bob = mkuser("bob", NULL, NULL);
+    assert_int_equal(decide(ix, res(&bob, "get", "", "pods", "", "lab", "p"), NULL), AUTHZ_ALLOW);
+    rbac_index_delete(ix, RBAC_CLUSTER_ROLE, NULL, "reader");
+    rbac_index_publish(ix);
+    assert_int_equal(decide(ix, res(&bob, "get", "", "pods", "", "lab", "p"), &why), AUTHZ_NO_OPINION);
+    assert_string_equal(why, "RBAC: clusterrole.rbac.authorization.k8s.io \"reader\" not found");
+    free(why);
+    rbac_index_delete(ix, RBAC_CLUSTER_ROLE_BINDING, NULL, "crb");
+    rbac_index_publish(ix);
+    assert_int_equal(decide(ix, res(&bob, "get", "", "pods", "", "lab", "p"), &why), AUTHZ_NO_OPINION);
+    assert_null(why);
+    /* rules_for: CRBs then RBs of the namespace */
+    struct rbac_rules rules;
+    rbac_rules_init(&rules);
+    char *errs = NULL;
+    struct rbac_snapshot *s = rbac_index_acquire(ix);
+    rbac_snapshot_rules_for(s, &sa, "lab", &rules, &errs);
+    assert_int_equal(rules.n, 1);
+    assert_string_equal(rules.items[0].resources[0], "services");
+    assert_null(errs);
+    rbac_snapshot_release(s);
+    rbac_rules_release(&rules);
+    user_info_release(&alice);
+    user_info_release(&alice2);
+    user_info_release(&sa);
+    user_info_release(&carol);
+    user_info_release(&bob);
+    rbac_index_free(ix);
+}
+
+static void test_cover_and_describe(void **state)
+{
+    struct rbac_rules owner, want, missing;
+    rbac_rules_init(&owner);
+    rbac_rules_init(&want);
+    rbac_rules_init(&missing);
+    json_t *o = load("[{\"verbs\":[\"get\",\"list\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\",\"*/status\"]},"
+                     "{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"secrets\"],\"resourceNames\":[\"a\"]},"
+                     "{\"verbs\":[\"get\"],\"nonResourceURLs\":[\"/logs/*\"]}]");
+    rbac_rules_add_json(&owner, o);
+    json_t *w = load("[{\"verbs\":[\"get\",\"list\",\"watch\"],\"apiGroups\":[\"\",\"apps\"],\"resources\":[\"pods\",\"deployments/status\"]},"
+                     "{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"secrets\"],\"resourceNames\":[\"a\",\"b\"]},"
+                     "{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"secrets\"]},"
+                     "{\"verbs\":[\"get\",\"post\"],\"nonResourceURLs\":[\"/logs/x\",\"/metrics\"]}]");
+    rbac_rules_add_json(&want, w);
+    assert_false(rbac_rules_cover(&owner, &want, &missing));
+    char *d = rbac_rules_describe_missing(&missing);
+    assert_string_equal(d,
+        "{APIGroups:[\"\"], Resources:[\"deployments/status\"], Verbs:[\"watch\"]}\n"
+        "{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"watch\"]}\n"
+        "{APIGroups:[\"\"], Resources:[\"secrets\"], ResourceNames:[\"b\"], Verbs:[\"get\"]}\n"
+        "{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\"]}\n"
+        "{APIGroups:[\"apps\"], Resources:[\"deployments/status\"], Verbs:[\"get\" \"list\" \"watch\"]}\n"
+        "{APIGroups:[\"apps\"], Resources:[\"pods\"], Verbs:[\"get\" \"list\" \"watch\"]}\n"
+        "{NonResourceURLs:[\"/logs/x\"], Verbs:[\"post\"]}\n"
+        "{NonResourceURLs:[\"/metrics\"], Verbs:[\"get\"]}\n"
+        "{NonResourceURLs:[\"/metrics\"], Verbs:[\"post\"]}");
+    free(d);
+    json_decref(o);
+    json_decref(w);
+    rbac_rules_release(&owner);
+    rbac_rules_release(&want);
+    rbac_rules_release(&missing);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rule_allows),
+        cmocka_unit_test(test_index_decisions),
+        cmocka_unit_test(test_cover_and_describe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
