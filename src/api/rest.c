@@ -336,7 +336,9 @@ static int check_namespace(struct api_call *c, json_t *obj, json_t **ret_status)
         *ret_status = status_bad_request("the namespace of the provided object does not match the namespace sent on the request");
         return AZ_EBADREQUEST;
     }
-    json_object_set_new(m, "namespace", json_string(c->ns));
+    /* c->ns may point into obj itself: only write when absent */
+    if (ons == NULL || *ons == '\0')
+        json_object_set_new(m, "namespace", json_string(c->ns));
     return 0;
 }
 

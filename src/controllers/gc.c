@@ -7,6 +7,7 @@
 #include "controllers/controllers.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/log.h"
 
 struct gc_work {
     struct apiserver *srv;
@@ -109,7 +110,10 @@ static void fg_run(void *arg)
                                  .validation = FIELD_VALIDATION_IGNORE, .internal = true};
             json_t *res = NULL, *st = NULL;
             int code;
-            rest_update(&c, obj, &res, &code, &st);
+            if (rest_update(&c, obj, &res, &code, &st) != 0)
+                log_warn("garbage collector: removing the %s finalizer of %s: %s",
+                         w->orphan ? "orphan" : "foregroundDeletion", w->key,
+                         json_str(st, "message") ? json_str(st, "message") : "failed");
             json_decref(res);
             json_decref(st);
         }
@@ -166,4 +170,25 @@ void gc_controller_start(struct apiserver *srv)
 {
     struct watch_sub *sub;
     watchcache_subscribe(srv->wc, "/registry/", watchcache_rev(srv->wc), on_event, srv, &sub, NULL);
+    /* deletions left half-done by a previous run */
+    struct store_list sl;
+    if (store_list(srv->store, "/registry/", NULL, 0, 0, &sl) != 0)
+        return;
+    for (size_t i = 0; i < sl.n; i++) {
+        if (strstr(sl.items[i].value, "\"deletionTimestamp\"") == NULL)
+            continue;
+        json_t *obj = json_loadb(sl.items[i].value, sl.items[i].len, 0, NULL);
+        for (int orphan = 0; obj != NULL && orphan <= 1; orphan++) {
+            if (json_path(obj, "metadata.deletionTimestamp") == NULL ||
+                !has_finalizer(obj, orphan ? "orphan" : "foregroundDeletion"))
+                continue;
+            struct fg_work *w = xcalloc(1, sizeof(*w));
+            w->srv = srv;
+            w->key = xstrdup(sl.items[i].key);
+            w->orphan = orphan;
+            srv->defer(srv, fg_run, w);
+        }
+        json_decref(obj);
+    }
+    store_list_release(&sl);
 }
