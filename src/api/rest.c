@@ -260,7 +260,22 @@ static int check_type(struct api_call *c, json_t *obj, json_t **ret_status)
         return AZ_EBADREQUEST;
     }
     if (k != NULL && *k && strcmp(k, kind) != 0) {
-        char *msg = xasprintf("the kind in the data (%s) does not match the expected kind (%s)", k, kind);
+        /* upstream decodes into the endpoint's type and fails converting between kinds */
+        const char *ver = av && *av ? (strchr(av, '/') ? strchr(av, '/') + 1 : av) : r->version;
+        const char *g = c->subresource ? NULL : r->group;
+        const struct subresource_def *sd = c->subresource ? resource_subresource(r, c->subresource) : NULL;
+        if (sd != NULL)
+            g = sd->group ? sd->group : r->group;
+        const char *pkg = g == NULL || *g == '\0' ? "core" : g;
+        char pkgbuf[64];
+        const char *dot = strchr(pkg, '.');
+        if (dot != NULL && (size_t)(dot - pkg) < sizeof(pkgbuf)) {
+            memcpy(pkgbuf, pkg, (size_t)(dot - pkg));
+            pkgbuf[dot - pkg] = '\0';
+            pkg = pkgbuf; /* rbac.authorization.k8s.io -> rbac */
+        }
+        char *msg = xasprintf("%s in version \"%s\" cannot be handled as a %s: converting (%s.%s) to (%s.%s): unknown conversion",
+                              k, ver, kind, ver, k, pkg, kind);
         *ret_status = status_bad_request(msg);
         free(msg);
         return AZ_EBADREQUEST;

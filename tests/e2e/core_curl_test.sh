@@ -65,8 +65,10 @@ expect_eq "pretty=true enables pretty output for others" "$(cat "$T/pretty")" "$
 mkpod()  # name labels-json nodeName
 {
     acurl "${JSONCT[@]}" -o /dev/null -w '%{http_code}' -d "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"$1\",\"labels\":$2},\"spec\":{\"nodeName\":\"$3\",\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}" \
-        "$BASE/api/v1/namespaces/lab/pods"
+        "$BASE/api/v1/namespaces/sel/pods"
 }
+# a namespace of their own: controllers add objects to lab (Job pods, kube-root-ca.crt)
+acurl "${JSONCT[@]}" -o /dev/null -d '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"sel"}}' "$BASE/api/v1/namespaces"
 codes=""
 codes="$codes$(mkpod p1 '{"app":"web","tier":"front","rank":"1"}' node-a)"
 codes="$codes $(mkpod p2 '{"app":"web","tier":"back","rank":"5"}' node-b)"
@@ -75,7 +77,7 @@ codes="$codes $(mkpod p4 '{"env":"prod"}' node-b)"
 expect_eq "create 4 labelled pods" "201 201 201 201" "$codes"
 sel()  # query -> sorted pod names
 {
-    acurl "$BASE/api/v1/namespaces/lab/pods?$1" | jget '" ".join(sorted(i["metadata"]["name"] for i in d["items"])) if "items" in d else "HTTP %s %s" % (d.get("code"), d.get("message"))'
+    acurl "$BASE/api/v1/namespaces/sel/pods?$1" | jget '" ".join(sorted(i["metadata"]["name"] for i in d["items"])) if "items" in d else "HTTP %s %s" % (d.get("code"), d.get("message"))'
 }
 expect_eq "labelSelector app=web" "p1 p2" "$(sel 'labelSelector=app%3Dweb')"
 expect_eq "labelSelector app==web" "p1 p2" "$(sel 'labelSelector=app%3D%3Dweb')"
@@ -90,35 +92,37 @@ expect_eq "labelSelector app=web,tier=back" "p2" "$(sel 'labelSelector=app%3Dweb
 expect_eq "fieldSelector metadata.name=p3" "p3" "$(sel 'fieldSelector=metadata.name%3Dp3')"
 expect_eq "fieldSelector metadata.name!=p3" "p1 p2 p4" "$(sel 'fieldSelector=metadata.name!%3Dp3')"
 expect_eq "fieldSelector spec.nodeName=node-a" "p1 p3" "$(sel 'fieldSelector=spec.nodeName%3Dnode-a')"
-expect_eq "fieldSelector metadata.namespace=lab" "p1 p2 p3 p4" "$(sel 'fieldSelector=metadata.namespace%3Dlab')"
+expect_eq "fieldSelector metadata.namespace=sel" "p1 p2 p3 p4" "$(sel 'fieldSelector=metadata.namespace%3Dsel')"
 expect_eq "fieldSelector status.phase=Pending" "p1 p2 p3 p4" "$(sel 'fieldSelector=status.phase%3DPending')"
 expect_eq "fieldSelector + labelSelector" "p2" "$(sel 'fieldSelector=spec.nodeName%3Dnode-b&labelSelector=app')"
-out=$(acurl "$BASE/api/v1/pods?fieldSelector=metadata.namespace%3Dlab,spec.nodeName%3Dnode-b" | jget '" ".join(sorted(i["metadata"]["name"] for i in d["items"]))')
+out=$(acurl "$BASE/api/v1/pods?fieldSelector=metadata.namespace%3Dsel,spec.nodeName%3Dnode-b" | jget '" ".join(sorted(i["metadata"]["name"] for i in d["items"]))')
 expect_eq "cluster-wide list with two field requirements" "p2 p4" "$out"
-req GET '/api/v1/namespaces/lab/pods?fieldSelector=spec.bogus%3Dx' "${UA[@]}"
+req GET '/api/v1/namespaces/sel/pods?fieldSelector=spec.bogus%3Dx' "${UA[@]}"
 expect_eq "unknown field selector: exact 400" \
 '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"field label not supported: spec.bogus","reason":"BadRequest","code":400}' "$BODY"
 
 # ---- limit / continue -------------------------------------------------------------------------
+# kube-root-ca.crt is in every namespace (root-CA publisher); the a-page-N names sort before it
+acurl "${JSONCT[@]}" -o /dev/null -d '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"pages"}}' "$BASE/api/v1/namespaces"
 for i in 1 2 3 4 5; do
-    acurl "${JSONCT[@]}" -o /dev/null -d "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"page-$i\"},\"data\":{\"i\":\"$i\"}}" "$BASE/api/v1/namespaces/lab/configmaps"
+    acurl "${JSONCT[@]}" -o /dev/null -d "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a-page-$i\"},\"data\":{\"i\":\"$i\"}}" "$BASE/api/v1/namespaces/pages/configmaps"
 done
-acurl -o "$T/p1" "$BASE/api/v1/namespaces/lab/configmaps?limit=2"
-expect_eq "limit=2 first page" "page-1 page-2" "$(jget '" ".join(i["metadata"]["name"] for i in d["items"])' "$T/p1")"
+acurl -o "$T/p1" "$BASE/api/v1/namespaces/pages/configmaps?limit=2"
+expect_eq "limit=2 first page" "a-page-1 a-page-2" "$(jget '" ".join(i["metadata"]["name"] for i in d["items"])' "$T/p1")"
 CONT=$(jget 'd["metadata"].get("continue","")' "$T/p1")
 expect_ne "first page has a continue token" "" "$CONT"
-expect_eq "first page remainingItemCount" "3" "$(jget 'd["metadata"].get("remainingItemCount")' "$T/p1")"
+expect_eq "first page remainingItemCount" "4" "$(jget 'd["metadata"].get("remainingItemCount")' "$T/p1")"
 LIST_RV=$(jget 'd["metadata"]["resourceVersion"]' "$T/p1")
 # a write between pages must not show up in the continued list (consistent snapshot)
-acurl "${JSONCT[@]}" -o /dev/null -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"page-9"}}' "$BASE/api/v1/namespaces/lab/configmaps"
-acurl -o "$T/p2" "$BASE/api/v1/namespaces/lab/configmaps?limit=2&continue=$(printf %s "$CONT" | "$PY" -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.stdin.read(),safe=""))')"
-expect_eq "limit=2 second page" "page-3 page-4" "$(jget '" ".join(i["metadata"]["name"] for i in d["items"])' "$T/p2")"
+acurl "${JSONCT[@]}" -o /dev/null -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a-page-9"}}' "$BASE/api/v1/namespaces/pages/configmaps"
+acurl -o "$T/p2" "$BASE/api/v1/namespaces/pages/configmaps?limit=2&continue=$(printf %s "$CONT" | "$PY" -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.stdin.read(),safe=""))')"
+expect_eq "limit=2 second page" "a-page-3 a-page-4" "$(jget '" ".join(i["metadata"]["name"] for i in d["items"])' "$T/p2")"
 expect_eq "second page has the first page's resourceVersion" "$LIST_RV" "$(jget 'd["metadata"]["resourceVersion"]' "$T/p2")"
 CONT=$(jget 'd["metadata"].get("continue","")' "$T/p2")
-acurl -o "$T/p3" "$BASE/api/v1/namespaces/lab/configmaps?limit=2&continue=$(printf %s "$CONT" | "$PY" -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.stdin.read(),safe=""))')"
-expect_eq "last page: the snapshot's remaining item, not the later write" "page-5" "$(jget '" ".join(i["metadata"]["name"] for i in d["items"])' "$T/p3")"
+acurl -o "$T/p3" "$BASE/api/v1/namespaces/pages/configmaps?limit=2&continue=$(printf %s "$CONT" | "$PY" -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.stdin.read(),safe=""))')"
+expect_eq "last page: the snapshot's remaining items, not the later write" "a-page-5 kube-root-ca.crt" "$(jget '" ".join(i["metadata"]["name"] for i in d["items"])' "$T/p3")"
 expect_eq "last page has no continue token" "" "$(jget 'd["metadata"].get("continue","")' "$T/p3")"
-req GET '/api/v1/namespaces/lab/configmaps?limit=2&continue=garbage' "${UA[@]}"
+req GET '/api/v1/namespaces/pages/configmaps?limit=2&continue=garbage' "${UA[@]}"
 expect_eq "malformed continue token: 400" "400" "$CODE"
 expect_eq "malformed continue token: reason BadRequest" "BadRequest" "$(jget 'd["reason"]' "$T/body")"
 
@@ -239,7 +243,7 @@ expect_eq "delete Foreground: object returned with foregroundDeletion finalizer 
     "$(jget '"%s %s" % ("foregroundDeletion" in d["metadata"].get("finalizers", []), "deletionTimestamp" in d["metadata"])' "$T/body")"
 req DELETE '/apis/batch/v1/namespaces/lab/jobs/j-or?propagationPolicy=Orphan'
 expect_eq "delete Orphan (query): 200" "200" "$CODE"
-expect_eq "delete Orphan: object returned with orphan finalizer" "True" "$(jget '"orphan" in d["metadata"].get("finalizers", [])' "$T/body")"
+expect_eq "delete Orphan: object returned with orphan finalizer" "true" "$(jget '"orphan" in d["metadata"].get("finalizers", [])' "$T/body")"
 req DELETE '/apis/batch/v1/namespaces/lab/jobs/j-bg?propagationPolicy=Background'
 expect_eq "delete Background: 200" "200" "$CODE"
 req GET /apis/batch/v1/namespaces/lab/jobs/j-bg
@@ -254,9 +258,9 @@ expect_eq "bad propagationPolicy: 422" "422" "$CODE"
 expect_eq "bad propagationPolicy: upstream message" \
 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan", "nil"' \
     "$(jget 'd.get("message")' "$T/body")"
-req DELETE '/api/v1/namespaces/lab/configmaps/page-9' "${JSONCT[@]}" "${UA[@]}" -d '{"preconditions":{"resourceVersion":"1"}}'
+req DELETE '/api/v1/namespaces/pages/configmaps/a-page-9' "${JSONCT[@]}" "${UA[@]}" -d '{"preconditions":{"resourceVersion":"1"}}'
 expect_eq "delete with a failed resourceVersion precondition: 409" "409" "$CODE"
-req DELETE '/api/v1/namespaces/lab/configmaps/page-9?gracePeriodSeconds=0'
+req DELETE '/api/v1/namespaces/pages/configmaps/a-page-9?gracePeriodSeconds=0'
 expect_eq "delete with gracePeriodSeconds=0: 200" "200" "$CODE"
 
 # ---- deletecollection ---------------------------------------------------------------------------
@@ -292,9 +296,9 @@ done <<'ROWS'
 /apis/rbac.authorization.k8s.io/v1/clusterrolebindings|Name:0,Role:0,Age:0,Users:1,Groups:1,ServiceAccounts:1
 /apis/coordination.k8s.io/v1/namespaces/lab/leases|Name:0,Holder:0,Age:0
 ROWS
-out=$(acurl -H "$TABLE_ACCEPT" "$BASE/api/v1/namespaces/lab/pods/p1" | jget '"%s %d %s %s" % (d["kind"], len(d["rows"]), d["rows"][0]["cells"][0], d["rows"][0]["object"]["kind"])')
+out=$(acurl -H "$TABLE_ACCEPT" "$BASE/api/v1/namespaces/sel/pods/p1" | jget '"%s %d %s %s" % (d["kind"], len(d["rows"]), d["rows"][0]["cells"][0], d["rows"][0]["object"]["kind"])')
 expect_eq "Table for a single pod: one row, object is PartialObjectMetadata" "Table 1 p1 PartialObjectMetadata" "$out"
-out=$(acurl -H "$TABLE_ACCEPT" "$BASE/api/v1/namespaces/lab/pods?labelSelector=app%3Dweb" | jget '" ".join(r["cells"][0] + "/" + r["cells"][2] for r in d["rows"])')
+out=$(acurl -H "$TABLE_ACCEPT" "$BASE/api/v1/namespaces/sel/pods?labelSelector=app%3Dweb" | jget '" ".join(r["cells"][0] + "/" + r["cells"][2] for r in d["rows"])')
 expect_eq "Table rows honour the label selector (Name/Status cells)" "p1/Pending p2/Pending" "$out"
 
 # ---- restart keeps every object; resourceVersions keep increasing ---------------------------------

@@ -42,7 +42,7 @@ req POST $CM "${UA[@]}" "${J[@]}" -d '{bad json}'
 check "malformed JSON body" 400 "$(st '"the object provided is unrecognized (must be of type ConfigMap): couldn'"'"'t get version/kind; json parse error: invalid character '"'"'b'"'"' looking for beginning of object key string ({bad json})"' BadRequest 400)"
 
 req POST $CM "${UA[@]}" "${J[@]}" --data-binary ''
-check "empty body" 400 "$(st '"the object provided is unrecognized (must be of type ConfigMap): couldn'"'"'t get version/kind; json parse error: unexpected end of JSON input (<empty>)"' BadRequest 400)"
+check "empty body" 400 "$(st '"the object provided is unrecognized (must be of type ConfigMap): couldn'"'"'t get version/kind; json parse error: unexpected end of JSON input (\u003cempty\u003e)"' BadRequest 400)"
 
 req POST /apis/rbac.authorization.k8s.io/v1/namespaces/lab/roles "${UA[@]}" "${J[@]}" -d '{"apiVersion":"rbac.authorization.k8s.io/v1beta1","kind":"Role","metadata":{"name":"r"}}'
 check "wrong apiVersion" 400 "$(st '"the API version in the data (rbac.authorization.k8s.io/v1beta1) does not match the expected API version (rbac.authorization.k8s.io/v1)"' BadRequest 400)"

@@ -308,15 +308,17 @@ no|GET /metrics --as=alice
 T
 )
 mkdir -p "$D/cani"
+JOBS=()
 i=0
 while IFS='|' read -r want args; do
     [ -z "$want" ] && continue
     i=$((i + 1))
     # shellcheck disable=SC2086
     (got=$(kubectl auth can-i $args 2>/dev/null | head -1); echo "$want|$got|$args" >"$D/cani/$i") &
-    [ $((i % 6)) -eq 0 ] && wait
+    JOBS+=($!)
+    if [ ${#JOBS[@]} -ge 6 ]; then wait "${JOBS[@]}"; JOBS=(); fi
 done <<<"$CASES"
-wait
+[ ${#JOBS[@]} -gt 0 ] && wait "${JOBS[@]}"
 NCASES=$i
 for f in "$D"/cani/*; do
     IFS='|' read -r want got args <"$f"
