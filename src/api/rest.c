@@ -743,6 +743,40 @@ int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
     return 0;
 }
 
+/* Maps a failed store write (update/delete) to its Status. */
+static int store_write_status(struct api_call *c, int rc, const char *what, json_t **ret_status)
+{
+    if (rc == AZ_ECONFLICT)
+        *ret_status = status_conflict(c->res->group, c->res->plural, c->name, NULL);
+    else if (rc == AZ_ENOTFOUND)
+        *ret_status = not_found(c);
+    else
+        *ret_status = internal_error(what, rc);
+    return rc;
+}
+
+/* Reads the object the call names: *ret_old (resourceVersion set) and its revision. */
+static int read_current(struct api_call *c, json_t **ret_old, int64_t *ret_rev, json_t **ret_status)
+{
+    char *key = resource_key(c->res, c->ns, c->name);
+    struct store_kv kv;
+    int rc = store_get(c->srv->store, key, &kv);
+    free(key);
+    if (rc < 0) {
+        *ret_status = rc == AZ_ENOTFOUND ? not_found(c) : internal_error("get", rc);
+        return rc;
+    }
+    json_t *old = decode_kv(&kv);
+    *ret_rev = kv.mod_rev;
+    store_kv_release(&kv);
+    if (old == NULL) {
+        *ret_status = status_internal("stored object is corrupt");
+        return AZ_EINTERNAL;
+    }
+    *ret_old = old;
+    return 0;
+}
+
 /* ---- update ------------------------------------------------------------------------- */
 
 static bool spec_changed(json_t *a, json_t *b)
@@ -881,16 +915,8 @@ static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t
     rc = store_update(c->srv->store, key, val, len, old_rev, &rev);
     free(val);
     free(key);
-    if (rc == AZ_ECONFLICT) {
-        *ret_status = status_conflict(r->group, r->plural, c->name, NULL);
-        goto fail;
-    }
-    if (rc == AZ_ENOTFOUND) {
-        *ret_status = not_found(c);
-        goto fail;
-    }
     if (rc < 0) {
-        *ret_status = internal_error("update", rc);
+        store_write_status(c, rc, "update", ret_status);
         goto fail;
     }
     set_rv(newobj, rev);
@@ -909,25 +935,10 @@ int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
         return rc;
     if ((rc = check_unknown_fields(c, obj, ret_status)) < 0)
         return rc;
-    char *key = resource_key(c->res, c->ns, c->name);
-    struct store_kv kv;
-    rc = store_get(c->srv->store, key, &kv);
-    free(key);
-    if (rc == AZ_ENOTFOUND) {
-        *ret_status = not_found(c);
+    json_t *old;
+    int64_t old_rev;
+    if ((rc = read_current(c, &old, &old_rev, ret_status)) < 0)
         return rc;
-    }
-    if (rc < 0) {
-        *ret_status = internal_error("get", rc);
-        return rc;
-    }
-    json_t *old = decode_kv(&kv);
-    int64_t old_rev = kv.mod_rev;
-    store_kv_release(&kv);
-    if (old == NULL) {
-        *ret_status = status_internal("stored object is corrupt");
-        return AZ_EINTERNAL;
-    }
     rc = update_internal(c, obj, old, old_rev, ret_obj, ret_status);
     json_decref(old);
     return rc;
@@ -939,25 +950,11 @@ int rest_patch(struct api_call *c, int patch_type, const char *body, size_t len,
     const struct resource_def *r = c->res;
     const struct schema_node *root = schema_for_kind(r->group, r->version, r->kind);
     for (int attempt = 0; attempt < 5; attempt++) {
-        char *key = resource_key(r, c->ns, c->name);
-        struct store_kv kv;
-        int rc = store_get(c->srv->store, key, &kv);
-        free(key);
-        if (rc == AZ_ENOTFOUND) {
-            *ret_status = not_found(c);
+        json_t *old;
+        int64_t old_rev;
+        int rc = read_current(c, &old, &old_rev, ret_status);
+        if (rc < 0)
             return rc;
-        }
-        if (rc < 0) {
-            *ret_status = internal_error("get", rc);
-            return rc;
-        }
-        json_t *old = decode_kv(&kv);
-        int64_t old_rev = kv.mod_rev;
-        store_kv_release(&kv);
-        if (old == NULL) {
-            *ret_status = status_internal("stored object is corrupt");
-            return AZ_EINTERNAL;
-        }
         json_t *patched = NULL;
         char *err = NULL;
         rc = patch_apply((enum patch_type)patch_type, root, old, body, len, &patched, &err);
@@ -996,18 +993,8 @@ static int store_delete_final(struct api_call *c, const char *key, int64_t rev,
 {
     int64_t drev;
     int rc = store_delete(c->srv->store, key, rev, &drev, NULL);
-    if (rc == AZ_ECONFLICT) {
-        *ret_status = status_conflict(c->res->group, c->res->plural, c->name, NULL);
-        return rc;
-    }
-    if (rc == AZ_ENOTFOUND) {
-        *ret_status = not_found(c);
-        return rc;
-    }
-    if (rc < 0) {
-        *ret_status = internal_error("delete", rc);
-        return rc;
-    }
+    if (rc < 0)
+        return store_write_status(c, rc, "delete", ret_status);
     set_rv(obj, drev);
     return 0;
 }
@@ -1017,22 +1004,12 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
     const struct resource_def *r = c->res;
     *ret_code = 200;
     for (int attempt = 0; attempt < 5; attempt++) {
-        char *key = resource_key(r, c->ns, c->name);
-        struct store_kv kv;
-        int rc = store_get(c->srv->store, key, &kv);
-        if (rc < 0) {
-            free(key);
-            *ret_status = rc == AZ_ENOTFOUND ? not_found(c) : internal_error("get", rc);
+        json_t *obj;
+        int64_t rev;
+        int rc = read_current(c, &obj, &rev, ret_status);
+        if (rc < 0)
             return rc;
-        }
-        json_t *obj = decode_kv(&kv);
-        int64_t rev = kv.mod_rev;
-        store_kv_release(&kv);
-        if (obj == NULL) {
-            free(key);
-            *ret_status = status_internal("stored object is corrupt");
-            return AZ_EINTERNAL;
-        }
+        char *key = resource_key(r, c->ns, c->name);
         json_t *pre = json_object_get(opts, "preconditions");
         const char *puid = json_str(pre, "uid"), *prv = json_str(pre, "resourceVersion");
         const char *uid = json_path_str(obj, "metadata.uid");
@@ -1097,7 +1074,7 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
                         continue;
                     }
                     if (rc < 0) {
-                        *ret_status = internal_error("update", rc);
+                        store_write_status(c, rc, "update", ret_status);
                         json_decref(obj);
                         free(key);
                         return rc;
