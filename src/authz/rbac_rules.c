@@ -425,3 +425,173 @@ bool rbac_rule_equal(const struct rbac_rule *a, const struct rbac_rule *b)
            list_equal(a->names, a->nnames, b->names, b->nnames) &&
            list_equal(a->urls, a->nurls, b->urls, b->nurls);
 }
+
+/* ---- compiled rules ------------------------------------------------------------------ */
+
+static inline uint64_t fmix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+uint64_t rbac_hash(const char *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0x100000001b3ull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x87c37b91114253d5ull;
+        h = (h << 31) | (h >> 33);
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    return fmix64(h ^ w);
+}
+
+static void cstr_set(struct rbac_cstr *c, const char *s, size_t n)
+{
+    c->s = s;
+    c->len = (uint32_t)n;
+    c->hash = rbac_hash(s, n);
+    c->star_sub = false;
+    c->sub_hash = 0;
+}
+
+/* Appends the items of list l to c->strs; returns whether one of them is "*". */
+static bool compile_list(struct rbac_crules *c, size_t *cap, char *const *l, size_t n,
+                         uint32_t *ret_at, uint32_t *ret_n, bool resources)
+{
+    bool any = false;
+    if (c->nstrs + n > *cap) {
+        while (c->nstrs + n > *cap)
+            *cap = *cap ? *cap * 2 : 16;
+        c->strs = xrealloc(c->strs, *cap * sizeof(*c->strs));
+    }
+    *ret_at = (uint32_t)c->nstrs;
+    *ret_n = (uint32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        struct rbac_cstr *s = &c->strs[c->nstrs++];
+        size_t len = strlen(l[i]);
+        cstr_set(s, l[i], len);
+        if (len == 1 && l[i][0] == '*')
+            any = true;
+        if (resources && len >= 2 && l[i][0] == '*' && l[i][1] == '/') {
+            s->star_sub = true;
+            s->sub_hash = rbac_hash(l[i] + 2, len - 2);
+        }
+    }
+    return any;
+}
+
+void rbac_crules_compile(const struct rbac_rules *rs, struct rbac_crules *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    if (rs->n == 0)
+        return;
+    ret->items = xcalloc(rs->n, sizeof(*ret->items));
+    size_t cap = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct rbac_rule *r = &rs->items[i];
+        struct rbac_crule *c = &ret->items[ret->n++];
+        c->src = r;
+        c->any_verb = compile_list(ret, &cap, r->verbs, r->nverbs, &c->verbs, &c->nverbs, false);
+        c->any_group = compile_list(ret, &cap, r->groups, r->ngroups, &c->groups, &c->ngroups, false);
+        c->any_res = compile_list(ret, &cap, r->resources, r->nresources, &c->res, &c->nres, true);
+        compile_list(ret, &cap, r->names, r->nnames, &c->names, &c->nnames, false);
+    }
+}
+
+void rbac_crules_release(struct rbac_crules *c)
+{
+    free(c->items);
+    free(c->strs);
+    memset(c, 0, sizeof(*c));
+}
+
+void rbac_probe_init(struct rbac_probe *p, const struct authz_attrs *a)
+{
+    p->a = a;
+    p->slow = false;
+    const char *verb = a->verb ? a->verb : "";
+    cstr_set(&p->verb, verb, strlen(verb));
+    if (!a->is_resource)
+        return;
+    const char *group = a->group ? a->group : "";
+    const char *res = a->resource ? a->resource : "";
+    const char *sub = a->subresource ? a->subresource : "";
+    const char *name = a->name ? a->name : "";
+    cstr_set(&p->group, group, strlen(group));
+    cstr_set(&p->name, name, strlen(name));
+    size_t rlen = strlen(res), slen = strlen(sub);
+    cstr_set(&p->sub, sub, slen);
+    if (slen == 0) {
+        cstr_set(&p->res, res, rlen);
+    } else if (rlen + 1 + slen <= sizeof(p->combined)) {
+        memcpy(p->combined, res, rlen);
+        p->combined[rlen] = '/';
+        memcpy(p->combined + rlen + 1, sub, slen);
+        cstr_set(&p->res, p->combined, rlen + 1 + slen);
+    } else {
+        p->slow = true;
+    }
+}
+
+static inline bool cstr_eq(const struct rbac_cstr *a, const struct rbac_cstr *b)
+{
+    return a->hash == b->hash && a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+}
+
+static inline bool cstr_in(const struct rbac_cstr *items, uint32_t n, const struct rbac_cstr *want)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (cstr_eq(&items[i], want))
+            return true;
+    return false;
+}
+
+static bool crule_resource_ok(const struct rbac_crules *c, const struct rbac_crule *r,
+                              const struct rbac_probe *p)
+{
+    if (r->any_res)
+        return true;
+    const struct rbac_cstr *items = c->strs + r->res;
+    bool has_sub = p->sub.len > 0;
+    for (uint32_t i = 0; i < r->nres; i++) {
+        const struct rbac_cstr *it = &items[i];
+        if (cstr_eq(it, &p->res))
+            return true;
+        /* "*" + "/" + sub matches any resource's sub (only with a subresource) */
+        if (has_sub && it->star_sub && it->sub_hash == p->sub.hash && it->len == p->sub.len + 2 &&
+            memcmp(it->s + 2, p->sub.s, p->sub.len) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool rbac_crules_allow(const struct rbac_crules *c, const struct rbac_probe *p)
+{
+    const struct authz_attrs *a = p->a;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct rbac_crule *r = &c->items[i];
+        if (!r->any_verb && !cstr_in(c->strs + r->verbs, r->nverbs, &p->verb))
+            continue;
+        if (!a->is_resource || p->slow) {
+            if (rbac_rule_allows(r->src, a))
+                return true;
+            continue;
+        }
+        if (!r->any_group && !cstr_in(c->strs + r->groups, r->ngroups, &p->group))
+            continue;
+        if (!crule_resource_ok(c, r, p))
+            continue;
+        if (r->nnames == 0 || cstr_in(c->strs + r->names, r->nnames, &p->name))
+            return true;
+    }
+    return false;
+}
