@@ -196,7 +196,7 @@ static struct keyparts keyparts_one(const char *k, size_t n)
 }
 
 /* ---- persistent sharded map ------------------------------------------------------------
- * PMAP_SHARDS shards, each an open-addressing table (linear probing, load <= 3/4, empty slot
+ * PMAP_SHARDS shards, each an open-addressing table (linear probing, load <= 1/2, empty slot
  * = NULL val). A snapshot shares shards with the writer's map; the writer copies a shard
  * before changing it unless it holds the only reference (then it changes it in place). */
 
@@ -258,10 +258,10 @@ static struct pmap_shard *shard_writable(struct pmap_shard **slot, size_t need)
 {
     struct pmap_shard *old = *slot;
     bool own = old != NULL && atomic_load_explicit(&old->refs, memory_order_acquire) == 1;
-    if (own && need * 4 <= (old->mask + 1) * 3)
+    if (own && need * 2 <= old->mask + 1)
         return old;
     size_t cap = 8;
-    while (need * 4 > cap * 3)
+    while (need * 2 > cap)
         cap *= 2;
     struct pmap_shard *s = xcalloc(1, sizeof(*s) + cap * sizeof(s->e[0]));
     atomic_init(&s->refs, 1);
@@ -927,22 +927,22 @@ static void scope_release(struct scope *sc)
 /* The requester's subjects, hashed once: the user name and each group. */
 struct subjects {
     const struct user_info *u;
-    const char *name;
-    size_t name_len;
-    uint64_t name_hash;
     size_t ngroups;
-    uint64_t group_hash[RBAC_GROUP_HASHES];
+    const char *name[1 + RBAC_GROUP_HASHES];
+    size_t len[1 + RBAC_GROUP_HASHES];
+    uint64_t hash[1 + RBAC_GROUP_HASHES];
 };
 
 static void subjects_init(struct subjects *sj, const struct user_info *u)
 {
     sj->u = u;
-    sj->name = u->name ? u->name : "";
-    sj->name_len = strlen(sj->name);
-    sj->name_hash = rbac_hash(sj->name, sj->name_len);
     sj->ngroups = u->ngroups;
-    for (size_t i = 0; i < u->ngroups && i < RBAC_GROUP_HASHES; i++)
-        sj->group_hash[i] = rbac_hash(u->groups[i], strlen(u->groups[i]));
+    for (size_t i = 0; i <= u->ngroups && i <= RBAC_GROUP_HASHES; i++) {
+        const char *n = i == 0 ? (u->name ? u->name : "") : u->groups[i - 1];
+        sj->name[i] = n;
+        sj->len[i] = strlen(n);
+        sj->hash[i] = rbac_hash(n, sj->len[i]);
+    }
 }
 
 /* The grant list of subject i (0: the user, 1 + k: group k) under scope sc. */
@@ -952,21 +952,33 @@ static const struct grant_list *subject_list(const struct rbac_snapshot *s, cons
     const char *name;
     size_t nlen;
     uint64_t nh;
-    if (i == 0) {
-        name = sj->name;
-        nlen = sj->name_len;
-        nh = sj->name_hash;
+    if (i <= RBAC_GROUP_HASHES) {
+        name = sj->name[i];
+        nlen = sj->len[i];
+        nh = sj->hash[i];
     } else {
         name = sj->u->groups[i - 1];
         nlen = strlen(name);
-        nh = i - 1 < RBAC_GROUP_HASHES ? sj->group_hash[i - 1] : rbac_hash(name, nlen);
+        nh = rbac_hash(name, nlen);
     }
     char kind = i == 0 ? 'u' : 'g';
     uint64_t h = subject_hash(sc->hash, kind, nh);
-    struct keyparts kp = {.p = {sc->p, i == 0 ? "u:" : "g:", name},
-                          .n = {sc->len, 2, nlen},
-                          .len = sc->len + 2 + nlen};
-    return (const struct grant_list *)shard_get(s->shards[h % PMAP_SHARDS], h, &kp);
+    const struct pmap_shard *sh = s->shards[h % PMAP_SHARDS];
+    if (sh == NULL)
+        return NULL;
+    size_t total = sc->len + 2 + nlen;
+    for (size_t j = slot_of(h, sh->mask);; j = (j + 1) & sh->mask) {
+        const struct pmap_entry *e = &sh->e[j];
+        if (e->val == NULL)
+            return NULL;
+        if (e->hash != h || e->val->len != total)
+            continue;
+        const char *k = e->val->key;
+        if (k[sc->len] == kind && k[sc->len + 1] == ':' &&
+            (sc->len == 1 ? k[0] == sc->p[0] : memcmp(k, sc->p, sc->len) == 0) &&
+            memcmp(k + sc->len + 2, name, nlen) == 0)
+            return (const struct grant_list *)e->val;
+    }
 }
 
 struct decide {

@@ -438,29 +438,90 @@ static inline uint64_t fmix64(uint64_t h)
     return h;
 }
 
+static inline uint64_t load64(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline uint64_t load32(const char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+/* The last (up to) 8 bytes of p[0..n) as a word that, for a given n < 8, determines them;
+ * for n >= 8 the 8 bytes ending at p + n. */
+static inline uint64_t tail_word(const char *p, size_t n)
+{
+    if (n >= 8)
+        return load64(p + n - 8);
+    if (n >= 4)
+        return load32(p) | (load32(p + n - 4) << 32);
+    if (n > 0)
+        return (uint64_t)(unsigned char)p[0] | ((uint64_t)(unsigned char)p[n / 2] << 8) |
+               ((uint64_t)(unsigned char)p[n - 1] << 16);
+    return 0;
+}
+
 uint64_t rbac_hash(const char *p, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0x100000001b3ull);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0x87c37b91114253d5ull;
-        h = (h << 31) | (h >> 33);
+    while (n > 8) {
+        h = (h ^ load64(p)) * 0x87c37b91114253d5ull;
+        h ^= h >> 29;
         p += 8;
         n -= 8;
     }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    return fmix64(h ^ w);
+    return fmix64(h ^ tail_word(p, n));
 }
 
-static void cstr_set(struct rbac_cstr *c, const char *s, size_t n)
+/* First word of a string: its first 8 bytes for n >= 8 (the rest compared with memcmp), else
+ * a word that determines all n bytes. */
+static inline uint64_t word0(const char *s, size_t n)
+{
+    return n >= 8 ? load64(s) : tail_word(s, n);
+}
+
+static inline void cstr_set(struct rbac_cstr *c, const char *s, size_t n)
 {
     c->s = s;
     c->len = (uint32_t)n;
-    c->hash = rbac_hash(s, n);
+    c->w0 = word0(s, n);
     c->star_sub = false;
-    c->sub_hash = 0;
+    c->sub_w0 = 0;
+}
+
+/* The bit of a verb (RBAC_VERB_OTHER when not a known one). */
+static uint64_t verb_bit(const char *s, size_t n)
+{
+#define V(str, bit)                                                                            \
+    if (memcmp(s, str, n) == 0)                                                                \
+        return 1ull << (bit);
+    switch (n) {
+    case 3:
+        V("get", 0) V("use", 1) break;
+    case 4:
+        V("list", 2) V("bind", 3) V("sign", 4) break;
+    case 5:
+        V("watch", 5) V("patch", 6) V("proxy", 7) break;
+    case 6:
+        V("create", 8) V("update", 9) V("delete", 10) V("attest", 11) break;
+    case 7:
+        V("approve", 12) break;
+    case 8:
+        V("escalate", 13) break;
+    case 11:
+        V("impersonate", 14) break;
+    case 16:
+        V("deletecollection", 15) break;
+    default:
+        break;
+    }
+#undef V
+    return RBAC_VERB_OTHER;
 }
 
 /* Appends the items of list l to c->strs; returns whether one of them is "*". */
@@ -483,7 +544,7 @@ static bool compile_list(struct rbac_crules *c, size_t *cap, char *const *l, siz
             any = true;
         if (resources && len >= 2 && l[i][0] == '*' && l[i][1] == '/') {
             s->star_sub = true;
-            s->sub_hash = rbac_hash(l[i] + 2, len - 2);
+            s->sub_w0 = word0(l[i] + 2, len - 2);
         }
     }
     return any;
@@ -500,7 +561,25 @@ void rbac_crules_compile(const struct rbac_rules *rs, struct rbac_crules *ret)
         const struct rbac_rule *r = &rs->items[i];
         struct rbac_crule *c = &ret->items[ret->n++];
         c->src = r;
-        c->any_verb = compile_list(ret, &cap, r->verbs, r->nverbs, &c->verbs, &c->nverbs, false);
+        /* verbs: known ones as bits, the others kept as strings */
+        char **other = xcalloc(r->nverbs ? r->nverbs : 1, sizeof(char *));
+        size_t nother = 0;
+        for (size_t v = 0; v < r->nverbs; v++) {
+            size_t len = strlen(r->verbs[v]);
+            if (len == 1 && r->verbs[v][0] == '*')
+                c->any_verb = true;
+            uint64_t bit = verb_bit(r->verbs[v], len);
+            c->verb_mask |= bit;
+            if (bit == RBAC_VERB_OTHER)
+                other[nother++] = r->verbs[v];
+        }
+        if (c->any_verb)
+            c->verb_mask = ~0ull;
+        compile_list(ret, &cap, other, nother, &c->verbs, &c->nverbs, false);
+        free(other);
+        ret->verb_mask |= c->verb_mask;
+        ret->has_res |= r->nresources > 0;
+        ret->has_urls |= r->nurls > 0;
         c->any_group = compile_list(ret, &cap, r->groups, r->ngroups, &c->groups, &c->ngroups, false);
         c->any_res = compile_list(ret, &cap, r->resources, r->nresources, &c->res, &c->nres, true);
         compile_list(ret, &cap, r->names, r->nnames, &c->names, &c->nnames, false);
@@ -520,6 +599,7 @@ void rbac_probe_init(struct rbac_probe *p, const struct authz_attrs *a)
     p->slow = false;
     const char *verb = a->verb ? a->verb : "";
     cstr_set(&p->verb, verb, strlen(verb));
+    p->verb_bit = verb_bit(verb, p->verb.len);
     if (!a->is_resource)
         return;
     const char *group = a->group ? a->group : "";
@@ -544,7 +624,8 @@ void rbac_probe_init(struct rbac_probe *p, const struct authz_attrs *a)
 
 static inline bool cstr_eq(const struct rbac_cstr *a, const struct rbac_cstr *b)
 {
-    return a->hash == b->hash && a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+    return a->w0 == b->w0 && a->len == b->len &&
+           (a->len <= 8 || memcmp(a->s + 8, b->s + 8, a->len - 8) == 0);
 }
 
 static inline bool cstr_in(const struct rbac_cstr *items, uint32_t n, const struct rbac_cstr *want)
@@ -567,8 +648,8 @@ static bool crule_resource_ok(const struct rbac_crules *c, const struct rbac_cru
         if (cstr_eq(it, &p->res))
             return true;
         /* "*" + "/" + sub matches any resource's sub (only with a subresource) */
-        if (has_sub && it->star_sub && it->sub_hash == p->sub.hash && it->len == p->sub.len + 2 &&
-            memcmp(it->s + 2, p->sub.s, p->sub.len) == 0)
+        if (has_sub && it->star_sub && it->sub_w0 == p->sub.w0 && it->len == p->sub.len + 2 &&
+            (p->sub.len <= 8 || memcmp(it->s + 10, p->sub.s + 8, p->sub.len - 8) == 0))
             return true;
     }
     return false;
@@ -577,9 +658,14 @@ static bool crule_resource_ok(const struct rbac_crules *c, const struct rbac_cru
 bool rbac_crules_allow(const struct rbac_crules *c, const struct rbac_probe *p)
 {
     const struct authz_attrs *a = p->a;
+    if ((c->verb_mask & p->verb_bit) == 0 || !(a->is_resource ? c->has_res : c->has_urls))
+        return false;
     for (size_t i = 0; i < c->n; i++) {
         const struct rbac_crule *r = &c->items[i];
-        if (!r->any_verb && !cstr_in(c->strs + r->verbs, r->nverbs, &p->verb))
+        if ((r->verb_mask & p->verb_bit) == 0)
+            continue;
+        if (p->verb_bit == RBAC_VERB_OTHER && !r->any_verb &&
+            !cstr_in(c->strs + r->verbs, r->nverbs, &p->verb))
             continue;
         if (!a->is_resource || p->slow) {
             if (rbac_rule_allows(r->src, a))

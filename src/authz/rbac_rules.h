@@ -64,25 +64,34 @@ json_t *rbac_rule_to_json(const struct rbac_rule *r);
 bool rbac_rule_equal(const struct rbac_rule *a, const struct rbac_rule *b);
 
 /* ---- compiled rules (the decision hot path) ---------------------------------------------
- * A role's rules are compiled once (when the role is stored) into arrays of hashed strings;
- * a request is hashed once into a probe; matching then compares 64-bit hashes and confirms
- * equal hashes with memcmp — no strcmp, no allocation, same answers as rbac_rule_allows. */
+ * A role's rules are compiled once (when the role is stored) into arrays of strings with their
+ * length and first 8 bytes as a word; a request is read once into a probe of the same form.
+ * Matching then compares lengths and words and calls memcmp only for the bytes past the
+ * first 8 of an otherwise equal string — no strcmp, no allocation, the same answers as
+ * rbac_rule_allows. */
 
 /* 64-bit hash of n bytes (stable within a process; not cryptographic). */
 uint64_t rbac_hash(const char *p, size_t n);
 
-/* One list item of a compiled rule. For a resource "*\/<sub>" star_sub is set and sub_hash
- * is the hash of <sub>. s points into the source rule. */
+/* A string of a compiled rule or probe: length, first 8 bytes (zero-padded) as a word. For a
+ * resource "*" "/" <sub>, star_sub is set and sub_w0 is the first word of <sub>. s points
+ * into the source rule (or the request). */
 struct rbac_cstr {
-    uint64_t hash, sub_hash;
+    uint64_t w0, sub_w0;
     const char *s;
     uint32_t len;
     bool star_sub;
 };
 
+/* Verbs are bits: one per verb upstream's authorizers know (get .. attest), RBAC_VERB_OTHER
+ * for any other; "*" is every bit. Verbs outside the known set are also kept as strings. */
+#define RBAC_VERB_OTHER (1ull << 63)
+
 struct rbac_crule {
     const struct rbac_rule *src;
-    uint32_t verbs, nverbs, groups, ngroups, res, nres, names, nnames; /* ranges of strs */
+    uint64_t verb_mask;
+    uint32_t verbs, nverbs, groups, ngroups, res, nres, names, nnames; /* ranges of strs;
+                                                                        verbs: unknown ones */
     bool any_verb, any_group, any_res;
 };
 
@@ -92,13 +101,16 @@ struct rbac_crules {
     size_t n;
     struct rbac_cstr *strs;
     size_t nstrs;
+    uint64_t verb_mask;        /* union over the rules: a role-level pre-check */
+    bool has_res, has_urls;    /* some rule can match resource / non-resource requests */
 };
 
-/* A request's attributes, hashed once per decision. */
+/* A request's attributes, read once per decision. */
 #define RBAC_PROBE_COMBINED_MAX 256
 struct rbac_probe {
     const struct authz_attrs *a;
     struct rbac_cstr verb, group, res, sub, name; /* res is "<resource>/<sub>" with a sub */
+    uint64_t verb_bit;
     bool slow; /* combined resource too long for the buffer: match with rbac_rule_allows */
     char combined[RBAC_PROBE_COMBINED_MAX];
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "api/apiserver.h"
+#include "admission/podsecurity.h"
 #include "authn/authn.h"
 #include "authn/identity.h"
 #include "authz/rbac.h"
@@ -175,6 +176,7 @@ int cmd_serve(int argc, char **argv)
         log_error("rbac: %s", err ? err : "failed");
         return 1;
     }
+    podsecurity_admission_register(); /* after ServiceAccount admission, as upstream orders them */
     controllers_start(&srv);
     char *kubeconfig = xasprintf("%s/admin.kubeconfig", absdir);
     if (pki_write_kubeconfig(pki, kubeconfig, srv.server_url, &err) != 0) {
