@@ -260,6 +260,18 @@ static struct pmap_shard *shard_writable(struct pmap_shard **slot, size_t need)
     bool own = old != NULL && atomic_load_explicit(&old->refs, memory_order_acquire) == 1;
     if (own && need * 2 <= old->mask + 1)
         return old;
+    if (old != NULL && need * 2 <= old->mask + 1) {
+        /* shared and big enough: same layout, so a plain copy plus a reference per value */
+        size_t bytes = sizeof(*old) + (old->mask + 1) * sizeof(old->e[0]);
+        struct pmap_shard *s = xmalloc(bytes);
+        memcpy((void *)s, old, bytes);
+        atomic_init(&s->refs, 1);
+        for (size_t i = 0; i <= s->mask; i++)
+            rc_ref(s->e[i].val);
+        shard_unref(old);
+        *slot = s;
+        return s;
+    }
     size_t cap = 8;
     while (need * 2 > cap)
         cap *= 2;
