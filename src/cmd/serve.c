@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "api/apiserver.h"
 #include "admission/podsecurity.h"
 #include "authn/authn.h"
@@ -16,6 +17,7 @@
 #include "cmd/cmd.h"
 #include "controllers/controllers.h"
 #include "http/server.h"
+#include "node/node.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
@@ -33,6 +35,8 @@ struct serve_opts {
     const char *max_token_expiration;
     bool extend_token_expiration;
     long min_token_expiration;
+    bool no_node;
+    const char *node_name;
 };
 
 static void usage(FILE *f)
@@ -52,6 +56,8 @@ static void usage(FILE *f)
             "  --testing-min-token-expiration SECONDS\n"
             "                                 TESTING ONLY: lowest expirationSeconds a TokenRequest may ask\n"
             "                                 for (default 600, as upstream); lets tests see expiry in seconds\n"
+            "  --no-node                      don't run the embedded node agent (pods stay Pending)\n"
+            "  --node-name NAME               name of the embedded node (default: the host name)\n"
             "  -v, --v N                      log level 0-3 (default 2)\n");
 }
 
@@ -88,6 +94,8 @@ int cmd_serve(int argc, char **argv)
         {"service-account-max-token-expiration", required_argument, NULL, 'm'},
         {"service-account-extend-token-expiration", optional_argument, NULL, 'e'},
         {"testing-min-token-expiration", required_argument, NULL, 'T'},
+        {"no-node", no_argument, NULL, 'N'},
+        {"node-name", required_argument, NULL, 'n'},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -107,6 +115,8 @@ int cmd_serve(int argc, char **argv)
         case 'm': o.max_token_expiration = optarg; break;
         case 'e': o.extend_token_expiration = parse_bool(optarg); break;
         case 'T': o.min_token_expiration = strtol(optarg, NULL, 10); break;
+        case 'N': o.no_node = true; break;
+        case 'n': o.node_name = optarg; break;
         case 'v': log_set_level((enum log_level)(strtol(optarg, NULL, 10) > 3 ? 3 : strtol(optarg, NULL, 10))); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -178,6 +188,22 @@ int cmd_serve(int argc, char **argv)
     }
     podsecurity_admission_register(); /* after ServiceAccount admission, as upstream orders them */
     controllers_start(&srv);
+    char *node_dir = xasprintf("%s/node", absdir);
+    char node_host[256] = "localhost";
+    if (o.node_name == NULL && gethostname(node_host, sizeof(node_host) - 1) == 0)
+        node_host[sizeof(node_host) - 1] = '\0';
+    if (!o.no_node) {
+        struct node_config nc = {
+            .name = o.node_name ? o.node_name : node_host,
+            .root_dir = node_dir,
+            .api_host = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host,
+            .api_port = colon ? (int)strtol(colon + 1, NULL, 10) : 6443,
+        };
+        if (node_start(&srv, &nc, &err) != 0) {
+            log_error("node: %s", err ? err : "failed");
+            return 1;
+        }
+    }
     char *kubeconfig = xasprintf("%s/admin.kubeconfig", absdir);
     if (pki_write_kubeconfig(pki, kubeconfig, srv.server_url, &err) != 0) {
         log_error("kubeconfig: %s", err ? err : "failed");
@@ -188,6 +214,9 @@ int cmd_serve(int argc, char **argv)
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);
     int rc = http_server_run(&srv, &hc, print_ready, ready);
+    if (!o.no_node)
+        node_stop();
+    free(node_dir);
     free(ready);
     free(kubeconfig);
     watchcache_free(srv.wc);

@@ -33,9 +33,11 @@
 #include "authn/authn.h"
 #include "authz/authz.h"
 #include "authz/rbac.h"
+#include "http/exec.h"
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "http/server.h"
+#include "node/node.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -596,6 +598,37 @@ static const char *field_manager(struct ctx *c)
     return h2o_strdup(&c->req->pool, ua.base, n).base;
 }
 
+/* pods/log and pods/exec: served by the node agent running the pod. */
+static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const char *ns,
+                              const char *name, const char *sub)
+{
+    struct api_call call = {.srv = server__api, .res = r, .ns = ns, .name = name, .user = &c->user};
+    json_t *pod = NULL, *st = NULL;
+    if (rest_get(&call, &pod, &st) != 0) {
+        send_status(c, st);
+        return;
+    }
+    json_decref(pod);
+    if (strcmp(sub, "exec") == 0) {
+        if (http_exec_handle(c->req, ns, name, &c->q, &st) != 0)
+            send_status(c, st ? st : status_internal("exec failed"));
+        return;
+    }
+    const char *tail = query_get(&c->q, "tailLines");
+    char *log = NULL, *err = NULL;
+    size_t len = 0;
+    int rc = node_pod_log(ns, name, query_get(&c->q, "container"), tail ? strtoll(tail, NULL, 10) : -1,
+                          &log, &len, &err);
+    if (rc < 0) {
+        send_status(c, status_new(rc, err ? err : "log unavailable", NULL));
+        free(err);
+        return;
+    }
+    common_headers(c);
+    send_bytes(c->req, 200, "text/plain", log, len);
+    free(log);
+}
+
 static void handle_resource(struct ctx *c)
 {
     struct request_info *ri = &c->info;
@@ -646,8 +679,9 @@ static void handle_resource(struct ctx *c)
         send_status(c, status_method_not_allowed());
         return;
     }
-    if (sd != NULL && sd->verbs == VERB_GET && bit == VERB_GET && strcmp(sub, "status") != 0) {
-        send_status(c, status_not_found_path()); /* log/exec: node agent, not yet served */
+    if (sd != NULL && strcmp(r->plural, "pods") == 0 &&
+        (strcmp(sub, "log") == 0 || strcmp(sub, "exec") == 0) && (bit & allowed)) {
+        handle_pod_stream(c, r, ns, ri->name, sub);
         return;
     }
 

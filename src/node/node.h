@@ -1,0 +1,41 @@
+/* node.h — the node agent (kubelet's role, for the seed's needs): pods bound to this node run
+ * as local processes (command/args; images are not pulled) in their own mount and UTS
+ * namespaces, with their volumes projected (ServiceAccount tokens through the TokenRequest
+ * API, refreshed at 80 % of their lifetime; the `..data` symlink swap), status reported
+ * (Pending → Running → Succeeded/Failed), logs kept for `kubectl logs`, and processes killed
+ * when their pod goes away. `anzen serve` embeds one agent unless --no-node; a scheduler
+ * controller binds unassigned pods to it. */
+#ifndef ANZEN_NODE_NODE_H
+#define ANZEN_NODE_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "api/apiserver.h"
+
+struct node_config {
+    const char *name;      /* Node object name, e.g. the host name */
+    const char *root_dir;  /* agent state: DATA_DIR/node (pod dirs, volumes, logs) */
+    const char *api_host;  /* what pods see as KUBERNETES_SERVICE_HOST ("127.0.0.1") */
+    int api_port;          /* the API server's port (KUBERNETES_SERVICE_PORT and _443_TCP_PORT) */
+};
+
+/* Registers the Node object, starts the scheduler and the agent on srv's event loop.
+ * Returns 0, or a negative code with *ret_err (malloc'd). */
+int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_err);
+/* Kills every pod process (server shutdown). */
+void node_stop(void);
+
+/* `kubectl logs`: the log of a container of a pod running here. container NULL: the only
+ * container. tail_lines < 0: all. On success *ret_log (malloc'd) and *ret_len. Errors:
+ * AZ_ENOTFOUND / AZ_EBADREQUEST with *ret_err (malloc'd) holding upstream's message. */
+int node_pod_log(const char *ns, const char *pod, const char *container, int64_t tail_lines,
+                 char **ret_log, size_t *ret_len, char **ret_err);
+
+/* `kubectl exec`: starts argv inside a running container's namespaces, with its environment
+ * and working directory. Returns pipes (stdin may be -1 if !want_stdin) and the pid. */
+int node_exec(const char *ns, const char *pod, const char *container, char *const argv[],
+              bool want_stdin, int *ret_stdin, int *ret_stdout, int *ret_stderr, pid_t *ret_pid,
+              char **ret_err);
+
+#endif
