@@ -95,6 +95,11 @@ void http_server_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
         h2o_timeout_link(server__loop, &defer_timeout, &defer_entry);
 }
 
+struct st_h2o_evloop_t *http_server_loop(void)
+{
+    return server__loop;
+}
+
 /* ---- request context ---------------------------------------------------------------- */
 
 struct ctx {

@@ -30,5 +30,8 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
 void http_server_defer(struct apiserver *srv, void (*fn)(void *), void *arg);
 /* Asks a running server to stop (async-signal-safe). */
 void http_server_stop(void);
+/* The running event loop (an h2o_evloop_t), or NULL before http_server_run starts it: for
+ * modules that keep timers or watch fds on it from deferred work (the node agent). */
+struct st_h2o_evloop_t *http_server_loop(void);
 
 #endif

@@ -7,7 +7,7 @@
 #   jwks_verify      the JWKS from /openid/v1/jwks verifies the token with openssl (not anzen)
 #   discovery        /.well-known/openid-configuration and /openid/v1/jwks bodies and headers
 #   extend_3607      pod-bound 3607 s request: warnafter, one-year exp, expirationTimestamp
-#   whoami           SelfSubjectReview with the token (201 user info, or 403 naming the SA)
+#   whoami           SelfSubjectReview with the token (201 user info; system:basic-user allows it)
 #   review_*         TokenReview for valid and every failure case, with upstream's error text,
 #                    and the same token on an API request -> the exact 401 Status
 #   pod_delete       pod-bound token fails on the first request after the pod is deleted
@@ -232,10 +232,6 @@ if [ "$CODE" = 201 ]; then
         "$(jget "$BODY" "json.dumps(j['status']['userInfo'], separators=(',',':'))")"
     OUT=$(kubectl --kubeconfig /dev/null --server "$URL" --certificate-authority "$DIR/pki/ca.crt" --token "$T" auth whoami)
     grep -q 'system:serviceaccount:lab:default' <<<"$OUT" && grep -q 'system:serviceaccounts:lab' <<<"$OUT" && pass whoami/kubectl || fail "whoami/kubectl: $OUT"
-elif [ "$CODE" = 403 ]; then
-    # RBAC not bound yet: the 403 still proves the token authenticated as the SA
-    grep -q 'User \\"system:serviceaccount:lab:default\\" cannot create resource \\"selfsubjectreviews\\"' <<<"$BODY" \
-        && pass "whoami/authenticated (403 until RBAC grants system:basic-user)" || fail "whoami/403 body: $BODY"
 else
     fail "whoami: HTTP $CODE $BODY"
 fi

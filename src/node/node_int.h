@@ -1,0 +1,113 @@
+/* node_int.h — the node agent's internal state, shared by node.c (agent loop, status, logs,
+ * exec), volumes.c (volume set-up, the atomic writer, token refresh) and runner.c (container
+ * processes). Everything here runs on the event loop thread only.
+ *
+ * ON-DISK LAYOUT (root_dir = DATA_DIR/node)
+ *   pods/<uid>/volumes/<volume>/       emptyDir, or atomic-writer dir (..data scheme)
+ *   pods/<uid>/logs/<container>.log    stdout+stderr of every run of the container
+ * hostPath volumes are bind-mounted from their host path directly. */
+#ifndef ANZEN_NODE_NODE_INT_H
+#define ANZEN_NODE_NODE_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "api/apiserver.h"
+#include "node/node.h"
+
+enum node_cstate { NODE_C_WAITING, NODE_C_RUNNING, NODE_C_TERMINATED };
+
+struct node_container {
+    char *name;
+    bool init;                /* init container (runs to completion before the others) */
+    json_t *spec;             /* the container's spec (reference) */
+    enum node_cstate state;
+    pid_t pid;                /* > 0 while the process runs */
+    int exit_code;            /* of the last termination */
+    int restart_count;
+    char *reason;             /* waiting/terminated reason, or NULL */
+    char *message;            /* waiting/terminated message, or NULL */
+    char started_at[32];      /* RFC 3339 of the current/last start */
+    char finished_at[32];     /* RFC 3339 of the last termination */
+    json_t *last_state;       /* lastState.terminated of the previous run, or NULL */
+    uint64_t next_start_ms;   /* earliest (re)start (back-off), 0: now */
+    int backoff_s;            /* current back-off (10 s doubling to 300 s) */
+    char **envp;              /* environment of the current run (for exec), NULL-terminated */
+    char *workdir;            /* working directory of the current run, or NULL */
+};
+
+/* One projected ServiceAccount token, cached per (volume, source) as the kubelet's token
+ * manager caches one TokenRequest per key. */
+struct node_token {
+    char *volume;             /* volume name */
+    size_t source;            /* index in projected.sources */
+    char *token;              /* the JWT */
+    int64_t exp;              /* status.expirationTimestamp (unix s) */
+    int64_t ttl;              /* spec.expirationSeconds as requested */
+    int jitter;               /* [0, 10) s */
+    struct node_token *next;
+};
+
+struct node_pod {
+    char *ns, *name, *uid;
+    json_t *pod;              /* the newest object seen */
+    char *dir;                /* root/pods/<uid> */
+    struct node_container *c; /* init containers first */
+    size_t nc;
+    bool volumes_ready;       /* all volumes set up once */
+    char *volume_error;       /* last set-up failure (waiting message), or NULL */
+    uint64_t next_volume_sync_ms;
+    struct node_token *tokens;
+    char start_time[32];
+    bool terminating;         /* processes being killed (pod deleted) */
+    uint64_t kill_at_ms;      /* SIGKILL deadline while terminating */
+    bool finished;            /* phase Succeeded/Failed reached: nothing runs any more */
+    json_t *last_status;      /* the status last written, or NULL */
+    pid_t *exec_pids;         /* processes started by node_exec */
+    size_t nexec;
+    struct node_pod *next;
+};
+
+struct node_agent {
+    struct apiserver *srv;
+    char *name;
+    char *root;
+    char *api_host;
+    int api_port;
+    struct user_info user;    /* system:node:<name> */
+    struct node_pod *pods;
+};
+
+extern struct node_agent *node__agent;
+
+/* volumes.c: sets up (or refreshes) every volume of p under p->dir. Returns 0, or a negative
+ * code with *ret_err (malloc'd) naming the failing volume. force: rewrite even if set up. */
+int node_volumes_sync(struct node_agent *a, struct node_pod *p, char **ret_err);
+/* Whether some token of p needs refreshing now (80 % of its lifetime, or 24 h). */
+bool node_tokens_need_refresh(struct node_pod *p, int64_t now);
+void node_tokens_free(struct node_token *t);
+/* The host path a volume of p is mounted from, or NULL (unknown volume). malloc'd. */
+char *node_volume_source(struct node_agent *a, struct node_pod *p, const char *volume);
+/* Writes the payload files into dir with the `..data` scheme (spec/03 §3.4). files is an
+ * object path -> {"data": base64 or "text": string, "mode": int}. Returns 0 or -errno. */
+int node_atomic_write(const char *dir, json_t *files, char **ret_err);
+/* rm -rf without following symlinks or crossing mount points. */
+void node_remove_tree(const char *path);
+/* mkdir -p with mode for created components. Returns 0 or -errno. */
+int node_mkdir_p(const char *path, mode_t mode);
+/* A downward-API field of the pod (metadata.name, metadata.labels['k'], ...) or NULL. */
+char *node_field_ref(struct node_agent *a, json_t *pod, const char *field_path);
+/* Reads a key of a ConfigMap (secret = false) or Secret (decoded) in ns. NULL if absent. */
+char *node_object_key(struct node_agent *a, const char *ns, bool secret, const char *name,
+                      const char *key, size_t *ret_len);
+
+/* runner.c: starts container c of p. On success c->pid and c->state = RUNNING; on failure
+ * the container is terminated (StartError, exit code 128) or waiting (CreateContainerError),
+ * with reason/message set. */
+void node_container_start(struct node_agent *a, struct node_pod *p, struct node_container *c);
+/* Builds the environment of container c (malloc'd NULL-terminated array). */
+char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec);
+void node_strv_free(char **v);
+
+#endif
