@@ -144,7 +144,13 @@ int cmd_serve(int argc, char **argv)
     }
     char *dbpath = xasprintf("%s/anzen.db", absdir);
     struct store *store = NULL;
-    if (store_sqlite_open(dbpath, &store, &err) != 0) {
+    /* the database holds Secrets: owner-only, like the keys (-wal/-shm inherit its mode) */
+    mode_t old_umask = umask(077);
+    int open_rc = store_sqlite_open(dbpath, &store, &err);
+    umask(old_umask);
+    if (open_rc == 0)
+        chmod(dbpath, 0600);
+    if (open_rc != 0) {
         log_error("store %s: %s", dbpath, err ? err : "failed");
         return 1;
     }
