@@ -221,7 +221,7 @@ static void set_managed_fields(struct api_call *c, json_t *obj, json_t *old, con
         json_array_foreach(prev, i, e) {
             const char *mgr = json_str(e, "manager");
             const char *sub = json_str(e, "subresource");
-            if (mgr && strcmp(mgr, json_string_value(json_object_get(entry, "manager"))) == 0 &&
+            if (mgr && strcmp(mgr, c->field_manager ? c->field_manager : "unknown") == 0 &&
                 ((sub == NULL && c->subresource == NULL) ||
                  (sub && c->subresource && strcmp(sub, c->subresource) == 0)))
                 continue;

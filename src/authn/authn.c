@@ -56,12 +56,27 @@ int authn_request(struct apiserver *srv, SSL *ssl, const char *authorization, si
         if (r == AZ_EUNAUTHORIZED)
             return AZ_EUNAUTHORIZED;
     }
-    if (authorization != NULL && auth_len > 7 && strncasecmp(authorization, "bearer ", 7) == 0) {
-        const char *tok = authorization + 7;
-        size_t n = auth_len - 7;
-        if (n > 0 && tok[0] == ' ') {
-            *ret_warning = "the provided Authorization header contains extra space before the bearer token, and is ignored";
-        } else if (n > 0) {
+    /* upstream bearertoken: TrimSpace, SplitN(" ", 3), scheme "bearer" (any case), token =
+     * the second part; an empty token is "no credentials" (with a warning if a third part
+     * shows the token came after two spaces). */
+    const char *h = authorization ? authorization : "";
+    size_t hl = authorization ? auth_len : 0;
+    while (hl > 0 && (*h == ' ' || *h == '\t' || *h == '\r' || *h == '\n')) {
+        h++;
+        hl--;
+    }
+    while (hl > 0 && (h[hl - 1] == ' ' || h[hl - 1] == '\t' || h[hl - 1] == '\r' || h[hl - 1] == '\n'))
+        hl--;
+    const char *sp = hl ? memchr(h, ' ', hl) : NULL;
+    if (sp != NULL && sp - h == 6 && strncasecmp(h, "bearer", 6) == 0) {
+        const char *tok = sp + 1;
+        const char *end = h + hl;
+        const char *sp2 = memchr(tok, ' ', (size_t)(end - tok));
+        size_t n = (size_t)((sp2 ? sp2 : end) - tok);
+        if (n == 0) {
+            if (sp2 != NULL)
+                *ret_warning = "the provided Authorization header contains extra space before the bearer token, and is ignored";
+        } else {
             char *token = xstrndup(tok, n);
             int result = AZ_EUNAUTHORIZED;
             for (int i = 0; i < ntoken_authns; i++) {
@@ -86,9 +101,6 @@ int authn_request(struct apiserver *srv, SSL *ssl, const char *authorization, si
                 user_info_release(ret);
             return result;
         }
-    } else if (authorization != NULL && auth_len > 0 &&
-               !(auth_len == 6 && strncasecmp(authorization, "bearer", 6) == 0)) {
-        /* Another scheme (e.g. Basic): no authenticator handles it. */
     }
     if (!anonymous_enabled && !(path != NULL && authn_is_health_path(path)))
         return AZ_EUNAUTHORIZED;

@@ -61,9 +61,16 @@ static void usage(FILE *f)
             "  -v, --v N                      log level 0-3 (default 2)\n");
 }
 
+/* Go's strconv.ParseBool truths; a bare flag (NULL) is true. */
 static bool parse_bool(const char *s)
 {
-    return s == NULL || strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "t") == 0;
+    static const char *const truths[] = {"1", "t", "T", "TRUE", "true", "True"};
+    if (s == NULL)
+        return true;
+    for (size_t i = 0; i < sizeof(truths) / sizeof(truths[0]); i++)
+        if (strcmp(s, truths[i]) == 0)
+            return true;
+    return false;
 }
 
 static void print_ready(void *arg)

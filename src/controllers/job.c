@@ -19,6 +19,21 @@ struct job_work {
     char *name;
 };
 
+#define JOB_MAX_CREATES_PER_SYNC 500
+
+/* True if obj has a controller ownerReference to uid. */
+static bool controlled_by(json_t *obj, const char *uid)
+{
+    size_t i;
+    json_t *ref;
+    json_array_foreach(json_path(obj, "metadata.ownerReferences"), i, ref) {
+        const char *u = json_str(ref, "uid");
+        if (u && uid && strcmp(u, uid) == 0 && json_is_true(json_object_get(ref, "controller")))
+            return true;
+    }
+    return false;
+}
+
 static struct api_call job_call(struct apiserver *srv, const char *kind, const char *group,
                                 const char *ns, const char *name)
 {
@@ -114,14 +129,16 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
     }
     const char *uid = json_path_str(job, "metadata.uid");
     struct api_call pc = job_call(srv, "Pod", "", ns, NULL);
-    char *sel = xasprintf("batch.kubernetes.io/controller-uid=%s", uid);
-    struct list_opts lo = {.label_selector = sel};
+    /* the Job's pods are those it controls (ownerReference), whatever their labels */
+    struct list_opts lo = {0};
     json_t *pods = NULL;
     json_int_t active = 0, succeeded = 0, failed = 0, ready = 0;
     if (rest_list(&pc, &lo, &pods, &st) == 0) {
         size_t i;
         json_t *p;
         json_array_foreach(json_object_get(pods, "items"), i, p) {
+            if (!controlled_by(p, uid))
+                continue;
             const char *phase = json_path_str(p, "status.phase");
             if (phase && strcmp(phase, "Succeeded") == 0)
                 succeeded++;
@@ -141,7 +158,6 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
     json_decref(st);
     st = NULL;
     json_decref(pods);
-    free(sel);
     json_int_t completions = int_or(json_path(job, "spec.completions"), 1);
     json_int_t parallelism = int_or(json_path(job, "spec.parallelism"), 1);
     json_int_t backoff = int_or(json_path(job, "spec.backoffLimit"), 6);
@@ -168,7 +184,8 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
         json_int_t want = parallelism;
         if (want > completions - succeeded)
             want = completions - succeeded;
-        for (json_int_t k = active; k < want; k++) {
+        /* at most JOB_MAX_CREATES_PER_SYNC at a time; the pod events bring us back */
+        for (json_int_t k = active, made = 0; k < want && made < JOB_MAX_CREATES_PER_SYNC; k++, made++) {
             create_pod(srv, job);
             active++;
         }

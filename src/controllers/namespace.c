@@ -80,32 +80,65 @@ static void finalize_namespace(struct apiserver *srv, const char *name)
     json_decref(st3);
 }
 
+/* Namespaces being terminated, and those with a finalize pass queued (event-loop only). */
+static json_t *terminating_namespaces;
+static json_t *queued_namespaces;
+
 static void ns_work_run(void *arg)
 {
     struct ns_work *w = arg;
+    json_object_del(queued_namespaces, w->name);
     finalize_namespace(w->srv, w->name);
     free(w->name);
     free(w);
 }
 
+static void queue_finalize(struct apiserver *srv, const char *name)
+{
+    if (json_object_get(queued_namespaces, name) != NULL)
+        return;
+    json_object_set_new(queued_namespaces, name, json_true());
+    struct ns_work *w = xcalloc(1, sizeof(*w));
+    w->srv = srv;
+    w->name = xstrdup(name);
+    srv->defer(srv, ns_work_run, w);
+}
+
+/* Content of a terminating namespace changed (e.g. a finalizer went away): try again. */
+static void on_content_event(void *arg, const struct watch_event *ev)
+{
+    if (ev->type == WATCH_ADDED || json_object_size(terminating_namespaces) == 0 ||
+        strncmp(ev->key, "/registry/namespaces/", 21) == 0)
+        return;
+    const char *ns = json_path_str(ev->obj, "metadata.namespace");
+    if (ns != NULL && json_object_get(terminating_namespaces, ns) != NULL)
+        queue_finalize(arg, ns);
+}
+
 static void on_namespace_event(void *arg, const struct watch_event *ev)
 {
     struct apiserver *srv = arg;
-    if (ev->type == WATCH_DELETED)
+    const char *name = json_path_str(ev->obj, "metadata.name");
+    if (name == NULL)
         return;
+    if (ev->type == WATCH_DELETED) {
+        json_object_del(terminating_namespaces, name);
+        return;
+    }
     if (json_path(ev->obj, "metadata.deletionTimestamp") == NULL)
         return;
-    struct ns_work *w = xcalloc(1, sizeof(*w));
-    w->srv = srv;
-    w->name = xstrdup(json_path_str(ev->obj, "metadata.name"));
-    srv->defer(srv, ns_work_run, w);
+    json_object_set_new(terminating_namespaces, name, json_true());
+    queue_finalize(srv, name);
 }
 
 void namespace_controller_start(struct apiserver *srv)
 {
     struct watch_sub *sub;
+    terminating_namespaces = json_object();
+    queued_namespaces = json_object();
     watchcache_subscribe(srv->wc, "/registry/namespaces/", watchcache_rev(srv->wc), on_namespace_event,
                          srv, &sub, NULL);
+    watchcache_subscribe(srv->wc, "/registry/", watchcache_rev(srv->wc), on_content_event, srv, &sub, NULL);
     /* namespaces already terminating at start-up */
     const struct resource_def *nsr = resource_by_kind("", "Namespace");
     struct api_call c = {.srv = srv, .res = nsr, .user = controllers_user(), .internal = true};
@@ -117,10 +150,8 @@ void namespace_controller_start(struct apiserver *srv)
         json_array_foreach(json_object_get(list, "items"), i, it) {
             if (json_path(it, "metadata.deletionTimestamp") == NULL)
                 continue;
-            struct ns_work *w = xcalloc(1, sizeof(*w));
-            w->srv = srv;
-            w->name = xstrdup(json_path_str(it, "metadata.name"));
-            srv->defer(srv, ns_work_run, w);
+            json_object_set_new(terminating_namespaces, json_path_str(it, "metadata.name"), json_true());
+            queue_finalize(srv, json_path_str(it, "metadata.name"));
         }
     }
     json_decref(list);

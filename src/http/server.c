@@ -45,7 +45,7 @@
 #include "util/util.h"
 
 #define MAX_BODY (3 * 1024 * 1024)
-#define H2O_BODY_LIMIT (64 * 1024 * 1024)
+#define H2O_BODY_LIMIT (4 * 1024 * 1024) /* buffered before authn: keep it near MAX_BODY */
 #define MIN_REQUEST_TIMEOUT 1800
 
 /* Private prefix of h2o 2.2.5's struct st_h2o_socket_ssl_t (verified layout, see notes). */
@@ -185,7 +185,7 @@ static void send_bytes(h2o_req_t *req, int code, const char *content_type, const
     req->res.content_length = len;
     h2o_iovec_t b = h2o_strdup(&req->pool, body, len);
     h2o_start_response(req, &gen);
-    if (strcmp(req->method.base, "HEAD") == 0 || (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0))
+    if (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0)
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
     else
         h2o_send(req, &b, 1, H2O_SEND_STATE_FINAL);
@@ -358,6 +358,8 @@ struct watch_stream {
     bool columns_sent;
     bool sending;
     bool done;       /* final chunk queued */
+    bool final_sent; /* FINAL handed to h2o: never touch the generator again */
+    bool overflowed; /* pending hit WATCH_MAX_PENDING: no more events, end soon */
     bool stopped;    /* client went away */
     struct buf pending;
     struct buf inflight;
@@ -371,18 +373,29 @@ static h2o_linklist_t watch_streams = {&watch_streams, &watch_streams};
 static h2o_timeout_t watch_tick_queue;
 static h2o_timeout_entry_t watch_tick_entry;
 
+#define WATCH_MAX_PENDING (16 * 1024 * 1024) /* a client this far behind is cut off */
+
 static void watch_flush(struct watch_stream *w)
 {
-    if (w->sending || w->stopped)
+    if (w->sending || w->stopped || w->final_sent)
         return;
     if (w->pending.len == 0 && !w->done)
         return;
+    if (w->done) {
+        /* h2o calls neither proceed nor stop after FINAL: the last bytes live in the pool */
+        h2o_iovec_t v = h2o_strdup(&w->req->pool, w->pending.data ? w->pending.data : "", w->pending.len);
+        buf_release(&w->pending);
+        buf_release(&w->inflight);
+        w->final_sent = true;
+        h2o_send(w->req, &v, 1, H2O_SEND_STATE_FINAL);
+        return;
+    }
     buf_release(&w->inflight);
     w->inflight = w->pending;
-    buf_init(&w->pending, 0);
-    h2o_iovec_t v = h2o_iovec_init(w->inflight.data ? w->inflight.data : "", w->inflight.len);
+    buf_init(&w->pending, WATCH_MAX_PENDING);
+    h2o_iovec_t v = h2o_iovec_init(w->inflight.data, w->inflight.len);
     w->sending = true;
-    h2o_send(w->req, &v, 1, w->done ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+    h2o_send(w->req, &v, 1, H2O_SEND_STATE_IN_PROGRESS);
 }
 
 static void watch_cleanup(struct watch_stream *w)
@@ -405,12 +418,7 @@ static void watch_proceed(h2o_generator_t *g, h2o_req_t *req)
 {
     struct watch_stream *w = (struct watch_stream *)g;
     w->sending = false;
-    if (w->done && w->pending.len == 0) {
-        buf_release(&w->inflight);
-        buf_release(&w->pending);
-        return; /* FINAL was sent; never touch again */
-    }
-    watch_flush(w);
+    watch_flush(w); /* also sends FINAL when the stream ended while a chunk was in flight */
 }
 
 static void watch_stop(h2o_generator_t *g, h2o_req_t *req)
@@ -424,6 +432,8 @@ static void watch_stop(h2o_generator_t *g, h2o_req_t *req)
 
 static void watch_emit(struct watch_stream *w, const char *type, json_t *obj)
 {
+    if (w->overflowed)
+        return;
     json_t *ev = json_object();
     json_object_set_new(ev, "type", json_string(type));
     if (w->table && strcmp(type, "ERROR") != 0 && strcmp(type, "BOOKMARK") != 0) {
@@ -432,14 +442,20 @@ static void watch_emit(struct watch_stream *w, const char *type, json_t *obj)
     } else {
         json_object_set(ev, "object", obj);
     }
-    json_write_go(&w->pending, ev, false);
+    if (json_write_go(&w->pending, ev, false) == AZ_ETOOLARGE) {
+        /* The client stopped reading: end the watch (it re-lists, as with upstream). This
+         * may run inside a watch-cache callback, which must not unsubscribe: the ticker
+         * ends the stream within a second. */
+        w->overflowed = true;
+        w->deadline_ms = 0;
+    }
     json_decref(ev);
 }
 
 static void watch_on_event(void *arg, const struct watch_event *ev)
 {
     struct watch_stream *w = arg;
-    if (w->stopped || w->done)
+    if (w->stopped || w->done || w->overflowed)
         return;
     bool now = ev->obj && rest_object_matches(ev->obj, w->ns, w->ls, w->fs);
     bool before = ev->prev_obj && rest_object_matches(ev->prev_obj, w->ns, w->ls, w->fs);
@@ -511,12 +527,14 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
     w->ls = ls;
     w->fs = fs;
     w->table = c->want_table;
-    buf_init(&w->pending, 0);
+    buf_init(&w->pending, WATCH_MAX_PENDING);
     buf_init(&w->inflight, 0);
     if (call->name != NULL) {
         /* a watch on a single object (…/pods?fieldSelector=metadata.name=x handled by fs) */
     }
     int64_t timeout = parse_int(query_get(&c->q, "timeoutSeconds"), 0);
+    if (timeout > 366LL * 24 * 3600)
+        timeout = 366LL * 24 * 3600;
     if (timeout <= 0) {
         unsigned char rnd;
         RAND_bytes(&rnd, 1);
@@ -535,6 +553,7 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
         json_t *s = status_bad_request("invalid resourceVersion");
         watch_emit(w, "ERROR", s);
         json_decref(s);
+        watch_cleanup(w);
         w->done = true;
         watch_flush(w);
         return;
@@ -588,18 +607,41 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
 
 /* ---- resources ---------------------------------------------------------------------- */
 
-static const char *field_manager(struct ctx *c)
+/* True if s[0..n) is valid UTF-8 made of printable characters (no controls). */
+static bool printable_utf8(const char *s, size_t n)
 {
+    json_t *probe = json_stringn(s, n); /* NULL for invalid UTF-8 or NUL */
+    if (probe == NULL)
+        return false;
+    json_decref(probe);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+/* The managedFields manager: ?fieldManager (validated as upstream: at most 128 printable
+ * characters; NULL with *ret_error set otherwise), else the User-Agent up to its first '/',
+ * cut at 128 bytes, or "unknown" when that is empty or not printable UTF-8. */
+static const char *field_manager(struct ctx *c, const char **ret_error)
+{
+    *ret_error = NULL;
     const char *fm = query_get(&c->q, "fieldManager");
-    if (fm != NULL && *fm)
-        return fm;
+    if (fm != NULL && *fm) {
+        if (strlen(fm) > 128)
+            *ret_error = "toolong";
+        else if (!printable_utf8(fm, strlen(fm)))
+            *ret_error = "invalid";
+        return *ret_error ? NULL : fm;
+    }
     h2o_iovec_t ua = header_value(c->req, H2O_TOKEN_USER_AGENT);
     if (ua.base == NULL || ua.len == 0)
         return "unknown";
-    /* upstream: the User-Agent up to the first '/', at most 128 characters */
     size_t n = 0;
     while (n < ua.len && ua.base[n] != '/' && n < 128)
         n++;
+    if (n == 0 || !printable_utf8(ua.base, n))
+        return "unknown";
     return h2o_strdup(&c->req->pool, ua.base, n).base;
 }
 
@@ -690,8 +732,9 @@ static void handle_resource(struct ctx *c)
         return;
     }
 
-    json_t *warnings = json_array();
-    c->warnings = warnings;
+    if (c->warnings == NULL)
+        c->warnings = json_array();
+    json_t *warnings = c->warnings;
     struct api_call call = {0};
     call.srv = server__api;
     call.res = r;
@@ -699,10 +742,26 @@ static void handle_resource(struct ctx *c)
     call.ns = strcmp(r->plural, "namespaces") == 0 ? NULL : ns;
     call.name = named ? ri->name : NULL;
     call.user = &c->user;
-    call.field_manager = field_manager(c);
+    const char *fm_error;
+    call.field_manager = field_manager(c, &fm_error);
     call.warnings = warnings;
     const char *options_kind = bit == VERB_CREATE ? "CreateOptions" : bit == VERB_UPDATE ? "UpdateOptions"
                              : bit == VERB_PATCH ? "PatchOptions" : "DeleteOptions";
+    if (fm_error != NULL && (bit & (VERB_CREATE | VERB_UPDATE | VERB_PATCH))) {
+        struct field_errors fe;
+        field_errors_init(&fe);
+        json_t *v = json_string(query_get(&c->q, "fieldManager"));
+        if (strcmp(fm_error, "toolong") == 0)
+            field_errors_add(&fe, FIELD_TOO_LONG, "fieldManager", NULL, "may not be longer than 128");
+        else
+            field_errors_add(&fe, FIELD_INVALID, "fieldManager", v, "must only contain printable characters");
+        json_decref(v);
+        send_status(c, status_invalid("meta.k8s.io", options_kind, "", &fe));
+        field_errors_release(&fe);
+        return;
+    }
+    if (call.field_manager == NULL)
+        call.field_manager = "unknown";
     const char *dry = query_get(&c->q, "dryRun");
     if (dry != NULL && (bit & (VERB_CREATE | VERB_UPDATE | VERB_PATCH | VERB_DELETE | VERB_DELETECOLLECTION))) {
         if (strcmp(dry, "All") != 0) {
@@ -736,6 +795,17 @@ static void handle_resource(struct ctx *c)
             return;
         }
     }
+    static const char *const int_params[] = {"limit", "timeoutSeconds", "gracePeriodSeconds"};
+    for (size_t i = 0; i < sizeof(int_params) / sizeof(int_params[0]); i++) {
+        const char *v = query_get(&c->q, int_params[i]);
+        char *end = NULL;
+        if (v != NULL && (*v == '\0' || (strtoll(v, &end, 10), *end != '\0'))) {
+            char *msg = xasprintf("strconv.ParseInt: parsing \"%s\": invalid syntax", v);
+            send_status(c, status_bad_request(msg));
+            free(msg);
+            return;
+        }
+    }
     struct list_opts lo = {
         .label_selector = query_get(&c->q, "labelSelector"),
         .field_selector = query_get(&c->q, "fieldSelector"),
@@ -758,9 +828,11 @@ static void handle_resource(struct ctx *c)
         rc = rest_list(&call, &lo, &obj, &st);
         break;
     case VERB_WATCH:
-        if (ri->name != NULL && *ri->name && (lo.field_selector == NULL || !*lo.field_selector)) {
-            /* legacy /watch/namespaces/x/pods/name: filter by name */
-            char *fsel = xasprintf("metadata.name=%s", ri->name);
+        if (ri->nparts >= 2 && *ri->parts[1]) {
+            /* legacy /watch/…/NAME: the object authorized by name, ANDed with any selector */
+            char *fsel = lo.field_selector && *lo.field_selector
+                             ? xasprintf("metadata.name=%s,%s", ri->parts[1], lo.field_selector)
+                             : xasprintf("metadata.name=%s", ri->parts[1]);
             lo.field_selector = h2o_strdup(&c->req->pool, fsel, SIZE_MAX).base;
             free(fsel);
             call.name = NULL;

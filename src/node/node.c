@@ -1,32 +1,1107 @@
-/* node.c — placeholder until the node agent lands: no node, no logs, no exec. */
+/* node.c — the embedded node agent (kubelet's role, DESIGN.md "node agent"): registers and
+ * heartbeats the Node object, binds unassigned pods to this node (the scheduler's role),
+ * drives each bound pod through volume set-up, init containers, containers, restarts and
+ * termination, reports pods/status, and serves `kubectl logs`.
+ *
+ * Threading: everything runs on the server's event loop. Watch callbacks only queue events;
+ * the queue is drained by deferred work, and a 200 ms h2o timer reaps children (waitpid on
+ * the agent's own pids only), applies back-offs and kill deadlines, refreshes tokens and
+ * heartbeats the Node every 10 s. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include "node/node.h"
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#define H2O_USE_LIBUV 0
+#define H2O_USE_EPOLL 1
+#include <h2o.h>
+#include "api/rest.h"
+#include "controllers/controllers.h"
+#include "http/server.h"
+#include "node/node_int.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#define TICK_MS 200
+#define HEARTBEAT_MS 10000
+#define VOLUME_RESYNC_MS 60000
+#define VOLUME_RETRY_MS 2000
+#define MAX_GRACE_S 10
+#define BACKOFF_FIRST_S 10
+#define BACKOFF_MAX_S 300
+#define LOG_MAX_BYTES (16 << 20)
+#define KUBELET_VERSION "v1.32.0"
+
+struct node_agent *node__agent;
+
+static h2o_timeout_t node__tick;
+static h2o_timeout_entry_t node__tick_entry;
+static json_t *node__events;        /* queued [type, object] pairs */
+static bool node__drain_queued;
+static uint64_t node__last_heartbeat;
+static struct watch_sub *node__sub;
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static struct api_call pod_call(struct node_agent *a, const char *ns, const char *name)
+{
+    struct api_call c = {.srv = a->srv, .res = resource_by_kind("", "Pod"), .ns = ns, .name = name,
+                         .user = controllers_user(), .field_manager = "kubelet",
+                         .validation = FIELD_VALIDATION_IGNORE, .internal = true};
+    return c;
+}
+
+static void now_rfc3339(char out[32])
+{
+    time_rfc3339(time(NULL), out);
+}
+
+static const char *restart_policy(struct node_pod *p)
+{
+    const char *rp = json_path_str(p->pod, "spec.restartPolicy");
+    return rp ? rp : "Always";
+}
+
+static bool should_restart(struct node_pod *p, struct node_container *c)
+{
+    const char *rp = restart_policy(p);
+    if (strcmp(rp, "Never") == 0)
+        return false;
+    if (c->init || strcmp(rp, "OnFailure") == 0)
+        return c->exit_code != 0;
+    return true;
+}
+
+/* ---- the Node object ------------------------------------------------------------- */
+
+static char *read_first_line(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return NULL;
+    char line[512];
+    char *r = fgets(line, sizeof(line), f) ? xstrdup(line) : NULL;
+    fclose(f);
+    if (r)
+        r[strcspn(r, "\n")] = '\0';
+    return r;
+}
+
+static char *os_image(void)
+{
+    FILE *f = fopen("/etc/os-release", "re");
+    char line[512];
+    char *r = NULL;
+    while (f && r == NULL && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "PRETTY_NAME=", 12) == 0) {
+            char *v = line + 12;
+            v[strcspn(v, "\n")] = '\0';
+            size_t n = strlen(v);
+            if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+                v[n - 1] = '\0';
+                v++;
+            }
+            r = xstrdup(v);
+        }
+    }
+    if (f)
+        fclose(f);
+    return r ? r : xstrdup("Linux");
+}
+
+static const char *go_arch(const char *machine)
+{
+    if (strcmp(machine, "x86_64") == 0)
+        return "amd64";
+    if (strcmp(machine, "aarch64") == 0)
+        return "arm64";
+    return machine;
+}
+
+static json_t *node_resources(struct node_agent *a)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long long mem_kb = 0;
+    FILE *f = fopen("/proc/meminfo", "re");
+    char line[256];
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemTotal: %lld kB", &mem_kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    struct statvfs vfs;
+    long long disk_kb = 0;
+    if (statvfs(a->root, &vfs) == 0)
+        disk_kb = (long long)vfs.f_blocks * (long long)vfs.f_frsize / 1024;
+    char cpu[32], mem[32], disk[32];
+    snprintf(cpu, sizeof(cpu), "%ld", cpus > 0 ? cpus : 1);
+    snprintf(mem, sizeof(mem), "%lldKi", mem_kb);
+    snprintf(disk, sizeof(disk), "%lldKi", disk_kb);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "cpu", cpu, "ephemeral-storage", disk,
+                     "hugepages-1Gi", "0", "hugepages-2Mi", "0", "memory", mem, "pods", "110");
+}
+
+static json_t *node_condition(const char *type, const char *status, const char *reason,
+                              const char *message, const char *heartbeat, const char *transition)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", type, "status", status,
+                     "lastHeartbeatTime", heartbeat, "lastTransitionTime", transition, "reason",
+                     reason, "message", message);
+}
+
+static json_t *node_status(struct node_agent *a, json_t *old_status)
+{
+    char now[32];
+    now_rfc3339(now);
+    /* keep transition times of conditions whose status did not change */
+    const char *ready_since = now;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(old_status, "conditions"), i, c)
+        if (json_str(c, "type") && strcmp(json_str(c, "type"), "Ready") == 0 &&
+            json_str(c, "status") && strcmp(json_str(c, "status"), "True") == 0 &&
+            json_str(c, "lastTransitionTime"))
+            ready_since = json_str(c, "lastTransitionTime");
+    const char *first_seen = ready_since;
+    json_t *conds = json_pack("[o, o, o, o]",
+        node_condition("MemoryPressure", "False", "KubeletHasSufficientMemory",
+                       "kubelet has sufficient memory available", now, first_seen),
+        node_condition("DiskPressure", "False", "KubeletHasNoDiskPressure",
+                       "kubelet has no disk pressure", now, first_seen),
+        node_condition("PIDPressure", "False", "KubeletHasSufficientPID",
+                       "kubelet has sufficient PID available", now, first_seen),
+        node_condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", now,
+                       ready_since));
+    struct utsname un;
+    if (uname(&un) != 0)
+        memset(&un, 0, sizeof(un));
+    char *machine_id = read_first_line("/etc/machine-id");
+    char *boot_id = read_first_line("/proc/sys/kernel/random/boot_id");
+    char *osimg = os_image();
+    json_t *info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                             "machineID", machine_id ? machine_id : "",
+                             "systemUUID", machine_id ? machine_id : "",
+                             "bootID", boot_id ? boot_id : "",
+                             "kernelVersion", un.release, "osImage", osimg,
+                             "containerRuntimeVersion", "anzen://0.1.0",
+                             "kubeletVersion", KUBELET_VERSION,
+                             "operatingSystem", "linux", "architecture", go_arch(un.machine));
+    free(machine_id);
+    free(boot_id);
+    free(osimg);
+    json_t *st = json_pack("{s:o, s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}], s:{s:{s:i}}, s:o}",
+                           "capacity", node_resources(a), "allocatable", node_resources(a),
+                           "conditions", conds, "addresses", "type", "InternalIP", "address",
+                           a->api_host, "type", "Hostname", "address", a->name, "daemonEndpoints",
+                           "kubeletEndpoint", "Port", 10250, "nodeInfo", info);
+    return st;
+}
+
+static struct api_call node_obj_call(struct node_agent *a)
+{
+    struct api_call c = {.srv = a->srv, .res = resource_by_kind("", "Node"), .name = a->name,
+                         .user = controllers_user(), .field_manager = "kubelet",
+                         .validation = FIELD_VALIDATION_IGNORE, .internal = true};
+    return c;
+}
+
+/* Creates the Node (or refreshes its labels), then writes its status. */
+static int node_register(struct node_agent *a, char **ret_err)
+{
+    struct utsname un;
+    if (uname(&un) != 0)
+        memset(&un, 0, sizeof(un));
+    const char *arch = go_arch(un.machine);
+    json_t *labels = json_pack("{s:s, s:s, s:s, s:s, s:s}", "beta.kubernetes.io/arch", arch,
+                               "beta.kubernetes.io/os", "linux", "kubernetes.io/arch", arch,
+                               "kubernetes.io/hostname", a->name, "kubernetes.io/os", "linux");
+    struct api_call c = node_obj_call(a);
+    json_t *obj = NULL, *st = NULL, *res = NULL;
+    int code, rc;
+    if (rest_get(&c, &obj, &st) == 0) {
+        json_t *l = json_obj_ensure(json_obj_ensure(obj, "metadata"), "labels");
+        json_object_update(l, labels);
+        rc = rest_update(&c, obj, &res, &code, &st);
+    } else {
+        json_decref(st);
+        st = NULL;
+        json_t *n = json_pack("{s:s, s:s, s:{s:s, s:O}, s:{}}", "apiVersion", "v1", "kind", "Node",
+                              "metadata", "name", a->name, "labels", labels, "spec");
+        c.name = NULL;
+        rc = rest_create(&c, n, &res, &code, &st);
+        c.name = a->name;
+        json_decref(n);
+    }
+    json_decref(labels);
+    json_decref(obj);
+    if (rc != 0) {
+        *ret_err = xasprintf("registering node %s: %s", a->name,
+                             json_str(st, "message") ? json_str(st, "message") : az_err_str(rc));
+        json_decref(st);
+        json_decref(res);
+        return rc;
+    }
+    json_decref(st);
+    st = NULL;
+    json_object_set_new(res, "status", node_status(a, json_object_get(res, "status")));
+    c.subresource = "status";
+    json_t *res2 = NULL;
+    rc = rest_update(&c, res, &res2, &code, &st);
+    if (rc != 0)
+        *ret_err = xasprintf("node %s status: %s", a->name,
+                             json_str(st, "message") ? json_str(st, "message") : az_err_str(rc));
+    json_decref(res);
+    json_decref(res2);
+    json_decref(st);
+    return rc;
+}
+
+static void node_heartbeat(struct node_agent *a)
+{
+    struct api_call c = node_obj_call(a);
+    json_t *obj = NULL, *st = NULL, *res = NULL;
+    int code;
+    if (rest_get(&c, &obj, &st) != 0) {
+        json_decref(st);
+        char *err = NULL;
+        if (node_register(a, &err) != 0)
+            log_warn("node agent: %s", err);
+        free(err);
+        return;
+    }
+    json_object_set_new(obj, "status", node_status(a, json_object_get(obj, "status")));
+    c.subresource = "status";
+    if (rest_update(&c, obj, &res, &code, &st) != 0)
+        log_warn("node agent: heartbeat: %s", json_str(st, "message") ? json_str(st, "message") : "failed");
+    json_decref(obj);
+    json_decref(res);
+    json_decref(st);
+}
+
+/* ---- pod bookkeeping -------------------------------------------------------------- */
+
+static struct node_pod *pod_by_uid(struct node_agent *a, const char *uid)
+{
+    for (struct node_pod *p = a->pods; p; p = p->next)
+        if (strcmp(p->uid, uid) == 0)
+            return p;
+    return NULL;
+}
+
+static void container_release(struct node_container *c)
+{
+    free(c->name);
+    json_decref(c->spec);
+    free(c->reason);
+    free(c->message);
+    json_decref(c->last_state);
+    node_strv_free(c->envp);
+    free(c->workdir);
+}
+
+static void pod_free(struct node_pod *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->nc; i++)
+        container_release(&p->c[i]);
+    free(p->c);
+    free(p->ns);
+    free(p->name);
+    free(p->uid);
+    free(p->dir);
+    free(p->volume_error);
+    json_decref(p->pod);
+    json_decref(p->last_status);
+    node_tokens_free(p->tokens);
+    free(p);
+}
+
+static void add_containers(struct node_pod *p, json_t *list, bool init)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c) {
+        const char *name = json_str(c, "name");
+        if (name == NULL)
+            continue;
+        struct node_container *nc = &p->c[p->nc++];
+        memset(nc, 0, sizeof(*nc));
+        nc->name = xstrdup(name);
+        nc->init = init;
+        nc->spec = json_incref(c);
+        nc->state = NODE_C_WAITING;
+    }
+}
+
+static struct node_pod *pod_new(struct node_agent *a, json_t *obj)
+{
+    struct node_pod *p = xcalloc(1, sizeof(*p));
+    p->ns = xstrdup(json_path_str(obj, "metadata.namespace"));
+    p->name = xstrdup(json_path_str(obj, "metadata.name"));
+    p->uid = xstrdup(json_path_str(obj, "metadata.uid"));
+    p->pod = json_incref(obj);
+    p->dir = xasprintf("%s/pods/%s", a->root, p->uid);
+    json_t *inits = json_path(obj, "spec.initContainers"), *cs = json_path(obj, "spec.containers");
+    p->c = xcalloc(json_array_size(inits) + json_array_size(cs) + 1, sizeof(*p->c));
+    add_containers(p, inits, true);
+    add_containers(p, cs, false);
+    const char *phase = json_path_str(obj, "status.phase");
+    if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)) {
+        p->finished = true; /* ran before a restart of the agent: never again */
+        p->last_status = json_incref(json_object_get(obj, "status"));
+    }
+    const char *st = json_path_str(obj, "status.startTime");
+    if (st && strlen(st) < sizeof(p->start_time))
+        memcpy(p->start_time, st, strlen(st) + 1);
+    p->next = a->pods;
+    a->pods = p;
+    return p;
+}
+
+static void pod_unlink(struct node_agent *a, struct node_pod *p)
+{
+    for (struct node_pod **pp = &a->pods; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            return;
+        }
+}
+
+static void signal_pod(struct node_pod *p, int sig)
+{
+    for (size_t i = 0; i < p->nc; i++)
+        if (p->c[i].pid > 0)
+            kill(-p->c[i].pid, sig);
+}
+
+static void pod_terminate(struct node_pod *p)
+{
+    if (p->terminating)
+        return;
+    p->terminating = true;
+    json_t *g = json_path(p->pod, "metadata.deletionGracePeriodSeconds");
+    if (!json_is_integer(g))
+        g = json_path(p->pod, "spec.terminationGracePeriodSeconds");
+    int64_t grace = json_is_integer(g) ? json_integer_value(g) : 30;
+    if (grace > MAX_GRACE_S)
+        grace = MAX_GRACE_S;
+    if (grace < 0)
+        grace = 0;
+    p->kill_at_ms = now_ms() + (uint64_t)grace * 1000;
+    signal_pod(p, grace == 0 ? SIGKILL : SIGTERM);
+}
+
+/* ---- container lifecycle ---------------------------------------------------------- */
+
+static void container_set(struct node_container *c, enum node_cstate st, const char *reason,
+                          const char *message)
+{
+    c->state = st;
+    free(c->reason);
+    free(c->message);
+    c->reason = reason ? xstrdup(reason) : NULL;
+    c->message = message ? xstrdup(message) : NULL;
+}
+
+static json_t *terminated_json(struct node_container *c)
+{
+    json_t *t = json_pack("{s:i, s:s, s:s, s:s}", "exitCode", c->exit_code, "reason",
+                          c->reason ? c->reason : (c->exit_code == 0 ? "Completed" : "Error"),
+                          "startedAt", c->started_at, "finishedAt", c->finished_at);
+    if (c->message)
+        json_object_set_new(t, "message", json_string(c->message));
+    return t;
+}
+
+/* A container ended (exit status from waitpid, or a start failure already recorded). */
+static void container_exited(struct node_pod *p, struct node_container *c, int wstatus, bool reaped)
+{
+    if (reaped) {
+        c->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
+                       : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 1;
+        now_rfc3339(c->finished_at);
+        container_set(c, NODE_C_TERMINATED, c->exit_code == 0 ? "Completed" : "Error", NULL);
+    }
+    if (p->terminating || !should_restart(p, c))
+        return;
+    json_decref(c->last_state);
+    c->last_state = terminated_json(c);
+    c->backoff_s = c->backoff_s == 0 ? 1 : c->backoff_s < BACKOFF_FIRST_S ? BACKOFF_FIRST_S
+                                                                          : c->backoff_s * 2;
+    if (c->backoff_s > BACKOFF_MAX_S)
+        c->backoff_s = BACKOFF_MAX_S;
+    c->next_start_ms = now_ms() + (uint64_t)(c->backoff_s == 1 ? 0 : c->backoff_s) * 1000;
+    char *msg = xasprintf("back-off %ds restarting failed container=%s pod=%s_%s(%s)", c->backoff_s,
+                          c->name, p->name, p->ns, p->uid);
+    container_set(c, NODE_C_WAITING, "CrashLoopBackOff", msg);
+    free(msg);
+}
+
+static void container_run(struct node_agent *a, struct node_pod *p, struct node_container *c)
+{
+    if (now_ms() < c->next_start_ms)
+        return;
+    if (c->last_state != NULL)
+        c->restart_count++;
+    node_container_start(a, p, c);
+    if (c->state == NODE_C_TERMINATED)
+        container_exited(p, c, 0, false);
+    else if (c->state == NODE_C_WAITING)
+        c->next_start_ms = now_ms() + BACKOFF_FIRST_S * 1000; /* config errors: retry later */
+}
+
+static void reap(struct node_pod *p)
+{
+    for (size_t i = 0; i < p->nc; i++) {
+        struct node_container *c = &p->c[i];
+        int ws;
+        if (c->pid <= 0)
+            continue;
+        pid_t r = waitpid(c->pid, &ws, WNOHANG);
+        if (r == c->pid || (r < 0 && errno == ECHILD)) {
+            if (r != c->pid)
+                ws = 0; /* lost: somebody else reaped it */
+            c->pid = -c->pid; /* remembered for containerID */
+            container_exited(p, c, ws, true);
+        }
+    }
+}
+
+static bool init_done(struct node_container *c)
+{
+    return c->state == NODE_C_TERMINATED && c->exit_code == 0;
+}
+
+/* Moves the pod's containers forward. Sets p->finished at a final phase. */
+static void pod_progress(struct node_agent *a, struct node_pod *p)
+{
+    uint64_t now = now_ms();
+    if (!p->volumes_ready || now >= p->next_volume_sync_ms ||
+        node_tokens_need_refresh(p, (int64_t)time(NULL))) {
+        char *err = NULL;
+        if (node_volumes_sync(a, p, &err) != 0) {
+            free(p->volume_error);
+            p->volume_error = err;
+            p->next_volume_sync_ms = now + VOLUME_RETRY_MS;
+            if (!p->volumes_ready)
+                return;
+        } else {
+            free(p->volume_error);
+            p->volume_error = NULL;
+            p->volumes_ready = true;
+            p->next_volume_sync_ms = now + VOLUME_RESYNC_MS;
+        }
+    }
+    if (p->start_time[0] == '\0')
+        now_rfc3339(p->start_time);
+    for (size_t i = 0; i < p->nc; i++) {
+        struct node_container *c = &p->c[i];
+        if (!c->init)
+            break;
+        if (init_done(c))
+            continue;
+        if (c->state == NODE_C_WAITING)
+            container_run(a, p, c);
+        return; /* one init container at a time */
+    }
+    for (size_t i = 0; i < p->nc; i++) {
+        struct node_container *c = &p->c[i];
+        if (!c->init && c->state == NODE_C_WAITING)
+            container_run(a, p, c);
+    }
+}
+
+/* ---- pod status ------------------------------------------------------------------- */
+
+static const char *pod_phase(struct node_pod *p)
+{
+    size_t waiting = 0, running = 0, restarting = 0, failed = 0, total = 0;
+    for (size_t i = 0; i < p->nc; i++) {
+        struct node_container *c = &p->c[i];
+        if (c->init) {
+            if (init_done(c))
+                continue;
+            if (c->state == NODE_C_TERMINATED)
+                return "Failed"; /* not restarted: restartPolicy Never */
+            return "Pending";
+        }
+        total++;
+        if (c->state == NODE_C_RUNNING)
+            running++;
+        else if (c->state == NODE_C_WAITING && c->last_state)
+            restarting++;
+        else if (c->state == NODE_C_WAITING)
+            waiting++;
+        else if (c->exit_code != 0)
+            failed++;
+    }
+    if (total == 0 || waiting > 0)
+        return "Pending";
+    if (running > 0 || restarting > 0)
+        return "Running";
+    return failed > 0 ? "Failed" : "Succeeded";
+}
+
+static json_t *container_status(struct node_pod *p, struct node_container *c, bool pod_initialized)
+{
+    json_t *state;
+    char cid[48] = "";
+    if (c->pid != 0)
+        snprintf(cid, sizeof(cid), "anzen://%d", c->pid > 0 ? (int)c->pid : (int)-c->pid);
+    switch (c->state) {
+    case NODE_C_RUNNING:
+        state = json_pack("{s:{s:s}}", "running", "startedAt", c->started_at);
+        break;
+    case NODE_C_TERMINATED: {
+        json_t *t = terminated_json(c);
+        if (cid[0])
+            json_object_set_new(t, "containerID", json_string(cid));
+        state = json_pack("{s:o}", "terminated", t);
+        break;
+    }
+    case NODE_C_WAITING:
+    default: {
+        const char *reason = c->reason ? c->reason
+                             : (!c->init && !pod_initialized) ? "PodInitializing"
+                                                               : "ContainerCreating";
+        json_t *w = json_pack("{s:s}", "reason", reason);
+        const char *msg = c->message ? c->message : (c->reason == NULL ? p->volume_error : NULL);
+        if (msg)
+            json_object_set_new(w, "message", json_string(msg));
+        state = json_pack("{s:o}", "waiting", w);
+        break;
+    }
+    }
+    const char *image = json_str(c->spec, "image");
+    bool running = c->state == NODE_C_RUNNING;
+    json_t *s = json_pack("{s:s, s:o, s:o, s:b, s:i, s:s, s:s}", "name", c->name, "state", state,
+                          "lastState", c->last_state ? json_pack("{s:O}", "terminated", c->last_state)
+                                                     : json_object(),
+                          "ready", running, "restartCount", c->restart_count, "image",
+                          image ? image : "", "imageID", "");
+    if (cid[0])
+        json_object_set_new(s, "containerID", json_string(cid));
+    json_object_set_new(s, "started", json_boolean(running));
+    json_t *vms = json_array();
+    size_t i;
+    json_t *vm;
+    json_array_foreach(json_object_get(c->spec, "volumeMounts"), i, vm) {
+        json_t *m = json_pack("{s:s?, s:s?}", "name", json_str(vm, "name"), "mountPath",
+                              json_str(vm, "mountPath"));
+        if (json_is_true(json_object_get(vm, "readOnly"))) {
+            json_object_set_new(m, "readOnly", json_true());
+            json_object_set_new(m, "recursiveReadOnly", json_string("Disabled"));
+        }
+        json_array_append_new(vms, m);
+    }
+    if (json_array_size(vms))
+        json_object_set_new(s, "volumeMounts", vms);
+    else
+        json_decref(vms);
+    return s;
+}
+
+static json_t *pod_condition(json_t *old_status, const char *type, bool status, const char *reason,
+                             const char *message, const char *now)
+{
+    const char *since = now;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(old_status, "conditions"), i, c)
+        if (json_str(c, "type") && strcmp(json_str(c, "type"), type) == 0 && json_str(c, "status") &&
+            strcmp(json_str(c, "status"), status ? "True" : "False") == 0 &&
+            json_str(c, "lastTransitionTime"))
+            since = json_str(c, "lastTransitionTime");
+    json_t *o = json_pack("{s:s, s:s, s:n, s:s}", "type", type, "status", status ? "True" : "False",
+                          "lastProbeTime", "lastTransitionTime", since);
+    if (reason)
+        json_object_set_new(o, "reason", json_string(reason));
+    if (message)
+        json_object_set_new(o, "message", json_string(message));
+    return o;
+}
+
+static char *names_where(struct node_pod *p, bool init, bool (*pred)(struct node_container *))
+{
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    buf_putc(&b, '[');
+    bool first = true;
+    for (size_t i = 0; i < p->nc; i++) {
+        if (p->c[i].init != init || !pred(&p->c[i]))
+            continue;
+        if (!first)
+            buf_putc(&b, ' ');
+        buf_puts(&b, p->c[i].name);
+        first = false;
+    }
+    buf_putc(&b, ']');
+    return buf_detach(&b, NULL);
+}
+
+static bool not_init_done(struct node_container *c)
+{
+    return !init_done(c);
+}
+
+static bool not_running(struct node_container *c)
+{
+    return c->state != NODE_C_RUNNING;
+}
+
+static json_t *pod_status(struct node_agent *a, struct node_pod *p, json_t *old)
+{
+    char now[32];
+    now_rfc3339(now);
+    const char *phase = pod_phase(p);
+    bool done = strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
+    bool initialized = true, all_running = true;
+    size_t nregular = 0;
+    for (size_t i = 0; i < p->nc; i++) {
+        if (p->c[i].init && !init_done(&p->c[i]))
+            initialized = false;
+        if (!p->c[i].init) {
+            nregular++;
+            if (p->c[i].state != NODE_C_RUNNING)
+                all_running = false;
+        }
+    }
+    char *not_init = names_where(p, true, not_init_done);
+    char *unready = names_where(p, false, not_running);
+    char *init_msg = xasprintf("containers with incomplete status: %s", not_init);
+    char *ready_msg = xasprintf("containers with unready status: %s", unready);
+    bool ready = all_running && nregular > 0 && !done;
+    const char *creason = done ? "PodCompleted" : "ContainersNotReady";
+    json_t *conds = json_array();
+    json_array_append_new(conds, pod_condition(old, "PodReadyToStartContainers",
+                                               p->volumes_ready && !done, NULL, NULL, now));
+    json_array_append_new(conds, pod_condition(old, "Initialized", initialized || done,
+                                               initialized || done ? (done ? "PodCompleted" : NULL)
+                                                                   : "ContainersNotInitialized",
+                                               initialized || done ? NULL : init_msg, now));
+    json_array_append_new(conds, pod_condition(old, "Ready", ready, ready ? NULL : creason,
+                                               ready || done ? NULL : ready_msg, now));
+    json_array_append_new(conds, pod_condition(old, "ContainersReady", ready, ready ? NULL : creason,
+                                               ready || done ? NULL : ready_msg, now));
+    json_array_append_new(conds, pod_condition(old, "PodScheduled", true, NULL, NULL, now));
+    free(not_init);
+    free(unready);
+    free(init_msg);
+    free(ready_msg);
+    json_t *st = json_pack("{s:s, s:o, s:s, s:[{s:s}]}", "phase", phase, "conditions", conds,
+                           "hostIP", a->api_host, "hostIPs", "ip", a->api_host);
+    if (p->volumes_ready) {
+        json_object_set_new(st, "podIP", json_string(a->api_host));
+        json_object_set_new(st, "podIPs", json_pack("[{s:s}]", "ip", a->api_host));
+    }
+    if (p->start_time[0])
+        json_object_set_new(st, "startTime", json_string(p->start_time));
+    json_t *inits = json_array(), *cs = json_array();
+    for (size_t i = 0; i < p->nc; i++)
+        json_array_append_new(p->c[i].init ? inits : cs, container_status(p, &p->c[i], initialized));
+    if (json_array_size(inits))
+        json_object_set_new(st, "initContainerStatuses", inits);
+    else
+        json_decref(inits);
+    json_object_set_new(st, "containerStatuses", cs);
+    json_t *qos = json_object_get(old, "qosClass");
+    if (qos)
+        json_object_set(st, "qosClass", qos);
+    return st;
+}
+
+/* Writes the pod's status through pods/status when it changed. */
+static void pod_report(struct node_agent *a, struct node_pod *p)
+{
+    json_t *old = json_object_get(p->pod, "status");
+    json_t *st = pod_status(a, p, p->last_status ? p->last_status : old);
+    if (p->last_status && json_equal(st, p->last_status)) {
+        json_decref(st);
+        return;
+    }
+    struct api_call c = pod_call(a, p->ns, p->name);
+    json_t *cur = NULL, *err = NULL, *res = NULL;
+    int code;
+    if (rest_get(&c, &cur, &err) != 0 ||
+        strcmp(json_path_str(cur, "metadata.uid") ? json_path_str(cur, "metadata.uid") : "", p->uid) != 0) {
+        json_decref(err);
+        json_decref(cur);
+        json_decref(st);
+        return;
+    }
+    json_t *qos = json_path(cur, "status.qosClass");
+    if (qos && !json_object_get(st, "qosClass"))
+        json_object_set(st, "qosClass", qos);
+    json_object_set(cur, "status", st);
+    c.subresource = "status";
+    if (rest_update(&c, cur, &res, &code, &err) == 0) {
+        json_decref(p->last_status);
+        p->last_status = json_incref(st);
+        json_decref(p->pod);
+        p->pod = json_incref(res);
+    } else {
+        log_debug("node agent: status of %s/%s: %s", p->ns, p->name,
+                  json_str(err, "message") ? json_str(err, "message") : "failed");
+    }
+    json_decref(res);
+    json_decref(err);
+    json_decref(cur);
+    json_decref(st);
+}
+
+/* ---- per-pod sync ----------------------------------------------------------------- */
+
+static bool pod_has_processes(struct node_pod *p)
+{
+    for (size_t i = 0; i < p->nc; i++)
+        if (p->c[i].pid > 0)
+            return true;
+    return false;
+}
+
+/* Returns false when p was freed. */
+static bool pod_sync(struct node_agent *a, struct node_pod *p)
+{
+    reap(p);
+    if (p->terminating) {
+        if (pod_has_processes(p) && now_ms() >= p->kill_at_ms)
+            signal_pod(p, SIGKILL);
+        if (!pod_has_processes(p)) {
+            pod_unlink(a, p);
+            node_remove_tree(p->dir);
+            pod_free(p);
+            return false;
+        }
+        return true;
+    }
+    if (!p->finished) {
+        pod_progress(a, p);
+        const char *phase = pod_phase(p);
+        if (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)
+            p->finished = !pod_has_processes(p);
+    }
+    pod_report(a, p);
+    return true;
+}
+
+/* ---- scheduler -------------------------------------------------------------------- */
+
+static void pod_bind(struct node_agent *a, json_t *obj)
+{
+    const char *ns = json_path_str(obj, "metadata.namespace"), *name = json_path_str(obj, "metadata.name");
+    if (ns == NULL || name == NULL)
+        return;
+    struct api_call c = pod_call(a, ns, name);
+    c.field_manager = "default-scheduler";
+    json_t *cur = NULL, *st = NULL, *res = NULL;
+    int code;
+    if (rest_get(&c, &cur, &st) != 0) {
+        json_decref(st);
+        return;
+    }
+    const char *nn = json_path_str(cur, "spec.nodeName");
+    if ((nn == NULL || *nn == '\0') && json_path(cur, "metadata.deletionTimestamp") == NULL) {
+        json_object_set_new(json_obj_ensure(cur, "spec"), "nodeName", json_string(a->name));
+        if (rest_update(&c, cur, &res, &code, &st) != 0)
+            log_warn("scheduler: binding %s/%s to %s: %s", ns, name, a->name,
+                     json_str(st, "message") ? json_str(st, "message") : "failed");
+    }
+    json_decref(cur);
+    json_decref(res);
+    json_decref(st);
+}
+
+/* ---- events ----------------------------------------------------------------------- */
+
+static void pod_event(struct node_agent *a, int type, json_t *obj)
+{
+    const char *nn = json_path_str(obj, "spec.nodeName");
+    const char *uid = json_path_str(obj, "metadata.uid");
+    if (uid == NULL)
+        return;
+    struct node_pod *p = pod_by_uid(a, uid);
+    if (type == WATCH_DELETED) {
+        if (p)
+            pod_terminate(p);
+        return;
+    }
+    if (nn == NULL || *nn == '\0') {
+        if (json_path(obj, "metadata.deletionTimestamp") == NULL)
+            pod_bind(a, obj);
+        return;
+    }
+    if (strcmp(nn, a->name) != 0)
+        return;
+    if (p == NULL) {
+        if (json_path(obj, "metadata.deletionTimestamp") != NULL)
+            return;
+        p = pod_new(a, obj);
+    } else {
+        json_decref(p->pod);
+        p->pod = json_incref(obj);
+    }
+    if (json_path(obj, "metadata.deletionTimestamp") != NULL)
+        pod_terminate(p);
+    pod_sync(a, p);
+}
+
+static void drain_events(void *arg)
+{
+    struct node_agent *a = arg;
+    node__drain_queued = false;
+    if (node__agent != a)
+        return;
+    json_t *events = node__events;
+    node__events = json_array();
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+        pod_event(a, (int)json_integer_value(json_array_get(ev, 0)), json_array_get(ev, 1));
+    json_decref(events);
+}
+
+static void queue_event(struct node_agent *a, int type, json_t *obj)
+{
+    json_array_append_new(node__events, json_pack("[i, O]", type, obj));
+    if (!node__drain_queued) {
+        node__drain_queued = true;
+        a->srv->defer(a->srv, drain_events, a);
+    }
+}
+
+static void on_pod_event(void *arg, const struct watch_event *ev)
+{
+    queue_event(arg, (int)ev->type, ev->obj);
+}
+
+static void on_tick(h2o_timeout_entry_t *e)
+{
+    struct node_agent *a = node__agent;
+    if (a == NULL)
+        return;
+    struct node_pod *p = a->pods;
+    while (p) {
+        struct node_pod *next = p->next;
+        pod_sync(a, p);
+        p = next;
+    }
+    uint64_t now = now_ms();
+    if (now - node__last_heartbeat >= HEARTBEAT_MS) {
+        node__last_heartbeat = now;
+        node_heartbeat(a);
+    }
+    h2o_timeout_link(http_server_loop(), &node__tick, &node__tick_entry);
+}
+
+static void attach_timer(void *arg)
+{
+    h2o_evloop_t *loop = http_server_loop();
+    if (loop == NULL || node__agent == NULL)
+        return;
+    h2o_timeout_init(loop, &node__tick, TICK_MS);
+    node__tick_entry.cb = on_tick;
+    h2o_timeout_link(loop, &node__tick, &node__tick_entry);
+}
+
+/* ---- public API ------------------------------------------------------------------- */
 
 int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_err)
 {
-    (void)srv;
-    (void)cfg;
-    (void)ret_err;
+    if (node__agent != NULL) {
+        *ret_err = xstrdup("the node agent is already running");
+        return AZ_EINTERNAL;
+    }
+    struct node_agent *a = xcalloc(1, sizeof(*a));
+    a->srv = srv;
+    a->name = xstrdup(cfg->name);
+    a->root = xstrdup(cfg->root_dir);
+    a->api_host = xstrdup(cfg->api_host ? cfg->api_host : "127.0.0.1");
+    a->api_port = cfg->api_port;
+    a->user.name = xasprintf("system:node:%s", cfg->name);
+    user_info_add_group(&a->user, "system:nodes");
+    user_info_add_group(&a->user, "system:authenticated");
+    char *pods = xasprintf("%s/pods", a->root);
+    int rc = node_mkdir_p(pods, 0750);
+    free(pods);
+    if (rc != 0) {
+        *ret_err = xasprintf("creating %s/pods: %s", cfg->root_dir, strerror(-rc));
+        goto fail;
+    }
+    if ((rc = node_register(a, ret_err)) != 0)
+        goto fail;
+    node__agent = a;
+    node__events = json_array();
+    node__last_heartbeat = now_ms();
+    int64_t rev = watchcache_rev(srv->wc);
+    watchcache_subscribe(srv->wc, "/registry/pods/", rev, on_pod_event, a, &node__sub, NULL);
+    /* pods that exist already: bind the unassigned ones, run ours */
+    struct api_call c = pod_call(a, NULL, NULL);
+    struct list_opts lo = {0};
+    json_t *list = NULL, *st = NULL;
+    if (rest_list(&c, &lo, &list, &st) == 0) {
+        size_t i;
+        json_t *obj;
+        json_array_foreach(json_object_get(list, "items"), i, obj)
+            queue_event(a, WATCH_ADDED, obj);
+    }
+    json_decref(list);
+    json_decref(st);
+    srv->defer(srv, attach_timer, NULL);
     return 0;
+fail:
+    user_info_release(&a->user);
+    free(a->name);
+    free(a->root);
+    free(a->api_host);
+    free(a);
+    return rc;
 }
 
 void node_stop(void)
 {
+    struct node_agent *a = node__agent;
+    if (a == NULL)
+        return;
+    if (node__sub)
+        watchcache_unsubscribe(a->srv->wc, node__sub);
+    node__sub = NULL;
+    if (h2o_timeout_is_linked(&node__tick_entry))
+        h2o_timeout_unlink(&node__tick_entry);
+    for (struct node_pod *p = a->pods; p; p = p->next)
+        signal_pod(p, SIGKILL);
+    while (a->pods) {
+        struct node_pod *p = a->pods;
+        a->pods = p->next;
+        for (size_t i = 0; i < p->nc; i++)
+            if (p->c[i].pid > 0)
+                waitpid(p->c[i].pid, NULL, 0);
+        pod_free(p);
+    }
+    node__agent = NULL;
+    json_decref(node__events);
+    node__events = NULL;
+    user_info_release(&a->user);
+    free(a->name);
+    free(a->root);
+    free(a->api_host);
+    free(a);
+}
+
+/* ---- logs ------------------------------------------------------------------------- */
+
+static struct node_pod *pod_by_name(struct node_agent *a, const char *ns, const char *name)
+{
+    struct node_pod *found = NULL;
+    for (struct node_pod *p = a->pods; p; p = p->next)
+        if (strcmp(p->ns, ns) == 0 && strcmp(p->name, name) == 0 && (found == NULL || !p->terminating))
+            found = p;
+    return found;
+}
+
+static bool is_regular(struct node_container *c)
+{
+    return !c->init;
+}
+
+static bool is_init(struct node_container *c)
+{
+    return c->init;
 }
 
 int node_pod_log(const char *ns, const char *pod, const char *container, int64_t tail_lines,
                  char **ret_log, size_t *ret_len, char **ret_err)
 {
-    *ret_err = xasprintf("pod %s/%s is not running on this node", ns, pod);
-    return AZ_EBADREQUEST;
-}
-
-int node_exec(const char *ns, const char *pod, const char *container, char *const argv[],
-              bool want_stdin, int *ret_stdin, int *ret_stdout, int *ret_stderr, pid_t *ret_pid,
-              char **ret_err)
-{
-    *ret_err = xasprintf("pod %s/%s is not running on this node", ns, pod);
-    return AZ_EBADREQUEST;
+    struct node_agent *a = node__agent;
+    struct node_pod *p = a ? pod_by_name(a, ns, pod) : NULL;
+    if (p == NULL) {
+        *ret_err = xasprintf("pod %s/%s is not running on this node", ns, pod);
+        return AZ_EBADREQUEST;
+    }
+    struct node_container *c = NULL;
+    if (container == NULL || *container == '\0') {
+        size_t n = 0;
+        for (size_t i = 0; i < p->nc; i++)
+            if (!p->c[i].init) {
+                c = &p->c[i];
+                n++;
+            }
+        if (n != 1) {
+            char *names = names_where(p, false, is_regular);
+            char *inits = names_where(p, true, is_init);
+            bool has_init = strcmp(inits, "[]") != 0;
+            *ret_err = has_init ? xasprintf("a container name must be specified for pod %s, choose one of: "
+                                            "%s or one of the init containers: %s", pod, names, inits)
+                                : xasprintf("a container name must be specified for pod %s, choose one of: %s",
+                                            pod, names);
+            free(names);
+            free(inits);
+            return AZ_EBADREQUEST;
+        }
+    } else {
+        for (size_t i = 0; i < p->nc; i++)
+            if (strcmp(p->c[i].name, container) == 0)
+                c = &p->c[i];
+        if (c == NULL) {
+            *ret_err = xasprintf("container %s is not valid for pod %s", container, pod);
+            return AZ_EBADREQUEST;
+        }
+    }
+    char *path = xasprintf("%s/logs/%s.log", p->dir, c->name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0) {
+        const char *why = c->reason ? c->reason
+                          : (!c->init && !init_done(c)) ? "PodInitializing" : "ContainerCreating";
+        *ret_err = xasprintf("container \"%s\" in pod \"%s\" is waiting to start: %s", c->name, pod, why);
+        return AZ_EBADREQUEST;
+    }
+    struct stat st;
+    off_t size = fstat(fd, &st) == 0 ? st.st_size : 0;
+    off_t start = size > LOG_MAX_BYTES ? size - LOG_MAX_BYTES : 0;
+    size_t want = (size_t)(size - start), got = 0;
+    char *data = xmalloc(want + 1);
+    while (got < want) {
+        ssize_t r = pread(fd, data + got, want - got, start + (off_t)got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    data[got] = '\0';
+    size_t from = 0;
+    if (tail_lines >= 0) {
+        int64_t lines = 0;
+        size_t i = got;
+        /* a final newline ends the last line, it does not start another */
+        if (i > 0 && data[i - 1] == '\n')
+            i--;
+        from = 0;
+        while (i > 0) {
+            if (data[i - 1] == '\n') {
+                if (++lines == tail_lines) {
+                    from = i;
+                    break;
+                }
+            }
+            i--;
+        }
+        if (tail_lines == 0)
+            from = got;
+    }
+    memmove(data, data + from, got - from);
+    data[got - from] = '\0';
+    *ret_log = data;
+    *ret_len = got - from;
+    return 0;
 }

@@ -64,8 +64,6 @@ struct node_pod {
     uint64_t kill_at_ms;      /* SIGKILL deadline while terminating */
     bool finished;            /* phase Succeeded/Failed reached: nothing runs any more */
     json_t *last_status;      /* the status last written, or NULL */
-    pid_t *exec_pids;         /* processes started by node_exec */
-    size_t nexec;
     struct node_pod *next;
 };
 

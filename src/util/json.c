@@ -125,7 +125,7 @@ static int indent(struct buf *out, int depth)
 
 static int write_value(struct buf *out, json_t *v, bool pretty, int depth)
 {
-    if (depth > 1000)
+    if (depth > 4096) /* beyond jansson's parse limit (2048): never hit by decoded input */
         return -1;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {

@@ -30,7 +30,7 @@ pass() { echo "ok: $*"; }
 # expect_eq NAME WANT GOT
 expect_eq() { if [ "$2" == "$3" ]; then pass "$1"; else fail "$1"; echo "  want: $2"; echo "  got:  $3"; fi; }
 
-"$ANZEN" serve --data-dir "$DIR" --listen 127.0.0.1:$PORT --testing-min-token-expiration 5 >"$TMP/server.log" 2>&1 &
+"$ANZEN" serve --data-dir "$DIR" --listen 127.0.0.1:$PORT --testing-min-token-expiration 5 --no-node >"$TMP/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do
     curl -sk "$URL/healthz" >/dev/null 2>&1 && [ -f "$DIR/admin.kubeconfig" ] && break

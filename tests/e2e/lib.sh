@@ -183,6 +183,8 @@ e2e_pick_port()
 }
 
 # server_start DATADIR [PORT]: start anzen, wait for its ready line and GET /readyz = ok.
+# SERVE_FLAGS: extra flags for `anzen serve`; by default --no-node, so pods stay Pending and
+# objects change only through the test (tests of the node agent set SERVE_FLAGS="").
 server_start()
 {
     SERVER_DIR=$1
@@ -190,7 +192,8 @@ server_start()
     for try in 1 2 3 4 5 6; do
         port=${want_port:-$(e2e_pick_port)}
         echo "# starting anzen on 127.0.0.1:$port (data dir $SERVER_DIR)" >>"$T/server.log"
-        "$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$port" >>"$T/server.log" 2>&1 &
+        # shellcheck disable=SC2086
+        "$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$port" ${SERVE_FLAGS---no-node} >>"$T/server.log" 2>&1 &
         SERVER_PID=$!
         SERVER_PORT=$port
         if server_wait_ready; then

@@ -10,7 +10,7 @@ ANZEN=${ANZEN:-$SRC/build/anzen}
 SEED=$SHARED/acceptance/seed
 D=$(mktemp -d)
 PORT=$((20000 + RANDOM % 20000))
-"$ANZEN" serve --data-dir "$D" --listen 127.0.0.1:$PORT --anonymous-auth=true >"$D/log" 2>&1 &
+"$ANZEN" serve --data-dir "$D" --listen 127.0.0.1:$PORT --anonymous-auth=true --no-node >"$D/log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$D"' EXIT
 export KUBECONFIG=$D/admin.kubeconfig

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# End-to-end: the embedded node agent runs the seed's pods as local processes — the Node
+# object, scheduling, the kube-api-access volume (`..data` scheme, modes), the in-pod client
+# environment (the seed pod's 403 and SSAR from inside), a runner pod that creates a Job whose
+# pod runs to completion, automountServiceAccountToken: false, a projected token (audience api,
+# 600 s) that works and gets the exact 401 once its pod is deleted (processes killed, pod dir
+# removed), hostPath, failing and unstartable containers, init containers, $(VAR) expansion,
+# configMap/secret/downwardAPI volumes, logs (tailLines, container errors) and restarts.
+set -u
+. "$(dirname "$0")/lib.sh"
+e2e_init
+
+# server_start without --api-audiences would not accept the "api" audience: start it here.
+SERVER_DIR="$T/data"
+for try in 1 2 3 4 5; do
+    SERVER_PORT=$(e2e_pick_port)
+    "$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$SERVER_PORT" \
+        --api-audiences=https://kubernetes.default.svc.cluster.local,api >>"$T/server.log" 2>&1 &
+    SERVER_PID=$!
+    server_wait_ready && break
+    kill -KILL "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+done
+[ -n "$SERVER_PID" ] || { echo "FAIL - could not start anzen"; exit 1; }
+KCFG="$SERVER_DIR/admin.kubeconfig"
+BASE="https://127.0.0.1:$SERVER_PORT"
+NODE_DIR="$SERVER_DIR/node"
+
+# phase POD NS PATTERN: wait (<= 20 s) for the pod phase to match a case pattern.
+phase()
+{
+    local i p
+    for i in $(seq 1 100); do
+        p=$(kc get pod "$1" -n "$2" -o jsonpath='{.status.phase}' 2>/dev/null)
+        case "$p" in $3) echo "$p"; return 0 ;; esac
+        sleep 0.2
+    done
+    echo "${p:-<none>}"
+    return 1
+}
+pod_uid() { kc get pod "$1" -n "$2" -o jsonpath='{.metadata.uid}'; }
+jwt_claims() { cut -d. -f2 | "$PY" -c 'import sys,base64; s=sys.stdin.read().strip(); s+="="*(-len(s)%4); sys.stdout.write(base64.urlsafe_b64decode(s).decode())'; }
+
+# ---- the Node -----------------------------------------------------------------------------
+NODE=$(kc get nodes -o jsonpath='{.items[0].metadata.name}')
+expect_ne "one Node is registered" "" "$NODE"
+kc get node "$NODE" -o json >"$T/node.json"
+expect_eq "Node labels hostname/os" "$NODE linux" "$(jget 'd["metadata"]["labels"]["kubernetes.io/hostname"]+" "+d["metadata"]["labels"]["kubernetes.io/os"]' "$T/node.json")"
+expect_eq "Node Ready=True (KubeletReady)" "True KubeletReady" "$(jget '[c["status"]+" "+c["reason"] for c in d["status"]["conditions"] if c["type"]=="Ready"][0]' "$T/node.json")"
+expect_eq "Node addresses" '[{"address":"127.0.0.1","type":"InternalIP"},{"address":"'"$NODE"'","type":"Hostname"}]' \
+    "$(jget 'sorted(d["status"]["addresses"], key=lambda a: a["type"]!="InternalIP")' "$T/node.json" | "$PY" -c 'import json,sys; print(json.dumps([dict(sorted(a.items())) for a in json.load(sys.stdin)],separators=(",",":")))')"
+expect_eq "Node kubeletVersion" "v1.32.0" "$(jget 'd["status"]["nodeInfo"]["kubeletVersion"]' "$T/node.json")"
+expect_eq "kubectl get nodes shows Ready" "Ready" "$(kc get nodes --no-headers | awk '{print $2}')"
+
+# ---- the seed pod -------------------------------------------------------------------------
+kc apply -f "$SEED/manifests.yaml" >/dev/null
+wait_until 10 kc get sa default -n lab >/dev/null 2>&1
+kc apply -f "$SEED/pod-seed.yaml" >/dev/null
+expect_eq "seed pod test reaches Succeeded" "Succeeded" "$(phase test lab 'Succeeded|Failed')"
+expect_eq "test is bound to the node" "$NODE" "$(kc get pod test -n lab -o jsonpath='{.spec.nodeName}')"
+LOG=$(kc logs test -n lab)
+expect_eq "test lists ca.crt namespace token" "ca.crt namespace token " "$(printf '%s\n' "$LOG" | head -3 | tr '\n' ' ')"
+F403=$(printf '%s\n' "$LOG" | sed -n '/---403---/,/---SSAR---/p' | sed '1d;$d')
+expect_eq "the pod's curl gets the seed's 403, field for field" "$(jnorm <"$SEED/forbidden.json")" "$(printf '%s' "$F403" | jnorm)"
+SSAR=$(printf '%s\n' "$LOG" | sed -n '/---SSAR---/,/---END---/p' | sed '1d;$d')
+expect_eq "the pod's SSAR says allowed: false" '{"allowed":false}' "$(printf '%s' "$SSAR" | jget 'd["status"]')"
+kc get pod test -n lab -o json >"$T/test.json"
+expect_eq "test containerStatus terminated Completed 0" "Completed 0" \
+    "$(jget 'd["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]+" "+str(d["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"])' "$T/test.json")"
+expect_eq "test conditions (upstream order, completed pod)" \
+    "PodReadyToStartContainers=False Initialized=True Ready=False ContainersReady=False PodScheduled=True" \
+    "$(jget '" ".join(c["type"]+"="+c["status"] for c in d["status"]["conditions"])' "$T/test.json")"
+expect_eq "test hostIP/podIP" "127.0.0.1 127.0.0.1" "$(jget 'd["status"]["hostIP"]+" "+d["status"]["podIP"]' "$T/test.json")"
+expect_eq "test qosClass kept" "BestEffort" "$(jget 'd["status"]["qosClass"]' "$T/test.json")"
+expect_match "test containerID anzen://PID" '^anzen://[0-9]+$' "$(jget 'd["status"]["containerStatuses"][0]["containerID"]' "$T/test.json")"
+# the kube-api-access volume on disk: the ..data scheme and modes
+UID_TEST=$(pod_uid test lab)
+VOL=$(ls -d "$NODE_DIR/pods/$UID_TEST/volumes/kube-api-access-"* 2>/dev/null | head -1)
+expect_ne "kube-api-access volume dir exists" "" "$VOL"
+expect_match "..data points at a timestamped dir" '^\.\.[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}\.[0-9]+$' "$(readlink "$VOL/..data")"
+expect_eq "token/ca.crt/namespace are symlinks into ..data" "..data/ca.crt ..data/namespace ..data/token" \
+    "$(readlink "$VOL/ca.crt") $(readlink "$VOL/namespace") $(readlink "$VOL/token")"
+expect_eq "file modes 0644 (defaultMode 420)" "644 644 644" \
+    "$(stat -L -c %a "$VOL/ca.crt" "$VOL/namespace" "$VOL/token" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "namespace file content" "lab|" "$(cat "$VOL/namespace"; echo -n '|')"
+expect_eq "ca.crt is the cluster CA" "$(cat "$SERVER_DIR/pki/ca.crt")" "$(cat "$VOL/ca.crt")"
+expect_eq "injected token: bound to the pod" "test $UID_TEST" \
+    "$(jwt_claims <"$VOL/token" | jget 'd["kubernetes.io"]["pod"]["name"]+" "+d["kubernetes.io"]["pod"]["uid"]')"
+
+# ---- the runner pod launches the Job -----------------------------------------------------
+kc apply -f "$SEED/pod-runner.yaml" >/dev/null
+expect_eq "launcher reaches Succeeded" "Succeeded" "$(phase launcher lab 'Succeeded|Failed')"
+expect_eq "launcher's curl got 201" "201" "$(kc logs launcher -n lab)"
+job_done() { [ "$(kc get job sleep-job -n lab -o jsonpath='{.status.succeeded}' 2>/dev/null)" = 1 ]; }
+wait_until 20 job_done
+expect_eq "the Job's pod ran: status.succeeded=1" "1" "$(kc get job sleep-job -n lab -o jsonpath='{.status.succeeded}')"
+
+# ---- automountServiceAccountToken: false --------------------------------------------------
+kc apply -f "$SEED/pod-noauto-run.yaml" >/dev/null
+phase noauto lab 'Succeeded|Failed' >/dev/null
+expect_contains "noauto sees no token" "No such file" "$(kc logs noauto -n lab)"
+
+# ---- projected token: audience api, 600 s; 401 after the pod is deleted ---------------------
+kc apply -f "$SEED/pod-projected.yaml" >/dev/null
+expect_eq "sleep reaches Running" "Running" "$(phase sleep lab Running)"
+UID_SLEEP=$(pod_uid sleep lab)
+TOK_FILE="$NODE_DIR/pods/$UID_SLEEP/volumes/token/token"
+wait_until 10 test -s "$TOK_FILE"
+TOKEN=$(cat "$TOK_FILE" 2>/dev/null)
+expect_eq "projected token aud" '["api"]' "$(printf '%s' "$TOKEN" | jwt_claims | jget 'd["aud"]')"
+expect_eq "projected token exp-iat" "600" "$(printf '%s' "$TOKEN" | jwt_claims | jget 'd["exp"]-d["iat"]')"
+expect_eq "projected token bound to pod sleep" "sleep" "$(printf '%s' "$TOKEN" | jwt_claims | jget 'd["kubernetes.io"]["pod"]["name"]')"
+CODE=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api")
+expect_eq "projected token authenticates while the pod lives" "200" "$CODE"
+PID_SLEEP=$(kc get pod sleep -n lab -o jsonpath='{.status.containerStatuses[0].containerID}' | sed 's|anzen://||')
+expect_eq "container process runs tail" "tail" "$(cat /proc/"$PID_SLEEP"/comm 2>/dev/null)"
+expect_eq "container hostname is the pod name" "sleep" "$(nsenter -t "$PID_SLEEP" -u hostname 2>/dev/null)"
+expect_eq "KUBERNETES_PORT_443_TCP_PORT is the API port" "$SERVER_PORT" \
+    "$(tr '\0' '\n' </proc/"$PID_SLEEP"/environ | sed -n 's/^KUBERNETES_PORT_443_TCP_PORT=//p')"
+kc delete pod sleep -n lab --wait=true --timeout=30s >/dev/null
+OUT=$(curl -sk -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/namespaces/lab/pods/sleep")
+expect_eq "after delete: the seed's exact 401" "$(jnorm <"$SEED/unauthorized.json")" "$(printf '%s' "$OUT" | jnorm)"
+gone() { ! kill -0 "$PID_SLEEP" 2>/dev/null && [ ! -e "$NODE_DIR/pods/$UID_SLEEP" ]; }
+wait_until 15 gone
+expect_eq "deleted pod: process killed and pod dir removed" "gone" "$(gone && echo gone || echo still-there)"
+
+# ---- hostPath in a namespace without Pod Security -----------------------------------------
+kc create ns open >/dev/null
+sed s/NS/open/ "$SEED/pod-hostpath.yaml" | kc apply -f - >/dev/null
+phase escape open 'Succeeded|Failed' >/dev/null
+expect_eq "hostPath pod prints the host's /etc/hostname" "$(cat /etc/hostname)" "$(kc logs escape -n open)"
+
+# ---- failing, unstartable, init containers, env, volumes, restarts --------------------------
+kc create configmap cfg -n open --from-literal=greeting=hello --from-literal=other=x >/dev/null
+kc create secret generic sec -n open --from-literal=pw=s3cret >/dev/null
+kc apply -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: fails, namespace: open}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: main, image: x, command: ["sh", "-c", "echo out; echo err >&2; exit 3"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nobinary, namespace: open}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: main, image: x, command: ["/no/such/binary"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: multi, namespace: open, labels: {app: demo}}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - {name: setup, image: x, command: ["sh", "-c", "echo prepared > /work/state"], volumeMounts: [{name: work, mountPath: /work}]}
+  containers:
+  - name: main
+    image: x
+    workingDir: /work
+    command: ["sh", "-c"]
+    args:
+    - 'cat state; echo "$(GREETING) $$(X) $(UNDEFINED)"; echo "env $GREETING $PW $POD $NS"; cat /cfg/greeting /sec/pw /info/labels; echo; ls /cfg; for i in 1 2 3; do echo line$i; done'
+    env:
+    - {name: GREETING, valueFrom: {configMapKeyRef: {name: cfg, key: greeting}}}
+    - {name: PW, valueFrom: {secretKeyRef: {name: sec, key: pw}}}
+    - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+    volumeMounts:
+    - {name: work, mountPath: /work}
+    - {name: cfg, mountPath: /cfg, readOnly: true}
+    - {name: sec, mountPath: /sec}
+    - {name: info, mountPath: /info}
+  - {name: side, image: x, command: ["true"]}
+  volumes:
+  - {name: work, emptyDir: {}}
+  - name: cfg
+    configMap: {name: cfg, items: [{key: greeting, path: greeting}]}
+  - {name: sec, secret: {secretName: sec, defaultMode: 0400}}
+  - {name: info, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: crashy, namespace: open}
+spec:
+  restartPolicy: OnFailure
+  containers:
+  - {name: main, image: x, command: ["sh", "-c", "echo run; exit 1"]}
+EOF
+expect_eq "restartPolicy Never + exit 3 → Failed" "Failed" "$(phase fails open 'Succeeded|Failed')"
+kc get pod fails -n open -o json >"$T/fails.json"
+expect_eq "failed container: terminated Error exit 3" "Error 3" \
+    "$(jget 'd["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]+" "+str(d["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"])' "$T/fails.json")"
+expect_eq "stdout and stderr both logged" "out err" "$(kc logs fails -n open | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "unstartable binary → Failed" "Failed" "$(phase nobinary open 'Succeeded|Failed')"
+kc get pod nobinary -n open -o json >"$T/nobin.json"
+expect_eq "unstartable: StartError exit 128" "StartError 128" \
+    "$(jget 'd["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]+" "+str(d["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"])' "$T/nobin.json")"
+expect_contains "unstartable: message names the binary" 'exec: "/no/such/binary": executable file not found in $PATH' \
+    "$(jget 'd["status"]["containerStatuses"][0]["state"]["terminated"]["message"]' "$T/nobin.json")"
+expect_eq "multi: init container then containers → Succeeded" "Succeeded" "$(phase multi open 'Succeeded|Failed')"
+MLOG=$(kc logs multi -n open -c main)
+expect_eq "multi: emptyDir shared with the init container, workingDir" "prepared" "$(printf '%s\n' "$MLOG" | sed -n 1p)"
+expect_eq "multi: \$(VAR) expansion, \$\$ escape, undefined kept" 'hello $(X) $(UNDEFINED)' "$(printf '%s\n' "$MLOG" | sed -n 2p)"
+expect_eq "multi: env from configMap/secret/fieldRef" "env hello s3cret multi open" "$(printf '%s\n' "$MLOG" | sed -n 3p)"
+expect_eq "multi: configMap, secret, downwardAPI files" 'hellos3cretapp="demo"' "$(printf '%s\n' "$MLOG" | sed -n 4p)"
+expect_eq "multi: configMap items select keys" "greeting" "$(printf '%s\n' "$MLOG" | sed -n 5p)"
+expect_eq "logs tailLines=2" "line2 line3" "$(kc logs multi -n open -c main --tail=2 | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "init container's log" "" "$(kc logs multi -n open -c setup)"
+UID_MULTI=$(pod_uid multi open)
+expect_eq "secret defaultMode 0400" "400" "$(stat -L -c %a "$NODE_DIR/pods/$UID_MULTI/volumes/sec/pw")"
+OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log" 2>&1)
+expect_contains "logs without container on a multi-container pod" \
+    "a container name must be specified for pod multi, choose one of: [main side] or one of the init containers: [setup]" "$OUT"
+OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log?container=nope" 2>&1)
+expect_contains "logs of an unknown container" "container nope is not valid for pod multi" "$OUT"
+restarted() { [ "$(kc get pod crashy -n open -o jsonpath='{.status.containerStatuses[0].restartCount}')" -ge 1 ] 2>/dev/null; }
+wait_until 10 restarted
+kc get pod crashy -n open -o json >"$T/crashy.json"
+expect_eq "OnFailure: restarted, phase Running" "Running" "$(jget 'd["status"]["phase"]' "$T/crashy.json")"
+expect_eq "OnFailure: lastState terminated exit 1" "1" "$(jget 'd["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"]' "$T/crashy.json")"
+
+# ---- an unscheduled pod created before the agent sees it is bound at start-up -----------------
+server_stop
+"$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$SERVER_PORT" --no-node \
+    --api-audiences=api >>"$T/server.log" 2>&1 &
+SERVER_PID=$!
+server_wait_ready
+kc run later -n open --image=x --restart=Never --command -- sh -c 'echo later' >/dev/null
+sleep 0.5
+expect_eq "--no-node: the pod stays Pending, unbound" "Pending|" \
+    "$(kc get pod later -n open -o jsonpath='{.status.phase}|{.spec.nodeName}')"
+server_stop
+"$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$SERVER_PORT" \
+    --api-audiences=api >>"$T/server.log" 2>&1 &
+SERVER_PID=$!
+server_wait_ready
+expect_eq "after restart with the agent: the pending pod runs" "Succeeded" "$(phase later open 'Succeeded|Failed')"
+expect_eq "finished pods are not re-run after a restart" "Completed" \
+    "$(kc get pod test -n lab -o jsonpath='{.status.containerStatuses[0].state.terminated.reason}')"
+
+e2e_finish
