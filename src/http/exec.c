@@ -6,15 +6,12 @@
  * Nothing blocks: the process is reaped with waitpid(WNOHANG), polled by a 20 ms timer once
  * both output pipes reached EOF.
  *
- * wslay is reached through dlsym(): libh2o-evloop links libwslay, but our link line does not
- * name it (pkg-config's libh2o-evloop.pc lacks it), so its symbols are looked up at run time
- * from the copy h2o already loaded.
+ * wslay is linked directly (libh2o-evloop's pkg-config file does not list it).
  *
  * Lifetime: the session outlives the h2o_websocket_conn_t. Every callback holds the session
  * (busy count) while it runs, because h2o_websocket_proceed() may report the close — and so
  * free the connection — in the middle of our own call; the session is freed when the
  * connection is gone, the pipes are closed, the process is reaped, and nobody holds it. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -214,34 +211,24 @@ void exec_options_release(struct exec_options *o)
     memset(o, 0, sizeof(*o));
 }
 
-/* ---- wslay through dlsym ---------------------------------------------------------------- */
+/* ---- wslay ------------------------------------------------------------------------------ */
 
-static struct {
-    bool tried, ok;
+/* The wslay calls this file makes (libwslay is linked directly; see CMakeLists.txt). */
+static const struct {
     __typeof__(wslay_event_queue_msg) *queue_msg;
     __typeof__(wslay_event_queue_close) *queue_close;
     __typeof__(wslay_event_config_set_max_recv_msg_length) *set_max_recv_msg_length;
     __typeof__(wslay_event_config_set_callbacks) *set_callbacks;
     __typeof__(wslay_event_get_queued_msg_length) *queued_msg_length;
     __typeof__(wslay_event_get_queued_msg_count) *queued_msg_count;
-} wslay;
-
-static bool wslay_load(void)
-{
-    if (!wslay.tried) {
-        wslay.tried = true;
-        *(void **)&wslay.queue_msg = dlsym(RTLD_DEFAULT, "wslay_event_queue_msg");
-        *(void **)&wslay.queue_close = dlsym(RTLD_DEFAULT, "wslay_event_queue_close");
-        *(void **)&wslay.set_max_recv_msg_length =
-            dlsym(RTLD_DEFAULT, "wslay_event_config_set_max_recv_msg_length");
-        *(void **)&wslay.set_callbacks = dlsym(RTLD_DEFAULT, "wslay_event_config_set_callbacks");
-        *(void **)&wslay.queued_msg_length = dlsym(RTLD_DEFAULT, "wslay_event_get_queued_msg_length");
-        *(void **)&wslay.queued_msg_count = dlsym(RTLD_DEFAULT, "wslay_event_get_queued_msg_count");
-        wslay.ok = wslay.queue_msg && wslay.queue_close && wslay.set_max_recv_msg_length &&
-                   wslay.set_callbacks && wslay.queued_msg_length && wslay.queued_msg_count;
-    }
-    return wslay.ok;
-}
+} wslay = {
+    wslay_event_queue_msg,
+    wslay_event_queue_close,
+    wslay_event_config_set_max_recv_msg_length,
+    wslay_event_config_set_callbacks,
+    wslay_event_get_queued_msg_length,
+    wslay_event_get_queued_msg_count,
+};
 
 /* ---- the session ------------------------------------------------------------------------ */
 
@@ -621,11 +608,6 @@ int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const stru
     if (proto == EXEC_PROTO_NONE) {
         *ret_status = status_bad_request("requested protocol(s) are not supported; supports "
                                          "[v5.channel.k8s.io v4.channel.k8s.io]");
-        goto out;
-    }
-    if (!wslay_load()) {
-        rc = AZ_EINTERNAL;
-        *ret_status = status_internal("WebSocket support (libwslay) is not available");
         goto out;
     }
 
