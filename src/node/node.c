@@ -359,7 +359,7 @@ static struct node_pod *pod_new(struct node_agent *a, json_t *obj)
     const char *phase = json_path_str(obj, "status.phase");
     if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)) {
         p->finished = true; /* ran before a restart of the agent: never again */
-        p->last_status = json_incref(json_object_get(obj, "status"));
+        p->historic = true;
     }
     const char *st = json_path_str(obj, "status.startTime");
     if (st && strlen(st) < sizeof(p->start_time))
@@ -791,7 +791,8 @@ static bool pod_sync(struct node_agent *a, struct node_pod *p)
         if (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)
             p->finished = !pod_has_processes(p);
     }
-    pod_report(a, p);
+    if (!p->historic)
+        pod_report(a, p);
     return true;
 }
 

@@ -4,7 +4,8 @@
  *
  * ON-DISK LAYOUT (root_dir = DATA_DIR/node)
  *   pods/<uid>/volumes/<volume>/       emptyDir, or atomic-writer dir (..data scheme)
- *   pods/<uid>/logs/<container>.log    stdout+stderr of every run of the container
+ *   pods/<uid>/logs/<container>.log    stdout+stderr of the container's current (last) run
+ *   pods/<uid>/logs/<container>.previous.log   ... of the run before it (restarts)
  * hostPath volumes are bind-mounted from their host path directly. */
 #ifndef ANZEN_NODE_NODE_INT_H
 #define ANZEN_NODE_NODE_INT_H
@@ -63,6 +64,7 @@ struct node_pod {
     bool terminating;         /* processes being killed (pod deleted) */
     uint64_t kill_at_ms;      /* SIGKILL deadline while terminating */
     bool finished;            /* phase Succeeded/Failed reached: nothing runs any more */
+    bool historic;            /* finished before the agent started: status left as it is */
     json_t *last_status;      /* the status last written, or NULL */
     struct node_pod *next;
 };

@@ -302,6 +302,12 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     char *logdir = xasprintf("%s/logs", p->dir);
     node_mkdir_p(logdir, 0755);
     logpath = xasprintf("%s/%s.log", logdir, c->name);
+    if (c->restart_count > 0) {
+        /* `kubectl logs` shows the current run; the previous one is kept beside it */
+        char *prev = xasprintf("%s/%s.previous.log", logdir, c->name);
+        rename(logpath, prev);
+        free(prev);
+    }
     free(logdir);
     logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (logfd < 0 || pipe2(pipefd, O_CLOEXEC) != 0) {
