@@ -1,0 +1,390 @@
+/* bench_common.h — helpers shared by the end-to-end benches that run `anzen serve` and nginx
+ * as children (api_bench, ssar_bench): die/fmt, monotonic time, files, free loopback ports,
+ * fork+exec of servers and of capture-and-wait commands, the exit path that stops children and
+ * removes the temp dir, libcurl body callbacks, readiness polling and percentiles.
+ *
+ * Header-only on purpose: CMake builds each bench/NAME_bench.c as its own program, so every
+ * function here is static and each bench gets its own copy. Before including it, a bench defines
+ *   BENCH_NAME       its program name as a string literal, the prefix of die() messages
+ *   BENCH_MAX_BODY   the cap in bytes on a body collect_cb() accumulates
+ * The process-wide state the exit path must undo lives in `g` (struct bench_state); benches
+ * set g.tmpdir, g.anzen and g.nginx and register cleanup()/on_signal().
+ */
+#ifndef ANZEN_BENCH_COMMON_H
+#define ANZEN_BENCH_COMMON_H
+
+#ifndef BENCH_NAME
+#error "define BENCH_NAME before including bench_common.h"
+#endif
+#ifndef BENCH_MAX_BODY
+#error "define BENCH_MAX_BODY before including bench_common.h"
+#endif
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BENCH_START_TIMEOUT_S 30.0        /* exec → ready, either server */
+#define BENCH_STOP_TIMEOUT_S 10.0         /* SIGTERM → exit, then SIGKILL */
+
+/* Everything the exit path must undo. Written only from the main thread. */
+struct bench_state {
+    char tmpdir[PATH_MAX];   /* mkdtemp'd directory, "" until made */
+    pid_t anzen;             /* running anzen serve, 0 if none */
+    pid_t nginx;             /* running nginx master, 0 if none */
+    volatile sig_atomic_t cleaning;
+};
+
+static struct bench_state g;
+
+/* ---------------------------------------------------------------- small helpers */
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs(BENCH_NAME ": ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+/* snprintf that treats truncation as a bug in the caller's sizing. */
+static void fmt(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
+
+static void fmt(char *buf, size_t n, const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int r = vsnprintf(buf, n, f, ap);
+    va_end(ap);
+    if (r < 0 || (size_t)r >= n)
+        die("internal: string too long (%.40s...)", buf);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        die("open %s: %s", path, strerror(errno));
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            die("write %s: %s", path, strerror(errno));
+        p += w;
+        len -= (size_t)w;
+    }
+    close(fd);
+}
+
+/* Prints the last lines of a child's log to stderr (for start failures). */
+static void show_log_tail(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    char buf[4096];
+    size_t n = 0;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long sz = ftell(f);
+        fseek(f, sz > (long)sizeof(buf) - 1 ? sz - (long)sizeof(buf) + 1 : 0, SEEK_SET);
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    fprintf(stderr, "--- %s (tail) ---\n%s\n---\n", path, buf);
+}
+
+/* Returns a free loopback TCP port (bound then released; good enough on one machine). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die("socket: %s", strerror(errno));
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        die("bind loopback: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* ---------------------------------------------------------------- child processes */
+
+/* fork+exec argv[0] (PATH lookup) with stdin from /dev/null and stdout+stderr to log_path.
+ * The child dies with us (PR_SET_PDEATHSIG). Returns the pid; exec failure shows up later as
+ * the child exiting with 127. */
+static pid_t spawn(char *const argv[], const char *log_path)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127);
+        int in = open("/dev/null", O_RDONLY);
+        int out = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || out < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        signal(SIGPIPE, SIG_DFL);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* SIGTERM, wait up to BENCH_STOP_TIMEOUT_S, then SIGKILL; always reaps. Returns the seconds it
+ * took to exit after SIGTERM (NAN if it had to be killed). *pid becomes 0. */
+static double stop_child(pid_t *pid)
+{
+    if (*pid <= 0)
+        return NAN;
+    double t0 = now_s(), took = NAN;
+    kill(*pid, SIGTERM);
+    for (;;) {
+        pid_t r = waitpid(*pid, NULL, WNOHANG);
+        if (r == *pid || (r < 0 && errno != EINTR)) {
+            took = now_s() - t0;
+            break;
+        }
+        if (now_s() - t0 > BENCH_STOP_TIMEOUT_S) {
+            kill(*pid, SIGKILL);
+            while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            break;
+        }
+        sleep_s(0.002);
+    }
+    *pid = 0;
+    return took;
+}
+
+/* Runs argv to completion (PATH lookup) with stdout+stderr captured into out (NUL-terminated,
+ * truncated to outsz-1), killing it after timeout_s. Returns its exit status, -1 when it did not
+ * exit normally, 127 when it could not be executed. */
+static int run_capture(char *const argv[], char *out, size_t outsz, double timeout_s)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        die("pipe: %s", strerror(errno));
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127);
+        int in = open("/dev/null", O_RDONLY);
+        if (in >= 0)
+            dup2(in, 0);
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        signal(SIGPIPE, SIG_DFL);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t n = 0;
+    double deadline = now_s() + timeout_s;
+    bool killed = false;
+    for (;;) {
+        double left = deadline - now_s();
+        if (left <= 0 && !killed) {
+            kill(pid, SIGKILL);
+            killed = true;
+        }
+        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+        int r = poll(&pfd, 1, left > 0 ? (int)(left * 1000) + 1 : 100);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0)
+            continue;
+        char tmp[4096];
+        ssize_t got = read(p[0], tmp, sizeof(tmp));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        size_t take = (size_t)got;
+        if (take > outsz - 1 - n)
+            take = outsz - 1 - n;
+        memcpy(out + n, tmp, take);
+        n += take;
+    }
+    out[n] = '\0';
+    close(p[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    remove(path);
+    return 0;
+}
+
+/* Stops children and removes the temp dir. Safe to call more than once. */
+static void cleanup(void)
+{
+    if (g.cleaning)
+        return;
+    g.cleaning = 1;
+    stop_child(&g.anzen);
+    stop_child(&g.nginx);
+    if (g.tmpdir[0]) {
+        nftw(g.tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        g.tmpdir[0] = '\0';
+    }
+}
+
+static void on_signal(int sig)
+{
+    if (g.cleaning)
+        return; /* the exit path is already stopping children (bounded); let it finish */
+    cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* ---------------------------------------------------------------- libcurl */
+
+struct body_buf {
+    char *data;
+    size_t len;
+    bool too_big;
+};
+
+static size_t discard_cb(char *p, size_t sz, size_t nm, void *ud)
+{
+    return sz * nm;
+}
+
+static size_t collect_cb(char *p, size_t sz, size_t nm, void *ud)
+{
+    struct body_buf *b = ud;
+    size_t n = sz * nm;
+    if (b->len + n > (size_t)BENCH_MAX_BODY) {
+        b->too_big = true;
+        return 0;
+    }
+    char *nd = realloc(b->data, b->len + n + 1);
+    if (!nd)
+        abort();
+    b->data = nd;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* Polls GET url every 1 ms until 200, from t0 on. Returns seconds from t0 to the first 200,
+ * -1 when BENCH_START_TIMEOUT_S passes, -2 when pid exits (it is reaped). TLS is not verified here:
+ * anzen writes its CA during start-up, and only reachability is being timed. */
+static double wait_ready(const char *url, pid_t pid, double t0)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        die("curl init failed");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 500L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
+    double result = -1;
+    for (;;) {
+        long code = 0;
+        if (curl_easy_perform(h) == CURLE_OK)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        double t = now_s();
+        if (code == 200) {
+            result = t - t0;
+            break;
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            result = -2;
+            if (pid == g.anzen)
+                g.anzen = 0;
+            if (pid == g.nginx)
+                g.nginx = 0;
+            break;
+        }
+        if (t - t0 > BENCH_START_TIMEOUT_S)
+            break;
+        sleep_s(0.001);
+    }
+    curl_easy_cleanup(h);
+    return result;
+}
+
+/* ---------------------------------------------------------------- statistics */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Percentile q (0..1) of sorted v[0..n-1], nearest-rank. */
+static double percentile(const double *v, long n, double q)
+{
+    if (n <= 0)
+        return NAN;
+    long rank = (long)ceil(q * (double)n);
+    if (rank < 1)
+        rank = 1;
+    return v[rank - 1];
+}
+
+#endif /* ANZEN_BENCH_COMMON_H */
