@@ -96,6 +96,18 @@ static void put_containers(struct buf *b, const struct strlist *names)
     strlist_join_quote(b, names);
 }
 
+/* Adds `container "a"` / `containers "a", "b"` to setters when bad_ctrs is not empty
+ * (the "pod and containers …" subjects of a check's message). */
+static void add_container_setter(struct strlist *setters, const struct strlist *bad_ctrs)
+{
+    if (bad_ctrs->n == 0)
+        return;
+    struct buf b = BUF_INIT;
+    put_containers(&b, bad_ctrs);
+    strlist_add(setters, b.data);
+    buf_release(&b);
+}
+
 /* ---- the pod being evaluated -------------------------------------------------------- */
 
 struct pod_view {
@@ -164,11 +176,7 @@ static char *check_apparmor(const struct pod_view *p, const char **ret_reason)
         }
     }
     struct buf b = BUF_INIT;
-    if (bad_ctrs.n > 0) {
-        put_containers(&b, &bad_ctrs);
-        strlist_add(&setters, b.data);
-        buf_release(&b);
-    }
+    add_container_setter(&setters, &bad_ctrs);
     strlist_make_set(&values);
     const char *k;
     json_t *v;
@@ -412,11 +420,7 @@ static char *check_selinux_options(const struct pod_view *p, const char **ret_re
             strlist_add(&bad_ctrs, ctr_name(p->ctrs[i]));
     }
     struct buf b = BUF_INIT;
-    if (bad_ctrs.n > 0) {
-        put_containers(&b, &bad_ctrs);
-        strlist_add(&setters, b.data);
-        buf_release(&b);
-    }
+    add_container_setter(&setters, &bad_ctrs);
     char *out = NULL;
     if (setters.n > 0) {
         strlist_make_set(&st.bad_types);
@@ -520,11 +524,7 @@ static char *seccomp_fields(const struct pod_view *p, bool restricted, const cha
         }
     }
     struct buf b = BUF_INIT;
-    if (bad_ctrs.n > 0) {
-        put_containers(&b, &bad_ctrs);
-        strlist_add(&setters, b.data);
-        buf_release(&b);
-    }
+    add_container_setter(&setters, &bad_ctrs);
     char *out = NULL;
     if (setters.n > 0) {
         strlist_make_set(&values);
@@ -608,11 +608,7 @@ static char *check_windows_host_process(const struct pod_view *p, const char **r
     if (json_is_true(json_object_get(json_object_get(p->psc, "windowsOptions"), "hostProcess")))
         strlist_add(&setters, "pod");
     struct buf b = BUF_INIT;
-    if (bad_ctrs.n > 0) {
-        put_containers(&b, &bad_ctrs);
-        strlist_add(&setters, b.data);
-        buf_release(&b);
-    }
+    add_container_setter(&setters, &bad_ctrs);
     char *out = NULL;
     if (setters.n > 0) {
         strlist_join(&b, &setters, " and ");
@@ -779,11 +775,7 @@ static char *check_run_as_non_root(const struct pod_view *p, const char **ret_re
         }
     }
     struct buf b = BUF_INIT;
-    if (bad_ctrs.n > 0) {
-        put_containers(&b, &bad_ctrs);
-        strlist_add(&setters, b.data);
-        buf_release(&b);
-    }
+    add_container_setter(&setters, &bad_ctrs);
     char *out = NULL;
     if (setters.n > 0) {
         strlist_join(&b, &setters, " and ");
@@ -815,11 +807,7 @@ static char *check_run_as_user(const struct pod_view *p, const char **ret_reason
         if (is_zero(ctr_sc(p->ctrs[i], "runAsUser")))
             strlist_add(&bad_ctrs, ctr_name(p->ctrs[i]));
     struct buf b = BUF_INIT;
-    if (bad_ctrs.n > 0) {
-        put_containers(&b, &bad_ctrs);
-        strlist_add(&setters, b.data);
-        buf_release(&b);
-    }
+    add_container_setter(&setters, &bad_ctrs);
     char *out = NULL;
     if (setters.n > 0) {
         strlist_join(&b, &setters, " and ");
