@@ -1,0 +1,52 @@
+/* image.h — the node's local OCI image store (kubelet's image manager + the runtime's image
+ * service, for one node).
+ *
+ * The store is one OCI image layout (image-spec `image-layout.md`) at DIR (DATA_DIR/images
+ * unless `--image-dir`): `oci-layout`, `index.json` whose manifests carry the annotation
+ * `org.opencontainers.image.ref.name` = the normalised reference, and `blobs/sha256/...`.
+ * References are normalised as the container runtimes do: "alpine" and "alpine:latest" are
+ * "docker.io/library/alpine:latest"; "repo/x" is "docker.io/repo/x:latest"; a digest
+ * reference ("name@sha256:...") is kept as given.
+ *
+ * Every function is safe to call from any thread (each call opens what it needs); none keeps
+ * global state. Errors: a negative AZ_E* code with *ret_err (malloc'd) holding a message fit
+ * for a pod's waiting.message (as kubelet words it where it has a wording). */
+#ifndef ANZEN_NODE_IMAGE_H
+#define ANZEN_NODE_IMAGE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The normalised form of ref (malloc'd), or NULL if ref is not a valid image reference. */
+char *image_normalize(const char *ref);
+
+/* Imports PATH — an OCI image layout directory, an OCI layout archive (tar), or a
+ * `docker save` tarball — into the store at dir. name: the tag to give it ("alpine:latest");
+ * NULL keeps the name(s) recorded in PATH. Returns 0 or a negative code. */
+int image_import(const char *dir, const char *path, const char *name, char **ret_err);
+
+struct image_entry {
+    char *ref;        /* normalised reference */
+    char *digest;     /* manifest digest "sha256:..." */
+    int64_t size;     /* bytes: manifest + config + layers */
+};
+/* Lists the store's images (sorted by ref). *ret (malloc'd array of *ret_n entries). */
+int image_list(const char *dir, struct image_entry **ret, size_t *ret_n, char **ret_err);
+void image_entries_free(struct image_entry *e, size_t n);
+
+/* Whether ref is present. */
+bool image_present(const char *dir, const char *ref);
+
+/* Pulls ref from its registry into the store (skopeo). AZ_EUNAVAILABLE when no registry can
+ * be reached or the image does not exist there, with the message kubelet reports. */
+int image_pull(const char *dir, const char *ref, char **ret_err);
+
+/* Unpacks ref's layers, in order and with whiteouts applied, into rootfs (created; must not
+ * exist), owned as stored in the layers. On success *ret_config (may be NULL to skip) is the
+ * image's config object ("config" of the OCI image config: Env, Entrypoint, Cmd, WorkingDir,
+ * User), a new reference. AZ_ENOTFOUND if ref is not in the store. */
+int image_unpack(const char *dir, const char *ref, const char *rootfs, json_t **ret_config,
+                 char **ret_err);
+
+#endif
