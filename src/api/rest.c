@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 #include "admission/admission.h"
+#include "api/apply.h"
+#include "api/managedfields.h"
 #include "api/patch.h"
 #include "api/rest.h"
 #include "api/schema.h"
@@ -105,131 +107,25 @@ static json_t *internal_error(const char *what, int code)
 
 /* ---- managedFields ------------------------------------------------------------------ */
 
-static void fields_walk(const struct schema_node *sch, json_t *v, json_t *out, int depth);
-
-static bool node_has_dot(const char *name)
-{
-    /* Non-pointer structs that structured-merge-diff does not list as members themselves. */
-    return !(strcmp(name, "metadata") == 0 || strcmp(name, "spec") == 0 ||
-             strcmp(name, "status") == 0 || strcmp(name, "template") == 0);
-}
-
-static void fields_walk_object(const struct schema_node *sch, json_t *v, json_t *out, int depth)
-{
-    const char *k;
-    json_t *child;
-    json_object_foreach(v, k, child) {
-        if (depth == 0 && (strcmp(k, "apiVersion") == 0 || strcmp(k, "kind") == 0))
-            continue;
-        char *fk = xasprintf("f:%s", k);
-        json_t *sub = json_object();
-        const struct schema_node *csch = sch ? schema_field(sch, k) : NULL;
-        if ((json_is_object(child) && json_object_size(child) > 0) ||
-            (json_is_array(child) && json_array_size(child) > 0 && csch && csch->patch_merge_key)) {
-            if (json_is_object(child) && node_has_dot(k) && depth > 0)
-                json_object_set_new(sub, ".", json_object());
-            else if (json_is_object(child) && depth == 1 && strcmp(k, "metadata") != 0 &&
-                     strcmp(k, "spec") != 0 && strcmp(k, "status") != 0)
-                json_object_set_new(sub, ".", json_object());
-            fields_walk(csch, child, sub, depth + 1);
-        }
-        json_object_set_new(out, fk, sub);
-        free(fk);
-    }
-}
-
-static void fields_walk(const struct schema_node *sch, json_t *v, json_t *out, int depth)
-{
-    if (depth > 64)
-        return;
-    if (json_is_object(v)) {
-        fields_walk_object(sch && sch->type == SCHEMA_MAP ? NULL : sch, v, out, depth);
-        return;
-    }
-    if (json_is_array(v) && sch && sch->patch_merge_key) {
-        size_t i;
-        json_t *item;
-        json_array_foreach(v, i, item) {
-            json_t *key = json_object_get(item, sch->patch_merge_key);
-            if (key == NULL)
-                continue;
-            json_t *kobj = json_object();
-            json_object_set(kobj, sch->patch_merge_key, key);
-            char *ks = json_dumps(kobj, JSON_COMPACT);
-            char *fk = xasprintf("k:%s", ks);
-            json_t *sub = json_object();
-            json_object_set_new(sub, ".", json_object());
-            fields_walk(sch->items, item, sub, depth + 1);
-            json_object_set_new(out, fk, sub);
-            free(fk);
-            free(ks);
-            json_decref(kobj);
-        }
-    }
-}
-
 json_t *rest_fields_v1(const struct resource_def *r, json_t *obj)
 {
     const struct schema_node *root = schema_for_kind(r->group, r->version, r->kind);
+    json_t *zero = mf_zero_object(r->group, r->kind);
     json_t *copy = json_deep_copy(obj);
-    json_t *m = json_object_get(copy, "metadata");
-    if (m) {
-        static const char *server_set[] = {"name", "namespace", "uid", "resourceVersion",
-                                           "creationTimestamp", "generation", "managedFields",
-                                           "deletionTimestamp", "deletionGracePeriodSeconds",
-                                           "selfLink", "generateName"};
-        for (size_t i = 0; i < sizeof(server_set) / sizeof(server_set[0]); i++)
-            json_object_del(m, server_set[i]);
-        if (json_object_size(m) == 0)
-            json_object_del(copy, "metadata");
-    }
-    json_t *st = json_object_get(copy, "status");
-    if (st && json_is_object(st) && json_object_size(st) == 0)
-        json_object_del(copy, "status");
-    json_t *out = json_object();
-    fields_walk(root, copy, out, 0);
+    json_object_del(json_object_get(copy, "metadata"), "managedFields");
+    json_t *added, *modified, *removed;
+    mf_compare(root, zero, copy, &added, &modified, &removed);
+    json_t *set = fs_union(added, modified);
+    mf_strip_meta(set);
+    mf_filter_reset(set, r->has_status, NULL);
+    json_t *out = fs_to_fields_v1(set);
+    json_decref(set);
+    json_decref(added);
+    json_decref(modified);
+    json_decref(removed);
     json_decref(copy);
+    json_decref(zero);
     return out;
-}
-
-static void set_managed_fields(struct api_call *c, json_t *obj, json_t *old, const char *op)
-{
-    json_t *m = meta_of(obj);
-    json_t *fields = rest_fields_v1(c->res, obj);
-    if (json_object_size(fields) == 0) {
-        json_decref(fields);
-        if (old == NULL)
-            json_object_del(m, "managedFields");
-        return;
-    }
-    char now[32];
-    time_rfc3339(time(NULL), now);
-    json_t *entry = json_object();
-    json_object_set_new(entry, "manager", json_string(c->field_manager ? c->field_manager : "unknown"));
-    json_object_set_new(entry, "operation", json_string(op));
-    json_object_set_new(entry, "apiVersion", json_string(resource_api_version(c->res)));
-    json_object_set_new(entry, "time", json_string(now));
-    json_object_set_new(entry, "fieldsType", json_string("FieldsV1"));
-    json_object_set_new(entry, "fieldsV1", fields);
-    if (c->subresource)
-        json_object_set_new(entry, "subresource", json_string(c->subresource));
-    json_t *list = json_array();
-    json_t *prev = old ? json_path(old, "metadata.managedFields") : NULL;
-    if (json_is_array(prev)) {
-        size_t i;
-        json_t *e;
-        json_array_foreach(prev, i, e) {
-            const char *mgr = json_str(e, "manager");
-            const char *sub = json_str(e, "subresource");
-            if (mgr && strcmp(mgr, c->field_manager ? c->field_manager : "unknown") == 0 &&
-                ((sub == NULL && c->subresource == NULL) ||
-                 (sub && c->subresource && strcmp(sub, c->subresource) == 0)))
-                continue;
-            json_array_append(list, e);
-        }
-    }
-    json_array_append_new(list, entry);
-    json_object_set_new(m, "managedFields", list);
 }
 
 /* ---- type checks -------------------------------------------------------------------- */
@@ -650,11 +546,12 @@ out:
 
 /* ---- create ------------------------------------------------------------------------- */
 
-int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status)
+/* applied: obj carries the managedFields of a server-side apply. */
+static int create_internal(struct api_call *c, json_t *obj, bool applied, json_t **ret_obj,
+                           json_t **ret_status)
 {
     const struct resource_def *r = c->res;
     int rc;
-    *ret_code = 201;
     if ((rc = check_type(c, obj, ret_status)) < 0)
         return rc;
     if (r->create != NULL) {
@@ -669,6 +566,9 @@ int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
     if ((rc = check_namespace(c, obj, ret_status)) < 0)
         return rc;
     defaults_apply(r->group, r->kind, obj);
+    /* the field manager sees the decoded, defaulted object before admission and strategy */
+    if (!applied)
+        apply_update_managed_fields(c, NULL, obj);
     json_t *m = meta_of(obj);
     struct api_call named = *c;
     named.name = json_str(m, "name");
@@ -708,8 +608,6 @@ int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
     named.name = name;
     if ((rc = admission_validate(&named, ADMIT_CREATE, obj, NULL, ret_status)) < 0)
         return rc;
-    json_object_del(m, "managedFields");
-    set_managed_fields(c, obj, NULL, "Update");
     /* keep metadata keys in upstream's order: name, generateName, namespace, uid, ... */
     char *key = resource_key(r, c->ns, name);
     if (c->dry_run) {
@@ -741,6 +639,12 @@ int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
     set_rv(obj, rev);
     *ret_obj = json_incref(obj);
     return 0;
+}
+
+int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status)
+{
+    *ret_code = 201;
+    return create_internal(c, obj, false, ret_obj, ret_status);
 }
 
 /* Maps a failed store write (update/delete) to its Status. */
@@ -789,15 +693,13 @@ static bool spec_changed(json_t *a, json_t *b)
     return !json_equal(sa, sb);
 }
 
-/* Compares two objects ignoring resourceVersion and managedFields. */
+/* Compares two objects ignoring resourceVersion. */
 static bool same_object(json_t *a, json_t *b)
 {
     json_t *ca = json_deep_copy(a), *cb = json_deep_copy(b);
     json_t *ma = json_object_get(ca, "metadata"), *mb = json_object_get(cb, "metadata");
     json_object_del(ma, "resourceVersion");
     json_object_del(mb, "resourceVersion");
-    json_object_del(ma, "managedFields");
-    json_object_del(mb, "managedFields");
     bool eq = json_equal(ca, cb);
     json_decref(ca);
     json_decref(cb);
@@ -809,7 +711,7 @@ static int store_delete_final(struct api_call *c, const char *key, int64_t rev,
 
 /* Update with old (as stored, rv = old_rev) replaced by obj. Checks and CAS. */
 static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t old_rev,
-                           json_t **ret_obj, json_t **ret_status)
+                           bool applied, json_t **ret_obj, json_t **ret_status)
 {
     const struct resource_def *r = c->res;
     int rc;
@@ -878,9 +780,16 @@ static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t
         json_int_t g = json_integer_value(json_object_get(om, "generation"));
         json_object_set_new(nm, "generation", json_integer(g + 1));
     }
-    if (json_object_get(nm, "managedFields") == NULL && json_object_get(om, "managedFields"))
-        json_object_set(nm, "managedFields", json_object_get(om, "managedFields"));
     defaults_apply(r->group, r->kind, newobj);
+    if (applied) {
+        json_t *amf = json_path(obj, "metadata.managedFields");
+        if (amf != NULL)
+            json_object_set(nm, "managedFields", amf);
+        else
+            json_object_del(nm, "managedFields");
+    } else {
+        apply_update_managed_fields(c, old, newobj);
+    }
     if ((rc = validate(c, newobj, old, ret_status)) < 0)
         goto fail;
     if ((rc = admission_run(c, ADMIT_UPDATE, newobj, old, ret_status)) < 0)
@@ -890,7 +799,6 @@ static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t
         *ret_obj = json_incref(old);
         return 0;
     }
-    set_managed_fields(c, newobj, old, "Update");
     char *key = resource_key(r, c->ns, c->name);
     if (c->dry_run) {
         free(key);
@@ -939,7 +847,7 @@ int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
     int64_t old_rev;
     if ((rc = read_current(c, &old, &old_rev, ret_status)) < 0)
         return rc;
-    rc = update_internal(c, obj, old, old_rev, ret_obj, ret_status);
+    rc = update_internal(c, obj, old, old_rev, false, ret_obj, ret_status);
     json_decref(old);
     return rc;
 }
@@ -972,7 +880,7 @@ int rest_patch(struct api_call *c, int patch_type, const char *body, size_t len,
         if (rc == 0)
             rc = check_unknown_fields(c, patched, ret_status);
         if (rc == 0)
-            rc = update_internal(c, patched, old, old_rev, ret_obj, ret_status);
+            rc = update_internal(c, patched, old, old_rev, false, ret_obj, ret_status);
         json_decref(patched);
         json_decref(old);
         if (rc == AZ_ECONFLICT && !precondition) {
@@ -984,6 +892,70 @@ int rest_patch(struct api_call *c, int patch_type, const char *body, size_t len,
     }
     *ret_status = status_conflict(r->group, r->plural, c->name, NULL);
     return AZ_ECONFLICT;
+}
+
+int rest_apply(struct api_call *c, const char *body, size_t len, bool force, json_t **ret_obj,
+               int *ret_code, json_t **ret_status)
+{
+    const struct resource_def *r = c->res;
+    json_t *config = apply_decode_body(body, len, ret_status);
+    if (config == NULL)
+        return json_integer_value(json_object_get(*ret_status, "code")) == 413 ? AZ_ETOOLARGE : AZ_EBADREQUEST;
+    int rc = AZ_ECONFLICT;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        json_t *old = NULL;
+        int64_t old_rev = 0;
+        rc = read_current(c, &old, &old_rev, ret_status);
+        if (rc == AZ_ENOTFOUND && c->subresource == NULL) {
+            json_decref(*ret_status);
+            *ret_status = NULL;
+            old = NULL;
+        } else if (rc < 0) {
+            break;
+        }
+        json_t *merged = NULL;
+        rc = apply_merge(c, old, config, force, &merged, ret_status);
+        if (rc == 0) {
+            json_t *m = meta_of(merged);
+            const char *name = json_str(m, "name");
+            if (name == NULL || *name == '\0')
+                json_object_set_new(m, "name", json_string(c->name));
+            rc = check_type(c, merged, ret_status);
+        }
+        if (rc == 0)
+            rc = check_unknown_fields(c, merged, ret_status);
+        if (rc == 0 && old == NULL) {
+            const char *name = json_path_str(merged, "metadata.name");
+            if (strcmp(name, c->name) != 0) {
+                char *msg = xasprintf("the name of the object (%s) does not match the name on the URL (%s)", name, c->name);
+                *ret_status = status_bad_request(msg);
+                free(msg);
+                rc = AZ_EBADREQUEST;
+            } else {
+                *ret_code = 201;
+                rc = create_internal(c, merged, true, ret_obj, ret_status);
+            }
+        } else if (rc == 0) {
+            *ret_code = 200;
+            rc = update_internal(c, merged, old, old_rev, true, ret_obj, ret_status);
+        }
+        const char *prv = json_path_str(config, "metadata.resourceVersion");
+        bool precondition = prv != NULL && *prv;
+        bool retry = ((rc == AZ_ECONFLICT && old != NULL &&
+                       json_object_get(json_object_get(*ret_status, "details"), "causes") == NULL) ||
+                      (rc == AZ_EEXIST && old == NULL)) && !precondition;
+        json_decref(merged);
+        json_decref(old);
+        if (!retry)
+            break;
+        json_decref(*ret_status);
+        *ret_status = NULL;
+        rc = AZ_ECONFLICT;
+    }
+    if (rc == AZ_ECONFLICT && *ret_status == NULL)
+        *ret_status = status_conflict(r->group, r->plural, c->name, NULL);
+    json_decref(config);
+    return rc;
 }
 
 /* ---- delete ------------------------------------------------------------------------- */

@@ -29,6 +29,10 @@ int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
 /* patch_type: an enum patch_type value (api/patch.h). */
 int rest_patch(struct api_call *c, int patch_type, const char *body, size_t len, json_t **ret_obj,
                json_t **ret_status);
+/* Server-side apply (PATCH application/apply-patch+yaml) of body (YAML or JSON) by
+ * c->field_manager; creates the object when absent (*ret_code 201, else 200). See api/apply.h. */
+int rest_apply(struct api_call *c, const char *body, size_t len, bool force, json_t **ret_obj,
+               int *ret_code, json_t **ret_status);
 /* opts: a DeleteOptions object or NULL. */
 int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_code, json_t **ret_status);
 int rest_deletecollection(struct api_call *c, const struct list_opts *o, json_t *opts,

@@ -858,7 +858,28 @@ static void handle_resource(struct ctx *c)
         h2o_iovec_t ct = header_value(c->req, H2O_TOKEN_CONTENT_TYPE);
         char *cts = ct.base ? xstrndup(ct.base, ct.len) : xstrdup("");
         int pt = patch_type_from_media_type(cts);
+        bool apply = strncmp(cts, "application/apply-patch+yaml", strcspn(cts, ";")) == 0 &&
+                     strcspn(cts, ";") == strlen("application/apply-patch+yaml");
         free(cts);
+        const char *force = query_get(&c->q, "force");
+        const char *fmq = query_get(&c->q, "fieldManager");
+        if ((apply && (fmq == NULL || *fmq == '\0')) || (!apply && force != NULL && pt >= 0)) {
+            /* upstream ValidatePatchOptions */
+            struct field_errors fe;
+            field_errors_init(&fe);
+            if (apply)
+                field_errors_add(&fe, FIELD_REQUIRED, "fieldManager", NULL, "is required for apply patch");
+            else
+                field_errors_add(&fe, FIELD_FORBIDDEN, "force", NULL, "may not be specified for non-apply patch");
+            send_status(c, status_invalid("meta.k8s.io", "PatchOptions", "", &fe));
+            field_errors_release(&fe);
+            return;
+        }
+        if (apply) {
+            rc = rest_apply(&call, c->req->entity.base ? c->req->entity.base : "", c->req->entity.len,
+                            force != NULL && strcmp(force, "true") == 0, &obj, &code, &st);
+            break;
+        }
         if (pt < 0) {
             send_status(c, status_unsupported_media_type("application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"));
             return;
