@@ -877,7 +877,10 @@ static void handle_resource(struct ctx *c)
         }
         if (apply) {
             rc = rest_apply(&call, c->req->entity.base ? c->req->entity.base : "", c->req->entity.len,
-                            force != NULL && strcmp(force, "true") == 0, &obj, &code, &st);
+                            force != NULL && (strcmp(force, "true") == 0 || strcmp(force, "True") == 0 ||
+                                              strcmp(force, "TRUE") == 0 || strcmp(force, "t") == 0 ||
+                                              strcmp(force, "T") == 0 || strcmp(force, "1") == 0),
+                            &obj, &code, &st);
             break;
         }
         if (pt < 0) {
