@@ -148,6 +148,22 @@ static struct ty ty_of(const struct schema_node *s, const char *owner, const cha
     return t;
 }
 
+size_t mf_list_map_keys(const char *owner, const char *field, const struct schema_node *list,
+                        const char *ret_keys[4])
+{
+    struct ty t = ty_of(list, owner, field);
+    if (t.rel != REL_ASSOC || list == NULL || list->type != SCHEMA_ARRAY)
+        return 0;
+    for (size_t i = 0; i < t.nkeys; i++)
+        ret_keys[i] = t.keys[i];
+    return t.nkeys;
+}
+
+bool mf_struct_is_atomic(const char *ref_name)
+{
+    return atomic_struct(ref_name);
+}
+
 /* The type of field key inside map/struct t; *declared: a struct field (not a map entry). */
 static struct ty ty_field(const struct ty *t, const char *key, bool *declared)
 {

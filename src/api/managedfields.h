@@ -58,6 +58,14 @@ int mf_check(const struct schema_node *sch, json_t *v, char **ret_err);
 /* Removes the member paths of s from v in place (typed.RemoveItems). */
 void mf_remove_items(const struct schema_node *sch, json_t *v, json_t *s);
 
+/* Schema facts the tables here add for OpenAPI: the x-kubernetes-list-map-keys of list field
+ * `field` of struct `owner` (ref name) into ret_keys (at most 4, declared order), returning
+ * their count (0 when it is not an associative list); and whether a struct is declared
+ * x-kubernetes-map-type: atomic. */
+size_t mf_list_map_keys(const char *owner, const char *field, const struct schema_node *list,
+                        const char *ret_keys[4]);
+bool mf_struct_is_atomic(const char *ref_name);
+
 /* The zero value of a kind as upstream's typed Go struct serialises it (non-pointer structs
  * as {}, non-omitempty slices as null): the "live object" of a create. New reference. */
 json_t *mf_zero_object(const char *group, const char *kind);

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "api/managedfields.h"
 #include "api/schema.h"
 #include "api/schema_int.h"
 #include "util/buf.h"
@@ -87,8 +88,8 @@ static json_t *schema_inline(json_t *schemas, const struct schema_node *node, bo
         if (node->patch_strategy)
             json_object_set_new(s, "x-kubernetes-patch-strategy",
                                 json_string(node->patch_strategy));
-        /* "map" lists would also need x-kubernetes-list-map-keys, which the table does not
-         * carry; atomic and set are complete on their own. */
+        /* "map" lists get x-kubernetes-list-map-keys where their field is known
+         * (component_add, keys from api/managedfields.c); atomic and set are complete here. */
         if (node->list_type && strcmp(node->list_type, "map") != 0)
             json_object_set_new(s, "x-kubernetes-list-type", json_string(node->list_type));
         return s;
@@ -124,8 +125,21 @@ static void component_add(json_t *schemas, const struct schema_node *node)
     /* Insert before recursing so self-references terminate. */
     json_object_set_new(schemas, node->ref_name, s);
     json_t *props = json_object_get(s, "properties");
-    for (const struct schema_field *f = node->fields; f && f->name; f++)
-        json_object_set_new(props, f->name, schema_inline(schemas, f->type, true));
+    for (const struct schema_field *f = node->fields; f && f->name; f++) {
+        json_t *p = schema_inline(schemas, f->type, true);
+        const char *keys[4];
+        size_t nk = mf_list_map_keys(node->ref_name, f->name, f->type, keys);
+        if (nk > 0 && f->type->list_type && strcmp(f->type->list_type, "map") == 0) {
+            json_t *ka = json_array();
+            for (size_t i = 0; i < nk; i++)
+                json_array_append_new(ka, json_string(keys[i]));
+            json_object_set_new(p, "x-kubernetes-list-map-keys", ka);
+            json_object_set_new(p, "x-kubernetes-list-type", json_string("map"));
+        }
+        json_object_set_new(props, f->name, p);
+    }
+    if (mf_struct_is_atomic(node->ref_name))
+        json_object_set_new(s, "x-kubernetes-map-type", json_string("atomic"));
 }
 
 static json_t *gvk_object(const char *group, const char *version, const char *kind)
