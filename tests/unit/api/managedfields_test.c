@@ -17,7 +17,6 @@
  *   [SER]  structured-merge-diff fieldpath/serialize.go ("." for members with children),
  *          typed/tofieldset.go, typed/compare.go (Added paths of new maps and list items)
  *   [ZERO] the create compares against the kind's zero Go value (create.go: Creater.New) */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +37,7 @@
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/json.h"
+#include "test_store.h"
 
 enum op { CREATE, UPDATE, MERGE, STRATEGIC, JSONPATCH, APPLY, APPLY_FORCE };
 
@@ -188,8 +188,7 @@ static const struct tcase cases[] = {
 };
 
 struct fixture {
-    char dir[64];
-    char path[128];
+    struct test_store ts;
     struct apiserver srv;
 };
 
@@ -203,13 +202,8 @@ static void no_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/anzen-mf-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (test_store_open(&f->ts, &f->srv, "mf") != 0)
         return -1;
-    snprintf(f->path, sizeof(f->path), "%s/state.db", f->dir);
-    if (store_sqlite_open(f->path, &f->srv.store, NULL) != 0)
-        return -1;
-    f->srv.wc = watchcache_new(f->srv.store, 10000);
     f->srv.defer = no_defer;
     *state = f;
     return 0;
@@ -218,21 +212,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    watchcache_free(f->srv.wc);
-    store_close(f->srv.store);
-    DIR *d = opendir(f->dir);
-    if (d != NULL) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
+    test_store_close(&f->ts, &f->srv);
     free(f);
     return 0;
 }
