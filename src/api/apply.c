@@ -558,15 +558,24 @@ int apply_merge(struct api_call *c, json_t *live, json_t *config, bool force, js
         return AZ_EBADREQUEST;
     }
     char *err = NULL;
-    if (mf_check(sch, config, &err) < 0) {
+    json_t *unknown = json_array();
+    if (schema_find_unknown_fields(sch, config, unknown) > 0) {
+        /* typed conversion of the patch refuses undeclared fields, whatever fieldValidation */
+        const char *u = json_string_value(json_array_get(unknown, 0)), *q = strchr(u, '"');
+        char *dotted = xstrndup(q ? q + 1 : "", q ? strcspn(q + 1, "\"") : 0);
+        char *path = mf_path_string(sch, config, dotted);
+        err = xasprintf("%s: field not declared in schema", path);
+        free(path);
+        free(dotted);
+    }
+    json_decref(unknown);
+    if (err != NULL || mf_check(sch, config, &err) < 0) {
+        /* upstream objectGVKNN: the patch's namespace/name; GroupVersionKind.String() */
         const char *kind = json_str(config, "kind");
-        char *msg = xasprintf("failed to create typed patch object (%s/%s; %s, Kind=%s): %s",
-                              c->ns ? c->ns : "", c->name ? c->name : "",
-                              strchr(gv, '/') ? gv : "/v1", kind ? kind : "", err);
-        if (strchr(gv, '/') == NULL && strcmp(gv, "v1") != 0) {
-            free(msg);
-            msg = xasprintf("failed to create typed patch object: %s", err);
-        }
+        char *msg = xasprintf("failed to create typed patch object (%s/%s; %s%s, Kind=%s): %s",
+                              str_or_empty(json_object_get(config, "metadata"), "namespace"),
+                              str_or_empty(json_object_get(config, "metadata"), "name"),
+                              strchr(gv, '/') ? "" : "/", gv, kind ? kind : "", err);
         *ret_status = status_internal(msg);
         free(msg);
         free(err);

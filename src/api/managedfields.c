@@ -206,6 +206,9 @@ static bool ty_atomic(const struct ty *t, enum shape sh)
     return sh == SHAPE_MAP && t->rel == REL_ATOMIC;
 }
 
+static void pe_string(struct buf *b, const char *pe);
+static char *item_pe(const struct ty *t, json_t *v, size_t index, char **ret_err);
+
 /* ---- path elements ------------------------------------------------------------------------ */
 
 static char *go_json(json_t *v)
@@ -685,6 +688,47 @@ void fs_paths(json_t *s, json_t *out)
     buf_puts(&b, "");
     paths_walk(s, &b, out);
     buf_release(&b);
+}
+
+char *mf_path_string(const struct schema_node *sch, json_t *v, const char *dotted)
+{
+    struct ty t = ty_of(sch, NULL, NULL);
+    struct buf b = BUF_INIT;
+    const char *p = dotted;
+    buf_puts(&b, "");
+    while (*p) {
+        if (*p == '.') {
+            p++;
+            continue;
+        }
+        if (*p == '[') {
+            char *end;
+            long i = strtol(p + 1, &end, 10);
+            char *pe = NULL, *err = NULL;
+            if (*end == ']' && json_is_array(v) && i >= 0 && (size_t)i < json_array_size(v) && t.s != NULL &&
+                t.rel != REL_ATOMIC)
+                pe = item_pe(&t, json_array_get(v, (size_t)i), (size_t)i, &err);
+            if (pe != NULL)
+                pe_string(&b, pe);
+            else
+                buf_printf(&b, "[%ld]", i);
+            free(pe);
+            free(err);
+            v = json_array_get(v, (size_t)i);
+            t = ty_item(&t);
+            p = *end == ']' ? end + 1 : end;
+            continue;
+        }
+        size_t n = strcspn(p, ".[");
+        char *name = xstrndup(p, n);
+        bool declared;
+        buf_printf(&b, ".%s", name);
+        t = ty_field(&t, name, &declared);
+        v = json_object_get(v, name);
+        free(name);
+        p += n;
+    }
+    return buf_detach(&b, NULL);
 }
 
 /* ---- ToFieldSet --------------------------------------------------------------------------- */

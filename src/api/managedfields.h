@@ -58,6 +58,10 @@ int mf_check(const struct schema_node *sch, json_t *v, char **ret_err);
 /* Removes the member paths of s from v in place (typed.RemoveItems). */
 void mf_remove_items(const struct schema_node *sch, json_t *v, json_t *s);
 
+/* Upstream's fieldpath string of a path in value v given as schema.h renders unknown fields
+ * ("spec.containers[0].bogus" → ".spec.containers[name=\"a\"].bogus"). malloc'd. */
+char *mf_path_string(const struct schema_node *sch, json_t *v, const char *dotted);
+
 /* Schema facts the tables here add for OpenAPI: the x-kubernetes-list-map-keys of list field
  * `field` of struct `owner` (ref name) into ret_keys (at most 4, declared order), returning
  * their count (0 when it is not an associative list); and whether a struct is declared

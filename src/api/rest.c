@@ -898,6 +898,10 @@ int rest_apply(struct api_call *c, const char *body, size_t len, bool force, jso
                int *ret_code, json_t **ret_status)
 {
     const struct resource_def *r = c->res;
+    if (c->field_manager == NULL || *c->field_manager == '\0') {
+        *ret_status = status_bad_request("fieldManager is required for apply patch");
+        return AZ_EBADREQUEST;
+    }
     json_t *config = apply_decode_body(body, len, ret_status);
     if (config == NULL)
         return json_integer_value(json_object_get(*ret_status, "code")) == 413 ? AZ_ETOOLARGE : AZ_EBADREQUEST;

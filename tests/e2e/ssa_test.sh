@@ -155,6 +155,10 @@ req PATCH "/api/v1/namespaces/lab/configmaps/fresh?fieldManager=curl-ssa" -H 'Co
 expect_eq "undecodable YAML: 400" 400 "$CODE"
 expect_match "undecodable YAML: upstream's prefix" '^error decoding YAML: ' "$(jget 'd["message"]' "$T/body")"
 
+out=$(printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: unk\n  namespace: lab\nspec:\n  containers:\n  - name: a\n    image: x\n    ports:\n    - containerPort: 80\n      bogus: 1\n' | kc apply --server-side -f - 2>&1)
+expect_eq "an undeclared field: upstream's typed patch error with the keyed path" \
+'Error from server (InternalError): Internal error occurred: failed to create typed patch object (lab/unk; /v1, Kind=Pod): .spec.containers[name="a"].ports[containerPort=80,protocol="TCP"].bogus: field not declared in schema' "$out"
+
 # ---- python3-kubernetes: dynamic client server_side_apply -------------------------------------------
 out=$("$PY" - "$KCFG" <<'PYEOF' 2>&1
 import sys, urllib3
