@@ -223,6 +223,60 @@ static void entry_subtract(json_t *e, json_t *s)
 
 /* ---- Update --------------------------------------------------------------------------------- */
 
+#define MAX_UPDATE_MANAGERS 10 /* upstream DefaultMaxUpdateManagers */
+
+static int updater_order(const void *x, const void *y)
+{
+    json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+    time_t ta = json_str(a, "time") ? time_parse_rfc3339(json_str(a, "time")) : 0;
+    time_t tb = json_str(b, "time") ? time_parse_rfc3339(json_str(b, "time")) : 0;
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    return strcmp(str_or_empty(a, "manager"), str_or_empty(b, "manager"));
+}
+
+/* upstream capManagersManager: beyond 10 Update entries, the oldest are merged per
+ * apiVersion into an "ancient-changes" entry carrying the newest merged time. */
+static void cap_update_managers(json_t *entries)
+{
+    size_t n = 0, i;
+    json_t *e;
+    json_t **upd = xmalloc((json_array_size(entries) + 1) * sizeof(*upd));
+    json_array_foreach(entries, i, e) {
+        if (strcmp(str_or_empty(e, "operation"), "Update") == 0 && !fs_empty(json_object_get(e, "set")))
+            upd[n++] = e;
+    }
+    if (n > MAX_UPDATE_MANAGERS) {
+        qsort(upd, n, sizeof(*upd), updater_order);
+        json_t *first = json_object(); /* apiVersion -> first entry seen */
+        size_t length = n;
+        for (i = 0; i < n && length > MAX_UPDATE_MANAGERS; i++) {
+            const char *ver = str_or_empty(upd[i], "apiVersion");
+            json_t *f = json_object_get(first, ver);
+            if (f == NULL) {
+                json_object_set(first, ver, upd[i]);
+                continue;
+            }
+            /* the bucket: the existing one, else the first entry of this version renamed */
+            json_t *id = entry_new("ancient-changes", "Update", ver, NULL);
+            json_t *bucket = entry_find(entries, id);
+            json_decref(id);
+            if (bucket == NULL) {
+                bucket = f;
+                json_object_set_new(bucket, "manager", json_string("ancient-changes"));
+                json_object_del(bucket, "subresource");
+            }
+            json_object_set_new(bucket, "set", fs_union(json_object_get(bucket, "set"), json_object_get(upd[i], "set")));
+            if (json_object_get(upd[i], "time"))
+                json_object_set(bucket, "time", json_object_get(upd[i], "time"));
+            json_object_set_new(upd[i], "set", json_object()); /* dropped when encoded */
+            length--;
+        }
+        json_decref(first);
+    }
+    free(upd);
+}
+
 void apply_update_managed_fields(struct api_call *c, json_t *live, json_t *newobj)
 {
     json_t *meta = json_obj_ensure(newobj, "metadata");
@@ -273,6 +327,7 @@ void apply_update_managed_fields(struct api_call *c, json_t *live, json_t *newob
         }
         json_decref(cur);
     }
+    cap_update_managers(entries);
     entries_encode(entries, newobj);
     changes_release(&ch);
     json_decref(base);

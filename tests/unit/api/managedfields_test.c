@@ -169,7 +169,7 @@ static const struct tcase cases[] = {
      "Pod",
      {{CREATE, "c", "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"x\"},\"spec\":{\"containers\":"
                     "[{\"name\":\"app\",\"image\":\"a:1\",\"imagePullPolicy\":\"IfNotPresent\"}]}}", NULL, NULL},
-      {STRATEGIC, "m1", "{\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"a:2\"}]}}", NULL, NULL},
+      {STRATEGIC, "a-patcher", "{\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"a:2\"}]}}", NULL, NULL},
       {MERGE, "kubelet", "{\"status\":{\"phase\":\"Running\"}}", "status", NULL}},
      NULL /* checked below: only m1 and kubelet */, NULL},
     {"kubectl upgrades a client-side applied object without conflicts", "[CSA]", "ConfigMap",
@@ -352,13 +352,13 @@ static void test_cases(void **state)
             assert_json_eq(tc->name, want, mf);
             json_decref(want);
         } else {
-            /* pod case: m1 owns exactly the image it changed; the kubelet the status phase (same
-             * second: sorted by manager, [SORT]) */
+            /* pod case: a-patcher owns exactly the image it changed; the kubelet the status
+             * phase (sorted by time, then manager: the same order either way, [SORT]) */
             json_t *want = json_loads(
-                "[{\"manager\":\"kubelet\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\","
-                "\"fieldsV1\":{\"f:status\":{\"f:phase\":{}}},\"subresource\":\"status\"},"
-                "{\"manager\":\"m1\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\","
-                "\"fieldsV1\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"app\\\"}\":{\"f:image\":{}}}}}}]",
+                "[{\"manager\":\"a-patcher\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\","
+                "\"fieldsV1\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"app\\\"}\":{\"f:image\":{}}}}}},"
+                "{\"manager\":\"kubelet\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\","
+                "\"fieldsV1\":{\"f:status\":{\"f:phase\":{}}},\"subresource\":\"status\"}]",
                 0, NULL);
             json_t *got = json_array();
             size_t j;
@@ -391,6 +391,74 @@ static void test_cases(void **state)
         json_decref(obj);
         teardown((void **)&f);
     }
+}
+
+static void new_namespace(struct fixture *f)
+{
+    struct api_call nc = call_for(f, "Namespace", NULL, NULL, "t", NULL);
+    json_t *ns = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", "ns");
+    json_t *res = NULL, *st = NULL;
+    int code;
+    assert_int_equal(rest_create(&nc, ns, &res, &code, &st), 0);
+    json_decref(ns);
+    json_decref(res);
+}
+
+/* [CAP] capmanagers.go: more than 10 Update managers — the oldest (then by name) are merged
+ * per apiVersion into "ancient-changes". Eleven managers in the same second: "c" becomes the
+ * bucket holding its own and m0's fields. */
+static void test_cap_update_managers(void **state)
+{
+    struct fixture *f = *state;
+    new_namespace(f);
+    struct step s = {CREATE, "c", CM("{\"c\":\"1\"}"), NULL, NULL};
+    assert_null(run_step(f, "ConfigMap", "ns", &s));
+    char body[10][64], mgr[10][8];
+    for (int i = 0; i < 10; i++) {
+        snprintf(mgr[i], sizeof(mgr[i]), "m%d", i);
+        snprintf(body[i], sizeof(body[i]), "{\"data\":{\"k%d\":\"v\"}}", i);
+        struct step p = {MERGE, mgr[i], body[i], NULL, NULL};
+        char *msg = run_step(f, "ConfigMap", "ns", &p);
+        assert_null(msg);
+    }
+    json_t *obj = read_object(f, "ConfigMap", "ns");
+    json_t *mf = json_path(obj, "metadata.managedFields");
+    assert_int_equal(json_array_size(mf), 10);
+    json_t *first = json_array_get(mf, 0);
+    assert_string_equal(json_str(first, "manager"), "ancient-changes");
+    char *v1 = json_dumps(json_object_get(first, "fieldsV1"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(v1, "{\"f:data\":{\".\":{},\"f:c\":{},\"f:k0\":{}}}");
+    free(v1);
+    assert_string_equal(json_str(json_array_get(mf, 1), "manager"), "m1");
+    assert_string_equal(json_str(json_array_get(mf, 9), "manager"), "m9");
+    json_decref(obj);
+}
+
+/* [APPLY] on /status: an Apply entry with subresource "status" owning only status fields
+ * (spec in the configuration is reset by the status strategy and not owned). */
+static void test_apply_status(void **state)
+{
+    struct fixture *f = *state;
+    new_namespace(f);
+    struct step s = {CREATE, "c", "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"x\"},"
+                                  "\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"a:1\"}]}}", NULL, NULL};
+    assert_null(run_step(f, "Pod", "ns", &s));
+    struct step a = {APPLY, "ctl", "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"x\"},"
+                                   "\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\","
+                                   "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}", "status", NULL};
+    assert_null(run_step(f, "Pod", "ns", &a));
+    json_t *obj = read_object(f, "Pod", "ns");
+    assert_string_equal(json_path_str(obj, "status.phase"), "Running");
+    assert_null(json_path(obj, "spec.nodeName"));
+    json_t *mf = managed_without_time(obj);
+    json_t *e = json_array_get(mf, 0);
+    char *txt = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(txt, "{\"manager\":\"ctl\",\"operation\":\"Apply\",\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\","
+                             "\"fieldsV1\":{\"f:status\":{\"f:conditions\":{\"k:{\\\"type\\\":\\\"Ready\\\"}\":"
+                             "{\".\":{},\"f:status\":{},\"f:type\":{}}},\"f:phase\":{}}},\"subresource\":\"status\"}");
+    free(txt);
+    json_decref(mf);
+    json_decref(obj);
 }
 
 /* fieldsV1 round trip, Set operations, path strings and order (fieldpath/serialize.go,
@@ -448,6 +516,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fieldset),
         cmocka_unit_test(test_cases),
+        cmocka_unit_test_setup_teardown(test_cap_update_managers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_status, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
