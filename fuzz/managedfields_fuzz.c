@@ -51,8 +51,10 @@ static void fieldsv1(const char *s, size_t n)
 static void applied(const char *s, size_t n)
 {
     json_t *st = NULL;
-    json_t *cfg = apply_decode_body(s, n, &st);
+    char *strict = NULL;
+    json_t *cfg = apply_decode_body(s, n, &strict, &st);
     json_decref(st);
+    free(strict);
     if (cfg == NULL)
         return;
     const struct schema_node *pod = schema_for_kind("", "v1", "Pod");

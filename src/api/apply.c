@@ -336,8 +336,43 @@ void apply_update_managed_fields(struct api_call *c, json_t *live, json_t *newob
 
 /* ---- body ------------------------------------------------------------------------------------ */
 
-json_t *apply_decode_body(const char *body, size_t len, json_t **ret_status)
+/* Appends "\n  line N: key \"k\" already set in map" for every repeated mapping key below n
+ * (yaml.v2's strict unmarshal errors). */
+static void yaml_duplicates(struct fy_node *n, struct buf *out, int depth)
 {
+    if (n == NULL || depth > 256)
+        return;
+    void *it = NULL;
+    if (fy_node_is_mapping(n)) {
+        json_t *seen = json_object();
+        struct fy_node_pair *p;
+        while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
+            struct fy_node *k = fy_node_pair_key(p);
+            size_t kl = 0;
+            const char *ks = k && fy_node_is_scalar(k) ? fy_node_get_scalar(k, &kl) : NULL;
+            if (ks != NULL) {
+                char *key = xstrndup(ks, kl);
+                if (json_object_get(seen, key) != NULL) {
+                    struct fy_token *t = fy_node_get_scalar_token(k);
+                    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+                    buf_printf(out, "\n  line %d: key \"%s\" already set in map", m ? m->line + 1 : 0, key);
+                }
+                json_object_set_new(seen, key, json_true());
+                free(key);
+            }
+            yaml_duplicates(fy_node_pair_value(p), out, depth + 1);
+        }
+        json_decref(seen);
+    } else if (fy_node_is_sequence(n)) {
+        struct fy_node *c;
+        while ((c = fy_node_sequence_iterate(n, &it)) != NULL)
+            yaml_duplicates(c, out, depth + 1);
+    }
+}
+
+json_t *apply_decode_body(const char *body, size_t len, char **ret_strict, json_t **ret_status)
+{
+    *ret_strict = NULL;
     if (len > PATCH_MAX_BYTES) {
         *ret_status = status_too_large();
         return NULL;
@@ -347,21 +382,28 @@ json_t *apply_decode_body(const char *body, size_t len, json_t **ret_status)
     size_t i = 0;
     while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
         i++;
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS};
+    struct fy_document *fyd = fy_document_build_from_string(&cfg, body, len);
+    if (fyd != NULL) {
+        struct buf dups = BUF_INIT;
+        yaml_duplicates(fy_document_root(fyd), &dups, 0);
+        if (dups.len > 0)
+            *ret_strict = xasprintf("error converting YAML to JSON: yaml: unmarshal errors:%s", dups.data);
+        buf_release(&dups);
+    }
     if (i < len && body[i] == '{') {
         v = json_parse_go(body, len, &err);
     } else {
-        struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-        struct fy_document *fyd = fy_document_build_from_string(&cfg, body, len);
         char *js = fyd ? fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE) : NULL;
-        if (fyd)
-            fy_document_destroy(fyd);
         if (js != NULL) {
-            v = json_loads(js, JSON_DECODE_ANY, NULL);
+            v = json_loads(js, JSON_DECODE_ANY, NULL); /* a repeated key: the last one wins */
             free(js);
         }
         if (v == NULL)
             err = xstrdup("yaml: invalid document");
     }
+    if (fyd != NULL)
+        fy_document_destroy(fyd);
     if (v != NULL && !json_is_object(v)) {
         json_decref(v);
         v = NULL;
@@ -372,6 +414,8 @@ json_t *apply_decode_body(const char *body, size_t len, json_t **ret_status)
         char *msg = xasprintf("error decoding YAML: %s", err ? err : "invalid document");
         *ret_status = status_bad_request(msg);
         free(msg);
+        free(*ret_strict);
+        *ret_strict = NULL;
     }
     free(err);
     return v;

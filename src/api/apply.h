@@ -37,8 +37,10 @@
 void apply_update_managed_fields(struct api_call *c, json_t *live, json_t *newobj);
 
 /* Decodes an application/apply-patch+yaml body (YAML or JSON) into an object: new reference,
- * or NULL with a 400 Status in *ret_status. */
-json_t *apply_decode_body(const char *body, size_t len, json_t **ret_status);
+ * or NULL with a 400 Status in *ret_status. A repeated mapping key keeps its last value and
+ * sets *ret_strict (malloc'd) to the strict decoding error upstream reports for it:
+ * `error converting YAML to JSON: yaml: unmarshal errors:\n  line N: key "k" already set in map`. */
+json_t *apply_decode_body(const char *body, size_t len, char **ret_strict, json_t **ret_status);
 
 /* Server-side apply of config (as decoded) to live (stored object, or NULL when absent).
  * On success returns 0 with *ret_obj the object to store, managedFields set. Else a negative

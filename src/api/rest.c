@@ -902,7 +902,8 @@ int rest_apply(struct api_call *c, const char *body, size_t len, bool force, jso
         *ret_status = status_bad_request("fieldManager is required for apply patch");
         return AZ_EBADREQUEST;
     }
-    json_t *config = apply_decode_body(body, len, ret_status);
+    char *strict = NULL;
+    json_t *config = apply_decode_body(body, len, &strict, ret_status);
     if (config == NULL)
         return json_integer_value(json_object_get(*ret_status, "code")) == 413 ? AZ_ETOOLARGE : AZ_EBADREQUEST;
     int rc = AZ_ECONFLICT;
@@ -919,6 +920,13 @@ int rest_apply(struct api_call *c, const char *body, size_t len, bool force, jso
         }
         json_t *merged = NULL;
         rc = apply_merge(c, old, config, force, &merged, ret_status);
+        /* fieldValidation of the applied YAML is decided after the merge, as upstream */
+        if (rc == 0 && strict != NULL && c->validation == FIELD_VALIDATION_STRICT) {
+            char *msg = xasprintf("error strict decoding YAML: %s", strict);
+            *ret_status = status_bad_request(msg);
+            free(msg);
+            rc = AZ_EBADREQUEST;
+        }
         if (rc == 0) {
             json_t *m = meta_of(merged);
             const char *name = json_str(m, "name");
@@ -958,6 +966,9 @@ int rest_apply(struct api_call *c, const char *body, size_t len, bool force, jso
     }
     if (rc == AZ_ECONFLICT && *ret_status == NULL)
         *ret_status = status_conflict(r->group, r->plural, c->name, NULL);
+    if (rc == 0 && strict != NULL && c->validation == FIELD_VALIDATION_WARN)
+        api_call_warn(c, strict);
+    free(strict);
     json_decref(config);
     return rc;
 }

@@ -155,6 +155,17 @@ req PATCH "/api/v1/namespaces/lab/configmaps/fresh?fieldManager=curl-ssa" -H 'Co
 expect_eq "undecodable YAML: 400" 400 "$CODE"
 expect_match "undecodable YAML: upstream's prefix" '^error decoding YAML: ' "$(jget 'd["message"]' "$T/body")"
 
+DUP=$'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\ndata:\n  a: "1"\n  a: "2"\n'
+req PATCH "/api/v1/namespaces/lab/configmaps/dup?fieldManager=curl-ssa&fieldValidation=Strict" \
+    -H 'Content-Type: application/apply-patch+yaml' --data-binary "$DUP"
+expect_eq "a repeated key with fieldValidation=Strict: 400 and yaml.v2's text" \
+'400 error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:
+  line 7: key "a" already set in map' "$CODE $(jget 'd["message"]' "$T/body")"
+req PATCH "/api/v1/namespaces/lab/configmaps/dup?fieldManager=curl-ssa&fieldValidation=Ignore" \
+    -H 'Content-Type: application/apply-patch+yaml' --data-binary "$DUP"
+expect_eq "a repeated key with fieldValidation=Ignore: the last value wins" "201 2" "$CODE $(jget 'd["data"]["a"]' "$T/body")"
+expect_not_contains "Ignore: no warning" "warning:" "$HDRS"
+
 out=$(printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: unk\n  namespace: lab\nspec:\n  containers:\n  - name: a\n    image: x\n    ports:\n    - containerPort: 80\n      bogus: 1\n' | kc apply --server-side -f - 2>&1)
 expect_eq "an undeclared field: upstream's typed patch error with the keyed path" \
 'Error from server (InternalError): Internal error occurred: failed to create typed patch object (lab/unk; /v1, Kind=Pod): .spec.containers[name="a"].ports[containerPort=80,protocol="TCP"].bogus: field not declared in schema' "$out"
