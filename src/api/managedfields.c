@@ -36,8 +36,6 @@ static const char *const atomic_structs[] = {
     "io.k8s.api.core.v1.SecretKeySelector",
     "io.k8s.api.core.v1.ObjectFieldSelector",
     "io.k8s.api.core.v1.ResourceFieldSelector",
-    "io.k8s.api.core.v1.ConfigMapEnvSource",
-    "io.k8s.api.core.v1.SecretEnvSource",
     "io.k8s.api.core.v1.NodeSelector",
     "io.k8s.api.core.v1.NodeSelectorTerm",
     "io.k8s.api.core.v1.TopologySelectorTerm",
