@@ -355,7 +355,12 @@ static void yaml_duplicates(struct fy_node *n, struct buf *out, int depth)
                 if (json_object_get(seen, key) != NULL) {
                     struct fy_token *t = fy_node_get_scalar_token(k);
                     const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-                    buf_printf(out, "\n  line %d: key \"%s\" already set in map", m ? m->line + 1 : 0, key);
+                    json_t *q = json_string(key);
+                    char *qs = q ? json_dump_go(q, false, NULL) : xstrdup("\"\"\n");
+                    qs[strcspn(qs, "\n")] = '\0'; /* Go's %#v of the key: quoted, escaped */
+                    buf_printf(out, "\n  line %d: key %s already set in map", m ? m->line + 1 : 0, qs);
+                    free(qs);
+                    json_decref(q);
                 }
                 json_object_set_new(seen, key, json_true());
                 free(key);

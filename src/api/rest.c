@@ -966,8 +966,12 @@ int rest_apply(struct api_call *c, const char *body, size_t len, bool force, jso
     }
     if (rc == AZ_ECONFLICT && *ret_status == NULL)
         *ret_status = status_conflict(r->group, r->plural, c->name, NULL);
-    if (rc == 0 && strict != NULL && c->validation == FIELD_VALIDATION_WARN)
+    if (rc == 0 && strict != NULL && c->validation == FIELD_VALIDATION_WARN) {
+        for (char *p = strict; *p; p++) /* as Go's header writer: line breaks become spaces */
+            if (*p == '\n' || *p == '\r')
+                *p = ' ';
         api_call_warn(c, strict);
+    }
     free(strict);
     json_decref(config);
     return rc;

@@ -161,6 +161,11 @@ req PATCH "/api/v1/namespaces/lab/configmaps/dup?fieldManager=curl-ssa&fieldVali
 expect_eq "a repeated key with fieldValidation=Strict: 400 and yaml.v2's text" \
 '400 error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:
   line 7: key "a" already set in map' "$CODE $(jget 'd["message"]' "$T/body")"
+req PATCH "/api/v1/namespaces/lab/configmaps/dup?fieldManager=curl-ssa&fieldValidation=Warn&dryRun=All" \
+    -H 'Content-Type: application/apply-patch+yaml' --data-binary "$DUP"
+expect_eq "a repeated key with fieldValidation=Warn: one warning on one header line" \
+'warning: 299 - "error converting YAML to JSON: yaml: unmarshal errors:   line 7: key \"a\" already set in map"' \
+    "$(printf '%s\n' "$HDRS" | grep '^warning:')"
 req PATCH "/api/v1/namespaces/lab/configmaps/dup?fieldManager=curl-ssa&fieldValidation=Ignore" \
     -H 'Content-Type: application/apply-patch+yaml' --data-binary "$DUP"
 expect_eq "a repeated key with fieldValidation=Ignore: the last value wins" "201 2" "$CODE $(jget 'd["data"]["a"]' "$T/body")"
