@@ -62,6 +62,14 @@ static bool is_list_kind(const char *kind)
     return n >= 4 && strcmp(kind + n - 4, "List") == 0;
 }
 
+/* Upstream's default RBAC objects carry kubernetes.io/bootstrapping=rbac-defaults (also when
+ * read back from a live cluster). */
+static bool is_default_object(json_t *obj)
+{
+    const char *v = json_str(json_path(obj, "metadata.labels"), "kubernetes.io/bootstrapping");
+    return v != NULL && strcmp(v, "rbac-defaults") == 0;
+}
+
 void analyze_inventory_add(struct analyze_inventory *inv, json_t *obj, const char *file, int line)
 {
     if (!json_is_object(obj)) {
@@ -73,12 +81,12 @@ void analyze_inventory_add(struct analyze_inventory *inv, json_t *obj, const cha
         json_t *it;
         json_array_foreach(json_object_get(obj, "items"), i, it) {
             if (json_is_object(it))
-                add_one(inv, json_incref(it), file, line, false);
+                add_one(inv, json_incref(it), file, line, is_default_object(it));
         }
         json_decref(obj);
         return;
     }
-    add_one(inv, obj, file, line, false);
+    add_one(inv, obj, file, line, is_default_object(obj));
 }
 
 void analyze_inventory_add_defaults(struct analyze_inventory *inv)

@@ -2,8 +2,8 @@
  *
  * Every document of the stream is walked node by node (libfyaml) so each object keeps the
  * line it starts at (the line of its first key), for SARIF locations. Plain scalars are
- * resolved as sigs.k8s.io/yaml (YAML 1.1 via go-yaml) does for the values the analysis reads:
- * null (~, null, empty), booleans (true/false/yes/no/on/off in their three casings), integers
+ * resolved as sigs.k8s.io/yaml (YAML 1.1 via go-yaml v2) does for the values the analysis reads:
+ * null (~, null, empty), booleans (true/false/yes/no/on/off in three casings, y/Y/n/N), integers
  * and floats; quoted and block scalars stay strings. Aliases are not expanded (they become
  * null), so a hostile stream cannot multiply itself; nesting deeper than ANALYZE_MAX_DEPTH is
  * an error. */
@@ -55,11 +55,17 @@ static json_t *str_value(const char *s, size_t n)
     return v ? v : json_string("");
 }
 
+static int atoi_safe(const char *s)
+{
+    long v = strtol(s, NULL, 10);
+    return v > 0 && v < 1000000000 ? (int)v : 0;
+}
+
 static json_t *plain_scalar(const char *s, size_t n)
 {
     static const char *const nulls[] = {"~", "null", "Null", "NULL", NULL};
-    static const char *const trues[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", NULL};
-    static const char *const falses[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", NULL};
+    static const char *const trues[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y", NULL};
+    static const char *const falses[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N", NULL};
     if (n == 0 || word_in(s, n, nulls))
         return json_null();
     if (word_in(s, n, trues))
@@ -148,13 +154,51 @@ static json_t *node_to_json(struct fy_node *n, int depth, char **ret_err)
     return json_null();
 }
 
+/* Keeps the first diagnostic line ("<input>:<line>:<col>: error: <text>") as
+ * "line <line>, column <col>: <text>" in *(char **)user. */
+static void diag_keep_first(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    char **first = user;
+    if (*first != NULL)
+        return;
+    char *line = xstrndup(buf, len);
+    line[strcspn(line, "\n")] = '\0';
+    char *e = strstr(line, ": error: ");
+    int l = 0, c = 0;
+    if (e != NULL) {
+        char *p = e;
+        while (p > line && p[-1] != ':')
+            p--;
+        c = atoi_safe(p);
+        if (p > line) {
+            char *q = p - 1;
+            while (q > line && q[-1] != ':')
+                q--;
+            l = atoi_safe(q);
+        }
+        *first = xasprintf("line %d, column %d: %s", l, c, e + strlen(": error: "));
+    }
+    free(line);
+}
+
 /* Calls fn for every document's root with its JSON value. Returns 0 or AZ_EINVALID. */
 static int each_document(const char *data, size_t len, char **ret_err,
                          int (*fn)(void *arg, struct fy_node *root, json_t *v), void *arg)
 {
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_AUTO};
-    struct fy_parser *fyp = fy_parser_create(&cfg);
+    /* diagnostics are kept (the first one), never printed */
+    char *first_diag = NULL;
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = diag_keep_first;
+    dcfg.user = &first_diag;
+    dcfg.show_source = false;
+    dcfg.colorize = false;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_AUTO, .diag = diag};
+    struct fy_parser *fyp = diag ? fy_parser_create(&cfg) : NULL;
     if (fyp == NULL) {
+        fy_diag_unref(diag);
         *ret_err = xstrdup("cannot create a YAML parser");
         return AZ_EINTERNAL;
     }
@@ -180,12 +224,17 @@ static int each_document(const char *data, size_t len, char **ret_err,
             goto out;
         }
     }
-    if (fy_parser_get_stream_error(fyp)) {
-        err = xstrdup("invalid YAML");
+    if (fy_parser_get_stream_error(fyp))
         rc = AZ_EINVALID;
-    }
 out:
+    if (rc == AZ_EINVALID && err == NULL) {
+        /* the first collected error, with its position */
+        err = first_diag;
+        first_diag = NULL;
+    }
+    free(first_diag);
     fy_parser_destroy(fyp);
+    fy_diag_unref(diag);
     if (rc != 0)
         *ret_err = err ? err : xstrdup("invalid YAML");
     else
