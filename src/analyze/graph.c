@@ -640,42 +640,56 @@ bool analyze__token_mounted(json_t *spec, json_t *sa_automount, const char *ns)
     return sa == NULL || json_is_true(sa);
 }
 
-/* ClusterRole aggregation as the controller does it (rules of every ClusterRole matching a
- * selector, de-duplicated). Returns a new object or a new reference to role. */
-static json_t *aggregate(const struct analyze_inventory *inv, json_t *role)
+/* ClusterRole aggregation as the controller does it: the rules of every ClusterRole matching
+ * a selector, de-duplicated — repeated until nothing changes, since an aggregated role (edit)
+ * may itself be aggregated into another (admin). Returns name → rules of aggregated roles. */
+static json_t *aggregate_all(const struct analyze_inventory *inv)
 {
-    json_t *sels = json_path(role, "aggregationRule.clusterRoleSelectors");
-    if (!json_is_array(sels))
-        return json_incref(role);
-    const char *name = json_path_str(role, "metadata.name");
-    json_t *rules = json_array();
-    size_t i;
-    json_t *sel;
-    json_array_foreach(sels, i, sel) {
-        struct label_selector *ls = NULL;
-        if (label_selector_from_json(sel, &ls, NULL) != 0)
-            continue;
-        for (size_t j = 0; j < inv->n; j++) {
-            json_t *o = inv->items[j].obj;
-            const char *other = json_path_str(o, "metadata.name");
-            if (!kind_is(o, "ClusterRole") || other == NULL || (name && strcmp(other, name) == 0) ||
-                !label_selector_matches(ls, json_path(o, "metadata.labels")))
+    json_t *eff = json_object();
+    for (int round = 0; round < 8; round++) {
+        bool changed = false;
+        for (size_t r = 0; r < inv->n; r++) {
+            json_t *role = inv->items[r].obj;
+            json_t *sels = json_path(role, "aggregationRule.clusterRoleSelectors");
+            const char *name = json_path_str(role, "metadata.name");
+            if (!kind_is(role, "ClusterRole") || !json_is_array(sels) || name == NULL)
                 continue;
-            size_t k;
-            json_t *rule;
-            json_array_foreach(json_object_get(o, "rules"), k, rule) {
-                bool seen = false;
-                for (size_t m = 0; m < json_array_size(rules) && !seen; m++)
-                    seen = json_equal(json_array_get(rules, m), rule);
-                if (!seen)
-                    json_array_append(rules, rule);
+            json_t *rules = json_array();
+            size_t i;
+            json_t *sel;
+            json_array_foreach(sels, i, sel) {
+                struct label_selector *ls = NULL;
+                if (label_selector_from_json(sel, &ls, NULL) != 0)
+                    continue;
+                for (size_t j = 0; j < inv->n; j++) {
+                    json_t *o = inv->items[j].obj;
+                    const char *other = json_path_str(o, "metadata.name");
+                    if (!kind_is(o, "ClusterRole") || other == NULL || strcmp(other, name) == 0 ||
+                        !label_selector_matches(ls, json_path(o, "metadata.labels")))
+                        continue;
+                    json_t *src = json_object_get(eff, other) ? json_object_get(eff, other) : json_object_get(o, "rules");
+                    size_t k;
+                    json_t *rule;
+                    json_array_foreach(src, k, rule) {
+                        bool seen = false;
+                        for (size_t m = 0; m < json_array_size(rules) && !seen; m++)
+                            seen = json_equal(json_array_get(rules, m), rule);
+                        if (!seen)
+                            json_array_append(rules, rule);
+                    }
+                }
+                label_selector_free(ls);
             }
+            if (!json_equal(rules, json_object_get(eff, name))) {
+                json_object_set(eff, name, rules);
+                changed = true;
+            }
+            json_decref(rules);
         }
-        label_selector_free(ls);
+        if (!changed)
+            break;
     }
-    json_t *c = json_copy(role);
-    json_object_set_new(c, "rules", rules);
-    return c;
+    return eff;
 }
 
 static void subject_key(struct buf *k, json_t *s, const char *bns)
@@ -721,13 +735,20 @@ static void read_inventory(struct build *b)
         g->nodes[sa_node(g, ns, "default")].start = true;
     }
     /* RBAC objects into the evaluator */
+    json_t *aggregated = aggregate_all(inv);
     for (size_t i = 0; i < inv->n; i++) {
         json_t *o = inv->items[i].obj;
         const char *name = json_path_str(o, "metadata.name");
         if (name == NULL)
             continue;
         if (kind_is(o, "ClusterRole")) {
-            json_t *r = aggregate(inv, o);
+            json_t *rules = json_object_get(aggregated, name), *r = o;
+            if (rules != NULL) {
+                r = json_copy(o);
+                json_object_set(r, "rules", rules);
+            } else {
+                json_incref(r);
+            }
             rbac_index_put(b->ix, RBAC_CLUSTER_ROLE, r);
             json_decref(r);
         } else if (kind_is(o, "Role") || kind_is(o, "RoleBinding") || kind_is(o, "ClusterRoleBinding")) {
@@ -758,7 +779,9 @@ static void read_inventory(struct build *b)
                     json_object_set_new(b->bind_scopes, k.data, sc = json_object());
                 json_object_set_new(sc, crb ? "" : obj_ns(o), json_true());
                 const char *kind = json_str(s, "kind");
-                if (strcmp(kind, "User") == 0)
+                if (strcmp(kind, "ServiceAccount") == 0 && !inv->items[i].builtin)
+                    g->nodes[user_node(g, k.data + 2)].start = true; /* not upstream's controllers */
+                else if (strcmp(kind, "User") == 0)
                     user_node(g, k.data + 2);
                 else if (strcmp(kind, "Group") == 0)
                     node_get(g, GN_GROUP, k.data + 2, NULL);
@@ -766,6 +789,7 @@ static void read_inventory(struct build *b)
             }
         }
     }
+    json_decref(aggregated);
     rbac_index_publish(b->ix);
     b->snap = rbac_index_acquire(b->ix);
 }
