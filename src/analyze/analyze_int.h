@@ -43,7 +43,8 @@ struct gedge {
     bool member;        /* group membership (costs nothing, not shown as a hop) */
     char *action;       /* what the step does, e.g. "create jobs.batch" */
     char *object;       /* the object that makes it work, or NULL */
-    char *remedy;       /* how to cut this edge, or NULL */
+    char *remedy;       /* how to cut this edge (object-level), or NULL; a grant's remedy is
+                           analyze__grant_remedy(via, from) */
     struct gvia *via;   /* NULL when no RBAC grant is involved */
     int loc;            /* inventory index for the finding location, -1 if none */
 };
@@ -71,6 +72,9 @@ static inline int gedge_weight(const struct graph *g, const struct gedge *e)
     enum gnode_kind k = g->nodes[e->to].kind;
     return (!e->member && k <= GN_ADMIN) ? 1 : 0;
 }
+
+/* "narrow the rule R of ROLE, or remove SUBJECT from BINDING" (malloc'd), NULL without v. */
+char *analyze__grant_remedy(const struct gvia *v, const char *subject);
 
 /* Object reference text of inventory item i: "Kind ns/name" or "Kind name". malloc'd. */
 char *analyze_object_ref(const struct analyze_inventory *inv, size_t i);

@@ -100,12 +100,13 @@ static json_t *path_finding(const struct graph *g, int start, const int *edges, 
         if (e->loc >= 0 && loc_any < 0)
             loc_any = e->loc;
         /* remedies: the first grant (cut the path at its start) and every object-level fix */
-        bool grant = e->via != NULL;
-        if (grant && json_object_get(seen_remedies, "\x01grant") != NULL)
-            grant = false; /* later grants: the first cut is enough */
-        else if (grant)
+        if (e->via != NULL && json_object_get(seen_remedies, "\x01grant") == NULL) {
             json_object_set_new(seen_remedies, "\x01grant", json_true());
-        if (e->remedy != NULL && (grant || e->via == NULL) && json_object_get(seen_remedies, e->remedy) == NULL) {
+            char *gr = analyze__grant_remedy(e->via, g->nodes[e->from].id);
+            join(&remedy, "; ", gr);
+            free(gr);
+        }
+        if (e->remedy != NULL && json_object_get(seen_remedies, e->remedy) == NULL) {
             json_object_set_new(seen_remedies, e->remedy, json_true());
             join(&remedy, "; ", e->remedy);
         }

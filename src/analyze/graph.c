@@ -123,6 +123,7 @@ struct build {
     json_t *bind_scopes; /* "u:<name>" / "g:<name>" → {scope: true} ("" = all namespaces) */
     json_t *bindings;    /* "RoleBinding <ns>/<name>" / "ClusterRoleBinding <name>" → inv index */
     json_t *sa_automount;/* "<ns>/<name>" → false when the ServiceAccount opts out */
+    json_t *rule_cache;  /* "<role>\x01<rule index>" → the rule's JSON, shared by every edge */
 };
 
 static const char *obj_ns(json_t *o)
@@ -163,6 +164,12 @@ static int node_get(struct graph *g, enum gnode_kind kind, const char *id, const
     n->start = false;
     json_object_set_new(g->ids, id, json_integer((json_int_t)g->nn));
     return (int)g->nn++;
+}
+
+/* (A helper, not g->nodes[node_get(...)]: node_get may move g->nodes.) */
+static void mark_start(struct graph *g, int i)
+{
+    g->nodes[i].start = true;
 }
 
 static int hub(struct graph *g, enum gnode_kind kind, const char *ns)
@@ -304,7 +311,12 @@ static struct gvia *via_from_reason(struct build *b, const char *reason, const s
     if (rbac_snapshot_role_rules(b->snap, rkind, ns, rname, &rules) == 0) {
         for (size_t i = 0; i < rules.n; i++) {
             if (rbac_rule_allows(&rules.items[i], a)) {
-                v->rule = rbac_rule_to_json(&rules.items[i]);
+                char *key = xasprintf("%s\x01%zu", v->role, i);
+                v->rule = json_object_get(b->rule_cache, key);
+                if (v->rule == NULL)
+                    json_object_set_new(b->rule_cache, key, v->rule = rbac_rule_to_json(&rules.items[i]));
+                json_incref(v->rule);
+                free(key);
                 break;
             }
         }
@@ -342,7 +354,7 @@ static int binding_loc(struct build *b, const struct gvia *v)
     return i ? (int)json_integer_value(i) : -1;
 }
 
-static char *grant_remedy(const struct gvia *v, const char *subject)
+char *analyze__grant_remedy(const struct gvia *v, const char *subject)
 {
     if (v == NULL)
         return NULL;
@@ -359,7 +371,7 @@ static void target_edges(struct build *b, int from, enum qtarget t, const char *
 {
     struct graph *g = b->g;
     const char *ns = *scope ? scope : "*";
-    char *rem = grant_remedy(via, g->nodes[from].id);
+    const char *rem = NULL; /* a grant's remedy is written when a path uses it */
     int loc = binding_loc(b, via);
     switch (t) {
     case QT_ADMIN:
@@ -392,7 +404,6 @@ static void target_edges(struct build *b, int from, enum qtarget t, const char *
         break;
     }
     }
-    free(rem);
 }
 
 /* Grants with resourceNames: the named ServiceAccounts (serviceaccounts/token, impersonate),
@@ -431,9 +442,7 @@ static void named_edges(struct build *b, int from, const struct user_info *u, co
                        : named[q].kind == 1 ? user_node(g, name)
                                             : node_get(g, GN_GROUP, name, NULL);
                 char *act = xasprintf("%s (resourceNames: %s)", named[q].action, name);
-                char *rem = grant_remedy(via, g->nodes[from].id);
-                edge_add(g, from, to, false, act, NULL, rem, via, binding_loc(b, via));
-                free(rem);
+                edge_add(g, from, to, false, act, NULL, NULL, via, binding_loc(b, via));
                 free(act);
                 via_free(via);
             }
@@ -455,9 +464,7 @@ static void relabel_edge(struct build *b, int from, const struct user_info *u, c
         if (can(b, u, &conds[i], "", ns, &via)) {
             char *act = xasprintf("%s namespaces %s (relax its Pod Security labels) + %s ⇒ a hostPath/privileged pod", conds[i].verb, ns, run_action);
             char *obj = xasprintf("Namespace %s (pod-security enforce %s)", ns, ni->psa);
-            char *rem = grant_remedy(via, b->g->nodes[from].id);
-            edge_add(b->g, from, b->g->node, false, act, obj, rem, via, binding_loc(b, via));
-            free(rem);
+            edge_add(b->g, from, b->g->node, false, act, obj, NULL, via, binding_loc(b, via));
             free(obj);
             free(act);
             via_free(via);
@@ -646,13 +653,18 @@ bool analyze__token_mounted(json_t *spec, json_t *sa_automount, const char *ns)
 static json_t *aggregate_all(const struct analyze_inventory *inv)
 {
     json_t *eff = json_object();
+    size_t n = 0;
+    json_t **crs = xmalloc((inv->n + 1) * sizeof(*crs));
+    for (size_t i = 0; i < inv->n; i++)
+        if (kind_is(inv->items[i].obj, "ClusterRole"))
+            crs[n++] = inv->items[i].obj;
     for (int round = 0; round < 8; round++) {
         bool changed = false;
-        for (size_t r = 0; r < inv->n; r++) {
-            json_t *role = inv->items[r].obj;
+        for (size_t r = 0; r < n; r++) {
+            json_t *role = crs[r];
             json_t *sels = json_path(role, "aggregationRule.clusterRoleSelectors");
             const char *name = json_path_str(role, "metadata.name");
-            if (!kind_is(role, "ClusterRole") || !json_is_array(sels) || name == NULL)
+            if (!json_is_array(sels) || name == NULL)
                 continue;
             json_t *rules = json_array();
             size_t i;
@@ -661,10 +673,10 @@ static json_t *aggregate_all(const struct analyze_inventory *inv)
                 struct label_selector *ls = NULL;
                 if (label_selector_from_json(sel, &ls, NULL) != 0)
                     continue;
-                for (size_t j = 0; j < inv->n; j++) {
-                    json_t *o = inv->items[j].obj;
+                for (size_t j = 0; j < n; j++) {
+                    json_t *o = crs[j];
                     const char *other = json_path_str(o, "metadata.name");
-                    if (!kind_is(o, "ClusterRole") || other == NULL || strcmp(other, name) == 0 ||
+                    if (other == NULL || strcmp(other, name) == 0 ||
                         !label_selector_matches(ls, json_path(o, "metadata.labels")))
                         continue;
                     json_t *src = json_object_get(eff, other) ? json_object_get(eff, other) : json_object_get(o, "rules");
@@ -689,6 +701,7 @@ static json_t *aggregate_all(const struct analyze_inventory *inv)
         if (!changed)
             break;
     }
+    free(crs);
     return eff;
 }
 
@@ -732,7 +745,7 @@ static void read_inventory(struct build *b)
     json_object_foreach(b->nss, ns, v) {
         struct ns_info *ni = &b->ns[json_integer_value(v)];
         ns_psa(ni, ni->inv >= 0 ? json_path(inv->items[ni->inv].obj, "metadata.labels") : NULL);
-        g->nodes[sa_node(g, ns, "default")].start = true;
+        mark_start(g, sa_node(g, ns, "default"));
     }
     /* RBAC objects into the evaluator */
     json_t *aggregated = aggregate_all(inv);
@@ -780,7 +793,7 @@ static void read_inventory(struct build *b)
                 json_object_set_new(sc, crb ? "" : obj_ns(o), json_true());
                 const char *kind = json_str(s, "kind");
                 if (strcmp(kind, "ServiceAccount") == 0 && !inv->items[i].builtin)
-                    g->nodes[user_node(g, k.data + 2)].start = true; /* not upstream's controllers */
+                    mark_start(g, user_node(g, k.data + 2)); /* not upstream's controllers */
                 else if (strcmp(kind, "User") == 0)
                     user_node(g, k.data + 2);
                 else if (strcmp(kind, "Group") == 0)
@@ -806,7 +819,7 @@ static void object_edges(struct build *b)
             continue;
         const char *ns = obj_ns(o);
         if (kind_is(o, "ServiceAccount")) {
-            g->nodes[sa_node(g, ns, name)].start = true;
+            mark_start(g, sa_node(g, ns, name));
         } else if (kind_is(o, "Secret") && json_str(o, "type") && strcmp(json_str(o, "type"), LEGACY_TOKEN_TYPE) == 0) {
             const char *sa = json_str(json_path(o, "metadata.annotations"), "kubernetes.io/service-account.name");
             if (sa == NULL || *sa == '\0')
@@ -980,7 +993,8 @@ void graph_build(struct graph *g, const struct analyze_inventory *inv)
     g->admin = node_get(g, GN_ADMIN, "cluster-admin", NULL);
     g->node = node_get(g, GN_NODE, "node", NULL);
     struct build b = {.g = g, .inv = inv, .ix = rbac_index_new(), .nss = json_object(),
-                      .bind_scopes = json_object(), .bindings = json_object(), .sa_automount = json_object()};
+                      .bind_scopes = json_object(), .bindings = json_object(), .sa_automount = json_object(),
+                      .rule_cache = json_object()};
     read_inventory(&b);
     object_edges(&b);
     all_identity_edges(&b);
@@ -994,6 +1008,7 @@ void graph_build(struct graph *g, const struct analyze_inventory *inv)
     json_decref(b.bind_scopes);
     json_decref(b.bindings);
     json_decref(b.sa_automount);
+    json_decref(b.rule_cache);
 }
 
 void graph_release(struct graph *g)

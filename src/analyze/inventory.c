@@ -43,8 +43,119 @@ void analyze_inventory_release(struct analyze_inventory *inv)
     memset(inv, 0, sizeof(*inv));
 }
 
+
+/* ---- slimming: only the fields the analysis reads are kept -------------------------------
+ * (no Secret data, no status or managedFields), which also bounds the memory a large live
+ * cluster or chart takes. Kinds the analysis does not read are dropped. */
+
+static void copy_key(json_t *dst, json_t *src, const char *key)
+{
+    json_t *v = json_object_get(src, key);
+    if (v != NULL)
+        json_object_set(dst, key, v);
+}
+
+static json_t *slim_pod_spec(json_t *spec)
+{
+    json_t *out = json_object();
+    static const char *const keep[] = {"serviceAccountName", "serviceAccount", "automountServiceAccountToken", "hostPID"};
+    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+        copy_key(out, spec, keep[i]);
+    size_t i;
+    json_t *v;
+    json_t *vols = json_array();
+    json_array_foreach(json_object_get(spec, "volumes"), i, v)
+        if (json_object_get(v, "hostPath") != NULL || json_object_get(v, "projected") != NULL)
+            json_array_append(vols, v);
+    if (json_array_size(vols) > 0)
+        json_object_set(out, "volumes", vols);
+    json_decref(vols);
+    static const char *const lists[] = {"containers", "initContainers", "ephemeralContainers"};
+    for (size_t l = 0; l < 3; l++) {
+        json_t *cs = json_array();
+        json_array_foreach(json_object_get(spec, lists[l]), i, v) {
+            json_t *c = json_object();
+            copy_key(c, v, "name");
+            if (json_is_true(json_object_get(json_object_get(v, "securityContext"), "privileged")))
+                json_object_set_new(c, "securityContext", json_pack("{s:b}", "privileged", 1));
+            json_array_append_new(cs, c);
+        }
+        if (json_array_size(cs) > 0)
+            json_object_set(out, lists[l], cs);
+        json_decref(cs);
+    }
+    return out;
+}
+
+/* Sets dst.<path> (dotted, objects created on the way) to v (stolen). */
+static void set_path(json_t *dst, const char *path, json_t *v)
+{
+    json_t *cur = dst;
+    const char *dot;
+    while ((dot = strchr(path, '.')) != NULL) {
+        char *seg = xstrndup(path, (size_t)(dot - path));
+        cur = json_obj_ensure(cur, seg);
+        free(seg);
+        path = dot + 1;
+    }
+    json_object_set_new(cur, path, v);
+}
+
+static json_t *slim(json_t *obj)
+{
+    static const struct {
+        const char *kind;
+        const char *keep[3];  /* top-level fields kept as they are */
+        const char *pod_spec; /* where the pod spec is */
+    } kinds[] = {
+        {"Namespace", {NULL}, NULL},
+        {"ServiceAccount", {"automountServiceAccountToken", NULL}, NULL},
+        {"Secret", {"type", NULL}, NULL},
+        {"Role", {"rules", NULL}, NULL},
+        {"ClusterRole", {"rules", "aggregationRule", NULL}, NULL},
+        {"RoleBinding", {"subjects", "roleRef", NULL}, NULL},
+        {"ClusterRoleBinding", {"subjects", "roleRef", NULL}, NULL},
+        {"Pod", {NULL}, "spec"},
+        {"PodTemplate", {NULL}, "template.spec"},
+        {"Deployment", {NULL}, "spec.template.spec"},
+        {"ReplicaSet", {NULL}, "spec.template.spec"},
+        {"StatefulSet", {NULL}, "spec.template.spec"},
+        {"DaemonSet", {NULL}, "spec.template.spec"},
+        {"Job", {NULL}, "spec.template.spec"},
+        {"ReplicationController", {NULL}, "spec.template.spec"},
+        {"CronJob", {NULL}, "spec.jobTemplate.spec.template.spec"},
+    };
+    const char *kind = json_str(obj, "kind");
+    for (size_t k = 0; kind != NULL && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        if (strcmp(kinds[k].kind, kind) != 0)
+            continue;
+        json_t *out = json_pack("{s:s}", "kind", kind);
+        json_t *meta = json_object_get(obj, "metadata"), *m = json_object();
+        copy_key(m, meta, "name");
+        copy_key(m, meta, "namespace");
+        copy_key(m, meta, "labels");
+        json_t *sa = json_object_get(json_object_get(meta, "annotations"), "kubernetes.io/service-account.name");
+        if (sa != NULL)
+            json_object_set_new(m, "annotations", json_pack("{s:O}", "kubernetes.io/service-account.name", sa));
+        json_object_set_new(out, "metadata", m);
+        for (size_t i = 0; i < 3 && kinds[k].keep[i]; i++)
+            copy_key(out, obj, kinds[k].keep[i]);
+        json_t *spec = kinds[k].pod_spec ? json_path(obj, kinds[k].pod_spec) : NULL;
+        if (json_is_object(spec))
+            set_path(out, kinds[k].pod_spec, slim_pod_spec(spec));
+        return out;
+    }
+    return NULL;
+}
+
+/* Adds the slim form of obj (the reference is stolen; kinds not analysed are dropped). */
 static void add_one(struct analyze_inventory *inv, json_t *obj, const char *file, int line, bool builtin)
 {
+    json_t *s = slim(obj);
+    json_decref(obj);
+    if (s == NULL)
+        return;
+    obj = s;
     if (inv->n == inv->cap) {
         inv->cap = inv->cap ? inv->cap * 2 : 64;
         inv->items = xrealloc(inv->items, inv->cap * sizeof(*inv->items));

@@ -273,7 +273,8 @@ static void test_manifest_parsing(void **state)
     assert_int_equal(inv.items[1].line, 10);
     assert_int_equal(inv.items[2].line, 15);
     assert_true(json_is_false(json_object_get(inv.items[0].obj, "automountServiceAccountToken")));
-    assert_true(json_is_real(json_object_get(inv.items[2].obj, "x")));
+    assert_null(json_object_get(inv.items[2].obj, "x")); /* fields the analysis does not read are dropped */
+    assert_null(json_object_get(inv.items[2].obj, "apiVersion"));
     assert_string_equal(inv.items[2].file, "f.yaml");
     analyze_inventory_release(&inv);
 
@@ -286,11 +287,34 @@ static void test_manifest_parsing(void **state)
     assert_int_equal(inv.n, 1);
     analyze_inventory_release(&inv);
 
+    /* scalars resolve as sigs.k8s.io/yaml does */
+    const char *scalars = "a: 1.5\nb: 7\nc: y\nd: 'y'\ne: ~\nf: |\n  text\n";
+    json_t *v = analyze_yaml_to_json(scalars, strlen(scalars), &err);
+    assert_non_null(v);
+    assert_true(json_is_real(json_object_get(v, "a")));
+    assert_int_equal(json_integer_value(json_object_get(v, "b")), 7);
+    assert_true(json_is_true(json_object_get(v, "c")));
+    assert_string_equal(json_str(v, "d"), "y");
+    assert_true(json_is_null(json_object_get(v, "e")));
+    assert_string_equal(json_str(v, "f"), "text\n");
+    json_decref(v);
+
+    /* Secret data is never kept; kinds the analysis does not read are dropped */
+    analyze_inventory_init(&inv);
+    const char *sec = "kind: Secret\nmetadata: {name: s}\ntype: Opaque\ndata: {k: c2VjcmV0}\n---\nkind: ConfigMap\nmetadata: {name: c}\n";
+    assert_int_equal(analyze_load_manifest(&inv, sec, strlen(sec), "s.yaml", &err), 0);
+    assert_int_equal(inv.n, 1);
+    assert_null(json_object_get(inv.items[0].obj, "data"));
+    assert_string_equal(json_str(inv.items[0].obj, "type"), "Opaque");
+    analyze_inventory_release(&inv);
+
     /* aliases are not expanded; deep nesting is refused */
     analyze_inventory_init(&inv);
     const char *alias = "a: &x [1, 2]\nb: *x\n";
-    assert_int_equal(analyze_load_manifest(&inv, alias, strlen(alias), "a.yaml", &err), 0);
-    assert_true(json_is_null(json_object_get(inv.items[0].obj, "b")));
+    v = analyze_yaml_to_json(alias, strlen(alias), &err);
+    assert_non_null(v);
+    assert_true(json_is_null(json_object_get(v, "b")));
+    json_decref(v);
     struct buf deep = BUF_INIT;
     for (int i = 0; i < ANALYZE_MAX_DEPTH + 5; i++)
         buf_puts(&deep, "[");
