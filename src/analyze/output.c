@@ -2,6 +2,7 @@
 #include <string.h>
 #include "analyze/analyze.h"
 #include "api/discovery.h"
+#include "api/field.h"
 #include "util/buf.h"
 #include "util/json.h"
 
@@ -173,18 +174,10 @@ json_t *analyze_sarif(json_t *report)
                      "results", results);
 }
 
+/* A dot string: Go's %q quoting (\" \\ \n escapes) is also valid Graphviz. */
 static void dot_quote(struct buf *b, const char *s)
 {
-    buf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            buf_putc(b, '\\');
-        if (*s == '\n')
-            buf_puts(b, "\\n");
-        else
-            buf_putc(b, *s);
-    }
-    buf_putc(b, '"');
+    field_quote_go(b, s, strlen(s));
 }
 
 static char *render_dot(json_t *report)

@@ -287,6 +287,20 @@ static void test_manifest_parsing(void **state)
     assert_int_equal(inv.n, 1);
     analyze_inventory_release(&inv);
 
+    /* invalid UTF-8 is refused before libfyaml sees it (0.7.12 loops forever on "%-\xff") */
+    analyze_inventory_init(&inv);
+    static const char *const invalid[] = {"%-\xff", "a: \xc0\x80\n", "a: b\n\xed\xa0\x80", "a: \xf4\x90\x80\x80", "a: \xe2\x82"};
+    for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+        err = NULL;
+        assert_int_equal(analyze_load_manifest(&inv, invalid[i], strlen(invalid[i]), "u.yaml", &err), -4);
+        assert_non_null(strstr(err, "invalid UTF-8"));
+        free(err);
+    }
+    const char *valid = "a: \"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"\n";
+    err = NULL;
+    assert_int_equal(analyze_load_manifest(&inv, valid, strlen(valid), "u.yaml", &err), 0);
+    analyze_inventory_release(&inv);
+
     /* scalars resolve as sigs.k8s.io/yaml does */
     const char *scalars = "a: 1.5\nb: 7\nc: y\nd: 'y'\ne: ~\nf: |\n  text\n";
     json_t *v = analyze_yaml_to_json(scalars, strlen(scalars), &err);
