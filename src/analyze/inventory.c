@@ -74,11 +74,10 @@ static json_t *slim_pod_spec(json_t *spec)
     for (size_t l = 0; l < 3; l++) {
         json_t *cs = json_array();
         json_array_foreach(json_object_get(spec, lists[l]), i, v) {
-            json_t *c = json_object();
-            copy_key(c, v, "name");
+            /* only privileged containers matter to the analysis */
             if (json_is_true(json_object_get(json_object_get(v, "securityContext"), "privileged")))
-                json_object_set_new(c, "securityContext", json_pack("{s:b}", "privileged", 1));
-            json_array_append_new(cs, c);
+                json_array_append_new(cs, json_pack("{s:O?, s:{s:b}}", "name", json_object_get(v, "name"),
+                                                     "securityContext", "privileged", 1));
         }
         if (json_array_size(cs) > 0)
             json_object_set(out, lists[l], cs);
