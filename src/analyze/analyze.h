@@ -95,11 +95,14 @@ json_t *analyze_sarif(json_t *report);
 
 /* ---- live.c ---------------------------------------------------------------------------- */
 
+/* Progress on stderr while listing: none, the final "listed N objects" line, or also a line
+ * rewritten ("\r") after every page (for a terminal). */
+enum analyze_progress { ANALYZE_PROGRESS_NONE, ANALYZE_PROGRESS_FINAL, ANALYZE_PROGRESS_LIVE };
+
 /* Lists the objects the analysis needs from the cluster of kubeconfig path (context: NULL for
- * current-context) into inv, read-only, printing a progress line on stderr when progress is
- * set. Resources the server does not serve (404) are skipped. Returns 0, or a negative code
- * with *ret_err. */
+ * current-context) into inv, read-only. Resources the server does not serve (404) are
+ * skipped. Returns 0, or a negative code with *ret_err (which never contains credentials). */
 int analyze_live_load(struct analyze_inventory *inv, const char *kubeconfig, const char *context,
-                      bool progress, char **ret_err);
+                      enum analyze_progress progress, char **ret_err);
 
 #endif

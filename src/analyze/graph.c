@@ -102,6 +102,12 @@ static const struct question questions[] = {
      "update mutatingwebhookconfigurations (rewrite every object admitted, e.g. pods)", NULL},
     {{{"patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", NULL, NULL}}, true, QT_ADMIN,
      "patch mutatingwebhookconfigurations (rewrite every object admitted, e.g. pods)", NULL},
+    {{{"create", "admissionregistration.k8s.io", "validatingwebhookconfigurations", NULL, NULL}}, true, QT_SECRETS,
+     "create validatingwebhookconfigurations (receive every Secret written, with its data)", NULL},
+    {{{"update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", NULL, NULL}}, true, QT_SECRETS,
+     "update validatingwebhookconfigurations (receive every Secret written, with its data)", NULL},
+    {{{"patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations", NULL, NULL}}, true, QT_SECRETS,
+     "patch validatingwebhookconfigurations (receive every Secret written, with its data)", NULL},
 };
 
 /* ---- the model of the inventory -------------------------------------------------------- */

@@ -171,7 +171,7 @@ static void setup(CURL *c, const struct kcfg *k, struct curl_slist *hdrs)
 
 /* Lists one resource (all pages) into inv. 1 when the server does not serve it. */
 static int list_all(CURL *c, const struct kcfg *k, const char *path, struct analyze_inventory *inv,
-                    bool progress, size_t *count, char **ret_err)
+                    enum analyze_progress progress, size_t *count, char **ret_err)
 {
     char *cont = NULL;
     int rc = 0;
@@ -230,14 +230,14 @@ static int list_all(CURL *c, const struct kcfg *k, const char *path, struct anal
         if (next != NULL && *next)
             cont = xstrdup(next);
         json_decref(list);
-        if (progress)
+        if (progress == ANALYZE_PROGRESS_LIVE)
             fprintf(stderr, "\ranzen analyze: listing %-28s %zu objects", kind_hint, *count);
     } while (cont != NULL && rc == 0);
     return rc;
 }
 
 int analyze_live_load(struct analyze_inventory *inv, const char *kubeconfig, const char *context,
-                      bool progress, char **ret_err)
+                      enum analyze_progress progress, char **ret_err)
 {
     struct kcfg k = {0};
     int rc = kcfg_read(kubeconfig, context, &k, ret_err);
@@ -257,8 +257,12 @@ int analyze_live_load(struct analyze_inventory *inv, const char *kubeconfig, con
         int r = list_all(c, &k, live_paths[i], inv, progress, &count, ret_err);
         rc = r < 0 ? r : 0;
     }
-    if (progress)
-        fprintf(stderr, "\ranzen analyze: listed %zu objects from %s%-20s\n", count, k.server, "");
+    if (progress == ANALYZE_PROGRESS_LIVE)
+        fputc('\r', stderr);
+    if (progress != ANALYZE_PROGRESS_NONE && rc == 0)
+        fprintf(stderr, "anzen analyze: listed %zu objects from %s%-20s\n", count, k.server, "");
+    else if (progress == ANALYZE_PROGRESS_LIVE)
+        fputc('\n', stderr);
     curl_easy_cleanup(c);
     curl_slist_free_all(hdrs);
     if (auth != NULL) {

@@ -99,7 +99,9 @@ int cmd_analyze(int argc, char **argv)
             kubeconfig = NULL; /* a merged list: not supported, fall back to the default file */
         if (kubeconfig == NULL || *kubeconfig == '\0')
             kubeconfig = home = xasprintf("%s/.kube/config", getenv("HOME") ? getenv("HOME") : ".");
-        analyze_live_load(&inv, kubeconfig, context, isatty(2) || getenv("ANZEN_PROGRESS") != NULL, &err);
+        enum analyze_progress pr = isatty(2) || getenv("ANZEN_PROGRESS") != NULL ? ANALYZE_PROGRESS_LIVE
+                                                                                  : ANALYZE_PROGRESS_FINAL;
+        analyze_live_load(&inv, kubeconfig, context, pr, &err);
         free(home);
     }
     if (err != NULL) {

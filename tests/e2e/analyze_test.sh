@@ -174,6 +174,8 @@ KEOF
 tokcfg "$TOKEN" "$NOBODY" >"$T/token.kubeconfig"
 "$ANZEN" analyze -o json --kubeconfig "$T/token.kubeconfig" >"$T/token.json" 2>"$T/token.err"
 expect_eq "live with a bearer token: exit 0" "0" "$?"
+expect_match "live, stderr not a terminal: only the final progress line" "^anzen analyze: listed [0-9]+ objects" "$(cat "$T/token.err")"
+expect_not_contains "live, stderr not a terminal: no per-page lines" "listing" "$(cat "$T/token.err")"
 expect_contains "live with a bearer token: findings" "system:serviceaccount:x:a cluster-admin 3" "$(summary "$T/token.json")"
 ERR=$("$ANZEN" analyze --kubeconfig "$T/token.kubeconfig" --context other 2>&1 >/dev/null); RC=$?
 expect_eq "live --context other (no list permission): exit 2" 2 "$RC"
