@@ -60,6 +60,7 @@ struct graph {
      * out_list[out_start[i] .. out_start[i+1]) (and in_*). */
     int *out_start, *out_list, *in_start, *in_list;
     const struct analyze_inventory *inv;
+    json_t *sa_automount; /* "<ns>/<name>" → false for ServiceAccounts that opt out */
 };
 
 /* Builds the graph of inv (graph.c). Release with graph_release. */
@@ -75,6 +76,19 @@ static inline int gedge_weight(const struct graph *g, const struct gedge *e)
 
 /* "narrow the rule R of ROLE, or remove SUBJECT from BINDING" (malloc'd), NULL without v. */
 char *analyze__grant_remedy(const struct gvia *v, const char *subject);
+
+/* Pod facts (graph.c), shared with the checks of findings.c:
+ *   analyze__pod_spec       the pod spec of a Pod or of a workload's template, or NULL
+ *   analyze__pod_sa         its ServiceAccount ("default" when unset)
+ *   analyze__host_escape    why it reaches its node ("hostPath /, privileged container c"),
+ *                           malloc'd, or NULL
+ *   analyze__token_mounted  whether it gets a token (projected serviceAccountToken, or the
+ *                           automount: the pod's field wins over the SA's in sa_automount,
+ *                           "<ns>/<name>" → false, default true) */
+json_t *analyze__pod_spec(json_t *o);
+const char *analyze__pod_sa(json_t *spec);
+char *analyze__host_escape(json_t *spec);
+bool analyze__token_mounted(json_t *spec, json_t *sa_automount, const char *ns);
 
 /* Object reference text of inventory item i: "Kind ns/name" or "Kind name". malloc'd. */
 char *analyze_object_ref(const struct analyze_inventory *inv, size_t i);

@@ -9,9 +9,6 @@
 #include "util/buf.h"
 #include "util/json.h"
 
-char *analyze__host_escape(json_t *spec);
-const char *analyze__pod_sa(json_t *spec);
-bool analyze__token_mounted(json_t *spec, json_t *sa_automount, const char *ns);
 
 #define INF 0x3fffffff
 #define MAX_FORWARD_VISITS 20000
@@ -198,19 +195,8 @@ static bool has_star(json_t *list)
     return false;
 }
 
-static void object_checks(const struct analyze_inventory *inv, json_t *out)
+static void object_checks(const struct analyze_inventory *inv, json_t *sa_automount, json_t *out)
 {
-    json_t *sa_automount = json_object();
-    for (size_t i = 0; i < inv->n; i++) {
-        json_t *o = inv->items[i].obj;
-        const char *k = json_str(o, "kind");
-        if (k && strcmp(k, "ServiceAccount") == 0 && json_is_false(json_object_get(o, "automountServiceAccountToken"))) {
-            const char *ns = json_path_str(o, "metadata.namespace");
-            char *key = xasprintf("%s/%s", ns && *ns ? ns : "default", json_path_str(o, "metadata.name") ? json_path_str(o, "metadata.name") : "");
-            json_object_set_new(sa_automount, key, json_false());
-            free(key);
-        }
-    }
     for (size_t i = 0; i < inv->n; i++) {
         json_t *o = inv->items[i].obj;
         const char *k = json_str(o, "kind");
@@ -256,14 +242,7 @@ static void object_checks(const struct analyze_inventory *inv, json_t *out)
                 break;
             }
         } else {
-            json_t *spec = NULL;
-            if (strcmp(k, "Pod") == 0)
-                spec = json_object_get(o, "spec");
-            else if (strcmp(k, "CronJob") == 0)
-                spec = json_path(o, "spec.jobTemplate.spec.template.spec");
-            else if (strcmp(k, "Deployment") == 0 || strcmp(k, "ReplicaSet") == 0 || strcmp(k, "StatefulSet") == 0 ||
-                     strcmp(k, "DaemonSet") == 0 || strcmp(k, "Job") == 0 || strcmp(k, "ReplicationController") == 0)
-                spec = json_path(o, "spec.template.spec");
+            json_t *spec = analyze__pod_spec(o);
             if (!json_is_object(spec))
                 continue;
             if (strcmp(analyze__pod_sa(spec), "default") == 0 && analyze__token_mounted(spec, sa_automount, ns))
@@ -280,7 +259,6 @@ static void object_checks(const struct analyze_inventory *inv, json_t *out)
             }
         }
     }
-    json_decref(sa_automount);
 }
 
 /* ---- the report ------------------------------------------------------------------------ */
@@ -338,7 +316,7 @@ json_t *analyze_run(const struct analyze_inventory *inv)
         free(dist[c]);
         free(next[c]);
     }
-    object_checks(inv, findings);
+    object_checks(inv, g.sa_automount, findings);
     size_t n = json_array_size(findings);
     json_t **arr = xmalloc((n + 1) * sizeof(*arr));
     for (size_t i = 0; i < n; i++)

@@ -599,7 +599,7 @@ static void ns_psa(struct ns_info *ni, json_t *labels)
 }
 
 /* The pod spec of a Pod or of a workload's template, or NULL. */
-static json_t *pod_spec(json_t *o)
+json_t *analyze__pod_spec(json_t *o)
 {
     const char *k = json_str(o, "kind");
     if (k == NULL)
@@ -856,7 +856,7 @@ static void object_edges(struct build *b)
             free(obj);
             free(act);
         } else {
-            json_t *spec = pod_spec(o);
+            json_t *spec = analyze__pod_spec(o);
             if (spec == NULL)
                 continue;
             const char *sa = analyze__pod_sa(spec);
@@ -1031,7 +1031,7 @@ void graph_build(struct graph *g, const struct analyze_inventory *inv)
     json_decref(b.nss);
     json_decref(b.bind_scopes);
     json_decref(b.bindings);
-    json_decref(b.sa_automount);
+    g->sa_automount = b.sa_automount;
     json_decref(b.rule_cache);
 }
 
@@ -1050,6 +1050,7 @@ void graph_release(struct graph *g)
     free(g->nodes);
     free(g->edges);
     json_decref(g->ids);
+    json_decref(g->sa_automount);
     free(g->out_start);
     free(g->out_list);
     free(g->in_start);

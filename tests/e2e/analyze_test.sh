@@ -144,6 +144,10 @@ expect_match "live: final progress line" "listed [0-9]+ objects from https://127
 expect_eq "live gives the same findings as offline" "$(summary "$T/offline.json")" "$(summary "$T/live.json")"
 expect_contains "live: the three-hop path is found" "critical escalation system:serviceaccount:x:a cluster-admin 3" "$(summary "$T/live.json")"
 
+OUT=$(KUBECONFIG="$KCFG" PATH="$T/prefix/bin:$PATH" kubectl anzen analyze -o json 2>/dev/null)
+expect_eq "kubectl anzen analyze (no -f): the live cluster of \$KUBECONFIG" "$(summary "$T/live.json")" \
+    "$(printf '%s' "$OUT" >"$T/plugin.json"; summary "$T/plugin.json")"
+
 # the served endpoint: same report, authorised like any request
 req GET /analyze
 expect_eq "GET /analyze: 200" 200 "$CODE"
