@@ -29,6 +29,7 @@ struct gnode {
     char *id;     /* user name, group name, "node", "cluster-admin", "<hub>:<ns>" */
     char *ns;     /* namespace of a ServiceAccount or hub ("*" for every namespace), else NULL */
     bool start;   /* a finding is computed for it */
+    int loc;      /* inventory index of the ServiceAccount object, or -1 */
 };
 
 /* The grant behind an edge. */

@@ -123,7 +123,7 @@ static json_t *path_finding(const struct graph *g, int start, const int *edges, 
                           "subject", g->nodes[start].id, "reaches", g->nodes[last->to].id,
                           "severity", analyze_severity_name(sev), "path", path,
                           "remedy", remedy.data ? remedy.data : "",
-                          "location", location_json(g, loc >= 0 ? loc : loc_any));
+                          "location", location_json(g, loc >= 0 ? loc : loc_any >= 0 ? loc_any : g->nodes[start].loc));
     json_object_set_new(f, "hops", json_integer((json_int_t)json_array_size(path)));
     buf_release(&remedy);
     return f;

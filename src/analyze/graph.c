@@ -168,6 +168,7 @@ static int node_get(struct graph *g, enum gnode_kind kind, const char *id, const
     n->id = xstrdup(id);
     n->ns = ns ? xstrdup(ns) : NULL;
     n->start = false;
+    n->loc = -1;
     json_object_set_new(g->ids, id, json_integer((json_int_t)g->nn));
     return (int)g->nn++;
 }
@@ -843,7 +844,10 @@ static void object_edges(struct build *b)
             continue;
         const char *ns = obj_ns(o);
         if (kind_is(o, "ServiceAccount")) {
-            mark_start(g, sa_node(g, ns, name));
+            int sa = sa_node(g, ns, name);
+            mark_start(g, sa);
+            if (inv->items[i].file != NULL && g->nodes[sa].loc < 0)
+                g->nodes[sa].loc = (int)i;
         } else if (kind_is(o, "Secret") && json_str(o, "type") && strcmp(json_str(o, "type"), LEGACY_TOKEN_TYPE) == 0) {
             const char *sa = json_str(json_path(o, "metadata.annotations"), "kubernetes.io/service-account.name");
             if (sa == NULL || *sa == '\0')

@@ -143,19 +143,21 @@ json_t *analyze_sarif(json_t *report)
                               sarif_level(json_str(f, "severity")), "message", "text", msg);
         free(msg);
         json_t *loc = json_object_get(f, "location");
-        if (json_is_object(loc)) {
-            const char *file = json_str(loc, "file");
-            if (strncmp(file, "./", 2) == 0)
-                file += 2;
-            int line = (int)json_integer_value(json_object_get(loc, "line"));
-            json_object_set_new(r, "locations", json_pack("[{s:{s:{s:s}, s:{s:i}}}]", "physicalLocation",
-                                                          "artifactLocation", "uri", file, "region", "startLine",
-                                                          line > 0 ? line : 1));
-        } else {
-            /* GitHub needs a location: objects from defaults or a live cluster get a logical one */
-            json_object_set_new(r, "locations", json_pack("[{s:[{s:s, s:s}]}]", "logicalLocations", "name",
-                                                          json_str(f, "subject"), "kind", "object"));
+        const char *file = json_str(loc, "file");
+        if (file == NULL || strcmp(file, "-") == 0) {
+            /* GitHub code scanning needs a file: findings from the default policy, stdin or a
+             * live cluster are left out of SARIF (they are in every other output) */
+            json_decref(r);
+            continue;
         }
+        if (strncmp(file, "./", 2) == 0)
+            file += 2;
+        char *uri = file[0] == '/' ? xasprintf("file://%s", file) : xstrdup(file);
+        int line = (int)json_integer_value(json_object_get(loc, "line"));
+        json_object_set_new(r, "locations", json_pack("[{s:{s:{s:s}, s:{s:i}}}]", "physicalLocation",
+                                                      "artifactLocation", "uri", uri, "region", "startLine",
+                                                      line > 0 ? line : 1));
+        free(uri);
         char *fp = xasprintf("%s|%s|%s", json_str(f, "kind"), json_str(f, "subject"), json_str(f, "reaches"));
         json_object_set_new(r, "partialFingerprints", json_pack("{s:s}", "anzenFinding/v1", fp));
         free(fp);

@@ -106,18 +106,15 @@ for x in res:
     locs = x.get("locations")
     need(isinstance(locs, list) and len(locs) >= 1, "result.locations")
     for l in locs:
-        pl = l.get("physicalLocation")
-        if pl is not None:
-            need(isinstance(pl.get("artifactLocation", {}).get("uri"), str), "artifactLocation.uri")
-            need(isinstance(pl.get("region", {}).get("startLine"), int) and pl["region"]["startLine"] >= 1, "region.startLine")
-        else:
-            need(isinstance(l.get("logicalLocations"), list), "logicalLocations")
+        pl = l.get("physicalLocation", {})
+        need(isinstance(pl.get("artifactLocation", {}).get("uri"), str), "artifactLocation.uri")
+        need(isinstance(pl.get("region", {}).get("startLine"), int) and pl["region"]["startLine"] >= 1, "region.startLine")
     need(isinstance(x.get("partialFingerprints"), dict), "partialFingerprints")
 print("ok" if not errs else "errors: " + ", ".join(sorted(set(errs))))
 PYEOF
 )
 expect_eq "SARIF 2.1.0 structure" ok "$SARIF_CHECK"
-expect_eq "SARIF: the runner result points at the RoleBinding line" "$DATA/seed-manifests.yaml:26" \
+expect_eq "SARIF: the runner result points at the RoleBinding line" "file://$DATA/seed-manifests.yaml:26" \
     "$(jget '[r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] + ":" + str(r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in d["runs"][0]["results"] if "lab:runner reaches" in r["message"]["text"]][0]' "$T/out.sarif")"
 
 "$ANZEN" analyze -o dot -f "$DATA/seed-manifests.yaml" -f "$DATA/seed-hostpath-pod.yaml" -f "$DATA/three-hop.yaml" >"$T/out.dot"
