@@ -126,8 +126,32 @@ static int kcfg_read(const char *path, const char *context, struct kcfg *k, char
     k->key = b64(us, "client-key-data", &k->key_len);
     k->cert_file = rel_path(path, json_str(us, "client-certificate"));
     k->key_file = rel_path(path, json_str(us, "client-key"));
-    if (json_str(us, "token") != NULL)
+    if (json_str(us, "token") != NULL) {
         k->token = xstrdup(json_str(us, "token"));
+    } else if (json_str(us, "tokenFile") != NULL) {
+        char *tf = rel_path(path, json_str(us, "tokenFile"));
+        FILE *t = fopen(tf, "re");
+        char tok[8192];
+        size_t tn = t ? fread(tok, 1, sizeof(tok) - 1, t) : 0;
+        if (t != NULL)
+            fclose(t);
+        tok[tn] = '\0';
+        tok[strcspn(tok, "\r\n")] = '\0';
+        if (t == NULL || tok[0] == '\0') {
+            *ret_err = xasprintf("%s: cannot read tokenFile %s", path, tf);
+            free(tf);
+            json_decref(cfg);
+            return AZ_EIO;
+        }
+        k->token = xstrdup(tok);
+        memset(tok, 0, sizeof(tok));
+        free(tf);
+    } else if (json_object_get(us, "exec") != NULL || json_object_get(us, "auth-provider") != NULL) {
+        *ret_err = xasprintf("%s: user of context \"%s\" uses a credential plugin (exec/auth-provider), which "
+                             "anzen analyze does not run; use a token, tokenFile or client certificate", path, ctx_name);
+        json_decref(cfg);
+        return AZ_EINVALID;
+    }
     json_decref(cfg);
     return 0;
 }

@@ -182,6 +182,14 @@ ERR=$("$ANZEN" analyze --kubeconfig "$T/token.kubeconfig" --context other 2>&1 >
 expect_eq "live --context other (no list permission): exit 2" 2 "$RC"
 expect_contains "live --context other: the API's 403" "HTTP 403" "$ERR"
 expect_not_contains "live errors never print the token" "$NOBODY" "$ERR"
+printf '%s\n' "$TOKEN" >"$T/token.txt"
+sed -e "s|token: \"$TOKEN\"|tokenFile: token.txt|" "$T/token.kubeconfig" >"$T/tokenfile.kubeconfig"
+"$ANZEN" analyze -o json --kubeconfig "$T/tokenfile.kubeconfig" >"$T/tokenfile.json" 2>/dev/null
+expect_eq "live with tokenFile (relative to the kubeconfig): same findings" "$(summary "$T/token.json")" "$(summary "$T/tokenfile.json")"
+sed -e "s|{token: \"$NOBODY\"}|{exec: {command: /bin/false, apiVersion: client.authentication.k8s.io/v1}}|" "$T/token.kubeconfig" >"$T/exec.kubeconfig"
+ERR=$("$ANZEN" analyze --kubeconfig "$T/exec.kubeconfig" --context other 2>&1 >/dev/null); RC=$?
+expect_eq "live: exec credential plugins are refused (exit 2)" 2 "$RC"
+expect_contains "live: exec credential plugin message" "credential plugin (exec/auth-provider)" "$ERR"
 ERR=$("$ANZEN" analyze --kubeconfig "$T/token.kubeconfig" --context nope 2>&1 >/dev/null)
 expect_contains "live: unknown context" 'context "nope" not found' "$ERR"
 
