@@ -936,8 +936,9 @@ static void all_identity_edges(struct build *b)
     node_get(g, GN_GROUP, "system:authenticated", NULL);
     node_get(g, GN_GROUP, "system:unauthenticated", NULL);
     node_get(g, GN_GROUP, "system:serviceaccounts", NULL);
-    size_t nn = g->nn;
-    for (size_t i = 0; i < nn; i++) {
+    /* g->nn grows in the loop: identities created on the way (a membership group, a named
+     * impersonation target) get their edges too */
+    for (size_t i = 0; i < g->nn; i++) {
         struct gnode *n = &g->nodes[i];
         char *id = n->id; /* stable: g->nodes may move while edges are added */
         char *key = NULL;
@@ -973,17 +974,6 @@ static void all_identity_edges(struct build *b)
             }
             free(nsg);
         }
-    }
-    /* groups named only in memberships created above */
-    for (size_t i = nn; i < g->nn; i++) {
-        if (g->nodes[i].kind != GN_GROUP)
-            continue;
-        char *gid = g->nodes[i].id;
-        char *key = xasprintf("g:%s", gid);
-        struct user_info u = {.name = "", .groups = &gid, .ngroups = 1};
-        const char *keys[1] = {key};
-        identity_edges(b, (int)i, &u, keys, 1);
-        free(key);
     }
     g->nodes[json_integer_value(json_object_get(g->ids, "system:authenticated"))].start = true;
     g->nodes[json_integer_value(json_object_get(g->ids, "system:unauthenticated"))].start = true;

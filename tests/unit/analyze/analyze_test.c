@@ -218,6 +218,14 @@ static const struct {
      "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: nsedit}\n"
      "subjects: [{kind: ServiceAccount, name: s, namespace: app}]\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: nsedit}\n",
      "system:serviceaccount:app:s", "node"},
+    {"impersonate a named user bound to cluster-admin",
+     "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: imp-alice}\n"
+     "rules: [{apiGroups: [''], resources: [users], verbs: [impersonate], resourceNames: [alice]}]\n---\n"
+     "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: imp-alice}\n"
+     "subjects: [{kind: ServiceAccount, name: s, namespace: app}]\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: imp-alice}\n---\n"
+     "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: alice-admin}\n"
+     "subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n",
+     "system:serviceaccount:app:s", "cluster-admin"},
     {"validating webhooks see every Secret written",
      "apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n---\n"
      "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: vwh}\n"
