@@ -43,16 +43,15 @@ struct question {
     bool cluster_only;
     enum qtarget target;
     const char *action;
-    const char *remedy_extra;
 };
 
-#define Q1(v, g, r, s, t, act) {{{v, g, r, s, NULL}}, false, t, act, NULL}
+#define Q1(v, g, r, s, t, act) {{{v, g, r, s, NULL}}, false, t, act}
 #define QWORK(g, r, act) Q1("create", g, r, NULL, QT_RUN, "create " act), \
                          Q1("update", g, r, NULL, QT_RUN, "update " act), \
                          Q1("patch", g, r, NULL, QT_RUN, "patch " act)
 
 static const struct question questions[] = {
-    {{{"*", "*", "*", NULL, NULL}}, true, QT_ADMIN, "every verb on every resource (cluster-admin equivalent)", NULL},
+    {{{"*", "*", "*", NULL, NULL}}, true, QT_ADMIN, "every verb on every resource (cluster-admin equivalent)"},
     Q1("create", "", "pods", NULL, QT_RUN, "create pods"),
     QWORK("apps", "deployments", "deployments.apps"),
     QWORK("apps", "replicasets", "replicasets.apps"),
@@ -73,41 +72,41 @@ static const struct question questions[] = {
     Q1("patch", "", "pods", "ephemeralcontainers", QT_EXEC, "patch pods/ephemeralcontainers"),
     Q1("update", "", "pods", NULL, QT_EXEC, "update pods (replace a container image)"),
     Q1("patch", "", "pods", NULL, QT_EXEC, "patch pods (replace a container image)"),
-    {{{"get", "", "nodes", "proxy", NULL}}, true, QT_NODE, "get nodes/proxy (the kubelet API: exec in any pod of the node)", NULL},
-    {{{"create", "", "nodes", "proxy", NULL}}, true, QT_NODE, "create nodes/proxy (the kubelet API: exec in any pod of the node)", NULL},
-    {{{"impersonate", "", "groups", NULL, NULL}}, true, QT_ADMIN, "impersonate groups (system:masters)", NULL},
-    {{{"impersonate", "", "users", NULL, NULL}}, true, QT_USERS, "impersonate users", NULL},
+    {{{"get", "", "nodes", "proxy", NULL}}, true, QT_NODE, "get nodes/proxy (the kubelet API: exec in any pod of the node)"},
+    {{{"create", "", "nodes", "proxy", NULL}}, true, QT_NODE, "create nodes/proxy (the kubelet API: exec in any pod of the node)"},
+    {{{"impersonate", "", "groups", NULL, NULL}}, true, QT_ADMIN, "impersonate groups (system:masters)"},
+    {{{"impersonate", "", "users", NULL, NULL}}, true, QT_USERS, "impersonate users"},
     {{{"create", "rbac.authorization.k8s.io", "clusterrolebindings", NULL, NULL},
       {"bind", "rbac.authorization.k8s.io", "clusterroles", NULL, NULL}}, true, QT_ADMIN,
-     "create clusterrolebindings + bind clusterroles (bind cluster-admin to itself)", NULL},
+     "create clusterrolebindings + bind clusterroles (bind cluster-admin to itself)"},
     {{{"update", "rbac.authorization.k8s.io", "clusterroles", NULL, NULL},
       {"escalate", "rbac.authorization.k8s.io", "clusterroles", NULL, NULL}}, true, QT_ADMIN,
-     "update clusterroles + escalate (grant any permission to a bound ClusterRole)", NULL},
+     "update clusterroles + escalate (grant any permission to a bound ClusterRole)"},
     {{{"patch", "rbac.authorization.k8s.io", "clusterroles", NULL, NULL},
       {"escalate", "rbac.authorization.k8s.io", "clusterroles", NULL, NULL}}, true, QT_ADMIN,
-     "patch clusterroles + escalate (grant any permission to a bound ClusterRole)", NULL},
+     "patch clusterroles + escalate (grant any permission to a bound ClusterRole)"},
     {{{"create", "rbac.authorization.k8s.io", "rolebindings", NULL, NULL},
       {"bind", "rbac.authorization.k8s.io", "clusterroles", NULL, NULL}}, false, QT_NSADMIN,
-     "create rolebindings + bind clusterroles (bind admin in the namespace)", NULL},
+     "create rolebindings + bind clusterroles (bind admin in the namespace)"},
     {{{"update", "rbac.authorization.k8s.io", "roles", NULL, NULL},
       {"escalate", "rbac.authorization.k8s.io", "roles", NULL, NULL}}, false, QT_NSADMIN,
-     "update roles + escalate (grant any namespace permission to a bound Role)", NULL},
+     "update roles + escalate (grant any namespace permission to a bound Role)"},
     {{{"create", "certificates.k8s.io", "certificatesigningrequests", NULL, NULL},
-      {"update", "certificates.k8s.io", "certificatesigningrequests", "approval", NULL},
+      {"update", "certificates.k8s.io", "certificatesigningrequests", "approval"},
       {"approve", "certificates.k8s.io", "signers", NULL, "kubernetes.io/kube-apiserver-client"}},
-     true, QT_ADMIN, "create + approve a CertificateSigningRequest for a system:masters client certificate", NULL},
+     true, QT_ADMIN, "create + approve a CertificateSigningRequest for a system:masters client certificate"},
     {{{"create", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", NULL, NULL}}, true, QT_ADMIN,
-     "create mutatingwebhookconfigurations (rewrite every object admitted, e.g. pods)", NULL},
+     "create mutatingwebhookconfigurations (rewrite every object admitted, e.g. pods)"},
     {{{"update", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", NULL, NULL}}, true, QT_ADMIN,
-     "update mutatingwebhookconfigurations (rewrite every object admitted, e.g. pods)", NULL},
+     "update mutatingwebhookconfigurations (rewrite every object admitted, e.g. pods)"},
     {{{"patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", NULL, NULL}}, true, QT_ADMIN,
-     "patch mutatingwebhookconfigurations (rewrite every object admitted, e.g. pods)", NULL},
+     "patch mutatingwebhookconfigurations (rewrite every object admitted, e.g. pods)"},
     {{{"create", "admissionregistration.k8s.io", "validatingwebhookconfigurations", NULL, NULL}}, true, QT_SECRETS,
-     "create validatingwebhookconfigurations (receive every Secret written, with its data)", NULL},
+     "create validatingwebhookconfigurations (receive every Secret written, with its data)"},
     {{{"update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", NULL, NULL}}, true, QT_SECRETS,
-     "update validatingwebhookconfigurations (receive every Secret written, with its data)", NULL},
+     "update validatingwebhookconfigurations (receive every Secret written, with its data)"},
     {{{"patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations", NULL, NULL}}, true, QT_SECRETS,
-     "patch validatingwebhookconfigurations (receive every Secret written, with its data)", NULL},
+     "patch validatingwebhookconfigurations (receive every Secret written, with its data)"},
 };
 
 /* ---- the model of the inventory -------------------------------------------------------- */
