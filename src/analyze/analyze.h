@@ -14,13 +14,15 @@
  *   live.c       a live cluster through its API (kubeconfig, libcurl, read-only lists)
  *   served.c     the same analysis over anzen's own store (GET /analyze in `anzen serve`)
  *
- * THE REPORT (a JSON object, what `-o json` prints):
- *   {"findings": [FINDING...], "summary": {"critical": N, "high": N, "medium": N, "low": N}}
+ * THE REPORT (a JSON object, what `-o json` prints and GET /analyze serves):
+ *   {"findings": [FINDING...], "summary": {"critical": N, "high": N, "medium": N, "low": N},
+ *    "graph": {"objects": N, "nodes": N, "edges": N}}
  *   FINDING = {"kind": "escalation" | <check id>, "subject": <user name or object ref>,
  *              "reaches": <target>, "severity": "critical"|"high"|"medium"|"low",
- *              "path": [{"from", "to", "action", "via": {"binding", "role", "rule"} | null,
- *                        "object": <text> | null}...], "remedy": <text>,
- *              "location": {"file", "line"} | null}
+ *              "hops": N, "path": [{"from", "to", "action",
+ *                                   "via": {"binding", "role", "rule"} | null,
+ *                                   "object": <text> | null}...],
+ *              "remedy": <text>, "location": {"file", "line"} | null}
  *   targets: "cluster-admin", "node", "secrets:<ns>", or a user name
  *   ("system:serviceaccount:<ns>:<name>"). Findings are sorted by severity, then subject. */
 #ifndef ANZEN_ANALYZE_ANALYZE_H
