@@ -4,9 +4,10 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
+PREFIX     ?= /usr/local
 CTEST_ARGS ?=
 
-.PHONY: all deps run test test-fast test-asan fuzz clean
+.PHONY: all deps run test test-fast test-asan fuzz clean install
 
 all: $(BUILD)/anzen
 
@@ -35,6 +36,14 @@ test-asan:
 fuzz:
 	CC=clang cmake -S . -B build-fuzz -DANZEN_FUZZ=ON -DANZEN_SANITIZE=ON >/dev/null
 	cmake --build build-fuzz -j$(JOBS)
+
+# make install [PREFIX=/usr/local]: the binary, and a kubectl-anzen link to it so that
+# `kubectl anzen analyze ...` works as a kubectl plugin (kubectl finds kubectl-* on PATH).
+# Installs what `make` built; run `make` first.
+install:
+	@test -x $(BUILD)/anzen || { echo "install: $(BUILD)/anzen not built; run make first" >&2; exit 1; }
+	install -D -m 0755 $(BUILD)/anzen $(DESTDIR)$(PREFIX)/bin/anzen
+	ln -sf anzen $(DESTDIR)$(PREFIX)/bin/kubectl-anzen
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -12,6 +12,7 @@ struct subcommand {
 
 static const struct subcommand commands[] = {
     {"serve", cmd_serve, "API server + controllers (embedded SQLite storage)"},
+    {"analyze", cmd_analyze, "privilege-escalation paths of manifests or a live cluster"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -3,6 +3,7 @@
 #define ANZEN_CMD_CMD_H
 
 int cmd_serve(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

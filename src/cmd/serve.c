@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "api/apiserver.h"
 #include "admission/podsecurity.h"
+#include "analyze/served.h"
 #include "authn/authn.h"
 #include "authn/identity.h"
 #include "authz/rbac.h"
@@ -200,6 +201,7 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     podsecurity_admission_register(); /* after ServiceAccount admission, as upstream orders them */
+    http_register_get(ANALYZE_SERVED_PATH, analyze_served_get); /* read-only: issue 15 */
     controllers_start(&srv);
     char *node_dir = xasprintf("%s/node", absdir);
     char node_host[256] = "localhost";
