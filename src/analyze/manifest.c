@@ -17,6 +17,7 @@
 #include "analyze/analyze.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/util.h"
 #include "util/json.h"
 
 static int node_line(struct fy_node *n)
@@ -181,53 +182,11 @@ static void diag_keep_first(struct fy_diag *diag, void *user, const char *buf, s
     free(line);
 }
 
-/* The offset of the first byte that is not part of valid UTF-8 (no overlongs, surrogates or
- * code points past U+10FFFF), or len. A YAML stream is Unicode text; libfyaml 0.7.12 loops
- * forever on some invalid bytes (e.g. "%-\xff"), so they never reach it. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned lo = 0x80, hi = 0xbf;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            if (c == 0xe0)
-                lo = 0xa0;
-            else if (c == 0xed)
-                hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            if (c == 0xf0)
-                lo = 0x90;
-            else if (c == 0xf4)
-                hi = 0x8f;
-        } else {
-            return i;
-        }
-        if (i + n >= len)
-            return i;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return i;
-        for (size_t k = 2; k <= n; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-                return i;
-        i += n + 1;
-    }
-    return len;
-}
-
 /* Calls fn for every document's root with its JSON value. Returns 0 or AZ_EINVALID. */
 static int each_document(const char *data, size_t len, char **ret_err,
                          int (*fn)(void *arg, struct fy_node *root, json_t *v), void *arg)
 {
-    size_t bad = utf8_invalid_at((const unsigned char *)data, len);
+    size_t bad = utf8_invalid_at(data, len);
     if (bad < len) {
         int line = 1;
         for (size_t i = 0; i < bad; i++)

@@ -388,7 +388,9 @@ json_t *apply_decode_body(const char *body, size_t len, char **ret_strict, json_
     while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
         i++;
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS};
-    struct fy_document *fyd = fy_document_build_from_string(&cfg, body, len);
+    /* libfyaml may loop forever on invalid UTF-8: such a body never reaches it */
+    struct fy_document *fyd = utf8_invalid_at(body, len) < len
+                                  ? NULL : fy_document_build_from_string(&cfg, body, len);
     if (fyd != NULL) {
         struct buf dups = BUF_INIT;
         yaml_duplicates(fy_document_root(fyd), &dups, 0);

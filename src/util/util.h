@@ -25,6 +25,10 @@ char *base64url_encode(const void *data, size_t len);
 unsigned char *base64_decode(const char *s, size_t len, size_t *ret_len);
 /* Constant-time equality of two byte strings of possibly different lengths. */
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
+/* The offset of the first byte of data that is not valid UTF-8 (no overlongs, surrogates or
+ * code points past U+10FFFF), or len. Every YAML input is checked with it before libfyaml
+ * sees it: libfyaml 0.7.12 loops forever on some invalid bytes (e.g. "%-\xff"). */
+size_t utf8_invalid_at(const void *data, size_t len);
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 
