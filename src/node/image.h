@@ -30,6 +30,7 @@ struct image_entry {
     char *ref;        /* normalised reference */
     char *digest;     /* manifest digest "sha256:..." */
     int64_t size;     /* bytes: manifest + config + layers */
+    char *id;         /* image ID: the config's digest "sha256:..." (crictl's IMAGE ID) */
 };
 /* Lists the store's images (sorted by ref). *ret (malloc'd array of *ret_n entries). */
 int image_list(const char *dir, struct image_entry **ret, size_t *ret_n, char **ret_err);
