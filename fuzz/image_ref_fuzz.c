@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/image.h"
+/* the source itself, so that libFuzzer instruments it */
+#include "node/image.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

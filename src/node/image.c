@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,31 +262,52 @@ static char *ref_repository(const char *ref)
 
 /* ---- child processes ---- */
 
-/* Runs argv (execvp), its stdout and stderr collected into out (at most 64 KiB kept),
- * stdin from infd (or /dev/null when -1). Killed after timeout_s (a safety net). The exit
- * status, or -1 if it could not run or was killed (out then says why). */
-static int run_command(char *const argv[], int infd, int timeout_s, struct buf *out)
+/* Starts argv (searched in PATH) with stdin from infd (/dev/null when -1), stdout to outfd
+ * and stderr to errfd (/dev/null when -1), SIGPIPE at its default. posix_spawn: safe in the
+ * node agent's threads. 0 and *ret_pid, or -errno. */
+static int spawn(char *const argv[], int infd, int outfd, int errfd, pid_t *ret_pid)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    if (infd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, infd, 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, outfd, 1);
+    if (errfd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+    else
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    sigset_t def;
+    sigemptyset(&def);
+    sigaddset(&def, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &def);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    int rc = posix_spawnp(ret_pid, argv[0], &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    return -rc;
+}
+
+/* Runs argv, its stdout and stderr collected into out (at most 64 KiB kept). Killed after
+ * timeout_s (a safety net). The exit status, or -1 if it could not run or was killed (out
+ * then says why). */
+static int run_command(char *const argv[], int timeout_s, struct buf *out)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
         buf_printf(out, "pipe: %s", strerror(errno));
         return -1;
     }
-    pid_t pid = fork();
-    if (pid < 0) {
-        buf_printf(out, "fork: %s", strerror(errno));
+    pid_t pid;
+    int rc = spawn(argv, -1, p[1], p[1], &pid);
+    if (rc != 0) {
+        buf_printf(out, "cannot run %s: %s", argv[0], strerror(-rc));
         close(p[0]);
         close(p[1]);
         return -1;
-    }
-    if (pid == 0) {
-        int in = infd >= 0 ? infd : open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (in < 0 || dup2(in, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
-            _exit(127);
-        signal(SIGPIPE, SIG_DFL);
-        execvp(argv[0], argv);
-        dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));
-        _exit(127);
     }
     close(p[1]);
     uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
@@ -364,7 +386,7 @@ static int skopeo_copy(const char *src, const char *dst, bool pull, char **ret_e
     argv[n++] = (char *)dst;
     argv[n] = NULL;
     struct buf out = BUF_INIT;
-    int st = run_command(argv, -1, pull ? PULL_TIMEOUT_S : IMPORT_TIMEOUT_S, &out);
+    int st = run_command(argv, pull ? PULL_TIMEOUT_S : IMPORT_TIMEOUT_S, &out);
     int rc = 0;
     if (st != 0) {
         *ret_err = skopeo_message(out.data ? out.data : "");
@@ -554,6 +576,25 @@ static json_t *find_image(json_t *idx, const char *norm)
     return NULL;
 }
 
+/* Fills e from the index descriptor desc (which has a name and a digest). */
+static void fill_entry(const char *dir, json_t *desc, struct image_entry *e)
+{
+    const char *digest = json_str(desc, "digest");
+    e->ref = xstrdup(annotation(desc, REF_ANNOTATION));
+    e->digest = xstrdup(digest);
+    e->size = json_integer_value(json_object_get(desc, "size"));
+    char *err = NULL;
+    json_t *m = load_manifest(dir, desc, &err);
+    free(err);
+    json_t *cfg = json_object_get(m, "config"), *l;
+    size_t j;
+    e->id = xstrdup(json_str(cfg, "digest") ? json_str(cfg, "digest") : digest);
+    e->size += json_integer_value(json_object_get(cfg, "size"));
+    json_array_foreach(json_object_get(m, "layers"), j, l)
+        e->size += json_integer_value(json_object_get(l, "size"));
+    json_decref(m);
+}
+
 int image_list(const char *dir, struct image_entry **ret, size_t *ret_n, char **ret_err)
 {
     int lock = store_lock(dir, false, false, ret_err);
@@ -570,20 +611,7 @@ int image_list(const char *dir, struct image_entry **ret, size_t *ret_n, char **
         const char *digest = json_str(d, "digest");
         if (name == NULL || digest == NULL)
             continue;
-        struct image_entry *e = &v[n++];
-        e->ref = xstrdup(name);
-        e->digest = xstrdup(digest);
-        e->size = json_integer_value(json_object_get(d, "size"));
-        char *err = NULL;
-        json_t *m = load_manifest(dir, d, &err);
-        free(err);
-        json_t *cfg = json_object_get(m, "config"), *l;
-        size_t j;
-        e->id = xstrdup(json_str(cfg, "digest") ? json_str(cfg, "digest") : digest);
-        e->size += json_integer_value(json_object_get(cfg, "size"));
-        json_array_foreach(json_object_get(m, "layers"), j, l)
-            e->size += json_integer_value(json_object_get(l, "size"));
-        json_decref(m);
+        fill_entry(dir, d, &v[n++]);
     }
     json_decref(idx);
     if (lock >= 0)
@@ -609,6 +637,39 @@ void image_entries_free(struct image_entry *e, size_t n)
         free(e[i].id);
     }
     free(e);
+}
+
+int image_inspect(const char *dir, const char *ref, struct image_entry **ret, char **ret_err)
+{
+    char *norm = image_normalize(ref);
+    if (norm == NULL) {
+        *ret_err = xasprintf("invalid reference format: \"%s\"", ref);
+        return AZ_EINVALID;
+    }
+    char *err = NULL;
+    int lock = store_lock(dir, false, false, &err);
+    if (lock == -1) {
+        *ret_err = err;
+        free(norm);
+        return AZ_EIO;
+    }
+    json_t *idx = lock >= 0 ? load_index(dir) : NULL;
+    json_t *d = find_image(idx, norm);
+    int rc = 0;
+    if (d == NULL || json_str(d, "digest") == NULL) {
+        *ret_err = xasprintf("image \"%s\" not found in the image store", norm);
+        rc = AZ_ENOTFOUND;
+    } else {
+        struct image_entry *e = xcalloc(1, sizeof(*e));
+        fill_entry(dir, d, e);
+        *ret = e;
+    }
+    json_decref(d);
+    json_decref(idx);
+    if (lock >= 0)
+        close(lock);
+    free(norm);
+    return rc;
 }
 
 bool image_present(const char *dir, const char *ref)
@@ -1057,20 +1118,14 @@ static int apply_layer_blob(int rootfd, int blobfd, const char *digest, char **r
             *ret_err = xasprintf("pipe: %s", strerror(errno));
             return AZ_EIO;
         }
-        pid_t pid = fork();
-        if (pid < 0) {
-            *ret_err = xasprintf("fork: %s", strerror(errno));
+        pid_t pid;
+        int sp = spawn(argv, blobfd, p[1], -1, &pid);
+        if (sp != 0) {
+            *ret_err = xasprintf("failed to extract layer %s: cannot run %s: %s", digest, argv[0],
+                                 strerror(-sp));
             close(p[0]);
             close(p[1]);
             return AZ_EIO;
-        }
-        if (pid == 0) {
-            int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-            if (dup2(blobfd, 0) < 0 || dup2(p[1], 1) < 0 || devnull < 0 || dup2(devnull, 2) < 0)
-                _exit(127);
-            signal(SIGPIPE, SIG_DFL);
-            execvp(argv[0], argv);
-            _exit(127);
         }
         close(p[1]);
         rc = layer_apply(rootfd, p[0], &err);
@@ -1138,6 +1193,7 @@ int image_unpack(const char *dir, const char *ref, const char *rootfs, json_t **
         goto out;
     }
     made = true;
+    (void)chmod(rootfs, 0755); /* whatever the umask */
     rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (rootfd < 0) {
         *ret_err = xasprintf("failed to unpack image \"%s\": cannot open %s: %s", norm, rootfs,

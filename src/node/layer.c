@@ -495,6 +495,8 @@ static int open_dir_in_root(int rootfd, const char *dir, bool create)
             char *comp = xstrndup(p, (size_t)(end - p));
             int mk = mkdirat(cur, comp, 0755);
             int mkerr = errno;
+            if (mk == 0)
+                (void)fchmodat(cur, comp, 0755, 0); /* whatever the umask */
             free(comp);
             if (mk != 0 && mkerr != EEXIST) {
                 fd = -1;

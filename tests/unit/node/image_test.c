@@ -772,7 +772,22 @@ static void test_unpack(void **state)
     assert_true(v[0].size > 0);
     assert_non_null(v[0].id);
     assert_int_equal(strncmp(v[0].id, "sha256:", 7), 0);
+    char *listed_id = xstrdup(v[0].id);
     image_entries_free(v, n);
+    struct image_entry *one = NULL;
+    assert_int_equal(image_inspect(store, "test:1", &one, &err), 0);
+    assert_string_equal(one->ref, "docker.io/library/test:1");
+    assert_string_equal(one->id, listed_id);
+    /* by digest too */
+    char *by_digest = xasprintf("test@%s", one->digest);
+    assert_true(image_present(store, by_digest));
+    free(by_digest);
+    image_entries_free(one, 1);
+    free(listed_id);
+    assert_int_equal(image_inspect(store, "test:2", &one, &err), AZ_ENOTFOUND);
+    assert_non_null(strstr(err, "docker.io/library/test:2"));
+    free(err);
+    assert_false(image_present(store, "other@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
 
     json_t *config = NULL;
     int rc = image_unpack(store, "test:1", rootfs, &config, &err);
