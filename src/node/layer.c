@@ -379,12 +379,10 @@ int tar_next(struct tar_reader *r, struct tar_entry **e, char **ret_err)
             *ret_err = xstrdup("tar entry name too long");
             return AZ_EINVALID;
         }
-        /* only regular files carry content; others' size field is ignored (hard links
-         * may repeat the target's size) */
-        int64_t content = (type == '0') ? t->size : (type == '1' || type == '2' || type == '5'
-                                                          ? 0 : t->size);
-        if (type != '0')
-            t->size = 0;
+        /* only regular files carry content; the others are header-only whatever their size
+         * field says (POSIX: hard links may repeat the target's size, devices' is unspecified) */
+        int64_t content = type == '0' ? t->size : 0;
+        t->size = content;
         if (content > INT64_MAX - BLOCK) {
             *ret_err = xstrdup("invalid size in tar header");
             return AZ_EINVALID;
@@ -632,11 +630,15 @@ static int apply_metadata(int dirfd, const char *name, int fd, const struct tar_
         if (rc != 0)
             return -errno;
     }
-    if (fd >= 0) {
-        for (size_t i = 0; i < e->n_xattrs; i++)
-            if (fsetxattr(fd, e->xattrs[i].name, e->xattrs[i].value, e->xattrs[i].len, 0) != 0 &&
-                root && errno != ENOTSUP && errno != EOPNOTSUPP)
-                return -errno;
+    for (size_t i = 0; fd >= 0 && i < e->n_xattrs; i++) {
+        /* file capabilities and user attributes only: trusted.* (e.g. overlayfs' own
+         * trusted.overlay.*) and security labels are not the image's to set on the node */
+        const char *n = e->xattrs[i].name;
+        if (strcmp(n, "security.capability") != 0 && strncmp(n, "user.", 5) != 0)
+            continue;
+        if (fsetxattr(fd, n, e->xattrs[i].value, e->xattrs[i].len, 0) != 0 && root &&
+            errno != ENOTSUP && errno != EOPNOTSUPP)
+            return -errno;
     }
     struct timespec ts[2] = {{.tv_sec = e->mtime}, {.tv_sec = e->mtime}};
     if (fd >= 0)

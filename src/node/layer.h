@@ -17,7 +17,9 @@
  * '7'), hard links ('1'), symlinks ('2'), devices ('3', '4'), directories ('5') and FIFOs ('6');
  * `.wh.NAME` removes NAME from the lower layers, `.wh..wh..opq` empties its directory of what
  * the lower layers put there; ownership (as root), modes (with setuid/setgid/sticky), mtimes
- * and SCHILY.xattr extended attributes are kept.
+ * and the SCHILY.xattr attributes security.capability and user.* are kept (others, such as
+ * trusted.overlay.*, which would steer overlayfs, are dropped). Entries of other types
+ * (sparse 'S', volume labels, ...) are refused.
  *
  * Security boundary: a layer is untrusted input and the rootfs is written as root. Every
  * path is resolved inside the rootfs by the kernel (openat2 RESOLVE_IN_ROOT: symlinks,

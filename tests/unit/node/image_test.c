@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -608,6 +609,42 @@ static void test_apply_escapes(void **state)
     assert_outside_untouched(f);
 }
 
+static void test_apply_xattrs(void **state)
+{
+    struct fixture *f = *state;
+    char *probe = xasprintf("%s/probe", f->top);
+    FILE *fp = fopen(probe, "w");
+    fclose(fp);
+    bool user_ok = setxattr(probe, "user.probe", "1", 1, 0) == 0;
+    unlink(probe);
+    free(probe);
+    struct buf t = BUF_INIT;
+    const char *recs[] = {"SCHILY.xattr.user.color=blue", "SCHILY.xattr.trusted.overlay.opaque=y",
+                          "SCHILY.xattr.security.selinux=system_u:object_r:etc_t:s0"};
+    tar_pax(&t, recs, 3);
+    tar_file(&t, "f", "x", 0644);
+    tar_header(&t, "dev/c", '3', 0644, 0, 0, 999, NULL, 5, 1); /* devices carry no content */
+    tar_file(&t, "after", "y", 0644);
+    tar_end(&t);
+    char *err = NULL;
+    int rc = apply(f, &t, &err);
+    if (rc != 0)
+        fail_msg("apply: %s", err);
+    buf_release(&t);
+    char *p = xasprintf("%s/f", f->root);
+    char v[64];
+    if (user_ok) {
+        ssize_t n = getxattr(p, "user.color", v, sizeof(v));
+        assert_int_equal(n, 4);
+        assert_memory_equal(v, "blue", 4);
+    }
+    assert_true(getxattr(p, "trusted.overlay.opaque", v, sizeof(v)) < 0);
+    free(p);
+    char *s = read_file(f->root, "after");
+    assert_string_equal(s, "y");
+    free(s);
+}
+
 static void test_apply_malformed(void **state)
 {
     struct fixture *f = *state;
@@ -873,6 +910,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apply_basic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_whiteouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_escapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_xattrs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unpack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
