@@ -207,6 +207,8 @@ char *image_normalize(const char *ref)
     bool docker_hub = (domain_len == 9 && memcmp(domain, "docker.io", 9) == 0) ||
                       (domain_len == 15 && memcmp(domain, "index.docker.io", 15) == 0);
     /* path components */
+    if (path_len == 0)
+        return NULL;
     for (size_t i = 0; i < path_len;) {
         const char *end = memchr(path + i, '/', path_len - i);
         size_t n = end ? (size_t)(end - (path + i)) : path_len - i;
