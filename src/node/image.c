@@ -6,15 +6,20 @@
  *   DIR/index.json            manifests[]: descriptors annotated with
  *                             org.opencontainers.image.ref.name = the normalised reference
  *   DIR/blobs/sha256/HEX      manifests, configs, layers (content-addressed, immutable)
- *   DIR/.lock                 flock(2): exclusive while index.json is rewritten (import,
- *                             pull), shared while it is read (list, unpack)
+ *   DIR/.lock                 flock(2): exclusive while blobs are moved in and index.json is
+ *                             replaced (the commit of an import or pull), shared while it is
+ *                             read (list, inspect, unpack)
+ *   DIR/.staging-XXXXXX/      an import or pull in progress: skopeo copies into a private
+ *                             layout there (no lock held), then the commit renames its blobs
+ *                             into blobs/ and rewrites index.json (write + fsync + rename)
  *
- * Copies and conversions into the store (an OCI layout, an OCI archive, a `docker save`
- * tarball, a registry) are done by skopeo; unpacking is done here (layer.c) so that the
- * rootfs is written under our own path rules. */
+ * Copies and conversions (an OCI layout, an OCI archive, a `docker save` tarball, a
+ * registry) are done by skopeo; unpacking is done here (layer.c) so that the rootfs is
+ * written under our own path rules. */
 #include "node/image.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -400,26 +405,31 @@ static int skopeo_copy(const char *src, const char *dst, bool pull, char **ret_e
 
 /* ---- the store ---- */
 
+/* Creates the store's directory (and its parents) if missing. */
+static int store_prepare(const char *dir, char **ret_err)
+{
+    char *p = xstrdup(dir);
+    for (char *s = p + 1; *s != '\0'; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        (void)mkdir(p, 0700);
+        *s = '/';
+    }
+    free(p);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        *ret_err = xasprintf("cannot create the image store %s: %s", dir, strerror(errno));
+        return AZ_EIO;
+    }
+    return 0;
+}
+
 /* Takes the store's lock (creating dir when create). The lock fd, or -1 with *ret_err set;
  * -2 (and no error) when !create and the store does not exist. */
 static int store_lock(const char *dir, bool exclusive, bool create, char **ret_err)
 {
-    if (create) {
-        /* mkdir -p */
-        char *p = xstrdup(dir);
-        for (char *s = p + 1; *s != '\0'; s++) {
-            if (*s != '/')
-                continue;
-            *s = '\0';
-            (void)mkdir(p, 0700);
-            *s = '/';
-        }
-        free(p);
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-            *ret_err = xasprintf("cannot create the image store %s: %s", dir, strerror(errno));
-            return -1;
-        }
-    }
+    if (create && store_prepare(dir, ret_err) != 0)
+        return -1;
     char *path = xasprintf("%s/.lock", dir);
     int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
     int err = errno;
@@ -695,6 +705,143 @@ bool image_present(const char *dir, const char *ref)
     return found;
 }
 
+/* ---- staging: copies land in a private layout, then are committed in one step ---- */
+
+/* A new staging directory inside the store (same filesystem: blobs are renamed into place). */
+static char *staging_new(const char *dir, char **ret_err)
+{
+    if (store_prepare(dir, ret_err) != 0)
+        return NULL;
+    char *tmp = xasprintf("%s/.staging-XXXXXX", dir);
+    if (mkdtemp(tmp) == NULL) {
+        *ret_err = xasprintf("cannot create a directory in %s: %s", dir, strerror(errno));
+        free(tmp);
+        return NULL;
+    }
+    return tmp;
+}
+
+static int write_file_atomic(const char *path, const char *data, size_t len)
+{
+    char *tmp = xasprintf("%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int rc = fd < 0 ? -errno : 0;
+    for (size_t off = 0; rc == 0 && off < len;) {
+        ssize_t k = write(fd, data + off, len - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            rc = -errno;
+        else
+            off += (size_t)k;
+    }
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    if (fd >= 0)
+        close(fd);
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* Moves the blobs of the staged layout into the store and points the store's names at the
+ * staged manifests, under the exclusive lock; index.json is replaced atomically, so the
+ * store never holds a name without its blobs. */
+static int store_commit(const char *dir, const char *layout, char **ret_err)
+{
+    char *p = xasprintf("%s/index.json", layout);
+    json_t *staged = json_load_file(p, 0, NULL);
+    free(p);
+    if (!json_is_array(json_object_get(staged, "manifests"))) {
+        *ret_err = xasprintf("the copy into %s wrote no index.json", layout);
+        json_decref(staged);
+        return AZ_EIO;
+    }
+    int lock = store_lock(dir, true, true, ret_err);
+    if (lock < 0) {
+        json_decref(staged);
+        return AZ_EIO;
+    }
+    int rc = 0;
+    static const char *const algs[] = {"sha256", "sha512"};
+    for (size_t a = 0; rc == 0 && a < 2; a++) {
+        char *from = xasprintf("%s/blobs/%s", layout, algs[a]);
+        char *to = xasprintf("%s/blobs/%s", dir, algs[a]);
+        DIR *d = opendir(from);
+        if (d != NULL) {
+            char *blobs = xasprintf("%s/blobs", dir);
+            (void)mkdir(blobs, 0700);
+            free(blobs);
+            if (mkdir(to, 0700) != 0 && errno != EEXIST) {
+                *ret_err = xasprintf("cannot create %s: %s", to, strerror(errno));
+                rc = AZ_EIO;
+            }
+            struct dirent *de;
+            while (rc == 0 && (de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.')
+                    continue;
+                char *digest = xasprintf("%s:%s", algs[a], de->d_name);
+                char *src = xasprintf("%s/%s", from, de->d_name);
+                char *dst = xasprintf("%s/%s", to, de->d_name);
+                struct stat st;
+                if (valid_digest(digest) && lstat(dst, &st) != 0 && rename(src, dst) != 0) {
+                    *ret_err = xasprintf("cannot move blob %s into the store: %s", digest,
+                                         strerror(errno));
+                    rc = AZ_EIO;
+                }
+                free(digest);
+                free(src);
+                free(dst);
+            }
+            closedir(d);
+        }
+        free(from);
+        free(to);
+    }
+    if (rc == 0) {
+        json_t *idx = load_index(dir);
+        if (!json_is_array(json_object_get(idx, "manifests"))) {
+            json_decref(idx);
+            idx = json_pack("{s:i, s:[]}", "schemaVersion", 2, "manifests");
+        }
+        json_t *mans = json_object_get(idx, "manifests"), *d;
+        size_t i;
+        json_array_foreach(json_object_get(staged, "manifests"), i, d) {
+            const char *name = annotation(d, REF_ANNOTATION);
+            if (name == NULL)
+                continue;
+            for (size_t j = json_array_size(mans); j-- > 0;) {
+                const char *other = annotation(json_array_get(mans, j), REF_ANNOTATION);
+                if (other != NULL && strcmp(other, name) == 0)
+                    json_array_remove(mans, j);
+            }
+            json_array_append(mans, d);
+        }
+        char *text = json_dumps(idx, JSON_COMPACT);
+        char *ipath = xasprintf("%s/index.json", dir), *lpath = xasprintf("%s/oci-layout", dir);
+        static const char layout_text[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+        int w = 0;
+        if (access(lpath, F_OK) != 0)
+            w = write_file_atomic(lpath, layout_text, sizeof(layout_text) - 1);
+        if (w == 0)
+            w = write_file_atomic(ipath, text, strlen(text));
+        if (w != 0) {
+            *ret_err = xasprintf("cannot write %s: %s", ipath, strerror(-w));
+            rc = AZ_EIO;
+        }
+        free(text);
+        free(ipath);
+        free(lpath);
+        json_decref(idx);
+    }
+    close(lock);
+    json_decref(staged);
+    return rc;
+}
+
 /* ---- import ---- */
 
 enum source_kind { SRC_OCI_DIR, SRC_OCI_ARCHIVE, SRC_DOCKER_ARCHIVE };
@@ -896,20 +1043,18 @@ static int import_docker_archive(const char *dir, const char *path, json_t *mani
     return 0;
 }
 
-/* Unpacks the OCI archive at path into a new directory under the store; its path. */
-static int extract_archive(const char *dir, const char *path, char **ret_tmp, char **ret_err)
+/* Extracts the OCI archive at path into the new directory to. */
+static int extract_archive(const char *to, const char *path, char **ret_err)
 {
-    char *tmp = xasprintf("%s/.import-XXXXXX", dir);
-    if (mkdtemp(tmp) == NULL) {
-        *ret_err = xasprintf("cannot create a directory in %s: %s", dir, strerror(errno));
-        free(tmp);
+    if (mkdir(to, 0700) != 0) {
+        *ret_err = xasprintf("cannot create %s: %s", to, strerror(errno));
         return AZ_EIO;
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    int root = open(tmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int root = open(to, O_PATH | O_DIRECTORY | O_CLOEXEC);
     int rc = 0;
     if (fd < 0 || root < 0) {
-        *ret_err = xasprintf("cannot open %s: %s", fd < 0 ? path : tmp, strerror(errno));
+        *ret_err = xasprintf("cannot open %s: %s", fd < 0 ? path : to, strerror(errno));
         rc = AZ_EIO;
     } else {
         char *err = NULL;
@@ -922,7 +1067,6 @@ static int extract_archive(const char *dir, const char *path, char **ret_tmp, ch
         close(fd);
     if (root >= 0)
         close(root);
-    *ret_tmp = tmp;
     return rc;
 }
 
@@ -984,30 +1128,35 @@ int image_import(const char *dir, const char *path, const char *name, char **ret
     } else if ((rc = sniff_archive(path, &kind, &docker_manifest, ret_err)) != 0) {
         return rc;
     }
-    int lock = store_lock(dir, true, true, ret_err);
-    if (lock < 0) {
+    /* the copy (slow) goes into a staging layout without the lock; the commit is quick */
+    char *staging = staging_new(dir, ret_err);
+    if (staging == NULL) {
         json_decref(docker_manifest);
         return AZ_EIO;
     }
+    char *layout = xasprintf("%s/layout", staging);
     switch (kind) {
     case SRC_OCI_DIR:
-        rc = import_oci_dir(dir, path, path, name, ret_err);
+        rc = import_oci_dir(layout, path, path, name, ret_err);
         break;
     case SRC_OCI_ARCHIVE: {
-        char *tmp = NULL;
-        rc = extract_archive(dir, path, &tmp, ret_err);
+        char *tmp = xasprintf("%s/archive", staging);
+        rc = extract_archive(tmp, path, ret_err);
         if (rc == 0)
-            rc = import_oci_dir(dir, tmp, path, name, ret_err);
-        remove_tree(tmp);
+            rc = import_oci_dir(layout, tmp, path, name, ret_err);
         free(tmp);
         break;
     }
     case SRC_DOCKER_ARCHIVE:
-        rc = import_docker_archive(dir, path, docker_manifest, name, ret_err);
+        rc = import_docker_archive(layout, path, docker_manifest, name, ret_err);
         break;
     }
+    if (rc == 0)
+        rc = store_commit(dir, layout, ret_err);
+    remove_tree(staging);
+    free(staging);
+    free(layout);
     json_decref(docker_manifest);
-    close(lock);
     return rc;
 }
 
@@ -1025,17 +1174,20 @@ int image_pull(const char *dir, const char *ref, char **ret_err)
         free(norm);
         return AZ_EINVALID;
     }
-    int lock = store_lock(dir, true, true, ret_err);
-    if (lock < 0) {
+    char *staging = staging_new(dir, ret_err);
+    if (staging == NULL) {
         free(norm);
         return AZ_EIO;
     }
     char *src = xasprintf("docker://%s", norm);
-    char *dst = xasprintf("oci:%s:%s", dir, norm);
+    char *dst = xasprintf("oci:%s/layout:%s", staging, norm);
     char *err = NULL;
     int rc = skopeo_copy(src, dst, true, &err);
-    close(lock);
-    if (rc != 0) {
+    if (rc == 0) {
+        char *layout = xasprintf("%s/layout", staging);
+        rc = store_commit(dir, layout, ret_err);
+        free(layout);
+    } else {
         /* as containerd's CRI words it, behind kubelet's gRPC error */
         const char *detail = err;
         const char *p = strstr(detail, "docker://");
@@ -1058,6 +1210,8 @@ int image_pull(const char *dir, const char *ref, char **ret_err)
                                  "request: %s", norm, norm, detail);
         rc = AZ_EUNAVAILABLE;
     }
+    remove_tree(staging);
+    free(staging);
     free(err);
     free(src);
     free(dst);
