@@ -270,8 +270,8 @@ static char *ref_repository(const char *ref)
 /* ---- child processes ---- */
 
 /* Starts argv (searched in PATH) with stdin from infd (/dev/null when -1), stdout to outfd
- * and stderr to errfd (/dev/null when -1), SIGPIPE at its default. posix_spawn: safe in the
- * node agent's threads. 0 and *ret_pid, or -errno. */
+ * and stderr to errfd (/dev/null when -1), SIGPIPE at its default and no signal blocked.
+ * posix_spawn: safe in the node agent's threads. 0 and *ret_pid, or -errno. */
 static int spawn(char *const argv[], int infd, int outfd, int errfd, pid_t *ret_pid)
 {
     posix_spawn_file_actions_t fa;
@@ -291,7 +291,10 @@ static int spawn(char *const argv[], int infd, int outfd, int errfd, pid_t *ret_
     sigemptyset(&def);
     sigaddset(&def, SIGPIPE);
     posix_spawnattr_setsigdefault(&attr, &def);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    sigset_t none; /* the calling thread may block signals; the child must not */
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     int rc = posix_spawnp(ret_pid, argv[0], &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
@@ -1285,10 +1288,20 @@ static int apply_layer_blob(int rootfd, int blobfd, const char *digest, char **r
         }
         close(p[1]);
         rc = layer_apply(rootfd, p[0], &err);
-        if (rc == 0) { /* the rest (tar padding) is read so that the decompressor ends */
+        bool killed = false;
+        if (rc == 0) {
+            /* the rest (tar padding) is read so that the decompressor ends; beyond 1 MiB
+             * after the end of the archive it is stopped instead (the blob's digest is
+             * already verified: nothing after the end changes the rootfs) */
             char sink[8192];
-            while (read(p[0], sink, sizeof(sink)) > 0)
-                ;
+            size_t drained = 0;
+            ssize_t k;
+            while ((k = read(p[0], sink, sizeof(sink))) > 0 && drained < 1024 * 1024)
+                drained += (size_t)k;
+            if (k > 0) {
+                kill(pid, SIGKILL);
+                killed = true;
+            }
         } else {
             kill(pid, SIGKILL);
         }
@@ -1296,7 +1309,7 @@ static int apply_layer_blob(int rootfd, int blobfd, const char *digest, char **r
         int st = 0;
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
             ;
-        if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        if (rc == 0 && !killed && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
             err = xasprintf("%s could not decompress it (exit %d)", argv[0],
                             WIFEXITED(st) ? WEXITSTATUS(st) : -1);
             rc = AZ_EIO;
