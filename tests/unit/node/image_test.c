@@ -5,7 +5,8 @@
  * escape the rootfs ("..", absolute names, symlinks and hard links pointing outside, writing
  * through a symlink, whiteouts through a symlink) that must leave a sentinel directory outside
  * the rootfs untouched; and image_unpack over a store written here by hand (gzip and plain
- * layers, the config returned, digest verification, missing images, existing rootfs). */
+ * layers, trailing data after a layer's end, the config returned, digest verification,
+ * missing images, existing rootfs). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -747,6 +748,10 @@ static char *make_store(struct fixture *f, char **ret_layer_digest)
     tar_file(&l1, "bin/hello", "#!/bin/sh\necho hi\n", 0755);
     tar_file(&l1, "etc/gone", "gone", 0644);
     tar_end(&l1);
+    /* 2 MiB of zeros after the end of the archive: the decompressor is stopped, not drained */
+    char *zeros = xcalloc(1, 2 * 1024 * 1024);
+    buf_append(&l1, zeros, 2 * 1024 * 1024);
+    free(zeros);
     tar_file(&l2, "etc/.wh.gone", "", 0644);
     tar_file(&l2, "etc/added", "added", 0644);
     tar_end(&l2);
