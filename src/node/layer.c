@@ -375,6 +375,10 @@ int tar_next(struct tar_reader *r, struct tar_entry **e, char **ret_err)
         t->n_xattrs = r->next_n_xattrs;
         r->next_n_xattrs = 0;
         pending_clear(r);
+        if (t->uid >= UINT32_MAX || t->gid >= UINT32_MAX) { /* (uid_t)-1 means "unchanged" */
+            *ret_err = xasprintf("invalid owner of %s in the tar header", t->path);
+            return AZ_EINVALID;
+        }
         if (strlen(t->path) > TAR_MAX_NAME || strlen(t->link) > TAR_MAX_NAME) {
             *ret_err = xstrdup("tar entry name too long");
             return AZ_EINVALID;

@@ -686,6 +686,16 @@ static void test_apply_malformed(void **state)
     assert_int_equal(apply(f, &t, &err), AZ_EINVALID);
     free(err);
     buf_release(&t);
+    /* an owner that chown(2) would read as "unchanged" */
+    buf_init(&t, 0);
+    const char *recs[] = {"uid=4294967295"};
+    tar_pax(&t, recs, 1);
+    tar_file(&t, "f", "x", 0644);
+    tar_end(&t);
+    assert_int_equal(apply(f, &t, &err), AZ_EINVALID);
+    assert_non_null(strstr(err, "invalid owner"));
+    free(err);
+    buf_release(&t);
     /* an empty stream is an empty layer */
     buf_init(&t, 0);
     assert_int_equal(apply(f, &t, NULL), 0);
