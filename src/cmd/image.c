@@ -112,18 +112,23 @@ int cmd_image(int argc, char **argv)
     };
     int ch;
     optind = 1;
-    /* argv + 1: getopt sees the subcommand as its program name; flags may come before or
-     * after the positional arguments (GNU getopt permutes) */
-    while ((ch = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
+    /* getopt sees "anzen image SUB" as the program name (its messages start with it); flags
+     * may come before or after the positional arguments (GNU getopt permutes) */
+    char **av = xcalloc((size_t)argc, sizeof(char *));
+    char *prog = xasprintf("anzen image %s", sub);
+    av[0] = prog;
+    for (int i = 2; i < argc; i++)
+        av[i - 1] = argv[i];
+    while ((ch = getopt_long(argc - 1, av, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd': data_dir = optarg; break;
         case 'i': image_dir = optarg; break;
         case 'n': name = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h': usage(stdout); free(prog); free(av); return 0;
+        default: usage(stderr); free(prog); free(av); return 2;
         }
     }
-    char **args = argv + 1 + optind;
+    char **args = av + optind;
     int nargs = argc - 1 - optind;
     char *dir = image_dir ? xstrdup(image_dir) : xasprintf("%s/images", data_dir);
     int rc = 2;
@@ -167,5 +172,7 @@ int cmd_image(int argc, char **argv)
         usage(stderr);
     free(err);
     free(dir);
+    free(prog);
+    free(av);
     return rc;
 }
