@@ -528,8 +528,16 @@ static void test_apply_escapes(void **state)
         buf_init(&t, 0);
         tar_file(&t, name, "x", 0644);
         tar_end(&t);
-        (void)apply(f, &t, NULL); /* inside the rootfs or refused; never outside */
+        /* the dangling symlink's target is created inside the rootfs, as containerd does */
+        char *err = NULL;
+        int rc = apply(f, &t, &err);
+        if (rc != 0)
+            fail_msg("%s: %s", name, err);
         buf_release(&t);
+        free(name);
+        name = xasprintf("%s/pwned-%zu", i == 2 ? "outside" : f->outside + 1, i);
+        if (!exists(f->root, name))
+            fail_msg("%s/%s not created", f->root, name);
         free(name);
         name = xasprintf("%s/secret", dirs[i]);
         buf_init(&t, 0);
@@ -555,6 +563,26 @@ static void test_apply_escapes(void **state)
         assert_outside_untouched(f);
     }
     free(rel);
+
+    /* a chain of dangling symlinks is followed inside the rootfs; a loop is refused */
+    buf_init(&t, 0);
+    tar_symlink(&t, "chain1", "chain2/sub");
+    tar_symlink(&t, "chain2", "/chain3");
+    tar_file(&t, "chain1/f", "c", 0644);
+    tar_end(&t);
+    assert_int_equal(apply(f, &t, NULL), 0);
+    buf_release(&t);
+    assert_true(exists(f->root, "chain3/sub/f"));
+    buf_init(&t, 0);
+    tar_symlink(&t, "loop1", "loop2");
+    tar_symlink(&t, "loop2", "loop1");
+    tar_file(&t, "loop1/f", "c", 0644);
+    tar_end(&t);
+    assert_int_equal(apply(f, &t, &err), AZ_EIO);
+    assert_non_null(strstr(err, "symbolic links"));
+    free(err);
+    buf_release(&t);
+    assert_outside_untouched(f);
 
     /* a symlink to the host's file, then a regular file of the same name: the symlink is
      * replaced, the target is not written */
