@@ -96,6 +96,18 @@ expect_eq "4 concurrent imports succeed" 0 "$fails"
 ls_out=$("$ANZEN" image ls --data-dir "$DIR")
 expect_eq "all 4 concurrent imports are listed" 4 "$(echo "$ls_out" | grep -c -E '^docker\.io/library/race[1-4] +v ')"
 
+# ---- staging directories: a crashed copy's is removed at the next commit, a live one kept ----
+mkdir -p "$DIR/images/.staging-crashed/layout"
+mkdir -p "$DIR/images/.staging-live"
+exec {live_fd}<"$DIR/images/.staging-live"   # this shell holds the live one's lock
+flock -x "$live_fd"
+"$ANZEN" image import --data-dir "$DIR" "$DIR/test-image" --name after-crash:1 >/dev/null 2>&1
+expect_eq "import after a crash exits 0" 0 "$?"
+expect_eq "a crashed copy's staging directory is removed" 1 "$([ -e "$DIR/images/.staging-crashed" ]; echo $?)"
+expect_eq "a live copy's staging directory is kept" 0 "$([ -d "$DIR/images/.staging-live" ]; echo $?)"
+exec {live_fd}<&-
+rm -rf "$DIR/images/.staging-live"
+
 # ---- unpack and run without a runtime (chroot) ----
 cfg=$("$ANZEN" image unpack --data-dir "$DIR" example.com/team/curl:1.0 "$DIR/rootfs" 2>&1)
 expect_eq "unpack the docker-archive image exits 0" 0 "$?"
