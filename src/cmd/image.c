@@ -1,5 +1,5 @@
 /* image.c — `anzen image`: the node's local OCI image store from the command line
- * (import, ls, pull, unpack; the store itself is node/image.c). */
+ * (import, ls, pull, rm, unpack; the store itself is node/image.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "                                  or a `docker save` tarball\n"
             "  ls                              list the images (IMAGE, TAG, IMAGE ID, SIZE)\n"
             "  pull REF                        pull REF from its registry (skopeo)\n"
+            "  rm REF...                       remove images, then the blobs nothing uses\n"
             "  unpack REF ROOTFS               unpack REF's layers into the new directory\n"
             "                                  ROOTFS; prints the image config as JSON\n\n"
             "flags:\n"
@@ -154,6 +155,20 @@ int cmd_image(int argc, char **argv)
             printf("pulled %s\n", norm);
             free(norm);
             rc = 0;
+        }
+    } else if ((strcmp(sub, "rm") == 0 || strcmp(sub, "rmi") == 0) && nargs >= 1 && name == NULL) {
+        rc = 0;
+        for (int i = 0; i < nargs; i++) {
+            if (image_remove(dir, args[i], &err) != 0) {
+                fprintf(stderr, "anzen image rm: %s\n", err);
+                free(err);
+                err = NULL;
+                rc = 1;
+            } else {
+                char *norm = image_normalize(args[i]);
+                printf("Deleted: %s\n", norm);
+                free(norm);
+            }
         }
     } else if (strcmp(sub, "unpack") == 0 && nargs == 2 && name == NULL) {
         json_t *config = NULL;

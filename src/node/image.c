@@ -895,6 +895,115 @@ static int store_commit(const char *dir, const char *layout, char **ret_err)
     return rc;
 }
 
+/* ---- remove ---- */
+
+/* Marks in set the blobs the manifest (or index) descriptor desc reaches. false if one of
+ * them cannot be read or nests too deep (then nothing may be collected). */
+static bool mark_reachable(const char *dir, json_t *desc, json_t *set, int depth)
+{
+    const char *digest = json_str(desc, "digest");
+    if (digest == NULL || depth > 4)
+        return false;
+    json_object_set_new(set, digest, json_true());
+    char *err = NULL;
+    json_t *m = load_blob_json(dir, digest, MAX_MANIFEST, &err);
+    free(err);
+    if (m == NULL)
+        return false;
+    bool ok = true;
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(m, "manifests"), i, d) {
+        ok = ok && mark_reachable(dir, d, set, depth + 1);
+    }
+    json_t *cfg = json_object_get(m, "config");
+    if (json_str(cfg, "digest") != NULL)
+        json_object_set_new(set, json_str(cfg, "digest"), json_true());
+    json_array_foreach(json_object_get(m, "layers"), i, d) {
+        if (json_str(d, "digest") != NULL)
+            json_object_set_new(set, json_str(d, "digest"), json_true());
+    }
+    json_decref(m);
+    return ok;
+}
+
+/* Deletes the blobs that no manifest in idx reaches. */
+static void collect_garbage(const char *dir, json_t *idx)
+{
+    json_t *set = json_object(), *d;
+    size_t i;
+    bool ok = true;
+    json_array_foreach(json_object_get(idx, "manifests"), i, d) {
+        ok = ok && mark_reachable(dir, d, set, 0);
+    }
+    static const char *const algs[] = {"sha256", "sha512"};
+    for (size_t a = 0; ok && a < 2; a++) {
+        char *bdir = xasprintf("%s/blobs/%s", dir, algs[a]);
+        DIR *dd = opendir(bdir);
+        struct dirent *de;
+        while (dd != NULL && (de = readdir(dd)) != NULL) {
+            char *digest = xasprintf("%s:%s", algs[a], de->d_name);
+            if (valid_digest(digest) && json_object_get(set, digest) == NULL) {
+                char *path = xasprintf("%s/%s", bdir, de->d_name);
+                (void)unlink(path);
+                free(path);
+            }
+            free(digest);
+        }
+        if (dd != NULL)
+            closedir(dd);
+        free(bdir);
+    }
+    json_decref(set);
+}
+
+int image_remove(const char *dir, const char *ref, char **ret_err)
+{
+    char *norm = image_normalize(ref);
+    if (norm == NULL) {
+        *ret_err = xasprintf("invalid reference format: \"%s\"", ref);
+        return AZ_EINVALID;
+    }
+    char *err = NULL;
+    int lock = store_lock(dir, true, false, &err);
+    if (lock == -1) {
+        *ret_err = err;
+        free(norm);
+        return AZ_EIO;
+    }
+    json_t *idx = lock >= 0 ? load_index(dir) : NULL;
+    json_t *mans = json_object_get(idx, "manifests");
+    size_t removed = 0;
+    for (size_t j = json_array_size(mans); j-- > 0;) {
+        if (desc_matches(json_array_get(mans, j), norm)) {
+            json_array_remove(mans, j);
+            removed++;
+        }
+    }
+    int rc = 0;
+    if (removed == 0) {
+        *ret_err = xasprintf("image \"%s\" not found in the image store", norm);
+        rc = AZ_ENOTFOUND;
+    } else {
+        char *text = json_dumps(idx, JSON_COMPACT);
+        char *ipath = xasprintf("%s/index.json", dir);
+        int w = write_file_atomic(ipath, text, strlen(text));
+        if (w != 0) {
+            *ret_err = xasprintf("cannot write %s: %s", ipath, strerror(-w));
+            rc = AZ_EIO;
+        } else {
+            collect_garbage(dir, idx);
+        }
+        free(text);
+        free(ipath);
+    }
+    json_decref(idx);
+    if (lock >= 0)
+        close(lock);
+    free(norm);
+    return rc;
+}
+
 /* ---- import ---- */
 
 enum source_kind { SRC_OCI_DIR, SRC_OCI_ARCHIVE, SRC_DOCKER_ARCHIVE };

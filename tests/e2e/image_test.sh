@@ -74,6 +74,19 @@ ls_out=$("$ANZEN" image ls --image-dir "$DIR/two")
 expect_match "first RepoTag listed" '^example\.com/team/curl +2\.0 ' "$ls_out"
 expect_match "second RepoTag listed" '^example\.com/team/curl +latest ' "$ls_out"
 
+# rm: a name goes, the blobs another name uses stay; the last name takes its blobs along
+blobs_before=$(ls "$DIR/two/blobs/sha256" | wc -l)
+out=$("$ANZEN" image rm --image-dir "$DIR/two" example.com/team/curl:2.0 2>&1)
+expect_eq "rm exits 0" 0 "$?"
+expect_eq "rm says what it deleted (as crictl rmi)" "Deleted: example.com/team/curl:2.0" "$out"
+expect_no_match "the removed name is not listed" '^example\.com/team/curl +2\.0 ' "$("$ANZEN" image ls --image-dir "$DIR/two")"
+expect_eq "blobs still used by the other name stay" "$blobs_before" "$(ls "$DIR/two/blobs/sha256" | wc -l)"
+"$ANZEN" image rm --image-dir "$DIR/two" example.com/team/curl >/dev/null 2>&1
+expect_eq "rm of the last name deletes its blobs" 0 "$(ls "$DIR/two/blobs/sha256" | wc -l)"
+out=$("$ANZEN" image rm --image-dir "$DIR/two" example.com/team/curl 2>&1)
+expect_eq "rm of a missing image: exit 1" 1 "$?"
+expect_contains "rm of a missing image: message" 'image "example.com/team/curl:latest" not found' "$out"
+
 # ---- errors ----
 out=$("$ANZEN" image import --data-dir "$DIR" "$DIR/test-image" --name 'Bad:Name' 2>&1)
 expect_eq "invalid name: exit 1" 1 "$?"

@@ -922,6 +922,64 @@ static void test_unpack(void **state)
     assert_outside_untouched(f);
 }
 
+static size_t count_blobs(const char *store)
+{
+    char *p = xasprintf("%s/blobs/sha256", store);
+    DIR *d = opendir(p);
+    free(p);
+    size_t n = 0;
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+static void test_remove(void **state)
+{
+    struct fixture *f = *state;
+    char *d1 = NULL;
+    char *store = make_store(f, &d1);
+    /* a second name on the same manifest, and a stray blob nothing uses */
+    char *p = xasprintf("%s/index.json", store);
+    json_t *idx = json_load_file(p, 0, NULL);
+    json_t *second = json_deep_copy(json_array_get(json_object_get(idx, "manifests"), 0));
+    json_object_set_new(json_object_get(second, "annotations"), "org.opencontainers.image.ref.name",
+                        json_string("example.com/other:2"));
+    json_array_append_new(json_object_get(idx, "manifests"), second);
+    json_dump_file(idx, p, 0);
+    json_decref(idx);
+    free(p);
+    char *stray = write_blob(store, "stray", 5);
+    size_t before = count_blobs(store);
+    assert_int_equal(before, 5); /* 2 layers, config, manifest, stray */
+
+    char *err = NULL;
+    assert_int_equal(image_remove(store, "test:1", &err), 0);
+    assert_false(image_present(store, "test:1"));
+    assert_true(image_present(store, "example.com/other:2"));
+    assert_int_equal(count_blobs(store), 4); /* only the stray blob went */
+    char *rootfs = xasprintf("%s/unpacked", f->top);
+    assert_int_equal(image_unpack(store, "example.com/other:2", rootfs, NULL, &err), 0);
+    assert_int_equal(image_remove(store, "test:1", &err), AZ_ENOTFOUND);
+    assert_non_null(strstr(err, "not found"));
+    free(err);
+    assert_int_equal(image_remove(store, "Bad Ref", &err), AZ_EINVALID);
+    free(err);
+    assert_int_equal(image_remove(store, "example.com/other:2", &err), 0);
+    assert_int_equal(count_blobs(store), 0);
+    struct image_entry *v = NULL;
+    size_t n = 1;
+    assert_int_equal(image_list(store, &v, &n, &err), 0);
+    assert_int_equal(n, 0);
+    image_entries_free(v, n);
+    free(rootfs);
+    free(stray);
+    free(store);
+    free(d1);
+}
+
 static void test_import_errors(void **state)
 {
     struct fixture *f = *state;
@@ -959,6 +1017,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apply_xattrs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unpack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
