@@ -13,6 +13,7 @@ struct subcommand {
 static const struct subcommand commands[] = {
     {"serve", cmd_serve, "API server + controllers (embedded SQLite storage)"},
     {"analyze", cmd_analyze, "privilege-escalation paths of manifests or a live cluster"},
+    {"image", cmd_image, "import / list / pull / unpack images in the node's OCI image store"},
     {"version", cmd_version, "print the version"},
 };
 
