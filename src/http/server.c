@@ -361,6 +361,9 @@ struct watch_stream {
     bool final_sent; /* FINAL handed to h2o: never touch the generator again */
     bool overflowed; /* pending hit WATCH_MAX_PENDING: no more events, end soon */
     bool stopped;    /* client went away */
+    bool started;    /* status line and headers handed to h2o */
+    bool chunked;    /* HTTP/1.1: the stream frames its own chunks (see watch_flush) */
+    char chunk_head[24]; /* size line of the chunk in flight */
     struct buf pending;
     struct buf inflight;
     uint64_t deadline_ms;   /* end of the watch (timeoutSeconds) */
@@ -375,27 +378,49 @@ static h2o_timeout_entry_t watch_tick_entry;
 
 #define WATCH_MAX_PENDING (16 * 1024 * 1024) /* a client this far behind is cut off */
 
+/* Hands w->pending to h2o. On HTTP/1.1 the stream does its own chunked framing (h2o's
+ * chunked filter holds back an empty send, and with it the headers): the first flush goes
+ * out even when empty, so a client gets the 200 and its headers at once, as upstream writes
+ * them before any event; every later flush carries the events queued since. */
 static void watch_flush(struct watch_stream *w)
 {
     if (w->sending || w->stopped || w->final_sent)
         return;
-    if (w->pending.len == 0 && !w->done)
+    if (w->pending.len == 0 && !w->done && w->started)
         return;
+    w->started = true;
+    h2o_iovec_t v[3];
+    size_t n = 0;
     if (w->done) {
         /* h2o calls neither proceed nor stop after FINAL: the last bytes live in the pool */
-        h2o_iovec_t v = h2o_strdup(&w->req->pool, w->pending.data ? w->pending.data : "", w->pending.len);
+        struct buf last = BUF_INIT;
+        if (w->chunked && w->pending.len > 0)
+            buf_printf(&last, "%zx\r\n", w->pending.len);
+        buf_append(&last, w->pending.data ? w->pending.data : "", w->pending.len);
+        if (w->chunked)
+            buf_puts(&last, w->pending.len > 0 ? "\r\n0\r\n\r\n" : "0\r\n\r\n");
+        v[n++] = h2o_strdup(&w->req->pool, last.data ? last.data : "", last.len);
+        buf_release(&last);
         buf_release(&w->pending);
         buf_release(&w->inflight);
         w->final_sent = true;
-        h2o_send(w->req, &v, 1, H2O_SEND_STATE_FINAL);
+        h2o_send(w->req, v, n, H2O_SEND_STATE_FINAL);
         return;
     }
     buf_release(&w->inflight);
     w->inflight = w->pending;
     buf_init(&w->pending, WATCH_MAX_PENDING);
-    h2o_iovec_t v = h2o_iovec_init(w->inflight.data, w->inflight.len);
+    if (w->inflight.len > 0) {
+        if (w->chunked) {
+            int hl = snprintf(w->chunk_head, sizeof(w->chunk_head), "%zx\r\n", w->inflight.len);
+            v[n++] = h2o_iovec_init(w->chunk_head, (size_t)hl);
+        }
+        v[n++] = h2o_iovec_init(w->inflight.data, w->inflight.len);
+        if (w->chunked)
+            v[n++] = h2o_iovec_init(H2O_STRLIT("\r\n"));
+    }
     w->sending = true;
-    h2o_send(w->req, &v, 1, H2O_SEND_STATE_IN_PROGRESS);
+    h2o_send(w->req, v, n, H2O_SEND_STATE_IN_PROGRESS);
 }
 
 static void watch_cleanup(struct watch_stream *w)
@@ -545,6 +570,10 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
     c->req->res.reason = "OK";
     add_header(c->req, H2O_TOKEN_CONTENT_TYPE, "application/json");
     c->req->res.content_length = SIZE_MAX;
+    if (c->req->version == 0x101) {
+        w->chunked = true; /* h2o's chunked filter steps aside when the header is set */
+        add_header(c->req, H2O_TOKEN_TRANSFER_ENCODING, "chunked");
+    }
     h2o_start_response(c->req, &w->super);
 
     const char *rvs = lo->resource_version;
