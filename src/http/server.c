@@ -999,6 +999,53 @@ static bool handle_extra_get(struct ctx *c)
     return false;
 }
 
+/* Value of media-type parameter NAME in one Accept entry [p, end), or an empty iovec. */
+static h2o_iovec_t media_param(const char *p, const char *end, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *q = p; q < end; q++) {
+        if (*q != ';')
+            continue;
+        const char *k = q + 1;
+        while (k < end && *k == ' ')
+            k++;
+        if ((size_t)(end - k) > n && strncmp(k, name, n) == 0 && k[n] == '=') {
+            const char *v = k + n + 1, *ve = v;
+            while (ve < end && *ve != ';' && *ve != ' ')
+                ve++;
+            return h2o_iovec_init(v, (size_t)(ve - v));
+        }
+    }
+    return h2o_iovec_init(NULL, 0);
+}
+
+/* Aggregated discovery version for an Accept header, in the client's order: "v2",
+ * "v2beta1", or NULL when a plain JSON type (legacy discovery) comes first or nothing fits. */
+static const char *discovery_negotiate(h2o_iovec_t accept)
+{
+    const char *p = accept.base, *end = accept.base ? accept.base + accept.len : NULL;
+    while (p != NULL && p < end) {
+        const char *e = memchr(p, ',', (size_t)(end - p));
+        if (e == NULL)
+            e = end;
+        while (p < e && *p == ' ')
+            p++;
+        h2o_iovec_t as = media_param(p, e, "as"), g = media_param(p, e, "g"), v = media_param(p, e, "v");
+        if (as.len == 0) {
+            if (strncmp(p, "application/json", 16) == 0 || strncmp(p, "*/*", 3) == 0)
+                return NULL;
+        } else if (h2o_memis(as.base, as.len, H2O_STRLIT("APIGroupDiscoveryList")) &&
+                   h2o_memis(g.base, g.len, H2O_STRLIT("apidiscovery.k8s.io"))) {
+            if (h2o_memis(v.base, v.len, H2O_STRLIT("v2")))
+                return "v2";
+            if (h2o_memis(v.base, v.len, H2O_STRLIT("v2beta1")))
+                return "v2beta1";
+        }
+        p = e + 1;
+    }
+    return NULL;
+}
+
 static bool handle_nonresource(struct ctx *c)
 {
     const char *p = c->path;
@@ -1019,14 +1066,13 @@ static bool handle_nonresource(struct ctx *c)
         json_decref(v);
         return true;
     }
-    h2o_iovec_t accept = header_value(c->req, H2O_TOKEN_ACCEPT);
-    bool aggregated = iov_has(accept, "as=APIGroupDiscoveryList") && iov_has(accept, "v=v2");
     if (strcmp(p, "/api") == 0 || strcmp(p, "/api/") == 0 || strcmp(p, "/apis") == 0 || strcmp(p, "/apis/") == 0) {
         bool legacy = strncmp(p, "/api/", 5) == 0 || strcmp(p, "/api") == 0;
+        const char *aggregated = discovery_negotiate(header_value(c->req, H2O_TOKEN_ACCEPT));
         json_t *d;
-        if (aggregated) {
-            d = discovery_aggregated(legacy);
-            send_json_ct(c, 200, d, DISCOVERY_V2_CONTENT_TYPE);
+        if (aggregated != NULL) {
+            d = discovery_aggregated_version(legacy, aggregated);
+            send_json_ct(c, 200, d, strcmp(aggregated, "v2") == 0 ? DISCOVERY_V2_CONTENT_TYPE : DISCOVERY_V2BETA1_CONTENT_TYPE);
         } else {
             d = legacy ? discovery_api_versions(server__address) : discovery_api_groups();
             send_json(c, 200, d);
