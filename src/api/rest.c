@@ -999,6 +999,21 @@ static int store_delete_final(struct api_call *c, const char *key, int64_t rev,
     return 0;
 }
 
+/* NamespaceLifecycle: default, kube-system and kube-public can never be deleted. */
+static int check_namespace_immortal(struct api_call *c, json_t **ret_status)
+{
+    static const char *const immortal[] = {"default", "kube-system", "kube-public"};
+    if (strcmp(c->res->kind, "Namespace") != 0 || *c->res->group != '\0')
+        return 0;
+    for (size_t i = 0; i < sizeof(immortal) / sizeof(immortal[0]); i++) {
+        if (strcmp(c->name, immortal[i]) == 0) {
+            *ret_status = status_forbidden("", "namespaces", c->name, "this namespace may not be deleted");
+            return AZ_EFORBIDDEN;
+        }
+    }
+    return 0;
+}
+
 int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_code, json_t **ret_status)
 {
     const struct resource_def *r = c->res;
@@ -1029,7 +1044,8 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
             free(key);
             return AZ_ECONFLICT;
         }
-        if ((rc = admission_run(c, ADMIT_DELETE, obj, obj, ret_status)) < 0) {
+        if ((rc = check_namespace_immortal(c, ret_status)) < 0 ||
+            (rc = admission_run(c, ADMIT_DELETE, obj, obj, ret_status)) < 0) {
             json_decref(obj);
             free(key);
             return rc;

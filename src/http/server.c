@@ -34,6 +34,7 @@
 #include "authz/authz.h"
 #include "authz/rbac.h"
 #include "http/exec.h"
+#include "http/health.h"
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "http/server.h"
@@ -1055,9 +1056,11 @@ static bool handle_nonresource(struct ctx *c)
         return false;
     if (handle_extra_get(c))
         return true;
-    if (strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0 ||
-        strncmp(p, "/healthz/", 9) == 0 || strncmp(p, "/livez/", 7) == 0 || strncmp(p, "/readyz/", 8) == 0) {
-        send_text(c, 200, "ok");
+    if (health_path(p)) {
+        struct buf out = BUF_INIT;
+        int code = health_render(p, &c->q, &out);
+        send_text(c, code, out.data ? out.data : "");
+        buf_release(&out);
         return true;
     }
     if (strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0) {

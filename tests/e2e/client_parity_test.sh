@@ -49,4 +49,37 @@ expect_eq "kubectl wait on an already-Ready pod" "pod/ready-pod condition met" "
 OUT=$(timeout 60 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" wait --for=jsonpath='{.status.phase}'=Running pod/ready-pod --timeout=50s 2>&1)
 expect_eq "kubectl wait --for=jsonpath on an already-Running pod" "pod/ready-pod condition met" "$OUT"
 
+# ---- 5. built-in namespaces cannot be deleted -----------------------------------------------
+for ns in default kube-system kube-public; do
+    OUT=$(kc delete ns "$ns" 2>&1)
+    expect_eq "kubectl delete ns $ns: forbidden" "Error from server (Forbidden): namespaces \"$ns\" is forbidden: this namespace may not be deleted" "$OUT"
+done
+req DELETE /api/v1/namespaces/kube-system
+expect_eq "DELETE kube-system: 403 Status" '403 Forbidden namespaces "kube-system" is forbidden: this namespace may not be deleted kube-system namespaces' \
+    "$CODE $(jget 'd["reason"]+" "+d["message"]+" "+d["details"]["name"]+" "+d["details"]["kind"]' "$T/body")"
+expect_eq "kube-system still Active" "Active" "$(kc get ns kube-system -o 'jsonpath={.status.phase}')"
+expect_eq "kube-node-lease can be deleted (not immortal upstream)" 'namespace "kube-node-lease" deleted' "$(kc delete ns kube-node-lease --wait=false 2>&1)"
+
+# ---- 9. /readyz?verbose, /livez?verbose: upstream's per-check lines ----------------------------
+noauth_req GET '/readyz?verbose'
+expect_eq "/readyz?verbose: 200" "200" "$CODE"
+expect_eq "/readyz?verbose: first line" "[+]ping ok" "$(printf '%s\n' "$BODY" | head -n 1)"
+expect_contains "/readyz?verbose: etcd check" "[+]etcd ok" "$BODY"
+expect_contains "/readyz?verbose: shutdown check" "[+]shutdown ok" "$BODY"
+expect_eq "/readyz?verbose: last line" "readyz check passed" "$(printf '%s\n' "$BODY" | tail -n 1)"
+expect_eq "/readyz?verbose: text/plain" "text/plain; charset=utf-8" "$(header content-type)"
+noauth_req GET '/livez?verbose&exclude=etcd&exclude=nosuch'
+expect_contains "/livez?verbose&exclude=etcd" "[+]etcd excluded: ok" "$BODY"
+expect_contains "/livez?verbose: unknown exclude warned" 'warn: some health checks cannot be excluded: no matches for "nosuch"' "$BODY"
+expect_eq "/livez?verbose: last line" "livez check passed" "$(printf '%s\n' "$BODY" | tail -n 1)"
+expect_not_contains "/livez has no shutdown check" "shutdown" "$BODY"
+noauth_req GET /livez
+expect_eq "/livez without verbose: ok" "ok" "$BODY"
+req GET /readyz/ping
+expect_eq "/readyz/ping: ok" "200 ok" "$CODE $BODY"
+req GET /readyz/nosuch
+expect_eq "/readyz/nosuch: 404" "404" "$CODE"
+OUT=$(kc get --raw '/readyz?verbose' 2>&1)
+expect_contains "kubectl get --raw /readyz?verbose" "[+]informer-sync ok" "$OUT"
+
 e2e_finish
