@@ -42,6 +42,7 @@
 #include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/yaml_out.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -111,6 +112,7 @@ struct ctx {
     char audit_id[37];
     bool pretty;
     bool want_table;
+    bool want_yaml; /* Accept names application/yaml first: JSON answers go out as YAML */
     json_t *warnings;
     char *path; /* percent-decoded path without query */
 };
@@ -195,6 +197,13 @@ static void send_bytes(h2o_req_t *req, int code, const char *content_type, const
 static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
 {
     common_headers(c);
+    if (c->want_yaml && strcmp(ct, "application/json") == 0) {
+        struct buf y = BUF_INIT;
+        yaml_write(&y, obj);
+        send_bytes(c->req, code, "application/yaml", y.data ? y.data : "", y.len);
+        buf_release(&y);
+        return;
+    }
     size_t len;
     char *s = json_dump_go(obj, c->pretty, &len);
     send_bytes(c->req, code, ct, s, len);
@@ -1240,6 +1249,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     h2o_iovec_t accept = header_value(req, H2O_TOKEN_ACCEPT);
     c.want_table = iov_has(accept, "as=Table");
+    c.want_yaml = !c.want_table && iov_prefix(accept, "application/yaml");
 
     /* authentication */
     h2o_iovec_t authz = header_value(req, H2O_TOKEN_AUTHORIZATION);

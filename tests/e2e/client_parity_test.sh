@@ -82,4 +82,31 @@ expect_eq "/readyz/nosuch: 404" "404" "$CODE"
 OUT=$(kc get --raw '/readyz?verbose' 2>&1)
 expect_contains "kubectl get --raw /readyz?verbose" "[+]informer-sync ok" "$OUT"
 
+# ---- 9. Accept: application/yaml is answered in YAML ------------------------------------------
+kc create configmap yamlcm --from-literal=num=1 --from-literal=yes=yes --from-literal=star='*' \
+    --from-literal=multi="$(printf 'a\nb')" --from-literal=empty= >/dev/null
+yaml_same()  # PATH: "same" if the YAML answer parses to the JSON answer
+{
+    acurl -H 'Accept: application/yaml' -o "$T/y" "$BASE$1"
+    acurl -H 'Accept: application/json' -o "$T/j" "$BASE$1"
+    "$PY" - "$T/y" "$T/j" <<'PYEOF'
+import json, sys, yaml
+y = yaml.safe_load(open(sys.argv[1]))
+j = json.load(open(sys.argv[2]))
+print("same" if y == j else "differ:\n%s\n%s" % (y, j))
+PYEOF
+}
+req GET /api/v1/namespaces/default/configmaps/yamlcm -H 'Accept: application/yaml'
+expect_eq "Accept yaml: content-type" "application/yaml" "$(header content-type)"
+expect_contains "Accept yaml: sorted keys, block style" "apiVersion: v1
+data:" "$BODY"
+expect_contains "Accept yaml: a number-like string is double-quoted" 'num: "1"' "$BODY"
+expect_contains "Accept yaml: a bool-like string (key too) is double-quoted" '"yes": "yes"' "$BODY"
+expect_contains "Accept yaml: an indicator is single-quoted" "star: '*'" "$BODY"
+expect_eq "Accept yaml: configmap parses to the JSON answer" "same" "$(yaml_same /api/v1/namespaces/default/configmaps/yamlcm)"
+expect_eq "Accept yaml: clusterrole parses to the JSON answer" "same" "$(yaml_same /apis/rbac.authorization.k8s.io/v1/clusterroles/admin)"
+expect_eq "Accept yaml: a list parses to the JSON answer" "same" "$(yaml_same /api/v1/namespaces/default/configmaps)"
+req GET /api/v1/namespaces/nosuch -H 'Accept: application/yaml'
+expect_contains "Accept yaml: a Status in YAML" "reason: NotFound" "$BODY"
+
 e2e_finish
