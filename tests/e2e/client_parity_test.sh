@@ -60,6 +60,32 @@ expect_eq "DELETE kube-system: 403 Status" '403 Forbidden namespaces "kube-syste
 expect_eq "kube-system still Active" "Active" "$(kc get ns kube-system -o 'jsonpath={.status.phase}')"
 expect_eq "kube-node-lease can be deleted (not immortal upstream)" 'namespace "kube-node-lease" deleted' "$(kc delete ns kube-node-lease --wait=false 2>&1)"
 
+# ---- foreground deletion waits for dependents with blockOwnerDeletion ----------------------
+kc create configmap owner >/dev/null
+OWNER_UID=$(kc get cm owner -o 'jsonpath={.metadata.uid}')
+for dep in dep-block:true dep-free:false; do
+    kc create -f - >/dev/null <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${dep%%:*}
+  finalizers: [example.com/hold]
+  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: owner, uid: $OWNER_UID, blockOwnerDeletion: ${dep#*:}}]
+YAML
+done
+expect_eq "kubectl delete --cascade=foreground" 'configmap "owner" deleted' "$(kc delete cm owner --cascade=foreground --wait=false 2>&1)"
+dep_marked() { [ -n "$(kc get cm dep-block -o 'jsonpath={.metadata.deletionTimestamp}' 2>/dev/null)" ]; }
+wait_until 30 dep_marked
+expect_ne "blocking dependent marked for deletion" "" "$(kc get cm dep-block -o 'jsonpath={.metadata.deletionTimestamp}')"
+expect_ne "non-blocking dependent marked for deletion" "" "$(kc get cm dep-free -o 'jsonpath={.metadata.deletionTimestamp}')"
+expect_eq "owner kept with foregroundDeletion while a blocking dependent exists" '["foregroundDeletion"]' \
+    "$(kc get cm owner -o 'jsonpath={.metadata.finalizers}' 2>&1)"
+kc patch cm dep-block --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]' >/dev/null
+owner_gone() { ! kc get cm owner >/dev/null 2>&1; }
+wait_until 30 owner_gone
+expect_eq "owner gone once the blocking dependent is gone" 'Error from server (NotFound): configmaps "owner" not found' "$(kc get cm owner 2>&1)"
+expect_eq "non-blocking dependent still held by its own finalizer" "example.com/hold" "$(kc get cm dep-free -o 'jsonpath={.metadata.finalizers[0]}')"
+
 # ---- 9. /readyz?verbose, /livez?verbose: upstream's per-check lines ----------------------------
 noauth_req GET '/readyz?verbose'
 expect_eq "/readyz?verbose: 200" "200" "$CODE"
