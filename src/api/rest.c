@@ -384,7 +384,18 @@ static int validate(struct api_call *c, json_t *obj, json_t *old, json_t **ret_s
 {
     struct field_errors fe;
     field_errors_init(&fe);
+    /* The in-process scheduler binds a pod by setting spec.nodeName, as upstream's
+     * pods/binding does; clients cannot (Pod update rules). */
+    json_t *bound = NULL;
+    const char *onn = json_path_str(old, "spec.nodeName"), *nnn = json_path_str(obj, "spec.nodeName");
+    if (c->internal && old && strcmp(c->res->kind, "Pod") == 0 && *c->res->group == '\0' &&
+        (onn == NULL || *onn == '\0') && nnn != NULL && *nnn != '\0') {
+        bound = json_deep_copy(old);
+        json_object_set_new(json_obj_ensure(bound, "spec"), "nodeName", json_string(nnn));
+        old = bound;
+    }
     validate_object(c->res->group, c->res->kind, c->res->namespaced, obj, old, &fe);
+    json_decref(bound);
     int rc = 0;
     if (fe.n > 0) {
         *ret_status = status_invalid(c->res->group, c->res->kind, json_path_str(obj, "metadata.name"), &fe);

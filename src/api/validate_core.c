@@ -788,6 +788,8 @@ bool validate_core(const char *kind, bool namespaced, json_t *obj, json_t *old,
             vmeta_update(obj, old, errs);
         vmeta_create_core(obj, true, vname_dns_subdomain, errs);
         validate_pod_spec(jobj(obj, "spec"), "spec", errs);
+        if (old)
+            validate_pod_update(obj, old, errs);
     } else if (strcmp(kind, "Secret") == 0) {
         if (old) {
             vmeta_update(obj, old, errs);

@@ -49,6 +49,51 @@ expect_eq "kubectl wait on an already-Ready pod" "pod/ready-pod condition met" "
 OUT=$(timeout 60 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" wait --for=jsonpath='{.status.phase}'=Running pod/ready-pod --timeout=50s 2>&1)
 expect_eq "kubectl wait --for=jsonpath on an already-Running pod" "pod/ready-pod condition met" "$OUT"
 
+# ---- 3. Pod update rules (ValidatePodUpdate) and immutable fields of other kinds ----------
+PODMSG='The Pod "ready-pod" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'
+OUT=$(kc patch pod ready-pod -p '{"spec":{"serviceAccountName":"other"}}' 2>&1)
+expect_eq "patch serviceAccountName: forbidden (first line)" "$PODMSG" "$(printf '%s\n' "$OUT" | head -n 1)"
+expect_contains "patch serviceAccountName: diff names the field" '- 	ServiceAccountName: "default",
++ 	ServiceAccountName: "other",' "$OUT"
+expect_eq "patch serviceAccountName: diff opens as cmp.Diff" "  core.PodSpec{" "$(printf '%s\n' "$OUT" | sed -n 2p)"
+OUT=$(kc patch pod ready-pod -p '{"spec":{"nodeName":"elsewhere"}}' 2>&1)
+expect_eq "patch nodeName: forbidden" "$PODMSG" "$(printf '%s\n' "$OUT" | head -n 1)"
+OUT=$(kc patch pod ready-pod -p '{"spec":{"restartPolicy":"Never"}}' 2>&1)
+expect_contains "patch restartPolicy: forbidden" '+ 	RestartPolicy: "Never",' "$OUT"
+OUT=$(kc patch pod ready-pod --type=json -p '[{"op":"replace","path":"/spec/containers/0/command","value":["sh"]}]' 2>&1)
+expect_eq "patch container command: forbidden" "$PODMSG" "$(printf '%s\n' "$OUT" | head -n 1)"
+OUT=$(kc patch pod ready-pod --type=json -p '[{"op":"add","path":"/spec/containers/-","value":{"name":"x","image":"y"}}]' 2>&1)
+expect_eq "add a container: forbidden" 'The Pod "ready-pod" is invalid: spec.containers: Forbidden: pod updates may not add or remove containers' "$OUT"
+expect_eq "change the image: allowed" "pod/ready-pod patched" "$(kc patch pod ready-pod -p '{"spec":{"containers":[{"name":"c","image":"busybox:1.36"}]}}' 2>&1)"
+expect_eq "set activeDeadlineSeconds: allowed" "pod/ready-pod patched" "$(kc patch pod ready-pod -p '{"spec":{"activeDeadlineSeconds":300}}' 2>&1)"
+expect_eq "raise activeDeadlineSeconds: invalid" 'The Pod "ready-pod" is invalid: spec.activeDeadlineSeconds: Invalid value: 600: must be less than or equal to previous value' \
+    "$(kc patch pod ready-pod -p '{"spec":{"activeDeadlineSeconds":600}}' 2>&1)"
+expect_eq "add a toleration: allowed" "pod/ready-pod patched" \
+    "$(kc patch pod ready-pod --type=json -p '[{"op":"add","path":"/spec/tolerations/-","value":{"key":"k","operator":"Exists"}}]' 2>&1)"
+expect_eq "remove a toleration: forbidden" 'The Pod "ready-pod" is invalid: spec.tolerations: Forbidden: existing toleration can not be modified except its tolerationSeconds' \
+    "$(kc patch pod ready-pod --type=json -p '[{"op":"remove","path":"/spec/tolerations/0"}]' 2>&1)"
+expect_eq "the pod keeps its service account" "default" "$(kc get pod ready-pod -o 'jsonpath={.spec.serviceAccountName}')"
+# PUT (kubectl replace) goes through the same rules
+kc get pod ready-pod -o json | "$PY" -c 'import json,sys; d=json.load(sys.stdin); d["spec"]["hostNetwork"]=True; print(json.dumps(d))' >"$T/pod.json"
+OUT=$(kc replace -f "$T/pod.json" 2>&1)
+expect_contains "replace with hostNetwork: forbidden" '+ 	HostNetwork: true,' "$OUT"
+# other kinds
+kc create secret generic imm --from-literal=a=b >/dev/null
+kc patch secret imm -p '{"immutable":true}' >/dev/null
+expect_eq "immutable Secret: data change refused" 'The Secret "imm" is invalid: data: Forbidden: field is immutable when `immutable` is set' \
+    "$(kc patch secret imm -p '{"data":{"a":"Yw=="}}' 2>&1)"
+kc create configmap immcm --from-literal=a=b >/dev/null
+kc patch configmap immcm -p '{"immutable":true}' >/dev/null
+expect_eq "immutable ConfigMap: data change refused" 'The ConfigMap "immcm" is invalid: data: Forbidden: field is immutable when `immutable` is set' \
+    "$(kc patch configmap immcm -p '{"data":{"a":"c"}}' 2>&1)"
+kc create rolebinding rb --clusterrole=view --user=u >/dev/null
+OUT=$(kc patch rolebinding rb -p '{"roleRef":{"name":"edit"}}' 2>&1)
+expect_contains "RoleBinding roleRef is immutable" 'The RoleBinding "rb" is invalid: roleRef: Invalid value: ' "$OUT"
+expect_contains "RoleBinding roleRef: upstream detail" 'cannot change roleRef' "$OUT"
+kc create job jimm --image=busybox -- true >/dev/null
+OUT=$(kc patch job jimm -p '{"spec":{"completions":3}}' 2>&1)
+expect_contains "Job completions immutable" 'The Job "jimm" is invalid: spec.completions: Invalid value: 3: field is immutable' "$OUT"
+
 # ---- 5. built-in namespaces cannot be deleted -----------------------------------------------
 for ns in default kube-system kube-public; do
     OUT=$(kc delete ns "$ns" 2>&1)
