@@ -16,6 +16,7 @@
 #include "api/schema.h"
 #include "api/selector.h"
 #include "api/status.h"
+#include "api/typecheck.h"
 #include "api/table.h"
 #include "api/validate.h"
 #include "util/buf.h"
@@ -297,6 +298,60 @@ static int check_type(struct api_call *c, json_t *obj, json_t **ret_status)
     if (!json_is_object(json_object_get(obj, "metadata")))
         json_object_set_new(obj, "metadata", json_object());
     return 0;
+}
+
+/* The typed decoding of a POST/PUT body (typecheck.h): 400 with the decoder's text. */
+static int check_decodes(struct api_call *c, json_t *obj, json_t **ret_status)
+{
+    if (c->subresource != NULL && strcmp(c->subresource, "status") != 0)
+        return 0;
+    const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
+    char *err = typecheck_object(root, c->res->kind, obj, TYPECHECK_JSON);
+    if (err == NULL)
+        return 0;
+    char *msg = xasprintf("%s in version \"%s\" cannot be handled as a %s: %s", c->res->kind,
+                          c->res->version, c->res->kind, err);
+    *ret_status = status_bad_request(msg);
+    free(msg);
+    free(err);
+    return AZ_EBADREQUEST;
+}
+
+/* The typed decoding of a patched object: upstream's patch handler answers 422 with the
+ * patch as the invalid value (a strategic merge patch as Go's %+v of the patch map, JSON and
+ * merge patches as the patched object's JSON) and the decoder's (converter's) text. */
+static int check_patched_decodes(struct api_call *c, int patch_type, const char *body, size_t len,
+                                 json_t *patched, json_t **ret_status)
+{
+    if (c->subresource != NULL && strcmp(c->subresource, "status") != 0)
+        return 0;
+    const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
+    bool smp = patch_type == PATCH_TYPE_STRATEGIC;
+    char *err = typecheck_object(root, c->res->kind, patched,
+                                 smp ? TYPECHECK_UNSTRUCTURED : TYPECHECK_JSON);
+    if (err == NULL)
+        return 0;
+    char *shown;
+    if (smp) {
+        json_t *pm = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+        shown = typecheck_go_format(pm ? pm : json_null());
+        json_decref(pm);
+    } else {
+        size_t n;
+        shown = json_dump_go(patched, false, &n);
+        if (n > 0 && shown[n - 1] == '\n')
+            shown[n - 1] = '\0';
+    }
+    struct field_errors fe;
+    field_errors_init(&fe);
+    json_t *v = json_string(shown);
+    field_errors_add(&fe, FIELD_INVALID, "patch", v, err);
+    json_decref(v);
+    *ret_status = status_invalid("", "", "", &fe);
+    field_errors_release(&fe);
+    free(shown);
+    free(err);
+    return AZ_EINVALID;
 }
 
 static int check_unknown_fields(struct api_call *c, json_t *obj, json_t **ret_status)
@@ -666,7 +721,7 @@ int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
     const struct resource_def *r = c->res;
     int rc;
     *ret_code = 201;
-    if ((rc = check_type(c, obj, ret_status)) < 0)
+    if ((rc = check_type(c, obj, ret_status)) < 0 || (rc = check_decodes(c, obj, ret_status)) < 0)
         return rc;
     if (r->create != NULL) {
         json_t *res = NULL;
@@ -942,7 +997,7 @@ int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
 {
     int rc;
     *ret_code = 200;
-    if ((rc = check_type(c, obj, ret_status)) < 0)
+    if ((rc = check_type(c, obj, ret_status)) < 0 || (rc = check_decodes(c, obj, ret_status)) < 0)
         return rc;
     if ((rc = check_unknown_fields(c, obj, ret_status)) < 0)
         return rc;
@@ -980,6 +1035,8 @@ int rest_patch(struct api_call *c, int patch_type, const char *body, size_t len,
         const char *prv = json_path_str(patched, "metadata.resourceVersion");
         bool precondition = prv != NULL && parse_rv(prv) != old_rev;
         rc = check_type(c, patched, ret_status);
+        if (rc == 0)
+            rc = check_patched_decodes(c, patch_type, body, len, patched, ret_status);
         if (rc == 0)
             rc = check_unknown_fields(c, patched, ret_status);
         if (rc == 0)

@@ -49,6 +49,78 @@ expect_eq "kubectl wait on an already-Ready pod" "pod/ready-pod condition met" "
 OUT=$(timeout 60 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" wait --for=jsonpath='{.status.phase}'=Running pod/ready-pod --timeout=50s 2>&1)
 expect_eq "kubectl wait --for=jsonpath on an already-Running pod" "pod/ready-pod condition met" "$OUT"
 
+# ---- 2. request bodies decode with Go's rules ---------------------------------------------------
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tc1}\ndata: {a: 1}\n' >"$T/tc1.yaml"
+expect_eq "kubectl create: number in ConfigMap data" \
+    'Error from server (BadRequest): error when creating "'"$T/tc1.yaml"'": ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string' \
+    "$(kc create -f "$T/tc1.yaml" 2>&1)"
+expect_eq "the ConfigMap was not stored" 'Error from server (NotFound): configmaps "tc1" not found' "$(kc get cm tc1 2>&1)"
+req POST /api/v1/namespaces/default/configmaps "${JSONCT[@]}" -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"tc2","labels":{"a":3}}}'
+expect_eq "curl POST: number label: 400 BadRequest" "400 BadRequest" "$CODE $(jget 'd["reason"]' "$T/body")"
+expect_eq "curl POST: number label: upstream text" 'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string' "$(jget 'd["message"]' "$T/body")"
+req POST /api/v1/namespaces/default/pods "${JSONCT[@]}" -d '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"tc4"},"spec":{"automountServiceAccountToken":"yes","containers":[{"name":"c","image":"x"}]}}'
+expect_eq "curl POST: automountServiceAccountToken \"yes\"" 'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field PodSpec.spec.automountServiceAccountToken of type bool' "$(jget 'd["message"]' "$T/body")"
+req POST /api/v1/namespaces/default/pods "${JSONCT[@]}" -d '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"tc5"},"spec":{"containers":[{"name":"c","image":"x","ports":[{"containerPort":1.5}]}]}}'
+expect_eq "curl POST: fractional containerPort" 'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal number 1.5 into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32' "$(jget 'd["message"]' "$T/body")"
+req POST /api/v1/namespaces/default/pods "${JSONCT[@]}" -d '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"tc5"},"spec":"x"}'
+expect_eq "curl POST: spec as a string" 'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec' "$(jget 'd["message"]' "$T/body")"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: tc3}\ndata: {a: "not base64!"}\n' >"$T/tc3.yaml"
+expect_eq "kubectl create: Secret data not base64" \
+    'Error from server (BadRequest): error when creating "'"$T/tc3.yaml"'": Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 3' \
+    "$(kc create -f "$T/tc3.yaml" 2>&1)"
+req POST /api/v1/namespaces/default/secrets "${JSONCT[@]}" -d '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"tc3"},"data":{"a":"YWJj"}}'
+expect_eq "valid base64 Secret data accepted" "201" "$CODE"
+# update (PUT)
+kc create configmap tc6 >/dev/null
+kc get cm tc6 -o json | "$PY" -c 'import json,sys; d=json.load(sys.stdin); d["data"]={"a":True}; print(json.dumps(d))' >"$T/tc6.json"
+expect_eq "kubectl replace: bool in ConfigMap data" \
+    'Error from server (BadRequest): error when replacing "'"$T/tc6.json"'": ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal bool into Go struct field ConfigMap.data of type string' \
+    "$(kc replace -f "$T/tc6.json" 2>&1)"
+# patches: strategic merge (also what kubectl edit and apply send), merge, JSON
+expect_eq "kubectl patch (strategic): number in data" \
+    'The request is invalid: patch: Invalid value: "map[data:map[a:1]]": cannot convert int64 to string' \
+    "$(kc patch cm tc6 -p '{"data":{"a":1}}' 2>&1)"
+req PATCH /api/v1/namespaces/default/configmaps/tc6 -H 'Content-Type: application/strategic-merge-patch+json' -d '{"data":{"a":1}}'
+expect_eq "strategic patch: 422 Invalid, empty kind and name" '422 Invalid  "" is invalid: patch: Invalid value: "map[data:map[a:1]]": cannot convert int64 to string' \
+    "$CODE $(jget 'd["reason"]+" "+d["message"]' "$T/body")"
+OUT=$(kc patch cm tc6 --type=merge -p '{"data":{"a":1}}' 2>&1)
+expect_match "kubectl patch (merge): the patched object is the invalid value" '^The request is invalid: patch: Invalid value: "\{.*\\"data\\":\{\\"a\\":1\}\}": json: cannot unmarshal number into Go struct field ConfigMap.data of type string$' "$OUT"
+OUT=$(kc patch cm tc6 --type=json -p '[{"op":"add","path":"/data","value":{"a":true}}]' 2>&1)
+expect_contains "kubectl patch (json): bool in data" '": json: cannot unmarshal bool into Go struct field ConfigMap.data of type string' "$OUT"
+expect_eq "kubectl patch (strategic): Secret data not base64" \
+    'The request is invalid: patch: Invalid value: "map[data:map[a:%%%]]": error decoding from json: illegal base64 data at input byte 0' \
+    "$(kc patch secret tc3 -p '{"data":{"a":"%%%"}}' 2>&1)"
+expect_eq "kubectl patch (strategic): labels as a list" \
+    'The request is invalid: patch: Invalid value: "map[metadata:map[labels:[a]]]": cannot restore map from slice' \
+    "$(kc patch cm tc6 -p '{"metadata":{"labels":["a"]}}' 2>&1)"
+expect_eq "the ConfigMap still has no data" "" "$(kc get cm tc6 -o 'jsonpath={.data}')"
+# kubectl edit sends a strategic merge patch
+cat >"$T/editor.sh" <<'SH'
+#!/bin/sh
+sed -i 's/^kind: ConfigMap/data:\n  a: 1\nkind: ConfigMap/' "$1"
+SH
+chmod +x "$T/editor.sh"
+OUT=$(KUBE_EDITOR="$T/editor.sh" kc edit cm tc6 2>&1)
+expect_contains "kubectl edit: number in data refused" 'error: configmaps "tc6" is invalid' "$OUT"
+COPY=$(printf '%s\n' "$OUT" | sed -n 's/^A copy of your changes has been stored to "\(.*\)"$/\1/p')
+expect_contains "kubectl edit: the kept copy carries the server's reason" '# * patch: Invalid value: "map[data:map[a:1]]": cannot convert int64 to string' "$(cat "$COPY" 2>&1)"
+rm -f "$COPY"
+# the Python client (JSON bodies)
+OUT=$("$PY" - "$KCFG" <<'PYEOF' 2>&1
+import sys
+from kubernetes import client, config
+config.load_kube_config(sys.argv[1])
+v1 = client.CoreV1Api()
+try:
+    v1.create_namespaced_config_map("default", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pycm"}, "data": {"a": 1}})
+    print("created")
+except client.exceptions.ApiException as e:
+    import json
+    print(e.status, json.loads(e.body)["message"])
+PYEOF
+)
+expect_eq "python create_namespaced_config_map with a number" '400 ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string' "$OUT"
+
 # ---- 3. Pod update rules (ValidatePodUpdate) and immutable fields of other kinds ----------
 PODMSG='The Pod "ready-pod" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'
 OUT=$(kc patch pod ready-pod -p '{"spec":{"serviceAccountName":"other"}}' 2>&1)
