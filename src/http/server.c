@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "api/discovery.h"
+#include "api/openapi_v2.h"
 #include "api/patch.h"
 #include "api/protobuf.h"
 #include "api/rest.h"
@@ -1117,6 +1118,22 @@ static bool handle_nonresource(struct ctx *c)
         else
             send_json(c, 200, d);
         json_decref(d);
+        return true;
+    }
+    if (strcmp(p, "/openapi/v2") == 0) {
+        /* kubectl 1.27/1.28 ask for the protobuf form; others get JSON */
+        json_t *doc = openapi_v2_document();
+        add_header(c->req, H2O_TOKEN_ETAG, "\"" ANZEN_K8S_GIT_VERSION "-1\"");
+        if (iov_has(header_value(c->req, H2O_TOKEN_ACCEPT), "application/com.github.proto-openapi.spec.v2")) {
+            struct buf pb = BUF_INIT;
+            openapi_v2_protobuf(doc, &pb);
+            common_headers(c);
+            send_bytes(c->req, 200, OPENAPI_V2_PROTOBUF_TYPE, pb.data ? pb.data : "", pb.len);
+            buf_release(&pb);
+        } else {
+            send_json(c, 200, doc);
+        }
+        json_decref(doc);
         return true;
     }
     if (strcmp(p, "/openapi/v3") == 0 || strcmp(p, "/openapi/v3/") == 0) {
