@@ -103,6 +103,54 @@ struct st_h2o_evloop_t *http_server_loop(void)
     return server__loop;
 }
 
+/* One queue per distinct delay: h2o 2.2.5 timeout queues have a fixed duration and must
+ * outlive every entry, so they are static. */
+struct deferred_after {
+    h2o_timeout_entry_t entry; /* first: the callback gets its address */
+    void (*fn)(void *);
+    void *arg;
+};
+static struct {
+    unsigned delay_ms;
+    h2o_timeout_t queue;
+} defer_after_queues[HTTP_DEFER_AFTER_DELAYS];
+static size_t defer_after_nqueues;
+
+static void run_deferred_after(h2o_timeout_entry_t *e)
+{
+    struct deferred_after *d = (struct deferred_after *)e;
+    d->fn(d->arg);
+    free(d);
+}
+
+void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn)(void *), void *arg)
+{
+    if (server__loop == NULL || delay_ms == 0) {
+        http_server_defer(srv, fn, arg);
+        return;
+    }
+    size_t i;
+    for (i = 0; i < defer_after_nqueues && defer_after_queues[i].delay_ms != delay_ms; i++)
+        ;
+    if (i == defer_after_nqueues) {
+        if (defer_after_nqueues == HTTP_DEFER_AFTER_DELAYS) {
+            i = 0; /* out of queues: the longest delay there is */
+            for (size_t j = 1; j < defer_after_nqueues; j++)
+                if (defer_after_queues[j].delay_ms > defer_after_queues[i].delay_ms)
+                    i = j;
+        } else {
+            defer_after_queues[i].delay_ms = delay_ms;
+            h2o_timeout_init(server__loop, &defer_after_queues[i].queue, delay_ms);
+            defer_after_nqueues++;
+        }
+    }
+    struct deferred_after *d = xcalloc(1, sizeof(*d));
+    d->entry.cb = run_deferred_after;
+    d->fn = fn;
+    d->arg = arg;
+    h2o_timeout_link(server__loop, &defer_after_queues[i].queue, &d->entry);
+}
+
 /* ---- request context ---------------------------------------------------------------- */
 
 struct ctx {

@@ -177,6 +177,16 @@ expect_eq "DELETE kube-system: 403 Status" '403 Forbidden namespaces "kube-syste
 expect_eq "kube-system still Active" "Active" "$(kc get ns kube-system -o 'jsonpath={.status.phase}')"
 expect_eq "kube-node-lease can be deleted (not immortal upstream)" 'namespace "kube-node-lease" deleted' "$(kc delete ns kube-node-lease --wait=false 2>&1)"
 
+# ---- 5. the namespace controller waits its deletion grace period ------------------------------
+# With the default 5 s a deleted namespace's content still goes (no test waits on the clock:
+# it only has to be gone within a generous safety timeout).
+kc create ns gone-soon >/dev/null
+kc create configmap c1 -n gone-soon >/dev/null
+expect_eq "delete a namespace" 'namespace "gone-soon" deleted' "$(kc delete ns gone-soon --wait=false 2>&1)"
+ns_gone() { ! kc get ns gone-soon >/dev/null 2>&1; }
+wait_until 60 ns_gone
+expect_eq "namespace and content gone after the grace period" 'Error from server (NotFound): namespaces "gone-soon" not found' "$(kc get ns gone-soon 2>&1)"
+
 # ---- foreground deletion waits for dependents with blockOwnerDeletion ----------------------
 kc create configmap owner >/dev/null
 OWNER_UID=$(kc get cm owner -o 'jsonpath={.metadata.uid}')
@@ -251,5 +261,33 @@ expect_eq "Accept yaml: clusterrole parses to the JSON answer" "same" "$(yaml_sa
 expect_eq "Accept yaml: a list parses to the JSON answer" "same" "$(yaml_same /api/v1/namespaces/default/configmaps)"
 req GET /api/v1/namespaces/nosuch -H 'Accept: application/yaml'
 expect_contains "Accept yaml: a Status in YAML" "reason: NotFound" "$BODY"
+
+# The grace period, made long (a testing flag) so nothing depends on how fast kubectl is:
+# `kubectl delete -f` of a manifest that lists its namespace first deletes the manifest's own
+# objects without NotFound, and content outside the manifest waits for the grace period.
+server_stop
+SERVE_FLAGS="--no-node --testing-namespace-deletion-grace 3600" server_start "$SERVER_DIR" || exit 1
+cat >"$T/nsman.yaml" <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: manifest-ns}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: m1, namespace: manifest-ns}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: m2, namespace: manifest-ns}
+YAML
+kc apply -f "$T/nsman.yaml" >/dev/null
+kc create configmap extra -n manifest-ns >/dev/null
+expect_eq "kubectl delete -f with the namespace first: every object deleted, no NotFound" \
+    'namespace "manifest-ns" deleted
+configmap "m1" deleted
+serviceaccount "m2" deleted' "$(kc delete -f "$T/nsman.yaml" --wait=false 2>&1)"
+expect_eq "namespace Terminating during the grace period" "Terminating" "$(kc get ns manifest-ns -o 'jsonpath={.status.phase}')"
+expect_eq "content outside the manifest kept during the grace period" "extra" "$(kc get cm extra -n manifest-ns -o 'jsonpath={.metadata.name}' 2>&1)"
+expect_contains "new content refused in the terminating namespace" "because it is being terminated" "$(kc create configmap late -n manifest-ns 2>&1)"
 
 e2e_finish
