@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "api/patch.h"
 #include "api/typecheck.h"
 #include "util/buf.h"
 
@@ -81,38 +82,6 @@ static const char *struct_name(const struct schema_node *n, const char *dflt)
     return last ? last + 1 : n->ref_name;
 }
 
-/* encoding/json's name of a JSON value kind in UnmarshalTypeError.Value. */
-static const char *json_value_name(json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "bool";
-    case JSON_NULL: return "null";
-    }
-    return "value";
-}
-
-/* Go type of a value decoded into interface{} (the unstructured converter's source). */
-static const char *unstructured_type(json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "map[string]interface {}";
-    case JSON_ARRAY: return "[]interface {}";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "int64";
-    case JSON_REAL: return "float64";
-    case JSON_TRUE:
-    case JSON_FALSE: return "bool";
-    case JSON_NULL: return "<nil>";
-    }
-    return "interface {}";
-}
-
 /* reflect.Kind name of that source type. */
 static const char *unstructured_kind(json_t *v)
 {
@@ -150,6 +119,17 @@ static void number_text(struct buf *out, json_t *v)
     }
 }
 
+/* "json: cannot unmarshal <kind>[ <number>]", the start of every UnmarshalTypeError. */
+static void unmarshal_prefix(struct buf *b, json_t *v, bool with_number)
+{
+    buf_puts(b, "json: cannot unmarshal ");
+    buf_puts(b, patch_go_json_kind(v));
+    if (with_number) {
+        buf_putc(b, ' ');
+        number_text(b, v);
+    }
+}
+
 /* Saves the first UnmarshalTypeError-shaped message (JSON mode). */
 static void save_type_error(struct tc *t, json_t *v, const char *strct, const struct schema_node *n,
                             const char *leaf, bool bytes, bool with_number)
@@ -157,12 +137,7 @@ static void save_type_error(struct tc *t, json_t *v, const char *strct, const st
     if (t->saved != NULL)
         return;
     struct buf b = BUF_INIT;
-    buf_puts(&b, "json: cannot unmarshal ");
-    buf_puts(&b, json_value_name(v));
-    if (with_number) {
-        buf_putc(&b, ' ');
-        number_text(&b, v);
-    }
+    unmarshal_prefix(&b, v, with_number);
     buf_printf(&b, " into Go struct field %s.%s of type ", strct, t->path.data ? t->path.data : "");
     go_type(&b, n, leaf, bytes);
     t->saved = buf_detach(&b, NULL);
@@ -175,12 +150,7 @@ static void fatal_unmarshal(struct tc *t, json_t *v, const char *strct, const ch
     if (t->fatal != NULL)
         return;
     struct buf b = BUF_INIT;
-    buf_puts(&b, "json: cannot unmarshal ");
-    buf_puts(&b, json_value_name(v));
-    if (with_number) {
-        buf_putc(&b, ' ');
-        number_text(&b, v);
-    }
+    unmarshal_prefix(&b, v, with_number);
     if (t->mode == TYPECHECK_JSON)
         buf_printf(&b, " into Go struct field %s.%s of type %s", strct, t->path.data ? t->path.data : "", gotype);
     else
@@ -197,7 +167,7 @@ static void fatal_text(struct tc *t, const char *msg)
 static void fatal_convert(struct tc *t, json_t *v, const struct schema_node *n, const char *leaf)
 {
     struct buf b = BUF_INIT;
-    buf_printf(&b, "cannot convert %s to ", unstructured_type(v));
+    buf_printf(&b, "cannot convert %s to ", patch_go_type_name(v));
     go_type(&b, n, leaf, false);
     if (t->fatal == NULL)
         t->fatal = buf_detach(&b, NULL);
@@ -281,6 +251,21 @@ static bool quantity_ok(const char *s)
 static void check(struct tc *t, const struct schema_node *n, json_t *v, const char *strct,
                   const char *leaf, bool bytes);
 
+/* A container value of the wrong kind: the converter's "cannot restore <what> <kind>", or
+ * the decoder's UnmarshalTypeError. */
+static void restore_mismatch(struct tc *t, json_t *v, const struct schema_node *n, const char *strct,
+                             const char *leaf, const char *what, bool bytes)
+{
+    if (t->mode == TYPECHECK_UNSTRUCTURED) {
+        char *m = xasprintf("cannot restore %s %s", what, unstructured_kind(v));
+        fatal_text(t, m);
+        free(m);
+    } else {
+        save_type_error(t, v, strct, n, leaf, bytes, false);
+    }
+}
+
+
 static void check_bytes(struct tc *t, const struct schema_node *n, json_t *v, const char *strct, const char *leaf)
 {
     if (json_is_string(v)) {
@@ -299,12 +284,8 @@ static void check_bytes(struct tc *t, const struct schema_node *n, json_t *v, co
         return;
     }
     if (t->mode == TYPECHECK_UNSTRUCTURED) {
-        if (!json_is_array(v)) {
-            struct buf b = BUF_INIT;
-            buf_printf(&b, "cannot restore slice from %s", unstructured_kind(v));
-            fatal_text(t, b.data);
-            buf_release(&b);
-        }
+        if (!json_is_array(v))
+            restore_mismatch(t, v, n, strct, leaf, "slice from", true);
         return;
     }
     if (json_is_array(v)) {
@@ -315,11 +296,7 @@ static void check_bytes(struct tc *t, const struct schema_node *n, json_t *v, co
             if (!json_is_integer(it) || json_integer_value(it) < 0 || json_integer_value(it) > 255) {
                 if (t->saved == NULL) {
                     struct buf b = BUF_INIT;
-                    buf_printf(&b, "json: cannot unmarshal %s", json_value_name(it));
-                    if (json_is_number(it)) {
-                        buf_putc(&b, ' ');
-                        number_text(&b, it);
-                    }
+                    unmarshal_prefix(&b, it, json_is_number(it));
                     buf_printf(&b, " into Go struct field %s.%s of type uint8", strct, t->path.data ? t->path.data : "");
                     t->saved = buf_detach(&b, NULL);
                 }
@@ -349,14 +326,7 @@ static void path_pop(struct tc *t, size_t len)
 static void check_object(struct tc *t, const struct schema_node *n, json_t *v, const char *strct)
 {
     if (!json_is_object(v)) {
-        if (t->mode == TYPECHECK_UNSTRUCTURED) {
-            struct buf b = BUF_INIT;
-            buf_printf(&b, "cannot restore struct from: %s", unstructured_kind(v));
-            fatal_text(t, b.data);
-            buf_release(&b);
-        } else {
-            save_type_error(t, v, strct, n, NULL, false, false);
-        }
+        restore_mismatch(t, v, n, strct, NULL, "struct from:", false);
         return;
     }
     const char *inner = struct_name(n, t->kind);
@@ -396,14 +366,7 @@ static void check(struct tc *t, const struct schema_node *n, json_t *v, const ch
         return;
     case SCHEMA_MAP:
         if (!json_is_object(v)) {
-            if (t->mode == TYPECHECK_UNSTRUCTURED) {
-                struct buf b = BUF_INIT;
-                buf_printf(&b, "cannot restore map from %s", unstructured_kind(v));
-                fatal_text(t, b.data);
-                buf_release(&b);
-            } else {
-                save_type_error(t, v, strct, n, leaf, false, false);
-            }
+            restore_mismatch(t, v, n, strct, leaf, "map from", false);
             return;
         }
         {
@@ -421,14 +384,7 @@ static void check(struct tc *t, const struct schema_node *n, json_t *v, const ch
         return;
     case SCHEMA_ARRAY:
         if (!json_is_array(v)) {
-            if (t->mode == TYPECHECK_UNSTRUCTURED) {
-                struct buf b = BUF_INIT;
-                buf_printf(&b, "cannot restore slice from %s", unstructured_kind(v));
-                fatal_text(t, b.data);
-                buf_release(&b);
-            } else {
-                save_type_error(t, v, strct, n, leaf, false, false);
-            }
+            restore_mismatch(t, v, n, strct, leaf, "slice from", false);
             return;
         }
         {
@@ -442,23 +398,10 @@ static void check(struct tc *t, const struct schema_node *n, json_t *v, const ch
         }
         return;
     case SCHEMA_STRING:
-        if (json_is_string(v))
-            return;
-        if (t->mode == TYPECHECK_UNSTRUCTURED)
-            fatal_convert(t, v, n, leaf);
-        else
-            save_type_error(t, v, strct, n, leaf, false, false);
-        return;
     case SCHEMA_BOOLEAN:
-        if (json_is_boolean(v))
-            return;
-        if (t->mode == TYPECHECK_UNSTRUCTURED)
-            fatal_convert(t, v, n, leaf);
-        else
-            save_type_error(t, v, strct, n, leaf, false, false);
-        return;
     case SCHEMA_NUMBER:
-        if (json_is_number(v))
+        if ((n->type == SCHEMA_STRING && json_is_string(v)) || (n->type == SCHEMA_BOOLEAN && json_is_boolean(v)) ||
+            (n->type == SCHEMA_NUMBER && json_is_number(v)))
             return;
         if (t->mode == TYPECHECK_UNSTRUCTURED)
             fatal_convert(t, v, n, leaf);
