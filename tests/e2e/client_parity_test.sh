@@ -12,25 +12,48 @@ JSONCT=(-H 'Content-Type: application/json')
 # ---- 1. watch: the 200 and headers at once, before any event ------------------------------
 req GET /api/v1/namespaces/default/configmaps
 RV=$(jget 'd["metadata"]["resourceVersion"]' "$T/body")
-# The watch sees no change in its 3 s: curl must still have the status and headers.
-acurl --http1.1 -N -D "$T/whdrs" -o "$T/wbody" --max-time 3 \
-    "$BASE/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=$RV" 2>/dev/null
-expect_eq "idle watch: status line arrives before any event" "HTTP/1.1 200 OK" "$(head -n 1 "$T/whdrs" | tr -d '\r')"
-expect_contains "idle watch: content-type header" "content-type: application/json" "$(tr -d '\r' <"$T/whdrs")"
-expect_eq "idle watch: no body yet" "" "$(cat "$T/wbody" 2>/dev/null)"
+# Nothing changes during the watch: the status line and headers must still arrive (read until
+# the blank line; the 30 s socket timeout is only a safety net).
+"$PY" - "$SERVER_DIR/pki" "$SERVER_PORT" "$RV" >"$T/whdrs" 2>&1 <<'PYEOF'
+import socket, ssl, sys
+pki, port, rv = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
+ctx.load_cert_chain(pki + "/admin.crt", pki + "/admin.key")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+s.settimeout(30)
+s.sendall(("GET /api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s HTTP/1.1\r\n"
+           "Host: x\r\n\r\n" % rv).encode())
+got = b""
+try:
+    while b"\r\n\r\n" not in got:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+except socket.timeout:
+    print("TIMEOUT")
+head, _, body = got.partition(b"\r\n\r\n")
+print(head.decode().replace("\r", ""))
+print("BODY:" + body.decode())
+PYEOF
+expect_eq "idle watch: status line arrives before any event" "HTTP/1.1 200 OK" "$(head -n 1 "$T/whdrs")"
+expect_contains "idle watch: content-type header" "content-type: application/json" "$(cat "$T/whdrs")"
+expect_contains "idle watch: chunked" "transfer-encoding: chunked" "$(cat "$T/whdrs")"
+expect_eq "idle watch: no event yet" "BODY:" "$(tail -n 1 "$T/whdrs")"
 # A watch that ends by timeoutSeconds is a well-formed chunked response (curl exit 0).
 acurl --http1.1 -N -o "$T/wbody" -w '%{http_code}' \
     "$BASE/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=$RV&timeoutSeconds=1" >"$T/wcode"
 expect_eq "watch ended by timeoutSeconds: curl exit 0 and 200" "0 200" "$? $(cat "$T/wcode")"
-# Events are flushed one by one while the watch is open.
-acurl --http1.1 -N -o "$T/wev" --max-time 6 \
+# Events are flushed one by one while the watch is open (curl's limit is a safety net; the
+# watch is stopped as soon as the event is seen).
+acurl --http1.1 -N -o "$T/wev" --max-time 60 \
     "$BASE/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=$RV" 2>/dev/null &
 WPID=$!
-sleep 1
 kc create configmap w1 --from-literal=a=b >/dev/null
-wait_until 5 grep -q '"name":"w1"' "$T/wev"
-expect_contains "watch flushes the ADDED event" '{"type":"ADDED","object":{"kind":"ConfigMap"' "$(cat "$T/wev")"
-wait $WPID 2>/dev/null
+wait_until 50 grep -q '"name":"w1"' "$T/wev"
+expect_contains "watch flushes the ADDED event" '{"type":"ADDED","object":{"kind":"ConfigMap"' "$(cat "$T/wev" 2>/dev/null)"
+kill "$WPID" 2>/dev/null
+wait "$WPID" 2>/dev/null
 
 # kubectl wait on a condition that already holds returns at once (it watches from the
 # list's resourceVersion and needs the watch's headers before any event).
