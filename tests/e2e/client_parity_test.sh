@@ -189,6 +189,14 @@ kc create job jimm --image=busybox -- true >/dev/null
 OUT=$(kc patch job jimm -p '{"spec":{"completions":3}}' 2>&1)
 expect_contains "Job completions immutable" 'The Job "jimm" is invalid: spec.completions: Invalid value: 3: field is immutable' "$OUT"
 
+req POST /api/v1/nodes "${JSONCT[@]}" -d '{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"},"spec":{"podCIDR":"10.0.0.0/24","podCIDRs":["10.0.0.0/24"],"providerID":"p://1"}}'
+expect_eq "create a node with podCIDRs" "201" "$CODE"
+OUT=$(kc patch node n1 -p '{"spec":{"podCIDR":"10.1.0.0/24","podCIDRs":["10.1.0.0/24"]}}' 2>&1)
+expect_eq "Node podCIDRs cannot change" 'The Node "n1" is invalid: spec.podCIDRs: Forbidden: node updates may not change podCIDR except from "" to valid' "$OUT"
+OUT=$(kc patch node n1 -p '{"spec":{"providerID":"p://2"}}' 2>&1)
+expect_eq "Node providerID cannot change" 'The Node "n1" is invalid: spec.providerID: Forbidden: node updates may not change providerID except from "" to valid' "$OUT"
+expect_eq "Node spec.unschedulable may change" "node/n1 patched" "$(kc patch node n1 -p '{"spec":{"unschedulable":true}}' 2>&1)"
+
 # ---- 5. built-in namespaces cannot be deleted -----------------------------------------------
 for ns in default kube-system kube-public; do
     OUT=$(kc delete ns "$ns" 2>&1)
