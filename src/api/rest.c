@@ -317,6 +317,28 @@ static int check_decodes(struct api_call *c, json_t *obj, json_t **ret_status)
     return AZ_EBADREQUEST;
 }
 
+/* A deep copy with object keys in sorted order, as Go marshals the map[string]interface{}
+ * the JSON and merge patch libraries work on. */
+static json_t *sorted_copy(json_t *v)
+{
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        size_t i;
+        json_t *it;
+        json_array_foreach(v, i, it) json_array_append_new(a, sorted_copy(it));
+        return a;
+    }
+    if (!json_is_object(v))
+        return json_incref(v);
+    size_t n;
+    const char **keys = json_sorted_keys(v, &n);
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, keys[i], sorted_copy(json_object_get(v, keys[i])));
+    free(keys);
+    return o;
+}
+
 /* The typed decoding of a patched object: upstream's patch handler answers 422 with the
  * patch as the invalid value (a strategic merge patch as Go's %+v of the patch map, JSON and
  * merge patches as the patched object's JSON) and the decoder's (converter's) text. */
@@ -338,7 +360,9 @@ static int check_patched_decodes(struct api_call *c, int patch_type, const char 
         json_decref(pm);
     } else {
         size_t n;
-        shown = json_dump_go(patched, false, &n);
+        json_t *sorted = sorted_copy(patched);
+        shown = json_dump_go(sorted, false, &n);
+        json_decref(sorted);
         if (n > 0 && shown[n - 1] == '\n')
             shown[n - 1] = '\0';
     }

@@ -8,6 +8,7 @@
 #include "api/patch.h"
 #include "api/typecheck.h"
 #include "util/buf.h"
+#include "util/json.h"
 
 /* JSON names of the int64 fields of the served kinds (every other integer is an int32). */
 static const char *const int64_fields[] = {
@@ -461,23 +462,14 @@ char *typecheck_object(const struct schema_node *root, const char *kind, json_t 
     return t.saved;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static void go_format(struct buf *out, json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        size_t n = json_object_size(v), i = 0;
-        const char **keys = xmalloc((n ? n : 1) * sizeof(*keys));
-        const char *k;
-        json_t *it;
-        json_object_foreach(v, k, it) keys[i++] = k;
-        qsort(keys, n, sizeof(*keys), cmp_str);
+        size_t n;
+        const char **keys = json_sorted_keys(v, &n);
         buf_puts(out, "map[");
-        for (i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++) {
             if (i)
                 buf_putc(out, ' ');
             buf_puts(out, keys[i]);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/err.h"
+#include "util/json.h"
 #include "util/yaml_out.h"
 
 static void indent(struct buf *out, int n)
@@ -192,24 +193,16 @@ static bool is_block(json_t *v)
     return (json_is_object(v) && json_object_size(v) > 0) || (json_is_array(v) && json_array_size(v) > 0);
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static void write_node(struct buf *out, json_t *v, int ind, bool inline_first);
 
 /* A mapping at indent ind; inline_first: the first key continues the current line
  * (after "- "). */
 static void write_mapping(struct buf *out, json_t *obj, int ind, bool inline_first)
 {
-    size_t n = json_object_size(obj), i = 0;
-    const char **keys = xmalloc(n * sizeof(*keys));
-    const char *k;
+    size_t n;
+    const char **keys = json_sorted_keys(obj, &n);
     json_t *val;
-    json_object_foreach(obj, k, val) keys[i++] = k;
-    qsort(keys, n, sizeof(*keys), cmp_keys);
-    for (i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i > 0 || !inline_first)
             indent(out, ind);
         write_string(out, keys[i], ind);

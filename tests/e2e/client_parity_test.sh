@@ -107,7 +107,7 @@ req PATCH /api/v1/namespaces/default/configmaps/tc6 -H 'Content-Type: applicatio
 expect_eq "strategic patch: 422 Invalid, empty kind and name" '422 Invalid  "" is invalid: patch: Invalid value: "map[data:map[a:1]]": cannot convert int64 to string' \
     "$CODE $(jget 'd["reason"]+" "+d["message"]' "$T/body")"
 OUT=$(kc patch cm tc6 --type=merge -p '{"data":{"a":1}}' 2>&1)
-expect_match "kubectl patch (merge): the patched object is the invalid value" '^The request is invalid: patch: Invalid value: "\{.*\\"data\\":\{\\"a\\":1\}\}": json: cannot unmarshal number into Go struct field ConfigMap.data of type string$' "$OUT"
+expect_match "kubectl patch (merge): the patched object, keys sorted, is the invalid value" '^The request is invalid: patch: Invalid value: "\{\\"apiVersion\\":\\"v1\\",\\"data\\":\{\\"a\\":1\},\\"kind\\":\\"ConfigMap\\",\\"metadata\\":\{.*\}\}": json: cannot unmarshal number into Go struct field ConfigMap.data of type string$' "$OUT"
 OUT=$(kc patch cm tc6 --type=json -p '[{"op":"add","path":"/data","value":{"a":true}}]' 2>&1)
 expect_contains "kubectl patch (json): bool in data" '": json: cannot unmarshal bool into Go struct field ConfigMap.data of type string' "$OUT"
 expect_eq "kubectl patch (strategic): Secret data not base64" \
