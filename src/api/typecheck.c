@@ -15,7 +15,8 @@ static const char *const int64_fields[] = {
     "terminationGracePeriodSeconds", "activeDeadlineSeconds", "runAsUser", "runAsGroup",
     "fsGroup", "supplementalGroups", "tolerationSeconds", "generation",
     "deletionGracePeriodSeconds", "observedGeneration", "expirationSeconds",
-    "startingDeadlineSeconds", "remainingItemCount", "gracePeriodSeconds",
+    "startingDeadlineSeconds", "remainingItemCount", "gracePeriodSeconds", "sizeBytes",
+    "uid", "gid", "seconds",
 };
 
 /* []byte fields: "<root kind>.<field>" */
