@@ -127,8 +127,46 @@ static void write_double_quoted(struct buf *out, const char *s)
     buf_putc(out, '"');
 }
 
-/* A string scalar; ind is the indent of the enclosing block (for literal blocks). */
-static void write_string(struct buf *out, const char *s, int ind)
+#define YAML_BEST_WIDTH 80 /* go-yaml's emitter folds plain and quoted text past this column */
+
+/* Current column (in characters) of the end of out. */
+static int column(const struct buf *out)
+{
+    int col = 0;
+    for (size_t i = out->len; i > 0 && out->data[i - 1] != '\n'; i--)
+        if (((unsigned char)out->data[i - 1] & 0xc0) != 0x80)
+            col++;
+    return col;
+}
+
+/* Writes s (plain or the inside of a single-quoted scalar) the way go-yaml's emitter does:
+ * with breaks allowed, a single space past YAML_BEST_WIDTH before a non-space becomes a line
+ * break indented to ind + 2. */
+static void write_folded(struct buf *out, const char *s, int ind, bool allow_breaks, bool quoted)
+{
+    bool spaces = false;
+    for (size_t i = 0; s[i]; i++) {
+        if (s[i] == ' ') {
+            if (allow_breaks && !spaces && column(out) > YAML_BEST_WIDTH && s[i + 1] != ' ' &&
+                (!quoted || (i != 0 && s[i + 1] != '\0'))) {
+                buf_putc(out, '\n');
+                indent(out, ind + 2);
+            } else {
+                buf_putc(out, ' ');
+            }
+            spaces = true;
+            continue;
+        }
+        if (quoted && s[i] == '\'')
+            buf_putc(out, '\'');
+        buf_putc(out, s[i]);
+        spaces = false;
+    }
+}
+
+/* A string scalar; ind is the indent of the enclosing block (for literal blocks and folded
+ * lines); keys are written with allow_breaks false (go-yaml never folds simple keys). */
+static void write_string(struct buf *out, const char *s, int ind, bool allow_breaks)
 {
     if (strchr(s, '\n') != NULL && printable(s) && s[0] != ' ') {
         size_t n = strlen(s);
@@ -151,7 +189,7 @@ static void write_string(struct buf *out, const char *s, int ind)
         return;
     }
     if (plain_ok(s) && !resolves_to_other(s)) {
-        buf_puts(out, s);
+        write_folded(out, s, ind, allow_breaks, false);
         return;
     }
     if (resolves_to_other(s) || !printable(s) || strchr(s, '\n') != NULL) {
@@ -159,18 +197,14 @@ static void write_string(struct buf *out, const char *s, int ind)
         return;
     }
     buf_putc(out, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            buf_putc(out, '\'');
-        buf_putc(out, *s);
-    }
+    write_folded(out, s, ind, allow_breaks, true);
     buf_putc(out, '\'');
 }
 
 static void write_scalar(struct buf *out, json_t *v, int ind)
 {
     switch (json_typeof(v)) {
-    case JSON_STRING: write_string(out, json_string_value(v), ind); break;
+    case JSON_STRING: write_string(out, json_string_value(v), ind, true); break;
     case JSON_INTEGER: buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
     case JSON_REAL: {
         double d = json_real_value(v);
@@ -205,7 +239,7 @@ static void write_mapping(struct buf *out, json_t *obj, int ind, bool inline_fir
     for (size_t i = 0; i < n; i++) {
         if (i > 0 || !inline_first)
             indent(out, ind);
-        write_string(out, keys[i], ind);
+        write_string(out, keys[i], ind, false);
         buf_putc(out, ':');
         val = json_object_get(obj, keys[i]);
         if (json_is_object(val) && json_object_size(val) > 0) {

@@ -3,7 +3,8 @@
  * their key's indent ("key:\n- a"), {} and [] for empty collections, strings plain unless
  * they would read back as another type or break the syntax — then double-quoted for
  * look-alikes ("1", "true", timestamps), single-quoted for indicator characters ('*'), and
- * a literal block (|, |-) for multi-line text. */
+ * a literal block (|, |-) for multi-line text; plain and single-quoted text longer than the
+ * 80-column line is folded at single spaces onto lines indented two more. */
 #ifndef ANZEN_UTIL_YAML_OUT_H
 #define ANZEN_UTIL_YAML_OUT_H
 

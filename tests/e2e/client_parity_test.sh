@@ -290,6 +290,18 @@ expect_contains "Accept yaml: an indicator is single-quoted" "star: '*'" "$BODY"
 expect_eq "Accept yaml: configmap parses to the JSON answer" "same" "$(yaml_same /api/v1/namespaces/default/configmaps/yamlcm)"
 expect_eq "Accept yaml: clusterrole parses to the JSON answer" "same" "$(yaml_same /apis/rbac.authorization.k8s.io/v1/clusterroles/admin)"
 expect_eq "Accept yaml: a list parses to the JSON answer" "same" "$(yaml_same /api/v1/namespaces/default/configmaps)"
+# kubectl -o yaml runs the same JSON-to-YAML conversion (go-yaml v2) on the client: the
+# server's YAML must be byte for byte what kubectl prints
+for o in "api/v1/namespaces/default/configmaps/kube-root-ca.crt cm/kube-root-ca.crt" \
+         "api/v1/namespaces/default/configmaps/yamlcm cm/yamlcm" \
+         "apis/rbac.authorization.k8s.io/v1/clusterroles/admin clusterrole/admin" \
+         "api/v1/namespaces/default/pods/ready-pod pod/ready-pod" \
+         "api/v1/namespaces/kube-system ns/kube-system"; do
+    set -- $o
+    acurl -H 'Accept: application/yaml' -o "$T/srv.yaml" "$BASE/$1"
+    kc get "$2" -o yaml --show-managed-fields >"$T/kc.yaml" 2>&1
+    expect_eq "Accept yaml: $2 byte for byte as kubectl -o yaml" "" "$(diff "$T/kc.yaml" "$T/srv.yaml" 2>&1 | head -n 20)"
+done
 req GET /api/v1/namespaces/nosuch -H 'Accept: application/yaml'
 expect_contains "Accept yaml: a Status in YAML" "reason: NotFound" "$BODY"
 

@@ -121,12 +121,29 @@ static void test_yaml(void **state)
     json_decref(v);
 }
 
+static void test_yaml_folding(void **state)
+{
+    (void)state;
+    json_t *v = json_loads("{\"metadata\":{\"annotations\":{\"d\":\"Contains a CA bundle that can be used to "
+                           "verify the kube-apiserver when using internal endpoints such as the internal "
+                           "service IP\"}}}", 0, NULL);
+    struct buf b = BUF_INIT;
+    yaml_write(&b, v);
+    assert_string_equal(b.data, "metadata:\n"
+                                "  annotations:\n"
+                                /* the break comes at the first space past column 80 */
+                                "    d: Contains a CA bundle that can be used to verify the kube-apiserver when using\n"
+                                "      internal endpoints such as the internal service IP\n");
+    buf_release(&b);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_mode),  cmocka_unit_test(test_unstructured_mode),
         cmocka_unit_test(test_base64),     cmocka_unit_test(test_go_format),
-        cmocka_unit_test(test_yaml),
+        cmocka_unit_test(test_yaml),       cmocka_unit_test(test_yaml_folding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
