@@ -145,21 +145,28 @@ static int column(const struct buf *out)
 static void write_folded(struct buf *out, const char *s, int ind, bool allow_breaks, bool quoted)
 {
     bool spaces = false;
+    int col = column(out); /* kept up to date below: one scan per scalar, not per space */
     for (size_t i = 0; s[i]; i++) {
         if (s[i] == ' ') {
-            if (allow_breaks && !spaces && column(out) > YAML_BEST_WIDTH && s[i + 1] != ' ' &&
+            if (allow_breaks && !spaces && col > YAML_BEST_WIDTH && s[i + 1] != ' ' &&
                 (!quoted || (i != 0 && s[i + 1] != '\0'))) {
                 buf_putc(out, '\n');
                 indent(out, ind + 2);
+                col = ind + 2;
             } else {
                 buf_putc(out, ' ');
+                col++;
             }
             spaces = true;
             continue;
         }
-        if (quoted && s[i] == '\'')
+        if (quoted && s[i] == '\'') {
             buf_putc(out, '\'');
+            col++;
+        }
         buf_putc(out, s[i]);
+        if (((unsigned char)s[i] & 0xc0) != 0x80)
+            col++;
         spaces = false;
     }
 }
