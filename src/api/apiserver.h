@@ -19,6 +19,11 @@ struct apiserver {
     char *ca_pem;               /* CA certificate (PEM), published as kube-root-ca.crt */
     /* Deferred work run by the event loop after the current request (controllers). */
     void (*defer)(struct apiserver *srv, void (*fn)(void *), void *arg);
+    /* The same, delay_ms later (from the event loop only; NULL: run as defer does). */
+    void (*defer_after)(struct apiserver *srv, unsigned delay_ms, void (*fn)(void *), void *arg);
+    /* How long the namespace controller waits after a namespace is marked for deletion
+     * before removing its content (upstream's 5 s namespaceDeletionGracePeriod). */
+    unsigned namespace_deletion_grace_ms;
     void *identity;             /* identity module state (authn/), or NULL */
     void *authz;                /* authorizer state (authz/), or NULL */
 };

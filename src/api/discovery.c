@@ -184,6 +184,11 @@ static json_t *aggregated_group(const char *group)
 
 json_t *discovery_aggregated(bool legacy)
 {
+    return discovery_aggregated_version(legacy, "v2");
+}
+
+json_t *discovery_aggregated_version(bool legacy, const char *version)
+{
     json_t *items = json_array();
     if (legacy) {
         json_array_append_new(items, aggregated_group(""));
@@ -193,8 +198,10 @@ json_t *discovery_aggregated(bool legacy)
         for (size_t i = 0; i < ng; i++)
             json_array_append_new(items, aggregated_group(gs[i]));
     }
+    char api_version[64];
+    snprintf(api_version, sizeof(api_version), "apidiscovery.k8s.io/%s", version);
     return json_pack("{s:s, s:s, s:{}, s:o}", "kind", "APIGroupDiscoveryList", "apiVersion",
-                     "apidiscovery.k8s.io/v2", "metadata", "items", items);
+                     api_version, "metadata", "items", items);
 }
 
 json_t *discovery_openapi_kinds(const char *group, const char *version)

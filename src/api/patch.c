@@ -321,6 +321,11 @@ static const char *go_json_kind(json_t *v)
     return "value";
 }
 
+const char *patch_go_json_kind(json_t *v)
+{
+    return go_json_kind(v);
+}
+
 /* ---- JSON patch (RFC 6902, evanphx/json-patch v4) ---------------------------------------- */
 
 /* Where an operation acts: a container and the (decoded) last path segment. */

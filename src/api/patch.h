@@ -59,6 +59,13 @@ json_t *patch_error_status(int code, const char *err);
  * "invalid character 'b' looking for beginning of object key string". */
 json_t *json_parse_go(const char *buf, size_t len, char **ret_err);
 
+/* Go's names of a decoded JSON value: its kind in encoding/json's UnmarshalTypeError
+ * ("object", "array", "string", "number", "bool", "null"), and its type once decoded into
+ * interface{} ("map[string]interface {}", "[]interface {}", "string", "int64", "float64",
+ * "bool"; "%!s(<nil>)" for null). */
+const char *patch_go_json_kind(json_t *v);
+const char *patch_go_type_name(json_t *v);
+
 /* Lower-level entry points (also used by mutating admission to apply webhook JSON patches). */
 
 /* Applies the RFC 6902 operations in ops (a JSON array) to *doc in place; *doc may be replaced

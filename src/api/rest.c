@@ -18,6 +18,7 @@
 #include "api/schema.h"
 #include "api/selector.h"
 #include "api/status.h"
+#include "api/typecheck.h"
 #include "api/table.h"
 #include "api/validate.h"
 #include "util/buf.h"
@@ -195,6 +196,84 @@ static int check_type(struct api_call *c, json_t *obj, json_t **ret_status)
     return 0;
 }
 
+/* The typed decoding of a POST/PUT body (typecheck.h): 400 with the decoder's text. */
+static int check_decodes(struct api_call *c, json_t *obj, json_t **ret_status)
+{
+    if (c->subresource != NULL && strcmp(c->subresource, "status") != 0)
+        return 0;
+    const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
+    char *err = typecheck_object(root, c->res->kind, obj, TYPECHECK_JSON);
+    if (err == NULL)
+        return 0;
+    char *msg = xasprintf("%s in version \"%s\" cannot be handled as a %s: %s", c->res->kind,
+                          c->res->version, c->res->kind, err);
+    *ret_status = status_bad_request(msg);
+    free(msg);
+    free(err);
+    return AZ_EBADREQUEST;
+}
+
+/* A deep copy with object keys in sorted order, as Go marshals the map[string]interface{}
+ * the JSON and merge patch libraries work on. */
+static json_t *sorted_copy(json_t *v)
+{
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        size_t i;
+        json_t *it;
+        json_array_foreach(v, i, it) json_array_append_new(a, sorted_copy(it));
+        return a;
+    }
+    if (!json_is_object(v))
+        return json_incref(v);
+    size_t n;
+    const char **keys = json_sorted_keys(v, &n);
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, keys[i], sorted_copy(json_object_get(v, keys[i])));
+    free(keys);
+    return o;
+}
+
+/* The typed decoding of a patched object: upstream's patch handler answers 422 with the
+ * patch as the invalid value (a strategic merge patch as Go's %+v of the patch map, JSON and
+ * merge patches as the patched object's JSON) and the decoder's (converter's) text. */
+static int check_patched_decodes(struct api_call *c, int patch_type, const char *body, size_t len,
+                                 json_t *patched, json_t **ret_status)
+{
+    if (c->subresource != NULL && strcmp(c->subresource, "status") != 0)
+        return 0;
+    const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
+    bool smp = patch_type == PATCH_TYPE_STRATEGIC;
+    char *err = typecheck_object(root, c->res->kind, patched,
+                                 smp ? TYPECHECK_UNSTRUCTURED : TYPECHECK_JSON);
+    if (err == NULL)
+        return 0;
+    char *shown;
+    if (smp) {
+        json_t *pm = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+        shown = typecheck_go_format(pm ? pm : json_null());
+        json_decref(pm);
+    } else {
+        size_t n;
+        json_t *sorted = sorted_copy(patched);
+        shown = json_dump_go(sorted, false, &n);
+        json_decref(sorted);
+        if (n > 0 && shown[n - 1] == '\n')
+            shown[n - 1] = '\0';
+    }
+    struct field_errors fe;
+    field_errors_init(&fe);
+    json_t *v = json_string(shown);
+    field_errors_add(&fe, FIELD_INVALID, "patch", v, err);
+    json_decref(v);
+    *ret_status = status_invalid("", "", "", &fe);
+    field_errors_release(&fe);
+    free(shown);
+    free(err);
+    return AZ_EINVALID;
+}
+
 static int check_unknown_fields(struct api_call *c, json_t *obj, json_t **ret_status)
 {
     const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
@@ -280,7 +359,18 @@ static int validate(struct api_call *c, json_t *obj, json_t *old, json_t **ret_s
 {
     struct field_errors fe;
     field_errors_init(&fe);
+    /* The in-process scheduler binds a pod by setting spec.nodeName, as upstream's
+     * pods/binding does; clients cannot (Pod update rules). */
+    json_t *bound = NULL;
+    const char *onn = json_path_str(old, "spec.nodeName"), *nnn = json_path_str(obj, "spec.nodeName");
+    if (c->internal && old && strcmp(c->res->kind, "Pod") == 0 && *c->res->group == '\0' &&
+        (onn == NULL || *onn == '\0') && nnn != NULL && *nnn != '\0') {
+        bound = json_deep_copy(old);
+        json_object_set_new(json_obj_ensure(bound, "spec"), "nodeName", json_string(nnn));
+        old = bound;
+    }
     validate_object(c->res->group, c->res->kind, c->res->namespaced, obj, old, &fe);
+    json_decref(bound);
     int rc = 0;
     if (fe.n > 0) {
         *ret_status = status_invalid(c->res->group, c->res->kind, json_path_str(obj, "metadata.name"), &fe);
@@ -552,7 +642,7 @@ static int create_internal(struct api_call *c, json_t *obj, bool applied, json_t
 {
     const struct resource_def *r = c->res;
     int rc;
-    if ((rc = check_type(c, obj, ret_status)) < 0)
+    if ((rc = check_type(c, obj, ret_status)) < 0 || (rc = check_decodes(c, obj, ret_status)) < 0)
         return rc;
     if (r->create != NULL) {
         json_t *res = NULL;
@@ -839,7 +929,7 @@ int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
 {
     int rc;
     *ret_code = 200;
-    if ((rc = check_type(c, obj, ret_status)) < 0)
+    if ((rc = check_type(c, obj, ret_status)) < 0 || (rc = check_decodes(c, obj, ret_status)) < 0)
         return rc;
     if ((rc = check_unknown_fields(c, obj, ret_status)) < 0)
         return rc;
@@ -877,6 +967,8 @@ int rest_patch(struct api_call *c, int patch_type, const char *body, size_t len,
         const char *prv = json_path_str(patched, "metadata.resourceVersion");
         bool precondition = prv != NULL && parse_rv(prv) != old_rev;
         rc = check_type(c, patched, ret_status);
+        if (rc == 0)
+            rc = check_patched_decodes(c, patch_type, body, len, patched, ret_status);
         if (rc == 0)
             rc = check_unknown_fields(c, patched, ret_status);
         if (rc == 0)
@@ -935,6 +1027,8 @@ int rest_apply(struct api_call *c, const char *body, size_t len, bool force, jso
             rc = check_type(c, merged, ret_status);
         }
         if (rc == 0)
+            rc = check_decodes(c, merged, ret_status);
+        if (rc == 0)
             rc = check_unknown_fields(c, merged, ret_status);
         if (rc == 0 && old == NULL) {
             const char *name = json_path_str(merged, "metadata.name");
@@ -990,6 +1084,21 @@ static int store_delete_final(struct api_call *c, const char *key, int64_t rev,
     return 0;
 }
 
+/* NamespaceLifecycle: default, kube-system and kube-public can never be deleted. */
+static int check_namespace_immortal(struct api_call *c, json_t **ret_status)
+{
+    static const char *const immortal[] = {"default", "kube-system", "kube-public"};
+    if (strcmp(c->res->kind, "Namespace") != 0 || *c->res->group != '\0')
+        return 0;
+    for (size_t i = 0; i < sizeof(immortal) / sizeof(immortal[0]); i++) {
+        if (strcmp(c->name, immortal[i]) == 0) {
+            *ret_status = status_forbidden("", "namespaces", c->name, "this namespace may not be deleted");
+            return AZ_EFORBIDDEN;
+        }
+    }
+    return 0;
+}
+
 int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_code, json_t **ret_status)
 {
     const struct resource_def *r = c->res;
@@ -1020,7 +1129,8 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
             free(key);
             return AZ_ECONFLICT;
         }
-        if ((rc = admission_run(c, ADMIT_DELETE, obj, obj, ret_status)) < 0) {
+        if ((rc = check_namespace_immortal(c, ret_status)) < 0 ||
+            (rc = admission_run(c, ADMIT_DELETE, obj, obj, ret_status)) < 0) {
             json_decref(obj);
             free(key);
             return rc;

@@ -159,6 +159,11 @@ static const char *go_type_name(json_t *v)
     return "interface {}";
 }
 
+const char *patch_go_type_name(json_t *v)
+{
+    return go_type_name(v);
+}
+
 /* fmt's %s of a value (used by ErrBadPatchType for the directive value). */
 static void go_fmt_s(FILE *f, json_t *v)
 {

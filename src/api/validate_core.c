@@ -780,6 +780,23 @@ static void validate_lease(json_t *obj, struct field_errors *errs)
     vcheck_nonnegative(errs, "spec.leaseTransitions", json_object_get(spec, "leaseTransitions"));
 }
 
+/* ValidateNodeUpdate's spec rules: podCIDRs and providerID may only go from unset to set. */
+static void validate_node_update(json_t *spec, json_t *ospec, struct field_errors *errs)
+{
+    json_t *oc = jarr(ospec, "podCIDRs"), *nc = jarr(spec, "podCIDRs");
+    const char *opc = jstr(ospec, "podCIDR");
+    if ((json_array_size(oc) > 0 && !json_equal(oc, nc ? nc : json_null())) ||
+        (*opc && strcmp(opc, jstr(spec, "podCIDR")) != 0))
+        field_errors_add(errs, FIELD_FORBIDDEN, "spec.podCIDRs", NULL,
+                         "node updates may not change podCIDR except from \"\" to valid");
+    const char *opid = jstr(ospec, "providerID");
+    if (*opid && strcmp(opid, jstr(spec, "providerID")) != 0)
+        field_errors_add(errs, FIELD_FORBIDDEN, "spec.providerID", NULL,
+                         "node updates may not change providerID except from \"\" to valid");
+    if (strcmp(jstr(ospec, "externalID"), jstr(spec, "externalID")) != 0)
+        field_errors_add(errs, FIELD_FORBIDDEN, "spec.externalID", NULL, "may not be updated");
+}
+
 bool validate_core(const char *kind, bool namespaced, json_t *obj, json_t *old,
                    struct field_errors *errs)
 {
@@ -788,6 +805,8 @@ bool validate_core(const char *kind, bool namespaced, json_t *obj, json_t *old,
             vmeta_update(obj, old, errs);
         vmeta_create_core(obj, true, vname_dns_subdomain, errs);
         validate_pod_spec(jobj(obj, "spec"), "spec", errs);
+        if (old)
+            validate_pod_update(obj, old, errs);
     } else if (strcmp(kind, "Secret") == 0) {
         if (old) {
             vmeta_update(obj, old, errs);
@@ -827,8 +846,10 @@ bool validate_core(const char *kind, bool namespaced, json_t *obj, json_t *old,
             vmeta_core_finalizer("spec.finalizers", json_string_value(f), errs);
         }
     } else if (strcmp(kind, "Node") == 0) {
-        if (old)
+        if (old) {
             vmeta_update(obj, old, errs);
+            validate_node_update(jobj(obj, "spec"), jobj(old, "spec"), errs);
+        }
         vmeta_create_core(obj, false, vname_dns_subdomain, errs);
     } else if (strcmp(kind, "Event") == 0) {
         if (old)

@@ -66,6 +66,8 @@ void defaults_batch(const char *kind, json_t *obj);
 void defaults_rbac(const char *kind, json_t *obj);
 void prepare_core(const char *kind, json_t *obj);
 
+/* ValidatePodUpdate's spec rules (validate_pod_update.c); metadata is checked by the caller. */
+void validate_pod_update(json_t *obj, json_t *old, struct field_errors *errs);
 void validate_pod_template(json_t *tmpl, const char *path, struct field_errors *errs);
 /* Returns true if it handled kind. */
 bool validate_core(const char *kind, bool namespaced, json_t *obj, json_t *old,

@@ -38,6 +38,7 @@ struct serve_opts {
     long min_token_expiration;
     bool no_node;
     const char *node_name;
+    long namespace_deletion_grace;
 };
 
 static void usage(FILE *f)
@@ -57,6 +58,9 @@ static void usage(FILE *f)
             "  --testing-min-token-expiration SECONDS\n"
             "                                 TESTING ONLY: lowest expirationSeconds a TokenRequest may ask\n"
             "                                 for (default 600, as upstream); lets tests see expiry in seconds\n"
+            "  --testing-namespace-deletion-grace SECONDS\n"
+            "                                 TESTING ONLY: wait before a deleted namespace's content is\n"
+            "                                 removed (default 5, as upstream's namespace controller)\n"
             "  --no-node                      don't run the embedded node agent (pods stay Pending)\n"
             "  --node-name NAME               name of the embedded node (default: the host name)\n"
             "  -v, --v N                      log level 0-3 (default 2)\n");
@@ -89,6 +93,7 @@ int cmd_serve(int argc, char **argv)
         .issuer = "https://kubernetes.default.svc.cluster.local",
         .extend_token_expiration = true,
         .min_token_expiration = 600,
+        .namespace_deletion_grace = 5,
     };
     static const struct option longopts[] = {
         {"data-dir", required_argument, NULL, 'd'},
@@ -102,6 +107,7 @@ int cmd_serve(int argc, char **argv)
         {"service-account-max-token-expiration", required_argument, NULL, 'm'},
         {"service-account-extend-token-expiration", optional_argument, NULL, 'e'},
         {"testing-min-token-expiration", required_argument, NULL, 'T'},
+        {"testing-namespace-deletion-grace", required_argument, NULL, 'G'},
         {"no-node", no_argument, NULL, 'N'},
         {"node-name", required_argument, NULL, 'n'},
         {"v", required_argument, NULL, 'v'},
@@ -123,6 +129,7 @@ int cmd_serve(int argc, char **argv)
         case 'm': o.max_token_expiration = optarg; break;
         case 'e': o.extend_token_expiration = parse_bool(optarg); break;
         case 'T': o.min_token_expiration = strtol(optarg, NULL, 10); break;
+        case 'G': o.namespace_deletion_grace = strtol(optarg, NULL, 10); break;
         case 'N': o.no_node = true; break;
         case 'n': o.node_name = optarg; break;
         case 'v': log_set_level((enum log_level)(strtol(optarg, NULL, 10) > 3 ? 3 : strtol(optarg, NULL, 10))); break;
@@ -168,6 +175,12 @@ int cmd_serve(int argc, char **argv)
     srv.wc = watchcache_new(store, 100000);
     srv.ca_pem = pki->ca_pem;
     srv.defer = http_server_defer;
+    srv.defer_after = http_server_defer_after;
+    if (o.namespace_deletion_grace < 0 || o.namespace_deletion_grace > 86400) {
+        log_error("--testing-namespace-deletion-grace: want 0..86400 seconds");
+        return 2;
+    }
+    srv.namespace_deletion_grace_ms = (unsigned)o.namespace_deletion_grace * 1000;
     const char *colon = strrchr(o.listen, ':');
     const char *host = "127.0.0.1";
     char hostbuf[64];

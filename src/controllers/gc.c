@@ -1,6 +1,9 @@
-/* gc.c — garbage collector (background propagation): when an object is deleted, delete the
- * objects whose metadata.ownerReferences name its uid (upstream pkg/controller/garbagecollector,
- * reduced to the kinds anzen serves). */
+/* gc.c — garbage collector: when an object is deleted, delete the objects whose
+ * metadata.ownerReferences name its uid (upstream pkg/controller/garbagecollector, reduced to
+ * the kinds anzen serves). Background: the owner is gone, its dependents follow. Foreground
+ * (the owner carries the foregroundDeletion finalizer): dependents are deleted — those with
+ * blockOwnerDeletion in the foreground too — and the owner keeps its finalizer until no
+ * dependent with blockOwnerDeletion is left. Orphan: dependents lose the ownerReference. */
 #include <stdlib.h>
 #include <string.h>
 #include "api/rest.h"
@@ -13,23 +16,41 @@ struct gc_work {
     struct apiserver *srv;
     char *uid;
     char *ns;
+    bool foreground; /* the owner waits: blocking dependents are deleted in the foreground */
 };
 
-static bool owned_by(json_t *obj, const char *uid)
+/* Owners in foreground deletion still waiting for blocking dependents: uid -> store key
+ * (event-loop only). */
+static json_t *fg_waiting;
+
+/* The ownerReference of obj that names uid, or NULL. */
+static json_t *owner_ref(json_t *obj, const char *uid)
 {
     size_t i;
     json_t *ref;
     json_array_foreach(json_path(obj, "metadata.ownerReferences"), i, ref) {
         const char *u = json_str(ref, "uid");
         if (u && strcmp(u, uid) == 0)
-            return true;
+            return ref;
     }
-    return false;
+    return NULL;
 }
 
-static void gc_run(void *arg)
+static bool owned_by(json_t *obj, const char *uid)
 {
-    struct gc_work *w = arg;
+    return owner_ref(obj, uid) != NULL;
+}
+
+static bool blocks_owner(json_t *obj, const char *uid)
+{
+    return json_is_true(json_object_get(owner_ref(obj, uid), "blockOwnerDeletion"));
+}
+
+/* Deletes the dependents of w->uid; returns how many dependents that block their owner's
+ * deletion are still there afterwards (being deleted, held by their finalizers). */
+static size_t gc_delete_dependents(struct gc_work *w)
+{
+    size_t blocking = 0;
     size_t n;
     const struct resource_def *t = resource_table(&n);
     for (size_t i = 0; i < n; i++) {
@@ -47,12 +68,22 @@ static void gc_run(void *arg)
             json_array_foreach(json_object_get(list, "items"), j, it) {
                 if (!owned_by(it, w->uid))
                     continue;
+                bool blocks = w->foreground && blocks_owner(it, w->uid);
                 struct api_call d = c;
                 d.name = json_path_str(it, "metadata.name");
                 json_t *res = NULL, *st2 = NULL;
                 int code;
-                json_t *opts = json_pack("{s:s}", "propagationPolicy", "Background");
+                json_t *opts = json_pack("{s:s}", "propagationPolicy", blocks ? "Foreground" : "Background");
                 rest_delete(&d, opts, &res, &code, &st2);
+                if (blocks) {
+                    /* still stored: marked for deletion, held by its finalizers */
+                    char *key = resource_key(r, d.ns, d.name);
+                    json_t *still = rest_read_key(w->srv, key);
+                    if (still != NULL && blocks_owner(still, w->uid))
+                        blocking++;
+                    json_decref(still);
+                    free(key);
+                }
                 json_decref(opts);
                 json_decref(res);
                 json_decref(st2);
@@ -61,6 +92,13 @@ static void gc_run(void *arg)
         json_decref(list);
         json_decref(st);
     }
+    return blocking;
+}
+
+static void gc_run(void *arg)
+{
+    struct gc_work *w = arg;
+    gc_delete_dependents(w);
     free(w->uid);
     free(w->ns);
     free(w);
@@ -79,14 +117,20 @@ static void fg_run(void *arg)
     json_t *obj = rest_read_key(w->srv, w->key);
     if (obj != NULL) {
         const char *ns = json_path_str(obj, "metadata.namespace");
+        const char *uid = json_path_str(obj, "metadata.uid");
         if (w->orphan) {
-            rest_orphan_dependents(w->srv, json_path_str(obj, "metadata.uid"), ns);
-        } else {
-            struct gc_work *g = xcalloc(1, sizeof(*g));
-            g->srv = w->srv;
-            g->uid = xstrdup(json_path_str(obj, "metadata.uid"));
-            g->ns = ns ? xstrdup(ns) : NULL;
-            gc_run(g);
+            rest_orphan_dependents(w->srv, uid, ns);
+        } else if (uid != NULL) {
+            struct gc_work g = {.srv = w->srv, .uid = (char *)uid, .ns = (char *)ns, .foreground = true};
+            if (gc_delete_dependents(&g) > 0) {
+                /* the owner stays until the blocking dependents are gone (on_event retries) */
+                json_object_set_new(fg_waiting, uid, json_string(w->key));
+                json_decref(obj);
+                free(w->key);
+                free(w);
+                return;
+            }
+            json_object_del(fg_waiting, uid);
         }
         /* drop the finalizer: the REST layer deletes an object whose last finalizer went */
         const char *kind = json_str(obj, "kind");
@@ -133,9 +177,36 @@ static bool has_finalizer(json_t *obj, const char *name)
     return false;
 }
 
+static void queue_foreground(struct apiserver *srv, const char *key)
+{
+    struct fg_work *w = xcalloc(1, sizeof(*w));
+    w->srv = srv;
+    w->key = xstrdup(key);
+    srv->defer(srv, fg_run, w);
+}
+
+/* A dependent went away or stopped blocking: its waiting owners try again. */
+static void retry_waiting_owners(struct apiserver *srv, const struct watch_event *ev)
+{
+    json_t *before = ev->type == WATCH_DELETED ? ev->obj : ev->prev_obj;
+    size_t i;
+    json_t *ref;
+    json_array_foreach(json_path(before, "metadata.ownerReferences"), i, ref) {
+        const char *uid = json_str(ref, "uid");
+        json_t *key = uid ? json_object_get(fg_waiting, uid) : NULL;
+        if (key == NULL || !json_is_true(json_object_get(ref, "blockOwnerDeletion")))
+            continue;
+        if (ev->type == WATCH_MODIFIED && blocks_owner(ev->obj, uid))
+            continue;
+        queue_foreground(srv, json_string_value(key));
+    }
+}
+
 static void on_event(void *arg, const struct watch_event *ev)
 {
     struct apiserver *srv = arg;
+    if (json_object_size(fg_waiting) > 0 && (ev->type == WATCH_DELETED || ev->type == WATCH_MODIFIED))
+        retry_waiting_owners(srv, ev);
     if (ev->type == WATCH_MODIFIED && json_path(ev->obj, "metadata.deletionTimestamp") != NULL) {
         for (int orphan = 0; orphan <= 1; orphan++) {
             if (!has_finalizer(ev->obj, orphan ? "orphan" : "foregroundDeletion"))
@@ -169,6 +240,7 @@ static void on_event(void *arg, const struct watch_event *ev)
 void gc_controller_start(struct apiserver *srv)
 {
     struct watch_sub *sub;
+    fg_waiting = json_object();
     watchcache_subscribe(srv->wc, "/registry/", watchcache_rev(srv->wc), on_event, srv, &sub, NULL);
     /* deletions left half-done by a previous run */
     struct store_list sl;

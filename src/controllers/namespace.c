@@ -1,6 +1,9 @@
 /* namespace.c — namespace lifecycle controller: when a namespace gets a deletionTimestamp
- * (phase Terminating), delete everything in it, then drop its "kubernetes" finalizer and the
- * namespace object itself (upstream pkg/controller/namespace). */
+ * (phase Terminating), wait the deletion grace period (upstream's 5 s
+ * namespaceDeletionGracePeriod, srv->namespace_deletion_grace_ms: time for late writes to
+ * land and for `kubectl delete -f` to delete the manifest's own objects), then delete
+ * everything in it, drop its "kubernetes" finalizer and the namespace object itself
+ * (upstream pkg/controller/namespace). */
 #include <stdlib.h>
 #include <string.h>
 #include "api/rest.h"
@@ -80,7 +83,8 @@ static void finalize_namespace(struct apiserver *srv, const char *name)
     json_decref(st3);
 }
 
-/* Namespaces being terminated, and those with a finalize pass queued (event-loop only). */
+/* Namespaces being terminated (name -> true once the grace period is over, false while it
+ * runs), and those with a finalize pass queued (event-loop only). */
 static json_t *terminating_namespaces;
 static json_t *queued_namespaces;
 
@@ -104,6 +108,43 @@ static void queue_finalize(struct apiserver *srv, const char *name)
     srv->defer(srv, ns_work_run, w);
 }
 
+/* The grace period of a terminating namespace ended: its content goes now. */
+static void grace_over(void *arg)
+{
+    struct ns_work *w = arg;
+    if (json_object_get(terminating_namespaces, w->name) != NULL) {
+        json_object_set_new(terminating_namespaces, w->name, json_true());
+        queue_finalize(w->srv, w->name);
+    }
+    free(w->name);
+    free(w);
+}
+
+/* Runs on the loop: starts the grace period (defer_after needs the running loop). */
+static void start_grace(void *arg)
+{
+    struct ns_work *w = arg;
+    if (w->srv->defer_after != NULL && w->srv->namespace_deletion_grace_ms > 0)
+        w->srv->defer_after(w->srv, w->srv->namespace_deletion_grace_ms, grace_over, w);
+    else
+        grace_over(w);
+}
+
+/* A namespace newly seen terminating: finalize it once its grace period is over. */
+static void begin_termination(struct apiserver *srv, const char *name)
+{
+    if (json_object_get(terminating_namespaces, name) != NULL) {
+        if (json_is_true(json_object_get(terminating_namespaces, name)))
+            queue_finalize(srv, name);
+        return;
+    }
+    json_object_set_new(terminating_namespaces, name, json_false());
+    struct ns_work *w = xcalloc(1, sizeof(*w));
+    w->srv = srv;
+    w->name = xstrdup(name);
+    srv->defer(srv, start_grace, w);
+}
+
 /* Content of a terminating namespace changed (e.g. a finalizer went away): try again. */
 static void on_content_event(void *arg, const struct watch_event *ev)
 {
@@ -111,7 +152,7 @@ static void on_content_event(void *arg, const struct watch_event *ev)
         strncmp(ev->key, "/registry/namespaces/", 21) == 0)
         return;
     const char *ns = json_path_str(ev->obj, "metadata.namespace");
-    if (ns != NULL && json_object_get(terminating_namespaces, ns) != NULL)
+    if (ns != NULL && json_is_true(json_object_get(terminating_namespaces, ns)))
         queue_finalize(arg, ns);
 }
 
@@ -127,8 +168,7 @@ static void on_namespace_event(void *arg, const struct watch_event *ev)
     }
     if (json_path(ev->obj, "metadata.deletionTimestamp") == NULL)
         return;
-    json_object_set_new(terminating_namespaces, name, json_true());
-    queue_finalize(srv, name);
+    begin_termination(srv, name);
 }
 
 void namespace_controller_start(struct apiserver *srv)
@@ -150,8 +190,7 @@ void namespace_controller_start(struct apiserver *srv)
         json_array_foreach(json_object_get(list, "items"), i, it) {
             if (json_path(it, "metadata.deletionTimestamp") == NULL)
                 continue;
-            json_object_set_new(terminating_namespaces, json_path_str(it, "metadata.name"), json_true());
-            queue_finalize(srv, json_path_str(it, "metadata.name"));
+            begin_termination(srv, json_path_str(it, "metadata.name"));
         }
     }
     json_decref(list);

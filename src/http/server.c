@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "api/discovery.h"
+#include "api/openapi_v2.h"
 #include "api/patch.h"
 #include "api/protobuf.h"
 #include "api/rest.h"
@@ -34,6 +35,7 @@
 #include "authz/authz.h"
 #include "authz/rbac.h"
 #include "http/exec.h"
+#include "http/health.h"
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "http/server.h"
@@ -41,6 +43,7 @@
 #include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/yaml_out.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -100,6 +103,54 @@ struct st_h2o_evloop_t *http_server_loop(void)
     return server__loop;
 }
 
+/* One queue per distinct delay: h2o 2.2.5 timeout queues have a fixed duration and must
+ * outlive every entry, so they are static. */
+struct deferred_after {
+    h2o_timeout_entry_t entry; /* first: the callback gets its address */
+    void (*fn)(void *);
+    void *arg;
+};
+static struct {
+    unsigned delay_ms;
+    h2o_timeout_t queue;
+} defer_after_queues[HTTP_DEFER_AFTER_DELAYS];
+static size_t defer_after_nqueues;
+
+static void run_deferred_after(h2o_timeout_entry_t *e)
+{
+    struct deferred_after *d = (struct deferred_after *)e;
+    d->fn(d->arg);
+    free(d);
+}
+
+void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn)(void *), void *arg)
+{
+    if (server__loop == NULL || delay_ms == 0) {
+        http_server_defer(srv, fn, arg);
+        return;
+    }
+    size_t i;
+    for (i = 0; i < defer_after_nqueues && defer_after_queues[i].delay_ms != delay_ms; i++)
+        ;
+    if (i == defer_after_nqueues) {
+        if (defer_after_nqueues == HTTP_DEFER_AFTER_DELAYS) {
+            i = 0; /* out of queues: the longest delay there is */
+            for (size_t j = 1; j < defer_after_nqueues; j++)
+                if (defer_after_queues[j].delay_ms > defer_after_queues[i].delay_ms)
+                    i = j;
+        } else {
+            defer_after_queues[i].delay_ms = delay_ms;
+            h2o_timeout_init(server__loop, &defer_after_queues[i].queue, delay_ms);
+            defer_after_nqueues++;
+        }
+    }
+    struct deferred_after *d = xcalloc(1, sizeof(*d));
+    d->entry.cb = run_deferred_after;
+    d->fn = fn;
+    d->arg = arg;
+    h2o_timeout_link(server__loop, &defer_after_queues[i].queue, &d->entry);
+}
+
 /* ---- request context ---------------------------------------------------------------- */
 
 struct ctx {
@@ -110,6 +161,7 @@ struct ctx {
     char audit_id[37];
     bool pretty;
     bool want_table;
+    bool want_yaml; /* Accept names application/yaml first: JSON answers go out as YAML */
     json_t *warnings;
     char *path; /* percent-decoded path without query */
 };
@@ -194,6 +246,13 @@ static void send_bytes(h2o_req_t *req, int code, const char *content_type, const
 static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
 {
     common_headers(c);
+    if (c->want_yaml && strcmp(ct, "application/json") == 0) {
+        struct buf y = BUF_INIT;
+        yaml_write(&y, obj);
+        send_bytes(c->req, code, "application/yaml", y.data ? y.data : "", y.len);
+        buf_release(&y);
+        return;
+    }
     size_t len;
     char *s = json_dump_go(obj, c->pretty, &len);
     send_bytes(c->req, code, ct, s, len);
@@ -365,6 +424,9 @@ struct watch_stream {
     bool final_sent; /* FINAL handed to h2o: never touch the generator again */
     bool overflowed; /* pending hit WATCH_MAX_PENDING: no more events, end soon */
     bool stopped;    /* client went away */
+    bool started;    /* status line and headers handed to h2o */
+    bool chunked;    /* HTTP/1.1: the stream frames its own chunks (see watch_flush) */
+    char chunk_head[24]; /* size line of the chunk in flight */
     struct buf pending;
     struct buf inflight;
     uint64_t deadline_ms;   /* end of the watch (timeoutSeconds) */
@@ -379,27 +441,49 @@ static h2o_timeout_entry_t watch_tick_entry;
 
 #define WATCH_MAX_PENDING (16 * 1024 * 1024) /* a client this far behind is cut off */
 
+/* Hands w->pending to h2o. On HTTP/1.1 the stream does its own chunked framing (h2o's
+ * chunked filter holds back an empty send, and with it the headers): the first flush goes
+ * out even when empty, so a client gets the 200 and its headers at once, as upstream writes
+ * them before any event; every later flush carries the events queued since. */
 static void watch_flush(struct watch_stream *w)
 {
     if (w->sending || w->stopped || w->final_sent)
         return;
-    if (w->pending.len == 0 && !w->done)
+    if (w->pending.len == 0 && !w->done && w->started)
         return;
+    w->started = true;
+    h2o_iovec_t v[3];
+    size_t n = 0;
     if (w->done) {
         /* h2o calls neither proceed nor stop after FINAL: the last bytes live in the pool */
-        h2o_iovec_t v = h2o_strdup(&w->req->pool, w->pending.data ? w->pending.data : "", w->pending.len);
+        struct buf last = BUF_INIT;
+        if (w->chunked && w->pending.len > 0)
+            buf_printf(&last, "%zx\r\n", w->pending.len);
+        buf_append(&last, w->pending.data ? w->pending.data : "", w->pending.len);
+        if (w->chunked)
+            buf_puts(&last, w->pending.len > 0 ? "\r\n0\r\n\r\n" : "0\r\n\r\n");
+        v[n++] = h2o_strdup(&w->req->pool, last.data ? last.data : "", last.len);
+        buf_release(&last);
         buf_release(&w->pending);
         buf_release(&w->inflight);
         w->final_sent = true;
-        h2o_send(w->req, &v, 1, H2O_SEND_STATE_FINAL);
+        h2o_send(w->req, v, n, H2O_SEND_STATE_FINAL);
         return;
     }
     buf_release(&w->inflight);
     w->inflight = w->pending;
     buf_init(&w->pending, WATCH_MAX_PENDING);
-    h2o_iovec_t v = h2o_iovec_init(w->inflight.data, w->inflight.len);
+    if (w->inflight.len > 0) {
+        if (w->chunked) {
+            int hl = snprintf(w->chunk_head, sizeof(w->chunk_head), "%zx\r\n", w->inflight.len);
+            v[n++] = h2o_iovec_init(w->chunk_head, (size_t)hl);
+        }
+        v[n++] = h2o_iovec_init(w->inflight.data, w->inflight.len);
+        if (w->chunked)
+            v[n++] = h2o_iovec_init(H2O_STRLIT("\r\n"));
+    }
     w->sending = true;
-    h2o_send(w->req, &v, 1, H2O_SEND_STATE_IN_PROGRESS);
+    h2o_send(w->req, v, n, H2O_SEND_STATE_IN_PROGRESS);
 }
 
 static void watch_cleanup(struct watch_stream *w)
@@ -549,6 +633,10 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
     c->req->res.reason = "OK";
     add_header(c->req, H2O_TOKEN_CONTENT_TYPE, "application/json");
     c->req->res.content_length = SIZE_MAX;
+    if (c->req->version == 0x101) {
+        w->chunked = true; /* h2o's chunked filter steps aside when the header is set */
+        add_header(c->req, H2O_TOKEN_TRANSFER_ENCODING, "chunked");
+    }
     h2o_start_response(c->req, &w->super);
 
     const char *rvs = lo->resource_version;
@@ -998,6 +1086,53 @@ static bool handle_extra_get(struct ctx *c)
     return false;
 }
 
+/* Value of media-type parameter NAME in one Accept entry [p, end), or an empty iovec. */
+static h2o_iovec_t media_param(const char *p, const char *end, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *q = p; q < end; q++) {
+        if (*q != ';')
+            continue;
+        const char *k = q + 1;
+        while (k < end && *k == ' ')
+            k++;
+        if ((size_t)(end - k) > n && strncmp(k, name, n) == 0 && k[n] == '=') {
+            const char *v = k + n + 1, *ve = v;
+            while (ve < end && *ve != ';' && *ve != ' ')
+                ve++;
+            return h2o_iovec_init(v, (size_t)(ve - v));
+        }
+    }
+    return h2o_iovec_init(NULL, 0);
+}
+
+/* Aggregated discovery version for an Accept header, in the client's order: "v2",
+ * "v2beta1", or NULL when a plain JSON type (legacy discovery) comes first or nothing fits. */
+static const char *discovery_negotiate(h2o_iovec_t accept)
+{
+    const char *p = accept.base, *end = accept.base ? accept.base + accept.len : NULL;
+    while (p != NULL && p < end) {
+        const char *e = memchr(p, ',', (size_t)(end - p));
+        if (e == NULL)
+            e = end;
+        while (p < e && *p == ' ')
+            p++;
+        h2o_iovec_t as = media_param(p, e, "as"), g = media_param(p, e, "g"), v = media_param(p, e, "v");
+        if (as.len == 0) {
+            if (strncmp(p, "application/json", 16) == 0 || strncmp(p, "*/*", 3) == 0)
+                return NULL;
+        } else if (h2o_memis(as.base, as.len, H2O_STRLIT("APIGroupDiscoveryList")) &&
+                   h2o_memis(g.base, g.len, H2O_STRLIT("apidiscovery.k8s.io"))) {
+            if (h2o_memis(v.base, v.len, H2O_STRLIT("v2")))
+                return "v2";
+            if (h2o_memis(v.base, v.len, H2O_STRLIT("v2beta1")))
+                return "v2beta1";
+        }
+        p = e + 1;
+    }
+    return NULL;
+}
+
 static bool handle_nonresource(struct ctx *c)
 {
     const char *p = c->path;
@@ -1007,9 +1142,11 @@ static bool handle_nonresource(struct ctx *c)
         return false;
     if (handle_extra_get(c))
         return true;
-    if (strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0 ||
-        strncmp(p, "/healthz/", 9) == 0 || strncmp(p, "/livez/", 7) == 0 || strncmp(p, "/readyz/", 8) == 0) {
-        send_text(c, 200, "ok");
+    if (health_path(p)) {
+        struct buf out = BUF_INIT;
+        int code = health_render(p, &c->q, &out);
+        send_text(c, code, out.data ? out.data : "");
+        buf_release(&out);
         return true;
     }
     if (strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0) {
@@ -1018,14 +1155,13 @@ static bool handle_nonresource(struct ctx *c)
         json_decref(v);
         return true;
     }
-    h2o_iovec_t accept = header_value(c->req, H2O_TOKEN_ACCEPT);
-    bool aggregated = iov_has(accept, "as=APIGroupDiscoveryList") && iov_has(accept, "v=v2");
     if (strcmp(p, "/api") == 0 || strcmp(p, "/api/") == 0 || strcmp(p, "/apis") == 0 || strcmp(p, "/apis/") == 0) {
         bool legacy = strncmp(p, "/api/", 5) == 0 || strcmp(p, "/api") == 0;
+        const char *aggregated = discovery_negotiate(header_value(c->req, H2O_TOKEN_ACCEPT));
         json_t *d;
-        if (aggregated) {
-            d = discovery_aggregated(legacy);
-            send_json_ct(c, 200, d, DISCOVERY_V2_CONTENT_TYPE);
+        if (aggregated != NULL) {
+            d = discovery_aggregated_version(legacy, aggregated);
+            send_json_ct(c, 200, d, strcmp(aggregated, "v2") == 0 ? DISCOVERY_V2_CONTENT_TYPE : DISCOVERY_V2BETA1_CONTENT_TYPE);
         } else {
             d = legacy ? discovery_api_versions(server__address) : discovery_api_groups();
             send_json(c, 200, d);
@@ -1058,6 +1194,22 @@ static bool handle_nonresource(struct ctx *c)
         else
             send_json(c, 200, d);
         json_decref(d);
+        return true;
+    }
+    if (strcmp(p, "/openapi/v2") == 0) {
+        /* kubectl 1.27/1.28 ask for the protobuf form; others get JSON */
+        json_t *doc = openapi_v2_document();
+        add_header(c->req, H2O_TOKEN_ETAG, "\"" ANZEN_K8S_GIT_VERSION "-1\"");
+        if (iov_has(header_value(c->req, H2O_TOKEN_ACCEPT), "application/com.github.proto-openapi.spec.v2")) {
+            struct buf pb = BUF_INIT;
+            openapi_v2_protobuf(doc, &pb);
+            common_headers(c);
+            send_bytes(c->req, 200, OPENAPI_V2_PROTOBUF_TYPE, pb.data ? pb.data : "", pb.len);
+            buf_release(&pb);
+        } else {
+            send_json(c, 200, doc);
+        }
+        json_decref(doc);
         return true;
     }
     if (strcmp(p, "/openapi/v3") == 0 || strcmp(p, "/openapi/v3/") == 0) {
@@ -1190,6 +1342,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     h2o_iovec_t accept = header_value(req, H2O_TOKEN_ACCEPT);
     c.want_table = iov_has(accept, "as=Table");
+    c.want_yaml = !c.want_table && iov_prefix(accept, "application/yaml");
 
     /* authentication */
     h2o_iovec_t authz = header_value(req, H2O_TOKEN_AUTHORIZATION);

@@ -28,6 +28,10 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
 /* Queues fn(arg) to run on the event loop after the current request (struct apiserver's
  * defer hook). Usable before the loop starts: queued work runs once it does. */
 void http_server_defer(struct apiserver *srv, void (*fn)(void *), void *arg);
+/* Runs fn(arg) on the event loop delay_ms from now (call from the loop thread once the loop
+ * runs). At most HTTP_DEFER_AFTER_DELAYS distinct delays; others round up to the longest. */
+#define HTTP_DEFER_AFTER_DELAYS 4
+void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn)(void *), void *arg);
 /* Asks a running server to stop (async-signal-safe). */
 void http_server_stop(void);
 /* The running event loop (an h2o_evloop_t), or NULL before http_server_run starts it: for

@@ -242,3 +242,20 @@ void json_set_str(json_t *obj, const char *key, const char *s)
     else
         json_object_set_new(obj, key, json_string(s));
 }
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **json_sorted_keys(json_t *obj, size_t *ret_n)
+{
+    size_t n = json_object_size(obj), i = 0;
+    const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) keys[i++] = k;
+    qsort(keys, n, sizeof(*keys), cmp_key);
+    *ret_n = n;
+    return keys;
+}

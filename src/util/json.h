@@ -23,5 +23,8 @@ json_t *json_path(json_t *obj, const char *dotted);            /* "metadata.name
 const char *json_path_str(json_t *obj, const char *dotted);
 json_t *json_obj_ensure(json_t *obj, const char *key);         /* get or create child object */
 void json_set_str(json_t *obj, const char *key, const char *s); /* s NULL deletes */
+/* The keys of obj in byte order, as Go walks a map (malloc'd array of *ret_n borrowed
+ * strings; free() it). */
+const char **json_sorted_keys(json_t *obj, size_t *ret_n);
 
 #endif
