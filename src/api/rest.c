@@ -99,6 +99,9 @@ static json_t *not_found(struct api_call *c)
 
 static json_t *internal_error(const char *what, int code)
 {
+    /* storage unreachable (etcd without quorum): upstream's request-timeout Status */
+    if (code == AZ_ETIMEOUT)
+        return status_new(AZ_ETIMEOUT, "Timeout: request did not complete within requested timeout - context deadline exceeded", json_object());
     char *msg = xasprintf("%s: %s", what, az_err_str(code));
     json_t *s = status_internal(msg);
     free(msg);

@@ -18,6 +18,7 @@
 #include "controllers/controllers.h"
 #include "http/server.h"
 #include "node/node.h"
+#include "store/etcd.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
@@ -37,6 +38,7 @@ struct serve_opts {
     long min_token_expiration;
     bool no_node;
     const char *node_name;
+    struct etcd_config etcd;
 };
 
 static void usage(FILE *f)
@@ -58,6 +60,10 @@ static void usage(FILE *f)
             "                                 for (default 600, as upstream); lets tests see expiry in seconds\n"
             "  --no-node                      don't run the embedded node agent (pods stay Pending)\n"
             "  --node-name NAME               name of the embedded node (default: the host name)\n"
+            "  --etcd-servers URL,URL         store in etcd (http(s)://HOST:PORT list) instead of DIR/anzen.db\n"
+            "  --etcd-prefix PREFIX           etcd key prefix (default /registry)\n"
+            "  --etcd-cafile F, --etcd-certfile F, --etcd-keyfile F\n"
+            "                                 TLS to the etcd members\n"
             "  -v, --v N                      log level 0-3 (default 2)\n");
 }
 
@@ -103,6 +109,11 @@ int cmd_serve(int argc, char **argv)
         {"testing-min-token-expiration", required_argument, NULL, 'T'},
         {"no-node", no_argument, NULL, 'N'},
         {"node-name", required_argument, NULL, 'n'},
+        {"etcd-servers", required_argument, NULL, 'E'},
+        {"etcd-prefix", required_argument, NULL, 'P'},
+        {"etcd-cafile", required_argument, NULL, 'C'},
+        {"etcd-certfile", required_argument, NULL, 'R'},
+        {"etcd-keyfile", required_argument, NULL, 'K'},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -124,6 +135,11 @@ int cmd_serve(int argc, char **argv)
         case 'T': o.min_token_expiration = strtol(optarg, NULL, 10); break;
         case 'N': o.no_node = true; break;
         case 'n': o.node_name = optarg; break;
+        case 'E': o.etcd.servers = optarg; break;
+        case 'P': o.etcd.prefix = optarg; break;
+        case 'C': o.etcd.cafile = optarg; break;
+        case 'R': o.etcd.certfile = optarg; break;
+        case 'K': o.etcd.keyfile = optarg; break;
         case 'v': log_set_level((enum log_level)(strtol(optarg, NULL, 10) > 3 ? 3 : strtol(optarg, NULL, 10))); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -149,19 +165,26 @@ int cmd_serve(int argc, char **argv)
         log_error("tls: %s", err ? err : "failed");
         return 1;
     }
-    char *dbpath = xasprintf("%s/anzen.db", absdir);
     struct store *store = NULL;
-    /* the database holds Secrets: owner-only, like the keys (-wal/-shm inherit its mode) */
-    mode_t old_umask = umask(077);
-    int open_rc = store_sqlite_open(dbpath, &store, &err);
-    umask(old_umask);
-    if (open_rc == 0)
-        chmod(dbpath, 0600);
-    if (open_rc != 0) {
-        log_error("store %s: %s", dbpath, err ? err : "failed");
-        return 1;
+    if (o.etcd.servers != NULL) {
+        if (store_etcd_open(&o.etcd, &store, &err) != 0) {
+            log_error("store etcd: %s", err ? err : "failed");
+            return 1;
+        }
+    } else {
+        char *dbpath = xasprintf("%s/anzen.db", absdir);
+        /* the database holds Secrets: owner-only, like the keys (-wal/-shm inherit its mode) */
+        mode_t old_umask = umask(077);
+        int open_rc = store_sqlite_open(dbpath, &store, &err);
+        umask(old_umask);
+        if (open_rc == 0)
+            chmod(dbpath, 0600);
+        if (open_rc != 0) {
+            log_error("store %s: %s", dbpath, err ? err : "failed");
+            return 1;
+        }
+        free(dbpath);
     }
-    free(dbpath);
     struct apiserver srv = {0};
     srv.store = store;
     srv.wc = watchcache_new(store, 100000);

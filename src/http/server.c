@@ -1005,6 +1005,14 @@ static bool handle_nonresource(struct ctx *c)
         return true;
     if (strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0 ||
         strncmp(p, "/healthz/", 9) == 0 || strncmp(p, "/livez/", 7) == 0 || strncmp(p, "/readyz/", 8) == 0) {
+        /* readiness includes the storage (etcd) check, as upstream's [-]etcd */
+        if ((strcmp(p, "/readyz") == 0 || strcmp(p, "/readyz/etcd") == 0) &&
+            store_health(server__api->store, NULL) != 0) {
+            send_text(c, 500, strcmp(p, "/readyz") == 0
+                                  ? "[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\nreadyz check failed\n"
+                                  : "internal server error: etcd check failed\n");
+            return true;
+        }
         send_text(c, 200, "ok");
         return true;
     }
