@@ -262,8 +262,16 @@ static int check_namespace_open(struct api_call *c, json_t **ret_status)
     if (!c->res->namespaced)
         return 0;
     char *key = xasprintf("/registry/namespaces/%s", c->ns);
-    json_t *ns = rest_read_key(c->srv, key);
+    struct store_kv kv;
+    int grc = store_get(c->srv->store, key, &kv);
     free(key);
+    if (grc < 0 && grc != AZ_ENOTFOUND) { /* storage down: its Status, not a false 404 */
+        *ret_status = internal_error("get", grc);
+        return grc;
+    }
+    json_t *ns = grc == 0 ? decode_kv(&kv) : NULL;
+    if (grc == 0)
+        store_kv_release(&kv);
     if (ns == NULL) {
         *ret_status = status_not_found("", "namespaces", c->ns);
         return AZ_ENOTFOUND;
