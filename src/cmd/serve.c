@@ -79,6 +79,16 @@ static bool parse_bool(const char *s)
     return false;
 }
 
+static void etcd_dispatch(void *arg)
+{
+    store_etcd_dispatch(arg);
+}
+
+static void etcd_wake(void *arg)
+{
+    http_server_defer_ts(etcd_dispatch, arg);
+}
+
 static void print_ready(void *arg)
 {
     const char *msg = arg;
@@ -185,6 +195,8 @@ int cmd_serve(int argc, char **argv)
         }
         free(dbpath);
     }
+    if (o.etcd.servers != NULL) /* etcd events reach the sink on the event loop */
+        store_etcd_set_notify(store, etcd_wake, store);
     struct apiserver srv = {0};
     srv.store = store;
     srv.wc = watchcache_new(store, 100000);

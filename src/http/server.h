@@ -28,6 +28,8 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
 /* Queues fn(arg) to run on the event loop after the current request (struct apiserver's
  * defer hook). Usable before the loop starts: queued work runs once it does. */
 void http_server_defer(struct apiserver *srv, void (*fn)(void *), void *arg);
+/* Like http_server_defer, callable from any thread (wakes the loop); fn runs on the loop. */
+void http_server_defer_ts(void (*fn)(void *), void *arg);
 /* Asks a running server to stop (async-signal-safe). */
 void http_server_stop(void);
 /* The running event loop (an h2o_evloop_t), or NULL before http_server_run starts it: for

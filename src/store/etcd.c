@@ -58,7 +58,14 @@ struct es {
     bool watching;          /* the watch stream is established */
     int64_t compact_version; /* version of COMPACT_KEY last seen */
 
-    pthread_mutex_t sink_mu;
+    int64_t received;       /* the watch stream got every change with revision <= received */
+    struct qev *qhead, **qtail; /* received, not yet delivered (ours only) */
+    pthread_t owner;        /* the thread that delivers inline (opened the store: the loop) */
+    void (*notify)(void *); /* wakes the owner to call store_etcd_dispatch (any thread) */
+    void *notify_arg;
+    atomic_int notify_pending;
+
+    pthread_mutex_t sink_mu; /* held while delivering: one deliverer at a time, in order */
     store_sink_fn sink;
     void *sink_arg;
 
@@ -66,7 +73,62 @@ struct es {
     atomic_int stop;
 };
 
+struct qev {
+    struct store_event ev;
+    struct qev *next;
+};
+
 static struct es *es_of(struct store *s) { return (struct es *)s; }
+
+static void ev_copy(struct store_event *e, const struct store_event *ev)
+{
+    *e = *ev;
+    e->kv.key = ev->kv.key ? xstrdup(ev->kv.key) : NULL;
+    e->kv.value = ev->kv.value ? xstrndup(ev->kv.value, ev->kv.len) : NULL;
+    e->prev.key = ev->prev.key ? xstrdup(ev->prev.key) : NULL;
+    e->prev.value = ev->prev.value ? xstrndup(ev->prev.value, ev->prev.len) : NULL;
+}
+
+/* Delivers every received change to the sink, in order (see etcd.h). */
+static void dispatch(struct es *es)
+{
+    pthread_mutex_lock(&es->sink_mu);
+    atomic_store(&es->notify_pending, 0);
+    pthread_mutex_lock(&es->mu);
+    struct qev *q = es->qhead;
+    es->qhead = NULL;
+    es->qtail = &es->qhead;
+    int64_t upto = es->received;
+    pthread_mutex_unlock(&es->mu);
+    while (q != NULL) {
+        struct qev *n = q->next;
+        if (es->sink != NULL)
+            es->sink(es->sink_arg, &q->ev);
+        store_event_release(&q->ev);
+        free(q);
+        q = n;
+    }
+    pthread_mutex_lock(&es->mu);
+    if (upto > es->delivered)
+        es->delivered = upto;
+    pthread_cond_broadcast(&es->cond);
+    pthread_mutex_unlock(&es->mu);
+    pthread_mutex_unlock(&es->sink_mu);
+}
+
+void store_etcd_dispatch(struct store *s)
+{
+    dispatch(es_of(s));
+}
+
+void store_etcd_set_notify(struct store *s, void (*fn)(void *), void *arg)
+{
+    struct es *es = es_of(s);
+    pthread_mutex_lock(&es->mu);
+    es->notify = fn;
+    es->notify_arg = arg;
+    pthread_mutex_unlock(&es->mu);
+}
 
 static int64_t mono_ms(void)
 {
@@ -336,7 +398,8 @@ static int es_call(struct es *es, const char *path, json_t *body, bool write, js
     return es_call_t(es, path, body, write, 0, ret);
 }
 
-/* Waits until the watch thread delivered revision rev (or the request timeout passed). */
+/* Waits until the sink got revision rev (or the request timeout passed). On the owner thread
+ * (or without a notifier) this thread delivers; elsewhere the owner does, woken by notify. */
 static int wait_delivered(struct es *es, int64_t rev)
 {
     struct timespec ts;
@@ -349,11 +412,21 @@ static int wait_delivered(struct es *es, int64_t rev)
     }
     int rc = 0;
     pthread_mutex_lock(&es->mu);
-    while (es->delivered < rev && !atomic_load(&es->stop))
-        if (pthread_cond_timedwait(&es->cond, &es->mu, &ts) == ETIMEDOUT) {
+    bool self = es->notify == NULL || pthread_equal(pthread_self(), es->owner);
+    for (;;) {
+        if (es->delivered >= rev)
+            break;
+        if (self && es->received >= rev) {
+            pthread_mutex_unlock(&es->mu);
+            dispatch(es);
+            pthread_mutex_lock(&es->mu);
+            continue;
+        }
+        if (atomic_load(&es->stop) || pthread_cond_timedwait(&es->cond, &es->mu, &ts) == ETIMEDOUT) {
             rc = es->delivered >= rev ? 0 : AZ_ETIMEOUT;
             break;
         }
+    }
     pthread_mutex_unlock(&es->mu);
     return rc;
 }
@@ -750,25 +823,33 @@ static void stream_once(struct es *es, CURL *h, struct stream *st, int64_t start
     free(payload);
 }
 
-static bool deliver(void *arg, const struct store_event *ev)
+static bool enqueue(void *arg, const struct store_event *ev)
 {
     struct es *es = arg;
-    pthread_mutex_lock(&es->sink_mu);
-    if (es->sink != NULL)
-        es->sink(es->sink_arg, ev);
-    pthread_mutex_unlock(&es->sink_mu);
+    struct qev *q = xcalloc(1, sizeof(*q));
+    ev_copy(&q->ev, ev);
+    pthread_mutex_lock(&es->mu);
+    *es->qtail = q;
+    es->qtail = &q->next;
+    pthread_mutex_unlock(&es->mu);
     return true;
 }
 
-static bool delivered_up_to(void *arg, int64_t rev)
+static bool received_up_to(void *arg, int64_t rev)
 {
     struct es *es = arg;
     pthread_mutex_lock(&es->mu);
-    if (rev > es->delivered)
-        es->delivered = rev;
+    if (rev > es->received)
+        es->received = rev;
     es->watching = true;
+    void (*notify)(void *) = es->notify;
+    void *narg = es->notify_arg;
     pthread_cond_broadcast(&es->cond);
     pthread_mutex_unlock(&es->mu);
+    if (notify == NULL)
+        dispatch(es);
+    else if (atomic_exchange(&es->notify_pending, 1) == 0)
+        notify(narg);
     return true;
 }
 
@@ -779,10 +860,10 @@ static void *watch_main(void *arg)
     if (h == NULL)
         abort();
     while (!atomic_load(&es->stop)) {
-        struct stream st = {.es = es, .fn = deliver, .arg = es, .on_rev = delivered_up_to};
+        struct stream st = {.es = es, .fn = enqueue, .arg = es, .on_rev = received_up_to};
         buf_init(&st.line, MAX_RESPONSE);
         pthread_mutex_lock(&es->mu);
-        st.last_rev = es->delivered;
+        st.last_rev = es->received;
         pthread_mutex_unlock(&es->mu);
         stream_once(es, h, &st, st.last_rev + 1, 0);
         buf_release(&st.line);
@@ -796,7 +877,7 @@ static void *watch_main(void *arg)
             log_error("etcd watch: revision %" PRId64 " compacted (compact revision %" PRId64
                       "); changes in between were not delivered",
                       st.last_rev + 1, st.compacted);
-            delivered_up_to(es, st.compacted - 1);
+            received_up_to(es, st.compacted - 1);
             continue;
         }
         if (atomic_load(&es->stop))
@@ -825,12 +906,7 @@ static bool collect_event(void *arg, const struct store_event *ev)
         c->cap = c->cap ? c->cap * 2 : 16;
         c->evs = xrealloc(c->evs, c->cap * sizeof(*c->evs));
     }
-    struct store_event *e = &c->evs[c->n++];
-    *e = *ev;
-    e->kv.key = ev->kv.key ? xstrdup(ev->kv.key) : NULL;
-    e->kv.value = ev->kv.value ? xstrndup(ev->kv.value, ev->kv.len) : NULL;
-    e->prev.key = ev->prev.key ? xstrdup(ev->prev.key) : NULL;
-    e->prev.value = ev->prev.value ? xstrndup(ev->prev.value, ev->prev.len) : NULL;
+    ev_copy(&c->evs[c->n++], ev);
     return c->max == 0 || c->n < c->max;
 }
 
@@ -908,6 +984,12 @@ static void es_close(struct store *s)
     pthread_cond_broadcast(&es->cond);
     pthread_mutex_unlock(&es->mu);
     pthread_join(es->watch_thread, NULL);
+    while (es->qhead != NULL) {
+        struct qev *q = es->qhead;
+        es->qhead = q->next;
+        store_event_release(&q->ev);
+        free(q);
+    }
     es_free(es);
 }
 
@@ -986,7 +1068,9 @@ int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **re
         es_free(es);
         return rc < 0 ? rc : AZ_EINVALID;
     }
-    es->delivered = rev;
+    es->delivered = es->received = rev;
+    es->qtail = &es->qhead;
+    es->owner = pthread_self();
     if (pthread_create(&es->watch_thread, NULL, watch_main, es) != 0) {
         es_free(es);
         if (ret_errmsg != NULL)

@@ -12,8 +12,8 @@
  * are as fresh after a write as with the SQLite backend.
  *
  * EVENTS: one watch thread streams /v3/watch over the whole keyspace (so every etcd revision
- * is seen and "delivered up to R" is well defined) and hands the events under the prefix to
- * the sink, in revision order. Writes through other processes (other anzen replicas) reach
+ * is seen and "delivered up to R" is well defined) and queues the events under the prefix for
+ * the sink, delivered in revision order on the owner thread (below). Writes through other processes (other anzen replicas) reach
  * the sink the same way.
  *
  * ERRORS: endpoints are tried in turn (connection reuse per pooled curl handle). Reads are
@@ -39,5 +39,13 @@ struct etcd_config {
 /* Connects (checks one endpoint answers), learns the current revision and starts the watch
  * thread. On failure a negative code and, if ret_errmsg is not NULL, a malloc'd message. */
 int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **ret_errmsg);
+
+/* Events reach the sink on the thread that opened the store (the event loop), as with the
+ * SQLite backend where the sink runs on the writing thread: the watch thread queues them and
+ * calls fn(arg) (from its own thread) to ask for store_etcd_dispatch on that thread. Without a
+ * notifier the watch thread delivers itself (tools, benchmarks). */
+void store_etcd_set_notify(struct store *s, void (*fn)(void *), void *arg);
+/* Delivers every change received so far to the sink, in revision order. */
+void store_etcd_dispatch(struct store *s);
 
 #endif
