@@ -16,6 +16,7 @@
 #include "authn/pki.h"
 #include "cmd/cmd.h"
 #include "controllers/controllers.h"
+#include "controllers/leader.h"
 #include "http/server.h"
 #include "node/node.h"
 #include "store/etcd.h"
@@ -39,6 +40,8 @@ struct serve_opts {
     bool no_node;
     const char *node_name;
     struct etcd_config etcd;
+    bool leader_elect;
+    const char *lease_duration, *renew_deadline, *retry_period;
 };
 
 static void usage(FILE *f)
@@ -64,6 +67,10 @@ static void usage(FILE *f)
             "  --etcd-prefix PREFIX           etcd key prefix (default /registry)\n"
             "  --etcd-cafile F, --etcd-certfile F, --etcd-keyfile F\n"
             "                                 TLS to the etcd members\n"
+            "  --leader-elect=BOOL            with --etcd-servers: run the controllers only on the replica holding\n"
+            "                                 the Lease kube-system/kube-controller-manager (default true)\n"
+            "  --leader-elect-lease-duration D, --leader-elect-renew-deadline D, --leader-elect-retry-period D\n"
+            "                                 (default 15s, 10s, 2s, as kube-controller-manager)\n"
             "  -v, --v N                      log level 0-3 (default 2)\n");
 }
 
@@ -104,6 +111,10 @@ int cmd_serve(int argc, char **argv)
         .issuer = "https://kubernetes.default.svc.cluster.local",
         .extend_token_expiration = true,
         .min_token_expiration = 600,
+        .leader_elect = true,
+        .lease_duration = "15s",
+        .renew_deadline = "10s",
+        .retry_period = "2s",
     };
     static const struct option longopts[] = {
         {"data-dir", required_argument, NULL, 'd'},
@@ -124,6 +135,10 @@ int cmd_serve(int argc, char **argv)
         {"etcd-cafile", required_argument, NULL, 'C'},
         {"etcd-certfile", required_argument, NULL, 'R'},
         {"etcd-keyfile", required_argument, NULL, 'K'},
+        {"leader-elect", optional_argument, NULL, 'L'},
+        {"leader-elect-lease-duration", required_argument, NULL, '1'},
+        {"leader-elect-renew-deadline", required_argument, NULL, '3'},
+        {"leader-elect-retry-period", required_argument, NULL, '4'},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -146,6 +161,10 @@ int cmd_serve(int argc, char **argv)
         case 'N': o.no_node = true; break;
         case 'n': o.node_name = optarg; break;
         case 'E': o.etcd.servers = optarg; break;
+        case 'L': o.leader_elect = parse_bool(optarg); break;
+        case '1': o.lease_duration = optarg; break;
+        case '3': o.renew_deadline = optarg; break;
+        case '4': o.retry_period = optarg; break;
         case 'P': o.etcd.prefix = optarg; break;
         case 'C': o.etcd.cafile = optarg; break;
         case 'R': o.etcd.certfile = optarg; break;
@@ -236,6 +255,22 @@ int cmd_serve(int argc, char **argv)
     }
     podsecurity_admission_register(); /* after ServiceAccount admission, as upstream orders them */
     controllers_start(&srv);
+    bool elect = o.etcd.servers != NULL && o.leader_elect; /* SQLite: one process owns the store */
+    if (elect) {
+        struct leader_config lc = {.run_on_loop = http_server_defer_ts};
+        if (leader_parse_duration(o.lease_duration, &lc.lease_duration_ms) != 0 ||
+            leader_parse_duration(o.renew_deadline, &lc.renew_deadline_ms) != 0 ||
+            leader_parse_duration(o.retry_period, &lc.retry_period_ms) != 0) {
+            log_error("--leader-elect-*: invalid duration");
+            return 1;
+        }
+        if (leader_start(&srv, &lc, &err) != 0) {
+            log_error("leader election: %s", err ? err : "failed");
+            return 1;
+        }
+    } else {
+        controllers_start_elected(&srv);
+    }
     char *node_dir = xasprintf("%s/node", absdir);
     char node_host[256] = "localhost";
     if (o.node_name == NULL && gethostname(node_host, sizeof(node_host) - 1) == 0)
@@ -262,6 +297,8 @@ int cmd_serve(int argc, char **argv)
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);
     int rc = http_server_run(&srv, &hc, print_ready, ready);
+    if (elect)
+        leader_stop();
     if (!o.no_node)
         node_stop();
     free(node_dir);

@@ -135,6 +135,8 @@ static bool has_finalizer(json_t *obj, const char *name)
 
 static void on_event(void *arg, const struct watch_event *ev)
 {
+    if (!controllers_leading()) /* lost the controller Lease */
+        return;
     struct apiserver *srv = arg;
     if (ev->type == WATCH_MODIFIED && json_path(ev->obj, "metadata.deletionTimestamp") != NULL) {
         for (int orphan = 0; orphan <= 1; orphan++) {

@@ -427,6 +427,8 @@ e2e_store_flags()
             echo "FAIL - ANZEN_STORE=etcd: etcd not started" >&2
             return 1
         fi
-        echo "--etcd-servers $ETCD_ENDPOINTS --etcd-prefix /registry-$(printf %s "$SERVER_DIR" | md5sum | cut -c1-12)"
+        # short leases: a restart after kill -9 (durability tests) waits out the dead holder
+        echo "--etcd-servers $ETCD_ENDPOINTS --etcd-prefix /registry-$(printf %s "$SERVER_DIR" | md5sum | cut -c1-12)" \
+            "--leader-elect-lease-duration 3s --leader-elect-renew-deadline 2s --leader-elect-retry-period 500ms"
     fi
 }
