@@ -1080,3 +1080,35 @@ int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **re
     *ret = &es->base;
     return 0;
 }
+
+/* ---- fuzzing ----------------------------------------------------------------------------- */
+
+static bool fuzz_count(void *arg, const struct store_event *ev)
+{
+    size_t *n = arg;
+    (*n) += ev->kv.key != NULL;
+    return true;
+}
+
+size_t store_etcd_parse_stream(const char *data, size_t len)
+{
+    struct es es = {.prefix = (char *)API_ROOT, .prefix_len = API_ROOT_LEN};
+    size_t n = 0;
+    struct stream st = {.es = &es, .fn = fuzz_count, .arg = &n};
+    buf_init(&st.line, MAX_RESPONSE);
+    stream_write((char *)data, 1, len, &st);
+    buf_release(&st.line);
+    /* the same bytes as a range answer */
+    json_t *j = json_loadb(data, len, 0, NULL);
+    size_t i;
+    json_t *kv;
+    json_array_foreach(json_object_get(j, "kvs"), i, kv) {
+        struct store_kv out;
+        if (kv_from_json(&es, kv, &out) == 0) {
+            n++;
+            store_kv_release(&out);
+        }
+    }
+    json_decref(j);
+    return n;
+}

@@ -48,4 +48,9 @@ void store_etcd_set_notify(struct store *s, void (*fn)(void *), void *arg);
 /* Delivers every change received so far to the sink, in revision order. */
 void store_etcd_dispatch(struct store *s);
 
+/* For the fuzz target: feeds bytes to the watch-stream parser (lines of gateway JSON) and to
+ * the range-answer decoder as the backend does, with prefix "/registry"; returns the number
+ * of events and key-values decoded. */
+size_t store_etcd_parse_stream(const char *data, size_t len);
+
 #endif
