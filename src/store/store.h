@@ -12,8 +12,9 @@
  *   A write is acknowledged (returns 0) only after it is durable: it survives kill -9.
  *
  *   Every committed change is passed, in revision order, to the event sink set with
- *   store_set_sink (the watch cache). The sink is called after commit, on the thread that did
- *   the write (sqlite) or on the backend's watch thread (etcd).
+ *   store_set_sink (the watch cache), before the write call returns. The sink is called after
+ *   commit, on the thread that did the write (sqlite) or on the thread that opened the store
+ *   (etcd: the event loop, woken by the backend's watch thread; see etcd.h).
  *
  * OWNERSHIP
  *   struct store_kv / store_list / store_event filled by the store own their memory; release
