@@ -188,16 +188,12 @@ e2e_pick_port()
 server_start()
 {
     SERVER_DIR=$1
-    local want_port=${2:-} try port store_flags
-    if [ "${ANZEN_STORE:-sqlite}" = etcd ] && [ "$ETCD_N" = 0 ]; then
-        etcd_start 1 || return 1
-    fi
-    store_flags=$(e2e_store_flags) || return 1
+    local want_port=${2:-} try port
     for try in 1 2 3 4 5 6; do
         port=${want_port:-$(e2e_pick_port)}
         echo "# starting anzen on 127.0.0.1:$port (data dir $SERVER_DIR)" >>"$T/server.log"
         # shellcheck disable=SC2086
-        "$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$port" $store_flags ${SERVE_FLAGS---no-node} >>"$T/server.log" 2>&1 &
+        "$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$port" ${SERVE_FLAGS---no-node} >>"$T/server.log" 2>&1 &
         SERVER_PID=$!
         SERVER_PORT=$port
         if server_wait_ready; then
@@ -413,22 +409,4 @@ etcd_restart()
 ectl()
 {
     ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" --command-timeout=5s "$@"
-}
-
-# e2e_store_flags: the anzen store flags for this run (call in the test's shell, not in $(...)
-# the first time, so the etcd it starts is remembered: server_start does). ANZEN_STORE=etcd runs
-# the suite on a one-member etcd started once per test script instead of the embedded SQLite
-# store; each data dir gets its own --etcd-prefix, so a restart on the same dir finds its data
-# and a fresh dir starts empty.
-e2e_store_flags()
-{
-    if [ "${ANZEN_STORE:-sqlite}" = etcd ]; then
-        if [ "$ETCD_N" = 0 ]; then
-            echo "FAIL - ANZEN_STORE=etcd: etcd not started" >&2
-            return 1
-        fi
-        # short leases: a restart after kill -9 (durability tests) waits out the dead holder
-        echo "--etcd-servers $ETCD_ENDPOINTS --etcd-prefix /registry-$(printf %s "$SERVER_DIR" | md5sum | cut -c1-12)" \
-            "--leader-elect-lease-duration 3s --leader-elect-renew-deadline 2s --leader-elect-retry-period 500ms"
-    fi
 }
