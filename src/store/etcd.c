@@ -37,6 +37,10 @@
 #define MAX_RESPONSE (512u << 20)
 /* upstream's compactor coordinates its replicas through this key (etcd root, not prefixed) */
 #define COMPACT_KEY "compact_rev_key"
+/* While etcd does not answer, calls give up after this long instead of the request timeout:
+ * the store is called on the event loop, which must keep serving (/livez, other requests)
+ * during an outage. Any success restores the full timeout. */
+#define FAILING_BUDGET_MS 1000
 
 struct es {
     struct store base;
@@ -71,6 +75,7 @@ struct es {
 
     pthread_t watch_thread;
     atomic_int stop;
+    atomic_int failing;     /* the last call timed out: budget FAILING_BUDGET_MS per call */
 };
 
 struct qev {
@@ -327,7 +332,10 @@ static int es_call_t(struct es *es, const char *path, json_t *body, bool write, 
         abort();
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     CURL *h = pool_get(es);
-    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : es->timeout_ms);
+    long budget = timeout_ms > 0 ? timeout_ms : es->timeout_ms;
+    if (atomic_load(&es->failing) && budget > FAILING_BUDGET_MS)
+        budget = FAILING_BUDGET_MS;
+    int64_t deadline = mono_ms() + budget;
     int rc = AZ_ETIMEOUT;
     size_t tries = 0;
     for (;;) {
@@ -385,6 +393,10 @@ static int es_call_t(struct es *es, const char *path, json_t *body, bool write, 
         if (mono_ms() >= deadline)
             break;
     }
+    if (rc == 0 || rc == AZ_EGONE)
+        atomic_store(&es->failing, 0);
+    else if (rc == AZ_ETIMEOUT && mono_ms() >= deadline)
+        atomic_store(&es->failing, 1);
     curl_slist_free_all(hdrs);
     pool_put(es, h);
     free(payload);

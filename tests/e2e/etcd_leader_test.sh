@@ -68,6 +68,20 @@ kb delete namespace gone2 --wait=false >/dev/null
 wait_until 30 sh -c "! kubectl --kubeconfig '$KB' --cache-dir '$T/kcb' get ns gone2 >/dev/null 2>&1"
 expect_contains "controllers run on B now: namespace finalized" "NotFound" "$(kb get ns gone2 2>&1)"
 
+# etcd gone for longer than the renew deadline: B loses the Lease and stops its controllers;
+# when etcd returns, B (the only replica) acquires again and the controllers act again
+etcd_kill 1
+wait_until 60 grep -q "leaderelection lost" "$T/b.log"
+expect_contains "B reports the lost Lease while etcd is down" "leaderelection lost" "$(grep leaderelection "$T/b.log")"
+expect_eq "B stays up without etcd" "ok" "$(curl -s --max-time 10 --cacert "$DB/pki/ca.crt" "https://127.0.0.1:$PB/livez")"
+etcd_restart 1
+wait_until 60 sh -c "[ \$(grep -c 'acquired lease' '$T/b.log') -ge 2 ]"
+expect_eq "B acquires the Lease again when etcd returns" "2" "$(grep -c 'acquired lease' "$T/b.log")"
+wait_until 60 sh -c "kubectl --kubeconfig '$KB' --cache-dir '$T/kcb' create namespace gone3 >/dev/null 2>&1"
+kb delete namespace gone3 --wait=false >/dev/null
+wait_until 30 sh -c "! kubectl --kubeconfig '$KB' --cache-dir '$T/kcb' get ns gone3 >/dev/null 2>&1"
+expect_contains "controllers act again after re-acquiring" "NotFound" "$(kb get ns gone3 2>&1)"
+
 # graceful shutdown releases the Lease
 kill -TERM "$BPID"
 wait "$BPID" 2>/dev/null
