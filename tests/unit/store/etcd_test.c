@@ -310,6 +310,40 @@ static void test_failover_and_unreachable(void **state)
     assert_int_equal(rc, AZ_EINVALID);
 }
 
+/* Upstream's compactor protocol: each replica compacts only when its transaction on
+ * compact_rev_key finds the version it saw last, so one compaction happens per interval. */
+static void test_compaction_one_replica_per_interval(void **state)
+{
+    NEED_ETCD();
+    (void)state;
+    int rc;
+    struct store *s1 = open_with(endpoint, 10000, &rc);
+    assert_int_equal(rc, 0);
+    struct store *s2 = open_with(endpoint, 10000, &rc);
+    assert_int_equal(rc, 0);
+    int64_t r[4];
+    assert_int_equal(store_create(s2, "/registry/a/x0", "{}", 2, &r[0]), 0);
+    assert_int_equal(store_create(s2, "/registry/a/x1", "{}", 2, &r[1]), 0);
+    assert_int_equal(store_update(s2, "/registry/a/x0", "{}", 2, 0, &r[2]), 0);
+    assert_int_equal(store_update(s2, "/registry/a/x1", "{}", 2, 0, &r[3]), 0);
+    /* both learn the key's current version first (neither saw it before) */
+    assert_int_equal(store_compact(s1, r[0]), 0);
+    assert_int_equal(store_compact(s2, r[0]), 0);
+    struct store_list l;
+    /* s1's turn: it wins and compacts at r[1] */
+    assert_int_equal(store_compact(s1, r[1]), 0);
+    assert_int_equal(store_list(s2, "/registry/a/", NULL, r[0], 0, &l), AZ_EGONE);
+    /* s2 in the same interval: the key moved since it looked, so it does not compact */
+    assert_int_equal(store_compact(s2, r[3]), 0);
+    assert_int_equal(store_list(s2, "/registry/a/", NULL, r[2], 0, &l), 0);
+    store_list_release(&l);
+    /* next interval: s2 saw the current version and compacts */
+    assert_int_equal(store_compact(s2, r[3]), 0);
+    assert_int_equal(store_list(s2, "/registry/a/", NULL, r[2], 0, &l), AZ_EGONE);
+    store_close(s1);
+    store_close(s2);
+}
+
 static void test_leader_durations(void **state)
 {
     (void)state;
@@ -332,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crud_cas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test(test_failover_and_unreachable),
+        cmocka_unit_test(test_compaction_one_replica_per_interval),
         cmocka_unit_test(test_leader_durations),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
