@@ -90,7 +90,15 @@ expect_eq "after deleting the pod through A: 401 through B on the next request" 
 ) &
 LOADPID=$!
 wait_until 60 sh -c "[ \$(wc -l <'$T/acked') -ge 30 ]"
-etcd_kill 1
+# the raft leader is the member to kill (its endpoint in the status that names itself leader)
+LEADER_URL=$(ectl endpoint status -w json | jget '[e["Endpoint"] for e in d if e["Status"]["leader"] == e["Status"]["header"]["member_id"]][0]')
+LEADER=1
+for i in 1 2 3; do
+    eval "u=\$ETCD_URL_$i"
+    [ "$u" = "$LEADER_URL" ] && LEADER=$i
+done
+echo "# killing etcd member $LEADER (raft leader, $LEADER_URL) under the write load"
+etcd_kill "$LEADER"
 wait "$LOADPID"
 ACKED=$(wc -l <"$T/acked")
 expect_gt "writes acknowledged while a member died" "$ACKED" 100
@@ -99,7 +107,8 @@ MISSING=$(sort "$T/acked" | comm -23 - <(printf '%s\n' "$HAVE"))
 expect_eq "every acknowledged write readable through B" "" "$MISSING"
 
 # ---- kill a second member: no quorum ------------------------------------------------------
-etcd_kill 2
+SECOND=$((LEADER % 3 + 1))
+etcd_kill "$SECOND"
 CODE=$(acurl_w -o "$T/qbody" -w '%{http_code}' -H 'Content-Type: application/json' \
     -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"noquorum"}}' \
     "https://127.0.0.1:$PA/api/v1/namespaces/lab/configmaps")
@@ -115,8 +124,8 @@ kill -0 "$APID" 2>/dev/null && kill -0 "$BPID" 2>/dev/null && e2e_pass "both rep
     e2e_fail "both replicas still running" "alive" "dead"
 
 # ---- restart the members: service returns without restarting anzen ------------------------
-etcd_restart 1
-etcd_restart 2
+etcd_restart "$LEADER"
+etcd_restart "$SECOND"
 ok=0
 for i in $(seq 1 60); do
     CODE=$(acurl_w -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
