@@ -100,6 +100,9 @@ static json_t *not_found(struct api_call *c)
 
 static json_t *internal_error(const char *what, int code)
 {
+    /* storage unreachable (etcd without quorum): upstream's request-timeout Status */
+    if (code == AZ_ETIMEOUT)
+        return status_new(AZ_ETIMEOUT, "Timeout: request did not complete within requested timeout - context deadline exceeded", json_object());
     char *msg = xasprintf("%s: %s", what, az_err_str(code));
     json_t *s = status_internal(msg);
     free(msg);
@@ -338,8 +341,16 @@ static int check_namespace_open(struct api_call *c, json_t **ret_status)
     if (!c->res->namespaced)
         return 0;
     char *key = xasprintf("/registry/namespaces/%s", c->ns);
-    json_t *ns = rest_read_key(c->srv, key);
+    struct store_kv kv;
+    int grc = store_get(c->srv->store, key, &kv);
     free(key);
+    if (grc < 0 && grc != AZ_ENOTFOUND) { /* storage down: its Status, not a false 404 */
+        *ret_status = internal_error("get", grc);
+        return grc;
+    }
+    json_t *ns = grc == 0 ? decode_kv(&kv) : NULL;
+    if (grc == 0)
+        store_kv_release(&kv);
     if (ns == NULL) {
         *ret_status = status_not_found("", "namespaces", c->ns);
         return AZ_ENOTFOUND;

@@ -17,8 +17,10 @@
 #include "authn/pki.h"
 #include "cmd/cmd.h"
 #include "controllers/controllers.h"
+#include "controllers/leader.h"
 #include "http/server.h"
 #include "node/node.h"
+#include "store/etcd.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
@@ -39,6 +41,9 @@ struct serve_opts {
     bool no_node;
     const char *node_name;
     long namespace_deletion_grace;
+    struct etcd_config etcd;
+    bool leader_elect;
+    const char *lease_duration, *renew_deadline, *retry_period;
 };
 
 static void usage(FILE *f)
@@ -63,6 +68,14 @@ static void usage(FILE *f)
             "                                 removed (default 5, as upstream's namespace controller)\n"
             "  --no-node                      don't run the embedded node agent (pods stay Pending)\n"
             "  --node-name NAME               name of the embedded node (default: the host name)\n"
+            "  --etcd-servers URL,URL         store in etcd (http(s)://HOST:PORT list) instead of DIR/anzen.db\n"
+            "  --etcd-prefix PREFIX           etcd key prefix (default /registry)\n"
+            "  --etcd-cafile F, --etcd-certfile F, --etcd-keyfile F\n"
+            "                                 TLS to the etcd members\n"
+            "  --leader-elect=BOOL            with --etcd-servers: run the controllers only on the replica holding\n"
+            "                                 the Lease kube-system/kube-controller-manager (default true)\n"
+            "  --leader-elect-lease-duration D, --leader-elect-renew-deadline D, --leader-elect-retry-period D\n"
+            "                                 (default 15s, 10s, 2s, as kube-controller-manager)\n"
             "  -v, --v N                      log level 0-3 (default 2)\n");
 }
 
@@ -76,6 +89,16 @@ static bool parse_bool(const char *s)
         if (strcmp(s, truths[i]) == 0)
             return true;
     return false;
+}
+
+static void etcd_dispatch(void *arg)
+{
+    store_etcd_dispatch(arg);
+}
+
+static void etcd_wake(void *arg)
+{
+    http_server_defer_ts(etcd_dispatch, arg);
 }
 
 static void print_ready(void *arg)
@@ -94,6 +117,10 @@ int cmd_serve(int argc, char **argv)
         .extend_token_expiration = true,
         .min_token_expiration = 600,
         .namespace_deletion_grace = 5,
+        .leader_elect = true,
+        .lease_duration = "15s",
+        .renew_deadline = "10s",
+        .retry_period = "2s",
     };
     static const struct option longopts[] = {
         {"data-dir", required_argument, NULL, 'd'},
@@ -110,6 +137,15 @@ int cmd_serve(int argc, char **argv)
         {"testing-namespace-deletion-grace", required_argument, NULL, 'G'},
         {"no-node", no_argument, NULL, 'N'},
         {"node-name", required_argument, NULL, 'n'},
+        {"etcd-servers", required_argument, NULL, 'E'},
+        {"etcd-prefix", required_argument, NULL, 'P'},
+        {"etcd-cafile", required_argument, NULL, 'C'},
+        {"etcd-certfile", required_argument, NULL, 'R'},
+        {"etcd-keyfile", required_argument, NULL, 'K'},
+        {"leader-elect", optional_argument, NULL, 'L'},
+        {"leader-elect-lease-duration", required_argument, NULL, '1'},
+        {"leader-elect-renew-deadline", required_argument, NULL, '3'},
+        {"leader-elect-retry-period", required_argument, NULL, '4'},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -132,6 +168,15 @@ int cmd_serve(int argc, char **argv)
         case 'G': o.namespace_deletion_grace = strtol(optarg, NULL, 10); break;
         case 'N': o.no_node = true; break;
         case 'n': o.node_name = optarg; break;
+        case 'E': o.etcd.servers = optarg; break;
+        case 'L': o.leader_elect = parse_bool(optarg); break;
+        case '1': o.lease_duration = optarg; break;
+        case '3': o.renew_deadline = optarg; break;
+        case '4': o.retry_period = optarg; break;
+        case 'P': o.etcd.prefix = optarg; break;
+        case 'C': o.etcd.cafile = optarg; break;
+        case 'R': o.etcd.certfile = optarg; break;
+        case 'K': o.etcd.keyfile = optarg; break;
         case 'v': log_set_level((enum log_level)(strtol(optarg, NULL, 10) > 3 ? 3 : strtol(optarg, NULL, 10))); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -157,19 +202,28 @@ int cmd_serve(int argc, char **argv)
         log_error("tls: %s", err ? err : "failed");
         return 1;
     }
-    char *dbpath = xasprintf("%s/anzen.db", absdir);
     struct store *store = NULL;
-    /* the database holds Secrets: owner-only, like the keys (-wal/-shm inherit its mode) */
-    mode_t old_umask = umask(077);
-    int open_rc = store_sqlite_open(dbpath, &store, &err);
-    umask(old_umask);
-    if (open_rc == 0)
-        chmod(dbpath, 0600);
-    if (open_rc != 0) {
-        log_error("store %s: %s", dbpath, err ? err : "failed");
-        return 1;
+    if (o.etcd.servers != NULL) {
+        if (store_etcd_open(&o.etcd, &store, &err) != 0) {
+            log_error("store etcd: %s", err ? err : "failed");
+            return 1;
+        }
+    } else {
+        char *dbpath = xasprintf("%s/anzen.db", absdir);
+        /* the database holds Secrets: owner-only, like the keys (-wal/-shm inherit its mode) */
+        mode_t old_umask = umask(077);
+        int open_rc = store_sqlite_open(dbpath, &store, &err);
+        umask(old_umask);
+        if (open_rc == 0)
+            chmod(dbpath, 0600);
+        if (open_rc != 0) {
+            log_error("store %s: %s", dbpath, err ? err : "failed");
+            return 1;
+        }
+        free(dbpath);
     }
-    free(dbpath);
+    if (o.etcd.servers != NULL) /* etcd events reach the sink on the event loop */
+        store_etcd_set_notify(store, etcd_wake, store);
     struct apiserver srv = {0};
     srv.store = store;
     srv.wc = watchcache_new(store, 100000);
@@ -216,6 +270,22 @@ int cmd_serve(int argc, char **argv)
     podsecurity_admission_register(); /* after ServiceAccount admission, as upstream orders them */
     http_register_get(ANALYZE_SERVED_PATH, analyze_served_get); /* read-only: issue 15 */
     controllers_start(&srv);
+    bool elect = o.etcd.servers != NULL && o.leader_elect; /* SQLite: one process owns the store */
+    if (elect) {
+        struct leader_config lc = {.run_on_loop = http_server_defer_ts};
+        if (leader_parse_duration(o.lease_duration, &lc.lease_duration_ms) != 0 ||
+            leader_parse_duration(o.renew_deadline, &lc.renew_deadline_ms) != 0 ||
+            leader_parse_duration(o.retry_period, &lc.retry_period_ms) != 0) {
+            log_error("--leader-elect-*: invalid duration");
+            return 1;
+        }
+        if (leader_start(&srv, &lc, &err) != 0) {
+            log_error("leader election: %s", err ? err : "failed");
+            return 1;
+        }
+    } else {
+        controllers_start_elected(&srv);
+    }
     char *node_dir = xasprintf("%s/node", absdir);
     char node_host[256] = "localhost";
     if (o.node_name == NULL && gethostname(node_host, sizeof(node_host) - 1) == 0)
@@ -242,6 +312,8 @@ int cmd_serve(int argc, char **argv)
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);
     int rc = http_server_run(&srv, &hc, print_ready, ready);
+    if (elect)
+        leader_stop();
     if (!o.no_node)
         node_stop();
     free(node_dir);

@@ -4,6 +4,7 @@
 #ifndef ANZEN_CONTROLLERS_CONTROLLERS_H
 #define ANZEN_CONTROLLERS_CONTROLLERS_H
 
+#include <stdbool.h>
 #include "api/apiserver.h"
 
 /* The identity controllers act as (group system:masters). */
@@ -13,8 +14,14 @@ const struct user_info *controllers_user(void);
  * serving. Returns 0 or a negative code. */
 int controllers_bootstrap(struct apiserver *srv);
 
-/* Subscribes every controller to the watch cache. Work runs deferred on the event loop. */
+/* Subscribes every controller to the watch cache. Work runs deferred on the event loop.
+ * elect: the namespace, garbage-collector and Job controllers run only on the replica that
+ * holds the controller Lease (leader.h): they start when it is first acquired, and act only
+ * while controllers_leading(). Without election (one process on SQLite) they start now. */
 void controllers_start(struct apiserver *srv);
+void controllers_start_elected(struct apiserver *srv);
+/* False while leader election is on and this replica does not hold the Lease. */
+bool controllers_leading(void);
 
 /* Individual controllers (controllers/<name>.c). */
 void namespace_controller_start(struct apiserver *srv);

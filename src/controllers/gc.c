@@ -204,6 +204,8 @@ static void retry_waiting_owners(struct apiserver *srv, const struct watch_event
 
 static void on_event(void *arg, const struct watch_event *ev)
 {
+    if (!controllers_leading()) /* lost the controller Lease */
+        return;
     struct apiserver *srv = arg;
     if (json_object_size(fg_waiting) > 0 && (ev->type == WATCH_DELETED || ev->type == WATCH_MODIFIED))
         retry_waiting_owners(srv, ev);

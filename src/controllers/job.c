@@ -238,6 +238,8 @@ static void enqueue(struct apiserver *srv, const char *ns, const char *name)
 
 static void on_job_event(void *arg, const struct watch_event *ev)
 {
+    if (!controllers_leading()) /* lost the controller Lease */
+        return;
     if (ev->type == WATCH_DELETED)
         return;
     const char *ns = json_path_str(ev->obj, "metadata.namespace");
@@ -252,6 +254,8 @@ static void on_job_event(void *arg, const struct watch_event *ev)
 
 static void on_pod_event(void *arg, const struct watch_event *ev)
 {
+    if (!controllers_leading()) /* lost the controller Lease */
+        return;
     size_t i;
     json_t *ref;
     json_array_foreach(json_path(ev->obj, "metadata.ownerReferences"), i, ref) {

@@ -148,6 +148,8 @@ static void begin_termination(struct apiserver *srv, const char *name)
 /* Content of a terminating namespace changed (e.g. a finalizer went away): try again. */
 static void on_content_event(void *arg, const struct watch_event *ev)
 {
+    if (!controllers_leading()) /* lost the controller Lease */
+        return;
     if (ev->type == WATCH_ADDED || json_object_size(terminating_namespaces) == 0 ||
         strncmp(ev->key, "/registry/namespaces/", 21) == 0)
         return;
@@ -158,6 +160,8 @@ static void on_content_event(void *arg, const struct watch_event *ev)
 
 static void on_namespace_event(void *arg, const struct watch_event *ev)
 {
+    if (!controllers_leading()) /* lost the controller Lease */
+        return;
     struct apiserver *srv = arg;
     const char *name = json_path_str(ev->obj, "metadata.name");
     if (name == NULL)

@@ -64,7 +64,14 @@ static bool excluded(const struct query *q, const char *check)
     return false;
 }
 
-int health_render(const char *path, const struct query *q, struct buf *out)
+/* Whether a check of endpoint e fails now. */
+static bool check_fails(const struct health_endpoint *e, const char *check, bool store_ok)
+{
+    return !store_ok && strcmp(e->name, "readyz") == 0 &&
+           (strcmp(check, "etcd") == 0 || strcmp(check, "etcd-readiness") == 0);
+}
+
+int health_render(const char *path, const struct query *q, bool store_ok, struct buf *out)
 {
     const char *rest;
     const struct health_endpoint *e = endpoint_of(path, &rest);
@@ -74,6 +81,10 @@ int health_render(const char *path, const struct query *q, struct buf *out)
         /* one check: /readyz/ping, /livez/poststarthook/rbac/bootstrap-roles */
         for (const char *const *c = e->checks; *c; c++) {
             if (strcmp(rest + 1, *c) == 0) {
+                if (check_fails(e, *c, store_ok)) {
+                    buf_printf(out, "internal server error: %s check failed\n", *c);
+                    return 500;
+                }
                 buf_puts(out, "ok");
                 return 200;
             }
@@ -81,13 +92,18 @@ int health_render(const char *path, const struct query *q, struct buf *out)
         buf_puts(out, "404 page not found\n");
         return 404;
     }
-    if (!query_has(q, "verbose")) {
+    bool failed = false;
+    for (const char *const *c = e->checks; *c; c++)
+        failed |= !excluded(q, *c) && check_fails(e, *c, store_ok);
+    if (!failed && !query_has(q, "verbose")) {
         buf_puts(out, "ok");
         return 200;
     }
     for (const char *const *c = e->checks; *c; c++) {
         if (excluded(q, *c))
             buf_printf(out, "[+]%s excluded: ok\n", *c);
+        else if (check_fails(e, *c, store_ok))
+            buf_printf(out, "[-]%s failed: reason withheld\n", *c);
         else
             buf_printf(out, "[+]%s ok\n", *c);
     }
@@ -107,6 +123,10 @@ int health_render(const char *path, const struct query *q, struct buf *out)
     }
     if (!first)
         buf_putc(out, '\n');
+    if (failed) {
+        buf_printf(out, "%s check failed\n", e->name);
+        return 500;
+    }
     buf_printf(out, "%s check passed\n", e->name);
     return 200;
 }

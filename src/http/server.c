@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,6 +98,48 @@ void http_server_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
     defer_tail = &d->next;
     if (server__loop != NULL && !h2o_timeout_is_linked(&defer_entry))
         h2o_timeout_link(server__loop, &defer_timeout, &defer_entry);
+}
+
+/* Thread-safe deferral (work from other threads, e.g. the etcd watch thread): a locked queue
+ * moved onto the loop's deferred queue when an eventfd wakes the loop. */
+static pthread_mutex_t ts_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct deferred *ts_head, **ts_tail = &ts_head;
+static int ts_fd = -1;
+
+void http_server_defer_ts(void (*fn)(void *), void *arg)
+{
+    struct deferred *d = xcalloc(1, sizeof(*d));
+    d->fn = fn;
+    d->arg = arg;
+    pthread_mutex_lock(&ts_mu);
+    if (ts_fd < 0)
+        ts_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    *ts_tail = d;
+    ts_tail = &d->next;
+    int fd = ts_fd;
+    pthread_mutex_unlock(&ts_mu);
+    uint64_t one = 1;
+    if (fd >= 0 && write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        log_warn("defer: eventfd: %s", strerror(errno));
+}
+
+static void on_ts_wake(h2o_socket_t *sock, const char *err)
+{
+    (void)sock, (void)err;
+    uint64_t v;
+    if (read(ts_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        log_warn("defer: eventfd: %s", strerror(errno));
+    pthread_mutex_lock(&ts_mu);
+    struct deferred *list = ts_head;
+    ts_head = NULL;
+    ts_tail = &ts_head;
+    pthread_mutex_unlock(&ts_mu);
+    while (list != NULL) {
+        struct deferred *d = list;
+        list = d->next;
+        d->fn(d->arg);
+        free(d);
+    }
 }
 
 struct st_h2o_evloop_t *http_server_loop(void)
@@ -1144,7 +1188,7 @@ static bool handle_nonresource(struct ctx *c)
         return true;
     if (health_path(p)) {
         struct buf out = BUF_INIT;
-        int code = health_render(p, &c->q, &out);
+        int code = health_render(p, &c->q, store_health(server__api->store, NULL) == 0, &out);
         send_text(c, code, out.data ? out.data : "");
         buf_release(&out);
         return true;
@@ -1524,6 +1568,17 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     srv->defer = http_server_defer;
     if (defer_head != NULL)
         h2o_timeout_link(server__loop, &defer_timeout, &defer_entry);
+    pthread_mutex_lock(&ts_mu);
+    if (ts_fd < 0)
+        ts_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_unlock(&ts_mu);
+    if (ts_fd >= 0) {
+        h2o_socket_t *ws = h2o_evloop_socket_create(server__loop, ts_fd, H2O_SOCKET_FLAG_DONT_READ);
+        h2o_socket_read_start(ws, on_ts_wake);
+        uint64_t one = 1; /* work queued before the loop existed */
+        if (write(ts_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+            log_warn("defer: eventfd: %s", strerror(errno));
+    }
     h2o_socket_t *ls = h2o_evloop_socket_create(server__loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start(ls, on_accept);
     if (ready_cb)

@@ -32,6 +32,8 @@ void http_server_defer(struct apiserver *srv, void (*fn)(void *), void *arg);
  * runs). At most HTTP_DEFER_AFTER_DELAYS distinct delays; others round up to the longest. */
 #define HTTP_DEFER_AFTER_DELAYS 4
 void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn)(void *), void *arg);
+/* Like http_server_defer, callable from any thread (wakes the loop); fn runs on the loop. */
+void http_server_defer_ts(void (*fn)(void *), void *arg);
 /* Asks a running server to stop (async-signal-safe). */
 void http_server_stop(void);
 /* The running event loop (an h2o_evloop_t), or NULL before http_server_run starts it: for

@@ -12,8 +12,9 @@
  *   A write is acknowledged (returns 0) only after it is durable: it survives kill -9.
  *
  *   Every committed change is passed, in revision order, to the event sink set with
- *   store_set_sink (the watch cache). The sink is called after commit, on the thread that did
- *   the write (sqlite) or on the backend's watch thread (etcd).
+ *   store_set_sink (the watch cache), before the write call returns. The sink is called after
+ *   commit, on the thread that did the write (sqlite) or on the thread that opened the store
+ *   (etcd: the event loop, woken by the backend's watch thread; see etcd.h).
  *
  * OWNERSHIP
  *   struct store_kv / store_list / store_event filled by the store own their memory; release
@@ -58,7 +59,7 @@ struct store_event {
 typedef void (*store_sink_fn)(void *arg, const struct store_event *ev);
 
 /* Function table of a backend. version is STORE_OPS_VERSION; new members only appended. */
-#define STORE_OPS_VERSION 1
+#define STORE_OPS_VERSION 2
 struct store_ops {
     int version;
     const char *name;
@@ -89,6 +90,15 @@ struct store_ops {
     int (*compact)(struct store *s, int64_t rev);
     void (*set_sink)(struct store *s, store_sink_fn fn, void *arg);
     void (*close)(struct store *s);
+    /* --- version 2 (NULL in a backend means "trivially true": 0) --- */
+    /* Consistent-read barrier: returns once the sink has received every change committed
+     * before the call (through any process sharing the storage). AZ_ETIMEOUT if that did not
+     * happen within the backend's request timeout. A cache serving reads without
+     * resourceVersion calls this first (upstream 1.31+ consistent reads from cache). */
+    int (*sync)(struct store *s);
+    /* Health of the storage for /readyz: 0, or a negative code (*ret_reason, may be NULL,
+     * gets a malloc'd reason for the log; never secrets). */
+    int (*health)(struct store *s, char **ret_reason);
 };
 
 struct store {
@@ -109,6 +119,8 @@ static inline int64_t store_current_rev(struct store *s) { return s->ops->curren
 static inline void store_close(struct store *s) { if (s != NULL) s->ops->close(s); }
 static inline int store_events_since(struct store *s, int64_t after, size_t max, struct store_event **r, size_t *rn) { return s->ops->events_since(s, after, max, r, rn); }
 static inline int store_compact(struct store *s, int64_t rev) { return s->ops->compact(s, rev); }
+static inline int store_sync(struct store *s) { return s->ops->version >= 2 && s->ops->sync ? s->ops->sync(s) : 0; }
+static inline int store_health(struct store *s, char **r) { return s->ops->version >= 2 && s->ops->health ? s->ops->health(s, r) : 0; }
 static inline void store_set_sink(struct store *s, store_sink_fn fn, void *arg) { s->ops->set_sink(s, fn, arg); }
 
 void store_kv_release(struct store_kv *kv);

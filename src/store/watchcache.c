@@ -38,6 +38,8 @@ struct watch_sub {
     size_t prefix_len;
     watch_cb cb;
     void *arg;
+    int64_t from_rev;   /* events at or below are not delivered (a from_rev ahead of the cache:
+                           etcd replicas list at etcd's revision before the watch delivered it) */
 };
 
 struct watchcache {
@@ -147,7 +149,7 @@ static void wc_sink(void *arg, const struct store_event *sev)
     wc->count++;
     wc->rev = sev->rev;
     for (struct watch_sub *sub = wc->subs; sub != NULL; sub = sub->next)
-        if (wc_matches(sub, slot->key))
+        if (slot->rev > sub->from_rev && wc_matches(sub, slot->key))
             wc_deliver(sub, slot);
     pthread_mutex_unlock(&wc->mu);
 }
@@ -217,6 +219,7 @@ int watchcache_subscribe(struct watchcache *wc, const char *prefix, int64_t from
     sub->prefix = wc_xstrndup(prefix, sub->prefix_len);
     sub->cb = cb;
     sub->arg = arg;
+    sub->from_rev = from_rev;
 
     /* Backlog: the ring is in revision order; binary-search the first event after from_rev. */
     size_t lo = 0, hi = wc->count;

@@ -335,3 +335,78 @@ ensure_alive()
     e2e_fail "$1" "server alive and ready" "server died (exit status $rc); restarting it"
     server_start "$SERVER_DIR" "$SERVER_PORT"
 }
+
+# ---- etcd ------------------------------------------------------------------------------------
+# etcd_start N: start an N-member etcd cluster (Debian's etcd-server) on free loopback ports,
+# data in $T/etcd/m<i>; waits until the cluster serves a linearizable read. Sets ETCD_ENDPOINTS
+# (comma-separated client URLs) and ETCD_URL_<i>; members are stopped by e2e_cleanup.
+# etcd_kill I (SIGKILL member I), etcd_restart I (same command, same data dir).
+ETCD_N=0
+etcd_start()
+{
+    local n=${1:-1} i base try
+    command -v etcd >/dev/null || { echo "FAIL - etcd not installed (scripts/install-deps.sh)" >&2; return 1; }
+    for try in 1 2 3 4 5; do
+        base=$((20000 + RANDOM % 20000))
+        local cluster="" busy=0
+        for i in $(seq 1 "$n"); do
+            cluster="${cluster:+$cluster,}m$i=http://127.0.0.1:$((base + 2 * i + 1))"
+            # a port in use makes etcd exit; pick another base
+            if (exec 3<>/dev/tcp/127.0.0.1/$((base + 2 * i))) 2>/dev/null ||
+               (exec 3<>/dev/tcp/127.0.0.1/$((base + 2 * i + 1))) 2>/dev/null; then busy=1; fi
+        done
+        [ "$busy" = 0 ] && break
+    done
+    ETCD_N=$n
+    ETCD_CLUSTER=$cluster
+    ETCD_BASE=$base
+    ETCD_ENDPOINTS=""
+    mkdir -p "$T/etcd"
+    for i in $(seq 1 "$n"); do
+        ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}http://127.0.0.1:$((base + 2 * i))"
+        eval "ETCD_URL_$i=http://127.0.0.1:$((base + 2 * i))"
+        etcd_launch "$i"
+    done
+    for i in $(seq 1 300); do
+        if ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" --command-timeout=2s put /e2e-probe ok >/dev/null 2>&1; then
+            ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" del /e2e-probe >/dev/null 2>&1
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "FAIL - etcd cluster did not form; log:" >&2
+    tail -n 20 "$T/etcd/m1.log" >&2
+    return 1
+}
+
+etcd_launch()
+{
+    local i=$1 c=$((ETCD_BASE + 2 * $1))
+    etcd --name "m$i" --data-dir "$T/etcd/m$i.data" \
+        --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
+        --listen-peer-urls "http://127.0.0.1:$((c + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((c + 1))" \
+        --initial-cluster "$ETCD_CLUSTER" --initial-cluster-state new --initial-cluster-token "e2e-$ETCD_BASE" \
+        --listen-metrics-urls "http://127.0.0.1:$((ETCD_BASE + 100 + i))" >>"$T/etcd/m$i.log" 2>&1 &
+    eval "ETCD_PID_$i=$!"
+    E2E_BG_PIDS="${E2E_BG_PIDS:-} $!"
+}
+
+etcd_kill()
+{
+    local pid
+    eval "pid=\${ETCD_PID_$1:-}"
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    return 0
+}
+
+etcd_restart()
+{
+    etcd_kill "$1"
+    etcd_launch "$1"
+}
+
+# ectl ARGS...: etcdctl (v3 API) against the test cluster.
+ectl()
+{
+    ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" --command-timeout=5s "$@"
+}

@@ -350,6 +350,29 @@ static void test_unsubscribe_stops(void **state)
     rec_free(b);
 }
 
+/* A subscriber from a revision the cache has not reached yet (etcd: a list through this
+ * replica read etcd's newer revision) gets only the events after it, never the ones its list
+ * already showed. */
+static void test_from_rev_ahead_of_cache(void **state)
+{
+    struct fixture *f = *state;
+    struct watchcache *wc = watchcache_new(f->s, 10);
+    struct rec *a = rec_new();
+    struct watch_sub *sa = NULL;
+    int64_t now = watchcache_rev(wc);
+    assert_int_equal(watchcache_subscribe(wc, "/", now + 2, rec_cb, a, &sa, NULL), 0);
+    put(f->s, "/x", "{}");
+    put(f->s, "/y", "{}");
+    assert_int_equal(a->n, 0);
+    int64_t r3 = put(f->s, "/z", "{}");
+    assert_int_equal(a->n, 1);
+    assert_int_equal(a->revs[0], r3);
+    assert_string_equal(a->keys[0], "/z");
+    watchcache_unsubscribe(wc, sa);
+    watchcache_free(wc);
+    rec_free(a);
+}
+
 static void test_non_json_value(void **state)
 {
     /* a value that is not a JSON object still yields an object with the revision */
@@ -434,6 +457,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window_after_startup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsubscribe_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_json_value, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_from_rev_ahead_of_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_subscribe, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1126 @@
+/* etcd.c — the etcd v3 backend of store.h over the JSON gateway (see etcd.h for the model).
+ *
+ * Gateway facts this relies on (../shared/notes/etcd-gateway.md): every call is a POST with a
+ * JSON body; keys and values are standard base64; int64 fields come back as strings; fields
+ * with default values are omitted (succeeded=false, count=0, event type PUT, empty kvs); an
+ * error is a non-200 answer {"error":..., "code":<grpc code>}; /v3/watch is a chunked stream
+ * of one JSON object per line.
+ *
+ * Locking: `mu` guards delivered/sink/flags and pairs with `cond` (writers and sync wait for
+ * the watch thread). `sink_mu` is held while the sink runs (so set_sink never races a call).
+ * `pool_mu` guards the curl handle pool. No lock is held across a network call except by the
+ * watch thread's own handle, which only it uses.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "store/etcd.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#define API_ROOT "/registry"
+#define API_ROOT_LEN 9
+#define POOL_MAX 16
+#define MAX_RESPONSE (512u << 20)
+/* upstream's compactor coordinates its replicas through this key (etcd root, not prefixed) */
+#define COMPACT_KEY "compact_rev_key"
+/* While etcd does not answer, calls give up after this long instead of the request timeout:
+ * the store is called on the event loop, which must keep serving (/livez, other requests)
+ * during an outage. Any success restores the full timeout. */
+#define FAILING_BUDGET_MS 1000
+
+struct es {
+    struct store base;
+    char **eps;
+    size_t neps;
+    atomic_size_t ep;       /* index of the endpoint to try first */
+    char *prefix;           /* without trailing '/' */
+    size_t prefix_len;
+    char *cafile, *certfile, *keyfile;
+    long timeout_ms;
+
+    pthread_mutex_t pool_mu;
+    CURL *pool[POOL_MAX];
+    size_t npool;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int64_t delivered;      /* every change with revision <= delivered went to the sink */
+    bool watching;          /* the watch stream is established */
+    int64_t compact_version; /* version of COMPACT_KEY last seen */
+
+    int64_t received;       /* the watch stream got every change with revision <= received */
+    struct qev *qhead, **qtail; /* received, not yet delivered (ours only) */
+    pthread_t owner;        /* the thread that delivers inline (opened the store: the loop) */
+    void (*notify)(void *); /* wakes the owner to call store_etcd_dispatch (any thread) */
+    void *notify_arg;
+    atomic_int notify_pending;
+
+    pthread_mutex_t sink_mu; /* held while delivering: one deliverer at a time, in order */
+    store_sink_fn sink;
+    void *sink_arg;
+
+    pthread_t watch_thread;
+    atomic_int stop;
+    atomic_int failing;     /* the last call timed out: budget FAILING_BUDGET_MS per call */
+};
+
+struct qev {
+    struct store_event ev;
+    struct qev *next;
+};
+
+static struct es *es_of(struct store *s) { return (struct es *)s; }
+
+static void ev_copy(struct store_event *e, const struct store_event *ev)
+{
+    *e = *ev;
+    e->kv.key = ev->kv.key ? xstrdup(ev->kv.key) : NULL;
+    e->kv.value = ev->kv.value ? xstrndup(ev->kv.value, ev->kv.len) : NULL;
+    e->prev.key = ev->prev.key ? xstrdup(ev->prev.key) : NULL;
+    e->prev.value = ev->prev.value ? xstrndup(ev->prev.value, ev->prev.len) : NULL;
+}
+
+/* Delivers every received change to the sink, in order (see etcd.h). */
+static void dispatch(struct es *es)
+{
+    pthread_mutex_lock(&es->sink_mu);
+    atomic_store(&es->notify_pending, 0);
+    pthread_mutex_lock(&es->mu);
+    struct qev *q = es->qhead;
+    es->qhead = NULL;
+    es->qtail = &es->qhead;
+    int64_t upto = es->received;
+    pthread_mutex_unlock(&es->mu);
+    while (q != NULL) {
+        struct qev *n = q->next;
+        if (es->sink != NULL)
+            es->sink(es->sink_arg, &q->ev);
+        store_event_release(&q->ev);
+        free(q);
+        q = n;
+    }
+    pthread_mutex_lock(&es->mu);
+    if (upto > es->delivered)
+        es->delivered = upto;
+    pthread_cond_broadcast(&es->cond);
+    pthread_mutex_unlock(&es->mu);
+    pthread_mutex_unlock(&es->sink_mu);
+}
+
+void store_etcd_dispatch(struct store *s)
+{
+    dispatch(es_of(s));
+}
+
+void store_etcd_set_notify(struct store *s, void (*fn)(void *), void *arg)
+{
+    struct es *es = es_of(s);
+    pthread_mutex_lock(&es->mu);
+    es->notify = fn;
+    es->notify_arg = arg;
+    pthread_mutex_unlock(&es->mu);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+/* API key → etcd key (malloc'd, *ret_len bytes). */
+static char *to_etcd(struct es *es, const char *key, size_t extra_nul, size_t *ret_len)
+{
+    const char *rest = strncmp(key, API_ROOT, API_ROOT_LEN) == 0 ? key + API_ROOT_LEN : key;
+    size_t rl = strlen(rest);
+    char *k = xmalloc(es->prefix_len + rl + extra_nul + 1);
+    memcpy(k, es->prefix, es->prefix_len);
+    memcpy(k + es->prefix_len, rest, rl);
+    memset(k + es->prefix_len + rl, 0, extra_nul + 1);
+    *ret_len = es->prefix_len + rl + extra_nul;
+    return k;
+}
+
+/* etcd key (decoded bytes) → API key, or NULL when outside the prefix. */
+static char *from_etcd(struct es *es, const unsigned char *k, size_t len)
+{
+    if (len < es->prefix_len + 1 || memcmp(k, es->prefix, es->prefix_len) != 0 || k[es->prefix_len] != '/')
+        return NULL;
+    if (memchr(k, 0, len) != NULL)
+        return NULL;
+    return xasprintf("%s%.*s", API_ROOT, (int)(len - es->prefix_len), (const char *)k + es->prefix_len);
+}
+
+static json_t *b64(const void *data, size_t len)
+{
+    char *e = base64_encode(data, len);
+    json_t *j = json_string(e);
+    free(e);
+    return j;
+}
+
+static json_t *b64_key(struct es *es, const char *key)
+{
+    size_t n;
+    char *k = to_etcd(es, key, 0, &n);
+    json_t *j = b64(k, n);
+    free(k);
+    return j;
+}
+
+/* Smallest key after every key with this prefix (prefix with its last byte + 1). */
+static json_t *b64_range_end(const char *k, size_t n)
+{
+    char *e = xmalloc(n + 1);
+    memcpy(e, k, n);
+    while (n > 0 && (unsigned char)e[n - 1] == 0xff)
+        n--;
+    if (n == 0) {
+        free(e);
+        return b64("\0", 1);
+    }
+    e[n - 1] = (char)((unsigned char)e[n - 1] + 1);
+    json_t *j = b64(e, n);
+    free(e);
+    return j;
+}
+
+/* int64 that the gateway prints as a string (or omits: 0). */
+static int64_t jint(json_t *o, const char *name)
+{
+    json_t *v = json_object_get(o, name);
+    if (json_is_string(v))
+        return strtoll(json_string_value(v), NULL, 10);
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    return 0;
+}
+
+static unsigned char *jb64(json_t *o, const char *name, size_t *ret_len)
+{
+    const char *s = json_string_value(json_object_get(o, name));
+    if (s == NULL) {
+        *ret_len = 0;
+        unsigned char *e = xmalloc(1);
+        e[0] = 0;
+        return e;
+    }
+    unsigned char *d = base64_decode(s, strlen(s), ret_len);
+    if (d == NULL) {
+        *ret_len = 0;
+        d = xmalloc(1);
+        d[0] = 0;
+    }
+    return d;
+}
+
+/* Fills kv from a gateway KeyValue; 0, or AZ_ENOTFOUND if the key is outside the prefix. */
+static int kv_from_json(struct es *es, json_t *j, struct store_kv *kv)
+{
+    size_t kl, vl;
+    unsigned char *k = jb64(j, "key", &kl);
+    char *key = from_etcd(es, k, kl);
+    free(k);
+    if (key == NULL)
+        return AZ_ENOTFOUND;
+    unsigned char *v = jb64(j, "value", &vl);
+    char *val = xmalloc(vl + 1);
+    memcpy(val, v, vl);
+    val[vl] = '\0';
+    free(v);
+    kv->key = key;
+    kv->value = val;
+    kv->len = vl;
+    kv->create_rev = jint(j, "create_revision");
+    kv->mod_rev = jint(j, "mod_revision");
+    return 0;
+}
+
+/* ---- HTTP ------------------------------------------------------------------------------ */
+
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct buf *b = arg;
+    return buf_append(b, ptr, size * nmemb) == 0 ? size * nmemb : 0;
+}
+
+static CURL *pool_get(struct es *es)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&es->pool_mu);
+    if (es->npool > 0)
+        h = es->pool[--es->npool];
+    pthread_mutex_unlock(&es->pool_mu);
+    if (h == NULL && (h = curl_easy_init()) == NULL)
+        abort();
+    return h;
+}
+
+static void pool_put(struct es *es, CURL *h)
+{
+    pthread_mutex_lock(&es->pool_mu);
+    if (es->npool < POOL_MAX) {
+        es->pool[es->npool++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&es->pool_mu);
+    if (h != NULL)
+        curl_easy_cleanup(h);
+}
+
+static void setup_handle(struct es *es, CURL *h, const char *url, struct curl_slist *hdrs, const char *body)
+{
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (es->cafile != NULL)
+        curl_easy_setopt(h, CURLOPT_CAINFO, es->cafile);
+    if (es->certfile != NULL)
+        curl_easy_setopt(h, CURLOPT_SSLCERT, es->certfile);
+    if (es->keyfile != NULL)
+        curl_easy_setopt(h, CURLOPT_SSLKEY, es->keyfile);
+}
+
+/* The request surely never reached a member (safe to retry a write elsewhere). */
+static bool not_sent(CURLcode rc)
+{
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+           rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION;
+}
+
+/* gRPC codes etcd uses for "try again": Unavailable (no leader, stopped), DeadlineExceeded
+ * (request timed out, leader changed), Aborted. */
+static bool transient_grpc(long code)
+{
+    return code == 14 || code == 4 || code == 10;
+}
+
+/* POSTs body to path; *ret gets the parsed 200 answer. write: the call changes data (retried
+ * only when it surely was not sent). timeout_ms 0: the store's request timeout. */
+static int es_call_t(struct es *es, const char *path, json_t *body, bool write, long timeout_ms, json_t **ret)
+{
+    char *payload = json_dumps(body, JSON_COMPACT);
+    if (payload == NULL)
+        abort();
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    CURL *h = pool_get(es);
+    long budget = timeout_ms > 0 ? timeout_ms : es->timeout_ms;
+    if (atomic_load(&es->failing) && budget > FAILING_BUDGET_MS)
+        budget = FAILING_BUDGET_MS;
+    int64_t deadline = mono_ms() + budget;
+    int rc = AZ_ETIMEOUT;
+    size_t tries = 0;
+    for (;;) {
+        size_t i = atomic_load(&es->ep) % es->neps;
+        char *url = xasprintf("%s%s", es->eps[i], path);
+        struct buf b;
+        buf_init(&b, MAX_RESPONSE);
+        setup_handle(es, h, url, hdrs, payload);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+        int64_t left = deadline - mono_ms();
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(left < 100 ? 100 : left));
+        CURLcode cr = curl_easy_perform(h);
+        free(url);
+        bool retry = false;
+        if (cr == CURLE_OK) {
+            long code = 0;
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+            json_t *j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+            if (code == 200 && json_is_object(j)) {
+                *ret = j;
+                rc = 0;
+                buf_release(&b);
+                break;
+            }
+            const char *msg = json_string_value(json_object_get(j, "error"));
+            long gcode = (long)json_integer_value(json_object_get(j, "code"));
+            if (msg != NULL && strstr(msg, "has been compacted") != NULL) {
+                rc = AZ_EGONE;
+            } else if (msg != NULL && strstr(msg, "future revision") != NULL) {
+                rc = AZ_ETIMEOUT;
+            } else if (transient_grpc(gcode) || code == 503 || code == 502) {
+                /* "no leader"/"not capable" were refused before raft: safe to retry. A write
+                 * that timed out inside etcd may have been applied: its outcome is unknown. */
+                retry = !write || (msg != NULL && (strstr(msg, "no leader") != NULL ||
+                                                   strstr(msg, "not capable") != NULL ||
+                                                   strstr(msg, "server stopped") != NULL));
+                rc = AZ_ETIMEOUT;
+            } else {
+                log_warn("etcd %s: HTTP %ld: %s", path, code, msg ? msg : "(no error text)");
+                rc = AZ_EIO;
+            }
+            json_decref(j);
+        } else {
+            retry = !write || not_sent(cr);
+            rc = AZ_ETIMEOUT;
+            log_debug("etcd %s via %s: %s", path, es->eps[i], curl_easy_strerror(cr));
+        }
+        buf_release(&b);
+        if (!retry || mono_ms() >= deadline)
+            break;
+        atomic_fetch_add(&es->ep, 1);
+        if (++tries % es->neps == 0)
+            sleep_ms(100);
+        if (mono_ms() >= deadline)
+            break;
+    }
+    if (rc == 0 || rc == AZ_EGONE)
+        atomic_store(&es->failing, 0);
+    else if (rc == AZ_ETIMEOUT && mono_ms() >= deadline)
+        atomic_store(&es->failing, 1);
+    curl_slist_free_all(hdrs);
+    pool_put(es, h);
+    free(payload);
+    json_decref(body);
+    return rc;
+}
+
+/* Steals body. */
+static int es_call(struct es *es, const char *path, json_t *body, bool write, json_t **ret)
+{
+    return es_call_t(es, path, body, write, 0, ret);
+}
+
+/* Waits until the sink got revision rev (or the request timeout passed). On the owner thread
+ * (or without a notifier) this thread delivers; elsewhere the owner does, woken by notify. */
+static int wait_delivered(struct es *es, int64_t rev)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += es->timeout_ms / 1000;
+    ts.tv_nsec += (es->timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&es->mu);
+    bool self = es->notify == NULL || pthread_equal(pthread_self(), es->owner);
+    for (;;) {
+        if (es->delivered >= rev)
+            break;
+        if (self && es->received >= rev) {
+            pthread_mutex_unlock(&es->mu);
+            dispatch(es);
+            pthread_mutex_lock(&es->mu);
+            continue;
+        }
+        if (atomic_load(&es->stop) || pthread_cond_timedwait(&es->cond, &es->mu, &ts) == ETIMEDOUT) {
+            rc = es->delivered >= rev ? 0 : AZ_ETIMEOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&es->mu);
+    return rc;
+}
+
+static int64_t header_rev(json_t *resp)
+{
+    return jint(json_object_get(resp, "header"), "revision");
+}
+
+/* ---- reads ----------------------------------------------------------------------------- */
+
+static int es_get(struct store *s, const char *key, struct store_kv *ret)
+{
+    struct es *es = es_of(s);
+    json_t *resp;
+    int rc = es_call(es, "/v3/kv/range", json_pack("{s:o}", "key", b64_key(es, key)), false, &resp);
+    if (rc < 0)
+        return rc;
+    json_t *kvs = json_object_get(resp, "kvs");
+    rc = json_array_size(kvs) > 0 ? kv_from_json(es, json_array_get(kvs, 0), ret) : AZ_ENOTFOUND;
+    json_decref(resp);
+    return rc;
+}
+
+static int es_list(struct store *s, const char *prefix, const char *start_after, int64_t at_rev,
+                   size_t limit, struct store_list *ret)
+{
+    struct es *es = es_of(s);
+    size_t pn, sn;
+    char *p = to_etcd(es, prefix, 0, &pn);
+    json_t *end = b64_range_end(p, pn);
+    json_t *body;
+    if (start_after != NULL) {
+        char *st = to_etcd(es, start_after, 1, &sn); /* strictly after: start_after + "\0" */
+        body = json_pack("{s:o,s:o}", "key", b64(st, sn), "range_end", end);
+        free(st);
+    } else {
+        body = json_pack("{s:o,s:o}", "key", b64(p, pn), "range_end", end);
+    }
+    free(p);
+    if (limit > 0)
+        json_object_set_new(body, "limit", json_integer((json_int_t)limit));
+    if (at_rev > 0)
+        json_object_set_new(body, "revision", json_integer(at_rev));
+    json_t *resp;
+    int rc = es_call(es, "/v3/kv/range", body, false, &resp);
+    if (rc < 0)
+        return rc;
+    json_t *kvs = json_object_get(resp, "kvs");
+    size_t n = json_array_size(kvs);
+    memset(ret, 0, sizeof(*ret));
+    ret->items = xcalloc(n ? n : 1, sizeof(struct store_kv));
+    for (size_t i = 0; i < n; i++)
+        if (kv_from_json(es, json_array_get(kvs, i), &ret->items[ret->n]) == 0)
+            ret->n++;
+    ret->rev = at_rev > 0 ? at_rev : header_rev(resp);
+    ret->more = json_is_true(json_object_get(resp, "more"));
+    json_decref(resp);
+    return 0;
+}
+
+/* etcd's current revision (a linearizable read of a key that never exists). */
+static int fetch_rev(struct es *es, long timeout_ms, int64_t *ret)
+{
+    json_t *resp;
+    int rc = es_call_t(es, "/v3/kv/range",
+                       json_pack("{s:o,s:b}", "key", b64(es->prefix, es->prefix_len), "count_only", 1),
+                       false, timeout_ms, &resp);
+    if (rc < 0)
+        return rc;
+    *ret = header_rev(resp);
+    json_decref(resp);
+    return 0;
+}
+
+static int64_t es_current_rev(struct store *s)
+{
+    struct es *es = es_of(s);
+    int64_t rev;
+    if (fetch_rev(es, 0, &rev) == 0)
+        return rev;
+    pthread_mutex_lock(&es->mu);
+    rev = es->delivered;
+    pthread_mutex_unlock(&es->mu);
+    return rev;
+}
+
+static int es_sync(struct store *s)
+{
+    struct es *es = es_of(s);
+    int64_t rev;
+    int rc = fetch_rev(es, 0, &rev);
+    if (rc < 0)
+        return rc;
+    return wait_delivered(es, rev);
+}
+
+static int es_health(struct store *s, char **ret_reason)
+{
+    struct es *es = es_of(s);
+    int64_t rev;
+    int rc = fetch_rev(es, 2000, &rev);
+    if (rc < 0 && ret_reason != NULL)
+        *ret_reason = xstrdup("etcd: no member answered a linearizable read within 2s");
+    return rc;
+}
+
+/* ---- writes ---------------------------------------------------------------------------- */
+
+/* One-operation transaction on key guarded by cmp; on failure reads the key.
+ * *ret_resp gets the answer. */
+static int txn(struct es *es, json_t *cmp, json_t *success_op, const char *key, json_t **ret_resp)
+{
+    json_t *body = json_pack("{s:[o],s:[o],s:[{s:{s:o}}]}", "compare", cmp, "success", success_op,
+                             "failure", "request_range", "key", b64_key(es, key));
+    return es_call(es, "/v3/kv/txn", body, true, ret_resp);
+}
+
+/* After a failed guarded update/delete: AZ_ENOTFOUND if the key is absent, else AZ_ECONFLICT. */
+static int failed_guard(json_t *resp)
+{
+    json_t *r = json_object_get(json_array_get(json_object_get(resp, "responses"), 0), "response_range");
+    return json_array_size(json_object_get(r, "kvs")) > 0 ? AZ_ECONFLICT : AZ_ENOTFOUND;
+}
+
+static json_t *guard(struct es *es, const char *key, int64_t expected_rev)
+{
+    if (expected_rev != 0)
+        return json_pack("{s:o,s:s,s:s,s:I}", "key", b64_key(es, key), "target", "MOD", "result", "EQUAL",
+                         "mod_revision", (json_int_t)expected_rev);
+    return json_pack("{s:o,s:s,s:s,s:I}", "key", b64_key(es, key), "target", "CREATE", "result", "GREATER",
+                     "create_revision", (json_int_t)0);
+}
+
+static int finish_write(struct es *es, json_t *resp, int64_t *ret_rev)
+{
+    int64_t rev = header_rev(resp);
+    json_decref(resp);
+    if (wait_delivered(es, rev) < 0)
+        log_warn("etcd: revision %" PRId64 " committed but not yet seen on the watch stream", rev);
+    if (ret_rev != NULL)
+        *ret_rev = rev;
+    return 0;
+}
+
+static int es_create(struct store *s, const char *key, const char *value, size_t len, int64_t *ret_rev)
+{
+    struct es *es = es_of(s);
+    json_t *cmp = json_pack("{s:o,s:s,s:s,s:I}", "key", b64_key(es, key), "target", "CREATE", "result",
+                            "EQUAL", "create_revision", (json_int_t)0);
+    json_t *put = json_pack("{s:{s:o,s:o}}", "request_put", "key", b64_key(es, key), "value", b64(value, len));
+    json_t *resp;
+    int rc = txn(es, cmp, put, key, &resp);
+    if (rc < 0)
+        return rc;
+    if (!json_is_true(json_object_get(resp, "succeeded"))) {
+        json_decref(resp);
+        return AZ_EEXIST;
+    }
+    return finish_write(es, resp, ret_rev);
+}
+
+static int es_update(struct store *s, const char *key, const char *value, size_t len,
+                     int64_t expected_rev, int64_t *ret_rev)
+{
+    struct es *es = es_of(s);
+    json_t *put = json_pack("{s:{s:o,s:o}}", "request_put", "key", b64_key(es, key), "value", b64(value, len));
+    json_t *resp;
+    int rc = txn(es, guard(es, key, expected_rev), put, key, &resp);
+    if (rc < 0)
+        return rc;
+    if (!json_is_true(json_object_get(resp, "succeeded"))) {
+        rc = failed_guard(resp);
+        json_decref(resp);
+        return rc;
+    }
+    return finish_write(es, resp, ret_rev);
+}
+
+static int es_del(struct store *s, const char *key, int64_t expected_rev, int64_t *ret_rev,
+                  struct store_kv *ret_prev)
+{
+    struct es *es = es_of(s);
+    json_t *del = json_pack("{s:{s:o,s:b}}", "request_delete_range", "key", b64_key(es, key), "prev_kv", 1);
+    json_t *resp;
+    int rc = txn(es, guard(es, key, expected_rev), del, key, &resp);
+    if (rc < 0)
+        return rc;
+    if (!json_is_true(json_object_get(resp, "succeeded"))) {
+        rc = failed_guard(resp);
+        json_decref(resp);
+        return rc;
+    }
+    json_t *dr = json_object_get(json_array_get(json_object_get(resp, "responses"), 0), "response_delete_range");
+    json_t *prev = json_array_get(json_object_get(dr, "prev_kvs"), 0);
+    if (ret_prev != NULL) {
+        memset(ret_prev, 0, sizeof(*ret_prev));
+        if (prev != NULL)
+            kv_from_json(es, prev, ret_prev);
+    }
+    return finish_write(es, resp, ret_rev);
+}
+
+/* Upstream's compactor (apiserver storage/etcd3/compact.go): every replica tries, but only the
+ * one whose transaction bumps COMPACT_KEY from the version it last saw compacts, so one
+ * compaction happens per interval however many replicas run. */
+static int es_compact(struct store *s, int64_t rev)
+{
+    struct es *es = es_of(s);
+    pthread_mutex_lock(&es->mu);
+    int64_t seen = es->compact_version;
+    pthread_mutex_unlock(&es->mu);
+    char num[32];
+    snprintf(num, sizeof(num), "%" PRId64, rev);
+    json_t *cmp = json_pack("{s:o,s:s,s:s,s:I}", "key", b64(COMPACT_KEY, strlen(COMPACT_KEY)), "target",
+                            "VERSION", "result", "EQUAL", "version", (json_int_t)seen);
+    json_t *body = json_pack("{s:[o],s:[{s:{s:o,s:o}}],s:[{s:{s:o}}]}", "compare", cmp, "success",
+                             "request_put", "key", b64(COMPACT_KEY, strlen(COMPACT_KEY)), "value",
+                             b64(num, strlen(num)), "failure", "request_range", "key",
+                             b64(COMPACT_KEY, strlen(COMPACT_KEY)));
+    json_t *resp;
+    int rc = es_call(es, "/v3/kv/txn", body, true, &resp);
+    if (rc < 0)
+        return rc;
+    bool won = json_is_true(json_object_get(resp, "succeeded"));
+    json_t *r = json_object_get(json_array_get(json_object_get(resp, "responses"), 0), "response_range");
+    int64_t version = won ? seen + 1 : jint(json_array_get(json_object_get(r, "kvs"), 0), "version");
+    json_decref(resp);
+    pthread_mutex_lock(&es->mu);
+    es->compact_version = version;
+    pthread_mutex_unlock(&es->mu);
+    if (!won)
+        return 0; /* another replica compacted in this interval */
+    rc = es_call(es, "/v3/kv/compaction", json_pack("{s:I}", "revision", (json_int_t)rev), true, &resp);
+    if (rc == AZ_EGONE)
+        return 0;
+    if (rc == AZ_ETIMEOUT && rev > es_current_rev(s))
+        return AZ_EINVALID;
+    if (rc < 0)
+        return rc;
+    json_decref(resp);
+    log_info("etcd: compacted at revision %" PRId64, rev);
+    return 0;
+}
+
+/* ---- watch ----------------------------------------------------------------------------- */
+
+/* Handler of one decoded watch event (ours: key inside the prefix); returns false to stop. */
+typedef bool (*event_fn)(void *arg, const struct store_event *ev);
+
+struct stream {
+    struct es *es;
+    struct buf line;
+    event_fn fn;
+    void *arg;
+    int64_t last_rev;        /* revision of the last event seen (any key) */
+    bool (*on_rev)(void *arg, int64_t rev); /* after each message's events; false: stop */
+    int64_t compacted;       /* compact_revision of a canceled watch */
+    bool created;
+    bool stop;
+};
+
+static void fill_event(struct es *es, json_t *ev, struct store_event *out, bool *ours)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *kv = json_object_get(ev, "kv");
+    json_t *prev = json_object_get(ev, "prev_kv");
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    out->type = type != NULL && strcmp(type, "DELETE") == 0 ? STORE_EVENT_DELETE : STORE_EVENT_PUT;
+    out->rev = jint(kv, "mod_revision");
+    *ours = false;
+    if (out->type == STORE_EVENT_PUT) {
+        if (kv_from_json(es, kv, &out->kv) != 0)
+            return;
+        if (prev != NULL)
+            kv_from_json(es, prev, &out->prev);
+    } else {
+        /* DELETE: the event's kv has only key and mod_revision; the store contract wants the
+         * value before deletion, with mod_rev = the delete revision. */
+        size_t kl;
+        unsigned char *k = jb64(kv, "key", &kl);
+        char *key = from_etcd(es, k, kl);
+        free(k);
+        if (key == NULL)
+            return;
+        if (prev != NULL && kv_from_json(es, prev, &out->prev) == 0) {
+            out->kv.key = key;
+            out->kv.value = xstrndup(out->prev.value, out->prev.len);
+            out->kv.len = out->prev.len;
+            out->kv.create_rev = out->prev.create_rev;
+        } else {
+            out->kv.key = key;
+            out->kv.value = xstrdup("");
+        }
+        out->kv.mod_rev = out->rev;
+    }
+    *ours = true;
+}
+
+static void stream_message(struct stream *st, const char *line, size_t len)
+{
+    json_t *j = json_loadb(line, len, 0, NULL);
+    json_t *res = json_object_get(j, "result");
+    if (res == NULL) {
+        if (j != NULL && json_object_get(j, "error") != NULL)
+            log_warn("etcd watch: %s", json_string_value(json_object_get(json_object_get(j, "error"), "message")));
+        json_decref(j);
+        return;
+    }
+    if (json_is_true(json_object_get(res, "created")))
+        st->created = true;
+    if (json_is_true(json_object_get(res, "canceled"))) {
+        st->compacted = jint(res, "compact_revision");
+        if (st->compacted == 0)
+            st->compacted = -1;
+        st->stop = true;
+        json_decref(j);
+        return;
+    }
+    json_t *evs = json_object_get(res, "events");
+    size_t i;
+    json_t *ev;
+    int64_t rev = 0;
+    json_array_foreach(evs, i, ev) {
+        struct store_event se;
+        bool ours;
+        fill_event(st->es, ev, &se, &ours);
+        if (se.rev > rev)
+            rev = se.rev;
+        if (ours && st->fn != NULL && !st->stop && se.rev > st->last_rev)
+            if (!st->fn(st->arg, &se))
+                st->stop = true;
+        store_event_release(&se);
+    }
+    if (rev > st->last_rev) {
+        st->last_rev = rev;
+        if (st->on_rev != NULL && !st->on_rev(st->arg, rev))
+            st->stop = true;
+    }
+    json_decref(j);
+}
+
+static size_t stream_write(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct stream *st = arg;
+    size_t n = size * nmemb;
+    for (size_t i = 0; i < n; i++) {
+        if (ptr[i] == '\n') {
+            if (st->line.len > 0)
+                stream_message(st, st->line.data, st->line.len);
+            st->line.len = 0;
+            if (st->stop)
+                return 0;
+        } else if (buf_putc(&st->line, ptr[i]) != 0) {
+            return 0;
+        }
+    }
+    if (st->stop)
+        return 0;
+    return n;
+}
+
+static int stream_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a, (void)b, (void)c, (void)d;
+    struct stream *st = arg;
+    return st->stop || atomic_load(&st->es->stop) ? 1 : 0;
+}
+
+/* Streams the whole keyspace from start_rev (one endpoint attempt). Returns when the stream
+ * ends, a handler asks to stop, or the store closes. */
+static void stream_once(struct es *es, CURL *h, struct stream *st, int64_t start_rev, long timeout_ms)
+{
+    json_t *body = json_pack("{s:{s:o,s:o,s:b,s:I}}", "create_request", "key", b64("\0", 1), "range_end",
+                             b64("\0", 1), "prev_kv", 1, "start_revision", (json_int_t)start_rev);
+    char *payload = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    size_t i = atomic_load(&es->ep) % es->neps;
+    char *url = xasprintf("%s/v3/watch", es->eps[i]);
+    setup_handle(es, h, url, hdrs, payload);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, stream_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, st);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stream_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, st);
+    if (timeout_ms > 0)
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    CURLcode cr = curl_easy_perform(h);
+    if (cr != CURLE_OK && cr != CURLE_WRITE_ERROR && cr != CURLE_ABORTED_BY_CALLBACK)
+        log_debug("etcd watch via %s: %s", es->eps[i], curl_easy_strerror(cr));
+    free(url);
+    curl_slist_free_all(hdrs);
+    free(payload);
+}
+
+static bool enqueue(void *arg, const struct store_event *ev)
+{
+    struct es *es = arg;
+    struct qev *q = xcalloc(1, sizeof(*q));
+    ev_copy(&q->ev, ev);
+    pthread_mutex_lock(&es->mu);
+    *es->qtail = q;
+    es->qtail = &q->next;
+    pthread_mutex_unlock(&es->mu);
+    return true;
+}
+
+static bool received_up_to(void *arg, int64_t rev)
+{
+    struct es *es = arg;
+    pthread_mutex_lock(&es->mu);
+    if (rev > es->received)
+        es->received = rev;
+    es->watching = true;
+    void (*notify)(void *) = es->notify;
+    void *narg = es->notify_arg;
+    pthread_cond_broadcast(&es->cond);
+    pthread_mutex_unlock(&es->mu);
+    if (notify == NULL)
+        dispatch(es);
+    else if (atomic_exchange(&es->notify_pending, 1) == 0)
+        notify(narg);
+    return true;
+}
+
+static void *watch_main(void *arg)
+{
+    struct es *es = arg;
+    CURL *h = curl_easy_init();
+    if (h == NULL)
+        abort();
+    while (!atomic_load(&es->stop)) {
+        struct stream st = {.es = es, .fn = enqueue, .arg = es, .on_rev = received_up_to};
+        buf_init(&st.line, MAX_RESPONSE);
+        pthread_mutex_lock(&es->mu);
+        st.last_rev = es->received;
+        pthread_mutex_unlock(&es->mu);
+        stream_once(es, h, &st, st.last_rev + 1, 0);
+        buf_release(&st.line);
+        pthread_mutex_lock(&es->mu);
+        es->watching = false;
+        pthread_mutex_unlock(&es->mu);
+        if (st.compacted > 0) {
+            /* Our history is gone: the changes between delivered and the compaction revision
+             * cannot be replayed. Continue from there (caches fed by the sink may have missed
+             * those changes; see docs/internals/store.md). */
+            log_error("etcd watch: revision %" PRId64 " compacted (compact revision %" PRId64
+                      "); changes in between were not delivered",
+                      st.last_rev + 1, st.compacted);
+            received_up_to(es, st.compacted - 1);
+            continue;
+        }
+        if (atomic_load(&es->stop))
+            break;
+        atomic_fetch_add(&es->ep, 1);
+        sleep_ms(200);
+    }
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+/* events_since: a bounded watch from after_rev+1 that stops at the revision current when
+ * called (or at max events). */
+struct collect_evs {
+    struct store_event *evs;
+    size_t n, cap, max;
+    int64_t until;
+};
+
+static bool collect_event(void *arg, const struct store_event *ev)
+{
+    struct collect_evs *c = arg;
+    if (ev->rev > c->until)
+        return false;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->evs = xrealloc(c->evs, c->cap * sizeof(*c->evs));
+    }
+    ev_copy(&c->evs[c->n++], ev);
+    return c->max == 0 || c->n < c->max;
+}
+
+static bool reached(void *arg, int64_t rev)
+{
+    struct collect_evs *c = arg;
+    return rev < c->until;
+}
+
+static int es_events_since(struct store *s, int64_t after_rev, size_t max, struct store_event **ret,
+                           size_t *ret_n)
+{
+    struct es *es = es_of(s);
+    int64_t until;
+    int rc = fetch_rev(es, 0, &until);
+    if (rc < 0)
+        return rc;
+    struct collect_evs c = {.max = max, .until = until};
+    if (after_rev < until) {
+        CURL *h = pool_get(es);
+        struct stream st = {.es = es, .fn = collect_event, .arg = &c, .on_rev = reached, .last_rev = after_rev};
+        buf_init(&st.line, MAX_RESPONSE);
+        stream_once(es, h, &st, after_rev + 1, es->timeout_ms);
+        buf_release(&st.line);
+        curl_easy_reset(h);
+        pool_put(es, h);
+        if (st.compacted != 0) {
+            store_events_free(c.evs, c.n);
+            return AZ_EGONE;
+        }
+        if (!st.stop && (max == 0 || c.n < max)) {
+            store_events_free(c.evs, c.n);
+            return AZ_ETIMEOUT;
+        }
+    }
+    *ret = c.evs;
+    *ret_n = c.n;
+    return 0;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------- */
+
+static void es_set_sink(struct store *s, store_sink_fn fn, void *arg)
+{
+    struct es *es = es_of(s);
+    pthread_mutex_lock(&es->sink_mu);
+    es->sink = fn;
+    es->sink_arg = arg;
+    pthread_mutex_unlock(&es->sink_mu);
+}
+
+static void es_free(struct es *es)
+{
+    for (size_t i = 0; i < es->neps; i++)
+        free(es->eps[i]);
+    free(es->eps);
+    for (size_t i = 0; i < es->npool; i++)
+        curl_easy_cleanup(es->pool[i]);
+    free(es->prefix);
+    free(es->cafile);
+    free(es->certfile);
+    free(es->keyfile);
+    pthread_mutex_destroy(&es->pool_mu);
+    pthread_mutex_destroy(&es->mu);
+    pthread_mutex_destroy(&es->sink_mu);
+    pthread_cond_destroy(&es->cond);
+    free(es);
+}
+
+static void es_close(struct store *s)
+{
+    struct es *es = es_of(s);
+    atomic_store(&es->stop, 1);
+    pthread_mutex_lock(&es->mu);
+    pthread_cond_broadcast(&es->cond);
+    pthread_mutex_unlock(&es->mu);
+    pthread_join(es->watch_thread, NULL);
+    while (es->qhead != NULL) {
+        struct qev *q = es->qhead;
+        es->qhead = q->next;
+        store_event_release(&q->ev);
+        free(q);
+    }
+    es_free(es);
+}
+
+static const struct store_ops es_ops = {
+    .version = STORE_OPS_VERSION,
+    .name = "etcd",
+    .get = es_get,
+    .list = es_list,
+    .create = es_create,
+    .update = es_update,
+    .del = es_del,
+    .current_rev = es_current_rev,
+    .events_since = es_events_since,
+    .compact = es_compact,
+    .set_sink = es_set_sink,
+    .close = es_close,
+    .sync = es_sync,
+    .health = es_health,
+};
+
+static char *opt_dup(const char *s)
+{
+    return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
+}
+
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **ret_errmsg)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, curl_init_once);
+    struct es *es = xcalloc(1, sizeof(*es));
+    es->base.ops = &es_ops;
+    pthread_mutex_init(&es->pool_mu, NULL);
+    pthread_mutex_init(&es->mu, NULL);
+    pthread_mutex_init(&es->sink_mu, NULL);
+    pthread_cond_init(&es->cond, NULL);
+    const char *prefix = cfg->prefix != NULL && *cfg->prefix ? cfg->prefix : API_ROOT;
+    es->prefix = xstrdup(prefix);
+    es->prefix_len = strlen(es->prefix);
+    while (es->prefix_len > 0 && es->prefix[es->prefix_len - 1] == '/')
+        es->prefix[--es->prefix_len] = '\0';
+    es->cafile = opt_dup(cfg->cafile);
+    es->certfile = opt_dup(cfg->certfile);
+    es->keyfile = opt_dup(cfg->keyfile);
+    es->timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 10000;
+    const char *p = cfg->servers != NULL ? cfg->servers : "";
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",");
+        while (n > 0 && p[n - 1] == '/')
+            n--;
+        if (n > 0) {
+            es->eps = xrealloc(es->eps, (es->neps + 1) * sizeof(char *));
+            es->eps[es->neps++] = xstrndup(p, n);
+        }
+        p += strcspn(p, ",");
+        if (*p == ',')
+            p++;
+    }
+    int rc = 0;
+    const char *why = NULL;
+    for (size_t i = 0; i < es->neps && why == NULL; i++)
+        if (strncmp(es->eps[i], "http://", 7) != 0 && strncmp(es->eps[i], "https://", 8) != 0)
+            why = "--etcd-servers: every server must be an http:// or https:// URL";
+    if (es->neps == 0)
+        why = "--etcd-servers: no server given";
+    int64_t rev = 0;
+    if (why == NULL && (rc = fetch_rev(es, es->timeout_ms, &rev)) < 0)
+        why = "no etcd server answered";
+    if (why != NULL) {
+        if (ret_errmsg != NULL)
+            *ret_errmsg = xasprintf("%s (%s)", why, cfg->servers ? cfg->servers : "");
+        es_free(es);
+        return rc < 0 ? rc : AZ_EINVALID;
+    }
+    es->delivered = es->received = rev;
+    es->qtail = &es->qhead;
+    es->owner = pthread_self();
+    if (pthread_create(&es->watch_thread, NULL, watch_main, es) != 0) {
+        es_free(es);
+        if (ret_errmsg != NULL)
+            *ret_errmsg = xstrdup("cannot start the etcd watch thread");
+        return AZ_EINTERNAL;
+    }
+    *ret = &es->base;
+    return 0;
+}
+
+/* ---- fuzzing ----------------------------------------------------------------------------- */
+
+static bool fuzz_count(void *arg, const struct store_event *ev)
+{
+    size_t *n = arg;
+    (*n) += ev->kv.key != NULL;
+    return true;
+}
+
+size_t store_etcd_parse_stream(const char *data, size_t len)
+{
+    struct es es = {.prefix = (char *)API_ROOT, .prefix_len = API_ROOT_LEN};
+    size_t n = 0;
+    struct stream st = {.es = &es, .fn = fuzz_count, .arg = &n};
+    buf_init(&st.line, MAX_RESPONSE);
+    stream_write((char *)data, 1, len, &st);
+    buf_release(&st.line);
+    /* the same bytes as a range answer */
+    json_t *j = json_loadb(data, len, 0, NULL);
+    size_t i;
+    json_t *kv;
+    json_array_foreach(json_object_get(j, "kvs"), i, kv) {
+        struct store_kv out;
+        if (kv_from_json(&es, kv, &out) == 0) {
+            n++;
+            store_kv_release(&out);
+        }
+    }
+    json_decref(j);
+    return n;
+}
