@@ -18,6 +18,7 @@
 #include "controllers/controllers.h"
 #include "http/server.h"
 #include "node/node.h"
+#include "node/sandbox.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
@@ -37,6 +38,9 @@ struct serve_opts {
     long min_token_expiration;
     bool no_node;
     const char *node_name;
+    const char *pod_cidr;
+    const char *container_runtime;
+    const char *image_dir;
 };
 
 static void usage(FILE *f)
@@ -58,6 +62,9 @@ static void usage(FILE *f)
             "                                 for (default 600, as upstream); lets tests see expiry in seconds\n"
             "  --no-node                      don't run the embedded node agent (pods stay Pending)\n"
             "  --node-name NAME               name of the embedded node (default: the host name)\n"
+            "  --pod-cidr CIDR                IPv4 pod network of the node (default 10.88.0.0/24)\n"
+            "  --container-runtime PATH       OCI runtime (default runc; crun on cgroup v2 hosts)\n"
+            "  --image-dir DIR                the node's image store (default DATA_DIR/images)\n"
             "  -v, --v N                      log level 0-3 (default 2)\n");
 }
 
@@ -85,6 +92,7 @@ int cmd_serve(int argc, char **argv)
     struct serve_opts o = {
         .data_dir = ".anzen",
         .listen = "127.0.0.1:6443",
+        .pod_cidr = "10.88.0.0/24",
         .issuer = "https://kubernetes.default.svc.cluster.local",
         .extend_token_expiration = true,
         .min_token_expiration = 600,
@@ -103,6 +111,9 @@ int cmd_serve(int argc, char **argv)
         {"testing-min-token-expiration", required_argument, NULL, 'T'},
         {"no-node", no_argument, NULL, 'N'},
         {"node-name", required_argument, NULL, 'n'},
+        {"pod-cidr", required_argument, NULL, 'C'},
+        {"container-runtime", required_argument, NULL, 'R'},
+        {"image-dir", required_argument, NULL, 'I'},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -124,6 +135,9 @@ int cmd_serve(int argc, char **argv)
         case 'T': o.min_token_expiration = strtol(optarg, NULL, 10); break;
         case 'N': o.no_node = true; break;
         case 'n': o.node_name = optarg; break;
+        case 'C': o.pod_cidr = optarg; break;
+        case 'R': o.container_runtime = optarg; break;
+        case 'I': o.image_dir = optarg; break;
         case 'v': log_set_level((enum log_level)(strtol(optarg, NULL, 10) > 3 ? 3 : strtol(optarg, NULL, 10))); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -140,7 +154,14 @@ int cmd_serve(int argc, char **argv)
     }
     struct pki *pki = NULL;
     char *err = NULL;
-    if (pki_ensure(absdir, NULL, &pki, &err) != 0) {
+    /* pods reach the API at the bridge's address: served there too, and in the certificate */
+    char gateway[16] = "";
+    if (!o.no_node && cni_gateway(o.pod_cidr, gateway) != 0) {
+        log_error("--pod-cidr %s: not an IPv4 CIDR with a prefix length of 8 to 30", o.pod_cidr);
+        return 1;
+    }
+    const char *extra_sans[] = {gateway[0] ? gateway : NULL, NULL};
+    if (pki_ensure(absdir, extra_sans, &pki, &err) != 0) {
         log_error("pki: %s", err ? err : "failed");
         return 1;
     }
@@ -202,6 +223,7 @@ int cmd_serve(int argc, char **argv)
     podsecurity_admission_register(); /* after ServiceAccount admission, as upstream orders them */
     controllers_start(&srv);
     char *node_dir = xasprintf("%s/node", absdir);
+    char *image_dir = o.image_dir ? xstrdup(o.image_dir) : xasprintf("%s/images", absdir);
     char node_host[256] = "localhost";
     if (o.node_name == NULL && gethostname(node_host, sizeof(node_host) - 1) == 0)
         node_host[sizeof(node_host) - 1] = '\0';
@@ -209,8 +231,13 @@ int cmd_serve(int argc, char **argv)
         struct node_config nc = {
             .name = o.node_name ? o.node_name : node_host,
             .root_dir = node_dir,
-            .api_host = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host,
+            .api_host = gateway,
+            .host_api_host = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host,
             .api_port = colon ? (int)strtol(colon + 1, NULL, 10) : 6443,
+            .runtime = o.container_runtime,
+            .image_dir = image_dir,
+            .pod_cidr = o.pod_cidr,
+            .cni_dir = "/usr/lib/cni",
         };
         if (node_start(&srv, &nc, &err) != 0) {
             log_error("node: %s", err ? err : "failed");
@@ -222,7 +249,11 @@ int cmd_serve(int argc, char **argv)
         log_error("kubeconfig: %s", err ? err : "failed");
         return 1;
     }
-    struct http_server_config hc = {.listen = o.listen, .ssl_ctx = ssl, .http2 = o.http2};
+    char *extra_listen = NULL;
+    if (gateway[0] && strcmp(host, "0.0.0.0") != 0)
+        extra_listen = xasprintf("%s:%s", gateway, colon ? colon + 1 : "6443");
+    struct http_server_config hc = {.listen = o.listen, .extra_listen = extra_listen, .ssl_ctx = ssl,
+                                    .http2 = o.http2};
     /* controllers queue their work on the loop; start them once defer is wired */
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);
@@ -230,6 +261,8 @@ int cmd_serve(int argc, char **argv)
     if (!o.no_node)
         node_stop();
     free(node_dir);
+    free(image_dir);
+    free(extra_listen);
     free(ready);
     free(kubeconfig);
     watchcache_free(srv.wc);

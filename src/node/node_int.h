@@ -6,7 +6,15 @@
  *   pods/<uid>/volumes/<volume>/       emptyDir, or atomic-writer dir (..data scheme)
  *   pods/<uid>/logs/<container>.log    stdout+stderr of the container's current (last) run
  *   pods/<uid>/logs/<container>.previous.log   ... of the run before it (restarts)
- * hostPath volumes are bind-mounted from their host path directly. */
+ *   pods/<uid>/ns/{net,ipc,uts}        the sandbox's namespaces (sandbox.h)
+ *   pods/<uid>/etc/{hosts,hostname,resolv.conf}  files bound into every container
+ *   pods/<uid>/containers/<name>/      OCI bundle: config.json, rootfs (overlay of the image
+ *                                      cache: upper/, work/), pid, runc.log
+ *   images/<digest hex>/rootfs, config.json   unpacked images (the overlays' lower layer)
+ *   runc/                              the OCI runtime's state (--root)
+ *   seccomp/                           Localhost seccomp profiles
+ * hostPath volumes are bind-mounted from their host path directly. Nothing of this tree is
+ * visible in a container except its own volumes and etc files (bind mounts). */
 #ifndef ANZEN_NODE_NODE_INT_H
 #define ANZEN_NODE_NODE_INT_H
 
@@ -36,6 +44,9 @@ struct node_container {
     int backoff_s;            /* current back-off (10 s doubling to 300 s) */
     char **envp;              /* environment of the current run (for exec), NULL-terminated */
     char *workdir;            /* working directory of the current run, or NULL */
+    char *cid;                /* OCI runtime container id of the current/last run, or NULL */
+    char *bundle;             /* its bundle dir while it has runtime state (rootfs mounted) */
+    int pull_failures;        /* consecutive image pull failures (ImagePullBackOff) */
 };
 
 /* One projected ServiceAccount token, cached per (volume, source) as the kubelet's token
@@ -65,6 +76,10 @@ struct node_pod {
     uint64_t kill_at_ms;      /* SIGKILL deadline while terminating */
     bool finished;            /* phase Succeeded/Failed reached: nothing runs any more */
     bool historic;            /* finished before the agent started: status left as it is */
+    bool sandbox_ready;       /* namespaces + network set up */
+    char *pod_ip;             /* from CNI, NULL before (or hostNetwork: the node's) */
+    char *sandbox_error;      /* last sandbox failure (waiting message), or NULL */
+    uint64_t next_sandbox_ms; /* retry time after a sandbox failure */
     json_t *last_status;      /* the status last written, or NULL */
     struct node_pod *next;
 };
@@ -73,8 +88,15 @@ struct node_agent {
     struct apiserver *srv;
     char *name;
     char *root;
-    char *api_host;
+    char *api_host;           /* KUBERNETES_SERVICE_HOST of pods: the bridge's address */
+    char *host_api_host;      /* ... of hostNetwork pods: the address anzen listens on */
     int api_port;
+    char *runtime;            /* OCI runtime binary (runc) */
+    char *runtime_root;       /* its --root */
+    char *image_dir;          /* image store (image.h) */
+    char *pod_cidr;           /* Node spec.podCIDR */
+    char *cni_dir, *ipam_dir, *bridge;
+    char *not_ready;          /* why the node cannot isolate pods (NULL: it can) */
     struct user_info user;    /* system:node:<name> */
     struct node_pod *pods;
 };
@@ -101,6 +123,17 @@ char *node_field_ref(struct node_agent *a, json_t *pod, const char *field_path);
 /* Reads a key of a ConfigMap (secret = false) or Secret (decoded) in ns. NULL if absent. */
 char *node_object_key(struct node_agent *a, const char *ns, bool secret, const char *name,
                       const char *key, size_t *ret_len);
+
+/* runner.c: sets up p's sandbox (namespaces, CNI) if not yet; false while it is not ready
+ * (p->sandbox_error says why). */
+bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p);
+/* Removes container c's runtime state and bundle (its process must have exited); c->cid
+ * stays for the status. Idempotent. */
+void node_container_cleanup(struct node_agent *a, struct node_container *c);
+/* Every container's cleanup, then the sandbox's (CNI DEL, namespaces). */
+void node_pod_teardown(struct node_agent *a, struct node_pod *p);
+/* Why this host cannot run pods isolated (malloc'd), or NULL when it can. */
+char *node_isolation_check(struct node_agent *a);
 
 /* runner.c: starts container c of p. On success c->pid and c->state = RUNNING; on failure
  * the container is terminated (StartError, exit code 128) or waiting (CreateContainerError),

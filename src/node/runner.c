@@ -1,8 +1,10 @@
-/* runner.c — container processes (the node's "runtime"): images are not pulled, a container's
- * command+args run on the host in a new mount and UTS namespace where the pod's volumes are
- * bind-mounted at their mountPaths and the host name is the pod name. The environment is the
- * kubelet's (spec/13 §13.5 service variables, env, envFrom, $(VAR) expansion).
- * Also node_exec(): a process joining a running container's namespaces. */
+/* runner.c — containers (kubelet's runtime manager + containerd's CRI, for one node): per pod a
+ * sandbox (sandbox.h: net/IPC/UTS namespaces, CNI bridge), per container an OCI bundle under
+ * the pod's dir — the image unpacked once into a cache (image.h) and mounted as the lower
+ * layer of an overlay, config.json from ocispec.h — run detached by the OCI runtime (runc),
+ * whose init process the agent reaps as a child subreaper. The environment is the kubelet's
+ * (spec/13 §13.5 service variables, env, envFrom, $(VAR) expansion). imagePullPolicy with
+ * ErrImagePull / ImagePullBackOff / ErrImageNeverPull. node_exec(): `runc exec`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,17 +19,22 @@
 #include <time.h>
 #include <unistd.h>
 #include "api/rest.h"
+#include "node/image.h"
 #include "node/node_int.h"
+#include "node/ocispec.h"
+#include "node/sandbox.h"
+#include "node/spawn.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/util.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_ARGS 4096
 #define MAX_MOUNTS 256
 
-extern char **environ;
+static void container_set(struct node_container *c, enum node_cstate st, const char *reason,
+                          const char *message);
 
 void node_strv_free(char **v)
 {
@@ -39,37 +46,6 @@ void node_strv_free(char **v)
 }
 
 /* ---- environment ------------------------------------------------------------------- */
-
-/* Expands $(VAR) references to variables defined in env, `$$` to `$`; anything else stays
- * (upstream third_party/forked/golang/expansion). */
-static char *expand(const char *in, json_t *env)
-{
-    struct buf b;
-    buf_init(&b, 1 << 20);
-    for (const char *s = in; *s;) {
-        if (s[0] == '$' && s[1] == '$') {
-            buf_putc(&b, '$');
-            s += 2;
-        } else if (s[0] == '$' && s[1] == '(') {
-            const char *end = strchr(s + 2, ')');
-            if (end == NULL) {
-                buf_puts(&b, s);
-                break;
-            }
-            char *name = xstrndup(s + 2, (size_t)(end - s - 2));
-            json_t *v = json_object_get(env, name);
-            free(name);
-            if (json_is_string(v))
-                buf_puts(&b, json_string_value(v));
-            else
-                buf_append(&b, s, (size_t)(end - s + 1));
-            s = end + 1;
-        } else {
-            buf_putc(&b, *s++);
-        }
-    }
-    return buf_detach(&b, NULL);
-}
 
 static void env_from(struct node_agent *a, struct node_pod *p, json_t *spec, json_t *env)
 {
@@ -113,18 +89,23 @@ char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec
     json_t *env = json_object();
     char port[16];
     snprintf(port, sizeof(port), "%d", a->api_port);
-    char *tcp = xasprintf("tcp://%s:%d", a->api_host, a->api_port);
-    json_object_set_new(env, "PATH", json_string(DEFAULT_PATH));
-    json_object_set_new(env, "HOSTNAME", json_string(p->name));
+    /* hostNetwork pods are on the host's network: the bridge address may not exist yet */
+    const char *api_host = json_is_true(json_path(p->pod, "spec.hostNetwork")) ? a->host_api_host
+                                                                              : a->api_host;
+    char *tcp = xasprintf("tcp://%s:%d", api_host, a->api_port);
+    char *hostname = xstrndup(json_path_str(p->pod, "spec.hostname") ? json_path_str(p->pod, "spec.hostname")
+                                                                    : p->name, 63);
+    json_object_set_new(env, "HOSTNAME", json_string(hostname));
+    free(hostname);
     /* the master service's variables are set whatever enableServiceLinks says */
-    json_object_set_new(env, "KUBERNETES_SERVICE_HOST", json_string(a->api_host));
+    json_object_set_new(env, "KUBERNETES_SERVICE_HOST", json_string(api_host));
     json_object_set_new(env, "KUBERNETES_SERVICE_PORT", json_string(port));
     json_object_set_new(env, "KUBERNETES_SERVICE_PORT_HTTPS", json_string(port));
     json_object_set_new(env, "KUBERNETES_PORT", json_string(tcp));
     json_object_set_new(env, "KUBERNETES_PORT_443_TCP", json_string(tcp));
     json_object_set_new(env, "KUBERNETES_PORT_443_TCP_PROTO", json_string("tcp"));
     json_object_set_new(env, "KUBERNETES_PORT_443_TCP_PORT", json_string(port));
-    json_object_set_new(env, "KUBERNETES_PORT_443_TCP_ADDR", json_string(a->api_host));
+    json_object_set_new(env, "KUBERNETES_PORT_443_TCP_ADDR", json_string(api_host));
     free(tcp);
     env_from(a, p, spec, env);
     size_t i;
@@ -136,7 +117,7 @@ char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec
         json_t *vf = json_object_get(e, "valueFrom");
         char *val = NULL;
         if (vf == NULL) {
-            val = expand(json_str(e, "value") ? json_str(e, "value") : "", env);
+            val = ocispec_expand(json_str(e, "value") ? json_str(e, "value") : "", env);
         } else if (json_object_get(vf, "fieldRef")) {
             const char *fp = json_path_str(vf, "fieldRef.fieldPath");
             val = fp ? node_field_ref(a, p->pod, fp) : NULL;
@@ -162,52 +143,323 @@ char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec
     return envp;
 }
 
-/* ---- process start ------------------------------------------------------------------ */
+/* ---- isolation check ------------------------------------------------------------- */
 
-struct mount_spec {
-    char *source;
-    char *target;
-    bool readonly;
-    bool file;        /* source is not a directory: the target is a file */
-};
-
-/* What the child reports through the CLOEXEC pipe when it cannot exec. */
-struct child_report {
-    int stage;        /* 0 exec, 1 namespaces, 2 mount, 3 chdir */
-    int err;
-    int index;        /* mount index for stage 2 */
-};
-
-static void child_fail(int fd, int stage, int err, int index)
+/* The runtime's absolute path (malloc'd), or NULL if it cannot be found. */
+static char *find_runtime(const char *name)
 {
-    struct child_report r = {stage, err, index};
-    ssize_t w = write(fd, &r, sizeof(r));
-    (void)w;
-    _exit(127);
-}
-
-/* mkdir -p inside the child (only syscalls). */
-static void child_mkdirs(char *path)
-{
-    for (char *s = path + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        mkdir(path, 0755);
-        *s = '/';
+    if (strchr(name, '/'))
+        return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+    const char *path = getenv("PATH");
+    char *copy = xstrdup(path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    char *found = NULL, *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+        char *p = xasprintf("%s/%s", d, name);
+        if (access(p, X_OK) == 0)
+            found = p;
+        else
+            free(p);
     }
-    mkdir(path, 0755);
+    free(copy);
+    return found;
 }
 
-static void child_reset_signals(void)
+char *node_isolation_check(struct node_agent *a)
 {
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    for (int s = 1; s < NSIG; s++)
-        if (s != SIGKILL && s != SIGSTOP)
-            signal(s, SIG_DFL);
+    if (geteuid() != 0)
+        return xstrdup("container runtime is down: the node agent must run as root to isolate pods "
+                       "(namespaces, mounts, cgroups)");
+    char *rt = find_runtime(a->runtime);
+    if (rt == NULL)
+        return xasprintf("container runtime is down: OCI runtime \"%s\" not found", a->runtime);
+    free(rt);
+    char *missing = NULL;
+    if (!cni_plugins_present(a->cni_dir, &missing)) {
+        char *msg = xasprintf("container runtime network not ready: NetworkReady=false "
+                              "reason:NetworkPluginNotReady message:Network plugin returns error: "
+                              "cni plugin not initialized (%s missing)", missing);
+        free(missing);
+        return msg;
+    }
+    return NULL;
 }
+
+/* ---- sandbox ------------------------------------------------------------------------ */
+
+static struct sandbox_net net_of(struct node_agent *a)
+{
+    struct sandbox_net n = {.cni_dir = a->cni_dir, .ipam_dir = a->ipam_dir, .subnet = a->pod_cidr,
+                            .bridge = a->bridge};
+    return n;
+}
+
+static bool pod_host_network(struct node_pod *p)
+{
+    return json_is_true(json_path(p->pod, "spec.hostNetwork"));
+}
+
+/* kubelet's hosts file, the container runtime's hostname and resolv.conf, in p->dir/etc. */
+static int write_etc_files(struct node_pod *p, const char *hostname)
+{
+    char *dir = xasprintf("%s/etc", p->dir);
+    int rc = node_mkdir_p(dir, 0755);
+    char *hosts = xasprintf("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost "
+                            "ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n"
+                            "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n%s\t%s\n",
+                            p->pod_ip ? p->pod_ip : "127.0.0.1", hostname);
+    char *hn = xasprintf("%s\n", hostname);
+    char *resolv = NULL;
+    FILE *f = fopen("/etc/resolv.conf", "re");
+    if (f) {
+        struct buf b;
+        buf_init(&b, 64 << 10);
+        char line[512];
+        while (fgets(line, sizeof(line), f))
+            buf_puts(&b, line);
+        fclose(f);
+        resolv = buf_detach(&b, NULL);
+    }
+    const char *names[] = {"hosts", "hostname", "resolv.conf"};
+    const char *data[] = {hosts, hn, resolv ? resolv : ""};
+    for (size_t i = 0; rc == 0 && i < 3; i++) {
+        char *path = xasprintf("%s/%s", dir, names[i]);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, data[i], strlen(data[i])) != (ssize_t)strlen(data[i]))
+            rc = -errno;
+        if (fd >= 0)
+            close(fd);
+        free(path);
+    }
+    free(hosts);
+    free(hn);
+    free(resolv);
+    free(dir);
+    return rc;
+}
+
+static char *pod_hostname(struct node_pod *p)
+{
+    const char *h = json_path_str(p->pod, "spec.hostname");
+    return xstrndup(h && *h ? h : p->name, 63);
+}
+
+bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
+{
+    if (p->sandbox_ready)
+        return true;
+    if (now_ms() < p->next_sandbox_ms)
+        return false;
+    bool host_net = pod_host_network(p);
+    bool host_ipc = json_is_true(json_path(p->pod, "spec.hostIPC"));
+    struct sandbox_net net = net_of(a);
+    char *hostname = pod_hostname(p), *ip = NULL, *err = NULL;
+    sandbox_destroy(&net, p->dir, p->uid); /* leftovers of a failed attempt */
+    int rc = sandbox_create(&net, p->dir, p->uid, hostname, host_net, host_ipc, &ip, &err);
+    if (rc == 0) {
+        free(p->pod_ip);
+        p->pod_ip = host_net ? xstrdup(a->host_api_host) : ip;
+        ip = NULL;
+        if (write_etc_files(p, host_net ? a->name : hostname) != 0) {
+            err = xasprintf("writing the pod's /etc files: %s", strerror(errno));
+            rc = AZ_EIO;
+        }
+    }
+    free(ip);
+    free(hostname);
+    free(p->sandbox_error);
+    p->sandbox_error = NULL;
+    if (rc != 0) {
+        p->sandbox_error = xasprintf("Failed to create pod sandbox: %s", err ? err : "failed");
+        p->next_sandbox_ms = now_ms() + 2000;
+        log_warn("node agent: pod %s/%s: %s", p->ns, p->name, p->sandbox_error);
+        free(err);
+        return false;
+    }
+    free(err);
+    p->sandbox_ready = true;
+    return true;
+}
+
+/* ---- running the OCI runtime ----------------------------------------------------------- */
+
+/* runtime --root R ARGS...; stdout/stderr to out_fd (or captured). Returns the exit status or
+ * -errno; *ret_err (malloc'd) the runtime's error message from its log when it failed. */
+static int runtime_run(struct node_agent *a, const char *logfile, const char *const *args, int out_fd,
+                       char **ret_err)
+{
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = a->runtime;
+    argv[n++] = "--root";
+    argv[n++] = a->runtime_root;
+    if (logfile) {
+        argv[n++] = "--log";
+        argv[n++] = logfile;
+        argv[n++] = "--log-format";
+        argv[n++] = "json";
+    }
+    for (size_t i = 0; args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    struct spawn_opts o = {.argv = (char *const *)argv, .stdout_fd = out_fd, .stderr_fd = out_fd};
+    char *out = NULL;
+    int st = spawn_wait(&o, out_fd < 0 ? &out : NULL);
+    free(out);
+    if (st != 0 && ret_err) {
+        char *msg = NULL;
+        FILE *f = logfile ? fopen(logfile, "re") : NULL;
+        char line[4096];
+        while (f && fgets(line, sizeof(line), f)) {
+            json_t *l = json_loads(line, 0, NULL);
+            if (json_str(l, "level") && strcmp(json_str(l, "level"), "error") == 0 && json_str(l, "msg")) {
+                free(msg);
+                msg = xstrdup(json_str(l, "msg"));
+            }
+            json_decref(l);
+        }
+        if (f)
+            fclose(f);
+        *ret_err = msg ? msg : st < 0 ? xasprintf("%s: %s", a->runtime, strerror(-st))
+                                      : xasprintf("%s exited with status %d", a->runtime, st);
+    }
+    return st;
+}
+
+void node_container_cleanup(struct node_agent *a, struct node_container *c)
+{
+    if (c->bundle == NULL)
+        return;
+    if (c->cid) {
+        const char *args[] = {"delete", "--force", c->cid, NULL};
+        runtime_run(a, NULL, args, -1, NULL);
+    }
+    char *rootfs = xasprintf("%s/rootfs", c->bundle);
+    umount2(rootfs, MNT_DETACH);
+    free(rootfs);
+    node_remove_tree(c->bundle);
+    free(c->bundle);
+    c->bundle = NULL;
+}
+
+void node_pod_teardown(struct node_agent *a, struct node_pod *p)
+{
+    for (size_t i = 0; i < p->nc; i++)
+        node_container_cleanup(a, &p->c[i]);
+    struct sandbox_net net = net_of(a);
+    sandbox_destroy(&net, p->dir, p->uid);
+    p->sandbox_ready = false;
+}
+
+/* ---- images ------------------------------------------------------------------------- */
+
+static bool policy_pulls(json_t *spec, const char *image)
+{
+    const char *policy = json_str(spec, "imagePullPolicy");
+    if (policy == NULL) {
+        /* the API's default: Always for :latest or no tag, else IfNotPresent */
+        const char *slash = strrchr(image, '/');
+        const char *tag = strchr(slash ? slash : image, ':');
+        policy = strchr(image, '@') ? "IfNotPresent" : (tag == NULL || strcmp(tag, ":latest") == 0)
+                                                           ? "Always" : "IfNotPresent";
+    }
+    return strcmp(policy, "Never") != 0;
+}
+
+/* Makes sure the image is in the store (kubelet's image manager). Returns 0, or sets the
+ * container waiting with upstream's reason and returns -1. Deviation from upstream: an image
+ * already in the store is used as it is even under Always (the store is the node's registry
+ * mirror; CI and air-gapped nodes cannot reach a registry). */
+static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_container *c, const char *image)
+{
+    if (image_present(a->image_dir, image)) {
+        c->pull_failures = 0;
+        return 0;
+    }
+    if (!policy_pulls(c->spec, image)) {
+        char *msg = xasprintf("Container image \"%s\" is not present with pull policy of Never", image);
+        container_set(c, NODE_C_WAITING, "ErrImageNeverPull", msg);
+        free(msg);
+        return -1;
+    }
+    if (c->pull_failures > 0 && c->reason && strcmp(c->reason, "ErrImagePull") == 0) {
+        /* the attempt after a failure is reported as back-off, then pulled again */
+        char *msg = xasprintf("Back-off pulling image \"%s\"", image);
+        container_set(c, NODE_C_WAITING, "ImagePullBackOff", msg);
+        free(msg);
+        return -1;
+    }
+    char *err = NULL;
+    if (image_pull(a->image_dir, image, &err) == 0) {
+        free(err);
+        c->pull_failures = 0;
+        return 0;
+    }
+    c->pull_failures++;
+    char *msg = xasprintf("%s", err ? err : "failed to pull image");
+    container_set(c, NODE_C_WAITING, "ErrImagePull", msg);
+    log_info("node agent: pod %s/%s: pulling %s: %s", p->ns, p->name, image, msg);
+    free(msg);
+    free(err);
+    return -1;
+}
+
+/* The unpacked image (lower layer) for image: a->root/images/<hex>/{rootfs,config.json}.
+ * Returns its dir (malloc'd) and *ret_config, or NULL with *ret_err. */
+static char *image_cache(struct node_agent *a, const char *image, json_t **ret_config, char **ret_err)
+{
+    char *ref = image_normalize(image);
+    struct image_entry *e = NULL;
+    size_t n = 0;
+    char *digest = NULL;
+    if (ref && image_list(a->image_dir, &e, &n, ret_err) == 0) {
+        for (size_t i = 0; i < n && !digest; i++)
+            if (strcmp(e[i].ref, ref) == 0 && e[i].digest)
+                digest = xstrdup(e[i].digest);
+        image_entries_free(e, n);
+    }
+    if (digest == NULL) {
+        if (*ret_err == NULL)
+            *ret_err = xasprintf("image \"%s\" not found in the node's image store", image);
+        free(ref);
+        return NULL;
+    }
+    const char *hex = strchr(digest, ':') ? strchr(digest, ':') + 1 : digest;
+    char *dir = xasprintf("%s/images/%s", a->root, hex);
+    char *cfgpath = xasprintf("%s/config.json", dir);
+    json_t *cfg = json_load_file(cfgpath, 0, NULL);
+    if (cfg == NULL) {
+        char *tmp = xasprintf("%s.tmp", dir);
+        char *rootfs = xasprintf("%s/rootfs", tmp);
+        node_remove_tree(tmp);
+        node_mkdir_p(tmp, 0700);
+        json_t *icfg = NULL;
+        if (image_unpack(a->image_dir, ref, rootfs, &icfg, ret_err) == 0) {
+            char *tcfg = xasprintf("%s/config.json", tmp);
+            if (json_dump_file(icfg ? icfg : json_object(), tcfg, JSON_COMPACT) == 0 &&
+                rename(tmp, dir) == 0)
+                cfg = json_incref(icfg ? icfg : json_object());
+            else if (*ret_err == NULL)
+                *ret_err = xasprintf("caching image %s: %s", image, strerror(errno));
+            free(tcfg);
+        }
+        json_decref(icfg);
+        if (cfg == NULL)
+            node_remove_tree(tmp);
+        free(rootfs);
+        free(tmp);
+    }
+    free(cfgpath);
+    free(digest);
+    free(ref);
+    if (cfg == NULL) {
+        free(dir);
+        return NULL;
+    }
+    *ret_config = cfg;
+    return dir;
+}
+
+/* ---- container start ---------------------------------------------------------------- */
 
 static void container_set(struct node_container *c, enum node_cstate st, const char *reason,
                           const char *message)
@@ -219,56 +471,13 @@ static void container_set(struct node_container *c, enum node_cstate st, const c
     c->message = message ? xstrdup(message) : NULL;
 }
 
-static void free_mounts(struct mount_spec *m, size_t n)
+/* Volumes + etc files as bind mounts. Returns the count, or -1 with a waiting reason set. */
+static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct node_container *c,
+                                struct oci_mount *m, char **owned)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(m[i].source);
-        free(m[i].target);
-    }
-    free(m);
-}
-
-static int cmp_mount(const void *x, const void *y)
-{
-    const struct mount_spec *a = x, *b = y;
-    return strcmp(a->target, b->target);
-}
-
-void node_container_start(struct node_agent *a, struct node_pod *p, struct node_container *c)
-{
-    char **envp = node_container_env(a, p, c->spec);
-    json_t *envmap = json_object();
-    for (char **e = envp; *e; e++) {
-        const char *eq = strchr(*e, '=');
-        char *k = xstrndup(*e, (size_t)(eq - *e));
-        json_object_set_new(envmap, k, json_stringn_nocheck(eq + 1, strlen(eq + 1)));
-        free(k);
-    }
-    json_t *cmd = json_object_get(c->spec, "command"), *args = json_object_get(c->spec, "args");
-    size_t argc = json_array_size(cmd) + json_array_size(args);
-    char **argv = NULL;
-    struct mount_spec *mounts = NULL;
-    size_t nm = 0;
-    char *logpath = NULL;
-    int logfd = -1, pipefd[2] = {-1, -1};
-    if (argc == 0) {
-        container_set(c, NODE_C_WAITING, "CreateContainerError",
-                      "failed to generate container spec: no command specified");
-        goto out;
-    }
-    if (argc > MAX_ARGS)
-        argc = MAX_ARGS;
-    argv = xcalloc(argc + 1, sizeof(char *));
-    size_t n = 0, i;
+    size_t nm = 0, i;
     json_t *v;
-    json_array_foreach(cmd, i, v)
-        if (n < argc)
-            argv[n++] = expand(json_string_value(v) ? json_string_value(v) : "", envmap);
-    json_array_foreach(args, i, v)
-        if (n < argc)
-            argv[n++] = expand(json_string_value(v) ? json_string_value(v) : "", envmap);
     json_t *vms = json_object_get(c->spec, "volumeMounts");
-    mounts = xcalloc(json_array_size(vms) + 1, sizeof(*mounts));
     json_array_foreach(vms, i, v) {
         if (nm >= MAX_MOUNTS)
             break;
@@ -280,25 +489,148 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
             container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
             free(msg);
             free(src);
-            goto out;
+            return -1;
         }
         const char *sub = json_str(v, "subPath");
         if (sub && *sub) {
+            if (sub[0] == '/' || strstr(sub, "..")) {
+                char *msg = xasprintf("failed to prepare subPath for volumeMount \"%s\" of container \"%s\"",
+                                      vname, c->name);
+                container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
+                free(msg);
+                free(src);
+                return -1;
+            }
             char *full = xasprintf("%s/%s", src, sub);
             free(src);
             src = full;
             struct stat st;
-            if (stat(src, &st) != 0)
+            if (lstat(src, &st) != 0)
                 node_mkdir_p(src, 0755);
         }
-        struct stat st;
-        mounts[nm].source = src;
-        mounts[nm].target = xstrdup(mp);
-        mounts[nm].readonly = json_is_true(json_object_get(v, "readOnly"));
-        mounts[nm].file = stat(src, &st) == 0 && !S_ISDIR(st.st_mode);
+        owned[nm] = src;
+        m[nm].source = src;
+        m[nm].destination = mp;
+        m[nm].readonly = json_is_true(json_object_get(v, "readOnly"));
         nm++;
     }
-    qsort(mounts, nm, sizeof(*mounts), cmp_mount);
+    if (!pod_host_network(p)) {
+        static const char *const files[][2] = {{"hosts", "/etc/hosts"}, {"hostname", "/etc/hostname"},
+                                               {"resolv.conf", "/etc/resolv.conf"}};
+        bool ro = json_is_true(json_path(c->spec, "securityContext.readOnlyRootFilesystem"));
+        for (size_t k = 0; k < 3; k++) {
+            bool taken = false;
+            for (size_t j = 0; j < nm; j++)
+                if (strcmp(m[j].destination, files[k][1]) == 0)
+                    taken = true;
+            if (taken)
+                continue;
+            owned[nm] = xasprintf("%s/etc/%s", p->dir, files[k][0]);
+            m[nm].source = owned[nm];
+            m[nm].destination = files[k][1];
+            m[nm].readonly = ro;
+            nm++;
+        }
+    }
+    return (ssize_t)nm;
+}
+
+static void start_failed(struct node_container *c, const char *reason, const char *msg, bool terminated)
+{
+    container_set(c, terminated ? NODE_C_TERMINATED : NODE_C_WAITING, reason, msg);
+    if (terminated) {
+        c->exit_code = 128;
+        time_rfc3339(time(NULL), c->started_at);
+        memcpy(c->finished_at, c->started_at, sizeof(c->finished_at));
+    }
+}
+
+void node_container_start(struct node_agent *a, struct node_pod *p, struct node_container *c)
+{
+    const char *image = json_str(c->spec, "image");
+    char **envp = NULL, *imgdir = NULL, *bundle = NULL, *logpath = NULL, *err = NULL;
+    char *owned[MAX_MOUNTS + 3] = {0};
+    struct oci_mount mounts[MAX_MOUNTS + 3];
+    json_t *imgcfg = NULL, *spec = NULL;
+    int logfd = -1;
+    ssize_t nm = 0;
+    if (image == NULL || *image == '\0') {
+        start_failed(c, "InvalidImageName", "Failed to apply default image tag \"\": couldn't parse "
+                     "image name \"\": invalid reference format", false);
+        goto out;
+    }
+    if (ensure_image(a, p, c, image) != 0)
+        goto out;
+    if ((imgdir = image_cache(a, image, &imgcfg, &err)) == NULL) {
+        start_failed(c, "CreateContainerError", err ? err : "image unpack failed", false);
+        goto out;
+    }
+    /* a fresh container per run, as kubelet creates one per restart */
+    node_container_cleanup(a, c);
+    char cid[128];
+    snprintf(cid, sizeof(cid), "%.36s-%s-%d", p->uid, c->name, c->restart_count);
+    bundle = xasprintf("%s/containers/%s", p->dir, c->name);
+    char *rootfs = xasprintf("%s/rootfs", bundle), *upper = xasprintf("%s/upper", bundle),
+         *work = xasprintf("%s/work", bundle), *lower = xasprintf("%s/rootfs", imgdir);
+    node_remove_tree(bundle);
+    int mrc = node_mkdir_p(rootfs, 0755);
+    if (mrc == 0)
+        mrc = node_mkdir_p(upper, 0755);
+    if (mrc == 0)
+        mrc = node_mkdir_p(work, 0700);
+    char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+    if (mrc != 0 || mount("overlay", rootfs, "overlay", MS_NODEV, opts) != 0) {
+        char *msg = xasprintf("failed to create containerd container: mounting the root filesystem: %s",
+                              strerror(mrc ? -mrc : errno));
+        start_failed(c, "CreateContainerError", msg, false);
+        free(msg);
+        node_remove_tree(bundle);
+        free(opts);
+        free(rootfs);
+        free(upper);
+        free(work);
+        free(lower);
+        goto out;
+    }
+    free(opts);
+    free(upper);
+    free(work);
+    free(lower);
+    c->bundle = bundle;
+    bundle = NULL;
+    if ((nm = container_mounts(a, p, c, mounts, owned)) < 0) {
+        free(rootfs);
+        goto out;
+    }
+    envp = node_container_env(a, p, c->spec);
+    char *cgroup = xasprintf("/anzen/pod%s/%s", p->uid, cid);
+    char *netns = sandbox_ns_path(p->dir, "net"), *ipcns = sandbox_ns_path(p->dir, "ipc"),
+         *utsns = sandbox_ns_path(p->dir, "uts"), *secdir = xasprintf("%s/seccomp", a->root);
+    struct ocispec_input in = {.pod = p->pod, .container = c->spec, .image_config = imgcfg,
+                               .env = envp, .rootfs = rootfs, .mounts = mounts, .nmounts = (size_t)nm,
+                               .netns = netns, .ipcns = ipcns, .utsns = utsns, .cgroups_path = cgroup,
+                               .seccomp_dir = secdir};
+    const char *reason = NULL;
+    char *msg = NULL;
+    int brc = ocispec_build(&in, &spec, &reason, &msg);
+    free(cgroup);
+    free(netns);
+    free(ipcns);
+    free(utsns);
+    free(secdir);
+    free(rootfs);
+    if (brc != 0) {
+        start_failed(c, reason, msg, false);
+        free(msg);
+        goto out;
+    }
+    char *cfgpath = xasprintf("%s/config.json", c->bundle);
+    int drc = json_dump_file(spec, cfgpath, JSON_COMPACT);
+    free(cfgpath);
+    if (drc != 0) {
+        start_failed(c, "CreateContainerError", "failed to create containerd container: writing config.json", false);
+        goto out;
+    }
     char *logdir = xasprintf("%s/logs", p->dir);
     node_mkdir_p(logdir, 0755);
     logpath = xasprintf("%s/%s.log", logdir, c->name);
@@ -309,121 +641,57 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
         free(prev);
     }
     free(logdir);
-    logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (logfd < 0 || pipe2(pipefd, O_CLOEXEC) != 0) {
-        char *msg = xasprintf("cannot open %s: %s", logpath, strerror(errno));
-        container_set(c, NODE_C_WAITING, "RunContainerError", msg);
-        free(msg);
+    logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (logfd < 0) {
+        char *m = xasprintf("cannot open %s: %s", logpath, strerror(errno));
+        start_failed(c, "RunContainerError", m, false);
+        free(m);
         goto out;
     }
-    const char *wd = json_str(c->spec, "workingDir");
-    char *hostname = xstrndup(p->name, 63);
+    char *pidfile = xasprintf("%s/pid", c->bundle), *runclog = xasprintf("%s/runc.log", c->bundle);
+    const char *args[] = {"run", "--detach", "--bundle", c->bundle, "--pid-file", pidfile, cid, NULL};
     time_t started = time(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        child_reset_signals();
-        setsid();
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0 && devnull != 0) {
-            dup2(devnull, 0);
-            close(devnull);
-        }
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        if (unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0)
-            child_fail(pipefd[1], 1, errno, 0);
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-            child_fail(pipefd[1], 1, errno, 0);
-        if (sethostname(hostname, strlen(hostname)) != 0)
-            child_fail(pipefd[1], 1, errno, 0);
-        for (size_t k = 0; k < nm; k++) {
-            if (mounts[k].file) {
-                char *slash = strrchr(mounts[k].target, '/');
-                if (slash && slash != mounts[k].target) {
-                    *slash = '\0';
-                    child_mkdirs(mounts[k].target);
-                    *slash = '/';
-                }
-                int fd = open(mounts[k].target, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-                if (fd >= 0)
-                    close(fd);
-            } else {
-                child_mkdirs(mounts[k].target);
-            }
-            if (mount(mounts[k].source, mounts[k].target, NULL, MS_BIND | MS_REC, NULL) != 0)
-                child_fail(pipefd[1], 2, errno, (int)k);
-            if (mounts[k].readonly &&
-                mount(NULL, mounts[k].target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0)
-                child_fail(pipefd[1], 2, errno, (int)k);
-        }
-        if (chdir(wd && *wd ? wd : "/") != 0)
-            child_fail(pipefd[1], 3, errno, 0);
-        close_range(3, (unsigned)pipefd[1] - 1, 0);
-        close_range((unsigned)pipefd[1] + 1, ~0U, 0);
-        environ = envp;
-        execvp(argv[0], argv);
-        child_fail(pipefd[1], 0, errno, 0);
-    }
-    free(hostname);
-    close(pipefd[1]);
-    pipefd[1] = -1;
-    if (pid < 0) {
-        char *msg = xasprintf("fork: %s", strerror(errno));
-        container_set(c, NODE_C_WAITING, "RunContainerError", msg);
-        free(msg);
-        goto out;
-    }
-    struct child_report r;
-    ssize_t got;
-    do
-        got = read(pipefd[0], &r, sizeof(r));
-    while (got < 0 && errno == EINTR);
+    free(c->cid);
+    c->cid = xstrdup(cid);
+    int st = runtime_run(a, runclog, args, logfd, &err);
     time_rfc3339(started, c->started_at);
-    if (got == (ssize_t)sizeof(r)) {
-        /* the child failed before exec: collect it now */
-        waitpid(pid, NULL, 0);
-        char *msg;
-        if (r.stage == 0 && r.err == ENOENT)
-            msg = xasprintf("exec: \"%s\": executable file not found in $PATH", argv[0]);
-        else if (r.stage == 0)
-            msg = xasprintf("exec: \"%s\": %s", argv[0], strerror(r.err));
-        else if (r.stage == 2)
-            msg = xasprintf("error mounting \"%s\" to rootfs at \"%s\": %s", mounts[r.index].source,
-                            mounts[r.index].target, strerror(r.err));
-        else if (r.stage == 3)
-            msg = xasprintf("chdir to cwd (\"%s\") set in config.json failed: %s", wd ? wd : "/",
-                            strerror(r.err));
-        else
-            msg = xasprintf("creating the container's namespaces: %s", strerror(r.err));
-        char *full = xasprintf("failed to create containerd task: failed to create shim task: OCI "
-                               "runtime create failed: runc create failed: unable to start container "
-                               "process: %s: unknown", msg);
-        free(msg);
-        container_set(c, NODE_C_TERMINATED, "StartError", full);
-        free(full);
+    pid_t pid = 0;
+    if (st == 0) {
+        FILE *f = fopen(pidfile, "re");
+        int v = 0;
+        if (f && fscanf(f, "%d", &v) == 1)
+            pid = v;
+        if (f)
+            fclose(f);
+    }
+    free(pidfile);
+    free(runclog);
+    if (st != 0 || pid <= 0) {
+        /* the runtime's own complaint went to the container's log too: keep the log clean */
+        if (ftruncate(logfd, 0) != 0)
+            log_debug("node agent: truncating %s failed", logpath);
+        char *m = xasprintf("failed to create containerd task: failed to create shim task: OCI runtime "
+                            "create failed: runc create failed: %s: unknown", err ? err : "no pid");
+        container_set(c, NODE_C_TERMINATED, "StartError", m);
+        free(m);
         c->exit_code = 128;
         memcpy(c->finished_at, c->started_at, sizeof(c->finished_at));
         goto out;
     }
     c->pid = pid;
     container_set(c, NODE_C_RUNNING, NULL, NULL);
-    node_strv_free(c->envp);
-    c->envp = envp;
-    envp = NULL;
-    free(c->workdir);
-    c->workdir = wd && *wd ? xstrdup(wd) : NULL;
 out:
-    if (pipefd[0] >= 0)
-        close(pipefd[0]);
-    if (pipefd[1] >= 0)
-        close(pipefd[1]);
     if (logfd >= 0)
         close(logfd);
+    for (size_t i = 0; i < MAX_MOUNTS + 3; i++)
+        free(owned[i]);
     free(logpath);
-    free_mounts(mounts, nm);
-    node_strv_free(argv);
+    free(err);
+    free(bundle);
+    free(imgdir);
+    json_decref(imgcfg);
+    json_decref(spec);
     node_strv_free(envp);
-    json_decref(envmap);
 }
 
 /* ---- exec ------------------------------------------------------------------------- */
@@ -442,6 +710,7 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
               bool want_stdin, int *ret_stdin, int *ret_stdout, int *ret_stderr, pid_t *ret_pid,
               char **ret_err)
 {
+    struct node_agent *a = node__agent;
     struct node_pod *p = find_pod(ns, pod);
     if (p == NULL) {
         *ret_err = xasprintf("pod %s/%s is not running on this node", ns, pod);
@@ -463,7 +732,7 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
         *ret_err = xasprintf("container %s is not valid for pod %s", container ? container : "", pod);
         return AZ_EBADREQUEST;
     }
-    if (c->state != NODE_C_RUNNING || c->pid <= 0) {
+    if (c->state != NODE_C_RUNNING || c->pid <= 0 || c->cid == NULL) {
         *ret_err = xasprintf("unable to upgrade connection: container not found (\"%s\")", c->name);
         return AZ_EBADREQUEST;
     }
@@ -471,30 +740,34 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
         *ret_err = xstrdup("you must specify at least one command for the container");
         return AZ_EBADREQUEST;
     }
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c->pid);
-    int mntfd = open(path, O_RDONLY | O_CLOEXEC);
-    snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)c->pid);
-    int utsfd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t argc = 0;
+    while (argv[argc] && argc < MAX_ARGS)
+        argc++;
+    const char **rargv = xcalloc(argc + 8, sizeof(char *));
+    size_t n = 0;
+    rargv[n++] = a->runtime;
+    rargv[n++] = "--root";
+    rargv[n++] = a->runtime_root;
+    rargv[n++] = "exec";
+    rargv[n++] = c->cid;
+    for (size_t i = 0; i < argc; i++)
+        rargv[n++] = argv[i];
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, rep[2] = {-1, -1};
     int rc = AZ_EINTERNAL;
-    if (mntfd < 0 || utsfd < 0) {
-        *ret_err = xasprintf("container %s is not running", c->name);
-        goto fail;
-    }
     if ((want_stdin && pipe2(in, O_CLOEXEC) != 0) || pipe2(out, O_CLOEXEC) != 0 ||
         pipe2(err, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0) {
         *ret_err = xasprintf("pipe: %s", strerror(errno));
         goto fail;
     }
-    char **envp = c->envp;
-    const char *wd = c->workdir;
     pid_t pid = fork();
     if (pid == 0) {
-        child_reset_signals();
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int s = 1; s < NSIG; s++)
+            if (s != SIGKILL && s != SIGSTOP)
+                signal(s, SIG_DFL);
         setsid();
-        if (setns(mntfd, CLONE_NEWNS) != 0 || setns(utsfd, CLONE_NEWUTS) != 0)
-            child_fail(rep[1], 1, errno, 0);
         if (want_stdin) {
             dup2(in[0], 0);
         } else {
@@ -506,14 +779,13 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
         }
         dup2(out[1], 1);
         dup2(err[1], 2);
-        if (chdir(wd ? wd : "/") != 0)
-            child_fail(rep[1], 3, errno, 0);
         close_range(3, (unsigned)rep[1] - 1, 0);
         close_range((unsigned)rep[1] + 1, ~0U, 0);
-        if (envp)
-            environ = envp;
-        execvp(argv[0], argv);
-        child_fail(rep[1], 0, errno, 0);
+        execvp(rargv[0], (char *const *)rargv);
+        int e = errno;
+        ssize_t w = write(rep[1], &e, sizeof(e));
+        (void)w;
+        _exit(127);
     }
     close(rep[1]);
     rep[1] = -1;
@@ -521,34 +793,29 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
         *ret_err = xasprintf("fork: %s", strerror(errno));
         goto fail;
     }
-    struct child_report r;
+    int e = 0;
     ssize_t got;
     do
-        got = read(rep[0], &r, sizeof(r));
+        got = read(rep[0], &e, sizeof(e));
     while (got < 0 && errno == EINTR);
-    if (got == (ssize_t)sizeof(r)) {
+    if (got == (ssize_t)sizeof(e)) {
         waitpid(pid, NULL, 0);
-        if (r.stage == 0 && r.err == ENOENT)
-            *ret_err = xasprintf("failed to exec in container: exec: \"%s\": executable file not found in $PATH",
-                                 argv[0]);
-        else
-            *ret_err = xasprintf("failed to exec in container: %s", strerror(r.err));
-        rc = AZ_EINTERNAL;
+        *ret_err = xasprintf("failed to exec in container: %s: %s", a->runtime, strerror(e));
         goto fail;
     }
     close(rep[0]);
-    close(mntfd);
-    close(utsfd);
     if (want_stdin)
         close(in[0]);
     close(out[1]);
     close(err[1]);
+    free(rargv);
     *ret_stdin = want_stdin ? in[1] : -1;
     *ret_stdout = out[0];
     *ret_stderr = err[0];
     *ret_pid = pid; /* the caller reaps it */
     return 0;
 fail:
+    free(rargv);
     for (int k = 0; k < 2; k++) {
         if (in[k] >= 0)
             close(in[k]);
@@ -559,9 +826,5 @@ fail:
         if (rep[k] >= 0)
             close(rep[k]);
     }
-    if (mntfd >= 0)
-        close(mntfd);
-    if (utsfd >= 0)
-        close(utsfd);
     return rc;
 }
