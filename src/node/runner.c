@@ -670,8 +670,12 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
         /* the runtime's own complaint went to the container's log too: keep the log clean */
         if (ftruncate(logfd, 0) != 0)
             log_debug("node agent: truncating %s failed", logpath);
+        /* containerd runs `runc create`: its words, without `runc run`'s own prefix */
+        const char *why = err ? err : "no pid";
+        if (strncmp(why, "runc run failed: ", 17) == 0)
+            why += 17;
         char *m = xasprintf("failed to create containerd task: failed to create shim task: OCI runtime "
-                            "create failed: runc create failed: %s: unknown", err ? err : "no pid");
+                            "create failed: runc create failed: %s: unknown", why);
         container_set(c, NODE_C_TERMINATED, "StartError", m);
         free(m);
         c->exit_code = 128;

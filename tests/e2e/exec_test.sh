@@ -13,6 +13,7 @@ set -u
 e2e_init
 SERVE_FLAGS=""   # exec needs the embedded node agent running the pod
 server_start "$T/data" || exit 1
+e2e_import_test_image "$T/data"
 FAKE=${EXEC_FAKE_NODE:-0}
 EXEC_PATH="/api/v1/namespaces/lab/pods/sleep/exec"
 
