@@ -572,6 +572,14 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     bundle = xasprintf("%s/containers/%s", p->dir, c->name);
     char *rootfs = xasprintf("%s/rootfs", bundle), *upper = xasprintf("%s/upper", bundle),
          *work = xasprintf("%s/work", bundle), *lower = xasprintf("%s/rootfs", imgdir);
+    /* leftovers of an agent that died without cleaning up: its runtime state, its mount */
+    char *state = xasprintf("%s/%s", a->runtime_root, cid);
+    if (access(state, F_OK) == 0) {
+        const char *del[] = {"delete", "--force", cid, NULL};
+        runtime_run(a, NULL, del, -1, NULL);
+    }
+    free(state);
+    umount2(rootfs, MNT_DETACH);
     node_remove_tree(bundle);
     int mrc = node_mkdir_p(rootfs, 0755);
     if (mrc == 0)
