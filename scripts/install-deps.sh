@@ -5,7 +5,8 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
   libssl-dev openssl libh2o-evloop-dev libwslay-dev libjansson-dev libfyaml-dev libsqlite3-dev sqlite3
   libcurl4-openssl-dev libcmocka-dev libprotobuf-c-dev
-  curl python3 python3-kubernetes python3-yaml etcd-server etcd-client wrk nginx-light"
+  curl python3 python3-kubernetes python3-yaml etcd-server etcd-client wrk nginx-light
+  runc crun containernetworking-plugins umoci skopeo busybox-static ca-certificates gzip zstd"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -12,6 +12,7 @@ struct subcommand {
 
 static const struct subcommand commands[] = {
     {"serve", cmd_serve, "API server + controllers (embedded SQLite storage)"},
+    {"image", cmd_image, "import / list / pull / unpack images in the node's OCI image store"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -30,10 +30,16 @@ struct image_entry {
     char *ref;        /* normalised reference */
     char *digest;     /* manifest digest "sha256:..." */
     int64_t size;     /* bytes: manifest + config + layers */
+    char *id;         /* image ID: the config's digest "sha256:..." (crictl's IMAGE ID) */
 };
 /* Lists the store's images (sorted by ref). *ret (malloc'd array of *ret_n entries). */
 int image_list(const char *dir, struct image_entry **ret, size_t *ret_n, char **ret_err);
 void image_entries_free(struct image_entry *e, size_t n);
+
+/* The entry of ref (normalised) in the store: *ret (malloc'd; free with
+ * image_entries_free(*ret, 1)). Its digest (manifest) and id (config) identify the content,
+ * e.g. to key a cache of unpacked root filesystems. AZ_ENOTFOUND if absent. */
+int image_inspect(const char *dir, const char *ref, struct image_entry **ret, char **ret_err);
 
 /* Whether ref is present. */
 bool image_present(const char *dir, const char *ref);
@@ -43,9 +49,14 @@ bool image_present(const char *dir, const char *ref);
 int image_pull(const char *dir, const char *ref, char **ret_err);
 
 /* Unpacks ref's layers, in order and with whiteouts applied, into rootfs (created; must not
- * exist), owned as stored in the layers. On success *ret_config (may be NULL to skip) is the
- * image's config object ("config" of the OCI image config: Env, Entrypoint, Cmd, WorkingDir,
- * User), a new reference. AZ_ENOTFOUND if ref is not in the store. */
+ * exist; removed again on failure), owned as stored in the layers (when running as root).
+ * Layers are checked against their digests first; gzip and zstd layers go through gzip(1) and
+ * zstd(1). Untrusted layers cannot write outside rootfs (layer.h). Holds the store's shared
+ * lock meanwhile (imports and pulls wait). To fill a cache shared by several callers, unpack
+ * into a private temporary directory and rename(2) it into place.
+ * On success *ret_config (may be NULL to skip) is the image's config object ("config" of the
+ * OCI image config: Env, Entrypoint, Cmd, WorkingDir, User), a new reference.
+ * AZ_ENOTFOUND if ref is not in the store, AZ_EEXIST if rootfs exists, AZ_EIO otherwise. */
 int image_unpack(const char *dir, const char *ref, const char *rootfs, json_t **ret_config,
                  char **ret_err);
 
