@@ -314,6 +314,7 @@ static struct node_pod *pod_by_uid(struct node_agent *a, const char *uid)
 
 static void container_release(struct node_container *c)
 {
+    node_container_abandon_pull(c);
     free(c->name);
     json_decref(c->spec);
     free(c->reason);
@@ -478,8 +479,8 @@ static void container_run(struct node_agent *a, struct node_pod *p, struct node_
     node_container_start(a, p, c);
     if (c->state == NODE_C_TERMINATED)
         container_exited(p, c, 0, false);
-    else if (c->state == NODE_C_WAITING)
-        c->next_start_ms = now_ms() + BACKOFF_FIRST_S * 1000; /* config errors: retry later */
+    else if (c->state == NODE_C_WAITING) /* config errors: retry later; a pull: poll it */
+        c->next_start_ms = now_ms() + (c->pull ? TICK_MS : BACKOFF_FIRST_S * 1000);
 }
 
 static void reap(struct node_agent *a, struct node_pod *p)
@@ -997,6 +998,8 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
         log_warn("node agent: pods will not run on this node: %s", a->not_ready);
     /* containers' init processes, orphaned when the runtime exits, are reaped here */
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (a->not_ready == NULL)
+        node_sweep(a);
     a->user.name = xasprintf("system:node:%s", cfg->name);
     user_info_add_group(&a->user, "system:nodes");
     user_info_add_group(&a->user, "system:authenticated");

@@ -3,7 +3,8 @@
  * processes). Everything here runs on the event loop thread only.
  *
  * ON-DISK LAYOUT (root_dir = DATA_DIR/node)
- *   pods/<uid>/volumes/<volume>/       emptyDir, or atomic-writer dir (..data scheme)
+ *   pods/<uid>/volumes/<volume>/       emptyDir, or atomic-writer dir (..data scheme) on its
+ *                                      own tmpfs (secret, configMap, downwardAPI, projected)
  *   pods/<uid>/logs/<container>.log    stdout+stderr of the container's current (last) run
  *   pods/<uid>/logs/<container>.previous.log   ... of the run before it (restarts)
  *   pods/<uid>/ns/{net,ipc,uts}        the sandbox's namespaces (sandbox.h)
@@ -26,6 +27,7 @@
 #include "node/node.h"
 
 enum node_cstate { NODE_C_WAITING, NODE_C_RUNNING, NODE_C_TERMINATED };
+struct node_pull;
 
 struct node_container {
     char *name;
@@ -47,6 +49,7 @@ struct node_container {
     char *cid;                /* OCI runtime container id of the current/last run, or NULL */
     char *bundle;             /* its bundle dir while it has runtime state (rootfs mounted) */
     int pull_failures;        /* consecutive image pull failures (ImagePullBackOff) */
+    struct node_pull *pull;   /* an image pull in flight, or NULL (runner.c) */
 };
 
 /* One projected ServiceAccount token, cached per (volume, source) as the kubelet's token
@@ -106,6 +109,8 @@ extern struct node_agent *node__agent;
 /* volumes.c: sets up (or refreshes) every volume of p under p->dir. Returns 0, or a negative
  * code with *ret_err (malloc'd) naming the failing volume. force: rewrite even if set up. */
 int node_volumes_sync(struct node_agent *a, struct node_pod *p, char **ret_err);
+/* Unmounts the tmpfs of p's API-backed volumes (secret, configMap, downwardAPI, projected). */
+void node_volumes_unmount(struct node_pod *p);
 /* Whether some token of p needs refreshing now (80 % of its lifetime, or 24 h). */
 bool node_tokens_need_refresh(struct node_pod *p, int64_t now);
 void node_tokens_free(struct node_token *t);
@@ -130,8 +135,13 @@ bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p);
 /* Removes container c's runtime state and bundle (its process must have exited); c->cid
  * stays for the status. Idempotent. */
 void node_container_cleanup(struct node_agent *a, struct node_container *c);
+/* Lets an in-flight image pull of c finish on its own (c is going away). */
+void node_container_abandon_pull(struct node_container *c);
 /* Every container's cleanup, then the sandbox's (CNI DEL, namespaces). */
 void node_pod_teardown(struct node_agent *a, struct node_pod *p);
+/* Start-up: kills and deletes what a previous agent left in the runtime, unmounts its pods'
+ * rootfs, volumes and namespaces (CNI DEL). Pods still bound here are set up again. */
+void node_sweep(struct node_agent *a);
 /* Why this host cannot run pods isolated (malloc'd), or NULL when it can. */
 char *node_isolation_check(struct node_agent *a);
 

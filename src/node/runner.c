@@ -5,10 +5,13 @@
  * whose init process the agent reaps as a child subreaper. The environment is the kubelet's
  * (spec/13 §13.5 service variables, env, envFrom, $(VAR) expansion). imagePullPolicy with
  * ErrImagePull / ImagePullBackOff / ErrImageNeverPull. node_exec(): `runc exec`. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,7 +350,52 @@ void node_pod_teardown(struct node_agent *a, struct node_pod *p)
         node_container_cleanup(a, &p->c[i]);
     struct sandbox_net net = net_of(a);
     sandbox_destroy(&net, p->dir, p->uid);
+    node_volumes_unmount(p);
     p->sandbox_ready = false;
+    p->volumes_ready = false;
+}
+
+void node_sweep(struct node_agent *a)
+{
+    /* containers of a previous agent (still running if it died): killed and deleted */
+    DIR *d = opendir(a->runtime_root);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        const char *args[] = {"delete", "--force", e->d_name, NULL};
+        runtime_run(a, NULL, args, -1, NULL);
+    }
+    if (d)
+        closedir(d);
+    char *pods = xasprintf("%s/pods", a->root);
+    d = opendir(pods);
+    struct sandbox_net net = net_of(a);
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        struct node_pod tmp = {.dir = xasprintf("%s/%s", pods, e->d_name)};
+        char *cdir = xasprintf("%s/containers", tmp.dir);
+        DIR *cd = opendir(cdir);
+        struct dirent *ce;
+        while (cd && (ce = readdir(cd)) != NULL) {
+            if (ce->d_name[0] == '.')
+                continue;
+            char *rootfs = xasprintf("%s/%s/rootfs", cdir, ce->d_name);
+            umount2(rootfs, MNT_DETACH);
+            free(rootfs);
+        }
+        if (cd)
+            closedir(cd);
+        node_remove_tree(cdir);
+        free(cdir);
+        node_volumes_unmount(&tmp);
+        sandbox_destroy(&net, tmp.dir, e->d_name);
+        free(tmp.dir);
+    }
+    if (d)
+        closedir(d);
+    free(pods);
 }
 
 /* ---- images ------------------------------------------------------------------------- */
@@ -365,12 +413,67 @@ static bool policy_pulls(json_t *spec, const char *image)
     return strcmp(policy, "Never") != 0;
 }
 
+/* An image pull running on its own thread (pulls can take long; the event loop must not wait).
+ * state: 0 running, 1 done, 2 abandoned by its container — whoever comes second frees it. */
+struct node_pull {
+    char *dir, *image;
+    int rc;
+    char *err;
+    atomic_int state;
+};
+
+static void pull_free(struct node_pull *j)
+{
+    free(j->dir);
+    free(j->image);
+    free(j->err);
+    free(j);
+}
+
+static void *pull_thread(void *arg)
+{
+    struct node_pull *j = arg;
+    j->rc = image_pull(j->dir, j->image, &j->err);
+    if (atomic_exchange(&j->state, 1) == 2)
+        pull_free(j);
+    return NULL;
+}
+
+void node_container_abandon_pull(struct node_container *c)
+{
+    struct node_pull *j = c->pull;
+    c->pull = NULL;
+    if (j && atomic_exchange(&j->state, 2) == 1)
+        pull_free(j);
+}
+
 /* Makes sure the image is in the store (kubelet's image manager). Returns 0, or sets the
- * container waiting with upstream's reason and returns -1. Deviation from upstream: an image
- * already in the store is used as it is even under Always (the store is the node's registry
- * mirror; CI and air-gapped nodes cannot reach a registry). */
+ * container waiting (ContainerCreating while a pull runs; upstream's reasons when it cannot)
+ * and returns -1. Deviation from upstream: an image already in the store is used as it is
+ * even under Always (the store is the node's registry mirror; CI and air-gapped nodes cannot
+ * reach a registry). */
 static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_container *c, const char *image)
 {
+    struct node_pull *j = c->pull;
+    if (j != NULL) {
+        if (atomic_load(&j->state) == 0) {
+            container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
+            return -1;
+        }
+        c->pull = NULL;
+        int rc = j->rc;
+        char *msg = rc == 0 ? NULL : xstrdup(j->err ? j->err : "failed to pull image");
+        pull_free(j);
+        if (rc == 0 && image_present(a->image_dir, image)) {
+            c->pull_failures = 0;
+            return 0;
+        }
+        c->pull_failures++;
+        container_set(c, NODE_C_WAITING, "ErrImagePull", msg ? msg : "pulled image is not in the store");
+        log_info("node agent: pod %s/%s: pulling %s: %s", p->ns, p->name, image, c->message);
+        free(msg);
+        return -1;
+    }
     if (image_present(a->image_dir, image)) {
         c->pull_failures = 0;
         return 0;
@@ -382,24 +485,29 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
         return -1;
     }
     if (c->pull_failures > 0 && c->reason && strcmp(c->reason, "ErrImagePull") == 0) {
-        /* the attempt after a failure is reported as back-off, then pulled again */
+        /* the attempt after a failure is reported as back-off, the one after pulls again */
         char *msg = xasprintf("Back-off pulling image \"%s\"", image);
         container_set(c, NODE_C_WAITING, "ImagePullBackOff", msg);
         free(msg);
         return -1;
     }
-    char *err = NULL;
-    if (image_pull(a->image_dir, image, &err) == 0) {
-        free(err);
-        c->pull_failures = 0;
-        return 0;
+    j = xcalloc(1, sizeof(*j));
+    j->dir = xstrdup(a->image_dir);
+    j->image = xstrdup(image);
+    atomic_init(&j->state, 0);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, pull_thread, j) != 0) {
+        pthread_attr_destroy(&attr);
+        pull_free(j);
+        container_set(c, NODE_C_WAITING, "ErrImagePull", "cannot start the image pull");
+        return -1;
     }
-    c->pull_failures++;
-    char *msg = xasprintf("%s", err ? err : "failed to pull image");
-    container_set(c, NODE_C_WAITING, "ErrImagePull", msg);
-    log_info("node agent: pod %s/%s: pulling %s: %s", p->ns, p->name, image, msg);
-    free(msg);
-    free(err);
+    pthread_attr_destroy(&attr);
+    c->pull = j;
+    container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
     return -1;
 }
 
@@ -502,11 +610,27 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
                 return -1;
             }
             char *full = xasprintf("%s/%s", src, sub);
-            free(src);
-            src = full;
             struct stat st;
-            if (lstat(src, &st) != 0)
-                node_mkdir_p(src, 0755);
+            if (lstat(full, &st) != 0)
+                node_mkdir_p(full, 0755);
+            /* a symlink the container made in its volume must not lead out of it (the host) */
+            char *real_vol = realpath(src, NULL), *real_sub = realpath(full, NULL);
+            size_t vl = real_vol ? strlen(real_vol) : 0;
+            bool inside = real_vol && real_sub && strncmp(real_sub, real_vol, vl) == 0 &&
+                          (real_sub[vl] == '/' || real_sub[vl] == '\0');
+            free(src);
+            src = inside ? real_sub : NULL;
+            if (!inside)
+                free(real_sub);
+            free(real_vol);
+            free(full);
+            if (src == NULL) {
+                char *msg = xasprintf("failed to prepare subPath for volumeMount \"%s\" of container \"%s\"",
+                                      vname, c->name);
+                container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
+                free(msg);
+                return -1;
+            }
         }
         owned[nm] = src;
         m[nm].source = src;

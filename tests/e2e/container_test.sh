@@ -105,7 +105,7 @@ spec:
   containers:
   - name: main
     image: alpine:latest
-    command: ["sh", "-c", "id -u; grep CapEff /proc/self/status; touch /etc/owned 2>&1; cat $SERVER_DIR/pki/ca.key 2>&1; grep Seccomp: /proc/self/status; grep NoNewPrivs /proc/self/status; echo done"]
+    command: ["sh", "-c", "id -u; grep CapEff /proc/self/status; touch /etc/owned 2>&1; cat $SERVER_DIR/pki/ca.key 2>&1; grep Seccomp: /proc/self/status; grep NoNewPrivs /proc/self/status; head -c 3 /var/run/secrets/kubernetes.io/serviceaccount/token; echo; grep ' /var/run/secrets/kubernetes.io/serviceaccount ' /proc/mounts | cut -d' ' -f3,4 | cut -d, -f1; echo done"]
     securityContext:
       allowPrivilegeEscalation: false
       readOnlyRootFilesystem: true
@@ -121,6 +121,8 @@ expect_contains "compliant: the root filesystem is read-only" "Read-only file sy
 expect_contains "compliant: no ca.key" "No such file or directory" "$(printf '%s\n' "$CLOG" | sed -n 4p)"
 expect_match "compliant: seccomp filter on (mode 2)" '^Seccomp:[[:space:]]+2$' "$(printf '%s\n' "$CLOG" | sed -n 5p)"
 expect_match "compliant: no_new_privs" '^NoNewPrivs:[[:space:]]+1$' "$(printf '%s\n' "$CLOG" | sed -n 6p)"
+expect_eq "compliant: uid 1000 reads its token" "eyJ" "$(printf '%s\n' "$CLOG" | sed -n 7p)"
+expect_eq "compliant: the token volume is a read-only tmpfs" "tmpfs ro" "$(printf '%s\n' "$CLOG" | sed -n 8p)"
 
 # ---- isolation of a default pod: files, processes, network, syscalls ----------------------------
 MARKER="$T/host-marker-$RANDOM"
@@ -195,6 +197,25 @@ expect_contains "exec in one's own namespace works, but the other pod's token is
 expect_not_contains "no token leaks through exec" "eyJ" "$OUT"
 expect_contains "nsenter is refused in a pod" "nsenter-refused" "$OUT"
 
+# ---- subPath through a symlink the pod made: refused (CVE-2017-1002101's escape) --------------------
+kc apply -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: symlinker, namespace: lab}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - {name: plant, image: alpine:latest, command: ["ln", "-s", "/", "/work/evil"], volumeMounts: [{name: work, mountPath: /work}]}
+  containers:
+  - {name: main, image: alpine:latest, command: ["cat", "/host/etc/hostname"], volumeMounts: [{name: work, mountPath: /host, subPath: evil}]}
+  volumes:
+  - {name: work, emptyDir: {}}
+EOF
+wait_until 30 sh -c "[ \"\$(kubectl --kubeconfig $KCFG get pod symlinker -n lab -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}')\" = CreateContainerConfigError ]"
+expect_eq "subPath symlink out of the volume: CreateContainerConfigError" \
+    'CreateContainerConfigError failed to prepare subPath for volumeMount "work" of container "main"' \
+    "$(kc get pod symlinker -n lab -o jsonpath='{.status.containerStatuses[0].state.waiting.reason} {.status.containerStatuses[0].state.waiting.message}')"
+
 # ---- kubelet's refusals ----------------------------------------------------------------------------
 kc apply -f - >/dev/null <<'EOF'
 apiVersion: v1
@@ -224,6 +245,20 @@ expect_eq "Never + absent image: ErrImageNeverPull" "ErrImageNeverPull" "$(waiti
 expect_eq "Never + absent image: kubelet's message" \
     'Container image "example.invalid/absent:1.0" is not present with pull policy of Never' \
     "$(kc get pod neverpull -n lab -o jsonpath='{.status.containerStatuses[0].state.waiting.message}')"
+
+# an image nobody can pull (no registry is reachable here): ErrImagePull, then ImagePullBackOff;
+# pulls run off the event loop
+kc run unpullable -n lab --image=registry.invalid/nothing:1.0 --restart=Never --command -- true >/dev/null
+seen=""
+for i in $(seq 1 150); do
+    r=$(waiting_reason unpullable lab)
+    case " $seen " in *" $r "*) ;; *) [ -n "$r" ] && seen="$seen $r" ;; esac
+    case "$seen" in *ImagePullBackOff*) break ;; esac
+    sleep 0.2
+done
+expect_contains "unpullable image: ErrImagePull then ImagePullBackOff" "ErrImagePull ImagePullBackOff" "$seen"
+expect_contains "ImagePullBackOff: kubelet's message" 'Back-off pulling image "registry.invalid/nothing:1.0"' \
+    "$(kc get pod unpullable -n lab -o jsonpath='{.status.containerStatuses[0].state.waiting.message}')"
 
 # ---- deletion leaves nothing behind ---------------------------------------------------------------
 MINE_UID=$(kc get pod mine -n lab -o jsonpath='{.metadata.uid}')

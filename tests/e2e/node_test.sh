@@ -78,20 +78,6 @@ expect_eq "test conditions (upstream order, completed pod)" \
 expect_match "test hostIP/podIP: the pod has its own address on the bridge" '^10\.88\.0\.1 10\.88\.0\.([2-9]|[1-9][0-9]+)$' "$(jget 'd["status"]["hostIP"]+" "+d["status"]["podIP"]' "$T/test.json")"
 expect_eq "test qosClass kept" "BestEffort" "$(jget 'd["status"]["qosClass"]' "$T/test.json")"
 expect_match "test containerID anzen://UID-NAME-RESTARTS" "^anzen://$(pod_uid test lab)-main-0\$" "$(jget 'd["status"]["containerStatuses"][0]["containerID"]' "$T/test.json")"
-# the kube-api-access volume on disk: the ..data scheme and modes
-UID_TEST=$(pod_uid test lab)
-VOL=$(ls -d "$NODE_DIR/pods/$UID_TEST/volumes/kube-api-access-"* 2>/dev/null | head -1)
-expect_ne "kube-api-access volume dir exists" "" "$VOL"
-expect_match "..data points at a timestamped dir" '^\.\.[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}\.[0-9]+$' "$(readlink "$VOL/..data")"
-expect_eq "token/ca.crt/namespace are symlinks into ..data" "..data/ca.crt ..data/namespace ..data/token" \
-    "$(readlink "$VOL/ca.crt") $(readlink "$VOL/namespace") $(readlink "$VOL/token")"
-expect_eq "file modes 0644 (defaultMode 420)" "644 644 644" \
-    "$(stat -L -c %a "$VOL/ca.crt" "$VOL/namespace" "$VOL/token" | tr '\n' ' ' | sed 's/ $//')"
-expect_eq "namespace file content" "lab|" "$(cat "$VOL/namespace"; echo -n '|')"
-expect_eq "ca.crt is the cluster CA" "$(cat "$SERVER_DIR/pki/ca.crt")" "$(cat "$VOL/ca.crt")"
-expect_eq "injected token: bound to the pod" "test $UID_TEST" \
-    "$(jwt_claims <"$VOL/token" | jget 'd["kubernetes.io"]["pod"]["name"]+" "+d["kubernetes.io"]["pod"]["uid"]')"
-
 # ---- the runner pod launches the Job -----------------------------------------------------
 kc apply -f "$SEED/pod-runner.yaml" >/dev/null
 expect_eq "launcher reaches Succeeded" "Succeeded" "$(phase launcher lab 'Succeeded|Failed')"
@@ -109,6 +95,23 @@ expect_contains "noauto sees no token" "No such file" "$(kc logs noauto -n lab)"
 kc apply -f "$SEED/pod-projected.yaml" >/dev/null
 expect_eq "sleep reaches Running" "Running" "$(phase sleep lab Running)"
 UID_SLEEP=$(pod_uid sleep lab)
+# the kube-api-access volume on disk (a tmpfs while the pod runs): the ..data scheme and modes
+VOL=$(ls -d "$NODE_DIR/pods/$UID_SLEEP/volumes/kube-api-access-"* 2>/dev/null | head -1)
+expect_ne "kube-api-access volume dir exists" "" "$VOL"
+expect_match "..data points at a timestamped dir" '^\.\.[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}\.[0-9]+$' "$(readlink "$VOL/..data")"
+expect_eq "token/ca.crt/namespace are symlinks into ..data" "..data/ca.crt ..data/namespace ..data/token" \
+    "$(readlink "$VOL/ca.crt") $(readlink "$VOL/namespace") $(readlink "$VOL/token")"
+expect_eq "file modes 0644 (defaultMode 420)" "644 644 644" \
+    "$(stat -L -c %a "$VOL/ca.crt" "$VOL/namespace" "$VOL/token" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "namespace file content" "lab|" "$(cat "$VOL/namespace"; echo -n '|')"
+expect_eq "ca.crt is the cluster CA" "$(cat "$SERVER_DIR/pki/ca.crt")" "$(cat "$VOL/ca.crt")"
+expect_eq "injected token: bound to the pod" "sleep $UID_SLEEP" \
+    "$(jwt_claims <"$VOL/token" | jget 'd["kubernetes.io"]["pod"]["name"]+" "+d["kubernetes.io"]["pod"]["uid"]')"
+UID_TEST=$(pod_uid test lab)
+expect_eq "finished pod test: its volumes are unmounted (kubelet tears them down)" "" \
+    "$(grep "$UID_TEST/volumes" /proc/self/mountinfo)"
+
+expect_eq "kube-api-access is a tmpfs" "tmpfs" "$(stat -f -c %T "$VOL")"
 TOK_FILE="$NODE_DIR/pods/$UID_SLEEP/volumes/token/token"
 wait_until 10 test -s "$TOK_FILE"
 TOKEN=$(cat "$TOK_FILE" 2>/dev/null)
@@ -169,7 +172,7 @@ spec:
     workingDir: /work
     command: ["sh", "-c"]
     args:
-    - 'cat state; echo ''$(GREETING) $$(X) $(UNDEFINED)''; echo "env $GREETING $PW $POD $NS"; cat /cfg/greeting /sec/pw /info/labels; echo; ls /cfg; for i in 1 2 3; do echo line$i; done'
+    - 'cat state; echo ''$(GREETING) $$(X) $(UNDEFINED)''; echo "env $GREETING $PW $POD $NS"; cat /cfg/greeting /sec/pw /info/labels; echo; ls /cfg; stat -L -c %a /sec/pw; for i in 1 2 3; do echo line$i; done'
     env:
     - {name: GREETING, valueFrom: {configMapKeyRef: {name: cfg, key: greeting}}}
     - {name: PW, valueFrom: {secretKeyRef: {name: sec, key: pw}}}
@@ -217,7 +220,7 @@ expect_eq "multi: configMap items select keys" "greeting" "$(printf '%s\n' "$MLO
 expect_eq "logs tailLines=2" "line2 line3" "$(kc logs multi -n open -c main --tail=2 | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "init container's log" "" "$(kc logs multi -n open -c setup)"
 UID_MULTI=$(pod_uid multi open)
-expect_eq "secret defaultMode 0400" "400" "$(stat -L -c %a "$NODE_DIR/pods/$UID_MULTI/volumes/sec/pw")"
+expect_eq "secret defaultMode 0400 (seen in the container)" "400" "$(printf '%s\n' "$MLOG" | sed -n 6p)"
 OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log" 2>&1)
 expect_contains "logs without container on a multi-container pod" \
     "a container name must be specified for pod multi, choose one of: [main side] or one of the init containers: [setup]" "$OUT"
