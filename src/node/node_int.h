@@ -81,6 +81,7 @@ struct node_pod {
     bool historic;            /* finished before the agent started: status left as it is */
     bool sandbox_ready;       /* namespaces + network set up */
     char *pod_ip;             /* from CNI, NULL before (or hostNetwork: the node's) */
+    pid_t pid_holder;         /* PID 1 of the pod's PID namespace (shareProcessNamespace), or 0 */
     char *sandbox_error;      /* last sandbox failure (waiting message), or NULL */
     uint64_t next_sandbox_ms; /* retry time after a sandbox failure */
     json_t *last_status;      /* the status last written, or NULL */

@@ -258,6 +258,9 @@ bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
     char *hostname = pod_hostname(p), *ip = NULL, *err = NULL;
     sandbox_destroy(&net, p->dir, p->uid); /* leftovers of a failed attempt */
     int rc = sandbox_create(&net, p->dir, p->uid, hostname, host_net, host_ipc, &ip, &err);
+    if (rc == 0 && p->pid_holder <= 0 && json_is_true(json_path(p->pod, "spec.shareProcessNamespace")) &&
+        !json_is_true(json_path(p->pod, "spec.hostPID")) && (rc = sandbox_pid_holder(&p->pid_holder, &err)) != 0)
+        sandbox_destroy(&net, p->dir, p->uid);
     if (rc == 0) {
         free(p->pod_ip);
         p->pod_ip = host_net ? xstrdup(a->host_api_host) : ip;
@@ -351,6 +354,12 @@ void node_pod_teardown(struct node_agent *a, struct node_pod *p)
     struct sandbox_net net = net_of(a);
     sandbox_destroy(&net, p->dir, p->uid);
     node_volumes_unmount(p);
+    if (p->pid_holder > 0) {
+        kill(p->pid_holder, SIGKILL);
+        while (waitpid(p->pid_holder, NULL, 0) < 0 && errno == EINTR)
+            ;
+        p->pid_holder = 0;
+    }
     p->sandbox_ready = false;
     p->volumes_ready = false;
 }
@@ -737,10 +746,12 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     envp = node_container_env(a, p, c->spec);
     char *cgroup = xasprintf("/anzen/pod%s/%s", p->uid, cid);
     char *netns = sandbox_ns_path(p->dir, "net"), *ipcns = sandbox_ns_path(p->dir, "ipc"),
-         *utsns = sandbox_ns_path(p->dir, "uts"), *secdir = xasprintf("%s/seccomp", a->root);
+         *utsns = sandbox_ns_path(p->dir, "uts"), *secdir = xasprintf("%s/seccomp", a->root),
+         *pidns = p->pid_holder > 0 ? xasprintf("/proc/%d/ns/pid", (int)p->pid_holder) : NULL;
     struct ocispec_input in = {.pod = p->pod, .container = c->spec, .image_config = imgcfg,
                                .env = envp, .rootfs = rootfs, .mounts = mounts, .nmounts = (size_t)nm,
-                               .netns = netns, .ipcns = ipcns, .utsns = utsns, .cgroups_path = cgroup,
+                               .netns = netns, .ipcns = ipcns, .utsns = utsns, .pidns = pidns,
+                               .cgroups_path = cgroup,
                                .seccomp_dir = secdir};
     const char *reason = NULL;
     char *msg = NULL;
@@ -749,6 +760,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     free(netns);
     free(ipcns);
     free(utsns);
+    free(pidns);
     free(secdir);
     free(rootfs);
     if (brc != 0) {

@@ -219,6 +219,53 @@ static int make_namespaces(const char *dir, const char *hostname, int flags, cha
     return rc;
 }
 
+int sandbox_pid_holder(pid_t *ret_pid, char **ret_err)
+{
+    int rep[2];
+    if (pipe2(rep, O_CLOEXEC) != 0) {
+        *ret_err = xasprintf("pipe: %s", strerror(errno));
+        return AZ_EINTERNAL;
+    }
+    pid_t helper = fork();
+    if (helper == 0) {
+        pid_t holder = -1;
+        if (unshare(CLONE_NEWPID) == 0)
+            holder = fork();
+        if (holder == 0) { /* PID 1 of the pod's PID namespace */
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+            setsid();
+            int devnull = open("/dev/null", O_RDWR);
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+            close_range(3, ~0U, 0);
+            char *argv[] = {"sleep", "infinity", NULL};
+            char *envp[] = {NULL};
+            execve("/bin/sleep", argv, envp);
+            for (;;)
+                pause();
+        }
+        ssize_t w = write(rep[1], &holder, sizeof(holder));
+        (void)w;
+        _exit(holder > 0 ? 0 : 1);
+    }
+    close(rep[1]);
+    pid_t holder = -1;
+    ssize_t got = helper > 0 ? read(rep[0], &holder, sizeof(holder)) : -1;
+    close(rep[0]);
+    if (helper > 0)
+        while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+            ;
+    if (got != (ssize_t)sizeof(holder) || holder <= 0) {
+        *ret_err = xasprintf("creating the pod's PID namespace: %s", helper < 0 ? strerror(errno) : "failed");
+        return AZ_EINTERNAL;
+    }
+    *ret_pid = holder; /* reparented to the agent (a child subreaper) */
+    return 0;
+}
+
 static void unbind_namespaces(const char *dir)
 {
     for (size_t i = 0; i < 3; i++) {

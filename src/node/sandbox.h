@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct sandbox_net {
     const char *cni_dir;   /* plugin binaries: /usr/lib/cni */
@@ -31,6 +32,11 @@ struct sandbox_net {
 int sandbox_create(const struct sandbox_net *net, const char *dir, const char *id,
                    const char *hostname, bool host_net, bool host_ipc, char **ret_ip,
                    char **ret_err);
+/* shareProcessNamespace: a process that holds a new PID namespace as its PID 1 (what the pause
+ * container is for containerd): `sleep infinity` of the host, with no fds, in a new session.
+ * Containers join /proc/PID/ns/pid. The caller kills and reaps it (it is reparented to the
+ * calling process, which must be a child subreaper). */
+int sandbox_pid_holder(pid_t *ret_pid, char **ret_err);
 /* CNI DEL and unmount of whatever sandbox_create made under dir. Idempotent. */
 void sandbox_destroy(const struct sandbox_net *net, const char *dir, const char *id);
 

@@ -167,6 +167,25 @@ expect_contains "probe: mount refused" "mount-refused" "$PLOG"
 expect_match "probe: containerd's default capability set" 'CapEff:[[:space:]]+00000000a80425fb' "$PLOG"
 expect_eq "probe: host name is the pod's" "host probe" "$(printf '%s\n' "$PLOG" | grep '^host ')"
 
+# shareProcessNamespace: the pod's containers see each other (and the namespace's holder as PID 1)
+kc apply -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: shared, namespace: lab}
+spec:
+  shareProcessNamespace: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: a, image: alpine:latest, command: ["sleep", "3601"]}
+  - {name: b, image: alpine:latest, command: ["sleep", "3602"]}
+EOF
+phase shared lab Running >/dev/null
+wait_until 20 sh -c "kubectl --kubeconfig $KCFG exec shared -n lab -c b -- ps -o args | grep -q 'sleep 3601'"
+OUT=$(kc exec shared -n lab -c b -- ps -o args 2>&1)
+expect_contains "shareProcessNamespace: b sees a's process" "sleep 3601" "$OUT"
+expect_eq "shareProcessNamespace: PID 1 is the namespace holder" "sleep infinity" "$(kc exec shared -n lab -c a -- cat /proc/1/cmdline 2>&1 | tr '\0' ' ' | sed 's/ $//')"
+kc delete pod shared -n lab --wait=false >/dev/null
+
 # ---- hostPath: the seed's lesson holds only for pods that ask ------------------------------------
 kc create ns open >/dev/null
 sed s/NS/open/ "$SEED/pod-hostpath.yaml" | kc apply -f - >/dev/null
