@@ -426,8 +426,8 @@ static void pod_terminate(struct node_pod *p)
 
 /* ---- container lifecycle ---------------------------------------------------------- */
 
-static void container_set(struct node_container *c, enum node_cstate st, const char *reason,
-                          const char *message)
+void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
+                        const char *message)
 {
     c->state = st;
     free(c->reason);
@@ -453,7 +453,7 @@ static void container_exited(struct node_pod *p, struct node_container *c, int w
         c->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
                        : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 1;
         now_rfc3339(c->finished_at);
-        container_set(c, NODE_C_TERMINATED, c->exit_code == 0 ? "Completed" : "Error", NULL);
+        node_container_set(c, NODE_C_TERMINATED, c->exit_code == 0 ? "Completed" : "Error", NULL);
     }
     if (p->terminating || !should_restart(p, c))
         return;
@@ -466,7 +466,7 @@ static void container_exited(struct node_pod *p, struct node_container *c, int w
     c->next_start_ms = now_ms() + (uint64_t)(c->backoff_s == 1 ? 0 : c->backoff_s) * 1000;
     char *msg = xasprintf("back-off %ds restarting failed container=%s pod=%s_%s(%s)", c->backoff_s,
                           c->name, p->name, p->ns, p->uid);
-    container_set(c, NODE_C_WAITING, "CrashLoopBackOff", msg);
+    node_container_set(c, NODE_C_WAITING, "CrashLoopBackOff", msg);
     free(msg);
 }
 

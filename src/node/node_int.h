@@ -146,6 +146,10 @@ void node_sweep(struct node_agent *a);
 /* Why this host cannot run pods isolated (malloc'd), or NULL when it can. */
 char *node_isolation_check(struct node_agent *a);
 
+/* node.c: sets c's state with its reason and message (copied; NULL: none). */
+void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
+                        const char *message);
+
 /* runner.c: starts container c of p. On success c->pid and c->state = RUNNING; on failure
  * the container is terminated (StartError, exit code 128) or waiting (CreateContainerError),
  * with reason/message set. */

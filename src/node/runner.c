@@ -36,8 +36,6 @@
 #define MAX_ARGS 4096
 #define MAX_MOUNTS 256
 
-static void container_set(struct node_container *c, enum node_cstate st, const char *reason,
-                          const char *message);
 
 void node_strv_free(char **v)
 {
@@ -466,7 +464,7 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
     struct node_pull *j = c->pull;
     if (j != NULL) {
         if (atomic_load(&j->state) == 0) {
-            container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
+            node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
             return -1;
         }
         c->pull = NULL;
@@ -478,7 +476,7 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
             return 0;
         }
         c->pull_failures++;
-        container_set(c, NODE_C_WAITING, "ErrImagePull", msg ? msg : "pulled image is not in the store");
+        node_container_set(c, NODE_C_WAITING, "ErrImagePull", msg ? msg : "pulled image is not in the store");
         log_info("node agent: pod %s/%s: pulling %s: %s", p->ns, p->name, image, c->message);
         free(msg);
         return -1;
@@ -489,14 +487,14 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
     }
     if (!policy_pulls(c->spec, image)) {
         char *msg = xasprintf("Container image \"%s\" is not present with pull policy of Never", image);
-        container_set(c, NODE_C_WAITING, "ErrImageNeverPull", msg);
+        node_container_set(c, NODE_C_WAITING, "ErrImageNeverPull", msg);
         free(msg);
         return -1;
     }
     if (c->pull_failures > 0 && c->reason && strcmp(c->reason, "ErrImagePull") == 0) {
         /* the attempt after a failure is reported as back-off, the one after pulls again */
         char *msg = xasprintf("Back-off pulling image \"%s\"", image);
-        container_set(c, NODE_C_WAITING, "ImagePullBackOff", msg);
+        node_container_set(c, NODE_C_WAITING, "ImagePullBackOff", msg);
         free(msg);
         return -1;
     }
@@ -511,12 +509,12 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
     if (pthread_create(&t, &attr, pull_thread, j) != 0) {
         pthread_attr_destroy(&attr);
         pull_free(j);
-        container_set(c, NODE_C_WAITING, "ErrImagePull", "cannot start the image pull");
+        node_container_set(c, NODE_C_WAITING, "ErrImagePull", "cannot start the image pull");
         return -1;
     }
     pthread_attr_destroy(&attr);
     c->pull = j;
-    container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
+    node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
     return -1;
 }
 
@@ -578,16 +576,6 @@ static char *image_cache(struct node_agent *a, const char *image, json_t **ret_c
 
 /* ---- container start ---------------------------------------------------------------- */
 
-static void container_set(struct node_container *c, enum node_cstate st, const char *reason,
-                          const char *message)
-{
-    c->state = st;
-    free(c->reason);
-    free(c->message);
-    c->reason = reason ? xstrdup(reason) : NULL;
-    c->message = message ? xstrdup(message) : NULL;
-}
-
 /* Volumes + etc files as bind mounts. Returns the count, or -1 with a waiting reason set. */
 static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct node_container *c,
                                 struct oci_mount *m, char **owned)
@@ -603,7 +591,7 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
         if (src == NULL || mp == NULL || mp[0] != '/') {
             char *msg = xasprintf("cannot mount volume \"%s\": unknown volume or bad mountPath",
                                   vname ? vname : "");
-            container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
+            node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
             free(msg);
             free(src);
             return -1;
@@ -613,7 +601,7 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
             if (sub[0] == '/' || strstr(sub, "..")) {
                 char *msg = xasprintf("failed to prepare subPath for volumeMount \"%s\" of container \"%s\"",
                                       vname, c->name);
-                container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
+                node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
                 free(msg);
                 free(src);
                 return -1;
@@ -636,7 +624,7 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
             if (src == NULL) {
                 char *msg = xasprintf("failed to prepare subPath for volumeMount \"%s\" of container \"%s\"",
                                       vname, c->name);
-                container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
+                node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
                 free(msg);
                 return -1;
             }
@@ -670,7 +658,7 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
 
 static void start_failed(struct node_container *c, const char *reason, const char *msg, bool terminated)
 {
-    container_set(c, terminated ? NODE_C_TERMINATED : NODE_C_WAITING, reason, msg);
+    node_container_set(c, terminated ? NODE_C_TERMINATED : NODE_C_WAITING, reason, msg);
     if (terminated) {
         c->exit_code = 128;
         time_rfc3339(time(NULL), c->started_at);
@@ -820,14 +808,14 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
             why += 17;
         char *m = xasprintf("failed to create containerd task: failed to create shim task: OCI runtime "
                             "create failed: runc create failed: %s: unknown", why);
-        container_set(c, NODE_C_TERMINATED, "StartError", m);
+        node_container_set(c, NODE_C_TERMINATED, "StartError", m);
         free(m);
         c->exit_code = 128;
         memcpy(c->finished_at, c->started_at, sizeof(c->finished_at));
         goto out;
     }
     c->pid = pid;
-    container_set(c, NODE_C_RUNNING, NULL, NULL);
+    node_container_set(c, NODE_C_RUNNING, NULL, NULL);
 out:
     if (logfd >= 0)
         close(logfd);
@@ -909,12 +897,7 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
     }
     pid_t pid = fork();
     if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int s = 1; s < NSIG; s++)
-            if (s != SIGKILL && s != SIGSTOP)
-                signal(s, SIG_DFL);
+        spawn_child_reset_signals();
         setsid();
         if (want_stdin) {
             dup2(in[0], 0);

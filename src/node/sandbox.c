@@ -232,9 +232,7 @@ int sandbox_pid_holder(pid_t *ret_pid, char **ret_err)
         if (unshare(CLONE_NEWPID) == 0)
             holder = fork();
         if (holder == 0) { /* PID 1 of the pod's PID namespace */
-            sigset_t none;
-            sigemptyset(&none);
-            sigprocmask(SIG_SETMASK, &none, NULL);
+            spawn_child_reset_signals();
             setsid();
             int devnull = open("/dev/null", O_RDWR);
             dup2(devnull, 0);
@@ -304,10 +302,7 @@ int sandbox_create(const struct sandbox_net *net, const char *dir, const char *i
     }
     if (rc != 0) {
         *ret_err = xasprintf("failed to setup network for sandbox \"%s\": %s", id, err ? err : "failed");
-        char *del_err = NULL;
-        cni_exec(net, "DEL", br, id, netns, "eth0", NULL, &del_err);
-        free(del_err);
-        unbind_namespaces(dir);
+        sandbox_destroy(net, dir, id);
     }
     free(err);
     free(out);

@@ -14,6 +14,16 @@
 
 extern char **environ;
 
+void spawn_child_reset_signals(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP)
+            signal(s, SIG_DFL);
+}
+
 int spawn_wait(const struct spawn_opts *o, char **ret_out)
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, rep[2] = {-1, -1};
@@ -30,12 +40,7 @@ int spawn_wait(const struct spawn_opts *o, char **ret_out)
     }
     pid_t pid = fork();
     if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int s = 1; s < NSIG; s++)
-            if (s != SIGKILL && s != SIGSTOP)
-                signal(s, SIG_DFL);
+        spawn_child_reset_signals();
         int devnull = open("/dev/null", O_RDWR);
         dup2(o->input ? in[0] : devnull, 0);
         dup2(o->stdout_fd >= 0 ? o->stdout_fd : out[1], 1);

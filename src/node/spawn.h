@@ -19,4 +19,7 @@ struct spawn_opts {
  * printed (malloc'd, NUL-terminated, at most 1 MiB). */
 int spawn_wait(const struct spawn_opts *o, char **ret_out);
 
+/* In a forked child: no signal blocked, every disposition the default (async-signal-safe). */
+void spawn_child_reset_signals(void);
+
 #endif

@@ -23,18 +23,7 @@ server_start "$T/data" || exit 1
 e2e_import_test_image "$SERVER_DIR"
 NODE_DIR="$SERVER_DIR/node"
 
-# wait (<= 60 s) for a pod phase ^(REGEX)$; prints the last phase seen
-phase()
-{
-    local i p
-    for i in $(seq 1 300); do
-        p=$(kc get pod "$1" -n "$2" -o jsonpath='{.status.phase}' 2>/dev/null)
-        if [[ "$p" =~ ^($3)$ ]]; then echo "$p"; return 0; fi
-        sleep 0.2
-    done
-    echo "${p:-<none>}"
-    return 1
-}
+phase() { e2e_pod_phase "$1" "$2" "$3" 60; }
 # the (only) pod of a Job
 job_pod()
 {

@@ -212,6 +212,20 @@ server_start()
     return 1
 }
 
+# e2e_pod_phase POD NS REGEX [SECONDS]: waits (default 20 s) until the pod's phase matches
+# ^(REGEX)$ (e.g. 'Succeeded|Failed'); prints the last phase seen, fails on timeout.
+e2e_pod_phase()
+{
+    local i p
+    for i in $(seq 1 $(( ${4:-20} * 5 ))); do
+        p=$(kc get pod "$1" -n "$2" -o jsonpath='{.status.phase}' 2>/dev/null)
+        if [[ "$p" =~ ^($3)$ ]]; then echo "$p"; return 0; fi
+        sleep 0.2
+    done
+    echo "${p:-<none>}"
+    return 1
+}
+
 # e2e_import_test_image DATA_DIR [NAME]: builds the test image (scripts/make-test-image.sh,
 # once per test run, in $T) and imports it into DATA_DIR's image store as NAME
 # (alpine:latest, the name the seed's manifests use). Fails the test when it cannot.

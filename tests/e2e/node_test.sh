@@ -30,17 +30,7 @@ BASE="https://127.0.0.1:$SERVER_PORT"
 NODE_DIR="$SERVER_DIR/node"
 
 # phase POD NS REGEX: wait (<= 20 s) for the pod phase to match ^(REGEX)$ (e.g. 'Succeeded|Failed').
-phase()
-{
-    local i p
-    for i in $(seq 1 100); do
-        p=$(kc get pod "$1" -n "$2" -o jsonpath='{.status.phase}' 2>/dev/null)
-        if [[ "$p" =~ ^($3)$ ]]; then echo "$p"; return 0; fi
-        sleep 0.2
-    done
-    echo "${p:-<none>}"
-    return 1
-}
+phase() { e2e_pod_phase "$1" "$2" "$3" 20; }
 pod_uid() { kc get pod "$1" -n "$2" -o jsonpath='{.metadata.uid}'; }
 jwt_claims() { cut -d. -f2 | "$PY" -c 'import sys,base64; s=sys.stdin.read().strip(); s+="="*(-len(s)%4); sys.stdout.write(base64.urlsafe_b64decode(s).decode())'; }
 
