@@ -255,7 +255,27 @@ bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
     struct sandbox_net net = net_of(a);
     char *hostname = pod_hostname(p), *ip = NULL, *err = NULL;
     sandbox_destroy(&net, p->dir, p->uid); /* leftovers of a failed attempt */
-    int rc = sandbox_create(&net, p->dir, p->uid, hostname, host_net, host_ipc, &ip, &err);
+    /* kubelet's hostPort mappings, for the portmap plugin */
+    json_t *mappings = json_array();
+    size_t i, k;
+    json_t *ctr, *port;
+    json_array_foreach(json_path(p->pod, "spec.containers"), i, ctr)
+        json_array_foreach(json_object_get(ctr, "ports"), k, port) {
+            json_t *hp = json_object_get(port, "hostPort"), *cp = json_object_get(port, "containerPort");
+            if (!json_is_integer(hp) || json_integer_value(hp) <= 0 || !json_is_integer(cp))
+                continue;
+            const char *proto = json_str(port, "protocol") ? json_str(port, "protocol") : "TCP";
+            char lower[8] = "tcp";
+            if (strcasecmp(proto, "UDP") == 0)
+                memcpy(lower, "udp", 4);
+            else if (strcasecmp(proto, "SCTP") == 0)
+                memcpy(lower, "sctp", 5);
+            json_array_append_new(mappings, json_pack("{s:O, s:O, s:s, s:s}", "hostPort", hp,
+                                                      "containerPort", cp, "protocol", lower, "hostIP",
+                                                      json_str(port, "hostIP") ? json_str(port, "hostIP") : ""));
+        }
+    int rc = sandbox_create(&net, p->dir, p->uid, hostname, host_net, host_ipc, mappings, &ip, &err);
+    json_decref(mappings);
     if (rc == 0 && p->pid_holder <= 0 && json_is_true(json_path(p->pod, "spec.shareProcessNamespace")) &&
         !json_is_true(json_path(p->pod, "spec.hostPID")) && (rc = sandbox_pid_holder(&p->pid_holder, &err)) != 0)
         sandbox_destroy(&net, p->dir, p->uid);

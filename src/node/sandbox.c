@@ -146,6 +146,18 @@ static json_t *bridge_conf(const struct sandbox_net *net)
                      net->subnet, "dataDir", net->ipam_dir);
 }
 
+/* The portmap plugin's configuration for mappings (kubelet's hostPort entries), chained after
+ * the bridge (prevResult: the bridge's result). */
+static json_t *portmap_conf(json_t *mappings, json_t *prev)
+{
+    json_t *c = json_pack("{s:s, s:s, s:s, s:{s:b}, s:{s:O}, s:b}", "cniVersion", "1.0.0", "name", "anzen",
+                          "type", "portmap", "capabilities", "portMappings", 1, "runtimeConfig",
+                          "portMappings", mappings, "snat", 1);
+    if (prev)
+        json_object_set(c, "prevResult", prev);
+    return c;
+}
+
 /* Unshares the namespaces in a helper and binds them to dir/ns/<type>. */
 static int make_namespaces(const char *dir, const char *hostname, int flags, char **ret_err)
 {
@@ -278,7 +290,7 @@ static void unbind_namespaces(const char *dir)
 }
 
 int sandbox_create(const struct sandbox_net *net, const char *dir, const char *id, const char *hostname,
-                   bool host_net, bool host_ipc, char **ret_ip, char **ret_err)
+                   bool host_net, bool host_ipc, json_t *port_mappings, char **ret_ip, char **ret_err)
 {
     int flags = (host_net ? 0 : CLONE_NEWNET | CLONE_NEWUTS) | (host_ipc ? 0 : CLONE_NEWIPC);
     *ret_ip = NULL;
@@ -300,6 +312,21 @@ int sandbox_create(const struct sandbox_net *net, const char *dir, const char *i
         err = xstrdup("the bridge plugin returned no IPv4 address");
         rc = AZ_EINTERNAL;
     }
+    if (rc == 0 && json_array_size(port_mappings) > 0) {
+        json_t *prev = json_loads(out, 0, NULL);
+        json_t *pm = portmap_conf(port_mappings, prev);
+        rc = cni_exec(net, "ADD", pm, id, netns, "eth0", NULL, &err);
+        /* kept for the DEL (which needs the same mappings) */
+        json_object_del(pm, "prevResult");
+        char *saved = xasprintf("%s/ns/portmap.json", dir);
+        if (rc == 0 && json_dump_file(pm, saved, JSON_COMPACT) != 0) {
+            err = xasprintf("saving %s failed", saved);
+            rc = AZ_EIO;
+        }
+        free(saved);
+        json_decref(pm);
+        json_decref(prev);
+    }
     if (rc != 0) {
         *ret_err = xasprintf("failed to setup network for sandbox \"%s\": %s", id, err ? err : "failed");
         sandbox_destroy(net, dir, id);
@@ -316,8 +343,18 @@ void sandbox_destroy(const struct sandbox_net *net, const char *dir, const char 
 {
     char *netns = sandbox_ns_path(dir, "net");
     if (netns != NULL) {
-        json_t *br = bridge_conf(net);
+        char *saved = xasprintf("%s/ns/portmap.json", dir);
+        json_t *pm = json_load_file(saved, 0, NULL);
         char *err = NULL;
+        if (pm) {
+            cni_exec(net, "DEL", pm, id, netns, "eth0", NULL, &err);
+            free(err);
+            err = NULL;
+            json_decref(pm);
+        }
+        unlink(saved);
+        free(saved);
+        json_t *br = bridge_conf(net);
         cni_exec(net, "DEL", br, id, netns, "eth0", NULL, &err);
         free(err);
         json_decref(br);

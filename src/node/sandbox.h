@@ -4,6 +4,7 @@
  *   DIR/ns/net   network namespace, set up by CNI (loopback + bridge with host-local IPAM)
  *   DIR/ns/ipc   IPC namespace (unless hostIPC)
  *   DIR/ns/uts   UTS namespace with the pod's host name (unless hostNetwork)
+ *   DIR/ns/portmap.json  the portmap plugin's configuration (hostPorts), kept for CNI DEL
  *
  * Each file is a bind mount of /proc/PID/ns/X of a short-lived helper process that unshared
  * them (what `ip netns add` does), so the namespaces live without any process in them until
@@ -11,10 +12,12 @@
  *
  * CNI (the plugins' SPEC.md): plugins are executables in net->cni_dir, given the network
  * configuration on stdin and CNI_COMMAND / CNI_CONTAINERID / CNI_NETNS / CNI_IFNAME /
- * CNI_PATH in the environment; ADD prints a result whose ips[0].address is the pod's IP. */
+ * CNI_PATH in the environment; ADD prints a result whose ips[0].address is the pod's IP.
+ * hostPorts: the portmap plugin chained after the bridge (iptables DNAT on the node). */
 #ifndef ANZEN_NODE_SANDBOX_H
 #define ANZEN_NODE_SANDBOX_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -27,11 +30,12 @@ struct sandbox_net {
 };
 
 /* Creates the sandbox under dir (dir/ns/...). host_net: no network/UTS namespace (pod IP =
- * the node's: *ret_ip NULL). On success *ret_ip (malloc'd) is the pod's IPv4 address. On
+ * the node's: *ret_ip NULL). port_mappings (may be NULL): hostPort entries for the portmap
+ * plugin, [{hostPort, containerPort, protocol ("tcp"/"udp"), hostIP}]. On success *ret_ip (malloc'd) is the pod's IPv4 address. On
  * failure everything created is undone, *ret_err (malloc'd) says why. */
 int sandbox_create(const struct sandbox_net *net, const char *dir, const char *id,
-                   const char *hostname, bool host_net, bool host_ipc, char **ret_ip,
-                   char **ret_err);
+                   const char *hostname, bool host_net, bool host_ipc, json_t *port_mappings,
+                   char **ret_ip, char **ret_err);
 /* shareProcessNamespace: a process that holds a new PID namespace as its PID 1 (what the pause
  * container is for containerd): `sleep infinity` of the host, with no fds, in a new session.
  * Containers join /proc/PID/ns/pid. The caller kills and reaps it (it is reparented to the

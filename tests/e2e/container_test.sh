@@ -175,6 +175,28 @@ expect_contains "shareProcessNamespace: b sees a's process" "sleep 3601" "$OUT"
 expect_eq "shareProcessNamespace: PID 1 is the namespace holder" "sleep infinity" "$(kc exec shared -n lab -c a -- cat /proc/1/cmdline 2>&1 | tr '\0' ' ' | sed 's/ $//')"
 kc delete pod shared -n lab --wait=false >/dev/null
 
+# hostPort through the portmap plugin: the node's port reaches the pod; gone with the pod
+HOSTPORT=$(( 31000 + RANDOM % 2000 ))
+kc apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: lab}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: alpine:latest
+    command: ["sh", "-c", "mkdir -p /tmp/www && echo hello-from-web > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"]
+    ports: [{containerPort: 8080, hostPort: $HOSTPORT}]
+EOF
+phase web lab Running >/dev/null
+wait_until 10 curl -sf -m 2 -o /dev/null "http://127.0.0.1:$HOSTPORT/"
+expect_eq "hostPort: the node's port reaches the pod" "hello-from-web" "$(curl -s -m 3 "http://127.0.0.1:$HOSTPORT/")"
+kc delete pod web -n lab --wait=true --timeout=60s >/dev/null
+nat_gone() { ! iptables -t nat -S 2>/dev/null | grep -q -- "--dport $HOSTPORT "; }
+wait_until 10 nat_gone
+expect_eq "hostPort: its NAT rules are removed with the pod" "gone" "$(nat_gone && echo gone || echo still-there)"
+
 # ---- hostPath: the seed's lesson holds only for pods that ask ------------------------------------
 kc create ns open >/dev/null
 sed s/NS/open/ "$SEED/pod-hostpath.yaml" | kc apply -f - >/dev/null
