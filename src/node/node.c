@@ -324,6 +324,7 @@ static void container_release(struct node_container *c)
     free(c->workdir);
     free(c->cid);
     free(c->bundle);
+    free(c->image_id);
 }
 
 static void pod_free(struct node_pod *p)
@@ -621,7 +622,7 @@ static json_t *container_status(struct node_pod *p, struct node_container *c, bo
                           "lastState", c->last_state ? json_pack("{s:O}", "terminated", c->last_state)
                                                      : json_object(),
                           "ready", running, "restartCount", c->restart_count, "image",
-                          image ? image : "", "imageID", "");
+                          image ? image : "", "imageID", c->image_id ? c->image_id : "");
     if (cid[0])
         json_object_set_new(s, "containerID", json_string(cid));
     json_object_set_new(s, "started", json_boolean(running));

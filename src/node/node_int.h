@@ -50,6 +50,7 @@ struct node_container {
     char *bundle;             /* its bundle dir while it has runtime state (rootfs mounted) */
     int pull_failures;        /* consecutive image pull failures (ImagePullBackOff) */
     struct node_pull *pull;   /* an image pull in flight, or NULL (runner.c) */
+    char *image_id;           /* status imageID of the last run: "REPO@sha256:...", or NULL */
 };
 
 /* One projected ServiceAccount token, cached per (volume, source) as the kubelet's token

@@ -540,7 +540,8 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
 
 /* The unpacked image (lower layer) for image: a->root/images/<hex>/{rootfs,config.json}.
  * Returns its dir (malloc'd) and *ret_config, or NULL with *ret_err. */
-static char *image_cache(struct node_agent *a, const char *image, json_t **ret_config, char **ret_err)
+static char *image_cache(struct node_agent *a, const char *image, json_t **ret_config, char **ret_id,
+                         char **ret_err)
 {
     char *ref = image_normalize(image);
     struct image_entry *e = NULL;
@@ -558,6 +559,12 @@ static char *image_cache(struct node_agent *a, const char *image, json_t **ret_c
         free(ref);
         return NULL;
     }
+    /* containerd's imageID: the repository (no tag) @ the manifest digest */
+    const char *at = strchr(ref, '@');
+    const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');
+    size_t repo_len = at ? (size_t)(at - ref) : (colon && (!slash || colon > slash)) ? (size_t)(colon - ref)
+                                                                                     : strlen(ref);
+    *ret_id = xasprintf("%.*s@%s", (int)repo_len, ref, digest);
     const char *hex = strchr(digest, ':') ? strchr(digest, ':') + 1 : digest;
     char *dir = xasprintf("%s/images/%s", a->root, hex);
     char *cfgpath = xasprintf("%s/config.json", dir);
@@ -587,6 +594,8 @@ static char *image_cache(struct node_agent *a, const char *image, json_t **ret_c
     free(digest);
     free(ref);
     if (cfg == NULL) {
+        free(*ret_id);
+        *ret_id = NULL;
         free(dir);
         return NULL;
     }
@@ -702,10 +711,13 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     }
     if (ensure_image(a, p, c, image) != 0)
         goto out;
-    if ((imgdir = image_cache(a, image, &imgcfg, &err)) == NULL) {
+    char *image_id = NULL;
+    if ((imgdir = image_cache(a, image, &imgcfg, &image_id, &err)) == NULL) {
         start_failed(c, "CreateContainerError", err ? err : "image unpack failed", false);
         goto out;
     }
+    free(c->image_id);
+    c->image_id = image_id;
     /* a fresh container per run, as kubelet creates one per restart */
     node_container_cleanup(a, c);
     char cid[128];

@@ -66,6 +66,7 @@ expect_eq "test conditions (upstream order, completed pod)" \
     "PodReadyToStartContainers=False Initialized=True Ready=False ContainersReady=False PodScheduled=True" \
     "$(jget '" ".join(c["type"]+"="+c["status"] for c in d["status"]["conditions"])' "$T/test.json")"
 expect_match "test hostIP/podIP: the pod has its own address on the bridge" '^10\.88\.0\.1 10\.88\.0\.([2-9]|[1-9][0-9]+)$' "$(jget 'd["status"]["hostIP"]+" "+d["status"]["podIP"]' "$T/test.json")"
+expect_match "test imageID: repository@manifest digest" '^docker\.io/library/alpine@sha256:[0-9a-f]{64}$' "$(jget 'd["status"]["containerStatuses"][0]["imageID"]' "$T/test.json")"
 expect_eq "test qosClass kept" "BestEffort" "$(jget 'd["status"]["qosClass"]' "$T/test.json")"
 expect_match "test containerID anzen://UID-NAME-RESTARTS" "^anzen://$(pod_uid test lab)-main-0\$" "$(jget 'd["status"]["containerStatuses"][0]["containerID"]' "$T/test.json")"
 # ---- the runner pod launches the Job -----------------------------------------------------
