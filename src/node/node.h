@@ -38,10 +38,12 @@ void node_stop(void);
 int node_pod_log(const char *ns, const char *pod, const char *container, int64_t tail_lines,
                  char **ret_log, size_t *ret_len, char **ret_err);
 
-/* `kubectl exec`: starts argv inside a running container's namespaces, with its environment
- * and working directory. Returns pipes (stdin may be -1 if !want_stdin) and the pid. */
+/* `kubectl exec`: starts argv in a running container (`runc exec`: its namespaces, user,
+ * environment, working directory, capabilities and seccomp). Returns pipes (stdin may be -1 if
+ * !want_stdin) and the pid to reap. tty: the process gets a terminal; *ret_stdout (and
+ * *ret_stdin) are then its pty master and *ret_stderr is at EOF at once. */
 int node_exec(const char *ns, const char *pod, const char *container, char *const argv[],
-              bool want_stdin, int *ret_stdin, int *ret_stdout, int *ret_stderr, pid_t *ret_pid,
-              char **ret_err);
+              bool want_stdin, bool tty, int *ret_stdin, int *ret_stdout, int *ret_stderr,
+              pid_t *ret_pid, char **ret_err);
 
 #endif

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -874,9 +876,110 @@ static struct node_pod *find_pod(const char *ns, const char *name)
     return NULL;
 }
 
+/* Receives one fd (SCM_RIGHTS) from a connection on the listening socket lfd, or -1. */
+static int recv_console(int lfd)
+{
+    int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0)
+        return -1;
+    char data[256];
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof(u.buf)};
+    int fd = -1;
+    if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0) {
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    }
+    close(conn);
+    return fd;
+}
+
+/* `runc exec --tty --detach`: the runtime hands the pty master over its console socket and
+ * leaves; the process is reparented to the agent (a child subreaper), which reaps it. */
+static int exec_tty(struct node_agent *a, struct node_container *c, char *const argv[], size_t argc,
+                    bool want_stdin, int *ret_stdin, int *ret_stdout, int *ret_stderr, pid_t *ret_pid,
+                    char **ret_err)
+{
+    static unsigned seq;
+    /* a short path: sun_path holds 108 bytes, bundle paths can be longer */
+    node_mkdir_p("/run/anzen", 0700);
+    char *sock = xasprintf("/run/anzen/console-%d-%u.sock", (int)getpid(), ++seq);
+    char *pidfile = xasprintf("%s/exec-%u.pid", c->bundle, seq);
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), master = -1, rc = AZ_EINTERNAL;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int efd[2] = {-1, -1};
+    if (strlen(sock) >= sizeof(sa.sun_path)) {
+        *ret_err = xasprintf("failed to exec in container: console socket path too long");
+        goto out;
+    }
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 1) != 0) {
+        *ret_err = xasprintf("failed to exec in container: console socket: %s", strerror(errno));
+        goto out;
+    }
+    const char **args = xcalloc(argc + 12, sizeof(char *));
+    size_t n = 0;
+    args[n++] = "exec";
+    args[n++] = "--tty";
+    args[n++] = "--detach";
+    args[n++] = "--console-socket";
+    args[n++] = sock;
+    args[n++] = "--pid-file";
+    args[n++] = pidfile;
+    args[n++] = c->cid;
+    for (size_t i = 0; i < argc; i++)
+        args[n++] = argv[i];
+    char *err = NULL;
+    int st = runtime_run(a, NULL, args, -1, &err);
+    free(args);
+    if (st != 0) {
+        *ret_err = xasprintf("failed to exec in container: %s", err ? err : "runtime failed");
+        free(err);
+        goto out;
+    }
+    free(err);
+    master = recv_console(lfd);
+    FILE *f = fopen(pidfile, "re");
+    int pid = 0;
+    if (f && fscanf(f, "%d", &pid) != 1)
+        pid = 0;
+    if (f)
+        fclose(f);
+    if (master < 0 || pid <= 0 || pipe2(efd, O_CLOEXEC) != 0) {
+        *ret_err = xstrdup("failed to exec in container: no terminal from the runtime");
+        if (pid > 0)
+            kill(pid, SIGKILL);
+        goto out;
+    }
+    close(efd[1]); /* stderr: a terminal has none */
+    *ret_stderr = efd[0];
+    *ret_stdin = want_stdin ? fcntl(master, F_DUPFD_CLOEXEC, 0) : -1;
+    *ret_stdout = master;
+    *ret_pid = pid;
+    master = -1;
+    rc = 0;
+out:
+    if (master >= 0)
+        close(master);
+    if (lfd >= 0)
+        close(lfd);
+    unlink(sock);
+    unlink(pidfile);
+    free(sock);
+    free(pidfile);
+    return rc;
+}
+
 int node_exec(const char *ns, const char *pod, const char *container, char *const argv[],
-              bool want_stdin, int *ret_stdin, int *ret_stdout, int *ret_stderr, pid_t *ret_pid,
-              char **ret_err)
+              bool want_stdin, bool tty, int *ret_stdin, int *ret_stdout, int *ret_stderr,
+              pid_t *ret_pid, char **ret_err)
 {
     struct node_agent *a = node__agent;
     struct node_pod *p = find_pod(ns, pod);
@@ -911,6 +1014,8 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
     size_t argc = 0;
     while (argv[argc] && argc < MAX_ARGS)
         argc++;
+    if (tty)
+        return exec_tty(a, c, argv, argc, want_stdin, ret_stdin, ret_stdout, ret_stderr, ret_pid, ret_err);
     const char **rargv = xcalloc(argc + 8, sizeof(char *));
     size_t n = 0;
     rargv[n++] = a->runtime;
