@@ -1,5 +1,5 @@
 /* image.c — `anzen image`: the node's local OCI image store from the command line
- * (import, ls, pull, unpack; the store itself is node/image.c). */
+ * (import, ls, pull, rm, unpack; the store itself is node/image.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "                                  or a `docker save` tarball\n"
             "  ls                              list the images (IMAGE, TAG, IMAGE ID, SIZE)\n"
             "  pull REF                        pull REF from its registry (skopeo)\n"
+            "  rm REF...                       remove images, then the blobs nothing uses\n"
             "  unpack REF ROOTFS               unpack REF's layers into the new directory\n"
             "                                  ROOTFS; prints the image config as JSON\n\n"
             "flags:\n"
@@ -112,18 +113,23 @@ int cmd_image(int argc, char **argv)
     };
     int ch;
     optind = 1;
-    /* argv + 1: getopt sees the subcommand as its program name; flags may come before or
-     * after the positional arguments (GNU getopt permutes) */
-    while ((ch = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
+    /* getopt sees "anzen image SUB" as the program name (its messages start with it); flags
+     * may come before or after the positional arguments (GNU getopt permutes) */
+    char **av = xcalloc((size_t)argc, sizeof(char *));
+    char *prog = xasprintf("anzen image %s", sub);
+    av[0] = prog;
+    for (int i = 2; i < argc; i++)
+        av[i - 1] = argv[i];
+    while ((ch = getopt_long(argc - 1, av, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd': data_dir = optarg; break;
         case 'i': image_dir = optarg; break;
         case 'n': name = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h': usage(stdout); free(prog); free(av); return 0;
+        default: usage(stderr); free(prog); free(av); return 2;
         }
     }
-    char **args = argv + 1 + optind;
+    char **args = av + optind;
     int nargs = argc - 1 - optind;
     char *dir = image_dir ? xstrdup(image_dir) : xasprintf("%s/images", data_dir);
     int rc = 2;
@@ -150,6 +156,20 @@ int cmd_image(int argc, char **argv)
             free(norm);
             rc = 0;
         }
+    } else if ((strcmp(sub, "rm") == 0 || strcmp(sub, "rmi") == 0) && nargs >= 1 && name == NULL) {
+        rc = 0;
+        for (int i = 0; i < nargs; i++) {
+            if (image_remove(dir, args[i], &err) != 0) {
+                fprintf(stderr, "anzen image rm: %s\n", err);
+                free(err);
+                err = NULL;
+                rc = 1;
+            } else {
+                char *norm = image_normalize(args[i]);
+                printf("Deleted: %s\n", norm);
+                free(norm);
+            }
+        }
     } else if (strcmp(sub, "unpack") == 0 && nargs == 2 && name == NULL) {
         json_t *config = NULL;
         if (image_unpack(dir, args[0], args[1], &config, &err) != 0) {
@@ -167,5 +187,7 @@ int cmd_image(int argc, char **argv)
         usage(stderr);
     free(err);
     free(dir);
+    free(prog);
+    free(av);
     return rc;
 }

@@ -10,8 +10,10 @@
  *                             replaced (the commit of an import or pull), shared while it is
  *                             read (list, inspect, unpack)
  *   DIR/.staging-XXXXXX/      an import or pull in progress: skopeo copies into a private
- *                             layout there (no lock held), then the commit renames its blobs
- *                             into blobs/ and rewrites index.json (write + fsync + rename)
+ *                             layout there (no store lock held), then the commit renames its
+ *                             blobs into blobs/ and rewrites index.json (write + fsync +
+ *                             rename); flocked by its owner, so a commit removes the ones a
+ *                             crashed process left
  *
  * Copies and conversions (an OCI layout, an OCI archive, a `docker save` tarball, a
  * registry) are done by skopeo; unpacking is done here (layer.c) so that the rootfs is
@@ -710,18 +712,65 @@ bool image_present(const char *dir, const char *ref)
 
 /* ---- staging: copies land in a private layout, then are committed in one step ---- */
 
-/* A new staging directory inside the store (same filesystem: blobs are renamed into place). */
-static char *staging_new(const char *dir, char **ret_err)
+static void remove_tree(const char *path);
+
+/* A copy in progress: its directory inside the store (same filesystem: blobs are renamed
+ * into place) and a flock on it, which tells a live staging directory from one a crashed
+ * process left behind (staging_sweep). */
+struct staging {
+    char *path;
+    int lockfd;
+};
+
+static int staging_new(const char *dir, struct staging *st, char **ret_err)
 {
     if (store_prepare(dir, ret_err) != 0)
-        return NULL;
+        return AZ_EIO;
     char *tmp = xasprintf("%s/.staging-XXXXXX", dir);
     if (mkdtemp(tmp) == NULL) {
         *ret_err = xasprintf("cannot create a directory in %s: %s", dir, strerror(errno));
         free(tmp);
-        return NULL;
+        return AZ_EIO;
     }
-    return tmp;
+    st->lockfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (st->lockfd < 0 || flock(st->lockfd, LOCK_EX) != 0) {
+        *ret_err = xasprintf("cannot lock %s: %s", tmp, strerror(errno));
+        if (st->lockfd >= 0)
+            close(st->lockfd);
+        remove_tree(tmp);
+        free(tmp);
+        return AZ_EIO;
+    }
+    st->path = tmp;
+    return 0;
+}
+
+static void staging_release(struct staging *st)
+{
+    remove_tree(st->path);
+    close(st->lockfd);
+    free(st->path);
+}
+
+/* Removes the staging directories no process holds (left by a crash). */
+static void staging_sweep(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, ".staging-", 9) != 0)
+            continue;
+        char *path = xasprintf("%s/%s", dir, de->d_name);
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+            remove_tree(path);
+        if (fd >= 0)
+            close(fd);
+        free(path);
+    }
+    closedir(d);
 }
 
 static int write_file_atomic(const char *path, const char *data, size_t len)
@@ -768,6 +817,7 @@ static int store_commit(const char *dir, const char *layout, char **ret_err)
         json_decref(staged);
         return AZ_EIO;
     }
+    staging_sweep(dir);
     int rc = 0;
     static const char *const algs[] = {"sha256", "sha512"};
     for (size_t a = 0; rc == 0 && a < 2; a++) {
@@ -842,6 +892,115 @@ static int store_commit(const char *dir, const char *layout, char **ret_err)
     }
     close(lock);
     json_decref(staged);
+    return rc;
+}
+
+/* ---- remove ---- */
+
+/* Marks in set the blobs the manifest (or index) descriptor desc reaches. false if one of
+ * them cannot be read or nests too deep (then nothing may be collected). */
+static bool mark_reachable(const char *dir, json_t *desc, json_t *set, int depth)
+{
+    const char *digest = json_str(desc, "digest");
+    if (digest == NULL || depth > 4)
+        return false;
+    json_object_set_new(set, digest, json_true());
+    char *err = NULL;
+    json_t *m = load_blob_json(dir, digest, MAX_MANIFEST, &err);
+    free(err);
+    if (m == NULL)
+        return false;
+    bool ok = true;
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(m, "manifests"), i, d) {
+        ok = ok && mark_reachable(dir, d, set, depth + 1);
+    }
+    json_t *cfg = json_object_get(m, "config");
+    if (json_str(cfg, "digest") != NULL)
+        json_object_set_new(set, json_str(cfg, "digest"), json_true());
+    json_array_foreach(json_object_get(m, "layers"), i, d) {
+        if (json_str(d, "digest") != NULL)
+            json_object_set_new(set, json_str(d, "digest"), json_true());
+    }
+    json_decref(m);
+    return ok;
+}
+
+/* Deletes the blobs that no manifest in idx reaches. */
+static void collect_garbage(const char *dir, json_t *idx)
+{
+    json_t *set = json_object(), *d;
+    size_t i;
+    bool ok = true;
+    json_array_foreach(json_object_get(idx, "manifests"), i, d) {
+        ok = ok && mark_reachable(dir, d, set, 0);
+    }
+    static const char *const algs[] = {"sha256", "sha512"};
+    for (size_t a = 0; ok && a < 2; a++) {
+        char *bdir = xasprintf("%s/blobs/%s", dir, algs[a]);
+        DIR *dd = opendir(bdir);
+        struct dirent *de;
+        while (dd != NULL && (de = readdir(dd)) != NULL) {
+            char *digest = xasprintf("%s:%s", algs[a], de->d_name);
+            if (valid_digest(digest) && json_object_get(set, digest) == NULL) {
+                char *path = xasprintf("%s/%s", bdir, de->d_name);
+                (void)unlink(path);
+                free(path);
+            }
+            free(digest);
+        }
+        if (dd != NULL)
+            closedir(dd);
+        free(bdir);
+    }
+    json_decref(set);
+}
+
+int image_remove(const char *dir, const char *ref, char **ret_err)
+{
+    char *norm = image_normalize(ref);
+    if (norm == NULL) {
+        *ret_err = xasprintf("invalid reference format: \"%s\"", ref);
+        return AZ_EINVALID;
+    }
+    char *err = NULL;
+    int lock = store_lock(dir, true, false, &err);
+    if (lock == -1) {
+        *ret_err = err;
+        free(norm);
+        return AZ_EIO;
+    }
+    json_t *idx = lock >= 0 ? load_index(dir) : NULL;
+    json_t *mans = json_object_get(idx, "manifests");
+    size_t removed = 0;
+    for (size_t j = json_array_size(mans); j-- > 0;) {
+        if (desc_matches(json_array_get(mans, j), norm)) {
+            json_array_remove(mans, j);
+            removed++;
+        }
+    }
+    int rc = 0;
+    if (removed == 0) {
+        *ret_err = xasprintf("image \"%s\" not found in the image store", norm);
+        rc = AZ_ENOTFOUND;
+    } else {
+        char *text = json_dumps(idx, JSON_COMPACT);
+        char *ipath = xasprintf("%s/index.json", dir);
+        int w = write_file_atomic(ipath, text, strlen(text));
+        if (w != 0) {
+            *ret_err = xasprintf("cannot write %s: %s", ipath, strerror(-w));
+            rc = AZ_EIO;
+        } else {
+            collect_garbage(dir, idx);
+        }
+        free(text);
+        free(ipath);
+    }
+    json_decref(idx);
+    if (lock >= 0)
+        close(lock);
+    free(norm);
     return rc;
 }
 
@@ -1132,18 +1291,18 @@ int image_import(const char *dir, const char *path, const char *name, char **ret
         return rc;
     }
     /* the copy (slow) goes into a staging layout without the lock; the commit is quick */
-    char *staging = staging_new(dir, ret_err);
-    if (staging == NULL) {
+    struct staging stg;
+    if (staging_new(dir, &stg, ret_err) != 0) {
         json_decref(docker_manifest);
         return AZ_EIO;
     }
-    char *layout = xasprintf("%s/layout", staging);
+    char *layout = xasprintf("%s/layout", stg.path);
     switch (kind) {
     case SRC_OCI_DIR:
         rc = import_oci_dir(layout, path, path, name, ret_err);
         break;
     case SRC_OCI_ARCHIVE: {
-        char *tmp = xasprintf("%s/archive", staging);
+        char *tmp = xasprintf("%s/archive", stg.path);
         rc = extract_archive(tmp, path, ret_err);
         if (rc == 0)
             rc = import_oci_dir(layout, tmp, path, name, ret_err);
@@ -1156,8 +1315,7 @@ int image_import(const char *dir, const char *path, const char *name, char **ret
     }
     if (rc == 0)
         rc = store_commit(dir, layout, ret_err);
-    remove_tree(staging);
-    free(staging);
+    staging_release(&stg);
     free(layout);
     json_decref(docker_manifest);
     return rc;
@@ -1177,17 +1335,17 @@ int image_pull(const char *dir, const char *ref, char **ret_err)
         free(norm);
         return AZ_EINVALID;
     }
-    char *staging = staging_new(dir, ret_err);
-    if (staging == NULL) {
+    struct staging stg;
+    if (staging_new(dir, &stg, ret_err) != 0) {
         free(norm);
         return AZ_EIO;
     }
     char *src = xasprintf("docker://%s", norm);
-    char *dst = xasprintf("oci:%s/layout:%s", staging, norm);
+    char *dst = xasprintf("oci:%s/layout:%s", stg.path, norm);
     char *err = NULL;
     int rc = skopeo_copy(src, dst, true, &err);
     if (rc == 0) {
-        char *layout = xasprintf("%s/layout", staging);
+        char *layout = xasprintf("%s/layout", stg.path);
         rc = store_commit(dir, layout, ret_err);
         free(layout);
     } else {
@@ -1213,8 +1371,7 @@ int image_pull(const char *dir, const char *ref, char **ret_err)
                                  "request: %s", norm, norm, detail);
         rc = AZ_EUNAVAILABLE;
     }
-    remove_tree(staging);
-    free(staging);
+    staging_release(&stg);
     free(err);
     free(src);
     free(dst);

@@ -41,6 +41,11 @@ void image_entries_free(struct image_entry *e, size_t n);
  * e.g. to key a cache of unpacked root filesystems. AZ_ENOTFOUND if absent. */
 int image_inspect(const char *dir, const char *ref, struct image_entry **ret, char **ret_err);
 
+/* Removes ref (normalised; a digest reference removes every name of that repository on
+ * that manifest) from the store, then deletes the blobs no remaining image uses (crictl rmi;
+ * kubelet's image GC). Waits for unpacks in progress. AZ_ENOTFOUND if ref is not there. */
+int image_remove(const char *dir, const char *ref, char **ret_err);
+
 /* Whether ref is present. */
 bool image_present(const char *dir, const char *ref);
 

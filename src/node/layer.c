@@ -375,6 +375,10 @@ int tar_next(struct tar_reader *r, struct tar_entry **e, char **ret_err)
         t->n_xattrs = r->next_n_xattrs;
         r->next_n_xattrs = 0;
         pending_clear(r);
+        if (t->uid >= UINT32_MAX || t->gid >= UINT32_MAX) { /* (uid_t)-1 means "unchanged" */
+            *ret_err = xasprintf("invalid owner of %s in the tar header", t->path);
+            return AZ_EINVALID;
+        }
         if (strlen(t->path) > TAR_MAX_NAME || strlen(t->link) > TAR_MAX_NAME) {
             *ret_err = xstrdup("tar entry name too long");
             return AZ_EINVALID;
@@ -469,39 +473,61 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
     return -1;
 }
 
-/* Opens directory dir (a cleaned path, "" for the root) inside the rootfs, creating the
- * missing components as 0755 directories when create. The fd (O_PATH) or -errno. */
-static int open_dir_in_root(int rootfd, const char *dir, bool create)
+#define MAX_SYMLINK_HOPS 40
+
+/* Opens directory dir ("" for the root) inside the rootfs, creating the missing components
+ * as 0755 directories when create — also the target of a dangling symlink met on the way,
+ * inside the rootfs, as containerd does. The fd (O_PATH) or -errno. */
+static int open_dir_hops(int rootfd, const char *dir, bool create, int hops)
 {
     int fd = openat2_in_root(rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY);
     if (fd >= 0)
         return fd;
     if (errno != ENOENT || !create)
         return -errno;
-    /* component by component: each prefix is resolved inside the root, a missing last
-     * component is made in the directory its prefix resolved to */
+    /* component by component: each prefix is resolved inside the root by the kernel, a
+     * missing component is made in the directory its prefix resolved to */
     int cur = openat2_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
     if (cur < 0)
         return -errno;
+    size_t len = strlen(dir);
     char *prefix = xstrdup(dir);
-    const char *p = dir;
-    for (;;) {
-        const char *end = strchrnul(p, '/');
-        prefix[end - dir] = '\0';
+    for (size_t start = 0, end; start < len; start = end + 1) {
+        for (end = start; end < len && dir[end] != '/'; end++)
+            ;
+        if (end == start || (end - start == 1 && dir[start] == '.'))
+            continue;
+        prefix[end] = '\0';
         fd = openat2_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
         if (fd < 0 && errno == ENOENT) {
-            char *comp = xstrndup(p, (size_t)(end - p));
-            int mk = mkdirat(cur, comp, 0755);
-            int mkerr = errno;
-            if (mk == 0)
+            char *comp = xstrndup(dir + start, end - start);
+            char target[TAR_MAX_NAME + 1];
+            ssize_t n;
+            if (mkdirat(cur, comp, 0755) == 0) {
                 (void)fchmodat(cur, comp, 0755, 0); /* whatever the umask */
-            free(comp);
-            if (mk != 0 && mkerr != EEXIST) {
-                fd = -1;
-                errno = mkerr;
-            } else {
                 fd = openat2_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+            } else if (errno == EEXIST &&
+                       (n = readlinkat(cur, comp, target, sizeof(target) - 1)) > 0) {
+                /* a dangling symlink: continue with its target (relative to the directory
+                 * holding it, or to the root), which the next round creates */
+                free(comp);
+                close(cur);
+                free(prefix);
+                if (hops >= MAX_SYMLINK_HOPS)
+                    return -ELOOP;
+                target[n] = '\0';
+                const char *rest = end < len ? dir + end + 1 : "";
+                char *next = target[0] == '/' ? xasprintf("%s/%s", target, rest)
+                                              : xasprintf("%.*s/%s/%s", (int)start, dir, target, rest);
+                int rc = open_dir_hops(rootfd, next, create, hops + 1);
+                free(next);
+                return rc;
+            } else {
+                fd = -1;
+                if (errno == EEXIST || errno == EINVAL)
+                    errno = ENOENT;
             }
+            free(comp);
         }
         int err = errno;
         close(cur);
@@ -510,13 +536,16 @@ static int open_dir_in_root(int rootfd, const char *dir, bool create)
             return -err;
         }
         cur = fd;
-        if (*end == '\0')
-            break;
-        prefix[end - dir] = '/';
-        p = end + 1;
+        if (end < len)
+            prefix[end] = '/';
     }
     free(prefix);
     return cur;
+}
+
+static int open_dir_in_root(int rootfd, const char *dir, bool create)
+{
+    return open_dir_hops(rootfd, dir, create, 0);
 }
 
 int layer_remove_at(int dirfd, const char *name)

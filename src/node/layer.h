@@ -23,7 +23,8 @@
  *
  * Security boundary: a layer is untrusted input and the rootfs is written as root. Every
  * path is resolved inside the rootfs by the kernel (openat2 RESOLVE_IN_ROOT: symlinks,
- * absolute or relative, are followed as if the rootfs were "/"), the last component is never
+ * absolute or relative, are followed as if the rootfs were "/"; a dangling one on the way
+ * has its target created inside the rootfs, as containerd does), the last component is never
  * followed (an existing file is replaced, never written through), names with a ".."
  * component are refused, and a hard link's target must be inside the rootfs. Nothing outside
  * the rootfs is created, written, removed or changed. */

@@ -65,6 +65,28 @@ expect_match "OCI archive image listed" '^localhost:5000/oci/arch +t ' "$ls_out"
 expect_eq "ls is sorted by reference" "$(echo "$ls_out" | tail -n +2 | sort)" "$(echo "$ls_out" | tail -n +2)"
 expect_eq "no import leftovers in the store" "" "$(ls -A "$DIR/images" | grep -v -E '^(blobs|index.json|oci-layout|\.lock)$')"
 
+# a tarball with two RepoTags for one image: both names
+skopeo copy -q --additional-tag example.com/team/curl:latest "oci:$DIR/test-image:latest" \
+    "docker-archive:$DIR/two-tags.tar:example.com/team/curl:2.0" 2>&1
+out=$("$ANZEN" image import --image-dir "$DIR/two" "$DIR/two-tags.tar" 2>&1)
+expect_eq "docker save tarball with two RepoTags imports" 0 "$?"
+ls_out=$("$ANZEN" image ls --image-dir "$DIR/two")
+expect_match "first RepoTag listed" '^example\.com/team/curl +2\.0 ' "$ls_out"
+expect_match "second RepoTag listed" '^example\.com/team/curl +latest ' "$ls_out"
+
+# rm: a name goes, the blobs another name uses stay; the last name takes its blobs along
+blobs_before=$(ls "$DIR/two/blobs/sha256" | wc -l)
+out=$("$ANZEN" image rm --image-dir "$DIR/two" example.com/team/curl:2.0 2>&1)
+expect_eq "rm exits 0" 0 "$?"
+expect_eq "rm says what it deleted (as crictl rmi)" "Deleted: example.com/team/curl:2.0" "$out"
+expect_no_match "the removed name is not listed" '^example\.com/team/curl +2\.0 ' "$("$ANZEN" image ls --image-dir "$DIR/two")"
+expect_eq "blobs still used by the other name stay" "$blobs_before" "$(ls "$DIR/two/blobs/sha256" | wc -l)"
+"$ANZEN" image rm --image-dir "$DIR/two" example.com/team/curl >/dev/null 2>&1
+expect_eq "rm of the last name deletes its blobs" 0 "$(ls "$DIR/two/blobs/sha256" | wc -l)"
+out=$("$ANZEN" image rm --image-dir "$DIR/two" example.com/team/curl 2>&1)
+expect_eq "rm of a missing image: exit 1" 1 "$?"
+expect_contains "rm of a missing image: message" 'image "example.com/team/curl:latest" not found' "$out"
+
 # ---- errors ----
 out=$("$ANZEN" image import --data-dir "$DIR" "$DIR/test-image" --name 'Bad:Name' 2>&1)
 expect_eq "invalid name: exit 1" 1 "$?"
@@ -86,6 +108,18 @@ for p in $pids; do wait "$p" || fails=$((fails + 1)); done
 expect_eq "4 concurrent imports succeed" 0 "$fails"
 ls_out=$("$ANZEN" image ls --data-dir "$DIR")
 expect_eq "all 4 concurrent imports are listed" 4 "$(echo "$ls_out" | grep -c -E '^docker\.io/library/race[1-4] +v ')"
+
+# ---- staging directories: a crashed copy's is removed at the next commit, a live one kept ----
+mkdir -p "$DIR/images/.staging-crashed/layout"
+mkdir -p "$DIR/images/.staging-live"
+exec {live_fd}<"$DIR/images/.staging-live"   # this shell holds the live one's lock
+flock -x "$live_fd"
+"$ANZEN" image import --data-dir "$DIR" "$DIR/test-image" --name after-crash:1 >/dev/null 2>&1
+expect_eq "import after a crash exits 0" 0 "$?"
+expect_eq "a crashed copy's staging directory is removed" 1 "$([ -e "$DIR/images/.staging-crashed" ]; echo $?)"
+expect_eq "a live copy's staging directory is kept" 0 "$([ -d "$DIR/images/.staging-live" ]; echo $?)"
+exec {live_fd}<&-
+rm -rf "$DIR/images/.staging-live"
 
 # ---- unpack and run without a runtime (chroot) ----
 cfg=$("$ANZEN" image unpack --data-dir "$DIR" example.com/team/curl:1.0 "$DIR/rootfs" 2>&1)
@@ -118,6 +152,74 @@ out=$("$ANZEN" image unpack --data-dir "$DIR" nosuch:1 "$DIR/rootfs3" 2>&1)
 expect_eq "unpack of a missing image: exit 1" 1 "$?"
 expect_contains "and says not found" 'image "docker.io/library/nosuch:1" not found' "$out"
 expect_eq "no rootfs left behind" 1 "$([ -e "$DIR/rootfs3" ]; echo $?)"
+
+# ---- malicious images: a layer may not write on the host ----
+# Hand-made OCI layouts (python3 tarfile): "symlinks" points a symlink at a host directory
+# (absolute and relative) and writes through it, links the host's file and replaces a symlink
+# to it; "dotdot" names a path with "..". The first unpacks with everything inside the rootfs,
+# the second is refused; the host directory is unchanged either way.
+HOST="$DIR/host-marker"
+mkdir -p "$HOST" && echo original >"$HOST/file"
+"$PY" - "$DIR" "$HOST" <<'PYEOF'
+import hashlib, io, json, os, sys, tarfile
+top, host = sys.argv[1], sys.argv[2]
+def layout(path, entries):
+    os.makedirs(path + "/blobs/sha256")
+    def blob(data):
+        d = hashlib.sha256(data).hexdigest()
+        open(f"{path}/blobs/sha256/{d}", "wb").write(data)
+        return {"digest": "sha256:" + d, "size": len(data)}
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, kind, arg in entries:
+            ti = tarfile.TarInfo(name)
+            data = b""
+            if kind == "file":
+                data = arg.encode(); ti.size = len(data)
+            elif kind == "symlink":
+                ti.type, ti.linkname = tarfile.SYMTYPE, arg
+            elif kind == "hardlink":
+                ti.type, ti.linkname = tarfile.LNKTYPE, arg
+            t.addfile(ti, io.BytesIO(data))
+    layer = blob(bio.getvalue()); layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar"
+    cfg = blob(json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                           "rootfs": {"type": "layers", "diff_ids": [layer["digest"]]}}).encode())
+    cfg["mediaType"] = "application/vnd.oci.image.config.v1+json"
+    man = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": cfg, "layers": [layer]}).encode())
+    man["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
+    man["annotations"] = {"org.opencontainers.image.ref.name": "latest"}
+    json.dump({"schemaVersion": 2, "manifests": [man]}, open(path + "/index.json", "w"))
+    open(path + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+up = "../" * 12
+layout(top + "/evil-symlinks", [
+    ("abs", "symlink", host), ("abs/pwned-abs", "file", "x"), ("abs/file", "file", "overwritten"),
+    ("rel", "symlink", up + host.lstrip("/")), ("rel/pwned-rel", "file", "x"),
+    ("tofile", "symlink", host + "/file"), ("tofile", "file", "overwritten"),
+    ("abs/.wh.file", "file", ""),
+])
+layout(top + "/evil-dotdot", [("ok", "file", "x"), ("a/../../../../../.." + host + "/pwned", "file", "x")])
+layout(top + "/evil-hardlink", [("hl", "hardlink", host + "/file")])
+PYEOF
+"$ANZEN" image import --data-dir "$DIR" "$DIR/evil-symlinks" --name evil/symlinks >/dev/null 2>&1
+"$ANZEN" image import --data-dir "$DIR" "$DIR/evil-dotdot" --name evil/dotdot >/dev/null 2>&1
+"$ANZEN" image import --data-dir "$DIR" "$DIR/evil-hardlink" --name evil/hardlink >/dev/null 2>&1
+expect_match "the crafted images are imported" '^docker\.io/evil/symlinks +latest ' "$("$ANZEN" image ls --data-dir "$DIR")"
+out=$("$ANZEN" image unpack --data-dir "$DIR" evil/symlinks "$DIR/evil-root1" 2>&1)
+expect_eq "symlink tricks: unpack succeeds (inside the rootfs)" 0 "$?"
+expect_eq "symlink tricks: absolute symlink resolved inside the rootfs" "x" "$(cat "$DIR/evil-root1$HOST/pwned-abs" 2>&1)"
+expect_eq "symlink tricks: relative symlink resolved inside the rootfs" "x" "$(cat "$DIR/evil-root1$HOST/pwned-rel" 2>&1)"
+expect_eq "symlink tricks: the whited-out file was the rootfs' own" 1 "$([ -e "$DIR/evil-root1$HOST/file" ]; echo $?)"
+expect_eq "symlink tricks: the replaced symlink is a file in the rootfs" "overwritten" "$(cat "$DIR/evil-root1/tofile")"
+out=$("$ANZEN" image unpack --data-dir "$DIR" evil/dotdot "$DIR/evil-root2" 2>&1)
+expect_eq "'..' in a layer: unpack refused" 1 "$?"
+expect_contains "'..' in a layer: message" "escapes the root filesystem" "$out"
+expect_eq "'..' in a layer: no rootfs left" 1 "$([ -e "$DIR/evil-root2" ]; echo $?)"
+out=$("$ANZEN" image unpack --data-dir "$DIR" evil/hardlink "$DIR/evil-root3" 2>&1)
+expect_eq "hard link to a host file: unpack refused" 1 "$?"
+expect_eq "the host directory holds only its file" "file" "$(ls -A "$HOST" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "the host file is unchanged" "original" "$(cat "$HOST/file")"
+expect_eq "the host file has one link" 1 "$(stat -c %h "$HOST/file")"
 
 # ---- pull without a reachable registry ----
 # A network namespace of our own (only a down loopback): no registry can be reached. The

@@ -528,8 +528,16 @@ static void test_apply_escapes(void **state)
         buf_init(&t, 0);
         tar_file(&t, name, "x", 0644);
         tar_end(&t);
-        (void)apply(f, &t, NULL); /* inside the rootfs or refused; never outside */
+        /* the dangling symlink's target is created inside the rootfs, as containerd does */
+        char *err = NULL;
+        int rc = apply(f, &t, &err);
+        if (rc != 0)
+            fail_msg("%s: %s", name, err);
         buf_release(&t);
+        free(name);
+        name = xasprintf("%s/pwned-%zu", i == 2 ? "outside" : f->outside + 1, i);
+        if (!exists(f->root, name))
+            fail_msg("%s/%s not created", f->root, name);
         free(name);
         name = xasprintf("%s/secret", dirs[i]);
         buf_init(&t, 0);
@@ -555,6 +563,26 @@ static void test_apply_escapes(void **state)
         assert_outside_untouched(f);
     }
     free(rel);
+
+    /* a chain of dangling symlinks is followed inside the rootfs; a loop is refused */
+    buf_init(&t, 0);
+    tar_symlink(&t, "chain1", "chain2/sub");
+    tar_symlink(&t, "chain2", "/chain3");
+    tar_file(&t, "chain1/f", "c", 0644);
+    tar_end(&t);
+    assert_int_equal(apply(f, &t, NULL), 0);
+    buf_release(&t);
+    assert_true(exists(f->root, "chain3/sub/f"));
+    buf_init(&t, 0);
+    tar_symlink(&t, "loop1", "loop2");
+    tar_symlink(&t, "loop2", "loop1");
+    tar_file(&t, "loop1/f", "c", 0644);
+    tar_end(&t);
+    assert_int_equal(apply(f, &t, &err), AZ_EIO);
+    assert_non_null(strstr(err, "symbolic links"));
+    free(err);
+    buf_release(&t);
+    assert_outside_untouched(f);
 
     /* a symlink to the host's file, then a regular file of the same name: the symlink is
      * replaced, the target is not written */
@@ -684,6 +712,16 @@ static void test_apply_malformed(void **state)
     tar_file(&t, "f", "x", 0644);
     tar_end(&t);
     assert_int_equal(apply(f, &t, &err), AZ_EINVALID);
+    free(err);
+    buf_release(&t);
+    /* an owner that chown(2) would read as "unchanged" */
+    buf_init(&t, 0);
+    const char *recs[] = {"uid=4294967295"};
+    tar_pax(&t, recs, 1);
+    tar_file(&t, "f", "x", 0644);
+    tar_end(&t);
+    assert_int_equal(apply(f, &t, &err), AZ_EINVALID);
+    assert_non_null(strstr(err, "invalid owner"));
     free(err);
     buf_release(&t);
     /* an empty stream is an empty layer */
@@ -884,6 +922,64 @@ static void test_unpack(void **state)
     assert_outside_untouched(f);
 }
 
+static size_t count_blobs(const char *store)
+{
+    char *p = xasprintf("%s/blobs/sha256", store);
+    DIR *d = opendir(p);
+    free(p);
+    size_t n = 0;
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+static void test_remove(void **state)
+{
+    struct fixture *f = *state;
+    char *d1 = NULL;
+    char *store = make_store(f, &d1);
+    /* a second name on the same manifest, and a stray blob nothing uses */
+    char *p = xasprintf("%s/index.json", store);
+    json_t *idx = json_load_file(p, 0, NULL);
+    json_t *second = json_deep_copy(json_array_get(json_object_get(idx, "manifests"), 0));
+    json_object_set_new(json_object_get(second, "annotations"), "org.opencontainers.image.ref.name",
+                        json_string("example.com/other:2"));
+    json_array_append_new(json_object_get(idx, "manifests"), second);
+    json_dump_file(idx, p, 0);
+    json_decref(idx);
+    free(p);
+    char *stray = write_blob(store, "stray", 5);
+    size_t before = count_blobs(store);
+    assert_int_equal(before, 5); /* 2 layers, config, manifest, stray */
+
+    char *err = NULL;
+    assert_int_equal(image_remove(store, "test:1", &err), 0);
+    assert_false(image_present(store, "test:1"));
+    assert_true(image_present(store, "example.com/other:2"));
+    assert_int_equal(count_blobs(store), 4); /* only the stray blob went */
+    char *rootfs = xasprintf("%s/unpacked", f->top);
+    assert_int_equal(image_unpack(store, "example.com/other:2", rootfs, NULL, &err), 0);
+    assert_int_equal(image_remove(store, "test:1", &err), AZ_ENOTFOUND);
+    assert_non_null(strstr(err, "not found"));
+    free(err);
+    assert_int_equal(image_remove(store, "Bad Ref", &err), AZ_EINVALID);
+    free(err);
+    assert_int_equal(image_remove(store, "example.com/other:2", &err), 0);
+    assert_int_equal(count_blobs(store), 0);
+    struct image_entry *v = NULL;
+    size_t n = 1;
+    assert_int_equal(image_list(store, &v, &n, &err), 0);
+    assert_int_equal(n, 0);
+    image_entries_free(v, n);
+    free(rootfs);
+    free(stray);
+    free(store);
+    free(d1);
+}
+
 static void test_import_errors(void **state)
 {
     struct fixture *f = *state;
@@ -921,6 +1017,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apply_xattrs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unpack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
