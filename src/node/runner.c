@@ -367,10 +367,30 @@ void node_container_cleanup(struct node_agent *a, struct node_container *c)
     c->bundle = NULL;
 }
 
+/* The pod's cgroup parent (/anzen/pod<uid>) in every hierarchy: runc removes only its leaves. */
+static void remove_pod_cgroups(struct node_pod *p)
+{
+    char *v2 = xasprintf("/sys/fs/cgroup/anzen/pod%s", p->uid);
+    rmdir(v2);
+    free(v2);
+    DIR *d = opendir("/sys/fs/cgroup");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = xasprintf("/sys/fs/cgroup/%s/anzen/pod%s", e->d_name, p->uid);
+        rmdir(path);
+        free(path);
+    }
+    if (d)
+        closedir(d);
+}
+
 void node_pod_teardown(struct node_agent *a, struct node_pod *p)
 {
     for (size_t i = 0; i < p->nc; i++)
         node_container_cleanup(a, &p->c[i]);
+    remove_pod_cgroups(p);
     struct sandbox_net net = net_of(a);
     sandbox_destroy(&net, p->dir, p->uid);
     node_volumes_unmount(p);

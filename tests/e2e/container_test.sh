@@ -293,9 +293,10 @@ expect_contains "ImagePullBackOff: kubelet's message" 'Back-off pulling image "r
 # ---- deletion leaves nothing behind ---------------------------------------------------------------
 MINE_UID=$(kc get pod mine -n lab -o jsonpath='{.metadata.uid}')
 kc delete pod mine -n lab --grace-period=1 --wait=true --timeout=60s >/dev/null
-gone() { [ ! -e "$NODE_DIR/pods/$MINE_UID" ] && ! grep -q "$MINE_UID" /proc/self/mountinfo; }
+gone() { [ ! -e "$NODE_DIR/pods/$MINE_UID" ] && ! grep -q "$MINE_UID" /proc/self/mountinfo &&
+         [ -z "$(ls -d /sys/fs/cgroup/*/anzen/pod"$MINE_UID" /sys/fs/cgroup/anzen/pod"$MINE_UID" 2>/dev/null)" ]; }
 wait_until 30 gone
-expect_eq "deleted pod: no mounts and no pod dir left" "gone" "$(gone && echo gone || echo still-there)"
+expect_eq "deleted pod: no mounts, no cgroups and no pod dir left" "gone" "$(gone && echo gone || echo still-there)"
 
 # ---- a node that cannot isolate pods runs none ----------------------------------------------------
 server_stop
