@@ -185,7 +185,8 @@ expect_eq "wire: unsupported subprotocol refused" "status 400" "$(echo "$out" | 
 # ---- a terminal (kubectl exec -it, under script(1) for a local terminal): runc's console -------
 if [ "$FAKE" != 1 ] && command -v script >/dev/null; then
     OUT=$(script -qc "kubectl --kubeconfig $KCFG exec -it sleep -n lab -- sh -c 'tty; exit 3'" /dev/null 2>&1 | tr -d '\r\000')
-    expect_match "exec -it: the process has a terminal" '^/dev/pts/[0-9]+$' "$(printf '%s\n' "$OUT" | head -1)"
+    # (script(1) turns its EOF on stdin into input the terminal echoes as ^@: look for the line)
+    expect_match "exec -it: the process has a terminal" '^/dev/pts/[0-9]+$' "$(printf '%s\n' "$OUT" | sed 's/\^@//g' | grep -m1 pts)"
     expect_contains "exec -it: exit code 3 reported" "command terminated with exit code 3" "$OUT"
     OUT=$(printf 'echo typed-$((6*7))\nexit 0\n' | script -qc "kubectl --kubeconfig $KCFG exec -it sleep -n lab -- sh" /dev/null 2>&1 | tr -d '\r')
     expect_contains "exec -it: typed input runs in the shell" "typed-42" "$OUT"
