@@ -651,7 +651,7 @@ static json_t *build_env(const struct ocispec_input *in, json_t *kenv)
 
 /* ---- mounts ------------------------------------------------------------------------- */
 
-static json_t *mount(const char *dst, const char *type, const char *src, const char *opts)
+static json_t *mount_entry(const char *dst, const char *type, const char *src, const char *opts)
 {
     json_t *o = json_array();
     char *copy = xstrdup(opts);
@@ -666,24 +666,24 @@ static json_t *mount(const char *dst, const char *type, const char *src, const c
 static json_t *build_mounts(const struct ocispec_input *in, bool privileged)
 {
     json_t *m = json_array();
-    json_array_append_new(m, mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
-    json_array_append_new(m, mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
-    json_array_append_new(m, mount("/dev/pts", "devpts", "devpts",
+    json_array_append_new(m, mount_entry("/proc", "proc", "proc", "nosuid,noexec,nodev"));
+    json_array_append_new(m, mount_entry("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
+    json_array_append_new(m, mount_entry("/dev/pts", "devpts", "devpts",
                                    "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5"));
-    json_array_append_new(m, mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
-    json_array_append_new(m, mount("/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k"));
+    json_array_append_new(m, mount_entry("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
+    json_array_append_new(m, mount_entry("/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k"));
     if (in->netns != NULL)
-        json_array_append_new(m, mount("/sys", "sysfs", "sysfs", privileged ? "nosuid,noexec,nodev"
+        json_array_append_new(m, mount_entry("/sys", "sysfs", "sysfs", privileged ? "nosuid,noexec,nodev"
                                                                             : "nosuid,noexec,nodev,ro"));
     else /* sysfs needs its own network namespace: the host's, bound read-only */
-        json_array_append_new(m, mount("/sys", "bind", "/sys", privileged ? "rbind,nosuid,noexec,nodev"
+        json_array_append_new(m, mount_entry("/sys", "bind", "/sys", privileged ? "rbind,nosuid,noexec,nodev"
                                                                          : "rbind,nosuid,noexec,nodev,ro"));
-    json_array_append_new(m, mount("/sys/fs/cgroup", "cgroup", "cgroup",
+    json_array_append_new(m, mount_entry("/sys/fs/cgroup", "cgroup", "cgroup",
                                    privileged ? "nosuid,noexec,nodev,relatime"
                                               : "nosuid,noexec,nodev,relatime,ro"));
     for (size_t i = 0; i < in->nmounts; i++) {
         const struct oci_mount *v = &in->mounts[i];
-        json_array_append_new(m, mount(v->destination, "bind", v->source,
+        json_array_append_new(m, mount_entry(v->destination, "bind", v->source,
                                        v->readonly ? "rbind,rprivate,ro" : "rbind,rprivate,rw"));
     }
     return m;
