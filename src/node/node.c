@@ -34,6 +34,7 @@
 #include "util/util.h"
 
 #define TICK_MS 200
+#define START_POLL_MS 10
 #define HEARTBEAT_MS 10000
 #define VOLUME_RESYNC_MS 60000
 #define VOLUME_RETRY_MS 2000
@@ -47,6 +48,9 @@ struct node_agent *node__agent;
 
 static h2o_timeout_t node__tick;
 static h2o_timeout_entry_t node__tick_entry;
+static h2o_timeout_t node__start_poll;
+static h2o_timeout_entry_t node__start_poll_entry;
+static void start_poll_arm(void);
 static json_t *node__events;        /* queued [type, object] pairs */
 static bool node__drain_queued;
 static uint64_t node__last_heartbeat;
@@ -315,6 +319,13 @@ static struct node_pod *pod_by_uid(struct node_agent *a, const char *uid)
 static void container_release(struct node_container *c)
 {
     node_container_abandon_pull(c);
+    if (c->starting != NULL) { /* not expected (pods with a start in flight are kept): be safe */
+        node_container_start_poll(c, true);
+        if (c->pid > 0) {
+            kill(c->pid, SIGKILL);
+            waitpid(c->pid, NULL, 0);
+        }
+    }
     free(c->name);
     json_decref(c->spec);
     free(c->reason);
@@ -471,16 +482,32 @@ static void container_exited(struct node_pod *p, struct node_container *c, int w
     free(msg);
 }
 
-static void container_run(struct node_agent *a, struct node_pod *p, struct node_container *c)
+/* A start in flight finished: RUNNING, or a StartError to report. */
+static void container_started(struct node_pod *p, struct node_container *c)
 {
-    if (now_ms() < c->next_start_ms)
-        return;
-    if (c->last_state != NULL)
-        c->restart_count++;
-    node_container_start(a, p, c);
     if (c->state == NODE_C_TERMINATED)
         container_exited(p, c, 0, false);
-    else if (c->state == NODE_C_WAITING) /* config errors: retry later; a pull: poll it */
+    else if (c->state == NODE_C_RUNNING && p->terminating)
+        kill(c->pid, SIGKILL); /* deleted while it started */
+}
+
+static void container_run(struct node_agent *a, struct node_pod *p, struct node_container *c)
+{
+    if (c->starting) {
+        if (node_container_start_poll(c, false))
+            container_started(p, c);
+        return;
+    }
+    if (now_ms() < c->next_start_ms)
+        return;
+    if (c->last_state != NULL && c->pull == NULL)
+        c->restart_count++; /* a new attempt (not the poll of a pull in flight) */
+    node_container_start(a, p, c);
+    if (c->starting)
+        start_poll_arm();
+    if (c->state == NODE_C_TERMINATED)
+        container_exited(p, c, 0, false);
+    else if (c->state == NODE_C_WAITING && c->starting == NULL) /* config errors: retry later; a pull: poll it */
         c->next_start_ms = now_ms() + (c->pull ? TICK_MS : BACKOFF_FIRST_S * 1000);
 }
 
@@ -489,6 +516,8 @@ static void reap(struct node_agent *a, struct node_pod *p)
     for (size_t i = 0; i < p->nc; i++) {
         struct node_container *c = &p->c[i];
         int ws;
+        if (c->starting && p->terminating && node_container_start_poll(c, false))
+            container_started(p, c);
         if (c->pid <= 0)
             continue;
         pid_t r = waitpid(c->pid, &ws, WNOHANG);
@@ -799,7 +828,7 @@ static void pod_report(struct node_agent *a, struct node_pod *p)
 static bool pod_has_processes(struct node_pod *p)
 {
     for (size_t i = 0; i < p->nc; i++)
-        if (p->c[i].pid > 0)
+        if (p->c[i].pid > 0 || p->c[i].starting != NULL)
             return true;
     return false;
 }
@@ -943,6 +972,44 @@ static void on_tick(h2o_timeout_entry_t *e)
     h2o_timeout_link(http_server_loop(), &node__tick, &node__tick_entry);
 }
 
+/* While container starts are in flight, they are polled every START_POLL_MS (only them), so a
+ * pod is reported Running as soon as the runtime is done. */
+static void on_start_poll(h2o_timeout_entry_t *e)
+{
+    struct node_agent *a = node__agent;
+    if (a == NULL)
+        return;
+    bool pending = false;
+    struct node_pod *p = a->pods;
+    while (p) {
+        struct node_pod *next = p->next;
+        bool finished = false;
+        for (size_t i = 0; i < p->nc; i++) {
+            struct node_container *c = &p->c[i];
+            if (c->starting == NULL)
+                continue;
+            if (node_container_start_poll(c, false)) {
+                container_started(p, c);
+                finished = true;
+            } else {
+                pending = true;
+            }
+        }
+        if (finished)
+            pod_sync(a, p);
+        p = next;
+    }
+    if (pending)
+        start_poll_arm(); /* (pod_sync may have armed it already for a new start) */
+}
+
+static void start_poll_arm(void)
+{
+    h2o_evloop_t *loop = http_server_loop();
+    if (loop != NULL && node__start_poll_entry.cb != NULL && !h2o_timeout_is_linked(&node__start_poll_entry))
+        h2o_timeout_link(loop, &node__start_poll, &node__start_poll_entry);
+}
+
 static void attach_timer(void *arg)
 {
     h2o_evloop_t *loop = http_server_loop();
@@ -951,6 +1018,9 @@ static void attach_timer(void *arg)
     h2o_timeout_init(loop, &node__tick, TICK_MS);
     node__tick_entry.cb = on_tick;
     h2o_timeout_link(loop, &node__tick, &node__tick_entry);
+    h2o_timeout_init(loop, &node__start_poll, START_POLL_MS);
+    node__start_poll_entry.cb = on_start_poll;
+    start_poll_arm();
 }
 
 /* ---- public API ------------------------------------------------------------------- */
@@ -1047,8 +1117,13 @@ void node_stop(void)
     node__sub = NULL;
     if (h2o_timeout_is_linked(&node__tick_entry))
         h2o_timeout_unlink(&node__tick_entry);
-    for (struct node_pod *p = a->pods; p; p = p->next)
+    if (h2o_timeout_is_linked(&node__start_poll_entry))
+        h2o_timeout_unlink(&node__start_poll_entry);
+    for (struct node_pod *p = a->pods; p; p = p->next) {
+        for (size_t i = 0; i < p->nc; i++)
+            node_container_start_poll(&p->c[i], true);
         signal_pod(p, SIGKILL);
+    }
     while (a->pods) {
         struct node_pod *p = a->pods;
         a->pods = p->next;

@@ -28,6 +28,7 @@
 
 enum node_cstate { NODE_C_WAITING, NODE_C_RUNNING, NODE_C_TERMINATED };
 struct node_pull;
+struct node_start;
 
 struct node_container {
     char *name;
@@ -50,6 +51,7 @@ struct node_container {
     char *bundle;             /* its bundle dir while it has runtime state (rootfs mounted) */
     int pull_failures;        /* consecutive image pull failures (ImagePullBackOff) */
     struct node_pull *pull;   /* an image pull in flight, or NULL (runner.c) */
+    struct node_start *starting; /* the runtime starting it (off the loop), or NULL */
     char *image_id;           /* status imageID of the last run: "REPO@sha256:...", or NULL */
 };
 
@@ -151,10 +153,13 @@ char *node_isolation_check(struct node_agent *a);
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
                         const char *message);
 
-/* runner.c: starts container c of p. On success c->pid and c->state = RUNNING; on failure
- * the container is terminated (StartError, exit code 128) or waiting (CreateContainerError),
- * with reason/message set. */
+/* runner.c: starts container c of p. The runtime runs on its own thread: c->starting is set
+ * and c waits as ContainerCreating until node_container_start_poll() finds it done. Config
+ * and image failures leave it waiting (CreateContainerError, ErrImagePull, ...) at once. */
 void node_container_start(struct node_agent *a, struct node_pod *p, struct node_container *c);
+/* Finishes a start in flight (waits for it if wait): then c->pid and c->state = RUNNING, or
+ * terminated (StartError, exit code 128). Returns false while it is still running. */
+bool node_container_start_poll(struct node_container *c, bool wait);
 /* Builds the environment of container c (malloc'd NULL-terminated array). */
 char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec);
 void node_strv_free(char **v);

@@ -717,6 +717,85 @@ static void start_failed(struct node_container *c, const char *reason, const cha
     }
 }
 
+/* `runc run --detach` on its own thread (it takes ~100 ms; the event loop must not wait).
+ * Polled by node_container_start_poll(), joined there. */
+struct node_start {
+    pthread_t thread;
+    atomic_int done;
+    char *runtime, *runtime_root, *bundle, *cid, *pidfile, *runclog;
+    int logfd;                /* the container's log (its stdout and stderr) */
+    time_t started;
+    int status;               /* the runtime's exit status */
+    char *err;                /* its error message */
+    pid_t pid;                /* the container's init, > 0 on success */
+};
+
+static void start_free(struct node_start *j)
+{
+    if (j->logfd >= 0)
+        close(j->logfd);
+    free(j->runtime);
+    free(j->runtime_root);
+    free(j->bundle);
+    free(j->cid);
+    free(j->pidfile);
+    free(j->runclog);
+    free(j->err);
+    free(j);
+}
+
+static void *start_thread(void *arg)
+{
+    struct node_start *j = arg;
+    struct node_agent view = {.runtime = j->runtime, .runtime_root = j->runtime_root};
+    const char *args[] = {"run", "--detach", "--bundle", j->bundle, "--pid-file", j->pidfile, j->cid, NULL};
+    j->status = runtime_run(&view, j->runclog, args, j->logfd, &j->err);
+    if (j->status == 0) {
+        FILE *f = fopen(j->pidfile, "re");
+        int v = 0;
+        if (f && fscanf(f, "%d", &v) == 1)
+            j->pid = v;
+        if (f)
+            fclose(f);
+    }
+    if (j->status != 0 || j->pid <= 0) {
+        /* the runtime's own complaint went to the container's log too: keep the log clean */
+        if (ftruncate(j->logfd, 0) != 0)
+            j->status = j->status ? j->status : -EIO;
+    }
+    atomic_store(&j->done, 1);
+    return NULL;
+}
+
+bool node_container_start_poll(struct node_container *c, bool wait)
+{
+    struct node_start *j = c->starting;
+    if (j == NULL)
+        return true;
+    if (!wait && atomic_load(&j->done) == 0)
+        return false;
+    pthread_join(j->thread, NULL);
+    c->starting = NULL;
+    time_rfc3339(j->started, c->started_at);
+    if (j->status != 0 || j->pid <= 0) {
+        /* containerd runs `runc create`: its words, without `runc run`'s own prefix */
+        const char *why = j->err ? j->err : "no pid";
+        if (strncmp(why, "runc run failed: ", 17) == 0)
+            why += 17;
+        char *m = xasprintf("failed to create containerd task: failed to create shim task: OCI runtime "
+                            "create failed: runc create failed: %s: unknown", why);
+        node_container_set(c, NODE_C_TERMINATED, "StartError", m);
+        free(m);
+        c->exit_code = 128;
+        memcpy(c->finished_at, c->started_at, sizeof(c->finished_at));
+    } else {
+        c->pid = j->pid;
+        node_container_set(c, NODE_C_RUNNING, NULL, NULL);
+    }
+    start_free(j);
+    return true;
+}
+
 void node_container_start(struct node_agent *a, struct node_pod *p, struct node_container *c)
 {
     const char *image = json_str(c->spec, "image");
@@ -834,42 +913,27 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
         free(m);
         goto out;
     }
-    char *pidfile = xasprintf("%s/pid", c->bundle), *runclog = xasprintf("%s/runc.log", c->bundle);
-    const char *args[] = {"run", "--detach", "--bundle", c->bundle, "--pid-file", pidfile, cid, NULL};
-    time_t started = time(NULL);
+    struct node_start *j = xcalloc(1, sizeof(*j));
+    j->runtime = xstrdup(a->runtime);
+    j->runtime_root = xstrdup(a->runtime_root);
+    j->bundle = xstrdup(c->bundle);
+    j->cid = xstrdup(cid);
+    j->pidfile = xasprintf("%s/pid", c->bundle);
+    j->runclog = xasprintf("%s/runc.log", c->bundle);
+    j->logfd = logfd;
+    j->started = time(NULL);
+    atomic_init(&j->done, 0);
     free(c->cid);
     c->cid = xstrdup(cid);
-    int st = runtime_run(a, runclog, args, logfd, &err);
-    time_rfc3339(started, c->started_at);
-    pid_t pid = 0;
-    if (st == 0) {
-        FILE *f = fopen(pidfile, "re");
-        int v = 0;
-        if (f && fscanf(f, "%d", &v) == 1)
-            pid = v;
-        if (f)
-            fclose(f);
-    }
-    free(pidfile);
-    free(runclog);
-    if (st != 0 || pid <= 0) {
-        /* the runtime's own complaint went to the container's log too: keep the log clean */
-        if (ftruncate(logfd, 0) != 0)
-            log_debug("node agent: truncating %s failed", logpath);
-        /* containerd runs `runc create`: its words, without `runc run`'s own prefix */
-        const char *why = err ? err : "no pid";
-        if (strncmp(why, "runc run failed: ", 17) == 0)
-            why += 17;
-        char *m = xasprintf("failed to create containerd task: failed to create shim task: OCI runtime "
-                            "create failed: runc create failed: %s: unknown", why);
-        node_container_set(c, NODE_C_TERMINATED, "StartError", m);
-        free(m);
-        c->exit_code = 128;
-        memcpy(c->finished_at, c->started_at, sizeof(c->finished_at));
+    if (pthread_create(&j->thread, NULL, start_thread, j) != 0) {
+        j->logfd = -1;
+        start_free(j);
+        node_container_set(c, NODE_C_WAITING, "RunContainerError", "cannot start the container runtime");
         goto out;
     }
-    c->pid = pid;
-    node_container_set(c, NODE_C_RUNNING, NULL, NULL);
+    logfd = -1; /* the job's now */
+    c->starting = j;
+    node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
 out:
     if (logfd >= 0)
         close(logfd);
