@@ -49,15 +49,18 @@ int image_remove(const char *dir, const char *ref, char **ret_err);
 /* Whether ref is present. */
 bool image_present(const char *dir, const char *ref);
 
-/* Pulls ref from its registry into the store (skopeo). AZ_EUNAVAILABLE when no registry can
- * be reached or the image does not exist there, with the message kubelet reports. */
+/* Pulls ref from its registry into the store (skopeo; the copy goes to a staging layout,
+ * then is committed under the store's lock). AZ_EUNAVAILABLE when no registry can be reached
+ * or the image does not exist there, with the message kubelet reports (containerd's CRI
+ * wording behind the gRPC prefix); it fails at the first DNS or connect error, no retries. */
 int image_pull(const char *dir, const char *ref, char **ret_err);
 
 /* Unpacks ref's layers, in order and with whiteouts applied, into rootfs (created; must not
  * exist; removed again on failure), owned as stored in the layers (when running as root).
  * Layers are checked against their digests first; gzip and zstd layers go through gzip(1) and
  * zstd(1). Untrusted layers cannot write outside rootfs (layer.h). Holds the store's shared
- * lock meanwhile (imports and pulls wait). To fill a cache shared by several callers, unpack
+ * lock meanwhile (removals and the short commit step of imports and pulls wait; their copies
+ * do not). To fill a cache shared by several callers, unpack
  * into a private temporary directory and rename(2) it into place.
  * On success *ret_config (may be NULL to skip) is the image's config object ("config" of the
  * OCI image config: Env, Entrypoint, Cmd, WorkingDir, User), a new reference.
