@@ -25,7 +25,8 @@ static const char *const default_caps[] = {
     "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE", NULL,
 };
 
-/* every capability the kernel knows (privileged containers get all) */
+/* every capability the kernel knows, in number order (privileged containers get those of them
+ * the agent's bounding set has) */
 static const char *const all_caps[] = {
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
     "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
@@ -37,6 +38,31 @@ static const char *const all_caps[] = {
     "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON",
     "CAP_BPF", "CAP_CHECKPOINT_RESTORE", NULL,
 };
+
+/* The calling process's bounding set (CapBnd of /proc/self/status): what a container can be
+ * given at all. all_caps is in capability-number order, so bit i is all_caps[i]. */
+static uint64_t bounding_set(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    char line[256];
+    uint64_t set = ~0ULL;
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "CapBnd:", 7) == 0)
+            set = strtoull(line + 7, NULL, 16);
+    if (f)
+        fclose(f);
+    return set;
+}
+
+/* Every capability this process can give (privileged, add: [ALL]), as containerd's
+ * WithAllCurrentCapabilities does. */
+static void add_all_caps(json_t *caps)
+{
+    uint64_t bnd = bounding_set();
+    for (size_t i = 0; all_caps[i]; i++)
+        if (i < 64 && (bnd & (1ULL << i)))
+            json_array_append_new(caps, json_string(all_caps[i]));
+}
 
 static bool cap_known(const char *cap)
 {
@@ -79,8 +105,7 @@ static json_t *container_caps(json_t *sc, bool privileged, char **ret_msg)
 {
     json_t *caps = json_array();
     if (privileged) {
-        for (size_t i = 0; all_caps[i]; i++)
-            json_array_append_new(caps, json_string(all_caps[i]));
+        add_all_caps(caps);
         return caps;
     }
     json_t *add = json_path(sc, "capabilities.add"), *drop = json_path(sc, "capabilities.drop");
@@ -98,8 +123,7 @@ static json_t *container_caps(json_t *sc, bool privileged, char **ret_msg)
             continue;
         if (strcasecmp(json_string_value(v), "ALL") == 0) {
             json_array_clear(caps);
-            for (size_t k = 0; all_caps[k]; k++)
-                json_array_append_new(caps, json_string(all_caps[k]));
+            add_all_caps(caps);
             continue;
         }
         char *n = cap_name(json_string_value(v));

@@ -202,6 +202,28 @@ kc create ns open >/dev/null
 sed s/NS/open/ "$SEED/pod-hostpath.yaml" | kc apply -f - >/dev/null
 phase escape open 'Succeeded|Failed' >/dev/null
 expect_eq "hostPath pod reads the node's /etc/hostname" "$(cat /etc/hostname)" "$(kc logs escape -n open)"
+# what a pod asks for (and Pod Security lets through) it gets: privileged, the host's network
+# and processes — and the API at the address anzen listens on
+kc apply -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: hosty, namespace: open}
+spec:
+  restartPolicy: Never
+  hostNetwork: true
+  hostPID: true
+  containers:
+  - name: main
+    image: alpine:latest
+    securityContext: {privileged: true}
+    command: ["sh", "-c", "grep CapEff /proc/self/status | cut -f2; grep Seccomp: /proc/self/status | cut -f2; echo $KUBERNETES_SERVICE_HOST; curl -sk -o /dev/null -w '%{http_code}\n' https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api"]
+EOF
+expect_eq "privileged hostNetwork pod Succeeded" "Succeeded" "$(phase hosty open 'Succeeded|Failed')"
+HLOG=$(kc logs hosty -n open)
+expect_eq "privileged: every capability of the node's bounding set, no seccomp" \
+    "$(grep CapBnd /proc/self/status | cut -f2) 0" "$(printf '%s\n' "$HLOG" | sed -n '1p;2p' | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "hostNetwork: the API at the listen address (401 without a token)" "127.0.0.1 401" \
+    "$(printf '%s\n' "$HLOG" | sed -n '3p;4p' | tr '\n' ' ' | sed 's/ $//')"
 kc create ns guarded >/dev/null
 kc label ns guarded pod-security.kubernetes.io/enforce=baseline >/dev/null
 OUT=$(sed s/NS/guarded/ "$SEED/pod-hostpath.yaml" | kc apply -f - 2>&1)
