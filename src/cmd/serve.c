@@ -21,6 +21,7 @@
 #include "http/server.h"
 #include "node/node.h"
 #include "store/etcd.h"
+#include "node/sandbox.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
@@ -44,6 +45,9 @@ struct serve_opts {
     struct etcd_config etcd;
     bool leader_elect;
     const char *lease_duration, *renew_deadline, *retry_period;
+    const char *pod_cidr;
+    const char *container_runtime;
+    const char *image_dir;
 };
 
 static void usage(FILE *f)
@@ -76,6 +80,9 @@ static void usage(FILE *f)
             "                                 the Lease kube-system/kube-controller-manager (default true)\n"
             "  --leader-elect-lease-duration D, --leader-elect-renew-deadline D, --leader-elect-retry-period D\n"
             "                                 (default 15s, 10s, 2s, as kube-controller-manager)\n"
+            "  --pod-cidr CIDR                IPv4 pod network of the node (default 10.88.0.0/24)\n"
+            "  --container-runtime PATH       OCI runtime (default runc; crun on cgroup v2 hosts)\n"
+            "  --image-dir DIR                the node's image store (default DATA_DIR/images)\n"
             "  -v, --v N                      log level 0-3 (default 2)\n");
 }
 
@@ -113,6 +120,7 @@ int cmd_serve(int argc, char **argv)
     struct serve_opts o = {
         .data_dir = ".anzen",
         .listen = "127.0.0.1:6443",
+        .pod_cidr = "10.88.0.0/24",
         .issuer = "https://kubernetes.default.svc.cluster.local",
         .extend_token_expiration = true,
         .min_token_expiration = 600,
@@ -146,6 +154,9 @@ int cmd_serve(int argc, char **argv)
         {"leader-elect-lease-duration", required_argument, NULL, '1'},
         {"leader-elect-renew-deadline", required_argument, NULL, '3'},
         {"leader-elect-retry-period", required_argument, NULL, '4'},
+        {"pod-cidr", required_argument, NULL, 0x100},
+        {"container-runtime", required_argument, NULL, 0x101},
+        {"image-dir", required_argument, NULL, 0x102},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -177,6 +188,9 @@ int cmd_serve(int argc, char **argv)
         case 'C': o.etcd.cafile = optarg; break;
         case 'R': o.etcd.certfile = optarg; break;
         case 'K': o.etcd.keyfile = optarg; break;
+        case 0x100: o.pod_cidr = optarg; break;
+        case 0x101: o.container_runtime = optarg; break;
+        case 0x102: o.image_dir = optarg; break;
         case 'v': log_set_level((enum log_level)(strtol(optarg, NULL, 10) > 3 ? 3 : strtol(optarg, NULL, 10))); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -193,7 +207,14 @@ int cmd_serve(int argc, char **argv)
     }
     struct pki *pki = NULL;
     char *err = NULL;
-    if (pki_ensure(absdir, NULL, &pki, &err) != 0) {
+    /* pods reach the API at the bridge's address: served there too, and in the certificate */
+    char gateway[16] = "";
+    if (!o.no_node && cni_gateway(o.pod_cidr, gateway) != 0) {
+        log_error("--pod-cidr %s: not an IPv4 CIDR with a prefix length of 8 to 30", o.pod_cidr);
+        return 1;
+    }
+    const char *extra_sans[] = {gateway[0] ? gateway : NULL, NULL};
+    if (pki_ensure(absdir, extra_sans, &pki, &err) != 0) {
         log_error("pki: %s", err ? err : "failed");
         return 1;
     }
@@ -287,6 +308,7 @@ int cmd_serve(int argc, char **argv)
         controllers_start_elected(&srv);
     }
     char *node_dir = xasprintf("%s/node", absdir);
+    char *image_dir = o.image_dir ? xstrdup(o.image_dir) : xasprintf("%s/images", absdir);
     char node_host[256] = "localhost";
     if (o.node_name == NULL && gethostname(node_host, sizeof(node_host) - 1) == 0)
         node_host[sizeof(node_host) - 1] = '\0';
@@ -294,8 +316,13 @@ int cmd_serve(int argc, char **argv)
         struct node_config nc = {
             .name = o.node_name ? o.node_name : node_host,
             .root_dir = node_dir,
-            .api_host = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host,
+            .api_host = gateway,
+            .host_api_host = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host,
             .api_port = colon ? (int)strtol(colon + 1, NULL, 10) : 6443,
+            .runtime = o.container_runtime,
+            .image_dir = image_dir,
+            .pod_cidr = o.pod_cidr,
+            .cni_dir = "/usr/lib/cni",
         };
         if (node_start(&srv, &nc, &err) != 0) {
             log_error("node: %s", err ? err : "failed");
@@ -307,7 +334,11 @@ int cmd_serve(int argc, char **argv)
         log_error("kubeconfig: %s", err ? err : "failed");
         return 1;
     }
-    struct http_server_config hc = {.listen = o.listen, .ssl_ctx = ssl, .http2 = o.http2};
+    char *extra_listen = NULL;
+    if (gateway[0] && strcmp(host, "0.0.0.0") != 0)
+        extra_listen = xasprintf("%s:%s", gateway, colon ? colon + 1 : "6443");
+    struct http_server_config hc = {.listen = o.listen, .extra_listen = extra_listen, .ssl_ctx = ssl,
+                                    .http2 = o.http2};
     /* controllers queue their work on the loop; start them once defer is wired */
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);
@@ -317,6 +348,8 @@ int cmd_serve(int argc, char **argv)
     if (!o.no_node)
         node_stop();
     free(node_dir);
+    free(image_dir);
+    free(extra_listen);
     free(ready);
     free(kubeconfig);
     watchcache_free(srv.wc);

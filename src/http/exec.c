@@ -614,7 +614,7 @@ int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const stru
     int fd_in = -1, fd_out = -1, fd_err = -1;
     pid_t pid = -1;
     char *nerr = NULL;
-    rc = node_exec(ns, pod, o.container, (char *const *)o.argv, o.want_stdin, &fd_in, &fd_out,
+    rc = node_exec(ns, pod, o.container, (char *const *)o.argv, o.want_stdin, o.tty, &fd_in, &fd_out,
                    &fd_err, &pid, &nerr);
     if (rc != 0) {
         *ret_status = status_new(rc, nerr ? nerr : "exec failed", NULL);

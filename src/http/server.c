@@ -1486,7 +1486,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     h2o_accept(&accept_ctx, sock);
 }
 
-static int listen_on(const char *addr, struct sockaddr_storage *ret_sa)
+static int listen_on(const char *addr, bool freebind, struct sockaddr_storage *ret_sa)
 {
     char host[64];
     const char *colon = strrchr(addr, ':');
@@ -1506,6 +1506,8 @@ static int listen_on(const char *addr, struct sockaddr_storage *ret_sa)
         return -1;
     int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (freebind)
+        setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &on, sizeof(on));
     if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 || listen(fd, SOMAXCONN) != 0) {
         close(fd);
         return -1;
@@ -1550,11 +1552,14 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
         h2o_ssl_register_alpn_protocols(cfg->ssl_ctx, h2o_http2_alpn_protocols);
 
     struct sockaddr_storage ss;
-    int fd = listen_on(cfg->listen, &ss);
+    int fd = listen_on(cfg->listen, false, &ss);
     if (fd < 0) {
         log_error("cannot listen on %s: %s", cfg->listen, strerror(errno));
         return AZ_EIO;
     }
+    int extra_fd = cfg->extra_listen ? listen_on(cfg->extra_listen, true, &ss) : -1;
+    if (cfg->extra_listen && extra_fd < 0)
+        log_warn("cannot listen on %s: %s", cfg->extra_listen, strerror(errno));
     server__loop = h2o_evloop_create();
     h2o_context_init(&ctx, server__loop, &config);
     accept_ctx.ctx = &ctx;
@@ -1581,6 +1586,11 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     }
     h2o_socket_t *ls = h2o_evloop_socket_create(server__loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start(ls, on_accept);
+    h2o_socket_t *els = NULL;
+    if (extra_fd >= 0) {
+        els = h2o_evloop_socket_create(server__loop, extra_fd, H2O_SOCKET_FLAG_DONT_READ);
+        h2o_socket_read_start(els, on_accept);
+    }
     if (ready_cb)
         ready_cb(ready_arg);
     while (!server__stop)
@@ -1588,5 +1598,9 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     log_info("shutting down");
     h2o_socket_read_stop(ls);
     h2o_socket_close(ls);
+    if (els) {
+        h2o_socket_read_stop(els);
+        h2o_socket_close(els);
+    }
     return 0;
 }

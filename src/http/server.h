@@ -11,6 +11,8 @@
 
 struct http_server_config {
     const char *listen;   /* "127.0.0.1:6443" */
+    const char *extra_listen; /* a second address, or NULL; it need not exist yet (IP_FREEBIND):
+                               * the node's pod bridge address appears with the first pod */
     SSL_CTX *ssl_ctx;     /* serving context (owned by the caller) */
     bool http2;           /* offer h2 through ALPN */
 };

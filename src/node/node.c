@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
@@ -33,6 +34,7 @@
 #include "util/util.h"
 
 #define TICK_MS 200
+#define START_POLL_MS 10
 #define HEARTBEAT_MS 10000
 #define VOLUME_RESYNC_MS 60000
 #define VOLUME_RETRY_MS 2000
@@ -46,6 +48,9 @@ struct node_agent *node__agent;
 
 static h2o_timeout_t node__tick;
 static h2o_timeout_entry_t node__tick_entry;
+static h2o_timeout_t node__start_poll;
+static h2o_timeout_entry_t node__start_poll_entry;
+static void start_poll_arm(void);
 static json_t *node__events;        /* queued [type, object] pairs */
 static bool node__drain_queued;
 static uint64_t node__last_heartbeat;
@@ -180,8 +185,9 @@ static json_t *node_status(struct node_agent *a, json_t *old_status)
                        "kubelet has no disk pressure", now, first_seen),
         node_condition("PIDPressure", "False", "KubeletHasSufficientPID",
                        "kubelet has sufficient PID available", now, first_seen),
-        node_condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", now,
-                       ready_since));
+        a->not_ready ? node_condition("Ready", "False", "KubeletNotReady", a->not_ready, now, now)
+                     : node_condition("Ready", "True", "KubeletReady", "kubelet is posting ready status",
+                                      now, ready_since));
     struct utsname un;
     if (uname(&un) != 0)
         memset(&un, 0, sizeof(un));
@@ -231,12 +237,19 @@ static int node_register(struct node_agent *a, char **ret_err)
     if (rest_get(&c, &obj, &st) == 0) {
         json_t *l = json_obj_ensure(json_obj_ensure(obj, "metadata"), "labels");
         json_object_update(l, labels);
+        json_t *spec = json_obj_ensure(obj, "spec");
+        const char *cidr = json_str(spec, "podCIDR");
+        if (cidr == NULL) { /* set once, immutable afterwards (as the node IPAM controller does) */
+            json_object_set_new(spec, "podCIDR", json_string(a->pod_cidr));
+            json_object_set_new(spec, "podCIDRs", json_pack("[s]", a->pod_cidr));
+        }
         rc = rest_update(&c, obj, &res, &code, &st);
     } else {
         json_decref(st);
         st = NULL;
-        json_t *n = json_pack("{s:s, s:s, s:{s:s, s:O}, s:{}}", "apiVersion", "v1", "kind", "Node",
-                              "metadata", "name", a->name, "labels", labels, "spec");
+        json_t *n = json_pack("{s:s, s:s, s:{s:s, s:O}, s:{s:s, s:[s]}}", "apiVersion", "v1", "kind",
+                              "Node", "metadata", "name", a->name, "labels", labels, "spec", "podCIDR",
+                              a->pod_cidr, "podCIDRs", a->pod_cidr);
         c.name = NULL;
         rc = rest_create(&c, n, &res, &code, &st);
         c.name = a->name;
@@ -268,6 +281,11 @@ static int node_register(struct node_agent *a, char **ret_err)
 
 static void node_heartbeat(struct node_agent *a)
 {
+    char *why = node_isolation_check(a);
+    if ((why == NULL) != (a->not_ready == NULL))
+        log_warn("node agent: %s", why ? why : "the node can isolate pods again: Ready");
+    free(a->not_ready);
+    a->not_ready = why;
     struct api_call c = node_obj_call(a);
     json_t *obj = NULL, *st = NULL, *res = NULL;
     int code;
@@ -300,6 +318,14 @@ static struct node_pod *pod_by_uid(struct node_agent *a, const char *uid)
 
 static void container_release(struct node_container *c)
 {
+    node_container_abandon_pull(c);
+    if (c->starting != NULL) { /* not expected (pods with a start in flight are kept): be safe */
+        node_container_start_poll(c, true);
+        if (c->pid > 0) {
+            kill(c->pid, SIGKILL);
+            waitpid(c->pid, NULL, 0);
+        }
+    }
     free(c->name);
     json_decref(c->spec);
     free(c->reason);
@@ -307,6 +333,9 @@ static void container_release(struct node_container *c)
     json_decref(c->last_state);
     node_strv_free(c->envp);
     free(c->workdir);
+    free(c->cid);
+    free(c->bundle);
+    free(c->image_id);
 }
 
 static void pod_free(struct node_pod *p)
@@ -321,6 +350,8 @@ static void pod_free(struct node_pod *p)
     free(p->uid);
     free(p->dir);
     free(p->volume_error);
+    free(p->pod_ip);
+    free(p->sandbox_error);
     json_decref(p->pod);
     json_decref(p->last_status);
     node_tokens_free(p->tokens);
@@ -381,8 +412,11 @@ static void pod_unlink(struct node_agent *a, struct node_pod *p)
 static void signal_pod(struct node_pod *p, int sig)
 {
     for (size_t i = 0; i < p->nc; i++)
-        if (p->c[i].pid > 0)
+        if (p->c[i].pid > 0) {
+            /* the container's init (its own session and process group) */
             kill(-p->c[i].pid, sig);
+            kill(p->c[i].pid, sig);
+        }
 }
 
 static void pod_terminate(struct node_pod *p)
@@ -404,8 +438,8 @@ static void pod_terminate(struct node_pod *p)
 
 /* ---- container lifecycle ---------------------------------------------------------- */
 
-static void container_set(struct node_container *c, enum node_cstate st, const char *reason,
-                          const char *message)
+void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
+                        const char *message)
 {
     c->state = st;
     free(c->reason);
@@ -431,7 +465,7 @@ static void container_exited(struct node_pod *p, struct node_container *c, int w
         c->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
                        : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 1;
         now_rfc3339(c->finished_at);
-        container_set(c, NODE_C_TERMINATED, c->exit_code == 0 ? "Completed" : "Error", NULL);
+        node_container_set(c, NODE_C_TERMINATED, c->exit_code == 0 ? "Completed" : "Error", NULL);
     }
     if (p->terminating || !should_restart(p, c))
         return;
@@ -444,35 +478,54 @@ static void container_exited(struct node_pod *p, struct node_container *c, int w
     c->next_start_ms = now_ms() + (uint64_t)(c->backoff_s == 1 ? 0 : c->backoff_s) * 1000;
     char *msg = xasprintf("back-off %ds restarting failed container=%s pod=%s_%s(%s)", c->backoff_s,
                           c->name, p->name, p->ns, p->uid);
-    container_set(c, NODE_C_WAITING, "CrashLoopBackOff", msg);
+    node_container_set(c, NODE_C_WAITING, "CrashLoopBackOff", msg);
     free(msg);
+}
+
+/* A start in flight finished: RUNNING, or a StartError to report. */
+static void container_started(struct node_pod *p, struct node_container *c)
+{
+    if (c->state == NODE_C_TERMINATED)
+        container_exited(p, c, 0, false);
+    else if (c->state == NODE_C_RUNNING && p->terminating)
+        kill(c->pid, SIGKILL); /* deleted while it started */
 }
 
 static void container_run(struct node_agent *a, struct node_pod *p, struct node_container *c)
 {
+    if (c->starting) {
+        if (node_container_start_poll(c, false))
+            container_started(p, c);
+        return;
+    }
     if (now_ms() < c->next_start_ms)
         return;
-    if (c->last_state != NULL)
-        c->restart_count++;
+    if (c->last_state != NULL && c->pull == NULL)
+        c->restart_count++; /* a new attempt (not the poll of a pull in flight) */
     node_container_start(a, p, c);
+    if (c->starting)
+        start_poll_arm();
     if (c->state == NODE_C_TERMINATED)
         container_exited(p, c, 0, false);
-    else if (c->state == NODE_C_WAITING)
-        c->next_start_ms = now_ms() + BACKOFF_FIRST_S * 1000; /* config errors: retry later */
+    else if (c->state == NODE_C_WAITING && c->starting == NULL) /* config errors: retry later; a pull: poll it */
+        c->next_start_ms = now_ms() + (c->pull ? TICK_MS : BACKOFF_FIRST_S * 1000);
 }
 
-static void reap(struct node_pod *p)
+static void reap(struct node_agent *a, struct node_pod *p)
 {
     for (size_t i = 0; i < p->nc; i++) {
         struct node_container *c = &p->c[i];
         int ws;
+        if (c->starting && p->terminating && node_container_start_poll(c, false))
+            container_started(p, c);
         if (c->pid <= 0)
             continue;
         pid_t r = waitpid(c->pid, &ws, WNOHANG);
         if (r == c->pid || (r < 0 && errno == ECHILD)) {
             if (r != c->pid)
                 ws = 0; /* lost: somebody else reaped it */
-            c->pid = -c->pid; /* remembered for containerID */
+            c->pid = -c->pid;
+            node_container_cleanup(a, c);
             container_exited(p, c, ws, true);
         }
     }
@@ -505,6 +558,13 @@ static void pod_progress(struct node_agent *a, struct node_pod *p)
     }
     if (p->start_time[0] == '\0')
         now_rfc3339(p->start_time);
+    if (a->not_ready) {
+        free(p->sandbox_error);
+        p->sandbox_error = xstrdup(a->not_ready);
+        return;
+    }
+    if (!node_sandbox_ensure(a, p))
+        return;
     for (size_t i = 0; i < p->nc; i++) {
         struct node_container *c = &p->c[i];
         if (!c->init)
@@ -556,9 +616,9 @@ static const char *pod_phase(struct node_pod *p)
 static json_t *container_status(struct node_pod *p, struct node_container *c, bool pod_initialized)
 {
     json_t *state;
-    char cid[48] = "";
-    if (c->pid != 0)
-        snprintf(cid, sizeof(cid), "anzen://%d", c->pid > 0 ? (int)c->pid : (int)-c->pid);
+    char cid[192] = "";
+    if (c->cid != NULL)
+        snprintf(cid, sizeof(cid), "anzen://%s", c->cid);
     switch (c->state) {
     case NODE_C_RUNNING:
         state = json_pack("{s:{s:s}}", "running", "startedAt", c->started_at);
@@ -576,7 +636,9 @@ static json_t *container_status(struct node_pod *p, struct node_container *c, bo
                              : (!c->init && !pod_initialized) ? "PodInitializing"
                                                                : "ContainerCreating";
         json_t *w = json_pack("{s:s}", "reason", reason);
-        const char *msg = c->message ? c->message : (c->reason == NULL ? p->volume_error : NULL);
+        const char *msg = c->message ? c->message
+                          : c->reason != NULL ? NULL
+                          : p->volume_error ? p->volume_error : p->sandbox_error;
         if (msg)
             json_object_set_new(w, "message", json_string(msg));
         state = json_pack("{s:o}", "waiting", w);
@@ -589,7 +651,7 @@ static json_t *container_status(struct node_pod *p, struct node_container *c, bo
                           "lastState", c->last_state ? json_pack("{s:O}", "terminated", c->last_state)
                                                      : json_object(),
                           "ready", running, "restartCount", c->restart_count, "image",
-                          image ? image : "", "imageID", "");
+                          image ? image : "", "imageID", c->image_id ? c->image_id : "");
     if (cid[0])
         json_object_set_new(s, "containerID", json_string(cid));
     json_object_set_new(s, "started", json_boolean(running));
@@ -685,7 +747,7 @@ static json_t *pod_status(struct node_agent *a, struct node_pod *p, json_t *old)
     const char *creason = done ? "PodCompleted" : "ContainersNotReady";
     json_t *conds = json_array();
     json_array_append_new(conds, pod_condition(old, "PodReadyToStartContainers",
-                                               p->volumes_ready && !done, NULL, NULL, now));
+                                               p->sandbox_ready && !done, NULL, NULL, now));
     json_array_append_new(conds, pod_condition(old, "Initialized", initialized || done,
                                                initialized || done ? (done ? "PodCompleted" : NULL)
                                                                    : "ContainersNotInitialized",
@@ -701,9 +763,10 @@ static json_t *pod_status(struct node_agent *a, struct node_pod *p, json_t *old)
     free(ready_msg);
     json_t *st = json_pack("{s:s, s:o, s:s, s:[{s:s}]}", "phase", phase, "conditions", conds,
                            "hostIP", a->api_host, "hostIPs", "ip", a->api_host);
-    if (p->volumes_ready) {
-        json_object_set_new(st, "podIP", json_string(a->api_host));
-        json_object_set_new(st, "podIPs", json_pack("[{s:s}]", "ip", a->api_host));
+    const char *ip = p->pod_ip ? p->pod_ip : json_str(old, "podIP");
+    if (ip) {
+        json_object_set_new(st, "podIP", json_string(ip));
+        json_object_set_new(st, "podIPs", json_pack("[{s:s}]", "ip", ip));
     }
     if (p->start_time[0])
         json_object_set_new(st, "startTime", json_string(p->start_time));
@@ -765,7 +828,7 @@ static void pod_report(struct node_agent *a, struct node_pod *p)
 static bool pod_has_processes(struct node_pod *p)
 {
     for (size_t i = 0; i < p->nc; i++)
-        if (p->c[i].pid > 0)
+        if (p->c[i].pid > 0 || p->c[i].starting != NULL)
             return true;
     return false;
 }
@@ -773,12 +836,13 @@ static bool pod_has_processes(struct node_pod *p)
 /* Returns false when p was freed. */
 static bool pod_sync(struct node_agent *a, struct node_pod *p)
 {
-    reap(p);
+    reap(a, p);
     if (p->terminating) {
         if (pod_has_processes(p) && now_ms() >= p->kill_at_ms)
             signal_pod(p, SIGKILL);
         if (!pod_has_processes(p)) {
             pod_unlink(a, p);
+            node_pod_teardown(a, p);
             node_remove_tree(p->dir);
             pod_free(p);
             return false;
@@ -790,6 +854,8 @@ static bool pod_sync(struct node_agent *a, struct node_pod *p)
         const char *phase = pod_phase(p);
         if (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)
             p->finished = !pod_has_processes(p);
+        if (p->finished)
+            node_pod_teardown(a, p); /* kubelet stops the sandbox of a finished pod */
     }
     if (!p->historic)
         pod_report(a, p);
@@ -838,7 +904,8 @@ static void pod_event(struct node_agent *a, int type, json_t *obj)
         return;
     }
     if (nn == NULL || *nn == '\0') {
-        if (json_path(obj, "metadata.deletionTimestamp") == NULL)
+        /* a NotReady node is tainted upstream: nothing is scheduled to it */
+        if (json_path(obj, "metadata.deletionTimestamp") == NULL && a->not_ready == NULL)
             pod_bind(a, obj);
         return;
     }
@@ -905,6 +972,44 @@ static void on_tick(h2o_timeout_entry_t *e)
     h2o_timeout_link(http_server_loop(), &node__tick, &node__tick_entry);
 }
 
+/* While container starts are in flight, they are polled every START_POLL_MS (only them), so a
+ * pod is reported Running as soon as the runtime is done. */
+static void on_start_poll(h2o_timeout_entry_t *e)
+{
+    struct node_agent *a = node__agent;
+    if (a == NULL)
+        return;
+    bool pending = false;
+    struct node_pod *p = a->pods;
+    while (p) {
+        struct node_pod *next = p->next;
+        bool finished = false;
+        for (size_t i = 0; i < p->nc; i++) {
+            struct node_container *c = &p->c[i];
+            if (c->starting == NULL)
+                continue;
+            if (node_container_start_poll(c, false)) {
+                container_started(p, c);
+                finished = true;
+            } else {
+                pending = true;
+            }
+        }
+        if (finished)
+            pod_sync(a, p);
+        p = next;
+    }
+    if (pending)
+        start_poll_arm(); /* (pod_sync may have armed it already for a new start) */
+}
+
+static void start_poll_arm(void)
+{
+    h2o_evloop_t *loop = http_server_loop();
+    if (loop != NULL && node__start_poll_entry.cb != NULL && !h2o_timeout_is_linked(&node__start_poll_entry))
+        h2o_timeout_link(loop, &node__start_poll, &node__start_poll_entry);
+}
+
 static void attach_timer(void *arg)
 {
     h2o_evloop_t *loop = http_server_loop();
@@ -913,9 +1018,30 @@ static void attach_timer(void *arg)
     h2o_timeout_init(loop, &node__tick, TICK_MS);
     node__tick_entry.cb = on_tick;
     h2o_timeout_link(loop, &node__tick, &node__tick_entry);
+    h2o_timeout_init(loop, &node__start_poll, START_POLL_MS);
+    node__start_poll_entry.cb = on_start_poll;
+    start_poll_arm();
 }
 
 /* ---- public API ------------------------------------------------------------------- */
+
+static void agent_free(struct node_agent *a)
+{
+    user_info_release(&a->user);
+    free(a->name);
+    free(a->root);
+    free(a->api_host);
+    free(a->host_api_host);
+    free(a->runtime);
+    free(a->runtime_root);
+    free(a->image_dir);
+    free(a->pod_cidr);
+    free(a->cni_dir);
+    free(a->ipam_dir);
+    free(a->bridge);
+    free(a->not_ready);
+    free(a);
+}
 
 int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_err)
 {
@@ -928,7 +1054,23 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
     a->name = xstrdup(cfg->name);
     a->root = xstrdup(cfg->root_dir);
     a->api_host = xstrdup(cfg->api_host ? cfg->api_host : "127.0.0.1");
+    a->host_api_host = xstrdup(cfg->host_api_host ? cfg->host_api_host : a->api_host);
     a->api_port = cfg->api_port;
+    a->runtime = xstrdup(cfg->runtime ? cfg->runtime : "runc");
+    a->runtime_root = xasprintf("%s/runc", cfg->root_dir);
+    a->image_dir = xstrdup(cfg->image_dir ? cfg->image_dir : cfg->root_dir);
+    a->pod_cidr = xstrdup(cfg->pod_cidr ? cfg->pod_cidr : "10.88.0.0/24");
+    a->cni_dir = xstrdup(cfg->cni_dir ? cfg->cni_dir : "/usr/lib/cni");
+    /* host-local's reservations are shared by every agent using the bridge on this host */
+    a->ipam_dir = xstrdup("/run/anzen/cni-ipam");
+    a->bridge = xstrdup("anzen0");
+    a->not_ready = node_isolation_check(a);
+    if (a->not_ready)
+        log_warn("node agent: pods will not run on this node: %s", a->not_ready);
+    /* containers' init processes, orphaned when the runtime exits, are reaped here */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (a->not_ready == NULL)
+        node_sweep(a);
     a->user.name = xasprintf("system:node:%s", cfg->name);
     user_info_add_group(&a->user, "system:nodes");
     user_info_add_group(&a->user, "system:authenticated");
@@ -961,11 +1103,7 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
     srv->defer(srv, attach_timer, NULL);
     return 0;
 fail:
-    user_info_release(&a->user);
-    free(a->name);
-    free(a->root);
-    free(a->api_host);
-    free(a);
+    agent_free(a);
     return rc;
 }
 
@@ -979,24 +1117,26 @@ void node_stop(void)
     node__sub = NULL;
     if (h2o_timeout_is_linked(&node__tick_entry))
         h2o_timeout_unlink(&node__tick_entry);
-    for (struct node_pod *p = a->pods; p; p = p->next)
+    if (h2o_timeout_is_linked(&node__start_poll_entry))
+        h2o_timeout_unlink(&node__start_poll_entry);
+    for (struct node_pod *p = a->pods; p; p = p->next) {
+        for (size_t i = 0; i < p->nc; i++)
+            node_container_start_poll(&p->c[i], true);
         signal_pod(p, SIGKILL);
+    }
     while (a->pods) {
         struct node_pod *p = a->pods;
         a->pods = p->next;
         for (size_t i = 0; i < p->nc; i++)
             if (p->c[i].pid > 0)
                 waitpid(p->c[i].pid, NULL, 0);
+        node_pod_teardown(a, p);
         pod_free(p);
     }
     node__agent = NULL;
     json_decref(node__events);
     node__events = NULL;
-    user_info_release(&a->user);
-    free(a->name);
-    free(a->root);
-    free(a->api_host);
-    free(a);
+    agent_free(a);
 }
 
 /* ---- logs ------------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* node.h — the node agent (kubelet's role, for the seed's needs): pods bound to this node run
- * as local processes (command/args; images are not pulled) in their own mount and UTS
- * namespaces, with their volumes projected (ServiceAccount tokens through the TokenRequest
+ * in containers (an OCI runtime, runc, with bundles from the node's image store; a sandbox of
+ * shared net/IPC/UTS namespaces per pod on a CNI bridge; securityContext honoured), with
+ * their volumes projected (ServiceAccount tokens through the TokenRequest
  * API, refreshed at 80 % of their lifetime; the `..data` symlink swap), status reported
  * (Pending → Running → Succeeded/Failed), logs kept for `kubectl logs`, and processes killed
  * when their pod goes away. `anzen serve` embeds one agent unless --no-node; a scheduler
@@ -16,8 +17,13 @@
 struct node_config {
     const char *name;      /* Node object name, e.g. the host name */
     const char *root_dir;  /* agent state: DATA_DIR/node (pod dirs, volumes, logs) */
-    const char *api_host;  /* what pods see as KUBERNETES_SERVICE_HOST ("127.0.0.1") */
+    const char *api_host;  /* what pods see as KUBERNETES_SERVICE_HOST: the bridge's address */
+    const char *host_api_host; /* ... hostNetwork pods: an address anzen listens on */
     int api_port;          /* the API server's port (KUBERNETES_SERVICE_PORT and _443_TCP_PORT) */
+    const char *runtime;   /* OCI runtime: "runc" (PATH) or a path */
+    const char *image_dir; /* the image store (image.h) */
+    const char *pod_cidr;  /* IPv4 pod CIDR of this node, e.g. "10.88.0.0/24" */
+    const char *cni_dir;   /* CNI plugins, /usr/lib/cni */
 };
 
 /* Registers the Node object, starts the scheduler and the agent on srv's event loop.
@@ -32,10 +38,12 @@ void node_stop(void);
 int node_pod_log(const char *ns, const char *pod, const char *container, int64_t tail_lines,
                  char **ret_log, size_t *ret_len, char **ret_err);
 
-/* `kubectl exec`: starts argv inside a running container's namespaces, with its environment
- * and working directory. Returns pipes (stdin may be -1 if !want_stdin) and the pid. */
+/* `kubectl exec`: starts argv in a running container (`runc exec`: its namespaces, user,
+ * environment, working directory, capabilities and seccomp). Returns pipes (stdin may be -1 if
+ * !want_stdin) and the pid to reap. tty: the process gets a terminal; *ret_stdout (and
+ * *ret_stdin) are then its pty master and *ret_stderr is at EOF at once. */
 int node_exec(const char *ns, const char *pod, const char *container, char *const argv[],
-              bool want_stdin, int *ret_stdin, int *ret_stdout, int *ret_stderr, pid_t *ret_pid,
-              char **ret_err);
+              bool want_stdin, bool tty, int *ret_stdin, int *ret_stdout, int *ret_stderr,
+              pid_t *ret_pid, char **ret_err);
 
 #endif

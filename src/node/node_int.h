@@ -3,10 +3,19 @@
  * processes). Everything here runs on the event loop thread only.
  *
  * ON-DISK LAYOUT (root_dir = DATA_DIR/node)
- *   pods/<uid>/volumes/<volume>/       emptyDir, or atomic-writer dir (..data scheme)
+ *   pods/<uid>/volumes/<volume>/       emptyDir, or atomic-writer dir (..data scheme) on its
+ *                                      own tmpfs (secret, configMap, downwardAPI, projected)
  *   pods/<uid>/logs/<container>.log    stdout+stderr of the container's current (last) run
  *   pods/<uid>/logs/<container>.previous.log   ... of the run before it (restarts)
- * hostPath volumes are bind-mounted from their host path directly. */
+ *   pods/<uid>/ns/{net,ipc,uts}        the sandbox's namespaces (sandbox.h)
+ *   pods/<uid>/etc/{hosts,hostname,resolv.conf}  files bound into every container
+ *   pods/<uid>/containers/<name>/      OCI bundle: config.json, rootfs (overlay of the image
+ *                                      cache: upper/, work/), pid, runc.log
+ *   images/<digest hex>/rootfs, config.json   unpacked images (the overlays' lower layer)
+ *   runc/                              the OCI runtime's state (--root)
+ *   seccomp/                           Localhost seccomp profiles
+ * hostPath volumes are bind-mounted from their host path directly. Nothing of this tree is
+ * visible in a container except its own volumes and etc files (bind mounts). */
 #ifndef ANZEN_NODE_NODE_INT_H
 #define ANZEN_NODE_NODE_INT_H
 
@@ -18,6 +27,8 @@
 #include "node/node.h"
 
 enum node_cstate { NODE_C_WAITING, NODE_C_RUNNING, NODE_C_TERMINATED };
+struct node_pull;
+struct node_start;
 
 struct node_container {
     char *name;
@@ -36,6 +47,12 @@ struct node_container {
     int backoff_s;            /* current back-off (10 s doubling to 300 s) */
     char **envp;              /* environment of the current run (for exec), NULL-terminated */
     char *workdir;            /* working directory of the current run, or NULL */
+    char *cid;                /* OCI runtime container id of the current/last run, or NULL */
+    char *bundle;             /* its bundle dir while it has runtime state (rootfs mounted) */
+    int pull_failures;        /* consecutive image pull failures (ImagePullBackOff) */
+    struct node_pull *pull;   /* an image pull in flight, or NULL (runner.c) */
+    struct node_start *starting; /* the runtime starting it (off the loop), or NULL */
+    char *image_id;           /* status imageID of the last run: "REPO@sha256:...", or NULL */
 };
 
 /* One projected ServiceAccount token, cached per (volume, source) as the kubelet's token
@@ -65,6 +82,11 @@ struct node_pod {
     uint64_t kill_at_ms;      /* SIGKILL deadline while terminating */
     bool finished;            /* phase Succeeded/Failed reached: nothing runs any more */
     bool historic;            /* finished before the agent started: status left as it is */
+    bool sandbox_ready;       /* namespaces + network set up */
+    char *pod_ip;             /* from CNI, NULL before (or hostNetwork: the node's) */
+    pid_t pid_holder;         /* PID 1 of the pod's PID namespace (shareProcessNamespace), or 0 */
+    char *sandbox_error;      /* last sandbox failure (waiting message), or NULL */
+    uint64_t next_sandbox_ms; /* retry time after a sandbox failure */
     json_t *last_status;      /* the status last written, or NULL */
     struct node_pod *next;
 };
@@ -73,8 +95,15 @@ struct node_agent {
     struct apiserver *srv;
     char *name;
     char *root;
-    char *api_host;
+    char *api_host;           /* KUBERNETES_SERVICE_HOST of pods: the bridge's address */
+    char *host_api_host;      /* ... of hostNetwork pods: the address anzen listens on */
     int api_port;
+    char *runtime;            /* OCI runtime binary (runc) */
+    char *runtime_root;       /* its --root */
+    char *image_dir;          /* image store (image.h) */
+    char *pod_cidr;           /* Node spec.podCIDR */
+    char *cni_dir, *ipam_dir, *bridge;
+    char *not_ready;          /* why the node cannot isolate pods (NULL: it can) */
     struct user_info user;    /* system:node:<name> */
     struct node_pod *pods;
 };
@@ -84,6 +113,8 @@ extern struct node_agent *node__agent;
 /* volumes.c: sets up (or refreshes) every volume of p under p->dir. Returns 0, or a negative
  * code with *ret_err (malloc'd) naming the failing volume. force: rewrite even if set up. */
 int node_volumes_sync(struct node_agent *a, struct node_pod *p, char **ret_err);
+/* Unmounts the tmpfs of p's API-backed volumes (secret, configMap, downwardAPI, projected). */
+void node_volumes_unmount(struct node_pod *p);
 /* Whether some token of p needs refreshing now (80 % of its lifetime, or 24 h). */
 bool node_tokens_need_refresh(struct node_pod *p, int64_t now);
 void node_tokens_free(struct node_token *t);
@@ -102,10 +133,33 @@ char *node_field_ref(struct node_agent *a, json_t *pod, const char *field_path);
 char *node_object_key(struct node_agent *a, const char *ns, bool secret, const char *name,
                       const char *key, size_t *ret_len);
 
-/* runner.c: starts container c of p. On success c->pid and c->state = RUNNING; on failure
- * the container is terminated (StartError, exit code 128) or waiting (CreateContainerError),
- * with reason/message set. */
+/* runner.c: sets up p's sandbox (namespaces, CNI) if not yet; false while it is not ready
+ * (p->sandbox_error says why). */
+bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p);
+/* Removes container c's runtime state and bundle (its process must have exited); c->cid
+ * stays for the status. Idempotent. */
+void node_container_cleanup(struct node_agent *a, struct node_container *c);
+/* Lets an in-flight image pull of c finish on its own (c is going away). */
+void node_container_abandon_pull(struct node_container *c);
+/* Every container's cleanup, then the sandbox's (CNI DEL, namespaces). */
+void node_pod_teardown(struct node_agent *a, struct node_pod *p);
+/* Start-up: kills and deletes what a previous agent left in the runtime, unmounts its pods'
+ * rootfs, volumes and namespaces (CNI DEL). Pods still bound here are set up again. */
+void node_sweep(struct node_agent *a);
+/* Why this host cannot run pods isolated (malloc'd), or NULL when it can. */
+char *node_isolation_check(struct node_agent *a);
+
+/* node.c: sets c's state with its reason and message (copied; NULL: none). */
+void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
+                        const char *message);
+
+/* runner.c: starts container c of p. The runtime runs on its own thread: c->starting is set
+ * and c waits as ContainerCreating until node_container_start_poll() finds it done. Config
+ * and image failures leave it waiting (CreateContainerError, ErrImagePull, ...) at once. */
 void node_container_start(struct node_agent *a, struct node_pod *p, struct node_container *c);
+/* Finishes a start in flight (waits for it if wait): then c->pid and c->state = RUNNING, or
+ * terminated (StartError, exit code 128). Returns false while it is still running. */
+bool node_container_start_poll(struct node_container *c, bool wait);
 /* Builds the environment of container c (malloc'd NULL-terminated array). */
 char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec);
 void node_strv_free(char **v);

@@ -1,33 +1,43 @@
-/* runner.c — container processes (the node's "runtime"): images are not pulled, a container's
- * command+args run on the host in a new mount and UTS namespace where the pod's volumes are
- * bind-mounted at their mountPaths and the host name is the pod name. The environment is the
- * kubelet's (spec/13 §13.5 service variables, env, envFrom, $(VAR) expansion).
- * Also node_exec(): a process joining a running container's namespaces. */
+/* runner.c — containers (kubelet's runtime manager + containerd's CRI, for one node): per pod a
+ * sandbox (sandbox.h: net/IPC/UTS namespaces, CNI bridge), per container an OCI bundle under
+ * the pod's dir — the image unpacked once into a cache (image.h) and mounted as the lower
+ * layer of an overlay, config.json from ocispec.h — run detached by the OCI runtime (runc),
+ * whose init process the agent reaps as a child subreaper. The environment is the kubelet's
+ * (spec/13 §13.5 service variables, env, envFrom, $(VAR) expansion). imagePullPolicy with
+ * ErrImagePull / ImagePullBackOff / ErrImageNeverPull. node_exec(): `runc exec`. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "api/rest.h"
+#include "node/image.h"
 #include "node/node_int.h"
+#include "node/ocispec.h"
+#include "node/sandbox.h"
+#include "node/spawn.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/util.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_ARGS 4096
 #define MAX_MOUNTS 256
 
-extern char **environ;
 
 void node_strv_free(char **v)
 {
@@ -39,37 +49,6 @@ void node_strv_free(char **v)
 }
 
 /* ---- environment ------------------------------------------------------------------- */
-
-/* Expands $(VAR) references to variables defined in env, `$$` to `$`; anything else stays
- * (upstream third_party/forked/golang/expansion). */
-static char *expand(const char *in, json_t *env)
-{
-    struct buf b;
-    buf_init(&b, 1 << 20);
-    for (const char *s = in; *s;) {
-        if (s[0] == '$' && s[1] == '$') {
-            buf_putc(&b, '$');
-            s += 2;
-        } else if (s[0] == '$' && s[1] == '(') {
-            const char *end = strchr(s + 2, ')');
-            if (end == NULL) {
-                buf_puts(&b, s);
-                break;
-            }
-            char *name = xstrndup(s + 2, (size_t)(end - s - 2));
-            json_t *v = json_object_get(env, name);
-            free(name);
-            if (json_is_string(v))
-                buf_puts(&b, json_string_value(v));
-            else
-                buf_append(&b, s, (size_t)(end - s + 1));
-            s = end + 1;
-        } else {
-            buf_putc(&b, *s++);
-        }
-    }
-    return buf_detach(&b, NULL);
-}
 
 static void env_from(struct node_agent *a, struct node_pod *p, json_t *spec, json_t *env)
 {
@@ -113,18 +92,23 @@ char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec
     json_t *env = json_object();
     char port[16];
     snprintf(port, sizeof(port), "%d", a->api_port);
-    char *tcp = xasprintf("tcp://%s:%d", a->api_host, a->api_port);
-    json_object_set_new(env, "PATH", json_string(DEFAULT_PATH));
-    json_object_set_new(env, "HOSTNAME", json_string(p->name));
+    /* hostNetwork pods are on the host's network: the bridge address may not exist yet */
+    const char *api_host = json_is_true(json_path(p->pod, "spec.hostNetwork")) ? a->host_api_host
+                                                                              : a->api_host;
+    char *tcp = xasprintf("tcp://%s:%d", api_host, a->api_port);
+    char *hostname = xstrndup(json_path_str(p->pod, "spec.hostname") ? json_path_str(p->pod, "spec.hostname")
+                                                                    : p->name, 63);
+    json_object_set_new(env, "HOSTNAME", json_string(hostname));
+    free(hostname);
     /* the master service's variables are set whatever enableServiceLinks says */
-    json_object_set_new(env, "KUBERNETES_SERVICE_HOST", json_string(a->api_host));
+    json_object_set_new(env, "KUBERNETES_SERVICE_HOST", json_string(api_host));
     json_object_set_new(env, "KUBERNETES_SERVICE_PORT", json_string(port));
     json_object_set_new(env, "KUBERNETES_SERVICE_PORT_HTTPS", json_string(port));
     json_object_set_new(env, "KUBERNETES_PORT", json_string(tcp));
     json_object_set_new(env, "KUBERNETES_PORT_443_TCP", json_string(tcp));
     json_object_set_new(env, "KUBERNETES_PORT_443_TCP_PROTO", json_string("tcp"));
     json_object_set_new(env, "KUBERNETES_PORT_443_TCP_PORT", json_string(port));
-    json_object_set_new(env, "KUBERNETES_PORT_443_TCP_ADDR", json_string(a->api_host));
+    json_object_set_new(env, "KUBERNETES_PORT_443_TCP_ADDR", json_string(api_host));
     free(tcp);
     env_from(a, p, spec, env);
     size_t i;
@@ -136,7 +120,7 @@ char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec
         json_t *vf = json_object_get(e, "valueFrom");
         char *val = NULL;
         if (vf == NULL) {
-            val = expand(json_str(e, "value") ? json_str(e, "value") : "", env);
+            val = ocispec_expand(json_str(e, "value") ? json_str(e, "value") : "", env);
         } else if (json_object_get(vf, "fieldRef")) {
             const char *fp = json_path_str(vf, "fieldRef.fieldPath");
             val = fp ? node_field_ref(a, p->pod, fp) : NULL;
@@ -162,113 +146,494 @@ char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec
     return envp;
 }
 
-/* ---- process start ------------------------------------------------------------------ */
+/* ---- isolation check ------------------------------------------------------------- */
 
-struct mount_spec {
-    char *source;
-    char *target;
-    bool readonly;
-    bool file;        /* source is not a directory: the target is a file */
-};
-
-/* What the child reports through the CLOEXEC pipe when it cannot exec. */
-struct child_report {
-    int stage;        /* 0 exec, 1 namespaces, 2 mount, 3 chdir */
-    int err;
-    int index;        /* mount index for stage 2 */
-};
-
-static void child_fail(int fd, int stage, int err, int index)
+/* The runtime's absolute path (malloc'd), or NULL if it cannot be found. */
+static char *find_runtime(const char *name)
 {
-    struct child_report r = {stage, err, index};
-    ssize_t w = write(fd, &r, sizeof(r));
-    (void)w;
-    _exit(127);
+    if (strchr(name, '/'))
+        return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+    const char *path = getenv("PATH");
+    char *copy = xstrdup(path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    char *found = NULL, *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+        char *p = xasprintf("%s/%s", d, name);
+        if (access(p, X_OK) == 0)
+            found = p;
+        else
+            free(p);
+    }
+    free(copy);
+    return found;
 }
 
-/* mkdir -p inside the child (only syscalls). */
-static void child_mkdirs(char *path)
+char *node_isolation_check(struct node_agent *a)
 {
-    for (char *s = path + 1; *s; s++) {
-        if (*s != '/')
+    if (geteuid() != 0)
+        return xstrdup("container runtime is down: the node agent must run as root to isolate pods "
+                       "(namespaces, mounts, cgroups)");
+    char *rt = find_runtime(a->runtime);
+    if (rt == NULL)
+        return xasprintf("container runtime is down: OCI runtime \"%s\" not found", a->runtime);
+    free(rt);
+    char *missing = NULL;
+    if (!cni_plugins_present(a->cni_dir, &missing)) {
+        char *msg = xasprintf("container runtime network not ready: NetworkReady=false "
+                              "reason:NetworkPluginNotReady message:Network plugin returns error: "
+                              "cni plugin not initialized (%s missing)", missing);
+        free(missing);
+        return msg;
+    }
+    return NULL;
+}
+
+/* ---- sandbox ------------------------------------------------------------------------ */
+
+static struct sandbox_net net_of(struct node_agent *a)
+{
+    struct sandbox_net n = {.cni_dir = a->cni_dir, .ipam_dir = a->ipam_dir, .subnet = a->pod_cidr,
+                            .bridge = a->bridge};
+    return n;
+}
+
+static bool pod_host_network(struct node_pod *p)
+{
+    return json_is_true(json_path(p->pod, "spec.hostNetwork"));
+}
+
+/* kubelet's hosts file, the container runtime's hostname and resolv.conf, in p->dir/etc. */
+static int write_etc_files(struct node_pod *p, const char *hostname)
+{
+    char *dir = xasprintf("%s/etc", p->dir);
+    int rc = node_mkdir_p(dir, 0755);
+    char *hosts = xasprintf("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost "
+                            "ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n"
+                            "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n%s\t%s\n",
+                            p->pod_ip ? p->pod_ip : "127.0.0.1", hostname);
+    char *hn = xasprintf("%s\n", hostname);
+    char *resolv = NULL;
+    FILE *f = fopen("/etc/resolv.conf", "re");
+    if (f) {
+        struct buf b;
+        buf_init(&b, 64 << 10);
+        char line[512];
+        while (fgets(line, sizeof(line), f))
+            buf_puts(&b, line);
+        fclose(f);
+        resolv = buf_detach(&b, NULL);
+    }
+    const char *names[] = {"hosts", "hostname", "resolv.conf"};
+    const char *data[] = {hosts, hn, resolv ? resolv : ""};
+    for (size_t i = 0; rc == 0 && i < 3; i++) {
+        char *path = xasprintf("%s/%s", dir, names[i]);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, data[i], strlen(data[i])) != (ssize_t)strlen(data[i]))
+            rc = -errno;
+        if (fd >= 0)
+            close(fd);
+        free(path);
+    }
+    free(hosts);
+    free(hn);
+    free(resolv);
+    free(dir);
+    return rc;
+}
+
+static char *pod_hostname(struct node_pod *p)
+{
+    const char *h = json_path_str(p->pod, "spec.hostname");
+    return xstrndup(h && *h ? h : p->name, 63);
+}
+
+bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
+{
+    if (p->sandbox_ready)
+        return true;
+    if (now_ms() < p->next_sandbox_ms)
+        return false;
+    bool host_net = pod_host_network(p);
+    bool host_ipc = json_is_true(json_path(p->pod, "spec.hostIPC"));
+    struct sandbox_net net = net_of(a);
+    char *hostname = pod_hostname(p), *ip = NULL, *err = NULL;
+    sandbox_destroy(&net, p->dir, p->uid); /* leftovers of a failed attempt */
+    /* kubelet's hostPort mappings, for the portmap plugin */
+    json_t *mappings = json_array();
+    size_t i, k;
+    json_t *ctr, *port;
+    json_array_foreach(json_path(p->pod, "spec.containers"), i, ctr)
+        json_array_foreach(json_object_get(ctr, "ports"), k, port) {
+            json_t *hp = json_object_get(port, "hostPort"), *cp = json_object_get(port, "containerPort");
+            if (!json_is_integer(hp) || json_integer_value(hp) <= 0 || !json_is_integer(cp))
+                continue;
+            const char *proto = json_str(port, "protocol") ? json_str(port, "protocol") : "TCP";
+            char lower[8] = "tcp";
+            if (strcasecmp(proto, "UDP") == 0)
+                memcpy(lower, "udp", 4);
+            else if (strcasecmp(proto, "SCTP") == 0)
+                memcpy(lower, "sctp", 5);
+            json_array_append_new(mappings, json_pack("{s:O, s:O, s:s, s:s}", "hostPort", hp,
+                                                      "containerPort", cp, "protocol", lower, "hostIP",
+                                                      json_str(port, "hostIP") ? json_str(port, "hostIP") : ""));
+        }
+    int rc = sandbox_create(&net, p->dir, p->uid, hostname, host_net, host_ipc, mappings, &ip, &err);
+    json_decref(mappings);
+    if (rc == 0 && p->pid_holder <= 0 && json_is_true(json_path(p->pod, "spec.shareProcessNamespace")) &&
+        !json_is_true(json_path(p->pod, "spec.hostPID")) && (rc = sandbox_pid_holder(&p->pid_holder, &err)) != 0)
+        sandbox_destroy(&net, p->dir, p->uid);
+    if (rc == 0) {
+        free(p->pod_ip);
+        p->pod_ip = host_net ? xstrdup(a->host_api_host) : ip;
+        ip = NULL;
+        if (write_etc_files(p, host_net ? a->name : hostname) != 0) {
+            err = xasprintf("writing the pod's /etc files: %s", strerror(errno));
+            rc = AZ_EIO;
+        }
+    }
+    free(ip);
+    free(hostname);
+    free(p->sandbox_error);
+    p->sandbox_error = NULL;
+    if (rc != 0) {
+        p->sandbox_error = xasprintf("Failed to create pod sandbox: %s", err ? err : "failed");
+        p->next_sandbox_ms = now_ms() + 2000;
+        log_warn("node agent: pod %s/%s: %s", p->ns, p->name, p->sandbox_error);
+        free(err);
+        return false;
+    }
+    free(err);
+    p->sandbox_ready = true;
+    return true;
+}
+
+/* ---- running the OCI runtime ----------------------------------------------------------- */
+
+/* runtime --root R ARGS...; stdout/stderr to out_fd (or captured). Returns the exit status or
+ * -errno; *ret_err (malloc'd) the runtime's error message from its log when it failed. */
+static int runtime_run(struct node_agent *a, const char *logfile, const char *const *args, int out_fd,
+                       char **ret_err)
+{
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = a->runtime;
+    argv[n++] = "--root";
+    argv[n++] = a->runtime_root;
+    if (logfile) {
+        argv[n++] = "--log";
+        argv[n++] = logfile;
+        argv[n++] = "--log-format";
+        argv[n++] = "json";
+    }
+    for (size_t i = 0; args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    struct spawn_opts o = {.argv = (char *const *)argv, .stdout_fd = out_fd, .stderr_fd = out_fd};
+    char *out = NULL;
+    int st = spawn_wait(&o, out_fd < 0 ? &out : NULL);
+    free(out);
+    if (st != 0 && ret_err) {
+        char *msg = NULL;
+        FILE *f = logfile ? fopen(logfile, "re") : NULL;
+        char line[4096];
+        while (f && fgets(line, sizeof(line), f)) {
+            json_t *l = json_loads(line, 0, NULL);
+            if (json_str(l, "level") && strcmp(json_str(l, "level"), "error") == 0 && json_str(l, "msg")) {
+                free(msg);
+                msg = xstrdup(json_str(l, "msg"));
+            }
+            json_decref(l);
+        }
+        if (f)
+            fclose(f);
+        *ret_err = msg ? msg : st < 0 ? xasprintf("%s: %s", a->runtime, strerror(-st))
+                                      : xasprintf("%s exited with status %d", a->runtime, st);
+    }
+    return st;
+}
+
+void node_container_cleanup(struct node_agent *a, struct node_container *c)
+{
+    if (c->bundle == NULL)
+        return;
+    if (c->cid) {
+        const char *args[] = {"delete", "--force", c->cid, NULL};
+        runtime_run(a, NULL, args, -1, NULL);
+    }
+    char *rootfs = xasprintf("%s/rootfs", c->bundle);
+    umount2(rootfs, MNT_DETACH);
+    free(rootfs);
+    node_remove_tree(c->bundle);
+    free(c->bundle);
+    c->bundle = NULL;
+}
+
+/* The pod's cgroup parent (/anzen/pod<uid>) in every hierarchy: runc removes only its leaves. */
+static void remove_pod_cgroups(struct node_pod *p)
+{
+    char *v2 = xasprintf("/sys/fs/cgroup/anzen/pod%s", p->uid);
+    rmdir(v2);
+    free(v2);
+    DIR *d = opendir("/sys/fs/cgroup");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
             continue;
-        *s = '\0';
-        mkdir(path, 0755);
-        *s = '/';
+        char *path = xasprintf("/sys/fs/cgroup/%s/anzen/pod%s", e->d_name, p->uid);
+        rmdir(path);
+        free(path);
     }
-    mkdir(path, 0755);
+    if (d)
+        closedir(d);
 }
 
-static void child_reset_signals(void)
+void node_pod_teardown(struct node_agent *a, struct node_pod *p)
 {
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    for (int s = 1; s < NSIG; s++)
-        if (s != SIGKILL && s != SIGSTOP)
-            signal(s, SIG_DFL);
-}
-
-static void container_set(struct node_container *c, enum node_cstate st, const char *reason,
-                          const char *message)
-{
-    c->state = st;
-    free(c->reason);
-    free(c->message);
-    c->reason = reason ? xstrdup(reason) : NULL;
-    c->message = message ? xstrdup(message) : NULL;
-}
-
-static void free_mounts(struct mount_spec *m, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(m[i].source);
-        free(m[i].target);
+    for (size_t i = 0; i < p->nc; i++)
+        node_container_cleanup(a, &p->c[i]);
+    remove_pod_cgroups(p);
+    struct sandbox_net net = net_of(a);
+    sandbox_destroy(&net, p->dir, p->uid);
+    node_volumes_unmount(p);
+    if (p->pid_holder > 0) {
+        kill(p->pid_holder, SIGKILL);
+        while (waitpid(p->pid_holder, NULL, 0) < 0 && errno == EINTR)
+            ;
+        p->pid_holder = 0;
     }
-    free(m);
+    p->sandbox_ready = false;
+    p->volumes_ready = false;
 }
 
-static int cmp_mount(const void *x, const void *y)
+void node_sweep(struct node_agent *a)
 {
-    const struct mount_spec *a = x, *b = y;
-    return strcmp(a->target, b->target);
+    /* containers of a previous agent (still running if it died): killed and deleted */
+    DIR *d = opendir(a->runtime_root);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        const char *args[] = {"delete", "--force", e->d_name, NULL};
+        runtime_run(a, NULL, args, -1, NULL);
+    }
+    if (d)
+        closedir(d);
+    char *pods = xasprintf("%s/pods", a->root);
+    d = opendir(pods);
+    struct sandbox_net net = net_of(a);
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        struct node_pod tmp = {.dir = xasprintf("%s/%s", pods, e->d_name)};
+        char *cdir = xasprintf("%s/containers", tmp.dir);
+        DIR *cd = opendir(cdir);
+        struct dirent *ce;
+        while (cd && (ce = readdir(cd)) != NULL) {
+            if (ce->d_name[0] == '.')
+                continue;
+            char *rootfs = xasprintf("%s/%s/rootfs", cdir, ce->d_name);
+            umount2(rootfs, MNT_DETACH);
+            free(rootfs);
+        }
+        if (cd)
+            closedir(cd);
+        node_remove_tree(cdir);
+        free(cdir);
+        node_volumes_unmount(&tmp);
+        sandbox_destroy(&net, tmp.dir, e->d_name);
+        free(tmp.dir);
+    }
+    if (d)
+        closedir(d);
+    free(pods);
 }
 
-void node_container_start(struct node_agent *a, struct node_pod *p, struct node_container *c)
+/* ---- images ------------------------------------------------------------------------- */
+
+static bool policy_pulls(json_t *spec, const char *image)
 {
-    char **envp = node_container_env(a, p, c->spec);
-    json_t *envmap = json_object();
-    for (char **e = envp; *e; e++) {
-        const char *eq = strchr(*e, '=');
-        char *k = xstrndup(*e, (size_t)(eq - *e));
-        json_object_set_new(envmap, k, json_stringn_nocheck(eq + 1, strlen(eq + 1)));
-        free(k);
+    const char *policy = json_str(spec, "imagePullPolicy");
+    if (policy == NULL) {
+        /* the API's default: Always for :latest or no tag, else IfNotPresent */
+        const char *slash = strrchr(image, '/');
+        const char *tag = strchr(slash ? slash : image, ':');
+        policy = strchr(image, '@') ? "IfNotPresent" : (tag == NULL || strcmp(tag, ":latest") == 0)
+                                                           ? "Always" : "IfNotPresent";
     }
-    json_t *cmd = json_object_get(c->spec, "command"), *args = json_object_get(c->spec, "args");
-    size_t argc = json_array_size(cmd) + json_array_size(args);
-    char **argv = NULL;
-    struct mount_spec *mounts = NULL;
-    size_t nm = 0;
-    char *logpath = NULL;
-    int logfd = -1, pipefd[2] = {-1, -1};
-    if (argc == 0) {
-        container_set(c, NODE_C_WAITING, "CreateContainerError",
-                      "failed to generate container spec: no command specified");
-        goto out;
+    return strcmp(policy, "Never") != 0;
+}
+
+/* An image pull running on its own thread (pulls can take long; the event loop must not wait).
+ * state: 0 running, 1 done, 2 abandoned by its container — whoever comes second frees it. */
+struct node_pull {
+    char *dir, *image;
+    int rc;
+    char *err;
+    atomic_int state;
+};
+
+static void pull_free(struct node_pull *j)
+{
+    free(j->dir);
+    free(j->image);
+    free(j->err);
+    free(j);
+}
+
+static void *pull_thread(void *arg)
+{
+    struct node_pull *j = arg;
+    j->rc = image_pull(j->dir, j->image, &j->err);
+    if (atomic_exchange(&j->state, 1) == 2)
+        pull_free(j);
+    return NULL;
+}
+
+void node_container_abandon_pull(struct node_container *c)
+{
+    struct node_pull *j = c->pull;
+    c->pull = NULL;
+    if (j && atomic_exchange(&j->state, 2) == 1)
+        pull_free(j);
+}
+
+/* Makes sure the image is in the store (kubelet's image manager). Returns 0, or sets the
+ * container waiting (ContainerCreating while a pull runs; upstream's reasons when it cannot)
+ * and returns -1. Deviation from upstream: an image already in the store is used as it is
+ * even under Always (the store is the node's registry mirror; CI and air-gapped nodes cannot
+ * reach a registry). */
+static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_container *c, const char *image)
+{
+    struct node_pull *j = c->pull;
+    if (j != NULL) {
+        if (atomic_load(&j->state) == 0) {
+            node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
+            return -1;
+        }
+        c->pull = NULL;
+        int rc = j->rc;
+        char *msg = rc == 0 ? NULL : xstrdup(j->err ? j->err : "failed to pull image");
+        pull_free(j);
+        if (rc == 0 && image_present(a->image_dir, image)) {
+            c->pull_failures = 0;
+            return 0;
+        }
+        c->pull_failures++;
+        node_container_set(c, NODE_C_WAITING, "ErrImagePull", msg ? msg : "pulled image is not in the store");
+        log_info("node agent: pod %s/%s: pulling %s: %s", p->ns, p->name, image, c->message);
+        free(msg);
+        return -1;
     }
-    if (argc > MAX_ARGS)
-        argc = MAX_ARGS;
-    argv = xcalloc(argc + 1, sizeof(char *));
-    size_t n = 0, i;
+    if (image_present(a->image_dir, image)) {
+        c->pull_failures = 0;
+        return 0;
+    }
+    if (!policy_pulls(c->spec, image)) {
+        char *msg = xasprintf("Container image \"%s\" is not present with pull policy of Never", image);
+        node_container_set(c, NODE_C_WAITING, "ErrImageNeverPull", msg);
+        free(msg);
+        return -1;
+    }
+    if (c->pull_failures > 0 && c->reason && strcmp(c->reason, "ErrImagePull") == 0) {
+        /* the attempt after a failure is reported as back-off, the one after pulls again */
+        char *msg = xasprintf("Back-off pulling image \"%s\"", image);
+        node_container_set(c, NODE_C_WAITING, "ImagePullBackOff", msg);
+        free(msg);
+        return -1;
+    }
+    j = xcalloc(1, sizeof(*j));
+    j->dir = xstrdup(a->image_dir);
+    j->image = xstrdup(image);
+    atomic_init(&j->state, 0);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, pull_thread, j) != 0) {
+        pthread_attr_destroy(&attr);
+        pull_free(j);
+        node_container_set(c, NODE_C_WAITING, "ErrImagePull", "cannot start the image pull");
+        return -1;
+    }
+    pthread_attr_destroy(&attr);
+    c->pull = j;
+    node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
+    return -1;
+}
+
+/* The unpacked image (lower layer) for image: a->root/images/<hex>/{rootfs,config.json}.
+ * Returns its dir (malloc'd) and *ret_config, or NULL with *ret_err. */
+static char *image_cache(struct node_agent *a, const char *image, json_t **ret_config, char **ret_id,
+                         char **ret_err)
+{
+    char *ref = image_normalize(image);
+    struct image_entry *e = NULL;
+    size_t n = 0;
+    char *digest = NULL;
+    if (ref && image_list(a->image_dir, &e, &n, ret_err) == 0) {
+        for (size_t i = 0; i < n && !digest; i++)
+            if (strcmp(e[i].ref, ref) == 0 && e[i].digest)
+                digest = xstrdup(e[i].digest);
+        image_entries_free(e, n);
+    }
+    if (digest == NULL) {
+        if (*ret_err == NULL)
+            *ret_err = xasprintf("image \"%s\" not found in the node's image store", image);
+        free(ref);
+        return NULL;
+    }
+    /* containerd's imageID: the repository (no tag) @ the manifest digest */
+    const char *at = strchr(ref, '@');
+    const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');
+    size_t repo_len = at ? (size_t)(at - ref) : (colon && (!slash || colon > slash)) ? (size_t)(colon - ref)
+                                                                                     : strlen(ref);
+    *ret_id = xasprintf("%.*s@%s", (int)repo_len, ref, digest);
+    const char *hex = strchr(digest, ':') ? strchr(digest, ':') + 1 : digest;
+    char *dir = xasprintf("%s/images/%s", a->root, hex);
+    char *cfgpath = xasprintf("%s/config.json", dir);
+    json_t *cfg = json_load_file(cfgpath, 0, NULL);
+    if (cfg == NULL) {
+        char *tmp = xasprintf("%s.tmp", dir);
+        char *rootfs = xasprintf("%s/rootfs", tmp);
+        node_remove_tree(tmp);
+        node_mkdir_p(tmp, 0700);
+        json_t *icfg = NULL;
+        if (image_unpack(a->image_dir, ref, rootfs, &icfg, ret_err) == 0) {
+            char *tcfg = xasprintf("%s/config.json", tmp);
+            if (json_dump_file(icfg ? icfg : json_object(), tcfg, JSON_COMPACT) == 0 &&
+                rename(tmp, dir) == 0)
+                cfg = json_incref(icfg ? icfg : json_object());
+            else if (*ret_err == NULL)
+                *ret_err = xasprintf("caching image %s: %s", image, strerror(errno));
+            free(tcfg);
+        }
+        json_decref(icfg);
+        if (cfg == NULL)
+            node_remove_tree(tmp);
+        free(rootfs);
+        free(tmp);
+    }
+    free(cfgpath);
+    free(digest);
+    free(ref);
+    if (cfg == NULL) {
+        free(*ret_id);
+        *ret_id = NULL;
+        free(dir);
+        return NULL;
+    }
+    *ret_config = cfg;
+    return dir;
+}
+
+/* ---- container start ---------------------------------------------------------------- */
+
+/* Volumes + etc files as bind mounts. Returns the count, or -1 with a waiting reason set. */
+static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct node_container *c,
+                                struct oci_mount *m, char **owned)
+{
+    size_t nm = 0, i;
     json_t *v;
-    json_array_foreach(cmd, i, v)
-        if (n < argc)
-            argv[n++] = expand(json_string_value(v) ? json_string_value(v) : "", envmap);
-    json_array_foreach(args, i, v)
-        if (n < argc)
-            argv[n++] = expand(json_string_value(v) ? json_string_value(v) : "", envmap);
     json_t *vms = json_object_get(c->spec, "volumeMounts");
-    mounts = xcalloc(json_array_size(vms) + 1, sizeof(*mounts));
     json_array_foreach(vms, i, v) {
         if (nm >= MAX_MOUNTS)
             break;
@@ -277,28 +642,260 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
         if (src == NULL || mp == NULL || mp[0] != '/') {
             char *msg = xasprintf("cannot mount volume \"%s\": unknown volume or bad mountPath",
                                   vname ? vname : "");
-            container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
+            node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
             free(msg);
             free(src);
-            goto out;
+            return -1;
         }
         const char *sub = json_str(v, "subPath");
         if (sub && *sub) {
+            if (sub[0] == '/' || strstr(sub, "..")) {
+                char *msg = xasprintf("failed to prepare subPath for volumeMount \"%s\" of container \"%s\"",
+                                      vname, c->name);
+                node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
+                free(msg);
+                free(src);
+                return -1;
+            }
             char *full = xasprintf("%s/%s", src, sub);
-            free(src);
-            src = full;
             struct stat st;
-            if (stat(src, &st) != 0)
-                node_mkdir_p(src, 0755);
+            if (lstat(full, &st) != 0)
+                node_mkdir_p(full, 0755);
+            /* a symlink the container made in its volume must not lead out of it (the host) */
+            char *real_vol = realpath(src, NULL), *real_sub = realpath(full, NULL);
+            size_t vl = real_vol ? strlen(real_vol) : 0;
+            bool inside = real_vol && real_sub && strncmp(real_sub, real_vol, vl) == 0 &&
+                          (real_sub[vl] == '/' || real_sub[vl] == '\0');
+            free(src);
+            src = inside ? real_sub : NULL;
+            if (!inside)
+                free(real_sub);
+            free(real_vol);
+            free(full);
+            if (src == NULL) {
+                char *msg = xasprintf("failed to prepare subPath for volumeMount \"%s\" of container \"%s\"",
+                                      vname, c->name);
+                node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
+                free(msg);
+                return -1;
+            }
         }
-        struct stat st;
-        mounts[nm].source = src;
-        mounts[nm].target = xstrdup(mp);
-        mounts[nm].readonly = json_is_true(json_object_get(v, "readOnly"));
-        mounts[nm].file = stat(src, &st) == 0 && !S_ISDIR(st.st_mode);
+        owned[nm] = src;
+        m[nm].source = src;
+        m[nm].destination = mp;
+        m[nm].readonly = json_is_true(json_object_get(v, "readOnly"));
         nm++;
     }
-    qsort(mounts, nm, sizeof(*mounts), cmp_mount);
+    if (!pod_host_network(p)) {
+        static const char *const files[][2] = {{"hosts", "/etc/hosts"}, {"hostname", "/etc/hostname"},
+                                               {"resolv.conf", "/etc/resolv.conf"}};
+        bool ro = json_is_true(json_path(c->spec, "securityContext.readOnlyRootFilesystem"));
+        for (size_t k = 0; k < 3; k++) {
+            bool taken = false;
+            for (size_t j = 0; j < nm; j++)
+                if (strcmp(m[j].destination, files[k][1]) == 0)
+                    taken = true;
+            if (taken)
+                continue;
+            owned[nm] = xasprintf("%s/etc/%s", p->dir, files[k][0]);
+            m[nm].source = owned[nm];
+            m[nm].destination = files[k][1];
+            m[nm].readonly = ro;
+            nm++;
+        }
+    }
+    return (ssize_t)nm;
+}
+
+static void start_failed(struct node_container *c, const char *reason, const char *msg, bool terminated)
+{
+    node_container_set(c, terminated ? NODE_C_TERMINATED : NODE_C_WAITING, reason, msg);
+    if (terminated) {
+        c->exit_code = 128;
+        time_rfc3339(time(NULL), c->started_at);
+        memcpy(c->finished_at, c->started_at, sizeof(c->finished_at));
+    }
+}
+
+/* `runc run --detach` on its own thread (it takes ~100 ms; the event loop must not wait).
+ * Polled by node_container_start_poll(), joined there. */
+struct node_start {
+    pthread_t thread;
+    atomic_int done;
+    char *runtime, *runtime_root, *bundle, *cid, *pidfile, *runclog;
+    int logfd;                /* the container's log (its stdout and stderr) */
+    time_t started;
+    int status;               /* the runtime's exit status */
+    char *err;                /* its error message */
+    pid_t pid;                /* the container's init, > 0 on success */
+};
+
+static void start_free(struct node_start *j)
+{
+    if (j->logfd >= 0)
+        close(j->logfd);
+    free(j->runtime);
+    free(j->runtime_root);
+    free(j->bundle);
+    free(j->cid);
+    free(j->pidfile);
+    free(j->runclog);
+    free(j->err);
+    free(j);
+}
+
+static void *start_thread(void *arg)
+{
+    struct node_start *j = arg;
+    struct node_agent view = {.runtime = j->runtime, .runtime_root = j->runtime_root};
+    const char *args[] = {"run", "--detach", "--bundle", j->bundle, "--pid-file", j->pidfile, j->cid, NULL};
+    j->status = runtime_run(&view, j->runclog, args, j->logfd, &j->err);
+    if (j->status == 0) {
+        FILE *f = fopen(j->pidfile, "re");
+        int v = 0;
+        if (f && fscanf(f, "%d", &v) == 1)
+            j->pid = v;
+        if (f)
+            fclose(f);
+    }
+    if (j->status != 0 || j->pid <= 0) {
+        /* the runtime's own complaint went to the container's log too: keep the log clean */
+        if (ftruncate(j->logfd, 0) != 0)
+            j->status = j->status ? j->status : -EIO;
+    }
+    atomic_store(&j->done, 1);
+    return NULL;
+}
+
+bool node_container_start_poll(struct node_container *c, bool wait)
+{
+    struct node_start *j = c->starting;
+    if (j == NULL)
+        return true;
+    if (!wait && atomic_load(&j->done) == 0)
+        return false;
+    pthread_join(j->thread, NULL);
+    c->starting = NULL;
+    time_rfc3339(j->started, c->started_at);
+    if (j->status != 0 || j->pid <= 0) {
+        /* containerd runs `runc create`: its words, without `runc run`'s own prefix */
+        const char *why = j->err ? j->err : "no pid";
+        if (strncmp(why, "runc run failed: ", 17) == 0)
+            why += 17;
+        char *m = xasprintf("failed to create containerd task: failed to create shim task: OCI runtime "
+                            "create failed: runc create failed: %s: unknown", why);
+        node_container_set(c, NODE_C_TERMINATED, "StartError", m);
+        free(m);
+        c->exit_code = 128;
+        memcpy(c->finished_at, c->started_at, sizeof(c->finished_at));
+    } else {
+        c->pid = j->pid;
+        node_container_set(c, NODE_C_RUNNING, NULL, NULL);
+    }
+    start_free(j);
+    return true;
+}
+
+void node_container_start(struct node_agent *a, struct node_pod *p, struct node_container *c)
+{
+    const char *image = json_str(c->spec, "image");
+    char **envp = NULL, *imgdir = NULL, *bundle = NULL, *logpath = NULL, *err = NULL;
+    char *owned[MAX_MOUNTS + 3] = {0};
+    struct oci_mount mounts[MAX_MOUNTS + 3];
+    json_t *imgcfg = NULL, *spec = NULL;
+    int logfd = -1;
+    ssize_t nm = 0;
+    if (image == NULL || *image == '\0') {
+        start_failed(c, "InvalidImageName", "Failed to apply default image tag \"\": couldn't parse "
+                     "image name \"\": invalid reference format", false);
+        goto out;
+    }
+    if (ensure_image(a, p, c, image) != 0)
+        goto out;
+    char *image_id = NULL;
+    if ((imgdir = image_cache(a, image, &imgcfg, &image_id, &err)) == NULL) {
+        start_failed(c, "CreateContainerError", err ? err : "image unpack failed", false);
+        goto out;
+    }
+    free(c->image_id);
+    c->image_id = image_id;
+    /* a fresh container per run, as kubelet creates one per restart */
+    node_container_cleanup(a, c);
+    char cid[128];
+    snprintf(cid, sizeof(cid), "%.36s-%s-%d", p->uid, c->name, c->restart_count);
+    bundle = xasprintf("%s/containers/%s", p->dir, c->name);
+    char *rootfs = xasprintf("%s/rootfs", bundle), *upper = xasprintf("%s/upper", bundle),
+         *work = xasprintf("%s/work", bundle), *lower = xasprintf("%s/rootfs", imgdir);
+    /* leftovers of an agent that died without cleaning up: its runtime state, its mount */
+    char *state = xasprintf("%s/%s", a->runtime_root, cid);
+    if (access(state, F_OK) == 0) {
+        const char *del[] = {"delete", "--force", cid, NULL};
+        runtime_run(a, NULL, del, -1, NULL);
+    }
+    free(state);
+    umount2(rootfs, MNT_DETACH);
+    node_remove_tree(bundle);
+    int mrc = node_mkdir_p(rootfs, 0755);
+    if (mrc == 0)
+        mrc = node_mkdir_p(upper, 0755);
+    if (mrc == 0)
+        mrc = node_mkdir_p(work, 0700);
+    char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+    if (mrc != 0 || mount("overlay", rootfs, "overlay", MS_NODEV, opts) != 0) {
+        char *msg = xasprintf("failed to create containerd container: mounting the root filesystem: %s",
+                              strerror(mrc ? -mrc : errno));
+        start_failed(c, "CreateContainerError", msg, false);
+        free(msg);
+        node_remove_tree(bundle);
+        free(opts);
+        free(rootfs);
+        free(upper);
+        free(work);
+        free(lower);
+        goto out;
+    }
+    free(opts);
+    free(upper);
+    free(work);
+    free(lower);
+    c->bundle = bundle;
+    bundle = NULL;
+    if ((nm = container_mounts(a, p, c, mounts, owned)) < 0) {
+        free(rootfs);
+        goto out;
+    }
+    envp = node_container_env(a, p, c->spec);
+    char *cgroup = xasprintf("/anzen/pod%s/%s", p->uid, cid);
+    char *netns = sandbox_ns_path(p->dir, "net"), *ipcns = sandbox_ns_path(p->dir, "ipc"),
+         *utsns = sandbox_ns_path(p->dir, "uts"), *secdir = xasprintf("%s/seccomp", a->root),
+         *pidns = p->pid_holder > 0 ? xasprintf("/proc/%d/ns/pid", (int)p->pid_holder) : NULL;
+    struct ocispec_input in = {.pod = p->pod, .container = c->spec, .image_config = imgcfg,
+                               .env = envp, .rootfs = rootfs, .mounts = mounts, .nmounts = (size_t)nm,
+                               .netns = netns, .ipcns = ipcns, .utsns = utsns, .pidns = pidns,
+                               .cgroups_path = cgroup,
+                               .seccomp_dir = secdir};
+    const char *reason = NULL;
+    char *msg = NULL;
+    int brc = ocispec_build(&in, &spec, &reason, &msg);
+    free(cgroup);
+    free(netns);
+    free(ipcns);
+    free(utsns);
+    free(pidns);
+    free(secdir);
+    free(rootfs);
+    if (brc != 0) {
+        start_failed(c, reason, msg, false);
+        free(msg);
+        goto out;
+    }
+    char *cfgpath = xasprintf("%s/config.json", c->bundle);
+    int drc = json_dump_file(spec, cfgpath, JSON_COMPACT);
+    free(cfgpath);
+    if (drc != 0) {
+        start_failed(c, "CreateContainerError", "failed to create containerd container: writing config.json", false);
+        goto out;
+    }
     char *logdir = xasprintf("%s/logs", p->dir);
     node_mkdir_p(logdir, 0755);
     logpath = xasprintf("%s/%s.log", logdir, c->name);
@@ -309,121 +906,46 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
         free(prev);
     }
     free(logdir);
-    logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (logfd < 0 || pipe2(pipefd, O_CLOEXEC) != 0) {
-        char *msg = xasprintf("cannot open %s: %s", logpath, strerror(errno));
-        container_set(c, NODE_C_WAITING, "RunContainerError", msg);
-        free(msg);
+    logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (logfd < 0) {
+        char *m = xasprintf("cannot open %s: %s", logpath, strerror(errno));
+        start_failed(c, "RunContainerError", m, false);
+        free(m);
         goto out;
     }
-    const char *wd = json_str(c->spec, "workingDir");
-    char *hostname = xstrndup(p->name, 63);
-    time_t started = time(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        child_reset_signals();
-        setsid();
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0 && devnull != 0) {
-            dup2(devnull, 0);
-            close(devnull);
-        }
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        if (unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0)
-            child_fail(pipefd[1], 1, errno, 0);
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-            child_fail(pipefd[1], 1, errno, 0);
-        if (sethostname(hostname, strlen(hostname)) != 0)
-            child_fail(pipefd[1], 1, errno, 0);
-        for (size_t k = 0; k < nm; k++) {
-            if (mounts[k].file) {
-                char *slash = strrchr(mounts[k].target, '/');
-                if (slash && slash != mounts[k].target) {
-                    *slash = '\0';
-                    child_mkdirs(mounts[k].target);
-                    *slash = '/';
-                }
-                int fd = open(mounts[k].target, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-                if (fd >= 0)
-                    close(fd);
-            } else {
-                child_mkdirs(mounts[k].target);
-            }
-            if (mount(mounts[k].source, mounts[k].target, NULL, MS_BIND | MS_REC, NULL) != 0)
-                child_fail(pipefd[1], 2, errno, (int)k);
-            if (mounts[k].readonly &&
-                mount(NULL, mounts[k].target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0)
-                child_fail(pipefd[1], 2, errno, (int)k);
-        }
-        if (chdir(wd && *wd ? wd : "/") != 0)
-            child_fail(pipefd[1], 3, errno, 0);
-        close_range(3, (unsigned)pipefd[1] - 1, 0);
-        close_range((unsigned)pipefd[1] + 1, ~0U, 0);
-        environ = envp;
-        execvp(argv[0], argv);
-        child_fail(pipefd[1], 0, errno, 0);
-    }
-    free(hostname);
-    close(pipefd[1]);
-    pipefd[1] = -1;
-    if (pid < 0) {
-        char *msg = xasprintf("fork: %s", strerror(errno));
-        container_set(c, NODE_C_WAITING, "RunContainerError", msg);
-        free(msg);
+    struct node_start *j = xcalloc(1, sizeof(*j));
+    j->runtime = xstrdup(a->runtime);
+    j->runtime_root = xstrdup(a->runtime_root);
+    j->bundle = xstrdup(c->bundle);
+    j->cid = xstrdup(cid);
+    j->pidfile = xasprintf("%s/pid", c->bundle);
+    j->runclog = xasprintf("%s/runc.log", c->bundle);
+    j->logfd = logfd;
+    j->started = time(NULL);
+    atomic_init(&j->done, 0);
+    free(c->cid);
+    c->cid = xstrdup(cid);
+    if (pthread_create(&j->thread, NULL, start_thread, j) != 0) {
+        j->logfd = -1;
+        start_free(j);
+        node_container_set(c, NODE_C_WAITING, "RunContainerError", "cannot start the container runtime");
         goto out;
     }
-    struct child_report r;
-    ssize_t got;
-    do
-        got = read(pipefd[0], &r, sizeof(r));
-    while (got < 0 && errno == EINTR);
-    time_rfc3339(started, c->started_at);
-    if (got == (ssize_t)sizeof(r)) {
-        /* the child failed before exec: collect it now */
-        waitpid(pid, NULL, 0);
-        char *msg;
-        if (r.stage == 0 && r.err == ENOENT)
-            msg = xasprintf("exec: \"%s\": executable file not found in $PATH", argv[0]);
-        else if (r.stage == 0)
-            msg = xasprintf("exec: \"%s\": %s", argv[0], strerror(r.err));
-        else if (r.stage == 2)
-            msg = xasprintf("error mounting \"%s\" to rootfs at \"%s\": %s", mounts[r.index].source,
-                            mounts[r.index].target, strerror(r.err));
-        else if (r.stage == 3)
-            msg = xasprintf("chdir to cwd (\"%s\") set in config.json failed: %s", wd ? wd : "/",
-                            strerror(r.err));
-        else
-            msg = xasprintf("creating the container's namespaces: %s", strerror(r.err));
-        char *full = xasprintf("failed to create containerd task: failed to create shim task: OCI "
-                               "runtime create failed: runc create failed: unable to start container "
-                               "process: %s: unknown", msg);
-        free(msg);
-        container_set(c, NODE_C_TERMINATED, "StartError", full);
-        free(full);
-        c->exit_code = 128;
-        memcpy(c->finished_at, c->started_at, sizeof(c->finished_at));
-        goto out;
-    }
-    c->pid = pid;
-    container_set(c, NODE_C_RUNNING, NULL, NULL);
-    node_strv_free(c->envp);
-    c->envp = envp;
-    envp = NULL;
-    free(c->workdir);
-    c->workdir = wd && *wd ? xstrdup(wd) : NULL;
+    logfd = -1; /* the job's now */
+    c->starting = j;
+    node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
 out:
-    if (pipefd[0] >= 0)
-        close(pipefd[0]);
-    if (pipefd[1] >= 0)
-        close(pipefd[1]);
     if (logfd >= 0)
         close(logfd);
+    for (size_t i = 0; i < MAX_MOUNTS + 3; i++)
+        free(owned[i]);
     free(logpath);
-    free_mounts(mounts, nm);
-    node_strv_free(argv);
+    free(err);
+    free(bundle);
+    free(imgdir);
+    json_decref(imgcfg);
+    json_decref(spec);
     node_strv_free(envp);
-    json_decref(envmap);
 }
 
 /* ---- exec ------------------------------------------------------------------------- */
@@ -438,10 +960,112 @@ static struct node_pod *find_pod(const char *ns, const char *name)
     return NULL;
 }
 
-int node_exec(const char *ns, const char *pod, const char *container, char *const argv[],
-              bool want_stdin, int *ret_stdin, int *ret_stdout, int *ret_stderr, pid_t *ret_pid,
-              char **ret_err)
+/* Receives one fd (SCM_RIGHTS) from a connection on the listening socket lfd, or -1. */
+static int recv_console(int lfd)
 {
+    int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0)
+        return -1;
+    char data[256];
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof(u.buf)};
+    int fd = -1;
+    if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0) {
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    }
+    close(conn);
+    return fd;
+}
+
+/* `runc exec --tty --detach`: the runtime hands the pty master over its console socket and
+ * leaves; the process is reparented to the agent (a child subreaper), which reaps it. */
+static int exec_tty(struct node_agent *a, struct node_container *c, char *const argv[], size_t argc,
+                    bool want_stdin, int *ret_stdin, int *ret_stdout, int *ret_stderr, pid_t *ret_pid,
+                    char **ret_err)
+{
+    static unsigned seq;
+    /* a short path: sun_path holds 108 bytes, bundle paths can be longer */
+    node_mkdir_p("/run/anzen", 0700);
+    char *sock = xasprintf("/run/anzen/console-%d-%u.sock", (int)getpid(), ++seq);
+    char *pidfile = xasprintf("%s/exec-%u.pid", c->bundle, seq);
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), master = -1, rc = AZ_EINTERNAL;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int efd[2] = {-1, -1};
+    if (strlen(sock) >= sizeof(sa.sun_path)) {
+        *ret_err = xasprintf("failed to exec in container: console socket path too long");
+        goto out;
+    }
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 1) != 0) {
+        *ret_err = xasprintf("failed to exec in container: console socket: %s", strerror(errno));
+        goto out;
+    }
+    const char **args = xcalloc(argc + 12, sizeof(char *));
+    size_t n = 0;
+    args[n++] = "exec";
+    args[n++] = "--tty";
+    args[n++] = "--detach";
+    args[n++] = "--console-socket";
+    args[n++] = sock;
+    args[n++] = "--pid-file";
+    args[n++] = pidfile;
+    args[n++] = c->cid;
+    for (size_t i = 0; i < argc; i++)
+        args[n++] = argv[i];
+    char *err = NULL;
+    int st = runtime_run(a, NULL, args, -1, &err);
+    free(args);
+    if (st != 0) {
+        *ret_err = xasprintf("failed to exec in container: %s", err ? err : "runtime failed");
+        free(err);
+        goto out;
+    }
+    free(err);
+    master = recv_console(lfd);
+    FILE *f = fopen(pidfile, "re");
+    int pid = 0;
+    if (f && fscanf(f, "%d", &pid) != 1)
+        pid = 0;
+    if (f)
+        fclose(f);
+    if (master < 0 || pid <= 0 || pipe2(efd, O_CLOEXEC) != 0) {
+        *ret_err = xstrdup("failed to exec in container: no terminal from the runtime");
+        if (pid > 0)
+            kill(pid, SIGKILL);
+        goto out;
+    }
+    close(efd[1]); /* stderr: a terminal has none */
+    *ret_stderr = efd[0];
+    *ret_stdin = want_stdin ? fcntl(master, F_DUPFD_CLOEXEC, 0) : -1;
+    *ret_stdout = master;
+    *ret_pid = pid;
+    master = -1;
+    rc = 0;
+out:
+    if (master >= 0)
+        close(master);
+    if (lfd >= 0)
+        close(lfd);
+    unlink(sock);
+    unlink(pidfile);
+    free(sock);
+    free(pidfile);
+    return rc;
+}
+
+int node_exec(const char *ns, const char *pod, const char *container, char *const argv[],
+              bool want_stdin, bool tty, int *ret_stdin, int *ret_stdout, int *ret_stderr,
+              pid_t *ret_pid, char **ret_err)
+{
+    struct node_agent *a = node__agent;
     struct node_pod *p = find_pod(ns, pod);
     if (p == NULL) {
         *ret_err = xasprintf("pod %s/%s is not running on this node", ns, pod);
@@ -463,7 +1087,7 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
         *ret_err = xasprintf("container %s is not valid for pod %s", container ? container : "", pod);
         return AZ_EBADREQUEST;
     }
-    if (c->state != NODE_C_RUNNING || c->pid <= 0) {
+    if (c->state != NODE_C_RUNNING || c->pid <= 0 || c->cid == NULL) {
         *ret_err = xasprintf("unable to upgrade connection: container not found (\"%s\")", c->name);
         return AZ_EBADREQUEST;
     }
@@ -471,30 +1095,31 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
         *ret_err = xstrdup("you must specify at least one command for the container");
         return AZ_EBADREQUEST;
     }
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c->pid);
-    int mntfd = open(path, O_RDONLY | O_CLOEXEC);
-    snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)c->pid);
-    int utsfd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t argc = 0;
+    while (argv[argc] && argc < MAX_ARGS)
+        argc++;
+    if (tty)
+        return exec_tty(a, c, argv, argc, want_stdin, ret_stdin, ret_stdout, ret_stderr, ret_pid, ret_err);
+    const char **rargv = xcalloc(argc + 8, sizeof(char *));
+    size_t n = 0;
+    rargv[n++] = a->runtime;
+    rargv[n++] = "--root";
+    rargv[n++] = a->runtime_root;
+    rargv[n++] = "exec";
+    rargv[n++] = c->cid;
+    for (size_t i = 0; i < argc; i++)
+        rargv[n++] = argv[i];
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, rep[2] = {-1, -1};
     int rc = AZ_EINTERNAL;
-    if (mntfd < 0 || utsfd < 0) {
-        *ret_err = xasprintf("container %s is not running", c->name);
-        goto fail;
-    }
     if ((want_stdin && pipe2(in, O_CLOEXEC) != 0) || pipe2(out, O_CLOEXEC) != 0 ||
         pipe2(err, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0) {
         *ret_err = xasprintf("pipe: %s", strerror(errno));
         goto fail;
     }
-    char **envp = c->envp;
-    const char *wd = c->workdir;
     pid_t pid = fork();
     if (pid == 0) {
-        child_reset_signals();
+        spawn_child_reset_signals();
         setsid();
-        if (setns(mntfd, CLONE_NEWNS) != 0 || setns(utsfd, CLONE_NEWUTS) != 0)
-            child_fail(rep[1], 1, errno, 0);
         if (want_stdin) {
             dup2(in[0], 0);
         } else {
@@ -506,14 +1131,13 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
         }
         dup2(out[1], 1);
         dup2(err[1], 2);
-        if (chdir(wd ? wd : "/") != 0)
-            child_fail(rep[1], 3, errno, 0);
         close_range(3, (unsigned)rep[1] - 1, 0);
         close_range((unsigned)rep[1] + 1, ~0U, 0);
-        if (envp)
-            environ = envp;
-        execvp(argv[0], argv);
-        child_fail(rep[1], 0, errno, 0);
+        execvp(rargv[0], (char *const *)rargv);
+        int e = errno;
+        ssize_t w = write(rep[1], &e, sizeof(e));
+        (void)w;
+        _exit(127);
     }
     close(rep[1]);
     rep[1] = -1;
@@ -521,34 +1145,29 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
         *ret_err = xasprintf("fork: %s", strerror(errno));
         goto fail;
     }
-    struct child_report r;
+    int e = 0;
     ssize_t got;
     do
-        got = read(rep[0], &r, sizeof(r));
+        got = read(rep[0], &e, sizeof(e));
     while (got < 0 && errno == EINTR);
-    if (got == (ssize_t)sizeof(r)) {
+    if (got == (ssize_t)sizeof(e)) {
         waitpid(pid, NULL, 0);
-        if (r.stage == 0 && r.err == ENOENT)
-            *ret_err = xasprintf("failed to exec in container: exec: \"%s\": executable file not found in $PATH",
-                                 argv[0]);
-        else
-            *ret_err = xasprintf("failed to exec in container: %s", strerror(r.err));
-        rc = AZ_EINTERNAL;
+        *ret_err = xasprintf("failed to exec in container: %s: %s", a->runtime, strerror(e));
         goto fail;
     }
     close(rep[0]);
-    close(mntfd);
-    close(utsfd);
     if (want_stdin)
         close(in[0]);
     close(out[1]);
     close(err[1]);
+    free(rargv);
     *ret_stdin = want_stdin ? in[1] : -1;
     *ret_stdout = out[0];
     *ret_stderr = err[0];
     *ret_pid = pid; /* the caller reaps it */
     return 0;
 fail:
+    free(rargv);
     for (int k = 0; k < 2; k++) {
         if (in[k] >= 0)
             close(in[k]);
@@ -559,9 +1178,5 @@ fail:
         if (rep[k] >= 0)
             close(rep[k]);
     }
-    if (mntfd >= 0)
-        close(mntfd);
-    if (utsfd >= 0)
-        close(utsfd);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -762,6 +763,41 @@ static int setup_hostpath(json_t *hp, char **ret_err)
     return 0;
 }
 
+/* Volumes whose content comes from the API (secrets, tokens, ...) live in memory, as kubelet
+ * keeps them: dir becomes a tmpfs mount (once). Returns 0 or -errno. */
+static int ensure_tmpfs(const char *dir)
+{
+    int rc = node_mkdir_p(dir, 0755);
+    if (rc != 0)
+        return rc;
+    char *parent = xasprintf("%s/..", dir);
+    struct stat sd, sp;
+    bool mounted = stat(dir, &sd) == 0 && stat(parent, &sp) == 0 && sd.st_dev != sp.st_dev;
+    free(parent);
+    if (mounted)
+        return 0;
+    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") != 0)
+        return -errno;
+    return 0;
+}
+
+void node_volumes_unmount(struct node_pod *p)
+{
+    char *vols = xasprintf("%s/volumes", p->dir);
+    DIR *d = opendir(vols);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = xasprintf("%s/%s", vols, e->d_name);
+        umount2(path, MNT_DETACH);
+        free(path);
+    }
+    if (d)
+        closedir(d);
+    free(vols);
+}
+
 static int setup_volume(struct node_agent *a, struct node_pod *p, json_t *v, char **ret_err)
 {
     const char *name = json_str(v, "name");
@@ -816,6 +852,10 @@ static int setup_volume(struct node_agent *a, struct node_pod *p, json_t *v, cha
             return AZ_EIO;
         }
         return 0;
+    }
+    if (rc == 0 && geteuid() == 0 && (rc = ensure_tmpfs(dir)) != 0) {
+        *ret_err = xasprintf("mounting tmpfs at %s: %s", dir, strerror(-rc));
+        rc = AZ_EIO;
     }
     if (rc == 0) {
         char *err = NULL;

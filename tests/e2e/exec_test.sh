@@ -13,6 +13,7 @@ set -u
 e2e_init
 SERVE_FLAGS=""   # exec needs the embedded node agent running the pod
 server_start "$T/data" || exit 1
+e2e_import_test_image "$T/data"
 FAKE=${EXEC_FAKE_NODE:-0}
 EXEC_PATH="/api/v1/namespaces/lab/pods/sleep/exec"
 
@@ -180,6 +181,16 @@ close 1000' "$out"
 
 out=$(wire "channel.k8s.io" "command=true&stdout=true" 2>&1)
 expect_eq "wire: unsupported subprotocol refused" "status 400" "$(echo "$out" | head -1)"
+
+# ---- a terminal (kubectl exec -it, under script(1) for a local terminal): runc's console -------
+if [ "$FAKE" != 1 ] && command -v script >/dev/null; then
+    OUT=$(script -qc "kubectl --kubeconfig $KCFG exec -it sleep -n lab -- sh -c 'tty; exit 3'" /dev/null 2>&1 | tr -d '\r\000')
+    # (script(1) turns its EOF on stdin into input the terminal echoes as ^@: look for the line)
+    expect_match "exec -it: the process has a terminal" '^/dev/pts/[0-9]+$' "$(printf '%s\n' "$OUT" | sed 's/\^@//g' | grep -m1 pts)"
+    expect_contains "exec -it: exit code 3 reported" "command terminated with exit code 3" "$OUT"
+    OUT=$(printf 'echo typed-$((6*7))\nexit 0\n' | script -qc "kubectl --kubeconfig $KCFG exec -it sleep -n lab -- sh" /dev/null 2>&1 | tr -d '\r')
+    expect_contains "exec -it: typed input runs in the shell" "typed-42" "$OUT"
+fi
 
 ensure_alive "server alive after the exec checks"
 e2e_finish

@@ -212,6 +212,34 @@ server_start()
     return 1
 }
 
+# e2e_pod_phase POD NS REGEX [SECONDS]: waits (default 20 s) until the pod's phase matches
+# ^(REGEX)$ (e.g. 'Succeeded|Failed'); prints the last phase seen, fails on timeout.
+e2e_pod_phase()
+{
+    local i p
+    for i in $(seq 1 $(( ${4:-20} * 5 ))); do
+        p=$(kc get pod "$1" -n "$2" -o jsonpath='{.status.phase}' 2>/dev/null)
+        if [[ "$p" =~ ^($3)$ ]]; then echo "$p"; return 0; fi
+        sleep 0.2
+    done
+    echo "${p:-<none>}"
+    return 1
+}
+
+# e2e_import_test_image DATA_DIR [NAME]: builds the test image (scripts/make-test-image.sh,
+# once per test run, in $T) and imports it into DATA_DIR's image store as NAME
+# (alpine:latest, the name the seed's manifests use). Fails the test when it cannot.
+e2e_import_test_image()
+{
+    local dir=$1 name=${2:-alpine:latest}
+    if [ ! -d "$T/test-image" ]; then
+        "$ANZEN_SRC/scripts/make-test-image.sh" "$T/test-image" >"$T/test-image.log" 2>&1 || {
+            echo "FAIL - scripts/make-test-image.sh failed:"; tail -5 "$T/test-image.log"; exit 1; }
+    fi
+    "$ANZEN" image import --data-dir "$dir" "$T/test-image" --name "$name" >>"$T/test-image.log" 2>&1 || {
+        echo "FAIL - anzen image import failed:"; tail -5 "$T/test-image.log"; exit 1; }
+}
+
 server_wait_ready()
 {
     local i out

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end: the embedded node agent runs the seed's pods as local processes — the Node
+# End-to-end: the embedded node agent runs the seed's pods in containers (runc, the test
+# image imported as alpine:latest, a CNI bridge network) — the Node
 # object, scheduling, the kube-api-access volume (`..data` scheme, modes), the in-pod client
 # environment (the seed pod's 403 and SSAR from inside), a runner pod that creates a Job whose
 # pod runs to completion, automountServiceAccountToken: false, a projected token (audience api,
@@ -23,22 +24,13 @@ for try in 1 2 3 4 5; do
     SERVER_PID=""
 done
 [ -n "$SERVER_PID" ] || { echo "FAIL - could not start anzen"; exit 1; }
+e2e_import_test_image "$SERVER_DIR"
 KCFG="$SERVER_DIR/admin.kubeconfig"
 BASE="https://127.0.0.1:$SERVER_PORT"
 NODE_DIR="$SERVER_DIR/node"
 
 # phase POD NS REGEX: wait (<= 20 s) for the pod phase to match ^(REGEX)$ (e.g. 'Succeeded|Failed').
-phase()
-{
-    local i p
-    for i in $(seq 1 100); do
-        p=$(kc get pod "$1" -n "$2" -o jsonpath='{.status.phase}' 2>/dev/null)
-        if [[ "$p" =~ ^($3)$ ]]; then echo "$p"; return 0; fi
-        sleep 0.2
-    done
-    echo "${p:-<none>}"
-    return 1
-}
+phase() { e2e_pod_phase "$1" "$2" "$3" 20; }
 pod_uid() { kc get pod "$1" -n "$2" -o jsonpath='{.metadata.uid}'; }
 jwt_claims() { cut -d. -f2 | "$PY" -c 'import sys,base64; s=sys.stdin.read().strip(); s+="="*(-len(s)%4); sys.stdout.write(base64.urlsafe_b64decode(s).decode())'; }
 
@@ -48,7 +40,7 @@ expect_ne "one Node is registered" "" "$NODE"
 kc get node "$NODE" -o json >"$T/node.json"
 expect_eq "Node labels hostname/os" "$NODE linux" "$(jget 'd["metadata"]["labels"]["kubernetes.io/hostname"]+" "+d["metadata"]["labels"]["kubernetes.io/os"]' "$T/node.json")"
 expect_eq "Node Ready=True (KubeletReady)" "True KubeletReady" "$(jget '[c["status"]+" "+c["reason"] for c in d["status"]["conditions"] if c["type"]=="Ready"][0]' "$T/node.json")"
-expect_eq "Node addresses" '[{"address":"127.0.0.1","type":"InternalIP"},{"address":"'"$NODE"'","type":"Hostname"}]' \
+expect_eq "Node addresses (InternalIP: the pod bridge's address)" '[{"address":"10.88.0.1","type":"InternalIP"},{"address":"'"$NODE"'","type":"Hostname"}]' \
     "$(jget 'sorted(d["status"]["addresses"], key=lambda a: a["type"]!="InternalIP")' "$T/node.json" | "$PY" -c 'import json,sys; print(json.dumps([dict(sorted(a.items())) for a in json.load(sys.stdin)],separators=(",",":")))')"
 expect_eq "Node kubeletVersion" "v1.32.0" "$(jget 'd["status"]["nodeInfo"]["kubeletVersion"]' "$T/node.json")"
 expect_eq "kubectl get nodes shows Ready" "Ready" "$(kc get nodes --no-headers | awk '{print $2}')"
@@ -73,23 +65,10 @@ expect_eq "test containerStatus terminated Completed 0" "Completed 0" \
 expect_eq "test conditions (upstream order, completed pod)" \
     "PodReadyToStartContainers=False Initialized=True Ready=False ContainersReady=False PodScheduled=True" \
     "$(jget '" ".join(c["type"]+"="+c["status"] for c in d["status"]["conditions"])' "$T/test.json")"
-expect_eq "test hostIP/podIP" "127.0.0.1 127.0.0.1" "$(jget 'd["status"]["hostIP"]+" "+d["status"]["podIP"]' "$T/test.json")"
+expect_match "test hostIP/podIP: the pod has its own address on the bridge" '^10\.88\.0\.1 10\.88\.0\.([2-9]|[1-9][0-9]+)$' "$(jget 'd["status"]["hostIP"]+" "+d["status"]["podIP"]' "$T/test.json")"
+expect_match "test imageID: repository@manifest digest" '^docker\.io/library/alpine@sha256:[0-9a-f]{64}$' "$(jget 'd["status"]["containerStatuses"][0]["imageID"]' "$T/test.json")"
 expect_eq "test qosClass kept" "BestEffort" "$(jget 'd["status"]["qosClass"]' "$T/test.json")"
-expect_match "test containerID anzen://PID" '^anzen://[0-9]+$' "$(jget 'd["status"]["containerStatuses"][0]["containerID"]' "$T/test.json")"
-# the kube-api-access volume on disk: the ..data scheme and modes
-UID_TEST=$(pod_uid test lab)
-VOL=$(ls -d "$NODE_DIR/pods/$UID_TEST/volumes/kube-api-access-"* 2>/dev/null | head -1)
-expect_ne "kube-api-access volume dir exists" "" "$VOL"
-expect_match "..data points at a timestamped dir" '^\.\.[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}\.[0-9]+$' "$(readlink "$VOL/..data")"
-expect_eq "token/ca.crt/namespace are symlinks into ..data" "..data/ca.crt ..data/namespace ..data/token" \
-    "$(readlink "$VOL/ca.crt") $(readlink "$VOL/namespace") $(readlink "$VOL/token")"
-expect_eq "file modes 0644 (defaultMode 420)" "644 644 644" \
-    "$(stat -L -c %a "$VOL/ca.crt" "$VOL/namespace" "$VOL/token" | tr '\n' ' ' | sed 's/ $//')"
-expect_eq "namespace file content" "lab|" "$(cat "$VOL/namespace"; echo -n '|')"
-expect_eq "ca.crt is the cluster CA" "$(cat "$SERVER_DIR/pki/ca.crt")" "$(cat "$VOL/ca.crt")"
-expect_eq "injected token: bound to the pod" "test $UID_TEST" \
-    "$(jwt_claims <"$VOL/token" | jget 'd["kubernetes.io"]["pod"]["name"]+" "+d["kubernetes.io"]["pod"]["uid"]')"
-
+expect_match "test containerID anzen://UID-NAME-RESTARTS" "^anzen://$(pod_uid test lab)-main-0\$" "$(jget 'd["status"]["containerStatuses"][0]["containerID"]' "$T/test.json")"
 # ---- the runner pod launches the Job -----------------------------------------------------
 kc apply -f "$SEED/pod-runner.yaml" >/dev/null
 expect_eq "launcher reaches Succeeded" "Succeeded" "$(phase launcher lab 'Succeeded|Failed')"
@@ -107,6 +86,23 @@ expect_contains "noauto sees no token" "No such file" "$(kc logs noauto -n lab)"
 kc apply -f "$SEED/pod-projected.yaml" >/dev/null
 expect_eq "sleep reaches Running" "Running" "$(phase sleep lab Running)"
 UID_SLEEP=$(pod_uid sleep lab)
+# the kube-api-access volume on disk (a tmpfs while the pod runs): the ..data scheme and modes
+VOL=$(ls -d "$NODE_DIR/pods/$UID_SLEEP/volumes/kube-api-access-"* 2>/dev/null | head -1)
+expect_ne "kube-api-access volume dir exists" "" "$VOL"
+expect_match "..data points at a timestamped dir" '^\.\.[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}\.[0-9]+$' "$(readlink "$VOL/..data")"
+expect_eq "token/ca.crt/namespace are symlinks into ..data" "..data/ca.crt ..data/namespace ..data/token" \
+    "$(readlink "$VOL/ca.crt") $(readlink "$VOL/namespace") $(readlink "$VOL/token")"
+expect_eq "file modes 0644 (defaultMode 420)" "644 644 644" \
+    "$(stat -L -c %a "$VOL/ca.crt" "$VOL/namespace" "$VOL/token" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "namespace file content" "lab|" "$(cat "$VOL/namespace"; echo -n '|')"
+expect_eq "ca.crt is the cluster CA" "$(cat "$SERVER_DIR/pki/ca.crt")" "$(cat "$VOL/ca.crt")"
+expect_eq "injected token: bound to the pod" "sleep $UID_SLEEP" \
+    "$(jwt_claims <"$VOL/token" | jget 'd["kubernetes.io"]["pod"]["name"]+" "+d["kubernetes.io"]["pod"]["uid"]')"
+UID_TEST=$(pod_uid test lab)
+expect_eq "finished pod test: its volumes are unmounted (kubelet tears them down)" "" \
+    "$(grep "$UID_TEST/volumes" /proc/self/mountinfo)"
+
+expect_eq "kube-api-access is a tmpfs" "tmpfs" "$(stat -f -c %T "$VOL")"
 TOK_FILE="$NODE_DIR/pods/$UID_SLEEP/volumes/token/token"
 wait_until 10 test -s "$TOK_FILE"
 TOKEN=$(cat "$TOK_FILE" 2>/dev/null)
@@ -115,11 +111,12 @@ expect_eq "projected token exp-iat" "600" "$(printf '%s' "$TOKEN" | jwt_claims |
 expect_eq "projected token bound to pod sleep" "sleep" "$(printf '%s' "$TOKEN" | jwt_claims | jget 'd["kubernetes.io"]["pod"]["name"]')"
 CODE=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api")
 expect_eq "projected token authenticates while the pod lives" "200" "$CODE"
-PID_SLEEP=$(kc get pod sleep -n lab -o jsonpath='{.status.containerStatuses[0].containerID}' | sed 's|anzen://||')
-expect_eq "container process runs tail" "tail" "$(cat /proc/"$PID_SLEEP"/comm 2>/dev/null)"
-expect_eq "container hostname is the pod name" "sleep" "$(nsenter -t "$PID_SLEEP" -u hostname 2>/dev/null)"
+expect_eq "container's PID 1 runs tail" "tail" "$(kc exec sleep -n lab -- cat /proc/1/comm 2>&1)"
+expect_eq "container hostname is the pod name" "sleep" "$(kc exec sleep -n lab -- hostname 2>&1)"
 expect_eq "KUBERNETES_PORT_443_TCP_PORT is the API port" "$SERVER_PORT" \
-    "$(tr '\0' '\n' </proc/"$PID_SLEEP"/environ | sed -n 's/^KUBERNETES_PORT_443_TCP_PORT=//p')"
+    "$(kc exec sleep -n lab -- sh -c 'echo $KUBERNETES_PORT_443_TCP_PORT' 2>&1)"
+CID_SLEEP=$(kc get pod sleep -n lab -o jsonpath='{.status.containerStatuses[0].containerID}' | sed 's|anzen://||')
+PID_SLEEP=$(runc --root "$NODE_DIR/runc" state "$CID_SLEEP" 2>/dev/null | jget 'd["pid"]')
 kc delete pod sleep -n lab --wait=true --timeout=30s >/dev/null
 OUT=$(curl -sk -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/namespaces/lab/pods/sleep")
 expect_eq "after delete: the seed's exact 401" "$(jnorm <"$SEED/unauthorized.json")" "$(printf '%s' "$OUT" | jnorm)"
@@ -143,7 +140,7 @@ metadata: {name: fails, namespace: open}
 spec:
   restartPolicy: Never
   containers:
-  - {name: main, image: x, command: ["sh", "-c", "echo out; echo err >&2; exit 3"]}
+  - {name: main, image: alpine:latest, command: ["sh", "-c", "echo out; echo err >&2; exit 3"]}
 ---
 apiVersion: v1
 kind: Pod
@@ -151,7 +148,7 @@ metadata: {name: nobinary, namespace: open}
 spec:
   restartPolicy: Never
   containers:
-  - {name: main, image: x, command: ["/no/such/binary"]}
+  - {name: main, image: alpine:latest, command: ["/no/such/binary"]}
 ---
 apiVersion: v1
 kind: Pod
@@ -159,14 +156,14 @@ metadata: {name: multi, namespace: open, labels: {app: demo}}
 spec:
   restartPolicy: Never
   initContainers:
-  - {name: setup, image: x, command: ["sh", "-c", "echo prepared > /work/state"], volumeMounts: [{name: work, mountPath: /work}]}
+  - {name: setup, image: alpine:latest, command: ["sh", "-c", "echo prepared > /work/state"], volumeMounts: [{name: work, mountPath: /work}]}
   containers:
   - name: main
-    image: x
+    image: alpine:latest
     workingDir: /work
     command: ["sh", "-c"]
     args:
-    - 'cat state; echo ''$(GREETING) $$(X) $(UNDEFINED)''; echo "env $GREETING $PW $POD $NS"; cat /cfg/greeting /sec/pw /info/labels; echo; ls /cfg; for i in 1 2 3; do echo line$i; done'
+    - 'cat state; echo ''$(GREETING) $$(X) $(UNDEFINED)''; echo "env $GREETING $PW $POD $NS"; cat /cfg/greeting /sec/pw /info/labels; echo; ls /cfg; stat -L -c %a /sec/pw; for i in 1 2 3; do echo line$i; done'
     env:
     - {name: GREETING, valueFrom: {configMapKeyRef: {name: cfg, key: greeting}}}
     - {name: PW, valueFrom: {secretKeyRef: {name: sec, key: pw}}}
@@ -177,7 +174,7 @@ spec:
     - {name: cfg, mountPath: /cfg, readOnly: true}
     - {name: sec, mountPath: /sec}
     - {name: info, mountPath: /info}
-  - {name: side, image: x, command: ["true"]}
+  - {name: side, image: alpine:latest, command: ["true"]}
   volumes:
   - {name: work, emptyDir: {}}
   - name: cfg
@@ -191,7 +188,7 @@ metadata: {name: crashy, namespace: open}
 spec:
   restartPolicy: OnFailure
   containers:
-  - {name: main, image: x, command: ["sh", "-c", "echo run; exit 1"]}
+  - {name: main, image: alpine:latest, command: ["sh", "-c", "echo run; exit 1"]}
 EOF
 expect_eq "restartPolicy Never + exit 3 → Failed" "Failed" "$(phase fails open 'Succeeded|Failed')"
 kc get pod fails -n open -o json >"$T/fails.json"
@@ -202,7 +199,7 @@ expect_eq "unstartable binary → Failed" "Failed" "$(phase nobinary open 'Succe
 kc get pod nobinary -n open -o json >"$T/nobin.json"
 expect_eq "unstartable: StartError exit 128" "StartError 128" \
     "$(jget 'd["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]+" "+str(d["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"])' "$T/nobin.json")"
-expect_contains "unstartable: message names the binary" 'exec: "/no/such/binary": executable file not found in $PATH' \
+expect_contains "unstartable: message names the binary (containerd's wording)" 'OCI runtime create failed: runc create failed: unable to start container process: exec: "/no/such/binary": stat /no/such/binary: no such file or directory: unknown' \
     "$(jget 'd["status"]["containerStatuses"][0]["state"]["terminated"]["message"]' "$T/nobin.json")"
 expect_eq "multi: init container then containers → Succeeded" "Succeeded" "$(phase multi open 'Succeeded|Failed')"
 MLOG=$(kc logs multi -n open -c main)
@@ -214,7 +211,7 @@ expect_eq "multi: configMap items select keys" "greeting" "$(printf '%s\n' "$MLO
 expect_eq "logs tailLines=2" "line2 line3" "$(kc logs multi -n open -c main --tail=2 | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "init container's log" "" "$(kc logs multi -n open -c setup)"
 UID_MULTI=$(pod_uid multi open)
-expect_eq "secret defaultMode 0400" "400" "$(stat -L -c %a "$NODE_DIR/pods/$UID_MULTI/volumes/sec/pw")"
+expect_eq "secret defaultMode 0400 (seen in the container)" "400" "$(printf '%s\n' "$MLOG" | sed -n 6p)"
 OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log" 2>&1)
 expect_contains "logs without container on a multi-container pod" \
     "a container name must be specified for pod multi, choose one of: [main side] or one of the init containers: [setup]" "$OUT"
@@ -233,7 +230,7 @@ server_stop
     --api-audiences=api >>"$T/server.log" 2>&1 &
 SERVER_PID=$!
 server_wait_ready
-kc run later -n open --image=x --restart=Never --command -- sh -c 'echo later' >/dev/null
+kc run later -n open --image=alpine:latest --restart=Never --command -- sh -c 'echo later' >/dev/null
 sleep 0.5
 expect_eq "--no-node: the pod stays Pending, unbound" "Pending|" \
     "$(kc get pod later -n open -o jsonpath='{.status.phase}|{.spec.nodeName}')"
