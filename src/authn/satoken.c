@@ -75,7 +75,7 @@ int satoken_start(struct satoken *s, struct apiserver *srv)
         pthread_mutex_lock(&s->mu);
         for (size_t j = 0; j < l.n; j++) {
             json_error_t err;
-            json_t *o = json_loadb(l.items[j].value, l.items[j].len, 0, &err);
+            json_t *o = json_loadb(l.items[j].value, l.items[j].len, JSON_ALLOW_NUL, &err);
             if (o != NULL)
                 json_object_set_new(s->objects, l.items[j].key, o);
         }

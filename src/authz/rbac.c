@@ -96,7 +96,7 @@ static int load_and_watch(struct rbac_state *st, enum rbac_kind kind, const char
         return rc;
     }
     for (size_t i = 0; i < l.n; i++) {
-        json_t *obj = json_loadb(l.items[i].value, l.items[i].len, 0, NULL);
+        json_t *obj = json_loadb(l.items[i].value, l.items[i].len, JSON_ALLOW_NUL, NULL);
         if (obj != NULL)
             rbac_index_put(st->index, kind, obj);
         json_decref(obj);

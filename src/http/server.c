@@ -34,6 +34,7 @@
 #include "authz/authz.h"
 #include "authz/rbac.h"
 #include "http/exec.h"
+#include "http/limits.h"
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "http/server.h"
@@ -208,6 +209,12 @@ static void send_json(struct ctx *c, int code, json_t *obj)
 /* Sends a Status object (steals the reference). */
 static void send_status(struct ctx *c, json_t *status)
 {
+    json_t *retry = json_object_get(json_object_get(status, "details"), "retryAfterSeconds");
+    if (json_is_integer(retry) && json_integer_value(retry) > 0) {
+        char v[24];
+        snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(retry));
+        add_header(c->req, H2O_TOKEN_RETRY_AFTER, v);
+    }
     send_json(c, status_code(status), status);
     json_decref(status);
 }
@@ -266,8 +273,8 @@ static json_t *decode_body(struct ctx *c, const char *kind)
     h2o_iovec_t ct = header_value(req, H2O_TOKEN_CONTENT_TYPE);
     const char *body = req->entity.base ? req->entity.base : "";
     size_t len = req->entity.len;
-    if (ct.base == NULL || iov_prefix(ct, "application/json") || iov_prefix(ct, "*/*") ||
-        iov_prefix(ct, "application/x-www-form-urlencoded")) {
+    enum http_body_format fmt = http_body_format(ct.base, ct.len);
+    if (fmt == HTTP_BODY_JSON) {
         char *err = NULL;
         json_t *v = json_parse_go(body, len, &err);
         if (v == NULL && len == 0)
@@ -309,7 +316,7 @@ static json_t *decode_body(struct ctx *c, const char *kind)
         }
         return v;
     }
-    if (iov_prefix(ct, "application/yaml")) {
+    if (fmt == HTTP_BODY_YAML) {
         char *err = NULL;
         json_t *v = yaml_to_json(body, len, &err);
         if (v == NULL) {
@@ -318,7 +325,7 @@ static json_t *decode_body(struct ctx *c, const char *kind)
         }
         return v;
     }
-    if (iov_prefix(ct, "application/vnd.kubernetes.protobuf")) {
+    if (fmt == HTTP_BODY_PROTOBUF) {
         json_t *v = NULL;
         char *err = NULL;
         int r = k8s_protobuf_decode((const uint8_t *)body, len, &v, &err);
@@ -812,6 +819,7 @@ static void handle_resource(struct ctx *c)
         .limit = parse_int(query_get(&c->q, "limit"), 0),
         .continue_token = query_get(&c->q, "continue"),
         .resource_version = query_get(&c->q, "resourceVersion"),
+        .resource_version_match = query_get(&c->q, "resourceVersionMatch"),
     };
     json_t *obj = NULL, *st = NULL, *body = NULL;
     int code = 200, rc = 0;
@@ -1144,6 +1152,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         c.audit_id[aid.len] = '\0';
     } else {
         uuid_v4(c.audit_id);
+    }
+    switch (http_target_check(req->path.base, req->path.len)) {
+    case HTTP_TARGET_OK:
+        break;
+    case HTTP_TARGET_NOT_ORIGIN_FORM: /* what Go's net/http answers */
+        add_header(req, H2O_TOKEN_CONNECTION, "close");
+        send_bytes(req, 400, "text/plain; charset=utf-8", "400 Bad Request", 15);
+        return 0;
+    case HTTP_TARGET_NUL:
+        send_status(&c, status_not_found_path());
+        return 0;
     }
     size_t path_end = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     c.path = percent_decode_path(req->path.base, path_end);

@@ -82,7 +82,7 @@ static void wc_entry_release(struct wc_entry *e)
  * object. Returns a new reference. */
 static json_t *wc_decode(const char *value, size_t len, int64_t rev)
 {
-    json_t *obj = value != NULL ? json_loadb(value, len, 0, NULL) : NULL;
+    json_t *obj = value != NULL ? json_loadb(value, len, JSON_ALLOW_NUL, NULL) : NULL;
     if (!json_is_object(obj)) {
         json_decref(obj);
         obj = json_object();

@@ -78,4 +78,63 @@ if healthy; then e2e_pass "quadratic: /healthz answers"; else e2e_fail "quadrati
 wait_until 60 settled view edit admin >/dev/null
 expect_gt "quadratic: view aggregated the 2,000 rules" "$(acurl -s "$BASE$CR/view" | jget 'len(d["rules"])')" 2000
 expect_gt "quadratic: admin aggregated them through edit" "$(acurl -s "$BASE$CR/admin" | jget 'len(d["rules"])')" 2000
+
+# ---- NUL: stored and read back in data; refused in names and labels ------------------------
+CM=/api/v1/namespaces/default/configmaps
+req POST "$CM" "${J[@]}" -d '{"metadata":{"name":"nul"},"data":{"k":"a\u0000b"}}'
+expect_eq "NUL in data: created" 201 "$CODE"
+req GET "$CM/nul"
+expect_eq "NUL in data: GET 200" 200 "$CODE"
+expect_eq "NUL in data: read back" '"a\u0000b"' "$(jget 'json.dumps(d["data"]["k"])' "$T/body")"
+expect_contains "NUL in data: listed" '"nul"' "$(acurl -s "$BASE$CM" | jget '[i["metadata"]["name"] for i in d["items"]]')"
+req PATCH "$CM/nul" -H 'Content-Type: application/merge-patch+json' -d '{"data":{"m":"\u0000"}}'
+expect_eq "NUL in data: merge patch 200" 200 "$CODE"
+req DELETE "$CM/nul"
+expect_eq "NUL in data: DELETE 200" 200 "$CODE"
+req POST "$CM" "${J[@]}" -d '{"metadata":{"name":"nul"}}'
+expect_eq "NUL in data: name free again" 201 "$CODE"
+req POST "$CM" "${J[@]}" -d '{"metadata":{"name":"a\u0000b"}}'
+expect_eq "NUL in name: 422" 422 "$CODE"
+expect_contains "NUL in name: message" 'metadata.name: Invalid value: \"a\\x00b\": a lowercase RFC 1123 subdomain' "$BODY"
+req GET "$CM/a"
+expect_eq "NUL in name: nothing squats the prefix" 404 "$CODE"
+req POST "$CM" "${J[@]}" -d '{"metadata":{"name":"lbl","labels":{"x":"a\u0000b"}}}'
+expect_eq "NUL in a label value: 422" 422 "$CODE"
+req PATCH "$CM/nul" -H 'Content-Type: application/merge-patch+json' -d '{"metadata":{"labels":{"x":"\u0000"}}}'
+expect_eq "NUL in a label by merge patch: 422" 422 "$CODE"
+req POST /api/v1/namespaces "${J[@]}" -d '{"metadata":{"name":"n\u0000s"}}'
+expect_eq "NUL in a namespace name: 422" 422 "$CODE"
+
+# ---- edges: media types, request targets, continue, resourceVersion -------------------------
+req POST "$CM" -H 'Content-Type: application/jsonxyz' -d '{"metadata":{"name":"ct1"}}'
+expect_eq "Content-Type application/jsonxyz: 415" 415 "$CODE"
+expect_eq "415 message" "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf" "$(jget 'd["message"]' "$T/body")"
+req POST "$CM" -d '{"metadata":{"name":"ct2"}}'
+expect_eq "form-encoded body: 415" 415 "$CODE"
+req POST "$CM" -H 'Content-Type:' -d '{"metadata":{"name":"ct3"}}'
+expect_eq "no Content-Type: JSON, as upstream" 201 "$CODE"
+req POST "$CM" -H 'Content-Type: Application/JSON; charset=utf-8' -d '{"metadata":{"name":"ct4"}}'
+expect_eq "Content-Type with case and parameters: JSON" 201 "$CODE"
+req GET "$CM/nul%00x"
+expect_eq "%00 in the path: 404" 404 "$CODE"
+expect_eq "%00 in the path: Status" NotFound "$(jget 'd["reason"]' "$T/body")"
+req GET "$CM" --request-target 'api/v1/namespaces'
+expect_eq "request line without a leading slash: 400" 400 "$CODE"
+req GET "$CM?continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6OTk5OTk5OTksInN0YXJ0IjoiYSJ9"
+expect_eq "forged continue: 400" 400 "$CODE"
+expect_eq "forged continue: message" "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)" "$(jget 'd["message"]' "$T/body")"
+req GET "$CM?resourceVersion=99999999999999999999"
+expect_eq "resourceVersion too large: 504" 504 "$CODE"
+expect_match "resourceVersion too large: message" '^Timeout: Too large resource version: 99999999999999999999, current: [0-9]+$' "$(jget 'd["message"]' "$T/body")"
+expect_eq "resourceVersion too large: cause" '[{"reason":"ResourceVersionTooLarge","message":"Too large resource version"}]' "$(jget 'd["details"]["causes"]' "$T/body")"
+expect_eq "resourceVersion too large: Retry-After" 1 "$(header retry-after)"
+req GET "$CM?resourceVersion=1&resourceVersionMatch=Exact"
+expect_eq "Exact before compaction: 200" 200 "$CODE"
+# compaction as the compactor leaves it (it runs every 5 minutes): compact_rev above 1
+server_stop
+"$PY" -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("INSERT OR REPLACE INTO meta(name,value) VALUES(\"compact_rev\", 50)"); db.commit()' "$T/data/anzen.db"
+server_start "$T/data" || exit 1
+req GET "$CM?resourceVersion=1&resourceVersionMatch=Exact"
+expect_eq "Exact after compaction: 410" 410 "$CODE"
+expect_eq "Exact after compaction: Status" 'Expired|The resourceVersion for the provided list is too old.' "$(jget 'd["reason"]+"|"+d["message"]' "$T/body")"
 e2e_finish
