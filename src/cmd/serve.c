@@ -17,6 +17,7 @@
 #include "cmd/cmd.h"
 #include "controllers/controllers.h"
 #include "http/server.h"
+#include "audit/audit.h"
 #include "node/node.h"
 #include "store/store.h"
 #include "store/watchcache.h"
@@ -37,6 +38,7 @@ struct serve_opts {
     long min_token_expiration;
     bool no_node;
     const char *node_name;
+    struct audit_config audit;
 };
 
 static void usage(FILE *f)
@@ -58,6 +60,10 @@ static void usage(FILE *f)
             "                                 for (default 600, as upstream); lets tests see expiry in seconds\n"
             "  --no-node                      don't run the embedded node agent (pods stay Pending)\n"
             "  --node-name NAME               name of the embedded node (default: the host name)\n"
+            "  --audit-log-path PATH          audit.k8s.io/v1 Event lines to PATH (\"-\": stdout)\n"
+            "  --audit-policy-file F          audit.k8s.io/v1 Policy (YAML or JSON)\n"
+            "  --audit-log-maxsize MB         rotate the audit log at this size (default 0: never)\n"
+            "  --audit-log-maxbackup N        rotated audit logs kept (default 0: all)\n"
             "  -v, --v N                      log level 0-3 (default 2)\n");
 }
 
@@ -103,6 +109,10 @@ int cmd_serve(int argc, char **argv)
         {"testing-min-token-expiration", required_argument, NULL, 'T'},
         {"no-node", no_argument, NULL, 'N'},
         {"node-name", required_argument, NULL, 'n'},
+        {"audit-log-path", required_argument, NULL, 'P'},
+        {"audit-policy-file", required_argument, NULL, 'Y'},
+        {"audit-log-maxsize", required_argument, NULL, 'Z'},
+        {"audit-log-maxbackup", required_argument, NULL, 'B'},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -124,10 +134,20 @@ int cmd_serve(int argc, char **argv)
         case 'T': o.min_token_expiration = strtol(optarg, NULL, 10); break;
         case 'N': o.no_node = true; break;
         case 'n': o.node_name = optarg; break;
+        case 'P': o.audit.log_path = optarg; break;
+        case 'Y': o.audit.policy_file = optarg; break;
+        case 'Z': o.audit.max_size_mb = (int)strtol(optarg, NULL, 10); break;
+        case 'B': o.audit.max_backup = (int)strtol(optarg, NULL, 10); break;
         case 'v': log_set_level((enum log_level)(strtol(optarg, NULL, 10) > 3 ? 3 : strtol(optarg, NULL, 10))); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
+    }
+    char *audit_err = NULL;
+    if (audit_init(&o.audit, &audit_err) != 0) {
+        log_error("audit: %s", audit_err ? audit_err : "failed");
+        free(audit_err);
+        return 1;
     }
     if (mkdir(o.data_dir, 0700) != 0 && errno != EEXIST) {
         log_error("cannot create %s: %s", o.data_dir, strerror(errno));

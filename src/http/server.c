@@ -35,6 +35,8 @@
 #include "authz/rbac.h"
 #include "http/exec.h"
 #include "http/limits.h"
+#include "http/metrics.h"
+#include "http/observe.h"
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "http/server.h"
@@ -113,7 +115,39 @@ struct ctx {
     bool want_table;
     json_t *warnings;
     char *path; /* percent-decoded path without query */
+    struct http_observe obs; /* what the audit log and /metrics record (observe.h) */
 };
+
+static h2o_iovec_t header_value_str(h2o_req_t *req, const char *name);
+
+/* Hands the finished request to the audit log and the metrics (observe.c). */
+static void observe_request(struct ctx *c)
+{
+    h2o_req_t *req = c->req;
+    char ip[INET6_ADDRSTRLEN] = "";
+    struct sockaddr_storage ss;
+    if (req->conn->callbacks->get_peername != NULL &&
+        req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) > 0) {
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
+        else if (ss.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+    }
+    h2o_iovec_t ua = header_value_str(req, "user-agent");
+    char *uri = xstrndup(req->path.base, req->path.len);
+    char *method = xstrndup(req->method.base, req->method.len);
+    char *agent = ua.base ? xstrndup(ua.base, ua.len) : NULL;
+    struct http_observed o = {
+        .info = &c->info, .user = c->user.name ? &c->user : NULL, .path = c->path ? c->path : "",
+        .method = method, .audit_id = c->audit_id, .request_uri = uri, .source_ip = *ip ? ip : NULL,
+        .user_agent = agent, .body = req->entity.base, .body_len = req->entity.len,
+        .code = req->res.status,
+    };
+    http_observe_end(&c->obs, &o);
+    free(uri);
+    free(method);
+    free(agent);
+}
 
 static h2o_iovec_t header_value(h2o_req_t *req, const h2o_token_t *tok)
 {
@@ -195,6 +229,7 @@ static void send_bytes(h2o_req_t *req, int code, const char *content_type, const
 static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
 {
     common_headers(c);
+    http_observe_response(&c->obs, obj);
     size_t len;
     char *s = json_dump_go(obj, c->pretty, &len);
     send_bytes(c->req, code, ct, s, len);
@@ -209,6 +244,7 @@ static void send_json(struct ctx *c, int code, json_t *obj)
 /* Sends a Status object (steals the reference). */
 static void send_status(struct ctx *c, json_t *status)
 {
+    http_observe_status(&c->obs, status);
     json_t *retry = json_object_get(json_object_get(status, "details"), "retryAfterSeconds");
     if (json_is_integer(retry) && json_integer_value(retry) > 0) {
         char v[24];
@@ -992,6 +1028,15 @@ static bool handle_nonresource(struct ctx *c)
         send_text(c, 200, "ok");
         return true;
     }
+    if (strcmp(p, "/metrics") == 0) {
+        struct buf b = BUF_INIT;
+        buf_init(&b, 64 * 1024 * 1024);
+        metrics_render(server__api, &b);
+        common_headers(c);
+        send_bytes(c->req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);
+        buf_release(&b);
+        return true;
+    }
     if (strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0) {
         json_t *v = discovery_version();
         send_json(c, 200, v);
@@ -1146,6 +1191,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     struct ctx c;
     memset(&c, 0, sizeof(c));
     c.req = req;
+    http_observe_begin(&c.obs);
     h2o_iovec_t aid = header_value_str(req, "audit-id");
     if (aid.base != NULL && aid.len > 0 && aid.len < sizeof(c.audit_id)) {
         memcpy(c.audit_id, aid.base, aid.len);
@@ -1186,6 +1232,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     h2o_iovec_t authz = header_value(req, H2O_TOKEN_AUTHORIZATION);
     const char *warning = NULL;
     if (authn_request(server__api, request_ssl(req), authz.base, authz.len, c.path, &c.user, &warning) < 0) {
+        c.obs.authn_failed = true;
         send_status(&c, status_unauthorized());
         goto out;
     }
@@ -1242,7 +1289,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         .path = c.path,
     };
     char *reason = NULL;
-    if (authz_authorize(server__api, &attrs, &reason) != AUTHZ_ALLOW) {
+    enum authz_decision decision = authz_authorize(server__api, &attrs, &reason);
+    http_observe_authz(&c.obs, decision == AUTHZ_ALLOW, reason);
+    if (decision != AUTHZ_ALLOW) {
         add_header_str(req, "x-content-type-options", "nosniff");
         send_status(&c, authz_forbidden_status(&attrs, reason));
         free(reason);
@@ -1250,6 +1299,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     free(reason);
 
+    bool mutating = !(strcmp(c.info.verb, "get") == 0 || strcmp(c.info.verb, "list") == 0 ||
+                      strcmp(c.info.verb, "watch") == 0 || strcmp(c.info.verb, "head") == 0);
+    metrics_inflight(mutating, 1);
     if (c.info.is_resource) {
         handle_resource(&c);
     } else if (!handle_nonresource(&c)) {
@@ -1257,7 +1309,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                        (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
         send_status(&c, getlike ? status_not_found_path() : status_method_not_allowed());
     }
+    metrics_inflight(mutating, -1);
 out:
+    observe_request(&c);
     query_release(&c.q);
     request_info_release(&c.info);
     user_info_release(&c.user);

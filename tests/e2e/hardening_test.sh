@@ -137,4 +137,88 @@ server_start "$T/data" || exit 1
 req GET "$CM?resourceVersion=1&resourceVersionMatch=Exact"
 expect_eq "Exact after compaction: 410" 410 "$CODE"
 expect_eq "Exact after compaction: Status" 'Expired|The resourceVersion for the provided list is too old.' "$(jget 'd["reason"]+"|"+d["message"]' "$T/body")"
+
+# ---- audit log at Metadata: the seed's 403, and no credential in the log -------------------
+server_stop
+cat >"$T/policy.yaml" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: None
+  nonResourceURLs: ["/healthz*", "/readyz*", "/livez*"]
+- level: RequestResponse
+  resources:
+  - group: ""
+    resources: ["secrets", "configmaps", "serviceaccounts/token"]
+- level: Request
+  resources:
+  - group: "authentication.k8s.io"
+    resources: ["tokenreviews"]
+- level: Metadata
+YAML
+SERVE_FLAGS="--no-node --audit-log-path $T/audit/audit.log --audit-policy-file $T/policy.yaml --audit-log-maxsize 1 --audit-log-maxbackup 2"
+mkdir -p "$T/audit"
+server_start "$T/data" || exit 1
+kc apply -f "$SEED/manifests.yaml" >/dev/null
+wait_until 20 kc get sa default -n lab >/dev/null 2>&1
+TOKEN=$(kc create token default -n lab)
+CODE=$(curl -sS -o "$T/body" -w '%{http_code}' --cacert "$SERVER_DIR/pki/ca.crt" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/namespaces/default/pods/test")
+expect_eq "audit: the seed's 403" 403 "$CODE"
+SECRET_VALUE=c3VwZXItc2VjcmV0LXZhbHVl
+req POST /api/v1/namespaces/lab/secrets "${J[@]}" -d '{"metadata":{"name":"s1"},"data":{"k":"'$SECRET_VALUE'"},"stringData":{"p":"plain-secret-text"}}'
+expect_eq "audit: secret created" 201 "$CODE"
+req GET /api/v1/namespaces/lab/secrets/s1
+req POST /apis/authentication.k8s.io/v1/tokenreviews "${J[@]}" -d '{"spec":{"token":"'$TOKEN'"}}'
+expect_eq "audit: tokenreview" 201 "$CODE"
+req POST /api/v1/namespaces/lab/configmaps "${J[@]}" -d '{"metadata":{"name":"audited"},"data":{"visible":"cm-value"}}'
+noauth_req GET /api/v1/namespaces -H "Authorization: Bearer not-a-token"
+expect_eq "audit: bad token 401" 401 "$CODE"
+LOG=$(cat "$T/audit/audit.log")
+EV=$(printf '%s\n' "$LOG" | "$PY" -c '
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e.get("objectRef", {}).get("resource") == "pods" and e["user"].get("username") == "system:serviceaccount:lab:default":
+        print(json.dumps(e)); break
+')
+expect_eq "audit: event kind/apiVersion/level/stage" "Event audit.k8s.io/v1 Metadata ResponseComplete" "$(printf '%s' "$EV" | jget 'd["kind"]+" "+d["apiVersion"]+" "+d["level"]+" "+d["stage"]')"
+expect_eq "audit: authorization.k8s.io/decision forbid" forbid "$(printf '%s' "$EV" | jget 'd["annotations"]["authorization.k8s.io/decision"]')"
+expect_eq "audit: objectRef" '{"resource":"pods","namespace":"default","name":"test","apiVersion":"v1"}' "$(printf '%s' "$EV" | jget 'd["objectRef"]')"
+expect_eq "audit: responseStatus code and reason" "403 Forbidden" "$(printf '%s' "$EV" | jget 'str(d["responseStatus"]["code"])+" "+d["responseStatus"]["reason"]')"
+expect_eq "audit: verb and requestURI" "get /api/v1/namespaces/default/pods/test" "$(printf '%s' "$EV" | jget 'd["verb"]+" "+d["requestURI"]')"
+expect_ne "audit: credential-id in user.extra" "" "$(printf '%s' "$EV" | jget 'd["user"]["extra"]["authentication.kubernetes.io/credential-id"][0]')"
+expect_eq "audit: no RequestReceived (omitStages)" 0 "$(printf '%s\n' "$LOG" | grep -c '"stage":"RequestReceived"')"
+expect_eq "audit: health checks at None" 0 "$(printf '%s\n' "$LOG" | grep -c '"/readyz"')"
+expect_contains "audit: configmap body at RequestResponse" 'cm-value' "$LOG"
+expect_contains "audit: failed authentication logged" '"stage":"ResponseStarted"' "$LOG"
+expect_not_contains "audit: no token in the log" "$TOKEN" "$LOG"
+expect_not_contains "audit: no token signature in the log" "${TOKEN##*.}" "$LOG"
+expect_not_contains "audit: no Secret value in the log" "$SECRET_VALUE" "$LOG"
+expect_not_contains "audit: no Secret stringData in the log" "plain-secret-text" "$LOG"
+expect_not_contains "audit: no bad token in the log" "not-a-token" "$LOG"
+# rotation: past 1 MB the file is renamed audit-<time>.log, at most 2 backups kept
+for i in $(seq 1 12); do
+    "$PY" -c 'import json; print(json.dumps({"metadata":{"name":"big'$i'"},"data":{"x":"y"*300000}}))' >"$T/bigcm.json"
+    acurl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @"$T/bigcm.json" "$BASE/api/v1/namespaces/lab/configmaps"
+done
+expect_eq "audit: rotated files kept (maxbackup 2)" 2 "$(ls "$T/audit" | grep -c '^audit-.*\.log$')"
+SIZE=$(stat -c %s "$T/audit/audit.log")
+expect_gt "audit: current file within maxsize" 1048577 "$SIZE"
+
+# ---- /metrics: upstream names, readable by system:monitoring and cluster-admin only ----------
+M=$(kc get --raw /metrics)
+for m in apiserver_request_total apiserver_request_duration_seconds_bucket apiserver_current_inflight_requests \
+         authentication_attempts apiserver_authorization_decisions_total serviceaccount_valid_tokens_total \
+         serviceaccount_stale_tokens_total apiserver_storage_objects process_resident_memory_bytes process_cpu_seconds_total; do
+    expect_match "metrics: $m" "^$m(\{| )" "$M"
+done
+expect_match "metrics: a 403 counted" '^apiserver_request_total\{code="403",.*resource="pods",scope="resource",subresource="",verb="GET",version="v1"\} [1-9]' "$M"
+expect_match "metrics: configmaps stored" '^apiserver_storage_objects\{resource="configmaps"\} [1-9]' "$M"
+CODE=$(curl -sS -o "$T/body" -w '%{http_code}' --cacert "$SERVER_DIR/pki/ca.crt" -H "Authorization: Bearer $TOKEN" "$BASE/metrics")
+expect_eq "metrics: a ServiceAccount without the role gets 403" 403 "$CODE"
+kc create clusterrolebinding mon --clusterrole=system:monitoring --serviceaccount=lab:runner >/dev/null
+RT=$(kc create token runner -n lab)
+CODE=$(curl -sS -o "$T/body" -w '%{http_code}' --cacert "$SERVER_DIR/pki/ca.crt" -H "Authorization: Bearer $RT" "$BASE/metrics")
+expect_eq "metrics: system:monitoring reads /metrics" 200 "$CODE"
 e2e_finish
