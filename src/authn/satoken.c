@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "http/metrics.h"
 #include "api/patch.h"
 #include "api/rest.h"
 #include "api/field.h"
@@ -384,6 +385,9 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
         extra_set(&extra, "authentication.kubernetes.io/pod-uid", ref_str(podref, "uid"));
     }
     ret->extra = extra;
+    json_t *warnafter = json_object_get(k8s, "warnafter");
+    if (json_is_number(warnafter) && json_number_value(warnafter) != 0) /* upstream counts these only */
+        metrics_sa_token(now > (int64_t)(json_number_value(warnafter) * 1000));
     rc = 0;
 out:
     json_decref(sa);

@@ -1,6 +1,8 @@
 /* limits.c — request intake checks (see limits.h): body media types as upstream's content
  * negotiation (apimachinery runtime/serializer negotiation, Go mime.ParseMediaType), request
- * target checks. */
+ * target checks, and returning freed memory to the system once a burst of requests is over. */
+#include <malloc.h>
+#include <stdint.h>
 #include <string.h>
 #include "http/limits.h"
 
@@ -65,4 +67,26 @@ enum http_target_check http_target_check(const char *target, size_t len)
         if (target[i] == '\0')
             return HTTP_TARGET_NUL;
     return HTTP_TARGET_OK;
+}
+
+/* ---- memory returned after load ------------------------------------------------------- */
+
+static struct {
+    uint64_t last_request_ms; /* when the last request arrived */
+    bool dirty;               /* requests since the last trim */
+} idle__;
+
+void http_idle_note_request(uint64_t now_ms)
+{
+    idle__.last_request_ms = now_ms;
+    idle__.dirty = true;
+}
+
+bool http_idle_tick(uint64_t now_ms)
+{
+    if (!idle__.dirty || now_ms - idle__.last_request_ms < HTTP_IDLE_TRIM_MS)
+        return false;
+    idle__.dirty = false;
+    malloc_trim(0);
+    return true;
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum http_body_format {
     HTTP_BODY_JSON,        /* application/json, or no Content-Type (upstream's default) */
@@ -29,5 +30,12 @@ enum http_target_check {
 
 /* Checks a raw request target (path and query, as received). */
 enum http_target_check http_target_check(const char *target, size_t len);
+
+/* After load, glibc keeps freed memory in its arenas: once no request has arrived for
+ * HTTP_IDLE_TRIM_MS, the event loop's 1-second ticker calls http_idle_tick, which gives it
+ * back with malloc_trim (once per burst). Returns true when it trimmed. */
+#define HTTP_IDLE_TRIM_MS 2000
+void http_idle_note_request(uint64_t now_ms);
+bool http_idle_tick(uint64_t now_ms);
 
 #endif

@@ -416,7 +416,13 @@ static h2o_linklist_t watch_streams = {&watch_streams, &watch_streams};
 static h2o_timeout_t watch_tick_queue;
 static h2o_timeout_entry_t watch_tick_entry;
 
-#define WATCH_MAX_PENDING (16 * 1024 * 1024) /* a client this far behind is cut off */
+/* Memory per watch stream is bounded: events wait in `pending` (at most WATCH_MAX_PENDING:
+ * room for the largest object, MAX_BODY, as a Table), and at most WATCH_CHUNK bytes are
+ * handed to h2o at a time (h2o keeps a copy while TLS-encrypting and sending it). A client
+ * that falls this far behind is cut off: its stream ends and it re-lists, as upstream closes
+ * a watcher whose buffer is full. */
+#define WATCH_MAX_PENDING (8 * 1024 * 1024)
+#define WATCH_CHUNK (256 * 1024)
 
 static void watch_flush(struct watch_stream *w)
 {
@@ -434,8 +440,16 @@ static void watch_flush(struct watch_stream *w)
         return;
     }
     buf_release(&w->inflight);
-    w->inflight = w->pending;
-    buf_init(&w->pending, WATCH_MAX_PENDING);
+    if (w->pending.len <= WATCH_CHUNK) {
+        w->inflight = w->pending;
+        buf_init(&w->pending, WATCH_MAX_PENDING);
+    } else {
+        buf_init(&w->inflight, 0);
+        buf_append(&w->inflight, w->pending.data, WATCH_CHUNK);
+        memmove(w->pending.data, w->pending.data + WATCH_CHUNK, w->pending.len - WATCH_CHUNK);
+        w->pending.len -= WATCH_CHUNK;
+        w->pending.data[w->pending.len] = '\0';
+    }
     h2o_iovec_t v = h2o_iovec_init(w->inflight.data, w->inflight.len);
     w->sending = true;
     h2o_send(w->req, &v, 1, H2O_SEND_STATE_IN_PROGRESS);
@@ -529,6 +543,7 @@ static void watch_on_event(void *arg, const struct watch_event *ev)
 static void watch_tick(h2o_timeout_entry_t *e)
 {
     uint64_t now = now_ms();
+    http_idle_tick(now);
     h2o_linklist_t *node = watch_streams.next;
     while (node != &watch_streams) {
         struct watch_stream *w = H2O_STRUCT_FROM_MEMBER(struct watch_stream, link, node);
@@ -608,6 +623,7 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
         all.continue_token = NULL;
         all.resource_version = NULL;
         json_t *list = NULL, *lst = NULL;
+        w->pending.max = 0; /* the current state is already in memory as a list */
         if (rest_list(call, &all, &list, &lst) == 0) {
             size_t i;
             json_t *it;
@@ -624,6 +640,7 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
             }
             from = parse_int(json_path_str(list, "metadata.resourceVersion"), 0);
         }
+        w->pending.max = w->pending.len + WATCH_MAX_PENDING;
         json_decref(list);
         json_decref(lst);
     }
@@ -1192,6 +1209,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     memset(&c, 0, sizeof(c));
     c.req = req;
     http_observe_begin(&c.obs);
+    http_idle_note_request(now_ms());
     h2o_iovec_t aid = header_value_str(req, "audit-id");
     if (aid.base != NULL && aid.len > 0 && aid.len < sizeof(c.audit_id)) {
         memcpy(c.audit_id, aid.base, aid.len);

@@ -221,4 +221,62 @@ kc create clusterrolebinding mon --clusterrole=system:monitoring --serviceaccoun
 RT=$(kc create token runner -n lab)
 CODE=$(curl -sS -o "$T/body" -w '%{http_code}' --cacert "$SERVER_DIR/pki/ca.crt" -H "Authorization: Bearer $RT" "$BASE/metrics")
 expect_eq "metrics: system:monitoring reads /metrics" 200 "$CODE"
+
+# ---- bounded memory per watcher: ten watchers that never read, 300 × 200 KB ConfigMaps --------
+server_stop
+SERVE_FLAGS="--no-node"
+server_start "$T/data" || exit 1
+rss_mb() { echo $(( $(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status") / 1024 )); }
+kc create ns mem >/dev/null
+IDLE_RSS=$(rss_mb)
+"$PY" - "$SERVER_DIR" "$SERVER_PORT" >"$T/slow.out" 2>&1 <<'PY' &
+import json, socket, ssl, sys, time
+d, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.create_default_context(cafile=d + "/pki/ca.crt")
+ctx.load_cert_chain(d + "/pki/admin.crt", d + "/pki/admin.key")
+def conn():
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+slow = []
+for i in range(10):
+    s = conn()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b"GET /api/v1/namespaces/mem/configmaps?watch=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    slow.append(s)
+time.sleep(1)
+w = conn()
+body = "x" * 200000
+def send(method, path, data=None):
+    b = json.dumps(data).encode() if data is not None else b""
+    w.sendall(("%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (method, path, len(b))).encode() + b)
+    hdr = b""
+    while b"\r\n\r\n" not in hdr:
+        hdr += w.recv(1)
+    n = int([l for l in hdr.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
+    got = b""
+    while len(got) < n:
+        got += w.recv(n - len(got))
+    return int(hdr.split(b" ")[1])
+codes = {}
+for i in range(300):
+    c = send("POST", "/api/v1/namespaces/mem/configmaps", {"metadata": {"name": "cm%d" % i}, "data": {"k": body}})
+    codes[c] = codes.get(c, 0) + 1
+for i in range(300):
+    c = send("DELETE", "/api/v1/namespaces/mem/configmaps/cm%d" % i)
+    codes[c] = codes.get(c, 0) + 1
+print("codes", json.dumps(codes, sort_keys=True))
+sys.stdout.flush()
+time.sleep(600)
+PY
+SLOW_PID=$!
+E2E_BG_PIDS="$SLOW_PID"
+wait_until 600 grep -q '^codes' "$T/slow.out"
+PEAK_RSS=$(rss_mb)
+expect_eq "slow watchers: writers all succeeded" 'codes {"200": 300, "201": 300}' "$(cat "$T/slow.out")"
+echo "# RSS: idle ${IDLE_RSS} MB, with ten stuck watchers after 600 writes of 200 KB ${PEAK_RSS} MB"
+expect_gt "slow watchers: RSS stays under 250 MB" 250 "$PEAK_RSS"
+if healthy; then e2e_pass "slow watchers: /healthz answers"; else e2e_fail "slow watchers: /healthz answers" ok timeout; fi
+kill "$SLOW_PID" 2>/dev/null
+wait "$SLOW_PID" 2>/dev/null
+near_idle() { [ "$(rss_mb)" -lt $((IDLE_RSS + 60)) ]; }
+if wait_until 30 near_idle; then e2e_pass "memory returns near idle after load"; else e2e_fail "memory returns near idle after load" "< $((IDLE_RSS + 60)) MB" "$(rss_mb) MB"; fi
 e2e_finish
