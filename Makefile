@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps run test test-fast test-asan fuzz clean
+.PHONY: all deps run test test-fast test-asan fuzz fuzz-long clean
 
 all: $(BUILD)/anzen
 
@@ -35,6 +35,12 @@ test-asan:
 fuzz:
 	CC=clang cmake -S . -B build-fuzz -DANZEN_FUZZ=ON -DANZEN_SANITIZE=ON >/dev/null
 	cmake --build build-fuzz -j$(JOBS)
+
+# Every fuzz target for FUZZ_RUNS executions (default 10 million) from its seed corpus;
+# figures in build-fuzz/fuzz-long.txt (see docs/fuzzing.md).
+FUZZ_RUNS ?= 10000000
+fuzz-long: fuzz
+	scripts/fuzz-long.sh build-fuzz $(FUZZ_RUNS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
