@@ -505,6 +505,7 @@ static void watch_emit(struct watch_stream *w, const char *type, json_t *obj)
          * ends the stream within a second. */
         w->overflowed = true;
         w->deadline_ms = 0;
+        buf_release(&w->pending); /* dropped, as upstream drops a closed watcher's buffer */
     }
     json_decref(ev);
 }
