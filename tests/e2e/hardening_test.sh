@@ -277,10 +277,19 @@ wait_until 600 grep -q '^codes' "$T/slow.out"
 PEAK_RSS=$(rss_mb)
 expect_eq "slow watchers: writers all succeeded" 'codes {"200": 200, "201": 200}' "$(cat "$T/slow.out")"
 echo "# RSS: idle ${IDLE_RSS} MB, with ten stuck watchers after 400 writes of 200 KB ${PEAK_RSS} MB"
-expect_gt "slow watchers: RSS stays under 200 MB" 200 "$PEAK_RSS"
+# RSS is only comparable without ASan (its quarantine keeps freed memory, shadow memory adds more)
+if ldd "$ANZEN" | grep -q libasan; then
+    ASAN_BUILD=1
+    echo "# RSS assertions skipped: ASan build"
+else
+    ASAN_BUILD=""
+    expect_gt "slow watchers: RSS stays under 200 MB" 200 "$PEAK_RSS"
+fi
 if healthy; then e2e_pass "slow watchers: /healthz answers"; else e2e_fail "slow watchers: /healthz answers" ok timeout; fi
 kill "$SLOW_PID" 2>/dev/null
 wait "$SLOW_PID" 2>/dev/null
 near_idle() { [ "$(rss_mb)" -lt $((IDLE_RSS + 60)) ]; }
-if wait_until 30 near_idle; then e2e_pass "memory returns near idle after load"; else e2e_fail "memory returns near idle after load" "< $((IDLE_RSS + 60)) MB" "$(rss_mb) MB"; fi
+if [ -n "$ASAN_BUILD" ]; then
+    :
+elif wait_until 30 near_idle; then e2e_pass "memory returns near idle after load"; else e2e_fail "memory returns near idle after load" "< $((IDLE_RSS + 60)) MB" "$(rss_mb) MB"; fi
 e2e_finish
