@@ -266,6 +266,10 @@ static void send_text(struct ctx *c, int code, const char *text)
 
 static json_t *yaml_to_json(const char *s, size_t len, char **ret_err)
 {
+    if (!utf8_valid(s, len)) { /* libfyaml can loop forever on malformed UTF-8 */
+        *ret_err = xstrdup("error converting YAML to JSON: yaml: invalid leading UTF-8 octet");
+        return NULL;
+    }
     struct fy_document *fyd = fy_document_build_from_string(NULL, s, len);
     if (fyd == NULL) {
         *ret_err = xstrdup("error converting YAML to JSON: yaml: invalid document");

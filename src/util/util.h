@@ -28,4 +28,9 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 
+/* True if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past
+ * U+10FFFF; NUL allowed). Checked before handing text to libfyaml, which loops forever on some
+ * malformed input (e.g. "s:\n% x: \xff"). */
+bool utf8_valid(const char *s, size_t n);
+
 #endif
