@@ -46,6 +46,8 @@ static void set_rv(json_t *obj, int64_t rev)
     json_object_set_new(meta_of(obj), "resourceVersion", json_string(s));
 }
 
+/* Decimal resourceVersion: 0 for "" and NULL, -1 if not a number; a number too large for
+ * int64 gives INT64_MAX (newer than any revision). */
 static int64_t parse_rv(const char *s)
 {
     if (s == NULL || *s == '\0')
@@ -59,7 +61,7 @@ static int64_t parse_rv(const char *s)
 
 static json_t *decode_kv(const struct store_kv *kv)
 {
-    json_t *obj = json_loadb(kv->value, kv->len, 0, NULL);
+    json_t *obj = json_loadb(kv->value, kv->len, JSON_ALLOW_NUL, NULL);
     if (obj == NULL || !json_is_object(obj)) {
         json_decref(obj);
         return NULL;
@@ -282,6 +284,15 @@ static int check_unknown_fields(struct api_call *c, json_t *obj, json_t **ret_st
     const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
     if (root == NULL)
         return 0;
+    char *terr = schema_find_type_error(root, obj);
+    if (terr != NULL) {
+        char *msg = xasprintf("%s in version \"%s\" cannot be handled as a %s: %s", c->res->kind,
+                              c->res->version, c->res->kind, terr);
+        *ret_status = status_bad_request(msg);
+        free(msg);
+        free(terr);
+        return AZ_EBADREQUEST;
+    }
     json_t *msgs = json_array();
     /* Unknown fields never reach storage: Strict refuses them, Warn and Ignore drop them. */
     int n = c->validation == FIELD_VALIDATION_STRICT ? schema_find_unknown_fields(root, obj, msgs)
@@ -539,9 +550,10 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
     if (rc < 0)
         return rc;
     char *prefix = resource_key(r, c->ns, NULL);
-    int64_t at_rev = 0;
+    int64_t at_rev = 0, min_rev = 0;
     char *start_after = NULL;
-    if (o->continue_token && *o->continue_token) {
+    bool continuing = o->continue_token && *o->continue_token;
+    if (continuing) {
         char *rel = NULL;
         if (continue_decode(o->continue_token, &at_rev, &rel) != 0) {
             *ret_status = status_bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
@@ -559,6 +571,12 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
             rc = AZ_EBADREQUEST;
             goto out;
         }
+        /* Exact reads the state at that revision; otherwise "not older than": a revision
+         * newer than the store's is answered 504 as upstream's watch cache does. */
+        if (o->resource_version_match && strcmp(o->resource_version_match, "Exact") == 0)
+            at_rev = rv;
+        else
+            min_rev = rv;
     }
     int64_t limit = o->limit;
     if (limit < 0)
@@ -572,6 +590,27 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
     for (;;) {
         struct store_list sl;
         rc = store_list(c->srv->store, prefix, start_after, at_rev, LIST_PAGE, &sl);
+        if (rc == 0 && min_rev > sl.rev) {
+            store_list_release(&sl);
+            rc = AZ_ETIMEOUT;
+        }
+        if (rc == AZ_ETIMEOUT && !continuing) {
+            *ret_status = status_too_large_resource_version(o->resource_version, store_current_rev(c->srv->store));
+            json_decref(items);
+            goto out;
+        }
+        if (rc < 0 && continuing && rc != AZ_EGONE) {
+            /* a forged token naming a revision the store never had */
+            *ret_status = status_bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+            rc = AZ_EBADREQUEST;
+            json_decref(items);
+            goto out;
+        }
+        if (rc == AZ_EGONE && !continuing) {
+            *ret_status = status_gone("The resourceVersion for the provided list is too old.");
+            json_decref(items);
+            goto out;
+        }
         if (rc == AZ_EGONE) {
             *ret_status = status_gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
             json_decref(items);

@@ -30,7 +30,14 @@ struct wc_entry {
     char *key;
     json_t *obj;
     json_t *prev_obj;
+    size_t bytes;       /* encoded size of the values held (the memory bound's measure) */
 };
+
+/* Besides the event count, the window is bounded by the encoded size of the values it
+ * holds (decoded trees take a few times more): large objects written fast push old events
+ * out sooner, and a watch resuming from before the window gets 410 and re-lists, as with
+ * upstream's watch cache. */
+#define WC_MAX_BYTES (32u * 1024 * 1024)
 
 struct watch_sub {
     struct watch_sub *next;
@@ -49,6 +56,7 @@ struct watchcache {
     size_t capacity;
     size_t head;            /* slot of the oldest event */
     size_t count;           /* events in the ring */
+    size_t bytes;           /* sum of the entries' bytes */
     int64_t start_rev;      /* events with rev > start_rev are in the ring */
     int64_t rev;            /* newest revision seen */
     int started;            /* start_rev/rev initialised (by new or by the first event) */
@@ -84,7 +92,7 @@ static void wc_entry_release(struct wc_entry *e)
  * object. Returns a new reference. */
 static json_t *wc_decode(const char *value, size_t len, int64_t rev)
 {
-    json_t *obj = value != NULL ? json_loadb(value, len, 0, NULL) : NULL;
+    json_t *obj = value != NULL ? json_loadb(value, len, JSON_ALLOW_NUL, NULL) : NULL;
     if (!json_is_object(obj)) {
         json_decref(obj);
         obj = json_object();
@@ -116,7 +124,7 @@ static void wc_deliver(const struct watch_sub *sub, const struct wc_entry *e)
 static void wc_sink(void *arg, const struct store_event *sev)
 {
     struct watchcache *wc = arg;
-    struct wc_entry e = {.rev = sev->rev};
+    struct wc_entry e = {.rev = sev->rev, .bytes = sev->kv.len + sev->prev.len};
 
     switch (sev->type) {
     case STORE_EVENT_PUT:
@@ -137,9 +145,10 @@ static void wc_sink(void *arg, const struct store_event *sev)
         wc->start_rev = sev->rev - 1;
         wc->started = 1;
     }
-    if (wc->count == wc->capacity) {
+    while (wc->count > 0 && (wc->count == wc->capacity || wc->bytes + e.bytes > WC_MAX_BYTES)) {
         struct wc_entry *old = &wc->ring[wc->head];
         wc->start_rev = old->rev;
+        wc->bytes -= old->bytes;
         wc_entry_release(old);
         wc->head = (wc->head + 1) % wc->capacity;
         wc->count--;
@@ -147,6 +156,7 @@ static void wc_sink(void *arg, const struct store_event *sev)
     struct wc_entry *slot = &wc->ring[(wc->head + wc->count) % wc->capacity];
     *slot = e;
     wc->count++;
+    wc->bytes += e.bytes;
     wc->rev = sev->rev;
     for (struct watch_sub *sub = wc->subs; sub != NULL; sub = sub->next)
         if (slot->rev > sub->from_rev && wc_matches(sub, slot->key))

@@ -1,7 +1,8 @@
 /* watchcache.h — in-memory fan-out of store events to watchers (HTTP watches and in-process
  * consumers such as the RBAC index, token-binding index and controllers).
  *
- * The cache is the store's event sink. It keeps the last `capacity` events in a ring so a
+ * The cache is the store's event sink. It keeps the last `capacity` events (and at most
+ * WC_MAX_BYTES of encoded values, watchcache.c) in a ring so a
  * watcher can start from any resourceVersion still in the window; an older start revision
  * gives AZ_EGONE (the HTTP layer answers 410 Expired "too old resource version: X (Y)").
  *
