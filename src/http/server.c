@@ -1029,7 +1029,24 @@ static void handle_resource(struct ctx *c)
     case VERB_DELETE:
     case VERB_DELETECOLLECTION: {
         json_t *opts = NULL;
-        if (c->req->entity.len > 0) {
+        h2o_iovec_t dct = header_value(c->req, H2O_TOKEN_CONTENT_TYPE);
+        if (c->req->entity.len > 0 && dct.base != NULL &&
+            iov_prefix(dct, "application/vnd.kubernetes.protobuf")) {
+            /* client-go's typed clients (kubectl drain) send DeleteOptions as protobuf */
+            char *err = NULL;
+            int r = k8s_protobuf_decode((const uint8_t *)c->req->entity.base, c->req->entity.len, &opts, &err);
+            if (r < 0 || strcmp(json_str(opts, "kind") ? json_str(opts, "kind") : "", "DeleteOptions") != 0) {
+                char *msg = r < 0 ? NULL
+                                  : xasprintf("the object provided is unrecognized (must be of type DeleteOptions): %s",
+                                              json_str(opts, "kind"));
+                send_status(c, r < 0 ? status_new(r, err ? err : "invalid protobuf body", NULL)
+                                     : status_bad_request(msg));
+                free(msg);
+                free(err);
+                json_decref(opts);
+                return;
+            }
+        } else if (c->req->entity.len > 0) {
             json_error_t err;
             opts = json_loadb(c->req->entity.base, c->req->entity.len, 0, &err);
             if (opts == NULL) {
