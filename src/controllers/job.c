@@ -8,6 +8,7 @@
 #include <time.h>
 #include "api/rest.h"
 #include "controllers/controllers.h"
+#include "controllers/events.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -20,6 +21,8 @@ struct job_work {
 };
 
 #define JOB_MAX_CREATES_PER_SYNC 500
+/* source.component of the Job controller's events, as upstream */
+#define JOB_COMPONENT "job-controller"
 
 /* True if obj has a controller ownerReference to uid. */
 static bool controlled_by(json_t *obj, const char *uid)
@@ -106,9 +109,15 @@ static void create_pod(struct apiserver *srv, json_t *job)
     struct api_call c = job_call(srv, "Pod", "", ns, NULL);
     json_t *res = NULL, *st = NULL;
     int code;
-    if (rest_create(&c, pod, &res, &code, &st) != 0)
+    if (rest_create(&c, pod, &res, &code, &st) != 0) {
         log_warn("job controller: creating a pod for %s/%s: %s", ns, name,
                  json_str(st, "message") ? json_str(st, "message") : "failed");
+        event_record(srv, JOB_COMPONENT, job, "Warning", "FailedCreate", "Error creating: %s",
+                     json_str(st, "message") ? json_str(st, "message") : "failed");
+    } else {
+        event_record(srv, JOB_COMPONENT, job, "Normal", "SuccessfulCreate", "Created pod: %s",
+                     json_path_str(res, "metadata.name") ? json_path_str(res, "metadata.name") : "");
+    }
     json_decref(res);
     json_decref(st);
     json_decref(pod);
@@ -208,8 +217,15 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
         jc.subresource = "status";
         json_t *res = NULL;
         int code;
-        if (rest_update(&jc, job, &res, &code, &st) != 0 && st)
-            log_debug("job controller: status of %s/%s: %s", ns, name, json_str(st, "message"));
+        if (rest_update(&jc, job, &res, &code, &st) != 0) {
+            if (st)
+                log_debug("job controller: status of %s/%s: %s", ns, name, json_str(st, "message"));
+        } else if (done && succeeded >= completions) {
+            event_record(srv, JOB_COMPONENT, res, "Normal", "Completed", "Job completed");
+        } else if (done) {
+            event_record(srv, JOB_COMPONENT, res, "Warning", "BackoffLimitExceeded",
+                         "Job has reached the specified backoff limit");
+        }
         json_decref(res);
         json_decref(st);
     } else {
