@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# End-to-end: Events written by the Job controller's recorder, as kubectl 1.32 shows them
+# (describe job, get events, events, events --for), and deduplication into one Event with a
+# count. The server runs without a node agent; the test completes the Job's pod itself.
+set -u
+. "$(dirname "$0")/lib.sh"
+e2e_init
+server_start "$T/data" || exit 1
+K=/usr/lib/google-cloud-sdk/bin/kubectl.1.32
+[ -x "$K" ] || K=kubectl
+k132() { "$K" --kubeconfig "$KCFG" --cache-dir "$T/kcache" "$@"; }
+
+expect_eq "job created" "job.batch/j1 created" "$(k132 create job j1 --image=busybox -- true 2>&1)"
+has_pod() { [ -n "$(k132 get pods -l job-name=j1 -o name 2>/dev/null)" ] || [ -n "$(k132 get pods -o name 2>/dev/null)" ]; }
+wait_until 60 has_pod
+POD=$(k132 get pods -o 'jsonpath={.items[0].metadata.name}')
+has_event() { k132 get events -o 'jsonpath={.items[*].reason}' 2>/dev/null | grep -qw "$1"; }
+wait_until 60 has_event SuccessfulCreate
+out=$(k132 describe job j1 2>&1)
+expect_match "describe job: the SuccessfulCreate event" "^  Normal  SuccessfulCreate  [0-9]+s +job-controller  Created pod: $POD\$" "$out"
+
+# the pod succeeds: Completed
+k132 patch pod "$POD" --subresource=status --type=merge -p '{"status":{"phase":"Succeeded"}}' >/dev/null 2>&1
+wait_until 60 has_event Completed
+out=$(k132 describe job j1 2>&1)
+expect_match "describe job: the Completed event" "^  Normal  Completed +[0-9]+s +job-controller  Job completed\$" "$out"
+out=$(k132 get events 2>&1)
+expect_match "get events: header" "^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE\$" "$out"
+expect_match "get events: SuccessfulCreate row" "^[0-9]+s +Normal +SuccessfulCreate +job/j1 +Created pod: $POD\$" "$out"
+expect_match "get events: Completed row" "^[0-9]+s +Normal +Completed +job/j1 +Job completed\$" "$out"
+out=$(k132 events 2>&1)
+expect_match "kubectl events: header" "^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE\$" "$out"
+expect_match "kubectl events: Completed row" "^[0-9]+s +Normal +Completed +Job/j1 +Job completed\$" "$out"
+out=$(k132 events --for job/j1 --types=Normal 2>&1)
+expect_match "kubectl events --for job/j1" "^[0-9]+s +Normal +SuccessfulCreate +Job/j1 +Created pod: $POD\$" "$out"
+expect_eq "event fields" "job-controller job-controller Job batch/v1 1" \
+    "$(k132 get events --field-selector reason=Completed -o 'jsonpath={.items[0].source.component} {.items[0].reportingComponent} {.items[0].involvedObject.kind} {.items[0].involvedObject.apiVersion} {.items[0].count}')"
+expect_match "event name is OBJECT.HEX" "^j1\.[0-9a-f]{16}\$" "$(k132 get events --field-selector reason=Completed -o 'jsonpath={.items[0].metadata.name}')"
+
+# a Job whose pods fail: BackoffLimitExceeded (Warning), after one SuccessfulCreate per pod
+k132 create -f - >/dev/null 2>&1 <<'Y'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: jf}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox, command: ["false"]}]
+Y
+has_jf_pod() { [ -n "$(k132 get pods -l batch.kubernetes.io/job-name=jf -o name 2>/dev/null)" ] || k132 get pods -o name | grep -q '^pod/jf-'; }
+wait_until 60 has_jf_pod
+FP=$(k132 get pods -o name | grep '^pod/jf-' | head -1)
+k132 patch "$FP" --subresource=status --type=merge -p '{"status":{"phase":"Failed"}}' >/dev/null 2>&1
+wait_until 60 has_event BackoffLimitExceeded
+out=$(k132 describe job jf 2>&1)
+expect_match "describe job: BackoffLimitExceeded warning" "^  Warning  BackoffLimitExceeded  [0-9]+s +job-controller  Job has reached the specified backoff limit\$" "$out"
+expect_match "get events --field-selector type=Warning" "^[0-9]+s +Warning +BackoffLimitExceeded +job/jf +Job has reached the specified backoff limit\$" \
+    "$(k132 get events --field-selector type=Warning 2>&1)"
+
+ensure_alive "server alive"
+e2e_finish
