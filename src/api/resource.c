@@ -30,6 +30,9 @@ static struct resource_def resources[] = {
      NULL, {SUB_STATUS("Node")}},
     {"", "v1", "Event", "EventList", "events", "event", {"ev"}, {NULL}, true, RW, false, false,
      false, NULL, {{NULL}}},
+    /* events.k8s.io/v1 serves the core/v1 Events' storage, converted (api/events_v1.h) */
+    {"events.k8s.io", "v1", "Event", "EventList", "events", "event", {"ev"}, {NULL}, true, RW,
+     false, false, false, NULL, {{NULL}}},
     {"batch", "v1", "Job", "JobList", "jobs", "job", {NULL}, {"all"}, true, RW, false, true, true,
      NULL, {SUB_STATUS("Job")}},
     {"coordination.k8s.io", "v1", "Lease", "LeaseList", "leases", "lease", {NULL}, {NULL}, true,

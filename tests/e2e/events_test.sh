@@ -59,5 +59,36 @@ expect_match "describe job: BackoffLimitExceeded warning" "^  Warning  BackoffLi
 expect_match "get events --field-selector type=Warning" "^[0-9]+s +Warning +BackoffLimitExceeded +job/jf +Job has reached the specified backoff limit\$" \
     "$(k132 get events --field-selector type=Warning 2>&1)"
 
+# --- events.k8s.io/v1: the same Events through the other group, fields converted
+expect_match "api-resources lists events.k8s.io/v1 events" "^events +ev +events.k8s.io/v1 +true +Event\$" "$(k132 api-resources 2>&1)"
+expect_match "api-resources lists core events" "^events +ev +v1 +true +Event\$" "$(k132 api-resources 2>&1)"
+expect_match "get events.events.k8s.io: Completed row" "^[0-9]+s +Normal +Completed +job/j1 +Job completed\$" "$(k132 get events.events.k8s.io 2>&1)"
+req GET "/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=reason%3DCompleted"
+expect_eq "events.k8s.io list: 200" "200" "$CODE"
+expect_eq "events.k8s.io list kind" "EventList events.k8s.io/v1" "$(jget 'd["kind"]+" "+d["apiVersion"]' "$T/body")"
+expect_eq "events.k8s.io fields: reason note regarding deprecatedCount reportingController deprecatedSource" \
+    "Completed|Job completed|Job/j1|1|job-controller|job-controller|None" \
+    "$(jget '"|".join(str(x) for x in [d["items"][0]["reason"], d["items"][0]["note"], d["items"][0]["regarding"]["kind"]+"/"+d["items"][0]["regarding"]["name"], d["items"][0]["deprecatedCount"], d["items"][0]["reportingController"], d["items"][0]["deprecatedSource"]["component"], d["items"][0]["eventTime"]])' "$T/body")"
+expect_eq "events.k8s.io: no core field names" "[]" \
+    "$(jget 'sorted(k for k in d["items"][0] if k in ("message","involvedObject","count","source","firstTimestamp","lastTimestamp","reportingComponent"))' "$T/body")"
+NAME=$(jget 'd["items"][0]["metadata"]["name"]' "$T/body")
+req GET "/apis/events.k8s.io/v1/namespaces/default/events/$NAME"
+expect_eq "events.k8s.io get: kind, note" "Event events.k8s.io/v1 Job completed" "$(jget 'd["kind"]+" "+d["apiVersion"]+" "+d["note"]' "$T/body")"
+cat >"$T/ev.json" <<'J'
+{"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"e1"},"eventTime":"2026-01-02T03:04:05.000000Z","reportingController":"example.com/ctl","reportingInstance":"i1","action":"Act","reason":"Why","note":"hello","type":"Normal","regarding":{"kind":"Job","name":"j1","namespace":"default"}}
+J
+req POST /apis/events.k8s.io/v1/namespaces/default/events -H 'Content-Type: application/json' --data-binary @"$T/ev.json"
+expect_eq "events.k8s.io create: 201" "201" "$CODE"
+expect_eq "events.k8s.io create: answered in events.k8s.io/v1" "events.k8s.io/v1 hello" "$(jget 'd["apiVersion"]+" "+d["note"]' "$T/body")"
+expect_eq "events.k8s.io create: seen as core/v1" "hello Job/j1 example.com/ctl Act" \
+    "$(k132 get event e1 -o 'jsonpath={.message} {.involvedObject.kind}/{.involvedObject.name} {.reportingComponent} {.action}' 2>&1)"
+out=$(curl -sS -N --max-time 5 --cacert "$SERVER_DIR/pki/ca.crt" --cert "$SERVER_DIR/pki/admin.crt" --key "$SERVER_DIR/pki/admin.key" \
+    "$BASE/apis/events.k8s.io/v1/namespaces/default/events?watch=true&fieldSelector=metadata.name%3De1" 2>/dev/null | head -n 1)
+expect_eq "events.k8s.io watch: converted objects" "ADDED events.k8s.io/v1 hello" \
+    "$(printf '%s' "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["type"], d["object"]["apiVersion"], d["object"]["note"])' 2>&1)"
+req DELETE /apis/events.k8s.io/v1/namespaces/default/events/e1
+expect_eq "events.k8s.io delete: 200" "200" "$CODE"
+expect_contains "deleted through events.k8s.io: gone from core" 'events "e1" not found' "$(k132 get event e1 2>&1)"
+
 ensure_alive "server alive"
 e2e_finish
