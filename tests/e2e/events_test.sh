@@ -17,22 +17,22 @@ POD=$(k132 get pods -o 'jsonpath={.items[0].metadata.name}')
 has_event() { k132 get events -o 'jsonpath={.items[*].reason}' 2>/dev/null | grep -qw "$1"; }
 wait_until 60 has_event SuccessfulCreate
 out=$(k132 describe job j1 2>&1)
-expect_match "describe job: the SuccessfulCreate event" "^  Normal  SuccessfulCreate  [0-9]+s +job-controller  Created pod: $POD\$" "$out"
+expect_match "describe job: the SuccessfulCreate event" "^  Normal +SuccessfulCreate +[0-9][0-9smh]* +job-controller  Created pod: $POD\$" "$out"
 
 # the pod succeeds: Completed
 k132 patch pod "$POD" --subresource=status --type=merge -p '{"status":{"phase":"Succeeded"}}' >/dev/null 2>&1
 wait_until 60 has_event Completed
 out=$(k132 describe job j1 2>&1)
-expect_match "describe job: the Completed event" "^  Normal  Completed +[0-9]+s +job-controller  Job completed\$" "$out"
+expect_match "describe job: the Completed event" "^  Normal +Completed +[0-9][0-9smh]* +job-controller  Job completed\$" "$out"
 out=$(k132 get events 2>&1)
 expect_match "get events: header" "^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE\$" "$out"
-expect_match "get events: SuccessfulCreate row" "^[0-9]+s +Normal +SuccessfulCreate +job/j1 +Created pod: $POD\$" "$out"
-expect_match "get events: Completed row" "^[0-9]+s +Normal +Completed +job/j1 +Job completed\$" "$out"
+expect_match "get events: SuccessfulCreate row" "^[0-9][0-9smh]* +Normal +SuccessfulCreate +job/j1 +Created pod: $POD\$" "$out"
+expect_match "get events: Completed row" "^[0-9][0-9smh]* +Normal +Completed +job/j1 +Job completed\$" "$out"
 out=$(k132 events 2>&1)
 expect_match "kubectl events: header" "^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE\$" "$out"
-expect_match "kubectl events: Completed row" "^[0-9]+s +Normal +Completed +Job/j1 +Job completed\$" "$out"
+expect_match "kubectl events: Completed row" "^[0-9][0-9smh]* +Normal +Completed +Job/j1 +Job completed\$" "$out"
 out=$(k132 events --for job/j1 --types=Normal 2>&1)
-expect_match "kubectl events --for job/j1" "^[0-9]+s +Normal +SuccessfulCreate +Job/j1 +Created pod: $POD\$" "$out"
+expect_match "kubectl events --for job/j1" "^[0-9][0-9smh]* +Normal +SuccessfulCreate +Job/j1 +Created pod: $POD\$" "$out"
 expect_eq "event fields" "job-controller job-controller Job batch/v1 1" \
     "$(k132 get events --field-selector reason=Completed -o 'jsonpath={.items[0].source.component} {.items[0].reportingComponent} {.items[0].involvedObject.kind} {.items[0].involvedObject.apiVersion} {.items[0].count}')"
 expect_match "event name is OBJECT.HEX" "^j1\.[0-9a-f]{16}\$" "$(k132 get events --field-selector reason=Completed -o 'jsonpath={.items[0].metadata.name}')"
@@ -55,14 +55,41 @@ FP=$(k132 get pods -o name | grep '^pod/jf-' | head -1)
 k132 patch "$FP" --subresource=status --type=merge -p '{"status":{"phase":"Failed"}}' >/dev/null 2>&1
 wait_until 60 has_event BackoffLimitExceeded
 out=$(k132 describe job jf 2>&1)
-expect_match "describe job: BackoffLimitExceeded warning" "^  Warning  BackoffLimitExceeded  [0-9]+s +job-controller  Job has reached the specified backoff limit\$" "$out"
-expect_match "get events --field-selector type=Warning" "^[0-9]+s +Warning +BackoffLimitExceeded +job/jf +Job has reached the specified backoff limit\$" \
+expect_match "describe job: BackoffLimitExceeded warning" "^  Warning +BackoffLimitExceeded +[0-9][0-9smh]* +job-controller  Job has reached the specified backoff limit\$" "$out"
+expect_match "get events --field-selector type=Warning" "^[0-9][0-9smh]* +Warning +BackoffLimitExceeded +job/jf +Job has reached the specified backoff limit\$" \
     "$(k132 get events --field-selector type=Warning 2>&1)"
+
+# a Job that fails with a pod still running deletes it: SuccessfulDelete
+k132 create -f - >/dev/null 2>&1 <<'Y'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: jp}
+spec:
+  completions: 2
+  parallelism: 2
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox, command: ["true"]}]
+Y
+two_jp_pods() { [ "$(k132 get pods -o name | grep -c '^pod/jp-')" = 2 ]; }
+wait_until 60 two_jp_pods
+JP1=$(k132 get pods -o name | grep '^pod/jp-' | sed -n 1p)
+JP2=$(k132 get pods -o name | grep '^pod/jp-' | sed -n 2p)
+k132 patch "$JP1" --subresource=status --type=merge -p '{"status":{"phase":"Failed"}}' >/dev/null 2>&1
+wait_until 60 has_event SuccessfulDelete
+out=$(k132 describe job jp 2>&1)
+expect_match "describe job: SuccessfulDelete of the still-running pod" "^  Normal +SuccessfulDelete +[0-9][0-9smh]* +job-controller  Deleted pod: ${JP2#pod/}\$" "$out"
+expect_match "describe job: SuccessfulCreate of the first pod" "^  Normal +SuccessfulCreate +[0-9][0-9smh]* +job-controller  Created pod: ${JP1#pod/}\$" "$out"
+expect_match "describe job: SuccessfulCreate of the second pod" "^  Normal +SuccessfulCreate +[0-9][0-9smh]* +job-controller  Created pod: ${JP2#pod/}\$" "$out"
+expect_contains "the running pod is gone" "not found" "$(k132 get "$JP2" 2>&1)"
+expect_eq "the failed pod stays" "Failed" "$(k132 get "$JP1" -o 'jsonpath={.status.phase}' 2>&1)"
 
 # --- events.k8s.io/v1: the same Events through the other group, fields converted
 expect_match "api-resources lists events.k8s.io/v1 events" "^events +ev +events.k8s.io/v1 +true +Event\$" "$(k132 api-resources 2>&1)"
 expect_match "api-resources lists core events" "^events +ev +v1 +true +Event\$" "$(k132 api-resources 2>&1)"
-expect_match "get events.events.k8s.io: Completed row" "^[0-9]+s +Normal +Completed +job/j1 +Job completed\$" "$(k132 get events.events.k8s.io 2>&1)"
+expect_match "get events.events.k8s.io: Completed row" "^[0-9][0-9smh]* +Normal +Completed +job/j1 +Job completed\$" "$(k132 get events.events.k8s.io 2>&1)"
 req GET "/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=reason%3DCompleted"
 expect_eq "events.k8s.io list: 200" "200" "$CODE"
 expect_eq "events.k8s.io list kind" "EventList events.k8s.io/v1" "$(jget 'd["kind"]+" "+d["apiVersion"]' "$T/body")"
