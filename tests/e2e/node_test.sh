@@ -44,6 +44,34 @@ expect_eq "Node addresses (InternalIP: the pod bridge's address)" '[{"address":"
     "$(jget 'sorted(d["status"]["addresses"], key=lambda a: a["type"]!="InternalIP")' "$T/node.json" | "$PY" -c 'import json,sys; print(json.dumps([dict(sorted(a.items())) for a in json.load(sys.stdin)],separators=(",",":")))')"
 expect_eq "Node kubeletVersion" "v1.32.0" "$(jget 'd["status"]["nodeInfo"]["kubeletVersion"]' "$T/node.json")"
 expect_eq "kubectl get nodes shows Ready" "Ready" "$(kc get nodes --no-headers | awk '{print $2}')"
+expect_eq "Node kubeProxyVersion (1.32 kubelets still set it)" "v1.32.0" "$(jget 'd["status"]["nodeInfo"]["kubeProxyVersion"]' "$T/node.json")"
+# the Python client's typed decoding requires nodeInfo.kubeProxyVersion
+PYNODE=$("$PY" - "$KCFG" "$NODE" <<'PYEOF' 2>&1
+import sys, urllib3
+urllib3.disable_warnings()
+from kubernetes import client, config
+config.load_kube_config(config_file=sys.argv[1])
+n = client.CoreV1Api().read_node(sys.argv[2])
+print(n.metadata.name, n.status.node_info.kubelet_version, n.status.node_info.kube_proxy_version)
+PYEOF
+)
+expect_eq "python read_node decodes the Node" "$NODE v1.32.0 v1.32.0" "$PYNODE"
+
+# ---- the node Lease (kubelet's lease controller) --------------------------------------------
+kc get lease "$NODE" -n kube-node-lease -o json >"$T/lease.json" 2>"$T/lease.err"
+expect_eq "Lease kube-node-lease/<node>: holder = node, 40 s" "$NODE 40" \
+    "$(jget 'd["spec"]["holderIdentity"]+" "+str(d["spec"]["leaseDurationSeconds"])' "$T/lease.json")"
+expect_eq "Lease owned by its Node" "v1 Node $NODE $(kc get node "$NODE" -o jsonpath='{.metadata.uid}')" \
+    "$(jget '" ".join(d["metadata"]["ownerReferences"][0][k] for k in ("apiVersion","kind","name","uid"))' "$T/lease.json")"
+expect_match "Lease renewTime is a MicroTime" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$' \
+    "$(jget 'd["spec"]["renewTime"]' "$T/lease.json")"
+RENEW1=$(jget 'd["spec"]["renewTime"]' "$T/lease.json")
+lease_renewed() { [ "$(kc get lease "$NODE" -n kube-node-lease -o jsonpath='{.spec.renewTime}')" != "$RENEW1" ]; }
+wait_until 60 lease_renewed
+expect_ne "Lease renewed by the heartbeat (every 10 s)" "$RENEW1" "$(kc get lease "$NODE" -n kube-node-lease -o jsonpath='{.spec.renewTime}')"
+DESC=$(kc describe node "$NODE" 2>&1)
+expect_not_contains "describe node finds the Lease" "Failed to get lease" "$DESC"
+expect_match "describe node: Lease HolderIdentity" "HolderIdentity:[[:space:]]+$NODE" "$(printf '%s\n' "$DESC" | grep HolderIdentity)"
 
 # ---- the seed pod -------------------------------------------------------------------------
 kc apply -f "$SEED/manifests.yaml" >/dev/null
@@ -230,6 +258,8 @@ server_stop
     --api-audiences=api >>"$T/server.log" 2>&1 &
 SERVER_PID=$!
 server_wait_ready
+# no agent runs now: crashy's stored restartCount is frozen
+CRASHY_N=$(kc get pod crashy -n open -o jsonpath='{.status.containerStatuses[0].restartCount}')
 kc run later -n open --image=alpine:latest --restart=Never --command -- sh -c 'echo later' >/dev/null
 sleep 0.5
 expect_eq "--no-node: the pod stays Pending, unbound" "Pending|" \
@@ -240,6 +270,11 @@ server_stop
 SERVER_PID=$!
 server_wait_ready
 expect_eq "after restart with the agent: the pending pod runs" "Succeeded" "$(phase later open 'Succeeded|Failed')"
+crashy_count() { kc get pod crashy -n open -o jsonpath='{.status.containerStatuses[0].restartCount}'; }
+crashy_moved() { local n; n=$(crashy_count); [ -n "$n" ] && [ "$n" != "$CRASHY_N" ]; }
+wait_until 60 crashy_moved
+N2=$(crashy_count)
+expect_gt "restartCount carried across a server restart (was $CRASHY_N, not back to 0)" "$N2" "$CRASHY_N"
 expect_eq "finished pods are not re-run after a restart" "Completed" \
     "$(kc get pod test -n lab -o jsonpath='{.status.containerStatuses[0].state.terminated.reason}')"
 
