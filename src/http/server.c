@@ -797,11 +797,15 @@ static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const
             send_status(c, st ? st : status_internal("exec failed"));
         return;
     }
-    const char *tail = query_get(&c->q, "tailLines");
+    const char *tail = query_get(&c->q, "tailLines"), *limit = query_get(&c->q, "limitBytes");
+    const char *prev = query_get(&c->q, "previous");
+    struct node_log_opts lo = {.container = query_get(&c->q, "container"),
+                               .tail_lines = tail ? strtoll(tail, NULL, 10) : -1,
+                               .limit_bytes = limit ? strtoll(limit, NULL, 10) : 0,
+                               .previous = prev && strcmp(prev, "true") == 0};
     char *log = NULL, *err = NULL;
     size_t len = 0;
-    int rc = node_pod_log(ns, name, query_get(&c->q, "container"), tail ? strtoll(tail, NULL, 10) : -1,
-                          &log, &len, &err);
+    int rc = node_pod_log(ns, name, &lo, &log, &len, &err);
     if (rc < 0) {
         send_status(c, status_new(rc, err ? err : "log unavailable", NULL));
         free(err);

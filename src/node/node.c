@@ -1259,9 +1259,11 @@ static bool is_init(struct node_container *c)
     return c->init;
 }
 
-int node_pod_log(const char *ns, const char *pod, const char *container, int64_t tail_lines,
-                 char **ret_log, size_t *ret_len, char **ret_err)
+int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o, char **ret_log,
+                 size_t *ret_len, char **ret_err)
 {
+    const char *container = o->container;
+    int64_t tail_lines = o->tail_lines;
     struct node_agent *a = node__agent;
     struct node_pod *p = a ? pod_by_name(a, ns, pod) : NULL;
     if (p == NULL) {
@@ -1297,9 +1299,13 @@ int node_pod_log(const char *ns, const char *pod, const char *container, int64_t
             return AZ_EBADREQUEST;
         }
     }
-    char *path = xasprintf("%s/logs/%s.log", p->dir, c->name);
+    char *path = xasprintf("%s/logs/%s%s.log", p->dir, c->name, o->previous ? ".previous" : "");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     free(path);
+    if (fd < 0 && o->previous) {
+        *ret_err = xasprintf("previous terminated container \"%s\" in pod \"%s\" not found", c->name, pod);
+        return AZ_EBADREQUEST;
+    }
     if (fd < 0) {
         const char *why = c->reason ? c->reason
                           : (!c->init && !init_done(c)) ? "PodInitializing" : "ContainerCreating";
@@ -1339,9 +1345,12 @@ int node_pod_log(const char *ns, const char *pod, const char *container, int64_t
         if (tail_lines == 0)
             from = got;
     }
-    memmove(data, data + from, got - from);
-    data[got - from] = '\0';
+    size_t len = got - from;
+    if (o->limit_bytes > 0 && (uint64_t)o->limit_bytes < len)
+        len = (size_t)o->limit_bytes;
+    memmove(data, data + from, len);
+    data[len] = '\0';
     *ret_log = data;
-    *ret_len = got - from;
+    *ret_len = len;
     return 0;
 }

@@ -237,6 +237,14 @@ expect_eq "multi: env from configMap/secret/fieldRef" "env hello s3cret multi op
 expect_eq "multi: configMap, secret, downwardAPI files" 'hellos3cretapp="demo"' "$(printf '%s\n' "$MLOG" | sed -n 4p)"
 expect_eq "multi: configMap items select keys" "greeting" "$(printf '%s\n' "$MLOG" | sed -n 5p)"
 expect_eq "logs tailLines=2" "line2 line3" "$(kc logs multi -n open -c main --tail=2 | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "logs --limit-bytes=5: the first 5 bytes" "prepa" "$(kc logs multi -n open -c main --limit-bytes=5)"
+expect_eq "logs --tail=2 --limit-bytes=8" "line2
+li" "$(kc logs multi -n open -c main --tail=2 --limit-bytes=8)"
+OUT=$(kc logs multi -n open -c main --previous 2>&1)
+expect_eq "logs --previous of a container that never restarted: upstream's 400" \
+    'Error from server (BadRequest): previous terminated container "main" in pod "multi" not found' "$OUT"
+OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log?container=main&previous=true" 2>&1)
+expect_contains "the same over the raw API" 'previous terminated container "main" in pod "multi" not found' "$OUT"
 expect_eq "init container's log" "" "$(kc logs multi -n open -c setup)"
 UID_MULTI=$(pod_uid multi open)
 expect_eq "secret defaultMode 0400 (seen in the container)" "400" "$(printf '%s\n' "$MLOG" | sed -n 6p)"
@@ -251,6 +259,7 @@ kc get pod crashy -n open -o json >"$T/crashy.json"
 expect_eq "OnFailure: restarted, phase Running" "Running" "$(jget 'd["status"]["phase"]' "$T/crashy.json")"
 expect_eq "OnFailure: lastState terminated exit 1" "1" "$(jget 'd["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"]' "$T/crashy.json")"
 expect_eq "restarted container: logs show the current run only" "run" "$(kc logs crashy -n open)"
+expect_eq "restarted container: logs --previous shows the run before" "run" "$(kc logs crashy -n open --previous)"
 
 # ---- an unscheduled pod created before the agent sees it is bound at start-up -----------------
 server_stop
