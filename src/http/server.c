@@ -41,6 +41,7 @@
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "http/server.h"
+#include "node/logs.h"
 #include "node/node.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
@@ -803,6 +804,33 @@ static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const
                                .tail_lines = tail ? strtoll(tail, NULL, 10) : -1,
                                .limit_bytes = limit ? strtoll(limit, NULL, 10) : 0,
                                .previous = prev && strcmp(prev, "true") == 0};
+    const char *ts = query_get(&c->q, "timestamps"), *since_s = query_get(&c->q, "sinceSeconds");
+    const char *since_t = query_get(&c->q, "sinceTime");
+    lo.timestamps = ts && strcmp(ts, "true") == 0;
+    if (since_s != NULL && since_t != NULL) {
+        send_status(c, status_new(AZ_EBADREQUEST, "at most one of sinceTime or sinceSeconds may be specified", NULL));
+        return;
+    }
+    if (since_s != NULL) {
+        char *end = NULL;
+        long long n = strtoll(since_s, &end, 10);
+        if (end == since_s || *end != '\0' || n < 1) {
+            send_status(c, status_new(AZ_EBADREQUEST, "sinceSeconds: must be greater than 0", NULL));
+            return;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        lo.has_since = true;
+        lo.since_ns = ((int64_t)now.tv_sec - (n > INT32_MAX ? INT32_MAX : n)) * 1000000000 + now.tv_nsec;
+    } else if (since_t != NULL) {
+        if (!node_log_parse_time(since_t, strlen(since_t), &lo.since_ns)) {
+            char *m = xasprintf("sinceTime: invalid RFC 3339 time \"%s\"", since_t);
+            send_status(c, status_new(AZ_EBADREQUEST, m, NULL));
+            free(m);
+            return;
+        }
+        lo.has_since = true;
+    }
     char *log = NULL, *err = NULL;
     size_t len = 0;
     int rc = node_pod_log(ns, name, &lo, &log, &len, &err);

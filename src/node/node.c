@@ -374,6 +374,8 @@ static void container_release(struct node_container *c)
             waitpid(c->pid, NULL, 0);
         }
     }
+    node_log_pipe_close(c->log, false);
+    c->log = NULL;
     free(c->name);
     json_decref(c->spec);
     free(c->reason);
@@ -618,6 +620,8 @@ static void reap(struct node_agent *a, struct node_pod *p)
             if (r != c->pid)
                 ws = 0; /* lost: somebody else reaped it */
             c->pid = -c->pid;
+            node_log_pipe_close(c->log, false); /* the rest of its output, before its status */
+            c->log = NULL;
             node_container_cleanup(a, c);
             container_exited(p, c, ws, true);
         }
@@ -1325,32 +1329,15 @@ int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o,
     }
     close(fd);
     data[got] = '\0';
-    size_t from = 0;
-    if (tail_lines >= 0) {
-        int64_t lines = 0;
-        size_t i = got;
-        /* a final newline ends the last line, it does not start another */
-        if (i > 0 && data[i - 1] == '\n')
-            i--;
-        from = 0;
-        while (i > 0) {
-            if (data[i - 1] == '\n') {
-                if (++lines == tail_lines) {
-                    from = i;
-                    break;
-                }
-            }
-            i--;
-        }
-        if (tail_lines == 0)
-            from = got;
+    size_t start_at = 0;
+    if (start > 0) { /* cut in the middle of a record: start at the next one */
+        const char *nl = memchr(data, '\n', got);
+        start_at = nl ? (size_t)(nl - data) + 1 : got;
     }
-    size_t len = got - from;
-    if (o->limit_bytes > 0 && (uint64_t)o->limit_bytes < len)
-        len = (size_t)o->limit_bytes;
-    memmove(data, data + from, len);
-    data[len] = '\0';
-    *ret_log = data;
-    *ret_len = len;
+    struct node_log_render r = {.tail_lines = tail_lines, .limit_bytes = o->limit_bytes,
+                                .timestamps = o->timestamps, .has_since = o->has_since,
+                                .since_ns = o->since_ns};
+    *ret_log = node_log_render(data + start_at, got - start_at, &r, ret_len);
+    free(data);
     return 0;
 }

@@ -38,6 +38,9 @@ struct node_log_opts {
     int64_t tail_lines;    /* < 0: all */
     int64_t limit_bytes;   /* <= 0: no limit; else at most this many bytes (from the start) */
     bool previous;         /* the run before the current one (after a restart) */
+    bool timestamps;       /* each line prefixed with its RFC3339Nano time */
+    bool has_since;
+    int64_t since_ns;      /* with has_since: lines logged before this time are left out */
 };
 
 /* `kubectl logs`: the log of a container of a pod running here. On success *ret_log

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "api/apiserver.h"
+#include "node/logs.h"
 #include "node/node.h"
 
 enum node_cstate { NODE_C_WAITING, NODE_C_RUNNING, NODE_C_TERMINATED };
@@ -53,6 +54,7 @@ struct node_container {
     struct node_pull *pull;   /* an image pull in flight, or NULL (runner.c) */
     struct node_start *starting; /* the runtime starting it (off the loop), or NULL */
     char *image_id;           /* status imageID of the last run: "REPO@sha256:...", or NULL */
+    struct node_log_pipe *log; /* reader of the current run's output (logs.h), or NULL */
 };
 
 /* One projected ServiceAccount token, cached per (volume, source) as the kubelet's token

@@ -758,11 +758,8 @@ static void *start_thread(void *arg)
         if (f)
             fclose(f);
     }
-    if (j->status != 0 || j->pid <= 0) {
-        /* the runtime's own complaint went to the container's log too: keep the log clean */
-        if (ftruncate(j->logfd, 0) != 0)
-            j->status = j->status ? j->status : -EIO;
-    }
+    /* on failure the runtime's own complaint went to the log pipe too: the loop discards it
+     * (node_container_start_poll) */
     atomic_store(&j->done, 1);
     return NULL;
 }
@@ -792,7 +789,12 @@ bool node_container_start_poll(struct node_container *c, bool wait)
         c->pid = j->pid;
         node_container_set(c, NODE_C_RUNNING, NULL, NULL);
     }
-    start_free(j);
+    bool failed = c->pid <= 0;
+    start_free(j); /* closes our copy of the log pipe's write end */
+    if (failed) { /* keep the log clean of the runtime's complaint */
+        node_log_pipe_close(c->log, true);
+        c->log = NULL;
+    }
     return true;
 }
 
@@ -912,6 +914,16 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
         start_failed(c, "RunContainerError", m, false);
         free(m);
         goto out;
+    }
+    /* the output goes through a pipe the loop reads, one CRI record per line (logs.h); without
+     * the loop (not expected) straight into the file, as plain bytes */
+    node_log_pipe_close(c->log, false);
+    int wfd = -1;
+    int filefd = fcntl(logfd, F_DUPFD_CLOEXEC, 0);
+    c->log = filefd >= 0 ? node_log_pipe_open(filefd, &wfd) : NULL;
+    if (c->log != NULL) {
+        close(logfd);
+        logfd = wfd;
     }
     struct node_start *j = xcalloc(1, sizeof(*j));
     j->runtime = xstrdup(a->runtime);

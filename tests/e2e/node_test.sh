@@ -240,6 +240,17 @@ expect_eq "logs tailLines=2" "line2 line3" "$(kc logs multi -n open -c main --ta
 expect_eq "logs --limit-bytes=5: the first 5 bytes" "prepa" "$(kc logs multi -n open -c main --limit-bytes=5)"
 expect_eq "logs --tail=2 --limit-bytes=8" "line2
 li" "$(kc logs multi -n open -c main --tail=2 --limit-bytes=8)"
+# the CRI log format: a timestamp per line, kept on disk as kubelet/containerd keep it
+expect_match "log file in the CRI format (RFC3339Nano stdout F line)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z stdout F prepared$' \
+    "$(head -1 "$NODE_DIR/pods/$(pod_uid multi open)/logs/main.log")"
+TSLOG=$(kc logs multi -n open -c main --timestamps --tail=2)
+expect_match "logs --timestamps: RFC3339Nano then the line" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]*[1-9])?Z line2$' "$(printf '%s\n' "$TSLOG" | sed -n 1p)"
+expect_eq "logs --timestamps --tail=2: two lines" "2" "$(printf '%s\n' "$TSLOG" | wc -l | tr -d ' ')"
+expect_eq "logs --since-time before the pod: everything" "$(kc logs multi -n open -c main)" "$(kc logs multi -n open -c main --since-time=2000-01-01T00:00:00Z)"
+expect_eq "logs --since-time in the future: nothing" "" "$(kc logs multi -n open -c main --since-time=2100-01-01T00:00:00Z)"
+expect_eq "logs --since=1h: everything" "$(kc logs multi -n open -c main)" "$(kc logs multi -n open -c main --since=1h)"
+sleep 2 # the lines are now older than 1 s (and only get older)
+expect_eq "logs --since=1s: nothing newer" "" "$(kc logs multi -n open -c main --since=1s)"
 OUT=$(kc logs multi -n open -c main --previous 2>&1)
 expect_eq "logs --previous of a container that never restarted: upstream's 400" \
     'Error from server (BadRequest): previous terminated container "main" in pod "multi" not found' "$OUT"
