@@ -5,7 +5,7 @@
  * ON-DISK LAYOUT (root_dir = DATA_DIR/node)
  *   pods/<uid>/volumes/<volume>/       emptyDir, or atomic-writer dir (..data scheme) on its
  *                                      own tmpfs (secret, configMap, downwardAPI, projected)
- *   pods/<uid>/logs/<container>.log    stdout+stderr of the container's current (last) run
+ *   pods/<uid>/logs/<container>.log    stdout+stderr of the current (last) run, CRI format (logs.h)
  *   pods/<uid>/logs/<container>.previous.log   ... of the run before it (restarts)
  *   pods/<uid>/ns/{net,ipc,uts}        the sandbox's namespaces (sandbox.h)
  *   pods/<uid>/etc/{hosts,hostname,resolv.conf}  files bound into every container
