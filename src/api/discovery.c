@@ -112,7 +112,7 @@ json_t *discovery_resource_list(const char *group, const char *version)
         if (r->categories[0])
             json_object_set_new(e, "categories", strings_json(r->categories, 2));
         json_array_append_new(res, e);
-        for (size_t j = 0; j < 4; j++) {
+        for (size_t j = 0; j < sizeof(r->subresources) / sizeof(r->subresources[0]); j++) {
             const struct subresource_def *s = &r->subresources[j];
             if (s->name == NULL)
                 continue;
@@ -159,7 +159,7 @@ static json_t *aggregated_group(const char *group)
         if (r->categories[0])
             json_object_set_new(e, "categories", strings_json(r->categories, 2));
         json_t *subs = json_array();
-        for (size_t j = 0; j < 4; j++) {
+        for (size_t j = 0; j < sizeof(r->subresources) / sizeof(r->subresources[0]); j++) {
             const struct subresource_def *s = &r->subresources[j];
             if (s->name == NULL)
                 continue;

@@ -1271,6 +1271,30 @@ static const struct pb_field node_fields[] = {
 };
 PB_MSG(node_msg, "Node", node_fields);
 
+/* meta/v1 DeleteOptions (kubectl drain, delete) and policy/v1 Eviction */
+
+static const struct pb_field preconditions_fields[] = {
+    { 1, "uid", PB_STRING, PTR | OMIT, NULL },
+    { 2, "resourceVersion", PB_STRING, PTR | OMIT, NULL },
+};
+PB_MSG(preconditions_msg, "Preconditions", preconditions_fields);
+
+static const struct pb_field delete_options_fields[] = {
+    { 1, "gracePeriodSeconds", PB_INT64, PTR | OMIT, NULL },
+    { 2, "preconditions", PB_MESSAGE, PTR | OMIT, &preconditions_msg },
+    { 3, "orphanDependents", PB_BOOL, PTR | OMIT, NULL },
+    { 4, "propagationPolicy", PB_STRING, PTR | OMIT, NULL },
+    { 5, "dryRun", PB_STRING, REP | OMIT, NULL },
+    { 6, "ignoreStoreReadErrorWithClusterBreakingPotential", PB_BOOL, PTR | OMIT, NULL },
+};
+PB_MSG(delete_options_msg, "DeleteOptions", delete_options_fields);
+
+static const struct pb_field eviction_fields[] = {
+    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
+    { 2, "deleteOptions", PB_MESSAGE, PTR | OMIT, &delete_options_msg },
+};
+PB_MSG(eviction_msg, "Eviction", eviction_fields);
+
 #undef OMIT
 #undef REP
 #undef PTR
@@ -1308,6 +1332,17 @@ static const struct pb_kind pb_kinds[] = {
     { "batch/v1", "v1", "CronJob", &cron_job_msg },
     { "apps/v1", "v1", "Deployment", &deployment_msg },
     { "coordination.k8s.io/v1", "v1", "Lease", &lease_msg },
+    { "policy/v1", "v1", "Eviction", &eviction_msg },
+    /* DeleteOptions is registered in every group-version; clients encode it in the one of the
+     * resource they delete */
+    { "v1", "v1", "DeleteOptions", &delete_options_msg },
+    { "meta.k8s.io/v1", "v1", "DeleteOptions", &delete_options_msg },
+    { "policy/v1", "v1", "DeleteOptions", &delete_options_msg },
+    { "batch/v1", "v1", "DeleteOptions", &delete_options_msg },
+    { "apps/v1", "v1", "DeleteOptions", &delete_options_msg },
+    { "rbac.authorization.k8s.io/v1", "v1", "DeleteOptions", &delete_options_msg },
+    { "coordination.k8s.io/v1", "v1", "DeleteOptions", &delete_options_msg },
+    { "events.k8s.io/v1", "v1", "DeleteOptions", &delete_options_msg },
 };
 
 /* ---- decoding context and wire reader ------------------------------------------------- */

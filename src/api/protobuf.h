@@ -27,6 +27,10 @@
  *   batch/v1                  Job, CronJob
  *   apps/v1                   Deployment
  *   coordination.k8s.io/v1    Lease
+ *   policy/v1                 Eviction (kubectl drain)
+ *   DeleteOptions             in v1, meta.k8s.io/v1, policy/v1, batch/v1, apps/v1,
+ *                             rbac.authorization.k8s.io/v1, coordination.k8s.io/v1,
+ *                             events.k8s.io/v1 (DELETE bodies of typed clients: drain)
  * Not decoded (skipped like unknown fields): ObjectMeta.managedFields; PodSpec
  * ephemeralContainers, resourceClaims; the deprecated cloud/in-tree volume sources other
  * than hostPath, emptyDir, secret, nfs, persistentVolumeClaim, downwardAPI, configMap,

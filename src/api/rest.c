@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "api/events_v1.h"
 #include "admission/admission.h"
 #include "api/apply.h"
 #include "api/managedfields.h"
@@ -1233,8 +1234,8 @@ void rest_orphan_dependents(struct apiserver *srv, const char *uid, const char *
     const struct resource_def *t = resource_table(&n);
     for (size_t i = 0; i < n; i++) {
         const struct resource_def *r = &t[i];
-        if (r->create != NULL || (r->namespaced && ns == NULL))
-            continue;
+        if (events_v1_is_view(r) || r->create != NULL || (r->namespaced && ns == NULL))
+            continue; /* events.k8s.io: the same storage as core/v1 events */
         char *prefix = resource_key(r, r->namespaced ? ns : NULL, NULL);
         struct store_list sl;
         if (store_list(srv->store, prefix, NULL, 0, 0, &sl) == 0) {

@@ -687,6 +687,19 @@ OBJECT(core_event, CORE "Event",
        F("action", &t_string), F("related", &core_object_reference),
        F("reportingComponent", &t_string), F("reportingInstance", &t_string));
 
+/* events.k8s.io/v1 Event: the same stored objects as core/v1 Events, other field names. */
+OBJECT(events_event_series, "io.k8s.api.events.v1.EventSeries",
+       F("count", &t_int), F("lastObservedTime", &t_time));
+
+OBJECT(events_event, "io.k8s.api.events.v1.Event",
+       F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
+       F("eventTime", &t_time), F("series", &events_event_series),
+       F("reportingController", &t_string), F("reportingInstance", &t_string),
+       F("action", &t_string), F("reason", &t_string), F("regarding", &core_object_reference),
+       F("related", &core_object_reference), F("note", &t_string), F("type", &t_string),
+       F("deprecatedSource", &core_event_source), F("deprecatedFirstTimestamp", &t_time),
+       F("deprecatedLastTimestamp", &t_time), F("deprecatedCount", &t_int));
+
 /* ---- core/v1: Node ------------------------------------------------------------------- */
 
 OBJECT(core_taint, CORE "Taint",
@@ -974,6 +987,7 @@ const struct schema_kind schema_core__kinds[] = {
     {"", "v1", "Pod", &core_pod},
     {"", "v1", "Node", &core_node},
     {"", "v1", "Event", &core_event},
+    {"events.k8s.io", "v1", "Event", &events_event},
     {"batch", "v1", "Job", &batch_job},
     {"rbac.authorization.k8s.io", "v1", "Role", &rbac_role},
     {"rbac.authorization.k8s.io", "v1", "ClusterRole", &rbac_cluster_role},

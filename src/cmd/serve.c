@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "api/apiserver.h"
+#include "api/eviction.h"
 #include "admission/podsecurity.h"
 #include "analyze/served.h"
 #include "authn/authn.h"
@@ -290,6 +291,7 @@ int cmd_serve(int argc, char **argv)
     }
     podsecurity_admission_register(); /* after ServiceAccount admission, as upstream orders them */
     http_register_get(ANALYZE_SERVED_PATH, analyze_served_get); /* read-only: issue 15 */
+    eviction_register();
     controllers_start(&srv);
     bool elect = o.etcd.servers != NULL && o.leader_elect; /* SQLite: one process owns the store */
     if (elect) {

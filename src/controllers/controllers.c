@@ -48,6 +48,7 @@ void controllers_start_elected(struct apiserver *srv)
     namespace_controller_start(srv);
     gc_controller_start(srv);
     job_controller_start(srv);
+    nodetaint_controller_start(srv);
 }
 
 void controllers_start(struct apiserver *srv)

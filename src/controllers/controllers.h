@@ -15,7 +15,7 @@ const struct user_info *controllers_user(void);
 int controllers_bootstrap(struct apiserver *srv);
 
 /* Subscribes every controller to the watch cache. Work runs deferred on the event loop.
- * elect: the namespace, garbage-collector and Job controllers run only on the replica that
+ * elect: the namespace, garbage-collector, Job and node-taint controllers run only on the replica that
  * holds the controller Lease (leader.h): they start when it is first acquired, and act only
  * while controllers_leading(). Without election (one process on SQLite) they start now. */
 void controllers_start(struct apiserver *srv);
@@ -28,5 +28,6 @@ void namespace_controller_start(struct apiserver *srv);
 void gc_controller_start(struct apiserver *srv);
 void compactor_start(struct apiserver *srv);
 void job_controller_start(struct apiserver *srv);
+void nodetaint_controller_start(struct apiserver *srv);
 
 #endif

@@ -6,6 +6,7 @@
  * dependent with blockOwnerDeletion is left. Orphan: dependents lose the ownerReference. */
 #include <stdlib.h>
 #include <string.h>
+#include "api/events_v1.h"
 #include "api/rest.h"
 #include "controllers/controllers.h"
 #include "util/buf.h"
@@ -55,8 +56,8 @@ static size_t gc_delete_dependents(struct gc_work *w)
     const struct resource_def *t = resource_table(&n);
     for (size_t i = 0; i < n; i++) {
         const struct resource_def *r = &t[i];
-        if (r->create != NULL || (r->namespaced && w->ns == NULL))
-            continue;
+        if (events_v1_is_view(r) || r->create != NULL || (r->namespaced && w->ns == NULL))
+            continue; /* events.k8s.io: the same storage as core/v1 events */
         struct api_call c = {.srv = w->srv, .res = r, .ns = r->namespaced ? w->ns : NULL,
                              .user = controllers_user(), .field_manager = "garbage-collector",
                              .validation = FIELD_VALIDATION_IGNORE, .internal = true};

@@ -8,7 +8,9 @@
 #include <time.h>
 #include "api/rest.h"
 #include "controllers/controllers.h"
+#include "controllers/events.h"
 #include "util/buf.h"
+#include "util/err.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -20,6 +22,8 @@ struct job_work {
 };
 
 #define JOB_MAX_CREATES_PER_SYNC 500
+/* source.component of the Job controller's events, as upstream */
+#define JOB_COMPONENT "job-controller"
 
 /* True if obj has a controller ownerReference to uid. */
 static bool controlled_by(json_t *obj, const char *uid)
@@ -106,12 +110,37 @@ static void create_pod(struct apiserver *srv, json_t *job)
     struct api_call c = job_call(srv, "Pod", "", ns, NULL);
     json_t *res = NULL, *st = NULL;
     int code;
-    if (rest_create(&c, pod, &res, &code, &st) != 0)
+    if (rest_create(&c, pod, &res, &code, &st) != 0) {
         log_warn("job controller: creating a pod for %s/%s: %s", ns, name,
                  json_str(st, "message") ? json_str(st, "message") : "failed");
+        event_record(srv, JOB_COMPONENT, job, "Warning", "FailedCreate", "Error creating: %s",
+                     json_str(st, "message") ? json_str(st, "message") : "failed");
+    } else {
+        event_record(srv, JOB_COMPONENT, job, "Normal", "SuccessfulCreate", "Created pod: %s",
+                     json_path_str(res, "metadata.name") ? json_path_str(res, "metadata.name") : "");
+    }
     json_decref(res);
     json_decref(st);
     json_decref(pod);
+}
+
+/* Deletes one of the Job's active pods; true when it is gone. */
+static bool delete_pod(struct apiserver *srv, json_t *job, const char *ns, const char *pod)
+{
+    struct api_call c = job_call(srv, "Pod", "", ns, pod);
+    json_t *opts = json_pack("{s:s}", "propagationPolicy", "Background");
+    json_t *res = NULL, *st = NULL;
+    int code;
+    int rc = rest_delete(&c, opts, &res, &code, &st);
+    if (rc == 0)
+        event_record(srv, JOB_COMPONENT, job, "Normal", "SuccessfulDelete", "Deleted pod: %s", pod);
+    else if (rc != AZ_ENOTFOUND)
+        event_record(srv, JOB_COMPONENT, job, "Warning", "FailedDelete", "Error deleting: %s",
+                     json_str(st, "message") ? json_str(st, "message") : "failed");
+    json_decref(opts);
+    json_decref(res);
+    json_decref(st);
+    return rc == 0 || rc == AZ_ENOTFOUND;
 }
 
 static void job_sync(struct apiserver *srv, const char *ns, const char *name)
@@ -133,6 +162,7 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
     struct list_opts lo = {0};
     json_t *pods = NULL;
     json_int_t active = 0, succeeded = 0, failed = 0, ready = 0;
+    json_t *active_names = json_array(); /* to delete when the Job finishes or shrinks */
     if (rest_list(&pc, &lo, &pods, &st) == 0) {
         size_t i;
         json_t *p;
@@ -146,6 +176,8 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
                 failed++;
             else if (json_path(p, "metadata.deletionTimestamp") == NULL) {
                 active++;
+                json_array_append_new(active_names, json_string(json_path_str(p, "metadata.name")
+                                                                    ? json_path_str(p, "metadata.name") : ""));
                 size_t k;
                 json_t *cond;
                 json_array_foreach(json_path(p, "status.conditions"), k, cond)
@@ -180,16 +212,28 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
         add_condition(status, "FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit", now);
         add_condition(status, "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit", now);
         done = true;
+    }
+    json_int_t want = parallelism;
+    if (want > completions - succeeded)
+        want = completions - succeeded;
+    if (done || active > want) {
+        /* a finished Job's active pods go, and so do pods beyond parallelism (upstream
+         * deletes the extra ones it would not have created) */
+        json_int_t extra = done ? active : active - want;
+        for (json_int_t k = 0; k < extra; k++) {
+            size_t at = json_array_size(active_names) - 1 - (size_t)k;
+            const char *pn = json_string_value(json_array_get(active_names, at));
+            if (pn != NULL && delete_pod(srv, job, ns, pn))
+                active--;
+        }
     } else {
-        json_int_t want = parallelism;
-        if (want > completions - succeeded)
-            want = completions - succeeded;
         /* at most JOB_MAX_CREATES_PER_SYNC at a time; the pod events bring us back */
         for (json_int_t k = active, made = 0; k < want && made < JOB_MAX_CREATES_PER_SYNC; k++, made++) {
             create_pod(srv, job);
             active++;
         }
     }
+    json_decref(active_names);
     if (done)
         active = 0;
     if (active)
@@ -208,8 +252,15 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
         jc.subresource = "status";
         json_t *res = NULL;
         int code;
-        if (rest_update(&jc, job, &res, &code, &st) != 0 && st)
-            log_debug("job controller: status of %s/%s: %s", ns, name, json_str(st, "message"));
+        if (rest_update(&jc, job, &res, &code, &st) != 0) {
+            if (st)
+                log_debug("job controller: status of %s/%s: %s", ns, name, json_str(st, "message"));
+        } else if (done && succeeded >= completions) {
+            event_record(srv, JOB_COMPONENT, res, "Normal", "Completed", "Job completed");
+        } else if (done) {
+            event_record(srv, JOB_COMPONENT, res, "Warning", "BackoffLimitExceeded",
+                         "Job has reached the specified backoff limit");
+        }
         json_decref(res);
         json_decref(st);
     } else {

@@ -6,6 +6,7 @@
  * (upstream pkg/controller/namespace). */
 #include <stdlib.h>
 #include <string.h>
+#include "api/events_v1.h"
 #include "api/rest.h"
 #include "controllers/controllers.h"
 #include "util/buf.h"
@@ -25,8 +26,8 @@ static void finalize_namespace(struct apiserver *srv, const char *name)
     bool remaining = false;
     for (size_t i = 0; i < n; i++) {
         const struct resource_def *r = &t[i];
-        if (!r->namespaced || r->create != NULL)
-            continue;
+        if (events_v1_is_view(r) || !r->namespaced || r->create != NULL)
+            continue; /* events.k8s.io: the same storage as core/v1 events */
         struct api_call c = {.srv = srv, .res = r, .ns = name, .user = controllers_user(),
                              .field_manager = "namespace-controller",
                              .validation = FIELD_VALIDATION_IGNORE, .internal = true};

@@ -28,6 +28,7 @@
 #include "api/discovery.h"
 #include "api/openapi_v2.h"
 #include "api/patch.h"
+#include "api/events_v1.h"
 #include "api/protobuf.h"
 #include "api/rest.h"
 #include "api/schema.h"
@@ -204,6 +205,7 @@ struct ctx {
     struct request_info info;
     struct user_info user;
     char audit_id[37];
+    bool events_view; /* the request is for events.k8s.io/v1 Events (watch conversion) */
     bool pretty;
     bool want_table;
     bool want_yaml; /* Accept names application/yaml first: JSON answers go out as YAML */
@@ -463,6 +465,7 @@ struct watch_stream {
     struct label_selector *ls;
     struct field_selector *fs;
     bool table;
+    bool events_view; /* events.k8s.io/v1: convert each core/v1 Event (api/events_v1.h) */
     bool columns_sent;
     bool sending;
     bool done;       /* final chunk queued */
@@ -568,6 +571,9 @@ static void watch_emit(struct watch_stream *w, const char *type, json_t *obj)
     if (w->overflowed)
         return;
     json_t *ev = json_object();
+    json_t *conv = NULL;
+    if (w->events_view && json_str(obj, "kind") && strcmp(json_str(obj, "kind"), "Event") == 0)
+        obj = conv = events_v1_from_core(obj);
     json_object_set_new(ev, "type", json_string(type));
     if (w->table && strcmp(type, "ERROR") != 0 && strcmp(type, "BOOKMARK") != 0) {
         json_object_set_new(ev, "object", rest_to_table(w->res, obj, !w->columns_sent));
@@ -583,6 +589,7 @@ static void watch_emit(struct watch_stream *w, const char *type, json_t *obj)
         w->deadline_ms = 0;
     }
     json_decref(ev);
+    json_decref(conv);
 }
 
 static void watch_on_event(void *arg, const struct watch_event *ev)
@@ -655,7 +662,8 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
     w->super.proceed = watch_proceed;
     w->super.stop = watch_stop;
     w->req = c->req;
-    w->res = call->res;
+    w->res = c->events_view ? resource_by_kind("events.k8s.io", "Event") : call->res;
+    w->events_view = c->events_view;
     w->ns = call->ns && *call->ns ? xstrdup(call->ns) : NULL;
     w->ls = ls;
     w->fs = fs;
@@ -906,6 +914,10 @@ static void handle_resource(struct ctx *c)
     struct api_call call = {0};
     call.srv = server__api;
     call.res = r;
+    /* events.k8s.io/v1 Events: the core/v1 Events' storage, bodies converted in and out */
+    bool events_view = events_v1_is_view(r);
+    if (events_view)
+        call.res = resource_by_kind("", "Event");
     call.subresource = sub;
     call.ns = strcmp(r->plural, "namespaces") == 0 ? NULL : ns;
     call.name = named ? ri->name : NULL;
@@ -1005,11 +1017,17 @@ static void handle_resource(struct ctx *c)
             free(fsel);
             call.name = NULL;
         }
+        c->events_view = events_view;
         handle_watch(c, &call, &lo);
         return;
     case VERB_CREATE:
         if ((body = decode_body(c, sd ? sd->kind : r->kind)) == NULL)
             return;
+        if (events_view) {
+            json_t *core = events_v1_to_core(body);
+            json_decref(body);
+            body = core;
+        }
         if (sd != NULL && sd->create != NULL)
             rc = (code = 201, sd->create(&call, body, &obj, &st));
         else if (sd != NULL)
@@ -1020,6 +1038,11 @@ static void handle_resource(struct ctx *c)
     case VERB_UPDATE:
         if ((body = decode_body(c, r->kind)) == NULL)
             return;
+        if (events_view) {
+            json_t *core = events_v1_to_core(body);
+            json_decref(body);
+            body = core;
+        }
         rc = rest_update(&call, body, &obj, &code, &st);
         break;
     case VERB_PATCH: {
@@ -1061,7 +1084,24 @@ static void handle_resource(struct ctx *c)
     case VERB_DELETE:
     case VERB_DELETECOLLECTION: {
         json_t *opts = NULL;
-        if (c->req->entity.len > 0) {
+        h2o_iovec_t dct = header_value(c->req, H2O_TOKEN_CONTENT_TYPE);
+        if (c->req->entity.len > 0 && dct.base != NULL &&
+            iov_prefix(dct, "application/vnd.kubernetes.protobuf")) {
+            /* client-go's typed clients (kubectl drain) send DeleteOptions as protobuf */
+            char *err = NULL;
+            int r = k8s_protobuf_decode((const uint8_t *)c->req->entity.base, c->req->entity.len, &opts, &err);
+            if (r < 0 || strcmp(json_str(opts, "kind") ? json_str(opts, "kind") : "", "DeleteOptions") != 0) {
+                char *msg = r < 0 ? NULL
+                                  : xasprintf("the object provided is unrecognized (must be of type DeleteOptions): %s",
+                                              json_str(opts, "kind"));
+                send_status(c, r < 0 ? status_new(r, err ? err : "invalid protobuf body", NULL)
+                                     : status_bad_request(msg));
+                free(msg);
+                free(err);
+                json_decref(opts);
+                return;
+            }
+        } else if (c->req->entity.len > 0) {
             json_error_t err;
             opts = json_loadb(c->req->entity.base, c->req->entity.len, 0, &err);
             if (opts == NULL) {
@@ -1106,6 +1146,8 @@ static void handle_resource(struct ctx *c)
         return;
     }
     json_decref(st);
+    if (events_view)
+        events_v1_output(obj);
     if (c->want_table && (bit == VERB_GET || bit == VERB_LIST) && sd == NULL) {
         json_t *t = rest_to_table(r, obj, true);
         send_json(c, code, t);

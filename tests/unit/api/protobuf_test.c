@@ -695,6 +695,54 @@ static void test_other_kinds(void **state)
 
 /* Every truncation of a real body either decodes (cut at a field boundary of the outer
  * envelope) or fails as a bad request; never anything else. */
+/* DeleteOptions (kubectl drain --disable-eviction, as "v1") and policy/v1 Eviction (drain). */
+static void test_delete_options_eviction(void **state)
+{
+    struct enc raw = { .len = 0 }, tmp = { .len = 0 }, opts = { .len = 0 }, body;
+    (void)state;
+
+    put_int(&opts, 1, 30);
+    put_str(&tmp, 1, "uid-1");
+    put_msg(&opts, 2, &tmp);
+    put_str(&opts, 4, "Foreground");
+    put_str(&opts, 5, "All");
+    envelope(&body, "v1", "DeleteOptions", &opts);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"gracePeriodSeconds\":30,"
+              "\"preconditions\":{\"uid\":\"uid-1\"},\"propagationPolicy\":\"Foreground\","
+              "\"dryRun\":[\"All\"]}");
+    /* a zero grace period is kept (pointer field) */
+    raw.len = 0;
+    put_int(&raw, 1, 0);
+    put_int(&raw, 3, 1);
+    envelope(&body, "meta.k8s.io/v1", "DeleteOptions", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"meta.k8s.io/v1\","
+              "\"gracePeriodSeconds\":0,\"orphanDependents\":true}");
+    tmp.len = 0;
+    envelope(&body, "v1", "DeleteOptions", &tmp);
+    decode_ok(body.buf, body.len, "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\"}");
+
+    raw.len = tmp.len = 0;
+    put_str(&tmp, 1, "p1");
+    put_str(&tmp, 3, "default");
+    put_msg(&raw, 1, &tmp);
+    put_msg(&raw, 2, &opts);
+    envelope(&body, "policy/v1", "Eviction", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"Eviction\",\"apiVersion\":\"policy/v1\",\"metadata\":{\"name\":\"p1\","
+              "\"namespace\":\"default\",\"creationTimestamp\":null},\"deleteOptions\":{"
+              "\"gracePeriodSeconds\":30,\"preconditions\":{\"uid\":\"uid-1\"},"
+              "\"propagationPolicy\":\"Foreground\",\"dryRun\":[\"All\"]}}");
+    /* without deleteOptions (kubectl drain without --grace-period): absent */
+    raw.len = 0;
+    put_msg(&raw, 1, &tmp);
+    envelope(&body, "policy/v1", "Eviction", &raw);
+    decode_ok(body.buf, body.len,
+              "{\"kind\":\"Eviction\",\"apiVersion\":\"policy/v1\",\"metadata\":{\"name\":\"p1\","
+              "\"namespace\":\"default\",\"creationTimestamp\":null}}");
+}
+
 static void test_kubectl_truncations(void **state)
 {
     static const char *const names[] = { "kubectl_create_token_bound.bin",
@@ -1250,6 +1298,7 @@ int main(void)
         cmocka_unit_test(test_kubectl_create_cronjob),
         cmocka_unit_test(test_pod_spec),
         cmocka_unit_test(test_other_kinds),
+        cmocka_unit_test(test_delete_options_eviction),
         cmocka_unit_test(test_kubectl_truncations),
         cmocka_unit_test(test_token_review),
         cmocka_unit_test(test_subject_access_review),
