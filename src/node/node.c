@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <h2o.h>
 #include "api/rest.h"
 #include "controllers/controllers.h"
+#include "controllers/events.h"
 #include "http/server.h"
 #include "node/node_int.h"
 #include "util/buf.h"
@@ -528,10 +530,27 @@ static void pod_terminate(struct node_pod *p)
     if (grace < 0)
         grace = 0;
     p->kill_at_ms = now_ms() + (uint64_t)grace * 1000;
+    for (size_t i = 0; i < p->nc; i++)
+        if (p->c[i].pid > 0)
+            node_event(p, "Normal", "Killing", "Stopping container %s", p->c[i].name);
     signal_pod(p, grace == 0 ? SIGKILL : SIGTERM);
 }
 
 /* ---- container lifecycle ---------------------------------------------------------- */
+
+void node_event(struct node_pod *p, const char *type, const char *reason, const char *fmt, ...)
+{
+    if (node__agent == NULL || p->pod == NULL)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    event_record(node__agent->srv, "kubelet", p->pod, type, reason, "%s", msg);
+    free(msg);
+}
 
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
                         const char *message)
@@ -571,6 +590,9 @@ static void container_exited(struct node_pod *p, struct node_container *c, int w
     if (c->backoff_s > BACKOFF_MAX_S)
         c->backoff_s = BACKOFF_MAX_S;
     c->next_start_ms = now_ms() + (uint64_t)(c->backoff_s == 1 ? 0 : c->backoff_s) * 1000;
+    if (c->backoff_s > 1)
+        node_event(p, "Warning", "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)",
+                   c->name, p->name, p->ns, p->uid);
     char *msg = xasprintf("back-off %ds restarting failed container=%s pod=%s_%s(%s)", c->backoff_s,
                           c->name, p->name, p->ns, p->uid);
     node_container_set(c, NODE_C_WAITING, "CrashLoopBackOff", msg);
@@ -580,6 +602,12 @@ static void container_exited(struct node_pod *p, struct node_container *c, int w
 /* A start in flight finished: RUNNING, or a StartError to report. */
 static void container_started(struct node_pod *p, struct node_container *c)
 {
+    if (c->state == NODE_C_RUNNING) {
+        node_event(p, "Normal", "Created", "Created container: %s", c->name);
+        node_event(p, "Normal", "Started", "Started container %s", c->name);
+    } else if (c->state == NODE_C_TERMINATED && c->message) {
+        node_event(p, "Warning", "Failed", "Error: %s", c->message);
+    }
     if (c->state == NODE_C_TERMINATED)
         container_exited(p, c, 0, false);
     else if (c->state == NODE_C_RUNNING && p->terminating)

@@ -151,6 +151,11 @@ void node_sweep(struct node_agent *a);
 /* Why this host cannot run pods isolated (malloc'd), or NULL when it can. */
 char *node_isolation_check(struct node_agent *a);
 
+/* node.c: records a kubelet Event about pod p (source component "kubelet"; through the
+ * controllers' event recorder: spam filter, aggregation, dedup). type "Normal"/"Warning". */
+void node_event(struct node_pod *p, const char *type, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* node.c: sets c's state with its reason and message (copied; NULL: none). */
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
                         const char *message);

@@ -519,12 +519,15 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
         }
         c->pull_failures++;
         node_container_set(c, NODE_C_WAITING, "ErrImagePull", msg ? msg : "pulled image is not in the store");
+        node_event(p, "Warning", "Failed", "Failed to pull image \"%s\": %s", image, c->message);
+        node_event(p, "Warning", "Failed", "Error: ErrImagePull");
         log_info("node agent: pod %s/%s: pulling %s: %s", p->ns, p->name, image, c->message);
         free(msg);
         return -1;
     }
     if (image_present(a->image_dir, image)) {
         c->pull_failures = 0;
+        node_event(p, "Normal", "Pulled", "Container image \"%s\" already present on machine", image);
         return 0;
     }
     if (!policy_pulls(c->spec, image)) {
@@ -537,9 +540,12 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
         /* the attempt after a failure is reported as back-off, the one after pulls again */
         char *msg = xasprintf("Back-off pulling image \"%s\"", image);
         node_container_set(c, NODE_C_WAITING, "ImagePullBackOff", msg);
+        node_event(p, "Normal", "BackOff", "%s", msg);
+        node_event(p, "Warning", "Failed", "Error: ImagePullBackOff");
         free(msg);
         return -1;
     }
+    node_event(p, "Normal", "Pulling", "Pulling image \"%s\"", image);
     j = xcalloc(1, sizeof(*j));
     j->dir = xstrdup(a->image_dir);
     j->image = xstrdup(image);

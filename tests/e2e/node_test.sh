@@ -97,6 +97,15 @@ expect_match "test hostIP/podIP: the pod has its own address on the bridge" '^10
 expect_match "test imageID: repository@manifest digest" '^docker\.io/library/alpine@sha256:[0-9a-f]{64}$' "$(jget 'd["status"]["containerStatuses"][0]["imageID"]' "$T/test.json")"
 expect_eq "test qosClass kept" "BestEffort" "$(jget 'd["status"]["qosClass"]' "$T/test.json")"
 expect_match "test containerID anzen://UID-NAME-RESTARTS" "^anzen://$(pod_uid test lab)-main-0\$" "$(jget 'd["status"]["containerStatuses"][0]["containerID"]' "$T/test.json")"
+# ---- kubelet Events about the pod ------------------------------------------------------------
+kc get events -n lab -o json >"$T/events.json"
+pod_events() { jget '"\n".join(e["source"]["component"]+" "+e["type"]+" "+e["reason"]+": "+e["message"] for e in d["items"] if e["involvedObject"]["name"]=="'"$1"'" and e["source"].get("component")=="kubelet")' "$T/events.json"; }
+TEV=$(pod_events test)
+expect_contains "kubelet Event Pulled (image present)" 'kubelet Normal Pulled: Container image "alpine:latest" already present on machine' "$TEV"
+expect_contains "kubelet Event Created" "kubelet Normal Created: Created container: main" "$TEV"
+expect_contains "kubelet Event Started" "kubelet Normal Started: Started container main" "$TEV"
+expect_match "kubectl describe pod shows the kubelet's Events" '^ +Normal +Started +[^ ]+ +kubelet +Started container main$' "$(kc describe pod test -n lab)"
+
 # ---- the runner pod launches the Job -----------------------------------------------------
 kc apply -f "$SEED/pod-runner.yaml" >/dev/null
 expect_eq "launcher reaches Succeeded" "Succeeded" "$(phase launcher lab 'Succeeded|Failed')"
@@ -271,6 +280,11 @@ expect_eq "OnFailure: restarted, phase Running" "Running" "$(jget 'd["status"]["
 expect_eq "OnFailure: lastState terminated exit 1" "1" "$(jget 'd["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"]' "$T/crashy.json")"
 expect_eq "restarted container: logs show the current run only" "run" "$(kc logs crashy -n open)"
 expect_eq "restarted container: logs --previous shows the run before" "run" "$(kc logs crashy -n open --previous)"
+backoff_event() { kc get events -n open -o json >"$T/events-open.json" && [ "$(jget 'len([e for e in d["items"] if e["reason"]=="BackOff" and e["involvedObject"]["name"]=="crashy"])' "$T/events-open.json")" != 0 ]; }
+wait_until 60 backoff_event
+expect_eq "kubelet Event BackOff (Warning) for the crash-looping container" \
+    "Warning Back-off restarting failed container main in pod crashy_open($(pod_uid crashy open))" \
+    "$(jget '[e["type"]+" "+e["message"] for e in d["items"] if e["reason"]=="BackOff" and e["involvedObject"]["name"]=="crashy"][0]' "$T/events-open.json")"
 
 # ---- an unscheduled pod created before the agent sees it is bound at start-up -----------------
 server_stop
