@@ -542,14 +542,12 @@ void node_event(struct node_pod *p, const char *type, const char *reason, const 
 {
     if (node__agent == NULL || p->pod == NULL)
         return;
+    char msg[4096]; /* longer messages (runtime errors) are cut: events are for people */
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     event_record(node__agent->srv, "kubelet", p->pod, type, reason, "%s", msg);
-    free(msg);
 }
 
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
