@@ -815,17 +815,31 @@ static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const
     const char *ts = query_get(&c->q, "timestamps"), *since_s = query_get(&c->q, "sinceSeconds");
     const char *since_t = query_get(&c->q, "sinceTime");
     lo.timestamps = ts && strcmp(ts, "true") == 0;
-    if (since_s != NULL && since_t != NULL) {
-        send_status(c, status_new(AZ_EBADREQUEST, "at most one of sinceTime or sinceSeconds may be specified", NULL));
+    /* ValidatePodLogOptions: every field error, aggregated as Go's ErrorList ("[a, b]") */
+    long long since_n = since_s ? strtoll(since_s, NULL, 10) : 0;
+    char *errs[3];
+    size_t ne = 0;
+    if (tail && lo.tail_lines < 0)
+        errs[ne++] = xasprintf("tailLines: Invalid value: %lld: must be greater than or equal to 0",
+                               (long long)lo.tail_lines);
+    if (limit && lo.limit_bytes < 1)
+        errs[ne++] = xasprintf("limitBytes: Invalid value: %lld: must be greater than 0", (long long)lo.limit_bytes);
+    if (since_s && since_t)
+        errs[ne++] = xstrdup(": Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified");
+    else if (since_s && since_n < 1)
+        errs[ne++] = xasprintf("sinceSeconds: Invalid value: %lld: must be greater than 0", since_n);
+    if (ne > 0) {
+        char *m = ne == 1 ? xstrdup(errs[0])
+                  : ne == 2 ? xasprintf("[%s, %s]", errs[0], errs[1])
+                            : xasprintf("[%s, %s, %s]", errs[0], errs[1], errs[2]);
+        for (size_t e = 0; e < ne; e++)
+            free(errs[e]);
+        send_status(c, status_new(AZ_EBADREQUEST, m, NULL));
+        free(m);
         return;
     }
     if (since_s != NULL) {
-        char *end = NULL;
-        long long n = strtoll(since_s, &end, 10);
-        if (end == since_s || *end != '\0' || n < 1) {
-            send_status(c, status_new(AZ_EBADREQUEST, "sinceSeconds: must be greater than 0", NULL));
-            return;
-        }
+        long long n = since_n;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         lo.has_since = true;

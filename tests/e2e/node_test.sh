@@ -260,6 +260,13 @@ expect_eq "logs --since-time in the future: nothing" "" "$(kc logs multi -n open
 expect_eq "logs --since=1h: everything" "$(kc logs multi -n open -c main)" "$(kc logs multi -n open -c main --since=1h)"
 sleep 2 # the lines are now older than 1 s (and only get older)
 expect_eq "logs --since=1s: nothing newer" "" "$(kc logs multi -n open -c main --since=1s)"
+OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log?container=main&sinceSeconds=0" 2>&1)
+expect_contains "pods/log sinceSeconds=0: upstream's validation text" "sinceSeconds: Invalid value: 0: must be greater than 0" "$OUT"
+OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log?container=main&tailLines=-1&limitBytes=0" 2>&1)
+expect_contains "pods/log tailLines=-1 limitBytes=0: both field errors, aggregated" \
+    "[tailLines: Invalid value: -1: must be greater than or equal to 0, limitBytes: Invalid value: 0: must be greater than 0]" "$OUT"
+OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log?container=main&sinceSeconds=5&sinceTime=2024-01-01T00:00:00Z" 2>&1)
+expect_contains "pods/log sinceSeconds with sinceTime: Forbidden" ': Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified' "$OUT"
 OUT=$(kc logs multi -n open -c main --previous 2>&1)
 expect_eq "logs --previous of a container that never restarted: upstream's 400" \
     'Error from server (BadRequest): previous terminated container "main" in pod "multi" not found' "$OUT"
