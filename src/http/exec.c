@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <h2o/websocket.h>
 #include "api/status.h"
 #include "http/exec.h"
@@ -93,6 +95,39 @@ void exec_frame_parse(enum exec_proto p, const uint8_t *msg, size_t len, struct 
     ret->channel = msg[0];
     ret->data = msg + 1;
     ret->len = len - 1;
+}
+
+static bool resize_dim(json_t *v, uint16_t *ret)
+{
+    if (v == NULL || json_is_null(v))
+        return true; /* absent: Go leaves the zero value */
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT16_MAX)
+        return false;
+    *ret = (uint16_t)json_integer_value(v);
+    return true;
+}
+
+bool exec_resize_parse(const uint8_t *data, size_t len, uint16_t *ret_width, uint16_t *ret_height)
+{
+    json_t *o = json_loadb((const char *)data, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, NULL);
+    bool ok = json_is_object(o);
+    uint16_t w = 0, h = 0;
+    const char *k;
+    json_t *v;
+    if (ok) {
+        json_object_foreach(o, k, v) {
+            if (strcasecmp(k, "width") == 0)
+                ok = ok && resize_dim(v, &w);
+            else if (strcasecmp(k, "height") == 0)
+                ok = ok && resize_dim(v, &h);
+        }
+    }
+    json_decref(o);
+    if (ok) {
+        *ret_width = w;
+        *ret_height = h;
+    }
+    return ok;
 }
 
 size_t exec_frame_encode(uint8_t channel, const void *data, size_t len, uint8_t *out, size_t cap)
@@ -255,6 +290,7 @@ struct exec_session {
     struct exec_output out, err;
     bool throttled;            /* output pipes paused while wslay's queue drains */
     h2o_socket_t *in_sock;     /* stdin pipe; NULL when closed or not requested */
+    int tty_fd;                /* tty: the terminal's master (a dup), for resizes; else -1 */
     struct buf in_pending;     /* stdin bytes not yet handed to the socket */
     char *in_flight;           /* stdin bytes being written (kept until free) */
     bool in_close_wanted;      /* close stdin once the buffer is flushed */
@@ -284,6 +320,8 @@ static void session_release(struct exec_session *s)
     if (h2o_timeout_is_linked(&s->reap_timer))
         h2o_timeout_unlink(&s->reap_timer);
     buf_release(&s->in_pending);
+    if (s->tty_fd >= 0)
+        close(s->tty_fd);
     free(s->in_flight);
     free(s->failure);
     free(s);
@@ -480,8 +518,16 @@ static void on_client_message(struct exec_session *s, const struct wslay_event_o
     case EXEC_FRAME_DATA:
         break;
     }
+    if (f.channel == EXEC_CH_RESIZE) {
+        uint16_t w, h;
+        if (s->tty_fd >= 0 && exec_resize_parse(f.data, f.len, &w, &h)) {
+            struct winsize ws = {.ws_row = h, .ws_col = w};
+            ioctl(s->tty_fd, TIOCSWINSZ, &ws); /* the kernel signals SIGWINCH to the process */
+        }
+        return;
+    }
     if (f.channel != EXEC_CH_STDIN || s->in_sock == NULL || s->in_close_wanted || f.len == 0)
-        return; /* resize (no terminal here) and unknown channels are dropped, like upstream */
+        return; /* unknown channels are dropped, like upstream */
     if (buf_append(&s->in_pending, f.data, f.len) != 0) {
         /* the process does not read its stdin fast enough: end the session */
         if (s->failure == NULL)
@@ -634,6 +680,7 @@ int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const stru
     s->proto = proto;
     s->pid = pid;
     s->reap_timer.cb = on_reap_timer;
+    s->tty_fd = o.tty && fd_out >= 0 ? fcntl(fd_out, F_DUPFD_CLOEXEC, 0) : -1;
     buf_init(&s->in_pending, EXEC_STDIN_MAX);
     s->out = (struct exec_output){.s = s, .channel = EXEC_CH_STDOUT, .forward = o.want_stdout};
     s->err = (struct exec_output){.s = s, .channel = EXEC_CH_STDERR, .forward = o.want_stderr};

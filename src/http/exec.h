@@ -77,6 +77,11 @@ struct exec_frame {
  * becomes EXEC_FRAME_IGNORE (upstream logs and skips such messages). */
 void exec_frame_parse(enum exec_proto p, const uint8_t *msg, size_t len, struct exec_frame *ret);
 
+/* Decodes a channel-4 message, remotecommand's TerminalSize as JSON ({"Width":80,"Height":24};
+ * Go's decoder matches the keys case-insensitively, the values are uint16). Returns false when
+ * it is not one (the kubelet then stops resizing; here the message is ignored). */
+bool exec_resize_parse(const uint8_t *data, size_t len, uint16_t *ret_width, uint16_t *ret_height);
+
 /* Encodes channel + payload into out[0..len+1). Returns the message length, or 0 when cap is
  * too small. */
 size_t exec_frame_encode(uint8_t channel, const void *data, size_t len, uint8_t *out, size_t cap);

@@ -45,6 +45,7 @@
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "http/server.h"
+#include "node/logs.h"
 #include "node/node.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
@@ -866,11 +867,56 @@ static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const
             send_status(c, st ? st : status_internal("exec failed"));
         return;
     }
-    const char *tail = query_get(&c->q, "tailLines");
+    const char *tail = query_get(&c->q, "tailLines"), *limit = query_get(&c->q, "limitBytes");
+    const char *prev = query_get(&c->q, "previous");
+    struct node_log_opts lo = {.container = query_get(&c->q, "container"),
+                               .tail_lines = tail ? strtoll(tail, NULL, 10) : -1,
+                               .limit_bytes = limit ? strtoll(limit, NULL, 10) : 0,
+                               .previous = prev && strcmp(prev, "true") == 0};
+    const char *ts = query_get(&c->q, "timestamps"), *since_s = query_get(&c->q, "sinceSeconds");
+    const char *since_t = query_get(&c->q, "sinceTime");
+    lo.timestamps = ts && strcmp(ts, "true") == 0;
+    /* ValidatePodLogOptions: every field error, aggregated as Go's ErrorList ("[a, b]") */
+    long long since_n = since_s ? strtoll(since_s, NULL, 10) : 0;
+    char *errs[3];
+    size_t ne = 0;
+    if (tail && lo.tail_lines < 0)
+        errs[ne++] = xasprintf("tailLines: Invalid value: %lld: must be greater than or equal to 0",
+                               (long long)lo.tail_lines);
+    if (limit && lo.limit_bytes < 1)
+        errs[ne++] = xasprintf("limitBytes: Invalid value: %lld: must be greater than 0", (long long)lo.limit_bytes);
+    if (since_s && since_t)
+        errs[ne++] = xstrdup(": Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified");
+    else if (since_s && since_n < 1)
+        errs[ne++] = xasprintf("sinceSeconds: Invalid value: %lld: must be greater than 0", since_n);
+    if (ne > 0) {
+        char *m = ne == 1 ? xstrdup(errs[0])
+                  : ne == 2 ? xasprintf("[%s, %s]", errs[0], errs[1])
+                            : xasprintf("[%s, %s, %s]", errs[0], errs[1], errs[2]);
+        for (size_t e = 0; e < ne; e++)
+            free(errs[e]);
+        send_status(c, status_new(AZ_EBADREQUEST, m, NULL));
+        free(m);
+        return;
+    }
+    if (since_s != NULL) {
+        long long n = since_n;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        lo.has_since = true;
+        lo.since_ns = ((int64_t)now.tv_sec - (n > INT32_MAX ? INT32_MAX : n)) * 1000000000 + now.tv_nsec;
+    } else if (since_t != NULL) {
+        if (!node_log_parse_time(since_t, strlen(since_t), &lo.since_ns)) {
+            char *m = xasprintf("sinceTime: invalid RFC 3339 time \"%s\"", since_t);
+            send_status(c, status_new(AZ_EBADREQUEST, m, NULL));
+            free(m);
+            return;
+        }
+        lo.has_since = true;
+    }
     char *log = NULL, *err = NULL;
     size_t len = 0;
-    int rc = node_pod_log(ns, name, query_get(&c->q, "container"), tail ? strtoll(tail, NULL, 10) : -1,
-                          &log, &len, &err);
+    int rc = node_pod_log(ns, name, &lo, &log, &len, &err);
     if (rc < 0) {
         send_status(c, status_new(rc, err ? err : "log unavailable", NULL));
         free(err);

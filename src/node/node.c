@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <h2o.h>
 #include "api/rest.h"
 #include "controllers/controllers.h"
+#include "controllers/events.h"
 #include "http/server.h"
 #include "node/node_int.h"
 #include "util/buf.h"
@@ -43,6 +45,8 @@
 #define BACKOFF_MAX_S 300
 #define LOG_MAX_BYTES (16 << 20)
 #define KUBELET_VERSION "v1.32.0"
+#define LEASE_NAMESPACE "kube-node-lease"
+#define LEASE_DURATION_S 40 /* kubelet's nodeLeaseDurationSeconds; renewed every 10 s (1/4) */
 
 struct node_agent *node__agent;
 
@@ -194,13 +198,15 @@ static json_t *node_status(struct node_agent *a, json_t *old_status)
     char *machine_id = read_first_line("/etc/machine-id");
     char *boot_id = read_first_line("/proc/sys/kernel/random/boot_id");
     char *osimg = os_image();
-    json_t *info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+    json_t *info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
                              "machineID", machine_id ? machine_id : "",
                              "systemUUID", machine_id ? machine_id : "",
                              "bootID", boot_id ? boot_id : "",
                              "kernelVersion", un.release, "osImage", osimg,
                              "containerRuntimeVersion", "anzen://0.1.0",
                              "kubeletVersion", KUBELET_VERSION,
+                             /* deprecated, but 1.32 kubelets still set it (clients require it) */
+                             "kubeProxyVersion", KUBELET_VERSION,
                              "operatingSystem", "linux", "architecture", go_arch(un.machine));
     free(machine_id);
     free(boot_id);
@@ -279,6 +285,49 @@ static int node_register(struct node_agent *a, char **ret_err)
     return rc;
 }
 
+/* The node's Lease (kube-node-lease/<node>), as kubelet's lease controller keeps it: created
+ * with holderIdentity = the node's name, leaseDurationSeconds 40 and an owner reference to the
+ * Node, then its renewTime (MicroTime) set on every heartbeat. */
+static void node_lease_renew(struct node_agent *a, const char *node_uid)
+{
+    struct api_call c = {.srv = a->srv, .res = resource_by_kind("coordination.k8s.io", "Lease"),
+                         .ns = LEASE_NAMESPACE, .name = a->name, .user = controllers_user(),
+                         .field_manager = "kubelet", .validation = FIELD_VALIDATION_IGNORE,
+                         .internal = true};
+    if (c.res == NULL)
+        return;
+    char now[40];
+    time_rfc3339_micro(now);
+    json_t *obj = NULL, *st = NULL, *res = NULL;
+    int code, rc;
+    if (rest_get(&c, &obj, &st) == 0) {
+        json_t *spec = json_obj_ensure(obj, "spec");
+        json_object_set_new(spec, "holderIdentity", json_string(a->name));
+        json_object_set_new(spec, "leaseDurationSeconds", json_integer(LEASE_DURATION_S));
+        json_object_set_new(spec, "renewTime", json_string(now));
+        rc = rest_update(&c, obj, &res, &code, &st);
+    } else {
+        json_decref(st);
+        st = NULL;
+        obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:i, s:s}}", "apiVersion",
+                        "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name", a->name,
+                        "namespace", LEASE_NAMESPACE, "spec", "holderIdentity", a->name,
+                        "leaseDurationSeconds", LEASE_DURATION_S, "renewTime", now);
+        if (node_uid != NULL)
+            json_object_set_new(json_object_get(obj, "metadata"), "ownerReferences",
+                                json_pack("[{s:s, s:s, s:s, s:s}]", "apiVersion", "v1", "kind", "Node",
+                                          "name", a->name, "uid", node_uid));
+        c.name = NULL;
+        rc = rest_create(&c, obj, &res, &code, &st);
+    }
+    if (rc != 0)
+        log_warn("node agent: lease %s/%s: %s", LEASE_NAMESPACE, a->name,
+                 json_str(st, "message") ? json_str(st, "message") : az_err_str(rc));
+    json_decref(obj);
+    json_decref(res);
+    json_decref(st);
+}
+
 static void node_heartbeat(struct node_agent *a)
 {
     char *why = node_isolation_check(a);
@@ -301,6 +350,7 @@ static void node_heartbeat(struct node_agent *a)
     c.subresource = "status";
     if (rest_update(&c, obj, &res, &code, &st) != 0)
         log_warn("node agent: heartbeat: %s", json_str(st, "message") ? json_str(st, "message") : "failed");
+    node_lease_renew(a, json_path_str(obj, "metadata.uid"));
     json_decref(obj);
     json_decref(res);
     json_decref(st);
@@ -326,6 +376,8 @@ static void container_release(struct node_container *c)
             waitpid(c->pid, NULL, 0);
         }
     }
+    node_log_pipe_close(c->log, false);
+    c->log = NULL;
     free(c->name);
     json_decref(c->spec);
     free(c->reason);
@@ -375,6 +427,50 @@ static void add_containers(struct node_pod *p, json_t *list, bool init)
     }
 }
 
+/* restartCount survives a restart of the agent: the stored status is the record (kubelet counts
+ * the runtime's dead containers, which anzen's start-up sweep removed). A container that had
+ * run and may restart runs again as a new attempt: its count goes up by one, and the run the
+ * sweep ended (or the one that had terminated) becomes lastState. */
+static void restore_restart_counts(struct node_pod *p, json_t *obj)
+{
+    static const char *const keys[2] = {"status.initContainerStatuses", "status.containerStatuses"};
+    for (int k = 0; k < 2; k++) {
+        size_t i;
+        json_t *cs;
+        json_array_foreach(json_path(obj, keys[k]), i, cs) {
+            const char *name = json_str(cs, "name");
+            struct node_container *c = NULL;
+            for (size_t j = 0; name && j < p->nc; j++)
+                if (p->c[j].init == (k == 0) && strcmp(p->c[j].name, name) == 0)
+                    c = &p->c[j];
+            json_int_t n = json_integer_value(json_object_get(cs, "restartCount"));
+            if (c == NULL || n < 0 || n > INT32_MAX - 1)
+                continue;
+            c->restart_count = (int)n;
+            json_t *run = json_path(cs, "state.running"), *term = json_path(cs, "state.terminated");
+            if (p->historic || (run == NULL && term == NULL))
+                continue;
+            json_t *last;
+            if (term != NULL) {
+                last = json_deep_copy(term);
+                c->exit_code = (int)json_integer_value(json_object_get(term, "exitCode"));
+            } else {
+                char now[32];
+                now_rfc3339(now);
+                last = json_pack("{s:i, s:s, s:s?, s:s}", "exitCode", 137, "reason", "Error", "startedAt",
+                                 json_str(run, "startedAt"), "finishedAt", now);
+                c->exit_code = 137;
+            }
+            if (should_restart(p, c)) {
+                json_decref(c->last_state);
+                c->last_state = last;
+            } else {
+                json_decref(last);
+            }
+        }
+    }
+}
+
 static struct node_pod *pod_new(struct node_agent *a, json_t *obj)
 {
     struct node_pod *p = xcalloc(1, sizeof(*p));
@@ -392,6 +488,7 @@ static struct node_pod *pod_new(struct node_agent *a, json_t *obj)
         p->finished = true; /* ran before a restart of the agent: never again */
         p->historic = true;
     }
+    restore_restart_counts(p, obj);
     const char *st = json_path_str(obj, "status.startTime");
     if (st && strlen(st) < sizeof(p->start_time))
         memcpy(p->start_time, st, strlen(st) + 1);
@@ -433,10 +530,25 @@ static void pod_terminate(struct node_pod *p)
     if (grace < 0)
         grace = 0;
     p->kill_at_ms = now_ms() + (uint64_t)grace * 1000;
+    for (size_t i = 0; i < p->nc; i++)
+        if (p->c[i].pid > 0)
+            node_event(p, "Normal", "Killing", "Stopping container %s", p->c[i].name);
     signal_pod(p, grace == 0 ? SIGKILL : SIGTERM);
 }
 
 /* ---- container lifecycle ---------------------------------------------------------- */
+
+void node_event(struct node_pod *p, const char *type, const char *reason, const char *fmt, ...)
+{
+    if (node__agent == NULL || p->pod == NULL)
+        return;
+    char msg[4096]; /* longer messages (runtime errors) are cut: events are for people */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    event_record(node__agent->srv, "kubelet", p->pod, type, reason, "%s", msg);
+}
 
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
                         const char *message)
@@ -476,6 +588,9 @@ static void container_exited(struct node_pod *p, struct node_container *c, int w
     if (c->backoff_s > BACKOFF_MAX_S)
         c->backoff_s = BACKOFF_MAX_S;
     c->next_start_ms = now_ms() + (uint64_t)(c->backoff_s == 1 ? 0 : c->backoff_s) * 1000;
+    if (c->backoff_s > 1)
+        node_event(p, "Warning", "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)",
+                   c->name, p->name, p->ns, p->uid);
     char *msg = xasprintf("back-off %ds restarting failed container=%s pod=%s_%s(%s)", c->backoff_s,
                           c->name, p->name, p->ns, p->uid);
     node_container_set(c, NODE_C_WAITING, "CrashLoopBackOff", msg);
@@ -485,6 +600,12 @@ static void container_exited(struct node_pod *p, struct node_container *c, int w
 /* A start in flight finished: RUNNING, or a StartError to report. */
 static void container_started(struct node_pod *p, struct node_container *c)
 {
+    if (c->state == NODE_C_RUNNING) {
+        node_event(p, "Normal", "Created", "Created container: %s", c->name);
+        node_event(p, "Normal", "Started", "Started container %s", c->name);
+    } else if (c->state == NODE_C_TERMINATED && c->message) {
+        node_event(p, "Warning", "Failed", "Error: %s", c->message);
+    }
     if (c->state == NODE_C_TERMINATED)
         container_exited(p, c, 0, false);
     else if (c->state == NODE_C_RUNNING && p->terminating)
@@ -525,6 +646,8 @@ static void reap(struct node_agent *a, struct node_pod *p)
             if (r != c->pid)
                 ws = 0; /* lost: somebody else reaped it */
             c->pid = -c->pid;
+            node_log_pipe_close(c->log, false); /* the rest of its output, before its status */
+            c->log = NULL;
             node_container_cleanup(a, c);
             container_exited(p, c, ws, true);
         }
@@ -1083,6 +1206,12 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
     }
     if ((rc = node_register(a, ret_err)) != 0)
         goto fail;
+    struct api_call nc = node_obj_call(a); /* the Lease at once, as kubelet */
+    json_t *nobj = NULL, *nst = NULL;
+    rest_get(&nc, &nobj, &nst);
+    node_lease_renew(a, json_path_str(nobj, "metadata.uid"));
+    json_decref(nobj);
+    json_decref(nst);
     node__agent = a;
     node__events = json_array();
     node__last_heartbeat = now_ms();
@@ -1160,9 +1289,11 @@ static bool is_init(struct node_container *c)
     return c->init;
 }
 
-int node_pod_log(const char *ns, const char *pod, const char *container, int64_t tail_lines,
-                 char **ret_log, size_t *ret_len, char **ret_err)
+int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o, char **ret_log,
+                 size_t *ret_len, char **ret_err)
 {
+    const char *container = o->container;
+    int64_t tail_lines = o->tail_lines;
     struct node_agent *a = node__agent;
     struct node_pod *p = a ? pod_by_name(a, ns, pod) : NULL;
     if (p == NULL) {
@@ -1198,9 +1329,13 @@ int node_pod_log(const char *ns, const char *pod, const char *container, int64_t
             return AZ_EBADREQUEST;
         }
     }
-    char *path = xasprintf("%s/logs/%s.log", p->dir, c->name);
+    char *path = xasprintf("%s/logs/%s%s.log", p->dir, c->name, o->previous ? ".previous" : "");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     free(path);
+    if (fd < 0 && o->previous) {
+        *ret_err = xasprintf("previous terminated container \"%s\" in pod \"%s\" not found", c->name, pod);
+        return AZ_EBADREQUEST;
+    }
     if (fd < 0) {
         const char *why = c->reason ? c->reason
                           : (!c->init && !init_done(c)) ? "PodInitializing" : "ContainerCreating";
@@ -1220,29 +1355,15 @@ int node_pod_log(const char *ns, const char *pod, const char *container, int64_t
     }
     close(fd);
     data[got] = '\0';
-    size_t from = 0;
-    if (tail_lines >= 0) {
-        int64_t lines = 0;
-        size_t i = got;
-        /* a final newline ends the last line, it does not start another */
-        if (i > 0 && data[i - 1] == '\n')
-            i--;
-        from = 0;
-        while (i > 0) {
-            if (data[i - 1] == '\n') {
-                if (++lines == tail_lines) {
-                    from = i;
-                    break;
-                }
-            }
-            i--;
-        }
-        if (tail_lines == 0)
-            from = got;
+    size_t start_at = 0;
+    if (start > 0) { /* cut in the middle of a record: start at the next one */
+        const char *nl = memchr(data, '\n', got);
+        start_at = nl ? (size_t)(nl - data) + 1 : got;
     }
-    memmove(data, data + from, got - from);
-    data[got - from] = '\0';
-    *ret_log = data;
-    *ret_len = got - from;
+    struct node_log_render r = {.tail_lines = tail_lines, .limit_bytes = o->limit_bytes,
+                                .timestamps = o->timestamps, .has_since = o->has_since,
+                                .since_ns = o->since_ns};
+    *ret_log = node_log_render(data + start_at, got - start_at, &r, ret_len);
+    free(data);
     return 0;
 }

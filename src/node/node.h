@@ -32,11 +32,22 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
 /* Kills every pod process (server shutdown). */
 void node_stop(void);
 
-/* `kubectl logs`: the log of a container of a pod running here. container NULL: the only
- * container. tail_lines < 0: all. On success *ret_log (malloc'd) and *ret_len. Errors:
- * AZ_ENOTFOUND / AZ_EBADREQUEST with *ret_err (malloc'd) holding upstream's message. */
-int node_pod_log(const char *ns, const char *pod, const char *container, int64_t tail_lines,
-                 char **ret_log, size_t *ret_len, char **ret_err);
+/* `kubectl logs` options (pods/log query parameters). */
+struct node_log_opts {
+    const char *container; /* NULL or "": the only container */
+    int64_t tail_lines;    /* < 0: all */
+    int64_t limit_bytes;   /* <= 0: no limit; else at most this many bytes (from the start) */
+    bool previous;         /* the run before the current one (after a restart) */
+    bool timestamps;       /* each line prefixed with its RFC3339Nano time */
+    bool has_since;
+    int64_t since_ns;      /* with has_since: lines logged before this time are left out */
+};
+
+/* `kubectl logs`: the log of a container of a pod running here. On success *ret_log
+ * (malloc'd) and *ret_len. Errors: AZ_ENOTFOUND / AZ_EBADREQUEST with *ret_err (malloc'd)
+ * holding upstream's message. */
+int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o, char **ret_log,
+                 size_t *ret_len, char **ret_err);
 
 /* `kubectl exec`: starts argv in a running container (`runc exec`: its namespaces, user,
  * environment, working directory, capabilities and seccomp). Returns pipes (stdin may be -1 if

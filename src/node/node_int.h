@@ -5,7 +5,7 @@
  * ON-DISK LAYOUT (root_dir = DATA_DIR/node)
  *   pods/<uid>/volumes/<volume>/       emptyDir, or atomic-writer dir (..data scheme) on its
  *                                      own tmpfs (secret, configMap, downwardAPI, projected)
- *   pods/<uid>/logs/<container>.log    stdout+stderr of the container's current (last) run
+ *   pods/<uid>/logs/<container>.log    stdout+stderr of the current (last) run, CRI format (logs.h)
  *   pods/<uid>/logs/<container>.previous.log   ... of the run before it (restarts)
  *   pods/<uid>/ns/{net,ipc,uts}        the sandbox's namespaces (sandbox.h)
  *   pods/<uid>/etc/{hosts,hostname,resolv.conf}  files bound into every container
@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "api/apiserver.h"
+#include "node/logs.h"
 #include "node/node.h"
 
 enum node_cstate { NODE_C_WAITING, NODE_C_RUNNING, NODE_C_TERMINATED };
@@ -53,6 +54,7 @@ struct node_container {
     struct node_pull *pull;   /* an image pull in flight, or NULL (runner.c) */
     struct node_start *starting; /* the runtime starting it (off the loop), or NULL */
     char *image_id;           /* status imageID of the last run: "REPO@sha256:...", or NULL */
+    struct node_log_pipe *log; /* reader of the current run's output (logs.h), or NULL */
 };
 
 /* One projected ServiceAccount token, cached per (volume, source) as the kubelet's token
@@ -148,6 +150,11 @@ void node_pod_teardown(struct node_agent *a, struct node_pod *p);
 void node_sweep(struct node_agent *a);
 /* Why this host cannot run pods isolated (malloc'd), or NULL when it can. */
 char *node_isolation_check(struct node_agent *a);
+
+/* node.c: records a kubelet Event about pod p (source component "kubelet"; through the
+ * controllers' event recorder: spam filter, aggregation, dedup). type "Normal"/"Warning". */
+void node_event(struct node_pod *p, const char *type, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* node.c: sets c's state with its reason and message (copied; NULL: none). */
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,

@@ -519,12 +519,15 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
         }
         c->pull_failures++;
         node_container_set(c, NODE_C_WAITING, "ErrImagePull", msg ? msg : "pulled image is not in the store");
+        node_event(p, "Warning", "Failed", "Failed to pull image \"%s\": %s", image, c->message);
+        node_event(p, "Warning", "Failed", "Error: ErrImagePull");
         log_info("node agent: pod %s/%s: pulling %s: %s", p->ns, p->name, image, c->message);
         free(msg);
         return -1;
     }
     if (image_present(a->image_dir, image)) {
         c->pull_failures = 0;
+        node_event(p, "Normal", "Pulled", "Container image \"%s\" already present on machine", image);
         return 0;
     }
     if (!policy_pulls(c->spec, image)) {
@@ -537,9 +540,12 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
         /* the attempt after a failure is reported as back-off, the one after pulls again */
         char *msg = xasprintf("Back-off pulling image \"%s\"", image);
         node_container_set(c, NODE_C_WAITING, "ImagePullBackOff", msg);
+        node_event(p, "Normal", "BackOff", "%s", msg);
+        node_event(p, "Warning", "Failed", "Error: ImagePullBackOff");
         free(msg);
         return -1;
     }
+    node_event(p, "Normal", "Pulling", "Pulling image \"%s\"", image);
     j = xcalloc(1, sizeof(*j));
     j->dir = xstrdup(a->image_dir);
     j->image = xstrdup(image);
@@ -758,11 +764,8 @@ static void *start_thread(void *arg)
         if (f)
             fclose(f);
     }
-    if (j->status != 0 || j->pid <= 0) {
-        /* the runtime's own complaint went to the container's log too: keep the log clean */
-        if (ftruncate(j->logfd, 0) != 0)
-            j->status = j->status ? j->status : -EIO;
-    }
+    /* on failure the runtime's own complaint went to the log pipe too: the loop discards it
+     * (node_container_start_poll) */
     atomic_store(&j->done, 1);
     return NULL;
 }
@@ -792,7 +795,12 @@ bool node_container_start_poll(struct node_container *c, bool wait)
         c->pid = j->pid;
         node_container_set(c, NODE_C_RUNNING, NULL, NULL);
     }
-    start_free(j);
+    bool failed = c->pid <= 0;
+    start_free(j); /* closes our copy of the log pipe's write end */
+    if (failed) { /* keep the log clean of the runtime's complaint */
+        node_log_pipe_close(c->log, true);
+        c->log = NULL;
+    }
     return true;
 }
 
@@ -912,6 +920,16 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
         start_failed(c, "RunContainerError", m, false);
         free(m);
         goto out;
+    }
+    /* the output goes through a pipe the loop reads, one CRI record per line (logs.h); without
+     * the loop (not expected) straight into the file, as plain bytes */
+    node_log_pipe_close(c->log, false);
+    int wfd = -1;
+    int filefd = fcntl(logfd, F_DUPFD_CLOEXEC, 0);
+    c->log = filefd >= 0 ? node_log_pipe_open(filefd, &wfd) : NULL;
+    if (c->log != NULL) {
+        close(logfd);
+        logfd = wfd;
     }
     struct node_start *j = xcalloc(1, sizeof(*j));
     j->runtime = xstrdup(a->runtime);

@@ -190,6 +190,10 @@ if [ "$FAKE" != 1 ] && command -v script >/dev/null; then
     expect_contains "exec -it: exit code 3 reported" "command terminated with exit code 3" "$OUT"
     OUT=$(printf 'echo typed-$((6*7))\nexit 0\n' | script -qc "kubectl --kubeconfig $KCFG exec -it sleep -n lab -- sh" /dev/null 2>&1 | tr -d '\r')
     expect_contains "exec -it: typed input runs in the shell" "typed-42" "$OUT"
+    # the terminal's size travels on channel 4 (remotecommand's TerminalSize); the process may
+    # start before the first resize arrives, so it waits (safety net 20 s) for a non-zero size
+    OUT=$(script -qc "stty cols 123 rows 45; kubectl --kubeconfig $KCFG exec -it sleep -n lab -- sh -c 'for i in \$(seq 1 200); do s=\$(stty size 2>/dev/null); [ -n \"\$s\" ] && [ \"\$s\" != \"0 0\" ] && break; sleep 0.1; done; echo size=\$s'" /dev/null 2>&1 | tr -d '\r\000')
+    expect_match "exec -it: the client's terminal size reaches the process (resize channel)" '^size=45 123$' "$(printf '%s\n' "$OUT" | sed 's/\^@//g')"
 fi
 
 ensure_alive "server alive after the exec checks"

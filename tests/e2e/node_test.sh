@@ -44,6 +44,34 @@ expect_eq "Node addresses (InternalIP: the pod bridge's address)" '[{"address":"
     "$(jget 'sorted(d["status"]["addresses"], key=lambda a: a["type"]!="InternalIP")' "$T/node.json" | "$PY" -c 'import json,sys; print(json.dumps([dict(sorted(a.items())) for a in json.load(sys.stdin)],separators=(",",":")))')"
 expect_eq "Node kubeletVersion" "v1.32.0" "$(jget 'd["status"]["nodeInfo"]["kubeletVersion"]' "$T/node.json")"
 expect_eq "kubectl get nodes shows Ready" "Ready" "$(kc get nodes --no-headers | awk '{print $2}')"
+expect_eq "Node kubeProxyVersion (1.32 kubelets still set it)" "v1.32.0" "$(jget 'd["status"]["nodeInfo"]["kubeProxyVersion"]' "$T/node.json")"
+# the Python client's typed decoding requires nodeInfo.kubeProxyVersion
+PYNODE=$("$PY" - "$KCFG" "$NODE" <<'PYEOF' 2>&1
+import sys, urllib3
+urllib3.disable_warnings()
+from kubernetes import client, config
+config.load_kube_config(config_file=sys.argv[1])
+n = client.CoreV1Api().read_node(sys.argv[2])
+print(n.metadata.name, n.status.node_info.kubelet_version, n.status.node_info.kube_proxy_version)
+PYEOF
+)
+expect_eq "python read_node decodes the Node" "$NODE v1.32.0 v1.32.0" "$PYNODE"
+
+# ---- the node Lease (kubelet's lease controller) --------------------------------------------
+kc get lease "$NODE" -n kube-node-lease -o json >"$T/lease.json" 2>"$T/lease.err"
+expect_eq "Lease kube-node-lease/<node>: holder = node, 40 s" "$NODE 40" \
+    "$(jget 'd["spec"]["holderIdentity"]+" "+str(d["spec"]["leaseDurationSeconds"])' "$T/lease.json")"
+expect_eq "Lease owned by its Node" "v1 Node $NODE $(kc get node "$NODE" -o jsonpath='{.metadata.uid}')" \
+    "$(jget '" ".join(d["metadata"]["ownerReferences"][0][k] for k in ("apiVersion","kind","name","uid"))' "$T/lease.json")"
+expect_match "Lease renewTime is a MicroTime" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$' \
+    "$(jget 'd["spec"]["renewTime"]' "$T/lease.json")"
+RENEW1=$(jget 'd["spec"]["renewTime"]' "$T/lease.json")
+lease_renewed() { [ "$(kc get lease "$NODE" -n kube-node-lease -o jsonpath='{.spec.renewTime}')" != "$RENEW1" ]; }
+wait_until 60 lease_renewed
+expect_ne "Lease renewed by the heartbeat (every 10 s)" "$RENEW1" "$(kc get lease "$NODE" -n kube-node-lease -o jsonpath='{.spec.renewTime}')"
+DESC=$(kc describe node "$NODE" 2>&1)
+expect_not_contains "describe node finds the Lease" "Failed to get lease" "$DESC"
+expect_match "describe node: Lease HolderIdentity" "HolderIdentity:[[:space:]]+$NODE" "$(printf '%s\n' "$DESC" | grep HolderIdentity)"
 
 # ---- the seed pod -------------------------------------------------------------------------
 kc apply -f "$SEED/manifests.yaml" >/dev/null
@@ -69,6 +97,15 @@ expect_match "test hostIP/podIP: the pod has its own address on the bridge" '^10
 expect_match "test imageID: repository@manifest digest" '^docker\.io/library/alpine@sha256:[0-9a-f]{64}$' "$(jget 'd["status"]["containerStatuses"][0]["imageID"]' "$T/test.json")"
 expect_eq "test qosClass kept" "BestEffort" "$(jget 'd["status"]["qosClass"]' "$T/test.json")"
 expect_match "test containerID anzen://UID-NAME-RESTARTS" "^anzen://$(pod_uid test lab)-main-0\$" "$(jget 'd["status"]["containerStatuses"][0]["containerID"]' "$T/test.json")"
+# ---- kubelet Events about the pod ------------------------------------------------------------
+kc get events -n lab -o json >"$T/events.json"
+pod_events() { jget '"\n".join(e["source"]["component"]+" "+e["type"]+" "+e["reason"]+": "+e["message"] for e in d["items"] if e["involvedObject"]["name"]=="'"$1"'" and e["source"].get("component")=="kubelet")' "$T/events.json"; }
+TEV=$(pod_events test)
+expect_contains "kubelet Event Pulled (image present)" 'kubelet Normal Pulled: Container image "alpine:latest" already present on machine' "$TEV"
+expect_contains "kubelet Event Created" "kubelet Normal Created: Created container: main" "$TEV"
+expect_contains "kubelet Event Started" "kubelet Normal Started: Started container main" "$TEV"
+expect_match "kubectl describe pod shows the kubelet's Events" '^ +Normal +Started +[^ ]+ +kubelet +Started container main$' "$(kc describe pod test -n lab)"
+
 # ---- the runner pod launches the Job -----------------------------------------------------
 kc apply -f "$SEED/pod-runner.yaml" >/dev/null
 expect_eq "launcher reaches Succeeded" "Succeeded" "$(phase launcher lab 'Succeeded|Failed')"
@@ -209,6 +246,32 @@ expect_eq "multi: env from configMap/secret/fieldRef" "env hello s3cret multi op
 expect_eq "multi: configMap, secret, downwardAPI files" 'hellos3cretapp="demo"' "$(printf '%s\n' "$MLOG" | sed -n 4p)"
 expect_eq "multi: configMap items select keys" "greeting" "$(printf '%s\n' "$MLOG" | sed -n 5p)"
 expect_eq "logs tailLines=2" "line2 line3" "$(kc logs multi -n open -c main --tail=2 | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "logs --limit-bytes=5: the first 5 bytes" "prepa" "$(kc logs multi -n open -c main --limit-bytes=5)"
+expect_eq "logs --tail=2 --limit-bytes=8" "line2
+li" "$(kc logs multi -n open -c main --tail=2 --limit-bytes=8)"
+# the CRI log format: a timestamp per line, kept on disk as kubelet/containerd keep it
+expect_match "log file in the CRI format (RFC3339Nano stdout F line)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z stdout F prepared$' \
+    "$(head -1 "$NODE_DIR/pods/$(pod_uid multi open)/logs/main.log")"
+TSLOG=$(kc logs multi -n open -c main --timestamps --tail=2)
+expect_match "logs --timestamps: RFC3339Nano then the line" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]*[1-9])?Z line2$' "$(printf '%s\n' "$TSLOG" | sed -n 1p)"
+expect_eq "logs --timestamps --tail=2: two lines" "2" "$(printf '%s\n' "$TSLOG" | wc -l | tr -d ' ')"
+expect_eq "logs --since-time before the pod: everything" "$(kc logs multi -n open -c main)" "$(kc logs multi -n open -c main --since-time=2000-01-01T00:00:00Z)"
+expect_eq "logs --since-time in the future: nothing" "" "$(kc logs multi -n open -c main --since-time=2100-01-01T00:00:00Z)"
+expect_eq "logs --since=1h: everything" "$(kc logs multi -n open -c main)" "$(kc logs multi -n open -c main --since=1h)"
+sleep 2 # the lines are now older than 1 s (and only get older)
+expect_eq "logs --since=1s: nothing newer" "" "$(kc logs multi -n open -c main --since=1s)"
+OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log?container=main&sinceSeconds=0" 2>&1)
+expect_contains "pods/log sinceSeconds=0: upstream's validation text" "sinceSeconds: Invalid value: 0: must be greater than 0" "$OUT"
+OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log?container=main&tailLines=-1&limitBytes=0" 2>&1)
+expect_contains "pods/log tailLines=-1 limitBytes=0: both field errors, aggregated" \
+    "[tailLines: Invalid value: -1: must be greater than or equal to 0, limitBytes: Invalid value: 0: must be greater than 0]" "$OUT"
+OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log?container=main&sinceSeconds=5&sinceTime=2024-01-01T00:00:00Z" 2>&1)
+expect_contains "pods/log sinceSeconds with sinceTime: Forbidden" ': Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified' "$OUT"
+OUT=$(kc logs multi -n open -c main --previous 2>&1)
+expect_eq "logs --previous of a container that never restarted: upstream's 400" \
+    'Error from server (BadRequest): previous terminated container "main" in pod "multi" not found' "$OUT"
+OUT=$(kc get --raw "/api/v1/namespaces/open/pods/multi/log?container=main&previous=true" 2>&1)
+expect_contains "the same over the raw API" 'previous terminated container "main" in pod "multi" not found' "$OUT"
 expect_eq "init container's log" "" "$(kc logs multi -n open -c setup)"
 UID_MULTI=$(pod_uid multi open)
 expect_eq "secret defaultMode 0400 (seen in the container)" "400" "$(printf '%s\n' "$MLOG" | sed -n 6p)"
@@ -223,6 +286,12 @@ kc get pod crashy -n open -o json >"$T/crashy.json"
 expect_eq "OnFailure: restarted, phase Running" "Running" "$(jget 'd["status"]["phase"]' "$T/crashy.json")"
 expect_eq "OnFailure: lastState terminated exit 1" "1" "$(jget 'd["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"]' "$T/crashy.json")"
 expect_eq "restarted container: logs show the current run only" "run" "$(kc logs crashy -n open)"
+expect_eq "restarted container: logs --previous shows the run before" "run" "$(kc logs crashy -n open --previous)"
+backoff_event() { kc get events -n open -o json >"$T/events-open.json" && [ "$(jget 'len([e for e in d["items"] if e["reason"]=="BackOff" and e["involvedObject"]["name"]=="crashy"])' "$T/events-open.json")" != 0 ]; }
+wait_until 60 backoff_event
+expect_eq "kubelet Event BackOff (Warning) for the crash-looping container" \
+    "Warning Back-off restarting failed container main in pod crashy_open($(pod_uid crashy open))" \
+    "$(jget '[e["type"]+" "+e["message"] for e in d["items"] if e["reason"]=="BackOff" and e["involvedObject"]["name"]=="crashy"][0]' "$T/events-open.json")"
 
 # ---- an unscheduled pod created before the agent sees it is bound at start-up -----------------
 server_stop
@@ -230,6 +299,8 @@ server_stop
     --api-audiences=api >>"$T/server.log" 2>&1 &
 SERVER_PID=$!
 server_wait_ready
+# no agent runs now: crashy's stored restartCount is frozen
+CRASHY_N=$(kc get pod crashy -n open -o jsonpath='{.status.containerStatuses[0].restartCount}')
 kc run later -n open --image=alpine:latest --restart=Never --command -- sh -c 'echo later' >/dev/null
 sleep 0.5
 expect_eq "--no-node: the pod stays Pending, unbound" "Pending|" \
@@ -240,6 +311,11 @@ server_stop
 SERVER_PID=$!
 server_wait_ready
 expect_eq "after restart with the agent: the pending pod runs" "Succeeded" "$(phase later open 'Succeeded|Failed')"
+crashy_count() { kc get pod crashy -n open -o jsonpath='{.status.containerStatuses[0].restartCount}'; }
+crashy_moved() { local n; n=$(crashy_count); [ -n "$n" ] && [ "$n" != "$CRASHY_N" ]; }
+wait_until 60 crashy_moved
+N2=$(crashy_count)
+expect_gt "restartCount carried across a server restart (was $CRASHY_N, not back to 0)" "$N2" "$CRASHY_N"
 expect_eq "finished pods are not re-run after a restart" "Completed" \
     "$(kc get pod test -n lab -o jsonpath='{.status.containerStatuses[0].state.terminated.reason}')"
 

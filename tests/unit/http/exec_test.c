@@ -239,6 +239,36 @@ static void test_options(void **state)
     assert_non_null(err);
 }
 
+static bool resize(const char *json, uint16_t *w, uint16_t *h)
+{
+    *w = *h = 7;
+    return exec_resize_parse((const uint8_t *)json, strlen(json), w, h);
+}
+
+static void test_resize_parse(void **state)
+{
+    (void)state;
+    uint16_t w, h;
+    assert_true(resize("{\"Width\":123,\"Height\":45}", &w, &h));
+    assert_int_equal(w, 123);
+    assert_int_equal(h, 45);
+    /* Go's decoder: keys case-insensitive, absent fields zero, unknown fields ignored */
+    assert_true(resize("{\"width\":80,\"HEIGHT\":24,\"x\":true}", &w, &h));
+    assert_int_equal(w, 80);
+    assert_int_equal(h, 24);
+    assert_true(resize("{\"Height\":3}", &w, &h));
+    assert_int_equal(w, 0);
+    assert_int_equal(h, 3);
+    /* not a TerminalSize: uint16 overflow, negatives, strings, not an object, not JSON */
+    assert_false(resize("{\"Width\":65536,\"Height\":1}", &w, &h));
+    assert_int_equal(w, 7);
+    assert_false(resize("{\"Width\":-1}", &w, &h));
+    assert_false(resize("{\"Width\":\"80\"}", &w, &h));
+    assert_false(resize("[80,24]", &w, &h));
+    assert_false(resize("", &w, &h));
+    assert_false(resize("{\"Width\":", &w, &h));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_status_exit_code),
         cmocka_unit_test(test_status_internal),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_resize_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
