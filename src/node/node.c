@@ -1006,6 +1006,9 @@ static void pod_bind(struct node_agent *a, json_t *obj)
         if (rest_update(&c, cur, &res, &code, &st) != 0)
             log_warn("scheduler: binding %s/%s to %s: %s", ns, name, a->name,
                      json_str(st, "message") ? json_str(st, "message") : "failed");
+        else /* upstream's scheduler reports each binding on the pod */
+            event_record(a->srv, "default-scheduler", res, "Normal", "Scheduled",
+                         "Successfully assigned %s/%s to %s", ns, name, a->name);
     }
     json_decref(cur);
     json_decref(res);

@@ -104,6 +104,8 @@ TEV=$(pod_events test)
 expect_contains "kubelet Event Pulled (image present)" 'kubelet Normal Pulled: Container image "alpine:latest" already present on machine' "$TEV"
 expect_contains "kubelet Event Created" "kubelet Normal Created: Created container: main" "$TEV"
 expect_contains "kubelet Event Started" "kubelet Normal Started: Started container main" "$TEV"
+SEV=$(jget '"\n".join(e["source"]["component"]+" "+e["type"]+" "+e["reason"]+": "+e["message"] for e in d["items"] if e["involvedObject"]["name"]=="test" and e["source"].get("component")=="default-scheduler")' "$T/events.json")
+expect_match "scheduler Event Scheduled" "^default-scheduler Normal Scheduled: Successfully assigned lab/test to [^ ]+$" "$SEV"
 expect_match "kubectl describe pod shows the kubelet's Events" '^ +Normal +Started +[^ ]+ +kubelet +Started container main$' "$(kc describe pod test -n lab)"
 
 # ---- the runner pod launches the Job -----------------------------------------------------
