@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 PREFIX     ?= /usr/local
 CTEST_ARGS ?=
 
-.PHONY: all deps run test test-fast test-asan fuzz clean install
+.PHONY: all deps run test test-fast test-asan fuzz fuzz-long clean install
 
 all: $(BUILD)/anzen
 
@@ -44,6 +44,12 @@ install:
 	@test -x $(BUILD)/anzen || { echo "install: $(BUILD)/anzen not built; run make first" >&2; exit 1; }
 	install -D -m 0755 $(BUILD)/anzen $(DESTDIR)$(PREFIX)/bin/anzen
 	ln -sf anzen $(DESTDIR)$(PREFIX)/bin/kubectl-anzen
+
+# Every fuzz target for FUZZ_RUNS executions (default 10 million) from its seed corpus;
+# figures in build-fuzz/fuzz-long.txt (see docs/fuzzing.md).
+FUZZ_RUNS ?= 10000000
+fuzz-long: fuzz
+	scripts/fuzz-long.sh build-fuzz $(FUZZ_RUNS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -20,6 +20,7 @@ struct list_opts {
     int64_t limit;                /* 0: none */
     const char *continue_token;   /* or NULL */
     const char *resource_version; /* or NULL */
+    const char *resource_version_match; /* "Exact", "NotOlderThan" or NULL */
 };
 
 int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status);

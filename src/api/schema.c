@@ -308,3 +308,190 @@ static int schema__unknown(const struct schema_node *root, json_t *obj, json_t *
     json_decref(w.seen);
     return w.added;
 }
+
+/* ---- type errors ------------------------------------------------------------------------- */
+
+/* Go's name of a JSON value's kind in "cannot unmarshal <kind>". */
+static const char *go_json_kind(json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "bool";
+    case JSON_NULL:
+        return "null";
+    }
+    return "value";
+}
+
+/* Appends the Go type of node: string, bool, []T, map[string]T, v1.Kind. */
+static void go_type_name(struct buf *b, const struct schema_node *node)
+{
+    switch (node->type) {
+    case SCHEMA_STRING:
+        buf_puts(b, "string");
+        return;
+    case SCHEMA_BOOLEAN:
+        buf_puts(b, "bool");
+        return;
+    case SCHEMA_ARRAY:
+        buf_puts(b, "[]");
+        if (node->items)
+            go_type_name(b, node->items);
+        return;
+    case SCHEMA_MAP:
+        buf_puts(b, "map[string]");
+        if (node->items)
+            go_type_name(b, node->items);
+        return;
+    case SCHEMA_OBJECT: {
+        /* "io.k8s.api.rbac.v1.PolicyRule" -> "v1.PolicyRule" */
+        const char *r = node->ref_name ? node->ref_name : "struct";
+        const char *last = strrchr(r, '.');
+        const char *pkg = last;
+        while (pkg != NULL && pkg > r && pkg[-1] != '.')
+            pkg--;
+        buf_puts(b, pkg ? pkg : r);
+        return;
+    }
+    case SCHEMA_ANY:
+    case SCHEMA_INTEGER:
+    case SCHEMA_NUMBER:
+    case SCHEMA_INT_OR_STRING:
+    case SCHEMA_QUANTITY:
+    case SCHEMA_TIME:
+        buf_puts(b, "interface {}");
+        return;
+    }
+}
+
+/* True when v can be decoded into node (null always can). Only the types whose Go decoding
+ * is unambiguous are checked: strings, booleans, arrays, maps and structs. */
+static bool type_fits(const struct schema_node *node, json_t *v)
+{
+    if (json_is_null(v))
+        return true;
+    switch (node->type) {
+    case SCHEMA_STRING:
+        return json_is_string(v);
+    case SCHEMA_BOOLEAN:
+        return json_is_boolean(v);
+    case SCHEMA_ARRAY:
+        return json_is_array(v);
+    case SCHEMA_MAP:
+    case SCHEMA_OBJECT:
+        return json_is_object(v);
+    case SCHEMA_ANY:
+    case SCHEMA_INTEGER:
+    case SCHEMA_NUMBER:
+    case SCHEMA_INT_OR_STRING:
+    case SCHEMA_QUANTITY:
+    case SCHEMA_TIME:
+        return true;
+    }
+    return true;
+}
+
+struct type_walk {
+    struct buf path;           /* JSON field path without indices or map keys, as Go's */
+    const char *struct_name;   /* innermost enclosing struct ("PolicyRule") */
+    char *msg;                 /* first error */
+};
+
+static void type_walk_value(struct type_walk *w, const struct schema_node *node, json_t *v);
+
+static void type_walk_child(struct type_walk *w, const struct schema_node *node, json_t *v)
+{
+    if (w->msg != NULL || node == NULL || v == NULL)
+        return;
+    if (!type_fits(node, v)) {
+        struct buf m = BUF_INIT;
+        buf_printf(&m, "json: cannot unmarshal %s into Go struct field %s.%s of type ", go_json_kind(v),
+                   w->struct_name, w->path.data ? w->path.data : "");
+        go_type_name(&m, node);
+        w->msg = buf_detach(&m, NULL);
+        return;
+    }
+    type_walk_value(w, node, v);
+}
+
+static void type_walk_value(struct type_walk *w, const struct schema_node *node, json_t *v)
+{
+    switch (node->type) {
+    case SCHEMA_OBJECT: {
+        if (!json_is_object(v))
+            return;
+        const char *saved_struct = w->struct_name;
+        const char *r = node->ref_name ? node->ref_name : "";
+        w->struct_name = strrchr(r, '.') ? strrchr(r, '.') + 1 : r;
+        const char *key;
+        json_t *child;
+        json_object_foreach(v, key, child) {
+            const struct schema_node *f = schema_field(node, key);
+            if (f == NULL)
+                continue;
+            size_t saved = w->path.len;
+            if (saved > 0)
+                buf_putc(&w->path, '.');
+            buf_puts(&w->path, key);
+            type_walk_child(w, f, child);
+            w->path.len = saved;
+            if (w->path.data)
+                w->path.data[saved] = '\0';
+            if (w->msg)
+                break;
+        }
+        w->struct_name = saved_struct;
+        return;
+    }
+    case SCHEMA_ARRAY: {
+        size_t i;
+        json_t *elem;
+        json_array_foreach(v, i, elem) {
+            type_walk_child(w, node->items, elem);
+            if (w->msg)
+                return;
+        }
+        return;
+    }
+    case SCHEMA_MAP: {
+        const char *key;
+        json_t *child;
+        json_object_foreach(v, key, child) {
+            type_walk_child(w, node->items, child);
+            if (w->msg)
+                return;
+        }
+        return;
+    }
+    case SCHEMA_ANY:
+    case SCHEMA_STRING:
+    case SCHEMA_INTEGER:
+    case SCHEMA_NUMBER:
+    case SCHEMA_BOOLEAN:
+    case SCHEMA_INT_OR_STRING:
+    case SCHEMA_QUANTITY:
+    case SCHEMA_TIME:
+        return;
+    }
+}
+
+char *schema_find_type_error(const struct schema_node *root, json_t *obj)
+{
+    if (root == NULL || !json_is_object(obj))
+        return NULL;
+    struct type_walk w = {.struct_name = ""};
+    buf_init(&w.path, SCHEMA_MAX_PATH);
+    type_walk_value(&w, root, obj);
+    buf_release(&w.path);
+    return w.msg;
+}

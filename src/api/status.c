@@ -178,6 +178,22 @@ json_t *status_gone(const char *msg)
     return status_new(AZ_EGONE, msg, NULL);
 }
 
+json_t *status_too_large_resource_version(const char *rv, int64_t current)
+{
+    json_t *d = json_pack("{s:[{s:s,s:s}],s:i}", "causes", "reason", "ResourceVersionTooLarge",
+                          "message", "Too large resource version", "retryAfterSeconds", 1);
+    char *msg = xasprintf("Timeout: Too large resource version: %s, current: %lld", rv, (long long)current);
+    json_t *s = status_new(AZ_ETIMEOUT, msg, d);
+    free(msg);
+    return s;
+}
+
+json_t *status_too_many_requests(void)
+{
+    return status_new(AZ_ETOOMANY, "Too many requests, please try again later.",
+                      json_pack("{s:i}", "retryAfterSeconds", 1));
+}
+
 json_t *status_unsupported_media_type(const char *accepted)
 {
     char *msg = xasprintf("the body of the request was in an unknown format - accepted media types include: %s", accepted);

@@ -569,6 +569,53 @@ static void immutable_meta(json_t *md, json_t *omd, const char *key, bool is_tim
     }
 }
 
+/* True if the JSON string v holds a NUL byte (C string functions would see a prefix). */
+static bool has_nul(json_t *v)
+{
+    return json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v);
+}
+
+/* The checks that take C strings see "a" in "a\u0000b": names, namespaces, label keys and
+ * values and finalizers holding a NUL are refused here, with the value as sent and the message
+ * upstream's regular expression gives for a character outside the allowed set. */
+static void vnul_report(struct field_errors *errs, const char *path, json_t *v,
+                        void (*check)(const char *, struct vmsgs *))
+{
+    char *copy = xmalloc(json_string_length(v) + 1);
+    memcpy(copy, json_string_value(v), json_string_length(v) + 1);
+    for (size_t i = 0; i < json_string_length(v); i++)
+        if (copy[i] == '\0')
+            copy[i] = '\x01';
+    struct vmsgs ms = {0};
+    check(copy, &ms);
+    for (size_t i = 0; i < ms.n; i++)
+        field_errors_add(errs, FIELD_INVALID, path, v, ms.m[i]);
+    vmsgs_release(&ms);
+    free(copy);
+}
+
+static void vmeta_nul(json_t *obj, struct field_errors *errs)
+{
+    json_t *md = jobj(obj, "metadata");
+    if (has_nul(json_object_get(md, "name")))
+        vnul_report(errs, "metadata.name", json_object_get(md, "name"), vnames_dns1123_subdomain);
+    if (has_nul(json_object_get(md, "generateName")))
+        vnul_report(errs, "metadata.generateName", json_object_get(md, "generateName"), vnames_dns1123_subdomain);
+    if (has_nul(json_object_get(md, "namespace")))
+        vnul_report(errs, "metadata.namespace", json_object_get(md, "namespace"), vnames_dns1123_label);
+    const char *k;
+    json_t *v;
+    json_object_foreach(jobj(md, "labels"), k, v) {
+        if (has_nul(v))
+            vnul_report(errs, "metadata.labels", v, vnames_label_value);
+    }
+    size_t i;
+    json_array_foreach(jarr(md, "finalizers"), i, v) {
+        if (has_nul(v))
+            vnul_report(errs, "metadata.finalizers", v, vnames_qualified_name);
+    }
+}
+
 void vmeta_update(json_t *obj, json_t *old, struct field_errors *errs)
 {
     json_t *md = jobj(obj, "metadata"), *omd = jobj(old, "metadata");
@@ -642,6 +689,7 @@ void validate_object(const char *group, const char *kind, bool namespaced, json_
     if (!group)
         group = "";
     bool handled = false;
+    vmeta_nul(obj, errs);
     if (*group == 0)
         handled = validate_core(kind, namespaced, obj, old, errs);
     else if (strcmp(group, "batch") == 0)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "http/metrics.h"
 #include "api/patch.h"
 #include "api/rest.h"
 #include "api/field.h"
@@ -75,7 +76,7 @@ int satoken_start(struct satoken *s, struct apiserver *srv)
         pthread_mutex_lock(&s->mu);
         for (size_t j = 0; j < l.n; j++) {
             json_error_t err;
-            json_t *o = json_loadb(l.items[j].value, l.items[j].len, 0, &err);
+            json_t *o = json_loadb(l.items[j].value, l.items[j].len, JSON_ALLOW_NUL, &err);
             if (o != NULL)
                 json_object_set_new(s->objects, l.items[j].key, o);
         }
@@ -384,6 +385,9 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
         extra_set(&extra, "authentication.kubernetes.io/pod-uid", ref_str(podref, "uid"));
     }
     ret->extra = extra;
+    json_t *warnafter = json_object_get(k8s, "warnafter");
+    if (json_is_number(warnafter) && json_number_value(warnafter) != 0) /* upstream counts these only */
+        metrics_sa_token(now > (int64_t)(json_number_value(warnafter) * 1000));
     rc = 0;
 out:
     json_decref(sa);

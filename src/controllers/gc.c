@@ -251,7 +251,7 @@ void gc_controller_start(struct apiserver *srv)
     for (size_t i = 0; i < sl.n; i++) {
         if (strstr(sl.items[i].value, "\"deletionTimestamp\"") == NULL)
             continue;
-        json_t *obj = json_loadb(sl.items[i].value, sl.items[i].len, 0, NULL);
+        json_t *obj = json_loadb(sl.items[i].value, sl.items[i].len, JSON_ALLOW_NUL, NULL);
         for (int orphan = 0; obj != NULL && orphan <= 1; orphan++) {
             if (json_path(obj, "metadata.deletionTimestamp") == NULL ||
                 !has_finalizer(obj, orphan ? "orphan" : "foregroundDeletion"))

@@ -38,6 +38,9 @@
 #include "authz/rbac.h"
 #include "http/exec.h"
 #include "http/health.h"
+#include "http/limits.h"
+#include "http/metrics.h"
+#include "http/observe.h"
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "http/server.h"
@@ -208,7 +211,39 @@ struct ctx {
     bool want_yaml; /* Accept names application/yaml first: JSON answers go out as YAML */
     json_t *warnings;
     char *path; /* percent-decoded path without query */
+    struct http_observe obs; /* what the audit log and /metrics record (observe.h) */
 };
+
+static h2o_iovec_t header_value_str(h2o_req_t *req, const char *name);
+
+/* Hands the finished request to the audit log and the metrics (observe.c). */
+static void observe_request(struct ctx *c)
+{
+    h2o_req_t *req = c->req;
+    char ip[INET6_ADDRSTRLEN] = "";
+    struct sockaddr_storage ss;
+    if (req->conn->callbacks->get_peername != NULL &&
+        req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) > 0) {
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
+        else if (ss.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+    }
+    h2o_iovec_t ua = header_value_str(req, "user-agent");
+    char *uri = xstrndup(req->path.base, req->path.len);
+    char *method = xstrndup(req->method.base, req->method.len);
+    char *agent = ua.base ? xstrndup(ua.base, ua.len) : NULL;
+    struct http_observed o = {
+        .info = &c->info, .user = c->user.name ? &c->user : NULL, .path = c->path ? c->path : "",
+        .method = method, .audit_id = c->audit_id, .request_uri = uri, .source_ip = *ip ? ip : NULL,
+        .user_agent = agent, .body = req->entity.base, .body_len = req->entity.len,
+        .code = req->res.status,
+    };
+    http_observe_end(&c->obs, &o);
+    free(uri);
+    free(method);
+    free(agent);
+}
 
 static h2o_iovec_t header_value(h2o_req_t *req, const h2o_token_t *tok)
 {
@@ -290,6 +325,7 @@ static void send_bytes(h2o_req_t *req, int code, const char *content_type, const
 static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
 {
     common_headers(c);
+    http_observe_response(&c->obs, obj);
     if (c->want_yaml && strcmp(ct, "application/json") == 0) {
         struct buf y = BUF_INIT;
         yaml_write(&y, obj);
@@ -311,6 +347,13 @@ static void send_json(struct ctx *c, int code, json_t *obj)
 /* Sends a Status object (steals the reference). */
 static void send_status(struct ctx *c, json_t *status)
 {
+    http_observe_status(&c->obs, status);
+    json_t *retry = json_object_get(json_object_get(status, "details"), "retryAfterSeconds");
+    if (json_is_integer(retry) && json_integer_value(retry) > 0) {
+        char v[24];
+        snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(retry));
+        add_header(c->req, H2O_TOKEN_RETRY_AFTER, v);
+    }
     send_json(c, status_code(status), status);
     json_decref(status);
 }
@@ -373,8 +416,8 @@ static json_t *decode_body(struct ctx *c, const char *kind)
     h2o_iovec_t ct = header_value(req, H2O_TOKEN_CONTENT_TYPE);
     const char *body = req->entity.base ? req->entity.base : "";
     size_t len = req->entity.len;
-    if (ct.base == NULL || iov_prefix(ct, "application/json") || iov_prefix(ct, "*/*") ||
-        iov_prefix(ct, "application/x-www-form-urlencoded")) {
+    enum http_body_format fmt = http_body_format(ct.base, ct.len);
+    if (fmt == HTTP_BODY_JSON) {
         char *err = NULL;
         json_t *v = json_parse_go(body, len, &err);
         if (v == NULL && len == 0)
@@ -416,7 +459,7 @@ static json_t *decode_body(struct ctx *c, const char *kind)
         }
         return v;
     }
-    if (iov_prefix(ct, "application/yaml")) {
+    if (fmt == HTTP_BODY_YAML) {
         char *err = NULL;
         json_t *v = yaml_to_json(body, len, &err);
         if (v == NULL) {
@@ -425,7 +468,7 @@ static json_t *decode_body(struct ctx *c, const char *kind)
         }
         return v;
     }
-    if (iov_prefix(ct, "application/vnd.kubernetes.protobuf")) {
+    if (fmt == HTTP_BODY_PROTOBUF) {
         json_t *v = NULL;
         char *err = NULL;
         int r = k8s_protobuf_decode((const uint8_t *)body, len, &v, &err);
@@ -483,7 +526,13 @@ static h2o_linklist_t watch_streams = {&watch_streams, &watch_streams};
 static h2o_timeout_t watch_tick_queue;
 static h2o_timeout_entry_t watch_tick_entry;
 
-#define WATCH_MAX_PENDING (16 * 1024 * 1024) /* a client this far behind is cut off */
+/* Memory per watch stream is bounded: events wait in `pending` (at most WATCH_MAX_PENDING:
+ * room for the largest object, MAX_BODY, as a Table), and at most WATCH_CHUNK bytes are
+ * handed to h2o at a time (h2o keeps a copy while TLS-encrypting and sending it). A client
+ * that falls this far behind is cut off: its stream ends and it re-lists, as upstream closes
+ * a watcher whose buffer is full. */
+#define WATCH_MAX_PENDING (8 * 1024 * 1024)
+#define WATCH_CHUNK (256 * 1024)
 
 /* Hands w->pending to h2o. On HTTP/1.1 the stream does its own chunked framing (h2o's
  * chunked filter holds back an empty send, and with it the headers): the first flush goes
@@ -515,8 +564,16 @@ static void watch_flush(struct watch_stream *w)
         return;
     }
     buf_release(&w->inflight);
-    w->inflight = w->pending;
-    buf_init(&w->pending, WATCH_MAX_PENDING);
+    if (w->pending.len <= WATCH_CHUNK) {
+        w->inflight = w->pending;
+        buf_init(&w->pending, WATCH_MAX_PENDING);
+    } else {
+        buf_init(&w->inflight, 0);
+        buf_append(&w->inflight, w->pending.data, WATCH_CHUNK);
+        memmove(w->pending.data, w->pending.data + WATCH_CHUNK, w->pending.len - WATCH_CHUNK);
+        w->pending.len -= WATCH_CHUNK;
+        w->pending.data[w->pending.len] = '\0';
+    }
     if (w->inflight.len > 0) {
         if (w->chunked) {
             int hl = snprintf(w->chunk_head, sizeof(w->chunk_head), "%zx\r\n", w->inflight.len);
@@ -580,6 +637,7 @@ static void watch_emit(struct watch_stream *w, const char *type, json_t *obj)
          * ends the stream within a second. */
         w->overflowed = true;
         w->deadline_ms = 0;
+        buf_release(&w->pending); /* dropped, as upstream drops a closed watcher's buffer */
     }
     json_decref(ev);
 }
@@ -618,6 +676,7 @@ static void watch_on_event(void *arg, const struct watch_event *ev)
 static void watch_tick(h2o_timeout_entry_t *e)
 {
     uint64_t now = now_ms();
+    http_idle_tick(now);
     h2o_linklist_t *node = watch_streams.next;
     while (node != &watch_streams) {
         struct watch_stream *w = H2O_STRUCT_FROM_MEMBER(struct watch_stream, link, node);
@@ -701,6 +760,7 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
         all.continue_token = NULL;
         all.resource_version = NULL;
         json_t *list = NULL, *lst = NULL;
+        w->pending.max = 0; /* the current state is already in memory as a list */
         if (rest_list(call, &all, &list, &lst) == 0) {
             size_t i;
             json_t *it;
@@ -717,6 +777,7 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
             }
             from = parse_int(json_path_str(list, "metadata.resourceVersion"), 0);
         }
+        w->pending.max = w->pending.len + WATCH_MAX_PENDING;
         json_decref(list);
         json_decref(lst);
     }
@@ -948,6 +1009,7 @@ static void handle_resource(struct ctx *c)
         .limit = parse_int(query_get(&c->q, "limit"), 0),
         .continue_token = query_get(&c->q, "continue"),
         .resource_version = query_get(&c->q, "resourceVersion"),
+        .resource_version_match = query_get(&c->q, "resourceVersionMatch"),
     };
     json_t *obj = NULL, *st = NULL, *body = NULL;
     int code = 200, rc = 0;
@@ -1193,6 +1255,15 @@ static bool handle_nonresource(struct ctx *c)
         buf_release(&out);
         return true;
     }
+    if (strcmp(p, "/metrics") == 0) {
+        struct buf b = BUF_INIT;
+        buf_init(&b, 64 * 1024 * 1024);
+        metrics_render(server__api, &b);
+        common_headers(c);
+        send_bytes(c->req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);
+        buf_release(&b);
+        return true;
+    }
     if (strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0) {
         json_t *v = discovery_version();
         send_json(c, 200, v);
@@ -1362,12 +1433,25 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     struct ctx c;
     memset(&c, 0, sizeof(c));
     c.req = req;
+    http_observe_begin(&c.obs);
+    http_idle_note_request(now_ms());
     h2o_iovec_t aid = header_value_str(req, "audit-id");
     if (aid.base != NULL && aid.len > 0 && aid.len < sizeof(c.audit_id)) {
         memcpy(c.audit_id, aid.base, aid.len);
         c.audit_id[aid.len] = '\0';
     } else {
         uuid_v4(c.audit_id);
+    }
+    switch (http_target_check(req->path.base, req->path.len)) {
+    case HTTP_TARGET_OK:
+        break;
+    case HTTP_TARGET_NOT_ORIGIN_FORM: /* what Go's net/http answers */
+        add_header(req, H2O_TOKEN_CONNECTION, "close");
+        send_bytes(req, 400, "text/plain; charset=utf-8", "400 Bad Request", 15);
+        return 0;
+    case HTTP_TARGET_NUL:
+        send_status(&c, status_not_found_path());
+        return 0;
     }
     size_t path_end = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     c.path = percent_decode_path(req->path.base, path_end);
@@ -1392,6 +1476,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     h2o_iovec_t authz = header_value(req, H2O_TOKEN_AUTHORIZATION);
     const char *warning = NULL;
     if (authn_request(server__api, request_ssl(req), authz.base, authz.len, c.path, &c.user, &warning) < 0) {
+        c.obs.authn_failed = true;
         send_status(&c, status_unauthorized());
         goto out;
     }
@@ -1448,7 +1533,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         .path = c.path,
     };
     char *reason = NULL;
-    if (authz_authorize(server__api, &attrs, &reason) != AUTHZ_ALLOW) {
+    enum authz_decision decision = authz_authorize(server__api, &attrs, &reason);
+    http_observe_authz(&c.obs, decision == AUTHZ_ALLOW, reason);
+    if (decision != AUTHZ_ALLOW) {
         add_header_str(req, "x-content-type-options", "nosniff");
         send_status(&c, authz_forbidden_status(&attrs, reason));
         free(reason);
@@ -1456,6 +1543,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     free(reason);
 
+    bool mutating = !(strcmp(c.info.verb, "get") == 0 || strcmp(c.info.verb, "list") == 0 ||
+                      strcmp(c.info.verb, "watch") == 0 || strcmp(c.info.verb, "head") == 0);
+    metrics_inflight(mutating, 1);
     if (c.info.is_resource) {
         handle_resource(&c);
     } else if (!handle_nonresource(&c)) {
@@ -1463,7 +1553,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                        (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
         send_status(&c, getlike ? status_not_found_path() : status_method_not_allowed());
     }
+    metrics_inflight(mutating, -1);
 out:
+    observe_request(&c);
     query_release(&c.q);
     request_info_release(&c.info);
     user_info_release(&c.user);
@@ -1519,9 +1611,25 @@ void http_server_stop(void)
     server__stop = 1;
 }
 
+/* SIGTERM/SIGINT ask the loop to stop; if the loop does not get there within the grace
+ * period (it is stuck in a long piece of work), the process leaves anyway: every
+ * acknowledged write is already durable (store/sqlite.c), so this is as safe as a crash. */
+#define SHUTDOWN_GRACE_SECONDS 20
+
+static void on_forced_exit(int sig)
+{
+    static const char msg[] = "anzen: shutdown grace period over, exiting\n";
+    ssize_t w = write(2, msg, sizeof(msg) - 1);
+    (void)w;
+    _exit(1);
+}
+
 static void on_signal(int sig)
 {
+    if (server__stop)
+        on_forced_exit(sig); /* a second signal: leave now */
     server__stop = 1;
+    alarm(SHUTDOWN_GRACE_SECONDS);
 }
 
 int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
@@ -1537,6 +1645,8 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_forced_exit;
+    sigaction(SIGALRM, &sa, NULL);
 
     h2o_config_init(&config);
     config.server_name = h2o_iovec_init(H2O_STRLIT("anzen"));

@@ -1,0 +1,92 @@
+/* limits.c — request intake checks (see limits.h): body media types as upstream's content
+ * negotiation (apimachinery runtime/serializer negotiation, Go mime.ParseMediaType), request
+ * target checks, and returning freed memory to the system once a burst of requests is over. */
+#include <malloc.h>
+#include <stdint.h>
+#include <string.h>
+#include "http/limits.h"
+
+/* RFC 2045 token characters (Go mime isTokenChar). */
+static bool is_token_char(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+enum http_body_format http_body_format(const char *ct, size_t len)
+{
+    if (ct == NULL || len == 0)
+        return HTTP_BODY_JSON;
+    size_t i = 0, end = len;
+    for (size_t k = 0; k < len; k++) {
+        if (ct[k] == ';') {
+            end = k;
+            break;
+        }
+    }
+    while (i < end && (ct[i] == ' ' || ct[i] == '\t'))
+        i++;
+    while (end > i && (ct[end - 1] == ' ' || ct[end - 1] == '\t'))
+        end--;
+    /* type "/" subtype, both non-empty tokens, lower-cased */
+    char mt[64];
+    size_t n = end - i, slash = 0;
+    if (n == 0 || n >= sizeof(mt))
+        return HTTP_BODY_UNSUPPORTED;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)ct[i + k];
+        if (c == '/' && slash == 0 && k > 0) {
+            slash = k;
+        } else if (!is_token_char(c)) {
+            return HTTP_BODY_UNSUPPORTED;
+        }
+        mt[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    mt[n] = '\0';
+    if (slash == 0 || slash == n - 1)
+        return HTTP_BODY_UNSUPPORTED;
+    if (strcmp(mt, "application/json") == 0)
+        return HTTP_BODY_JSON;
+    if (strcmp(mt, "application/yaml") == 0)
+        return HTTP_BODY_YAML;
+    if (strcmp(mt, "application/vnd.kubernetes.protobuf") == 0)
+        return HTTP_BODY_PROTOBUF;
+    return HTTP_BODY_UNSUPPORTED;
+}
+
+enum http_target_check http_target_check(const char *target, size_t len)
+{
+    if (len == 0 || target[0] != '/')
+        return HTTP_TARGET_NOT_ORIGIN_FORM;
+    for (size_t i = 0; i + 2 < len; i++) {
+        if (target[i] == '?')
+            break;
+        if (target[i] == '%' && target[i + 1] == '0' && target[i + 2] == '0')
+            return HTTP_TARGET_NUL;
+    }
+    for (size_t i = 0; i < len && target[i] != '?'; i++)
+        if (target[i] == '\0')
+            return HTTP_TARGET_NUL;
+    return HTTP_TARGET_OK;
+}
+
+/* ---- memory returned after load ------------------------------------------------------- */
+
+static struct {
+    uint64_t last_request_ms; /* when the last request arrived */
+    bool dirty;               /* requests since the last trim */
+} idle__;
+
+void http_idle_note_request(uint64_t now_ms)
+{
+    idle__.last_request_ms = now_ms;
+    idle__.dirty = true;
+}
+
+bool http_idle_tick(uint64_t now_ms)
+{
+    if (!idle__.dirty || now_ms - idle__.last_request_ms < HTTP_IDLE_TRIM_MS)
+        return false;
+    idle__.dirty = false;
+    malloc_trim(0);
+    return true;
+}

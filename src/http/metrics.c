@@ -1,0 +1,279 @@
+/* metrics.c — counters, histograms and the Prometheus text exposition (see metrics.h).
+ * Names, labels and histogram buckets as kube-apiserver 1.32 registers them
+ * (k8s.io/apiserver/pkg/endpoints/metrics, pkg/authentication, pkg/serviceaccount). */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "api/resource.h"
+#include "http/metrics.h"
+#include "store/store.h"
+#include "util/err.h"
+
+#define METRICS_MAX_SERIES 4096
+
+static const double duration_buckets[] = {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25,
+                                          1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60};
+#define NBUCKETS (sizeof(duration_buckets) / sizeof(duration_buckets[0]))
+
+struct series {
+    char *labels;          /* rendered label set without code: component="apiserver",... */
+    char *code;            /* "200" for request_total; NULL for the duration series */
+    unsigned long long count;
+    double sum;
+    unsigned long long buckets[NBUCKETS]; /* cumulative at render time */
+};
+
+static struct {
+    json_t *index;          /* labels+code -> index into items */
+    struct series *items;
+    size_t n, cap;
+    unsigned long long dropped;
+    unsigned long long authn[2];  /* success, failure */
+    unsigned long long authz[2];  /* allowed, denied */
+    unsigned long long sa_valid, sa_stale;
+    int inflight[2];              /* readOnly, mutating */
+} metrics__;
+
+static struct series *series_get(const char *labels, const char *code)
+{
+    if (metrics__.index == NULL)
+        metrics__.index = json_object();
+    char key[1024];
+    snprintf(key, sizeof(key), "%s|%s", labels, code ? code : "");
+    json_t *i = json_object_get(metrics__.index, key);
+    if (i != NULL)
+        return &metrics__.items[json_integer_value(i)];
+    if (metrics__.n >= METRICS_MAX_SERIES) {
+        metrics__.dropped++;
+        return NULL;
+    }
+    if (metrics__.n == metrics__.cap) {
+        metrics__.cap = metrics__.cap ? metrics__.cap * 2 : 64;
+        metrics__.items = xrealloc(metrics__.items, metrics__.cap * sizeof(*metrics__.items));
+    }
+    struct series *s = &metrics__.items[metrics__.n];
+    memset(s, 0, sizeof(*s));
+    s->labels = xstrdup(labels);
+    s->code = code ? xstrdup(code) : NULL;
+    json_object_set_new(metrics__.index, key, json_integer((json_int_t)metrics__.n));
+    metrics__.n++;
+    return s;
+}
+
+/* Upstream's verb label: the kube verb upper-cased, POST/PUT for create/update, DELETE for
+ * deletecollection; the HTTP method for non-resource requests. */
+static const char *metric_verb(const struct metrics_request *r)
+{
+    static const struct {
+        const char *kube, *label;
+    } map[] = {{"get", "GET"}, {"list", "LIST"}, {"watch", "WATCH"}, {"create", "POST"},
+               {"update", "PUT"}, {"patch", "PATCH"}, {"delete", "DELETE"},
+               {"deletecollection", "DELETE"}, {"head", "HEAD"}, {"post", "POST"},
+               {"put", "PUT"}, {"options", "OPTIONS"}, {"connect", "CONNECT"}};
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(r->verb, map[i].kube) == 0)
+            return map[i].label;
+    return "other";
+}
+
+static bool label_safe(const char *s)
+{
+    for (; *s; s++)
+        if (*s == '"' || *s == '\\' || *s == '\n' || (unsigned char)*s < 0x20)
+            return false;
+    return true;
+}
+
+void metrics_observe_request(const struct metrics_request *r)
+{
+    if (r->authn_result != NULL)
+        metrics__.authn[strcmp(r->authn_result, "success") == 0 ? 0 : 1]++;
+    if (r->authz_decision != NULL)
+        metrics__.authz[strcmp(r->authz_decision, "allowed") == 0 ? 0 : 1]++;
+    if (r->authn_result != NULL && strcmp(r->authn_result, "failure") == 0)
+        return; /* upstream counts requests after authentication */
+    const char *group = "", *version = "", *resource = "", *sub = "", *scope = "";
+    if (r->is_resource && resource_lookup(r->group, r->version, r->resource) != NULL) {
+        group = r->group;
+        version = r->version;
+        resource = r->resource;
+        sub = label_safe(r->subresource) && strlen(r->subresource) < 64 ? r->subresource : "";
+        scope = *r->name ? "resource" : (*r->ns ? "namespace" : "cluster");
+    }
+    char labels[512];
+    snprintf(labels, sizeof(labels),
+             "component=\"apiserver\",dry_run=\"\",group=\"%s\",resource=\"%s\",scope=\"%s\","
+             "subresource=\"%s\",verb=\"%s\",version=\"%s\"",
+             group, resource, scope, sub, metric_verb(r), version);
+    char code[8];
+    snprintf(code, sizeof(code), "%d", r->code);
+    struct series *total = series_get(labels, code);
+    if (total != NULL)
+        total->count++;
+    struct series *d = series_get(labels, NULL);
+    if (d != NULL) {
+        d->count++;
+        d->sum += r->seconds;
+        for (size_t i = 0; i < NBUCKETS; i++)
+            if (r->seconds <= duration_buckets[i])
+                d->buckets[i]++;
+    }
+}
+
+void metrics_inflight(bool mutating, int delta)
+{
+    metrics__.inflight[mutating ? 1 : 0] += delta;
+}
+
+void metrics_sa_token(bool stale)
+{
+    if (stale)
+        metrics__.sa_stale++;
+    else
+        metrics__.sa_valid++;
+}
+
+/* ---- exposition ------------------------------------------------------------------------ */
+
+static void header(struct buf *b, const char *name, const char *type, const char *help)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void render_requests(struct buf *b)
+{
+    header(b, "apiserver_request_total", "counter",
+           "[STABLE] Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.");
+    for (size_t i = 0; i < metrics__.n; i++) {
+        struct series *s = &metrics__.items[i];
+        if (s->code != NULL)
+            buf_printf(b, "apiserver_request_total{code=\"%s\",%s} %llu\n", s->code, s->labels, s->count);
+    }
+    header(b, "apiserver_request_duration_seconds", "histogram",
+           "[STABLE] Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.");
+    for (size_t i = 0; i < metrics__.n; i++) {
+        struct series *s = &metrics__.items[i];
+        if (s->code != NULL)
+            continue;
+        for (size_t k = 0; k < NBUCKETS; k++)
+            buf_printf(b, "apiserver_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n", s->labels,
+                       duration_buckets[k], s->buckets[k]);
+        buf_printf(b, "apiserver_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n", s->labels, s->count);
+        buf_printf(b, "apiserver_request_duration_seconds_sum{%s} %.9g\n", s->labels, s->sum);
+        buf_printf(b, "apiserver_request_duration_seconds_count{%s} %llu\n", s->labels, s->count);
+    }
+    header(b, "apiserver_current_inflight_requests", "gauge",
+           "[STABLE] Maximal number of currently used inflight request limit of this apiserver per request kind in last second.");
+    buf_printf(b, "apiserver_current_inflight_requests{request_kind=\"mutating\"} %d\n", metrics__.inflight[1]);
+    buf_printf(b, "apiserver_current_inflight_requests{request_kind=\"readOnly\"} %d\n", metrics__.inflight[0]);
+    header(b, "authentication_attempts", "counter", "[ALPHA] Counter of authenticated attempts.");
+    buf_printf(b, "authentication_attempts{result=\"failure\"} %llu\n", metrics__.authn[1]);
+    buf_printf(b, "authentication_attempts{result=\"success\"} %llu\n", metrics__.authn[0]);
+    header(b, "apiserver_authorization_decisions_total", "counter",
+           "[ALPHA] Total number of terminal decisions made by an authorizer split by authorizer type, name, and decision.");
+    buf_printf(b, "apiserver_authorization_decisions_total{decision=\"allowed\",name=\"rbac\",type=\"RBAC\"} %llu\n", metrics__.authz[0]);
+    buf_printf(b, "apiserver_authorization_decisions_total{decision=\"denied\",name=\"rbac\",type=\"RBAC\"} %llu\n", metrics__.authz[1]);
+    header(b, "serviceaccount_valid_tokens_total", "counter",
+           "[ALPHA] Cumulative valid projected service account tokens used");
+    buf_printf(b, "serviceaccount_valid_tokens_total %llu\n", metrics__.sa_valid);
+    header(b, "serviceaccount_stale_tokens_total", "counter",
+           "[ALPHA] Cumulative stale projected service account tokens used");
+    buf_printf(b, "serviceaccount_stale_tokens_total %llu\n", metrics__.sa_stale);
+    header(b, "anzen_metrics_dropped_series_total", "counter",
+           "Request observations not recorded because the series limit was reached.");
+    buf_printf(b, "anzen_metrics_dropped_series_total %llu\n", metrics__.dropped);
+}
+
+static void render_storage(struct apiserver *srv, struct buf *b)
+{
+    header(b, "apiserver_storage_objects", "gauge",
+           "[STABLE] Number of stored objects at the time of last check split by kind. In case of a fetching error, the value will be -1.");
+    size_t n;
+    const struct resource_def *t = resource_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        char *prefix = resource_key(&t[i], NULL, NULL);
+        long long count = 0;
+        char *after = NULL;
+        for (;;) {
+            struct store_list l;
+            if (store_list(srv->store, prefix, after, 0, 1000, &l) < 0) {
+                count = -1;
+                break;
+            }
+            count += (long long)l.n;
+            free(after);
+            after = l.n ? xstrdup(l.items[l.n - 1].key) : NULL;
+            bool more = l.more;
+            store_list_release(&l);
+            if (!more || after == NULL)
+                break;
+        }
+        free(after);
+        free(prefix);
+        if (*t[i].group)
+            buf_printf(b, "apiserver_storage_objects{resource=\"%s.%s\"} %lld\n", t[i].plural, t[i].group, count);
+        else
+            buf_printf(b, "apiserver_storage_objects{resource=\"%s\"} %lld\n", t[i].plural, count);
+    }
+}
+
+static void render_process(struct buf *b)
+{
+    long page = sysconf(_SC_PAGESIZE), ticks = sysconf(_SC_CLK_TCK);
+    unsigned long long utime = 0, stime = 0, starttime = 0, vsize = 0;
+    long long rss = 0;
+    FILE *f = fopen("/proc/self/stat", "re");
+    if (f != NULL) {
+        char line[2048];
+        if (fgets(line, sizeof(line), f) != NULL) {
+            const char *p = strrchr(line, ')');
+            if (p != NULL)
+                sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu %llu %lld",
+                       &utime, &stime, &starttime, &vsize, &rss);
+        }
+        fclose(f);
+    }
+    double boot = 0;
+    f = fopen("/proc/stat", "re");
+    if (f != NULL) {
+        char line[256];
+        while (fgets(line, sizeof(line), f) != NULL)
+            if (sscanf(line, "btime %lf", &boot) == 1)
+                break;
+        fclose(f);
+    }
+    int fds = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d != NULL) {
+        while (readdir(d) != NULL)
+            fds++;
+        closedir(d);
+        fds -= 3; /* ".", ".." and the directory's own fd */
+    }
+    struct rlimit rl = {0};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    header(b, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+    buf_printf(b, "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / (double)ticks);
+    header(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+    buf_printf(b, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+    header(b, "process_open_fds", "gauge", "Number of open file descriptors.");
+    buf_printf(b, "process_open_fds %d\n", fds);
+    header(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    buf_printf(b, "process_resident_memory_bytes %lld\n", rss * page);
+    header(b, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+    buf_printf(b, "process_start_time_seconds %.2f\n", boot + (double)starttime / (double)ticks);
+    header(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+    buf_printf(b, "process_virtual_memory_bytes %llu\n", vsize);
+}
+
+int metrics_render(struct apiserver *srv, struct buf *out)
+{
+    render_requests(out);
+    render_storage(srv, out);
+    render_process(out);
+    return 0;
+}

@@ -1,0 +1,164 @@
+/* audit_test.c — audit policy parsing and evaluation as upstream's policy checker (first
+ * matching rule, users/groups/verbs/namespaces/resources/nonResourceURLs, omitStages), and the
+ * Event built for a request: fields, annotations, and no body for Secrets or tokens. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+
+static const char policy_yaml[] =
+    "apiVersion: audit.k8s.io/v1\n"
+    "kind: Policy\n"
+    "omitStages: [RequestReceived]\n"
+    "rules:\n"
+    "- level: None\n"
+    "  users: [system:kube-proxy]\n"
+    "  verbs: [watch]\n"
+    "- level: None\n"
+    "  nonResourceURLs: [/healthz*, /version]\n"
+    "- level: RequestResponse\n"
+    "  resources:\n"
+    "  - group: \"\"\n"
+    "    resources: [secrets, pods/log]\n"
+    "- level: Request\n"
+    "  userGroups: [system:nodes]\n"
+    "  namespaces: [kube-system]\n"
+    "  omitStages: [ResponseComplete]\n"
+    "- level: Metadata\n"
+    "  resources:\n"
+    "  - group: rbac.authorization.k8s.io\n"
+    "    resources: [\"*/status\"]\n"
+    "  - group: apps\n"
+    "    resources: [deployments]\n"
+    "    resourceNames: [web]\n"
+    "- level: Request\n"
+    "  nonResourceURLs: [\"*\"]\n";
+
+static struct audit_policy *load(void)
+{
+    char *err = NULL;
+    struct audit_policy *p = audit_policy_parse(policy_yaml, strlen(policy_yaml), &err);
+    if (p == NULL)
+        fail_msg("parse: %s", err);
+    return p;
+}
+
+static enum audit_level eval(struct audit_policy *p, const struct user_info *u, const char *verb,
+                             const char *group, const char *resource, const char *sub,
+                             const char *ns, const char *name, unsigned *omit)
+{
+    struct audit_attrs a = {.user = u, .verb = verb, .is_resource = true, .group = group,
+                            .version = "v1", .resource = resource, .subresource = sub,
+                            .ns = ns, .name = name, .path = ""};
+    return audit_policy_eval(p, &a, omit);
+}
+
+static void test_policy_eval(void **state)
+{
+    (void)state;
+    struct audit_policy *p = load();
+    char *proxy_groups[] = {"system:authenticated"};
+    struct user_info proxy = {.name = "system:kube-proxy", .groups = proxy_groups, .ngroups = 1};
+    char *node_groups[] = {"system:nodes", "system:authenticated"};
+    struct user_info node = {.name = "system:node:n1", .groups = node_groups, .ngroups = 2};
+    struct user_info admin = {.name = "admin"};
+    unsigned omit = 0;
+
+    assert_int_equal(eval(p, &proxy, "watch", "", "pods", "", "", "", &omit), AUDIT_NONE);
+    assert_int_equal(eval(p, &proxy, "get", "", "secrets", "", "a", "s", &omit), AUDIT_REQUEST_RESPONSE);
+    assert_int_equal(omit, AUDIT_STAGE_REQUEST_RECEIVED);
+    assert_int_equal(eval(p, &admin, "get", "", "pods", "log", "a", "p", &omit), AUDIT_REQUEST_RESPONSE);
+    assert_int_equal(eval(p, &node, "get", "", "configmaps", "", "kube-system", "c", &omit), AUDIT_REQUEST);
+    assert_int_equal(omit, AUDIT_STAGE_REQUEST_RECEIVED | AUDIT_STAGE_RESPONSE_COMPLETE);
+    assert_int_equal(eval(p, &node, "get", "", "configmaps", "", "default", "c", &omit), AUDIT_NONE);
+    assert_int_equal(eval(p, &admin, "update", "rbac.authorization.k8s.io", "clusterroles", "status", "", "x", &omit), AUDIT_METADATA);
+    assert_int_equal(eval(p, &admin, "update", "rbac.authorization.k8s.io", "clusterroles", "", "", "x", &omit), AUDIT_NONE);
+    assert_int_equal(eval(p, &admin, "get", "apps", "deployments", "", "a", "web", &omit), AUDIT_METADATA);
+    assert_int_equal(eval(p, &admin, "get", "apps", "deployments", "", "a", "db", &omit), AUDIT_NONE);
+    assert_int_equal(eval(p, NULL, "get", "", "pods", "", "a", "x", &omit), AUDIT_NONE);
+
+    struct audit_attrs a = {.user = &admin, .verb = "get", .is_resource = false, .group = "",
+                            .version = "", .resource = "", .subresource = "", .ns = "", .name = "",
+                            .path = "/healthz/etcd"};
+    assert_int_equal(audit_policy_eval(p, &a, &omit), AUDIT_NONE);
+    a.path = "/metrics";
+    assert_int_equal(audit_policy_eval(p, &a, &omit), AUDIT_REQUEST);
+    audit_policy_free(p);
+}
+
+static void test_policy_errors(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules: [{level: None}]\n",
+        "apiVersion: audit.k8s.io/v1\nkind: Pod\nrules: [{level: None}]\n",
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: []\n",
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: Everything}]\n",
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: None, verbs: get}]\n",
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: None, omitStages: [Later]}]\n",
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: None, nonResourceURLs: [/x], resources: [{group: ''}]}]\n",
+        "{[",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *err = NULL;
+        struct audit_policy *p = audit_policy_parse(bad[i], strlen(bad[i]), &err);
+        if (p != NULL)
+            fail_msg("accepted: %s", bad[i]);
+        assert_non_null(err);
+        free(err);
+    }
+}
+
+static void test_event(void **state)
+{
+    (void)state;
+    char *groups[] = {"system:serviceaccounts", "system:authenticated"};
+    struct user_info u = {.name = "system:serviceaccount:lab:default", .uid = "u1", .groups = groups, .ngroups = 2};
+    json_t *status = json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1",
+                               "metadata", "status", "Failure", "message", "forbidden", "reason",
+                               "Forbidden", "code", 403);
+    static const char body[] = "{\"data\":{\"password\":\"c2VjcmV0\"}}";
+    struct audit_request r = {
+        .attrs = {.user = &u, .verb = "create", .is_resource = true, .group = "", .version = "v1",
+                  .resource = "secrets", .subresource = "", .ns = "default", .name = "", .path = ""},
+        .audit_id = "id-1", .request_uri = "/api/v1/namespaces/default/secrets", .source_ip = "127.0.0.1",
+        .user_agent = "test", .received_us = 1700000000000000LL, .decision = "forbid", .reason = "",
+        .body = body, .body_len = sizeof(body) - 1, .code = 403, .response_status = status,
+    };
+    json_t *ev = audit_event(&r, AUDIT_REQUEST_RESPONSE, AUDIT_STAGE_RESPONSE_COMPLETE);
+    char *s = json_dumps(ev, JSON_COMPACT);
+    assert_non_null(strstr(s, "\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"RequestResponse\",\"auditID\":\"id-1\",\"stage\":\"ResponseComplete\""));
+    assert_non_null(strstr(s, "\"annotations\":{\"authorization.k8s.io/decision\":\"forbid\",\"authorization.k8s.io/reason\":\"\"}"));
+    assert_non_null(strstr(s, "\"responseStatus\":{\"metadata\":{},\"status\":\"Failure\",\"message\":\"forbidden\",\"reason\":\"Forbidden\",\"code\":403}"));
+    assert_non_null(strstr(s, "\"requestReceivedTimestamp\":\"2023-11-14T22:13:20.000000Z\""));
+    assert_null(strstr(s, "c2VjcmV0")); /* a Secret's body is never logged */
+    assert_null(strstr(s, "requestObject"));
+    free(s);
+    json_decref(ev);
+
+    r.attrs.resource = "configmaps";
+    ev = audit_event(&r, AUDIT_REQUEST, AUDIT_STAGE_REQUEST_RECEIVED);
+    s = json_dumps(ev, JSON_COMPACT);
+    assert_non_null(strstr(s, "\"requestObject\":{\"data\""));
+    assert_null(strstr(s, "responseStatus")); /* not at RequestReceived */
+    assert_null(strstr(s, "annotations"));
+    free(s);
+    json_decref(ev);
+    json_decref(status);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_policy_eval),
+        cmocka_unit_test(test_policy_errors),
+        cmocka_unit_test(test_event),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
