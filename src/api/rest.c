@@ -21,6 +21,7 @@
 #include "api/typecheck.h"
 #include "api/table.h"
 #include "api/validate.h"
+#include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -46,6 +47,8 @@ static void set_rv(json_t *obj, int64_t rev)
     json_object_set_new(meta_of(obj), "resourceVersion", json_string(s));
 }
 
+/* Decimal resourceVersion: 0 for "" and NULL, -1 if not a number; a number too large for
+ * int64 gives INT64_MAX (newer than any revision). */
 static int64_t parse_rv(const char *s)
 {
     if (s == NULL || *s == '\0')
@@ -59,7 +62,7 @@ static int64_t parse_rv(const char *s)
 
 static json_t *decode_kv(const struct store_kv *kv)
 {
-    json_t *obj = json_loadb(kv->value, kv->len, 0, NULL);
+    json_t *obj = json_loadb(kv->value, kv->len, JSON_ALLOW_NUL, NULL);
     if (obj == NULL || !json_is_object(obj)) {
         json_decref(obj);
         return NULL;
@@ -282,6 +285,15 @@ static int check_unknown_fields(struct api_call *c, json_t *obj, json_t **ret_st
     const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
     if (root == NULL)
         return 0;
+    char *terr = schema_find_type_error(root, obj);
+    if (terr != NULL) {
+        char *msg = xasprintf("%s in version \"%s\" cannot be handled as a %s: %s", c->res->kind,
+                              c->res->version, c->res->kind, terr);
+        *ret_status = status_bad_request(msg);
+        free(msg);
+        free(terr);
+        return AZ_EBADREQUEST;
+    }
     json_t *msgs = json_array();
     /* Unknown fields never reach storage: Strict refuses them, Warn and Ignore drop them. */
     int n = c->validation == FIELD_VALIDATION_STRICT ? schema_find_unknown_fields(root, obj, msgs)
@@ -420,10 +432,42 @@ static void strategy_prepare_create(struct api_call *c, json_t *obj)
 
 /* ---- get / list --------------------------------------------------------------------- */
 
+/* Decodes a cache item as decode_kv does. */
+static json_t *decode_item(const struct wc_item *it)
+{
+    struct store_kv kv = {.key = (char *)it->key, .value = (char *)it->value, .len = it->len,
+                          .create_rev = it->create_rev, .mod_rev = it->mod_rev};
+    return decode_kv(&kv);
+}
+
+/* A consistent read from the object cache: store_sync() first, so that every write
+ * acknowledged before the request is in it (upstream 1.31+ consistent reads from cache).
+ * 0 when the cache answers; AZ_EUNAVAILABLE when the caller must read the store (no cache,
+ * or not loaded); AZ_ETIMEOUT when the storage did not confirm in time. */
+static int cache_sync(struct apiserver *srv)
+{
+    if (srv->wc == NULL)
+        return AZ_EUNAVAILABLE;
+    return store_sync(srv->store);
+}
+
 int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status)
 {
     char *key = resource_key(c->res, c->ns, c->name);
-    json_t *obj = rest_read_key(c->srv, key);
+    json_t *obj = NULL;
+    int rc = cache_sync(c->srv);
+    if (rc == AZ_ETIMEOUT) {
+        free(key);
+        *ret_status = internal_error("get", rc);
+        return rc;
+    }
+    struct wc_item it;
+    if (rc == 0 && (rc = watchcache_get(c->srv->wc, key, &it, NULL)) == 0) {
+        obj = decode_item(&it);
+        watchcache_item_release(&it);
+    } else if (rc != AZ_ENOTFOUND) {
+        obj = rest_read_key(c->srv, key);
+    }
     free(key);
     if (obj == NULL) {
         *ret_status = not_found(c);
@@ -539,9 +583,11 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
     if (rc < 0)
         return rc;
     char *prefix = resource_key(r, c->ns, NULL);
-    int64_t at_rev = 0;
+    struct wc_list cl = {0};
+    int64_t at_rev = 0, min_rev = 0;
     char *start_after = NULL;
-    if (o->continue_token && *o->continue_token) {
+    bool continuing = o->continue_token && *o->continue_token;
+    if (continuing) {
         char *rel = NULL;
         if (continue_decode(o->continue_token, &at_rev, &rel) != 0) {
             *ret_status = status_bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
@@ -559,6 +605,12 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
             rc = AZ_EBADREQUEST;
             goto out;
         }
+        /* Exact reads the state at that revision; otherwise "not older than": a revision
+         * newer than the store's is answered 504 as upstream's watch cache does. */
+        if (o->resource_version_match && strcmp(o->resource_version_match, "Exact") == 0)
+            at_rev = rv;
+        else
+            min_rev = rv;
     }
     int64_t limit = o->limit;
     if (limit < 0)
@@ -569,9 +621,67 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
     int64_t list_rev = 0;
     bool more = false;
     char *last_key = NULL;
+    /* From the object cache: a consistent list (no resourceVersion, after store_sync), "0" or
+     * NotOlderThan a revision the cache has, and a continue token pinned to the cache's
+     * current revision. An Exact revision, or a continue token of an older revision, reads
+     * the store's history (as upstream delegates those to etcd). */
+    bool from_cache = false;
+    if (c->srv->wc != NULL && (at_rev == 0 || at_rev == watchcache_rev(c->srv->wc))) {
+        int src = (at_rev == 0 && min_rev == 0) ? cache_sync(c->srv) : 0;
+        if (src == 0) {
+            bool selecting = ls != NULL || fs != NULL;
+            src = watchcache_list(c->srv->wc, prefix, start_after,
+                                  selecting || limit == 0 ? 0 : (size_t)limit + 1, &cl);
+            if (src == 0 && (at_rev != 0 && cl.rev != at_rev))
+                watchcache_list_release(&cl);
+            else if (src == 0 && cl.rev >= min_rev)
+                from_cache = true;
+            else if (src == 0)
+                watchcache_list_release(&cl);
+        }
+    }
+    size_t remaining_after = 0;
     for (;;) {
         struct store_list sl;
-        rc = store_list(c->srv->store, prefix, start_after, at_rev, LIST_PAGE, &sl);
+        if (from_cache) {
+            /* borrowed views of the cache's items, released with cl */
+            sl.items = xcalloc(cl.n == 0 ? 1 : cl.n, sizeof(*sl.items));
+            for (size_t i = 0; i < cl.n; i++) {
+                sl.items[i].key = (char *)cl.items[i].key;
+                sl.items[i].value = (char *)cl.items[i].value;
+                sl.items[i].len = cl.items[i].len;
+                sl.items[i].create_rev = cl.items[i].create_rev;
+                sl.items[i].mod_rev = cl.items[i].mod_rev;
+            }
+            sl.n = cl.n;
+            sl.rev = cl.rev;
+            sl.more = 0;
+            remaining_after = cl.remaining;
+            rc = 0;
+        } else {
+            rc = store_list(c->srv->store, prefix, start_after, at_rev, LIST_PAGE, &sl);
+        }
+        if (rc == 0 && min_rev > sl.rev) {
+            store_list_release(&sl);
+            rc = AZ_ETIMEOUT;
+        }
+        if (rc == AZ_ETIMEOUT && !continuing) {
+            *ret_status = status_too_large_resource_version(o->resource_version, store_current_rev(c->srv->store));
+            json_decref(items);
+            goto out;
+        }
+        if (rc < 0 && continuing && rc != AZ_EGONE) {
+            /* a forged token naming a revision the store never had */
+            *ret_status = status_bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+            rc = AZ_EBADREQUEST;
+            json_decref(items);
+            goto out;
+        }
+        if (rc == AZ_EGONE && !continuing) {
+            *ret_status = status_gone("The resourceVersion for the provided list is too old.");
+            json_decref(items);
+            goto out;
+        }
         if (rc == AZ_EGONE) {
             *ret_status = status_gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
             json_decref(items);
@@ -608,7 +718,14 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
             }
         }
         bool page_more = sl.more;
-        store_list_release(&sl);
+        if (from_cache) {
+            free(sl.items);
+            /* start_after now names the first key not returned, or the last key listed */
+            if (stopped)
+                remaining_after += 1;
+        } else {
+            store_list_release(&sl);
+        }
         if (stopped || !page_more)
             break;
     }
@@ -623,7 +740,10 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
         char *tok = continue_encode(list_rev, last_key + strlen(prefix));
         json_object_set_new(lm, "continue", json_string(tok));
         free(tok);
-        if (ls == NULL && fs == NULL) {
+        if (ls == NULL && fs == NULL && from_cache) {
+            /* the keys after the page: the one that stopped it and those beyond the limit+1 */
+            json_object_set_new(lm, "remainingItemCount", json_integer((json_int_t)remaining_after));
+        } else if (ls == NULL && fs == NULL) {
             /* start_after holds the first key not returned */
             struct store_list rest;
             if (store_list(c->srv->store, prefix, start_after, at_rev, 0, &rest) == 0) {
@@ -638,6 +758,7 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
     rc = 0;
     free(last_key);
 out:
+    watchcache_list_release(&cl);
     free(prefix);
     free(start_after);
     label_selector_free(ls);
