@@ -81,6 +81,27 @@ json_t *rest_read_key(struct apiserver *srv, const char *key)
     return obj;
 }
 
+/* Decodes a cache item as decode_kv does. */
+static json_t *decode_item(const struct wc_item *it)
+{
+    struct store_kv kv = {.key = (char *)it->key, .value = (char *)it->value, .len = it->len,
+                          .create_rev = it->create_rev, .mod_rev = it->mod_rev};
+    return decode_kv(&kv);
+}
+
+json_t *rest_read_cached(struct apiserver *srv, const char *key)
+{
+    struct wc_item it;
+    int rc = srv->wc != NULL ? watchcache_get(srv->wc, key, &it, NULL) : AZ_EUNAVAILABLE;
+    if (rc == AZ_ENOTFOUND)
+        return NULL;
+    if (rc != 0)
+        return rest_read_key(srv, key);
+    json_t *obj = decode_item(&it);
+    watchcache_item_release(&it);
+    return obj;
+}
+
 /* Serialises obj for storage: compact JSON without resourceVersion. */
 static char *encode_for_store(json_t *obj, size_t *ret_len)
 {
@@ -432,13 +453,6 @@ static void strategy_prepare_create(struct api_call *c, json_t *obj)
 
 /* ---- get / list --------------------------------------------------------------------- */
 
-/* Decodes a cache item as decode_kv does. */
-static json_t *decode_item(const struct wc_item *it)
-{
-    struct store_kv kv = {.key = (char *)it->key, .value = (char *)it->value, .len = it->len,
-                          .create_rev = it->create_rev, .mod_rev = it->mod_rev};
-    return decode_kv(&kv);
-}
 
 /* A consistent read from the object cache: store_sync() first, so that every write
  * acknowledged before the request is in it (upstream 1.31+ consistent reads from cache).

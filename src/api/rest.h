@@ -43,6 +43,11 @@ int rest_deletecollection(struct api_call *c, const struct list_opts *o, json_t 
 void rest_orphan_dependents(struct apiserver *srv, const char *uid, const char *ns);
 
 /* Reads one stored object by key with resourceVersion set (NULL if absent). */
+/* The object at store key from the object cache (as current as the watch cache: what its
+ * subscribers have seen; no store_sync), decoded with resourceVersion set; the store when
+ * there is no cache. NULL if absent. For in-process checks that used to keep their own copy
+ * (the token authenticator). */
+json_t *rest_read_cached(struct apiserver *srv, const char *key);
 json_t *rest_read_key(struct apiserver *srv, const char *key);
 
 /* Filter used by list and watch: namespace, and parsed selectors (either may be NULL). */
