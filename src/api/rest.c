@@ -588,7 +588,121 @@ static int continue_decode(const char *tok, int64_t *ret_rev, char **ret_start)
     return 0;
 }
 
-int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, json_t **ret_status)
+/* ---- list items composed from the stored bytes ---------------------------------------- */
+
+#define ITEM_MAX_MEMBERS 32
+
+/* Appends the list-item form of stored bytes v (a compact JSON object without
+ * resourceVersion, as encode_for_store writes it): top-level kind and apiVersion dropped and
+ * metadata.resourceVersion = rev appended, without decoding. This is byte for byte what
+ * json_dump_go prints for the decoded item only when the bytes are already in Go's encoding,
+ * so it answers false (appending nothing) for anything it is not sure of: strings with < > &
+ * or U+2028/9 (Go escapes them), escapes other than \" \\ \n \r \t, non-integer numbers,
+ * no metadata object; the caller then decodes the item. */
+static bool item_from_bytes(struct buf *out, const char *v, size_t len, int64_t rev)
+{
+    if (len < 2 || v[0] != '{' || v[len - 1] != '}')
+        return false;
+    size_t starts[ITEM_MAX_MEMBERS + 1];
+    size_t nm = 0;
+    int depth = 0;
+    bool in_str = false;
+    starts[nm++] = 1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (in_str) {
+            if (ch == '\\') {
+                char e = i + 1 < len ? v[i + 1] : 0;
+                if (e != '"' && e != '\\' && e != 'n' && e != 'r' && e != 't')
+                    return false;
+                i++;
+            } else if (ch == '"') {
+                in_str = false;
+            } else if (ch == '<' || ch == '>' || ch == '&' || ch == 0xE2 || ch < 0x20) {
+                return false;
+            }
+            continue;
+        }
+        switch (ch) {
+        case '"': in_str = true; break;
+        case '{': case '[': depth++; break;
+        case '}': case ']': depth--; break;
+        case ',':
+            if (depth == 1) {
+                if (nm == ITEM_MAX_MEMBERS)
+                    return false;
+                starts[nm++] = i + 1;
+            }
+            break;
+        case '.': case 'E': return false;
+        case 'e':
+            if (i > 0 && v[i - 1] >= '0' && v[i - 1] <= '9')
+                return false;
+            break;
+        case ' ': case '\n': case '\r': case '\t': return false; /* not compact */
+        default: break;
+        }
+    }
+    if (depth != 0 || in_str)
+        return false;
+    starts[nm] = len; /* one past the closing brace, as if ",": member k is [starts[k], starts[k+1]-1) */
+    if (nm == 1 && len == 2)
+        return false; /* "{}": no metadata */
+    size_t md = nm;
+    for (size_t k = 0; k < nm; k++)
+        if (starts[k + 1] - 1 - starts[k] >= 12 && memcmp(v + starts[k], "\"metadata\":{", 12) == 0)
+            md = k;
+    if (md == nm)
+        return false;
+    size_t mark = out->len;
+    bool first = true;
+    buf_putc(out, '{');
+    for (size_t k = 0; k < nm; k++) {
+        const char *m = v + starts[k];
+        size_t ml = starts[k + 1] - 1 - starts[k];
+        if ((ml > 7 && memcmp(m, "\"kind\":", 7) == 0) || (ml > 13 && memcmp(m, "\"apiVersion\":", 13) == 0))
+            continue;
+        if (!first)
+            buf_putc(out, ',');
+        first = false;
+        if (k != md) {
+            buf_append(out, m, ml);
+            continue;
+        }
+        buf_append(out, m, ml - 1); /* without the metadata's closing brace */
+        buf_printf(out, "%s\"resourceVersion\":\"%lld\"}", ml == 13 ? "" : ",", (long long)rev);
+    }
+    if (buf_putc(out, '}') != 0) {
+        out->len = mark;
+        return false;
+    }
+    return true;
+}
+
+/* Appends one list item for kv: from its bytes, or decoded (obj, if the caller decoded it
+ * already, else decoded here) and printed as json_dump_go does. */
+static void item_append(struct buf *out, const struct store_kv *kv, json_t *obj)
+{
+    if (item_from_bytes(out, kv->value, kv->len, kv->mod_rev))
+        return;
+    json_t *o = obj != NULL ? json_incref(obj) : decode_kv(kv);
+    if (o == NULL)
+        return;
+    json_object_del(o, "kind");
+    json_object_del(o, "apiVersion");
+    size_t n;
+    char *js = json_dump_go(o, false, &n);
+    while (n > 0 && js[n - 1] == '\n') /* the document's newline, not the item's */
+        n--;
+    buf_append(out, js, n);
+    free(js);
+    json_decref(o);
+}
+
+/* The list, as a tree (*ret_obj) or, when out is not NULL, as compact JSON appended to out
+ * with each item composed from its stored bytes (item_append). */
+static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret_obj,
+                     struct buf *out, json_t **ret_status)
 {
     const struct resource_def *r = c->res;
     struct label_selector *ls;
@@ -598,6 +712,7 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
         return rc;
     char *prefix = resource_key(r, c->ns, NULL);
     struct wc_list cl = {0};
+    struct buf obuf = BUF_INIT;
     int64_t at_rev = 0, min_rev = 0;
     char *start_after = NULL;
     bool continuing = o->continue_token && *o->continue_token;
@@ -632,6 +747,7 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
     if (limit > MAX_LIST_LIMIT)
         limit = MAX_LIST_LIMIT;
     json_t *items = json_array();
+    int64_t nitems = 0;
     int64_t list_rev = 0;
     bool more = false;
     char *last_key = NULL;
@@ -713,18 +829,42 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
         for (size_t i = 0; i < sl.n; i++) {
             free(start_after);
             start_after = xstrdup(sl.items[i].key);
-            if (limit > 0 && (int64_t)json_array_size(items) >= limit) {
+            if (limit > 0 && nitems >= limit) {
                 more = true;
                 stopped = true;
                 break;
+            }
+            if (out != NULL && ls == NULL && fs == NULL) {
+                /* no selector: the namespace is the key prefix's; no decoding */
+                if (nitems > 0)
+                    buf_putc(&obuf, ',');
+                size_t before = obuf.len;
+                item_append(&obuf, &sl.items[i], NULL);
+                if (obuf.len == before) {
+                    if (nitems > 0)
+                        obuf.len--; /* an undecodable value: skipped as the tree path does */
+                    continue;
+                }
+                nitems++;
+                free(last_key);
+                last_key = xstrdup(sl.items[i].key);
+                continue;
             }
             json_t *obj = decode_kv(&sl.items[i]);
             if (obj == NULL)
                 continue;
             if (rest_object_matches(obj, c->ns, ls, fs)) {
-                json_object_del(obj, "kind");
-                json_object_del(obj, "apiVersion");
-                json_array_append_new(items, obj);
+                if (out != NULL) {
+                    if (nitems > 0)
+                        buf_putc(&obuf, ',');
+                    item_append(&obuf, &sl.items[i], obj);
+                    json_decref(obj);
+                } else {
+                    json_object_del(obj, "kind");
+                    json_object_del(obj, "apiVersion");
+                    json_array_append_new(items, obj);
+                }
+                nitems++;
                 free(last_key);
                 last_key = xstrdup(sl.items[i].key);
             } else {
@@ -767,17 +907,44 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
         }
     }
     json_object_set_new(list, "metadata", lm);
-    json_object_set_new(list, "items", items);
-    *ret_obj = list;
+    if (out != NULL) {
+        /* {"kind":..,"apiVersion":..,"metadata":{..},"items":[..]}, as json_dump_go prints the tree */
+        json_object_set_new(list, "items", json_array());
+        size_t n;
+        char *head = json_dump_go(list, false, &n);
+        /* head ends with `[]}` and json_dump_go's trailing newline, if any */
+        char *open = strrchr(head, '[');
+        size_t at = open != NULL ? (size_t)(open - head) + 1 : n;
+        buf_append(out, head, at);
+        buf_append(out, obuf.data ? obuf.data : "", obuf.len);
+        buf_append(out, head + at, n - at); /* "]}" and the newline */
+        free(head);
+        json_decref(list);
+        json_decref(items);
+    } else {
+        json_object_set_new(list, "items", items);
+        *ret_obj = list;
+    }
     rc = 0;
     free(last_key);
 out:
     watchcache_list_release(&cl);
+    buf_release(&obuf);
     free(prefix);
     free(start_after);
     label_selector_free(ls);
     field_selector_free(fs);
     return rc;
+}
+
+int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, json_t **ret_status)
+{
+    return list_impl(c, o, ret_obj, NULL, ret_status);
+}
+
+int rest_list_json(struct api_call *c, const struct list_opts *o, struct buf *out, json_t **ret_status)
+{
+    return list_impl(c, o, NULL, out, ret_status);
 }
 
 /* ---- create ------------------------------------------------------------------------- */

@@ -25,6 +25,10 @@ struct list_opts {
 
 int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status);
 int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, json_t **ret_status);
+/* The same list as compact JSON (exactly json_dump_go of rest_list's tree) appended to out,
+ * each item composed from its stored bytes where that is exact (no decode and re-encode). */
+struct buf;
+int rest_list_json(struct api_call *c, const struct list_opts *o, struct buf *out, json_t **ret_status);
 int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status);
 int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status);
 /* patch_type: an enum patch_type value (api/patch.h). */

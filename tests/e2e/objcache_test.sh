@@ -122,6 +122,51 @@ req GET "$CM?limit=2&continue=$(urlq "$EC")" "${UA[@]}"
 expect_eq "expired continue: 410 Expired" "410 Expired" "$CODE $(jget 'd["reason"]' "$T/body")"
 expect_eq "expired continue: upstream's message" "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list." "$(jget 'd["message"]' "$T/body")"
 
+
+# ---- lists composed from the stored bytes: byte for byte the tree path's JSON ----------------
+req POST /api/v1/namespaces "${J[@]}" -d '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bytes"}}'
+"$PY" - "$T/tricky.json" <<'PYEOF'
+import json, sys
+data = {"html": "<b>a & b</b>", "uni": "\u00e9\u2713\u2028\u2029 \U0001F600", "esc": "back\\slash \"q\" nl\n tab\t ff\f bs\b ctl\u0001",
+        "plain": "hello", "slash": "a/b"}
+json.dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "tricky", "labels": {"k": "v"}, "annotations": {"a": "x<y"}}, "data": data},
+          open(sys.argv[1], "w"), ensure_ascii=False)
+PYEOF
+req POST /api/v1/namespaces/bytes/configmaps "${J[@]}" "${UA[@]}" --data-binary @"$T/tricky.json"
+expect_eq "tricky configmap created" 201 "$CODE"
+req POST /api/v1/namespaces/bytes/configmaps "${J[@]}" "${UA[@]}" -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"plain"},"data":{"a":"1"}}'
+req POST /api/v1/namespaces/bytes/secrets "${J[@]}" "${UA[@]}" -d '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s1"},"data":{"a":"MQ=="},"type":"Opaque"}'
+for res in configmaps secrets; do
+    acurl -o "$T/blist" "${UA[@]}" "$BASE/api/v1/namespaces/bytes/$res"
+    for n in $(jget '" ".join(i["metadata"]["name"] for i in d["items"])' "$T/blist"); do
+        acurl -o "$T/bget-$n" "${UA[@]}" "$BASE/api/v1/namespaces/bytes/$res/$n"
+    done
+    got=$("$PY" - "$T" "$res" <<'PYEOF'
+import json, sys, re
+t, res = sys.argv[1], sys.argv[2]
+raw = open(t + "/blist", "rb").read()
+d = json.loads(raw)
+items = []
+for i in d["items"]:
+    g = open(t + "/bget-" + i["metadata"]["name"], "rb").read().rstrip(b"\n")
+    # the single GET (tree path): drop its leading kind and apiVersion members
+    m = re.match(rb'^\{"kind":"[A-Za-z]+","apiVersion":"v1",', g)
+    items.append(b"{" + g[m.end():] if m else b"?")
+kind = {"configmaps": b"ConfigMapList", "secrets": b"SecretList"}[res]
+want = b'{"kind":"' + kind + b'","apiVersion":"v1","metadata":{"resourceVersion":"' + d["metadata"]["resourceVersion"].encode() + b'"},"items":[' + b",".join(items) + b"]}\n"
+i = next((k for k in range(min(len(raw), len(want))) if raw[k] != want[k]), min(len(raw), len(want)))
+print("same" if raw == want else "differ at %d: %r vs %r" % (i, raw[max(0, i - 60):i + 60], want[max(0, i - 60):i + 60]))
+PYEOF
+)
+    expect_eq "list of $res from bytes = the decoded objects' JSON, byte for byte" "same" "$got"
+done
+acurl -o "$T/blist" "${UA[@]}" "$BASE/api/v1/namespaces/bytes/configmaps?fieldSelector=metadata.name%3Dtricky"
+expect_contains "Go escaping kept in a selected list (\\u003c, \\u2028)" '\u003cb\u003ea \u0026 b\u003c/b\u003e' "$(cat "$T/blist")"
+expect_eq "selected list item equals its object" "$(jget 'd["data"]' "$T/bget-tricky")" "$(jget 'd["items"][0]["data"]' "$T/blist")"
+acurl -o "$T/pretty" "$BASE/api/v1/namespaces/bytes/configmaps"
+expect_eq "curl User-Agent: pretty list, same content" "$(jget 'd["items"]' "$T/pretty")" "$(jget 'd["items"]' "$T/blist-all" 2>/dev/null || (acurl -o "$T/blist-all" "${UA[@]}" "$BASE/api/v1/namespaces/bytes/configmaps"; jget 'd["items"]' "$T/blist-all"))"
+expect_contains "curl User-Agent: indented" $'{\n  "kind": "ConfigMapList",\n  "apiVersion": "v1"' "$(cat "$T/pretty")"
+
 # ---- the cache is loaded from the store at start ---------------------------------------------
 acurl -o "$T/before" "${UA[@]}" "$BASE$CM"
 server_stop
