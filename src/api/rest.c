@@ -599,14 +599,17 @@ static int continue_decode(const char *tok, int64_t *ret_rev, char **ret_start)
  * so it answers false (appending nothing) for anything it is not sure of: strings with < > &
  * or U+2028/9 (Go escapes them), escapes other than \" \\ \n \r \t, non-integer numbers,
  * no metadata object; the caller then decodes the item. */
-static bool item_from_bytes(struct buf *out, const char *v, size_t len, int64_t rev)
+/* Splits the compact JSON object text v into its members: starts[k] is where member k begins
+ * (its key's quote), starts[nm] = len, and member k ends at starts[k+1] - 1. Returns nm, or
+ * -1 if v is not a compact object of at most ITEM_MAX_MEMBERS members. *go_ok (may be NULL)
+ * becomes false when Go's encoder would print some byte of v differently (see below). */
+static int obj_members(const char *v, size_t len, size_t starts[ITEM_MAX_MEMBERS + 1], bool *go_ok)
 {
     if (len < 2 || v[0] != '{' || v[len - 1] != '}')
-        return false;
-    size_t starts[ITEM_MAX_MEMBERS + 1];
+        return -1;
     size_t nm = 0;
     int depth = 0;
-    bool in_str = false;
+    bool in_str = false, ok = true;
     starts[nm++] = 1;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)v[i];
@@ -614,12 +617,12 @@ static bool item_from_bytes(struct buf *out, const char *v, size_t len, int64_t 
             if (ch == '\\') {
                 char e = i + 1 < len ? v[i + 1] : 0;
                 if (e != '"' && e != '\\' && e != 'n' && e != 'r' && e != 't')
-                    return false;
+                    ok = false;
                 i++;
             } else if (ch == '"') {
                 in_str = false;
             } else if (ch == '<' || ch == '>' || ch == '&' || ch == 0xE2 || ch < 0x20) {
-                return false;
+                ok = false;
             }
             continue;
         }
@@ -630,24 +633,81 @@ static bool item_from_bytes(struct buf *out, const char *v, size_t len, int64_t 
         case ',':
             if (depth == 1) {
                 if (nm == ITEM_MAX_MEMBERS)
-                    return false;
+                    return -1;
                 starts[nm++] = i + 1;
             }
             break;
-        case '.': case 'E': return false;
+        case '.': case 'E': ok = false; break;
         case 'e':
             if (i > 0 && v[i - 1] >= '0' && v[i - 1] <= '9')
-                return false;
+                ok = false;
             break;
-        case ' ': case '\n': case '\r': case '\t': return false; /* not compact */
+        case ' ': case '\n': case '\r': case '\t': return -1; /* not compact */
         default: break;
         }
     }
-    if (depth != 0 || in_str)
+    if (depth != 0 || in_str || len == 2)
+        return -1;
+    starts[nm] = len;
+    if (go_ok != NULL)
+        *go_ok = ok;
+    return (int)nm;
+}
+
+/* The member of object text v named by quoted key q (e.g. "\"labels\":"): 1 with its value's
+ * text, 0 if absent, -1 if v is not an object obj_members can split. */
+static int obj_member(const char *v, size_t len, const char *q, const char **ret, size_t *ret_len)
+{
+    size_t starts[ITEM_MAX_MEMBERS + 1];
+    int nm = obj_members(v, len, starts, NULL);
+    size_t ql = strlen(q);
+    for (int k = 0; k < nm; k++) {
+        size_t ml = starts[k + 1] - 1 - starts[k];
+        if (ml > ql && memcmp(v + starts[k], q, ql) == 0) {
+            *ret = v + starts[k] + ql;
+            *ret_len = ml - ql;
+            return 1;
+        }
+    }
+    return nm < 0 ? -1 : 0;
+}
+
+/* A label selector matched against the stored bytes: only metadata.labels is decoded.
+ * -1 when the bytes are not in the expected form (the caller decodes the object). */
+static int labels_match(const struct label_selector *ls, const char *v, size_t len)
+{
+    const char *md, *lb;
+    size_t mdl, lbl;
+    if (obj_member(v, len, "\"metadata\":", &md, &mdl) != 1 || mdl < 2 || md[0] != '{')
+        return -1;
+    int has = mdl == 2 ? 0 : obj_member(md, mdl, "\"labels\":", &lb, &lbl);
+    if (has < 0)
+        return -1;
+    if (has == 0)
+        return label_selector_matches(ls, NULL) ? 1 : 0;
+    json_t *labels = json_loadb(lb, lbl, JSON_ALLOW_NUL, NULL);
+    if (labels == NULL)
+        return -1;
+    int m = label_selector_matches(ls, labels) ? 1 : 0;
+    json_decref(labels);
+    return m;
+}
+
+/* Appends the list-item form of stored bytes v (a compact JSON object without
+ * resourceVersion, as encode_for_store writes it): top-level kind and apiVersion dropped and
+ * metadata.resourceVersion = rev appended, without decoding. This is byte for byte what
+ * json_dump_go prints for the decoded item only when the bytes are already in Go's encoding,
+ * so it answers false (appending nothing) for anything it is not sure of: strings with < > &
+ * or U+2028/9 (Go escapes them), escapes other than \" \\ \n \r \t, non-integer numbers,
+ * no metadata object; the caller then decodes the item. */
+static bool item_from_bytes(struct buf *out, const char *v, size_t len, int64_t rev)
+{
+    size_t starts[ITEM_MAX_MEMBERS + 1];
+    bool go_ok = false;
+    int snm = obj_members(v, len, starts, &go_ok);
+    if (snm < 0 || !go_ok)
         return false;
-    starts[nm] = len; /* one past the closing brace, as if ",": member k is [starts[k], starts[k+1]-1) */
-    if (nm == 1 && len == 2)
-        return false; /* "{}": no metadata */
+    size_t nm = (size_t)snm;
     size_t md = nm;
     for (size_t k = 0; k < nm; k++)
         if (starts[k + 1] - 1 - starts[k] >= 12 && memcmp(v + starts[k], "\"metadata\":{", 12) == 0)
@@ -849,6 +909,21 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
                 free(last_key);
                 last_key = xstrdup(sl.items[i].key);
                 continue;
+            }
+            if (out != NULL && fs == NULL) {
+                /* a label selector alone: only the labels are decoded */
+                int m = labels_match(ls, sl.items[i].value, sl.items[i].len);
+                if (m == 0)
+                    continue;
+                if (m == 1) {
+                    if (nitems > 0)
+                        buf_putc(&obuf, ',');
+                    item_append(&obuf, &sl.items[i], NULL);
+                    nitems++;
+                    free(last_key);
+                    last_key = xstrdup(sl.items[i].key);
+                    continue;
+                }
             }
             json_t *obj = decode_kv(&sl.items[i]);
             if (obj == NULL)

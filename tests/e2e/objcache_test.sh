@@ -167,6 +167,16 @@ acurl -o "$T/pretty" "$BASE/api/v1/namespaces/bytes/configmaps"
 expect_eq "curl User-Agent: pretty list, same content" "$(jget 'd["items"]' "$T/pretty")" "$(jget 'd["items"]' "$T/blist-all" 2>/dev/null || (acurl -o "$T/blist-all" "${UA[@]}" "$BASE/api/v1/namespaces/bytes/configmaps"; jget 'd["items"]' "$T/blist-all"))"
 expect_contains "curl User-Agent: indented" $'{\n  "kind": "ConfigMapList",\n  "apiVersion": "v1"' "$(cat "$T/pretty")"
 
+# label selectors matched on the stored bytes (only labels decoded) = the tree path's answer
+req POST /api/v1/namespaces/bytes/configmaps "${J[@]}" "${UA[@]}" -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"lab2","labels":{"k":"w","tier":"db"}}}'
+for sel in 'k%3Dv' 'k!%3Dv' '!k' 'k' 'k%20in%20(v,w)' 'tier%20notin%20(db)' 'k%3Dw,tier%3Ddb'; do
+    acurl -o "$T/sb" "${UA[@]}" "$BASE/api/v1/namespaces/bytes/configmaps?labelSelector=$sel"
+    acurl -o "$T/st" "$BASE/api/v1/namespaces/bytes/configmaps?labelSelector=$sel"
+    expect_eq "labelSelector $sel: bytes path = tree path" "$(jget 'd["items"]' "$T/st")" "$(jget 'd["items"]' "$T/sb")"
+done
+acurl -o "$T/sb" "${UA[@]}" "$BASE/api/v1/namespaces/bytes/configmaps?labelSelector=!k"
+expect_eq "labelSelector !k: the unlabelled ones" "kube-root-ca.crt plain" "$(names "$T/sb")"
+
 # ---- the cache is loaded from the store at start ---------------------------------------------
 acurl -o "$T/before" "${UA[@]}" "$BASE$CM"
 server_stop
