@@ -28,6 +28,7 @@
 #include "util/err.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/util.h"
 
 #define AUDIT_MAX_RULES 1024
 
@@ -59,6 +60,10 @@ static json_t *text_to_json(const char *text, size_t len, char **ret_err)
     json_t *v = json_loadb(text, len, 0, &jerr);
     if (v != NULL)
         return v;
+    if (!utf8_valid(text, len)) { /* libfyaml can loop forever on malformed UTF-8 */
+        *ret_err = xstrdup("audit policy: not valid UTF-8");
+        return NULL;
+    }
     struct fy_document *fyd = fy_document_build_from_string(NULL, text, len);
     if (fyd == NULL) {
         *ret_err = xstrdup("audit policy: not valid YAML or JSON");

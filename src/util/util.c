@@ -207,3 +207,8 @@ size_t utf8_invalid_at(const void *data, size_t len)
     }
     return len;
 }
+
+bool utf8_valid(const char *s, size_t n)
+{
+    return utf8_invalid_at(s, n) == n;
+}

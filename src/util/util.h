@@ -32,4 +32,9 @@ size_t utf8_invalid_at(const void *data, size_t len);
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 
+/* True if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past
+ * U+10FFFF; NUL allowed). Checked before handing text to libfyaml, which loops forever on some
+ * malformed input (e.g. "s:\n% x: \xff"). */
+bool utf8_valid(const char *s, size_t n);
+
 #endif

@@ -115,6 +115,11 @@ req POST "$CM" -H 'Content-Type:' -d '{"metadata":{"name":"ct3"}}'
 expect_eq "no Content-Type: JSON, as upstream" 201 "$CODE"
 req POST "$CM" -H 'Content-Type: Application/JSON; charset=utf-8' -d '{"metadata":{"name":"ct4"}}'
 expect_eq "Content-Type with case and parameters: JSON" 201 "$CODE"
+# libfyaml loops forever on some malformed UTF-8 (found by fuzz/audit_policy_fuzz.c)
+printf 's:\n%% lel: "}\3773' >"$T/bomb.yaml"
+req POST "$CM" -H 'Content-Type: application/yaml' --max-time 30 --data-binary @"$T/bomb.yaml"
+expect_eq "YAML body with malformed UTF-8: 400" 400 "$CODE"
+if healthy; then e2e_pass "YAML body with malformed UTF-8: server keeps serving"; else e2e_fail "YAML body with malformed UTF-8: server keeps serving" ok timeout; fi
 req GET "$CM/nul%00x"
 expect_eq "%00 in the path: 404" 404 "$CODE"
 expect_eq "%00 in the path: Status" NotFound "$(jget 'd["reason"]' "$T/body")"
