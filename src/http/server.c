@@ -754,7 +754,14 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
         watch_flush(w);
         return;
     }
-    if (from == 0) {
+    /* sendInitialEvents (WatchList, KEP-3157): true — the current state (a consistent read
+     * from the object cache, which is not older than any resourceVersion given) as ADDED
+     * events, then a BOOKMARK annotated k8s.io/initial-events-end, then changes; false — no
+     * synthetic events, even for "" and "0". */
+    bool initial = false, initial_set = query_bool(&c->q, "sendInitialEvents", &initial) == 0;
+    if (initial_set && initial)
+        from = 0;
+    if (from == 0 && !(initial_set && !initial)) {
         /* "" and "0": synthetic ADDED events for the current state, then changes. */
         struct list_opts all = *lo;
         all.limit = 0;
@@ -777,6 +784,15 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
                 json_decref(o);
             }
             from = parse_int(json_path_str(list, "metadata.resourceVersion"), 0);
+            if (initial) {
+                json_t *bm = json_pack("{s:s,s:s,s:{s:s,s:n,s:{s:s}}}", "kind", call->res->kind,
+                                       "apiVersion", resource_api_version(call->res), "metadata",
+                                       "resourceVersion", json_path_str(list, "metadata.resourceVersion"),
+                                       "creationTimestamp", "annotations",
+                                       "k8s.io/initial-events-end", "true");
+                watch_emit(w, "BOOKMARK", bm);
+                json_decref(bm);
+            }
         }
         w->pending.max = w->pending.len + WATCH_MAX_PENDING;
         json_decref(list);

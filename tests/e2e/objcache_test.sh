@@ -111,6 +111,23 @@ DRV=$(( RV3 + 1 ))
 expect_match "watch from a resourceVersion: MODIFIED, ADDED, DELETED with their revisions" \
     "^MODIFIED w-a 2 $RV2\|ADDED w-b 3 $RV3\|DELETED w-a 2 [0-9]+$" "$ev"
 
+# ---- sendInitialEvents (WatchList): the state, the initial-events-end bookmark, then changes ---
+acurl -o "$T/cur" "${UA[@]}" "$BASE$CM?labelSelector=grp%3Dwatch"
+CURRV=$(jget 'd["metadata"]["resourceVersion"]' "$T/cur")
+acurl -N -o "$T/wl" "${UA[@]}" "$BASE$CM?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=2&labelSelector=grp%3Dwatch"
+ev=$("$PY" -c '
+import json,sys
+out=[]
+for l in open(sys.argv[1]):
+    e=json.loads(l); o=e["object"]
+    out.append("%s %s %s %s" % (e["type"], o["kind"], o["metadata"].get("name","-"), o["metadata"].get("annotations",{}).get("k8s.io/initial-events-end","-")))
+print("|".join(out))' "$T/wl")
+expect_eq "sendInitialEvents=true: ADDED for the state, then the initial-events-end BOOKMARK" "ADDED ConfigMap w-b -|BOOKMARK ConfigMap - true" "$ev"
+expect_eq "sendInitialEvents=true: the bookmark carries the state's resourceVersion" "$CURRV" \
+    "$(tail -n 1 "$T/wl" | jget 'd["object"]["metadata"]["resourceVersion"]' /dev/stdin)"
+acurl -N -o "$T/wl0" "${UA[@]}" "$BASE$CM?watch=1&sendInitialEvents=false&timeoutSeconds=1&labelSelector=grp%3Dwatch"
+expect_eq "sendInitialEvents=false: no synthetic events" "" "$(cat "$T/wl0")"
+
 # ---- an expired continue token: 410 with upstream's message ------------------------------------
 acurl -o "$T/e1" "${UA[@]}" "$BASE$CM?limit=2"
 EC=$(jget 'd["metadata"]["continue"]' "$T/e1")
