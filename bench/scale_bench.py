@@ -112,11 +112,24 @@ def run(binary, n):
         sel, _ = timed("/api/v1/pods?labelSelector=app%3Da7")
         page200, _ = timed("/api/v1/pods?limit=200")
         hwm = status_kb(p.pid, "VmHWM")
+
+        def lister(_):
+            cc = conn(port, d)
+            st, _data = call(cc, "GET", "/api/v1/pods")
+            assert st == 200
+
+        ts = [threading.Thread(target=lister, args=(k,)) for k in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        hwm8 = status_kb(p.pid, "VmHWM")
         print("N=%d (x3 objects): creates %.1f s; RSS after creates %d MB, after five full lists %d MB, peak %d MB"
               % (n, create_s, rss_created // 1024, rss_lists // 1024, hwm // 1024))
         print("  GET /api/v1/pods (%d pods, %.1f MB): %.0f ms" % (n, full_size / 1e6, full))
         print("  limit=500: %.1f ms; one namespace (%d pods): %.1f ms; labelSelector app=a7: %.1f ms; limit=200: %.1f ms"
               % (page, n // NS, one_ns, sel, page200))
+        print("  eight clients listing all pods at once: peak (VmHWM) %d MB" % (hwm8 // 1024))
         sys.stdout.flush()
     finally:
         p.terminate()
