@@ -323,6 +323,31 @@ static void send_bytes(h2o_req_t *req, int code, const char *content_type, const
         h2o_send(req, &b, 1, H2O_SEND_STATE_FINAL);
 }
 
+/* Frees the malloc'd body a request's pool holds (see send_owned). */
+static void owned_body_dispose(void *p)
+{
+    free(*(char **)p);
+}
+
+/* send_bytes without the copy: body (malloc'd) is handed to the request's pool, freed when the
+ * request is done with it. */
+static void send_owned(h2o_req_t *req, int code, const char *content_type, char *body, size_t len)
+{
+    static h2o_generator_t gen = {NULL, NULL};
+    char **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), owned_body_dispose);
+    *slot = body;
+    req->res.status = code;
+    req->res.reason = "";
+    add_header(req, H2O_TOKEN_CONTENT_TYPE, content_type);
+    req->res.content_length = len;
+    h2o_iovec_t b = h2o_iovec_init(body, len);
+    h2o_start_response(req, &gen);
+    if (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0)
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, &b, 1, H2O_SEND_STATE_FINAL);
+}
+
 static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
 {
     common_headers(c);
@@ -336,8 +361,7 @@ static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
     }
     size_t len;
     char *s = json_dump_go(obj, c->pretty, &len);
-    send_bytes(c->req, code, ct, s, len);
-    free(s);
+    send_owned(c->req, code, ct, s, len);
 }
 
 static void send_json(struct ctx *c, int code, json_t *obj)
@@ -1047,8 +1071,9 @@ static void handle_resource(struct ctx *c)
             if (rc == 0) {
                 json_decref(st);
                 common_headers(c);
-                send_bytes(c->req, 200, "application/json", out.data ? out.data : "", out.len);
-                buf_release(&out);
+                size_t n;
+                char *body = buf_detach(&out, &n);
+                send_owned(c->req, 200, "application/json", body, n);
                 return;
             }
             buf_release(&out);
