@@ -21,6 +21,7 @@
 #include "api/typecheck.h"
 #include "api/table.h"
 #include "api/validate.h"
+#include "api/itembytes.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -588,89 +589,7 @@ static int continue_decode(const char *tok, int64_t *ret_rev, char **ret_start)
     return 0;
 }
 
-/* ---- list items composed from the stored bytes ---------------------------------------- */
-
-#define ITEM_MAX_MEMBERS 32
-
-/* Appends the list-item form of stored bytes v (a compact JSON object without
- * resourceVersion, as encode_for_store writes it): top-level kind and apiVersion dropped and
- * metadata.resourceVersion = rev appended, without decoding. This is byte for byte what
- * json_dump_go prints for the decoded item only when the bytes are already in Go's encoding,
- * so it answers false (appending nothing) for anything it is not sure of: strings with < > &
- * or U+2028/9 (Go escapes them), escapes other than \" \\ \n \r \t, non-integer numbers,
- * no metadata object; the caller then decodes the item. */
-/* Splits the compact JSON object text v into its members: starts[k] is where member k begins
- * (its key's quote), starts[nm] = len, and member k ends at starts[k+1] - 1. Returns nm, or
- * -1 if v is not a compact object of at most ITEM_MAX_MEMBERS members. *go_ok (may be NULL)
- * becomes false when Go's encoder would print some byte of v differently (see below). */
-static int obj_members(const char *v, size_t len, size_t starts[ITEM_MAX_MEMBERS + 1], bool *go_ok)
-{
-    if (len < 2 || v[0] != '{' || v[len - 1] != '}')
-        return -1;
-    size_t nm = 0;
-    int depth = 0;
-    bool in_str = false, ok = true;
-    starts[nm++] = 1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)v[i];
-        if (in_str) {
-            if (ch == '\\') {
-                char e = i + 1 < len ? v[i + 1] : 0;
-                if (e != '"' && e != '\\' && e != 'n' && e != 'r' && e != 't')
-                    ok = false;
-                i++;
-            } else if (ch == '"') {
-                in_str = false;
-            } else if (ch == '<' || ch == '>' || ch == '&' || ch == 0xE2 || ch < 0x20) {
-                ok = false;
-            }
-            continue;
-        }
-        switch (ch) {
-        case '"': in_str = true; break;
-        case '{': case '[': depth++; break;
-        case '}': case ']': depth--; break;
-        case ',':
-            if (depth == 1) {
-                if (nm == ITEM_MAX_MEMBERS)
-                    return -1;
-                starts[nm++] = i + 1;
-            }
-            break;
-        case '.': case 'E': ok = false; break;
-        case 'e':
-            if (i > 0 && v[i - 1] >= '0' && v[i - 1] <= '9')
-                ok = false;
-            break;
-        case ' ': case '\n': case '\r': case '\t': return -1; /* not compact */
-        default: break;
-        }
-    }
-    if (depth != 0 || in_str || len == 2)
-        return -1;
-    starts[nm] = len;
-    if (go_ok != NULL)
-        *go_ok = ok;
-    return (int)nm;
-}
-
-/* The member of object text v named by quoted key q (e.g. "\"labels\":"): 1 with its value's
- * text, 0 if absent, -1 if v is not an object obj_members can split. */
-static int obj_member(const char *v, size_t len, const char *q, const char **ret, size_t *ret_len)
-{
-    size_t starts[ITEM_MAX_MEMBERS + 1];
-    int nm = obj_members(v, len, starts, NULL);
-    size_t ql = strlen(q);
-    for (int k = 0; k < nm; k++) {
-        size_t ml = starts[k + 1] - 1 - starts[k];
-        if (ml > ql && memcmp(v + starts[k], q, ql) == 0) {
-            *ret = v + starts[k] + ql;
-            *ret_len = ml - ql;
-            return 1;
-        }
-    }
-    return nm < 0 ? -1 : 0;
-}
+/* ---- list items composed from the stored bytes (api/itembytes.h) ------------------- */
 
 /* A label selector matched against the stored bytes: only metadata.labels is decoded.
  * -1 when the bytes are not in the expected form (the caller decodes the object). */
@@ -678,9 +597,9 @@ static int labels_match(const struct label_selector *ls, const char *v, size_t l
 {
     const char *md, *lb;
     size_t mdl, lbl;
-    if (obj_member(v, len, "\"metadata\":", &md, &mdl) != 1 || mdl < 2 || md[0] != '{')
+    if (itembytes_member(v, len, "\"metadata\":", &md, &mdl) != 1 || mdl < 2 || md[0] != '{')
         return -1;
-    int has = mdl == 2 ? 0 : obj_member(md, mdl, "\"labels\":", &lb, &lbl);
+    int has = mdl == 2 ? 0 : itembytes_member(md, mdl, "\"labels\":", &lb, &lbl);
     if (has < 0)
         return -1;
     if (has == 0)
@@ -693,57 +612,11 @@ static int labels_match(const struct label_selector *ls, const char *v, size_t l
     return m;
 }
 
-/* Appends the list-item form of stored bytes v (a compact JSON object without
- * resourceVersion, as encode_for_store writes it): top-level kind and apiVersion dropped and
- * metadata.resourceVersion = rev appended, without decoding. This is byte for byte what
- * json_dump_go prints for the decoded item only when the bytes are already in Go's encoding,
- * so it answers false (appending nothing) for anything it is not sure of: strings with < > &
- * or U+2028/9 (Go escapes them), escapes other than \" \\ \n \r \t, non-integer numbers,
- * no metadata object; the caller then decodes the item. */
-static bool item_from_bytes(struct buf *out, const char *v, size_t len, int64_t rev)
-{
-    size_t starts[ITEM_MAX_MEMBERS + 1];
-    bool go_ok = false;
-    int snm = obj_members(v, len, starts, &go_ok);
-    if (snm < 0 || !go_ok)
-        return false;
-    size_t nm = (size_t)snm;
-    size_t md = nm;
-    for (size_t k = 0; k < nm; k++)
-        if (starts[k + 1] - 1 - starts[k] >= 12 && memcmp(v + starts[k], "\"metadata\":{", 12) == 0)
-            md = k;
-    if (md == nm)
-        return false;
-    size_t mark = out->len;
-    bool first = true;
-    buf_putc(out, '{');
-    for (size_t k = 0; k < nm; k++) {
-        const char *m = v + starts[k];
-        size_t ml = starts[k + 1] - 1 - starts[k];
-        if ((ml > 7 && memcmp(m, "\"kind\":", 7) == 0) || (ml > 13 && memcmp(m, "\"apiVersion\":", 13) == 0))
-            continue;
-        if (!first)
-            buf_putc(out, ',');
-        first = false;
-        if (k != md) {
-            buf_append(out, m, ml);
-            continue;
-        }
-        buf_append(out, m, ml - 1); /* without the metadata's closing brace */
-        buf_printf(out, "%s\"resourceVersion\":\"%lld\"}", ml == 13 ? "" : ",", (long long)rev);
-    }
-    if (buf_putc(out, '}') != 0) {
-        out->len = mark;
-        return false;
-    }
-    return true;
-}
-
 /* Appends one list item for kv: from its bytes, or decoded (obj, if the caller decoded it
  * already, else decoded here) and printed as json_dump_go does. */
 static void item_append(struct buf *out, const struct store_kv *kv, json_t *obj)
 {
-    if (item_from_bytes(out, kv->value, kv->len, kv->mod_rev))
+    if (itembytes_item(out, kv->value, kv->len, kv->mod_rev))
         return;
     json_t *o = obj != NULL ? json_incref(obj) : decode_kv(kv);
     if (o == NULL)
