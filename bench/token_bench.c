@@ -13,11 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "api/apiserver.h"
 #include "api/resource.h"
 #include "authn/identity_int.h"
 #include "authn/jwt.h"
 #include "authn/satoken.h"
+#include "store/store.h"
+#include "store/watchcache.h"
 
 static double now_s(void)
 {
@@ -76,7 +79,6 @@ int main(int argc, char **argv)
     s->srv = &srv;
     s->issuers = json_pack("[s]", "https://kubernetes.default.svc.cluster.local");
     s->api_audiences = json_deep_copy(s->issuers);
-    s->objects = json_object();
     s->cache = json_object();
     s->min_expiration = 600;
     s->extend_expiration = true;
@@ -89,9 +91,26 @@ int main(int argc, char **argv)
     }
     s->nkeys = 1;
     srv.identity = s;
-    json_object_set_new(s->objects, "/registry/serviceaccounts/lab/default",
-                        json_pack("{s:{s:s,s:s,s:s}}", "metadata", "name", "default", "namespace", "lab",
-                                  "uid", "11111111-2222-4333-8444-555555555555"));
+    /* the ServiceAccount lives in a store behind an object cache, as in the server */
+    char dir[] = "/tmp/token_bench.XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char dbpath[64];
+    snprintf(dbpath, sizeof(dbpath), "%s/anzen.db", dir);
+    if (store_sqlite_open(dbpath, &srv.store, NULL) != 0) {
+        fprintf(stderr, "store setup failed\n");
+        return 1;
+    }
+    srv.wc = watchcache_new(srv.store, 1000);
+    static const char sa_json[] = "{\"metadata\":{\"name\":\"default\",\"namespace\":\"lab\","
+                                  "\"uid\":\"11111111-2222-4333-8444-555555555555\"}}";
+    int64_t rev;
+    if (store_create(srv.store, "/registry/serviceaccounts/lab/default", sa_json, strlen(sa_json), &rev) != 0) {
+        fprintf(stderr, "store setup failed\n");
+        return 1;
+    }
     tokenrequest_register();
     const struct resource_def *sa = resource_by_kind("", "ServiceAccount");
     const struct subresource_def *sub = sa ? resource_subresource(sa, "token") : NULL;
@@ -144,5 +163,13 @@ int main(int argc, char **argv)
     json_decref(call.warnings);
     EVP_PKEY_free(rsa);
     EVP_PKEY_free(ec);
+    watchcache_free(srv.wc);
+    store_close(srv.store);
+    unlink(dbpath);
+    snprintf(dbpath, sizeof(dbpath), "%s/anzen.db-wal", dir);
+    unlink(dbpath);
+    snprintf(dbpath, sizeof(dbpath), "%s/anzen.db-shm", dir);
+    unlink(dbpath);
+    rmdir(dir);
     return 0;
 }

@@ -22,7 +22,6 @@ static struct satoken *fuzz_state(void)
     pthread_mutex_init(&s->mu, NULL);
     s->issuers = json_pack("[s]", "https://kubernetes.default.svc.cluster.local");
     s->api_audiences = json_deep_copy(s->issuers);
-    s->objects = json_object();
     s->cache = json_object();
     s->keys = calloc(2, sizeof(*s->keys));
     EVP_PKEY *ec = EVP_EC_gen("P-256");

@@ -22,6 +22,8 @@
 #include "api/typecheck.h"
 #include "api/table.h"
 #include "api/validate.h"
+#include "api/itembytes.h"
+#include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -78,6 +80,27 @@ json_t *rest_read_key(struct apiserver *srv, const char *key)
         return NULL;
     json_t *obj = decode_kv(&kv);
     store_kv_release(&kv);
+    return obj;
+}
+
+/* Decodes a cache item as decode_kv does. */
+static json_t *decode_item(const struct wc_item *it)
+{
+    struct store_kv kv = {.key = (char *)it->key, .value = (char *)it->value, .len = it->len,
+                          .create_rev = it->create_rev, .mod_rev = it->mod_rev};
+    return decode_kv(&kv);
+}
+
+json_t *rest_read_cached(struct apiserver *srv, const char *key)
+{
+    struct wc_item it;
+    int rc = srv->wc != NULL ? watchcache_get(srv->wc, key, &it, NULL) : AZ_EUNAVAILABLE;
+    if (rc == AZ_ENOTFOUND)
+        return NULL;
+    if (rc != 0)
+        return rest_read_key(srv, key);
+    json_t *obj = decode_item(&it);
+    watchcache_item_release(&it);
     return obj;
 }
 
@@ -432,10 +455,35 @@ static void strategy_prepare_create(struct api_call *c, json_t *obj)
 
 /* ---- get / list --------------------------------------------------------------------- */
 
+
+/* A consistent read from the object cache: store_sync() first, so that every write
+ * acknowledged before the request is in it (upstream 1.31+ consistent reads from cache).
+ * 0 when the cache answers; AZ_EUNAVAILABLE when the caller must read the store (no cache,
+ * or not loaded); AZ_ETIMEOUT when the storage did not confirm in time. */
+static int cache_sync(struct apiserver *srv)
+{
+    if (srv->wc == NULL)
+        return AZ_EUNAVAILABLE;
+    return store_sync(srv->store);
+}
+
 int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status)
 {
     char *key = resource_key(c->res, c->ns, c->name);
-    json_t *obj = rest_read_key(c->srv, key);
+    json_t *obj = NULL;
+    int rc = cache_sync(c->srv);
+    if (rc == AZ_ETIMEOUT) {
+        free(key);
+        *ret_status = internal_error("get", rc);
+        return rc;
+    }
+    struct wc_item it;
+    if (rc == 0 && (rc = watchcache_get(c->srv->wc, key, &it, NULL)) == 0) {
+        obj = decode_item(&it);
+        watchcache_item_release(&it);
+    } else if (rc != AZ_ENOTFOUND) {
+        obj = rest_read_key(c->srv, key);
+    }
     free(key);
     if (obj == NULL) {
         *ret_status = not_found(c);
@@ -542,7 +590,53 @@ static int continue_decode(const char *tok, int64_t *ret_rev, char **ret_start)
     return 0;
 }
 
-int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, json_t **ret_status)
+/* ---- list items composed from the stored bytes (api/itembytes.h) ------------------- */
+
+/* A label selector matched against the stored bytes: only metadata.labels is decoded.
+ * -1 when the bytes are not in the expected form (the caller decodes the object). */
+static int labels_match(const struct label_selector *ls, const char *v, size_t len)
+{
+    const char *md, *lb;
+    size_t mdl, lbl;
+    if (itembytes_member(v, len, "\"metadata\":", &md, &mdl) != 1 || mdl < 2 || md[0] != '{')
+        return -1;
+    int has = mdl == 2 ? 0 : itembytes_member(md, mdl, "\"labels\":", &lb, &lbl);
+    if (has < 0)
+        return -1;
+    if (has == 0)
+        return label_selector_matches(ls, NULL) ? 1 : 0;
+    json_t *labels = json_loadb(lb, lbl, JSON_ALLOW_NUL, NULL);
+    if (labels == NULL)
+        return -1;
+    int m = label_selector_matches(ls, labels) ? 1 : 0;
+    json_decref(labels);
+    return m;
+}
+
+/* Appends one list item for kv: from its bytes, or decoded (obj, if the caller decoded it
+ * already, else decoded here) and printed as json_dump_go does. */
+static void item_append(struct buf *out, const struct store_kv *kv, json_t *obj)
+{
+    if (itembytes_item(out, kv->value, kv->len, kv->mod_rev))
+        return;
+    json_t *o = obj != NULL ? json_incref(obj) : decode_kv(kv);
+    if (o == NULL)
+        return;
+    json_object_del(o, "kind");
+    json_object_del(o, "apiVersion");
+    size_t n;
+    char *js = json_dump_go(o, false, &n);
+    while (n > 0 && js[n - 1] == '\n') /* the document's newline, not the item's */
+        n--;
+    buf_append(out, js, n);
+    free(js);
+    json_decref(o);
+}
+
+/* The list, as a tree (*ret_obj) or, when out is not NULL, as compact JSON appended to out
+ * with each item composed from its stored bytes (item_append). */
+static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret_obj,
+                     struct buf *out, json_t **ret_status)
 {
     const struct resource_def *r = c->res;
     struct label_selector *ls;
@@ -551,6 +645,8 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
     if (rc < 0)
         return rc;
     char *prefix = resource_key(r, c->ns, NULL);
+    struct wc_list cl = {0};
+    struct buf obuf = BUF_INIT;
     int64_t at_rev = 0, min_rev = 0;
     char *start_after = NULL;
     bool continuing = o->continue_token && *o->continue_token;
@@ -585,12 +681,50 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
     if (limit > MAX_LIST_LIMIT)
         limit = MAX_LIST_LIMIT;
     json_t *items = json_array();
+    int64_t nitems = 0;
     int64_t list_rev = 0;
     bool more = false;
     char *last_key = NULL;
+    /* From the object cache: a consistent list (no resourceVersion, after store_sync), "0" or
+     * NotOlderThan a revision the cache has, and a continue token pinned to the cache's
+     * current revision. An Exact revision, or a continue token of an older revision, reads
+     * the store's history (as upstream delegates those to etcd). */
+    bool from_cache = false;
+    if (c->srv->wc != NULL && (at_rev == 0 || at_rev == watchcache_rev(c->srv->wc))) {
+        int src = (at_rev == 0 && min_rev == 0) ? cache_sync(c->srv) : 0;
+        if (src == 0) {
+            bool selecting = ls != NULL || fs != NULL;
+            src = watchcache_list(c->srv->wc, prefix, start_after,
+                                  selecting || limit == 0 ? 0 : (size_t)limit + 1, &cl);
+            if (src == 0 && (at_rev != 0 && cl.rev != at_rev))
+                watchcache_list_release(&cl);
+            else if (src == 0 && cl.rev >= min_rev)
+                from_cache = true;
+            else if (src == 0)
+                watchcache_list_release(&cl);
+        }
+    }
+    size_t remaining_after = 0;
     for (;;) {
         struct store_list sl;
-        rc = store_list(c->srv->store, prefix, start_after, at_rev, LIST_PAGE, &sl);
+        if (from_cache) {
+            /* borrowed views of the cache's items, released with cl */
+            sl.items = xcalloc(cl.n == 0 ? 1 : cl.n, sizeof(*sl.items));
+            for (size_t i = 0; i < cl.n; i++) {
+                sl.items[i].key = (char *)cl.items[i].key;
+                sl.items[i].value = (char *)cl.items[i].value;
+                sl.items[i].len = cl.items[i].len;
+                sl.items[i].create_rev = cl.items[i].create_rev;
+                sl.items[i].mod_rev = cl.items[i].mod_rev;
+            }
+            sl.n = cl.n;
+            sl.rev = cl.rev;
+            sl.more = 0;
+            remaining_after = cl.remaining;
+            rc = 0;
+        } else {
+            rc = store_list(c->srv->store, prefix, start_after, at_rev, LIST_PAGE, &sl);
+        }
         if (rc == 0 && min_rev > sl.rev) {
             store_list_release(&sl);
             rc = AZ_ETIMEOUT;
@@ -629,18 +763,57 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
         for (size_t i = 0; i < sl.n; i++) {
             free(start_after);
             start_after = xstrdup(sl.items[i].key);
-            if (limit > 0 && (int64_t)json_array_size(items) >= limit) {
+            if (limit > 0 && nitems >= limit) {
                 more = true;
                 stopped = true;
                 break;
+            }
+            if (out != NULL && ls == NULL && fs == NULL) {
+                /* no selector: the namespace is the key prefix's; no decoding */
+                if (nitems > 0)
+                    buf_putc(&obuf, ',');
+                size_t before = obuf.len;
+                item_append(&obuf, &sl.items[i], NULL);
+                if (obuf.len == before) {
+                    if (nitems > 0)
+                        obuf.len--; /* an undecodable value: skipped as the tree path does */
+                    continue;
+                }
+                nitems++;
+                free(last_key);
+                last_key = xstrdup(sl.items[i].key);
+                continue;
+            }
+            if (out != NULL && fs == NULL) {
+                /* a label selector alone: only the labels are decoded */
+                int m = labels_match(ls, sl.items[i].value, sl.items[i].len);
+                if (m == 0)
+                    continue;
+                if (m == 1) {
+                    if (nitems > 0)
+                        buf_putc(&obuf, ',');
+                    item_append(&obuf, &sl.items[i], NULL);
+                    nitems++;
+                    free(last_key);
+                    last_key = xstrdup(sl.items[i].key);
+                    continue;
+                }
             }
             json_t *obj = decode_kv(&sl.items[i]);
             if (obj == NULL)
                 continue;
             if (rest_object_matches(obj, c->ns, ls, fs)) {
-                json_object_del(obj, "kind");
-                json_object_del(obj, "apiVersion");
-                json_array_append_new(items, obj);
+                if (out != NULL) {
+                    if (nitems > 0)
+                        buf_putc(&obuf, ',');
+                    item_append(&obuf, &sl.items[i], obj);
+                    json_decref(obj);
+                } else {
+                    json_object_del(obj, "kind");
+                    json_object_del(obj, "apiVersion");
+                    json_array_append_new(items, obj);
+                }
+                nitems++;
                 free(last_key);
                 last_key = xstrdup(sl.items[i].key);
             } else {
@@ -648,7 +821,14 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
             }
         }
         bool page_more = sl.more;
-        store_list_release(&sl);
+        if (from_cache) {
+            free(sl.items);
+            /* start_after now names the first key not returned, or the last key listed */
+            if (stopped)
+                remaining_after += 1;
+        } else {
+            store_list_release(&sl);
+        }
         if (stopped || !page_more)
             break;
     }
@@ -663,7 +843,10 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
         char *tok = continue_encode(list_rev, last_key + strlen(prefix));
         json_object_set_new(lm, "continue", json_string(tok));
         free(tok);
-        if (ls == NULL && fs == NULL) {
+        if (ls == NULL && fs == NULL && from_cache) {
+            /* the keys after the page: the one that stopped it and those beyond the limit+1 */
+            json_object_set_new(lm, "remainingItemCount", json_integer((json_int_t)remaining_after));
+        } else if (ls == NULL && fs == NULL) {
             /* start_after holds the first key not returned */
             struct store_list rest;
             if (store_list(c->srv->store, prefix, start_after, at_rev, 0, &rest) == 0) {
@@ -673,16 +856,44 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
         }
     }
     json_object_set_new(list, "metadata", lm);
-    json_object_set_new(list, "items", items);
-    *ret_obj = list;
+    if (out != NULL) {
+        /* {"kind":..,"apiVersion":..,"metadata":{..},"items":[..]}, as json_dump_go prints the tree */
+        json_object_set_new(list, "items", json_array());
+        size_t n;
+        char *head = json_dump_go(list, false, &n);
+        /* head ends with `[]}` and json_dump_go's trailing newline, if any */
+        char *open = strrchr(head, '[');
+        size_t at = open != NULL ? (size_t)(open - head) + 1 : n;
+        buf_append(out, head, at);
+        buf_append(out, obuf.data ? obuf.data : "", obuf.len);
+        buf_append(out, head + at, n - at); /* "]}" and the newline */
+        free(head);
+        json_decref(list);
+        json_decref(items);
+    } else {
+        json_object_set_new(list, "items", items);
+        *ret_obj = list;
+    }
     rc = 0;
     free(last_key);
 out:
+    watchcache_list_release(&cl);
+    buf_release(&obuf);
     free(prefix);
     free(start_after);
     label_selector_free(ls);
     field_selector_free(fs);
     return rc;
+}
+
+int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, json_t **ret_status)
+{
+    return list_impl(c, o, ret_obj, NULL, ret_status);
+}
+
+int rest_list_json(struct api_call *c, const struct list_opts *o, struct buf *out, json_t **ret_status)
+{
+    return list_impl(c, o, NULL, out, ret_status);
 }
 
 /* ---- create ------------------------------------------------------------------------- */

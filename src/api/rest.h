@@ -25,6 +25,10 @@ struct list_opts {
 
 int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status);
 int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, json_t **ret_status);
+/* The same list as compact JSON (exactly json_dump_go of rest_list's tree) appended to out,
+ * each item composed from its stored bytes where that is exact (no decode and re-encode). */
+struct buf;
+int rest_list_json(struct api_call *c, const struct list_opts *o, struct buf *out, json_t **ret_status);
 int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status);
 int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status);
 /* patch_type: an enum patch_type value (api/patch.h). */
@@ -43,6 +47,11 @@ int rest_deletecollection(struct api_call *c, const struct list_opts *o, json_t 
 void rest_orphan_dependents(struct apiserver *srv, const char *uid, const char *ns);
 
 /* Reads one stored object by key with resourceVersion set (NULL if absent). */
+/* The object at store key from the object cache (as current as the watch cache: what its
+ * subscribers have seen; no store_sync), decoded with resourceVersion set; the store when
+ * there is no cache. NULL if absent. For in-process checks that used to keep their own copy
+ * (the token authenticator). */
+json_t *rest_read_cached(struct apiserver *srv, const char *key);
 json_t *rest_read_key(struct apiserver *srv, const char *key);
 
 /* Filter used by list and watch: namespace, and parsed selectors (either may be NULL). */

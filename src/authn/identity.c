@@ -152,7 +152,6 @@ static int fail(struct satoken *s, char **ret_err, char *msg)
         jwt_key_release(&s->signing);
         json_decref(s->issuers);
         json_decref(s->api_audiences);
-        json_decref(s->objects);
         json_decref(s->cache);
         pthread_mutex_destroy(&s->mu);
         free(s);
@@ -165,7 +164,6 @@ int identity_init(struct apiserver *srv, const struct identity_config *cfg, char
     struct satoken *s = xcalloc(1, sizeof(*s));
     pthread_mutex_init(&s->mu, NULL);
     s->srv = srv;
-    s->objects = json_object();
     s->cache = json_object();
     s->extend_expiration = cfg->extend_token_expiration;
     s->min_expiration = cfg->min_token_expiration > 0 ? cfg->min_token_expiration : 600;

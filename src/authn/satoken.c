@@ -24,7 +24,6 @@
 #define LABEL_LAST_USED "kubernetes.io/legacy-token-last-used"
 #define LABEL_INVALID_SINCE "kubernetes.io/legacy-token-invalid-since"
 
-static const char *const watched[4] = {"serviceaccounts", "pods", "secrets", "nodes"};
 
 int64_t satoken_now_ms(void)
 {
@@ -49,56 +48,23 @@ char *satoken_quote_list(json_t *arr)
     return buf_detach(&b, NULL);
 }
 
-/* ---- object caches ------------------------------------------------------------------- */
-
-static void on_event(void *arg, const struct watch_event *ev)
-{
-    struct satoken *s = arg;
-    pthread_mutex_lock(&s->mu);
-    if (ev->type == WATCH_DELETED)
-        json_object_del(s->objects, ev->key);
-    else if (ev->obj != NULL)
-        json_object_set(s->objects, ev->key, ev->obj);
-    pthread_mutex_unlock(&s->mu);
-}
+/* ---- objects ------------------------------------------------------------------------
+ * No copy of its own: ServiceAccounts, Pods, Secrets and Nodes are read from the object cache
+ * (the watch cache's bytes), decoded for the check. */
 
 int satoken_start(struct satoken *s, struct apiserver *srv)
 {
     s->srv = srv;
-    for (size_t i = 0; i < 4; i++) {
-        char *prefix = xasprintf("/registry/%s/", watched[i]);
-        struct store_list l = {0};
-        int rc = store_list(srv->store, prefix, NULL, 0, 0, &l);
-        if (rc < 0) {
-            free(prefix);
-            return rc;
-        }
-        pthread_mutex_lock(&s->mu);
-        for (size_t j = 0; j < l.n; j++) {
-            json_error_t err;
-            json_t *o = json_loadb(l.items[j].value, l.items[j].len, JSON_ALLOW_NUL, &err);
-            if (o != NULL)
-                json_object_set_new(s->objects, l.items[j].key, o);
-        }
-        pthread_mutex_unlock(&s->mu);
-        rc = watchcache_subscribe(srv->wc, prefix, l.rev, on_event, s, &s->subs[i], NULL);
-        store_list_release(&l);
-        free(prefix);
-        if (rc < 0)
-            return rc;
-    }
     return 0;
 }
 
 json_t *satoken_object(struct satoken *s, const char *plural, const char *ns, const char *name)
 {
-    if (name == NULL || *name == '\0')
+    if (name == NULL || *name == '\0' || s->srv == NULL)
         return NULL;
     char *key = ns && *ns ? xasprintf("/registry/%s/%s/%s", plural, ns, name)
                           : xasprintf("/registry/%s/%s", plural, name);
-    pthread_mutex_lock(&s->mu);
-    json_t *o = json_incref(json_object_get(s->objects, key));
-    pthread_mutex_unlock(&s->mu);
+    json_t *o = rest_read_cached(s->srv, key);
     free(key);
     return o;
 }

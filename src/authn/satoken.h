@@ -40,10 +40,8 @@ struct satoken {
     int64_t max_expiration;    /* --service-account-max-token-expiration seconds, 0: none */
     bool extend_expiration;    /* --service-account-extend-token-expiration */
     int64_t min_expiration;    /* lowest expirationSeconds (600; lower only with the testing flag) */
-    pthread_mutex_t mu;        /* guards objects and cache */
-    json_t *objects;           /* store key -> object, fed by the watch cache */
+    pthread_mutex_t mu;        /* guards cache */
     json_t *cache;             /* hex SHA-256 -> {"until":ms,"claims":{},"auds":[]} */
-    struct watch_sub *subs[4];
 };
 
 /* Authenticates token for the target audiences (array of strings; NULL or empty: the API
@@ -53,12 +51,11 @@ struct satoken {
 int satoken_authenticate(struct satoken *s, const char *token, json_t *audiences,
                          struct user_info *ret, json_t **ret_auds, char **ret_err);
 
-/* The cached object at store key "/registry/<plural>/[<ns>/]<name>" as a new reference, or
- * NULL. */
+/* The object at store key "/registry/<plural>/[<ns>/]<name>", read from the object cache
+ * (rest_read_cached), as a new reference, or NULL. */
 json_t *satoken_object(struct satoken *s, const char *plural, const char *ns, const char *name);
 
-/* Subscribes the object caches to srv's watch cache after loading the current objects.
- * Returns 0 or a negative code. */
+/* Binds s to srv (objects are read from srv's object cache). Returns 0. */
 int satoken_start(struct satoken *s, struct apiserver *srv);
 
 /* The token_authenticator entry (authn.h) for API requests. */

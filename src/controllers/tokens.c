@@ -140,18 +140,19 @@ static void delete_tokens_of(struct apiserver *srv, struct satoken *s, const cha
     /* collect names first: deleting feeds the cache we would be iterating */
     json_t *names = json_array();
     char *prefix = xasprintf("/registry/secrets/%s/", ns);
-    pthread_mutex_lock(&s->mu);
-    const char *k;
     json_t *v;
-    json_object_foreach(s->objects, k, v) {
-        if (strncmp(k, prefix, strlen(prefix)) != 0)
-            continue;
-        const char *type = json_str(v, "type");
-        const char *an = json_path_str(v, "metadata.annotations." ANN_NAME);
-        if (type && strcmp(type, SECRET_TYPE) == 0 && an && strcmp(an, saname) == 0)
-            json_array_append_new(names, json_string(json_path_str(v, "metadata.name")));
+    struct wc_list l;
+    if (watchcache_list(srv->wc, prefix, NULL, 0, &l) == 0) {
+        for (size_t j = 0; j < l.n; j++) {
+            json_t *o = json_loadb(l.items[j].value, l.items[j].len, JSON_ALLOW_NUL, NULL);
+            const char *type = json_str(o, "type");
+            const char *an = json_path_str(o, "metadata.annotations." ANN_NAME);
+            if (type && strcmp(type, SECRET_TYPE) == 0 && an && strcmp(an, saname) == 0)
+                json_array_append_new(names, json_string(json_path_str(o, "metadata.name")));
+            json_decref(o);
+        }
+        watchcache_list_release(&l);
     }
-    pthread_mutex_unlock(&s->mu);
     free(prefix);
     size_t i;
     json_array_foreach(names, i, v) {
@@ -243,18 +244,21 @@ void tokens_controller_start(struct apiserver *srv)
     int64_t rev = watchcache_rev(srv->wc);
     watchcache_subscribe(srv->wc, "/registry/secrets/", rev, on_secret, srv, &tokens__subs[0], NULL);
     watchcache_subscribe(srv->wc, "/registry/serviceaccounts/", rev, on_sa, srv, &tokens__subs[1], NULL);
-    /* reconcile the Secrets that exist already */
-    pthread_mutex_lock(&s->mu);
-    const char *k;
+    /* reconcile the Secrets that exist already (read from the object cache) */
     json_t *v;
     json_t *todo = json_array();
-    json_object_foreach(s->objects, k, v) {
-        const char *type = json_str(v, "type");
-        if (strncmp(k, "/registry/secrets/", 18) == 0 && type && strcmp(type, SECRET_TYPE) == 0 && needs_fill(v))
-            json_array_append_new(todo, json_pack("[ss]", json_path_str(v, "metadata.namespace"),
-                                                  json_path_str(v, "metadata.name")));
+    struct wc_list l;
+    if (watchcache_list(srv->wc, "/registry/secrets/", NULL, 0, &l) == 0) {
+        for (size_t j = 0; j < l.n; j++) {
+            json_t *o = json_loadb(l.items[j].value, l.items[j].len, JSON_ALLOW_NUL, NULL);
+            const char *type = json_str(o, "type");
+            if (type && strcmp(type, SECRET_TYPE) == 0 && needs_fill(o))
+                json_array_append_new(todo, json_pack("[ss]", json_path_str(o, "metadata.namespace"),
+                                                      json_path_str(o, "metadata.name")));
+            json_decref(o);
+        }
+        watchcache_list_release(&l);
     }
-    pthread_mutex_unlock(&s->mu);
     size_t i;
     json_array_foreach(todo, i, v)
         queue(srv, json_string_value(json_array_get(v, 0)), json_string_value(json_array_get(v, 1)), false);

@@ -34,6 +34,7 @@
 #include "api/schema.h"
 #include "api/selector.h"
 #include "api/status.h"
+#include "audit/audit.h"
 #include "authn/authn.h"
 #include "authz/authz.h"
 #include "authz/rbac.h"
@@ -325,6 +326,31 @@ static void send_bytes(h2o_req_t *req, int code, const char *content_type, const
         h2o_send(req, &b, 1, H2O_SEND_STATE_FINAL);
 }
 
+/* Frees the malloc'd body a request's pool holds (see send_owned). */
+static void owned_body_dispose(void *p)
+{
+    free(*(char **)p);
+}
+
+/* send_bytes without the copy: body (malloc'd) is handed to the request's pool, freed when the
+ * request is done with it. */
+static void send_owned(h2o_req_t *req, int code, const char *content_type, char *body, size_t len)
+{
+    static h2o_generator_t gen = {NULL, NULL};
+    char **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), owned_body_dispose);
+    *slot = body;
+    req->res.status = code;
+    req->res.reason = "";
+    add_header(req, H2O_TOKEN_CONTENT_TYPE, content_type);
+    req->res.content_length = len;
+    h2o_iovec_t b = h2o_iovec_init(body, len);
+    h2o_start_response(req, &gen);
+    if (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0)
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, &b, 1, H2O_SEND_STATE_FINAL);
+}
+
 static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
 {
     common_headers(c);
@@ -338,8 +364,7 @@ static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
     }
     size_t len;
     char *s = json_dump_go(obj, c->pretty, &len);
-    send_bytes(c->req, code, ct, s, len);
-    free(s);
+    send_owned(c->req, code, ct, s, len);
 }
 
 static void send_json(struct ctx *c, int code, json_t *obj)
@@ -762,7 +787,14 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
         watch_flush(w);
         return;
     }
-    if (from == 0) {
+    /* sendInitialEvents (WatchList, KEP-3157): true — the current state (a consistent read
+     * from the object cache, which is not older than any resourceVersion given) as ADDED
+     * events, then a BOOKMARK annotated k8s.io/initial-events-end, then changes; false — no
+     * synthetic events, even for "" and "0". */
+    bool initial = false, initial_set = query_bool(&c->q, "sendInitialEvents", &initial) == 0;
+    if (initial_set && initial)
+        from = 0;
+    if (from == 0 && !(initial_set && !initial)) {
         /* "" and "0": synthetic ADDED events for the current state, then changes. */
         struct list_opts all = *lo;
         all.limit = 0;
@@ -785,6 +817,15 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
                 json_decref(o);
             }
             from = parse_int(json_path_str(list, "metadata.resourceVersion"), 0);
+            if (initial) {
+                json_t *bm = json_pack("{s:s,s:s,s:{s:s,s:n,s:{s:s}}}", "kind", call->res->kind,
+                                       "apiVersion", resource_api_version(call->res), "metadata",
+                                       "resourceVersion", json_path_str(list, "metadata.resourceVersion"),
+                                       "creationTimestamp", "annotations",
+                                       "k8s.io/initial-events-end", "true");
+                watch_emit(w, "BOOKMARK", bm);
+                json_decref(bm);
+            }
         }
         w->pending.max = w->pending.len + WATCH_MAX_PENDING;
         json_decref(list);
@@ -1079,6 +1120,21 @@ static void handle_resource(struct ctx *c)
         if (lo.limit < 0) {
             rc = AZ_EBADREQUEST;
             st = status_bad_request("limit must be a non-negative integer");
+            break;
+        }
+        if (!c->want_table && !c->want_yaml && !c->pretty && !audit_enabled()) {
+            /* compact JSON composed from the stored bytes (no tree of the list) */
+            struct buf out = BUF_INIT;
+            rc = rest_list_json(&call, &lo, &out, &st);
+            if (rc == 0) {
+                json_decref(st);
+                common_headers(c);
+                size_t n;
+                char *body = buf_detach(&out, &n);
+                send_owned(c->req, 200, "application/json", body, n);
+                return;
+            }
+            buf_release(&out);
             break;
         }
         rc = rest_list(&call, &lo, &obj, &st);

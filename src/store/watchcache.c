@@ -23,14 +23,26 @@
 #include "store/watchcache.h"
 #include "util/err.h"
 
-/* One remembered event; owns key and object references. */
+/* One version of one object: its stored JSON bytes (without resourceVersion), immutable
+ * and reference-counted. The object map holds the live version of each key; event entries
+ * hold the versions they name (an update's previous value is the same wc_obj the map held,
+ * not a copy). The refcount is atomic: list/get callers release outside the cache's lock. */
+struct wc_obj {
+    int refs;
+    int64_t create_rev;
+    int64_t mod_rev;
+    size_t len;
+    char *key;
+    char value[];      /* len bytes + NUL */
+};
+
+/* One remembered event; owns object references (the key is obj->key). */
 struct wc_entry {
     enum watch_event_type type;
     int64_t rev;
-    char *key;
-    json_t *obj;
-    json_t *prev_obj;
-    size_t bytes;       /* encoded size of the values held (the memory bound's measure) */
+    struct wc_obj *obj;       /* PUT: the new version; DELETE: the deleted version */
+    struct wc_obj *prev;      /* the version before the change, or NULL */
+    size_t bytes;       /* bytes this entry alone keeps alive (the memory bound's measure) */
 };
 
 /* Besides the event count, the window is bounded by the encoded size of the values it
@@ -61,6 +73,11 @@ struct watchcache {
     int64_t rev;            /* newest revision seen */
     int started;            /* start_rev/rev initialised (by new or by the first event) */
     struct watch_sub *subs;
+    /* The object map: every live key's current version, sorted by key. Filled from the
+     * store by watchcache_new and kept current by the sink (under mu). */
+    struct wc_obj **objs;
+    size_t nobjs, capobjs;
+    int loaded;             /* objs reflects every event up to rev */
 };
 
 static void *wc_xcalloc(size_t n, size_t size)
@@ -79,12 +96,107 @@ static char *wc_xstrndup(const char *s, size_t n)
     return p;
 }
 
+/* Per-object overhead besides the JSON bytes (struct, key, map slot), for the byte bound. */
+#define WC_OBJ_OVERHEAD 64
+
+static struct wc_obj *wc_obj_new(const struct store_kv *kv)
+{
+    struct wc_obj *o = malloc(sizeof(*o) + kv->len + 1);
+    if (o == NULL)
+        abort();
+    o->refs = 1;
+    o->create_rev = kv->create_rev;
+    o->mod_rev = kv->mod_rev;
+    o->len = kv->len;
+    if (kv->len > 0)
+        memcpy(o->value, kv->value, kv->len);
+    o->value[kv->len] = '\0';
+    o->key = wc_xstrndup(kv->key, strlen(kv->key));
+    return o;
+}
+
+static struct wc_obj *wc_obj_ref(struct wc_obj *o)
+{
+    if (o != NULL)
+        __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+    return o;
+}
+
+static void wc_obj_unref(struct wc_obj *o)
+{
+    if (o != NULL && __atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        free(o->key);
+        free(o);
+    }
+}
+
 static void wc_entry_release(struct wc_entry *e)
 {
-    free(e->key);
-    json_decref(e->obj);
-    json_decref(e->prev_obj);
+    wc_obj_unref(e->obj);
+    wc_obj_unref(e->prev);
     memset(e, 0, sizeof(*e));
+}
+
+/* Index of the first object whose key is >= key (or > key when after is set). Under mu. */
+static size_t wc_lower_bound(const struct watchcache *wc, const char *key, int after)
+{
+    size_t lo = 0, hi = wc->nobjs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(wc->objs[mid]->key, key);
+        if (c < 0 || (after && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static struct wc_obj *wc_map_find(const struct watchcache *wc, const char *key, size_t *ret_i)
+{
+    size_t i = wc_lower_bound(wc, key, 0);
+    *ret_i = i;
+    return i < wc->nobjs && strcmp(wc->objs[i]->key, key) == 0 ? wc->objs[i] : NULL;
+}
+
+/* Makes o the live version of its key (taking a reference). Under mu. */
+static void wc_map_put(struct watchcache *wc, struct wc_obj *o)
+{
+    size_t i;
+    struct wc_obj *cur = wc_map_find(wc, o->key, &i);
+    if (cur != NULL) {
+        wc->objs[i] = wc_obj_ref(o);
+        wc_obj_unref(cur);
+        return;
+    }
+    if (wc->nobjs == wc->capobjs) {
+        wc->capobjs = wc->capobjs ? wc->capobjs * 2 : 1024;
+        wc->objs = realloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
+        if (wc->objs == NULL)
+            abort();
+    }
+    memmove(&wc->objs[i + 1], &wc->objs[i], (wc->nobjs - i) * sizeof(*wc->objs));
+    wc->objs[i] = wc_obj_ref(o);
+    wc->nobjs++;
+}
+
+static void wc_map_del(struct watchcache *wc, const char *key)
+{
+    size_t i;
+    struct wc_obj *cur = wc_map_find(wc, key, &i);
+    if (cur == NULL)
+        return;
+    memmove(&wc->objs[i], &wc->objs[i + 1], (wc->nobjs - i - 1) * sizeof(*wc->objs));
+    wc->nobjs--;
+    wc_obj_unref(cur);
+}
+
+static void wc_map_apply(struct watchcache *wc, const struct wc_entry *e)
+{
+    if (e->type == WATCH_DELETED)
+        wc_map_del(wc, e->obj->key);
+    else
+        wc_map_put(wc, e->obj);
 }
 
 /* Decodes a stored value into an object with metadata.resourceVersion = rev. A value that is
@@ -113,10 +225,18 @@ static int wc_matches(const struct watch_sub *sub, const char *key)
     return strncmp(key, sub->prefix, sub->prefix_len) == 0;
 }
 
-static void wc_deliver(const struct watch_sub *sub, const struct wc_entry *e)
+/* Delivers e to sub, decoding its objects into *obj / *prev on first use (the caller
+ * releases them once every subscriber had the event). */
+static void wc_deliver(const struct watch_sub *sub, const struct wc_entry *e, json_t **obj,
+                       json_t **prev)
 {
+    if (*obj == NULL) {
+        *obj = wc_decode(e->obj->value, e->obj->len, e->rev);
+        if (e->prev != NULL)
+            *prev = wc_decode(e->prev->value, e->prev->len, e->prev->mod_rev);
+    }
     struct watch_event ev = {
-        .type = e->type, .rev = e->rev, .key = e->key, .obj = e->obj, .prev_obj = e->prev_obj,
+        .type = e->type, .rev = e->rev, .key = e->obj->key, .obj = *obj, .prev_obj = *prev,
     };
     sub->cb(sub->arg, &ev);
 }
@@ -124,23 +244,41 @@ static void wc_deliver(const struct watch_sub *sub, const struct wc_entry *e)
 static void wc_sink(void *arg, const struct store_event *sev)
 {
     struct watchcache *wc = arg;
-    struct wc_entry e = {.rev = sev->rev, .bytes = sev->kv.len + sev->prev.len};
+    struct wc_entry e = {.rev = sev->rev};
 
+    pthread_mutex_lock(&wc->mu);
+    /* The previous version: the map's (same bytes, shared) once loaded, else the event's. */
+    struct wc_obj *prev = NULL;
+    if (sev->prev.key != NULL) {
+        size_t i;
+        prev = wc->loaded ? wc_map_find(wc, sev->prev.key, &i) : NULL;
+        prev = prev != NULL && prev->mod_rev == sev->prev.mod_rev ? wc_obj_ref(prev)
+                                                                  : wc_obj_new(&sev->prev);
+    }
     switch (sev->type) {
     case STORE_EVENT_PUT:
         e.type = sev->kv.create_rev == sev->rev || sev->prev.key == NULL ? WATCH_ADDED
                                                                          : WATCH_MODIFIED;
+        e.obj = wc_obj_new(&sev->kv);
+        e.bytes = sev->kv.len + WC_OBJ_OVERHEAD;
+        if (e.type != WATCH_ADDED)
+            e.prev = prev;
+        else
+            wc_obj_unref(prev);
         break;
     case STORE_EVENT_DELETE:
         e.type = WATCH_DELETED;
+        /* the deleted object is the previous version's bytes */
+        if (prev == NULL) {
+            struct store_kv kv = sev->kv;
+            kv.mod_rev = sev->rev;
+            prev = wc_obj_new(&kv);
+        }
+        e.obj = prev;
+        e.prev = wc_obj_ref(prev);
+        e.bytes = WC_OBJ_OVERHEAD;
         break;
     }
-    e.key = wc_xstrndup(sev->kv.key, strlen(sev->kv.key));
-    e.obj = wc_decode(sev->kv.value, sev->kv.len, sev->rev);
-    if (sev->prev.key != NULL && e.type != WATCH_ADDED)
-        e.prev_obj = wc_decode(sev->prev.value, sev->prev.len, sev->prev.mod_rev);
-
-    pthread_mutex_lock(&wc->mu);
     if (!wc->started) {
         wc->start_rev = sev->rev - 1;
         wc->started = 1;
@@ -158,9 +296,44 @@ static void wc_sink(void *arg, const struct store_event *sev)
     wc->count++;
     wc->bytes += e.bytes;
     wc->rev = sev->rev;
+    if (wc->loaded)
+        wc_map_apply(wc, slot);
+    json_t *obj = NULL, *pobj = NULL;
     for (struct watch_sub *sub = wc->subs; sub != NULL; sub = sub->next)
-        if (slot->rev > sub->from_rev && wc_matches(sub, slot->key))
-            wc_deliver(sub, slot);
+        if (slot->rev > sub->from_rev && wc_matches(sub, slot->obj->key))
+            wc_deliver(sub, slot, &obj, &pobj);
+    json_decref(obj);
+    json_decref(pobj);
+    pthread_mutex_unlock(&wc->mu);
+}
+
+/* Fills the object map from the store, then applies the events the sink received meanwhile
+ * (those after the list's revision). */
+static void wc_load(struct watchcache *wc)
+{
+    struct store_list l;
+    int rc = wc->store->ops->list(wc->store, "", NULL, 0, 0, &l);
+    pthread_mutex_lock(&wc->mu);
+    if (rc == 0) {
+        wc->capobjs = l.n + 1024;
+        wc->objs = realloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
+        if (wc->objs == NULL)
+            abort();
+        for (size_t i = 0; i < l.n; i++)
+            wc->objs[wc->nobjs++] = wc_obj_new(&l.items[i]);
+        for (size_t i = 0; i < wc->count; i++) {
+            const struct wc_entry *e = &wc->ring[(wc->head + i) % wc->capacity];
+            if (e->rev > l.rev)
+                wc_map_apply(wc, e);
+        }
+        if (!wc->started || wc->rev < l.rev) {
+            wc->start_rev = l.rev;
+            wc->rev = l.rev;
+            wc->started = 1;
+        }
+        wc->loaded = 1;
+        store_list_release(&l);
+    }
     pthread_mutex_unlock(&wc->mu);
 }
 
@@ -186,6 +359,7 @@ struct watchcache *watchcache_new(struct store *s, size_t capacity)
         wc->started = 1;
     }
     pthread_mutex_unlock(&wc->mu);
+    wc_load(wc);
     return wc;
 }
 
@@ -197,6 +371,9 @@ void watchcache_free(struct watchcache *wc)
     for (size_t i = 0; i < wc->count; i++)
         wc_entry_release(&wc->ring[(wc->head + i) % wc->capacity]);
     free(wc->ring);
+    for (size_t i = 0; i < wc->nobjs; i++)
+        wc_obj_unref(wc->objs[i]);
+    free(wc->objs);
     while (wc->subs != NULL) {
         struct watch_sub *next = wc->subs->next;
         free(wc->subs->prefix);
@@ -242,8 +419,12 @@ int watchcache_subscribe(struct watchcache *wc, const char *prefix, int64_t from
     }
     for (size_t i = lo; i < wc->count; i++) {
         const struct wc_entry *e = &wc->ring[(wc->head + i) % wc->capacity];
-        if (wc_matches(sub, e->key))
-            wc_deliver(sub, e);
+        if (wc_matches(sub, e->obj->key)) {
+            json_t *obj = NULL, *pobj = NULL;
+            wc_deliver(sub, e, &obj, &pobj);
+            json_decref(obj);
+            json_decref(pobj);
+        }
     }
     sub->next = wc->subs;
     wc->subs = sub;
@@ -274,4 +455,98 @@ int64_t watchcache_rev(struct watchcache *wc)
     int64_t rev = wc->rev;
     pthread_mutex_unlock(&wc->mu);
     return rev;
+}
+
+/* ---- reads from the object map ---------------------------------------------------- */
+
+static void wc_item_fill(struct wc_item *it, struct wc_obj *o)
+{
+    it->key = o->key;
+    it->value = o->value;
+    it->len = o->len;
+    it->create_rev = o->create_rev;
+    it->mod_rev = o->mod_rev;
+    it->ref = wc_obj_ref(o);
+}
+
+int watchcache_get(struct watchcache *wc, const char *key, struct wc_item *ret, int64_t *ret_rev)
+{
+    memset(ret, 0, sizeof(*ret));
+    pthread_mutex_lock(&wc->mu);
+    if (!wc->loaded) {
+        pthread_mutex_unlock(&wc->mu);
+        return AZ_EUNAVAILABLE;
+    }
+    if (ret_rev != NULL)
+        *ret_rev = wc->rev;
+    size_t i;
+    struct wc_obj *o = wc_map_find(wc, key, &i);
+    if (o != NULL)
+        wc_item_fill(ret, o);
+    pthread_mutex_unlock(&wc->mu);
+    return o != NULL ? 0 : AZ_ENOTFOUND;
+}
+
+void watchcache_item_release(struct wc_item *it)
+{
+    wc_obj_unref(it->ref);
+    memset(it, 0, sizeof(*it));
+}
+
+int watchcache_list(struct watchcache *wc, const char *prefix, const char *start_after,
+                    size_t limit, struct wc_list *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    size_t plen = strlen(prefix);
+    pthread_mutex_lock(&wc->mu);
+    if (!wc->loaded) {
+        pthread_mutex_unlock(&wc->mu);
+        return AZ_EUNAVAILABLE;
+    }
+    ret->rev = wc->rev;
+    size_t first = start_after != NULL && strcmp(start_after, prefix) >= 0
+                       ? wc_lower_bound(wc, start_after, 1)
+                       : wc_lower_bound(wc, prefix, 0);
+    /* the end of the prefix's range, by binary search on "key starts with prefix" */
+    size_t lo = first, hi = wc->nobjs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strncmp(wc->objs[mid]->key, prefix, plen) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = lo - first;
+    if (limit > 0 && n > limit) {
+        ret->remaining = n - limit;
+        n = limit;
+    }
+    ret->items = calloc(n == 0 ? 1 : n, sizeof(*ret->items));
+    if (ret->items == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        wc_item_fill(&ret->items[i], wc->objs[first + i]);
+    ret->n = n;
+    pthread_mutex_unlock(&wc->mu);
+    return 0;
+}
+
+void watchcache_list_release(struct wc_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        wc_obj_unref(l->items[i].ref);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+size_t watchcache_objects(struct watchcache *wc, size_t *ret_bytes)
+{
+    pthread_mutex_lock(&wc->mu);
+    size_t n = wc->nobjs, bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += wc->objs[i]->len;
+    pthread_mutex_unlock(&wc->mu);
+    if (ret_bytes != NULL)
+        *ret_bytes = bytes;
+    return n;
 }

@@ -8,7 +8,8 @@
  *
  * Events are delivered with the JSON object decoded and metadata.resourceVersion set to the
  * event's revision (for DELETE: the deleted object, resourceVersion = the delete revision).
- * Objects are jansson references owned by the cache: a callback that keeps one must json_incref.
+ * The cache keeps bytes, not trees: objects are decoded for the delivery and released after
+ * it; a callback that keeps one must json_incref.
  *
  * Delivery: subscribers' callbacks run synchronously on the thread that committed the write,
  * in revision order, while the cache's lock is held: a callback must not write to the store or
@@ -52,5 +53,41 @@ void watchcache_unsubscribe(struct watchcache *wc, struct watch_sub *sub);
 
 /* The newest revision the cache has seen. */
 int64_t watchcache_rev(struct watchcache *wc);
+
+/* ---- the object cache ----
+ * Every live object is held once, as its stored bytes (JSON without resourceVersion),
+ * reference-counted and ordered by key; the event ring points at the same byte strings.
+ * Reads see the state at the cache's newest revision. For a consistent read (no
+ * resourceVersion) call store_sync() first: every acknowledged write is then in the cache.
+ * Items borrow the cache's bytes through a reference: release them (any thread). */
+struct wc_item {
+    const char *key;
+    const char *value;   /* NUL-terminated, len bytes */
+    size_t len;
+    int64_t create_rev;
+    int64_t mod_rev;
+    void *ref;
+};
+
+struct wc_list {
+    struct wc_item *items; /* sorted by key */
+    size_t n;
+    int64_t rev;           /* the revision the list reflects */
+    size_t remaining;      /* keys under the prefix beyond the limit (0 without limit) */
+};
+
+/* The live version of key. AZ_ENOTFOUND; AZ_EUNAVAILABLE if the cache could not be loaded
+ * from the store (callers then read the store). *ret_rev (may be NULL): the cache revision. */
+int watchcache_get(struct watchcache *wc, const char *key, struct wc_item *ret, int64_t *ret_rev);
+void watchcache_item_release(struct wc_item *it);
+
+/* Keys starting with prefix, strictly after start_after (NULL: from the start), at most
+ * limit (0: all) in O(log N + n). AZ_EUNAVAILABLE as watchcache_get. */
+int watchcache_list(struct watchcache *wc, const char *prefix, const char *start_after,
+                    size_t limit, struct wc_list *ret);
+void watchcache_list_release(struct wc_list *l);
+
+/* Objects held and the sum of their JSON sizes (for the memory model and benches). */
+size_t watchcache_objects(struct watchcache *wc, size_t *ret_bytes);
 
 #endif

@@ -447,6 +447,91 @@ static void test_concurrent_subscribe(void **state)
     watchcache_free(wc);
 }
 
+
+/* The object map: loaded from the store at creation, kept current by the sink, listed in key
+ * order by prefix with start_after and limit, remaining counted. */
+static void test_object_map(void **state)
+{
+    struct fixture *f = *state;
+    put(f->s, "/registry/pods/a/p1", "{\"n\":1}");
+    put(f->s, "/registry/pods/a/p2", "{\"n\":2}");
+    put(f->s, "/registry/secrets/a/s", "{\"n\":3}");
+    struct watchcache *wc = watchcache_new(f->s, 100);
+    put(f->s, "/registry/pods/b/p3", "{\"n\":4}");
+    put(f->s, "/registry/pods/a/p1", "{\"n\":5}");
+    del(f->s, "/registry/pods/a/p2");
+    put(f->s, "/registry/pods/a/p0", "{\"n\":7}");
+
+    struct wc_item it;
+    int64_t rev = 0;
+    assert_int_equal(watchcache_get(wc, "/registry/pods/a/p1", &it, &rev), 0);
+    assert_int_equal(rev, 7);
+    assert_string_equal(it.value, "{\"n\":5}");
+    assert_int_equal(it.len, 7);
+    assert_int_equal(it.mod_rev, 5);
+    assert_int_equal(it.create_rev, 1);
+    watchcache_item_release(&it);
+    assert_int_equal(watchcache_get(wc, "/registry/pods/a/p2", &it, NULL), AZ_ENOTFOUND);
+
+    struct wc_list l;
+    assert_int_equal(watchcache_list(wc, "/registry/pods/", NULL, 0, &l), 0);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.rev, 7);
+    assert_int_equal(l.remaining, 0);
+    assert_string_equal(l.items[0].key, "/registry/pods/a/p0");
+    assert_string_equal(l.items[1].key, "/registry/pods/a/p1");
+    assert_string_equal(l.items[2].key, "/registry/pods/b/p3");
+    /* items stay valid after the object changes (the old bytes are kept by the reference) */
+    put(f->s, "/registry/pods/a/p0", "{\"n\":8}");
+    del(f->s, "/registry/pods/b/p3");
+    assert_string_equal(l.items[0].value, "{\"n\":7}");
+    assert_string_equal(l.items[2].value, "{\"n\":4}");
+    watchcache_list_release(&l);
+
+    assert_int_equal(watchcache_list(wc, "/registry/pods/", NULL, 1, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.remaining, 1);
+    assert_string_equal(l.items[0].value, "{\"n\":8}");
+    watchcache_list_release(&l);
+    assert_int_equal(watchcache_list(wc, "/registry/pods/", "/registry/pods/a/p0", 0, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.items[0].key, "/registry/pods/a/p1");
+    watchcache_list_release(&l);
+    assert_int_equal(watchcache_list(wc, "/registry/pods/a/", "/registry/pods/a/p1", 0, &l), 0);
+    assert_int_equal(l.n, 0);
+    watchcache_list_release(&l);
+    assert_int_equal(watchcache_list(wc, "/registry/zzz/", NULL, 5, &l), 0);
+    assert_int_equal(l.n, 0);
+    watchcache_list_release(&l);
+    size_t bytes = 0;
+    assert_int_equal(watchcache_objects(wc, &bytes), 3);
+    assert_int_equal(bytes, 21);
+    watchcache_free(wc);
+}
+
+/* Many keys in random order: the map stays sorted and complete. */
+static void test_object_map_many(void **state)
+{
+    struct fixture *f = *state;
+    struct watchcache *wc = watchcache_new(f->s, 10);
+    char key[64];
+    for (unsigned i = 0; i < 500; i++) {
+        snprintf(key, sizeof(key), "/registry/configmaps/ns/k%05u", (i * 7919u) % 500u);
+        put(f->s, key, "{}");
+    }
+    for (unsigned i = 0; i < 500; i += 5) {
+        snprintf(key, sizeof(key), "/registry/configmaps/ns/k%05u", i);
+        del(f->s, key);
+    }
+    struct wc_list l;
+    assert_int_equal(watchcache_list(wc, "/registry/configmaps/", NULL, 0, &l), 0);
+    assert_int_equal(l.n, 400);
+    for (size_t i = 1; i < l.n; i++)
+        assert_true(strcmp(l.items[i - 1].key, l.items[i].key) < 0);
+    watchcache_list_release(&l);
+    watchcache_free(wc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +544,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_non_json_value, setup, teardown),
         cmocka_unit_test_setup_teardown(test_from_rev_ahead_of_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_subscribe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_object_map, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_object_map_many, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
