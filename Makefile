@@ -20,7 +20,12 @@ $(BUILD)/Makefile: CMakeLists.txt
 $(BUILD)/anzen: $(BUILD)/Makefile FORCE
 	@cmake --build $(BUILD) -j$(JOBS)
 
+# The seed's pods use alpine:latest; nothing can be pulled offline, so make run imports the
+# locally built test image (busybox-static + curl) under that name once.
 run: deps $(BUILD)/anzen
+	@$(BUILD)/anzen image ls --data-dir .anzen 2>/dev/null | grep -q '^docker.io/library/alpine  *latest ' || \
+	  { scripts/make-test-image.sh .anzen/test-image >/dev/null && \
+	    $(BUILD)/anzen image import --data-dir .anzen .anzen/test-image --name alpine:latest; }
 	$(BUILD)/anzen serve --data-dir .anzen
 
 test: deps test-fast test-asan
