@@ -80,6 +80,7 @@ struct es {
 
 struct qev {
     struct store_event ev;
+    struct store_list *relist; /* STORE_EVENT_RELIST: the list ev.list points to (owned) */
     struct qev *next;
 };
 
@@ -110,6 +111,10 @@ static void dispatch(struct es *es)
         if (es->sink != NULL)
             es->sink(es->sink_arg, &q->ev);
         store_event_release(&q->ev);
+        if (q->relist != NULL) {
+            store_list_release(q->relist);
+            free(q->relist);
+        }
         free(q);
         q = n;
     }
@@ -865,13 +870,50 @@ static bool received_up_to(void *arg, int64_t rev)
     return true;
 }
 
+/* After a compaction cut the watch off: lists the whole keyspace at the current revision and
+ * queues it as one STORE_EVENT_RELIST, which the sink diffs against what it has (as
+ * kube-apiserver's reflector re-lists after 410 Gone). Returns the list's revision, or 0 if
+ * etcd could not be read (the caller retries). */
+static int64_t relist(struct es *es)
+{
+    struct store_list *l = xcalloc(1, sizeof(*l));
+    int rc = es_list(&es->base, "", NULL, 0, 0, l);
+    if (rc != 0) {
+        free(l);
+        log_warn("etcd watch: re-list failed: %s", az_err_str(rc));
+        return 0;
+    }
+    struct qev *q = xcalloc(1, sizeof(*q));
+    q->ev.type = STORE_EVENT_RELIST;
+    q->ev.rev = l->rev;
+    q->ev.list = l;
+    q->relist = l;
+    int64_t rev = l->rev;
+    pthread_mutex_lock(&es->mu);
+    *es->qtail = q;
+    es->qtail = &q->next;
+    pthread_mutex_unlock(&es->mu);
+    log_info("etcd watch: re-listed %zu keys at revision %" PRId64, l->n, rev);
+    return rev;
+}
+
 static void *watch_main(void *arg)
 {
     struct es *es = arg;
     CURL *h = curl_easy_init();
     if (h == NULL)
         abort();
+    bool need_relist = false;
     while (!atomic_load(&es->stop)) {
+        if (need_relist) {
+            int64_t rev = relist(es);
+            if (rev == 0) {
+                sleep_ms(200);
+                continue;
+            }
+            need_relist = false;
+            received_up_to(es, rev);
+        }
         struct stream st = {.es = es, .fn = enqueue, .arg = es, .on_rev = received_up_to};
         buf_init(&st.line, MAX_RESPONSE);
         pthread_mutex_lock(&es->mu);
@@ -884,12 +926,11 @@ static void *watch_main(void *arg)
         pthread_mutex_unlock(&es->mu);
         if (st.compacted > 0) {
             /* Our history is gone: the changes between delivered and the compaction revision
-             * cannot be replayed. Continue from there (caches fed by the sink may have missed
-             * those changes; see docs/internals/store.md). */
-            log_error("etcd watch: revision %" PRId64 " compacted (compact revision %" PRId64
-                      "); changes in between were not delivered",
-                      st.last_rev + 1, st.compacted);
-            received_up_to(es, st.compacted - 1);
+             * cannot be replayed. Re-list and resume from the list's revision. */
+            log_warn("etcd watch: revision %" PRId64 " compacted (compact revision %" PRId64
+                     "); re-listing",
+                     st.last_rev + 1, st.compacted);
+            need_relist = true;
             continue;
         }
         if (atomic_load(&es->stop))

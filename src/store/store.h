@@ -46,7 +46,10 @@ struct store_list {
     int more;         /* 1 if items beyond the limit exist */
 };
 
-enum store_event_type { STORE_EVENT_PUT = 1, STORE_EVENT_DELETE = 2 };
+/* STORE_EVENT_RELIST: the backend lost its change history (etcd compacted past the revision
+ * its watch had reached); list holds every key at revision rev and replaces what the sink
+ * knew. The sink turns the differences into its own changes. kv/prev are empty. */
+enum store_event_type { STORE_EVENT_PUT = 1, STORE_EVENT_DELETE = 2, STORE_EVENT_RELIST = 3 };
 
 struct store_event {
     enum store_event_type type;
@@ -54,6 +57,7 @@ struct store_event {
     struct store_kv kv;   /* PUT: the new value (kv.mod_rev == rev; kv.create_rev == rev on create).
                              DELETE: key, the value as it was before deletion, mod_rev = rev */
     struct store_kv prev; /* the previous value (PUT of an existing key, DELETE); key NULL if none */
+    const struct store_list *list; /* RELIST only: the whole keyspace at rev; else NULL */
 };
 
 typedef void (*store_sink_fn)(void *arg, const struct store_event *ev);

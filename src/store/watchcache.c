@@ -241,12 +241,100 @@ static void wc_deliver(const struct watch_sub *sub, const struct wc_entry *e, js
     sub->cb(sub->arg, &ev);
 }
 
+/* Appends e to the window (taking over its references), applies it to the map and delivers
+ * it to the subscribers. Under mu. */
+static void wc_push(struct watchcache *wc, struct wc_entry e)
+{
+    if (!wc->started) {
+        wc->start_rev = e.rev - 1;
+        wc->started = 1;
+    }
+    while (wc->count > 0 && (wc->count == wc->capacity || wc->bytes + e.bytes > WC_MAX_BYTES)) {
+        struct wc_entry *old = &wc->ring[wc->head];
+        wc->start_rev = old->rev;
+        wc->bytes -= old->bytes;
+        wc_entry_release(old);
+        wc->head = (wc->head + 1) % wc->capacity;
+        wc->count--;
+    }
+    struct wc_entry *slot = &wc->ring[(wc->head + wc->count) % wc->capacity];
+    *slot = e;
+    wc->count++;
+    wc->bytes += e.bytes;
+    wc->rev = e.rev;
+    if (wc->loaded)
+        wc_map_apply(wc, slot);
+    json_t *obj = NULL, *pobj = NULL;
+    for (struct watch_sub *sub = wc->subs; sub != NULL; sub = sub->next)
+        if (slot->rev > sub->from_rev && wc_matches(sub, slot->obj->key))
+            wc_deliver(sub, slot, &obj, &pobj);
+    json_decref(obj);
+    json_decref(pobj);
+}
+
+/* STORE_EVENT_RELIST: the list replaces the map. Each difference becomes an event at the
+ * list's revision (a key gone: DELETED; new: ADDED; another mod_rev: MODIFIED), so the map,
+ * the subscribers fed from it (RBAC index, token caches, controllers) and clients' watches
+ * all catch up with the changes the store could not replay. Under mu. */
+static void wc_relist(struct watchcache *wc, const struct store_list *l, int64_t rev)
+{
+    if (!wc->loaded) {
+        if (rev > wc->rev)
+            wc->rev = rev;
+        return;
+    }
+    /* Diff first (the map changes as the events are applied), then push. */
+    struct wc_entry *evs = NULL;
+    size_t n = 0, cap = 0, i = 0, j = 0;
+    while (i < wc->nobjs || j < l->n) {
+        int c = i == wc->nobjs ? 1 : j == l->n ? -1 : strcmp(wc->objs[i]->key, l->items[j].key);
+        struct wc_entry e = {.rev = rev};
+        if (c < 0) {
+            e.type = WATCH_DELETED;
+            e.obj = wc_obj_ref(wc->objs[i]);
+            e.prev = wc_obj_ref(wc->objs[i]);
+            e.bytes = WC_OBJ_OVERHEAD;
+            i++;
+        } else if (c > 0 || wc->objs[i]->mod_rev != l->items[j].mod_rev) {
+            e.type = c > 0 ? WATCH_ADDED : WATCH_MODIFIED;
+            e.obj = wc_obj_new(&l->items[j]);
+            e.prev = c > 0 ? NULL : wc_obj_ref(wc->objs[i]);
+            e.bytes = l->items[j].len + WC_OBJ_OVERHEAD;
+            if (c == 0)
+                i++;
+            j++;
+        } else {
+            i++;
+            j++;
+            continue;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            evs = realloc(evs, cap * sizeof(*evs));
+            if (evs == NULL)
+                abort();
+        }
+        evs[n++] = e;
+    }
+    for (size_t k = 0; k < n; k++)
+        wc_push(wc, evs[k]);
+    free(evs);
+    if (rev > wc->rev)
+        wc->rev = rev;
+}
+
 static void wc_sink(void *arg, const struct store_event *sev)
 {
     struct watchcache *wc = arg;
     struct wc_entry e = {.rev = sev->rev};
 
     pthread_mutex_lock(&wc->mu);
+    if (sev->type == STORE_EVENT_RELIST) {
+        if (sev->list != NULL)
+            wc_relist(wc, sev->list, sev->rev);
+        pthread_mutex_unlock(&wc->mu);
+        return;
+    }
     /* The previous version: the map's (same bytes, shared) once loaded, else the event's. */
     struct wc_obj *prev = NULL;
     if (sev->prev.key != NULL) {
@@ -278,32 +366,12 @@ static void wc_sink(void *arg, const struct store_event *sev)
         e.prev = wc_obj_ref(prev);
         e.bytes = WC_OBJ_OVERHEAD;
         break;
+    case STORE_EVENT_RELIST: /* handled above */
+        wc_obj_unref(prev);
+        pthread_mutex_unlock(&wc->mu);
+        return;
     }
-    if (!wc->started) {
-        wc->start_rev = sev->rev - 1;
-        wc->started = 1;
-    }
-    while (wc->count > 0 && (wc->count == wc->capacity || wc->bytes + e.bytes > WC_MAX_BYTES)) {
-        struct wc_entry *old = &wc->ring[wc->head];
-        wc->start_rev = old->rev;
-        wc->bytes -= old->bytes;
-        wc_entry_release(old);
-        wc->head = (wc->head + 1) % wc->capacity;
-        wc->count--;
-    }
-    struct wc_entry *slot = &wc->ring[(wc->head + wc->count) % wc->capacity];
-    *slot = e;
-    wc->count++;
-    wc->bytes += e.bytes;
-    wc->rev = sev->rev;
-    if (wc->loaded)
-        wc_map_apply(wc, slot);
-    json_t *obj = NULL, *pobj = NULL;
-    for (struct watch_sub *sub = wc->subs; sub != NULL; sub = sub->next)
-        if (slot->rev > sub->from_rev && wc_matches(sub, slot->obj->key))
-            wc_deliver(sub, slot, &obj, &pobj);
-    json_decref(obj);
-    json_decref(pobj);
+    wc_push(wc, e);
     pthread_mutex_unlock(&wc->mu);
 }
 

@@ -12,11 +12,8 @@ PA=$(e2e_pick_port)
 PB=$((PA + 1))
 LFLAGS="--leader-elect-lease-duration 3s --leader-elect-renew-deadline 2s --leader-elect-retry-period 500ms"
 # shellcheck disable=SC2086
-"$ANZEN" serve --data-dir "$DA" --listen "127.0.0.1:$PA" --no-node --etcd-servers "$ETCD_ENDPOINTS" $LFLAGS >>"$T/a.log" 2>&1 &
-APID=$!
-E2E_BG_PIDS="$E2E_BG_PIDS $APID"
-SERVER_PID=$APID SERVER_PORT=$PA SERVER_DIR=$DA
-server_wait_ready || { e2e_fail "replica A starts" "ready" "$(tail -5 "$T/a.log")"; e2e_finish; }
+etcd_replica a "$PA" $LFLAGS
+APID=$REPLICA_PID
 KA="$DA/admin.kubeconfig"
 ka() { kubectl --kubeconfig "$KA" --cache-dir "$T/kca" "$@"; }
 wait_until 30 grep -q "acquired lease" "$T/a.log"
@@ -25,15 +22,9 @@ expect_match "first replica holds the Lease (hostname_uuid)" "^$(hostname)_[0-9a
 expect_eq "Lease records the flag's duration" "3" \
     "$(ka get lease kube-controller-manager -n kube-system -o jsonpath='{.spec.leaseDurationSeconds}')"
 
-mkdir -p "$DB"
-cp -a "$DA/pki" "$DB/pki"
 # shellcheck disable=SC2086
-"$ANZEN" serve --data-dir "$DB" --listen "127.0.0.1:$PB" --no-node --etcd-servers "$ETCD_ENDPOINTS" $LFLAGS >>"$T/b.log" 2>&1 &
-BPID=$!
-E2E_BG_PIDS="$E2E_BG_PIDS $BPID"
-SERVER_PID=$BPID SERVER_PORT=$PB SERVER_DIR=$DB
-server_wait_ready || { e2e_fail "replica B starts" "ready" "$(tail -5 "$T/b.log")"; e2e_finish; }
-SERVER_PID=""
+etcd_replica b "$PB" $LFLAGS
+BPID=$REPLICA_PID
 KB="$DB/admin.kubeconfig"
 kb() { kubectl --kubeconfig "$KB" --cache-dir "$T/kcb" "$@"; }
 

@@ -11,19 +11,10 @@ etcd_start 3 || exit 1
 DA="$T/a" DB="$T/b"
 PA=$(e2e_pick_port)
 PB=$((PA + 1))
-"$ANZEN" serve --data-dir "$DA" --listen "127.0.0.1:$PA" --no-node --etcd-servers "$ETCD_ENDPOINTS" >>"$T/a.log" 2>&1 &
-APID=$!
-E2E_BG_PIDS="$E2E_BG_PIDS $APID"
-SERVER_PID=$APID SERVER_PORT=$PA SERVER_DIR=$DA
-server_wait_ready || { e2e_fail "replica A starts" "ready" "$(tail -5 "$T/a.log")"; e2e_finish; }
-mkdir -p "$DB"
-cp -a "$DA/pki" "$DB/pki"
-"$ANZEN" serve --data-dir "$DB" --listen "127.0.0.1:$PB" --no-node --etcd-servers "$ETCD_ENDPOINTS" >>"$T/b.log" 2>&1 &
-BPID=$!
-E2E_BG_PIDS="$E2E_BG_PIDS $BPID"
-SERVER_PID=$BPID SERVER_PORT=$PB SERVER_DIR=$DB
-server_wait_ready || { e2e_fail "replica B starts" "ready" "$(tail -5 "$T/b.log")"; e2e_finish; }
-SERVER_PID=""   # both are stopped by e2e_cleanup through E2E_BG_PIDS
+etcd_replica a "$PA"
+APID=$REPLICA_PID
+etcd_replica b "$PB"
+BPID=$REPLICA_PID
 
 KA="$DA/admin.kubeconfig" KB="$DB/admin.kubeconfig"
 ka() { kubectl --kubeconfig "$KA" --cache-dir "$T/kca" "$@"; }

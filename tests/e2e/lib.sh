@@ -433,6 +433,24 @@ etcd_restart()
     etcd_launch "$1"
 }
 
+# etcd_replica NAME PORT [FLAGS...]: starts an `anzen serve` replica on the test cluster with
+# data dir $T/NAME (log $T/NAME.log; a replica other than "a" gets a copy of $T/a/pki, so all
+# share the CA and ServiceAccount keys), waits until ready; sets REPLICA_PID. Fails the test
+# if it does not start. Stopped by e2e_cleanup.
+etcd_replica()
+{
+    local name=$1 port=$2
+    shift 2
+    mkdir -p "$T/$name"
+    [ "$name" != a ] && cp -a "$T/a/pki" "$T/$name/pki"
+    "$ANZEN" serve --data-dir "$T/$name" --listen "127.0.0.1:$port" --no-node --etcd-servers "$ETCD_ENDPOINTS" "$@" >>"$T/$name.log" 2>&1 &
+    REPLICA_PID=$!
+    E2E_BG_PIDS="$E2E_BG_PIDS $REPLICA_PID"
+    SERVER_PID=$REPLICA_PID SERVER_PORT=$port SERVER_DIR="$T/$name"
+    server_wait_ready || { e2e_fail "replica $name starts" "ready" "$(tail -5 "$T/$name.log")"; e2e_finish; }
+    SERVER_PID=""   # stopped by e2e_cleanup through E2E_BG_PIDS
+}
+
 # ectl ARGS...: etcdctl (v3 API) against the test cluster.
 ectl()
 {
