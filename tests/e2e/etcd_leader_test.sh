@@ -7,15 +7,11 @@
 e2e_init
 
 etcd_start 1 || exit 1
-DA="$T/a" DB="$T/b"
-PA=$(e2e_pick_port)
-PB=$((PA + 1))
+etcd_pair_setup
 LFLAGS="--leader-elect-lease-duration 3s --leader-elect-renew-deadline 2s --leader-elect-retry-period 500ms"
 # shellcheck disable=SC2086
 etcd_replica a "$PA" $LFLAGS
 APID=$REPLICA_PID
-KA="$DA/admin.kubeconfig"
-ka() { kubectl --kubeconfig "$KA" --cache-dir "$T/kca" "$@"; }
 wait_until 30 grep -q "acquired lease" "$T/a.log"
 HOLDER_A=$(ka get lease kube-controller-manager -n kube-system -o jsonpath='{.spec.holderIdentity}')
 expect_match "first replica holds the Lease (hostname_uuid)" "^$(hostname)_[0-9a-f-]{36}$" "$HOLDER_A"
@@ -25,8 +21,6 @@ expect_eq "Lease records the flag's duration" "3" \
 # shellcheck disable=SC2086
 etcd_replica b "$PB" $LFLAGS
 BPID=$REPLICA_PID
-KB="$DB/admin.kubeconfig"
-kb() { kubectl --kubeconfig "$KB" --cache-dir "$T/kcb" "$@"; }
 
 # B waits as a candidate for a few retry periods while A renews
 RT0=$(ka get lease kube-controller-manager -n kube-system -o jsonpath='{.spec.renewTime}')

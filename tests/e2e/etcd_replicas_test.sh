@@ -8,17 +8,7 @@ e2e_init
 
 etcd_start 3 || exit 1
 # one --data-dir copied: both replicas share the CA and the ServiceAccount signing key
-DA="$T/a" DB="$T/b"
-PA=$(e2e_pick_port)
-PB=$((PA + 1))
-etcd_replica a "$PA"
-APID=$REPLICA_PID
-etcd_replica b "$PB"
-BPID=$REPLICA_PID
-
-KA="$DA/admin.kubeconfig" KB="$DB/admin.kubeconfig"
-ka() { kubectl --kubeconfig "$KA" --cache-dir "$T/kca" "$@"; }
-kb() { kubectl --kubeconfig "$KB" --cache-dir "$T/kcb" "$@"; }
+etcd_pair
 # bcurl TOKEN PATH: GET through B with a bearer token; prints the HTTP code
 bcurl() { curl -s --max-time 20 --cacert "$DB/pki/ca.crt" -H "Authorization: Bearer $1" -o "$T/bbody" -w '%{http_code}' "https://127.0.0.1:$PB$2"; }
 acurl_w() { curl -s --max-time 30 --cacert "$DA/pki/ca.crt" --cert "$DA/pki/admin.crt" --key "$DA/pki/admin.key" "$@"; }

@@ -451,6 +451,25 @@ etcd_replica()
     SERVER_PID=""   # stopped by e2e_cleanup through E2E_BG_PIDS
 }
 
+# etcd_pair_setup: names for two replicas A and B: data dirs DA/DB, ports PA/PB, kubeconfigs
+# KA/KB and kubectl wrappers ka/kb. etcd_pair [FLAGS...]: also starts both (APID/BPID).
+etcd_pair_setup()
+{
+    DA="$T/a" DB="$T/b" KA="$T/a/admin.kubeconfig" KB="$T/b/admin.kubeconfig"
+    PA=$(e2e_pick_port)
+    PB=$((PA + 1))
+}
+ka() { kubectl --kubeconfig "$KA" --cache-dir "$T/kca" "$@"; }
+kb() { kubectl --kubeconfig "$KB" --cache-dir "$T/kcb" "$@"; }
+etcd_pair()
+{
+    etcd_pair_setup
+    etcd_replica a "$PA" "$@"
+    APID=$REPLICA_PID
+    etcd_replica b "$PB" "$@"
+    BPID=$REPLICA_PID
+}
+
 # ectl ARGS...: etcdctl (v3 API) against the test cluster.
 ectl()
 {
