@@ -532,6 +532,84 @@ static void test_object_map_many(void **state)
     watchcache_free(wc);
 }
 
+/* STORE_EVENT_RELIST (etcd after a compaction): the cache diffs the list against its map and
+ * delivers each difference as an event at the list's revision. The sink is captured by
+ * intercepting set_sink, so the test can hand it a list the store never produced. */
+static store_sink_fn relist_sink;
+static void *relist_sink_arg;
+static const struct store_ops *relist_real_ops;
+
+static void relist_set_sink(struct store *s, store_sink_fn fn, void *arg)
+{
+    relist_sink = fn;
+    relist_sink_arg = arg;
+    relist_real_ops->set_sink(s, fn, arg);
+}
+
+static void test_relist(void **state)
+{
+    struct fixture *f = *state;
+    put(f->s, "/registry/pods/a/p1", "{\"n\":1}");
+    put(f->s, "/registry/pods/a/p2", "{\"n\":2}");
+    put(f->s, "/registry/pods/a/p3", "{\"n\":3}"); /* rev 3 */
+    struct store_ops ops = *f->s->ops;
+    relist_real_ops = f->s->ops;
+    ops.set_sink = relist_set_sink;
+    f->s->ops = &ops;
+    struct watchcache *wc = watchcache_new(f->s, 100);
+    struct rec *r = rec_new();
+    struct watch_sub *sub;
+    assert_int_equal(watchcache_subscribe(wc, "/registry/pods/", 0, rec_cb, r, &sub, NULL), 0);
+
+    /* at revision 9: p1 unchanged, p2 rewritten at 7, p3 deleted, p4 created at 8 */
+    struct store_kv items[] = {
+        {.key = "/registry/pods/a/p1", .value = "{\"n\":1}", .len = 7, .create_rev = 1, .mod_rev = 1},
+        {.key = "/registry/pods/a/p2", .value = "{\"n\":5}", .len = 7, .create_rev = 2, .mod_rev = 7},
+        {.key = "/registry/pods/a/p4", .value = "{\"n\":6}", .len = 7, .create_rev = 8, .mod_rev = 8},
+    };
+    struct store_list l = {.items = items, .n = 3, .rev = 9};
+    struct store_event ev = {.type = STORE_EVENT_RELIST, .rev = 9, .list = &l};
+    relist_sink(relist_sink_arg, &ev);
+
+    assert_int_equal(r->n, 3);
+    assert_int_equal(r->types[0], WATCH_MODIFIED);
+    assert_string_equal(r->keys[0], "/registry/pods/a/p2");
+    /* the event's object carries the event's revision (a client resuming from it is past
+     * the whole re-list) */
+    assert_string_equal(r->rvs[0], "9");
+    assert_string_equal(r->prev_rvs[0], "2");
+    assert_int_equal(r->types[1], WATCH_DELETED);
+    assert_string_equal(r->keys[1], "/registry/pods/a/p3");
+    assert_int_equal(r->types[2], WATCH_ADDED);
+    assert_string_equal(r->keys[2], "/registry/pods/a/p4");
+    assert_string_equal(r->rvs[2], "9");
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(r->revs[i], 9);
+    assert_int_equal(watchcache_rev(wc), 9);
+
+    struct wc_list wl;
+    assert_int_equal(watchcache_list(wc, "/registry/pods/", NULL, 0, &wl), 0);
+    assert_int_equal(wl.n, 3);
+    assert_string_equal(wl.items[0].key, "/registry/pods/a/p1");
+    assert_string_equal(wl.items[1].value, "{\"n\":5}");
+    assert_string_equal(wl.items[2].key, "/registry/pods/a/p4");
+    watchcache_list_release(&wl);
+    struct wc_item it;
+    assert_int_equal(watchcache_get(wc, "/registry/pods/a/p3", &it, NULL), AZ_ENOTFOUND);
+
+    /* a watch resuming from before the re-list replays the differences */
+    struct rec *r2 = rec_new();
+    struct watch_sub *sub2;
+    assert_int_equal(watchcache_subscribe(wc, "/registry/pods/", 3, rec_cb, r2, &sub2, NULL), 0);
+    assert_int_equal(r2->n, 3);
+    watchcache_unsubscribe(wc, sub2);
+    watchcache_unsubscribe(wc, sub);
+    watchcache_free(wc);
+    f->s->ops = relist_real_ops;
+    rec_free(r);
+    rec_free(r2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +624,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_subscribe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_map, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_map_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relist, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
