@@ -656,23 +656,39 @@ void image_entries_free(struct image_entry *e, size_t n)
     free(e);
 }
 
-int image_inspect(const char *dir, const char *ref, struct image_entry **ret, char **ret_err)
+/* Resolves ref in the store under a shared lock: *ret_norm (malloc'd), *ret_desc (a new
+ * reference, or NULL when ref is not in the store) and *ret_lock (close() it once the blobs
+ * are read; < 0 when the store does not exist yet). Returns 0, or AZ_EINVALID (not a
+ * reference) / AZ_EIO (the lock failed) with *ret_err; nothing is held on failure. */
+static int resolve_locked(const char *dir, const char *ref, char **ret_norm, json_t **ret_desc,
+                          int *ret_lock, char **ret_err)
 {
     char *norm = image_normalize(ref);
     if (norm == NULL) {
         *ret_err = xasprintf("invalid reference format: \"%s\"", ref);
         return AZ_EINVALID;
     }
-    char *err = NULL;
-    int lock = store_lock(dir, false, false, &err);
+    int lock = store_lock(dir, false, false, ret_err);
     if (lock == -1) {
-        *ret_err = err;
         free(norm);
         return AZ_EIO;
     }
     json_t *idx = lock >= 0 ? load_index(dir) : NULL;
-    json_t *d = find_image(idx, norm);
-    int rc = 0;
+    *ret_desc = find_image(idx, norm);
+    json_decref(idx);
+    *ret_norm = norm;
+    *ret_lock = lock;
+    return 0;
+}
+
+int image_inspect(const char *dir, const char *ref, struct image_entry **ret, char **ret_err)
+{
+    char *norm;
+    json_t *d;
+    int lock;
+    int rc = resolve_locked(dir, ref, &norm, &d, &lock, ret_err);
+    if (rc != 0)
+        return rc;
     if (d == NULL || json_str(d, "digest") == NULL) {
         *ret_err = xasprintf("image \"%s\" not found in the image store", norm);
         rc = AZ_ENOTFOUND;
@@ -682,7 +698,6 @@ int image_inspect(const char *dir, const char *ref, struct image_entry **ret, ch
         *ret = e;
     }
     json_decref(d);
-    json_decref(idx);
     if (lock >= 0)
         close(lock);
     free(norm);
@@ -691,21 +706,17 @@ int image_inspect(const char *dir, const char *ref, struct image_entry **ret, ch
 
 bool image_present(const char *dir, const char *ref)
 {
-    char *norm = image_normalize(ref);
-    if (norm == NULL)
+    char *norm, *err = NULL;
+    json_t *d;
+    int lock;
+    if (resolve_locked(dir, ref, &norm, &d, &lock, &err) != 0) {
+        free(err);
         return false;
-    char *err = NULL;
-    int lock = store_lock(dir, false, false, &err);
-    free(err);
-    bool found = false;
-    if (lock >= 0) {
-        json_t *idx = load_index(dir);
-        json_t *d = find_image(idx, norm);
-        found = d != NULL;
-        json_decref(d);
-        json_decref(idx);
-        close(lock);
     }
+    bool found = d != NULL;
+    json_decref(d);
+    if (lock >= 0)
+        close(lock);
     free(norm);
     return found;
 }
@@ -1482,23 +1493,14 @@ static int apply_layer_blob(int rootfd, int blobfd, const char *digest, char **r
 int image_unpack(const char *dir, const char *ref, const char *rootfs, json_t **ret_config,
                  char **ret_err)
 {
-    char *norm = image_normalize(ref);
-    if (norm == NULL) {
-        *ret_err = xasprintf("invalid reference format: \"%s\"", ref);
-        return AZ_EINVALID;
-    }
-    char *err = NULL;
-    int lock = store_lock(dir, false, false, &err);
-    if (lock == -1) {
-        *ret_err = err;
-        free(norm);
-        return AZ_EIO;
-    }
-    json_t *idx = lock >= 0 ? load_index(dir) : NULL;
-    json_t *desc = find_image(idx, norm);
-    json_decref(idx);
+    char *norm, *err = NULL;
+    json_t *desc;
+    int lock;
+    int rc = resolve_locked(dir, ref, &norm, &desc, &lock, ret_err);
+    if (rc != 0)
+        return rc;
     json_t *manifest = NULL, *config = NULL;
-    int rc = 0, rootfd = -1;
+    int rootfd = -1;
     bool made = false;
     if (desc == NULL) {
         *ret_err = xasprintf("image \"%s\" not found in the image store", norm);
