@@ -308,15 +308,6 @@ static int check_unknown_fields(struct api_call *c, json_t *obj, json_t **ret_st
     const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
     if (root == NULL)
         return 0;
-    char *terr = schema_find_type_error(root, obj);
-    if (terr != NULL) {
-        char *msg = xasprintf("%s in version \"%s\" cannot be handled as a %s: %s", c->res->kind,
-                              c->res->version, c->res->kind, terr);
-        *ret_status = status_bad_request(msg);
-        free(msg);
-        free(terr);
-        return AZ_EBADREQUEST;
-    }
     json_t *msgs = json_array();
     /* Unknown fields never reach storage: Strict refuses them, Warn and Ignore drop them. */
     int n = c->validation == FIELD_VALIDATION_STRICT ? schema_find_unknown_fields(root, obj, msgs)

@@ -71,14 +71,6 @@ int schema_find_unknown_fields(const struct schema_node *root, json_t *obj, json
  * typed decoding does for fieldValidation=Warn and Ignore). */
 int schema_prune_unknown_fields(const struct schema_node *root, json_t *obj, json_t *ret_msgs);
 
-/* The first value of obj whose JSON type cannot be decoded into its schema type (a string,
- * bool, array, map or struct field holding something else), as Go's encoding/json words it:
- *   json: cannot unmarshal array into Go struct field PolicyRule.rules.verbs of type string
- * Returns a new string (caller frees), or NULL when every checked value fits. Upstream's
- * apiserver answers such a body 400 BadRequest, prefixed with
- *   `<Kind> in version "<version>" cannot be handled as a <Kind>: `. */
-char *schema_find_type_error(const struct schema_node *root, json_t *obj);
-
 /* OpenAPI v3 document for one group-version (kubectl's /openapi/v3/<path>). kinds is a JSON
  * array of {"kind":K,"plural":P,"namespaced":bool,"verbs":[...]} for that group-version. */
 json_t *openapi_v3_document(const char *group, const char *version, json_t *kinds);
