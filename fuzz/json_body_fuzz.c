@@ -21,16 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (obj == NULL)
         return 0;
     if (json_is_object(obj)) {
-        const struct schema_node *root = schema_for_kind(r->group, r->version, r->kind);
+        const struct schema_node *root = r->schema;
         json_t *msgs = json_array();
         if (root != NULL)
             schema_find_unknown_fields(root, obj, msgs);
         json_decref(msgs);
-        defaults_apply(r->group, r->kind, obj);
-        defaults_prepare_for_create(r->group, r->kind, obj);
+        resource_defaults(r, obj);
+        resource_prepare_create(r, obj);
         struct field_errors fe;
         field_errors_init(&fe);
-        validate_object(r->group, r->kind, r->namespaced, obj, NULL, &fe);
+        resource_validate(r, obj, NULL, &fe);
         free(field_errors_aggregate(&fe));
         field_errors_release(&fe);
         json_decref(rest_fields_v1(r, obj));

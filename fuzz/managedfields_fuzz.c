@@ -11,6 +11,7 @@
 
 #include "api/apply.h"
 #include "api/managedfields.h"
+#include "api/resource.h"
 #include "api/schema.h"
 
 static const char live_pod[] =
@@ -57,7 +58,7 @@ static void applied(const char *s, size_t n)
     free(strict);
     if (cfg == NULL)
         return;
-    const struct schema_node *pod = schema_for_kind("", "v1", "Pod");
+    const struct schema_node *pod = resource_schema_by_kind("", "v1", "Pod");
     json_t *live = json_loads(live_pod, 0, NULL);
     char *err = NULL;
     json_t *merged = mf_merge(pod, live, cfg, &err);

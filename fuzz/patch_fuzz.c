@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/patch.h"
+#include "api/resource.h"
 #include "api/schema.h"
 
 static const char default_original[] =
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     enum patch_type t = (enum patch_type)(data[0] % 3);
-    const struct schema_node *schema = (data[0] & 4) ? schema_for_kind("", "v1", "Pod") : NULL;
+    const struct schema_node *schema = (data[0] & 4) ? resource_schema_by_kind("", "v1", "Pod") : NULL;
     const char *rest = (const char *)data + 1;
     size_t len = size - 1;
     const char *sep = memmem(rest, len, "\n\n", 2);

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *obj = json_loadb((const char *)data + 1, size - 1, JSON_DECODE_ANY, NULL);
     if (obj == NULL)
         return 0;
-    const struct schema_node *root = schema_for_kind(r->group, r->version, r->kind);
+    const struct schema_node *root = resource_schema_by_kind(r->group, r->version, r->kind);
     free(typecheck_object(root, r->kind, obj, mode));
     free(typecheck_go_format(obj));
     json_decref(obj);

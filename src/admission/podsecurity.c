@@ -18,8 +18,8 @@
  *               status) enforce → 403 `pods "<name>" is forbidden: violates PodSecurity
  *               "<level:version>": <list>`; warn → `would violate PodSecurity ...`. Updates are
  *               only evaluated when an image, a container count or a seccomp annotation changed.
- *   Workloads   the pod template of ReplicationController, PodTemplate, ReplicaSet, Deployment,
- *               StatefulSet, DaemonSet, Job and CronJob: warnings only, never enforced.
+ *   Workloads   the pod template of a kind whose resource row names one (.pod_template; of
+ *               upstream's workload kinds anzen serves Job): warnings only, never enforced.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -173,11 +173,6 @@ int psa_policy_from_labels(json_t *labels, struct psa_policy *ret_policy, struct
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-static bool is_kind(const struct api_call *c, const char *group, const char *kind)
-{
-    return strcmp(c->res->group, group) == 0 && strcmp(c->res->kind, kind) == 0;
-}
-
 /* Reads the labels of namespace ns into *ret_ns (a new reference). 0, or a 500 Status. */
 static int get_namespace(const struct api_call *c, const char *ns, json_t **ret_ns, json_t **ret_status)
 {
@@ -318,38 +313,13 @@ static int validate_pod(struct api_call *c, enum admission_op op, json_t *pod, j
 
 /* ---- pod controllers ------------------------------------------------------------------- */
 
-/* Where each workload kind keeps its pod template. */
-static const struct {
-    const char *group;
-    const char *kind;
-    const char *template_path;
-} pod_controllers[] = {
-    {"", "ReplicationController", "spec.template"},
-    {"", "PodTemplate", "template"},
-    {"apps", "ReplicaSet", "spec.template"},
-    {"apps", "Deployment", "spec.template"},
-    {"apps", "StatefulSet", "spec.template"},
-    {"apps", "DaemonSet", "spec.template"},
-    {"batch", "Job", "spec.template"},
-    {"batch", "CronJob", "spec.jobTemplate.spec.template"},
-};
-
-static int controller_index(const struct api_call *c)
-{
-    for (size_t i = 0; i < sizeof(pod_controllers) / sizeof(pod_controllers[0]); i++)
-        if (is_kind(c, pod_controllers[i].group, pod_controllers[i].kind))
-            return (int)i;
-    return -1;
-}
-
-static int validate_controller(struct api_call *c, int idx, json_t *obj, json_t **ret_status)
+/* A workload kind (its row names where it keeps its pod template, e.g. Job's spec.template):
+ * the template is checked as a pod would be, for warnings only. */
+static int validate_controller(struct api_call *c, json_t *obj, json_t **ret_status)
 {
     if (c->subresource != NULL && *c->subresource)
         return 0;
-    json_t *tmpl = json_path(obj, pod_controllers[idx].template_path);
-    /* only ReplicationController's template is optional; the others always have one */
-    if (tmpl == NULL && strcmp(pod_controllers[idx].kind, "ReplicationController") == 0)
-        return 0;
+    json_t *tmpl = json_path(obj, c->res->pod_template);
     json_t *ns = NULL;
     int rc = get_namespace(c, c->ns, &ns, ret_status);
     if (rc < 0)
@@ -508,13 +478,12 @@ static int psa_validate(struct api_call *c, enum admission_op op, json_t *obj, j
 {
     if (c->res == NULL || !json_is_object(obj) || (op != ADMIT_CREATE && op != ADMIT_UPDATE))
         return 0;
-    if (is_kind(c, "", "Namespace"))
+    if (c->res->flags & RES_NAMESPACE)
         return validate_namespace(c, op, obj, old, ret_status);
-    if (is_kind(c, "", "Pod"))
+    if (c->res->flags & RES_POD)
         return validate_pod(c, op, obj, op == ADMIT_UPDATE ? old : NULL, ret_status);
-    int idx = controller_index(c);
-    if (idx >= 0)
-        return validate_controller(c, idx, obj, ret_status);
+    if (c->res->pod_template != NULL)
+        return validate_controller(c, obj, ret_status);
     return 0;
 }
 

@@ -37,7 +37,7 @@
 
 static bool is_pod_call(const struct api_call *c)
 {
-    return c->res != NULL && strcmp(c->res->group, "") == 0 && strcmp(c->res->kind, "Pod") == 0;
+    return c->res != NULL && (c->res->flags & RES_POD) != 0;
 }
 
 static const char *str_or_empty(const char *s)

@@ -190,7 +190,7 @@ static bool is_reset(json_t *mf)
 
 static const struct schema_node *kind_schema(const struct resource_def *r)
 {
-    return schema_for_kind(r->group, r->version, r->kind);
+    return r->schema;
 }
 
 struct changes {
@@ -301,7 +301,7 @@ void apply_update_managed_fields(struct api_call *c, json_t *live, json_t *newob
             entries = json_array();
     }
     json_object_del(meta, "managedFields");
-    json_t *base = live ? without_mf(live) : mf_zero_object(c->res->group, c->res->kind);
+    json_t *base = live ? without_mf(live) : mf_zero_object(c->res->zero);
     struct changes ch;
     changes_compute(c, base, newobj, &ch);
     if (!fs_empty(ch.changed) || !fs_empty(ch.removed)) {
@@ -696,7 +696,7 @@ int apply_merge(struct api_call *c, json_t *live, json_t *config, bool force, js
         free(err);
         return AZ_EINTERNAL;
     }
-    json_t *base = live ? without_mf(live) : mf_zero_object(r->group, r->kind);
+    json_t *base = live ? without_mf(live) : mf_zero_object(r->zero);
     json_t *merged = mf_merge(sch, base, config, &err);
     if (merged == NULL) {
         *ret_status = status_internal(err);

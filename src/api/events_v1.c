@@ -28,7 +28,7 @@ static const struct {
 
 bool events_v1_is_view(const struct resource_def *r)
 {
-    return r != NULL && strcmp(r->group, "events.k8s.io") == 0 && strcmp(r->kind, "Event") == 0;
+    return r != NULL && (r->flags & RES_EVENTS_VIEW) != 0;
 }
 
 static bool is_zero(json_t *v)

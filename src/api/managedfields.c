@@ -43,45 +43,10 @@ static const char *const atomic_structs[] = {
     "io.k8s.api.rbac.v1.RoleRef",
 };
 
-/* Zero values of the served Go types as ToUnstructured writes them: non-pointer structs as
- * {}, slices and maps without omitempty as null, non-omitempty scalars as their zero. */
-static const struct {
-    const char *group, *kind, *zero;
-} zero_objects[] = {
-    {"", "Pod", "{\"metadata\":{},\"spec\":{\"containers\":null},\"status\":{}}"},
-    {"", "Namespace", "{\"metadata\":{},\"spec\":{},\"status\":{}}"},
-    {"", "Node", "{\"metadata\":{},\"spec\":{},\"status\":{\"daemonEndpoints\":{\"kubeletEndpoint\":"
-                 "{\"Port\":0}},\"nodeInfo\":{\"machineID\":\"\",\"systemUUID\":\"\",\"bootID\":\"\","
-                 "\"kernelVersion\":\"\",\"osImage\":\"\",\"containerRuntimeVersion\":\"\","
-                 "\"kubeletVersion\":\"\",\"kubeProxyVersion\":\"\",\"operatingSystem\":\"\","
-                 "\"architecture\":\"\"}}}"},
-    {"", "Event", "{\"metadata\":{},\"involvedObject\":{},\"source\":{},\"firstTimestamp\":null,"
-                  "\"lastTimestamp\":null,\"eventTime\":null,\"reportingComponent\":\"\","
-                  "\"reportingInstance\":\"\"}"},
-    {"batch", "Job", "{\"metadata\":{},\"spec\":{\"template\":{\"metadata\":{},\"spec\":"
-                     "{\"containers\":null}}},\"status\":{}}"},
-    {"coordination.k8s.io", "Lease", "{\"metadata\":{},\"spec\":{}}"},
-    {"rbac.authorization.k8s.io", "Role", "{\"metadata\":{},\"rules\":null}"},
-    {"rbac.authorization.k8s.io", "ClusterRole", "{\"metadata\":{},\"rules\":null}"},
-    {"rbac.authorization.k8s.io", "RoleBinding",
-     "{\"metadata\":{},\"roleRef\":{\"apiGroup\":\"\",\"kind\":\"\",\"name\":\"\"}}"},
-    {"rbac.authorization.k8s.io", "ClusterRoleBinding",
-     "{\"metadata\":{},\"roleRef\":{\"apiGroup\":\"\",\"kind\":\"\",\"name\":\"\"}}"},
-    {"authorization.k8s.io", "SelfSubjectAccessReview", "{\"metadata\":{},\"spec\":{},\"status\":{\"allowed\":false}}"},
-    {"authorization.k8s.io", "SubjectAccessReview", "{\"metadata\":{},\"spec\":{},\"status\":{\"allowed\":false}}"},
-    {"authorization.k8s.io", "LocalSubjectAccessReview", "{\"metadata\":{},\"spec\":{},\"status\":{\"allowed\":false}}"},
-    {"authorization.k8s.io", "SelfSubjectRulesReview",
-     "{\"metadata\":{},\"spec\":{},\"status\":{\"resourceRules\":null,\"nonResourceRules\":null,\"incomplete\":false}}"},
-    {"authentication.k8s.io", "TokenReview", "{\"metadata\":{},\"spec\":{},\"status\":{\"user\":{}}}"},
-    {"authentication.k8s.io", "SelfSubjectReview", "{\"metadata\":{},\"status\":{}}"},
-};
-
-json_t *mf_zero_object(const char *group, const char *kind)
+json_t *mf_zero_object(const char *zero)
 {
-    for (size_t i = 0; i < sizeof(zero_objects) / sizeof(zero_objects[0]); i++)
-        if (strcmp(zero_objects[i].group, group ? group : "") == 0 && strcmp(zero_objects[i].kind, kind) == 0)
-            return json_loads(zero_objects[i].zero, 0, NULL);
-    return json_pack("{s:{}}", "metadata");
+    json_t *v = zero != NULL ? json_loads(zero, 0, NULL) : NULL;
+    return v != NULL ? v : json_pack("{s:{}}", "metadata");
 }
 
 /* ---- types ------------------------------------------------------------------------------ */

@@ -71,8 +71,9 @@ size_t mf_list_map_keys(const char *owner, const char *field, const struct schem
 bool mf_struct_is_atomic(const char *ref_name);
 
 /* The zero value of a kind as upstream's typed Go struct serialises it (non-pointer structs
- * as {}, non-omitempty slices as null): the "live object" of a create. New reference. */
-json_t *mf_zero_object(const char *group, const char *kind);
+ * as {}, non-omitempty slices as null): the "live object" of a create, parsed from the
+ * resource row's zero JSON (NULL: {"metadata":{}}). New reference. */
+json_t *mf_zero_object(const char *zero);
 
 /* The fields the strategy resets (ignored by field management): "f:status" for the main
  * resource of a kind with status, "f:spec" for its status subresource. Removes them from s. */

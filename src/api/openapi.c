@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api/managedfields.h"
+#include "api/resource.h"
 #include "api/schema.h"
-#include "api/schema_int.h"
 #include "util/buf.h"
 
 #define REF_PREFIX "#/components/schemas/"
@@ -379,7 +379,7 @@ static const char *list_component(json_t *schemas, const char *ref, const char *
                                   const char *version, const char *kind, char **ret_name)
 {
     *ret_name = xasprintf("%sList", ref);
-    component_add(schemas, schema_core__list_meta);
+    component_add(schemas, &schema_list_meta);
     json_t *s = json_pack(
         "{s:s,s:[s],s:{s:{s:s},s:{s:s},s:{s:s,s:{s:[o],s:{}}},s:o}}", "type", "object",
         "required", "items", "properties", "apiVersion", "type", "string", "kind", "type",
@@ -408,7 +408,7 @@ static void add_kind(json_t *paths, json_t *schemas, const char *group, const ch
         kgroup = group;
     if (!kversion)
         kversion = version;
-    const struct schema_node *root = schema_for_kind(kgroup, kversion, kind);
+    const struct schema_node *root = resource_schema_by_kind(kgroup, kversion, kind);
     if (!root || !root->ref_name)
         return;
     bool namespaced = json_is_true(json_object_get(entry, "namespaced"));
@@ -507,9 +507,9 @@ json_t *openapi_v3_document(const char *group, const char *version, json_t *kind
                         json_pack("{s:s,s:s}", "type", "object", "description",
                                   "Patch is provided to give a concrete name and type to the "
                                   "Kubernetes PATCH request body."));
-    component_add(schemas, schema_for_kind(group, version, "DeleteOptions"));
+    component_add(schemas, &schema_delete_options);
     component_add_gvk(schemas, REF_DELETE_OPTIONS, group, version, "DeleteOptions");
-    component_add(schemas, schema_for_kind(group, version, "Status"));
+    component_add(schemas, &schema_status);
     component_add_gvk(schemas, REF_STATUS, group, version, "Status");
 
     size_t i;

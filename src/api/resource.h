@@ -2,7 +2,11 @@
  *
  * Each row names group/version/kind/plural/singular, short names, categories, scope, verbs,
  * subresources and how the resource is served (stored generically, or create-only "virtual"
- * resources such as access reviews whose POST runs a handler and stores nothing). */
+ * resources such as access reviews whose POST runs a handler and stores nothing), and carries
+ * everything that differs per kind: its hooks (defaulting, create preparation, validation),
+ * its Table printer, its schema (Go type description), the zero value of its Go type, and
+ * flags for the few registry behaviours upstream keeps in per-kind strategies. Code outside
+ * this table never asks "which kind is this?" by comparing names: it reads the row. */
 #ifndef ANZEN_API_RESOURCE_H
 #define ANZEN_API_RESOURCE_H
 
@@ -24,6 +28,9 @@ enum verb_bits {
 #define VERBS_CREATE_ONLY VERB_CREATE
 
 struct api_call;
+struct field_errors;
+struct schema_node;
+struct table_printer;
 
 /* Handler of a virtual (create-only, unstored) resource or subresource: computes the response
  * object for body. Returns 0 and *ret_obj, or a negative code with *ret_status set. */
@@ -37,6 +44,25 @@ struct subresource_def {
     const char *version;      /* response kind's version (NULL: same as parent) */
     unsigned verbs;
     virtual_create_fn create; /* for virtual subresources (e.g. serviceaccounts/token) */
+    bool stream;              /* served by the pod stream handler (pods/log, pods/exec) */
+    const struct schema_node *schema; /* body type when it differs from the parent's kind */
+};
+
+/* Per-kind hooks (api/validate.h implements them). NULL: nothing to do / the generic rule. */
+typedef void resource_defaults_fn(json_t *obj);
+typedef void resource_validate_fn(json_t *obj, json_t *old, struct field_errors *errs);
+
+/* Registry behaviours upstream keeps in per-kind strategies (resource_def.flags). */
+enum resource_flags {
+    RES_CREATE_KEEPS_STATUS = 1 << 0, /* has_status, yet create keeps .status (Namespace, Node) */
+    RES_PATH_NAME_IS_NAMESPACE = 1 << 1, /* /api/v1/namespaces/NAME names the object itself */
+    RES_NAMESPACE = 1 << 2,           /* objects are Namespaces: deletion always graceful and
+                                         held by spec.finalizers, the immortal names refused
+                                         (NamespaceLifecycle), PodSecurity labels checked */
+    RES_DELETE_ORPHANS = 1 << 3,      /* default propagationPolicy Orphan (batch/v1 Job) */
+    RES_SCHEDULER_BINDS = 1 << 4,     /* the in-process scheduler may set spec.nodeName (Pod) */
+    RES_EVENTS_VIEW = 1 << 5,         /* events.k8s.io/v1 view of the core/v1 Events' storage */
+    RES_POD = 1 << 6,                 /* objects are Pods (ServiceAccount, PodSecurity admission) */
 };
 
 struct resource_def {
@@ -55,6 +81,19 @@ struct resource_def {
     bool tracks_generation;     /* metadata.generation bumps on spec changes */
     virtual_create_fn create;   /* non-NULL: virtual create-only resource */
     struct subresource_def subresources[6];
+    unsigned flags;             /* enum resource_flags */
+
+    /* hooks and descriptions (NULL: generic) */
+    resource_defaults_fn *defaults;       /* SetDefaults_<Kind>, create and update */
+    resource_defaults_fn *prepare_create; /* strategy PrepareForCreate + default admission */
+    resource_validate_fn *validate;       /* Validate<Kind> (old NULL) / Validate<Kind>Update;
+                                             NULL: metadata only, names as DNS subdomains */
+    const struct table_printer *table;    /* Table columns and cells; NULL: Name, Created At */
+    const struct schema_node *schema;     /* the Go type (strict fields, typecheck, OpenAPI) */
+    const char *pod_template;             /* dotted path of a workload's pod template
+                                             ("spec.template"), NULL: none (PodSecurity) */
+    const char *zero;                     /* the Go type's zero value as ToUnstructured writes
+                                             it (JSON); NULL: {"metadata":{}} */
 };
 
 /* All rows, and lookups. Return NULL when absent. */
@@ -62,12 +101,25 @@ const struct resource_def *resource_table(size_t *ret_n);
 const struct resource_def *resource_lookup(const char *group, const char *version, const char *plural);
 const struct resource_def *resource_by_kind(const char *group, const char *kind);
 const struct subresource_def *resource_subresource(const struct resource_def *r, const char *name);
+/* The schema of group/version/kind among the rows and their subresources' body kinds, and
+ * the meta/v1 kinds every group-version accepts (DeleteOptions, Status); NULL if unknown. */
+const struct schema_node *resource_schema_by_kind(const char *group, const char *version,
+                                                  const char *kind);
 /* "apps/v1" or "v1". Returns a static/interned string. */
 const char *resource_api_version(const struct resource_def *r);
 /* Key prefix "/registry/<plural>/" plus ns ("/registry/pods/lab/") — malloc'd. */
 char *resource_key(const struct resource_def *r, const char *ns, const char *name);
 /* "pods" or "jobs.batch" (errors' qualified resource). */
 char *resource_qualified(const struct resource_def *r);
+
+/* The row's hooks, with the generic behaviour where it has none (obj not an object: nothing).
+ * resource_defaults: SetDefaults on create and update; resource_prepare_create: the create-only
+ * mutations after defaulting; resource_validate: NUL bytes in metadata, then the row's
+ * validate hook or the generic metadata rules (old NULL on create). Appends to errs. */
+void resource_defaults(const struct resource_def *r, json_t *obj);
+void resource_prepare_create(const struct resource_def *r, json_t *obj);
+void resource_validate(const struct resource_def *r, json_t *obj, json_t *old,
+                       struct field_errors *errs);
 
 /* Registers the handlers for virtual resources (called once at startup by modules that own
  * them: reviews, token requests). */

@@ -139,8 +139,8 @@ static json_t *internal_error(const char *what, int code)
 
 json_t *rest_fields_v1(const struct resource_def *r, json_t *obj)
 {
-    const struct schema_node *root = schema_for_kind(r->group, r->version, r->kind);
-    json_t *zero = mf_zero_object(r->group, r->kind);
+    const struct schema_node *root = r->schema;
+    json_t *zero = mf_zero_object(r->zero);
     json_t *copy = json_deep_copy(obj);
     json_object_del(json_object_get(copy, "metadata"), "managedFields");
     json_t *added, *modified, *removed;
@@ -230,7 +230,7 @@ static int check_decodes(struct api_call *c, json_t *obj, json_t **ret_status)
 {
     if (c->subresource != NULL && strcmp(c->subresource, "status") != 0)
         return 0;
-    const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
+    const struct schema_node *root = c->res->schema;
     char *err = typecheck_object(root, c->res->kind, obj, TYPECHECK_JSON);
     if (err == NULL)
         return 0;
@@ -272,7 +272,7 @@ static int check_patched_decodes(struct api_call *c, int patch_type, const char 
 {
     if (c->subresource != NULL && strcmp(c->subresource, "status") != 0)
         return 0;
-    const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
+    const struct schema_node *root = c->res->schema;
     bool smp = patch_type == PATCH_TYPE_STRATEGIC;
     char *err = typecheck_object(root, c->res->kind, patched,
                                  smp ? TYPECHECK_UNSTRUCTURED : TYPECHECK_JSON);
@@ -305,7 +305,7 @@ static int check_patched_decodes(struct api_call *c, int patch_type, const char 
 
 static int check_unknown_fields(struct api_call *c, json_t *obj, json_t **ret_status)
 {
-    const struct schema_node *root = schema_for_kind(c->res->group, c->res->version, c->res->kind);
+    const struct schema_node *root = c->res->schema;
     if (root == NULL)
         return 0;
     json_t *msgs = json_array();
@@ -400,13 +400,13 @@ static int validate(struct api_call *c, json_t *obj, json_t *old, json_t **ret_s
      * pods/binding does; clients cannot (Pod update rules). */
     json_t *bound = NULL;
     const char *onn = json_path_str(old, "spec.nodeName"), *nnn = json_path_str(obj, "spec.nodeName");
-    if (c->internal && old && strcmp(c->res->kind, "Pod") == 0 && *c->res->group == '\0' &&
+    if (c->internal && old && (c->res->flags & RES_SCHEDULER_BINDS) &&
         (onn == NULL || *onn == '\0') && nnn != NULL && *nnn != '\0') {
         bound = json_deep_copy(old);
         json_object_set_new(json_obj_ensure(bound, "spec"), "nodeName", json_string(nnn));
         old = bound;
     }
-    validate_object(c->res->group, c->res->kind, c->res->namespaced, obj, old, &fe);
+    resource_validate(c->res, obj, old, &fe);
     json_decref(bound);
     int rc = 0;
     if (fe.n > 0) {
@@ -417,31 +417,14 @@ static int validate(struct api_call *c, json_t *obj, json_t *old, json_t **ret_s
     return rc;
 }
 
-/* Kind-specific create preparation (upstream registry strategies' PrepareForCreate). */
+/* Create preparation (upstream registry strategies' PrepareForCreate): the status of a kind
+ * with a status subresource starts empty, then the row's own preparation. */
 static void strategy_prepare_create(struct api_call *c, json_t *obj)
 {
     const struct resource_def *r = c->res;
-    if (r->has_status && strcmp(r->kind, "Namespace") != 0 && strcmp(r->kind, "Node") != 0)
+    if (r->has_status && !(r->flags & RES_CREATE_KEEPS_STATUS))
         json_object_set_new(obj, "status", json_object());
-    if (strcmp(r->kind, "Job") == 0 && strcmp(r->group, "batch") == 0) {
-        json_t *spec = json_obj_ensure(obj, "spec");
-        const char *uid = json_path_str(obj, "metadata.uid");
-        const char *name = json_path_str(obj, "metadata.name");
-        json_t *manual = json_object_get(spec, "manualSelector");
-        if (!json_is_true(manual)) {
-            json_t *tmeta = json_obj_ensure(json_obj_ensure(spec, "template"), "metadata");
-            json_t *labels = json_obj_ensure(tmeta, "labels");
-            json_object_set_new(labels, "batch.kubernetes.io/controller-uid", json_string(uid));
-            json_object_set_new(labels, "batch.kubernetes.io/job-name", json_string(name));
-            json_object_set_new(labels, "controller-uid", json_string(uid));
-            json_object_set_new(labels, "job-name", json_string(name));
-            json_t *sel = json_object();
-            json_t *ml = json_object();
-            json_object_set_new(ml, "batch.kubernetes.io/controller-uid", json_string(uid));
-            json_object_set_new(sel, "matchLabels", ml);
-            json_object_set_new(spec, "selector", sel);
-        }
-    }
+    resource_prepare_create(r, obj);
 }
 
 /* ---- get / list --------------------------------------------------------------------- */
@@ -908,7 +891,7 @@ static int create_internal(struct api_call *c, json_t *obj, bool applied, json_t
         return rc;
     if ((rc = check_namespace(c, obj, ret_status)) < 0)
         return rc;
-    defaults_apply(r->group, r->kind, obj);
+    resource_defaults(r, obj);
     /* the field manager sees the decoded, defaulted object before admission and strategy */
     if (!applied)
         apply_update_managed_fields(c, NULL, obj);
@@ -944,7 +927,6 @@ static int create_internal(struct api_call *c, json_t *obj, bool applied, json_t
     else
         json_object_del(m, "generation");
     strategy_prepare_create(c, obj);
-    defaults_prepare_for_create(r->group, r->kind, obj);
     if ((rc = validate(c, obj, NULL, ret_status)) < 0)
         return rc;
     name = json_str(m, "name");
@@ -1123,7 +1105,7 @@ static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t
         json_int_t g = json_integer_value(json_object_get(om, "generation"));
         json_object_set_new(nm, "generation", json_integer(g + 1));
     }
-    defaults_apply(r->group, r->kind, newobj);
+    resource_defaults(r, newobj);
     if (applied) {
         json_t *amf = json_path(obj, "metadata.managedFields");
         if (amf != NULL)
@@ -1152,7 +1134,7 @@ static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t
     json_t *fins = json_object_get(nm, "finalizers");
     if (json_object_get(nm, "deletionTimestamp") != NULL &&
         (fins == NULL || json_array_size(fins) == 0) &&
-        !(strcmp(r->kind, "Namespace") == 0 && json_array_size(json_path(newobj, "spec.finalizers")) > 0)) {
+        !((r->flags & RES_NAMESPACE) && json_array_size(json_path(newobj, "spec.finalizers")) > 0)) {
         rc = store_delete_final(c, key, old_rev, newobj, ret_status);
         free(key);
         if (rc < 0)
@@ -1199,7 +1181,7 @@ int rest_patch(struct api_call *c, int patch_type, const char *body, size_t len,
                json_t **ret_status)
 {
     const struct resource_def *r = c->res;
-    const struct schema_node *root = schema_for_kind(r->group, r->version, r->kind);
+    const struct schema_node *root = r->schema;
     for (int attempt = 0; attempt < 5; attempt++) {
         json_t *old;
         int64_t old_rev;
@@ -1341,7 +1323,7 @@ static int store_delete_final(struct api_call *c, const char *key, int64_t rev,
 static int check_namespace_immortal(struct api_call *c, json_t **ret_status)
 {
     static const char *const immortal[] = {"default", "kube-system", "kube-public"};
-    if (strcmp(c->res->kind, "Namespace") != 0 || *c->res->group != '\0')
+    if (!(c->res->flags & RES_NAMESPACE))
         return 0;
     for (size_t i = 0; i < sizeof(immortal) / sizeof(immortal[0]); i++) {
         if (strcmp(c->name, immortal[i]) == 0) {
@@ -1392,11 +1374,11 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
         json_t *orphan = json_object_get(opts, "orphanDependents");
         if (policy == NULL && json_is_boolean(orphan))
             policy = json_is_true(orphan) ? "Orphan" : "Background";
-        if (policy == NULL && strcmp(r->kind, "Job") == 0 && strcmp(r->group, "batch") == 0)
+        if (policy == NULL && (r->flags & RES_DELETE_ORPHANS))
             policy = "Orphan"; /* batch/v1 Jobs default to orphaning their pods */
         json_t *m = meta_of(obj);
         json_t *fins = json_object_get(m, "finalizers");
-        bool is_ns = strcmp(r->kind, "Namespace") == 0 && *r->group == '\0';
+        bool is_ns = (r->flags & RES_NAMESPACE) != 0;
         bool foreground = policy && strcmp(policy, "Foreground") == 0;
         bool orphaning = policy && strcmp(policy, "Orphan") == 0;
         bool graceful = (fins != NULL && json_array_size(fins) > 0) || is_ns || foreground || orphaning;
@@ -1547,7 +1529,7 @@ int rest_deletecollection(struct api_call *c, const struct list_opts *o, json_t 
 static json_t *table_row(const struct resource_def *r, json_t *obj, time_t now)
 {
     json_t *row = json_object();
-    json_object_set_new(row, "cells", table_cells(r->group, r->kind, obj, now));
+    json_object_set_new(row, "cells", table_cells(r->table, obj, now));
     json_t *po = json_object();
     json_object_set_new(po, "kind", json_string("PartialObjectMetadata"));
     json_object_set_new(po, "apiVersion", json_string("meta.k8s.io/v1"));
@@ -1577,7 +1559,7 @@ json_t *rest_to_table(const struct resource_def *r, json_t *obj_or_list, bool in
             json_object_set_new(tm, "resourceVersion", json_string(rv));
     }
     json_object_set_new(t, "metadata", tm);
-    json_object_set_new(t, "columnDefinitions", include_columns ? table_columns(r->group, r->kind) : json_array());
+    json_object_set_new(t, "columnDefinitions", include_columns ? table_columns(r->table) : json_array());
     json_t *rows = json_array();
     if (json_is_array(items)) {
         size_t i;

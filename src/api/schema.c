@@ -15,30 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 #include "api/schema.h"
-#include "api/schema_int.h"
 #include "util/buf.h"
 
 /* Upstream keeps at most 100 strict errors per decode. */
 #define SCHEMA_MAX_STRICT_ERRORS 100
 /* Longest field path we build; deeper keys are not reported (bodies are bounded anyway). */
 #define SCHEMA_MAX_PATH (64 * 1024)
-
-const struct schema_node *schema_for_kind(const char *group, const char *version,
-                                          const char *kind)
-{
-    if (!group || !version || !kind)
-        return NULL;
-    for (const struct schema_kind *k = schema_core__kinds; k->kind; k++) {
-        if (strcmp(k->kind, kind) != 0)
-            continue;
-        if (strcmp(k->group, "*") != 0 && strcmp(k->group, group) != 0)
-            continue;
-        if (strcmp(k->version, "*") != 0 && strcmp(k->version, version) != 0)
-            continue;
-        return k->root;
-    }
-    return NULL;
-}
 
 const struct schema_node *schema_field(const struct schema_node *obj, const char *name)
 {

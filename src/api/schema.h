@@ -43,8 +43,18 @@ struct schema_node {
     const char *list_type;                /* "atomic", "set", "map" or NULL */
 };
 
-/* Root schema of a kind (group "" for core), or NULL if unknown. */
-const struct schema_node *schema_for_kind(const char *group, const char *version, const char *kind);
+/* Root types of the kinds anzen serves (schema_core.c). The resource rows (api/resource.c)
+ * point at them; resource_schema_by_kind() finds one by group/version/kind. */
+extern const struct schema_node schema_namespace, schema_service_account, schema_secret,
+    schema_config_map, schema_pod, schema_node_kind, schema_event, schema_events_event,
+    schema_job, schema_role, schema_cluster_role, schema_role_binding,
+    schema_cluster_role_binding, schema_lease, schema_token_request, schema_token_review,
+    schema_self_subject_review, schema_self_subject_access_review,
+    schema_subject_access_review, schema_local_subject_access_review,
+    schema_self_subject_rules_review;
+/* meta/v1 types registered in every group-version (DeleteOptions, Status) and ListMeta. */
+extern const struct schema_node schema_delete_options, schema_status, schema_list_meta;
+
 /* Schema of field name inside object node obj, or NULL if the field is unknown. */
 const struct schema_node *schema_field(const struct schema_node *obj, const char *name);
 

@@ -8,10 +8,10 @@
  * forward declarations are needed. Arrays and maps are anonymous file-scope compound literals
  * (static storage) built by the LIST/ATOMIC/KEYED/SET/MAP macros.
  *
- * The functions over this table live in schema.c; the kind index is schema_core__kinds[]. */
+ * The functions over this table live in schema.c. The root types (ROOT) have external linkage
+ * and are named by the resource rows (api/resource.c), which are the kind index. */
 #include <stddef.h>
 #include "api/schema.h"
-#include "api/schema_int.h"
 
 /* ---- building blocks ------------------------------------------------------------------ */
 
@@ -19,6 +19,12 @@
     static const struct schema_field var##__fields[] = {__VA_ARGS__, {NULL, NULL}};        \
     static const struct schema_node var = {.type = SCHEMA_OBJECT, .ref_name = (ref),       \
                                            .fields = var##__fields}
+
+/* A root type other modules name (resource rows, openapi.c): external linkage. */
+#define ROOT(var, ref, ...)                                                                \
+    static const struct schema_field var##__fields[] = {__VA_ARGS__, {NULL, NULL}};        \
+    const struct schema_node var = {.type = SCHEMA_OBJECT, .ref_name = (ref),              \
+                                    .fields = var##__fields}
 
 #define F(name, node) {(name), (node)}
 
@@ -91,7 +97,7 @@ OBJECT(meta_object_meta, META "ObjectMeta",
        F("finalizers", MERGE_SET(&t_string)),
        F("managedFields", ATOMIC(&meta_managed_fields_entry)));
 
-OBJECT(meta_list_meta, META "ListMeta",
+ROOT(schema_list_meta, META "ListMeta",
        F("selfLink", &t_string), F("resourceVersion", &t_string), F("continue", &t_string),
        F("remainingItemCount", &t_int));
 
@@ -109,8 +115,8 @@ OBJECT(meta_status_details, META "StatusDetails",
        F("name", &t_string), F("group", &t_string), F("kind", &t_string), F("uid", &t_string),
        F("causes", ATOMIC(&meta_status_cause)), F("retryAfterSeconds", &t_int));
 
-OBJECT(meta_status, META "Status",
-       F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_list_meta),
+ROOT(schema_status, META "Status",
+       F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &schema_list_meta),
        F("status", &t_string), F("message", &t_string), F("reason", &t_string),
        F("details", &meta_status_details), F("code", &t_int));
 
@@ -118,7 +124,7 @@ OBJECT(meta_preconditions, META "Preconditions",
        F("uid", &t_string), F("resourceVersion", &t_string));
 
 /* DeleteOptions embeds only TypeMeta upstream: it has no metadata field. */
-OBJECT(meta_delete_options, META "DeleteOptions",
+ROOT(schema_delete_options, META "DeleteOptions",
        F("apiVersion", &t_string), F("kind", &t_string), F("gracePeriodSeconds", &t_int),
        F("preconditions", &meta_preconditions), F("orphanDependents", &t_bool),
        F("propagationPolicy", &t_string), F("dryRun", STRINGS),
@@ -633,7 +639,7 @@ OBJECT(core_pod_status, CORE "PodStatus",
        F("resourceClaimStatuses",
          KEYED(&core_pod_resource_claim_status, "name", "merge,retainKeys")));
 
-OBJECT(core_pod, CORE "Pod",
+ROOT(schema_pod, CORE "Pod",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &core_pod_spec), F("status", &core_pod_status));
 
@@ -652,22 +658,22 @@ OBJECT(core_namespace_status, CORE "NamespaceStatus",
        F("phase", &t_string),
        F("conditions", KEYED(&core_namespace_condition, "type", "merge")));
 
-OBJECT(core_namespace, CORE "Namespace",
+ROOT(schema_namespace, CORE "Namespace",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &core_namespace_spec), F("status", &core_namespace_status));
 
-OBJECT(core_service_account, CORE "ServiceAccount",
+ROOT(schema_service_account, CORE "ServiceAccount",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("secrets", KEYED(&core_object_reference, "name", "merge")),
        F("imagePullSecrets", ATOMIC(&core_local_object_reference)),
        F("automountServiceAccountToken", &t_bool));
 
-OBJECT(core_secret, CORE "Secret",
+ROOT(schema_secret, CORE "Secret",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("immutable", &t_bool), F("data", STRING_MAP), F("stringData", STRING_MAP),
        F("type", &t_string));
 
-OBJECT(core_config_map, CORE "ConfigMap",
+ROOT(schema_config_map, CORE "ConfigMap",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("immutable", &t_bool), F("data", STRING_MAP), F("binaryData", STRING_MAP));
 
@@ -678,7 +684,7 @@ OBJECT(core_event_source, CORE "EventSource",
 OBJECT(core_event_series, CORE "EventSeries",
        F("count", &t_int), F("lastObservedTime", &t_time));
 
-OBJECT(core_event, CORE "Event",
+ROOT(schema_event, CORE "Event",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("involvedObject", &core_object_reference), F("reason", &t_string),
        F("message", &t_string), F("source", &core_event_source),
@@ -691,7 +697,7 @@ OBJECT(core_event, CORE "Event",
 OBJECT(events_event_series, "io.k8s.api.events.v1.EventSeries",
        F("count", &t_int), F("lastObservedTime", &t_time));
 
-OBJECT(events_event, "io.k8s.api.events.v1.Event",
+ROOT(schema_events_event, "io.k8s.api.events.v1.Event",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("eventTime", &t_time), F("series", &events_event_series),
        F("reportingController", &t_string), F("reportingInstance", &t_string),
@@ -768,7 +774,7 @@ OBJECT(core_node_status, CORE "NodeStatus",
        F("runtimeHandlers", ATOMIC(&core_node_runtime_handler)),
        F("features", &core_node_features));
 
-OBJECT(core_node, CORE "Node",
+ROOT(schema_node_kind, CORE "Node",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &core_node_spec), F("status", &core_node_status));
 
@@ -821,7 +827,7 @@ OBJECT(batch_job_status, BATCH "JobStatus",
        F("completedIndexes", &t_string), F("failedIndexes", &t_string),
        F("uncountedTerminatedPods", &batch_uncounted_terminated_pods), F("ready", &t_int));
 
-OBJECT(batch_job, BATCH "Job",
+ROOT(schema_job, BATCH "Job",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &batch_job_spec), F("status", &batch_job_status));
 
@@ -841,19 +847,19 @@ OBJECT(rbac_subject, RBAC "Subject",
 OBJECT(rbac_role_ref, RBAC "RoleRef",
        F("apiGroup", &t_string), F("kind", &t_string), F("name", &t_string));
 
-OBJECT(rbac_role, RBAC "Role",
+ROOT(schema_role, RBAC "Role",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("rules", ATOMIC(&rbac_policy_rule)));
 
-OBJECT(rbac_cluster_role, RBAC "ClusterRole",
+ROOT(schema_cluster_role, RBAC "ClusterRole",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("rules", ATOMIC(&rbac_policy_rule)), F("aggregationRule", &rbac_aggregation_rule));
 
-OBJECT(rbac_role_binding, RBAC "RoleBinding",
+ROOT(schema_role_binding, RBAC "RoleBinding",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("subjects", ATOMIC(&rbac_subject)), F("roleRef", &rbac_role_ref));
 
-OBJECT(rbac_cluster_role_binding, RBAC "ClusterRoleBinding",
+ROOT(schema_cluster_role_binding, RBAC "ClusterRoleBinding",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("subjects", ATOMIC(&rbac_subject)), F("roleRef", &rbac_role_ref));
 
@@ -864,7 +870,7 @@ OBJECT(coord_lease_spec, COORD "LeaseSpec",
        F("acquireTime", &t_time), F("renewTime", &t_time), F("leaseTransitions", &t_int),
        F("strategy", &t_string), F("preferredHolder", &t_string));
 
-OBJECT(coord_lease, COORD "Lease",
+ROOT(schema_lease, COORD "Lease",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &coord_lease_spec));
 
@@ -881,7 +887,7 @@ OBJECT(authn_token_request_spec, AUTHN "TokenRequestSpec",
 OBJECT(authn_token_request_status, AUTHN "TokenRequestStatus",
        F("token", &t_string), F("expirationTimestamp", &t_time));
 
-OBJECT(authn_token_request, AUTHN "TokenRequest",
+ROOT(schema_token_request, AUTHN "TokenRequest",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &authn_token_request_spec), F("status", &authn_token_request_status));
 
@@ -896,14 +902,14 @@ OBJECT(authn_token_review_status, AUTHN "TokenReviewStatus",
        F("authenticated", &t_bool), F("user", &authn_user_info), F("audiences", STRINGS),
        F("error", &t_string));
 
-OBJECT(authn_token_review, AUTHN "TokenReview",
+ROOT(schema_token_review, AUTHN "TokenReview",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &authn_token_review_spec), F("status", &authn_token_review_status));
 
 OBJECT(authn_self_subject_review_status, AUTHN "SelfSubjectReviewStatus",
        F("userInfo", &authn_user_info));
 
-OBJECT(authn_self_subject_review, AUTHN "SelfSubjectReview",
+ROOT(schema_self_subject_review, AUTHN "SelfSubjectReview",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("status", &authn_self_subject_review_status));
 
@@ -942,17 +948,17 @@ OBJECT(authz_subject_access_review_status, AUTHZ "SubjectAccessReviewStatus",
        F("allowed", &t_bool), F("denied", &t_bool), F("reason", &t_string),
        F("evaluationError", &t_string));
 
-OBJECT(authz_subject_access_review, AUTHZ "SubjectAccessReview",
+ROOT(schema_subject_access_review, AUTHZ "SubjectAccessReview",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &authz_subject_access_review_spec),
        F("status", &authz_subject_access_review_status));
 
-OBJECT(authz_local_subject_access_review, AUTHZ "LocalSubjectAccessReview",
+ROOT(schema_local_subject_access_review, AUTHZ "LocalSubjectAccessReview",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &authz_subject_access_review_spec),
        F("status", &authz_subject_access_review_status));
 
-OBJECT(authz_self_subject_access_review, AUTHZ "SelfSubjectAccessReview",
+ROOT(schema_self_subject_access_review, AUTHZ "SelfSubjectAccessReview",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &authz_self_subject_access_review_spec),
        F("status", &authz_subject_access_review_status));
@@ -972,42 +978,7 @@ OBJECT(authz_subject_rules_review_status, AUTHZ "SubjectRulesReviewStatus",
        F("nonResourceRules", ATOMIC(&authz_non_resource_rule)),
        F("incomplete", &t_bool), F("evaluationError", &t_string));
 
-OBJECT(authz_self_subject_rules_review, AUTHZ "SelfSubjectRulesReview",
+ROOT(schema_self_subject_rules_review, AUTHZ "SelfSubjectRulesReview",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta),
        F("spec", &authz_self_subject_rules_review_spec),
        F("status", &authz_subject_rules_review_status));
-
-/* ---- the kind index ------------------------------------------------------------------ */
-
-const struct schema_kind schema_core__kinds[] = {
-    {"", "v1", "Namespace", &core_namespace},
-    {"", "v1", "ServiceAccount", &core_service_account},
-    {"", "v1", "Secret", &core_secret},
-    {"", "v1", "ConfigMap", &core_config_map},
-    {"", "v1", "Pod", &core_pod},
-    {"", "v1", "Node", &core_node},
-    {"", "v1", "Event", &core_event},
-    {"events.k8s.io", "v1", "Event", &events_event},
-    {"batch", "v1", "Job", &batch_job},
-    {"rbac.authorization.k8s.io", "v1", "Role", &rbac_role},
-    {"rbac.authorization.k8s.io", "v1", "ClusterRole", &rbac_cluster_role},
-    {"rbac.authorization.k8s.io", "v1", "RoleBinding", &rbac_role_binding},
-    {"rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", &rbac_cluster_role_binding},
-    {"coordination.k8s.io", "v1", "Lease", &coord_lease},
-    {"authentication.k8s.io", "v1", "TokenRequest", &authn_token_request},
-    {"authentication.k8s.io", "v1", "TokenReview", &authn_token_review},
-    {"authentication.k8s.io", "v1", "SelfSubjectReview", &authn_self_subject_review},
-    {"authorization.k8s.io", "v1", "SelfSubjectAccessReview",
-     &authz_self_subject_access_review},
-    {"authorization.k8s.io", "v1", "SubjectAccessReview", &authz_subject_access_review},
-    {"authorization.k8s.io", "v1", "LocalSubjectAccessReview",
-     &authz_local_subject_access_review},
-    {"authorization.k8s.io", "v1", "SelfSubjectRulesReview",
-     &authz_self_subject_rules_review},
-    /* meta/v1 kinds: DeleteOptions and Status are accepted in every group-version. */
-    {"*", "*", "DeleteOptions", &meta_delete_options},
-    {"*", "*", "Status", &meta_status},
-    {NULL, NULL, NULL, NULL},
-};
-
-const struct schema_node *const schema_core__list_meta = &meta_list_meta;

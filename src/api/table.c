@@ -6,7 +6,8 @@
  * The API server always prints "wide": upstream's storage TableConvertor asks for Wide, so
  * cells for priority-1 columns are always present and kubectl hides them unless -o wide.
  *
- * KINDS (one row each in table__kinds[] below; P1 = priority-1 column)
+ * PRINTERS (one const table_printer each, at the end of this file; the resource rows in
+ * api/resource.c point at them; P1 = priority-1 column)
  *   group                      kind                columns (cell JSON type when not string)
  *   ""                         Namespace           Name Status Age
  *   ""                         ServiceAccount      Name Secrets(int) Age
@@ -25,7 +26,7 @@
  *   rbac.authorization.k8s.io  RoleBinding,        Name Role ("Kind/name") Age, P1: Users
  *                              ClusterRoleBinding  Groups ServiceAccounts ("ns/name", ", ")
  *   coordination.k8s.io        Lease               Name Holder Age
- *   anything else (Role, ClusterRole, ...)         Name "Created At" (RFC3339 UTC, type date)
+ *   rows without a printer (Role, ClusterRole, ...) Name "Created At" (RFC3339 UTC, type date)
  *
  * Ages are duration.HumanDuration(now - creationTimestamp), "<unknown>" when unset. Times are
  * handled as int64 nanoseconds since the epoch, so only years 1678..2261 are representable;
@@ -50,16 +51,6 @@ struct table_column {
     int priority;            /* 0 = always shown, 1 = only with -o wide */
 };
 
-/* Appends one cell per column to cells, for obj at now_ns. */
-typedef void table_cells_fn(json_t *cells, json_t *obj, int64_t now_ns);
-
-struct table_kind {
-    const char *group;                  /* API group, "" for core */
-    const char *kind;                   /* Kind, exact case */
-    const struct table_column *columns; /* column definitions, in cell order */
-    size_t ncolumns;
-    table_cells_fn *cells;
-};
 
 /* ---------------------------------------------------------------------------------------- */
 /* Time                                                                                      */
@@ -1038,39 +1029,25 @@ static const struct table_column default_columns[] = {
     {"Created At", "date", "", "Time the object was created.", 0},
 };
 
-static const struct table_kind table__kinds[] = {
-    {"", "Namespace", COLS(namespace_columns), namespace_cells},
-    {"", "ServiceAccount", COLS(serviceaccount_columns), serviceaccount_cells},
-    {"", "Secret", COLS(secret_columns), secret_cells},
-    {"", "ConfigMap", COLS(configmap_columns), configmap_cells},
-    {"", "Pod", COLS(pod_columns), pod_cells},
-    {"", "Node", COLS(node_columns), node_cells},
-    {"", "Event", COLS(event_columns), event_cells},
-    {"events.k8s.io", "Event", COLS(event_columns), events_event_cells},
-    {"batch", "Job", COLS(job_columns), job_cells},
-    {"rbac.authorization.k8s.io", "RoleBinding", COLS(rolebinding_columns), binding_cells},
-    {"rbac.authorization.k8s.io", "ClusterRoleBinding", COLS(rolebinding_columns), binding_cells},
-    {"coordination.k8s.io", "Lease", COLS(lease_columns), lease_cells},
-};
+#define PRINTER(var, cols, fn) const struct table_printer var = {cols, sizeof(cols) / sizeof(cols[0]), fn}
 
-static const struct table_kind table__default = {"", "", COLS(default_columns), default_cells};
+PRINTER(table_namespace, namespace_columns, namespace_cells);
+PRINTER(table_service_account, serviceaccount_columns, serviceaccount_cells);
+PRINTER(table_secret, secret_columns, secret_cells);
+PRINTER(table_config_map, configmap_columns, configmap_cells);
+PRINTER(table_pod, pod_columns, pod_cells);
+PRINTER(table_node, node_columns, node_cells);
+PRINTER(table_event, event_columns, event_cells);
+PRINTER(table_events_event, event_columns, events_event_cells);
+PRINTER(table_job, job_columns, job_cells);
+PRINTER(table_binding, rolebinding_columns, binding_cells);
+PRINTER(table_lease, lease_columns, lease_cells);
+static PRINTER(table_default, default_columns, default_cells);
 
-static const struct table_kind *table_kind_find(const char *group, const char *kind)
+json_t *table_columns(const struct table_printer *k)
 {
-    if (group == NULL)
-        group = "";
-    if (kind == NULL)
-        return &table__default;
-    for (size_t i = 0; i < sizeof(table__kinds) / sizeof(table__kinds[0]); i++) {
-        if (strcmp(table__kinds[i].group, group) == 0 && strcmp(table__kinds[i].kind, kind) == 0)
-            return &table__kinds[i];
-    }
-    return &table__default;
-}
-
-json_t *table_columns(const char *group, const char *kind)
-{
-    const struct table_kind *k = table_kind_find(group, kind);
+    if (k == NULL)
+        k = &table_default;
     json_t *cols = json_array();
     for (size_t i = 0; i < k->ncolumns; i++) {
         const struct table_column *c = &k->columns[i];
@@ -1082,9 +1059,10 @@ json_t *table_columns(const char *group, const char *kind)
     return cols;
 }
 
-json_t *table_cells(const char *group, const char *kind, json_t *obj, time_t now)
+json_t *table_cells(const struct table_printer *k, json_t *obj, time_t now)
 {
-    const struct table_kind *k = table_kind_find(group, kind);
+    if (k == NULL)
+        k = &table_default;
     json_t *cells = json_array();
     k->cells(cells, obj, (int64_t)now * NS_PER_SEC);
     return cells;

@@ -657,51 +657,15 @@ void vmeta_update(json_t *obj, json_t *old, struct field_errors *errs)
 
 /* ---- entry points ------------------------------------------------------------------------- */
 
-void defaults_apply(const char *group, const char *kind, json_t *obj)
+void validate_metadata_nul(json_t *obj, struct field_errors *errs)
 {
-    if (!json_is_object(obj) || !kind)
-        return;
-    if (!group)
-        group = "";
-    if (*group == 0)
-        defaults_core(kind, obj);
-    else if (strcmp(group, "batch") == 0)
-        defaults_batch(kind, obj);
-    else if (strcmp(group, "rbac.authorization.k8s.io") == 0)
-        defaults_rbac(kind, obj);
-}
-
-void defaults_prepare_for_create(const char *group, const char *kind, json_t *obj)
-{
-    if (!json_is_object(obj) || !kind)
-        return;
-    if (!group || *group == 0)
-        prepare_core(kind, obj);
-}
-
-void validate_object(const char *group, const char *kind, bool namespaced, json_t *obj,
-                     json_t *old, struct field_errors *errs)
-{
-    if (!json_is_object(obj) || !kind)
-        return;
-    if (!json_is_object(old))
-        old = NULL;
-    if (!group)
-        group = "";
-    bool handled = false;
     vmeta_nul(obj, errs);
-    if (*group == 0)
-        handled = validate_core(kind, namespaced, obj, old, errs);
-    else if (strcmp(group, "batch") == 0)
-        handled = validate_batch(kind, namespaced, obj, old, errs);
-    else if (strcmp(group, "rbac.authorization.k8s.io") == 0)
-        handled = validate_rbac(kind, namespaced, obj, old, errs);
-    else if (strcmp(group, "coordination.k8s.io") == 0 && strcmp(kind, "Lease") == 0)
-        handled = validate_core(kind, namespaced, obj, old, errs);
-    if (!handled) {
-        /* Unknown kind: metadata only, names as DNS subdomains (the most common rule). */
-        if (old)
-            vmeta_update(obj, old, errs);
-        vmeta_create(obj, namespaced, vname_dns_subdomain, errs);
-    }
+}
+
+void validate_generic(json_t *obj, json_t *old, bool namespaced, struct field_errors *errs)
+{
+    /* a kind without a hook: metadata only, names as DNS subdomains (the most common rule) */
+    if (old)
+        vmeta_update(obj, old, errs);
+    vmeta_create(obj, namespaced, vname_dns_subdomain, errs);
 }

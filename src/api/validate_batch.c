@@ -10,11 +10,10 @@
 #include "api/validate.h"
 #include "api/validate_int.h"
 #include "util/buf.h"
+#include "util/json.h"
 
-void defaults_batch(const char *kind, json_t *obj)
+void defaults_kind_job(json_t *obj)
 {
-    if (strcmp(kind, "Job") != 0)
-        return;
     json_t *spec = jobj_ensure(obj, "spec");
     if (!spec)
         return;
@@ -136,16 +135,13 @@ static void validate_job_spec(json_t *spec, struct field_errors *errs)
     }
 }
 
-bool validate_batch(const char *kind, bool namespaced, json_t *obj, json_t *old,
-                    struct field_errors *errs)
+void validate_kind_job(json_t *obj, json_t *old, struct field_errors *errs)
 {
-    if (strcmp(kind, "Job") != 0)
-        return false;
     json_t *spec = jobj(obj, "spec");
     if (!old) {
         vmeta_create_core(obj, true, vname_dns_subdomain, errs);
         validate_job_spec(spec, errs);
-        return true;
+        return;
     }
     /* ValidateJobUpdate: metadata update, then the spec and its immutable fields */
     vmeta_update(obj, old, errs);
@@ -171,5 +167,26 @@ bool validate_batch(const char *kind, bool namespaced, json_t *obj, json_t *old,
               json_object_get(ospec, "managedBy"));
     immutable(errs, "spec.successPolicy", json_object_get(spec, "successPolicy"),
               json_object_get(ospec, "successPolicy"));
-    return true;
+}
+
+void prepare_kind_job(json_t *obj)
+{
+    /* the Job strategy's generateSelector: unless spec.manualSelector, the template gets the
+     * controller-uid and job-name labels and the selector matches the uid */
+    json_t *spec = json_obj_ensure(obj, "spec");
+    const char *uid = json_path_str(obj, "metadata.uid");
+    const char *name = json_path_str(obj, "metadata.name");
+    if (json_is_true(json_object_get(spec, "manualSelector")))
+        return;
+    json_t *tmeta = json_obj_ensure(json_obj_ensure(spec, "template"), "metadata");
+    json_t *labels = json_obj_ensure(tmeta, "labels");
+    json_object_set_new(labels, "batch.kubernetes.io/controller-uid", json_string(uid));
+    json_object_set_new(labels, "batch.kubernetes.io/job-name", json_string(name));
+    json_object_set_new(labels, "controller-uid", json_string(uid));
+    json_object_set_new(labels, "job-name", json_string(name));
+    json_t *sel = json_object();
+    json_t *ml = json_object();
+    json_object_set_new(ml, "batch.kubernetes.io/controller-uid", json_string(uid));
+    json_object_set_new(sel, "matchLabels", ml);
+    json_object_set_new(spec, "selector", sel);
 }

@@ -189,29 +189,34 @@ static void defaults_secret(json_t *obj)
     json_object_del(obj, "stringData");
 }
 
-void defaults_core(const char *kind, json_t *obj)
+void defaults_kind_pod(json_t *obj)
 {
-    if (strcmp(kind, "Pod") == 0) {
-        defaults_pod_spec(jobj(obj, "spec"), true);
-    } else if (strcmp(kind, "PodTemplate") == 0) {
-        defaults_pod_spec(jobj(jobj(obj, "template"), "spec"), false);
-    } else if (strcmp(kind, "Secret") == 0) {
-        defaults_secret(obj);
-    } else if (strcmp(kind, "Namespace") == 0) {
-        json_t *md = jobj(obj, "metadata");
-        const char *name = jstr(md, "name");
-        if (md && *name) {
-            json_t *labels = jobj_ensure(md, "labels");
-            if (labels)
-                json_object_set_new(labels, "kubernetes.io/metadata.name", json_string(name));
-        }
-        json_t *st = jobj_ensure(obj, "status");
-        jset_default_str(st, "phase", "Active");
-    } else if (strcmp(kind, "Node") == 0) {
-        json_t *st = jobj(obj, "status");
-        if (st && jobj(st, "capacity") && !json_object_get(st, "allocatable"))
-            json_object_set_new(st, "allocatable", json_deep_copy(jobj(st, "capacity")));
+    defaults_pod_spec(jobj(obj, "spec"), true);
+}
+
+void defaults_kind_secret(json_t *obj)
+{
+    defaults_secret(obj);
+}
+
+void defaults_kind_namespace(json_t *obj)
+{
+    json_t *md = jobj(obj, "metadata");
+    const char *name = jstr(md, "name");
+    if (md && *name) {
+        json_t *labels = jobj_ensure(md, "labels");
+        if (labels)
+            json_object_set_new(labels, "kubernetes.io/metadata.name", json_string(name));
     }
+    json_t *st = jobj_ensure(obj, "status");
+    jset_default_str(st, "phase", "Active");
+}
+
+void defaults_kind_node(json_t *obj)
+{
+    json_t *st = jobj(obj, "status");
+    if (st && jobj(st, "capacity") && !json_object_get(st, "allocatable"))
+        json_object_set_new(st, "allocatable", json_deep_copy(jobj(st, "capacity")));
 }
 
 /* ---- create-time mutations ---------------------------------------------------------------- */
@@ -315,44 +320,45 @@ static void pod_default_tolerations(json_t *spec)
                                               "tolerationSeconds", 300));
 }
 
-void prepare_core(const char *kind, json_t *obj)
+void prepare_kind_namespace(json_t *obj)
 {
-    if (strcmp(kind, "Namespace") == 0) {
-        json_t *spec = jobj_ensure(obj, "spec");
-        if (!spec)
-            return;
-        json_t *fins = jarr(spec, "finalizers");
-        bool has = false;
-        size_t i;
-        json_t *f;
-        json_array_foreach(fins, i, f) if (json_is_string(f) &&
-                                           strcmp(json_string_value(f), "kubernetes") == 0) has =
-            true;
-        if (!has) {
-            if (!fins) {
-                fins = json_array();
-                json_object_set_new(spec, "finalizers", fins);
-            }
-            json_array_append_new(fins, json_string("kubernetes"));
+    json_t *spec = jobj_ensure(obj, "spec");
+    if (!spec)
+        return;
+    json_t *fins = jarr(spec, "finalizers");
+    bool has = false;
+    size_t i;
+    json_t *f;
+    json_array_foreach(fins, i, f) if (json_is_string(f) &&
+                                       strcmp(json_string_value(f), "kubernetes") == 0) has =
+        true;
+    if (!has) {
+        if (!fins) {
+            fins = json_array();
+            json_object_set_new(spec, "finalizers", fins);
         }
-        json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Active"));
-    } else if (strcmp(kind, "Pod") == 0) {
-        json_t *spec = jobj(obj, "spec");
-        if (!spec)
-            return;
-        const char *pc = jstr(spec, "priorityClassName");
-        json_int_t prio = 0;
-        if (strcmp(pc, "system-node-critical") == 0)
-            prio = 2000001000;
-        else if (strcmp(pc, "system-cluster-critical") == 0)
-            prio = 2000000000;
-        if (!json_is_integer(json_object_get(spec, "priority")))
-            json_object_set_new(spec, "priority", json_integer(prio));
-        jset_default_str(spec, "preemptionPolicy", "PreemptLowerPriority");
-        pod_default_tolerations(spec);
-        json_object_set_new(obj, "status", json_pack("{s:s,s:s}", "phase", "Pending", "qosClass",
-                                                     pod_qos(spec)));
+        json_array_append_new(fins, json_string("kubernetes"));
     }
+    json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Active"));
+}
+
+void prepare_kind_pod(json_t *obj)
+{
+    json_t *spec = jobj(obj, "spec");
+    if (!spec)
+        return;
+    const char *pc = jstr(spec, "priorityClassName");
+    json_int_t prio = 0;
+    if (strcmp(pc, "system-node-critical") == 0)
+        prio = 2000001000;
+    else if (strcmp(pc, "system-cluster-critical") == 0)
+        prio = 2000000000;
+    if (!json_is_integer(json_object_get(spec, "priority")))
+        json_object_set_new(spec, "priority", json_integer(prio));
+    jset_default_str(spec, "preemptionPolicy", "PreemptLowerPriority");
+    pod_default_tolerations(spec);
+    json_object_set_new(obj, "status", json_pack("{s:s,s:s}", "phase", "Pending", "qosClass",
+                                                 pod_qos(spec)));
 }
 
 /* ---- validation helpers ------------------------------------------------------------------ */
@@ -797,70 +803,78 @@ static void validate_node_update(json_t *spec, json_t *ospec, struct field_error
         field_errors_add(errs, FIELD_FORBIDDEN, "spec.externalID", NULL, "may not be updated");
 }
 
-bool validate_core(const char *kind, bool namespaced, json_t *obj, json_t *old,
-                   struct field_errors *errs)
+void validate_kind_pod(json_t *obj, json_t *old, struct field_errors *errs)
 {
-    if (strcmp(kind, "Pod") == 0) {
-        if (old)
-            vmeta_update(obj, old, errs);
-        vmeta_create_core(obj, true, vname_dns_subdomain, errs);
-        validate_pod_spec(jobj(obj, "spec"), "spec", errs);
-        if (old)
-            validate_pod_update(obj, old, errs);
-    } else if (strcmp(kind, "Secret") == 0) {
-        if (old) {
-            vmeta_update(obj, old, errs);
-            json_t *nt = json_object_get(obj, "type"), *ot = json_object_get(old, "type");
-            if (!(nt && ot && json_equal(nt, ot)) && (nt || ot)) {
-                json_t *empty = json_string("");
-                field_errors_add(errs, FIELD_INVALID, "type", nt ? nt : empty,
-                                 "field is immutable");
-                json_decref(empty);
-            }
-            immutable_when_set(obj, old, "data", errs);
+    if (old)
+        vmeta_update(obj, old, errs);
+    vmeta_create_core(obj, true, vname_dns_subdomain, errs);
+    validate_pod_spec(jobj(obj, "spec"), "spec", errs);
+    if (old)
+        validate_pod_update(obj, old, errs);
+}
+
+void validate_kind_secret(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    if (old) {
+        vmeta_update(obj, old, errs);
+        json_t *nt = json_object_get(obj, "type"), *ot = json_object_get(old, "type");
+        if (!(nt && ot && json_equal(nt, ot)) && (nt || ot)) {
+            json_t *empty = json_string("");
+            field_errors_add(errs, FIELD_INVALID, "type", nt ? nt : empty, "field is immutable");
+            json_decref(empty);
         }
-        validate_secret(obj, errs);
-    } else if (strcmp(kind, "ConfigMap") == 0) {
-        if (old) {
-            vmeta_update(obj, old, errs);
-            immutable_when_set(obj, old, "data", errs);
-            immutable_when_set(obj, old, "binaryData", errs);
-        }
-        validate_config_map(obj, errs);
-    } else if (strcmp(kind, "ServiceAccount") == 0) {
-        if (old)
-            vmeta_update(obj, old, errs);
-        vmeta_create_core(obj, true, vname_dns_subdomain, errs);
-    } else if (strcmp(kind, "Namespace") == 0) {
-        if (old)
-            vmeta_update(obj, old, errs);
-        vmeta_create_core(obj, false, vname_dns_label, errs);
-        size_t i;
-        json_t *f;
-        json_array_foreach(jarr(jobj(obj, "spec"), "finalizers"), i, f) {
-            if (!json_is_string(f))
-                continue;
-            struct vmsgs ms = {0};
-            vnames_qualified_name(json_string_value(f), &ms);
-            verr_invalid_msgs(errs, "spec.finalizers", json_string_value(f), &ms);
-            vmeta_core_finalizer("spec.finalizers", json_string_value(f), errs);
-        }
-    } else if (strcmp(kind, "Node") == 0) {
-        if (old) {
-            vmeta_update(obj, old, errs);
-            validate_node_update(jobj(obj, "spec"), jobj(old, "spec"), errs);
-        }
-        vmeta_create_core(obj, false, vname_dns_subdomain, errs);
-    } else if (strcmp(kind, "Event") == 0) {
-        if (old)
-            vmeta_update(obj, old, errs);
-        vmeta_create_core(obj, namespaced, vname_dns_subdomain, errs);
-    } else if (strcmp(kind, "Lease") == 0) {
-        if (old)
-            vmeta_update(obj, old, errs);
-        validate_lease(obj, errs);
-    } else {
-        return false;
+        immutable_when_set(obj, old, "data", errs);
     }
-    return true;
+    validate_secret(obj, errs);
+}
+
+void validate_kind_config_map(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    if (old) {
+        vmeta_update(obj, old, errs);
+        immutable_when_set(obj, old, "data", errs);
+        immutable_when_set(obj, old, "binaryData", errs);
+    }
+    validate_config_map(obj, errs);
+}
+
+/* ServiceAccount and core/v1 Event: metadata only (core rules, namespaced). */
+void validate_kind_core_namespaced(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    if (old)
+        vmeta_update(obj, old, errs);
+    vmeta_create_core(obj, true, vname_dns_subdomain, errs);
+}
+
+void validate_kind_namespace(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    if (old)
+        vmeta_update(obj, old, errs);
+    vmeta_create_core(obj, false, vname_dns_label, errs);
+    size_t i;
+    json_t *f;
+    json_array_foreach(jarr(jobj(obj, "spec"), "finalizers"), i, f) {
+        if (!json_is_string(f))
+            continue;
+        struct vmsgs ms = {0};
+        vnames_qualified_name(json_string_value(f), &ms);
+        verr_invalid_msgs(errs, "spec.finalizers", json_string_value(f), &ms);
+        vmeta_core_finalizer("spec.finalizers", json_string_value(f), errs);
+    }
+}
+
+void validate_kind_node(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    if (old) {
+        vmeta_update(obj, old, errs);
+        validate_node_update(jobj(obj, "spec"), jobj(old, "spec"), errs);
+    }
+    vmeta_create_core(obj, false, vname_dns_subdomain, errs);
+}
+
+void validate_kind_lease(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    if (old)
+        vmeta_update(obj, old, errs);
+    validate_lease(obj, errs);
 }

@@ -59,22 +59,11 @@ void jset_default_str(json_t *o, const char *key, const char *v);
 void jset_default_int(json_t *o, const char *key, json_int_t v);
 void jset_default_bool(json_t *o, const char *key, bool v);
 
-/* Per-kind parts. */
+/* The PodSpec defaults (is_pod: a Pod's own spec, not a template's). */
 void defaults_pod_spec(json_t *spec, bool is_pod);
-void defaults_core(const char *kind, json_t *obj);
-void defaults_batch(const char *kind, json_t *obj);
-void defaults_rbac(const char *kind, json_t *obj);
-void prepare_core(const char *kind, json_t *obj);
 
 /* ValidatePodUpdate's spec rules (validate_pod_update.c); metadata is checked by the caller. */
 void validate_pod_update(json_t *obj, json_t *old, struct field_errors *errs);
 void validate_pod_template(json_t *tmpl, const char *path, struct field_errors *errs);
-/* Returns true if it handled kind. */
-bool validate_core(const char *kind, bool namespaced, json_t *obj, json_t *old,
-                   struct field_errors *errs);
-bool validate_batch(const char *kind, bool namespaced, json_t *obj, json_t *old,
-                    struct field_errors *errs);
-bool validate_rbac(const char *kind, bool namespaced, json_t *obj, json_t *old,
-                   struct field_errors *errs);
 
 #endif

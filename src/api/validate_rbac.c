@@ -13,10 +13,8 @@
 
 #define RBAC_GROUP "rbac.authorization.k8s.io"
 
-void defaults_rbac(const char *kind, json_t *obj)
+void defaults_kind_binding(json_t *obj)
 {
-    if (strcmp(kind, "RoleBinding") && strcmp(kind, "ClusterRoleBinding"))
-        return;
     json_t *ref = jobj(obj, "roleRef");
     if (ref)
         jset_default_str(ref, "apiGroup", RBAC_GROUP);
@@ -158,28 +156,35 @@ static char *render_role_ref(json_t *ref)
     return buf_detach(&b, NULL);
 }
 
-bool validate_rbac(const char *kind, bool namespaced, json_t *obj, json_t *old,
-                   struct field_errors *errs)
+static void validate_role_kind(json_t *obj, json_t *old, bool role, struct field_errors *errs)
 {
-    bool role = strcmp(kind, "Role") == 0, crole = strcmp(kind, "ClusterRole") == 0;
-    bool rb = strcmp(kind, "RoleBinding") == 0, crb = strcmp(kind, "ClusterRoleBinding") == 0;
-    if (!role && !crole && !rb && !crb)
-        return false;
-    if (role || crole) {
-        vmeta_create_core(obj, role, vname_path_segment, errs);
-        size_t i;
-        json_t *r;
-        json_array_foreach(jarr(obj, "rules"), i, r) validate_policy_rule(r, role, i, errs);
-        json_t *agg = jobj(obj, "aggregationRule");
-        if (crole && agg && json_array_size(jarr(agg, "clusterRoleSelectors")) == 0)
-            field_errors_add(errs, FIELD_REQUIRED, "aggregationRule.clusterRoleSelectors", NULL,
-                             "at least one clusterRoleSelector required if aggregationRule is "
-                             "non-nil");
-        if (old)
-            vmeta_update(obj, old, errs);
-        return true;
-    }
-    validate_binding(obj, crb, errs);
+    vmeta_create_core(obj, role, vname_path_segment, errs);
+    size_t i;
+    json_t *r;
+    json_array_foreach(jarr(obj, "rules"), i, r) validate_policy_rule(r, role, i, errs);
+    json_t *agg = jobj(obj, "aggregationRule");
+    if (!role && agg && json_array_size(jarr(agg, "clusterRoleSelectors")) == 0)
+        field_errors_add(errs, FIELD_REQUIRED, "aggregationRule.clusterRoleSelectors", NULL,
+                         "at least one clusterRoleSelector required if aggregationRule is "
+                         "non-nil");
+    if (old)
+        vmeta_update(obj, old, errs);
+}
+
+void validate_kind_role(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    validate_role_kind(obj, old, true, errs);
+}
+
+void validate_kind_cluster_role(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    validate_role_kind(obj, old, false, errs);
+}
+
+static void validate_binding_kind(json_t *obj, json_t *old, bool cluster,
+                                  struct field_errors *errs)
+{
+    validate_binding(obj, cluster, errs);
     if (old) {
         vmeta_update(obj, old, errs);
         json_t *nr = jobj(obj, "roleRef"), *orf = jobj(old, "roleRef");
@@ -191,5 +196,14 @@ bool validate_rbac(const char *kind, bool namespaced, json_t *obj, json_t *old,
             free(r);
         }
     }
-    return true;
+}
+
+void validate_kind_role_binding(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    validate_binding_kind(obj, old, false, errs);
+}
+
+void validate_kind_cluster_role_binding(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    validate_binding_kind(obj, old, true, errs);
 }

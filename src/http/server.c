@@ -654,7 +654,8 @@ static void watch_emit(struct watch_stream *w, const char *type, json_t *obj)
         return;
     json_t *ev = json_object();
     json_t *conv = NULL;
-    if (w->events_view && json_str(obj, "kind") && strcmp(json_str(obj, "kind"), "Event") == 0)
+    /* the stored core/v1 Events (not an ERROR's Status) are converted to the view's kind */
+    if (w->events_view && json_str(obj, "kind") && strcmp(json_str(obj, "kind"), w->res->kind) == 0)
         obj = conv = events_v1_from_core(obj);
     json_object_set_new(ev, "type", json_string(type));
     if (w->table && strcmp(type, "ERROR") != 0 && strcmp(type, "BOOKMARK") != 0) {
@@ -977,9 +978,10 @@ static void handle_resource(struct ctx *c)
         return;
     }
     const char *ns = ri->namespace && *ri->namespace ? ri->namespace : NULL;
-    if (strcmp(r->plural, "namespaces") == 0)
+    bool path_ns_is_name = (r->flags & RES_PATH_NAME_IS_NAMESPACE) != 0;
+    if (path_ns_is_name)
         ns = NULL;
-    if (!r->namespaced && ri->namespace && *ri->namespace && strcmp(r->plural, "namespaces") != 0) {
+    if (!r->namespaced && ri->namespace && *ri->namespace && !path_ns_is_name) {
         send_status(c, status_not_found_path());
         return;
     }
@@ -1018,8 +1020,7 @@ static void handle_resource(struct ctx *c)
         send_status(c, status_method_not_allowed());
         return;
     }
-    if (sd != NULL && strcmp(r->plural, "pods") == 0 &&
-        (strcmp(sub, "log") == 0 || strcmp(sub, "exec") == 0) && (bit & allowed)) {
+    if (sd != NULL && sd->stream && (bit & allowed)) {
         handle_pod_stream(c, r, ns, ri->name, sub);
         return;
     }
@@ -1035,7 +1036,7 @@ static void handle_resource(struct ctx *c)
     if (events_view)
         call.res = resource_by_kind("", "Event");
     call.subresource = sub;
-    call.ns = strcmp(r->plural, "namespaces") == 0 ? NULL : ns;
+    call.ns = path_ns_is_name ? NULL : ns;
     call.name = named ? ri->name : NULL;
     call.user = &c->user;
     const char *fm_error;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "api/patch.h"
+#include "api/resource.h"
 #include "api/schema.h"
 #include "util/err.h"
 
@@ -499,10 +500,10 @@ static void test_strategic_noschema(void **state)
 
 static void test_strategic_real_schemas(void **state)
 {
-    const struct schema_node *pod = schema_for_kind("", "v1", "Pod");
-    const struct schema_node *job = schema_for_kind("batch", "v1", "Job");
-    const struct schema_node *role = schema_for_kind("rbac.authorization.k8s.io", "v1", "Role");
-    const struct schema_node *rb = schema_for_kind("rbac.authorization.k8s.io", "v1", "RoleBinding");
+    const struct schema_node *pod = resource_schema_by_kind("", "v1", "Pod");
+    const struct schema_node *job = resource_schema_by_kind("batch", "v1", "Job");
+    const struct schema_node *role = resource_schema_by_kind("rbac.authorization.k8s.io", "v1", "Role");
+    const struct schema_node *rb = resource_schema_by_kind("rbac.authorization.k8s.io", "v1", "RoleBinding");
     assert_non_null(pod);
     assert_non_null(job);
     assert_non_null(role);

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "api/resource.h"
 #include "api/schema.h"
 
 static json_t *parse(const char *text)
@@ -35,7 +36,7 @@ static json_t *parse(const char *text)
 static json_t *unknowns(const char *group, const char *version, const char *kind,
                         const char *text, int *ret_n)
 {
-    const struct schema_node *root = schema_for_kind(group, version, kind);
+    const struct schema_node *root = resource_schema_by_kind(group, version, kind);
     assert_non_null(root);
     json_t *obj = parse(text);
     json_t *msgs = json_array();
@@ -93,7 +94,7 @@ static void test_kind_lookup(void **state)
         {"authorization.k8s.io", "v1", "SelfSubjectRulesReview"},
     };
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        const struct schema_node *root = schema_for_kind(kinds[i][0], kinds[i][1], kinds[i][2]);
+        const struct schema_node *root = resource_schema_by_kind(kinds[i][0], kinds[i][1], kinds[i][2]);
         if (!root)
             fail_msg("no schema for %s/%s %s", kinds[i][0], kinds[i][1], kinds[i][2]);
         assert_int_equal(root->type, SCHEMA_OBJECT);
@@ -104,20 +105,20 @@ static void test_kind_lookup(void **state)
         assert_string_equal(meta->ref_name, "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta");
     }
     /* meta/v1 kinds are accepted in any group-version */
-    assert_non_null(schema_for_kind("", "v1", "DeleteOptions"));
-    assert_non_null(schema_for_kind("batch", "v1", "DeleteOptions"));
-    assert_non_null(schema_for_kind("", "v1", "Status"));
+    assert_non_null(resource_schema_by_kind("", "v1", "DeleteOptions"));
+    assert_non_null(resource_schema_by_kind("batch", "v1", "DeleteOptions"));
+    assert_non_null(resource_schema_by_kind("", "v1", "Status"));
     /* wrong group or version, unknown kinds */
-    assert_null(schema_for_kind("", "v1", "Job"));
-    assert_null(schema_for_kind("batch", "v2", "Job"));
-    assert_null(schema_for_kind("", "v1", "Deployment"));
-    assert_null(schema_for_kind(NULL, "v1", "Pod"));
+    assert_null(resource_schema_by_kind("", "v1", "Job"));
+    assert_null(resource_schema_by_kind("batch", "v2", "Job"));
+    assert_null(resource_schema_by_kind("", "v1", "Deployment"));
+    assert_null(resource_schema_by_kind(NULL, "v1", "Pod"));
 }
 
 static void test_pod_patch_metadata(void **state)
 {
     (void)state;
-    const struct schema_node *pod = schema_for_kind("", "v1", "Pod");
+    const struct schema_node *pod = resource_schema_by_kind("", "v1", "Pod");
     const struct schema_node *n;
 
     n = path_node(pod, "spec.containers");
@@ -193,7 +194,7 @@ static void test_pod_patch_metadata(void **state)
 static void test_other_kinds_patch_metadata(void **state)
 {
     (void)state;
-    const struct schema_node *role = schema_for_kind("rbac.authorization.k8s.io", "v1", "Role");
+    const struct schema_node *role = resource_schema_by_kind("rbac.authorization.k8s.io", "v1", "Role");
     const struct schema_node *n = schema_field(role, "rules");
     assert_non_null(n);
     assert_int_equal(n->type, SCHEMA_ARRAY);
@@ -201,34 +202,34 @@ static void test_other_kinds_patch_metadata(void **state)
     assert_string_equal(n->list_type, "atomic");
 
     const struct schema_node *crb =
-        schema_for_kind("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding");
+        resource_schema_by_kind("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding");
     n = schema_field(crb, "subjects");
     assert_null(n->patch_merge_key);
     assert_string_equal(n->list_type, "atomic");
     assert_non_null(path_node(crb, "roleRef.apiGroup"));
     const struct schema_node *cr =
-        schema_for_kind("rbac.authorization.k8s.io", "v1", "ClusterRole");
+        resource_schema_by_kind("rbac.authorization.k8s.io", "v1", "ClusterRole");
     assert_non_null(path_node(cr, "aggregationRule.clusterRoleSelectors.[].matchLabels"));
 
-    const struct schema_node *job = schema_for_kind("batch", "v1", "Job");
+    const struct schema_node *job = resource_schema_by_kind("batch", "v1", "Job");
     n = path_node(job, "spec.template.spec.containers");
     assert_string_equal(n->patch_merge_key, "name");
     n = path_node(job, "status.conditions");
     assert_string_equal(n->patch_merge_key, "type");
 
-    const struct schema_node *node = schema_for_kind("", "v1", "Node");
+    const struct schema_node *node = resource_schema_by_kind("", "v1", "Node");
     assert_string_equal(path_node(node, "status.addresses")->patch_merge_key, "type");
     assert_non_null(path_node(node, "status.daemonEndpoints.kubeletEndpoint.Port"));
 
-    const struct schema_node *sa = schema_for_kind("", "v1", "ServiceAccount");
+    const struct schema_node *sa = resource_schema_by_kind("", "v1", "ServiceAccount");
     assert_string_equal(schema_field(sa, "secrets")->patch_merge_key, "name");
 
     const struct schema_node *sar =
-        schema_for_kind("authorization.k8s.io", "v1", "SubjectAccessReview");
+        resource_schema_by_kind("authorization.k8s.io", "v1", "SubjectAccessReview");
     assert_int_equal(path_node(sar, "spec.extra")->type, SCHEMA_MAP);
     assert_int_equal(path_node(sar, "spec.extra.[]")->type, SCHEMA_ARRAY);
 
-    const struct schema_node *del = schema_for_kind("", "v1", "DeleteOptions");
+    const struct schema_node *del = resource_schema_by_kind("", "v1", "DeleteOptions");
     assert_non_null(schema_field(del, "propagationPolicy"));
     assert_non_null(path_node(del, "preconditions.resourceVersion"));
 }
@@ -312,7 +313,7 @@ static void test_unknown_case_sensitive_and_quoting(void **state)
 static void test_unknown_dedup_cap_and_any(void **state)
 {
     (void)state;
-    const struct schema_node *pod = schema_for_kind("", "v1", "Pod");
+    const struct schema_node *pod = resource_schema_by_kind("", "v1", "Pod");
     json_t *obj = parse("{\"spec\":{\"x\":1},\"metadata\":{\"managedFields\":[{\"manager\":\"m\","
                         "\"fieldsV1\":{\"f:spec\":{\"f:anything\":{}}}}]}}");
     json_t *msgs = json_array();

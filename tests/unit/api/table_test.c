@@ -10,10 +10,18 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "api/resource.h"
 #include "api/table.h"
 
 #define NOW ((time_t)1717243200) /* 2024-06-01T12:00:00Z */
 #define SEC INT64_C(1000000000)
+
+/* The printer of a kind's resource row (NULL: no row, or a row without a printer). */
+static const struct table_printer *P(const char *group, const char *kind)
+{
+    const struct resource_def *r = kind != NULL ? resource_by_kind(group, kind) : NULL;
+    return r != NULL ? r->table : NULL;
+}
 
 /* Parses JSON written with single quotes (no apostrophes inside strings). */
 static json_t *J(const char *text)
@@ -132,7 +140,7 @@ static void test_age(void **state)
 
 static void test_columns_full_shape(void **state)
 {
-    json_t *cols = table_columns("", "ServiceAccount");
+    json_t *cols = table_columns(P("", "ServiceAccount"));
     assert_int_equal(json_array_size(cols), 3);
     /* every definition carries all five fields, like Go's TableColumnDefinition */
     for (size_t i = 0; i < json_array_size(cols); i++) {
@@ -215,7 +223,7 @@ static void test_columns_per_kind(void **state)
         {"", NULL, "Name:string:name:0|Created At:date::0"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        json_t *cols = table_columns(cases[i].group, cases[i].kind);
+        json_t *cols = table_columns(P(cases[i].group, cases[i].kind));
         char *got = column_summary(cols);
         if (strcmp(got, cases[i].want) != 0)
             fail_msg("columns %s/%s:\n  got  %s\n  want %s", cases[i].group ? cases[i].group : "-",
@@ -237,14 +245,14 @@ static void test_cells_count_matches_columns(void **state)
     };
     json_t *empty = json_object();
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        json_t *cols = table_columns(kinds[i][0], kinds[i][1]);
-        json_t *cells = table_cells(kinds[i][0], kinds[i][1], empty, NOW);
+        json_t *cols = table_columns(P(kinds[i][0], kinds[i][1]));
+        json_t *cells = table_cells(P(kinds[i][0], kinds[i][1]), empty, NOW);
         if (json_array_size(cols) != json_array_size(cells))
             fail_msg("%s: %zu columns, %zu cells", kinds[i][1], json_array_size(cols),
                      json_array_size(cells));
         json_decref(cells);
         /* not an object at all: still one cell per column */
-        cells = table_cells(kinds[i][0], kinds[i][1], NULL, NOW);
+        cells = table_cells(P(kinds[i][0], kinds[i][1]), NULL, NOW);
         assert_int_equal(json_array_size(cells), json_array_size(cols));
         json_decref(cells);
         json_decref(cols);
@@ -266,7 +274,7 @@ static void run_cells_cases(const struct cells_case *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         json_t *obj = J(cases[i].obj);
-        json_t *cells = table_cells(cases[i].group, cases[i].kind, obj, NOW);
+        json_t *cells = table_cells(P(cases[i].group, cases[i].kind), obj, NOW);
         assert_json_eq(cells, cases[i].want, cases[i].name);
         json_decref(cells);
         json_decref(obj);

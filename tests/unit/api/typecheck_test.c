@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "api/resource.h"
 #include "api/schema.h"
 #include "api/typecheck.h"
 #include "util/buf.h"
@@ -17,7 +18,7 @@ static void expect_decode(const char *kind, const char *body, enum typecheck_mod
 {
     json_t *obj = json_loads(body, 0, NULL);
     assert_non_null(obj);
-    char *err = typecheck_object(schema_for_kind("", "v1", kind), kind, obj, mode);
+    char *err = typecheck_object(resource_schema_by_kind("", "v1", kind), kind, obj, mode);
     if (want == NULL) {
         assert_null(err);
     } else {

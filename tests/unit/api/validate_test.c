@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "api/resource.h"
 #include "api/validate.h"
 
 struct vcase {
@@ -186,12 +187,16 @@ static void test_cases(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct vcase *c = &cases[i];
         json_t *obj = load(c->obj), *old = c->old ? load(c->old) : NULL;
-        defaults_apply(c->group, c->kind, obj);
+        resource_defaults(resource_by_kind(c->group, c->kind), obj);
         if (old)
-            defaults_apply(c->group, c->kind, old);
+            resource_defaults(resource_by_kind(c->group, c->kind), old);
         struct field_errors errs;
         field_errors_init(&errs);
-        validate_object(c->group, c->kind, c->namespaced, obj, old, &errs);
+        const struct resource_def *r = resource_by_kind(c->group, c->kind);
+        assert_non_null(r);
+        if (r->namespaced != c->namespaced)
+            fail_msg("case %zu (%s): the row says namespaced=%d", i, c->kind, r->namespaced);
+        resource_validate(r, obj, old, &errs);
         char *got = field_errors_aggregate(&errs);
         if (strcmp(got, c->want) != 0)
             fail_msg("case %zu (%s):\n got: %s\nwant: %s", i, c->kind, got, c->want);
@@ -213,7 +218,7 @@ static void test_annotations_too_long(void **state)
     free(big);
     struct field_errors errs;
     field_errors_init(&errs);
-    validate_object("", "ConfigMap", true, obj, NULL, &errs);
+    resource_validate(resource_by_kind("", "ConfigMap"), obj, NULL, &errs);
     char *got = field_errors_aggregate(&errs);
     /* objectmeta.go ValidateAnnotations: TooLong(fldPath, "", TotalAnnotationSizeLimitB) */
     assert_string_equal(got, "metadata.annotations: Too long: must have at most 262144 bytes");
@@ -242,7 +247,7 @@ static json_t *load_seed_job(void)
 static void test_defaults_seed_job(void **state)
 {
     json_t *job = load_seed_job();
-    defaults_apply("batch", "Job", job);
+    resource_defaults(resource_by_kind("batch", "Job"), job);
     json_t *spec = GET(job, "spec");
     assert_int_equal(json_integer_value(GET(spec, "completions")), 1);
     assert_int_equal(json_integer_value(GET(spec, "parallelism")), 1);
@@ -267,11 +272,11 @@ static void test_defaults_seed_job(void **state)
 
     struct field_errors errs;
     field_errors_init(&errs);
-    validate_object("batch", "Job", true, job, NULL, &errs);
+    resource_validate(resource_by_kind("batch", "Job"), job, NULL, &errs);
     assert_int_equal(errs.n, 0);
     /* backoffLimit absent -> 6 */
     json_object_del(spec, "backoffLimit");
-    defaults_apply("batch", "Job", job);
+    resource_defaults(resource_by_kind("batch", "Job"), job);
     assert_int_equal(json_integer_value(GET(spec, "backoffLimit")), 6);
     field_errors_release(&errs);
     json_decref(job);
@@ -284,8 +289,8 @@ static void test_defaults_pod(void **state)
                            "\"volumes\":[{\"name\":\"s\",\"secret\":{\"secretName\":\"x\"}},{\"name\":\"e\"},"
                            "{\"name\":\"t\",\"projected\":{\"sources\":[{\"serviceAccountToken\":{\"path\":\"token\"}},"
                            "{\"downwardAPI\":{\"items\":[{\"path\":\"ns\",\"fieldRef\":{\"fieldPath\":\"metadata.namespace\"}}]}}]}}]}"));
-    defaults_apply("", "Pod", pod);
-    defaults_prepare_for_create("", "Pod", pod);
+    resource_defaults(resource_by_kind("", "Pod"), pod);
+    resource_prepare_create(resource_by_kind("", "Pod"), pod);
     json_t *spec = GET(pod, "spec");
     assert_string_equal(json_string_value(GET(spec, "restartPolicy")), "Always");
     assert_true(json_is_true(GET(spec, "enableServiceLinks")));
@@ -315,20 +320,20 @@ static void test_defaults_pod(void **state)
     assert_string_equal(json_string_value(GET(GET(pod, "status"), "qosClass")), "BestEffort");
     struct field_errors errs;
     field_errors_init(&errs);
-    validate_object("", "Pod", true, pod, NULL, &errs);
+    resource_validate(resource_by_kind("", "Pod"), pod, NULL, &errs);
     assert_int_equal(errs.n, 0);
     field_errors_release(&errs);
     json_decref(pod);
 
     /* limits only: requests default to limits (SetDefaults_Pod) -> Guaranteed */
     pod = load(POD("{\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":\"64Mi\"}}}]}"));
-    defaults_apply("", "Pod", pod);
-    defaults_prepare_for_create("", "Pod", pod);
+    resource_defaults(resource_by_kind("", "Pod"), pod);
+    resource_prepare_create(resource_by_kind("", "Pod"), pod);
     assert_string_equal(json_string_value(GET(GET(pod, "status"), "qosClass")), "Guaranteed");
     json_decref(pod);
     pod = load(POD("{\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"resources\":{\"requests\":{\"cpu\":\"0.5\"}}}]}"));
-    defaults_apply("", "Pod", pod);
-    defaults_prepare_for_create("", "Pod", pod);
+    resource_defaults(resource_by_kind("", "Pod"), pod);
+    resource_prepare_create(resource_by_kind("", "Pod"), pod);
     assert_string_equal(json_string_value(GET(GET(pod, "status"), "qosClass")), "Burstable");
     json_decref(pod);
 }
@@ -336,22 +341,22 @@ static void test_defaults_pod(void **state)
 static void test_defaults_other(void **state)
 {
     json_t *ns = load("{\"metadata\":{\"name\":\"lab\"}}");
-    defaults_apply("", "Namespace", ns);
-    defaults_prepare_for_create("", "Namespace", ns);
+    resource_defaults(resource_by_kind("", "Namespace"), ns);
+    resource_prepare_create(resource_by_kind("", "Namespace"), ns);
     assert_string_equal(json_string_value(GET(GET(GET(ns, "metadata"), "labels"), "kubernetes.io/metadata.name")), "lab");
     assert_string_equal(json_string_value(json_array_get(GET(GET(ns, "spec"), "finalizers"), 0)), "kubernetes");
     assert_string_equal(json_string_value(GET(GET(ns, "status"), "phase")), "Active");
     json_decref(ns);
 
     json_t *s = load("{\"metadata\":{\"name\":\"s\"},\"stringData\":{\"k\":\"hi\"}}");
-    defaults_apply("", "Secret", s);
+    resource_defaults(resource_by_kind("", "Secret"), s);
     assert_string_equal(json_string_value(GET(s, "type")), "Opaque");
     assert_string_equal(json_string_value(GET(GET(s, "data"), "k")), "aGk=");
     assert_null(GET(s, "stringData"));
     json_decref(s);
 
     json_t *rb = load("{\"roleRef\":{\"kind\":\"Role\",\"name\":\"r\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"u\"},{\"kind\":\"ServiceAccount\",\"name\":\"sa\"}]}");
-    defaults_apply("rbac.authorization.k8s.io", "RoleBinding", rb);
+    resource_defaults(resource_by_kind("rbac.authorization.k8s.io", "RoleBinding"), rb);
     assert_string_equal(json_string_value(GET(GET(rb, "roleRef"), "apiGroup")), "rbac.authorization.k8s.io");
     assert_string_equal(json_string_value(GET(json_array_get(GET(rb, "subjects"), 0), "apiGroup")), "rbac.authorization.k8s.io");
     assert_null(GET(json_array_get(GET(rb, "subjects"), 1), "apiGroup"));
