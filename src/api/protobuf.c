@@ -14,6 +14,7 @@
  * entry message { 1 key, 2 value }. metav1.Time is a Timestamp { 1 seconds, 2 nanos }.
  */
 #include "api/protobuf.h"
+#include "api/schema.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -108,13 +109,17 @@ static const struct pb_field object_meta_fields[] = {
 };
 PB_MSG(object_meta_msg, "ObjectMeta", object_meta_fields);
 
-/* LabelSelectorRequirement and FieldSelectorRequirement share numbers and JSON tags. */
+/* LabelSelectorRequirement, FieldSelectorRequirement and NodeSelectorRequirement share
+ * numbers and JSON tags: one field list, one message per Go type (the names appear in
+ * errors and are checked against the schema table). */
 static const struct pb_field selector_requirement_fields[] = {
     { 1, "key", PB_STRING, 0, NULL },
     { 2, "operator", PB_STRING, 0, NULL },
     { 3, "values", PB_STRING, REP | OMIT, NULL },
 };
-PB_MSG(selector_requirement_msg, "SelectorRequirement", selector_requirement_fields);
+PB_MSG(label_selector_requirement_msg, "LabelSelectorRequirement", selector_requirement_fields);
+PB_MSG(field_selector_requirement_msg, "FieldSelectorRequirement", selector_requirement_fields);
+PB_MSG(node_selector_requirement_msg, "NodeSelectorRequirement", selector_requirement_fields);
 
 /* k8s.io/api/authentication/v1 */
 
@@ -189,11 +194,19 @@ PB_MSG(self_subject_review_msg, "SelfSubjectReview", self_subject_review_fields)
 
 /* k8s.io/api/authorization/v1 */
 
-static const struct pb_field selector_attributes_fields[] = {
+static const struct pb_field field_selector_attributes_fields[] = {
     { 1, "rawSelector", PB_STRING, OMIT, NULL },
-    { 2, "requirements", PB_MESSAGE, REP | OMIT, &selector_requirement_msg },
+    { 2, "requirements", PB_MESSAGE, REP | OMIT, &field_selector_requirement_msg },
 };
-PB_MSG(selector_attributes_msg, "SelectorAttributes", selector_attributes_fields);
+PB_MSG(field_selector_attributes_msg, "FieldSelectorAttributes",
+       field_selector_attributes_fields);
+
+static const struct pb_field label_selector_attributes_fields[] = {
+    { 1, "rawSelector", PB_STRING, OMIT, NULL },
+    { 2, "requirements", PB_MESSAGE, REP | OMIT, &label_selector_requirement_msg },
+};
+PB_MSG(label_selector_attributes_msg, "LabelSelectorAttributes",
+       label_selector_attributes_fields);
 
 static const struct pb_field resource_attributes_fields[] = {
     { 1, "namespace", PB_STRING, OMIT, NULL },
@@ -203,8 +216,8 @@ static const struct pb_field resource_attributes_fields[] = {
     { 5, "resource", PB_STRING, OMIT, NULL },
     { 6, "subresource", PB_STRING, OMIT, NULL },
     { 7, "name", PB_STRING, OMIT, NULL },
-    { 8, "fieldSelector", PB_MESSAGE, PTR | OMIT, &selector_attributes_msg },
-    { 9, "labelSelector", PB_MESSAGE, PTR | OMIT, &selector_attributes_msg },
+    { 8, "fieldSelector", PB_MESSAGE, PTR | OMIT, &field_selector_attributes_msg },
+    { 9, "labelSelector", PB_MESSAGE, PTR | OMIT, &label_selector_attributes_msg },
 };
 PB_MSG(resource_attributes_msg, "ResourceAttributes", resource_attributes_fields);
 
@@ -247,6 +260,8 @@ static const struct pb_field subject_access_review_fields[] = {
     { 3, "status", PB_MESSAGE, OMIT, &subject_access_review_status_msg },
 };
 PB_MSG(subject_access_review_msg, "SubjectAccessReview", subject_access_review_fields);
+PB_MSG(local_subject_access_review_msg, "LocalSubjectAccessReview",
+       subject_access_review_fields);
 
 static const struct pb_field self_subject_access_review_fields[] = {
     { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
@@ -297,7 +312,7 @@ PB_MSG(self_subject_rules_review_msg, "SelfSubjectRulesReview",
 
 static const struct pb_field label_selector_fields[] = {
     { 1, "matchLabels", PB_STRING_MAP, OMIT, NULL },
-    { 2, "matchExpressions", PB_MESSAGE, REP | OMIT, &selector_requirement_msg },
+    { 2, "matchExpressions", PB_MESSAGE, REP | OMIT, &label_selector_requirement_msg },
 };
 PB_MSG(label_selector_msg, "LabelSelector", label_selector_fields);
 
@@ -352,6 +367,7 @@ static const struct pb_field role_binding_fields[] = {
     { 3, "roleRef", PB_MESSAGE, 0, &role_ref_msg },
 };
 PB_MSG(role_binding_msg, "RoleBinding", role_binding_fields);
+PB_MSG(cluster_role_binding_msg, "ClusterRoleBinding", role_binding_fields);
 
 /* k8s.io/api/core/v1: small shared types */
 
@@ -390,7 +406,8 @@ static const struct pb_field key_selector_fields[] = {
     { 2, "key", PB_STRING, 0, NULL },
     { 3, "optional", PB_BOOL, PTR | OMIT, NULL },
 };
-PB_MSG(key_selector_msg, "KeySelector", key_selector_fields);
+PB_MSG(config_map_key_selector_msg, "ConfigMapKeySelector", key_selector_fields);
+PB_MSG(secret_key_selector_msg, "SecretKeySelector", key_selector_fields);
 
 static const struct pb_field key_to_path_fields[] = {
     { 1, "key", PB_STRING, 0, NULL },
@@ -537,8 +554,8 @@ PB_MSG(container_port_msg, "ContainerPort", container_port_fields);
 static const struct pb_field env_var_source_fields[] = {
     { 1, "fieldRef", PB_MESSAGE, PTR | OMIT, &object_field_selector_msg },
     { 2, "resourceFieldRef", PB_MESSAGE, PTR | OMIT, &resource_field_selector_msg },
-    { 3, "configMapKeyRef", PB_MESSAGE, PTR | OMIT, &key_selector_msg },
-    { 4, "secretKeyRef", PB_MESSAGE, PTR | OMIT, &key_selector_msg },
+    { 3, "configMapKeyRef", PB_MESSAGE, PTR | OMIT, &config_map_key_selector_msg },
+    { 4, "secretKeyRef", PB_MESSAGE, PTR | OMIT, &secret_key_selector_msg },
 };
 PB_MSG(env_var_source_msg, "EnvVarSource", env_var_source_fields);
 
@@ -554,12 +571,13 @@ static const struct pb_field env_source_fields[] = {
     { 1, NULL, PB_MESSAGE, PB_INLINE, &local_object_reference_msg },
     { 2, "optional", PB_BOOL, PTR | OMIT, NULL },
 };
-PB_MSG(env_source_msg, "EnvSource", env_source_fields);
+PB_MSG(config_map_env_source_msg, "ConfigMapEnvSource", env_source_fields);
+PB_MSG(secret_env_source_msg, "SecretEnvSource", env_source_fields);
 
 static const struct pb_field env_from_source_fields[] = {
     { 1, "prefix", PB_STRING, OMIT, NULL },
-    { 2, "configMapRef", PB_MESSAGE, PTR | OMIT, &env_source_msg },
-    { 3, "secretRef", PB_MESSAGE, PTR | OMIT, &env_source_msg },
+    { 2, "configMapRef", PB_MESSAGE, PTR | OMIT, &config_map_env_source_msg },
+    { 3, "secretRef", PB_MESSAGE, PTR | OMIT, &secret_env_source_msg },
 };
 PB_MSG(env_from_source_msg, "EnvFromSource", env_from_source_fields);
 
@@ -626,7 +644,8 @@ static const struct pb_field profile_fields[] = {
     { 1, "type", PB_STRING, 0, NULL },
     { 2, "localhostProfile", PB_STRING, PTR | OMIT, NULL },
 };
-PB_MSG(profile_msg, "SeccompProfile", profile_fields);
+PB_MSG(seccomp_profile_msg, "SeccompProfile", profile_fields);
+PB_MSG(app_armor_profile_msg, "AppArmorProfile", profile_fields);
 
 static const struct pb_field security_context_fields[] = {
     { 1, "capabilities", PB_MESSAGE, PTR | OMIT, &capabilities_msg },
@@ -639,8 +658,8 @@ static const struct pb_field security_context_fields[] = {
     { 6, "readOnlyRootFilesystem", PB_BOOL, PTR | OMIT, NULL },
     { 7, "allowPrivilegeEscalation", PB_BOOL, PTR | OMIT, NULL },
     { 9, "procMount", PB_STRING, PTR | OMIT, NULL },
-    { 11, "seccompProfile", PB_MESSAGE, PTR | OMIT, &profile_msg },
-    { 12, "appArmorProfile", PB_MESSAGE, PTR | OMIT, &profile_msg },
+    { 11, "seccompProfile", PB_MESSAGE, PTR | OMIT, &seccomp_profile_msg },
+    { 12, "appArmorProfile", PB_MESSAGE, PTR | OMIT, &app_armor_profile_msg },
 };
 PB_MSG(security_context_msg, "SecurityContext", security_context_fields);
 
@@ -661,8 +680,8 @@ static const struct pb_field pod_security_context_fields[] = {
     { 5, "fsGroup", PB_INT64, PTR | OMIT, NULL },
     { 7, "sysctls", PB_MESSAGE, REP | OMIT, &sysctl_msg },
     { 9, "fsGroupChangePolicy", PB_STRING, PTR | OMIT, NULL },
-    { 10, "seccompProfile", PB_MESSAGE, PTR | OMIT, &profile_msg },
-    { 11, "appArmorProfile", PB_MESSAGE, PTR | OMIT, &profile_msg },
+    { 10, "seccompProfile", PB_MESSAGE, PTR | OMIT, &seccomp_profile_msg },
+    { 11, "appArmorProfile", PB_MESSAGE, PTR | OMIT, &app_armor_profile_msg },
     { 13, "seLinuxChangePolicy", PB_STRING, PTR | OMIT, NULL },
 };
 PB_MSG(pod_security_context_msg, "PodSecurityContext", pod_security_context_fields);
@@ -706,8 +725,8 @@ PB_MSG(toleration_msg, "Toleration", toleration_fields);
 
 /* NodeSelectorRequirement shares the LabelSelectorRequirement table. */
 static const struct pb_field node_selector_term_fields[] = {
-    { 1, "matchExpressions", PB_MESSAGE, REP | OMIT, &selector_requirement_msg },
-    { 2, "matchFields", PB_MESSAGE, REP | OMIT, &selector_requirement_msg },
+    { 1, "matchExpressions", PB_MESSAGE, REP | OMIT, &node_selector_requirement_msg },
+    { 2, "matchFields", PB_MESSAGE, REP | OMIT, &node_selector_requirement_msg },
 };
 PB_MSG(node_selector_term_msg, "NodeSelectorTerm", node_selector_term_fields);
 
@@ -756,11 +775,12 @@ static const struct pb_field pod_affinity_fields[] = {
       &weighted_pod_affinity_term_msg },
 };
 PB_MSG(pod_affinity_msg, "PodAffinity", pod_affinity_fields);
+PB_MSG(pod_anti_affinity_msg, "PodAntiAffinity", pod_affinity_fields);
 
 static const struct pb_field affinity_fields[] = {
     { 1, "nodeAffinity", PB_MESSAGE, PTR | OMIT, &node_affinity_msg },
     { 2, "podAffinity", PB_MESSAGE, PTR | OMIT, &pod_affinity_msg },
-    { 3, "podAntiAffinity", PB_MESSAGE, PTR | OMIT, &pod_affinity_msg },
+    { 3, "podAntiAffinity", PB_MESSAGE, PTR | OMIT, &pod_anti_affinity_msg },
 };
 PB_MSG(affinity_msg, "Affinity", affinity_fields);
 
@@ -803,7 +823,12 @@ PB_MSG(topology_spread_msg, "TopologySpreadConstraint", topology_spread_fields);
 static const struct pb_field pod_os_fields[] = {
     { 1, "name", PB_STRING, 0, NULL },
 };
-PB_MSG(pod_os_msg, "PodOS", pod_os_fields); /* also PodSchedulingGate: { 1 name } */
+PB_MSG(pod_os_msg, "PodOS", pod_os_fields);
+
+static const struct pb_field pod_scheduling_gate_fields[] = {
+    { 1, "name", PB_STRING, 0, NULL },
+};
+PB_MSG(pod_scheduling_gate_msg, "PodSchedulingGate", pod_scheduling_gate_fields);
 
 /* Volumes */
 
@@ -883,7 +908,8 @@ static const struct pb_field object_projection_fields[] = {
     { 2, "items", PB_MESSAGE, REP | OMIT, &key_to_path_msg },
     { 4, "optional", PB_BOOL, PTR | OMIT, NULL },
 };
-PB_MSG(object_projection_msg, "ConfigMapProjection", object_projection_fields);
+PB_MSG(config_map_projection_msg, "ConfigMapProjection", object_projection_fields);
+PB_MSG(secret_projection_msg, "SecretProjection", object_projection_fields);
 
 static const struct pb_field downward_api_projection_fields[] = {
     { 1, "items", PB_MESSAGE, REP | OMIT, &downward_api_file_msg },
@@ -898,9 +924,9 @@ static const struct pb_field sa_token_projection_fields[] = {
 PB_MSG(sa_token_projection_msg, "ServiceAccountTokenProjection", sa_token_projection_fields);
 
 static const struct pb_field volume_projection_fields[] = {
-    { 1, "secret", PB_MESSAGE, PTR | OMIT, &object_projection_msg },
+    { 1, "secret", PB_MESSAGE, PTR | OMIT, &secret_projection_msg },
     { 2, "downwardAPI", PB_MESSAGE, PTR | OMIT, &downward_api_projection_msg },
-    { 3, "configMap", PB_MESSAGE, PTR | OMIT, &object_projection_msg },
+    { 3, "configMap", PB_MESSAGE, PTR | OMIT, &config_map_projection_msg },
     { 4, "serviceAccountToken", PB_MESSAGE, PTR | OMIT, &sa_token_projection_msg },
 };
 PB_MSG(volume_projection_msg, "VolumeProjection", volume_projection_fields);
@@ -970,7 +996,7 @@ static const struct pb_field pod_spec_fields[] = {
     { 35, "setHostnameAsFQDN", PB_BOOL, PTR | OMIT, NULL },
     { 36, "os", PB_MESSAGE, PTR | OMIT, &pod_os_msg },
     { 37, "hostUsers", PB_BOOL, PTR | OMIT, NULL },
-    { 38, "schedulingGates", PB_MESSAGE, REP | OMIT, &pod_os_msg },
+    { 38, "schedulingGates", PB_MESSAGE, REP | OMIT, &pod_scheduling_gate_msg },
     { 40, "resources", PB_MESSAGE, PTR | OMIT, &resource_requirements_msg },
     /* 34 ephemeralContainers, 39 resourceClaims: not decoded (skipped). */
 };
@@ -1312,7 +1338,8 @@ static const struct pb_kind pb_kinds[] = {
     { "authentication.k8s.io/v1", "v1", "TokenReview", &token_review_msg },
     { "authentication.k8s.io/v1", "v1", "SelfSubjectReview", &self_subject_review_msg },
     { "authorization.k8s.io/v1", "v1", "SubjectAccessReview", &subject_access_review_msg },
-    { "authorization.k8s.io/v1", "v1", "LocalSubjectAccessReview", &subject_access_review_msg },
+    { "authorization.k8s.io/v1", "v1", "LocalSubjectAccessReview",
+      &local_subject_access_review_msg },
     { "authorization.k8s.io/v1", "v1", "SelfSubjectAccessReview",
       &self_subject_access_review_msg },
     { "authorization.k8s.io/v1", "v1", "SelfSubjectRulesReview",
@@ -1327,7 +1354,7 @@ static const struct pb_kind pb_kinds[] = {
     { "rbac.authorization.k8s.io/v1", "v1", "Role", &role_msg },
     { "rbac.authorization.k8s.io/v1", "v1", "ClusterRole", &cluster_role_msg },
     { "rbac.authorization.k8s.io/v1", "v1", "RoleBinding", &role_binding_msg },
-    { "rbac.authorization.k8s.io/v1", "v1", "ClusterRoleBinding", &role_binding_msg },
+    { "rbac.authorization.k8s.io/v1", "v1", "ClusterRoleBinding", &cluster_role_binding_msg },
     { "batch/v1", "v1", "Job", &job_msg },
     { "batch/v1", "v1", "CronJob", &cron_job_msg },
     { "apps/v1", "v1", "Deployment", &deployment_msg },
@@ -2307,4 +2334,140 @@ int k8s_protobuf_decode(const uint8_t *buf, size_t len, json_t **ret, char **ret
     if (ret_err != NULL)
         *ret_err = NULL;
     return 0;
+}
+
+/* ---- cross-check against the schema table ------------------------------------------------ */
+
+struct pb_check {
+    json_t *msgs;
+    int n;
+};
+
+static void pb_check_add(struct pb_check *k, const char *path, const char *fmt, const char *a,
+                         const char *b)
+{
+    char text[512];
+    snprintf(text, sizeof(text), fmt, a, b);
+    json_array_append_new(k->msgs, json_sprintf("%s: %s", path, text));
+    k->n++;
+}
+
+/* The Go type name of a schema object: the last component of its OpenAPI name. */
+static const char *pb_schema_go_name(const struct schema_node *n)
+{
+    if (n->ref_name == NULL)
+        return "";
+    const char *dot = strrchr(n->ref_name, '.');
+    return dot ? dot + 1 : n->ref_name;
+}
+
+static bool pb_scalar_matches(enum pb_type t, const struct schema_node *n)
+{
+    switch (t) {
+    case PB_STRING:
+        return n->type == SCHEMA_STRING;
+    case PB_BOOL:
+        return n->type == SCHEMA_BOOLEAN;
+    case PB_INT64:
+    case PB_INT32:
+        return n->type == SCHEMA_INTEGER;
+    case PB_TIME:
+    case PB_MICROTIME:
+        return n->type == SCHEMA_TIME;
+    case PB_QUANTITY:
+        return n->type == SCHEMA_QUANTITY;
+    case PB_INT_OR_STRING:
+        return n->type == SCHEMA_INT_OR_STRING;
+    case PB_STRING_MAP:
+    case PB_BYTES_MAP:
+        return n->type == SCHEMA_MAP && n->items != NULL && n->items->type == SCHEMA_STRING;
+    case PB_QUANTITY_MAP:
+        return n->type == SCHEMA_MAP && n->items != NULL && n->items->type == SCHEMA_QUANTITY;
+    case PB_EXTRA_MAP:
+        return n->type == SCHEMA_MAP && n->items != NULL && n->items->type == SCHEMA_ARRAY &&
+               n->items->items != NULL && n->items->items->type == SCHEMA_STRING;
+    case PB_MESSAGE:
+        break;
+    }
+    return false;
+}
+
+static void pb_check_message(struct pb_check *k, const struct pb_message *m,
+                             const struct schema_node *obj, const char *path, int depth)
+{
+    if (depth > PB_MAX_DEPTH || obj->type == SCHEMA_ANY)
+        return;
+    if (obj->type != SCHEMA_OBJECT) {
+        pb_check_add(k, path, "message %s%s decodes a value the schema says is not an object",
+                     m->name, "");
+        return;
+    }
+    for (size_t i = 0; i < m->n_fields; i++) {
+        const struct pb_field *f = &m->fields[i];
+        if (f->flags & PB_INLINE) {
+            /* the embedded struct's fields are the parent's */
+            pb_check_message(k, f->message, obj, path, depth + 1);
+            continue;
+        }
+        char sub[1024];
+        snprintf(sub, sizeof(sub), "%s.%s", path, f->json);
+        const struct schema_node *n = schema_field(obj, f->json);
+        if (n == NULL) {
+            pb_check_add(k, sub, "field of %s%s is not in the schema", m->name, "");
+            continue;
+        }
+        if (n->type == SCHEMA_ANY)
+            continue;
+        if (f->flags & PB_REPEATED) {
+            if (n->type != SCHEMA_ARRAY || n->items == NULL) {
+                pb_check_add(k, sub, "repeated in protobuf, not a list in the schema%s%s", "", "");
+                continue;
+            }
+            n = n->items;
+        }
+        if (f->type != PB_MESSAGE) {
+            if (!pb_scalar_matches(f->type, n))
+                pb_check_add(k, sub, "protobuf value type and schema type differ%s%s", "", "");
+            continue;
+        }
+        if (n->type != SCHEMA_OBJECT) {
+            if (n->type != SCHEMA_ANY)
+                pb_check_add(k, sub, "message %s%s where the schema has no object", f->message->name,
+                             "");
+            continue;
+        }
+        if (strcmp(pb_schema_go_name(n), f->message->name) != 0) {
+            pb_check_add(k, sub, "decoded as %s, the Go type is %s", f->message->name,
+                         pb_schema_go_name(n));
+            continue;
+        }
+        pb_check_message(k, f->message, n, sub, depth + 1);
+    }
+}
+
+int k8s_protobuf_check_schema(k8s_protobuf_schema_lookup_fn *lookup, json_t *ret_msgs,
+                              size_t *ret_checked)
+{
+    struct pb_check k = { ret_msgs, 0 };
+    size_t checked = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(pb_kinds); i++) {
+        const struct pb_kind *pk = &pb_kinds[i];
+        char group[128] = "";
+        const char *slash = strchr(pk->api_version, '/');
+        if (slash != NULL)
+            snprintf(group, sizeof(group), "%.*s", (int)(slash - pk->api_version), pk->api_version);
+        const struct schema_node *root = lookup(group, pk->version, pk->kind);
+        if (root == NULL)
+            continue; /* a kind the server does not serve (CronJob, Deployment, Eviction) */
+        checked++;
+        char path[256];
+        snprintf(path, sizeof(path), "%s %s", pk->api_version, pk->kind);
+        if (strcmp(pb_schema_go_name(root), pk->message->name) != 0)
+            pb_check_add(&k, path, "decoded as %s, the Go type is %s", pk->message->name,
+                         pb_schema_go_name(root));
+        pb_check_message(&k, pk->message, root, path, 0);
+    }
+    if (ret_checked != NULL)
+        *ret_checked = checked;
+    return k.n;
 }

@@ -104,4 +104,21 @@ int k8s_protobuf_decode(const uint8_t *buf, size_t len, json_t **ret, char **ret
 /* True if the body starts with the "k8s\0" magic (content sniffing helper). */
 int k8s_protobuf_has_magic(const uint8_t *buf, size_t len);
 
+/* The structural schema of group/version/kind, or NULL (api/resource.h's
+ * resource_schema_by_kind). */
+struct schema_node;
+typedef const struct schema_node *k8s_protobuf_schema_lookup_fn(const char *group,
+                                                                 const char *version,
+                                                                 const char *kind);
+
+/* Cross-checks this decoder's message descriptions against the schema table (schema.h), so
+ * that the two descriptions of the same Go types cannot drift apart: for every decodable kind
+ * lookup knows, each decoded field must exist in the schema object under the same JSON name,
+ * repeated fields must be lists, scalar and map types must agree, and each nested message
+ * must carry the Go type name of the schema object it decodes (embedded structs are checked
+ * against their parent). Appends one message per mismatch to ret_msgs (a JSON array) and
+ * returns their count; *ret_checked (if non-NULL) is the number of kinds compared. */
+int k8s_protobuf_check_schema(k8s_protobuf_schema_lookup_fn *lookup, json_t *ret_msgs,
+                              size_t *ret_checked);
+
 #endif

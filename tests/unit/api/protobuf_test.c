@@ -21,6 +21,8 @@
 #include <jansson.h>
 
 #include "api/protobuf.h"
+#include "api/resource.h"
+#include "api/schema.h"
 #include "util/err.h"
 
 /* ---- tiny protobuf encoder ------------------------------------------------------------ */
@@ -1269,6 +1271,111 @@ static void test_limits(void **state)
     free(buf);
 }
 
+/* The decoder's messages and the schema table describe the same Go types: same JSON names,
+ * same shapes, same nested Go type names (protobuf.c once decoded PodSpec.schedulingGates
+ * with the PodOS message). */
+static void test_schema_agrees(void **state)
+{
+    (void)state;
+    json_t *msgs = json_array();
+    size_t checked = 0;
+    int n = k8s_protobuf_check_schema(resource_schema_by_kind, msgs, &checked);
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m) print_error("%s\n", json_string_value(m));
+    if (n != 0)
+        fail_msg("%d disagreements between protobuf.c and the schema (above)", n);
+    assert_int_equal(json_array_size(msgs), 0);
+    assert_true(checked >= 20); /* every served kind the decoder knows, DeleteOptions too */
+    json_decref(msgs);
+}
+
+/* A check that can fail: a schema whose Pod says schedulingGates are PodOS values. */
+static const struct schema_node *drifted_lookup(const char *group, const char *version,
+                                                const char *kind)
+{
+    static const struct schema_field os_fields[] = {{"name", NULL}, {NULL, NULL}};
+    static const struct schema_node str = {.type = SCHEMA_STRING};
+    static struct schema_field osf[2];
+    static const struct schema_node os = {.type = SCHEMA_OBJECT,
+                                          .ref_name = "io.k8s.api.core.v1.PodOS", .fields = osf};
+    static const struct schema_node gates = {.type = SCHEMA_ARRAY, .items = &os};
+    static struct schema_field spec_fields[64];
+    static struct schema_node spec, pod;
+    static struct schema_field pod_fields[8];
+    (void)os_fields;
+    if (strcmp(kind, "Pod") != 0 || *group != '\0')
+        return NULL;
+    osf[0] = (struct schema_field){"name", &str};
+    const struct schema_node *real = resource_schema_by_kind("", "v1", "Pod");
+    const struct schema_node *rspec = schema_field(real, "spec");
+    size_t i = 0;
+    for (const struct schema_field *f = rspec->fields; f->name && i < 63; f++, i++)
+        spec_fields[i] = strcmp(f->name, "schedulingGates") == 0
+                             ? (struct schema_field){f->name, &gates}
+                             : *f;
+    spec = *rspec;
+    spec.fields = spec_fields;
+    spec.ref_name = "io.k8s.api.core.v1.PodSpec";
+    i = 0;
+    for (const struct schema_field *f = real->fields; f->name && i < 7; f++, i++)
+        pod_fields[i] = strcmp(f->name, "spec") == 0 ? (struct schema_field){f->name, &spec} : *f;
+    pod = *real;
+    pod.fields = pod_fields;
+    (void)version;
+    return &pod;
+}
+
+static void test_schema_drift_detected(void **state)
+{
+    (void)state;
+    json_t *msgs = json_array();
+    size_t checked = 0;
+    int n = k8s_protobuf_check_schema(drifted_lookup, msgs, &checked);
+    assert_int_equal(checked, 1);
+    assert_int_equal(n, 1);
+    assert_string_equal(json_string_value(json_array_get(msgs, 0)),
+                        "v1 Pod.spec.schedulingGates: decoded as PodSchedulingGate, the Go type "
+                        "is PodOS");
+    json_decref(msgs);
+}
+
+/* A Pod with spec.os and spec.schedulingGates decodes to what a client sends as JSON, and
+ * the JSON passes the strict field check of the same kind. */
+static void test_pod_os_and_scheduling_gates(void **state)
+{
+    (void)state;
+    struct enc meta = { .len = 0 }, spec = { .len = 0 }, c = { .len = 0 }, raw = { .len = 0 };
+    struct enc os = { .len = 0 }, gate = { .len = 0 }, body;
+    put_str(&meta, 1, "p");
+    put_str(&c, 1, "c");
+    put_str(&c, 2, "i");
+    put_msg(&spec, 2, &c);
+    put_str(&os, 1, "linux");
+    put_msg(&spec, 36, &os);
+    put_str(&gate, 1, "example.com/wait");
+    put_msg(&spec, 38, &gate);
+    gate.len = 0;
+    put_str(&gate, 1, "second");
+    put_msg(&spec, 38, &gate);
+    put_msg(&raw, 1, &meta);
+    put_msg(&raw, 2, &spec);
+    envelope(&body, "v1", "Pod", &raw);
+    static const char *const want =
+        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\","
+        "\"creationTimestamp\":null},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+        "\"resources\":{}}],\"os\":{\"name\":\"linux\"},\"schedulingGates\":[{\"name\":"
+        "\"example.com/wait\"},{\"name\":\"second\"}]},\"status\":{}}";
+    decode_ok(body.buf, body.len, want);
+    json_t *obj = NULL;
+    assert_int_equal(k8s_protobuf_decode(body.buf, body.len, &obj, NULL), 0);
+    json_t *msgs = json_array();
+    assert_int_equal(schema_find_unknown_fields(resource_schema_by_kind("", "v1", "Pod"), obj, msgs),
+                     0);
+    json_decref(msgs);
+    json_decref(obj);
+}
+
 static void test_has_magic(void **state)
 {
     assert_true(k8s_protobuf_has_magic((const uint8_t *)"k8s\0\x0a", 5));
@@ -1309,6 +1416,9 @@ int main(void)
         cmocka_unit_test(test_merge_and_unknown),
         cmocka_unit_test(test_envelope_errors),
         cmocka_unit_test(test_malformed_raw),
+        cmocka_unit_test(test_schema_agrees),
+        cmocka_unit_test(test_schema_drift_detected),
+        cmocka_unit_test(test_pod_os_and_scheduling_gates),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_has_magic),
     };
