@@ -8,12 +8,13 @@
 #include <jansson.h>
 
 #include "api/protobuf.h"
+#include "api/resource.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *obj = NULL;
     char *err = NULL;
-    int rc = k8s_protobuf_decode(data, size, &obj, &err);
+    int rc = k8s_protobuf_decode(data, size, resource_schema_by_kind, &obj, &err);
     if (rc == 0) {
         if (err != NULL || !json_is_object(obj) ||
             !json_is_string(json_object_get(obj, "kind")) ||

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api/managedfields.h"
-#include "api/resource.h"
 #include "api/schema.h"
 #include "util/buf.h"
 
@@ -393,7 +392,8 @@ static const char *list_component(json_t *schemas, const char *ref, const char *
 }
 
 /* Adds paths and components for one entry of the kinds array. */
-static void add_kind(json_t *paths, json_t *schemas, const char *group, const char *version,
+static void add_kind(json_t *paths, json_t *schemas, schema_lookup_fn *lookup, const char *group,
+                     const char *version,
                      const char *prefix, const char *gv_camel, json_t *entry)
 {
     const char *kind = json_string_value(json_object_get(entry, "kind"));
@@ -408,7 +408,7 @@ static void add_kind(json_t *paths, json_t *schemas, const char *group, const ch
         kgroup = group;
     if (!kversion)
         kversion = version;
-    const struct schema_node *root = resource_schema_by_kind(kgroup, kversion, kind);
+    const struct schema_node *root = lookup(kgroup, kversion, kind);
     if (!root || !root->ref_name)
         return;
     bool namespaced = json_is_true(json_object_get(entry, "namespaced"));
@@ -488,7 +488,8 @@ static void add_kind(json_t *paths, json_t *schemas, const char *group, const ch
     free(list_name);
 }
 
-json_t *openapi_v3_document(const char *group, const char *version, json_t *kinds)
+json_t *openapi_v3_document(const char *group, const char *version, json_t *kinds,
+                            schema_lookup_fn *lookup)
 {
     if (!group || !version)
         return NULL;
@@ -516,7 +517,7 @@ json_t *openapi_v3_document(const char *group, const char *version, json_t *kind
     json_t *entry;
     json_array_foreach(kinds, i, entry) {
         if (json_is_object(entry))
-            add_kind(paths, schemas, group, version, prefix, gv_camel, entry);
+            add_kind(paths, schemas, lookup, group, version, prefix, gv_camel, entry);
     }
 
     json_t *doc = json_pack(

@@ -25,6 +25,7 @@
 #include <string.h>
 #include "api/discovery.h"
 #include "api/openapi_v2.h"
+#include "api/resource.h"
 #include "api/schema.h"
 #include "util/err.h"
 #include "util/yaml_out.h"
@@ -188,7 +189,7 @@ json_t *openapi_v2_document(void)
             snprintf(version, sizeof(version), "%s", slash + 1);
         }
         json_t *kinds = discovery_openapi_kinds(group, version);
-        json_t *doc = openapi_v3_document(group, version, kinds);
+        json_t *doc = openapi_v3_document(group, version, kinds, resource_schema_by_kind);
         json_decref(kinds);
         const char *name;
         json_t *s;

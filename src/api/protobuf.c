@@ -1,9 +1,11 @@
 /* protobuf.c — hand-written decoder for Kubernetes protobuf request bodies.
  *
  * See protobuf.h for the body layout, the supported kinds and the JSON rules. The decoder
- * is table driven: each protobuf message is a `struct pb_message` listing its fields with
- * their protobuf number, JSON name, type and Go JSON traits (omitempty, pointer), and one
- * generic routine walks the wire format against that table. Decoding fills a JSON object
+ * is table driven by the one description of each Go type, the schema table (schema_core.c):
+ * its fields carry the protobuf number and Go JSON traits (omitempty, pointer, inline) next
+ * to the JSON name and type. From it the decoder builds, once per type, a `struct
+ * pb_message` listing the decodable fields, and one generic routine walks the wire format
+ * against that view. Decoding fills a JSON object
  * with the fields present on the wire; a second pass (pb_finalize) adds what Go's
  * encoding/json would print for the absent ones.
  *
@@ -17,6 +19,7 @@
 #include "api/schema.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,7 +30,8 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Nesting bound; the schema below never goes deeper than 5, this is a second fence. */
+/* Nesting bound of messages (and of building them from the schema table); the served types
+ * nest about 10 deep. */
 #define PB_MAX_DEPTH 16
 
 static const uint8_t pb_magic[4] = { 0x6b, 0x38, 0x73, 0x00 };
@@ -65,1312 +69,162 @@ struct pb_field {
     const struct pb_message *message; /* for PB_MESSAGE only */
 };
 
+/* A message as the decoder walks it, built from the schema table (pb_view_of below). */
 struct pb_message {
     const char *name;              /* Go type name, for error messages */
     const struct pb_field *fields; /* fields this decoder understands */
     size_t n_fields;
 };
 
-#define PB_MSG(var, goname, fields) \
-    static const struct pb_message var = { goname, fields, ARRAY_SIZE(fields) }
-
-#define OMIT PB_OMITEMPTY
-#define REP PB_REPEATED
-#define PTR PB_POINTER
-
-/* k8s.io/apimachinery/pkg/apis/meta/v1 */
-
-static const struct pb_field owner_reference_fields[] = {
-    { 5, "apiVersion", PB_STRING, 0, NULL },
-    { 1, "kind", PB_STRING, 0, NULL },
-    { 3, "name", PB_STRING, 0, NULL },
-    { 4, "uid", PB_STRING, 0, NULL },
-    { 6, "controller", PB_BOOL, PTR | OMIT, NULL },
-    { 7, "blockOwnerDeletion", PB_BOOL, PTR | OMIT, NULL },
-};
-PB_MSG(owner_reference_msg, "OwnerReference", owner_reference_fields);
-
-static const struct pb_field object_meta_fields[] = {
-    { 1, "name", PB_STRING, OMIT, NULL },
-    { 2, "generateName", PB_STRING, OMIT, NULL },
-    { 3, "namespace", PB_STRING, OMIT, NULL },
-    { 4, "selfLink", PB_STRING, OMIT, NULL },
-    { 5, "uid", PB_STRING, OMIT, NULL },
-    { 6, "resourceVersion", PB_STRING, OMIT, NULL },
-    { 7, "generation", PB_INT64, OMIT, NULL },
-    { 8, "creationTimestamp", PB_TIME, OMIT, NULL }, /* struct: omitempty has no effect */
-    { 9, "deletionTimestamp", PB_TIME, PTR | OMIT, NULL },
-    { 10, "deletionGracePeriodSeconds", PB_INT64, PTR | OMIT, NULL },
-    { 11, "labels", PB_STRING_MAP, OMIT, NULL },
-    { 12, "annotations", PB_STRING_MAP, OMIT, NULL },
-    { 13, "ownerReferences", PB_MESSAGE, REP | OMIT, &owner_reference_msg },
-    { 14, "finalizers", PB_STRING, REP | OMIT, NULL },
-    /* 17 managedFields: not decoded (skipped like an unknown field). */
-};
-PB_MSG(object_meta_msg, "ObjectMeta", object_meta_fields);
-
-/* LabelSelectorRequirement, FieldSelectorRequirement and NodeSelectorRequirement share
- * numbers and JSON tags: one field list, one message per Go type (the names appear in
- * errors and are checked against the schema table). */
-static const struct pb_field selector_requirement_fields[] = {
-    { 1, "key", PB_STRING, 0, NULL },
-    { 2, "operator", PB_STRING, 0, NULL },
-    { 3, "values", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(label_selector_requirement_msg, "LabelSelectorRequirement", selector_requirement_fields);
-PB_MSG(field_selector_requirement_msg, "FieldSelectorRequirement", selector_requirement_fields);
-PB_MSG(node_selector_requirement_msg, "NodeSelectorRequirement", selector_requirement_fields);
-
-/* k8s.io/api/authentication/v1 */
-
-static const struct pb_field bound_object_reference_fields[] = {
-    { 1, "kind", PB_STRING, OMIT, NULL },
-    { 2, "apiVersion", PB_STRING, OMIT, NULL },
-    { 3, "name", PB_STRING, OMIT, NULL },
-    { 4, "uid", PB_STRING, OMIT, NULL },
-};
-PB_MSG(bound_object_reference_msg, "BoundObjectReference", bound_object_reference_fields);
-
-static const struct pb_field token_request_spec_fields[] = {
-    { 1, "audiences", PB_STRING, REP, NULL },
-    { 4, "expirationSeconds", PB_INT64, PTR, NULL },
-    { 3, "boundObjectRef", PB_MESSAGE, PTR, &bound_object_reference_msg },
-};
-PB_MSG(token_request_spec_msg, "TokenRequestSpec", token_request_spec_fields);
-
-static const struct pb_field token_request_status_fields[] = {
-    { 1, "token", PB_STRING, 0, NULL },
-    { 2, "expirationTimestamp", PB_TIME, 0, NULL },
-};
-PB_MSG(token_request_status_msg, "TokenRequestStatus", token_request_status_fields);
-
-static const struct pb_field token_request_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, 0, &token_request_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &token_request_status_msg },
-};
-PB_MSG(token_request_msg, "TokenRequest", token_request_fields);
-
-static const struct pb_field user_info_fields[] = {
-    { 1, "username", PB_STRING, OMIT, NULL },
-    { 2, "uid", PB_STRING, OMIT, NULL },
-    { 3, "groups", PB_STRING, REP | OMIT, NULL },
-    { 4, "extra", PB_EXTRA_MAP, OMIT, NULL },
-};
-PB_MSG(user_info_msg, "UserInfo", user_info_fields);
-
-static const struct pb_field token_review_spec_fields[] = {
-    { 1, "token", PB_STRING, OMIT, NULL },
-    { 2, "audiences", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(token_review_spec_msg, "TokenReviewSpec", token_review_spec_fields);
-
-static const struct pb_field token_review_status_fields[] = {
-    { 1, "authenticated", PB_BOOL, OMIT, NULL },
-    { 2, "user", PB_MESSAGE, OMIT, &user_info_msg },
-    { 4, "audiences", PB_STRING, REP | OMIT, NULL },
-    { 3, "error", PB_STRING, OMIT, NULL },
-};
-PB_MSG(token_review_status_msg, "TokenReviewStatus", token_review_status_fields);
-
-static const struct pb_field token_review_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, 0, &token_review_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &token_review_status_msg },
-};
-PB_MSG(token_review_msg, "TokenReview", token_review_fields);
-
-static const struct pb_field self_subject_review_status_fields[] = {
-    { 1, "userInfo", PB_MESSAGE, OMIT, &user_info_msg },
-};
-PB_MSG(self_subject_review_status_msg, "SelfSubjectReviewStatus",
-       self_subject_review_status_fields);
-
-static const struct pb_field self_subject_review_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "status", PB_MESSAGE, OMIT, &self_subject_review_status_msg },
-};
-PB_MSG(self_subject_review_msg, "SelfSubjectReview", self_subject_review_fields);
-
-/* k8s.io/api/authorization/v1 */
-
-static const struct pb_field field_selector_attributes_fields[] = {
-    { 1, "rawSelector", PB_STRING, OMIT, NULL },
-    { 2, "requirements", PB_MESSAGE, REP | OMIT, &field_selector_requirement_msg },
-};
-PB_MSG(field_selector_attributes_msg, "FieldSelectorAttributes",
-       field_selector_attributes_fields);
-
-static const struct pb_field label_selector_attributes_fields[] = {
-    { 1, "rawSelector", PB_STRING, OMIT, NULL },
-    { 2, "requirements", PB_MESSAGE, REP | OMIT, &label_selector_requirement_msg },
-};
-PB_MSG(label_selector_attributes_msg, "LabelSelectorAttributes",
-       label_selector_attributes_fields);
-
-static const struct pb_field resource_attributes_fields[] = {
-    { 1, "namespace", PB_STRING, OMIT, NULL },
-    { 2, "verb", PB_STRING, OMIT, NULL },
-    { 3, "group", PB_STRING, OMIT, NULL },
-    { 4, "version", PB_STRING, OMIT, NULL },
-    { 5, "resource", PB_STRING, OMIT, NULL },
-    { 6, "subresource", PB_STRING, OMIT, NULL },
-    { 7, "name", PB_STRING, OMIT, NULL },
-    { 8, "fieldSelector", PB_MESSAGE, PTR | OMIT, &field_selector_attributes_msg },
-    { 9, "labelSelector", PB_MESSAGE, PTR | OMIT, &label_selector_attributes_msg },
-};
-PB_MSG(resource_attributes_msg, "ResourceAttributes", resource_attributes_fields);
-
-static const struct pb_field non_resource_attributes_fields[] = {
-    { 1, "path", PB_STRING, OMIT, NULL },
-    { 2, "verb", PB_STRING, OMIT, NULL },
-};
-PB_MSG(non_resource_attributes_msg, "NonResourceAttributes", non_resource_attributes_fields);
-
-static const struct pb_field subject_access_review_spec_fields[] = {
-    { 1, "resourceAttributes", PB_MESSAGE, PTR | OMIT, &resource_attributes_msg },
-    { 2, "nonResourceAttributes", PB_MESSAGE, PTR | OMIT, &non_resource_attributes_msg },
-    { 3, "user", PB_STRING, OMIT, NULL },
-    { 4, "groups", PB_STRING, REP | OMIT, NULL },
-    { 5, "extra", PB_EXTRA_MAP, OMIT, NULL },
-    { 6, "uid", PB_STRING, OMIT, NULL },
-};
-PB_MSG(subject_access_review_spec_msg, "SubjectAccessReviewSpec",
-       subject_access_review_spec_fields);
-
-static const struct pb_field self_subject_access_review_spec_fields[] = {
-    { 1, "resourceAttributes", PB_MESSAGE, PTR | OMIT, &resource_attributes_msg },
-    { 2, "nonResourceAttributes", PB_MESSAGE, PTR | OMIT, &non_resource_attributes_msg },
-};
-PB_MSG(self_subject_access_review_spec_msg, "SelfSubjectAccessReviewSpec",
-       self_subject_access_review_spec_fields);
-
-static const struct pb_field subject_access_review_status_fields[] = {
-    { 1, "allowed", PB_BOOL, 0, NULL },
-    { 4, "denied", PB_BOOL, OMIT, NULL },
-    { 2, "reason", PB_STRING, OMIT, NULL },
-    { 3, "evaluationError", PB_STRING, OMIT, NULL },
-};
-PB_MSG(subject_access_review_status_msg, "SubjectAccessReviewStatus",
-       subject_access_review_status_fields);
-
-static const struct pb_field subject_access_review_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, 0, &subject_access_review_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &subject_access_review_status_msg },
-};
-PB_MSG(subject_access_review_msg, "SubjectAccessReview", subject_access_review_fields);
-PB_MSG(local_subject_access_review_msg, "LocalSubjectAccessReview",
-       subject_access_review_fields);
-
-static const struct pb_field self_subject_access_review_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, 0, &self_subject_access_review_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &subject_access_review_status_msg },
-};
-PB_MSG(self_subject_access_review_msg, "SelfSubjectAccessReview",
-       self_subject_access_review_fields);
-
-static const struct pb_field self_subject_rules_review_spec_fields[] = {
-    { 1, "namespace", PB_STRING, OMIT, NULL },
-};
-PB_MSG(self_subject_rules_review_spec_msg, "SelfSubjectRulesReviewSpec",
-       self_subject_rules_review_spec_fields);
-
-static const struct pb_field resource_rule_fields[] = {
-    { 1, "verbs", PB_STRING, REP, NULL },
-    { 2, "apiGroups", PB_STRING, REP | OMIT, NULL },
-    { 3, "resources", PB_STRING, REP | OMIT, NULL },
-    { 4, "resourceNames", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(resource_rule_msg, "ResourceRule", resource_rule_fields);
-
-static const struct pb_field non_resource_rule_fields[] = {
-    { 1, "verbs", PB_STRING, REP, NULL },
-    { 2, "nonResourceURLs", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(non_resource_rule_msg, "NonResourceRule", non_resource_rule_fields);
-
-static const struct pb_field subject_rules_review_status_fields[] = {
-    { 1, "resourceRules", PB_MESSAGE, REP, &resource_rule_msg },
-    { 2, "nonResourceRules", PB_MESSAGE, REP, &non_resource_rule_msg },
-    { 3, "incomplete", PB_BOOL, 0, NULL },
-    { 4, "evaluationError", PB_STRING, OMIT, NULL },
-};
-PB_MSG(subject_rules_review_status_msg, "SubjectRulesReviewStatus",
-       subject_rules_review_status_fields);
-
-static const struct pb_field self_subject_rules_review_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, 0, &self_subject_rules_review_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &subject_rules_review_status_msg },
-};
-PB_MSG(self_subject_rules_review_msg, "SelfSubjectRulesReview",
-       self_subject_rules_review_fields);
-
-/* k8s.io/apimachinery/pkg/apis/meta/v1 LabelSelector (requirements share the table above) */
-
-static const struct pb_field label_selector_fields[] = {
-    { 1, "matchLabels", PB_STRING_MAP, OMIT, NULL },
-    { 2, "matchExpressions", PB_MESSAGE, REP | OMIT, &label_selector_requirement_msg },
-};
-PB_MSG(label_selector_msg, "LabelSelector", label_selector_fields);
-
-/* k8s.io/api/rbac/v1 */
-
-static const struct pb_field policy_rule_fields[] = {
-    { 1, "verbs", PB_STRING, REP, NULL },
-    { 2, "apiGroups", PB_STRING, REP | OMIT, NULL },
-    { 3, "resources", PB_STRING, REP | OMIT, NULL },
-    { 4, "resourceNames", PB_STRING, REP | OMIT, NULL },
-    { 5, "nonResourceURLs", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(policy_rule_msg, "PolicyRule", policy_rule_fields);
-
-static const struct pb_field subject_fields[] = {
-    { 1, "kind", PB_STRING, 0, NULL },
-    { 2, "apiGroup", PB_STRING, OMIT, NULL },
-    { 3, "name", PB_STRING, 0, NULL },
-    { 4, "namespace", PB_STRING, OMIT, NULL },
-};
-PB_MSG(subject_msg, "Subject", subject_fields);
-
-static const struct pb_field role_ref_fields[] = {
-    { 1, "apiGroup", PB_STRING, 0, NULL },
-    { 2, "kind", PB_STRING, 0, NULL },
-    { 3, "name", PB_STRING, 0, NULL },
-};
-PB_MSG(role_ref_msg, "RoleRef", role_ref_fields);
-
-static const struct pb_field aggregation_rule_fields[] = {
-    { 1, "clusterRoleSelectors", PB_MESSAGE, REP | OMIT, &label_selector_msg },
-};
-PB_MSG(aggregation_rule_msg, "AggregationRule", aggregation_rule_fields);
-
-static const struct pb_field role_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "rules", PB_MESSAGE, REP, &policy_rule_msg },
-};
-PB_MSG(role_msg, "Role", role_fields);
-
-static const struct pb_field cluster_role_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "rules", PB_MESSAGE, REP, &policy_rule_msg },
-    { 3, "aggregationRule", PB_MESSAGE, PTR | OMIT, &aggregation_rule_msg },
-};
-PB_MSG(cluster_role_msg, "ClusterRole", cluster_role_fields);
-
-/* RoleBinding and ClusterRoleBinding share numbers and JSON tags. */
-static const struct pb_field role_binding_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "subjects", PB_MESSAGE, REP | OMIT, &subject_msg },
-    { 3, "roleRef", PB_MESSAGE, 0, &role_ref_msg },
-};
-PB_MSG(role_binding_msg, "RoleBinding", role_binding_fields);
-PB_MSG(cluster_role_binding_msg, "ClusterRoleBinding", role_binding_fields);
-
-/* k8s.io/api/core/v1: small shared types */
-
-static const struct pb_field local_object_reference_fields[] = {
-    { 1, "name", PB_STRING, OMIT, NULL },
-};
-PB_MSG(local_object_reference_msg, "LocalObjectReference", local_object_reference_fields);
-
-static const struct pb_field object_reference_fields[] = {
-    { 1, "kind", PB_STRING, OMIT, NULL },
-    { 2, "namespace", PB_STRING, OMIT, NULL },
-    { 3, "name", PB_STRING, OMIT, NULL },
-    { 4, "uid", PB_STRING, OMIT, NULL },
-    { 5, "apiVersion", PB_STRING, OMIT, NULL },
-    { 6, "resourceVersion", PB_STRING, OMIT, NULL },
-    { 7, "fieldPath", PB_STRING, OMIT, NULL },
-};
-PB_MSG(object_reference_msg, "ObjectReference", object_reference_fields);
-
-static const struct pb_field object_field_selector_fields[] = {
-    { 1, "apiVersion", PB_STRING, OMIT, NULL },
-    { 2, "fieldPath", PB_STRING, 0, NULL },
-};
-PB_MSG(object_field_selector_msg, "ObjectFieldSelector", object_field_selector_fields);
-
-static const struct pb_field resource_field_selector_fields[] = {
-    { 1, "containerName", PB_STRING, OMIT, NULL },
-    { 2, "resource", PB_STRING, 0, NULL },
-    { 3, "divisor", PB_QUANTITY, OMIT, NULL },
-};
-PB_MSG(resource_field_selector_msg, "ResourceFieldSelector", resource_field_selector_fields);
-
-/* ConfigMapKeySelector and SecretKeySelector: LocalObjectReference inline, key, optional. */
-static const struct pb_field key_selector_fields[] = {
-    { 1, NULL, PB_MESSAGE, PB_INLINE, &local_object_reference_msg },
-    { 2, "key", PB_STRING, 0, NULL },
-    { 3, "optional", PB_BOOL, PTR | OMIT, NULL },
-};
-PB_MSG(config_map_key_selector_msg, "ConfigMapKeySelector", key_selector_fields);
-PB_MSG(secret_key_selector_msg, "SecretKeySelector", key_selector_fields);
-
-static const struct pb_field key_to_path_fields[] = {
-    { 1, "key", PB_STRING, 0, NULL },
-    { 2, "path", PB_STRING, 0, NULL },
-    { 3, "mode", PB_INT32, PTR | OMIT, NULL },
-};
-PB_MSG(key_to_path_msg, "KeyToPath", key_to_path_fields);
-
-/* core/v1 Namespace, ServiceAccount, ConfigMap, Secret */
-
-static const struct pb_field namespace_spec_fields[] = {
-    { 1, "finalizers", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(namespace_spec_msg, "NamespaceSpec", namespace_spec_fields);
-
-static const struct pb_field namespace_condition_fields[] = {
-    { 1, "type", PB_STRING, 0, NULL },
-    { 2, "status", PB_STRING, 0, NULL },
-    { 4, "lastTransitionTime", PB_TIME, OMIT, NULL },
-    { 5, "reason", PB_STRING, OMIT, NULL },
-    { 6, "message", PB_STRING, OMIT, NULL },
-};
-PB_MSG(namespace_condition_msg, "NamespaceCondition", namespace_condition_fields);
-
-static const struct pb_field namespace_status_fields[] = {
-    { 1, "phase", PB_STRING, OMIT, NULL },
-    { 2, "conditions", PB_MESSAGE, REP | OMIT, &namespace_condition_msg },
-};
-PB_MSG(namespace_status_msg, "NamespaceStatus", namespace_status_fields);
-
-static const struct pb_field namespace_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, OMIT, &namespace_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &namespace_status_msg },
-};
-PB_MSG(namespace_msg, "Namespace", namespace_fields);
-
-static const struct pb_field service_account_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "secrets", PB_MESSAGE, REP | OMIT, &object_reference_msg },
-    { 3, "imagePullSecrets", PB_MESSAGE, REP | OMIT, &local_object_reference_msg },
-    { 4, "automountServiceAccountToken", PB_BOOL, PTR | OMIT, NULL },
-};
-PB_MSG(service_account_msg, "ServiceAccount", service_account_fields);
-
-static const struct pb_field config_map_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 4, "immutable", PB_BOOL, PTR | OMIT, NULL },
-    { 2, "data", PB_STRING_MAP, OMIT, NULL },
-    { 3, "binaryData", PB_BYTES_MAP, OMIT, NULL },
-};
-PB_MSG(config_map_msg, "ConfigMap", config_map_fields);
-
-static const struct pb_field secret_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 5, "immutable", PB_BOOL, PTR | OMIT, NULL },
-    { 2, "data", PB_BYTES_MAP, OMIT, NULL },
-    { 4, "stringData", PB_STRING_MAP, OMIT, NULL },
-    { 3, "type", PB_STRING, OMIT, NULL },
-};
-PB_MSG(secret_msg, "Secret", secret_fields);
-
-/* core/v1 PodSpec and its parts */
-
-static const struct pb_field exec_action_fields[] = {
-    { 1, "command", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(exec_action_msg, "ExecAction", exec_action_fields);
-
-static const struct pb_field http_header_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-    { 2, "value", PB_STRING, 0, NULL },
-};
-PB_MSG(http_header_msg, "HTTPHeader", http_header_fields);
-
-static const struct pb_field http_get_action_fields[] = {
-    { 1, "path", PB_STRING, OMIT, NULL },
-    { 2, "port", PB_INT_OR_STRING, 0, NULL },
-    { 3, "host", PB_STRING, OMIT, NULL },
-    { 4, "scheme", PB_STRING, OMIT, NULL },
-    { 5, "httpHeaders", PB_MESSAGE, REP | OMIT, &http_header_msg },
-};
-PB_MSG(http_get_action_msg, "HTTPGetAction", http_get_action_fields);
-
-static const struct pb_field tcp_socket_action_fields[] = {
-    { 1, "port", PB_INT_OR_STRING, 0, NULL },
-    { 2, "host", PB_STRING, OMIT, NULL },
-};
-PB_MSG(tcp_socket_action_msg, "TCPSocketAction", tcp_socket_action_fields);
-
-static const struct pb_field grpc_action_fields[] = {
-    { 1, "port", PB_INT32, 0, NULL },
-    { 2, "service", PB_STRING, PTR, NULL },
-};
-PB_MSG(grpc_action_msg, "GRPCAction", grpc_action_fields);
-
-static const struct pb_field sleep_action_fields[] = {
-    { 1, "seconds", PB_INT64, 0, NULL },
-};
-PB_MSG(sleep_action_msg, "SleepAction", sleep_action_fields);
-
-static const struct pb_field probe_handler_fields[] = {
-    { 1, "exec", PB_MESSAGE, PTR | OMIT, &exec_action_msg },
-    { 2, "httpGet", PB_MESSAGE, PTR | OMIT, &http_get_action_msg },
-    { 3, "tcpSocket", PB_MESSAGE, PTR | OMIT, &tcp_socket_action_msg },
-    { 4, "grpc", PB_MESSAGE, PTR | OMIT, &grpc_action_msg },
-};
-PB_MSG(probe_handler_msg, "ProbeHandler", probe_handler_fields);
-
-static const struct pb_field probe_fields[] = {
-    { 1, NULL, PB_MESSAGE, PB_INLINE, &probe_handler_msg },
-    { 2, "initialDelaySeconds", PB_INT32, OMIT, NULL },
-    { 3, "timeoutSeconds", PB_INT32, OMIT, NULL },
-    { 4, "periodSeconds", PB_INT32, OMIT, NULL },
-    { 5, "successThreshold", PB_INT32, OMIT, NULL },
-    { 6, "failureThreshold", PB_INT32, OMIT, NULL },
-    { 7, "terminationGracePeriodSeconds", PB_INT64, PTR | OMIT, NULL },
-};
-PB_MSG(probe_msg, "Probe", probe_fields);
-
-static const struct pb_field lifecycle_handler_fields[] = {
-    { 1, "exec", PB_MESSAGE, PTR | OMIT, &exec_action_msg },
-    { 2, "httpGet", PB_MESSAGE, PTR | OMIT, &http_get_action_msg },
-    { 3, "tcpSocket", PB_MESSAGE, PTR | OMIT, &tcp_socket_action_msg },
-    { 4, "sleep", PB_MESSAGE, PTR | OMIT, &sleep_action_msg },
-};
-PB_MSG(lifecycle_handler_msg, "LifecycleHandler", lifecycle_handler_fields);
-
-static const struct pb_field lifecycle_fields[] = {
-    { 1, "postStart", PB_MESSAGE, PTR | OMIT, &lifecycle_handler_msg },
-    { 2, "preStop", PB_MESSAGE, PTR | OMIT, &lifecycle_handler_msg },
-};
-PB_MSG(lifecycle_msg, "Lifecycle", lifecycle_fields);
-
-static const struct pb_field container_port_fields[] = {
-    { 1, "name", PB_STRING, OMIT, NULL },
-    { 2, "hostPort", PB_INT32, OMIT, NULL },
-    { 3, "containerPort", PB_INT32, 0, NULL },
-    { 4, "protocol", PB_STRING, OMIT, NULL },
-    { 5, "hostIP", PB_STRING, OMIT, NULL },
-};
-PB_MSG(container_port_msg, "ContainerPort", container_port_fields);
-
-static const struct pb_field env_var_source_fields[] = {
-    { 1, "fieldRef", PB_MESSAGE, PTR | OMIT, &object_field_selector_msg },
-    { 2, "resourceFieldRef", PB_MESSAGE, PTR | OMIT, &resource_field_selector_msg },
-    { 3, "configMapKeyRef", PB_MESSAGE, PTR | OMIT, &config_map_key_selector_msg },
-    { 4, "secretKeyRef", PB_MESSAGE, PTR | OMIT, &secret_key_selector_msg },
-};
-PB_MSG(env_var_source_msg, "EnvVarSource", env_var_source_fields);
-
-static const struct pb_field env_var_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-    { 2, "value", PB_STRING, OMIT, NULL },
-    { 3, "valueFrom", PB_MESSAGE, PTR | OMIT, &env_var_source_msg },
-};
-PB_MSG(env_var_msg, "EnvVar", env_var_fields);
-
-/* ConfigMapEnvSource and SecretEnvSource. */
-static const struct pb_field env_source_fields[] = {
-    { 1, NULL, PB_MESSAGE, PB_INLINE, &local_object_reference_msg },
-    { 2, "optional", PB_BOOL, PTR | OMIT, NULL },
-};
-PB_MSG(config_map_env_source_msg, "ConfigMapEnvSource", env_source_fields);
-PB_MSG(secret_env_source_msg, "SecretEnvSource", env_source_fields);
-
-static const struct pb_field env_from_source_fields[] = {
-    { 1, "prefix", PB_STRING, OMIT, NULL },
-    { 2, "configMapRef", PB_MESSAGE, PTR | OMIT, &config_map_env_source_msg },
-    { 3, "secretRef", PB_MESSAGE, PTR | OMIT, &secret_env_source_msg },
-};
-PB_MSG(env_from_source_msg, "EnvFromSource", env_from_source_fields);
-
-static const struct pb_field resource_claim_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-    { 2, "request", PB_STRING, OMIT, NULL },
-};
-PB_MSG(resource_claim_msg, "ResourceClaim", resource_claim_fields);
-
-static const struct pb_field resource_requirements_fields[] = {
-    { 1, "limits", PB_QUANTITY_MAP, OMIT, NULL },
-    { 2, "requests", PB_QUANTITY_MAP, OMIT, NULL },
-    { 3, "claims", PB_MESSAGE, REP | OMIT, &resource_claim_msg },
-};
-PB_MSG(resource_requirements_msg, "ResourceRequirements", resource_requirements_fields);
-
-static const struct pb_field volume_mount_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-    { 2, "readOnly", PB_BOOL, OMIT, NULL },
-    { 7, "recursiveReadOnly", PB_STRING, PTR | OMIT, NULL },
-    { 3, "mountPath", PB_STRING, 0, NULL },
-    { 4, "subPath", PB_STRING, OMIT, NULL },
-    { 5, "mountPropagation", PB_STRING, PTR | OMIT, NULL },
-    { 6, "subPathExpr", PB_STRING, OMIT, NULL },
-};
-PB_MSG(volume_mount_msg, "VolumeMount", volume_mount_fields);
-
-static const struct pb_field volume_device_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-    { 2, "devicePath", PB_STRING, 0, NULL },
-};
-PB_MSG(volume_device_msg, "VolumeDevice", volume_device_fields);
-
-static const struct pb_field resize_policy_fields[] = {
-    { 1, "resourceName", PB_STRING, 0, NULL },
-    { 2, "restartPolicy", PB_STRING, 0, NULL },
-};
-PB_MSG(resize_policy_msg, "ContainerResizePolicy", resize_policy_fields);
-
-static const struct pb_field capabilities_fields[] = {
-    { 1, "add", PB_STRING, REP | OMIT, NULL },
-    { 2, "drop", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(capabilities_msg, "Capabilities", capabilities_fields);
-
-static const struct pb_field se_linux_options_fields[] = {
-    { 1, "user", PB_STRING, OMIT, NULL },
-    { 2, "role", PB_STRING, OMIT, NULL },
-    { 3, "type", PB_STRING, OMIT, NULL },
-    { 4, "level", PB_STRING, OMIT, NULL },
-};
-PB_MSG(se_linux_options_msg, "SELinuxOptions", se_linux_options_fields);
-
-static const struct pb_field windows_options_fields[] = {
-    { 1, "gmsaCredentialSpecName", PB_STRING, PTR | OMIT, NULL },
-    { 2, "gmsaCredentialSpec", PB_STRING, PTR | OMIT, NULL },
-    { 3, "runAsUserName", PB_STRING, PTR | OMIT, NULL },
-    { 4, "hostProcess", PB_BOOL, PTR | OMIT, NULL },
-};
-PB_MSG(windows_options_msg, "WindowsSecurityContextOptions", windows_options_fields);
-
-/* SeccompProfile and AppArmorProfile share numbers and JSON tags. */
-static const struct pb_field profile_fields[] = {
-    { 1, "type", PB_STRING, 0, NULL },
-    { 2, "localhostProfile", PB_STRING, PTR | OMIT, NULL },
-};
-PB_MSG(seccomp_profile_msg, "SeccompProfile", profile_fields);
-PB_MSG(app_armor_profile_msg, "AppArmorProfile", profile_fields);
-
-static const struct pb_field security_context_fields[] = {
-    { 1, "capabilities", PB_MESSAGE, PTR | OMIT, &capabilities_msg },
-    { 2, "privileged", PB_BOOL, PTR | OMIT, NULL },
-    { 3, "seLinuxOptions", PB_MESSAGE, PTR | OMIT, &se_linux_options_msg },
-    { 10, "windowsOptions", PB_MESSAGE, PTR | OMIT, &windows_options_msg },
-    { 4, "runAsUser", PB_INT64, PTR | OMIT, NULL },
-    { 8, "runAsGroup", PB_INT64, PTR | OMIT, NULL },
-    { 5, "runAsNonRoot", PB_BOOL, PTR | OMIT, NULL },
-    { 6, "readOnlyRootFilesystem", PB_BOOL, PTR | OMIT, NULL },
-    { 7, "allowPrivilegeEscalation", PB_BOOL, PTR | OMIT, NULL },
-    { 9, "procMount", PB_STRING, PTR | OMIT, NULL },
-    { 11, "seccompProfile", PB_MESSAGE, PTR | OMIT, &seccomp_profile_msg },
-    { 12, "appArmorProfile", PB_MESSAGE, PTR | OMIT, &app_armor_profile_msg },
-};
-PB_MSG(security_context_msg, "SecurityContext", security_context_fields);
-
-static const struct pb_field sysctl_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-    { 2, "value", PB_STRING, 0, NULL },
-};
-PB_MSG(sysctl_msg, "Sysctl", sysctl_fields);
-
-static const struct pb_field pod_security_context_fields[] = {
-    { 1, "seLinuxOptions", PB_MESSAGE, PTR | OMIT, &se_linux_options_msg },
-    { 8, "windowsOptions", PB_MESSAGE, PTR | OMIT, &windows_options_msg },
-    { 2, "runAsUser", PB_INT64, PTR | OMIT, NULL },
-    { 6, "runAsGroup", PB_INT64, PTR | OMIT, NULL },
-    { 3, "runAsNonRoot", PB_BOOL, PTR | OMIT, NULL },
-    { 4, "supplementalGroups", PB_INT64, REP | OMIT, NULL },
-    { 12, "supplementalGroupsPolicy", PB_STRING, PTR | OMIT, NULL },
-    { 5, "fsGroup", PB_INT64, PTR | OMIT, NULL },
-    { 7, "sysctls", PB_MESSAGE, REP | OMIT, &sysctl_msg },
-    { 9, "fsGroupChangePolicy", PB_STRING, PTR | OMIT, NULL },
-    { 10, "seccompProfile", PB_MESSAGE, PTR | OMIT, &seccomp_profile_msg },
-    { 11, "appArmorProfile", PB_MESSAGE, PTR | OMIT, &app_armor_profile_msg },
-    { 13, "seLinuxChangePolicy", PB_STRING, PTR | OMIT, NULL },
-};
-PB_MSG(pod_security_context_msg, "PodSecurityContext", pod_security_context_fields);
-
-static const struct pb_field container_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-    { 2, "image", PB_STRING, OMIT, NULL },
-    { 3, "command", PB_STRING, REP | OMIT, NULL },
-    { 4, "args", PB_STRING, REP | OMIT, NULL },
-    { 5, "workingDir", PB_STRING, OMIT, NULL },
-    { 6, "ports", PB_MESSAGE, REP | OMIT, &container_port_msg },
-    { 19, "envFrom", PB_MESSAGE, REP | OMIT, &env_from_source_msg },
-    { 7, "env", PB_MESSAGE, REP | OMIT, &env_var_msg },
-    { 8, "resources", PB_MESSAGE, OMIT, &resource_requirements_msg },
-    { 23, "resizePolicy", PB_MESSAGE, REP | OMIT, &resize_policy_msg },
-    { 24, "restartPolicy", PB_STRING, PTR | OMIT, NULL },
-    { 9, "volumeMounts", PB_MESSAGE, REP | OMIT, &volume_mount_msg },
-    { 21, "volumeDevices", PB_MESSAGE, REP | OMIT, &volume_device_msg },
-    { 10, "livenessProbe", PB_MESSAGE, PTR | OMIT, &probe_msg },
-    { 11, "readinessProbe", PB_MESSAGE, PTR | OMIT, &probe_msg },
-    { 22, "startupProbe", PB_MESSAGE, PTR | OMIT, &probe_msg },
-    { 12, "lifecycle", PB_MESSAGE, PTR | OMIT, &lifecycle_msg },
-    { 13, "terminationMessagePath", PB_STRING, OMIT, NULL },
-    { 20, "terminationMessagePolicy", PB_STRING, OMIT, NULL },
-    { 14, "imagePullPolicy", PB_STRING, OMIT, NULL },
-    { 15, "securityContext", PB_MESSAGE, PTR | OMIT, &security_context_msg },
-    { 16, "stdin", PB_BOOL, OMIT, NULL },
-    { 17, "stdinOnce", PB_BOOL, OMIT, NULL },
-    { 18, "tty", PB_BOOL, OMIT, NULL },
-};
-PB_MSG(container_msg, "Container", container_fields);
-
-static const struct pb_field toleration_fields[] = {
-    { 1, "key", PB_STRING, OMIT, NULL },
-    { 2, "operator", PB_STRING, OMIT, NULL },
-    { 3, "value", PB_STRING, OMIT, NULL },
-    { 4, "effect", PB_STRING, OMIT, NULL },
-    { 5, "tolerationSeconds", PB_INT64, PTR | OMIT, NULL },
-};
-PB_MSG(toleration_msg, "Toleration", toleration_fields);
-
-/* NodeSelectorRequirement shares the LabelSelectorRequirement table. */
-static const struct pb_field node_selector_term_fields[] = {
-    { 1, "matchExpressions", PB_MESSAGE, REP | OMIT, &node_selector_requirement_msg },
-    { 2, "matchFields", PB_MESSAGE, REP | OMIT, &node_selector_requirement_msg },
-};
-PB_MSG(node_selector_term_msg, "NodeSelectorTerm", node_selector_term_fields);
-
-static const struct pb_field node_selector_fields[] = {
-    { 1, "nodeSelectorTerms", PB_MESSAGE, REP, &node_selector_term_msg },
-};
-PB_MSG(node_selector_msg, "NodeSelector", node_selector_fields);
-
-static const struct pb_field preferred_scheduling_term_fields[] = {
-    { 1, "weight", PB_INT32, 0, NULL },
-    { 2, "preference", PB_MESSAGE, 0, &node_selector_term_msg },
-};
-PB_MSG(preferred_scheduling_term_msg, "PreferredSchedulingTerm",
-       preferred_scheduling_term_fields);
-
-static const struct pb_field node_affinity_fields[] = {
-    { 1, "requiredDuringSchedulingIgnoredDuringExecution", PB_MESSAGE, PTR | OMIT,
-      &node_selector_msg },
-    { 2, "preferredDuringSchedulingIgnoredDuringExecution", PB_MESSAGE, REP | OMIT,
-      &preferred_scheduling_term_msg },
-};
-PB_MSG(node_affinity_msg, "NodeAffinity", node_affinity_fields);
-
-static const struct pb_field pod_affinity_term_fields[] = {
-    { 1, "labelSelector", PB_MESSAGE, PTR | OMIT, &label_selector_msg },
-    { 2, "namespaces", PB_STRING, REP | OMIT, NULL },
-    { 3, "topologyKey", PB_STRING, 0, NULL },
-    { 4, "namespaceSelector", PB_MESSAGE, PTR | OMIT, &label_selector_msg },
-    { 5, "matchLabelKeys", PB_STRING, REP | OMIT, NULL },
-    { 6, "mismatchLabelKeys", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(pod_affinity_term_msg, "PodAffinityTerm", pod_affinity_term_fields);
-
-static const struct pb_field weighted_pod_affinity_term_fields[] = {
-    { 1, "weight", PB_INT32, 0, NULL },
-    { 2, "podAffinityTerm", PB_MESSAGE, 0, &pod_affinity_term_msg },
-};
-PB_MSG(weighted_pod_affinity_term_msg, "WeightedPodAffinityTerm",
-       weighted_pod_affinity_term_fields);
-
-/* PodAffinity and PodAntiAffinity share numbers and JSON tags. */
-static const struct pb_field pod_affinity_fields[] = {
-    { 1, "requiredDuringSchedulingIgnoredDuringExecution", PB_MESSAGE, REP | OMIT,
-      &pod_affinity_term_msg },
-    { 2, "preferredDuringSchedulingIgnoredDuringExecution", PB_MESSAGE, REP | OMIT,
-      &weighted_pod_affinity_term_msg },
-};
-PB_MSG(pod_affinity_msg, "PodAffinity", pod_affinity_fields);
-PB_MSG(pod_anti_affinity_msg, "PodAntiAffinity", pod_affinity_fields);
-
-static const struct pb_field affinity_fields[] = {
-    { 1, "nodeAffinity", PB_MESSAGE, PTR | OMIT, &node_affinity_msg },
-    { 2, "podAffinity", PB_MESSAGE, PTR | OMIT, &pod_affinity_msg },
-    { 3, "podAntiAffinity", PB_MESSAGE, PTR | OMIT, &pod_anti_affinity_msg },
-};
-PB_MSG(affinity_msg, "Affinity", affinity_fields);
-
-static const struct pb_field host_alias_fields[] = {
-    { 1, "ip", PB_STRING, 0, NULL },
-    { 2, "hostnames", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(host_alias_msg, "HostAlias", host_alias_fields);
-
-static const struct pb_field dns_option_fields[] = {
-    { 1, "name", PB_STRING, OMIT, NULL },
-    { 2, "value", PB_STRING, PTR | OMIT, NULL },
-};
-PB_MSG(dns_option_msg, "PodDNSConfigOption", dns_option_fields);
-
-static const struct pb_field dns_config_fields[] = {
-    { 1, "nameservers", PB_STRING, REP | OMIT, NULL },
-    { 2, "searches", PB_STRING, REP | OMIT, NULL },
-    { 3, "options", PB_MESSAGE, REP | OMIT, &dns_option_msg },
-};
-PB_MSG(dns_config_msg, "PodDNSConfig", dns_config_fields);
-
-static const struct pb_field readiness_gate_fields[] = {
-    { 1, "conditionType", PB_STRING, 0, NULL },
-};
-PB_MSG(readiness_gate_msg, "PodReadinessGate", readiness_gate_fields);
-
-static const struct pb_field topology_spread_fields[] = {
-    { 1, "maxSkew", PB_INT32, 0, NULL },
-    { 2, "topologyKey", PB_STRING, 0, NULL },
-    { 3, "whenUnsatisfiable", PB_STRING, 0, NULL },
-    { 4, "labelSelector", PB_MESSAGE, PTR | OMIT, &label_selector_msg },
-    { 5, "minDomains", PB_INT32, PTR | OMIT, NULL },
-    { 6, "nodeAffinityPolicy", PB_STRING, PTR | OMIT, NULL },
-    { 7, "nodeTaintsPolicy", PB_STRING, PTR | OMIT, NULL },
-    { 8, "matchLabelKeys", PB_STRING, REP | OMIT, NULL },
-};
-PB_MSG(topology_spread_msg, "TopologySpreadConstraint", topology_spread_fields);
-
-static const struct pb_field pod_os_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-};
-PB_MSG(pod_os_msg, "PodOS", pod_os_fields);
-
-static const struct pb_field pod_scheduling_gate_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-};
-PB_MSG(pod_scheduling_gate_msg, "PodSchedulingGate", pod_scheduling_gate_fields);
-
-/* Volumes */
-
-static const struct pb_field host_path_fields[] = {
-    { 1, "path", PB_STRING, 0, NULL },
-    { 2, "type", PB_STRING, PTR | OMIT, NULL },
-};
-PB_MSG(host_path_msg, "HostPathVolumeSource", host_path_fields);
-
-static const struct pb_field empty_dir_fields[] = {
-    { 1, "medium", PB_STRING, OMIT, NULL },
-    { 2, "sizeLimit", PB_QUANTITY, PTR | OMIT, NULL },
-};
-PB_MSG(empty_dir_msg, "EmptyDirVolumeSource", empty_dir_fields);
-
-static const struct pb_field secret_volume_fields[] = {
-    { 1, "secretName", PB_STRING, OMIT, NULL },
-    { 2, "items", PB_MESSAGE, REP | OMIT, &key_to_path_msg },
-    { 3, "defaultMode", PB_INT32, PTR | OMIT, NULL },
-    { 4, "optional", PB_BOOL, PTR | OMIT, NULL },
-};
-PB_MSG(secret_volume_msg, "SecretVolumeSource", secret_volume_fields);
-
-static const struct pb_field config_map_volume_fields[] = {
-    { 1, NULL, PB_MESSAGE, PB_INLINE, &local_object_reference_msg },
-    { 2, "items", PB_MESSAGE, REP | OMIT, &key_to_path_msg },
-    { 3, "defaultMode", PB_INT32, PTR | OMIT, NULL },
-    { 4, "optional", PB_BOOL, PTR | OMIT, NULL },
-};
-PB_MSG(config_map_volume_msg, "ConfigMapVolumeSource", config_map_volume_fields);
-
-static const struct pb_field nfs_fields[] = {
-    { 1, "server", PB_STRING, 0, NULL },
-    { 2, "path", PB_STRING, 0, NULL },
-    { 3, "readOnly", PB_BOOL, OMIT, NULL },
-};
-PB_MSG(nfs_msg, "NFSVolumeSource", nfs_fields);
-
-static const struct pb_field pvc_volume_fields[] = {
-    { 1, "claimName", PB_STRING, 0, NULL },
-    { 2, "readOnly", PB_BOOL, OMIT, NULL },
-};
-PB_MSG(pvc_volume_msg, "PersistentVolumeClaimVolumeSource", pvc_volume_fields);
-
-static const struct pb_field downward_api_file_fields[] = {
-    { 1, "path", PB_STRING, 0, NULL },
-    { 2, "fieldRef", PB_MESSAGE, PTR | OMIT, &object_field_selector_msg },
-    { 3, "resourceFieldRef", PB_MESSAGE, PTR | OMIT, &resource_field_selector_msg },
-    { 4, "mode", PB_INT32, PTR | OMIT, NULL },
-};
-PB_MSG(downward_api_file_msg, "DownwardAPIVolumeFile", downward_api_file_fields);
-
-static const struct pb_field downward_api_volume_fields[] = {
-    { 1, "items", PB_MESSAGE, REP | OMIT, &downward_api_file_msg },
-    { 2, "defaultMode", PB_INT32, PTR | OMIT, NULL },
-};
-PB_MSG(downward_api_volume_msg, "DownwardAPIVolumeSource", downward_api_volume_fields);
-
-static const struct pb_field csi_volume_fields[] = {
-    { 1, "driver", PB_STRING, 0, NULL },
-    { 2, "readOnly", PB_BOOL, PTR | OMIT, NULL },
-    { 3, "fsType", PB_STRING, PTR | OMIT, NULL },
-    { 4, "volumeAttributes", PB_STRING_MAP, OMIT, NULL },
-    { 5, "nodePublishSecretRef", PB_MESSAGE, PTR | OMIT, &local_object_reference_msg },
-};
-PB_MSG(csi_volume_msg, "CSIVolumeSource", csi_volume_fields);
-
-static const struct pb_field image_volume_fields[] = {
-    { 1, "reference", PB_STRING, OMIT, NULL },
-    { 2, "pullPolicy", PB_STRING, OMIT, NULL },
-};
-PB_MSG(image_volume_msg, "ImageVolumeSource", image_volume_fields);
-
-/* SecretProjection and ConfigMapProjection share numbers and JSON tags. */
-static const struct pb_field object_projection_fields[] = {
-    { 1, NULL, PB_MESSAGE, PB_INLINE, &local_object_reference_msg },
-    { 2, "items", PB_MESSAGE, REP | OMIT, &key_to_path_msg },
-    { 4, "optional", PB_BOOL, PTR | OMIT, NULL },
-};
-PB_MSG(config_map_projection_msg, "ConfigMapProjection", object_projection_fields);
-PB_MSG(secret_projection_msg, "SecretProjection", object_projection_fields);
-
-static const struct pb_field downward_api_projection_fields[] = {
-    { 1, "items", PB_MESSAGE, REP | OMIT, &downward_api_file_msg },
-};
-PB_MSG(downward_api_projection_msg, "DownwardAPIProjection", downward_api_projection_fields);
-
-static const struct pb_field sa_token_projection_fields[] = {
-    { 1, "audience", PB_STRING, OMIT, NULL },
-    { 2, "expirationSeconds", PB_INT64, PTR | OMIT, NULL },
-    { 3, "path", PB_STRING, 0, NULL },
-};
-PB_MSG(sa_token_projection_msg, "ServiceAccountTokenProjection", sa_token_projection_fields);
-
-static const struct pb_field volume_projection_fields[] = {
-    { 1, "secret", PB_MESSAGE, PTR | OMIT, &secret_projection_msg },
-    { 2, "downwardAPI", PB_MESSAGE, PTR | OMIT, &downward_api_projection_msg },
-    { 3, "configMap", PB_MESSAGE, PTR | OMIT, &config_map_projection_msg },
-    { 4, "serviceAccountToken", PB_MESSAGE, PTR | OMIT, &sa_token_projection_msg },
-};
-PB_MSG(volume_projection_msg, "VolumeProjection", volume_projection_fields);
-
-static const struct pb_field projected_volume_fields[] = {
-    { 1, "sources", PB_MESSAGE, REP, &volume_projection_msg },
-    { 2, "defaultMode", PB_INT32, PTR | OMIT, NULL },
-};
-PB_MSG(projected_volume_msg, "ProjectedVolumeSource", projected_volume_fields);
-
-/* VolumeSource: only the in-tree sources this server's users need; the other (mostly
- * deprecated cloud) sources are skipped like unknown fields. */
-static const struct pb_field volume_source_fields[] = {
-    { 1, "hostPath", PB_MESSAGE, PTR | OMIT, &host_path_msg },
-    { 2, "emptyDir", PB_MESSAGE, PTR | OMIT, &empty_dir_msg },
-    { 6, "secret", PB_MESSAGE, PTR | OMIT, &secret_volume_msg },
-    { 7, "nfs", PB_MESSAGE, PTR | OMIT, &nfs_msg },
-    { 10, "persistentVolumeClaim", PB_MESSAGE, PTR | OMIT, &pvc_volume_msg },
-    { 16, "downwardAPI", PB_MESSAGE, PTR | OMIT, &downward_api_volume_msg },
-    { 19, "configMap", PB_MESSAGE, PTR | OMIT, &config_map_volume_msg },
-    { 26, "projected", PB_MESSAGE, PTR | OMIT, &projected_volume_msg },
-    { 28, "csi", PB_MESSAGE, PTR | OMIT, &csi_volume_msg },
-    { 30, "image", PB_MESSAGE, PTR | OMIT, &image_volume_msg },
-};
-PB_MSG(volume_source_msg, "VolumeSource", volume_source_fields);
-
-static const struct pb_field volume_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-    { 2, NULL, PB_MESSAGE, PB_INLINE, &volume_source_msg },
-};
-PB_MSG(volume_msg, "Volume", volume_fields);
-
-static const struct pb_field pod_spec_fields[] = {
-    { 1, "volumes", PB_MESSAGE, REP | OMIT, &volume_msg },
-    { 20, "initContainers", PB_MESSAGE, REP | OMIT, &container_msg },
-    { 2, "containers", PB_MESSAGE, REP, &container_msg },
-    { 3, "restartPolicy", PB_STRING, OMIT, NULL },
-    { 4, "terminationGracePeriodSeconds", PB_INT64, PTR | OMIT, NULL },
-    { 5, "activeDeadlineSeconds", PB_INT64, PTR | OMIT, NULL },
-    { 6, "dnsPolicy", PB_STRING, OMIT, NULL },
-    { 7, "nodeSelector", PB_STRING_MAP, OMIT, NULL },
-    { 8, "serviceAccountName", PB_STRING, OMIT, NULL },
-    { 9, "serviceAccount", PB_STRING, OMIT, NULL },
-    { 21, "automountServiceAccountToken", PB_BOOL, PTR | OMIT, NULL },
-    { 10, "nodeName", PB_STRING, OMIT, NULL },
-    { 11, "hostNetwork", PB_BOOL, OMIT, NULL },
-    { 12, "hostPID", PB_BOOL, OMIT, NULL },
-    { 13, "hostIPC", PB_BOOL, OMIT, NULL },
-    { 27, "shareProcessNamespace", PB_BOOL, PTR | OMIT, NULL },
-    { 14, "securityContext", PB_MESSAGE, PTR | OMIT, &pod_security_context_msg },
-    { 15, "imagePullSecrets", PB_MESSAGE, REP | OMIT, &local_object_reference_msg },
-    { 16, "hostname", PB_STRING, OMIT, NULL },
-    { 17, "subdomain", PB_STRING, OMIT, NULL },
-    { 18, "affinity", PB_MESSAGE, PTR | OMIT, &affinity_msg },
-    { 19, "schedulerName", PB_STRING, OMIT, NULL },
-    { 22, "tolerations", PB_MESSAGE, REP | OMIT, &toleration_msg },
-    { 23, "hostAliases", PB_MESSAGE, REP | OMIT, &host_alias_msg },
-    { 24, "priorityClassName", PB_STRING, OMIT, NULL },
-    { 25, "priority", PB_INT32, PTR | OMIT, NULL },
-    { 26, "dnsConfig", PB_MESSAGE, PTR | OMIT, &dns_config_msg },
-    { 28, "readinessGates", PB_MESSAGE, REP | OMIT, &readiness_gate_msg },
-    { 29, "runtimeClassName", PB_STRING, PTR | OMIT, NULL },
-    { 30, "enableServiceLinks", PB_BOOL, PTR | OMIT, NULL },
-    { 31, "preemptionPolicy", PB_STRING, PTR | OMIT, NULL },
-    { 32, "overhead", PB_QUANTITY_MAP, OMIT, NULL },
-    { 33, "topologySpreadConstraints", PB_MESSAGE, REP | OMIT, &topology_spread_msg },
-    { 35, "setHostnameAsFQDN", PB_BOOL, PTR | OMIT, NULL },
-    { 36, "os", PB_MESSAGE, PTR | OMIT, &pod_os_msg },
-    { 37, "hostUsers", PB_BOOL, PTR | OMIT, NULL },
-    { 38, "schedulingGates", PB_MESSAGE, REP | OMIT, &pod_scheduling_gate_msg },
-    { 40, "resources", PB_MESSAGE, PTR | OMIT, &resource_requirements_msg },
-    /* 34 ephemeralContainers, 39 resourceClaims: not decoded (skipped). */
-};
-PB_MSG(pod_spec_msg, "PodSpec", pod_spec_fields);
-
-static const struct pb_field pod_template_spec_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, OMIT, &pod_spec_msg },
-};
-PB_MSG(pod_template_spec_msg, "PodTemplateSpec", pod_template_spec_fields);
-
-/* PodStatus: a client creating a pod sends it empty; only the scalar summary fields are
- * decoded, conditions/containerStatuses are skipped. */
-static const struct pb_field pod_status_fields[] = {
-    { 1, "phase", PB_STRING, OMIT, NULL },
-    { 3, "message", PB_STRING, OMIT, NULL },
-    { 4, "reason", PB_STRING, OMIT, NULL },
-    { 11, "nominatedNodeName", PB_STRING, OMIT, NULL },
-    { 5, "hostIP", PB_STRING, OMIT, NULL },
-    { 6, "podIP", PB_STRING, OMIT, NULL },
-    { 7, "startTime", PB_TIME, PTR | OMIT, NULL },
-    { 10, "qosClass", PB_STRING, OMIT, NULL },
-};
-PB_MSG(pod_status_msg, "PodStatus", pod_status_fields);
-
-static const struct pb_field pod_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, OMIT, &pod_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &pod_status_msg },
-};
-PB_MSG(pod_msg, "Pod", pod_fields);
-
-/* k8s.io/api/batch/v1 */
-
-static const struct pb_field job_spec_fields[] = {
-    { 1, "parallelism", PB_INT32, PTR | OMIT, NULL },
-    { 2, "completions", PB_INT32, PTR | OMIT, NULL },
-    { 3, "activeDeadlineSeconds", PB_INT64, PTR | OMIT, NULL },
-    { 7, "backoffLimit", PB_INT32, PTR | OMIT, NULL },
-    { 12, "backoffLimitPerIndex", PB_INT32, PTR | OMIT, NULL },
-    { 13, "maxFailedIndexes", PB_INT32, PTR | OMIT, NULL },
-    { 4, "selector", PB_MESSAGE, PTR | OMIT, &label_selector_msg },
-    { 5, "manualSelector", PB_BOOL, PTR | OMIT, NULL },
-    { 6, "template", PB_MESSAGE, 0, &pod_template_spec_msg },
-    { 8, "ttlSecondsAfterFinished", PB_INT32, PTR | OMIT, NULL },
-    { 9, "completionMode", PB_STRING, PTR | OMIT, NULL },
-    { 10, "suspend", PB_BOOL, PTR | OMIT, NULL },
-    { 14, "podReplacementPolicy", PB_STRING, PTR | OMIT, NULL },
-    { 16, "managedBy", PB_STRING, PTR | OMIT, NULL },
-    /* 11 podFailurePolicy, 15 successPolicy: not decoded (skipped). */
-};
-PB_MSG(job_spec_msg, "JobSpec", job_spec_fields);
-
-static const struct pb_field job_status_fields[] = {
-    { 2, "startTime", PB_TIME, PTR | OMIT, NULL },
-    { 3, "completionTime", PB_TIME, PTR | OMIT, NULL },
-    { 4, "active", PB_INT32, OMIT, NULL },
-    { 5, "succeeded", PB_INT32, OMIT, NULL },
-    { 6, "failed", PB_INT32, OMIT, NULL },
-    { 11, "terminating", PB_INT32, PTR | OMIT, NULL },
-    { 7, "completedIndexes", PB_STRING, OMIT, NULL },
-    { 10, "failedIndexes", PB_STRING, PTR | OMIT, NULL },
-    { 9, "ready", PB_INT32, PTR | OMIT, NULL },
-    /* 1 conditions, 8 uncountedTerminatedPods: not decoded (skipped). */
-};
-PB_MSG(job_status_msg, "JobStatus", job_status_fields);
-
-static const struct pb_field job_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, OMIT, &job_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &job_status_msg },
-};
-PB_MSG(job_msg, "Job", job_fields);
-
-static const struct pb_field job_template_spec_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, OMIT, &job_spec_msg },
-};
-PB_MSG(job_template_spec_msg, "JobTemplateSpec", job_template_spec_fields);
-
-static const struct pb_field cron_job_spec_fields[] = {
-    { 1, "schedule", PB_STRING, 0, NULL },
-    { 8, "timeZone", PB_STRING, PTR | OMIT, NULL },
-    { 2, "startingDeadlineSeconds", PB_INT64, PTR | OMIT, NULL },
-    { 3, "concurrencyPolicy", PB_STRING, OMIT, NULL },
-    { 4, "suspend", PB_BOOL, PTR | OMIT, NULL },
-    { 5, "jobTemplate", PB_MESSAGE, 0, &job_template_spec_msg },
-    { 6, "successfulJobsHistoryLimit", PB_INT32, PTR | OMIT, NULL },
-    { 7, "failedJobsHistoryLimit", PB_INT32, PTR | OMIT, NULL },
-};
-PB_MSG(cron_job_spec_msg, "CronJobSpec", cron_job_spec_fields);
-
-static const struct pb_field cron_job_status_fields[] = {
-    { 1, "active", PB_MESSAGE, REP | OMIT, &object_reference_msg },
-    { 4, "lastScheduleTime", PB_TIME, PTR | OMIT, NULL },
-    { 5, "lastSuccessfulTime", PB_TIME, PTR | OMIT, NULL },
-};
-PB_MSG(cron_job_status_msg, "CronJobStatus", cron_job_status_fields);
-
-static const struct pb_field cron_job_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, OMIT, &cron_job_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &cron_job_status_msg },
-};
-PB_MSG(cron_job_msg, "CronJob", cron_job_fields);
-
-/* k8s.io/api/apps/v1 Deployment */
-
-static const struct pb_field rolling_update_deployment_fields[] = {
-    { 1, "maxUnavailable", PB_INT_OR_STRING, PTR | OMIT, NULL },
-    { 2, "maxSurge", PB_INT_OR_STRING, PTR | OMIT, NULL },
-};
-PB_MSG(rolling_update_deployment_msg, "RollingUpdateDeployment",
-       rolling_update_deployment_fields);
-
-static const struct pb_field deployment_strategy_fields[] = {
-    { 1, "type", PB_STRING, OMIT, NULL },
-    { 2, "rollingUpdate", PB_MESSAGE, PTR | OMIT, &rolling_update_deployment_msg },
-};
-PB_MSG(deployment_strategy_msg, "DeploymentStrategy", deployment_strategy_fields);
-
-static const struct pb_field deployment_spec_fields[] = {
-    { 1, "replicas", PB_INT32, PTR | OMIT, NULL },
-    { 2, "selector", PB_MESSAGE, PTR, &label_selector_msg },
-    { 3, "template", PB_MESSAGE, 0, &pod_template_spec_msg },
-    { 4, "strategy", PB_MESSAGE, OMIT, &deployment_strategy_msg },
-    { 5, "minReadySeconds", PB_INT32, OMIT, NULL },
-    { 6, "revisionHistoryLimit", PB_INT32, PTR | OMIT, NULL },
-    { 7, "paused", PB_BOOL, OMIT, NULL },
-    { 9, "progressDeadlineSeconds", PB_INT32, PTR | OMIT, NULL },
-};
-PB_MSG(deployment_spec_msg, "DeploymentSpec", deployment_spec_fields);
-
-static const struct pb_field deployment_status_fields[] = {
-    { 1, "observedGeneration", PB_INT64, OMIT, NULL },
-    { 2, "replicas", PB_INT32, OMIT, NULL },
-    { 3, "updatedReplicas", PB_INT32, OMIT, NULL },
-    { 7, "readyReplicas", PB_INT32, OMIT, NULL },
-    { 4, "availableReplicas", PB_INT32, OMIT, NULL },
-    { 5, "unavailableReplicas", PB_INT32, OMIT, NULL },
-    { 9, "terminatingReplicas", PB_INT32, PTR | OMIT, NULL },
-    { 8, "collisionCount", PB_INT32, PTR | OMIT, NULL },
-    /* 6 conditions: not decoded (skipped). */
-};
-PB_MSG(deployment_status_msg, "DeploymentStatus", deployment_status_fields);
-
-static const struct pb_field deployment_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, OMIT, &deployment_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &deployment_status_msg },
-};
-PB_MSG(deployment_msg, "Deployment", deployment_fields);
-
-/* k8s.io/api/coordination/v1 Lease */
-
-static const struct pb_field lease_spec_fields[] = {
-    { 1, "holderIdentity", PB_STRING, PTR | OMIT, NULL },
-    { 2, "leaseDurationSeconds", PB_INT32, PTR | OMIT, NULL },
-    { 3, "acquireTime", PB_MICROTIME, PTR | OMIT, NULL },
-    { 4, "renewTime", PB_MICROTIME, PTR | OMIT, NULL },
-    { 5, "leaseTransitions", PB_INT32, PTR | OMIT, NULL },
-    { 6, "strategy", PB_STRING, PTR | OMIT, NULL },
-    { 7, "preferredHolder", PB_STRING, PTR | OMIT, NULL },
-};
-PB_MSG(lease_spec_msg, "LeaseSpec", lease_spec_fields);
-
-static const struct pb_field lease_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, OMIT, &lease_spec_msg },
-};
-PB_MSG(lease_msg, "Lease", lease_fields);
-
-/* core/v1 Event */
-
-static const struct pb_field event_source_fields[] = {
-    { 1, "component", PB_STRING, OMIT, NULL },
-    { 2, "host", PB_STRING, OMIT, NULL },
-};
-PB_MSG(event_source_msg, "EventSource", event_source_fields);
-
-static const struct pb_field event_series_fields[] = {
-    { 1, "count", PB_INT32, OMIT, NULL },
-    { 2, "lastObservedTime", PB_MICROTIME, OMIT, NULL },
-};
-PB_MSG(event_series_msg, "EventSeries", event_series_fields);
-
-static const struct pb_field event_fields[] = {
-    { 1, "metadata", PB_MESSAGE, 0, &object_meta_msg },
-    { 2, "involvedObject", PB_MESSAGE, 0, &object_reference_msg },
-    { 3, "reason", PB_STRING, OMIT, NULL },
-    { 4, "message", PB_STRING, OMIT, NULL },
-    { 5, "source", PB_MESSAGE, OMIT, &event_source_msg },
-    { 6, "firstTimestamp", PB_TIME, OMIT, NULL },
-    { 7, "lastTimestamp", PB_TIME, OMIT, NULL },
-    { 8, "count", PB_INT32, OMIT, NULL },
-    { 9, "type", PB_STRING, OMIT, NULL },
-    { 10, "eventTime", PB_MICROTIME, OMIT, NULL },
-    { 11, "series", PB_MESSAGE, PTR | OMIT, &event_series_msg },
-    { 12, "action", PB_STRING, OMIT, NULL },
-    { 13, "related", PB_MESSAGE, PTR | OMIT, &object_reference_msg },
-    { 14, "reportingComponent", PB_STRING, 0, NULL },
-    { 15, "reportingInstance", PB_STRING, 0, NULL },
-};
-PB_MSG(event_msg, "Event", event_fields);
-
-/* core/v1 Node */
-
-static const struct pb_field taint_fields[] = {
-    { 1, "key", PB_STRING, 0, NULL },
-    { 2, "value", PB_STRING, OMIT, NULL },
-    { 3, "effect", PB_STRING, 0, NULL },
-    { 4, "timeAdded", PB_TIME, PTR | OMIT, NULL },
-};
-PB_MSG(taint_msg, "Taint", taint_fields);
-
-static const struct pb_field node_spec_fields[] = {
-    { 1, "podCIDR", PB_STRING, OMIT, NULL },
-    { 7, "podCIDRs", PB_STRING, REP | OMIT, NULL },
-    { 3, "providerID", PB_STRING, OMIT, NULL },
-    { 4, "unschedulable", PB_BOOL, OMIT, NULL },
-    { 5, "taints", PB_MESSAGE, REP | OMIT, &taint_msg },
-    { 2, "externalID", PB_STRING, OMIT, NULL },
-    /* 6 configSource: not decoded (skipped). */
-};
-PB_MSG(node_spec_msg, "NodeSpec", node_spec_fields);
-
-static const struct pb_field node_condition_fields[] = {
-    { 1, "type", PB_STRING, 0, NULL },
-    { 2, "status", PB_STRING, 0, NULL },
-    { 3, "lastHeartbeatTime", PB_TIME, OMIT, NULL },
-    { 4, "lastTransitionTime", PB_TIME, OMIT, NULL },
-    { 5, "reason", PB_STRING, OMIT, NULL },
-    { 6, "message", PB_STRING, OMIT, NULL },
-};
-PB_MSG(node_condition_msg, "NodeCondition", node_condition_fields);
-
-static const struct pb_field node_address_fields[] = {
-    { 1, "type", PB_STRING, 0, NULL },
-    { 2, "address", PB_STRING, 0, NULL },
-};
-PB_MSG(node_address_msg, "NodeAddress", node_address_fields);
-
-static const struct pb_field daemon_endpoint_fields[] = {
-    { 1, "Port", PB_INT32, 0, NULL },
-};
-PB_MSG(daemon_endpoint_msg, "DaemonEndpoint", daemon_endpoint_fields);
-
-static const struct pb_field node_daemon_endpoints_fields[] = {
-    { 1, "kubeletEndpoint", PB_MESSAGE, OMIT, &daemon_endpoint_msg },
-};
-PB_MSG(node_daemon_endpoints_msg, "NodeDaemonEndpoints", node_daemon_endpoints_fields);
-
-static const struct pb_field node_system_info_fields[] = {
-    { 1, "machineID", PB_STRING, 0, NULL },
-    { 2, "systemUUID", PB_STRING, 0, NULL },
-    { 3, "bootID", PB_STRING, 0, NULL },
-    { 4, "kernelVersion", PB_STRING, 0, NULL },
-    { 5, "osImage", PB_STRING, 0, NULL },
-    { 6, "containerRuntimeVersion", PB_STRING, 0, NULL },
-    { 7, "kubeletVersion", PB_STRING, 0, NULL },
-    { 8, "kubeProxyVersion", PB_STRING, 0, NULL },
-    { 9, "operatingSystem", PB_STRING, 0, NULL },
-    { 10, "architecture", PB_STRING, 0, NULL },
-};
-PB_MSG(node_system_info_msg, "NodeSystemInfo", node_system_info_fields);
-
-static const struct pb_field container_image_fields[] = {
-    { 1, "names", PB_STRING, REP, NULL },
-    { 2, "sizeBytes", PB_INT64, OMIT, NULL },
-};
-PB_MSG(container_image_msg, "ContainerImage", container_image_fields);
-
-static const struct pb_field attached_volume_fields[] = {
-    { 1, "name", PB_STRING, 0, NULL },
-    { 2, "devicePath", PB_STRING, 0, NULL },
-};
-PB_MSG(attached_volume_msg, "AttachedVolume", attached_volume_fields);
-
-static const struct pb_field node_status_fields[] = {
-    { 1, "capacity", PB_QUANTITY_MAP, OMIT, NULL },
-    { 2, "allocatable", PB_QUANTITY_MAP, OMIT, NULL },
-    { 3, "phase", PB_STRING, OMIT, NULL },
-    { 4, "conditions", PB_MESSAGE, REP | OMIT, &node_condition_msg },
-    { 5, "addresses", PB_MESSAGE, REP | OMIT, &node_address_msg },
-    { 6, "daemonEndpoints", PB_MESSAGE, OMIT, &node_daemon_endpoints_msg },
-    { 7, "nodeInfo", PB_MESSAGE, OMIT, &node_system_info_msg },
-    { 8, "images", PB_MESSAGE, REP | OMIT, &container_image_msg },
-    { 9, "volumesInUse", PB_STRING, REP | OMIT, NULL },
-    { 10, "volumesAttached", PB_MESSAGE, REP | OMIT, &attached_volume_msg },
-    /* 11 config, 12 runtimeHandlers, 13 features: not decoded (skipped). */
-};
-PB_MSG(node_status_msg, "NodeStatus", node_status_fields);
-
-static const struct pb_field node_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "spec", PB_MESSAGE, OMIT, &node_spec_msg },
-    { 3, "status", PB_MESSAGE, OMIT, &node_status_msg },
-};
-PB_MSG(node_msg, "Node", node_fields);
-
-/* meta/v1 DeleteOptions (kubectl drain, delete) and policy/v1 Eviction */
-
-static const struct pb_field preconditions_fields[] = {
-    { 1, "uid", PB_STRING, PTR | OMIT, NULL },
-    { 2, "resourceVersion", PB_STRING, PTR | OMIT, NULL },
-};
-PB_MSG(preconditions_msg, "Preconditions", preconditions_fields);
-
-static const struct pb_field delete_options_fields[] = {
-    { 1, "gracePeriodSeconds", PB_INT64, PTR | OMIT, NULL },
-    { 2, "preconditions", PB_MESSAGE, PTR | OMIT, &preconditions_msg },
-    { 3, "orphanDependents", PB_BOOL, PTR | OMIT, NULL },
-    { 4, "propagationPolicy", PB_STRING, PTR | OMIT, NULL },
-    { 5, "dryRun", PB_STRING, REP | OMIT, NULL },
-    { 6, "ignoreStoreReadErrorWithClusterBreakingPotential", PB_BOOL, PTR | OMIT, NULL },
-};
-PB_MSG(delete_options_msg, "DeleteOptions", delete_options_fields);
-
-static const struct pb_field eviction_fields[] = {
-    { 1, "metadata", PB_MESSAGE, OMIT, &object_meta_msg },
-    { 2, "deleteOptions", PB_MESSAGE, PTR | OMIT, &delete_options_msg },
-};
-PB_MSG(eviction_msg, "Eviction", eviction_fields);
-
-#undef OMIT
-#undef REP
-#undef PTR
-
-/* One row per decodable kind: typeMeta (apiVersion, kind) -> top-level message. */
-struct pb_kind {
-    const char *api_version;
-    const char *version; /* version part of api_version, for error messages */
-    const char *kind;
-    const struct pb_message *message;
-};
-
-static const struct pb_kind pb_kinds[] = {
-    { "authentication.k8s.io/v1", "v1", "TokenRequest", &token_request_msg },
-    { "authentication.k8s.io/v1", "v1", "TokenReview", &token_review_msg },
-    { "authentication.k8s.io/v1", "v1", "SelfSubjectReview", &self_subject_review_msg },
-    { "authorization.k8s.io/v1", "v1", "SubjectAccessReview", &subject_access_review_msg },
-    { "authorization.k8s.io/v1", "v1", "LocalSubjectAccessReview",
-      &local_subject_access_review_msg },
-    { "authorization.k8s.io/v1", "v1", "SelfSubjectAccessReview",
-      &self_subject_access_review_msg },
-    { "authorization.k8s.io/v1", "v1", "SelfSubjectRulesReview",
-      &self_subject_rules_review_msg },
-    { "v1", "v1", "Namespace", &namespace_msg },
-    { "v1", "v1", "ServiceAccount", &service_account_msg },
-    { "v1", "v1", "ConfigMap", &config_map_msg },
-    { "v1", "v1", "Secret", &secret_msg },
-    { "v1", "v1", "Pod", &pod_msg },
-    { "v1", "v1", "Node", &node_msg },
-    { "v1", "v1", "Event", &event_msg },
-    { "rbac.authorization.k8s.io/v1", "v1", "Role", &role_msg },
-    { "rbac.authorization.k8s.io/v1", "v1", "ClusterRole", &cluster_role_msg },
-    { "rbac.authorization.k8s.io/v1", "v1", "RoleBinding", &role_binding_msg },
-    { "rbac.authorization.k8s.io/v1", "v1", "ClusterRoleBinding", &cluster_role_binding_msg },
-    { "batch/v1", "v1", "Job", &job_msg },
-    { "batch/v1", "v1", "CronJob", &cron_job_msg },
-    { "apps/v1", "v1", "Deployment", &deployment_msg },
-    { "coordination.k8s.io/v1", "v1", "Lease", &lease_msg },
-    { "policy/v1", "v1", "Eviction", &eviction_msg },
-    /* DeleteOptions is registered in every group-version; clients encode it in the one of the
-     * resource they delete */
-    { "v1", "v1", "DeleteOptions", &delete_options_msg },
-    { "meta.k8s.io/v1", "v1", "DeleteOptions", &delete_options_msg },
-    { "policy/v1", "v1", "DeleteOptions", &delete_options_msg },
-    { "batch/v1", "v1", "DeleteOptions", &delete_options_msg },
-    { "apps/v1", "v1", "DeleteOptions", &delete_options_msg },
-    { "rbac.authorization.k8s.io/v1", "v1", "DeleteOptions", &delete_options_msg },
-    { "coordination.k8s.io/v1", "v1", "DeleteOptions", &delete_options_msg },
-    { "events.k8s.io/v1", "v1", "DeleteOptions", &delete_options_msg },
-};
+/* ---- messages from the schema table --------------------------------------------------- */
+
+/* The decoder's view of a schema object: a pb_message built once per Go type from the field
+ * numbers and traits the schema table (schema_core.c) records, kept for the process
+ * lifetime. Fields without a number are not decoded; fields of a json:",inline" struct
+ * (pb_via) become one PB_INLINE field whose message lists them. */
+struct pb_view {
+    const struct schema_node *node;
+    unsigned via;                   /* non-zero: the inline struct at this number of node */
+    struct pb_message *message;
+};
+
+static pthread_mutex_t pb_views_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pb_view *pb_views;
+static size_t pb_nviews, pb_views_cap;
+
+static const struct pb_message *pb_view_of(const struct schema_node *node, unsigned via,
+                                           int depth);
+
+/* The wire type and flags of schema field f; false when its schema type has no protobuf
+ * mapping here (a table error; the field is then not decoded). */
+static bool pb_field_from_schema(const struct schema_field *f, struct pb_field *out, int depth)
+{
+    const struct schema_node *n = f->type;
+    unsigned flags = 0;
+    if (f->traits & SCHEMA_OMITEMPTY)
+        flags |= PB_OMITEMPTY;
+    if (f->traits & SCHEMA_POINTER)
+        flags |= PB_POINTER;
+    if (n->type == SCHEMA_ARRAY && n->items != NULL) {
+        flags |= PB_REPEATED;
+        n = n->items;
+    }
+    out->number = f->pb;
+    out->json = f->name;
+    out->flags = flags;
+    out->message = NULL;
+    switch (n->type) {
+    case SCHEMA_STRING:
+        out->type = PB_STRING;
+        return true;
+    case SCHEMA_BOOLEAN:
+        out->type = PB_BOOL;
+        return true;
+    case SCHEMA_INTEGER:
+        out->type = (f->traits & SCHEMA_INT32) ? PB_INT32 : PB_INT64;
+        return true;
+    case SCHEMA_TIME:
+        out->type = (f->traits & SCHEMA_MICRO) ? PB_MICROTIME : PB_TIME;
+        return true;
+    case SCHEMA_QUANTITY:
+        out->type = PB_QUANTITY;
+        return true;
+    case SCHEMA_INT_OR_STRING:
+        out->type = PB_INT_OR_STRING;
+        return true;
+    case SCHEMA_OBJECT:
+        out->type = PB_MESSAGE;
+        out->message = pb_view_of(n, 0, depth + 1);
+        return out->message != NULL;
+    case SCHEMA_MAP:
+        if (n->items == NULL || (flags & PB_REPEATED))
+            return false;
+        if (n->items->type == SCHEMA_STRING)
+            out->type = (f->traits & SCHEMA_BYTES) ? PB_BYTES_MAP : PB_STRING_MAP;
+        else if (n->items->type == SCHEMA_QUANTITY)
+            out->type = PB_QUANTITY_MAP;
+        else if (n->items->type == SCHEMA_ARRAY && n->items->items != NULL &&
+                 n->items->items->type == SCHEMA_STRING)
+            out->type = PB_EXTRA_MAP;
+        else
+            return false;
+        return true;
+    case SCHEMA_ANY:
+    case SCHEMA_ARRAY:
+    case SCHEMA_NUMBER:
+        break;
+    }
+    return false;
+}
+
+/* The Go type name of a schema object: the last component of its OpenAPI name. */
+static const char *pb_schema_go_name(const struct schema_node *n)
+{
+    if (n->ref_name == NULL)
+        return "";
+    const char *dot = strrchr(n->ref_name, '.');
+    return dot ? dot + 1 : n->ref_name;
+}
+
+static struct pb_message *pb_view_build(const struct schema_node *node, unsigned via, int depth)
+{
+    size_t nf = 0;
+    for (const struct schema_field *f = node->fields; f != NULL && f->name != NULL; f++)
+        nf++;
+    struct pb_message *m = calloc(1, sizeof(*m));
+    struct pb_field *fields = calloc(nf + 1, sizeof(*fields));
+    if (m == NULL || fields == NULL)
+        abort();
+    m->name = via != 0 ? (node->pb_inline ? node->pb_inline : "") : pb_schema_go_name(node);
+    m->fields = fields;
+    /* register before recursing, so that the pointer exists for nested references */
+    if (pb_nviews == pb_views_cap) {
+        pb_views_cap = pb_views_cap ? pb_views_cap * 2 : 64;
+        pb_views = realloc(pb_views, pb_views_cap * sizeof(*pb_views));
+        if (pb_views == NULL)
+            abort();
+    }
+    pb_views[pb_nviews++] = (struct pb_view){ node, via, m };
+    size_t n = 0;
+    unsigned inlined = 0; /* the embedded struct's number, once its field is emitted */
+    for (const struct schema_field *f = node->fields; f != NULL && f->name != NULL; f++) {
+        if (f->pb == 0 || f->pb_via != via) {
+            if (via == 0 && f->pb != 0 && f->pb_via != 0 && inlined != f->pb_via) {
+                /* the embedded struct, where its first field stands */
+                inlined = f->pb_via;
+                fields[n] = (struct pb_field){ f->pb_via, NULL, PB_MESSAGE, PB_INLINE,
+                                               pb_view_of(node, f->pb_via, depth + 1) };
+                if (fields[n].message != NULL)
+                    n++;
+            }
+            continue;
+        }
+        if (pb_field_from_schema(f, &fields[n], depth))
+            n++;
+    }
+    m->n_fields = n;
+    return m;
+}
+
+static const struct pb_message *pb_view_of(const struct schema_node *node, unsigned via,
+                                           int depth)
+{
+    if (node == NULL || node->type != SCHEMA_OBJECT || depth > PB_MAX_DEPTH)
+        return NULL;
+    for (size_t i = 0; i < pb_nviews; i++)
+        if (pb_views[i].node == node && pb_views[i].via == via)
+            return pb_views[i].message;
+    return pb_view_build(node, via, depth);
+}
+
+/* The message of a top-level type, NULL when the schema gives it no protobuf fields. */
+static const struct pb_message *pb_message_for(const struct schema_node *root)
+{
+    pthread_mutex_lock(&pb_views_lock);
+    const struct pb_message *m = pb_view_of(root, 0, 0);
+    pthread_mutex_unlock(&pb_views_lock);
+    return m != NULL && m->n_fields > 0 ? m : NULL;
+}
 
 /* ---- decoding context and wire reader ------------------------------------------------- */
 
@@ -2233,17 +1087,13 @@ static int pb_decode_unknown(struct pb_ctx *c, const uint8_t *p, size_t n, struc
     return 0;
 }
 
-static bool pb_equal(const uint8_t *p, size_t n, const char *s)
-{
-    return strlen(s) == n && memcmp(p, s, n) == 0;
-}
-
 int k8s_protobuf_has_magic(const uint8_t *buf, size_t len)
 {
     return buf != NULL && len >= sizeof(pb_magic) && memcmp(buf, pb_magic, sizeof(pb_magic)) == 0;
 }
 
-static int pb_decode_body(struct pb_ctx *c, const uint8_t *buf, size_t len, json_t **ret)
+static int pb_decode_body(struct pb_ctx *c, const uint8_t *buf, size_t len,
+                          schema_lookup_fn *lookup, json_t **ret)
 {
     static const uint8_t empty[1];
     /* Absent fields are empty, never NULL: p + 0 on a null pointer is undefined. */
@@ -2277,15 +1127,29 @@ static int pb_decode_body(struct pb_ctx *c, const uint8_t *buf, size_t len, json
                        "Kind:\"%.*s\"}'",
                        (int)(u.kind_len > 100 ? 100 : u.kind_len), (const char *)u.kind);
 
-    const struct pb_kind *k = NULL;
-    for (size_t i = 0; i < ARRAY_SIZE(pb_kinds); i++) {
-        if (pb_equal(u.api_version, u.api_version_len, pb_kinds[i].api_version) &&
-            pb_equal(u.kind, u.kind_len, pb_kinds[i].kind)) {
-            k = &pb_kinds[i];
-            break;
+    /* typeMeta names the Go type: the schema table knows its protobuf fields */
+    char api_version[128], group[128], version[32], kind[64];
+    const struct pb_message *m = NULL;
+    if (u.api_version_len < sizeof(api_version) && u.kind_len < sizeof(kind) &&
+        memchr(u.api_version, 0, u.api_version_len) == NULL &&
+        memchr(u.kind, 0, u.kind_len) == NULL) {
+        memcpy(api_version, u.api_version, u.api_version_len);
+        api_version[u.api_version_len] = '\0';
+        memcpy(kind, u.kind, u.kind_len);
+        kind[u.kind_len] = '\0';
+        const char *slash = strchr(api_version, '/');
+        size_t glen = slash ? (size_t)(slash - api_version) : 0;
+        const char *v = slash ? slash + 1 : api_version;
+        if (strlen(v) < sizeof(version) && strchr(v, '/') == NULL) {
+            memcpy(group, api_version, glen);
+            group[glen] = '\0';
+            memcpy(version, v, strlen(v) + 1);
+            const struct schema_node *root = lookup != NULL ? lookup(group, version, kind) : NULL;
+            if (root != NULL)
+                m = pb_message_for(root);
         }
     }
-    if (k == NULL)
+    if (m == NULL)
         return pb_fail(c, AZ_EMEDIATYPE,
                        "the body of the request was in an unknown format - accepted media "
                        "types include: application/json, application/yaml (this server "
@@ -2296,20 +1160,20 @@ static int pb_decode_body(struct pb_ctx *c, const uint8_t *buf, size_t len, json
                        (const char *)u.api_version);
 
     obj = json_object();
-    if (obj == NULL || json_object_set_new(obj, "kind", json_string(k->kind)) != 0 ||
-        json_object_set_new(obj, "apiVersion", json_string(k->api_version)) != 0) {
+    if (obj == NULL || json_object_set_new(obj, "kind", json_string(kind)) != 0 ||
+        json_object_set_new(obj, "apiVersion", json_string(api_version)) != 0) {
         json_decref(obj);
         return pb_fail(c, AZ_EINTERNAL, "out of memory");
     }
-    rc = pb_decode_message(c, k->message, u.raw, u.raw_len, obj, 0);
+    rc = pb_decode_message(c, m, u.raw, u.raw_len, obj, 0);
     if (rc == 0)
-        rc = pb_finalize(c, k->message, obj, 0);
+        rc = pb_finalize(c, m, obj, 0);
     if (rc != 0) {
         /* Wrap like upstream's create handler does for a decode error of a known kind. */
         char detail[sizeof(c->err)];
         memcpy(detail, c->err, sizeof(detail));
         snprintf(c->err, sizeof(c->err), "%s in version \"%s\" cannot be handled as a %s: %.300s",
-                 k->kind, k->version, k->kind, detail);
+                 kind, version, kind, detail);
         json_decref(obj);
         return rc;
     }
@@ -2317,11 +1181,12 @@ static int pb_decode_body(struct pb_ctx *c, const uint8_t *buf, size_t len, json
     return 0;
 }
 
-int k8s_protobuf_decode(const uint8_t *buf, size_t len, json_t **ret, char **ret_err)
+int k8s_protobuf_decode(const uint8_t *buf, size_t len, schema_lookup_fn *lookup, json_t **ret,
+                        char **ret_err)
 {
     struct pb_ctx c = { 0 };
     json_t *obj = NULL;
-    int rc = pb_decode_body(&c, buf, len, &obj);
+    int rc = pb_decode_body(&c, buf, len, lookup, &obj);
     if (rc != 0) {
         if (ret_err != NULL) {
             *ret_err = strdup(c.err);
@@ -2334,140 +1199,4 @@ int k8s_protobuf_decode(const uint8_t *buf, size_t len, json_t **ret, char **ret
     if (ret_err != NULL)
         *ret_err = NULL;
     return 0;
-}
-
-/* ---- cross-check against the schema table ------------------------------------------------ */
-
-struct pb_check {
-    json_t *msgs;
-    int n;
-};
-
-static void pb_check_add(struct pb_check *k, const char *path, const char *fmt, const char *a,
-                         const char *b)
-{
-    char text[512];
-    snprintf(text, sizeof(text), fmt, a, b);
-    json_array_append_new(k->msgs, json_sprintf("%s: %s", path, text));
-    k->n++;
-}
-
-/* The Go type name of a schema object: the last component of its OpenAPI name. */
-static const char *pb_schema_go_name(const struct schema_node *n)
-{
-    if (n->ref_name == NULL)
-        return "";
-    const char *dot = strrchr(n->ref_name, '.');
-    return dot ? dot + 1 : n->ref_name;
-}
-
-static bool pb_scalar_matches(enum pb_type t, const struct schema_node *n)
-{
-    switch (t) {
-    case PB_STRING:
-        return n->type == SCHEMA_STRING;
-    case PB_BOOL:
-        return n->type == SCHEMA_BOOLEAN;
-    case PB_INT64:
-    case PB_INT32:
-        return n->type == SCHEMA_INTEGER;
-    case PB_TIME:
-    case PB_MICROTIME:
-        return n->type == SCHEMA_TIME;
-    case PB_QUANTITY:
-        return n->type == SCHEMA_QUANTITY;
-    case PB_INT_OR_STRING:
-        return n->type == SCHEMA_INT_OR_STRING;
-    case PB_STRING_MAP:
-    case PB_BYTES_MAP:
-        return n->type == SCHEMA_MAP && n->items != NULL && n->items->type == SCHEMA_STRING;
-    case PB_QUANTITY_MAP:
-        return n->type == SCHEMA_MAP && n->items != NULL && n->items->type == SCHEMA_QUANTITY;
-    case PB_EXTRA_MAP:
-        return n->type == SCHEMA_MAP && n->items != NULL && n->items->type == SCHEMA_ARRAY &&
-               n->items->items != NULL && n->items->items->type == SCHEMA_STRING;
-    case PB_MESSAGE:
-        break;
-    }
-    return false;
-}
-
-static void pb_check_message(struct pb_check *k, const struct pb_message *m,
-                             const struct schema_node *obj, const char *path, int depth)
-{
-    if (depth > PB_MAX_DEPTH || obj->type == SCHEMA_ANY)
-        return;
-    if (obj->type != SCHEMA_OBJECT) {
-        pb_check_add(k, path, "message %s%s decodes a value the schema says is not an object",
-                     m->name, "");
-        return;
-    }
-    for (size_t i = 0; i < m->n_fields; i++) {
-        const struct pb_field *f = &m->fields[i];
-        if (f->flags & PB_INLINE) {
-            /* the embedded struct's fields are the parent's */
-            pb_check_message(k, f->message, obj, path, depth + 1);
-            continue;
-        }
-        char sub[1024];
-        snprintf(sub, sizeof(sub), "%s.%s", path, f->json);
-        const struct schema_node *n = schema_field(obj, f->json);
-        if (n == NULL) {
-            pb_check_add(k, sub, "field of %s%s is not in the schema", m->name, "");
-            continue;
-        }
-        if (n->type == SCHEMA_ANY)
-            continue;
-        if (f->flags & PB_REPEATED) {
-            if (n->type != SCHEMA_ARRAY || n->items == NULL) {
-                pb_check_add(k, sub, "repeated in protobuf, not a list in the schema%s%s", "", "");
-                continue;
-            }
-            n = n->items;
-        }
-        if (f->type != PB_MESSAGE) {
-            if (!pb_scalar_matches(f->type, n))
-                pb_check_add(k, sub, "protobuf value type and schema type differ%s%s", "", "");
-            continue;
-        }
-        if (n->type != SCHEMA_OBJECT) {
-            if (n->type != SCHEMA_ANY)
-                pb_check_add(k, sub, "message %s%s where the schema has no object", f->message->name,
-                             "");
-            continue;
-        }
-        if (strcmp(pb_schema_go_name(n), f->message->name) != 0) {
-            pb_check_add(k, sub, "decoded as %s, the Go type is %s", f->message->name,
-                         pb_schema_go_name(n));
-            continue;
-        }
-        pb_check_message(k, f->message, n, sub, depth + 1);
-    }
-}
-
-int k8s_protobuf_check_schema(k8s_protobuf_schema_lookup_fn *lookup, json_t *ret_msgs,
-                              size_t *ret_checked)
-{
-    struct pb_check k = { ret_msgs, 0 };
-    size_t checked = 0;
-    for (size_t i = 0; i < ARRAY_SIZE(pb_kinds); i++) {
-        const struct pb_kind *pk = &pb_kinds[i];
-        char group[128] = "";
-        const char *slash = strchr(pk->api_version, '/');
-        if (slash != NULL)
-            snprintf(group, sizeof(group), "%.*s", (int)(slash - pk->api_version), pk->api_version);
-        const struct schema_node *root = lookup(group, pk->version, pk->kind);
-        if (root == NULL)
-            continue; /* a kind the server does not serve (CronJob, Deployment, Eviction) */
-        checked++;
-        char path[256];
-        snprintf(path, sizeof(path), "%s %s", pk->api_version, pk->kind);
-        if (strcmp(pb_schema_go_name(root), pk->message->name) != 0)
-            pb_check_add(&k, path, "decoded as %s, the Go type is %s", pk->message->name,
-                         pb_schema_go_name(root));
-        pb_check_message(&k, pk->message, root, path, 0);
-    }
-    if (ret_checked != NULL)
-        *ret_checked = checked;
-    return k.n;
 }

@@ -16,27 +16,17 @@
  *                          3 contentEncoding (string)  ignored, as upstream does
  *                          4 contentType     (string)  ignored, as upstream does
  *
- * Decoded kinds (field numbers from the k8s.io/api generated.proto files, JSON names and
- * omitempty rules from the Go types):
- *
- *   authentication.k8s.io/v1  TokenRequest, TokenReview, SelfSubjectReview
- *   authorization.k8s.io/v1   SubjectAccessReview, LocalSubjectAccessReview,
- *                             SelfSubjectAccessReview, SelfSubjectRulesReview
- *   v1                        Namespace, ServiceAccount, ConfigMap, Secret, Pod, Node, Event
- *   rbac.authorization.k8s.io/v1  Role, ClusterRole, RoleBinding, ClusterRoleBinding
- *   batch/v1                  Job, CronJob
- *   apps/v1                   Deployment
- *   coordination.k8s.io/v1    Lease
- *   policy/v1                 Eviction (kubectl drain)
- *   DeleteOptions             in v1, meta.k8s.io/v1, policy/v1, batch/v1, apps/v1,
- *                             rbac.authorization.k8s.io/v1, coordination.k8s.io/v1,
- *                             events.k8s.io/v1 (DELETE bodies of typed clients: drain)
- * Not decoded (skipped like unknown fields): ObjectMeta.managedFields; PodSpec
- * ephemeralContainers, resourceClaims; the deprecated cloud/in-tree volume sources other
- * than hostPath, emptyDir, secret, nfs, persistentVolumeClaim, downwardAPI, configMap,
- * projected, csi, image; PodStatus conditions/containerStatuses; JobSpec podFailurePolicy
- * and successPolicy; JobStatus and DeploymentStatus conditions; NodeSpec configSource;
- * NodeStatus config/runtimeHandlers/features. kubectl does not send these on create.
+ * Decoded kinds: every type the caller's schema lookup returns whose description in the
+ * schema table (schema.h, schema_core.c: one description per Go type) carries protobuf field
+ * numbers — the kinds the resource table serves, their subresources' body kinds
+ * (authentication.k8s.io/v1 TokenRequest for serviceaccounts/token, policy/v1 Eviction for
+ * pods/eviction) and meta/v1 DeleteOptions in any group-version. Field numbers come from the
+ * k8s.io/api generated.proto files, JSON names and omitempty/pointer/inline traits from the
+ * Go types; a field without a number in the table is skipped like an unknown field (e.g.
+ * ObjectMeta.managedFields, PodSpec ephemeralContainers and resourceClaims, PodStatus
+ * conditions/containerStatuses, JobSpec podFailurePolicy and successPolicy, JobStatus
+ * conditions, NodeSpec configSource, NodeStatus config/runtimeHandlers/features: kubectl does
+ * not send these on create).
  *
  * Output rules (Go encoding/json of the decoded struct):
  *   - "kind" and "apiVersion" come from typeMeta; both must be set (no defaulting from the
@@ -76,19 +66,22 @@
 
 #include <jansson.h>
 
+#include "api/schema.h"
+
 /* Largest body accepted (upstream's default request body limit is 3 MiB). */
 #define K8S_PROTOBUF_MAX_BODY (3u * 1024u * 1024u)
 /* Most strings, messages and map entries one body may decode to; bounds the JSON size. */
 #define K8S_PROTOBUF_MAX_ELEMENTS 100000u
 
-/* Decode a whole request body (magic included) into a new JSON object.
+/* Decode a whole request body (magic included) into a new JSON object; lookup finds the
+ * schema of the envelope's group/version/kind (the resource table's resource_schema_by_kind).
  *
  * On success returns 0, sets *ret to a new reference the caller must json_decref(), and
  * sets *ret_err to NULL (if ret_err is non-NULL).
  * On failure *ret is untouched and, if ret_err is non-NULL, *ret_err is a malloc'd
  * human-readable message the caller must free(). Errors:
- *   AZ_EMEDIATYPE  a well-formed envelope whose kind/apiVersion is not one this decoder
- *                  knows (upstream would decode it; we only accept JSON for it). The message
+ *   AZ_EMEDIATYPE  a well-formed envelope whose kind/apiVersion lookup does not know or
+ *                  whose type has no protobuf fields in the schema table (upstream would decode it; we only accept JSON for it). The message
  *                  starts with upstream's 415 text "the body of the request was in an
  *                  unknown format - accepted media types include: ...".
  *   AZ_ETOOLARGE   len > K8S_PROTOBUF_MAX_BODY.
@@ -99,26 +92,10 @@
  *                  message, expected prefix [107 56 115 0]", "proto: unexpected EOF", ...);
  *                  the caller maps it to a 400 BadRequest Status.
  * Never reads outside buf[0..len). */
-int k8s_protobuf_decode(const uint8_t *buf, size_t len, json_t **ret, char **ret_err);
+int k8s_protobuf_decode(const uint8_t *buf, size_t len, schema_lookup_fn *lookup, json_t **ret,
+                        char **ret_err);
 
 /* True if the body starts with the "k8s\0" magic (content sniffing helper). */
 int k8s_protobuf_has_magic(const uint8_t *buf, size_t len);
-
-/* The structural schema of group/version/kind, or NULL (api/resource.h's
- * resource_schema_by_kind). */
-struct schema_node;
-typedef const struct schema_node *k8s_protobuf_schema_lookup_fn(const char *group,
-                                                                 const char *version,
-                                                                 const char *kind);
-
-/* Cross-checks this decoder's message descriptions against the schema table (schema.h), so
- * that the two descriptions of the same Go types cannot drift apart: for every decodable kind
- * lookup knows, each decoded field must exist in the schema object under the same JSON name,
- * repeated fields must be lists, scalar and map types must agree, and each nested message
- * must carry the Go type name of the schema object it decodes (embedded structs are checked
- * against their parent). Appends one message per mismatch to ret_msgs (a JSON array) and
- * returns their count; *ret_checked (if non-NULL) is the number of kinds compared. */
-int k8s_protobuf_check_schema(k8s_protobuf_schema_lookup_fn *lookup, json_t *ret_msgs,
-                              size_t *ret_checked);
 
 #endif

@@ -71,7 +71,7 @@ static struct resource_def resources[] = {
                           .verbs = VERB_CREATE | VERB_GET, .stream = true},
                          {.name = "binding", .kind = "Binding", .verbs = VERB_CREATE},
                          {.name = "eviction", .kind = "Eviction", .group = "policy",
-                          .version = "v1", .verbs = VERB_CREATE}},
+                          .version = "v1", .verbs = VERB_CREATE, .schema = &schema_eviction}},
         .flags = RES_SCHEDULER_BINDS | RES_POD,
         .defaults = defaults_kind_pod, .prepare_create = prepare_kind_pod,
         .validate = validate_kind_pod, .table = &table_pod, .schema = &schema_pod,

@@ -1,7 +1,10 @@
-/* schema.h — a compact structural schema of every kind anzen serves.
+/* schema.h — a compact structural schema of every kind anzen serves: one description per Go
+ * type.
  *
- * One table drives: strict/warn field validation (unknown and duplicate fields), the
- * /openapi/v3 documents kubectl reads, and strategic merge patch (merge keys and strategies).
+ * One table drives: strict/warn field validation (unknown and duplicate fields), the Go type
+ * checks of request bodies (typecheck.c), the /openapi/v3 and /openapi/v2 documents kubectl
+ * reads, strategic merge patch (merge keys and strategies), managedFields, and the protobuf
+ * decoder (protobuf.c: field numbers and JSON traits below).
  *
  * A node describes one JSON value. Objects list their known fields; arrays and maps have an
  * item schema; arrays of objects used by strategic merge patch carry patch_merge_key and
@@ -28,9 +31,26 @@ enum schema_type {
 
 struct schema_node;
 
+/* JSON traits of a Go struct field and refinements of its Go type (schema_field.traits). */
+enum schema_traits {
+    SCHEMA_OMITEMPTY = 1 << 0, /* json:",omitempty" */
+    SCHEMA_POINTER = 1 << 1,   /* a pointer field: kept when present even if zero */
+    SCHEMA_INT32 = 1 << 2,     /* SCHEMA_INTEGER: int32 (else int64) */
+    SCHEMA_BYTES = 1 << 3,     /* SCHEMA_MAP of SCHEMA_STRING: map[string][]byte (base64) */
+    SCHEMA_MICRO = 1 << 4,     /* SCHEMA_TIME: metav1.MicroTime (else metav1.Time) */
+};
+
 struct schema_field {
     const char *name;               /* JSON name; NULL terminates a field list */
     const struct schema_node *type;
+    /* Protobuf (k8s.io/api generated.proto): the field number, 0 when the decoder does not
+     * decode the field (skipped like an unknown field). pb_via non-zero: the field belongs to
+     * the struct embedded with json:",inline" at that number (Volume's VolumeSource, the
+     * LocalObjectReference of selectors and sources, Probe's ProbeHandler), whose Go name is
+     * the object's pb_inline. */
+    unsigned short pb;
+    unsigned char pb_via;
+    unsigned char traits;           /* enum schema_traits */
 };
 
 struct schema_node {
@@ -41,6 +61,7 @@ struct schema_node {
     const char *patch_merge_key;          /* SCHEMA_ARRAY of objects: e.g. "name"; NULL = atomic/replace */
     const char *patch_strategy;           /* "merge", "retainKeys", "merge,retainKeys", "replace" or NULL */
     const char *list_type;                /* "atomic", "set", "map" or NULL */
+    const char *pb_inline;                /* Go type of the json:",inline" struct (pb_via) */
 };
 
 /* Root types of the kinds anzen serves (schema_core.c). The resource rows (api/resource.c)
@@ -51,9 +72,17 @@ extern const struct schema_node schema_namespace, schema_service_account, schema
     schema_cluster_role_binding, schema_lease, schema_token_request, schema_token_review,
     schema_self_subject_review, schema_self_subject_access_review,
     schema_subject_access_review, schema_local_subject_access_review,
-    schema_self_subject_rules_review;
+    schema_self_subject_rules_review, schema_eviction;
+/* Types kubectl sends that anzen does not serve (batch/v1 CronJob, apps/v1 Deployment): no
+ * resource row points at them; the protobuf decoder tests do. */
+extern const struct schema_node schema_cron_job, schema_deployment;
 /* meta/v1 types registered in every group-version (DeleteOptions, Status) and ListMeta. */
 extern const struct schema_node schema_delete_options, schema_status, schema_list_meta;
+
+/* Finds the schema of group/version/kind (NULL: unknown). The resource table provides one
+ * (registry's resource_schema_by_kind); the libraries here take it as a parameter. */
+typedef const struct schema_node *schema_lookup_fn(const char *group, const char *version,
+                                                   const char *kind);
 
 /* Schema of field name inside object node obj, or NULL if the field is unknown. */
 const struct schema_node *schema_field(const struct schema_node *obj, const char *name);
@@ -82,7 +111,9 @@ int schema_find_unknown_fields(const struct schema_node *root, json_t *obj, json
 int schema_prune_unknown_fields(const struct schema_node *root, json_t *obj, json_t *ret_msgs);
 
 /* OpenAPI v3 document for one group-version (kubectl's /openapi/v3/<path>). kinds is a JSON
- * array of {"kind":K,"plural":P,"namespaced":bool,"verbs":[...]} for that group-version. */
-json_t *openapi_v3_document(const char *group, const char *version, json_t *kinds);
+ * array of {"kind":K,"plural":P,"namespaced":bool,"verbs":[...]} for that group-version;
+ * lookup finds each kind's schema (the resource table's resource_schema_by_kind). */
+json_t *openapi_v3_document(const char *group, const char *version, json_t *kinds,
+                            schema_lookup_fn *lookup);
 
 #endif

@@ -499,7 +499,7 @@ static json_t *decode_body(struct ctx *c, const char *kind)
     if (fmt == HTTP_BODY_PROTOBUF) {
         json_t *v = NULL;
         char *err = NULL;
-        int r = k8s_protobuf_decode((const uint8_t *)body, len, &v, &err);
+        int r = k8s_protobuf_decode((const uint8_t *)body, len, resource_schema_by_kind, &v, &err);
         if (r < 0) {
             send_status(c, status_new(r, err ? err : "invalid protobuf body", NULL));
             free(err);
@@ -1222,7 +1222,7 @@ static void handle_resource(struct ctx *c)
             iov_prefix(dct, "application/vnd.kubernetes.protobuf")) {
             /* client-go's typed clients (kubectl drain) send DeleteOptions as protobuf */
             char *err = NULL;
-            int r = k8s_protobuf_decode((const uint8_t *)c->req->entity.base, c->req->entity.len, &opts, &err);
+            int r = k8s_protobuf_decode((const uint8_t *)c->req->entity.base, c->req->entity.len, resource_schema_by_kind, &opts, &err);
             if (r < 0 || strcmp(json_str(opts, "kind") ? json_str(opts, "kind") : "", "DeleteOptions") != 0) {
                 char *msg = r < 0 ? NULL
                                   : xasprintf("the object provided is unrecognized (must be of type DeleteOptions): %s",
@@ -1507,7 +1507,7 @@ static bool handle_nonresource(struct ctx *c)
             send_status(c, status_not_found_path());
             return true;
         }
-        json_t *doc = openapi_v3_document(group, version, kinds);
+        json_t *doc = openapi_v3_document(group, version, kinds, resource_schema_by_kind);
         json_decref(kinds);
         add_header(c->req, H2O_TOKEN_ETAG, "\"" ANZEN_K8S_GIT_VERSION "-1\"");
         send_json(c, 200, doc);

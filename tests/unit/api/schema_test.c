@@ -597,7 +597,7 @@ static void test_openapi_core_v1(void **state)
         "\"patch\",\"update\"]},"
         " {\"kind\":\"TokenRequest\",\"plural\":\"serviceaccounts/token\",\"namespaced\":true,"
         "\"group\":\"authentication.k8s.io\",\"version\":\"v1\",\"verbs\":[\"create\"]}]");
-    json_t *doc = doc_roundtrip(openapi_v3_document("", "v1", kinds));
+    json_t *doc = doc_roundtrip(openapi_v3_document("", "v1", kinds, resource_schema_by_kind));
     json_decref(kinds);
     assert_non_null(doc);
     assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.0.0");
@@ -702,7 +702,7 @@ static void test_openapi_groups(void **state)
         "[\"create\",\"delete\",\"deletecollection\",\"get\",\"list\",\"patch\",\"update\",\"watch\"]},"
         " {\"kind\":\"RoleBinding\",\"plural\":\"rolebindings\",\"namespaced\":true},"
         " {\"kind\":\"ClusterRoleBinding\",\"plural\":\"clusterrolebindings\",\"namespaced\":false}]");
-    json_t *doc = doc_roundtrip(openapi_v3_document("rbac.authorization.k8s.io", "v1", kinds));
+    json_t *doc = doc_roundtrip(openapi_v3_document("rbac.authorization.k8s.io", "v1", kinds, resource_schema_by_kind));
     json_decref(kinds);
     json_t *paths = json_object_get(doc, "paths");
     json_t *patch = json_object_get(
@@ -743,7 +743,7 @@ static void test_openapi_groups(void **state)
         " {\"kind\":\"SelfSubjectRulesReview\",\"plural\":\"selfsubjectrulesreviews\","
         "\"namespaced\":false,\"verbs\":[\"create\"]},"
         " {\"kind\":\"NoSuchKind\",\"plural\":\"nosuch\",\"namespaced\":false,\"verbs\":[\"create\"]}]");
-    doc = doc_roundtrip(openapi_v3_document("authorization.k8s.io", "v1", kinds));
+    doc = doc_roundtrip(openapi_v3_document("authorization.k8s.io", "v1", kinds, resource_schema_by_kind));
     json_decref(kinds);
     paths = json_object_get(doc, "paths");
     json_t *ssar = json_object_get(paths, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews");
@@ -774,7 +774,7 @@ static void test_openapi_groups(void **state)
     };
     for (size_t i = 0; i < 3; i++) {
         kinds = parse(gv[i][3]);
-        doc = doc_roundtrip(openapi_v3_document(gv[i][0], gv[i][1], kinds));
+        doc = doc_roundtrip(openapi_v3_document(gv[i][0], gv[i][1], kinds, resource_schema_by_kind));
         json_decref(kinds);
         if (!kubectl_verifier_finds(doc, gv[i][0], gv[i][1], gv[i][2]))
             fail_msg("no PATCH with fieldValidation for %s", gv[i][2]);
