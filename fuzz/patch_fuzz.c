@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/patch.h"
-#include "api/resource.h"
-#include "api/schema.h"
+#include "machinery/patch.h"
+#include "registry/resource.h"
+#include "machinery/schema.h"
 
 static const char default_original[] =
     "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":{\"a\":\"1\"},"
