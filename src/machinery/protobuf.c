@@ -121,7 +121,7 @@ static bool pb_field_from_schema(const struct schema_field *f, struct pb_field *
         out->type = PB_BOOL;
         return true;
     case SCHEMA_INTEGER:
-        out->type = (f->traits & SCHEMA_INT32) ? PB_INT32 : PB_INT64;
+        out->type = (f->traits & SCHEMA_INT64) ? PB_INT64 : PB_INT32;
         return true;
     case SCHEMA_TIME:
         out->type = (f->traits & SCHEMA_MICRO) ? PB_MICROTIME : PB_TIME;

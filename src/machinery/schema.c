@@ -22,14 +22,20 @@
 /* Longest field path we build; deeper keys are not reported (bodies are bounded anyway). */
 #define SCHEMA_MAX_PATH (64 * 1024)
 
-const struct schema_node *schema_field(const struct schema_node *obj, const char *name)
+const struct schema_field *schema_field_def(const struct schema_node *obj, const char *name)
 {
     if (!obj || !name || obj->type != SCHEMA_OBJECT || !obj->fields)
         return NULL;
     for (const struct schema_field *f = obj->fields; f->name; f++)
         if (strcmp(f->name, name) == 0)
-            return f->type;
+            return f;
     return NULL;
+}
+
+const struct schema_node *schema_field(const struct schema_node *obj, const char *name)
+{
+    const struct schema_field *f = schema_field_def(obj, name);
+    return f != NULL ? f->type : NULL;
 }
 
 /* ---- Go strconv.Quote ---------------------------------------------------------------- */

@@ -35,7 +35,7 @@ struct schema_node;
 enum schema_traits {
     SCHEMA_OMITEMPTY = 1 << 0, /* json:",omitempty" */
     SCHEMA_POINTER = 1 << 1,   /* a pointer field: kept when present even if zero */
-    SCHEMA_INT32 = 1 << 2,     /* SCHEMA_INTEGER: int32 (else int64) */
+    SCHEMA_INT64 = 1 << 2,     /* SCHEMA_INTEGER: int64 (else int32) */
     SCHEMA_BYTES = 1 << 3,     /* SCHEMA_MAP of SCHEMA_STRING: map[string][]byte (base64) */
     SCHEMA_MICRO = 1 << 4,     /* SCHEMA_TIME: metav1.MicroTime (else metav1.Time) */
 };
@@ -86,6 +86,8 @@ typedef const struct schema_node *schema_lookup_fn(const char *group, const char
 
 /* Schema of field name inside object node obj, or NULL if the field is unknown. */
 const struct schema_node *schema_field(const struct schema_node *obj, const char *name);
+/* The field name of object node obj (its type, protobuf number and traits), or NULL. */
+const struct schema_field *schema_field_def(const struct schema_node *obj, const char *name);
 
 /* Strict field validation. Appends to ret_msgs (a JSON array of strings) one entry per
  * unknown field in obj, as upstream renders them: `unknown field "spec.foo"`. Returns the

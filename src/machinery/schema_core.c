@@ -33,13 +33,15 @@
                                            .fields = var##__fields, .pb_inline = (inl)}
 
 /* A field: JSON name, type, then optionally its protobuf description PB(number, traits) or
- * PBV(number of the embedded struct, number, traits). */
+ * PBV(number of the embedded struct, number, traits), or only traits TR(traits) (I64: an
+ * int64 not decoded from protobuf). Integers are int32 unless I64. */
 #define F(json, node, ...) {.name = (json), .type = (node), __VA_ARGS__}
 #define PB(num, tr) .pb = (num), .traits = (tr)
 #define PBV(via, num, tr) .pb = (num), .pb_via = (via), .traits = (tr)
 #define OMIT SCHEMA_OMITEMPTY
 #define PTR SCHEMA_POINTER
-#define I32 SCHEMA_INT32
+#define I64 SCHEMA_INT64
+#define TR(tr) .traits = (tr)
 #define BYTES SCHEMA_BYTES
 #define MICRO SCHEMA_MICRO
 
@@ -105,8 +107,8 @@ OBJECT(meta_managed_fields_entry, META "ManagedFieldsEntry",
 OBJECT(meta_object_meta, META "ObjectMeta",
        F("name", &t_string, PB(1, OMIT)), F("generateName", &t_string, PB(2, OMIT)), F("namespace", &t_string, PB(3, OMIT)),
        F("selfLink", &t_string, PB(4, OMIT)), F("uid", &t_string, PB(5, OMIT)), F("resourceVersion", &t_string, PB(6, OMIT)),
-       F("generation", &t_int, PB(7, OMIT)), F("creationTimestamp", &t_time, PB(8, OMIT)),
-       F("deletionTimestamp", &t_time, PB(9, OMIT | PTR)), F("deletionGracePeriodSeconds", &t_int, PB(10, OMIT | PTR)),
+       F("generation", &t_int, PB(7, OMIT | I64)), F("creationTimestamp", &t_time, PB(8, OMIT)),
+       F("deletionTimestamp", &t_time, PB(9, OMIT | PTR)), F("deletionGracePeriodSeconds", &t_int, PB(10, OMIT | PTR | I64)),
        F("labels", STRING_MAP, PB(11, OMIT)), F("annotations", STRING_MAP, PB(12, OMIT)),
        F("ownerReferences", KEYED(&meta_owner_reference, "uid", "merge"), PB(13, OMIT)),
        F("finalizers", MERGE_SET(&t_string), PB(14, OMIT)),
@@ -114,7 +116,7 @@ OBJECT(meta_object_meta, META "ObjectMeta",
 
 ROOT(schema_list_meta, META "ListMeta",
        F("selfLink", &t_string), F("resourceVersion", &t_string), F("continue", &t_string),
-       F("remainingItemCount", &t_int));
+       F("remainingItemCount", &t_int, TR(I64)));
 
 OBJECT(meta_label_selector_requirement, META "LabelSelectorRequirement",
        F("key", &t_string, PB(1, 0)), F("operator", &t_string, PB(2, 0)), F("values", STRINGS, PB(3, OMIT)));
@@ -140,7 +142,7 @@ OBJECT(meta_preconditions, META "Preconditions",
 
 /* DeleteOptions embeds only TypeMeta upstream: it has no metadata field. */
 ROOT(schema_delete_options, META "DeleteOptions",
-       F("apiVersion", &t_string), F("kind", &t_string), F("gracePeriodSeconds", &t_int, PB(1, OMIT | PTR)),
+       F("apiVersion", &t_string), F("kind", &t_string), F("gracePeriodSeconds", &t_int, PB(1, OMIT | PTR | I64)),
        F("preconditions", &meta_preconditions, PB(2, OMIT | PTR)), F("orphanDependents", &t_bool, PB(3, OMIT | PTR)),
        F("propagationPolicy", &t_string, PB(4, OMIT | PTR)), F("dryRun", STRINGS, PB(5, OMIT)),
        F("ignoreStoreReadErrorWithClusterBreakingPotential", &t_bool, PB(6, OMIT | PTR)));
@@ -174,12 +176,12 @@ OBJECT_INL(core_secret_key_selector, CORE "SecretKeySelector", "LocalObjectRefer
        F("name", &t_string, PBV(1, 1, OMIT)), F("key", &t_string, PB(2, 0)), F("optional", &t_bool, PB(3, OMIT | PTR)));
 
 OBJECT(core_key_to_path, CORE "KeyToPath",
-       F("key", &t_string, PB(1, 0)), F("path", &t_string, PB(2, 0)), F("mode", &t_int, PB(3, OMIT | PTR | I32)));
+       F("key", &t_string, PB(1, 0)), F("path", &t_string, PB(2, 0)), F("mode", &t_int, PB(3, OMIT | PTR)));
 
 /* ---- core/v1: containers ------------------------------------------------------------- */
 
 OBJECT(core_container_port, CORE "ContainerPort",
-       F("name", &t_string, PB(1, OMIT)), F("hostPort", &t_int, PB(2, OMIT | I32)), F("containerPort", &t_int, PB(3, I32)),
+       F("name", &t_string, PB(1, OMIT)), F("hostPort", &t_int, PB(2, OMIT)), F("containerPort", &t_int, PB(3, 0)),
        F("protocol", &t_string, PB(4, OMIT)), F("hostIP", &t_string, PB(5, OMIT)));
 
 OBJECT_INL(core_config_map_env_source, CORE "ConfigMapEnvSource", "LocalObjectReference",
@@ -230,16 +232,16 @@ OBJECT(core_http_get_action, CORE "HTTPGetAction",
 OBJECT(core_tcp_socket_action, CORE "TCPSocketAction",
        F("port", &t_ios, PB(1, 0)), F("host", &t_string, PB(2, OMIT)));
 
-OBJECT(core_grpc_action, CORE "GRPCAction", F("port", &t_int, PB(1, I32)), F("service", &t_string, PB(2, PTR)));
+OBJECT(core_grpc_action, CORE "GRPCAction", F("port", &t_int, PB(1, 0)), F("service", &t_string, PB(2, PTR)));
 
-OBJECT(core_sleep_action, CORE "SleepAction", F("seconds", &t_int, PB(1, 0)));
+OBJECT(core_sleep_action, CORE "SleepAction", F("seconds", &t_int, PB(1, I64)));
 
 OBJECT_INL(core_probe, CORE "Probe", "ProbeHandler",
        F("exec", &core_exec_action, PBV(1, 1, OMIT | PTR)), F("httpGet", &core_http_get_action, PBV(1, 2, OMIT | PTR)),
        F("tcpSocket", &core_tcp_socket_action, PBV(1, 3, OMIT | PTR)), F("grpc", &core_grpc_action, PBV(1, 4, OMIT | PTR)),
-       F("initialDelaySeconds", &t_int, PB(2, OMIT | I32)), F("timeoutSeconds", &t_int, PB(3, OMIT | I32)),
-       F("periodSeconds", &t_int, PB(4, OMIT | I32)), F("successThreshold", &t_int, PB(5, OMIT | I32)),
-       F("failureThreshold", &t_int, PB(6, OMIT | I32)), F("terminationGracePeriodSeconds", &t_int, PB(7, OMIT | PTR)));
+       F("initialDelaySeconds", &t_int, PB(2, OMIT)), F("timeoutSeconds", &t_int, PB(3, OMIT)),
+       F("periodSeconds", &t_int, PB(4, OMIT)), F("successThreshold", &t_int, PB(5, OMIT)),
+       F("failureThreshold", &t_int, PB(6, OMIT)), F("terminationGracePeriodSeconds", &t_int, PB(7, OMIT | PTR | I64)));
 
 OBJECT(core_lifecycle_handler, CORE "LifecycleHandler",
        F("exec", &core_exec_action, PB(1, OMIT | PTR)), F("httpGet", &core_http_get_action, PB(2, OMIT | PTR)),
@@ -268,7 +270,7 @@ OBJECT(core_security_context, CORE "SecurityContext",
        F("capabilities", &core_capabilities, PB(1, OMIT | PTR)), F("privileged", &t_bool, PB(2, OMIT | PTR)),
        F("seLinuxOptions", &core_selinux_options, PB(3, OMIT | PTR)),
        F("windowsOptions", &core_windows_security_context_options, PB(10, OMIT | PTR)),
-       F("runAsUser", &t_int, PB(4, OMIT | PTR)), F("runAsGroup", &t_int, PB(8, OMIT | PTR)), F("runAsNonRoot", &t_bool, PB(5, OMIT | PTR)),
+       F("runAsUser", &t_int, PB(4, OMIT | PTR | I64)), F("runAsGroup", &t_int, PB(8, OMIT | PTR | I64)), F("runAsNonRoot", &t_bool, PB(5, OMIT | PTR)),
        F("readOnlyRootFilesystem", &t_bool, PB(6, OMIT | PTR)), F("allowPrivilegeEscalation", &t_bool, PB(7, OMIT | PTR)),
        F("procMount", &t_string, PB(9, OMIT | PTR)), F("seccompProfile", &core_seccomp_profile, PB(11, OMIT | PTR)),
        F("appArmorProfile", &core_apparmor_profile, PB(12, OMIT | PTR)));
@@ -317,7 +319,7 @@ OBJECT(core_git_repo_volume_source, CORE "GitRepoVolumeSource",
 
 OBJECT(core_secret_volume_source, CORE "SecretVolumeSource",
        F("secretName", &t_string, PB(1, OMIT)), F("items", ATOMIC(&core_key_to_path), PB(2, OMIT)),
-       F("defaultMode", &t_int, PB(3, OMIT | PTR | I32)), F("optional", &t_bool, PB(4, OMIT | PTR)));
+       F("defaultMode", &t_int, PB(3, OMIT | PTR)), F("optional", &t_bool, PB(4, OMIT | PTR)));
 
 OBJECT(core_nfs_volume_source, CORE "NFSVolumeSource",
        F("server", &t_string, PB(1, 0)), F("path", &t_string, PB(2, 0)), F("readOnly", &t_bool, PB(3, OMIT)));
@@ -358,10 +360,10 @@ OBJECT(core_flocker_volume_source, CORE "FlockerVolumeSource",
 
 OBJECT(core_downward_api_volume_file, CORE "DownwardAPIVolumeFile",
        F("path", &t_string, PB(1, 0)), F("fieldRef", &core_object_field_selector, PB(2, OMIT | PTR)),
-       F("resourceFieldRef", &core_resource_field_selector, PB(3, OMIT | PTR)), F("mode", &t_int, PB(4, OMIT | PTR | I32)));
+       F("resourceFieldRef", &core_resource_field_selector, PB(3, OMIT | PTR)), F("mode", &t_int, PB(4, OMIT | PTR)));
 
 OBJECT(core_downward_api_volume_source, CORE "DownwardAPIVolumeSource",
-       F("items", ATOMIC(&core_downward_api_volume_file), PB(1, OMIT)), F("defaultMode", &t_int, PB(2, OMIT | PTR | I32)));
+       F("items", ATOMIC(&core_downward_api_volume_file), PB(1, OMIT)), F("defaultMode", &t_int, PB(2, OMIT | PTR)));
 
 OBJECT(core_fc_volume_source, CORE "FCVolumeSource",
        F("targetWWNs", STRINGS), F("lun", &t_int), F("fsType", &t_string),
@@ -371,7 +373,7 @@ OBJECT(core_azure_file_volume_source, CORE "AzureFileVolumeSource",
        F("secretName", &t_string), F("shareName", &t_string), F("readOnly", &t_bool));
 
 OBJECT_INL(core_config_map_volume_source, CORE "ConfigMapVolumeSource", "LocalObjectReference",
-       F("name", &t_string, PBV(1, 1, OMIT)), F("items", ATOMIC(&core_key_to_path), PB(2, OMIT)), F("defaultMode", &t_int, PB(3, OMIT | PTR | I32)),
+       F("name", &t_string, PBV(1, 1, OMIT)), F("items", ATOMIC(&core_key_to_path), PB(2, OMIT)), F("defaultMode", &t_int, PB(3, OMIT | PTR)),
        F("optional", &t_bool, PB(4, OMIT | PTR)));
 
 OBJECT(core_vsphere_volume_source, CORE "VsphereVirtualDiskVolumeSource",
@@ -399,7 +401,7 @@ OBJECT_INL(core_config_map_projection, CORE "ConfigMapProjection", "LocalObjectR
        F("name", &t_string, PBV(1, 1, OMIT)), F("items", ATOMIC(&core_key_to_path), PB(2, OMIT)), F("optional", &t_bool, PB(4, OMIT | PTR)));
 
 OBJECT(core_service_account_token_projection, CORE "ServiceAccountTokenProjection",
-       F("audience", &t_string, PB(1, OMIT)), F("expirationSeconds", &t_int, PB(2, OMIT | PTR)), F("path", &t_string, PB(3, 0)));
+       F("audience", &t_string, PB(1, OMIT)), F("expirationSeconds", &t_int, PB(2, OMIT | PTR | I64)), F("path", &t_string, PB(3, 0)));
 
 OBJECT(core_cluster_trust_bundle_projection, CORE "ClusterTrustBundleProjection",
        F("name", &t_string), F("signerName", &t_string),
@@ -413,7 +415,7 @@ OBJECT(core_volume_projection, CORE "VolumeProjection",
        F("clusterTrustBundle", &core_cluster_trust_bundle_projection));
 
 OBJECT(core_projected_volume_source, CORE "ProjectedVolumeSource",
-       F("sources", ATOMIC(&core_volume_projection), PB(1, 0)), F("defaultMode", &t_int, PB(2, OMIT | PTR | I32)));
+       F("sources", ATOMIC(&core_volume_projection), PB(1, 0)), F("defaultMode", &t_int, PB(2, OMIT | PTR)));
 
 OBJECT(core_portworx_volume_source, CORE "PortworxVolumeSource",
        F("volumeID", &t_string), F("fsType", &t_string), F("readOnly", &t_bool));
@@ -492,7 +494,7 @@ OBJECT(core_node_selector, CORE "NodeSelector",
        F("nodeSelectorTerms", ATOMIC(&core_node_selector_term), PB(1, 0)));
 
 OBJECT(core_preferred_scheduling_term, CORE "PreferredSchedulingTerm",
-       F("weight", &t_int, PB(1, I32)), F("preference", &core_node_selector_term, PB(2, 0)));
+       F("weight", &t_int, PB(1, 0)), F("preference", &core_node_selector_term, PB(2, 0)));
 
 OBJECT(core_node_affinity, CORE "NodeAffinity",
        F("requiredDuringSchedulingIgnoredDuringExecution", &core_node_selector, PB(1, OMIT | PTR)),
@@ -505,7 +507,7 @@ OBJECT(core_pod_affinity_term, CORE "PodAffinityTerm",
        F("matchLabelKeys", STRINGS, PB(5, OMIT)), F("mismatchLabelKeys", STRINGS, PB(6, OMIT)));
 
 OBJECT(core_weighted_pod_affinity_term, CORE "WeightedPodAffinityTerm",
-       F("weight", &t_int, PB(1, I32)), F("podAffinityTerm", &core_pod_affinity_term, PB(2, 0)));
+       F("weight", &t_int, PB(1, 0)), F("podAffinityTerm", &core_pod_affinity_term, PB(2, 0)));
 
 OBJECT(core_pod_affinity, CORE "PodAffinity",
        F("requiredDuringSchedulingIgnoredDuringExecution", ATOMIC(&core_pod_affinity_term), PB(1, OMIT)),
@@ -523,7 +525,7 @@ OBJECT(core_affinity, CORE "Affinity",
 
 OBJECT(core_toleration, CORE "Toleration",
        F("key", &t_string, PB(1, OMIT)), F("operator", &t_string, PB(2, OMIT)), F("value", &t_string, PB(3, OMIT)),
-       F("effect", &t_string, PB(4, OMIT)), F("tolerationSeconds", &t_int, PB(5, OMIT | PTR)));
+       F("effect", &t_string, PB(4, OMIT)), F("tolerationSeconds", &t_int, PB(5, OMIT | PTR | I64)));
 
 OBJECT(core_host_alias, CORE "HostAlias", F("ip", &t_string, PB(1, 0)), F("hostnames", STRINGS, PB(2, OMIT)));
 
@@ -537,9 +539,9 @@ OBJECT(core_pod_dns_config, CORE "PodDNSConfig",
 OBJECT(core_pod_readiness_gate, CORE "PodReadinessGate", F("conditionType", &t_string, PB(1, 0)));
 
 OBJECT(core_topology_spread_constraint, CORE "TopologySpreadConstraint",
-       F("maxSkew", &t_int, PB(1, I32)), F("topologyKey", &t_string, PB(2, 0)),
+       F("maxSkew", &t_int, PB(1, 0)), F("topologyKey", &t_string, PB(2, 0)),
        F("whenUnsatisfiable", &t_string, PB(3, 0)), F("labelSelector", &meta_label_selector, PB(4, OMIT | PTR)),
-       F("minDomains", &t_int, PB(5, OMIT | PTR | I32)), F("nodeAffinityPolicy", &t_string, PB(6, OMIT | PTR)),
+       F("minDomains", &t_int, PB(5, OMIT | PTR)), F("nodeAffinityPolicy", &t_string, PB(6, OMIT | PTR)),
        F("nodeTaintsPolicy", &t_string, PB(7, OMIT | PTR)), F("matchLabelKeys", STRINGS, PB(8, OMIT)));
 
 OBJECT(core_pod_os, CORE "PodOS", F("name", &t_string, PB(1, 0)));
@@ -555,9 +557,9 @@ OBJECT(core_sysctl, CORE "Sysctl", F("name", &t_string, PB(1, 0)), F("value", &t
 OBJECT(core_pod_security_context, CORE "PodSecurityContext",
        F("seLinuxOptions", &core_selinux_options, PB(1, OMIT | PTR)),
        F("windowsOptions", &core_windows_security_context_options, PB(8, OMIT | PTR)),
-       F("runAsUser", &t_int, PB(2, OMIT | PTR)), F("runAsGroup", &t_int, PB(6, OMIT | PTR)), F("runAsNonRoot", &t_bool, PB(3, OMIT | PTR)),
-       F("supplementalGroups", ATOMIC(&t_int), PB(4, OMIT)), F("supplementalGroupsPolicy", &t_string, PB(12, OMIT | PTR)),
-       F("fsGroup", &t_int, PB(5, OMIT | PTR)), F("sysctls", ATOMIC(&core_sysctl), PB(7, OMIT)),
+       F("runAsUser", &t_int, PB(2, OMIT | PTR | I64)), F("runAsGroup", &t_int, PB(6, OMIT | PTR | I64)), F("runAsNonRoot", &t_bool, PB(3, OMIT | PTR)),
+       F("supplementalGroups", ATOMIC(&t_int), PB(4, OMIT | I64)), F("supplementalGroupsPolicy", &t_string, PB(12, OMIT | PTR)),
+       F("fsGroup", &t_int, PB(5, OMIT | PTR | I64)), F("sysctls", ATOMIC(&core_sysctl), PB(7, OMIT)),
        F("fsGroupChangePolicy", &t_string, PB(9, OMIT | PTR)), F("seccompProfile", &core_seccomp_profile, PB(10, OMIT | PTR)),
        F("appArmorProfile", &core_apparmor_profile, PB(11, OMIT | PTR)), F("seLinuxChangePolicy", &t_string, PB(13, OMIT | PTR)));
 
@@ -568,8 +570,8 @@ OBJECT(core_pod_spec, CORE "PodSpec",
        F("initContainers", KEYED(&core_container, "name", "merge"), PB(20, OMIT)),
        F("containers", KEYED(&core_container, "name", "merge"), PB(2, 0)),
        F("ephemeralContainers", KEYED(&core_ephemeral_container, "name", "merge")),
-       F("restartPolicy", &t_string, PB(3, OMIT)), F("terminationGracePeriodSeconds", &t_int, PB(4, OMIT | PTR)),
-       F("activeDeadlineSeconds", &t_int, PB(5, OMIT | PTR)), F("dnsPolicy", &t_string, PB(6, OMIT)),
+       F("restartPolicy", &t_string, PB(3, OMIT)), F("terminationGracePeriodSeconds", &t_int, PB(4, OMIT | PTR | I64)),
+       F("activeDeadlineSeconds", &t_int, PB(5, OMIT | PTR | I64)), F("dnsPolicy", &t_string, PB(6, OMIT)),
        F("nodeSelector", STRING_MAP, PB(7, OMIT)), F("serviceAccountName", &t_string, PB(8, OMIT)),
        F("serviceAccount", &t_string, PB(9, OMIT)), F("automountServiceAccountToken", &t_bool, PB(21, OMIT | PTR)),
        F("nodeName", &t_string, PB(10, OMIT)), F("hostNetwork", &t_bool, PB(11, OMIT)), F("hostPID", &t_bool, PB(12, OMIT)),
@@ -579,7 +581,7 @@ OBJECT(core_pod_spec, CORE "PodSpec",
        F("hostname", &t_string, PB(16, OMIT)), F("subdomain", &t_string, PB(17, OMIT)), F("affinity", &core_affinity, PB(18, OMIT | PTR)),
        F("schedulerName", &t_string, PB(19, OMIT)), F("tolerations", ATOMIC(&core_toleration), PB(22, OMIT)),
        F("hostAliases", KEYED(&core_host_alias, "ip", "merge"), PB(23, OMIT)),
-       F("priorityClassName", &t_string, PB(24, OMIT)), F("priority", &t_int, PB(25, OMIT | PTR | I32)),
+       F("priorityClassName", &t_string, PB(24, OMIT)), F("priority", &t_int, PB(25, OMIT | PTR)),
        F("dnsConfig", &core_pod_dns_config, PB(26, OMIT | PTR)),
        F("readinessGates", ATOMIC(&core_pod_readiness_gate), PB(28, OMIT)),
        F("runtimeClassName", &t_string, PB(29, OMIT | PTR)), F("enableServiceLinks", &t_bool, PB(30, OMIT | PTR)),
@@ -619,7 +621,7 @@ OBJECT(core_volume_mount_status, CORE "VolumeMountStatus",
        F("recursiveReadOnly", &t_string));
 
 OBJECT(core_linux_container_user, CORE "LinuxContainerUser",
-       F("uid", &t_int), F("gid", &t_int), F("supplementalGroups", ATOMIC(&t_int)));
+       F("uid", &t_int, TR(I64)), F("gid", &t_int, TR(I64)), F("supplementalGroups", ATOMIC(&t_int), TR(I64)));
 
 OBJECT(core_container_user, CORE "ContainerUser", F("linux", &core_linux_container_user));
 
@@ -697,13 +699,13 @@ OBJECT(core_event_source, CORE "EventSource",
 
 /* metav1.MicroTime travels as an RFC3339 string with microseconds, like Time. */
 OBJECT(core_event_series, CORE "EventSeries",
-       F("count", &t_int, PB(1, OMIT | I32)), F("lastObservedTime", &t_time, PB(2, OMIT | MICRO)));
+       F("count", &t_int, PB(1, OMIT)), F("lastObservedTime", &t_time, PB(2, OMIT | MICRO)));
 
 ROOT(schema_event, CORE "Event",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta, PB(1, 0)),
        F("involvedObject", &core_object_reference, PB(2, 0)), F("reason", &t_string, PB(3, OMIT)),
        F("message", &t_string, PB(4, OMIT)), F("source", &core_event_source, PB(5, OMIT)),
-       F("firstTimestamp", &t_time, PB(6, OMIT)), F("lastTimestamp", &t_time, PB(7, OMIT)), F("count", &t_int, PB(8, OMIT | I32)),
+       F("firstTimestamp", &t_time, PB(6, OMIT)), F("lastTimestamp", &t_time, PB(7, OMIT)), F("count", &t_int, PB(8, OMIT)),
        F("type", &t_string, PB(9, OMIT)), F("eventTime", &t_time, PB(10, OMIT | MICRO)), F("series", &core_event_series, PB(11, OMIT | PTR)),
        F("action", &t_string, PB(12, OMIT)), F("related", &core_object_reference, PB(13, OMIT | PTR)),
        F("reportingComponent", &t_string, PB(14, 0)), F("reportingInstance", &t_string, PB(15, 0)));
@@ -748,7 +750,7 @@ OBJECT(core_node_address, CORE "NodeAddress",
        F("type", &t_string, PB(1, 0)), F("address", &t_string, PB(2, 0)));
 
 /* DaemonEndpoint's JSON name really is "Port" (capitalised) upstream. */
-OBJECT(core_daemon_endpoint, CORE "DaemonEndpoint", F("Port", &t_int, PB(1, I32)));
+OBJECT(core_daemon_endpoint, CORE "DaemonEndpoint", F("Port", &t_int, PB(1, 0)));
 
 OBJECT(core_node_daemon_endpoints, CORE "NodeDaemonEndpoints",
        F("kubeletEndpoint", &core_daemon_endpoint, PB(1, OMIT)));
@@ -761,7 +763,7 @@ OBJECT(core_node_system_info, CORE "NodeSystemInfo",
        F("architecture", &t_string, PB(10, 0)));
 
 OBJECT(core_container_image, CORE "ContainerImage",
-       F("names", STRINGS, PB(1, 0)), F("sizeBytes", &t_int, PB(2, OMIT)));
+       F("names", STRINGS, PB(1, 0)), F("sizeBytes", &t_int, PB(2, OMIT | I64)));
 
 OBJECT(core_attached_volume, CORE "AttachedVolume",
        F("name", &t_string, PB(1, 0)), F("devicePath", &t_string, PB(2, 0)));
@@ -815,12 +817,12 @@ OBJECT(batch_success_policy, BATCH "SuccessPolicy",
        F("rules", ATOMIC(&batch_success_policy_rule)));
 
 OBJECT(batch_job_spec, BATCH "JobSpec",
-       F("parallelism", &t_int, PB(1, OMIT | PTR | I32)), F("completions", &t_int, PB(2, OMIT | PTR | I32)),
-       F("activeDeadlineSeconds", &t_int, PB(3, OMIT | PTR)), F("podFailurePolicy", &batch_pod_failure_policy),
-       F("successPolicy", &batch_success_policy), F("backoffLimit", &t_int, PB(7, OMIT | PTR | I32)),
-       F("backoffLimitPerIndex", &t_int, PB(12, OMIT | PTR | I32)), F("maxFailedIndexes", &t_int, PB(13, OMIT | PTR | I32)),
+       F("parallelism", &t_int, PB(1, OMIT | PTR)), F("completions", &t_int, PB(2, OMIT | PTR)),
+       F("activeDeadlineSeconds", &t_int, PB(3, OMIT | PTR | I64)), F("podFailurePolicy", &batch_pod_failure_policy),
+       F("successPolicy", &batch_success_policy), F("backoffLimit", &t_int, PB(7, OMIT | PTR)),
+       F("backoffLimitPerIndex", &t_int, PB(12, OMIT | PTR)), F("maxFailedIndexes", &t_int, PB(13, OMIT | PTR)),
        F("selector", &meta_label_selector, PB(4, OMIT | PTR)), F("manualSelector", &t_bool, PB(5, OMIT | PTR)),
-       F("template", &core_pod_template_spec, PB(6, 0)), F("ttlSecondsAfterFinished", &t_int, PB(8, OMIT | PTR | I32)),
+       F("template", &core_pod_template_spec, PB(6, 0)), F("ttlSecondsAfterFinished", &t_int, PB(8, OMIT | PTR)),
        F("completionMode", &t_string, PB(9, OMIT | PTR)), F("suspend", &t_bool, PB(10, OMIT | PTR)),
        F("podReplacementPolicy", &t_string, PB(14, OMIT | PTR)), F("managedBy", &t_string, PB(16, OMIT | PTR)));
 
@@ -837,10 +839,10 @@ OBJECT(batch_job_status, BATCH "JobStatus",
          (&(const struct schema_node){.type = SCHEMA_ARRAY, .items = &batch_job_condition,
                                       .patch_merge_key = "type", .patch_strategy = "merge",
                                       .list_type = "atomic"})),
-       F("startTime", &t_time, PB(2, OMIT | PTR)), F("completionTime", &t_time, PB(3, OMIT | PTR)), F("active", &t_int, PB(4, OMIT | I32)),
-       F("succeeded", &t_int, PB(5, OMIT | I32)), F("failed", &t_int, PB(6, OMIT | I32)), F("terminating", &t_int, PB(11, OMIT | PTR | I32)),
+       F("startTime", &t_time, PB(2, OMIT | PTR)), F("completionTime", &t_time, PB(3, OMIT | PTR)), F("active", &t_int, PB(4, OMIT)),
+       F("succeeded", &t_int, PB(5, OMIT)), F("failed", &t_int, PB(6, OMIT)), F("terminating", &t_int, PB(11, OMIT | PTR)),
        F("completedIndexes", &t_string, PB(7, OMIT)), F("failedIndexes", &t_string, PB(10, OMIT | PTR)),
-       F("uncountedTerminatedPods", &batch_uncounted_terminated_pods), F("ready", &t_int, PB(9, OMIT | PTR | I32)));
+       F("uncountedTerminatedPods", &batch_uncounted_terminated_pods), F("ready", &t_int, PB(9, OMIT | PTR)));
 
 ROOT(schema_job, BATCH "Job",
        F("apiVersion", &t_string), F("kind", &t_string), F("metadata", &meta_object_meta, PB(1, OMIT)),
@@ -881,8 +883,8 @@ ROOT(schema_cluster_role_binding, RBAC "ClusterRoleBinding",
 /* ---- coordination.k8s.io/v1 ---------------------------------------------------------- */
 
 OBJECT(coord_lease_spec, COORD "LeaseSpec",
-       F("holderIdentity", &t_string, PB(1, OMIT | PTR)), F("leaseDurationSeconds", &t_int, PB(2, OMIT | PTR | I32)),
-       F("acquireTime", &t_time, PB(3, OMIT | PTR | MICRO)), F("renewTime", &t_time, PB(4, OMIT | PTR | MICRO)), F("leaseTransitions", &t_int, PB(5, OMIT | PTR | I32)),
+       F("holderIdentity", &t_string, PB(1, OMIT | PTR)), F("leaseDurationSeconds", &t_int, PB(2, OMIT | PTR)),
+       F("acquireTime", &t_time, PB(3, OMIT | PTR | MICRO)), F("renewTime", &t_time, PB(4, OMIT | PTR | MICRO)), F("leaseTransitions", &t_int, PB(5, OMIT | PTR)),
        F("strategy", &t_string, PB(6, OMIT | PTR)), F("preferredHolder", &t_string, PB(7, OMIT | PTR)));
 
 ROOT(schema_lease, COORD "Lease",
@@ -896,7 +898,7 @@ OBJECT(authn_bound_object_reference, AUTHN "BoundObjectReference",
        F("uid", &t_string, PB(4, OMIT)));
 
 OBJECT(authn_token_request_spec, AUTHN "TokenRequestSpec",
-       F("audiences", STRINGS, PB(1, 0)), F("expirationSeconds", &t_int, PB(4, PTR)),
+       F("audiences", STRINGS, PB(1, 0)), F("expirationSeconds", &t_int, PB(4, PTR | I64)),
        F("boundObjectRef", &authn_bound_object_reference, PB(3, PTR)));
 
 OBJECT(authn_token_request_status, AUTHN "TokenRequestStatus",
@@ -1015,11 +1017,11 @@ OBJECT(batch_job_template_spec, BATCH "JobTemplateSpec",
 
 OBJECT(batch_cron_job_spec, BATCH "CronJobSpec",
        F("schedule", &t_string, PB(1, 0)), F("timeZone", &t_string, PB(8, OMIT | PTR)),
-       F("startingDeadlineSeconds", &t_int, PB(2, OMIT | PTR)),
+       F("startingDeadlineSeconds", &t_int, PB(2, OMIT | PTR | I64)),
        F("concurrencyPolicy", &t_string, PB(3, OMIT)), F("suspend", &t_bool, PB(4, OMIT | PTR)),
        F("jobTemplate", &batch_job_template_spec, PB(5, 0)),
-       F("successfulJobsHistoryLimit", &t_int, PB(6, OMIT | PTR | I32)),
-       F("failedJobsHistoryLimit", &t_int, PB(7, OMIT | PTR | I32)));
+       F("successfulJobsHistoryLimit", &t_int, PB(6, OMIT | PTR)),
+       F("failedJobsHistoryLimit", &t_int, PB(7, OMIT | PTR)));
 
 OBJECT(batch_cron_job_status, BATCH "CronJobStatus",
        F("active", ATOMIC(&core_object_reference), PB(1, OMIT)),
@@ -1041,24 +1043,24 @@ OBJECT(apps_deployment_strategy, APPS "DeploymentStrategy",
        F("rollingUpdate", &apps_rolling_update_deployment, PB(2, OMIT | PTR)));
 
 OBJECT(apps_deployment_spec, APPS "DeploymentSpec",
-       F("replicas", &t_int, PB(1, OMIT | PTR | I32)),
+       F("replicas", &t_int, PB(1, OMIT | PTR)),
        F("selector", &meta_label_selector, PB(2, PTR)),
        F("template", &core_pod_template_spec, PB(3, 0)),
        F("strategy", &apps_deployment_strategy, PB(4, OMIT)),
-       F("minReadySeconds", &t_int, PB(5, OMIT | I32)),
-       F("revisionHistoryLimit", &t_int, PB(6, OMIT | PTR | I32)),
+       F("minReadySeconds", &t_int, PB(5, OMIT)),
+       F("revisionHistoryLimit", &t_int, PB(6, OMIT | PTR)),
        F("paused", &t_bool, PB(7, OMIT)),
-       F("progressDeadlineSeconds", &t_int, PB(9, OMIT | PTR | I32)));
+       F("progressDeadlineSeconds", &t_int, PB(9, OMIT | PTR)));
 
 /* conditions (6) are not decoded */
 OBJECT(apps_deployment_status, APPS "DeploymentStatus",
-       F("observedGeneration", &t_int, PB(1, OMIT)), F("replicas", &t_int, PB(2, OMIT | I32)),
-       F("updatedReplicas", &t_int, PB(3, OMIT | I32)),
-       F("readyReplicas", &t_int, PB(7, OMIT | I32)),
-       F("availableReplicas", &t_int, PB(4, OMIT | I32)),
-       F("unavailableReplicas", &t_int, PB(5, OMIT | I32)),
-       F("terminatingReplicas", &t_int, PB(9, OMIT | PTR | I32)),
-       F("collisionCount", &t_int, PB(8, OMIT | PTR | I32)));
+       F("observedGeneration", &t_int, PB(1, OMIT | I64)), F("replicas", &t_int, PB(2, OMIT)),
+       F("updatedReplicas", &t_int, PB(3, OMIT)),
+       F("readyReplicas", &t_int, PB(7, OMIT)),
+       F("availableReplicas", &t_int, PB(4, OMIT)),
+       F("unavailableReplicas", &t_int, PB(5, OMIT)),
+       F("terminatingReplicas", &t_int, PB(9, OMIT | PTR)),
+       F("collisionCount", &t_int, PB(8, OMIT | PTR)));
 
 ROOT(schema_deployment, APPS "Deployment",
      F("apiVersion", &t_string), F("kind", &t_string),

@@ -10,18 +10,6 @@
 #include "util/buf.h"
 #include "util/json.h"
 
-/* JSON names of the int64 fields of the served kinds (every other integer is an int32). */
-static const char *const int64_fields[] = {
-    "terminationGracePeriodSeconds", "activeDeadlineSeconds", "runAsUser", "runAsGroup",
-    "fsGroup", "supplementalGroups", "tolerationSeconds", "generation",
-    "deletionGracePeriodSeconds", "observedGeneration", "expirationSeconds",
-    "startingDeadlineSeconds", "remainingItemCount", "gracePeriodSeconds", "sizeBytes",
-    "uid", "gid", "seconds",
-};
-
-/* []byte fields: "<root kind>.<field>" */
-static const char *const bytes_fields[] = {"Secret.data", "ConfigMap.binaryData"};
-
 struct tc {
     enum typecheck_mode mode;
     const char *kind;
@@ -30,16 +18,8 @@ struct tc {
     char *fatal;       /* error that ended the decode */
 };
 
-static bool is_int64_field(const char *name)
-{
-    for (size_t i = 0; i < sizeof(int64_fields) / sizeof(int64_fields[0]); i++)
-        if (name && strcmp(name, int64_fields[i]) == 0)
-            return true;
-    return false;
-}
-
-/* Go type name of a schema node (leaf is the JSON name of the field, for int widths). */
-static void go_type(struct buf *out, const struct schema_node *n, const char *leaf, bool bytes)
+/* Go type name of a schema node (traits: the field's, for int widths). */
+static void go_type(struct buf *out, const struct schema_node *n, unsigned traits, bool bytes)
 {
     if (bytes) {
         buf_puts(out, "[]uint8");
@@ -59,14 +39,14 @@ static void go_type(struct buf *out, const struct schema_node *n, const char *le
     }
     case SCHEMA_MAP:
         buf_puts(out, "map[string]");
-        go_type(out, n->items, leaf, false);
+        go_type(out, n->items, traits, false);
         break;
     case SCHEMA_ARRAY:
         buf_puts(out, "[]");
-        go_type(out, n->items, leaf, false);
+        go_type(out, n->items, traits, false);
         break;
     case SCHEMA_STRING: buf_puts(out, "string"); break;
-    case SCHEMA_INTEGER: buf_puts(out, is_int64_field(leaf) ? "int64" : "int32"); break;
+    case SCHEMA_INTEGER: buf_puts(out, (traits & SCHEMA_INT64) ? "int64" : "int32"); break;
     case SCHEMA_NUMBER: buf_puts(out, "float64"); break;
     case SCHEMA_BOOLEAN: buf_puts(out, "bool"); break;
     case SCHEMA_INT_OR_STRING: buf_puts(out, "intstr.IntOrString"); break;
@@ -134,14 +114,14 @@ static void unmarshal_prefix(struct buf *b, json_t *v, bool with_number)
 
 /* Saves the first UnmarshalTypeError-shaped message (JSON mode). */
 static void save_type_error(struct tc *t, json_t *v, const char *strct, const struct schema_node *n,
-                            const char *leaf, bool bytes, bool with_number)
+                            unsigned traits, bool bytes, bool with_number)
 {
     if (t->saved != NULL)
         return;
     struct buf b = BUF_INIT;
     unmarshal_prefix(&b, v, with_number);
     buf_printf(&b, " into Go struct field %s.%s of type ", strct, t->path.data ? t->path.data : "");
-    go_type(&b, n, leaf, bytes);
+    go_type(&b, n, traits, bytes);
     t->saved = buf_detach(&b, NULL);
 }
 
@@ -166,11 +146,11 @@ static void fatal_text(struct tc *t, const char *msg)
         t->fatal = xstrdup(msg);
 }
 
-static void fatal_convert(struct tc *t, json_t *v, const struct schema_node *n, const char *leaf)
+static void fatal_convert(struct tc *t, json_t *v, const struct schema_node *n, unsigned traits)
 {
     struct buf b = BUF_INIT;
     buf_printf(&b, "cannot convert %s to ", patch_go_type_name(v));
-    go_type(&b, n, leaf, false);
+    go_type(&b, n, traits, false);
     if (t->fatal == NULL)
         t->fatal = buf_detach(&b, NULL);
     else
@@ -251,24 +231,24 @@ static bool quantity_ok(const char *s)
 #define QUANTITY_FORMAT_ERROR "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 
 static void check(struct tc *t, const struct schema_node *n, json_t *v, const char *strct,
-                  const char *leaf, bool bytes);
+                  unsigned traits, bool bytes);
 
 /* A container value of the wrong kind: the converter's "cannot restore <what> <kind>", or
  * the decoder's UnmarshalTypeError. */
 static void restore_mismatch(struct tc *t, json_t *v, const struct schema_node *n, const char *strct,
-                             const char *leaf, const char *what, bool bytes)
+                             unsigned traits, const char *what, bool bytes)
 {
     if (t->mode == TYPECHECK_UNSTRUCTURED) {
         char *m = xasprintf("cannot restore %s %s", what, unstructured_kind(v));
         fatal_text(t, m);
         free(m);
     } else {
-        save_type_error(t, v, strct, n, leaf, bytes, false);
+        save_type_error(t, v, strct, n, traits, bytes, false);
     }
 }
 
 
-static void check_bytes(struct tc *t, const struct schema_node *n, json_t *v, const char *strct, const char *leaf)
+static void check_bytes(struct tc *t, const struct schema_node *n, json_t *v, const char *strct, unsigned traits)
 {
     if (json_is_string(v)) {
         long off = typecheck_base64_error(json_string_value(v), json_string_length(v));
@@ -287,7 +267,7 @@ static void check_bytes(struct tc *t, const struct schema_node *n, json_t *v, co
     }
     if (t->mode == TYPECHECK_UNSTRUCTURED) {
         if (!json_is_array(v))
-            restore_mismatch(t, v, n, strct, leaf, "slice from", true);
+            restore_mismatch(t, v, n, strct, traits, "slice from", true);
         return;
     }
     if (json_is_array(v)) {
@@ -307,7 +287,7 @@ static void check_bytes(struct tc *t, const struct schema_node *n, json_t *v, co
         }
         return;
     }
-    save_type_error(t, v, strct, n, leaf, true, false);
+    save_type_error(t, v, strct, n, traits, true, false);
 }
 
 static void path_push(struct tc *t, const char *key, size_t *ret_len)
@@ -328,7 +308,7 @@ static void path_pop(struct tc *t, size_t len)
 static void check_object(struct tc *t, const struct schema_node *n, json_t *v, const char *strct)
 {
     if (!json_is_object(v)) {
-        restore_mismatch(t, v, n, strct, NULL, "struct from:", false);
+        restore_mismatch(t, v, n, strct, 0, "struct from:", false);
         return;
     }
     const char *inner = struct_name(n, t->kind);
@@ -337,26 +317,22 @@ static void check_object(struct tc *t, const struct schema_node *n, json_t *v, c
     json_object_foreach(v, key, val) {
         if (t->fatal)
             return;
-        const struct schema_node *fn = schema_field(n, key);
-        if (fn == NULL)
+        const struct schema_field *fd = schema_field_def(n, key);
+        if (fd == NULL)
             continue; /* unknown fields: strict field validation reports them */
-        bool bytes = false;
-        if (t->path.len == 0 && fn->type == SCHEMA_MAP) {
-            char q[128];
-            snprintf(q, sizeof(q), "%s.%s", t->kind, key);
-            for (size_t i = 0; i < sizeof(bytes_fields) / sizeof(bytes_fields[0]); i++)
-                bytes = bytes || strcmp(q, bytes_fields[i]) == 0;
-        }
+        const struct schema_node *fn = fd->type;
+        /* map[string][]byte (Secret.data, ConfigMap.binaryData): base64 values */
+        bool bytes = fn->type == SCHEMA_MAP && (fd->traits & SCHEMA_BYTES);
         size_t saved_len;
         path_push(t, key, &saved_len);
-        check(t, fn, val, inner, key, bytes);
+        check(t, fn, val, inner, fd->traits, bytes);
         if (!t->fatal)
             path_pop(t, saved_len);
     }
 }
 
 static void check(struct tc *t, const struct schema_node *n, json_t *v, const char *strct,
-                  const char *leaf, bool bytes)
+                  unsigned traits, bool bytes)
 {
     if (t->fatal || v == NULL || json_is_null(v))
         return;
@@ -368,7 +344,7 @@ static void check(struct tc *t, const struct schema_node *n, json_t *v, const ch
         return;
     case SCHEMA_MAP:
         if (!json_is_object(v)) {
-            restore_mismatch(t, v, n, strct, leaf, "map from", false);
+            restore_mismatch(t, v, n, strct, traits, "map from", false);
             return;
         }
         {
@@ -376,9 +352,9 @@ static void check(struct tc *t, const struct schema_node *n, json_t *v, const ch
             json_t *it;
             json_object_foreach(v, k, it) {
                 if (bytes)
-                    check_bytes(t, n->items, it, strct, leaf);
+                    check_bytes(t, n->items, it, strct, traits);
                 else
-                    check(t, n->items, it, strct, leaf, false);
+                    check(t, n->items, it, strct, traits, false);
                 if (t->fatal)
                     return;
             }
@@ -386,14 +362,14 @@ static void check(struct tc *t, const struct schema_node *n, json_t *v, const ch
         return;
     case SCHEMA_ARRAY:
         if (!json_is_array(v)) {
-            restore_mismatch(t, v, n, strct, leaf, "slice from", false);
+            restore_mismatch(t, v, n, strct, traits, "slice from", false);
             return;
         }
         {
             size_t i;
             json_t *it;
             json_array_foreach(v, i, it) {
-                check(t, n->items, it, strct, leaf, false);
+                check(t, n->items, it, strct, traits, false);
                 if (t->fatal)
                     return;
             }
@@ -406,25 +382,25 @@ static void check(struct tc *t, const struct schema_node *n, json_t *v, const ch
             (n->type == SCHEMA_NUMBER && json_is_number(v)))
             return;
         if (t->mode == TYPECHECK_UNSTRUCTURED)
-            fatal_convert(t, v, n, leaf);
+            fatal_convert(t, v, n, traits);
         else
-            save_type_error(t, v, strct, n, leaf, false, false);
+            save_type_error(t, v, strct, n, traits, false, false);
         return;
     case SCHEMA_INTEGER: {
-        bool wide = is_int64_field(leaf);
+        bool wide = (traits & SCHEMA_INT64);
         if (json_is_integer(v)) {
             json_int_t x = json_integer_value(v);
             if (wide || (x >= INT32_MIN && x <= INT32_MAX))
                 return;
             /* the unstructured converter truncates silently (reflect Convert) */
             if (t->mode == TYPECHECK_JSON)
-                save_type_error(t, v, strct, n, leaf, false, true);
+                save_type_error(t, v, strct, n, traits, false, true);
             return;
         }
         if (t->mode == TYPECHECK_UNSTRUCTURED)
-            fatal_convert(t, v, n, leaf);
+            fatal_convert(t, v, n, traits);
         else
-            save_type_error(t, v, strct, n, leaf, false, json_is_real(v));
+            save_type_error(t, v, strct, n, traits, false, json_is_real(v));
         return;
     }
     case SCHEMA_INT_OR_STRING:
@@ -454,7 +430,7 @@ char *typecheck_object(const struct schema_node *root, const char *kind, json_t 
         return NULL;
     struct tc t = {.mode = mode, .kind = kind};
     buf_init(&t.path, 0);
-    check(&t, root, obj, kind, NULL, false);
+    check(&t, root, obj, kind, 0, false);
     buf_release(&t.path);
     if (t.fatal) {
         free(t.saved);
