@@ -13,36 +13,6 @@
 #define MF_MAX_DEPTH 128
 #define MF_MAX_KEYS 4
 
-/* ---- schema facts upstream's OpenAPI declares beyond api/schema.h ---------------------- */
-
-/* x-kubernetes-list-map-keys with more than one key (or a key with a default). */
-static const struct {
-    const char *owner, *field;
-    const char *keys[MF_MAX_KEYS];
-    const char *defaults[MF_MAX_KEYS]; /* JSON text of the key's default value or NULL */
-} list_map_keys[] = {
-    {"io.k8s.api.core.v1.Container", "ports", {"containerPort", "protocol"}, {NULL, "\"TCP\""}},
-    {"io.k8s.api.core.v1.EphemeralContainer", "ports", {"containerPort", "protocol"}, {NULL, "\"TCP\""}},
-    {"io.k8s.api.core.v1.PodSpec", "topologySpreadConstraints", {"topologyKey", "whenUnsatisfiable"}, {NULL, NULL}},
-};
-
-/* Structs declared x-kubernetes-map-type: atomic (+structType=atomic) among the served kinds. */
-static const char *const atomic_structs[] = {
-    "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector",
-    "io.k8s.api.core.v1.LocalObjectReference",
-    "io.k8s.api.core.v1.ObjectReference",
-    "io.k8s.api.core.v1.TypedLocalObjectReference",
-    "io.k8s.api.core.v1.ConfigMapKeySelector",
-    "io.k8s.api.core.v1.SecretKeySelector",
-    "io.k8s.api.core.v1.ObjectFieldSelector",
-    "io.k8s.api.core.v1.ResourceFieldSelector",
-    "io.k8s.api.core.v1.NodeSelector",
-    "io.k8s.api.core.v1.NodeSelectorTerm",
-    "io.k8s.api.core.v1.TopologySelectorTerm",
-    "io.k8s.api.core.v1.SecretReference",
-    "io.k8s.api.rbac.v1.RoleRef",
-};
-
 json_t *mf_zero_object(const char *zero)
 {
     json_t *v = zero != NULL ? json_loads(zero, 0, NULL) : NULL;
@@ -61,17 +31,7 @@ struct ty {
     size_t nkeys;
 };
 
-static bool atomic_struct(const char *ref)
-{
-    if (ref == NULL)
-        return false;
-    for (size_t i = 0; i < sizeof(atomic_structs) / sizeof(atomic_structs[0]); i++)
-        if (strcmp(atomic_structs[i], ref) == 0)
-            return true;
-    return false;
-}
-
-static struct ty ty_of(const struct schema_node *s, const char *owner, const char *field)
+static struct ty ty_of(const struct schema_node *s)
 {
     struct ty t = {.s = s, .rel = REL_GRANULAR};
     if (s == NULL || s->type == SCHEMA_ANY) {
@@ -79,7 +39,7 @@ static struct ty ty_of(const struct schema_node *s, const char *owner, const cha
         return t;
     }
     if (s->type == SCHEMA_OBJECT) {
-        t.rel = atomic_struct(s->ref_name) ? REL_ATOMIC : REL_GRANULAR;
+        t.rel = s->struct_atomic ? REL_ATOMIC : REL_GRANULAR;
         return t;
     }
     if (s->type != SCHEMA_ARRAY)
@@ -88,14 +48,10 @@ static struct ty ty_of(const struct schema_node *s, const char *owner, const cha
     bool merge = s->patch_strategy && strstr(s->patch_strategy, "merge") != NULL;
     if ((lt && strcmp(lt, "map") == 0) || (lt == NULL && merge && s->patch_merge_key)) {
         t.rel = REL_ASSOC;
-        for (size_t i = 0; owner && field && i < sizeof(list_map_keys) / sizeof(list_map_keys[0]); i++) {
-            if (strcmp(list_map_keys[i].owner, owner) == 0 && strcmp(list_map_keys[i].field, field) == 0) {
-                for (size_t k = 0; k < MF_MAX_KEYS && list_map_keys[i].keys[k]; k++) {
-                    t.keys[k] = list_map_keys[i].keys[k];
-                    t.defaults[k] = list_map_keys[i].defaults[k];
-                    t.nkeys = k + 1;
-                }
-            }
+        for (size_t k = 0; k < MF_MAX_KEYS && s->list_map_keys[k]; k++) {
+            t.keys[k] = s->list_map_keys[k];
+            t.defaults[k] = s->list_map_key_defaults[k];
+            t.nkeys = k + 1;
         }
         if (t.nkeys == 0 && s->patch_merge_key) {
             t.keys[0] = s->patch_merge_key;
@@ -111,10 +67,9 @@ static struct ty ty_of(const struct schema_node *s, const char *owner, const cha
     return t;
 }
 
-size_t mf_list_map_keys(const char *owner, const char *field, const struct schema_node *list,
-                        const char *ret_keys[4])
+size_t mf_list_map_keys(const struct schema_node *list, const char *ret_keys[4])
 {
-    struct ty t = ty_of(list, owner, field);
+    struct ty t = ty_of(list);
     if (t.rel != REL_ASSOC || list == NULL || list->type != SCHEMA_ARRAY)
         return 0;
     for (size_t i = 0; i < t.nkeys; i++)
@@ -122,9 +77,9 @@ size_t mf_list_map_keys(const char *owner, const char *field, const struct schem
     return t.nkeys;
 }
 
-bool mf_struct_is_atomic(const char *ref_name)
+bool mf_struct_is_atomic(const struct schema_node *obj)
 {
-    return atomic_struct(ref_name);
+    return obj != NULL && obj->type == SCHEMA_OBJECT && obj->struct_atomic;
 }
 
 /* The type of field key inside map/struct t; *declared: a struct field (not a map entry). */
@@ -135,18 +90,18 @@ static struct ty ty_field(const struct ty *t, const char *key, bool *declared)
         const struct schema_node *f = schema_field(t->s, key);
         if (f != NULL) {
             *declared = true;
-            return ty_of(f, t->s->ref_name, key);
+            return ty_of(f);
         }
-        return ty_of(NULL, NULL, NULL);
+        return ty_of(NULL);
     }
     if (t->s != NULL && t->s->type == SCHEMA_MAP)
-        return ty_of(t->s->items, NULL, NULL);
-    return ty_of(NULL, NULL, NULL);
+        return ty_of(t->s->items);
+    return ty_of(NULL);
 }
 
 static struct ty ty_item(const struct ty *t)
 {
-    return ty_of(t->s ? t->s->items : NULL, NULL, NULL);
+    return ty_of(t->s ? t->s->items : NULL);
 }
 
 enum shape { SHAPE_SCALAR, SHAPE_MAP, SHAPE_LIST };
@@ -655,7 +610,7 @@ void fs_paths(json_t *s, json_t *out)
 
 char *mf_path_string(const struct schema_node *sch, json_t *v, const char *dotted)
 {
-    struct ty t = ty_of(sch, NULL, NULL);
+    struct ty t = ty_of(sch);
     struct buf b = BUF_INIT;
     const char *p = dotted;
     buf_puts(&b, "");
@@ -748,7 +703,7 @@ static void tfs(const struct ty *t, json_t *v, json_t *node, int depth)
 
 json_t *mf_to_field_set(const struct schema_node *sch, json_t *v)
 {
-    struct ty t = ty_of(sch, NULL, NULL);
+    struct ty t = ty_of(sch);
     json_t *out = json_object();
     tfs(&t, v, out, 0);
     return out;
@@ -982,7 +937,7 @@ void mf_compare(const struct schema_node *sch, json_t *lhs, json_t *rhs, json_t 
                 json_t **ret_modified, json_t **ret_removed)
 {
     struct cmp c = {.added = json_object(), .modified = json_object(), .removed = json_object()};
-    struct ty t = ty_of(sch, NULL, NULL);
+    struct ty t = ty_of(sch);
     if (lhs != NULL || rhs != NULL)
         cmp_walk(&c, &t, lhs, rhs);
     *ret_added = c.added;
@@ -1078,7 +1033,7 @@ static json_t *merge_walk(const struct ty *t, json_t *l, json_t *r, int depth, c
 
 json_t *mf_merge(const struct schema_node *sch, json_t *live, json_t *config, char **ret_err)
 {
-    struct ty t = ty_of(sch, NULL, NULL);
+    struct ty t = ty_of(sch);
     *ret_err = NULL;
     json_t *out = merge_walk(&t, live, config, 0, ret_err);
     if (out == NULL && *ret_err == NULL)
@@ -1142,7 +1097,7 @@ static void remove_walk(const struct ty *t, json_t *v, json_t *s, int depth)
 
 void mf_remove_items(const struct schema_node *sch, json_t *v, json_t *s)
 {
-    struct ty t = ty_of(sch, NULL, NULL);
+    struct ty t = ty_of(sch);
     remove_walk(&t, v, s, 0);
 }
 

@@ -62,13 +62,11 @@ void mf_remove_items(const struct schema_node *sch, json_t *v, json_t *s);
  * ("spec.containers[0].bogus" → ".spec.containers[name=\"a\"].bogus"). malloc'd. */
 char *mf_path_string(const struct schema_node *sch, json_t *v, const char *dotted);
 
-/* Schema facts the tables here add for OpenAPI: the x-kubernetes-list-map-keys of list field
- * `field` of struct `owner` (ref name) into ret_keys (at most 4, declared order), returning
- * their count (0 when it is not an associative list); and whether a struct is declared
- * x-kubernetes-map-type: atomic. */
-size_t mf_list_map_keys(const char *owner, const char *field, const struct schema_node *list,
-                        const char *ret_keys[4]);
-bool mf_struct_is_atomic(const char *ref_name);
+/* Schema facts as the field sets see them, for OpenAPI: the x-kubernetes-list-map-keys of a
+ * list node into ret_keys (at most 4, declared order), returning their count (0 when it is
+ * not an associative list); and whether an object is x-kubernetes-map-type: atomic. */
+size_t mf_list_map_keys(const struct schema_node *list, const char *ret_keys[4]);
+bool mf_struct_is_atomic(const struct schema_node *obj);
 
 /* The zero value of a kind as upstream's typed Go struct serialises it (non-pointer structs
  * as {}, non-omitempty slices as null): the "live object" of a create, parsed from the

@@ -127,7 +127,7 @@ static void component_add(json_t *schemas, const struct schema_node *node)
     for (const struct schema_field *f = node->fields; f && f->name; f++) {
         json_t *p = schema_inline(schemas, f->type, true);
         const char *keys[4];
-        size_t nk = mf_list_map_keys(node->ref_name, f->name, f->type, keys);
+        size_t nk = mf_list_map_keys(f->type, keys);
         if (nk > 0 && f->type->list_type && strcmp(f->type->list_type, "map") == 0) {
             json_t *ka = json_array();
             for (size_t i = 0; i < nk; i++)
@@ -137,7 +137,7 @@ static void component_add(json_t *schemas, const struct schema_node *node)
         }
         json_object_set_new(props, f->name, p);
     }
-    if (mf_struct_is_atomic(node->ref_name))
+    if (mf_struct_is_atomic(node))
         json_object_set_new(s, "x-kubernetes-map-type", json_string("atomic"));
 }
 

@@ -62,6 +62,12 @@ struct schema_node {
     const char *patch_strategy;           /* "merge", "retainKeys", "merge,retainKeys", "replace" or NULL */
     const char *list_type;                /* "atomic", "set", "map" or NULL */
     const char *pb_inline;                /* Go type of the json:",inline" struct (pb_via) */
+    bool struct_atomic;                   /* SCHEMA_OBJECT: +structType=atomic
+                                             (x-kubernetes-map-type: atomic) */
+    const char *list_map_keys[4];         /* SCHEMA_ARRAY +listType=map with several keys
+                                             (+listMapKey), in declared order; else the
+                                             patch_merge_key is the only key */
+    const char *list_map_key_defaults[4]; /* JSON text of a key's default value, or NULL */
 };
 
 /* Root types of the kinds anzen serves (schema_core.c). The resource rows (api/resource.c)

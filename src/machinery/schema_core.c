@@ -26,6 +26,18 @@
     const struct schema_node var = {.type = SCHEMA_OBJECT, .ref_name = (ref),              \
                                     .fields = var##__fields}
 
+#define OBJECT_INL_ATOMIC(var, ref, inl, ...)                                              \
+    static const struct schema_field var##__fields[] = {__VA_ARGS__, {NULL, NULL}};        \
+    static const struct schema_node var = {.type = SCHEMA_OBJECT, .ref_name = (ref),       \
+                                           .fields = var##__fields, .pb_inline = (inl),    \
+                                           .struct_atomic = true}
+
+/* +structType=atomic objects (x-kubernetes-map-type: atomic): replaced as a whole. */
+#define OBJECT_ATOMIC(var, ref, ...)                                                       \
+    static const struct schema_field var##__fields[] = {__VA_ARGS__, {NULL, NULL}};        \
+    static const struct schema_node var = {.type = SCHEMA_OBJECT, .ref_name = (ref),       \
+                                           .fields = var##__fields, .struct_atomic = true}
+
 /* An object whose Go struct embeds another with json:",inline" (fields with PBV). */
 #define OBJECT_INL(var, ref, inl, ...)                                                     \
     static const struct schema_field var##__fields[] = {__VA_ARGS__, {NULL, NULL}};        \
@@ -62,6 +74,12 @@
     (&(const struct schema_node){.type = SCHEMA_ARRAY, .items = (item),                    \
                                  .patch_merge_key = (key), .patch_strategy = (strat),      \
                                  .list_type = "map"})
+/* as KEYED, with a second +listMapKey (key2, default JSON text or NULL) */
+#define KEYED2(item, key, key2, default2, strat)                                           \
+    (&(const struct schema_node){.type = SCHEMA_ARRAY, .items = (item),                    \
+                                 .patch_merge_key = (key), .patch_strategy = (strat),      \
+                                 .list_type = "map", .list_map_keys = {(key), (key2)},     \
+                                 .list_map_key_defaults = {NULL, (default2)}})
 /* patchMergeKey=key patchStrategy=strat with no listType marker */
 #define KEYED_NOLT(item, key, strat)                                                       \
     (&(const struct schema_node){.type = SCHEMA_ARRAY, .items = (item),                    \
@@ -121,7 +139,7 @@ ROOT(schema_list_meta, META "ListMeta",
 OBJECT(meta_label_selector_requirement, META "LabelSelectorRequirement",
        F("key", &t_string, PB(1, 0)), F("operator", &t_string, PB(2, 0)), F("values", STRINGS, PB(3, OMIT)));
 
-OBJECT(meta_label_selector, META "LabelSelector",
+OBJECT_ATOMIC(meta_label_selector, META "LabelSelector",
        F("matchLabels", STRING_MAP, PB(1, OMIT)),
        F("matchExpressions", ATOMIC(&meta_label_selector_requirement), PB(2, OMIT)));
 
@@ -149,30 +167,30 @@ ROOT(schema_delete_options, META "DeleteOptions",
 
 /* ---- core/v1: references and small helpers ------------------------------------------- */
 
-OBJECT(core_object_reference, CORE "ObjectReference",
+OBJECT_ATOMIC(core_object_reference, CORE "ObjectReference",
        F("kind", &t_string, PB(1, OMIT)), F("namespace", &t_string, PB(2, OMIT)), F("name", &t_string, PB(3, OMIT)),
        F("uid", &t_string, PB(4, OMIT)), F("apiVersion", &t_string, PB(5, OMIT)), F("resourceVersion", &t_string, PB(6, OMIT)),
        F("fieldPath", &t_string, PB(7, OMIT)));
 
-OBJECT(core_local_object_reference, CORE "LocalObjectReference", F("name", &t_string, PB(1, OMIT)));
+OBJECT_ATOMIC(core_local_object_reference, CORE "LocalObjectReference", F("name", &t_string, PB(1, OMIT)));
 
-OBJECT(core_typed_local_object_reference, CORE "TypedLocalObjectReference",
+OBJECT_ATOMIC(core_typed_local_object_reference, CORE "TypedLocalObjectReference",
        F("apiGroup", &t_string), F("kind", &t_string), F("name", &t_string));
 
 OBJECT(core_typed_object_reference, CORE "TypedObjectReference",
        F("apiGroup", &t_string), F("kind", &t_string), F("name", &t_string),
        F("namespace", &t_string));
 
-OBJECT(core_object_field_selector, CORE "ObjectFieldSelector",
+OBJECT_ATOMIC(core_object_field_selector, CORE "ObjectFieldSelector",
        F("apiVersion", &t_string, PB(1, OMIT)), F("fieldPath", &t_string, PB(2, 0)));
 
-OBJECT(core_resource_field_selector, CORE "ResourceFieldSelector",
+OBJECT_ATOMIC(core_resource_field_selector, CORE "ResourceFieldSelector",
        F("containerName", &t_string, PB(1, OMIT)), F("resource", &t_string, PB(2, 0)), F("divisor", &t_qty, PB(3, OMIT)));
 
-OBJECT_INL(core_config_map_key_selector, CORE "ConfigMapKeySelector", "LocalObjectReference",
+OBJECT_INL_ATOMIC(core_config_map_key_selector, CORE "ConfigMapKeySelector", "LocalObjectReference",
        F("name", &t_string, PBV(1, 1, OMIT)), F("key", &t_string, PB(2, 0)), F("optional", &t_bool, PB(3, OMIT | PTR)));
 
-OBJECT_INL(core_secret_key_selector, CORE "SecretKeySelector", "LocalObjectReference",
+OBJECT_INL_ATOMIC(core_secret_key_selector, CORE "SecretKeySelector", "LocalObjectReference",
        F("name", &t_string, PBV(1, 1, OMIT)), F("key", &t_string, PB(2, 0)), F("optional", &t_bool, PB(3, OMIT | PTR)));
 
 OBJECT(core_key_to_path, CORE "KeyToPath",
@@ -279,7 +297,8 @@ OBJECT(core_security_context, CORE "SecurityContext",
 #define CONTAINER_FIELDS                                                                   \
     F("name", &t_string, PB(1, 0)), F("image", &t_string, PB(2, OMIT)), F("command", STRINGS, PB(3, OMIT)),                    \
     F("args", STRINGS, PB(4, OMIT)), F("workingDir", &t_string, PB(5, OMIT)),                                        \
-    F("ports", KEYED(&core_container_port, "containerPort", "merge"), PB(6, OMIT)),                     \
+    F("ports", KEYED2(&core_container_port, "containerPort", "protocol", "\"TCP\"", "merge"), \
+      PB(6, OMIT)),                                                                        \
     F("envFrom", ATOMIC(&core_env_from_source), PB(19, OMIT)),                                           \
     F("env", KEYED_NOLT(&core_env_var, "name", "merge"), PB(7, OMIT)),                                  \
     F("resources", &core_resource_requirements, PB(8, OMIT)),                                           \
@@ -486,11 +505,11 @@ OBJECT_INL(core_volume, CORE "Volume", "VolumeSource",
 OBJECT(core_node_selector_requirement, CORE "NodeSelectorRequirement",
        F("key", &t_string, PB(1, 0)), F("operator", &t_string, PB(2, 0)), F("values", STRINGS, PB(3, OMIT)));
 
-OBJECT(core_node_selector_term, CORE "NodeSelectorTerm",
+OBJECT_ATOMIC(core_node_selector_term, CORE "NodeSelectorTerm",
        F("matchExpressions", ATOMIC(&core_node_selector_requirement), PB(1, OMIT)),
        F("matchFields", ATOMIC(&core_node_selector_requirement), PB(2, OMIT)));
 
-OBJECT(core_node_selector, CORE "NodeSelector",
+OBJECT_ATOMIC(core_node_selector, CORE "NodeSelector",
        F("nodeSelectorTerms", ATOMIC(&core_node_selector_term), PB(1, 0)));
 
 OBJECT(core_preferred_scheduling_term, CORE "PreferredSchedulingTerm",
@@ -587,7 +606,8 @@ OBJECT(core_pod_spec, CORE "PodSpec",
        F("runtimeClassName", &t_string, PB(29, OMIT | PTR)), F("enableServiceLinks", &t_bool, PB(30, OMIT | PTR)),
        F("preemptionPolicy", &t_string, PB(31, OMIT | PTR)), F("overhead", QTY_MAP, PB(32, OMIT)),
        F("topologySpreadConstraints",
-         KEYED(&core_topology_spread_constraint, "topologyKey", "merge"), PB(33, OMIT)),
+         KEYED2(&core_topology_spread_constraint, "topologyKey", "whenUnsatisfiable", NULL,
+                "merge"), PB(33, OMIT)),
        F("setHostnameAsFQDN", &t_bool, PB(35, OMIT | PTR)), F("os", &core_pod_os, PB(36, OMIT | PTR)), F("hostUsers", &t_bool, PB(37, OMIT | PTR)),
        F("schedulingGates", KEYED(&core_pod_scheduling_gate, "name", "merge"), PB(38, OMIT)),
        F("resourceClaims", KEYED(&core_pod_resource_claim, "name", "merge,retainKeys")),
@@ -861,7 +881,7 @@ OBJECT(rbac_subject, RBAC "Subject",
        F("kind", &t_string, PB(1, 0)), F("apiGroup", &t_string, PB(2, OMIT)), F("name", &t_string, PB(3, 0)),
        F("namespace", &t_string, PB(4, OMIT)));
 
-OBJECT(rbac_role_ref, RBAC "RoleRef",
+OBJECT_ATOMIC(rbac_role_ref, RBAC "RoleRef",
        F("apiGroup", &t_string, PB(1, 0)), F("kind", &t_string, PB(2, 0)), F("name", &t_string, PB(3, 0)));
 
 ROOT(schema_role, RBAC "Role",
