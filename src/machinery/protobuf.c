@@ -95,12 +95,15 @@ static size_t pb_nviews, pb_views_cap;
 static const struct pb_message *pb_view_of(const struct schema_node *node, unsigned via,
                                            int depth);
 
-/* The wire type and flags of schema field f; false when its schema type has no protobuf
- * mapping here (a table error; the field is then not decoded). */
-static bool pb_field_from_schema(const struct schema_field *f, struct pb_field *out, int depth)
+/* The value type and flags of schema field f, and in *ret_msg the object node of a message
+ * field; false when its schema type has no protobuf mapping (a table error, which
+ * k8s_protobuf_schema_errors reports; the field is then not decoded). Pure: builds nothing. */
+static bool pb_type_of(const struct schema_field *f, struct pb_field *out,
+                       const struct schema_node **ret_msg)
 {
     const struct schema_node *n = f->type;
     unsigned flags = 0;
+    *ret_msg = NULL;
     if (f->traits & SCHEMA_OMITEMPTY)
         flags |= PB_OMITEMPTY;
     if (f->traits & SCHEMA_POINTER)
@@ -134,8 +137,8 @@ static bool pb_field_from_schema(const struct schema_field *f, struct pb_field *
         return true;
     case SCHEMA_OBJECT:
         out->type = PB_MESSAGE;
-        out->message = pb_view_of(n, 0, depth + 1);
-        return out->message != NULL;
+        *ret_msg = n;
+        return true;
     case SCHEMA_MAP:
         if (n->items == NULL || (flags & PB_REPEATED))
             return false;
@@ -155,6 +158,17 @@ static bool pb_field_from_schema(const struct schema_field *f, struct pb_field *
         break;
     }
     return false;
+}
+
+static bool pb_field_from_schema(const struct schema_field *f, struct pb_field *out, int depth)
+{
+    const struct schema_node *msg;
+    if (!pb_type_of(f, out, &msg))
+        return false;
+    if (msg == NULL)
+        return true;
+    out->message = pb_view_of(msg, 0, depth + 1);
+    return out->message != NULL;
 }
 
 /* The Go type name of a schema object: the last component of its OpenAPI name. */
@@ -1199,4 +1213,75 @@ int k8s_protobuf_decode(const uint8_t *buf, size_t len, schema_lookup_fn *lookup
     if (ret_err != NULL)
         *ret_err = NULL;
     return 0;
+}
+
+/* ---- checking the schema table's protobuf descriptions ---------------------------------- */
+
+struct pb_lint {
+    json_t *msgs;
+    const struct schema_node *seen[512];
+    size_t nseen;
+};
+
+static void pb_lint_add(struct pb_lint *l, const struct schema_node *obj, const char *field,
+                        const char *what)
+{
+    json_array_append_new(l->msgs, json_sprintf("%s.%s: %s", obj->ref_name ? obj->ref_name : "?",
+                                                field, what));
+}
+
+static void pb_lint_object(struct pb_lint *l, const struct schema_node *obj, int depth)
+{
+    if (obj == NULL || obj->type != SCHEMA_OBJECT || depth > PB_MAX_DEPTH)
+        return;
+    for (size_t i = 0; i < l->nseen; i++)
+        if (l->seen[i] == obj)
+            return;
+    if (l->nseen < sizeof(l->seen) / sizeof(l->seen[0]))
+        l->seen[l->nseen++] = obj;
+    for (const struct schema_field *f = obj->fields; f != NULL && f->name != NULL; f++) {
+        const struct schema_node *n = f->type;
+        while (n != NULL && (n->type == SCHEMA_ARRAY || n->type == SCHEMA_MAP))
+            n = n->items;
+        if (n != NULL && n->type == SCHEMA_OBJECT)
+            pb_lint_object(l, n, depth + 1);
+        const struct schema_node *leaf = f->type->type == SCHEMA_ARRAY ? f->type->items : f->type;
+        if ((f->traits & SCHEMA_INT64) && (leaf == NULL || leaf->type != SCHEMA_INTEGER))
+            pb_lint_add(l, obj, f->name, "int64 trait on a value that is not an integer");
+        if ((f->traits & SCHEMA_MICRO) && (leaf == NULL || leaf->type != SCHEMA_TIME))
+            pb_lint_add(l, obj, f->name, "MicroTime trait on a value that is not a time");
+        if ((f->traits & SCHEMA_BYTES) &&
+            (f->type->type != SCHEMA_MAP || f->type->items == NULL ||
+             f->type->items->type != SCHEMA_STRING))
+            pb_lint_add(l, obj, f->name, "bytes trait on a value that is not a map of strings");
+        if (f->pb == 0) {
+            if (f->pb_via != 0)
+                pb_lint_add(l, obj, f->name, "embedded-struct number without a field number");
+            continue;
+        }
+        struct pb_field pf;
+        const struct schema_node *msg;
+        if (!pb_type_of(f, &pf, &msg))
+            pb_lint_add(l, obj, f->name, "protobuf number on a type the decoder cannot read");
+        if (f->pb_via != 0 && obj->pb_inline == NULL)
+            pb_lint_add(l, obj, f->name, "embedded-struct field in an object without pb_inline");
+        for (const struct schema_field *g = obj->fields; g != f; g++) {
+            if (g->pb == f->pb && g->pb_via == f->pb_via)
+                pb_lint_add(l, obj, f->name, "protobuf number used twice");
+            if (f->pb_via != 0 && g->pb_via == 0 && g->pb == f->pb_via)
+                pb_lint_add(l, obj, f->name, "embedded-struct number taken by a field");
+        }
+    }
+}
+
+int k8s_protobuf_schema_errors(const struct schema_node *root, json_t *ret_msgs)
+{
+    struct pb_lint *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        abort();
+    l->msgs = ret_msgs;
+    size_t before = json_array_size(ret_msgs);
+    pb_lint_object(l, root, 0);
+    free(l);
+    return (int)(json_array_size(ret_msgs) - before);
 }

@@ -98,4 +98,12 @@ int k8s_protobuf_decode(const uint8_t *buf, size_t len, schema_lookup_fn *lookup
 /* True if the body starts with the "k8s\0" magic (content sniffing helper). */
 int k8s_protobuf_has_magic(const uint8_t *buf, size_t len);
 
+/* Checks the protobuf descriptions in the schema table below root (every object reachable
+ * from it): each numbered field has a type the decoder can read, numbers are unique within
+ * an object (and within its embedded struct), embedded-struct fields sit in an object that
+ * names the struct (pb_inline), and the int64 / MicroTime / bytes traits sit on integers,
+ * times and maps of strings. Appends one message per problem to ret_msgs (a JSON array) and
+ * returns their count. */
+int k8s_protobuf_schema_errors(const struct schema_node *root, json_t *ret_msgs);
+
 #endif

@@ -1335,6 +1335,52 @@ static void test_pod_os_and_scheduling_gates(void **state)
     decode_err(body.buf, body.len, AZ_EBADREQUEST, "field PodOS.name");
 }
 
+/* The schema table's protobuf descriptions are consistent for every type a row or a
+ * subresource names, and a broken description is reported. */
+static void test_schema_table_protobuf(void **state)
+{
+    (void)state;
+    json_t *msgs = json_array();
+    size_t n;
+    const struct resource_def *t = resource_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        k8s_protobuf_schema_errors(t[i].schema, msgs);
+        for (size_t j = 0; j < sizeof(t[i].subresources) / sizeof(t[i].subresources[0]); j++)
+            if (t[i].subresources[j].schema != NULL)
+                k8s_protobuf_schema_errors(t[i].subresources[j].schema, msgs);
+    }
+    k8s_protobuf_schema_errors(&schema_delete_options, msgs);
+    k8s_protobuf_schema_errors(&schema_cron_job, msgs);
+    k8s_protobuf_schema_errors(&schema_deployment, msgs);
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m) print_error("%s\n", json_string_value(m));
+    assert_int_equal(json_array_size(msgs), 0);
+
+    /* a description the lint must refuse: a number on a free-form value, a number used
+     * twice, an int64 trait on a string, an embedded field without pb_inline */
+    static const struct schema_node any = {.type = SCHEMA_ANY}, str = {.type = SCHEMA_STRING};
+    static const struct schema_field bad_fields[] = {
+        {.name = "raw", .type = &any, .pb = 1},
+        {.name = "a", .type = &str, .pb = 2},
+        {.name = "b", .type = &str, .pb = 2, .traits = SCHEMA_INT64},
+        {.name = "c", .type = &str, .pb = 1, .pb_via = 3},
+        {NULL, NULL},
+    };
+    static const struct schema_node bad = {.type = SCHEMA_OBJECT, .ref_name = "x.Bad",
+                                           .fields = bad_fields};
+    assert_int_equal(k8s_protobuf_schema_errors(&bad, msgs), 4);
+    assert_string_equal(json_string_value(json_array_get(msgs, 0)),
+                        "x.Bad.raw: protobuf number on a type the decoder cannot read");
+    assert_string_equal(json_string_value(json_array_get(msgs, 1)),
+                        "x.Bad.b: int64 trait on a value that is not an integer");
+    assert_string_equal(json_string_value(json_array_get(msgs, 2)),
+                        "x.Bad.b: protobuf number used twice");
+    assert_string_equal(json_string_value(json_array_get(msgs, 3)),
+                        "x.Bad.c: embedded-struct field in an object without pb_inline");
+    json_decref(msgs);
+}
+
 /* Types the schema table gives no protobuf fields are not decoded (415), even when the
  * lookup knows them; DeleteOptions is decoded in every group-version, as upstream registers
  * it in each. */
@@ -1395,6 +1441,7 @@ int main(void)
         cmocka_unit_test(test_malformed_raw),
         cmocka_unit_test(test_pod_os_and_scheduling_gates),
         cmocka_unit_test(test_types_without_protobuf_fields),
+        cmocka_unit_test(test_schema_table_protobuf),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_has_magic),
     };
