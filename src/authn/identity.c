@@ -261,7 +261,6 @@ int identity_init(struct apiserver *srv, const struct identity_config *cfg, char
     tokenrequest_register();
     authn_reviews_register();
     oidc_register(s);
-    serviceaccount_admission_register();
     serviceaccount_controllers_start(srv);
     tokens_controller_start(srv);
     return 0;

@@ -11,7 +11,7 @@
 #include "registry/rest.h"
 #include "machinery/field.h"
 #include "authn/satoken.h"
-#include "controllers/controllers.h"
+#include "registry/loopback.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
@@ -372,8 +372,10 @@ static void label_work_run(void *arg)
 {
     struct label_work *w = arg;
     const struct resource_def *r = resource_by_kind("", "Secret");
+    /* kube-apiserver labels the Secret itself (upstream: its loopback client, system:masters):
+     * a privileged write straight to the registry */
     struct api_call c = {.srv = w->srv, .res = r, .ns = w->ns, .name = w->name,
-                         .user = controllers_user(), .field_manager = "kube-apiserver",
+                         .user = apiserver_loopback_user(), .field_manager = "kube-apiserver",
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     char *body = xasprintf("{\"metadata\":{\"labels\":{\"" LABEL_LAST_USED "\":\"%s\"}}}", w->date);
     json_t *obj = NULL, *st = NULL;

@@ -12,7 +12,7 @@
 #include "authz/bootstrap_policy.h"
 #include "authz/rbac.h"
 #include "authz/rbac_int.h"
-#include "controllers/controllers.h"
+#include "registry/loopback.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -45,7 +45,7 @@ static enum authz_decision rbac_authorize(void *state, struct apiserver *srv,
     return d;
 }
 
-static const struct authorizer rbac_authorizer = {"RBAC", rbac_authorize, NULL};
+static const struct authorizer rbac_authorizer_def = {"RBAC", rbac_authorize, NULL};
 static struct authorizer rbac_authorizer_inst;
 
 bool rbac__authorized(struct apiserver *srv, const struct user_info *u, const char *verb,
@@ -227,8 +227,10 @@ static void reconcile_one(struct apiserver *srv, const struct resource_def *r, j
     const char *name = json_path_str(expected, "metadata.name");
     if (name == NULL)
         return;
+    /* the rbac/bootstrap-roles post-start hook: kube-apiserver's own privileged write at
+     * start-up, straight to the registry (it writes the policy every authorizer reads) */
     struct api_call c = {.srv = srv, .res = r, .ns = r->namespaced ? ns : NULL, .name = name,
-                         .user = controllers_user(), .field_manager = "kube-apiserver",
+                         .user = apiserver_loopback_user(), .field_manager = "kube-apiserver",
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     char *key = resource_key(r, c.ns, name);
     json_t *existing = rest_read_key(srv, key);
@@ -424,7 +426,7 @@ static void agg_write(struct apiserver *srv, const struct resource_def *r, struc
         return;
     json_t *obj = json_deep_copy(x->obj);
     json_object_set(obj, "rules", x->rules);
-    struct api_call c = {.srv = srv, .res = r, .name = x->name, .user = controllers_user(),
+    struct api_call c = {.srv = srv, .res = r, .name = x->name, .user = apiserver_loopback_user(),
                          .field_manager = "clusterrole-aggregation-controller",
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     json_t *res = NULL, *st = NULL;
@@ -441,7 +443,7 @@ static void aggregation_run(void *arg)
     struct rbac_state *st = arg;
     st->aggregation_pending = false;
     const struct resource_def *r = resource_by_kind(RBAC_GROUP, "ClusterRole");
-    struct api_call c = {.srv = st->srv, .res = r, .user = controllers_user(), .internal = true};
+    struct api_call c = {.srv = st->srv, .res = r, .user = apiserver_loopback_user(), .internal = true};
     struct list_opts lo = {0};
     json_t *list = NULL, *status = NULL;
     if (rest_list(&c, &lo, &list, &status) != 0) {
@@ -503,6 +505,16 @@ static void schedule_aggregation(struct rbac_state *st)
 
 /* ---- init ----------------------------------------------------------------------------- */
 
+const struct authorizer *rbac_authorizer(void)
+{
+    return &rbac_authorizer_inst;
+}
+
+const struct admission_plugin *rbac_escalation_admission(void)
+{
+    return &rbac__escalation_plugin;
+}
+
 int rbac_init(struct apiserver *srv, char **ret_err)
 {
     if (rbac__state != NULL)
@@ -519,10 +531,8 @@ int rbac_init(struct apiserver *srv, char **ret_err)
             return rc;
     }
     rbac_index_publish(st->index);
-    rbac_authorizer_inst = rbac_authorizer;
+    rbac_authorizer_inst = rbac_authorizer_def;
     rbac_authorizer_inst.state = st;
-    authz_register(&rbac_authorizer_inst);
-    admission_register(&rbac__escalation_plugin);
     rbac__reviews_register();
     schedule_aggregation(st);
     return 0;

@@ -9,11 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "registry/apiserver.h"
+#include "registry/binding.h"
 #include "registry/eviction.h"
 #include "admission/podsecurity.h"
+#include "admission/serviceaccount.h"
 #include "analyze/served.h"
 #include "authn/authn.h"
 #include "authn/identity.h"
+#include "authz/node.h"
 #include "authz/rbac.h"
 #include "authn/pki.h"
 #include "cmd/cmd.h"
@@ -28,6 +31,25 @@
 #include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/log.h"
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The authorizer chain, in order (upstream --authorization-mode Node,RBAC); system:masters
+ * is allowed before any of them (authz/authz.c). */
+static const struct authorizer *(*const authorizer_table[])(void) = {
+    node_authorizer,
+    rbac_authorizer,
+};
+
+/* The admission plugins, in upstream's order (AllOrderedPlugins, the ones anzen has):
+ * every mutating stage in this order, then every validating stage. NamespaceLifecycle is
+ * the registry's own check (registry/rest.c). The RBAC escalation check is upstream's RBAC
+ * registry strategy, kept as the last validating stage. */
+static const struct admission_plugin *(*const admission_table[])(void) = {
+    serviceaccount_admission,
+    podsecurity_admission,
+    rbac_escalation_admission,
+};
 
 struct serve_opts {
     const char *data_dir;
@@ -309,9 +331,19 @@ int cmd_serve(int argc, char **argv)
         log_error("rbac: %s", err ? err : "failed");
         return 1;
     }
-    podsecurity_admission_register(); /* after ServiceAccount admission, as upstream orders them */
+    const struct authorizer *authorizers[NELEMS(authorizer_table)];
+    for (size_t i = 0; i < NELEMS(authorizer_table); i++)
+        authorizers[i] = authorizer_table[i]();
+    srv.authorizers = authorizers;
+    srv.nauthorizers = NELEMS(authorizer_table);
+    const struct admission_plugin *admission[NELEMS(admission_table)];
+    for (size_t i = 0; i < NELEMS(admission_table); i++)
+        admission[i] = admission_table[i]();
+    srv.admission = admission;
+    srv.nadmission = NELEMS(admission_table);
     http_register_get(ANALYZE_SERVED_PATH, analyze_served_get); /* read-only: issue 15 */
     eviction_register();
+    binding_register();
     controllers_start(&srv);
     bool elect = o.etcd.servers != NULL && o.leader_elect; /* SQLite: one process owns the store */
     if (elect) {

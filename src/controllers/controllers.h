@@ -1,14 +1,13 @@
-/* controllers.h — controllers that run inside `anzen serve`, on the event loop. They act
- * through the REST layer (so defaulting, validation and admission apply) as the internal
- * user, and learn about changes from the watch cache. */
+/* controllers.h — controllers that run inside `anzen serve`, on the event loop. Each writes
+ * through client_call() (client/client.h) as its own kube-controller-manager identity, so
+ * authorization, admission, defaulting and validation apply as to any client; they learn
+ * about changes from the watch cache and read from the registry as upstream's controllers
+ * read from their informer caches. */
 #ifndef ANZEN_CONTROLLERS_CONTROLLERS_H
 #define ANZEN_CONTROLLERS_CONTROLLERS_H
 
 #include <stdbool.h>
 #include "registry/apiserver.h"
-
-/* The identity controllers act as (group system:masters). */
-const struct user_info *controllers_user(void);
 
 /* Creates what must exist from the start (the four system namespaces). Called before
  * serving. Returns 0 or a negative code. */

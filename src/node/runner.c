@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "registry/rest.h"
+#include "client/client.h"
 #include "node/image.h"
 #include "node/node_int.h"
 #include "node/ocispec.h"
@@ -64,7 +65,7 @@ static void env_from(struct node_agent *a, struct node_pod *p, json_t *spec, jso
         struct api_call c = {.srv = a->srv, .res = resource_by_kind("", secret ? "Secret" : "ConfigMap"),
                              .ns = p->ns, .name = name, .user = &a->user, .internal = true};
         json_t *obj = NULL, *st = NULL;
-        if (rest_get(&c, &obj, &st) != 0) {
+        if (client_call(&c, CLIENT_GET, NULL, &obj, &st) != 0) {
             json_decref(st);
             continue;
         }
