@@ -2,8 +2,13 @@
 # layers.sh — prints the include graph between the folders of src/ and fails (exit 1) when it
 # has a cycle or an edge that points up (or sideways) the documented layer order:
 #
-#   cmd
-#   http  controllers  node  analyze      (peers: none includes another)
+#   cmd          start-up wiring: the const tables of authorizers, admission plugins,
+#                routes and controllers (cmd/serve.c)
+#   http         the HTTPS front end; it serves pods/log and pods/exec by calling the node
+#                agent (upstream: the API server's kubelet client), so it sits above node
+#   controllers  node  analyze      (peers: none includes another)
+#   client       the in-process entry to the request path: client_call() authorizes
+#                controllers, scheduler and node agent as their own identities
 #   audit
 #   authn
 #   authz
@@ -14,11 +19,12 @@
 #   util
 #
 # A folder may include only folders on a lower line. A folder of src/ not named here fails
-# too: place it in the order first (and in docs/internals/layers.md).
+# too: place it in the order first (and in docs/internals/layers.md). It also fails when
+# controllers/ or node/ write through the registry directly instead of client_call().
 # Usage: scripts/layers.sh [SRC_DIR]   (default: the src/ beside this script)
 set -u
 src=${1:-$(dirname "$0")/../src}
-order='util:0 store:1 machinery:2 registry:3 admission:4 authz:5 authn:6 audit:7 http:8 controllers:8 node:8 analyze:8 cmd:9'
+order='util:0 store:1 machinery:2 registry:3 admission:4 authz:5 authn:6 audit:7 client:8 controllers:9 node:9 analyze:9 http:10 cmd:11'
 edges=$(mktemp)
 trap 'rm -f "$edges"' EXIT
 cd "$src"
@@ -60,5 +66,14 @@ if ! sort -u "$edges" | tsort >/dev/null 2>"$edges.err"; then
     status=1
 fi
 rm -f "$edges.err"
+# the controllers and the node agent write only through the internal call, which authorizes
+# them as their own identities (their reads stand for informer caches: direct lister reads)
+direct=$(grep -nE '(^|[^a-z_])rest_(create|update|patch|apply|delete|deletecollection)\(' \
+             controllers/*.c node/*.c 2>/dev/null)
+if [ -n "$direct" ]; then
+    echo "layers: in-process writes must go through client_call() (client/client.h):"
+    echo "$direct" | sed 's/^/    /'
+    status=1
+fi
 [ $status -eq 0 ] && echo "layers: acyclic, every edge points down"
 exit $status

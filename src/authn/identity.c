@@ -12,7 +12,6 @@
 #include "authn/identity.h"
 #include "authn/identity_int.h"
 #include "authn/satoken.h"
-#include "controllers/serviceaccount.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -167,6 +166,7 @@ int identity_init(struct apiserver *srv, const struct identity_config *cfg, char
     s->cache = json_object();
     s->extend_expiration = cfg->extend_token_expiration;
     s->min_expiration = cfg->min_token_expiration > 0 ? cfg->min_token_expiration : 600;
+    s->token_metric = cfg->token_metric;
 
     /* issuers: non-empty, no duplicates, those with ':' must look like URLs */
     s->issuers = split_list(cfg->issuers ? cfg->issuers : "https://kubernetes.default.svc.cluster.local");
@@ -260,8 +260,6 @@ int identity_init(struct apiserver *srv, const struct identity_config *cfg, char
     authn_register_token(&identity__authn);
     tokenrequest_register();
     authn_reviews_register();
-    oidc_register(s);
-    serviceaccount_controllers_start(srv);
-    tokens_controller_start(srv);
+    oidc_init(s);
     return 0;
 }

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "http/metrics.h"
 #include "machinery/patch.h"
 #include "registry/rest.h"
 #include "machinery/field.h"
@@ -353,7 +352,8 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
     ret->extra = extra;
     json_t *warnafter = json_object_get(k8s, "warnafter");
     if (json_is_number(warnafter) && json_number_value(warnafter) != 0) /* upstream counts these only */
-        metrics_sa_token(now > (int64_t)(json_number_value(warnafter) * 1000));
+        if (s->token_metric != NULL)
+            s->token_metric(now > (int64_t)(json_number_value(warnafter) * 1000));
     rc = 0;
 out:
     json_decref(sa);

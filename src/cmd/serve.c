@@ -8,9 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <h2o.h>
 #include "registry/apiserver.h"
 #include "registry/binding.h"
 #include "registry/eviction.h"
+#include "admission/noderestriction.h"
 #include "admission/podsecurity.h"
 #include "admission/serviceaccount.h"
 #include "analyze/served.h"
@@ -22,6 +24,8 @@
 #include "cmd/cmd.h"
 #include "controllers/controllers.h"
 #include "controllers/leader.h"
+#include "controllers/serviceaccount.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "audit/audit.h"
 #include "node/node.h"
@@ -47,9 +51,46 @@ static const struct authorizer *(*const authorizer_table[])(void) = {
  * registry strategy, kept as the last validating stage. */
 static const struct admission_plugin *(*const admission_table[])(void) = {
     serviceaccount_admission,
+    noderestriction_admission,
     podsecurity_admission,
     rbac_escalation_admission,
 };
+
+/* Extra GET routes outside the resource tree. */
+static const struct http_route route_table[] = {
+    {"/.well-known/openid-configuration", oidc_get_config}, /* spec/11 */
+    {"/openid/v1/jwks", oidc_get_jwks},
+    {ANALYZE_SERVED_PATH, analyze_served_get}, /* read-only: issue 15 */
+};
+
+/* The in-process controllers (each writes as its own identity through client/client.h).
+ * elected: runs only on the replica holding the controller Lease (controllers/leader.h). */
+static const struct {
+    const char *name;
+    void (*start)(struct apiserver *srv);
+    bool elected;
+} controller_table[] = {
+    {"compactor", compactor_start, false}, /* every replica; the store lets one compact */
+    {"serviceaccount+root-ca-cert-publisher", serviceaccount_controllers_start, false},
+    {"tokens", tokens_controller_start, false},
+    {"clusterrole-aggregation", clusterrole_aggregation_start, false},
+    {"namespace", namespace_controller_start, true},
+    {"garbagecollector", gc_controller_start, true},
+    {"job", job_controller_start, true},
+    {"nodelifecycle-taint", nodetaint_controller_start, true},
+};
+
+static void start_controllers(struct apiserver *srv, bool elected)
+{
+    for (size_t i = 0; i < NELEMS(controller_table); i++)
+        if (controller_table[i].elected == elected)
+            controller_table[i].start(srv);
+}
+
+static void start_elected_controllers(struct apiserver *srv)
+{
+    start_controllers(srv, true);
+}
 
 struct serve_opts {
     const char *data_dir;
@@ -288,6 +329,8 @@ int cmd_serve(int argc, char **argv)
     }
     if (o.etcd.servers != NULL) /* etcd events reach the sink on the event loop */
         store_etcd_set_notify(store, etcd_wake, store);
+    /* the one event loop: the HTTP server runs it; the node agent attaches to it */
+    h2o_evloop_t *loop = h2o_evloop_create();
     struct apiserver srv = {0};
     srv.store = store;
     srv.wc = watchcache_new(store, 100000);
@@ -322,6 +365,7 @@ int cmd_serve(int argc, char **argv)
         .extend_token_expiration = o.extend_token_expiration,
         .min_token_expiration = o.min_token_expiration,
         .default_signing_key = pki->sa_key,
+        .token_metric = metrics_sa_token,
     };
     if (identity_init(&srv, &ic, &err) != 0) {
         log_error("identity: %s", err ? err : "failed");
@@ -341,13 +385,13 @@ int cmd_serve(int argc, char **argv)
         admission[i] = admission_table[i]();
     srv.admission = admission;
     srv.nadmission = NELEMS(admission_table);
-    http_register_get(ANALYZE_SERVED_PATH, analyze_served_get); /* read-only: issue 15 */
     eviction_register();
     binding_register();
-    controllers_start(&srv);
+    start_controllers(&srv, false);
     bool elect = o.etcd.servers != NULL && o.leader_elect; /* SQLite: one process owns the store */
     if (elect) {
-        struct leader_config lc = {.run_on_loop = http_server_defer_ts};
+        struct leader_config lc = {.run_on_loop = http_server_defer_ts,
+                                   .start_elected = start_elected_controllers};
         if (leader_parse_duration(o.lease_duration, &lc.lease_duration_ms) != 0 ||
             leader_parse_duration(o.renew_deadline, &lc.renew_deadline_ms) != 0 ||
             leader_parse_duration(o.retry_period, &lc.retry_period_ms) != 0) {
@@ -359,7 +403,7 @@ int cmd_serve(int argc, char **argv)
             return 1;
         }
     } else {
-        controllers_start_elected(&srv);
+        start_elected_controllers(&srv);
     }
     char *node_dir = xasprintf("%s/node", absdir);
     char *image_dir = o.image_dir ? xstrdup(o.image_dir) : xasprintf("%s/images", absdir);
@@ -377,6 +421,7 @@ int cmd_serve(int argc, char **argv)
             .image_dir = image_dir,
             .pod_cidr = o.pod_cidr,
             .cni_dir = "/usr/lib/cni",
+            .loop = loop,
         };
         if (node_start(&srv, &nc, &err) != 0) {
             log_error("node: %s", err ? err : "failed");
@@ -392,7 +437,8 @@ int cmd_serve(int argc, char **argv)
     if (gateway[0] && strcmp(host, "0.0.0.0") != 0)
         extra_listen = xasprintf("%s:%s", gateway, colon ? colon + 1 : "6443");
     struct http_server_config hc = {.listen = o.listen, .extra_listen = extra_listen, .ssl_ctx = ssl,
-                                    .http2 = o.http2};
+                                    .http2 = o.http2, .routes = route_table,
+                                    .nroutes = NELEMS(route_table), .loop = loop};
     /* controllers queue their work on the loop; start them once defer is wired */
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);

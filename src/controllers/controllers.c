@@ -31,17 +31,3 @@ int controllers_bootstrap(struct apiserver *srv)
     }
     return 0;
 }
-
-void controllers_start_elected(struct apiserver *srv)
-{
-    namespace_controller_start(srv);
-    gc_controller_start(srv);
-    job_controller_start(srv);
-    nodetaint_controller_start(srv);
-}
-
-void controllers_start(struct apiserver *srv)
-{
-    /* every replica compacts; the store lets one per interval do it (etcd: compact_rev_key) */
-    compactor_start(srv);
-}

@@ -13,12 +13,11 @@
  * serving. Returns 0 or a negative code. */
 int controllers_bootstrap(struct apiserver *srv);
 
-/* Subscribes every controller to the watch cache. Work runs deferred on the event loop.
- * elect: the namespace, garbage-collector, Job and node-taint controllers run only on the replica that
- * holds the controller Lease (leader.h): they start when it is first acquired, and act only
- * while controllers_leading(). Without election (one process on SQLite) they start now. */
-void controllers_start(struct apiserver *srv);
-void controllers_start_elected(struct apiserver *srv);
+/* The controllers are listed in cmd/serve.c's table; each start function subscribes its
+ * controller to the watch cache (work runs deferred on the event loop). The elected ones
+ * (namespace, garbage collector, Job, node taint) run only on the replica that holds the
+ * controller Lease (leader.h): they start when it is first acquired, and act only while
+ * controllers_leading(). Without election (one process on SQLite) they start at once. */
 /* False while leader election is on and this replica does not hold the Lease. */
 bool controllers_leading(void);
 
@@ -28,5 +27,6 @@ void gc_controller_start(struct apiserver *srv);
 void compactor_start(struct apiserver *srv);
 void job_controller_start(struct apiserver *srv);
 void nodetaint_controller_start(struct apiserver *srv);
+void clusterrole_aggregation_start(struct apiserver *srv);
 
 #endif

@@ -28,7 +28,6 @@
 #include "client/client.h"
 #include "client/events.h"
 #include "machinery/status.h"
-#include "http/server.h"
 #include "node/node_int.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -1095,7 +1094,7 @@ static void on_tick(h2o_timeout_entry_t *e)
         node__last_heartbeat = now;
         node_heartbeat(a);
     }
-    h2o_timeout_link(http_server_loop(), &node__tick, &node__tick_entry);
+    h2o_timeout_link(a->loop, &node__tick, &node__tick_entry);
 }
 
 /* While container starts are in flight, they are polled every START_POLL_MS (only them), so a
@@ -1131,14 +1130,14 @@ static void on_start_poll(h2o_timeout_entry_t *e)
 
 static void start_poll_arm(void)
 {
-    h2o_evloop_t *loop = http_server_loop();
+    h2o_evloop_t *loop = node__agent != NULL ? node__agent->loop : NULL;
     if (loop != NULL && node__start_poll_entry.cb != NULL && !h2o_timeout_is_linked(&node__start_poll_entry))
         h2o_timeout_link(loop, &node__start_poll, &node__start_poll_entry);
 }
 
 static void attach_timer(void *arg)
 {
-    h2o_evloop_t *loop = http_server_loop();
+    h2o_evloop_t *loop = node__agent != NULL ? node__agent->loop : NULL;
     if (loop == NULL || node__agent == NULL)
         return;
     h2o_timeout_init(loop, &node__tick, TICK_MS);
@@ -1177,6 +1176,7 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
     }
     struct node_agent *a = xcalloc(1, sizeof(*a));
     a->srv = srv;
+    a->loop = cfg->loop;
     a->name = xstrdup(cfg->name);
     a->root = xstrdup(cfg->root_dir);
     a->api_host = xstrdup(cfg->api_host ? cfg->api_host : "127.0.0.1");

@@ -927,7 +927,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     node_log_pipe_close(c->log, false);
     int wfd = -1;
     int filefd = fcntl(logfd, F_DUPFD_CLOEXEC, 0);
-    c->log = filefd >= 0 ? node_log_pipe_open(filefd, &wfd) : NULL;
+    c->log = filefd >= 0 ? node_log_pipe_open(a->loop, filefd, &wfd) : NULL;
     if (c->log != NULL) {
         close(logfd);
         logfd = wfd;
