@@ -158,6 +158,11 @@ static int fail(struct satoken *s, char **ret_err, char *msg)
     return AZ_EINVALID;
 }
 
+const struct token_authenticator *identity_token_authenticator(void)
+{
+    return &identity__authn;
+}
+
 int identity_init(struct apiserver *srv, const struct identity_config *cfg, char **ret_err)
 {
     struct satoken *s = xcalloc(1, sizeof(*s));
@@ -257,7 +262,6 @@ int identity_init(struct apiserver *srv, const struct identity_config *cfg, char
         return fail(s, ret_err, xstrdup("cannot subscribe the token caches to the watch cache"));
     }
     identity__authn.state = s;
-    authn_register_token(&identity__authn);
     tokenrequest_register();
     authn_reviews_register();
     oidc_init(s);

@@ -22,12 +22,17 @@ struct identity_config {
     void (*token_metric)(bool stale);/* counts tokens with a warnafter claim, or NULL */
 };
 
-/* Installs the token authenticator and the TokenRequest, TokenReview and SelfSubjectReview
- * handlers into srv and renders the issuer discovery documents. Called once before serving;
+/* Prepares the token authenticator and installs the TokenRequest, TokenReview and
+ * SelfSubjectReview handlers into srv and renders the issuer discovery documents. Called once before serving;
  * cmd/serve.c then lists the admission plugin (admission/serviceaccount.h), the routes below
  * and the controllers (controllers/serviceaccount.h, tokens_controller_start) itself.
  * Returns 0, or a negative code with *ret_err (malloc'd) set. */
 int identity_init(struct apiserver *srv, const struct identity_config *cfg, char **ret_err);
+
+/* The ServiceAccount token authenticator (bound and legacy tokens; valid after
+ * identity_init), for srv->token_authenticators. */
+struct token_authenticator;
+const struct token_authenticator *identity_token_authenticator(void);
 
 /* GET /.well-known/openid-configuration and GET /openid/v1/jwks (spec/11), as handlers of
  * the HTTP server's extra routes (http_get_fn): 0 with a new body, or AZ_ENOTFOUND with a

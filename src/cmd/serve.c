@@ -38,6 +38,12 @@
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The bearer token authenticators, in order (client certificates are tried before them
+ * and anonymous after them, as upstream's union authenticator does). */
+static const struct token_authenticator *(*const authenticator_table[])(void) = {
+    identity_token_authenticator,
+};
+
 /* The authorizer chain, in order (upstream --authorization-mode Node,RBAC); system:masters
  * is allowed before any of them (authz/authz.c). */
 static const struct authorizer *(*const authorizer_table[])(void) = {
@@ -371,6 +377,11 @@ int cmd_serve(int argc, char **argv)
         log_error("identity: %s", err ? err : "failed");
         return 1;
     }
+    const struct token_authenticator *authenticators[NELEMS(authenticator_table)];
+    for (size_t i = 0; i < NELEMS(authenticator_table); i++)
+        authenticators[i] = authenticator_table[i]();
+    srv.token_authenticators = authenticators;
+    srv.ntoken_authenticators = NELEMS(authenticator_table);
     if (rbac_init(&srv, &err) != 0) {
         log_error("rbac: %s", err ? err : "failed");
         return 1;

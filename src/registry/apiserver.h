@@ -26,6 +26,9 @@ struct apiserver {
     unsigned namespace_deletion_grace_ms;
     void *identity;             /* identity module state (authn/), or NULL */
     void *authz;                /* authorizer state (authz/), or NULL */
+    /* The bearer token authenticators in order (authn/authn.h; cmd/serve.c lists them). */
+    const struct token_authenticator *const *token_authenticators;
+    size_t ntoken_authenticators;
     /* The authorizer chain in order (authz/authz.h; cmd/serve.c lists them: Node, RBAC). */
     const struct authorizer *const *authorizers;
     size_t nauthorizers;
@@ -35,6 +38,7 @@ struct apiserver {
     size_t nadmission;
 };
 
+struct token_authenticator;
 struct authorizer;
 struct admission_plugin;
 
