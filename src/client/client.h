@@ -70,8 +70,6 @@ const struct user_info *client_kcm_user(void);
 #define CONTROLLER_JOB "job-controller"
 #define CONTROLLER_SERVICEACCOUNT "service-account-controller"
 #define CONTROLLER_ROOT_CA "root-ca-cert-publisher"
-#define CONTROLLER_TOKENS "tokens-controller"
-#define CONTROLLER_LEGACY_TOKEN_CLEANER "legacy-service-account-token-cleaner"
 #define CONTROLLER_NODE_LIFECYCLE "node-controller"
 #define CONTROLLER_CLUSTERROLE_AGGREGATION "clusterrole-aggregation-controller"
 

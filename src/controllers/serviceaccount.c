@@ -10,7 +10,7 @@
  * Triggers: both reconcile every namespace at start-up and on namespace ADDED/MODIFIED events;
  * the SA controller on DELETED of a "default" SA; the publisher on MODIFIED/DELETED of a
  * kube-root-ca.crt ConfigMap. Watch callbacks only queue a namespace name with srv->defer;
- * the work (a GET, then create or update through the REST layer as the controllers' user,
+ * the work (a GET, then create or update through client_call() as the controller's own identity,
  * field manager "kube-controller-manager") runs later on the event loop. Nothing is done in a
  * missing or terminating namespace. */
 #include <stdlib.h>

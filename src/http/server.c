@@ -148,11 +148,6 @@ static void on_ts_wake(h2o_socket_t *sock, const char *err)
     }
 }
 
-struct st_h2o_evloop_t *http_server_loop(void)
-{
-    return server__loop;
-}
-
 /* One queue per distinct delay: h2o 2.2.5 timeout queues have a fixed duration and must
  * outlive every entry, so they are static. */
 struct deferred_after {
