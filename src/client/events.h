@@ -1,5 +1,6 @@
-/* events.h — the event recorder of in-process callers (controllers, scheduler, node agent): writes core/v1 Events as client-go's
- * record.EventRecorder does, through an EventCorrelator so that Events never flood the store:
+/* events.h — the event recorder of in-process callers (controllers, scheduler, node agent):
+ * writes core/v1 Events as client-go's record.EventRecorder does, through an EventCorrelator
+ * so that Events never flood the store:
  *
  *   - spam filter (EventSourceObjectSpamFilter): a token bucket per source + involved object
  *     (component, host, involvedObject kind/namespace/name/uid/apiVersion), burst 25,

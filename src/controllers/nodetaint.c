@@ -3,8 +3,8 @@
  * cordon) gets the taint node.kubernetes.io/unschedulable:NoSchedule, and loses it again when
  * spec.unschedulable is cleared (kubectl uncordon). Like upstream (doNoScheduleTaintingPass),
  * the taint has no value and no timeAdded, and other taints are left as they are. Writes go
- * through client_call() as system:serviceaccount:kube-system:node-controller; a conflict is retried by the watch
- * event the competing write produces. */
+ * through client_call() as system:serviceaccount:kube-system:node-controller; a conflict is
+ * retried by the watch event the competing write produces. */
 #include <stdlib.h>
 #include <string.h>
 #include "client/client.h"
