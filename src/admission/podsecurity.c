@@ -28,7 +28,7 @@
 #include "admission/podsecurity.h"
 #include "registry/rest.h"
 #include "machinery/status.h"
-#include "controllers/controllers.h"
+#include "registry/loopback.h"
 #include "util/buf.h"
 #include "util/json.h"
 
@@ -176,8 +176,9 @@ int psa_policy_from_labels(json_t *labels, struct psa_policy *ret_policy, struct
 /* Reads the labels of namespace ns into *ret_ns (a new reference). 0, or a 500 Status. */
 static int get_namespace(const struct api_call *c, const char *ns, json_t **ret_ns, json_t **ret_status)
 {
+    /* a lister read (upstream: the namespace informer), not an API request */
     struct api_call gc = {.srv = c->srv, .res = resource_by_kind("", "Namespace"), .name = ns,
-                          .user = controllers_user(), .internal = true};
+                          .user = apiserver_loopback_user(), .internal = true};
     json_t *obj = NULL, *st = NULL;
     if (gc.res != NULL && ns != NULL && *ns && rest_get(&gc, &obj, &st) == 0) {
         *ret_ns = obj;
@@ -350,8 +351,9 @@ static int cmp_cstr(const void *a, const void *b)
 /* upstream EvaluatePodsInNamespace: the warnings for tightening the enforce level of ns. */
 static void warn_existing_pods(struct api_call *c, const char *ns, const struct psa_level_version *enforce)
 {
+    /* a lister read (upstream: the pod informer), not an API request */
     struct api_call lc = {.srv = c->srv, .res = resource_by_kind("", "Pod"), .ns = ns,
-                          .user = controllers_user(), .internal = true};
+                          .user = apiserver_loopback_user(), .internal = true};
     struct list_opts o = {0};
     json_t *list = NULL, *st = NULL;
     if (lc.res == NULL || rest_list(&lc, &o, &list, &st) != 0) {
@@ -493,11 +495,7 @@ static const struct admission_plugin podsecurity_plugin = {
     .validate = psa_validate,
 };
 
-void podsecurity_admission_register(void)
+const struct admission_plugin *podsecurity_admission(void)
 {
-    static bool registered;
-    if (registered)
-        return;
-    registered = true;
-    admission_register(&podsecurity_plugin);
+    return &podsecurity_plugin;
 }

@@ -53,7 +53,8 @@ int psa_policy_from_labels(json_t *labels, struct psa_policy *ret_policy, struct
 bool psa_evaluate_pod(const struct psa_level_version *lv, json_t *meta, json_t *spec, char **ret_detail,
                       char **ret_reasons);
 
-/* Adds the plugin to the admission chain (idempotent). */
-void podsecurity_admission_register(void);
+/* The plugin, for the admission chain cmd/serve.c lists (srv->admission). */
+struct admission_plugin;
+const struct admission_plugin *podsecurity_admission(void);
 
 #endif

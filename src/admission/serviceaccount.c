@@ -23,7 +23,7 @@
 #include "admission/serviceaccount.h"
 #include "registry/rest.h"
 #include "machinery/status.h"
-#include "controllers/controllers.h"
+#include "registry/loopback.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -104,8 +104,9 @@ static int lookup_service_account(const struct api_call *c, json_t *pod, const c
                                   json_t **ret_sa, json_t **ret_status)
 {
     const struct resource_def *sar = resource_by_kind("", "ServiceAccount");
+    /* a lister read (upstream: the service account informer), not an API request */
     struct api_call gc = {.srv = c->srv, .res = sar, .ns = c->ns, .name = name,
-                          .user = controllers_user(), .internal = true};
+                          .user = apiserver_loopback_user(), .internal = true};
     json_t *sa = NULL, *st = NULL;
     int rc = sar != NULL ? rest_get(&gc, &sa, &st) : AZ_ENOTFOUND;
     if (rc == 0) {
@@ -487,11 +488,7 @@ static const struct admission_plugin serviceaccount_plugin = {
     .validate = sa_validate,
 };
 
-void serviceaccount_admission_register(void)
+const struct admission_plugin *serviceaccount_admission(void)
 {
-    static bool registered;
-    if (registered)
-        return;
-    registered = true;
-    admission_register(&serviceaccount_plugin);
+    return &serviceaccount_plugin;
 }

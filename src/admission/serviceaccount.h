@@ -4,7 +4,8 @@
 #ifndef ANZEN_ADMISSION_SERVICEACCOUNT_H
 #define ANZEN_ADMISSION_SERVICEACCOUNT_H
 
-/* Adds the plugin to the admission chain (called once by identity_init). */
-void serviceaccount_admission_register(void);
+/* The plugin, for the admission chain cmd/serve.c lists (srv->admission). */
+struct admission_plugin;
+const struct admission_plugin *serviceaccount_admission(void);
 
 #endif

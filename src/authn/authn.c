@@ -10,16 +10,7 @@
 #include "util/err.h"
 #include "util/log.h"
 
-#define MAX_TOKEN_AUTHN 4
-static const struct token_authenticator *token_authns[MAX_TOKEN_AUTHN];
-static int ntoken_authns;
 static bool anonymous_enabled;
-
-void authn_register_token(const struct token_authenticator *a)
-{
-    if (ntoken_authns < MAX_TOKEN_AUTHN)
-        token_authns[ntoken_authns++] = a;
-}
 
 void authn_set_anonymous(bool enabled)
 {
@@ -79,9 +70,10 @@ int authn_request(struct apiserver *srv, SSL *ssl, const char *authorization, si
         } else {
             char *token = xstrndup(tok, n);
             int result = AZ_EUNAUTHORIZED;
-            for (int i = 0; i < ntoken_authns; i++) {
+            for (size_t i = 0; i < srv->ntoken_authenticators; i++) {
+                const struct token_authenticator *ta = srv->token_authenticators[i];
                 char *why = NULL;
-                int r = token_authns[i]->authenticate(token_authns[i]->state, srv, token, ret, &why);
+                int r = ta->authenticate(ta->state, srv, token, ret, &why);
                 if (r == 0) {
                     finish_user(ret);
                     result = 0;
@@ -89,7 +81,7 @@ int authn_request(struct apiserver *srv, SSL *ssl, const char *authorization, si
                     break;
                 }
                 if (r == AZ_EUNAUTHORIZED) {
-                    log_debug("authn: %s rejected a token: %s", token_authns[i]->name, why ? why : "");
+                    log_debug("authn: %s rejected a token: %s", ta->name, why ? why : "");
                     free(why);
                     break;
                 }

@@ -1,6 +1,6 @@
-/* authn.h — the authentication stage: client certificate, then bearer token authenticators,
- * then anonymous (if enabled). Token authenticators are a table of function pointers filled
- * by modules at startup (ServiceAccount JWTs in the identity module). */
+/* authn.h — the authentication stage: client certificate, then the bearer token
+ * authenticators srv->token_authenticators in order (cmd/serve.c lists them: ServiceAccount
+ * JWTs of the identity module), then anonymous (if enabled). */
 #ifndef ANZEN_AUTHN_AUTHN_H
 #define ANZEN_AUTHN_AUTHN_H
 
@@ -18,7 +18,6 @@ struct token_authenticator {
     void *state;
 };
 
-void authn_register_token(const struct token_authenticator *a);
 void authn_set_anonymous(bool enabled);
 
 /* Authenticates a request. ssl may be NULL (plain connections). authorization is the raw

@@ -12,7 +12,6 @@
 #include "authn/identity.h"
 #include "authn/identity_int.h"
 #include "authn/satoken.h"
-#include "controllers/serviceaccount.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -159,6 +158,11 @@ static int fail(struct satoken *s, char **ret_err, char *msg)
     return AZ_EINVALID;
 }
 
+const struct token_authenticator *identity_token_authenticator(void)
+{
+    return &identity__authn;
+}
+
 int identity_init(struct apiserver *srv, const struct identity_config *cfg, char **ret_err)
 {
     struct satoken *s = xcalloc(1, sizeof(*s));
@@ -167,6 +171,7 @@ int identity_init(struct apiserver *srv, const struct identity_config *cfg, char
     s->cache = json_object();
     s->extend_expiration = cfg->extend_token_expiration;
     s->min_expiration = cfg->min_token_expiration > 0 ? cfg->min_token_expiration : 600;
+    s->token_metric = cfg->token_metric;
 
     /* issuers: non-empty, no duplicates, those with ':' must look like URLs */
     s->issuers = split_list(cfg->issuers ? cfg->issuers : "https://kubernetes.default.svc.cluster.local");
@@ -257,12 +262,8 @@ int identity_init(struct apiserver *srv, const struct identity_config *cfg, char
         return fail(s, ret_err, xstrdup("cannot subscribe the token caches to the watch cache"));
     }
     identity__authn.state = s;
-    authn_register_token(&identity__authn);
     tokenrequest_register();
     authn_reviews_register();
-    oidc_register(s);
-    serviceaccount_admission_register();
-    serviceaccount_controllers_start(srv);
-    tokens_controller_start(srv);
+    oidc_init(s);
     return 0;
 }

@@ -19,11 +19,30 @@ struct identity_config {
     bool extend_token_expiration;    /* --service-account-extend-token-expiration (default true) */
     int64_t min_token_expiration;    /* --testing-min-token-expiration seconds (default 600) */
     EVP_PKEY *default_signing_key;   /* DATA_DIR/pki/sa.key, used when signing_key_file is NULL */
+    void (*token_metric)(bool stale);/* counts tokens with a warnafter claim, or NULL */
 };
 
-/* Installs everything listed above into srv (authenticator, handlers, admission plugin,
- * HTTP endpoints) and starts the controllers. Called once before serving.
+/* Prepares the token authenticator and installs the TokenRequest, TokenReview and
+ * SelfSubjectReview handlers into srv and renders the issuer discovery documents. Called once before serving;
+ * cmd/serve.c then lists the admission plugin (admission/serviceaccount.h), the routes below
+ * and the controllers (controllers/serviceaccount.h, tokens_controller_start) itself.
  * Returns 0, or a negative code with *ret_err (malloc'd) set. */
 int identity_init(struct apiserver *srv, const struct identity_config *cfg, char **ret_err);
+
+/* The ServiceAccount token authenticator (bound and legacy tokens; valid after
+ * identity_init), for srv->token_authenticators. */
+struct token_authenticator;
+const struct token_authenticator *identity_token_authenticator(void);
+
+/* GET /.well-known/openid-configuration and GET /openid/v1/jwks (spec/11), as handlers of
+ * the HTTP server's extra routes (http_get_fn): 0 with a new body, or AZ_ENOTFOUND with a
+ * 404 Status when discovery is off (the first issuer is not an https URL). */
+int oidc_get_config(struct apiserver *srv, json_t **ret_body, const char **ret_content_type,
+                    const char **ret_cache_control);
+int oidc_get_jwks(struct apiserver *srv, json_t **ret_body, const char **ret_content_type,
+                  const char **ret_cache_control);
+
+/* The legacy token controller (controllers/tokens.c; needs identity_init first). */
+void tokens_controller_start(struct apiserver *srv);
 
 #endif

@@ -7,15 +7,12 @@
 #include "registry/apiserver.h"
 #include "authn/satoken.h"
 
-/* api/tokenrequest.c: the serviceaccounts/token virtual subresource. */
+/* authn/tokenrequest.c: the serviceaccounts/token virtual subresource. */
 void tokenrequest_register(void);
-/* api/authn_reviews.c: TokenReview and SelfSubjectReview virtual resources. */
+/* authn/authn_reviews.c: TokenReview and SelfSubjectReview virtual resources. */
 void authn_reviews_register(void);
-/* authn/oidc.c: /.well-known/openid-configuration and /openid/v1/jwks (only when the first
- * issuer is an https URL). */
-void oidc_register(struct satoken *s);
-/* controllers/tokens.c: fills legacy token Secrets, deletes Secrets of missing SAs, creates the
- * legacy token tracking ConfigMap. */
-void tokens_controller_start(struct apiserver *srv);
+/* authn/oidc.c: renders the documents of /.well-known/openid-configuration and
+ * /openid/v1/jwks (only when the first issuer is an https URL; identity.h serves them). */
+void oidc_init(struct satoken *s);
 
 #endif

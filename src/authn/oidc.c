@@ -6,7 +6,7 @@
 #include "machinery/status.h"
 #include "authn/identity_int.h"
 #include "authn/jwt.h"
-#include "http/server.h"
+#include "authn/identity.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -15,16 +15,24 @@
 static json_t *oidc__config; /* discovery document */
 static json_t *oidc__jwks;   /* {"keys":[...]} */
 
-static int get_config(struct apiserver *srv, json_t **ret_body, const char **ret_ct, const char **ret_cc)
+int oidc_get_config(struct apiserver *srv, json_t **ret_body, const char **ret_ct, const char **ret_cc)
 {
+    if (oidc__config == NULL) {
+        *ret_body = status_not_found_path();
+        return AZ_ENOTFOUND;
+    }
     *ret_body = json_incref(oidc__config);
     *ret_ct = "application/json";
     *ret_cc = CACHE_CONTROL;
     return 0;
 }
 
-static int get_jwks(struct apiserver *srv, json_t **ret_body, const char **ret_ct, const char **ret_cc)
+int oidc_get_jwks(struct apiserver *srv, json_t **ret_body, const char **ret_ct, const char **ret_cc)
 {
+    if (oidc__jwks == NULL) {
+        *ret_body = status_not_found_path();
+        return AZ_ENOTFOUND;
+    }
     *ret_body = json_incref(oidc__jwks);
     *ret_ct = "application/jwk-set+json";
     *ret_cc = CACHE_CONTROL;
@@ -36,7 +44,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-void oidc_register(struct satoken *s)
+void oidc_init(struct satoken *s)
 {
     const char *iss = json_string_value(json_array_get(s->issuers, 0));
     if (iss == NULL || strncmp(iss, "https://", 8) != 0 || iss[8] == '\0' || strpbrk(iss, "?#") != NULL)
@@ -65,6 +73,4 @@ void oidc_register(struct satoken *s)
     json_object_set_new(oidc__config, "id_token_signing_alg_values_supported", alg_arr);
     free(jwks_uri);
     oidc__jwks = json_pack("{s:o}", "keys", keys);
-    http_register_get("/.well-known/openid-configuration", get_config);
-    http_register_get("/openid/v1/jwks", get_jwks);
 }

@@ -6,12 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "http/metrics.h"
 #include "machinery/patch.h"
 #include "registry/rest.h"
 #include "machinery/field.h"
 #include "authn/satoken.h"
-#include "controllers/controllers.h"
+#include "registry/loopback.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
@@ -353,7 +352,8 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
     ret->extra = extra;
     json_t *warnafter = json_object_get(k8s, "warnafter");
     if (json_is_number(warnafter) && json_number_value(warnafter) != 0) /* upstream counts these only */
-        metrics_sa_token(now > (int64_t)(json_number_value(warnafter) * 1000));
+        if (s->token_metric != NULL)
+            s->token_metric(now > (int64_t)(json_number_value(warnafter) * 1000));
     rc = 0;
 out:
     json_decref(sa);
@@ -372,8 +372,10 @@ static void label_work_run(void *arg)
 {
     struct label_work *w = arg;
     const struct resource_def *r = resource_by_kind("", "Secret");
+    /* kube-apiserver labels the Secret itself (upstream: its loopback client, system:masters):
+     * a privileged write straight to the registry */
     struct api_call c = {.srv = w->srv, .res = r, .ns = w->ns, .name = w->name,
-                         .user = controllers_user(), .field_manager = "kube-apiserver",
+                         .user = apiserver_loopback_user(), .field_manager = "kube-apiserver",
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     char *body = xasprintf("{\"metadata\":{\"labels\":{\"" LABEL_LAST_USED "\":\"%s\"}}}", w->date);
     json_t *obj = NULL, *st = NULL;

@@ -40,6 +40,9 @@ struct satoken {
     int64_t max_expiration;    /* --service-account-max-token-expiration seconds, 0: none */
     bool extend_expiration;    /* --service-account-extend-token-expiration */
     int64_t min_expiration;    /* lowest expirationSeconds (600; lower only with the testing flag) */
+    /* counts a token with a warnafter claim: stale = used past it (serviceaccount
+     * stale/valid token metrics; cmd/serve.c hands metrics_sa_token), or NULL */
+    void (*token_metric)(bool stale);
     pthread_mutex_t mu;        /* guards cache */
     json_t *cache;             /* hex SHA-256 -> {"until":ms,"claims":{},"auds":[]} */
 };

@@ -1,21 +1,11 @@
 /* authz.c — authorizer chain (spec/08 §8.1: system:masters first, then the registered
  * authorizers in order; first Allow/Deny wins, reasons joined by "\n") and the forbidden
- * Status (spec/06 §6.5); see authz.h. */
+ * Status (spec/06 §6.5); see authz.h. The chain is srv->authorizers, listed by cmd/serve.c. */
 #include <stdlib.h>
 #include <string.h>
 #include "machinery/status.h"
 #include "authz/authz.h"
 #include "util/buf.h"
-
-#define MAX_AUTHZ 4
-static const struct authorizer *authorizers[MAX_AUTHZ];
-static int nauthorizers;
-
-void authz_register(const struct authorizer *a)
-{
-    if (nauthorizers < MAX_AUTHZ)
-        authorizers[nauthorizers++] = a;
-}
 
 enum authz_decision authz_authorize(struct apiserver *srv, const struct authz_attrs *a,
                                     char **ret_reason)
@@ -23,16 +13,18 @@ enum authz_decision authz_authorize(struct apiserver *srv, const struct authz_at
     *ret_reason = NULL;
     if (user_info_in_group(a->user, "system:masters"))
         return AUTHZ_ALLOW;
-    if (nauthorizers == 0 && !a->is_resource && strcmp(a->verb, "get") == 0 &&
+    size_t n = srv != NULL ? srv->nauthorizers : 0;
+    if (n == 0 && !a->is_resource && strcmp(a->verb, "get") == 0 &&
         (strcmp(a->path, "/healthz") == 0 || strcmp(a->path, "/livez") == 0 ||
          strcmp(a->path, "/readyz") == 0 || strcmp(a->path, "/version") == 0 ||
          strcmp(a->path, "/version/") == 0))
         return AUTHZ_ALLOW; /* system:public-info-viewer until an authorizer is registered */
     struct buf reasons = BUF_INIT;
     enum authz_decision d = AUTHZ_NO_OPINION;
-    for (int i = 0; i < nauthorizers && d == AUTHZ_NO_OPINION; i++) {
+    for (size_t i = 0; i < n && d == AUTHZ_NO_OPINION; i++) {
+        const struct authorizer *z = srv->authorizers[i];
         char *why = NULL;
-        d = authorizers[i]->authorize(authorizers[i]->state, srv, a, &why);
+        d = z->authorize(z->state, srv, a, &why);
         if (why != NULL && *why) {
             if (reasons.len)
                 buf_putc(&reasons, '\n');

@@ -25,8 +25,7 @@ struct authorizer {
     void *state;
 };
 
-void authz_register(const struct authorizer *a);
-/* Runs the chain (system:masters is always allowed first). Returns AUTHZ_ALLOW, AUTHZ_DENY
+/* Runs the chain srv->authorizers (system:masters is always allowed first). Returns AUTHZ_ALLOW, AUTHZ_DENY
  * (an authorizer denied) or AUTHZ_NO_OPINION (nobody allowed; callers refuse). *ret_reason
  * gets the joined reasons (may be NULL). */
 enum authz_decision authz_authorize(struct apiserver *srv, const struct authz_attrs *a,

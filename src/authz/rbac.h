@@ -9,9 +9,14 @@
 #include "machinery/user.h"
 
 /* Reconciles the bootstrap policy into the store, builds the index and registers the
- * authorizer, the review handlers, the escalation admission plugin and the aggregation
- * controller. Called once before serving. Returns 0 or a negative code with *ret_err. */
+ * review handlers and the aggregation controller. Called once before serving. Returns 0 or
+ * a negative code with *ret_err. */
 int rbac_init(struct apiserver *srv, char **ret_err);
+/* The RBAC authorizer (valid after rbac_init; cmd/serve.c puts it in srv->authorizers). */
+const struct authorizer *rbac_authorizer(void);
+/* The escalation check of roles and bindings (upstream does it in the RBAC registry
+ * strategies) as a validating admission plugin for srv->admission. */
+const struct admission_plugin *rbac_escalation_admission(void);
 
 /* Impersonation (Impersonate-User/-Group/-Uid/-Extra-* headers). get_header(ctx, name)
  * returns the values of a (lower-case) request header as a JSON array of strings (new ref).

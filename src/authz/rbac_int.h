@@ -10,7 +10,6 @@
 struct rbac_state {
     struct apiserver *srv;
     struct rbac_index *index;
-    bool aggregation_pending; /* a deferred aggregation pass is queued */
 };
 
 /* The module's state (NULL before rbac_init). */

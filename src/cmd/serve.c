@@ -8,17 +8,24 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <h2o.h>
 #include "registry/apiserver.h"
+#include "registry/binding.h"
 #include "registry/eviction.h"
+#include "admission/noderestriction.h"
 #include "admission/podsecurity.h"
+#include "admission/serviceaccount.h"
 #include "analyze/served.h"
 #include "authn/authn.h"
 #include "authn/identity.h"
+#include "authz/node.h"
 #include "authz/rbac.h"
 #include "authn/pki.h"
 #include "cmd/cmd.h"
 #include "controllers/controllers.h"
 #include "controllers/leader.h"
+#include "controllers/serviceaccount.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "audit/audit.h"
 #include "node/node.h"
@@ -28,6 +35,68 @@
 #include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/log.h"
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The bearer token authenticators, in order (client certificates are tried before them
+ * and anonymous after them, as upstream's union authenticator does). */
+static const struct token_authenticator *(*const authenticator_table[])(void) = {
+    identity_token_authenticator,
+};
+
+/* The authorizer chain, in order (upstream --authorization-mode Node,RBAC); system:masters
+ * is allowed before any of them (authz/authz.c). */
+static const struct authorizer *(*const authorizer_table[])(void) = {
+    node_authorizer,
+    rbac_authorizer,
+};
+
+/* The admission plugins, in upstream's order (AllOrderedPlugins, the ones anzen has):
+ * every mutating stage in this order, then every validating stage. NamespaceLifecycle is
+ * the registry's own check (registry/rest.c). The RBAC escalation check is upstream's RBAC
+ * registry strategy, kept as the last validating stage. */
+static const struct admission_plugin *(*const admission_table[])(void) = {
+    serviceaccount_admission,
+    noderestriction_admission,
+    podsecurity_admission,
+    rbac_escalation_admission,
+};
+
+/* Extra GET routes outside the resource tree. */
+static const struct http_route route_table[] = {
+    {"/.well-known/openid-configuration", oidc_get_config}, /* spec/11 */
+    {"/openid/v1/jwks", oidc_get_jwks},
+    {ANALYZE_SERVED_PATH, analyze_served_get}, /* read-only: issue 15 */
+};
+
+/* The in-process controllers (each writes as its own identity through client/client.h).
+ * elected: runs only on the replica holding the controller Lease (controllers/leader.h). */
+static const struct {
+    const char *name;
+    void (*start)(struct apiserver *srv);
+    bool elected;
+} controller_table[] = {
+    {"compactor", compactor_start, false}, /* every replica; the store lets one compact */
+    {"serviceaccount+root-ca-cert-publisher", serviceaccount_controllers_start, false},
+    {"tokens", tokens_controller_start, false},
+    {"clusterrole-aggregation", clusterrole_aggregation_start, false},
+    {"namespace", namespace_controller_start, true},
+    {"garbagecollector", gc_controller_start, true},
+    {"job", job_controller_start, true},
+    {"nodelifecycle-taint", nodetaint_controller_start, true},
+};
+
+static void start_controllers(struct apiserver *srv, bool elected)
+{
+    for (size_t i = 0; i < NELEMS(controller_table); i++)
+        if (controller_table[i].elected == elected)
+            controller_table[i].start(srv);
+}
+
+static void start_elected_controllers(struct apiserver *srv)
+{
+    start_controllers(srv, true);
+}
 
 struct serve_opts {
     const char *data_dir;
@@ -266,6 +335,8 @@ int cmd_serve(int argc, char **argv)
     }
     if (o.etcd.servers != NULL) /* etcd events reach the sink on the event loop */
         store_etcd_set_notify(store, etcd_wake, store);
+    /* the one event loop: the HTTP server runs it; the node agent attaches to it */
+    h2o_evloop_t *loop = h2o_evloop_create();
     struct apiserver srv = {0};
     srv.store = store;
     srv.wc = watchcache_new(store, 100000);
@@ -300,22 +371,38 @@ int cmd_serve(int argc, char **argv)
         .extend_token_expiration = o.extend_token_expiration,
         .min_token_expiration = o.min_token_expiration,
         .default_signing_key = pki->sa_key,
+        .token_metric = metrics_sa_token,
     };
     if (identity_init(&srv, &ic, &err) != 0) {
         log_error("identity: %s", err ? err : "failed");
         return 1;
     }
+    const struct token_authenticator *authenticators[NELEMS(authenticator_table)];
+    for (size_t i = 0; i < NELEMS(authenticator_table); i++)
+        authenticators[i] = authenticator_table[i]();
+    srv.token_authenticators = authenticators;
+    srv.ntoken_authenticators = NELEMS(authenticator_table);
     if (rbac_init(&srv, &err) != 0) {
         log_error("rbac: %s", err ? err : "failed");
         return 1;
     }
-    podsecurity_admission_register(); /* after ServiceAccount admission, as upstream orders them */
-    http_register_get(ANALYZE_SERVED_PATH, analyze_served_get); /* read-only: issue 15 */
+    const struct authorizer *authorizers[NELEMS(authorizer_table)];
+    for (size_t i = 0; i < NELEMS(authorizer_table); i++)
+        authorizers[i] = authorizer_table[i]();
+    srv.authorizers = authorizers;
+    srv.nauthorizers = NELEMS(authorizer_table);
+    const struct admission_plugin *admission[NELEMS(admission_table)];
+    for (size_t i = 0; i < NELEMS(admission_table); i++)
+        admission[i] = admission_table[i]();
+    srv.admission = admission;
+    srv.nadmission = NELEMS(admission_table);
     eviction_register();
-    controllers_start(&srv);
+    binding_register();
+    start_controllers(&srv, false);
     bool elect = o.etcd.servers != NULL && o.leader_elect; /* SQLite: one process owns the store */
     if (elect) {
-        struct leader_config lc = {.run_on_loop = http_server_defer_ts};
+        struct leader_config lc = {.run_on_loop = http_server_defer_ts,
+                                   .start_elected = start_elected_controllers};
         if (leader_parse_duration(o.lease_duration, &lc.lease_duration_ms) != 0 ||
             leader_parse_duration(o.renew_deadline, &lc.renew_deadline_ms) != 0 ||
             leader_parse_duration(o.retry_period, &lc.retry_period_ms) != 0) {
@@ -327,7 +414,7 @@ int cmd_serve(int argc, char **argv)
             return 1;
         }
     } else {
-        controllers_start_elected(&srv);
+        start_elected_controllers(&srv);
     }
     char *node_dir = xasprintf("%s/node", absdir);
     char *image_dir = o.image_dir ? xstrdup(o.image_dir) : xasprintf("%s/images", absdir);
@@ -345,6 +432,7 @@ int cmd_serve(int argc, char **argv)
             .image_dir = image_dir,
             .pod_cidr = o.pod_cidr,
             .cni_dir = "/usr/lib/cni",
+            .loop = loop,
         };
         if (node_start(&srv, &nc, &err) != 0) {
             log_error("node: %s", err ? err : "failed");
@@ -360,7 +448,8 @@ int cmd_serve(int argc, char **argv)
     if (gateway[0] && strcmp(host, "0.0.0.0") != 0)
         extra_listen = xasprintf("%s:%s", gateway, colon ? colon + 1 : "6443");
     struct http_server_config hc = {.listen = o.listen, .extra_listen = extra_listen, .ssl_ctx = ssl,
-                                    .http2 = o.http2};
+                                    .http2 = o.http2, .routes = route_table,
+                                    .nroutes = NELEMS(route_table), .loop = loop};
     /* controllers queue their work on the loop; start them once defer is wired */
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);

@@ -6,6 +6,7 @@
  * dependent with blockOwnerDeletion is left. Orphan: dependents lose the ownerReference. */
 #include <stdlib.h>
 #include <string.h>
+#include "client/client.h"
 #include "registry/events_v1.h"
 #include "registry/rest.h"
 #include "controllers/controllers.h"
@@ -59,7 +60,7 @@ static size_t gc_delete_dependents(struct gc_work *w)
         if (events_v1_is_view(r) || r->create != NULL || (r->namespaced && w->ns == NULL))
             continue; /* events.k8s.io: the same storage as core/v1 events */
         struct api_call c = {.srv = w->srv, .res = r, .ns = r->namespaced ? w->ns : NULL,
-                             .user = controllers_user(), .field_manager = "garbage-collector",
+                             .user = client_controller_user(CONTROLLER_GC), .field_manager = "garbage-collector",
                              .validation = FIELD_VALIDATION_IGNORE, .internal = true};
         struct list_opts lo = {0};
         json_t *list = NULL, *st = NULL;
@@ -73,9 +74,8 @@ static size_t gc_delete_dependents(struct gc_work *w)
                 struct api_call d = c;
                 d.name = json_path_str(it, "metadata.name");
                 json_t *res = NULL, *st2 = NULL;
-                int code;
                 json_t *opts = json_pack("{s:s}", "propagationPolicy", blocks ? "Foreground" : "Background");
-                rest_delete(&d, opts, &res, &code, &st2);
+                client_call(&d, CLIENT_DELETE, &(struct client_args){.delete_opts = opts}, &res, &st2);
                 if (blocks) {
                     /* still stored: marked for deletion, held by its finalizers */
                     char *key = resource_key(r, d.ns, d.name);
@@ -151,11 +151,10 @@ static void fg_run(void *arg)
         }
         if (r != NULL) {
             struct api_call c = {.srv = w->srv, .res = r, .ns = ns, .name = json_path_str(obj, "metadata.name"),
-                                 .user = controllers_user(), .field_manager = "garbage-collector",
+                                 .user = client_controller_user(CONTROLLER_GC), .field_manager = "garbage-collector",
                                  .validation = FIELD_VALIDATION_IGNORE, .internal = true};
             json_t *res = NULL, *st = NULL;
-            int code;
-            if (rest_update(&c, obj, &res, &code, &st) != 0)
+            if (client_call(&c, CLIENT_UPDATE, &(struct client_args){.obj = obj}, &res, &st) != 0)
                 log_warn("garbage collector: removing the %s finalizer of %s: %s",
                          w->orphan ? "orphan" : "foregroundDeletion", w->key,
                          json_str(st, "message") ? json_str(st, "message") : "failed");

@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "client/client.h"
 #include "registry/rest.h"
 #include "controllers/controllers.h"
-#include "controllers/events.h"
+#include "client/events.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json.h"
@@ -24,6 +25,8 @@ struct job_work {
 #define JOB_MAX_CREATES_PER_SYNC 500
 /* source.component of the Job controller's events, as upstream */
 #define JOB_COMPONENT "job-controller"
+/* its identity: system:serviceaccount:kube-system:job-controller */
+#define JOB_USER client_controller_user(CONTROLLER_JOB)
 
 /* True if obj has a controller ownerReference to uid. */
 static bool controlled_by(json_t *obj, const char *uid)
@@ -42,7 +45,7 @@ static struct api_call job_call(struct apiserver *srv, const char *kind, const c
                                 const char *ns, const char *name)
 {
     struct api_call c = {.srv = srv, .res = resource_by_kind(group, kind), .ns = ns, .name = name,
-                         .user = controllers_user(), .field_manager = "kube-controller-manager",
+                         .user = JOB_USER, .field_manager = "kube-controller-manager",
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     return c;
 }
@@ -109,14 +112,13 @@ static void create_pod(struct apiserver *srv, json_t *job)
     json_object_set_new(pod, "spec", spec ? json_deep_copy(spec) : json_object());
     struct api_call c = job_call(srv, "Pod", "", ns, NULL);
     json_t *res = NULL, *st = NULL;
-    int code;
-    if (rest_create(&c, pod, &res, &code, &st) != 0) {
+    if (client_call(&c, CLIENT_CREATE, &(struct client_args){.obj = pod}, &res, &st) != 0) {
         log_warn("job controller: creating a pod for %s/%s: %s", ns, name,
                  json_str(st, "message") ? json_str(st, "message") : "failed");
-        event_record(srv, JOB_COMPONENT, job, "Warning", "FailedCreate", "Error creating: %s",
+        event_record(srv, JOB_USER, JOB_COMPONENT, job, "Warning", "FailedCreate", "Error creating: %s",
                      json_str(st, "message") ? json_str(st, "message") : "failed");
     } else {
-        event_record(srv, JOB_COMPONENT, job, "Normal", "SuccessfulCreate", "Created pod: %s",
+        event_record(srv, JOB_USER, JOB_COMPONENT, job, "Normal", "SuccessfulCreate", "Created pod: %s",
                      json_path_str(res, "metadata.name") ? json_path_str(res, "metadata.name") : "");
     }
     json_decref(res);
@@ -130,12 +132,11 @@ static bool delete_pod(struct apiserver *srv, json_t *job, const char *ns, const
     struct api_call c = job_call(srv, "Pod", "", ns, pod);
     json_t *opts = json_pack("{s:s}", "propagationPolicy", "Background");
     json_t *res = NULL, *st = NULL;
-    int code;
-    int rc = rest_delete(&c, opts, &res, &code, &st);
+    int rc = client_call(&c, CLIENT_DELETE, &(struct client_args){.delete_opts = opts}, &res, &st);
     if (rc == 0)
-        event_record(srv, JOB_COMPONENT, job, "Normal", "SuccessfulDelete", "Deleted pod: %s", pod);
+        event_record(srv, JOB_USER, JOB_COMPONENT, job, "Normal", "SuccessfulDelete", "Deleted pod: %s", pod);
     else if (rc != AZ_ENOTFOUND)
-        event_record(srv, JOB_COMPONENT, job, "Warning", "FailedDelete", "Error deleting: %s",
+        event_record(srv, JOB_USER, JOB_COMPONENT, job, "Warning", "FailedDelete", "Error deleting: %s",
                      json_str(st, "message") ? json_str(st, "message") : "failed");
     json_decref(opts);
     json_decref(res);
@@ -251,14 +252,13 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
         json_object_set_new(job, "status", status);
         jc.subresource = "status";
         json_t *res = NULL;
-        int code;
-        if (rest_update(&jc, job, &res, &code, &st) != 0) {
+        if (client_call(&jc, CLIENT_UPDATE, &(struct client_args){.obj = job}, &res, &st) != 0) {
             if (st)
                 log_debug("job controller: status of %s/%s: %s", ns, name, json_str(st, "message"));
         } else if (done && succeeded >= completions) {
-            event_record(srv, JOB_COMPONENT, res, "Normal", "Completed", "Job completed");
+            event_record(srv, JOB_USER, JOB_COMPONENT, res, "Normal", "Completed", "Job completed");
         } else if (done) {
-            event_record(srv, JOB_COMPONENT, res, "Warning", "BackoffLimitExceeded",
+            event_record(srv, JOB_USER, JOB_COMPONENT, res, "Warning", "BackoffLimitExceeded",
                          "Job has reached the specified backoff limit");
         }
         json_decref(res);

@@ -159,7 +159,8 @@ static bool try_acquire_or_renew(struct observed *ob)
 static void start_on_loop(void *arg)
 {
     struct apiserver *srv = arg;
-    controllers_start_elected(srv);
+    if (leader__cfg.start_elected != NULL)
+        leader__cfg.start_elected(srv);
 }
 
 static void *leader_main(void *arg)

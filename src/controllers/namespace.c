@@ -6,6 +6,7 @@
  * (upstream pkg/controller/namespace). */
 #include <stdlib.h>
 #include <string.h>
+#include "client/client.h"
 #include "registry/events_v1.h"
 #include "registry/rest.h"
 #include "controllers/controllers.h"
@@ -28,13 +29,13 @@ static void finalize_namespace(struct apiserver *srv, const char *name)
         const struct resource_def *r = &t[i];
         if (events_v1_is_view(r) || !r->namespaced || r->create != NULL)
             continue; /* events.k8s.io: the same storage as core/v1 events */
-        struct api_call c = {.srv = srv, .res = r, .ns = name, .user = controllers_user(),
+        struct api_call c = {.srv = srv, .res = r, .ns = name, .user = client_controller_user(CONTROLLER_NAMESPACE),
                              .field_manager = "namespace-controller",
                              .validation = FIELD_VALIDATION_IGNORE, .internal = true};
         struct list_opts lo = {0};
         json_t *res = NULL, *st = NULL;
         json_t *opts = json_pack("{s:s}", "propagationPolicy", "Background");
-        if (rest_deletecollection(&c, &lo, opts, &res, &st) == 0) {
+        if (client_call(&c, CLIENT_DELETECOLLECTION, &(struct client_args){.list = &lo, .delete_opts = opts}, &res, &st) == 0) {
             /* objects with finalizers stay until their finalizers are removed */
             json_t *left = NULL, *st2 = NULL;
             if (rest_list(&c, &lo, &left, &st2) == 0 && json_array_size(json_object_get(left, "items")) > 0)
@@ -48,7 +49,7 @@ static void finalize_namespace(struct apiserver *srv, const char *name)
     }
     if (remaining)
         return; /* retried on the next namespace event */
-    struct api_call c = {.srv = srv, .res = nsr, .name = name, .user = controllers_user(),
+    struct api_call c = {.srv = srv, .res = nsr, .name = name, .user = client_controller_user(CONTROLLER_NAMESPACE),
                          .field_manager = "namespace-controller", .subresource = "finalize",
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     json_t *obj = NULL, *st = NULL;
@@ -60,8 +61,7 @@ static void finalize_namespace(struct apiserver *srv, const char *name)
     json_object_set_new(spec, "finalizers", json_array());
     json_t *res = NULL;
     json_t *st2 = NULL;
-    int code;
-    if (rest_update(&c, obj, &res, &code, &st2) != 0)
+    if (client_call(&c, CLIENT_UPDATE, &(struct client_args){.obj = obj}, &res, &st2) != 0)
         log_warn("namespace controller: finalizing %s: %s", name, json_str(st2, "message"));
     json_decref(res);
     json_decref(st2);
@@ -186,7 +186,7 @@ void namespace_controller_start(struct apiserver *srv)
     watchcache_subscribe(srv->wc, "/registry/", watchcache_rev(srv->wc), on_content_event, srv, &sub, NULL);
     /* namespaces already terminating at start-up */
     const struct resource_def *nsr = resource_by_kind("", "Namespace");
-    struct api_call c = {.srv = srv, .res = nsr, .user = controllers_user(), .internal = true};
+    struct api_call c = {.srv = srv, .res = nsr, .user = client_controller_user(CONTROLLER_NAMESPACE), .internal = true};
     struct list_opts lo = {0};
     json_t *list = NULL, *st = NULL;
     if (rest_list(&c, &lo, &list, &st) == 0) {

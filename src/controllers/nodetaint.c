@@ -3,10 +3,11 @@
  * cordon) gets the taint node.kubernetes.io/unschedulable:NoSchedule, and loses it again when
  * spec.unschedulable is cleared (kubectl uncordon). Like upstream (doNoScheduleTaintingPass),
  * the taint has no value and no timeAdded, and other taints are left as they are. Writes go
- * through the REST layer as the controllers' identity; a conflict is retried by the watch
- * event the competing write produces. */
+ * through client_call() as system:serviceaccount:kube-system:node-controller; a conflict is
+ * retried by the watch event the competing write produces. */
 #include <stdlib.h>
 #include <string.h>
+#include "client/client.h"
 #include "registry/rest.h"
 #include "controllers/controllers.h"
 #include "util/json.h"
@@ -43,7 +44,7 @@ static bool needs_sync(json_t *node)
 static void nodetaint_sync(struct apiserver *srv, const char *name)
 {
     struct api_call c = {.srv = srv, .res = resource_by_kind("", "Node"), .name = name,
-                         .user = controllers_user(), .field_manager = "kube-controller-manager",
+                         .user = client_controller_user(CONTROLLER_NODE_LIFECYCLE), .field_manager = "kube-controller-manager",
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     json_t *node = NULL, *st = NULL;
     if (rest_get(&c, &node, &st) != 0) {
@@ -70,8 +71,7 @@ static void nodetaint_sync(struct apiserver *srv, const char *name)
                                                 "effect", "NoSchedule"));
     }
     json_t *res = NULL;
-    int code;
-    if (rest_update(&c, node, &res, &code, &st) != 0)
+    if (client_call(&c, CLIENT_UPDATE, &(struct client_args){.obj = node}, &res, &st) != 0)
         log_debug("node lifecycle controller: taints of node %s: %s", name,
                   json_str(st, "message") ? json_str(st, "message") : "failed");
     json_decref(res);
@@ -112,7 +112,7 @@ void nodetaint_controller_start(struct apiserver *srv)
     watchcache_subscribe(srv->wc, "/registry/nodes/", rev, on_node_event, srv, &sub, NULL);
     /* nodes cordoned while no replica led */
     struct api_call c = {.srv = srv, .res = resource_by_kind("", "Node"),
-                         .user = controllers_user(), .internal = true};
+                         .user = client_controller_user(CONTROLLER_NODE_LIFECYCLE), .internal = true};
     struct list_opts lo = {0};
     json_t *list = NULL, *st = NULL;
     if (rest_list(&c, &lo, &list, &st) == 0) {

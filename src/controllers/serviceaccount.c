@@ -10,11 +10,12 @@
  * Triggers: both reconcile every namespace at start-up and on namespace ADDED/MODIFIED events;
  * the SA controller on DELETED of a "default" SA; the publisher on MODIFIED/DELETED of a
  * kube-root-ca.crt ConfigMap. Watch callbacks only queue a namespace name with srv->defer;
- * the work (a GET, then create or update through the REST layer as the controllers' user,
+ * the work (a GET, then create or update through client_call() as the controller's own identity,
  * field manager "kube-controller-manager") runs later on the event loop. Nothing is done in a
  * missing or terminating namespace. */
 #include <stdlib.h>
 #include <string.h>
+#include "client/client.h"
 #include "registry/rest.h"
 #include "controllers/controllers.h"
 #include "controllers/serviceaccount.h"
@@ -41,12 +42,14 @@ struct sa_work {
     char *ns; /* namespace to reconcile (owned) */
 };
 
-static struct api_call internal_call(struct apiserver *srv, const char *kind, const char *ns,
-                                     const char *name)
+/* A call as controller (CONTROLLER_SERVICEACCOUNT or CONTROLLER_ROOT_CA): the two
+ * controllers of this file run as their own kube-controller-manager identities. */
+static struct api_call controller_call(struct apiserver *srv, const char *controller, const char *kind,
+                                       const char *ns, const char *name)
 {
     struct api_call c = {.srv = srv, .res = resource_by_kind("", kind), .ns = ns, .name = name,
-                         .user = controllers_user(), .field_manager = FIELD_MANAGER,
-                         .validation = FIELD_VALIDATION_IGNORE, .internal = true};
+                         .user = client_controller_user(controller), .field_manager = FIELD_MANAGER,
+                         .validation = FIELD_VALIDATION_IGNORE};
     return c;
 }
 
@@ -63,7 +66,7 @@ static bool namespace_active(struct apiserver *srv, const char *ns)
 
 static void ensure_default_service_account(struct apiserver *srv, const char *ns)
 {
-    struct api_call c = internal_call(srv, "ServiceAccount", ns, DEFAULT_SA_NAME);
+    struct api_call c = controller_call(srv, CONTROLLER_SERVICEACCOUNT, "ServiceAccount", ns, DEFAULT_SA_NAME);
     json_t *obj = NULL, *st = NULL;
     if (rest_get(&c, &obj, &st) == 0) {
         json_decref(obj);
@@ -73,8 +76,7 @@ static void ensure_default_service_account(struct apiserver *srv, const char *ns
     st = NULL;
     json_t *sa = json_pack("{s:s, s:s, s:{s:s, s:s}}", "kind", "ServiceAccount", "apiVersion", "v1",
                            "metadata", "name", DEFAULT_SA_NAME, "namespace", ns);
-    int code;
-    int rc = rest_create(&c, sa, &obj, &code, &st);
+    int rc = client_call(&c, CLIENT_CREATE, &(struct client_args){.obj = sa}, &obj, &st);
     /* already exists: someone was quicker; forbidden: the namespace started terminating */
     if (rc < 0 && rc != AZ_EEXIST && rc != AZ_EFORBIDDEN && rc != AZ_ENOTFOUND)
         log_warn("serviceaccount controller: creating %s/default: %s", ns, json_str(st, "message"));
@@ -98,23 +100,23 @@ static bool root_ca_up_to_date(json_t *cm, const char *pem)
 static void ensure_root_ca_configmap(struct apiserver *srv, const char *ns)
 {
     const char *pem = srv->ca_pem != NULL ? srv->ca_pem : "";
-    struct api_call c = internal_call(srv, "ConfigMap", ns, ROOT_CA_CONFIGMAP);
+    struct api_call c = controller_call(srv, CONTROLLER_ROOT_CA, "ConfigMap", ns, ROOT_CA_CONFIGMAP);
     json_t *cm = NULL, *st = NULL, *res = NULL;
-    int code, rc;
+    int rc;
     if (rest_get(&c, &cm, &st) != 0) {
         json_decref(st);
         st = NULL;
         cm = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:s}}", "kind", "ConfigMap", "apiVersion", "v1",
                        "metadata", "name", ROOT_CA_CONFIGMAP, "namespace", ns, "annotations",
                        DESCRIPTION_ANNOTATION, ROOT_CA_DESCRIPTION, "data", ROOT_CA_KEY, pem);
-        rc = rest_create(&c, cm, &res, &code, &st);
+        rc = client_call(&c, CLIENT_CREATE, &(struct client_args){.obj = cm}, &res, &st);
         if (rc < 0 && rc != AZ_EEXIST && rc != AZ_EFORBIDDEN && rc != AZ_ENOTFOUND)
             log_warn("root-ca-cert-publisher: creating %s/%s: %s", ns, ROOT_CA_CONFIGMAP, json_str(st, "message"));
     } else if (!root_ca_up_to_date(cm, pem)) {
         json_object_set_new(cm, "data", json_pack("{s:s}", ROOT_CA_KEY, pem));
         json_t *ann = json_obj_ensure(json_obj_ensure(cm, "metadata"), "annotations");
         json_object_set_new(ann, DESCRIPTION_ANNOTATION, json_string(ROOT_CA_DESCRIPTION));
-        rc = rest_update(&c, cm, &res, &code, &st);
+        rc = client_call(&c, CLIENT_UPDATE, &(struct client_args){.obj = cm}, &res, &st);
         /* a conflict means a newer version exists: its MODIFIED event queues another pass */
         if (rc < 0 && rc != AZ_ECONFLICT && rc != AZ_ENOTFOUND)
             log_warn("root-ca-cert-publisher: updating %s/%s: %s", ns, ROOT_CA_CONFIGMAP, json_str(st, "message"));
@@ -193,7 +195,7 @@ void serviceaccount_controllers_start(struct apiserver *srv)
     watchcache_subscribe(srv->wc, "/registry/serviceaccounts/", rev, on_serviceaccount_event, srv, &sub, NULL);
     watchcache_subscribe(srv->wc, "/registry/configmaps/", rev, on_configmap_event, srv, &sub, NULL);
     /* namespaces that exist already */
-    struct api_call c = internal_call(srv, "Namespace", NULL, NULL);
+    struct api_call c = controller_call(srv, CONTROLLER_SERVICEACCOUNT, "Namespace", NULL, NULL);
     struct list_opts lo = {0};
     json_t *list = NULL, *st = NULL;
     if (rest_list(&c, &lo, &list, &st) == 0) {

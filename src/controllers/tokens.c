@@ -7,10 +7,13 @@
  *  - the kube-system/kube-apiserver-legacy-service-account-token-tracking ConfigMap is
  *    created once with data.since = today (UTC).
  * Watch callbacks only queue work (srv->defer); the work reads the identity module's caches
- * and writes through the REST layer as the controllers' user. */
+ * and writes through client_call() as the controller manager's own identity, as upstream's
+ * tokens controller does (it cannot use a service-account token to make them). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "client/client.h"
+#include "registry/loopback.h"
 #include "registry/rest.h"
 #include "machinery/status.h"
 #include "authn/identity_int.h"
@@ -40,7 +43,7 @@ static struct watch_sub *tokens__subs[2];
 static struct api_call secret_call(struct apiserver *srv, const char *ns, const char *name)
 {
     struct api_call c = {.srv = srv, .res = resource_by_kind("", "Secret"), .ns = ns, .name = name,
-                         .user = controllers_user(), .field_manager = MANAGER,
+                         .user = client_kcm_user(), .field_manager = MANAGER,
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     return c;
 }
@@ -49,8 +52,7 @@ static void delete_secret(struct apiserver *srv, const char *ns, const char *nam
 {
     struct api_call c = secret_call(srv, ns, name);
     json_t *obj = NULL, *st = NULL;
-    int code;
-    if (rest_delete(&c, NULL, &obj, &code, &st) != 0 && status_code(st) != 404)
+    if (client_call(&c, CLIENT_DELETE, &(struct client_args){.delete_opts = NULL}, &obj, &st) != 0 && status_code(st) != 404)
         log_warn("token controller: deleting secret %s/%s: %s", ns, name, json_str(st, "message"));
     json_decref(obj);
     json_decref(st);
@@ -124,8 +126,7 @@ static void sync_secret(struct apiserver *srv, struct satoken *s, const char *ns
     json_object_set_new(uann, ANN_UID, json_string(uid ? uid : ""));
     struct api_call c = secret_call(srv, ns, name);
     json_t *res = NULL, *st = NULL;
-    int code;
-    if (rest_update(&c, upd, &res, &code, &st) != 0 && status_code(st) != 409)
+    if (client_call(&c, CLIENT_UPDATE, &(struct client_args){.obj = upd}, &res, &st) != 0 && status_code(st) != 409)
         log_warn("token controller: filling secret %s/%s: %s", ns, name, json_str(st, "message"));
     json_decref(res);
     json_decref(st);
@@ -222,14 +223,14 @@ static void tracking_configmap(void *arg)
     strftime(today, sizeof(today), "%Y-%m-%d", &tm);
     const struct resource_def *r = resource_by_kind("", "ConfigMap");
     const char *name = "kube-apiserver-legacy-service-account-token-tracking";
-    struct api_call c = {.srv = srv, .res = r, .ns = "kube-system", .user = controllers_user(),
+    /* kube-apiserver's legacytokentracking controller: the API server's own identity */
+    struct api_call c = {.srv = srv, .res = r, .ns = "kube-system", .user = apiserver_loopback_user(),
                          .field_manager = "kube-apiserver", .validation = FIELD_VALIDATION_IGNORE,
                          .internal = true};
     json_t *cm = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap", "metadata",
                            "name", name, "namespace", "kube-system", "data", "since", today);
     json_t *res = NULL, *st = NULL;
-    int code;
-    if (r != NULL && rest_create(&c, cm, &res, &code, &st) != 0 && status_code(st) != 409)
+    if (r != NULL && client_call(&c, CLIENT_CREATE, &(struct client_args){.obj = cm}, &res, &st) != 0 && status_code(st) != 409)
         log_warn("legacy token tracking: %s", json_str(st, "message"));
     json_decref(cm);
     json_decref(res);

@@ -148,11 +148,6 @@ static void on_ts_wake(h2o_socket_t *sock, const char *err)
     }
 }
 
-struct st_h2o_evloop_t *http_server_loop(void)
-{
-    return server__loop;
-}
-
 /* One queue per distinct delay: h2o 2.2.5 timeout queues have a fixed duration and must
  * outlive every entry, so they are static. */
 struct deferred_after {
@@ -1293,30 +1288,18 @@ static void handle_resource(struct ctx *c)
 
 /* ---- non-resource endpoints --------------------------------------------------------- */
 
-#define MAX_EXTRA_GETS 8
-static struct {
-    const char *path;
-    http_get_fn fn;
-} extra_gets[MAX_EXTRA_GETS];
-static int nextra_gets;
-
-void http_register_get(const char *path, http_get_fn fn)
-{
-    if (nextra_gets < MAX_EXTRA_GETS) {
-        extra_gets[nextra_gets].path = path;
-        extra_gets[nextra_gets].fn = fn;
-        nextra_gets++;
-    }
-}
+/* the extra GET routes of the running server's config (cmd/serve.c's table) */
+static const struct http_route *server__routes;
+static size_t server__nroutes;
 
 static bool handle_extra_get(struct ctx *c)
 {
-    for (int i = 0; i < nextra_gets; i++) {
-        if (strcmp(c->path, extra_gets[i].path) != 0)
+    for (size_t i = 0; i < server__nroutes; i++) {
+        if (strcmp(c->path, server__routes[i].path) != 0)
             continue;
         json_t *body = NULL;
         const char *ct = NULL, *cc = NULL;
-        int r = extra_gets[i].fn(server__api, &body, &ct, &cc);
+        int r = server__routes[i].fn(server__api, &body, &ct, &cc);
         if (r < 0) {
             send_status(c, body ? body : status_internal("handler failed"));
             return true;
@@ -1786,6 +1769,8 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     static h2o_context_t ctx;
     server__api = srv;
     snprintf(server__address, sizeof(server__address), "%s", cfg->listen);
+    server__routes = cfg->routes;
+    server__nroutes = cfg->nroutes;
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -1815,7 +1800,7 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     int extra_fd = cfg->extra_listen ? listen_on(cfg->extra_listen, true, &ss) : -1;
     if (cfg->extra_listen && extra_fd < 0)
         log_warn("cannot listen on %s: %s", cfg->extra_listen, strerror(errno));
-    server__loop = h2o_evloop_create();
+    server__loop = cfg->loop != NULL ? cfg->loop : h2o_evloop_create();
     h2o_context_init(&ctx, server__loop, &config);
     accept_ctx.ctx = &ctx;
     accept_ctx.hosts = config.hosts;

@@ -9,20 +9,28 @@
 #include <jansson.h>
 #include "registry/apiserver.h"
 
+/* Extra GET endpoints outside the resource tree (e.g. OIDC discovery). The handler returns 0
+ * and a new JSON body, or a negative code with *ret_body holding a Status. content type and
+ * cache control may be left NULL (defaults: application/json, "no-cache, private"). */
+typedef int (*http_get_fn)(struct apiserver *srv, json_t **ret_body, const char **ret_content_type,
+                           const char **ret_cache_control);
+struct st_h2o_evloop_t;
+
+struct http_route {
+    const char *path; /* exact path */
+    http_get_fn fn;
+};
+
 struct http_server_config {
     const char *listen;   /* "127.0.0.1:6443" */
     const char *extra_listen; /* a second address, or NULL; it need not exist yet (IP_FREEBIND):
                                * the node's pod bridge address appears with the first pod */
     SSL_CTX *ssl_ctx;     /* serving context (owned by the caller) */
     bool http2;           /* offer h2 through ALPN */
+    const struct http_route *routes; /* extra GET routes (cmd/serve.c's table) */
+    size_t nroutes;
+    struct st_h2o_evloop_t *loop; /* the event loop (cmd/serve.c creates it; NULL: a new one) */
 };
-
-/* Extra GET endpoints outside the resource tree (e.g. OIDC discovery). The handler returns 0
- * and a new JSON body, or a negative code with *ret_body holding a Status. content type and
- * cache control may be left NULL (defaults: application/json, "no-cache, private"). */
-typedef int (*http_get_fn)(struct apiserver *srv, json_t **ret_body, const char **ret_content_type,
-                           const char **ret_cache_control);
-void http_register_get(const char *path, http_get_fn fn);
 
 /* Runs the server until SIGTERM/SIGINT. ready_cb (may be NULL) is called once listening. */
 int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
@@ -38,8 +46,5 @@ void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn
 void http_server_defer_ts(void (*fn)(void *), void *arg);
 /* Asks a running server to stop (async-signal-safe). */
 void http_server_stop(void);
-/* The running event loop (an h2o_evloop_t), or NULL before http_server_run starts it: for
- * modules that keep timers or watch fds on it from deferred work (the node agent). */
-struct st_h2o_evloop_t *http_server_loop(void);
 
 #endif

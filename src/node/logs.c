@@ -9,7 +9,6 @@
 #define H2O_USE_LIBUV 0
 #define H2O_USE_EPOLL 1
 #include <h2o.h>
-#include "http/server.h"
 #include "node/logs.h"
 #include "util/buf.h"
 #include "util/util.h"
@@ -315,10 +314,9 @@ static void on_pipe_read(h2o_socket_t *sock, const char *err)
         pipe_finish(lp); /* EOF: every writer is gone; lp itself stays for node_log_pipe_close */
 }
 
-struct node_log_pipe *node_log_pipe_open(int file_fd, int *ret_write_fd)
+struct node_log_pipe *node_log_pipe_open(struct st_h2o_evloop_t *loop, int file_fd, int *ret_write_fd)
 {
     *ret_write_fd = -1;
-    h2o_evloop_t *loop = http_server_loop();
     int p[2];
     if (loop == NULL || pipe2(p, O_CLOEXEC) != 0) {
         close(file_fd);

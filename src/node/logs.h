@@ -42,7 +42,8 @@ struct node_log_pipe;
  * file_fd (O_APPEND; owned by the reader from now on). *ret_write_fd is the end to give the
  * container (close-on-exec; the caller closes its copy once the runtime has it). NULL with
  * *ret_write_fd = -1 on failure (file_fd is then closed). */
-struct node_log_pipe *node_log_pipe_open(int file_fd, int *ret_write_fd);
+struct st_h2o_evloop_t;
+struct node_log_pipe *node_log_pipe_open(struct st_h2o_evloop_t *loop, int file_fd, int *ret_write_fd);
 /* Reads what is left in the pipe without waiting (the container has exited), writes a final
  * partial line as a full one (containerd does), truncates the file first if discard (the
  * runtime failed: its complaint is not the container's log), and frees lp. NULL: no-op. */

@@ -25,9 +25,9 @@
 #define H2O_USE_EPOLL 1
 #include <h2o.h>
 #include "registry/rest.h"
-#include "controllers/controllers.h"
-#include "controllers/events.h"
-#include "http/server.h"
+#include "client/client.h"
+#include "client/events.h"
+#include "machinery/status.h"
 #include "node/node_int.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -62,10 +62,12 @@ static struct watch_sub *node__sub;
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
+/* Calls of the node agent run as the node (system:node:<name> in system:nodes), authorized by
+ * the Node authorizer as kubelet's are. */
 static struct api_call pod_call(struct node_agent *a, const char *ns, const char *name)
 {
     struct api_call c = {.srv = a->srv, .res = resource_by_kind("", "Pod"), .ns = ns, .name = name,
-                         .user = controllers_user(), .field_manager = "kubelet",
+                         .user = &a->user, .field_manager = "kubelet",
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     return c;
 }
@@ -222,7 +224,7 @@ static json_t *node_status(struct node_agent *a, json_t *old_status)
 static struct api_call node_obj_call(struct node_agent *a)
 {
     struct api_call c = {.srv = a->srv, .res = resource_by_kind("", "Node"), .name = a->name,
-                         .user = controllers_user(), .field_manager = "kubelet",
+                         .user = &a->user, .field_manager = "kubelet",
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     return c;
 }
@@ -239,8 +241,8 @@ static int node_register(struct node_agent *a, char **ret_err)
                                "kubernetes.io/hostname", a->name, "kubernetes.io/os", "linux");
     struct api_call c = node_obj_call(a);
     json_t *obj = NULL, *st = NULL, *res = NULL;
-    int code, rc;
-    if (rest_get(&c, &obj, &st) == 0) {
+    int rc;
+    if (client_call(&c, CLIENT_GET, NULL, &obj, &st) == 0) {
         json_t *l = json_obj_ensure(json_obj_ensure(obj, "metadata"), "labels");
         json_object_update(l, labels);
         json_t *spec = json_obj_ensure(obj, "spec");
@@ -249,7 +251,7 @@ static int node_register(struct node_agent *a, char **ret_err)
             json_object_set_new(spec, "podCIDR", json_string(a->pod_cidr));
             json_object_set_new(spec, "podCIDRs", json_pack("[s]", a->pod_cidr));
         }
-        rc = rest_update(&c, obj, &res, &code, &st);
+        rc = client_call(&c, CLIENT_UPDATE, &(struct client_args){.obj = obj}, &res, &st);
     } else {
         json_decref(st);
         st = NULL;
@@ -257,7 +259,7 @@ static int node_register(struct node_agent *a, char **ret_err)
                               "Node", "metadata", "name", a->name, "labels", labels, "spec", "podCIDR",
                               a->pod_cidr, "podCIDRs", a->pod_cidr);
         c.name = NULL;
-        rc = rest_create(&c, n, &res, &code, &st);
+        rc = client_call(&c, CLIENT_CREATE, &(struct client_args){.obj = n}, &res, &st);
         c.name = a->name;
         json_decref(n);
     }
@@ -275,7 +277,7 @@ static int node_register(struct node_agent *a, char **ret_err)
     json_object_set_new(res, "status", node_status(a, json_object_get(res, "status")));
     c.subresource = "status";
     json_t *res2 = NULL;
-    rc = rest_update(&c, res, &res2, &code, &st);
+    rc = client_call(&c, CLIENT_UPDATE, &(struct client_args){.obj = res}, &res2, &st);
     if (rc != 0)
         *ret_err = xasprintf("node %s status: %s", a->name,
                              json_str(st, "message") ? json_str(st, "message") : az_err_str(rc));
@@ -291,7 +293,7 @@ static int node_register(struct node_agent *a, char **ret_err)
 static void node_lease_renew(struct node_agent *a, const char *node_uid)
 {
     struct api_call c = {.srv = a->srv, .res = resource_by_kind("coordination.k8s.io", "Lease"),
-                         .ns = LEASE_NAMESPACE, .name = a->name, .user = controllers_user(),
+                         .ns = LEASE_NAMESPACE, .name = a->name, .user = &a->user,
                          .field_manager = "kubelet", .validation = FIELD_VALIDATION_IGNORE,
                          .internal = true};
     if (c.res == NULL)
@@ -299,13 +301,13 @@ static void node_lease_renew(struct node_agent *a, const char *node_uid)
     char now[40];
     time_rfc3339_micro(now);
     json_t *obj = NULL, *st = NULL, *res = NULL;
-    int code, rc;
-    if (rest_get(&c, &obj, &st) == 0) {
+    int rc;
+    if (client_call(&c, CLIENT_GET, NULL, &obj, &st) == 0) {
         json_t *spec = json_obj_ensure(obj, "spec");
         json_object_set_new(spec, "holderIdentity", json_string(a->name));
         json_object_set_new(spec, "leaseDurationSeconds", json_integer(LEASE_DURATION_S));
         json_object_set_new(spec, "renewTime", json_string(now));
-        rc = rest_update(&c, obj, &res, &code, &st);
+        rc = client_call(&c, CLIENT_UPDATE, &(struct client_args){.obj = obj}, &res, &st);
     } else {
         json_decref(st);
         st = NULL;
@@ -318,7 +320,7 @@ static void node_lease_renew(struct node_agent *a, const char *node_uid)
                                 json_pack("[{s:s, s:s, s:s, s:s}]", "apiVersion", "v1", "kind", "Node",
                                           "name", a->name, "uid", node_uid));
         c.name = NULL;
-        rc = rest_create(&c, obj, &res, &code, &st);
+        rc = client_call(&c, CLIENT_CREATE, &(struct client_args){.obj = obj}, &res, &st);
     }
     if (rc != 0)
         log_warn("node agent: lease %s/%s: %s", LEASE_NAMESPACE, a->name,
@@ -337,8 +339,7 @@ static void node_heartbeat(struct node_agent *a)
     a->not_ready = why;
     struct api_call c = node_obj_call(a);
     json_t *obj = NULL, *st = NULL, *res = NULL;
-    int code;
-    if (rest_get(&c, &obj, &st) != 0) {
+    if (client_call(&c, CLIENT_GET, NULL, &obj, &st) != 0) {
         json_decref(st);
         char *err = NULL;
         if (node_register(a, &err) != 0)
@@ -348,7 +349,7 @@ static void node_heartbeat(struct node_agent *a)
     }
     json_object_set_new(obj, "status", node_status(a, json_object_get(obj, "status")));
     c.subresource = "status";
-    if (rest_update(&c, obj, &res, &code, &st) != 0)
+    if (client_call(&c, CLIENT_UPDATE, &(struct client_args){.obj = obj}, &res, &st) != 0)
         log_warn("node agent: heartbeat: %s", json_str(st, "message") ? json_str(st, "message") : "failed");
     node_lease_renew(a, json_path_str(obj, "metadata.uid"));
     json_decref(obj);
@@ -547,7 +548,7 @@ void node_event(struct node_pod *p, const char *type, const char *reason, const 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    event_record(node__agent->srv, "kubelet", p->pod, type, reason, "%s", msg);
+    event_record(node__agent->srv, &node__agent->user, "kubelet", p->pod, type, reason, "%s", msg);
 }
 
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
@@ -918,8 +919,7 @@ static void pod_report(struct node_agent *a, struct node_pod *p)
     }
     struct api_call c = pod_call(a, p->ns, p->name);
     json_t *cur = NULL, *err = NULL, *res = NULL;
-    int code;
-    if (rest_get(&c, &cur, &err) != 0 ||
+    if (client_call(&c, CLIENT_GET, NULL, &cur, &err) != 0 ||
         strcmp(json_path_str(cur, "metadata.uid") ? json_path_str(cur, "metadata.uid") : "", p->uid) != 0) {
         json_decref(err);
         json_decref(cur);
@@ -931,7 +931,7 @@ static void pod_report(struct node_agent *a, struct node_pod *p)
         json_object_set(st, "qosClass", qos);
     json_object_set(cur, "status", st);
     c.subresource = "status";
-    if (rest_update(&c, cur, &res, &code, &err) == 0) {
+    if (client_call(&c, CLIENT_UPDATE, &(struct client_args){.obj = cur}, &res, &err) == 0) {
         json_decref(p->last_status);
         p->last_status = json_incref(st);
         json_decref(p->pod);
@@ -990,27 +990,26 @@ static bool pod_sync(struct node_agent *a, struct node_pod *p)
 static void pod_bind(struct node_agent *a, json_t *obj)
 {
     const char *ns = json_path_str(obj, "metadata.namespace"), *name = json_path_str(obj, "metadata.name");
-    if (ns == NULL || name == NULL)
+    const char *nn = json_path_str(obj, "spec.nodeName");
+    if (ns == NULL || name == NULL || (nn != NULL && *nn) || json_path(obj, "metadata.deletionTimestamp"))
         return;
-    struct api_call c = pod_call(a, ns, name);
-    c.field_manager = "default-scheduler";
-    json_t *cur = NULL, *st = NULL, *res = NULL;
-    int code;
-    if (rest_get(&c, &cur, &st) != 0) {
-        json_decref(st);
-        return;
-    }
-    const char *nn = json_path_str(cur, "spec.nodeName");
-    if ((nn == NULL || *nn == '\0') && json_path(cur, "metadata.deletionTimestamp") == NULL) {
-        json_object_set_new(json_obj_ensure(cur, "spec"), "nodeName", json_string(a->name));
-        if (rest_update(&c, cur, &res, &code, &st) != 0)
+    /* the scheduler's own identity, through pods/binding as upstream's scheduler binds */
+    struct api_call c = {.srv = a->srv, .res = resource_by_kind("", "Pod"), .subresource = "binding",
+                         .ns = ns, .name = name, .user = client_scheduler_user(),
+                         .field_manager = "default-scheduler", .validation = FIELD_VALIDATION_IGNORE};
+    json_t *binding = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "v1",
+                                "kind", "Binding", "metadata", "name", name, "namespace", ns, "target",
+                                "apiVersion", "v1", "kind", "Node", "name", a->name);
+    json_t *res = NULL, *st = NULL;
+    if (client_call(&c, CLIENT_CREATE, &(struct client_args){.obj = binding}, &res, &st) != 0) {
+        if (status_code(st) != 409) /* bound meanwhile */
             log_warn("scheduler: binding %s/%s to %s: %s", ns, name, a->name,
                      json_str(st, "message") ? json_str(st, "message") : "failed");
-        else /* upstream's scheduler reports each binding on the pod */
-            event_record(a->srv, "default-scheduler", res, "Normal", "Scheduled",
-                         "Successfully assigned %s/%s to %s", ns, name, a->name);
+    } else { /* upstream's scheduler reports each binding on the pod */
+        event_record(a->srv, client_scheduler_user(), "default-scheduler", obj, "Normal", "Scheduled",
+                     "Successfully assigned %s/%s to %s", ns, name, a->name);
     }
-    json_decref(cur);
+    json_decref(binding);
     json_decref(res);
     json_decref(st);
 }
@@ -1095,7 +1094,7 @@ static void on_tick(h2o_timeout_entry_t *e)
         node__last_heartbeat = now;
         node_heartbeat(a);
     }
-    h2o_timeout_link(http_server_loop(), &node__tick, &node__tick_entry);
+    h2o_timeout_link(a->loop, &node__tick, &node__tick_entry);
 }
 
 /* While container starts are in flight, they are polled every START_POLL_MS (only them), so a
@@ -1131,14 +1130,14 @@ static void on_start_poll(h2o_timeout_entry_t *e)
 
 static void start_poll_arm(void)
 {
-    h2o_evloop_t *loop = http_server_loop();
+    h2o_evloop_t *loop = node__agent != NULL ? node__agent->loop : NULL;
     if (loop != NULL && node__start_poll_entry.cb != NULL && !h2o_timeout_is_linked(&node__start_poll_entry))
         h2o_timeout_link(loop, &node__start_poll, &node__start_poll_entry);
 }
 
 static void attach_timer(void *arg)
 {
-    h2o_evloop_t *loop = http_server_loop();
+    h2o_evloop_t *loop = node__agent != NULL ? node__agent->loop : NULL;
     if (loop == NULL || node__agent == NULL)
         return;
     h2o_timeout_init(loop, &node__tick, TICK_MS);
@@ -1177,6 +1176,7 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
     }
     struct node_agent *a = xcalloc(1, sizeof(*a));
     a->srv = srv;
+    a->loop = cfg->loop;
     a->name = xstrdup(cfg->name);
     a->root = xstrdup(cfg->root_dir);
     a->api_host = xstrdup(cfg->api_host ? cfg->api_host : "127.0.0.1");
@@ -1211,7 +1211,7 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
         goto fail;
     struct api_call nc = node_obj_call(a); /* the Lease at once, as kubelet */
     json_t *nobj = NULL, *nst = NULL;
-    rest_get(&nc, &nobj, &nst);
+    client_call(&nc, CLIENT_GET, NULL, &nobj, &nst);
     node_lease_renew(a, json_path_str(nobj, "metadata.uid"));
     json_decref(nobj);
     json_decref(nst);
@@ -1224,7 +1224,7 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
     struct api_call c = pod_call(a, NULL, NULL);
     struct list_opts lo = {0};
     json_t *list = NULL, *st = NULL;
-    if (rest_list(&c, &lo, &list, &st) == 0) {
+    if (client_call(&c, CLIENT_LIST, &(struct client_args){.list = &lo}, &list, &st) == 0) {
         size_t i;
         json_t *obj;
         json_array_foreach(json_object_get(list, "items"), i, obj)

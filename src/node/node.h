@@ -14,6 +14,8 @@
 #include <sys/types.h>
 #include "registry/apiserver.h"
 
+struct st_h2o_evloop_t;
+
 struct node_config {
     const char *name;      /* Node object name, e.g. the host name */
     const char *root_dir;  /* agent state: DATA_DIR/node (pod dirs, volumes, logs) */
@@ -24,6 +26,7 @@ struct node_config {
     const char *image_dir; /* the image store (image.h) */
     const char *pod_cidr;  /* IPv4 pod CIDR of this node, e.g. "10.88.0.0/24" */
     const char *cni_dir;   /* CNI plugins, /usr/lib/cni */
+    struct st_h2o_evloop_t *loop; /* the event loop the HTTP server runs (cmd/serve.c) */
 };
 
 /* Registers the Node object, starts the scheduler and the agent on srv's event loop.

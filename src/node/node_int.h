@@ -93,8 +93,11 @@ struct node_pod {
     struct node_pod *next;
 };
 
+struct st_h2o_evloop_t;
+
 struct node_agent {
     struct apiserver *srv;
+    struct st_h2o_evloop_t *loop; /* the server's event loop (node_config.loop) */
     char *name;
     char *root;
     char *api_host;           /* KUBERNETES_SERVICE_HOST of pods: the bridge's address */

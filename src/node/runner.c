@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "registry/rest.h"
+#include "client/client.h"
 #include "node/image.h"
 #include "node/node_int.h"
 #include "node/ocispec.h"
@@ -64,7 +65,7 @@ static void env_from(struct node_agent *a, struct node_pod *p, json_t *spec, jso
         struct api_call c = {.srv = a->srv, .res = resource_by_kind("", secret ? "Secret" : "ConfigMap"),
                              .ns = p->ns, .name = name, .user = &a->user, .internal = true};
         json_t *obj = NULL, *st = NULL;
-        if (rest_get(&c, &obj, &st) != 0) {
+        if (client_call(&c, CLIENT_GET, NULL, &obj, &st) != 0) {
             json_decref(st);
             continue;
         }
@@ -926,7 +927,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     node_log_pipe_close(c->log, false);
     int wfd = -1;
     int filefd = fcntl(logfd, F_DUPFD_CLOEXEC, 0);
-    c->log = filefd >= 0 ? node_log_pipe_open(filefd, &wfd) : NULL;
+    c->log = filefd >= 0 ? node_log_pipe_open(a->loop, filefd, &wfd) : NULL;
     if (c->log != NULL) {
         close(logfd);
         logfd = wfd;

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "registry/rest.h"
+#include "client/client.h"
 #include "node/node_int.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -351,7 +352,7 @@ static json_t *get_object(struct node_agent *a, const char *kind, const char *ns
     struct api_call c = {.srv = a->srv, .res = resource_by_kind("", kind), .ns = ns, .name = name,
                          .user = &a->user, .internal = true};
     json_t *obj = NULL, *st = NULL;
-    if (c.res == NULL || rest_get(&c, &obj, &st) != 0) {
+    if (c.res == NULL || client_call(&c, CLIENT_GET, NULL, &obj, &st) != 0) {
         json_decref(st);
         return NULL;
     }
@@ -599,15 +600,11 @@ static int request_token(struct node_agent *a, struct node_pod *p, json_t *proj,
                              "authentication.k8s.io/v1", "kind", "TokenRequest", "spec", "audiences",
                              auds, "expirationSeconds", (json_int_t)ttl, "boundObjectRef",
                              "apiVersion", "v1", "kind", "Pod", "name", p->name, "uid", p->uid);
-    const struct resource_def *r = resource_by_kind("", "ServiceAccount");
-    const struct subresource_def *sd = r ? resource_subresource(r, "token") : NULL;
-    struct api_call c = {.srv = a->srv, .res = r, .subresource = "token", .ns = p->ns, .name = sa,
-                         .user = &a->user, .field_manager = "kubelet", .internal = true};
+    struct api_call c = {.srv = a->srv, .res = resource_by_kind("", "ServiceAccount"), .subresource = "token",
+                         .ns = p->ns, .name = sa, .user = &a->user, .field_manager = "kubelet"};
     json_t *obj = NULL, *st = NULL;
-    int rc = AZ_EINTERNAL;
-    if (sd == NULL || sd->create == NULL) {
-        *ret_err = xstrdup("failed to fetch token: the TokenRequest API is not available");
-    } else if ((rc = sd->create(&c, body, &obj, &st)) != 0) {
+    int rc = client_call(&c, CLIENT_CREATE, &(struct client_args){.obj = body}, &obj, &st);
+    if (rc != 0) {
         const char *m = json_str(st, "message");
         *ret_err = xasprintf("failed to fetch token: %s", m ? m : az_err_str(rc));
     } else {

@@ -1,27 +1,16 @@
-/* admission.c — the plugin chain (see admission.h), and the built-in NamespaceLifecycle
- * plugin: no new content in a missing or terminating namespace. */
+/* admission.c — the plugin chain srv->admission (see admission.h). */
 #include <string.h>
 #include "registry/admission.h"
 #include "machinery/status.h"
 #include "util/buf.h"
 #include "util/json.h"
 
-#define MAX_PLUGINS 16
-static const struct admission_plugin *plugins[MAX_PLUGINS];
-static int nplugins;
-
-void admission_register(const struct admission_plugin *p)
-{
-    if (nplugins < MAX_PLUGINS)
-        plugins[nplugins++] = p;
-}
-
 int admission_mutate(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
                      json_t **ret_status)
 {
-    for (int i = 0; i < nplugins; i++)
-        if (plugins[i]->mutate) {
-            int r = plugins[i]->mutate(c, op, obj, old, ret_status);
+    for (size_t i = 0; i < c->srv->nadmission; i++)
+        if (c->srv->admission[i]->mutate) {
+            int r = c->srv->admission[i]->mutate(c, op, obj, old, ret_status);
             if (r < 0)
                 return r;
         }
@@ -38,9 +27,9 @@ int admission_run(struct api_call *c, enum admission_op op, json_t *obj, json_t 
 int admission_validate(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
                        json_t **ret_status)
 {
-    for (int i = 0; i < nplugins; i++)
-        if (plugins[i]->validate) {
-            int r = plugins[i]->validate(c, op, obj, old, ret_status);
+    for (size_t i = 0; i < c->srv->nadmission; i++)
+        if (c->srv->admission[i]->validate) {
+            int r = c->srv->admission[i]->validate(c, op, obj, old, ret_status);
             if (r < 0)
                 return r;
         }

@@ -1,6 +1,6 @@
 /* admission.h — the admission stage: mutating then validating plugins, run for create,
  * update and delete of stored resources (after authorization, before storage).
- * Plugins are a table of function pointers (see admission.c). */
+ * The chain is srv->admission: plugins handed to the registry by cmd/serve.c's table. */
 #ifndef ANZEN_ADMISSION_ADMISSION_H
 #define ANZEN_ADMISSION_ADMISSION_H
 
@@ -27,7 +27,5 @@ int admission_validate(struct api_call *c, enum admission_op op, json_t *obj, js
 /* Runs every plugin's mutate, then every validate. */
 int admission_run(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
                   json_t **ret_status);
-/* Adds a plugin at the end of the chain (called at startup). */
-void admission_register(const struct admission_plugin *p);
 
 #endif

@@ -26,7 +26,21 @@ struct apiserver {
     unsigned namespace_deletion_grace_ms;
     void *identity;             /* identity module state (authn/), or NULL */
     void *authz;                /* authorizer state (authz/), or NULL */
+    /* The bearer token authenticators in order (authn/authn.h; cmd/serve.c lists them). */
+    const struct token_authenticator *const *token_authenticators;
+    size_t ntoken_authenticators;
+    /* The authorizer chain in order (authz/authz.h; cmd/serve.c lists them: Node, RBAC). */
+    const struct authorizer *const *authorizers;
+    size_t nauthorizers;
+    /* The admission plugins in order, mutating then validating (registry/admission.h;
+     * cmd/serve.c lists them in upstream's order). */
+    const struct admission_plugin *const *admission;
+    size_t nadmission;
 };
+
+struct token_authenticator;
+struct authorizer;
+struct admission_plugin;
 
 enum field_validation { FIELD_VALIDATION_STRICT, FIELD_VALIDATION_WARN, FIELD_VALIDATION_IGNORE };
 

@@ -136,6 +136,16 @@ expect_gt()
 
 e2e_finish()
 {
+    # in-process callers (controllers, scheduler, node agent) act as their own identities:
+    # a refusal of one of them is a wiring bug (wrong identity or missing policy rule)
+    local log
+    for log in "$T"/server.log "$T"/*.log; do
+        [ -f "$log" ] || continue
+        if grep -q "internal call refused" "$log"; then
+            e2e_fail "no in-process call refused ($(basename "$log"))" "none" \
+                "$(grep "internal call refused" "$log" | head -3)"
+        fi
+    done
     if [ "$E2E_FAIL" -ne 0 ]; then
         echo "# failed:$E2E_FAILED_NAMES"
     fi

@@ -22,6 +22,7 @@
 #include "registry/rest.h"
 #include "machinery/status.h"
 #include "controllers/controllers.h"
+#include "registry/loopback.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/json.h"
@@ -388,7 +389,7 @@ static int create(struct fixture *f, const char *group, const char *kind, const 
     json_t *obj = parse(json);
     json_t *warnings = json_array();
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind(group, kind), .ns = ns,
-                         .user = controllers_user(), .field_manager = "test",
+                         .user = apiserver_loopback_user(), .field_manager = "test",
                          .validation = FIELD_VALIDATION_STRICT, .warnings = warnings};
     assert_non_null(c.res);
     json_t *res = NULL, *st = NULL;
@@ -427,7 +428,10 @@ static int setup(void **state)
         return -1;
     f->srv.wc = watchcache_new(f->srv.store, 1000);
     f->srv.defer = no_defer;
-    podsecurity_admission_register();
+    static const struct admission_plugin *chain[1];
+    chain[0] = podsecurity_admission();
+    f->srv.admission = chain;
+    f->srv.nadmission = 1;
     *state = f;
     return 0;
 }
@@ -552,12 +556,12 @@ static int update_ns_labels(struct fixture *f, const char *name, const char *lab
                             json_t **ret_warnings)
 {
     const struct resource_def *r = resource_by_kind("", "Namespace");
-    struct api_call gc = {.srv = &f->srv, .res = r, .name = name, .user = controllers_user(), .internal = true};
+    struct api_call gc = {.srv = &f->srv, .res = r, .name = name, .user = apiserver_loopback_user(), .internal = true};
     json_t *ns = NULL, *st = NULL;
     assert_int_equal(rest_get(&gc, &ns, &st), 0);
     json_object_set_new(json_object_get(ns, "metadata"), "labels", parse(labels));
     json_t *warnings = json_array();
-    struct api_call c = {.srv = &f->srv, .res = r, .name = name, .user = controllers_user(),
+    struct api_call c = {.srv = &f->srv, .res = r, .name = name, .user = apiserver_loopback_user(),
                          .field_manager = "test", .validation = FIELD_VALIDATION_STRICT, .warnings = warnings};
     json_t *res = NULL;
     int code = 0;

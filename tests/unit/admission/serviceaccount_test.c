@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "registry/loopback.h"
 #include "../../../src/admission/serviceaccount.c"
 
 struct fixture {
@@ -37,7 +38,7 @@ static json_t *create_obj(struct fixture *f, const char *kind, const char *ns, c
     json_t *obj = json_loads(json, 0, &jerr);
     assert_non_null(obj);
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", kind), .ns = ns,
-                         .user = controllers_user(), .field_manager = "test",
+                         .user = apiserver_loopback_user(), .field_manager = "test",
                          .validation = FIELD_VALIDATION_STRICT, .internal = true};
     json_t *res = NULL, *st = NULL;
     int code = 0;
@@ -105,7 +106,7 @@ static int teardown(void **state)
 static struct api_call pod_call(struct fixture *f, const char *name)
 {
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", "Pod"), .ns = "lab", .name = name,
-                         .user = controllers_user(), .internal = true};
+                         .user = apiserver_loopback_user(), .internal = true};
     return c;
 }
 
@@ -470,7 +471,10 @@ static void test_other_resources_untouched(void **state)
 static void test_rest_create_pod(void **state)
 {
     struct fixture *f = *state;
-    serviceaccount_admission_register();
+    static const struct admission_plugin *chain[1];
+    chain[0] = serviceaccount_admission();
+    f->srv.admission = chain;
+    f->srv.nadmission = 1;
     json_t *pod = create_obj(f, "Pod", "lab",
                              "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"test\",\"namespace\":\"lab\"},"
                              "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"main\",\"image\":\"alpine:latest\"}]}}");
@@ -490,7 +494,7 @@ static void test_rest_create_pod(void **state)
                              "\"spec\":{\"serviceAccountName\":\"foo\",\"containers\":[{\"name\":\"main\",\"image\":\"alpine\"}]}}",
                              0, &jerr);
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", "Pod"), .ns = "lab",
-                         .user = controllers_user(), .field_manager = "test", .internal = true};
+                         .user = apiserver_loopback_user(), .field_manager = "test", .internal = true};
     json_t *res = NULL, *st = NULL;
     int code;
     assert_int_equal(rest_create(&c, bad, &res, &code, &st), AZ_EFORBIDDEN);

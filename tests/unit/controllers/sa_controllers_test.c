@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "registry/loopback.h"
+#include "test_policy.h"
 #include "../../../src/controllers/serviceaccount.c"
 
 #define TEST_CA "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n"
@@ -60,7 +62,7 @@ static size_t drain(struct fixture *f)
 static struct api_call call_for(struct fixture *f, const char *kind, const char *ns, const char *name)
 {
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", kind), .ns = ns, .name = name,
-                         .user = controllers_user(), .field_manager = "test",
+                         .user = apiserver_loopback_user(), .field_manager = "test",
                          .validation = FIELD_VALIDATION_IGNORE, .internal = true};
     return c;
 }
@@ -150,6 +152,7 @@ static int setup(void **state)
     f->srv.wc = watchcache_new(f->srv.store, 10000);
     f->srv.defer = queue_defer;
     f->srv.ca_pem = TEST_CA;
+    test_policy_install(&f->srv); /* the controllers write as their own identities */
     *state = f;
     return 0;
 }

@@ -34,6 +34,7 @@
 #include "registry/rest.h"
 #include "machinery/schema.h"
 #include "controllers/controllers.h"
+#include "registry/loopback.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/json.h"
@@ -221,7 +222,7 @@ static struct api_call call_for(struct fixture *f, const char *kind, const char 
                                 const char *manager, const char *sub)
 {
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", kind), .ns = ns, .name = name,
-                         .subresource = sub, .user = controllers_user(), .field_manager = manager,
+                         .subresource = sub, .user = apiserver_loopback_user(), .field_manager = manager,
                          .validation = FIELD_VALIDATION_STRICT, .internal = true};
     return c;
 }

@@ -1,5 +1,6 @@
-/* events.h — the event recorder of the controllers: writes core/v1 Events as client-go's
- * record.EventRecorder does, through an EventCorrelator so that Events never flood the store:
+/* events.h — the event recorder of in-process callers (controllers, scheduler, node agent):
+ * writes core/v1 Events as client-go's record.EventRecorder does, through an EventCorrelator
+ * so that Events never flood the store:
  *
  *   - spam filter (EventSourceObjectSpamFilter): a token bucket per source + involved object
  *     (component, host, involvedObject kind/namespace/name/uid/apiVersion), burst 25,
@@ -15,8 +16,8 @@
  * ("default" for cluster-scoped objects), and carries source.component = the component,
  * reportingComponent = the component, reportingInstance = the host (as client-go 1.32).
  * The caches hold at most EVENT_CACHE_MAX keys each (client-go: 4096 LRU entries). */
-#ifndef ANZEN_CONTROLLERS_EVENTS_H
-#define ANZEN_CONTROLLERS_EVENTS_H
+#ifndef ANZEN_CLIENT_EVENTS_H
+#define ANZEN_CLIENT_EVENTS_H
 
 #include <stdint.h>
 #include <jansson.h>
@@ -52,10 +53,12 @@ void event_correlator_written(struct event_correlator *c, json_t *ev);
 
 /* Records an event about obj (a stored object with kind, apiVersion and metadata) as
  * `component` (e.g. "job-controller", "default-scheduler"): correlates it in a process-wide
- * correlator and writes it through the REST layer as the controllers' identity. type is
- * "Normal" or "Warning". Failures are logged, never returned: events are best effort, as
- * upstream's. Safe from any thread that may call the REST layer. */
-void event_record(struct apiserver *srv, const char *component, json_t *obj, const char *type,
-                  const char *reason, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+ * correlator and writes it through client_call() as user (the recording component's own
+ * identity: events create/patch). type is "Normal" or "Warning". Failures are logged, never
+ * returned: events are best effort, as upstream's. Safe from any thread that may call the
+ * REST layer. */
+void event_record(struct apiserver *srv, const struct user_info *user, const char *component,
+                  json_t *obj, const char *type, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 
 #endif

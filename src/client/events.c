@@ -1,13 +1,13 @@
-/* events.c — the controllers' event recorder and its correlator; see events.h. */
+/* events.c — the in-process event recorder and its correlator; see events.h. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "registry/rest.h"
-#include "controllers/controllers.h"
-#include "controllers/events.h"
+#include "client/client.h"
+#include "client/events.h"
+#include "machinery/patch.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -289,24 +289,28 @@ static void recorder_init(void)
     recorder = event_correlator_new();
 }
 
-static void event_write(struct apiserver *srv, enum event_action act, json_t *ev)
+static void event_write(struct apiserver *srv, const struct user_info *user, enum event_action act,
+                        json_t *ev)
 {
     const char *ns = json_path_str(ev, "metadata.namespace");
-    struct api_call c = {.srv = srv, .res = resource_by_kind("", "Event"), .ns = ns,
-                         .user = controllers_user(), .field_manager = "kube-controller-manager",
-                         .validation = FIELD_VALIDATION_IGNORE, .internal = true};
+    struct api_call c = {.srv = srv, .res = resource_by_kind("", "Event"), .ns = ns, .user = user,
+                         .field_manager = "kube-controller-manager",
+                         .validation = FIELD_VALIDATION_IGNORE};
     json_t *res = NULL, *st = NULL;
-    int code, rc = -1;
+    int rc = -1;
     if (act == EVENT_UPDATE) {
+        /* client-go patches count, lastTimestamp and message of the existing Event */
         c.name = json_path_str(ev, "metadata.name");
-        json_t *cur = NULL;
-        if (rest_get(&c, &cur, &st) == 0) {
-            json_object_set(cur, "count", json_object_get(ev, "count"));
-            json_object_set(cur, "lastTimestamp", json_object_get(ev, "lastTimestamp"));
-            json_object_set(cur, "message", json_object_get(ev, "message"));
-            rc = rest_update(&c, cur, &res, &code, &st);
-        }
-        json_decref(cur);
+        json_t *patch = json_pack("{s:O, s:O, s:O}", "count", json_object_get(ev, "count"),
+                                  "lastTimestamp", json_object_get(ev, "lastTimestamp"), "message",
+                                  json_object_get(ev, "message"));
+        char *body = json_dumps(patch, JSON_COMPACT);
+        rc = client_call(&c, CLIENT_PATCH,
+                         &(struct client_args){.patch_type = PATCH_TYPE_MERGE, .patch = body,
+                                               .patch_len = strlen(body)},
+                         &res, &st);
+        free(body);
+        json_decref(patch);
         json_decref(res);
         res = NULL;
         json_decref(st);
@@ -326,7 +330,7 @@ static void event_write(struct apiserver *srv, enum event_action act, json_t *ev
     }
     json_t *body = json_deep_copy(ev);
     json_object_del(body, "\x1fkey");
-    rc = rest_create(&c, body, &res, &code, &st);
+    rc = client_call(&c, CLIENT_CREATE, &(struct client_args){.obj = body}, &res, &st);
     json_decref(body);
     if (rc == 0)
         event_correlator_written(recorder, ev);
@@ -337,8 +341,8 @@ static void event_write(struct apiserver *srv, enum event_action act, json_t *ev
     json_decref(st);
 }
 
-void event_record(struct apiserver *srv, const char *component, json_t *obj, const char *type,
-                  const char *reason, const char *fmt, ...)
+void event_record(struct apiserver *srv, const struct user_info *user, const char *component,
+                  json_t *obj, const char *type, const char *reason, const char *fmt, ...)
 {
     pthread_once(&recorder_once, recorder_init);
     va_list ap;
@@ -356,7 +360,7 @@ void event_record(struct apiserver *srv, const char *component, json_t *obj, con
         log_debug("event recorder: dropped %s event %s about %s (spam filter)", s_or_empty(type),
                   s_or_empty(reason), s_or_empty(json_path_str(obj, "metadata.name")));
     else
-        event_write(srv, act, ev);
+        event_write(srv, user, act, ev);
     json_decref(ev);
     free(msg);
 }

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "controllers/events.h"
+#include "client/events.h"
 #include "util/json.h"
 
 #define SEC 1000000000LL
