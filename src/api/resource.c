@@ -24,6 +24,8 @@ static struct resource_def resources[] = {
     {"", "v1", "Pod", "PodList", "pods", "pod", {"po"}, {"all"}, true, RW, true, true, false, NULL,
      {SUB_STATUS("Pod"), {"log", "Pod", NULL, NULL, VERB_GET, NULL},
       {"exec", "PodExecOptions", NULL, NULL, VERB_CREATE | VERB_GET, NULL},
+      {"attach", "PodAttachOptions", NULL, NULL, VERB_CREATE | VERB_GET, NULL},
+      {"portforward", "PodPortForwardOptions", NULL, NULL, VERB_CREATE | VERB_GET, NULL},
       {"binding", "Binding", NULL, NULL, VERB_CREATE, NULL},
       {"eviction", "Eviction", "policy", "v1", VERB_CREATE, NULL}}},
     {"", "v1", "Node", "NodeList", "nodes", "node", {"no"}, {NULL}, false, RW, false, true, false,
