@@ -39,6 +39,7 @@
 #include "authz/authz.h"
 #include "authz/rbac.h"
 #include "http/exec.h"
+#include "http/portforward.h"
 #include "http/health.h"
 #include "http/limits.h"
 #include "http/metrics.h"
@@ -892,7 +893,7 @@ static const char *field_manager(struct ctx *c, const char **ret_error)
     return h2o_strdup(&c->req->pool, ua.base, n).base;
 }
 
-/* pods/log, pods/exec and pods/attach: served by the node agent running the pod. */
+/* pods/log, pods/exec, pods/attach and pods/portforward: served by the node agent running the pod. */
 static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const char *ns,
                               const char *name, const char *sub)
 {
@@ -911,6 +912,11 @@ static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const
     if (strcmp(sub, "attach") == 0) {
         if (http_attach_handle(c->req, ns, name, &c->q, &st) != 0)
             send_status(c, st ? st : status_internal("attach failed"));
+        return;
+    }
+    if (strcmp(sub, "portforward") == 0) {
+        if (http_portforward_handle(c->req, ns, name, &c->q, &st) != 0)
+            send_status(c, st ? st : status_internal("port-forward failed"));
         return;
     }
     const char *tail = query_get(&c->q, "tailLines"), *limit = query_get(&c->q, "limitBytes");
@@ -1024,7 +1030,8 @@ static void handle_resource(struct ctx *c)
         return;
     }
     if (sd != NULL && strcmp(r->plural, "pods") == 0 &&
-        (strcmp(sub, "log") == 0 || strcmp(sub, "exec") == 0 || strcmp(sub, "attach") == 0) &&
+        (strcmp(sub, "log") == 0 || strcmp(sub, "exec") == 0 || strcmp(sub, "attach") == 0 ||
+         strcmp(sub, "portforward") == 0) &&
         (bit & allowed)) {
         handle_pod_stream(c, r, ns, ri->name, sub);
         return;

@@ -81,4 +81,9 @@ int node_attach(const char *ns, const char *pod, const char *container, bool wan
 /* The attach session on run cid closed its stdin: a stdinOnce container's stdin ends (EOF). */
 void node_attach_stdin_closed(const char *cid);
 
+/* `kubectl port-forward`: the network namespace file of a pod running here (*ret_netns, NULL
+ * for a hostNetwork pod: the node's) and the id its sandbox is known by (its UID), both
+ * malloc'd. Errors: AZ_EBADREQUEST with *ret_err. */
+int node_pod_netns(const char *ns, const char *pod, char **ret_netns, char **ret_sandbox_id, char **ret_err);
+
 #endif

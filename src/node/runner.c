@@ -1374,3 +1374,24 @@ void node_attach_stdin_closed(const char *cid)
         }
     }
 }
+
+/* ---- port-forward ------------------------------------------------------------------- */
+
+int node_pod_netns(const char *ns, const char *pod, char **ret_netns, char **ret_sandbox_id, char **ret_err)
+{
+    *ret_netns = *ret_sandbox_id = NULL;
+    struct node_pod *p = find_pod(ns, pod);
+    if (p == NULL || p->finished) {
+        *ret_err = xasprintf("pod %s/%s is not running on this node", ns, pod);
+        return AZ_EBADREQUEST;
+    }
+    if (!pod_host_network(p)) {
+        if (!p->sandbox_ready) {
+            *ret_err = xasprintf("unable to upgrade connection: pod %s/%s has no network namespace yet", ns, pod);
+            return AZ_EBADREQUEST;
+        }
+        *ret_netns = sandbox_ns_path(p->dir, "net");
+    }
+    *ret_sandbox_id = xstrdup(p->uid);
+    return 0;
+}
