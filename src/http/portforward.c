@@ -23,10 +23,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-#include "api/status.h"
-#include "http/portforward.h"
+#include "http/portforward.h" /* h2o.h first: h2o/http1.h needs its types */
 #include <h2o/http1.h>
 #include "http/spdy.h"
+#include "machinery/status.h"
 #include "node/node.h"
 #include "util/buf.h"
 #include "util/err.h"
