@@ -86,6 +86,15 @@ printf 'three\n' | timeout -s INT 4 kubectl --kubeconfig "$KCFG" --cache-dir "$T
 expect_contains "attach -i again (no stdinOnce): stdin still open" "got three" "$(cat "$T/out")"
 expect_not_contains "no stdinOnce: stdin not closed" "stdin-closed" "$(cat "$T/out")"
 
+# ---- nothing of the agent leaks into a container with stdin: its init has fds 0-2 only ------
+expect_eq "stdin container: its process has only fds 0 1 2" "0 1 2" \
+    "$(kc exec -n lab reader -- ls /proc/1/fd 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+expect_match "stdin container: fd 0 is a pipe (kept open by the agent)" '^pipe:' \
+    "$(kc exec -n lab reader -- readlink /proc/1/fd/0 2>&1)"
+# (an interactive sh keeps its own copy of the terminal as fd 10)
+expect_eq "tty container: every fd of its process is its terminal" "/dev/pts/0" \
+    "$(kc exec -n lab term -- sh -c 'for f in /proc/1/fd/*; do readlink $f; done' 2>&1 | sort -u)"
+
 # ---- tty ------------------------------------------------------------------------------------
 printf 'echo hello-$((6*7))\nexit\n' | KT attach -it -n lab term >"$T/out" 2>&1
 expect_contains "attach -it: the shell ran the command" "hello-42" "$(cat "$T/out")"

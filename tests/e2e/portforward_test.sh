@@ -117,6 +117,11 @@ out=$(get "$LP")
 expect_not_contains "another pod's listener not reachable" "other-pod" "$out"
 pf_stop
 
+# the helper threads' setns never leaks: every thread of anzen is in the host's network namespace
+host_ns=$(readlink /proc/$SERVER_PID/ns/net)
+expect_eq "anzen's threads all in the host's netns after forwarding" "$host_ns" \
+    "$(for t in /proc/$SERVER_PID/task/*; do readlink "$t/ns/net"; done | sort -u | tr '\n' ' ' | sed 's/ $//')"
+
 # ---- other kubectl versions (SPDY only before 1.31) -------------------------------------------
 for minor in 27 33; do
     K="$KDIR/kubectl.1.$minor"
