@@ -69,6 +69,13 @@ first=$(head -1 "$T/out" | awk '{print $2}')
 expect_gt "attach: output starts after attaching, not from the log's start" "${first:-0}" 3
 expect_eq "pod keeps running after the client left" Running "$(kc get pod ticker -n lab -o jsonpath='{.status.phase}')"
 
+# kubectl 1.33 speaks the same WebSocket protocol
+K133=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
+if [ -x "$K133" ]; then
+    timeout -s INT 3 "$K133" --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -n lab ticker -c main >"$T/out" 2>&1
+    expect_gt "kubectl 1.33 attach: live output lines" "$(grep -c '^tick [0-9]*$' "$T/out")" 3
+fi
+
 # the default container is the first; -c picks another; unknown -c: kubectl's own error
 out=$(KT attach -n lab ticker -c nope 2>&1); rc=$?
 expect_ne "attach -c nope: fails" 0 "$rc"
