@@ -81,7 +81,11 @@ out=$(KT attach -n lab ticker -c nope 2>&1); rc=$?
 expect_ne "attach -c nope: fails" 0 "$rc"
 expect_contains "attach -c nope: kubectl's message" "container nope not found in pod ticker" "$out"
 
-# ---- -i to a container without stdin: kubectl attaches output only -----------------------------
+# ---- -i to a container without stdin: output only, the input is dropped (as containerd) -------
+echo ignored | timeout -s INT 3 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -i -n lab ticker -c main >"$T/out" 2>"$T/err"
+expect_gt "attach -i, no stdin in the container: output still streams" "$(grep -c '^tick [0-9]*$' "$T/out")" 3
+expect_eq "attach -i, no stdin in the container: the pod goes on" Running "$(kc get pod ticker -n lab -o jsonpath='{.status.phase}')"
+
 # ---- stdin: true: input reaches the main process; the container keeps its stdin after --------
 printf 'one\ntwo\n' | KT attach -i -n lab reader >"$T/out" 2>"$T/err" &
 apid=$!
