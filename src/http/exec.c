@@ -37,6 +37,7 @@
 #define EXEC_MAX_RECV_MSG (1u << 20)   /* largest client message accepted */
 #define EXEC_REAP_POLL_MS 20
 #define EXEC_FAILURE_MEMORY_S 10       /* see remember_failure() */
+#define EXEC_ATTACH_QUEUE_MAX (8u << 20) /* attach output queued for a slow client, then dropped */
 
 /* ---- protocol helpers ------------------------------------------------------------------- */
 
@@ -211,7 +212,7 @@ static bool query_flag(const struct query *q, const char *name)
     return !(strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0);
 }
 
-int exec_options_parse(const struct query *q, struct exec_options *ret, const char **ret_err)
+int attach_options_parse(const struct query *q, struct exec_options *ret, const char **ret_err)
 {
     struct exec_options o = {0};
     o.want_stdin = query_flag(q, "stdin");
@@ -226,6 +227,15 @@ int exec_options_parse(const struct query *q, struct exec_options *ret, const ch
     }
     const char *c = query_get(q, "container");
     o.container = c != NULL && *c ? c : NULL;
+    *ret = o;
+    return 0;
+}
+
+int exec_options_parse(const struct query *q, struct exec_options *ret, const char **ret_err)
+{
+    struct exec_options o;
+    if (attach_options_parse(q, &o, ret_err) != 0)
+        return AZ_EBADREQUEST;
     size_t n = q != NULL ? q->nparams : 0;
     o.argv = xcalloc(n + 1, sizeof(*o.argv));
     for (size_t i = 0; i < n; i++)
@@ -296,6 +306,11 @@ struct exec_session {
     bool in_close_wanted;      /* close stdin once the buffer is flushed */
     h2o_timeout_entry_t reap_timer;
     int busy;                  /* callbacks running; the session is not freed while > 0 */
+    /* attach: the container's output comes from a tap on its log reader; there is no process */
+    bool attach;
+    struct node_log_pipe *log; /* tapped while not NULL */
+    uint8_t attach_channel;    /* where its output goes (0: nowhere) */
+    char cid[128];             /* the run attached to (stdinOnce) */
 };
 
 static struct {
@@ -315,7 +330,7 @@ static void session_release(struct exec_session *s)
     if (--s->busy > 0)
         return;
     if (s->ws != NULL || s->out.sock != NULL || s->err.sock != NULL || s->in_sock != NULL ||
-        !s->exited)
+        !s->exited || s->log != NULL)
         return;
     if (h2o_timeout_is_linked(&s->reap_timer))
         h2o_timeout_unlink(&s->reap_timer);
@@ -350,6 +365,8 @@ static void stdin_close(struct exec_session *s)
     if (s->in_sock != NULL) {
         h2o_socket_close(s->in_sock);
         s->in_sock = NULL;
+        if (s->attach)
+            node_attach_stdin_closed(s->cid);
     }
     buf_release(&s->in_pending);
 }
@@ -478,7 +495,7 @@ static void on_reap_timer(h2o_timeout_entry_t *entry)
 /* When the output is drained and the process reaped: Status on channel 3, then close. */
 static void session_try_finish(struct exec_session *s)
 {
-    if (s->out.sock != NULL || s->err.sock != NULL)
+    if (s->out.sock != NULL || s->err.sock != NULL || s->log != NULL)
         return;
     session_reap(s);
     if (!s->exited) {
@@ -550,6 +567,10 @@ static void on_ws_event(h2o_websocket_conn_t *conn, const struct wslay_event_on_
         h2o_websocket_close(conn);
         s->ws = NULL;
         stdin_close(s);
+        if (s->log != NULL) { /* attach: the container goes on */
+            node_log_pipe_untap(s->log, s);
+            s->log = NULL;
+        }
         session_reap(s);
         if (!s->exited)
             kill(s->pid, SIGKILL);
@@ -617,30 +638,27 @@ static int recall_failure(const char *ns, const char *pod, const char *container
     return last_failure.rc;
 }
 
-/* ---- the handler ------------------------------------------------------------------------ */
+/* ---- the handlers ----------------------------------------------------------------------- */
 
-int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const struct query *q,
-                     json_t **ret_status)
+/* Checks the WebSocket handshake and picks the subprotocol. Returns 0 with *ret_key and
+ * *ret_proto, or a negative code with *ret_status (also the remembered failure, see above). */
+static int ws_negotiate(h2o_req_t *req, const char *ns, const char *pod, const char *container,
+                        const char **ret_key, enum exec_proto *ret_proto, json_t **ret_status)
 {
-    struct exec_options o;
-    const char *perr = NULL;
-    if (exec_options_parse(q, &o, &perr) != 0) {
-        *ret_status = status_bad_request(perr);
-        return AZ_EBADREQUEST;
-    }
-    int rc = AZ_EBADREQUEST;
     const char *client_key = NULL;
+    int rc;
     if (req->version >= 0x200 || h2o_is_websocket_handshake(req, &client_key) != 0 ||
         client_key == NULL) {
         if (req->upgrade.base == NULL) {
             *ret_status = status_bad_request("Upgrade request required");
-        } else if ((rc = recall_failure(ns, pod, o.container, ret_status)) == 0) {
-            rc = AZ_EBADREQUEST;
+        } else if ((rc = recall_failure(ns, pod, container, ret_status)) != 0) {
+            return rc;
+        } else {
             *ret_status = status_bad_request(
                 "unable to upgrade connection: only the WebSocket protocols v5.channel.k8s.io "
                 "and v4.channel.k8s.io are supported");
         }
-        goto out;
+        return AZ_EBADREQUEST;
     }
     ssize_t hi = h2o_find_header_by_str(&req->headers, H2O_STRLIT("sec-websocket-protocol"), -1);
     enum exec_proto proto = EXEC_PROTO_NONE;
@@ -654,8 +672,61 @@ int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const stru
     if (proto == EXEC_PROTO_NONE) {
         *ret_status = status_bad_request("requested protocol(s) are not supported; supports "
                                          "[v5.channel.k8s.io v4.channel.k8s.io]");
-        goto out;
+        return AZ_EBADREQUEST;
     }
+    *ret_key = client_key;
+    *ret_proto = proto;
+    return 0;
+}
+
+static struct exec_session *session_new(h2o_req_t *req, enum exec_proto proto, pid_t pid)
+{
+    h2o_loop_t *loop = req->conn->ctx->loop;
+    if (reap_timeout.loop != loop) {
+        reap_timeout.loop = loop;
+        h2o_timeout_init(loop, &reap_timeout.q, EXEC_REAP_POLL_MS);
+    }
+    struct exec_session *s = xcalloc(1, sizeof(*s));
+    s->loop = loop;
+    s->proto = proto;
+    s->pid = pid;
+    s->reap_timer.cb = on_reap_timer;
+    s->tty_fd = -1;
+    buf_init(&s->in_pending, EXEC_STDIN_MAX);
+    return s;
+}
+
+/* Upgrades (with s held by the caller) and sends the first empty message on `first`. */
+static void session_upgrade(struct exec_session *s, h2o_req_t *req, const char *client_key, uint8_t first)
+{
+    const char *name = exec_proto_name(s->proto);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-protocol"), 0,
+                          NULL, name, strlen(name));
+    s->ws = h2o_upgrade_to_websocket(req, client_key, s, on_ws_event);
+    if (s->ws != NULL) {
+        s->h2o_send = s->ws->ws_callbacks.send_callback;
+        s->ws->ws_callbacks.send_callback = on_wslay_send;
+        wslay.set_callbacks(s->ws->ws_ctx, &s->ws->ws_callbacks);
+        wslay.set_max_recv_msg_length(s->ws->ws_ctx, EXEC_MAX_RECV_MSG);
+        /* tell the client the streams are up: an empty message on the lowest channel we write */
+        session_send(s, first, NULL, 0);
+    }
+}
+
+int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const struct query *q,
+                     json_t **ret_status)
+{
+    struct exec_options o;
+    const char *perr = NULL;
+    if (exec_options_parse(q, &o, &perr) != 0) {
+        *ret_status = status_bad_request(perr);
+        return AZ_EBADREQUEST;
+    }
+    const char *client_key = NULL;
+    enum exec_proto proto = EXEC_PROTO_NONE;
+    int rc = ws_negotiate(req, ns, pod, o.container, &client_key, &proto, ret_status);
+    if (rc != 0)
+        goto out;
 
     int fd_in = -1, fd_out = -1, fd_err = -1;
     pid_t pid = -1;
@@ -670,18 +741,9 @@ int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const stru
     }
     free(nerr);
 
-    h2o_loop_t *loop = req->conn->ctx->loop;
-    if (reap_timeout.loop != loop) {
-        reap_timeout.loop = loop;
-        h2o_timeout_init(loop, &reap_timeout.q, EXEC_REAP_POLL_MS);
-    }
-    struct exec_session *s = xcalloc(1, sizeof(*s));
-    s->loop = loop;
-    s->proto = proto;
-    s->pid = pid;
-    s->reap_timer.cb = on_reap_timer;
+    struct exec_session *s = session_new(req, proto, pid);
+    h2o_loop_t *loop = s->loop;
     s->tty_fd = o.tty && fd_out >= 0 ? fcntl(fd_out, F_DUPFD_CLOEXEC, 0) : -1;
-    buf_init(&s->in_pending, EXEC_STDIN_MAX);
     s->out = (struct exec_output){.s = s, .channel = EXEC_CH_STDOUT, .forward = o.want_stdout};
     s->err = (struct exec_output){.s = s, .channel = EXEC_CH_STDERR, .forward = o.want_stderr};
     s->out.sock = pipe_socket(loop, fd_out, &s->out);
@@ -692,21 +754,9 @@ int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const stru
         else
             close(fd_in);
     }
-
-    const char *name = exec_proto_name(proto);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-protocol"), 0,
-                          NULL, name, strlen(name));
     session_hold(s);
-    s->ws = h2o_upgrade_to_websocket(req, client_key, s, on_ws_event);
-    if (s->ws != NULL) {
-        s->h2o_send = s->ws->ws_callbacks.send_callback;
-        s->ws->ws_callbacks.send_callback = on_wslay_send;
-        wslay.set_callbacks(s->ws->ws_ctx, &s->ws->ws_callbacks);
-        wslay.set_max_recv_msg_length(s->ws->ws_ctx, EXEC_MAX_RECV_MSG);
-        /* tell the client the streams are up: an empty message on the lowest channel we write */
-        uint8_t first = o.want_stdout ? EXEC_CH_STDOUT : o.want_stderr ? EXEC_CH_STDERR : EXEC_CH_ERROR;
-        session_send(s, first, NULL, 0);
-    }
+    session_upgrade(s, req, client_key,
+                    o.want_stdout ? EXEC_CH_STDOUT : o.want_stderr ? EXEC_CH_STDERR : EXEC_CH_ERROR);
     h2o_socket_read_start(s->out.sock, on_output);
     h2o_socket_read_start(s->err.sock, on_output);
     session_release(s);
@@ -714,4 +764,74 @@ int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const stru
 out:
     exec_options_release(&o);
     return rc;
+}
+
+/* The container's output, from its log reader (logs.h tap). A client that does not read is
+ * not waited for (the reader serves the log too): above EXEC_ATTACH_QUEUE_MAX queued bytes
+ * its output is dropped. */
+static void on_attach_output(void *arg, const char *data, size_t len)
+{
+    struct exec_session *s = arg;
+    session_hold(s);
+    if (data == NULL) {
+        s->log = NULL; /* the container's output ended: the tap is gone */
+        session_try_finish(s);
+        session_release(s);
+        return;
+    }
+    if (s->attach_channel != 0 && s->ws != NULL &&
+        wslay.queued_msg_length(s->ws->ws_ctx) < EXEC_ATTACH_QUEUE_MAX) {
+        for (size_t off = 0; off < len; off += EXEC_MAX_FRAME)
+            session_send(s, s->attach_channel, data + off,
+                         len - off < EXEC_MAX_FRAME ? len - off : EXEC_MAX_FRAME);
+        session_flush(s);
+    }
+    session_release(s);
+}
+
+int http_attach_handle(h2o_req_t *req, const char *ns, const char *pod, const struct query *q,
+                       json_t **ret_status)
+{
+    struct exec_options o;
+    const char *perr = NULL;
+    if (attach_options_parse(q, &o, &perr) != 0) {
+        *ret_status = status_bad_request(perr);
+        return AZ_EBADREQUEST;
+    }
+    const char *client_key = NULL;
+    enum exec_proto proto = EXEC_PROTO_NONE;
+    int rc = ws_negotiate(req, ns, pod, o.container, &client_key, &proto, ret_status);
+    if (rc != 0)
+        return rc;
+    struct exec_session *s = session_new(req, proto, -1);
+    s->attach = true;
+    s->exited = true; /* no process of ours: the session ends with the container's output */
+    s->attach_channel = o.want_stdout ? EXEC_CH_STDOUT : o.want_stderr ? EXEC_CH_STDERR : 0;
+    struct node_attach na;
+    char *nerr = NULL;
+    rc = node_attach(ns, pod, o.container, o.want_stdin, on_attach_output, s, &na, &nerr);
+    if (rc != 0) {
+        *ret_status = status_new(rc, nerr ? nerr : "attach failed", NULL);
+        remember_failure(ns, pod, o.container, rc, *ret_status);
+        free(nerr);
+        session_hold(s);
+        session_release(s); /* frees it */
+        return rc;
+    }
+    s->log = na.log;
+    s->tty_fd = na.tty_fd;
+    memcpy(s->cid, na.cid, sizeof(s->cid));
+    if (na.stdin_fd >= 0)
+        s->in_sock = pipe_socket(s->loop, na.stdin_fd, s);
+    session_hold(s);
+    session_upgrade(s, req, client_key, s->attach_channel ? s->attach_channel : EXEC_CH_ERROR);
+    if (na.replay_len > 0 && s->attach_channel != 0)
+        for (size_t off = 0; off < na.replay_len; off += EXEC_MAX_FRAME)
+            session_send(s, s->attach_channel, na.replay + off,
+                         na.replay_len - off < EXEC_MAX_FRAME ? na.replay_len - off : EXEC_MAX_FRAME);
+    free(na.replay);
+    session_flush(s);
+    session_try_finish(s); /* an ended container: the Status at once */
+    session_release(s);
+    return 0;
 }

@@ -37,6 +37,15 @@
 int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const struct query *q,
                      json_t **ret_status);
 
+/* Handles GET/POST …/namespaces/NS/pods/POD/attach?container=…&stdin=…&stdout=…&stderr=…&tty=…
+ * over the same WebSocket protocols: the container's main process output (live, from the
+ * node's log reader) on channel 1 (2 when only stderr was asked), stdin to the container's
+ * stdin (`stdin: true`; a terminal with `tty: true`), resizes on channel 4; a Success Status on
+ * channel 3 when the container's output ends. The client leaving does not stop the container
+ * (with `stdinOnce` its stdin ends then). Returns as http_exec_handle. */
+int http_attach_handle(h2o_req_t *req, const char *ns, const char *pod, const struct query *q,
+                       json_t **ret_status);
+
 /* ---- protocol helpers (pure; exposed for tests) ------------------------------------------ */
 
 enum exec_proto {
@@ -106,6 +115,8 @@ struct exec_options {
  * true; tty turns stderr off. Returns 0, or AZ_EBADREQUEST with *ret_err (static text, the
  * upstream wording). Release with exec_options_release. */
 int exec_options_parse(const struct query *q, struct exec_options *ret, const char **ret_err);
+/* PodAttachOptions: stdin, stdout, stderr, tty, container (no command); same rules and errors. */
+int attach_options_parse(const struct query *q, struct exec_options *ret, const char **ret_err);
 void exec_options_release(struct exec_options *o);
 
 #endif

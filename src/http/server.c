@@ -39,6 +39,7 @@
 #include "authz/authz.h"
 #include "authz/rbac.h"
 #include "http/exec.h"
+#include "http/portforward.h"
 #include "http/health.h"
 #include "http/limits.h"
 #include "http/metrics.h"
@@ -888,7 +889,7 @@ static const char *field_manager(struct ctx *c, const char **ret_error)
     return h2o_strdup(&c->req->pool, ua.base, n).base;
 }
 
-/* pods/log and pods/exec: served by the node agent running the pod. */
+/* pods/log, pods/exec, pods/attach and pods/portforward: served by the node agent running the pod. */
 static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const char *ns,
                               const char *name, const char *sub)
 {
@@ -902,6 +903,16 @@ static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const
     if (strcmp(sub, "exec") == 0) {
         if (http_exec_handle(c->req, ns, name, &c->q, &st) != 0)
             send_status(c, st ? st : status_internal("exec failed"));
+        return;
+    }
+    if (strcmp(sub, "attach") == 0) {
+        if (http_attach_handle(c->req, ns, name, &c->q, &st) != 0)
+            send_status(c, st ? st : status_internal("attach failed"));
+        return;
+    }
+    if (strcmp(sub, "portforward") == 0) {
+        if (http_portforward_handle(c->req, ns, name, &c->q, &st) != 0)
+            send_status(c, st ? st : status_internal("port-forward failed"));
         return;
     }
     const char *tail = query_get(&c->q, "tailLines"), *limit = query_get(&c->q, "limitBytes");

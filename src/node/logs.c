@@ -235,7 +235,72 @@ struct node_log_pipe {
     int file_fd;
     char *line;        /* the current line, not yet ended */
     size_t line_len;
+    struct log_tap {
+        node_log_tap_fn fn;
+        void *arg;
+    } *taps;           /* live output listeners (attach) */
+    size_t ntaps;
+    bool feeding;      /* taps_feed running: untap only marks (fn = NULL) */
 };
+
+static void taps_feed(struct node_log_pipe *lp, const char *data, size_t len)
+{
+    lp->feeding = true;
+    for (size_t i = 0; i < lp->ntaps; i++)
+        if (lp->taps[i].fn != NULL)
+            lp->taps[i].fn(lp->taps[i].arg, data, len);
+    lp->feeding = false;
+    size_t n = 0;
+    for (size_t i = 0; i < lp->ntaps; i++)
+        if (lp->taps[i].fn != NULL)
+            lp->taps[n++] = lp->taps[i];
+    lp->ntaps = n;
+}
+
+/* EOF to every tap; each is gone afterwards */
+static void taps_end(struct node_log_pipe *lp)
+{
+    while (lp->ntaps > 0) {
+        struct log_tap t = lp->taps[--lp->ntaps];
+        if (t.fn != NULL)
+            t.fn(t.arg, NULL, 0);
+    }
+    free(lp->taps);
+    lp->taps = NULL;
+}
+
+bool node_log_pipe_tap(struct node_log_pipe *lp, node_log_tap_fn fn, void *arg)
+{
+    if (lp == NULL || lp->sock == NULL)
+        return false;
+    lp->taps = xrealloc(lp->taps, (lp->ntaps + 1) * sizeof(*lp->taps));
+    lp->taps[lp->ntaps++] = (struct log_tap){fn, arg};
+    return true;
+}
+
+void node_log_pipe_untap(struct node_log_pipe *lp, void *arg)
+{
+    for (size_t i = 0; lp != NULL && i < lp->ntaps; i++) {
+        if (lp->taps[i].arg == arg && lp->taps[i].fn != NULL) {
+            if (lp->feeding)
+                lp->taps[i].fn = NULL;
+            else
+                lp->taps[i] = lp->taps[--lp->ntaps];
+            return;
+        }
+    }
+}
+
+int node_log_pipe_dup_file(const struct node_log_pipe *lp)
+{
+    return lp != NULL ? fcntl(lp->file_fd, F_DUPFD_CLOEXEC, 0) : -1;
+}
+
+const char *node_log_pipe_pending(const struct node_log_pipe *lp, size_t *ret_len)
+{
+    *ret_len = lp != NULL ? lp->line_len : 0;
+    return lp != NULL ? lp->line : "";
+}
 
 static void write_record(struct node_log_pipe *lp, const char *data, size_t len, char tag)
 {
@@ -295,6 +360,7 @@ static void feed(struct node_log_pipe *lp, const char *data, size_t len)
 
 static void pipe_finish(struct node_log_pipe *lp)
 {
+    taps_end(lp);
     if (lp->line_len > 0) /* containerd: the last line is full even without its newline */
         write_record(lp, lp->line, lp->line_len, 'F');
     lp->line_len = 0;
@@ -308,10 +374,26 @@ static void pipe_finish(struct node_log_pipe *lp)
 static void on_pipe_read(h2o_socket_t *sock, const char *err)
 {
     struct node_log_pipe *lp = sock->data;
+    taps_feed(lp, sock->input->bytes, sock->input->size);
     feed(lp, sock->input->bytes, sock->input->size);
     h2o_buffer_consume(&sock->input, sock->input->size);
     if (err != NULL)
         pipe_finish(lp); /* EOF: every writer is gone; lp itself stays for node_log_pipe_close */
+}
+
+static struct node_log_pipe *reader_open(h2o_evloop_t *loop, int file_fd, int rfd)
+{
+    int fl = fcntl(rfd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(rfd, F_SETFL, fl | O_NONBLOCK);
+    struct node_log_pipe *lp = xcalloc(1, sizeof(*lp));
+    lp->rfd = rfd;
+    lp->file_fd = file_fd;
+    lp->line = xmalloc(NODE_LOG_MAX_LINE);
+    lp->sock = h2o_evloop_socket_create(loop, rfd, 0);
+    lp->sock->data = lp;
+    h2o_socket_read_start(lp->sock, on_pipe_read);
+    return lp;
 }
 
 struct node_log_pipe *node_log_pipe_open(struct st_h2o_evloop_t *loop, int file_fd, int *ret_write_fd)
@@ -322,18 +404,18 @@ struct node_log_pipe *node_log_pipe_open(struct st_h2o_evloop_t *loop, int file_
         close(file_fd);
         return NULL;
     }
-    int fl = fcntl(p[0], F_GETFL);
-    if (fl >= 0)
-        (void)fcntl(p[0], F_SETFL, fl | O_NONBLOCK);
-    struct node_log_pipe *lp = xcalloc(1, sizeof(*lp));
-    lp->rfd = p[0];
-    lp->file_fd = file_fd;
-    lp->line = xmalloc(NODE_LOG_MAX_LINE);
-    lp->sock = h2o_evloop_socket_create(loop, p[0], 0);
-    lp->sock->data = lp;
-    h2o_socket_read_start(lp->sock, on_pipe_read);
     *ret_write_fd = p[1];
-    return lp;
+    return reader_open(loop, file_fd, p[0]);
+}
+
+struct node_log_pipe *node_log_pipe_open_fd(struct st_h2o_evloop_t *loop, int file_fd, int read_fd)
+{
+    if (loop == NULL) {
+        close(file_fd);
+        close(read_fd);
+        return NULL;
+    }
+    return reader_open(loop, file_fd, read_fd);
 }
 
 void node_log_pipe_close(struct node_log_pipe *lp, bool discard)
@@ -343,6 +425,7 @@ void node_log_pipe_close(struct node_log_pipe *lp, bool discard)
     if (lp->sock != NULL) {
         /* what the loop has not read yet: the pipe holds it (all writers have exited) */
         if (lp->sock->input->size > 0) {
+            taps_feed(lp, lp->sock->input->bytes, lp->sock->input->size);
             feed(lp, lp->sock->input->bytes, lp->sock->input->size);
             h2o_buffer_consume(&lp->sock->input, lp->sock->input->size);
         }
@@ -353,6 +436,7 @@ void node_log_pipe_close(struct node_log_pipe *lp, bool discard)
                 continue;
             if (r <= 0)
                 break;
+            taps_feed(lp, b, (size_t)r);
             feed(lp, b, (size_t)r);
         }
         pipe_finish(lp);
@@ -360,6 +444,7 @@ void node_log_pipe_close(struct node_log_pipe *lp, bool discard)
     if (discard && ftruncate(lp->file_fd, 0) != 0) {
         /* nothing better to do: the runtime's words stay in the log */
     }
+    taps_end(lp);
     close(lp->file_fd);
     free(lp->line);
     free(lp);

@@ -49,4 +49,23 @@ struct node_log_pipe *node_log_pipe_open(struct st_h2o_evloop_t *loop, int file_
  * runtime failed: its complaint is not the container's log), and frees lp. NULL: no-op. */
 void node_log_pipe_close(struct node_log_pipe *lp, bool discard);
 
+/* Opens a reader of an fd the caller already has (a container terminal's pty master, owned by
+ * the reader from now on; EIO = the terminal closed = EOF), appending records to file_fd as
+ * node_log_pipe_open does. NULL on failure (both fds closed then). */
+struct node_log_pipe *node_log_pipe_open_fd(struct st_h2o_evloop_t *loop, int file_fd, int read_fd);
+
+/* A duplicate of the reader's log file descriptor (close-on-exec), or -1. */
+int node_log_pipe_dup_file(const struct node_log_pipe *lp);
+
+/* Live output taps (`kubectl attach`): fn(arg, data, len) gets the container's raw output as
+ * the loop reads it, before it is split into records; fn(arg, NULL, 0) once when the output
+ * ends (EOF, or the reader is closed), after which the tap is gone and lp must not be used by
+ * its holder any more. Returns false (and adds nothing) when the output has already ended. */
+typedef void (*node_log_tap_fn)(void *arg, const char *data, size_t len);
+bool node_log_pipe_tap(struct node_log_pipe *lp, node_log_tap_fn fn, void *arg);
+/* Removes the tap with arg (no callback). */
+void node_log_pipe_untap(struct node_log_pipe *lp, void *arg);
+/* The current line not yet ended (not in the file yet): *ret_len bytes at the result. */
+const char *node_log_pipe_pending(const struct node_log_pipe *lp, size_t *ret_len);
+
 #endif

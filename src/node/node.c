@@ -379,6 +379,7 @@ static void container_release(struct node_container *c)
     }
     node_log_pipe_close(c->log, false);
     c->log = NULL;
+    node_container_close_stdio(c);
     free(c->name);
     json_decref(c->spec);
     free(c->reason);

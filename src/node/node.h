@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "node/logs.h"
 #include "registry/apiserver.h"
 
 struct st_h2o_evloop_t;
@@ -59,5 +60,33 @@ int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o,
 int node_exec(const char *ns, const char *pod, const char *container, char *const argv[],
               bool want_stdin, bool tty, int *ret_stdin, int *ret_stdout, int *ret_stderr,
               pid_t *ret_pid, char **ret_err);
+
+/* `kubectl attach` to a container's main process. */
+struct node_attach {
+    struct node_log_pipe *log; /* tapped (fn gets the live output; EOF ends it), NULL if ended */
+    bool ended;                /* the container is not running: send replay, then finish */
+    bool tty;                  /* the container has a terminal (output on one stream) */
+    int stdin_fd;              /* want_stdin and the container has stdin: a dup of its write end
+                                * (or terminal master), else -1; the caller closes it */
+    int tty_fd;                /* tty: a dup of the terminal's master (resizes), else -1 */
+    char *replay;              /* output written before (malloc'd) or NULL: see node_attach */
+    size_t replay_len;
+    char cid[128];             /* the run attached to, for node_attach_stdin_closed */
+};
+
+/* Attaches to container (NULL/"": the first app container) of a pod running here: taps its
+ * output (fn(arg, ...) as logs.h's node_log_pipe_tap; untap with node_log_pipe_untap(ret->log,
+ * arg) before EOF) and hands out its stdin. The first attach to a `stdinOnce` container (what
+ * `kubectl run -i` creates) also gets what the run wrote before (ret->replay), and works on a
+ * run that already ended (ret->ended). Errors: AZ_EBADREQUEST with *ret_err (upstream's words). */
+int node_attach(const char *ns, const char *pod, const char *container, bool want_stdin,
+                node_log_tap_fn fn, void *arg, struct node_attach *ret, char **ret_err);
+/* The attach session on run cid closed its stdin: a stdinOnce container's stdin ends (EOF). */
+void node_attach_stdin_closed(const char *cid);
+
+/* `kubectl port-forward`: the network namespace file of a pod running here (*ret_netns, NULL
+ * for a hostNetwork pod: the node's) and the id its sandbox is known by (its UID), both
+ * malloc'd. Errors: AZ_EBADREQUEST with *ret_err. */
+int node_pod_netns(const char *ns, const char *pod, char **ret_netns, char **ret_sandbox_id, char **ret_err);
 
 #endif

@@ -55,6 +55,13 @@ struct node_container {
     struct node_start *starting; /* the runtime starting it (off the loop), or NULL */
     char *image_id;           /* status imageID of the last run: "REPO@sha256:...", or NULL */
     struct node_log_pipe *log; /* reader of the current run's output (logs.h), or NULL */
+    /* attach (runner.c): a container with `stdin: true` keeps the write end of its stdin
+     * pipe here; one with `tty: true` its terminal's master (its output is read from it). */
+    bool stdin_open;
+    int stdin_fd;
+    bool tty_open;
+    int tty_fd;
+    bool attached;            /* an attach session has been opened on the current run */
 };
 
 /* One projected ServiceAccount token, cached per (volume, source) as the kubelet's token
@@ -173,5 +180,7 @@ bool node_container_start_poll(struct node_container *c, bool wait);
 /* Builds the environment of container c (malloc'd NULL-terminated array). */
 char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec);
 void node_strv_free(char **v);
+/* Closes c's stdin pipe and terminal master (the run ended). Idempotent. */
+void node_container_close_stdio(struct node_container *c);
 
 #endif

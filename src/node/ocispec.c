@@ -803,7 +803,8 @@ int ocispec_build(const struct ocispec_input *in, json_t **ret, const char **ret
         cwd = "/";
     json_t *ape = json_object_get(csc, "allowPrivilegeEscalation");
     bool nnp = json_is_false(ape) && !privileged;
-    json_t *process = json_pack("{s:b, s:o, s:o, s:o, s:s, s:{s:O, s:O, s:O, s:[]}, s:b}", "terminal", 0,
+    json_t *process = json_pack("{s:b, s:o, s:o, s:o, s:s, s:{s:O, s:O, s:O, s:[]}, s:b}", "terminal",
+                                json_is_true(json_object_get(in->container, "tty")),
                                 "user", user, "args", args, "env", build_env(in, kenv), "cwd", cwd,
                                 "capabilities", "bounding", caps, "effective", caps, "permitted", caps,
                                 "inheritable", "noNewPrivileges", nnp);

@@ -309,10 +309,62 @@ bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
 
 /* ---- running the OCI runtime ----------------------------------------------------------- */
 
+/* Receives one fd (SCM_RIGHTS) from a connection on the listening socket lfd, or -1. */
+static int recv_console(int lfd)
+{
+    int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0)
+        return -1;
+    char data[256];
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof(u.buf)};
+    int fd = -1;
+    if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0) {
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    }
+    close(conn);
+    return fd;
+}
+
+/* A listening unix socket at path (a console socket for the runtime's --console-socket), or
+ * -1 (path too long for sun_path, or socket errors). */
+static int console_listen(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -1;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (lfd >= 0 && (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 1) != 0)) {
+        close(lfd);
+        lfd = -1;
+    }
+    return lfd;
+}
+
+
 /* runtime --root R ARGS...; stdout/stderr to out_fd (or captured). Returns the exit status or
  * -errno; *ret_err (malloc'd) the runtime's error message from its log when it failed. */
+static int runtime_run_in(struct node_agent *a, const char *logfile, const char *const *args, int in_fd,
+                          int out_fd, char **ret_err);
+
 static int runtime_run(struct node_agent *a, const char *logfile, const char *const *args, int out_fd,
                        char **ret_err)
+{
+    return runtime_run_in(a, logfile, args, -1, out_fd, ret_err);
+}
+
+/* ... with in_fd (>= 0) as the runtime's stdin, which `run --detach` passes to the container */
+static int runtime_run_in(struct node_agent *a, const char *logfile, const char *const *args, int in_fd,
+                          int out_fd, char **ret_err)
 {
     const char *argv[32];
     size_t n = 0;
@@ -328,7 +380,8 @@ static int runtime_run(struct node_agent *a, const char *logfile, const char *co
     for (size_t i = 0; args[i] && n < 31; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    struct spawn_opts o = {.argv = (char *const *)argv, .stdout_fd = out_fd, .stderr_fd = out_fd};
+    struct spawn_opts o = {.argv = (char *const *)argv, .stdout_fd = out_fd, .stderr_fd = out_fd,
+                           .use_stdin_fd = in_fd >= 0, .stdin_fd = in_fd};
     char *out = NULL;
     int st = spawn_wait(&o, out_fd < 0 ? &out : NULL);
     free(out);
@@ -352,8 +405,19 @@ static int runtime_run(struct node_agent *a, const char *logfile, const char *co
     return st;
 }
 
+void node_container_close_stdio(struct node_container *c)
+{
+    if (c->stdin_open)
+        close(c->stdin_fd);
+    if (c->tty_open)
+        close(c->tty_fd);
+    c->stdin_open = c->tty_open = false;
+    c->stdin_fd = c->tty_fd = -1;
+}
+
 void node_container_cleanup(struct node_agent *a, struct node_container *c)
 {
+    node_container_close_stdio(c);
     if (c->bundle == NULL)
         return;
     if (c->cid) {
@@ -731,16 +795,30 @@ struct node_start {
     atomic_int done;
     char *runtime, *runtime_root, *bundle, *cid, *pidfile, *runclog;
     int logfd;                /* the container's log (its stdout and stderr) */
+    int stdin_fd;             /* stdin: the read end of its stdin pipe, else -1 */
+    char *console;            /* tty: the console socket runc hands the terminal over, or NULL */
+    int console_lfd;          /* ... listening */
+    int master;               /* ... the terminal's master received, or -1 */
     time_t started;
     int status;               /* the runtime's exit status */
     char *err;                /* its error message */
     pid_t pid;                /* the container's init, > 0 on success */
+    struct st_h2o_evloop_t *loop; /* the node agent's loop, for the terminal's log reader */
 };
 
 static void start_free(struct node_start *j)
 {
     if (j->logfd >= 0)
         close(j->logfd);
+    if (j->stdin_fd >= 0)
+        close(j->stdin_fd);
+    if (j->console_lfd >= 0)
+        close(j->console_lfd);
+    if (j->master >= 0)
+        close(j->master);
+    if (j->console != NULL)
+        unlink(j->console);
+    free(j->console);
     free(j->runtime);
     free(j->runtime_root);
     free(j->bundle);
@@ -755,8 +833,14 @@ static void *start_thread(void *arg)
 {
     struct node_start *j = arg;
     struct node_agent view = {.runtime = j->runtime, .runtime_root = j->runtime_root};
-    const char *args[] = {"run", "--detach", "--bundle", j->bundle, "--pid-file", j->pidfile, j->cid, NULL};
-    j->status = runtime_run(&view, j->runclog, args, j->logfd, &j->err);
+    const char *args[] = {"run", "--detach", "--bundle", j->bundle, "--pid-file", j->pidfile,
+                          j->console ? "--console-socket" : j->cid, j->console ? j->console : NULL,
+                          j->console ? j->cid : NULL, NULL};
+    j->status = runtime_run_in(&view, j->runclog, args, j->stdin_fd, j->logfd, &j->err);
+    if (j->status == 0 && j->console != NULL && (j->master = recv_console(j->console_lfd)) < 0) {
+        j->status = 1;
+        j->err = xstrdup("no terminal from the runtime");
+    }
     if (j->status == 0) {
         FILE *f = fopen(j->pidfile, "re");
         int v = 0;
@@ -795,6 +879,23 @@ bool node_container_start_poll(struct node_container *c, bool wait)
     } else {
         c->pid = j->pid;
         node_container_set(c, NODE_C_RUNNING, NULL, NULL);
+        if (j->master >= 0) {
+            /* a terminal: its master is the container's output (and input) from now on; the
+             * log pipe had only the runtime's own output */
+            int filefd = -1, dupfd = fcntl(j->master, F_DUPFD_CLOEXEC, 0);
+            if (c->log != NULL && dupfd >= 0)
+                filefd = node_log_pipe_dup_file(c->log);
+            if (filefd >= 0) {
+                node_log_pipe_close(c->log, false);
+                c->log = node_log_pipe_open_fd(j->loop, filefd, dupfd);
+                dupfd = -1;
+            }
+            if (dupfd >= 0)
+                close(dupfd);
+            c->tty_fd = j->master;
+            c->tty_open = true;
+            j->master = -1;
+        }
     }
     bool failed = c->pid <= 0;
     start_free(j); /* closes our copy of the log pipe's write end */
@@ -922,6 +1023,32 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
         free(m);
         goto out;
     }
+    /* stdin: true keeps the container's stdin open for attach (the agent holds the write end
+     * of a pipe); tty: true gets a terminal from the runtime through a console socket */
+    node_container_close_stdio(c);
+    c->attached = false;
+    bool tty = json_is_true(json_object_get(c->spec, "tty"));
+    int stdin_rd = -1, lfd = -1;
+    char *console = NULL;
+    if (tty) {
+        static unsigned seq;
+        node_mkdir_p("/run/anzen", 0700);
+        console = xasprintf("/run/anzen/console-%d-r%u.sock", (int)getpid(), ++seq);
+        if ((lfd = console_listen(console)) < 0) {
+            start_failed(c, "RunContainerError", "cannot create the console socket", false);
+            free(console);
+            goto out;
+        }
+    } else if (json_is_true(json_object_get(c->spec, "stdin"))) {
+        int sp[2];
+        if (pipe2(sp, O_CLOEXEC) != 0) {
+            start_failed(c, "RunContainerError", "cannot create the stdin pipe", false);
+            goto out;
+        }
+        stdin_rd = sp[0];
+        c->stdin_fd = sp[1];
+        c->stdin_open = true;
+    }
     /* the output goes through a pipe the loop reads, one CRI record per line (logs.h); without
      * the loop (not expected) straight into the file, as plain bytes */
     node_log_pipe_close(c->log, false);
@@ -940,6 +1067,11 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     j->pidfile = xasprintf("%s/pid", c->bundle);
     j->runclog = xasprintf("%s/runc.log", c->bundle);
     j->logfd = logfd;
+    j->stdin_fd = stdin_rd;
+    j->console = console;
+    j->console_lfd = lfd;
+    j->master = -1;
+    j->loop = a->loop;
     j->started = time(NULL);
     atomic_init(&j->done, 0);
     free(c->cid);
@@ -979,29 +1111,26 @@ static struct node_pod *find_pod(const char *ns, const char *name)
     return NULL;
 }
 
-/* Receives one fd (SCM_RIGHTS) from a connection on the listening socket lfd, or -1. */
-static int recv_console(int lfd)
+/* The container of a pod running here (the first app container when container is NULL or
+ * empty), or NULL with *ret_err (upstream's words). */
+static struct node_container *find_container(const char *ns, const char *pod, const char *container,
+                                             char **ret_err)
 {
-    int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    if (conn < 0)
-        return -1;
-    char data[256];
-    struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf)};
-    int fd = -1;
-    if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0) {
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-            c->cmsg_len == CMSG_LEN(sizeof(int)))
-            memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    struct node_pod *p = find_pod(ns, pod);
+    if (p == NULL) {
+        *ret_err = xasprintf("pod %s/%s is not running on this node", ns, pod);
+        return NULL;
     }
-    close(conn);
-    return fd;
+    for (size_t i = 0; i < p->nc; i++) {
+        if (container == NULL || *container == '\0') {
+            if (!p->c[i].init)
+                return &p->c[i];
+        } else if (strcmp(p->c[i].name, container) == 0) {
+            return &p->c[i];
+        }
+    }
+    *ret_err = xasprintf("container %s is not valid for pod %s", container ? container : "", pod);
+    return NULL;
 }
 
 /* `runc exec --tty --detach`: the runtime hands the pty master over its console socket and
@@ -1015,15 +1144,9 @@ static int exec_tty(struct node_agent *a, struct node_container *c, char *const 
     node_mkdir_p("/run/anzen", 0700);
     char *sock = xasprintf("/run/anzen/console-%d-%u.sock", (int)getpid(), ++seq);
     char *pidfile = xasprintf("%s/exec-%u.pid", c->bundle, seq);
-    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), master = -1, rc = AZ_EINTERNAL;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int lfd = console_listen(sock), master = -1, rc = AZ_EINTERNAL;
     int efd[2] = {-1, -1};
-    if (strlen(sock) >= sizeof(sa.sun_path)) {
-        *ret_err = xasprintf("failed to exec in container: console socket path too long");
-        goto out;
-    }
-    memcpy(sa.sun_path, sock, strlen(sock) + 1);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 1) != 0) {
+    if (lfd < 0) {
         *ret_err = xasprintf("failed to exec in container: console socket: %s", strerror(errno));
         goto out;
     }
@@ -1085,27 +1208,9 @@ int node_exec(const char *ns, const char *pod, const char *container, char *cons
               pid_t *ret_pid, char **ret_err)
 {
     struct node_agent *a = node__agent;
-    struct node_pod *p = find_pod(ns, pod);
-    if (p == NULL) {
-        *ret_err = xasprintf("pod %s/%s is not running on this node", ns, pod);
+    struct node_container *c = find_container(ns, pod, container, ret_err);
+    if (c == NULL)
         return AZ_EBADREQUEST;
-    }
-    struct node_container *c = NULL;
-    for (size_t i = 0; i < p->nc; i++) {
-        if (container == NULL || *container == '\0') {
-            if (!p->c[i].init) {
-                c = &p->c[i];
-                break;
-            }
-        } else if (strcmp(p->c[i].name, container) == 0) {
-            c = &p->c[i];
-            break;
-        }
-    }
-    if (c == NULL) {
-        *ret_err = xasprintf("container %s is not valid for pod %s", container ? container : "", pod);
-        return AZ_EBADREQUEST;
-    }
     if (c->state != NODE_C_RUNNING || c->pid <= 0 || c->cid == NULL) {
         *ret_err = xasprintf("unable to upgrade connection: container not found (\"%s\")", c->name);
         return AZ_EBADREQUEST;
@@ -1198,4 +1303,98 @@ fail:
             close(rep[k]);
     }
     return rc;
+}
+
+/* ---- attach ------------------------------------------------------------------------ */
+
+int node_attach(const char *ns, const char *pod, const char *container, bool want_stdin,
+                node_log_tap_fn fn, void *arg, struct node_attach *ret, char **ret_err)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->stdin_fd = ret->tty_fd = -1;
+    struct node_container *c = find_container(ns, pod, container, ret_err);
+    if (c == NULL)
+        return AZ_EBADREQUEST;
+    /* kubectl run -i: the first attach to a stdinOnce container also gets what it wrote before
+     * (the client attaches only once it saw the pod Running; a short command is done by then) */
+    bool replay = !c->attached && json_is_true(json_object_get(c->spec, "stdinOnce")) &&
+                  (c->stdin_open || c->tty_open || c->state == NODE_C_TERMINATED);
+    bool running = c->state == NODE_C_RUNNING && c->pid > 0 && c->log != NULL;
+    if (!running && !(replay && c->state == NODE_C_TERMINATED && c->cid != NULL)) {
+        *ret_err = xasprintf("unable to upgrade connection: container not found (\"%s\")", c->name);
+        return AZ_EBADREQUEST;
+    }
+    if (replay) {
+        struct node_log_opts lo = {.container = c->name, .tail_lines = -1};
+        char *log = NULL, *err = NULL;
+        size_t len = 0;
+        if (node_pod_log(ns, pod, &lo, &log, &len, &err) != 0)
+            len = 0;
+        free(err);
+        size_t plen = 0;
+        const char *pending = running ? node_log_pipe_pending(c->log, &plen) : "";
+        ret->replay = xmalloc(len + plen + 1);
+        if (len > 0)
+            memcpy(ret->replay, log, len);
+        memcpy(ret->replay + len, pending, plen);
+        ret->replay_len = len + plen;
+        free(log);
+    }
+    c->attached = true;
+    if (!running || !node_log_pipe_tap(c->log, fn, arg)) {
+        ret->ended = true;
+        return 0;
+    }
+    ret->log = c->log;
+    ret->tty = c->tty_open;
+    if (c->tty_open) {
+        ret->tty_fd = fcntl(c->tty_fd, F_DUPFD_CLOEXEC, 0);
+        if (want_stdin)
+            ret->stdin_fd = fcntl(c->tty_fd, F_DUPFD_CLOEXEC, 0);
+    } else if (want_stdin && c->stdin_open) {
+        ret->stdin_fd = fcntl(c->stdin_fd, F_DUPFD_CLOEXEC, 0);
+    }
+    snprintf(ret->cid, sizeof(ret->cid), "%s", c->cid ? c->cid : "");
+    return 0;
+}
+
+void node_attach_stdin_closed(const char *cid)
+{
+    if (node__agent == NULL || cid == NULL || *cid == '\0')
+        return;
+    for (struct node_pod *p = node__agent->pods; p; p = p->next) {
+        for (size_t i = 0; i < p->nc; i++) {
+            struct node_container *c = &p->c[i];
+            if (c->cid == NULL || strcmp(c->cid, cid) != 0)
+                continue;
+            /* stdinOnce: the container's stdin ends with the first attach session's */
+            if (c->stdin_open && json_is_true(json_object_get(c->spec, "stdinOnce"))) {
+                close(c->stdin_fd);
+                c->stdin_open = false;
+                c->stdin_fd = -1;
+            }
+            return;
+        }
+    }
+}
+
+/* ---- port-forward ------------------------------------------------------------------- */
+
+int node_pod_netns(const char *ns, const char *pod, char **ret_netns, char **ret_sandbox_id, char **ret_err)
+{
+    *ret_netns = *ret_sandbox_id = NULL;
+    struct node_pod *p = find_pod(ns, pod);
+    if (p == NULL || p->finished) {
+        *ret_err = xasprintf("pod %s/%s is not running on this node", ns, pod);
+        return AZ_EBADREQUEST;
+    }
+    if (!pod_host_network(p)) {
+        if (!p->sandbox_ready) {
+            *ret_err = xasprintf("unable to upgrade connection: pod %s/%s has no network namespace yet", ns, pod);
+            return AZ_EBADREQUEST;
+        }
+        *ret_netns = sandbox_ns_path(p->dir, "net");
+    }
+    *ret_sandbox_id = xstrdup(p->uid);
+    return 0;
 }

@@ -27,7 +27,8 @@ void spawn_child_reset_signals(void)
 int spawn_wait(const struct spawn_opts *o, char **ret_out)
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, rep[2] = {-1, -1};
-    if ((o->input && pipe2(in, O_CLOEXEC) != 0) || (o->stdout_fd < 0 && pipe2(out, O_CLOEXEC) != 0) ||
+    const char *input = o->use_stdin_fd ? NULL : o->input;
+    if ((input && pipe2(in, O_CLOEXEC) != 0) || (o->stdout_fd < 0 && pipe2(out, O_CLOEXEC) != 0) ||
         pipe2(rep, O_CLOEXEC) != 0) {
         int e = errno;
         for (int k = 0; k < 2; k++) {
@@ -42,7 +43,7 @@ int spawn_wait(const struct spawn_opts *o, char **ret_out)
     if (pid == 0) {
         spawn_child_reset_signals();
         int devnull = open("/dev/null", O_RDWR);
-        dup2(o->input ? in[0] : devnull, 0);
+        dup2(o->use_stdin_fd ? o->stdin_fd : input ? in[0] : devnull, 0);
         dup2(o->stdout_fd >= 0 ? o->stdout_fd : out[1], 1);
         dup2(o->stderr_fd >= 0 ? o->stderr_fd : devnull, 2);
         close_range(3, (unsigned)rep[1] - 1, 0);
@@ -69,10 +70,10 @@ int spawn_wait(const struct spawn_opts *o, char **ret_out)
             close(out[0]);
         return -fork_errno;
     }
-    if (o->input) {
+    if (input) {
         size_t off = 0;
         while (off < o->input_len) {
-            ssize_t w = write(in[1], o->input + off, o->input_len - off);
+            ssize_t w = write(in[1], input + off, o->input_len - off);
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0)

@@ -3,12 +3,15 @@
 #ifndef ANZEN_NODE_SPAWN_H
 #define ANZEN_NODE_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct spawn_opts {
     char *const *argv;       /* argv[0] is an absolute path or found on PATH */
     char *const *envp;       /* NULL: the agent's environment */
     const char *input;       /* written to the child's stdin (NULL: /dev/null); < 64 KiB */
+    bool use_stdin_fd;       /* the child's stdin is stdin_fd instead (input is ignored) */
+    int stdin_fd;
     size_t input_len;
     int stdout_fd;           /* >= 0: the child's stdout; -1: captured into *ret_out */
     int stderr_fd;           /* >= 0: the child's stderr; -1: /dev/null */

@@ -201,6 +201,36 @@ static int parse_opts(const char *qs, struct exec_options *o, const char **err)
     return rc;
 }
 
+static void test_attach_options(void **state)
+{
+    (void)state;
+    struct exec_options o;
+    const char *err = NULL;
+    struct query q;
+    /* what kubectl 1.32 sends for `kubectl attach -it POD -c main`: no command needed */
+    const char *qs = "container=main&stdin=true&stdout=true&tty=true";
+    assert_int_equal(query_parse(qs, strlen(qs), &q), 0);
+    assert_int_equal(attach_options_parse(&q, &o, &err), 0);
+    assert_true(o.want_stdin && o.want_stdout && o.tty);
+    assert_false(o.want_stderr);
+    assert_string_equal(o.container, "main");
+    assert_int_equal(o.argc, 0);
+    assert_null(o.argv);
+    query_release(&q);
+    /* stderr is dropped with a tty; nothing asked for is upstream's 400 */
+    qs = "stderr=true&tty=true";
+    assert_int_equal(query_parse(qs, strlen(qs), &q), 0);
+    assert_int_equal(attach_options_parse(&q, &o, &err), AZ_EBADREQUEST);
+    assert_string_equal(err, "you must specify at least 1 of stdin, stdout, stderr");
+    query_release(&q);
+    qs = "stdout=1&container=";
+    assert_int_equal(query_parse(qs, strlen(qs), &q), 0);
+    assert_int_equal(attach_options_parse(&q, &o, &err), 0);
+    assert_true(o.want_stdout);
+    assert_null(o.container);
+    query_release(&q);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -281,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_status_exit_code),
         cmocka_unit_test(test_status_internal),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_attach_options),
         cmocka_unit_test(test_resize_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
