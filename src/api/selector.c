@@ -1657,7 +1657,7 @@ int selector_attrs_build(json_t *obj, struct buf *out)
                 break;
             if (json_is_string(v) && *key != '\0')
                 ok = attrs_put(out, key, strlen(key)) &&
-                     attrs_put(out, json_string_value(v), json_string_length(v));
+                     attrs_put(out, json_string_value(v), strlen(json_string_value(v)));
         }
     }
     if (!ok) {

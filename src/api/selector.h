@@ -139,7 +139,8 @@ void field_selector_free(struct field_selector *sel);
  *     labels      key NUL value NUL ... (string-valued labels only, as label matching sees
  *                 them)
  *
- * A pod is typically 60-120 bytes. Objects whose values hold a NUL byte have no attributes. */
+ * A pod is typically 60-120 bytes. Values are C strings, as the decoding matchers read them
+ * (json_string_value: a value with a NUL byte ends there, for both). */
 struct buf;
 
 /* Appends obj's attributes to out: 0, or -1 (out unchanged) when obj is not an object or a
