@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "api/selector.h"
+#include "machinery/selector.h"
 #include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

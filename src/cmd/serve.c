@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "api/apiserver.h"
-#include "api/eviction.h"
+#include "registry/apiserver.h"
+#include "registry/eviction.h"
 #include "admission/podsecurity.h"
 #include "analyze/served.h"
 #include "authn/authn.h"
@@ -25,7 +25,7 @@
 #include "store/etcd.h"
 #include "node/sandbox.h"
 #include "store/store.h"
-#include "api/rest.h"
+#include "registry/rest.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/log.h"

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "api/apiserver.h"
-#include "api/rest.h"
+#include "registry/apiserver.h"
+#include "registry/rest.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 
