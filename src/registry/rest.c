@@ -961,15 +961,22 @@ bool rest_list_stream_next(struct rest_list_stream *ls, struct buf *out, size_t 
                 struct store_kv kv = {.key = (char *)it->key, .value = (char *)it->value,
                                       .len = it->len, .create_rev = it->create_rev,
                                       .mod_rev = it->mod_rev};
-                item.len = 0;
+                /* compact: composed straight into out; pretty: re-indented from item */
+                struct buf *dst = ls->pretty ? &item : out;
+                size_t mark = dst->len;
                 if (ls->written > 0)
-                    buf_putc(&item, ',');
-                size_t before = item.len;
-                item_append(&item, &kv, NULL);
-                if (item.len == before)
-                    break; /* an undecodable value: skipped as the tree path does */
+                    buf_putc(dst, ',');
+                size_t before = dst->len;
+                item_append(dst, &kv, NULL);
+                if (dst->len == before) {
+                    dst->len = mark; /* an undecodable value: skipped as the tree path does */
+                    break;
+                }
                 ls->written++;
-                stream_put(ls, out, item.data, item.len);
+                if (ls->pretty) {
+                    stream_put(ls, out, item.data, item.len);
+                    item.len = 0;
+                }
             }
             break;
         case 2:
