@@ -1636,6 +1636,7 @@ int selector_attrs_build(json_t *obj, struct buf *out)
     bool ok = true;
     char num[32];
     buf_putc(out, k != NULL ? (char)(k - field_kinds + 1) : 0);
+    buf_append(out, "\0\0", 2); /* the labels' offset, below */
     if (k != NULL) {
         for (const struct field_label *l = k->labels; ok && l->label != NULL; l++) {
             const char *v = field_value(k, obj, l->label, num, sizeof(num));
@@ -1647,6 +1648,13 @@ int selector_attrs_build(json_t *obj, struct buf *out)
             const char *v = field_value(NULL, obj, meta[i], num, sizeof(num));
             ok = attrs_put(out, v, strlen(v));
         }
+    }
+    size_t off = out->len - mark;
+    if (off > 0xffff)
+        ok = false;
+    else {
+        out->data[mark + 1] = (char)(off & 0xff);
+        out->data[mark + 2] = (char)(off >> 8);
     }
     json_t *labels = json_object_get(json_object_get(obj, "metadata"), "labels");
     const char *key;
@@ -1669,24 +1677,25 @@ int selector_attrs_build(json_t *obj, struct buf *out)
 
 /* The start of the labels in attributes a (after the kind byte and the field values), or
  * NULL when a is not in the form selector_attrs_build writes. *ret_k: the kind (or NULL). */
-static const char *attrs_labels(const char *a, size_t len, const struct field_kind **ret_k)
+/* The offset of the labels in attributes a (after the kind byte, the offset itself and the
+ * field values), or 0 when a is not in the form selector_attrs_build writes. *ret_k: the kind
+ * (or NULL). */
+static size_t attrs_labels_off(const char *a, size_t len, const struct field_kind **ret_k)
 {
     size_t nkinds = sizeof(field_kinds) / sizeof(field_kinds[0]);
-    if (len < 1 || (unsigned char)a[0] > nkinds || a[len - 1] != '\0')
-        return NULL;
-    const struct field_kind *k = a[0] != 0 ? &field_kinds[(unsigned char)a[0] - 1] : NULL;
-    size_t nvalues = 2;
-    if (k != NULL)
-        for (nvalues = 0; k->labels[nvalues].label != NULL; nvalues++)
-            ;
-    const char *p = a + 1, *end = a + len;
-    for (size_t i = 0; i < nvalues; i++) {
-        if (p >= end)
-            return NULL;
-        p += strlen(p) + 1;
-    }
-    *ret_k = k;
-    return p <= end ? p : NULL;
+    if (len < 4 || (unsigned char)a[0] > nkinds || a[len - 1] != '\0')
+        return 0;
+    size_t off = (unsigned char)a[1] | (size_t)(unsigned char)a[2] << 8;
+    if (off < 4 || off > len || a[off - 1] != '\0')
+        return 0;
+    *ret_k = a[0] != 0 ? &field_kinds[(unsigned char)a[0] - 1] : NULL;
+    return off;
+}
+
+static const char *attrs_labels(const char *a, size_t len, const struct field_kind **ret_k)
+{
+    size_t off = attrs_labels_off(a, len, ret_k);
+    return off != 0 ? a + off : NULL;
 }
 
 int label_selector_matches_attrs(const struct label_selector *sel, const char *a, size_t len)
@@ -1721,7 +1730,8 @@ int label_selector_matches_attrs(const struct label_selector *sel, const char *a
 const char *selector_attrs_field(const char *a, size_t len, const char *field)
 {
     const struct field_kind *k;
-    if (attrs_labels(a, len, &k) == NULL)
+    size_t off = attrs_labels_off(a, len, &k);
+    if (off == 0)
         return NULL;
     size_t pos;
     if (k != NULL) {
@@ -1736,10 +1746,10 @@ const char *selector_attrs_field(const char *a, size_t len, const char *field)
     } else {
         return NULL;
     }
-    const char *v = a + 1;
-    for (size_t j = 0; j < pos; j++)
+    const char *v = a + 3, *end = a + off;
+    for (size_t j = 0; j < pos && v < end; j++)
         v += strlen(v) + 1;
-    return v;
+    return v < end ? v : NULL;
 }
 
 int field_selector_matches_attrs(const struct field_selector *sel, const char *a, size_t len)

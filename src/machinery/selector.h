@@ -133,6 +133,8 @@ void field_selector_free(struct field_selector *sel);
  *
  *     byte 0      the kind: 1 + its row in the field-label table, 0 for kinds without own
  *                 field labels
+ *     bytes 1-2   the offset of the labels (little endian), so a label selector skips the
+ *                 values
  *     values      one NUL-terminated value per field label of the kind, in table order, as
  *                 field_selector_matches reads it (aliases, "false"/"0" defaults included);
  *                 kind 0: metadata.name, metadata.namespace

@@ -619,6 +619,19 @@ static int attrs_match(const struct wc_item *it, const struct label_selector *ls
     return m;
 }
 
+/* The selectors a filtered cache list applies (watchcache_filter_fn). */
+struct list_filter {
+    const struct label_selector *ls;
+    const struct field_selector *fs;
+};
+
+/* Keeps the items the attributes match and those they cannot tell about (decoded later). */
+static int list_filter_keep(void *arg, const struct wc_item *it)
+{
+    const struct list_filter *f = arg;
+    return attrs_match(it, f->ls, f->fs) != 0;
+}
+
 /* A compact (or pretty) JSON list written piece by piece (rest_list_open). Items served
  * from the object cache stay references to its bytes until they are written; items read from
  * the store (an Exact resourceVersion, an old continue token) are composed up front. */
@@ -719,9 +732,11 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
             src = AZ_EUNAVAILABLE;
             if (node != NULL && strcmp(r->kind, "Pod") == 0 && (r->group == NULL || *r->group == '\0'))
                 src = watchcache_list_indexed(c->srv->wc, prefix, node, start_after, 0, &cl);
-            if (src == AZ_EUNAVAILABLE)
-                src = watchcache_list(c->srv->wc, prefix, start_after,
-                                      selecting || limit == 0 ? 0 : (size_t)limit + 1, &cl);
+            struct list_filter lf = {ls, fs};
+            if (src == AZ_EUNAVAILABLE && selecting)
+                src = watchcache_list_filtered(c->srv->wc, prefix, start_after, list_filter_keep, &lf, &cl);
+            else if (src == AZ_EUNAVAILABLE)
+                src = watchcache_list(c->srv->wc, prefix, start_after, limit == 0 ? 0 : (size_t)limit + 1, &cl);
             if (src == 0 && (at_rev != 0 && cl.rev != at_rev))
                 watchcache_list_release(&cl);
             else if (src == 0 && cl.rev >= min_rev)

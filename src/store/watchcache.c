@@ -30,15 +30,22 @@
  * not a copy). The refcount is atomic: list/get callers release outside the cache's lock. */
 struct wc_obj {
     int refs;
-    uint32_t attrs_len;  /* pre-parsed filter data after the value's NUL (0: none) */
+    uint32_t attrs_len;  /* pre-parsed filter data at the start of data (0: none) */
     int64_t create_rev;
     int64_t mod_rev;
     size_t len;
     char *key;
     char *index;       /* the secondary index's value (in this allocation), or NULL */
-    char value[];      /* len bytes + NUL, then attrs_len bytes of attributes, then the index
-                          value and its NUL */
+    char data[];       /* attrs_len bytes of attributes (next to the header: a selector reads
+                          them without touching the value), the value (len bytes + NUL), then
+                          the index value and its NUL */
 };
+
+/* The object's stored bytes. */
+static inline char *wc_value(struct wc_obj *o)
+{
+    return o->data + o->attrs_len;
+}
 
 /* One remembered event; owns object references (the key is obj->key). */
 struct wc_entry {
@@ -124,10 +131,10 @@ static struct wc_obj *wc_obj_new(const struct watchcache *wc, const struct store
     o->refs = 1;
     o->attrs_len = (uint32_t)attrs.len;
     if (attrs.len > 0)
-        memcpy(o->value + kv->len + 1, attrs.data, attrs.len);
+        memcpy(o->data, attrs.data, attrs.len);
     o->index = NULL;
     if (indexed) {
-        o->index = o->value + kv->len + 1 + attrs.len;
+        o->index = o->data + attrs.len + kv->len + 1;
         if (index.len > 0)
             memcpy(o->index, index.data, index.len);
         o->index[index.len] = '\0';
@@ -138,8 +145,8 @@ static struct wc_obj *wc_obj_new(const struct watchcache *wc, const struct store
     o->mod_rev = kv->mod_rev;
     o->len = kv->len;
     if (kv->len > 0)
-        memcpy(o->value, kv->value, kv->len);
-    o->value[kv->len] = '\0';
+        memcpy(wc_value(o), kv->value, kv->len);
+    wc_value(o)[kv->len] = '\0';
     o->key = wc_xstrndup(kv->key, strlen(kv->key));
     return o;
 }
@@ -315,9 +322,9 @@ static void wc_deliver(const struct watch_sub *sub, const struct wc_entry *e, js
                        json_t **prev)
 {
     if (*obj == NULL) {
-        *obj = wc_decode(e->obj->value, e->obj->len, e->rev);
+        *obj = wc_decode(wc_value(e->obj), e->obj->len, e->rev);
         if (e->prev != NULL)
-            *prev = wc_decode(e->prev->value, e->prev->len, e->prev->mod_rev);
+            *prev = wc_decode(wc_value(e->prev), e->prev->len, e->prev->mod_rev);
     }
     struct watch_event ev = {
         .type = e->type, .rev = e->rev, .key = e->obj->key, .obj = *obj, .prev_obj = *prev,
@@ -620,14 +627,27 @@ int64_t watchcache_rev(struct watchcache *wc)
 
 /* ---- reads from the object map ---------------------------------------------------- */
 
-static void wc_item_fill(struct wc_item *it, struct wc_obj *o)
+/* it borrows o (no reference): valid under mu only. */
+static void wc_item_view(struct wc_item *it, struct wc_obj *o)
 {
     it->key = o->key;
-    it->value = o->value;
+    it->value = wc_value(o);
     it->len = o->len;
     it->create_rev = o->create_rev;
     it->mod_rev = o->mod_rev;
-    it->attrs = o->attrs_len > 0 ? o->value + o->len + 1 : NULL;
+    it->attrs = o->attrs_len > 0 ? o->data : NULL;
+    it->attrs_len = o->attrs_len;
+    it->ref = NULL;
+}
+
+static void wc_item_fill(struct wc_item *it, struct wc_obj *o)
+{
+    it->key = o->key;
+    it->value = wc_value(o);
+    it->len = o->len;
+    it->create_rev = o->create_rev;
+    it->mod_rev = o->mod_rev;
+    it->attrs = o->attrs_len > 0 ? o->data : NULL;
     it->attrs_len = o->attrs_len;
     it->ref = wc_obj_ref(o);
 }
@@ -656,17 +676,12 @@ void watchcache_item_release(struct wc_item *it)
     memset(it, 0, sizeof(*it));
 }
 
-int watchcache_list(struct watchcache *wc, const char *prefix, const char *start_after,
-                    size_t limit, struct wc_list *ret)
+/* The map slots [*ret_first, returned end) of the keys under prefix strictly after
+ * start_after (NULL: from the start). Under mu. */
+static size_t wc_range(const struct watchcache *wc, const char *prefix, const char *start_after,
+                       size_t *ret_first)
 {
-    memset(ret, 0, sizeof(*ret));
     size_t plen = strlen(prefix);
-    pthread_mutex_lock(&wc->mu);
-    if (!wc->loaded) {
-        pthread_mutex_unlock(&wc->mu);
-        return AZ_EUNAVAILABLE;
-    }
-    ret->rev = wc->rev;
     size_t first = start_after != NULL && strcmp(start_after, prefix) >= 0
                        ? wc_lower_bound(wc, start_after, 1)
                        : wc_lower_bound(wc, prefix, 0);
@@ -679,6 +694,51 @@ int watchcache_list(struct watchcache *wc, const char *prefix, const char *start
         else
             hi = mid;
     }
+    *ret_first = first;
+    return lo;
+}
+
+int watchcache_list_filtered(struct watchcache *wc, const char *prefix, const char *start_after,
+                             watchcache_filter_fn filter, void *arg, struct wc_list *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    pthread_mutex_lock(&wc->mu);
+    if (!wc->loaded) {
+        pthread_mutex_unlock(&wc->mu);
+        return AZ_EUNAVAILABLE;
+    }
+    ret->rev = wc->rev;
+    size_t first, end = wc_range(wc, prefix, start_after, &first), cap = 0;
+    for (size_t i = first; i < end; i++) {
+        struct wc_item view;
+        wc_item_view(&view, wc->objs[i]);
+        if (!filter(arg, &view))
+            continue;
+        if (ret->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            ret->items = realloc(ret->items, cap * sizeof(*ret->items));
+            if (ret->items == NULL)
+                abort();
+        }
+        wc_item_fill(&ret->items[ret->n++], wc->objs[i]);
+    }
+    pthread_mutex_unlock(&wc->mu);
+    if (ret->items == NULL)
+        ret->items = wc_xcalloc(1, sizeof(*ret->items));
+    return 0;
+}
+
+int watchcache_list(struct watchcache *wc, const char *prefix, const char *start_after,
+                    size_t limit, struct wc_list *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    pthread_mutex_lock(&wc->mu);
+    if (!wc->loaded) {
+        pthread_mutex_unlock(&wc->mu);
+        return AZ_EUNAVAILABLE;
+    }
+    ret->rev = wc->rev;
+    size_t first, lo = wc_range(wc, prefix, start_after, &first);
     size_t n = lo - first;
     if (limit > 0 && n > limit) {
         ret->remaining = n - limit;

@@ -101,6 +101,16 @@ int watchcache_list(struct watchcache *wc, const char *prefix, const char *start
                     size_t limit, struct wc_list *ret);
 void watchcache_list_release(struct wc_list *l);
 
+/* Decides under the cache's lock whether a candidate it borrows (it->ref is NULL; valid only
+ * during the call) goes into a filtered list: nonzero keeps it. Must not call into the cache. */
+typedef int (*watchcache_filter_fn)(void *arg, const struct wc_item *it);
+
+/* As watchcache_list without a limit, keeping only the items filter keeps: references are
+ * taken on those alone (a selector over all pods touches each object's header and attributes,
+ * not its bytes). */
+int watchcache_list_filtered(struct watchcache *wc, const char *prefix, const char *start_after,
+                             watchcache_filter_fn filter, void *arg, struct wc_list *ret);
+
 /* As watchcache_list, restricted to the objects whose secondary-index value is index (e.g. the
  * pods of one node), in key order, in O(log N + n). AZ_EUNAVAILABLE also when the cache has
  * no attrs_fn. */
