@@ -1193,8 +1193,9 @@ static void handle_resource(struct ctx *c)
             st = status_bad_request("limit must be a non-negative integer");
             break;
         }
-        if (!c->want_table && !c->want_yaml && !audit_enabled()) {
-            /* JSON composed from the stored bytes (no tree of the list), streamed */
+        if (!c->want_table && !c->want_yaml && !events_view && !audit_enabled()) {
+            /* JSON composed from the stored bytes (no tree of the list), streamed; the
+             * events.k8s.io view is converted from core Events, so it takes the tree */
             struct rest_list_stream *ls;
             rc = rest_list_open(&call, &lo, c->pretty, &ls, &st);
             if (rc == 0) {
