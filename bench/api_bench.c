@@ -29,7 +29,6 @@
  * Children get PR_SET_PDEATHSIG, and an atexit/signal handler stops them and removes the temp
  * dir on every exit path.
  */
-#include <dirent.h>
 
 #define BENCH_MAX_COUNT 1000000L
 #define BENCH_MAX_CONC 64
@@ -71,92 +70,6 @@ struct wrk_result {
     double rps, p50_ms, p99_ms;
     long non2xx;
 };
-
-/* ---------------------------------------------------------------- /proc readings */
-
-/* Reads a "Key:   N kB" line of /proc/PID/status; -1 when unavailable. */
-static long proc_status_kib(pid_t pid, const char *key)
-{
-    char path[64], line[256];
-    fmt(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    long v = -1;
-    size_t kl = strlen(key);
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
-            v = strtol(line + kl + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return v;
-}
-
-/* Reads ppid and utime+stime (clock ticks) from /proc/PID/stat. Returns 0 or -1. */
-static int proc_stat(pid_t pid, int *ret_ppid, unsigned long *ret_ticks)
-{
-    char path[64], buf[1024];
-    fmt(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    char state;
-    int ppid;
-    unsigned long ut, st;
-    if (sscanf(p + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-               &state, &ppid, &ut, &st) != 4)
-        return -1;
-    *ret_ppid = ppid;
-    *ret_ticks = ut + st;
-    return 0;
-}
-
-/* Sums over root and its direct children (nginx master + workers; anzen is one process):
- * CPU seconds in *ret_cpu_s and VmRSS KiB in *ret_rss_kib. Returns 0 or -1 if root is gone. */
-static int tree_usage(pid_t root, double *ret_cpu_s, long *ret_rss_kib)
-{
-    int ppid;
-    unsigned long ticks, total;
-    if (proc_stat(root, &ppid, &ticks) != 0)
-        return -1;
-    total = ticks;
-    long rss = proc_status_kib(root, "VmRSS");
-    DIR *d = opendir("/proc");
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0 || pid == root)
-                continue;
-            if (proc_stat((pid_t)pid, &ppid, &ticks) == 0 && ppid == root) {
-                total += ticks;
-                long r = proc_status_kib((pid_t)pid, "VmRSS");
-                if (r > 0)
-                    rss += r;
-            }
-        }
-        closedir(d);
-    }
-    *ret_cpu_s = (double)total / (double)sysconf(_SC_CLK_TCK);
-    *ret_rss_kib = rss;
-    return 0;
-}
-
-static long tree_rss_kib(pid_t root)
-{
-    double cpu;
-    long rss;
-    return tree_usage(root, &cpu, &rss) == 0 ? rss : -1;
-}
 
 /* ---------------------------------------------------------------- libcurl client */
 
@@ -674,7 +587,7 @@ int main(int argc, char **argv)
     stop_child(&g.anzen);
 
     /* ---- nginx: cert, config, static files */
-    char ndir[PATH_MAX], path_a[PATH_MAX + 64], path_b[PATH_MAX + 64];
+    char ndir[PATH_MAX], path_a[PATH_MAX + 64];
     fmt(ndir, sizeof(ndir), "%s/nginx", g.tmpdir);
     char www[PATH_MAX + 16], tmpd[PATH_MAX + 16];
     fmt(www, sizeof(www), "%s/www", ndir);
@@ -687,68 +600,10 @@ int main(int argc, char **argv)
     write_file(path_a, list_body.data, list_body.len);
 
     fmt(path_a, sizeof(path_a), "%s/cert.pem", ndir);
-    fmt(path_b, sizeof(path_b), "%s/key.pem", ndir);
-    char out[8192];
-    char *req[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path_b,
-                    "-out", path_a, NULL };
-    if (run_capture(req, out, sizeof(out), 30) != 0)
-        die("openssl req could not make the nginx certificate:\n%s", out);
-
     int nport = free_port();
     while (nport == aport)
         nport = free_port();
-    char conf[PATH_MAX + 32], conf_text[8192], nlog[PATH_MAX + 32];
-    fmt(conf, sizeof(conf), "%s/nginx.conf", ndir);
-    fmt(nlog, sizeof(nlog), "%s/nginx.log", ndir);
-    fmt(conf_text, sizeof(conf_text),
-        "%s"
-        "worker_processes 2;\n"
-        "pid %s/nginx.pid;\n"
-        "error_log %s/error.log warn;\n"
-        "events { worker_connections 1024; }\n"
-        "http {\n"
-        "  access_log off;\n"
-        "  default_type application/json;\n"
-        "  types { }\n"
-        "  client_body_temp_path %s/body;\n"
-        "  proxy_temp_path %s/proxy;\n"
-        "  fastcgi_temp_path %s/fastcgi;\n"
-        "  uwsgi_temp_path %s/uwsgi;\n"
-        "  scgi_temp_path %s/scgi;\n"
-        "  keepalive_timeout 75s;\n"
-        "  keepalive_requests 10000000;\n"
-        "  server {\n"
-        "    listen 127.0.0.1:%d ssl;\n"
-        "    ssl_certificate %s;\n"
-        "    ssl_certificate_key %s;\n"
-        "    ssl_verify_client off;\n"
-        "    root %s;\n"
-        "    location / { }\n"
-        "  }\n"
-        "}\n",
-        geteuid() == 0 ? "user root;\n" : "", ndir, ndir, tmpd, tmpd, tmpd, tmpd, tmpd, nport,
-        path_a, path_b, www);
-    write_file(conf, conf_text, strlen(conf_text));
-
-    char errlog[PATH_MAX + 32];
-    fmt(errlog, sizeof(errlog), "%s/error.log", ndir);
-    char *nargv[] = { "nginx", "-e", errlog, "-c", conf, "-p", ndir, "-g", "daemon off;", NULL };
-    char nurl[128];
-    fmt(nurl, sizeof(nurl), "https://127.0.0.1:%d/get.json", nport);
-    double nt0 = now_s();
-    g.nginx = spawn(nargv, nlog);
-    double nginx_start_s = wait_ready(nurl, g.nginx, nt0);
-    if (nginx_start_s < 0) {
-        show_log_tail(nlog);
-        show_log_tail(errlog);
-        if (nginx_start_s < -1.5)
-            die("nginx exited before serving %s (is nginx installed? scripts/install-deps.sh)",
-                nurl);
-        die("nginx did not serve %s within %.0f s (is nginx installed? scripts/install-deps.sh)",
-            nurl, BENCH_START_TIMEOUT_S);
-    }
+    double nginx_start_s = nginx_start(ndir, nport, "/get.json");
     sleep_s(0.5);
     long nginx_idle_kib = tree_rss_kib(g.nginx);
 

@@ -1,6 +1,7 @@
 /* bench_common.h — helpers shared by the end-to-end benches that run `anzen serve` and nginx
  * as children (api_bench, ssar_bench): die/fmt, monotonic time, files, free loopback ports,
- * fork+exec of servers and of capture-and-wait commands, the exit path that stops children and
+ * fork+exec of servers and of capture-and-wait commands, /proc readings (RSS, CPU), nginx
+ * serving static files over TLS, the exit path that stops children and
  * removes the temp dir, libcurl body callbacks, readiness polling and percentiles.
  *
  * Header-only on purpose: CMake builds each bench/NAME_bench.c as its own program, so every
@@ -21,6 +22,7 @@
 #endif
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -368,6 +370,169 @@ static double wait_ready(const char *url, pid_t pid, double t0)
     return result;
 }
 
+/* ---------------------------------------------------------------- /proc readings */
+
+/* Reads a "Key:   N kB" line of /proc/PID/status; -1 when unavailable. */
+__attribute__((unused)) static long proc_status_kib(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    fmt(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    long v = -1;
+    size_t kl = strlen(key);
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+            v = strtol(line + kl + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+/* Reads ppid and utime+stime (clock ticks) from /proc/PID/stat. Returns 0 or -1. */
+__attribute__((unused)) static int proc_stat(pid_t pid, int *ret_ppid, unsigned long *ret_ticks)
+{
+    char path[64], buf[1024];
+    fmt(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    char state;
+    int ppid;
+    unsigned long ut, st;
+    if (sscanf(p + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+               &state, &ppid, &ut, &st) != 4)
+        return -1;
+    *ret_ppid = ppid;
+    *ret_ticks = ut + st;
+    return 0;
+}
+
+/* Sums over root and its direct children (nginx master + workers; anzen is one process):
+ * CPU seconds in *ret_cpu_s and VmRSS KiB in *ret_rss_kib. Returns 0 or -1 if root is gone. */
+__attribute__((unused)) static int tree_usage(pid_t root, double *ret_cpu_s, long *ret_rss_kib)
+{
+    int ppid;
+    unsigned long ticks, total;
+    if (proc_stat(root, &ppid, &ticks) != 0)
+        return -1;
+    total = ticks;
+    long rss = proc_status_kib(root, "VmRSS");
+    DIR *d = opendir("/proc");
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            if (*end || pid <= 0 || pid == root)
+                continue;
+            if (proc_stat((pid_t)pid, &ppid, &ticks) == 0 && ppid == root) {
+                total += ticks;
+                long r = proc_status_kib((pid_t)pid, "VmRSS");
+                if (r > 0)
+                    rss += r;
+            }
+        }
+        closedir(d);
+    }
+    *ret_cpu_s = (double)total / (double)sysconf(_SC_CLK_TCK);
+    *ret_rss_kib = rss;
+    return 0;
+}
+
+__attribute__((unused)) static long tree_rss_kib(pid_t root)
+{
+    double cpu;
+    long rss;
+    return tree_usage(root, &cpu, &rss) == 0 ? rss : -1;
+}
+
+
+/* ---------------------------------------------------------------- nginx */
+
+/* Starts nginx (2 workers, TLS with a throwaway P-256 certificate written to ndir/cert.pem,
+ * keep-alive, no access log) serving the files under ndir/www on 127.0.0.1:port; g.nginx is
+ * its master. Returns seconds from exec until GET probe_path answered 200; dies when nginx
+ * cannot be started. ndir/www must exist and hold probe_path. */
+__attribute__((unused)) static double nginx_start(const char *ndir, int port, const char *probe_path)
+{
+    char www[PATH_MAX + 16], tmpd[PATH_MAX + 16], path_a[PATH_MAX + 64], path_b[PATH_MAX + 64];
+    fmt(www, sizeof(www), "%s/www", ndir);
+    fmt(tmpd, sizeof(tmpd), "%s/tmp", ndir);
+    if (mkdir(tmpd, 0755) != 0 && errno != EEXIST)
+        die("mkdir %s: %s", tmpd, strerror(errno));
+    fmt(path_a, sizeof(path_a), "%s/cert.pem", ndir);
+    fmt(path_b, sizeof(path_b), "%s/key.pem", ndir);
+    char out[8192];
+    char *req[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path_b,
+                    "-out", path_a, NULL };
+    if (run_capture(req, out, sizeof(out), 30) != 0)
+        die("openssl req could not make the nginx certificate:\n%s", out);
+
+    char conf[PATH_MAX + 32], conf_text[8192], nlog[PATH_MAX + 32];
+    fmt(conf, sizeof(conf), "%s/nginx.conf", ndir);
+    fmt(nlog, sizeof(nlog), "%s/nginx.log", ndir);
+    fmt(conf_text, sizeof(conf_text),
+        "%s"
+        "worker_processes 2;\n"
+        "pid %s/nginx.pid;\n"
+        "error_log %s/error.log warn;\n"
+        "events { worker_connections 1024; }\n"
+        "http {\n"
+        "  access_log off;\n"
+        "  default_type application/json;\n"
+        "  types { }\n"
+        "  client_body_temp_path %s/body;\n"
+        "  proxy_temp_path %s/proxy;\n"
+        "  fastcgi_temp_path %s/fastcgi;\n"
+        "  uwsgi_temp_path %s/uwsgi;\n"
+        "  scgi_temp_path %s/scgi;\n"
+        "  keepalive_timeout 75s;\n"
+        "  keepalive_requests 10000000;\n"
+        "  server {\n"
+        "    listen 127.0.0.1:%d ssl;\n"
+        "    ssl_certificate %s;\n"
+        "    ssl_certificate_key %s;\n"
+        "    ssl_verify_client off;\n"
+        "    root %s;\n"
+        "    location / { }\n"
+        "  }\n"
+        "}\n",
+        geteuid() == 0 ? "user root;\n" : "", ndir, ndir, tmpd, tmpd, tmpd, tmpd, tmpd, port,
+        path_a, path_b, www);
+    write_file(conf, conf_text, strlen(conf_text));
+
+    char errlog[PATH_MAX + 32];
+    fmt(errlog, sizeof(errlog), "%s/error.log", ndir);
+    char *nargv[] = { "nginx", "-e", errlog, "-c", conf, "-p", (char *)ndir, "-g", "daemon off;", NULL };
+    char nurl[128];
+    fmt(nurl, sizeof(nurl), "https://127.0.0.1:%d%s", port, probe_path);
+    double nt0 = now_s();
+    g.nginx = spawn(nargv, nlog);
+    double nginx_start_s = wait_ready(nurl, g.nginx, nt0);
+    if (nginx_start_s < 0) {
+        show_log_tail(nlog);
+        show_log_tail(errlog);
+        if (nginx_start_s < -1.5)
+            die("nginx exited before serving %s (is nginx installed? scripts/install-deps.sh)",
+                nurl);
+        die("nginx did not serve %s within %.0f s (is nginx installed? scripts/install-deps.sh)",
+            nurl, BENCH_START_TIMEOUT_S);
+    }
+    return nginx_start_s;
+}
+
 /* ---------------------------------------------------------------- statistics */
 
 static int cmp_double(const void *a, const void *b)
@@ -377,7 +542,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Percentile q (0..1) of sorted v[0..n-1], nearest-rank. */
-static double percentile(const double *v, long n, double q)
+__attribute__((unused)) static double percentile(const double *v, long n, double q)
 {
     if (n <= 0)
         return NAN;

@@ -2,7 +2,9 @@
  * raw (must not crash), and, when it decodes to a JSON object, in its stored form (jansson's
  * compact dump without metadata.resourceVersion, as rest.c stores it); whenever
  * itembytes_item accepts the stored form, its output must equal json_dump_go of the decoded
- * item (kind and apiVersion removed, resourceVersion set), byte for byte. */
+ * item (kind and apiVersion removed, resourceVersion set), byte for byte. The decoded object's
+ * compact json_dump_go form, re-indented by itembytes_indent in two pieces split anywhere,
+ * must equal its pretty json_dump_go form. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!json_is_object(obj)) {
         json_decref(obj);
         return 0;
+    }
+    {
+        size_t cn, pn;
+        char *compact = json_dump_go(obj, false, &cn);
+        char *pretty = json_dump_go(obj, true, &pn);
+        struct itembytes_indent st = {0};
+        struct buf re = BUF_INIT;
+        size_t cut = size % (cn + 1);
+        itembytes_indent(&st, &re, compact, cut);
+        itembytes_indent(&st, &re, compact + cut, cn - cut);
+        if (re.len != pn || memcmp(re.data, pretty, pn) != 0)
+            abort();
+        buf_release(&re);
+        free(compact);
+        free(pretty);
     }
     json_object_del(json_object_get(obj, "metadata"), "resourceVersion");
     char *stored = json_dumps(obj, JSON_COMPACT);

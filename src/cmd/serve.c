@@ -32,6 +32,7 @@
 #include "store/etcd.h"
 #include "node/sandbox.h"
 #include "store/store.h"
+#include "registry/rest.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -339,7 +340,7 @@ int cmd_serve(int argc, char **argv)
     h2o_evloop_t *loop = h2o_evloop_create();
     struct apiserver srv = {0};
     srv.store = store;
-    srv.wc = watchcache_new(store, 100000);
+    srv.wc = watchcache_new_attrs(store, 100000, rest_cache_attrs);
     srv.ca_pem = pki->ca_pem;
     srv.defer = http_server_defer;
     srv.defer_after = http_server_defer_after;

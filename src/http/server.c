@@ -347,6 +347,77 @@ static void send_owned(h2o_req_t *req, int code, const char *content_type, char 
         h2o_send(req, &b, 1, H2O_SEND_STATE_FINAL);
 }
 
+/* ---- streamed lists ----
+ * A list is written LIST_CHUNK bytes at a time: the next part is composed only when h2o has
+ * written the previous one (proceed), so a slow reader holds one part and the references to
+ * the cached items, never a copy of the whole list, and the loop serves other requests
+ * between parts. A list that fits in one part is sent with a Content-Length. */
+#define LIST_CHUNK (256u * 1024)
+
+struct list_gen {
+    h2o_generator_t super;
+    h2o_req_t *req;
+    struct rest_list_stream *ls; /* NULL once the last part is composed */
+    struct buf part;             /* the part being written (alive until proceed) */
+};
+
+static void list_gen_dispose(void *p)
+{
+    struct list_gen *g = p;
+    rest_list_stream_free(g->ls);
+    buf_release(&g->part);
+}
+
+/* Composes the next part into g->part; true while more follows. */
+static bool list_gen_fill(struct list_gen *g)
+{
+    g->part.len = 0;
+    bool more = rest_list_stream_next(g->ls, &g->part, LIST_CHUNK);
+    if (!more) {
+        rest_list_stream_free(g->ls);
+        g->ls = NULL;
+    }
+    return more;
+}
+
+static void list_gen_proceed(h2o_generator_t *gen, h2o_req_t *req)
+{
+    struct list_gen *g = (struct list_gen *)gen;
+    bool more = list_gen_fill(g);
+    h2o_iovec_t b = h2o_iovec_init(g->part.data, g->part.len);
+    h2o_send(req, &b, 1, more ? H2O_SEND_STATE_IN_PROGRESS : H2O_SEND_STATE_FINAL);
+}
+
+static void list_gen_stop(h2o_generator_t *gen, h2o_req_t *req)
+{
+    (void)gen;
+    (void)req; /* the request's pool frees the generator (list_gen_dispose) */
+}
+
+/* Sends the list ls (taking it over) as a 200 application/json response. */
+static void send_list_stream(h2o_req_t *req, struct rest_list_stream *ls)
+{
+    struct list_gen *g = h2o_mem_alloc_shared(&req->pool, sizeof(*g), list_gen_dispose);
+    memset(g, 0, sizeof(*g));
+    g->super.proceed = list_gen_proceed;
+    g->super.stop = list_gen_stop;
+    g->req = req;
+    g->ls = ls;
+    req->res.status = 200;
+    req->res.reason = "";
+    add_header(req, H2O_TOKEN_CONTENT_TYPE, "application/json");
+    bool more = list_gen_fill(g);
+    if (!more)
+        req->res.content_length = g->part.len;
+    h2o_start_response(req, &g->super);
+    if (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0) {
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+        return;
+    }
+    h2o_iovec_t b = h2o_iovec_init(g->part.data, g->part.len);
+    h2o_send(req, &b, 1, more ? H2O_SEND_STATE_IN_PROGRESS : H2O_SEND_STATE_FINAL);
+}
+
 static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
 {
     common_headers(c);
@@ -1129,19 +1200,17 @@ static void handle_resource(struct ctx *c)
             st = status_bad_request("limit must be a non-negative integer");
             break;
         }
-        if (!c->want_table && !c->want_yaml && !c->pretty && !audit_enabled()) {
-            /* compact JSON composed from the stored bytes (no tree of the list) */
-            struct buf out = BUF_INIT;
-            rc = rest_list_json(&call, &lo, &out, &st);
+        if (!c->want_table && !c->want_yaml && !events_view && !audit_enabled()) {
+            /* JSON composed from the stored bytes (no tree of the list), streamed; the
+             * events.k8s.io view is converted from core Events, so it takes the tree */
+            struct rest_list_stream *ls;
+            rc = rest_list_open(&call, &lo, c->pretty, &ls, &st);
             if (rc == 0) {
                 json_decref(st);
                 common_headers(c);
-                size_t n;
-                char *body = buf_detach(&out, &n);
-                send_owned(c->req, 200, "application/json", body, n);
+                send_list_stream(c->req, ls);
                 return;
             }
-            buf_release(&out);
             break;
         }
         rc = rest_list(&call, &lo, &obj, &st);

@@ -128,3 +128,70 @@ bool itembytes_item(struct buf *out, const char *v, size_t len, int64_t rev)
     return true;
 }
 
+
+static void indent_line(struct buf *out, size_t depth)
+{
+    buf_putc(out, '\n');
+    if (depth > 4096) /* deeper than any decoded document (jansson stops at 2048) */
+        depth = 4096;
+    for (size_t i = 0; i < depth; i++)
+        buf_append(out, "  ", 2);
+}
+
+void itembytes_indent(struct itembytes_indent *st, struct buf *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (st->in_str) {
+            buf_putc(out, ch);
+            if (st->esc)
+                st->esc = false;
+            else if (ch == '\\')
+                st->esc = true;
+            else if (ch == '"')
+                st->in_str = false;
+            continue;
+        }
+        if (ch == '\n')
+            continue;
+        if (st->opened) {
+            st->opened = false;
+            if (ch == '}' || ch == ']') {
+                if (st->depth > 0)
+                    st->depth--;
+                buf_putc(out, ch);
+                continue;
+            }
+            indent_line(out, st->depth);
+        }
+        switch (ch) {
+        case '{':
+        case '[':
+            buf_putc(out, ch);
+            st->depth++;
+            st->opened = true;
+            break;
+        case '}':
+        case ']':
+            if (st->depth > 0)
+                st->depth--;
+            indent_line(out, st->depth);
+            buf_putc(out, ch);
+            break;
+        case ',':
+            buf_putc(out, ch);
+            indent_line(out, st->depth);
+            break;
+        case ':':
+            buf_append(out, ": ", 2);
+            break;
+        case '"':
+            st->in_str = true;
+            buf_putc(out, ch);
+            break;
+        default:
+            buf_putc(out, ch);
+            break;
+        }
+    }
+}

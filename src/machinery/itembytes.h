@@ -30,4 +30,15 @@ int itembytes_member(const char *v, size_t len, const char *q, const char **ret,
  * that cannot be done exactly from the bytes. */
 bool itembytes_item(struct buf *out, const char *v, size_t len, int64_t rev);
 
+/* Re-indents compact JSON text into json_dump_go's pretty form (two spaces per level,
+ * "key": value, empty {} and [] kept, no newline at the end), fed in pieces of any size: the
+ * state carries over between calls. Start from a zeroed state. Newlines outside strings are
+ * dropped; the text is not validated (garbage in, garbage out, never out of bounds). */
+struct itembytes_indent {
+    size_t depth;
+    bool in_str, esc;
+    bool opened;  /* the last byte opened an object or array */
+};
+void itembytes_indent(struct itembytes_indent *st, struct buf *out, const char *s, size_t n);
+
 #endif

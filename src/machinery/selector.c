@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/err.h"
 
 /* ---- a small growable string (selector inputs are bounded, so no cap is needed) ---- */
@@ -75,14 +76,6 @@ static char *sb_take(struct sb *b)
     char *p = b->p;
     b->p = NULL;
     b->len = b->cap = 0;
-    return p;
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *p = strndup(s, n);
-    if (p == NULL)
-        abort();
     return p;
 }
 
@@ -1081,10 +1074,9 @@ static bool req_has_value(const struct label_requirement *r, const char *v)
     return false;
 }
 
-static bool requirement_matches(const struct label_requirement *r, json_t *labels)
+/* Whether a label's value v (NULL: the label is absent) satisfies r. */
+static bool requirement_matches_value(const struct label_requirement *r, const char *v)
 {
-    json_t *jv = labels != NULL ? json_object_get(labels, r->key) : NULL;
-    const char *v = json_is_string(jv) ? json_string_value(jv) : NULL;
     switch (r->op) {
     case LABEL_OP_IN:
     case LABEL_OP_EQUALS:
@@ -1117,9 +1109,11 @@ bool label_selector_matches(const struct label_selector *sel, json_t *labels)
         return false;
     if (labels != NULL && !json_is_object(labels))
         labels = NULL;
-    for (size_t i = 0; i < sel->n; i++)
-        if (!requirement_matches(&sel->reqs[i], labels))
+    for (size_t i = 0; i < sel->n; i++) {
+        json_t *jv = labels != NULL ? json_object_get(labels, sel->reqs[i].key) : NULL;
+        if (!requirement_matches_value(&sel->reqs[i], json_is_string(jv) ? json_string_value(jv) : NULL))
             return false;
+    }
     return true;
 }
 
@@ -1609,4 +1603,167 @@ bool field_selector_matches(const struct field_selector *sel, json_t *obj)
         }
     }
     return field_selector_matches_kind(sel, group, kind, obj);
+}
+
+/* ---- pre-parsed filter data (selector attributes) ------------------------------------ */
+
+/* Appends s and its NUL; false when s holds a NUL itself (the form cannot carry it). */
+static bool attrs_put(struct buf *b, const char *s, size_t n)
+{
+    if (memchr(s, '\0', n) != NULL)
+        return false;
+    buf_append(b, s, n);
+    buf_putc(b, '\0');
+    return true;
+}
+
+int selector_attrs_build(json_t *obj, struct buf *out)
+{
+    if (!json_is_object(obj))
+        return -1;
+    size_t mark = out->len;
+    const char *api_version = json_string_value(json_object_get(obj, "apiVersion"));
+    const char *kind = json_string_value(json_object_get(obj, "kind"));
+    char group[256] = "";
+    if (api_version != NULL) {
+        const char *slash = strchr(api_version, '/');
+        if (slash != NULL && (size_t)(slash - api_version) < sizeof(group)) {
+            memcpy(group, api_version, (size_t)(slash - api_version));
+            group[slash - api_version] = '\0';
+        }
+    }
+    const struct field_kind *k = field_kind_find(group, kind);
+    bool ok = true;
+    char num[32];
+    buf_putc(out, k != NULL ? (char)(k - field_kinds + 1) : 0);
+    buf_append(out, "\0\0", 2); /* the labels' offset, below */
+    if (k != NULL) {
+        for (const struct field_label *l = k->labels; ok && l->label != NULL; l++) {
+            const char *v = field_value(k, obj, l->label, num, sizeof(num));
+            ok = attrs_put(out, v, strlen(v));
+        }
+    } else {
+        static const char *const meta[] = {"metadata.name", "metadata.namespace"};
+        for (size_t i = 0; ok && i < 2; i++) {
+            const char *v = field_value(NULL, obj, meta[i], num, sizeof(num));
+            ok = attrs_put(out, v, strlen(v));
+        }
+    }
+    size_t off = out->len - mark;
+    if (off > 0xffff)
+        ok = false;
+    else {
+        out->data[mark + 1] = (char)(off & 0xff);
+        out->data[mark + 2] = (char)(off >> 8);
+    }
+    json_t *labels = json_object_get(json_object_get(obj, "metadata"), "labels");
+    const char *key;
+    json_t *v;
+    if (json_is_object(labels)) {
+        json_object_foreach(labels, key, v) {
+            if (!ok)
+                break;
+            if (json_is_string(v) && *key != '\0')
+                ok = attrs_put(out, key, strlen(key)) &&
+                     attrs_put(out, json_string_value(v), strlen(json_string_value(v)));
+        }
+    }
+    if (!ok) {
+        out->len = mark;
+        return -1;
+    }
+    return 0;
+}
+
+/* The start of the labels in attributes a (after the kind byte and the field values), or
+ * NULL when a is not in the form selector_attrs_build writes. *ret_k: the kind (or NULL). */
+/* The offset of the labels in attributes a (after the kind byte, the offset itself and the
+ * field values), or 0 when a is not in the form selector_attrs_build writes. *ret_k: the kind
+ * (or NULL). */
+static size_t attrs_labels_off(const char *a, size_t len, const struct field_kind **ret_k)
+{
+    size_t nkinds = sizeof(field_kinds) / sizeof(field_kinds[0]);
+    if (len < 4 || (unsigned char)a[0] > nkinds || a[len - 1] != '\0')
+        return 0;
+    size_t off = (unsigned char)a[1] | (size_t)(unsigned char)a[2] << 8;
+    if (off < 4 || off > len || a[off - 1] != '\0')
+        return 0;
+    *ret_k = a[0] != 0 ? &field_kinds[(unsigned char)a[0] - 1] : NULL;
+    return off;
+}
+
+static const char *attrs_labels(const char *a, size_t len, const struct field_kind **ret_k)
+{
+    size_t off = attrs_labels_off(a, len, ret_k);
+    return off != 0 ? a + off : NULL;
+}
+
+int label_selector_matches_attrs(const struct label_selector *sel, const char *a, size_t len)
+{
+    const struct field_kind *k;
+    const char *lp = attrs_labels(a, len, &k);
+    if (lp == NULL)
+        return -1;
+    if (sel == NULL)
+        return 1;
+    if (sel->nothing)
+        return 0;
+    const char *end = a + len;
+    for (size_t i = 0; i < sel->n; i++) {
+        const char *v = NULL;
+        for (const char *p = lp; p < end;) {
+            const char *val = p + strlen(p) + 1;
+            if (val >= end)
+                return -1;
+            if (strcmp(p, sel->reqs[i].key) == 0) {
+                v = val;
+                break;
+            }
+            p = val + strlen(val) + 1;
+        }
+        if (!requirement_matches_value(&sel->reqs[i], v))
+            return 0;
+    }
+    return 1;
+}
+
+const char *selector_attrs_field(const char *a, size_t len, const char *field)
+{
+    const struct field_kind *k;
+    size_t off = attrs_labels_off(a, len, &k);
+    if (off == 0)
+        return NULL;
+    size_t pos;
+    if (k != NULL) {
+        const struct field_label *l = field_label_find(k, field);
+        if (l == NULL)
+            return NULL;
+        pos = (size_t)(l - k->labels);
+    } else if (strcmp(field, "metadata.name") == 0) {
+        pos = 0;
+    } else if (strcmp(field, "metadata.namespace") == 0) {
+        pos = 1;
+    } else {
+        return NULL;
+    }
+    const char *v = a + 3, *end = a + off;
+    for (size_t j = 0; j < pos && v < end; j++)
+        v += strlen(v) + 1;
+    return v < end ? v : NULL;
+}
+
+int field_selector_matches_attrs(const struct field_selector *sel, const char *a, size_t len)
+{
+    const struct field_kind *k;
+    if (attrs_labels(a, len, &k) == NULL)
+        return -1;
+    for (size_t i = 0; sel != NULL && i < sel->n; i++) {
+        const char *v = selector_attrs_field(a, len, sel->terms[i].field);
+        if (v == NULL)
+            return -1; /* not a field the kind serves: the caller reads the object */
+        bool eq = strcmp(v, sel->terms[i].value) == 0;
+        if (eq == sel->terms[i].not_equal)
+            return 0;
+    }
+    return 1;
 }

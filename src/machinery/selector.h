@@ -127,4 +127,35 @@ bool field_selector_empty(const struct field_selector *sel);
 
 void field_selector_free(struct field_selector *sel);
 
+/* ---- pre-parsed filter data ("selector attributes", issue 9) ----
+ * What label and field selectors read from an object, extracted once (when the object enters
+ * the object cache) so that matching never decodes JSON. The form, NUL-separated text:
+ *
+ *     byte 0      the kind: 1 + its row in the field-label table, 0 for kinds without own
+ *                 field labels
+ *     bytes 1-2   the offset of the labels (little endian), so a label selector skips the
+ *                 values
+ *     values      one NUL-terminated value per field label of the kind, in table order, as
+ *                 field_selector_matches reads it (aliases, "false"/"0" defaults included);
+ *                 kind 0: metadata.name, metadata.namespace
+ *     labels      key NUL value NUL ... (string-valued labels only, as label matching sees
+ *                 them)
+ *
+ * A pod is typically 60-120 bytes. Values are C strings, as the decoding matchers read them
+ * (json_string_value: a value with a NUL byte ends there, for both). */
+struct buf;
+
+/* Appends obj's attributes to out: 0, or -1 (out unchanged) when obj is not an object or a
+ * value cannot be carried. */
+int selector_attrs_build(json_t *obj, struct buf *out);
+
+/* label_selector_matches / field_selector_matches over attributes a: 1 match, 0 no match,
+ * -1 when the attributes cannot answer (malformed, or a field the kind does not serve); the
+ * caller then decodes the object. */
+int label_selector_matches_attrs(const struct label_selector *sel, const char *a, size_t len);
+int field_selector_matches_attrs(const struct field_selector *sel, const char *a, size_t len);
+
+/* The value of field label field in attributes a, or NULL (not a field the kind serves). */
+const char *selector_attrs_field(const char *a, size_t len, const char *field);
+
 #endif

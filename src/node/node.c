@@ -1221,18 +1221,24 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
     node__last_heartbeat = now_ms();
     int64_t rev = watchcache_rev(srv->wc);
     watchcache_subscribe(srv->wc, "/registry/pods/", rev, on_pod_event, a, &node__sub, NULL);
-    /* pods that exist already: bind the unassigned ones, run ours */
+    /* pods that exist already: bind the unassigned ones, run ours (both lists come from the
+     * object cache's pods-by-node index, not from every pod) */
     struct api_call c = pod_call(a, NULL, NULL);
-    struct list_opts lo = {0};
-    json_t *list = NULL, *st = NULL;
-    if (client_call(&c, CLIENT_LIST, &(struct client_args){.list = &lo}, &list, &st) == 0) {
-        size_t i;
-        json_t *obj;
-        json_array_foreach(json_object_get(list, "items"), i, obj)
-            queue_event(a, WATCH_ADDED, obj);
+    char *mine = xasprintf("spec.nodeName=%s", a->name);
+    const char *const selectors[] = {"spec.nodeName=", mine};
+    for (size_t k = 0; k < 2; k++) {
+        struct list_opts lo = {.field_selector = selectors[k]};
+        json_t *list = NULL, *st = NULL;
+        if (client_call(&c, CLIENT_LIST, &(struct client_args){.list = &lo}, &list, &st) == 0) {
+            size_t i;
+            json_t *obj;
+            json_array_foreach(json_object_get(list, "items"), i, obj)
+                queue_event(a, WATCH_ADDED, obj);
+        }
+        json_decref(list);
+        json_decref(st);
     }
-    json_decref(list);
-    json_decref(st);
+    free(mine);
     srv->defer(srv, attach_timer, NULL);
     return 0;
 fail:

@@ -566,26 +566,70 @@ static int continue_decode(const char *tok, int64_t *ret_rev, char **ret_start)
 
 /* ---- list items composed from the stored bytes (api/itembytes.h) ------------------- */
 
-/* A label selector matched against the stored bytes: only metadata.labels is decoded.
- * -1 when the bytes are not in the expected form (the caller decodes the object). */
-static int labels_match(const struct label_selector *ls, const char *v, size_t len)
+/* Pre-parsed filter data of every object in the object cache (watchcache_attrs_fn): the
+ * selector attributes (api/selector.h), and pods indexed by spec.nodeName. */
+int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
+                     struct buf *index)
 {
-    const char *md, *lb;
-    size_t mdl, lbl;
-    if (itembytes_member(v, len, "\"metadata\":", &md, &mdl) != 1 || mdl < 2 || md[0] != '{')
+    (void)key;
+    json_t *obj = json_loadb(value, len, JSON_ALLOW_NUL, NULL);
+    if (obj == NULL)
+        return 0;
+    int indexed = 0;
+    size_t mark = attrs->len;
+    if (selector_attrs_build(obj, attrs) == 0) {
+        const char *kind = json_str(obj, "kind"), *av = json_str(obj, "apiVersion");
+        const char *node = selector_attrs_field(attrs->data + mark, attrs->len - mark, "spec.nodeName");
+        if (node != NULL && kind != NULL && strcmp(kind, "Pod") == 0 && av != NULL && strcmp(av, "v1") == 0) {
+            buf_puts(index, node);
+            indexed = 1;
+        }
+    }
+    json_decref(obj);
+    return indexed;
+}
+
+/* Whether a cached item passes the selectors by its attributes: 1, 0, or -1 when they cannot
+ * tell (no attributes, a field read from the object); the caller then decodes it. */
+static int attrs_match(const struct wc_item *it, const struct label_selector *ls,
+                       const struct field_selector *fs)
+{
+    if (it == NULL || it->attrs == NULL)
         return -1;
-    int has = mdl == 2 ? 0 : itembytes_member(md, mdl, "\"labels\":", &lb, &lbl);
-    if (has < 0)
-        return -1;
-    if (has == 0)
-        return label_selector_matches(ls, NULL) ? 1 : 0;
-    json_t *labels = json_loadb(lb, lbl, JSON_ALLOW_NUL, NULL);
-    if (labels == NULL)
-        return -1;
-    int m = label_selector_matches(ls, labels) ? 1 : 0;
-    json_decref(labels);
+    int m = ls != NULL ? label_selector_matches_attrs(ls, it->attrs, it->attrs_len) : 1;
+    if (m == 1 && fs != NULL)
+        m = field_selector_matches_attrs(fs, it->attrs, it->attrs_len);
     return m;
 }
+
+/* The selectors a filtered cache list applies (watchcache_filter_fn). */
+struct list_filter {
+    const struct label_selector *ls;
+    const struct field_selector *fs;
+};
+
+/* Keeps the items the attributes match and those they cannot tell about (decoded later). */
+static int list_filter_keep(void *arg, const struct wc_item *it)
+{
+    const struct list_filter *f = arg;
+    return attrs_match(it, f->ls, f->fs) != 0;
+}
+
+/* A compact (or pretty) JSON list written piece by piece (rest_list_open). Items served
+ * from the object cache stay references to its bytes until they are written; items read from
+ * the store (an Exact resourceVersion, an old continue token) are composed up front. */
+struct rest_list_stream {
+    struct wc_list cl;      /* the cache's items (references), or empty */
+    size_t *keep;           /* indexes into cl.items of the items to write, in order */
+    size_t nkeep, pos;      /* pos: the next of keep to write */
+    size_t written;         /* items written so far (for the separating commas) */
+    struct buf head;        /* the list up to and including "items":[ */
+    struct buf body;        /* items composed already (store reads) */
+    struct buf tail;        /* ]} and the newline */
+    int phase;              /* 0 head, 1 cached items, 2 body, 3 tail, 4 done */
+    bool pretty;
+    struct itembytes_indent indent; /* the re-indenter's state (pretty) */
+};
 
 /* Appends one list item for kv: from its bytes, or decoded (obj, if the caller decoded it
  * already, else decoded here) and printed as json_dump_go does. */
@@ -610,7 +654,7 @@ static void item_append(struct buf *out, const struct store_kv *kv, json_t *obj)
 /* The list, as a tree (*ret_obj) or, when out is not NULL, as compact JSON appended to out
  * with each item composed from its stored bytes (item_append). */
 static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret_obj,
-                     struct buf *out, json_t **ret_status)
+                     struct rest_list_stream *out, json_t **ret_status)
 {
     const struct resource_def *r = c->res;
     struct label_selector *ls;
@@ -620,7 +664,6 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
         return rc;
     char *prefix = resource_key(r, c->ns, NULL);
     struct wc_list cl = {0};
-    struct buf obuf = BUF_INIT;
     int64_t at_rev = 0, min_rev = 0;
     char *start_after = NULL;
     bool continuing = o->continue_token && *o->continue_token;
@@ -668,8 +711,15 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
         int src = (at_rev == 0 && min_rev == 0) ? cache_sync(c->srv) : 0;
         if (src == 0) {
             bool selecting = ls != NULL || fs != NULL;
-            src = watchcache_list(c->srv->wc, prefix, start_after,
-                                  selecting || limit == 0 ? 0 : (size_t)limit + 1, &cl);
+            const char *node = field_selector_requires_exact(fs, "spec.nodeName");
+            src = AZ_EUNAVAILABLE;
+            if (node != NULL && strcmp(r->kind, "Pod") == 0 && (r->group == NULL || *r->group == '\0'))
+                src = watchcache_list_indexed(c->srv->wc, prefix, node, start_after, 0, &cl);
+            struct list_filter lf = {ls, fs};
+            if (src == AZ_EUNAVAILABLE && selecting)
+                src = watchcache_list_filtered(c->srv->wc, prefix, start_after, list_filter_keep, &lf, &cl);
+            else if (src == AZ_EUNAVAILABLE)
+                src = watchcache_list(c->srv->wc, prefix, start_after, limit == 0 ? 0 : (size_t)limit + 1, &cl);
             if (src == 0 && (at_rev != 0 && cl.rev != at_rev))
                 watchcache_list_release(&cl);
             else if (src == 0 && cl.rev >= min_rev)
@@ -679,6 +729,8 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
         }
     }
     size_t remaining_after = 0;
+    if (out != NULL && from_cache)
+        out->keep = xcalloc(cl.n == 0 ? 1 : cl.n, sizeof(*out->keep));
     for (;;) {
         struct store_list sl;
         if (from_cache) {
@@ -742,15 +794,27 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
                 stopped = true;
                 break;
             }
-            if (out != NULL && ls == NULL && fs == NULL) {
+            const struct wc_item *ci = from_cache ? &cl.items[i] : NULL;
+            int m = ls == NULL && fs == NULL ? 1 : attrs_match(ci, ls, fs);
+            if (m == 0)
+                continue;
+            if (m == 1 && out != NULL && from_cache) {
+                /* the item stays a reference to the cache's bytes until it is written */
+                out->keep[out->nkeep++] = i;
+                nitems++;
+                free(last_key);
+                last_key = xstrdup(sl.items[i].key);
+                continue;
+            }
+            if (m == 1 && out != NULL && ls == NULL && fs == NULL) {
                 /* no selector: the namespace is the key prefix's; no decoding */
                 if (nitems > 0)
-                    buf_putc(&obuf, ',');
-                size_t before = obuf.len;
-                item_append(&obuf, &sl.items[i], NULL);
-                if (obuf.len == before) {
+                    buf_putc(&out->body, ',');
+                size_t before = out->body.len;
+                item_append(&out->body, &sl.items[i], NULL);
+                if (out->body.len == before) {
                     if (nitems > 0)
-                        obuf.len--; /* an undecodable value: skipped as the tree path does */
+                        out->body.len--; /* an undecodable value: skipped as the tree path does */
                     continue;
                 }
                 nitems++;
@@ -758,29 +822,14 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
                 last_key = xstrdup(sl.items[i].key);
                 continue;
             }
-            if (out != NULL && fs == NULL) {
-                /* a label selector alone: only the labels are decoded */
-                int m = labels_match(ls, sl.items[i].value, sl.items[i].len);
-                if (m == 0)
-                    continue;
-                if (m == 1) {
-                    if (nitems > 0)
-                        buf_putc(&obuf, ',');
-                    item_append(&obuf, &sl.items[i], NULL);
-                    nitems++;
-                    free(last_key);
-                    last_key = xstrdup(sl.items[i].key);
-                    continue;
-                }
-            }
             json_t *obj = decode_kv(&sl.items[i]);
             if (obj == NULL)
                 continue;
-            if (rest_object_matches(obj, c->ns, ls, fs)) {
+            if (m == 1 || rest_object_matches(obj, c->ns, ls, fs)) {
                 if (out != NULL) {
                     if (nitems > 0)
-                        buf_putc(&obuf, ',');
-                    item_append(&obuf, &sl.items[i], obj);
+                        buf_putc(&out->body, ',');
+                    item_append(&out->body, &sl.items[i], obj);
                     json_decref(obj);
                 } else {
                     json_object_del(obj, "kind");
@@ -835,15 +884,18 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
         json_object_set_new(list, "items", json_array());
         size_t n;
         char *head = json_dump_go(list, false, &n);
-        /* head ends with `[]}` and json_dump_go's trailing newline, if any */
+        /* head ends with `[]}` and json_dump_go's trailing newline */
         char *open = strrchr(head, '[');
         size_t at = open != NULL ? (size_t)(open - head) + 1 : n;
-        buf_append(out, head, at);
-        buf_append(out, obuf.data ? obuf.data : "", obuf.len);
-        buf_append(out, head + at, n - at); /* "]}" and the newline */
+        buf_append(&out->head, head, at);
+        buf_append(&out->tail, head + at, n - at);
         free(head);
         json_decref(list);
         json_decref(items);
+        if (from_cache) {
+            out->cl = cl; /* the stream keeps the references */
+            memset(&cl, 0, sizeof(cl));
+        }
     } else {
         json_object_set_new(list, "items", items);
         *ret_obj = list;
@@ -852,7 +904,6 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
     free(last_key);
 out:
     watchcache_list_release(&cl);
-    buf_release(&obuf);
     free(prefix);
     free(start_after);
     label_selector_free(ls);
@@ -865,9 +916,108 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
     return list_impl(c, o, ret_obj, NULL, ret_status);
 }
 
+int rest_list_open(struct api_call *c, const struct list_opts *o, bool pretty,
+                   struct rest_list_stream **ret, json_t **ret_status)
+{
+    struct rest_list_stream *ls = xcalloc(1, sizeof(*ls));
+    ls->pretty = pretty;
+    int rc = list_impl(c, o, NULL, ls, ret_status);
+    if (rc < 0) {
+        rest_list_stream_free(ls);
+        return rc;
+    }
+    *ret = ls;
+    return 0;
+}
+
+/* Appends compact text to out, re-indented when the stream is pretty. */
+static void stream_put(struct rest_list_stream *ls, struct buf *out, const char *s, size_t n)
+{
+    if (ls->pretty)
+        itembytes_indent(&ls->indent, out, s, n);
+    else
+        buf_append(out, s, n);
+}
+
+bool rest_list_stream_next(struct rest_list_stream *ls, struct buf *out, size_t max)
+{
+    size_t start = out->len;
+    struct buf item = BUF_INIT;
+    while (ls->phase < 4 && out->len - start < max) {
+        switch (ls->phase) {
+        case 0:
+            stream_put(ls, out, ls->head.data, ls->head.len);
+            ls->phase = 1;
+            break;
+        case 1:
+            if (ls->pos == ls->nkeep) {
+                ls->phase = 2;
+                break;
+            }
+            {
+                const struct wc_item *it = &ls->cl.items[ls->keep[ls->pos++]];
+                struct store_kv kv = {.key = (char *)it->key, .value = (char *)it->value,
+                                      .len = it->len, .create_rev = it->create_rev,
+                                      .mod_rev = it->mod_rev};
+                /* compact: composed straight into out; pretty: re-indented from item */
+                struct buf *dst = ls->pretty ? &item : out;
+                size_t mark = dst->len;
+                if (ls->written > 0)
+                    buf_putc(dst, ',');
+                size_t before = dst->len;
+                item_append(dst, &kv, NULL);
+                if (dst->len == before) {
+                    dst->len = mark; /* an undecodable value: skipped as the tree path does */
+                    break;
+                }
+                ls->written++;
+                if (ls->pretty) {
+                    stream_put(ls, out, item.data, item.len);
+                    item.len = 0;
+                }
+            }
+            break;
+        case 2:
+            if (ls->body.len > 0) {
+                if (ls->written > 0)
+                    stream_put(ls, out, ",", 1);
+                stream_put(ls, out, ls->body.data, ls->body.len);
+            }
+            ls->phase = 3;
+            break;
+        case 3:
+            /* json_dump_go: the compact document ends in a newline, the pretty one does not */
+            stream_put(ls, out, ls->tail.data, ls->pretty && ls->tail.len > 0 ? ls->tail.len - 1 : ls->tail.len);
+            ls->phase = 4;
+            break;
+        }
+    }
+    buf_release(&item);
+    return ls->phase < 4;
+}
+
+void rest_list_stream_free(struct rest_list_stream *ls)
+{
+    if (ls == NULL)
+        return;
+    watchcache_list_release(&ls->cl);
+    free(ls->keep);
+    buf_release(&ls->head);
+    buf_release(&ls->body);
+    buf_release(&ls->tail);
+    free(ls);
+}
+
 int rest_list_json(struct api_call *c, const struct list_opts *o, struct buf *out, json_t **ret_status)
 {
-    return list_impl(c, o, NULL, out, ret_status);
+    struct rest_list_stream *ls;
+    int rc = rest_list_open(c, o, false, &ls, ret_status);
+    if (rc < 0)
+        return rc;
+    while (rest_list_stream_next(ls, out, SIZE_MAX))
+        ;
+    rest_list_stream_free(ls);
+    return 0;
 }
 
 /* ---- create ------------------------------------------------------------------------- */

@@ -29,6 +29,23 @@ int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, j
  * each item composed from its stored bytes where that is exact (no decode and re-encode). */
 struct buf;
 int rest_list_json(struct api_call *c, const struct list_opts *o, struct buf *out, json_t **ret_status);
+
+/* The same list written piece by piece (issue 9: large lists streamed with bounded memory).
+ * rest_list_open decides the list (selectors, limit, continue, resourceVersion: every error
+ * Status comes from here) and keeps references to the cached items it will write, not a copy;
+ * rest_list_stream_next appends the next part (about max bytes, at least one item) to out and
+ * returns true while more follows. pretty: json_dump_go's indented form, else the compact one
+ * (with its newline). The stream may be written on any thread; free it with
+ * rest_list_stream_free. */
+struct rest_list_stream;
+int rest_list_open(struct api_call *c, const struct list_opts *o, bool pretty,
+                   struct rest_list_stream **ret, json_t **ret_status);
+bool rest_list_stream_next(struct rest_list_stream *ls, struct buf *out, size_t max);
+void rest_list_stream_free(struct rest_list_stream *ls);
+
+/* watchcache_attrs_fn of the object cache: selector attributes, pods indexed by spec.nodeName. */
+int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
+                     struct buf *index);
 int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status);
 int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status);
 /* patch_type: an enum patch_type value (api/patch.h). */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "store/watchcache.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* One version of one object: its stored JSON bytes (without resourceVersion), immutable
@@ -29,12 +30,22 @@
  * not a copy). The refcount is atomic: list/get callers release outside the cache's lock. */
 struct wc_obj {
     int refs;
+    uint32_t attrs_len;  /* pre-parsed filter data at the start of data (0: none) */
     int64_t create_rev;
     int64_t mod_rev;
     size_t len;
     char *key;
-    char value[];      /* len bytes + NUL */
+    char *index;       /* the secondary index's value (in this allocation), or NULL */
+    char data[];       /* attrs_len bytes of attributes (next to the header: a selector reads
+                          them without touching the value), the value (len bytes + NUL), then
+                          the index value and its NUL */
 };
+
+/* The object's stored bytes. */
+static inline char *wc_value(struct wc_obj *o)
+{
+    return o->data + o->attrs_len;
+}
 
 /* One remembered event; owns object references (the key is obj->key). */
 struct wc_entry {
@@ -78,6 +89,11 @@ struct watchcache {
     struct wc_obj **objs;
     size_t nobjs, capobjs;
     int loaded;             /* objs reflects every event up to rev */
+    watchcache_attrs_fn attrs_fn; /* fills each object's attributes and index value, or NULL */
+    /* The secondary index: the live objects that have an index value, sorted by (index
+     * value, key); same references as objs. */
+    struct wc_obj **idx;
+    size_t nidx, capidx;
 };
 
 static void *wc_xcalloc(size_t n, size_t size)
@@ -99,18 +115,38 @@ static char *wc_xstrndup(const char *s, size_t n)
 /* Per-object overhead besides the JSON bytes (struct, key, map slot), for the byte bound. */
 #define WC_OBJ_OVERHEAD 64
 
-static struct wc_obj *wc_obj_new(const struct store_kv *kv)
+static struct wc_obj *wc_obj_new(const struct watchcache *wc, const struct store_kv *kv)
 {
-    struct wc_obj *o = malloc(sizeof(*o) + kv->len + 1);
+    struct buf attrs = BUF_INIT, index = BUF_INIT;
+    int indexed = 0;
+    if (wc->attrs_fn != NULL && kv->value != NULL) {
+        indexed = wc->attrs_fn(kv->key, kv->value, kv->len, &attrs, &index) == 1;
+        if (attrs.len > UINT32_MAX)
+            attrs.len = 0;
+    }
+    size_t extra = attrs.len + (indexed ? index.len + 1 : 0);
+    struct wc_obj *o = malloc(sizeof(*o) + kv->len + 1 + extra);
     if (o == NULL)
         abort();
     o->refs = 1;
+    o->attrs_len = (uint32_t)attrs.len;
+    if (attrs.len > 0)
+        memcpy(o->data, attrs.data, attrs.len);
+    o->index = NULL;
+    if (indexed) {
+        o->index = o->data + attrs.len + kv->len + 1;
+        if (index.len > 0)
+            memcpy(o->index, index.data, index.len);
+        o->index[index.len] = '\0';
+    }
+    buf_release(&attrs);
+    buf_release(&index);
     o->create_rev = kv->create_rev;
     o->mod_rev = kv->mod_rev;
     o->len = kv->len;
     if (kv->len > 0)
-        memcpy(o->value, kv->value, kv->len);
-    o->value[kv->len] = '\0';
+        memcpy(wc_value(o), kv->value, kv->len);
+    wc_value(o)[kv->len] = '\0';
     o->key = wc_xstrndup(kv->key, strlen(kv->key));
     return o;
 }
@@ -159,13 +195,66 @@ static struct wc_obj *wc_map_find(const struct watchcache *wc, const char *key, 
     return i < wc->nobjs && strcmp(wc->objs[i]->key, key) == 0 ? wc->objs[i] : NULL;
 }
 
+/* Order of the secondary index: index value, then key. */
+static int wc_idx_cmp(const struct wc_obj *a, const char *index, const char *key)
+{
+    int c = strcmp(a->index, index);
+    return c != 0 ? c : strcmp(a->key, key);
+}
+
+/* First slot of the secondary index at or after (index, key) (after it when after is set). */
+static size_t wc_idx_lower_bound(const struct watchcache *wc, const char *index, const char *key,
+                                 int after)
+{
+    size_t lo = 0, hi = wc->nidx;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = wc_idx_cmp(wc->idx[mid], index, key);
+        if (c < 0 || (after && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Adds/removes o (borrowed: the map holds the reference) in the secondary index. Under mu. */
+static void wc_idx_add(struct watchcache *wc, struct wc_obj *o)
+{
+    if (o->index == NULL)
+        return;
+    if (wc->nidx == wc->capidx) {
+        wc->capidx = wc->capidx ? wc->capidx * 2 : 256;
+        wc->idx = realloc(wc->idx, wc->capidx * sizeof(*wc->idx));
+        if (wc->idx == NULL)
+            abort();
+    }
+    size_t i = wc_idx_lower_bound(wc, o->index, o->key, 0);
+    memmove(&wc->idx[i + 1], &wc->idx[i], (wc->nidx - i) * sizeof(*wc->idx));
+    wc->idx[i] = o;
+    wc->nidx++;
+}
+
+static void wc_idx_del(struct watchcache *wc, struct wc_obj *o)
+{
+    if (o->index == NULL)
+        return;
+    size_t i = wc_idx_lower_bound(wc, o->index, o->key, 0);
+    if (i < wc->nidx && wc->idx[i] == o) {
+        memmove(&wc->idx[i], &wc->idx[i + 1], (wc->nidx - i - 1) * sizeof(*wc->idx));
+        wc->nidx--;
+    }
+}
+
 /* Makes o the live version of its key (taking a reference). Under mu. */
 static void wc_map_put(struct watchcache *wc, struct wc_obj *o)
 {
     size_t i;
     struct wc_obj *cur = wc_map_find(wc, o->key, &i);
     if (cur != NULL) {
+        wc_idx_del(wc, cur);
         wc->objs[i] = wc_obj_ref(o);
+        wc_idx_add(wc, o);
         wc_obj_unref(cur);
         return;
     }
@@ -178,6 +267,7 @@ static void wc_map_put(struct watchcache *wc, struct wc_obj *o)
     memmove(&wc->objs[i + 1], &wc->objs[i], (wc->nobjs - i) * sizeof(*wc->objs));
     wc->objs[i] = wc_obj_ref(o);
     wc->nobjs++;
+    wc_idx_add(wc, o);
 }
 
 static void wc_map_del(struct watchcache *wc, const char *key)
@@ -186,6 +276,7 @@ static void wc_map_del(struct watchcache *wc, const char *key)
     struct wc_obj *cur = wc_map_find(wc, key, &i);
     if (cur == NULL)
         return;
+    wc_idx_del(wc, cur);
     memmove(&wc->objs[i], &wc->objs[i + 1], (wc->nobjs - i - 1) * sizeof(*wc->objs));
     wc->nobjs--;
     wc_obj_unref(cur);
@@ -231,9 +322,9 @@ static void wc_deliver(const struct watch_sub *sub, const struct wc_entry *e, js
                        json_t **prev)
 {
     if (*obj == NULL) {
-        *obj = wc_decode(e->obj->value, e->obj->len, e->rev);
+        *obj = wc_decode(wc_value(e->obj), e->obj->len, e->rev);
         if (e->prev != NULL)
-            *prev = wc_decode(e->prev->value, e->prev->len, e->prev->mod_rev);
+            *prev = wc_decode(wc_value(e->prev), e->prev->len, e->prev->mod_rev);
     }
     struct watch_event ev = {
         .type = e->type, .rev = e->rev, .key = e->obj->key, .obj = *obj, .prev_obj = *prev,
@@ -297,7 +388,7 @@ static void wc_relist(struct watchcache *wc, const struct store_list *l, int64_t
             i++;
         } else if (c > 0 || wc->objs[i]->mod_rev != l->items[j].mod_rev) {
             e.type = c > 0 ? WATCH_ADDED : WATCH_MODIFIED;
-            e.obj = wc_obj_new(&l->items[j]);
+            e.obj = wc_obj_new(wc, &l->items[j]);
             e.prev = c > 0 ? NULL : wc_obj_ref(wc->objs[i]);
             e.bytes = l->items[j].len + WC_OBJ_OVERHEAD;
             if (c == 0)
@@ -341,13 +432,13 @@ static void wc_sink(void *arg, const struct store_event *sev)
         size_t i;
         prev = wc->loaded ? wc_map_find(wc, sev->prev.key, &i) : NULL;
         prev = prev != NULL && prev->mod_rev == sev->prev.mod_rev ? wc_obj_ref(prev)
-                                                                  : wc_obj_new(&sev->prev);
+                                                                  : wc_obj_new(wc, &sev->prev);
     }
     switch (sev->type) {
     case STORE_EVENT_PUT:
         e.type = sev->kv.create_rev == sev->rev || sev->prev.key == NULL ? WATCH_ADDED
                                                                          : WATCH_MODIFIED;
-        e.obj = wc_obj_new(&sev->kv);
+        e.obj = wc_obj_new(wc, &sev->kv);
         e.bytes = sev->kv.len + WC_OBJ_OVERHEAD;
         if (e.type != WATCH_ADDED)
             e.prev = prev;
@@ -360,7 +451,7 @@ static void wc_sink(void *arg, const struct store_event *sev)
         if (prev == NULL) {
             struct store_kv kv = sev->kv;
             kv.mod_rev = sev->rev;
-            prev = wc_obj_new(&kv);
+            prev = wc_obj_new(wc, &kv);
         }
         e.obj = prev;
         e.prev = wc_obj_ref(prev);
@@ -387,8 +478,10 @@ static void wc_load(struct watchcache *wc)
         wc->objs = realloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
         if (wc->objs == NULL)
             abort();
-        for (size_t i = 0; i < l.n; i++)
-            wc->objs[wc->nobjs++] = wc_obj_new(&l.items[i]);
+        for (size_t i = 0; i < l.n; i++) {
+            wc->objs[wc->nobjs++] = wc_obj_new(wc, &l.items[i]);
+            wc_idx_add(wc, wc->objs[wc->nobjs - 1]);
+        }
         for (size_t i = 0; i < wc->count; i++) {
             const struct wc_entry *e = &wc->ring[(wc->head + i) % wc->capacity];
             if (e->rev > l.rev)
@@ -407,8 +500,14 @@ static void wc_load(struct watchcache *wc)
 
 struct watchcache *watchcache_new(struct store *s, size_t capacity)
 {
+    return watchcache_new_attrs(s, capacity, NULL);
+}
+
+struct watchcache *watchcache_new_attrs(struct store *s, size_t capacity, watchcache_attrs_fn fn)
+{
     struct watchcache *wc = wc_xcalloc(1, sizeof(*wc));
     wc->store = s;
+    wc->attrs_fn = fn;
     wc->capacity = capacity == 0 ? 1 : capacity;
     wc->ring = wc_xcalloc(wc->capacity, sizeof(*wc->ring));
     pthread_mutex_init(&wc->mu, NULL);
@@ -442,6 +541,7 @@ void watchcache_free(struct watchcache *wc)
     for (size_t i = 0; i < wc->nobjs; i++)
         wc_obj_unref(wc->objs[i]);
     free(wc->objs);
+    free(wc->idx);
     while (wc->subs != NULL) {
         struct watch_sub *next = wc->subs->next;
         free(wc->subs->prefix);
@@ -527,13 +627,28 @@ int64_t watchcache_rev(struct watchcache *wc)
 
 /* ---- reads from the object map ---------------------------------------------------- */
 
-static void wc_item_fill(struct wc_item *it, struct wc_obj *o)
+/* it borrows o (no reference): valid under mu only. */
+static void wc_item_view(struct wc_item *it, struct wc_obj *o)
 {
     it->key = o->key;
-    it->value = o->value;
+    it->value = wc_value(o);
     it->len = o->len;
     it->create_rev = o->create_rev;
     it->mod_rev = o->mod_rev;
+    it->attrs = o->attrs_len > 0 ? o->data : NULL;
+    it->attrs_len = o->attrs_len;
+    it->ref = NULL;
+}
+
+static void wc_item_fill(struct wc_item *it, struct wc_obj *o)
+{
+    it->key = o->key;
+    it->value = wc_value(o);
+    it->len = o->len;
+    it->create_rev = o->create_rev;
+    it->mod_rev = o->mod_rev;
+    it->attrs = o->attrs_len > 0 ? o->data : NULL;
+    it->attrs_len = o->attrs_len;
     it->ref = wc_obj_ref(o);
 }
 
@@ -561,17 +676,12 @@ void watchcache_item_release(struct wc_item *it)
     memset(it, 0, sizeof(*it));
 }
 
-int watchcache_list(struct watchcache *wc, const char *prefix, const char *start_after,
-                    size_t limit, struct wc_list *ret)
+/* The map slots [*ret_first, returned end) of the keys under prefix strictly after
+ * start_after (NULL: from the start). Under mu. */
+static size_t wc_range(const struct watchcache *wc, const char *prefix, const char *start_after,
+                       size_t *ret_first)
 {
-    memset(ret, 0, sizeof(*ret));
     size_t plen = strlen(prefix);
-    pthread_mutex_lock(&wc->mu);
-    if (!wc->loaded) {
-        pthread_mutex_unlock(&wc->mu);
-        return AZ_EUNAVAILABLE;
-    }
-    ret->rev = wc->rev;
     size_t first = start_after != NULL && strcmp(start_after, prefix) >= 0
                        ? wc_lower_bound(wc, start_after, 1)
                        : wc_lower_bound(wc, prefix, 0);
@@ -584,6 +694,51 @@ int watchcache_list(struct watchcache *wc, const char *prefix, const char *start
         else
             hi = mid;
     }
+    *ret_first = first;
+    return lo;
+}
+
+int watchcache_list_filtered(struct watchcache *wc, const char *prefix, const char *start_after,
+                             watchcache_filter_fn filter, void *arg, struct wc_list *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    pthread_mutex_lock(&wc->mu);
+    if (!wc->loaded) {
+        pthread_mutex_unlock(&wc->mu);
+        return AZ_EUNAVAILABLE;
+    }
+    ret->rev = wc->rev;
+    size_t first, end = wc_range(wc, prefix, start_after, &first), cap = 0;
+    for (size_t i = first; i < end; i++) {
+        struct wc_item view;
+        wc_item_view(&view, wc->objs[i]);
+        if (!filter(arg, &view))
+            continue;
+        if (ret->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            ret->items = realloc(ret->items, cap * sizeof(*ret->items));
+            if (ret->items == NULL)
+                abort();
+        }
+        wc_item_fill(&ret->items[ret->n++], wc->objs[i]);
+    }
+    pthread_mutex_unlock(&wc->mu);
+    if (ret->items == NULL)
+        ret->items = wc_xcalloc(1, sizeof(*ret->items));
+    return 0;
+}
+
+int watchcache_list(struct watchcache *wc, const char *prefix, const char *start_after,
+                    size_t limit, struct wc_list *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    pthread_mutex_lock(&wc->mu);
+    if (!wc->loaded) {
+        pthread_mutex_unlock(&wc->mu);
+        return AZ_EUNAVAILABLE;
+    }
+    ret->rev = wc->rev;
+    size_t first, lo = wc_range(wc, prefix, start_after, &first);
     size_t n = lo - first;
     if (limit > 0 && n > limit) {
         ret->remaining = n - limit;
@@ -599,6 +754,38 @@ int watchcache_list(struct watchcache *wc, const char *prefix, const char *start
     return 0;
 }
 
+int watchcache_list_indexed(struct watchcache *wc, const char *prefix, const char *index,
+                            const char *start_after, size_t limit, struct wc_list *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    size_t plen = strlen(prefix);
+    pthread_mutex_lock(&wc->mu);
+    if (!wc->loaded || wc->attrs_fn == NULL) {
+        pthread_mutex_unlock(&wc->mu);
+        return AZ_EUNAVAILABLE;
+    }
+    ret->rev = wc->rev;
+    /* within one index value the slots are in key order: the prefix's keys are one run */
+    size_t first = start_after != NULL && strcmp(start_after, prefix) >= 0
+                       ? wc_idx_lower_bound(wc, index, start_after, 1)
+                       : wc_idx_lower_bound(wc, index, prefix, 0);
+    size_t end = first;
+    while (end < wc->nidx && strcmp(wc->idx[end]->index, index) == 0 &&
+           strncmp(wc->idx[end]->key, prefix, plen) == 0)
+        end++;
+    size_t n = end - first;
+    if (limit > 0 && n > limit) {
+        ret->remaining = n - limit;
+        n = limit;
+    }
+    ret->items = wc_xcalloc(n, sizeof(*ret->items));
+    for (size_t i = 0; i < n; i++)
+        wc_item_fill(&ret->items[i], wc->idx[first + i]);
+    ret->n = n;
+    pthread_mutex_unlock(&wc->mu);
+    return 0;
+}
+
 void watchcache_list_release(struct wc_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -609,12 +796,22 @@ void watchcache_list_release(struct wc_list *l)
 
 size_t watchcache_objects(struct watchcache *wc, size_t *ret_bytes)
 {
+    return watchcache_objects_attrs(wc, ret_bytes, NULL);
+}
+
+size_t watchcache_objects_attrs(struct watchcache *wc, size_t *ret_bytes, size_t *ret_attr_bytes)
+{
     pthread_mutex_lock(&wc->mu);
-    size_t n = wc->nobjs, bytes = 0;
-    for (size_t i = 0; i < n; i++)
+    size_t n = wc->nobjs, bytes = 0, abytes = 0;
+    for (size_t i = 0; i < n; i++) {
         bytes += wc->objs[i]->len;
+        abytes += wc->objs[i]->attrs_len +
+                  (wc->objs[i]->index != NULL ? strlen(wc->objs[i]->index) + 1 : 0);
+    }
     pthread_mutex_unlock(&wc->mu);
     if (ret_bytes != NULL)
         *ret_bytes = bytes;
+    if (ret_attr_bytes != NULL)
+        *ret_attr_bytes = abytes;
     return n;
 }

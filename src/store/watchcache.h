@@ -38,9 +38,21 @@ struct watch_event {
 
 typedef void (*watch_cb)(void *arg, const struct watch_event *ev);
 
+struct buf;
+
+/* Computes an object's pre-parsed filter data when it enters the cache (called with the
+ * cache's lock held, on the writing thread): appends its attributes to attrs (opaque to the
+ * cache; empty: none) and returns 1 when the object belongs in the secondary index under the
+ * value appended to index (which may be empty), 0 when it does not. */
+typedef int (*watchcache_attrs_fn)(const char *key, const char *value, size_t len,
+                                   struct buf *attrs, struct buf *index);
+
 /* Creates a cache for store s (installing itself as the store's sink) that remembers the last
  * capacity events. Its window starts at the store's current revision. */
 struct watchcache *watchcache_new(struct store *s, size_t capacity);
+
+/* watchcache_new whose objects carry attributes and a secondary index computed by fn. */
+struct watchcache *watchcache_new_attrs(struct store *s, size_t capacity, watchcache_attrs_fn fn);
 void watchcache_free(struct watchcache *wc);
 
 /* Subscribes to events whose key starts with prefix and whose revision is > from_rev.
@@ -66,6 +78,8 @@ struct wc_item {
     size_t len;
     int64_t create_rev;
     int64_t mod_rev;
+    const char *attrs;   /* the object's attributes (watchcache_attrs_fn), or NULL */
+    size_t attrs_len;
     void *ref;
 };
 
@@ -87,7 +101,26 @@ int watchcache_list(struct watchcache *wc, const char *prefix, const char *start
                     size_t limit, struct wc_list *ret);
 void watchcache_list_release(struct wc_list *l);
 
+/* Decides under the cache's lock whether a candidate it borrows (it->ref is NULL; valid only
+ * during the call) goes into a filtered list: nonzero keeps it. Must not call into the cache. */
+typedef int (*watchcache_filter_fn)(void *arg, const struct wc_item *it);
+
+/* As watchcache_list without a limit, keeping only the items filter keeps: references are
+ * taken on those alone (a selector over all pods touches each object's header and attributes,
+ * not its bytes). */
+int watchcache_list_filtered(struct watchcache *wc, const char *prefix, const char *start_after,
+                             watchcache_filter_fn filter, void *arg, struct wc_list *ret);
+
+/* As watchcache_list, restricted to the objects whose secondary-index value is index (e.g. the
+ * pods of one node), in key order, in O(log N + n). AZ_EUNAVAILABLE also when the cache has
+ * no attrs_fn. */
+int watchcache_list_indexed(struct watchcache *wc, const char *prefix, const char *index,
+                            const char *start_after, size_t limit, struct wc_list *ret);
+
 /* Objects held and the sum of their JSON sizes (for the memory model and benches). */
 size_t watchcache_objects(struct watchcache *wc, size_t *ret_bytes);
+
+/* watchcache_objects, also giving the bytes of attributes and index values held. */
+size_t watchcache_objects_attrs(struct watchcache *wc, size_t *ret_bytes, size_t *ret_attr_bytes);
 
 #endif

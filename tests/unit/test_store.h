@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "registry/apiserver.h"
+#include "registry/rest.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 
@@ -27,7 +28,7 @@ static int test_store_open(struct test_store *ts, struct apiserver *srv, const c
     snprintf(ts->path, sizeof(ts->path), "%s/state.db", ts->dir);
     if (store_sqlite_open(ts->path, &srv->store, NULL) != 0)
         return -1;
-    srv->wc = watchcache_new(srv->store, 10000);
+    srv->wc = watchcache_new_attrs(srv->store, 10000, rest_cache_attrs);
     return 0;
 }
 

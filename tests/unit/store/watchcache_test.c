@@ -18,6 +18,7 @@
 
 #include "store/store.h"
 #include "store/watchcache.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 struct fixture {
@@ -509,6 +510,75 @@ static void test_object_map(void **state)
     watchcache_free(wc);
 }
 
+/* A stand-in attrs_fn: attributes are the whole value, objects with "node:X" are indexed
+ * under X ("node:" alone: under ""). */
+static int test_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
+                      struct buf *index)
+{
+    (void)key;
+    buf_append(attrs, value, len);
+    const char *n = strstr(value, "node:");
+    if (n == NULL)
+        return 0;
+    buf_append(index, n + 5, strcspn(n + 5, ",}"));
+    return 1;
+}
+
+static char *index_keys(struct watchcache *wc, const char *prefix, const char *node, const char *after)
+{
+    struct wc_list l;
+    static char out[512];
+    out[0] = '\0';
+    assert_int_equal(watchcache_list_indexed(wc, prefix, node, after, 0, &l), 0);
+    for (size_t i = 0; i < l.n; i++) {
+        strncat(out, l.items[i].key + strlen("/registry/pods/"), sizeof(out) - strlen(out) - 2);
+        strcat(out, " ");
+        assert_non_null(l.items[i].attrs);
+        assert_int_equal(l.items[i].attrs_len, l.items[i].len);
+        assert_memory_equal(l.items[i].attrs, l.items[i].value, l.items[i].len);
+    }
+    watchcache_list_release(&l);
+    return out;
+}
+
+/* The secondary index (pods by node) follows creates, updates that set or change the indexed
+ * value (a bind), and deletes, loaded objects included; a cache without attrs_fn has none. */
+static void test_index(void **state)
+{
+    struct fixture *f = *state;
+    put(f->s, "/registry/pods/a/p1", "{node:n1}");
+    put(f->s, "/registry/pods/a/p2", "{node:}");
+    put(f->s, "/registry/secrets/a/s", "{node:n1}");
+    struct watchcache *plain = watchcache_new(f->s, 100);
+    struct wc_list l;
+    assert_int_equal(watchcache_list_indexed(plain, "/registry/pods/", "n1", NULL, 0, &l), AZ_EUNAVAILABLE);
+    watchcache_free(plain);
+    struct watchcache *wc = watchcache_new_attrs(f->s, 100, test_attrs);
+    assert_string_equal(index_keys(wc, "/registry/pods/", "n1", NULL), "a/p1 ");
+    assert_string_equal(index_keys(wc, "/registry/pods/", "", NULL), "a/p2 ");
+    put(f->s, "/registry/pods/b/p3", "{node:n1}");
+    put(f->s, "/registry/pods/a/p0", "{plain}");
+    put(f->s, "/registry/pods/a/p2", "{node:n1}");   /* bound */
+    assert_string_equal(index_keys(wc, "/registry/pods/", "n1", NULL), "a/p1 a/p2 b/p3 ");
+    assert_string_equal(index_keys(wc, "/registry/pods/", "", NULL), "");
+    assert_string_equal(index_keys(wc, "/registry/pods/a/", "n1", NULL), "a/p1 a/p2 ");
+    assert_string_equal(index_keys(wc, "/registry/pods/", "n1", "/registry/pods/a/p1"), "a/p2 b/p3 ");
+    put(f->s, "/registry/pods/a/p1", "{node:n2}");   /* moved */
+    del(f->s, "/registry/pods/b/p3");
+    assert_string_equal(index_keys(wc, "/registry/pods/", "n1", NULL), "a/p2 ");
+    assert_string_equal(index_keys(wc, "/registry/pods/", "n2", NULL), "a/p1 ");
+    put(f->s, "/registry/pods/a/p2", "{plain}");     /* no longer indexed */
+    assert_string_equal(index_keys(wc, "/registry/pods/", "n1", NULL), "");
+    struct wc_item it;
+    assert_int_equal(watchcache_get(wc, "/registry/pods/a/p0", &it, NULL), 0);
+    assert_memory_equal(it.attrs, "{plain}", 7);
+    watchcache_item_release(&it);
+    size_t bytes = 0, abytes = 0;
+    assert_int_equal(watchcache_objects_attrs(wc, &bytes, &abytes), 4);
+    assert_int_equal(abytes, bytes + 6); /* attributes = values, + "n2", "n1" (the secret) and NULs */
+    watchcache_free(wc);
+}
+
 /* Many keys in random order: the map stays sorted and complete. */
 static void test_object_map_many(void **state)
 {
@@ -625,6 +695,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_object_map, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_map_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
