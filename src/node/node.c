@@ -59,6 +59,8 @@ static json_t *node__events;        /* queued [type, object] pairs */
 static bool node__drain_queued;
 static uint64_t node__last_heartbeat;
 static struct watch_sub *node__sub;
+static struct watch_sub *node__node_sub; /* our Node's spec changes (the scheduler's retries) */
+static json_t *node__last_spec;
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -987,6 +989,94 @@ static bool pod_sync(struct node_agent *a, struct node_pod *p)
 
 /* ---- scheduler -------------------------------------------------------------------- */
 
+/* The scheduler's toleration match (v1 Toleration.ToleratesTaint): an empty effect matches
+ * every effect; an empty key with Exists matches every taint; Exists ignores the value; Equal
+ * (the default operator) needs key and value equal. */
+static bool tolerates(json_t *tol, const char *key, const char *value, const char *effect)
+{
+    const char *te = json_str(tol, "effect"), *tk = json_str(tol, "key"), *op = json_str(tol, "operator");
+    const char *tv = json_str(tol, "value");
+    if (te && *te && strcmp(te, effect) != 0)
+        return false;
+    if (tk && *tk && strcmp(tk, key) != 0)
+        return false;
+    if (op && strcmp(op, "Exists") == 0)
+        return true;
+    if (!(op == NULL || *op == '\0' || strcmp(op, "Equal") == 0))
+        return false;
+    if (tk == NULL || *tk == '\0')
+        return false; /* an empty key goes with Exists only */
+    return strcmp(tv ? tv : "", value ? value : "") == 0;
+}
+
+static bool pod_tolerates(json_t *pod, const char *key, const char *value, const char *effect)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_path(pod, "spec.tolerations"), i, t)
+        if (tolerates(t, key, value, effect))
+            return true;
+    return false;
+}
+
+char *node_sched_filter(json_t *node, json_t *pod)
+{
+    /* NodeUnschedulable, then TaintToleration, in the default profile's filter order; the
+     * first failing filter gives the node's reason */
+    if (json_is_true(json_path(node, "spec.unschedulable")) &&
+        !pod_tolerates(pod, "node.kubernetes.io/unschedulable", "", "NoSchedule"))
+        return xstrdup("node(s) were unschedulable");
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_path(node, "spec.taints"), i, t) {
+        const char *e = json_str(t, "effect"), *k = json_str(t, "key"), *v = json_str(t, "value");
+        if (e == NULL || k == NULL || (strcmp(e, "NoSchedule") != 0 && strcmp(e, "NoExecute") != 0))
+            continue;
+        if (!pod_tolerates(pod, k, v ? v : "", e))
+            return xasprintf("node(s) had untolerated taint {%s: %s}", k, v ? v : "");
+    }
+    return NULL;
+}
+
+/* The pod cannot go to this (the only) node: the scheduler's FitError text as PodScheduled
+ * False (Unschedulable) and a FailedScheduling event, once per distinct message. */
+static void pod_unschedulable(struct node_agent *a, struct api_call *c, json_t *cur, const char *why)
+{
+    char *msg = xasprintf("0/1 nodes are available: 1 %s. preemption: 0/1 nodes are available: 1 "
+                          "Preemption is not helpful for scheduling.", why);
+    json_t *st = json_obj_ensure(cur, "status");
+    json_t *conds = json_object_get(st, "conditions");
+    size_t i;
+    json_t *cd;
+    json_array_foreach(conds, i, cd)
+        if (json_str(cd, "type") && strcmp(json_str(cd, "type"), "PodScheduled") == 0 &&
+            json_str(cd, "message") && strcmp(json_str(cd, "message"), msg) == 0) {
+            free(msg);
+            return;
+        }
+    char now[32];
+    now_rfc3339(now);
+    json_t *nc = json_array();
+    json_array_foreach(conds, i, cd)
+        if (!(json_str(cd, "type") && strcmp(json_str(cd, "type"), "PodScheduled") == 0))
+            json_array_append(nc, cd);
+    json_array_append_new(nc, json_pack("{s:s, s:s, s:n, s:s, s:s, s:s}", "type", "PodScheduled",
+                                        "status", "False", "lastProbeTime", "lastTransitionTime", now,
+                                        "reason", "Unschedulable", "message", msg));
+    json_object_set_new(st, "conditions", nc);
+    if (json_object_get(st, "phase") == NULL)
+        json_object_set_new(st, "phase", json_string("Pending"));
+    json_t *res = NULL, *err = NULL;
+    int code;
+    struct api_call sc = *c;
+    sc.subresource = "status";
+    if (rest_update(&sc, cur, &res, &code, &err) == 0)
+        event_record(a->srv, "default-scheduler", res, "Warning", "FailedScheduling", "%s", msg);
+    json_decref(res);
+    json_decref(err);
+    free(msg);
+}
+
 static void pod_bind(struct node_agent *a, json_t *obj)
 {
     const char *ns = json_path_str(obj, "metadata.namespace"), *name = json_path_str(obj, "metadata.name");
@@ -1001,7 +1091,19 @@ static void pod_bind(struct node_agent *a, json_t *obj)
         return;
     }
     const char *nn = json_path_str(cur, "spec.nodeName");
+    json_t *node = NULL;
+    char *why = NULL;
     if ((nn == NULL || *nn == '\0') && json_path(cur, "metadata.deletionTimestamp") == NULL) {
+        struct api_call ncall = node_obj_call(a);
+        json_t *nst = NULL;
+        if (rest_get(&ncall, &node, &nst) == 0)
+            why = node_sched_filter(node, cur);
+        json_decref(nst);
+    }
+    if (why != NULL) {
+        pod_unschedulable(a, &c, cur, why);
+    } else if ((nn == NULL || *nn == '\0') && json_path(cur, "metadata.deletionTimestamp") == NULL &&
+               node != NULL) {
         json_object_set_new(json_obj_ensure(cur, "spec"), "nodeName", json_string(a->name));
         if (rest_update(&c, cur, &res, &code, &st) != 0)
             log_warn("scheduler: binding %s/%s to %s: %s", ns, name, a->name,
@@ -1010,6 +1112,8 @@ static void pod_bind(struct node_agent *a, json_t *obj)
             event_record(a->srv, "default-scheduler", res, "Normal", "Scheduled",
                          "Successfully assigned %s/%s to %s", ns, name, a->name);
     }
+    free(why);
+    json_decref(node);
     json_decref(cur);
     json_decref(res);
     json_decref(st);
@@ -1077,6 +1181,40 @@ static void queue_event(struct node_agent *a, int type, json_t *obj)
 static void on_pod_event(void *arg, const struct watch_event *ev)
 {
     queue_event(arg, (int)ev->type, ev->obj);
+}
+
+/* The scheduler retries pods it could not place when the node's spec changes (uncordon, a
+ * taint removed), as upstream's queue moves unschedulable pods back on a Node update. */
+static void rescan_unscheduled(void *arg)
+{
+    struct node_agent *a = arg;
+    if (node__agent != a)
+        return;
+    struct api_call c = pod_call(a, NULL, NULL);
+    struct list_opts lo = {.field_selector = "spec.nodeName="};
+    json_t *list = NULL, *st = NULL;
+    if (rest_list(&c, &lo, &list, &st) == 0) {
+        size_t i;
+        json_t *obj;
+        json_array_foreach(json_object_get(list, "items"), i, obj)
+            queue_event(a, WATCH_MODIFIED, obj);
+    }
+    json_decref(list);
+    json_decref(st);
+}
+
+static void on_node_event(void *arg, const struct watch_event *ev)
+{
+    struct node_agent *a = arg;
+    const char *name = json_path_str(ev->obj, "metadata.name");
+    if (ev->type == WATCH_DELETED || name == NULL || strcmp(name, a->name) != 0)
+        return;
+    json_t *spec = json_object_get(ev->obj, "spec");
+    if (node__last_spec != NULL && json_equal(spec, node__last_spec))
+        return;
+    json_decref(node__last_spec);
+    node__last_spec = json_deep_copy(spec);
+    a->srv->defer(a->srv, rescan_unscheduled, a);
 }
 
 static void on_tick(h2o_timeout_entry_t *e)
@@ -1220,6 +1358,7 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
     node__last_heartbeat = now_ms();
     int64_t rev = watchcache_rev(srv->wc);
     watchcache_subscribe(srv->wc, "/registry/pods/", rev, on_pod_event, a, &node__sub, NULL);
+    watchcache_subscribe(srv->wc, "/registry/nodes/", rev, on_node_event, a, &node__node_sub, NULL);
     /* pods that exist already: bind the unassigned ones, run ours */
     struct api_call c = pod_call(a, NULL, NULL);
     struct list_opts lo = {0};
@@ -1247,6 +1386,11 @@ void node_stop(void)
     if (node__sub)
         watchcache_unsubscribe(a->srv->wc, node__sub);
     node__sub = NULL;
+    if (node__node_sub)
+        watchcache_unsubscribe(a->srv->wc, node__node_sub);
+    node__node_sub = NULL;
+    json_decref(node__last_spec);
+    node__last_spec = NULL;
     if (h2o_timeout_is_linked(&node__tick_entry))
         h2o_timeout_unlink(&node__tick_entry);
     if (h2o_timeout_is_linked(&node__start_poll_entry))

@@ -156,6 +156,11 @@ char *node_isolation_check(struct node_agent *a);
 void node_event(struct node_pod *p, const char *type, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* node.c: the scheduler's filters for pod on node (NodeUnschedulable, TaintToleration, in
+ * that order): NULL when the pod fits, else the first failing filter's reason, e.g.
+ * "node(s) were unschedulable" (malloc'd). */
+char *node_sched_filter(json_t *node, json_t *pod);
+
 /* node.c: sets c's state with its reason and message (copied; NULL: none). */
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
                         const char *message);
