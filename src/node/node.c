@@ -1183,24 +1183,29 @@ static void on_pod_event(void *arg, const struct watch_event *ev)
     queue_event(arg, (int)ev->type, ev->obj);
 }
 
-/* The scheduler retries pods it could not place when the node's spec changes (uncordon, a
- * taint removed), as upstream's queue moves unschedulable pods back on a Node update. */
-static void rescan_unscheduled(void *arg)
+/* Queues every pod matching field_selector (NULL: all) as a watch event of type. */
+static void queue_listed(struct node_agent *a, const char *field_selector, int type)
 {
-    struct node_agent *a = arg;
-    if (node__agent != a)
-        return;
     struct api_call c = pod_call(a, NULL, NULL);
-    struct list_opts lo = {.field_selector = "spec.nodeName="};
+    struct list_opts lo = {.field_selector = field_selector};
     json_t *list = NULL, *st = NULL;
     if (rest_list(&c, &lo, &list, &st) == 0) {
         size_t i;
         json_t *obj;
         json_array_foreach(json_object_get(list, "items"), i, obj)
-            queue_event(a, WATCH_MODIFIED, obj);
+            queue_event(a, type, obj);
     }
     json_decref(list);
     json_decref(st);
+}
+
+/* The scheduler retries pods it could not place when the node's spec changes (uncordon, a
+ * taint removed), as upstream's queue moves unschedulable pods back on a Node update. */
+static void rescan_unscheduled(void *arg)
+{
+    struct node_agent *a = arg;
+    if (node__agent == a)
+        queue_listed(a, "spec.nodeName=", WATCH_MODIFIED);
 }
 
 static void on_node_event(void *arg, const struct watch_event *ev)
@@ -1360,17 +1365,7 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
     watchcache_subscribe(srv->wc, "/registry/pods/", rev, on_pod_event, a, &node__sub, NULL);
     watchcache_subscribe(srv->wc, "/registry/nodes/", rev, on_node_event, a, &node__node_sub, NULL);
     /* pods that exist already: bind the unassigned ones, run ours */
-    struct api_call c = pod_call(a, NULL, NULL);
-    struct list_opts lo = {0};
-    json_t *list = NULL, *st = NULL;
-    if (rest_list(&c, &lo, &list, &st) == 0) {
-        size_t i;
-        json_t *obj;
-        json_array_foreach(json_object_get(list, "items"), i, obj)
-            queue_event(a, WATCH_ADDED, obj);
-    }
-    json_decref(list);
-    json_decref(st);
+    queue_listed(a, NULL, WATCH_ADDED);
     srv->defer(srv, attach_timer, NULL);
     return 0;
 fail:
