@@ -1432,8 +1432,10 @@ static bool is_init(struct node_container *c)
 }
 
 int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o, char **ret_log,
-                 size_t *ret_len, char **ret_err)
+                 size_t *ret_len, struct node_log_follower **ret_follower, char **ret_err)
 {
+    if (ret_follower)
+        *ret_follower = NULL;
     const char *container = o->container;
     int64_t tail_lines = o->tail_lines;
     struct node_agent *a = node__agent;
@@ -1507,5 +1509,9 @@ int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o,
                                 .since_ns = o->since_ns};
     *ret_log = node_log_render(data + start_at, got - start_at, &r, ret_len);
     free(data);
+    /* kubelet follows the container it found: the stream ends when that run does */
+    if (o->follow_fn && ret_follower && !o->previous && c->log != NULL && c->state == NODE_C_RUNNING &&
+        !(o->limit_bytes > 0 && (int64_t)*ret_len >= o->limit_bytes))
+        *ret_follower = node_log_pipe_follow(c->log, o->follow_fn, o->follow_arg);
     return 0;
 }

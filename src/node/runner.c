@@ -311,7 +311,7 @@ bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
 /* runtime --root R ARGS...; stdout/stderr to out_fd (or captured). Returns the exit status or
  * -errno; *ret_err (malloc'd) the runtime's error message from its log when it failed. */
 static int runtime_run(struct node_agent *a, const char *logfile, const char *const *args, int out_fd,
-                       char **ret_err)
+                       int err_fd, char **ret_err)
 {
     const char *argv[32];
     size_t n = 0;
@@ -327,7 +327,8 @@ static int runtime_run(struct node_agent *a, const char *logfile, const char *co
     for (size_t i = 0; args[i] && n < 31; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    struct spawn_opts o = {.argv = (char *const *)argv, .stdout_fd = out_fd, .stderr_fd = out_fd};
+    struct spawn_opts o = {.argv = (char *const *)argv, .stdout_fd = out_fd,
+                           .stderr_fd = err_fd >= 0 ? err_fd : out_fd};
     char *out = NULL;
     int st = spawn_wait(&o, out_fd < 0 ? &out : NULL);
     free(out);
@@ -357,7 +358,7 @@ void node_container_cleanup(struct node_agent *a, struct node_container *c)
         return;
     if (c->cid) {
         const char *args[] = {"delete", "--force", c->cid, NULL};
-        runtime_run(a, NULL, args, -1, NULL);
+        runtime_run(a, NULL, args, -1, -1, NULL);
     }
     char *rootfs = xasprintf("%s/rootfs", c->bundle);
     umount2(rootfs, MNT_DETACH);
@@ -413,7 +414,7 @@ void node_sweep(struct node_agent *a)
         if (e->d_name[0] == '.')
             continue;
         const char *args[] = {"delete", "--force", e->d_name, NULL};
-        runtime_run(a, NULL, args, -1, NULL);
+        runtime_run(a, NULL, args, -1, -1, NULL);
     }
     if (d)
         closedir(d);
@@ -729,7 +730,8 @@ struct node_start {
     pthread_t thread;
     atomic_int done;
     char *runtime, *runtime_root, *bundle, *cid, *pidfile, *runclog;
-    int logfd;                /* the container's log (its stdout and stderr) */
+    int logfd;                /* the container's stdout (its log pipe) */
+    int errfd;                /* ... its stderr, or -1: stdout's */
     time_t started;
     int status;               /* the runtime's exit status */
     char *err;                /* its error message */
@@ -740,6 +742,8 @@ static void start_free(struct node_start *j)
 {
     if (j->logfd >= 0)
         close(j->logfd);
+    if (j->errfd >= 0)
+        close(j->errfd);
     free(j->runtime);
     free(j->runtime_root);
     free(j->bundle);
@@ -755,7 +759,7 @@ static void *start_thread(void *arg)
     struct node_start *j = arg;
     struct node_agent view = {.runtime = j->runtime, .runtime_root = j->runtime_root};
     const char *args[] = {"run", "--detach", "--bundle", j->bundle, "--pid-file", j->pidfile, j->cid, NULL};
-    j->status = runtime_run(&view, j->runclog, args, j->logfd, &j->err);
+    j->status = runtime_run(&view, j->runclog, args, j->logfd, j->errfd, &j->err);
     if (j->status == 0) {
         FILE *f = fopen(j->pidfile, "re");
         int v = 0;
@@ -838,7 +842,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     char *state = xasprintf("%s/%s", a->runtime_root, cid);
     if (access(state, F_OK) == 0) {
         const char *del[] = {"delete", "--force", cid, NULL};
-        runtime_run(a, NULL, del, -1, NULL);
+        runtime_run(a, NULL, del, -1, -1, NULL);
     }
     free(state);
     umount2(rootfs, MNT_DETACH);
@@ -924,9 +928,9 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     /* the output goes through a pipe the loop reads, one CRI record per line (logs.h); without
      * the loop (not expected) straight into the file, as plain bytes */
     node_log_pipe_close(c->log, false);
-    int wfd = -1;
+    int wfd = -1, efd = -1;
     int filefd = fcntl(logfd, F_DUPFD_CLOEXEC, 0);
-    c->log = filefd >= 0 ? node_log_pipe_open(filefd, &wfd) : NULL;
+    c->log = filefd >= 0 ? node_log_pipe_open(filefd, &wfd, &efd) : NULL;
     if (c->log != NULL) {
         close(logfd);
         logfd = wfd;
@@ -939,12 +943,14 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     j->pidfile = xasprintf("%s/pid", c->bundle);
     j->runclog = xasprintf("%s/runc.log", c->bundle);
     j->logfd = logfd;
+    j->errfd = efd;
+    efd = -1;
     j->started = time(NULL);
     atomic_init(&j->done, 0);
     free(c->cid);
     c->cid = xstrdup(cid);
     if (pthread_create(&j->thread, NULL, start_thread, j) != 0) {
-        j->logfd = -1;
+        j->logfd = -1; /* closed below; start_free closes errfd */
         start_free(j);
         node_container_set(c, NODE_C_WAITING, "RunContainerError", "cannot start the container runtime");
         goto out;
@@ -1039,7 +1045,7 @@ static int exec_tty(struct node_agent *a, struct node_container *c, char *const 
     for (size_t i = 0; i < argc; i++)
         args[n++] = argv[i];
     char *err = NULL;
-    int st = runtime_run(a, NULL, args, -1, &err);
+    int st = runtime_run(a, NULL, args, -1, -1, &err);
     free(args);
     if (st != 0) {
         *ret_err = xasprintf("failed to exec in container: %s", err ? err : "runtime failed");
