@@ -1216,6 +1216,16 @@ static void handle_resource(struct ctx *c)
         .resource_version = query_get(&c->q, "resourceVersion"),
         .resource_version_match = query_get(&c->q, "resourceVersionMatch"),
     };
+    if (events_view && lo.field_selector && *lo.field_selector) {
+        char *ferr = NULL, *conv = events_v1_field_selector(lo.field_selector, &ferr);
+        if (conv == NULL) {
+            send_status(c, status_bad_request(ferr));
+            free(ferr);
+            return;
+        }
+        lo.field_selector = h2o_strdup(&c->req->pool, conv, SIZE_MAX).base;
+        free(conv);
+    }
     json_t *obj = NULL, *st = NULL, *body = NULL;
     int code = 200, rc = 0;
     switch (bit) {
@@ -1316,7 +1326,8 @@ static void handle_resource(struct ctx *c)
             send_status(c, status_unsupported_media_type("application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"));
             return;
         }
-        rc = rest_patch(&call, pt, c->req->entity.base ? c->req->entity.base : "", c->req->entity.len, &obj, &st);
+        rc = (events_view ? events_v1_patch : rest_patch)(&call, pt, c->req->entity.base ? c->req->entity.base : "",
+                                                        c->req->entity.len, &obj, &st);
         break;
     }
     case VERB_DELETE:

@@ -10,12 +10,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
-SERVE_FLAGS=""
-server_start "$T/data" || exit 1
-e2e_import_test_image "$SERVER_DIR"
-K=/usr/lib/google-cloud-sdk/bin/kubectl.1.32
-[ -x "$K" ] || K=kubectl
-k() { "$K" --kubeconfig "$KCFG" --cache-dir "$T/kcache" "$@"; }
+e2e_node_server
 phase() { e2e_pod_phase "$1" default "$2" 60; }
 running() { [ "$(k get pod "$1" -o jsonpath='{.status.containerStatuses[0].state.running.startedAt}')" != "" ]; }
 

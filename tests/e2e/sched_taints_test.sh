@@ -10,12 +10,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
-SERVE_FLAGS=""
-server_start "$T/data" || exit 1
-e2e_import_test_image "$SERVER_DIR"
-K=/usr/lib/google-cloud-sdk/bin/kubectl.1.32
-[ -x "$K" ] || K=kubectl
-k() { "$K" --kubeconfig "$KCFG" --cache-dir "$T/kcache" "$@"; }
+e2e_node_server
 NODE=$(k get nodes -o jsonpath='{.items[0].metadata.name}')
 node_ready() { [ "$(k get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
 wait_until 60 node_ready || echo "# node not Ready: $(k get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')"
