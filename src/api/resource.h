@@ -54,7 +54,7 @@ struct resource_def {
     bool has_status;            /* main resource updates ignore .status; /status only .status */
     bool tracks_generation;     /* metadata.generation bumps on spec changes */
     virtual_create_fn create;   /* non-NULL: virtual create-only resource */
-    struct subresource_def subresources[6];
+    struct subresource_def subresources[8];
 };
 
 /* All rows, and lookups. Return NULL when absent. */

@@ -26,6 +26,12 @@ void defaults_prepare_for_create(const char *group, const char *kind, json_t *ob
  * subdomain or label per kind, generateName, labels, annotations) are included. */
 void validate_object(const char *group, const char *kind, bool namespaced, json_t *obj,
                      json_t *old, struct field_errors *errs);
+/* ValidatePodEphemeralContainersUpdate (pods/ephemeralcontainers): each ephemeral container
+ * has a unique name and an image, targets an existing container, sets none of the fields an
+ * ephemeral container may not have (ports, probes, lifecycle, resources, restartPolicy, ...;
+ * "cannot be set for an Ephemeral Container") nor volume subPaths; existing ones are neither
+ * removed nor changed (the diff shown as JSON, where upstream prints cmp.Diff). */
+void validate_pod_ephemeral_update(json_t *obj, json_t *old, struct field_errors *errs);
 
 /* Name checks usable on their own (upstream messages, e.g. `a lowercase RFC 1123 subdomain
  * must consist of ...`). Return NULL if valid, else a malloc'd detail message. */
