@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "api/events_v1.h"
-#include "api/selector.h"
+#include "machinery/selector.h"
+#include "registry/events_v1.h"
 
 static json_t *fixture(void)
 {

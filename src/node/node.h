@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "api/apiserver.h"
 #include "node/logs.h"
+#include "registry/apiserver.h"
 
 struct node_config {
     const char *name;      /* Node object name, e.g. the host name */

@@ -1,0 +1,47 @@
+/* events_v1.h — events.k8s.io/v1 Events: kube-apiserver serves the core/v1 Events' storage
+ * through this group too, converting field by field (k8s.io/kubernetes pkg/apis/events/v1
+ * conversion): involvedObject <-> regarding, message <-> note, reportingComponent <->
+ * reportingController, source <-> deprecatedSource, firstTimestamp <->
+ * deprecatedFirstTimestamp, lastTimestamp <-> deprecatedLastTimestamp, count <->
+ * deprecatedCount; metadata, eventTime, series, action, reason, related, type,
+ * reportingInstance are the same. anzen stores core/v1 Events only; requests to the
+ * events.k8s.io resource run against the core resource with their bodies converted in and
+ * their results converted out (server.c). */
+#ifndef ANZEN_API_EVENTS_V1_H
+#define ANZEN_API_EVENTS_V1_H
+
+#include <stdbool.h>
+#include <jansson.h>
+#include "registry/apiserver.h"
+#include "registry/resource.h"
+
+/* True for the events.k8s.io/v1 events resource. */
+bool events_v1_is_view(const struct resource_def *r);
+
+/* A new events.k8s.io/v1 Event for a core/v1 Event, with Go's JSON rules for the v1 type
+ * (struct fields always present: regarding, deprecatedSource; times null when zero). */
+json_t *events_v1_from_core(json_t *core);
+
+/* A new core/v1 Event for an events.k8s.io/v1 Event (unknown members are kept, so strict
+ * field validation still reports them). */
+json_t *events_v1_to_core(json_t *ev);
+
+/* Converts a response in place: an Event, or every item of an EventList (its apiVersion
+ * becomes events.k8s.io/v1). Anything else (Status) is left alone. */
+void events_v1_output(json_t *obj);
+
+/* An events.k8s.io/v1 field selector in the stored core/v1 Events' labels (regarding.name ->
+ * involvedObject.name, reportingController -> reportingComponent, ...; upstream's field label
+ * conversion for the group). malloc'd, or NULL with *ret_err (malloc'd) =
+ * "field label not supported: L" for a label the group does not serve. Syntax is left to the
+ * field selector parser. */
+char *events_v1_field_selector(const char *sel, char **ret_err);
+
+/* PATCH of an events.k8s.io/v1 Event (c->res: the core/v1 Events): the patch (an enum
+ * patch_type) applies to the stored Event in the events.k8s.io/v1 form, whose result is
+ * converted back and updated (conflicts retried unless the patch names a resourceVersion).
+ * rest_patch's contract otherwise. */
+int events_v1_patch(struct api_call *c, int patch_type, const char *body, size_t len, json_t **ret_obj,
+                    json_t **ret_status);
+
+#endif
