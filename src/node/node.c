@@ -85,6 +85,8 @@ static const char *restart_policy(struct node_pod *p)
 
 static bool should_restart(struct node_pod *p, struct node_container *c)
 {
+    if (c->ephemeral)
+        return false; /* ephemeral containers run once */
     const char *rp = restart_policy(p);
     if (strcmp(rp, "Never") == 0)
         return false;
@@ -412,18 +414,31 @@ static void pod_free(struct node_pod *p)
     free(p);
 }
 
-static void add_containers(struct node_pod *p, json_t *list, bool init)
+static struct node_container *container_named(struct node_pod *p, const char *name)
+{
+    for (size_t i = 0; i < p->nc; i++)
+        if (strcmp(p->c[i].name, name) == 0)
+            return &p->c[i];
+    return NULL;
+}
+
+/* Adds the containers of list not yet known (ephemeral ones arrive while the pod runs, up to
+ * NODE_MAX_EPHEMERAL). */
+static void add_containers(struct node_pod *p, json_t *list, bool init, bool ephemeral)
 {
     size_t i;
     json_t *c;
     json_array_foreach(list, i, c) {
         const char *name = json_str(c, "name");
-        if (name == NULL)
+        if (name == NULL || container_named(p, name) != NULL)
             continue;
+        if (ephemeral && p->nc >= p->cap_c)
+            break;
         struct node_container *nc = &p->c[p->nc++];
         memset(nc, 0, sizeof(*nc));
         nc->name = xstrdup(name);
         nc->init = init;
+        nc->ephemeral = ephemeral;
         nc->spec = json_incref(c);
         nc->state = NODE_C_WAITING;
     }
@@ -482,9 +497,11 @@ static struct node_pod *pod_new(struct node_agent *a, json_t *obj)
     p->pod = json_incref(obj);
     p->dir = xasprintf("%s/pods/%s", a->root, p->uid);
     json_t *inits = json_path(obj, "spec.initContainers"), *cs = json_path(obj, "spec.containers");
-    p->c = xcalloc(json_array_size(inits) + json_array_size(cs) + 1, sizeof(*p->c));
-    add_containers(p, inits, true);
-    add_containers(p, cs, false);
+    p->cap_c = json_array_size(inits) + json_array_size(cs) + NODE_MAX_EPHEMERAL;
+    p->c = xcalloc(p->cap_c, sizeof(*p->c));
+    add_containers(p, inits, true, false);
+    add_containers(p, cs, false, false);
+    add_containers(p, json_path(obj, "spec.ephemeralContainers"), false, true);
     const char *phase = json_path_str(obj, "status.phase");
     if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)) {
         p->finished = true; /* ran before a restart of the agent: never again */
@@ -714,6 +731,8 @@ static const char *pod_phase(struct node_pod *p)
     size_t waiting = 0, running = 0, restarting = 0, failed = 0, total = 0;
     for (size_t i = 0; i < p->nc; i++) {
         struct node_container *c = &p->c[i];
+        if (c->ephemeral)
+            continue;
         if (c->init) {
             if (init_done(c))
                 continue;
@@ -819,14 +838,17 @@ static json_t *pod_condition(json_t *old_status, const char *type, bool status, 
     return o;
 }
 
-static char *names_where(struct node_pod *p, bool init, bool (*pred)(struct node_container *))
+/* The names (Go's %s of a []string) of p's regular (init false) or init containers, or with
+ * ephemeral its ephemeral ones, for which pred holds. */
+static char *names_where_kind(struct node_pod *p, bool init, bool ephemeral,
+                              bool (*pred)(struct node_container *))
 {
     struct buf b;
     buf_init(&b, 1 << 16);
     buf_putc(&b, '[');
     bool first = true;
     for (size_t i = 0; i < p->nc; i++) {
-        if (p->c[i].init != init || !pred(&p->c[i]))
+        if (p->c[i].ephemeral != ephemeral || (!ephemeral && p->c[i].init != init) || !pred(&p->c[i]))
             continue;
         if (!first)
             buf_putc(&b, ' ');
@@ -835,6 +857,11 @@ static char *names_where(struct node_pod *p, bool init, bool (*pred)(struct node
     }
     buf_putc(&b, ']');
     return buf_detach(&b, NULL);
+}
+
+static char *names_where(struct node_pod *p, bool init, bool (*pred)(struct node_container *))
+{
+    return names_where_kind(p, init, false, pred);
 }
 
 static bool not_init_done(struct node_container *c)
@@ -858,7 +885,7 @@ static json_t *pod_status(struct node_agent *a, struct node_pod *p, json_t *old)
     for (size_t i = 0; i < p->nc; i++) {
         if (p->c[i].init && !init_done(&p->c[i]))
             initialized = false;
-        if (!p->c[i].init) {
+        if (!p->c[i].init && !p->c[i].ephemeral) {
             nregular++;
             if (p->c[i].state != NODE_C_RUNNING)
                 all_running = false;
@@ -895,14 +922,19 @@ static json_t *pod_status(struct node_agent *a, struct node_pod *p, json_t *old)
     }
     if (p->start_time[0])
         json_object_set_new(st, "startTime", json_string(p->start_time));
-    json_t *inits = json_array(), *cs = json_array();
+    json_t *inits = json_array(), *cs = json_array(), *ecs = json_array();
     for (size_t i = 0; i < p->nc; i++)
-        json_array_append_new(p->c[i].init ? inits : cs, container_status(p, &p->c[i], initialized));
+        json_array_append_new(p->c[i].ephemeral ? ecs : p->c[i].init ? inits : cs,
+                              container_status(p, &p->c[i], initialized));
     if (json_array_size(inits))
         json_object_set_new(st, "initContainerStatuses", inits);
     else
         json_decref(inits);
     json_object_set_new(st, "containerStatuses", cs);
+    if (json_array_size(ecs))
+        json_object_set_new(st, "ephemeralContainerStatuses", ecs);
+    else
+        json_decref(ecs);
     json_t *qos = json_object_get(old, "qosClass");
     if (qos)
         json_object_set(st, "qosClass", qos);
@@ -1148,6 +1180,8 @@ static void pod_event(struct node_agent *a, int type, json_t *obj)
     } else {
         json_decref(p->pod);
         p->pod = json_incref(obj);
+        if (!p->finished) /* kubectl debug: ephemeral containers added while the pod runs */
+            add_containers(p, json_path(obj, "spec.ephemeralContainers"), false, true);
     }
     if (json_path(obj, "metadata.deletionTimestamp") != NULL)
         pod_terminate(p);
@@ -1448,20 +1482,24 @@ int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o,
     if (container == NULL || *container == '\0') {
         size_t n = 0;
         for (size_t i = 0; i < p->nc; i++)
-            if (!p->c[i].init) {
+            if (!p->c[i].init && !p->c[i].ephemeral) {
                 c = &p->c[i];
                 n++;
             }
         if (n != 1) {
             char *names = names_where(p, false, is_regular);
             char *inits = names_where(p, true, is_init);
-            bool has_init = strcmp(inits, "[]") != 0;
-            *ret_err = has_init ? xasprintf("a container name must be specified for pod %s, choose one of: "
-                                            "%s or one of the init containers: %s", pod, names, inits)
-                                : xasprintf("a container name must be specified for pod %s, choose one of: %s",
-                                            pod, names);
+            char *ephs = names_where_kind(p, false, true, is_regular);
+            struct buf m = BUF_INIT;
+            buf_printf(&m, "a container name must be specified for pod %s, choose one of: %s", pod, names);
+            if (strcmp(inits, "[]") != 0)
+                buf_printf(&m, " or one of the init containers: %s", inits);
+            if (strcmp(ephs, "[]") != 0)
+                buf_printf(&m, " or one of the ephemeral containers: %s", ephs);
+            *ret_err = buf_detach(&m, NULL);
             free(names);
             free(inits);
+            free(ephs);
             return AZ_EBADREQUEST;
         }
     } else {

@@ -34,6 +34,8 @@ struct node_start;
 struct node_container {
     char *name;
     bool init;                /* init container (runs to completion before the others) */
+    bool ephemeral;           /* ephemeral container (kubectl debug): runs once, never restarted,
+                               * counts for neither phase nor readiness */
     json_t *spec;             /* the container's spec (reference) */
     enum node_cstate state;
     pid_t pid;                /* > 0 while the process runs */
@@ -69,12 +71,17 @@ struct node_token {
     struct node_token *next;
 };
 
+/* p->c has room for this many ephemeral containers beyond the pod's own (they are added while
+ * the pod runs; the array never moves) */
+#define NODE_MAX_EPHEMERAL 32
+
 struct node_pod {
     char *ns, *name, *uid;
     json_t *pod;              /* the newest object seen */
     char *dir;                /* root/pods/<uid> */
-    struct node_container *c; /* init containers first */
+    struct node_container *c; /* init containers first, ephemeral ones last */
     size_t nc;
+    size_t cap_c;             /* room in c (NODE_MAX_EPHEMERAL beyond the spec's containers) */
     bool volumes_ready;       /* all volumes set up once */
     char *volume_error;       /* last set-up failure (waiting message), or NULL */
     uint64_t next_volume_sync_ms;

@@ -881,6 +881,14 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     char *netns = sandbox_ns_path(p->dir, "net"), *ipcns = sandbox_ns_path(p->dir, "ipc"),
          *utsns = sandbox_ns_path(p->dir, "uts"), *secdir = xasprintf("%s/seccomp", a->root),
          *pidns = p->pid_holder > 0 ? xasprintf("/proc/%d/ns/pid", (int)p->pid_holder) : NULL;
+    /* an ephemeral container with targetContainerName joins that container's PID namespace
+     * (kubectl debug --target), as kubelet asks the runtime to */
+    const char *target = c->ephemeral ? json_str(c->spec, "targetContainerName") : NULL;
+    for (size_t i = 0; target && *target && i < p->nc; i++)
+        if (!p->c[i].ephemeral && strcmp(p->c[i].name, target) == 0 && p->c[i].pid > 0) {
+            free(pidns);
+            pidns = xasprintf("/proc/%d/ns/pid", (int)p->c[i].pid);
+        }
     struct ocispec_input in = {.pod = p->pod, .container = c->spec, .image_config = imgcfg,
                                .env = envp, .rootfs = rootfs, .mounts = mounts, .nmounts = (size_t)nm,
                                .netns = netns, .ipcns = ipcns, .utsns = utsns, .pidns = pidns,
