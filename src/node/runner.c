@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -167,6 +169,32 @@ static char *find_runtime(const char *name)
     return found;
 }
 
+/* True when the host mounts cgroup v1 controllers at /sys/fs/cgroup with a cgroup2 hierarchy
+ * beside them (systemd's "hybrid" layout). */
+static bool cgroup_hybrid(void)
+{
+    struct statfs root, unified;
+    return statfs("/sys/fs/cgroup", &root) == 0 && root.f_type != CGROUP2_SUPER_MAGIC &&
+           statfs("/sys/fs/cgroup/unified", &unified) == 0 && unified.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* Whether the runtime at path is crun (its `--version` says so), asked once per path. */
+static bool runtime_is_crun(const char *path)
+{
+    static char *asked;
+    static bool answer;
+    if (asked != NULL && strcmp(asked, path) == 0)
+        return answer;
+    char *const argv[] = {(char *)path, "--version", NULL};
+    struct spawn_opts o = {.argv = argv, .stdout_fd = -1, .stderr_fd = -1};
+    char *out = NULL;
+    answer = spawn_wait(&o, &out) == 0 && out != NULL && strncmp(out, "crun ", 5) == 0;
+    free(out);
+    free(asked);
+    asked = xstrdup(path);
+    return answer;
+}
+
 char *node_isolation_check(struct node_agent *a)
 {
     if (geteuid() != 0)
@@ -175,7 +203,15 @@ char *node_isolation_check(struct node_agent *a)
     char *rt = find_runtime(a->runtime);
     if (rt == NULL)
         return xasprintf("container runtime is down: OCI runtime \"%s\" not found", a->runtime);
+    bool crun = runtime_is_crun(rt);
     free(rt);
+    /* crun refuses to create any container on a hybrid cgroup host, even without a cgroup
+     * manager: say so now rather than fail every pod with a StartError */
+    if (crun && cgroup_hybrid())
+        return xasprintf("container runtime is down: OCI runtime \"%s\" (crun) cannot run containers on "
+                         "this host: its cgroups are in hybrid mode (cgroup v1 controllers with a cgroup2 "
+                         "hierarchy at /sys/fs/cgroup/unified), which crun does not support; use "
+                         "--container-runtime runc, or crun on a host with unified cgroup v2", a->runtime);
     char *missing = NULL;
     if (!cni_plugins_present(a->cni_dir, &missing)) {
         char *msg = xasprintf("container runtime network not ready: NetworkReady=false "
