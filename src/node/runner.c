@@ -930,9 +930,12 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
                                .netns = netns, .ipcns = ipcns, .utsns = utsns, .pidns = pidns,
                                .cgroups_path = cgroup,
                                .seccomp_dir = secdir};
+    if (json_is_true(json_path(c->spec, "securityContext.privileged")))
+        in.host_devices = ocispec_host_devices("/dev");
     const char *reason = NULL;
     char *msg = NULL;
     int brc = ocispec_build(&in, &spec, &reason, &msg);
+    json_decref(in.host_devices);
     free(cgroup);
     free(netns);
     free(ipcns);
