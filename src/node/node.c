@@ -705,8 +705,11 @@ static void pod_progress(struct node_agent *a, struct node_pod *p)
         p->sandbox_error = xstrdup(a->not_ready);
         return;
     }
-    if (!node_sandbox_ensure(a, p))
+    if (!node_sandbox_ensure(a, p)) {
+        if (p->sandbox_job != NULL)
+            start_poll_arm(); /* polled like container starts */
         return;
+    }
     for (size_t i = 0; i < p->nc; i++) {
         struct node_container *c = &p->c[i];
         if (!c->init)
@@ -1286,7 +1289,9 @@ static void on_start_poll(h2o_timeout_entry_t *e)
     struct node_pod *p = a->pods;
     while (p) {
         struct node_pod *next = p->next;
-        bool finished = false;
+        bool finished = node_sandbox_poll(p);
+        if (p->sandbox_job != NULL && !finished)
+            pending = true;
         for (size_t i = 0; i < p->nc; i++) {
             struct node_container *c = &p->c[i];
             if (c->starting == NULL)

@@ -30,6 +30,7 @@
 enum node_cstate { NODE_C_WAITING, NODE_C_RUNNING, NODE_C_TERMINATED };
 struct node_pull;
 struct node_start;
+struct node_sandbox_job;
 
 struct node_container {
     char *name;
@@ -95,6 +96,7 @@ struct node_pod {
     char *pod_ip;             /* from CNI, NULL before (or hostNetwork: the node's) */
     pid_t pid_holder;         /* PID 1 of the pod's PID namespace (shareProcessNamespace), or 0 */
     char *sandbox_error;      /* last sandbox failure (waiting message), or NULL */
+    struct node_sandbox_job *sandbox_job; /* the sandbox being set up (off the loop), or NULL */
     uint64_t next_sandbox_ms; /* retry time after a sandbox failure */
     json_t *last_status;      /* the status last written, or NULL */
     struct node_pod *next;
@@ -142,9 +144,11 @@ char *node_field_ref(struct node_agent *a, json_t *pod, const char *field_path);
 char *node_object_key(struct node_agent *a, const char *ns, bool secret, const char *name,
                       const char *key, size_t *ret_len);
 
-/* runner.c: sets up p's sandbox (namespaces, CNI) if not yet; false while it is not ready
- * (p->sandbox_error says why). */
+/* runner.c: sets up p's sandbox (namespaces, CNI) if not yet, on a thread of its own
+ * (p->sandbox_job); false while it is not ready (p->sandbox_error says why after a failure). */
 bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p);
+/* Whether p's sandbox set-up has finished on its thread (node_sandbox_ensure takes it in). */
+bool node_sandbox_poll(struct node_pod *p);
 /* Removes container c's runtime state and bundle (its process must have exited); c->cid
  * stays for the status. Idempotent. */
 void node_container_cleanup(struct node_agent *a, struct node_container *c);

@@ -282,18 +282,51 @@ static char *pod_hostname(struct node_pod *p)
     return xstrndup(h && *h ? h : p->name, 63);
 }
 
-bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
+/* The sandbox (namespaces, CNI ADD, ≈ 50–100 ms; CNI plugins may take longer) is set up on a
+ * thread of its own: the event loop never waits for it. Everything it reads is its own copy. */
+struct node_sandbox_job {
+    pthread_t thread;
+    atomic_int done;
+    char *cni_dir, *ipam_dir, *subnet, *bridge, *dir, *uid, *hostname;
+    bool host_net, host_ipc, want_holder;
+    json_t *mappings;         /* hostPort mappings (the thread's own copy) */
+    int rc;
+    char *ip, *err;
+    pid_t holder;             /* shareProcessNamespace's PID 1, or 0 */
+};
+
+static void sandbox_job_free(struct node_sandbox_job *j)
 {
-    if (p->sandbox_ready)
-        return true;
-    if (now_ms() < p->next_sandbox_ms)
-        return false;
-    bool host_net = pod_host_network(p);
-    bool host_ipc = json_is_true(json_path(p->pod, "spec.hostIPC"));
-    struct sandbox_net net = net_of(a);
-    char *hostname = pod_hostname(p), *ip = NULL, *err = NULL;
-    sandbox_destroy(&net, p->dir, p->uid); /* leftovers of a failed attempt */
-    /* kubelet's hostPort mappings, for the portmap plugin */
+    free(j->cni_dir);
+    free(j->ipam_dir);
+    free(j->subnet);
+    free(j->bridge);
+    free(j->dir);
+    free(j->uid);
+    free(j->hostname);
+    json_decref(j->mappings);
+    free(j->ip);
+    free(j->err);
+    free(j);
+}
+
+static void *sandbox_thread(void *arg)
+{
+    struct node_sandbox_job *j = arg;
+    struct sandbox_net net = {.cni_dir = j->cni_dir, .ipam_dir = j->ipam_dir, .subnet = j->subnet,
+                              .bridge = j->bridge};
+    sandbox_destroy(&net, j->dir, j->uid); /* leftovers of a failed attempt */
+    j->rc = sandbox_create(&net, j->dir, j->uid, j->hostname, j->host_net, j->host_ipc, j->mappings, &j->ip,
+                           &j->err);
+    if (j->rc == 0 && j->want_holder && (j->rc = sandbox_pid_holder(&j->holder, &j->err)) != 0)
+        sandbox_destroy(&net, j->dir, j->uid);
+    atomic_store(&j->done, 1);
+    return NULL;
+}
+
+/* kubelet's hostPort mappings, for the portmap plugin (a new array) */
+static json_t *port_mappings(struct node_pod *p)
+{
     json_t *mappings = json_array();
     size_t i, k;
     json_t *ctr, *port;
@@ -308,38 +341,87 @@ bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
                 memcpy(lower, "udp", 4);
             else if (strcasecmp(proto, "SCTP") == 0)
                 memcpy(lower, "sctp", 5);
-            json_array_append_new(mappings, json_pack("{s:O, s:O, s:s, s:s}", "hostPort", hp,
-                                                      "containerPort", cp, "protocol", lower, "hostIP",
+            json_array_append_new(mappings, json_pack("{s:I, s:I, s:s, s:s}", "hostPort",
+                                                      json_integer_value(hp), "containerPort",
+                                                      json_integer_value(cp), "protocol", lower, "hostIP",
                                                       json_str(port, "hostIP") ? json_str(port, "hostIP") : ""));
         }
-    int rc = sandbox_create(&net, p->dir, p->uid, hostname, host_net, host_ipc, mappings, &ip, &err);
-    json_decref(mappings);
-    if (rc == 0 && p->pid_holder <= 0 && json_is_true(json_path(p->pod, "spec.shareProcessNamespace")) &&
-        !json_is_true(json_path(p->pod, "spec.hostPID")) && (rc = sandbox_pid_holder(&p->pid_holder, &err)) != 0)
-        sandbox_destroy(&net, p->dir, p->uid);
+    return mappings;
+}
+
+/* Joins a finished (or, with wait, any) sandbox job of p; its results become p's. */
+static void sandbox_job_finish(struct node_agent *a, struct node_pod *p)
+{
+    struct node_sandbox_job *j = p->sandbox_job;
+    p->sandbox_job = NULL;
+    pthread_join(j->thread, NULL);
+    int rc = j->rc;
+    char *err = j->err;
+    j->err = NULL;
     if (rc == 0) {
+        if (j->holder > 0)
+            p->pid_holder = j->holder;
         free(p->pod_ip);
-        p->pod_ip = host_net ? xstrdup(a->host_api_host) : ip;
-        ip = NULL;
-        if (write_etc_files(p, host_net ? a->name : hostname) != 0) {
+        p->pod_ip = j->host_net ? xstrdup(a->host_api_host) : j->ip;
+        j->ip = NULL;
+        if (write_etc_files(p, j->host_net ? a->name : j->hostname) != 0) {
             err = xasprintf("writing the pod's /etc files: %s", strerror(errno));
             rc = AZ_EIO;
         }
     }
-    free(ip);
-    free(hostname);
+    sandbox_job_free(j);
     free(p->sandbox_error);
     p->sandbox_error = NULL;
     if (rc != 0) {
         p->sandbox_error = xasprintf("Failed to create pod sandbox: %s", err ? err : "failed");
         p->next_sandbox_ms = now_ms() + 2000;
         log_warn("node agent: pod %s/%s: %s", p->ns, p->name, p->sandbox_error);
-        free(err);
-        return false;
+    } else {
+        p->sandbox_ready = true;
     }
     free(err);
-    p->sandbox_ready = true;
-    return true;
+}
+
+bool node_sandbox_poll(struct node_pod *p)
+{
+    return p->sandbox_job != NULL && atomic_load(&p->sandbox_job->done) != 0;
+}
+
+bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
+{
+    if (p->sandbox_ready)
+        return true;
+    if (p->sandbox_job != NULL) {
+        if (!node_sandbox_poll(p))
+            return false;
+        sandbox_job_finish(a, p);
+        return p->sandbox_ready;
+    }
+    if (now_ms() < p->next_sandbox_ms)
+        return false;
+    struct node_sandbox_job *j = xcalloc(1, sizeof(*j));
+    j->cni_dir = xstrdup(a->cni_dir);
+    j->ipam_dir = xstrdup(a->ipam_dir);
+    j->subnet = xstrdup(a->pod_cidr);
+    j->bridge = xstrdup(a->bridge);
+    j->dir = xstrdup(p->dir);
+    j->uid = xstrdup(p->uid);
+    j->hostname = pod_hostname(p);
+    j->host_net = pod_host_network(p);
+    j->host_ipc = json_is_true(json_path(p->pod, "spec.hostIPC"));
+    j->want_holder = p->pid_holder <= 0 && json_is_true(json_path(p->pod, "spec.shareProcessNamespace")) &&
+                     !json_is_true(json_path(p->pod, "spec.hostPID"));
+    j->mappings = port_mappings(p);
+    atomic_init(&j->done, 0);
+    if (pthread_create(&j->thread, NULL, sandbox_thread, j) != 0) {
+        sandbox_job_free(j);
+        free(p->sandbox_error);
+        p->sandbox_error = xstrdup("Failed to create pod sandbox: cannot start a thread");
+        p->next_sandbox_ms = now_ms() + 2000;
+        return false;
+    }
+    p->sandbox_job = j;
+    return false;
 }
 
 /* ---- running the OCI runtime ----------------------------------------------------------- */
@@ -425,6 +507,8 @@ static void remove_pod_cgroups(struct node_pod *p)
 
 void node_pod_teardown(struct node_agent *a, struct node_pod *p)
 {
+    if (p->sandbox_job != NULL) /* a set-up in flight: let it end, then undo it */
+        sandbox_job_finish(a, p);
     for (size_t i = 0; i < p->nc; i++)
         node_container_cleanup(a, &p->c[i]);
     remove_pod_cgroups(p);
