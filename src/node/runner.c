@@ -583,10 +583,15 @@ static bool policy_pulls(json_t *spec, const char *image)
     return strcmp(policy, "Never") != 0;
 }
 
+static char *image_cache_dir(struct node_agent *a, const char *image, char **ret_ref, char **ret_id,
+                             char **ret_err);
+static int image_unpack_into(const char *image_dir, const char *ref, const char *dir, char **ret_err);
+
 /* An image pull running on its own thread (pulls can take long; the event loop must not wait).
  * state: 0 running, 1 done, 2 abandoned by its container — whoever comes second frees it. */
 struct node_pull {
     char *dir, *image;
+    char *cache_dir, *ref;    /* an unpack job (the image's first use): into cache_dir */
     int rc;
     char *err;
     atomic_int state;
@@ -596,6 +601,8 @@ static void pull_free(struct node_pull *j)
 {
     free(j->dir);
     free(j->image);
+    free(j->cache_dir);
+    free(j->ref);
     free(j->err);
     free(j);
 }
@@ -603,7 +610,10 @@ static void pull_free(struct node_pull *j)
 static void *pull_thread(void *arg)
 {
     struct node_pull *j = arg;
-    j->rc = image_pull(j->dir, j->image, &j->err);
+    if (j->cache_dir != NULL)
+        j->rc = image_unpack_into(j->dir, j->ref, j->cache_dir, &j->err);
+    else
+        j->rc = image_pull(j->dir, j->image, &j->err);
     if (atomic_exchange(&j->state, 1) == 2)
         pull_free(j);
     return NULL;
@@ -615,6 +625,51 @@ void node_container_abandon_pull(struct node_container *c)
     c->pull = NULL;
     if (j && atomic_exchange(&j->state, 2) == 1)
         pull_free(j);
+}
+
+/* Runs j (a pull, or an unpack with cache_dir) on a detached thread as c's job: c waits as
+ * ContainerCreating and ensure_image takes the result in. false (j freed) if no thread. */
+static bool job_start(struct node_agent *a, struct node_container *c, struct node_pull *j)
+{
+    j->dir = xstrdup(a->image_dir);
+    atomic_init(&j->state, 0);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, pull_thread, j);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        pull_free(j);
+        return false;
+    }
+    c->pull = j;
+    node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
+    return true;
+}
+
+/* The image's first use: its unpack into the node's cache runs off the loop (a big image
+ * takes seconds). true when c now waits for it. */
+static bool unpack_started(struct node_agent *a, struct node_container *c, const char *image)
+{
+    char *ref = NULL, *err = NULL;
+    char *dir = image_cache_dir(a, image, &ref, NULL, &err);
+    free(err);
+    if (dir == NULL)
+        return false; /* image_cache reports it */
+    char *cfg = xasprintf("%s/config.json", dir);
+    bool cached = access(cfg, F_OK) == 0;
+    free(cfg);
+    if (cached) {
+        free(dir);
+        free(ref);
+        return false;
+    }
+    struct node_pull *j = xcalloc(1, sizeof(*j));
+    j->image = xstrdup(image);
+    j->cache_dir = dir;
+    j->ref = ref;
+    return job_start(a, c, j);
 }
 
 /* Makes sure the image is in the store (kubelet's image manager). Returns 0, or sets the
@@ -632,11 +687,21 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
         }
         c->pull = NULL;
         int rc = j->rc;
+        bool unpacked = j->cache_dir != NULL;
         char *msg = rc == 0 ? NULL : xstrdup(j->err ? j->err : "failed to pull image");
         pull_free(j);
+        if (unpacked) { /* the image's first unpack, done off the loop */
+            if (rc == 0) {
+                free(msg);
+                return 0;
+            }
+            node_container_set(c, NODE_C_WAITING, "CreateContainerError", msg);
+            free(msg);
+            return -1;
+        }
         if (rc == 0 && image_present(a->image_dir, image)) {
             c->pull_failures = 0;
-            return 0;
+            return unpack_started(a, c, image) ? -1 : 0;
         }
         c->pull_failures++;
         node_container_set(c, NODE_C_WAITING, "ErrImagePull", msg ? msg : "pulled image is not in the store");
@@ -649,7 +714,7 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
     if (image_present(a->image_dir, image)) {
         c->pull_failures = 0;
         node_event(p, "Normal", "Pulled", "Container image \"%s\" already present on machine", image);
-        return 0;
+        return unpack_started(a, c, image) ? -1 : 0;
     }
     if (!policy_pulls(c->spec, image)) {
         char *msg = xasprintf("Container image \"%s\" is not present with pull policy of Never", image);
@@ -668,29 +733,16 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
     }
     node_event(p, "Normal", "Pulling", "Pulling image \"%s\"", image);
     j = xcalloc(1, sizeof(*j));
-    j->dir = xstrdup(a->image_dir);
     j->image = xstrdup(image);
-    atomic_init(&j->state, 0);
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, pull_thread, j) != 0) {
-        pthread_attr_destroy(&attr);
-        pull_free(j);
+    if (!job_start(a, c, j))
         node_container_set(c, NODE_C_WAITING, "ErrImagePull", "cannot start the image pull");
-        return -1;
-    }
-    pthread_attr_destroy(&attr);
-    c->pull = j;
-    node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
     return -1;
 }
 
-/* The unpacked image (lower layer) for image: a->root/images/<hex>/{rootfs,config.json}.
- * Returns its dir (malloc'd) and *ret_config, or NULL with *ret_err. */
-static char *image_cache(struct node_agent *a, const char *image, json_t **ret_config, char **ret_id,
-                         char **ret_err)
+/* The cache directory of image's unpacked form, a->root/images/<hex>, with *ret_ref (the
+ * normalised reference) and *ret_id (status imageID), or NULL with *ret_err. All malloc'd. */
+static char *image_cache_dir(struct node_agent *a, const char *image, char **ret_ref, char **ret_id,
+                             char **ret_err)
 {
     char *ref = image_normalize(image);
     struct image_entry *e = NULL;
@@ -713,34 +765,59 @@ static char *image_cache(struct node_agent *a, const char *image, json_t **ret_c
     const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');
     size_t repo_len = at ? (size_t)(at - ref) : (colon && (!slash || colon > slash)) ? (size_t)(colon - ref)
                                                                                      : strlen(ref);
-    *ret_id = xasprintf("%.*s@%s", (int)repo_len, ref, digest);
+    if (ret_id)
+        *ret_id = xasprintf("%.*s@%s", (int)repo_len, ref, digest);
     const char *hex = strchr(digest, ':') ? strchr(digest, ':') + 1 : digest;
     char *dir = xasprintf("%s/images/%s", a->root, hex);
+    free(digest);
+    *ret_ref = ref;
+    return dir;
+}
+
+/* Unpacks ref from the store image_dir into the cache dir (rootfs/ and config.json, made in
+ * a private temporary dir and renamed into place: concurrent unpacks of one image are safe, the
+ * first rename wins). Safe off the event loop. 0, or -1 with *ret_err. */
+static int image_unpack_into(const char *image_dir, const char *ref, const char *dir, char **ret_err)
+{
+    static atomic_uint seq;
+    char *tmp = xasprintf("%s.tmp.%d.%u", dir, (int)getpid(), atomic_fetch_add(&seq, 1));
+    char *rootfs = xasprintf("%s/rootfs", tmp), *cfgpath = xasprintf("%s/config.json", dir);
+    node_remove_tree(tmp);
+    node_mkdir_p(tmp, 0700);
+    json_t *icfg = NULL;
+    int rc = -1;
+    if (image_unpack(image_dir, ref, rootfs, &icfg, ret_err) == 0) {
+        char *tcfg = xasprintf("%s/config.json", tmp);
+        if (json_dump_file(icfg ? icfg : json_object(), tcfg, JSON_COMPACT) == 0 &&
+            (rename(tmp, dir) == 0 || access(cfgpath, F_OK) == 0))
+            rc = 0;
+        else if (*ret_err == NULL)
+            *ret_err = xasprintf("caching image %s: %s", ref, strerror(errno));
+        free(tcfg);
+    }
+    json_decref(icfg);
+    node_remove_tree(tmp); /* gone already after the rename, or a loser's copy */
+    free(rootfs);
+    free(cfgpath);
+    free(tmp);
+    return rc;
+}
+
+/* The unpacked image (lower layer) for image: a->root/images/<hex>/{rootfs,config.json}
+ * (unpacked here when missing: normally ensure_image has done it off the loop). Returns its
+ * dir (malloc'd) and *ret_config, or NULL with *ret_err. */
+static char *image_cache(struct node_agent *a, const char *image, json_t **ret_config, char **ret_id,
+                         char **ret_err)
+{
+    char *ref = NULL;
+    char *dir = image_cache_dir(a, image, &ref, ret_id, ret_err);
+    if (dir == NULL)
+        return NULL;
     char *cfgpath = xasprintf("%s/config.json", dir);
     json_t *cfg = json_load_file(cfgpath, 0, NULL);
-    if (cfg == NULL) {
-        char *tmp = xasprintf("%s.tmp", dir);
-        char *rootfs = xasprintf("%s/rootfs", tmp);
-        node_remove_tree(tmp);
-        node_mkdir_p(tmp, 0700);
-        json_t *icfg = NULL;
-        if (image_unpack(a->image_dir, ref, rootfs, &icfg, ret_err) == 0) {
-            char *tcfg = xasprintf("%s/config.json", tmp);
-            if (json_dump_file(icfg ? icfg : json_object(), tcfg, JSON_COMPACT) == 0 &&
-                rename(tmp, dir) == 0)
-                cfg = json_incref(icfg ? icfg : json_object());
-            else if (*ret_err == NULL)
-                *ret_err = xasprintf("caching image %s: %s", image, strerror(errno));
-            free(tcfg);
-        }
-        json_decref(icfg);
-        if (cfg == NULL)
-            node_remove_tree(tmp);
-        free(rootfs);
-        free(tmp);
-    }
+    if (cfg == NULL && image_unpack_into(a->image_dir, ref, dir, ret_err) == 0)
+        cfg = json_load_file(cfgpath, 0, NULL);
     free(cfgpath);
-    free(digest);
     free(ref);
     if (cfg == NULL) {
         free(*ret_id);
