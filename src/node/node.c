@@ -488,6 +488,27 @@ static void restore_restart_counts(struct node_pod *p, json_t *obj)
     }
 }
 
+/* Ephemeral containers run once: one the stored status knows (it ran before a restart of the
+ * agent, whose start-up sweep ended it) stays terminated, with its recorded end if any. */
+static void restore_ephemeral(struct node_pod *p, json_t *obj)
+{
+    size_t i;
+    json_t *st;
+    json_array_foreach(json_path(obj, "status.ephemeralContainerStatuses"), i, st) {
+        const char *name = json_str(st, "name");
+        struct node_container *c = name ? container_named(p, name) : NULL;
+        if (c == NULL || !c->ephemeral)
+            continue;
+        json_t *t = json_path(st, "state.terminated");
+        c->exit_code = t ? (int)json_integer_value(json_object_get(t, "exitCode")) : 137;
+        const char *sa = json_str(t, "startedAt"), *fa = json_str(t, "finishedAt");
+        snprintf(c->started_at, sizeof(c->started_at), "%s", sa ? sa : "");
+        snprintf(c->finished_at, sizeof(c->finished_at), "%s", fa ? fa : "");
+        node_container_set(c, NODE_C_TERMINATED, json_str(t, "reason") ? json_str(t, "reason") : "Error",
+                           json_str(t, "message"));
+    }
+}
+
 static struct node_pod *pod_new(struct node_agent *a, json_t *obj)
 {
     struct node_pod *p = xcalloc(1, sizeof(*p));
@@ -502,6 +523,7 @@ static struct node_pod *pod_new(struct node_agent *a, json_t *obj)
     add_containers(p, inits, true, false);
     add_containers(p, cs, false, false);
     add_containers(p, json_path(obj, "spec.ephemeralContainers"), false, true);
+    restore_ephemeral(p, obj);
     const char *phase = json_path_str(obj, "status.phase");
     if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)) {
         p->finished = true; /* ran before a restart of the agent: never again */
