@@ -88,5 +88,17 @@ out=$(dk debug pod/app --image=alpine:latest -- true 2>&1)
 expect_match "with patch on pods/ephemeralcontainers: added" "Defaulting debug container name to debugger-[a-z0-9]{5}\." "$out"
 expect_eq "three ephemeral containers now" "3" "$(k get pod app -o jsonpath='{.spec.ephemeralContainers[*].name}' | wc -w)"
 
+# ---- other kubectl versions add ephemeral containers the same way ------------------------------
+for v in 1.27 1.33; do
+    KV=/usr/lib/google-cloud-sdk/bin/kubectl.$v
+    [ -x "$KV" ] || continue
+    out=$("$KV" --kubeconfig "$KCFG" --cache-dir "$T/kcache$v" debug pod/app --image=alpine:latest -- sh -c "echo from $v" 2>&1)
+    name=$(printf '%s\n' "$out" | sed -n 's/^Defaulting debug container name to \(debugger-[a-z0-9]*\)\.$/\1/p')
+    expect_match "kubectl $v debug: added" "^debugger-[a-z0-9]{5}$" "$name"
+    done_v() { [ "$(k get pod app -o jsonpath="{.status.ephemeralContainerStatuses[?(@.name==\"$name\")].state.terminated.reason}")" = Completed ]; }
+    wait_until 60 done_v
+    expect_eq "kubectl $v debug: its output" "from $v" "$(k logs app -c "$name" 2>&1)"
+done
+
 k delete pod app --grace-period=0 --force >/dev/null 2>&1
 e2e_finish
