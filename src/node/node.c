@@ -332,11 +332,15 @@ static void node_lease_renew(struct node_agent *a, const char *node_uid)
     json_decref(st);
 }
 
+static void rescan_unscheduled(void *arg);
+
 static void node_heartbeat(struct node_agent *a)
 {
     char *why = node_isolation_check(a);
-    if ((why == NULL) != (a->not_ready == NULL))
+    if ((why == NULL) != (a->not_ready == NULL)) {
         log_warn("node agent: %s", why ? why : "the node can isolate pods again: Ready");
+        a->srv->defer(a->srv, rescan_unscheduled, a); /* the scheduler tries the pending pods again */
+    }
     free(a->not_ready);
     a->not_ready = why;
     struct api_call c = node_obj_call(a);
@@ -1157,10 +1161,16 @@ static void pod_bind(struct node_agent *a, json_t *obj)
             why = node_sched_filter(node, cur);
         json_decref(nst);
     }
+    /* a node that cannot run pods carries node.kubernetes.io/not-ready:NoSchedule upstream
+     * (the node lifecycle controller's taint); even a pod tolerating it is not bound here */
+    bool not_ready = a->not_ready != NULL;
+    if (why == NULL && not_ready && node != NULL &&
+        !pod_tolerates(cur, "node.kubernetes.io/not-ready", "", "NoSchedule"))
+        why = xstrdup("node(s) had untolerated taint {node.kubernetes.io/not-ready: }");
     if (why != NULL) {
         pod_unschedulable(a, &c, cur, why);
     } else if ((nn == NULL || *nn == '\0') && json_path(cur, "metadata.deletionTimestamp") == NULL &&
-               node != NULL) {
+               node != NULL && !not_ready) {
         json_object_set_new(json_obj_ensure(cur, "spec"), "nodeName", json_string(a->name));
         if (rest_update(&c, cur, &res, &code, &st) != 0)
             log_warn("scheduler: binding %s/%s to %s: %s", ns, name, a->name,
@@ -1191,8 +1201,7 @@ static void pod_event(struct node_agent *a, int type, json_t *obj)
         return;
     }
     if (nn == NULL || *nn == '\0') {
-        /* a NotReady node is tainted upstream: nothing is scheduled to it */
-        if (json_path(obj, "metadata.deletionTimestamp") == NULL && a->not_ready == NULL)
+        if (json_path(obj, "metadata.deletionTimestamp") == NULL)
             pod_bind(a, obj);
         return;
     }

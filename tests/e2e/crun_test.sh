@@ -23,6 +23,11 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] && [ "$(stat -fc %T /sys/fs/
     expect_contains "anzen serve says so at start-up" "node agent: pods will not run on this node: $WHY" "$(cat "$T/server.log")"
     sleep 1
     expect_eq "the pod stays Pending, unbound" "Pending|" "$(kc get pod c1 -o jsonpath='{.status.phase}|{.spec.nodeName}')"
+    has_msg() { [ -n "$(kc get pod c1 -o jsonpath='{.status.conditions[?(@.type=="PodScheduled")].message}')" ]; }
+    wait_until 30 has_msg
+    expect_eq "the scheduler's text: the not-ready taint" \
+        "0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling." \
+        "$(kc get pod c1 -o jsonpath='{.status.conditions[?(@.type=="PodScheduled")].message}')"
     expect_contains "kubectl describe node shows the reason" "KubeletNotReady" "$(kc describe node "$NODE" 2>&1)"
     req GET /healthz
     expect_eq "the API serves" "200 ok" "$CODE $BODY"
