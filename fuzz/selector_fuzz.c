@@ -1,7 +1,9 @@
 /* selector_fuzz.c — libFuzzer target for label and field selectors: the input (up to the
  * first NUL) is parsed as a label selector and as a field selector; successful parses are
  * matched against fixed objects, checked against several kinds and rendered. The input is
- * also tried as a metav1.LabelSelector JSON document. */
+ * also tried as a metav1.LabelSelector JSON document, and converted as an events.k8s.io/v1
+ * field selector (whose result must parse whenever the input does). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include <jansson.h>
 
 #include "machinery/selector.h"
+#include "registry/events_v1.h"
 
 static json_t *fixture(void)
 {
@@ -61,6 +64,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)field_selector_matches(fs, obj);
         (void)field_selector_exact_name(fs);
         field_selector_free(fs);
+    } else if (err == NULL) {
+        abort();
+    }
+    free(err);
+    err = NULL;
+
+    char *conv = events_v1_field_selector(s, &err);
+    if (conv != NULL) {
+        struct field_selector *a = NULL, *b = NULL;
+        char *e1 = NULL, *e2 = NULL;
+        bool pa = field_selector_parse(s, &a, &e1) == 0, pb = field_selector_parse(conv, &b, &e2) == 0;
+        if (pa && !pb)
+            abort();
+        field_selector_free(a);
+        field_selector_free(b);
+        free(e1);
+        free(e2);
+        free(conv);
     } else if (err == NULL) {
         abort();
     }

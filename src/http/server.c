@@ -960,6 +960,91 @@ static const char *field_manager(struct ctx *c, const char **ret_error)
     return h2o_strdup(&c->req->pool, ua.base, n).base;
 }
 
+/* ---- pods/log?follow=true -------------------------------------------------------------- */
+
+/* A followed log: the watch streams' framing and flow control (no subscription, no deadline),
+ * fed by the node agent's log pipe with each record as it is written; it ends with the run. */
+struct log_stream {
+    struct watch_stream w;
+    struct node_log_follower *f; /* NULL once the run or the client ended */
+    bool timestamps;
+    bool in_line;                /* the last record was partial: no timestamp before the next */
+    int64_t limit;               /* limitBytes left (0: no limit) */
+};
+
+static void log_stream_end(struct log_stream *ls)
+{
+    node_log_unfollow(ls->f);
+    ls->f = NULL;
+    ls->w.done = true;
+    watch_flush(&ls->w);
+}
+
+static void log_stream_on_record(void *arg, const char *rec, size_t len)
+{
+    struct log_stream *ls = arg;
+    if (rec == NULL) { /* the follower is freed by the caller */
+        ls->f = NULL;
+        ls->w.done = true;
+        watch_flush(&ls->w);
+        return;
+    }
+    struct node_log_render r = {.tail_lines = -1, .limit_bytes = ls->limit,
+                                .timestamps = ls->timestamps && !ls->in_line};
+    size_t n = 0;
+    char *out = node_log_render(rec, len, &r, &n);
+    /* "<time> <stream> P ...": a partial record continues the line */
+    const char *sp = memchr(rec, ' ', len);
+    sp = sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - rec)) : NULL;
+    ls->in_line = sp && (size_t)(sp + 1 - rec) < len && sp[1] == 'P';
+    int rc = buf_append(&ls->w.pending, out, n);
+    free(out);
+    if (ls->limit > 0) {
+        ls->limit -= (int64_t)n;
+        if (ls->limit <= 0) {
+            log_stream_end(ls);
+            return;
+        }
+    }
+    if (rc != 0) { /* the client stopped reading: cut it off, as a watch is */
+        log_stream_end(ls);
+        return;
+    }
+    watch_flush(&ls->w);
+}
+
+static void log_stream_stop(h2o_generator_t *g, h2o_req_t *req)
+{
+    struct log_stream *ls = (struct log_stream *)g;
+    node_log_unfollow(ls->f);
+    ls->f = NULL;
+    watch_stop(g, req);
+}
+
+/* Starts the streamed response of a followed log in ls (pool memory of c->req): the 200 and
+ * its headers at once. */
+static void log_stream_start(struct ctx *c, const struct node_log_opts *lo, struct log_stream *ls)
+{
+    memset(ls, 0, sizeof(*ls));
+    ls->w.super.proceed = watch_proceed;
+    ls->w.super.stop = log_stream_stop;
+    ls->w.req = c->req;
+    ls->timestamps = lo->timestamps;
+    ls->limit = lo->limit_bytes > 0 ? lo->limit_bytes : 0;
+    buf_init(&ls->w.pending, WATCH_MAX_PENDING);
+    buf_init(&ls->w.inflight, 0);
+    common_headers(c);
+    c->req->res.status = 200;
+    c->req->res.reason = "OK";
+    add_header(c->req, H2O_TOKEN_CONTENT_TYPE, "text/plain");
+    c->req->res.content_length = SIZE_MAX;
+    if (c->req->version == 0x101) {
+        ls->w.chunked = true;
+        add_header(c->req, H2O_TOKEN_TRANSFER_ENCODING, "chunked");
+    }
+    h2o_start_response(c->req, &ls->w.super);
+}
+
 /* pods/log, pods/exec, pods/attach and pods/portforward: served by the node agent running the pod. */
 static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const char *ns,
                               const char *name, const char *sub)
@@ -1035,10 +1120,31 @@ static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const
     }
     char *log = NULL, *err = NULL;
     size_t len = 0;
-    int rc = node_pod_log(ns, name, &lo, &log, &len, &err);
+    const char *follow = query_get(&c->q, "follow");
+    /* the follower may be called only after the response has started: it is registered in
+     * this turn of the loop, and records arrive in later ones */
+    struct log_stream *ls = NULL;
+    struct node_log_follower *f = NULL;
+    if (follow && strcmp(follow, "true") == 0) {
+        ls = h2o_mem_alloc_pool(&c->req->pool, sizeof(*ls));
+        lo.follow_fn = log_stream_on_record;
+        lo.follow_arg = ls;
+    }
+    int rc = node_pod_log(ns, name, &lo, &log, &len, &f, &err);
     if (rc < 0) {
         send_status(c, status_new(rc, err ? err : "log unavailable", NULL));
         free(err);
+        return;
+    }
+    if (f != NULL) {
+        log_stream_start(c, &lo, ls);
+        ls->f = f;
+        if (ls->limit > 0)
+            ls->limit -= (int64_t)len;
+        ls->w.pending.max = len + WATCH_MAX_PENDING; /* the log so far may be up to 16 MiB */
+        buf_append(&ls->w.pending, log, len);
+        free(log);
+        watch_flush(&ls->w);
         return;
     }
     common_headers(c);
@@ -1188,6 +1294,16 @@ static void handle_resource(struct ctx *c)
         .resource_version = query_get(&c->q, "resourceVersion"),
         .resource_version_match = query_get(&c->q, "resourceVersionMatch"),
     };
+    if (events_view && lo.field_selector && *lo.field_selector) {
+        char *ferr = NULL, *conv = events_v1_field_selector(lo.field_selector, &ferr);
+        if (conv == NULL) {
+            send_status(c, status_bad_request(ferr));
+            free(ferr);
+            return;
+        }
+        lo.field_selector = h2o_strdup(&c->req->pool, conv, SIZE_MAX).base;
+        free(conv);
+    }
     json_t *obj = NULL, *st = NULL, *body = NULL;
     int code = 200, rc = 0;
     switch (bit) {
@@ -1286,7 +1402,8 @@ static void handle_resource(struct ctx *c)
             send_status(c, status_unsupported_media_type("application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"));
             return;
         }
-        rc = rest_patch(&call, pt, c->req->entity.base ? c->req->entity.base : "", c->req->entity.len, &obj, &st);
+        rc = (events_view ? events_v1_patch : rest_patch)(&call, pt, c->req->entity.base ? c->req->entity.base : "",
+                                                        c->req->entity.len, &obj, &st);
         break;
     }
     case VERB_DELETE:

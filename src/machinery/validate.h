@@ -53,6 +53,12 @@ void validate_kind_cluster_role_binding(json_t *obj, json_t *old, struct field_e
 void validate_generic(json_t *obj, json_t *old, bool namespaced, struct field_errors *errs);
 /* The checks every kind gets before its own hook: NUL bytes in metadata strings. */
 void validate_metadata_nul(json_t *obj, struct field_errors *errs);
+/* ValidatePodEphemeralContainersUpdate (pods/ephemeralcontainers): each ephemeral container
+ * has a unique name and an image, targets an existing container, sets none of the fields an
+ * ephemeral container may not have (ports, probes, lifecycle, resources, restartPolicy, ...;
+ * "cannot be set for an Ephemeral Container") nor volume subPaths; existing ones are neither
+ * removed nor changed (the diff shown as JSON, where upstream prints cmp.Diff). */
+void validate_pod_ephemeral_update(json_t *obj, json_t *old, struct field_errors *errs);
 
 /* Name checks usable on their own (upstream messages, e.g. `a lowercase RFC 1123 subdomain
  * must consist of ...`). Return NULL if valid, else a malloc'd detail message. */

@@ -167,6 +167,8 @@ void defaults_pod_spec(json_t *spec, bool is_pod)
                                                                               host_network);
     json_array_foreach(jarr(spec, "containers"), i, x) defaults_container(x, is_pod,
                                                                           host_network);
+    json_array_foreach(jarr(spec, "ephemeralContainers"), i, x) defaults_container(x, is_pod,
+                                                                                   host_network);
 }
 
 static void defaults_secret(json_t *obj)

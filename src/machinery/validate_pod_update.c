@@ -268,3 +268,129 @@ void validate_pod_update(json_t *obj, json_t *old, struct field_errors *errs)
     }
     json_decref(munged);
 }
+
+/* ---- pods/ephemeralcontainers (ValidatePodEphemeralContainersUpdate) ------------------- */
+
+/* EphemeralContainerCommon's fields in Go order: whether an ephemeral container may set it
+ * (upstream's allowedEphemeralContainerFields) */
+static const struct {
+    const char *json;
+    bool allowed;
+} ephemeral_fields[] = {
+    {"name", true}, {"image", true}, {"command", true}, {"args", true}, {"workingDir", true},
+    {"ports", false}, {"envFrom", true}, {"env", true}, {"resources", false},
+    {"resizePolicy", false}, {"restartPolicy", false}, {"volumeMounts", true},
+    {"volumeDevices", true}, {"livenessProbe", false}, {"readinessProbe", false},
+    {"startupProbe", false}, {"lifecycle", false}, {"terminationMessagePath", true},
+    {"terminationMessagePolicy", true}, {"imagePullPolicy", true}, {"securityContext", true},
+    {"stdin", true}, {"stdinOnce", true}, {"tty", true},
+};
+
+/* Go's zero value: absent, null, false, 0, "", or an empty list/object (struct of zeros). */
+static bool go_zero(json_t *v)
+{
+    if (v == NULL || json_is_null(v) || json_is_false(v))
+        return true;
+    if (json_is_string(v))
+        return json_string_length(v) == 0;
+    if (json_is_integer(v))
+        return json_integer_value(v) == 0;
+    if (json_is_array(v))
+        return json_array_size(v) == 0;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x) if (!go_zero(x)) return false;
+        return true;
+    }
+    return false;
+}
+
+static bool name_in(json_t *list, const char *name)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c) if (json_str(c, "name") && strcmp(json_str(c, "name"), name) == 0) return true;
+    return false;
+}
+
+/* The ephemeral container named name in list, or NULL. */
+static json_t *ephemeral_named(json_t *list, const char *name)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c) if (json_str(c, "name") && strcmp(json_str(c, "name"), name) == 0) return c;
+    return NULL;
+}
+
+void validate_pod_ephemeral_update(json_t *obj, json_t *old, struct field_errors *errs)
+{
+    json_t *spec = jobj(obj, "spec"), *ospec = jobj(old, "spec");
+    json_t *ecs = jarr(spec, "ephemeralContainers"), *oecs = jarr(ospec, "ephemeralContainers");
+    json_t *ctrs = jarr(spec, "containers"), *inits = jarr(spec, "initContainers");
+    size_t i;
+    json_t *ec;
+    json_array_foreach(ecs, i, ec) {
+        const char *name = json_str(ec, "name");
+        if (name == NULL || *name == '\0')
+            field_errors_addf(errs, FIELD_REQUIRED, NULL, "", "spec.ephemeralContainers[%zu].name", i);
+        else {
+            /* names are unique across every kind of container */
+            bool dup = name_in(ctrs, name) || name_in(inits, name);
+            for (size_t j = 0; j < i && !dup; j++) {
+                const char *other = json_str(json_array_get(ecs, j), "name");
+                dup = other && strcmp(other, name) == 0;
+            }
+            if (dup) {
+                json_t *v = json_string(name);
+                field_errors_addf(errs, FIELD_DUPLICATE, v, NULL, "spec.ephemeralContainers[%zu].name", i);
+                json_decref(v);
+            }
+        }
+        const char *image = json_str(ec, "image");
+        if (image == NULL || *image == '\0')
+            field_errors_addf(errs, FIELD_REQUIRED, NULL, "", "spec.ephemeralContainers[%zu].image", i);
+        const char *target = json_str(ec, "targetContainerName");
+        if (target && *target && !name_in(ctrs, target) && !name_in(inits, target)) {
+            json_t *v = json_string(target);
+            field_errors_addf(errs, FIELD_NOT_FOUND, v, NULL, "spec.ephemeralContainers[%zu].targetContainerName", i);
+            json_decref(v);
+        }
+        for (size_t f = 0; f < sizeof(ephemeral_fields) / sizeof(ephemeral_fields[0]); f++)
+            if (!ephemeral_fields[f].allowed && !go_zero(json_object_get(ec, ephemeral_fields[f].json)))
+                field_errors_addf(errs, FIELD_FORBIDDEN, NULL, "cannot be set for an Ephemeral Container",
+                                  "spec.ephemeralContainers[%zu].%s", i, ephemeral_fields[f].json);
+        size_t j;
+        json_t *vm;
+        json_array_foreach(jarr(ec, "volumeMounts"), j, vm) {
+            static const char *const subs[] = {"subPath", "subPathExpr"};
+            for (int s = 0; s < 2; s++)
+                if (json_str(vm, subs[s]) && *json_str(vm, subs[s]))
+                    field_errors_addf(errs, FIELD_FORBIDDEN, NULL, "cannot be set for an Ephemeral Container",
+                                      "spec.ephemeralContainers[%zu].volumeMounts[%zu].%s", i, j, subs[s]);
+        }
+    }
+    /* existing ones stay as they are (looked up by name: a patch may reorder them) */
+    json_array_foreach(oecs, i, ec) {
+        const char *name = json_str(ec, "name");
+        if (name == NULL)
+            continue;
+        json_t *now = ephemeral_named(ecs, name);
+        if (now == NULL) {
+            char *d = xasprintf("existing ephemeral containers \"%s\" may not be removed\n", name);
+            field_errors_add(errs, FIELD_FORBIDDEN, "spec.ephemeralContainers", NULL, d);
+            free(d);
+        } else if (!json_equal(now, ec)) {
+            struct buf b = BUF_INIT;
+            buf_printf(&b, "existing ephemeral containers \"%s\" may not be changed\n", name);
+            char *o = json_dumps(ec, JSON_COMPACT | JSON_SORT_KEYS), *n = json_dumps(now, JSON_COMPACT | JSON_SORT_KEYS);
+            buf_printf(&b, "  core.EphemeralContainer{\n- \t%s,\n+ \t%s,\n  }\n", o ? o : "", n ? n : "");
+            free(o);
+            free(n);
+            char *path = xasprintf("spec.ephemeralContainers[%s]", name);
+            field_errors_add(errs, FIELD_FORBIDDEN, path, NULL, b.data);
+            free(path);
+            buf_release(&b);
+        }
+    }
+}

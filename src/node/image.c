@@ -19,6 +19,7 @@
  * registry) are done by skopeo; unpacking is done here (layer.c) so that the rootfs is
  * written under our own path rules. */
 #include "node/image.h"
+#include "node/spawn.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -26,7 +27,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,38 +271,6 @@ static char *ref_repository(const char *ref)
 
 /* ---- child processes ---- */
 
-/* Starts argv (searched in PATH) with stdin from infd (/dev/null when -1), stdout to outfd
- * and stderr to errfd (/dev/null when -1), SIGPIPE at its default and no signal blocked.
- * posix_spawn: safe in the node agent's threads. 0 and *ret_pid, or -errno. */
-static int spawn(char *const argv[], int infd, int outfd, int errfd, pid_t *ret_pid)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    if (infd >= 0)
-        posix_spawn_file_actions_adddup2(&fa, infd, 0);
-    else
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, outfd, 1);
-    if (errfd >= 0)
-        posix_spawn_file_actions_adddup2(&fa, errfd, 2);
-    else
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    sigset_t def;
-    sigemptyset(&def);
-    sigaddset(&def, SIGPIPE);
-    posix_spawnattr_setsigdefault(&attr, &def);
-    sigset_t none; /* the calling thread may block signals; the child must not */
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    int rc = posix_spawnp(ret_pid, argv[0], &fa, &attr, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    return -rc;
-}
-
 /* Runs argv, its stdout and stderr collected into out (at most 64 KiB kept). Killed after
  * timeout_s (a safety net). The exit status, or -1 if it could not run or was killed (out
  * then says why). */
@@ -314,7 +282,7 @@ static int run_command(char *const argv[], int timeout_s, struct buf *out)
         return -1;
     }
     pid_t pid;
-    int rc = spawn(argv, -1, p[1], p[1], &pid);
+    int rc = spawn_start(argv, NULL, -1, p[1], p[1], &pid);
     if (rc != 0) {
         buf_printf(out, "cannot run %s: %s", argv[0], strerror(-rc));
         close(p[0]);
@@ -1446,7 +1414,7 @@ static int apply_layer_blob(int rootfd, int blobfd, const char *digest, char **r
             return AZ_EIO;
         }
         pid_t pid;
-        int sp = spawn(argv, blobfd, p[1], -1, &pid);
+        int sp = spawn_start(argv, NULL, blobfd, p[1], -1, &pid);
         if (sp != 0) {
             *ret_err = xasprintf("failed to extract layer %s: cannot run %s: %s", digest, argv[0],
                                  strerror(-sp));

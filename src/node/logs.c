@@ -229,12 +229,27 @@ char *node_log_render(const char *data, size_t len, const struct node_log_render
 
 /* ---- the pipe reader ------------------------------------------------------------------ */
 
-struct node_log_pipe {
+struct stream {
+    struct node_log_pipe *lp;
+    const char *name;  /* "stdout" or "stderr" */
     h2o_socket_t *sock;
     int rfd;           /* the read end (owned by sock) */
-    int file_fd;
     char *line;        /* the current line, not yet ended */
     size_t line_len;
+};
+
+struct node_log_follower {
+    struct node_log_pipe *lp;
+    node_log_follow_fn fn;
+    void *arg;
+    struct node_log_follower *next;
+};
+
+struct node_log_pipe {
+    struct stream s[2]; /* stdout, stderr (a terminal: s[0] only) */
+    int nstreams;
+    int file_fd;
+    struct node_log_follower *followers; /* `kubectl logs -f` */
     struct log_tap {
         node_log_tap_fn fn;
         void *arg;
@@ -269,9 +284,17 @@ static void taps_end(struct node_log_pipe *lp)
     lp->taps = NULL;
 }
 
+static bool pipe_open(const struct node_log_pipe *lp)
+{
+    for (int i = 0; i < lp->nstreams; i++)
+        if (lp->s[i].sock != NULL)
+            return true;
+    return false;
+}
+
 bool node_log_pipe_tap(struct node_log_pipe *lp, node_log_tap_fn fn, void *arg)
 {
-    if (lp == NULL || lp->sock == NULL)
+    if (lp == NULL || !pipe_open(lp))
         return false;
     lp->taps = xrealloc(lp->taps, (lp->ntaps + 1) * sizeof(*lp->taps));
     lp->taps[lp->ntaps++] = (struct log_tap){fn, arg};
@@ -298,12 +321,13 @@ int node_log_pipe_dup_file(const struct node_log_pipe *lp)
 
 const char *node_log_pipe_pending(const struct node_log_pipe *lp, size_t *ret_len)
 {
-    *ret_len = lp != NULL ? lp->line_len : 0;
-    return lp != NULL ? lp->line : "";
+    *ret_len = lp != NULL ? lp->s[0].line_len : 0;
+    return lp != NULL ? lp->s[0].line : "";
 }
 
-static void write_record(struct node_log_pipe *lp, const char *data, size_t len, char tag)
+static void write_record(struct stream *st, const char *data, size_t len, char tag)
 {
+    struct node_log_pipe *lp = st->lp;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     char ts[36];
@@ -315,7 +339,9 @@ static void write_record(struct node_log_pipe *lp, const char *data, size_t len,
     size_t hl = strlen(ts);
     char *rec = xmalloc(hl + 10 + len + 1);
     memcpy(rec, ts, hl);
-    memcpy(rec + hl, " stdout ", 8);
+    rec[hl] = ' ';
+    memcpy(rec + hl + 1, st->name, 6);
+    rec[hl + 7] = ' ';
     rec[hl + 8] = tag;
     rec[hl + 9] = ' ';
     memcpy(rec + hl + 10, data, len);
@@ -329,83 +355,131 @@ static void write_record(struct node_log_pipe *lp, const char *data, size_t len,
             break; /* disk full: the output is lost, as a full disk loses it upstream */
         off += (size_t)w;
     }
+    for (struct node_log_follower *f = lp->followers, *next; f; f = next) {
+        next = f->next; /* fn may unfollow f */
+        f->fn(f->arg, rec, total);
+    }
     free(rec);
 }
 
 /* Splits bytes into records: full lines at '\n', P records at NODE_LOG_MAX_LINE. */
-static void feed(struct node_log_pipe *lp, const char *data, size_t len)
+static void feed(struct stream *st, const char *data, size_t len)
 {
     while (len > 0) {
         const char *nl = memchr(data, '\n', len);
         size_t take = nl ? (size_t)(nl - data) : len;
-        size_t room = NODE_LOG_MAX_LINE - lp->line_len;
+        size_t room = NODE_LOG_MAX_LINE - st->line_len;
         if (take >= room) {
-            memcpy(lp->line + lp->line_len, data, room);
-            write_record(lp, lp->line, NODE_LOG_MAX_LINE, 'P');
-            lp->line_len = 0;
+            memcpy(st->line + st->line_len, data, room);
+            write_record(st, st->line, NODE_LOG_MAX_LINE, 'P');
+            st->line_len = 0;
             data += room;
             len -= room;
             continue;
         }
-        memcpy(lp->line + lp->line_len, data, take);
-        lp->line_len += take;
+        memcpy(st->line + st->line_len, data, take);
+        st->line_len += take;
         if (nl == NULL)
             return;
-        write_record(lp, lp->line, lp->line_len, 'F');
-        lp->line_len = 0;
+        write_record(st, st->line, st->line_len, 'F');
+        st->line_len = 0;
         data += take + 1;
         len -= take + 1;
     }
 }
 
-static void pipe_finish(struct node_log_pipe *lp)
+/* Raw output to the taps (attach: both streams as one), then into records. */
+static void take(struct stream *st, const char *data, size_t len)
 {
-    taps_end(lp);
-    if (lp->line_len > 0) /* containerd: the last line is full even without its newline */
-        write_record(lp, lp->line, lp->line_len, 'F');
-    lp->line_len = 0;
-    if (lp->sock != NULL) {
-        h2o_socket_read_stop(lp->sock);
-        h2o_socket_close(lp->sock);
-        lp->sock = NULL;
+    taps_feed(st->lp, data, len);
+    feed(st, data, len);
+}
+
+static void stream_finish(struct stream *st)
+{
+    if (st->line_len > 0) /* containerd: the last line is full even without its newline */
+        write_record(st, st->line, st->line_len, 'F');
+    st->line_len = 0;
+    if (st->sock != NULL) {
+        h2o_socket_read_stop(st->sock);
+        h2o_socket_close(st->sock);
+        st->sock = NULL;
     }
+    if (!pipe_open(st->lp))
+        taps_end(st->lp); /* the output ended: EOF to attached clients */
 }
 
 static void on_pipe_read(h2o_socket_t *sock, const char *err)
 {
-    struct node_log_pipe *lp = sock->data;
-    taps_feed(lp, sock->input->bytes, sock->input->size);
-    feed(lp, sock->input->bytes, sock->input->size);
+    struct stream *st = sock->data;
+    take(st, sock->input->bytes, sock->input->size);
     h2o_buffer_consume(&sock->input, sock->input->size);
     if (err != NULL)
-        pipe_finish(lp); /* EOF: every writer is gone; lp itself stays for node_log_pipe_close */
+        stream_finish(st); /* EOF: every writer is gone; lp itself stays for node_log_pipe_close */
 }
 
-static struct node_log_pipe *reader_open(h2o_evloop_t *loop, int file_fd, int rfd)
+/* What is left in the pipe, without waiting (every writer has exited). */
+static void stream_drain(struct stream *st)
 {
-    int fl = fcntl(rfd, F_GETFL);
-    if (fl >= 0)
-        (void)fcntl(rfd, F_SETFL, fl | O_NONBLOCK);
+    if (st->sock == NULL)
+        return;
+    if (st->sock->input->size > 0) {
+        take(st, st->sock->input->bytes, st->sock->input->size);
+        h2o_buffer_consume(&st->sock->input, st->sock->input->size);
+    }
+    char b[8192];
+    for (;;) {
+        ssize_t r = read(st->rfd, b, sizeof(b));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        take(st, b, (size_t)r);
+    }
+    stream_finish(st);
+}
+
+/* Starts reading rfds[0..n) (owned from now on) into a new pipe writing file_fd. */
+static struct node_log_pipe *reader_open(h2o_evloop_t *loop, int file_fd, const int *rfds, int n)
+{
+    static const char *const names[2] = {"stdout", "stderr"};
     struct node_log_pipe *lp = xcalloc(1, sizeof(*lp));
-    lp->rfd = rfd;
     lp->file_fd = file_fd;
-    lp->line = xmalloc(NODE_LOG_MAX_LINE);
-    lp->sock = h2o_evloop_socket_create(loop, rfd, 0);
-    lp->sock->data = lp;
-    h2o_socket_read_start(lp->sock, on_pipe_read);
+    lp->nstreams = n;
+    for (int i = 0; i < n; i++) {
+        struct stream *st = &lp->s[i];
+        int fl = fcntl(rfds[i], F_GETFL);
+        if (fl >= 0)
+            (void)fcntl(rfds[i], F_SETFL, fl | O_NONBLOCK);
+        st->lp = lp;
+        st->name = names[i];
+        st->rfd = rfds[i];
+        st->line = xmalloc(NODE_LOG_MAX_LINE);
+        st->sock = h2o_evloop_socket_create(loop, rfds[i], 0);
+        st->sock->data = st;
+        h2o_socket_read_start(st->sock, on_pipe_read);
+    }
     return lp;
 }
 
-struct node_log_pipe *node_log_pipe_open(struct st_h2o_evloop_t *loop, int file_fd, int *ret_write_fd)
+struct node_log_pipe *node_log_pipe_open(struct st_h2o_evloop_t *loop, int file_fd, int *ret_out_fd,
+                                         int *ret_err_fd)
 {
-    *ret_write_fd = -1;
-    int p[2];
-    if (loop == NULL || pipe2(p, O_CLOEXEC) != 0) {
+    *ret_out_fd = *ret_err_fd = -1;
+    int p[2][2];
+    if (loop == NULL || pipe2(p[0], O_CLOEXEC) != 0) {
         close(file_fd);
         return NULL;
     }
-    *ret_write_fd = p[1];
-    return reader_open(loop, file_fd, p[0]);
+    if (pipe2(p[1], O_CLOEXEC) != 0) {
+        close(p[0][0]);
+        close(p[0][1]);
+        close(file_fd);
+        return NULL;
+    }
+    *ret_out_fd = p[0][1];
+    *ret_err_fd = p[1][1];
+    return reader_open(loop, file_fd, (const int[2]){p[0][0], p[1][0]}, 2);
 }
 
 struct node_log_pipe *node_log_pipe_open_fd(struct st_h2o_evloop_t *loop, int file_fd, int read_fd)
@@ -415,37 +489,50 @@ struct node_log_pipe *node_log_pipe_open_fd(struct st_h2o_evloop_t *loop, int fi
         close(read_fd);
         return NULL;
     }
-    return reader_open(loop, file_fd, read_fd);
+    return reader_open(loop, file_fd, &read_fd, 1);
+}
+
+struct node_log_follower *node_log_pipe_follow(struct node_log_pipe *lp, node_log_follow_fn fn, void *arg)
+{
+    struct node_log_follower *f = xcalloc(1, sizeof(*f));
+    f->lp = lp;
+    f->fn = fn;
+    f->arg = arg;
+    f->next = lp->followers;
+    lp->followers = f;
+    return f;
+}
+
+void node_log_unfollow(struct node_log_follower *f)
+{
+    if (f == NULL)
+        return;
+    for (struct node_log_follower **pp = &f->lp->followers; *pp; pp = &(*pp)->next)
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    free(f);
 }
 
 void node_log_pipe_close(struct node_log_pipe *lp, bool discard)
 {
     if (lp == NULL)
         return;
-    if (lp->sock != NULL) {
-        /* what the loop has not read yet: the pipe holds it (all writers have exited) */
-        if (lp->sock->input->size > 0) {
-            taps_feed(lp, lp->sock->input->bytes, lp->sock->input->size);
-            feed(lp, lp->sock->input->bytes, lp->sock->input->size);
-            h2o_buffer_consume(&lp->sock->input, lp->sock->input->size);
-        }
-        char b[8192];
-        for (;;) {
-            ssize_t r = read(lp->rfd, b, sizeof(b));
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            taps_feed(lp, b, (size_t)r);
-            feed(lp, b, (size_t)r);
-        }
-        pipe_finish(lp);
-    }
+    for (int i = 0; i < lp->nstreams; i++)
+        stream_drain(&lp->s[i]);
     if (discard && ftruncate(lp->file_fd, 0) != 0) {
         /* nothing better to do: the runtime's words stay in the log */
     }
+    while (lp->followers) { /* the run is over: so are its followers (kubelet's -f ends) */
+        struct node_log_follower *f = lp->followers;
+        lp->followers = f->next;
+        f->fn(f->arg, NULL, 0);
+        free(f);
+    }
     taps_end(lp);
     close(lp->file_fd);
-    free(lp->line);
+    for (int i = 0; i < lp->nstreams; i++)
+        free(lp->s[i].line);
     free(lp);
 }

@@ -37,16 +37,21 @@ char *node_log_render(const char *data, size_t len, const struct node_log_render
 /* ---- the pipe reader (event loop) --------------------------------------------------------- */
 
 struct node_log_pipe;
+struct node_log_follower;
 
-/* Opens a pipe whose read end the loop reads, appending CRI records (stream "stdout") to
- * file_fd (O_APPEND; owned by the reader from now on). *ret_write_fd is the end to give the
- * container (close-on-exec; the caller closes its copy once the runtime has it). NULL with
- * *ret_write_fd = -1 on failure (file_fd is then closed). */
+/* Opens two pipes (the container's stdout and stderr) whose read ends the loop reads,
+ * appending CRI records (stream "stdout"/"stderr", in the order the loop reads them, as
+ * containerd interleaves them) to file_fd (O_APPEND; owned by the reader from now on).
+ * *ret_out_fd and *ret_err_fd are the ends to give the container (close-on-exec; the caller
+ * closes its copies once the runtime has them). NULL with both -1 on failure (file_fd is then
+ * closed). */
 struct st_h2o_evloop_t;
-struct node_log_pipe *node_log_pipe_open(struct st_h2o_evloop_t *loop, int file_fd, int *ret_write_fd);
-/* Reads what is left in the pipe without waiting (the container has exited), writes a final
+struct node_log_pipe *node_log_pipe_open(struct st_h2o_evloop_t *loop, int file_fd, int *ret_out_fd,
+                                         int *ret_err_fd);
+/* Reads what is left in the pipes without waiting (the container has exited), writes a final
  * partial line as a full one (containerd does), truncates the file first if discard (the
- * runtime failed: its complaint is not the container's log), and frees lp. NULL: no-op. */
+ * runtime failed: its complaint is not the container's log), ends every follower (fn with
+ * rec NULL) and frees lp. NULL: no-op. */
 void node_log_pipe_close(struct node_log_pipe *lp, bool discard);
 
 /* Opens a reader of an fd the caller already has (a container terminal's pty master, owned by
@@ -67,5 +72,13 @@ bool node_log_pipe_tap(struct node_log_pipe *lp, node_log_tap_fn fn, void *arg);
 void node_log_pipe_untap(struct node_log_pipe *lp, void *arg);
 /* The current line not yet ended (not in the file yet): *ret_len bytes at the result. */
 const char *node_log_pipe_pending(const struct node_log_pipe *lp, size_t *ret_len);
+
+/* `kubectl logs -f`: fn(arg, rec, len) is called with each CRI record (one line, '\n'
+ * included) right after it is written, and once with rec NULL when the run ends (the follower
+ * is freed after that call). All on the event loop. */
+typedef void (*node_log_follow_fn)(void *arg, const char *rec, size_t len);
+struct node_log_follower *node_log_pipe_follow(struct node_log_pipe *lp, node_log_follow_fn fn, void *arg);
+/* Stops following before the run ends (the client went away); frees f. NULL: no-op. */
+void node_log_unfollow(struct node_log_follower *f);
 
 #endif

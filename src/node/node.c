@@ -59,6 +59,8 @@ static json_t *node__events;        /* queued [type, object] pairs */
 static bool node__drain_queued;
 static uint64_t node__last_heartbeat;
 static struct watch_sub *node__sub;
+static struct watch_sub *node__node_sub; /* our Node's spec changes (the scheduler's retries) */
+static json_t *node__last_spec;
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -85,6 +87,8 @@ static const char *restart_policy(struct node_pod *p)
 
 static bool should_restart(struct node_pod *p, struct node_container *c)
 {
+    if (c->ephemeral)
+        return false; /* ephemeral containers run once */
     const char *rp = restart_policy(p);
     if (strcmp(rp, "Never") == 0)
         return false;
@@ -330,11 +334,15 @@ static void node_lease_renew(struct node_agent *a, const char *node_uid)
     json_decref(st);
 }
 
+static void rescan_unscheduled(void *arg);
+
 static void node_heartbeat(struct node_agent *a)
 {
     char *why = node_isolation_check(a);
-    if ((why == NULL) != (a->not_ready == NULL))
+    if ((why == NULL) != (a->not_ready == NULL)) {
         log_warn("node agent: %s", why ? why : "the node can isolate pods again: Ready");
+        a->srv->defer(a->srv, rescan_unscheduled, a); /* the scheduler tries the pending pods again */
+    }
     free(a->not_ready);
     a->not_ready = why;
     struct api_call c = node_obj_call(a);
@@ -412,18 +420,31 @@ static void pod_free(struct node_pod *p)
     free(p);
 }
 
-static void add_containers(struct node_pod *p, json_t *list, bool init)
+static struct node_container *container_named(struct node_pod *p, const char *name)
+{
+    for (size_t i = 0; i < p->nc; i++)
+        if (strcmp(p->c[i].name, name) == 0)
+            return &p->c[i];
+    return NULL;
+}
+
+/* Adds the containers of list not yet known (ephemeral ones arrive while the pod runs, up to
+ * NODE_MAX_EPHEMERAL). */
+static void add_containers(struct node_pod *p, json_t *list, bool init, bool ephemeral)
 {
     size_t i;
     json_t *c;
     json_array_foreach(list, i, c) {
         const char *name = json_str(c, "name");
-        if (name == NULL)
+        if (name == NULL || container_named(p, name) != NULL)
             continue;
+        if (ephemeral && p->nc >= p->cap_c)
+            break;
         struct node_container *nc = &p->c[p->nc++];
         memset(nc, 0, sizeof(*nc));
         nc->name = xstrdup(name);
         nc->init = init;
+        nc->ephemeral = ephemeral;
         nc->spec = json_incref(c);
         nc->state = NODE_C_WAITING;
     }
@@ -473,6 +494,27 @@ static void restore_restart_counts(struct node_pod *p, json_t *obj)
     }
 }
 
+/* Ephemeral containers run once: one the stored status knows (it ran before a restart of the
+ * agent, whose start-up sweep ended it) stays terminated, with its recorded end if any. */
+static void restore_ephemeral(struct node_pod *p, json_t *obj)
+{
+    size_t i;
+    json_t *st;
+    json_array_foreach(json_path(obj, "status.ephemeralContainerStatuses"), i, st) {
+        const char *name = json_str(st, "name");
+        struct node_container *c = name ? container_named(p, name) : NULL;
+        if (c == NULL || !c->ephemeral)
+            continue;
+        json_t *t = json_path(st, "state.terminated");
+        c->exit_code = t ? (int)json_integer_value(json_object_get(t, "exitCode")) : 137;
+        const char *sa = json_str(t, "startedAt"), *fa = json_str(t, "finishedAt");
+        snprintf(c->started_at, sizeof(c->started_at), "%s", sa ? sa : "");
+        snprintf(c->finished_at, sizeof(c->finished_at), "%s", fa ? fa : "");
+        node_container_set(c, NODE_C_TERMINATED, json_str(t, "reason") ? json_str(t, "reason") : "Error",
+                           json_str(t, "message"));
+    }
+}
+
 static struct node_pod *pod_new(struct node_agent *a, json_t *obj)
 {
     struct node_pod *p = xcalloc(1, sizeof(*p));
@@ -482,9 +524,12 @@ static struct node_pod *pod_new(struct node_agent *a, json_t *obj)
     p->pod = json_incref(obj);
     p->dir = xasprintf("%s/pods/%s", a->root, p->uid);
     json_t *inits = json_path(obj, "spec.initContainers"), *cs = json_path(obj, "spec.containers");
-    p->c = xcalloc(json_array_size(inits) + json_array_size(cs) + 1, sizeof(*p->c));
-    add_containers(p, inits, true);
-    add_containers(p, cs, false);
+    p->cap_c = json_array_size(inits) + json_array_size(cs) + NODE_MAX_EPHEMERAL;
+    p->c = xcalloc(p->cap_c, sizeof(*p->c));
+    add_containers(p, inits, true, false);
+    add_containers(p, cs, false, false);
+    add_containers(p, json_path(obj, "spec.ephemeralContainers"), false, true);
+    restore_ephemeral(p, obj);
     const char *phase = json_path_str(obj, "status.phase");
     if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)) {
         p->finished = true; /* ran before a restart of the agent: never again */
@@ -688,8 +733,11 @@ static void pod_progress(struct node_agent *a, struct node_pod *p)
         p->sandbox_error = xstrdup(a->not_ready);
         return;
     }
-    if (!node_sandbox_ensure(a, p))
+    if (!node_sandbox_ensure(a, p)) {
+        if (p->sandbox_job != NULL)
+            start_poll_arm(); /* polled like container starts */
         return;
+    }
     for (size_t i = 0; i < p->nc; i++) {
         struct node_container *c = &p->c[i];
         if (!c->init)
@@ -714,6 +762,8 @@ static const char *pod_phase(struct node_pod *p)
     size_t waiting = 0, running = 0, restarting = 0, failed = 0, total = 0;
     for (size_t i = 0; i < p->nc; i++) {
         struct node_container *c = &p->c[i];
+        if (c->ephemeral)
+            continue;
         if (c->init) {
             if (init_done(c))
                 continue;
@@ -819,14 +869,17 @@ static json_t *pod_condition(json_t *old_status, const char *type, bool status, 
     return o;
 }
 
-static char *names_where(struct node_pod *p, bool init, bool (*pred)(struct node_container *))
+/* The names (Go's %s of a []string) of p's regular (init false) or init containers, or with
+ * ephemeral its ephemeral ones, for which pred holds. */
+static char *names_where_kind(struct node_pod *p, bool init, bool ephemeral,
+                              bool (*pred)(struct node_container *))
 {
     struct buf b;
     buf_init(&b, 1 << 16);
     buf_putc(&b, '[');
     bool first = true;
     for (size_t i = 0; i < p->nc; i++) {
-        if (p->c[i].init != init || !pred(&p->c[i]))
+        if (p->c[i].ephemeral != ephemeral || (!ephemeral && p->c[i].init != init) || !pred(&p->c[i]))
             continue;
         if (!first)
             buf_putc(&b, ' ');
@@ -835,6 +888,11 @@ static char *names_where(struct node_pod *p, bool init, bool (*pred)(struct node
     }
     buf_putc(&b, ']');
     return buf_detach(&b, NULL);
+}
+
+static char *names_where(struct node_pod *p, bool init, bool (*pred)(struct node_container *))
+{
+    return names_where_kind(p, init, false, pred);
 }
 
 static bool not_init_done(struct node_container *c)
@@ -858,7 +916,7 @@ static json_t *pod_status(struct node_agent *a, struct node_pod *p, json_t *old)
     for (size_t i = 0; i < p->nc; i++) {
         if (p->c[i].init && !init_done(&p->c[i]))
             initialized = false;
-        if (!p->c[i].init) {
+        if (!p->c[i].init && !p->c[i].ephemeral) {
             nregular++;
             if (p->c[i].state != NODE_C_RUNNING)
                 all_running = false;
@@ -895,14 +953,19 @@ static json_t *pod_status(struct node_agent *a, struct node_pod *p, json_t *old)
     }
     if (p->start_time[0])
         json_object_set_new(st, "startTime", json_string(p->start_time));
-    json_t *inits = json_array(), *cs = json_array();
+    json_t *inits = json_array(), *cs = json_array(), *ecs = json_array();
     for (size_t i = 0; i < p->nc; i++)
-        json_array_append_new(p->c[i].init ? inits : cs, container_status(p, &p->c[i], initialized));
+        json_array_append_new(p->c[i].ephemeral ? ecs : p->c[i].init ? inits : cs,
+                              container_status(p, &p->c[i], initialized));
     if (json_array_size(inits))
         json_object_set_new(st, "initContainerStatuses", inits);
     else
         json_decref(inits);
     json_object_set_new(st, "containerStatuses", cs);
+    if (json_array_size(ecs))
+        json_object_set_new(st, "ephemeralContainerStatuses", ecs);
+    else
+        json_decref(ecs);
     json_t *qos = json_object_get(old, "qosClass");
     if (qos)
         json_object_set(st, "qosClass", qos);
@@ -988,29 +1051,150 @@ static bool pod_sync(struct node_agent *a, struct node_pod *p)
 
 /* ---- scheduler -------------------------------------------------------------------- */
 
+/* The scheduler's toleration match (v1 Toleration.ToleratesTaint): an empty effect matches
+ * every effect; an empty key with Exists matches every taint; Exists ignores the value; Equal
+ * (the default operator) needs key and value equal. */
+static bool tolerates(json_t *tol, const char *key, const char *value, const char *effect)
+{
+    const char *te = json_str(tol, "effect"), *tk = json_str(tol, "key"), *op = json_str(tol, "operator");
+    const char *tv = json_str(tol, "value");
+    if (te && *te && strcmp(te, effect) != 0)
+        return false;
+    if (tk && *tk && strcmp(tk, key) != 0)
+        return false;
+    if (op && strcmp(op, "Exists") == 0)
+        return true;
+    if (!(op == NULL || *op == '\0' || strcmp(op, "Equal") == 0))
+        return false;
+    if (tk == NULL || *tk == '\0')
+        return false; /* an empty key goes with Exists only */
+    return strcmp(tv ? tv : "", value ? value : "") == 0;
+}
+
+static bool pod_tolerates(json_t *pod, const char *key, const char *value, const char *effect)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_path(pod, "spec.tolerations"), i, t)
+        if (tolerates(t, key, value, effect))
+            return true;
+    return false;
+}
+
+char *node_sched_filter(json_t *node, json_t *pod)
+{
+    /* NodeUnschedulable, then TaintToleration, in the default profile's filter order; the
+     * first failing filter gives the node's reason */
+    if (json_is_true(json_path(node, "spec.unschedulable")) &&
+        !pod_tolerates(pod, "node.kubernetes.io/unschedulable", "", "NoSchedule"))
+        return xstrdup("node(s) were unschedulable");
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_path(node, "spec.taints"), i, t) {
+        const char *e = json_str(t, "effect"), *k = json_str(t, "key"), *v = json_str(t, "value");
+        if (e == NULL || k == NULL || (strcmp(e, "NoSchedule") != 0 && strcmp(e, "NoExecute") != 0))
+            continue;
+        if (!pod_tolerates(pod, k, v ? v : "", e))
+            return xasprintf("node(s) had untolerated taint {%s: %s}", k, v ? v : "");
+    }
+    return NULL;
+}
+
+/* The pod cannot go to this (the only) node: the scheduler's FitError text as PodScheduled
+ * False (Unschedulable) and a FailedScheduling event, once per distinct message. */
+static void pod_unschedulable(struct node_agent *a, struct api_call *c, json_t *cur, const char *why)
+{
+    char *msg = xasprintf("0/1 nodes are available: 1 %s. preemption: 0/1 nodes are available: 1 "
+                          "Preemption is not helpful for scheduling.", why);
+    json_t *st = json_obj_ensure(cur, "status");
+    json_t *conds = json_object_get(st, "conditions");
+    size_t i;
+    json_t *cd;
+    json_array_foreach(conds, i, cd)
+        if (json_str(cd, "type") && strcmp(json_str(cd, "type"), "PodScheduled") == 0 &&
+            json_str(cd, "message") && strcmp(json_str(cd, "message"), msg) == 0) {
+            free(msg);
+            return;
+        }
+    char now[32];
+    now_rfc3339(now);
+    json_t *nc = json_array();
+    json_array_foreach(conds, i, cd)
+        if (!(json_str(cd, "type") && strcmp(json_str(cd, "type"), "PodScheduled") == 0))
+            json_array_append(nc, cd);
+    json_array_append_new(nc, json_pack("{s:s, s:s, s:n, s:s, s:s, s:s}", "type", "PodScheduled",
+                                        "status", "False", "lastProbeTime", "lastTransitionTime", now,
+                                        "reason", "Unschedulable", "message", msg));
+    json_object_set_new(st, "conditions", nc);
+    if (json_object_get(st, "phase") == NULL)
+        json_object_set_new(st, "phase", json_string("Pending"));
+    json_t *res = NULL, *err = NULL;
+    struct api_call sc = *c;
+    sc.subresource = "status";
+    if (client_call(&sc, CLIENT_UPDATE, &(struct client_args){.obj = cur}, &res, &err) == 0)
+        event_record(a->srv, client_scheduler_user(), "default-scheduler", res, "Warning",
+                     "FailedScheduling", "%s", msg);
+    json_decref(res);
+    json_decref(err);
+    free(msg);
+}
+
 static void pod_bind(struct node_agent *a, json_t *obj)
 {
     const char *ns = json_path_str(obj, "metadata.namespace"), *name = json_path_str(obj, "metadata.name");
     const char *nn = json_path_str(obj, "spec.nodeName");
     if (ns == NULL || name == NULL || (nn != NULL && *nn) || json_path(obj, "metadata.deletionTimestamp"))
         return;
-    /* the scheduler's own identity, through pods/binding as upstream's scheduler binds */
-    struct api_call c = {.srv = a->srv, .res = resource_by_kind("", "Pod"), .subresource = "binding",
-                         .ns = ns, .name = name, .user = client_scheduler_user(),
-                         .field_manager = "default-scheduler", .validation = FIELD_VALIDATION_IGNORE};
-    json_t *binding = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "v1",
-                                "kind", "Binding", "metadata", "name", name, "namespace", ns, "target",
-                                "apiVersion", "v1", "kind", "Node", "name", a->name);
-    json_t *res = NULL, *st = NULL;
-    if (client_call(&c, CLIENT_CREATE, &(struct client_args){.obj = binding}, &res, &st) != 0) {
-        if (status_code(st) != 409) /* bound meanwhile */
-            log_warn("scheduler: binding %s/%s to %s: %s", ns, name, a->name,
-                     json_str(st, "message") ? json_str(st, "message") : "failed");
-    } else { /* upstream's scheduler reports each binding on the pod */
-        event_record(a->srv, client_scheduler_user(), "default-scheduler", obj, "Normal", "Scheduled",
-                     "Successfully assigned %s/%s to %s", ns, name, a->name);
+    /* the scheduler's own identity: it reads the pod and the node, reports an unschedulable
+     * pod on pods/status and binds through pods/binding, as upstream's scheduler does */
+    struct api_call c = {.srv = a->srv, .res = resource_by_kind("", "Pod"), .ns = ns, .name = name,
+                         .user = client_scheduler_user(), .field_manager = "default-scheduler",
+                         .validation = FIELD_VALIDATION_IGNORE};
+    json_t *cur = NULL, *st = NULL, *res = NULL;
+    if (client_call(&c, CLIENT_GET, NULL, &cur, &st) != 0) {
+        json_decref(st);
+        return;
     }
-    json_decref(binding);
+    nn = json_path_str(cur, "spec.nodeName");
+    bool unbound = (nn == NULL || *nn == '\0') && json_path(cur, "metadata.deletionTimestamp") == NULL;
+    json_t *node = NULL;
+    char *why = NULL;
+    if (unbound) {
+        struct api_call ncall = {.srv = a->srv, .res = resource_by_kind("", "Node"), .name = a->name,
+                                 .user = client_scheduler_user()};
+        json_t *nst = NULL;
+        if (client_call(&ncall, CLIENT_GET, NULL, &node, &nst) == 0)
+            why = node_sched_filter(node, cur);
+        json_decref(nst);
+    }
+    /* a node that cannot run pods carries node.kubernetes.io/not-ready:NoSchedule upstream
+     * (the node lifecycle controller's taint); even a pod tolerating it is not bound here */
+    bool not_ready = a->not_ready != NULL;
+    if (why == NULL && not_ready && node != NULL &&
+        !pod_tolerates(cur, "node.kubernetes.io/not-ready", "", "NoSchedule"))
+        why = xstrdup("node(s) had untolerated taint {node.kubernetes.io/not-ready: }");
+    if (why != NULL) {
+        pod_unschedulable(a, &c, cur, why);
+    } else if (unbound && node != NULL && !not_ready) {
+        json_t *binding = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "v1",
+                                    "kind", "Binding", "metadata", "name", name, "namespace", ns,
+                                    "target", "apiVersion", "v1", "kind", "Node", "name", a->name);
+        struct api_call bc = c;
+        bc.subresource = "binding";
+        int rc = client_call(&bc, CLIENT_CREATE, &(struct client_args){.obj = binding}, &res, &st);
+        json_decref(binding);
+        if (rc != 0) {
+            if (status_code(st) != 409) /* bound meanwhile */
+                log_warn("scheduler: binding %s/%s to %s: %s", ns, name, a->name,
+                         json_str(st, "message") ? json_str(st, "message") : "failed");
+        } else { /* upstream's scheduler reports each binding on the pod */
+            event_record(a->srv, client_scheduler_user(), "default-scheduler", cur, "Normal",
+                         "Scheduled", "Successfully assigned %s/%s to %s", ns, name, a->name);
+        }
+    }
+    free(why);
+    json_decref(node);
+    json_decref(cur);
     json_decref(res);
     json_decref(st);
 }
@@ -1030,8 +1214,7 @@ static void pod_event(struct node_agent *a, int type, json_t *obj)
         return;
     }
     if (nn == NULL || *nn == '\0') {
-        /* a NotReady node is tainted upstream: nothing is scheduled to it */
-        if (json_path(obj, "metadata.deletionTimestamp") == NULL && a->not_ready == NULL)
+        if (json_path(obj, "metadata.deletionTimestamp") == NULL)
             pod_bind(a, obj);
         return;
     }
@@ -1044,6 +1227,8 @@ static void pod_event(struct node_agent *a, int type, json_t *obj)
     } else {
         json_decref(p->pod);
         p->pod = json_incref(obj);
+        if (!p->finished) /* kubectl debug: ephemeral containers added while the pod runs */
+            add_containers(p, json_path(obj, "spec.ephemeralContainers"), false, true);
     }
     if (json_path(obj, "metadata.deletionTimestamp") != NULL)
         pod_terminate(p);
@@ -1079,6 +1264,45 @@ static void on_pod_event(void *arg, const struct watch_event *ev)
     queue_event(arg, (int)ev->type, ev->obj);
 }
 
+/* Queues every pod matching field_selector (NULL: all) as a watch event of type. */
+static void queue_listed(struct node_agent *a, const char *field_selector, int type)
+{
+    struct api_call c = pod_call(a, NULL, NULL);
+    struct list_opts lo = {.field_selector = field_selector};
+    json_t *list = NULL, *st = NULL;
+    if (client_call(&c, CLIENT_LIST, &(struct client_args){.list = &lo}, &list, &st) == 0) {
+        size_t i;
+        json_t *obj;
+        json_array_foreach(json_object_get(list, "items"), i, obj)
+            queue_event(a, type, obj);
+    }
+    json_decref(list);
+    json_decref(st);
+}
+
+/* The scheduler retries pods it could not place when the node's spec changes (uncordon, a
+ * taint removed), as upstream's queue moves unschedulable pods back on a Node update. */
+static void rescan_unscheduled(void *arg)
+{
+    struct node_agent *a = arg;
+    if (node__agent == a)
+        queue_listed(a, "spec.nodeName=", WATCH_MODIFIED);
+}
+
+static void on_node_event(void *arg, const struct watch_event *ev)
+{
+    struct node_agent *a = arg;
+    const char *name = json_path_str(ev->obj, "metadata.name");
+    if (ev->type == WATCH_DELETED || name == NULL || strcmp(name, a->name) != 0)
+        return;
+    json_t *spec = json_object_get(ev->obj, "spec");
+    if (node__last_spec != NULL && json_equal(spec, node__last_spec))
+        return;
+    json_decref(node__last_spec);
+    node__last_spec = json_deep_copy(spec);
+    a->srv->defer(a->srv, rescan_unscheduled, a);
+}
+
 static void on_tick(h2o_timeout_entry_t *e)
 {
     struct node_agent *a = node__agent;
@@ -1109,7 +1333,9 @@ static void on_start_poll(h2o_timeout_entry_t *e)
     struct node_pod *p = a->pods;
     while (p) {
         struct node_pod *next = p->next;
-        bool finished = false;
+        bool finished = node_sandbox_poll(p);
+        if (p->sandbox_job != NULL && !finished)
+            pending = true;
         for (size_t i = 0; i < p->nc; i++) {
             struct node_container *c = &p->c[i];
             if (c->starting == NULL)
@@ -1221,23 +1447,12 @@ int node_start(struct apiserver *srv, const struct node_config *cfg, char **ret_
     node__last_heartbeat = now_ms();
     int64_t rev = watchcache_rev(srv->wc);
     watchcache_subscribe(srv->wc, "/registry/pods/", rev, on_pod_event, a, &node__sub, NULL);
+    watchcache_subscribe(srv->wc, "/registry/nodes/", rev, on_node_event, a, &node__node_sub, NULL);
     /* pods that exist already: bind the unassigned ones, run ours (both lists come from the
      * object cache's pods-by-node index, not from every pod) */
-    struct api_call c = pod_call(a, NULL, NULL);
     char *mine = xasprintf("spec.nodeName=%s", a->name);
-    const char *const selectors[] = {"spec.nodeName=", mine};
-    for (size_t k = 0; k < 2; k++) {
-        struct list_opts lo = {.field_selector = selectors[k]};
-        json_t *list = NULL, *st = NULL;
-        if (client_call(&c, CLIENT_LIST, &(struct client_args){.list = &lo}, &list, &st) == 0) {
-            size_t i;
-            json_t *obj;
-            json_array_foreach(json_object_get(list, "items"), i, obj)
-                queue_event(a, WATCH_ADDED, obj);
-        }
-        json_decref(list);
-        json_decref(st);
-    }
+    queue_listed(a, "spec.nodeName=", WATCH_ADDED);
+    queue_listed(a, mine, WATCH_ADDED);
     free(mine);
     srv->defer(srv, attach_timer, NULL);
     return 0;
@@ -1254,6 +1469,11 @@ void node_stop(void)
     if (node__sub)
         watchcache_unsubscribe(a->srv->wc, node__sub);
     node__sub = NULL;
+    if (node__node_sub)
+        watchcache_unsubscribe(a->srv->wc, node__node_sub);
+    node__node_sub = NULL;
+    json_decref(node__last_spec);
+    node__last_spec = NULL;
     if (h2o_timeout_is_linked(&node__tick_entry))
         h2o_timeout_unlink(&node__tick_entry);
     if (h2o_timeout_is_linked(&node__start_poll_entry))
@@ -1300,8 +1520,10 @@ static bool is_init(struct node_container *c)
 }
 
 int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o, char **ret_log,
-                 size_t *ret_len, char **ret_err)
+                 size_t *ret_len, struct node_log_follower **ret_follower, char **ret_err)
 {
+    if (ret_follower)
+        *ret_follower = NULL;
     const char *container = o->container;
     int64_t tail_lines = o->tail_lines;
     struct node_agent *a = node__agent;
@@ -1314,20 +1536,24 @@ int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o,
     if (container == NULL || *container == '\0') {
         size_t n = 0;
         for (size_t i = 0; i < p->nc; i++)
-            if (!p->c[i].init) {
+            if (!p->c[i].init && !p->c[i].ephemeral) {
                 c = &p->c[i];
                 n++;
             }
         if (n != 1) {
             char *names = names_where(p, false, is_regular);
             char *inits = names_where(p, true, is_init);
-            bool has_init = strcmp(inits, "[]") != 0;
-            *ret_err = has_init ? xasprintf("a container name must be specified for pod %s, choose one of: "
-                                            "%s or one of the init containers: %s", pod, names, inits)
-                                : xasprintf("a container name must be specified for pod %s, choose one of: %s",
-                                            pod, names);
+            char *ephs = names_where_kind(p, false, true, is_regular);
+            struct buf m = BUF_INIT;
+            buf_printf(&m, "a container name must be specified for pod %s, choose one of: %s", pod, names);
+            if (strcmp(inits, "[]") != 0)
+                buf_printf(&m, " or one of the init containers: %s", inits);
+            if (strcmp(ephs, "[]") != 0)
+                buf_printf(&m, " or one of the ephemeral containers: %s", ephs);
+            *ret_err = buf_detach(&m, NULL);
             free(names);
             free(inits);
+            free(ephs);
             return AZ_EBADREQUEST;
         }
     } else {
@@ -1375,5 +1601,9 @@ int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o,
                                 .since_ns = o->since_ns};
     *ret_log = node_log_render(data + start_at, got - start_at, &r, ret_len);
     free(data);
+    /* kubelet follows the container it found: the stream ends when that run does */
+    if (o->follow_fn && ret_follower && !o->previous && c->log != NULL && c->state == NODE_C_RUNNING &&
+        !(o->limit_bytes > 0 && (int64_t)*ret_len >= o->limit_bytes))
+        *ret_follower = node_log_pipe_follow(c->log, o->follow_fn, o->follow_arg);
     return 0;
 }

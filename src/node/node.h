@@ -45,13 +45,18 @@ struct node_log_opts {
     bool timestamps;       /* each line prefixed with its RFC3339Nano time */
     bool has_since;
     int64_t since_ns;      /* with has_since: lines logged before this time are left out */
+    /* follow (`kubectl logs -f`): with the current run still running, follow_fn gets every
+     * record written from now on and NULL when the run ends (logs.h); NULL: no following */
+    node_log_follow_fn follow_fn;
+    void *follow_arg;
 };
 
 /* `kubectl logs`: the log of a container of a pod running here. On success *ret_log
- * (malloc'd) and *ret_len. Errors: AZ_ENOTFOUND / AZ_EBADREQUEST with *ret_err (malloc'd)
- * holding upstream's message. */
+ * (malloc'd) and *ret_len; with o->follow_fn, *ret_follower is the follower of the current
+ * run (node_log_unfollow), or NULL when the run is over (or --previous): nothing follows.
+ * Errors: AZ_ENOTFOUND / AZ_EBADREQUEST with *ret_err (malloc'd) holding upstream's message. */
 int node_pod_log(const char *ns, const char *pod, const struct node_log_opts *o, char **ret_log,
-                 size_t *ret_len, char **ret_err);
+                 size_t *ret_len, struct node_log_follower **ret_follower, char **ret_err);
 
 /* `kubectl exec`: starts argv in a running container (`runc exec`: its namespaces, user,
  * environment, working directory, capabilities and seccomp). Returns pipes (stdin may be -1 if

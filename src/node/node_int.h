@@ -30,10 +30,13 @@
 enum node_cstate { NODE_C_WAITING, NODE_C_RUNNING, NODE_C_TERMINATED };
 struct node_pull;
 struct node_start;
+struct node_sandbox_job;
 
 struct node_container {
     char *name;
     bool init;                /* init container (runs to completion before the others) */
+    bool ephemeral;           /* ephemeral container (kubectl debug): runs once, never restarted,
+                               * counts for neither phase nor readiness */
     json_t *spec;             /* the container's spec (reference) */
     enum node_cstate state;
     pid_t pid;                /* > 0 while the process runs */
@@ -76,12 +79,17 @@ struct node_token {
     struct node_token *next;
 };
 
+/* p->c has room for this many ephemeral containers beyond the pod's own (they are added while
+ * the pod runs; the array never moves) */
+#define NODE_MAX_EPHEMERAL 32
+
 struct node_pod {
     char *ns, *name, *uid;
     json_t *pod;              /* the newest object seen */
     char *dir;                /* root/pods/<uid> */
-    struct node_container *c; /* init containers first */
+    struct node_container *c; /* init containers first, ephemeral ones last */
     size_t nc;
+    size_t cap_c;             /* room in c (NODE_MAX_EPHEMERAL beyond the spec's containers) */
     bool volumes_ready;       /* all volumes set up once */
     char *volume_error;       /* last set-up failure (waiting message), or NULL */
     uint64_t next_volume_sync_ms;
@@ -95,6 +103,7 @@ struct node_pod {
     char *pod_ip;             /* from CNI, NULL before (or hostNetwork: the node's) */
     pid_t pid_holder;         /* PID 1 of the pod's PID namespace (shareProcessNamespace), or 0 */
     char *sandbox_error;      /* last sandbox failure (waiting message), or NULL */
+    struct node_sandbox_job *sandbox_job; /* the sandbox being set up (off the loop), or NULL */
     uint64_t next_sandbox_ms; /* retry time after a sandbox failure */
     json_t *last_status;      /* the status last written, or NULL */
     struct node_pod *next;
@@ -145,9 +154,11 @@ char *node_field_ref(struct node_agent *a, json_t *pod, const char *field_path);
 char *node_object_key(struct node_agent *a, const char *ns, bool secret, const char *name,
                       const char *key, size_t *ret_len);
 
-/* runner.c: sets up p's sandbox (namespaces, CNI) if not yet; false while it is not ready
- * (p->sandbox_error says why). */
+/* runner.c: sets up p's sandbox (namespaces, CNI) if not yet, on a thread of its own
+ * (p->sandbox_job); false while it is not ready (p->sandbox_error says why after a failure). */
 bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p);
+/* Whether p's sandbox set-up has finished on its thread (node_sandbox_ensure takes it in). */
+bool node_sandbox_poll(struct node_pod *p);
 /* Removes container c's runtime state and bundle (its process must have exited); c->cid
  * stays for the status. Idempotent. */
 void node_container_cleanup(struct node_agent *a, struct node_container *c);
@@ -165,6 +176,11 @@ char *node_isolation_check(struct node_agent *a);
  * controllers' event recorder: spam filter, aggregation, dedup). type "Normal"/"Warning". */
 void node_event(struct node_pod *p, const char *type, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* node.c: the scheduler's filters for pod on node (NodeUnschedulable, TaintToleration, in
+ * that order): NULL when the pod fits, else the first failing filter's reason, e.g.
+ * "node(s) were unschedulable" (malloc'd). */
+char *node_sched_filter(json_t *node, json_t *pod);
 
 /* node.c: sets c's state with its reason and message (copied; NULL: none). */
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,

@@ -1,11 +1,14 @@
 /* ocispec.c — config.json of a container (see ocispec.h for the field-by-field rules), and
  * containerd's RuntimeDefault seccomp profile as data. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include "node/ocispec.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -722,6 +725,46 @@ static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
+/* ---- host devices (privileged) ------------------------------------------------------ */
+
+static void add_host_devices(const char *dir, json_t *out, int depth)
+{
+    static const char *const skip_dirs[] = {"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev", NULL};
+    DIR *d = depth < 8 ? opendir(dir) : NULL;
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *path = xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0) {
+            bool skip = false;
+            for (size_t i = 0; skip_dirs[i]; i++)
+                skip = skip || strcmp(e->d_name, skip_dirs[i]) == 0;
+            if (S_ISDIR(st.st_mode) && !skip)
+                add_host_devices(path, out, depth + 1);
+            else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && strcmp(e->d_name, "console") != 0)
+                json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:I, s:i, s:i, s:i}", "path", path,
+                                                     "type", S_ISCHR(st.st_mode) ? "c" : "b",
+                                                     "major", (json_int_t)major(st.st_rdev),
+                                                     "minor", (json_int_t)minor(st.st_rdev),
+                                                     "fileMode", (int)(st.st_mode & 07777),
+                                                     "uid", (int)st.st_uid, "gid", (int)st.st_gid));
+        }
+        free(path);
+    }
+    closedir(d);
+}
+
+json_t *ocispec_host_devices(const char *dev_dir)
+{
+    json_t *out = json_array();
+    add_host_devices(dev_dir, out, 0);
+    return out;
+}
+
 /* ---- resources ---------------------------------------------------------------------- */
 
 static json_t *build_resources(json_t *container, bool privileged)
@@ -822,6 +865,9 @@ int ocispec_build(const struct ocispec_input *in, json_t **ret, const char **ret
     json_t *linux_ = json_pack("{s:o, s:o, s:s}", "namespaces", nss, "resources",
                                build_resources(in->container, privileged), "cgroupsPath",
                                in->cgroups_path ? in->cgroups_path : "");
+    if (privileged && in->host_devices != NULL) /* containerd: every host device, and the
+                                                  * device cgroup allows all (build_resources) */
+        json_object_set(linux_, "devices", in->host_devices);
     const char *proc_mount = json_str(csc, "procMount");
     bool unmasked = privileged || (proc_mount && strcmp(proc_mount, "Unmasked") == 0);
     if (!unmasked) {

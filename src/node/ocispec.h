@@ -48,7 +48,15 @@ struct ocispec_input {
     const char *pidns;        /* the pod's PID namespace (shareProcessNamespace) or NULL: new */
     const char *cgroups_path; /* linux.cgroupsPath */
     const char *seccomp_dir;  /* where Localhost profiles live */
+    json_t *host_devices;     /* privileged: the host's devices as linux.devices entries
+                               * (ocispec_host_devices), or NULL */
 };
+
+/* The host's device nodes under dev_dir ("/dev") as OCI linux.devices entries (path, type,
+ * major, minor, fileMode, uid, gid), as containerd's WithHostDevices gives a privileged
+ * container: character and block devices, recursively, leaving out pts/, shm/, fd/, mqueue/,
+ * .lxc/, .lxd-mounts/, .udev/ and console. New reference (an empty array when none). */
+json_t *ocispec_host_devices(const char *dev_dir);
 
 /* Builds config.json. Returns 0 and *ret (new reference), or a negative AZ_E* code with
  * *ret_reason (static: "CreateContainerConfigError" or "CreateContainerError") and *ret_msg

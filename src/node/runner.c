@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -168,6 +170,32 @@ static char *find_runtime(const char *name)
     return found;
 }
 
+/* True when the host mounts cgroup v1 controllers at /sys/fs/cgroup with a cgroup2 hierarchy
+ * beside them (systemd's "hybrid" layout). */
+static bool cgroup_hybrid(void)
+{
+    struct statfs root, unified;
+    return statfs("/sys/fs/cgroup", &root) == 0 && root.f_type != CGROUP2_SUPER_MAGIC &&
+           statfs("/sys/fs/cgroup/unified", &unified) == 0 && unified.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* Whether the runtime at path is crun (its `--version` says so), asked once per path. */
+static bool runtime_is_crun(const char *path)
+{
+    static char *asked;
+    static bool answer;
+    if (asked != NULL && strcmp(asked, path) == 0)
+        return answer;
+    char *const argv[] = {(char *)path, "--version", NULL};
+    struct spawn_opts o = {.argv = argv, .stdout_fd = -1, .stderr_fd = -1};
+    char *out = NULL;
+    answer = spawn_wait(&o, &out) == 0 && out != NULL && strncmp(out, "crun ", 5) == 0;
+    free(out);
+    free(asked);
+    asked = xstrdup(path);
+    return answer;
+}
+
 char *node_isolation_check(struct node_agent *a)
 {
     if (geteuid() != 0)
@@ -176,7 +204,15 @@ char *node_isolation_check(struct node_agent *a)
     char *rt = find_runtime(a->runtime);
     if (rt == NULL)
         return xasprintf("container runtime is down: OCI runtime \"%s\" not found", a->runtime);
+    bool crun = runtime_is_crun(rt);
     free(rt);
+    /* crun refuses to create any container on a hybrid cgroup host, even without a cgroup
+     * manager: say so now rather than fail every pod with a StartError */
+    if (crun && cgroup_hybrid())
+        return xasprintf("container runtime is down: OCI runtime \"%s\" (crun) cannot run containers on "
+                         "this host: its cgroups are in hybrid mode (cgroup v1 controllers with a cgroup2 "
+                         "hierarchy at /sys/fs/cgroup/unified), which crun does not support; use "
+                         "--container-runtime runc, or crun on a host with unified cgroup v2", a->runtime);
     char *missing = NULL;
     if (!cni_plugins_present(a->cni_dir, &missing)) {
         char *msg = xasprintf("container runtime network not ready: NetworkReady=false "
@@ -247,18 +283,51 @@ static char *pod_hostname(struct node_pod *p)
     return xstrndup(h && *h ? h : p->name, 63);
 }
 
-bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
+/* The sandbox (namespaces, CNI ADD, ≈ 50–100 ms; CNI plugins may take longer) is set up on a
+ * thread of its own: the event loop never waits for it. Everything it reads is its own copy. */
+struct node_sandbox_job {
+    pthread_t thread;
+    atomic_int done;
+    char *cni_dir, *ipam_dir, *subnet, *bridge, *dir, *uid, *hostname;
+    bool host_net, host_ipc, want_holder;
+    json_t *mappings;         /* hostPort mappings (the thread's own copy) */
+    int rc;
+    char *ip, *err;
+    pid_t holder;             /* shareProcessNamespace's PID 1, or 0 */
+};
+
+static void sandbox_job_free(struct node_sandbox_job *j)
 {
-    if (p->sandbox_ready)
-        return true;
-    if (now_ms() < p->next_sandbox_ms)
-        return false;
-    bool host_net = pod_host_network(p);
-    bool host_ipc = json_is_true(json_path(p->pod, "spec.hostIPC"));
-    struct sandbox_net net = net_of(a);
-    char *hostname = pod_hostname(p), *ip = NULL, *err = NULL;
-    sandbox_destroy(&net, p->dir, p->uid); /* leftovers of a failed attempt */
-    /* kubelet's hostPort mappings, for the portmap plugin */
+    free(j->cni_dir);
+    free(j->ipam_dir);
+    free(j->subnet);
+    free(j->bridge);
+    free(j->dir);
+    free(j->uid);
+    free(j->hostname);
+    json_decref(j->mappings);
+    free(j->ip);
+    free(j->err);
+    free(j);
+}
+
+static void *sandbox_thread(void *arg)
+{
+    struct node_sandbox_job *j = arg;
+    struct sandbox_net net = {.cni_dir = j->cni_dir, .ipam_dir = j->ipam_dir, .subnet = j->subnet,
+                              .bridge = j->bridge};
+    sandbox_destroy(&net, j->dir, j->uid); /* leftovers of a failed attempt */
+    j->rc = sandbox_create(&net, j->dir, j->uid, j->hostname, j->host_net, j->host_ipc, j->mappings, &j->ip,
+                           &j->err);
+    if (j->rc == 0 && j->want_holder && (j->rc = sandbox_pid_holder(&j->holder, &j->err)) != 0)
+        sandbox_destroy(&net, j->dir, j->uid);
+    atomic_store(&j->done, 1);
+    return NULL;
+}
+
+/* kubelet's hostPort mappings, for the portmap plugin (a new array) */
+static json_t *port_mappings(struct node_pod *p)
+{
     json_t *mappings = json_array();
     size_t i, k;
     json_t *ctr, *port;
@@ -273,38 +342,87 @@ bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
                 memcpy(lower, "udp", 4);
             else if (strcasecmp(proto, "SCTP") == 0)
                 memcpy(lower, "sctp", 5);
-            json_array_append_new(mappings, json_pack("{s:O, s:O, s:s, s:s}", "hostPort", hp,
-                                                      "containerPort", cp, "protocol", lower, "hostIP",
+            json_array_append_new(mappings, json_pack("{s:I, s:I, s:s, s:s}", "hostPort",
+                                                      json_integer_value(hp), "containerPort",
+                                                      json_integer_value(cp), "protocol", lower, "hostIP",
                                                       json_str(port, "hostIP") ? json_str(port, "hostIP") : ""));
         }
-    int rc = sandbox_create(&net, p->dir, p->uid, hostname, host_net, host_ipc, mappings, &ip, &err);
-    json_decref(mappings);
-    if (rc == 0 && p->pid_holder <= 0 && json_is_true(json_path(p->pod, "spec.shareProcessNamespace")) &&
-        !json_is_true(json_path(p->pod, "spec.hostPID")) && (rc = sandbox_pid_holder(&p->pid_holder, &err)) != 0)
-        sandbox_destroy(&net, p->dir, p->uid);
+    return mappings;
+}
+
+/* Joins a finished (or, with wait, any) sandbox job of p; its results become p's. */
+static void sandbox_job_finish(struct node_agent *a, struct node_pod *p)
+{
+    struct node_sandbox_job *j = p->sandbox_job;
+    p->sandbox_job = NULL;
+    pthread_join(j->thread, NULL);
+    int rc = j->rc;
+    char *err = j->err;
+    j->err = NULL;
     if (rc == 0) {
+        if (j->holder > 0)
+            p->pid_holder = j->holder;
         free(p->pod_ip);
-        p->pod_ip = host_net ? xstrdup(a->host_api_host) : ip;
-        ip = NULL;
-        if (write_etc_files(p, host_net ? a->name : hostname) != 0) {
+        p->pod_ip = j->host_net ? xstrdup(a->host_api_host) : j->ip;
+        j->ip = NULL;
+        if (write_etc_files(p, j->host_net ? a->name : j->hostname) != 0) {
             err = xasprintf("writing the pod's /etc files: %s", strerror(errno));
             rc = AZ_EIO;
         }
     }
-    free(ip);
-    free(hostname);
+    sandbox_job_free(j);
     free(p->sandbox_error);
     p->sandbox_error = NULL;
     if (rc != 0) {
         p->sandbox_error = xasprintf("Failed to create pod sandbox: %s", err ? err : "failed");
         p->next_sandbox_ms = now_ms() + 2000;
         log_warn("node agent: pod %s/%s: %s", p->ns, p->name, p->sandbox_error);
-        free(err);
-        return false;
+    } else {
+        p->sandbox_ready = true;
     }
     free(err);
-    p->sandbox_ready = true;
-    return true;
+}
+
+bool node_sandbox_poll(struct node_pod *p)
+{
+    return p->sandbox_job != NULL && atomic_load(&p->sandbox_job->done) != 0;
+}
+
+bool node_sandbox_ensure(struct node_agent *a, struct node_pod *p)
+{
+    if (p->sandbox_ready)
+        return true;
+    if (p->sandbox_job != NULL) {
+        if (!node_sandbox_poll(p))
+            return false;
+        sandbox_job_finish(a, p);
+        return p->sandbox_ready;
+    }
+    if (now_ms() < p->next_sandbox_ms)
+        return false;
+    struct node_sandbox_job *j = xcalloc(1, sizeof(*j));
+    j->cni_dir = xstrdup(a->cni_dir);
+    j->ipam_dir = xstrdup(a->ipam_dir);
+    j->subnet = xstrdup(a->pod_cidr);
+    j->bridge = xstrdup(a->bridge);
+    j->dir = xstrdup(p->dir);
+    j->uid = xstrdup(p->uid);
+    j->hostname = pod_hostname(p);
+    j->host_net = pod_host_network(p);
+    j->host_ipc = json_is_true(json_path(p->pod, "spec.hostIPC"));
+    j->want_holder = p->pid_holder <= 0 && json_is_true(json_path(p->pod, "spec.shareProcessNamespace")) &&
+                     !json_is_true(json_path(p->pod, "spec.hostPID"));
+    j->mappings = port_mappings(p);
+    atomic_init(&j->done, 0);
+    if (pthread_create(&j->thread, NULL, sandbox_thread, j) != 0) {
+        sandbox_job_free(j);
+        free(p->sandbox_error);
+        p->sandbox_error = xstrdup("Failed to create pod sandbox: cannot start a thread");
+        p->next_sandbox_ms = now_ms() + 2000;
+        return false;
+    }
+    p->sandbox_job = j;
+    return false;
 }
 
 /* ---- running the OCI runtime ----------------------------------------------------------- */
@@ -351,20 +469,21 @@ static int console_listen(const char *path)
 }
 
 
-/* runtime --root R ARGS...; stdout/stderr to out_fd (or captured). Returns the exit status or
- * -errno; *ret_err (malloc'd) the runtime's error message from its log when it failed. */
+/* runtime --root R ARGS...; stdout to out_fd (or captured), stderr to err_fd (-1: out_fd).
+ * Returns the exit status or -errno; *ret_err (malloc'd) the runtime's error message from its
+ * log when it failed. */
 static int runtime_run_in(struct node_agent *a, const char *logfile, const char *const *args, int in_fd,
-                          int out_fd, char **ret_err);
+                          int out_fd, int err_fd, char **ret_err);
 
 static int runtime_run(struct node_agent *a, const char *logfile, const char *const *args, int out_fd,
-                       char **ret_err)
+                       int err_fd, char **ret_err)
 {
-    return runtime_run_in(a, logfile, args, -1, out_fd, ret_err);
+    return runtime_run_in(a, logfile, args, -1, out_fd, err_fd, ret_err);
 }
 
 /* ... with in_fd (>= 0) as the runtime's stdin, which `run --detach` passes to the container */
 static int runtime_run_in(struct node_agent *a, const char *logfile, const char *const *args, int in_fd,
-                          int out_fd, char **ret_err)
+                          int out_fd, int err_fd, char **ret_err)
 {
     const char *argv[32];
     size_t n = 0;
@@ -380,7 +499,8 @@ static int runtime_run_in(struct node_agent *a, const char *logfile, const char 
     for (size_t i = 0; args[i] && n < 31; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    struct spawn_opts o = {.argv = (char *const *)argv, .stdout_fd = out_fd, .stderr_fd = out_fd,
+    struct spawn_opts o = {.argv = (char *const *)argv, .stdout_fd = out_fd,
+                           .stderr_fd = err_fd >= 0 ? err_fd : out_fd,
                            .use_stdin_fd = in_fd >= 0, .stdin_fd = in_fd};
     char *out = NULL;
     int st = spawn_wait(&o, out_fd < 0 ? &out : NULL);
@@ -422,7 +542,7 @@ void node_container_cleanup(struct node_agent *a, struct node_container *c)
         return;
     if (c->cid) {
         const char *args[] = {"delete", "--force", c->cid, NULL};
-        runtime_run(a, NULL, args, -1, NULL);
+        runtime_run(a, NULL, args, -1, -1, NULL);
     }
     char *rootfs = xasprintf("%s/rootfs", c->bundle);
     umount2(rootfs, MNT_DETACH);
@@ -453,6 +573,8 @@ static void remove_pod_cgroups(struct node_pod *p)
 
 void node_pod_teardown(struct node_agent *a, struct node_pod *p)
 {
+    if (p->sandbox_job != NULL) /* a set-up in flight: let it end, then undo it */
+        sandbox_job_finish(a, p);
     for (size_t i = 0; i < p->nc; i++)
         node_container_cleanup(a, &p->c[i]);
     remove_pod_cgroups(p);
@@ -478,7 +600,7 @@ void node_sweep(struct node_agent *a)
         if (e->d_name[0] == '.')
             continue;
         const char *args[] = {"delete", "--force", e->d_name, NULL};
-        runtime_run(a, NULL, args, -1, NULL);
+        runtime_run(a, NULL, args, -1, -1, NULL);
     }
     if (d)
         closedir(d);
@@ -527,10 +649,15 @@ static bool policy_pulls(json_t *spec, const char *image)
     return strcmp(policy, "Never") != 0;
 }
 
+static char *image_cache_dir(struct node_agent *a, const char *image, char **ret_ref, char **ret_id,
+                             char **ret_err);
+static int image_unpack_into(const char *image_dir, const char *ref, const char *dir, char **ret_err);
+
 /* An image pull running on its own thread (pulls can take long; the event loop must not wait).
  * state: 0 running, 1 done, 2 abandoned by its container — whoever comes second frees it. */
 struct node_pull {
     char *dir, *image;
+    char *cache_dir, *ref;    /* an unpack job (the image's first use): into cache_dir */
     int rc;
     char *err;
     atomic_int state;
@@ -540,6 +667,8 @@ static void pull_free(struct node_pull *j)
 {
     free(j->dir);
     free(j->image);
+    free(j->cache_dir);
+    free(j->ref);
     free(j->err);
     free(j);
 }
@@ -547,7 +676,10 @@ static void pull_free(struct node_pull *j)
 static void *pull_thread(void *arg)
 {
     struct node_pull *j = arg;
-    j->rc = image_pull(j->dir, j->image, &j->err);
+    if (j->cache_dir != NULL)
+        j->rc = image_unpack_into(j->dir, j->ref, j->cache_dir, &j->err);
+    else
+        j->rc = image_pull(j->dir, j->image, &j->err);
     if (atomic_exchange(&j->state, 1) == 2)
         pull_free(j);
     return NULL;
@@ -559,6 +691,51 @@ void node_container_abandon_pull(struct node_container *c)
     c->pull = NULL;
     if (j && atomic_exchange(&j->state, 2) == 1)
         pull_free(j);
+}
+
+/* Runs j (a pull, or an unpack with cache_dir) on a detached thread as c's job: c waits as
+ * ContainerCreating and ensure_image takes the result in. false (j freed) if no thread. */
+static bool job_start(struct node_agent *a, struct node_container *c, struct node_pull *j)
+{
+    j->dir = xstrdup(a->image_dir);
+    atomic_init(&j->state, 0);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, pull_thread, j);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        pull_free(j);
+        return false;
+    }
+    c->pull = j;
+    node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
+    return true;
+}
+
+/* The image's first use: its unpack into the node's cache runs off the loop (a big image
+ * takes seconds). true when c now waits for it. */
+static bool unpack_started(struct node_agent *a, struct node_container *c, const char *image)
+{
+    char *ref = NULL, *err = NULL;
+    char *dir = image_cache_dir(a, image, &ref, NULL, &err);
+    free(err);
+    if (dir == NULL)
+        return false; /* image_cache reports it */
+    char *cfg = xasprintf("%s/config.json", dir);
+    bool cached = access(cfg, F_OK) == 0;
+    free(cfg);
+    if (cached) {
+        free(dir);
+        free(ref);
+        return false;
+    }
+    struct node_pull *j = xcalloc(1, sizeof(*j));
+    j->image = xstrdup(image);
+    j->cache_dir = dir;
+    j->ref = ref;
+    return job_start(a, c, j);
 }
 
 /* Makes sure the image is in the store (kubelet's image manager). Returns 0, or sets the
@@ -576,11 +753,21 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
         }
         c->pull = NULL;
         int rc = j->rc;
+        bool unpacked = j->cache_dir != NULL;
         char *msg = rc == 0 ? NULL : xstrdup(j->err ? j->err : "failed to pull image");
         pull_free(j);
+        if (unpacked) { /* the image's first unpack, done off the loop */
+            if (rc == 0) {
+                free(msg);
+                return 0;
+            }
+            node_container_set(c, NODE_C_WAITING, "CreateContainerError", msg);
+            free(msg);
+            return -1;
+        }
         if (rc == 0 && image_present(a->image_dir, image)) {
             c->pull_failures = 0;
-            return 0;
+            return unpack_started(a, c, image) ? -1 : 0;
         }
         c->pull_failures++;
         node_container_set(c, NODE_C_WAITING, "ErrImagePull", msg ? msg : "pulled image is not in the store");
@@ -593,7 +780,7 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
     if (image_present(a->image_dir, image)) {
         c->pull_failures = 0;
         node_event(p, "Normal", "Pulled", "Container image \"%s\" already present on machine", image);
-        return 0;
+        return unpack_started(a, c, image) ? -1 : 0;
     }
     if (!policy_pulls(c->spec, image)) {
         char *msg = xasprintf("Container image \"%s\" is not present with pull policy of Never", image);
@@ -612,29 +799,16 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
     }
     node_event(p, "Normal", "Pulling", "Pulling image \"%s\"", image);
     j = xcalloc(1, sizeof(*j));
-    j->dir = xstrdup(a->image_dir);
     j->image = xstrdup(image);
-    atomic_init(&j->state, 0);
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, pull_thread, j) != 0) {
-        pthread_attr_destroy(&attr);
-        pull_free(j);
+    if (!job_start(a, c, j))
         node_container_set(c, NODE_C_WAITING, "ErrImagePull", "cannot start the image pull");
-        return -1;
-    }
-    pthread_attr_destroy(&attr);
-    c->pull = j;
-    node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
     return -1;
 }
 
-/* The unpacked image (lower layer) for image: a->root/images/<hex>/{rootfs,config.json}.
- * Returns its dir (malloc'd) and *ret_config, or NULL with *ret_err. */
-static char *image_cache(struct node_agent *a, const char *image, json_t **ret_config, char **ret_id,
-                         char **ret_err)
+/* The cache directory of image's unpacked form, a->root/images/<hex>, with *ret_ref (the
+ * normalised reference) and *ret_id (status imageID), or NULL with *ret_err. All malloc'd. */
+static char *image_cache_dir(struct node_agent *a, const char *image, char **ret_ref, char **ret_id,
+                             char **ret_err)
 {
     char *ref = image_normalize(image);
     struct image_entry *e = NULL;
@@ -657,34 +831,59 @@ static char *image_cache(struct node_agent *a, const char *image, json_t **ret_c
     const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');
     size_t repo_len = at ? (size_t)(at - ref) : (colon && (!slash || colon > slash)) ? (size_t)(colon - ref)
                                                                                      : strlen(ref);
-    *ret_id = xasprintf("%.*s@%s", (int)repo_len, ref, digest);
+    if (ret_id)
+        *ret_id = xasprintf("%.*s@%s", (int)repo_len, ref, digest);
     const char *hex = strchr(digest, ':') ? strchr(digest, ':') + 1 : digest;
     char *dir = xasprintf("%s/images/%s", a->root, hex);
+    free(digest);
+    *ret_ref = ref;
+    return dir;
+}
+
+/* Unpacks ref from the store image_dir into the cache dir (rootfs/ and config.json, made in
+ * a private temporary dir and renamed into place: concurrent unpacks of one image are safe, the
+ * first rename wins). Safe off the event loop. 0, or -1 with *ret_err. */
+static int image_unpack_into(const char *image_dir, const char *ref, const char *dir, char **ret_err)
+{
+    static atomic_uint seq;
+    char *tmp = xasprintf("%s.tmp.%d.%u", dir, (int)getpid(), atomic_fetch_add(&seq, 1));
+    char *rootfs = xasprintf("%s/rootfs", tmp), *cfgpath = xasprintf("%s/config.json", dir);
+    node_remove_tree(tmp);
+    node_mkdir_p(tmp, 0700);
+    json_t *icfg = NULL;
+    int rc = -1;
+    if (image_unpack(image_dir, ref, rootfs, &icfg, ret_err) == 0) {
+        char *tcfg = xasprintf("%s/config.json", tmp);
+        if (json_dump_file(icfg ? icfg : json_object(), tcfg, JSON_COMPACT) == 0 &&
+            (rename(tmp, dir) == 0 || access(cfgpath, F_OK) == 0))
+            rc = 0;
+        else if (*ret_err == NULL)
+            *ret_err = xasprintf("caching image %s: %s", ref, strerror(errno));
+        free(tcfg);
+    }
+    json_decref(icfg);
+    node_remove_tree(tmp); /* gone already after the rename, or a loser's copy */
+    free(rootfs);
+    free(cfgpath);
+    free(tmp);
+    return rc;
+}
+
+/* The unpacked image (lower layer) for image: a->root/images/<hex>/{rootfs,config.json}
+ * (unpacked here when missing: normally ensure_image has done it off the loop). Returns its
+ * dir (malloc'd) and *ret_config, or NULL with *ret_err. */
+static char *image_cache(struct node_agent *a, const char *image, json_t **ret_config, char **ret_id,
+                         char **ret_err)
+{
+    char *ref = NULL;
+    char *dir = image_cache_dir(a, image, &ref, ret_id, ret_err);
+    if (dir == NULL)
+        return NULL;
     char *cfgpath = xasprintf("%s/config.json", dir);
     json_t *cfg = json_load_file(cfgpath, 0, NULL);
-    if (cfg == NULL) {
-        char *tmp = xasprintf("%s.tmp", dir);
-        char *rootfs = xasprintf("%s/rootfs", tmp);
-        node_remove_tree(tmp);
-        node_mkdir_p(tmp, 0700);
-        json_t *icfg = NULL;
-        if (image_unpack(a->image_dir, ref, rootfs, &icfg, ret_err) == 0) {
-            char *tcfg = xasprintf("%s/config.json", tmp);
-            if (json_dump_file(icfg ? icfg : json_object(), tcfg, JSON_COMPACT) == 0 &&
-                rename(tmp, dir) == 0)
-                cfg = json_incref(icfg ? icfg : json_object());
-            else if (*ret_err == NULL)
-                *ret_err = xasprintf("caching image %s: %s", image, strerror(errno));
-            free(tcfg);
-        }
-        json_decref(icfg);
-        if (cfg == NULL)
-            node_remove_tree(tmp);
-        free(rootfs);
-        free(tmp);
-    }
+    if (cfg == NULL && image_unpack_into(a->image_dir, ref, dir, ret_err) == 0)
+        cfg = json_load_file(cfgpath, 0, NULL);
     free(cfgpath);
-    free(digest);
     free(ref);
     if (cfg == NULL) {
         free(*ret_id);
@@ -794,7 +993,8 @@ struct node_start {
     pthread_t thread;
     atomic_int done;
     char *runtime, *runtime_root, *bundle, *cid, *pidfile, *runclog;
-    int logfd;                /* the container's log (its stdout and stderr) */
+    int logfd;                /* the container's stdout (its log pipe) */
+    int errfd;                /* ... its stderr, or -1: stdout's */
     int stdin_fd;             /* stdin: the read end of its stdin pipe, else -1 */
     char *console;            /* tty: the console socket runc hands the terminal over, or NULL */
     int console_lfd;          /* ... listening */
@@ -810,6 +1010,8 @@ static void start_free(struct node_start *j)
 {
     if (j->logfd >= 0)
         close(j->logfd);
+    if (j->errfd >= 0)
+        close(j->errfd);
     if (j->stdin_fd >= 0)
         close(j->stdin_fd);
     if (j->console_lfd >= 0)
@@ -836,7 +1038,7 @@ static void *start_thread(void *arg)
     const char *args[] = {"run", "--detach", "--bundle", j->bundle, "--pid-file", j->pidfile,
                           j->console ? "--console-socket" : j->cid, j->console ? j->console : NULL,
                           j->console ? j->cid : NULL, NULL};
-    j->status = runtime_run_in(&view, j->runclog, args, j->stdin_fd, j->logfd, &j->err);
+    j->status = runtime_run_in(&view, j->runclog, args, j->stdin_fd, j->logfd, j->errfd, &j->err);
     if (j->status == 0 && j->console != NULL && (j->master = recv_console(j->console_lfd)) < 0) {
         j->status = 1;
         j->err = xstrdup("no terminal from the runtime");
@@ -940,7 +1142,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     char *state = xasprintf("%s/%s", a->runtime_root, cid);
     if (access(state, F_OK) == 0) {
         const char *del[] = {"delete", "--force", cid, NULL};
-        runtime_run(a, NULL, del, -1, NULL);
+        runtime_run(a, NULL, del, -1, -1, NULL);
     }
     free(state);
     umount2(rootfs, MNT_DETACH);
@@ -979,14 +1181,25 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     char *netns = sandbox_ns_path(p->dir, "net"), *ipcns = sandbox_ns_path(p->dir, "ipc"),
          *utsns = sandbox_ns_path(p->dir, "uts"), *secdir = xasprintf("%s/seccomp", a->root),
          *pidns = p->pid_holder > 0 ? xasprintf("/proc/%d/ns/pid", (int)p->pid_holder) : NULL;
+    /* an ephemeral container with targetContainerName joins that container's PID namespace
+     * (kubectl debug --target), as kubelet asks the runtime to */
+    const char *target = c->ephemeral ? json_str(c->spec, "targetContainerName") : NULL;
+    for (size_t i = 0; target && *target && i < p->nc; i++)
+        if (!p->c[i].ephemeral && strcmp(p->c[i].name, target) == 0 && p->c[i].pid > 0) {
+            free(pidns);
+            pidns = xasprintf("/proc/%d/ns/pid", (int)p->c[i].pid);
+        }
     struct ocispec_input in = {.pod = p->pod, .container = c->spec, .image_config = imgcfg,
                                .env = envp, .rootfs = rootfs, .mounts = mounts, .nmounts = (size_t)nm,
                                .netns = netns, .ipcns = ipcns, .utsns = utsns, .pidns = pidns,
                                .cgroups_path = cgroup,
                                .seccomp_dir = secdir};
+    if (json_is_true(json_path(c->spec, "securityContext.privileged")))
+        in.host_devices = ocispec_host_devices("/dev");
     const char *reason = NULL;
     char *msg = NULL;
     int brc = ocispec_build(&in, &spec, &reason, &msg);
+    json_decref(in.host_devices);
     free(cgroup);
     free(netns);
     free(ipcns);
@@ -1052,9 +1265,9 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     /* the output goes through a pipe the loop reads, one CRI record per line (logs.h); without
      * the loop (not expected) straight into the file, as plain bytes */
     node_log_pipe_close(c->log, false);
-    int wfd = -1;
+    int wfd = -1, efd = -1;
     int filefd = fcntl(logfd, F_DUPFD_CLOEXEC, 0);
-    c->log = filefd >= 0 ? node_log_pipe_open(a->loop, filefd, &wfd) : NULL;
+    c->log = filefd >= 0 ? node_log_pipe_open(a->loop, filefd, &wfd, &efd) : NULL;
     if (c->log != NULL) {
         close(logfd);
         logfd = wfd;
@@ -1067,6 +1280,8 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     j->pidfile = xasprintf("%s/pid", c->bundle);
     j->runclog = xasprintf("%s/runc.log", c->bundle);
     j->logfd = logfd;
+    j->errfd = efd;
+    efd = -1;
     j->stdin_fd = stdin_rd;
     j->console = console;
     j->console_lfd = lfd;
@@ -1077,7 +1292,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     free(c->cid);
     c->cid = xstrdup(cid);
     if (pthread_create(&j->thread, NULL, start_thread, j) != 0) {
-        j->logfd = -1;
+        j->logfd = -1; /* closed below; start_free closes errfd */
         start_free(j);
         node_container_set(c, NODE_C_WAITING, "RunContainerError", "cannot start the container runtime");
         goto out;
@@ -1163,7 +1378,7 @@ static int exec_tty(struct node_agent *a, struct node_container *c, char *const 
     for (size_t i = 0; i < argc; i++)
         args[n++] = argv[i];
     char *err = NULL;
-    int st = runtime_run(a, NULL, args, -1, &err);
+    int st = runtime_run(a, NULL, args, -1, -1, &err);
     free(args);
     if (st != 0) {
         *ret_err = xasprintf("failed to exec in container: %s", err ? err : "runtime failed");
@@ -1328,7 +1543,7 @@ int node_attach(const char *ns, const char *pod, const char *container, bool wan
         struct node_log_opts lo = {.container = c->name, .tail_lines = -1};
         char *log = NULL, *err = NULL;
         size_t len = 0;
-        if (node_pod_log(ns, pod, &lo, &log, &len, &err) != 0)
+        if (node_pod_log(ns, pod, &lo, &log, &len, NULL, &err) != 0)
             len = 0;
         free(err);
         size_t plen = 0;

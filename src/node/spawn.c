@@ -1,8 +1,10 @@
-/* spawn.c — run a helper program to completion (see spawn.h). The child gets only fds 0-2,
- * default signal dispositions and an empty signal mask. */
+/* spawn.c — the node agent's one way of starting host programs (see spawn.h): posix_spawn
+ * (safe from any thread); the child gets only fds 0-2, default signal dispositions and an
+ * empty signal mask. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -24,51 +26,64 @@ void spawn_child_reset_signals(void)
             signal(s, SIG_DFL);
 }
 
+int spawn_start(char *const argv[], char *const envp[], int infd, int outfd, int errfd, pid_t *ret_pid)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    if (infd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, infd, 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (outfd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, outfd, 1);
+    else
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (errfd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+    else
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3); /* nothing else of the agent's */
+    sigset_t all; /* every catchable signal at its default */
+    sigfillset(&all);
+    sigdelset(&all, SIGKILL);
+    sigdelset(&all, SIGSTOP);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    sigset_t none; /* the calling thread may block signals; the child must not */
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    int rc = posix_spawnp(ret_pid, argv[0], &fa, &attr, argv, envp ? envp : environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    return -rc;
+}
+
 int spawn_wait(const struct spawn_opts *o, char **ret_out)
 {
-    int in[2] = {-1, -1}, out[2] = {-1, -1}, rep[2] = {-1, -1};
+    int in[2] = {-1, -1}, out[2] = {-1, -1};
     const char *input = o->use_stdin_fd ? NULL : o->input;
-    if ((input && pipe2(in, O_CLOEXEC) != 0) || (o->stdout_fd < 0 && pipe2(out, O_CLOEXEC) != 0) ||
-        pipe2(rep, O_CLOEXEC) != 0) {
+    if ((input && pipe2(in, O_CLOEXEC) != 0) || (o->stdout_fd < 0 && pipe2(out, O_CLOEXEC) != 0)) {
         int e = errno;
-        for (int k = 0; k < 2; k++) {
-            if (in[k] >= 0)
-                close(in[k]);
-            if (out[k] >= 0)
-                close(out[k]);
+        if (in[0] >= 0) {
+            close(in[0]);
+            close(in[1]);
         }
         return -e;
     }
-    pid_t pid = fork();
-    if (pid == 0) {
-        spawn_child_reset_signals();
-        int devnull = open("/dev/null", O_RDWR);
-        dup2(o->use_stdin_fd ? o->stdin_fd : input ? in[0] : devnull, 0);
-        dup2(o->stdout_fd >= 0 ? o->stdout_fd : out[1], 1);
-        dup2(o->stderr_fd >= 0 ? o->stderr_fd : devnull, 2);
-        close_range(3, (unsigned)rep[1] - 1, 0);
-        close_range((unsigned)rep[1] + 1, ~0U, 0);
-        if (o->envp)
-            environ = (char **)o->envp;
-        execvp(o->argv[0], o->argv);
-        int e = errno;
-        ssize_t w = write(rep[1], &e, sizeof(e));
-        (void)w;
-        _exit(127);
-    }
-    int fork_errno = errno;
-    close(rep[1]);
+    pid_t pid;
+    int rc = spawn_start(o->argv, o->envp, o->use_stdin_fd ? o->stdin_fd : in[0], o->stdout_fd >= 0 ? o->stdout_fd : out[1], o->stderr_fd, &pid);
     if (in[0] >= 0)
         close(in[0]);
     if (out[1] >= 0)
         close(out[1]);
-    if (pid < 0) {
-        close(rep[0]);
+    if (rc != 0) {
         if (in[1] >= 0)
             close(in[1]);
         if (out[0] >= 0)
             close(out[0]);
-        return -fork_errno;
+        return rc;
     }
     if (input) {
         size_t off = 0;
@@ -96,19 +111,9 @@ int spawn_wait(const struct spawn_opts *o, char **ret_out)
         }
         close(out[0]);
     }
-    int exec_errno = 0;
-    ssize_t got;
-    do
-        got = read(rep[0], &exec_errno, sizeof(exec_errno));
-    while (got < 0 && errno == EINTR);
-    close(rep[0]);
     int ws = 0;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
         ;
-    if (got == (ssize_t)sizeof(exec_errno)) {
-        buf_release(&b);
-        return -exec_errno;
-    }
     if (ret_out)
         *ret_out = buf_detach(&b, NULL);
     else

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <jansson.h>
+#include "registry/apiserver.h"
 #include "registry/resource.h"
 
 /* True for the events.k8s.io/v1 events resource. */
@@ -28,5 +29,19 @@ json_t *events_v1_to_core(json_t *ev);
 /* Converts a response in place: an Event, or every item of an EventList (its apiVersion
  * becomes events.k8s.io/v1). Anything else (Status) is left alone. */
 void events_v1_output(json_t *obj);
+
+/* An events.k8s.io/v1 field selector in the stored core/v1 Events' labels (regarding.name ->
+ * involvedObject.name, reportingController -> reportingComponent, ...; upstream's field label
+ * conversion for the group). malloc'd, or NULL with *ret_err (malloc'd) =
+ * "field label not supported: L" for a label the group does not serve. Syntax is left to the
+ * field selector parser. */
+char *events_v1_field_selector(const char *sel, char **ret_err);
+
+/* PATCH of an events.k8s.io/v1 Event (c->res: the core/v1 Events): the patch (an enum
+ * patch_type) applies to the stored Event in the events.k8s.io/v1 form, whose result is
+ * converted back and updated (conflicts retried unless the patch names a resourceVersion).
+ * rest_patch's contract otherwise. */
+int events_v1_patch(struct api_call *c, int patch_type, const char *body, size_t len, json_t **ret_obj,
+                    json_t **ret_status);
 
 #endif

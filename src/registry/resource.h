@@ -46,6 +46,8 @@ struct subresource_def {
     virtual_create_fn create; /* for virtual subresources (e.g. serviceaccounts/token) */
     bool stream;              /* served by the pod stream handler (pods/log, pods/exec) */
     const struct schema_node *schema; /* body type when it differs from the parent's kind */
+    void (*validate)(json_t *obj, json_t *old, struct field_errors *errs); /* update validation
+                                 replacing the kind's (pods/ephemeralcontainers), NULL: the kind's */
 };
 
 /* Per-kind hooks (api/validate.h implements them). NULL: nothing to do / the generic rule. */

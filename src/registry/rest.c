@@ -406,7 +406,11 @@ static int validate(struct api_call *c, json_t *obj, json_t *old, json_t **ret_s
         json_object_set_new(json_obj_ensure(bound, "spec"), "nodeName", json_string(nnn));
         old = bound;
     }
-    resource_validate(c->res, obj, old, &fe);
+    const struct subresource_def *vsd = c->subresource ? resource_subresource(c->res, c->subresource) : NULL;
+    if (vsd != NULL && vsd->validate != NULL && old != NULL)
+        vsd->validate(obj, old, &fe); /* e.g. pods/ephemeralcontainers: replaces the kind's */
+    else
+        resource_validate(c->res, obj, old, &fe);
     json_decref(bound);
     int rc = 0;
     if (fe.n > 0) {
@@ -1222,6 +1226,15 @@ static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t
             json_object_set(newobj, "status", st);
         else
             json_object_del(newobj, "status");
+    } else if (c->subresource && strcmp(c->subresource, "ephemeralcontainers") == 0) {
+        /* ephemeralContainersStrategy: only spec.ephemeralContainers comes from the request */
+        newobj = json_deep_copy(old);
+        json_t *ecs = json_path(obj, "spec.ephemeralContainers");
+        json_t *spec = json_obj_ensure(newobj, "spec");
+        if (ecs)
+            json_object_set(spec, "ephemeralContainers", ecs);
+        else
+            json_object_del(spec, "ephemeralContainers");
     } else if (c->subresource && strcmp(c->subresource, "finalize") == 0) {
         newobj = json_deep_copy(old);
         json_t *fin = json_path(obj, "spec.finalizers");

@@ -250,6 +250,18 @@ e2e_import_test_image()
         echo "FAIL - anzen image import failed:"; tail -5 "$T/test-image.log"; exit 1; }
 }
 
+# e2e_node_server: anzen with its node agent in $T/data, the test image imported as
+# alpine:latest; K is kubectl 1.32 and k() runs it with the admin kubeconfig.
+e2e_node_server()
+{
+    SERVE_FLAGS=""
+    server_start "$T/data" || exit 1
+    e2e_import_test_image "$SERVER_DIR"
+    K=/usr/lib/google-cloud-sdk/bin/kubectl.1.32
+    [ -x "$K" ] || K=kubectl
+}
+k() { "$K" --kubeconfig "$KCFG" --cache-dir "$T/kcache" "$@"; }
+
 server_wait_ready()
 {
     local i out

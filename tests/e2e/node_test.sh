@@ -233,7 +233,8 @@ expect_eq "restartPolicy Never + exit 3 → Failed" "Failed" "$(phase fails open
 kc get pod fails -n open -o json >"$T/fails.json"
 expect_eq "failed container: terminated Error exit 3" "Error 3" \
     "$(jget 'd["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]+" "+str(d["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"])' "$T/fails.json")"
-expect_eq "stdout and stderr both logged" "out err" "$(kc logs fails -n open | tr '\n' ' ' | sed 's/ $//')"
+# two pipes, read by the loop as containerd reads them: either order across the streams
+expect_eq "stdout and stderr both logged" "err out" "$(kc logs fails -n open | sort | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "unstartable binary → Failed" "Failed" "$(phase nobinary open 'Succeeded|Failed')"
 kc get pod nobinary -n open -o json >"$T/nobin.json"
 expect_eq "unstartable: StartError exit 128" "StartError 128" \

@@ -10,11 +10,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "node/spawn.h"
+
+/* spawn_start: stdin from an fd, stdout to a pipe, not waited for; the caller reaps it */
+static void test_start_stdin_fd(void **state)
+{
+    (void)state;
+    int in[2], out[2];
+    assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    assert_int_equal(write(in[1], "abc", 3), 3);
+    close(in[1]);
+    char *argv[] = {"tr", "a-z", "A-Z", NULL};
+    pid_t pid = 0;
+    assert_int_equal(spawn_start(argv, NULL, in[0], out[1], -1, &pid), 0);
+    close(in[0]);
+    close(out[1]);
+    char buf[16] = {0};
+    ssize_t n = 0, r;
+    while ((r = read(out[0], buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
+        n += r;
+    close(out[0]);
+    assert_string_equal(buf, "ABC");
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    char *missing[] = {"/nonexistent/prog", NULL};
+    assert_int_equal(spawn_start(missing, NULL, -1, -1, -1, &pid), -ENOENT);
+}
 
 static void test_input_output_status(void **state)
 {
@@ -68,6 +96,7 @@ int main(void)
         cmocka_unit_test(test_input_output_status),
         cmocka_unit_test(test_signal_and_missing),
         cmocka_unit_test(test_fds),
+        cmocka_unit_test(test_start_stdin_fd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
