@@ -10,6 +10,7 @@
 #include "api/schema.h"
 #include "api/status.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -163,7 +164,7 @@ static void entries_encode(json_t *entries, json_t *obj)
 static void entry_touch(json_t *e)
 {
     char now[32];
-    time_rfc3339(time(NULL), now);
+    time_rfc3339(clock_wall_s(), now);
     json_object_set_new(e, "time", json_string(now));
 }
 

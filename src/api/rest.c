@@ -25,6 +25,7 @@
 #include "api/itembytes.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -932,7 +933,7 @@ static int create_internal(struct api_call *c, json_t *obj, bool applied, json_t
     /* server-set metadata (upstream rest.BeforeCreate) */
     char uid[37], now[32];
     uuid_v4(uid);
-    time_rfc3339(time(NULL), now);
+    time_rfc3339(clock_wall_s(), now);
     json_object_set_new(m, "uid", json_string(uid));
     json_object_del(m, "resourceVersion");
     json_object_del(m, "selfLink");
@@ -1403,7 +1404,7 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
         if (graceful) {
             if (json_object_get(m, "deletionTimestamp") == NULL) {
                 char now[32];
-                time_rfc3339(time(NULL), now);
+                time_rfc3339(clock_wall_s(), now);
                 json_object_set_new(m, "deletionTimestamp", json_string(now));
                 json_object_set_new(m, "deletionGracePeriodSeconds", json_integer(0));
                 if (foreground || orphaning) {
@@ -1558,7 +1559,7 @@ static json_t *table_row(const struct resource_def *r, json_t *obj, time_t now)
 
 json_t *rest_to_table(const struct resource_def *r, json_t *obj_or_list, bool include_columns)
 {
-    time_t now = time(NULL);
+    time_t now = clock_wall_s();
     json_t *t = json_object();
     json_object_set_new(t, "kind", json_string("Table"));
     json_object_set_new(t, "apiVersion", json_string("meta.k8s.io/v1"));

@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "authn/pki.h"
+#include "util/clock.h"
 #include "util/err.h"
 
 #define PKI_CA_DAYS (10 * 365)
@@ -515,7 +516,7 @@ static int cert_still_good(X509 *cert, X509 *ca, int purpose)
 {
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *sctx = X509_STORE_CTX_new();
-    time_t horizon = time(NULL) + (time_t)PKI_RENEW_BEFORE_DAYS * 86400;
+    time_t horizon = clock_wall_s() + (time_t)PKI_RENEW_BEFORE_DAYS * 86400;
     int ok = 0;
 
     if (store == NULL || sctx == NULL || X509_STORE_add_cert(store, ca) != 1 ||

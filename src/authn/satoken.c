@@ -15,6 +15,7 @@
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -24,13 +25,6 @@
 #define LABEL_LAST_USED "kubernetes.io/legacy-token-last-used"
 #define LABEL_INVALID_SINCE "kubernetes.io/legacy-token-invalid-since"
 
-
-int64_t satoken_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 char *satoken_quote_list(json_t *arr)
 {
@@ -578,7 +572,7 @@ int satoken_authenticate(struct satoken *s, const char *token, json_t *audiences
     json_t *target = json_array_size(audiences) > 0 ? audiences : s->api_audiences;
     if (json_array_size(target) > SATOKEN_MAX_AUDIENCES)
         return *ret_err = xstrdup("too many audiences"), AZ_EUNAUTHORIZED;
-    int64_t now = satoken_now_ms();
+    int64_t now = clock_wall_ms();
     char key[2 * SHA256_DIGEST_LENGTH + 1];
     cache_key(target, token, key);
     json_t *claims = NULL, *auds = NULL;

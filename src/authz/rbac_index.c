@@ -13,6 +13,7 @@
 #include "api/field.h"
 #include "authz/rbac_index.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/util.h"

@@ -16,6 +16,7 @@
 #include "authz/authz.h"
 #include "authz/rbac_int.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -62,7 +63,7 @@ static json_t *echo_metadata(struct api_call *call, json_t *body, const char *ns
     json_t *fields = rest_fields_v1(call->res, body);
     if (json_object_size(fields) > 0) {
         char now[32];
-        time_rfc3339(time(NULL), now);
+        time_rfc3339(clock_wall_s(), now);
         json_t *e = json_object();
         json_object_set_new(e, "manager", json_string(call->field_manager ? call->field_manager : "unknown"));
         json_object_set_new(e, "operation", json_string("Update"));

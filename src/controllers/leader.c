@@ -26,6 +26,7 @@
 #include "controllers/controllers.h"
 #include "controllers/leader.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -71,7 +72,7 @@ static json_t *lease_object(json_t *old, const char *holder, int64_t duration_s,
     if (obj == NULL) {
         char uid[37], ts[32];
         uuid_v4(uid);
-        time_rfc3339(time(NULL), ts);
+        time_rfc3339(clock_wall_s(), ts);
         obj = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s},s:{}}", "apiVersion", "coordination.k8s.io/v1", "kind",
                         "Lease", "metadata", "name", "kube-controller-manager", "namespace", "kube-system",
                         "uid", uid, "creationTimestamp", ts, "spec");

@@ -1,20 +1,20 @@
 /* observe.c — per-request bookkeeping for the audit log and the metrics (see observe.h). */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "audit/audit.h"
 #include "http/metrics.h"
 #include "http/observe.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 void http_observe_begin(struct http_observe *o)
 {
     memset(o, 0, sizeof(*o));
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    o->received_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    struct timespec wall;
+    clock_wall(&wall);
+    o->received_us = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     o->start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

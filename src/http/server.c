@@ -50,6 +50,7 @@
 #include "node/node.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/yaml_out.h"
 #include "util/log.h"
@@ -943,7 +944,7 @@ static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const
     if (since_s != NULL) {
         long long n = since_n;
         struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
+        clock_wall(&now);
         lo.has_since = true;
         lo.since_ns = ((int64_t)now.tv_sec - (n > INT32_MAX ? INT32_MAX : n)) * 1000000000 + now.tv_nsec;
     } else if (since_t != NULL) {

@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "node/logs.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 /* ---- time ------------------------------------------------------------------------------ */
@@ -241,7 +242,7 @@ struct node_log_pipe {
 static void write_record(struct node_log_pipe *lp, const char *data, size_t len, char tag)
 {
     struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    clock_wall(&now);
     char ts[36];
     /* containerd writes RFC3339Nano; fixed 9 digits here sort and parse the same */
     struct tm tm;

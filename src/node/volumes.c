@@ -22,6 +22,7 @@
 #include "api/rest.h"
 #include "node/node_int.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -187,7 +188,7 @@ static bool payload_has_first(json_t *files, const char *elem)
 static int make_ts_dir(const char *dir, char *ret_name, size_t cap)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_wall(&ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     char stamp[32];
@@ -646,7 +647,7 @@ static int collect_token(struct node_agent *a, struct node_pod *p, const char *v
     json_t *es = json_object_get(proj, "expirationSeconds");
     int64_t ttl = json_is_integer(es) ? json_integer_value(es) : TOKEN_DEFAULT_EXPIRATION;
     struct node_token *t = token_for(p, volume, source);
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = (int64_t)clock_wall_s();
     if (t == NULL || token_needs_refresh(t, now)) {
         char *tok = NULL, *err = NULL;
         int64_t exp = 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 static void random_bytes(unsigned char *p, size_t n)
@@ -35,7 +36,7 @@ void time_rfc3339(time_t t, char out[32])
 void time_rfc3339_micro(char out[40])
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_wall(&ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     char base[32];
@@ -157,13 +158,6 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
     if (alen != blen)
         return false;
     return CRYPTO_memcmp(a, b, alen) == 0;
-}
-
-uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The offset of the first byte that is not part of valid UTF-8 (no overlongs, surrogates or

@@ -12,7 +12,7 @@
 void uuid_v4(char out[37]);
 /* RFC3339 UTC, second precision ("2006-01-02T15:04:05Z"), into out (>= 21 bytes). */
 void time_rfc3339(time_t t, char out[32]);
-/* RFC3339 with microseconds ("...05.000000Z", metav1.MicroTime). */
+/* clock_wall() as RFC3339 with microseconds ("...05.000000Z", metav1.MicroTime). */
 void time_rfc3339_micro(char out[40]);
 /* Parses an RFC3339 timestamp; -1 if invalid. */
 time_t time_parse_rfc3339(const char *s);
@@ -29,8 +29,6 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
  * code points past U+10FFFF), or len. Every YAML input is checked with it before libfyaml
  * sees it: libfyaml 0.7.12 loops forever on some invalid bytes (e.g. "%-\xff"). */
 size_t utf8_invalid_at(const void *data, size_t len);
-/* Monotonic milliseconds. */
-uint64_t now_ms(void);
 
 /* True if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past
  * U+10FFFF; NUL allowed). Checked before handing text to libfyaml, which loops forever on some
