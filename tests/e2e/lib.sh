@@ -334,6 +334,16 @@ kc()
     kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" "$@"
 }
 
+# kcv MINOR ARGS...: like kc, with kubectl 1.MINOR (google-cloud-sdk's kubectl.1.MINOR) when it
+# is installed, else the default kubectl.
+kcv()
+{
+    local k=/usr/lib/google-cloud-sdk/bin/kubectl.1.$1
+    shift
+    [ -x "$k" ] || k=kubectl
+    "$k" --kubeconfig "$KCFG" --cache-dir "$T/kcache" "$@"
+}
+
 # acurl ARGS...: curl with the admin client certificate.
 acurl()
 {
