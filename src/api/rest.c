@@ -464,17 +464,22 @@ int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status)
     char *key = resource_key(c->res, c->ns, c->name);
     json_t *obj = NULL;
     int rc = cache_sync(c->srv);
-    if (rc == AZ_ETIMEOUT) {
-        free(key);
-        *ret_status = internal_error("get", rc);
-        return rc;
-    }
     struct wc_item it;
     if (rc == 0 && (rc = watchcache_get(c->srv->wc, key, &it, NULL)) == 0) {
         obj = decode_item(&it);
         watchcache_item_release(&it);
-    } else if (rc != AZ_ENOTFOUND) {
-        obj = rest_read_key(c->srv, key);
+    } else if (rc == AZ_EUNAVAILABLE) { /* no cache, or not loaded: the store answers */
+        struct store_kv kv;
+        if ((rc = store_get(c->srv->store, key, &kv)) == 0) {
+            obj = decode_kv(&kv);
+            store_kv_release(&kv);
+        }
+    }
+    /* a storage fault is a 500 (504 on timeout), never a 404 */
+    if (rc != 0 && rc != AZ_ENOTFOUND) {
+        free(key);
+        *ret_status = internal_error("get", rc);
+        return rc;
     }
     free(key);
     if (obj == NULL) {
@@ -1526,7 +1531,16 @@ int rest_deletecollection(struct api_call *c, const struct list_opts *o, json_t 
         one.ns = json_path_str(item, "metadata.namespace");
         json_t *res = NULL, *st = NULL;
         int code;
-        if (rest_delete(&one, opts, &res, &code, &st) == 0) {
+        rc = rest_delete(&one, opts, &res, &code, &st);
+        if (rc != 0 && rc != AZ_ENOTFOUND) {
+            /* upstream's DeleteCollection: the first failed delete is the answer */
+            json_decref(res);
+            json_decref(deleted);
+            json_decref(list);
+            *ret_status = st;
+            return rc;
+        }
+        if (rc == 0) {
             if (json_is_object(res) && strcmp(json_str(res, "kind") ? json_str(res, "kind") : "", "Status") != 0) {
                 json_object_del(res, "kind");
                 json_object_del(res, "apiVersion");
