@@ -1,7 +1,7 @@
 /* controllers.c — controller start-up and bootstrap objects; see controllers.h. */
 #include <string.h>
-#include "api/rest.h"
-#include "api/status.h"
+#include "registry/rest.h"
+#include "machinery/status.h"
 #include "controllers/controllers.h"
 #include "util/json.h"
 #include "util/log.h"

@@ -15,7 +15,7 @@
  * missing or terminating namespace. */
 #include <stdlib.h>
 #include <string.h>
-#include "api/rest.h"
+#include "registry/rest.h"
 #include "controllers/controllers.h"
 #include "controllers/serviceaccount.h"
 #include "util/buf.h"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 #include "store/faulty.h"
 #include "store/store.h"
 #include "store/watchcache.h"
