@@ -28,6 +28,7 @@
 #include "util/err.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define AUDIT_MAX_RULES 1024

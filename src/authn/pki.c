@@ -16,12 +16,12 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "authn/pki.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/util.h"
 
 #define PKI_CA_DAYS (10 * 365)
 #define PKI_LEAF_DAYS 365
@@ -427,8 +427,7 @@ static int set_random_serial(X509 *x)
     BIGNUM *bn;
     int ok;
 
-    if (RAND_bytes(buf, sizeof(buf)) != 1)
-        return -1;
+    random_bytes(buf, sizeof(buf));
     buf[0] = (unsigned char)((buf[0] & 0x7f) | 0x40);   /* positive, never zero, 127 bits */
     bn = BN_bin2bn(buf, sizeof(buf), NULL);
     if (bn == NULL)
@@ -789,18 +788,6 @@ int pki_issue_client_cert(const struct pki *p, const char *cn, const char *const
     return 0;
 }
 
-/* Standard base64 (no line breaks) of a string; malloc'd. */
-static char *base64_of(const char *s)
-{
-    size_t n = strlen(s);
-    unsigned char *out = malloc(4 * ((n + 2) / 3) + 1);
-
-    if (out == NULL)
-        abort();
-    EVP_EncodeBlock(out, (const unsigned char *)s, (int)n);
-    return (char *)out;
-}
-
 int pki_write_kubeconfig(const struct pki *p, const char *path, const char *server_url,
                          char **ret_err)
 {
@@ -816,9 +803,9 @@ int pki_write_kubeconfig(const struct pki *p, const char *path, const char *serv
     f = open_memstream(&text, &len);
     if (f == NULL)
         abort();
-    ca = base64_of(p->ca_pem);
-    crt = base64_of(p->admin_cert_pem);
-    key = base64_of(p->admin_key_pem);
+    ca = base64_encode(p->ca_pem, strlen(p->ca_pem));
+    crt = base64_encode(p->admin_cert_pem, strlen(p->admin_cert_pem));
+    key = base64_encode(p->admin_key_pem, strlen(p->admin_key_pem));
     fputs("apiVersion: v1\n"
           "kind: Config\n"
           "clusters:\n"

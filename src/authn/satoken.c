@@ -18,6 +18,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define ERR_CRYPTO "square/go-jose: error in cryptographic primitive"
@@ -36,7 +37,7 @@ char *satoken_quote_list(json_t *arr)
         if (i)
             buf_putc(&b, ' ');
         const char *s = json_string_value(v);
-        field_quote_go(&b, s ? s : "", s ? strlen(s) : 0);
+        go_quote(&b, s ? s : "", s ? strlen(s) : 0);
     }
     buf_putc(&b, ']');
     return buf_detach(&b, NULL);
@@ -160,7 +161,7 @@ static char *sniff_issuer(const char *token)
     if (d2 == NULL || strchr(d2 + 1, '.') != NULL)
         return NULL;
     size_t n;
-    unsigned char *raw = jwt_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &n);
+    unsigned char *raw = base64url_decode_raw(d1 + 1, (size_t)(d2 - d1 - 1), &n);
     if (raw == NULL)
         return NULL;
     json_error_t err;

@@ -4,6 +4,7 @@
 #include "machinery/field.h"
 #include "authz/rbac_rules.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 #define RBAC_RULE_MAX_ITEMS 4096 /* per list: bounds work on client-supplied roles */
 
@@ -301,7 +302,7 @@ void rbac_quote_list(struct buf *b, char *const *items, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_putc(b, ' ');
-        field_quote_go(b, items[i], strlen(items[i]));
+        go_quote(b, items[i], strlen(items[i]));
     }
     buf_putc(b, ']');
 }

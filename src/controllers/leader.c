@@ -193,8 +193,11 @@ static void *leader_main(void *arg)
         }
         /* candidates retry with client-go's jitter (factor 1.2); the leader renews every period */
         int64_t wait = leader__cfg.retry_period_ms;
-        if (!leading)
-            wait += (int64_t)(rand() % (int)(leader__cfg.retry_period_ms / 5 + 1));
+        if (!leading) {
+            unsigned r;
+            random_bytes(&r, sizeof(r));
+            wait += (int64_t)(r % (unsigned)(leader__cfg.retry_period_ms / 5 + 1));
+        }
         for (int64_t w = 0; w < wait && !atomic_load(&leader__stop); w += 50)
             sleep_ms(wait - w < 50 ? wait - w : 50);
     }
@@ -222,7 +225,6 @@ int leader_start(struct apiserver *srv, const struct leader_config *cfg, char **
     uuid_v4(uid);
     snprintf(leader__id, sizeof(leader__id), "%s_%s", host, uid); /* as kube-controller-manager */
     atomic_store(&leader__leading, 0);
-    srand((unsigned)now_ms() ^ (unsigned)getpid());
     if (pthread_create(&leader__thread, NULL, leader_main, NULL) != 0) {
         *ret_err = xstrdup("cannot start the leader election thread");
         return AZ_EINTERNAL;

@@ -14,7 +14,6 @@
 #include <h2o/http1.h>
 #include <h2o/http2.h>
 #include <netinet/in.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +53,7 @@
 #include "util/json.h"
 #include "machinery/yaml_out.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define MAX_BODY (3 * 1024 * 1024)
@@ -763,7 +763,7 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
         timeout = 366LL * 24 * 3600;
     if (timeout <= 0) {
         unsigned char rnd;
-        RAND_bytes(&rnd, 1);
+        random_bytes(&rnd, 1);
         timeout = MIN_REQUEST_TIMEOUT + (int64_t)rnd * MIN_REQUEST_TIMEOUT / 256;
     }
     common_headers(c);

@@ -13,6 +13,7 @@
 
 #include "machinery/status.h"
 #include "util/err.h"
+#include "util/text.h"
 
 static char *msg_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -12,6 +12,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"

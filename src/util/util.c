@@ -9,7 +9,7 @@
 #include "util/clock.h"
 #include "util/util.h"
 
-static void random_bytes(unsigned char *p, size_t n)
+void random_bytes(void *p, size_t n)
 {
     if (RAND_bytes(p, (int)n) != 1)
         abort();
@@ -114,43 +114,67 @@ char *base64url_encode(const void *data, size_t len)
     return b64(data, len, true);
 }
 
-unsigned char *base64_decode(const char *s, size_t len, size_t *ret_len)
+/* The 6-bit value of a base64 character of the url alphabet (and, unless url_only, of the
+ * std alphabet), or -1. */
+static int b64_sextet(unsigned char c, bool url_only)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    if (!url_only && c == '+')
+        return 62;
+    if (!url_only && c == '/')
+        return 63;
+    return -1;
+}
+
+/* The one base64 decoder: s[0..len) with up to two trailing '=' stripped unless url_only. */
+static unsigned char *b64_decode(const char *s, size_t len, bool url_only, size_t *ret_len)
 {
     if (len > (1u << 28))
         return NULL;
-    size_t padded = (len + 3) / 4 * 4;
-    char *tmp = xmalloc(padded + 1);
+    for (int pad = 0; !url_only && pad < 2 && len > 0 && s[len - 1] == '='; pad++)
+        len--;
+    if (len % 4 == 1)
+        return NULL;
+    unsigned char *out = xmalloc(len / 4 * 3 + 3);
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
     for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '-')
-            c = '+';
-        else if (c == '_')
-            c = '/';
-        else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                   c == '+' || c == '/' || c == '=')) {
-            free(tmp);
+        int v = b64_sextet((unsigned char)s[i], url_only);
+        if (v < 0) {
+            free(out);
             return NULL;
         }
-        tmp[i] = c;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
     }
-    for (size_t i = len; i < padded; i++)
-        tmp[i] = '=';
-    tmp[padded] = '\0';
-    unsigned char *out = xmalloc(padded / 4 * 3 + 1);
-    int n = padded ? EVP_DecodeBlock(out, (unsigned char *)tmp, (int)padded) : 0;
-    if (n < 0) {
-        free(tmp);
-        free(out);
-        return NULL;
-    }
-    /* EVP_DecodeBlock counts padding bytes as zeros: trim them. */
-    size_t pad = 0;
-    for (size_t i = padded; i > 0 && tmp[i - 1] == '=' && pad < 2; i--)
-        pad++;
-    free(tmp);
-    *ret_len = (size_t)n - pad;
-    out[*ret_len] = '\0';
+    out[o] = '\0';
+    *ret_len = o;
     return out;
+}
+
+unsigned char *base64_decode(const char *s, size_t len, size_t *ret_len)
+{
+    return b64_decode(s, len, false, ret_len);
+}
+
+unsigned char *base64url_decode_raw(const char *s, size_t len, size_t *ret_len)
+{
+    return b64_decode(s, len, true, ret_len);
 }
 
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
@@ -158,51 +182,4 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
     if (alen != blen)
         return false;
     return CRYPTO_memcmp(a, b, alen) == 0;
-}
-
-/* The offset of the first byte that is not part of valid UTF-8 (no overlongs, surrogates or
- * code points past U+10FFFF), or len. */
-size_t utf8_invalid_at(const void *data, size_t len)
-{
-    const unsigned char *s = data;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned lo = 0x80, hi = 0xbf;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            if (c == 0xe0)
-                lo = 0xa0;
-            else if (c == 0xed)
-                hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            if (c == 0xf0)
-                lo = 0x90;
-            else if (c == 0xf4)
-                hi = 0x8f;
-        } else {
-            return i;
-        }
-        if (i + n >= len)
-            return i;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return i;
-        for (size_t k = 2; k <= n; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-                return i;
-        i += n + 1;
-    }
-    return len;
-}
-
-bool utf8_valid(const char *s, size_t n)
-{
-    return utf8_invalid_at(s, n) == n;
 }
