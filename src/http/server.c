@@ -948,7 +948,7 @@ static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const
         lo.has_since = true;
         lo.since_ns = ((int64_t)now.tv_sec - (n > INT32_MAX ? INT32_MAX : n)) * 1000000000 + now.tv_nsec;
     } else if (since_t != NULL) {
-        if (!node_log_parse_time(since_t, strlen(since_t), &lo.since_ns)) {
+        if (!time_parse_rfc3339_ns(since_t, strlen(since_t), &lo.since_ns)) {
             char *m = xasprintf("sinceTime: invalid RFC 3339 time \"%s\"", since_t);
             send_status(c, status_new(AZ_EBADREQUEST, m, NULL));
             free(m);

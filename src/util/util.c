@@ -44,35 +44,83 @@ void time_rfc3339_micro(char out[40])
     snprintf(out, 40, "%.20s.%06dZ", base, (int)(ts.tv_nsec / 1000) % 1000000);
 }
 
+/* n decimal digits at s into *ret. */
+static bool parse_digits(const char *s, int n, int *ret)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *ret = v;
+    return true;
+}
+
+bool time_parse_rfc3339_ns(const char *s, size_t len, int64_t *ret_ns)
+{
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    struct tm tm = {0};
+    int y, mo, d, h, mi, se;
+    if (s == NULL || len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+        s[13] != ':' || s[16] != ':')
+        return false;
+    if (!parse_digits(s, 4, &y) || !parse_digits(s + 5, 2, &mo) || !parse_digits(s + 8, 2, &d) ||
+        !parse_digits(s + 11, 2, &h) || !parse_digits(s + 14, 2, &mi) || !parse_digits(s + 17, 2, &se))
+        return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59)
+        return false;
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+        return false;
+    if (y < 1678 || y > 2261) /* outside int64 nanoseconds */
+        return false;
+    size_t i = 19;
+    int64_t frac = 0;
+    if (i < len && s[i] == '.') {
+        size_t n = 0;
+        i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (n < 9) {
+                frac = frac * 10 + (s[i] - '0');
+                n++;
+            }
+            i++;
+        }
+        if (n == 0)
+            return false;
+        for (; n < 9; n++)
+            frac *= 10;
+    }
+    int64_t off = 0;
+    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        int oh, om;
+        if (!parse_digits(s + i + 1, 2, &oh) || !parse_digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+            return false;
+        off = (int64_t)(oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+        i += 6;
+    } else {
+        return false;
+    }
+    if (i != len)
+        return false;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    *ret_ns = ((int64_t)timegm(&tm) - off) * 1000000000 + frac;
+    return true;
+}
+
 time_t time_parse_rfc3339(const char *s)
 {
-    if (s == NULL)
+    int64_t ns;
+    if (s == NULL || !time_parse_rfc3339_ns(s, strlen(s), &ns))
         return -1;
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (p == NULL)
-        return -1;
-    if (*p == '.') {
-        p++;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    long off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int hh, mm;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-            return -1;
-        off = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p != '\0')
-        return -1;
-    return timegm(&tm) - off;
+    return (time_t)(ns >= 0 ? ns / 1000000000 : -((-ns + 999999999) / 1000000000));
 }
 
 void random_suffix(char out[6])

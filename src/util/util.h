@@ -16,7 +16,12 @@ void uuid_v4(char out[37]);
 void time_rfc3339(time_t t, char out[32]);
 /* clock_wall() as RFC3339 with microseconds ("...05.000000Z", metav1.MicroTime). */
 void time_rfc3339_micro(char out[40]);
-/* Parses an RFC3339 timestamp; -1 if invalid. */
+/* Parses an RFC3339 timestamp (optional fraction, "Z" or "+hh:mm"/"-hh:mm"; 'T' and 'Z' in
+ * either case; a real calendar day; years 1678-2261, the int64 nanosecond range) into
+ * nanoseconds since the epoch. False if s[0..len) is not one. */
+bool time_parse_rfc3339_ns(const char *s, size_t len, int64_t *ret_ns);
+/* time_parse_rfc3339_ns of a NUL-terminated s in whole seconds (rounded down); -1 if invalid
+ * or NULL. */
 time_t time_parse_rfc3339(const char *s);
 /* Upstream's generateName suffix: 5 chars from "bcdfghjklmnpqrstvwxz2456789". */
 void random_suffix(char out[6]);
