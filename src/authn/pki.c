@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "authn/pki.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/util.h"
@@ -89,9 +90,7 @@ static int read_file(const char *path, char **ret_buf, size_t *ret_len, char **r
             return AZ_ENOTFOUND;
         return pki_fail(ret_err, AZ_EIO, "open %s: %s", path, strerror(errno));
     }
-    buf = malloc(PKI_MAX_FILE + 1);
-    if (buf == NULL)
-        abort();
+    buf = xmalloc(PKI_MAX_FILE + 1);
     for (;;) {
         ssize_t n = read(fd, buf + len, PKI_MAX_FILE + 1 - len);
         if (n < 0 && errno == EINTR)
@@ -208,9 +207,7 @@ static char *bio_to_string(BIO *bio)
 
     if (n < 0)
         return NULL;
-    r = malloc((size_t)n + 1);
-    if (r == NULL)
-        abort();
+    r = xmalloc((size_t)n + 1);
     memcpy(r, data, (size_t)n);
     r[n] = '\0';
     return r;
@@ -703,9 +700,7 @@ int pki_ensure(const char *data_dir, const char *const *extra_sans, struct pki *
                             extra_sans[i]);
     }
 
-    p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        abort();
+    p = xcalloc(1, sizeof(*p));
     p->dir = path_join(data_dir, "pki");
     p->ca_cert_path = path_join(p->dir, "ca.crt");
     p->ca_key_path = path_join(p->dir, "ca.key");

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/text.h"
 #include "util/util.h"
@@ -2251,9 +2252,7 @@ int k8s_protobuf_decode(const uint8_t *buf, size_t len, json_t **ret, char **ret
     int rc = pb_decode_body(&c, buf, len, &obj);
     if (rc != 0) {
         if (ret_err != NULL) {
-            *ret_err = strdup(c.err);
-            if (*ret_err == NULL)
-                abort();
+            *ret_err = xstrdup(c.err);
         }
         return rc;
     }

@@ -219,9 +219,7 @@ static void strset_push(struct strset *s, const char *p, size_t n)
 {
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 4;
-        s->v = realloc(s->v, s->cap * sizeof(*s->v));
-        if (s->v == NULL)
-            abort();
+        s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
     }
     s->v[s->n++] = xstrndup(p, n);
 }
@@ -279,9 +277,7 @@ static void agg_add(struct agg *a, struct buf *msg)
             return;
         }
     }
-    a->msgs = realloc(a->msgs, (a->n + 1) * sizeof(*a->msgs));
-    if (a->msgs == NULL)
-        abort();
+    a->msgs = xrealloc(a->msgs, (a->n + 1) * sizeof(*a->msgs));
     a->msgs[a->n++] = m;
 }
 
@@ -444,9 +440,7 @@ static enum tok literal_token(const char *s, size_t n)
 static struct token *lex_all(const char *s, size_t *ret_n)
 {
     size_t len = strlen(s), pos = 0, n = 0, cap = 16;
-    struct token *toks = malloc(cap * sizeof(*toks));
-    if (toks == NULL)
-        abort();
+    struct token *toks = xmalloc(cap * sizeof(*toks));
     for (;;) {
         while (pos < len && is_ws((unsigned char)s[pos]))
             pos++;
@@ -483,9 +477,7 @@ static struct token *lex_all(const char *s, size_t *ret_n)
         }
         if (n == cap) {
             cap *= 2;
-            toks = realloc(toks, cap * sizeof(*toks));
-            if (toks == NULL)
-                abort();
+            toks = xrealloc(toks, cap * sizeof(*toks));
         }
         toks[n++] = t;
         if (t.tok == TOK_EOS)
@@ -706,9 +698,7 @@ int label_selector_parse(const char *s, struct label_selector **ret, char **ret_
 
     struct parser p = {0};
     p.toks = lex_all(s, &p.n);
-    struct label_selector *sel = calloc(1, sizeof(*sel));
-    if (sel == NULL)
-        abort();
+    struct label_selector *sel = xcalloc(1, sizeof(*sel));
     size_t cap = 0;
     int r = 0;
     for (;;) {
@@ -726,9 +716,7 @@ int label_selector_parse(const char *s, struct label_selector **ret, char **ret_
         }
         if (sel->n == cap) {
             cap = cap ? cap * 2 : 4;
-            sel->reqs = realloc(sel->reqs, cap * sizeof(*sel->reqs));
-            if (sel->reqs == NULL)
-                abort();
+            sel->reqs = xrealloc(sel->reqs, cap * sizeof(*sel->reqs));
         }
         if (parse_requirement(&p, &sel->reqs[sel->n]) != 0) {
             struct buf full = {0};
@@ -784,9 +772,7 @@ static int shape_err(char **ret_err, const char *msg)
 
 int label_selector_from_json(json_t *js, struct label_selector **ret, char **ret_err)
 {
-    struct label_selector *sel = calloc(1, sizeof(*sel));
-    if (sel == NULL)
-        abort();
+    struct label_selector *sel = xcalloc(1, sizeof(*sel));
     if (js == NULL || json_is_null(js)) {
         sel->nothing = true;
         *ret = sel;
@@ -813,9 +799,7 @@ int label_selector_from_json(json_t *js, struct label_selector **ret, char **ret
         too_many_err("label", ret_err);
         return AZ_EINVALID;
     }
-    sel->reqs = calloc(total ? total : 1, sizeof(*sel->reqs));
-    if (sel->reqs == NULL)
-        abort();
+    sel->reqs = xcalloc(total ? total : 1, sizeof(*sel->reqs));
     struct buf err = {0};
     int r = 0;
     if (json_is_object(ml)) {
@@ -1124,9 +1108,7 @@ int field_selector_parse(const char *s, struct field_selector **ret, char **ret_
             }
             if (nparts == cap) {
                 cap = cap ? cap * 2 : 4;
-                parts = realloc(parts, cap * sizeof(*parts));
-                if (parts == NULL)
-                    abort();
+                parts = xrealloc(parts, cap * sizeof(*parts));
             }
             parts[nparts++] = xstrndup(s + start, i - start);
             start = i + 1;
@@ -1135,12 +1117,8 @@ int field_selector_parse(const char *s, struct field_selector **ret, char **ret_
     if (nparts > 1)
         qsort(parts, nparts, sizeof(*parts), cmp_strp);
 
-    struct field_selector *sel = calloc(1, sizeof(*sel));
-    if (sel == NULL)
-        abort();
-    sel->terms = calloc(nparts ? nparts : 1, sizeof(*sel->terms));
-    if (sel->terms == NULL)
-        abort();
+    struct field_selector *sel = xcalloc(1, sizeof(*sel));
+    sel->terms = xcalloc(nparts ? nparts : 1, sizeof(*sel->terms));
     struct buf err = {0};
     int r = 0;
     for (size_t i = 0; i < nparts && r == 0; i++) {

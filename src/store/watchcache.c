@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "store/watchcache.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* One version of one object: its stored JSON bytes (without resourceVersion), immutable
@@ -82,17 +83,13 @@ struct watchcache {
 
 static void *wc_xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
-    if (p == NULL)
-        abort();
+    void *p = xcalloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
     return p;
 }
 
 static char *wc_xstrndup(const char *s, size_t n)
 {
-    char *p = strndup(s, n);
-    if (p == NULL)
-        abort();
+    char *p = xstrndup(s, n);
     return p;
 }
 
@@ -101,9 +98,7 @@ static char *wc_xstrndup(const char *s, size_t n)
 
 static struct wc_obj *wc_obj_new(const struct store_kv *kv)
 {
-    struct wc_obj *o = malloc(sizeof(*o) + kv->len + 1);
-    if (o == NULL)
-        abort();
+    struct wc_obj *o = xmalloc(sizeof(*o) + kv->len + 1);
     o->refs = 1;
     o->create_rev = kv->create_rev;
     o->mod_rev = kv->mod_rev;
@@ -171,9 +166,7 @@ static void wc_map_put(struct watchcache *wc, struct wc_obj *o)
     }
     if (wc->nobjs == wc->capobjs) {
         wc->capobjs = wc->capobjs ? wc->capobjs * 2 : 1024;
-        wc->objs = realloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
-        if (wc->objs == NULL)
-            abort();
+        wc->objs = xrealloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
     }
     memmove(&wc->objs[i + 1], &wc->objs[i], (wc->nobjs - i) * sizeof(*wc->objs));
     wc->objs[i] = wc_obj_ref(o);
@@ -310,9 +303,7 @@ static void wc_relist(struct watchcache *wc, const struct store_list *l, int64_t
         }
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            evs = realloc(evs, cap * sizeof(*evs));
-            if (evs == NULL)
-                abort();
+            evs = xrealloc(evs, cap * sizeof(*evs));
         }
         evs[n++] = e;
     }
@@ -384,9 +375,7 @@ static void wc_load(struct watchcache *wc)
     pthread_mutex_lock(&wc->mu);
     if (rc == 0) {
         wc->capobjs = l.n + 1024;
-        wc->objs = realloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
-        if (wc->objs == NULL)
-            abort();
+        wc->objs = xrealloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
         for (size_t i = 0; i < l.n; i++)
             wc->objs[wc->nobjs++] = wc_obj_new(&l.items[i]);
         for (size_t i = 0; i < wc->count; i++) {
@@ -589,9 +578,7 @@ int watchcache_list(struct watchcache *wc, const char *prefix, const char *start
         ret->remaining = n - limit;
         n = limit;
     }
-    ret->items = calloc(n == 0 ? 1 : n, sizeof(*ret->items));
-    if (ret->items == NULL)
-        abort();
+    ret->items = xcalloc(n == 0 ? 1 : n, sizeof(*ret->items));
     for (size_t i = 0; i < n; i++)
         wc_item_fill(&ret->items[i], wc->objs[first + i]);
     ret->n = n;
