@@ -9,6 +9,7 @@
 #include "machinery/managedfields.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/err.h"
 
 #define MF_MAX_DEPTH 128
 #define MF_MAX_KEYS 4
@@ -590,12 +591,12 @@ int fs_from_fields_v1(json_t *v1, json_t **ret, char **ret_err)
 {
     if (!json_is_object(v1)) {
         *ret_err = xstrdup("fieldsV1 must be an object");
-        return -1;
+        return AZ_EINVALID;
     }
     json_t *out = json_object();
     if (from_v1(v1, out, 0, ret_err) < 0) {
         json_decref(out);
-        return -1;
+        return AZ_EINVALID;
     }
     /* a "." at the root names the empty path: not a field */
     json_object_del(out, ".");
@@ -1125,7 +1126,7 @@ int mf_check(const struct schema_node *sch, json_t *v, char **ret_err)
 {
     json_t *m = mf_merge(sch, NULL, v, ret_err);
     if (m == NULL)
-        return -1;
+        return AZ_EINVALID;
     json_decref(m);
     return 0;
 }

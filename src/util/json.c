@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "util/err.h"
 #include "util/json.h"
 #include "util/text.h"
 
@@ -96,7 +97,7 @@ static int indent(struct buf *out, int depth)
 static int write_value(struct buf *out, json_t *v, bool pretty, int depth)
 {
     if (depth > 4096) /* beyond jansson's parse limit (2048): never hit by decoded input */
-        return -1;
+        return AZ_ETOOLARGE;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         if (json_object_size(v) == 0)
@@ -149,7 +150,7 @@ static int write_value(struct buf *out, json_t *v, bool pretty, int depth)
     case JSON_NULL:
         return buf_puts(out, "null");
     }
-    return -1;
+    return AZ_EINVALID;
 }
 
 int json_write_go(struct buf *out, json_t *v, bool pretty)

@@ -38,6 +38,7 @@
 #include "store/watchcache.h"
 #include "util/json.h"
 #include "test_store.h"
+#include "util/err.h"
 
 enum op { CREATE, UPDATE, MERGE, STRATEGIC, JSONPATCH, APPLY, APPLY_FORCE };
 
@@ -503,7 +504,7 @@ static void test_fieldset(void **state)
     json_decref(bin);
     /* invalid element prefixes and keys are refused */
     json_t *bad = json_loads("{\"q:x\":{}}", 0, NULL), *r = NULL;
-    assert_int_equal(fs_from_fields_v1(bad, &r, &err), -1);
+    assert_int_equal(fs_from_fields_v1(bad, &r, &err), AZ_EINVALID);
     free(err);
     json_decref(bad);
     json_decref(out);
