@@ -408,25 +408,6 @@ json_t *rbac_rule_to_json(const struct rbac_rule *r)
     return o;
 }
 
-static bool list_equal(char *const *a, size_t na, char *const *b, size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++)
-        if (strcmp(a[i], b[i]) != 0)
-            return false;
-    return true;
-}
-
-bool rbac_rule_equal(const struct rbac_rule *a, const struct rbac_rule *b)
-{
-    return list_equal(a->verbs, a->nverbs, b->verbs, b->nverbs) &&
-           list_equal(a->groups, a->ngroups, b->groups, b->ngroups) &&
-           list_equal(a->resources, a->nresources, b->resources, b->nresources) &&
-           list_equal(a->names, a->nnames, b->names, b->nnames) &&
-           list_equal(a->urls, a->nurls, b->urls, b->nurls);
-}
-
 /* ---- compiled rules ------------------------------------------------------------------ */
 
 static inline uint64_t fmix64(uint64_t h)

@@ -46,11 +46,6 @@ bool controllers_leading(void)
     return atomic_load(&leader__leading) != 0;
 }
 
-const char *leader_identity(void)
-{
-    return leader__id;
-}
-
 static void sleep_ms(int64_t ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

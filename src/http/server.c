@@ -1753,11 +1753,6 @@ static int listen_on(const char *addr, bool freebind, struct sockaddr_storage *r
     return fd;
 }
 
-void http_server_stop(void)
-{
-    server__stop = 1;
-}
-
 /* SIGTERM/SIGINT ask the loop to stop; if the loop does not get there within the grace
  * period (it is stuck in a long piece of work), the process leaves anyway: every
  * acknowledged write is already durable (store/sqlite.c), so this is as safe as a crash. */

@@ -376,11 +376,6 @@ static const char **sorted_keys(json_t *s, size_t *ret_n)
 
 /* ---- sets ------------------------------------------------------------------------------- */
 
-json_t *fs_new(void)
-{
-    return json_object();
-}
-
 bool fs_empty(json_t *s)
 {
     return s == NULL || json_object_size(s) == 0;
@@ -481,14 +476,6 @@ json_t *fs_intersection(json_t *a, json_t *b)
             json_decref(d);
     }
     return out;
-}
-
-bool fs_has_prefix(json_t *s, const char *const *p, size_t n)
-{
-    json_t *node = s;
-    for (size_t i = 0; i < n && node; i++)
-        node = json_object_get(node, p[i]);
-    return node != NULL && json_object_size(node) > 0;
 }
 
 size_t fs_count(json_t *s)

@@ -24,13 +24,10 @@
 
 /* ---- sets ---------------------------------------------------------------------------- */
 
-json_t *fs_new(void);
 bool fs_empty(json_t *s);                 /* no member paths */
 json_t *fs_union(json_t *a, json_t *b);   /* new references */
 json_t *fs_difference(json_t *a, json_t *b);
 json_t *fs_intersection(json_t *a, json_t *b);
-/* Whether s has a member at path p (n elements) or below it. */
-bool fs_has_prefix(json_t *s, const char *const *p, size_t n);
 /* Number of member paths. */
 size_t fs_count(json_t *s);
 

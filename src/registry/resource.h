@@ -66,8 +66,6 @@ const struct subresource_def *resource_subresource(const struct resource_def *r,
 const char *resource_api_version(const struct resource_def *r);
 /* Key prefix "/registry/<plural>/" plus ns ("/registry/pods/lab/") — malloc'd. */
 char *resource_key(const struct resource_def *r, const char *ns, const char *name);
-/* "pods" or "jobs.batch" (errors' qualified resource). */
-char *resource_qualified(const struct resource_def *r);
 
 /* Registers the handlers for virtual resources (called once at startup by modules that own
  * them: reviews, token requests). */
