@@ -373,13 +373,6 @@ struct fixture {
     struct apiserver srv;
 };
 
-static void no_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
-{
-    (void)srv;
-    (void)fn;
-    (void)arg; /* controllers do not run in this test */
-}
-
 /* rest_create of kind in ns; returns rc, with *ret_msg the Status message (or NULL) and the
  * warnings in *ret_warnings (new array) when not NULL. */
 static int create(struct fixture *f, const char *group, const char *kind, const char *ns, const char *json,
@@ -421,7 +414,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     if (test_store_open(&f->ts, &f->srv, "psa") != 0)
         return -1;
-    f->srv.defer = no_defer;
+    f->srv.defer = test_store_no_defer;
     podsecurity_admission_register();
     *state = f;
     return 0;

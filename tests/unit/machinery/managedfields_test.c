@@ -193,19 +193,12 @@ struct fixture {
     struct apiserver srv;
 };
 
-static void no_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
-{
-    (void)srv;
-    (void)fn;
-    (void)arg;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     if (test_store_open(&f->ts, &f->srv, "mf") != 0)
         return -1;
-    f->srv.defer = no_defer;
+    f->srv.defer = test_store_no_defer;
     *state = f;
     return 0;
 }

@@ -23,19 +23,12 @@ struct fixture {
     struct apiserver srv;
 };
 
-static void no_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
-{
-    (void)srv;
-    (void)fn;
-    (void)arg;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     if (test_store_open_faulty(&f->ts, &f->srv, "fault") != 0)
         return -1;
-    f->srv.defer = no_defer;
+    f->srv.defer = test_store_no_defer;
     *state = f;
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", "Namespace"), .user = controllers_user(),
                          .field_manager = "test", .validation = FIELD_VALIDATION_STRICT, .internal = true};
