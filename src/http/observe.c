@@ -95,14 +95,7 @@ void http_observe_end(struct http_observe *o, const struct http_observed *r)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t end = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     struct metrics_request mr = {
-        .verb = attrs.verb,
-        .is_resource = attrs.is_resource,
-        .group = attrs.group,
-        .version = attrs.version,
-        .resource = attrs.resource,
-        .subresource = attrs.subresource,
-        .ns = attrs.ns,
-        .name = attrs.name,
+        .attrs = &attrs,
         .code = r->code,
         .seconds = (double)(end - o->start_ns) / 1e9,
         .authn_result = o->authn_failed ? "failure" : (r->user ? "success" : NULL),
