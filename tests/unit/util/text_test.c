@@ -136,6 +136,11 @@ static void test_base64(void **state)
     assert_int_equal(n, 3);
     assert_memory_equal(d, "\x01\x00\x01", 3);
     free(d);
+    d = base64url_decode_raw("_-8", 3, &n);
+    assert_non_null(d);
+    assert_int_equal(n, 2);
+    assert_memory_equal(d, "\xff\xef", 2);
+    free(d);
     d = base64url_decode_raw("-_-_", 4, &n);
     assert_non_null(d);
     assert_memory_equal(d, "\xfb\xff\xbf", 3);
