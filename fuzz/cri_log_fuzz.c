@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "node/logs.h"
+#include "util/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,6 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     free(r);
     int64_t ns;
-    (void)node_log_parse_time((const char *)data + 3, size - 3, &ns);
+    (void)time_parse_rfc3339_ns((const char *)data + 3, size - 3, &ns);
     return 0;
 }

@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
   libssl-dev openssl libh2o-evloop-dev libwslay-dev libjansson-dev libfyaml-dev libsqlite3-dev sqlite3
-  libcurl4-openssl-dev libcmocka-dev libprotobuf-c-dev zlib1g-dev
+  libcurl4-openssl-dev libcmocka-dev zlib1g-dev
   curl python3 python3-kubernetes python3-yaml etcd-server etcd-client wrk nginx-light graphviz
   runc crun containernetworking-plugins umoci skopeo busybox-static ca-certificates gzip zstd"
 missing=""

@@ -16,6 +16,7 @@
 #include "admission/podsecurity.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/text.h"
 
 /* ---- string lists ------------------------------------------------------------------- */
 
@@ -187,7 +188,7 @@ static char *check_apparmor(const struct pod_view *p, const char **ret_reason)
             continue;
         buf_puts(&b, k);
         buf_putc(&b, '=');
-        field_quote_go(&b, s, strlen(s));
+        go_quote(&b, s, strlen(s));
         strlist_add(&annotations, b.data);
         buf_release(&b);
     }
@@ -465,7 +466,7 @@ static void add_seccomp_annotation(struct strlist *l, const char *key, json_t *v
     const char *s = json_str_or_empty(value);
     buf_puts(&b, key);
     buf_putc(&b, '=');
-    field_quote_go(&b, s, strlen(s));
+    go_quote(&b, s, strlen(s));
     strlist_add(l, b.data);
     buf_release(&b);
 }

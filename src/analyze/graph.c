@@ -15,6 +15,7 @@
 #include "authz/rbac_rules.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #define SA_PREFIX "system:serviceaccount:"
 #define LEGACY_TOKEN_TYPE "kubernetes.io/service-account-token"
@@ -255,7 +256,7 @@ static void edge_add(struct graph *g, int from, int to, bool member, const char 
 
 /* ---- RBAC ------------------------------------------------------------------------------ */
 
-/* Reads a Go-quoted string at *p (as field_quote_go writes it); advances *p. */
+/* Reads a Go-quoted string at *p (as go_quote writes it); advances *p. */
 static char *read_quoted(const char **p)
 {
     const char *s = *p;

@@ -17,6 +17,7 @@
 #include "analyze/analyze.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/text.h"
 #include "util/util.h"
 #include "util/json.h"
 

@@ -5,6 +5,7 @@
 #include "machinery/field.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -179,7 +180,7 @@ json_t *analyze_sarif(json_t *report)
 /* A dot string: Go's %q quoting (\" \\ \n escapes) is also valid Graphviz. */
 static void dot_quote(struct buf *b, const char *s)
 {
-    field_quote_go(b, s, strlen(s));
+    go_quote(b, s, strlen(s));
 }
 
 static char *render_dot(json_t *report)

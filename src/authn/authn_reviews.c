@@ -9,6 +9,7 @@
 #include "authn/identity_int.h"
 #include "authn/satoken.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -73,7 +74,7 @@ static void add_managed_fields(struct api_call *c, json_t *obj, json_t *meta)
         return;
     }
     char now[32];
-    time_rfc3339(time(NULL), now);
+    time_rfc3339(clock_wall_s(), now);
     json_t *e = json_object();
     json_object_set_new(e, "manager", json_string(c->field_manager));
     json_object_set_new(e, "operation", json_string("Update"));
@@ -155,7 +156,7 @@ static int token_review_create(struct api_call *c, json_t *body, json_t **ret_ob
 static int self_subject_review_create(struct api_call *c, json_t *body, json_t **ret_obj, json_t **ret_status)
 {
     char now[32];
-    time_rfc3339(time(NULL), now);
+    time_rfc3339(clock_wall_s(), now);
     json_t *out = json_object();
     json_object_set_new(out, "kind", json_string("SelfSubjectReview"));
     json_object_set_new(out, "apiVersion", json_string(GROUP "/v1"));

@@ -16,47 +16,6 @@
 
 #define ES256_COORD 32
 
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-unsigned char *jwt_b64url_decode(const char *s, size_t len, size_t *ret_len)
-{
-    if (len % 4 == 1)
-        return NULL;
-    unsigned char *out = xmalloc(len / 4 * 3 + 3);
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value((unsigned char)s[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    *ret_len = o;
-    return out;
-}
-
 int jwt_kid(EVP_PKEY *pkey, char ret_kid[JWT_KID_LEN + 1])
 {
     unsigned char *der = NULL;
@@ -250,7 +209,7 @@ out:
 static json_t *decode_json_part(const char *s, size_t len)
 {
     size_t n;
-    unsigned char *raw = jwt_b64url_decode(s, len, &n);
+    unsigned char *raw = base64url_decode_raw(s, len, &n);
     if (raw == NULL)
         return NULL;
     json_error_t err;
@@ -285,7 +244,7 @@ int jwt_parse(const char *token, size_t len, struct jwt *ret)
         return AZ_EINVALID;
     }
     size_t siglen = 0;
-    unsigned char *sig = jwt_b64url_decode(d2 + 1, sl, &siglen);
+    unsigned char *sig = base64url_decode_raw(d2 + 1, sl, &siglen);
     json_t *alg = json_object_get(hdr, "alg"), *kid = json_object_get(hdr, "kid");
     if (sig == NULL || (alg != NULL && !json_is_string(alg)) || (kid != NULL && !json_is_string(kid))) {
         free(sig);

@@ -62,8 +62,4 @@ void jwt_release(struct jwt *t);
  * unsupported alg, or an alg that does not belong to k's key type. */
 int jwt_verify(const struct jwt *t, const struct jwt_key *k);
 
-/* Strict unpadded base64url decoding. NULL on any invalid character, padding, or a length
- * that cannot occur (len % 4 == 1). *ret_len receives the decoded size. */
-unsigned char *jwt_b64url_decode(const char *s, size_t len, size_t *ret_len);
-
 #endif

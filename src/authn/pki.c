@@ -16,11 +16,13 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "authn/pki.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
+#include "util/util.h"
 
 #define PKI_CA_DAYS (10 * 365)
 #define PKI_LEAF_DAYS 365
@@ -88,9 +90,7 @@ static int read_file(const char *path, char **ret_buf, size_t *ret_len, char **r
             return AZ_ENOTFOUND;
         return pki_fail(ret_err, AZ_EIO, "open %s: %s", path, strerror(errno));
     }
-    buf = malloc(PKI_MAX_FILE + 1);
-    if (buf == NULL)
-        abort();
+    buf = xmalloc(PKI_MAX_FILE + 1);
     for (;;) {
         ssize_t n = read(fd, buf + len, PKI_MAX_FILE + 1 - len);
         if (n < 0 && errno == EINTR)
@@ -207,9 +207,7 @@ static char *bio_to_string(BIO *bio)
 
     if (n < 0)
         return NULL;
-    r = malloc((size_t)n + 1);
-    if (r == NULL)
-        abort();
+    r = xmalloc((size_t)n + 1);
     memcpy(r, data, (size_t)n);
     r[n] = '\0';
     return r;
@@ -426,8 +424,7 @@ static int set_random_serial(X509 *x)
     BIGNUM *bn;
     int ok;
 
-    if (RAND_bytes(buf, sizeof(buf)) != 1)
-        return -1;
+    random_bytes(buf, sizeof(buf));
     buf[0] = (unsigned char)((buf[0] & 0x7f) | 0x40);   /* positive, never zero, 127 bits */
     bn = BN_bin2bn(buf, sizeof(buf), NULL);
     if (bn == NULL)
@@ -515,7 +512,7 @@ static int cert_still_good(X509 *cert, X509 *ca, int purpose)
 {
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *sctx = X509_STORE_CTX_new();
-    time_t horizon = time(NULL) + (time_t)PKI_RENEW_BEFORE_DAYS * 86400;
+    time_t horizon = clock_wall_s() + (time_t)PKI_RENEW_BEFORE_DAYS * 86400;
     int ok = 0;
 
     if (store == NULL || sctx == NULL || X509_STORE_add_cert(store, ca) != 1 ||
@@ -703,9 +700,7 @@ int pki_ensure(const char *data_dir, const char *const *extra_sans, struct pki *
                             extra_sans[i]);
     }
 
-    p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        abort();
+    p = xcalloc(1, sizeof(*p));
     p->dir = path_join(data_dir, "pki");
     p->ca_cert_path = path_join(p->dir, "ca.crt");
     p->ca_key_path = path_join(p->dir, "ca.key");
@@ -788,18 +783,6 @@ int pki_issue_client_cert(const struct pki *p, const char *cn, const char *const
     return 0;
 }
 
-/* Standard base64 (no line breaks) of a string; malloc'd. */
-static char *base64_of(const char *s)
-{
-    size_t n = strlen(s);
-    unsigned char *out = malloc(4 * ((n + 2) / 3) + 1);
-
-    if (out == NULL)
-        abort();
-    EVP_EncodeBlock(out, (const unsigned char *)s, (int)n);
-    return (char *)out;
-}
-
 int pki_write_kubeconfig(const struct pki *p, const char *path, const char *server_url,
                          char **ret_err)
 {
@@ -815,9 +798,9 @@ int pki_write_kubeconfig(const struct pki *p, const char *path, const char *serv
     f = open_memstream(&text, &len);
     if (f == NULL)
         abort();
-    ca = base64_of(p->ca_pem);
-    crt = base64_of(p->admin_cert_pem);
-    key = base64_of(p->admin_key_pem);
+    ca = base64_encode(p->ca_pem, strlen(p->ca_pem));
+    crt = base64_encode(p->admin_cert_pem, strlen(p->admin_cert_pem));
+    key = base64_encode(p->admin_key_pem, strlen(p->admin_key_pem));
     fputs("apiVersion: v1\n"
           "kind: Config\n"
           "clusters:\n"

@@ -14,8 +14,10 @@
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define ERR_CRYPTO "square/go-jose: error in cryptographic primitive"
@@ -23,13 +25,6 @@
 #define LABEL_LAST_USED "kubernetes.io/legacy-token-last-used"
 #define LABEL_INVALID_SINCE "kubernetes.io/legacy-token-invalid-since"
 
-
-int64_t satoken_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 char *satoken_quote_list(json_t *arr)
 {
@@ -41,7 +36,7 @@ char *satoken_quote_list(json_t *arr)
         if (i)
             buf_putc(&b, ' ');
         const char *s = json_string_value(v);
-        field_quote_go(&b, s ? s : "", s ? strlen(s) : 0);
+        go_quote(&b, s ? s : "", s ? strlen(s) : 0);
     }
     buf_putc(&b, ']');
     return buf_detach(&b, NULL);
@@ -165,7 +160,7 @@ static char *sniff_issuer(const char *token)
     if (d2 == NULL || strchr(d2 + 1, '.') != NULL)
         return NULL;
     size_t n;
-    unsigned char *raw = jwt_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &n);
+    unsigned char *raw = base64url_decode_raw(d1 + 1, (size_t)(d2 - d1 - 1), &n);
     if (raw == NULL)
         return NULL;
     json_error_t err;
@@ -580,7 +575,7 @@ int satoken_authenticate(struct satoken *s, const char *token, json_t *audiences
     json_t *target = json_array_size(audiences) > 0 ? audiences : s->api_audiences;
     if (json_array_size(target) > SATOKEN_MAX_AUDIENCES)
         return *ret_err = xstrdup("too many audiences"), AZ_EUNAUTHORIZED;
-    int64_t now = satoken_now_ms();
+    int64_t now = clock_wall_ms();
     char key[2 * SHA256_DIGEST_LENGTH + 1];
     cache_key(target, token, key);
     json_t *claims = NULL, *auds = NULL;

@@ -68,7 +68,4 @@ int satoken_authenticator(void *state, struct apiserver *srv, const char *token,
 /* Appends the Go %q rendering of a string array (`["a" "b"]`) to a malloc'd string. */
 char *satoken_quote_list(json_t *arr);
 
-/* Wall-clock milliseconds since the epoch. */
-int64_t satoken_now_ms(void);
-
 #endif

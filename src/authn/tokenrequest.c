@@ -15,6 +15,7 @@
 #include "authn/identity_int.h"
 #include "authn/satoken.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -225,7 +226,7 @@ static int token_request_create(struct api_call *call, json_t *body, json_t **re
         warnafter = expsec;
         jwt_exp = EXPIRATION_EXTENSION_SECONDS;
     }
-    time_t now = time(NULL);
+    time_t now = clock_wall_s();
     char jti[37];
     uuid_v4(jti);
     json_t *k8s = json_object();

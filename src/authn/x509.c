@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include "authn/x509.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* The UTF-8 text of a name entry's value, malloc'd; NULL when it cannot be converted or holds
@@ -22,10 +23,8 @@ static char *name_entry_utf8(const X509_NAME_ENTRY *e)
         OPENSSL_free(utf8);
         return NULL;
     }
-    r = strndup((const char *)utf8, (size_t)n);
+    r = xstrndup((const char *)utf8, (size_t)n);
     OPENSSL_free(utf8);
-    if (r == NULL)
-        abort();
     return r;
 }
 

@@ -12,6 +12,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #define RBAC_GROUP "rbac.authorization.k8s.io"
 
@@ -48,7 +49,7 @@ static char *confirm_no_escalation(const struct user_info *u, const char *ns,
     if (!rbac_rules_cover(&owner, rules, &missing)) {
         struct buf b = BUF_INIT;
         buf_puts(&b, "user ");
-        field_quote_go(&b, u->name ? u->name : "", strlen(u->name ? u->name : ""));
+        go_quote(&b, u->name ? u->name : "", strlen(u->name ? u->name : ""));
         buf_puts(&b, " (groups=");
         rbac_quote_list(&b, u->groups, u->ngroups);
         char *desc = rbac_rules_describe_missing(&missing);
@@ -125,7 +126,7 @@ static int check_binding(struct api_call *c, json_t *obj, bool cluster, json_t *
         rbac_rules_release(&rules);
         struct buf b = BUF_INIT;
         buf_puts(&b, "unsupported role reference kind: ");
-        field_quote_go(&b, kind, strlen(kind));
+        go_quote(&b, kind, strlen(kind));
         *ret_status = status_internal(b.data);
         buf_release(&b);
         return AZ_EINTERNAL;

@@ -13,8 +13,10 @@
 #include "machinery/field.h"
 #include "authz/rbac_index.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define PMAP_SHARDS 1024
@@ -746,10 +748,10 @@ static void describe_subject(struct buf *b, const char *kind, const char *name, 
     buf_putc(b, ' ');
     if (strcmp(kind, "ServiceAccount") == 0) {
         char *s = xasprintf("%s/%s", name, sa_ns);
-        field_quote_go(b, s, strlen(s));
+        go_quote(b, s, strlen(s));
         free(s);
     } else {
-        field_quote_go(b, name, strlen(name));
+        go_quote(b, name, strlen(name));
     }
 }
 
@@ -776,7 +778,7 @@ static void put_binding(struct rbac_index *ix, bool cluster, json_t *obj)
     } else {
         struct buf e = BUF_INIT;
         buf_puts(&e, "unsupported role reference kind: ");
-        field_quote_go(&e, rkind, strlen(rkind));
+        go_quote(&e, rkind, strlen(rkind));
         role_error = buf_detach(&e, NULL);
     }
     struct binding_val *bv = xcalloc(1, sizeof(*bv));
@@ -839,15 +841,15 @@ static void put_binding(struct rbac_index *ix, bool cluster, json_t *obj)
         buf_puts(&r, "RBAC: allowed by ");
         if (cluster) {
             buf_puts(&r, "ClusterRoleBinding ");
-            field_quote_go(&r, name, strlen(name));
+            go_quote(&r, name, strlen(name));
         } else {
             char *nn = xasprintf("%s/%s", name, ns);
             buf_puts(&r, "RoleBinding ");
-            field_quote_go(&r, nn, strlen(nn));
+            go_quote(&r, nn, strlen(nn));
             free(nn);
         }
         buf_printf(&r, " of %s ", rkind);
-        field_quote_go(&r, rname, strlen(rname));
+        go_quote(&r, rname, strlen(rname));
         buf_printf(&r, " to %s", subj.data);
         buf_release(&subj);
         g->reason = buf_detach(&r, NULL);

@@ -4,6 +4,7 @@
 #include "machinery/field.h"
 #include "authz/rbac_rules.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 #define RBAC_RULE_MAX_ITEMS 4096 /* per list: bounds work on client-supplied roles */
 
@@ -301,7 +302,7 @@ void rbac_quote_list(struct buf *b, char *const *items, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_putc(b, ' ');
-        field_quote_go(b, items[i], strlen(items[i]));
+        go_quote(b, items[i], strlen(items[i]));
     }
     buf_putc(b, ']');
 }
@@ -405,25 +406,6 @@ json_t *rbac_rule_to_json(const struct rbac_rule *r)
     if (r->nurls)
         json_object_set_new(o, "nonResourceURLs", list_json(r->urls, r->nurls));
     return o;
-}
-
-static bool list_equal(char *const *a, size_t na, char *const *b, size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++)
-        if (strcmp(a[i], b[i]) != 0)
-            return false;
-    return true;
-}
-
-bool rbac_rule_equal(const struct rbac_rule *a, const struct rbac_rule *b)
-{
-    return list_equal(a->verbs, a->nverbs, b->verbs, b->nverbs) &&
-           list_equal(a->groups, a->ngroups, b->groups, b->ngroups) &&
-           list_equal(a->resources, a->nresources, b->resources, b->nresources) &&
-           list_equal(a->names, a->nnames, b->names, b->nnames) &&
-           list_equal(a->urls, a->nurls, b->urls, b->nurls);
 }
 
 /* ---- compiled rules ------------------------------------------------------------------ */

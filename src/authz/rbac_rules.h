@@ -60,8 +60,6 @@ char *rbac_rules_describe_missing(const struct rbac_rules *missing);
 /* PolicyRule JSON as upstream writes it (verbs, apiGroups, resources, resourceNames,
  * nonResourceURLs; empty lists omitted except verbs). */
 json_t *rbac_rule_to_json(const struct rbac_rule *r);
-/* Whole-rule semantic equality (nil and empty lists equal). */
-bool rbac_rule_equal(const struct rbac_rule *a, const struct rbac_rule *b);
 
 /* ---- compiled rules (the decision hot path) ---------------------------------------------
  * A role's rules are compiled once (when the role is stored) into arrays of strings with their

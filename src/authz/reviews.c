@@ -16,8 +16,10 @@
 #include "authz/authz.h"
 #include "authz/rbac_int.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define AUTHZ_GROUP "authorization.k8s.io"
@@ -62,7 +64,7 @@ static json_t *echo_metadata(struct api_call *call, json_t *body, const char *ns
     json_t *fields = rest_fields_v1(call->res, body);
     if (json_object_size(fields) > 0) {
         char now[32];
-        time_rfc3339(time(NULL), now);
+        time_rfc3339(clock_wall_s(), now);
         json_t *e = json_object();
         json_object_set_new(e, "manager", json_string(call->field_manager ? call->field_manager : "unknown"));
         json_object_set_new(e, "operation", json_string("Update"));
@@ -128,9 +130,9 @@ static char *go_struct_nonresource(json_t *nra)
     struct buf b = BUF_INIT;
     const char *p = json_str(nra, "path"), *v = json_str(nra, "verb");
     buf_puts(&b, "authorization.NonResourceAttributes{Path:");
-    field_quote_go(&b, p ? p : "", strlen(p ? p : ""));
+    go_quote(&b, p ? p : "", strlen(p ? p : ""));
     buf_puts(&b, ", Verb:");
-    field_quote_go(&b, v ? v : "", strlen(v ? v : ""));
+    go_quote(&b, v ? v : "", strlen(v ? v : ""));
     buf_putc(&b, '}');
     return buf_detach(&b, NULL);
 }
@@ -150,9 +152,9 @@ static void go_map(struct buf *b, json_t *m)
         if (!first)
             buf_puts(b, ", ");
         first = false;
-        field_quote_go(b, k, strlen(k));
+        go_quote(b, k, strlen(k));
         buf_putc(b, ':');
-        field_quote_go(b, s, strlen(s));
+        go_quote(b, s, strlen(s));
     }
     buf_putc(b, '}');
 }
@@ -168,7 +170,7 @@ static char *go_object_meta(json_t *m)
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         const char *s = json_str(m, strs[i][1]);
         buf_printf(&b, "%s%s:", i ? ", " : "", strs[i][0]);
-        field_quote_go(&b, s ? s : "", strlen(s ? s : ""));
+        go_quote(&b, s ? s : "", strlen(s ? s : ""));
     }
     buf_printf(&b, ", Generation:%lld", (long long)json_integer_value(json_object_get(m, "generation")));
     buf_puts(&b, ", CreationTimestamp:time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)");
@@ -186,7 +188,7 @@ static char *go_object_meta(json_t *m)
             const char *s = json_string_value(json_array_get(f, i));
             if (i)
                 buf_puts(&b, ", ");
-            field_quote_go(&b, s ? s : "", strlen(s ? s : ""));
+            go_quote(&b, s ? s : "", strlen(s ? s : ""));
         }
         buf_putc(&b, '}');
     }

@@ -9,6 +9,7 @@
 #include "client/events.h"
 #include "machinery/patch.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -322,7 +323,7 @@ static void event_write(struct apiserver *srv, const struct user_info *user, enu
         json_object_set(ev, "firstTimestamp", json_object_get(ev, "lastTimestamp"));
         json_object_set_new(ev, "count", json_integer(1));
         struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
+        clock_wall(&now);
         char *name = xasprintf("%s.%llx", s_or_empty(json_path_str(ev, "involvedObject.name")),
                                (unsigned long long)((int64_t)now.tv_sec * 1000000000 + now.tv_nsec));
         json_object_set_new(json_object_get(ev, "metadata"), "name", json_string(name));
@@ -352,7 +353,7 @@ void event_record(struct apiserver *srv, const struct user_info *user, const cha
         abort();
     va_end(ap);
     struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    clock_wall(&now);
     json_t *ev = NULL;
     enum event_action act = event_correlate(recorder, component, "", obj, type, reason, msg,
                                             (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &ev);

@@ -35,6 +35,7 @@
 #include "registry/rest.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -143,6 +144,9 @@ static void usage(FILE *f)
             "  --testing-namespace-deletion-grace SECONDS\n"
             "                                 TESTING ONLY: wait before a deleted namespace's content is\n"
             "                                 removed (default 5, as upstream's namespace controller)\n"
+            "  --testing-clock-offset-file PATH\n"
+            "                                 TESTING ONLY: move the server's clock forward by the whole seconds\n"
+            "                                 written in PATH (read at every clock reading; default: no offset)\n"
             "  --no-node                      don't run the embedded node agent (pods stay Pending)\n"
             "  --node-name NAME               name of the embedded node (default: the host name)\n"
             "  --etcd-servers URL,URL         store in etcd (http(s)://HOST:PORT list) instead of DIR/anzen.db\n"
@@ -220,6 +224,7 @@ int cmd_serve(int argc, char **argv)
         {"service-account-extend-token-expiration", optional_argument, NULL, 'e'},
         {"testing-min-token-expiration", required_argument, NULL, 'T'},
         {"testing-namespace-deletion-grace", required_argument, NULL, 'G'},
+        {"testing-clock-offset-file", required_argument, NULL, 0x120},
         {"no-node", no_argument, NULL, 'N'},
         {"node-name", required_argument, NULL, 'n'},
         {"etcd-servers", required_argument, NULL, 'E'},
@@ -276,6 +281,12 @@ int cmd_serve(int argc, char **argv)
         case 0x111: o.audit.policy_file = optarg; break;
         case 0x112: o.audit.max_size_mb = (int)strtol(optarg, NULL, 10); break;
         case 0x113: o.audit.max_backup = (int)strtol(optarg, NULL, 10); break;
+        case 0x120:
+            if (clock_testing_offset_file(optarg) != 0) {
+                log_error("--testing-clock-offset-file: want a path");
+                return 2;
+            }
+            break;
         case 'v': log_set_level((enum log_level)(strtol(optarg, NULL, 10) > 3 ? 3 : strtol(optarg, NULL, 10))); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -11,6 +11,7 @@
 #include "controllers/controllers.h"
 #include "client/events.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -195,7 +196,7 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
     json_int_t parallelism = int_or(json_path(job, "spec.parallelism"), 1);
     json_int_t backoff = int_or(json_path(job, "spec.backoffLimit"), 6);
     char now[32];
-    time_rfc3339(time(NULL), now);
+    time_rfc3339(clock_wall_s(), now);
     json_t *status = json_deep_copy(json_object_get(job, "status"));
     if (!json_is_object(status)) {
         json_decref(status);

@@ -26,6 +26,7 @@
 #include "controllers/controllers.h"
 #include "controllers/leader.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -43,11 +44,6 @@ static char leader__id[300];
 bool controllers_leading(void)
 {
     return atomic_load(&leader__leading) != 0;
-}
-
-const char *leader_identity(void)
-{
-    return leader__id;
 }
 
 static void sleep_ms(int64_t ms)
@@ -71,7 +67,7 @@ static json_t *lease_object(json_t *old, const char *holder, int64_t duration_s,
     if (obj == NULL) {
         char uid[37], ts[32];
         uuid_v4(uid);
-        time_rfc3339(time(NULL), ts);
+        time_rfc3339(clock_wall_s(), ts);
         obj = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s},s:{}}", "apiVersion", "coordination.k8s.io/v1", "kind",
                         "Lease", "metadata", "name", "kube-controller-manager", "namespace", "kube-system",
                         "uid", uid, "creationTimestamp", ts, "spec");
@@ -193,8 +189,11 @@ static void *leader_main(void *arg)
         }
         /* candidates retry with client-go's jitter (factor 1.2); the leader renews every period */
         int64_t wait = leader__cfg.retry_period_ms;
-        if (!leading)
-            wait += (int64_t)(rand() % (int)(leader__cfg.retry_period_ms / 5 + 1));
+        if (!leading) {
+            unsigned r;
+            random_bytes(&r, sizeof(r));
+            wait += (int64_t)(r % (unsigned)(leader__cfg.retry_period_ms / 5 + 1));
+        }
         for (int64_t w = 0; w < wait && !atomic_load(&leader__stop); w += 50)
             sleep_ms(wait - w < 50 ? wait - w : 50);
     }
@@ -222,7 +221,6 @@ int leader_start(struct apiserver *srv, const struct leader_config *cfg, char **
     uuid_v4(uid);
     snprintf(leader__id, sizeof(leader__id), "%s_%s", host, uid); /* as kube-controller-manager */
     atomic_store(&leader__leading, 0);
-    srand((unsigned)now_ms() ^ (unsigned)getpid());
     if (pthread_create(&leader__thread, NULL, leader_main, NULL) != 0) {
         *ret_err = xstrdup("cannot start the leader election thread");
         return AZ_EINTERNAL;

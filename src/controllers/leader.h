@@ -24,8 +24,6 @@ struct leader_config {
 int leader_start(struct apiserver *srv, const struct leader_config *cfg, char **ret_err);
 /* Stops the election; the leader releases the Lease. */
 void leader_stop(void);
-/* This replica's holderIdentity ("<hostname>_<uuid>"). */
-const char *leader_identity(void);
 /* Go duration ("15s", "500ms", "1.5s", "1m") in ms; AZ_EINVALID if not one. */
 int leader_parse_duration(const char *s, int64_t *ret_ms);
 

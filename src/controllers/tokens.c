@@ -21,6 +21,7 @@
 #include "controllers/controllers.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -217,7 +218,7 @@ static void tracking_configmap(void *arg)
 {
     struct apiserver *srv = arg;
     char today[16];
-    time_t t = time(NULL);
+    time_t t = clock_wall_s();
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(today, sizeof(today), "%Y-%m-%d", &tm);

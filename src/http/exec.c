@@ -28,6 +28,7 @@
 #include "http/exec.h"
 #include "node/node.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/util.h"
 
@@ -622,12 +623,12 @@ static void remember_failure(const char *ns, const char *pod, const char *contai
     last_failure.key = failure_key(ns, pod, container);
     last_failure.status = json_incref(status);
     last_failure.rc = rc;
-    last_failure.at = time(NULL);
+    last_failure.at = clock_wall_s();
 }
 
 static int recall_failure(const char *ns, const char *pod, const char *container, json_t **ret_status)
 {
-    if (last_failure.key == NULL || time(NULL) - last_failure.at > EXEC_FAILURE_MEMORY_S)
+    if (last_failure.key == NULL || clock_wall_s() - last_failure.at > EXEC_FAILURE_MEMORY_S)
         return 0;
     char *key = failure_key(ns, pod, container);
     int same = strcmp(key, last_failure.key) == 0;

@@ -75,7 +75,7 @@ static const char *metric_verb(const struct metrics_request *r)
                {"deletecollection", "DELETE"}, {"head", "HEAD"}, {"post", "POST"},
                {"put", "PUT"}, {"options", "OPTIONS"}, {"connect", "CONNECT"}};
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(r->verb, map[i].kube) == 0)
+        if (strcmp(r->attrs->verb, map[i].kube) == 0)
             return map[i].label;
     return "other";
 }
@@ -97,12 +97,13 @@ void metrics_observe_request(const struct metrics_request *r)
     if (r->authn_result != NULL && strcmp(r->authn_result, "failure") == 0)
         return; /* upstream counts requests after authentication */
     const char *group = "", *version = "", *resource = "", *sub = "", *scope = "";
-    if (r->is_resource && resource_lookup(r->group, r->version, r->resource) != NULL) {
-        group = r->group;
-        version = r->version;
-        resource = r->resource;
-        sub = label_safe(r->subresource) && strlen(r->subresource) < 64 ? r->subresource : "";
-        scope = *r->name ? "resource" : (*r->ns ? "namespace" : "cluster");
+    const struct audit_attrs *a = r->attrs;
+    if (a->is_resource && resource_lookup(a->group, a->version, a->resource) != NULL) {
+        group = a->group;
+        version = a->version;
+        resource = a->resource;
+        sub = label_safe(a->subresource) && strlen(a->subresource) < 64 ? a->subresource : "";
+        scope = *a->name ? "resource" : (*a->ns ? "namespace" : "cluster");
     }
     char labels[512];
     snprintf(labels, sizeof(labels),

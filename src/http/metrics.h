@@ -13,13 +13,13 @@
 #define ANZEN_HTTP_METRICS_H
 
 #include <stdbool.h>
+#include "audit/audit.h"
 #include "registry/apiserver.h"
 #include "util/buf.h"
 
 struct metrics_request {
-    const char *verb;        /* kube verb ("list") or lower-case method for non-resource */
-    bool is_resource;
-    const char *group, *version, *resource, *subresource, *ns, *name;
+    const struct audit_attrs *attrs; /* the request as audit sees it (verb: kube verb, or the
+                                        lower-case method for non-resource requests) */
     int code;
     double seconds;
     const char *authn_result;   /* "success", "failure" or NULL (not attempted) */

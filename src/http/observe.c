@@ -1,20 +1,20 @@
 /* observe.c — per-request bookkeeping for the audit log and the metrics (see observe.h). */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "audit/audit.h"
 #include "http/metrics.h"
 #include "http/observe.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 void http_observe_begin(struct http_observe *o)
 {
     memset(o, 0, sizeof(*o));
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    o->received_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    struct timespec wall;
+    clock_wall(&wall);
+    o->received_us = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     o->start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -95,14 +95,7 @@ void http_observe_end(struct http_observe *o, const struct http_observed *r)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t end = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     struct metrics_request mr = {
-        .verb = attrs.verb,
-        .is_resource = attrs.is_resource,
-        .group = attrs.group,
-        .version = attrs.version,
-        .resource = attrs.resource,
-        .subresource = attrs.subresource,
-        .ns = attrs.ns,
-        .name = attrs.name,
+        .attrs = &attrs,
         .code = r->code,
         .seconds = (double)(end - o->start_ns) / 1e9,
         .authn_result = o->authn_failed ? "failure" : (r->user ? "success" : NULL),

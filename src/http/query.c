@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/err.h"
 
 static int hex_value(unsigned char c)
@@ -68,10 +69,8 @@ int query_parse(const char *s, size_t len, struct query *ret)
         return 0;
 
     struct query q = {0};
-    q.params = calloc(nseg, sizeof(*q.params));
-    q.buf = malloc(len + 2 * nseg + 1);
-    if (q.params == NULL || q.buf == NULL)
-        abort();
+    q.params = xcalloc(nseg, sizeof(*q.params));
+    q.buf = xmalloc(len + 2 * nseg + 1);
 
     size_t used = 0;
     int r = 0;

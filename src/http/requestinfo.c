@@ -6,25 +6,13 @@
 #include <string.h>
 
 #include "machinery/selector.h"
+#include "util/buf.h"
 #include "util/err.h"
-
-static char *dup_n(const char *s, size_t n)
-{
-    char *p = strndup(s, n);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static char *dup(const char *s)
-{
-    return dup_n(s, strlen(s));
-}
 
 static void set(char **field, const char *value)
 {
     free(*field);
-    *field = dup(value);
+    *field = xstrdup(value);
 }
 
 void request_info_release(struct request_info *ri)
@@ -63,13 +51,11 @@ static char **split_path(const char *path, size_t *ret_n)
     for (size_t i = a; i < b; i++)
         if (path[i] == '/')
             n++;
-    char **parts = calloc(n, sizeof(*parts));
-    if (parts == NULL)
-        abort();
+    char **parts = xcalloc(n, sizeof(*parts));
     size_t k = 0, start = a;
     for (size_t i = a; i <= b; i++) {
         if (i == b || path[i] == '/') {
-            parts[k++] = dup_n(path + start, i - start);
+            parts[k++] = xstrndup(path + start, i - start);
             start = i + 1;
         }
     }
@@ -155,18 +141,18 @@ int request_info_parse(const char *method, const char *path, const struct query 
 {
     struct request_info ri = {0};
     memset(ret, 0, sizeof(*ret));
-    ri.path = dup(path);
-    ri.verb = dup(method);
+    ri.path = xstrdup(path);
+    ri.verb = xstrdup(method);
     for (char *c = ri.verb; *c; c++)
         if (*c >= 'A' && *c <= 'Z')
             *c = (char)(*c - 'A' + 'a');
-    ri.api_prefix = dup("");
-    ri.api_group = dup("");
-    ri.api_version = dup("");
-    ri.namespace = dup("");
-    ri.resource = dup("");
-    ri.subresource = dup("");
-    ri.name = dup("");
+    ri.api_prefix = xstrdup("");
+    ri.api_group = xstrdup("");
+    ri.api_version = xstrdup("");
+    ri.namespace = xstrdup("");
+    ri.resource = xstrdup("");
+    ri.subresource = xstrdup("");
+    ri.name = xstrdup("");
 
     size_t nall;
     char **all = split_path(path, &nall);
@@ -218,11 +204,9 @@ int request_info_parse(const char *method, const char *path, const struct query 
 
     /* parts = all[cur..] */
     ri.nparts = nall - cur;
-    ri.parts = calloc(ri.nparts ? ri.nparts : 1, sizeof(*ri.parts));
-    if (ri.parts == NULL)
-        abort();
+    ri.parts = xcalloc(ri.nparts ? ri.nparts : 1, sizeof(*ri.parts));
     for (size_t i = 0; i < ri.nparts; i++)
-        ri.parts[i] = dup(all[cur + i]);
+        ri.parts[i] = xstrdup(all[cur + i]);
 
     if (ri.nparts >= 3 && strcmp(ri.verb, "proxy") != 0)
         set(&ri.subresource, ri.parts[2]);
@@ -253,9 +237,9 @@ int request_info_parse(const char *method, const char *path, const struct query 
                            strcmp(ri.verb, "deletecollection") == 0)) {
         const char *v;
         if ((v = query_get(q, "fieldSelector")) != NULL)
-            ri.field_selector = dup(v);
+            ri.field_selector = xstrdup(v);
         if ((v = query_get(q, "labelSelector")) != NULL)
-            ri.label_selector = dup(v);
+            ri.label_selector = xstrdup(v);
     }
 
 done:

@@ -14,7 +14,6 @@
 #include <h2o/http1.h>
 #include <h2o/http2.h>
 #include <netinet/in.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,9 +50,11 @@
 #include "node/node.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "machinery/yaml_out.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define MAX_BODY (3 * 1024 * 1024)
@@ -830,7 +831,7 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
         timeout = 366LL * 24 * 3600;
     if (timeout <= 0) {
         unsigned char rnd;
-        RAND_bytes(&rnd, 1);
+        random_bytes(&rnd, 1);
         timeout = MIN_REQUEST_TIMEOUT + (int64_t)rnd * MIN_REQUEST_TIMEOUT / 256;
     }
     common_headers(c);
@@ -1106,11 +1107,11 @@ static void handle_pod_stream(struct ctx *c, const struct resource_def *r, const
     if (since_s != NULL) {
         long long n = since_n;
         struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
+        clock_wall(&now);
         lo.has_since = true;
         lo.since_ns = ((int64_t)now.tv_sec - (n > INT32_MAX ? INT32_MAX : n)) * 1000000000 + now.tv_nsec;
     } else if (since_t != NULL) {
-        if (!node_log_parse_time(since_t, strlen(since_t), &lo.since_ns)) {
+        if (!time_parse_rfc3339_ns(since_t, strlen(since_t), &lo.since_ns)) {
             char *m = xasprintf("sinceTime: invalid RFC 3339 time \"%s\"", since_t);
             send_status(c, status_new(AZ_EBADREQUEST, m, NULL));
             free(m);
@@ -1931,11 +1932,6 @@ static int listen_on(const char *addr, bool freebind, struct sockaddr_storage *r
     }
     memcpy(ret_sa, &sin, sizeof(sin));
     return fd;
-}
-
-void http_server_stop(void)
-{
-    server__stop = 1;
 }
 
 /* SIGTERM/SIGINT ask the loop to stop; if the loop does not get there within the grace

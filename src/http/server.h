@@ -44,7 +44,5 @@ void http_server_defer(struct apiserver *srv, void (*fn)(void *), void *arg);
 void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn)(void *), void *arg);
 /* Like http_server_defer, callable from any thread (wakes the loop); fn runs on the loop. */
 void http_server_defer_ts(void (*fn)(void *), void *arg);
-/* Asks a running server to stop (async-signal-safe). */
-void http_server_stop(void);
 
 #endif

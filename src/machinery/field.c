@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/text.h"
 
 void field_errors_init(struct field_errors *fe)
 {
@@ -96,7 +97,7 @@ void field_errors_add_not_supported(struct field_errors *fe, const char *field, 
         for (size_t i = 0; supported[i]; i++) {
             if (i)
                 buf_puts(&b, ", ");
-            field_quote_go(&b, supported[i], strlen(supported[i]));
+            go_quote(&b, supported[i], strlen(supported[i]));
         }
     }
     field_errors_add(fe, FIELD_NOT_SUPPORTED, field, value, b.data);
@@ -104,109 +105,6 @@ void field_errors_add_not_supported(struct field_errors *fe, const char *field, 
 }
 
 /* ---- value rendering ---------------------------------------------------------------------- */
-
-/* Decodes one UTF-8 sequence at s (n bytes available). Returns its length and sets *ret_r, or
- * returns 0 for an invalid sequence (Go decodes that as RuneError of width 1). */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *ret_r)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned r, min;
-    if (c < 0x80) {
-        *ret_r = c;
-        return 1;
-    } else if ((c & 0xe0) == 0xc0) {
-        len = 2, r = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3, r = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        len = 4, r = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        r = (r << 6) | (s[i] & 0x3f);
-    }
-    if (r < min || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff))
-        return 0;
-    *ret_r = r;
-    return len;
-}
-
-/* Approximation of Go's unicode.IsPrint for non-ASCII runes: letters, marks, numbers,
- * punctuation and symbols are printable; spaces other than U+0020, controls, format
- * characters, private use and noncharacters are not. Unassigned code points are treated as
- * printable (Go treats them as not printable); we carry no Unicode tables. */
-static int rune_is_print(unsigned r)
-{
-    if (r < 0x20 || r == 0x7f)
-        return 0;
-    if (r < 0x7f)
-        return 1;
-    if (r <= 0x9f || r == 0xa0 || r == 0xad)
-        return 0;
-    if ((r >= 0x600 && r <= 0x605) || r == 0x61c || r == 0x6dd || r == 0x70f || r == 0x180e ||
-        r == 0x1680)
-        return 0;
-    if ((r >= 0x2000 && r <= 0x200f) || (r >= 0x2028 && r <= 0x202f) ||
-        (r >= 0x205f && r <= 0x206f) || r == 0x3000)
-        return 0;
-    if ((r >= 0xe000 && r <= 0xf8ff) || r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb))
-        return 0;
-    if ((r & 0xfffe) == 0xfffe || (r >= 0xfdd0 && r <= 0xfdef))
-        return 0;
-    if (r == 0x110bd || r == 0x110cd || (r >= 0x1bca0 && r <= 0x1bca3) ||
-        (r >= 0x1d173 && r <= 0x1d17a) || r == 0xe0001 || (r >= 0xe0020 && r <= 0xe007f))
-        return 0;
-    if (r >= 0xf0000)
-        return 0;
-    return 1;
-}
-
-void field_quote_go(struct buf *b, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    buf_putc(b, '"');
-    size_t i = 0;
-    while (i < n) {
-        unsigned r;
-        size_t w = utf8_decode(p + i, n - i, &r);
-        if (w == 0) {
-            buf_printf(b, "\\x%02x", p[i]);
-            i++;
-            continue;
-        }
-        if (r == '"' || r == '\\') {
-            buf_putc(b, '\\');
-            buf_putc(b, (char)r);
-        } else if (rune_is_print(r)) {
-            buf_append(b, p + i, w);
-        } else {
-            switch (r) {
-            case '\a': buf_puts(b, "\\a"); break;
-            case '\b': buf_puts(b, "\\b"); break;
-            case '\f': buf_puts(b, "\\f"); break;
-            case '\n': buf_puts(b, "\\n"); break;
-            case '\r': buf_puts(b, "\\r"); break;
-            case '\t': buf_puts(b, "\\t"); break;
-            case '\v': buf_puts(b, "\\v"); break;
-            default:
-                if (r < ' ' || r == 0x7f)
-                    buf_printf(b, "\\x%02x", r);
-                else if (r < 0x10000)
-                    buf_printf(b, "\\u%04x", r);
-                else
-                    buf_printf(b, "\\U%08x", r);
-            }
-        }
-        i += w;
-    }
-    buf_putc(b, '"');
-}
 
 /* Go's %v for a float64 = strconv.FormatFloat(f, 'g', -1, 64): shortest digits that
  * round-trip; %e form when the decimal exponent is < -4 or >= 6 (eprec is 6 for the shortest
@@ -294,7 +192,7 @@ void field_value_render(struct buf *b, json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_STRING:
-        field_quote_go(b, json_string_value(v), json_string_length(v));
+        go_quote(b, json_string_value(v), json_string_length(v));
         return;
     case JSON_INTEGER:
         buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
@@ -319,7 +217,7 @@ void field_value_render(struct buf *b, json_t *v)
             json_array_foreach(v, i, x) {
                 if (i)
                     buf_puts(b, ", ");
-                field_quote_go(b, json_string_value(x), json_string_length(x));
+                go_quote(b, json_string_value(x), json_string_length(x));
             }
             buf_putc(b, '}');
             return;
@@ -339,9 +237,9 @@ void field_value_render(struct buf *b, json_t *v)
                 json_t *val = json_object_get(v, keys[i]);
                 if (i)
                     buf_puts(b, ", ");
-                field_quote_go(b, keys[i], strlen(keys[i]));
+                go_quote(b, keys[i], strlen(keys[i]));
                 buf_putc(b, ':');
-                field_quote_go(b, json_string_value(val), json_string_length(val));
+                go_quote(b, json_string_value(val), json_string_length(val));
             }
             buf_putc(b, '}');
             free(keys);

@@ -8,6 +8,7 @@
 #ifndef ANZEN_API_FIELD_H
 #define ANZEN_API_FIELD_H
 
+#include "util/text.h"
 #include <jansson.h>
 #include <stddef.h>
 
@@ -56,8 +57,6 @@ void field_errors_add_raw(struct field_errors *fe, enum field_error_type type, c
                           const char *rendered, const char *detail);
 
 struct buf;
-/* Appends s (n bytes) quoted like Go's strconv.Quote / %q. */
-void field_quote_go(struct buf *b, const char *s, size_t n);
 /* Appends a JSON value rendered as upstream's ErrorBody prints a bad value. */
 void field_value_render(struct buf *b, json_t *v);
 

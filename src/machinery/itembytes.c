@@ -8,6 +8,7 @@
 
 #include "machinery/itembytes.h"
 #include "util/buf.h"
+#include "util/err.h"
 
 /* Splits the compact JSON object text v into its members: starts[k] is where member k begins
  * (its key's quote), starts[nm] = len, and member k ends at starts[k+1] - 1. Returns nm, or
@@ -16,7 +17,7 @@
 int itembytes_members(const char *v, size_t len, size_t starts[ITEMBYTES_MAX_MEMBERS + 1], bool *go_ok)
 {
     if (len < 2 || v[0] != '{' || v[len - 1] != '}')
-        return -1;
+        return AZ_EINVALID;
     size_t nm = 0;
     int depth = 0;
     bool in_str = false, ok = true;
@@ -43,7 +44,7 @@ int itembytes_members(const char *v, size_t len, size_t starts[ITEMBYTES_MAX_MEM
         case ',':
             if (depth == 1) {
                 if (nm == ITEMBYTES_MAX_MEMBERS)
-                    return -1;
+                    return AZ_EINVALID;
                 starts[nm++] = i + 1;
             }
             break;
@@ -52,12 +53,12 @@ int itembytes_members(const char *v, size_t len, size_t starts[ITEMBYTES_MAX_MEM
             if (i > 0 && v[i - 1] >= '0' && v[i - 1] <= '9')
                 ok = false;
             break;
-        case ' ': case '\n': case '\r': case '\t': return -1; /* not compact */
+        case ' ': case '\n': case '\r': case '\t': return AZ_EINVALID; /* not compact */
         default: break;
         }
     }
     if (depth != 0 || in_str || len == 2)
-        return -1;
+        return AZ_EINVALID;
     starts[nm] = len;
     if (go_ok != NULL)
         *go_ok = ok;

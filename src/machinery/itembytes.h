@@ -18,7 +18,7 @@ struct buf;
 
 /* Splits the compact JSON object text v into its members: starts[k] is where member k begins
  * (its key's quote), starts[nm] = len, and member k ends at starts[k+1] - 1. Returns nm, or
- * -1 if v is not a compact object of 1..ITEMBYTES_MAX_MEMBERS members. *go_ok (may be NULL)
+ * AZ_EINVALID if v is not a compact object of 1..ITEMBYTES_MAX_MEMBERS members. *go_ok (may be NULL)
  * becomes false when Go's encoder would print some byte of v differently. */
 int itembytes_members(const char *v, size_t len, size_t starts[ITEMBYTES_MAX_MEMBERS + 1], bool *go_ok);
 

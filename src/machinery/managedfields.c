@@ -9,6 +9,7 @@
 #include "machinery/managedfields.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/err.h"
 
 #define MF_MAX_DEPTH 128
 #define MF_MAX_KEYS 4
@@ -295,11 +296,6 @@ static const char **sorted_keys(json_t *s, size_t *ret_n)
 
 /* ---- sets ------------------------------------------------------------------------------- */
 
-json_t *fs_new(void)
-{
-    return json_object();
-}
-
 bool fs_empty(json_t *s)
 {
     return s == NULL || json_object_size(s) == 0;
@@ -402,14 +398,6 @@ json_t *fs_intersection(json_t *a, json_t *b)
     return out;
 }
 
-bool fs_has_prefix(json_t *s, const char *const *p, size_t n)
-{
-    json_t *node = s;
-    for (size_t i = 0; i < n && node; i++)
-        node = json_object_get(node, p[i]);
-    return node != NULL && json_object_size(node) > 0;
-}
-
 size_t fs_count(json_t *s)
 {
     size_t n = 0;
@@ -510,12 +498,12 @@ int fs_from_fields_v1(json_t *v1, json_t **ret, char **ret_err)
 {
     if (!json_is_object(v1)) {
         *ret_err = xstrdup("fieldsV1 must be an object");
-        return -1;
+        return AZ_EINVALID;
     }
     json_t *out = json_object();
     if (from_v1(v1, out, 0, ret_err) < 0) {
         json_decref(out);
-        return -1;
+        return AZ_EINVALID;
     }
     /* a "." at the root names the empty path: not a field */
     json_object_del(out, ".");
@@ -1045,7 +1033,7 @@ int mf_check(const struct schema_node *sch, json_t *v, char **ret_err)
 {
     json_t *m = mf_merge(sch, NULL, v, ret_err);
     if (m == NULL)
-        return -1;
+        return AZ_EINVALID;
     json_decref(m);
     return 0;
 }

@@ -24,17 +24,14 @@
 
 /* ---- sets ---------------------------------------------------------------------------- */
 
-json_t *fs_new(void);
 bool fs_empty(json_t *s);                 /* no member paths */
 json_t *fs_union(json_t *a, json_t *b);   /* new references */
 json_t *fs_difference(json_t *a, json_t *b);
 json_t *fs_intersection(json_t *a, json_t *b);
-/* Whether s has a member at path p (n elements) or below it. */
-bool fs_has_prefix(json_t *s, const char *const *p, size_t n);
 /* Number of member paths. */
 size_t fs_count(json_t *s);
 
-/* Parses a fieldsV1 value. Returns 0 and a new canonical set, or -1 with *ret_err (malloc'd). */
+/* Parses a fieldsV1 value. Returns 0 and a new canonical set, or AZ_EINVALID with *ret_err (malloc'd). */
 int fs_from_fields_v1(json_t *v1, json_t **ret, char **ret_err);
 /* The fieldsV1 wire form of s (new reference, keys in upstream's order). */
 json_t *fs_to_fields_v1(json_t *s);
@@ -53,7 +50,7 @@ void mf_compare(const struct schema_node *sch, json_t *lhs, json_t *rhs, json_t 
  * config that cannot be typed (associative list item without its key, duplicate keys) returns
  * NULL with *ret_err (malloc'd), upstream's text. */
 json_t *mf_merge(const struct schema_node *sch, json_t *live, json_t *config, char **ret_err);
-/* Checks that v can be typed (list keys present, no duplicate keys): 0, or -1 with *ret_err. */
+/* Checks that v can be typed (list keys present, no duplicate keys): 0, or AZ_EINVALID with *ret_err. */
 int mf_check(const struct schema_node *sch, json_t *v, char **ret_err);
 /* Removes the member paths of s from v in place (typed.RemoveItems). */
 void mf_remove_items(const struct schema_node *sch, json_t *v, json_t *s);

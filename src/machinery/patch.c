@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "machinery/status.h"
+#include "util/buf.h"
 #include "util/err.h"
+#include "util/text.h"
 
 static char *msg_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -337,9 +339,7 @@ struct jp_target {
 /* RFC 6901 unescape of one segment: ~1 -> '/', ~0 -> '~' (one pass). */
 static char *jp_decode_segment(const char *s, size_t n)
 {
-    char *out = malloc(n + 1);
-    if (out == NULL)
-        abort();
+    char *out = xmalloc(n + 1);
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' || s[i + 1] == '1')) {

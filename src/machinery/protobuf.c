@@ -26,7 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/err.h"
+#include "util/text.h"
+#include "util/util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -359,38 +362,7 @@ static int pb_count(struct pb_ctx *c)
 /* Strict UTF-8 (no overlongs, surrogates or values above U+10FFFF) without NUL bytes. */
 static bool pb_utf8_valid(const uint8_t *s, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t b = s[i];
-        if (b == 0)
-            return false;
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if ((b & 0xe0) == 0xc0) {
-            len = 2, cp = b & 0x1f, min = 0x80;
-        } else if ((b & 0xf0) == 0xe0) {
-            len = 3, cp = b & 0x0f, min = 0x800;
-        } else if ((b & 0xf8) == 0xf0) {
-            len = 4, cp = b & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += len;
-    }
-    return true;
+    return memchr(s, 0, n) == NULL && utf8_valid((const char *)s, n);
 }
 
 /* Makes a JSON string from wire bytes, rejecting invalid UTF-8 and NUL. */
@@ -591,25 +563,8 @@ static int pb_int_or_string(struct pb_ctx *c, const uint8_t *p, size_t n, json_t
 /* Standard base64 with padding, as Go's encoding/json prints []byte. */
 static int pb_base64(struct pb_ctx *c, const uint8_t *p, size_t n, json_t **ret)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t out_len = (n + 2) / 3 * 4;
-    char *out = malloc(out_len + 1);
-    if (out == NULL)
-        return pb_fail(c, AZ_EINTERNAL, "out of memory");
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t b = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            b |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            b |= p[i + 2];
-        out[o++] = tbl[(b >> 18) & 63];
-        out[o++] = tbl[(b >> 12) & 63];
-        out[o++] = i + 1 < n ? tbl[(b >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tbl[b & 63] : '=';
-    }
-    out[o] = '\0';
-    json_t *s = json_stringn_nocheck(out, o);
+    char *out = base64_encode(p, n);
+    json_t *s = json_string_nocheck(out);
     free(out);
     if (s == NULL)
         return pb_fail(c, AZ_EINTERNAL, "out of memory");
@@ -1203,9 +1158,7 @@ int k8s_protobuf_decode(const uint8_t *buf, size_t len, schema_lookup_fn *lookup
     int rc = pb_decode_body(&c, buf, len, lookup, &obj);
     if (rc != 0) {
         if (ret_err != NULL) {
-            *ret_err = strdup(c.err);
-            if (*ret_err == NULL)
-                abort();
+            *ret_err = xstrdup(c.err);
         }
         return rc;
     }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "machinery/schema.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 /* Upstream keeps at most 100 strict errors per decode. */
 #define SCHEMA_MAX_STRICT_ERRORS 100
@@ -36,102 +37,6 @@ const struct schema_node *schema_field(const struct schema_node *obj, const char
 {
     const struct schema_field *f = schema_field_def(obj, name);
     return f != NULL ? f->type : NULL;
-}
-
-/* ---- Go strconv.Quote ---------------------------------------------------------------- */
-
-/* Decodes one UTF-8 sequence at s (n bytes available). Returns its length and sets *ret_cp,
- * or 0 if the bytes are not valid UTF-8 (overlong, surrogate, out of range, truncated). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *ret_cp)
-{
-    uint32_t cp;
-    size_t len;
-    if (s[0] < 0x80) {
-        *ret_cp = s[0];
-        return 1;
-    } else if ((s[0] & 0xe0) == 0xc0) {
-        cp = s[0] & 0x1f;
-        len = 2;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        cp = s[0] & 0x0f;
-        len = 3;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        cp = s[0] & 0x07;
-        len = 4;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    *ret_cp = cp;
-    return len;
-}
-
-/* An approximation of Go's unicode.IsPrint for non-ASCII code points: C1 controls, the
- * soft hyphen, line/paragraph separators, format characters and noncharacters are not
- * printable. */
-static int unicode_printable(uint32_t cp)
-{
-    if (cp >= 0x80 && cp <= 0xa0)
-        return 0;
-    if (cp == 0xad || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x200b && cp <= 0x200f) ||
-        (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
-        (cp & 0xfffe) == 0xfffe || (cp >= 0xfdd0 && cp <= 0xfdef) ||
-        (cp >= 0xe000 && cp <= 0xf8ff) || cp >= 0xf0000)
-        return 0;
-    return 1;
-}
-
-/* Appends s quoted as Go's strconv.Quote (%q) renders it. */
-static int buf_put_go_quoted(struct buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
-    int rc = buf_putc(b, '"');
-    size_t i = 0;
-    while (rc == 0 && i < n) {
-        uint32_t cp;
-        size_t len = utf8_decode(p + i, n - i, &cp);
-        if (len == 0) {
-            char esc[4] = {'\\', 'x', hex[p[i] >> 4], hex[p[i] & 0xf]};
-            rc = buf_append(b, esc, sizeof(esc));
-            i++;
-            continue;
-        }
-        switch (cp) {
-        case '"': rc = buf_puts(b, "\\\""); break;
-        case '\\': rc = buf_puts(b, "\\\\"); break;
-        case '\a': rc = buf_puts(b, "\\a"); break;
-        case '\b': rc = buf_puts(b, "\\b"); break;
-        case '\f': rc = buf_puts(b, "\\f"); break;
-        case '\n': rc = buf_puts(b, "\\n"); break;
-        case '\r': rc = buf_puts(b, "\\r"); break;
-        case '\t': rc = buf_puts(b, "\\t"); break;
-        case '\v': rc = buf_puts(b, "\\v"); break;
-        default:
-            if (cp < 0x20 || cp == 0x7f)
-                rc = buf_printf(b, "\\x%02x", (unsigned)cp);
-            else if (cp < 0x80 || unicode_printable(cp))
-                rc = buf_append(b, p + i, len);
-            else if (cp < 0x10000)
-                rc = buf_printf(b, "\\u%04x", (unsigned)cp);
-            else
-                rc = buf_printf(b, "\\U%08x", (unsigned)cp);
-            break;
-        }
-        i += len;
-    }
-    if (rc == 0)
-        rc = buf_putc(b, '"');
-    return rc;
 }
 
 /* ---- the walk ------------------------------------------------------------------------ */
@@ -164,7 +69,7 @@ static void walk_report(struct unknown_walk *w, const char *key)
     if (rc == 0)
         rc = buf_puts(&msg, "unknown field ");
     if (rc == 0)
-        rc = buf_put_go_quoted(&msg, field.data, field.len);
+        rc = go_quote(&msg, field.data, field.len);
     if (rc == 0 && !json_object_get(w->seen, msg.data)) {
         json_object_set_new(w->seen, msg.data, json_true());
         json_array_append_new(w->msgs, json_string_nocheck(msg.data));

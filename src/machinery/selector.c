@@ -15,185 +15,17 @@
 
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/text.h"
 
-/* ---- a small growable string (selector inputs are bounded, so no cap is needed) ---- */
-
-struct sb {
-    char *p;
-    size_t len, cap;
-};
-
-static void sb_add(struct sb *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        if (b->p == NULL)
-            abort();
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_adds(struct sb *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
-static void sb_addf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_addf(struct sb *b, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof(tmp)) {
-        sb_add(b, tmp, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (big == NULL)
-        abort();
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb_add(b, big, (size_t)n);
-    free(big);
-}
-
-/* Takes the string out of b (never NULL). */
-static char *sb_take(struct sb *b)
-{
-    if (b->p == NULL)
-        sb_add(b, "", 0);
-    char *p = b->p;
-    b->p = NULL;
-    b->len = b->cap = 0;
-    return p;
-}
-
-static void set_err(char **ret_err, struct sb *msg)
+static void set_err(char **ret_err, struct buf *msg)
 {
     if (ret_err != NULL)
-        *ret_err = sb_take(msg);
+        *ret_err = buf_detach(msg, NULL);
     else
-        free(msg->p);
-    msg->p = NULL;
+        buf_release(msg);
 }
 
 /* ---- Go compatibility helpers ---- */
-
-/* Decodes one rune like Go's utf8.DecodeRuneInString: invalid input yields U+FFFD, width 1. */
-static int32_t utf8_decode(const unsigned char *s, size_t n, size_t *ret_width)
-{
-    unsigned char c = s[0];
-    *ret_width = 1;
-    if (c < 0x80)
-        return c;
-    int need;
-    int32_t r, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 1, r = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        need = 2, r = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 3, r = c & 0x07, min = 0x10000;
-    } else {
-        return 0xfffd;
-    }
-    if ((size_t)need >= n)
-        return 0xfffd;
-    for (int i = 1; i <= need; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0xfffd;
-        r = (r << 6) | (s[i] & 0x3f);
-    }
-    if (r < min || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff))
-        return 0xfffd;
-    *ret_width = (size_t)need + 1;
-    return r;
-}
-
-static void sb_add_rune(struct sb *b, int32_t r)
-{
-    char out[4];
-    size_t n;
-    if (r < 0x80) {
-        out[0] = (char)r, n = 1;
-    } else if (r < 0x800) {
-        out[0] = (char)(0xc0 | (r >> 6)), out[1] = (char)(0x80 | (r & 0x3f)), n = 2;
-    } else if (r < 0x10000) {
-        out[0] = (char)(0xe0 | (r >> 12)), out[1] = (char)(0x80 | ((r >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (r & 0x3f)), n = 3;
-    } else {
-        out[0] = (char)(0xf0 | (r >> 18)), out[1] = (char)(0x80 | ((r >> 12) & 0x3f));
-        out[2] = (char)(0x80 | ((r >> 6) & 0x3f)), out[3] = (char)(0x80 | (r & 0x3f)), n = 4;
-    }
-    sb_add(b, out, n);
-}
-
-/* Approximation of Go's unicode.IsPrint for non-ASCII runes: format characters, C1
- * controls, non-ASCII spaces, line/paragraph separators, private use and noncharacters are
- * not printable; everything else is treated as printable. */
-static int rune_is_print(int32_t r)
-{
-    if (r < 0xa0)
-        return 0;
-    if (r == 0xa0 || r == 0xad || r == 0x1680 || (r >= 0x2000 && r <= 0x200f) ||
-        (r >= 0x2028 && r <= 0x202f) || (r >= 0x205f && r <= 0x206f) || r == 0x3000 ||
-        r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb) || (r >= 0xe000 && r <= 0xf8ff) ||
-        r == 0xfffe || r == 0xffff || r >= 0xf0000 || (r >= 0x600 && r <= 0x605) ||
-        r == 0x61c || r == 0x6dd || r == 0x70f || r == 0x180e)
-        return 0;
-    return 1;
-}
-
-/* Appends s quoted like Go's %q (strconv.Quote). */
-static void sb_add_go_quoted(struct sb *b, const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    sb_adds(b, "\"");
-    for (size_t i = 0; i < n;) {
-        size_t w;
-        int32_t r = utf8_decode(u + i, n - i, &w);
-        if (r == 0xfffd && w == 1) {
-            sb_addf(b, "\\x%02x", u[i]);
-            i += 1;
-            continue;
-        }
-        switch (r) {
-        case '"': sb_adds(b, "\\\""); break;
-        case '\\': sb_adds(b, "\\\\"); break;
-        case '\a': sb_adds(b, "\\a"); break;
-        case '\b': sb_adds(b, "\\b"); break;
-        case '\f': sb_adds(b, "\\f"); break;
-        case '\n': sb_adds(b, "\\n"); break;
-        case '\r': sb_adds(b, "\\r"); break;
-        case '\t': sb_adds(b, "\\t"); break;
-        case '\v': sb_adds(b, "\\v"); break;
-        default:
-            if (r >= 0x20 && r < 0x7f)
-                sb_add(b, (const char *)u + i, 1);
-            else if (r < 0x80)
-                sb_addf(b, "\\x%02x", (unsigned)r);
-            else if (rune_is_print(r))
-                sb_add(b, (const char *)u + i, w);
-            else if (r < 0x10000)
-                sb_addf(b, "\\u%04x", (unsigned)r);
-            else
-                sb_addf(b, "\\U%08x", (unsigned)r);
-        }
-        i += w;
-    }
-    sb_adds(b, "\"");
-}
 
 /* strconv.ParseInt(s, 10, 64) succeeds? Optional sign, one or more digits, no overflow. */
 static int go_parse_int64(const char *s, long long *ret)
@@ -274,10 +106,10 @@ static int dns1123_subdomain_ok(const char *s, size_t n)
 }
 
 /* Appends the "; "-joined IsQualifiedName errors for key to b; returns how many. */
-static int qualified_name_errors(const char *key, struct sb *b)
+static int qualified_name_errors(const char *key, struct buf *b)
 {
     int nerr = 0;
-#define ADD_ERR(...) do { if (nerr++ > 0) sb_adds(b, "; "); sb_addf(b, __VA_ARGS__); } while (0)
+#define ADD_ERR(...) do { if (nerr++ > 0) buf_puts(b, "; "); buf_printf(b, __VA_ARGS__); } while (0)
     size_t len = strlen(key);
     const char *slash = memchr(key, '/', len);
     const char *name = key;
@@ -311,31 +143,31 @@ static int qualified_name_errors(const char *key, struct sb *b)
 }
 
 /* Appends the "; "-joined IsValidLabelValue errors; returns how many. */
-static int label_value_errors(const char *v, struct sb *b)
+static int label_value_errors(const char *v, struct buf *b)
 {
     int nerr = 0;
     size_t n = strlen(v);
     if (n > 63) {
-        sb_adds(b, "must be no more than 63 characters");
+        buf_puts(b, "must be no more than 63 characters");
         nerr++;
     }
     if (n > 0 && !qualified_name_ok(v, n)) {
         if (nerr++ > 0)
-            sb_adds(b, "; ");
-        sb_adds(b, LABEL_VALUE_ERR);
+            buf_puts(b, "; ");
+        buf_puts(b, LABEL_VALUE_ERR);
     }
     return nerr;
 }
 
 /* A field.Invalid error rendered like upstream: "<path>: Invalid value: <%q>: <detail>". */
-static void render_invalid(struct sb *out, const char *path, const char *value,
+static void render_invalid(struct buf *out, const char *path, const char *value,
                            const char *detail)
 {
-    sb_adds(out, path);
-    sb_adds(out, ": Invalid value: ");
-    sb_add_go_quoted(out, value, strlen(value));
-    sb_adds(out, ": ");
-    sb_adds(out, detail);
+    buf_puts(out, path);
+    buf_puts(out, ": Invalid value: ");
+    go_quote(out, value, strlen(value));
+    buf_puts(out, ": ");
+    buf_puts(out, detail);
 }
 
 /* ---- label selectors ---- */
@@ -386,9 +218,7 @@ static void strset_push(struct strset *s, const char *p, size_t n)
 {
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 4;
-        s->v = realloc(s->v, s->cap * sizeof(*s->v));
-        if (s->v == NULL)
-            abort();
+        s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
     }
     s->v[s->n++] = xstrndup(p, n);
 }
@@ -416,19 +246,19 @@ static void strset_release(struct strset *s)
 }
 
 /* Appends a []string rendered like Go's %#v: []string(nil) or []string{"a", "b"}. */
-static void sb_add_go_slice(struct sb *b, char *const *v, size_t n, bool nil)
+static void add_go_slice(struct buf *b, char *const *v, size_t n, bool nil)
 {
     if (nil) {
-        sb_adds(b, "[]string(nil)");
+        buf_puts(b, "[]string(nil)");
         return;
     }
-    sb_adds(b, "[]string{");
+    buf_puts(b, "[]string{");
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
-            sb_adds(b, ", ");
-        sb_add_go_quoted(b, v[i], strlen(v[i]));
+            buf_puts(b, ", ");
+        go_quote(b, v[i], strlen(v[i]));
     }
-    sb_adds(b, "}");
+    buf_puts(b, "}");
 }
 
 /* Collects field errors and renders them like field.ErrorList.ToAggregate().Error(). */
@@ -437,33 +267,31 @@ struct agg {
     size_t n;
 };
 
-static void agg_add(struct agg *a, struct sb *msg)
+static void agg_add(struct agg *a, struct buf *msg)
 {
-    char *m = sb_take(msg);
+    char *m = buf_detach(msg, NULL);
     for (size_t i = 0; i < a->n; i++) {
         if (strcmp(a->msgs[i], m) == 0) {
             free(m);
             return;
         }
     }
-    a->msgs = realloc(a->msgs, (a->n + 1) * sizeof(*a->msgs));
-    if (a->msgs == NULL)
-        abort();
+    a->msgs = xrealloc(a->msgs, (a->n + 1) * sizeof(*a->msgs));
     a->msgs[a->n++] = m;
 }
 
-static void agg_render_release(struct agg *a, struct sb *out)
+static void agg_render_release(struct agg *a, struct buf *out)
 {
     if (a->n > 1)
-        sb_adds(out, "[");
+        buf_puts(out, "[");
     for (size_t i = 0; i < a->n; i++) {
         if (i > 0)
-            sb_adds(out, ", ");
-        sb_adds(out, a->msgs[i]);
+            buf_puts(out, ", ");
+        buf_puts(out, a->msgs[i]);
         free(a->msgs[i]);
     }
     if (a->n > 1)
-        sb_adds(out, "]");
+        buf_puts(out, "]");
     free(a->msgs);
     a->msgs = NULL;
     a->n = 0;
@@ -473,17 +301,17 @@ static void agg_render_release(struct agg *a, struct sb *out)
  * returns 0; on failure appends the aggregate error text to err_out and returns -1 (the
  * values set is released either way on failure). vals_nil renders an empty set as Go nil. */
 static int new_requirement(const char *key, enum label_op op, struct strset *vals, bool vals_nil,
-                           struct label_requirement *ret, struct sb *err_out)
+                           struct label_requirement *ret, struct buf *err_out)
 {
     struct agg a = {0};
-    struct sb m = {0};
+    struct buf m = {0};
     if (qualified_name_errors(key, &m) > 0) {
-        struct sb e = {0};
-        render_invalid(&e, "key", key, m.p);
+        struct buf e = {0};
+        render_invalid(&e, "key", key, m.data);
         agg_add(&a, &e);
     }
-    free(m.p);
-    m = (struct sb){0};
+    free(m.data);
+    m = (struct buf){0};
 
     const char *detail = NULL;
     switch (op) {
@@ -510,36 +338,36 @@ static int new_requirement(const char *key, enum label_op op, struct strset *val
         break;
     }
     if (detail != NULL) {
-        struct sb e = {0};
-        sb_adds(&e, "values: Invalid value: ");
-        sb_add_go_slice(&e, vals->v, vals->n, vals_nil && vals->n == 0);
-        sb_adds(&e, ": ");
-        sb_adds(&e, detail);
+        struct buf e = {0};
+        buf_puts(&e, "values: Invalid value: ");
+        add_go_slice(&e, vals->v, vals->n, vals_nil && vals->n == 0);
+        buf_puts(&e, ": ");
+        buf_puts(&e, detail);
         agg_add(&a, &e);
     }
     if (op == LABEL_OP_GT || op == LABEL_OP_LT) {
         for (size_t i = 0; i < vals->n; i++) {
             long long ignored;
             if (go_parse_int64(vals->v[i], &ignored) != 0) {
-                struct sb e = {0}, path = {0};
-                sb_addf(&path, "values[%zu]", i);
-                render_invalid(&e, path.p, vals->v[i],
+                struct buf e = {0}, path = {0};
+                buf_printf(&path, "values[%zu]", i);
+                render_invalid(&e, path.data, vals->v[i],
                                "for 'Gt', 'Lt' operators, the value must be an integer");
-                free(path.p);
+                free(path.data);
                 agg_add(&a, &e);
             }
         }
     }
     for (size_t i = 0; i < vals->n; i++) {
         if (label_value_errors(vals->v[i], &m) > 0) {
-            struct sb e = {0}, path = {0};
-            sb_addf(&path, "values[%zu][%s]", i, key);
-            render_invalid(&e, path.p, vals->v[i], m.p);
-            free(path.p);
+            struct buf e = {0}, path = {0};
+            buf_printf(&path, "values[%zu][%s]", i, key);
+            render_invalid(&e, path.data, vals->v[i], m.data);
+            free(path.data);
             agg_add(&a, &e);
         }
-        free(m.p);
-        m = (struct sb){0};
+        free(m.data);
+        m = (struct buf){0};
     }
     if (a.n > 0) {
         agg_render_release(&a, err_out);
@@ -611,9 +439,7 @@ static enum tok literal_token(const char *s, size_t n)
 static struct token *lex_all(const char *s, size_t *ret_n)
 {
     size_t len = strlen(s), pos = 0, n = 0, cap = 16;
-    struct token *toks = malloc(cap * sizeof(*toks));
-    if (toks == NULL)
-        abort();
+    struct token *toks = xmalloc(cap * sizeof(*toks));
     for (;;) {
         while (pos < len && is_ws((unsigned char)s[pos]))
             pos++;
@@ -650,9 +476,7 @@ static struct token *lex_all(const char *s, size_t *ret_n)
         }
         if (n == cap) {
             cap *= 2;
-            toks = realloc(toks, cap * sizeof(*toks));
-            if (toks == NULL)
-                abort();
+            toks = xrealloc(toks, cap * sizeof(*toks));
         }
         toks[n++] = t;
         if (t.tok == TOK_EOS)
@@ -669,7 +493,7 @@ enum ctx { CTX_KEY_AND_OPERATOR, CTX_VALUES };
 struct parser {
     struct token *toks;
     size_t n, pos;
-    struct sb err; /* message of the first error */
+    struct buf err; /* message of the first error */
 };
 
 static struct token tok_at(struct parser *p, size_t i, enum ctx c)
@@ -697,9 +521,9 @@ static struct token consume(struct parser *p, enum ctx c)
 
 static int perr_found(struct parser *p, struct token t, const char *expected)
 {
-    sb_adds(&p->err, "found '");
-    sb_add(&p->err, t.lit, t.len);
-    sb_adds(&p->err, expected);
+    buf_puts(&p->err, "found '");
+    buf_append(&p->err, t.lit, t.len);
+    buf_puts(&p->err, expected);
     return -1;
 }
 
@@ -806,14 +630,14 @@ static int parse_requirement(struct parser *p, struct label_requirement *ret)
     if (t.tok != TOK_IDENTIFIER)
         return perr_found(p, t, "', expected: identifier");
     char *key = xstrndup(t.lit, t.len);
-    struct sb m = {0};
+    struct buf m = {0};
     if (qualified_name_errors(key, &m) > 0) {
-        render_invalid(&p->err, "<nil>", key, m.p);
-        free(m.p);
+        render_invalid(&p->err, "<nil>", key, m.data);
+        free(m.data);
         free(key);
         return -1;
     }
-    free(m.p);
+    free(m.data);
 
     struct strset vals = {0};
     enum label_op op;
@@ -848,8 +672,8 @@ static int cmp_req_key(const void *a, const void *b)
 
 static int too_long_err(const char *what, char **ret_err)
 {
-    struct sb m = {0};
-    sb_addf(&m, "%s selector is too long: must be no more than %d bytes", what,
+    struct buf m = {0};
+    buf_printf(&m, "%s selector is too long: must be no more than %d bytes", what,
             SELECTOR_MAX_BYTES);
     set_err(ret_err, &m);
     return AZ_EBADREQUEST;
@@ -857,8 +681,8 @@ static int too_long_err(const char *what, char **ret_err)
 
 static int too_many_err(const char *what, char **ret_err)
 {
-    struct sb m = {0};
-    sb_addf(&m, "%s selector has too many requirements: must have at most %d", what,
+    struct buf m = {0};
+    buf_printf(&m, "%s selector has too many requirements: must have at most %d", what,
             SELECTOR_MAX_REQUIREMENTS);
     set_err(ret_err, &m);
     return AZ_EBADREQUEST;
@@ -873,9 +697,7 @@ int label_selector_parse(const char *s, struct label_selector **ret, char **ret_
 
     struct parser p = {0};
     p.toks = lex_all(s, &p.n);
-    struct label_selector *sel = calloc(1, sizeof(*sel));
-    if (sel == NULL)
-        abort();
+    struct label_selector *sel = xcalloc(1, sizeof(*sel));
     size_t cap = 0;
     int r = 0;
     for (;;) {
@@ -893,16 +715,14 @@ int label_selector_parse(const char *s, struct label_selector **ret, char **ret_
         }
         if (sel->n == cap) {
             cap = cap ? cap * 2 : 4;
-            sel->reqs = realloc(sel->reqs, cap * sizeof(*sel->reqs));
-            if (sel->reqs == NULL)
-                abort();
+            sel->reqs = xrealloc(sel->reqs, cap * sizeof(*sel->reqs));
         }
         if (parse_requirement(&p, &sel->reqs[sel->n]) != 0) {
-            struct sb full = {0};
-            sb_adds(&full, "unable to parse requirement: ");
-            if (p.err.p != NULL)
-                sb_adds(&full, p.err.p);
-            free(p.err.p);
+            struct buf full = {0};
+            buf_puts(&full, "unable to parse requirement: ");
+            if (p.err.data != NULL)
+                buf_puts(&full, p.err.data);
+            free(p.err.data);
             p.err = full;
             r = -1;
             break;
@@ -928,13 +748,13 @@ int label_selector_parse(const char *s, struct label_selector **ret, char **ret_
     if (r != 0) {
         label_selector_free(sel);
         if (r == -2) {
-            free(p.err.p);
+            free(p.err.data);
             return too_many_err("label", ret_err);
         }
         set_err(ret_err, &p.err);
         return AZ_EBADREQUEST;
     }
-    free(p.err.p);
+    free(p.err.data);
     if (sel->n > 1)
         qsort(sel->reqs, sel->n, sizeof(*sel->reqs), cmp_req_key);
     *ret = sel;
@@ -943,17 +763,15 @@ int label_selector_parse(const char *s, struct label_selector **ret, char **ret_
 
 static int shape_err(char **ret_err, const char *msg)
 {
-    struct sb m = {0};
-    sb_adds(&m, msg);
+    struct buf m = {0};
+    buf_puts(&m, msg);
     set_err(ret_err, &m);
     return AZ_EINVALID;
 }
 
 int label_selector_from_json(json_t *js, struct label_selector **ret, char **ret_err)
 {
-    struct label_selector *sel = calloc(1, sizeof(*sel));
-    if (sel == NULL)
-        abort();
+    struct label_selector *sel = xcalloc(1, sizeof(*sel));
     if (js == NULL || json_is_null(js)) {
         sel->nothing = true;
         *ret = sel;
@@ -980,10 +798,8 @@ int label_selector_from_json(json_t *js, struct label_selector **ret, char **ret
         too_many_err("label", ret_err);
         return AZ_EINVALID;
     }
-    sel->reqs = calloc(total ? total : 1, sizeof(*sel->reqs));
-    if (sel->reqs == NULL)
-        abort();
-    struct sb err = {0};
+    sel->reqs = xcalloc(total ? total : 1, sizeof(*sel->reqs));
+    struct buf err = {0};
     int r = 0;
     if (json_is_object(ml)) {
         const char *k;
@@ -1027,8 +843,8 @@ int label_selector_from_json(json_t *js, struct label_selector **ret, char **ret
             } else if (strcmp(ops, "DoesNotExist") == 0) {
                 op = LABEL_OP_DOES_NOT_EXIST;
             } else {
-                sb_add_go_quoted(&err, ops, strlen(ops));
-                sb_adds(&err, " is not a valid label selector operator");
+                go_quote(&err, ops, strlen(ops));
+                buf_puts(&err, " is not a valid label selector operator");
                 set_err(ret_err, &err);
                 r = AZ_EINVALID;
                 goto out;
@@ -1055,7 +871,7 @@ int label_selector_from_json(json_t *js, struct label_selector **ret, char **ret
         }
     }
 out:
-    free(err.p);
+    free(err.data);
     if (r != 0) {
         label_selector_free(sel);
         return r;
@@ -1140,14 +956,14 @@ void label_selector_requirement(const struct label_selector *sel, size_t i,
 
 char *label_selector_string(const struct label_selector *sel)
 {
-    struct sb b = {0};
+    struct buf b = {0};
     for (size_t i = 0; sel != NULL && i < sel->n; i++) {
         const struct label_requirement *r = &sel->reqs[i];
         if (i > 0)
-            sb_adds(&b, ",");
+            buf_puts(&b, ",");
         if (r->op == LABEL_OP_DOES_NOT_EXIST)
-            sb_adds(&b, "!");
-        sb_adds(&b, r->key);
+            buf_puts(&b, "!");
+        buf_puts(&b, r->key);
         const char *sep = NULL;
         switch (r->op) {
         case LABEL_OP_EQUALS: sep = "="; break;
@@ -1163,19 +979,19 @@ char *label_selector_string(const struct label_selector *sel)
         }
         if (sep == NULL)
             continue;
-        sb_adds(&b, sep);
+        buf_puts(&b, sep);
         bool set = r->op == LABEL_OP_IN || r->op == LABEL_OP_NOT_IN;
         if (set)
-            sb_adds(&b, "(");
+            buf_puts(&b, "(");
         for (size_t j = 0; j < r->nvalues; j++) {
             if (j > 0)
-                sb_adds(&b, ",");
-            sb_adds(&b, r->values[j]);
+                buf_puts(&b, ",");
+            buf_puts(&b, r->values[j]);
         }
         if (set)
-            sb_adds(&b, ")");
+            buf_puts(&b, ")");
     }
-    return sb_take(&b);
+    return buf_detach(&b, NULL);
 }
 
 /* ---- field selectors ---- */
@@ -1203,28 +1019,36 @@ void field_selector_free(struct field_selector *sel)
     free(sel);
 }
 
+static void buf_add_rune(struct buf *b, uint32_t r)
+{
+    char out[4];
+    buf_append(b, out, utf8_encode(r, out));
+}
+
 /* fields.UnescapeValue. Returns 0 and a malloc'd value, or -1 with the error in err. */
-static int unescape_value(const char *s, size_t n, char **ret, struct sb *err)
+static int unescape_value(const char *s, size_t n, char **ret, struct buf *err)
 {
     if (memchr(s, '\\', n) == NULL && memchr(s, ',', n) == NULL && memchr(s, '=', n) == NULL) {
         *ret = xstrndup(s, n);
         return 0;
     }
-    struct sb v = {0};
-    sb_add(&v, "", 0);
+    struct buf v = {0};
+    buf_append(&v, "", 0);
     bool in_slash = false;
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        size_t w;
-        int32_t c = utf8_decode(u + i, n - i, &w);
+        uint32_t c;
+        size_t w = utf8_decode(u + i, n - i, &c);
+        if (w == 0) /* Go: RuneError, width 1 */
+            c = 0xfffd, w = 1;
         i += w;
         if (in_slash) {
             if (c == '\\' || c == ',' || c == '=') {
-                sb_add_rune(&v, c);
+                buf_add_rune(&v, c);
             } else {
-                sb_adds(err, "invalid field selector: invalid escape sequence: \\");
-                sb_add_rune(err, c);
-                free(v.p);
+                buf_puts(err, "invalid field selector: invalid escape sequence: \\");
+                buf_add_rune(err, c);
+                free(v.data);
                 return -1;
             }
             in_slash = false;
@@ -1233,19 +1057,19 @@ static int unescape_value(const char *s, size_t n, char **ret, struct sb *err)
         if (c == '\\') {
             in_slash = true;
         } else if (c == ',' || c == '=') {
-            sb_addf(err, "invalid field selector: unescaped character in value: %d", (int)c);
-            free(v.p);
+            buf_printf(err, "invalid field selector: unescaped character in value: %d", (int)c);
+            free(v.data);
             return -1;
         } else {
-            sb_add_rune(&v, c);
+            buf_add_rune(&v, c);
         }
     }
     if (in_slash) {
-        sb_adds(err, "invalid field selector: invalid escape sequence: \\");
-        free(v.p);
+        buf_puts(err, "invalid field selector: invalid escape sequence: \\");
+        free(v.data);
         return -1;
     }
-    *ret = sb_take(&v);
+    *ret = buf_detach(&v, NULL);
     return 0;
 }
 
@@ -1284,9 +1108,7 @@ int field_selector_parse(const char *s, struct field_selector **ret, char **ret_
             }
             if (nparts == cap) {
                 cap = cap ? cap * 2 : 4;
-                parts = realloc(parts, cap * sizeof(*parts));
-                if (parts == NULL)
-                    abort();
+                parts = xrealloc(parts, cap * sizeof(*parts));
             }
             parts[nparts++] = xstrndup(s + start, i - start);
             start = i + 1;
@@ -1295,13 +1117,9 @@ int field_selector_parse(const char *s, struct field_selector **ret, char **ret_
     if (nparts > 1)
         qsort(parts, nparts, sizeof(*parts), cmp_strp);
 
-    struct field_selector *sel = calloc(1, sizeof(*sel));
-    if (sel == NULL)
-        abort();
-    sel->terms = calloc(nparts ? nparts : 1, sizeof(*sel->terms));
-    if (sel->terms == NULL)
-        abort();
-    struct sb err = {0};
+    struct field_selector *sel = xcalloc(1, sizeof(*sel));
+    sel->terms = xcalloc(nparts ? nparts : 1, sizeof(*sel->terms));
+    struct buf err = {0};
     int r = 0;
     for (size_t i = 0; i < nparts && r == 0; i++) {
         const char *part = parts[i];
@@ -1319,7 +1137,7 @@ int field_selector_parse(const char *s, struct field_selector **ret, char **ret_
                 at = k, oplen = 1;
         }
         if (at == plen) {
-            sb_addf(&err, "invalid selector: '%s'; can't understand '%s'", s, part);
+            buf_printf(&err, "invalid selector: '%s'; can't understand '%s'", s, part);
             r = AZ_EBADREQUEST;
             break;
         }
@@ -1346,7 +1164,7 @@ int field_selector_parse(const char *s, struct field_selector **ret, char **ret_
         set_err(ret_err, &err);
         return r;
     }
-    free(err.p);
+    free(err.data);
     *ret = sel;
     return 0;
 }
@@ -1494,25 +1312,25 @@ int field_selector_check_supported(const struct field_selector *sel, const char 
     const struct field_kind *k = field_kind_find(group, kind);
     for (size_t i = 0; sel != NULL && i < sel->n; i++) {
         const char *f = sel->terms[i].field;
-        struct sb m = {0};
+        struct buf m = {0};
         if (k == NULL) {
             if (strcmp(f, "metadata.name") == 0 || strcmp(f, "metadata.namespace") == 0)
                 continue;
-            sb_add_go_quoted(&m, f, strlen(f));
-            sb_adds(&m, " is not a known field selector: only \"metadata.name\", "
+            go_quote(&m, f, strlen(f));
+            buf_puts(&m, " is not a known field selector: only \"metadata.name\", "
                         "\"metadata.namespace\"");
         } else {
             if (field_label_find(k, f) != NULL)
                 continue;
             switch (k->reject) {
             case FIELD_REJECT_NOT_SUPPORTED:
-                sb_adds(&m, "field label not supported: ");
-                sb_adds(&m, f);
+                buf_puts(&m, "field label not supported: ");
+                buf_puts(&m, f);
                 break;
             case FIELD_REJECT_FOR_JOB:
-                sb_adds(&m, "field label ");
-                sb_add_go_quoted(&m, f, strlen(f));
-                sb_adds(&m, " not supported for Job");
+                buf_puts(&m, "field label ");
+                go_quote(&m, f, strlen(f));
+                buf_puts(&m, " not supported for Job");
                 break;
             }
         }

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "machinery/patch.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #define DIRECTIVE_MARKER "$patch"
@@ -104,7 +105,7 @@ static void go_fmt_value(FILE *f, json_t *v, int depth)
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         size_t n = json_object_size(v), i = 0;
-        const char **keys = calloc(n + 1, sizeof(*keys));
+        const char **keys = xcalloc(n + 1, sizeof(*keys));
         const char *k;
         json_t *c;
         if (keys == NULL)
@@ -882,7 +883,7 @@ int smpatch_merge(json_t *doc, json_t *patch, const struct schema_node *schema, 
     struct smp c = {0, NULL};
     json_t *out = smp_merge_map(&c, json_incref(doc), patch, schema);
     if (out == NULL) {
-        *ret_err = c.err != NULL ? c.err : strdup("strategic merge patch failed");
+        *ret_err = c.err != NULL ? c.err : xstrdup("strategic merge patch failed");
         return c.code != 0 ? c.code : AZ_EINTERNAL;
     }
     if (out != doc) {

@@ -202,13 +202,6 @@ json_t *status_unsupported_media_type(const char *accepted)
     return s;
 }
 
-json_t *status_not_acceptable(void)
-{
-    return status_new(AZ_ENOTACCEPTABLE,
-                      "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf",
-                      NULL);
-}
-
 json_t *status_success_deleted(const char *group, const char *plural, const char *name,
                                const char *uid)
 {

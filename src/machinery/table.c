@@ -38,6 +38,7 @@
 #include "machinery/table.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/util.h"
 
 #define NS_PER_SEC INT64_C(1000000000)
 #define TIME_NONE INT64_MIN          /* "no time": unset, unparseable or out of range */
@@ -55,92 +56,11 @@ struct table_column {
 /* ---------------------------------------------------------------------------------------- */
 /* Time                                                                                      */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool parse_digits(const char **p, int n, int *ret)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *ret = v;
-    return true;
-}
-
-static bool parse_sep(const char **p, char c)
-{
-    if (**p != c)
-        return false;
-    (*p)++;
-    return true;
-}
-
-/* RFC3339 ("2024-05-01T10:00:00Z", optional fraction, "Z" or "+hh:mm") to nanoseconds since
- * the epoch. Returns TIME_NONE for NULL, malformed or unrepresentable input. */
+/* RFC3339 to nanoseconds since the epoch; TIME_NONE for NULL or malformed input. */
 static int64_t time_parse(const char *s)
 {
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int year, mon, day, hour, min, sec, oh = 0, om = 0, sign = 0;
-    int64_t frac = 0;
-    const char *p = s;
-
-    if (s == NULL)
-        return TIME_NONE;
-    if (!parse_digits(&p, 4, &year) || !parse_sep(&p, '-') || !parse_digits(&p, 2, &mon) ||
-        !parse_sep(&p, '-') || !parse_digits(&p, 2, &day) || !parse_sep(&p, 'T') ||
-        !parse_digits(&p, 2, &hour) || !parse_sep(&p, ':') || !parse_digits(&p, 2, &min) ||
-        !parse_sep(&p, ':') || !parse_digits(&p, 2, &sec))
-        return TIME_NONE;
-    if (*p == '.') {
-        int ndigits = 0;
-        p++;
-        while (*p >= '0' && *p <= '9') {
-            if (ndigits < 9)
-                frac = frac * 10 + (*p - '0');
-            ndigits++;
-            p++;
-        }
-        if (ndigits == 0)
-            return TIME_NONE;
-        for (; ndigits < 9; ndigits++)
-            frac *= 10;
-    }
-    if (*p == 'Z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p == '-' ? -1 : 1;
-        p++;
-        if (!parse_digits(&p, 2, &oh) || !parse_sep(&p, ':') || !parse_digits(&p, 2, &om) ||
-            oh > 23 || om > 59)
-            return TIME_NONE;
-    } else {
-        return TIME_NONE;
-    }
-    if (*p != '\0')
-        return TIME_NONE;
-    if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || hour > 23 || min > 59 ||
-        sec > 59)
-        return TIME_NONE;
-    if (mon == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
-        return TIME_NONE;
-    if (year < 1678 || year > 2261) /* outside int64 nanoseconds; also Go's zero time */
-        return TIME_NONE;
-    int64_t secs = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
-    secs -= sign * (oh * 3600 + om * 60);
-    return secs * NS_PER_SEC + frac;
+    int64_t ns;
+    return s != NULL && time_parse_rfc3339_ns(s, strlen(s), &ns) ? ns : TIME_NONE;
 }
 
 static int64_t time_at(json_t *obj, const char *path)

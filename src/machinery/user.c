@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "machinery/user.h"
+#include "util/buf.h"
 
 void user_info_release(struct user_info *u)
 {
@@ -20,10 +21,8 @@ void user_info_add_group(struct user_info *u, const char *group)
 {
     if (user_info_in_group(u, group))
         return;
-    u->groups = realloc(u->groups, (u->ngroups + 1) * sizeof(*u->groups));
-    if (u->groups == NULL)
-        abort();
-    u->groups[u->ngroups++] = strdup(group);
+    u->groups = xrealloc(u->groups, (u->ngroups + 1) * sizeof(*u->groups));
+    u->groups[u->ngroups++] = xstrdup(group);
 }
 
 int user_info_in_group(const struct user_info *u, const char *group)
@@ -34,12 +33,3 @@ int user_info_in_group(const struct user_info *u, const char *group)
     return 0;
 }
 
-void user_info_copy(struct user_info *ret, const struct user_info *u)
-{
-    memset(ret, 0, sizeof(*ret));
-    ret->name = u->name ? strdup(u->name) : NULL;
-    ret->uid = u->uid ? strdup(u->uid) : NULL;
-    for (size_t i = 0; i < u->ngroups; i++)
-        user_info_add_group(ret, u->groups[i]);
-    ret->extra = u->extra ? json_deep_copy(u->extra) : NULL;
-}

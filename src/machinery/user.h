@@ -16,7 +16,5 @@ struct user_info {
 void user_info_release(struct user_info *u);
 void user_info_add_group(struct user_info *u, const char *group);
 int user_info_in_group(const struct user_info *u, const char *group);
-/* Deep copy into ret. */
-void user_info_copy(struct user_info *ret, const struct user_info *u);
 
 #endif

@@ -10,6 +10,7 @@
 #include "machinery/validate.h"
 #include "machinery/validate_int.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 #define RBAC_GROUP "rbac.authorization.k8s.io"
 
@@ -147,11 +148,11 @@ static char *render_role_ref(json_t *ref)
     struct buf b = BUF_INIT;
     const char *g = jstr(ref, "apiGroup"), *k = jstr(ref, "kind"), *n = jstr(ref, "name");
     buf_puts(&b, "rbac.RoleRef{APIGroup:");
-    field_quote_go(&b, g, strlen(g));
+    go_quote(&b, g, strlen(g));
     buf_puts(&b, ", Kind:");
-    field_quote_go(&b, k, strlen(k));
+    go_quote(&b, k, strlen(k));
     buf_puts(&b, ", Name:");
-    field_quote_go(&b, n, strlen(n));
+    go_quote(&b, n, strlen(n));
     buf_putc(&b, '}');
     return buf_detach(&b, NULL);
 }

@@ -39,6 +39,7 @@
 
 #include "node/layer.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/util.h"

@@ -11,79 +11,10 @@
 #include <h2o.h>
 #include "node/logs.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 /* ---- time ------------------------------------------------------------------------------ */
-
-static bool digits(const char *s, size_t n, int *ret)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *ret = v;
-    return true;
-}
-
-/* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil) */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-bool node_log_parse_time(const char *s, size_t len, int64_t *ret_ns)
-{
-    int y, mo, d, h, mi, se;
-    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
-        s[16] != ':')
-        return false;
-    if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
-        !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
-        return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
-        return false;
-    size_t i = 19;
-    int64_t frac = 0;
-    if (i < len && s[i] == '.') {
-        size_t n = 0;
-        i++;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (n < 9) {
-                frac = frac * 10 + (s[i] - '0');
-                n++;
-            }
-            i++;
-        }
-        if (n == 0)
-            return false;
-        for (; n < 9; n++)
-            frac *= 10;
-    }
-    int64_t off = 0;
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-        int oh, om;
-        if (!digits(s + i + 1, 2, &oh) || !digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
-            return false;
-        off = (int64_t)(oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
-        i += 6;
-    } else {
-        return false;
-    }
-    if (i != len)
-        return false;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
-    *ret_ns = secs * 1000000000 + frac;
-    return true;
-}
 
 void node_log_format_time(int64_t ns, char out[36])
 {
@@ -132,7 +63,7 @@ static void parse_record(const char *line, size_t len, struct record *r)
         return;
     size_t tl = (size_t)(sp1 - line);
     int64_t ts;
-    if (!node_log_parse_time(line, tl, &ts))
+    if (!time_parse_rfc3339_ns(line, tl, &ts))
         return;
     const char *rest = sp1 + 1;
     size_t rl = len - tl - 1;
@@ -329,7 +260,7 @@ static void write_record(struct stream *st, const char *data, size_t len, char t
 {
     struct node_log_pipe *lp = st->lp;
     struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    clock_wall(&now);
     char ts[36];
     /* containerd writes RFC3339Nano; fixed 9 digits here sort and parse the same */
     struct tm tm;

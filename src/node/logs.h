@@ -15,9 +15,6 @@
 
 /* ---- pure helpers (exposed for tests and the fuzz target) --------------------------------- */
 
-/* Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)" (RFC 3339, up to 9 fraction digits) into
- * nanoseconds since the epoch. Returns false when s[0..len) is not one. */
-bool node_log_parse_time(const char *s, size_t len, int64_t *ret_ns);
 /* Formats ns as Go's RFC3339Nano in UTC (fraction without trailing zeros, none if zero).
  * out needs 36 bytes. */
 void node_log_format_time(int64_t ns, char out[36]);

@@ -30,6 +30,7 @@
 #include "machinery/status.h"
 #include "node/node_int.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -76,7 +77,7 @@ static struct api_call pod_call(struct node_agent *a, const char *ns, const char
 
 static void now_rfc3339(char out[32])
 {
-    time_rfc3339(time(NULL), out);
+    time_rfc3339(clock_wall_s(), out);
 }
 
 static const char *restart_policy(struct node_pod *p)
@@ -711,7 +712,7 @@ static void pod_progress(struct node_agent *a, struct node_pod *p)
 {
     uint64_t now = now_ms();
     if (!p->volumes_ready || now >= p->next_volume_sync_ms ||
-        node_tokens_need_refresh(p, (int64_t)time(NULL))) {
+        node_tokens_need_refresh(p, (int64_t)clock_wall_s())) {
         char *err = NULL;
         if (node_volumes_sync(a, p, &err) != 0) {
             free(p->volume_error);

@@ -324,12 +324,12 @@ static json_t *seccomp_localhost(const char *dir, const char *name, char **ret_m
 int ocispec_quantity(const char *s, int64_t scale, int64_t *ret)
 {
     if (s == NULL || *s == '\0' || strlen(s) > 64)
-        return -1;
+        return AZ_EINVALID;
     errno = 0;
     char *end;
     long double v = strtold(s, &end);
     if (errno != 0 || end == s || v < 0 || s[0] == '+' || isspace((unsigned char)s[0]))
-        return -1;
+        return AZ_EINVALID;
     static const struct {
         const char *suffix;
         long double mul;
@@ -344,10 +344,10 @@ int ocispec_quantity(const char *s, int64_t scale, int64_t *ret)
         if (strcmp(end, suffixes[i].suffix) == 0)
             mul = suffixes[i].mul;
     if (mul < 0)
-        return -1;
+        return AZ_EINVALID;
     long double r = v * mul * (long double)scale;
     if (r > (long double)INT64_MAX / 2)
-        return -1;
+        return AZ_EINVALID;
     int64_t n = (int64_t)r;
     if ((long double)n < r)
         n++;

@@ -72,7 +72,7 @@ char *ocispec_expand(const char *in, json_t *env);
 char *ocispec_pod_desc(json_t *pod);
 
 /* Parses a resource quantity ("128Mi", "1G", "500m", "2", "1e3") scaled by `scale` (1 for
- * bytes, 1000 for millicores), rounded up. Returns 0 or -1 (not a quantity / overflow). */
+ * bytes, 1000 for millicores), rounded up. Returns 0 or AZ_EINVALID (not a quantity / overflow). */
 int ocispec_quantity(const char *s, int64_t scale, int64_t *ret);
 
 #endif

@@ -33,6 +33,7 @@
 #include "node/sandbox.h"
 #include "node/spawn.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -982,7 +983,7 @@ static void start_failed(struct node_container *c, const char *reason, const cha
     node_container_set(c, terminated ? NODE_C_TERMINATED : NODE_C_WAITING, reason, msg);
     if (terminated) {
         c->exit_code = 128;
-        time_rfc3339(time(NULL), c->started_at);
+        time_rfc3339(clock_wall_s(), c->started_at);
         memcpy(c->finished_at, c->started_at, sizeof(c->finished_at));
     }
 }
@@ -1287,7 +1288,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     j->console_lfd = lfd;
     j->master = -1;
     j->loop = a->loop;
-    j->started = time(NULL);
+    j->started = clock_wall_s();
     atomic_init(&j->done, 0);
     free(c->cid);
     c->cid = xstrdup(cid);

@@ -37,14 +37,14 @@ int cni_gateway(const char *subnet, char out[16])
     char addr[32];
     const char *slash = strchr(subnet, '/');
     if (slash == NULL || (size_t)(slash - subnet) >= sizeof(addr))
-        return -1;
+        return AZ_EINVALID;
     memcpy(addr, subnet, (size_t)(slash - subnet));
     addr[slash - subnet] = '\0';
     char *end;
     long bits = strtol(slash + 1, &end, 10);
     struct in_addr a;
     if (*end != '\0' || bits < 8 || bits > 30 || inet_pton(AF_INET, addr, &a) != 1)
-        return -1;
+        return AZ_EINVALID;
     uint32_t mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
     uint32_t net = ntohl(a.s_addr) & mask;
     a.s_addr = htonl(net + 1);
@@ -72,7 +72,7 @@ int cni_parse_result(const char *json, size_t len, char **ret_ip)
     json_error_t jerr;
     json_t *r = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     const char *addr = json_str(json_array_get(json_object_get(r, "ips"), 0), "address");
-    int rc = -1;
+    int rc = AZ_EINVALID;
     if (addr != NULL) {
         const char *slash = strchr(addr, '/');
         size_t n = slash ? (size_t)(slash - addr) : strlen(addr);

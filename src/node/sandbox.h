@@ -48,9 +48,9 @@ void sandbox_destroy(const struct sandbox_net *net, const char *dir, const char 
 char *sandbox_ns_path(const char *dir, const char *type);
 
 /* The pod's IP from a CNI ADD result (JSON). Returns 0 and *ret_ip (malloc'd, no prefix
- * length), or -1. */
+ * length), or AZ_EINVALID. */
 int cni_parse_result(const char *json, size_t len, char **ret_ip);
-/* The bridge's (gateway) address of subnet: its first host address. Returns 0 or -1. */
+/* The bridge's (gateway) address of subnet: its first host address. Returns 0 or AZ_EINVALID. */
 int cni_gateway(const char *subnet, char out[16]);
 /* Whether the plugins the sandbox needs (bridge, host-local, loopback) are in cni_dir. */
 bool cni_plugins_present(const char *cni_dir, char **ret_missing);

@@ -23,8 +23,10 @@
 #include "client/client.h"
 #include "node/node_int.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define VOLUME_DEFAULT_MODE 0644     /* defaultMode 420 */
@@ -188,18 +190,14 @@ static bool payload_has_first(json_t *files, const char *elem)
 static int make_ts_dir(const char *dir, char *ret_name, size_t cap)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_wall(&ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     char stamp[32];
     strftime(stamp, sizeof(stamp), "%Y_%m_%d_%H_%M_%S", &tm);
     for (int attempt = 0; attempt < 16; attempt++) {
         unsigned r;
-        FILE *f = fopen("/dev/urandom", "re");
-        if (f == NULL || fread(&r, sizeof(r), 1, f) != 1)
-            r = (unsigned)ts.tv_nsec + (unsigned)attempt;
-        if (f)
-            fclose(f);
+        random_bytes(&r, sizeof(r));
         snprintf(ret_name, cap, "..%s.%09u", stamp, r % 1000000000u);
         char *full = xasprintf("%s/%s", dir, ret_name);
         int rc = mkdir(full, 0755);
@@ -386,20 +384,6 @@ char *node_object_key(struct node_agent *a, const char *ns, bool secret, const c
     return v;
 }
 
-static void quote_into(struct buf *b, const char *s)
-{
-    buf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            buf_putc(b, '\\');
-        if (*s == '\n')
-            buf_puts(b, "\\n");
-        else
-            buf_putc(b, *s);
-    }
-    buf_putc(b, '"');
-}
-
 static int cmp_str(const void *x, const void *y)
 {
     return strcmp(*(const char *const *)x, *(const char *const *)y);
@@ -424,7 +408,7 @@ static char *format_map(json_t *map)
         buf_puts(&b, keys[i]);
         buf_putc(&b, '=');
         const char *s = json_string_value(json_object_get(map, keys[i]));
-        quote_into(&b, s ? s : "");
+        go_quote(&b, s ? s : "", s ? strlen(s) : 0);
     }
     free(keys);
     return buf_detach(&b, NULL);
@@ -643,7 +627,7 @@ static int collect_token(struct node_agent *a, struct node_pod *p, const char *v
     json_t *es = json_object_get(proj, "expirationSeconds");
     int64_t ttl = json_is_integer(es) ? json_integer_value(es) : TOKEN_DEFAULT_EXPIRATION;
     struct node_token *t = token_for(p, volume, source);
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = (int64_t)clock_wall_s();
     if (t == NULL || token_needs_refresh(t, now)) {
         char *tok = NULL, *err = NULL;
         int64_t exp = 0;
@@ -671,13 +655,8 @@ static int collect_token(struct node_agent *a, struct node_pod *p, const char *v
             t->token = tok;
             t->exp = exp;
             t->ttl = ttl;
-            unsigned char r = 0;
-            FILE *f = fopen("/dev/urandom", "re");
-            if (f) {
-                if (fread(&r, 1, 1, f) != 1)
-                    r = 0;
-                fclose(f);
-            }
+            unsigned char r;
+            random_bytes(&r, sizeof(r));
             t->jitter = r % 10;
         }
     }

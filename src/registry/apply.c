@@ -10,7 +10,9 @@
 #include "machinery/schema.h"
 #include "machinery/status.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
@@ -163,7 +165,7 @@ static void entries_encode(json_t *entries, json_t *obj)
 static void entry_touch(json_t *e)
 {
     char now[32];
-    time_rfc3339(time(NULL), now);
+    time_rfc3339(clock_wall_s(), now);
     json_object_set_new(e, "time", json_string(now));
 }
 

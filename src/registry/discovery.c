@@ -182,11 +182,6 @@ static json_t *aggregated_group(const char *group)
     return item;
 }
 
-json_t *discovery_aggregated(bool legacy)
-{
-    return discovery_aggregated_version(legacy, "v2");
-}
-
 json_t *discovery_aggregated_version(bool legacy, const char *version)
 {
     json_t *items = json_array();

@@ -23,8 +23,6 @@ json_t *discovery_api_groups(void);
 json_t *discovery_api_group(const char *group);
 /* /api/v1 or /apis/<g>/<v>: APIResourceList, or NULL if not served. */
 json_t *discovery_resource_list(const char *group, const char *version);
-/* Aggregated: core (legacy=true: the /api document) or the /apis document. */
-json_t *discovery_aggregated(bool legacy);
 /* The same document as apidiscovery.k8s.io/VERSION ("v2" or "v2beta1": same shape). */
 json_t *discovery_aggregated_version(bool legacy, const char *version);
 /* The list of kinds of a group-version for openapi_v3_document(). */

@@ -281,13 +281,6 @@ char *resource_key(const struct resource_def *r, const char *ns, const char *nam
     return buf_detach(&b, NULL);
 }
 
-char *resource_qualified(const struct resource_def *r)
-{
-    if (*r->group)
-        return xasprintf("%s.%s", r->plural, r->group);
-    return xstrdup(r->plural);
-}
-
 void resource_set_create_handler(const char *group, const char *plural, virtual_create_fn fn)
 {
     for (size_t i = 0; i < NRESOURCES; i++)

@@ -111,8 +111,6 @@ const struct schema_node *resource_schema_by_kind(const char *group, const char 
 const char *resource_api_version(const struct resource_def *r);
 /* Key prefix "/registry/<plural>/" plus ns ("/registry/pods/lab/") — malloc'd. */
 char *resource_key(const struct resource_def *r, const char *ns, const char *name);
-/* "pods" or "jobs.batch" (errors' qualified resource). */
-char *resource_qualified(const struct resource_def *r);
 
 /* The row's hooks, with the generic behaviour where it has none (obj not an object: nothing).
  * resource_defaults: SetDefaults on create and update; resource_prepare_create: the create-only

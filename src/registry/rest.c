@@ -25,6 +25,7 @@
 #include "machinery/itembytes.h"
 #include "store/watchcache.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -450,17 +451,22 @@ int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status)
     char *key = resource_key(c->res, c->ns, c->name);
     json_t *obj = NULL;
     int rc = cache_sync(c->srv);
-    if (rc == AZ_ETIMEOUT) {
-        free(key);
-        *ret_status = internal_error("get", rc);
-        return rc;
-    }
     struct wc_item it;
     if (rc == 0 && (rc = watchcache_get(c->srv->wc, key, &it, NULL)) == 0) {
         obj = decode_item(&it);
         watchcache_item_release(&it);
-    } else if (rc != AZ_ENOTFOUND) {
-        obj = rest_read_key(c->srv, key);
+    } else if (rc == AZ_EUNAVAILABLE) { /* no cache, or not loaded: the store answers */
+        struct store_kv kv;
+        if ((rc = store_get(c->srv->store, key, &kv)) == 0) {
+            obj = decode_kv(&kv);
+            store_kv_release(&kv);
+        }
+    }
+    /* a storage fault is a 500 (504 on timeout), never a 404 */
+    if (rc != 0 && rc != AZ_ENOTFOUND) {
+        free(key);
+        *ret_status = internal_error("get", rc);
+        return rc;
     }
     free(key);
     if (obj == NULL) {
@@ -1069,7 +1075,7 @@ static int create_internal(struct api_call *c, json_t *obj, bool applied, json_t
     /* server-set metadata (upstream rest.BeforeCreate) */
     char uid[37], now[32];
     uuid_v4(uid);
-    time_rfc3339(time(NULL), now);
+    time_rfc3339(clock_wall_s(), now);
     json_object_set_new(m, "uid", json_string(uid));
     json_object_del(m, "resourceVersion");
     json_object_del(m, "selfLink");
@@ -1548,7 +1554,7 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
         if (graceful) {
             if (json_object_get(m, "deletionTimestamp") == NULL) {
                 char now[32];
-                time_rfc3339(time(NULL), now);
+                time_rfc3339(clock_wall_s(), now);
                 json_object_set_new(m, "deletionTimestamp", json_string(now));
                 json_object_set_new(m, "deletionGracePeriodSeconds", json_integer(0));
                 if (foreground || orphaning) {
@@ -1670,7 +1676,16 @@ int rest_deletecollection(struct api_call *c, const struct list_opts *o, json_t 
         one.ns = json_path_str(item, "metadata.namespace");
         json_t *res = NULL, *st = NULL;
         int code;
-        if (rest_delete(&one, opts, &res, &code, &st) == 0) {
+        rc = rest_delete(&one, opts, &res, &code, &st);
+        if (rc != 0 && rc != AZ_ENOTFOUND) {
+            /* upstream's DeleteCollection: the first failed delete is the answer */
+            json_decref(res);
+            json_decref(deleted);
+            json_decref(list);
+            *ret_status = st;
+            return rc;
+        }
+        if (rc == 0) {
             if (json_is_object(res) && strcmp(json_str(res, "kind") ? json_str(res, "kind") : "", "Status") != 0) {
                 json_object_del(res, "kind");
                 json_object_del(res, "apiVersion");
@@ -1703,7 +1718,7 @@ static json_t *table_row(const struct resource_def *r, json_t *obj, time_t now)
 
 json_t *rest_to_table(const struct resource_def *r, json_t *obj_or_list, bool include_columns)
 {
-    time_t now = time(NULL);
+    time_t now = clock_wall_s();
     json_t *t = json_object();
     json_object_set_new(t, "kind", json_string("Table"));
     json_object_set_new(t, "apiVersion", json_string("meta.k8s.io/v1"));

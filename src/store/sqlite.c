@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #define SQ_SCHEMA_VERSION 1
@@ -147,9 +148,7 @@ struct sq_row {
 
 static void *sq_xmalloc(size_t n)
 {
-    void *p = malloc(n == 0 ? 1 : n);
-    if (p == NULL)
-        abort();
+    void *p = xmalloc(n == 0 ? 1 : n);
     return p;
 }
 
@@ -315,9 +314,7 @@ static int sq_list_query(struct sqlite_store *ss, enum sq_stmt which, const char
         }
         if (n == cap) {
             cap = cap == 0 ? 16 : cap * 2;
-            items = realloc(items, cap * sizeof(*items));
-            if (items == NULL)
-                abort();
+            items = xrealloc(items, cap * sizeof(*items));
         }
         struct store_kv *kv = &items[n++];
         kv->mod_rev = sqlite3_column_int64(st, 0);
@@ -599,9 +596,7 @@ static int sq_events_since(struct store *s, int64_t after_rev, size_t max,
         }
         if (n == cap) {
             cap = cap == 0 ? 16 : cap * 2;
-            evs = realloc(evs, cap * sizeof(*evs));
-            if (evs == NULL)
-                abort();
+            evs = xrealloc(evs, cap * sizeof(*evs));
         }
         sq_row_to_event(st, &evs[n++]);
     }
@@ -778,9 +773,7 @@ static int sq_journal_is_wal(sqlite3 *db)
 
 int store_sqlite_open(const char *path, struct store **ret, char **ret_errmsg)
 {
-    struct sqlite_store *ss = calloc(1, sizeof(*ss));
-    if (ss == NULL)
-        abort();
+    struct sqlite_store *ss = xcalloc(1, sizeof(*ss));
     ss->base.ops = &sq_ops;
     pthread_mutex_init(&ss->mu, NULL);
     pthread_mutex_init(&ss->rmu, NULL);

@@ -98,17 +98,13 @@ struct watchcache {
 
 static void *wc_xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
-    if (p == NULL)
-        abort();
+    void *p = xcalloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
     return p;
 }
 
 static char *wc_xstrndup(const char *s, size_t n)
 {
-    char *p = strndup(s, n);
-    if (p == NULL)
-        abort();
+    char *p = xstrndup(s, n);
     return p;
 }
 
@@ -125,9 +121,7 @@ static struct wc_obj *wc_obj_new(const struct watchcache *wc, const struct store
             attrs.len = 0;
     }
     size_t extra = attrs.len + (indexed ? index.len + 1 : 0);
-    struct wc_obj *o = malloc(sizeof(*o) + kv->len + 1 + extra);
-    if (o == NULL)
-        abort();
+    struct wc_obj *o = xmalloc(sizeof(*o) + kv->len + 1 + extra);
     o->refs = 1;
     o->attrs_len = (uint32_t)attrs.len;
     if (attrs.len > 0)
@@ -225,9 +219,7 @@ static void wc_idx_add(struct watchcache *wc, struct wc_obj *o)
         return;
     if (wc->nidx == wc->capidx) {
         wc->capidx = wc->capidx ? wc->capidx * 2 : 256;
-        wc->idx = realloc(wc->idx, wc->capidx * sizeof(*wc->idx));
-        if (wc->idx == NULL)
-            abort();
+        wc->idx = xrealloc(wc->idx, wc->capidx * sizeof(*wc->idx));
     }
     size_t i = wc_idx_lower_bound(wc, o->index, o->key, 0);
     memmove(&wc->idx[i + 1], &wc->idx[i], (wc->nidx - i) * sizeof(*wc->idx));
@@ -260,9 +252,7 @@ static void wc_map_put(struct watchcache *wc, struct wc_obj *o)
     }
     if (wc->nobjs == wc->capobjs) {
         wc->capobjs = wc->capobjs ? wc->capobjs * 2 : 1024;
-        wc->objs = realloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
-        if (wc->objs == NULL)
-            abort();
+        wc->objs = xrealloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
     }
     memmove(&wc->objs[i + 1], &wc->objs[i], (wc->nobjs - i) * sizeof(*wc->objs));
     wc->objs[i] = wc_obj_ref(o);
@@ -401,9 +391,7 @@ static void wc_relist(struct watchcache *wc, const struct store_list *l, int64_t
         }
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            evs = realloc(evs, cap * sizeof(*evs));
-            if (evs == NULL)
-                abort();
+            evs = xrealloc(evs, cap * sizeof(*evs));
         }
         evs[n++] = e;
     }
@@ -475,9 +463,7 @@ static void wc_load(struct watchcache *wc)
     pthread_mutex_lock(&wc->mu);
     if (rc == 0) {
         wc->capobjs = l.n + 1024;
-        wc->objs = realloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
-        if (wc->objs == NULL)
-            abort();
+        wc->objs = xrealloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
         for (size_t i = 0; i < l.n; i++) {
             wc->objs[wc->nobjs++] = wc_obj_new(wc, &l.items[i]);
             wc_idx_add(wc, wc->objs[wc->nobjs - 1]);
@@ -716,9 +702,7 @@ int watchcache_list_filtered(struct watchcache *wc, const char *prefix, const ch
             continue;
         if (ret->n == cap) {
             cap = cap ? cap * 2 : 64;
-            ret->items = realloc(ret->items, cap * sizeof(*ret->items));
-            if (ret->items == NULL)
-                abort();
+            ret->items = xrealloc(ret->items, cap * sizeof(*ret->items));
         }
         wc_item_fill(&ret->items[ret->n++], wc->objs[i]);
     }
@@ -744,9 +728,7 @@ int watchcache_list(struct watchcache *wc, const char *prefix, const char *start
         ret->remaining = n - limit;
         n = limit;
     }
-    ret->items = calloc(n == 0 ? 1 : n, sizeof(*ret->items));
-    if (ret->items == NULL)
-        abort();
+    ret->items = xcalloc(n == 0 ? 1 : n, sizeof(*ret->items));
     for (size_t i = 0; i < n; i++)
         wc_item_fill(&ret->items[i], wc->objs[first + i]);
     ret->n = n;

@@ -2,40 +2,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "util/err.h"
 #include "util/json.h"
+#include "util/text.h"
 
 static const char hexd[] = "0123456789abcdef";
-
-static int utf8_decode(const unsigned char *s, size_t len, unsigned *ret_cp)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *ret_cp = c;
-        return 1;
-    }
-    int n;
-    unsigned cp, min;
-    if ((c & 0xe0) == 0xc0) {
-        n = 2; cp = c & 0x1f; min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        n = 3; cp = c & 0x0f; min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        n = 4; cp = c & 0x07; min = 0x10000;
-    } else {
-        return -1;
-    }
-    if ((size_t)n > len)
-        return -1;
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return -1;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return -1;
-    *ret_cp = cp;
-    return n;
-}
 
 static int write_string(struct buf *out, const char *s, size_t len)
 {
@@ -67,9 +38,9 @@ static int write_string(struct buf *out, const char *s, size_t len)
             start = i;
             continue;
         }
-        unsigned cp;
-        int n = utf8_decode(p + i, len - i, &cp);
-        if (n < 0) {
+        uint32_t cp;
+        size_t n = utf8_decode(p + i, len - i, &cp);
+        if (n == 0) {
             r = buf_append(out, s + start, i - start);
             r = r ? r : buf_puts(out, "\\ufffd");
             i++;
@@ -77,10 +48,10 @@ static int write_string(struct buf *out, const char *s, size_t len)
         } else if (cp == 0x2028 || cp == 0x2029) {
             r = buf_append(out, s + start, i - start);
             r = r ? r : buf_puts(out, cp == 0x2028 ? "\\u2028" : "\\u2029");
-            i += (size_t)n;
+            i += n;
             start = i;
         } else {
-            i += (size_t)n;
+            i += n;
         }
     }
     if (r == 0)
@@ -126,7 +97,7 @@ static int indent(struct buf *out, int depth)
 static int write_value(struct buf *out, json_t *v, bool pretty, int depth)
 {
     if (depth > 4096) /* beyond jansson's parse limit (2048): never hit by decoded input */
-        return -1;
+        return AZ_ETOOLARGE;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         if (json_object_size(v) == 0)
@@ -179,7 +150,7 @@ static int write_value(struct buf *out, json_t *v, bool pretty, int depth)
     case JSON_NULL:
         return buf_puts(out, "null");
     }
-    return -1;
+    return AZ_EINVALID;
 }
 
 int json_write_go(struct buf *out, json_t *v, bool pretty)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include "util/buf.h"
 
+/* Appends v to out. 0, or AZ_ETOOLARGE (out's cap, or nesting beyond 4096). */
 int json_write_go(struct buf *out, json_t *v, bool pretty);
 /* malloc'd, NUL-terminated. */
 char *json_dump_go(json_t *v, bool pretty, size_t *ret_len);

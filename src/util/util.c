@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/util.h"
 
-static void random_bytes(unsigned char *p, size_t n)
+void random_bytes(void *p, size_t n)
 {
     if (RAND_bytes(p, (int)n) != 1)
         abort();
@@ -35,7 +36,7 @@ void time_rfc3339(time_t t, char out[32])
 void time_rfc3339_micro(char out[40])
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_wall(&ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     char base[32];
@@ -43,35 +44,83 @@ void time_rfc3339_micro(char out[40])
     snprintf(out, 40, "%.20s.%06dZ", base, (int)(ts.tv_nsec / 1000) % 1000000);
 }
 
+/* n decimal digits at s into *ret. */
+static bool parse_digits(const char *s, int n, int *ret)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *ret = v;
+    return true;
+}
+
+bool time_parse_rfc3339_ns(const char *s, size_t len, int64_t *ret_ns)
+{
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    struct tm tm = {0};
+    int y, mo, d, h, mi, se;
+    if (s == NULL || len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+        s[13] != ':' || s[16] != ':')
+        return false;
+    if (!parse_digits(s, 4, &y) || !parse_digits(s + 5, 2, &mo) || !parse_digits(s + 8, 2, &d) ||
+        !parse_digits(s + 11, 2, &h) || !parse_digits(s + 14, 2, &mi) || !parse_digits(s + 17, 2, &se))
+        return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59)
+        return false;
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+        return false;
+    if (y < 1678 || y > 2261) /* outside int64 nanoseconds */
+        return false;
+    size_t i = 19;
+    int64_t frac = 0;
+    if (i < len && s[i] == '.') {
+        size_t n = 0;
+        i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (n < 9) {
+                frac = frac * 10 + (s[i] - '0');
+                n++;
+            }
+            i++;
+        }
+        if (n == 0)
+            return false;
+        for (; n < 9; n++)
+            frac *= 10;
+    }
+    int64_t off = 0;
+    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        int oh, om;
+        if (!parse_digits(s + i + 1, 2, &oh) || !parse_digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+            return false;
+        off = (int64_t)(oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+        i += 6;
+    } else {
+        return false;
+    }
+    if (i != len)
+        return false;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    *ret_ns = ((int64_t)timegm(&tm) - off) * 1000000000 + frac;
+    return true;
+}
+
 time_t time_parse_rfc3339(const char *s)
 {
-    if (s == NULL)
+    int64_t ns;
+    if (s == NULL || !time_parse_rfc3339_ns(s, strlen(s), &ns))
         return -1;
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (p == NULL)
-        return -1;
-    if (*p == '.') {
-        p++;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    long off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int hh, mm;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-            return -1;
-        off = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p != '\0')
-        return -1;
-    return timegm(&tm) - off;
+    return (time_t)(ns >= 0 ? ns / 1000000000 : -((-ns + 999999999) / 1000000000));
 }
 
 void random_suffix(char out[6])
@@ -113,43 +162,67 @@ char *base64url_encode(const void *data, size_t len)
     return b64(data, len, true);
 }
 
-unsigned char *base64_decode(const char *s, size_t len, size_t *ret_len)
+/* The 6-bit value of a base64 character of the url alphabet (and, unless url_only, of the
+ * std alphabet), or -1. */
+static int b64_sextet(unsigned char c, bool url_only)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    if (!url_only && c == '+')
+        return 62;
+    if (!url_only && c == '/')
+        return 63;
+    return -1;
+}
+
+/* The one base64 decoder: s[0..len) with up to two trailing '=' stripped unless url_only. */
+static unsigned char *b64_decode(const char *s, size_t len, bool url_only, size_t *ret_len)
 {
     if (len > (1u << 28))
         return NULL;
-    size_t padded = (len + 3) / 4 * 4;
-    char *tmp = xmalloc(padded + 1);
+    for (int pad = 0; !url_only && pad < 2 && len > 0 && s[len - 1] == '='; pad++)
+        len--;
+    if (len % 4 == 1)
+        return NULL;
+    unsigned char *out = xmalloc(len / 4 * 3 + 3);
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
     for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '-')
-            c = '+';
-        else if (c == '_')
-            c = '/';
-        else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                   c == '+' || c == '/' || c == '=')) {
-            free(tmp);
+        int v = b64_sextet((unsigned char)s[i], url_only);
+        if (v < 0) {
+            free(out);
             return NULL;
         }
-        tmp[i] = c;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
     }
-    for (size_t i = len; i < padded; i++)
-        tmp[i] = '=';
-    tmp[padded] = '\0';
-    unsigned char *out = xmalloc(padded / 4 * 3 + 1);
-    int n = padded ? EVP_DecodeBlock(out, (unsigned char *)tmp, (int)padded) : 0;
-    if (n < 0) {
-        free(tmp);
-        free(out);
-        return NULL;
-    }
-    /* EVP_DecodeBlock counts padding bytes as zeros: trim them. */
-    size_t pad = 0;
-    for (size_t i = padded; i > 0 && tmp[i - 1] == '=' && pad < 2; i--)
-        pad++;
-    free(tmp);
-    *ret_len = (size_t)n - pad;
-    out[*ret_len] = '\0';
+    out[o] = '\0';
+    *ret_len = o;
     return out;
+}
+
+unsigned char *base64_decode(const char *s, size_t len, size_t *ret_len)
+{
+    return b64_decode(s, len, false, ret_len);
+}
+
+unsigned char *base64url_decode_raw(const char *s, size_t len, size_t *ret_len)
+{
+    return b64_decode(s, len, true, ret_len);
 }
 
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
@@ -157,58 +230,4 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
     if (alen != blen)
         return false;
     return CRYPTO_memcmp(a, b, alen) == 0;
-}
-
-uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* The offset of the first byte that is not part of valid UTF-8 (no overlongs, surrogates or
- * code points past U+10FFFF), or len. */
-size_t utf8_invalid_at(const void *data, size_t len)
-{
-    const unsigned char *s = data;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned lo = 0x80, hi = 0xbf;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            if (c == 0xe0)
-                lo = 0xa0;
-            else if (c == 0xed)
-                hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            if (c == 0xf0)
-                lo = 0x90;
-            else if (c == 0xf4)
-                hi = 0x8f;
-        } else {
-            return i;
-        }
-        if (i + n >= len)
-            return i;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return i;
-        for (size_t k = 2; k <= n; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-                return i;
-        i += n + 1;
-    }
-    return len;
-}
-
-bool utf8_valid(const char *s, size_t n)
-{
-    return utf8_invalid_at(s, n) == n;
 }

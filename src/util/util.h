@@ -1,4 +1,4 @@
-/* util.h — small shared pieces: UUIDs, timestamps, base64, random name suffixes,
+/* util.h — small shared pieces: randomness, UUIDs, timestamps, base64, random name suffixes,
  * constant-time comparison. */
 #ifndef ANZEN_UTIL_UTIL_H
 #define ANZEN_UTIL_UTIL_H
@@ -8,33 +8,33 @@
 #include <stdint.h>
 #include <time.h>
 
+/* n bytes from OpenSSL's CSPRNG (RAND_bytes) into p; aborts if it fails (as on OOM). */
+void random_bytes(void *p, size_t n);
 /* Random RFC 4122 v4 UUID, 36 chars + NUL into out. */
 void uuid_v4(char out[37]);
 /* RFC3339 UTC, second precision ("2006-01-02T15:04:05Z"), into out (>= 21 bytes). */
 void time_rfc3339(time_t t, char out[32]);
-/* RFC3339 with microseconds ("...05.000000Z", metav1.MicroTime). */
+/* clock_wall() as RFC3339 with microseconds ("...05.000000Z", metav1.MicroTime). */
 void time_rfc3339_micro(char out[40]);
-/* Parses an RFC3339 timestamp; -1 if invalid. */
+/* Parses an RFC3339 timestamp (optional fraction, "Z" or "+hh:mm"/"-hh:mm"; 'T' and 'Z' in
+ * either case; a real calendar day; years 1678-2261, the int64 nanosecond range) into
+ * nanoseconds since the epoch. False if s[0..len) is not one. */
+bool time_parse_rfc3339_ns(const char *s, size_t len, int64_t *ret_ns);
+/* time_parse_rfc3339_ns of a NUL-terminated s in whole seconds (rounded down); -1 if invalid
+ * or NULL. */
 time_t time_parse_rfc3339(const char *s);
 /* Upstream's generateName suffix: 5 chars from "bcdfghjklmnpqrstvwxz2456789". */
 void random_suffix(char out[6]);
 /* base64 (std alphabet with padding) and base64url (no padding); malloc'd results. */
 char *base64_encode(const void *data, size_t len);
 char *base64url_encode(const void *data, size_t len);
-/* Decodes std or url alphabet, padding optional. NULL on invalid input. */
+/* Decodes std or url alphabet, padding optional. NULL on invalid input; the result is
+ * malloc'd and NUL-terminated (not counted in *ret_len). */
 unsigned char *base64_decode(const char *s, size_t len, size_t *ret_len);
+/* Decodes base64url without padding (Go's base64.RawURLEncoding, as JWTs use): '=', '+' and
+ * '/' are invalid. NULL on invalid input; malloc'd and NUL-terminated like base64_decode. */
+unsigned char *base64url_decode_raw(const char *s, size_t len, size_t *ret_len);
 /* Constant-time equality of two byte strings of possibly different lengths. */
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
-/* The offset of the first byte of data that is not valid UTF-8 (no overlongs, surrogates or
- * code points past U+10FFFF), or len. Every YAML input is checked with it before libfyaml
- * sees it: libfyaml 0.7.12 loops forever on some invalid bytes (e.g. "%-\xff"). */
-size_t utf8_invalid_at(const void *data, size_t len);
-/* Monotonic milliseconds. */
-uint64_t now_ms(void);
-
-/* True if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past
- * U+10FFFF; NUL allowed). Checked before handing text to libfyaml, which loops forever on some
- * malformed input (e.g. "s:\n% x: \xff"). */
-bool utf8_valid(const char *s, size_t n);
 
 #endif

@@ -18,6 +18,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
+e2e_require_node
 SERVE_FLAGS=""
 server_start "$T/data" || exit 1
 e2e_import_test_image "$SERVER_DIR"

@@ -6,39 +6,36 @@ set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
 server_start "$T/data" || exit 1
-K=/usr/lib/google-cloud-sdk/bin/kubectl.1.32
-[ -x "$K" ] || K=kubectl
-k132() { "$K" --kubeconfig "$KCFG" --cache-dir "$T/kcache" "$@"; }
 
-expect_eq "job created" "job.batch/j1 created" "$(k132 create job j1 --image=busybox -- true 2>&1)"
-has_pod() { [ -n "$(k132 get pods -l job-name=j1 -o name 2>/dev/null)" ] || [ -n "$(k132 get pods -o name 2>/dev/null)" ]; }
+expect_eq "job created" "job.batch/j1 created" "$(kcv 32 create job j1 --image=busybox -- true 2>&1)"
+has_pod() { [ -n "$(kcv 32 get pods -l job-name=j1 -o name 2>/dev/null)" ] || [ -n "$(kcv 32 get pods -o name 2>/dev/null)" ]; }
 wait_until 60 has_pod
-POD=$(k132 get pods -o 'jsonpath={.items[0].metadata.name}')
-has_event() { k132 get events -o 'jsonpath={.items[*].reason}' 2>/dev/null | grep -qw "$1"; }
+POD=$(kcv 32 get pods -o 'jsonpath={.items[0].metadata.name}')
+has_event() { kcv 32 get events -o 'jsonpath={.items[*].reason}' 2>/dev/null | grep -qw "$1"; }
 wait_until 60 has_event SuccessfulCreate
-out=$(k132 describe job j1 2>&1)
+out=$(kcv 32 describe job j1 2>&1)
 expect_match "describe job: the SuccessfulCreate event" "^  Normal +SuccessfulCreate +[0-9][0-9smh]* +job-controller  Created pod: $POD\$" "$out"
 
 # the pod succeeds: Completed
-k132 patch pod "$POD" --subresource=status --type=merge -p '{"status":{"phase":"Succeeded"}}' >/dev/null 2>&1
+kcv 32 patch pod "$POD" --subresource=status --type=merge -p '{"status":{"phase":"Succeeded"}}' >/dev/null 2>&1
 wait_until 60 has_event Completed
-out=$(k132 describe job j1 2>&1)
+out=$(kcv 32 describe job j1 2>&1)
 expect_match "describe job: the Completed event" "^  Normal +Completed +[0-9][0-9smh]* +job-controller  Job completed\$" "$out"
-out=$(k132 get events 2>&1)
+out=$(kcv 32 get events 2>&1)
 expect_match "get events: header" "^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE\$" "$out"
 expect_match "get events: SuccessfulCreate row" "^[0-9][0-9smh]* +Normal +SuccessfulCreate +job/j1 +Created pod: $POD\$" "$out"
 expect_match "get events: Completed row" "^[0-9][0-9smh]* +Normal +Completed +job/j1 +Job completed\$" "$out"
-out=$(k132 events 2>&1)
+out=$(kcv 32 events 2>&1)
 expect_match "kubectl events: header" "^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE\$" "$out"
 expect_match "kubectl events: Completed row" "^[0-9][0-9smh]* +Normal +Completed +Job/j1 +Job completed\$" "$out"
-out=$(k132 events --for job/j1 --types=Normal 2>&1)
+out=$(kcv 32 events --for job/j1 --types=Normal 2>&1)
 expect_match "kubectl events --for job/j1" "^[0-9][0-9smh]* +Normal +SuccessfulCreate +Job/j1 +Created pod: $POD\$" "$out"
 expect_eq "event fields" "job-controller job-controller Job batch/v1 1" \
-    "$(k132 get events --field-selector reason=Completed -o 'jsonpath={.items[0].source.component} {.items[0].reportingComponent} {.items[0].involvedObject.kind} {.items[0].involvedObject.apiVersion} {.items[0].count}')"
-expect_match "event name is OBJECT.HEX" "^j1\.[0-9a-f]{16}\$" "$(k132 get events --field-selector reason=Completed -o 'jsonpath={.items[0].metadata.name}')"
+    "$(kcv 32 get events --field-selector reason=Completed -o 'jsonpath={.items[0].source.component} {.items[0].reportingComponent} {.items[0].involvedObject.kind} {.items[0].involvedObject.apiVersion} {.items[0].count}')"
+expect_match "event name is OBJECT.HEX" "^j1\.[0-9a-f]{16}\$" "$(kcv 32 get events --field-selector reason=Completed -o 'jsonpath={.items[0].metadata.name}')"
 
 # a Job whose pods fail: BackoffLimitExceeded (Warning), after one SuccessfulCreate per pod
-k132 create -f - >/dev/null 2>&1 <<'Y'
+kcv 32 create -f - >/dev/null 2>&1 <<'Y'
 apiVersion: batch/v1
 kind: Job
 metadata: {name: jf}
@@ -49,18 +46,18 @@ spec:
       restartPolicy: Never
       containers: [{name: c, image: busybox, command: ["false"]}]
 Y
-has_jf_pod() { [ -n "$(k132 get pods -l batch.kubernetes.io/job-name=jf -o name 2>/dev/null)" ] || k132 get pods -o name | grep -q '^pod/jf-'; }
+has_jf_pod() { [ -n "$(kcv 32 get pods -l batch.kubernetes.io/job-name=jf -o name 2>/dev/null)" ] || kcv 32 get pods -o name | grep -q '^pod/jf-'; }
 wait_until 60 has_jf_pod
-FP=$(k132 get pods -o name | grep '^pod/jf-' | head -1)
-k132 patch "$FP" --subresource=status --type=merge -p '{"status":{"phase":"Failed"}}' >/dev/null 2>&1
+FP=$(kcv 32 get pods -o name | grep '^pod/jf-' | head -1)
+kcv 32 patch "$FP" --subresource=status --type=merge -p '{"status":{"phase":"Failed"}}' >/dev/null 2>&1
 wait_until 60 has_event BackoffLimitExceeded
-out=$(k132 describe job jf 2>&1)
+out=$(kcv 32 describe job jf 2>&1)
 expect_match "describe job: BackoffLimitExceeded warning" "^  Warning +BackoffLimitExceeded +[0-9][0-9smh]* +job-controller  Job has reached the specified backoff limit\$" "$out"
 expect_match "get events --field-selector type=Warning" "^[0-9][0-9smh]* +Warning +BackoffLimitExceeded +job/jf +Job has reached the specified backoff limit\$" \
-    "$(k132 get events --field-selector type=Warning 2>&1)"
+    "$(kcv 32 get events --field-selector type=Warning 2>&1)"
 
 # a Job that fails with a pod still running deletes it: SuccessfulDelete
-k132 create -f - >/dev/null 2>&1 <<'Y'
+kcv 32 create -f - >/dev/null 2>&1 <<'Y'
 apiVersion: batch/v1
 kind: Job
 metadata: {name: jp}
@@ -73,23 +70,23 @@ spec:
       restartPolicy: Never
       containers: [{name: c, image: busybox, command: ["true"]}]
 Y
-two_jp_pods() { [ "$(k132 get pods -o name | grep -c '^pod/jp-')" = 2 ]; }
+two_jp_pods() { [ "$(kcv 32 get pods -o name | grep -c '^pod/jp-')" = 2 ]; }
 wait_until 60 two_jp_pods
-JP1=$(k132 get pods -o name | grep '^pod/jp-' | sed -n 1p)
-JP2=$(k132 get pods -o name | grep '^pod/jp-' | sed -n 2p)
-k132 patch "$JP1" --subresource=status --type=merge -p '{"status":{"phase":"Failed"}}' >/dev/null 2>&1
+JP1=$(kcv 32 get pods -o name | grep '^pod/jp-' | sed -n 1p)
+JP2=$(kcv 32 get pods -o name | grep '^pod/jp-' | sed -n 2p)
+kcv 32 patch "$JP1" --subresource=status --type=merge -p '{"status":{"phase":"Failed"}}' >/dev/null 2>&1
 wait_until 60 has_event SuccessfulDelete
-out=$(k132 describe job jp 2>&1)
+out=$(kcv 32 describe job jp 2>&1)
 expect_match "describe job: SuccessfulDelete of the still-running pod" "^  Normal +SuccessfulDelete +[0-9][0-9smh]* +job-controller  Deleted pod: ${JP2#pod/}\$" "$out"
 expect_match "describe job: SuccessfulCreate of the first pod" "^  Normal +SuccessfulCreate +[0-9][0-9smh]* +job-controller  Created pod: ${JP1#pod/}\$" "$out"
 expect_match "describe job: SuccessfulCreate of the second pod" "^  Normal +SuccessfulCreate +[0-9][0-9smh]* +job-controller  Created pod: ${JP2#pod/}\$" "$out"
-expect_contains "the running pod is gone" "not found" "$(k132 get "$JP2" 2>&1)"
-expect_eq "the failed pod stays" "Failed" "$(k132 get "$JP1" -o 'jsonpath={.status.phase}' 2>&1)"
+expect_contains "the running pod is gone" "not found" "$(kcv 32 get "$JP2" 2>&1)"
+expect_eq "the failed pod stays" "Failed" "$(kcv 32 get "$JP1" -o 'jsonpath={.status.phase}' 2>&1)"
 
 # --- events.k8s.io/v1: the same Events through the other group, fields converted
-expect_match "api-resources lists events.k8s.io/v1 events" "^events +ev +events.k8s.io/v1 +true +Event\$" "$(k132 api-resources 2>&1)"
-expect_match "api-resources lists core events" "^events +ev +v1 +true +Event\$" "$(k132 api-resources 2>&1)"
-expect_match "get events.events.k8s.io: Completed row" "^[0-9][0-9smh]* +Normal +Completed +job/j1 +Job completed\$" "$(k132 get events.events.k8s.io 2>&1)"
+expect_match "api-resources lists events.k8s.io/v1 events" "^events +ev +events.k8s.io/v1 +true +Event\$" "$(kcv 32 api-resources 2>&1)"
+expect_match "api-resources lists core events" "^events +ev +v1 +true +Event\$" "$(kcv 32 api-resources 2>&1)"
+expect_match "get events.events.k8s.io: Completed row" "^[0-9][0-9smh]* +Normal +Completed +job/j1 +Job completed\$" "$(kcv 32 get events.events.k8s.io 2>&1)"
 req GET "/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=reason%3DCompleted"
 expect_eq "events.k8s.io list: 200" "200" "$CODE"
 expect_eq "events.k8s.io list kind" "EventList events.k8s.io/v1" "$(jget 'd["kind"]+" "+d["apiVersion"]' "$T/body")"
@@ -108,7 +105,7 @@ req POST /apis/events.k8s.io/v1/namespaces/default/events -H 'Content-Type: appl
 expect_eq "events.k8s.io create: 201" "201" "$CODE"
 expect_eq "events.k8s.io create: answered in events.k8s.io/v1" "events.k8s.io/v1 hello" "$(jget 'd["apiVersion"]+" "+d["note"]' "$T/body")"
 expect_eq "events.k8s.io create: seen as core/v1" "hello Job/j1 example.com/ctl Act" \
-    "$(k132 get event e1 -o 'jsonpath={.message} {.involvedObject.kind}/{.involvedObject.name} {.reportingComponent} {.action}' 2>&1)"
+    "$(kcv 32 get event e1 -o 'jsonpath={.message} {.involvedObject.kind}/{.involvedObject.name} {.reportingComponent} {.action}' 2>&1)"
 out=$(curl -sS -N --max-time 5 --cacert "$SERVER_DIR/pki/ca.crt" --cert "$SERVER_DIR/pki/admin.crt" --key "$SERVER_DIR/pki/admin.key" \
     "$BASE/apis/events.k8s.io/v1/namespaces/default/events?watch=true&fieldSelector=metadata.name%3De1" 2>/dev/null | head -n 1)
 expect_eq "events.k8s.io watch: converted objects" "ADDED events.k8s.io/v1 hello" \
@@ -151,7 +148,7 @@ expect_eq "kubectl get events.events.k8s.io --field-selector regarding.name" "e1
 
 req DELETE /apis/events.k8s.io/v1/namespaces/default/events/e1
 expect_eq "events.k8s.io delete: 200" "200" "$CODE"
-expect_contains "deleted through events.k8s.io: gone from core" 'events "e1" not found' "$(k132 get event e1 2>&1)"
+expect_contains "deleted through events.k8s.io: gone from core" 'events "e1" not found' "$(kcv 32 get event e1 2>&1)"
 
 ensure_alive "server alive"
 e2e_finish

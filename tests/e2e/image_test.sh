@@ -11,13 +11,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-if [ "$(id -u)" != 0 ]; then
-    e2e_fail "runs as root (chroot, ownership of the unpacked rootfs)" "uid 0" "uid $(id -u)"
-    e2e_finish
-fi
-for tool in skopeo umoci; do
-    command -v "$tool" >/dev/null || e2e_fail "$tool installed (scripts/install-deps.sh)" "$tool" "missing"
-done
+e2e_require_root "chroot, ownership of the unpacked rootfs"
+e2e_require_cmd skopeo umoci
 
 DIR=$T
 # ---- build and import as the acceptance script does ----

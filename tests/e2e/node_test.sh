@@ -10,23 +10,12 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
+e2e_require_node
 
-# server_start without --api-audiences would not accept the "api" audience: start it here.
-SERVER_DIR="$T/data"
-for try in 1 2 3 4 5; do
-    SERVER_PORT=$(e2e_pick_port)
-    "$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$SERVER_PORT" \
-        --api-audiences=https://kubernetes.default.svc.cluster.local,api >>"$T/server.log" 2>&1 &
-    SERVER_PID=$!
-    server_wait_ready && break
-    kill -KILL "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-    SERVER_PID=""
-done
-[ -n "$SERVER_PID" ] || { echo "FAIL - could not start anzen"; exit 1; }
+# the node agent runs pods; the "api" audience is accepted besides the issuer
+SERVE_FLAGS="--api-audiences=https://kubernetes.default.svc.cluster.local,api"
+server_start "$T/data" || exit 1
 e2e_import_test_image "$SERVER_DIR"
-KCFG="$SERVER_DIR/admin.kubeconfig"
-BASE="https://127.0.0.1:$SERVER_PORT"
 NODE_DIR="$SERVER_DIR/node"
 
 # phase POD NS REGEX: wait (<= 20 s) for the pod phase to match ^(REGEX)$ (e.g. 'Succeeded|Failed').

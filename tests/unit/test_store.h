@@ -1,6 +1,7 @@
-/* test_store.h — a real SQLite store and watch cache in a fresh temporary directory for unit
- * tests that go through the REST layer. Header-only (static functions): include it from one
- * test program. */
+/* test_store.h — a real SQLite store (optionally behind the failing wrapper, store/faulty.h)
+ * and watch cache in a fresh temporary directory, for unit tests that go through the REST
+ * layer or the store itself. Header-only (static inline functions). The functions that
+ * return int return 0 or -1 (a fixture's setup fails with it). */
 #ifndef ANZEN_TEST_STORE_H
 #define ANZEN_TEST_STORE_H
 
@@ -11,32 +12,28 @@
 #include <unistd.h>
 #include "registry/apiserver.h"
 #include "registry/rest.h"
+#include "store/faulty.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 
 struct test_store {
-    char dir[64];
-    char path[128];
+    char dir[64];   /* the temporary directory */
+    char path[128]; /* dir/state.db */
 };
 
-/* Opens srv->store and srv->wc in a new directory under /tmp named after tag. 0 or -1. */
-static int test_store_open(struct test_store *ts, struct apiserver *srv, const char *tag)
+/* Creates a new directory under /tmp named after tag; sets ts->dir and ts->path. */
+static inline int test_store_mkdir(struct test_store *ts, const char *tag)
 {
     snprintf(ts->dir, sizeof(ts->dir), "/tmp/anzen-%s-XXXXXX", tag);
     if (mkdtemp(ts->dir) == NULL)
         return -1;
     snprintf(ts->path, sizeof(ts->path), "%s/state.db", ts->dir);
-    if (store_sqlite_open(ts->path, &srv->store, NULL) != 0)
-        return -1;
-    srv->wc = watchcache_new_attrs(srv->store, 10000, rest_cache_attrs);
     return 0;
 }
 
-/* Closes what test_store_open opened and removes the directory. */
-static void test_store_close(struct test_store *ts, struct apiserver *srv)
+/* Removes ts->dir and the files in it. */
+static inline void test_store_rmdir(struct test_store *ts)
 {
-    watchcache_free(srv->wc);
-    store_close(srv->store);
     DIR *d = opendir(ts->dir);
     if (d != NULL) {
         struct dirent *de;
@@ -50,6 +47,50 @@ static void test_store_close(struct test_store *ts, struct apiserver *srv)
         closedir(d);
     }
     rmdir(ts->dir);
+}
+
+/* A new directory named after tag and the SQLite store in it (no watch cache). */
+static inline int test_store_open_plain(struct test_store *ts, struct store **ret, const char *tag)
+{
+    if (test_store_mkdir(ts, tag) != 0)
+        return -1;
+    return store_sqlite_open(ts->path, ret, NULL) == 0 ? 0 : -1;
+}
+
+/* Opens srv->store and srv->wc in a new directory under /tmp named after tag. */
+static inline int test_store_open(struct test_store *ts, struct apiserver *srv, const char *tag)
+{
+    if (test_store_open_plain(ts, &srv->store, tag) != 0)
+        return -1;
+    srv->wc = watchcache_new_attrs(srv->store, 10000, rest_cache_attrs);
+    return 0;
+}
+
+/* Like test_store_open, with srv->store the failing wrapper over SQLite (store_faulty_arm). */
+static inline int test_store_open_faulty(struct test_store *ts, struct apiserver *srv, const char *tag)
+{
+    struct store *inner = NULL;
+    if (test_store_open_plain(ts, &inner, tag) != 0)
+        return -1;
+    srv->store = store_faulty_wrap(inner);
+    srv->wc = watchcache_new_attrs(srv->store, 10000, rest_cache_attrs);
+    return 0;
+}
+
+/* An apiserver.defer that drops the work: no controllers run in unit tests of the REST layer. */
+static inline void test_store_no_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
+{
+    (void)srv;
+    (void)fn;
+    (void)arg;
+}
+
+/* Closes what test_store_open(_faulty) opened and removes the directory. */
+static inline void test_store_close(struct test_store *ts, struct apiserver *srv)
+{
+    watchcache_free(srv->wc);
+    store_close(srv->store);
+    test_store_rmdir(ts);
 }
 
 #endif

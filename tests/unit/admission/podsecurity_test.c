@@ -26,6 +26,7 @@
 #include "store/store.h"
 #include "store/watchcache.h"
 #include "util/json.h"
+#include "test_store.h"
 
 static const struct psa_level_version BASELINE = {PSA_BASELINE, PSA_MINOR_LATEST};
 static const struct psa_level_version RESTRICTED = {PSA_RESTRICTED, PSA_MINOR_LATEST};
@@ -369,17 +370,9 @@ static void test_labels(void **state)
 /* ---- the plugin on a real store ---------------------------------------------------------- */
 
 struct fixture {
-    char dir[64];
-    char path[128];
+    struct test_store ts;
     struct apiserver srv;
 };
-
-static void no_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
-{
-    (void)srv;
-    (void)fn;
-    (void)arg; /* controllers do not run in this test */
-}
 
 /* rest_create of kind in ns; returns rc, with *ret_msg the Status message (or NULL) and the
  * warnings in *ret_warnings (new array) when not NULL. */
@@ -420,14 +413,9 @@ static void must_create(struct fixture *f, const char *group, const char *kind, 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/anzen-psa-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (test_store_open(&f->ts, &f->srv, "psa") != 0)
         return -1;
-    snprintf(f->path, sizeof(f->path), "%s/state.db", f->dir);
-    if (store_sqlite_open(f->path, &f->srv.store, NULL) != 0)
-        return -1;
-    f->srv.wc = watchcache_new(f->srv.store, 1000);
-    f->srv.defer = no_defer;
+    f->srv.defer = test_store_no_defer;
     static const struct admission_plugin *chain[1];
     chain[0] = podsecurity_admission();
     f->srv.admission = chain;
@@ -439,21 +427,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    watchcache_free(f->srv.wc);
-    store_close(f->srv.store);
-    DIR *d = opendir(f->dir);
-    if (d != NULL) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
+    test_store_close(&f->ts, &f->srv);
     free(f);
     return 0;
 }

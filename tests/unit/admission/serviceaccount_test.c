@@ -19,10 +19,10 @@
 
 #include "registry/loopback.h"
 #include "../../../src/admission/serviceaccount.c"
+#include "test_store.h"
 
 struct fixture {
-    char dir[64];
-    char path[128];
+    struct test_store ts;
     struct apiserver srv;
 };
 
@@ -53,13 +53,8 @@ static json_t *create_obj(struct fixture *f, const char *kind, const char *ns, c
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/anzen-saadm-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (test_store_open(&f->ts, &f->srv, "saadm") != 0)
         return -1;
-    snprintf(f->path, sizeof(f->path), "%s/state.db", f->dir);
-    if (store_sqlite_open(f->path, &f->srv.store, NULL) != 0)
-        return -1;
-    f->srv.wc = watchcache_new(f->srv.store, 1000);
     f->srv.defer = no_defer;
     f->srv.ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     *state = f;
@@ -84,21 +79,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    watchcache_free(f->srv.wc);
-    store_close(f->srv.store);
-    DIR *d = opendir(f->dir);
-    if (d != NULL) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
+    test_store_close(&f->ts, &f->srv);
     free(f);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_skip.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,9 +314,7 @@ static int compare_lists(const char *what, json_t *want, json_t *got, const char
 static void test_cluster_roles_match_reference(void **state)
 {
     if (!reference_available()) {
-        print_message("SKIP: %s absent (shared/ must sit beside the repository)\n",
-                      reference_dir);
-        skip();
+        TEST_SKIP("%s absent (shared/ must sit beside the repository)", reference_dir);
     }
     json_t *want = load_reference_items("cluster-roles-featuregates.yaml");
     apply_cluster_role_differences(want);
@@ -334,9 +333,7 @@ static void test_cluster_roles_match_reference(void **state)
 static void test_namespace_roles_match_reference(void **state)
 {
     if (!reference_available()) {
-        print_message("SKIP: %s absent (shared/ must sit beside the repository)\n",
-                      reference_dir);
-        skip();
+        TEST_SKIP("%s absent (shared/ must sit beside the repository)", reference_dir);
     }
     json_t *want = load_reference_items("namespace-roles.yaml");
     apply_namespace_role_differences(want);
@@ -590,5 +587,5 @@ int main(void)
         cmocka_unit_test(test_controller_roles_match_spec),
         cmocka_unit_test(test_metadata_and_references),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_skip_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -18,6 +18,7 @@
 #include "registry/loopback.h"
 #include "test_policy.h"
 #include "../../../src/controllers/serviceaccount.c"
+#include "test_store.h"
 
 #define TEST_CA "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n"
 
@@ -27,8 +28,7 @@ struct queued {
 };
 
 struct fixture {
-    char dir[64];
-    char path[128];
+    struct test_store ts;
     struct apiserver srv;
     struct queued q[256];
     size_t nq;
@@ -143,13 +143,8 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     current = f;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/anzen-sactl-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (test_store_open(&f->ts, &f->srv, "sactl") != 0)
         return -1;
-    snprintf(f->path, sizeof(f->path), "%s/state.db", f->dir);
-    if (store_sqlite_open(f->path, &f->srv.store, NULL) != 0)
-        return -1;
-    f->srv.wc = watchcache_new(f->srv.store, 10000);
     f->srv.defer = queue_defer;
     f->srv.ca_pem = TEST_CA;
     test_policy_install(&f->srv); /* the controllers write as their own identities */
@@ -161,21 +156,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     drain(f);
-    watchcache_free(f->srv.wc);
-    store_close(f->srv.store);
-    DIR *d = opendir(f->dir);
-    if (d != NULL) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
+    test_store_close(&f->ts, &f->srv);
     free(f);
     return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "machinery/field.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 static void expect_single(enum field_error_type t, const char *field, json_t *v,
                           const char *detail, const char *want)
@@ -108,9 +109,9 @@ static void test_quote(void **state)
     r = render(json_string("\xf3\xb0\x80\x80"));
     assert_string_equal(r, "\"\\U000f0000\"");
     free(r);
-    /* invalid UTF-8 byte (only reachable via field_quote_go) */
+    /* invalid UTF-8 byte (only reachable via go_quote) */
     struct buf b = BUF_INIT;
-    field_quote_go(&b, "a\xffz", 3);
+    go_quote(&b, "a\xffz", 3);
     assert_string_equal(b.data, "\"a\\xffz\"");
     buf_release(&b);
 }

@@ -39,6 +39,7 @@
 #include "store/watchcache.h"
 #include "util/json.h"
 #include "test_store.h"
+#include "util/err.h"
 
 enum op { CREATE, UPDATE, MERGE, STRATEGIC, JSONPATCH, APPLY, APPLY_FORCE };
 
@@ -193,19 +194,12 @@ struct fixture {
     struct apiserver srv;
 };
 
-static void no_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
-{
-    (void)srv;
-    (void)fn;
-    (void)arg;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     if (test_store_open(&f->ts, &f->srv, "mf") != 0)
         return -1;
-    f->srv.defer = no_defer;
+    f->srv.defer = test_store_no_defer;
     *state = f;
     return 0;
 }
@@ -504,7 +498,7 @@ static void test_fieldset(void **state)
     json_decref(bin);
     /* invalid element prefixes and keys are refused */
     json_t *bad = json_loads("{\"q:x\":{}}", 0, NULL), *r = NULL;
-    assert_int_equal(fs_from_fields_v1(bad, &r, &err), -1);
+    assert_int_equal(fs_from_fields_v1(bad, &r, &err), AZ_EINVALID);
     free(err);
     json_decref(bad);
     json_decref(out);

@@ -177,6 +177,18 @@ static int apply(struct fixture *f, struct buf *t, char **ret_err)
     return rc;
 }
 
+/* Applies a layer holding one regular file name with content; apply's result. */
+static int apply_file(struct fixture *f, const char *name, const char *content, char **ret_err)
+{
+    struct buf t;
+    buf_init(&t, 0);
+    tar_file(&t, name, content, 0644);
+    tar_end(&t);
+    int rc = apply(f, &t, ret_err);
+    buf_release(&t);
+    return rc;
+}
+
 static char *read_file(const char *dir, const char *name)
 {
     char *p = xasprintf("%s/%s", dir, name);
@@ -495,20 +507,12 @@ static void test_apply_escapes(void **state)
     assert_non_null(strstr(err, "escapes the root filesystem"));
     free(err);
     buf_release(&t);
-    buf_init(&t, 0);
-    tar_file(&t, "a/b/../../../outside/pwned", "x", 0644);
-    tar_end(&t);
-    assert_int_equal(apply(f, &t, NULL), AZ_EINVALID);
-    buf_release(&t);
+    assert_int_equal(apply_file(f, "a/b/../../../outside/pwned", "x", NULL), AZ_EINVALID);
     assert_outside_untouched(f);
 
     /* an absolute name lands inside the rootfs */
     char *abs_name = xasprintf("%s/pwned", f->outside);
-    buf_init(&t, 0);
-    tar_file(&t, abs_name, "x", 0644);
-    tar_end(&t);
-    assert_int_equal(apply(f, &t, NULL), 0);
-    buf_release(&t);
+    assert_int_equal(apply_file(f, abs_name, "x", NULL), 0);
     assert_true(exists(f->root, abs_name + 1));
     assert_outside_untouched(f);
 
@@ -523,43 +527,26 @@ static void test_apply_escapes(void **state)
     assert_int_equal(apply(f, &t, NULL), 0);
     buf_release(&t);
     const char *dirs[] = {"esc-abs", "esc-rel", "esc-dotdot"};
+    /* writes "through" each symlink: to the host's secret, a whiteout, an opaque marker */
+    static const struct {
+        const char *name, *content;
+    } through[] = {{"secret", "overwritten"}, {".wh.secret", ""}, {".wh..wh..opq", ""}};
     for (size_t i = 0; i < 3; i++) {
         char *name = xasprintf("%s/pwned-%zu", dirs[i], i);
-        buf_init(&t, 0);
-        tar_file(&t, name, "x", 0644);
-        tar_end(&t);
         /* the dangling symlink's target is created inside the rootfs, as containerd does */
         char *err = NULL;
-        int rc = apply(f, &t, &err);
-        if (rc != 0)
+        if (apply_file(f, name, "x", &err) != 0)
             fail_msg("%s: %s", name, err);
-        buf_release(&t);
         free(name);
         name = xasprintf("%s/pwned-%zu", i == 2 ? "outside" : f->outside + 1, i);
         if (!exists(f->root, name))
             fail_msg("%s/%s not created", f->root, name);
         free(name);
-        name = xasprintf("%s/secret", dirs[i]);
-        buf_init(&t, 0);
-        tar_file(&t, name, "overwritten", 0644); /* write "through" to the host's secret */
-        tar_end(&t);
-        (void)apply(f, &t, NULL);
-        buf_release(&t);
-        free(name);
-        name = xasprintf("%s/.wh.secret", dirs[i]); /* whiteout through the symlink */
-        buf_init(&t, 0);
-        tar_file(&t, name, "", 0644);
-        tar_end(&t);
-        (void)apply(f, &t, NULL);
-        buf_release(&t);
-        free(name);
-        name = xasprintf("%s/.wh..wh..opq", dirs[i]); /* opaque through the symlink */
-        buf_init(&t, 0);
-        tar_file(&t, name, "", 0644);
-        tar_end(&t);
-        (void)apply(f, &t, NULL);
-        buf_release(&t);
-        free(name);
+        for (size_t k = 0; k < sizeof(through) / sizeof(through[0]); k++) {
+            name = xasprintf("%s/%s", dirs[i], through[k].name);
+            (void)apply_file(f, name, through[k].content, NULL);
+            free(name);
+        }
         assert_outside_untouched(f);
     }
     free(rel);

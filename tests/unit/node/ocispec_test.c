@@ -305,11 +305,11 @@ static void test_quantity(void **state)
     assert_int_equal(v, 100);
     assert_int_equal(ocispec_quantity("1.5m", 1000, &v), 0);
     assert_int_equal(v, 2); /* rounded up */
-    assert_int_equal(ocispec_quantity("", 1, &v), -1);
-    assert_int_equal(ocispec_quantity("-1", 1, &v), -1);
-    assert_int_equal(ocispec_quantity("12Qi", 1, &v), -1);
-    assert_int_equal(ocispec_quantity("9E", 1000, &v), -1);
-    assert_int_equal(ocispec_quantity(NULL, 1, &v), -1);
+    assert_int_equal(ocispec_quantity("", 1, &v), AZ_EINVALID);
+    assert_int_equal(ocispec_quantity("-1", 1, &v), AZ_EINVALID);
+    assert_int_equal(ocispec_quantity("12Qi", 1, &v), AZ_EINVALID);
+    assert_int_equal(ocispec_quantity("9E", 1000, &v), AZ_EINVALID);
+    assert_int_equal(ocispec_quantity(NULL, 1, &v), AZ_EINVALID);
 }
 
 static void test_cni(void **state)
@@ -320,17 +320,17 @@ static void test_cni(void **state)
     assert_int_equal(cni_parse_result(r, strlen(r), &ip), 0);
     assert_string_equal(ip, "10.88.0.7");
     free(ip);
-    assert_int_equal(cni_parse_result("{\"ips\":[]}", 10, &ip), -1);
-    assert_int_equal(cni_parse_result("{\"ips\":[{\"address\":\"fe80::1/64\"}]}", 33, &ip), -1);
-    assert_int_equal(cni_parse_result("not json", 8, &ip), -1);
+    assert_int_equal(cni_parse_result("{\"ips\":[]}", 10, &ip), AZ_EINVALID);
+    assert_int_equal(cni_parse_result("{\"ips\":[{\"address\":\"fe80::1/64\"}]}", 33, &ip), AZ_EINVALID);
+    assert_int_equal(cni_parse_result("not json", 8, &ip), AZ_EINVALID);
     char gw[16];
     assert_int_equal(cni_gateway("10.88.0.0/24", gw), 0);
     assert_string_equal(gw, "10.88.0.1");
     assert_int_equal(cni_gateway("10.244.7.9/16", gw), 0);
     assert_string_equal(gw, "10.244.0.1");
-    assert_int_equal(cni_gateway("10.88.0.0", gw), -1);
-    assert_int_equal(cni_gateway("10.88.0.0/31", gw), -1);
-    assert_int_equal(cni_gateway("x/24", gw), -1);
+    assert_int_equal(cni_gateway("10.88.0.0", gw), AZ_EINVALID);
+    assert_int_equal(cni_gateway("10.88.0.0/31", gw), AZ_EINVALID);
+    assert_int_equal(cni_gateway("x/24", gw), AZ_EINVALID);
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_skip.h"
 #include <curl/curl.h>
 
 #include "controllers/leader.h"
@@ -173,7 +174,7 @@ static int teardown(void **state)
 #define NEED_ETCD()                                                                                 \
     do {                                                                                            \
         if (etcd_pid == 0)                                                                          \
-            skip();                                                                                 \
+            TEST_SKIP("etcd not installed or did not start (scripts/install-deps.sh)");                \
     } while (0)
 
 static void test_crud_cas(void **state)
@@ -369,5 +370,5 @@ int main(void)
         cmocka_unit_test(test_compaction_one_replica_per_interval),
         cmocka_unit_test(test_leader_durations),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return test_skip_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

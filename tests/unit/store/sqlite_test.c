@@ -23,10 +23,10 @@
 
 #include "store/store.h"
 #include "util/err.h"
+#include "test_store.h"
 
 struct fixture {
-    char dir[64];
-    char path[128];
+    struct test_store ts;
     struct store *s;
 };
 
@@ -45,11 +45,9 @@ static struct store *open_store(const char *path)
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/anzen-store-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (test_store_mkdir(&f->ts, "store") != 0)
         return -1;
-    snprintf(f->path, sizeof(f->path), "%s/state.db", f->dir);
-    f->s = open_store(f->path);
+    f->s = open_store(f->ts.path);
     *state = f;
     return 0;
 }
@@ -58,19 +56,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     store_close(f->s);
-    DIR *d = opendir(f->dir);
-    if (d != NULL) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
+    test_store_rmdir(&f->ts);
     free(f);
     return 0;
 }
@@ -365,7 +351,7 @@ static void test_restart_persistence(void **state)
     assert_int_equal(rev, 22);
     store_close(f->s);
 
-    f->s = open_store(f->path);
+    f->s = open_store(f->ts.path);
     assert_int_equal(store_current_rev(f->s), 22);
     struct store_list l = {0};
     assert_int_equal(store_list(f->s, "/registry/pods/", NULL, 0, 0, &l), 0);
@@ -410,12 +396,12 @@ static void test_compact(void **state)
     create_str(s, "/r/d", "d1");                                     /* 10 */
     assert_int_equal(store_delete(s, "/r/d", 0, &rev, NULL), 0);     /* 11 */
     assert_int_equal(store_update(s, "/r/c", "c2", 2, 0, &rev), 0);  /* 12 */
-    assert_int_equal(count_rows(f->path), 12);
+    assert_int_equal(count_rows(f->ts.path), 12);
 
     assert_int_equal(store_compact(s, 13), AZ_EINVALID); /* future */
     assert_int_equal(store_compact(s, 10), 0);
     /* kept: a@7 (latest <= 10), c@9, d@10 (deleted later, at 11), d tombstone@11, c@12 */
-    assert_int_equal(count_rows(f->path), 5);
+    assert_int_equal(count_rows(f->ts.path), 5);
 
     struct store_list l = {0};
     assert_int_equal(store_list(s, "/r/", NULL, 9, 0, &l), AZ_EGONE);
@@ -446,12 +432,12 @@ static void test_compact(void **state)
     /* compacting at an older revision is a no-op; at the current one drops tombstones */
     assert_int_equal(store_compact(s, 5), 0);
     assert_int_equal(store_compact(s, 12), 0);
-    assert_int_equal(count_rows(f->path), 2);
+    assert_int_equal(count_rows(f->ts.path), 2);
     assert_int_equal(store_list(s, "/r/", NULL, 11, 0, &l), AZ_EGONE);
 
     /* compact revision and current revision survive restart */
     store_close(f->s);
-    f->s = s = open_store(f->path);
+    f->s = s = open_store(f->ts.path);
     assert_int_equal(store_current_rev(s), 12);
     assert_int_equal(store_list(s, "/r/", NULL, 11, 0, &l), AZ_EGONE);
     assert_int_equal(store_events_since(s, 11, 0, &evs, &n), AZ_EGONE);
@@ -470,9 +456,9 @@ static void test_compact_current_tombstone_restart(void **state)
     create_str(f->s, "/r/b", "b");
     assert_int_equal(store_delete(f->s, "/r/b", 0, &rev, NULL), 0);
     assert_int_equal(store_compact(f->s, 3), 0);
-    assert_int_equal(count_rows(f->path), 1);
+    assert_int_equal(count_rows(f->ts.path), 1);
     store_close(f->s);
-    f->s = open_store(f->path);
+    f->s = open_store(f->ts.path);
     assert_int_equal(store_current_rev(f->s), 3);
     assert_int_equal(create_str(f->s, "/r/b", "b2"), 4);
 }
@@ -734,7 +720,7 @@ static void test_crash_durability(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
-        crash_child(f->path, fds[1]);
+        crash_child(f->ts.path, fds[1]);
     }
     close(fds[1]);
 
@@ -765,7 +751,7 @@ static void test_crash_durability(void **state)
     assert_true(WIFSIGNALED(status));
     assert_int_equal(WTERMSIG(status), SIGKILL);
 
-    f->s = open_store(f->path);
+    f->s = open_store(f->ts.path);
     size_t checked = 0;
     for (char *line = buf, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
         *nl = '\0';

@@ -20,21 +20,17 @@
 #include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "test_store.h"
 
 struct fixture {
-    char dir[64];
-    char path[128];
+    struct test_store ts;
     struct store *s;
 };
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/anzen-wc-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/state.db", f->dir);
-    if (store_sqlite_open(f->path, &f->s, NULL) != 0)
+    if (test_store_open_plain(&f->ts, &f->s, "wc") != 0)
         return -1;
     *state = f;
     return 0;
@@ -44,19 +40,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     store_close(f->s);
-    DIR *d = opendir(f->dir);
-    if (d != NULL) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
+    test_store_rmdir(&f->ts);
     free(f);
     return 0;
 }

@@ -1,0 +1,34 @@
+/* text.h — UTF-8 and Go-compatible text rendering: the one copy of each, for every module
+ * that must treat text as upstream's Go code does (strconv.Quote for %q, utf8.DecodeRune). */
+#ifndef ANZEN_UTIL_TEXT_H
+#define ANZEN_UTIL_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
+/* Decodes one UTF-8 sequence at s (n > 0 bytes available): returns its length (1-4) and sets
+ * *ret_cp, or returns 0 when the bytes there are not valid UTF-8 (overlong, surrogate, past
+ * U+10FFFF, truncated) — Go decodes that as RuneError (U+FFFD) of width 1. */
+size_t utf8_decode(const void *s, size_t n, uint32_t *ret_cp);
+/* Encodes cp (<= U+10FFFF) as UTF-8 into out; returns the length (1-4). */
+size_t utf8_encode(uint32_t cp, char out[4]);
+/* The offset of the first byte of data that is not valid UTF-8, or len. Every YAML input is
+ * checked with it before libfyaml sees it: libfyaml 0.7.12 loops forever on some invalid
+ * bytes (e.g. "%-\xff"). */
+size_t utf8_invalid_at(const void *data, size_t len);
+/* True if s[0..n) is valid UTF-8 (NUL allowed). */
+bool utf8_valid(const char *s, size_t n);
+
+/* Go's unicode.IsPrint, approximated without Unicode tables: controls, spaces other than
+ * U+0020, format characters, private use and noncharacters are not printable; unassigned
+ * code points are treated as printable (Go treats them as not). */
+bool go_rune_is_print(uint32_t r);
+/* Appends s[0..n) quoted as Go's strconv.Quote / %q renders it: \a \b \f \n \r \t \v, \" and
+ * \\; other controls and invalid bytes as \xNN; non-printable runes as \uNNNN / \UNNNNNNNN.
+ * Returns buf_append's code (AZ_ETOOLARGE past the buffer's cap). */
+int go_quote(struct buf *b, const char *s, size_t n);
+
+#endif
