@@ -5,6 +5,7 @@
 #include "registry/binding.h"
 #include "registry/rest.h"
 #include "machinery/status.h"
+#include "util/clock.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -26,7 +27,7 @@ static void set_scheduled(json_t *pod)
             const char *s = json_str(c, "status");
             if (s == NULL || strcmp(s, "True") != 0) {
                 char now[32];
-                time_rfc3339(time(NULL), now);
+                time_rfc3339(clock_wall_s(), now);
                 json_object_set_new(c, "status", json_string("True"));
                 json_object_set_new(c, "lastTransitionTime", json_string(now));
                 json_object_del(c, "reason");
@@ -36,7 +37,7 @@ static void set_scheduled(json_t *pod)
         }
     }
     char now[32];
-    time_rfc3339(time(NULL), now);
+    time_rfc3339(clock_wall_s(), now);
     json_array_append_new(conds, json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled", "status",
                                            "True", "lastProbeTime", "lastTransitionTime", now));
 }

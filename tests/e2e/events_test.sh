@@ -116,20 +116,20 @@ req PATCH /apis/events.k8s.io/v1/namespaces/default/events/e1 -H 'Content-Type: 
 expect_eq "events.k8s.io merge patch: 200" "200" "$CODE"
 expect_eq "events.k8s.io merge patch: answered in the group's form" "events.k8s.io/v1 patched 2" \
     "$(jget 'd["apiVersion"]+" "+d["note"]+" "+str(d["series"]["count"])' "$T/body")"
-expect_eq "events.k8s.io merge patch: the core Event's message" "patched" "$(k132 get event e1 -o jsonpath='{.message}')"
+expect_eq "events.k8s.io merge patch: the core Event's message" "patched" "$(kcv 32 get event e1 -o jsonpath='{.message}')"
 req PATCH /apis/events.k8s.io/v1/namespaces/default/events/e1 -H 'Content-Type: application/json-patch+json' \
     --data-binary '[{"op":"replace","path":"/regarding/name","value":"j2"}]'
 expect_eq "events.k8s.io JSON patch of regarding: 200" "200 j2" "$CODE $(jget 'd["regarding"]["name"]' "$T/body")"
-expect_eq "... the core Event's involvedObject" "j2" "$(k132 get event e1 -o jsonpath='{.involvedObject.name}')"
+expect_eq "... the core Event's involvedObject" "j2" "$(kcv 32 get event e1 -o jsonpath='{.involvedObject.name}')"
 req PATCH /apis/events.k8s.io/v1/namespaces/default/events/e1 -H 'Content-Type: application/strategic-merge-patch+json' \
     --data-binary '{"reason":"Other"}'
 expect_eq "events.k8s.io strategic merge patch: 200" "200 Other" "$CODE $(jget 'd["reason"]' "$T/body")"
 req PATCH /apis/events.k8s.io/v1/namespaces/default/events/e1 -H 'Content-Type: application/json-patch+json' \
     --data-binary '[{"op":"test","path":"/note","value":"nope"}]'
 expect_eq "events.k8s.io failed JSON patch test: 422" "422" "$CODE"
-kpatch=$(k132 patch events.v1.events.k8s.io e1 --type=merge -p '{"note":"from kubectl"}' 2>&1)
+kpatch=$(kcv 32 patch events.v1.events.k8s.io e1 --type=merge -p '{"note":"from kubectl"}' 2>&1)
 expect_eq "kubectl patch events.events.k8s.io" "event.events.k8s.io/e1 patched" "$kpatch"
-expect_eq "kubectl patch: the note" "from kubectl" "$(k132 get events.v1.events.k8s.io e1 -o jsonpath='{.note}')"
+expect_eq "kubectl patch: the note" "from kubectl" "$(kcv 32 get events.v1.events.k8s.io e1 -o jsonpath='{.note}')"
 
 # field selectors in the group's labels (upstream's field label conversion for events.k8s.io)
 fsel() { req GET "/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=$1"; jget '" ".join(sorted(i["metadata"]["name"] for i in d.get("items",[])))' "$T/body"; }
@@ -144,7 +144,7 @@ req GET "/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=note%3Dx
 expect_eq "events.k8s.io: an unselectable field" "400 field label not supported: note BadRequest" \
     "$CODE $(jget 'd["message"]+" "+d["reason"]' "$T/body")"
 expect_eq "kubectl get events.events.k8s.io --field-selector regarding.name" "e1" \
-    "$(k132 get events.v1.events.k8s.io --field-selector regarding.name=j2 -o name 2>&1 | sed 's|.*/||')"
+    "$(kcv 32 get events.v1.events.k8s.io --field-selector regarding.name=j2 -o name 2>&1 | sed 's|.*/||')"
 
 req DELETE /apis/events.k8s.io/v1/namespaces/default/events/e1
 expect_eq "events.k8s.io delete: 200" "200" "$CODE"

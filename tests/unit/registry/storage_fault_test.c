@@ -12,7 +12,7 @@
 #include "registry/apiserver.h"
 #include "registry/resource.h"
 #include "registry/rest.h"
-#include "controllers/controllers.h"
+#include "registry/loopback.h"
 #include "store/faulty.h"
 #include "test_store.h"
 #include "util/err.h"
@@ -30,7 +30,7 @@ static int setup(void **state)
         return -1;
     f->srv.defer = test_store_no_defer;
     *state = f;
-    struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", "Namespace"), .user = controllers_user(),
+    struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", "Namespace"), .user = apiserver_loopback_user(),
                          .field_manager = "test", .validation = FIELD_VALIDATION_STRICT, .internal = true};
     json_t *ns = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", "lab");
     json_t *res = NULL, *st = NULL;
@@ -53,7 +53,7 @@ static int teardown(void **state)
 static struct api_call cm_call(struct fixture *f, const char *name)
 {
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", "ConfigMap"), .ns = "lab", .name = name,
-                         .user = controllers_user(), .field_manager = "test",
+                         .user = apiserver_loopback_user(), .field_manager = "test",
                          .validation = FIELD_VALIDATION_STRICT, .internal = true};
     return c;
 }
