@@ -537,7 +537,7 @@ static int verify_token(struct satoken *s, const char *token, size_t len, json_t
         return AZ_ENOTFOUND;
     }
     int rc = AZ_EUNAUTHORIZED;
-    json_t *tauds = NULL, *inter = NULL;
+    json_t *tauds = NULL, *own_auds = NULL, *inter = NULL;
     size_t tried = 0;
     bool verified = false;
     for (size_t i = 0; i < s->nkeys && !verified; i++) {
@@ -563,17 +563,15 @@ static int verify_token(struct satoken *s, const char *token, size_t len, json_t
         *ret_err = xasprintf("token issuer \"%s\" is invalid", viss ? viss : "");
         goto out;
     }
-    tauds = claim_audiences(t.claims);
-    if (json_array_size(tauds) == 0) {
-        json_decref(tauds);
-        tauds = json_incref(s->api_audiences);
-    }
+    /* nothing shared between threads is incref'd: jansson's decref reads the count plainly */
+    own_auds = claim_audiences(t.claims);
+    tauds = json_array_size(own_auds) > 0 ? own_auds : s->api_audiences;
     inter = json_array();
     size_t i;
     json_t *v;
     json_array_foreach(tauds, i, v)
         if (array_has(target, json_string_value(v)) && !array_has(inter, json_string_value(v)))
-            json_array_append(inter, v);
+            json_array_append_new(inter, json_string(json_string_value(v))); /* the entry's own */
     if (json_array_size(inter) == 0 && json_array_size(s->api_audiences) != 0) {
         char *a = satoken_quote_list(tauds), *b = satoken_quote_list(target);
         *ret_err = xasprintf("token audiences %s is invalid for the target audiences %s", a, b);
@@ -585,7 +583,7 @@ static int verify_token(struct satoken *s, const char *token, size_t len, json_t
     *ret_auds = json_incref(inter);
     rc = 0;
 out:
-    json_decref(tauds);
+    json_decref(own_auds);
     json_decref(inter);
     jwt_release(&t);
     return rc;
@@ -672,7 +670,7 @@ int satoken_authenticate(struct satoken *s, const char *token, json_t *audiences
     if (rc != 0)
         return rc;
     user_info_copy(ret, &e->user);
-    *ret_auds = json_incref(e->auds);
+    *ret_auds = json_deep_copy(e->auds); /* the entry's values are never shared (see verify_token) */
     tokcache_entry_unref(e);
     return 0;
 }

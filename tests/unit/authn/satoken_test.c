@@ -240,10 +240,22 @@ static void *checker_run(void *arg)
     for (int i = 0; i < CHECKS; i++) {
         struct tokcache_entry *e = NULL;
         char *err = NULL;
-        if (satoken_authenticate_ref(c->f->s, c->tok, NULL, &e, &err) != 0 ||
-            strcmp(e->user.name, "system:serviceaccount:lab:default") != 0)
-            c->errors++;
-        tokcache_entry_unref(e);
+        if (i % 2 == 0) { /* the entry by reference */
+            if (satoken_authenticate_ref(c->f->s, c->tok, NULL, &e, &err) != 0 ||
+                strcmp(e->user.name, "system:serviceaccount:lab:default") != 0)
+                c->errors++;
+            tokcache_entry_unref(e);
+        } else { /* copied out, as the request path does (shared audiences incref'd) */
+            struct user_info u;
+            json_t *auds = NULL;
+            if (satoken_authenticate(c->f->s, c->tok, NULL, &u, &auds, &err) != 0)
+                c->errors++;
+            else if (strcmp(u.name, "system:serviceaccount:lab:default") != 0 || json_array_size(auds) != 1)
+                c->errors++, user_info_release(&u);
+            else
+                user_info_release(&u);
+            json_decref(auds);
+        }
         free(err);
     }
     return NULL;
