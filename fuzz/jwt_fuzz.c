@@ -20,10 +20,9 @@ static struct satoken *fuzz_state(void)
     if (s != NULL)
         return s;
     s = calloc(1, sizeof(*s));
-    pthread_mutex_init(&s->mu, NULL);
     s->issuers = json_pack("[s]", "https://kubernetes.default.svc.cluster.local");
     s->api_audiences = json_deep_copy(s->issuers);
-    s->cache = json_object();
+    s->cache = tokcache_new(SATOKEN_CACHE_MAX);
     s->keys = calloc(2, sizeof(*s->keys));
     EVP_PKEY *ec = EVP_EC_gen("P-256");
     EVP_PKEY *rsa = EVP_RSA_gen(1024); /* size irrelevant here; keeps start-up fast */

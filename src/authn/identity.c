@@ -151,8 +151,7 @@ static int fail(struct satoken *s, char **ret_err, char *msg)
         jwt_key_release(&s->signing);
         json_decref(s->issuers);
         json_decref(s->api_audiences);
-        json_decref(s->cache);
-        pthread_mutex_destroy(&s->mu);
+        tokcache_free(s->cache);
         free(s);
     }
     return AZ_EINVALID;
@@ -166,9 +165,8 @@ const struct token_authenticator *identity_token_authenticator(void)
 int identity_init(struct apiserver *srv, const struct identity_config *cfg, char **ret_err)
 {
     struct satoken *s = xcalloc(1, sizeof(*s));
-    pthread_mutex_init(&s->mu, NULL);
     s->srv = srv;
-    s->cache = json_object();
+    s->cache = tokcache_new(SATOKEN_CACHE_MAX);
     s->extend_expiration = cfg->extend_token_expiration;
     s->min_expiration = cfg->min_token_expiration > 0 ? cfg->min_token_expiration : 600;
     s->token_metric = cfg->token_metric;

@@ -21,6 +21,8 @@
 
 #define JWT_MAX_TOKEN 16384 /* bytes; longer tokens are not parsed */
 #define JWT_KID_LEN 43
+#define JWT_SIG_INLINE 512  /* decoded signatures up to this size (RSA-4096) need no malloc */
+/* Room for the decoding of len base64url characters. */
 
 /* One signing or verification key. */
 struct jwt_key {
@@ -48,18 +50,22 @@ struct jwt {
     json_t *claims;              /* the payload object */
     const char *alg;             /* header "alg" or "" (borrowed from header) */
     const char *kid;             /* header "kid" or "" (borrowed from header) */
-    unsigned char *sig;          /* decoded signature (malloc'd) */
+    unsigned char *sig;          /* decoded signature: sigbuf, or malloc'd when longer */
     size_t siglen;
-    char *input;                 /* signing input "header.payload" (malloc'd) */
+    const char *input;           /* signing input "header.payload" (borrowed from the token) */
     size_t input_len;
+    unsigned char sigbuf[JWT_SIG_INLINE];
 };
 
-/* Parses token (len bytes). Returns 0 and fills *ret, or AZ_EINVALID for anything malformed
- * (ret untouched). */
+/* Parses token (len bytes; it must outlive *ret). The header and payload are decoded into a
+ * stack buffer and parsed once. Returns 0 and fills *ret, or AZ_EINVALID for anything
+ * malformed (ret untouched). */
 int jwt_parse(const char *token, size_t len, struct jwt *ret);
 void jwt_release(struct jwt *t);
 /* Checks t's signature with k. 0 when valid; AZ_EUNAUTHORIZED for a bad signature, an
- * unsupported alg, or an alg that does not belong to k's key type. */
+ * unsupported alg, or an alg that does not belong to k's key type. Thread-safe: each thread
+ * keeps its own verify-initialised EVP_PKEY_CTX per key (the last 8 keys it used) and its own
+ * digest context, freed when the thread exits. */
 int jwt_verify(const struct jwt *t, const struct jwt_key *k);
 
 #endif

@@ -1,8 +1,6 @@
 /* satoken.c — ServiceAccount token authenticator with watch-fed object caches and a short
  * success cache; see satoken.h and spec/01 §1.5. Library code: no logging. */
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +8,7 @@
 #include "registry/rest.h"
 #include "machinery/field.h"
 #include "authn/satoken.h"
+#include "authn/tokcache.h"
 #include "registry/loopback.h"
 #include "store/store.h"
 #include "store/watchcache.h"
@@ -17,6 +16,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/jsonfast.h"
 #include "util/text.h"
 #include "util/util.h"
 
@@ -46,91 +46,102 @@ char *satoken_quote_list(json_t *arr)
  * No copy of its own: ServiceAccounts, Pods, Secrets and Nodes are read from the object cache
  * (the watch cache's bytes), decoded for the check. */
 
+#define OBJECT_KEY_MAX 1024 /* longer than any valid plural/namespace/name key */
+
+/* The store key of an object ("/registry/<plural>/[<ns>/]<name>") into buf; its length, or
+ * -1 when it does not fit (no such object can exist). */
+static int object_key(char buf[OBJECT_KEY_MAX], const char *plural, const char *ns, const char *name)
+{
+    int n = ns && *ns ? snprintf(buf, OBJECT_KEY_MAX, "/registry/%s/%s/%s", plural, ns, name)
+                      : snprintf(buf, OBJECT_KEY_MAX, "/registry/%s/%s", plural, name);
+    return n >= 0 && n < OBJECT_KEY_MAX ? n : -1;
+}
+
+/* Watch-cache subscriber (under the watch cache's lock, with the object-cache update): any
+ * event for an object a cached token depends on makes that token miss. */
+static void on_object_event(void *arg, const struct watch_event *ev)
+{
+    struct satoken *s = arg;
+    tokcache_invalidate(s->cache, ev->key, strlen(ev->key));
+}
+
 int satoken_start(struct satoken *s, struct apiserver *srv)
 {
+    static const char *const prefixes[SATOKEN_WATCHES] = {
+        "/registry/serviceaccounts/", "/registry/secrets/", "/registry/pods/", "/registry/nodes/",
+    };
     s->srv = srv;
+    if (srv == NULL || srv->wc == NULL || s->cache == NULL)
+        return 0; /* no invalidation source: nothing is cached */
+    for (size_t i = 0; i < SATOKEN_WATCHES; i++)
+        if (watchcache_subscribe(srv->wc, prefixes[i], 0, on_object_event, s, &s->subs[i], NULL) != 0) {
+            while (i-- > 0)
+                watchcache_unsubscribe(srv->wc, s->subs[i]);
+            return AZ_EINTERNAL;
+        }
+    s->cache_armed = true;
     return 0;
 }
 
 json_t *satoken_object(struct satoken *s, const char *plural, const char *ns, const char *name)
 {
-    if (name == NULL || *name == '\0' || s->srv == NULL)
+    char key[OBJECT_KEY_MAX];
+    if (name == NULL || *name == '\0' || s->srv == NULL || object_key(key, plural, ns, name) < 0)
         return NULL;
-    char *key = ns && *ns ? xasprintf("/registry/%s/%s/%s", plural, ns, name)
-                          : xasprintf("/registry/%s/%s", plural, name);
-    json_t *o = rest_read_cached(s->srv, key);
-    free(key);
-    return o;
+    return rest_read_cached(s->srv, key);
+}
+
+/* The object for step 6's checks (uid, deletionTimestamp): the object cache's bytes parsed
+ * with jsonfast (a fraction of the uncached check's budget, where rest_read_cached's general
+ * decode would take more); satoken_object when the cache cannot serve the read. */
+static json_t *check_object(struct satoken *s, const char *plural, const char *ns, const char *name)
+{
+    char key[OBJECT_KEY_MAX];
+    if (name == NULL || *name == '\0' || s->srv == NULL || object_key(key, plural, ns, name) < 0)
+        return NULL;
+    struct wc_item it;
+    int rc = s->srv->wc != NULL ? watchcache_get(s->srv->wc, key, &it, NULL) : AZ_EUNAVAILABLE;
+    if (rc == AZ_ENOTFOUND)
+        return NULL;
+    if (rc != 0)
+        return rest_read_cached(s->srv, key);
+    json_t *o = jsonfast_loadb(it.value, it.len);
+    watchcache_item_release(&it);
+    return o != NULL ? o : rest_read_cached(s->srv, key);
+}
+
+/* The entry depends on the object (read its generation before the object itself). */
+static void depend_on(struct satoken *s, struct tokcache_entry *e, const char *plural, const char *ns,
+                      const char *name)
+{
+    char key[OBJECT_KEY_MAX];
+    int n = name != NULL && *name != '\0' ? object_key(key, plural, ns, name) : -1;
+    if (n >= 0)
+        tokcache_entry_add_dep(s->cache, e, key, (size_t)n);
+}
+
+/* Lowers *until to the first millisecond at which deadline_ms + leeway has passed. */
+static void until_leeway(int64_t *until, int64_t deadline_ms)
+{
+    int64_t t = deadline_ms + SATOKEN_LEEWAY_S * 1000 + 1;
+    if (t < *until)
+        *until = t;
 }
 
 /* deletionTimestamp set and earlier than now - leeway (bound tokens' rule). */
-static bool deleted_before_leeway(json_t *obj, int64_t now_ms)
+/* deletionTimestamp set and earlier than now - leeway (bound tokens' rule); while not yet,
+ * the entry's lifetime ends when it will be. */
+static bool deleted_before_leeway(json_t *obj, int64_t now_ms, struct tokcache_entry *e)
 {
     const char *dt = json_path_str(obj, "metadata.deletionTimestamp");
     if (dt == NULL)
         return false;
     time_t t = time_parse_rfc3339(dt);
-    return t >= 0 && (int64_t)t * 1000 < now_ms - SATOKEN_LEEWAY_S * 1000;
-}
-
-/* ---- success cache ------------------------------------------------------------------- */
-
-static void cache_key(json_t *auds, const char *token, char out[2 * SHA256_DIGEST_LENGTH + 1])
-{
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (c == NULL)
-        abort();
-    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-    size_t i;
-    json_t *v;
-    json_array_foreach(auds, i, v) {
-        const char *a = json_string_value(v);
-        EVP_DigestUpdate(c, a ? a : "", a ? strlen(a) : 0);
-        EVP_DigestUpdate(c, "\0", 1);
-    }
-    EVP_DigestUpdate(c, "\1", 1);
-    EVP_DigestUpdate(c, token, strlen(token));
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    EVP_DigestFinal_ex(c, md, NULL);
-    EVP_MD_CTX_free(c);
-    for (size_t j = 0; j < sizeof(md); j++)
-        snprintf(out + 2 * j, 3, "%02x", md[j]);
-}
-
-static void cache_put(struct satoken *s, const char *key, json_t *claims, json_t *auds, int64_t now)
-{
-    pthread_mutex_lock(&s->mu);
-    if (json_object_size(s->cache) >= SATOKEN_CACHE_MAX) {
-        const char *k;
-        json_t *v, *tmp;
-        json_object_foreach_safe(s->cache, tmp, k, v) {
-            if (json_integer_value(json_object_get(v, "until")) <= now)
-                json_object_del(s->cache, k);
-        }
-        if (json_object_size(s->cache) >= SATOKEN_CACHE_MAX)
-            json_object_clear(s->cache);
-    }
-    json_object_set_new(s->cache, key, json_pack("{s:I,s:O,s:O}", "until", (json_int_t)(now + SATOKEN_CACHE_TTL_MS),
-                                                 "claims", claims, "auds", auds));
-    pthread_mutex_unlock(&s->mu);
-}
-
-static bool cache_get(struct satoken *s, const char *key, int64_t now, json_t **ret_claims, json_t **ret_auds)
-{
-    bool hit = false;
-    pthread_mutex_lock(&s->mu);
-    json_t *e = json_object_get(s->cache, key);
-    if (e != NULL) {
-        if (json_integer_value(json_object_get(e, "until")) > now) {
-            *ret_claims = json_incref(json_object_get(e, "claims"));
-            *ret_auds = json_incref(json_object_get(e, "auds"));
-            hit = true;
-        } else {
-            json_object_del(s->cache, key);
-        }
-    }
-    pthread_mutex_unlock(&s->mu);
-    return hit;
+    if (t >= 0 && (int64_t)t * 1000 < now_ms - SATOKEN_LEEWAY_S * 1000)
+        return true;
+    if (t >= 0)
+        until_leeway(&e->until_ms, (int64_t)t * 1000);
+    return false;
 }
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -143,35 +154,6 @@ static bool array_has(json_t *arr, const char *s)
         if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
             return true;
     return false;
-}
-
-/* The unverified iss claim of a compact token, malloc'd, or NULL (hasCorrectIssuer). */
-static char *sniff_issuer(const char *token)
-{
-    const char *p = token;
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f')
-        p++;
-    if (*p == '{')
-        return NULL;
-    const char *d1 = strchr(token, '.');
-    if (d1 == NULL)
-        return NULL;
-    const char *d2 = strchr(d1 + 1, '.');
-    if (d2 == NULL || strchr(d2 + 1, '.') != NULL)
-        return NULL;
-    size_t n;
-    unsigned char *raw = base64url_decode_raw(d1 + 1, (size_t)(d2 - d1 - 1), &n);
-    if (raw == NULL)
-        return NULL;
-    json_error_t err;
-    json_t *o = json_loadb((const char *)raw, n, 0, &err);
-    free(raw);
-    json_t *iss = json_object_get(o, "iss");
-    char *r = NULL;
-    if (json_is_object(o) && (iss == NULL || json_is_string(iss)))
-        r = xstrdup(iss ? json_string_value(iss) : "");
-    json_decref(o);
-    return r;
 }
 
 static json_t *claim_audiences(json_t *claims)
@@ -210,13 +192,26 @@ static int check_claim_types(json_t *c)
     return 0;
 }
 
+/* a b c concatenated, malloc'd (the uncached check's budget has no room for printf) */
+static char *concat3(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *r = xmalloc(la + lb + lc + 1);
+    memcpy(r, a, la);
+    memcpy(r + la, b, lb);
+    memcpy(r + la + lb, c, lc + 1);
+    return r;
+}
+
 static void user_fill(struct user_info *u, const char *ns, const char *name, const char *uid)
 {
     memset(u, 0, sizeof(*u));
-    u->name = xasprintf("system:serviceaccount:%s:%s", ns, name);
+    char *user = concat3("system:serviceaccount:", ns, ":");
+    u->name = concat3(user, name, "");
+    free(user);
     u->uid = uid && *uid ? xstrdup(uid) : NULL;
     user_info_add_group(u, "system:serviceaccounts");
-    char *g = xasprintf("system:serviceaccounts:%s", ns);
+    char *g = concat3("system:serviceaccounts:", ns, "");
     user_info_add_group(u, g);
     free(g);
 }
@@ -225,7 +220,9 @@ static void extra_set(json_t **extra, const char *key, const char *val)
 {
     if (*extra == NULL)
         *extra = json_object();
-    json_object_set_new(*extra, key, json_pack("[s]", val));
+    json_t *a = json_array();
+    json_array_append_new(a, json_string(val));
+    json_object_set_new(*extra, key, a);
 }
 
 /* ---- bound tokens -------------------------------------------------------------------- */
@@ -236,7 +233,9 @@ static const char *ref_str(json_t *ref, const char *k)
     return s ? s : "";
 }
 
-static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct user_info *ret, char **ret_err)
+/* Steps 5–6 for a bound token; on success fills e's user, warnafter and (lowered) until.
+ * e's dependencies are recorded before any object is read. */
+static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct tokcache_entry *e, char **ret_err)
 {
     /* time claims with leeway (go-jose order: nbf, exp, iat) */
     json_t *nbf = json_object_get(claims, "nbf"), *exp = json_object_get(claims, "exp"),
@@ -250,6 +249,8 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
         *ret_err = xstrdup("service account token has expired");
         return AZ_EUNAUTHORIZED;
     }
+    if (json_is_number(exp))
+        until_leeway(&e->until_ms, (int64_t)(json_number_value(exp) * 1000));
     if (json_is_number(iat) && now + lee < (int64_t)(json_number_value(iat) * 1000)) {
         *ret_err = xstrdup("service account token is issued in the future");
         return AZ_EUNAUTHORIZED;
@@ -268,13 +269,20 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
     const char *saname = ref_str(saref, "name"), *sauid = ref_str(saref, "uid");
     if (ns == NULL)
         ns = "";
+    depend_on(s, e, "serviceaccounts", ns, saname);
+    if (secref != NULL)
+        depend_on(s, e, "secrets", ns, ref_str(secref, "name"));
+    if (podref != NULL)
+        depend_on(s, e, "pods", ns, ref_str(podref, "name"));
+    else if (noderef != NULL)
+        depend_on(s, e, "nodes", NULL, ref_str(noderef, "name"));
     int rc = AZ_EUNAUTHORIZED;
-    json_t *sa = satoken_object(s, "serviceaccounts", ns, saname), *obj = NULL;
+    json_t *sa = check_object(s, "serviceaccounts", ns, saname), *obj = NULL;
     if (sa == NULL) {
         *ret_err = xasprintf("serviceaccounts \"%s\" not found", saname);
         goto out;
     }
-    if (deleted_before_leeway(sa, now)) {
+    if (deleted_before_leeway(sa, now, e)) {
         *ret_err = xasprintf("service account %s/%s has been deleted", ns, saname);
         goto out;
     }
@@ -284,8 +292,8 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
         goto out;
     }
     if (secref != NULL) {
-        obj = satoken_object(s, "secrets", ns, ref_str(secref, "name"));
-        if (obj == NULL || deleted_before_leeway(obj, now)) {
+        obj = check_object(s, "secrets", ns, ref_str(secref, "name"));
+        if (obj == NULL || deleted_before_leeway(obj, now, e)) {
             *ret_err = xstrdup(ERR_INVALIDATED);
             goto out;
         }
@@ -299,8 +307,8 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
         obj = NULL;
     }
     if (podref != NULL) {
-        obj = satoken_object(s, "pods", ns, ref_str(podref, "name"));
-        if (obj == NULL || deleted_before_leeway(obj, now)) {
+        obj = check_object(s, "pods", ns, ref_str(podref, "name"));
+        if (obj == NULL || deleted_before_leeway(obj, now, e)) {
             *ret_err = xstrdup(ERR_INVALIDATED);
             goto out;
         }
@@ -313,8 +321,8 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
         json_decref(obj);
         obj = NULL;
     } else if (noderef != NULL) {
-        obj = satoken_object(s, "nodes", NULL, ref_str(noderef, "name"));
-        if (obj == NULL || deleted_before_leeway(obj, now)) {
+        obj = check_object(s, "nodes", NULL, ref_str(noderef, "name"));
+        if (obj == NULL || deleted_before_leeway(obj, now, e)) {
             *ret_err = xstrdup(ERR_INVALIDATED);
             goto out;
         }
@@ -327,11 +335,11 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
         json_decref(obj);
         obj = NULL;
     }
-    user_fill(ret, ns, saname, sauid);
+    user_fill(&e->user, ns, saname, sauid);
     json_t *extra = NULL;
     const char *jti = json_str(claims, "jti");
     if (jti != NULL && *jti) {
-        char *cid = xasprintf("JTI=%s", jti);
+        char *cid = concat3("JTI=", jti, "");
         extra_set(&extra, "authentication.kubernetes.io/credential-id", cid);
         free(cid);
     }
@@ -344,11 +352,13 @@ static int validate_bound(struct satoken *s, json_t *claims, int64_t now, struct
         extra_set(&extra, "authentication.kubernetes.io/pod-name", ref_str(podref, "name"));
         extra_set(&extra, "authentication.kubernetes.io/pod-uid", ref_str(podref, "uid"));
     }
-    ret->extra = extra;
+    e->user.extra = extra;
     json_t *warnafter = json_object_get(k8s, "warnafter");
-    if (json_is_number(warnafter) && json_number_value(warnafter) != 0) /* upstream counts these only */
+    if (json_is_number(warnafter) && json_number_value(warnafter) != 0) { /* upstream counts these only */
+        e->warnafter_ms = (int64_t)(json_number_value(warnafter) * 1000);
         if (s->token_metric != NULL)
-            s->token_metric(now > (int64_t)(json_number_value(warnafter) * 1000));
+            s->token_metric(now > e->warnafter_ms);
+    }
     rc = 0;
 out:
     json_decref(sa);
@@ -408,8 +418,11 @@ static bool split_username(const char *sub, char **ret_ns, char **ret_name)
     return true;
 }
 
+/* Legacy tokens (spec/01 "Legacy validator"); on success fills e's user and lowers its
+ * until to the next UTC midnight (the last-used label is refreshed by the first verification
+ * of each day). e's dependencies are recorded before any object is read. */
 static int validate_legacy(struct satoken *s, const char *token, json_t *claims, int64_t now,
-                           struct user_info *ret, char **ret_err)
+                           struct tokcache_entry *e, char **ret_err)
 {
     const char *sub = json_str(claims, "sub");
     const char *ns = json_str(claims, "kubernetes.io/serviceaccount/namespace");
@@ -432,8 +445,13 @@ static int validate_legacy(struct satoken *s, const char *token, json_t *claims,
     free(subname);
     if (!ok)
         return *ret_err = xstrdup("sub claim is invalid"), AZ_EUNAUTHORIZED;
+    depend_on(s, e, "secrets", ns, secname);
+    depend_on(s, e, "serviceaccounts", ns, saname);
+    int64_t midnight = (now / 86400000 + 1) * 86400000;
+    if (midnight < e->until_ms)
+        e->until_ms = midnight;
     int rc = AZ_EUNAUTHORIZED;
-    json_t *sa = NULL, *secret = satoken_object(s, "secrets", ns, secname);
+    json_t *sa = NULL, *secret = check_object(s, "secrets", ns, secname);
     if (secret == NULL || json_path(secret, "metadata.deletionTimestamp") != NULL) {
         *ret_err = xstrdup("Token has been invalidated");
         goto out;
@@ -449,7 +467,7 @@ static int validate_legacy(struct satoken *s, const char *token, json_t *claims,
         *ret_err = xstrdup("Token does not match server's copy");
         goto out;
     }
-    sa = satoken_object(s, "serviceaccounts", ns, saname);
+    sa = check_object(s, "serviceaccounts", ns, saname);
     if (sa == NULL) {
         *ret_err = xasprintf("serviceaccounts \"%s\" not found", saname);
         goto out;
@@ -486,7 +504,7 @@ static int validate_legacy(struct satoken *s, const char *token, json_t *claims,
                              "allow use of this token", ns, secname, ns, saname);
         goto out;
     }
-    user_fill(ret, ns, saname, sauid);
+    user_fill(&e->user, ns, saname, sauid);
     rc = 0;
 out:
     json_decref(secret);
@@ -496,26 +514,27 @@ out:
 
 /* ---- the authenticator --------------------------------------------------------------- */
 
-/* Steps 1–4 of satoken.h: returns 0 with *ret_claims (verified) and *ret_auds. */
-static int verify_token(struct satoken *s, const char *token, json_t *target, json_t **ret_claims,
+/* Steps 1–4 of satoken.h: returns 0 with *ret_claims (verified) and *ret_auds. The token is
+ * decoded and its JSON parsed once: the issuer sniff (hasCorrectIssuer) reads the parsed,
+ * not yet verified, payload. A token the strict parse refuses is not ours either way (the
+ * sniff would have been the same ENOTFOUND or the parse's). */
+static int verify_token(struct satoken *s, const char *token, size_t len, json_t *target, json_t **ret_claims,
                         json_t **ret_auds, char **ret_err)
 {
-    size_t len = strlen(token);
     if (len > JWT_MAX_TOKEN)
-        return AZ_ENOTFOUND;
-    char *iss = sniff_issuer(token);
-    if (iss == NULL)
-        return AZ_ENOTFOUND;
-    bool legacy = strcmp(iss, SATOKEN_LEGACY_ISSUER) == 0;
-    bool mine = legacy || array_has(s->issuers, iss);
-    free(iss);
-    if (!mine)
         return AZ_ENOTFOUND;
     struct jwt t;
     if (jwt_parse(token, len, &t) != 0)
         return AZ_ENOTFOUND;
+    json_t *siss = json_object_get(t.claims, "iss");
+    const char *iss = siss == NULL ? "" : json_string_value(siss);
+    bool legacy = iss != NULL && strcmp(iss, SATOKEN_LEGACY_ISSUER) == 0;
+    if (iss == NULL || !(legacy || array_has(s->issuers, iss))) {
+        jwt_release(&t);
+        return AZ_ENOTFOUND;
+    }
     int rc = AZ_EUNAUTHORIZED;
-    json_t *tauds = NULL, *inter = NULL;
+    json_t *tauds = NULL, *own_auds = NULL, *inter = NULL;
     size_t tried = 0;
     bool verified = false;
     for (size_t i = 0; i < s->nkeys && !verified; i++) {
@@ -541,17 +560,15 @@ static int verify_token(struct satoken *s, const char *token, json_t *target, js
         *ret_err = xasprintf("token issuer \"%s\" is invalid", viss ? viss : "");
         goto out;
     }
-    tauds = claim_audiences(t.claims);
-    if (json_array_size(tauds) == 0) {
-        json_decref(tauds);
-        tauds = json_incref(s->api_audiences);
-    }
+    /* nothing shared between threads is incref'd: jansson's decref reads the count plainly */
+    own_auds = claim_audiences(t.claims);
+    tauds = json_array_size(own_auds) > 0 ? own_auds : s->api_audiences;
     inter = json_array();
     size_t i;
     json_t *v;
     json_array_foreach(tauds, i, v)
         if (array_has(target, json_string_value(v)) && !array_has(inter, json_string_value(v)))
-            json_array_append(inter, v);
+            json_array_append_new(inter, json_string(json_string_value(v))); /* the entry's own */
     if (json_array_size(inter) == 0 && json_array_size(s->api_audiences) != 0) {
         char *a = satoken_quote_list(tauds), *b = satoken_quote_list(target);
         *ret_err = xasprintf("token audiences %s is invalid for the target audiences %s", a, b);
@@ -563,43 +580,97 @@ static int verify_token(struct satoken *s, const char *token, json_t *target, js
     *ret_auds = json_incref(inter);
     rc = 0;
 out:
-    json_decref(tauds);
+    json_decref(own_auds);
     json_decref(inter);
     jwt_release(&t);
+    return rc;
+}
+
+/* The cache key prefix for target: each audience followed by a NUL byte, into buf when it
+ * fits, else malloc'd (the caller frees a result other than buf). */
+static char *audience_prefix(json_t *target, char *buf, size_t cap, size_t *ret_len)
+{
+    size_t n = 0, i;
+    json_t *v;
+    json_array_foreach(target, i, v)
+        n += json_string_length(v) + 1;
+    char *p = n <= cap ? buf : xmalloc(n);
+    size_t o = 0;
+    json_array_foreach(target, i, v) {
+        size_t l = json_string_length(v);
+        memcpy(p + o, json_string_value(v) ? json_string_value(v) : "", l);
+        p[o + l] = '\0';
+        o += l + 1;
+    }
+    *ret_len = n;
+    return p;
+}
+
+/* Cache miss: steps 1–6, then (when revocation events are wired) publish the entry. */
+static int authenticate_uncached(struct satoken *s, const char *token, size_t len, json_t *target, int64_t now,
+                                 uint64_t hash, const char *prefix, size_t prefix_len,
+                                 struct tokcache_entry **ret, char **ret_err)
+{
+    json_t *claims = NULL, *auds = NULL;
+    int rc = verify_token(s, token, len, target, &claims, &auds, ret_err);
+    if (rc != 0)
+        return rc;
+    struct tokcache_entry *e = tokcache_entry_new(hash, prefix, prefix_len, token, len);
+    e->until_ms = now + SATOKEN_CACHE_TTL_MS;
+    if (strcmp(json_str(claims, "iss"), SATOKEN_LEGACY_ISSUER) == 0)
+        rc = validate_legacy(s, token, claims, now, e, ret_err);
+    else
+        rc = validate_bound(s, claims, now, e, ret_err);
+    json_decref(claims);
+    if (rc != 0) {
+        json_decref(auds);
+        tokcache_entry_unref(e);
+        return rc;
+    }
+    e->auds = auds;
+    if (s->cache_armed)
+        tokcache_insert(s->cache, tokcache_entry_ref(e), now);
+    *ret = e;
+    return 0;
+}
+
+int satoken_authenticate_ref(struct satoken *s, const char *token, json_t *audiences,
+                             struct tokcache_entry **ret, char **ret_err)
+{
+    json_t *target = json_array_size(audiences) > 0 ? audiences : s->api_audiences;
+    if (json_array_size(target) > SATOKEN_MAX_AUDIENCES)
+        return *ret_err = xstrdup("too many audiences"), AZ_EUNAUTHORIZED;
+    int64_t now = clock_wall_ms();
+    size_t len = strlen(token), prefix_len;
+    char buf[512];
+    char *prefix = audience_prefix(target, buf, sizeof(buf), &prefix_len);
+    uint64_t hash = tokcache_hash(s->cache, prefix, prefix_len, token, len);
+    struct tokcache_entry *e = tokcache_lookup(s->cache, hash, prefix, prefix_len, token, len, now);
+    int rc = 0;
+    if (e != NULL) {
+        if (e->warnafter_ms != 0)
+            if (s->token_metric != NULL)
+                s->token_metric(now > e->warnafter_ms);
+        *ret = e;
+    } else {
+        rc = authenticate_uncached(s, token, len, target, now, hash, prefix, prefix_len, ret, ret_err);
+    }
+    if (prefix != buf)
+        free(prefix);
     return rc;
 }
 
 int satoken_authenticate(struct satoken *s, const char *token, json_t *audiences,
                          struct user_info *ret, json_t **ret_auds, char **ret_err)
 {
-    json_t *target = json_array_size(audiences) > 0 ? audiences : s->api_audiences;
-    if (json_array_size(target) > SATOKEN_MAX_AUDIENCES)
-        return *ret_err = xstrdup("too many audiences"), AZ_EUNAUTHORIZED;
-    int64_t now = clock_wall_ms();
-    char key[2 * SHA256_DIGEST_LENGTH + 1];
-    cache_key(target, token, key);
-    json_t *claims = NULL, *auds = NULL;
-    bool hit = cache_get(s, key, now, &claims, &auds);
-    if (!hit) {
-        int rc = verify_token(s, token, target, &claims, &auds, ret_err);
-        if (rc != 0)
-            return rc;
-    }
-    struct user_info u;
-    int rc;
-    if (strcmp(json_str(claims, "iss"), SATOKEN_LEGACY_ISSUER) == 0)
-        rc = validate_legacy(s, token, claims, now, &u, ret_err);
-    else
-        rc = validate_bound(s, claims, now, &u, ret_err);
-    if (rc == 0) {
-        if (!hit)
-            cache_put(s, key, claims, auds, now);
-        *ret = u;
-        *ret_auds = json_incref(auds);
-    }
-    json_decref(claims);
-    json_decref(auds);
-    return rc;
+    struct tokcache_entry *e = NULL;
+    int rc = satoken_authenticate_ref(s, token, audiences, &e, ret_err);
+    if (rc != 0)
+        return rc;
+    user_info_copy(ret, &e->user);
+    *ret_auds = json_deep_copy(e->auds); /* the entry's values are never shared (see verify_token) */
+    tokcache_entry_unref(e);
+    return 0;
 }
 
 int satoken_authenticator(void *state, struct apiserver *srv, const char *token,

@@ -8,9 +8,13 @@
  *   2 kid -> candidate keys ("invalid signature, no keys found"), signature
  *     ("square/go-jose: error in cryptographic primitive")
  *   3 issuer, 4 audience intersection, 5 nbf/exp/iat with 60 s leeway, 6 object checks
- * Steps 1–4 are cached for SATOKEN_CACHE_TTL_MS per SHA-256(audiences, token); steps 5–6 run
- * on every request against the watch-fed caches, so a deleted SA/Pod/Secret/Node makes the
- * very next request fail. */
+ * A success is cached (tokcache.h) for SATOKEN_CACHE_TTL_MS per (target audiences, token),
+ * shortened to when the token expires (exp + leeway), when a deleting object's leeway ends,
+ * and (legacy tokens) to the next UTC midnight, when the last-used label is due. The entry
+ * depends on the objects step 6 read; satoken_start subscribes to ServiceAccount, Secret, Pod
+ * and Node events, and any event for one of them makes the very next request verify again,
+ * so a deleted SA/Pod/Secret/Node still fails at once. A hit costs a hash of the token's tail,
+ * one shard lock and a constant-time compare, and hands out the immutable entry itself. */
 #ifndef ANZEN_AUTHN_SATOKEN_H
 #define ANZEN_AUTHN_SATOKEN_H
 
@@ -20,6 +24,7 @@
 #include <stdint.h>
 #include "registry/apiserver.h"
 #include "authn/jwt.h"
+#include "authn/tokcache.h"
 #include "machinery/user.h"
 
 #define SATOKEN_LEGACY_ISSUER "kubernetes/serviceaccount"
@@ -27,6 +32,7 @@
 #define SATOKEN_CACHE_TTL_MS 10000
 #define SATOKEN_CACHE_MAX 8192
 #define SATOKEN_MAX_AUDIENCES 64
+#define SATOKEN_WATCHES 4 /* serviceaccounts, secrets, pods, nodes */
 
 struct watch_sub;
 
@@ -43,8 +49,9 @@ struct satoken {
     /* counts a token with a warnafter claim: stale = used past it (serviceaccount
      * stale/valid token metrics; cmd/serve.c hands metrics_sa_token), or NULL */
     void (*token_metric)(bool stale);
-    pthread_mutex_t mu;        /* guards cache */
-    json_t *cache;             /* hex SHA-256 -> {"until":ms,"claims":{},"auds":[]} */
+    struct tokcache *cache;    /* success cache (tokcache_new(SATOKEN_CACHE_MAX)), thread-safe */
+    bool cache_armed;          /* revocation events wired (satoken_start): entries are kept */
+    struct watch_sub *subs[SATOKEN_WATCHES];
 };
 
 /* Authenticates token for the target audiences (array of strings; NULL or empty: the API
@@ -53,12 +60,18 @@ struct satoken {
  * AZ_EUNAUTHORIZED with *ret_err (malloc'd, upstream's text) when it is ours but rejected. */
 int satoken_authenticate(struct satoken *s, const char *token, json_t *audiences,
                          struct user_info *ret, json_t **ret_auds, char **ret_err);
+/* The same, handing out the cache entry itself (ret->user, ret->auds; immutable) with a
+ * reference the caller drops with tokcache_entry_unref. No allocation on a cache hit. */
+int satoken_authenticate_ref(struct satoken *s, const char *token, json_t *audiences,
+                             struct tokcache_entry **ret, char **ret_err);
 
 /* The object at store key "/registry/<plural>/[<ns>/]<name>", read from the object cache
  * (rest_read_cached), as a new reference, or NULL. */
 json_t *satoken_object(struct satoken *s, const char *plural, const char *ns, const char *name);
 
-/* Binds s to srv (objects are read from srv's object cache). Returns 0. */
+/* Binds s to srv (objects are read from srv's object cache) and subscribes the success
+ * cache's revocation to srv's watch cache (without one, nothing is cached). Returns 0 or
+ * AZ_EINTERNAL when a subscription fails. */
 int satoken_start(struct satoken *s, struct apiserver *srv);
 
 /* The token_authenticator entry (authn.h) for API requests. */

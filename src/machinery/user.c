@@ -33,3 +33,12 @@ int user_info_in_group(const struct user_info *u, const char *group)
     return 0;
 }
 
+void user_info_copy(struct user_info *ret, const struct user_info *u)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->name = u->name ? xstrdup(u->name) : NULL;
+    ret->uid = u->uid ? xstrdup(u->uid) : NULL;
+    for (size_t i = 0; i < u->ngroups; i++)
+        user_info_add_group(ret, u->groups[i]);
+    ret->extra = u->extra ? json_deep_copy(u->extra) : NULL;
+}

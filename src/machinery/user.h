@@ -15,6 +15,8 @@ struct user_info {
 
 void user_info_release(struct user_info *u);
 void user_info_add_group(struct user_info *u, const char *group);
+/* A deep copy of u into *ret (release with user_info_release). */
+void user_info_copy(struct user_info *ret, const struct user_info *u);
 int user_info_in_group(const struct user_info *u, const char *group);
 
 #endif

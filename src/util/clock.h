@@ -20,7 +20,8 @@
 
 /* Wall-clock time (CLOCK_REALTIME) plus the testing offset. */
 void clock_wall(struct timespec *ret);
-/* clock_wall in milliseconds / whole seconds since the Unix epoch. */
+/* clock_wall in milliseconds (CLOCK_REALTIME_COARSE: a tick's precision, cheap) / whole
+ * seconds since the Unix epoch. */
 int64_t clock_wall_ms(void);
 time_t clock_wall_s(void);
 /* Monotonic milliseconds (CLOCK_MONOTONIC) plus the testing offset: for TTLs, deadlines and

@@ -34,6 +34,11 @@ unsigned char *base64_decode(const char *s, size_t len, size_t *ret_len);
 /* Decodes base64url without padding (Go's base64.RawURLEncoding, as JWTs use): '=', '+' and
  * '/' are invalid. NULL on invalid input; malloc'd and NUL-terminated like base64_decode. */
 unsigned char *base64url_decode_raw(const char *s, size_t len, size_t *ret_len);
+/* The most bytes len base64 digits (no padding) decode to. */
+#define BASE64_DECODED_MAX(len) ((len) / 4 * 3 + 3)
+/* base64url_decode_raw into out (cap >= BASE64_DECODED_MAX(len) bytes, not NUL-terminated),
+ * without allocating: 0 with *ret_len, or AZ_EINVALID. */
+int base64url_decode_into(const char *s, size_t len, unsigned char *out, size_t cap, size_t *ret_len);
 /* Constant-time equality of two byte strings of possibly different lengths. */
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 
