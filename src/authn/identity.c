@@ -12,7 +12,6 @@
 #include "authn/identity.h"
 #include "authn/identity_int.h"
 #include "authn/satoken.h"
-#include "controllers/serviceaccount.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -262,7 +261,5 @@ int identity_init(struct apiserver *srv, const struct identity_config *cfg, char
     authn_reviews_register();
     oidc_register(s);
     serviceaccount_admission_register();
-    serviceaccount_controllers_start(srv);
-    tokens_controller_start(srv);
     return 0;
 }

@@ -14,8 +14,10 @@ void authn_reviews_register(void);
 /* authn/oidc.c: /.well-known/openid-configuration and /openid/v1/jwks (only when the first
  * issuer is an https URL). */
 void oidc_register(struct satoken *s);
-/* controllers/tokens.c: fills legacy token Secrets, deletes Secrets of missing SAs, creates the
- * legacy token tracking ConfigMap. */
+/* controllers/tokens.c: fills legacy token Secrets, deletes Secrets of missing SAs (while
+ * controllers_leading()), creates the legacy token tracking ConfigMap. start subscribes (once,
+ * on every replica); resync queues every token Secret that needs filling. */
 void tokens_controller_start(struct apiserver *srv);
+void tokens_controller_resync(struct apiserver *srv);
 
 #endif

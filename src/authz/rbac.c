@@ -440,6 +440,8 @@ static void aggregation_run(void *arg)
 {
     struct rbac_state *st = arg;
     st->aggregation_pending = false;
+    if (!controllers_leading()) /* kube-controller-manager's: the Lease holder aggregates */
+        return;
     const struct resource_def *r = resource_by_kind(RBAC_GROUP, "ClusterRole");
     struct api_call c = {.srv = st->srv, .res = r, .user = controllers_user(), .internal = true};
     struct list_opts lo = {0};
@@ -499,6 +501,13 @@ static void schedule_aggregation(struct rbac_state *st)
         return;
     st->aggregation_pending = true;
     st->srv->defer(st->srv, aggregation_run, st);
+}
+
+void rbac_aggregation_resync(struct apiserver *srv)
+{
+    (void)srv;
+    if (rbac__state != NULL)
+        schedule_aggregation(rbac__state);
 }
 
 /* ---- init ----------------------------------------------------------------------------- */

@@ -12,6 +12,9 @@
  * authorizer, the review handlers, the escalation admission plugin and the aggregation
  * controller. Called once before serving. Returns 0 or a negative code with *ret_err. */
 int rbac_init(struct apiserver *srv, char **ret_err);
+/* Queues a full aggregation pass over every ClusterRole (the controller's resync, when this
+ * replica takes the controller Lease). The controller acts only while controllers_leading(). */
+void rbac_aggregation_resync(struct apiserver *srv);
 
 /* Impersonation (Impersonate-User/-Group/-Uid/-Extra-* headers). get_header(ctx, name)
  * returns the values of a (lower-case) request header as a JSON array of strings (new ref).

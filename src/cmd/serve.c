@@ -327,7 +327,7 @@ int cmd_serve(int argc, char **argv)
             return 1;
         }
     } else {
-        controllers_start_elected(&srv);
+        controllers_resync(&srv);
     }
     char *node_dir = xasprintf("%s/node", absdir);
     char *image_dir = o.image_dir ? xstrdup(o.image_dir) : xasprintf("%s/images", absdir);

@@ -2,6 +2,9 @@
 #include <string.h>
 #include "api/rest.h"
 #include "api/status.h"
+#include "authn/identity_int.h"
+#include "authz/rbac.h"
+#include "controllers/serviceaccount.h"
 #include "controllers/controllers.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -43,16 +46,43 @@ int controllers_bootstrap(struct apiserver *srv)
     return 0;
 }
 
-void controllers_start_elected(struct apiserver *srv)
-{
-    namespace_controller_start(srv);
-    gc_controller_start(srv);
-    job_controller_start(srv);
-    nodetaint_controller_start(srv);
-}
+/* Every controller of `anzen serve`. start runs once on every replica (subscriptions, state;
+ * leader-only controllers drop their events while controllers_leading() is false); resync is a
+ * full pass over the controller's inputs, run when this replica takes the controller Lease
+ * (and at start without election), like an informer resync: work missed meanwhile is done. */
+struct controller_def {
+    const char *name;
+    void (*start)(struct apiserver *srv);
+    void (*resync)(struct apiserver *srv); /* NULL: nothing to catch up */
+    bool leader_only;                      /* kube-controller-manager's: on the Lease holder only */
+};
+
+static const struct controller_def controllers__table[] = {
+    /* every replica compacts; the store lets one per interval do it (etcd: compact_rev_key) */
+    {"compactor", compactor_start, NULL, false},
+    {"namespace", namespace_controller_start, namespace_controller_resync, true},
+    {"garbage-collector", gc_controller_start, gc_controller_resync, true},
+    {"job", job_controller_start, job_controller_resync, true},
+    {"node-lifecycle", nodetaint_controller_start, nodetaint_controller_resync, true},
+    {"serviceaccount+root-ca-cert-publisher", serviceaccount_controllers_watch, serviceaccount_controllers_resync, true},
+    {"serviceaccount-token", tokens_controller_start, tokens_controller_resync, true},
+    {"clusterrole-aggregation", NULL, rbac_aggregation_resync, true},
+};
 
 void controllers_start(struct apiserver *srv)
 {
-    /* every replica compacts; the store lets one per interval do it (etcd: compact_rev_key) */
-    compactor_start(srv);
+    for (size_t i = 0; i < sizeof(controllers__table) / sizeof(controllers__table[0]); i++)
+        if (controllers__table[i].start != NULL)
+            controllers__table[i].start(srv);
+}
+
+void controllers_resync(struct apiserver *srv)
+{
+    for (size_t i = 0; i < sizeof(controllers__table) / sizeof(controllers__table[0]); i++) {
+        const struct controller_def *d = &controllers__table[i];
+        if (d->leader_only && d->resync != NULL) {
+            log_debug("controllers: resync %s", d->name);
+            d->resync(srv);
+        }
+    }
 }

@@ -99,7 +99,8 @@ static size_t gc_delete_dependents(struct gc_work *w)
 static void gc_run(void *arg)
 {
     struct gc_work *w = arg;
-    gc_delete_dependents(w);
+    if (controllers_leading()) /* queued before the Lease was lost: the holder's job now */
+        gc_delete_dependents(w);
     free(w->uid);
     free(w->ns);
     free(w);
@@ -115,7 +116,7 @@ struct fg_work {
 static void fg_run(void *arg)
 {
     struct fg_work *w = arg;
-    json_t *obj = rest_read_key(w->srv, w->key);
+    json_t *obj = controllers_leading() ? rest_read_key(w->srv, w->key) : NULL;
     if (obj != NULL) {
         const char *ns = json_path_str(obj, "metadata.namespace");
         const char *uid = json_path_str(obj, "metadata.uid");
@@ -245,7 +246,11 @@ void gc_controller_start(struct apiserver *srv)
     struct watch_sub *sub;
     fg_waiting = json_object();
     watchcache_subscribe(srv->wc, "/registry/", watchcache_rev(srv->wc), on_event, srv, &sub, NULL);
-    /* deletions left half-done by a previous run */
+}
+
+void gc_controller_resync(struct apiserver *srv)
+{
+    /* deletions left half-done by a previous run or by another replica */
     struct store_list sl;
     if (store_list(srv->store, "/registry/", NULL, 0, 0, &sl) != 0)
         return;

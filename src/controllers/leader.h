@@ -16,8 +16,8 @@ struct leader_config {
 
 /* Validates the durations as client-go does (leaseDuration > renewDeadline >
  * retryPeriod*1.2; AZ_EINVALID and *ret_err) and starts the election thread. Until this
- * replica leads, controllers_leading() is false; on first leadership the elected controllers
- * are started on the loop (controllers_start_elected). */
+ * replica leads, controllers_leading() is false; each time it takes the Lease the leader-only
+ * controllers resync on the loop (controllers_resync). */
 int leader_start(struct apiserver *srv, const struct leader_config *cfg, char **ret_err);
 /* Stops the election; the leader releases the Lease. */
 void leader_stop(void);
