@@ -52,6 +52,7 @@ struct es {
     size_t prefix_len;
     char *cafile, *certfile, *keyfile;
     long timeout_ms;
+    long watch_delay_ms;    /* etcd_config.testing_watch_delay_ms */
 
     pthread_mutex_t pool_mu;
     CURL *pool[POOL_MAX];
@@ -995,6 +996,8 @@ static void stream_once(struct es *es, CURL *h, struct stream *st, int64_t start
 static bool enqueue(void *arg, const struct store_event *ev)
 {
     struct es *es = arg;
+    if (es->watch_delay_ms > 0)
+        sleep_ms(es->watch_delay_ms);
     struct qev *q = xcalloc(1, sizeof(*q));
     ev_copy(&q->ev, ev);
     pthread_mutex_lock(&es->mu);
@@ -1260,6 +1263,7 @@ int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **re
     es->certfile = opt_dup(cfg->certfile);
     es->keyfile = opt_dup(cfg->keyfile);
     es->timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 10000;
+    es->watch_delay_ms = cfg->testing_watch_delay_ms > 0 ? cfg->testing_watch_delay_ms : 0;
     const char *p = cfg->servers != NULL ? cfg->servers : "";
     while (*p != '\0') {
         size_t n = strcspn(p, ",");
