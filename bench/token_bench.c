@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "api/apiserver.h"
-#include "api/resource.h"
+#include "registry/apiserver.h"
+#include "registry/resource.h"
 #include "authn/identity_int.h"
 #include "authn/jwt.h"
 #include "authn/satoken.h"

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "api/itembytes.h"
+#include "machinery/itembytes.h"
 #include "util/buf.h"
 #include "util/json.h"
 

@@ -3,11 +3,11 @@
  * Go-compatible JSON writer. The first input byte picks the resource row. */
 #include <stdint.h>
 #include <stdlib.h>
-#include "api/field.h"
-#include "api/resource.h"
-#include "api/rest.h"
-#include "api/schema.h"
-#include "api/validate.h"
+#include "machinery/field.h"
+#include "registry/resource.h"
+#include "registry/rest.h"
+#include "machinery/schema.h"
+#include "machinery/validate.h"
 #include "util/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

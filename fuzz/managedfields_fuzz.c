@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/apply.h"
-#include "api/managedfields.h"
-#include "api/schema.h"
+#include "registry/apply.h"
+#include "machinery/managedfields.h"
+#include "machinery/schema.h"
 
 static const char live_pod[] =
     "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":{\"a\":\"1\"},"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/patch.h"
-#include "api/schema.h"
+#include "machinery/patch.h"
+#include "machinery/schema.h"
 
 static const char default_original[] =
     "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":{\"a\":\"1\"},"

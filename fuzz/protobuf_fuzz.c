@@ -1,13 +1,13 @@
 /* protobuf_fuzz.c — libFuzzer target for src/api/protobuf.c: any byte string must either
  * decode to a JSON object carrying kind and apiVersion or fail with a message, without
  * crashing, leaking or reading out of bounds. Seeds (fuzz/corpus/protobuf/) are bodies
- * captured from kubectl v1.32; see tests/unit/api/protobuf_data/README.md. */
+ * captured from kubectl v1.32; see tests/unit/machinery/protobuf_data/README.md. */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include <jansson.h>
 
-#include "api/protobuf.h"
+#include "machinery/protobuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

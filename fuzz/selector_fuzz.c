@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "api/selector.h"
+#include "machinery/selector.h"
 
 static json_t *fixture(void)
 {

@@ -4,9 +4,9 @@
  * mode. */
 #include <stdint.h>
 #include <stdlib.h>
-#include "api/resource.h"
-#include "api/schema.h"
-#include "api/typecheck.h"
+#include "registry/resource.h"
+#include "machinery/schema.h"
+#include "machinery/typecheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -24,10 +24,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "admission/admission.h"
+#include "registry/admission.h"
 #include "admission/podsecurity.h"
-#include "api/rest.h"
-#include "api/status.h"
+#include "registry/rest.h"
+#include "machinery/status.h"
 #include "controllers/controllers.h"
 #include "util/buf.h"
 #include "util/json.h"

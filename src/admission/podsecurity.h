@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
-#include "api/field.h"
+#include "machinery/field.h"
 
 /* Levels in increasing strictness (the order is used by comparisons). */
 enum psa_level { PSA_PRIVILEGED, PSA_BASELINE, PSA_RESTRICTED };

@@ -19,10 +19,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "admission/admission.h"
+#include "registry/admission.h"
 #include "admission/serviceaccount.h"
-#include "api/rest.h"
-#include "api/status.h"
+#include "registry/rest.h"
+#include "machinery/status.h"
 #include "controllers/controllers.h"
 #include "util/buf.h"
 #include "util/json.h"

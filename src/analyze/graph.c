@@ -10,7 +10,7 @@
 #include <string.h>
 #include "admission/podsecurity.h"
 #include "analyze/analyze_int.h"
-#include "api/selector.h"
+#include "machinery/selector.h"
 #include "authz/rbac_index.h"
 #include "authz/rbac_rules.h"
 #include "util/buf.h"

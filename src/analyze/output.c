@@ -1,8 +1,8 @@
 /* output.c — the report as a table, JSON, SARIF 2.1.0 (GitHub code scanning) or Graphviz dot. */
 #include <string.h>
 #include "analyze/analyze.h"
-#include "api/discovery.h"
-#include "api/field.h"
+#include "registry/discovery.h"
+#include "machinery/field.h"
 #include "util/buf.h"
 #include "util/json.h"
 

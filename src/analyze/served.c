@@ -4,7 +4,7 @@
 #include <string.h>
 #include "analyze/analyze.h"
 #include "analyze/served.h"
-#include "api/status.h"
+#include "machinery/status.h"
 #include "util/buf.h"
 
 static const struct {

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 #include "analyze/analyze.h"
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 
 #define ANALYZE_SERVED_PATH "/analyze"
 

@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "authn/user.h"
+#include "machinery/user.h"
 
 enum audit_level { AUDIT_NONE, AUDIT_METADATA, AUDIT_REQUEST, AUDIT_REQUEST_RESPONSE };
 

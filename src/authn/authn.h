@@ -6,8 +6,8 @@
 
 #include <openssl/ssl.h>
 #include <stdbool.h>
-#include "api/apiserver.h"
-#include "authn/user.h"
+#include "registry/apiserver.h"
+#include "machinery/user.h"
 
 struct token_authenticator {
     const char *name;

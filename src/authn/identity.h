@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 
 struct identity_config {
     const char *issuers;             /* --service-account-issuer, comma-separated (first signs) */

@@ -4,7 +4,7 @@
 #ifndef ANZEN_AUTHN_IDENTITY_INT_H
 #define ANZEN_AUTHN_IDENTITY_INT_H
 
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 #include "authn/satoken.h"
 
 /* api/tokenrequest.c: the serviceaccounts/token virtual subresource. */

@@ -3,7 +3,7 @@
  * https URL without query or fragment. jwks_uri = <server URL>/openid/v1/jwks. */
 #include <stdlib.h>
 #include <string.h>
-#include "api/status.h"
+#include "machinery/status.h"
 #include "authn/identity_int.h"
 #include "authn/jwt.h"
 #include "http/server.h"

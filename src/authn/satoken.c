@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 #include "http/metrics.h"
-#include "api/patch.h"
-#include "api/rest.h"
-#include "api/field.h"
+#include "machinery/patch.h"
+#include "registry/rest.h"
+#include "machinery/field.h"
 #include "authn/satoken.h"
 #include "controllers/controllers.h"
 #include "store/store.h"

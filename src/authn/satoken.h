@@ -18,9 +18,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 #include "authn/jwt.h"
-#include "authn/user.h"
+#include "machinery/user.h"
 
 #define SATOKEN_LEGACY_ISSUER "kubernetes/serviceaccount"
 #define SATOKEN_LEEWAY_S 60

@@ -16,7 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "authn/user.h"
+#include "machinery/user.h"
 
 #define AZ_X509_CREDENTIAL_ID_KEY "authentication.kubernetes.io/credential-id"
 

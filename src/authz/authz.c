@@ -3,7 +3,7 @@
  * Status (spec/06 §6.5); see authz.h. */
 #include <stdlib.h>
 #include <string.h>
-#include "api/status.h"
+#include "machinery/status.h"
 #include "authz/authz.h"
 #include "util/buf.h"
 

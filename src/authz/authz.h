@@ -4,8 +4,8 @@
 #define ANZEN_AUTHZ_AUTHZ_H
 
 #include <stdbool.h>
-#include "api/apiserver.h"
-#include "authn/user.h"
+#include "registry/apiserver.h"
+#include "machinery/user.h"
 
 struct authz_attrs {
     const struct user_info *user;

@@ -5,7 +5,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include "api/status.h"
+#include "machinery/status.h"
 #include "authz/authz.h"
 #include "authz/rbac.h"
 #include "authz/rbac_int.h"

@@ -4,10 +4,10 @@
  * and runs the ClusterRole aggregation controller (pkg/controller/clusterroleaggregation). */
 #include <stdlib.h>
 #include <string.h>
-#include "admission/admission.h"
-#include "api/rest.h"
-#include "api/selector.h"
-#include "api/status.h"
+#include "registry/admission.h"
+#include "registry/rest.h"
+#include "machinery/selector.h"
+#include "machinery/status.h"
 #include "authz/authz.h"
 #include "authz/bootstrap_policy.h"
 #include "authz/rbac.h"

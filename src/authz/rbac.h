@@ -5,8 +5,8 @@
 #define ANZEN_AUTHZ_RBAC_H
 
 #include <jansson.h>
-#include "api/apiserver.h"
-#include "authn/user.h"
+#include "registry/apiserver.h"
+#include "machinery/user.h"
 
 /* Reconciles the bootstrap policy into the store, builds the index and registers the
  * authorizer, the review handlers, the escalation admission plugin and the aggregation

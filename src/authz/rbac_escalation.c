@@ -6,8 +6,8 @@
  * is both invalid and escalating gets 403 there and 422 here. */
 #include <stdlib.h>
 #include <string.h>
-#include "admission/admission.h"
-#include "api/status.h"
+#include "registry/admission.h"
+#include "machinery/status.h"
 #include "authz/rbac_int.h"
 #include "util/buf.h"
 #include "util/err.h"

@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include "api/field.h"
+#include "machinery/field.h"
 #include "authz/rbac_index.h"
 #include "util/buf.h"
 #include "util/err.h"

@@ -4,7 +4,7 @@
 #define ANZEN_AUTHZ_RBAC_INT_H
 
 #include <stdbool.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 #include "authz/rbac_index.h"
 
 struct rbac_state {

@@ -1,7 +1,7 @@
 /* rbac_rules.c — PolicyRule matching, coverage and compaction; see rbac_rules.h. */
 #include <stdlib.h>
 #include <string.h>
-#include "api/field.h"
+#include "machinery/field.h"
 #include "authz/rbac_rules.h"
 #include "util/buf.h"
 

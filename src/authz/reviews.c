@@ -9,10 +9,10 @@
  * are 422 with an empty kind (`.authorization.k8s.io "" is invalid: ...`). */
 #include <stdlib.h>
 #include <string.h>
-#include "api/field.h"
-#include "api/rest.h"
-#include "api/selector.h"
-#include "api/status.h"
+#include "machinery/field.h"
+#include "registry/rest.h"
+#include "machinery/selector.h"
+#include "machinery/status.h"
 #include "authz/authz.h"
 #include "authz/rbac_int.h"
 #include "util/buf.h"

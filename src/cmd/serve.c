@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "api/apiserver.h"
-#include "api/eviction.h"
+#include "registry/apiserver.h"
+#include "registry/eviction.h"
 #include "admission/podsecurity.h"
 #include "analyze/served.h"
 #include "authn/authn.h"

@@ -1,7 +1,7 @@
 /* controllers.c — controller start-up and bootstrap objects; see controllers.h. */
 #include <string.h>
-#include "api/rest.h"
-#include "api/status.h"
+#include "registry/rest.h"
+#include "machinery/status.h"
 #include "authn/identity_int.h"
 #include "authz/rbac.h"
 #include "controllers/serviceaccount.h"

@@ -5,7 +5,7 @@
 #define ANZEN_CONTROLLERS_CONTROLLERS_H
 
 #include <stdbool.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 
 /* The identity controllers act as (group system:masters). */
 const struct user_info *controllers_user(void);

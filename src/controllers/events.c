@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "api/rest.h"
+#include "registry/rest.h"
 #include "controllers/controllers.h"
 #include "controllers/events.h"
 #include "util/buf.h"

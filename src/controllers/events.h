@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 #include <jansson.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 
 #define EVENT_CACHE_MAX 4096
 #define EVENT_SPAM_BURST 25

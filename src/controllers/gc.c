@@ -6,8 +6,8 @@
  * dependent with blockOwnerDeletion is left. Orphan: dependents lose the ownerReference. */
 #include <stdlib.h>
 #include <string.h>
-#include "api/events_v1.h"
-#include "api/rest.h"
+#include "registry/events_v1.h"
+#include "registry/rest.h"
 #include "controllers/controllers.h"
 #include "util/buf.h"
 #include "util/json.h"

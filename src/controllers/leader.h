@@ -4,7 +4,7 @@
 #define ANZEN_CONTROLLERS_LEADER_H
 
 #include <stdint.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 
 struct leader_config {
     int64_t lease_duration_ms; /* --leader-elect-lease-duration (15s) */

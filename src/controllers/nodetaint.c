@@ -7,7 +7,7 @@
  * event the competing write produces. */
 #include <stdlib.h>
 #include <string.h>
-#include "api/rest.h"
+#include "registry/rest.h"
 #include "controllers/controllers.h"
 #include "util/json.h"
 #include "util/log.h"

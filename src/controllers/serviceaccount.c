@@ -17,7 +17,7 @@
  * Lease (controllers_leading(): events are dropped, queued work is skipped). */
 #include <stdlib.h>
 #include <string.h>
-#include "api/rest.h"
+#include "registry/rest.h"
 #include "controllers/controllers.h"
 #include "controllers/serviceaccount.h"
 #include "util/buf.h"

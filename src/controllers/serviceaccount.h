@@ -4,7 +4,7 @@
 #ifndef ANZEN_CONTROLLERS_SERVICEACCOUNT_H
 #define ANZEN_CONTROLLERS_SERVICEACCOUNT_H
 
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 
 /* Subscribes both controllers to the watch cache (once, on every replica; they act only while
  * controllers_leading()). */

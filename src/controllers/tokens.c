@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "api/rest.h"
-#include "api/status.h"
+#include "registry/rest.h"
+#include "machinery/status.h"
 #include "authn/identity_int.h"
 #include "authn/jwt.h"
 #include "controllers/controllers.h"

@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include <h2o/websocket.h>
-#include "api/status.h"
+#include "machinery/status.h"
 #include "http/exec.h"
 #include "node/node.h"
 #include "util/buf.h"

@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "api/resource.h"
+#include "registry/resource.h"
 #include "http/metrics.h"
 #include "store/store.h"
 #include "util/err.h"

@@ -13,7 +13,7 @@
 #define ANZEN_HTTP_METRICS_H
 
 #include <stdbool.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 #include "util/buf.h"
 
 struct metrics_request {

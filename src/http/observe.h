@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "authn/user.h"
+#include "machinery/user.h"
 #include "http/requestinfo.h"
 
 struct http_observe {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/selector.h"
+#include "machinery/selector.h"
 #include "util/err.h"
 
 static char *dup_n(const char *s, size_t n)

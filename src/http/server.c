@@ -25,15 +25,15 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "api/discovery.h"
-#include "api/openapi_v2.h"
-#include "api/patch.h"
-#include "api/events_v1.h"
-#include "api/protobuf.h"
-#include "api/rest.h"
-#include "api/schema.h"
-#include "api/selector.h"
-#include "api/status.h"
+#include "registry/discovery.h"
+#include "registry/openapi_v2.h"
+#include "machinery/patch.h"
+#include "registry/events_v1.h"
+#include "machinery/protobuf.h"
+#include "registry/rest.h"
+#include "machinery/schema.h"
+#include "machinery/selector.h"
+#include "machinery/status.h"
 #include "audit/audit.h"
 #include "authn/authn.h"
 #include "authz/authz.h"
@@ -51,7 +51,7 @@
 #include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/json.h"
-#include "util/yaml_out.h"
+#include "machinery/yaml_out.h"
 #include "util/log.h"
 #include "util/util.h"
 

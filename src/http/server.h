@@ -7,7 +7,7 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <jansson.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 
 struct http_server_config {
     const char *listen;   /* "127.0.0.1:6443" */

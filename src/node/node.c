@@ -24,7 +24,7 @@
 #define H2O_USE_LIBUV 0
 #define H2O_USE_EPOLL 1
 #include <h2o.h>
-#include "api/rest.h"
+#include "registry/rest.h"
 #include "controllers/controllers.h"
 #include "controllers/events.h"
 #include "http/server.h"

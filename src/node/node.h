@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 
 struct node_config {
     const char *name;      /* Node object name, e.g. the host name */

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 #include "node/logs.h"
 #include "node/node.h"
 

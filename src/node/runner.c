@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "api/rest.h"
+#include "registry/rest.h"
 #include "node/image.h"
 #include "node/node_int.h"
 #include "node/ocispec.h"

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "api/rest.h"
+#include "registry/rest.h"
 #include "node/node_int.h"
 #include "util/buf.h"
 #include "util/err.h"

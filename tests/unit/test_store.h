@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "api/apiserver.h"
+#include "registry/apiserver.h"
 #include "store/store.h"
 #include "store/watchcache.h"
 

@@ -17,10 +17,10 @@
 
 #include <cmocka.h>
 
-#include "admission/admission.h"
+#include "registry/admission.h"
 #include "admission/podsecurity.h"
-#include "api/rest.h"
-#include "api/status.h"
+#include "registry/rest.h"
+#include "machinery/status.h"
 #include "controllers/controllers.h"
 #include "store/store.h"
 #include "store/watchcache.h"

@@ -1,0 +1,130 @@
+/* itembytes.c — list items composed from stored object bytes; see itembytes.h.
+ *
+ * Go's encoder (json_dump_go) differs from the stored bytes (jansson's compact dump) for:
+ * < > & and U+2028/9 in strings (Go escapes them), escapes other than \" \\ \n \r \t (Go
+ * prints \b \f as \u0008 \u000c; jansson prints \u escapes in upper case), and non-integer
+ * numbers. Those bytes are flagged and the item refused. */
+#include <string.h>
+
+#include "machinery/itembytes.h"
+#include "util/buf.h"
+
+/* Splits the compact JSON object text v into its members: starts[k] is where member k begins
+ * (its key's quote), starts[nm] = len, and member k ends at starts[k+1] - 1. Returns nm, or
+ * -1 if v is not a compact object of at most ITEMBYTES_MAX_MEMBERS members. *go_ok (may be NULL)
+ * becomes false when Go's encoder would print some byte of v differently (see below). */
+int itembytes_members(const char *v, size_t len, size_t starts[ITEMBYTES_MAX_MEMBERS + 1], bool *go_ok)
+{
+    if (len < 2 || v[0] != '{' || v[len - 1] != '}')
+        return -1;
+    size_t nm = 0;
+    int depth = 0;
+    bool in_str = false, ok = true;
+    starts[nm++] = 1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (in_str) {
+            if (ch == '\\') {
+                char e = i + 1 < len ? v[i + 1] : 0;
+                if (e != '"' && e != '\\' && e != 'n' && e != 'r' && e != 't')
+                    ok = false;
+                i++;
+            } else if (ch == '"') {
+                in_str = false;
+            } else if (ch == '<' || ch == '>' || ch == '&' || ch == 0xE2 || ch < 0x20) {
+                ok = false;
+            }
+            continue;
+        }
+        switch (ch) {
+        case '"': in_str = true; break;
+        case '{': case '[': depth++; break;
+        case '}': case ']': depth--; break;
+        case ',':
+            if (depth == 1) {
+                if (nm == ITEMBYTES_MAX_MEMBERS)
+                    return -1;
+                starts[nm++] = i + 1;
+            }
+            break;
+        case '.': case 'E': ok = false; break;
+        case 'e':
+            if (i > 0 && v[i - 1] >= '0' && v[i - 1] <= '9')
+                ok = false;
+            break;
+        case ' ': case '\n': case '\r': case '\t': return -1; /* not compact */
+        default: break;
+        }
+    }
+    if (depth != 0 || in_str || len == 2)
+        return -1;
+    starts[nm] = len;
+    if (go_ok != NULL)
+        *go_ok = ok;
+    return (int)nm;
+}
+
+/* The member of object text v named by quoted key q (e.g. "\"labels\":"): 1 with its value's
+ * text, 0 if absent, -1 if v is not an object obj_members can split. */
+int itembytes_member(const char *v, size_t len, const char *q, const char **ret, size_t *ret_len)
+{
+    size_t starts[ITEMBYTES_MAX_MEMBERS + 1];
+    int nm = itembytes_members(v, len, starts, NULL);
+    size_t ql = strlen(q);
+    for (int k = 0; k < nm; k++) {
+        size_t ml = starts[k + 1] - 1 - starts[k];
+        if (ml > ql && memcmp(v + starts[k], q, ql) == 0) {
+            *ret = v + starts[k] + ql;
+            *ret_len = ml - ql;
+            return 1;
+        }
+    }
+    return nm < 0 ? -1 : 0;
+}
+
+/* Appends the list-item form of stored bytes v (a compact JSON object without
+ * resourceVersion, as encode_for_store writes it): top-level kind and apiVersion dropped and
+ * metadata.resourceVersion = rev appended, without decoding. This is byte for byte what
+ * json_dump_go prints for the decoded item only when the bytes are already in Go's encoding,
+ * so it answers false (appending nothing) for anything it is not sure of: strings with < > &
+ * or U+2028/9 (Go escapes them), escapes other than \" \\ \n \r \t, non-integer numbers,
+ * no metadata object; the caller then decodes the item. */
+bool itembytes_item(struct buf *out, const char *v, size_t len, int64_t rev)
+{
+    size_t starts[ITEMBYTES_MAX_MEMBERS + 1];
+    bool go_ok = false;
+    int snm = itembytes_members(v, len, starts, &go_ok);
+    if (snm < 0 || !go_ok)
+        return false;
+    size_t nm = (size_t)snm;
+    size_t md = nm;
+    for (size_t k = 0; k < nm; k++)
+        if (starts[k + 1] - 1 - starts[k] >= 12 && memcmp(v + starts[k], "\"metadata\":{", 12) == 0)
+            md = k;
+    if (md == nm)
+        return false;
+    size_t mark = out->len;
+    bool first = true;
+    buf_putc(out, '{');
+    for (size_t k = 0; k < nm; k++) {
+        const char *m = v + starts[k];
+        size_t ml = starts[k + 1] - 1 - starts[k];
+        if ((ml > 7 && memcmp(m, "\"kind\":", 7) == 0) || (ml > 13 && memcmp(m, "\"apiVersion\":", 13) == 0))
+            continue;
+        if (!first)
+            buf_putc(out, ',');
+        first = false;
+        if (k != md) {
+            buf_append(out, m, ml);
+            continue;
+        }
+        buf_append(out, m, ml - 1); /* without the metadata's closing brace */
+        buf_printf(out, "%s\"resourceVersion\":\"%lld\"}", ml == 13 ? "" : ",", (long long)rev);
+    }
+    if (buf_putc(out, '}') != 0) {
+        out->len = mark;
+        return false;
+    }
+    return true;
+}
+

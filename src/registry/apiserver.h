@@ -1,0 +1,55 @@
+/* apiserver.h — the state shared by the API layer: storage, watch cache, configuration, and
+ * the per-call context (struct api_call) every REST operation takes, whether it comes from an
+ * HTTP request or from an in-process controller. */
+#ifndef ANZEN_API_APISERVER_H
+#define ANZEN_API_APISERVER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "registry/resource.h"
+#include "machinery/user.h"
+#include "store/store.h"
+#include "store/watchcache.h"
+
+struct apiserver {
+    struct store *store;        /* durable state */
+    struct watchcache *wc;      /* event fan-out */
+    char *server_url;           /* "https://127.0.0.1:6443" */
+    char *ca_pem;               /* CA certificate (PEM), published as kube-root-ca.crt */
+    /* Deferred work run by the event loop after the current request (controllers). */
+    void (*defer)(struct apiserver *srv, void (*fn)(void *), void *arg);
+    /* The same, delay_ms later (from the event loop only; NULL: run as defer does). */
+    void (*defer_after)(struct apiserver *srv, unsigned delay_ms, void (*fn)(void *), void *arg);
+    /* How long the namespace controller waits after a namespace is marked for deletion
+     * before removing its content (upstream's 5 s namespaceDeletionGracePeriod). */
+    unsigned namespace_deletion_grace_ms;
+    void *identity;             /* identity module state (authn/), or NULL */
+    void *authz;                /* authorizer state (authz/), or NULL */
+};
+
+enum field_validation { FIELD_VALIDATION_STRICT, FIELD_VALIDATION_WARN, FIELD_VALIDATION_IGNORE };
+
+/* One REST call. Fields are borrowed from the caller for the call's duration. */
+struct api_call {
+    struct apiserver *srv;
+    const struct resource_def *res;
+    const char *subresource;      /* NULL for the main resource */
+    const char *ns;               /* NULL or "" for cluster scope / all namespaces */
+    const char *name;             /* NULL for collections */
+    const struct user_info *user; /* the (possibly impersonated) requester */
+    const char *field_manager;    /* managedFields manager */
+    bool dry_run;
+    enum field_validation validation;
+    json_t *warnings;             /* array of warning texts to send back (owned by caller) */
+    bool internal;                /* in-process caller (controllers): skips nothing but logs less */
+    /* The consistent-read barrier (store_sync) already ran for this call, before the HTTP
+     * request was resumed (store_sync_async): 0 not run (reads run it), 1 passed, or the
+     * negative code it failed with. */
+    int read_barrier;
+};
+
+/* Adds a warning text to the call (sent as `Warning: 299 - "<text>"`). */
+void api_call_warn(struct api_call *c, const char *text);
+
+#endif
