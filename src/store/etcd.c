@@ -599,6 +599,67 @@ static int es_sync(struct store *s)
     return wait_delivered(es, rev);
 }
 
+/* The barrier thread's own revision fetch: one curl handle (one keep-alive connection), set
+ * up once per endpoint with a prepared request; anything but a clean 200 goes through
+ * fetch_rev (endpoint rotation, retries, the failing budget). */
+struct rev_fetcher {
+    CURL *h;
+    size_t ep;                 /* the endpoint the handle is set up for */
+    bool ready;
+    char *body;                /* the range request (JSON) */
+    struct curl_slist *hdrs;
+    struct buf resp;
+};
+
+static void rev_fetcher_init(struct es *es, struct rev_fetcher *f)
+{
+    memset(f, 0, sizeof(*f));
+    if ((f->h = curl_easy_init()) == NULL)
+        abort();
+    json_t *body = json_pack("{s:o,s:b}", "key", b64(es->prefix, es->prefix_len), "count_only", 1);
+    f->body = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (f->body == NULL)
+        abort();
+    f->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    buf_init(&f->resp, 1u << 20);
+}
+
+static void rev_fetcher_release(struct rev_fetcher *f)
+{
+    curl_easy_cleanup(f->h);
+    curl_slist_free_all(f->hdrs);
+    free(f->body);
+    buf_release(&f->resp);
+}
+
+static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
+{
+    size_t ep = atomic_load(&es->ep) % es->neps;
+    if (!f->ready || f->ep != ep) {
+        char *url = xasprintf("%s/v3/kv/range", es->eps[ep]);
+        setup_handle(es, f->h, url, f->hdrs, f->body);
+        free(url);
+        curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(f->h, CURLOPT_WRITEDATA, &f->resp);
+        curl_easy_setopt(f->h, CURLOPT_TIMEOUT_MS, es->timeout_ms);
+        f->ep = ep;
+        f->ready = true;
+    }
+    f->resp.len = 0;
+    long code = 0;
+    if (atomic_load(&es->failing) || curl_easy_perform(f->h) != CURLE_OK ||
+        curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK || code != 200)
+        return fetch_rev(es, 0, ret);
+    json_t *j = json_loadb(f->resp.data ? f->resp.data : "", f->resp.len, 0, NULL);
+    int64_t rev = header_rev(j);
+    json_decref(j);
+    if (rev <= 0)
+        return fetch_rev(es, 0, ret);
+    *ret = rev;
+    return 0;
+}
+
 /* The barrier thread of store_sync_async: takes every waiter that arrived since its last
  * fetch, learns etcd's current revision once for all of them (a fetch that started before a
  * waiter arrived would not do: a write acknowledged before the read may be newer), and hands
@@ -607,6 +668,8 @@ static int es_sync(struct store *s)
 static void *sync_main(void *arg)
 {
     struct es *es = arg;
+    struct rev_fetcher f;
+    rev_fetcher_init(es, &f);
     pthread_mutex_lock(&es->mu);
     while (!atomic_load(&es->stop)) {
         bool wake = false;
@@ -647,7 +710,7 @@ static void *sync_main(void *arg)
             wake_owner(es);
         wake = false;
         int64_t rev = 0;
-        int rc = batch != NULL ? fetch_rev(es, 0, &rev) : 0;
+        int rc = batch != NULL ? rev_fetch(es, &f, &rev) : 0;
         pthread_mutex_lock(&es->mu);
         while (batch != NULL) {
             struct sync_waiter *w = batch;
@@ -670,6 +733,7 @@ static void *sync_main(void *arg)
         }
     }
     pthread_mutex_unlock(&es->mu);
+    rev_fetcher_release(&f);
     return NULL;
 }
 
