@@ -611,6 +611,14 @@ struct rev_fetcher {
     struct buf resp;
 };
 
+/* Aborts the barrier thread's transfer when the store closes. */
+static int rev_fetch_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a, (void)b, (void)c, (void)d;
+    struct es *es = arg;
+    return atomic_load(&es->stop) ? 1 : 0;
+}
+
 static void rev_fetcher_init(struct es *es, struct rev_fetcher *f)
 {
     memset(f, 0, sizeof(*f));
@@ -643,11 +651,16 @@ static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
         curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, collect);
         curl_easy_setopt(f->h, CURLOPT_WRITEDATA, &f->resp);
         curl_easy_setopt(f->h, CURLOPT_TIMEOUT_MS, es->timeout_ms);
+        curl_easy_setopt(f->h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(f->h, CURLOPT_XFERINFOFUNCTION, rev_fetch_progress);
+        curl_easy_setopt(f->h, CURLOPT_XFERINFODATA, es);
         f->ep = ep;
         f->ready = true;
     }
     f->resp.len = 0;
     long code = 0;
+    if (atomic_load(&es->stop))
+        return AZ_ETIMEOUT;
     if (atomic_load(&es->failing) || curl_easy_perform(f->h) != CURLE_OK ||
         curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK || code != 200)
         return fetch_rev(es, 0, ret);
