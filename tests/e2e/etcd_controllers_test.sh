@@ -74,10 +74,23 @@ expect_contains "the leader aggregated e2e-agg" "configmaps" "$(kb get clusterro
 sleep 1
 expect_eq "e2e-agg was written twice: our create, one aggregation" "2" "$(etcd_version /registry/clusterroles/e2e-agg)"
 
+# an owner and its dependent (garbage collector input for later)
+kb create configmap owner -n n1 >/dev/null
+OUID=$(kb get cm owner -n n1 -o jsonpath='{.metadata.uid}')
+kb apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: dependent
+  namespace: n1
+  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: owner, uid: "$OUID"}]
+EOF
+
 # ---- A dies: what is created before B takes the Lease is handled after the takeover ---------
 kill -KILL "$APID"
 wait "$APID" 2>/dev/null
 START=$(date +%s%N)
+kb delete configmap owner -n n1 >/dev/null   # its DELETED event reaches no leader
 kb create namespace gap >/dev/null
 kb create serviceaccount gap-robot -n gap >/dev/null
 kb apply -f - >/dev/null <<EOF
@@ -106,6 +119,9 @@ expect_eq "gap's default SA was created by the new holder B, not while B followe
 expect_eq "gap's kube-root-ca.crt was created by the new holder B" "$HOLDER_B" \
     "$(holder_when /registry/configmaps/gap/kube-root-ca.crt create_revision)"
 expect_eq "gap-token was filled by the new holder B" "$HOLDER_B" "$(holder_when /registry/secrets/gap/gap-token mod_revision)"
+wait_until 30 sh -c "! kubectl --kubeconfig '$KB' --cache-dir '$T/kcb' get cm dependent -n n1 >/dev/null 2>&1"
+expect_contains "resync after takeover: the garbage collector deletes the dependent of the owner deleted meanwhile" \
+    "NotFound" "$(kb get cm dependent -n n1 2>&1)"
 
 # ---- and B's controllers follow events from now on ----------------------------------------
 kb create namespace n2 >/dev/null
