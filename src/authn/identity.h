@@ -42,7 +42,11 @@ int oidc_get_config(struct apiserver *srv, json_t **ret_body, const char **ret_c
 int oidc_get_jwks(struct apiserver *srv, json_t **ret_body, const char **ret_content_type,
                   const char **ret_cache_control);
 
-/* The legacy token controller (controllers/tokens.c; needs identity_init first). */
+/* The legacy token controller (controllers/tokens.c; needs identity_init first): fills legacy
+ * token Secrets, deletes Secrets of missing SAs (while controllers_leading()), creates the
+ * legacy token tracking ConfigMap. start subscribes (once, on every replica); resync queues
+ * every token Secret that needs filling. */
 void tokens_controller_start(struct apiserver *srv);
+void tokens_controller_resync(struct apiserver *srv);
 
 #endif

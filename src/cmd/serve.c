@@ -72,32 +72,41 @@ static const struct http_route route_table[] = {
 };
 
 /* The in-process controllers (each writes as its own identity through client/client.h).
- * elected: runs only on the replica holding the controller Lease (controllers/leader.h). */
+ * start runs once on every replica (subscriptions); leader_only ones are
+ * kube-controller-manager's and act only on the replica holding the controller Lease
+ * (controllers/leader.h); resync is their full pass over their inputs, run each time this
+ * replica takes the Lease (once at start without election). */
 static const struct {
     const char *name;
     void (*start)(struct apiserver *srv);
-    bool elected;
+    void (*resync)(struct apiserver *srv); /* NULL: nothing to catch up */
+    bool leader_only;
 } controller_table[] = {
-    {"compactor", compactor_start, false}, /* every replica; the store lets one compact */
-    {"serviceaccount+root-ca-cert-publisher", serviceaccount_controllers_start, false},
-    {"tokens", tokens_controller_start, false},
-    {"clusterrole-aggregation", clusterrole_aggregation_start, false},
-    {"namespace", namespace_controller_start, true},
-    {"garbagecollector", gc_controller_start, true},
-    {"job", job_controller_start, true},
-    {"nodelifecycle-taint", nodetaint_controller_start, true},
+    {"compactor", compactor_start, NULL, false}, /* every replica; the store lets one compact */
+    {"namespace", namespace_controller_start, namespace_controller_resync, true},
+    {"garbage-collector", gc_controller_start, gc_controller_resync, true},
+    {"job", job_controller_start, job_controller_resync, true},
+    {"node-lifecycle", nodetaint_controller_start, nodetaint_controller_resync, true},
+    {"serviceaccount+root-ca-cert-publisher", serviceaccount_controllers_watch,
+     serviceaccount_controllers_resync, true},
+    {"serviceaccount-token", tokens_controller_start, tokens_controller_resync, true},
+    {"clusterrole-aggregation", clusterrole_aggregation_start, clusterrole_aggregation_resync, true},
 };
 
-static void start_controllers(struct apiserver *srv, bool elected)
+static void start_controllers(struct apiserver *srv)
 {
     for (size_t i = 0; i < NELEMS(controller_table); i++)
-        if (controller_table[i].elected == elected)
-            controller_table[i].start(srv);
+        controller_table[i].start(srv);
 }
 
-static void start_elected_controllers(struct apiserver *srv)
+static void resync_controllers(struct apiserver *srv)
 {
-    start_controllers(srv, true);
+    for (size_t i = 0; i < NELEMS(controller_table); i++) {
+        if (controller_table[i].leader_only && controller_table[i].resync != NULL) {
+            log_debug("controllers: resync %s", controller_table[i].name);
+            controller_table[i].resync(srv);
+        }
+    }
 }
 
 struct serve_opts {
@@ -153,6 +162,8 @@ static void usage(FILE *f)
             "  --etcd-prefix PREFIX           etcd key prefix (default /registry)\n"
             "  --etcd-cafile F, --etcd-certfile F, --etcd-keyfile F\n"
             "                                 TLS to the etcd members\n"
+            "  --testing-etcd-watch-delay MS  TESTING ONLY: hold each etcd watch event this long before it\n"
+            "                                 reaches the cache (a lagging replica; consistent reads wait)\n"
             "  --leader-elect=BOOL            with --etcd-servers: run the controllers only on the replica holding\n"
             "                                 the Lease kube-system/kube-controller-manager (default true)\n"
             "  --leader-elect-lease-duration D, --leader-elect-renew-deadline D, --leader-elect-retry-period D\n"
@@ -236,6 +247,7 @@ int cmd_serve(int argc, char **argv)
         {"leader-elect-lease-duration", required_argument, NULL, '1'},
         {"leader-elect-renew-deadline", required_argument, NULL, '3'},
         {"leader-elect-retry-period", required_argument, NULL, '4'},
+        {"testing-etcd-watch-delay", required_argument, NULL, 0x120},
         {"pod-cidr", required_argument, NULL, 0x100},
         {"container-runtime", required_argument, NULL, 0x101},
         {"image-dir", required_argument, NULL, 0x102},
@@ -274,6 +286,7 @@ int cmd_serve(int argc, char **argv)
         case 'C': o.etcd.cafile = optarg; break;
         case 'R': o.etcd.certfile = optarg; break;
         case 'K': o.etcd.keyfile = optarg; break;
+        case 0x120: o.etcd.testing_watch_delay_ms = strtol(optarg, NULL, 10); break;
         case 0x100: o.pod_cidr = optarg; break;
         case 0x101: o.container_runtime = optarg; break;
         case 0x102: o.image_dir = optarg; break;
@@ -410,11 +423,11 @@ int cmd_serve(int argc, char **argv)
     srv.nadmission = NELEMS(admission_table);
     eviction_register();
     binding_register();
-    start_controllers(&srv, false);
+    start_controllers(&srv);
     bool elect = o.etcd.servers != NULL && o.leader_elect; /* SQLite: one process owns the store */
     if (elect) {
         struct leader_config lc = {.run_on_loop = http_server_defer_ts,
-                                   .start_elected = start_elected_controllers};
+                                   .on_acquire = resync_controllers};
         if (leader_parse_duration(o.lease_duration, &lc.lease_duration_ms) != 0 ||
             leader_parse_duration(o.renew_deadline, &lc.renew_deadline_ms) != 0 ||
             leader_parse_duration(o.retry_period, &lc.retry_period_ms) != 0) {
@@ -426,7 +439,7 @@ int cmd_serve(int argc, char **argv)
             return 1;
         }
     } else {
-        start_elected_controllers(&srv);
+        resync_controllers(&srv);
     }
     char *node_dir = xasprintf("%s/node", absdir);
     char *image_dir = o.image_dir ? xstrdup(o.image_dir) : xasprintf("%s/images", absdir);

@@ -184,6 +184,8 @@ static void aggregation_run(void *arg)
 {
     struct agg_state *st = arg;
     st->pending = false;
+    if (!controllers_leading()) /* kube-controller-manager's: the Lease holder aggregates */
+        return;
     const struct resource_def *r = resource_by_kind(RBAC_GROUP, "ClusterRole");
     /* a lister read (upstream: the ClusterRole informer) */
     struct api_call c = {.srv = st->srv, .res = r, .user = client_controller_user(CONTROLLER_CLUSTERROLE_AGGREGATION),
@@ -252,15 +254,22 @@ static void on_cluster_role(void *arg, const struct watch_event *ev)
     schedule_aggregation(arg);
 }
 
-void clusterrole_aggregation_start(struct apiserver *srv)
+static struct agg_state agg__state;
+
+void clusterrole_aggregation_resync(struct apiserver *srv)
 {
-    static struct agg_state st;
-    st.srv = srv;
-    const struct resource_def *r = resource_by_kind(RBAC_GROUP, "ClusterRole");
-    char *prefix = resource_key(r, NULL, NULL);
-    if (watchcache_subscribe(srv->wc, prefix, watchcache_rev(srv->wc), on_cluster_role, &st, &st.sub, NULL) < 0)
-        log_warn("clusterrole aggregation: cannot watch %s", prefix);
-    free(prefix);
-    schedule_aggregation(&st);
+    if (agg__state.srv == srv)
+        schedule_aggregation(&agg__state);
 }
 
+void clusterrole_aggregation_start(struct apiserver *srv)
+{
+    struct agg_state *st = &agg__state;
+    st->srv = srv;
+    const struct resource_def *r = resource_by_kind(RBAC_GROUP, "ClusterRole");
+    char *prefix = resource_key(r, NULL, NULL);
+    if (watchcache_subscribe(srv->wc, prefix, watchcache_rev(srv->wc), on_cluster_role, st, &st->sub, NULL) < 0)
+        log_warn("clusterrole aggregation: cannot watch %s", prefix);
+    free(prefix);
+    schedule_aggregation(st);
+}

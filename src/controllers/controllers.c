@@ -2,6 +2,9 @@
 #include <string.h>
 #include "client/client.h"
 #include "machinery/status.h"
+#include "authn/identity_int.h"
+#include "authz/rbac.h"
+#include "controllers/serviceaccount.h"
 #include "controllers/controllers.h"
 #include "registry/loopback.h"
 #include "util/json.h"

@@ -13,20 +13,28 @@
  * serving. Returns 0 or a negative code. */
 int controllers_bootstrap(struct apiserver *srv);
 
-/* The controllers are listed in cmd/serve.c's table; each start function subscribes its
- * controller to the watch cache (work runs deferred on the event loop). The elected ones
- * (namespace, garbage collector, Job, node taint) run only on the replica that holds the
- * controller Lease (leader.h): they start when it is first acquired, and act only while
- * controllers_leading(). Without election (one process on SQLite) they start at once. */
+/* The controllers are listed in cmd/serve.c's table. Each start function runs once on every
+ * replica and subscribes its controller to the watch cache (work runs deferred on the event
+ * loop). The leader-only ones (kube-controller-manager's: namespace, garbage collector, Job,
+ * node lifecycle, ServiceAccount, root-CA publisher, token Secrets, ClusterRole aggregation)
+ * act only while controllers_leading(): with leader election (leader.h) while this replica
+ * holds the controller Lease, without it always. Their resync functions are a full pass over
+ * their inputs (an informer resync), run each time this replica takes the Lease and once at
+ * start without election, so work missed meanwhile is done. */
 /* False while leader election is on and this replica does not hold the Lease. */
 bool controllers_leading(void);
 
 /* Individual controllers (controllers/<name>.c). */
 void namespace_controller_start(struct apiserver *srv);
+void namespace_controller_resync(struct apiserver *srv);
 void gc_controller_start(struct apiserver *srv);
+void gc_controller_resync(struct apiserver *srv);
 void compactor_start(struct apiserver *srv);
 void job_controller_start(struct apiserver *srv);
+void job_controller_resync(struct apiserver *srv);
 void nodetaint_controller_start(struct apiserver *srv);
+void nodetaint_controller_resync(struct apiserver *srv);
 void clusterrole_aggregation_start(struct apiserver *srv);
+void clusterrole_aggregation_resync(struct apiserver *srv);
 
 #endif

@@ -9,6 +9,7 @@
 #include "client/client.h"
 #include "registry/events_v1.h"
 #include "registry/rest.h"
+#include "machinery/itembytes.h"
 #include "controllers/controllers.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -99,7 +100,8 @@ static size_t gc_delete_dependents(struct gc_work *w)
 static void gc_run(void *arg)
 {
     struct gc_work *w = arg;
-    gc_delete_dependents(w);
+    if (controllers_leading()) /* queued before the Lease was lost: the holder's job now */
+        gc_delete_dependents(w);
     free(w->uid);
     free(w->ns);
     free(w);
@@ -115,7 +117,7 @@ struct fg_work {
 static void fg_run(void *arg)
 {
     struct fg_work *w = arg;
-    json_t *obj = rest_read_key(w->srv, w->key);
+    json_t *obj = controllers_leading() ? rest_read_key(w->srv, w->key) : NULL;
     if (obj != NULL) {
         const char *ns = json_path_str(obj, "metadata.namespace");
         const char *uid = json_path_str(obj, "metadata.uid");
@@ -244,7 +246,83 @@ void gc_controller_start(struct apiserver *srv)
     struct watch_sub *sub;
     fg_waiting = json_object();
     watchcache_subscribe(srv->wc, "/registry/", watchcache_rev(srv->wc), on_event, srv, &sub, NULL);
-    /* deletions left half-done by a previous run */
+}
+
+/* The metadata.uid of stored object bytes (malloc'd), or NULL. */
+static char *stored_uid(const char *v, size_t len)
+{
+    const char *md, *u;
+    size_t mdl, ul;
+    if (itembytes_member(v, len, "\"metadata\":", &md, &mdl) == 1 &&
+        itembytes_member(md, mdl, "\"uid\":", &u, &ul) == 1 && ul >= 2 && u[0] == '"')
+        return xstrndup(u + 1, ul - 2);
+    json_t *o = json_loadb(v, len, JSON_ALLOW_NUL, NULL);
+    const char *s = json_path_str(o, "metadata.uid");
+    char *r = s != NULL ? xstrdup(s) : NULL;
+    json_decref(o);
+    return r;
+}
+
+/* Owner kinds whose deletion the event path (on_event) acts on. */
+static bool gc_owner_kind(const char *kind)
+{
+    static const char *const kinds[] = {"Job", "Pod", "ServiceAccount", "Secret", "ConfigMap", "Node"};
+    for (size_t i = 0; kind != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Owners deleted while no replica led (their DELETED events went by): a dependent none of
+ * whose owners is stored any more gets, for each owner of such a kind, the work that owner's
+ * deletion event would have queued (once per uid and namespace of the dependent). A dependent
+ * with a live owner is left alone. */
+static void queue_dangling(struct apiserver *srv, const struct store_list *sl)
+{
+    json_t *live = json_object(), *queued = json_object();
+    for (size_t i = 0; i < sl->n; i++) {
+        char *uid = stored_uid(sl->items[i].value, sl->items[i].len);
+        if (uid != NULL)
+            json_object_set_new(live, uid, json_true());
+        free(uid);
+    }
+    for (size_t i = 0; i < sl->n; i++) {
+        if (strstr(sl->items[i].value, "\"ownerReferences\"") == NULL)
+            continue;
+        json_t *obj = json_loadb(sl->items[i].value, sl->items[i].len, JSON_ALLOW_NUL, NULL);
+        const char *ns = json_path_str(obj, "metadata.namespace");
+        size_t k;
+        json_t *ref;
+        bool owned = false;
+        json_array_foreach(json_path(obj, "metadata.ownerReferences"), k, ref) {
+            const char *uid = json_str(ref, "uid");
+            owned = owned || (uid != NULL && json_object_get(live, uid) != NULL);
+        }
+        json_array_foreach(owned ? NULL : json_path(obj, "metadata.ownerReferences"), k, ref) {
+            const char *uid = json_str(ref, "uid");
+            if (uid == NULL || !gc_owner_kind(json_str(ref, "kind")) || json_object_get(live, uid) != NULL)
+                continue;
+            char *id = xasprintf("%s/%s", uid, ns != NULL ? ns : "");
+            if (json_object_get(queued, id) == NULL) {
+                json_object_set_new(queued, id, json_true());
+                struct gc_work *w = xcalloc(1, sizeof(*w));
+                w->srv = srv;
+                w->uid = xstrdup(uid);
+                w->ns = ns != NULL ? xstrdup(ns) : NULL;
+                srv->defer(srv, gc_run, w);
+            }
+            free(id);
+        }
+        json_decref(obj);
+    }
+    json_decref(live);
+    json_decref(queued);
+}
+
+void gc_controller_resync(struct apiserver *srv)
+{
+    /* deletions left half-done by a previous run or by another replica, and dependents of
+     * owners deleted meanwhile */
     struct store_list sl;
     if (store_list(srv->store, "/registry/", NULL, 0, 0, &sl) != 0)
         return;
@@ -264,5 +342,6 @@ void gc_controller_start(struct apiserver *srv)
         }
         json_decref(obj);
     }
+    queue_dangling(srv, &sl);
     store_list_release(&sl);
 }

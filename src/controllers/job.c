@@ -273,7 +273,8 @@ static void job_sync(struct apiserver *srv, const char *ns, const char *name)
 static void job_work_run(void *arg)
 {
     struct job_work *w = arg;
-    job_sync(w->srv, w->ns, w->name);
+    if (controllers_leading()) /* queued before the Lease was lost: the holder's job now */
+        job_sync(w->srv, w->ns, w->name);
     free(w->ns);
     free(w->name);
     free(w);
@@ -326,7 +327,11 @@ void job_controller_start(struct apiserver *srv)
     int64_t rev = watchcache_rev(srv->wc);
     watchcache_subscribe(srv->wc, "/registry/jobs/", rev, on_job_event, srv, &sub, NULL);
     watchcache_subscribe(srv->wc, "/registry/pods/", rev, on_pod_event, srv, &sub, NULL);
-    /* jobs that exist at start-up */
+}
+
+void job_controller_resync(struct apiserver *srv)
+{
+    /* every Job */
     struct api_call c = job_call(srv, "Job", "batch", NULL, NULL);
     struct list_opts lo = {0};
     json_t *list = NULL, *st = NULL;

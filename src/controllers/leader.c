@@ -11,8 +11,9 @@
  *   - on shutdown the leader releases the Lease (holder "", leaseDurationSeconds 1).
  *
  * Runs on its own thread and talks to the store directly (thread-safe); the Lease is an
- * ordinary object, visible through the API. Controllers are started on the event loop through
- * cfg->run_on_loop when this replica first leads.
+ * ordinary object, visible through the API. Every time this replica takes the Lease, its
+ * controllers resync on the event loop (cfg->run_on_loop → cfg->on_acquire), so what
+ * happened while another replica (or none) led is caught up.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -152,18 +153,18 @@ static bool try_acquire_or_renew(struct observed *ob)
     return rc == 0;
 }
 
-static void start_on_loop(void *arg)
+static void resync_on_loop(void *arg)
 {
     struct apiserver *srv = arg;
-    if (leader__cfg.start_elected != NULL)
-        leader__cfg.start_elected(srv);
+    if (controllers_leading() && leader__cfg.on_acquire != NULL) /* not lost again meanwhile */
+        leader__cfg.on_acquire(srv);
 }
 
 static void *leader_main(void *arg)
 {
     (void)arg;
     struct observed ob = {0};
-    bool leading = false, started = false;
+    bool leading = false;
     int64_t last_renew = 0;
     while (!atomic_load(&leader__stop)) {
         bool ok = try_acquire_or_renew(&ob);
@@ -182,10 +183,7 @@ static void *leader_main(void *arg)
             last_renew = now;
             log_info("successfully acquired lease kube-system/kube-controller-manager as %s", leader__id);
             atomic_store(&leader__leading, 1);
-            if (!started) {
-                started = true;
-                leader__cfg.run_on_loop(start_on_loop, leader__srv);
-            }
+            leader__cfg.run_on_loop(resync_on_loop, leader__srv);
         }
         /* candidates retry with client-go's jitter (factor 1.2); the leader renews every period */
         int64_t wait = leader__cfg.retry_period_ms;

@@ -12,15 +12,15 @@ struct leader_config {
     int64_t retry_period_ms;   /* --leader-elect-retry-period (2s) */
     /* runs fn(arg) on the event loop; callable from any thread (http_server_defer_ts) */
     void (*run_on_loop)(void (*fn)(void *), void *arg);
-    /* starts the elected controllers (cmd/serve.c's table); run on the loop on first
-     * leadership */
-    void (*start_elected)(struct apiserver *srv);
+    /* run on the loop each time this replica takes the Lease (while it still holds it):
+     * the leader-only controllers' full pass (cmd/serve.c's table) */
+    void (*on_acquire)(struct apiserver *srv);
 };
 
 /* Validates the durations as client-go does (leaseDuration > renewDeadline >
  * retryPeriod*1.2; AZ_EINVALID and *ret_err) and starts the election thread. Until this
- * replica leads, controllers_leading() is false; on first leadership the elected controllers
- * are started on the loop (cfg->start_elected). */
+ * replica leads, controllers_leading() is false; each time it takes the Lease cfg->on_acquire
+ * runs on the loop (the leader-only controllers' resync, cmd/serve.c). */
 int leader_start(struct apiserver *srv, const struct leader_config *cfg, char **ret_err);
 /* Stops the election; the leader releases the Lease. */
 void leader_stop(void);

@@ -93,7 +93,8 @@ static void ns_work_run(void *arg)
 {
     struct ns_work *w = arg;
     json_object_del(queued_namespaces, w->name);
-    finalize_namespace(w->srv, w->name);
+    if (controllers_leading()) /* queued before the Lease was lost: the holder's job now */
+        finalize_namespace(w->srv, w->name);
     free(w->name);
     free(w);
 }
@@ -184,7 +185,11 @@ void namespace_controller_start(struct apiserver *srv)
     watchcache_subscribe(srv->wc, "/registry/namespaces/", watchcache_rev(srv->wc), on_namespace_event,
                          srv, &sub, NULL);
     watchcache_subscribe(srv->wc, "/registry/", watchcache_rev(srv->wc), on_content_event, srv, &sub, NULL);
-    /* namespaces already terminating at start-up */
+}
+
+void namespace_controller_resync(struct apiserver *srv)
+{
+    /* namespaces marked for deletion (at start-up, or while another replica led) */
     const struct resource_def *nsr = resource_by_kind("", "Namespace");
     struct api_call c = {.srv = srv, .res = nsr, .user = client_controller_user(CONTROLLER_NAMESPACE), .internal = true};
     struct list_opts lo = {0};

@@ -110,6 +110,10 @@ void nodetaint_controller_start(struct apiserver *srv)
     struct watch_sub *sub;
     int64_t rev = watchcache_rev(srv->wc);
     watchcache_subscribe(srv->wc, "/registry/nodes/", rev, on_node_event, srv, &sub, NULL);
+}
+
+void nodetaint_controller_resync(struct apiserver *srv)
+{
     /* nodes cordoned while no replica led */
     struct api_call c = {.srv = srv, .res = resource_by_kind("", "Node"),
                          .user = client_controller_user(CONTROLLER_NODE_LIFECYCLE), .internal = true};

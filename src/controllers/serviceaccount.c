@@ -7,12 +7,14 @@
  *                              re-created when deleted, repaired when its data differs or the
  *                              annotation is missing (other annotations and fields are kept).
  *
- * Triggers: both reconcile every namespace at start-up and on namespace ADDED/MODIFIED events;
+ * Triggers: both reconcile every namespace at start-up and at every resync (when this replica
+ * takes the controller Lease), and on namespace ADDED/MODIFIED events;
  * the SA controller on DELETED of a "default" SA; the publisher on MODIFIED/DELETED of a
  * kube-root-ca.crt ConfigMap. Watch callbacks only queue a namespace name with srv->defer;
  * the work (a GET, then create or update through client_call() as the controller's own identity,
  * field manager "kube-controller-manager") runs later on the event loop. Nothing is done in a
- * missing or terminating namespace. */
+ * missing or terminating namespace, and nothing while another replica holds the controller
+ * Lease (controllers_leading(): events are dropped, queued work is skipped). */
 #include <stdlib.h>
 #include <string.h>
 #include "client/client.h"
@@ -129,7 +131,7 @@ static void ensure_root_ca_configmap(struct apiserver *srv, const char *ns)
 static void sa_work_run(void *arg)
 {
     struct sa_work *w = arg;
-    if (namespace_active(w->srv, w->ns)) {
+    if (controllers_leading() && namespace_active(w->srv, w->ns)) {
         switch (w->kind) {
         case WORK_DEFAULT_SA:
             ensure_default_service_account(w->srv, w->ns);
@@ -158,7 +160,7 @@ static void queue_work(struct apiserver *srv, enum sa_work_kind kind, const char
 static void on_namespace_event(void *arg, const struct watch_event *ev)
 {
     struct apiserver *srv = arg;
-    if (ev->type == WATCH_DELETED || json_path(ev->obj, "metadata.deletionTimestamp") != NULL)
+    if (!controllers_leading() || ev->type == WATCH_DELETED || json_path(ev->obj, "metadata.deletionTimestamp") != NULL)
         return;
     const char *ns = json_path_str(ev->obj, "metadata.name");
     queue_work(srv, WORK_DEFAULT_SA, ns);
@@ -167,7 +169,7 @@ static void on_namespace_event(void *arg, const struct watch_event *ev)
 
 static void on_serviceaccount_event(void *arg, const struct watch_event *ev)
 {
-    if (ev->type != WATCH_DELETED)
+    if (!controllers_leading() || ev->type != WATCH_DELETED)
         return;
     const char *name = json_path_str(ev->obj, "metadata.name");
     if (name != NULL && strcmp(name, DEFAULT_SA_NAME) == 0)
@@ -177,7 +179,7 @@ static void on_serviceaccount_event(void *arg, const struct watch_event *ev)
 static void on_configmap_event(void *arg, const struct watch_event *ev)
 {
     struct apiserver *srv = arg;
-    if (ev->type == WATCH_ADDED)
+    if (!controllers_leading() || ev->type == WATCH_ADDED)
         return;
     const char *name = json_path_str(ev->obj, "metadata.name");
     if (name == NULL || strcmp(name, ROOT_CA_CONFIGMAP) != 0)
@@ -187,14 +189,24 @@ static void on_configmap_event(void *arg, const struct watch_event *ev)
     queue_work(srv, WORK_ROOT_CA, json_path_str(ev->obj, "metadata.namespace"));
 }
 
-void serviceaccount_controllers_start(struct apiserver *srv)
+void serviceaccount_controllers_watch(struct apiserver *srv)
 {
     int64_t rev = watchcache_rev(srv->wc);
     struct watch_sub *sub;
     watchcache_subscribe(srv->wc, "/registry/namespaces/", rev, on_namespace_event, srv, &sub, NULL);
     watchcache_subscribe(srv->wc, "/registry/serviceaccounts/", rev, on_serviceaccount_event, srv, &sub, NULL);
     watchcache_subscribe(srv->wc, "/registry/configmaps/", rev, on_configmap_event, srv, &sub, NULL);
-    /* namespaces that exist already */
+}
+
+void serviceaccount_controllers_start(struct apiserver *srv)
+{
+    serviceaccount_controllers_watch(srv);
+    serviceaccount_controllers_resync(srv);
+}
+
+void serviceaccount_controllers_resync(struct apiserver *srv)
+{
+    /* every namespace */
     struct api_call c = controller_call(srv, CONTROLLER_SERVICEACCOUNT, "Namespace", NULL, NULL);
     struct list_opts lo = {0};
     json_t *list = NULL, *st = NULL;

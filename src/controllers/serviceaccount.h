@@ -6,8 +6,12 @@
 
 #include "registry/apiserver.h"
 
-/* Subscribes both controllers to the watch cache and reconciles existing namespaces
- * (called once by identity_init). */
+/* Subscribes both controllers to the watch cache (once, on every replica; they act only while
+ * controllers_leading()). */
+void serviceaccount_controllers_watch(struct apiserver *srv);
+/* Queues a reconcile of every namespace (at start and when this replica takes the Lease). */
+void serviceaccount_controllers_resync(struct apiserver *srv);
+/* Both (tests). */
 void serviceaccount_controllers_start(struct apiserver *srv);
 
 #endif

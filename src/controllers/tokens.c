@@ -8,7 +8,10 @@
  *    created once with data.since = today (UTC).
  * Watch callbacks only queue work (srv->defer); the work reads the identity module's caches
  * and writes through client_call() as the controller manager's own identity, as upstream's
- * tokens controller does (it cannot use a service-account token to make them). */
+ * tokens controller does (it cannot use a service-account token to make them). The Secret
+ * controller acts only while controllers_leading() (it is kube-controller-manager's); the
+ * tracking ConfigMap is kube-apiserver's, created by every replica (one wins, the others get
+ * 409). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -170,7 +173,7 @@ static void token_work_run(void *arg)
 {
     struct token_work *w = arg;
     struct satoken *s = w->srv->identity;
-    if (s != NULL) {
+    if (s != NULL && controllers_leading()) {
         if (w->sa_deleted)
             delete_tokens_of(w->srv, s, w->ns, w->name);
         else
@@ -194,7 +197,7 @@ static void queue(struct apiserver *srv, const char *ns, const char *name, bool 
 static void on_secret(void *arg, const struct watch_event *ev)
 {
     struct apiserver *srv = arg;
-    if (ev->type == WATCH_DELETED)
+    if (!controllers_leading() || ev->type == WATCH_DELETED)
         return;
     const char *type = json_str(ev->obj, "type");
     if (type == NULL || strcmp(type, SECRET_TYPE) != 0)
@@ -210,7 +213,7 @@ static void on_sa(void *arg, const struct watch_event *ev)
 {
     struct apiserver *srv = arg;
     const char *ns = json_path_str(ev->obj, "metadata.namespace"), *name = json_path_str(ev->obj, "metadata.name");
-    if (ev->type == WATCH_DELETED && ns && name)
+    if (controllers_leading() && ev->type == WATCH_DELETED && ns && name)
         queue(srv, ns, name, true);
 }
 
@@ -246,7 +249,14 @@ void tokens_controller_start(struct apiserver *srv)
     int64_t rev = watchcache_rev(srv->wc);
     watchcache_subscribe(srv->wc, "/registry/secrets/", rev, on_secret, srv, &tokens__subs[0], NULL);
     watchcache_subscribe(srv->wc, "/registry/serviceaccounts/", rev, on_sa, srv, &tokens__subs[1], NULL);
-    /* reconcile the Secrets that exist already (read from the object cache) */
+    srv->defer(srv, tracking_configmap, srv);
+}
+
+void tokens_controller_resync(struct apiserver *srv)
+{
+    if (srv->identity == NULL || srv->defer == NULL)
+        return;
+    /* every token Secret (read from the object cache) */
     json_t *v;
     json_t *todo = json_array();
     struct wc_list l;
@@ -265,5 +275,4 @@ void tokens_controller_start(struct apiserver *srv)
     json_array_foreach(todo, i, v)
         queue(srv, json_string_value(json_array_get(v, 0)), json_string_value(json_array_get(v, 1)), false);
     json_decref(todo);
-    srv->defer(srv, tracking_configmap, srv);
 }

@@ -213,6 +213,7 @@ struct ctx {
     json_t *warnings;
     char *path; /* percent-decoded path without query */
     struct http_observe obs; /* what the audit log and /metrics record (observe.h) */
+    int read_barrier; /* api_call.read_barrier: the consistent-read barrier ran before resuming */
 };
 
 static h2o_iovec_t header_value_str(h2o_req_t *req, const char *name);
@@ -1226,6 +1227,7 @@ static void handle_resource(struct ctx *c)
     const char *fm_error;
     call.field_manager = field_manager(c, &fm_error);
     call.warnings = warnings;
+    call.read_barrier = c->read_barrier;
     const char *options_kind = bit == VERB_CREATE ? "CreateOptions" : bit == VERB_UPDATE ? "UpdateOptions"
                              : bit == VERB_PATCH ? "PatchOptions" : "DeleteOptions";
     if (fm_error != NULL && (bit & (VERB_CREATE | VERB_UPDATE | VERB_PATCH))) {
@@ -1754,12 +1756,124 @@ static json_t *imp_header_names(void *ctx)
     return names;
 }
 
+/* ---- consistent reads: the barrier off the loop ---------------------------------------
+ * A get or list without resourceVersion must see every write acknowledged before it arrived,
+ * through any replica (upstream 1.31+ consistent reads from cache). With etcd that needs a
+ * round trip for etcd's current revision: instead of making it on the loop, such a request
+ * is parked. The reads parked during one turn of the loop form a group that takes one
+ * barrier (store_sync_async, which also lets groups arriving while a fetch is in flight
+ * share the next one); when it passes, each is served from the start. The request's pool
+ * owns a slot pointing back at its parked record, so a request dropped meanwhile is never
+ * touched. Backends whose barrier is free (SQLite) never park. */
+
+static int serve_request(h2o_req_t *req, int read_barrier, const struct http_observe *begun);
+
+struct parked_read {
+    h2o_req_t *req;             /* NULL once the request is gone */
+    struct parked_read **slot;  /* in the request's pool: points back here */
+    struct http_observe obs;    /* when the request arrived (audit, latency metrics) */
+    struct parked_read *next;
+};
+
+struct parked_group {
+    struct parked_read *reads;  /* in arrival order */
+    int rc;                     /* the barrier's result */
+};
+
+static struct parked_read *parked__head, **parked__tail = &parked__head; /* this turn's */
+
+static void parked_slot_dispose(void *p)
+{
+    struct parked_read **slot = p;
+    if (*slot != NULL)
+        (*slot)->req = NULL;
+}
+
+static void parked_group_resume(void *arg)
+{
+    struct parked_group *g = arg;
+    while (g->reads != NULL) {
+        struct parked_read *pr = g->reads;
+        g->reads = pr->next;
+        if (pr->req != NULL) {
+            *pr->slot = NULL;
+            serve_request(pr->req, g->rc == 0 ? 1 : g->rc, &pr->obs);
+        }
+        free(pr);
+    }
+    free(g);
+}
+
+/* store_sync_async's completion: may run inside another request's store call, so it only
+ * queues the resumption. */
+static void parked_group_done(void *arg, int rc)
+{
+    struct parked_group *g = arg;
+    g->rc = rc;
+    http_server_defer(server__api, parked_group_resume, g);
+}
+
+/* Runs after the turn of the loop that parked reads: one barrier for all of them. */
+static void parked_group_start(void *arg)
+{
+    (void)arg;
+    struct parked_group *g = xcalloc(1, sizeof(*g));
+    g->reads = parked__head;
+    parked__head = NULL;
+    parked__tail = &parked__head;
+    int rc = store_sync_async(server__api->store, parked_group_done, g);
+    if (rc != 1)
+        parked_group_done(g, rc);
+}
+
+/* A GET under /api or /apis without watch, resourceVersion or continue: a read the REST
+ * layer would serve after store_sync (others skip the barrier or read the store). */
+static bool wants_read_barrier(h2o_req_t *req, const char *path, const struct query *q)
+{
+    if (!(req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0))
+        return false;
+    if (strncmp(path, "/api/", 5) != 0 && strncmp(path, "/apis/", 6) != 0)
+        return false;
+    bool watch = false;
+    if (query_bool(q, "watch", &watch) == 0 && watch)
+        return false;
+    const char *rv = query_get(q, "resourceVersion"), *cont = query_get(q, "continue");
+    return (rv == NULL || *rv == '\0') && (cont == NULL || *cont == '\0');
+}
+
+/* Parks req until its group's barrier has passed. */
+static void park_for_barrier(h2o_req_t *req, const struct http_observe *obs)
+{
+    struct parked_read *pr = xcalloc(1, sizeof(*pr));
+    pr->req = req;
+    pr->obs = *obs;
+    pr->slot = h2o_mem_alloc_shared(&req->pool, sizeof(*pr->slot), parked_slot_dispose);
+    *pr->slot = pr;
+    bool first = parked__head == NULL;
+    *parked__tail = pr;
+    parked__tail = &pr->next;
+    if (first)
+        http_server_defer(server__api, parked_group_start, NULL);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    return serve_request(req, 0, NULL);
+}
+
+/* Serves req; read_barrier: 0 the barrier has not run, else as api_call.read_barrier;
+ * begun: when a parked request first arrived (NULL: now). */
+static int serve_request(h2o_req_t *req, int read_barrier, const struct http_observe *begun)
 {
     struct ctx c;
     memset(&c, 0, sizeof(c));
     c.req = req;
-    http_observe_begin(&c.obs);
+    c.read_barrier = read_barrier;
+    if (begun != NULL)
+        c.obs = *begun;
+    else
+        http_observe_begin(&c.obs);
     http_idle_note_request(now_ms());
     h2o_iovec_t aid = header_value_str(req, "audit-id");
     if (aid.base != NULL && aid.len > 0 && aid.len < sizeof(c.audit_id)) {
@@ -1786,6 +1900,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             send_status(&c, status_bad_request("invalid query string"));
             goto out;
         }
+    }
+    if (read_barrier == 0 && server__api->wc != NULL && store_sync_is_async(server__api->store) &&
+        wants_read_barrier(req, c.path, &c.q)) {
+        park_for_barrier(req, &c.obs);
+        query_release(&c.q);
+        free(c.path);
+        return 0; /* served again by parked_group_resume */
     }
     bool pretty;
     if (query_bool(&c.q, "pretty", &pretty) == 0 && query_has(&c.q, "pretty")) {

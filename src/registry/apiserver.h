@@ -57,6 +57,10 @@ struct api_call {
     enum field_validation validation;
     json_t *warnings;             /* array of warning texts to send back (owned by caller) */
     bool internal;                /* in-process caller (controllers): skips nothing but logs less */
+    /* The consistent-read barrier (store_sync) already ran for this call, before the HTTP
+     * request was resumed (store_sync_async): 0 not run (reads run it), 1 passed, or the
+     * negative code it failed with. */
+    int read_barrier;
 };
 
 /* Adds a warning text to the call (sent as `Warning: 299 - "<text>"`). */

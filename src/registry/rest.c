@@ -435,22 +435,27 @@ static void strategy_prepare_create(struct api_call *c, json_t *obj)
 /* ---- get / list --------------------------------------------------------------------- */
 
 
-/* A consistent read from the object cache: store_sync() first, so that every write
- * acknowledged before the request is in it (upstream 1.31+ consistent reads from cache).
- * 0 when the cache answers; AZ_EUNAVAILABLE when the caller must read the store (no cache,
- * or not loaded); AZ_ETIMEOUT when the storage did not confirm in time. */
-static int cache_sync(struct apiserver *srv)
+/* A consistent read from the object cache: store_sync() first (unless the HTTP layer ran the
+ * barrier before resuming the request: c->read_barrier), so that every write acknowledged
+ * before the request is in it (upstream 1.31+ consistent reads from cache). 0 when the cache
+ * answers; AZ_EUNAVAILABLE when the caller must read the store (no cache, or not loaded);
+ * AZ_ETIMEOUT when the storage did not confirm in time. */
+static int cache_sync(const struct api_call *c)
 {
-    if (srv->wc == NULL)
+    if (c->srv->wc == NULL)
         return AZ_EUNAVAILABLE;
-    return store_sync(srv->store);
+    if (c->read_barrier == 1)
+        return 0;
+    if (c->read_barrier < 0)
+        return c->read_barrier;
+    return store_sync(c->srv->store);
 }
 
 int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status)
 {
     char *key = resource_key(c->res, c->ns, c->name);
     json_t *obj = NULL;
-    int rc = cache_sync(c->srv);
+    int rc = cache_sync(c);
     struct wc_item it;
     if (rc == 0 && (rc = watchcache_get(c->srv->wc, key, &it, NULL)) == 0) {
         obj = decode_item(&it);
@@ -718,7 +723,7 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
      * the store's history (as upstream delegates those to etcd). */
     bool from_cache = false;
     if (c->srv->wc != NULL && (at_rev == 0 || at_rev == watchcache_rev(c->srv->wc))) {
-        int src = (at_rev == 0 && min_rev == 0) ? cache_sync(c->srv) : 0;
+        int src = (at_rev == 0 && min_rev == 0) ? cache_sync(c) : 0;
         if (src == 0) {
             bool selecting = ls != NULL || fs != NULL;
             const char *node = field_selector_requires_exact(fs, "spec.nodeName");

@@ -6,8 +6,9 @@
  * error is a non-200 answer {"error":..., "code":<grpc code>}; /v3/watch is a chunked stream
  * of one JSON object per line.
  *
- * Locking: `mu` guards delivered/sink/flags and pairs with `cond` (writers and sync wait for
- * the watch thread). `sink_mu` is held while the sink runs (so set_sink never races a call).
+ * Locking: `mu` guards delivered/sink/flags and the barrier waiters, and pairs with `cond`
+ * (writers and sync wait for the watch thread) and `sync_cond` (the barrier thread waits for
+ * work). `sink_mu` is held while the sink runs (so set_sink never races a call).
  * `pool_mu` guards the curl handle pool. No lock is held across a network call except by the
  * watch thread's own handle, which only it uses.
  */
@@ -51,6 +52,7 @@ struct es {
     size_t prefix_len;
     char *cafile, *certfile, *keyfile;
     long timeout_ms;
+    long watch_delay_ms;    /* etcd_config.testing_watch_delay_ms */
 
     pthread_mutex_t pool_mu;
     CURL *pool[POOL_MAX];
@@ -74,8 +76,26 @@ struct es {
     void *sink_arg;
 
     pthread_t watch_thread;
+
+    /* Consistent-read barriers of store_sync_async (see sync_main), under mu: */
+    struct sync_waiter *sw_next, **sw_next_tail; /* arrived: need a revision fetched after them */
+    struct sync_waiter *sw_ready; /* revision known: wait until delivered reaches it */
+    struct sync_waiter *sw_done;  /* decided: done() runs on the owner thread (dispatch) */
+    pthread_cond_t sync_cond;     /* signals the barrier thread */
+    pthread_t sync_thread;
+    uint64_t nbarriers, nfetches; /* barriers taken, revision fetches they shared */
+
     atomic_int stop;
     atomic_int failing;     /* the last call timed out: budget FAILING_BUDGET_MS per call */
+};
+
+struct sync_waiter {
+    store_sync_done_fn done;
+    void *arg;
+    int64_t rev;      /* the revision to wait for (once fetched) */
+    int64_t deadline; /* mono_ms after which the barrier fails with AZ_ETIMEOUT */
+    int rc;
+    struct sync_waiter *next;
 };
 
 struct qev {
@@ -122,8 +142,46 @@ static void dispatch(struct es *es)
     if (upto > es->delivered)
         es->delivered = upto;
     pthread_cond_broadcast(&es->cond);
+    for (struct sync_waiter **p = &es->sw_ready; *p != NULL;) {
+        struct sync_waiter *w = *p;
+        if (w->rev <= es->delivered) {
+            *p = w->next;
+            w->rc = 0;
+            w->next = es->sw_done;
+            es->sw_done = w;
+        } else {
+            p = &w->next;
+        }
+    }
+    struct sync_waiter *done = es->sw_done;
+    es->sw_done = NULL;
     pthread_mutex_unlock(&es->mu);
     pthread_mutex_unlock(&es->sink_mu);
+    /* in arrival order (the list is newest first) */
+    struct sync_waiter *fifo = NULL;
+    while (done != NULL) {
+        struct sync_waiter *n = done->next;
+        done->next = fifo;
+        fifo = done;
+        done = n;
+    }
+    while (fifo != NULL) {
+        struct sync_waiter *n = fifo->next;
+        fifo->done(fifo->arg, fifo->rc);
+        free(fifo);
+        fifo = n;
+    }
+}
+
+/* Asks the owner thread to run dispatch (from any thread, mu not held). */
+static void wake_owner(struct es *es)
+{
+    pthread_mutex_lock(&es->mu);
+    void (*notify)(void *) = es->notify;
+    void *narg = es->notify_arg;
+    pthread_mutex_unlock(&es->mu);
+    if (notify != NULL && atomic_exchange(&es->notify_pending, 1) == 0)
+        notify(narg);
 }
 
 void store_etcd_dispatch(struct store *s)
@@ -541,6 +599,178 @@ static int es_sync(struct store *s)
     return wait_delivered(es, rev);
 }
 
+/* The barrier thread's own revision fetch: one curl handle (one keep-alive connection), set
+ * up once per endpoint with a prepared request; anything but a clean 200 goes through
+ * fetch_rev (endpoint rotation, retries, the failing budget). */
+struct rev_fetcher {
+    CURL *h;
+    size_t ep;                 /* the endpoint the handle is set up for */
+    bool ready;
+    char *body;                /* the range request (JSON) */
+    struct curl_slist *hdrs;
+    struct buf resp;
+};
+
+/* Aborts the barrier thread's transfer when the store closes. */
+static int rev_fetch_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a, (void)b, (void)c, (void)d;
+    struct es *es = arg;
+    return atomic_load(&es->stop) ? 1 : 0;
+}
+
+static void rev_fetcher_init(struct es *es, struct rev_fetcher *f)
+{
+    memset(f, 0, sizeof(*f));
+    if ((f->h = curl_easy_init()) == NULL)
+        abort();
+    json_t *body = json_pack("{s:o,s:b}", "key", b64(es->prefix, es->prefix_len), "count_only", 1);
+    f->body = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (f->body == NULL)
+        abort();
+    f->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    buf_init(&f->resp, 1u << 20);
+}
+
+static void rev_fetcher_release(struct rev_fetcher *f)
+{
+    curl_easy_cleanup(f->h);
+    curl_slist_free_all(f->hdrs);
+    free(f->body);
+    buf_release(&f->resp);
+}
+
+static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
+{
+    size_t ep = atomic_load(&es->ep) % es->neps;
+    if (!f->ready || f->ep != ep) {
+        char *url = xasprintf("%s/v3/kv/range", es->eps[ep]);
+        setup_handle(es, f->h, url, f->hdrs, f->body);
+        free(url);
+        curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(f->h, CURLOPT_WRITEDATA, &f->resp);
+        curl_easy_setopt(f->h, CURLOPT_TIMEOUT_MS, es->timeout_ms);
+        curl_easy_setopt(f->h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(f->h, CURLOPT_XFERINFOFUNCTION, rev_fetch_progress);
+        curl_easy_setopt(f->h, CURLOPT_XFERINFODATA, es);
+        f->ep = ep;
+        f->ready = true;
+    }
+    f->resp.len = 0;
+    long code = 0;
+    if (atomic_load(&es->stop))
+        return AZ_ETIMEOUT;
+    if (atomic_load(&es->failing) || curl_easy_perform(f->h) != CURLE_OK ||
+        curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK || code != 200)
+        return fetch_rev(es, 0, ret);
+    json_t *j = json_loadb(f->resp.data ? f->resp.data : "", f->resp.len, 0, NULL);
+    int64_t rev = header_rev(j);
+    json_decref(j);
+    if (rev <= 0)
+        return fetch_rev(es, 0, ret);
+    *ret = rev;
+    return 0;
+}
+
+/* The barrier thread of store_sync_async: takes every waiter that arrived since its last
+ * fetch, learns etcd's current revision once for all of them (a fetch that started before a
+ * waiter arrived would not do: a write acknowledged before the read may be newer), and hands
+ * them to dispatch, which completes them once the watch delivered that revision. Waiters
+ * still waiting at their deadline fail with AZ_ETIMEOUT. */
+static void *sync_main(void *arg)
+{
+    struct es *es = arg;
+    struct rev_fetcher f;
+    rev_fetcher_init(es, &f);
+    pthread_mutex_lock(&es->mu);
+    while (!atomic_load(&es->stop)) {
+        bool wake = false;
+        int64_t now = mono_ms();
+        for (struct sync_waiter **p = &es->sw_ready; *p != NULL;) {
+            struct sync_waiter *w = *p;
+            if (w->deadline <= now) {
+                *p = w->next;
+                w->rc = AZ_ETIMEOUT;
+                w->next = es->sw_done;
+                es->sw_done = w;
+                wake = true;
+            } else {
+                p = &w->next;
+            }
+        }
+        if (es->sw_next == NULL && !wake) {
+            if (es->sw_ready == NULL) {
+                pthread_cond_wait(&es->sync_cond, &es->mu);
+            } else { /* look at the deadlines again in 100 ms */
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += 100 * 1000000L;
+                if (ts.tv_nsec >= 1000000000L) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&es->sync_cond, &es->mu, &ts);
+            }
+            continue;
+        }
+        struct sync_waiter *batch = es->sw_next;
+        es->nfetches += batch != NULL;
+        es->sw_next = NULL;
+        es->sw_next_tail = &es->sw_next;
+        pthread_mutex_unlock(&es->mu);
+        if (wake)
+            wake_owner(es);
+        wake = false;
+        int64_t rev = 0;
+        int rc = batch != NULL ? rev_fetch(es, &f, &rev) : 0;
+        pthread_mutex_lock(&es->mu);
+        while (batch != NULL) {
+            struct sync_waiter *w = batch;
+            batch = w->next;
+            w->rev = rev;
+            if (rc < 0 || es->delivered >= rev) {
+                w->rc = rc;
+                w->next = es->sw_done;
+                es->sw_done = w;
+                wake = true;
+            } else {
+                w->next = es->sw_ready;
+                es->sw_ready = w;
+            }
+        }
+        if (wake) {
+            pthread_mutex_unlock(&es->mu);
+            wake_owner(es);
+            pthread_mutex_lock(&es->mu);
+        }
+    }
+    pthread_mutex_unlock(&es->mu);
+    rev_fetcher_release(&f);
+    return NULL;
+}
+
+static int es_sync_async(struct store *s, store_sync_done_fn done, void *arg)
+{
+    struct es *es = es_of(s);
+    pthread_mutex_lock(&es->mu);
+    bool owner = es->notify != NULL && pthread_equal(pthread_self(), es->owner);
+    pthread_mutex_unlock(&es->mu);
+    if (!owner) /* no loop to resume on: the blocking barrier */
+        return es_sync(s);
+    struct sync_waiter *w = xcalloc(1, sizeof(*w));
+    w->done = done;
+    w->arg = arg;
+    w->deadline = mono_ms() + es->timeout_ms;
+    pthread_mutex_lock(&es->mu);
+    *es->sw_next_tail = w;
+    es->sw_next_tail = &w->next;
+    es->nbarriers++;
+    pthread_cond_signal(&es->sync_cond);
+    pthread_mutex_unlock(&es->mu);
+    return 1;
+}
+
 static int es_health(struct store *s, char **ret_reason)
 {
     struct es *es = es_of(s);
@@ -843,6 +1073,8 @@ static void stream_once(struct es *es, CURL *h, struct stream *st, int64_t start
 static bool enqueue(void *arg, const struct store_event *ev)
 {
     struct es *es = arg;
+    if (es->watch_delay_ms > 0)
+        sleep_ms(es->watch_delay_ms);
     struct qev *q = xcalloc(1, sizeof(*q));
     ev_copy(&q->ev, ev);
     pthread_mutex_lock(&es->mu);
@@ -859,14 +1091,13 @@ static bool received_up_to(void *arg, int64_t rev)
     if (rev > es->received)
         es->received = rev;
     es->watching = true;
-    void (*notify)(void *) = es->notify;
-    void *narg = es->notify_arg;
+    bool notifier = es->notify != NULL;
     pthread_cond_broadcast(&es->cond);
     pthread_mutex_unlock(&es->mu);
-    if (notify == NULL)
+    if (notifier)
+        wake_owner(es);
+    else
         dispatch(es);
-    else if (atomic_exchange(&es->notify_pending, 1) == 0)
-        notify(narg);
     return true;
 }
 
@@ -1026,6 +1257,7 @@ static void es_free(struct es *es)
     pthread_mutex_destroy(&es->mu);
     pthread_mutex_destroy(&es->sink_mu);
     pthread_cond_destroy(&es->cond);
+    pthread_cond_destroy(&es->sync_cond);
     free(es);
 }
 
@@ -1035,8 +1267,21 @@ static void es_close(struct store *s)
     atomic_store(&es->stop, 1);
     pthread_mutex_lock(&es->mu);
     pthread_cond_broadcast(&es->cond);
+    pthread_cond_broadcast(&es->sync_cond);
     pthread_mutex_unlock(&es->mu);
     pthread_join(es->watch_thread, NULL);
+    pthread_join(es->sync_thread, NULL);
+    if (es->nbarriers > 0)
+        log_info("etcd: %" PRIu64 " consistent reads shared %" PRIu64 " revision fetches", es->nbarriers,
+                 es->nfetches);
+    /* barriers still waiting belong to requests the stopped server no longer serves */
+    struct sync_waiter *lists[] = {es->sw_next, es->sw_ready, es->sw_done};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        while (lists[i] != NULL) {
+            struct sync_waiter *n = lists[i]->next;
+            free(lists[i]);
+            lists[i] = n;
+        }
     while (es->qhead != NULL) {
         struct qev *q = es->qhead;
         es->qhead = q->next;
@@ -1061,6 +1306,7 @@ static const struct store_ops es_ops = {
     .close = es_close,
     .sync = es_sync,
     .health = es_health,
+    .sync_async = es_sync_async,
 };
 
 static char *opt_dup(const char *s)
@@ -1083,6 +1329,8 @@ int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **re
     pthread_mutex_init(&es->mu, NULL);
     pthread_mutex_init(&es->sink_mu, NULL);
     pthread_cond_init(&es->cond, NULL);
+    pthread_cond_init(&es->sync_cond, NULL);
+    es->sw_next_tail = &es->sw_next;
     const char *prefix = cfg->prefix != NULL && *cfg->prefix ? cfg->prefix : API_ROOT;
     es->prefix = xstrdup(prefix);
     es->prefix_len = strlen(es->prefix);
@@ -1092,6 +1340,7 @@ int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **re
     es->certfile = opt_dup(cfg->certfile);
     es->keyfile = opt_dup(cfg->keyfile);
     es->timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 10000;
+    es->watch_delay_ms = cfg->testing_watch_delay_ms > 0 ? cfg->testing_watch_delay_ms : 0;
     const char *p = cfg->servers != NULL ? cfg->servers : "";
     while (*p != '\0') {
         size_t n = strcspn(p, ",");
@@ -1128,6 +1377,14 @@ int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **re
         es_free(es);
         if (ret_errmsg != NULL)
             *ret_errmsg = xstrdup("cannot start the etcd watch thread");
+        return AZ_EINTERNAL;
+    }
+    if (pthread_create(&es->sync_thread, NULL, sync_main, es) != 0) {
+        atomic_store(&es->stop, 1);
+        pthread_join(es->watch_thread, NULL);
+        es_free(es);
+        if (ret_errmsg != NULL)
+            *ret_errmsg = xstrdup("cannot start the etcd consistent-read thread");
         return AZ_EINTERNAL;
     }
     *ret = &es->base;

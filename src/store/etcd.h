@@ -34,6 +34,8 @@ struct etcd_config {
     const char *certfile;  /* TLS client certificate (optional) */
     const char *keyfile;   /* TLS client key (optional) */
     long request_timeout_ms; /* per store call; 0: 10000 */
+    long testing_watch_delay_ms; /* testing only: the watch thread holds each event this long
+                                  * before queueing it (a replica whose cache lags) */
 };
 
 /* Connects (checks one endpoint answers), learns the current revision and starts the watch

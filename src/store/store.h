@@ -26,6 +26,7 @@
 #ifndef ANZEN_STORE_STORE_H
 #define ANZEN_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,8 +63,11 @@ struct store_event {
 
 typedef void (*store_sink_fn)(void *arg, const struct store_event *ev);
 
+/* Completion of store_sync_async: rc 0 (the barrier passed) or a negative code. */
+typedef void (*store_sync_done_fn)(void *arg, int rc);
+
 /* Function table of a backend. version is STORE_OPS_VERSION; new members only appended. */
-#define STORE_OPS_VERSION 2
+#define STORE_OPS_VERSION 3
 struct store_ops {
     int version;
     const char *name;
@@ -103,6 +107,15 @@ struct store_ops {
     /* Health of the storage for /readyz: 0, or a negative code (*ret_reason, may be NULL,
      * gets a malloc'd reason for the log; never secrets). */
     int (*health)(struct store *s, char **ret_reason);
+    /* --- version 3 (NULL: sync is called instead) --- */
+    /* The consistent-read barrier without blocking the caller: returns 1 when done(arg, rc)
+     * will be called later, on the thread that opened the store and possibly from inside
+     * another store call there (so done must only queue work), once every change committed
+     * before this call has reached the sink (rc 0) or the request timeout passed
+     * (AZ_ETIMEOUT). Returns 0 or a negative code, without calling done, when the barrier
+     * was decided at once. Calls that arrive while the backend is learning the revision share
+     * the next such round trip. */
+    int (*sync_async)(struct store *s, store_sync_done_fn done, void *arg);
 };
 
 struct store {
@@ -124,6 +137,17 @@ static inline void store_close(struct store *s) { if (s != NULL) s->ops->close(s
 static inline int store_events_since(struct store *s, int64_t after, size_t max, struct store_event **r, size_t *rn) { return s->ops->events_since(s, after, max, r, rn); }
 static inline int store_compact(struct store *s, int64_t rev) { return s->ops->compact(s, rev); }
 static inline int store_sync(struct store *s) { return s->ops->version >= 2 && s->ops->sync ? s->ops->sync(s) : 0; }
+static inline int store_sync_async(struct store *s, store_sync_done_fn done, void *arg)
+{
+    if (s->ops->version >= 3 && s->ops->sync_async != NULL)
+        return s->ops->sync_async(s, done, arg);
+    return store_sync(s);
+}
+/* Whether store_sync_async can defer (the barrier costs a round trip: worth not blocking). */
+static inline bool store_sync_is_async(struct store *s)
+{
+    return s->ops->version >= 3 && s->ops->sync_async != NULL;
+}
 static inline int store_health(struct store *s, char **r) { return s->ops->version >= 2 && s->ops->health ? s->ops->health(s, r) : 0; }
 static inline void store_set_sink(struct store *s, store_sink_fn fn, void *arg) { s->ops->set_sink(s, fn, arg); }
 

@@ -3,11 +3,12 @@
  * Each test uses its own --etcd-prefix, so tests do not see each other's keys. Covers the
  * store.h contract: CRUD with compare-and-swap, prefix lists with pagination, at past
  * revisions, future and compacted revisions, events to the sink (shape, order, delivered
- * before the write returns), events_since, compaction, sync, endpoint failover and an
- * unreachable cluster. */
+ * before the write returns), events_since, compaction, sync and sync_async, endpoint failover
+ * and an unreachable cluster. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -345,6 +346,78 @@ static void test_compaction_one_replica_per_interval(void **state)
     store_close(s2);
 }
 
+/* store_sync_async: the consistent-read barrier off the caller's thread. done runs on the
+ * owner thread (from store_etcd_dispatch, after the notifier asked for it), and only once the
+ * sink has every change committed before the call: here a write through another store (a
+ * second replica) on the same prefix, which the reader's watch holds back for 300 ms. */
+static atomic_int sync_notified;
+
+static void sync_notify(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&sync_notified, 1);
+}
+
+struct sync_done {
+    int n;
+    int rc[3];
+    size_t seen[3]; /* events the sink had when done ran */
+    struct sink_log *log;
+};
+
+static void sync_done_cb(void *arg, int rc)
+{
+    struct sync_done *d = arg;
+    d->seen[d->n] = d->log->n;
+    d->rc[d->n++] = rc;
+}
+
+static void test_sync_async(void **state)
+{
+    NEED_ETCD();
+    (void)state;
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "/t%d-sync", (int)getpid());
+    struct etcd_config lagging = {.servers = endpoint, .prefix = prefix, .request_timeout_ms = 10000,
+                                  .testing_watch_delay_ms = 300};
+    struct etcd_config plain = {.servers = endpoint, .prefix = prefix, .request_timeout_ms = 10000};
+    struct store *reader = NULL, *writer = NULL;
+    char *msg = NULL;
+    assert_int_equal(store_etcd_open(&lagging, &reader, &msg), 0);
+    assert_int_equal(store_etcd_open(&plain, &writer, &msg), 0);
+    struct sink_log *log = calloc(1, sizeof(*log));
+    store_set_sink(reader, sink_copy, log);
+    store_etcd_set_notify(reader, sync_notify, NULL);
+    assert_true(store_sync_is_async(reader));
+
+    int64_t rev;
+    assert_int_equal(store_create(writer, "/registry/configmaps/ns/x", "{}", 2, &rev), 0);
+    struct sync_done d = {.log = log};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_sync_async(reader, sync_done_cb, &d), 1);
+    assert_int_equal(d.n, 0); /* never called inline */
+    /* the owner's loop: dispatch when notified (safety net: 20 s) */
+    for (int t = 0; d.n < 3 && t < 20000; t++) {
+        if (atomic_exchange(&sync_notified, 0) > 0)
+            store_etcd_dispatch(reader);
+        else
+            usleep(1000);
+    }
+    assert_int_equal(d.n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(d.rc[i], 0);
+        assert_true(d.seen[i] >= 1); /* the other replica's write reached the sink first */
+    }
+    assert_string_equal(log->evs[0].kv.key, "/registry/configmaps/ns/x");
+    assert_int_equal(log->evs[0].rev, rev);
+
+    store_close(reader);
+    store_close(writer);
+    for (size_t i = 0; i < log->n; i++)
+        store_event_release(&log->evs[i]);
+    free(log);
+}
+
 static void test_leader_durations(void **state)
 {
     (void)state;
@@ -368,6 +441,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test(test_failover_and_unreachable),
         cmocka_unit_test(test_compaction_one_replica_per_interval),
+        cmocka_unit_test(test_sync_async),
         cmocka_unit_test(test_leader_durations),
     };
     return test_skip_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
