@@ -8,7 +8,7 @@
 #   - validation as upstream's ValidatePodEphemeralContainersUpdate (forbidden fields, unknown
 #     target, existing ones neither removed nor changed) and GET of the subresource;
 #   - RBAC: kubectl debug needs `patch` on pods/ephemeralcontainers.
-# Not covered: `kubectl debug -it` (attach is another engineer's work; see docs/node.md).
+#   - `kubectl debug -i`: kubectl attaches to the ephemeral container's stdin and output.
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -99,6 +99,10 @@ for v in 1.27 1.33; do
     wait_until 60 done_v
     expect_eq "kubectl $v debug: its output" "from $v" "$(k logs app -c "$name" 2>&1)"
 done
+
+# ---- interactive: kubectl attaches to the ephemeral container -------------------------------------
+out=$(printf 'echo from-stdin-$((6*7))\nexit\n' | k debug -i pod/app --image=alpine:latest -- sh 2>&1)
+expect_contains "kubectl debug -i: the shell read stdin and its output came back" "from-stdin-42" "$out"
 
 k delete pod app --grace-period=0 --force >/dev/null 2>&1
 e2e_finish
