@@ -247,7 +247,7 @@ int cmd_serve(int argc, char **argv)
         {"leader-elect-lease-duration", required_argument, NULL, '1'},
         {"leader-elect-renew-deadline", required_argument, NULL, '3'},
         {"leader-elect-retry-period", required_argument, NULL, '4'},
-        {"testing-etcd-watch-delay", required_argument, NULL, 0x120},
+        {"testing-etcd-watch-delay", required_argument, NULL, 0x121},
         {"pod-cidr", required_argument, NULL, 0x100},
         {"container-runtime", required_argument, NULL, 0x101},
         {"image-dir", required_argument, NULL, 0x102},
@@ -286,7 +286,7 @@ int cmd_serve(int argc, char **argv)
         case 'C': o.etcd.cafile = optarg; break;
         case 'R': o.etcd.certfile = optarg; break;
         case 'K': o.etcd.keyfile = optarg; break;
-        case 0x120: o.etcd.testing_watch_delay_ms = strtol(optarg, NULL, 10); break;
+        case 0x121: o.etcd.testing_watch_delay_ms = strtol(optarg, NULL, 10); break;
         case 0x100: o.pod_cidr = optarg; break;
         case 0x101: o.container_runtime = optarg; break;
         case 0x102: o.image_dir = optarg; break;
