@@ -10,6 +10,8 @@
 #include "registry/events_v1.h"
 #include "registry/rest.h"
 #include "machinery/itembytes.h"
+#include "machinery/patch.h"
+#include "machinery/status.h"
 #include "controllers/controllers.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -97,6 +99,61 @@ static size_t gc_delete_dependents(struct gc_work *w)
     return blocking;
 }
 
+/* The orphan finalizer: every dependent of uid in ns (and cluster scope) loses its
+ * ownerReferences to uid, by a JSON merge patch as the garbage collector's own identity
+ * (upstream's deleteOwnerRefJSONMergePatch: the remaining references, with the dependent's
+ * uid as a precondition). */
+static void orphan_dependents(struct apiserver *srv, const char *uid, const char *ns)
+{
+    size_t n;
+    const struct resource_def *t = resource_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct resource_def *r = &t[i];
+        if (events_v1_is_view(r) || r->create != NULL || (r->namespaced && ns == NULL))
+            continue; /* events.k8s.io: the same storage as core/v1 events */
+        struct api_call c = {.srv = srv, .res = r, .ns = r->namespaced ? ns : NULL,
+                             .user = client_controller_user(CONTROLLER_GC), .field_manager = "garbage-collector",
+                             .validation = FIELD_VALIDATION_IGNORE, .internal = true};
+        struct list_opts lo = {0};
+        json_t *list = NULL, *st = NULL;
+        if (rest_list(&c, &lo, &list, &st) == 0) {
+            size_t j;
+            json_t *it;
+            json_array_foreach(json_object_get(list, "items"), j, it) {
+                if (!owned_by(it, uid))
+                    continue;
+                json_t *keep = json_array();
+                size_t k;
+                json_t *ref;
+                json_array_foreach(json_path(it, "metadata.ownerReferences"), k, ref) {
+                    const char *u = json_str(ref, "uid");
+                    if (u == NULL || strcmp(u, uid) != 0)
+                        json_array_append(keep, ref);
+                }
+                json_t *patch = json_pack("{s:{s:o, s:s?}}", "metadata", "ownerReferences",
+                                          json_array_size(keep) ? keep : (json_decref(keep), json_null()),
+                                          "uid", json_path_str(it, "metadata.uid"));
+                size_t len;
+                char *body = json_dump_go(patch, false, &len);
+                struct api_call d = c;
+                d.name = json_path_str(it, "metadata.name");
+                json_t *res = NULL, *st2 = NULL;
+                if (client_call(&d, CLIENT_PATCH, &(struct client_args){.patch_type = PATCH_TYPE_MERGE,
+                                                                       .patch = body, .patch_len = len},
+                                &res, &st2) != 0 && status_code(st2) != 404)
+                    log_warn("garbage collector: orphaning %s %s: %s", r->plural, d.name,
+                             json_str(st2, "message") ? json_str(st2, "message") : "failed");
+                free(body);
+                json_decref(patch);
+                json_decref(res);
+                json_decref(st2);
+            }
+        }
+        json_decref(list);
+        json_decref(st);
+    }
+}
+
 static void gc_run(void *arg)
 {
     struct gc_work *w = arg;
@@ -122,7 +179,7 @@ static void fg_run(void *arg)
         const char *ns = json_path_str(obj, "metadata.namespace");
         const char *uid = json_path_str(obj, "metadata.uid");
         if (w->orphan) {
-            rest_orphan_dependents(w->srv, uid, ns);
+            orphan_dependents(w->srv, uid, ns);
         } else if (uid != NULL) {
             struct gc_work g = {.srv = w->srv, .uid = (char *)uid, .ns = (char *)ns, .foreground = true};
             if (gc_delete_dependents(&g) > 0) {

@@ -1624,46 +1624,6 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
     return AZ_ECONFLICT;
 }
 
-/* Removes ownerReferences to uid from every object in ns (and cluster-scoped objects). */
-void rest_orphan_dependents(struct apiserver *srv, const char *uid, const char *ns)
-{
-    size_t n;
-    const struct resource_def *t = resource_table(&n);
-    for (size_t i = 0; i < n; i++) {
-        const struct resource_def *r = &t[i];
-        if (events_v1_is_view(r) || r->create != NULL || (r->namespaced && ns == NULL))
-            continue; /* events.k8s.io: the same storage as core/v1 events */
-        char *prefix = resource_key(r, r->namespaced ? ns : NULL, NULL);
-        struct store_list sl;
-        if (store_list(srv->store, prefix, NULL, 0, 0, &sl) == 0) {
-            for (size_t j = 0; j < sl.n; j++) {
-                json_t *obj = decode_kv(&sl.items[j]);
-                json_t *refs = json_path(obj, "metadata.ownerReferences");
-                bool changed = false;
-                for (size_t k = json_array_size(refs); k > 0; k--) {
-                    const char *u = json_str(json_array_get(refs, k - 1), "uid");
-                    if (u && strcmp(u, uid) == 0) {
-                        json_array_remove(refs, k - 1);
-                        changed = true;
-                    }
-                }
-                if (changed) {
-                    if (json_array_size(refs) == 0)
-                        json_object_del(json_object_get(obj, "metadata"), "ownerReferences");
-                    size_t len;
-                    char *val = encode_for_store(obj, &len);
-                    int64_t nrev;
-                    store_update(srv->store, sl.items[j].key, val, len, sl.items[j].mod_rev, &nrev);
-                    free(val);
-                }
-                json_decref(obj);
-            }
-            store_list_release(&sl);
-        }
-        free(prefix);
-    }
-}
-
 int rest_deletecollection(struct api_call *c, const struct list_opts *o, json_t *opts,
                           json_t **ret_obj, json_t **ret_status)
 {

@@ -60,8 +60,6 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
 int rest_deletecollection(struct api_call *c, const struct list_opts *o, json_t *opts,
                           json_t **ret_obj, json_t **ret_status);
 
-/* Removes ownerReferences naming uid from the objects in ns and cluster scope (Orphan). */
-void rest_orphan_dependents(struct apiserver *srv, const char *uid, const char *ns);
 
 /* Reads one stored object by key with resourceVersion set (NULL if absent). */
 /* The object at store key from the object cache (as current as the watch cache: what its

@@ -241,6 +241,10 @@ req DELETE /apis/batch/v1/namespaces/lab/jobs/j-fg "${JSONCT[@]}" -d '{"kind":"D
 expect_eq "delete Foreground: 200" "200" "$CODE"
 expect_eq "delete Foreground: object returned with foregroundDeletion finalizer and deletionTimestamp" "True True" \
     "$(jget '"%s %s" % ("foregroundDeletion" in d["metadata"].get("finalizers", []), "deletionTimestamp" in d["metadata"])' "$T/body")"
+req GET /apis/batch/v1/namespaces/lab/jobs/j-or
+ORUID=$(jget 'd["metadata"]["uid"]' "$T/body")
+req POST /api/v1/namespaces/lab/configmaps "${JSONCT[@]}" -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dep-or","ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"j-or","uid":"'"$ORUID"'"}]}}'
+expect_eq "a dependent of j-or: 201" "201" "$CODE"
 req DELETE '/apis/batch/v1/namespaces/lab/jobs/j-or?propagationPolicy=Orphan'
 expect_eq "delete Orphan (query): 200" "200" "$CODE"
 expect_eq "delete Orphan: object returned with orphan finalizer" "true" "$(jget '"orphan" in d["metadata"].get("finalizers", [])' "$T/body")"
@@ -253,6 +257,9 @@ if wait_until 15 jgone j-fg; then e2e_pass "Foreground-deleted job goes away"; e
     e2e_fail "Foreground-deleted job goes away" "404 within 15 s" "$(acurl "$BASE/apis/batch/v1/namespaces/lab/jobs/j-fg" | head -c 600)"; fi
 if wait_until 15 jgone j-or; then e2e_pass "Orphan-deleted job goes away"; else
     e2e_fail "Orphan-deleted job goes away" "404 within 15 s" "$(acurl "$BASE/apis/batch/v1/namespaces/lab/jobs/j-or" | head -c 600)"; fi
+req GET /api/v1/namespaces/lab/configmaps/dep-or
+expect_eq "Orphan: the dependent stays, without its reference to j-or" "200 none" \
+    "$CODE $(jget '",".join(r["name"] for r in d["metadata"].get("ownerReferences", [])) or "none"' "$T/body")"
 req DELETE '/apis/batch/v1/namespaces/lab/jobs/sleep-job?propagationPolicy=Sideways' "${UA[@]}"
 expect_eq "bad propagationPolicy: 422" "422" "$CODE"
 expect_eq "bad propagationPolicy: upstream message" \
