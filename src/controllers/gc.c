@@ -60,7 +60,7 @@ static size_t gc_delete_dependents(struct gc_work *w)
     const struct resource_def *t = resource_table(&n);
     for (size_t i = 0; i < n; i++) {
         const struct resource_def *r = &t[i];
-        if (events_v1_is_view(r) || r->create != NULL || (r->namespaced && w->ns == NULL))
+        if (events_v1_is_view(r) || (r->flags & RES_VIRTUAL) || (r->namespaced && w->ns == NULL))
             continue; /* events.k8s.io: the same storage as core/v1 events */
         struct api_call c = {.srv = w->srv, .res = r, .ns = r->namespaced ? w->ns : NULL,
                              .user = client_controller_user(CONTROLLER_GC), .field_manager = "garbage-collector",
@@ -109,7 +109,7 @@ static void orphan_dependents(struct apiserver *srv, const char *uid, const char
     const struct resource_def *t = resource_table(&n);
     for (size_t i = 0; i < n; i++) {
         const struct resource_def *r = &t[i];
-        if (events_v1_is_view(r) || r->create != NULL || (r->namespaced && ns == NULL))
+        if (events_v1_is_view(r) || (r->flags & RES_VIRTUAL) || (r->namespaced && ns == NULL))
             continue; /* events.k8s.io: the same storage as core/v1 events */
         struct api_call c = {.srv = srv, .res = r, .ns = r->namespaced ? ns : NULL,
                              .user = client_controller_user(CONTROLLER_GC), .field_manager = "garbage-collector",
