@@ -44,13 +44,14 @@ static const struct resource_def resources[] = {
         .namespaced = true, .verbs = RW, .return_deleted_object = true,
         .subresources = {{.name = "token", .kind = "TokenRequest", .group = AUTHN,
                           .version = "v1", .verbs = VERB_CREATE, .virtual_create = true,
-                          .schema = &schema_token_request}},
+                          .sensitive_body = true, .schema = &schema_token_request}},
         .validate = validate_kind_core_namespaced, .table = &table_service_account,
         .schema = &schema_service_account,
     },
     {
         .group = "", .version = "v1", .kind = "Secret", .list_kind = "SecretList",
         .plural = "secrets", .singular = "secret", .namespaced = true, .verbs = RW,
+        .flags = RES_SENSITIVE_BODY,
         .defaults = defaults_kind_secret, .validate = validate_kind_secret,
         .table = &table_secret, .schema = &schema_secret,
     },
@@ -90,7 +91,7 @@ static const struct resource_def resources[] = {
         .group = "", .version = "v1", .kind = "Node", .list_kind = "NodeList", .plural = "nodes",
         .singular = "node", .short_names = {"no"}, .verbs = RW, .has_status = true,
         .subresources = {SUB_STATUS("Node")},
-        .flags = RES_CREATE_KEEPS_STATUS,
+        .flags = RES_CREATE_KEEPS_STATUS | RES_NODE,
         .defaults = defaults_kind_node, .validate = validate_kind_node, .table = &table_node,
         .schema = &schema_node_kind,
         .zero = "{\"metadata\":{},\"spec\":{},\"status\":{\"daemonEndpoints\":{\"kubeletEndpoint\":"
@@ -160,7 +161,8 @@ static const struct resource_def resources[] = {
     },
     {
         .group = AUTHN, .version = "v1", .kind = "TokenReview", .plural = "tokenreviews",
-        .singular = "", .verbs = VERBS_CREATE_ONLY, .flags = RES_VIRTUAL, .schema = &schema_token_review,
+        .singular = "", .verbs = VERBS_CREATE_ONLY, .flags = RES_VIRTUAL | RES_SENSITIVE_BODY,
+        .schema = &schema_token_review,
         .zero = "{\"metadata\":{},\"spec\":{},\"status\":{\"user\":{}}}",
     },
     {

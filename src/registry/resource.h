@@ -46,6 +46,8 @@ struct subresource_def {
     bool virtual_create;      /* POST runs a handler the apiserver is given (struct
                                  virtual_handler, cmd/serve.c) and stores nothing
                                  (serviceaccounts/token, pods/eviction, pods/binding) */
+    bool sensitive_body;      /* bodies kept out of the audit log (serviceaccounts/token);
+                                 a RES_SENSITIVE_BODY row's subresources are too */
     bool stream;              /* served by the pod stream handler (pods/log, pods/exec) */
     const struct schema_node *schema; /* body type when it differs from the parent's kind */
     void (*validate)(json_t *obj, json_t *old, struct field_errors *errs); /* update validation
@@ -69,6 +71,9 @@ enum resource_flags {
     RES_POD = 1 << 6,                 /* objects are Pods (ServiceAccount, PodSecurity admission) */
     RES_VIRTUAL = 1 << 7,             /* create-only, unstored: POST runs the handler the
                                          apiserver is given (struct virtual_handler) */
+    RES_NODE = 1 << 8,                /* objects are Nodes (NodeRestriction admission) */
+    RES_SENSITIVE_BODY = 1 << 9,      /* request and response bodies never written to the
+                                         audit log, whatever the level (Secret, TokenReview) */
 };
 
 struct resource_def {
