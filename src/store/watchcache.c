@@ -626,15 +626,10 @@ static void wc_item_view(struct wc_item *it, struct wc_obj *o)
     it->ref = NULL;
 }
 
+/* As wc_item_view, holding a reference on o (the item outlives mu). */
 static void wc_item_fill(struct wc_item *it, struct wc_obj *o)
 {
-    it->key = o->key;
-    it->value = wc_value(o);
-    it->len = o->len;
-    it->create_rev = o->create_rev;
-    it->mod_rev = o->mod_rev;
-    it->attrs = o->attrs_len > 0 ? o->data : NULL;
-    it->attrs_len = o->attrs_len;
+    wc_item_view(it, o);
     it->ref = wc_obj_ref(o);
 }
 
