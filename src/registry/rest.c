@@ -742,7 +742,7 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
             bool selecting = ls != NULL || fs != NULL;
             const char *node = field_selector_requires_exact(fs, "spec.nodeName");
             src = AZ_EUNAVAILABLE;
-            if (node != NULL && strcmp(r->kind, "Pod") == 0 && (r->group == NULL || *r->group == '\0'))
+            if (node != NULL && (r->flags & RES_POD))
                 src = watchcache_list_indexed(c->srv->wc, prefix, node, start_after, 0, &cl);
             struct list_filter lf = {ls, fs};
             if (src == AZ_EUNAVAILABLE && selecting)
