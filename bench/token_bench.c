@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "registry/apiserver.h"
 #include "registry/resource.h"
+#include "authn/identity.h"
 #include "authn/identity_int.h"
 #include "authn/jwt.h"
 #include "util/util.h"
@@ -144,10 +145,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "store setup failed\n");
         return 1;
     }
-    tokenrequest_register();
     const struct resource_def *sa = resource_by_kind("", "ServiceAccount");
     const struct subresource_def *sub = sa ? resource_subresource(sa, "token") : NULL;
-    if (sub == NULL || sub->create == NULL) {
+    if (sub == NULL || !sub->virtual_create) {
         fprintf(stderr, "serviceaccounts/token handler missing\n");
         return 1;
     }
@@ -158,7 +158,7 @@ int main(int argc, char **argv)
     printf("ServiceAccount tokens (RS256, RSA-2048 key), %.1f s per figure\n", budget);
     TIMED("TokenRequest (claims + RS256 sign)", budget, {
         json_t *obj = NULL, *st = NULL;
-        if (sub->create(&call, body, &obj, &st) != 0)
+        if (authn_token_request_create(&call, body, &obj, &st) != 0)
             abort();
         json_decref(last);
         last = obj;

@@ -147,9 +147,9 @@ static int nr_validate(struct api_call *c, enum admission_op op, json_t *obj, js
     const char *node = node_name(c->user);
     if (node == NULL || c->res == NULL || *c->res->group != '\0')
         return 0;
-    if (strcmp(c->res->kind, "Pod") == 0)
+    if (c->res->flags & RES_POD)
         return admit_pod(c, node, op, obj, old, ret_status);
-    if (strcmp(c->res->kind, "Node") == 0) {
+    if (c->res->flags & RES_NODE) {
         const char *name = json_path_str(op == ADMIT_DELETE ? old : obj, "metadata.name");
         if (name == NULL)
             name = c->name != NULL ? c->name : "";

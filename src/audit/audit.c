@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "registry/resource.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -423,12 +424,26 @@ static int64_t now_us(void)
 }
 
 /* Bodies that may carry a credential are never logged (audit.h). */
+/* Whether the request's resource row (any version) or its subresource keeps bodies out of
+ * the log (RES_SENSITIVE_BODY, subresource_def.sensitive_body). */
 static bool sensitive(const struct audit_attrs *a)
 {
-    if (!a->is_resource)
+    if (!a->is_resource || a->group == NULL || a->resource == NULL)
         return false;
-    return strcmp(a->resource, "secrets") == 0 || strcmp(a->resource, "tokenreviews") == 0 ||
-           (strcmp(a->resource, "serviceaccounts") == 0 && strcmp(a->subresource, "token") == 0);
+    size_t n;
+    const struct resource_def *rows = resource_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct resource_def *r = &rows[i];
+        if (strcmp(r->group, a->group) != 0 || strcmp(r->plural, a->resource) != 0)
+            continue;
+        if (r->flags & RES_SENSITIVE_BODY)
+            return true;
+        const struct subresource_def *sd =
+            a->subresource != NULL && *a->subresource ? resource_subresource(r, a->subresource) : NULL;
+        if (sd != NULL && sd->sensitive_body)
+            return true;
+    }
+    return false;
 }
 
 json_t *audit_event(const struct audit_request *r, enum audit_level level, enum audit_stage stage)

@@ -6,6 +6,7 @@
 #include <time.h>
 #include "registry/rest.h"
 #include "machinery/status.h"
+#include "authn/identity.h"
 #include "authn/identity_int.h"
 #include "authn/satoken.h"
 #include "util/buf.h"
@@ -85,7 +86,7 @@ static void add_managed_fields(struct api_call *c, json_t *obj, json_t *meta)
     json_object_set_new(meta, "managedFields", json_pack("[o]", e));
 }
 
-static int token_review_create(struct api_call *c, json_t *body, json_t **ret_obj, json_t **ret_status)
+int authn_token_review_create(struct api_call *c, json_t *body, json_t **ret_obj, json_t **ret_status)
 {
     struct satoken *s = c->srv->identity;
     if (c->ns != NULL && *c->ns) {
@@ -153,7 +154,7 @@ static int token_review_create(struct api_call *c, json_t *body, json_t **ret_ob
     return 0;
 }
 
-static int self_subject_review_create(struct api_call *c, json_t *body, json_t **ret_obj, json_t **ret_status)
+int authn_self_subject_review_create(struct api_call *c, json_t *body, json_t **ret_obj, json_t **ret_status)
 {
     char now[32];
     time_rfc3339(clock_wall_s(), now);
@@ -164,10 +165,4 @@ static int self_subject_review_create(struct api_call *c, json_t *body, json_t *
     json_object_set_new(out, "status", json_pack("{s:o}", "userInfo", user_json(c->user)));
     *ret_obj = out;
     return 0;
-}
-
-void authn_reviews_register(void)
-{
-    resource_set_create_handler(GROUP, "tokenreviews", token_review_create);
-    resource_set_create_handler(GROUP, "selfsubjectreviews", self_subject_review_create);
 }

@@ -260,8 +260,6 @@ int identity_init(struct apiserver *srv, const struct identity_config *cfg, char
         return fail(s, ret_err, xstrdup("cannot subscribe the token caches to the watch cache"));
     }
     identity__authn.state = s;
-    tokenrequest_register();
-    authn_reviews_register();
     oidc_init(s);
     return 0;
 }

@@ -49,4 +49,11 @@ int oidc_get_jwks(struct apiserver *srv, json_t **ret_body, const char **ret_con
 void tokens_controller_start(struct apiserver *srv);
 void tokens_controller_resync(struct apiserver *srv);
 
+/* The identity module's virtual handlers (virtual_create_fn; cmd/serve.c lists them;
+ * srv->identity must be set by identity_init): the serviceaccounts/token subresource
+ * (tokenrequest.c), TokenReview and SelfSubjectReview (authn_reviews.c). */
+int authn_token_request_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
+int authn_token_review_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
+int authn_self_subject_review_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
+
 #endif

@@ -7,10 +7,6 @@
 #include "registry/apiserver.h"
 #include "authn/satoken.h"
 
-/* authn/tokenrequest.c: the serviceaccounts/token virtual subresource. */
-void tokenrequest_register(void);
-/* authn/authn_reviews.c: TokenReview and SelfSubjectReview virtual resources. */
-void authn_reviews_register(void);
 /* authn/oidc.c: renders the documents of /.well-known/openid-configuration and
  * /openid/v1/jwks (only when the first issuer is an https URL; identity.h serves them). */
 void oidc_init(struct satoken *s);

@@ -12,6 +12,7 @@
 #include "registry/apiserver.h"
 #include "machinery/field.h"
 #include "machinery/status.h"
+#include "authn/identity.h"
 #include "authn/identity_int.h"
 #include "authn/satoken.h"
 #include "util/buf.h"
@@ -63,7 +64,7 @@ static bool all_api_audiences(struct satoken *s, json_t *auds)
     return true;
 }
 
-static int token_request_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
+int authn_token_request_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
 {
     struct satoken *s = call->srv->identity;
     const char *ns = call->ns ? call->ns : "", *name = call->name ? call->name : "";
@@ -299,9 +300,4 @@ out:
     json_decref(bound);
     json_decref(node);
     return rc;
-}
-
-void tokenrequest_register(void)
-{
-    resource_set_subresource_handler("", "serviceaccounts", "token", token_request_create);
 }

@@ -307,6 +307,5 @@ int rbac_init(struct apiserver *srv, char **ret_err)
     rbac_index_publish(st->index);
     rbac_authorizer_inst = rbac_authorizer_def;
     rbac_authorizer_inst.state = st;
-    rbac__reviews_register();
     return 0;
 }

@@ -29,4 +29,13 @@ int rbac_impersonate(struct apiserver *srv, const struct user_info *requester,
                      json_t *(*header_names)(void *ctx), void *ctx, struct user_info *ret,
                      json_t **ret_status);
 
+/* The access review virtual resources (reviews.c), as kube-apiserver 1.32 answers them from
+ * the authorizer chain: SelfSubjectAccessReview, SubjectAccessReview,
+ * LocalSubjectAccessReview, SelfSubjectRulesReview (virtual_create_fn, cmd/serve.c lists
+ * them). */
+int rbac_ssar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
+int rbac_sar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
+int rbac_lsar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
+int rbac_ssrr_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
+
 #endif

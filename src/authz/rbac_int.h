@@ -18,8 +18,6 @@ extern struct rbac_state *rbac__state;
 /* The admission plugin that refuses privilege escalation (rbac_escalation.c). */
 extern const struct admission_plugin rbac__escalation_plugin;
 
-/* Registers the review API handlers (reviews.c). */
-void rbac__reviews_register(void);
 
 /* Whether user u may do verb on (group, resource, ns, name) per the full authorizer chain. */
 bool rbac__authorized(struct apiserver *srv, const struct user_info *u, const char *verb,

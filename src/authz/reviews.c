@@ -14,6 +14,7 @@
 #include "machinery/selector.h"
 #include "machinery/status.h"
 #include "authz/authz.h"
+#include "authz/rbac.h"
 #include "authz/rbac_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -343,7 +344,7 @@ static json_t *review_object(const char *kind, json_t *meta, json_t *spec, json_
 
 /* ---- handlers ---------------------------------------------------------------------- */
 
-static int ssar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
+int rbac_ssar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
 {
     json_t *spec = json_object_get(body, "spec");
     json_t *meta = json_object_get(body, "metadata");
@@ -440,17 +441,17 @@ static int sar_common(struct api_call *call, json_t *body, bool local, json_t **
     return 0;
 }
 
-static int sar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
+int rbac_sar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
 {
     return sar_common(call, body, false, ret_obj, ret_status);
 }
 
-static int lsar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
+int rbac_lsar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
 {
     return sar_common(call, body, true, ret_obj, ret_status);
 }
 
-static int ssrr_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
+int rbac_ssrr_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
 {
     const char *ns = json_path_str(body, "spec.namespace");
     if (ns == NULL || *ns == '\0') {
@@ -487,12 +488,4 @@ static int ssrr_create(struct api_call *call, json_t *body, json_t **ret_obj, js
     *ret_obj = review_object("SelfSubjectRulesReview", json_pack("{s:n}", "creationTimestamp"),
                              json_object(), status);
     return 0;
-}
-
-void rbac__reviews_register(void)
-{
-    resource_set_create_handler(AUTHZ_GROUP, "selfsubjectaccessreviews", ssar_create);
-    resource_set_create_handler(AUTHZ_GROUP, "subjectaccessreviews", sar_create);
-    resource_set_create_handler(AUTHZ_GROUP, "localsubjectaccessreviews", lsar_create);
-    resource_set_create_handler(AUTHZ_GROUP, "selfsubjectrulesreviews", ssrr_create);
 }

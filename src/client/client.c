@@ -60,9 +60,9 @@ int client_call(struct api_call *c, enum client_verb verb, const struct client_a
         return rest_list(c, lo, ret_obj, ret_status);
     case CLIENT_CREATE:
         if (c->subresource != NULL) {
-            const struct subresource_def *sd = resource_subresource(c->res, c->subresource);
-            if (sd != NULL && sd->create != NULL)
-                return sd->create(c, a->obj, ret_obj, ret_status);
+            virtual_create_fn vc = apiserver_virtual_handler(c->srv, c->res, c->subresource);
+            if (vc != NULL)
+                return vc(c, a->obj, ret_obj, ret_status);
         }
         return rest_create(c, a->obj, ret_obj, &code, ret_status);
     case CLIENT_UPDATE:

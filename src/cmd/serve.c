@@ -64,6 +64,20 @@ static const struct admission_plugin *(*const admission_table[])(void) = {
     rbac_escalation_admission,
 };
 
+/* The handlers of the virtual (create-only, unstored) resources and subresources, which the
+ * REST layer looks up by group, resource and subresource (registry/apiserver.h). */
+static const struct virtual_handler virtual_handler_table[] = {
+    {"", "pods", "binding", binding_create},
+    {"", "pods", "eviction", eviction_create},
+    {"", "serviceaccounts", "token", authn_token_request_create},
+    {"authentication.k8s.io", "tokenreviews", NULL, authn_token_review_create},
+    {"authentication.k8s.io", "selfsubjectreviews", NULL, authn_self_subject_review_create},
+    {"authorization.k8s.io", "localsubjectaccessreviews", NULL, rbac_lsar_create},
+    {"authorization.k8s.io", "selfsubjectaccessreviews", NULL, rbac_ssar_create},
+    {"authorization.k8s.io", "selfsubjectrulesreviews", NULL, rbac_ssrr_create},
+    {"authorization.k8s.io", "subjectaccessreviews", NULL, rbac_sar_create},
+};
+
 /* Extra GET routes outside the resource tree. */
 static const struct http_route route_table[] = {
     {"/.well-known/openid-configuration", oidc_get_config}, /* spec/11 */
@@ -421,8 +435,8 @@ int cmd_serve(int argc, char **argv)
         admission[i] = admission_table[i]();
     srv.admission = admission;
     srv.nadmission = NELEMS(admission_table);
-    eviction_register();
-    binding_register();
+    srv.virtual_handlers = virtual_handler_table;
+    srv.nvirtual_handlers = NELEMS(virtual_handler_table);
     start_controllers(&srv);
     bool elect = o.etcd.servers != NULL && o.leader_elect; /* SQLite: one process owns the store */
     if (elect) {

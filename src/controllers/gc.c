@@ -51,65 +51,18 @@ static bool blocks_owner(json_t *obj, const char *uid)
     return json_is_true(json_object_get(owner_ref(obj, uid), "blockOwnerDeletion"));
 }
 
-/* Deletes the dependents of w->uid; returns how many dependents that block their owner's
- * deletion are still there afterwards (being deleted, held by their finalizers). */
-static size_t gc_delete_dependents(struct gc_work *w)
-{
-    size_t blocking = 0;
-    size_t n;
-    const struct resource_def *t = resource_table(&n);
-    for (size_t i = 0; i < n; i++) {
-        const struct resource_def *r = &t[i];
-        if (events_v1_is_view(r) || r->create != NULL || (r->namespaced && w->ns == NULL))
-            continue; /* events.k8s.io: the same storage as core/v1 events */
-        struct api_call c = {.srv = w->srv, .res = r, .ns = r->namespaced ? w->ns : NULL,
-                             .user = client_controller_user(CONTROLLER_GC), .field_manager = "garbage-collector",
-                             .validation = FIELD_VALIDATION_IGNORE, .internal = true};
-        struct list_opts lo = {0};
-        json_t *list = NULL, *st = NULL;
-        if (rest_list(&c, &lo, &list, &st) == 0) {
-            size_t j;
-            json_t *it;
-            json_array_foreach(json_object_get(list, "items"), j, it) {
-                if (!owned_by(it, w->uid))
-                    continue;
-                bool blocks = w->foreground && blocks_owner(it, w->uid);
-                struct api_call d = c;
-                d.name = json_path_str(it, "metadata.name");
-                json_t *res = NULL, *st2 = NULL;
-                json_t *opts = json_pack("{s:s}", "propagationPolicy", blocks ? "Foreground" : "Background");
-                client_call(&d, CLIENT_DELETE, &(struct client_args){.delete_opts = opts}, &res, &st2);
-                if (blocks) {
-                    /* still stored: marked for deletion, held by its finalizers */
-                    char *key = resource_key(r, d.ns, d.name);
-                    json_t *still = rest_read_key(w->srv, key);
-                    if (still != NULL && blocks_owner(still, w->uid))
-                        blocking++;
-                    json_decref(still);
-                    free(key);
-                }
-                json_decref(opts);
-                json_decref(res);
-                json_decref(st2);
-            }
-        }
-        json_decref(list);
-        json_decref(st);
-    }
-    return blocking;
-}
+/* Calls fn(d, it, arg) for every object owned by uid in ns (and cluster scope), of every
+ * stored resource, d naming it, as the garbage collector's identity. */
+typedef void dependent_fn(struct api_call *d, json_t *it, void *arg);
 
-/* The orphan finalizer: every dependent of uid in ns (and cluster scope) loses its
- * ownerReferences to uid, by a JSON merge patch as the garbage collector's own identity
- * (upstream's deleteOwnerRefJSONMergePatch: the remaining references, with the dependent's
- * uid as a precondition). */
-static void orphan_dependents(struct apiserver *srv, const char *uid, const char *ns)
+static void for_each_dependent(struct apiserver *srv, const char *uid, const char *ns,
+                               dependent_fn *fn, void *arg)
 {
     size_t n;
     const struct resource_def *t = resource_table(&n);
     for (size_t i = 0; i < n; i++) {
         const struct resource_def *r = &t[i];
-        if (events_v1_is_view(r) || r->create != NULL || (r->namespaced && ns == NULL))
+        if (events_v1_is_view(r) || (r->flags & RES_VIRTUAL) || (r->namespaced && ns == NULL))
             continue; /* events.k8s.io: the same storage as core/v1 events */
         struct api_call c = {.srv = srv, .res = r, .ns = r->namespaced ? ns : NULL,
                              .user = client_controller_user(CONTROLLER_GC), .field_manager = "garbage-collector",
@@ -122,36 +75,87 @@ static void orphan_dependents(struct apiserver *srv, const char *uid, const char
             json_array_foreach(json_object_get(list, "items"), j, it) {
                 if (!owned_by(it, uid))
                     continue;
-                json_t *keep = json_array();
-                size_t k;
-                json_t *ref;
-                json_array_foreach(json_path(it, "metadata.ownerReferences"), k, ref) {
-                    const char *u = json_str(ref, "uid");
-                    if (u == NULL || strcmp(u, uid) != 0)
-                        json_array_append(keep, ref);
-                }
-                json_t *patch = json_pack("{s:{s:o, s:s?}}", "metadata", "ownerReferences",
-                                          json_array_size(keep) ? keep : (json_decref(keep), json_null()),
-                                          "uid", json_path_str(it, "metadata.uid"));
-                size_t len;
-                char *body = json_dump_go(patch, false, &len);
                 struct api_call d = c;
                 d.name = json_path_str(it, "metadata.name");
-                json_t *res = NULL, *st2 = NULL;
-                if (client_call(&d, CLIENT_PATCH, &(struct client_args){.patch_type = PATCH_TYPE_MERGE,
-                                                                       .patch = body, .patch_len = len},
-                                &res, &st2) != 0 && status_code(st2) != 404)
-                    log_warn("garbage collector: orphaning %s %s: %s", r->plural, d.name,
-                             json_str(st2, "message") ? json_str(st2, "message") : "failed");
-                free(body);
-                json_decref(patch);
-                json_decref(res);
-                json_decref(st2);
+                fn(&d, it, arg);
             }
         }
         json_decref(list);
         json_decref(st);
     }
+}
+
+struct delete_state {
+    struct gc_work *w;
+    size_t blocking;
+};
+
+static void delete_dependent(struct api_call *d, json_t *it, void *arg)
+{
+    struct delete_state *ds = arg;
+    struct gc_work *w = ds->w;
+    bool blocks = w->foreground && blocks_owner(it, w->uid);
+    json_t *res = NULL, *st2 = NULL;
+    json_t *opts = json_pack("{s:s}", "propagationPolicy", blocks ? "Foreground" : "Background");
+    client_call(d, CLIENT_DELETE, &(struct client_args){.delete_opts = opts}, &res, &st2);
+    if (blocks) {
+        /* still stored: marked for deletion, held by its finalizers */
+        char *key = resource_key(d->res, d->ns, d->name);
+        json_t *still = rest_read_key(w->srv, key);
+        if (still != NULL && blocks_owner(still, w->uid))
+            ds->blocking++;
+        json_decref(still);
+        free(key);
+    }
+    json_decref(opts);
+    json_decref(res);
+    json_decref(st2);
+}
+
+/* Deletes the dependents of w->uid; returns how many dependents that block their owner's
+ * deletion are still there afterwards (being deleted, held by their finalizers). */
+static size_t gc_delete_dependents(struct gc_work *w)
+{
+    struct delete_state ds = {.w = w};
+    for_each_dependent(w->srv, w->uid, w->ns, delete_dependent, &ds);
+    return ds.blocking;
+}
+
+static void orphan_dependent(struct api_call *d, json_t *it, void *arg)
+{
+    const char *uid = arg;
+    json_t *keep = json_array();
+    size_t k;
+    json_t *ref;
+    json_array_foreach(json_path(it, "metadata.ownerReferences"), k, ref) {
+        const char *u = json_str(ref, "uid");
+        if (u == NULL || strcmp(u, uid) != 0)
+            json_array_append(keep, ref);
+    }
+    json_t *patch = json_pack("{s:{s:o, s:s?}}", "metadata", "ownerReferences",
+                              json_array_size(keep) ? keep : (json_decref(keep), json_null()),
+                              "uid", json_path_str(it, "metadata.uid"));
+    size_t len;
+    char *body = json_dump_go(patch, false, &len);
+    json_t *res = NULL, *st2 = NULL;
+    if (client_call(d, CLIENT_PATCH, &(struct client_args){.patch_type = PATCH_TYPE_MERGE,
+                                                          .patch = body, .patch_len = len},
+                    &res, &st2) != 0 && status_code(st2) != 404)
+        log_warn("garbage collector: orphaning %s %s: %s", d->res->plural, d->name,
+                 json_str(st2, "message") ? json_str(st2, "message") : "failed");
+    free(body);
+    json_decref(patch);
+    json_decref(res);
+    json_decref(st2);
+}
+
+/* The orphan finalizer: every dependent of uid in ns (and cluster scope) loses its
+ * ownerReferences to uid, by a JSON merge patch as the garbage collector's own identity
+ * (upstream's deleteOwnerRefJSONMergePatch: the remaining references, with the dependent's
+ * uid as a precondition). */
+static void orphan_dependents(struct apiserver *srv, const char *uid, const char *ns)
+{
+    for_each_dependent(srv, uid, ns, orphan_dependent, (void *)uid);
 }
 
 static void gc_run(void *arg)

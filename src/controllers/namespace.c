@@ -27,7 +27,7 @@ static void finalize_namespace(struct apiserver *srv, const char *name)
     bool remaining = false;
     for (size_t i = 0; i < n; i++) {
         const struct resource_def *r = &t[i];
-        if (events_v1_is_view(r) || !r->namespaced || r->create != NULL)
+        if (events_v1_is_view(r) || !r->namespaced || (r->flags & RES_VIRTUAL))
             continue; /* events.k8s.io: the same storage as core/v1 events */
         struct api_call c = {.srv = srv, .res = r, .ns = name, .user = client_controller_user(CONTROLLER_NAMESPACE),
                              .field_manager = "namespace-controller",

@@ -1195,10 +1195,10 @@ static void handle_resource(struct ctx *c)
     bool named = ri->name != NULL && *ri->name &&
                  !(strcmp(verb, "list") == 0 || strcmp(verb, "watch") == 0 || strcmp(verb, "deletecollection") == 0) ;
     if ((bit & allowed) == 0 || (named && (bit == VERB_LIST || bit == VERB_DELETECOLLECTION)) ||
-        (!named && (bit == VERB_UPDATE || bit == VERB_PATCH || bit == VERB_DELETE) && r->create == NULL) ||
+        (!named && (bit == VERB_UPDATE || bit == VERB_PATCH || bit == VERB_DELETE) && !(r->flags & RES_VIRTUAL)) ||
         (named && bit == VERB_CREATE && sd == NULL) ||
         (r->namespaced && ns == NULL && (bit == VERB_CREATE || (named && bit != VERB_WATCH)))) {
-        if (r->namespaced && ns == NULL && bit == VERB_CREATE && r->create == NULL) {
+        if (r->namespaced && ns == NULL && bit == VERB_CREATE && !(r->flags & RES_VIRTUAL)) {
             send_status(c, status_not_found_path());
             return;
         }
@@ -1355,8 +1355,9 @@ static void handle_resource(struct ctx *c)
             json_decref(body);
             body = core;
         }
-        if (sd != NULL && sd->create != NULL)
-            rc = (code = 201, sd->create(&call, body, &obj, &st));
+        virtual_create_fn vc = sd ? apiserver_virtual_handler(call.srv, r, sd->name) : NULL;
+        if (vc != NULL)
+            rc = (code = 201, vc(&call, body, &obj, &st));
         else if (sd != NULL)
             rc = AZ_EMETHOD, st = status_method_not_allowed();
         else

@@ -12,6 +12,16 @@
 #include "store/store.h"
 #include "store/watchcache.h"
 
+/* The handler of one virtual resource (row flag RES_VIRTUAL, subresource NULL) or virtual
+ * subresource (subresource_def.virtual_create): the modules that own them sit above the
+ * registry, so cmd/serve.c lists them in a const table handed to the apiserver. */
+struct virtual_handler {
+    const char *group;       /* "" for core */
+    const char *resource;    /* plural */
+    const char *subresource; /* NULL for the resource itself */
+    virtual_create_fn create;
+};
+
 struct apiserver {
     struct store *store;        /* durable state */
     struct watchcache *wc;      /* event fan-out */
@@ -36,7 +46,14 @@ struct apiserver {
      * cmd/serve.c lists them in upstream's order). */
     const struct admission_plugin *const *admission;
     size_t nadmission;
+    /* The handlers of virtual resources and subresources (cmd/serve.c lists them). */
+    const struct virtual_handler *virtual_handlers;
+    size_t nvirtual_handlers;
 };
+
+/* The handler srv was given for r (sub NULL) or its subresource sub, or NULL. */
+virtual_create_fn apiserver_virtual_handler(const struct apiserver *srv,
+                                            const struct resource_def *r, const char *sub);
 
 struct token_authenticator;
 struct authorizer;

@@ -42,7 +42,7 @@ static void set_scheduled(json_t *pod)
                                            "True", "lastProbeTime", "lastTransitionTime", now));
 }
 
-static int binding_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
+int binding_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
 {
     const char *kind = json_str(body, "kind");
     if (kind != NULL && *kind && strcmp(kind, "Binding") != 0) {
@@ -106,9 +106,4 @@ static int binding_create(struct api_call *call, json_t *body, json_t **ret_obj,
     *ret_obj = json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
                          "metadata", "status", "Success", "code", 201);
     return 0;
-}
-
-void binding_register(void)
-{
-    resource_set_subresource_handler("", "pods", "binding", binding_create);
 }

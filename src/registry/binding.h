@@ -6,7 +6,9 @@
 #ifndef ANZEN_REGISTRY_BINDING_H
 #define ANZEN_REGISTRY_BINDING_H
 
-/* Installs the pods/binding create handler in the resource table. */
-void binding_register(void);
+#include "registry/apiserver.h"
+
+/* The pods/binding create handler (virtual_create_fn; cmd/serve.c hands it to the apiserver). */
+int binding_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
 
 #endif

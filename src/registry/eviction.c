@@ -5,7 +5,7 @@
 #include "machinery/status.h"
 #include "util/json.h"
 
-static int eviction_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
+int eviction_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
 {
     const char *kind = json_str(body, "kind"), *av = json_str(body, "apiVersion");
     if (kind != NULL && strcmp(kind, "Eviction") != 0) {
@@ -39,9 +39,4 @@ static int eviction_create(struct api_call *call, json_t *body, json_t **ret_obj
     *ret_obj = json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
                          "metadata", "status", "Success", "code", 201);
     return 0;
-}
-
-void eviction_register(void)
-{
-    resource_set_subresource_handler("", "pods", "eviction", eviction_create);
 }

@@ -5,7 +5,9 @@
 #ifndef ANZEN_API_EVICTION_H
 #define ANZEN_API_EVICTION_H
 
-/* Installs the pods/eviction create handler in the resource table. */
-void eviction_register(void);
+#include "registry/apiserver.h"
+
+/* The pods/eviction create handler (virtual_create_fn; cmd/serve.c hands it to the apiserver). */
+int eviction_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
 
 #endif

@@ -21,10 +21,10 @@
 #define ZERO_ROLE "{\"metadata\":{},\"rules\":null}"
 #define ZERO_BINDING "{\"metadata\":{},\"roleRef\":{\"apiGroup\":\"\",\"kind\":\"\",\"name\":\"\"}}"
 
-/* The rows are written once here and only read afterwards, except for the create handlers of
- * virtual resources, which the modules that own them install at start-up
- * (resource_set_create_handler): those modules sit above this table. */
-static struct resource_def resources[] = {
+/* The rows are constant. Virtual resources (RES_VIRTUAL) and subresources (virtual_create)
+ * only say that their POST runs a handler: the handlers belong to modules above this layer and
+ * are handed to the apiserver by cmd/serve.c (struct virtual_handler, apiserver.h). */
+static const struct resource_def resources[] = {
     {
         .group = "", .version = "v1", .kind = "Namespace", .list_kind = "NamespaceList",
         .plural = "namespaces", .singular = "namespace", .short_names = {"ns"},
@@ -43,14 +43,15 @@ static struct resource_def resources[] = {
         .plural = "serviceaccounts", .singular = "serviceaccount", .short_names = {"sa"},
         .namespaced = true, .verbs = RW, .return_deleted_object = true,
         .subresources = {{.name = "token", .kind = "TokenRequest", .group = AUTHN,
-                          .version = "v1", .verbs = VERB_CREATE,
-                          .schema = &schema_token_request}},
+                          .version = "v1", .verbs = VERB_CREATE, .virtual_create = true,
+                          .sensitive_body = true, .schema = &schema_token_request}},
         .validate = validate_kind_core_namespaced, .table = &table_service_account,
         .schema = &schema_service_account,
     },
     {
         .group = "", .version = "v1", .kind = "Secret", .list_kind = "SecretList",
         .plural = "secrets", .singular = "secret", .namespaced = true, .verbs = RW,
+        .flags = RES_SENSITIVE_BODY,
         .defaults = defaults_kind_secret, .validate = validate_kind_secret,
         .table = &table_secret, .schema = &schema_secret,
     },
@@ -73,9 +74,11 @@ static struct resource_def resources[] = {
                           .verbs = VERB_CREATE | VERB_GET, .stream = true},
                          {.name = "portforward", .kind = "PodPortForwardOptions",
                           .verbs = VERB_CREATE | VERB_GET, .stream = true},
-                         {.name = "binding", .kind = "Binding", .verbs = VERB_CREATE},
+                         {.name = "binding", .kind = "Binding", .verbs = VERB_CREATE,
+                          .virtual_create = true},
                          {.name = "eviction", .kind = "Eviction", .group = "policy",
-                          .version = "v1", .verbs = VERB_CREATE, .schema = &schema_eviction},
+                          .version = "v1", .verbs = VERB_CREATE, .virtual_create = true,
+                          .schema = &schema_eviction},
                          {.name = "ephemeralcontainers", .kind = "Pod",
                           .verbs = VERB_GET | VERB_PATCH | VERB_UPDATE,
                           .validate = validate_pod_ephemeral_update}},
@@ -88,7 +91,7 @@ static struct resource_def resources[] = {
         .group = "", .version = "v1", .kind = "Node", .list_kind = "NodeList", .plural = "nodes",
         .singular = "node", .short_names = {"no"}, .verbs = RW, .has_status = true,
         .subresources = {SUB_STATUS("Node")},
-        .flags = RES_CREATE_KEEPS_STATUS,
+        .flags = RES_CREATE_KEEPS_STATUS | RES_NODE,
         .defaults = defaults_kind_node, .validate = validate_kind_node, .table = &table_node,
         .schema = &schema_node_kind,
         .zero = "{\"metadata\":{},\"spec\":{},\"status\":{\"daemonEndpoints\":{\"kubeletEndpoint\":"
@@ -158,35 +161,36 @@ static struct resource_def resources[] = {
     },
     {
         .group = AUTHN, .version = "v1", .kind = "TokenReview", .plural = "tokenreviews",
-        .singular = "", .verbs = VERBS_CREATE_ONLY, .schema = &schema_token_review,
+        .singular = "", .verbs = VERBS_CREATE_ONLY, .flags = RES_VIRTUAL | RES_SENSITIVE_BODY,
+        .schema = &schema_token_review,
         .zero = "{\"metadata\":{},\"spec\":{},\"status\":{\"user\":{}}}",
     },
     {
         .group = AUTHN, .version = "v1", .kind = "SelfSubjectReview",
-        .plural = "selfsubjectreviews", .singular = "", .verbs = VERBS_CREATE_ONLY,
+        .plural = "selfsubjectreviews", .singular = "", .verbs = VERBS_CREATE_ONLY, .flags = RES_VIRTUAL,
         .schema = &schema_self_subject_review, .zero = "{\"metadata\":{},\"status\":{}}",
     },
     {
         .group = AUTHZ, .version = "v1", .kind = "LocalSubjectAccessReview",
         .plural = "localsubjectaccessreviews", .singular = "", .namespaced = true,
-        .verbs = VERBS_CREATE_ONLY, .schema = &schema_local_subject_access_review,
+        .verbs = VERBS_CREATE_ONLY, .flags = RES_VIRTUAL, .schema = &schema_local_subject_access_review,
         .zero = ZERO_SAR,
     },
     {
         .group = AUTHZ, .version = "v1", .kind = "SelfSubjectAccessReview",
-        .plural = "selfsubjectaccessreviews", .singular = "", .verbs = VERBS_CREATE_ONLY,
+        .plural = "selfsubjectaccessreviews", .singular = "", .verbs = VERBS_CREATE_ONLY, .flags = RES_VIRTUAL,
         .schema = &schema_self_subject_access_review, .zero = ZERO_SAR,
     },
     {
         .group = AUTHZ, .version = "v1", .kind = "SelfSubjectRulesReview",
-        .plural = "selfsubjectrulesreviews", .singular = "", .verbs = VERBS_CREATE_ONLY,
+        .plural = "selfsubjectrulesreviews", .singular = "", .verbs = VERBS_CREATE_ONLY, .flags = RES_VIRTUAL,
         .schema = &schema_self_subject_rules_review,
         .zero = "{\"metadata\":{},\"spec\":{},\"status\":{\"resourceRules\":null,"
                 "\"nonResourceRules\":null,\"incomplete\":false}}",
     },
     {
         .group = AUTHZ, .version = "v1", .kind = "SubjectAccessReview",
-        .plural = "subjectaccessreviews", .singular = "", .verbs = VERBS_CREATE_ONLY,
+        .plural = "subjectaccessreviews", .singular = "", .verbs = VERBS_CREATE_ONLY, .flags = RES_VIRTUAL,
         .schema = &schema_subject_access_review, .zero = ZERO_SAR,
     },
 };
@@ -279,26 +283,6 @@ char *resource_key(const struct resource_def *r, const char *ns, const char *nam
     if (name != NULL)
         buf_puts(&b, name);
     return buf_detach(&b, NULL);
-}
-
-void resource_set_create_handler(const char *group, const char *plural, virtual_create_fn fn)
-{
-    for (size_t i = 0; i < NRESOURCES; i++)
-        if (strcmp(resources[i].group, group) == 0 && strcmp(resources[i].plural, plural) == 0)
-            resources[i].create = fn;
-}
-
-void resource_set_subresource_handler(const char *group, const char *plural, const char *sub,
-                                      virtual_create_fn fn)
-{
-    for (size_t i = 0; i < NRESOURCES; i++) {
-        struct resource_def *r = &resources[i];
-        if (strcmp(r->group, group) != 0 || strcmp(r->plural, plural) != 0)
-            continue;
-        for (size_t j = 0; j < sizeof(r->subresources) / sizeof(r->subresources[0]); j++)
-            if (r->subresources[j].name && strcmp(r->subresources[j].name, sub) == 0)
-                r->subresources[j].create = fn;
-    }
 }
 
 void resource_defaults(const struct resource_def *r, json_t *obj)

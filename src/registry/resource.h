@@ -43,7 +43,11 @@ struct subresource_def {
     const char *group;        /* response kind's group (NULL: same as parent) */
     const char *version;      /* response kind's version (NULL: same as parent) */
     unsigned verbs;
-    virtual_create_fn create; /* for virtual subresources (e.g. serviceaccounts/token) */
+    bool virtual_create;      /* POST runs a handler the apiserver is given (struct
+                                 virtual_handler, cmd/serve.c) and stores nothing
+                                 (serviceaccounts/token, pods/eviction, pods/binding) */
+    bool sensitive_body;      /* bodies kept out of the audit log (serviceaccounts/token);
+                                 a RES_SENSITIVE_BODY row's subresources are too */
     bool stream;              /* served by the pod stream handler (pods/log, pods/exec) */
     const struct schema_node *schema; /* body type when it differs from the parent's kind */
     void (*validate)(json_t *obj, json_t *old, struct field_errors *errs); /* update validation
@@ -65,6 +69,11 @@ enum resource_flags {
     RES_SCHEDULER_BINDS = 1 << 4,     /* the in-process scheduler may set spec.nodeName (Pod) */
     RES_EVENTS_VIEW = 1 << 5,         /* events.k8s.io/v1 view of the core/v1 Events' storage */
     RES_POD = 1 << 6,                 /* objects are Pods (ServiceAccount, PodSecurity admission) */
+    RES_VIRTUAL = 1 << 7,             /* create-only, unstored: POST runs the handler the
+                                         apiserver is given (struct virtual_handler) */
+    RES_NODE = 1 << 8,                /* objects are Nodes (NodeRestriction admission) */
+    RES_SENSITIVE_BODY = 1 << 9,      /* request and response bodies never written to the
+                                         audit log, whatever the level (Secret, TokenReview) */
 };
 
 struct resource_def {
@@ -81,7 +90,6 @@ struct resource_def {
     bool return_deleted_object; /* DELETE answers with the object (else a Success Status) */
     bool has_status;            /* main resource updates ignore .status; /status only .status */
     bool tracks_generation;     /* metadata.generation bumps on spec changes */
-    virtual_create_fn create;   /* non-NULL: virtual create-only resource */
     struct subresource_def subresources[10];
     unsigned flags;             /* enum resource_flags */
 
@@ -120,11 +128,5 @@ void resource_defaults(const struct resource_def *r, json_t *obj);
 void resource_prepare_create(const struct resource_def *r, json_t *obj);
 void resource_validate(const struct resource_def *r, json_t *obj, json_t *old,
                        struct field_errors *errs);
-
-/* Registers the handlers for virtual resources (called once at startup by modules that own
- * them: reviews, token requests). */
-void resource_set_create_handler(const char *group, const char *plural, virtual_create_fn fn);
-void resource_set_subresource_handler(const char *group, const char *plural, const char *sub,
-                                      virtual_create_fn fn);
 
 #endif

@@ -161,6 +161,20 @@ json_t *rest_fields_v1(const struct resource_def *r, json_t *obj)
 
 /* ---- type checks -------------------------------------------------------------------- */
 
+virtual_create_fn apiserver_virtual_handler(const struct apiserver *srv,
+                                            const struct resource_def *r, const char *sub)
+{
+    if (srv == NULL || r == NULL)
+        return NULL;
+    for (size_t i = 0; i < srv->nvirtual_handlers; i++) {
+        const struct virtual_handler *h = &srv->virtual_handlers[i];
+        if (strcmp(h->group, r->group) == 0 && strcmp(h->resource, r->plural) == 0 &&
+            (h->subresource == NULL ? sub == NULL : sub != NULL && strcmp(h->subresource, sub) == 0))
+            return h->create;
+    }
+    return NULL;
+}
+
 static int check_type(struct api_call *c, json_t *obj, json_t **ret_status)
 {
     const struct resource_def *r = c->res;
@@ -728,7 +742,7 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
             bool selecting = ls != NULL || fs != NULL;
             const char *node = field_selector_requires_exact(fs, "spec.nodeName");
             src = AZ_EUNAVAILABLE;
-            if (node != NULL && strcmp(r->kind, "Pod") == 0 && (r->group == NULL || *r->group == '\0'))
+            if (node != NULL && (r->flags & RES_POD))
                 src = watchcache_list_indexed(c->srv->wc, prefix, node, start_after, 0, &cl);
             struct list_filter lf = {ls, fs};
             if (src == AZ_EUNAVAILABLE && selecting)
@@ -1045,9 +1059,14 @@ static int create_internal(struct api_call *c, json_t *obj, bool applied, json_t
     int rc;
     if ((rc = check_type(c, obj, ret_status)) < 0 || (rc = check_decodes(c, obj, ret_status)) < 0)
         return rc;
-    if (r->create != NULL) {
+    if (r->flags & RES_VIRTUAL) {
+        virtual_create_fn create = apiserver_virtual_handler(c->srv, r, NULL);
+        if (create == NULL) {
+            *ret_status = status_method_not_allowed();
+            return AZ_EMETHOD;
+        }
         json_t *res = NULL;
-        rc = r->create(c, obj, &res, ret_status);
+        rc = create(c, obj, &res, ret_status);
         if (rc == 0)
             *ret_obj = res;
         return rc;

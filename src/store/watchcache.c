@@ -626,26 +626,30 @@ static void wc_item_view(struct wc_item *it, struct wc_obj *o)
     it->ref = NULL;
 }
 
+/* As wc_item_view, holding a reference on o (the item outlives mu). */
 static void wc_item_fill(struct wc_item *it, struct wc_obj *o)
 {
-    it->key = o->key;
-    it->value = wc_value(o);
-    it->len = o->len;
-    it->create_rev = o->create_rev;
-    it->mod_rev = o->mod_rev;
-    it->attrs = o->attrs_len > 0 ? o->data : NULL;
-    it->attrs_len = o->attrs_len;
+    wc_item_view(it, o);
     it->ref = wc_obj_ref(o);
 }
 
-int watchcache_get(struct watchcache *wc, const char *key, struct wc_item *ret, int64_t *ret_rev)
+/* Takes mu for a read of the object map: 0 with mu held, or AZ_EUNAVAILABLE (mu not held)
+ * before the first load. */
+static int wc_lock_loaded(struct watchcache *wc)
 {
-    memset(ret, 0, sizeof(*ret));
     pthread_mutex_lock(&wc->mu);
     if (!wc->loaded) {
         pthread_mutex_unlock(&wc->mu);
         return AZ_EUNAVAILABLE;
     }
+    return 0;
+}
+
+int watchcache_get(struct watchcache *wc, const char *key, struct wc_item *ret, int64_t *ret_rev)
+{
+    memset(ret, 0, sizeof(*ret));
+    if (wc_lock_loaded(wc) != 0)
+        return AZ_EUNAVAILABLE;
     if (ret_rev != NULL)
         *ret_rev = wc->rev;
     size_t i;
@@ -688,11 +692,8 @@ int watchcache_list_filtered(struct watchcache *wc, const char *prefix, const ch
                              watchcache_filter_fn filter, void *arg, struct wc_list *ret)
 {
     memset(ret, 0, sizeof(*ret));
-    pthread_mutex_lock(&wc->mu);
-    if (!wc->loaded) {
-        pthread_mutex_unlock(&wc->mu);
+    if (wc_lock_loaded(wc) != 0)
         return AZ_EUNAVAILABLE;
-    }
     ret->rev = wc->rev;
     size_t first, end = wc_range(wc, prefix, start_after, &first), cap = 0;
     for (size_t i = first; i < end; i++) {
@@ -716,11 +717,8 @@ int watchcache_list(struct watchcache *wc, const char *prefix, const char *start
                     size_t limit, struct wc_list *ret)
 {
     memset(ret, 0, sizeof(*ret));
-    pthread_mutex_lock(&wc->mu);
-    if (!wc->loaded) {
-        pthread_mutex_unlock(&wc->mu);
+    if (wc_lock_loaded(wc) != 0)
         return AZ_EUNAVAILABLE;
-    }
     ret->rev = wc->rev;
     size_t first, lo = wc_range(wc, prefix, start_after, &first);
     size_t n = lo - first;

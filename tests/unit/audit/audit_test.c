@@ -150,6 +150,31 @@ static void test_event(void **state)
     assert_null(strstr(s, "annotations"));
     free(s);
     json_decref(ev);
+
+    /* the other bodies kept out of the log: TokenReview, serviceaccounts/token (rows' flags) */
+    static const struct {
+        const char *group, *resource, *subresource;
+        bool hidden;
+    } cases[] = {
+        {"authentication.k8s.io", "tokenreviews", "", true},
+        {"", "serviceaccounts", "token", true},
+        {"", "serviceaccounts", "", false},
+        {"authentication.k8s.io", "selfsubjectreviews", "", false},
+        {"", "secrets", "", true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        r.attrs.group = cases[i].group;
+        r.attrs.resource = cases[i].resource;
+        r.attrs.subresource = cases[i].subresource;
+        ev = audit_event(&r, AUDIT_REQUEST, AUDIT_STAGE_REQUEST_RECEIVED);
+        s = json_dumps(ev, JSON_COMPACT);
+        if (cases[i].hidden)
+            assert_null(strstr(s, "requestObject"));
+        else
+            assert_non_null(strstr(s, "\"requestObject\":{\"data\""));
+        free(s);
+        json_decref(ev);
+    }
     json_decref(status);
 }
 

@@ -262,7 +262,9 @@ static void test_node_restriction(void **state)
 static void test_scheduler_binds(void **state)
 {
     struct fixture *f = *state;
-    binding_register();
+    static const struct virtual_handler handlers[] = {{"", "pods", "binding", binding_create}};
+    f->srv.virtual_handlers = handlers;
+    f->srv.nvirtual_handlers = 1;
     const struct user_info *sched = client_scheduler_user();
     char msg[512];
     const char *binding = "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":\"unbound\","
