@@ -984,8 +984,33 @@ static int spdy_negotiate(h2o_req_t *req, json_t **ret_status)
         return AZ_EBADREQUEST;
     }
     if (!http_header_has_token(req, H2O_STRLIT("x-stream-protocol-version"), proto_v4)) {
-        *ret_status = status_new(AZ_EFORBIDDEN, "unable to upgrade: unable to negotiate protocol: "
-                                 "server accepts [v4.channel.k8s.io]", NULL);
+        /* Go prints the client's list as %v: the comma-separated values, space-joined */
+        struct buf list;
+        buf_init(&list, 4096);
+        for (ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-stream-protocol-version"), -1);
+             i != -1; i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-stream-protocol-version"), i)) {
+            h2o_iovec_t v = req->headers.entries[i].value;
+            for (size_t k = 0; k < v.len;) {
+                size_t st = k;
+                while (k < v.len && v.base[k] != ',')
+                    k++;
+                size_t e = k++;
+                while (st < e && v.base[st] == ' ')
+                    st++;
+                while (e > st && v.base[e - 1] == ' ')
+                    e--;
+                if (e > st) {
+                    if (list.len > 0)
+                        (void)buf_append(&list, " ", 1);
+                    (void)buf_append(&list, v.base + st, e - st);
+                }
+            }
+        }
+        char *msg = xasprintf("unable to upgrade: unable to negotiate protocol: client supports [%s], "
+                              "server accepts [%s]", list.data ? list.data : "", proto_v4);
+        buf_release(&list);
+        *ret_status = status_new(AZ_EFORBIDDEN, msg, NULL);
+        free(msg);
         return AZ_EFORBIDDEN;
     }
     return 0;

@@ -128,14 +128,35 @@ hdrs = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in head[1:]
 print("status", head[0].split(" ")[1])
 print("upgrade", hdrs.get("upgrade"))
 print("protocol", hdrs.get("x-stream-protocol-version"))
+if not head[0].split(" ")[1] == "101":
+    body = buf.split(b"\r\n\r\n", 1)[1]
+    try:
+        while len(body) < int(hdrs.get("content-length", "0")):
+            d = s.recv(4096)
+            if not d: break
+            body += d
+    except socket.timeout:
+        pass
+    print("body", body.decode(errors="replace"))
 PYEOF
 }
 out=$(hs "command=true&stdout=true" v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io 2>&1)
 expect_eq "spdy handshake: v4 chosen" 'status 101
 upgrade SPDY/3.1
 protocol v4.channel.k8s.io' "$out"
-out=$(hs "command=true&stdout=true" v2.channel.k8s.io 2>&1)
+out=$(hs "command=true&stdout=true" "v3.channel.k8s.io, v2.channel.k8s.io" 2>&1)
 expect_eq "spdy handshake: no v4 offered → 403" "status 403" "$(echo "$out" | head -1)"
+expect_contains "spdy handshake: httpstream's message" \
+    'unable to upgrade: unable to negotiate protocol: client supports [v3.channel.k8s.io v2.channel.k8s.io], server accepts [v4.channel.k8s.io]' "$out"
+out=$(hs "command=true&stdout=true" 2>&1)
+expect_eq "spdy handshake: no X-Stream-Protocol-Version → 400" "status 400" "$(echo "$out" | head -1)"
+expect_contains "spdy handshake: its message" 'unable to upgrade: X-Stream-Protocol-Version is required' "$out"
+
+# ---- kubectl 1.30+ speak SPDY too when told to (and as their WebSocket fallback) ---------------
+out=$(KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false kcv 32 exec -n lab sleep -- sh -c 'echo via-spdy; exit 4' 2>"$T/err"); rc=$?
+expect_eq "1.32 over SPDY: output" "via-spdy" "$out"
+expect_eq "1.32 over SPDY: exit code" 4 "$rc"
+expect_contains "1.32 over SPDY: kubectl's message" "command terminated with exit code 4" "$(cat "$T/err")"
 
 ensure_alive "server alive after the SPDY exec checks"
 e2e_finish
