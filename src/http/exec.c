@@ -1,4 +1,5 @@
-/* exec.c — `kubectl exec` over WebSocket (the wire format is described in exec.h).
+/* exec.c — `kubectl exec` and `kubectl attach` over WebSocket (the wire format is described
+ * in exec.h) and over SPDY/3.1 (kubelet's httpstream remotecommand, see "the SPDY transport").
  *
  * One struct exec_session per upgraded request, owned by the event loop thread. The process
  * comes from node_exec(); its stdout/stderr pipes are h2o sockets whose read callbacks queue
@@ -8,7 +9,10 @@
  *
  * wslay is linked directly (libh2o-evloop's pkg-config file does not list it).
  *
- * Lifetime: the session outlives the h2o_websocket_conn_t. Every callback holds the session
+ * Both transports share the session: only sending, flushing and reading the client differ
+ * (session_send / session_flush / session_client_data; session_lost when the client is gone).
+ *
+ * Lifetime: the session outlives the h2o_websocket_conn_t (or the SPDY socket). Every callback holds the session
  * (busy count) while it runs, because h2o_websocket_proceed() may report the close — and so
  * free the connection — in the middle of our own call; the session is freed when the
  * connection is gone, the pipes are closed, the process is reaped, and nobody holds it. */
