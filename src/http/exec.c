@@ -1,4 +1,5 @@
-/* exec.c — `kubectl exec` over WebSocket (the wire format is described in exec.h).
+/* exec.c — `kubectl exec` and `kubectl attach` over WebSocket (the wire format is described
+ * in exec.h) and over SPDY/3.1 (kubelet's httpstream remotecommand, see "the SPDY transport").
  *
  * One struct exec_session per upgraded request, owned by the event loop thread. The process
  * comes from node_exec(); its stdout/stderr pipes are h2o sockets whose read callbacks queue
@@ -8,7 +9,10 @@
  *
  * wslay is linked directly (libh2o-evloop's pkg-config file does not list it).
  *
- * Lifetime: the session outlives the h2o_websocket_conn_t. Every callback holds the session
+ * Both transports share the session: only sending, flushing and reading the client differ
+ * (session_send / session_flush / session_client_data; session_lost when the client is gone).
+ *
+ * Lifetime: the session outlives the h2o_websocket_conn_t (or the SPDY socket). Every callback holds the session
  * (busy count) while it runs, because h2o_websocket_proceed() may report the close — and so
  * free the connection — in the middle of our own call; the session is freed when the
  * connection is gone, the pipes are closed, the process is reaped, and nobody holds it. */
@@ -24,12 +28,16 @@
 #include <unistd.h>
 #include <jansson.h>
 #include <h2o/websocket.h>
+#include <h2o/http1.h>
 #include "machinery/status.h"
 #include "http/exec.h"
+#include "http/portforward.h"
+#include "http/spdy.h"
 #include "node/node.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/log.h"
 #include "util/util.h"
 
 #define EXEC_STDIN_MAX (16u << 20)     /* stdin bytes buffered for a process not reading */
@@ -39,6 +47,9 @@
 #define EXEC_REAP_POLL_MS 20
 #define EXEC_FAILURE_MEMORY_S 10       /* see remember_failure() */
 #define EXEC_ATTACH_QUEUE_MAX (8u << 20) /* attach output queued for a slow client, then dropped */
+#define EXEC_SPDY_OUT_MAX (64u << 20)  /* SPDY: frames buffered for the client (hard cap) */
+#define EXEC_SPDY_IN_MAX (SPDY_MAX_CONTROL + (16u << 20)) /* SPDY: unparsed client input */
+#define EXEC_RESIZE_MAX 4096          /* SPDY: one resize JSON line */
 
 /* ---- protocol helpers ------------------------------------------------------------------- */
 
@@ -312,6 +323,25 @@ struct exec_session {
     struct node_log_pipe *log; /* tapped while not NULL */
     uint8_t attach_channel;    /* where its output goes (0: nowhere) */
     char cid[128];             /* the run attached to (stdinOnce) */
+    struct exec_spdy *sp;      /* the SPDY transport (kubectl 1.27–1.29); NULL: WebSocket */
+};
+
+/* The SPDY/3.1 transport (v4.channel.k8s.io as kubelet serves it): one stream per channel,
+ * opened by the client with a `streamtype` header; output starts once every expected stream
+ * is there. */
+struct exec_spdy {
+    h2o_socket_t *sock;        /* NULL before the upgrade completes and once closed */
+    bool upgrading;            /* between the 101 and on_spdy_upgraded */
+    z_stream zin, zout;
+    struct buf out;            /* frames not yet handed to the socket */
+    char *out_flight;
+    size_t flight_len;
+    bool closing;              /* close once the output is flushed */
+    bool ready;                /* every expected stream arrived */
+    uint32_t id[EXEC_CH_RESIZE + 1]; /* stream id by channel (0: not opened) */
+    bool want[EXEC_CH_RESIZE + 1];
+    struct buf resize;         /* a partial resize line */
+    struct buf early;          /* attach output before the streams are up */
 };
 
 static struct {
@@ -320,6 +350,24 @@ static struct {
 } reap_timeout;
 
 static void session_try_finish(struct exec_session *s);
+static void spdy_kick(struct exec_session *s);
+static void spdy_send(struct exec_session *s, uint8_t channel, const void *data, size_t len);
+
+/* The client is (still) there. */
+static bool session_connected(const struct exec_session *s)
+{
+    if (s->sp != NULL)
+        return s->sp->sock != NULL || s->sp->upgrading;
+    return s->ws != NULL;
+}
+
+/* Output bytes queued for the client. */
+static size_t session_queued(const struct exec_session *s)
+{
+    if (s->sp != NULL)
+        return s->sp->out.len + s->sp->flight_len;
+    return s->ws != NULL ? wslay.queued_msg_length(s->ws->ws_ctx) : 0;
+}
 
 static void session_hold(struct exec_session *s)
 {
@@ -330,9 +378,18 @@ static void session_release(struct exec_session *s)
 {
     if (--s->busy > 0)
         return;
-    if (s->ws != NULL || s->out.sock != NULL || s->err.sock != NULL || s->in_sock != NULL ||
+    if (session_connected(s) || s->out.sock != NULL || s->err.sock != NULL || s->in_sock != NULL ||
         !s->exited || s->log != NULL)
         return;
+    if (s->sp != NULL) {
+        inflateEnd(&s->sp->zin);
+        deflateEnd(&s->sp->zout);
+        buf_release(&s->sp->out);
+        buf_release(&s->sp->resize);
+        buf_release(&s->sp->early);
+        free(s->sp->out_flight);
+        free(s->sp);
+    }
     if (h2o_timeout_is_linked(&s->reap_timer))
         h2o_timeout_unlink(&s->reap_timer);
     buf_release(&s->in_pending);
@@ -346,12 +403,19 @@ static void session_release(struct exec_session *s)
 /* Runs wslay until it cannot progress. May close the connection (s->ws becomes NULL). */
 static void session_flush(struct exec_session *s)
 {
-    if (s->ws != NULL && s->ws->sock != NULL)
+    if (s->sp != NULL)
+        spdy_kick(s);
+    else if (s->ws != NULL && s->ws->sock != NULL)
         h2o_websocket_proceed(s->ws);
 }
 
 static void session_send(struct exec_session *s, uint8_t channel, const void *data, size_t len)
 {
+    if (s->sp != NULL) {
+        if (!s->status_sent)
+            spdy_send(s, channel, data, len);
+        return;
+    }
     if (s->ws == NULL || s->status_sent)
         return;
     uint8_t *frame = xmalloc(len + 1);
@@ -436,7 +500,7 @@ static void on_output(h2o_socket_t *sock, const char *err)
         h2o_socket_close(sock);
         o->sock = NULL;
     }
-    if (s->ws != NULL && !s->throttled && wslay.queued_msg_length(s->ws->ws_ctx) > EXEC_QUEUE_HIGH)
+    if (session_connected(s) && !s->throttled && session_queued(s) > EXEC_QUEUE_HIGH)
         output_pause(s, true);
     session_flush(s);
     session_try_finish(s);
@@ -504,7 +568,7 @@ static void session_try_finish(struct exec_session *s)
             h2o_timeout_link(s->loop, &reap_timeout.q, &s->reap_timer);
         return;
     }
-    if (s->status_sent || s->ws == NULL)
+    if (s->status_sent || !session_connected(s) || (s->sp != NULL && !s->sp->ready))
         return;
     s->in_close_wanted = true;
     stdin_close(s);
@@ -512,10 +576,45 @@ static void session_try_finish(struct exec_session *s)
     session_send(s, EXEC_CH_ERROR, st, strlen(st));
     free(st);
     s->status_sent = true;
+    if (s->sp != NULL) {
+        /* end every stream we write, then the connection (kubelet closes it after the Status) */
+        const uint8_t chans[] = {EXEC_CH_STDOUT, EXEC_CH_STDERR, EXEC_CH_ERROR};
+        for (size_t i = 0; i < sizeof(chans); i++)
+            if (s->sp->id[chans[i]] != 0)
+                (void)spdy_put_data(s->sp->id[chans[i]], SPDY_FLAG_FIN, NULL, 0, &s->sp->out);
+        (void)spdy_put_goaway(0, 0, &s->sp->out);
+        s->sp->closing = true;
+        spdy_kick(s);
+        return;
+    }
     s->close_pending = true;
     session_flush(s);
     session_queue_close(s, false);
     session_flush(s);
+}
+
+/* The client's bytes on a channel (both transports). */
+static void session_client_data(struct exec_session *s, uint8_t channel, const uint8_t *data, size_t len)
+{
+    if (channel == EXEC_CH_RESIZE) {
+        uint16_t w, h;
+        if (s->tty_fd >= 0 && exec_resize_parse(data, len, &w, &h)) {
+            struct winsize ws = {.ws_row = h, .ws_col = w};
+            ioctl(s->tty_fd, TIOCSWINSZ, &ws); /* the kernel signals SIGWINCH to the process */
+        }
+        return;
+    }
+    if (channel != EXEC_CH_STDIN || s->in_sock == NULL || s->in_close_wanted || len == 0)
+        return; /* unknown channels are dropped, like upstream */
+    if (buf_append(&s->in_pending, data, len) != 0) {
+        /* the process does not read its stdin fast enough: end the session */
+        if (s->failure == NULL)
+            s->failure = xstrdup("stdin buffer limit exceeded");
+        stdin_close(s);
+        kill(s->pid, SIGKILL);
+        return;
+    }
+    stdin_kick(s);
 }
 
 static void on_client_message(struct exec_session *s, const struct wslay_event_on_msg_recv_arg *arg)
@@ -536,26 +635,10 @@ static void on_client_message(struct exec_session *s, const struct wslay_event_o
     case EXEC_FRAME_DATA:
         break;
     }
-    if (f.channel == EXEC_CH_RESIZE) {
-        uint16_t w, h;
-        if (s->tty_fd >= 0 && exec_resize_parse(f.data, f.len, &w, &h)) {
-            struct winsize ws = {.ws_row = h, .ws_col = w};
-            ioctl(s->tty_fd, TIOCSWINSZ, &ws); /* the kernel signals SIGWINCH to the process */
-        }
-        return;
-    }
-    if (f.channel != EXEC_CH_STDIN || s->in_sock == NULL || s->in_close_wanted || f.len == 0)
-        return; /* unknown channels are dropped, like upstream */
-    if (buf_append(&s->in_pending, f.data, f.len) != 0) {
-        /* the process does not read its stdin fast enough: end the session */
-        if (s->failure == NULL)
-            s->failure = xstrdup("stdin buffer limit exceeded");
-        stdin_close(s);
-        kill(s->pid, SIGKILL);
-        return;
-    }
-    stdin_kick(s);
+    session_client_data(s, f.channel, f.data, f.len);
 }
+
+static void session_lost(struct exec_session *s);
 
 static void on_ws_event(h2o_websocket_conn_t *conn, const struct wslay_event_on_msg_recv_arg *arg)
 {
@@ -567,24 +650,30 @@ static void on_ws_event(h2o_websocket_conn_t *conn, const struct wslay_event_on_
         /* the client went away (or completed the close handshake) */
         h2o_websocket_close(conn);
         s->ws = NULL;
-        stdin_close(s);
-        if (s->log != NULL) { /* attach: the container goes on */
-            node_log_pipe_untap(s->log, s);
-            s->log = NULL;
-        }
-        session_reap(s);
-        if (!s->exited)
-            kill(s->pid, SIGKILL);
-        struct exec_output *outs[] = {&s->out, &s->err};
-        for (size_t i = 0; i < 2; i++) {
-            if (outs[i]->sock != NULL) {
-                h2o_socket_close(outs[i]->sock);
-                outs[i]->sock = NULL;
-            }
-        }
-        session_try_finish(s); /* links the reap timer until the process is gone */
+        session_lost(s);
     }
     session_release(s);
+}
+
+/* The client is gone (its connection already closed): stop the process, drop the pipes. */
+static void session_lost(struct exec_session *s)
+{
+    stdin_close(s);
+    if (s->log != NULL) { /* attach: the container goes on */
+        node_log_pipe_untap(s->log, s);
+        s->log = NULL;
+    }
+    session_reap(s);
+    if (!s->exited)
+        kill(s->pid, SIGKILL);
+    struct exec_output *outs[] = {&s->out, &s->err};
+    for (size_t i = 0; i < 2; i++) {
+        if (outs[i]->sock != NULL) {
+            h2o_socket_close(outs[i]->sock);
+            outs[i]->sock = NULL;
+        }
+    }
+    session_try_finish(s); /* links the reap timer until the process is gone */
 }
 
 static h2o_socket_t *pipe_socket(h2o_loop_t *loop, int fd, void *data)
@@ -639,6 +728,322 @@ static int recall_failure(const char *ns, const char *pod, const char *container
     return last_failure.rc;
 }
 
+/* ---- the SPDY transport --------------------------------------------------------------------
+ * kubelet's remotecommand over SPDY/3.1 (pkg/kubelet/cri/streaming/remotecommand/httpstream.go,
+ * client-go tools/remotecommand/v4.go): after the 101 the client opens one stream per channel
+ * with a `streamtype` header (error, stdin, stdout, stderr, resize); each gets a SYN_REPLY.
+ * Once all streams the query asked for are there (error always; resize with tty) the output
+ * flows as DATA frames; stdin ends with the client's FIN; resize carries TerminalSize JSON
+ * lines. At the end the v4 Status goes on the error stream, every stream we write gets FIN
+ * and the connection is closed. Only v4.channel.k8s.io is served (every kubectl 1.27+ asks
+ * for it first). */
+
+static const char *const spdy_stream_types[EXEC_CH_RESIZE + 1] = {
+    [EXEC_CH_STDIN] = "stdin", [EXEC_CH_STDOUT] = "stdout", [EXEC_CH_STDERR] = "stderr",
+    [EXEC_CH_ERROR] = "error", [EXEC_CH_RESIZE] = "resize",
+};
+
+static void spdy_close(struct exec_session *s)
+{
+    if (s->sp->sock != NULL) {
+        h2o_socket_close(s->sp->sock);
+        s->sp->sock = NULL;
+        session_lost(s);
+    }
+}
+
+static void on_spdy_written(h2o_socket_t *sock, const char *err)
+{
+    struct exec_session *s = sock->data;
+    session_hold(s);
+    free(s->sp->out_flight);
+    s->sp->out_flight = NULL;
+    s->sp->flight_len = 0;
+    if (err != NULL) {
+        spdy_close(s);
+    } else {
+        if (s->throttled && session_queued(s) < EXEC_QUEUE_LOW)
+            output_pause(s, false);
+        spdy_kick(s);
+    }
+    session_release(s);
+}
+
+/* Hands the buffered frames to the socket; closes when asked and flushed. */
+static void spdy_kick(struct exec_session *s)
+{
+    struct exec_spdy *sp = s->sp;
+    if (sp->sock == NULL || sp->out_flight != NULL)
+        return;
+    if (sp->out.len == 0) {
+        if (sp->closing)
+            spdy_close(s);
+        return;
+    }
+    sp->out_flight = buf_detach(&sp->out, &sp->flight_len);
+    buf_init(&sp->out, EXEC_SPDY_OUT_MAX);
+    h2o_iovec_t v = h2o_iovec_init(sp->out_flight, sp->flight_len);
+    h2o_socket_write(sp->sock, &v, 1, on_spdy_written);
+}
+
+static void spdy_send(struct exec_session *s, uint8_t channel, const void *data, size_t len)
+{
+    struct exec_spdy *sp = s->sp;
+    if (!sp->ready) { /* attach output (or its replay) before the streams: kept, bounded */
+        if (channel == s->attach_channel)
+            (void)buf_append(&sp->early, data, len);
+        return;
+    }
+    if (channel > EXEC_CH_RESIZE || sp->id[channel] == 0 || sp->sock == NULL || len == 0)
+        return;
+    if (spdy_put_data(sp->id[channel], 0, data, len, &sp->out) != 0) {
+        log_warn("exec: client not reading, closing the connection");
+        spdy_close(s);
+    }
+}
+
+/* Every expected stream is there: start the output. */
+static void spdy_ready(struct exec_session *s)
+{
+    struct exec_spdy *sp = s->sp;
+    sp->ready = true;
+    if (sp->early.len > 0) {
+        size_t len;
+        char *early = buf_detach(&sp->early, &len);
+        for (size_t off = 0; off < len; off += EXEC_MAX_FRAME)
+            spdy_send(s, s->attach_channel, early + off, len - off < EXEC_MAX_FRAME ? len - off : EXEC_MAX_FRAME);
+        free(early);
+    }
+    if (!s->throttled) {
+        if (s->out.sock != NULL)
+            h2o_socket_read_start(s->out.sock, on_output);
+        if (s->err.sock != NULL)
+            h2o_socket_read_start(s->err.sock, on_output);
+    }
+    session_try_finish(s);
+}
+
+static int spdy_on_syn_stream(struct exec_session *s, const struct spdy_frame *f)
+{
+    struct exec_spdy *sp = s->sp;
+    struct spdy_headers h;
+    if (spdy_headers_decode(&sp->zin, f->payload, f->len, &h) != 0) {
+        spdy_headers_release(&h);
+        return -1; /* the compression context is broken */
+    }
+    const char *type = spdy_header_get(&h, "streamtype");
+    int ch = -1;
+    for (int i = 0; type != NULL && i <= EXEC_CH_RESIZE; i++)
+        if (strcmp(type, spdy_stream_types[i]) == 0)
+            ch = i;
+    int rc;
+    if (ch < 0 || sp->id[ch] != 0 || f->stream_id == 0) {
+        log_info("exec: stream %u refused: %s", f->stream_id, ch < 0 ? "invalid stream type" : "duplicate stream");
+        rc = spdy_put_rst(f->stream_id, SPDY_RST_REFUSED_STREAM, &sp->out);
+    } else {
+        sp->id[ch] = f->stream_id;
+        rc = spdy_put_syn_reply(&sp->zout, f->stream_id, 0, &sp->out);
+    }
+    spdy_headers_release(&h);
+    if (rc != 0)
+        return -1;
+    bool all = !sp->ready;
+    for (int i = 0; i <= EXEC_CH_RESIZE; i++)
+        all = all && (!sp->want[i] || sp->id[i] != 0);
+    if (all)
+        spdy_ready(s);
+    return 0;
+}
+
+static int spdy_channel_of(const struct exec_spdy *sp, uint32_t id)
+{
+    for (int i = 0; id != 0 && i <= EXEC_CH_RESIZE; i++)
+        if (sp->id[i] == id)
+            return i;
+    return -1;
+}
+
+/* Resize stream bytes: one TerminalSize JSON per line (Go's json.Encoder). */
+static void spdy_resize_data(struct exec_session *s, const uint8_t *data, size_t len)
+{
+    struct exec_spdy *sp = s->sp;
+    if (buf_append(&sp->resize, data, len) != 0) {
+        buf_release(&sp->resize);
+        buf_init(&sp->resize, EXEC_RESIZE_MAX);
+        return;
+    }
+    const char *nl;
+    while ((nl = memchr(sp->resize.data, '\n', sp->resize.len)) != NULL) {
+        size_t n = (size_t)(nl - sp->resize.data) + 1;
+        session_client_data(s, EXEC_CH_RESIZE, (const uint8_t *)sp->resize.data, n);
+        memmove(sp->resize.data, sp->resize.data + n, sp->resize.len - n);
+        sp->resize.len -= n;
+    }
+}
+
+/* Handles one frame from the client; -1 ends the connection (protocol error). */
+static int spdy_on_frame(struct exec_session *s, const struct spdy_frame *f)
+{
+    struct exec_spdy *sp = s->sp;
+    if (!f->control) {
+        int ch = spdy_channel_of(sp, f->stream_id);
+        if (ch == EXEC_CH_STDIN) {
+            session_client_data(s, EXEC_CH_STDIN, f->payload, f->len);
+            if (f->flags & SPDY_FLAG_FIN) {
+                s->in_close_wanted = true;
+                stdin_kick(s);
+            }
+        } else if (ch == EXEC_CH_RESIZE) {
+            spdy_resize_data(s, f->payload, f->len);
+        }
+        return 0; /* the other streams carry nothing from the client */
+    }
+    switch (f->type) {
+    case SPDY_SYN_STREAM:
+        return spdy_on_syn_stream(s, f);
+    case SPDY_RST_STREAM:
+        if (spdy_channel_of(sp, f->stream_id) == EXEC_CH_STDIN) {
+            s->in_close_wanted = true;
+            stdin_kick(s);
+        }
+        return 0;
+    case SPDY_PING:
+        return spdy_put_ping(f->value, &sp->out) == 0 ? 0 : -1;
+    case SPDY_HEADERS: {
+        struct spdy_headers h; /* keeps the compression context in step */
+        int rc = spdy_headers_decode(&sp->zin, f->payload, f->len, &h);
+        spdy_headers_release(&h);
+        return rc;
+    }
+    default: /* GOAWAY (the close follows), SETTINGS, WINDOW_UPDATE, SYN_REPLY: ignored */
+        return 0;
+    }
+}
+
+static void on_spdy_read(h2o_socket_t *sock, const char *err)
+{
+    struct exec_session *s = sock->data;
+    session_hold(s);
+    if (err != NULL) {
+        spdy_close(s);
+        session_release(s);
+        return;
+    }
+    size_t off = 0;
+    bool broken = false;
+    while (s->sp->sock != NULL) {
+        struct spdy_frame f;
+        ssize_t n = spdy_frame_parse((const uint8_t *)sock->input->bytes + off, sock->input->size - off, &f);
+        if (n == 0)
+            break;
+        if (n < 0 || spdy_on_frame(s, &f) != 0) {
+            broken = true;
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (s->sp->sock != NULL) {
+        h2o_buffer_consume(&sock->input, off);
+        if (broken || sock->input->size > EXEC_SPDY_IN_MAX) {
+            log_info("exec: protocol error from the client, closing");
+            (void)spdy_put_goaway(0, 1, &s->sp->out);
+            s->sp->closing = true;
+            h2o_socket_read_stop(sock);
+        }
+        spdy_kick(s);
+    }
+    session_release(s);
+}
+
+static void on_spdy_upgraded(void *user_data, h2o_socket_t *sock, size_t reqsize)
+{
+    struct exec_session *s = user_data;
+    session_hold(s);
+    s->sp->upgrading = false;
+    if (sock == NULL) {
+        session_lost(s);
+    } else {
+        h2o_buffer_consume(&sock->input, reqsize);
+        s->sp->sock = sock;
+        sock->data = s;
+        h2o_socket_read_start(sock, on_spdy_read);
+        if (sock->input->size > 0)
+            on_spdy_read(sock, NULL);
+    }
+    session_release(s);
+}
+
+/* The request asks for the SPDY upgrade (kubectl 1.27–1.29, or 1.30+ falling back). */
+static bool spdy_requested(const h2o_req_t *req)
+{
+    return req->version < 0x200 && req->upgrade.base != NULL && req->upgrade.len == 8 &&
+           strncasecmp(req->upgrade.base, "SPDY/3.1", 8) == 0;
+}
+
+/* kubelet's httpstream.Handshake: the client must offer v4.channel.k8s.io. */
+static int spdy_negotiate(h2o_req_t *req, json_t **ret_status)
+{
+    if (h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-stream-protocol-version"), -1) == -1) {
+        *ret_status = status_bad_request("unable to upgrade: X-Stream-Protocol-Version is required");
+        return AZ_EBADREQUEST;
+    }
+    if (!http_header_has_token(req, H2O_STRLIT("x-stream-protocol-version"), proto_v4)) {
+        /* Go prints the client's list as %v: the comma-separated values, space-joined */
+        struct buf list;
+        buf_init(&list, 4096);
+        for (ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-stream-protocol-version"), -1);
+             i != -1; i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-stream-protocol-version"), i)) {
+            h2o_iovec_t v = req->headers.entries[i].value;
+            for (size_t k = 0; k < v.len;) {
+                size_t st = k;
+                while (k < v.len && v.base[k] != ',')
+                    k++;
+                size_t e = k++;
+                while (st < e && v.base[st] == ' ')
+                    st++;
+                while (e > st && v.base[e - 1] == ' ')
+                    e--;
+                if (e > st) {
+                    if (list.len > 0)
+                        (void)buf_append(&list, " ", 1);
+                    (void)buf_append(&list, v.base + st, e - st);
+                }
+            }
+        }
+        char *msg = xasprintf("unable to upgrade: unable to negotiate protocol: client supports [%s], "
+                              "server accepts [%s]", list.data ? list.data : "", proto_v4);
+        buf_release(&list);
+        *ret_status = status_new(AZ_EFORBIDDEN, msg, NULL);
+        free(msg);
+        return AZ_EFORBIDDEN;
+    }
+    return 0;
+}
+
+/* Answers 101 and takes the connection over (s held by the caller). */
+static void spdy_upgrade(struct exec_session *s, h2o_req_t *req, const struct exec_options *o)
+{
+    struct exec_spdy *sp = xcalloc(1, sizeof(*sp));
+    s->sp = sp;
+    buf_init(&sp->out, EXEC_SPDY_OUT_MAX);
+    buf_init(&sp->resize, EXEC_RESIZE_MAX);
+    buf_init(&sp->early, EXEC_ATTACH_QUEUE_MAX);
+    if (spdy_inflate_init(&sp->zin) != 0 || spdy_deflate_init(&sp->zout) != 0)
+        abort(); /* out of memory */
+    sp->want[EXEC_CH_ERROR] = true;
+    sp->want[EXEC_CH_STDIN] = o->want_stdin;
+    sp->want[EXEC_CH_STDOUT] = o->want_stdout;
+    sp->want[EXEC_CH_STDERR] = o->want_stderr;
+    sp->want[EXEC_CH_RESIZE] = o->tty;
+    sp->upgrading = true;
+    req->res.status = 101;
+    req->res.reason = "Switching Protocols";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("SPDY/3.1"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-stream-protocol-version"), 0, NULL,
+                          proto_v4, sizeof(proto_v4) - 1);
+    h2o_http1_upgrade(req, NULL, 0, on_spdy_upgraded, s);
+}
+
 /* ---- the handlers ----------------------------------------------------------------------- */
 
 /* Checks the WebSocket handshake and picks the subprotocol. Returns 0 with *ret_key and
@@ -648,6 +1053,11 @@ static int ws_negotiate(h2o_req_t *req, const char *ns, const char *pod, const c
 {
     const char *client_key = NULL;
     int rc;
+    if (spdy_requested(req)) {
+        *ret_key = NULL;
+        *ret_proto = EXEC_PROTO_V4;
+        return spdy_negotiate(req, ret_status);
+    }
     if (req->version >= 0x200 || h2o_is_websocket_handshake(req, &client_key) != 0 ||
         client_key == NULL) {
         if (req->upgrade.base == NULL) {
@@ -657,7 +1067,7 @@ static int ws_negotiate(h2o_req_t *req, const char *ns, const char *pod, const c
         } else {
             *ret_status = status_bad_request(
                 "unable to upgrade connection: only the WebSocket protocols v5.channel.k8s.io "
-                "and v4.channel.k8s.io are supported");
+                "and v4.channel.k8s.io and SPDY/3.1 are supported");
         }
         return AZ_EBADREQUEST;
     }
@@ -756,10 +1166,14 @@ int http_exec_handle(h2o_req_t *req, const char *ns, const char *pod, const stru
             close(fd_in);
     }
     session_hold(s);
-    session_upgrade(s, req, client_key,
-                    o.want_stdout ? EXEC_CH_STDOUT : o.want_stderr ? EXEC_CH_STDERR : EXEC_CH_ERROR);
-    h2o_socket_read_start(s->out.sock, on_output);
-    h2o_socket_read_start(s->err.sock, on_output);
+    if (client_key == NULL) {
+        spdy_upgrade(s, req, &o); /* the output starts once the client's streams are there */
+    } else {
+        session_upgrade(s, req, client_key,
+                        o.want_stdout ? EXEC_CH_STDOUT : o.want_stderr ? EXEC_CH_STDERR : EXEC_CH_ERROR);
+        h2o_socket_read_start(s->out.sock, on_output);
+        h2o_socket_read_start(s->err.sock, on_output);
+    }
     session_release(s);
     rc = 0;
 out:
@@ -780,8 +1194,7 @@ static void on_attach_output(void *arg, const char *data, size_t len)
         session_release(s);
         return;
     }
-    if (s->attach_channel != 0 && s->ws != NULL &&
-        wslay.queued_msg_length(s->ws->ws_ctx) < EXEC_ATTACH_QUEUE_MAX) {
+    if (s->attach_channel != 0 && session_connected(s) && session_queued(s) < EXEC_ATTACH_QUEUE_MAX) {
         for (size_t off = 0; off < len; off += EXEC_MAX_FRAME)
             session_send(s, s->attach_channel, data + off,
                          len - off < EXEC_MAX_FRAME ? len - off : EXEC_MAX_FRAME);
@@ -825,7 +1238,10 @@ int http_attach_handle(h2o_req_t *req, const char *ns, const char *pod, const st
     if (na.stdin_fd >= 0)
         s->in_sock = pipe_socket(s->loop, na.stdin_fd, s);
     session_hold(s);
-    session_upgrade(s, req, client_key, s->attach_channel ? s->attach_channel : EXEC_CH_ERROR);
+    if (client_key == NULL)
+        spdy_upgrade(s, req, &o);
+    else
+        session_upgrade(s, req, client_key, s->attach_channel ? s->attach_channel : EXEC_CH_ERROR);
     if (na.replay_len > 0 && s->attach_channel != 0)
         for (size_t off = 0; off < na.replay_len; off += EXEC_MAX_FRAME)
             session_send(s, s->attach_channel, na.replay + off,

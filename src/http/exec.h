@@ -1,5 +1,6 @@
 /* exec.h — `kubectl exec` over WebSocket (v5.channel.k8s.io and v4.channel.k8s.io
- * subprotocols): upgrades the request and pumps the process's stdin/stdout/stderr between the
+ * subprotocols) and over SPDY/3.1 (v4.channel.k8s.io; one stream per channel, see the SPDY
+ * section of exec.c and docs/node.md): upgrades the request and pumps the process's stdin/stdout/stderr between the
  * socket and node_exec()'s pipes; the final Status goes on the error channel.
  *
  * Wire format (k8s.io/apimachinery/pkg/util/remotecommand, client-go tools/remotecommand):

@@ -641,7 +641,7 @@ static void on_upgraded(void *user_data, h2o_socket_t *sock, size_t reqsize)
         on_client_read(sock, NULL);
 }
 
-static bool header_has_token(h2o_req_t *req, const char *name, size_t name_len, const char *token)
+bool http_header_has_token(h2o_req_t *req, const char *name, size_t name_len, const char *token)
 {
     for (ssize_t i = h2o_find_header_by_str(&req->headers, name, name_len, -1); i != -1;
          i = h2o_find_header_by_str(&req->headers, name, name_len, i)) {
@@ -682,7 +682,7 @@ int http_portforward_handle(h2o_req_t *req, const char *ns, const char *pod, con
         *ret_status = status_bad_request("unable to upgrade: X-Stream-Protocol-Version is required");
         return AZ_EBADREQUEST;
     }
-    if (!header_has_token(req, H2O_STRLIT("x-stream-protocol-version"), pf_protocol)) {
+    if (!http_header_has_token(req, H2O_STRLIT("x-stream-protocol-version"), pf_protocol)) {
         *ret_status = status_new(AZ_EFORBIDDEN, "unable to upgrade: unable to negotiate protocol: "
                                  "server accepts [portforward.k8s.io]", NULL);
         return AZ_EFORBIDDEN;

@@ -32,6 +32,10 @@
 int http_portforward_handle(h2o_req_t *req, const char *ns, const char *pod, const struct query *q,
                             json_t **ret_status);
 
+/* Whether one of the request's headers `name` lists token (comma-separated, case-insensitive);
+ * shared with exec.c's SPDY upgrade. */
+bool http_header_has_token(h2o_req_t *req, const char *name, size_t name_len, const char *token);
+
 /* kubelet's error-stream text for a failed connect (malloc'd); pure, for tests. */
 char *portforward_dial_error(int port, const char *sandbox_id, int errno4, int errno6);
 
