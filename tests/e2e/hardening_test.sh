@@ -207,8 +207,11 @@ for i in $(seq 1 12); do
     "$PY" -c 'import json; print(json.dumps({"metadata":{"name":"big'$i'"},"data":{"x":"y"*300000}}))' >"$T/bigcm.json"
     acurl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @"$T/bigcm.json" "$BASE/api/v1/namespaces/lab/configmaps"
 done
-# (the event of a request is written just after its response is sent: poll)
+# (the event of a request is written just after its response is sent: poll until the last
+# one is in, so no rotation is between its rename and its pruning when the files are counted)
 backups() { ls "$T/audit" | grep -c '^audit-.*\.log$'; }
+last_logged() { grep -qs '"name":"big12"' "$T"/audit/*.log; }
+wait_until 20 last_logged
 two_backups() { [ "$(backups)" = 2 ]; }
 wait_until 10 two_backups
 expect_eq "audit: rotated files kept (maxbackup 2)" 2 "$(backups)"
