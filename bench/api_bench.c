@@ -506,16 +506,8 @@ int main(int argc, char **argv)
     chmod(g.tmpdir, 0755); /* nginx workers may run as another user */
 
     /* Header: when, where, how loaded the machine is. */
-    char when[64], load[64] = "?";
-    time_t tnow = time(NULL);
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&tnow));
-    FILE *lf = fopen("/proc/loadavg", "re");
-    if (lf) {
-        if (!fgets(load, sizeof(load), lf))
-            fmt(load, sizeof(load), "?");
-        load[strcspn(load, "\n")] = '\0';
-        fclose(lf);
-    }
+    char when[64], load[64];
+    bench_when_load(when, load);
     printf("# api_bench %s, %ld CPUs online, loadavg %s\n", when, sysconf(_SC_NPROCESSORS_ONLN),
            load);
     printf("# anzen %s; %ld requests per phase; concurrency", anzen_abs, count);

@@ -552,4 +552,19 @@ __attribute__((unused)) static double percentile(const double *v, long n, double
     return v[rank - 1];
 }
 
+/* The run's header facts: the UTC time (when) and /proc/loadavg's line (load, "?" if absent). */
+static inline void bench_when_load(char when[64], char load[64])
+{
+    time_t tnow = time(NULL);
+    strftime(when, 64, "%Y-%m-%d %H:%M UTC", gmtime(&tnow));
+    fmt(load, 64, "?");
+    FILE *lf = fopen("/proc/loadavg", "re");
+    if (lf) {
+        if (!fgets(load, 64, lf))
+            fmt(load, 64, "?");
+        load[strcspn(load, "\n")] = '\0';
+        fclose(lf);
+    }
+}
+
 #endif /* ANZEN_BENCH_COMMON_H */

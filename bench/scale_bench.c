@@ -406,16 +406,8 @@ int main(int argc, char **argv)
     }
     chmod(g.tmpdir, 0755); /* nginx workers may run as another user */
 
-    char when[64], load[64] = "?";
-    time_t tnow = time(NULL);
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&tnow));
-    FILE *lf = fopen("/proc/loadavg", "re");
-    if (lf) {
-        if (!fgets(load, sizeof(load), lf))
-            fmt(load, sizeof(load), "?");
-        load[strcspn(load, "\n")] = '\0';
-        fclose(lf);
-    }
+    char when[64], load[64];
+    bench_when_load(when, load);
     printf("# scale_bench %s, %ld CPUs online, loadavg %s; anzen %s; medians of %d requests, "
            "HTTP/1.1 keep-alive over TLS (libcurl %s)\n", when, sysconf(_SC_NPROCESSORS_ONLN), load,
            anzen_abs, runs, curl_version_info(CURLVERSION_NOW)->version);
