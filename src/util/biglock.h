@@ -1,0 +1,34 @@
+/* biglock.h — the server's one lock around state that is not yet safe for several threads.
+ *
+ * With several request loops (`--workers N`) and a control thread, code that touches shared
+ * server state which has no finer locking of its own runs with this lock held. Paths made
+ * thread-safe on their own (token cache, RBAC snapshot, object cache reads, ...) run without
+ * it; the goal is that the read path never takes it.
+ *
+ * A thread that holds it and must block on another thread (a store write waiting for its
+ * group commit, a consistent-read barrier) suspends it for the wait, so the rest of the
+ * server keeps running:
+ *
+ *     int held = biglock_suspend();   // 1 if this thread held it (and released it), else 0
+ *     ... wait ...
+ *     biglock_resume(held);           // takes it again only if suspend released it
+ *
+ * Lock order: biglock before any lock internal to a module (store, cache, ...). A thread
+ * holding a module's internal lock never waits for the biglock; a module that must call
+ * back into locked code from its own thread (the store's writer delivering events to the
+ * sink) releases its internal locks first, then takes the biglock.
+ *
+ * Not recursive: biglock_lock() in a thread that already holds it is a bug (aborts). */
+#ifndef ANZEN_UTIL_BIGLOCK_H
+#define ANZEN_UTIL_BIGLOCK_H
+
+#include <stdbool.h>
+
+void biglock_lock(void);
+void biglock_unlock(void);
+/* Whether the calling thread holds it. */
+bool biglock_held(void);
+int biglock_suspend(void);
+void biglock_resume(int held);
+
+#endif
