@@ -1,6 +1,7 @@
 /* selector_attrs_fuzz.c — libFuzzer target for the pre-parsed selector attributes
  * (api/selector.h), differential: the input's first line is parsed as a label selector and as
- * a field selector, the rest as a JSON object. Whenever the object has attributes, matching
+ * a field selector, the rest as a JSON object (its field labels: those of the resource row of
+ * its apiVersion/kind, as the object cache takes them). Whenever the object has attributes, matching
  * over them must give exactly what matching over the decoded object gives; for field
  * selectors the kind serves, the attributes must answer (never "cannot tell"). */
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <jansson.h>
 
 #include "machinery/selector.h"
+#include "registry/resource.h"
 #include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,7 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *obj = json_loadb(nl + 1, size - sl - 1, 0, NULL);
     struct buf a = BUF_INIT;
     /* attributes of anything, and matching over arbitrary bytes, must not crash */
-    (void)selector_attrs_build(obj, &a);
+    const struct resource_def *r = resource_of_object(obj);
+    const struct field_labels *k = r != NULL ? r->fields : NULL;
+    (void)selector_attrs_build(k, obj, &a);
     struct label_selector *ls = NULL;
     struct field_selector *fs = NULL;
     if (label_selector_parse(sel, &ls, NULL) == 0) {
@@ -37,19 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (field_selector_parse(sel, &fs, NULL) == 0) {
-        (void)field_selector_matches_attrs(fs, (const char *)data, size);
+        (void)field_selector_matches_attrs(fs, k, (const char *)data, size);
+        (void)field_selector_matches_attrs(fs, &field_labels_pod, (const char *)data, size);
         if (a.len > 0) {
-            const char *av = json_string_value(json_object_get(obj, "apiVersion"));
-            const char *kind = json_string_value(json_object_get(obj, "kind"));
-            char group[256] = "";
-            const char *slash = av != NULL ? strchr(av, '/') : NULL;
-            if (slash != NULL && (size_t)(slash - av) < sizeof(group))
-                memcpy(group, av, (size_t)(slash - av));
-            int m = field_selector_matches_attrs(fs, a.data, a.len);
-            bool served = field_selector_check_supported(fs, group, kind, NULL) == 0;
+            int m = field_selector_matches_attrs(fs, k, a.data, a.len);
+            bool served = field_selector_check_supported(fs, k, NULL) == 0;
             if (served && m == -1)
                 abort();
-            if (m != -1 && m != (field_selector_matches(fs, obj) ? 1 : 0))
+            if (m != -1 && m != (field_selector_matches(fs, k, obj) ? 1 : 0))
                 abort();
         }
     }

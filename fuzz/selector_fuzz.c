@@ -54,14 +54,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct field_selector *fs = NULL;
     if (field_selector_parse(s, &fs, &err) == 0) {
-        static const char *const kinds[][2] = {
-            {"", "Pod"}, {"", "Node"}, {"", "Event"}, {"batch", "Job"}, {"", "ConfigMap"}};
+        static const struct field_labels *const kinds[] = {
+            &field_labels_pod, &field_labels_node, &field_labels_event, &field_labels_job,
+            &field_labels_namespace, &field_labels_secret, NULL};
         for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
             char *e = NULL;
-            (void)field_selector_check_supported(fs, kinds[i][0], kinds[i][1], &e);
+            (void)field_selector_check_supported(fs, kinds[i], &e);
             free(e);
+            (void)field_selector_matches(fs, kinds[i], obj);
         }
-        (void)field_selector_matches(fs, obj);
         (void)field_selector_exact_name(fs);
         field_selector_free(fs);
     } else if (err == NULL) {

@@ -240,7 +240,7 @@ static void reconcile_one(struct apiserver *srv, const struct resource_def *r, j
         json_decref(obj);
     } else if (strcmp(json_path_str(existing, "metadata.annotations." AUTOUPDATE) ? json_path_str(existing, "metadata.annotations." AUTOUPDATE) : "", "false") != 0) {
         bool recreate = false, changed;
-        if (strcmp(r->kind, "Role") == 0 || strcmp(r->kind, "ClusterRole") == 0)
+        if (r->flags & RES_RBAC_ROLE)
             changed = reconcile_role(existing, expected);
         else
             changed = reconcile_binding(existing, expected, &recreate);

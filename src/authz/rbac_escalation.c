@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "registry/admission.h"
+#include "registry/resource.h"
 #include "machinery/status.h"
 #include "authz/rbac_int.h"
 #include "util/buf.h"
@@ -69,7 +70,7 @@ static int check_role(struct api_call *c, enum admission_op op, json_t *obj, jso
                       bool cluster, json_t **ret_status)
 {
     const char *name = json_path_str(obj, "metadata.name");
-    const char *plural = cluster ? "clusterroles" : "roles";
+    const char *plural = c->res->plural;
     const char *ns = cluster ? "" : (c->ns ? c->ns : "");
     if (rbac__authorized(c->srv, c->user, "escalate", RBAC_GROUP, plural, NULL, ns,
                          op == ADMIT_CREATE ? "" : c->name, NULL))
@@ -135,7 +136,7 @@ static int check_binding(struct api_call *c, json_t *obj, bool cluster, json_t *
     rbac_rules_release(&rules);
     if (msg == NULL)
         return 0;
-    *ret_status = status_forbidden(RBAC_GROUP, cluster ? "clusterrolebindings" : "rolebindings", name, msg);
+    *ret_status = status_forbidden(RBAC_GROUP, c->res->plural, name, msg);
     free(msg);
     return AZ_EFORBIDDEN;
 }
@@ -145,22 +146,17 @@ static int escalation_validate(struct api_call *c, enum admission_op op, json_t 
 {
     if (op != ADMIT_CREATE && op != ADMIT_UPDATE)
         return 0;
-    if (rbac__state == NULL || c->res == NULL || strcmp(c->res->group, RBAC_GROUP) != 0 || c->subresource)
+    if (rbac__state == NULL || c->res == NULL || !(c->res->flags & (RES_RBAC_ROLE | RES_RBAC_BINDING)) ||
+        c->subresource)
         return 0;
     if (c->user == NULL || user_info_in_group(c->user, "system:masters"))
         return 0; /* EscalationAllowed */
     if (op == ADMIT_UPDATE && only_gc_fields(obj, old))
         return 0;
-    const char *plural = c->res->plural;
-    if (strcmp(plural, "roles") == 0)
-        return check_role(c, op, obj, old, false, ret_status);
-    if (strcmp(plural, "clusterroles") == 0)
-        return check_role(c, op, obj, old, true, ret_status);
-    if (strcmp(plural, "rolebindings") == 0)
-        return check_binding(c, obj, false, ret_status);
-    if (strcmp(plural, "clusterrolebindings") == 0)
-        return check_binding(c, obj, true, ret_status);
-    return 0;
+    bool cluster = !c->res->namespaced;
+    if (c->res->flags & RES_RBAC_ROLE)
+        return check_role(c, op, obj, old, cluster, ret_status);
+    return check_binding(c, obj, cluster, ret_status);
 }
 
 const struct admission_plugin rbac__escalation_plugin = {"RBACEscalation", NULL, escalation_validate};

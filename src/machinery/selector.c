@@ -1187,8 +1187,9 @@ const char *field_selector_exact_name(const struct field_selector *sel)
     return field_selector_requires_exact(sel, "metadata.name");
 }
 
-/* -- per-kind field labels: what each kind's conversion func accepts, and where the
- *    value of each label is read (the registry strategy's ToSelectableFields) -- */
+/* -- a kind's field labels: what its conversion func accepts, and where the value of each
+ *    label is read (the registry strategy's ToSelectableFields). The resource rows point at
+ *    these sets (resource_def.fields); nothing here knows which kind uses which. -- */
 
 enum field_value_type {
     FIELD_VALUE_STRING, /* unset reads "" */
@@ -1208,19 +1209,19 @@ enum field_reject {
     FIELD_REJECT_FOR_JOB,       /* field label %q not supported for Job */
 };
 
-struct field_kind {
-    const char *group;
-    const char *kind;
-    enum field_reject reject;
+struct field_labels {
+    unsigned char id;                 /* 1..255, unique among the sets: the attributes' byte 0 */
+    enum field_reject reject;         /* the text refusing other labels */
     const struct field_label *labels; /* terminated by a NULL label */
 };
 
 #define META_NAME {"metadata.name", "metadata.name", NULL, FIELD_VALUE_STRING}
 #define META_NAMESPACE {"metadata.namespace", "metadata.namespace", NULL, FIELD_VALUE_STRING}
 #define STR(l) {l, l, NULL, FIELD_VALUE_STRING}
+#define LABELS_END {NULL, NULL, NULL, FIELD_VALUE_STRING}
 
 /* pkg/apis/core/v1/conversion.go + pkg/registry/core/pod/strategy.go */
-static const struct field_label pod_labels[] = {
+const struct field_labels field_labels_pod = {1, FIELD_REJECT_NOT_SUPPORTED, (const struct field_label[]){
     META_NAME, META_NAMESPACE,
     STR("spec.nodeName"), STR("spec.restartPolicy"), STR("spec.schedulerName"),
     STR("spec.serviceAccountName"),
@@ -1229,76 +1230,43 @@ static const struct field_label pod_labels[] = {
     {"status.podIPs", NULL, NULL, FIELD_VALUE_STRING}, /* accepted, never selectable */
     STR("status.nominatedNodeName"),
     {"spec.host", "spec.nodeName", NULL, FIELD_VALUE_STRING}, /* legacy alias */
-    {NULL, NULL, NULL, FIELD_VALUE_STRING},
-};
-static const struct field_label node_labels[] = {
+    LABELS_END,
+}};
+const struct field_labels field_labels_node = {2, FIELD_REJECT_NOT_SUPPORTED, (const struct field_label[]){
     META_NAME,
     {"spec.unschedulable", "spec.unschedulable", NULL, FIELD_VALUE_BOOL},
-    {NULL, NULL, NULL, FIELD_VALUE_STRING},
-};
-static const struct field_label rc_labels[] = {
-    META_NAME, META_NAMESPACE,
-    {"status.replicas", "status.replicas", NULL, FIELD_VALUE_INT},
-    {NULL, NULL, NULL, FIELD_VALUE_STRING},
-};
-static const struct field_label event_labels[] = {
+    LABELS_END,
+}};
+const struct field_labels field_labels_event = {3, FIELD_REJECT_NOT_SUPPORTED, (const struct field_label[]){
     STR("involvedObject.kind"), STR("involvedObject.namespace"), STR("involvedObject.name"),
     STR("involvedObject.uid"), STR("involvedObject.apiVersion"),
     STR("involvedObject.resourceVersion"), STR("involvedObject.fieldPath"),
     STR("reason"), STR("reportingComponent"),
     {"source", "source.component", "reportingComponent", FIELD_VALUE_STRING},
     STR("type"), META_NAMESPACE, META_NAME,
-    {NULL, NULL, NULL, FIELD_VALUE_STRING},
-};
-static const struct field_label namespace_labels[] = {
+    LABELS_END,
+}};
+const struct field_labels field_labels_namespace = {4, FIELD_REJECT_NOT_SUPPORTED, (const struct field_label[]){
     STR("status.phase"), META_NAME,
-    {NULL, NULL, NULL, FIELD_VALUE_STRING},
-};
-static const struct field_label secret_labels[] = {
+    LABELS_END,
+}};
+const struct field_labels field_labels_secret = {5, FIELD_REJECT_NOT_SUPPORTED, (const struct field_label[]){
     STR("type"), META_NAMESPACE, META_NAME,
-    {NULL, NULL, NULL, FIELD_VALUE_STRING},
-};
-static const struct field_label service_labels[] = {
-    META_NAMESPACE, META_NAME, STR("spec.clusterIP"), STR("spec.type"),
-    {NULL, NULL, NULL, FIELD_VALUE_STRING},
-};
+    LABELS_END,
+}};
 /* pkg/apis/batch/v1/conversion.go + pkg/registry/batch/job/strategy.go */
-static const struct field_label job_labels[] = {
+const struct field_labels field_labels_job = {6, FIELD_REJECT_FOR_JOB, (const struct field_label[]){
     META_NAME, META_NAMESPACE,
     {"status.successful", "status.succeeded", NULL, FIELD_VALUE_INT},
-    {NULL, NULL, NULL, FIELD_VALUE_STRING},
-};
-/* pkg/apis/certificates/v1/conversion.go */
-static const struct field_label csr_labels[] = {
-    META_NAME, STR("spec.signerName"),
-    {NULL, NULL, NULL, FIELD_VALUE_STRING},
-};
+    LABELS_END,
+}};
 
-static const struct field_kind field_kinds[] = {
-    {"", "Pod", FIELD_REJECT_NOT_SUPPORTED, pod_labels},
-    {"", "Node", FIELD_REJECT_NOT_SUPPORTED, node_labels},
-    {"", "ReplicationController", FIELD_REJECT_NOT_SUPPORTED, rc_labels},
-    {"", "Event", FIELD_REJECT_NOT_SUPPORTED, event_labels},
-    {"", "Namespace", FIELD_REJECT_NOT_SUPPORTED, namespace_labels},
-    {"", "Secret", FIELD_REJECT_NOT_SUPPORTED, secret_labels},
-    {"", "Service", FIELD_REJECT_NOT_SUPPORTED, service_labels},
-    {"batch", "Job", FIELD_REJECT_FOR_JOB, job_labels},
-    {"certificates.k8s.io", "CertificateSigningRequest", FIELD_REJECT_NOT_SUPPORTED, csr_labels},
-};
-
-static const struct field_kind *field_kind_find(const char *group, const char *kind)
+unsigned field_labels_id(const struct field_labels *k)
 {
-    if (kind == NULL)
-        return NULL;
-    if (group == NULL)
-        group = "";
-    for (size_t i = 0; i < sizeof(field_kinds) / sizeof(field_kinds[0]); i++)
-        if (strcmp(field_kinds[i].group, group) == 0 && strcmp(field_kinds[i].kind, kind) == 0)
-            return &field_kinds[i];
-    return NULL;
+    return k != NULL ? k->id : 0;
 }
 
-static const struct field_label *field_label_find(const struct field_kind *k, const char *label)
+static const struct field_label *field_label_find(const struct field_labels *k, const char *label)
 {
     for (const struct field_label *l = k->labels; l->label != NULL; l++)
         if (strcmp(l->label, label) == 0)
@@ -1306,10 +1274,9 @@ static const struct field_label *field_label_find(const struct field_kind *k, co
     return NULL;
 }
 
-int field_selector_check_supported(const struct field_selector *sel, const char *group,
-                                   const char *kind, char **ret_err)
+int field_selector_check_supported(const struct field_selector *sel, const struct field_labels *k,
+                                   char **ret_err)
 {
-    const struct field_kind *k = field_kind_find(group, kind);
     for (size_t i = 0; sel != NULL && i < sel->n; i++) {
         const char *f = sel->terms[i].field;
         struct buf m = {0};
@@ -1369,7 +1336,7 @@ static const char *json_path_text(json_t *obj, const char *path, char *buf, size
     return NULL;
 }
 
-static const char *field_value(const struct field_kind *k, json_t *obj, const char *label,
+static const char *field_value(const struct field_labels *k, json_t *obj, const char *label,
                                char *buf, size_t bufsz)
 {
     const struct field_label *l = k != NULL ? field_label_find(k, label) : NULL;
@@ -1392,10 +1359,9 @@ static const char *field_value(const struct field_kind *k, json_t *obj, const ch
     return "";
 }
 
-bool field_selector_matches_kind(const struct field_selector *sel, const char *group,
-                                 const char *kind, json_t *obj)
+bool field_selector_matches(const struct field_selector *sel, const struct field_labels *k,
+                            json_t *obj)
 {
-    const struct field_kind *k = field_kind_find(group, kind);
     for (size_t i = 0; sel != NULL && i < sel->n; i++) {
         char buf[32];
         const char *v = field_value(k, obj, sel->terms[i].field, buf, sizeof(buf));
@@ -1404,23 +1370,6 @@ bool field_selector_matches_kind(const struct field_selector *sel, const char *g
             return false;
     }
     return true;
-}
-
-bool field_selector_matches(const struct field_selector *sel, json_t *obj)
-{
-    if (field_selector_empty(sel))
-        return true;
-    const char *api_version = json_string_value(json_object_get(obj, "apiVersion"));
-    const char *kind = json_string_value(json_object_get(obj, "kind"));
-    char group[256] = "";
-    if (api_version != NULL) {
-        const char *slash = strchr(api_version, '/');
-        if (slash != NULL && (size_t)(slash - api_version) < sizeof(group)) {
-            memcpy(group, api_version, (size_t)(slash - api_version));
-            group[slash - api_version] = '\0';
-        }
-    }
-    return field_selector_matches_kind(sel, group, kind, obj);
 }
 
 /* ---- pre-parsed filter data (selector attributes) ------------------------------------ */
@@ -1435,25 +1384,14 @@ static bool attrs_put(struct buf *b, const char *s, size_t n)
     return true;
 }
 
-int selector_attrs_build(json_t *obj, struct buf *out)
+int selector_attrs_build(const struct field_labels *k, json_t *obj, struct buf *out)
 {
     if (!json_is_object(obj))
         return -1;
     size_t mark = out->len;
-    const char *api_version = json_string_value(json_object_get(obj, "apiVersion"));
-    const char *kind = json_string_value(json_object_get(obj, "kind"));
-    char group[256] = "";
-    if (api_version != NULL) {
-        const char *slash = strchr(api_version, '/');
-        if (slash != NULL && (size_t)(slash - api_version) < sizeof(group)) {
-            memcpy(group, api_version, (size_t)(slash - api_version));
-            group[slash - api_version] = '\0';
-        }
-    }
-    const struct field_kind *k = field_kind_find(group, kind);
     bool ok = true;
     char num[32];
-    buf_putc(out, k != NULL ? (char)(k - field_kinds + 1) : 0);
+    buf_putc(out, (char)field_labels_id(k));
     buf_append(out, "\0\0", 2); /* the labels' offset, below */
     if (k != NULL) {
         for (const struct field_label *l = k->labels; ok && l->label != NULL; l++) {
@@ -1493,35 +1431,24 @@ int selector_attrs_build(json_t *obj, struct buf *out)
     return 0;
 }
 
-/* The start of the labels in attributes a (after the kind byte and the field values), or
- * NULL when a is not in the form selector_attrs_build writes. *ret_k: the kind (or NULL). */
-/* The offset of the labels in attributes a (after the kind byte, the offset itself and the
- * field values), or 0 when a is not in the form selector_attrs_build writes. *ret_k: the kind
- * (or NULL). */
-static size_t attrs_labels_off(const char *a, size_t len, const struct field_kind **ret_k)
+/* The offset of the labels in attributes a (after the set's id, the offset itself and the
+ * field values), or 0 when a is not in the form selector_attrs_build writes. */
+static size_t attrs_labels_off(const char *a, size_t len)
 {
-    size_t nkinds = sizeof(field_kinds) / sizeof(field_kinds[0]);
-    if (len < 4 || (unsigned char)a[0] > nkinds || a[len - 1] != '\0')
+    if (len < 4 || a[len - 1] != '\0')
         return 0;
     size_t off = (unsigned char)a[1] | (size_t)(unsigned char)a[2] << 8;
     if (off < 4 || off > len || a[off - 1] != '\0')
         return 0;
-    *ret_k = a[0] != 0 ? &field_kinds[(unsigned char)a[0] - 1] : NULL;
     return off;
-}
-
-static const char *attrs_labels(const char *a, size_t len, const struct field_kind **ret_k)
-{
-    size_t off = attrs_labels_off(a, len, ret_k);
-    return off != 0 ? a + off : NULL;
 }
 
 int label_selector_matches_attrs(const struct label_selector *sel, const char *a, size_t len)
 {
-    const struct field_kind *k;
-    const char *lp = attrs_labels(a, len, &k);
-    if (lp == NULL)
+    size_t off = attrs_labels_off(a, len);
+    if (off == 0)
         return -1;
+    const char *lp = a + off;
     if (sel == NULL)
         return 1;
     if (sel->nothing)
@@ -1545,11 +1472,11 @@ int label_selector_matches_attrs(const struct label_selector *sel, const char *a
     return 1;
 }
 
-const char *selector_attrs_field(const char *a, size_t len, const char *field)
+const char *selector_attrs_field(const struct field_labels *k, const char *a, size_t len,
+                                 const char *field)
 {
-    const struct field_kind *k;
-    size_t off = attrs_labels_off(a, len, &k);
-    if (off == 0)
+    size_t off = attrs_labels_off(a, len);
+    if (off == 0 || (unsigned char)a[0] != field_labels_id(k))
         return NULL;
     size_t pos;
     if (k != NULL) {
@@ -1570,13 +1497,13 @@ const char *selector_attrs_field(const char *a, size_t len, const char *field)
     return v < end ? v : NULL;
 }
 
-int field_selector_matches_attrs(const struct field_selector *sel, const char *a, size_t len)
+int field_selector_matches_attrs(const struct field_selector *sel, const struct field_labels *k,
+                                 const char *a, size_t len)
 {
-    const struct field_kind *k;
-    if (attrs_labels(a, len, &k) == NULL)
+    if (attrs_labels_off(a, len) == 0 || (unsigned char)a[0] != field_labels_id(k))
         return -1;
     for (size_t i = 0; sel != NULL && i < sel->n; i++) {
-        const char *v = selector_attrs_field(a, len, sel->terms[i].field);
+        const char *v = selector_attrs_field(k, a, len, sel->terms[i].field);
         if (v == NULL)
             return -1; /* not a field the kind serves: the caller reads the object */
         bool eq = strcmp(v, sel->terms[i].value) == 0;

@@ -94,26 +94,41 @@ struct field_selector;
  *   invalid field selector: unescaped character in value: 61      (Go prints the rune code) */
 int field_selector_parse(const char *s, struct field_selector **ret, char **ret_err);
 
-/* Checks every term against the field labels the kind accepts (group "" is core), like the
- * apiserver's Transform through Scheme.ConvertFieldLabel. Returns 0, or AZ_EBADREQUEST with
- * upstream's text for the first unsupported label in sorted order:
+/* The field labels one kind accepts in a field selector and where each value is read: the
+ * kind's field label conversion func (pkg/apis/<group>/<version>/conversion.go) and its
+ * registry strategy's ToSelectableFields. A resource row points at its kind's set
+ * (resource_def.fields); NULL stands for the kinds without own labels, which accept
+ * metadata.name and metadata.namespace only (DefaultMetaV1FieldSelectorConversion). */
+struct field_labels;
+extern const struct field_labels field_labels_pod;       /* core/v1 Pod */
+extern const struct field_labels field_labels_node;      /* core/v1 Node */
+extern const struct field_labels field_labels_event;     /* core/v1 Event */
+extern const struct field_labels field_labels_namespace; /* core/v1 Namespace */
+extern const struct field_labels field_labels_secret;    /* core/v1 Secret */
+extern const struct field_labels field_labels_job;       /* batch/v1 Job */
+
+/* The set's id, which the selector attributes carry in their byte 0: 1..255, different for
+ * every set; 0 for NULL. */
+unsigned field_labels_id(const struct field_labels *k);
+
+/* Checks every term against the field labels k accepts (NULL: metadata.name and
+ * metadata.namespace), like the apiserver's Transform through Scheme.ConvertFieldLabel.
+ * Returns 0, or AZ_EBADREQUEST with upstream's text for the first unsupported label in sorted
+ * order:
  *   field label not supported: <label>                               (kinds with own rules)
  *   field label "<label>" not supported for Job                      (batch Job)
  *   "<label>" is not a known field selector: only "metadata.name", "metadata.namespace"
- *                                                                    (every other kind) */
-int field_selector_check_supported(const struct field_selector *sel, const char *group,
-                                   const char *kind, char **ret_err);
+ *                                                                    (k NULL) */
+int field_selector_check_supported(const struct field_selector *sel, const struct field_labels *k,
+                                   char **ret_err);
 
-/* Whether obj satisfies every term. The kind comes from obj's apiVersion/kind; values are
+/* Whether obj, an object of the kind whose labels are k, satisfies every term. Values are
  * read like the kind's upstream ToSelectableFields (aliases such as pods' spec.host, Job's
  * status.successful from status.succeeded, unset booleans "false", unset counts "0");
- * other labels are read by dotted path: strings as-is, booleans "true"/"false", integers in
- * decimal, missing or other types "". */
-bool field_selector_matches(const struct field_selector *sel, json_t *obj);
-
-/* As field_selector_matches with the kind given explicitly (for objects without TypeMeta). */
-bool field_selector_matches_kind(const struct field_selector *sel, const char *group,
-                                 const char *kind, json_t *obj);
+ * labels k does not list (all of them when k is NULL) are read by dotted path: strings
+ * as-is, booleans "true"/"false", integers in decimal, missing or other types "". */
+bool field_selector_matches(const struct field_selector *sel, const struct field_labels *k,
+                            json_t *obj);
 
 /* Upstream RequiresExactMatch(field): the value of the first (sorted) "field=value" or
  * "field==value" term, or NULL. Points into sel. */
@@ -131,13 +146,12 @@ void field_selector_free(struct field_selector *sel);
  * What label and field selectors read from an object, extracted once (when the object enters
  * the object cache) so that matching never decodes JSON. The form, NUL-separated text:
  *
- *     byte 0      the kind: 1 + its row in the field-label table, 0 for kinds without own
- *                 field labels
+ *     byte 0      field_labels_id() of the kind's field labels (0: none of its own)
  *     bytes 1-2   the offset of the labels (little endian), so a label selector skips the
  *                 values
- *     values      one NUL-terminated value per field label of the kind, in table order, as
+ *     values      one NUL-terminated value per field label of the set, in its order, as
  *                 field_selector_matches reads it (aliases, "false"/"0" defaults included);
- *                 kind 0: metadata.name, metadata.namespace
+ *                 id 0: metadata.name, metadata.namespace
  *     labels      key NUL value NUL ... (string-valued labels only, as label matching sees
  *                 them)
  *
@@ -145,17 +159,21 @@ void field_selector_free(struct field_selector *sel);
  * (json_string_value: a value with a NUL byte ends there, for both). */
 struct buf;
 
-/* Appends obj's attributes to out: 0, or -1 (out unchanged) when obj is not an object or a
- * value cannot be carried. */
-int selector_attrs_build(json_t *obj, struct buf *out);
+/* Appends the attributes of obj, an object of the kind whose field labels are k (NULL: none
+ * of its own), to out: 0, or -1 (out unchanged) when obj is not an object or a value cannot
+ * be carried. */
+int selector_attrs_build(const struct field_labels *k, json_t *obj, struct buf *out);
 
 /* label_selector_matches / field_selector_matches over attributes a: 1 match, 0 no match,
- * -1 when the attributes cannot answer (malformed, or a field the kind does not serve); the
- * caller then decodes the object. */
+ * -1 when the attributes cannot answer (malformed, built with other field labels than k, or
+ * a field k does not serve); the caller then decodes the object. */
 int label_selector_matches_attrs(const struct label_selector *sel, const char *a, size_t len);
-int field_selector_matches_attrs(const struct field_selector *sel, const char *a, size_t len);
+int field_selector_matches_attrs(const struct field_selector *sel, const struct field_labels *k,
+                                 const char *a, size_t len);
 
-/* The value of field label field in attributes a, or NULL (not a field the kind serves). */
-const char *selector_attrs_field(const char *a, size_t len, const char *field);
+/* The value of field label field in attributes a built with k, or NULL (not a field k serves,
+ * or a not built with k). */
+const char *selector_attrs_field(const struct field_labels *k, const char *a, size_t len,
+                                 const char *field);
 
 #endif

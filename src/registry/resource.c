@@ -5,6 +5,7 @@
 #include <string.h>
 #include "registry/resource.h"
 #include "machinery/schema.h"
+#include "machinery/selector.h"
 #include "machinery/table.h"
 #include "machinery/validate.h"
 #include "util/buf.h"
@@ -37,6 +38,7 @@ static const struct resource_def resources[] = {
         .defaults = defaults_kind_namespace, .prepare_create = prepare_kind_namespace,
         .validate = validate_kind_namespace, .table = &table_namespace,
         .schema = &schema_namespace, .zero = "{\"metadata\":{},\"spec\":{},\"status\":{}}",
+        .fields = &field_labels_namespace,
     },
     {
         .group = "", .version = "v1", .kind = "ServiceAccount", .list_kind = "ServiceAccountList",
@@ -53,7 +55,7 @@ static const struct resource_def resources[] = {
         .plural = "secrets", .singular = "secret", .namespaced = true, .verbs = RW,
         .flags = RES_SENSITIVE_BODY,
         .defaults = defaults_kind_secret, .validate = validate_kind_secret,
-        .table = &table_secret, .schema = &schema_secret,
+        .table = &table_secret, .schema = &schema_secret, .fields = &field_labels_secret,
     },
     {
         .group = "", .version = "v1", .kind = "ConfigMap", .list_kind = "ConfigMapList",
@@ -86,6 +88,7 @@ static const struct resource_def resources[] = {
         .defaults = defaults_kind_pod, .prepare_create = prepare_kind_pod,
         .validate = validate_kind_pod, .table = &table_pod, .schema = &schema_pod,
         .zero = "{\"metadata\":{},\"spec\":{\"containers\":null},\"status\":{}}",
+        .fields = &field_labels_pod, .cache_index = "spec.nodeName",
     },
     {
         .group = "", .version = "v1", .kind = "Node", .list_kind = "NodeList", .plural = "nodes",
@@ -99,6 +102,7 @@ static const struct resource_def resources[] = {
                 "\"kernelVersion\":\"\",\"osImage\":\"\",\"containerRuntimeVersion\":\"\","
                 "\"kubeletVersion\":\"\",\"kubeProxyVersion\":\"\",\"operatingSystem\":\"\","
                 "\"architecture\":\"\"}}}",
+        .fields = &field_labels_node,
     },
     {
         .group = "", .version = "v1", .kind = "Event", .list_kind = "EventList",
@@ -109,8 +113,10 @@ static const struct resource_def resources[] = {
         .zero = "{\"metadata\":{},\"involvedObject\":{},\"source\":{},\"firstTimestamp\":null,"
                 "\"lastTimestamp\":null,\"eventTime\":null,\"reportingComponent\":\"\","
                 "\"reportingInstance\":\"\"}",
+        .fields = &field_labels_event,
     },
-    /* events.k8s.io/v1 serves the core/v1 Events' storage, converted (api/events_v1.h) */
+    /* events.k8s.io/v1 serves the core/v1 Events' storage, converted (registry/events_v1.h):
+     * its field selectors are translated to the core labels and served by the row above */
     {
         .group = "events.k8s.io", .version = "v1", .kind = "Event", .list_kind = "EventList",
         .plural = "events", .singular = "event", .short_names = {"ev"}, .namespaced = true,
@@ -127,6 +133,7 @@ static const struct resource_def resources[] = {
         .validate = validate_kind_job, .table = &table_job, .schema = &schema_job,
         .zero = "{\"metadata\":{},\"spec\":{\"template\":{\"metadata\":{},\"spec\":"
                 "{\"containers\":null}}},\"status\":{}}",
+        .fields = &field_labels_job,
     },
     {
         .group = "coordination.k8s.io", .version = "v1", .kind = "Lease",
@@ -137,25 +144,27 @@ static const struct resource_def resources[] = {
     },
     {
         .group = RBAC, .version = "v1", .kind = "ClusterRole", .list_kind = "ClusterRoleList",
-        .plural = "clusterroles", .singular = "clusterrole", .verbs = RW,
+        .plural = "clusterroles", .singular = "clusterrole", .verbs = RW, .flags = RES_RBAC_ROLE,
         .validate = validate_kind_cluster_role, .schema = &schema_cluster_role,
         .zero = ZERO_ROLE,
     },
     {
         .group = RBAC, .version = "v1", .kind = "ClusterRoleBinding",
         .list_kind = "ClusterRoleBindingList", .plural = "clusterrolebindings",
-        .singular = "clusterrolebinding", .verbs = RW,
+        .singular = "clusterrolebinding", .verbs = RW, .flags = RES_RBAC_BINDING,
         .defaults = defaults_kind_binding, .validate = validate_kind_cluster_role_binding,
         .table = &table_binding, .schema = &schema_cluster_role_binding, .zero = ZERO_BINDING,
     },
     {
         .group = RBAC, .version = "v1", .kind = "Role", .list_kind = "RoleList",
         .plural = "roles", .singular = "role", .namespaced = true, .verbs = RW,
+        .flags = RES_RBAC_ROLE,
         .validate = validate_kind_role, .schema = &schema_role, .zero = ZERO_ROLE,
     },
     {
         .group = RBAC, .version = "v1", .kind = "RoleBinding", .list_kind = "RoleBindingList",
         .plural = "rolebindings", .singular = "rolebinding", .namespaced = true, .verbs = RW,
+        .flags = RES_RBAC_BINDING,
         .defaults = defaults_kind_binding, .validate = validate_kind_role_binding,
         .table = &table_binding, .schema = &schema_role_binding, .zero = ZERO_BINDING,
     },
@@ -219,6 +228,24 @@ const struct resource_def *resource_by_kind(const char *group, const char *kind)
     for (size_t i = 0; i < NRESOURCES; i++)
         if (strcmp(resources[i].group, group ? group : "") == 0 && strcmp(resources[i].kind, kind) == 0)
             return &resources[i];
+    return NULL;
+}
+
+const struct resource_def *resource_of_object(json_t *obj)
+{
+    const char *av = json_string_value(json_object_get(obj, "apiVersion"));
+    const char *kind = json_string_value(json_object_get(obj, "kind"));
+    if (av == NULL || kind == NULL)
+        return NULL;
+    const char *slash = strchr(av, '/');
+    size_t glen = slash != NULL ? (size_t)(slash - av) : 0;
+    const char *version = slash != NULL ? slash + 1 : av;
+    for (size_t i = 0; i < NRESOURCES; i++) {
+        const struct resource_def *r = &resources[i];
+        if (strlen(r->group) == glen && strncmp(r->group, av, glen) == 0 &&
+            strcmp(r->version, version) == 0 && strcmp(r->kind, kind) == 0)
+            return r;
+    }
     return NULL;
 }
 

@@ -29,6 +29,7 @@ enum verb_bits {
 
 struct api_call;
 struct field_errors;
+struct field_labels;
 struct schema_node;
 struct table_printer;
 
@@ -74,6 +75,12 @@ enum resource_flags {
     RES_NODE = 1 << 8,                /* objects are Nodes (NodeRestriction admission) */
     RES_SENSITIVE_BODY = 1 << 9,      /* request and response bodies never written to the
                                          audit log, whatever the level (Secret, TokenReview) */
+    RES_RBAC_ROLE = 1 << 10,          /* objects are RBAC roles (Role, ClusterRole): rules and
+                                         aggregationRule, escalation-checked, reconciled as
+                                         roles at start-up */
+    RES_RBAC_BINDING = 1 << 11,       /* objects are RBAC bindings (RoleBinding,
+                                         ClusterRoleBinding): subjects and roleRef, bind-checked,
+                                         reconciled as bindings at start-up */
 };
 
 struct resource_def {
@@ -104,12 +111,20 @@ struct resource_def {
                                              ("spec.template"), NULL: none (PodSecurity) */
     const char *zero;                     /* the Go type's zero value as ToUnstructured writes
                                              it (JSON); NULL: {"metadata":{}} */
+    const struct field_labels *fields;    /* field selector labels (machinery/selector.h);
+                                             NULL: metadata.name and metadata.namespace only */
+    const char *cache_index;              /* one of fields' labels whose value indexes the
+                                             object cache (Pod: spec.nodeName, the pods-by-node
+                                             index); a list whose field selector requires an
+                                             exact value of it reads the index. NULL: none */
 };
 
 /* All rows, and lookups. Return NULL when absent. */
 const struct resource_def *resource_table(size_t *ret_n);
 const struct resource_def *resource_lookup(const char *group, const char *version, const char *plural);
 const struct resource_def *resource_by_kind(const char *group, const char *kind);
+/* The row of obj's own apiVersion and kind (its TypeMeta), or NULL (none, or not served). */
+const struct resource_def *resource_of_object(json_t *obj);
 const struct subresource_def *resource_subresource(const struct resource_def *r, const char *name);
 /* The schema of group/version/kind among the rows and their subresources' body kinds, and
  * the meta/v1 kinds every group-version accepts (DeleteOptions, Status); NULL if unknown. */

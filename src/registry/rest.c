@@ -511,7 +511,7 @@ int rest_parse_selectors(const struct resource_def *r, const struct list_opts *o
     }
     if (o->field_selector && *o->field_selector) {
         if (field_selector_parse(o->field_selector, ret_fs, &err) != 0 ||
-            field_selector_check_supported(*ret_fs, r->group, r->kind, &err) != 0) {
+            field_selector_check_supported(*ret_fs, r->fields, &err) != 0) {
             *ret_status = status_bad_request(err ? err : "invalid field selector");
             free(err);
             label_selector_free(*ret_ls);
@@ -534,8 +534,11 @@ bool rest_object_matches(json_t *obj, const char *ns, const struct label_selecto
     }
     if (ls != NULL && !label_selector_matches(ls, json_path(obj, "metadata.labels")))
         return false;
-    if (fs != NULL && !field_selector_matches(fs, obj))
-        return false;
+    if (fs != NULL) {
+        const struct resource_def *r = resource_of_object(obj);
+        if (!field_selector_matches(fs, r != NULL ? r->fields : NULL, obj))
+            return false;
+    }
     return true;
 }
 
@@ -596,7 +599,8 @@ static int continue_decode(const char *tok, int64_t *ret_rev, char **ret_start)
 /* ---- list items composed from the stored bytes (api/itembytes.h) ------------------- */
 
 /* Pre-parsed filter data of every object in the object cache (watchcache_attrs_fn): the
- * selector attributes (api/selector.h), and pods indexed by spec.nodeName. */
+ * selector attributes (machinery/selector.h) with the field labels of the object's row, and
+ * the value of the row's cache_index (pods by spec.nodeName). */
 int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
                      struct buf *index)
 {
@@ -606,11 +610,12 @@ int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf 
         return 0;
     int indexed = 0;
     size_t mark = attrs->len;
-    if (selector_attrs_build(obj, attrs) == 0) {
-        const char *kind = json_str(obj, "kind"), *av = json_str(obj, "apiVersion");
-        const char *node = selector_attrs_field(attrs->data + mark, attrs->len - mark, "spec.nodeName");
-        if (node != NULL && kind != NULL && strcmp(kind, "Pod") == 0 && av != NULL && strcmp(av, "v1") == 0) {
-            buf_puts(index, node);
+    const struct resource_def *r = resource_of_object(obj);
+    const struct field_labels *k = r != NULL ? r->fields : NULL;
+    if (selector_attrs_build(k, obj, attrs) == 0 && r != NULL && r->cache_index != NULL) {
+        const char *v = selector_attrs_field(k, attrs->data + mark, attrs->len - mark, r->cache_index);
+        if (v != NULL) {
+            buf_puts(index, v);
             indexed = 1;
         }
     }
@@ -618,21 +623,23 @@ int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf 
     return indexed;
 }
 
-/* Whether a cached item passes the selectors by its attributes: 1, 0, or -1 when they cannot
- * tell (no attributes, a field read from the object); the caller then decodes it. */
-static int attrs_match(const struct wc_item *it, const struct label_selector *ls,
-                       const struct field_selector *fs)
+/* Whether a cached item of the kind whose field labels are k passes the selectors by its
+ * attributes: 1, 0, or -1 when they cannot tell (no attributes, a field read from the
+ * object); the caller then decodes it. */
+static int attrs_match(const struct wc_item *it, const struct field_labels *k,
+                       const struct label_selector *ls, const struct field_selector *fs)
 {
     if (it == NULL || it->attrs == NULL)
         return -1;
     int m = ls != NULL ? label_selector_matches_attrs(ls, it->attrs, it->attrs_len) : 1;
     if (m == 1 && fs != NULL)
-        m = field_selector_matches_attrs(fs, it->attrs, it->attrs_len);
+        m = field_selector_matches_attrs(fs, k, it->attrs, it->attrs_len);
     return m;
 }
 
 /* The selectors a filtered cache list applies (watchcache_filter_fn). */
 struct list_filter {
+    const struct field_labels *k;
     const struct label_selector *ls;
     const struct field_selector *fs;
 };
@@ -641,7 +648,7 @@ struct list_filter {
 static int list_filter_keep(void *arg, const struct wc_item *it)
 {
     const struct list_filter *f = arg;
-    return attrs_match(it, f->ls, f->fs) != 0;
+    return attrs_match(it, f->k, f->ls, f->fs) != 0;
 }
 
 /* A compact (or pretty) JSON list written piece by piece (rest_list_open). Items served
@@ -740,11 +747,12 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
         int src = (at_rev == 0 && min_rev == 0) ? cache_sync(c) : 0;
         if (src == 0) {
             bool selecting = ls != NULL || fs != NULL;
-            const char *node = field_selector_requires_exact(fs, "spec.nodeName");
+            const char *indexed = r->cache_index != NULL
+                                      ? field_selector_requires_exact(fs, r->cache_index) : NULL;
             src = AZ_EUNAVAILABLE;
-            if (node != NULL && (r->flags & RES_POD))
-                src = watchcache_list_indexed(c->srv->wc, prefix, node, start_after, 0, &cl);
-            struct list_filter lf = {ls, fs};
+            if (indexed != NULL)
+                src = watchcache_list_indexed(c->srv->wc, prefix, indexed, start_after, 0, &cl);
+            struct list_filter lf = {r->fields, ls, fs};
             if (src == AZ_EUNAVAILABLE && selecting)
                 src = watchcache_list_filtered(c->srv->wc, prefix, start_after, list_filter_keep, &lf, &cl);
             else if (src == AZ_EUNAVAILABLE)
@@ -824,7 +832,7 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
                 break;
             }
             const struct wc_item *ci = from_cache ? &cl.items[i] : NULL;
-            int m = ls == NULL && fs == NULL ? 1 : attrs_match(ci, ls, fs);
+            int m = ls == NULL && fs == NULL ? 1 : attrs_match(ci, r->fields, ls, fs);
             if (m == 0)
                 continue;
             if (m == 1 && out != NULL && from_cache) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "machinery/selector.h"
+#include "registry/resource.h"
 #include "util/buf.h"
 
 static const char *const kinds[][2] = {
@@ -114,13 +115,12 @@ static char *gen_field_selector(void)
     return buf_detach(&b, &n);
 }
 
-static void split_kind(json_t *o, char *group, size_t gsz, const char **ret_kind)
+/* The field labels of the row of o's apiVersion/kind (NULL: no row, or none of its own), as
+ * the object cache (rest_cache_attrs) and the list (the row's fields) use them. */
+static const struct field_labels *obj_fields(json_t *o)
 {
-    const char *av = json_string_value(json_object_get(o, "apiVersion"));
-    const char *slash = strchr(av, '/');
-    size_t n = slash != NULL ? (size_t)(slash - av) : 0;
-    snprintf(group, gsz, "%.*s", (int)n, av);
-    *ret_kind = json_string_value(json_object_get(o, "kind"));
+    const struct resource_def *r = resource_of_object(o);
+    return r != NULL ? r->fields : NULL;
 }
 
 static void test_differential(void **state)
@@ -130,7 +130,8 @@ static void test_differential(void **state)
     for (int round = 0; round < 20000; round++) {
         json_t *o = gen_object();
         struct buf a = BUF_INIT;
-        assert_int_equal(selector_attrs_build(o, &a), 0);
+        const struct field_labels *k = obj_fields(o);
+        assert_int_equal(selector_attrs_build(k, o, &a), 0);
         char *lsel = gen_label_selector();
         struct label_selector *ls = NULL;
         if (label_selector_parse(lsel, &ls, NULL) == 0) {
@@ -145,13 +146,10 @@ static void test_differential(void **state)
         char *fsel = gen_field_selector();
         struct field_selector *fs = NULL;
         assert_int_equal(field_selector_parse(fsel, &fs, NULL), 0);
-        char group[64];
-        const char *kind;
-        split_kind(o, group, sizeof(group), &kind);
-        int m = field_selector_matches_attrs(fs, a.data, a.len);
-        if (field_selector_check_supported(fs, group, kind, NULL) == 0) {
+        int m = field_selector_matches_attrs(fs, k, a.data, a.len);
+        if (field_selector_check_supported(fs, k, NULL) == 0) {
             served++;
-            if (m != (field_selector_matches(fs, o) ? 1 : 0))
+            if (m != (field_selector_matches(fs, k, o) ? 1 : 0))
                 fail_msg("fieldSelector %s on %s: attributes say %d", fsel, json_dumps(o, 0), m);
         }
         field_selector_free(fs);
@@ -171,12 +169,22 @@ static void test_form(void **state)
                              "\"namespace\":\"ns\",\"labels\":{\"app\":\"a7\",\"n\":1}},"
                              "\"spec\":{\"nodeName\":\"n1\"}}", 0, NULL);
     struct buf a = BUF_INIT;
-    assert_int_equal(selector_attrs_build(pod, &a), 0);
-    assert_string_equal(selector_attrs_field(a.data, a.len, "spec.nodeName"), "n1");
-    assert_string_equal(selector_attrs_field(a.data, a.len, "spec.host"), "n1");
-    assert_string_equal(selector_attrs_field(a.data, a.len, "spec.hostNetwork"), "false");
-    assert_string_equal(selector_attrs_field(a.data, a.len, "status.phase"), "");
-    assert_null(selector_attrs_field(a.data, a.len, "spec.unknown"));
+    const struct field_labels *k = &field_labels_pod;
+    assert_int_equal(selector_attrs_build(k, pod, &a), 0);
+    assert_int_equal((unsigned char)a.data[0], field_labels_id(k));
+    assert_string_equal(selector_attrs_field(k, a.data, a.len, "spec.nodeName"), "n1");
+    assert_string_equal(selector_attrs_field(k, a.data, a.len, "spec.host"), "n1");
+    assert_string_equal(selector_attrs_field(k, a.data, a.len, "spec.hostNetwork"), "false");
+    assert_string_equal(selector_attrs_field(k, a.data, a.len, "status.phase"), "");
+    assert_null(selector_attrs_field(k, a.data, a.len, "spec.unknown"));
+    /* attributes built with other labels than the reader's cannot answer */
+    assert_null(selector_attrs_field(&field_labels_node, a.data, a.len, "metadata.name"));
+    assert_null(selector_attrs_field(NULL, a.data, a.len, "metadata.name"));
+    struct field_selector *byname = NULL;
+    assert_int_equal(field_selector_parse("metadata.name=p", &byname, NULL), 0);
+    assert_int_equal(field_selector_matches_attrs(byname, k, a.data, a.len), 1);
+    assert_int_equal(field_selector_matches_attrs(byname, &field_labels_node, a.data, a.len), -1);
+    field_selector_free(byname);
     /* the non-string label is not carried (label matching treats it as absent) */
     assert_null(memmem(a.data, a.len, "\0n\0", 3));
     assert_non_null(memmem(a.data, a.len, "\0app\0a7\0", 8));
@@ -187,8 +195,8 @@ static void test_form(void **state)
                              "\"labels\":{\"k\":\"v\\u0000w\"}}}", JSON_ALLOW_NUL, NULL);
     assert_non_null(nul);
     buf_puts(&a, "x");
-    assert_int_equal(selector_attrs_build(nul, &a), 0);
-    assert_string_equal(selector_attrs_field(a.data + 1, a.len - 1, "metadata.name"), "a");
+    assert_int_equal(selector_attrs_build(NULL, nul, &a), 0);
+    assert_string_equal(selector_attrs_field(NULL, a.data + 1, a.len - 1, "metadata.name"), "a");
     struct label_selector *kv = NULL;
     assert_int_equal(label_selector_parse("k=v", &kv, NULL), 0);
     assert_int_equal(label_selector_matches_attrs(kv, a.data + 1, a.len - 1),
@@ -198,7 +206,7 @@ static void test_form(void **state)
     json_decref(nul);
     /* not an object: nothing */
     json_t *arr = json_array();
-    assert_int_equal(selector_attrs_build(arr, &a), -1);
+    assert_int_equal(selector_attrs_build(NULL, arr, &a), -1);
     assert_int_equal(a.len, 0);
     json_decref(arr);
     /* malformed attributes: cannot tell */
