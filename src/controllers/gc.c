@@ -197,15 +197,7 @@ static void fg_run(void *arg)
             json_object_del(fg_waiting, uid);
         }
         /* drop the finalizer: the REST layer deletes an object whose last finalizer went */
-        const char *kind = json_str(obj, "kind");
-        const char *av = json_str(obj, "apiVersion");
-        const char *slash = av ? strchr(av, '/') : NULL;
-        char group[128] = "";
-        if (slash && (size_t)(slash - av) < sizeof(group)) {
-            memcpy(group, av, (size_t)(slash - av));
-            group[slash - av] = '\0';
-        }
-        const struct resource_def *r = kind ? resource_by_kind(group, kind) : NULL;
+        const struct resource_def *r = resource_of_object(obj);
         json_t *fins = json_path(obj, "metadata.finalizers");
         for (size_t k = json_array_size(fins); k > 0; k--) {
             const char *f = json_string_value(json_array_get(fins, k - 1));
@@ -265,6 +257,14 @@ static void retry_waiting_owners(struct apiserver *srv, const struct watch_event
     }
 }
 
+/* Whether obj (a stored object, or an ownerReference: both carry apiVersion and kind) is of a
+ * kind whose deletion the garbage collector acts on. */
+static bool gc_owner(json_t *obj)
+{
+    const struct resource_def *r = resource_of_object(obj);
+    return r != NULL && (r->flags & RES_GC_OWNER) != 0;
+}
+
 static void on_event(void *arg, const struct watch_event *ev)
 {
     if (!controllers_leading()) /* lost the controller Lease */
@@ -289,10 +289,8 @@ static void on_event(void *arg, const struct watch_event *ev)
     const char *uid = json_path_str(ev->obj, "metadata.uid");
     if (uid == NULL)
         return;
-    /* only kinds that own others here: jobs, pods, namespaces handled by their controller */
-    if (strncmp(ev->key, "/registry/jobs/", 15) != 0 && strncmp(ev->key, "/registry/pods/", 15) != 0 &&
-        strncmp(ev->key, "/registry/serviceaccounts/", 26) != 0 && strncmp(ev->key, "/registry/secrets/", 18) != 0 &&
-        strncmp(ev->key, "/registry/configmaps/", 21) != 0 && strncmp(ev->key, "/registry/nodes/", 16) != 0)
+    /* only the kinds that own others here (their rows say RES_GC_OWNER) */
+    if (!gc_owner(ev->obj))
         return;
     struct gc_work *w = xcalloc(1, sizeof(*w));
     w->srv = srv;
@@ -324,15 +322,6 @@ static char *stored_uid(const char *v, size_t len)
     return r;
 }
 
-/* Owner kinds whose deletion the event path (on_event) acts on. */
-static bool gc_owner_kind(const char *kind)
-{
-    static const char *const kinds[] = {"Job", "Pod", "ServiceAccount", "Secret", "ConfigMap", "Node"};
-    for (size_t i = 0; kind != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-        if (strcmp(kind, kinds[i]) == 0)
-            return true;
-    return false;
-}
 
 /* Owners deleted while no replica led (their DELETED events went by): a dependent none of
  * whose owners is stored any more gets, for each owner of such a kind, the work that owner's
@@ -361,7 +350,7 @@ static void queue_dangling(struct apiserver *srv, const struct store_list *sl)
         }
         json_array_foreach(owned ? NULL : json_path(obj, "metadata.ownerReferences"), k, ref) {
             const char *uid = json_str(ref, "uid");
-            if (uid == NULL || !gc_owner_kind(json_str(ref, "kind")) || json_object_get(live, uid) != NULL)
+            if (uid == NULL || !gc_owner(ref) || json_object_get(live, uid) != NULL)
                 continue;
             char *id = xasprintf("%s/%s", uid, ns != NULL ? ns : "");
             if (json_object_get(queued, id) == NULL) {

@@ -43,7 +43,7 @@ static const struct resource_def resources[] = {
     {
         .group = "", .version = "v1", .kind = "ServiceAccount", .list_kind = "ServiceAccountList",
         .plural = "serviceaccounts", .singular = "serviceaccount", .short_names = {"sa"},
-        .namespaced = true, .verbs = RW, .return_deleted_object = true,
+        .namespaced = true, .verbs = RW, .return_deleted_object = true, .flags = RES_GC_OWNER,
         .subresources = {{.name = "token", .kind = "TokenRequest", .group = AUTHN,
                           .version = "v1", .verbs = VERB_CREATE, .virtual_create = true,
                           .sensitive_body = true, .schema = &schema_token_request}},
@@ -53,14 +53,14 @@ static const struct resource_def resources[] = {
     {
         .group = "", .version = "v1", .kind = "Secret", .list_kind = "SecretList",
         .plural = "secrets", .singular = "secret", .namespaced = true, .verbs = RW,
-        .flags = RES_SENSITIVE_BODY,
+        .flags = RES_SENSITIVE_BODY | RES_GC_OWNER,
         .defaults = defaults_kind_secret, .validate = validate_kind_secret,
         .table = &table_secret, .schema = &schema_secret, .fields = &field_labels_secret,
     },
     {
         .group = "", .version = "v1", .kind = "ConfigMap", .list_kind = "ConfigMapList",
         .plural = "configmaps", .singular = "configmap", .short_names = {"cm"},
-        .namespaced = true, .verbs = RW,
+        .namespaced = true, .verbs = RW, .flags = RES_GC_OWNER,
         .validate = validate_kind_config_map, .table = &table_config_map,
         .schema = &schema_config_map,
     },
@@ -84,7 +84,7 @@ static const struct resource_def resources[] = {
                          {.name = "ephemeralcontainers", .kind = "Pod",
                           .verbs = VERB_GET | VERB_PATCH | VERB_UPDATE,
                           .validate = validate_pod_ephemeral_update}},
-        .flags = RES_SCHEDULER_BINDS | RES_POD,
+        .flags = RES_SCHEDULER_BINDS | RES_POD | RES_GC_OWNER,
         .defaults = defaults_kind_pod, .prepare_create = prepare_kind_pod,
         .validate = validate_kind_pod, .table = &table_pod, .schema = &schema_pod,
         .zero = "{\"metadata\":{},\"spec\":{\"containers\":null},\"status\":{}}",
@@ -94,7 +94,7 @@ static const struct resource_def resources[] = {
         .group = "", .version = "v1", .kind = "Node", .list_kind = "NodeList", .plural = "nodes",
         .singular = "node", .short_names = {"no"}, .verbs = RW, .has_status = true,
         .subresources = {SUB_STATUS("Node")},
-        .flags = RES_CREATE_KEEPS_STATUS | RES_NODE,
+        .flags = RES_CREATE_KEEPS_STATUS | RES_NODE | RES_GC_OWNER,
         .defaults = defaults_kind_node, .validate = validate_kind_node, .table = &table_node,
         .schema = &schema_node_kind,
         .zero = "{\"metadata\":{},\"spec\":{},\"status\":{\"daemonEndpoints\":{\"kubeletEndpoint\":"
@@ -128,7 +128,7 @@ static const struct resource_def resources[] = {
         .plural = "jobs", .singular = "job", .categories = {"all"}, .namespaced = true,
         .verbs = RW, .has_status = true, .tracks_generation = true,
         .subresources = {SUB_STATUS("Job")},
-        .flags = RES_DELETE_ORPHANS, .pod_template = "spec.template",
+        .flags = RES_DELETE_ORPHANS | RES_GC_OWNER, .pod_template = "spec.template",
         .defaults = defaults_kind_job, .prepare_create = prepare_kind_job,
         .validate = validate_kind_job, .table = &table_job, .schema = &schema_job,
         .zero = "{\"metadata\":{},\"spec\":{\"template\":{\"metadata\":{},\"spec\":"

@@ -81,6 +81,10 @@ enum resource_flags {
     RES_RBAC_BINDING = 1 << 11,       /* objects are RBAC bindings (RoleBinding,
                                          ClusterRoleBinding): subjects and roleRef, bind-checked,
                                          reconciled as bindings at start-up */
+    RES_GC_OWNER = 1 << 12,           /* deleting one sends the garbage collector looking for
+                                         its dependents (the owners objects here have: Job,
+                                         Pod, ServiceAccount, Secret, ConfigMap, Node;
+                                         Namespaces are emptied by their own controller) */
 };
 
 struct resource_def {
