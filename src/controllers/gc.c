@@ -322,7 +322,6 @@ static char *stored_uid(const char *v, size_t len)
     return r;
 }
 
-
 /* Owners deleted while no replica led (their DELETED events went by): a dependent none of
  * whose owners is stored any more gets, for each owner of such a kind, the work that owner's
  * deletion event would have queued (once per uid and namespace of the dependent). A dependent
