@@ -4,18 +4,14 @@
  * order, before the caller returns, fewer fsyncs than writes), per-write CAS inside one batch
  * (revisions in queue order, a failing check fails alone), a batch whose COMMIT fails (its
  * fsync fails: every write of it fails, nothing of it stays), and callers that hold the
- * biglock across their writes (no deadlock; the sink runs under the biglock), and kill -9 of
- * a process with 16 writers (every acknowledged create survives; revisions stay dense).
+ * biglock across their writes (no deadlock; the sink runs under the biglock). kill -9 with
+ * 16 writers is in sqlite_test.c (test_crash_many_writers).
  *
  * The WAL's fsyncs are observed through a VFS shim made the default VFS of this program: it
  * counts them, can hold one at a gate (so that the next batch queues up behind it, and the
  * test knows its exact content) and can fail a chosen one with SQLITE_IOERR_FSYNC. */
 #include <errno.h>
-#include <inttypes.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -578,113 +574,6 @@ static void test_failed_commit(void **state)
     store_kv_release(&kv);
 }
 
-/* ---- kill -9 with many writers ---- */
-
-struct crash_writer {
-    struct store *s;
-    int id;
-    int fd; /* acknowledged keys, one line each (a write of < PIPE_BUF bytes is atomic) */
-};
-
-static void *crash_writer_main(void *arg)
-{
-    struct crash_writer *w = arg;
-    for (int i = 0; i < 100000; i++) {
-        char key[64], line[72];
-        int64_t rev = 0;
-        snprintf(key, sizeof(key), "/registry/pods/crash/w%02d-%06d", w->id, i);
-        if (store_create(w->s, key, "{\"kind\":\"Pod\"}", 14, &rev) != 0)
-            _exit(3);
-        int n = snprintf(line, sizeof(line), "%s\n", key);
-        if (write(w->fd, line, (size_t)n) != n)
-            _exit(4);
-    }
-    return NULL;
-}
-
-static void crash_child(const char *path, int fd)
-{
-    struct store *s = NULL;
-    if (store_sqlite_open(path, &s, NULL) != 0)
-        _exit(2);
-    struct crash_writer w[16];
-    pthread_t th[16];
-    for (int i = 0; i < 16; i++) {
-        w[i] = (struct crash_writer){.s = s, .id = i, .fd = fd};
-        if (pthread_create(&th[i], NULL, crash_writer_main, &w[i]) != 0)
-            _exit(5);
-    }
-    for (int i = 0; i < 16; i++)
-        pthread_join(th[i], NULL);
-    _exit(0);
-}
-
-static void test_crash_many_writers(void **state)
-{
-    struct fixture *f = *state;
-    store_close(f->s); /* no thread of the store runs when forking */
-    f->s = NULL;
-    int fds[2];
-    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
-        crash_child(f->ts.path, fds[1]);
-    }
-    close(fds[1]);
-
-    size_t cap = 4 << 20, len = 0;
-    char *buf = malloc(cap);
-    int lines = 0, killed = 0;
-    for (;;) {
-        ssize_t r = read(fds[0], buf + len, cap - len - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        for (ssize_t i = 0; i < r; i++)
-            if (buf[len + (size_t)i] == '\n')
-                lines++;
-        len += (size_t)r;
-        if (!killed && lines >= 400) {
-            kill(pid, SIGKILL);
-            killed = 1;
-        }
-        assert_true(len < cap - 1);
-    }
-    buf[len] = '\0';
-    close(fds[0]);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFSIGNALED(status));
-    assert_int_equal(WTERMSIG(status), SIGKILL);
-
-    assert_int_equal(store_sqlite_open(f->ts.path, &f->s, NULL), 0);
-    size_t checked = 0;
-    for (char *line = buf, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
-        *nl = '\0';
-        struct store_kv kv = {0};
-        assert_int_equal(store_get(f->s, line, &kv), 0);
-        assert_memory_equal(kv.value, "{\"kind\":\"Pod\"}", 14);
-        store_kv_release(&kv);
-        checked++;
-    }
-    free(buf);
-    assert_true(checked >= 400);
-    /* dense: one revision per stored key; at most a batch more than acknowledged (committed,
-     * not yet answered when the kill came) */
-    int64_t cur = store_current_rev(f->s);
-    struct store_list l = {0};
-    assert_int_equal(store_list(f->s, "/registry/pods/crash/", NULL, 0, 0, &l), 0);
-    assert_int_equal((int64_t)l.n, cur);
-    for (size_t i = 0; i < l.n; i++)
-        assert_true(l.items[i].mod_rev >= 1 && l.items[i].mod_rev <= cur);
-    store_list_release(&l);
-    assert_true(cur >= (int64_t)checked && cur <= (int64_t)checked + SQ_BATCH_MAX);
-    printf("# %zu acknowledged before kill -9, %" PRId64 " stored\n", checked, cur);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -692,7 +581,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_biglock_holders, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crash_many_writers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
