@@ -164,7 +164,8 @@ struct sqlite_store {
     pthread_mutex_t rmu;      /* guards r */
     pthread_mutex_t smu;      /* guards sink, sink_arg; held across sink calls */
     pthread_mutex_t qmu;      /* guards the queue, closing and every queued sq_req's done */
-    pthread_cond_t qcv;       /* signalled when a write is queued or closing is set */
+    pthread_cond_t qcv;       /* signalled when a write is queued or closing is set, and
+                                 to close when the last caller has left */
     struct sq_conn w;         /* writes, compaction */
     struct sq_conn r;         /* get, list, events_since: not blocked by a write's fsync */
     _Atomic int64_t rev;      /* latest committed revision whose events reached the sink */
@@ -174,6 +175,7 @@ struct sqlite_store {
     struct sq_req *qhead;     /* writes waiting for the next batch, FIFO */
     struct sq_req *qtail;
     int closing;              /* store_close has begun: no new writes queue */
+    int callers;              /* threads in a write between queueing and leaving (qmu) */
     int writer_started;       /* writer is running (joined by close) */
     pthread_t writer;         /* the writer thread */
 };
@@ -639,7 +641,6 @@ static int sq_write(struct sqlite_store *ss, enum sq_op op, const char *key, con
     int held = biglock_suspend();
     pthread_mutex_lock(&ss->qmu);
     if (ss->closing) {
-        req.done = 1;
         req.err = AZ_EUNAVAILABLE;
     } else {
         if (ss->qtail != NULL)
@@ -647,10 +648,13 @@ static int sq_write(struct sqlite_store *ss, enum sq_op op, const char *key, con
         else
             ss->qhead = &req;
         ss->qtail = &req;
+        ss->callers++;
         pthread_cond_signal(&ss->qcv);
+        while (!req.done)
+            pthread_cond_wait(&req.cv, &ss->qmu);
+        if (--ss->callers == 0 && ss->closing)
+            pthread_cond_broadcast(&ss->qcv); /* close waits for the last caller to leave */
     }
-    while (!req.done)
-        pthread_cond_wait(&req.cv, &ss->qmu);
     pthread_mutex_unlock(&ss->qmu);
     biglock_resume(held);
     pthread_cond_destroy(&req.cv);
@@ -830,8 +834,9 @@ static void sq_conn_close(struct sq_conn *c)
     memset(c, 0, sizeof(*c));
 }
 
-/* Drains the queue (every write queued before close is committed or failed and answered),
- * stops the writer, then closes the connections. */
+/* Drains the queue (every write queued before close is committed or failed and answered;
+ * one arriving after close began gets AZ_EUNAVAILABLE), stops the writer, waits until every
+ * answered caller has left, then closes the connections. */
 static void sq_close(struct store *s)
 {
     struct sqlite_store *ss = sq_of(s);
@@ -844,6 +849,10 @@ static void sq_close(struct store *s)
         pthread_cond_signal(&ss->qcv);
         pthread_mutex_unlock(&ss->qmu);
         pthread_join(ss->writer, NULL);
+        pthread_mutex_lock(&ss->qmu);
+        while (ss->callers > 0) /* woken, but still touching ss */
+            pthread_cond_wait(&ss->qcv, &ss->qmu);
+        pthread_mutex_unlock(&ss->qmu);
         biglock_resume(held);
     }
     sq_conn_close(&ss->r); /* the writer closes last: it checkpoints and removes the WAL */

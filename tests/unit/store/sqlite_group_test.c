@@ -4,7 +4,8 @@
  * order, before the caller returns, fewer fsyncs than writes), per-write CAS inside one batch
  * (revisions in queue order, a failing check fails alone), a batch whose COMMIT fails (its
  * fsync fails: every write of it fails, nothing of it stays), and callers that hold the
- * biglock across their writes (no deadlock; the sink runs under the biglock). kill -9 with
+ * biglock across their writes (no deadlock; the sink runs under the biglock), store_close
+ * with writes waiting (they are committed; a later one is refused). kill -9 with
  * 16 writers is in sqlite_test.c (test_crash_many_writers).
  *
  * The WAL's fsyncs are observed through a VFS shim made the default VFS of this program: it
@@ -574,6 +575,61 @@ static void test_failed_commit(void **state)
     store_kv_release(&kv);
 }
 
+static int closing(struct store *s)
+{
+    struct sqlite_store *ss = sq_of(s);
+    pthread_mutex_lock(&ss->qmu);
+    int c = ss->closing;
+    pthread_mutex_unlock(&ss->qmu);
+    return c;
+}
+
+static void *close_main(void *arg)
+{
+    store_close(arg);
+    return NULL;
+}
+
+/* store_close while writes wait: the queued ones are committed and answered, one arriving
+ * after close began is refused with AZ_EUNAVAILABLE. */
+static void test_close_drains(void **state)
+{
+    struct fixture *f = *state;
+    struct one_write first = {.s = f->s, .op = SQ_OP_CREATE, .key = "/d/first", .value = "f"};
+    struct one_write ws[4];
+    const char *keys[] = {"/d/a", "/d/b", "/d/c", "/d/d"};
+    for (size_t i = 0; i < 4; i++)
+        ws[i] = (struct one_write){.s = f->s, .op = SQ_OP_CREATE, .key = keys[i], .value = "v"};
+    shim_hold_next_sync(one_write_start, &first);
+    for (size_t i = 0; i < 4; i++) {
+        one_write_start(&ws[i]);
+        while (queued(f->s) != i + 1)
+            usleep(1000);
+    }
+    pthread_t closer;
+    assert_int_equal(pthread_create(&closer, NULL, close_main, f->s), 0);
+    while (!closing(f->s))
+        usleep(1000);
+    int64_t rev = 0;
+    assert_int_equal(store_create(f->s, "/d/late", "l", 1, &rev), AZ_EUNAVAILABLE);
+    shim_release(0);
+    pthread_join(closer, NULL);
+    pthread_join(first.th, NULL);
+    assert_int_equal(first.rc, 0);
+    for (size_t i = 0; i < 4; i++) {
+        pthread_join(ws[i].th, NULL);
+        assert_int_equal(ws[i].rc, 0);
+        assert_int_equal(ws[i].rev, (int64_t)i + 2);
+    }
+    assert_int_equal(store_sqlite_open(f->ts.path, &f->s, NULL), 0);
+    assert_int_equal(store_current_rev(f->s), 5);
+    struct store_kv kv = {0};
+    assert_int_equal(store_get(f->s, "/d/d", &kv), 0);
+    assert_int_equal(kv.mod_rev, 5);
+    store_kv_release(&kv);
+    assert_absent(f->s, "/d/late");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +637,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_biglock_holders, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
