@@ -2,8 +2,17 @@
  * updates/s, gets/s, lists/s (one namespace, full; a page of 100 of all pods) before and after
  * compaction. Prints figures; never passes or fails on time.
  *
+ * First, group commit (issue 10), all in the same temp dir: (a) plain SQLite, one 1 KiB row
+ * per transaction with synchronous=FULL in WAL mode — the rate of durable commits this file
+ * system allows, the reference; (b) store_create/s from one thread; (c) store_create/s from
+ * 64 threads at once (their writes share transactions and fsyncs); and the ratio (c)/(a)
+ * (goal: >= 2).
+ *
  *   store_bench [N]    N objects (default 2000), spread over 10 namespaces, in a temp dir
  */
+#include <dirent.h>
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +73,164 @@ static void bench_lists(struct store *s, long n, const char *label)
         printf("(no items listed?)\n");
 }
 
+#define GROUP_THREADS 64
+
+/* (a): n single-row transactions on a new plain SQLite file; returns commits/s or 0. */
+static double bench_sqlite_reference(const char *dir, int round, long n, const char *value,
+                                     size_t len)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/reference-%d.db", dir, round);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    double rate = 0;
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                     "CREATE TABLE kv (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value BLOB);"
+                     "CREATE INDEX kv_name ON kv (name, id);",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO kv (name, value) VALUES (?1, ?2)", -1, &st, NULL) !=
+            SQLITE_OK) {
+        fprintf(stderr, "reference: %s\n", db != NULL ? sqlite3_errmsg(db) : "open failed");
+        goto out;
+    }
+    double t0 = now_s();
+    for (long i = 0; i < n; i++) {
+        char key[64];
+        pod_key(key, sizeof(key), i);
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 2, value, (int)len, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            fprintf(stderr, "reference: %s\n", sqlite3_errmsg(db));
+            goto out;
+        }
+        sqlite3_reset(st);
+    }
+    double secs = now_s() - t0;
+    report("(a) SQLite 1-row commit, sync=FULL", n, secs);
+    rate = secs > 0 ? n / secs : 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rate;
+}
+
+struct group_arg {
+    struct store *s;
+    long from, to; /* key indexes [from, to) */
+    const char *value;
+    size_t len;
+    int failed;
+};
+
+static void *group_main(void *arg)
+{
+    struct group_arg *a = arg;
+    for (long i = a->from; i < a->to && !a->failed; i++) {
+        char key[64];
+        int64_t rev;
+        snprintf(key, sizeof(key), "/registry/configmaps/g%02ld/cm-%07ld", i % GROUP_THREADS, i);
+        if (store_create(a->s, key, a->value, a->len, &rev) != 0)
+            a->failed = 1;
+    }
+    return NULL;
+}
+
+/* store_create/s with nthreads threads creating n objects between them; 0 on failure. */
+static double bench_group_creates(struct store *s, long base, long n, int nthreads,
+                                  const char *value, size_t len, const char *what)
+{
+    struct group_arg args[GROUP_THREADS];
+    pthread_t th[GROUP_THREADS];
+    double t0 = now_s();
+    for (int i = 0; i < nthreads; i++) {
+        args[i] = (struct group_arg){.s = s, .from = base + n * i / nthreads,
+                                     .to = base + n * (i + 1) / nthreads,
+                                     .value = value, .len = len};
+        if (pthread_create(&th[i], NULL, group_main, &args[i]) != 0)
+            return 0;
+    }
+    int failed = 0;
+    for (int i = 0; i < nthreads; i++) {
+        pthread_join(th[i], NULL);
+        failed |= args[i].failed;
+    }
+    double secs = now_s() - t0;
+    if (failed) {
+        fprintf(stderr, "%s: a create failed\n", what);
+        return 0;
+    }
+    report(what, n, secs);
+    return secs > 0 ? n / secs : 0;
+}
+
+#define GROUP_ROUNDS 3
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The group commit figures (a), (b), (c) and (c)/(a), GROUP_ROUNDS rounds in turn (the
+ * machine is shared: a round's figures are taken close together), then the median ratios.
+ * Returns 0, or 1 on failure. */
+static int bench_group_commit(const char *dir, long n, const char *value, size_t len)
+{
+    printf("# group commit: durable creates vs SQLite's single-row commit rate, same file system,"
+           " %d rounds\n", GROUP_ROUNDS);
+    char path[160];
+    snprintf(path, sizeof(path), "%s/group.db", dir);
+    struct store *s = NULL;
+    if (store_sqlite_open(path, &s, NULL) != 0)
+        return 1;
+    long many = n * 4 < 64000 ? n * 4 : 64000, base = 0;
+    double par_ratio[GROUP_ROUNDS], one_ratio[GROUP_ROUNDS];
+    int err = 0;
+    for (int r = 0; r < GROUP_ROUNDS && err == 0; r++) {
+        double ref = bench_sqlite_reference(dir, r, n, value, len);
+        double one = bench_group_creates(s, base, n, 1, value, len, "(b) store_create, 1 thread");
+        base += n;
+        double par = bench_group_creates(s, base, many, GROUP_THREADS, value, len,
+                                         "(c) store_create, 64 threads");
+        base += many;
+        if (ref == 0 || one == 0 || par == 0) {
+            err = 1;
+            break;
+        }
+        par_ratio[r] = par / ref;
+        one_ratio[r] = one / ref;
+        printf("%-34s %8.2f   (b)/(a) %.2f\n", "(c)/(a) this round", par_ratio[r], one_ratio[r]);
+    }
+    store_close(s);
+    if (err != 0)
+        return 1;
+    qsort(par_ratio, GROUP_ROUNDS, sizeof(double), cmp_double);
+    qsort(one_ratio, GROUP_ROUNDS, sizeof(double), cmp_double);
+    printf("%-34s %8.2f   (goal >= 2; rounds %.2f .. %.2f); (b)/(a) median %.2f\n",
+           "(c)/(a) median", par_ratio[GROUP_ROUNDS / 2], par_ratio[0],
+           par_ratio[GROUP_ROUNDS - 1], one_ratio[GROUP_ROUNDS / 2]);
+    return 0;
+}
+
+/* Removes dir and the files in it. */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        char p[512];
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        unlink(p);
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? strtol(argv[1], NULL, 10) : 2000;
@@ -74,18 +241,25 @@ int main(int argc, char **argv)
         return 1;
     char path[128];
     snprintf(path, sizeof(path), "%s/state.db", dir);
-    struct store *s = NULL;
-    char *msg = NULL;
-    if (store_sqlite_open(path, &s, &msg) != 0) {
-        fprintf(stderr, "open: %s\n", msg != NULL ? msg : "?");
-        return 1;
-    }
 
     char value[1024];
     memset(value, 'x', sizeof(value));
     const char *head = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"pad\":\"";
     memcpy(value, head, strlen(head));
     memcpy(value + sizeof(value) - 2, "\"}", 2);
+
+    if (bench_group_commit(dir, n, value, sizeof(value)) != 0) {
+        remove_dir(dir);
+        return 1;
+    }
+    printf("# the store, one thread, %ld objects of 1 KiB\n", n);
+
+    struct store *s = NULL;
+    char *msg = NULL;
+    if (store_sqlite_open(path, &s, &msg) != 0) {
+        fprintf(stderr, "open: %s\n", msg != NULL ? msg : "?");
+        return 1;
+    }
 
     char key[64];
     double t0 = now_s();
@@ -129,11 +303,6 @@ int main(int argc, char **argv)
     bench_lists(s, n, "(compacted)");
 
     store_close(s);
-    const char *files[] = {"state.db", "state.db-wal", "state.db-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    remove_dir(dir);
     return 0;
 }

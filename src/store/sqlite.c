@@ -37,22 +37,50 @@
  * R, and every tombstone with id <= R. The state at any revision >= R is thus unchanged.
  *
  * Durability: WAL journal, synchronous=FULL (the WAL is fsync'd at each COMMIT), so a write
- * is durable when it is acknowledged. Each write is one BEGIN IMMEDIATE transaction holding
- * its compare-and-swap check, on the write connection, under the write mutex; the event sink
- * is called after COMMIT with that mutex still held, so sink calls are in revision order.
+ * is durable when it is acknowledged.
+ *
+ * GROUP COMMIT. create/update/delete queue a request (on the caller's stack) and sleep. One
+ * writer thread takes everything queued while its previous batch ran (at most SQ_BATCH_MAX
+ * writes / SQ_BATCH_BYTES of values; a lone write goes alone at once, there is no timer) and
+ * runs it as one BEGIN IMMEDIATE transaction on the write connection: each request is checked
+ * (compare-and-swap against the newest row, which includes the batch's own earlier rows) and,
+ * if it passes, appended with the next revision, in queue order; a request failing its check
+ * fails alone. One COMMIT, one fsync. If any statement or the COMMIT fails, the transaction
+ * is rolled back and every request of the batch gets the error. After the COMMIT the writer
+ * delivers the batch's events to the sink in revision order, then publishes the new revision
+ * (current_rev, lists at "now"), then wakes the callers: when a write returns, its event has
+ * reached the sink and reads see it. Revisions are dense: the published revision is the only
+ * source of ids and only the writer moves it.
+ *
  * Reads use a second connection under its own mutex (not blocked by a commit's fsync); each
  * list/events_since is one read transaction that reads compact_rev from its own snapshot, so
- * a concurrent compaction is either invisible to it or detected. Statements are prepared once
- * per connection. The file must be owned by one process.
+ * a concurrent compaction is either invisible to it or detected. Compaction runs on the
+ * caller's thread on the write connection, between batches. Statements are prepared once per
+ * connection. The file must be owned by one process.
+ *
+ * LOCKS (a thread holding a lock may only take locks below it; the biglock comes first)
+ *   biglock   util/biglock.h. Writers, compaction and close suspend it while they wait (for
+ *             their batch, for wmu, for the writer to exit); the writer thread takes it only
+ *             to deliver events, holding no other store lock at that moment.
+ *   smu       sink, sink_arg; held by the writer across the sink calls of a batch.
+ *   wmu       the write connection: a batch, or a compaction.
+ *   rmu       the read connection.
+ *   qmu       the queue, closing, each request's done flag (its cv waits on qmu).
+ *   The revision and compaction revision are atomics: current_rev, get, list and
+ *   events_since never wait for a commit, so a biglock holder calling them cannot deadlock
+ *   against the writer. The sink runs with the biglock and smu held: it must not write to
+ *   the store or set the sink (a read is fine).
  */
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
+#include "util/biglock.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -61,6 +89,10 @@
 #define SQ_MAX_KEY 4096
 /* Upper bound used when the prefix has no successor: no valid key contains byte 0xFF. */
 #define SQ_KEY_TOP "\xff"
+/* A batch holds at most this many writes and this many value bytes (a larger single write
+ * still goes, alone). */
+#define SQ_BATCH_MAX 256
+#define SQ_BATCH_BYTES (4u << 20)
 
 enum sq_stmt {
     SQ_BEGIN,
@@ -124,16 +156,28 @@ struct sq_conn {
     sqlite3_stmt *stmt[SQ__COUNT];
 };
 
+struct sq_req;
+
 struct sqlite_store {
-    struct store base;   /* must be first */
-    pthread_mutex_t mu;  /* guards w, rev, compact_rev, sink; held across sink calls */
-    pthread_mutex_t rmu; /* guards r; never taken while holding mu */
-    struct sq_conn w;    /* writes, compaction */
-    struct sq_conn r;    /* get, list, events_since: not blocked by a write's fsync */
-    int64_t rev;         /* latest committed revision */
-    int64_t compact_rev; /* revision of the last compaction (0: never) */
-    store_sink_fn sink;  /* event sink, or NULL */
+    struct store base;        /* must be first */
+    pthread_mutex_t wmu;      /* guards w (the writer thread's batches, compaction) */
+    pthread_mutex_t rmu;      /* guards r */
+    pthread_mutex_t smu;      /* guards sink, sink_arg; held across sink calls */
+    pthread_mutex_t qmu;      /* guards the queue, closing and every queued sq_req's done */
+    pthread_cond_t qcv;       /* signalled when a write is queued or closing is set, and
+                                 to close when the last caller has left */
+    struct sq_conn w;         /* writes, compaction */
+    struct sq_conn r;         /* get, list, events_since: not blocked by a write's fsync */
+    _Atomic int64_t rev;      /* latest committed revision whose events reached the sink */
+    _Atomic int64_t compact_rev; /* revision of the last compaction (0: never) */
+    store_sink_fn sink;       /* event sink, or NULL */
     void *sink_arg;
+    struct sq_req *qhead;     /* writes waiting for the next batch, FIFO */
+    struct sq_req *qtail;
+    int closing;              /* store_close has begun: no new writes queue */
+    int callers;              /* threads in a write between queueing and leaving (qmu) */
+    int writer_started;       /* writer is running (joined by close) */
+    pthread_t writer;         /* the writer thread */
 };
 
 /* The newest row of a key, as read inside a write transaction. */
@@ -336,13 +380,11 @@ static int sq_list_query(struct sqlite_store *ss, enum sq_stmt which, const char
     return 0;
 }
 
-/* Reads the revisions under the write lock. */
+/* Reads the revisions: compaction first, so that compact <= rev holds for the pair. */
 static void sq_revs(struct sqlite_store *ss, int64_t *ret_rev, int64_t *ret_compact)
 {
-    pthread_mutex_lock(&ss->mu);
-    *ret_rev = ss->rev;
-    *ret_compact = ss->compact_rev;
-    pthread_mutex_unlock(&ss->mu);
+    *ret_compact = atomic_load(&ss->compact_rev);
+    *ret_rev = atomic_load(&ss->rev);
 }
 
 /* Reads run on their own connection, outside the write lock, in a read transaction whose
@@ -396,8 +438,193 @@ static int sq_list(struct store *s, const char *prefix, const char *start_after,
 
 enum sq_op { SQ_OP_CREATE, SQ_OP_UPDATE, SQ_OP_DELETE };
 
-/* One write transaction: read the key's newest row, check, append a row, commit, then call
- * the sink. ret_prev (delete only) receives the value before the write. */
+/* One queued write. It lives on the stack of the calling thread, which sleeps on cv until
+ * the writer thread sets done; the fields below done are the writer's answer. */
+struct sq_req {
+    struct sq_req *next;     /* queue link (qmu) */
+    enum sq_op op;
+    const char *key;         /* valid key, caller-owned until done */
+    const char *value;       /* new value (create/update), caller-owned until done */
+    size_t len;
+    int64_t expected_rev;    /* update/delete CAS; 0: any */
+    pthread_cond_t cv;       /* signalled (under qmu) when done is set */
+    int done;                /* the writer has finished with this request (qmu) */
+    int err;                 /* 0 or the AZ_* code */
+    int applied;             /* inserted into the batch's transaction (writer only) */
+    int64_t rev;             /* the write's revision when err == 0 */
+    int64_t create_rev;      /* the key's create revision after the write */
+    struct sq_row row;       /* the key's newest row before the write (value malloc'd) */
+};
+
+/* Checks a request against the key's newest row inside the batch's transaction (which sees
+ * the batch's own earlier inserts) and, if it passes, appends its row with revision rev.
+ * Returns 0 (applied), a CAS outcome in req->err with 0 returned (skipped alone), or a
+ * negative SQLite-level error that fails the whole batch. */
+static int sq_apply(struct sqlite_store *ss, struct sq_req *req, int64_t rev)
+{
+    int err = sq_read_row(&ss->w, req->key, &req->row);
+    if (err != 0)
+        return err;
+    int live = req->row.found && !req->row.deleted;
+    switch (req->op) {
+    case SQ_OP_CREATE:
+        if (live)
+            req->err = AZ_EEXIST;
+        break;
+    case SQ_OP_UPDATE:
+    case SQ_OP_DELETE:
+        if (!live)
+            req->err = AZ_ENOTFOUND;
+        else if (req->expected_rev != 0 && req->expected_rev != req->row.id)
+            req->err = AZ_ECONFLICT;
+        break;
+    }
+    if (req->err != 0)
+        return 0;
+
+    req->create_rev = req->op == SQ_OP_CREATE ? rev : req->row.create_rev;
+    sqlite3_stmt *st = ss->w.stmt[SQ_INSERT];
+    sqlite3_bind_int64(st, 1, rev);
+    sqlite3_bind_text(st, 2, req->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, req->op == SQ_OP_CREATE);
+    sqlite3_bind_int(st, 4, req->op == SQ_OP_DELETE);
+    sqlite3_bind_int64(st, 5, req->create_rev);
+    sqlite3_bind_int64(st, 6, req->row.found ? req->row.id : 0);
+    if (req->op == SQ_OP_DELETE)
+        sqlite3_bind_null(st, 7);
+    else
+        sqlite3_bind_blob(st, 7, req->value, (int)req->len, SQLITE_STATIC);
+    if (live)
+        sqlite3_bind_blob(st, 8, req->row.value, (int)req->row.len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 8);
+    err = sq_exec_stmt(st);
+    sqlite3_clear_bindings(st);
+    if (err != 0)
+        return err;
+    req->rev = rev;
+    req->applied = 1;
+    return 0;
+}
+
+/* Runs a batch as one transaction on the write connection (wmu held): each request is
+ * checked and applied in order; one COMMIT (one fsync of the WAL) makes them all durable.
+ * Returns the number of applied writes, their revisions base+1 .. base+n; if anything fails
+ * at the SQLite level (an insert, the COMMIT), nothing is applied and every request that
+ * passed its check gets the error. */
+static size_t sq_run_batch(struct sqlite_store *ss, struct sq_req *batch, int64_t base)
+{
+    int64_t next = base + 1;
+    int err = sq_exec_stmt(ss->w.stmt[SQ_BEGIN]);
+    for (struct sq_req *r = batch; r != NULL && err == 0; r = r->next) {
+        err = sq_apply(ss, r, next);
+        if (err == 0 && r->applied)
+            next++;
+    }
+    if (err == 0 && next > base + 1)
+        err = sq_exec_stmt(ss->w.stmt[SQ_COMMIT]);
+    else if (err == 0)
+        sq_exec_stmt(ss->w.stmt[SQ_ROLLBACK]); /* only CAS failures: nothing to commit */
+    if (err == 0)
+        return (size_t)(next - base - 1);
+    /* a failed COMMIT may leave the transaction open (or SQLite rolled it back already) */
+    sq_exec_stmt(ss->w.stmt[SQ_ROLLBACK]);
+    for (struct sq_req *r = batch; r != NULL; r = r->next) {
+        r->err = err;
+        r->applied = 0;
+        r->rev = 0;
+    }
+    return 0;
+}
+
+/* Passes the batch's applied writes to the sink, in revision order. Runs on the writer
+ * thread with the biglock and smu held. */
+static void sq_deliver(struct sqlite_store *ss, struct sq_req *batch)
+{
+    for (struct sq_req *r = batch; r != NULL && ss->sink != NULL; r = r->next) {
+        if (!r->applied)
+            continue;
+        int live = r->row.found && !r->row.deleted;
+        struct store_event ev = {.rev = r->rev};
+        ev.type = r->op == SQ_OP_DELETE ? STORE_EVENT_DELETE : STORE_EVENT_PUT;
+        ev.kv.key = (char *)r->key;
+        ev.kv.create_rev = r->create_rev;
+        ev.kv.mod_rev = r->rev;
+        if (r->op == SQ_OP_DELETE) {
+            ev.kv.value = r->row.value;
+            ev.kv.len = r->row.len;
+        } else {
+            ev.kv.value = (char *)r->value;
+            ev.kv.len = r->len;
+        }
+        if (live) {
+            ev.prev.key = (char *)r->key;
+            ev.prev.value = r->row.value;
+            ev.prev.len = r->row.len;
+            ev.prev.create_rev = r->row.create_rev;
+            ev.prev.mod_rev = r->row.id;
+        }
+        ss->sink(ss->sink_arg, &ev);
+    }
+}
+
+/* The writer thread: takes whatever queued while the previous batch ran (up to the caps),
+ * commits it, delivers the events, publishes the revision and wakes the callers. Exits once
+ * the store is closing and the queue is empty. */
+static void *sq_writer_main(void *arg)
+{
+    struct sqlite_store *ss = arg;
+    for (;;) {
+        pthread_mutex_lock(&ss->qmu);
+        while (ss->qhead == NULL && !ss->closing)
+            pthread_cond_wait(&ss->qcv, &ss->qmu);
+        if (ss->qhead == NULL) {
+            pthread_mutex_unlock(&ss->qmu);
+            break;
+        }
+        struct sq_req *batch = ss->qhead, *last = batch;
+        size_t n = 1, bytes = batch->len;
+        while (last->next != NULL && n < SQ_BATCH_MAX && bytes + last->next->len <= SQ_BATCH_BYTES) {
+            last = last->next;
+            n++;
+            bytes += last->len;
+        }
+        ss->qhead = last->next;
+        if (ss->qhead == NULL)
+            ss->qtail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&ss->qmu);
+
+        int64_t base = atomic_load(&ss->rev);
+        pthread_mutex_lock(&ss->wmu);
+        size_t applied = sq_run_batch(ss, batch, base);
+        pthread_mutex_unlock(&ss->wmu);
+
+        if (applied > 0) {
+            /* the sink runs under the biglock (its state is shared with request threads);
+             * no store lock that a biglock holder could wait for is held here but smu,
+             * which set_sink takes without waiting for anything else */
+            biglock_lock();
+            pthread_mutex_lock(&ss->smu);
+            sq_deliver(ss, batch);
+            atomic_store(&ss->rev, base + (int64_t)applied);
+            pthread_mutex_unlock(&ss->smu);
+            biglock_unlock();
+        }
+
+        pthread_mutex_lock(&ss->qmu);
+        for (struct sq_req *r = batch, *next; r != NULL; r = next) {
+            next = r->next; /* r may be gone once done is seen */
+            r->done = 1;
+            pthread_cond_signal(&r->cv);
+        }
+        pthread_mutex_unlock(&ss->qmu);
+    }
+    return NULL;
+}
+
+/* Queues a write for the writer thread and waits (biglock suspended) until its batch is
+ * committed and delivered, or failed. ret_prev (delete only) receives the value before. */
 static int sq_write(struct sqlite_store *ss, enum sq_op op, const char *key, const char *value,
                     size_t len, int64_t expected_rev, int64_t *ret_rev, struct store_kv *ret_prev)
 {
@@ -408,102 +635,43 @@ static int sq_write(struct sqlite_store *ss, enum sq_op op, const char *key, con
     if (value == NULL)
         value = "";
 
-    struct sq_row row = {0};
-    int err, in_tx = 0;
-    int64_t rev = 0;
-
-    pthread_mutex_lock(&ss->mu);
-    err = sq_exec_stmt(ss->w.stmt[SQ_BEGIN]);
-    if (err != 0)
-        goto out;
-    in_tx = 1;
-    err = sq_read_row(&ss->w, key, &row);
-    if (err != 0)
-        goto out;
-    int live = row.found && !row.deleted;
-    switch (op) {
-    case SQ_OP_CREATE:
-        if (live)
-            err = AZ_EEXIST;
-        break;
-    case SQ_OP_UPDATE:
-    case SQ_OP_DELETE:
-        if (!live)
-            err = AZ_ENOTFOUND;
-        else if (expected_rev != 0 && expected_rev != row.id)
-            err = AZ_ECONFLICT;
-        break;
+    struct sq_req req = {.op = op, .key = key, .value = value, .len = op == SQ_OP_DELETE ? 0 : len,
+                         .expected_rev = expected_rev};
+    pthread_cond_init(&req.cv, NULL);
+    int held = biglock_suspend();
+    pthread_mutex_lock(&ss->qmu);
+    if (ss->closing) {
+        req.err = AZ_EUNAVAILABLE;
+    } else {
+        if (ss->qtail != NULL)
+            ss->qtail->next = &req;
+        else
+            ss->qhead = &req;
+        ss->qtail = &req;
+        ss->callers++;
+        pthread_cond_signal(&ss->qcv);
+        while (!req.done)
+            pthread_cond_wait(&req.cv, &ss->qmu);
+        if (--ss->callers == 0 && ss->closing)
+            pthread_cond_broadcast(&ss->qcv); /* close waits for the last caller to leave */
     }
-    if (err != 0)
-        goto out;
+    pthread_mutex_unlock(&ss->qmu);
+    biglock_resume(held);
+    pthread_cond_destroy(&req.cv);
 
-    rev = ss->rev + 1;
-    int64_t create_rev = op == SQ_OP_CREATE ? rev : row.create_rev;
-    sqlite3_stmt *st = ss->w.stmt[SQ_INSERT];
-    sqlite3_bind_int64(st, 1, rev);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, op == SQ_OP_CREATE);
-    sqlite3_bind_int(st, 4, op == SQ_OP_DELETE);
-    sqlite3_bind_int64(st, 5, create_rev);
-    sqlite3_bind_int64(st, 6, row.found ? row.id : 0);
-    if (op == SQ_OP_DELETE)
-        sqlite3_bind_null(st, 7);
-    else
-        sqlite3_bind_blob(st, 7, value, (int)len, SQLITE_STATIC);
-    if (live)
-        sqlite3_bind_blob(st, 8, row.value, (int)row.len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 8);
-    err = sq_exec_stmt(st);
-    sqlite3_clear_bindings(st);
-    if (err != 0)
-        goto out;
-    err = sq_exec_stmt(ss->w.stmt[SQ_COMMIT]);
-    if (err != 0)
-        goto out;
-    in_tx = 0;
-    ss->rev = rev;
-
-    if (ss->sink != NULL) {
-        struct store_event ev = {.rev = rev};
-        ev.type = op == SQ_OP_DELETE ? STORE_EVENT_DELETE : STORE_EVENT_PUT;
-        ev.kv.key = (char *)key;
-        ev.kv.create_rev = create_rev;
-        ev.kv.mod_rev = rev;
-        if (op == SQ_OP_DELETE) {
-            ev.kv.value = row.value;
-            ev.kv.len = row.len;
-        } else {
-            ev.kv.value = (char *)value;
-            ev.kv.len = len;
-        }
-        if (live) {
-            ev.prev.key = (char *)key;
-            ev.prev.value = row.value;
-            ev.prev.len = row.len;
-            ev.prev.create_rev = row.create_rev;
-            ev.prev.mod_rev = row.id;
-        }
-        ss->sink(ss->sink_arg, &ev);
-    }
-
-out:
-    if (in_tx)
-        sq_exec_stmt(ss->w.stmt[SQ_ROLLBACK]);
-    pthread_mutex_unlock(&ss->mu);
-    if (err == 0) {
-        *ret_rev = rev;
+    if (req.err == 0) {
+        *ret_rev = req.rev;
         if (ret_prev != NULL) {
             ret_prev->key = sq_xmemdup(key, strlen(key));
-            ret_prev->value = row.value;
-            ret_prev->len = row.len;
-            ret_prev->create_rev = row.create_rev;
-            ret_prev->mod_rev = row.id;
-            row.value = NULL;
+            ret_prev->value = req.row.value;
+            ret_prev->len = req.row.len;
+            ret_prev->create_rev = req.row.create_rev;
+            ret_prev->mod_rev = req.row.id;
+            req.row.value = NULL;
         }
     }
-    free(row.value);
-    return err;
+    free(req.row.value);
+    return req.err;
 }
 
 static int sq_create(struct store *s, const char *key, const char *value, size_t len,
@@ -526,11 +694,7 @@ static int sq_del(struct store *s, const char *key, int64_t expected_rev, int64_
 
 static int64_t sq_current_rev(struct store *s)
 {
-    struct sqlite_store *ss = sq_of(s);
-    pthread_mutex_lock(&ss->mu);
-    int64_t rev = ss->rev;
-    pthread_mutex_unlock(&ss->mu);
-    return rev;
+    return atomic_load(&sq_of(s)->rev);
 }
 
 /* Fills ev from a row of SQ_EVENTS. */
@@ -613,17 +777,21 @@ static int sq_events_since(struct store *s, int64_t after_rev, size_t max,
     return 0;
 }
 
+/* Runs on the calling thread on the write connection, between batches (wmu; the biglock is
+ * suspended while waiting for a batch to finish). */
 static int sq_compact(struct store *s, int64_t rev)
 {
     struct sqlite_store *ss = sq_of(s);
     int err = 0;
 
-    pthread_mutex_lock(&ss->mu);
-    if (rev > ss->rev || rev < 0) {
+    int held = biglock_suspend();
+    pthread_mutex_lock(&ss->wmu);
+    int64_t compacted = atomic_load(&ss->compact_rev);
+    if (rev > atomic_load(&ss->rev) || rev < 0) {
         err = AZ_EINVALID;
         goto out;
     }
-    if (rev <= ss->compact_rev)
+    if (rev <= compacted)
         goto out;
     err = sq_exec_stmt(ss->w.stmt[SQ_BEGIN]);
     if (err != 0)
@@ -641,19 +809,21 @@ static int sq_compact(struct store *s, int64_t rev)
     if (err != 0)
         sq_exec_stmt(ss->w.stmt[SQ_ROLLBACK]);
     else
-        ss->compact_rev = rev;
+        atomic_store(&ss->compact_rev, rev);
 out:
-    pthread_mutex_unlock(&ss->mu);
+    pthread_mutex_unlock(&ss->wmu);
+    biglock_resume(held);
     return err;
 }
 
+/* Waits for a sink call in progress (smu) but never for the biglock: callable with it held. */
 static void sq_set_sink(struct store *s, store_sink_fn fn, void *arg)
 {
     struct sqlite_store *ss = sq_of(s);
-    pthread_mutex_lock(&ss->mu);
+    pthread_mutex_lock(&ss->smu);
     ss->sink = fn;
     ss->sink_arg = arg;
-    pthread_mutex_unlock(&ss->mu);
+    pthread_mutex_unlock(&ss->smu);
 }
 
 static void sq_conn_close(struct sq_conn *c)
@@ -664,15 +834,34 @@ static void sq_conn_close(struct sq_conn *c)
     memset(c, 0, sizeof(*c));
 }
 
+/* Drains the queue (every write queued before close is committed or failed and answered;
+ * one arriving after close began gets AZ_EUNAVAILABLE), stops the writer, waits until every
+ * answered caller has left, then closes the connections. */
 static void sq_close(struct store *s)
 {
     struct sqlite_store *ss = sq_of(s);
     if (ss == NULL)
         return;
+    if (ss->writer_started) {
+        int held = biglock_suspend();
+        pthread_mutex_lock(&ss->qmu);
+        ss->closing = 1;
+        pthread_cond_signal(&ss->qcv);
+        pthread_mutex_unlock(&ss->qmu);
+        pthread_join(ss->writer, NULL);
+        pthread_mutex_lock(&ss->qmu);
+        while (ss->callers > 0) /* woken, but still touching ss */
+            pthread_cond_wait(&ss->qcv, &ss->qmu);
+        pthread_mutex_unlock(&ss->qmu);
+        biglock_resume(held);
+    }
     sq_conn_close(&ss->r); /* the writer closes last: it checkpoints and removes the WAL */
     sq_conn_close(&ss->w);
+    pthread_cond_destroy(&ss->qcv);
+    pthread_mutex_destroy(&ss->qmu);
+    pthread_mutex_destroy(&ss->smu);
     pthread_mutex_destroy(&ss->rmu);
-    pthread_mutex_destroy(&ss->mu);
+    pthread_mutex_destroy(&ss->wmu);
     free(ss);
 }
 
@@ -775,8 +964,11 @@ int store_sqlite_open(const char *path, struct store **ret, char **ret_errmsg)
 {
     struct sqlite_store *ss = xcalloc(1, sizeof(*ss));
     ss->base.ops = &sq_ops;
-    pthread_mutex_init(&ss->mu, NULL);
+    pthread_mutex_init(&ss->wmu, NULL);
     pthread_mutex_init(&ss->rmu, NULL);
+    pthread_mutex_init(&ss->smu, NULL);
+    pthread_mutex_init(&ss->qmu, NULL);
+    pthread_cond_init(&ss->qcv, NULL);
     struct sq_conn *w = &ss->w;
 
     int rc = sq_conn_open(path, w, 0);
@@ -801,14 +993,15 @@ int store_sqlite_open(const char *path, struct store **ret, char **ret_errmsg)
             return sq_fail(ss, w, ret_errmsg, sq_err(rc), "create schema");
     }
 
-    int64_t max_id = 0;
+    int64_t max_id = 0, compacted = 0;
     rc = sq_query_int(w->db, "SELECT MAX(id) FROM kv", &max_id);
     if (rc == SQLITE_OK)
         rc = sq_query_int(w->db, "SELECT value FROM meta WHERE name = 'compact_rev'",
-                          &ss->compact_rev);
+                          &compacted);
     if (rc != SQLITE_OK)
         return sq_fail(ss, w, ret_errmsg, sq_err(rc), "read revision");
-    ss->rev = max_id > ss->compact_rev ? max_id : ss->compact_rev;
+    atomic_store(&ss->compact_rev, compacted);
+    atomic_store(&ss->rev, max_id > compacted ? max_id : compacted);
 
     if (sq_conn_prepare(w) != SQLITE_OK)
         return sq_fail(ss, w, ret_errmsg, AZ_EIO, "prepare");
@@ -817,6 +1010,9 @@ int store_sqlite_open(const char *path, struct store **ret, char **ret_errmsg)
         rc = sq_conn_prepare(&ss->r);
     if (rc != SQLITE_OK)
         return sq_fail(ss, &ss->r, ret_errmsg, sq_err(rc), "open read connection");
+    if (pthread_create(&ss->writer, NULL, sq_writer_main, ss) != 0)
+        return sq_fail(ss, NULL, ret_errmsg, AZ_EIO, "start the writer thread");
+    ss->writer_started = 1;
     *ret = &ss->base;
     return 0;
 }

@@ -13,8 +13,14 @@
  *
  *   Every committed change is passed, in revision order, to the event sink set with
  *   store_set_sink (the watch cache), before the write call returns. The sink is called after
- *   commit, on the thread that did the write (sqlite) or on the thread that opened the store
- *   (etcd: the event loop, woken by the backend's watch thread; see etcd.h).
+ *   commit: sqlite, on the backend's writer thread with the biglock (util/biglock.h) held,
+ *   once per write of a group commit, before any writer of the batch is woken; etcd, on the
+ *   thread that opened the store (the event loop, woken by the backend's watch thread; see
+ *   etcd.h). A sink must not write to the store or set the sink.
+ *
+ *   Concurrent writes may share one transaction and one fsync (sqlite's group commit); each
+ *   is still checked on its own (a failed compare-and-swap fails that write alone) and gets
+ *   its own revision. A caller waiting for its commit suspends the biglock meanwhile.
  *
  * OWNERSHIP
  *   struct store_kv / store_list / store_event filled by the store own their memory; release

@@ -6,9 +6,12 @@
 #define ANZEN_TEST_STORE_H
 
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "registry/apiserver.h"
 #include "registry/rest.h"
@@ -91,6 +94,44 @@ static inline void test_store_close(struct test_store *ts, struct apiserver *srv
     watchcache_free(srv->wc);
     store_close(srv->store);
     test_store_rmdir(ts);
+}
+
+/* For kill -9 tests: reads the lines (acknowledged keys) child pid writes to fd until EOF,
+ * sends it SIGKILL once kill_after lines have arrived, closes fd and reaps the child.
+ * Returns the malloc'd NUL-terminated text, or NULL if the child did not die of that
+ * SIGKILL or wrote more than 16 MB. */
+static inline char *test_store_acks_until_kill(int fd, pid_t pid, int kill_after)
+{
+    size_t cap = 16u << 20, len = 0;
+    char *buf = malloc(cap);
+    int lines = 0, killed = 0, status = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + len, cap - len - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        for (ssize_t i = 0; i < r; i++)
+            if (buf[len + (size_t)i] == '\n')
+                lines++;
+        len += (size_t)r;
+        if (!killed && lines >= kill_after) {
+            kill(pid, SIGKILL);
+            killed = 1;
+        }
+        if (len >= cap - 1)
+            break;
+    }
+    buf[len] = '\0';
+    close(fd);
+    if (!killed)
+        kill(pid, SIGKILL);
+    if (waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL ||
+        len >= cap - 1) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }
 
 #endif
