@@ -16,7 +16,9 @@
  *   second keyed hash. The authenticator reads the slots of the objects a token depends on
  *   (ServiceAccount, Secret, Pod, Node) *before* it reads the objects, and the entry keeps
  *   those values; the watch-cache subscription bumps an object's slot on every event for it
- *   (synchronously, under the watch cache's lock, with the object-cache update). A hit
+ *   (synchronously in the committing thread, after the object cache published the change
+ *   and before the write returns). A reader that saw the old generation either read the old
+ *   object (its entry is then stale once the bump lands) or already the new one. A hit
  *   requires every kept value to equal the current one, so a change or deletion that any
  *   verification could not have seen makes the very next lookup miss. Slot collisions only
  *   cause extra misses.
