@@ -23,7 +23,7 @@
  *   verification could not have seen makes the very next lookup miss. Slot collisions only
  *   cause extra misses.
  *
- * CONCURRENCY (for the multi-loop server)
+ * THREADS / CONCURRENCY (for the multi-loop server; no biglock needed)
  *   Sharded with per-shard locks: TOKCACHE_SHARDS shards, each a mutex over its bucket
  *   chains; lookups and inserts of different tokens rarely meet on one lock, and there is
  *   no global lock. Entries are immutable once inserted and reference-counted (atomic), so a

@@ -1,6 +1,6 @@
 /* rbac_index.h — the RBAC decision index: Roles, ClusterRoles, RoleBindings and
  * ClusterRoleBindings folded into a map keyed by subject, published as immutable,
- * reference-counted snapshots (spec/08 §8.3–8.4; design in docs/internals/rbac-index.md).
+ * reference-counted snapshots (spec/08 §8.3–8.4; threads: docs/internals/threads.md).
  *
  * KEYS (one persistent hash map, PMAP_SHARDS copy-on-write shards):
  *   "C" <subject>                 grants of ClusterRoleBindings naming <subject>
