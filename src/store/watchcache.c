@@ -976,6 +976,16 @@ static const struct wc_snap *wc_read_begin(struct watchcache *wc)
     return atomic_load(&wc->snap);
 }
 
+/* wc_read_begin for a list: clears ret and sets its revision (NULL: nothing to release). */
+static const struct wc_snap *wc_list_begin(struct watchcache *wc, struct wc_list *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    const struct wc_snap *s = wc_read_begin(wc);
+    if (s != NULL)
+        ret->rev = s->rev;
+    return s;
+}
+
 int watchcache_get(struct watchcache *wc, const char *key, struct wc_item *ret, int64_t *ret_rev)
 {
     memset(ret, 0, sizeof(*ret));
@@ -1019,11 +1029,9 @@ static struct wc_pos wc_range(const struct wc_snap *s, const char *prefix, const
 int watchcache_list_filtered(struct watchcache *wc, const char *prefix, const char *start_after,
                              watchcache_filter_fn filter, void *arg, struct wc_list *ret)
 {
-    memset(ret, 0, sizeof(*ret));
-    const struct wc_snap *s = wc_read_begin(wc);
+    const struct wc_snap *s = wc_list_begin(wc, ret);
     if (s == NULL)
         return AZ_EUNAVAILABLE;
-    ret->rev = s->rev;
     struct wc_pos p, end = wc_range(s, prefix, start_after, &p);
     size_t cap = 0;
     for (size_t i = seq_index(&s->keys, p), n = seq_index(&s->keys, end); i < n; i++, seq_next(&s->keys, &p)) {
@@ -1062,11 +1070,9 @@ static void wc_take(const struct wc_seq *seq, struct wc_pos p, struct wc_pos end
 int watchcache_list(struct watchcache *wc, const char *prefix, const char *start_after,
                     size_t limit, struct wc_list *ret)
 {
-    memset(ret, 0, sizeof(*ret));
-    const struct wc_snap *s = wc_read_begin(wc);
+    const struct wc_snap *s = wc_list_begin(wc, ret);
     if (s == NULL)
         return AZ_EUNAVAILABLE;
-    ret->rev = s->rev;
     struct wc_pos first, end = wc_range(s, prefix, start_after, &first);
     wc_take(&s->keys, first, end, limit, ret);
     epoch_exit();
@@ -1076,13 +1082,13 @@ int watchcache_list(struct watchcache *wc, const char *prefix, const char *start
 int watchcache_list_indexed(struct watchcache *wc, const char *prefix, const char *index,
                             const char *start_after, size_t limit, struct wc_list *ret)
 {
-    memset(ret, 0, sizeof(*ret));
-    if (wc->attrs_fn == NULL)
+    if (wc->attrs_fn == NULL) {
+        memset(ret, 0, sizeof(*ret));
         return AZ_EUNAVAILABLE;
-    const struct wc_snap *s = wc_read_begin(wc);
+    }
+    const struct wc_snap *s = wc_list_begin(wc, ret);
     if (s == NULL)
         return AZ_EUNAVAILABLE;
-    ret->rev = s->rev;
     size_t plen = strlen(prefix);
     /* within one index value the slots are in key order: the prefix's keys are one run */
     struct wc_probe probe = {.index = index, .key = prefix};

@@ -24,6 +24,14 @@ static _Atomic(struct version *) published;
 static atomic_bool stop;
 static atomic_long freed, bad;
 
+static struct version *version_new(uint64_t n)
+{
+    struct version *v = xcalloc(1, sizeof(*v));
+    atomic_init(&v->magic, MAGIC);
+    v->n = n;
+    return v;
+}
+
 static void version_free(void *p)
 {
     struct version *v = p;
@@ -54,9 +62,7 @@ static void *reader(void *arg)
 static void test_readers_never_see_freed_versions(void **state)
 {
     (void)state;
-    struct version *v0 = xcalloc(1, sizeof(*v0));
-    atomic_init(&v0->magic, MAGIC);
-    atomic_store(&published, v0);
+    atomic_store(&published, version_new(0));
     atomic_store(&stop, false);
     atomic_store(&freed, 0);
     atomic_store(&bad, 0);
@@ -65,10 +71,7 @@ static void test_readers_never_see_freed_versions(void **state)
         assert_int_equal(pthread_create(&t[i], NULL, reader, NULL), 0);
     const long versions = 20000;
     for (long i = 1; i <= versions; i++) {
-        struct version *v = xcalloc(1, sizeof(*v));
-        atomic_init(&v->magic, MAGIC);
-        v->n = (uint64_t)i;
-        struct version *old = atomic_exchange(&published, v);
+        struct version *old = atomic_exchange(&published, version_new((uint64_t)i));
         epoch_retire(version_free, old);
     }
     atomic_store(&stop, true);
@@ -100,9 +103,7 @@ static void *parked_reader(void *arg)
 static void test_parked_reader_holds_back_reclamation(void **state)
 {
     (void)state;
-    struct version *v0 = xcalloc(1, sizeof(*v0));
-    atomic_init(&v0->magic, MAGIC);
-    atomic_store(&published, v0);
+    atomic_store(&published, version_new(0));
     atomic_store(&freed, 0);
     atomic_store(&bad, 0);
     atomic_store(&phase, 0);
@@ -110,9 +111,7 @@ static void test_parked_reader_holds_back_reclamation(void **state)
     assert_int_equal(pthread_create(&t, NULL, parked_reader, NULL), 0);
     while (atomic_load(&phase) != 1)
         ;
-    struct version *v1 = xcalloc(1, sizeof(*v1));
-    atomic_init(&v1->magic, MAGIC);
-    epoch_retire(version_free, atomic_exchange(&published, v1));
+    epoch_retire(version_free, atomic_exchange(&published, version_new(1)));
     assert_int_equal(epoch_poll(), 1); /* the reader may still use v0 */
     assert_int_equal(atomic_load(&freed), 0);
     atomic_store(&phase, 2);
@@ -124,9 +123,7 @@ static void test_parked_reader_holds_back_reclamation(void **state)
     epoch_enter();
     epoch_enter();
     epoch_exit();
-    struct version *v2 = xcalloc(1, sizeof(*v2));
-    atomic_init(&v2->magic, MAGIC);
-    epoch_retire(version_free, atomic_exchange(&published, v2));
+    epoch_retire(version_free, atomic_exchange(&published, version_new(2)));
     assert_int_equal(epoch_poll(), 1);
     epoch_exit();
     assert_int_equal(epoch_poll(), 0);
