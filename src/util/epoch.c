@@ -42,6 +42,7 @@ static __thread unsigned epoch__depth;
 static void slot_give_back(void *p)
 {
     struct epoch_slot *s = p;
+    epoch__mine = NULL; /* a later destructor that reads takes a slot again */
     atomic_store(&s->state, 0);
     atomic_store(&s->in_use, false);
 }
