@@ -144,6 +144,14 @@ void epoch_retire(void (*fn)(void *arg), void *arg)
     epoch_poll();
 }
 
+size_t epoch_slot_count(void)
+{
+    size_t n = 0;
+    for (struct epoch_slot *s = atomic_load(&epoch__slots); s != NULL; s = s->next)
+        n++;
+    return n;
+}
+
 void epoch_drain(void)
 {
     while (epoch_poll() > 0)

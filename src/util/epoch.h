@@ -33,5 +33,7 @@ void epoch_retire(void (*fn)(void *arg), void *arg);
 size_t epoch_poll(void);
 /* Waits until every callback retired so far has run. Not from inside a read section. */
 void epoch_drain(void);
+/* Reader slots created so far (threads that ever read, less those reused; for tests). */
+size_t epoch_slot_count(void);
 
 #endif
