@@ -12,6 +12,7 @@
  * max size, it is renamed to <name>-<UTC time 2006-01-02T15-04-05.000><ext> and reopened;
  * the oldest backups beyond max backup are removed. */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libfyaml.h>
@@ -531,15 +532,18 @@ json_t *audit_event(const struct audit_request *r, enum audit_level level, enum 
 
 /* ---- the log file -------------------------------------------------------------------- */
 
+/* Set by audit_init before serving, read-only afterwards, except fd and size: those change
+ * with each write and rotation, under mu. */
 static struct {
     struct audit_policy *policy;
     char *path;   /* NULL: stdout */
+    pthread_mutex_t mu; /* one writer at a time: whole lines, rotation */
     int fd;
     int64_t size;
     int64_t max_size;
     int max_backup;
     bool enabled;
-} audit__log = {.fd = -1};
+} audit__log = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
 
 bool audit_enabled(void)
 {
@@ -625,7 +629,7 @@ static void rotate(void)
     free(dir);
 }
 
-static void write_line(const char *line, size_t len)
+static void write_line_locked(const char *line, size_t len)
 {
     if (audit__log.path == NULL) {
         fwrite(line, 1, len, stdout);
@@ -648,6 +652,14 @@ static void write_line(const char *line, size_t len)
         off += (size_t)w;
     }
     audit__log.size += (int64_t)len;
+}
+
+/* Appends one line (and rotates before it when due), whole, from any thread. */
+static void write_line(const char *line, size_t len)
+{
+    pthread_mutex_lock(&audit__log.mu);
+    write_line_locked(line, len);
+    pthread_mutex_unlock(&audit__log.mu);
 }
 
 int audit_init(const struct audit_config *cfg, char **ret_err)

@@ -5,7 +5,14 @@
  *
  * Never written, whatever the level: request or response bodies of Secrets, TokenRequests
  * (serviceaccounts/token), TokenReviews and anything whose body could carry a credential
- * (those events stay at Metadata), and request headers (Authorization). */
+ * (those events stay at Metadata), and request headers (Authorization).
+ *
+ * THREADS: audit_init() runs once before serving (no other thread yet). Afterwards
+ * audit_enabled(), audit_log_request(), audit_event() and audit_policy_eval() may be called
+ * from any thread without the biglock: the policy is immutable, events are built per call,
+ * and each line is written whole under the log's own mutex (which also serialises
+ * rotation). With auditing off, audit_log_request() takes no lock at all.
+ * audit_policy_parse/_free: on objects the caller owns. */
 #ifndef ANZEN_AUDIT_AUDIT_H
 #define ANZEN_AUDIT_AUDIT_H
 

@@ -1,6 +1,12 @@
 /* authn.h — the authentication stage: client certificate, then the bearer token
  * authenticators srv->token_authenticators in order (cmd/serve.c lists them: ServiceAccount
- * JWTs of the identity module), then anonymous (if enabled). */
+ * JWTs of the identity module), then anonymous (if enabled).
+ *
+ * THREADS: authn_request and authn_is_health_path may be called from any thread without the
+ * biglock: the client certificate is read from the connection's own SSL object, the chain
+ * srv->token_authenticators and the anonymous switch are fixed before serving
+ * (authn_set_anonymous: at start-up only), and the ServiceAccount authenticator is safe
+ * (satoken.h). */
 #ifndef ANZEN_AUTHN_AUTHN_H
 #define ANZEN_AUTHN_AUTHN_H
 

@@ -1,7 +1,13 @@
 /* identity.h — ServiceAccount identity: JWT signing/verification, the TokenRequest
  * subresource, the SA token authenticator (bound and legacy tokens), TokenReview,
  * SelfSubjectReview, OIDC issuer discovery, ServiceAccount admission and the controllers that
- * keep SAs, root-CA ConfigMaps and token Secrets in shape (spec/01–05, 07, 11). */
+ * keep SAs, root-CA ConfigMaps and token Secrets in shape (spec/01–05, 07, 11).
+ *
+ * THREADS: identity_init runs once before serving. authn_token_review_create (TokenReview),
+ * authn_self_subject_review_create (SelfSubjectReview), oidc_get_config and oidc_get_jwks
+ * (documents rendered at start-up, handed out with a reference) may run on any thread
+ * without the biglock. authn_token_request_create (TokenRequest: reads and may be refused by
+ * objects, signs) and the controllers still run under the biglock. */
 #ifndef ANZEN_AUTHN_IDENTITY_H
 #define ANZEN_AUTHN_IDENTITY_H
 

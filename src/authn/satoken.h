@@ -14,7 +14,18 @@
  * depends on the objects step 6 read; satoken_start subscribes to ServiceAccount, Secret, Pod
  * and Node events, and any event for one of them makes the very next request verify again,
  * so a deleted SA/Pod/Secret/Node still fails at once. A hit costs a hash of the token's tail,
- * one shard lock and a constant-time compare, and hands out the immutable entry itself. */
+ * one shard lock and a constant-time compare, and hands out the immutable entry itself.
+ *
+ * THREADS: satoken_authenticate, satoken_authenticate_ref, satoken_authenticator and
+ * satoken_object may be called from any thread without the biglock once satoken_start ran:
+ * struct satoken's fields are fixed after identity_init/satoken_start; the success cache is
+ * sharded (tokcache.h); signatures are verified with per-thread EVP contexts (jwt.c); the
+ * objects of step 6 come from the lock-free object cache (watchcache_get), or, when it
+ * cannot serve, from the store (rest_read_key: as safe as the store's reads); token_metric
+ * is metrics_sa_token (atomic). Two things it hands to others: a legacy token's last-used
+ * label is written through srv->defer (which must accept work from any thread), and
+ * revocation runs in the watch cache's subscriber on the committing thread.
+ * satoken_start: once, before serving. */
 #ifndef ANZEN_AUTHN_SATOKEN_H
 #define ANZEN_AUTHN_SATOKEN_H
 

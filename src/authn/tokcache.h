@@ -16,12 +16,14 @@
  *   second keyed hash. The authenticator reads the slots of the objects a token depends on
  *   (ServiceAccount, Secret, Pod, Node) *before* it reads the objects, and the entry keeps
  *   those values; the watch-cache subscription bumps an object's slot on every event for it
- *   (synchronously, under the watch cache's lock, with the object-cache update). A hit
+ *   (synchronously in the committing thread, after the object cache published the change
+ *   and before the write returns). A reader that saw the old generation either read the old
+ *   object (its entry is then stale once the bump lands) or already the new one. A hit
  *   requires every kept value to equal the current one, so a change or deletion that any
  *   verification could not have seen makes the very next lookup miss. Slot collisions only
  *   cause extra misses.
  *
- * CONCURRENCY (for the multi-loop server)
+ * THREADS / CONCURRENCY (for the multi-loop server; no biglock needed)
  *   Sharded with per-shard locks: TOKCACHE_SHARDS shards, each a mutex over its bucket
  *   chains; lookups and inserts of different tokens rarely meet on one lock, and there is
  *   no global lock. Entries are immutable once inserted and reference-counted (atomic), so a

@@ -9,7 +9,10 @@
  *            (added upstream in 1.32, kubernetes PR #125634)
  * Like Go's x509.Verify with KeyUsages=[clientAuth], a certificate with an extendedKeyUsage
  * extension must list clientAuth (or anyExtendedKeyUsage); one with no such extension is
- * accepted for any usage. A subject without a CommonName yields no user (not an error). */
+ * accepted for any usage. A subject without a CommonName yields no user (not an error).
+ *
+ * THREADS: x509_user_from_ssl may run on any thread without the biglock (it reads only the
+ * given connection's certificate); call it on the thread that owns that SSL object. */
 #ifndef ANZEN_AUTHN_X509_H
 #define ANZEN_AUTHN_X509_H
 

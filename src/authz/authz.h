@@ -1,5 +1,8 @@
 /* authz.h — the authorization stage: request attributes (upstream authorizer.Attributes),
- * the authorizer chain, and the forbidden message format of spec/06 §6.5. */
+ * the authorizer chain, and the forbidden message format of spec/06 §6.5. *
+ * THREADS: authz_authorize and authz_forbidden_status may be called from any thread without
+ * the biglock, provided srv->authorizers is not changed after start-up (cmd/serve.c sets it
+ * once) and each authorizer in it is itself safe (Node: node.h; RBAC: rbac.h). */
 #ifndef ANZEN_AUTHZ_AUTHZ_H
 #define ANZEN_AUTHZ_AUTHZ_H
 

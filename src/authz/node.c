@@ -8,6 +8,7 @@
 #include "authz/rbac_rules.h"
 #include "registry/loopback.h"
 #include "registry/rest.h"
+#include "store/watchcache.h"
 #include "util/buf.h"
 #include "util/json.h"
 
@@ -110,7 +111,9 @@ static bool pod_references(json_t *pod, enum ref_kind k, const char *name)
            containers_ref(json_object_get(spec, "ephemeralContainers"), k, name);
 }
 
-/* True if a pod in ns bound to node references k/name (a lister read of the object cache). */
+/* True if a pod in ns bound to node references k/name: a lister read of the object cache's
+ * pods-by-node index (lock-free, any thread; as current as the cache, like upstream's graph
+ * fed by informers), else (no cache or no index) a list through the registry. */
 static bool node_has_path(struct apiserver *srv, const char *node, const char *ns, enum ref_kind k,
                           const char *name)
 {
@@ -118,6 +121,22 @@ static bool node_has_path(struct apiserver *srv, const char *node, const char *n
                          .user = apiserver_loopback_user(), .internal = true};
     if (c.res == NULL)
         return false;
+    if (srv->wc != NULL) {
+        char *prefix = resource_key(c.res, ns, NULL);
+        struct wc_list l;
+        int rc = watchcache_list_indexed(srv->wc, prefix, node, NULL, 0, &l);
+        free(prefix);
+        if (rc == 0) {
+            bool found = false;
+            for (size_t i = 0; i < l.n && !found; i++) {
+                json_t *pod = json_loadb(l.items[i].value, l.items[i].len, 0, NULL);
+                found = pod != NULL && pod_references(pod, k, name);
+                json_decref(pod);
+            }
+            watchcache_list_release(&l);
+            return found;
+        }
+    }
     char *sel = xasprintf("spec.nodeName=%s", node);
     struct list_opts o = {.field_selector = sel};
     json_t *list = NULL, *st = NULL;

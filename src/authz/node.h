@@ -13,7 +13,13 @@
  *     kube-node-lease;
  *   - anything else: the rules of ClusterRole system:node (spec/09 §9.3), minus those above.
  * Where upstream walks a graph kept from informers, this reads the pods of the object's
- * namespace from the object cache at decision time (an answer as current as the cache). */
+ * namespace bound to the node from the object cache's pods-by-node index at decision time
+ * (an answer as current as the cache).
+ *
+ * THREADS: the authorizer may run on any thread without the biglock: its static rules are
+ * built once (pthread_once) and never change, and the pod lookup is a lock-free object-cache
+ * read (watchcache.h). Only when the server has no object cache (or one without the pods
+ * index) does it fall back to rest_list, which is as thread-safe as the registry's list. */
 #ifndef ANZEN_AUTHZ_NODE_H
 #define ANZEN_AUTHZ_NODE_H
 

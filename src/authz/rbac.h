@@ -1,6 +1,14 @@
 /* rbac.h — RBAC authorization (spec/08, 09): the subject-indexed rule snapshot fed by the
  * watch cache, the authorizer, bootstrap policy reconciliation, ClusterRole aggregation,
- * escalation prevention (admission), impersonation and the access review APIs (spec/07). */
+ * escalation prevention (admission), impersonation and the access review APIs (spec/07). *
+ * THREADS: rbac_init runs once before serving. The RBAC authorizer (rbac_authorizer()),
+ * rbac_impersonate and the review handlers rbac_ssar_create, rbac_sar_create,
+ * rbac_lsar_create and rbac_ssrr_create may run on any thread without the biglock: they read
+ * the current immutable RBAC snapshot (rbac_index.h) and the authorizer chain, which is
+ * fixed after start-up; what they build is per call. The index is fed by the watch cache's
+ * subscription on the committing thread (one writer at a time). The escalation admission
+ * plugin (rbac_escalation.c) and the bootstrap reconciliation are write paths: they run as
+ * the registry's writes do (still under the biglock). */
 #ifndef ANZEN_AUTHZ_RBAC_H
 #define ANZEN_AUTHZ_RBAC_H
 

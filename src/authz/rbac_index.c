@@ -13,7 +13,7 @@
 #include "machinery/field.h"
 #include "authz/rbac_index.h"
 #include "util/buf.h"
-#include "util/clock.h"
+#include "util/epoch.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/text.h"
@@ -443,16 +443,9 @@ static void wmap_free_inner(void *v)
 
 /* ---- the index ---------------------------------------------------------------------- */
 
-struct retired {
-    struct rbac_snapshot *snap;
-    uint64_t at_ms;
-    struct retired *next;
-};
-
 struct rbac_index {
     struct pmap_shard *work[PMAP_SHARDS]; /* the writer's map */
     _Atomic(struct rbac_snapshot *) current;
-    struct retired *retired;
     struct wmap role_refs; /* role key -> struct wmap of subject keys (val = count) */
 };
 
@@ -502,9 +495,18 @@ void rbac_snapshot_release(struct rbac_snapshot *s)
 
 struct rbac_snapshot *rbac_index_acquire(struct rbac_index *ix)
 {
-    struct rbac_snapshot *s = atomic_load_explicit(&ix->current, memory_order_acquire);
+    /* the read section keeps a snapshot just replaced from being freed before its
+     * reference is taken (the writer retires its own reference through the epoch) */
+    epoch_enter();
+    struct rbac_snapshot *s = atomic_load(&ix->current);
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    epoch_exit();
     return s;
+}
+
+static void snapshot_release_cb(void *s)
+{
+    rbac_snapshot_release(s);
 }
 
 struct rbac_index *rbac_index_new(void)
@@ -522,12 +524,7 @@ void rbac_index_free(struct rbac_index *ix)
         return;
     for (size_t i = 0; i < PMAP_SHARDS; i++)
         shard_unref(ix->work[i]);
-    while (ix->retired) {
-        struct retired *r = ix->retired;
-        ix->retired = r->next;
-        rbac_snapshot_release(r->snap);
-        free(r);
-    }
+    epoch_drain(); /* the retired snapshots still share the shards */
     rbac_snapshot_release(atomic_load(&ix->current));
     wmap_release(&ix->role_refs, wmap_free_inner);
     free(ix);
@@ -542,24 +539,8 @@ void rbac_index_publish(struct rbac_index *ix)
         if (s->shards[i] != NULL)
             atomic_fetch_add_explicit(&s->shards[i]->refs, 1, memory_order_relaxed);
     }
-    struct rbac_snapshot *old = atomic_exchange_explicit(&ix->current, s, memory_order_acq_rel);
-    uint64_t now = now_ms();
-    struct retired **pp = &ix->retired;
-    while (*pp) {
-        struct retired *r = *pp;
-        if (now - r->at_ms >= RBAC_INDEX_GRACE_MS) {
-            *pp = r->next;
-            rbac_snapshot_release(r->snap);
-            free(r);
-        } else {
-            pp = &r->next;
-        }
-    }
-    struct retired *r = xmalloc(sizeof(*r));
-    r->snap = old;
-    r->at_ms = now;
-    r->next = ix->retired;
-    ix->retired = r;
+    struct rbac_snapshot *old = atomic_exchange(&ix->current, s);
+    epoch_retire(snapshot_release_cb, old);
 }
 
 /* ---- grant lists ---------------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /* rbac_index.h — the RBAC decision index: Roles, ClusterRoles, RoleBindings and
  * ClusterRoleBindings folded into a map keyed by subject, published as immutable,
- * reference-counted snapshots (spec/08 §8.3–8.4; design in docs/internals/rbac-index.md).
+ * reference-counted snapshots (spec/08 §8.3–8.4; threads: docs/internals/threads.md).
  *
  * KEYS (one persistent hash map, PMAP_SHARDS copy-on-write shards):
  *   "C" <subject>                 grants of ClusterRoleBindings naming <subject>
@@ -13,12 +13,19 @@
  * A grant = one (binding, matching subject position, roleRef) with its precomputed allow
  * reason. A decision looks up at most 2 × (1 + groups) keys: never all bindings.
  *
- * WRITERS (one thread: the event loop, from watch events) change a private working map:
- * each put/delete rebuilds only the touched shards. rbac_index_publish() makes the working
- * map the current snapshot (an atomic pointer swap). READERS call rbac_index_acquire()
- * (atomic load + reference) and never lock; a replaced snapshot is released by the writer
- * only after a grace period (RBAC_INDEX_GRACE_MS) so a reader racing with the swap can
- * still take its reference. */
+ * WRITERS (one thread at a time: the watch-cache sink delivering RBAC objects, under the
+ * biglock) change a private working map: each put/delete rebuilds only the touched shards.
+ * rbac_index_publish() makes the working map the current snapshot (an atomic pointer swap).
+ * READERS call rbac_index_acquire() (atomic load + reference inside an epoch read section,
+ * util/epoch.h) and never lock; the writer's reference on a replaced snapshot is dropped
+ * through epoch_retire(), so a reader racing with the swap still takes its reference on a
+ * live snapshot, and the snapshot is freed when its last reader releases it.
+ *
+ * THREADS: rbac_index_acquire(), rbac_snapshot_release() and every rbac_snapshot_* query may
+ * be called from any thread without the biglock, concurrently with the writer; a snapshot
+ * never changes, so a decision sees one consistent policy. rbac_index_put/_delete/_publish
+ * are the writer's: one thread at a time (the biglock, or the caller's own exclusion);
+ * rbac_index_new/_free: no other user. */
 #ifndef ANZEN_AUTHZ_RBAC_INDEX_H
 #define ANZEN_AUTHZ_RBAC_INDEX_H
 
@@ -26,8 +33,6 @@
 #include <stdint.h>
 #include "authz/authz.h"
 #include "authz/rbac_rules.h"
-
-#define RBAC_INDEX_GRACE_MS 2000
 
 enum rbac_kind { RBAC_ROLE, RBAC_CLUSTER_ROLE, RBAC_ROLE_BINDING, RBAC_CLUSTER_ROLE_BINDING };
 

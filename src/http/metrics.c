@@ -2,6 +2,9 @@
  * Names, labels and histogram buckets as kube-apiserver 1.32 registers them
  * (k8s.io/apiserver/pkg/endpoints/metrics, pkg/authentication, pkg/serviceaccount). */
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,48 +22,85 @@ static const double duration_buckets[] = {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6
                                           1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60};
 #define NBUCKETS (sizeof(duration_buckets) / sizeof(duration_buckets[0]))
 
+/* One series. Created once (never moved or freed while serving), counted with relaxed
+ * atomics by any request thread. */
 struct series {
+    char *key;             /* labels "|" code: the lookup key */
     char *labels;          /* rendered label set without code: component="apiserver",... */
     char *code;            /* "200" for request_total; NULL for the duration series */
-    unsigned long long count;
-    double sum;
-    unsigned long long buckets[NBUCKETS]; /* cumulative at render time */
+    atomic_ullong count;   /* request_total only */
+    atomic_ullong sum_ns;  /* durations: the sum in nanoseconds */
+    atomic_ullong buckets[NBUCKETS + 1]; /* durations: per bucket (not cumulative); the last
+                                            counts those above every bound */
 };
 
+/* Open addressing over the key's hash; slots only ever go from NULL to a series. */
+#define METRICS_SLOTS 8192 /* a power of two, >= 2 * METRICS_MAX_SERIES */
+
 static struct {
-    json_t *index;          /* labels+code -> index into items */
-    struct series *items;
-    size_t n, cap;
-    unsigned long long dropped;
-    unsigned long long authn[2];  /* success, failure */
-    unsigned long long authz[2];  /* allowed, denied */
-    unsigned long long sa_valid, sa_stale;
-    int inflight[2];              /* readOnly, mutating */
-} metrics__;
+    _Atomic(struct series *) slots[METRICS_SLOTS];
+    _Atomic(struct series *) items[METRICS_MAX_SERIES]; /* in creation order, for /metrics */
+    atomic_size_t n;
+    pthread_mutex_t mu;           /* creating a series (rare); lookups take no lock */
+    atomic_ullong dropped;
+    atomic_ullong authn[2];       /* success, failure */
+    atomic_ullong authz[2];       /* allowed, denied */
+    atomic_ullong sa_valid, sa_stale;
+    atomic_int inflight[2];       /* readOnly, mutating */
+} metrics__ = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static inline void count_add(atomic_ullong *c, unsigned long long n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static inline unsigned long long count_get(atomic_ullong *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static uint64_t key_hash(const char *k)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211ull;
+    return h;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static _Atomic(struct series *) *series_slot(const char *key, uint64_t h)
+{
+    for (size_t i = h & (METRICS_SLOTS - 1);; i = (i + 1) & (METRICS_SLOTS - 1)) {
+        struct series *s = atomic_load_explicit(&metrics__.slots[i], memory_order_acquire);
+        if (s == NULL || strcmp(s->key, key) == 0)
+            return &metrics__.slots[i];
+    }
+}
 
 static struct series *series_get(const char *labels, const char *code)
 {
-    if (metrics__.index == NULL)
-        metrics__.index = json_object();
     char key[1024];
     snprintf(key, sizeof(key), "%s|%s", labels, code ? code : "");
-    json_t *i = json_object_get(metrics__.index, key);
-    if (i != NULL)
-        return &metrics__.items[json_integer_value(i)];
-    if (metrics__.n >= METRICS_MAX_SERIES) {
-        metrics__.dropped++;
-        return NULL;
+    uint64_t h = key_hash(key);
+    struct series *s = atomic_load_explicit(series_slot(key, h), memory_order_acquire);
+    if (s != NULL)
+        return s;
+    pthread_mutex_lock(&metrics__.mu);
+    _Atomic(struct series *) *slot = series_slot(key, h); /* again: another thread may have won */
+    s = atomic_load_explicit(slot, memory_order_acquire);
+    size_t n = atomic_load_explicit(&metrics__.n, memory_order_relaxed);
+    if (s == NULL && n < METRICS_MAX_SERIES) {
+        s = xcalloc(1, sizeof(*s));
+        s->key = xstrdup(key);
+        s->labels = xstrdup(labels);
+        s->code = code ? xstrdup(code) : NULL;
+        atomic_store_explicit(slot, s, memory_order_release);
+        atomic_store_explicit(&metrics__.items[n], s, memory_order_release);
+        atomic_store_explicit(&metrics__.n, n + 1, memory_order_release);
     }
-    if (metrics__.n == metrics__.cap) {
-        metrics__.cap = metrics__.cap ? metrics__.cap * 2 : 64;
-        metrics__.items = xrealloc(metrics__.items, metrics__.cap * sizeof(*metrics__.items));
-    }
-    struct series *s = &metrics__.items[metrics__.n];
-    memset(s, 0, sizeof(*s));
-    s->labels = xstrdup(labels);
-    s->code = code ? xstrdup(code) : NULL;
-    json_object_set_new(metrics__.index, key, json_integer((json_int_t)metrics__.n));
-    metrics__.n++;
+    pthread_mutex_unlock(&metrics__.mu);
+    if (s == NULL)
+        count_add(&metrics__.dropped, 1);
     return s;
 }
 
@@ -91,9 +131,9 @@ static bool label_safe(const char *s)
 void metrics_observe_request(const struct metrics_request *r)
 {
     if (r->authn_result != NULL)
-        metrics__.authn[strcmp(r->authn_result, "success") == 0 ? 0 : 1]++;
+        count_add(&metrics__.authn[strcmp(r->authn_result, "success") == 0 ? 0 : 1], 1);
     if (r->authz_decision != NULL)
-        metrics__.authz[strcmp(r->authz_decision, "allowed") == 0 ? 0 : 1]++;
+        count_add(&metrics__.authz[strcmp(r->authz_decision, "allowed") == 0 ? 0 : 1], 1);
     if (r->authn_result != NULL && strcmp(r->authn_result, "failure") == 0)
         return; /* upstream counts requests after authentication */
     const char *group = "", *version = "", *resource = "", *sub = "", *scope = "";
@@ -114,28 +154,26 @@ void metrics_observe_request(const struct metrics_request *r)
     snprintf(code, sizeof(code), "%d", r->code);
     struct series *total = series_get(labels, code);
     if (total != NULL)
-        total->count++;
+        count_add(&total->count, 1);
     struct series *d = series_get(labels, NULL);
     if (d != NULL) {
-        d->count++;
-        d->sum += r->seconds;
-        for (size_t i = 0; i < NBUCKETS; i++)
-            if (r->seconds <= duration_buckets[i])
-                d->buckets[i]++;
+        double ns = r->seconds > 0 ? r->seconds * 1e9 + 0.5 : 0;
+        count_add(&d->sum_ns, ns < 1.8e19 ? (unsigned long long)ns : 0);
+        size_t b = 0;
+        while (b < NBUCKETS && r->seconds > duration_buckets[b])
+            b++;
+        count_add(&d->buckets[b], 1);
     }
 }
 
 void metrics_inflight(bool mutating, int delta)
 {
-    metrics__.inflight[mutating ? 1 : 0] += delta;
+    atomic_fetch_add_explicit(&metrics__.inflight[mutating ? 1 : 0], delta, memory_order_relaxed);
 }
 
 void metrics_sa_token(bool stale)
 {
-    if (stale)
-        metrics__.sa_stale++;
-    else
-        metrics__.sa_valid++;
+    count_add(stale ? &metrics__.sa_stale : &metrics__.sa_valid, 1);
 }
 
 /* ---- exposition ------------------------------------------------------------------------ */
@@ -149,44 +187,53 @@ static void render_requests(struct buf *b)
 {
     header(b, "apiserver_request_total", "counter",
            "[STABLE] Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.");
-    for (size_t i = 0; i < metrics__.n; i++) {
-        struct series *s = &metrics__.items[i];
+    size_t n = atomic_load_explicit(&metrics__.n, memory_order_acquire);
+    for (size_t i = 0; i < n; i++) {
+        struct series *s = atomic_load_explicit(&metrics__.items[i], memory_order_acquire);
         if (s->code != NULL)
-            buf_printf(b, "apiserver_request_total{code=\"%s\",%s} %llu\n", s->code, s->labels, s->count);
+            buf_printf(b, "apiserver_request_total{code=\"%s\",%s} %llu\n", s->code, s->labels,
+                       count_get(&s->count));
     }
     header(b, "apiserver_request_duration_seconds", "histogram",
            "[STABLE] Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.");
-    for (size_t i = 0; i < metrics__.n; i++) {
-        struct series *s = &metrics__.items[i];
+    for (size_t i = 0; i < n; i++) {
+        struct series *s = atomic_load_explicit(&metrics__.items[i], memory_order_acquire);
         if (s->code != NULL)
             continue;
-        for (size_t k = 0; k < NBUCKETS; k++)
+        /* cumulative from one read of each bucket, so the buckets, +Inf and _count agree
+         * even while requests are counted */
+        unsigned long long cum = 0;
+        for (size_t k = 0; k < NBUCKETS; k++) {
+            cum += count_get(&s->buckets[k]);
             buf_printf(b, "apiserver_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n", s->labels,
-                       duration_buckets[k], s->buckets[k]);
-        buf_printf(b, "apiserver_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n", s->labels, s->count);
-        buf_printf(b, "apiserver_request_duration_seconds_sum{%s} %.9g\n", s->labels, s->sum);
-        buf_printf(b, "apiserver_request_duration_seconds_count{%s} %llu\n", s->labels, s->count);
+                       duration_buckets[k], cum);
+        }
+        cum += count_get(&s->buckets[NBUCKETS]);
+        buf_printf(b, "apiserver_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n", s->labels, cum);
+        buf_printf(b, "apiserver_request_duration_seconds_sum{%s} %.9g\n", s->labels,
+                   (double)count_get(&s->sum_ns) / 1e9);
+        buf_printf(b, "apiserver_request_duration_seconds_count{%s} %llu\n", s->labels, cum);
     }
     header(b, "apiserver_current_inflight_requests", "gauge",
            "[STABLE] Maximal number of currently used inflight request limit of this apiserver per request kind in last second.");
-    buf_printf(b, "apiserver_current_inflight_requests{request_kind=\"mutating\"} %d\n", metrics__.inflight[1]);
-    buf_printf(b, "apiserver_current_inflight_requests{request_kind=\"readOnly\"} %d\n", metrics__.inflight[0]);
+    buf_printf(b, "apiserver_current_inflight_requests{request_kind=\"mutating\"} %d\n", atomic_load(&metrics__.inflight[1]));
+    buf_printf(b, "apiserver_current_inflight_requests{request_kind=\"readOnly\"} %d\n", atomic_load(&metrics__.inflight[0]));
     header(b, "authentication_attempts", "counter", "[ALPHA] Counter of authenticated attempts.");
-    buf_printf(b, "authentication_attempts{result=\"failure\"} %llu\n", metrics__.authn[1]);
-    buf_printf(b, "authentication_attempts{result=\"success\"} %llu\n", metrics__.authn[0]);
+    buf_printf(b, "authentication_attempts{result=\"failure\"} %llu\n", count_get(&metrics__.authn[1]));
+    buf_printf(b, "authentication_attempts{result=\"success\"} %llu\n", count_get(&metrics__.authn[0]));
     header(b, "apiserver_authorization_decisions_total", "counter",
            "[ALPHA] Total number of terminal decisions made by an authorizer split by authorizer type, name, and decision.");
-    buf_printf(b, "apiserver_authorization_decisions_total{decision=\"allowed\",name=\"rbac\",type=\"RBAC\"} %llu\n", metrics__.authz[0]);
-    buf_printf(b, "apiserver_authorization_decisions_total{decision=\"denied\",name=\"rbac\",type=\"RBAC\"} %llu\n", metrics__.authz[1]);
+    buf_printf(b, "apiserver_authorization_decisions_total{decision=\"allowed\",name=\"rbac\",type=\"RBAC\"} %llu\n", count_get(&metrics__.authz[0]));
+    buf_printf(b, "apiserver_authorization_decisions_total{decision=\"denied\",name=\"rbac\",type=\"RBAC\"} %llu\n", count_get(&metrics__.authz[1]));
     header(b, "serviceaccount_valid_tokens_total", "counter",
            "[ALPHA] Cumulative valid projected service account tokens used");
-    buf_printf(b, "serviceaccount_valid_tokens_total %llu\n", metrics__.sa_valid);
+    buf_printf(b, "serviceaccount_valid_tokens_total %llu\n", count_get(&metrics__.sa_valid));
     header(b, "serviceaccount_stale_tokens_total", "counter",
            "[ALPHA] Cumulative stale projected service account tokens used");
-    buf_printf(b, "serviceaccount_stale_tokens_total %llu\n", metrics__.sa_stale);
+    buf_printf(b, "serviceaccount_stale_tokens_total %llu\n", count_get(&metrics__.sa_stale));
     header(b, "anzen_metrics_dropped_series_total", "counter",
            "Request observations not recorded because the series limit was reached.");
-    buf_printf(b, "anzen_metrics_dropped_series_total %llu\n", metrics__.dropped);
+    buf_printf(b, "anzen_metrics_dropped_series_total %llu\n", count_get(&metrics__.dropped));
 }
 
 static void render_storage(struct apiserver *srv, struct buf *b)

@@ -8,7 +8,15 @@
  *
  * Series are bounded: labels come from the parsed request, resources not served by anzen
  * are recorded as resource "" and at most METRICS_MAX_SERIES label sets are kept (later
- * ones are counted in anzen_metrics_dropped_series_total). Single-threaded (event loop). */
+ * ones are counted in anzen_metrics_dropped_series_total).
+ *
+ * THREADS: metrics_observe_request(), metrics_inflight(), metrics_sa_token() and
+ * metrics_render() may be called from any thread without the biglock. Counters, histogram
+ * buckets and gauges are relaxed atomics; a series is found without a lock (a hash table whose
+ * slots only go from empty to a series) and created under the module's own mutex. A
+ * rendering taken while requests are counted is self-consistent per histogram (cumulative
+ * buckets, +Inf == _count) though not a snapshot across series. metrics_render() also reads
+ * the store (apiserver_storage_objects): as thread-safe as store_list is. */
 #ifndef ANZEN_HTTP_METRICS_H
 #define ANZEN_HTTP_METRICS_H
 

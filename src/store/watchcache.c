@@ -16,12 +16,14 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/watchcache.h"
 #include "util/buf.h"
+#include "util/epoch.h"
 #include "util/err.h"
 
 /* One version of one object: its stored JSON bytes (without resourceVersion), immutable
@@ -72,6 +74,8 @@ struct watch_sub {
                            etcd replicas list at etcd's revision before the watch delivered it) */
 };
 
+struct wc_snap;
+
 struct watchcache {
     struct store *store;
     pthread_mutex_t mu;
@@ -84,17 +88,19 @@ struct watchcache {
     int64_t rev;            /* newest revision seen */
     int started;            /* start_rev/rev initialised (by new or by the first event) */
     struct watch_sub *subs;
-    /* The object map: every live key's current version, sorted by key. Filled from the
-     * store by watchcache_new and kept current by the sink (under mu). */
-    struct wc_obj **objs;
-    size_t nobjs, capobjs;
-    int loaded;             /* objs reflects every event up to rev */
+    /* The object map (every live key's current version, by key, and the secondary index),
+     * as the last published immutable snapshot: NULL until the first load, then kept current
+     * by the sink (changed under mu, read by anyone without it). */
+    _Atomic(struct wc_snap *) snap;
+    atomic_int loaded;      /* snap reflects every event up to rev (set once) */
     watchcache_attrs_fn attrs_fn; /* fills each object's attributes and index value, or NULL */
-    /* The secondary index: the live objects that have an index value, sorted by (index
-     * value, key); same references as objs. */
-    struct wc_obj **idx;
-    size_t nidx, capidx;
 };
+
+/* Sets the newest revision (under mu; watchcache_rev reads it without). */
+static void wc_set_rev(struct watchcache *wc, int64_t rev)
+{
+    __atomic_store_n(&wc->rev, rev, __ATOMIC_RELEASE);
+}
 
 static void *wc_xcalloc(size_t n, size_t size)
 {
@@ -167,109 +173,408 @@ static void wc_entry_release(struct wc_entry *e)
     memset(e, 0, sizeof(*e));
 }
 
-/* Index of the first object whose key is >= key (or > key when after is set). Under mu. */
-static size_t wc_lower_bound(const struct watchcache *wc, const char *key, int after)
+/* ---- the object map: immutable snapshots --------------------------------------------------
+ * The live objects are kept in two ordered sequences: by key (every live object; it holds
+ * their references) and by (index value, key) (the objects with an index value; borrowed).
+ * A sequence is an array of chunks of at most WC_CHUNK object pointers, with the count of
+ * objects before each chunk, so a position is found in O(log N) and a range is walked in
+ * order. Nothing published is ever changed: the writer (the sink, under mu) copies the chunk
+ * it changes and the two small top-level arrays, publishes a new snapshot with an atomic
+ * pointer swap and retires what the old one alone used (chunks, arrays, the references of
+ * replaced objects) through util/epoch.h. Readers load the snapshot inside an epoch read
+ * section and take references on the objects they return: they never lock and never wait
+ * for a writer. */
+
+#define WC_CHUNK 128
+
+struct wc_chunk {
+    size_t n;
+    struct wc_obj *o[WC_CHUNK];
+};
+
+struct wc_seq {
+    struct wc_chunk **c;   /* nc chunks, none empty */
+    size_t *before;        /* nc + 1 entries: objects in the chunks before chunk i */
+    size_t nc;
+};
+
+struct wc_snap {
+    int64_t rev;           /* the revision the map reflects */
+    struct wc_seq keys;    /* every live object, by key (owns one reference on each) */
+    struct wc_seq idx;     /* the objects with an index value, by (index value, key) */
+};
+
+/* A position in a sequence: chunk ci, slot off (ci == nc: the end). */
+struct wc_pos {
+    size_t ci, off;
+};
+
+static inline size_t seq_len(const struct wc_seq *s)
 {
-    size_t lo = 0, hi = wc->nobjs;
-    while (lo < hi) {
+    return s->nc == 0 ? 0 : s->before[s->nc];
+}
+
+static inline size_t seq_index(const struct wc_seq *s, struct wc_pos p)
+{
+    return p.ci >= s->nc ? seq_len(s) : s->before[p.ci] + p.off;
+}
+
+static inline struct wc_obj *seq_at(const struct wc_seq *s, struct wc_pos p)
+{
+    return p.ci < s->nc ? s->c[p.ci]->o[p.off] : NULL;
+}
+
+static inline void seq_next(const struct wc_seq *s, struct wc_pos *p)
+{
+    if (++p->off >= s->c[p->ci]->n) {
+        p->ci++;
+        p->off = 0;
+    }
+}
+
+/* The first position whose object does not satisfy before(o, arg); before must hold for a
+ * prefix of the sequence. */
+typedef int (*wc_before_fn)(const struct wc_obj *o, const void *arg);
+
+static struct wc_pos seq_partition(const struct wc_seq *s, wc_before_fn before, const void *arg)
+{
+    size_t lo = 0, hi = s->nc;
+    while (lo < hi) { /* first chunk whose last object is not before */
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(wc->objs[mid]->key, key);
-        if (c < 0 || (after && c == 0))
+        if (before(s->c[mid]->o[s->c[mid]->n - 1], arg))
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo;
+    struct wc_pos p = {lo, 0};
+    if (lo == s->nc)
+        return p;
+    const struct wc_chunk *c = s->c[lo];
+    size_t a = 0, b = c->n;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (before(c->o[mid], arg))
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    p.off = a;
+    return p;
 }
 
-static struct wc_obj *wc_map_find(const struct watchcache *wc, const char *key, size_t *ret_i)
+struct wc_probe {
+    const char *index; /* the secondary index's order only */
+    const char *key;
+    size_t plen;       /* prefix_end only */
+    int after;         /* also the equal one is before */
+};
+
+static int before_key(const struct wc_obj *o, const void *arg)
 {
-    size_t i = wc_lower_bound(wc, key, 0);
-    *ret_i = i;
-    return i < wc->nobjs && strcmp(wc->objs[i]->key, key) == 0 ? wc->objs[i] : NULL;
+    const struct wc_probe *p = arg;
+    int c = strcmp(o->key, p->key);
+    return c < 0 || (p->after && c == 0);
+}
+
+/* Keys up to and including those starting with the prefix p->key. */
+static int before_prefix_end(const struct wc_obj *o, const void *arg)
+{
+    const struct wc_probe *p = arg;
+    return strncmp(o->key, p->key, p->plen) <= 0;
 }
 
 /* Order of the secondary index: index value, then key. */
-static int wc_idx_cmp(const struct wc_obj *a, const char *index, const char *key)
+static int before_idx(const struct wc_obj *o, const void *arg)
 {
-    int c = strcmp(a->index, index);
-    return c != 0 ? c : strcmp(a->key, key);
+    const struct wc_probe *p = arg;
+    int c = strcmp(o->index, p->index);
+    if (c == 0)
+        c = strcmp(o->key, p->key);
+    return c < 0 || (p->after && c == 0);
 }
 
-/* First slot of the secondary index at or after (index, key) (after it when after is set). */
-static size_t wc_idx_lower_bound(const struct watchcache *wc, const char *index, const char *key,
-                                 int after)
+/* The object with exactly key, or NULL; *ret_pos: where it is or would be. */
+static struct wc_obj *seq_find(const struct wc_seq *s, const char *key, struct wc_pos *ret_pos)
 {
-    size_t lo = 0, hi = wc->nidx;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = wc_idx_cmp(wc->idx[mid], index, key);
-        if (c < 0 || (after && c == 0))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    struct wc_probe probe = {.key = key};
+    struct wc_pos p = seq_partition(s, before_key, &probe);
+    *ret_pos = p;
+    struct wc_obj *o = seq_at(s, p);
+    return o != NULL && strcmp(o->key, key) == 0 ? o : NULL;
 }
 
-/* Adds/removes o (borrowed: the map holds the reference) in the secondary index. Under mu. */
-static void wc_idx_add(struct watchcache *wc, struct wc_obj *o)
+/* ---- the writer's side: copy-on-write changes, collected garbage ---- */
+
+/* What the previous snapshot alone used: freed (objects: unreferenced) after a grace
+ * period. */
+struct wc_garbage {
+    void **mem;
+    size_t nmem, capmem;
+    struct wc_obj **objs;
+    size_t nobjs, capobjs;
+};
+
+static void garbage_mem(struct wc_garbage *g, void *p)
 {
-    if (o->index == NULL)
+    if (p == NULL)
         return;
-    if (wc->nidx == wc->capidx) {
-        wc->capidx = wc->capidx ? wc->capidx * 2 : 256;
-        wc->idx = xrealloc(wc->idx, wc->capidx * sizeof(*wc->idx));
+    if (g->nmem == g->capmem) {
+        g->capmem = g->capmem ? g->capmem * 2 : 8;
+        g->mem = xrealloc(g->mem, g->capmem * sizeof(*g->mem));
     }
-    size_t i = wc_idx_lower_bound(wc, o->index, o->key, 0);
-    memmove(&wc->idx[i + 1], &wc->idx[i], (wc->nidx - i) * sizeof(*wc->idx));
-    wc->idx[i] = o;
-    wc->nidx++;
+    g->mem[g->nmem++] = p;
 }
 
-static void wc_idx_del(struct watchcache *wc, struct wc_obj *o)
+static void garbage_obj(struct wc_garbage *g, struct wc_obj *o)
 {
-    if (o->index == NULL)
-        return;
-    size_t i = wc_idx_lower_bound(wc, o->index, o->key, 0);
-    if (i < wc->nidx && wc->idx[i] == o) {
-        memmove(&wc->idx[i], &wc->idx[i + 1], (wc->nidx - i - 1) * sizeof(*wc->idx));
-        wc->nidx--;
+    if (g->nobjs == g->capobjs) {
+        g->capobjs = g->capobjs ? g->capobjs * 2 : 4;
+        g->objs = xrealloc(g->objs, g->capobjs * sizeof(*g->objs));
     }
+    g->objs[g->nobjs++] = o;
 }
 
-/* Makes o the live version of its key (taking a reference). Under mu. */
+static void wc_obj_unref(struct wc_obj *o);
+
+static void garbage_free(void *arg)
+{
+    struct wc_garbage *g = arg;
+    for (size_t i = 0; i < g->nmem; i++)
+        free(g->mem[i]);
+    for (size_t i = 0; i < g->nobjs; i++)
+        wc_obj_unref(g->objs[i]);
+    free(g->mem);
+    free(g->objs);
+    free(g);
+}
+
+/* Recomputes before[] from chunk from on. */
+static void seq_count(struct wc_seq *s, size_t from)
+{
+    if (from == 0)
+        s->before[0] = 0;
+    for (size_t i = from == 0 ? 0 : from - 1; i < s->nc; i++)
+        s->before[i + 1] = s->before[i] + s->c[i]->n;
+}
+
+/* Gives s its own top-level arrays with room for nc + extra chunks (the old ones go to g). */
+static void seq_own(struct wc_seq *s, size_t extra, struct wc_garbage *g)
+{
+    struct wc_chunk **c = xmalloc((s->nc + extra + 1) * sizeof(*c));
+    size_t *before = xmalloc((s->nc + extra + 1) * sizeof(*before));
+    if (s->nc > 0) {
+        memcpy(c, s->c, s->nc * sizeof(*c));
+        memcpy(before, s->before, (s->nc + 1) * sizeof(*before));
+    } else {
+        before[0] = 0;
+    }
+    garbage_mem(g, s->c);
+    garbage_mem(g, s->before);
+    s->c = c;
+    s->before = before;
+}
+
+static struct wc_chunk *chunk_copy(const struct wc_chunk *c)
+{
+    struct wc_chunk *n = xmalloc(sizeof(*n));
+    n->n = c->n;
+    memcpy(n->o, c->o, c->n * sizeof(*c->o));
+    return n;
+}
+
+/* Inserts o at p. */
+static void seq_insert(struct wc_seq *s, struct wc_pos p, struct wc_obj *o, struct wc_garbage *g)
+{
+    seq_own(s, 1, g);
+    if (s->nc == 0) {
+        struct wc_chunk *c = xmalloc(sizeof(*c));
+        c->n = 1;
+        c->o[0] = o;
+        s->c[0] = c;
+        s->nc = 1;
+        seq_count(s, 0);
+        return;
+    }
+    if (p.ci == s->nc) { /* the end: append to the last chunk */
+        p.ci = s->nc - 1;
+        p.off = s->c[p.ci]->n;
+    }
+    const struct wc_chunk *old = s->c[p.ci];
+    garbage_mem(g, (void *)old);
+    if (old->n < WC_CHUNK) {
+        struct wc_chunk *c = xmalloc(sizeof(*c));
+        memcpy(c->o, old->o, p.off * sizeof(*c->o));
+        c->o[p.off] = o;
+        memcpy(&c->o[p.off + 1], &old->o[p.off], (old->n - p.off) * sizeof(*c->o));
+        c->n = old->n + 1;
+        s->c[p.ci] = c;
+        seq_count(s, p.ci);
+        return;
+    }
+    /* full: split into two halves */
+    struct wc_obj *all[WC_CHUNK + 1];
+    memcpy(all, old->o, p.off * sizeof(*all));
+    all[p.off] = o;
+    memcpy(&all[p.off + 1], &old->o[p.off], (old->n - p.off) * sizeof(*all));
+    size_t half = (WC_CHUNK + 1) / 2;
+    struct wc_chunk *a = xmalloc(sizeof(*a)), *b = xmalloc(sizeof(*b));
+    a->n = half;
+    memcpy(a->o, all, half * sizeof(*all));
+    b->n = WC_CHUNK + 1 - half;
+    memcpy(b->o, &all[half], b->n * sizeof(*all));
+    memmove(&s->c[p.ci + 2], &s->c[p.ci + 1], (s->nc - p.ci - 1) * sizeof(*s->c));
+    s->c[p.ci] = a;
+    s->c[p.ci + 1] = b;
+    s->nc++;
+    seq_count(s, p.ci);
+}
+
+/* Replaces the object at p (which must exist) by o. */
+static void seq_replace(struct wc_seq *s, struct wc_pos p, struct wc_obj *o, struct wc_garbage *g)
+{
+    seq_own(s, 0, g);
+    garbage_mem(g, s->c[p.ci]);
+    struct wc_chunk *c = chunk_copy(s->c[p.ci]);
+    c->o[p.off] = o;
+    s->c[p.ci] = c;
+}
+
+/* Removes the object at p (which must exist). */
+static void seq_remove(struct wc_seq *s, struct wc_pos p, struct wc_garbage *g)
+{
+    seq_own(s, 0, g);
+    const struct wc_chunk *old = s->c[p.ci];
+    garbage_mem(g, (void *)old);
+    if (old->n == 1) {
+        memmove(&s->c[p.ci], &s->c[p.ci + 1], (s->nc - p.ci - 1) * sizeof(*s->c));
+        s->nc--;
+        seq_count(s, p.ci);
+        return;
+    }
+    struct wc_chunk *c = xmalloc(sizeof(*c));
+    memcpy(c->o, old->o, p.off * sizeof(*c->o));
+    memcpy(&c->o[p.off], &old->o[p.off + 1], (old->n - p.off - 1) * sizeof(*c->o));
+    c->n = old->n - 1;
+    s->c[p.ci] = c;
+    seq_count(s, p.ci);
+}
+
+/* Builds a sequence from n objects already in its order. */
+static void seq_build(struct wc_seq *s, struct wc_obj **objs, size_t n)
+{
+    s->nc = (n + WC_CHUNK - 1) / WC_CHUNK;
+    s->c = xmalloc((s->nc + 1) * sizeof(*s->c));
+    s->before = xmalloc((s->nc + 1) * sizeof(*s->before));
+    for (size_t i = 0; i < s->nc; i++) {
+        struct wc_chunk *c = xmalloc(sizeof(*c));
+        c->n = n - i * WC_CHUNK < WC_CHUNK ? n - i * WC_CHUNK : WC_CHUNK;
+        memcpy(c->o, &objs[i * WC_CHUNK], c->n * sizeof(*objs));
+        s->c[i] = c;
+    }
+    seq_count(s, 0);
+}
+
+static void seq_free(struct wc_seq *s)
+{
+    for (size_t i = 0; i < s->nc; i++)
+        free(s->c[i]);
+    free(s->c);
+    free(s->before);
+}
+
+static void idx_probe(struct wc_probe *p, const struct wc_obj *o)
+{
+    memset(p, 0, sizeof(*p));
+    p->index = o->index;
+    p->key = o->key;
+}
+
+static int idx_cmp(const void *a, const void *b)
+{
+    const struct wc_obj *x = *(struct wc_obj *const *)a, *y = *(struct wc_obj *const *)b;
+    int c = strcmp(x->index, y->index);
+    return c != 0 ? c : strcmp(x->key, y->key);
+}
+
+/* The writer's next snapshot: starts as a copy of the published one's header. */
+struct wc_change {
+    struct wc_snap *next;
+    struct wc_garbage *g;
+};
+
+/* Begins a change of the published snapshot (under mu, loaded). */
+static void wc_change_begin(struct watchcache *wc, struct wc_change *ch)
+{
+    struct wc_snap *cur = atomic_load_explicit(&wc->snap, memory_order_relaxed);
+    ch->next = xmalloc(sizeof(*ch->next));
+    *ch->next = *cur;
+    ch->g = xcalloc(1, sizeof(*ch->g));
+    garbage_mem(ch->g, cur);
+}
+
+/* Publishes the change; what only the old snapshot used is freed after the grace period. */
+static void wc_change_publish(struct watchcache *wc, struct wc_change *ch)
+{
+    ch->next->rev = wc->rev;
+    atomic_store(&wc->snap, ch->next);
+    epoch_retire(garbage_free, ch->g);
+}
+
+/* Makes o the live version of its key (taking a reference). Under mu, loaded. */
 static void wc_map_put(struct watchcache *wc, struct wc_obj *o)
 {
-    size_t i;
-    struct wc_obj *cur = wc_map_find(wc, o->key, &i);
-    if (cur != NULL) {
-        wc_idx_del(wc, cur);
-        wc->objs[i] = wc_obj_ref(o);
-        wc_idx_add(wc, o);
-        wc_obj_unref(cur);
-        return;
+    struct wc_change ch;
+    wc_change_begin(wc, &ch);
+    struct wc_snap *s = ch.next;
+    struct wc_pos p;
+    struct wc_probe probe;
+    struct wc_obj *cur = seq_find(&s->keys, o->key, &p);
+    if (cur != NULL)
+        seq_replace(&s->keys, p, wc_obj_ref(o), ch.g);
+    else
+        seq_insert(&s->keys, p, wc_obj_ref(o), ch.g);
+    if (cur != NULL && cur->index != NULL) {
+        idx_probe(&probe, cur);
+        seq_remove(&s->idx, seq_partition(&s->idx, before_idx, &probe), ch.g);
     }
-    if (wc->nobjs == wc->capobjs) {
-        wc->capobjs = wc->capobjs ? wc->capobjs * 2 : 1024;
-        wc->objs = xrealloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
+    if (o->index != NULL) {
+        idx_probe(&probe, o);
+        seq_insert(&s->idx, seq_partition(&s->idx, before_idx, &probe), o, ch.g);
     }
-    memmove(&wc->objs[i + 1], &wc->objs[i], (wc->nobjs - i) * sizeof(*wc->objs));
-    wc->objs[i] = wc_obj_ref(o);
-    wc->nobjs++;
-    wc_idx_add(wc, o);
+    if (cur != NULL)
+        garbage_obj(ch.g, cur);
+    wc_change_publish(wc, &ch);
 }
 
 static void wc_map_del(struct watchcache *wc, const char *key)
 {
-    size_t i;
-    struct wc_obj *cur = wc_map_find(wc, key, &i);
-    if (cur == NULL)
+    struct wc_snap *cur_snap = atomic_load_explicit(&wc->snap, memory_order_relaxed);
+    struct wc_pos p;
+    if (seq_find(&cur_snap->keys, key, &p) == NULL)
         return;
-    wc_idx_del(wc, cur);
-    memmove(&wc->objs[i], &wc->objs[i + 1], (wc->nobjs - i - 1) * sizeof(*wc->objs));
-    wc->nobjs--;
-    wc_obj_unref(cur);
+    struct wc_change ch;
+    wc_change_begin(wc, &ch);
+    struct wc_snap *s = ch.next;
+    struct wc_obj *cur = seq_at(&s->keys, p);
+    seq_remove(&s->keys, p, ch.g);
+    if (cur->index != NULL) {
+        struct wc_probe probe;
+        idx_probe(&probe, cur);
+        seq_remove(&s->idx, seq_partition(&s->idx, before_idx, &probe), ch.g);
+    }
+    garbage_obj(ch.g, cur);
+    wc_change_publish(wc, &ch);
+}
+
+/* Publishes the map again when only the revision moved (a relist with no differences). */
+static void wc_map_touch(struct watchcache *wc)
+{
+    struct wc_snap *cur = atomic_load_explicit(&wc->snap, memory_order_relaxed);
+    if (cur == NULL || cur->rev == wc->rev)
+        return;
+    struct wc_change ch;
+    wc_change_begin(wc, &ch);
+    wc_change_publish(wc, &ch);
 }
 
 static void wc_map_apply(struct watchcache *wc, const struct wc_entry *e)
@@ -342,8 +647,8 @@ static void wc_push(struct watchcache *wc, struct wc_entry e)
     *slot = e;
     wc->count++;
     wc->bytes += e.bytes;
-    wc->rev = e.rev;
-    if (wc->loaded)
+    wc_set_rev(wc, e.rev);
+    if (atomic_load_explicit(&wc->snap, memory_order_relaxed) != NULL)
         wc_map_apply(wc, slot);
     json_t *obj = NULL, *pobj = NULL;
     for (struct watch_sub *sub = wc->subs; sub != NULL; sub = sub->next)
@@ -359,33 +664,36 @@ static void wc_push(struct watchcache *wc, struct wc_entry e)
  * all catch up with the changes the store could not replay. Under mu. */
 static void wc_relist(struct watchcache *wc, const struct store_list *l, int64_t rev)
 {
-    if (!wc->loaded) {
+    struct wc_snap *snap = atomic_load_explicit(&wc->snap, memory_order_relaxed);
+    if (snap == NULL) {
         if (rev > wc->rev)
-            wc->rev = rev;
+            wc_set_rev(wc, rev);
         return;
     }
     /* Diff first (the map changes as the events are applied), then push. */
     struct wc_entry *evs = NULL;
-    size_t n = 0, cap = 0, i = 0, j = 0;
-    while (i < wc->nobjs || j < l->n) {
-        int c = i == wc->nobjs ? 1 : j == l->n ? -1 : strcmp(wc->objs[i]->key, l->items[j].key);
+    size_t n = 0, cap = 0, j = 0;
+    struct wc_pos i = {0, 0};
+    struct wc_obj *o;
+    while ((o = seq_at(&snap->keys, i)) != NULL || j < l->n) {
+        int c = o == NULL ? 1 : j == l->n ? -1 : strcmp(o->key, l->items[j].key);
         struct wc_entry e = {.rev = rev};
         if (c < 0) {
             e.type = WATCH_DELETED;
-            e.obj = wc_obj_ref(wc->objs[i]);
-            e.prev = wc_obj_ref(wc->objs[i]);
+            e.obj = wc_obj_ref(o);
+            e.prev = wc_obj_ref(o);
             e.bytes = WC_OBJ_OVERHEAD;
-            i++;
-        } else if (c > 0 || wc->objs[i]->mod_rev != l->items[j].mod_rev) {
+            seq_next(&snap->keys, &i);
+        } else if (c > 0 || o->mod_rev != l->items[j].mod_rev) {
             e.type = c > 0 ? WATCH_ADDED : WATCH_MODIFIED;
             e.obj = wc_obj_new(wc, &l->items[j]);
-            e.prev = c > 0 ? NULL : wc_obj_ref(wc->objs[i]);
+            e.prev = c > 0 ? NULL : wc_obj_ref(o);
             e.bytes = l->items[j].len + WC_OBJ_OVERHEAD;
             if (c == 0)
-                i++;
+                seq_next(&snap->keys, &i);
             j++;
         } else {
-            i++;
+            seq_next(&snap->keys, &i);
             j++;
             continue;
         }
@@ -399,7 +707,8 @@ static void wc_relist(struct watchcache *wc, const struct store_list *l, int64_t
         wc_push(wc, evs[k]);
     free(evs);
     if (rev > wc->rev)
-        wc->rev = rev;
+        wc_set_rev(wc, rev);
+    wc_map_touch(wc);
 }
 
 static void wc_sink(void *arg, const struct store_event *sev)
@@ -417,8 +726,9 @@ static void wc_sink(void *arg, const struct store_event *sev)
     /* The previous version: the map's (same bytes, shared) once loaded, else the event's. */
     struct wc_obj *prev = NULL;
     if (sev->prev.key != NULL) {
-        size_t i;
-        prev = wc->loaded ? wc_map_find(wc, sev->prev.key, &i) : NULL;
+        struct wc_snap *snap = atomic_load_explicit(&wc->snap, memory_order_relaxed);
+        struct wc_pos pos;
+        prev = snap != NULL ? seq_find(&snap->keys, sev->prev.key, &pos) : NULL;
         prev = prev != NULL && prev->mod_rev == sev->prev.mod_rev ? wc_obj_ref(prev)
                                                                   : wc_obj_new(wc, &sev->prev);
     }
@@ -462,23 +772,38 @@ static void wc_load(struct watchcache *wc)
     int rc = wc->store->ops->list(wc->store, "", NULL, 0, 0, &l);
     pthread_mutex_lock(&wc->mu);
     if (rc == 0) {
-        wc->capobjs = l.n + 1024;
-        wc->objs = xrealloc(wc->objs, wc->capobjs * sizeof(*wc->objs));
-        for (size_t i = 0; i < l.n; i++) {
-            wc->objs[wc->nobjs++] = wc_obj_new(wc, &l.items[i]);
-            wc_idx_add(wc, wc->objs[wc->nobjs - 1]);
+        if (!wc->started || wc->rev < l.rev) {
+            wc->start_rev = l.rev;
+            wc_set_rev(wc, l.rev);
+            wc->started = 1;
         }
+        /* the store lists in key order */
+        struct wc_obj **objs = xmalloc((l.n + 1) * sizeof(*objs)), **idx = NULL;
+        size_t nidx = 0;
+        for (size_t i = 0; i < l.n; i++) {
+            objs[i] = wc_obj_new(wc, &l.items[i]);
+            if (objs[i]->index != NULL) {
+                idx = xrealloc(idx, (nidx + 1) * sizeof(*idx));
+                idx[nidx++] = objs[i];
+            }
+        }
+        if (nidx > 1)
+            qsort(idx, nidx, sizeof(*idx), idx_cmp);
+        struct wc_snap *snap = xcalloc(1, sizeof(*snap));
+        seq_build(&snap->keys, objs, l.n);
+        seq_build(&snap->idx, idx, nidx);
+        snap->rev = wc->rev;
+        free(objs);
+        free(idx);
+        atomic_store(&wc->snap, snap);
+        /* readers wait for loaded: the events below publish intermediate snapshots */
         for (size_t i = 0; i < wc->count; i++) {
             const struct wc_entry *e = &wc->ring[(wc->head + i) % wc->capacity];
             if (e->rev > l.rev)
                 wc_map_apply(wc, e);
         }
-        if (!wc->started || wc->rev < l.rev) {
-            wc->start_rev = l.rev;
-            wc->rev = l.rev;
-            wc->started = 1;
-        }
-        wc->loaded = 1;
+        wc_map_touch(wc);
+        atomic_store(&wc->loaded, 1);
         store_list_release(&l);
     }
     pthread_mutex_unlock(&wc->mu);
@@ -508,7 +833,7 @@ struct watchcache *watchcache_new_attrs(struct store *s, size_t capacity, watchc
     pthread_mutex_lock(&wc->mu);
     if (!wc->started) {
         wc->start_rev = cur;
-        wc->rev = cur;
+        wc_set_rev(wc, cur);
         wc->started = 1;
     }
     pthread_mutex_unlock(&wc->mu);
@@ -524,10 +849,16 @@ void watchcache_free(struct watchcache *wc)
     for (size_t i = 0; i < wc->count; i++)
         wc_entry_release(&wc->ring[(wc->head + i) % wc->capacity]);
     free(wc->ring);
-    for (size_t i = 0; i < wc->nobjs; i++)
-        wc_obj_unref(wc->objs[i]);
-    free(wc->objs);
-    free(wc->idx);
+    epoch_drain(); /* replaced snapshots' garbage */
+    struct wc_snap *snap = atomic_load(&wc->snap);
+    if (snap != NULL) {
+        struct wc_obj *o;
+        for (struct wc_pos p = {0, 0}; (o = seq_at(&snap->keys, p)) != NULL; seq_next(&snap->keys, &p))
+            wc_obj_unref(o);
+        seq_free(&snap->keys);
+        seq_free(&snap->idx);
+        free(snap);
+    }
     while (wc->subs != NULL) {
         struct watch_sub *next = wc->subs->next;
         free(wc->subs->prefix);
@@ -605,15 +936,15 @@ void watchcache_unsubscribe(struct watchcache *wc, struct watch_sub *sub)
 
 int64_t watchcache_rev(struct watchcache *wc)
 {
-    pthread_mutex_lock(&wc->mu);
-    int64_t rev = wc->rev;
-    pthread_mutex_unlock(&wc->mu);
-    return rev;
+    return __atomic_load_n(&wc->rev, __ATOMIC_ACQUIRE);
 }
 
-/* ---- reads from the object map ---------------------------------------------------- */
+/* ---- reads from the object map ----------------------------------------------------
+ * Each read runs in an epoch read section on the snapshot published when it began, so it
+ * sees one revision's map whatever the writer does meanwhile, and takes references on the
+ * objects it returns before leaving the section. */
 
-/* it borrows o (no reference): valid under mu only. */
+/* it borrows o (no reference): valid in the read section only. */
 static void wc_item_view(struct wc_item *it, struct wc_obj *o)
 {
     it->key = o->key;
@@ -626,37 +957,48 @@ static void wc_item_view(struct wc_item *it, struct wc_obj *o)
     it->ref = NULL;
 }
 
-/* As wc_item_view, holding a reference on o (the item outlives mu). */
+/* As wc_item_view, holding a reference on o (the item outlives the read section). */
 static void wc_item_fill(struct wc_item *it, struct wc_obj *o)
 {
     wc_item_view(it, o);
     it->ref = wc_obj_ref(o);
 }
 
-/* Takes mu for a read of the object map: 0 with mu held, or AZ_EUNAVAILABLE (mu not held)
- * before the first load. */
-static int wc_lock_loaded(struct watchcache *wc)
+/* Enters a read section on the published map: the snapshot, or NULL (section left) before
+ * the first load. */
+static const struct wc_snap *wc_read_begin(struct watchcache *wc)
 {
-    pthread_mutex_lock(&wc->mu);
-    if (!wc->loaded) {
-        pthread_mutex_unlock(&wc->mu);
-        return AZ_EUNAVAILABLE;
+    epoch_enter();
+    if (!atomic_load(&wc->loaded)) {
+        epoch_exit();
+        return NULL;
     }
-    return 0;
+    return atomic_load(&wc->snap);
+}
+
+/* wc_read_begin for a list: clears ret and sets its revision (NULL: nothing to release). */
+static const struct wc_snap *wc_list_begin(struct watchcache *wc, struct wc_list *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    const struct wc_snap *s = wc_read_begin(wc);
+    if (s != NULL)
+        ret->rev = s->rev;
+    return s;
 }
 
 int watchcache_get(struct watchcache *wc, const char *key, struct wc_item *ret, int64_t *ret_rev)
 {
     memset(ret, 0, sizeof(*ret));
-    if (wc_lock_loaded(wc) != 0)
+    const struct wc_snap *s = wc_read_begin(wc);
+    if (s == NULL)
         return AZ_EUNAVAILABLE;
     if (ret_rev != NULL)
-        *ret_rev = wc->rev;
-    size_t i;
-    struct wc_obj *o = wc_map_find(wc, key, &i);
+        *ret_rev = s->rev;
+    struct wc_pos p;
+    struct wc_obj *o = seq_find(&s->keys, key, &p);
     if (o != NULL)
         wc_item_fill(ret, o);
-    pthread_mutex_unlock(&wc->mu);
+    epoch_exit();
     return o != NULL ? 0 : AZ_ENOTFOUND;
 }
 
@@ -666,103 +1008,101 @@ void watchcache_item_release(struct wc_item *it)
     memset(it, 0, sizeof(*it));
 }
 
-/* The map slots [*ret_first, returned end) of the keys under prefix strictly after
- * start_after (NULL: from the start). Under mu. */
-static size_t wc_range(const struct watchcache *wc, const char *prefix, const char *start_after,
-                       size_t *ret_first)
+/* The positions [*ret_first, returned end) of the keys under prefix strictly after
+ * start_after (NULL: from the start). */
+static struct wc_pos wc_range(const struct wc_snap *s, const char *prefix, const char *start_after,
+                              struct wc_pos *ret_first)
 {
-    size_t plen = strlen(prefix);
-    size_t first = start_after != NULL && strcmp(start_after, prefix) >= 0
-                       ? wc_lower_bound(wc, start_after, 1)
-                       : wc_lower_bound(wc, prefix, 0);
-    /* the end of the prefix's range, by binary search on "key starts with prefix" */
-    size_t lo = first, hi = wc->nobjs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strncmp(wc->objs[mid]->key, prefix, plen) <= 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    struct wc_probe probe = {.key = prefix};
+    if (start_after != NULL && strcmp(start_after, prefix) >= 0) {
+        probe.key = start_after;
+        probe.after = 1;
     }
-    *ret_first = first;
-    return lo;
+    *ret_first = seq_partition(&s->keys, before_key, &probe);
+    struct wc_probe end = {.key = prefix, .plen = strlen(prefix)};
+    struct wc_pos e = seq_partition(&s->keys, before_prefix_end, &end);
+    if (seq_index(&s->keys, e) < seq_index(&s->keys, *ret_first))
+        e = *ret_first;
+    return e;
 }
 
 int watchcache_list_filtered(struct watchcache *wc, const char *prefix, const char *start_after,
                              watchcache_filter_fn filter, void *arg, struct wc_list *ret)
 {
-    memset(ret, 0, sizeof(*ret));
-    if (wc_lock_loaded(wc) != 0)
+    const struct wc_snap *s = wc_list_begin(wc, ret);
+    if (s == NULL)
         return AZ_EUNAVAILABLE;
-    ret->rev = wc->rev;
-    size_t first, end = wc_range(wc, prefix, start_after, &first), cap = 0;
-    for (size_t i = first; i < end; i++) {
+    struct wc_pos p, end = wc_range(s, prefix, start_after, &p);
+    size_t cap = 0;
+    for (size_t i = seq_index(&s->keys, p), n = seq_index(&s->keys, end); i < n; i++, seq_next(&s->keys, &p)) {
+        struct wc_obj *o = seq_at(&s->keys, p);
         struct wc_item view;
-        wc_item_view(&view, wc->objs[i]);
+        wc_item_view(&view, o);
         if (!filter(arg, &view))
             continue;
         if (ret->n == cap) {
             cap = cap ? cap * 2 : 64;
             ret->items = xrealloc(ret->items, cap * sizeof(*ret->items));
         }
-        wc_item_fill(&ret->items[ret->n++], wc->objs[i]);
+        wc_item_fill(&ret->items[ret->n++], o);
     }
-    pthread_mutex_unlock(&wc->mu);
+    epoch_exit();
     if (ret->items == NULL)
         ret->items = wc_xcalloc(1, sizeof(*ret->items));
     return 0;
 }
 
-int watchcache_list(struct watchcache *wc, const char *prefix, const char *start_after,
-                    size_t limit, struct wc_list *ret)
+/* Fills ret with up to limit (0: all) items of seq from p to end; the rest is remaining. */
+static void wc_take(const struct wc_seq *seq, struct wc_pos p, struct wc_pos end, size_t limit,
+                    struct wc_list *ret)
 {
-    memset(ret, 0, sizeof(*ret));
-    if (wc_lock_loaded(wc) != 0)
-        return AZ_EUNAVAILABLE;
-    ret->rev = wc->rev;
-    size_t first, lo = wc_range(wc, prefix, start_after, &first);
-    size_t n = lo - first;
+    size_t n = seq_index(seq, end) - seq_index(seq, p);
     if (limit > 0 && n > limit) {
         ret->remaining = n - limit;
         n = limit;
     }
-    ret->items = xcalloc(n == 0 ? 1 : n, sizeof(*ret->items));
-    for (size_t i = 0; i < n; i++)
-        wc_item_fill(&ret->items[i], wc->objs[first + i]);
+    ret->items = wc_xcalloc(n, sizeof(*ret->items));
+    for (size_t i = 0; i < n; i++, seq_next(seq, &p))
+        wc_item_fill(&ret->items[i], seq_at(seq, p));
     ret->n = n;
-    pthread_mutex_unlock(&wc->mu);
+}
+
+int watchcache_list(struct watchcache *wc, const char *prefix, const char *start_after,
+                    size_t limit, struct wc_list *ret)
+{
+    const struct wc_snap *s = wc_list_begin(wc, ret);
+    if (s == NULL)
+        return AZ_EUNAVAILABLE;
+    struct wc_pos first, end = wc_range(s, prefix, start_after, &first);
+    wc_take(&s->keys, first, end, limit, ret);
+    epoch_exit();
     return 0;
 }
 
 int watchcache_list_indexed(struct watchcache *wc, const char *prefix, const char *index,
                             const char *start_after, size_t limit, struct wc_list *ret)
 {
-    memset(ret, 0, sizeof(*ret));
-    size_t plen = strlen(prefix);
-    pthread_mutex_lock(&wc->mu);
-    if (!wc->loaded || wc->attrs_fn == NULL) {
-        pthread_mutex_unlock(&wc->mu);
+    if (wc->attrs_fn == NULL) {
+        memset(ret, 0, sizeof(*ret));
         return AZ_EUNAVAILABLE;
     }
-    ret->rev = wc->rev;
+    const struct wc_snap *s = wc_list_begin(wc, ret);
+    if (s == NULL)
+        return AZ_EUNAVAILABLE;
+    size_t plen = strlen(prefix);
     /* within one index value the slots are in key order: the prefix's keys are one run */
-    size_t first = start_after != NULL && strcmp(start_after, prefix) >= 0
-                       ? wc_idx_lower_bound(wc, index, start_after, 1)
-                       : wc_idx_lower_bound(wc, index, prefix, 0);
-    size_t end = first;
-    while (end < wc->nidx && strcmp(wc->idx[end]->index, index) == 0 &&
-           strncmp(wc->idx[end]->key, prefix, plen) == 0)
-        end++;
-    size_t n = end - first;
-    if (limit > 0 && n > limit) {
-        ret->remaining = n - limit;
-        n = limit;
+    struct wc_probe probe = {.index = index, .key = prefix};
+    if (start_after != NULL && strcmp(start_after, prefix) >= 0) {
+        probe.key = start_after;
+        probe.after = 1;
     }
-    ret->items = wc_xcalloc(n, sizeof(*ret->items));
-    for (size_t i = 0; i < n; i++)
-        wc_item_fill(&ret->items[i], wc->idx[first + i]);
-    ret->n = n;
-    pthread_mutex_unlock(&wc->mu);
+    struct wc_pos first = seq_partition(&s->idx, before_idx, &probe), end = first;
+    struct wc_obj *o;
+    while ((o = seq_at(&s->idx, end)) != NULL && strcmp(o->index, index) == 0 &&
+           strncmp(o->key, prefix, plen) == 0)
+        seq_next(&s->idx, &end);
+    wc_take(&s->idx, first, end, limit, ret);
+    epoch_exit();
     return 0;
 }
 
@@ -781,14 +1121,17 @@ size_t watchcache_objects(struct watchcache *wc, size_t *ret_bytes)
 
 size_t watchcache_objects_attrs(struct watchcache *wc, size_t *ret_bytes, size_t *ret_attr_bytes)
 {
-    pthread_mutex_lock(&wc->mu);
-    size_t n = wc->nobjs, bytes = 0, abytes = 0;
-    for (size_t i = 0; i < n; i++) {
-        bytes += wc->objs[i]->len;
-        abytes += wc->objs[i]->attrs_len +
-                  (wc->objs[i]->index != NULL ? strlen(wc->objs[i]->index) + 1 : 0);
+    size_t n = 0, bytes = 0, abytes = 0;
+    epoch_enter();
+    const struct wc_snap *s = atomic_load(&wc->snap);
+    struct wc_obj *o;
+    for (struct wc_pos p = {0, 0}; s != NULL && (o = seq_at(&s->keys, p)) != NULL;
+         seq_next(&s->keys, &p)) {
+        n++;
+        bytes += o->len;
+        abytes += o->attrs_len + (o->index != NULL ? strlen(o->index) + 1 : 0);
     }
-    pthread_mutex_unlock(&wc->mu);
+    epoch_exit();
     if (ret_bytes != NULL)
         *ret_bytes = bytes;
     if (ret_attr_bytes != NULL)

@@ -14,7 +14,17 @@
  * Delivery: subscribers' callbacks run synchronously on the thread that committed the write,
  * in revision order, while the cache's lock is held: a callback must not write to the store or
  * (un)subscribe; it should copy/queue what it needs. (The HTTP layer queues into the watch
- * stream; the event loop owns all callers in the embedded server.)
+ * stream.) A callback runs after the object map already shows the event's change.
+ *
+ * THREADS: watchcache_get, watchcache_list, watchcache_list_filtered, watchcache_list_indexed,
+ * watchcache_rev, watchcache_objects(_attrs), watchcache_item_release and
+ * watchcache_list_release may be called from any thread without the biglock and never block:
+ * they read the last published immutable snapshot of the object map (util/epoch.h read
+ * section), so a read sees exactly one revision's map while the sink changes the next one.
+ * watchcache_subscribe/_unsubscribe and the sink take the cache's mutex (they may be called
+ * from any thread, but a subscriber's callback then runs on the committing thread, which
+ * today holds the biglock when the server delivers events). watchcache_new/_free: no other
+ * user of the cache.
  */
 #ifndef ANZEN_STORE_WATCHCACHE_H
 #define ANZEN_STORE_WATCHCACHE_H

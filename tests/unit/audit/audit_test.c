@@ -7,8 +7,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 
@@ -178,12 +182,110 @@ static void test_event(void **state)
     json_decref(status);
 }
 
+/* ---- several request threads logging at once -------------------------------------------
+ * Four threads log requests while the log rotates (1 MB): every line is whole JSON, and each
+ * request's two stages are in the files (log + backups) exactly once. */
+
+#define LOG_THREADS 4
+#define LOG_PER_THREAD 700
+
+static void *log_requests(void *arg)
+{
+    int t = (int)(intptr_t)arg;
+    char *groups[] = {"system:authenticated"};
+    struct user_info u = {.name = "alice", .uid = "u1", .groups = groups, .ngroups = 1};
+    for (int i = 0; i < LOG_PER_THREAD; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "t%d-%d", t, i);
+        struct audit_request r = {
+            .attrs = {.user = &u, .verb = "get", .is_resource = true, .group = "", .version = "v1",
+                      .resource = "configmaps", .subresource = "", .ns = "default", .name = "cm",
+                      .path = ""},
+            .audit_id = id, .request_uri = "/api/v1/namespaces/default/configmaps/cm",
+            .source_ip = "127.0.0.1", .user_agent = "audit-test-with-a-longer-user-agent-string/1.0",
+            .received_us = 1700000000000000LL, .decision = "allow", .reason = "", .code = 200,
+        };
+        audit_log_request(&r);
+    }
+    return NULL;
+}
+
+static void test_concurrent_log_and_rotation(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/anzen-audit-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char policy[128], logp[128];
+    snprintf(policy, sizeof(policy), "%s/policy.yaml", dir);
+    snprintf(logp, sizeof(logp), "%s/audit.log", dir);
+    FILE *f = fopen(policy, "w");
+    assert_non_null(f);
+    fputs("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n", f);
+    fclose(f);
+    struct audit_config cfg = {.log_path = logp, .policy_file = policy, .max_size_mb = 1};
+    char *err = NULL;
+    assert_int_equal(audit_init(&cfg, &err), 0);
+    assert_true(audit_enabled());
+    pthread_t th[LOG_THREADS];
+    for (int t = 0; t < LOG_THREADS; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, log_requests, (void *)(intptr_t)t), 0);
+    for (int t = 0; t < LOG_THREADS; t++)
+        pthread_join(th[t], NULL);
+    /* stage bit per request: 1 RequestReceived, 2 ResponseComplete */
+    static unsigned char seen[LOG_THREADS][LOG_PER_THREAD];
+    memset(seen, 0, sizeof(seen));
+    size_t lines = 0, files = 0, dup = 0, bad = 0;
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "audit", 5) != 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        FILE *lf = fopen(path, "r");
+        assert_non_null(lf);
+        files++;
+        char line[8192];
+        while (fgets(line, sizeof(line), lf) != NULL) {
+            lines++;
+            json_t *ev = json_loads(line, 0, NULL);
+            const char *id = json_string_value(json_object_get(ev, "auditID"));
+            const char *stage = json_string_value(json_object_get(ev, "stage"));
+            int t = -1, i = -1;
+            if (id == NULL || stage == NULL || sscanf(id, "t%d-%d", &t, &i) != 2 || t < 0 ||
+                t >= LOG_THREADS || i < 0 || i >= LOG_PER_THREAD) {
+                bad++;
+            } else {
+                unsigned bit = strcmp(stage, "RequestReceived") == 0 ? 1 : 2;
+                if (seen[t][i] & bit)
+                    dup++;
+                seen[t][i] |= (unsigned char)bit;
+            }
+            json_decref(ev);
+        }
+        fclose(lf);
+        unlink(path);
+    }
+    closedir(d);
+    unlink(policy);
+    rmdir(dir);
+    assert_int_equal(bad, 0);
+    assert_int_equal(dup, 0);
+    assert_int_equal(lines, 2 * LOG_THREADS * LOG_PER_THREAD);
+    for (int t = 0; t < LOG_THREADS; t++)
+        for (int i = 0; i < LOG_PER_THREAD; i++)
+            assert_int_equal(seen[t][i], 3);
+    assert_true(files >= 2); /* it rotated meanwhile */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_eval),
         cmocka_unit_test(test_policy_errors),
         cmocka_unit_test(test_event),
+        cmocka_unit_test(test_concurrent_log_and_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

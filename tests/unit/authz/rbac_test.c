@@ -3,6 +3,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -255,6 +257,96 @@ static void test_role_changes_repoint(void **state)
     rbac_index_free(ix);
 }
 
+/* ---- several readers while the policy changes ---------------------------------------------
+ * The writer flips between two policies, each published in one step from several changes:
+ *   A: ClusterRole cr = get pods, ClusterRoleBinding bx: cr -> user x (no by)
+ *   B: ClusterRole cr = list pods, ClusterRoleBinding by: cr -> user y (no bx)
+ * Four readers ask four questions of one snapshot (through the authorizer's own acquire)
+ * and check the answers are exactly A's or exactly B's: never a mix of a published policy
+ * and the writer's unpublished changes. */
+
+#define HAMMER_FLIPS 600
+
+struct hammer {
+    struct rbac_index *ix;
+    atomic_bool done;
+    atomic_long mixed, seen_a, seen_b;
+};
+
+static void *hammer_reader(void *arg)
+{
+    struct hammer *h = arg;
+    struct user_info x = mkuser("x", "system:authenticated", NULL);
+    struct user_info y = mkuser("y", "system:authenticated", NULL);
+    long rounds = 0;
+    while (!atomic_load(&h->done) || rounds < 100) {
+        struct rbac_snapshot *s = rbac_index_acquire(h->ix);
+        struct authz_attrs q[4] = {res(&x, "get", "", "pods", "", "lab", "p"),
+                                   res(&x, "list", "", "pods", "", "lab", ""),
+                                   res(&y, "get", "", "pods", "", "lab", "p"),
+                                   res(&y, "list", "", "pods", "", "lab", "")};
+        int bits = 0;
+        for (int i = 0; i < 4; i++)
+            if (rbac_snapshot_authorize(s, &q[i], NULL) == AUTHZ_ALLOW)
+                bits |= 1 << i;
+        rbac_snapshot_release(s);
+        if (bits == 1)
+            atomic_fetch_add(&h->seen_a, 1);
+        else if (bits == 8)
+            atomic_fetch_add(&h->seen_b, 1);
+        else
+            atomic_fetch_add(&h->mixed, 1);
+        rounds++;
+    }
+    user_info_release(&x);
+    user_info_release(&y);
+    return NULL;
+}
+
+static void hammer_policy(struct rbac_index *ix, bool b)
+{
+    if (b) {
+        put(ix, RBAC_CLUSTER_ROLE, "{\"metadata\":{\"name\":\"cr\"},\"rules\":[{\"verbs\":[\"list\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\"]}]}");
+        rbac_index_delete(ix, RBAC_CLUSTER_ROLE_BINDING, NULL, "bx");
+        put(ix, RBAC_CLUSTER_ROLE_BINDING, "{\"metadata\":{\"name\":\"by\"},\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"cr\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"y\"}]}");
+    } else {
+        put(ix, RBAC_CLUSTER_ROLE_BINDING, "{\"metadata\":{\"name\":\"bx\"},\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"cr\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"x\"}]}");
+        rbac_index_delete(ix, RBAC_CLUSTER_ROLE_BINDING, NULL, "by");
+        put(ix, RBAC_CLUSTER_ROLE, "{\"metadata\":{\"name\":\"cr\"},\"rules\":[{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\"]}]}");
+    }
+}
+
+static void test_readers_see_one_snapshot_while_policy_changes(void **state)
+{
+    (void)state;
+    struct hammer h = {.ix = rbac_index_new()};
+    /* unrelated bindings so the map has several shards to share and copy */
+    for (int i = 0; i < 200; i++) {
+        char b[256];
+        snprintf(b, sizeof(b), "{\"metadata\":{\"name\":\"other%d\",\"namespace\":\"ns%d\"},\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"cr\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"u%d\"}]}", i, i % 7, i);
+        put(h.ix, RBAC_ROLE_BINDING, b);
+    }
+    hammer_policy(h.ix, false);
+    rbac_index_publish(h.ix);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hammer_reader, &h), 0);
+    for (int i = 1; i <= HAMMER_FLIPS; i++) {
+        hammer_policy(h.ix, i % 2 == 1);
+        rbac_index_publish(h.ix);
+    }
+    atomic_store(&h.done, true);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&h.mixed), 0);
+    assert_true(atomic_load(&h.seen_a) + atomic_load(&h.seen_b) >= 100);
+    /* the last policy published (HAMMER_FLIPS is even: A) is what a new reader sees */
+    struct user_info x = mkuser("x", NULL, NULL);
+    assert_int_equal(decide(h.ix, res(&x, "get", "", "pods", "", "lab", "p"), NULL), AUTHZ_ALLOW);
+    user_info_release(&x);
+    rbac_index_free(h.ix);
+}
+
 /* The compiled matcher answers exactly as rbac_rule_allows over a grid of rules × requests. */
 static void test_compiled_matches_reference(void **state)
 {
@@ -322,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_cover_and_describe),
         cmocka_unit_test(test_role_changes_repoint),
         cmocka_unit_test(test_compiled_matches_reference),
+        cmocka_unit_test(test_readers_see_one_snapshot_while_policy_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -664,6 +664,161 @@ static void test_relist(void **state)
     rec_free(r2);
 }
 
+/* ---- readers on several threads while a writer commits ------------------------------------
+ * Four threads get and list (plain, paged, filtered, indexed) from the cache while the test
+ * thread commits through the real SQLite store: each step creates a key at a scattered
+ * position and deletes the one created HAMMER_LIVE steps earlier (so chunks split, shrink
+ * and vanish in the middle of the map), and updates a stable key with a counter. Every read
+ * must look like one revision of the map: HAMMER_LIVE or HAMMER_LIVE + 1 keys, strictly in
+ * order, no object newer than the read's revision, revisions and the counter never going
+ * back. At the end the cache equals the store. */
+
+#define HAMMER_LIVE 300
+#define HAMMER_STEPS 1000
+
+struct wc_hammer {
+    struct watchcache *wc;
+    int done;  /* __atomic */
+    long bad, reads; /* __atomic */
+};
+
+static void hammer_fail(struct wc_hammer *h, const char *what)
+{
+    if (__atomic_fetch_add(&h->bad, 1, __ATOMIC_RELAXED) < 5)
+        fprintf(stderr, "hammer: %s\n", what);
+}
+
+static int keep_odd(void *arg, const struct wc_item *it)
+{
+    (void)arg;
+    return it->key[strlen(it->key) - 1] % 2 == 1;
+}
+
+/* Checks a list of the scattered keys (total: what the whole range held). */
+static void hammer_check_list(struct wc_hammer *h, const struct wc_list *l, size_t total,
+                              int64_t *last_rev)
+{
+    if (total != HAMMER_LIVE && total != HAMMER_LIVE + 1)
+        hammer_fail(h, "a list saw a count no revision had");
+    if (l->rev < *last_rev)
+        hammer_fail(h, "the revision went back");
+    *last_rev = l->rev;
+    for (size_t i = 0; i < l->n; i++) {
+        if (i > 0 && strcmp(l->items[i - 1].key, l->items[i].key) >= 0)
+            hammer_fail(h, "keys out of order");
+        if (l->items[i].mod_rev > l->rev || strncmp(l->items[i].key, "/registry/h/", 12) != 0)
+            hammer_fail(h, "an item not of the list's revision or prefix");
+    }
+}
+
+static void *hammer_reader(void *arg)
+{
+    struct wc_hammer *h = arg;
+    int64_t last_rev = 0;
+    long last_n = -1;
+    for (unsigned round = 0; !__atomic_load_n(&h->done, __ATOMIC_ACQUIRE) || round < 20; round++) {
+        struct wc_item it;
+        int64_t rev = 0;
+        if (watchcache_get(h->wc, "/registry/s/stable", &it, &rev) == 0) {
+            long n = strtol(it.value + 5, NULL, 10); /* {"n":N} */
+            if (n < last_n || it.mod_rev > rev || rev < last_rev)
+                hammer_fail(h, "get went back in time");
+            last_n = n;
+            last_rev = rev;
+            watchcache_item_release(&it);
+        }
+        struct wc_list l;
+        assert_int_equal(watchcache_list(h->wc, "/registry/h/", NULL, 0, &l), 0);
+        hammer_check_list(h, &l, l.n, &last_rev);
+        watchcache_list_release(&l);
+        /* a page from the middle: its items and what remains add up to one revision's */
+        char after[64];
+        snprintf(after, sizeof(after), "/registry/h/k%08x", round * 2654435761u);
+        assert_int_equal(watchcache_list(h->wc, "/registry/h/", after, 50, &l), 0);
+        for (size_t i = 0; i < l.n; i++)
+            if (strcmp(l.items[i].key, after) <= 0)
+                hammer_fail(h, "a page started before its continue key");
+        hammer_check_list(h, &l, HAMMER_LIVE, &last_rev); /* count checked on full lists */
+        watchcache_list_release(&l);
+        assert_int_equal(watchcache_list_filtered(h->wc, "/registry/h/", NULL, keep_odd, NULL, &l), 0);
+        for (size_t i = 0; i < l.n; i++)
+            if (!keep_odd(NULL, &l.items[i]))
+                hammer_fail(h, "the filter was not applied");
+        hammer_check_list(h, &l, HAMMER_LIVE, &last_rev);
+        watchcache_list_release(&l);
+        assert_int_equal(watchcache_list_indexed(h->wc, "/registry/h/", "hammer", NULL, 0, &l), 0);
+        hammer_check_list(h, &l, l.n, &last_rev);
+        watchcache_list_release(&l);
+        __atomic_fetch_add(&h->reads, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+/* Objects under /registry/h/ are indexed under "hammer". */
+static int hammer_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
+                        struct buf *index)
+{
+    (void)value;
+    (void)len;
+    (void)attrs;
+    if (strncmp(key, "/registry/h/", 12) != 0)
+        return 0;
+    buf_append(index, "hammer", 6);
+    return 1;
+}
+
+static void hammer_key(char *key, size_t size, unsigned i)
+{
+    snprintf(key, size, "/registry/h/k%08x", i * 2654435761u);
+}
+
+static void test_readers_while_writing(void **state)
+{
+    struct fixture *f = *state;
+    char key[64], val[64];
+    for (unsigned i = 0; i < HAMMER_LIVE; i++) {
+        hammer_key(key, sizeof(key), i);
+        put(f->s, key, "{}");
+    }
+    put(f->s, "/registry/s/stable", "{\"n\":0}");
+    struct wc_hammer h = {.wc = watchcache_new_attrs(f->s, 64, hammer_attrs)};
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hammer_reader, &h), 0);
+    for (unsigned i = HAMMER_LIVE; i < HAMMER_LIVE + HAMMER_STEPS; i++) {
+        hammer_key(key, sizeof(key), i);
+        put(f->s, key, "{}");
+        hammer_key(key, sizeof(key), i - HAMMER_LIVE);
+        del(f->s, key);
+        snprintf(val, sizeof(val), "{\"n\":%u}", i);
+        put(f->s, "/registry/s/stable", val);
+    }
+    __atomic_store_n(&h.done, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(h.bad, 0);
+    assert_true(h.reads >= 80);
+    /* the cache now equals the store, in the map and in the index */
+    struct store_list sl;
+    assert_int_equal(store_list(f->s, "/registry/h/", NULL, 0, 0, &sl), 0);
+    struct wc_list l, il;
+    assert_int_equal(watchcache_list(h.wc, "/registry/h/", NULL, 0, &l), 0);
+    assert_int_equal(watchcache_list_indexed(h.wc, "/registry/h/", "hammer", NULL, 0, &il), 0);
+    assert_int_equal(l.n, HAMMER_LIVE);
+    assert_int_equal(sl.n, HAMMER_LIVE);
+    assert_int_equal(il.n, HAMMER_LIVE);
+    assert_int_equal(l.rev, sl.rev);
+    for (size_t i = 0; i < l.n; i++) {
+        assert_string_equal(l.items[i].key, sl.items[i].key);
+        assert_string_equal(il.items[i].key, sl.items[i].key);
+        assert_int_equal(l.items[i].mod_rev, sl.items[i].mod_rev);
+    }
+    store_list_release(&sl);
+    watchcache_list_release(&l);
+    watchcache_list_release(&il);
+    watchcache_free(h.wc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +835,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_object_map_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_readers_while_writing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
