@@ -11,8 +11,9 @@
  *
  * Locking: one mutex guards ring, subscriber list and revisions. The sink, subscribe (with its
  * backlog replay) and unsubscribe all hold it, so a subscriber sees each event exactly once and
- * in order. Callbacks run with it held (and, for live events, with the store's lock held):
- * they must not write to the store or (un)subscribe.
+ * in order. Callbacks run with it held (and, for live events, on the store's delivering
+ * thread — SQLite: its writer, with the biglock held): they must not write to the store or
+ * (un)subscribe.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -825,9 +826,8 @@ struct watchcache *watchcache_new_attrs(struct store *s, size_t capacity, watchc
 
     /* Install first, then read the revision: a write committed after set_sink reaches the
      * sink (which then initialises the window itself); every write up to the revision read
-     * below has finished its sink call, since the store calls the sink under its lock. The
-     * cache lock is not held while calling into the store (the store's lock is taken first
-     * on the write path). */
+     * below has finished its sink call, since a store publishes a revision only after its
+     * events reached the sink. The cache lock is not held while calling into the store. */
     s->ops->set_sink(s, wc_sink, wc);
     int64_t cur = s->ops->current_rev(s);
     pthread_mutex_lock(&wc->mu);
