@@ -6,9 +6,10 @@ reports what came back and when, which curl cannot.
 usage: intake_client.py PORT CADIR MODE [args]
   CADIR: the server's pki directory (ca.crt; admin.crt/admin.key when --cert is given)
 Modes (each prints lines KEY=VALUE; RESPONSE is the raw response, base64):
-  head [--cert] [--token T] [--header-bytes N] [--expect] METHOD PATH CONTENT_LENGTH
+  head [--cert] [--token T] [--header-bytes N] [--expect] [--send-body|--hold] METHOD PATH CL
       send only the head (with N bytes of an extra header), then read the answer (the body
-      is never sent); STATUS=, BODY=, EOF=1 when the server closed after its answer
+      is sent only with --send-body: CL bytes of "x"); STATUS=, BODY=, EOF=1 when the server
+      closed after its answer. --hold: print SENT=1 and keep the connection until stdin closes
   chunked [--cert] PATH TOTAL   stream TOTAL bytes in 64 KiB chunks, read the answer
   many N CONTENT_LENGTH PREFIX  N connections without credentials, each sending its head and
       PREFIX bytes of the body; OK401= how many got a 401 before the body was sent
@@ -109,6 +110,8 @@ if MODE == "head":
     token = opt("--token")
     big = int(opt("--header-bytes", "0"))
     expect = opt("--expect", flag=True)
+    send_body = opt("--send-body", flag=True)
+    hold = opt("--hold", flag=True)
     method, path, cl = ARGS
     s = connect(cert)
     h = "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %s\r\n" % (method, path, cl)
@@ -121,6 +124,13 @@ if MODE == "head":
         head += b"X-Big: " + b"a" * big + b"\r\n"
     head += b"\r\n"
     send_until_blocked(s, head)
+    if hold:  # keep the request waiting for its body until stdin closes
+        print("SENT=1")
+        sys.stdout.flush()
+        sys.stdin.read()
+        sys.exit(0)
+    if send_body:
+        send_until_blocked(s, b"x" * int(cl))
     report(*read_response(s))
 elif MODE == "chunked":
     cert = opt("--cert", flag=True)
