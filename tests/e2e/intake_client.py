@@ -15,7 +15,8 @@ Modes (each prints lines KEY=VALUE; RESPONSE is the raw response, base64):
       PREFIX bytes of the body; OK401= how many got a 401 before the body was sent
   slowlist PATH                 (admin) GET PATH, read the status line, then stop reading
       until stdin closes
-  pipelined                     (admin) two GETs in one write; STATUSES=
+  pipelined                     (admin) GET, POST with a body, GET in one write; STATUSES=
+  prior                         (admin) the HTTP/2 connection preface over HTTP/1.1; FIRST=
 """
 import base64
 import os
@@ -178,4 +179,8 @@ elif MODE == "pipelined":
         st = read_response(s, keepalive=True)
         statuses.append(st[0].split(" ")[1] if st[0] else "none")
     print("STATUSES=" + ",".join(statuses))
-
+elif MODE == "prior":
+    s = connect(True)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+    first = s.recv(64)
+    print("FIRST=" + first.decode(errors="replace").split("\r\n")[0])

@@ -149,5 +149,6 @@ client.CoreV1Api().create_namespaced_config_map("default", cm)
 print("ok" if "chunky" in names else names)
 PY
 )"
+expect_eq "HTTP/2 by prior knowledge is refused without --http2" "FIRST=HTTP/1.1 400 Bad Request" "$(IC prior)"
 ensure_alive "server alive after the intake tests"
 e2e_finish
