@@ -51,6 +51,10 @@ struct st_h2o_socket_ssl_t {
     SSL *ossl;
 };
 
+#if H2O_VERSION_MAJOR != 2 || H2O_VERSION_MINOR != 2
+#error "prefilter.c follows libh2o 2.2's HTTP/1 reader; check it against this version"
+#endif
+
 #define MAX_HEADERS 100 /* H2O_MAX_HEADERS: more is h2o's 400 */
 
 /* ---- head parser ---------------------------------------------------------------------- */
@@ -270,6 +274,11 @@ void prefilter_init(struct apiserver *srv, uint64_t body_budget)
 {
     pf__srv = srv;
     pf__budget = body_budget;
+    /* libh2o must reach the definition below (it would not if the binary stopped exporting
+     * it): say so loudly rather than serve without the checks unknowingly. */
+    if (dlsym(RTLD_DEFAULT, "h2o_socket_read_start") != (void *)h2o_socket_read_start)
+        log_error("prefilter: h2o_socket_read_start is not interposed: request bodies are read "
+                  "before authentication");
 }
 
 uint64_t prefilter_budget_used(void)
