@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +174,48 @@ static void test_inflight(void **state)
     assert_false(http_inflight_long_running("get", NULL));
 }
 
+/* Several threads (request loops) admit and finish requests at once: never more than the
+ * limit in flight, and every slot comes back. */
+#define THREADS 4
+#define LIMIT 3
+static unsigned in_flight, max_seen;
+
+static void *admit_loop(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20000; i++) {
+        if (!http_inflight_acquire(false))
+            continue;
+        unsigned now = __atomic_add_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+        unsigned seen = __atomic_load_n(&max_seen, __ATOMIC_RELAXED);
+        while (now > seen && !__atomic_compare_exchange_n(&max_seen, &seen, now, true, __ATOMIC_RELAXED,
+                                                          __ATOMIC_RELAXED))
+            ;
+        __atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+        http_inflight_release(false);
+    }
+    return NULL;
+}
+
+static void test_inflight_threads(void **state)
+{
+    (void)state;
+    http_inflight_set_limits(LIMIT, 0);
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, admit_loop, NULL), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    assert_true(max_seen <= LIMIT);
+    assert_true(max_seen >= 1);
+    for (int i = 0; i < LIMIT; i++) /* all slots free again */
+        assert_true(http_inflight_acquire(false));
+    assert_false(http_inflight_acquire(false));
+    for (int i = 0; i < LIMIT; i++)
+        http_inflight_release(false);
+    http_inflight_set_limits(0, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_head_limits),
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_inflight),
+        cmocka_unit_test(test_inflight_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
