@@ -17,6 +17,8 @@ Modes (each prints lines KEY=VALUE; RESPONSE is the raw response, base64):
       until stdin closes
   pipelined                     (admin) GET, POST with a body, GET in one write; STATUSES=
   prior                         (admin) the HTTP/2 connection preface over HTTP/1.1; FIRST=
+  pipelined-noauth              GET /healthz, then a POST announcing 4 MB (60 KB of it sent)
+      in one write, no credentials; STATUSES=, EOF=
 """
 import base64
 import os
@@ -184,3 +186,12 @@ elif MODE == "prior":
     s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
     first = s.recv(64)
     print("FIRST=" + first.decode(errors="replace").split("\r\n")[0])
+elif MODE == "pipelined-noauth":
+    s = connect(False)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nPOST /api/v1/namespaces/default/configmaps HTTP/1.1\r\n"
+              b"Host: x\r\nContent-Type: application/json\r\nContent-Length: 4000000\r\n\r\n" + b"{" * 60000)
+    first = read_response(s, keepalive=True)
+    second = read_response(s)
+    print("STATUSES=%s,%s" % (first[0].split(" ")[1] if first[0] else "none",
+                              second[0].split(" ")[1] if second[0] else "none"))
+    print("EOF=%d" % (1 if second[3] else 0))

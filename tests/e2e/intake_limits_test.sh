@@ -27,6 +27,10 @@ expect_eq "invalid bearer token: 401 before the body" "HTTP/1.1 401 " "$(val STA
 expect_eq "invalid bearer token: connection closed" 1 "$(val EOF)"
 OUT=$(IC head --expect POST "$CM" 1000)
 expect_eq "no credentials, Expect: 100-continue: 401, no 100 Continue" "HTTP/1.1 401 " "$(val STATUS)"
+# a pipelined head behind a served request is checked before h2o parses it
+OUT=$(IC pipelined-noauth)
+expect_eq "pipelined after /healthz, no credentials: 200 then 401" "200,401" "$(val STATUSES)"
+expect_eq "pipelined 401: connection closed" 1 "$(val EOF)"
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$SERVER_PID/status"; }
 RSS0=$(rss)
 mkfifo "$T/hold"
