@@ -59,7 +59,7 @@
 #include "util/util.h"
 
 #define MAX_BODY (3 * 1024 * 1024)
-#define H2O_BODY_LIMIT (4 * 1024 * 1024) /* buffered before authn: keep it near MAX_BODY */
+#define H2O_BODY_LIMIT (4 * 1024 * 1024) /* h2o's own cap (HTTP/2; HTTP/1.1 is checked first by prefilter.c) */
 #define MIN_REQUEST_TIMEOUT 1800
 
 /* Private prefix of h2o 2.2.5's struct st_h2o_socket_ssl_t (verified layout, see notes). */
