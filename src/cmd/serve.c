@@ -26,6 +26,7 @@
 #include "controllers/leader.h"
 #include "controllers/serviceaccount.h"
 #include "http/metrics.h"
+#include "http/prefilter.h"
 #include "http/server.h"
 #include "audit/audit.h"
 #include "node/node.h"
@@ -145,6 +146,8 @@ struct serve_opts {
     const char *container_runtime;
     const char *image_dir;
     struct audit_config audit;
+    long max_inflight, max_mutating_inflight;
+    long long body_budget;
 };
 
 static void usage(FILE *f)
@@ -154,7 +157,13 @@ static void usage(FILE *f)
             "  --data-dir DIR                 state, keys and kubeconfig (default .anzen)\n"
             "  --listen ADDR:PORT             HTTPS listen address (default 127.0.0.1:6443)\n"
             "  --anonymous-auth=BOOL          serve requests without credentials as system:anonymous (default false)\n"
-            "  --http2=BOOL                   offer HTTP/2 through ALPN (default false)\n"
+            "  --http2=BOOL                   offer HTTP/2 through ALPN (default false; no rapid-reset protection)\n"
+            "  --max-requests-inflight N      read-only requests served at once, then 429 (default 400, 0: no limit)\n"
+            "  --max-mutating-requests-inflight N\n"
+            "                                 mutating requests served at once, then 429 (default 200, 0: no limit)\n"
+            "  --max-request-body-budget BYTES\n"
+            "                                 request body bytes buffered at once, server-wide, then 429\n"
+            "                                 (default 268435456, 0: no limit)\n"
             "  --service-account-issuer URL   (default https://kubernetes.default.svc.cluster.local)\n"
             "  --api-audiences A,B            (default: the issuer)\n"
             "  --service-account-key-file F   extra verification keys (PEM)\n"
@@ -235,6 +244,9 @@ int cmd_serve(int argc, char **argv)
         .lease_duration = "15s",
         .renew_deadline = "10s",
         .retry_period = "2s",
+        .max_inflight = 400,
+        .max_mutating_inflight = 200,
+        .body_budget = (long long)PREFILTER_DEFAULT_BUDGET,
     };
     static const struct option longopts[] = {
         {"data-dir", required_argument, NULL, 'd'},
@@ -269,6 +281,9 @@ int cmd_serve(int argc, char **argv)
         {"audit-policy-file", required_argument, NULL, 0x111},
         {"audit-log-maxsize", required_argument, NULL, 0x112},
         {"audit-log-maxbackup", required_argument, NULL, 0x113},
+        {"max-requests-inflight", required_argument, NULL, 0x140},
+        {"max-mutating-requests-inflight", required_argument, NULL, 0x141},
+        {"max-request-body-budget", required_argument, NULL, 0x142},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -308,6 +323,25 @@ int cmd_serve(int argc, char **argv)
         case 0x111: o.audit.policy_file = optarg; break;
         case 0x112: o.audit.max_size_mb = (int)strtol(optarg, NULL, 10); break;
         case 0x113: o.audit.max_backup = (int)strtol(optarg, NULL, 10); break;
+        case 0x140:
+        case 0x141:
+        case 0x142: {
+            char *end;
+            long long v = strtoll(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 0 || (ch != 0x142 && v > 1000000)) {
+                log_error("%s: want a number >= 0", ch == 0x140   ? "--max-requests-inflight"
+                                                     : ch == 0x141 ? "--max-mutating-requests-inflight"
+                                                                   : "--max-request-body-budget");
+                return 2;
+            }
+            if (ch == 0x140)
+                o.max_inflight = (long)v;
+            else if (ch == 0x141)
+                o.max_mutating_inflight = (long)v;
+            else
+                o.body_budget = v;
+            break;
+        }
         case 0x120:
             if (clock_testing_offset_file(optarg) != 0) {
                 log_error("--testing-clock-offset-file: want a path");
@@ -488,7 +522,10 @@ int cmd_serve(int argc, char **argv)
         extra_listen = xasprintf("%s:%s", gateway, colon ? colon + 1 : "6443");
     struct http_server_config hc = {.listen = o.listen, .extra_listen = extra_listen, .ssl_ctx = ssl,
                                     .http2 = o.http2, .routes = route_table,
-                                    .nroutes = NELEMS(route_table), .loop = loop};
+                                    .nroutes = NELEMS(route_table), .loop = loop,
+                                    .body_budget = (uint64_t)o.body_budget,
+                                    .max_requests_inflight = (unsigned)o.max_inflight,
+                                    .max_mutating_requests_inflight = (unsigned)o.max_mutating_inflight};
     /* controllers queue their work on the loop; start them once defer is wired */
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);

@@ -69,6 +69,45 @@ enum http_target_check http_target_check(const char *target, size_t len)
     return HTTP_TARGET_OK;
 }
 
+/* ---- max in flight ------------------------------------------------------------------- */
+
+static unsigned inflight_limit__[2];  /* [0] read-only, [1] mutating; 0: none */
+static unsigned inflight_count__[2]; /* atomic */
+
+void http_inflight_set_limits(unsigned readonly, unsigned mutating)
+{
+    inflight_limit__[0] = readonly;
+    inflight_limit__[1] = mutating;
+}
+
+bool http_inflight_acquire(bool mutating)
+{
+    unsigned limit = inflight_limit__[mutating];
+    unsigned *count = &inflight_count__[mutating];
+    unsigned cur = __atomic_load_n(count, __ATOMIC_RELAXED);
+    do {
+        if (limit != 0 && cur >= limit)
+            return false;
+    } while (!__atomic_compare_exchange_n(count, &cur, cur + 1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    return true;
+}
+
+void http_inflight_release(bool mutating)
+{
+    __atomic_sub_fetch(&inflight_count__[mutating], 1, __ATOMIC_RELAXED);
+}
+
+bool http_inflight_long_running(const char *verb, const char *subresource)
+{
+    static const char *const subs[] = {"attach", "exec", "proxy", "log", "portforward"};
+    if (verb != NULL && (strcmp(verb, "watch") == 0 || strcmp(verb, "proxy") == 0))
+        return true;
+    for (size_t i = 0; subresource != NULL && i < sizeof(subs) / sizeof(subs[0]); i++)
+        if (strcmp(subresource, subs[i]) == 0)
+            return true;
+    return false;
+}
+
 /* ---- memory returned after load ------------------------------------------------------- */
 
 static struct {

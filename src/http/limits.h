@@ -31,6 +31,18 @@ enum http_target_check {
 /* Checks a raw request target (path and query, as received). */
 enum http_target_check http_target_check(const char *target, size_t len);
 
+/* Max in flight, as kube-apiserver's WithMaxInFlightLimit (--max-requests-inflight,
+ * --max-mutating-requests-inflight; 0 = unlimited): a request takes a slot of its kind
+ * (mutating: any verb but get/list/watch) from the moment it is admitted until its response
+ * is finished. Counters are atomic (several loops may admit requests at once). */
+void http_inflight_set_limits(unsigned readonly, unsigned mutating);
+/* Takes a slot; false (nothing taken) when the kind's limit is reached. */
+bool http_inflight_acquire(bool mutating);
+void http_inflight_release(bool mutating);
+/* Requests exempt as upstream's BasicLongRunningRequestCheck(watch, proxy; attach, exec,
+ * proxy, log, portforward) decides: verb watch or proxy, or one of those subresources. */
+bool http_inflight_long_running(const char *verb, const char *subresource);
+
 /* After load, glibc keeps freed memory in its arenas: once no request has arrived for
  * HTTP_IDLE_TRIM_MS, the event loop's 1-second ticker calls http_idle_tick, which gives it
  * back with malloc_trim (once per burst). Returns true when it trimmed. */

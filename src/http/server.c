@@ -43,6 +43,7 @@
 #include "http/limits.h"
 #include "http/metrics.h"
 #include "http/observe.h"
+#include "http/prefilter.h"
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "http/server.h"
@@ -58,7 +59,7 @@
 #include "util/util.h"
 
 #define MAX_BODY (3 * 1024 * 1024)
-#define H2O_BODY_LIMIT (4 * 1024 * 1024) /* buffered before authn: keep it near MAX_BODY */
+#define H2O_BODY_LIMIT (4 * 1024 * 1024) /* h2o's own cap (HTTP/2; HTTP/1.1 is checked first by prefilter.c) */
 #define MIN_REQUEST_TIMEOUT 1800
 
 /* Private prefix of h2o 2.2.5's struct st_h2o_socket_ssl_t (verified layout, see notes). */
@@ -1857,6 +1858,34 @@ static void park_for_barrier(h2o_req_t *req, const struct http_observe *obs)
         http_server_defer(server__api, parked_group_start, NULL);
 }
 
+/* Max in flight (limits.h), after impersonation and before authorization as upstream's
+ * filter chain: a request takes a slot until its pool is disposed (the response is done);
+ * over the limit → upstream's plain-text 429, except for system:masters; health endpoints
+ * and long-running requests are not counted. */
+static void inflight_slot_dispose(void *p)
+{
+    http_inflight_release(*(bool *)p);
+}
+
+static bool inflight_admit(struct ctx *c)
+{
+    if (authn_is_health_path(c->path) || http_inflight_long_running(c->info.verb, c->info.subresource))
+        return true;
+    const char *v = c->info.verb;
+    bool mutating = !(strcmp(v, "get") == 0 || strcmp(v, "list") == 0 || strcmp(v, "watch") == 0);
+    if (!http_inflight_acquire(mutating)) {
+        for (size_t i = 0; i < c->user.ngroups; i++)
+            if (strcmp(c->user.groups[i], "system:masters") == 0)
+                return true;
+        add_header(c->req, H2O_TOKEN_RETRY_AFTER, "1");
+        send_text(c, 429, "Too many requests, please try again later.\n");
+        return false;
+    }
+    bool *slot = h2o_mem_alloc_shared(&c->req->pool, sizeof(*slot), inflight_slot_dispose);
+    *slot = mutating;
+    return true;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
@@ -1968,6 +1997,8 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
         send_status(&c, status_bad_request("invalid request"));
         goto out;
     }
+    if (!inflight_admit(&c))
+        goto out;
     struct authz_attrs attrs = {
         .user = &c.user,
         .verb = c.info.verb,
@@ -2023,6 +2054,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
     if (sock == NULL)
         return;
+    prefilter_attach(sock);
     h2o_accept(&accept_ctx, sock);
 }
 
@@ -2103,8 +2135,14 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     h2o_handler_t *h = h2o_create_handler(pc, sizeof(*h));
     h->on_req = on_req;
 
-    if (cfg->http2)
+    config.http1.upgrade_to_http2 = cfg->http2; /* no HTTP/2 by prior knowledge either */
+    if (cfg->http2) {
         h2o_ssl_register_alpn_protocols(cfg->ssl_ctx, h2o_http2_alpn_protocols);
+        log_warn("--http2: HTTP/2 is served by libh2o 2.2.5, which has no protection against rapid "
+                 "reset (CVE-2023-44487) and buffers request bodies before authentication");
+    }
+    prefilter_init(srv, cfg->body_budget);
+    http_inflight_set_limits(cfg->max_requests_inflight, cfg->max_mutating_requests_inflight);
 
     struct sockaddr_storage ss;
     int fd = listen_on(cfg->listen, false, &ss);

@@ -6,6 +6,7 @@
 
 #include <openssl/ssl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "registry/apiserver.h"
 
@@ -30,6 +31,9 @@ struct http_server_config {
     const struct http_route *routes; /* extra GET routes (cmd/serve.c's table) */
     size_t nroutes;
     struct st_h2o_evloop_t *loop; /* the event loop (cmd/serve.c creates it; NULL: a new one) */
+    uint64_t body_budget;         /* bytes of request bodies buffered at once (0: no limit) */
+    unsigned max_requests_inflight;          /* read-only requests in flight (0: no limit) */
+    unsigned max_mutating_requests_inflight; /* mutating requests in flight (0: no limit) */
 };
 
 /* Runs the server until SIGTERM/SIGINT. ready_cb (may be NULL) is called once listening. */

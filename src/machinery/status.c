@@ -188,12 +188,6 @@ json_t *status_too_large_resource_version(const char *rv, int64_t current)
     return s;
 }
 
-json_t *status_too_many_requests(void)
-{
-    return status_new(AZ_ETOOMANY, "Too many requests, please try again later.",
-                      json_pack("{s:i}", "retryAfterSeconds", 1));
-}
-
 json_t *status_unsupported_media_type(const char *accepted)
 {
     char *msg = xasprintf("the body of the request was in an unknown format - accepted media types include: %s", accepted);

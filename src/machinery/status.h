@@ -34,9 +34,6 @@ json_t *status_gone(const char *msg);
 /* 504 Timeout for a list at a resourceVersion newer than the store's (upstream
  * storage.NewTooLargeResourceVersionError, retryAfterSeconds 1). rv: as the client sent it. */
 json_t *status_too_large_resource_version(const char *rv, int64_t current);
-/* 429 TooManyRequests of the max-in-flight filter (retryAfterSeconds 1); unused until
- * requests are served on several threads (docs/hardening.md). */
-json_t *status_too_many_requests(void);
 /* 415 with the list of accepted media types in upstream's wording. */
 json_t *status_unsupported_media_type(const char *accepted);
 /* {"kind":"Status",...,"status":"Success","details":{name,group,kind,uid}} for deletes. */
