@@ -145,6 +145,8 @@ struct serve_opts {
     const char *container_runtime;
     const char *image_dir;
     struct audit_config audit;
+    long workers;
+    const char *testing_stall_file;
 };
 
 static void usage(FILE *f)
@@ -155,6 +157,9 @@ static void usage(FILE *f)
             "  --listen ADDR:PORT             HTTPS listen address (default 127.0.0.1:6443)\n"
             "  --anonymous-auth=BOOL          serve requests without credentials as system:anonymous (default false)\n"
             "  --http2=BOOL                   offer HTTP/2 through ALPN (default false)\n"
+            "  --workers N                    request event loops (default: the number of online CPUs)\n"
+            "  --testing-stall-file PATH      TESTING ONLY: while PATH exists, the control loop holds the\n"
+            "                                 server's lock, as a controller busy that long would\n"
             "  --service-account-issuer URL   (default https://kubernetes.default.svc.cluster.local)\n"
             "  --api-audiences A,B            (default: the issuer)\n"
             "  --service-account-key-file F   extra verification keys (PEM)\n"
@@ -269,6 +274,8 @@ int cmd_serve(int argc, char **argv)
         {"audit-policy-file", required_argument, NULL, 0x111},
         {"audit-log-maxsize", required_argument, NULL, 0x112},
         {"audit-log-maxbackup", required_argument, NULL, 0x113},
+        {"workers", required_argument, NULL, 0x130},
+        {"testing-stall-file", required_argument, NULL, 0x131},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -308,6 +315,16 @@ int cmd_serve(int argc, char **argv)
         case 0x111: o.audit.policy_file = optarg; break;
         case 0x112: o.audit.max_size_mb = (int)strtol(optarg, NULL, 10); break;
         case 0x113: o.audit.max_backup = (int)strtol(optarg, NULL, 10); break;
+        case 0x130: {
+            char *end = NULL;
+            o.workers = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || o.workers < 1 || o.workers > HTTP_MAX_WORKERS) {
+                log_error("--workers: want 1..%d", HTTP_MAX_WORKERS);
+                return 2;
+            }
+            break;
+        }
+        case 0x131: o.testing_stall_file = optarg; break;
         case 0x120:
             if (clock_testing_offset_file(optarg) != 0) {
                 log_error("--testing-clock-offset-file: want a path");
@@ -374,7 +391,8 @@ int cmd_serve(int argc, char **argv)
     }
     if (o.etcd.servers != NULL) /* etcd events reach the sink on the event loop */
         store_etcd_set_notify(store, etcd_wake, store);
-    /* the one event loop: the HTTP server runs it; the node agent attaches to it */
+    /* the control loop: this thread runs it in http_server_run (deferred work, controllers);
+     * the node agent attaches to it. The request loops are http_server_run's threads. */
     h2o_evloop_t *loop = h2o_evloop_create();
     struct apiserver srv = {0};
     srv.store = store;
@@ -488,7 +506,9 @@ int cmd_serve(int argc, char **argv)
         extra_listen = xasprintf("%s:%s", gateway, colon ? colon + 1 : "6443");
     struct http_server_config hc = {.listen = o.listen, .extra_listen = extra_listen, .ssl_ctx = ssl,
                                     .http2 = o.http2, .routes = route_table,
-                                    .nroutes = NELEMS(route_table), .loop = loop};
+                                    .nroutes = NELEMS(route_table), .loop = loop,
+                                    .workers = (unsigned)o.workers,
+                                    .testing_stall_file = o.testing_stall_file};
     /* controllers queue their work on the loop; start them once defer is wired */
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);
