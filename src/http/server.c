@@ -70,7 +70,7 @@ struct st_h2o_socket_ssl_t {
     SSL *ossl;
 };
 
-static volatile sig_atomic_t server__stop;
+static atomic_int server__stop; /* set by the signal handler, read by every loop (lock-free: signal-safe) */
 static struct apiserver *server__api;
 static char server__address[64];
 
