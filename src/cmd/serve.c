@@ -146,6 +146,7 @@ struct serve_opts {
     const char *image_dir;
     struct audit_config audit;
     long workers;
+    long write_threads;
     const char *testing_stall_file;
 };
 
@@ -158,6 +159,8 @@ static void usage(FILE *f)
             "  --anonymous-auth=BOOL          serve requests without credentials as system:anonymous (default false)\n"
             "  --http2=BOOL                   offer HTTP/2 through ALPN (default false)\n"
             "  --workers N                    request event loops (default: the number of online CPUs)\n"
+            "  --write-threads N              threads that run creates, updates, patches and deletes off the\n"
+            "                                 request loops (default 64; 0: on the loops)\n"
             "  --testing-stall-file PATH      TESTING ONLY: while PATH exists, the control loop holds the\n"
             "                                 server's lock, as a controller busy that long would\n"
             "  --service-account-issuer URL   (default https://kubernetes.default.svc.cluster.local)\n"
@@ -240,6 +243,7 @@ int cmd_serve(int argc, char **argv)
         .lease_duration = "15s",
         .renew_deadline = "10s",
         .retry_period = "2s",
+        .write_threads = 64,
     };
     static const struct option longopts[] = {
         {"data-dir", required_argument, NULL, 'd'},
@@ -276,6 +280,7 @@ int cmd_serve(int argc, char **argv)
         {"audit-log-maxbackup", required_argument, NULL, 0x113},
         {"workers", required_argument, NULL, 0x130},
         {"testing-stall-file", required_argument, NULL, 0x131},
+        {"write-threads", required_argument, NULL, 0x132},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -325,6 +330,15 @@ int cmd_serve(int argc, char **argv)
             break;
         }
         case 0x131: o.testing_stall_file = optarg; break;
+        case 0x132: {
+            char *end = NULL;
+            o.write_threads = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || o.write_threads < 0 || o.write_threads > 1024) {
+                log_error("--write-threads: want 0..1024");
+                return 2;
+            }
+            break;
+        }
         case 0x120:
             if (clock_testing_offset_file(optarg) != 0) {
                 log_error("--testing-clock-offset-file: want a path");
@@ -508,6 +522,7 @@ int cmd_serve(int argc, char **argv)
                                     .http2 = o.http2, .routes = route_table,
                                     .nroutes = NELEMS(route_table), .loop = loop,
                                     .workers = (unsigned)o.workers,
+                                    .write_threads = (unsigned)o.write_threads,
                                     .testing_stall_file = o.testing_stall_file};
     /* controllers queue their work on the loop; start them once defer is wired */
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",

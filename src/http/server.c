@@ -320,7 +320,84 @@ struct ctx {
     char *path; /* percent-decoded path without query */
     struct http_observe obs; /* what the audit log and /metrics record (observe.h) */
     int read_barrier; /* api_call.read_barrier: the consistent-read barrier ran before resuming */
+    /* What handle_resource reads of the request: into the request (on its loop), or copies
+     * owned by a write job (on a write thread, which never touches the h2o_req_t). */
+    h2o_iovec_t body, content_type, user_agent;
+    char **owned; /* strings made for this request (ctx_strndup), freed with it */
+    size_t nowned;
 };
+
+/* A copy of the n bytes at s (NULs included: bodies may be protobuf), NUL-terminated, that
+ * lives as long as the request's context. */
+static char *ctx_strndup(struct ctx *c, const char *s, size_t n)
+{
+    char *copy = xmalloc(n + 1);
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    c->owned = xrealloc(c->owned, (c->nowned + 1) * sizeof(*c->owned));
+    return c->owned[c->nowned++] = copy;
+}
+
+static void ctx_release_owned(struct ctx *c)
+{
+    for (size_t i = 0; i < c->nowned; i++)
+        free(c->owned[i]);
+    free(c->owned);
+    c->owned = NULL;
+    c->nowned = 0;
+}
+
+/* ---- captured responses ----
+ * A write thread runs handle_resource with capture__ set: the response (status, content
+ * type, headers, body) is recorded instead of handed to h2o, and the owning loop sends it
+ * (write_job_done). */
+struct captured_header {
+    const h2o_token_t *tok; /* or name */
+    char *name, *value;
+};
+
+struct captured {
+    bool sent;
+    int code;
+    char *content_type;
+    char *body;
+    size_t len;
+    struct captured_header *headers;
+    size_t nheaders;
+};
+
+static __thread struct captured *capture__;
+
+static void capture_header(const h2o_token_t *tok, const char *name, const char *v)
+{
+    struct captured *cp = capture__;
+    cp->headers = xrealloc(cp->headers, (cp->nheaders + 1) * sizeof(*cp->headers));
+    cp->headers[cp->nheaders++] = (struct captured_header){tok, name ? xstrdup(name) : NULL, xstrdup(v)};
+}
+
+static void capture_body(int code, const char *content_type, char *body, size_t len)
+{
+    struct captured *cp = capture__;
+    free(cp->body);
+    free(cp->content_type);
+    cp->sent = true;
+    cp->code = code;
+    cp->content_type = xstrdup(content_type);
+    cp->body = body;
+    cp->len = len;
+}
+
+static void captured_release(struct captured *cp)
+{
+    for (size_t i = 0; i < cp->nheaders; i++) {
+        free(cp->headers[i].name);
+        free(cp->headers[i].value);
+    }
+    free(cp->headers);
+    free(cp->content_type);
+    free(cp->body);
+    memset(cp, 0, sizeof(*cp));
+}
 
 static h2o_iovec_t header_value_str(h2o_req_t *req, const char *name);
 
@@ -328,6 +405,8 @@ static h2o_iovec_t header_value_str(h2o_req_t *req, const char *name);
 static void observe_request(struct ctx *c)
 {
     h2o_req_t *req = c->req;
+    if (req == NULL)
+        return;
     char ip[INET6_ADDRSTRLEN] = "";
     struct sockaddr_storage ss;
     if (req->conn->callbacks->get_peername != NULL &&
@@ -353,6 +432,24 @@ static void observe_request(struct ctx *c)
     free(uri);
     free(method);
     free(agent);
+}
+
+/* observe_request for a write job's request: method non-NULL when the request is gone (its
+ * client left before the answer): observed from what the job kept. */
+static void observe_request_gone(struct ctx *c, const char *method, int code)
+{
+    if (method == NULL) {
+        observe_request(c);
+        return;
+    }
+    struct http_observed o = {
+        .info = &c->info, .user = c->user.name ? &c->user : NULL, .path = c->path ? c->path : "",
+        .method = method, .audit_id = c->audit_id, .request_uri = c->path ? c->path : "",
+        .body = c->body.base, .body_len = c->body.len, .code = code,
+    };
+    pthread_mutex_lock(&observe_mu);
+    http_observe_end(&c->obs, &o);
+    pthread_mutex_unlock(&observe_mu);
 }
 
 static h2o_iovec_t header_value(h2o_req_t *req, const h2o_token_t *tok)
@@ -384,12 +481,20 @@ static bool iov_prefix(h2o_iovec_t v, const char *p)
 
 static void add_header(h2o_req_t *req, const h2o_token_t *tok, const char *v)
 {
+    if (capture__ != NULL) {
+        capture_header(tok, NULL, v);
+        return;
+    }
     h2o_add_header(&req->pool, &req->res.headers, tok, NULL, h2o_strdup(&req->pool, v, SIZE_MAX).base,
                    strlen(v));
 }
 
 static void add_header_str(h2o_req_t *req, const char *name, const char *v)
 {
+    if (capture__ != NULL) {
+        capture_header(NULL, name, v);
+        return;
+    }
     h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL,
                           h2o_strdup(&req->pool, v, SIZE_MAX).base, strlen(v));
 }
@@ -420,6 +525,12 @@ static void common_headers(struct ctx *c)
 static void send_bytes(h2o_req_t *req, int code, const char *content_type, const char *body, size_t len)
 {
     static h2o_generator_t gen = {NULL, NULL};
+    if (capture__ != NULL) {
+        char *copy = xmalloc(len + 1);
+        memcpy(copy, body, len);
+        capture_body(code, content_type, copy, len);
+        return;
+    }
     req->res.status = code;
     req->res.reason = "";
     add_header(req, H2O_TOKEN_CONTENT_TYPE, content_type);
@@ -443,6 +554,10 @@ static void owned_body_dispose(void *p)
 static void send_owned(h2o_req_t *req, int code, const char *content_type, char *body, size_t len)
 {
     static h2o_generator_t gen = {NULL, NULL};
+    if (capture__ != NULL) {
+        capture_body(code, content_type, body, len);
+        return;
+    }
     char **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), owned_body_dispose);
     *slot = body;
     req->res.status = code;
@@ -622,10 +737,9 @@ static char *summarize_body(const char *body, size_t len)
  * kind. Returns NULL and sends the error response itself. */
 static json_t *decode_body(struct ctx *c, const char *kind)
 {
-    h2o_req_t *req = c->req;
-    h2o_iovec_t ct = header_value(req, H2O_TOKEN_CONTENT_TYPE);
-    const char *body = req->entity.base ? req->entity.base : "";
-    size_t len = req->entity.len;
+    h2o_iovec_t ct = c->content_type;
+    const char *body = c->body.base ? c->body.base : "";
+    size_t len = c->body.len;
     enum http_body_format fmt = http_body_format(ct.base, ct.len);
     if (fmt == HTTP_BODY_JSON) {
         char *err = NULL;
@@ -1109,7 +1223,7 @@ static const char *field_manager(struct ctx *c, const char **ret_error)
             *ret_error = "invalid";
         return *ret_error ? NULL : fm;
     }
-    h2o_iovec_t ua = header_value(c->req, H2O_TOKEN_USER_AGENT);
+    h2o_iovec_t ua = c->user_agent;
     if (ua.base == NULL || ua.len == 0)
         return "unknown";
     size_t n = 0;
@@ -1117,7 +1231,7 @@ static const char *field_manager(struct ctx *c, const char **ret_error)
         n++;
     if (n == 0 || !printable_utf8(ua.base, n))
         return "unknown";
-    return h2o_strdup(&c->req->pool, ua.base, n).base;
+    return ctx_strndup(c, ua.base, n);
 }
 
 /* ---- pods/log?follow=true -------------------------------------------------------------- */
@@ -1465,7 +1579,7 @@ static void handle_resource(struct ctx *c)
             free(ferr);
             return;
         }
-        lo.field_selector = h2o_strdup(&c->req->pool, conv, SIZE_MAX).base;
+        lo.field_selector = ctx_strndup(c, conv, strlen(conv));
         free(conv);
     }
     json_t *obj = NULL, *st = NULL, *body = NULL;
@@ -1501,7 +1615,7 @@ static void handle_resource(struct ctx *c)
             char *fsel = lo.field_selector && *lo.field_selector
                              ? xasprintf("metadata.name=%s,%s", ri->parts[1], lo.field_selector)
                              : xasprintf("metadata.name=%s", ri->parts[1]);
-            lo.field_selector = h2o_strdup(&c->req->pool, fsel, SIZE_MAX).base;
+            lo.field_selector = ctx_strndup(c, fsel, strlen(fsel));
             free(fsel);
             call.name = NULL;
         }
@@ -1535,7 +1649,7 @@ static void handle_resource(struct ctx *c)
         rc = rest_update(&call, body, &obj, &code, &st);
         break;
     case VERB_PATCH: {
-        h2o_iovec_t ct = header_value(c->req, H2O_TOKEN_CONTENT_TYPE);
+        h2o_iovec_t ct = c->content_type;
         char *cts = ct.base ? xstrndup(ct.base, ct.len) : xstrdup("");
         int pt = patch_type_from_media_type(cts);
         bool apply = strncmp(cts, "application/apply-patch+yaml", strcspn(cts, ";")) == 0 &&
@@ -1556,7 +1670,7 @@ static void handle_resource(struct ctx *c)
             return;
         }
         if (apply) {
-            rc = rest_apply(&call, c->req->entity.base ? c->req->entity.base : "", c->req->entity.len,
+            rc = rest_apply(&call, c->body.base ? c->body.base : "", c->body.len,
                             force != NULL && (strcmp(force, "true") == 0 || strcmp(force, "True") == 0 ||
                                               strcmp(force, "TRUE") == 0 || strcmp(force, "t") == 0 ||
                                               strcmp(force, "T") == 0 || strcmp(force, "1") == 0),
@@ -1567,19 +1681,19 @@ static void handle_resource(struct ctx *c)
             send_status(c, status_unsupported_media_type("application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"));
             return;
         }
-        rc = (events_view ? events_v1_patch : rest_patch)(&call, pt, c->req->entity.base ? c->req->entity.base : "",
-                                                        c->req->entity.len, &obj, &st);
+        rc = (events_view ? events_v1_patch : rest_patch)(&call, pt, c->body.base ? c->body.base : "",
+                                                        c->body.len, &obj, &st);
         break;
     }
     case VERB_DELETE:
     case VERB_DELETECOLLECTION: {
         json_t *opts = NULL;
-        h2o_iovec_t dct = header_value(c->req, H2O_TOKEN_CONTENT_TYPE);
-        if (c->req->entity.len > 0 && dct.base != NULL &&
+        h2o_iovec_t dct = c->content_type;
+        if (c->body.len > 0 && dct.base != NULL &&
             iov_prefix(dct, "application/vnd.kubernetes.protobuf")) {
             /* client-go's typed clients (kubectl drain) send DeleteOptions as protobuf */
             char *err = NULL;
-            int r = k8s_protobuf_decode((const uint8_t *)c->req->entity.base, c->req->entity.len, resource_schema_by_kind, &opts, &err);
+            int r = k8s_protobuf_decode((const uint8_t *)c->body.base, c->body.len, resource_schema_by_kind, &opts, &err);
             if (r < 0 || strcmp(json_str(opts, "kind") ? json_str(opts, "kind") : "", "DeleteOptions") != 0) {
                 char *msg = r < 0 ? NULL
                                   : xasprintf("the object provided is unrecognized (must be of type DeleteOptions): %s",
@@ -1591,9 +1705,9 @@ static void handle_resource(struct ctx *c)
                 json_decref(opts);
                 return;
             }
-        } else if (c->req->entity.len > 0) {
+        } else if (c->body.len > 0) {
             json_error_t err;
-            opts = json_loadb(c->req->entity.base, c->req->entity.len, 0, &err);
+            opts = json_loadb(c->body.base, c->body.len, 0, &err);
             if (opts == NULL) {
                 char *msg = xasprintf("couldn't get version/kind; json parse error: %s", err.text);
                 send_status(c, status_bad_request(msg));
@@ -2024,6 +2138,192 @@ static void park_for_barrier(h2o_req_t *req, const struct http_observe *obs)
         http_server_defer(server__api, parked_group_start, l);
 }
 
+/* ---- writes off the request loops --------------------------------------------------------
+ * create/update/patch/apply/delete/deletecollection (and the virtual creates that write:
+ * TokenRequest, eviction, binding) run on a pool of blocking threads (--write-threads), each
+ * with the biglock held except while its store write waits (group commit), so a loop never
+ * sits in an fsync and concurrent writes can share one. The loop copies what handle_resource
+ * reads of the request (body, Content-Type, User-Agent) into the job; the thread never
+ * touches the h2o_req_t: it records the response (captured), and the owning loop sends it.
+ * A request whose client went away meanwhile is only observed (audit, metrics), never sent. */
+
+struct write_job {
+    struct ctx c;               /* c.req: NULL once the request is gone (only the owner reads it) */
+    struct http_loop *owner;
+    struct write_job **slot;    /* in the request's pool: points back here while it waits */
+    struct captured cap;
+    char *method;               /* for observing a request that is gone */
+    struct write_job *next;
+};
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct write_job *head, **tail;
+    unsigned nthreads;
+    unsigned alive;   /* threads not yet gone after stopping */
+    bool stopping;    /* shutdown: threads finish their job and leave */
+    pthread_cond_t gone;
+} wpool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &wpool.head, 0, 0, false,
+           PTHREAD_COND_INITIALIZER};
+
+static void ctx_release(struct ctx *c)
+{
+    query_release(&c->q);
+    request_info_release(&c->info);
+    user_info_release(&c->user);
+    json_decref(c->warnings);
+    c->warnings = NULL;
+    free(c->path);
+    c->path = NULL;
+    ctx_release_owned(c);
+}
+
+/* Whether the pool serves c (a mutating resource request): not with no pool, not the reviews,
+ * and not the streams (exec, attach, port-forward), which live on the loop. */
+static bool write_pool_takes(struct ctx *c)
+{
+    if (wpool.nthreads == 0)
+        return false;
+    const struct request_info *ri = &c->info;
+    const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
+    if (r == NULL)
+        return false;
+    bool sub = ri->subresource != NULL && *ri->subresource;
+    if ((r->flags & RES_VIRTUAL) && !sub)
+        return false; /* the reviews (SSAR, TokenReview, ...) write nothing: on the loop */
+    if (sub) {
+        const struct subresource_def *sd = resource_subresource(r, ri->subresource);
+        if (sd == NULL || sd->stream)
+            return false;
+    }
+    return true;
+}
+
+static void write_slot_dispose(void *p)
+{
+    struct write_job **slot = p;
+    if (*slot != NULL) /* the client went away: the owner will not send */
+        (*slot)->c.req = NULL;
+}
+
+static void write_job_start(struct ctx *c)
+{
+    struct write_job *j = xcalloc(1, sizeof(*j));
+    j->c = *c;
+    j->owner = loop__self;
+    h2o_req_t *req = c->req;
+    j->method = xstrndup(req->method.base, req->method.len);
+    /* copies: the thread must not read the request, which h2o frees if the client goes */
+    j->c.body = h2o_iovec_init(req->entity.base ? ctx_strndup(&j->c, req->entity.base, req->entity.len) : NULL,
+                               req->entity.len);
+    if (c->content_type.base != NULL)
+        j->c.content_type.base = ctx_strndup(&j->c, c->content_type.base, c->content_type.len);
+    if (c->user_agent.base != NULL)
+        j->c.user_agent.base = ctx_strndup(&j->c, c->user_agent.base, c->user_agent.len);
+    j->slot = h2o_mem_alloc_shared(&req->pool, sizeof(*j->slot), write_slot_dispose);
+    *j->slot = j;
+    pthread_mutex_lock(&wpool.mu);
+    *wpool.tail = j;
+    wpool.tail = &j->next;
+    pthread_cond_signal(&wpool.cond);
+    pthread_mutex_unlock(&wpool.mu);
+}
+
+/* On the owning loop, with the biglock: sends the captured response and observes it. */
+static void write_job_done(void *arg)
+{
+    struct write_job *j = arg;
+    h2o_req_t *req = j->c.req;
+    if (req != NULL) {
+        *j->slot = NULL;
+        for (size_t i = 0; i < j->cap.nheaders; i++) {
+            struct captured_header *h = &j->cap.headers[i];
+            if (h->tok != NULL)
+                add_header(req, h->tok, h->value);
+            else
+                add_header_str(req, h->name, h->value);
+        }
+        if (!j->cap.sent)
+            capture_body(500, "text/plain; charset=utf-8", xstrdup("no response"), 11);
+        send_owned(req, j->cap.code, j->cap.content_type, j->cap.body, j->cap.len);
+        j->cap.body = NULL; /* the request's pool has it */
+    }
+    bool mutating = true;
+    pthread_mutex_lock(&observe_mu);
+    metrics_inflight(mutating, -1);
+    pthread_mutex_unlock(&observe_mu);
+    observe_request_gone(&j->c, req == NULL ? j->method : NULL, j->cap.code);
+    ctx_release(&j->c);
+    captured_release(&j->cap);
+    free(j->method);
+    free(j);
+}
+
+static void *write_thread_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&wpool.mu);
+        while (wpool.head == NULL && !wpool.stopping)
+            pthread_cond_wait(&wpool.cond, &wpool.mu);
+        if (wpool.stopping) {
+            wpool.alive--;
+            pthread_cond_signal(&wpool.gone);
+            pthread_mutex_unlock(&wpool.mu);
+            return NULL;
+        }
+        struct write_job *j = wpool.head;
+        wpool.head = j->next;
+        if (wpool.head == NULL)
+            wpool.tail = &wpool.head;
+        pthread_mutex_unlock(&wpool.mu);
+        biglock_lock();
+        capture__ = &j->cap;
+        handle_resource(&j->c);
+        capture__ = NULL;
+        biglock_unlock();
+        http_loop_post(j->owner, write_job_done, j);
+    }
+    return NULL;
+}
+
+/* Starts n write threads (0: writes stay on the loops). */
+static void write_pool_start(unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int rc = pthread_create(&t, &attr, write_thread_main, NULL);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) {
+            log_warn("write threads: %u of %u started", i, n);
+            break;
+        }
+        char name[16];
+        snprintf(name, sizeof(name), "anzen-write");
+        pthread_setname_np(t, name);
+        pthread_mutex_lock(&wpool.mu);
+        wpool.nthreads++;
+        wpool.alive++;
+        pthread_mutex_unlock(&wpool.mu);
+    }
+}
+
+/* Shutdown: waits for the jobs in progress (the store is closed next); queued ones are
+ * dropped with their connections. */
+static void write_pool_stop(void)
+{
+    pthread_mutex_lock(&wpool.mu);
+    wpool.stopping = true;
+    pthread_cond_broadcast(&wpool.cond);
+    while (wpool.alive > 0)
+        pthread_cond_wait(&wpool.gone, &wpool.mu);
+    pthread_mutex_unlock(&wpool.mu);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
@@ -2043,6 +2343,9 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
     memset(&c, 0, sizeof(c));
     c.req = req;
     c.read_barrier = read_barrier;
+    c.body = req->entity;
+    c.content_type = header_value(req, H2O_TOKEN_CONTENT_TYPE);
+    c.user_agent = header_value(req, H2O_TOKEN_USER_AGENT);
     if (begun != NULL)
         c.obs = *begun;
     else
@@ -2168,6 +2471,10 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
     pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, 1);
     pthread_mutex_unlock(&observe_mu);
+    if (mutating && c.info.is_resource && write_pool_takes(&c)) {
+        write_job_start(&c); /* the job owns c now; the owning loop answers */
+        return 0;
+    }
     if (c.info.is_resource) {
         handle_resource(&c);
     } else if (!handle_nonresource(&c)) {
@@ -2180,11 +2487,7 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
     pthread_mutex_unlock(&observe_mu);
 out:
     observe_request(&c);
-    query_release(&c.q);
-    request_info_release(&c.info);
-    user_info_release(&c.user);
-    json_decref(c.warnings);
-    free(c.path);
+    ctx_release(&c);
     return 0;
 }
 
@@ -2383,6 +2686,7 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
             return AZ_EIO;
         }
     }
+    write_pool_start(cfg->write_threads); /* before the loops: they read wpool.nthreads */
     biglock_lock(); /* the loops serve once every one is up */
     for (unsigned i = 0; i < n; i++) {
         struct http_loop *l = &server__workers[i];
@@ -2398,7 +2702,8 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     }
     server__nworkers = n;
     biglock_unlock();
-    log_info("serving with %u request loop%s and a control loop", n, n == 1 ? "" : "s");
+    log_info("serving with %u request loop%s, a control loop and %u write thread%s", n, n == 1 ? "" : "s",
+             wpool.nthreads, wpool.nthreads == 1 ? "" : "s");
     if (cfg->testing_stall_file != NULL) {
         stall__path = cfg->testing_stall_file;
         h2o_timeout_init(server__ctl.loop, &stall__queue, 100);
@@ -2412,6 +2717,7 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     log_info("shutting down");
     for (unsigned i = 0; i < n; i++)
         pthread_join(server__workers[i].thread, NULL);
+    write_pool_stop();
     for (size_t i = 0; i < 2; i++)
         if (fds[i] >= 0)
             close(fds[i]);

@@ -41,6 +41,7 @@ struct http_server_config {
     size_t nroutes;
     struct st_h2o_evloop_t *loop; /* the control loop (cmd/serve.c creates it; NULL: a new one) */
     unsigned workers;     /* request loops (0: the number of online CPUs; at most HTTP_MAX_WORKERS) */
+    unsigned write_threads; /* threads that run mutating requests (0: they run on the loops) */
     const char *testing_stall_file; /* testing only: while it exists, the control loop holds
                                      * the biglock (a controller that is busy for that long) */
 };
