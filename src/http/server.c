@@ -15,6 +15,7 @@
 #include <h2o/http1.h>
 #include <h2o/http2.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -171,13 +172,19 @@ static void on_loop_wake(h2o_socket_t *sock, const char *err)
     l->head = NULL;
     l->tail = &l->head;
     pthread_mutex_unlock(&l->mu);
-    bool took = biglock_enter();
+    /* the lock per piece of work, so a long queue of controller work (the control loop)
+     * lets the loops and write threads in between */
     while (list != NULL) {
         struct deferred *d = list;
         list = d->next;
+        bool took = biglock_enter();
         d->fn(d->arg);
+        biglock_leave(took);
         free(d);
+        if (took && list != NULL)
+            sched_yield();
     }
+    bool took = biglock_enter();
     watch_flush_dirty(l);
     biglock_leave(took);
 }
@@ -2163,9 +2170,7 @@ static struct {
     unsigned nthreads;
     unsigned alive;   /* threads not yet gone after stopping */
     bool stopping;    /* shutdown: threads finish their job and leave */
-    pthread_cond_t gone;
-} wpool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &wpool.head, 0, 0, false,
-           PTHREAD_COND_INITIALIZER};
+} wpool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &wpool.head, 0, 0, false};
 
 static void ctx_release(struct ctx *c)
 {
@@ -2269,7 +2274,6 @@ static void *write_thread_main(void *arg)
             pthread_cond_wait(&wpool.cond, &wpool.mu);
         if (wpool.stopping) {
             wpool.alive--;
-            pthread_cond_signal(&wpool.gone);
             pthread_mutex_unlock(&wpool.mu);
             return NULL;
         }
@@ -2293,18 +2297,12 @@ static void write_pool_start(unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        int rc = pthread_create(&t, &attr, write_thread_main, NULL);
-        pthread_attr_destroy(&attr);
-        if (rc != 0) {
+        if (pthread_create(&t, NULL, write_thread_main, NULL) != 0) {
             log_warn("write threads: %u of %u started", i, n);
             break;
         }
-        char name[16];
-        snprintf(name, sizeof(name), "anzen-write");
-        pthread_setname_np(t, name);
+        pthread_detach(t); /* write_pool_stop waits for them through wpool.alive */
+        pthread_setname_np(t, "anzen-write");
         pthread_mutex_lock(&wpool.mu);
         wpool.nthreads++;
         wpool.alive++;
@@ -2312,16 +2310,22 @@ static void write_pool_start(unsigned n)
     }
 }
 
-/* Shutdown: waits for the jobs in progress (the store is closed next); queued ones are
- * dropped with their connections. */
+/* Shutdown: asks the write threads to leave after the job in progress (the store is closed
+ * next); queued jobs are dropped with their connections. */
 static void write_pool_stop(void)
 {
     pthread_mutex_lock(&wpool.mu);
     wpool.stopping = true;
     pthread_cond_broadcast(&wpool.cond);
-    while (wpool.alive > 0)
-        pthread_cond_wait(&wpool.gone, &wpool.mu);
     pthread_mutex_unlock(&wpool.mu);
+}
+
+static bool write_pool_gone(void)
+{
+    pthread_mutex_lock(&wpool.mu);
+    bool gone = wpool.alive == 0;
+    pthread_mutex_unlock(&wpool.mu);
+    return gone;
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -2578,6 +2582,21 @@ static void stall_poll(h2o_timeout_entry_t *e)
     h2o_timeout_link(server__ctl.loop, &stall__queue, e);
 }
 
+static atomic_uint server__workers_left; /* request loops that have left their loop */
+
+static bool workers_gone(void)
+{
+    return atomic_load(&server__workers_left) == server__nworkers;
+}
+
+/* Shutdown: the control loop keeps turning (a loop or a write thread may wait for work it
+ * does: etcd's event delivery, a deferred resumption) until done() holds. */
+static void control_run_until(bool (*done)(void))
+{
+    while (!done())
+        h2o_evloop_run(server__ctl.loop, 50);
+}
+
 static void *worker_main(void *arg)
 {
     struct http_loop *l = arg;
@@ -2591,6 +2610,7 @@ static void *worker_main(void *arg)
             l->listeners[i] = NULL;
         }
     }
+    atomic_fetch_add(&server__workers_left, 1);
     return NULL;
 }
 
@@ -2696,7 +2716,7 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
             n = i;
             break;
         }
-        char name[16];
+        char name[32]; /* at most "anzen-req-255": within the 15 bytes of a thread name */
         snprintf(name, sizeof(name), "anzen-req-%u", i);
         pthread_setname_np(l->thread, name);
     }
@@ -2715,9 +2735,11 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     while (!server__stop)
         h2o_evloop_run(server__ctl.loop, 200);
     log_info("shutting down");
+    control_run_until(workers_gone);
     for (unsigned i = 0; i < n; i++)
         pthread_join(server__workers[i].thread, NULL);
     write_pool_stop();
+    control_run_until(write_pool_gone);
     for (size_t i = 0; i < 2; i++)
         if (fds[i] >= 0)
             close(fds[i]);
