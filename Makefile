@@ -39,12 +39,13 @@ test-asan:
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2 $(CTEST_ARGS)
 
-# The unit tests (the token cache's thread hammers among them) under ThreadSanitizer; any
+# The unit tests (the token cache's thread hammers among them) and the server under concurrent
+# load with four request loops (tsan/load: tests/e2e/tsan_load.sh) under ThreadSanitizer; any
 # report fails the test (TSan exits 66). .ci/run calls it after make test.
 test-tsan:
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANZEN_TSAN=ON >/dev/null
 	cmake --build $(TSAN_BUILD) -j$(JOBS)
-	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j2 -R '^unit/' $(CTEST_ARGS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j2 -R '^(unit|tsan)/' $(CTEST_ARGS)
 
 fuzz:
 	CC=clang cmake -S . -B build-fuzz -DANZEN_FUZZ=ON -DANZEN_SANITIZE=ON >/dev/null

@@ -508,8 +508,8 @@ int main(int argc, char **argv)
     /* Header: when, where, how loaded the machine is. */
     char when[64], load[64];
     bench_when_load(when, load);
-    printf("# api_bench %s, %ld CPUs online, loadavg %s\n", when, sysconf(_SC_NPROCESSORS_ONLN),
-           load);
+    printf("# api_bench %s, %ld CPUs online (anzen's default --workers), loadavg %s\n", when,
+           sysconf(_SC_NPROCESSORS_ONLN), load);
     printf("# anzen %s; %ld requests per phase; concurrency", anzen_abs, count);
     for (int i = 0; i < n_conc; i++)
         printf(" %d", conc[i]);

@@ -318,6 +318,8 @@ int main(int argc, char **argv)
         die("SSAR answered HTTP %ld, status.allowed %s (want 201, false):\n%.400s", code,
             allowed ? (json_is_true(allowed) ? "true" : "?") : "missing", resp.data ? resp.data : "");
     json_decref(rj);
+    printf("# anzen with its defaults: --workers %ld (the online CPUs), --write-threads 64\n",
+           sysconf(_SC_NPROCESSORS_ONLN));
     printf("# SSAR as system:serviceaccount:default:default (bearer token), get pods in default:"
            " 201, allowed false, %zu-byte response\n", resp.len);
 

@@ -148,6 +148,9 @@ struct serve_opts {
     struct audit_config audit;
     long max_inflight, max_mutating_inflight;
     long long body_budget;
+    long workers;
+    long write_threads;
+    const char *testing_stall_file;
 };
 
 static void usage(FILE *f)
@@ -164,6 +167,11 @@ static void usage(FILE *f)
             "  --max-request-body-budget BYTES\n"
             "                                 request body bytes buffered at once, server-wide, then 429\n"
             "                                 (default 268435456, 0: no limit)\n"
+            "  --workers N                    request event loops (default: the number of online CPUs)\n"
+            "  --write-threads N              threads that run creates, updates, patches and deletes off the\n"
+            "                                 request loops (default 64; 0: on the loops)\n"
+            "  --testing-stall-file PATH      TESTING ONLY: while PATH exists, the control loop holds the\n"
+            "                                 server's lock, as a controller busy that long would\n"
             "  --service-account-issuer URL   (default https://kubernetes.default.svc.cluster.local)\n"
             "  --api-audiences A,B            (default: the issuer)\n"
             "  --service-account-key-file F   extra verification keys (PEM)\n"
@@ -247,6 +255,7 @@ int cmd_serve(int argc, char **argv)
         .max_inflight = 400,
         .max_mutating_inflight = 200,
         .body_budget = (long long)PREFILTER_DEFAULT_BUDGET,
+        .write_threads = 64,
     };
     static const struct option longopts[] = {
         {"data-dir", required_argument, NULL, 'd'},
@@ -284,6 +293,9 @@ int cmd_serve(int argc, char **argv)
         {"max-requests-inflight", required_argument, NULL, 0x140},
         {"max-mutating-requests-inflight", required_argument, NULL, 0x141},
         {"max-request-body-budget", required_argument, NULL, 0x142},
+        {"workers", required_argument, NULL, 0x130},
+        {"testing-stall-file", required_argument, NULL, 0x131},
+        {"write-threads", required_argument, NULL, 0x132},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -340,6 +352,25 @@ int cmd_serve(int argc, char **argv)
                 o.max_mutating_inflight = (long)v;
             else
                 o.body_budget = v;
+            break;
+        }
+        case 0x130: {
+            char *end = NULL;
+            o.workers = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || o.workers < 1 || o.workers > HTTP_MAX_WORKERS) {
+                log_error("--workers: want 1..%d", HTTP_MAX_WORKERS);
+                return 2;
+            }
+            break;
+        }
+        case 0x131: o.testing_stall_file = optarg; break;
+        case 0x132: {
+            char *end = NULL;
+            o.write_threads = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || o.write_threads < 0 || o.write_threads > 1024) {
+                log_error("--write-threads: want 0..1024");
+                return 2;
+            }
             break;
         }
         case 0x120:
@@ -408,7 +439,8 @@ int cmd_serve(int argc, char **argv)
     }
     if (o.etcd.servers != NULL) /* etcd events reach the sink on the event loop */
         store_etcd_set_notify(store, etcd_wake, store);
-    /* the one event loop: the HTTP server runs it; the node agent attaches to it */
+    /* the control loop: this thread runs it in http_server_run (deferred work, controllers);
+     * the node agent attaches to it. The request loops are http_server_run's threads. */
     h2o_evloop_t *loop = h2o_evloop_create();
     struct apiserver srv = {0};
     srv.store = store;
@@ -525,7 +557,10 @@ int cmd_serve(int argc, char **argv)
                                     .nroutes = NELEMS(route_table), .loop = loop,
                                     .body_budget = (uint64_t)o.body_budget,
                                     .max_requests_inflight = (unsigned)o.max_inflight,
-                                    .max_mutating_requests_inflight = (unsigned)o.max_mutating_inflight};
+                                    .max_mutating_requests_inflight = (unsigned)o.max_mutating_inflight,
+                                    .workers = (unsigned)o.workers,
+                                    .write_threads = (unsigned)o.write_threads,
+                                    .testing_stall_file = o.testing_stall_file};
     /* controllers queue their work on the loop; start them once defer is wired */
     char *ready = xasprintf("anzen: serving on %s; run: export KUBECONFIG=%s && kubectl get ns",
                             srv.server_url, kubeconfig);

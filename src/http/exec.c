@@ -31,9 +31,11 @@
 #include <h2o/http1.h>
 #include "machinery/status.h"
 #include "http/exec.h"
+#include "http/server.h"
 #include "http/portforward.h"
 #include "http/spdy.h"
 #include "node/node.h"
+#include "util/biglock.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -300,6 +302,7 @@ struct exec_output {
 
 struct exec_session {
     h2o_loop_t *loop;
+    struct http_loop *owner;   /* the request loop of the connection (server.h) */
     h2o_websocket_conn_t *ws;  /* NULL once closed */
     ssize_t (*h2o_send)(wslay_event_context_ptr, const uint8_t *, size_t, int, void *);
     enum exec_proto proto;
@@ -344,7 +347,7 @@ struct exec_spdy {
     struct buf early;          /* attach output before the streams are up */
 };
 
-static struct {
+static __thread struct { /* one per request loop: h2o timers belong to a loop */
     h2o_loop_t *loop;
     h2o_timeout_t q;
 } reap_timeout;
@@ -455,7 +458,7 @@ static void stdin_kick(struct exec_session *s)
         stdin_close(s);
 }
 
-static void on_stdin_written(h2o_socket_t *sock, const char *err)
+static void on_stdin_written_locked(h2o_socket_t *sock, const char *err)
 {
     struct exec_session *s = sock->data;
     session_hold(s);
@@ -466,6 +469,14 @@ static void on_stdin_written(h2o_socket_t *sock, const char *err)
     else
         stdin_kick(s);
     session_release(s);
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_stdin_written(h2o_socket_t *sock, const char *err)
+{
+    bool took = biglock_enter();
+    on_stdin_written_locked(sock, err);
+    biglock_leave(took);
 }
 
 static void on_output(h2o_socket_t *sock, const char *err);
@@ -484,7 +495,7 @@ static void output_pause(struct exec_session *s, bool pause)
     }
 }
 
-static void on_output(h2o_socket_t *sock, const char *err)
+static void on_output_locked(h2o_socket_t *sock, const char *err)
 {
     struct exec_output *o = sock->data;
     struct exec_session *s = o->s;
@@ -505,6 +516,14 @@ static void on_output(h2o_socket_t *sock, const char *err)
     session_flush(s);
     session_try_finish(s);
     session_release(s);
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_output(h2o_socket_t *sock, const char *err)
+{
+    bool took = biglock_enter();
+    on_output_locked(sock, err);
+    biglock_leave(took);
 }
 
 /* wslay sends control frames ahead of queued data and stops sending once its close went
@@ -549,12 +568,20 @@ static void session_reap(struct exec_session *s)
     }
 }
 
-static void on_reap_timer(h2o_timeout_entry_t *entry)
+static void on_reap_timer_locked(h2o_timeout_entry_t *entry)
 {
     struct exec_session *s = H2O_STRUCT_FROM_MEMBER(struct exec_session, reap_timer, entry);
     session_hold(s);
     session_try_finish(s);
     session_release(s);
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_reap_timer(h2o_timeout_entry_t *entry)
+{
+    bool took = biglock_enter();
+    on_reap_timer_locked(entry);
+    biglock_leave(took);
 }
 
 /* When the output is drained and the process reaped: Status on channel 3, then close. */
@@ -640,7 +667,7 @@ static void on_client_message(struct exec_session *s, const struct wslay_event_o
 
 static void session_lost(struct exec_session *s);
 
-static void on_ws_event(h2o_websocket_conn_t *conn, const struct wslay_event_on_msg_recv_arg *arg)
+static void on_ws_event_locked(h2o_websocket_conn_t *conn, const struct wslay_event_on_msg_recv_arg *arg)
 {
     struct exec_session *s = conn->data;
     session_hold(s);
@@ -653,6 +680,14 @@ static void on_ws_event(h2o_websocket_conn_t *conn, const struct wslay_event_on_
         session_lost(s);
     }
     session_release(s);
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_ws_event(h2o_websocket_conn_t *conn, const struct wslay_event_on_msg_recv_arg *arg)
+{
+    bool took = biglock_enter();
+    on_ws_event_locked(conn, arg);
+    biglock_leave(took);
 }
 
 /* The client is gone (its connection already closed): stop the process, drop the pipes. */
@@ -752,7 +787,7 @@ static void spdy_close(struct exec_session *s)
     }
 }
 
-static void on_spdy_written(h2o_socket_t *sock, const char *err)
+static void on_spdy_written_locked(h2o_socket_t *sock, const char *err)
 {
     struct exec_session *s = sock->data;
     session_hold(s);
@@ -767,6 +802,14 @@ static void on_spdy_written(h2o_socket_t *sock, const char *err)
         spdy_kick(s);
     }
     session_release(s);
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_spdy_written(h2o_socket_t *sock, const char *err)
+{
+    bool took = biglock_enter();
+    on_spdy_written_locked(sock, err);
+    biglock_leave(took);
 }
 
 /* Hands the buffered frames to the socket; closes when asked and flushed. */
@@ -920,7 +963,7 @@ static int spdy_on_frame(struct exec_session *s, const struct spdy_frame *f)
     }
 }
 
-static void on_spdy_read(h2o_socket_t *sock, const char *err)
+static void on_spdy_read_locked(h2o_socket_t *sock, const char *err)
 {
     struct exec_session *s = sock->data;
     session_hold(s);
@@ -955,7 +998,15 @@ static void on_spdy_read(h2o_socket_t *sock, const char *err)
     session_release(s);
 }
 
-static void on_spdy_upgraded(void *user_data, h2o_socket_t *sock, size_t reqsize)
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_spdy_read(h2o_socket_t *sock, const char *err)
+{
+    bool took = biglock_enter();
+    on_spdy_read_locked(sock, err);
+    biglock_leave(took);
+}
+
+static void on_spdy_upgraded_locked(void *user_data, h2o_socket_t *sock, size_t reqsize)
 {
     struct exec_session *s = user_data;
     session_hold(s);
@@ -971,6 +1022,14 @@ static void on_spdy_upgraded(void *user_data, h2o_socket_t *sock, size_t reqsize
             on_spdy_read(sock, NULL);
     }
     session_release(s);
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_spdy_upgraded(void *user_data, h2o_socket_t *sock, size_t reqsize)
+{
+    bool took = biglock_enter();
+    on_spdy_upgraded_locked(user_data, sock, reqsize);
+    biglock_leave(took);
 }
 
 /* The request asks for the SPDY upgrade (kubectl 1.27–1.29, or 1.30+ falling back). */
@@ -1099,6 +1158,7 @@ static struct exec_session *session_new(h2o_req_t *req, enum exec_proto proto, p
     }
     struct exec_session *s = xcalloc(1, sizeof(*s));
     s->loop = loop;
+    s->owner = http_loop_current();
     s->proto = proto;
     s->pid = pid;
     s->reap_timer.cb = on_reap_timer;
@@ -1184,12 +1244,48 @@ out:
 /* The container's output, from its log reader (logs.h tap). A client that does not read is
  * not waited for (the reader serves the log too): above EXEC_ATTACH_QUEUE_MAX queued bytes
  * its output is dropped. */
+static void on_attach_output_here(struct exec_session *s, const char *data, size_t len);
+
+/* Output that the node's log reader (on the control loop) hands over, on its way to the
+ * session's own loop. */
+struct attach_chunk {
+    struct exec_session *s;
+    bool end;
+    size_t len;
+    char data[];
+};
+
+static void attach_chunk_run(void *arg)
+{
+    struct attach_chunk *c = arg;
+    on_attach_output_here(c->s, c->end ? NULL : c->data, c->len);
+    session_release(c->s);
+    free(c);
+}
+
 static void on_attach_output(void *arg, const char *data, size_t len)
 {
     struct exec_session *s = arg;
+    if (data == NULL)
+        s->log = NULL; /* the container's output ended: the tap is gone */
+    if (s->owner != NULL && s->owner != http_loop_current()) {
+        struct attach_chunk *c = xmalloc(sizeof(*c) + (data ? len : 0));
+        c->s = s;
+        c->end = data == NULL;
+        c->len = data ? len : 0;
+        if (data != NULL)
+            memcpy(c->data, data, len);
+        session_hold(s);
+        http_loop_post(s->owner, attach_chunk_run, c);
+        return;
+    }
+    on_attach_output_here(s, data, len);
+}
+
+static void on_attach_output_here(struct exec_session *s, const char *data, size_t len)
+{
     session_hold(s);
     if (data == NULL) {
-        s->log = NULL; /* the container's output ended: the tap is gone */
         session_try_finish(s);
         session_release(s);
         return;

@@ -2,6 +2,8 @@
  * negotiation (apimachinery runtime/serializer negotiation, Go mime.ParseMediaType), request
  * target checks, and returning freed memory to the system once a burst of requests is over. */
 #include <malloc.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include "http/limits.h"
@@ -110,22 +112,24 @@ bool http_inflight_long_running(const char *verb, const char *subresource)
 
 /* ---- memory returned after load ------------------------------------------------------- */
 
+/* Every request loop notes requests (with or without the biglock): atomics. */
 static struct {
-    uint64_t last_request_ms; /* when the last request arrived */
-    bool dirty;               /* requests since the last trim */
+    _Atomic uint64_t last_request_ms; /* when the last request arrived */
+    atomic_bool dirty;                /* requests since the last trim */
 } idle__;
 
 void http_idle_note_request(uint64_t now_ms)
 {
-    idle__.last_request_ms = now_ms;
-    idle__.dirty = true;
+    atomic_store_explicit(&idle__.last_request_ms, now_ms, memory_order_relaxed);
+    atomic_store_explicit(&idle__.dirty, true, memory_order_relaxed);
 }
 
 bool http_idle_tick(uint64_t now_ms)
 {
-    if (!idle__.dirty || now_ms - idle__.last_request_ms < HTTP_IDLE_TRIM_MS)
+    if (!atomic_load_explicit(&idle__.dirty, memory_order_relaxed) ||
+        now_ms - atomic_load_explicit(&idle__.last_request_ms, memory_order_relaxed) < HTTP_IDLE_TRIM_MS)
         return false;
-    idle__.dirty = false;
+    atomic_store_explicit(&idle__.dirty, false, memory_order_relaxed);
     malloc_trim(0);
     return true;
 }

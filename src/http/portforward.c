@@ -28,6 +28,7 @@
 #include "http/spdy.h"
 #include "machinery/status.h"
 #include "node/node.h"
+#include "util/biglock.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -51,6 +52,7 @@ struct pf_dial {
     int port;
     int fd;                    /* result: the connected socket, or -1 */
     int errno4, errno6;        /* result: why not */
+    int wfd;                   /* the dialer pipe of the loop that started it */
 };
 
 struct pf_pair {
@@ -170,7 +172,7 @@ static void pairs_resume(struct pf_session *s)
     }
 }
 
-static void on_client_written(h2o_socket_t *sock, const char *err)
+static void on_client_written_locked(h2o_socket_t *sock, const char *err)
 {
     struct pf_session *s = sock->data;
     session_hold(s);
@@ -184,6 +186,14 @@ static void on_client_written(h2o_socket_t *sock, const char *err)
         session_kick(s);
     }
     session_release(s);
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_client_written(h2o_socket_t *sock, const char *err)
+{
+    bool took = biglock_enter();
+    on_client_written_locked(sock, err);
+    biglock_leave(took);
 }
 
 /* Hands the buffered output to the socket; closes when asked and flushed. */
@@ -275,7 +285,7 @@ static void to_pod_kick(struct pf_pair *p)
         shutdown(h2o_socket_get_fd(p->tcp), SHUT_WR);
 }
 
-static void on_to_pod_written(h2o_socket_t *sock, const char *err)
+static void on_to_pod_written_locked(h2o_socket_t *sock, const char *err)
 {
     struct pf_pair *p = sock->data;
     struct pf_session *s = p->s;
@@ -289,7 +299,15 @@ static void on_to_pod_written(h2o_socket_t *sock, const char *err)
     session_release(s);
 }
 
-static void on_tcp_read(h2o_socket_t *sock, const char *err)
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_to_pod_written(h2o_socket_t *sock, const char *err)
+{
+    bool took = biglock_enter();
+    on_to_pod_written_locked(sock, err);
+    biglock_leave(took);
+}
+
+static void on_tcp_read_locked(h2o_socket_t *sock, const char *err)
 {
     struct pf_pair *p = sock->data;
     struct pf_session *s = p->s;
@@ -309,9 +327,17 @@ static void on_tcp_read(h2o_socket_t *sock, const char *err)
     session_release(s);
 }
 
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_tcp_read(h2o_socket_t *sock, const char *err)
+{
+    bool took = biglock_enter();
+    on_tcp_read_locked(sock, err);
+    biglock_leave(took);
+}
+
 /* ---- connecting inside the pod (helper threads) ------------------------------------------ */
 
-static struct {
+static __thread struct { /* one per request loop: a dial ends on the loop that started it */
     int wfd;                 /* threads write the finished job's pointer here */
     h2o_socket_t *rsock;     /* the loop reads them */
 } dialer = {-1, NULL};
@@ -367,7 +393,7 @@ static void *dial_thread(void *arg)
         close(nsfd);
     ssize_t w;
     do
-        w = write(dialer.wfd, &d, sizeof(d)); /* < PIPE_BUF: atomic */
+        w = write(d->wfd, &d, sizeof(d)); /* < PIPE_BUF: atomic */
     while (w < 0 && errno == EINTR);
     return NULL;
 }
@@ -404,7 +430,7 @@ static void dial_done(struct pf_dial *d)
     free(d);
 }
 
-static void on_dialer_read(h2o_socket_t *sock, const char *err)
+static void on_dialer_read_locked(h2o_socket_t *sock, const char *err)
 {
     while (sock->input->size >= sizeof(struct pf_dial *)) {
         struct pf_dial *d;
@@ -412,6 +438,14 @@ static void on_dialer_read(h2o_socket_t *sock, const char *err)
         h2o_buffer_consume(&sock->input, sizeof(d));
         dial_done(d);
     }
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_dialer_read(h2o_socket_t *sock, const char *err)
+{
+    bool took = biglock_enter();
+    on_dialer_read_locked(sock, err);
+    biglock_leave(took);
 }
 
 static int dialer_init(h2o_loop_t *loop)
@@ -438,6 +472,7 @@ static void pair_dial(struct pf_pair *p)
     d->netns = s->netns ? xstrdup(s->netns) : NULL;
     d->port = p->port;
     d->fd = -1;
+    d->wfd = dialer.wfd;
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -588,7 +623,7 @@ static int on_frame(struct pf_session *s, const struct spdy_frame *f)
     }
 }
 
-static void on_client_read(h2o_socket_t *sock, const char *err)
+static void on_client_read_locked(h2o_socket_t *sock, const char *err)
 {
     struct pf_session *s = sock->data;
     session_hold(s);
@@ -623,9 +658,17 @@ static void on_client_read(h2o_socket_t *sock, const char *err)
     session_release(s);
 }
 
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_client_read(h2o_socket_t *sock, const char *err)
+{
+    bool took = biglock_enter();
+    on_client_read_locked(sock, err);
+    biglock_leave(took);
+}
+
 /* ---- the handler ------------------------------------------------------------------------- */
 
-static void on_upgraded(void *user_data, h2o_socket_t *sock, size_t reqsize)
+static void on_upgraded_locked(void *user_data, h2o_socket_t *sock, size_t reqsize)
 {
     struct pf_session *s = user_data;
     if (sock == NULL) {
@@ -639,6 +682,14 @@ static void on_upgraded(void *user_data, h2o_socket_t *sock, size_t reqsize)
     h2o_socket_read_start(sock, on_client_read);
     if (sock->input->size > 0)
         on_client_read(sock, NULL);
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_upgraded(void *user_data, h2o_socket_t *sock, size_t reqsize)
+{
+    bool took = biglock_enter();
+    on_upgraded_locked(user_data, sock, reqsize);
+    biglock_leave(took);
 }
 
 bool http_header_has_token(h2o_req_t *req, const char *name, size_t name_len, const char *token)

@@ -9,12 +9,15 @@
 #define H2O_USE_EPOLL 1
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libfyaml.h>
 #include <h2o.h>
 #include <h2o/http1.h>
 #include <h2o/http2.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,7 @@
 #include "node/logs.h"
 #include "node/node.h"
 #include "store/watchcache.h"
+#include "util/biglock.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -68,95 +72,160 @@ struct st_h2o_socket_ssl_t {
     SSL *ossl;
 };
 
-static volatile sig_atomic_t server__stop;
+static atomic_int server__stop; /* set by the signal handler, read by every loop (lock-free: signal-safe) */
 static struct apiserver *server__api;
-static h2o_evloop_t *server__loop;
 static char server__address[64];
 
-/* ---- deferred work ------------------------------------------------------------------ */
+/* ---- event loops ---------------------------------------------------------------------
+ * Every loop has a queue of posted work and an eventfd that wakes it; the work runs on the
+ * loop with the biglock held. The control loop (no listener) runs deferred work; request loops
+ * run what other threads hand to the connections they own (watch events, log records, the
+ * container output of an attach, parked reads). Each loop also keeps its own watch streams
+ * (1-second deadline ticker) and its parked reads. */
 
 struct deferred {
     void (*fn)(void *);
     void *arg;
     struct deferred *next;
 };
-static struct deferred *defer_head, **defer_tail = &defer_head;
-static h2o_timeout_t defer_timeout;
-static h2o_timeout_entry_t defer_entry;
 
-static void run_deferred(h2o_timeout_entry_t *e)
+struct parked_read;
+
+struct http_loop {
+    h2o_evloop_t *loop;
+    bool control;
+    unsigned index;               /* request loops: 0..N-1 */
+    pthread_t thread;
+    /* posted work, under mu (any thread) */
+    pthread_mutex_t mu;
+    struct deferred *head, **tail;
+    int wake_fd;
+    h2o_socket_t *wake_sock;
+    /* under the biglock: */
+    h2o_linklist_t dirty;         /* watch streams with events to hand to h2o (watch_kick) */
+    h2o_linklist_t watches;       /* watch streams with a deadline */
+    struct parked_read *parked_head, **parked_tail; /* reads parked this turn */
+    /* request loops only (owner thread): */
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listeners[2];
+    h2o_timeout_t tick_queue;
+    h2o_timeout_entry_t tick_entry;
+};
+
+static struct http_loop server__ctl = {
+    .control = true,
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .tail = &server__ctl.head,
+    .wake_fd = -1,
+    .dirty = {&server__ctl.dirty, &server__ctl.dirty},
+    .watches = {&server__ctl.watches, &server__ctl.watches},
+    .parked_tail = &server__ctl.parked_head,
+};
+static struct http_loop *server__workers;
+static unsigned server__nworkers;
+static __thread struct http_loop *loop__self;
+
+struct http_loop *http_loop_current(void)
 {
-    /* Take the whole queue: work queued while running goes to the next round. */
-    struct deferred *list = defer_head;
-    defer_head = NULL;
-    defer_tail = &defer_head;
+    return loop__self;
+}
+
+unsigned http_server_workers(void)
+{
+    return server__nworkers;
+}
+
+static void loop_wake(struct http_loop *l)
+{
+    uint64_t one = 1;
+    if (l->wake_fd >= 0 && write(l->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        log_warn("loop: eventfd: %s", strerror(errno));
+}
+
+void http_loop_post(struct http_loop *l, void (*fn)(void *), void *arg)
+{
+    struct deferred *d = xcalloc(1, sizeof(*d));
+    d->fn = fn;
+    d->arg = arg;
+    pthread_mutex_lock(&l->mu);
+    if (l->wake_fd < 0)
+        l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    *l->tail = d;
+    l->tail = &d->next;
+    pthread_mutex_unlock(&l->mu);
+    loop_wake(l);
+}
+
+static void watch_flush_dirty(struct http_loop *l);
+
+/* The wake-up: the posted work (the whole queue: work posted meanwhile waits for the next
+ * wake-up), then the watch streams other threads gave events to. */
+static void on_loop_wake(h2o_socket_t *sock, const char *err)
+{
+    (void)err;
+    struct http_loop *l = sock->data;
+    uint64_t v;
+    if (read(l->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        log_warn("loop: eventfd: %s", strerror(errno));
+    pthread_mutex_lock(&l->mu);
+    struct deferred *list = l->head;
+    l->head = NULL;
+    l->tail = &l->head;
+    pthread_mutex_unlock(&l->mu);
+    /* the lock per piece of work, so a long queue of controller work (the control loop)
+     * lets the loops and write threads in between */
     while (list != NULL) {
         struct deferred *d = list;
         list = d->next;
+        bool took = biglock_enter();
         d->fn(d->arg);
+        biglock_leave(took);
         free(d);
+        if (took && list != NULL)
+            sched_yield();
     }
+    bool took = biglock_enter();
+    watch_flush_dirty(l);
+    biglock_leave(took);
+}
+
+/* Starts watching l's eventfd on its loop (on l's thread), and wakes it for work queued
+ * before the loop existed. */
+static void loop_attach_wake(struct http_loop *l)
+{
+    pthread_mutex_lock(&l->mu);
+    if (l->wake_fd < 0)
+        l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_unlock(&l->mu);
+    if (l->wake_fd < 0) {
+        log_error("loop: eventfd: %s", strerror(errno));
+        return;
+    }
+    l->wake_sock = h2o_evloop_socket_create(l->loop, l->wake_fd, H2O_SOCKET_FLAG_DONT_READ);
+    l->wake_sock->data = l;
+    h2o_socket_read_start(l->wake_sock, on_loop_wake);
+    loop_wake(l);
 }
 
 void http_server_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
 {
-    struct deferred *d = xcalloc(1, sizeof(*d));
-    d->fn = fn;
-    d->arg = arg;
-    *defer_tail = d;
-    defer_tail = &d->next;
-    if (server__loop != NULL && !h2o_timeout_is_linked(&defer_entry))
-        h2o_timeout_link(server__loop, &defer_timeout, &defer_entry);
+    (void)srv;
+    http_loop_post(&server__ctl, fn, arg);
 }
-
-/* Thread-safe deferral (work from other threads, e.g. the etcd watch thread): a locked queue
- * moved onto the loop's deferred queue when an eventfd wakes the loop. */
-static pthread_mutex_t ts_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct deferred *ts_head, **ts_tail = &ts_head;
-static int ts_fd = -1;
 
 void http_server_defer_ts(void (*fn)(void *), void *arg)
 {
-    struct deferred *d = xcalloc(1, sizeof(*d));
-    d->fn = fn;
-    d->arg = arg;
-    pthread_mutex_lock(&ts_mu);
-    if (ts_fd < 0)
-        ts_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    *ts_tail = d;
-    ts_tail = &d->next;
-    int fd = ts_fd;
-    pthread_mutex_unlock(&ts_mu);
-    uint64_t one = 1;
-    if (fd >= 0 && write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-        log_warn("defer: eventfd: %s", strerror(errno));
-}
-
-static void on_ts_wake(h2o_socket_t *sock, const char *err)
-{
-    (void)sock, (void)err;
-    uint64_t v;
-    if (read(ts_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-        log_warn("defer: eventfd: %s", strerror(errno));
-    pthread_mutex_lock(&ts_mu);
-    struct deferred *list = ts_head;
-    ts_head = NULL;
-    ts_tail = &ts_head;
-    pthread_mutex_unlock(&ts_mu);
-    while (list != NULL) {
-        struct deferred *d = list;
-        list = d->next;
-        d->fn(d->arg);
-        free(d);
-    }
+    http_loop_post(&server__ctl, fn, arg);
 }
 
 /* One queue per distinct delay: h2o 2.2.5 timeout queues have a fixed duration and must
- * outlive every entry, so they are static. */
+ * outlive every entry, so they are static (all on the control loop). */
 struct deferred_after {
     h2o_timeout_entry_t entry; /* first: the callback gets its address */
     void (*fn)(void *);
     void *arg;
+    unsigned delay_ms;
 };
 static struct {
     unsigned delay_ms;
@@ -167,18 +236,18 @@ static size_t defer_after_nqueues;
 static void run_deferred_after(h2o_timeout_entry_t *e)
 {
     struct deferred_after *d = (struct deferred_after *)e;
+    bool took = biglock_enter();
     d->fn(d->arg);
+    biglock_leave(took);
     free(d);
 }
 
-void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn)(void *), void *arg)
+/* On the control loop: links d into the queue of its delay. */
+static void defer_after_link(void *arg)
 {
-    if (server__loop == NULL || delay_ms == 0) {
-        http_server_defer(srv, fn, arg);
-        return;
-    }
+    struct deferred_after *d = arg;
     size_t i;
-    for (i = 0; i < defer_after_nqueues && defer_after_queues[i].delay_ms != delay_ms; i++)
+    for (i = 0; i < defer_after_nqueues && defer_after_queues[i].delay_ms != d->delay_ms; i++)
         ;
     if (i == defer_after_nqueues) {
         if (defer_after_nqueues == HTTP_DEFER_AFTER_DELAYS) {
@@ -187,17 +256,61 @@ void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn
                 if (defer_after_queues[j].delay_ms > defer_after_queues[i].delay_ms)
                     i = j;
         } else {
-            defer_after_queues[i].delay_ms = delay_ms;
-            h2o_timeout_init(server__loop, &defer_after_queues[i].queue, delay_ms);
+            defer_after_queues[i].delay_ms = d->delay_ms;
+            h2o_timeout_init(server__ctl.loop, &defer_after_queues[i].queue, d->delay_ms);
             defer_after_nqueues++;
         }
+    }
+    h2o_timeout_link(server__ctl.loop, &defer_after_queues[i].queue, &d->entry);
+}
+
+void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn)(void *), void *arg)
+{
+    if (delay_ms == 0) {
+        http_server_defer(srv, fn, arg);
+        return;
     }
     struct deferred_after *d = xcalloc(1, sizeof(*d));
     d->entry.cb = run_deferred_after;
     d->fn = fn;
     d->arg = arg;
-    h2o_timeout_link(server__loop, &defer_after_queues[i].queue, &d->entry);
+    d->delay_ms = delay_ms;
+    if (loop__self == &server__ctl)
+        defer_after_link(d);
+    else
+        http_loop_post(&server__ctl, defer_after_link, d); /* h2o timers: the owner thread only */
 }
+
+/* Whether a request is served with the biglock held: everything that may touch shared state
+ * not yet safe for several threads. Health and version answers without credentials need
+ * only the TLS client certificate (x509 authn), the immutable RBAC snapshot and the
+ * server-wide counters (observe_mu), so a busy controller or a long write never delays them.
+ * Paths made thread-safe later are one more line here. */
+static bool needs_biglock(h2o_req_t *req)
+{
+    size_t n = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    const char *p = req->path.base;
+    bool get = (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0) ||
+               (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
+    if (!get)
+        return true;
+    if (!(h2o_memis(p, n, H2O_STRLIT("/healthz")) || h2o_memis(p, n, H2O_STRLIT("/livez")) ||
+          h2o_memis(p, n, H2O_STRLIT("/readyz")) || h2o_memis(p, n, H2O_STRLIT("/version")) ||
+          h2o_memis(p, n, H2O_STRLIT("/version/"))))
+        return true;
+    /* bearer tokens (token caches) and impersonation (reviews of the impersonator) take it */
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_iovec_t *name = req->headers.entries[i].name;
+        if (h2o_memis(name->base, name->len, H2O_STRLIT("authorization")) ||
+            (name->len > 12 && memcmp(name->base, "impersonate-", 12) == 0))
+            return true;
+    }
+    return false;
+}
+
+/* Server-wide request counters (metrics, audit log) for requests with and without the
+ * biglock. Lock order: biglock before it. */
+static pthread_mutex_t observe_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- request context ---------------------------------------------------------------- */
 
@@ -215,7 +328,84 @@ struct ctx {
     char *path; /* percent-decoded path without query */
     struct http_observe obs; /* what the audit log and /metrics record (observe.h) */
     int read_barrier; /* api_call.read_barrier: the consistent-read barrier ran before resuming */
+    /* What handle_resource reads of the request: into the request (on its loop), or copies
+     * owned by a write job (on a write thread, which never touches the h2o_req_t). */
+    h2o_iovec_t body, content_type, user_agent;
+    char **owned; /* strings made for this request (ctx_strndup), freed with it */
+    size_t nowned;
 };
+
+/* A copy of the n bytes at s (NULs included: bodies may be protobuf), NUL-terminated, that
+ * lives as long as the request's context. */
+static char *ctx_strndup(struct ctx *c, const char *s, size_t n)
+{
+    char *copy = xmalloc(n + 1);
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    c->owned = xrealloc(c->owned, (c->nowned + 1) * sizeof(*c->owned));
+    return c->owned[c->nowned++] = copy;
+}
+
+static void ctx_release_owned(struct ctx *c)
+{
+    for (size_t i = 0; i < c->nowned; i++)
+        free(c->owned[i]);
+    free(c->owned);
+    c->owned = NULL;
+    c->nowned = 0;
+}
+
+/* ---- captured responses ----
+ * A write thread runs handle_resource with capture__ set: the response (status, content
+ * type, headers, body) is recorded instead of handed to h2o, and the owning loop sends it
+ * (write_job_done). */
+struct captured_header {
+    const h2o_token_t *tok; /* or name */
+    char *name, *value;
+};
+
+struct captured {
+    bool sent;
+    int code;
+    char *content_type;
+    char *body;
+    size_t len;
+    struct captured_header *headers;
+    size_t nheaders;
+};
+
+static __thread struct captured *capture__;
+
+static void capture_header(const h2o_token_t *tok, const char *name, const char *v)
+{
+    struct captured *cp = capture__;
+    cp->headers = xrealloc(cp->headers, (cp->nheaders + 1) * sizeof(*cp->headers));
+    cp->headers[cp->nheaders++] = (struct captured_header){tok, name ? xstrdup(name) : NULL, xstrdup(v)};
+}
+
+static void capture_body(int code, const char *content_type, char *body, size_t len)
+{
+    struct captured *cp = capture__;
+    free(cp->body);
+    free(cp->content_type);
+    cp->sent = true;
+    cp->code = code;
+    cp->content_type = xstrdup(content_type);
+    cp->body = body;
+    cp->len = len;
+}
+
+static void captured_release(struct captured *cp)
+{
+    for (size_t i = 0; i < cp->nheaders; i++) {
+        free(cp->headers[i].name);
+        free(cp->headers[i].value);
+    }
+    free(cp->headers);
+    free(cp->content_type);
+    free(cp->body);
+    memset(cp, 0, sizeof(*cp));
+}
 
 static h2o_iovec_t header_value_str(h2o_req_t *req, const char *name);
 
@@ -223,6 +413,8 @@ static h2o_iovec_t header_value_str(h2o_req_t *req, const char *name);
 static void observe_request(struct ctx *c)
 {
     h2o_req_t *req = c->req;
+    if (req == NULL)
+        return;
     char ip[INET6_ADDRSTRLEN] = "";
     struct sockaddr_storage ss;
     if (req->conn->callbacks->get_peername != NULL &&
@@ -242,10 +434,30 @@ static void observe_request(struct ctx *c)
         .user_agent = agent, .body = req->entity.base, .body_len = req->entity.len,
         .code = req->res.status,
     };
+    pthread_mutex_lock(&observe_mu);
     http_observe_end(&c->obs, &o);
+    pthread_mutex_unlock(&observe_mu);
     free(uri);
     free(method);
     free(agent);
+}
+
+/* observe_request for a write job's request: method non-NULL when the request is gone (its
+ * client left before the answer): observed from what the job kept. */
+static void observe_request_gone(struct ctx *c, const char *method, int code)
+{
+    if (method == NULL) {
+        observe_request(c);
+        return;
+    }
+    struct http_observed o = {
+        .info = &c->info, .user = c->user.name ? &c->user : NULL, .path = c->path ? c->path : "",
+        .method = method, .audit_id = c->audit_id, .request_uri = c->path ? c->path : "",
+        .body = c->body.base, .body_len = c->body.len, .code = code,
+    };
+    pthread_mutex_lock(&observe_mu);
+    http_observe_end(&c->obs, &o);
+    pthread_mutex_unlock(&observe_mu);
 }
 
 static h2o_iovec_t header_value(h2o_req_t *req, const h2o_token_t *tok)
@@ -277,12 +489,20 @@ static bool iov_prefix(h2o_iovec_t v, const char *p)
 
 static void add_header(h2o_req_t *req, const h2o_token_t *tok, const char *v)
 {
+    if (capture__ != NULL) {
+        capture_header(tok, NULL, v);
+        return;
+    }
     h2o_add_header(&req->pool, &req->res.headers, tok, NULL, h2o_strdup(&req->pool, v, SIZE_MAX).base,
                    strlen(v));
 }
 
 static void add_header_str(h2o_req_t *req, const char *name, const char *v)
 {
+    if (capture__ != NULL) {
+        capture_header(NULL, name, v);
+        return;
+    }
     h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL,
                           h2o_strdup(&req->pool, v, SIZE_MAX).base, strlen(v));
 }
@@ -313,6 +533,12 @@ static void common_headers(struct ctx *c)
 static void send_bytes(h2o_req_t *req, int code, const char *content_type, const char *body, size_t len)
 {
     static h2o_generator_t gen = {NULL, NULL};
+    if (capture__ != NULL) {
+        char *copy = xmalloc(len + 1);
+        memcpy(copy, body, len);
+        capture_body(code, content_type, copy, len);
+        return;
+    }
     req->res.status = code;
     req->res.reason = "";
     add_header(req, H2O_TOKEN_CONTENT_TYPE, content_type);
@@ -336,6 +562,10 @@ static void owned_body_dispose(void *p)
 static void send_owned(h2o_req_t *req, int code, const char *content_type, char *body, size_t len)
 {
     static h2o_generator_t gen = {NULL, NULL};
+    if (capture__ != NULL) {
+        capture_body(code, content_type, body, len);
+        return;
+    }
     char **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), owned_body_dispose);
     *slot = body;
     req->res.status = code;
@@ -367,7 +597,10 @@ struct list_gen {
 static void list_gen_dispose(void *p)
 {
     struct list_gen *g = p;
+    bool took = biglock_enter(); /* h2o frees the request from its loop, maybe unlocked */
     rest_list_stream_free(g->ls);
+    g->ls = NULL;
+    biglock_leave(took);
     buf_release(&g->part);
 }
 
@@ -386,9 +619,11 @@ static bool list_gen_fill(struct list_gen *g)
 static void list_gen_proceed(h2o_generator_t *gen, h2o_req_t *req)
 {
     struct list_gen *g = (struct list_gen *)gen;
+    bool took = biglock_enter();
     bool more = list_gen_fill(g);
     h2o_iovec_t b = h2o_iovec_init(g->part.data, g->part.len);
     h2o_send(req, &b, 1, more ? H2O_SEND_STATE_IN_PROGRESS : H2O_SEND_STATE_FINAL);
+    biglock_leave(took);
 }
 
 static void list_gen_stop(h2o_generator_t *gen, h2o_req_t *req)
@@ -510,10 +745,9 @@ static char *summarize_body(const char *body, size_t len)
  * kind. Returns NULL and sends the error response itself. */
 static json_t *decode_body(struct ctx *c, const char *kind)
 {
-    h2o_req_t *req = c->req;
-    h2o_iovec_t ct = header_value(req, H2O_TOKEN_CONTENT_TYPE);
-    const char *body = req->entity.base ? req->entity.base : "";
-    size_t len = req->entity.len;
+    h2o_iovec_t ct = c->content_type;
+    const char *body = c->body.base ? c->body.base : "";
+    size_t len = c->body.len;
     enum http_body_format fmt = http_body_format(ct.base, ct.len);
     if (fmt == HTTP_BODY_JSON) {
         char *err = NULL;
@@ -615,15 +849,16 @@ struct watch_stream {
     char chunk_head[24]; /* size line of the chunk in flight */
     struct buf pending;
     struct buf inflight;
-    uint64_t deadline_ms;   /* end of the watch (timeoutSeconds) */
-    h2o_linklist_t link;    /* in watch_streams while subscribed */
+    _Atomic uint64_t deadline_ms; /* end of the watch (timeoutSeconds); 0: end now. Read by the
+                                   * ticker without the biglock */
+    h2o_linklist_t link;    /* in owner->watches while subscribed (owner thread only) */
+    struct http_loop *owner; /* the loop of the request: the only thread that calls h2o */
+    h2o_linklist_t dirty_link; /* in owner->dirty: events from another thread to flush */
 };
 
-/* Watches with a deadline, checked by one 1-second ticker: h2o 2.2.5 timeout queues are
- * registered with the loop and must outlive the request pool, so none live in a stream. */
-static h2o_linklist_t watch_streams = {&watch_streams, &watch_streams};
-static h2o_timeout_t watch_tick_queue;
-static h2o_timeout_entry_t watch_tick_entry;
+/* Watches with a deadline are checked by their loop's 1-second ticker: h2o 2.2.5 timeout
+ * queues are registered with the loop and must outlive the request pool, so none live in a
+ * stream. */
 
 /* Memory per watch stream is bounded: events wait in `pending` (at most WATCH_MAX_PENDING:
  * room for the largest object, MAX_BODY, as a Table), and at most WATCH_CHUNK bytes are
@@ -658,6 +893,8 @@ static void watch_flush(struct watch_stream *w)
         buf_release(&last);
         buf_release(&w->pending);
         buf_release(&w->inflight);
+        if (h2o_linklist_is_linked(&w->dirty_link))
+            h2o_linklist_unlink(&w->dirty_link);
         w->final_sent = true;
         h2o_send(w->req, v, n, H2O_SEND_STATE_FINAL);
         return;
@@ -686,6 +923,29 @@ static void watch_flush(struct watch_stream *w)
     h2o_send(w->req, v, n, H2O_SEND_STATE_IN_PROGRESS);
 }
 
+/* watch_flush from any thread (biglock held): at once on the owner's thread, else the owner
+ * is woken to do it (on_loop_wake → watch_flush_dirty). */
+static void watch_kick(struct watch_stream *w)
+{
+    if (w->owner == NULL || w->owner == loop__self) {
+        watch_flush(w);
+        return;
+    }
+    if (w->stopped || w->final_sent || h2o_linklist_is_linked(&w->dirty_link))
+        return;
+    h2o_linklist_insert(&w->owner->dirty, &w->dirty_link);
+    loop_wake(w->owner);
+}
+
+static void watch_flush_dirty(struct http_loop *l)
+{
+    while (!h2o_linklist_is_empty(&l->dirty)) {
+        struct watch_stream *w = H2O_STRUCT_FROM_MEMBER(struct watch_stream, dirty_link, l->dirty.next);
+        h2o_linklist_unlink(&w->dirty_link);
+        watch_flush(w);
+    }
+}
+
 static void watch_cleanup(struct watch_stream *w)
 {
     if (w->sub != NULL) {
@@ -694,6 +954,8 @@ static void watch_cleanup(struct watch_stream *w)
     }
     if (h2o_linklist_is_linked(&w->link))
         h2o_linklist_unlink(&w->link);
+    if (h2o_linklist_is_linked(&w->dirty_link))
+        h2o_linklist_unlink(&w->dirty_link);
     label_selector_free(w->ls);
     field_selector_free(w->fs);
     w->ls = NULL;
@@ -705,17 +967,25 @@ static void watch_cleanup(struct watch_stream *w)
 static void watch_proceed(h2o_generator_t *g, h2o_req_t *req)
 {
     struct watch_stream *w = (struct watch_stream *)g;
+    bool took = biglock_enter();
     w->sending = false;
     watch_flush(w); /* also sends FINAL when the stream ended while a chunk was in flight */
+    biglock_leave(took);
 }
 
-static void watch_stop(h2o_generator_t *g, h2o_req_t *req)
+static void watch_stop_locked(struct watch_stream *w)
 {
-    struct watch_stream *w = (struct watch_stream *)g;
     w->stopped = true;
     watch_cleanup(w);
     buf_release(&w->pending);
     buf_release(&w->inflight);
+}
+
+static void watch_stop(h2o_generator_t *g, h2o_req_t *req)
+{
+    bool took = biglock_enter();
+    watch_stop_locked((struct watch_stream *)g);
+    biglock_leave(took);
 }
 
 static void watch_emit(struct watch_stream *w, const char *type, json_t *obj)
@@ -774,24 +1044,32 @@ static void watch_on_event(void *arg, const struct watch_event *ev)
     }
     watch_emit(w, type, obj);
     json_decref(obj);
-    watch_flush(w);
+    watch_kick(w);
 }
 
 static void watch_tick(h2o_timeout_entry_t *e)
 {
+    struct http_loop *l = H2O_STRUCT_FROM_MEMBER(struct http_loop, tick_entry, e);
     uint64_t now = now_ms();
-    http_idle_tick(now);
-    h2o_linklist_t *node = watch_streams.next;
-    while (node != &watch_streams) {
+    if (l->index == 0)
+        http_idle_tick(now);
+    /* the list is this thread's; the lock only when a watch ends (a loop whose watches all
+     * go on never waits for it here, so it keeps serving what needs no lock) */
+    bool took = false;
+    h2o_linklist_t *node = l->watches.next;
+    while (node != &l->watches) {
         struct watch_stream *w = H2O_STRUCT_FROM_MEMBER(struct watch_stream, link, node);
         node = node->next;
-        if (w->deadline_ms <= now) {
+        if (atomic_load_explicit(&w->deadline_ms, memory_order_relaxed) <= now) {
+            if (!took && !biglock_held())
+                took = biglock_enter();
             watch_cleanup(w);
             w->done = true;
             watch_flush(w);
         }
     }
-    h2o_timeout_link(server__loop, &watch_tick_queue, &watch_tick_entry);
+    biglock_leave(took);
+    h2o_timeout_link(l->loop, &l->tick_queue, &l->tick_entry);
 }
 
 static int64_t parse_int(const char *s, int64_t dflt)
@@ -817,6 +1095,7 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
     w->super.proceed = watch_proceed;
     w->super.stop = watch_stop;
     w->req = c->req;
+    w->owner = loop__self;
     w->res = c->events_view ? resource_by_kind("events.k8s.io", "Event") : call->res;
     w->events_view = c->events_view;
     w->ns = call->ns && *call->ns ? xstrdup(call->ns) : NULL;
@@ -919,7 +1198,7 @@ static void handle_watch(struct ctx *c, struct api_call *call, const struct list
         return;
     }
     w->deadline_ms = now_ms() + (uint64_t)timeout * 1000;
-    h2o_linklist_insert(&watch_streams, &w->link);
+    h2o_linklist_insert(&w->owner->watches, &w->link);
     watch_flush(w);
 }
 
@@ -952,7 +1231,7 @@ static const char *field_manager(struct ctx *c, const char **ret_error)
             *ret_error = "invalid";
         return *ret_error ? NULL : fm;
     }
-    h2o_iovec_t ua = header_value(c->req, H2O_TOKEN_USER_AGENT);
+    h2o_iovec_t ua = c->user_agent;
     if (ua.base == NULL || ua.len == 0)
         return "unknown";
     size_t n = 0;
@@ -960,7 +1239,7 @@ static const char *field_manager(struct ctx *c, const char **ret_error)
         n++;
     if (n == 0 || !printable_utf8(ua.base, n))
         return "unknown";
-    return h2o_strdup(&c->req->pool, ua.base, n).base;
+    return ctx_strndup(c, ua.base, n);
 }
 
 /* ---- pods/log?follow=true -------------------------------------------------------------- */
@@ -980,7 +1259,7 @@ static void log_stream_end(struct log_stream *ls)
     node_log_unfollow(ls->f);
     ls->f = NULL;
     ls->w.done = true;
-    watch_flush(&ls->w);
+    watch_kick(&ls->w);
 }
 
 static void log_stream_on_record(void *arg, const char *rec, size_t len)
@@ -989,7 +1268,7 @@ static void log_stream_on_record(void *arg, const char *rec, size_t len)
     if (rec == NULL) { /* the follower is freed by the caller */
         ls->f = NULL;
         ls->w.done = true;
-        watch_flush(&ls->w);
+        watch_kick(&ls->w);
         return;
     }
     struct node_log_render r = {.tail_lines = -1, .limit_bytes = ls->limit,
@@ -1013,15 +1292,17 @@ static void log_stream_on_record(void *arg, const char *rec, size_t len)
         log_stream_end(ls);
         return;
     }
-    watch_flush(&ls->w);
+    watch_kick(&ls->w);
 }
 
 static void log_stream_stop(h2o_generator_t *g, h2o_req_t *req)
 {
     struct log_stream *ls = (struct log_stream *)g;
+    bool took = biglock_enter();
     node_log_unfollow(ls->f);
     ls->f = NULL;
-    watch_stop(g, req);
+    watch_stop_locked(&ls->w);
+    biglock_leave(took);
 }
 
 /* Starts the streamed response of a followed log in ls (pool memory of c->req): the 200 and
@@ -1032,6 +1313,7 @@ static void log_stream_start(struct ctx *c, const struct node_log_opts *lo, stru
     ls->w.super.proceed = watch_proceed;
     ls->w.super.stop = log_stream_stop;
     ls->w.req = c->req;
+    ls->w.owner = loop__self;
     ls->timestamps = lo->timestamps;
     ls->limit = lo->limit_bytes > 0 ? lo->limit_bytes : 0;
     buf_init(&ls->w.pending, WATCH_MAX_PENDING);
@@ -1305,7 +1587,7 @@ static void handle_resource(struct ctx *c)
             free(ferr);
             return;
         }
-        lo.field_selector = h2o_strdup(&c->req->pool, conv, SIZE_MAX).base;
+        lo.field_selector = ctx_strndup(c, conv, strlen(conv));
         free(conv);
     }
     json_t *obj = NULL, *st = NULL, *body = NULL;
@@ -1341,7 +1623,7 @@ static void handle_resource(struct ctx *c)
             char *fsel = lo.field_selector && *lo.field_selector
                              ? xasprintf("metadata.name=%s,%s", ri->parts[1], lo.field_selector)
                              : xasprintf("metadata.name=%s", ri->parts[1]);
-            lo.field_selector = h2o_strdup(&c->req->pool, fsel, SIZE_MAX).base;
+            lo.field_selector = ctx_strndup(c, fsel, strlen(fsel));
             free(fsel);
             call.name = NULL;
         }
@@ -1375,7 +1657,7 @@ static void handle_resource(struct ctx *c)
         rc = rest_update(&call, body, &obj, &code, &st);
         break;
     case VERB_PATCH: {
-        h2o_iovec_t ct = header_value(c->req, H2O_TOKEN_CONTENT_TYPE);
+        h2o_iovec_t ct = c->content_type;
         char *cts = ct.base ? xstrndup(ct.base, ct.len) : xstrdup("");
         int pt = patch_type_from_media_type(cts);
         bool apply = strncmp(cts, "application/apply-patch+yaml", strcspn(cts, ";")) == 0 &&
@@ -1396,7 +1678,7 @@ static void handle_resource(struct ctx *c)
             return;
         }
         if (apply) {
-            rc = rest_apply(&call, c->req->entity.base ? c->req->entity.base : "", c->req->entity.len,
+            rc = rest_apply(&call, c->body.base ? c->body.base : "", c->body.len,
                             force != NULL && (strcmp(force, "true") == 0 || strcmp(force, "True") == 0 ||
                                               strcmp(force, "TRUE") == 0 || strcmp(force, "t") == 0 ||
                                               strcmp(force, "T") == 0 || strcmp(force, "1") == 0),
@@ -1407,19 +1689,19 @@ static void handle_resource(struct ctx *c)
             send_status(c, status_unsupported_media_type("application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"));
             return;
         }
-        rc = (events_view ? events_v1_patch : rest_patch)(&call, pt, c->req->entity.base ? c->req->entity.base : "",
-                                                        c->req->entity.len, &obj, &st);
+        rc = (events_view ? events_v1_patch : rest_patch)(&call, pt, c->body.base ? c->body.base : "",
+                                                        c->body.len, &obj, &st);
         break;
     }
     case VERB_DELETE:
     case VERB_DELETECOLLECTION: {
         json_t *opts = NULL;
-        h2o_iovec_t dct = header_value(c->req, H2O_TOKEN_CONTENT_TYPE);
-        if (c->req->entity.len > 0 && dct.base != NULL &&
+        h2o_iovec_t dct = c->content_type;
+        if (c->body.len > 0 && dct.base != NULL &&
             iov_prefix(dct, "application/vnd.kubernetes.protobuf")) {
             /* client-go's typed clients (kubectl drain) send DeleteOptions as protobuf */
             char *err = NULL;
-            int r = k8s_protobuf_decode((const uint8_t *)c->req->entity.base, c->req->entity.len, resource_schema_by_kind, &opts, &err);
+            int r = k8s_protobuf_decode((const uint8_t *)c->body.base, c->body.len, resource_schema_by_kind, &opts, &err);
             if (r < 0 || strcmp(json_str(opts, "kind") ? json_str(opts, "kind") : "", "DeleteOptions") != 0) {
                 char *msg = r < 0 ? NULL
                                   : xasprintf("the object provided is unrecognized (must be of type DeleteOptions): %s",
@@ -1431,9 +1713,9 @@ static void handle_resource(struct ctx *c)
                 json_decref(opts);
                 return;
             }
-        } else if (c->req->entity.len > 0) {
+        } else if (c->body.len > 0) {
             json_error_t err;
-            opts = json_loadb(c->req->entity.base, c->req->entity.len, 0, &err);
+            opts = json_loadb(c->body.base, c->body.len, 0, &err);
             if (opts == NULL) {
                 char *msg = xasprintf("couldn't get version/kind; json parse error: %s", err.text);
                 send_status(c, status_bad_request(msg));
@@ -1588,7 +1870,9 @@ static bool handle_nonresource(struct ctx *c)
     if (strcmp(p, "/metrics") == 0) {
         struct buf b = BUF_INIT;
         buf_init(&b, 64 * 1024 * 1024);
+        pthread_mutex_lock(&observe_mu);
         metrics_render(server__api, &b);
+        pthread_mutex_unlock(&observe_mu);
         common_headers(c);
         send_bytes(c->req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);
         buf_release(&b);
@@ -1780,15 +2064,16 @@ struct parked_read {
 struct parked_group {
     struct parked_read *reads;  /* in arrival order */
     int rc;                     /* the barrier's result */
+    struct http_loop *owner;    /* the loop of the requests: they are served again there */
 };
-
-static struct parked_read *parked__head, **parked__tail = &parked__head; /* this turn's */
 
 static void parked_slot_dispose(void *p)
 {
     struct parked_read **slot = p;
+    bool took = biglock_enter();
     if (*slot != NULL)
         (*slot)->req = NULL;
+    biglock_leave(took);
 }
 
 static void parked_group_resume(void *arg)
@@ -1812,17 +2097,19 @@ static void parked_group_done(void *arg, int rc)
 {
     struct parked_group *g = arg;
     g->rc = rc;
-    http_server_defer(server__api, parked_group_resume, g);
+    http_loop_post(g->owner, parked_group_resume, g);
 }
 
-/* Runs after the turn of the loop that parked reads: one barrier for all of them. */
+/* Runs on the control loop (where the store's barrier can wait without blocking) after the
+ * request loop arg parked reads: one barrier for all it parked meanwhile. */
 static void parked_group_start(void *arg)
 {
-    (void)arg;
+    struct http_loop *l = arg;
     struct parked_group *g = xcalloc(1, sizeof(*g));
-    g->reads = parked__head;
-    parked__head = NULL;
-    parked__tail = &parked__head;
+    g->owner = l;
+    g->reads = l->parked_head;
+    l->parked_head = NULL;
+    l->parked_tail = &l->parked_head;
     int rc = store_sync_async(server__api->store, parked_group_done, g);
     if (rc != 1)
         parked_group_done(g, rc);
@@ -1851,11 +2138,195 @@ static void park_for_barrier(h2o_req_t *req, const struct http_observe *obs)
     pr->obs = *obs;
     pr->slot = h2o_mem_alloc_shared(&req->pool, sizeof(*pr->slot), parked_slot_dispose);
     *pr->slot = pr;
-    bool first = parked__head == NULL;
-    *parked__tail = pr;
-    parked__tail = &pr->next;
+    struct http_loop *l = loop__self;
+    bool first = l->parked_head == NULL;
+    *l->parked_tail = pr;
+    l->parked_tail = &pr->next;
     if (first)
-        http_server_defer(server__api, parked_group_start, NULL);
+        http_server_defer(server__api, parked_group_start, l);
+}
+
+/* ---- writes off the request loops --------------------------------------------------------
+ * create/update/patch/apply/delete/deletecollection (and the virtual creates that write:
+ * TokenRequest, eviction, binding) run on a pool of blocking threads (--write-threads), each
+ * with the biglock held except while its store write waits (group commit), so a loop never
+ * sits in an fsync and concurrent writes can share one. The loop copies what handle_resource
+ * reads of the request (body, Content-Type, User-Agent) into the job; the thread never
+ * touches the h2o_req_t: it records the response (captured), and the owning loop sends it.
+ * A request whose client went away meanwhile is only observed (audit, metrics), never sent. */
+
+struct write_job {
+    struct ctx c;               /* c.req: NULL once the request is gone (only the owner reads it) */
+    struct http_loop *owner;
+    struct write_job **slot;    /* in the request's pool: points back here while it waits */
+    struct captured cap;
+    char *method;               /* for observing a request that is gone */
+    struct write_job *next;
+};
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct write_job *head, **tail;
+    unsigned nthreads;
+    unsigned alive;   /* threads not yet gone after stopping */
+    bool stopping;    /* shutdown: threads finish their job and leave */
+} wpool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &wpool.head, 0, 0, false};
+
+static void ctx_release(struct ctx *c)
+{
+    query_release(&c->q);
+    request_info_release(&c->info);
+    user_info_release(&c->user);
+    json_decref(c->warnings);
+    c->warnings = NULL;
+    free(c->path);
+    c->path = NULL;
+    ctx_release_owned(c);
+}
+
+/* Whether the pool serves c (a mutating resource request): not with no pool, not the reviews,
+ * and not the streams (exec, attach, port-forward), which live on the loop. */
+static bool write_pool_takes(struct ctx *c)
+{
+    if (wpool.nthreads == 0)
+        return false;
+    const struct request_info *ri = &c->info;
+    const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
+    if (r == NULL)
+        return false;
+    bool sub = ri->subresource != NULL && *ri->subresource;
+    if ((r->flags & RES_VIRTUAL) && !sub)
+        return false; /* the reviews (SSAR, TokenReview, ...) write nothing: on the loop */
+    if (sub) {
+        const struct subresource_def *sd = resource_subresource(r, ri->subresource);
+        if (sd == NULL || sd->stream)
+            return false;
+    }
+    return true;
+}
+
+static void write_slot_dispose(void *p)
+{
+    struct write_job **slot = p;
+    if (*slot != NULL) /* the client went away: the owner will not send */
+        (*slot)->c.req = NULL;
+}
+
+static void write_job_start(struct ctx *c)
+{
+    struct write_job *j = xcalloc(1, sizeof(*j));
+    j->c = *c;
+    j->owner = loop__self;
+    h2o_req_t *req = c->req;
+    j->method = xstrndup(req->method.base, req->method.len);
+    /* copies: the thread must not read the request, which h2o frees if the client goes */
+    j->c.body = h2o_iovec_init(req->entity.base ? ctx_strndup(&j->c, req->entity.base, req->entity.len) : NULL,
+                               req->entity.len);
+    if (c->content_type.base != NULL)
+        j->c.content_type.base = ctx_strndup(&j->c, c->content_type.base, c->content_type.len);
+    if (c->user_agent.base != NULL)
+        j->c.user_agent.base = ctx_strndup(&j->c, c->user_agent.base, c->user_agent.len);
+    j->slot = h2o_mem_alloc_shared(&req->pool, sizeof(*j->slot), write_slot_dispose);
+    *j->slot = j;
+    pthread_mutex_lock(&wpool.mu);
+    *wpool.tail = j;
+    wpool.tail = &j->next;
+    pthread_cond_signal(&wpool.cond);
+    pthread_mutex_unlock(&wpool.mu);
+}
+
+/* On the owning loop, with the biglock: sends the captured response and observes it. */
+static void write_job_done(void *arg)
+{
+    struct write_job *j = arg;
+    h2o_req_t *req = j->c.req;
+    if (req != NULL) {
+        *j->slot = NULL;
+        for (size_t i = 0; i < j->cap.nheaders; i++) {
+            struct captured_header *h = &j->cap.headers[i];
+            if (h->tok != NULL)
+                add_header(req, h->tok, h->value);
+            else
+                add_header_str(req, h->name, h->value);
+        }
+        if (!j->cap.sent)
+            capture_body(500, "text/plain; charset=utf-8", xstrdup("no response"), 11);
+        send_owned(req, j->cap.code, j->cap.content_type, j->cap.body, j->cap.len);
+        j->cap.body = NULL; /* the request's pool has it */
+    }
+    bool mutating = true;
+    pthread_mutex_lock(&observe_mu);
+    metrics_inflight(mutating, -1);
+    pthread_mutex_unlock(&observe_mu);
+    observe_request_gone(&j->c, req == NULL ? j->method : NULL, j->cap.code);
+    ctx_release(&j->c);
+    captured_release(&j->cap);
+    free(j->method);
+    free(j);
+}
+
+static void *write_thread_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&wpool.mu);
+        while (wpool.head == NULL && !wpool.stopping)
+            pthread_cond_wait(&wpool.cond, &wpool.mu);
+        if (wpool.stopping) {
+            wpool.alive--;
+            pthread_mutex_unlock(&wpool.mu);
+            return NULL;
+        }
+        struct write_job *j = wpool.head;
+        wpool.head = j->next;
+        if (wpool.head == NULL)
+            wpool.tail = &wpool.head;
+        pthread_mutex_unlock(&wpool.mu);
+        biglock_lock();
+        capture__ = &j->cap;
+        handle_resource(&j->c);
+        capture__ = NULL;
+        biglock_unlock();
+        http_loop_post(j->owner, write_job_done, j);
+    }
+    return NULL;
+}
+
+/* Starts n write threads (0: writes stay on the loops). */
+static void write_pool_start(unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, write_thread_main, NULL) != 0) {
+            log_warn("write threads: %u of %u started", i, n);
+            break;
+        }
+        pthread_detach(t); /* write_pool_stop waits for them through wpool.alive */
+        pthread_setname_np(t, "anzen-write");
+        pthread_mutex_lock(&wpool.mu);
+        wpool.nthreads++;
+        wpool.alive++;
+        pthread_mutex_unlock(&wpool.mu);
+    }
+}
+
+/* Shutdown: asks the write threads to leave after the job in progress (the store is closed
+ * next); queued jobs are dropped with their connections. */
+static void write_pool_stop(void)
+{
+    pthread_mutex_lock(&wpool.mu);
+    wpool.stopping = true;
+    pthread_cond_broadcast(&wpool.cond);
+    pthread_mutex_unlock(&wpool.mu);
+}
+
+static bool write_pool_gone(void)
+{
+    pthread_mutex_lock(&wpool.mu);
+    bool gone = wpool.alive == 0;
+    pthread_mutex_unlock(&wpool.mu);
+    return gone;
 }
 
 /* Max in flight (limits.h), after impersonation and before authorization as upstream's
@@ -1889,7 +2360,12 @@ static bool inflight_admit(struct ctx *c)
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
-    return serve_request(req, 0, NULL);
+    if (!needs_biglock(req))
+        return serve_request(req, 0, NULL);
+    bool took = biglock_enter();
+    int rc = serve_request(req, 0, NULL);
+    biglock_leave(took);
+    return rc;
 }
 
 /* Serves req; read_barrier: 0 the barrier has not run, else as api_call.read_barrier;
@@ -1900,6 +2376,9 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
     memset(&c, 0, sizeof(c));
     c.req = req;
     c.read_barrier = read_barrier;
+    c.body = req->entity;
+    c.content_type = header_value(req, H2O_TOKEN_CONTENT_TYPE);
+    c.user_agent = header_value(req, H2O_TOKEN_USER_AGENT);
     if (begun != NULL)
         c.obs = *begun;
     else
@@ -2024,7 +2503,13 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
 
     bool mutating = !(strcmp(c.info.verb, "get") == 0 || strcmp(c.info.verb, "list") == 0 ||
                       strcmp(c.info.verb, "watch") == 0 || strcmp(c.info.verb, "head") == 0);
+    pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, 1);
+    pthread_mutex_unlock(&observe_mu);
+    if (mutating && c.info.is_resource && write_pool_takes(&c)) {
+        write_job_start(&c); /* the job owns c now; the owning loop answers */
+        return 0;
+    }
     if (c.info.is_resource) {
         handle_resource(&c);
     } else if (!handle_nonresource(&c)) {
@@ -2032,21 +2517,20 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
                        (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
         send_status(&c, getlike ? status_not_found_path() : status_method_not_allowed());
     }
+    pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, -1);
+    pthread_mutex_unlock(&observe_mu);
 out:
     observe_request(&c);
-    query_release(&c.q);
-    request_info_release(&c.info);
-    user_info_release(&c.user);
-    json_decref(c.warnings);
-    free(c.path);
+    ctx_release(&c);
     return 0;
 }
 
 /* ---- listener ----------------------------------------------------------------------- */
 
-static h2o_accept_ctx_t accept_ctx;
-
+/* Every request loop watches the same non-blocking listening sockets (each through its own
+ * dup of the fd); the loops that lose the race for a connection get NULL (EAGAIN). An idle
+ * loop is the first to accept, so a busy one does not collect connections it cannot serve. */
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL)
@@ -2055,7 +2539,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (sock == NULL)
         return;
     prefilter_attach(sock);
-    h2o_accept(&accept_ctx, sock);
+    h2o_accept(listener->data, sock); /* the accepting loop's context */
 }
 
 static int listen_on(const char *addr, bool freebind, struct sockaddr_storage *ret_sa)
@@ -2109,11 +2593,96 @@ static void on_signal(int sig)
     alarm(SHUTDOWN_GRACE_SECONDS);
 }
 
+/* --testing-stall-file: polled by the control loop; while the file exists the control loop
+ * holds the biglock, as a controller busy that long would, so tests can show what is served
+ * meanwhile (health endpoints, on any request loop) and what waits (everything else). */
+static const char *stall__path;
+static h2o_timeout_t stall__queue;
+static h2o_timeout_entry_t stall__entry;
+
+static void stall_poll(h2o_timeout_entry_t *e)
+{
+    if (access(stall__path, F_OK) == 0) {
+        bool took = biglock_enter();
+        log_info("testing: %s exists, the control loop holds the biglock", stall__path);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        while (!server__stop && access(stall__path, F_OK) == 0)
+            nanosleep(&ts, NULL);
+        log_info("testing: %s removed, the control loop releases the biglock", stall__path);
+        biglock_leave(took);
+    }
+    h2o_timeout_link(server__ctl.loop, &stall__queue, e);
+}
+
+static atomic_uint server__workers_left; /* request loops that have left their loop */
+
+static bool workers_gone(void)
+{
+    return atomic_load(&server__workers_left) == server__nworkers;
+}
+
+/* Shutdown: the control loop keeps turning (a loop or a write thread may wait for work it
+ * does: etcd's event delivery, a deferred resumption) until done() holds. */
+static void control_run_until(bool (*done)(void))
+{
+    while (!done())
+        h2o_evloop_run(server__ctl.loop, 50);
+}
+
+static void *worker_main(void *arg)
+{
+    struct http_loop *l = arg;
+    loop__self = l;
+    while (!server__stop)
+        h2o_evloop_run(l->loop, 200);
+    for (size_t i = 0; i < 2; i++) {
+        if (l->listeners[i] != NULL) {
+            h2o_socket_read_stop(l->listeners[i]);
+            h2o_socket_close(l->listeners[i]);
+            l->listeners[i] = NULL;
+        }
+    }
+    atomic_fetch_add(&server__workers_left, 1);
+    return NULL;
+}
+
+/* Sets up request loop l (its loop, context, ticker, wake-up and listeners: dups of fds). */
+static int worker_init(struct http_loop *l, unsigned index, h2o_globalconf_t *config, SSL_CTX *ssl_ctx,
+                       const int *fds)
+{
+    l->index = index;
+    pthread_mutex_init(&l->mu, NULL);
+    l->tail = &l->head;
+    l->wake_fd = -1;
+    h2o_linklist_init_anchor(&l->dirty);
+    h2o_linklist_init_anchor(&l->watches);
+    l->parked_tail = &l->parked_head;
+    l->loop = h2o_evloop_create();
+    h2o_context_init(&l->ctx, l->loop, config);
+    l->accept_ctx.ctx = &l->ctx;
+    l->accept_ctx.hosts = config->hosts;
+    l->accept_ctx.ssl_ctx = ssl_ctx;
+    h2o_timeout_init(l->loop, &l->tick_queue, 1000);
+    l->tick_entry.cb = watch_tick;
+    h2o_timeout_link(l->loop, &l->tick_queue, &l->tick_entry);
+    loop_attach_wake(l);
+    for (size_t i = 0; i < 2; i++) {
+        if (fds[i] < 0)
+            continue;
+        int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+            return -1;
+        l->listeners[i] = h2o_evloop_socket_create(l->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+        l->listeners[i]->data = &l->accept_ctx;
+        h2o_socket_read_start(l->listeners[i], on_accept);
+    }
+    return 0;
+}
+
 int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
                     void (*ready_cb)(void *arg), void *ready_arg)
 {
     static h2o_globalconf_t config;
-    static h2o_context_t ctx;
     server__api = srv;
     snprintf(server__address, sizeof(server__address), "%s", cfg->listen);
     server__routes = cfg->routes;
@@ -2145,55 +2714,72 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     http_inflight_set_limits(cfg->max_requests_inflight, cfg->max_mutating_requests_inflight);
 
     struct sockaddr_storage ss;
-    int fd = listen_on(cfg->listen, false, &ss);
-    if (fd < 0) {
+    int fds[2] = {-1, -1};
+    fds[0] = listen_on(cfg->listen, false, &ss);
+    if (fds[0] < 0) {
         log_error("cannot listen on %s: %s", cfg->listen, strerror(errno));
         return AZ_EIO;
     }
-    int extra_fd = cfg->extra_listen ? listen_on(cfg->extra_listen, true, &ss) : -1;
-    if (cfg->extra_listen && extra_fd < 0)
+    fds[1] = cfg->extra_listen ? listen_on(cfg->extra_listen, true, &ss) : -1;
+    if (cfg->extra_listen && fds[1] < 0)
         log_warn("cannot listen on %s: %s", cfg->extra_listen, strerror(errno));
-    server__loop = cfg->loop != NULL ? cfg->loop : h2o_evloop_create();
-    h2o_context_init(&ctx, server__loop, &config);
-    accept_ctx.ctx = &ctx;
-    accept_ctx.hosts = config.hosts;
-    accept_ctx.ssl_ctx = cfg->ssl_ctx;
-    h2o_timeout_init(server__loop, &defer_timeout, 0);
-    h2o_timeout_init(server__loop, &watch_tick_queue, 1000);
-    watch_tick_entry.cb = watch_tick;
-    h2o_timeout_link(server__loop, &watch_tick_queue, &watch_tick_entry);
-    defer_entry.cb = run_deferred;
+    for (size_t i = 0; i < 2; i++) /* several loops accept on them: never block in accept */
+        if (fds[i] >= 0)
+            (void)fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+
+    /* the control loop: this thread */
+    server__ctl.loop = cfg->loop != NULL ? cfg->loop : h2o_evloop_create();
+    loop__self = &server__ctl;
     srv->defer = http_server_defer;
-    if (defer_head != NULL)
-        h2o_timeout_link(server__loop, &defer_timeout, &defer_entry);
-    pthread_mutex_lock(&ts_mu);
-    if (ts_fd < 0)
-        ts_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    pthread_mutex_unlock(&ts_mu);
-    if (ts_fd >= 0) {
-        h2o_socket_t *ws = h2o_evloop_socket_create(server__loop, ts_fd, H2O_SOCKET_FLAG_DONT_READ);
-        h2o_socket_read_start(ws, on_ts_wake);
-        uint64_t one = 1; /* work queued before the loop existed */
-        if (write(ts_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-            log_warn("defer: eventfd: %s", strerror(errno));
+    loop_attach_wake(&server__ctl);
+
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = cfg->workers != 0 ? cfg->workers : ncpu > 0 ? (unsigned)ncpu : 1;
+    if (n > HTTP_MAX_WORKERS)
+        n = HTTP_MAX_WORKERS;
+    server__workers = xcalloc(n, sizeof(*server__workers));
+    for (unsigned i = 0; i < n; i++) {
+        if (worker_init(&server__workers[i], i, &config, cfg->ssl_ctx, fds) != 0) {
+            log_error("request loop %u: %s", i, strerror(errno));
+            return AZ_EIO;
+        }
     }
-    h2o_socket_t *ls = h2o_evloop_socket_create(server__loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    h2o_socket_read_start(ls, on_accept);
-    h2o_socket_t *els = NULL;
-    if (extra_fd >= 0) {
-        els = h2o_evloop_socket_create(server__loop, extra_fd, H2O_SOCKET_FLAG_DONT_READ);
-        h2o_socket_read_start(els, on_accept);
+    write_pool_start(cfg->write_threads); /* before the loops: they read wpool.nthreads */
+    biglock_lock(); /* the loops serve once every one is up */
+    for (unsigned i = 0; i < n; i++) {
+        struct http_loop *l = &server__workers[i];
+        if (pthread_create(&l->thread, NULL, worker_main, l) != 0) {
+            log_error("cannot start request loop %u", i);
+            server__stop = 1;
+            n = i;
+            break;
+        }
+        char name[32]; /* at most "anzen-req-255": within the 15 bytes of a thread name */
+        snprintf(name, sizeof(name), "anzen-req-%u", i);
+        pthread_setname_np(l->thread, name);
+    }
+    server__nworkers = n;
+    biglock_unlock();
+    log_info("serving with %u request loop%s, a control loop and %u write thread%s", n, n == 1 ? "" : "s",
+             wpool.nthreads, wpool.nthreads == 1 ? "" : "s");
+    if (cfg->testing_stall_file != NULL) {
+        stall__path = cfg->testing_stall_file;
+        h2o_timeout_init(server__ctl.loop, &stall__queue, 100);
+        stall__entry.cb = stall_poll;
+        h2o_timeout_link(server__ctl.loop, &stall__queue, &stall__entry);
     }
     if (ready_cb)
         ready_cb(ready_arg);
     while (!server__stop)
-        h2o_evloop_run(server__loop, 200);
+        h2o_evloop_run(server__ctl.loop, 200);
     log_info("shutting down");
-    h2o_socket_read_stop(ls);
-    h2o_socket_close(ls);
-    if (els) {
-        h2o_socket_read_stop(els);
-        h2o_socket_close(els);
-    }
+    control_run_until(workers_gone);
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(server__workers[i].thread, NULL);
+    write_pool_stop();
+    control_run_until(write_pool_gone);
+    for (size_t i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
     return 0;
 }

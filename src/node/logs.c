@@ -10,6 +10,7 @@
 #define H2O_USE_EPOLL 1
 #include <h2o.h>
 #include "node/logs.h"
+#include "util/biglock.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/util.h"
@@ -340,13 +341,21 @@ static void stream_finish(struct stream *st)
         taps_end(st->lp); /* the output ended: EOF to attached clients */
 }
 
-static void on_pipe_read(h2o_socket_t *sock, const char *err)
+static void on_pipe_read_locked(h2o_socket_t *sock, const char *err)
 {
     struct stream *st = sock->data;
     take(st, sock->input->bytes, sock->input->size);
     h2o_buffer_consume(&sock->input, sock->input->size);
     if (err != NULL)
         stream_finish(st); /* EOF: every writer is gone; lp itself stays for node_log_pipe_close */
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_pipe_read(h2o_socket_t *sock, const char *err)
+{
+    bool took = biglock_enter();
+    on_pipe_read_locked(sock, err);
+    biglock_leave(took);
 }
 
 /* What is left in the pipe, without waiting (every writer has exited). */

@@ -29,6 +29,7 @@
 #include "client/events.h"
 #include "machinery/status.h"
 #include "node/node_int.h"
+#include "util/biglock.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -1304,7 +1305,7 @@ static void on_node_event(void *arg, const struct watch_event *ev)
     a->srv->defer(a->srv, rescan_unscheduled, a);
 }
 
-static void on_tick(h2o_timeout_entry_t *e)
+static void on_tick_locked(h2o_timeout_entry_t *e)
 {
     struct node_agent *a = node__agent;
     if (a == NULL)
@@ -1323,9 +1324,17 @@ static void on_tick(h2o_timeout_entry_t *e)
     h2o_timeout_link(a->loop, &node__tick, &node__tick_entry);
 }
 
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_tick(h2o_timeout_entry_t *e)
+{
+    bool took = biglock_enter();
+    on_tick_locked(e);
+    biglock_leave(took);
+}
+
 /* While container starts are in flight, they are polled every START_POLL_MS (only them), so a
  * pod is reported Running as soon as the runtime is done. */
-static void on_start_poll(h2o_timeout_entry_t *e)
+static void on_start_poll_locked(h2o_timeout_entry_t *e)
 {
     struct node_agent *a = node__agent;
     if (a == NULL)
@@ -1354,6 +1363,14 @@ static void on_start_poll(h2o_timeout_entry_t *e)
     }
     if (pending)
         start_poll_arm(); /* (pod_sync may have armed it already for a new start) */
+}
+
+/* h2o calls it from the loop: the biglock around it (see util/biglock.h) */
+static void on_start_poll(h2o_timeout_entry_t *e)
+{
+    bool took = biglock_enter();
+    on_start_poll_locked(e);
+    biglock_leave(took);
 }
 
 static void start_poll_arm(void)

@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "store/etcd.h"
+#include "util/biglock.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -486,8 +487,10 @@ static int wait_delivered(struct es *es, int64_t rev)
         ts.tv_nsec -= 1000000000L;
     }
     int rc = 0;
-    pthread_mutex_lock(&es->mu);
+    /* elsewhere the owner delivers, with the biglock: let it (the lock order: biglock, mu) */
     bool self = es->notify == NULL || pthread_equal(pthread_self(), es->owner);
+    int held = self ? 0 : biglock_suspend();
+    pthread_mutex_lock(&es->mu);
     for (;;) {
         if (es->delivered >= rev)
             break;
@@ -503,6 +506,7 @@ static int wait_delivered(struct es *es, int64_t rev)
         }
     }
     pthread_mutex_unlock(&es->mu);
+    biglock_resume(held);
     return rc;
 }
 

@@ -31,4 +31,23 @@ bool biglock_held(void);
 int biglock_suspend(void);
 void biglock_resume(int held);
 
+/* For entry points that may be reached with or without it held (a callback h2o runs from
+ * inside a locked h2o_send, or straight from the event loop): takes it only if this thread
+ * does not hold it; biglock_leave() undoes exactly that.
+ *
+ *     bool took = biglock_enter();  ...  biglock_leave(took); */
+static inline bool biglock_enter(void)
+{
+    if (biglock_held())
+        return false;
+    biglock_lock();
+    return true;
+}
+
+static inline void biglock_leave(bool took)
+{
+    if (took)
+        biglock_unlock();
+}
+
 #endif

@@ -136,7 +136,13 @@ def run(tmp):
     page2 = core.list_namespaced_config_map("pylab", limit=1, _continue=page.metadata._continue)
     check("continue returns the next item", ["c2"], [c.metadata.name for c in page2.items])
 
-    # watch: events after a resourceVersion
+    # watch: events after a resourceVersion. The root-CA publisher (a controller, on its own
+    # thread as in kube-controller-manager) adds kube-root-ca.crt to the namespace when it gets
+    # there: wait for it, so the watch below sees only the test's own changes.
+    for _ in range(300):
+        if any(c.metadata.name == "kube-root-ca.crt" for c in core.list_namespaced_config_map("pylab").items):
+            break
+        time.sleep(0.1)
     start_rv = core.list_namespaced_config_map("pylab").metadata.resource_version
     seen = []
 

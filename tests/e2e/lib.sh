@@ -228,6 +228,8 @@ e2e_pick_port()
 }
 
 # server_start DATADIR [PORT]: start anzen, wait for its ready line and GET /readyz = ok.
+# ANZEN_SERVE_ARGS (environment): more flags for every server_start, e.g. "--workers 4"
+# (CTest's e2e-workers*/ variants).
 # SERVE_FLAGS: extra flags for `anzen serve`; by default --no-node, so pods stay Pending and
 # objects change only through the test (tests of the node agent set SERVE_FLAGS="").
 server_start()
@@ -238,7 +240,7 @@ server_start()
         port=${want_port:-$(e2e_pick_port)}
         echo "# starting anzen on 127.0.0.1:$port (data dir $SERVER_DIR)" >>"$T/server.log"
         # shellcheck disable=SC2086
-        "$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$port" ${SERVE_FLAGS---no-node} >>"$T/server.log" 2>&1 &
+        "$ANZEN" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$port" ${SERVE_FLAGS---no-node} ${ANZEN_SERVE_ARGS:-} >>"$T/server.log" 2>&1 &
         SERVER_PID=$!
         SERVER_PORT=$port
         if server_wait_ready; then
