@@ -40,6 +40,7 @@
 #define BENCH_NAME "api_bench"            /* prefix of die() messages */
 
 #include "bench_common.h"
+#include "sqlite_ref.h"
 
 /* One server the client talks to. */
 struct target {
@@ -555,6 +556,12 @@ int main(int argc, char **argv)
             run_phase(&at, (enum bench_op)op, path, get_path, conc[i], count, phase_secs,
                       &ares[op][i]);
     }
+    /* The durable-write reference, on the data dir's file system, right after the creates:
+     * plain SQLite single-row commits (one fsync each) of a value of a created object's size. */
+    char refdb[PATH_MAX + 16];
+    fmt(refdb, sizeof(refdb), "%s/reference.db", g.tmpdir);
+    static const char refval[300] = {'x'};
+    double ref_commits = sqlite_ref_commit_rate(refdb, count < 2000 ? count : 2000, refval, sizeof(refval));
 
     /* The bodies nginx will serve: anzen's own answers for the same get and list. */
     struct body_buf get_body, list_body;
@@ -663,6 +670,11 @@ int main(int argc, char **argv)
         }
     }
     print_table();
+    printf("\ndurable creates vs plain SQLite single-row commits (sync=FULL, one fsync each, same"
+           " file system, this run): %.0f commits/s\n", ref_commits);
+    for (int i = 0; i < n_conc && ref_commits > 0; i++)
+        printf("create C=%-2d %9.0f req/s = %.2fx the single-commit rate\n", conc[i],
+               ares[OP_CREATE][i].rps, ares[OP_CREATE][i].rps / ref_commits);
     free(get_body.data);
     free(list_body.data);
     return 0;

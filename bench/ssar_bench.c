@@ -4,12 +4,14 @@
  * second RBAC figure; the first is rbac_bench). Prints figures; never passes or fails on time.
  * Exit 0 when every figure was taken, 1 when anzen, nginx or openssl could not be started.
  *
- *   ssar_bench [-n COUNT] [-c C1,C2,..] [-t PHASE_SECS] [ANZEN]
+ *   ssar_bench [-n COUNT] [-c C1,C2,..] [-t PHASE_SECS] [-w WRK_SECS] [ANZEN]
  *
  *   ANZEN       the anzen binary (default $ANZEN, else build/anzen relative to the cwd)
  *   -n COUNT    requests per phase (default 5000, at most 1000000)
  *   -c LIST     concurrent keep-alive connections, one phase per entry (default 1,8; <= 64)
  *   -t SECS     wall-clock cap per phase (default 60)
+ *   -w SECS     duration of the wrk -t2 -c64 run against each server (default 10; 0: none); also
+ *               prints anzen's CPU time per request during it
  *
  * Steps (one server at a time): start anzen on a temp data dir and a free loopback port (as
  * api_bench does); get a token for system:serviceaccount:default:default with a TokenRequest
@@ -214,14 +216,88 @@ static long parse_long(const char *s, long lo, long hi, const char *what)
     return v;
 }
 
+/* CPU time (user + system) of process pid so far, in seconds; NAN if unreadable. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    fmt(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NAN;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* comm may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return NAN;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+struct wrk_figure {
+    double rps;
+    long non2xx;
+    double cpu_us; /* the server's CPU per request (anzen only), NAN if not measured */
+};
+
+/* wrk -t2 -c64 for secs seconds: POSTs of SSAR_BODY with t's Authorization header (the Lua
+ * script in the temp dir), the issue's load generator; pid: the server to charge CPU to. */
+static void run_wrk(const struct target *t, int secs, pid_t pid, struct wrk_figure *ret)
+{
+    char script[PATH_MAX + 16], url[320], dur[16];
+    fmt(script, sizeof(script), "%s/ssar.lua", g.tmpdir);
+    FILE *f = fopen(script, "w");
+    if (f == NULL)
+        die("%s: %s", script, strerror(errno));
+    const char *auth = strchr(t->auth, ':');
+    fprintf(f, "wrk.method = \"POST\"\nwrk.body = [[%s]]\n"
+               "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+               "wrk.headers[\"Authorization\"] = \"%s\"\n",
+            SSAR_BODY, auth ? auth + 2 : "");
+    fclose(f);
+    fmt(url, sizeof(url), "%s%s", t->base, SSAR_PATH);
+    fmt(dur, sizeof(dur), "%ds", secs);
+    char *argv[] = {"wrk", "-t", "2", "-c", "64", "-d", dur, "-s", script, url, NULL};
+    char out[8192];
+    double c0 = pid > 0 ? proc_cpu_s(pid) : NAN;
+    int st = run_capture(argv, out, sizeof(out), secs + 60.0);
+    double c1 = pid > 0 ? proc_cpu_s(pid) : NAN;
+    ret->rps = NAN;
+    ret->non2xx = 0;
+    ret->cpu_us = NAN;
+    const char *r = strstr(out, "Requests/sec:");
+    if (st != 0 || r == NULL) {
+        fprintf(stderr, "ssar_bench: wrk against %s failed (%d):\n%s\n", t->name, st, out);
+        return;
+    }
+    ret->rps = strtod(r + 13, NULL);
+    const char *n = strstr(out, "Non-2xx or 3xx responses:");
+    if (n != NULL)
+        ret->non2xx = strtol(n + 25, NULL, 10);
+    const char *q = strstr(out, "requests in");
+    long reqs = 0;
+    if (q != NULL) {
+        const char *b = q;
+        while (b > out && b[-1] == ' ')
+            b--;
+        while (b > out && b[-1] >= '0' && b[-1] <= '9')
+            b--;
+        reqs = strtol(b, NULL, 10);
+    }
+    if (reqs > 0 && !isnan(c0) && !isnan(c1))
+        ret->cpu_us = (c1 - c0) * 1e6 / (double)reqs;
+}
+
 int main(int argc, char **argv)
 {
-    long count = 5000, max_secs = 60;
+    long count = 5000, max_secs = 60, wrk_secs = 10;
     int levels[BENCH_MAX_LEVELS] = {1, 8}, nlevels = 2;
     const char *anzen = getenv("ANZEN") ? getenv("ANZEN") : "build/anzen";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
             count = parse_long(argv[++i], 1, BENCH_MAX_COUNT, "-n");
+        } else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc) {
+            wrk_secs = parse_long(argv[++i], 0, 600, "-w");
         } else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
             max_secs = parse_long(argv[++i], 1, 3600, "-t");
         } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
@@ -240,7 +316,7 @@ int main(int argc, char **argv)
             if (nlevels == 0)
                 die("-c needs at least one level");
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: ssar_bench [-n COUNT] [-c C1,C2,..] [-t PHASE_SECS] [ANZEN]\n");
+            fprintf(stderr, "usage: ssar_bench [-n COUNT] [-c C1,C2,..] [-t PHASE_SECS] [-w WRK_SECS] [ANZEN]\n");
             return 2;
         } else {
             anzen = argv[i];
@@ -326,6 +402,12 @@ int main(int argc, char **argv)
     struct phase_result ar[BENCH_MAX_LEVELS], nr[BENCH_MAX_LEVELS];
     for (int i = 0; i < nlevels; i++)
         run_phase(&at, 201, levels[i], count, (double)max_secs, &ar[i]);
+    char wv_out[256];
+    char *wv[] = {"sh", "-c", "command -v wrk", NULL};
+    bool have_wrk = wrk_secs > 0 && run_capture(wv, wv_out, sizeof(wv_out), 10) == 0;
+    struct wrk_figure aw = {NAN, 0, NAN}, nw = {NAN, 0, NAN};
+    if (have_wrk)
+        run_wrk(&at, (int)wrk_secs, g.anzen, &aw);
     stop_child(&g.anzen);
 
     /* ---- nginx with the same bytes */
@@ -403,6 +485,8 @@ int main(int argc, char **argv)
     free(nb.data);
     for (int i = 0; i < nlevels; i++)
         run_phase(&nt, 200, levels[i], count, (double)max_secs, &nr[i]);
+    if (have_wrk)
+        run_wrk(&nt, (int)wrk_secs, 0, &nw);
     stop_child(&g.nginx);
     free(resp.data);
 
@@ -415,6 +499,13 @@ int main(int argc, char **argv)
         printf("%-28s %12.3f %12.3f %8.2f\n", label, ar[i].p50_ms, nr[i].p50_ms, ar[i].p50_ms / nr[i].p50_ms);
         fmt(label, sizeof(label), "C=%d p99 (ms)", levels[i]);
         printf("%-28s %12.3f %12.3f %8.2f\n", label, ar[i].p99_ms, nr[i].p99_ms, ar[i].p99_ms / nr[i].p99_ms);
+    }
+    if (have_wrk) {
+        printf("%-28s %12.0f %12.0f %8.2f\n", "wrk -t2 -c64 req/s", aw.rps, nw.rps, aw.rps / nw.rps);
+        printf("%-28s %12ld %12ld\n", "wrk non-2xx responses", aw.non2xx, nw.non2xx);
+        printf("%-28s %12.1f\n", "anzen CPU per request (us)", aw.cpu_us);
+    } else {
+        printf("(wrk not found or -w 0: no wrk figures)\n");
     }
     printf("\nratio = anzen / nginx (req/s: higher is better; latency: lower is better). nginx\n"
            "answers from a file; anzen authenticates the token and runs the authorizer.\n");

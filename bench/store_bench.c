@@ -12,7 +12,6 @@
  */
 #include <dirent.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "sqlite_ref.h"
 
 static double now_s(void)
 {
@@ -81,38 +81,10 @@ static double bench_sqlite_reference(const char *dir, int round, long n, const c
 {
     char path[160];
     snprintf(path, sizeof(path), "%s/reference-%d.db", dir, round);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    double rate = 0;
-    if (sqlite3_open(path, &db) != SQLITE_OK ||
-        sqlite3_exec(db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                     "CREATE TABLE kv (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value BLOB);"
-                     "CREATE INDEX kv_name ON kv (name, id);",
-                     NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "INSERT INTO kv (name, value) VALUES (?1, ?2)", -1, &st, NULL) !=
-            SQLITE_OK) {
-        fprintf(stderr, "reference: %s\n", db != NULL ? sqlite3_errmsg(db) : "open failed");
-        goto out;
-    }
     double t0 = now_s();
-    for (long i = 0; i < n; i++) {
-        char key[64];
-        pod_key(key, sizeof(key), i);
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(st, 2, value, (int)len, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            fprintf(stderr, "reference: %s\n", sqlite3_errmsg(db));
-            goto out;
-        }
-        sqlite3_reset(st);
-    }
-    double secs = now_s() - t0;
-    report("(a) SQLite 1-row commit, sync=FULL", n, secs);
-    rate = secs > 0 ? n / secs : 0;
-out:
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    double rate = sqlite_ref_commit_rate(path, n, value, len);
+    if (rate > 0)
+        report("(a) SQLite 1-row commit, sync=FULL", n, now_s() - t0);
     return rate;
 }
 

@@ -285,13 +285,46 @@ void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn
  * not yet safe for several threads. Health and version answers without credentials need
  * only the TLS client certificate (x509 authn), the immutable RBAC snapshot and the
  * server-wide counters (observe_mu), so a busy controller or a long write never delays them.
+ * Reviews (SSAR, SAR, SSRR, LSAR, TokenReview, SelfSubjectReview) go without it too.
  * Paths made thread-safe later are one more line here. */
+static bool is_review_path(const char *p, size_t n)
+{
+    static const struct { const char *prefix, *plural; } reviews[] = {
+        {"/apis/authorization.k8s.io/v1/", "selfsubjectaccessreviews"},
+        {"/apis/authorization.k8s.io/v1/", "subjectaccessreviews"},
+        {"/apis/authorization.k8s.io/v1/", "selfsubjectrulesreviews"},
+        {"/apis/authorization.k8s.io/v1/", "localsubjectaccessreviews"}, /* namespaces/NS/... */
+        {"/apis/authentication.k8s.io/v1/", "tokenreviews"},
+        {"/apis/authentication.k8s.io/v1/", "selfsubjectreviews"},
+    };
+    for (size_t i = 0; i < sizeof(reviews) / sizeof(reviews[0]); i++) {
+        size_t pl = strlen(reviews[i].prefix), rl = strlen(reviews[i].plural);
+        if (n < pl + rl || memcmp(p, reviews[i].prefix, pl) != 0 || p[n - rl - 1] != '/' ||
+            memcmp(p + n - rl, reviews[i].plural, rl) != 0)
+            continue;
+        /* the row is the plural right after the version, or namespaces/NS/plural */
+        const char *mid = p + pl;
+        size_t midn = n - pl - rl;
+        if (midn == 0)
+            return true;
+        if (midn > 12 && memcmp(mid, "namespaces/", 11) == 0 &&
+            memchr(mid + 11, '/', midn - 12) == NULL)
+            return true;
+    }
+    return false;
+}
+
 static bool needs_biglock(h2o_req_t *req)
 {
     size_t n = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const char *p = req->path.base;
     bool get = (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0) ||
                (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
+    /* access and token reviews: authn (token cache, x509), impersonation, the RBAC/Node
+     * authorizers on their snapshots, the review handlers, audit and metrics are safe without
+     * it (docs/internals/threads.md); their creates write nothing */
+    if (req->method.len == 4 && memcmp(req->method.base, "POST", 4) == 0 && is_review_path(p, n))
+        return false;
     if (!get)
         return true;
     if (!(h2o_memis(p, n, H2O_STRLIT("/healthz")) || h2o_memis(p, n, H2O_STRLIT("/livez")) ||
@@ -1594,6 +1627,7 @@ static void handle_resource(struct ctx *c)
     int code = 200, rc = 0;
     switch (bit) {
     case VERB_GET:
+        call.resource_version = query_get(&c->q, "resourceVersion");
         rc = rest_get(&call, &obj, &st);
         break;
     case VERB_LIST:

@@ -78,6 +78,9 @@ struct api_call {
      * request was resumed (store_sync_async): 0 not run (reads run it), 1 passed, or the
      * negative code it failed with. */
     int read_barrier;
+    /* get only: the request's resourceVersion (NULL/"": the latest, after the barrier; "0":
+     * any, from the cache as it is; "N": not older than N, as upstream's watch cache) */
+    const char *resource_version;
 };
 
 /* Adds a warning text to the call (sent as `Warning: 299 - "<text>"`). */

@@ -465,11 +465,44 @@ static int cache_sync(const struct api_call *c)
     return store_sync(c->srv->store);
 }
 
+/* The barrier a get needs: none for resourceVersion "0" or a revision the cache has
+ * reached; the consistent-read barrier for none; for a newer revision, the barrier and then
+ * 504 "Too large resource version" if the cache is still behind it (upstream's watch cache
+ * waits for it to arrive, then answers that). ret_status set on an error. */
+static int get_sync(const struct api_call *c, json_t **ret_status)
+{
+    const char *rvs = c->resource_version;
+    if (rvs == NULL || *rvs == '\0')
+        return cache_sync(c);
+    int64_t rv = parse_rv(rvs);
+    if (rv < 0) {
+        char *msg = xasprintf("invalid resource version \"%s\"", rvs);
+        *ret_status = status_new(AZ_EBADREQUEST, msg, NULL);
+        free(msg);
+        return AZ_EBADREQUEST;
+    }
+    if (c->srv->wc == NULL)
+        return AZ_EUNAVAILABLE;
+    if (rv == 0 || watchcache_rev(c->srv->wc) >= rv)
+        return 0;
+    int rc = cache_sync(c);
+    if (rc == 0 && watchcache_rev(c->srv->wc) < rv) {
+        *ret_status = status_too_large_resource_version(rvs, watchcache_rev(c->srv->wc));
+        return AZ_ETIMEOUT;
+    }
+    return rc;
+}
+
 int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status)
 {
-    char *key = resource_key(c->res, c->ns, c->name);
     json_t *obj = NULL;
-    int rc = cache_sync(c);
+    json_t *sync_status = NULL;
+    int rc = get_sync(c, &sync_status);
+    if (sync_status != NULL) {
+        *ret_status = sync_status;
+        return rc;
+    }
+    char *key = resource_key(c->res, c->ns, c->name);
     struct wc_item it;
     if (rc == 0 && (rc = watchcache_get(c->srv->wc, key, &it, NULL)) == 0) {
         obj = decode_item(&it);

@@ -91,6 +91,19 @@ expect_eq "resourceVersion=0: served (from the cache), 36 items" 36 "$(jget 'len
 acurl -o "$T/nt" "${UA[@]}" "$BASE$CM?resourceVersion=$P1RV&resourceVersionMatch=NotOlderThan"
 expect_eq "NotOlderThan an older revision: the current state" "$(names "$T/now")" "$(names "$T/nt")"
 
+# ---- get with a resourceVersion (upstream: "0" any, "N" not older than N, newer: 504) -------
+req GET "$CM/page-9a?resourceVersion=0" "${UA[@]}"
+expect_eq "get resourceVersion=0: from the cache" "200 page-9a" "$CODE $(jget 'd["metadata"]["name"]' "$T/body")"
+GRV=$(jget 'd["metadata"]["resourceVersion"]' "$T/body")
+req GET "$CM/page-9a?resourceVersion=$GRV" "${UA[@]}"
+expect_eq "get resourceVersion=its own: 200, the same revision" "200 $GRV" "$CODE $(jget 'd["metadata"]["resourceVersion"]' "$T/body")"
+req GET "$CM/page-9a?resourceVersion=99999999" "${UA[@]}"
+expect_eq "get resourceVersion beyond the store: 504 Timeout" "504 Timeout" "$CODE $(jget 'd["reason"]' "$T/body")"
+expect_contains "get resourceVersion beyond the store: upstream's text" "Too large resource version: 99999999, current: " "$BODY"
+req GET "$CM/page-9a?resourceVersion=abc" "${UA[@]}"
+expect_eq "get resourceVersion=abc: 400" "400" "$CODE"
+expect_contains "get resourceVersion=abc: upstream's text" 'invalid resource version \"abc\"' "$BODY"
+
 # ---- watch from a resourceVersion replays exactly ---------------------------------------------
 mkcm w-a watch 1
 WRV=$(jget 'd["metadata"]["resourceVersion"]' "$T/body")
