@@ -21,8 +21,9 @@ JOBS=${FUZZ_JOBS:-2}
 TIMEOUT=${FUZZ_TIMEOUT:-60}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$BUILD_DIR/fuzz-long.txt"
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$ROOT" diff --quiet HEAD -- src fuzz 2>/dev/null || COMMIT="$COMMIT+dirty"
+# the commit the targets were built from (FUZZ_COMMIT when BUILD_DIR is a copy of an older build)
+COMMIT=${FUZZ_COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+[ -n "${FUZZ_COMMIT:-}" ] || git -C "$ROOT" diff --quiet HEAD -- src fuzz 2>/dev/null || COMMIT="$COMMIT+dirty"
 mkdir -p "$BUILD_DIR/crashes"
 
 # The longest input libFuzzer may build, per target: a little above what the format needs
