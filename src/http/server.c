@@ -56,6 +56,7 @@
 #include "util/log.h"
 #include "util/text.h"
 #include "util/util.h"
+#include "util/yaml.h"
 
 #define MAX_BODY (3 * 1024 * 1024)
 #define H2O_BODY_LIMIT (4 * 1024 * 1024) /* buffered before authn: keep it near MAX_BODY */
@@ -470,7 +471,7 @@ static json_t *yaml_to_json(const char *s, size_t len, char **ret_err)
         *ret_err = xstrdup("error converting YAML to JSON: yaml: invalid leading UTF-8 octet");
         return NULL;
     }
-    struct fy_document *fyd = fy_document_build_from_string(NULL, s, len);
+    struct fy_document *fyd = yaml_document_quiet(s, len, 0);
     if (fyd == NULL) {
         *ret_err = xstrdup("error converting YAML to JSON: yaml: invalid document");
         return NULL;

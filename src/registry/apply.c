@@ -14,6 +14,7 @@
 #include "util/json.h"
 #include "util/text.h"
 #include "util/util.h"
+#include "util/yaml.h"
 
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -389,10 +390,9 @@ json_t *apply_decode_body(const char *body, size_t len, char **ret_strict, json_
     size_t i = 0;
     while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
         i++;
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS};
     /* libfyaml may loop forever on invalid UTF-8: such a body never reaches it */
     struct fy_document *fyd = utf8_invalid_at(body, len) < len
-                                  ? NULL : fy_document_build_from_string(&cfg, body, len);
+                                  ? NULL : yaml_document_quiet(body, len, FYPCF_ALLOW_DUPLICATE_KEYS);
     if (fyd != NULL) {
         struct buf dups = BUF_INIT;
         yaml_duplicates(fy_document_root(fyd), &dups, 0);
