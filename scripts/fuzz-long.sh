@@ -4,10 +4,13 @@
 # `scripts/fuzz-long.sh build-fuzz 10000000 patch jwt`), starting from a copy of the checked-in
 # seed corpus (fuzz/corpus/NAME, so the tree is not modified). Runs FUZZ_JOBS targets at a time
 # (default 2), each under `nice -n 19` so that builds and tests on the machine go first.
+# FUZZ_SECONDS=n also stops each target after n seconds (libFuzzer's -max_total_time), for a
+# time-boxed round when the machine cannot give every target its 10 million.
 #
 # Appends one line per target to BUILD_DIR/fuzz-long.txt:
-#   <target> runs=<n> seconds=<s> execs/s=<n> result=<ok|CRASH|STOPPED> corpus=<files> max_len=<n> commit=<git> date=<UTC>
-# ok: libFuzzer's closing "Done N runs" line was printed. CRASH: a crash, sanitizer report,
+#   <target> runs=<n> seconds=<s> execs/s=<n> result=<ok|short|CRASH|STOPPED> corpus=<files> max_len=<n> commit=<git> date=<UTC>
+# ok: libFuzzer's closing "Done N runs" line was printed after RUNS executions. short: the
+# same, but FUZZ_SECONDS ran out first (no crash in the executions done). CRASH: a crash, sanitizer report,
 # leak, timeout (an input running over FUZZ_TIMEOUT s, default 60) or out-of-memory
 # (-rss_limit_mb) — the reproducer is in BUILD_DIR/crashes/. STOPPED: the process ended without
 # either (killed from outside, e.g. by the kernel's OOM killer; see BUILD_DIR/NAME.log).
@@ -19,6 +22,7 @@ RUNS=${2:-10000000}
 shift $(($# < 2 ? $# : 2))
 JOBS=${FUZZ_JOBS:-2}
 TIMEOUT=${FUZZ_TIMEOUT:-60}
+SECONDS_LIMIT=${FUZZ_SECONDS:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$BUILD_DIR/fuzz-long.txt"
 # the commit the targets were built from (FUZZ_COMMIT when BUILD_DIR is a copy of an older build)
@@ -45,13 +49,14 @@ run_one() {
     max_len=$(max_len_of "$corpus")
     start=$(date +%s)
     ASAN_OPTIONS=detect_leaks=1 nice -n 19 "$bin" -runs="$RUNS" -max_len="$max_len" \
-        -timeout="$TIMEOUT" -rss_limit_mb=2048 -print_final_stats=1 \
+        -timeout="$TIMEOUT" -max_total_time="$SECONDS_LIMIT" -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$BUILD_DIR/crashes/$name-" "$work" >"$log" 2>&1
     rc=$?
     end=$(date +%s)
     done_runs=$(grep -o '^Done [0-9]* runs' "$log" | grep -o '[0-9]*' | tail -1)
     if [ "$rc" -eq 0 ] && [ -n "$done_runs" ]; then
         result=ok
+        [ "$done_runs" -ge "$RUNS" ] || result=short
     elif grep -q -e '^==[0-9]*==' -e 'ERROR: libFuzzer' -e '^SUMMARY:' "$log"; then
         result=CRASH
     else
@@ -63,7 +68,7 @@ run_one() {
         "result=$result corpus=$(ls "$work" | wc -l) max_len=$max_len commit=$COMMIT" \
         "date=$(date -u +%Y-%m-%dT%H:%MZ) exit=$rc" | tee -a "$OUT"
     rm -rf "$work"
-    [ "$result" = ok ]
+    [ "$result" = ok ] || [ "$result" = short ]
 }
 
 if [ $# -eq 0 ]; then
