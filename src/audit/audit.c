@@ -72,7 +72,7 @@ static json_t *text_to_json(const char *text, size_t len, char **ret_err)
         *ret_err = xstrdup("audit policy: not valid YAML or JSON");
         return NULL;
     }
-    char *js = fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE);
+    char *js = yaml_document_to_json(fyd);
     fy_document_destroy(fyd);
     if (js == NULL) {
         *ret_err = xstrdup("audit policy: cannot convert YAML to JSON");

@@ -476,7 +476,7 @@ static json_t *yaml_to_json(const char *s, size_t len, char **ret_err)
         *ret_err = xstrdup("error converting YAML to JSON: yaml: invalid document");
         return NULL;
     }
-    char *js = fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE);
+    char *js = yaml_document_to_json(fyd);
     fy_document_destroy(fyd);
     if (js == NULL) {
         *ret_err = xstrdup("error converting YAML to JSON");

@@ -403,7 +403,7 @@ json_t *apply_decode_body(const char *body, size_t len, char **ret_strict, json_
     if (i < len && body[i] == '{') {
         v = json_parse_go(body, len, &err);
     } else {
-        char *js = fyd ? fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE) : NULL;
+        char *js = fyd ? yaml_document_to_json(fyd) : NULL;
         if (js != NULL) {
             v = json_loads(js, JSON_DECODE_ANY, NULL); /* a repeated key: the last one wins */
             free(js);

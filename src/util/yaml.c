@@ -1,6 +1,11 @@
 /* yaml.c — quiet libfyaml documents (yaml.h). */
 #include "util/yaml.h"
 
+#include <stdbool.h>
+#include <string.h>
+
+#include "util/buf.h"
+
 static void discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
     (void)diag;
@@ -24,4 +29,144 @@ struct fy_document *yaml_document_quiet(const char *text, size_t len, unsigned f
     struct fy_document *fyd = fy_document_build_from_string(&cfg, text, len);
     fy_diag_unref(diag); /* the document holds its own reference */
     return fyd;
+}
+
+/* Whether s[0..n) is a number as libfyaml's JSON emitter leaves it bare (fy_atom_is_number):
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
+static bool json_number(const char *s, size_t n)
+{
+    size_t i = 0, d;
+    if (i < n && s[i] == '-')
+        i++;
+    for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
+        if (d == 1 && s[i - 1] == '0')
+            return false;
+    if (d == 0)
+        return false;
+    if (i < n && s[i] == '.') {
+        for (i++, d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            d++;
+        if (d == 0)
+            return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            d++;
+        if (d == 0)
+            return false;
+    }
+    return i == n;
+}
+
+static void put_string(struct buf *b, const char *s, size_t n)
+{
+    buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            buf_putc(b, '\\');
+            buf_putc(b, (char)c);
+        } else if (c < 0x20 || c == 0x7f) {
+            buf_printf(b, "\\u%04x", c);
+        } else {
+            buf_putc(b, (char)c);
+        }
+    }
+    buf_putc(b, '"');
+}
+
+static bool tag_is_str(struct fy_node *n)
+{
+    size_t len = 0;
+    const char *t = fy_node_get_tag(n, &len);
+    return t != NULL && ((len == 1 && t[0] == '!') || (len == 5 && memcmp(t, "!!str", 5) == 0) ||
+                         (len == 21 && memcmp(t, "tag:yaml.org,2002:str", 21) == 0));
+}
+
+static int put_node(struct buf *b, struct fy_node *n, int depth)
+{
+    if (depth > YAML_JSON_MAX_DEPTH)
+        return -1;
+    if (n == NULL) {
+        buf_puts(b, "null");
+        return 0;
+    }
+    switch (fy_node_get_type(n)) {
+    case FYNT_SCALAR: {
+        enum fy_node_style st = fy_node_get_style(n);
+        if (st == FYNS_ALIAS)
+            return -1;
+        size_t len = 0;
+        const char *s = fy_node_get_scalar(n, &len);
+        if (s == NULL)
+            s = "";
+        if (st == FYNS_PLAIN || st == FYNS_ANY) {
+            bool str = tag_is_str(n);
+            if (len == 0 && !str) {
+                buf_puts(b, "null");
+                return 0;
+            }
+            bool bare = (len == 4 && memcmp(s, "true", 4) == 0) || (len == 5 && memcmp(s, "false", 5) == 0) ||
+                        (len == 4 && memcmp(s, "null", 4) == 0) || json_number(s, len);
+            if (bare && !str) {
+                buf_append(b, s, len);
+                return 0;
+            }
+        }
+        put_string(b, s, len);
+        return 0;
+    }
+    case FYNT_SEQUENCE: {
+        buf_putc(b, '[');
+        void *it = NULL;
+        struct fy_node *c;
+        for (bool first = true; (c = fy_node_sequence_iterate(n, &it)) != NULL; first = false) {
+            if (!first)
+                buf_putc(b, ',');
+            if (put_node(b, c, depth + 1) != 0)
+                return -1;
+        }
+        buf_putc(b, ']');
+        return 0;
+    }
+    case FYNT_MAPPING: {
+        buf_putc(b, '{');
+        void *it = NULL;
+        struct fy_node_pair *p;
+        for (bool first = true; (p = fy_node_mapping_iterate(n, &it)) != NULL; first = false) {
+            struct fy_node *k = fy_node_pair_key(p);
+            size_t klen = 0;
+            const char *ks = "";
+            if (k != NULL) {
+                if (fy_node_get_type(k) != FYNT_SCALAR || fy_node_get_style(k) == FYNS_ALIAS)
+                    return -1;
+                ks = fy_node_get_scalar(k, &klen);
+                if (ks == NULL)
+                    ks = "";
+            }
+            if (!first)
+                buf_putc(b, ',');
+            put_string(b, ks, klen);
+            buf_putc(b, ':');
+            if (put_node(b, fy_node_pair_value(p), depth + 1) != 0)
+                return -1;
+        }
+        buf_putc(b, '}');
+        return 0;
+    }
+    }
+    return -1;
+}
+
+char *yaml_document_to_json(struct fy_document *fyd)
+{
+    struct buf b = BUF_INIT;
+    if (put_node(&b, fy_document_root(fyd), 0) != 0) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
 }

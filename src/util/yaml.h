@@ -16,4 +16,18 @@
  * the document with fy_document_destroy. Safe from several threads (nothing shared). */
 struct fy_document *yaml_document_quiet(const char *text, size_t len, unsigned flags);
 
+/* Deepest nesting yaml_document_to_json converts (jansson's own parsing limit). */
+#define YAML_JSON_MAX_DEPTH 2048
+
+/* The JSON text of the document (its root), with the values libfyaml's JSON emitter
+ * (FYECF_MODE_JSON_ONELINE) gives, but without calling it: libfyaml 0.7.12's JSON mode leaks
+ * a buffer for every scalar with escapes or folded lines (fy_atom_is_number leaves its
+ * iterator unfinished), up to the size of the scalar, per request. Plain scalars that are
+ * true, false or a JSON number (no leading zero, no leading '.') stay bare; an empty plain
+ * scalar or an absent value is null; every other scalar (quoted, block, tagged !!str or !)
+ * is a string; keys are always strings (an absent key is ""). malloc'd, or NULL when libfyaml
+ * refuses the document in JSON mode (an alias, a non-scalar key) or it is nested deeper than
+ * YAML_JSON_MAX_DEPTH. */
+char *yaml_document_to_json(struct fy_document *fyd);
+
 #endif
