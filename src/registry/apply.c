@@ -351,10 +351,8 @@ static void yaml_duplicates(struct fy_node *n, struct buf *out, int depth)
         struct fy_node_pair *p;
         while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
             struct fy_node *k = fy_node_pair_key(p);
-            size_t kl = 0;
-            const char *ks = k && fy_node_is_scalar(k) ? fy_node_get_scalar(k, &kl) : NULL;
-            if (ks != NULL) {
-                char *key = xstrndup(ks, kl);
+            char *key = k != NULL ? yaml_scalar(k, NULL) : NULL;
+            if (key != NULL) {
                 if (json_object_get(seen, key) != NULL) {
                     struct fy_token *t = fy_node_get_scalar_token(k);
                     const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;

@@ -2,6 +2,7 @@
 #include "util/yaml.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -29,6 +30,24 @@ struct fy_document *yaml_document_quiet(const char *text, size_t len, unsigned f
     struct fy_document *fyd = fy_document_build_from_string(&cfg, text, len);
     fy_diag_unref(diag); /* the document holds its own reference */
     return fyd;
+}
+
+char *yaml_scalar(struct fy_node *n, size_t *ret_len)
+{
+    if (n == NULL || !fy_node_is_scalar(n))
+        return NULL;
+    struct buf b = BUF_INIT;
+    buf_append(&b, "", 0);
+    struct fy_token *t = fy_node_get_scalar_token(n);
+    struct fy_token_iter *it = t != NULL ? fy_token_iter_create(t) : NULL;
+    if (it != NULL) {
+        const struct fy_iter_chunk *ic = NULL;
+        int err = 0;
+        while ((ic = fy_token_iter_chunk_next(it, ic, &err)) != NULL)
+            buf_append(&b, ic->str, ic->len);
+        fy_token_iter_destroy(it);
+    }
+    return buf_detach(&b, ret_len);
 }
 
 /* Whether s[0..n) is a number as libfyaml's JSON emitter leaves it bare (fy_atom_is_number):
@@ -100,23 +119,21 @@ static int put_node(struct buf *b, struct fy_node *n, int depth)
         if (st == FYNS_ALIAS)
             return -1;
         size_t len = 0;
-        const char *s = fy_node_get_scalar(n, &len);
-        if (s == NULL)
-            s = "";
+        char *s = yaml_scalar(n, &len);
         if (st == FYNS_PLAIN || st == FYNS_ANY) {
             bool str = tag_is_str(n);
-            if (len == 0 && !str) {
-                buf_puts(b, "null");
-                return 0;
-            }
             bool bare = (len == 4 && memcmp(s, "true", 4) == 0) || (len == 5 && memcmp(s, "false", 5) == 0) ||
                         (len == 4 && memcmp(s, "null", 4) == 0) || json_number(s, len);
-            if (bare && !str) {
+            if (len == 0 && !str)
+                buf_puts(b, "null");
+            else if (bare && !str)
                 buf_append(b, s, len);
-                return 0;
-            }
+            else
+                put_string(b, s, len);
+        } else {
+            put_string(b, s, len);
         }
-        put_string(b, s, len);
+        free(s);
         return 0;
     }
     case FYNT_SEQUENCE: {
@@ -139,17 +156,13 @@ static int put_node(struct buf *b, struct fy_node *n, int depth)
         for (bool first = true; (p = fy_node_mapping_iterate(n, &it)) != NULL; first = false) {
             struct fy_node *k = fy_node_pair_key(p);
             size_t klen = 0;
-            const char *ks = "";
-            if (k != NULL) {
-                if (fy_node_get_type(k) != FYNT_SCALAR || fy_node_get_style(k) == FYNS_ALIAS)
-                    return -1;
-                ks = fy_node_get_scalar(k, &klen);
-                if (ks == NULL)
-                    ks = "";
-            }
+            if (k != NULL && (fy_node_get_type(k) != FYNT_SCALAR || fy_node_get_style(k) == FYNS_ALIAS))
+                return -1;
+            char *ks = k != NULL ? yaml_scalar(k, &klen) : NULL;
             if (!first)
                 buf_putc(b, ',');
-            put_string(b, ks, klen);
+            put_string(b, ks != NULL ? ks : "", klen);
+            free(ks);
             buf_putc(b, ':');
             if (put_node(b, fy_node_pair_value(p), depth + 1) != 0)
                 return -1;

@@ -16,6 +16,12 @@
  * the document with fy_document_destroy. Safe from several threads (nothing shared). */
 struct fy_document *yaml_document_quiet(const char *text, size_t len, unsigned flags);
 
+/* The text of a scalar node, read through a token iterator (malloc'd, NUL-terminated, its
+ * length in *ret_len if not NULL; "" for a scalar without a value); NULL if n is not a
+ * scalar. fy_node_get_scalar is not used on untrusted text: when its length estimate is off
+ * (quoted scalars with '' and CRs) libfyaml 0.7.12 returns NULL and leaks its iterator. */
+char *yaml_scalar(struct fy_node *n, size_t *ret_len);
+
 /* Deepest nesting yaml_document_to_json converts (jansson's own parsing limit). */
 #define YAML_JSON_MAX_DEPTH 2048
 
