@@ -54,14 +54,18 @@ run_one() {
     rc=$?
     end=$(date +%s)
     done_runs=$(grep -o '^Done [0-9]* runs' "$log" | grep -o '[0-9]*' | tail -1)
+    # executions up to a crash (-print_final_stats), else the last status line
+    stopped_runs=$(grep -o 'number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+    [ -n "$stopped_runs" ] || stopped_runs=$(grep -o '^#[0-9]*' "$log" | tr -d '#' | tail -1)
     if [ "$rc" -eq 0 ] && [ -n "$done_runs" ]; then
         result=ok
         [ "$done_runs" -ge "$RUNS" ] || result=short
     elif grep -q -e '^==[0-9]*==' -e 'ERROR: libFuzzer' -e '^SUMMARY:' "$log"; then
         result=CRASH
+        done_runs=$stopped_runs
     else
         result=STOPPED
-        done_runs=$(grep -o '^#[0-9]*' "$log" | tr -d '#' | tail -1)
+        done_runs=$stopped_runs
     fi
     local secs=$((end - start))
     echo "$name runs=${done_runs:-?} seconds=$secs execs/s=$(( ${done_runs:-0} / (secs > 0 ? secs : 1) ))" \
