@@ -29,7 +29,7 @@ char *yaml_scalar(struct fy_node *n, size_t *ret_len);
  * (FYECF_MODE_JSON_ONELINE) gives, but without calling it: libfyaml 0.7.12's JSON mode leaks
  * a buffer for every scalar with escapes or folded lines (fy_atom_is_number leaves its
  * iterator unfinished), up to the size of the scalar, per request. Plain scalars that are
- * true, false or a JSON number (no leading zero, no leading '.') stay bare; an empty plain
+ * true, false, null or a JSON number (no leading zero, no leading '.') stay bare; an empty plain
  * scalar or an absent value is null; every other scalar (quoted, block, tagged !!str or !)
  * is a string; keys are always strings (an absent key is ""). malloc'd, or NULL when libfyaml
  * refuses the document in JSON mode (an alias, a non-scalar key) or it is nested deeper than
