@@ -107,7 +107,7 @@ static bool tag_is_str(struct fy_node *n)
 
 static int put_node(struct buf *b, struct fy_node *n, int depth)
 {
-    if (depth > YAML_JSON_MAX_DEPTH)
+    if (depth >= YAML_JSON_MAX_DEPTH) /* containers at depths 0..max-1, as jansson reads */
         return -1;
     if (n == NULL) {
         buf_puts(b, "null");
