@@ -59,11 +59,14 @@ install:
 	install -D -m 0755 $(BUILD)/anzen $(DESTDIR)$(PREFIX)/bin/anzen
 	ln -sf anzen $(DESTDIR)$(PREFIX)/bin/kubectl-anzen
 
-# Every fuzz target for FUZZ_RUNS executions (default 10 million) from its seed corpus;
-# figures in build-fuzz/fuzz-long.txt (see docs/fuzzing.md).
+# Every fuzz target (or FUZZ_TARGETS="patch jwt ...") for FUZZ_RUNS executions (default 10
+# million) from its seed corpus, FUZZ_JOBS (default 2) at a time under nice -n 19; one line
+# per target in build-fuzz/fuzz-long.txt, libFuzzer's output in build-fuzz/NAME_fuzz.log,
+# reproducers in build-fuzz/crashes/ (see docs/fuzzing.md).
 FUZZ_RUNS ?= 10000000
+FUZZ_TARGETS ?=
 fuzz-long: fuzz
-	scripts/fuzz-long.sh build-fuzz $(FUZZ_RUNS)
+	scripts/fuzz-long.sh build-fuzz $(FUZZ_RUNS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz

@@ -1,8 +1,11 @@
 /* layer_fuzz.c — libFuzzer target for the tar reader and layer application (node/layer.c):
- * the input is applied as a layer to an empty rootfs in a fresh temporary directory that
- * also holds a sentinel directory; whatever the input, nothing may appear, change or vanish
- * outside the rootfs (the security boundary of layer.h), and an error must come with a
- * message. The input is also read entry by entry with the bare tar reader. */
+ * the input is applied as a layer to an empty rootfs in a sandbox directory that also holds
+ * a sentinel directory; whatever the input, nothing may appear, change or vanish outside the
+ * rootfs (the security boundary of layer.h), and an error must come with a message. The input
+ * is also read entry by entry with the bare tar reader.
+ *
+ * The sandbox is made once (LLVMFuzzerInitialize), in /dev/shm when it can be (a tmpfs: no
+ * disk writes per input), and only its rootfs is emptied and re-created between inputs. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -63,6 +66,41 @@ static void check_untouched(const char *top)
     }
 }
 
+static char top[64]; /* the sandbox: root/ (emptied after each input) and outside/secret */
+
+static void remove_top(void)
+{
+    char *slash = strrchr(top, '/');
+    *slash = '\0';
+    int parent = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    *slash = '/';
+    if (parent >= 0) {
+        (void)layer_remove_at(parent, slash + 1);
+        close(parent);
+    }
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    snprintf(top, sizeof(top), "/dev/shm/anzen-layer-fuzz.XXXXXX");
+    if (mkdtemp(top) == NULL) {
+        snprintf(top, sizeof(top), "/tmp/anzen-layer-fuzz.XXXXXX");
+        if (mkdtemp(top) == NULL)
+            abort();
+    }
+    atexit(remove_top);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/outside", top);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/outside/secret", top);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        abort();
+    fputs("secret\n", f);
+    fclose(f);
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* the bare reader */
@@ -87,22 +125,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tar_reader_free(r);
     close(fd);
 
-    /* the applier, in a sandbox directory */
-    char top[] = "/tmp/anzen-layer-fuzz.XXXXXX";
-    if (mkdtemp(top) == NULL)
+    /* the applier, in the sandbox */
+    int topfd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (topfd < 0 || mkdirat(topfd, "root", 0755) != 0)
         abort();
-    char path[512];
-    snprintf(path, sizeof(path), "%s/root", top);
-    mkdir(path, 0755);
-    int rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    snprintf(path, sizeof(path), "%s/outside", top);
-    mkdir(path, 0755);
-    snprintf(path, sizeof(path), "%s/outside/secret", top);
-    FILE *f = fopen(path, "w");
-    if (rootfd < 0 || f == NULL)
+    int rootfd = openat(topfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
         abort();
-    fputs("secret\n", f);
-    fclose(f);
     fd = input_fd(data, size);
     char *err = NULL;
     int rc = layer_apply(rootfd, fd, &err);
@@ -112,9 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     close(fd);
     close(rootfd);
     check_untouched(top);
-    int tmp = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (layer_remove_at(tmp, top + 5) != 0)
+    if (layer_remove_at(topfd, "root") != 0)
         abort();
-    close(tmp);
+    close(topfd);
     return 0;
 }

@@ -32,6 +32,7 @@
 #include "util/log.h"
 #include "util/text.h"
 #include "util/util.h"
+#include "util/yaml.h"
 
 #define AUDIT_MAX_RULES 1024
 
@@ -67,12 +68,12 @@ static json_t *text_to_json(const char *text, size_t len, char **ret_err)
         *ret_err = xstrdup("audit policy: not valid UTF-8");
         return NULL;
     }
-    struct fy_document *fyd = fy_document_build_from_string(NULL, text, len);
+    struct fy_document *fyd = yaml_document_quiet(text, len, 0);
     if (fyd == NULL) {
         *ret_err = xstrdup("audit policy: not valid YAML or JSON");
         return NULL;
     }
-    char *js = fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE);
+    char *js = yaml_document_to_json(fyd);
     fy_document_destroy(fyd);
     if (js == NULL) {
         *ret_err = xstrdup("audit policy: cannot convert YAML to JSON");

@@ -61,6 +61,7 @@
 #include "util/log.h"
 #include "util/text.h"
 #include "util/util.h"
+#include "util/yaml.h"
 
 #define MAX_BODY (3 * 1024 * 1024)
 #define H2O_BODY_LIMIT (4 * 1024 * 1024) /* h2o's own cap (HTTP/2; HTTP/1.1 is checked first by prefilter.c) */
@@ -739,12 +740,12 @@ static json_t *yaml_to_json(const char *s, size_t len, char **ret_err)
         *ret_err = xstrdup("error converting YAML to JSON: yaml: invalid leading UTF-8 octet");
         return NULL;
     }
-    struct fy_document *fyd = fy_document_build_from_string(NULL, s, len);
+    struct fy_document *fyd = yaml_document_quiet(s, len, 0);
     if (fyd == NULL) {
         *ret_err = xstrdup("error converting YAML to JSON: yaml: invalid document");
         return NULL;
     }
-    char *js = fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE);
+    char *js = yaml_document_to_json(fyd);
     fy_document_destroy(fyd);
     if (js == NULL) {
         *ret_err = xstrdup("error converting YAML to JSON");

@@ -14,6 +14,7 @@
 #include "util/json.h"
 #include "util/text.h"
 #include "util/util.h"
+#include "util/yaml.h"
 
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -350,10 +351,8 @@ static void yaml_duplicates(struct fy_node *n, struct buf *out, int depth)
         struct fy_node_pair *p;
         while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
             struct fy_node *k = fy_node_pair_key(p);
-            size_t kl = 0;
-            const char *ks = k && fy_node_is_scalar(k) ? fy_node_get_scalar(k, &kl) : NULL;
-            if (ks != NULL) {
-                char *key = xstrndup(ks, kl);
+            char *key = k != NULL ? yaml_scalar(k, NULL) : NULL;
+            if (key != NULL) {
                 if (json_object_get(seen, key) != NULL) {
                     struct fy_token *t = fy_node_get_scalar_token(k);
                     const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
@@ -389,10 +388,9 @@ json_t *apply_decode_body(const char *body, size_t len, char **ret_strict, json_
     size_t i = 0;
     while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
         i++;
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS};
     /* libfyaml may loop forever on invalid UTF-8: such a body never reaches it */
     struct fy_document *fyd = utf8_invalid_at(body, len) < len
-                                  ? NULL : fy_document_build_from_string(&cfg, body, len);
+                                  ? NULL : yaml_document_quiet(body, len, FYPCF_ALLOW_DUPLICATE_KEYS);
     if (fyd != NULL) {
         struct buf dups = BUF_INIT;
         yaml_duplicates(fy_document_root(fyd), &dups, 0);
@@ -403,7 +401,7 @@ json_t *apply_decode_body(const char *body, size_t len, char **ret_strict, json_
     if (i < len && body[i] == '{') {
         v = json_parse_go(body, len, &err);
     } else {
-        char *js = fyd ? fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE) : NULL;
+        char *js = fyd ? yaml_document_to_json(fyd) : NULL;
         if (js != NULL) {
             v = json_loads(js, JSON_DECODE_ANY, NULL); /* a repeated key: the last one wins */
             free(js);

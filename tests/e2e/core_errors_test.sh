@@ -110,6 +110,22 @@ check "YAML body with invalid UTF-8" 400 "$(st '"error converting YAML to JSON: 
 req PATCH "$CM/a?fieldManager=m" "${UA[@]}" -H 'Content-Type: application/apply-patch+yaml' --max-time 20 --data-binary @"$T/bad.yaml"
 check "apply body with invalid UTF-8" 400 "$(st '"error decoding YAML: yaml: invalid document"' BadRequest 400)"
 
+# a malformed YAML body (here a Secret's) is refused without any of its text reaching the
+# server's log: libfyaml's default diagnostics quote the offending line on stderr
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: y}\nstringData:\n  password: yaml-s3cr3t-e2e: x\n' >"$T/leak.yaml"
+req POST /api/v1/namespaces/lab/secrets "${UA[@]}" -H 'Content-Type: application/yaml' --data-binary @"$T/leak.yaml"
+expect_eq "malformed YAML body: HTTP 400" 400 "$CODE"
+req PATCH "$CM/a?fieldManager=m" "${UA[@]}" -H 'Content-Type: application/apply-patch+yaml' --data-binary @"$T/leak.yaml"
+expect_eq "malformed apply body: HTTP 400" 400 "$CODE"
+expect_eq "no text of a malformed YAML body in the server log" "" "$(grep -a 'yaml-s3cr3t-e2e' "$T/server.log")"
+# a YAML body's escaped, folded and typed scalars become the JSON values libfyaml's JSON
+# emitter gave (util/yaml.c converts without it: it leaked per escaped scalar)
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yesc\n  labels: {n: "5"}\ndata:\n  q: "tab\\there \\u00e9 \\\\ \\"x\\""\n  f: a\n    b\n  l: |\n    x\n' >"$T/esc.yaml"
+req POST $CM "${UA[@]}" -H 'Content-Type: application/yaml' --data-binary @"$T/esc.yaml"
+expect_eq "YAML body with escapes: HTTP 201" 201 "$CODE"
+expect_eq "YAML body with escapes: values" '{"f":"a b","l":"x\n","q":"tab\there é \\ \"x\""} {"n":"5"}' \
+    "$(printf '%s' "$BODY" | python3 -c 'import json,sys; o=json.load(sys.stdin); print(json.dumps(o["data"], sort_keys=True, separators=(",", ":"), ensure_ascii=False), json.dumps(o["metadata"]["labels"], separators=(",", ":")))')"
+
 req PUT $CM/a "${UA[@]}" "${J[@]}" -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"1"}}'
 check "update with a stale resourceVersion" 409 "$(st '"Operation cannot be fulfilled on configmaps \"a\": the object has been modified; please apply your changes to the latest version and try again"' Conflict 409 '{"name":"a","kind":"configmaps"}')"
 

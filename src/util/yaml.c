@@ -1,0 +1,185 @@
+/* yaml.c — quiet libfyaml documents (yaml.h). */
+#include "util/yaml.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+static void discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag;
+    (void)user;
+    (void)buf;
+    (void)len;
+}
+
+struct fy_document *yaml_document_quiet(const char *text, size_t len, unsigned flags)
+{
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = discard;
+    dcfg.show_source = false;
+    dcfg.colorize = false;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    if (diag == NULL)
+        return NULL;
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | (enum fy_parse_cfg_flags)flags, .diag = diag};
+    struct fy_document *fyd = fy_document_build_from_string(&cfg, text, len);
+    fy_diag_unref(diag); /* the document holds its own reference */
+    return fyd;
+}
+
+char *yaml_scalar(struct fy_node *n, size_t *ret_len)
+{
+    if (n == NULL || !fy_node_is_scalar(n))
+        return NULL;
+    struct buf b = BUF_INIT;
+    buf_append(&b, "", 0);
+    struct fy_token *t = fy_node_get_scalar_token(n);
+    struct fy_token_iter *it = t != NULL ? fy_token_iter_create(t) : NULL;
+    if (it != NULL) {
+        const struct fy_iter_chunk *ic = NULL;
+        int err = 0;
+        while ((ic = fy_token_iter_chunk_next(it, ic, &err)) != NULL)
+            buf_append(&b, ic->str, ic->len);
+        fy_token_iter_destroy(it);
+    }
+    return buf_detach(&b, ret_len);
+}
+
+/* Whether s[0..n) is a number as libfyaml's JSON emitter leaves it bare (fy_atom_is_number):
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
+static bool json_number(const char *s, size_t n)
+{
+    size_t i = 0, d;
+    if (i < n && s[i] == '-')
+        i++;
+    for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
+        if (d == 1 && s[i - 1] == '0')
+            return false;
+    if (d == 0)
+        return false;
+    if (i < n && s[i] == '.') {
+        for (i++, d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            d++;
+        if (d == 0)
+            return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            d++;
+        if (d == 0)
+            return false;
+    }
+    return i == n;
+}
+
+static void put_string(struct buf *b, const char *s, size_t n)
+{
+    buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            buf_putc(b, '\\');
+            buf_putc(b, (char)c);
+        } else if (c < 0x20 || c == 0x7f) {
+            buf_printf(b, "\\u%04x", c);
+        } else {
+            buf_putc(b, (char)c);
+        }
+    }
+    buf_putc(b, '"');
+}
+
+static bool tag_is_str(struct fy_node *n)
+{
+    size_t len = 0;
+    const char *t = fy_node_get_tag(n, &len);
+    return t != NULL && ((len == 1 && t[0] == '!') || (len == 5 && memcmp(t, "!!str", 5) == 0) ||
+                         (len == 21 && memcmp(t, "tag:yaml.org,2002:str", 21) == 0));
+}
+
+static int put_node(struct buf *b, struct fy_node *n, int depth)
+{
+    if (depth >= YAML_JSON_MAX_DEPTH) /* containers at depths 0..max-1, as jansson reads */
+        return -1;
+    if (n == NULL) {
+        buf_puts(b, "null");
+        return 0;
+    }
+    switch (fy_node_get_type(n)) {
+    case FYNT_SCALAR: {
+        enum fy_node_style st = fy_node_get_style(n);
+        if (st == FYNS_ALIAS)
+            return -1;
+        size_t len = 0;
+        char *s = yaml_scalar(n, &len);
+        if (st == FYNS_PLAIN || st == FYNS_ANY) {
+            bool str = tag_is_str(n);
+            bool bare = (len == 4 && memcmp(s, "true", 4) == 0) || (len == 5 && memcmp(s, "false", 5) == 0) ||
+                        (len == 4 && memcmp(s, "null", 4) == 0) || json_number(s, len);
+            if (len == 0 && !str)
+                buf_puts(b, "null");
+            else if (bare && !str)
+                buf_append(b, s, len);
+            else
+                put_string(b, s, len);
+        } else {
+            put_string(b, s, len);
+        }
+        free(s);
+        return 0;
+    }
+    case FYNT_SEQUENCE: {
+        buf_putc(b, '[');
+        void *it = NULL;
+        struct fy_node *c;
+        for (bool first = true; (c = fy_node_sequence_iterate(n, &it)) != NULL; first = false) {
+            if (!first)
+                buf_putc(b, ',');
+            if (put_node(b, c, depth + 1) != 0)
+                return -1;
+        }
+        buf_putc(b, ']');
+        return 0;
+    }
+    case FYNT_MAPPING: {
+        buf_putc(b, '{');
+        void *it = NULL;
+        struct fy_node_pair *p;
+        for (bool first = true; (p = fy_node_mapping_iterate(n, &it)) != NULL; first = false) {
+            struct fy_node *k = fy_node_pair_key(p);
+            size_t klen = 0;
+            if (k != NULL && (fy_node_get_type(k) != FYNT_SCALAR || fy_node_get_style(k) == FYNS_ALIAS))
+                return -1;
+            char *ks = k != NULL ? yaml_scalar(k, &klen) : NULL;
+            if (!first)
+                buf_putc(b, ',');
+            put_string(b, ks != NULL ? ks : "", klen);
+            free(ks);
+            buf_putc(b, ':');
+            if (put_node(b, fy_node_pair_value(p), depth + 1) != 0)
+                return -1;
+        }
+        buf_putc(b, '}');
+        return 0;
+    }
+    }
+    return -1;
+}
+
+char *yaml_document_to_json(struct fy_document *fyd)
+{
+    struct buf b = BUF_INIT;
+    if (put_node(&b, fy_document_root(fyd), 0) != 0) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
