@@ -60,6 +60,9 @@ run_one() {
     if [ "$rc" -eq 0 ] && [ -n "$done_runs" ]; then
         result=ok
         [ "$done_runs" -ge "$RUNS" ] || result=short
+    elif grep -q 'libFuzzer: run interrupted' "$log"; then
+        result=STOPPED # SIGINT from outside
+        done_runs=$stopped_runs
     elif grep -q -e '^==[0-9]*==' -e 'ERROR: libFuzzer' -e '^SUMMARY:' "$log"; then
         result=CRASH
         done_runs=$stopped_runs
