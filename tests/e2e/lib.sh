@@ -441,41 +441,60 @@ ensure_alive()
 ETCD_N=0
 etcd_start()
 {
-    local n=${1:-1} i base try
+    local n=${1:-1} i base try attempt
     e2e_require_cmd etcd etcdctl
-    for try in 1 2 3 4 5; do
-        base=$((20000 + RANDOM % 20000))
-        local cluster="" busy=0
-        for i in $(seq 1 "$n"); do
-            cluster="${cluster:+$cluster,}m$i=http://127.0.0.1:$((base + 2 * i + 1))"
-            # a port in use makes etcd exit; pick another base
-            if (exec 3<>/dev/tcp/127.0.0.1/$((base + 2 * i))) 2>/dev/null ||
-               (exec 3<>/dev/tcp/127.0.0.1/$((base + 2 * i + 1))) 2>/dev/null; then busy=1; fi
+    # a member that cannot bind its ports (taken meanwhile, e.g. as another connection's
+    # local port) exits at once: start the whole cluster again on other ports
+    for attempt in 1 2 3 4 5; do
+        for try in 1 2 3 4 5; do
+            base=$((20000 + RANDOM % 20000))
+            local cluster="" busy=0
+            for i in $(seq 1 "$n"); do
+                cluster="${cluster:+$cluster,}m$i=http://127.0.0.1:$((base + 2 * i + 1))"
+                # a port in use makes etcd exit; pick another base
+                if (exec 3<>/dev/tcp/127.0.0.1/$((base + 2 * i))) 2>/dev/null ||
+                   (exec 3<>/dev/tcp/127.0.0.1/$((base + 2 * i + 1))) 2>/dev/null; then busy=1; fi
+            done
+            [ "$busy" = 0 ] && break
         done
-        [ "$busy" = 0 ] && break
-    done
-    ETCD_N=$n
-    ETCD_CLUSTER=$cluster
-    ETCD_BASE=$base
-    ETCD_ENDPOINTS=""
-    mkdir -p "$T/etcd"
-    for i in $(seq 1 "$n"); do
-        ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}http://127.0.0.1:$((base + 2 * i))"
-        eval "ETCD_URL_$i=http://127.0.0.1:$((base + 2 * i))"
-        etcd_launch "$i"
-    done
-    for i in $(seq 1 300); do
-        if ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" --command-timeout=2s put /e2e-probe ok >/dev/null 2>&1; then
-            ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" del /e2e-probe >/dev/null 2>&1
-            return 0
-        fi
-        sleep 0.2
+        ETCD_N=$n
+        ETCD_CLUSTER=$cluster
+        ETCD_BASE=$base
+        ETCD_ENDPOINTS=""
+        [ "$attempt" = 1 ] || rm -rf "$T/etcd"
+        mkdir -p "$T/etcd"
+        for i in $(seq 1 "$n"); do
+            ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}http://127.0.0.1:$((base + 2 * i))"
+            eval "ETCD_URL_$i=http://127.0.0.1:$((base + 2 * i))"
+            etcd_launch "$i"
+        done
+        local dead=0
+        for try in $(seq 1 300); do
+            if ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" --command-timeout=2s put /e2e-probe ok >/dev/null 2>&1; then
+                ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" del /e2e-probe >/dev/null 2>&1
+                return 0
+            fi
+            for i in $(seq 1 "$n"); do
+                local pid
+                eval "pid=\$ETCD_PID_$i"
+                kill -0 "$pid" 2>/dev/null || dead=1
+            done
+            [ "$dead" = 1 ] && break
+            sleep 0.2
+        done
+        [ "$dead" = 1 ] || break
+        echo "# etcd member exited at start ($(grep -ho 'bind: address already in use' "$T"/etcd/m*.log | head -1)); other ports" >&2
+        for i in $(seq 1 "$n"); do
+            local pid
+            eval "pid=\$ETCD_PID_$i"
+            kill "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        done
     done
     echo "FAIL - etcd cluster did not form; log:" >&2
     tail -n 20 "$T/etcd/m1.log" >&2
     return 1
 }
-
 etcd_launch()
 {
     local i=$1 c=$((ETCD_BASE + 2 * $1))
