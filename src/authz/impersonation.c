@@ -12,6 +12,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #define SA_PREFIX "system:serviceaccount:"
 #define EXTRA_PREFIX "impersonate-extra-"
@@ -65,14 +66,6 @@ static bool split_sa(const char *user, char **ret_ns, char **ret_name)
     return true;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 32;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* url.PathUnescape of the lower-cased key; the key unchanged when it does not decode. */
 static char *unescape_extra_key(const char *k)
 {
@@ -85,7 +78,7 @@ static char *unescape_extra_key(const char *k)
                 free(out);
                 return xstrdup(k);
             }
-            int h = hexval((unsigned char)k[i + 1]), l = h >= 0 ? hexval((unsigned char)k[i + 2]) : -1;
+            int h = hex_digit_value((unsigned char)k[i + 1]), l = h >= 0 ? hex_digit_value((unsigned char)k[i + 2]) : -1;
             if (h < 0 || l < 0) {
                 free(out);
                 return xstrdup(k);

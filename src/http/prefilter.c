@@ -33,6 +33,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
+#include "util/text.h"
 
 /* picohttpparser, exported by libh2o-evloop (its header is not installed). */
 struct phr_header {
@@ -151,17 +152,6 @@ enum {
     CK_DONE,
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* As picohttpparser's phr_decode_chunked: CR before LF optional, chunk extensions skipped,
  * at most 15 hex digits of size, trailers skipped. */
 int prefilter_chunked_feed(struct prefilter_chunked *d, const char *p, size_t n, size_t *used)
@@ -172,17 +162,17 @@ int prefilter_chunked_feed(struct prefilter_chunked *d, const char *p, size_t n,
         char c = p[i];
         switch (d->state) {
         case CK_SIZE_FIRST:
-            if (hexval(c) < 0)
+            if (hex_digit_value(c) < 0)
                 return -1;
-            d->chunk_left = (uint64_t)hexval(c);
+            d->chunk_left = (uint64_t)hex_digit_value(c);
             d->state = CK_SIZE;
             i++;
             break;
         case CK_SIZE:
-            if (hexval(c) >= 0) {
+            if (hex_digit_value(c) >= 0) {
                 if (d->chunk_left >> 56)
                     return -1;
-                d->chunk_left = d->chunk_left * 16 + (uint64_t)hexval(c);
+                d->chunk_left = d->chunk_left * 16 + (uint64_t)hex_digit_value(c);
                 i++;
                 break;
             }

@@ -6,17 +6,7 @@
 
 #include "util/buf.h"
 #include "util/err.h"
-
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util/text.h"
 
 /* Decodes src[0..n) into dst (which has room for n + 1 bytes) like Go's QueryUnescape.
  * Returns the decoded length, -1 for a malformed escape, -2 for a decoded NUL byte. */
@@ -28,8 +18,8 @@ static long decode_component(const char *src, size_t n, char *dst)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int hi = hex_value((unsigned char)src[i + 1]);
-            int lo = hex_value((unsigned char)src[i + 2]);
+            int hi = hex_digit_value((unsigned char)src[i + 1]);
+            int lo = hex_digit_value((unsigned char)src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (unsigned char)(hi * 16 + lo);

@@ -31,4 +31,16 @@ bool go_rune_is_print(uint32_t r);
  * Returns buf_append's code (AZ_ETOOLARGE past the buffer's cap). */
 int go_quote(struct buf *b, const char *s, size_t n);
 
+/* The value of one hexadecimal digit (0-9, a-f, A-F), or -1. */
+static inline int hex_digit_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #endif
