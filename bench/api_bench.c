@@ -66,12 +66,6 @@ struct phase_result {
     double cpu_us_per_req; /* server user+sys CPU per request, NAN when unknown */
 };
 
-struct wrk_result {
-    bool ran;
-    double rps, p50_ms, p99_ms;
-    long non2xx;
-};
-
 /* ---------------------------------------------------------------- libcurl client */
 
 /* Options shared by every handle talking to t: TLS material, HTTP/1.1, our User-Agent (so
@@ -274,24 +268,6 @@ static void run_phase(const struct target *t, enum bench_op op, const char *path
 
 /* ---------------------------------------------------------------- wrk */
 
-/* "123.45us" / "1.2ms" / "2.00s" → milliseconds; NAN if unparsable. */
-static double wrk_time_ms(const char *s)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s)
-        return NAN;
-    if (strncmp(end, "us", 2) == 0)
-        return v / 1e3;
-    if (strncmp(end, "ms", 2) == 0)
-        return v;
-    if (strncmp(end, "s", 1) == 0)
-        return v * 1e3;
-    if (strncmp(end, "m", 1) == 0)
-        return v * 60e3;
-    return NAN;
-}
-
 static void run_wrk(const char *url, int conc, int secs, struct wrk_result *ret)
 {
     char threads[16], conns[16], dur[16], out[8192];
@@ -306,23 +282,7 @@ static void run_wrk(const char *url, int conc, int secs, struct wrk_result *ret)
         *ret = r;
         return;
     }
-    for (char *p = out; *p;) {
-        char *nl = strchr(p, '\n');
-        if (nl)
-            *nl = '\0';
-        char *s = p + strspn(p, " \t");
-        if (strncmp(s, "50%", 3) == 0)
-            r.p50_ms = wrk_time_ms(s + 3 + strspn(s + 3, " \t"));
-        else if (strncmp(s, "99%", 3) == 0)
-            r.p99_ms = wrk_time_ms(s + 3 + strspn(s + 3, " \t"));
-        else if (strncmp(s, "Requests/sec:", 13) == 0)
-            r.rps = strtod(s + 13, NULL);
-        else if (strncmp(s, "Non-2xx or 3xx responses:", 26) == 0)
-            r.non2xx = strtol(s + 26, NULL, 10);
-        if (!nl)
-            break;
-        p = nl + 1;
-    }
+    wrk_parse(out, &r);
     r.ran = true;
     printf("# nginx wrk    C=%-2d %9.0f req/s  %s  non-2xx %ld\n", conc, r.rps, url, r.non2xx);
     fflush(stdout);

@@ -392,6 +392,59 @@ __attribute__((unused)) static long proc_status_kib(pid_t pid, const char *key)
     return v;
 }
 
+/* What wrk printed: requests done, req/s, p50/p99 (with --latency), non-2xx answers. */
+struct wrk_result {
+    bool ran;
+    long requests;
+    double rps, p50_ms, p99_ms;
+    long non2xx;
+};
+
+/* "123.45us" / "1.2ms" / "2.00s" → milliseconds; NAN if unparsable. */
+__attribute__((unused)) static double wrk_time_ms(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s)
+        return NAN;
+    if (strncmp(end, "us", 2) == 0)
+        return v / 1e3;
+    if (strncmp(end, "ms", 2) == 0)
+        return v;
+    if (strncmp(end, "s", 1) == 0)
+        return v * 1e3;
+    if (strncmp(end, "m", 1) == 0)
+        return v * 60e3;
+    return NAN;
+}
+
+/* Parses wrk's report in out (modified: lines are split in place) into *r; figures wrk did
+ * not print stay NAN / 0. r->ran is true when a Requests/sec line was found. */
+__attribute__((unused)) static void wrk_parse(char *out, struct wrk_result *r)
+{
+    *r = (struct wrk_result){.rps = NAN, .p50_ms = NAN, .p99_ms = NAN};
+    for (char *p = out; *p;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        char *s = p + strspn(p, " \t");
+        char *in = strstr(s, " requests in ");
+        if (strncmp(s, "50%", 3) == 0)
+            r->p50_ms = wrk_time_ms(s + 3 + strspn(s + 3, " \t"));
+        else if (strncmp(s, "99%", 3) == 0)
+            r->p99_ms = wrk_time_ms(s + 3 + strspn(s + 3, " \t"));
+        else if (strncmp(s, "Requests/sec:", 13) == 0)
+            r->rps = strtod(s + 13, NULL), r->ran = true;
+        else if (strncmp(s, "Non-2xx or 3xx responses:", 26) == 0)
+            r->non2xx = strtol(s + 26, NULL, 10);
+        else if (in != NULL)
+            r->requests = strtol(s, NULL, 10);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+}
+
 /* Reads ppid and utime+stime (clock ticks) from /proc/PID/stat. Returns 0 or -1. */
 __attribute__((unused)) static int proc_stat(pid_t pid, int *ret_ppid, unsigned long *ret_ticks)
 {

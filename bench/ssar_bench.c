@@ -11,7 +11,7 @@
  *   -c LIST     concurrent keep-alive connections, one phase per entry (default 1,8; <= 64)
  *   -t SECS     wall-clock cap per phase (default 60)
  *   -w SECS     duration of the wrk -t2 -c64 run against each server (default 10; 0: none); also
- *               prints anzen's CPU time per request during it
+ *               prints each server's CPU time per request during it
  *
  * Steps (one server at a time): start anzen on a temp data dir and a free loopback port (as
  * api_bench does); get a token for system:serviceaccount:default:default with a TokenRequest
@@ -216,32 +216,15 @@ static long parse_long(const char *s, long lo, long hi, const char *what)
     return v;
 }
 
-/* CPU time (user + system) of process pid so far, in seconds; NAN if unreadable. */
-static double proc_cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    fmt(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return NAN;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* comm may hold spaces */
-    unsigned long ut = 0, st = 0;
-    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return NAN;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 struct wrk_figure {
     double rps;
     long non2xx;
-    double cpu_us; /* the server's CPU per request (anzen only), NAN if not measured */
+    double cpu_us; /* the server's CPU per request (all its processes), NAN if not measured */
 };
 
 /* wrk -t2 -c64 for secs seconds: POSTs of SSAR_BODY with t's Authorization header (the Lua
- * script in the temp dir), the issue's load generator; pid: the server to charge CPU to. */
+ * script in the temp dir), the issue's load generator; pid: the server to charge CPU to
+ * (with its direct children: nginx's workers). */
 static void run_wrk(const struct target *t, int secs, pid_t pid, struct wrk_figure *ret)
 {
     char script[PATH_MAX + 16], url[320], dur[16];
@@ -259,33 +242,24 @@ static void run_wrk(const struct target *t, int secs, pid_t pid, struct wrk_figu
     fmt(dur, sizeof(dur), "%ds", secs);
     char *argv[] = {"wrk", "-t", "2", "-c", "64", "-d", dur, "-s", script, url, NULL};
     char out[8192];
-    double c0 = pid > 0 ? proc_cpu_s(pid) : NAN;
+    double c0 = NAN, c1 = NAN;
+    long rss;
+    if (tree_usage(pid, &c0, &rss) != 0)
+        c0 = NAN;
     int st = run_capture(argv, out, sizeof(out), secs + 60.0);
-    double c1 = pid > 0 ? proc_cpu_s(pid) : NAN;
-    ret->rps = NAN;
-    ret->non2xx = 0;
+    if (tree_usage(pid, &c1, &rss) != 0)
+        c1 = NAN;
+    struct wrk_result w;
+    wrk_parse(out, &w);
+    ret->rps = w.rps;
+    ret->non2xx = w.non2xx;
     ret->cpu_us = NAN;
-    const char *r = strstr(out, "Requests/sec:");
-    if (st != 0 || r == NULL) {
+    if (st != 0 || !w.ran) {
         fprintf(stderr, "ssar_bench: wrk against %s failed (%d):\n%s\n", t->name, st, out);
         return;
     }
-    ret->rps = strtod(r + 13, NULL);
-    const char *n = strstr(out, "Non-2xx or 3xx responses:");
-    if (n != NULL)
-        ret->non2xx = strtol(n + 25, NULL, 10);
-    const char *q = strstr(out, "requests in");
-    long reqs = 0;
-    if (q != NULL) {
-        const char *b = q;
-        while (b > out && b[-1] == ' ')
-            b--;
-        while (b > out && b[-1] >= '0' && b[-1] <= '9')
-            b--;
-        reqs = strtol(b, NULL, 10);
-    }
-    if (reqs > 0 && !isnan(c0) && !isnan(c1))
-        ret->cpu_us = (c1 - c0) * 1e6 / (double)reqs;
+    if (w.requests > 0 && !isnan(c0) && !isnan(c1))
+        ret->cpu_us = (c1 - c0) * 1e6 / (double)w.requests;
 }
 
 int main(int argc, char **argv)
@@ -486,7 +460,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nlevels; i++)
         run_phase(&nt, 200, levels[i], count, (double)max_secs, &nr[i]);
     if (have_wrk)
-        run_wrk(&nt, (int)wrk_secs, 0, &nw);
+        run_wrk(&nt, (int)wrk_secs, g.nginx, &nw);
     stop_child(&g.nginx);
     free(resp.data);
 
@@ -503,7 +477,8 @@ int main(int argc, char **argv)
     if (have_wrk) {
         printf("%-28s %12.0f %12.0f %8.2f\n", "wrk -t2 -c64 req/s", aw.rps, nw.rps, aw.rps / nw.rps);
         printf("%-28s %12ld %12ld\n", "wrk non-2xx responses", aw.non2xx, nw.non2xx);
-        printf("%-28s %12.1f\n", "anzen CPU per request (us)", aw.cpu_us);
+        printf("%-28s %12.1f %12.1f %8.2f\n", "server CPU per request (us)", aw.cpu_us, nw.cpu_us,
+               aw.cpu_us / nw.cpu_us);
     } else {
         printf("(wrk not found or -w 0: no wrk figures)\n");
     }
