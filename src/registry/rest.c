@@ -465,6 +465,20 @@ static int cache_sync(const struct api_call *c)
     return store_sync(c->srv->store);
 }
 
+/* A request's resourceVersion as a revision, or AZ_EBADREQUEST with upstream's 400 Status. */
+static int request_rv(const char *rvs, int64_t *ret_rv, json_t **ret_status)
+{
+    int64_t rv = parse_rv(rvs);
+    if (rv < 0) {
+        char *msg = xasprintf("invalid resource version \"%s\"", rvs);
+        *ret_status = status_new(AZ_EBADREQUEST, msg, NULL);
+        free(msg);
+        return AZ_EBADREQUEST;
+    }
+    *ret_rv = rv;
+    return 0;
+}
+
 /* The barrier a get needs: none for resourceVersion "0" or a revision the cache has
  * reached; the consistent-read barrier for none; for a newer revision, the barrier and then
  * 504 "Too large resource version" if the cache is still behind it (upstream's watch cache
@@ -474,13 +488,9 @@ static int get_sync(const struct api_call *c, json_t **ret_status)
     const char *rvs = c->resource_version;
     if (rvs == NULL || *rvs == '\0')
         return cache_sync(c);
-    int64_t rv = parse_rv(rvs);
-    if (rv < 0) {
-        char *msg = xasprintf("invalid resource version \"%s\"", rvs);
-        *ret_status = status_new(AZ_EBADREQUEST, msg, NULL);
-        free(msg);
+    int64_t rv;
+    if (request_rv(rvs, &rv, ret_status) != 0)
         return AZ_EBADREQUEST;
-    }
     if (c->srv->wc == NULL)
         return AZ_EUNAVAILABLE;
     if (rv == 0 || watchcache_rev(c->srv->wc) >= rv)
@@ -746,14 +756,9 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
         start_after = xasprintf("%s%s", prefix, rel);
         free(rel);
     } else if (o->resource_version && *o->resource_version) {
-        int64_t rv = parse_rv(o->resource_version);
-        if (rv < 0) {
-            char *msg = xasprintf("invalid resource version \"%s\"", o->resource_version);
-            *ret_status = status_new(AZ_EBADREQUEST, msg, NULL);
-            free(msg);
-            rc = AZ_EBADREQUEST;
+        int64_t rv;
+        if ((rc = request_rv(o->resource_version, &rv, ret_status)) != 0)
             goto out;
-        }
         /* Exact reads the state at that revision; otherwise "not older than": a revision
          * newer than the store's is answered 504 as upstream's watch cache does. */
         if (o->resource_version_match && strcmp(o->resource_version_match, "Exact") == 0)
