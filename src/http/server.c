@@ -2304,6 +2304,7 @@ static void write_job_done(void *arg)
 static void *write_thread_main(void *arg)
 {
     (void)arg;
+    thread_set_may_wait(true);
     for (;;) {
         pthread_mutex_lock(&wpool.mu);
         while (wpool.head == NULL && !wpool.stopping)

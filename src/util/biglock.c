@@ -6,6 +6,7 @@
 
 static pthread_mutex_t biglock__mu = PTHREAD_MUTEX_INITIALIZER;
 static __thread bool biglock__held;
+static __thread bool thread__may_wait;
 
 void biglock_lock(void)
 {
@@ -40,4 +41,14 @@ void biglock_resume(int held)
 {
     if (held)
         biglock_lock();
+}
+
+void thread_set_may_wait(bool may)
+{
+    thread__may_wait = may;
+}
+
+bool thread_may_wait(void)
+{
+    return thread__may_wait;
 }

@@ -50,4 +50,11 @@ static inline void biglock_leave(bool took)
         biglock_unlock();
 }
 
+/* Whether the calling thread may sleep until another thread has done some work (upstream's
+ * admission retries, for one): true on the write threads, which run one request each; false
+ * on the request loops and the control loop, where a sleep would stall every request or the
+ * very controller being waited for. Set once by the thread itself at its start. */
+void thread_set_may_wait(bool may);
+bool thread_may_wait(void);
+
 #endif

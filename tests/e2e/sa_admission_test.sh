@@ -189,4 +189,30 @@ expect_eq "namespace + pod in one apply: the pod is admitted with SA default" \
     "namespace/quick created
 pod/p created" "$out"
 
+# Thirty such pairs back to back: the ServiceAccount controller runs on its own thread, so the
+# pod often arrives before the default SA; admission waits for it as upstream's does (ten
+# lookups 100-200 ms apart). Without the wait, several of these are refused.
+y=""
+for i in $(seq 1 30); do
+    y="$y---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: quick$i
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: quick$i
+spec:
+  containers:
+  - name: c
+    image: alpine:latest
+"
+done
+out=$(printf '%s' "$y" | kc apply -f - 2>&1)
+expect_eq "30 namespace + pod pairs in one apply: every pod admitted" 30 "$(printf '%s\n' "$out" | grep -c '^pod/p created$')"
+expect_eq "30 namespace + pod pairs in one apply: nothing refused" "" "$(printf '%s\n' "$out" | grep -i 'forbidden')"
+
 e2e_finish
