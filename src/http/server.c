@@ -2082,8 +2082,9 @@ static json_t *imp_header_names(void *ctx)
  * through any replica (upstream 1.31+ consistent reads from cache). With etcd that needs a
  * round trip for etcd's current revision: instead of making it on the loop, such a request
  * is parked. The reads parked during one turn of the loop form a group that takes one
- * barrier (store_sync_async, which also lets groups arriving while a fetch is in flight
- * share the next one); when it passes, each is served from the start. The request's pool
+ * barrier (store_sync_async, which also lets groups of every loop arriving while a fetch is
+ * in flight share the next one); when it passes, each is served from the start on its loop.
+ * The control loop is not involved (its controllers never delay a read). The request's pool
  * owns a slot pointing back at its parked record, so a request dropped meanwhile is never
  * touched. Backends whose barrier is free (SQLite) never park. */
 
@@ -2135,8 +2136,8 @@ static void parked_group_done(void *arg, int rc)
     http_loop_post(g->owner, parked_group_resume, g);
 }
 
-/* Runs on the control loop (where the store's barrier can wait without blocking) after the
- * request loop arg parked reads: one barrier for all it parked meanwhile. */
+/* Runs on request loop arg after it parked reads: one barrier for all it parked meanwhile
+ * (store_sync_async never blocks; its completion may come from the store's own thread). */
 static void parked_group_start(void *arg)
 {
     struct http_loop *l = arg;
@@ -2178,7 +2179,7 @@ static void park_for_barrier(h2o_req_t *req, const struct http_observe *obs)
     *l->parked_tail = pr;
     l->parked_tail = &pr->next;
     if (first)
-        http_server_defer(server__api, parked_group_start, l);
+        http_loop_post(l, parked_group_start, l);
 }
 
 /* ---- writes off the request loops --------------------------------------------------------

@@ -78,10 +78,10 @@ struct es {
 
     pthread_t watch_thread;
 
-    /* Consistent-read barriers of store_sync_async (see sync_main), under mu: */
+    /* Consistent-read barriers of store_sync_async (see sync_main), under mu; completed on
+     * the barrier thread, or by dispatch once it delivered their revision: */
     struct sync_waiter *sw_next, **sw_next_tail; /* arrived: need a revision fetched after them */
     struct sync_waiter *sw_ready; /* revision known: wait until delivered reaches it */
-    struct sync_waiter *sw_done;  /* decided: done() runs on the owner thread (dispatch) */
     pthread_cond_t sync_cond;     /* signals the barrier thread */
     pthread_t sync_thread;
     uint64_t nbarriers, nfetches; /* barriers taken, revision fetches they shared */
@@ -116,7 +116,10 @@ static void ev_copy(struct store_event *e, const struct store_event *ev)
     e->prev.value = ev->prev.value ? xstrndup(ev->prev.value, ev->prev.len) : NULL;
 }
 
-/* Delivers every received change to the sink, in order (see etcd.h). */
+static void sync_finish(struct sync_waiter *w);
+
+/* Delivers every received change to the sink, in order (see etcd.h), then completes the
+ * barriers waiting for what it delivered. */
 static void dispatch(struct es *es)
 {
     pthread_mutex_lock(&es->sink_mu);
@@ -143,35 +146,21 @@ static void dispatch(struct es *es)
     if (upto > es->delivered)
         es->delivered = upto;
     pthread_cond_broadcast(&es->cond);
+    struct sync_waiter *fin = NULL; /* prepended: sw_ready is newest first, fin oldest first */
     for (struct sync_waiter **p = &es->sw_ready; *p != NULL;) {
         struct sync_waiter *w = *p;
         if (w->rev <= es->delivered) {
             *p = w->next;
             w->rc = 0;
-            w->next = es->sw_done;
-            es->sw_done = w;
+            w->next = fin;
+            fin = w;
         } else {
             p = &w->next;
         }
     }
-    struct sync_waiter *done = es->sw_done;
-    es->sw_done = NULL;
     pthread_mutex_unlock(&es->mu);
     pthread_mutex_unlock(&es->sink_mu);
-    /* in arrival order (the list is newest first) */
-    struct sync_waiter *fifo = NULL;
-    while (done != NULL) {
-        struct sync_waiter *n = done->next;
-        done->next = fifo;
-        fifo = done;
-        done = n;
-    }
-    while (fifo != NULL) {
-        struct sync_waiter *n = fifo->next;
-        fifo->done(fifo->arg, fifo->rc);
-        free(fifo);
-        fifo = n;
-    }
+    sync_finish(fin);
 }
 
 /* Asks the owner thread to run dispatch (from any thread, mu not held). */
@@ -603,6 +592,48 @@ static int es_sync(struct store *s)
     return wait_delivered(es, rev);
 }
 
+int64_t store_etcd_scan_header_rev(const char *s, size_t n)
+{
+    static const char pre[] = "{\"header\":{";
+    size_t i = sizeof(pre) - 1;
+    if (n < i || memcmp(s, pre, i) != 0)
+        return -1;
+    int64_t rev = -1;
+    for (;;) { /* "name":"digits" or "name":digits, then ',' or the header's '}' */
+        if (i >= n || s[i] != '"')
+            return -1;
+        size_t name = ++i;
+        while (i < n && s[i] != '"' && s[i] != '\\')
+            i++;
+        if (i + 1 >= n || s[i] != '"' || s[i + 1] != ':')
+            return -1;
+        size_t name_len = i - name;
+        i += 2;
+        bool quoted = i < n && s[i] == '"';
+        i += quoted;
+        size_t digits = i;
+        int64_t v = 0;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (v > (INT64_MAX - 9) / 10)
+                return -1;
+            v = v * 10 + (s[i] - '0');
+        }
+        if (i == digits || (quoted && (i >= n || s[i++] != '"')))
+            return -1;
+        if (name_len == 8 && memcmp(s + name, "revision", 8) == 0) {
+            if (rev >= 0)
+                return -1; /* twice: let the full parser decide */
+            rev = v;
+        }
+        if (i >= n)
+            return -1;
+        if (s[i] == '}')
+            return rev;
+        if (s[i++] != ',')
+            return -1;
+    }
+}
+
 /* The barrier thread's own revision fetch: one curl handle (one keep-alive connection), set
  * up once per endpoint with a prepared request; anything but a clean 200 goes through
  * fetch_rev (endpoint rotation, retries, the failing budget). */
@@ -668,20 +699,31 @@ static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
     if (atomic_load(&es->failing) || curl_easy_perform(f->h) != CURLE_OK ||
         curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK || code != 200)
         return fetch_rev(es, 0, ret);
-    json_t *j = json_loadb(f->resp.data ? f->resp.data : "", f->resp.len, 0, NULL);
-    int64_t rev = header_rev(j);
-    json_decref(j);
+    int64_t rev = store_etcd_scan_header_rev(f->resp.data ? f->resp.data : "", f->resp.len);
     if (rev <= 0)
         return fetch_rev(es, 0, ret);
     *ret = rev;
     return 0;
 }
 
+/* Runs the completions of a list of decided waiters (arrival order) and frees them; mu not
+ * held. store_sync_async's done only queues work, so any thread may run it. */
+static void sync_finish(struct sync_waiter *w)
+{
+    while (w != NULL) {
+        struct sync_waiter *n = w->next;
+        w->done(w->arg, w->rc);
+        free(w);
+        w = n;
+    }
+}
+
 /* The barrier thread of store_sync_async: takes every waiter that arrived since its last
  * fetch, learns etcd's current revision once for all of them (a fetch that started before a
- * waiter arrived would not do: a write acknowledged before the read may be newer), and hands
- * them to dispatch, which completes them once the watch delivered that revision. Waiters
- * still waiting at their deadline fail with AZ_ETIMEOUT. */
+ * waiter arrived would not do: a write acknowledged before the read may be newer, so waiters
+ * arriving during a fetch wait for the next one), and completes at once, on this thread,
+ * those whose revision the sink already has; the others wait in sw_ready until dispatch
+ * delivers it. Waiters still waiting at their deadline fail with AZ_ETIMEOUT. */
 static void *sync_main(void *arg)
 {
     struct es *es = arg;
@@ -689,21 +731,21 @@ static void *sync_main(void *arg)
     rev_fetcher_init(es, &f);
     pthread_mutex_lock(&es->mu);
     while (!atomic_load(&es->stop)) {
-        bool wake = false;
+        struct sync_waiter *fin = NULL, **fin_tail = &fin;
         int64_t now = mono_ms();
         for (struct sync_waiter **p = &es->sw_ready; *p != NULL;) {
             struct sync_waiter *w = *p;
             if (w->deadline <= now) {
                 *p = w->next;
                 w->rc = AZ_ETIMEOUT;
-                w->next = es->sw_done;
-                es->sw_done = w;
-                wake = true;
+                w->next = NULL;
+                *fin_tail = w;
+                fin_tail = &w->next;
             } else {
                 p = &w->next;
             }
         }
-        if (es->sw_next == NULL && !wake) {
+        if (es->sw_next == NULL && fin == NULL) {
             if (es->sw_ready == NULL) {
                 pthread_cond_wait(&es->sync_cond, &es->mu);
             } else { /* look at the deadlines again in 100 ms */
@@ -723,9 +765,9 @@ static void *sync_main(void *arg)
         es->sw_next = NULL;
         es->sw_next_tail = &es->sw_next;
         pthread_mutex_unlock(&es->mu);
-        if (wake)
-            wake_owner(es);
-        wake = false;
+        sync_finish(fin);
+        fin = NULL;
+        fin_tail = &fin;
         int64_t rev = 0;
         int rc = batch != NULL ? rev_fetch(es, &f, &rev) : 0;
         pthread_mutex_lock(&es->mu);
@@ -733,19 +775,19 @@ static void *sync_main(void *arg)
             struct sync_waiter *w = batch;
             batch = w->next;
             w->rev = rev;
+            w->next = NULL;
             if (rc < 0 || es->delivered >= rev) {
                 w->rc = rc;
-                w->next = es->sw_done;
-                es->sw_done = w;
-                wake = true;
+                *fin_tail = w;
+                fin_tail = &w->next;
             } else {
                 w->next = es->sw_ready;
                 es->sw_ready = w;
             }
         }
-        if (wake) {
+        if (fin != NULL) {
             pthread_mutex_unlock(&es->mu);
-            wake_owner(es);
+            sync_finish(fin);
             pthread_mutex_lock(&es->mu);
         }
     }
@@ -758,9 +800,9 @@ static int es_sync_async(struct store *s, store_sync_done_fn done, void *arg)
 {
     struct es *es = es_of(s);
     pthread_mutex_lock(&es->mu);
-    bool owner = es->notify != NULL && pthread_equal(pthread_self(), es->owner);
+    bool loop = es->notify != NULL;
     pthread_mutex_unlock(&es->mu);
-    if (!owner) /* no loop to resume on: the blocking barrier */
+    if (!loop) /* nobody to deliver the events a waiter may need: the blocking barrier */
         return es_sync(s);
     struct sync_waiter *w = xcalloc(1, sizeof(*w));
     w->done = done;
@@ -1279,7 +1321,7 @@ static void es_close(struct store *s)
         log_info("etcd: %" PRIu64 " consistent reads shared %" PRIu64 " revision fetches", es->nbarriers,
                  es->nfetches);
     /* barriers still waiting belong to requests the stopped server no longer serves */
-    struct sync_waiter *lists[] = {es->sw_next, es->sw_ready, es->sw_done};
+    struct sync_waiter *lists[] = {es->sw_next, es->sw_ready};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         while (lists[i] != NULL) {
             struct sync_waiter *n = lists[i]->next;
@@ -1412,8 +1454,11 @@ size_t store_etcd_parse_stream(const char *data, size_t len)
     buf_init(&st.line, MAX_RESPONSE);
     stream_write((char *)data, 1, len, &st);
     buf_release(&st.line);
-    /* the same bytes as a range answer */
-    json_t *j = json_loadb(data, len, 0, NULL);
+    /* the same bytes as a range answer: the header scan agrees with the full parse */
+    json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
+    int64_t scanned = store_etcd_scan_header_rev(data, len);
+    if (j != NULL && scanned >= 0 && scanned != header_rev(j))
+        abort();
     size_t i;
     json_t *kv;
     json_array_foreach(json_object_get(j, "kvs"), i, kv) {

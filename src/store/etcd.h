@@ -55,4 +55,9 @@ void store_etcd_dispatch(struct store *s);
  * of events and key-values decoded. */
 size_t store_etcd_parse_stream(const char *data, size_t len);
 
+/* The header revision of a gateway answer, read without building a tree (the barrier's
+ * revision probe): only for an answer that starts {"header":{ and whose header holds plain
+ * digit strings or integers, as etcd's do; -1 for anything else (parse it whole instead). */
+int64_t store_etcd_scan_header_rev(const char *s, size_t n);
+
 #endif

@@ -114,13 +114,15 @@ struct store_ops {
      * gets a malloc'd reason for the log; never secrets). */
     int (*health)(struct store *s, char **ret_reason);
     /* --- version 3 (NULL: sync is called instead) --- */
-    /* The consistent-read barrier without blocking the caller: returns 1 when done(arg, rc)
-     * will be called later, on the thread that opened the store and possibly from inside
-     * another store call there (so done must only queue work), once every change committed
-     * before this call has reached the sink (rc 0) or the request timeout passed
-     * (AZ_ETIMEOUT). Returns 0 or a negative code, without calling done, when the barrier
-     * was decided at once. Calls that arrive while the backend is learning the revision share
-     * the next such round trip. */
+    /* The consistent-read barrier without blocking the caller (any thread): returns 1 when
+     * done(arg, rc) will be called later, on a thread of the backend or on the thread that
+     * opened the store, possibly from inside another store call there and possibly before
+     * sync_async has returned (so done must only queue work, and the caller must not touch
+     * arg after a 1), once every change committed before this call has reached the sink
+     * (rc 0) or the request timeout passed (AZ_ETIMEOUT). Returns 0 or a negative code,
+     * without calling done, when the barrier was decided at once. Calls that arrive while
+     * the backend is learning the revision share the next such round trip (one learned
+     * after they arrived). */
     int (*sync_async)(struct store *s, store_sync_done_fn done, void *arg);
 };
 
