@@ -196,6 +196,8 @@ static void usage(FILE *f)
             "                                 TLS to the etcd members\n"
             "  --testing-etcd-watch-delay MS  TESTING ONLY: hold each etcd watch event this long before it\n"
             "                                 reaches the cache (a lagging replica; consistent reads wait)\n"
+            "  --testing-etcd-revision-delay MS  TESTING ONLY: hold each answer of the consistent-read\n"
+            "                                 barrier's revision probe this long (a slow etcd round trip)\n"
             "  --leader-elect=BOOL            with --etcd-servers: run the controllers only on the replica holding\n"
             "                                 the Lease kube-system/kube-controller-manager (default true)\n"
             "  --leader-elect-lease-duration D, --leader-elect-renew-deadline D, --leader-elect-retry-period D\n"
@@ -284,6 +286,7 @@ int cmd_serve(int argc, char **argv)
         {"leader-elect-renew-deadline", required_argument, NULL, '3'},
         {"leader-elect-retry-period", required_argument, NULL, '4'},
         {"testing-etcd-watch-delay", required_argument, NULL, 0x121},
+        {"testing-etcd-revision-delay", required_argument, NULL, 0x143},
         {"pod-cidr", required_argument, NULL, 0x100},
         {"container-runtime", required_argument, NULL, 0x101},
         {"image-dir", required_argument, NULL, 0x102},
@@ -329,6 +332,7 @@ int cmd_serve(int argc, char **argv)
         case 'R': o.etcd.certfile = optarg; break;
         case 'K': o.etcd.keyfile = optarg; break;
         case 0x121: o.etcd.testing_watch_delay_ms = strtol(optarg, NULL, 10); break;
+        case 0x143: o.etcd.testing_revision_delay_ms = strtol(optarg, NULL, 10); break;
         case 0x100: o.pod_cidr = optarg; break;
         case 0x101: o.container_runtime = optarg; break;
         case 0x102: o.image_dir = optarg; break;

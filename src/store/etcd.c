@@ -54,6 +54,7 @@ struct es {
     char *cafile, *certfile, *keyfile;
     long timeout_ms;
     long watch_delay_ms;    /* etcd_config.testing_watch_delay_ms */
+    long revision_delay_ms; /* etcd_config.testing_revision_delay_ms */
 
     pthread_mutex_t pool_mu;
     CURL *pool[POOL_MAX];
@@ -770,6 +771,8 @@ static void *sync_main(void *arg)
         fin_tail = &fin;
         int64_t rev = 0;
         int rc = batch != NULL ? rev_fetch(es, &f, &rev) : 0;
+        if (batch != NULL && es->revision_delay_ms > 0)
+            sleep_ms(es->revision_delay_ms);
         pthread_mutex_lock(&es->mu);
         while (batch != NULL) {
             struct sync_waiter *w = batch;
@@ -1387,6 +1390,7 @@ int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **re
     es->keyfile = opt_dup(cfg->keyfile);
     es->timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 10000;
     es->watch_delay_ms = cfg->testing_watch_delay_ms > 0 ? cfg->testing_watch_delay_ms : 0;
+    es->revision_delay_ms = cfg->testing_revision_delay_ms > 0 ? cfg->testing_revision_delay_ms : 0;
     const char *p = cfg->servers != NULL ? cfg->servers : "";
     while (*p != '\0') {
         size_t n = strcspn(p, ",");

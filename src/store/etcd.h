@@ -36,6 +36,8 @@ struct etcd_config {
     long request_timeout_ms; /* per store call; 0: 10000 */
     long testing_watch_delay_ms; /* testing only: the watch thread holds each event this long
                                   * before queueing it (a replica whose cache lags) */
+    long testing_revision_delay_ms; /* testing only: the barrier thread holds each revision it
+                                     * fetched this long before using it (a slow round trip) */
 };
 
 /* Connects (checks one endpoint answers), learns the current revision and starts the watch
