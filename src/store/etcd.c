@@ -7,7 +7,7 @@
  * of one JSON object per line.
  *
  * Locking: `mu` guards delivered/sink/flags and the barrier waiters, and pairs with `cond`
- * (writers and sync wait for the watch thread) and `sync_cond` (the barrier thread waits for
+ * (writers and sync wait for the watch thread) and `sync_cond` (the barrier threads wait for
  * work). `sink_mu` is held while the sink runs (so set_sink never races a call).
  * `pool_mu` guards the curl handle pool. No lock is held across a network call except by the
  * watch thread's own handle, which only it uses.
@@ -36,6 +36,9 @@
 #define API_ROOT "/registry"
 #define API_ROOT_LEN 9
 #define POOL_MAX 16
+/* Barrier threads: while one waits for its revision fetch, reads arriving meanwhile (which may
+ * not share that fetch) start the next at once on another instead of queueing behind it. */
+#define SYNC_THREADS 2
 #define MAX_RESPONSE (512u << 20)
 /* upstream's compactor coordinates its replicas through this key (etcd root, not prefixed) */
 #define COMPACT_KEY "compact_rev_key"
@@ -83,8 +86,9 @@ struct es {
      * the barrier thread, or by dispatch once it delivered their revision: */
     struct sync_waiter *sw_next, **sw_next_tail; /* arrived: need a revision fetched after them */
     struct sync_waiter *sw_ready; /* revision known: wait until delivered reaches it */
-    pthread_cond_t sync_cond;     /* signals the barrier thread */
-    pthread_t sync_thread;
+    pthread_cond_t sync_cond;     /* signals the barrier threads */
+    pthread_t sync_threads[SYNC_THREADS];
+    size_t nsync;           /* barrier threads started */
     uint64_t nbarriers, nfetches; /* barriers taken, revision fetches they shared */
 
     atomic_int stop;
@@ -635,7 +639,7 @@ int64_t store_etcd_scan_header_rev(const char *s, size_t n)
     }
 }
 
-/* The barrier thread's own revision fetch: one curl handle (one keep-alive connection), set
+/* Each barrier thread's own revision fetch: one curl handle (one keep-alive connection), set
  * up once per endpoint with a prepared request; anything but a clean 200 goes through
  * fetch_rev (endpoint rotation, retries, the failing budget). */
 struct rev_fetcher {
@@ -719,8 +723,8 @@ static void sync_finish(struct sync_waiter *w)
     }
 }
 
-/* The barrier thread of store_sync_async: takes every waiter that arrived since its last
- * fetch, learns etcd's current revision once for all of them (a fetch that started before a
+/* A barrier thread of store_sync_async (SYNC_THREADS of them): takes every waiter that
+ * arrived since the last fetch began, learns etcd's current revision once for all of them (a fetch that started before a
  * waiter arrived would not do: a write acknowledged before the read may be newer, so waiters
  * arriving during a fetch wait for the next one), and completes at once, on this thread,
  * those whose revision the sink already has; the others wait in sw_ready until dispatch
@@ -1319,7 +1323,8 @@ static void es_close(struct store *s)
     pthread_cond_broadcast(&es->sync_cond);
     pthread_mutex_unlock(&es->mu);
     pthread_join(es->watch_thread, NULL);
-    pthread_join(es->sync_thread, NULL);
+    for (size_t i = 0; i < es->nsync; i++)
+        pthread_join(es->sync_threads[i], NULL);
     if (es->nbarriers > 0)
         log_info("etcd: %" PRIu64 " consistent reads shared %" PRIu64 " revision fetches", es->nbarriers,
                  es->nfetches);
@@ -1429,7 +1434,10 @@ int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **re
             *ret_errmsg = xstrdup("cannot start the etcd watch thread");
         return AZ_EINTERNAL;
     }
-    if (pthread_create(&es->sync_thread, NULL, sync_main, es) != 0) {
+    for (; es->nsync < SYNC_THREADS; es->nsync++)
+        if (pthread_create(&es->sync_threads[es->nsync], NULL, sync_main, es) != 0)
+            break;
+    if (es->nsync == 0) {
         atomic_store(&es->stop, 1);
         pthread_join(es->watch_thread, NULL);
         es_free(es);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -418,6 +419,52 @@ static void test_sync_async(void **state)
     free(log);
 }
 
+/* A barrier whose revision the sink already has completes on the backend's barrier thread,
+ * without the owner dispatching (no control loop between a read and its answer), and may be
+ * taken from any thread. */
+static atomic_int quick_done;
+
+static void quick_done_cb(void *arg, int rc)
+{
+    (void)arg;
+    atomic_store(&quick_done, rc == 0 ? 1 : -1);
+}
+
+static void *quick_sync_thread(void *arg)
+{
+    return (void *)(intptr_t)store_sync_async(arg, quick_done_cb, NULL);
+}
+
+static void test_sync_async_delivered(void **state)
+{
+    NEED_ETCD();
+    (void)state;
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "/t%d-syncq", (int)getpid());
+    struct etcd_config cfg = {.servers = endpoint, .prefix = prefix, .request_timeout_ms = 10000};
+    struct store *s = NULL;
+    char *msg = NULL;
+    assert_int_equal(store_etcd_open(&cfg, &s, &msg), 0);
+    struct sink_log *log = calloc(1, sizeof(*log));
+    store_set_sink(s, sink_copy, log);
+    store_etcd_set_notify(s, sync_notify, NULL);
+    int64_t rev;
+    assert_int_equal(store_create(s, "/registry/configmaps/ns/q", "{}", 2, &rev), 0); /* delivered inline */
+    atomic_store(&quick_done, 0);
+    pthread_t t;
+    void *ret;
+    assert_int_equal(pthread_create(&t, NULL, quick_sync_thread, s), 0);
+    assert_int_equal(pthread_join(t, &ret), 0);
+    assert_int_equal((int)(intptr_t)ret, 1);
+    for (int i = 0; atomic_load(&quick_done) == 0 && i < 20000; i++) /* safety net: 20 s */
+        usleep(1000);
+    assert_int_equal(atomic_load(&quick_done), 1); /* and store_etcd_dispatch never ran */
+    store_close(s);
+    for (size_t i = 0; i < log->n; i++)
+        store_event_release(&log->evs[i]);
+    free(log);
+}
+
 static void test_leader_durations(void **state)
 {
     (void)state;
@@ -442,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_failover_and_unreachable),
         cmocka_unit_test(test_compaction_one_replica_per_interval),
         cmocka_unit_test(test_sync_async),
+        cmocka_unit_test(test_sync_async_delivered),
         cmocka_unit_test(test_leader_durations),
     };
     return test_skip_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
