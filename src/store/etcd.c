@@ -612,20 +612,20 @@ int64_t store_etcd_scan_header_rev(const char *s, size_t n)
             i++;
         if (i + 1 >= n || s[i] != '"' || s[i + 1] != ':')
             return -1;
-        size_t name_len = i - name;
+        bool is_rev = i - name == 8 && memcmp(s + name, "revision", 8) == 0;
         i += 2;
         bool quoted = i < n && s[i] == '"';
         i += quoted;
         size_t digits = i;
-        int64_t v = 0;
+        int64_t v = 0; /* only the revision's value: cluster_id and member_id are uint64 */
         for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-            if (v > (INT64_MAX - 9) / 10)
+            if (is_rev && v > (INT64_MAX - 9) / 10)
                 return -1;
-            v = v * 10 + (s[i] - '0');
+            v = is_rev ? v * 10 + (s[i] - '0') : 0;
         }
         if (i == digits || (quoted && (i >= n || s[i++] != '"')))
             return -1;
-        if (name_len == 8 && memcmp(s + name, "revision", 8) == 0) {
+        if (is_rev) {
             if (rev >= 0)
                 return -1; /* twice: let the full parser decide */
             rev = v;

@@ -465,6 +465,31 @@ static void test_sync_async_delivered(void **state)
     free(log);
 }
 
+/* The barrier's header scan on etcd 3.4's answers (cluster_id and member_id are uint64,
+ * beyond int64) and what it leaves to the full parser (-1). */
+static void test_scan_header_rev(void **state)
+{
+    (void)state;
+    static const char real[] = "{\"header\":{\"cluster_id\":\"11701276006043042373\",\"member_id\":"
+                               "\"1348364334568395393\",\"revision\":\"12345\",\"raft_term\":\"2\"}}";
+    assert_int_equal(store_etcd_scan_header_rev(real, strlen(real)), 12345);
+    static const char count[] = "{\"header\":{\"revision\":7},\"count\":\"3\"}";
+    assert_int_equal(store_etcd_scan_header_rev(count, strlen(count)), 7);
+    static const char *const other[] = {
+        "{\"header\":{\"member_id\":\"1\"}}",                        /* no revision */
+        "{\"header\":{\"revision\":\"99999999999999999999\"}}",      /* beyond int64 */
+        "{\"header\":{\"revision\":\"5\",\"revision\":\"6\"}}",  /* twice */
+        "{\"header\":{\"revision\":\"-5\"}}",
+        "{\"header\":{\"revision\":\"5\"",                           /* cut */
+        "{ \"header\":{\"revision\":\"5\"}}",                        /* not etcd's layout */
+        "{\"error\":\"etcdserver: request timed out\",\"code\":14}",
+        "{\"header\":{\"re\\\"vision\":\"5\"}}",                  /* escapes */
+    };
+    for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+        assert_int_equal(store_etcd_scan_header_rev(other[i], strlen(other[i])), -1);
+    assert_int_equal(store_etcd_scan_header_rev(real, 10), -1);
+}
+
 static void test_leader_durations(void **state)
 {
     (void)state;
@@ -490,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_compaction_one_replica_per_interval),
         cmocka_unit_test(test_sync_async),
         cmocka_unit_test(test_sync_async_delivered),
+        cmocka_unit_test(test_scan_header_rev),
         cmocka_unit_test(test_leader_durations),
     };
     return test_skip_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
