@@ -371,7 +371,9 @@ static void print_table(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: api_bench [-n COUNT] [-c C1,C2,..] [-t PHASE_SECS] [-w WRK_SECS]"
-                    " [ANZEN]\n");
+                    " [-0] [ANZEN]\n"
+                    "  -0  gets and lists with resourceVersion=0: any cached state, no consistent-read\n"
+                    "      barrier (what informers and `kubectl get --raw ...?resourceVersion=0` ask)\n");
     exit(1);
 }
 
@@ -410,9 +412,13 @@ int main(int argc, char **argv)
     int conc[BENCH_MAX_LEVELS] = { 1, 8 }, n_conc = 2;
     double phase_secs = 60;
     int wrk_secs = 5;
+    bool rv0 = false;
     int c;
-    while ((c = getopt(argc, argv, "n:c:t:w:h")) != -1) {
+    while ((c = getopt(argc, argv, "n:c:t:w:0h")) != -1) {
         switch (c) {
+        case '0':
+            rv0 = true;
+            break;
         case 'n':
             count = parse_long(optarg, 1, BENCH_MAX_COUNT, "-n");
             break;
@@ -500,8 +506,12 @@ int main(int argc, char **argv)
     if (code != 201)
         die("creating namespace " BENCH_NS " on anzen: HTTP %ld", code);
     const char *coll = "/api/v1/namespaces/" BENCH_NS "/configmaps";
-    const char *get_path = "/api/v1/namespaces/" BENCH_NS "/configmaps/bench-get";
-    const char *list_path = "/api/v1/namespaces/" BENCH_NS "/configmaps?limit=100";
+    const char *get_path = rv0 ? "/api/v1/namespaces/" BENCH_NS "/configmaps/bench-get?resourceVersion=0"
+                               : "/api/v1/namespaces/" BENCH_NS "/configmaps/bench-get";
+    const char *list_path = rv0 ? "/api/v1/namespaces/" BENCH_NS "/configmaps?limit=100&resourceVersion=0"
+                                : "/api/v1/namespaces/" BENCH_NS "/configmaps?limit=100";
+    if (rv0)
+        printf("# gets and lists with resourceVersion=0 (-0)\n");
     fetch(&at, coll,
           "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"bench-get\","
           "\"labels\":{\"app\":\"bench\"}},\"data\":{\"greeting\":\"hello\",\"index\":\"0\"}}",
