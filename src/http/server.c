@@ -102,10 +102,10 @@ struct http_loop {
     struct deferred *head, **tail;
     int wake_fd;
     h2o_socket_t *wake_sock;
+    struct parked_read *parked_head, **parked_tail; /* reads parked this turn, under mu */
     /* under the biglock: */
     h2o_linklist_t dirty;         /* watch streams with events to hand to h2o (watch_kick) */
     h2o_linklist_t watches;       /* watch streams with a deadline */
-    struct parked_read *parked_head, **parked_tail; /* reads parked this turn */
     /* request loops only (owner thread): */
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
@@ -282,12 +282,12 @@ void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn
         http_loop_post(&server__ctl, defer_after_link, d); /* h2o timers: the owner thread only */
 }
 
-/* Whether a request is served with the biglock held: everything that may touch shared state
- * not yet safe for several threads. Health and version answers without credentials need
- * only the TLS client certificate (x509 authn), the immutable RBAC snapshot and the
- * server-wide counters (observe_mu), so a busy controller or a long write never delays them.
- * Reviews (SSAR, SAR, SSRR, LSAR, TokenReview, SelfSubjectReview) go without it too.
- * Paths made thread-safe later are one more line here. */
+/* Whether a request is served with the biglock held from its start: everything that may
+ * touch shared state not yet safe for several threads. Reviews (SSAR, SAR, SSRR, LSAR,
+ * TokenReview, SelfSubjectReview) go without it. A GET or HEAD starts without it too: what
+ * serve_request does before it knows the request's verb (authentication, impersonation,
+ * authorization, the read barrier's parking) is safe on any thread, and it takes the lock
+ * itself there unless the request is a read that needs none (read_needs_biglock). */
 static bool is_review_path(const char *p, size_t n)
 {
     static const struct { const char *prefix, *plural; } reviews[] = {
@@ -326,17 +326,27 @@ static bool needs_biglock(h2o_req_t *req)
      * it (docs/internals/threads.md); their creates write nothing */
     if (req->method.len == 4 && memcmp(req->method.base, "POST", 4) == 0 && is_review_path(p, n))
         return false;
-    if (!get)
+    return !get; /* reads: serve_request decides once it knows the verb */
+}
+
+/* Whether a GET or HEAD, authorized, must be served with the biglock (serve_request takes it
+ * then). Without it: get and list of resources and their non-stream subresources (status,
+ * ephemeralcontainers, ...): request_rv/get_sync, the consistent-read barrier, the object
+ * cache, the store's reads, selectors, Table, JSON/YAML encoding and the streamed list are
+ * safe on any thread (docs/internals/threads.md, registry/rest.h); and the health checks and
+ * /version. With it: watches (subscriptions and streams share the loop's watch lists), the
+ * stream subresources (log, exec, attach, portforward: node agent and session state) and the
+ * other non-resource documents. */
+static bool read_needs_biglock(const struct request_info *ri, const char *path)
+{
+    if (!ri->is_resource)
+        return !(health_path(path) || strcmp(path, "/version") == 0 || strcmp(path, "/version/") == 0);
+    if (strcmp(ri->verb, "get") != 0 && strcmp(ri->verb, "list") != 0)
         return true;
-    if (!(h2o_memis(p, n, H2O_STRLIT("/healthz")) || h2o_memis(p, n, H2O_STRLIT("/livez")) ||
-          h2o_memis(p, n, H2O_STRLIT("/readyz")) || h2o_memis(p, n, H2O_STRLIT("/version")) ||
-          h2o_memis(p, n, H2O_STRLIT("/version/"))))
-        return true;
-    /* bearer tokens (token caches) and impersonation (reviews of the impersonator) take it */
-    for (size_t i = 0; i < req->headers.size; i++) {
-        const h2o_iovec_t *name = req->headers.entries[i].name;
-        if (h2o_memis(name->base, name->len, H2O_STRLIT("authorization")) ||
-            (name->len > 12 && memcmp(name->base, "impersonate-", 12) == 0))
+    if (ri->subresource != NULL && *ri->subresource) {
+        const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
+        const struct subresource_def *sd = r != NULL ? resource_subresource(r, ri->subresource) : NULL;
+        if (sd != NULL && sd->stream)
             return true;
     }
     return false;
@@ -628,13 +638,13 @@ struct list_gen {
     struct buf part;             /* the part being written (alive until proceed) */
 };
 
+/* The stream holds references to the object cache's immutable items and its own buffers
+ * only: composing and freeing it needs no lock (rest.h). */
 static void list_gen_dispose(void *p)
 {
     struct list_gen *g = p;
-    bool took = biglock_enter(); /* h2o frees the request from its loop, maybe unlocked */
     rest_list_stream_free(g->ls);
     g->ls = NULL;
-    biglock_leave(took);
     buf_release(&g->part);
 }
 
@@ -653,11 +663,9 @@ static bool list_gen_fill(struct list_gen *g)
 static void list_gen_proceed(h2o_generator_t *gen, h2o_req_t *req)
 {
     struct list_gen *g = (struct list_gen *)gen;
-    bool took = biglock_enter();
     bool more = list_gen_fill(g);
     h2o_iovec_t b = h2o_iovec_init(g->part.data, g->part.len);
     h2o_send(req, &b, 1, more ? H2O_SEND_STATE_IN_PROGRESS : H2O_SEND_STATE_FINAL);
-    biglock_leave(took);
 }
 
 static void list_gen_stop(h2o_generator_t *gen, h2o_req_t *req)
@@ -2102,18 +2110,20 @@ struct parked_group {
     struct http_loop *owner;    /* the loop of the requests: they are served again there */
 };
 
+/* The request's pool is freed on its loop, where parked_group_resume runs too: no lock. */
 static void parked_slot_dispose(void *p)
 {
     struct parked_read **slot = p;
-    bool took = biglock_enter();
     if (*slot != NULL)
         (*slot)->req = NULL;
-    biglock_leave(took);
 }
 
+/* Posted work on the owning loop (run with the biglock held): the reads are served without
+ * it, as they would have been had they not parked; one that needs it takes it again. */
 static void parked_group_resume(void *arg)
 {
     struct parked_group *g = arg;
+    int held = biglock_suspend();
     while (g->reads != NULL) {
         struct parked_read *pr = g->reads;
         g->reads = pr->next;
@@ -2124,6 +2134,7 @@ static void parked_group_resume(void *arg)
         free(pr);
     }
     free(g);
+    biglock_resume(held);
 }
 
 /* store_sync_async's completion: may run inside another request's store call, so it only
@@ -2142,9 +2153,11 @@ static void parked_group_start(void *arg)
     struct http_loop *l = arg;
     struct parked_group *g = xcalloc(1, sizeof(*g));
     g->owner = l;
+    pthread_mutex_lock(&l->mu);
     g->reads = l->parked_head;
     l->parked_head = NULL;
     l->parked_tail = &l->parked_head;
+    pthread_mutex_unlock(&l->mu);
     int rc = store_sync_async(server__api->store, parked_group_done, g);
     if (rc != 1)
         parked_group_done(g, rc);
@@ -2174,9 +2187,11 @@ static void park_for_barrier(h2o_req_t *req, const struct http_observe *obs)
     pr->slot = h2o_mem_alloc_shared(&req->pool, sizeof(*pr->slot), parked_slot_dispose);
     *pr->slot = pr;
     struct http_loop *l = loop__self;
+    pthread_mutex_lock(&l->mu);
     bool first = l->parked_head == NULL;
     *l->parked_tail = pr;
     l->parked_tail = &pr->next;
+    pthread_mutex_unlock(&l->mu);
     if (first)
         http_server_defer(server__api, parked_group_start, l);
 }
@@ -2539,11 +2554,14 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
 
     bool mutating = !(strcmp(c.info.verb, "get") == 0 || strcmp(c.info.verb, "list") == 0 ||
                       strcmp(c.info.verb, "watch") == 0 || strcmp(c.info.verb, "head") == 0);
+    /* a GET or HEAD came without the lock (needs_biglock); others hold it already */
+    bool took = read_needs_biglock(&c.info, c.path) ? biglock_enter() : false;
     pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, 1);
     pthread_mutex_unlock(&observe_mu);
     if (mutating && c.info.is_resource && write_pool_takes(&c)) {
         write_job_start(&c); /* the job owns c now; the owning loop answers */
+        biglock_leave(took);
         return 0;
     }
     if (c.info.is_resource) {
@@ -2556,6 +2574,7 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
     pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, -1);
     pthread_mutex_unlock(&observe_mu);
+    biglock_leave(took);
 out:
     observe_request(&c);
     ctx_release(&c);

@@ -3,7 +3,23 @@
  * with defaulting, validation, admission, managedFields, resourceVersion and uid handling.
  *
  * Each returns 0 on success with a new object in *ret_obj, or a negative az_err code with a
- * Status object in *ret_status. *ret_code gets the HTTP status of a success (200/201). */
+ * Status object in *ret_status. *ret_code gets the HTTP status of a success (200/201).
+ *
+ * THREADS: rest_get, rest_list, rest_list_json, rest_list_open / _stream_next / _stream_free,
+ * rest_parse_selectors, rest_object_matches, rest_to_table, rest_read_cached and
+ * rest_read_key may be called from any thread without the biglock (issue 10: the server
+ * serves GET and LIST on every request loop at once). What they touch:
+ *   - the object cache (watchcache_get/list*, watchcache_rev, item and list references):
+ *     epoch-protected snapshot reads of immutable, refcounted bytes (watchcache.h);
+ *   - the store (store_get, store_list, store_current_rev: Exact resourceVersions, old
+ *     continue tokens, no cache) and the consistent-read barrier (store_sync: every backend
+ *     serialises internally and suspends the biglock only if the caller held it);
+ *   - the resource table (static const; resource_api_version fills its strings once under
+ *     pthread_once), selectors, continue tokens, Table cells, item bytes and JSON printing:
+ *     built per call from the request and the object, no shared state;
+ *   - api_call (c->warnings, c->read_barrier): the caller's, one request.
+ * The write operations (create, update, patch, apply, delete, deletecollection) run with the
+ * biglock held (admission, RBAC escalation checks, controllers' shared state). */
 #ifndef ANZEN_API_REST_H
 #define ANZEN_API_REST_H
 
