@@ -52,6 +52,7 @@
 #include "http/server.h"
 #include "node/logs.h"
 #include "node/node.h"
+#include "machinery/itembytes.h"
 #include "store/watchcache.h"
 #include "util/biglock.h"
 #include "util/buf.h"
@@ -696,6 +697,61 @@ static void send_list_stream(h2o_req_t *req, struct rest_list_stream *ls)
     }
     h2o_iovec_t b = h2o_iovec_init(g->part.data, g->part.len);
     h2o_send(req, &b, 1, more ? H2O_SEND_STATE_IN_PROGRESS : H2O_SEND_STATE_FINAL);
+}
+
+static void item_ref_dispose(void *p)
+{
+    watchcache_item_release(p);
+}
+
+/* Sends a get's answer (200, JSON) from the object cache's item it: the stored bytes with
+ * metadata.resourceVersion put in, exactly what json_dump_go prints for the decoded object
+ * (itembytes_object_rv_at). The compact form goes out as references to the item's immutable
+ * bytes, which the request's pool keeps (no decode, no copy, no re-encode); the pretty form
+ * is re-indented from them. false when the bytes cannot give the exact answer: nothing is
+ * sent and it is still the caller's. On success it is taken over. */
+static bool send_item(struct ctx *c, struct wc_item *it)
+{
+    static h2o_generator_t gen = {NULL, NULL};
+    size_t at;
+    bool empty;
+    if (capture__ != NULL || !itembytes_object_rv_at(it->value, it->len, &at, &empty))
+        return false;
+    h2o_req_t *req = c->req;
+    common_headers(c);
+    char rv[48];
+    int rvn = snprintf(rv, sizeof(rv), "%s\"resourceVersion\":\"%lld\"", empty ? "" : ",",
+                       (long long)it->mod_rev);
+    if (c->pretty) {
+        struct buf b = BUF_INIT;
+        struct itembytes_indent st = {0};
+        itembytes_indent(&st, &b, it->value, at);
+        itembytes_indent(&st, &b, rv, (size_t)rvn);
+        itembytes_indent(&st, &b, it->value + at, it->len - at);
+        watchcache_item_release(it);
+        size_t len;
+        char *body = buf_detach(&b, &len);
+        send_owned(req, 200, "application/json", body, len);
+        return true;
+    }
+    struct wc_item *keep = h2o_mem_alloc_shared(&req->pool, sizeof(*keep), item_ref_dispose);
+    *keep = *it;
+    h2o_iovec_t parts[4] = {
+        h2o_iovec_init(keep->value, at),
+        h2o_strdup(&req->pool, rv, (size_t)rvn),
+        h2o_iovec_init(keep->value + at, keep->len - at),
+        h2o_iovec_init(H2O_STRLIT("\n")),
+    };
+    req->res.status = 200;
+    req->res.reason = "";
+    add_header(req, H2O_TOKEN_CONTENT_TYPE, "application/json");
+    req->res.content_length = keep->len + (size_t)rvn + 1;
+    h2o_start_response(req, &gen);
+    if (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0)
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, parts, 4, H2O_SEND_STATE_FINAL);
+    return true;
 }
 
 static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
@@ -1637,6 +1693,17 @@ static void handle_resource(struct ctx *c)
     switch (bit) {
     case VERB_GET:
         call.resource_version = query_get(&c->q, "resourceVersion");
+        if (!c->want_table && !c->want_yaml && !events_view && !audit_enabled()) {
+            /* the stored object's bytes, not a tree of it (send_item) */
+            struct wc_item it;
+            rc = rest_get_item(&call, &it, &st);
+            if (rc == 0 && send_item(c, &it))
+                return;
+            if (rc == 0)
+                watchcache_item_release(&it);
+            if (rc != 0 && rc != AZ_EUNAVAILABLE)
+                break;
+        }
         rc = rest_get(&call, &obj, &st);
         break;
     case VERB_LIST:

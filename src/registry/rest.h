@@ -40,6 +40,12 @@ struct list_opts {
 };
 
 int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status);
+/* rest_get's object as the object cache's item (a reference to its immutable bytes; release
+ * it with watchcache_item_release), after the same barrier: 0 with *ret_it; AZ_EUNAVAILABLE
+ * (no *ret_status) when the cache cannot answer and rest_get would read the store; else the
+ * error with its Status (404, 400/504 for the resourceVersion, 500). */
+struct wc_item;
+int rest_get_item(struct api_call *c, struct wc_item *ret_it, json_t **ret_status);
 int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, json_t **ret_status);
 /* The same list as compact JSON (exactly json_dump_go of rest_list's tree) appended to out,
  * each item composed from its stored bytes where that is exact (no decode and re-encode). */
