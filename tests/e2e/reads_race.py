@@ -10,7 +10,7 @@ while writers change the very objects read, each client on its own keep-alive TL
   there, a deleted object is 404; and a consistent LIST (no resourceVersion) is at least at
   the write's revision.
 - READERS clients read the same objects meanwhile: GET by name, LIST with a label selector
-  (every item carries the label), with a field selector (only the named object), as a Table
+  (every item carries the label), a large object, with a field selector (only the named object), as a Table
   (a row per item, the columns), with protobuf asked first (JSON answered), paged with limit
   and continue (no item twice, the pages at the first page's revision). The revisions of one
   reader's consistent lists never go backwards.
@@ -150,6 +150,10 @@ def reader(i):
             for row in t.get("rows", []):
                 if row["object"]["kind"] != "PartialObjectMetadata" or row["cells"][0] != row["object"]["metadata"]["name"]:
                     fail("Table row: %r" % row)
+        # a large object (sent as references to the cache's bytes, not one copied buffer)
+        big, _ = call(c, "GET", "%s/big" % CM)
+        if big is not None and (len(big.get("data", {})) != 300 or rv_of(big) <= 0):
+            fail("GET big: %d keys" % len(big.get("data", {})))
         # protobuf asked first: the JSON answer
         got, code = call(c, "GET", "%s/%s" % (CM, name), accept=PROTOBUF, want=(200, 404))
         if code == 200 and got is not None and got.get("kind") != "ConfigMap":
@@ -181,6 +185,8 @@ def reader(i):
 def main():
     c = conn()
     call(c, "POST", "/api/v1/namespaces", {"metadata": {"name": NS}}, want=(201,))
+    call(c, "POST", CM, {"metadata": {"name": "big"}, "data": {"k%d" % i: "v" * 100 for i in range(300)}},
+         want=(201,))
     rounds = [0] * READERS
 
     def run_reader(i):
