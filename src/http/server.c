@@ -460,22 +460,24 @@ static void observe_request(struct ctx *c)
     h2o_req_t *req = c->req;
     if (req == NULL)
         return;
+    /* the client's address, URI and agent only go to the audit log */
+    bool audit = audit_enabled();
     char ip[INET6_ADDRSTRLEN] = "";
     struct sockaddr_storage ss;
-    if (req->conn->callbacks->get_peername != NULL &&
+    if (audit && req->conn->callbacks->get_peername != NULL &&
         req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) > 0) {
         if (ss.ss_family == AF_INET)
             inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
         else if (ss.ss_family == AF_INET6)
             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
     }
-    h2o_iovec_t ua = header_value_str(req, "user-agent");
-    char *uri = xstrndup(req->path.base, req->path.len);
+    h2o_iovec_t ua = audit ? header_value_str(req, "user-agent") : h2o_iovec_init(NULL, 0);
+    char *uri = audit ? xstrndup(req->path.base, req->path.len) : NULL;
     char *method = xstrndup(req->method.base, req->method.len);
     char *agent = ua.base ? xstrndup(ua.base, ua.len) : NULL;
     struct http_observed o = {
         .info = &c->info, .user = c->user.name ? &c->user : NULL, .path = c->path ? c->path : "",
-        .method = method, .audit_id = c->audit_id, .request_uri = uri, .source_ip = *ip ? ip : NULL,
+        .method = method, .audit_id = c->audit_id, .request_uri = uri ? uri : "", .source_ip = *ip ? ip : NULL,
         .user_agent = agent, .body = req->entity.base, .body_len = req->entity.len,
         .code = req->res.status,
     };
@@ -2638,8 +2640,11 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
 
     bool mutating = !(strcmp(c.info.verb, "get") == 0 || strcmp(c.info.verb, "list") == 0 ||
                       strcmp(c.info.verb, "watch") == 0 || strcmp(c.info.verb, "head") == 0);
-    /* a GET or HEAD came without the lock (needs_biglock); others hold it already */
-    bool took = read_needs_biglock(&c.info, c.path) ? biglock_enter() : false;
+    /* a GET or HEAD came without the lock (needs_biglock) and takes it here if it needs
+     * it; other requests hold it already, or are reviews, which need none */
+    bool getlike = (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0) ||
+                   (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
+    bool took = getlike && read_needs_biglock(&c.info, c.path) ? biglock_enter() : false;
     pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, 1);
     pthread_mutex_unlock(&observe_mu);
@@ -2651,8 +2656,6 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
     if (c.info.is_resource) {
         handle_resource(&c);
     } else if (!handle_nonresource(&c)) {
-        bool getlike = (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0) ||
-                       (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
         send_status(&c, getlike ? status_not_found_path() : status_method_not_allowed());
     }
     pthread_mutex_lock(&observe_mu);
