@@ -40,5 +40,5 @@ void user_info_copy(struct user_info *ret, const struct user_info *u)
     ret->uid = u->uid ? xstrdup(u->uid) : NULL;
     for (size_t i = 0; i < u->ngroups; i++)
         user_info_add_group(ret, u->groups[i]);
-    ret->extra = u->extra ? json_incref(u->extra) : NULL; /* immutable once built: shared */
+    ret->extra = u->extra ? json_deep_copy(u->extra) : NULL;
 }

@@ -201,7 +201,9 @@ def main():
     writers_done.set()
     for t in readers:
         t.join()
-    # the end state: exactly the odd-numbered objects, each at v=2
+    # the end state: exactly the odd-numbered objects, each at v=2 (a new connection: the
+    # server closes one idle for longer than its keep-alive timeout)
+    c = conn()
     lst, _ = call(c, "GET", CM + q(labelSelector="race=yes"))
     want = sorted("w%d-%d" % (i, j) for i in range(WRITERS) for j in range(PER_WRITER) if j % 2 == 1)
     names = sorted(it["metadata"]["name"] for it in lst["items"]) if lst else None
