@@ -52,6 +52,7 @@
 #include "http/server.h"
 #include "node/logs.h"
 #include "node/node.h"
+#include "machinery/itembytes.h"
 #include "store/watchcache.h"
 #include "util/biglock.h"
 #include "util/buf.h"
@@ -102,10 +103,10 @@ struct http_loop {
     struct deferred *head, **tail;
     int wake_fd;
     h2o_socket_t *wake_sock;
+    struct parked_read *parked_head, **parked_tail; /* reads parked this turn, under mu */
     /* under the biglock: */
     h2o_linklist_t dirty;         /* watch streams with events to hand to h2o (watch_kick) */
     h2o_linklist_t watches;       /* watch streams with a deadline */
-    struct parked_read *parked_head, **parked_tail; /* reads parked this turn */
     /* request loops only (owner thread): */
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
@@ -282,12 +283,12 @@ void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn
         http_loop_post(&server__ctl, defer_after_link, d); /* h2o timers: the owner thread only */
 }
 
-/* Whether a request is served with the biglock held: everything that may touch shared state
- * not yet safe for several threads. Health and version answers without credentials need
- * only the TLS client certificate (x509 authn), the immutable RBAC snapshot and the
- * server-wide counters (observe_mu), so a busy controller or a long write never delays them.
- * Reviews (SSAR, SAR, SSRR, LSAR, TokenReview, SelfSubjectReview) go without it too.
- * Paths made thread-safe later are one more line here. */
+/* Whether a request is served with the biglock held from its start: everything that may
+ * touch shared state not yet safe for several threads. Reviews (SSAR, SAR, SSRR, LSAR,
+ * TokenReview, SelfSubjectReview) go without it. A GET or HEAD starts without it too: what
+ * serve_request does before it knows the request's verb (authentication, impersonation,
+ * authorization, the read barrier's parking) is safe on any thread, and it takes the lock
+ * itself there unless the request is a read that needs none (read_needs_biglock). */
 static bool is_review_path(const char *p, size_t n)
 {
     static const struct { const char *prefix, *plural; } reviews[] = {
@@ -326,17 +327,27 @@ static bool needs_biglock(h2o_req_t *req)
      * it (docs/internals/threads.md); their creates write nothing */
     if (req->method.len == 4 && memcmp(req->method.base, "POST", 4) == 0 && is_review_path(p, n))
         return false;
-    if (!get)
+    return !get; /* reads: serve_request decides once it knows the verb */
+}
+
+/* Whether a GET or HEAD, authorized, must be served with the biglock (serve_request takes it
+ * then). Without it: get and list of resources and their non-stream subresources (status,
+ * ephemeralcontainers, ...): request_rv/get_sync, the consistent-read barrier, the object
+ * cache, the store's reads, selectors, Table, JSON/YAML encoding and the streamed list are
+ * safe on any thread (docs/internals/threads.md, registry/rest.h); and the health checks and
+ * /version. With it: watches (subscriptions and streams share the loop's watch lists), the
+ * stream subresources (log, exec, attach, portforward: node agent and session state) and the
+ * other non-resource documents. */
+static bool read_needs_biglock(const struct request_info *ri, const char *path)
+{
+    if (!ri->is_resource)
+        return !(health_path(path) || strcmp(path, "/version") == 0 || strcmp(path, "/version/") == 0);
+    if (strcmp(ri->verb, "get") != 0 && strcmp(ri->verb, "list") != 0)
         return true;
-    if (!(h2o_memis(p, n, H2O_STRLIT("/healthz")) || h2o_memis(p, n, H2O_STRLIT("/livez")) ||
-          h2o_memis(p, n, H2O_STRLIT("/readyz")) || h2o_memis(p, n, H2O_STRLIT("/version")) ||
-          h2o_memis(p, n, H2O_STRLIT("/version/"))))
-        return true;
-    /* bearer tokens (token caches) and impersonation (reviews of the impersonator) take it */
-    for (size_t i = 0; i < req->headers.size; i++) {
-        const h2o_iovec_t *name = req->headers.entries[i].name;
-        if (h2o_memis(name->base, name->len, H2O_STRLIT("authorization")) ||
-            (name->len > 12 && memcmp(name->base, "impersonate-", 12) == 0))
+    if (ri->subresource != NULL && *ri->subresource) {
+        const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
+        const struct subresource_def *sd = r != NULL ? resource_subresource(r, ri->subresource) : NULL;
+        if (sd != NULL && sd->stream)
             return true;
     }
     return false;
@@ -449,22 +460,24 @@ static void observe_request(struct ctx *c)
     h2o_req_t *req = c->req;
     if (req == NULL)
         return;
+    /* the client's address, URI and agent only go to the audit log */
+    bool audit = audit_enabled();
     char ip[INET6_ADDRSTRLEN] = "";
     struct sockaddr_storage ss;
-    if (req->conn->callbacks->get_peername != NULL &&
+    if (audit && req->conn->callbacks->get_peername != NULL &&
         req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) > 0) {
         if (ss.ss_family == AF_INET)
             inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
         else if (ss.ss_family == AF_INET6)
             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
     }
-    h2o_iovec_t ua = header_value_str(req, "user-agent");
-    char *uri = xstrndup(req->path.base, req->path.len);
+    h2o_iovec_t ua = audit ? header_value_str(req, "user-agent") : h2o_iovec_init(NULL, 0);
+    char *uri = audit ? xstrndup(req->path.base, req->path.len) : NULL;
     char *method = xstrndup(req->method.base, req->method.len);
     char *agent = ua.base ? xstrndup(ua.base, ua.len) : NULL;
     struct http_observed o = {
         .info = &c->info, .user = c->user.name ? &c->user : NULL, .path = c->path ? c->path : "",
-        .method = method, .audit_id = c->audit_id, .request_uri = uri, .source_ip = *ip ? ip : NULL,
+        .method = method, .audit_id = c->audit_id, .request_uri = uri ? uri : "", .source_ip = *ip ? ip : NULL,
         .user_agent = agent, .body = req->entity.base, .body_len = req->entity.len,
         .code = req->res.status,
     };
@@ -628,13 +641,13 @@ struct list_gen {
     struct buf part;             /* the part being written (alive until proceed) */
 };
 
+/* The stream holds references to the object cache's immutable items and its own buffers
+ * only: composing and freeing it needs no lock (rest.h). */
 static void list_gen_dispose(void *p)
 {
     struct list_gen *g = p;
-    bool took = biglock_enter(); /* h2o frees the request from its loop, maybe unlocked */
     rest_list_stream_free(g->ls);
     g->ls = NULL;
-    biglock_leave(took);
     buf_release(&g->part);
 }
 
@@ -653,11 +666,9 @@ static bool list_gen_fill(struct list_gen *g)
 static void list_gen_proceed(h2o_generator_t *gen, h2o_req_t *req)
 {
     struct list_gen *g = (struct list_gen *)gen;
-    bool took = biglock_enter();
     bool more = list_gen_fill(g);
     h2o_iovec_t b = h2o_iovec_init(g->part.data, g->part.len);
     h2o_send(req, &b, 1, more ? H2O_SEND_STATE_IN_PROGRESS : H2O_SEND_STATE_FINAL);
-    biglock_leave(took);
 }
 
 static void list_gen_stop(h2o_generator_t *gen, h2o_req_t *req)
@@ -688,6 +699,78 @@ static void send_list_stream(h2o_req_t *req, struct rest_list_stream *ls)
     }
     h2o_iovec_t b = h2o_iovec_init(g->part.data, g->part.len);
     h2o_send(req, &b, 1, more ? H2O_SEND_STATE_IN_PROGRESS : H2O_SEND_STATE_FINAL);
+}
+
+static void item_ref_dispose(void *p)
+{
+    watchcache_item_release(p);
+}
+
+/* Sends a get's answer (200, JSON) from the object cache's item it: the stored bytes with
+ * metadata.resourceVersion put in, exactly what json_dump_go prints for the decoded object
+ * (itembytes_object_rv_at), with no decode and no re-encode. A large object goes out as
+ * references to the item's immutable bytes, which the request's pool keeps; one up to
+ * SEND_ITEM_COPY_MAX bytes is copied into one buffer instead (h2o 2.2.5 writes each buffer
+ * as its own TLS record: four records cost more than the copy, ~10% CPU per GET under wrk).
+ * The pretty form is re-indented from the bytes. false when the bytes cannot give the exact
+ * answer: nothing is sent and it is still the caller's. On success it is taken over. */
+#define SEND_ITEM_COPY_MAX (16u * 1024)
+static bool send_item(struct ctx *c, struct wc_item *it)
+{
+    static h2o_generator_t gen = {NULL, NULL};
+    size_t at;
+    bool empty;
+    if (capture__ != NULL || !itembytes_object_rv_at(it->value, it->len, &at, &empty))
+        return false;
+    h2o_req_t *req = c->req;
+    common_headers(c);
+    char rv[48];
+    int rvn = snprintf(rv, sizeof(rv), "%s\"resourceVersion\":\"%lld\"", empty ? "" : ",",
+                       (long long)it->mod_rev);
+    if (c->pretty) {
+        struct buf b = BUF_INIT;
+        struct itembytes_indent st = {0};
+        itembytes_indent(&st, &b, it->value, at);
+        itembytes_indent(&st, &b, rv, (size_t)rvn);
+        itembytes_indent(&st, &b, it->value + at, it->len - at);
+        watchcache_item_release(it);
+        size_t len;
+        char *body = buf_detach(&b, &len);
+        send_owned(req, 200, "application/json", body, len);
+        return true;
+    }
+    size_t total = it->len + (size_t)rvn + 1;
+    h2o_iovec_t parts[4];
+    size_t nparts;
+    if (total <= SEND_ITEM_COPY_MAX) {
+        /* one buffer: h2o 2.2.5 makes a TLS record of every buffer it is given */
+        char *one = h2o_mem_alloc_pool(&req->pool, total);
+        memcpy(one, it->value, at);
+        memcpy(one + at, rv, (size_t)rvn);
+        memcpy(one + at + (size_t)rvn, it->value + at, it->len - at);
+        one[total - 1] = '\n';
+        watchcache_item_release(it);
+        parts[0] = h2o_iovec_init(one, total);
+        nparts = 1;
+    } else {
+        struct wc_item *keep = h2o_mem_alloc_shared(&req->pool, sizeof(*keep), item_ref_dispose);
+        *keep = *it;
+        parts[0] = h2o_iovec_init(keep->value, at);
+        parts[1] = h2o_strdup(&req->pool, rv, (size_t)rvn);
+        parts[2] = h2o_iovec_init(keep->value + at, keep->len - at);
+        parts[3] = h2o_iovec_init(H2O_STRLIT("\n"));
+        nparts = 4;
+    }
+    req->res.status = 200;
+    req->res.reason = "";
+    add_header(req, H2O_TOKEN_CONTENT_TYPE, "application/json");
+    req->res.content_length = total;
+    h2o_start_response(req, &gen);
+    if (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0)
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, parts, nparts, H2O_SEND_STATE_FINAL);
+    return true;
 }
 
 static void send_json_ct(struct ctx *c, int code, json_t *obj, const char *ct)
@@ -1629,6 +1712,17 @@ static void handle_resource(struct ctx *c)
     switch (bit) {
     case VERB_GET:
         call.resource_version = query_get(&c->q, "resourceVersion");
+        if (!c->want_table && !c->want_yaml && !events_view && !audit_enabled()) {
+            /* the stored object's bytes, not a tree of it (send_item) */
+            struct wc_item it;
+            rc = rest_get_item(&call, &it, &st);
+            if (rc == 0 && send_item(c, &it))
+                return;
+            if (rc == 0)
+                watchcache_item_release(&it);
+            if (rc != 0 && rc != AZ_EUNAVAILABLE)
+                break;
+        }
         rc = rest_get(&call, &obj, &st);
         break;
     case VERB_LIST:
@@ -2103,18 +2197,20 @@ struct parked_group {
     struct http_loop *owner;    /* the loop of the requests: they are served again there */
 };
 
+/* The request's pool is freed on its loop, where parked_group_resume runs too: no lock. */
 static void parked_slot_dispose(void *p)
 {
     struct parked_read **slot = p;
-    bool took = biglock_enter();
     if (*slot != NULL)
         (*slot)->req = NULL;
-    biglock_leave(took);
 }
 
+/* Posted work on the owning loop (run with the biglock held): the reads are served without
+ * it, as they would have been had they not parked; one that needs it takes it again. */
 static void parked_group_resume(void *arg)
 {
     struct parked_group *g = arg;
+    int held = biglock_suspend();
     while (g->reads != NULL) {
         struct parked_read *pr = g->reads;
         g->reads = pr->next;
@@ -2125,6 +2221,7 @@ static void parked_group_resume(void *arg)
         free(pr);
     }
     free(g);
+    biglock_resume(held);
 }
 
 /* store_sync_async's completion: may run inside another request's store call, so it only
@@ -2143,9 +2240,11 @@ static void parked_group_start(void *arg)
     struct http_loop *l = arg;
     struct parked_group *g = xcalloc(1, sizeof(*g));
     g->owner = l;
+    pthread_mutex_lock(&l->mu);
     g->reads = l->parked_head;
     l->parked_head = NULL;
     l->parked_tail = &l->parked_head;
+    pthread_mutex_unlock(&l->mu);
     int rc = store_sync_async(server__api->store, parked_group_done, g);
     if (rc != 1)
         parked_group_done(g, rc);
@@ -2175,9 +2274,11 @@ static void park_for_barrier(h2o_req_t *req, const struct http_observe *obs)
     pr->slot = h2o_mem_alloc_shared(&req->pool, sizeof(*pr->slot), parked_slot_dispose);
     *pr->slot = pr;
     struct http_loop *l = loop__self;
+    pthread_mutex_lock(&l->mu);
     bool first = l->parked_head == NULL;
     *l->parked_tail = pr;
     l->parked_tail = &pr->next;
+    pthread_mutex_unlock(&l->mu);
     if (first)
         http_loop_post(l, parked_group_start, l);
 }
@@ -2540,23 +2641,28 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
 
     bool mutating = !(strcmp(c.info.verb, "get") == 0 || strcmp(c.info.verb, "list") == 0 ||
                       strcmp(c.info.verb, "watch") == 0 || strcmp(c.info.verb, "head") == 0);
+    /* a GET or HEAD came without the lock (needs_biglock) and takes it here if it needs
+     * it; other requests hold it already, or are reviews, which need none */
+    bool getlike = (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0) ||
+                   (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
+    bool took = getlike && read_needs_biglock(&c.info, c.path) ? biglock_enter() : false;
     pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, 1);
     pthread_mutex_unlock(&observe_mu);
     if (mutating && c.info.is_resource && write_pool_takes(&c)) {
         write_job_start(&c); /* the job owns c now; the owning loop answers */
+        biglock_leave(took);
         return 0;
     }
     if (c.info.is_resource) {
         handle_resource(&c);
     } else if (!handle_nonresource(&c)) {
-        bool getlike = (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0) ||
-                       (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
         send_status(&c, getlike ? status_not_found_path() : status_method_not_allowed());
     }
     pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, -1);
     pthread_mutex_unlock(&observe_mu);
+    biglock_leave(took);
 out:
     observe_request(&c);
     ctx_release(&c);

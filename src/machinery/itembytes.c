@@ -90,20 +90,43 @@ int itembytes_member(const char *v, size_t len, const char *q, const char **ret,
  * so it answers false (appending nothing) for anything it is not sure of: strings with < > &
  * or U+2028/9 (Go escapes them), escapes other than \" \\ \n \r \t, non-integer numbers,
  * no metadata object; the caller then decodes the item. */
-bool itembytes_item(struct buf *out, const char *v, size_t len, int64_t rev)
+/* Splits v as itembytes_members does and finds its top-level metadata object: *ret_nm
+ * members, the metadata's index returned; -1 when the bytes are not exactly Go's encoding
+ * or there is no metadata object. */
+static int split_with_metadata(const char *v, size_t len, size_t starts[ITEMBYTES_MAX_MEMBERS + 1],
+                               size_t *ret_nm)
 {
-    size_t starts[ITEMBYTES_MAX_MEMBERS + 1];
     bool go_ok = false;
     int snm = itembytes_members(v, len, starts, &go_ok);
     if (snm < 0 || !go_ok)
-        return false;
-    size_t nm = (size_t)snm;
-    size_t md = nm;
-    for (size_t k = 0; k < nm; k++)
+        return -1;
+    int md = -1;
+    for (int k = 0; k < snm; k++)
         if (starts[k + 1] - 1 - starts[k] >= 12 && memcmp(v + starts[k], "\"metadata\":{", 12) == 0)
             md = k;
-    if (md == nm)
+    *ret_nm = (size_t)snm;
+    return md;
+}
+
+bool itembytes_object_rv_at(const char *v, size_t len, size_t *ret_at, bool *ret_empty)
+{
+    size_t starts[ITEMBYTES_MAX_MEMBERS + 1], nm;
+    int md = split_with_metadata(v, len, starts, &nm);
+    if (md < 0)
         return false;
+    size_t ml = starts[md + 1] - 1 - starts[md];
+    *ret_at = starts[md] + ml - 1;
+    *ret_empty = ml == 13; /* "metadata":{} */
+    return true;
+}
+
+bool itembytes_item(struct buf *out, const char *v, size_t len, int64_t rev)
+{
+    size_t starts[ITEMBYTES_MAX_MEMBERS + 1], nm;
+    int smd = split_with_metadata(v, len, starts, &nm);
+    if (smd < 0)
+        return false;
+    size_t md = (size_t)smd;
     size_t mark = out->len;
     bool first = true;
     buf_putc(out, '{');

@@ -30,6 +30,13 @@ int itembytes_member(const char *v, size_t len, const char *q, const char **ret,
  * that cannot be done exactly from the bytes. */
 bool itembytes_item(struct buf *out, const char *v, size_t len, int64_t rev);
 
+/* The object form of v with a resourceVersion (a get's answer: json_dump_go of the decoded
+ * object, kind and apiVersion kept, metadata.resourceVersion last in metadata) is v with
+ * `"resourceVersion":"REV"` inserted at offset *ret_at (the metadata object's closing
+ * brace), after a comma unless *ret_empty (metadata is {}), then json_dump_go's newline.
+ * false when that is not exactly the decoded object's printing (as itembytes_item). */
+bool itembytes_object_rv_at(const char *v, size_t len, size_t *ret_at, bool *ret_empty);
+
 /* Re-indents compact JSON text into json_dump_go's pretty form (two spaces per level,
  * "key": value, empty {} and [] kept, no newline at the end), fed in pieces of any size: the
  * state carries over between calls. Start from a zeroed state. Newlines outside strings are

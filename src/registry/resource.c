@@ -1,5 +1,6 @@
 /* resource.c — the resource table (see resource.h). One row per resource, as upstream v1.32
  * serves it (discovery names, short names, categories, verbs, subresources). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,19 +287,29 @@ const struct schema_node *resource_schema_by_kind(const char *group, const char 
     return NULL;
 }
 
+/* "group/version" of every row, written once (pthread_once) and read-only afterwards:
+ * safe from any thread. */
+static char resource__gv[NRESOURCES][96];
+static pthread_once_t resource__gv_once = PTHREAD_ONCE_INIT;
+
+static void resource_gv_fill(void)
+{
+    for (size_t i = 0; i < NRESOURCES; i++) {
+        const struct resource_def *r = &resources[i];
+        if (*r->group)
+            snprintf(resource__gv[i], sizeof(resource__gv[i]), "%s/%s", r->group, r->version);
+        else
+            snprintf(resource__gv[i], sizeof(resource__gv[i]), "%s", r->version);
+    }
+}
+
 const char *resource_api_version(const struct resource_def *r)
 {
-    static char gv[NRESOURCES][96];
     size_t i = (size_t)(r - resources);
     if (i >= NRESOURCES)
         return r->version;
-    if (gv[i][0] == '\0') {
-        if (*r->group)
-            snprintf(gv[i], sizeof(gv[i]), "%s/%s", r->group, r->version);
-        else
-            snprintf(gv[i], sizeof(gv[i]), "%s", r->version);
-    }
-    return gv[i];
+    pthread_once(&resource__gv_once, resource_gv_fill);
+    return resource__gv[i];
 }
 
 char *resource_key(const struct resource_def *r, const char *ns, const char *name)

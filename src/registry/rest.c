@@ -503,34 +503,49 @@ static int get_sync(const struct api_call *c, json_t **ret_status)
     return rc;
 }
 
-int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status)
+int rest_get_item(struct api_call *c, struct wc_item *ret_it, json_t **ret_status)
 {
-    json_t *obj = NULL;
     json_t *sync_status = NULL;
     int rc = get_sync(c, &sync_status);
     if (sync_status != NULL) {
         *ret_status = sync_status;
         return rc;
     }
-    char *key = resource_key(c->res, c->ns, c->name);
+    if (rc == 0) {
+        char *key = resource_key(c->res, c->ns, c->name);
+        rc = watchcache_get(c->srv->wc, key, ret_it, NULL);
+        free(key);
+    }
+    if (rc == 0 || rc == AZ_EUNAVAILABLE) /* no cache, or not loaded: the store answers */
+        return rc;
+    /* a storage fault is a 500 (504 on timeout), never a 404 */
+    *ret_status = rc == AZ_ENOTFOUND ? not_found(c) : internal_error("get", rc);
+    return rc;
+}
+
+int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status)
+{
+    json_t *obj = NULL;
     struct wc_item it;
-    if (rc == 0 && (rc = watchcache_get(c->srv->wc, key, &it, NULL)) == 0) {
+    int rc = rest_get_item(c, &it, ret_status);
+    if (rc == 0) {
         obj = decode_item(&it);
         watchcache_item_release(&it);
-    } else if (rc == AZ_EUNAVAILABLE) { /* no cache, or not loaded: the store answers */
+    } else if (rc == AZ_EUNAVAILABLE) {
+        char *key = resource_key(c->res, c->ns, c->name);
         struct store_kv kv;
         if ((rc = store_get(c->srv->store, key, &kv)) == 0) {
             obj = decode_kv(&kv);
             store_kv_release(&kv);
         }
-    }
-    /* a storage fault is a 500 (504 on timeout), never a 404 */
-    if (rc != 0 && rc != AZ_ENOTFOUND) {
         free(key);
-        *ret_status = internal_error("get", rc);
+        if (rc != 0 && rc != AZ_ENOTFOUND) {
+            *ret_status = internal_error("get", rc);
+            return rc;
+        }
+    } else {
         return rc;
     }
-    free(key);
     if (obj == NULL) {
         *ret_status = not_found(c);
         return AZ_ENOTFOUND;

@@ -3,7 +3,23 @@
  * with defaulting, validation, admission, managedFields, resourceVersion and uid handling.
  *
  * Each returns 0 on success with a new object in *ret_obj, or a negative az_err code with a
- * Status object in *ret_status. *ret_code gets the HTTP status of a success (200/201). */
+ * Status object in *ret_status. *ret_code gets the HTTP status of a success (200/201).
+ *
+ * THREADS: rest_get, rest_list, rest_list_json, rest_list_open / _stream_next / _stream_free,
+ * rest_parse_selectors, rest_object_matches, rest_to_table, rest_read_cached and
+ * rest_read_key may be called from any thread without the biglock (issue 10: the server
+ * serves GET and LIST on every request loop at once). What they touch:
+ *   - the object cache (watchcache_get/list*, watchcache_rev, item and list references):
+ *     epoch-protected snapshot reads of immutable, refcounted bytes (watchcache.h);
+ *   - the store (store_get, store_list, store_current_rev: Exact resourceVersions, old
+ *     continue tokens, no cache) and the consistent-read barrier (store_sync: every backend
+ *     serialises internally and suspends the biglock only if the caller held it);
+ *   - the resource table (static const; resource_api_version fills its strings once under
+ *     pthread_once), selectors, continue tokens, Table cells, item bytes and JSON printing:
+ *     built per call from the request and the object, no shared state;
+ *   - api_call (c->warnings, c->read_barrier): the caller's, one request.
+ * The write operations (create, update, patch, apply, delete, deletecollection) run with the
+ * biglock held (admission, RBAC escalation checks, controllers' shared state). */
 #ifndef ANZEN_API_REST_H
 #define ANZEN_API_REST_H
 
@@ -24,6 +40,12 @@ struct list_opts {
 };
 
 int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status);
+/* rest_get's object as the object cache's item (a reference to its immutable bytes; release
+ * it with watchcache_item_release), after the same barrier: 0 with *ret_it; AZ_EUNAVAILABLE
+ * (no *ret_status) when the cache cannot answer and rest_get would read the store; else the
+ * error with its Status (404, 400/504 for the resourceVersion, 500). */
+struct wc_item;
+int rest_get_item(struct api_call *c, struct wc_item *ret_it, json_t **ret_status);
 int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, json_t **ret_status);
 /* The same list as compact JSON (exactly json_dump_go of rest_list's tree) appended to out,
  * each item composed from its stored bytes where that is exact (no decode and re-encode). */

@@ -16,15 +16,33 @@ void random_bytes(void *p, size_t n)
         abort();
 }
 
+/* uuid_v4 draws its bytes from a per-thread block of the CSPRNG's output (one RAND_bytes
+ * call per 256 UUIDs instead of one each: a request's Audit-ID was ~4% of a GET's CPU), and
+ * writes the hex digits itself. Each byte is used once. */
+#define UUID_POOL 4096
+
 void uuid_v4(char out[37])
 {
-    unsigned char b[16];
-    random_bytes(b, sizeof(b));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
+    static __thread unsigned char pool[UUID_POOL];
+    static __thread size_t used = UUID_POOL;
+    static const char hex[] = "0123456789abcdef";
+    if (used + 16 > UUID_POOL) {
+        random_bytes(pool, sizeof(pool));
+        used = 0;
+    }
+    unsigned char *b = pool + used;
+    used += 16;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 0x0f];
+    }
+    out[o] = '\0';
+    OPENSSL_cleanse(b, 16);
 }
 
 void time_rfc3339(time_t t, char out[32])

@@ -8,21 +8,7 @@
 # checks the answers only).
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tsan_lib.sh"
 e2e_init
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
-SERVE_FLAGS="--no-node --workers 4" server_start "$T/data" || exit 1
-BASE="https://127.0.0.1:$SERVER_PORT"
-out=$(timeout 600 "$PY" "$(dirname "$0")/concurrent_load.py" "$BASE" "$SERVER_DIR/pki/ca.crt" \
-    "$SERVER_DIR/pki/admin.crt" "$SERVER_DIR/pki/admin.key" 2>&1)
-rc=$?
-printf '%s\n' "$out"
-expect_eq "the load's answers were all right" 0 "$rc"
-expect_eq "the server is alive after the load" 0 "$(server_alive; echo $?)"
-server_stop
-expect_eq "SIGTERM: clean exit" 0 $?
-reports=$(grep -c "WARNING: ThreadSanitizer" "$T/server.log")
-expect_eq "no ThreadSanitizer report" 0 "$reports"
-if [ "$reports" != 0 ]; then
-    grep -A30 "WARNING: ThreadSanitizer" "$T/server.log" | head -n 120
-fi
+tsan_load_run concurrent_load.py
 e2e_finish

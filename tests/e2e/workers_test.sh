@@ -3,10 +3,11 @@
 #   - /proc/PID/task shows N threads named anzen-req-0..N-1 next to the main thread, which runs
 #     the control loop (controllers, deferred work); --workers is validated;
 #   - while the control loop is busy holding the server's lock (--testing-stall-file: a
-#     controller busy for as long as the file exists) a request that needs the lock waits on
-#     its loop, and /healthz, /livez, /readyz and /version are still answered on another loop;
-#     the waiting request completes (200) once the lock is free — no clock involved, only the
-#     order of events;
+#     controller busy for as long as the file exists) a request that needs the lock (discovery)
+#     waits on its loop, and /healthz, /livez, /readyz and /version, and GET and LIST of
+#     resources (by name, with selectors, as a Table, paged, a status subresource) are still
+#     answered on another loop; the waiting request completes (200) once the lock is free —
+#     no clock involved, only the order of events;
 #   - a watch stays open on one connection while other clients create, list and delete, and
 #     it gets every event (the fan-out from the writer's loop to the watch's loop);
 #   - with --workers 1 the same server serves as before (one request loop).
@@ -30,8 +31,8 @@ expect_contains "--workers 0: exit 2" "rc=2" "$out"
 touch "$STALL"
 wait_until 60 grep -q "the control loop holds the biglock" "$T/server.log"
 expect_eq "the control loop took the lock" 0 $?
-# a request that needs the lock: it waits (on whichever loop accepted it)
-acurl -o "$T/ns.json" -w '%{http_code}' --max-time 120 "$BASE/api/v1/namespaces" >"$T/ns.code" 2>&1 &
+# a request that needs the lock (discovery): it waits (on whichever loop accepted it)
+acurl -o "$T/ns.json" -w '%{http_code}' --max-time 120 "$BASE/apis" >"$T/ns.code" 2>&1 &
 NS_PID=$!
 E2E_BG_PIDS="$NS_PID"
 # ... until a request loop sleeps in futex() (syscall 202 on x86-64): the request has arrived and
@@ -53,13 +54,27 @@ done
 expect_eq "/healthz body" "ok" "$(acurl --max-time 60 "$BASE/healthz")"
 code=$(curl -sS --max-time 60 --cacert "$SERVER_DIR/pki/ca.crt" -o /dev/null -w '%{http_code}' "$BASE/livez")
 expect_eq "/livez without credentials answered while the lock is held" 200 "$code"
+# reads of resources need no lock (issue 10)
+out=$(acurl --max-time 60 "$BASE/api/v1/namespaces/default")
+expect_contains "GET a namespace while the lock is held" '"name": "default"' "$out"
+out=$(acurl --max-time 60 "$BASE/api/v1/namespaces?labelSelector=kubernetes.io/metadata.name%3Dkube-system")
+expect_contains "LIST with a label selector while the lock is held" '"name": "kube-system"' "$out"
+expect_not_contains "... only the selected namespace" '"name": "default"' "$out"
+out=$(acurl --max-time 60 "$BASE/api/v1/namespaces?fieldSelector=metadata.name%3Ddefault&limit=1")
+expect_contains "LIST with a field selector and a limit while the lock is held" '"name": "default"' "$out"
+out=$(acurl --max-time 60 -H 'Accept: application/json;as=Table;v=v1;g=meta.k8s.io' "$BASE/api/v1/namespaces")
+expect_contains "LIST as a Table while the lock is held" '"kind": "Table"' "$out"
+out=$(acurl --max-time 60 -H 'Accept: application/vnd.kubernetes.protobuf, application/json' "$BASE/api/v1/namespaces/default/status")
+expect_contains "GET a status subresource (protobuf asked, JSON answered) while the lock is held" '"phase": "Active"' "$out"
+out=$(acurl --max-time 60 -I "$BASE/api/v1/namespaces/kube-system")
+expect_contains "HEAD a namespace while the lock is held" "200" "$out"
 kill -0 "$NS_PID" 2>/dev/null
 expect_eq "the request that needs the lock is still waiting" 0 $?
 expect_eq "... and has no answer yet" "" "$(cat "$T/ns.code")"
 rm -f "$STALL"
 wait "$NS_PID"
 expect_eq "it is answered once the lock is free" 200 "$(cat "$T/ns.code")"
-expect_contains "... with the namespace list" '"kind": "NamespaceList"' "$(cat "$T/ns.json")"
+expect_contains "... with the group list" '"kind": "APIGroupList"' "$(cat "$T/ns.json")"
 expect_match "the control loop released the lock" "the control loop releases the biglock" "$(cat "$T/server.log")"
 
 # ---- a watch on one loop, writes on the others -------------------------------------------------

@@ -325,6 +325,16 @@ static void test_issued_cert_groups_in_order(void **state)
     assert_string_equal(u.groups[2], "system:authenticated");
     assert_credential_id(&u, tc.cert);
     user_info_release(&u);
+    /* the same connection again (this thread remembers its certificate): the same user */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(x509_user_from_ssl(c.server, &u), 0);
+        assert_string_equal(u.name, "alice");
+        assert_int_equal(u.ngroups, 3);
+        assert_string_equal(u.groups[0], "team-b");
+        assert_string_equal(u.groups[2], "system:authenticated");
+        assert_credential_id(&u, tc.cert);
+        user_info_release(&u);
+    }
     conn_close(&c);
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);

@@ -199,10 +199,55 @@ static void test_reviews_while_policy_changes(void **st)
     rbac_index_free(state.index);
 }
 
+/* The managedFields entry's fieldsV1 of an SSAR answer (each thread remembers its last
+ * body's set): the same body twice gives the same set, a different body its own, and the
+ * first body again its own once more. */
+static char *ssar_fields(const char *body_text)
+{
+    struct user_info u = {0};
+    u.name = strdup("admin");
+    user_info_add_group(&u, "system:masters");
+    struct api_call c = {.srv = &srv, .res = resource_by_kind("authorization.k8s.io", "SelfSubjectAccessReview"),
+                         .user = &u, .field_manager = "kubectl"};
+    json_t *body = json_loads(body_text, 0, NULL), *obj = NULL, *st = NULL;
+    assert_int_equal(rbac_ssar_create(&c, body, &obj, &st), 0);
+    json_t *mf = json_array_get(json_object_get(json_object_get(obj, "metadata"), "managedFields"), 0);
+    char *s = json_dumps(json_object_get(mf, "fieldsV1"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_non_null(s);
+    json_decref(body);
+    json_decref(obj);
+    json_decref(st);
+    user_info_release(&u);
+    return s;
+}
+
+static void test_ssar_fields_remembered(void **st)
+{
+    (void)st;
+    static const struct authorizer *chain[1];
+    chain[0] = node_authorizer();
+    srv.authorizers = chain;
+    srv.nauthorizers = 1;
+    const char *a = "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectAccessReview\","
+                    "\"spec\":{\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}";
+    const char *b = "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectAccessReview\","
+                    "\"spec\":{\"nonResourceAttributes\":{\"verb\":\"get\",\"path\":\"/x\"}}}";
+    char *a1 = ssar_fields(a), *a2 = ssar_fields(a), *b1 = ssar_fields(b), *a3 = ssar_fields(a);
+    assert_string_equal(a1, "{\"f:spec\":{\"f:resourceAttributes\":{\".\":{},\"f:resource\":{},\"f:verb\":{}}}}");
+    assert_string_equal(a2, a1);
+    assert_string_equal(b1, "{\"f:spec\":{\"f:nonResourceAttributes\":{\".\":{},\"f:path\":{},\"f:verb\":{}}}}");
+    assert_string_equal(a3, a1);
+    free(a1);
+    free(a2);
+    free(b1);
+    free(a3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reviews_while_policy_changes),
+        cmocka_unit_test(test_ssar_fields_remembered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

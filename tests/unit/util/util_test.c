@@ -62,6 +62,19 @@ static void test_random(void **state)
     assert_int_equal(strlen(u), 36);
     assert_int_equal(u[14], '4');
     assert_non_null(strchr("89ab", u[19]));
+    /* drawn from a per-thread block of 256: across two refills, every one well-formed and
+     * different from all others */
+    static char many[600][37];
+    for (size_t i = 0; i < 600; i++) {
+        uuid_v4(many[i]);
+        assert_int_equal(strlen(many[i]), 36);
+        assert_int_equal(strspn(many[i], "0123456789abcdef-"), 36);
+        assert_true(many[i][8] == '-' && many[i][13] == '-' && many[i][18] == '-' && many[i][23] == '-');
+        assert_int_equal(many[i][14], '4');
+        assert_non_null(strchr("89ab", many[i][19]));
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(many[i], many[j]);
+    }
     char sfx[6];
     random_suffix(sfx);
     assert_int_equal(strspn(sfx, "bcdfghjklmnpqrstvwxz2456789"), 5);
