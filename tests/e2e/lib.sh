@@ -19,7 +19,8 @@ e2e_repo_root()
     (cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 }
 
-# e2e_init: sets ANZEN, SHARED, T (temp dir, removed on exit unless E2E_KEEP=1).
+# e2e_init: sets ANZEN, SEED (tests/seed: the acceptance seed's files, byte for byte as in
+# ../shared/acceptance/seed), T (temp dir, removed on exit unless E2E_KEEP=1).
 e2e_init()
 {
     local root
@@ -32,8 +33,7 @@ e2e_init()
         echo "FAIL - anzen binary not found at $ANZEN (set ANZEN or build it)" >&2
         exit 2
     fi
-    SHARED=${ANZEN_SHARED:-$root/../shared}
-    SEED="$SHARED/acceptance/seed"
+    SEED="$root/tests/seed"
     T=$(mktemp -d /tmp/anzen-e2e.XXXXXX)
     trap e2e_cleanup EXIT
     echo "# anzen: $ANZEN"
