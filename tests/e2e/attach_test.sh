@@ -72,8 +72,7 @@ attach_ticker()
         <&0 >"$T/out" 2>"$T/err" &
     pid=$!
     wait_until 60 ticked
-    kill -INT "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    bg_kill INT "$pid"
 }
 
 # ---- live output: attach sees lines written after it attached, then ^C ends it -----------------
@@ -113,7 +112,7 @@ apid=$!
 for _ in $(seq 1 50); do grep -q "got two" "$T/out" 2>/dev/null && break; sleep 0.2; done
 expect_contains "attach -i: stdin reaches the process" "got one" "$(cat "$T/out")"
 expect_contains "attach -i: second line" "got two" "$(cat "$T/out")"
-kill -INT $apid 2>/dev/null; wait $apid 2>/dev/null
+bg_kill INT "$apid"
 printf 'three\n' | timeout -s INT 4 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -i -n lab reader >"$T/out" 2>&1
 expect_contains "attach -i again (no stdinOnce): stdin still open" "got three" "$(cat "$T/out")"
 expect_not_contains "no stdinOnce: stdin not closed" "stdin-closed" "$(cat "$T/out")"

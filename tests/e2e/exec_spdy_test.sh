@@ -90,7 +90,7 @@ two" "$out"
     for _ in $(seq 1 100); do grep -q "got b$v" "$T/out" 2>/dev/null && break; sleep 0.2; done
     expect_contains "1.$v attach -i: stdin reaches the process" "got a$v" "$(cat "$T/out")"
     expect_contains "1.$v attach -i: second line" "got b$v" "$(cat "$T/out")"
-    kill -INT $apid 2>/dev/null; wait $apid 2>/dev/null
+    bg_kill INT "$apid"
     expect_eq "1.$v attach: the pod keeps running after the client left" Running \
         "$(kc get pod reader -n lab -o jsonpath='{.status.phase}')"
 done

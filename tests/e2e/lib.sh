@@ -415,6 +415,20 @@ wait_until()
     return 1
 }
 
+# bg_kill SIGNAL PID: sends SIGNAL to PID, a background job of this shell, only if it is still
+# running, then reaps it. A job that already ended may have been reaped, and on a loaded
+# machine its pid reused meanwhile by another process — one of this script's own subshells,
+# which would then run the EXIT trap (e2e_cleanup: the server stopped, $T removed).
+bg_kill()
+{
+    local running
+    running=$(jobs -pr)
+    if printf '%s\n' "$running" | grep -qx -- "$2"; then
+        kill "-$1" "$2" 2>/dev/null
+    fi
+    wait "$2" 2>/dev/null
+}
+
 # ensure_alive NAME: assert the server is still running; if it died, record the failure
 # and restart it on the same data dir and port so the remaining checks still run.
 ensure_alive()
