@@ -5,10 +5,13 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
+# CTest's parallelism: one test per CPU (e2e tests run servers and clients of their own, and
+# the longest start first: COST in CMakeLists.txt)
+TEST_JOBS  ?= $(JOBS)
 PREFIX     ?= /usr/local
 CTEST_ARGS ?=
 
-.PHONY: all deps run test test-fast test-asan test-tsan fuzz fuzz-long clean install
+.PHONY: all deps run test test-fast asan test-asan tsan test-tsan fuzz fuzz-long clean install
 
 all: $(BUILD)/anzen
 
@@ -32,20 +35,26 @@ run: deps $(BUILD)/anzen
 test: deps test-fast test-asan
 
 test-fast: $(BUILD)/anzen
-	cd $(BUILD) && ctest --output-on-failure -j2 $(CTEST_ARGS)
+	cd $(BUILD) && ctest --output-on-failure -j$(TEST_JOBS) $(CTEST_ARGS)
 
-test-asan:
+# the ASan+UBSan build alone (make test-asan builds it first)
+asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DANZEN_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2 $(CTEST_ARGS)
+
+test-asan: asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(TEST_JOBS) $(CTEST_ARGS)
 
 # The unit tests (the token cache's thread hammers among them) and the server under concurrent
 # load with four request loops (tsan/load: tests/e2e/tsan_load.sh) under ThreadSanitizer; any
 # report fails the test (TSan exits 66). .ci/run calls it after make test.
-test-tsan:
+# the TSan build alone: the server and the unit tests (fuzz and bench targets only on request)
+tsan:
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANZEN_TSAN=ON >/dev/null
 	cmake --build $(TSAN_BUILD) -j$(JOBS)
-	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j2 -R '^(unit|tsan)/' $(CTEST_ARGS)
+
+test-tsan: tsan
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j$(TEST_JOBS) -R '^(unit|tsan)/' $(CTEST_ARGS)
 
 fuzz:
 	CC=clang cmake -S . -B build-fuzz -DANZEN_FUZZ=ON -DANZEN_SANITIZE=ON >/dev/null

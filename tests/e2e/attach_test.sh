@@ -59,9 +59,25 @@ fi
 e2e_pod_phase reader lab Running 40 >/dev/null
 e2e_pod_phase term lab Running 40 >/dev/null
 
-# ---- live output: attach sees lines written after it attached, then ^C (timeout) ends it -----
+# attach_ticker KUBECTL [ARGS...]: `KUBECTL attach -n lab ticker -c main ARGS...` (stdin: the
+# caller's) into $T/out and $T/err until it has shown 4 tick lines and an err line (60 s safety
+# net), then ^C, as a user would. Run as a plain background command, so $! is timeout(1), which
+# passes the ^C on to kubectl.
+ticked() { [ "$(grep -c '^tick [0-9]*$' "$T/out")" -ge 4 ] && grep -q '^err ' "$T/out" "$T/err"; }
+attach_ticker()
+{
+    local k=$1 pid
+    shift
+    timeout 60 "$k" --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -n lab ticker -c main "$@" \
+        <&0 >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_until 60 ticked
+    bg_kill INT "$pid"
+}
+
+# ---- live output: attach sees lines written after it attached, then ^C ends it -----------------
 for _ in $(seq 1 100); do kc logs -n lab ticker -c main 2>/dev/null | grep -q '^tick 3$' && break; sleep 0.2; done
-timeout -s INT 3 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -n lab ticker -c main >"$T/out" 2>"$T/err"
+attach_ticker kubectl </dev/null
 n=$(grep -c '^tick [0-9]*$' "$T/out")
 expect_gt "attach: live output lines" "$n" 3
 expect_contains "attach: stderr lines too" "err" "$(cat "$T/out" "$T/err")"
@@ -72,7 +88,7 @@ expect_eq "pod keeps running after the client left" Running "$(kc get pod ticker
 # kubectl 1.33 speaks the same WebSocket protocol
 K133=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
 if [ -x "$K133" ]; then
-    timeout -s INT 3 "$K133" --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -n lab ticker -c main >"$T/out" 2>&1
+    attach_ticker "$K133" </dev/null
     expect_gt "kubectl 1.33 attach: live output lines" "$(grep -c '^tick [0-9]*$' "$T/out")" 3
 fi
 
@@ -82,17 +98,21 @@ expect_ne "attach -c nope: fails" 0 "$rc"
 expect_contains "attach -c nope: kubectl's message" "container nope not found in pod ticker" "$out"
 
 # ---- -i to a container without stdin: output only, the input is dropped (as containerd) -------
-echo ignored | timeout -s INT 3 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -i -n lab ticker -c main >"$T/out" 2>"$T/err"
+attach_ticker kubectl -i < <(echo ignored)
 expect_gt "attach -i, no stdin in the container: output still streams" "$(grep -c '^tick [0-9]*$' "$T/out")" 3
 expect_eq "attach -i, no stdin in the container: the pod goes on" Running "$(kc get pod ticker -n lab -o jsonpath='{.status.phase}')"
 
 # ---- stdin: true: input reaches the main process; the container keeps its stdin after --------
-printf 'one\ntwo\n' | KT attach -i -n lab reader >"$T/out" 2>"$T/err" &
+# started as a plain command, not through KT or a pipeline: then $! is timeout(1) itself, which
+# passes the ^C below on to kubectl (a backgrounded function's subshell would hold it until
+# kubectl's 60 s timeout)
+timeout 60 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -i -n lab reader \
+    < <(printf 'one\ntwo\n') >"$T/out" 2>"$T/err" &
 apid=$!
 for _ in $(seq 1 50); do grep -q "got two" "$T/out" 2>/dev/null && break; sleep 0.2; done
 expect_contains "attach -i: stdin reaches the process" "got one" "$(cat "$T/out")"
 expect_contains "attach -i: second line" "got two" "$(cat "$T/out")"
-kill -INT $apid 2>/dev/null; wait $apid 2>/dev/null
+bg_kill INT "$apid"
 printf 'three\n' | timeout -s INT 4 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -i -n lab reader >"$T/out" 2>&1
 expect_contains "attach -i again (no stdinOnce): stdin still open" "got three" "$(cat "$T/out")"
 expect_not_contains "no stdinOnce: stdin not closed" "stdin-closed" "$(cat "$T/out")"

@@ -9,6 +9,9 @@ e2e_init
 etcd_start 1 || exit 1
 etcd_pair_setup
 LFLAGS="--leader-elect-lease-duration 3s --leader-elect-renew-deadline 2s --leader-elect-retry-period 500ms"
+# the namespaces below show which replica runs the controllers; upstream's 5 s grace before a
+# deleted namespace's content is removed is not what they test (client_parity_test does)
+LFLAGS="$LFLAGS --testing-namespace-deletion-grace 1"
 # shellcheck disable=SC2086
 etcd_replica a "$PA" $LFLAGS
 APID=$REPLICA_PID

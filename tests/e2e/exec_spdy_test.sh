@@ -82,12 +82,15 @@ two" "$out"
     fi
 
     # attach -i: input reaches the container's main process, its output comes back
-    printf "a$v\nb$v\n" | kx attach -i -n lab reader >"$T/out" 2>"$T/err" &
+    # a plain command, not kx in a pipeline: $! is then timeout(1), which passes the ^C below
+    # on to kubectl (a backgrounded function's subshell would hold it for the 60 s timeout)
+    timeout 60 "/usr/lib/google-cloud-sdk/bin/kubectl.1.$v" --kubeconfig "$KCFG" --cache-dir "$T/kcache" \
+        attach -i -n lab reader < <(printf "a$v\nb$v\n") >"$T/out" 2>"$T/err" &
     apid=$!
     for _ in $(seq 1 100); do grep -q "got b$v" "$T/out" 2>/dev/null && break; sleep 0.2; done
     expect_contains "1.$v attach -i: stdin reaches the process" "got a$v" "$(cat "$T/out")"
     expect_contains "1.$v attach -i: second line" "got b$v" "$(cat "$T/out")"
-    kill -INT $apid 2>/dev/null; wait $apid 2>/dev/null
+    bg_kill INT "$apid"
     expect_eq "1.$v attach: the pod keeps running after the client left" Running \
         "$(kc get pod reader -n lab -o jsonpath='{.status.phase}')"
 done

@@ -6,10 +6,13 @@ reports what came back and when, which curl cannot.
 usage: intake_client.py PORT CADIR MODE [args]
   CADIR: the server's pki directory (ca.crt; admin.crt/admin.key when --cert is given)
 Modes (each prints lines KEY=VALUE; RESPONSE is the raw response, base64):
-  head [--cert] [--token T] [--header-bytes N] [--expect] [--send-body|--hold] METHOD PATH CL
+  head [--cert] [--token T] [--header-bytes N] [--expect] [--send-body|--hold] [--keepalive]
+       METHOD PATH CL
       send only the head (with N bytes of an extra header), then read the answer (the body
       is sent only with --send-body: CL bytes of "x"); STATUS=, BODY=, EOF=1 when the server
-      closed after its answer. --hold: print SENT=1 and keep the connection until stdin closes
+      closed after its answer. --hold: print SENT=1 and keep the connection until stdin closes.
+      --keepalive: do not wait to see whether the server closes (a kept-alive connection
+      would hold the client for the server's 10 s idle timeout); EOF=0 unless it already did
   chunked [--cert] PATH TOTAL   stream TOTAL bytes in 64 KiB chunks, read the answer
   many N CONTENT_LENGTH PREFIX  N connections without credentials, each sending its head and
       PREFIX bytes of the body; OK401= how many got a 401 before the body was sent
@@ -115,6 +118,7 @@ if MODE == "head":
     expect = opt("--expect", flag=True)
     send_body = opt("--send-body", flag=True)
     hold = opt("--hold", flag=True)
+    keepalive = opt("--keepalive", flag=True)
     method, path, cl = ARGS
     s = connect(cert)
     h = "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %s\r\n" % (method, path, cl)
@@ -134,7 +138,7 @@ if MODE == "head":
         sys.exit(0)
     if send_body:
         send_until_blocked(s, b"x" * int(cl))
-    report(*read_response(s))
+    report(*read_response(s, keepalive))
 elif MODE == "chunked":
     cert = opt("--cert", flag=True)
     path, total = ARGS[0], int(ARGS[1])

@@ -67,7 +67,7 @@ expect_eq "1 MB header: Go's 431 bytes" \
     "$(printf 'HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large' | base64 -w0)" \
     "$(val RESPONSE)"
 expect_eq "1 MB header: connection closed" 1 "$(val EOF)"
-OUT=$(IC head --cert --header-bytes 100000 GET /api 0)
+OUT=$(IC head --cert --keepalive --header-bytes 100000 GET /api 0)
 expect_eq "100 KB header: served" "HTTP/1.1 200 " "$(val STATUS)"
 
 # ---- (d) the server-wide body budget (8 MiB here) -------------------------------------------
@@ -90,7 +90,7 @@ expect_eq "budget: connection closed" 1 "$(val EOF)"
 OUT=$(IC head --cert --send-body POST "$CM" 1000000)
 expect_eq "budget: a 1 MB body still fits (read: 400 for its bytes)" "HTTP/1.1 400 " "$(val STATUS)"
 exec 8>&-
-budget_freed() { OUT=$(IC head --cert --send-body POST "$CM" 3145728); [ "$(val STATUS)" = "HTTP/1.1 400 " ]; }
+budget_freed() { OUT=$(IC head --cert --keepalive --send-body POST "$CM" 3145728); [ "$(val STATUS)" = "HTTP/1.1 400 " ]; }
 if wait_until 30 budget_freed; then e2e_pass "budget: freed when a waiting client goes away (its body is then read: 400)"
 else e2e_fail "budget: freed when a waiting client goes away" "HTTP/1.1 400" "$(val STATUS)"; fi
 exec 9>&-

@@ -19,7 +19,8 @@ e2e_repo_root()
     (cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 }
 
-# e2e_init: sets ANZEN, SHARED, T (temp dir, removed on exit unless E2E_KEEP=1).
+# e2e_init: sets ANZEN, SEED (tests/seed: the acceptance seed's files, byte for byte as in
+# ../shared/acceptance/seed), T (temp dir, removed on exit unless E2E_KEEP=1).
 e2e_init()
 {
     local root
@@ -32,8 +33,7 @@ e2e_init()
         echo "FAIL - anzen binary not found at $ANZEN (set ANZEN or build it)" >&2
         exit 2
     fi
-    SHARED=${ANZEN_SHARED:-$root/../shared}
-    SEED="$SHARED/acceptance/seed"
+    SEED="$root/tests/seed"
     T=$(mktemp -d /tmp/anzen-e2e.XXXXXX)
     trap e2e_cleanup EXIT
     echo "# anzen: $ANZEN"
@@ -413,6 +413,20 @@ wait_until()
         sleep 0.2
     done
     return 1
+}
+
+# bg_kill SIGNAL PID: sends SIGNAL to PID, a background job of this shell, only if it is still
+# running, then reaps it. A job that already ended may have been reaped, and on a loaded
+# machine its pid reused meanwhile by another process — one of this script's own subshells,
+# which would then run the EXIT trap (e2e_cleanup: the server stopped, $T removed).
+bg_kill()
+{
+    local running
+    running=$(jobs -pr)
+    if printf '%s\n' "$running" | grep -qx -- "$2"; then
+        kill "-$1" "$2" 2>/dev/null
+    fi
+    wait "$2" 2>/dev/null
 }
 
 # ensure_alive NAME: assert the server is still running; if it died, record the failure
