@@ -54,7 +54,7 @@ int rbac_ssrr_create(struct api_call *call, json_t *body, json_t **ret_obj, json
  * spec is evaluated again against the authorizer chain (always fresh: no decision is
  * remembered) and, when the status equals the remembered one, returns a malloc'd copy of
  * the remembered bytes with managedFields' time set to now (*ret_len bytes, the same bytes
- * the general path prints); NULL otherwise (the caller takes the general path).
+ * the general path prints, NUL-terminated); NULL otherwise (the caller takes the general path).
  * rbac_ssar_remember: after the general path answered (body, len) with obj printed as
  * (resp, resp_len), keeps them for the next call; an answer it cannot patch is not kept.
  * The caller uses both only where the general path's answer is json_dump_go(obj, compact)

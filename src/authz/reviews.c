@@ -536,8 +536,9 @@ char *rbac_ssar_fast(struct api_call *call, const char *body, size_t len, size_t
     json_decref(status);
     if (!same)
         return NULL;
-    char *out = xmalloc(m->resp_len);
+    char *out = xmalloc(m->resp_len + 1);
     memcpy(out, m->resp, m->resp_len);
+    out[m->resp_len] = '\0';
     if (m->time_at != SIZE_MAX) {
         char now[32];
         time_rfc3339(clock_wall_s(), now);
