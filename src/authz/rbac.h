@@ -46,4 +46,21 @@ int rbac_sar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_
 int rbac_lsar_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
 int rbac_ssrr_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status);
 
+/* A repeated SelfSubjectAccessReview answered without decoding the body or building and
+ * printing the answer (the server's hot path; issue #10). Each thread remembers its last
+ * answered SSAR: the exact body bytes, the field manager, the parsed spec (private), the
+ * answer's status and its compact JSON bytes (json_dump_go, as the server sends it).
+ * rbac_ssar_fast: when resource, body bytes and field manager equal the remembered ones, the
+ * spec is evaluated again against the authorizer chain (always fresh: no decision is
+ * remembered) and, when the status equals the remembered one, returns a malloc'd copy of
+ * the remembered bytes with managedFields' time set to now (*ret_len bytes, the same bytes
+ * the general path prints, NUL-terminated); NULL otherwise (the caller takes the general path).
+ * rbac_ssar_remember: after the general path answered (body, len) with obj printed as
+ * (resp, resp_len), keeps them for the next call; an answer it cannot patch is not kept.
+ * The caller uses both only where the general path's answer is json_dump_go(obj, compact)
+ * and nothing else reads the request or the answer (no audit, no query options). */
+char *rbac_ssar_fast(struct api_call *call, const char *body, size_t len, size_t *ret_len);
+void rbac_ssar_remember(struct api_call *call, const char *body, size_t len, json_t *obj,
+                        const char *resp, size_t resp_len);
+
 #endif

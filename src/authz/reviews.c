@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "machinery/field.h"
+#include "machinery/patch.h"
 #include "registry/rest.h"
 #include "machinery/selector.h"
 #include "machinery/status.h"
@@ -415,6 +416,140 @@ int rbac_ssar_create(struct api_call *call, json_t *body, json_t **ret_obj, json
     *ret_obj = review_object("SelfSubjectAccessReview", echo_metadata(call, body, NULL),
                              norm_spec(spec, false), status);
     return 0;
+}
+
+/* ---- the repeated SSAR (rbac.h: rbac_ssar_fast, rbac_ssar_remember) -------------------- */
+
+/* Each thread's last answered SSAR. The key is the exact request (resource, body bytes,
+ * field manager): everything of the answer but its status and managedFields' time depends
+ * only on it (validation, the echoed spec, fieldsV1). The status is recomputed each time. */
+struct ssar_memo {
+    const struct resource_def *res;
+    char *body;
+    size_t body_len;
+    char *manager;
+    json_t *parsed; /* the body, parsed (private: only this thread reads it) */
+    json_t *status; /* the answer's status (private copy) */
+    char *resp;     /* the answer's compact JSON bytes */
+    size_t resp_len;
+    size_t time_at; /* offset of managedFields' time value in resp; SIZE_MAX: none */
+};
+
+static pthread_key_t ssar_memo__key;
+static pthread_once_t ssar_memo__once = PTHREAD_ONCE_INIT;
+
+static void ssar_memo_clear(struct ssar_memo *m)
+{
+    free(m->body);
+    free(m->manager);
+    json_decref(m->parsed);
+    json_decref(m->status);
+    free(m->resp);
+    memset(m, 0, sizeof(*m));
+}
+
+static void ssar_memo_free(void *p)
+{
+    ssar_memo_clear(p);
+    free(p);
+}
+
+static void ssar_memo_init(void)
+{
+    if (pthread_key_create(&ssar_memo__key, ssar_memo_free) != 0)
+        abort();
+}
+
+static struct ssar_memo *ssar_memo_get(void)
+{
+    pthread_once(&ssar_memo__once, ssar_memo_init);
+    struct ssar_memo *m = pthread_getspecific(ssar_memo__key);
+    if (m == NULL) {
+        m = xcalloc(1, sizeof(*m));
+        pthread_setspecific(ssar_memo__key, m);
+    }
+    return m;
+}
+
+#define SSAR_TIME_LEN 20 /* time_rfc3339: 2006-01-02T15:04:05Z */
+
+/* Offset of the managedFields entry's time value in the compact answer text, as
+ * echo_metadata writes it (manager, operation, apiVersion, time, ...), checked against
+ * obj's value; SIZE_MAX when the answer has none; 0 when it cannot be found (not kept). */
+static size_t ssar_time_at(json_t *obj, const char *resp, size_t len)
+{
+    json_t *mf = json_object_get(json_object_get(obj, "metadata"), "managedFields");
+    if (mf == NULL)
+        return SIZE_MAX;
+    const char *t = json_str(json_array_get(mf, 0), "time");
+    if (json_array_size(mf) != 1 || t == NULL || strlen(t) != SSAR_TIME_LEN)
+        return 0;
+    static const char pat[] = "\"operation\":\"Update\",\"apiVersion\":\"" AUTHZ_API_VERSION "\",\"time\":\"";
+    static const char mfpat[] = "\"managedFields\":[{\"manager\":";
+    const char *mfs = memmem(resp, len, mfpat, sizeof(mfpat) - 1);
+    if (mfs == NULL)
+        return 0;
+    const char *p = memmem(mfs, len - (size_t)(mfs - resp), pat, sizeof(pat) - 1);
+    if (p == NULL)
+        return 0;
+    size_t at = (size_t)(p - resp) + sizeof(pat) - 1;
+    if (at + SSAR_TIME_LEN + 1 > len || memcmp(resp + at, t, SSAR_TIME_LEN) != 0 ||
+        resp[at + SSAR_TIME_LEN] != '"')
+        return 0;
+    return at;
+}
+
+void rbac_ssar_remember(struct api_call *call, const char *body, size_t len, json_t *obj,
+                        const char *resp, size_t resp_len)
+{
+    struct ssar_memo *m = ssar_memo_get();
+    ssar_memo_clear(m);
+    size_t at = ssar_time_at(obj, resp, resp_len);
+    json_t *parsed = json_parse_go(body, len, NULL);
+    json_t *status = json_object_get(obj, "status");
+    if (at == 0 || !json_is_object(parsed) || !json_is_object(status)) {
+        json_decref(parsed);
+        return;
+    }
+    m->res = call->res;
+    m->body = xmalloc(len ? len : 1);
+    memcpy(m->body, body, len);
+    m->body_len = len;
+    m->manager = xstrdup(call->field_manager ? call->field_manager : "unknown");
+    m->parsed = parsed;
+    m->status = json_deep_copy(status);
+    m->resp = xmalloc(resp_len);
+    memcpy(m->resp, resp, resp_len);
+    m->resp_len = resp_len;
+    m->time_at = at;
+}
+
+char *rbac_ssar_fast(struct api_call *call, const char *body, size_t len, size_t *ret_len)
+{
+    struct ssar_memo *m = ssar_memo_get();
+    if (m->resp == NULL || m->res != call->res || m->body_len != len ||
+        memcmp(m->body, body, len) != 0 ||
+        strcmp(m->manager, call->field_manager ? call->field_manager : "unknown") != 0)
+        return NULL;
+    json_t *status = evaluate(call->srv, call->user, json_object_get(m->parsed, "spec"));
+    bool same = json_equal(status, m->status);
+    json_decref(status);
+    if (!same)
+        return NULL;
+    char *out = xmalloc(m->resp_len + 1);
+    memcpy(out, m->resp, m->resp_len);
+    out[m->resp_len] = '\0';
+    if (m->time_at != SIZE_MAX) {
+        char now[32];
+        time_rfc3339(clock_wall_s(), now);
+        if (strlen(now) != SSAR_TIME_LEN) {
+            free(out);
+            return NULL;
+        }
+        memcpy(out + m->time_at, now, SSAR_TIME_LEN);
+    }
+    *ret_len = m->resp_len;
+    return out;
 }
 
 /* The user a SAR describes: only the spec's fields. */

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,50 @@ static struct series *series_get(const char *labels, const char *code)
     return s;
 }
 
+/* Each request thread's last request series and duration series with their label values
+ * and code: a repeated request (the same resource and verb, the same code) skips rendering
+ * the labels and the two lookups (~4% of an SSAR's CPU). Series are never freed. */
+#define SERIES_MEMO_PARTS 6
+#define SERIES_MEMO_PART_MAX 64
+static __thread struct {
+    bool set;
+    int code;
+    char parts[SERIES_MEMO_PARTS][SERIES_MEMO_PART_MAX];
+    struct series *total, *duration;
+} series_memo__;
+
+static bool series_memo_find(const char *const *parts, int code, struct series **ret_total,
+                             struct series **ret_duration)
+{
+    if (!series_memo__.set || series_memo__.code != code)
+        return false;
+    for (size_t i = 0; i < SERIES_MEMO_PARTS; i++)
+        if (strcmp(series_memo__.parts[i], parts[i]) != 0)
+            return false;
+    *ret_total = series_memo__.total;
+    *ret_duration = series_memo__.duration;
+    return true;
+}
+
+/* Remembers both series for these labels (not when either is missing or a value is long). */
+static void series_memo_keep(const char *const *parts, int code, struct series *total,
+                             struct series *duration)
+{
+    series_memo__.set = false;
+    if (total == NULL || duration == NULL)
+        return;
+    for (size_t i = 0; i < SERIES_MEMO_PARTS; i++) {
+        size_t n = strlen(parts[i]);
+        if (n >= SERIES_MEMO_PART_MAX)
+            return;
+        memcpy(series_memo__.parts[i], parts[i], n + 1);
+    }
+    series_memo__.code = code;
+    series_memo__.total = total;
+    series_memo__.duration = duration;
+    series_memo__.set = true;
+}
+
 /* Upstream's verb label: the kube verb upper-cased, POST/PUT for create/update, DELETE for
  * deletecollection; the HTTP method for non-resource requests. */
 static const char *metric_verb(const struct metrics_request *r)
@@ -145,17 +190,23 @@ void metrics_observe_request(const struct metrics_request *r)
         sub = label_safe(a->subresource) && strlen(a->subresource) < 64 ? a->subresource : "";
         scope = *a->name ? "resource" : (*a->ns ? "namespace" : "cluster");
     }
-    char labels[512];
-    snprintf(labels, sizeof(labels),
-             "component=\"apiserver\",dry_run=\"\",group=\"%s\",resource=\"%s\",scope=\"%s\","
-             "subresource=\"%s\",verb=\"%s\",version=\"%s\"",
-             group, resource, scope, sub, metric_verb(r), version);
-    char code[8];
-    snprintf(code, sizeof(code), "%d", r->code);
-    struct series *total = series_get(labels, code);
+    const char *verb = metric_verb(r);
+    const char *parts[SERIES_MEMO_PARTS] = {group, resource, scope, sub, verb, version};
+    struct series *total, *d;
+    if (!series_memo_find(parts, r->code, &total, &d)) {
+        char labels[512];
+        snprintf(labels, sizeof(labels),
+                 "component=\"apiserver\",dry_run=\"\",group=\"%s\",resource=\"%s\",scope=\"%s\","
+                 "subresource=\"%s\",verb=\"%s\",version=\"%s\"",
+                 group, resource, scope, sub, verb, version);
+        char code[8];
+        snprintf(code, sizeof(code), "%d", r->code);
+        total = series_get(labels, code);
+        d = series_get(labels, NULL);
+        series_memo_keep(parts, r->code, total, d);
+    }
     if (total != NULL)
         count_add(&total->count, 1);
-    struct series *d = series_get(labels, NULL);
     if (d != NULL) {
         double ns = r->seconds > 0 ? r->seconds * 1e9 + 0.5 : 0;
         count_add(&d->sum_ns, ns < 1.8e19 ? (unsigned long long)ns : 0);

@@ -14,46 +14,72 @@
  * (its key's quote), starts[nm] = len, and member k ends at starts[k+1] - 1. Returns nm, or
  * -1 if v is not a compact object of at most ITEMBYTES_MAX_MEMBERS members. *go_ok (may be NULL)
  * becomes false when Go's encoder would print some byte of v differently (see below). */
+/* Byte classes for the scan: in a string, the bytes that end it or that Go prints
+ * differently (\, <, >, &, the lead byte of U+2028/9, control bytes); outside strings, the
+ * structural bytes, the ones of non-integer numbers and whitespace. Every other byte is
+ * skipped in a tight loop (the scan was ~58% of a 100-item LIST's CPU byte by byte). */
+enum { B_PLAIN = 0, B_QUOTE, B_ESC, B_NOTGO, B_OPEN, B_CLOSE, B_COMMA, B_FRAC, B_LOWER_E, B_SPACE };
+
+static const unsigned char in_str_class[256] = {
+    [0x00 ... 0x1f] = B_NOTGO, ['"'] = B_QUOTE, ['\\'] = B_ESC,
+    ['<'] = B_NOTGO, ['>'] = B_NOTGO, ['&'] = B_NOTGO, [0xE2] = B_NOTGO,
+};
+
+static const unsigned char out_str_class[256] = {
+    ['"'] = B_QUOTE, ['{'] = B_OPEN, ['['] = B_OPEN, ['}'] = B_CLOSE, [']'] = B_CLOSE,
+    [','] = B_COMMA, ['.'] = B_FRAC, ['E'] = B_FRAC, ['e'] = B_LOWER_E,
+    [' '] = B_SPACE, ['\n'] = B_SPACE, ['\r'] = B_SPACE, ['\t'] = B_SPACE,
+};
+
 int itembytes_members(const char *v, size_t len, size_t starts[ITEMBYTES_MAX_MEMBERS + 1], bool *go_ok)
 {
     if (len < 2 || v[0] != '{' || v[len - 1] != '}')
         return AZ_EINVALID;
+    const unsigned char *u = (const unsigned char *)v;
     size_t nm = 0;
     int depth = 0;
     bool in_str = false, ok = true;
     starts[nm++] = 1;
     for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)v[i];
         if (in_str) {
-            if (ch == '\\') {
-                char e = i + 1 < len ? v[i + 1] : 0;
+            while (i < len && in_str_class[u[i]] == B_PLAIN)
+                i++;
+            if (i == len)
+                break;
+            switch (in_str_class[u[i]]) {
+            case B_ESC: {
+                unsigned char e = i + 1 < len ? u[i + 1] : 0;
                 if (e != '"' && e != '\\' && e != 'n' && e != 'r' && e != 't')
                     ok = false;
                 i++;
-            } else if (ch == '"') {
-                in_str = false;
-            } else if (ch == '<' || ch == '>' || ch == '&' || ch == 0xE2 || ch < 0x20) {
-                ok = false;
+                break;
+            }
+            case B_QUOTE: in_str = false; break;
+            default: ok = false; break; /* B_NOTGO */
             }
             continue;
         }
-        switch (ch) {
-        case '"': in_str = true; break;
-        case '{': case '[': depth++; break;
-        case '}': case ']': depth--; break;
-        case ',':
+        while (i < len && out_str_class[u[i]] == B_PLAIN)
+            i++;
+        if (i == len)
+            break;
+        switch (out_str_class[u[i]]) {
+        case B_QUOTE: in_str = true; break;
+        case B_OPEN: depth++; break;
+        case B_CLOSE: depth--; break;
+        case B_COMMA:
             if (depth == 1) {
                 if (nm == ITEMBYTES_MAX_MEMBERS)
                     return AZ_EINVALID;
                 starts[nm++] = i + 1;
             }
             break;
-        case '.': case 'E': ok = false; break;
-        case 'e':
+        case B_FRAC: ok = false; break;
+        case B_LOWER_E:
             if (i > 0 && v[i - 1] >= '0' && v[i - 1] <= '9')
                 ok = false;
             break;
-        case ' ': case '\n': case '\r': case '\t': return AZ_EINVALID; /* not compact */
+        case B_SPACE: return AZ_EINVALID; /* not compact */
         default: break;
         }
     }
