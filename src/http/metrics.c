@@ -28,6 +28,7 @@ struct series {
     char *key;             /* labels "|" code: the lookup key */
     char *labels;          /* rendered label set without code: component="apiserver",... */
     char *code;            /* "200" for request_total; NULL for the duration series */
+    bool termination;      /* an apiserver_request_terminations_total series (with code) */
     atomic_ullong count;   /* request_total only */
     atomic_ullong sum_ns;  /* durations: the sum in nanoseconds */
     atomic_ullong buckets[NBUCKETS + 1]; /* durations: per bucket (not cumulative); the last
@@ -77,10 +78,10 @@ static _Atomic(struct series *) *series_slot(const char *key, uint64_t h)
     }
 }
 
-static struct series *series_get(const char *labels, const char *code)
+static struct series *series_get(const char *labels, const char *code, bool termination)
 {
     char key[1024];
-    snprintf(key, sizeof(key), "%s|%s", labels, code ? code : "");
+    snprintf(key, sizeof(key), "%s|%s|%d", labels, code ? code : "", termination);
     uint64_t h = key_hash(key);
     struct series *s = atomic_load_explicit(series_slot(key, h), memory_order_acquire);
     if (s != NULL)
@@ -94,6 +95,7 @@ static struct series *series_get(const char *labels, const char *code)
         s->key = xstrdup(key);
         s->labels = xstrdup(labels);
         s->code = code ? xstrdup(code) : NULL;
+        s->termination = termination;
         atomic_store_explicit(slot, s, memory_order_release);
         atomic_store_explicit(&metrics__.items[n], s, memory_order_release);
         atomic_store_explicit(&metrics__.n, n + 1, memory_order_release);
@@ -152,10 +154,20 @@ void metrics_observe_request(const struct metrics_request *r)
              group, resource, scope, sub, metric_verb(r), version);
     char code[8];
     snprintf(code, sizeof(code), "%d", r->code);
-    struct series *total = series_get(labels, code);
+    struct series *total = series_get(labels, code, false);
     if (total != NULL)
         count_add(&total->count, 1);
-    struct series *d = series_get(labels, NULL);
+    if (r->terminated) { /* upstream's labels there: no dry_run */
+        char tlabels[512];
+        snprintf(tlabels, sizeof(tlabels),
+                 "component=\"apiserver\",group=\"%s\",resource=\"%s\",scope=\"%s\","
+                 "subresource=\"%s\",verb=\"%s\",version=\"%s\"",
+                 group, resource, scope, sub, metric_verb(r), version);
+        struct series *t = series_get(tlabels, code, true);
+        if (t != NULL)
+            count_add(&t->count, 1);
+    }
+    struct series *d = series_get(labels, NULL, false);
     if (d != NULL) {
         double ns = r->seconds > 0 ? r->seconds * 1e9 + 0.5 : 0;
         count_add(&d->sum_ns, ns < 1.8e19 ? (unsigned long long)ns : 0);
@@ -190,8 +202,16 @@ static void render_requests(struct buf *b)
     size_t n = atomic_load_explicit(&metrics__.n, memory_order_acquire);
     for (size_t i = 0; i < n; i++) {
         struct series *s = atomic_load_explicit(&metrics__.items[i], memory_order_acquire);
-        if (s->code != NULL)
+        if (s->code != NULL && !s->termination)
             buf_printf(b, "apiserver_request_total{code=\"%s\",%s} %llu\n", s->code, s->labels,
+                       count_get(&s->count));
+    }
+    header(b, "apiserver_request_terminations_total", "counter",
+           "[ALPHA] Number of requests which apiserver terminated in self-defense.");
+    for (size_t i = 0; i < n; i++) {
+        struct series *s = atomic_load_explicit(&metrics__.items[i], memory_order_acquire);
+        if (s->termination)
+            buf_printf(b, "apiserver_request_terminations_total{code=\"%s\",%s} %llu\n", s->code, s->labels,
                        count_get(&s->count));
     }
     header(b, "apiserver_request_duration_seconds", "histogram",
