@@ -2449,6 +2449,11 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
     const char *warning = NULL;
     if (authn_request(server__api, request_ssl(req), authz.base, authz.len, c.path, &c.user, &warning) < 0) {
         c.obs.authn_failed = true;
+        /* the audit event has the request info (upstream parses it before authentication) */
+        char *m = xstrndup(req->method.base, req->method.len);
+        if (request_info_parse(m, c.path, &c.q, &c.info) < 0)
+            memset(&c.info, 0, sizeof(c.info));
+        free(m);
         const char *tok = query_get(&c.q, "access_token");
         SSL *ssl = request_ssl(req);
         audit_authn_failure_message(c.obs.authn_message, sizeof(c.obs.authn_message), authz.base, authz.len,

@@ -72,7 +72,15 @@ AID=$(val H_AUDIT_ID)
 wait_until 10 logged "$AID"
 expect_eq "no credentials: upstream's message" "Authentication failed, no credentials provided" \
     "$(event "$AID" | jget 'd["responseStatus"]["message"]')"
-expect_eq "metrics: authentication_attempts{result=\"failure\"} counts both 401s" $((FAIL0 + 2)) \
+# a 401 from the handler (no body) is audited the same way
+CODE=$(curl -sS -o /dev/null -D "$T/hdrs" -w '%{http_code}' --cacert "$PKI/ca.crt" -H "Authorization: Bearer not-a-valid-token" "$BASE$CM")
+expect_eq "GET with a bad token: 401" 401 "$CODE"
+AID=$(grep -i '^audit-id:' "$T/hdrs" | tr -d '\r' | sed 's/^[^:]*: *//')
+wait_until 10 logged "$AID"
+expect_eq "handler's 401: stage, level, verb, objectRef, responseStatus as upstream" \
+    'ResponseStarted Request list {"resource":"configmaps","namespace":"default","apiVersion":"v1"} {"metadata":{},"message":"Authentication failed, attempted: bearer","code":401}' \
+    "$(event "$AID" | jget 'd["stage"]+" "+d["level"]+" "+d["verb"]+" "+json.dumps(d["objectRef"],separators=(",",":"))+" "+json.dumps(d["responseStatus"],separators=(",",":"))')"
+expect_eq "metrics: authentication_attempts{result=\"failure\"} counts the three 401s" $((FAIL0 + 3)) \
     "$(metric 'authentication_attempts{result="failure"}')"
 expect_eq "metrics: no apiserver_request_total series for 401 (counted after authentication)" 0 \
     "$(kc get --raw /metrics | grep -c '^apiserver_request_total{code="401"')"
