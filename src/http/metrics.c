@@ -145,7 +145,8 @@ void metrics_observe_request(const struct metrics_request *r)
         version = a->version;
         resource = a->resource;
         sub = label_safe(a->subresource) && strlen(a->subresource) < 64 ? a->subresource : "";
-        scope = *a->name ? "resource" : (*a->ns ? "namespace" : "cluster");
+        /* upstream's CleanScope: a create is about one resource too (kubernetes#110009) */
+        scope = *a->name || strcmp(a->verb, "create") == 0 ? "resource" : (*a->ns ? "namespace" : "cluster");
     }
     char labels[512];
     snprintf(labels, sizeof(labels),

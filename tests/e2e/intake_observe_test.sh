@@ -110,7 +110,7 @@ expect_eq "413: audited (allow, code, reason)" "ResponseComplete 413 RequestEnti
 expect_eq "413: RequestReceived and ResponseComplete" 2 "$(event "$AID" | grep -c .)"
 M=$(kc get --raw /metrics)
 expect_match "metrics: the 413 counted with the request's labels" \
-    '^apiserver_request_total\{code="413",component="apiserver",dry_run="",group="",resource="configmaps",scope="namespace",subresource="",verb="POST",version="v1"\} 1$' "$M"
+    '^apiserver_request_total\{code="413",component="apiserver",dry_run="",group="",resource="configmaps",scope="resource",subresource="",verb="POST",version="v1"\} 1$' "$M"
 expect_match "metrics: the 403 counted" \
     '^apiserver_request_total\{code="403",.*resource="configmaps".*verb="POST",version="v1"\} 1$' "$M"
 OUT=$(IC head --token "$WRITER" POST /api/v1/namespaces/default/configmaps?pretty=true 5242880)
@@ -135,7 +135,7 @@ M=$(kc get --raw /metrics)
 expect_match "metrics: the 429 in apiserver_request_total" \
     '^apiserver_request_total\{code="429",.*resource="configmaps".*verb="POST",version="v1"\} 1$' "$M"
 expect_match "metrics: the 429 in apiserver_request_terminations_total" \
-    '^apiserver_request_terminations_total\{code="429",component="apiserver",group="",resource="configmaps",scope="namespace",subresource="",verb="POST",version="v1"\} 1$' "$M"
+    '^apiserver_request_terminations_total\{code="429",component="apiserver",group="",resource="configmaps",scope="resource",subresource="",verb="POST",version="v1"\} 1$' "$M"
 
 # ---- normal writes are observed once, by the handler ------------------------------------------
 CODE=$(curl -sS -o /dev/null -D "$T/hdrs" -w '%{http_code}' --cacert "$PKI/ca.crt" -H "Authorization: Bearer $WRITER" \

@@ -104,7 +104,7 @@ static void test_counts_add_up_from_threads(void **state)
     const char *m = b.data;
     long long total = 0;
     static const char *const sel[] = {"GET", "LIST", "POST"};
-    static const char *const scope[] = {"resource", "namespace", "namespace"};
+    static const char *const scope[] = {"resource", "namespace", "resource"}; /* create: resource */
     for (int v = 0; v < 3; v++) {
         char name[512];
         snprintf(name, sizeof(name),
@@ -153,9 +153,9 @@ static void test_terminations_and_authn_failures(void **state)
     render_requests(&b);
     const char *m = b.data;
     assert_int_equal(value_of(m, "apiserver_request_terminations_total{code=\"429\",component=\"apiserver\",group=\"\","
-                                 "resource=\"configmaps\",scope=\"namespace\",subresource=\"\",verb=\"POST\",version=\"v1\"}"), 2);
+                                 "resource=\"configmaps\",scope=\"resource\",subresource=\"\",verb=\"POST\",version=\"v1\"}"), 2);
     assert_int_equal(value_of(m, "apiserver_request_total{code=\"429\",component=\"apiserver\",dry_run=\"\",group=\"\","
-                                 "resource=\"configmaps\",scope=\"namespace\",subresource=\"\",verb=\"POST\",version=\"v1\"}"), 2);
+                                 "resource=\"configmaps\",scope=\"resource\",subresource=\"\",verb=\"POST\",version=\"v1\"}"), 2);
     assert_null(strstr(m, "code=\"401\""));
     assert_int_equal(value_of(m, "authentication_attempts{result=\"failure\"}"), fail0 + 1);
     buf_release(&b);
