@@ -8,7 +8,7 @@
 #     (answered 401 before the body), half with the admin certificate (413 before the body).
 # It samples the server's RSS every second and reports: wrk's requests/s and errors, the
 # writers' and watchers' errors (well-behaved clients must see none), idle/peak/after RSS
-# (after: 15 s after the load stops), and any sanitizer report in the server log.
+# (after: 15 s and 60 s after the load stops), and any sanitizer report in the server log.
 # WORKERS=n passes --workers n to the server (default: the server's own default, one request
 # loop per online CPU).
 # Usage: [WORKERS=n] bench/load_campaign.sh [ANZEN] [DURATION] [CONNS]
@@ -132,12 +132,14 @@ HEALTH=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 30 --ca
 wait "$CLIENTS"
 sleep 15
 AFTER=$(rss)
+sleep 45
+AFTER60=$(rss)
 PEAK=$(awk '{ if ($2 > m) m = $2 } END { print m }' "$T/rss.txt")
 echo "== anzen load campaign: $ANZEN, workers ${WORKERS:-default ($(nproc))}, ${DURATION}s, wrk ${CONNS} connections, $WRITERS writers, $WATCHERS watchers, $SLOW slow watchers, $OVERSIZED oversized-body clients"
 grep -E "Requests/sec|requests in|Non-2xx|Socket errors|Latency" "$T/wrk.txt"
 echo "clients: $(cat "$T/clients.txt")"
 echo "healthz at the end of the load: $HEALTH"
-echo "RSS MB: idle $IDLE, peak $PEAK, 15 s after $AFTER"
+echo "RSS MB: idle $IDLE, peak $PEAK, 15 s after $AFTER, 60 s after $AFTER60"
 echo "sanitizer reports: $(grep -cE 'ERROR: AddressSanitizer|runtime error:' "$T/server.log")"
 echo "server alive: $(kill -0 "$PID" 2>/dev/null && echo yes || echo NO)"
 echo "(logs in $T)"
