@@ -4,11 +4,14 @@
 #   - wrk, CONNS connections, GET of a ConfigMap list with a ServiceAccount token (view role);
 #   - WRITERS writers creating and deleting 20 KB ConfigMaps (admin client certificate);
 #   - WATCHERS watchers reading every event, SLOW slow watchers that never read;
-#   - OVERSIZED clients sending 5 MB bodies (over the 3 MiB limit) without credentials.
+#   - OVERSIZED clients sending 5 MB bodies (over the 3 MiB limit), half without credentials
+#     (answered 401 before the body), half with the admin certificate (413 before the body).
 # It samples the server's RSS every second and reports: wrk's requests/s and errors, the
 # writers' and watchers' errors (well-behaved clients must see none), idle/peak/after RSS
-# (after: 15 s after the load stops), and any sanitizer report in the server log.
-# Usage: bench/load_campaign.sh [ANZEN] [DURATION] [CONNS]
+# (after: 15 s and 60 s after the load stops), and any sanitizer report in the server log.
+# WORKERS=n passes --workers n to the server (default: the server's own default, one request
+# loop per online CPU).
+# Usage: [WORKERS=n] bench/load_campaign.sh [ANZEN] [DURATION] [CONNS]
 set -u
 ANZEN=${1:-build-asan/anzen}
 DURATION=${2:-60}
@@ -17,12 +20,13 @@ WRITERS=${WRITERS:-4}
 WATCHERS=${WATCHERS:-20}
 SLOW=${SLOW:-10}
 OVERSIZED=${OVERSIZED:-8}
+WORKERS=${WORKERS:-}
 [ -x "$ANZEN" ] || { echo "no executable $ANZEN (build it: see docs/hardening.md)"; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is missing (scripts/install-deps.sh installs it)"; exit 2; }
 T=$(mktemp -d /tmp/anzen-load.XXXXXX)
 PORT=$((20000 + RANDOM % 20000))
 BASE=https://127.0.0.1:$PORT
-ASAN_OPTIONS=detect_leaks=0 "$ANZEN" serve --data-dir "$T/data" --listen 127.0.0.1:$PORT --no-node >"$T/server.log" 2>&1 &
+ASAN_OPTIONS=detect_leaks=0 "$ANZEN" serve --data-dir "$T/data" --listen 127.0.0.1:$PORT --no-node ${WORKERS:+--workers "$WORKERS"} >"$T/server.log" 2>&1 &
 PID=$!
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; kill "$PID" 2>/dev/null; wait 2>/dev/null; }
@@ -93,11 +97,22 @@ def slow():
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.sendall(b"GET /api/v1/namespaces/load/configmaps?watch=1 HTTP/1.1\r\nHost: x\r\n\r\n")
     time.sleep(duration)
-def oversized():
+def oversized(i):
+    # a 5 MB body: without credentials (401) or with the admin certificate (413), each answered
+    # before the body is read; the client reads the answer once the server stops reading
     while time.time() < end:
         try:
-            s = conn(anon)
-            code = request(s, "POST", "/api/v1/namespaces/load/configmaps", b"x" * (5 * 1024 * 1024))
+            s = conn(anon if i % 2 == 0 else ctx)
+            s.sendall(b"POST /api/v1/namespaces/load/configmaps HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: 5242880\r\n\r\n")
+            s.settimeout(5)
+            try:
+                s.sendall(b"x" * (5 * 1024 * 1024))
+            except Exception:
+                pass
+            s.settimeout(120)
+            code = int(s.makefile("rb").readline().split()[1])
+            s.close()
         except Exception as e:
             code = type(e).__name__
         with lock:
@@ -106,7 +121,7 @@ def oversized():
 ts = [threading.Thread(target=writer, args=(i,)) for i in range(nw)] + \
      [threading.Thread(target=watcher) for _ in range(nwatch)] + \
      [threading.Thread(target=slow) for _ in range(nslow)] + \
-     [threading.Thread(target=oversized) for _ in range(nover)]
+     [threading.Thread(target=oversized, args=(i,)) for i in range(nover)]
 for t in ts: t.daemon = True; t.start()
 time.sleep(duration + 10)
 print(json.dumps(stats, sort_keys=True))
@@ -117,12 +132,14 @@ HEALTH=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 30 --ca
 wait "$CLIENTS"
 sleep 15
 AFTER=$(rss)
+sleep 45
+AFTER60=$(rss)
 PEAK=$(awk '{ if ($2 > m) m = $2 } END { print m }' "$T/rss.txt")
-echo "== anzen load campaign: $ANZEN, ${DURATION}s, wrk ${CONNS} connections, $WRITERS writers, $WATCHERS watchers, $SLOW slow watchers, $OVERSIZED oversized-body clients"
+echo "== anzen load campaign: $ANZEN, workers ${WORKERS:-default ($(nproc))}, ${DURATION}s, wrk ${CONNS} connections, $WRITERS writers, $WATCHERS watchers, $SLOW slow watchers, $OVERSIZED oversized-body clients"
 grep -E "Requests/sec|requests in|Non-2xx|Socket errors|Latency" "$T/wrk.txt"
 echo "clients: $(cat "$T/clients.txt")"
 echo "healthz at the end of the load: $HEALTH"
-echo "RSS MB: idle $IDLE, peak $PEAK, 15 s after $AFTER"
+echo "RSS MB: idle $IDLE, peak $PEAK, 15 s after $AFTER, 60 s after $AFTER60"
 echo "sanitizer reports: $(grep -cE 'ERROR: AddressSanitizer|runtime error:' "$T/server.log")"
 echo "server alive: $(kill -0 "$PID" 2>/dev/null && echo yes || echo NO)"
 echo "(logs in $T)"

@@ -20,6 +20,7 @@
 #include "util/text.h"
 #include "util/util.h"
 #include "util/json.h"
+#include "util/yaml.h"
 
 static int node_line(struct fy_node *n)
 {
@@ -106,16 +107,16 @@ static json_t *node_to_json(struct fy_node *n, int depth, char **ret_err)
     }
     switch (fy_node_get_type(n)) {
     case FYNT_SCALAR: {
-        size_t len = 0;
-        const char *s = fy_node_get_scalar(n, &len);
-        if (s == NULL)
-            s = "";
         enum fy_node_style st = fy_node_get_style(n);
         if (st == FYNS_ALIAS)
             return json_null();
-        if (st == FYNS_PLAIN || st == FYNS_ANY)
-            return plain_scalar(s, len);
-        return str_value(s, len);
+        size_t len = 0;
+        char *s = yaml_scalar(n, &len); /* not fy_node_get_scalar: util/yaml.h */
+        if (s == NULL)
+            return json_null();
+        json_t *v = st == FYNS_PLAIN || st == FYNS_ANY ? plain_scalar(s, len) : str_value(s, len);
+        free(s);
+        return v;
     }
     case FYNT_SEQUENCE: {
         json_t *a = json_array();
@@ -138,15 +139,17 @@ static json_t *node_to_json(struct fy_node *n, int depth, char **ret_err)
         while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
             struct fy_node *k = fy_node_pair_key(p);
             size_t klen = 0;
-            const char *ks = k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &klen) : NULL;
-            if (ks == NULL || memchr(ks, '\0', klen) != NULL)
+            char *key = k && fy_node_get_type(k) == FYNT_SCALAR ? yaml_scalar(k, &klen) : NULL;
+            if (key == NULL || memchr(key, '\0', klen) != NULL) {
+                free(key);
                 continue; /* complex or binary keys: not part of any Kubernetes object */
+            }
             json_t *v = node_to_json(fy_node_pair_value(p), depth + 1, ret_err);
             if (v == NULL) {
+                free(key);
                 json_decref(o);
                 return NULL;
             }
-            char *key = xstrndup(ks, klen);
             json_object_set_new(o, key, v); /* invalid UTF-8 keys are dropped */
             free(key);
         }
@@ -267,8 +270,10 @@ static struct fy_node *mapping_get(struct fy_node *n, const char *key)
     while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
         struct fy_node *k = fy_node_pair_key(p);
         size_t len = 0;
-        const char *ks = k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &len) : NULL;
-        if (ks != NULL && len == strlen(key) && memcmp(ks, key, len) == 0)
+        char *ks = k && fy_node_get_type(k) == FYNT_SCALAR ? yaml_scalar(k, &len) : NULL;
+        bool same = ks != NULL && len == strlen(key) && memcmp(ks, key, len) == 0;
+        free(ks);
+        if (same)
             return fy_node_pair_value(p);
     }
     return NULL;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -495,7 +496,12 @@ json_t *audit_event(const struct audit_request *r, enum audit_level level, enum 
     }
     if (stage != AUDIT_STAGE_REQUEST_RECEIVED) {
         json_t *rs;
-        if (r->response_status != NULL) {
+        if (r->authn_failed) { /* upstream: a Status with the attempted methods only */
+            rs = json_object();
+            json_object_set_new(rs, "metadata", json_object());
+            json_object_set_new(rs, "message", json_string(r->authn_message ? r->authn_message
+                                                                            : "Authentication failed, no credentials provided"));
+        } else if (r->response_status != NULL) {
             rs = json_deep_copy(r->response_status);
             json_object_del(rs, "kind");
             json_object_del(rs, "apiVersion");
@@ -727,11 +733,48 @@ void audit_log_request(const struct audit_request *r)
         return;
     if (r->authn_failed) {
         if (!(omit & AUDIT_STAGE_RESPONSE_STARTED))
-            emit(r, AUDIT_METADATA, AUDIT_STAGE_RESPONSE_STARTED);
+            emit(r, level, AUDIT_STAGE_RESPONSE_STARTED); /* no body is read: none logged */
         return;
     }
     if (!(omit & AUDIT_STAGE_REQUEST_RECEIVED))
         emit(r, level, AUDIT_STAGE_REQUEST_RECEIVED);
     if (!(omit & AUDIT_STAGE_RESPONSE_COMPLETE))
         emit(r, level, AUDIT_STAGE_RESPONSE_COMPLETE);
+}
+
+void audit_authn_failure_message(char *out, size_t n, const char *authorization, size_t auth_len,
+                                 bool access_token, bool client_cert)
+{
+    const char *methods[4];
+    size_t k = 0;
+    /* Go's Request.BasicAuth: "Basic " (any case), then base64 of "user:password" */
+    if (authorization != NULL && auth_len > 6 && strncasecmp(authorization, "Basic ", 6) == 0) {
+        size_t dlen = 0;
+        unsigned char *d = base64_decode(authorization + 6, auth_len - 6, &dlen);
+        if (d != NULL && memchr(d, ':', dlen) != NULL)
+            methods[k++] = "basic";
+        free(d);
+    }
+    /* upstream: the trimmed header split on ' ', at least two parts, the first "bearer" */
+    if (authorization != NULL) {
+        size_t b = 0, e = auth_len;
+        while (b < e && (authorization[b] == ' ' || authorization[b] == '\t'))
+            b++;
+        while (e > b && (authorization[e - 1] == ' ' || authorization[e - 1] == '\t'))
+            e--;
+        const char *sp = memchr(authorization + b, ' ', e - b);
+        if (sp != NULL && (size_t)(sp - authorization - b) == 6 && strncasecmp(authorization + b, "bearer", 6) == 0)
+            methods[k++] = "bearer";
+    }
+    if (access_token)
+        methods[k++] = "access_token";
+    if (client_cert)
+        methods[k++] = "x509";
+    if (k == 0) {
+        snprintf(out, n, "Authentication failed, no credentials provided");
+        return;
+    }
+    size_t o = (size_t)snprintf(out, n, "Authentication failed, attempted: ");
+    for (size_t i = 0; i < k && o < n; i++)
+        o += (size_t)snprintf(out + o, n - o, "%s%s", i ? ", " : "", methods[i]);
 }

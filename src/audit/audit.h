@@ -80,10 +80,21 @@ struct audit_request {
     json_t *response_status;     /* Status sent, or NULL */
     json_t *response_obj;        /* response object sent, or NULL */
     bool authn_failed;           /* 401 from authentication (logged at ResponseStarted) */
+    const char *authn_message;   /* with authn_failed: audit_authn_failure_message's text */
 };
 
+/* Upstream's responseStatus message for a failed authentication (WithFailedAuthenticationAudit's
+ * getAuthMethods): "Authentication failed, attempted: basic, bearer, access_token, x509" for
+ * the methods the request tried (Authorization "Basic user:password" / "Bearer x", an
+ * access_token query parameter, a client certificate), else "Authentication failed, no
+ * credentials provided". Written to out (size n). */
+void audit_authn_failure_message(char *out, size_t n, const char *authorization, size_t auth_len,
+                                 bool access_token, bool client_cert);
+
 /* Logs the request's stages allowed by the policy (RequestReceived, ResponseComplete; for
- * a failed authentication, ResponseStarted). Does nothing when auditing is off. */
+ * a failed authentication, ResponseStarted only, at the level the policy gives, with
+ * responseStatus {message: authn_message, code: 401} as upstream). Does nothing when auditing
+ * is off. */
 void audit_log_request(const struct audit_request *r);
 
 /* Builds the Event for one stage (for tests and the logger). New reference. */

@@ -29,6 +29,7 @@ struct series {
     char *key;             /* labels "|" code: the lookup key */
     char *labels;          /* rendered label set without code: component="apiserver",... */
     char *code;            /* "200" for request_total; NULL for the duration series */
+    bool termination;      /* an apiserver_request_terminations_total series (with code) */
     atomic_ullong count;   /* request_total only */
     atomic_ullong sum_ns;  /* durations: the sum in nanoseconds */
     atomic_ullong buckets[NBUCKETS + 1]; /* durations: per bucket (not cumulative); the last
@@ -78,10 +79,10 @@ static _Atomic(struct series *) *series_slot(const char *key, uint64_t h)
     }
 }
 
-static struct series *series_get(const char *labels, const char *code)
+static struct series *series_get(const char *labels, const char *code, bool termination)
 {
     char key[1024];
-    snprintf(key, sizeof(key), "%s|%s", labels, code ? code : "");
+    snprintf(key, sizeof(key), "%s|%s|%d", labels, code ? code : "", termination);
     uint64_t h = key_hash(key);
     struct series *s = atomic_load_explicit(series_slot(key, h), memory_order_acquire);
     if (s != NULL)
@@ -95,6 +96,7 @@ static struct series *series_get(const char *labels, const char *code)
         s->key = xstrdup(key);
         s->labels = xstrdup(labels);
         s->code = code ? xstrdup(code) : NULL;
+        s->termination = termination;
         atomic_store_explicit(slot, s, memory_order_release);
         atomic_store_explicit(&metrics__.items[n], s, memory_order_release);
         atomic_store_explicit(&metrics__.n, n + 1, memory_order_release);
@@ -188,7 +190,8 @@ void metrics_observe_request(const struct metrics_request *r)
         version = a->version;
         resource = a->resource;
         sub = label_safe(a->subresource) && strlen(a->subresource) < 64 ? a->subresource : "";
-        scope = *a->name ? "resource" : (*a->ns ? "namespace" : "cluster");
+        /* upstream's CleanScope: a create is about one resource too (kubernetes#110009) */
+        scope = *a->name || strcmp(a->verb, "create") == 0 ? "resource" : (*a->ns ? "namespace" : "cluster");
     }
     const char *verb = metric_verb(r);
     const char *parts[SERIES_MEMO_PARTS] = {group, resource, scope, sub, verb, version};
@@ -201,12 +204,23 @@ void metrics_observe_request(const struct metrics_request *r)
                  group, resource, scope, sub, verb, version);
         char code[8];
         snprintf(code, sizeof(code), "%d", r->code);
-        total = series_get(labels, code);
-        d = series_get(labels, NULL);
+        total = series_get(labels, code, false);
+        d = series_get(labels, NULL, false);
         series_memo_keep(parts, r->code, total, d);
     }
     if (total != NULL)
         count_add(&total->count, 1);
+    if (r->terminated) { /* upstream's labels there: no dry_run */
+        char tlabels[512], tcode[8];
+        snprintf(tlabels, sizeof(tlabels),
+                 "component=\"apiserver\",group=\"%s\",resource=\"%s\",scope=\"%s\","
+                 "subresource=\"%s\",verb=\"%s\",version=\"%s\"",
+                 group, resource, scope, sub, verb, version);
+        snprintf(tcode, sizeof(tcode), "%d", r->code);
+        struct series *t = series_get(tlabels, tcode, true);
+        if (t != NULL)
+            count_add(&t->count, 1);
+    }
     if (d != NULL) {
         double ns = r->seconds > 0 ? r->seconds * 1e9 + 0.5 : 0;
         count_add(&d->sum_ns, ns < 1.8e19 ? (unsigned long long)ns : 0);
@@ -241,8 +255,16 @@ static void render_requests(struct buf *b)
     size_t n = atomic_load_explicit(&metrics__.n, memory_order_acquire);
     for (size_t i = 0; i < n; i++) {
         struct series *s = atomic_load_explicit(&metrics__.items[i], memory_order_acquire);
-        if (s->code != NULL)
+        if (s->code != NULL && !s->termination)
             buf_printf(b, "apiserver_request_total{code=\"%s\",%s} %llu\n", s->code, s->labels,
+                       count_get(&s->count));
+    }
+    header(b, "apiserver_request_terminations_total", "counter",
+           "[ALPHA] Number of requests which apiserver terminated in self-defense.");
+    for (size_t i = 0; i < n; i++) {
+        struct series *s = atomic_load_explicit(&metrics__.items[i], memory_order_acquire);
+        if (s->termination)
+            buf_printf(b, "apiserver_request_terminations_total{code=\"%s\",%s} %llu\n", s->code, s->labels,
                        count_get(&s->count));
     }
     header(b, "apiserver_request_duration_seconds", "histogram",

@@ -1,6 +1,7 @@
 /* metrics.h — /metrics in the Prometheus text format (0.0.4) with upstream's metric names:
  *   apiserver_request_total, apiserver_request_duration_seconds (histogram),
- *   apiserver_current_inflight_requests, authentication_attempts,
+ *   apiserver_current_inflight_requests, apiserver_request_terminations_total,
+ *   authentication_attempts,
  *   apiserver_authorization_decisions_total, serviceaccount_valid_tokens_total,
  *   serviceaccount_stale_tokens_total, apiserver_storage_objects and process_* metrics.
  * The endpoint is a non-resource URL authorized by RBAC: system:monitoring (bootstrap
@@ -32,6 +33,8 @@ struct metrics_request {
     double seconds;
     const char *authn_result;   /* "success", "failure" or NULL (not attempted) */
     const char *authz_decision; /* "allowed", "denied" or NULL (not run) */
+    bool terminated;            /* refused by a self-defence limit (max-in-flight, body budget):
+                                   also counted in apiserver_request_terminations_total */
 };
 
 void metrics_observe_request(const struct metrics_request *r);

@@ -63,9 +63,9 @@ void http_observe_end(struct http_observe *o, const struct http_observed *r)
         .name = parsed ? str_or_empty(ri->name) : "",
         .path = r->path,
     };
+    char verb[16];
     if (!parsed) {
         /* before request info (authentication failed): the lower-case method as verb */
-        static char verb[16];
         size_t i;
         for (i = 0; r->method[i] && i + 1 < sizeof(verb); i++)
             verb[i] = (char)(r->method[i] >= 'A' && r->method[i] <= 'Z' ? r->method[i] + 32 : r->method[i]);
@@ -88,6 +88,7 @@ void http_observe_end(struct http_observe *o, const struct http_observed *r)
             .response_status = o->status,
             .response_obj = o->response,
             .authn_failed = o->authn_failed,
+            .authn_message = o->authn_message[0] ? o->authn_message : NULL,
         };
         audit_log_request(&ar);
     }
@@ -100,6 +101,7 @@ void http_observe_end(struct http_observe *o, const struct http_observed *r)
         .seconds = (double)(end - o->start_ns) / 1e9,
         .authn_result = o->authn_failed ? "failure" : (r->user ? "success" : NULL),
         .authz_decision = o->authorized_run ? (o->allowed ? "allowed" : "denied") : NULL,
+        .terminated = o->terminated,
     };
     metrics_observe_request(&mr);
     json_decref(o->status);

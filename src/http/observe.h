@@ -17,6 +17,9 @@ struct http_observe {
     json_t *status;       /* Status sent (ref), or NULL */
     json_t *response;     /* response object sent (ref, only while auditing), or NULL */
     bool authn_failed;    /* 401 from authentication */
+    char authn_message[96]; /* with authn_failed: the audit event's message (audit.h) */
+    bool terminated;      /* refused by a self-defence limit (429): upstream's
+                             apiserver_request_terminations_total counts it too */
     bool authorized_run;  /* authorization ran */
     bool allowed;         /* its decision */
     char *reason;         /* its reason (owned), or NULL */
@@ -36,7 +39,8 @@ void http_observe_begin(struct http_observe *o);
 void http_observe_status(struct http_observe *o, json_t *status);
 void http_observe_response(struct http_observe *o, json_t *obj);
 void http_observe_authz(struct http_observe *o, bool allowed, const char *reason);
-/* Logs and counts the request, then releases what o holds. */
+/* Logs and counts the request, then releases what o holds. Any thread; no lock needed (the
+ * audit log and the metrics have their own). */
 void http_observe_end(struct http_observe *o, const struct http_observed *r);
 
 #endif

@@ -24,11 +24,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <openssl/ssl.h>
+#include "audit/audit.h"
 #include "authn/authn.h"
+#include "authz/authz.h"
+#include "authz/rbac.h"
+#include "http/observe.h"
 #include "http/prefilter.h"
+#include "http/query.h"
+#include "http/requestinfo.h"
 #include "machinery/status.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -253,6 +260,8 @@ struct pf_conn {
     size_t prev_len;         /* head bytes seen incomplete */
     uint64_t reserved;       /* bytes of the budget this connection holds */
     struct prefilter_chunked ck;
+    char *chunked_head;      /* PH_CHUNKED: a copy of the request's head, to answer from */
+    size_t chunked_head_len;
     char *answer;            /* the rejection being written */
 };
 
@@ -304,6 +313,7 @@ static void on_close(void *data)
 {
     struct pf_conn *c = data;
     budget_release(c);
+    free(c->chunked_head);
     free(c->answer);
     free(c);
 }
@@ -341,69 +351,159 @@ static void real_read_start(h2o_socket_t *sock, h2o_socket_cb cb)
     real_read_start__(sock, cb);
 }
 
-/* ---- answers ---------------------------------------------------------------------------- */
+/* ---- answers ----------------------------------------------------------------------------
+ * Every answer but 431 is given as the handler gives it after the same checks (server.c's
+ * serve_request: authentication, impersonation, request info, authorization), and observed
+ * as the handler's are (http/observe.h): upstream's audit event (a failed authentication at
+ * ResponseStarted) and /metrics (authentication_attempts, apiserver_request_total for requests
+ * that passed authentication, apiserver_request_terminations_total for the 429). The 431 is
+ * Go's net/http's own answer before any handler: upstream neither audits nor counts it. */
 
-enum reject {
-    REJECT_401,
-    REJECT_413,
-    REJECT_429,
-    REJECT_431,
+/* A request head as the handler would read it. */
+struct pf_req {
+    const char *method;
+    size_t method_len;
+    struct phr_header hs[MAX_HEADERS];
+    size_t nh;
+    char *method_z, *uri, *path, *user_agent;
+    struct query q;
+    bool authenticated;
+    struct user_info user; /* the authenticated (or impersonated) user */
+    struct request_info info;
+    struct http_observe obs;
+    char audit_id[37];
+    char ip[INET6_ADDRSTRLEN];
 };
 
-static bool ua_pretty(const struct prefilter_head *h)
+static const struct phr_header *pf_header(const struct pf_req *rq, const char *name)
 {
-    static const char *const prefixes[] = {"curl", "Wget", "Mozilla/5.0"};
-    for (size_t i = 0; h->user_agent != NULL && i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-        size_t n = strlen(prefixes[i]);
-        if (h->user_agent_len >= n && memcmp(h->user_agent, prefixes[i], n) == 0)
-            return true;
+    for (size_t i = 0; i < rq->nh; i++)
+        if (rq->hs[i].name != NULL && iequal(rq->hs[i].name, rq->hs[i].name_len, name))
+            return &rq->hs[i];
+    return NULL;
+}
+
+/* Parses the head at head[0..len) (already known to be a complete, valid head). */
+static void pf_req_init(struct pf_req *rq, h2o_socket_t *sock, const char *head, size_t len)
+{
+    memset(rq, 0, sizeof(*rq));
+    http_observe_begin(&rq->obs);
+    const char *path;
+    size_t path_len;
+    int minor;
+    rq->nh = MAX_HEADERS;
+    if (phr_parse_request(head, len, &rq->method, &rq->method_len, &path, &path_len, &minor, rq->hs, &rq->nh, 0) < 0) {
+        rq->nh = 0;
+        rq->method = "";
+        path = "";
+        path_len = 0;
     }
+    rq->method_z = xstrndup(rq->method, rq->method_len);
+    rq->uri = xstrndup(path, path_len);
+    const char *qm = memchr(path, '?', path_len);
+    size_t plen = qm ? (size_t)(qm - path) : path_len;
+    rq->path = percent_decode_path(path, plen);
+    if (qm == NULL || query_parse(qm + 1, path_len - plen - 1, &rq->q) < 0)
+        memset(&rq->q, 0, sizeof(rq->q));
+    const struct phr_header *ua = pf_header(rq, "user-agent");
+    rq->user_agent = ua ? xstrndup(ua->value, ua->value_len) : NULL;
+    const struct phr_header *aid = pf_header(rq, "audit-id");
+    if (aid != NULL && aid->value_len > 0 && aid->value_len < sizeof(rq->audit_id)) {
+        memcpy(rq->audit_id, aid->value, aid->value_len);
+        rq->audit_id[aid->value_len] = '\0';
+    } else {
+        uuid_v4(rq->audit_id);
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = h2o_socket_getpeername(sock, (struct sockaddr *)&ss);
+    if (sl > 0 && ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, rq->ip, sizeof(rq->ip));
+    else if (sl > 0 && ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, rq->ip, sizeof(rq->ip));
+}
+
+/* The request info (as the handler parses it), once; upstream has it before authentication
+ * (WithRequestInfo), so every observed answer carries it. -1 when it does not parse (then
+ * rq->info stays zeroed: the observation uses the method as verb). */
+static int pf_info(struct pf_req *rq)
+{
+    if (rq->info.verb != NULL)
+        return 0;
+    if (request_info_parse(rq->method_z, rq->path, &rq->q, &rq->info) < 0) {
+        memset(&rq->info, 0, sizeof(rq->info));
+        return -1;
+    }
+    return 0;
+}
+
+static void pf_req_release(struct pf_req *rq)
+{
+    free(rq->method_z);
+    free(rq->uri);
+    free(rq->path);
+    free(rq->user_agent);
+    query_release(&rq->q);
+    user_info_release(&rq->user);
+    request_info_release(&rq->info);
+}
+
+/* Header accessors for rbac_impersonate (as server.c's over an h2o request). */
+static json_t *pf_get_header(void *ctx, const char *name)
+{
+    struct pf_req *rq = ctx;
+    json_t *vals = json_array();
+    for (size_t i = 0; i < rq->nh; i++)
+        if (rq->hs[i].name != NULL && iequal(rq->hs[i].name, rq->hs[i].name_len, name))
+            json_array_append_new(vals, json_stringn(rq->hs[i].value, rq->hs[i].value_len));
+    return vals;
+}
+
+static json_t *pf_header_names(void *ctx)
+{
+    struct pf_req *rq = ctx;
+    json_t *names = json_array();
+    for (size_t i = 0; i < rq->nh; i++)
+        if (rq->hs[i].name != NULL) {
+            char *lower = xstrndup(rq->hs[i].name, rq->hs[i].name_len);
+            for (char *p = lower; *p; p++)
+                *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+            json_array_append_new(names, json_string(lower));
+            free(lower);
+        }
+    return names;
+}
+
+static bool pf_pretty(const struct pf_req *rq)
+{
+    bool pretty;
+    if (query_has(&rq->q, "pretty") && query_bool(&rq->q, "pretty", &pretty) == 0)
+        return pretty;
+    static const char *const prefixes[] = {"curl", "Wget", "Mozilla/5.0"};
+    for (size_t i = 0; rq->user_agent != NULL && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(rq->user_agent, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
     return false;
 }
 
 /* The answer's bytes, as server.c's handler writes them through h2o (status line with an
- * empty reason, Date, Connection, Content-Length, Server, then the handler's headers) —
- * except 431, which is Go's net/http's own fixed text. */
-static char *build_answer(enum reject why, const struct prefilter_head *h, size_t *ret_len)
+ * empty reason, Date, Connection, Content-Length, Server, then the handler's headers). */
+static char *format_answer(int code, const char *audit_id, const char *extra, const char *ct, const char *body,
+                           size_t blen, size_t *ret_len)
 {
-    if (why == REJECT_431) {
-        static const char go431[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
-                                    "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
-                                    "431 Request Header Fields Too Large";
-        *ret_len = sizeof(go431) - 1;
-        return xstrdup(go431);
-    }
-    char audit_id[37];
-    uuid_v4(audit_id);
     char date[64];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    char *body;
-    size_t blen;
-    const char *ct, *extra = "";
-    int code;
-    if (why == REJECT_429) {
-        /* upstream's tooManyRequests: http.Error's plain text */
-        body = xstrdup("Too many requests, please try again later.\n");
-        blen = strlen(body);
-        ct = "text/plain; charset=utf-8";
-        extra = "x-content-type-options: nosniff\r\nretry-after: 1\r\n";
-        code = 429;
-    } else {
-        json_t *st = why == REJECT_401 ? status_unauthorized() : status_too_large();
-        code = why == REJECT_401 ? 401 : 413;
-        body = json_dump_go(st, ua_pretty(h), &blen);
-        json_decref(st);
-        ct = "application/json";
-    }
     char *out = xasprintf("HTTP/1.1 %d \r\nDate: %s\r\nConnection: close\r\nContent-Length: %zu\r\n"
                           "Server: anzen\r\naudit-id: %s\r\ncache-control: no-cache, private\r\n%s"
-                          "content-type: %s\r\n\r\n%s",
-                          code, date, blen, audit_id, extra, ct, body);
-    free(body);
-    *ret_len = strlen(out);
+                          "content-type: %s\r\n\r\n",
+                          code, date, blen, audit_id, extra, ct);
+    size_t hl = strlen(out);
+    out = xrealloc(out, hl + blen + 1);
+    memcpy(out + hl, body, blen);
+    out[hl + blen] = '\0';
+    *ret_len = hl + blen;
     return out;
 }
 
@@ -419,18 +519,168 @@ static void on_answer_written(h2o_socket_t *sock, const char *err)
         shutdown(h2o_socket_get_fd(sock), SHUT_WR);
 }
 
-static void reject(h2o_socket_t *sock, struct pf_conn *c, enum reject why, const struct prefilter_head *h)
+/* Stops reading and writes the answer (owned), then half-closes. */
+static void send_answer(h2o_socket_t *sock, struct pf_conn *c, char *answer, size_t len)
 {
-    static const char *const names[] = {"401 (no credentials)", "413 (body limit)", "429 (body budget)",
-                                        "431 (head too large)"};
-    log_debug("prefilter: %s before the body", names[why]);
     c->phase = PH_REJECTED;
     budget_release(c);
+    free(c->chunked_head);
+    c->chunked_head = NULL;
     h2o_socket_read_stop(sock);
-    size_t len;
-    c->answer = build_answer(why, h, &len);
+    c->answer = answer;
     h2o_iovec_t iov = h2o_iovec_init(c->answer, len);
     h2o_socket_write(sock, &iov, 1, on_answer_written);
+}
+
+/* Answers rq with status (a Status, taken) or text (plain, when status is NULL), observes it
+ * and releases rq. */
+static void answer_request(h2o_socket_t *sock, struct pf_conn *c, struct pf_req *rq, int code, json_t *status,
+                           const char *text, const char *extra)
+{
+    log_debug("prefilter: %d before the body", code);
+    size_t blen, len;
+    char *body;
+    const char *ct;
+    if (status != NULL) {
+        body = json_dump_go(status, pf_pretty(rq), &blen);
+        ct = "application/json";
+        http_observe_status(&rq->obs, status);
+    } else {
+        body = xstrdup(text);
+        blen = strlen(body);
+        ct = "text/plain; charset=utf-8";
+    }
+    char *answer = format_answer(code, rq->audit_id, extra, ct, body, blen, &len);
+    free(body);
+    json_decref(status);
+    struct http_observed o = {
+        .info = &rq->info, .user = rq->authenticated ? &rq->user : NULL, .path = rq->path,
+        .method = rq->method_z, .audit_id = rq->audit_id, .request_uri = rq->uri,
+        .source_ip = rq->ip[0] ? rq->ip : NULL, .user_agent = rq->user_agent, .code = code,
+    };
+    http_observe_end(&rq->obs, &o);
+    pf_req_release(rq);
+    send_answer(sock, c, answer, len);
+}
+
+/* What the handler would answer, up to authorization, for the request whose head is at
+ * head[0..head_len): authentication (401), and when the body will not be read (over the
+ * limit) or cannot be sized (chunked), impersonation (403, or 500 for malformed headers), the
+ * request info (400) and authorization (403); then the 413 when over is set, and the body
+ * budget's 429. Returns true when it answered (the connection is then done). */
+static bool judge(h2o_socket_t *sock, struct pf_conn *c, const char *head, size_t head_len,
+                  const struct prefilter_head *h, bool over)
+{
+    struct pf_req rq;
+    pf_req_init(&rq, sock, head, head_len);
+    /* Authentication first, as upstream's filter chain (anonymous, when enabled, passes). */
+    SSL *ssl = sock->ssl != NULL ? sock->ssl->ossl : NULL;
+    const char *warning = NULL;
+    if (authn_request(pf__srv, ssl, h->authorization, h->authorization_len, rq.path, &rq.user, &warning) < 0) {
+        user_info_release(&rq.user);
+        (void)pf_info(&rq);
+        rq.obs.authn_failed = true;
+        const char *tok = query_get(&rq.q, "access_token");
+        audit_authn_failure_message(rq.obs.authn_message, sizeof(rq.obs.authn_message), h->authorization,
+                                    h->authorization_len, tok != NULL && *tok,
+                                    ssl != NULL && SSL_get0_peer_certificate(ssl) != NULL);
+        answer_request(sock, c, &rq, 401, status_unauthorized(), NULL, "");
+        return true;
+    }
+    rq.authenticated = true;
+    if (over || h->chunked) {
+        struct user_info imp = {0};
+        json_t *ist = NULL;
+        int ir = rbac_impersonate(pf__srv, &rq.user, pf_get_header, pf_header_names, &rq, &imp, &ist);
+        if (ir == AZ_EINTERNAL) {
+            const char *m = json_str(ist, "message");
+            char *text = xasprintf("Internal Server Error: \"%s\": %s\n", rq.uri, m ? m : "");
+            json_decref(ist);
+            answer_request(sock, c, &rq, 500, NULL, text, "x-content-type-options: nosniff\r\n");
+            free(text);
+            return true;
+        }
+        if (ir < 0) {
+            json_t *st = ist ? ist : status_internal("impersonation failed");
+            int code = (int)json_integer_value(json_object_get(st, "code"));
+            answer_request(sock, c, &rq, code ? code : 500, st, NULL, "x-content-type-options: nosniff\r\n");
+            return true;
+        }
+        if (imp.name != NULL) {
+            user_info_release(&rq.user);
+            rq.user = imp;
+        }
+        if (pf_info(&rq) < 0) {
+            answer_request(sock, c, &rq, 400, status_bad_request("invalid request"), NULL, "");
+            return true;
+        }
+        struct authz_attrs attrs = {
+            .user = &rq.user, .verb = rq.info.verb, .is_resource = rq.info.is_resource,
+            .ns = rq.info.namespace, .group = rq.info.api_group, .version = rq.info.api_version,
+            .resource = rq.info.resource, .subresource = rq.info.subresource, .name = rq.info.name,
+            .path = rq.path,
+        };
+        char *reason = NULL;
+        enum authz_decision decision = authz_authorize(pf__srv, &attrs, &reason);
+        http_observe_authz(&rq.obs, decision == AUTHZ_ALLOW, reason);
+        if (decision != AUTHZ_ALLOW) {
+            json_t *st = authz_forbidden_status(&attrs, reason);
+            free(reason);
+            answer_request(sock, c, &rq, 403, st, NULL, "x-content-type-options: nosniff\r\n");
+            return true;
+        }
+        free(reason);
+        if (over) { /* upstream's handler: the body read stops at the limit */
+            answer_request(sock, c, &rq, 413, status_too_large(), NULL, "");
+            return true;
+        }
+    }
+    /* A chunked body's length is unknown: it holds the whole limit. */
+    if (!budget_reserve(c, h->chunked ? PREFILTER_BODY_LIMIT : h->content_length)) {
+        /* like upstream's max-in-flight refusal (a request that passed authentication) */
+        (void)pf_info(&rq);
+        rq.obs.terminated = true;
+        answer_request(sock, c, &rq, 429, NULL, "Too many requests, please try again later.\n",
+                       "x-content-type-options: nosniff\r\nretry-after: 1\r\n");
+        return true;
+    }
+    /* passed: the handler observes the request itself */
+    free(rq.obs.reason);
+    json_decref(rq.obs.status);
+    pf_req_release(&rq);
+    return false;
+}
+
+static void reject_431(h2o_socket_t *sock, struct pf_conn *c)
+{
+    static const char go431[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                                "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+                                "431 Request Header Fields Too Large";
+    log_debug("prefilter: 431 (head too large)");
+    send_answer(sock, c, xstrdup(go431), sizeof(go431) - 1);
+}
+
+/* The chunked body of the current request ended within the limit. */
+static void chunked_done(struct pf_conn *c)
+{
+    c->phase = PH_PASS;
+    free(c->chunked_head);
+    c->chunked_head = NULL;
+}
+
+/* The chunked body of the current request went past the limit: answered from its head. */
+static void reject_chunked(h2o_socket_t *sock, struct pf_conn *c)
+{
+    struct prefilter_head h;
+    if (c->chunked_head == NULL ||
+        prefilter_parse_head(c->chunked_head, c->chunked_head_len, 0, &h) != PREFILTER_HEAD_OK ||
+        !judge(sock, c, c->chunked_head, c->chunked_head_len, &h, true)) {
+        /* cannot happen (the head was accepted before); answer as the handler would */
+        struct pf_req rq;
+        memset(&h, 0, sizeof(h));
+        pf_req_init(&rq, sock, "", 0);
+        answer_request(sock, c, &rq, 413, status_too_large(), NULL, "");
+    }
 }
 
 /* Looks at the head at input->bytes[0] (h2o waits for it). Returns true when the connection
@@ -446,35 +696,15 @@ static bool check_head(h2o_socket_t *sock, struct pf_conn *c)
     }
     c->prev_len = 0;
     if (r == PREFILTER_HEAD_TOO_LARGE) {
-        memset(&h, 0, sizeof(h));
-        reject(sock, c, REJECT_431, &h);
+        reject_431(sock, c);
         return true;
     }
     if (r == PREFILTER_HEAD_INVALID || !prefilter_has_body(&h)) {
         c->phase = PH_PASS; /* h2o answers an invalid head itself */
         return false;
     }
-    /* Authentication first, as upstream's filter chain (anonymous, when enabled, passes). */
-    SSL *ssl = sock->ssl != NULL ? sock->ssl->ossl : NULL;
-    char *path = xstrndup(h.path, h.path_len);
-    struct user_info user = {0};
-    const char *warning = NULL;
-    int ar = authn_request(pf__srv, ssl, h.authorization, h.authorization_len, path, &user, &warning);
-    user_info_release(&user);
-    free(path);
-    if (ar < 0) {
-        reject(sock, c, REJECT_401, &h);
+    if (judge(sock, c, in->bytes, h.head_len, &h, !h.chunked && h.content_length > PREFILTER_BODY_LIMIT))
         return true;
-    }
-    if (!h.chunked && h.content_length > PREFILTER_BODY_LIMIT) {
-        reject(sock, c, REJECT_413, &h);
-        return true;
-    }
-    /* A chunked body's length is unknown: it holds the whole limit. */
-    if (!budget_reserve(c, h.chunked ? PREFILTER_BODY_LIMIT : h.content_length)) {
-        reject(sock, c, REJECT_429, &h);
-        return true;
-    }
     /* Expect: 100-continue — h2o writes "100 Continue", then calls read_start again */
     c->continue_pending = h.expect_continue;
     if (!h.chunked) {
@@ -483,14 +713,17 @@ static bool check_head(h2o_socket_t *sock, struct pf_conn *c)
     }
     c->phase = PH_CHUNKED;
     memset(&c->ck, 0, sizeof(c->ck));
+    free(c->chunked_head);
+    c->chunked_head = xstrndup(in->bytes, h.head_len);
+    c->chunked_head_len = h.head_len;
     size_t used;
     int cr = prefilter_chunked_feed(&c->ck, in->bytes + h.head_len, in->size - h.head_len, &used);
     if (c->ck.decoded > PREFILTER_BODY_LIMIT) {
-        reject(sock, c, REJECT_413, &h);
+        reject_chunked(sock, c);
         return true;
     }
     if (cr != 0)
-        c->phase = PH_PASS;
+        chunked_done(c);
     return false;
 }
 
@@ -513,12 +746,11 @@ static void on_read(h2o_socket_t *sock, const char *err)
         size_t used;
         int cr = prefilter_chunked_feed(&c->ck, sock->input->bytes + sock->input->size - n, n, &used);
         if (c->ck.decoded > PREFILTER_BODY_LIMIT) {
-            struct prefilter_head none = {0};
-            reject(sock, c, REJECT_413, &none);
+            reject_chunked(sock, c);
             return;
         }
         if (cr != 0)
-            c->phase = PH_PASS;
+            chunked_done(c);
         break;
     }
     case PH_REJECTED:

@@ -2160,27 +2160,6 @@ static SSL *request_ssl(h2o_req_t *req)
     return sock->ssl->ossl;
 }
 
-static char *percent_decode_path(const char *s, size_t len)
-{
-    char *out = xmalloc(len + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len + 0 && i + 2 <= len - 1 + 0 + 1) {
-            int hi = s[i + 1], lo = s[i + 2];
-            int h = (hi >= '0' && hi <= '9') ? hi - '0' : (hi | 32) >= 'a' && (hi | 32) <= 'f' ? (hi | 32) - 'a' + 10 : -1;
-            int l = (lo >= '0' && lo <= '9') ? lo - '0' : (lo | 32) >= 'a' && (lo | 32) <= 'f' ? (lo | 32) - 'a' + 10 : -1;
-            if (h >= 0 && l >= 0) {
-                out[o++] = (char)(h * 16 + l);
-                i += 2;
-                continue;
-            }
-        }
-        out[o++] = s[i];
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* Header accessors handed to rbac_impersonate(). */
 static json_t *imp_get_header(void *ctx, const char *name)
 {
@@ -2520,6 +2499,7 @@ static bool inflight_admit(struct ctx *c)
             if (strcmp(c->user.groups[i], "system:masters") == 0)
                 return true;
         add_header(c->req, H2O_TOKEN_RETRY_AFTER, "1");
+        c->obs.terminated = true;
         send_text(c, 429, "Too many requests, please try again later.\n");
         return false;
     }
@@ -2604,6 +2584,15 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
     const char *warning = NULL;
     if (authn_request(server__api, request_ssl(req), authz.base, authz.len, c.path, &c.user, &warning) < 0) {
         c.obs.authn_failed = true;
+        /* the audit event has the request info (upstream parses it before authentication) */
+        char *m = xstrndup(req->method.base, req->method.len);
+        if (request_info_parse(m, c.path, &c.q, &c.info) < 0)
+            memset(&c.info, 0, sizeof(c.info));
+        free(m);
+        const char *tok = query_get(&c.q, "access_token");
+        SSL *ssl = request_ssl(req);
+        audit_authn_failure_message(c.obs.authn_message, sizeof(c.obs.authn_message), authz.base, authz.len,
+                                    tok != NULL && *tok, ssl != NULL && SSL_get0_peer_certificate(ssl) != NULL);
         send_status(&c, status_unauthorized());
         goto out;
     }

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "util/buf.h"
 #include "util/text.h"
+#include "util/util.h"
 
 size_t utf8_decode(const void *data, size_t n, uint32_t *ret_cp)
 {
@@ -139,4 +140,22 @@ int go_quote(struct buf *b, const char *s, size_t n)
         i += w;
     }
     return rc ? rc : buf_putc(b, '"');
+}
+
+char *percent_decode_path(const char *s, size_t len)
+{
+    char *out = xmalloc(len + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        int h, l;
+        if (s[i] == '%' && i + 2 < len && (h = hex_digit_value((unsigned char)s[i + 1])) >= 0 &&
+            (l = hex_digit_value((unsigned char)s[i + 2])) >= 0) {
+            out[o++] = (char)(h * 16 + l);
+            i += 2;
+            continue;
+        }
+        out[o++] = s[i];
+    }
+    out[o] = '\0';
+    return out;
 }

@@ -31,6 +31,10 @@ bool go_rune_is_print(uint32_t r);
  * Returns buf_append's code (AZ_ETOOLARGE past the buffer's cap). */
 int go_quote(struct buf *b, const char *s, size_t n);
 
+/* A request path with its %XX escapes decoded (a '%' not followed by two hex digits stays as
+ * it is), as the front end reads it; malloc'd, NUL-terminated (len bytes of s, no query). */
+char *percent_decode_path(const char *s, size_t len);
+
 /* The value of one hexadecimal digit (0-9, a-f, A-F), or -1. */
 static inline int hex_digit_value(unsigned char c)
 {

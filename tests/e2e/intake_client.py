@@ -92,7 +92,7 @@ def read_response(s, keepalive=False):
 
 def report(status, headers, body, eof, raw):
     print("STATUS=" + status)
-    for k in ("content-type", "retry-after", "connection"):
+    for k in ("content-type", "retry-after", "connection", "audit-id"):
         print("H_%s=%s" % (k.replace("-", "_").upper(), headers.get(k, "")))
     print("BODY=" + body.decode(errors="replace").replace("\n", "\\n"))
     print("EOF=%d" % (1 if eof else 0))
@@ -122,6 +122,8 @@ if MODE == "head":
     method, path, cl = ARGS
     s = connect(cert)
     h = "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %s\r\n" % (method, path, cl)
+    if os.environ.get("IC_USER_AGENT"):
+        h += "User-Agent: %s\r\n" % os.environ["IC_USER_AGENT"]
     if token:
         h += "Authorization: Bearer %s\r\n" % token
     if expect:

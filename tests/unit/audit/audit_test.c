@@ -182,6 +182,49 @@ static void test_event(void **state)
     json_decref(status);
 }
 
+/* A failed authentication: upstream's WithFailedAuthenticationAudit event (no user, only the
+ * attempted methods in responseStatus, code 401), whatever Status was sent. */
+static void test_authn_failed_event(void **state)
+{
+    (void)state;
+    char msg[96];
+    static const char bearer[] = "Bearer not-a-token";
+    audit_authn_failure_message(msg, sizeof(msg), bearer, sizeof(bearer) - 1, false, false);
+    assert_string_equal(msg, "Authentication failed, attempted: bearer");
+    static const char basic[] = "Basic dXNlcjpwYXNz"; /* user:pass */
+    audit_authn_failure_message(msg, sizeof(msg), basic, sizeof(basic) - 1, true, true);
+    assert_string_equal(msg, "Authentication failed, attempted: basic, access_token, x509");
+    static const char nocolon[] = "basic dXNlcg=="; /* "user": not basic auth to Go */
+    audit_authn_failure_message(msg, sizeof(msg), nocolon, sizeof(nocolon) - 1, false, false);
+    assert_string_equal(msg, "Authentication failed, no credentials provided");
+    static const char lone[] = "  bearer  "; /* trimmed: one part only */
+    audit_authn_failure_message(msg, sizeof(msg), lone, sizeof(lone) - 1, false, false);
+    assert_string_equal(msg, "Authentication failed, no credentials provided");
+    audit_authn_failure_message(msg, sizeof(msg), NULL, 0, false, false);
+    assert_string_equal(msg, "Authentication failed, no credentials provided");
+
+    struct user_info u = {.name = "system:anonymous"};
+    json_t *status = json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1",
+                               "metadata", "status", "Failure", "message", "Unauthorized", "reason",
+                               "Unauthorized", "code", 401);
+    struct audit_request r = {
+        .attrs = {.user = &u, .verb = "create", .is_resource = true, .group = "", .version = "v1",
+                  .resource = "configmaps", .subresource = "", .ns = "default", .name = "", .path = ""},
+        .audit_id = "id-2", .request_uri = "/api/v1/namespaces/default/configmaps", .code = 401,
+        .response_status = status, .authn_failed = true,
+        .authn_message = "Authentication failed, attempted: bearer",
+    };
+    json_t *ev = audit_event(&r, AUDIT_REQUEST, AUDIT_STAGE_RESPONSE_STARTED);
+    char *s = json_dumps(ev, JSON_COMPACT);
+    assert_non_null(strstr(s, "\"level\":\"Request\",\"auditID\":\"id-2\",\"stage\":\"ResponseStarted\""));
+    assert_non_null(strstr(s, "\"user\":{}"));
+    assert_non_null(strstr(s, "\"responseStatus\":{\"metadata\":{},\"message\":\"Authentication failed, attempted: bearer\",\"code\":401}"));
+    assert_non_null(strstr(s, "\"objectRef\":{\"resource\":\"configmaps\",\"namespace\":\"default\",\"apiVersion\":\"v1\"}"));
+    free(s);
+    json_decref(ev);
+    json_decref(status);
+}
+
 /* ---- several request threads logging at once -------------------------------------------
  * Four threads log requests while the log rotates (1 MB): every line is whole JSON, and each
  * request's two stages are in the files (log + backups) exactly once. */
@@ -285,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_policy_eval),
         cmocka_unit_test(test_policy_errors),
         cmocka_unit_test(test_event),
+        cmocka_unit_test(test_authn_failed_event),
         cmocka_unit_test(test_concurrent_log_and_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -104,7 +104,7 @@ static void test_counts_add_up_from_threads(void **state)
     const char *m = b.data;
     long long total = 0;
     static const char *const sel[] = {"GET", "LIST", "POST"};
-    static const char *const scope[] = {"resource", "namespace", "namespace"};
+    static const char *const scope[] = {"resource", "namespace", "resource"}; /* create: resource */
     for (int v = 0; v < 3; v++) {
         char name[512];
         snprintf(name, sizeof(name),
@@ -133,10 +133,39 @@ static void test_counts_add_up_from_threads(void **state)
     buf_release(&b);
 }
 
+/* A self-defence refusal (429) is in apiserver_request_total and, with upstream's labels (no
+ * dry_run), in apiserver_request_terminations_total; a failed authentication only in
+ * authentication_attempts. */
+static void test_terminations_and_authn_failures(void **state)
+{
+    (void)state;
+    struct audit_attrs a = {.verb = "create", .is_resource = true, .group = "", .version = "v1",
+                            .resource = "configmaps", .subresource = "", .ns = "lab", .name = "", .path = ""};
+    struct metrics_request r = {.attrs = &a, .code = 429, .authn_result = "success", .terminated = true};
+    metrics_observe_request(&r);
+    metrics_observe_request(&r);
+    struct metrics_request f = {.attrs = &a, .code = 401, .authn_result = "failure"};
+    struct buf b = BUF_INIT;
+    render_requests(&b);
+    long long fail0 = value_of(b.data, "authentication_attempts{result=\"failure\"}");
+    buf_release(&b);
+    metrics_observe_request(&f);
+    render_requests(&b);
+    const char *m = b.data;
+    assert_int_equal(value_of(m, "apiserver_request_terminations_total{code=\"429\",component=\"apiserver\",group=\"\","
+                                 "resource=\"configmaps\",scope=\"resource\",subresource=\"\",verb=\"POST\",version=\"v1\"}"), 2);
+    assert_int_equal(value_of(m, "apiserver_request_total{code=\"429\",component=\"apiserver\",dry_run=\"\",group=\"\","
+                                 "resource=\"configmaps\",scope=\"resource\",subresource=\"\",verb=\"POST\",version=\"v1\"}"), 2);
+    assert_null(strstr(m, "code=\"401\""));
+    assert_int_equal(value_of(m, "authentication_attempts{result=\"failure\"}"), fail0 + 1);
+    buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_add_up_from_threads),
+        cmocka_unit_test(test_terminations_and_authn_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
