@@ -781,6 +781,9 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
          * newer than the store's is answered 504 as upstream's watch cache does. */
         if (o->resource_version_match && strcmp(o->resource_version_match, "Exact") == 0)
             at_rev = rv;
+        else if ((o->resource_version_match == NULL || *o->resource_version_match == '\0') && rv > 0 &&
+                 o->limit > 0)
+            at_rev = rv; /* upstream's legacy case: a positive revision with a limit and no match is Exact */
         else
             min_rev = rv;
         rv0 = rv == 0 && at_rev == 0;

@@ -43,6 +43,19 @@ check_lists()
     req GET "$CM?limit=2&resourceVersion=0&fieldSelector=metadata.name%21%3Dc1"
     expect_eq "$be: limit=2&resourceVersion=0 with a field selector: every match" "200 c2 c3" \
         "$CODE $(names "$T/body" | tr ' ' '\n' | grep '^c' | tr '\n' ' ' | sed 's/ $//')"
+    # a positive resourceVersion with a limit and no resourceVersionMatch: upstream's legacy
+    # Exact (delegated to the store at that revision); without a limit: NotOlderThan
+    req GET "$CM?$SEL"
+    local r1
+    r1=$(jget 'd["metadata"]["resourceVersion"]' "$T/body")
+    req PATCH "$CM/c2" -H 'Content-Type: application/merge-patch+json' -d '{"data":{"v":"new"}}'
+    expect_eq "$be: c2 patched" 200 "$CODE"
+    req GET "$CM?limit=5&resourceVersion=$r1&$SEL"
+    expect_eq "$be: limit=5&resourceVersion=R (no match): the list at R exactly, c2 before the patch" \
+        "200 $r1 None" "$CODE $(jget '"%s %s" % (d["metadata"]["resourceVersion"], [i.get("data", {}).get("v") for i in d["items"] if i["metadata"]["name"] == "c2"][0])' "$T/body")"
+    req GET "$CM?resourceVersion=$r1&$SEL"
+    expect_eq "$be: resourceVersion=R without a limit: not older than R, c2 patched" "200 new" \
+        "$CODE $(jget '[i.get("data", {}).get("v") for i in d["items"] if i["metadata"]["name"] == "c2"][0]' "$T/body")"
     req GET "$CM?limit=1&resourceVersion=0"
     expect_eq "$be: limit=1&resourceVersion=0, no selector: no continue" "[]" \
         "$(jget 'sorted(k for k in d["metadata"] if k in ("continue", "remainingItemCount"))' "$T/body")"
