@@ -16,7 +16,8 @@
  *      GET /readyz every 1 ms with libcurl; the figure is exec → first 200.
  *   2. idle RSS (VmRSS of /proc/PID/status) 500 ms after ready.
  *   3. phases over HTTPS/1.1 keep-alive with the admin client cert: create ConfigMaps, get one
- *      ConfigMap, list the namespace with limit=100. One thread drives C easy handles through
+ *      ConfigMap, list the namespace with limit=100 (-0: a namespace of 100 ConfigMaps with
+ *      resourceVersion=0, which ignores limit). One thread drives C easy handles through
  *      one curl multi handle whose pool holds exactly C connections; the connections are
  *      opened by an untimed warm-up, and the phase reports how many new connections it had to
  *      open (0 means keep-alive held). Latency is measured per request from hand-off to libcurl
@@ -36,6 +37,7 @@
 #define BENCH_MAX_BODY (4L << 20)         /* cap on a captured response body */
 #define BENCH_REQ_TIMEOUT_MS 10000L       /* one request */
 #define BENCH_NS "bench"
+#define BENCH_LIST_NS "bench-list"     /* -0: the namespace listed, 100 ConfigMaps */
 #define BENCH_UA "anzen-api-bench/1"
 #define BENCH_NAME "api_bench"            /* prefix of die() messages */
 
@@ -508,10 +510,31 @@ int main(int argc, char **argv)
     const char *coll = "/api/v1/namespaces/" BENCH_NS "/configmaps";
     const char *get_path = rv0 ? "/api/v1/namespaces/" BENCH_NS "/configmaps/bench-get?resourceVersion=0"
                                : "/api/v1/namespaces/" BENCH_NS "/configmaps/bench-get";
-    const char *list_path = rv0 ? "/api/v1/namespaces/" BENCH_NS "/configmaps?limit=100&resourceVersion=0"
+    /* resourceVersion=0 lists ignore limit (the whole list from the cache, as upstream's
+     * watch cache serves them): -0 lists a namespace of exactly 100 ConfigMaps instead, the
+     * same 100 items a limit=100 page of the bench namespace returns */
+    const char *list_path = rv0 ? "/api/v1/namespaces/" BENCH_LIST_NS "/configmaps?resourceVersion=0"
                                 : "/api/v1/namespaces/" BENCH_NS "/configmaps?limit=100";
-    if (rv0)
-        printf("# gets and lists with resourceVersion=0 (-0)\n");
+    if (rv0) {
+        printf("# gets and lists with resourceVersion=0 (-0); the list: namespace " BENCH_LIST_NS
+               " (100 ConfigMaps and its kube-root-ca.crt)\n");
+        fetch(&at, "/api/v1/namespaces",
+              "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"" BENCH_LIST_NS "\"}}",
+              &code, NULL);
+        if (code != 201)
+            die("creating namespace " BENCH_LIST_NS " on anzen: HTTP %ld", code);
+        for (int i = 0; i < 100; i++) {
+            char body[256];
+            fmt(body, sizeof(body),
+                "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                "\"bench-c1-%07d\",\"labels\":{\"app\":\"bench\"}},"
+                "\"data\":{\"greeting\":\"hello\",\"index\":\"%d\"}}",
+                i, i);
+            fetch(&at, "/api/v1/namespaces/" BENCH_LIST_NS "/configmaps", body, &code, NULL);
+            if (code != 201)
+                die("creating ConfigMap %d of namespace " BENCH_LIST_NS " on anzen: HTTP %ld", i, code);
+        }
+    }
     fetch(&at, coll,
           "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"bench-get\","
           "\"labels\":{\"app\":\"bench\"}},\"data\":{\"greeting\":\"hello\",\"index\":\"0\"}}",

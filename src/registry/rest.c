@@ -761,6 +761,9 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
     int64_t at_rev = 0, min_rev = 0;
     char *start_after = NULL;
     bool continuing = o->continue_token && *o->continue_token;
+    /* no resourceVersion: a consistent list (the barrier first); "0": any cached state */
+    bool consistent = !continuing && (o->resource_version == NULL || *o->resource_version == '\0');
+    bool rv0 = false;
     if (continuing) {
         char *rel = NULL;
         if (continue_decode(o->continue_token, &at_rev, &rel) != 0) {
@@ -778,8 +781,12 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
          * newer than the store's is answered 504 as upstream's watch cache does. */
         if (o->resource_version_match && strcmp(o->resource_version_match, "Exact") == 0)
             at_rev = rv;
+        else if ((o->resource_version_match == NULL || *o->resource_version_match == '\0') && rv > 0 &&
+                 o->limit > 0)
+            at_rev = rv; /* upstream's legacy case: a positive revision with a limit and no match is Exact */
         else
             min_rev = rv;
+        rv0 = rv == 0 && at_rev == 0;
     }
     int64_t limit = o->limit;
     if (limit < 0)
@@ -794,10 +801,13 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
     /* From the object cache: a consistent list (no resourceVersion, after store_sync), "0" or
      * NotOlderThan a revision the cache has, and a continue token pinned to the cache's
      * current revision. An Exact revision, or a continue token of an older revision, reads
-     * the store's history (as upstream delegates those to etcd). */
+     * the store's history (as upstream delegates those to etcd). "0" takes no barrier, and
+     * from the cache its limit is ignored: the whole list, no continue (upstream 1.32's
+     * cacher serves limit+resourceVersion=0 from the watch cache, which does not page). */
     bool from_cache = false;
     if (c->srv->wc != NULL && (at_rev == 0 || at_rev == watchcache_rev(c->srv->wc))) {
-        int src = (at_rev == 0 && min_rev == 0) ? cache_sync(c) : 0;
+        int src = consistent ? cache_sync(c) : 0;
+        int64_t cache_limit = rv0 ? 0 : limit;
         if (src == 0) {
             bool selecting = ls != NULL || fs != NULL;
             const char *indexed = r->cache_index != NULL
@@ -809,13 +819,15 @@ static int list_impl(struct api_call *c, const struct list_opts *o, json_t **ret
             if (src == AZ_EUNAVAILABLE && selecting)
                 src = watchcache_list_filtered(c->srv->wc, prefix, start_after, list_filter_keep, &lf, &cl);
             else if (src == AZ_EUNAVAILABLE)
-                src = watchcache_list(c->srv->wc, prefix, start_after, limit == 0 ? 0 : (size_t)limit + 1, &cl);
+                src = watchcache_list(c->srv->wc, prefix, start_after, cache_limit == 0 ? 0 : (size_t)cache_limit + 1, &cl);
             if (src == 0 && (at_rev != 0 && cl.rev != at_rev))
                 watchcache_list_release(&cl);
             else if (src == 0 && cl.rev >= min_rev)
                 from_cache = true;
             else if (src == 0)
                 watchcache_list_release(&cl);
+            if (from_cache)
+                limit = cache_limit;
         }
     }
     size_t remaining_after = 0;
