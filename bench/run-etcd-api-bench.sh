@@ -17,14 +17,22 @@ cmake --build "$build" -j2 --target anzen api_bench >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export PATH="$PATH:/usr/sbin" ANZEN="$build/anzen"
-compare() { # compare TITLE SQLITE_OUT ETCD_OUT OPS
-    echo "== etcd vs SQLite, $1 (req/s; ratio = sqlite/etcd; the goal is <= 1.2 for get and list, creates are etcd-bound)"
-    for m in $4; do
-        grep -E "^$m C=[0-9]+ req/s" "$2" | while read -r _ c _ sq; do
-            et=$(grep -E "^$m $c req/s" "$3" | awk '{print $4}')
-            awk -v m="$m" -v c="$c" -v s="$sq" -v e="$et" 'BEGIN { printf "%-5s %-5s sqlite %8d  etcd %8d  %.2fx\n", m, c, s, e, (e > 0 ? s / e : 0) }'
+# ratios TITLE A_NAME A_OUT B_NAME B_OUT OPS DIVIDE: per op and concurrency, A's and B's req/s and
+# A/B (DIVIDE=ab) or B/A (DIVIDE=ba)
+ratios() {
+    echo "== $1"
+    for m in $6; do
+        grep -E "^$m C=[0-9]+ req/s" "$3" | while read -r _ c _ x; do
+            y=$(grep -E "^$m $c req/s" "$5" | awk '{print $4}')
+            awk -v m="$m" -v c="$c" -v an="$2" -v bn="$4" -v x="$x" -v y="$y" -v d="$7" \
+                'BEGIN { r = d == "ab" ? (y > 0 ? x / y : 0) : (x > 0 ? y / x : 0);
+                         printf "%-5s %-5s %s %8d  %s %8d  %.2fx\n", m, c, an, x, bn, y, r }'
         done
     done
+}
+compare() { # compare TITLE SQLITE_OUT ETCD_OUT OPS
+    ratios "etcd vs SQLite, $1 (req/s; ratio = sqlite/etcd; the goal is <= 1.2 for get and list, creates are etcd-bound)" \
+        sqlite "$2" etcd "$3" "$4" ab
 }
 # consistent reads (no resourceVersion: on etcd one round trip for the current revision first),
 # then reads with resourceVersion=0 (-0: from memory on both, no barrier)
@@ -45,13 +53,7 @@ if [ -n "$before" ]; then
     echo "== etcd before ($before)"; cat "$out/before"
     echo "== etcd before, resourceVersion=0"; cat "$out/before0"
     ab() { # ab TITLE BEFORE_OUT NOW_OUT OPS
-        echo "== etcd before vs now, $1 (req/s; ratio = now/before, higher is better)"
-        for m in $4; do
-            grep -E "^$m C=[0-9]+ req/s" "$2" | while read -r _ c _ b; do
-                n=$(grep -E "^$m $c req/s" "$3" | awk '{print $4}')
-                awk -v m="$m" -v c="$c" -v b="$b" -v n="$n" 'BEGIN { printf "%-5s %-5s before %8d  now %8d  %.2fx\n", m, c, b, n, (b > 0 ? n / b : 0) }'
-            done
-        done
+        ratios "etcd before vs now, $1 (req/s; ratio = now/before, higher is better)" before "$2" now "$3" "$4" ba
     }
     ab "consistent reads" "$out/before" "$out/etcd" "create get list"
     ab "reads with resourceVersion=0" "$out/before0" "$out/etcd0" "get list"
