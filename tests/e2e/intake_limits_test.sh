@@ -10,8 +10,6 @@ e2e_init
 SERVE_FLAGS="--no-node --max-requests-inflight 1 --max-mutating-requests-inflight 1 --max-request-body-budget 8388608"
 server_start "$T/data" || exit 1
 PKI="$SERVER_DIR/pki"
-IC() { timeout 120 "$PY" "$(dirname "$0")/intake_client.py" "$SERVER_PORT" "$PKI" "$@"; }
-val() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -n 1; }
 CM=/api/v1/namespaces/default/configmaps
 UNAUTH='{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}\n'
 TOOBIG='{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Request entity too large: limit is 3145728","reason":"RequestEntityTooLarge","code":413}\n'

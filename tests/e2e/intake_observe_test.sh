@@ -31,8 +31,6 @@ mkdir -p "$T/audit"
 SERVE_FLAGS="--no-node --max-request-body-budget 4194304 --audit-log-path $T/audit/audit.log --audit-policy-file $T/policy.yaml"
 server_start "$T/data" || exit 1
 PKI="$SERVER_DIR/pki"
-IC() { timeout 120 "$PY" "$(dirname "$0")/intake_client.py" "$SERVER_PORT" "$PKI" "$@"; }
-val() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -n 1; }
 CM=/api/v1/namespaces/default/configmaps
 metric() { kc get --raw /metrics | grep -F "$1" | awk '{s += $NF} END {print s + 0}'; }
 # event AUDIT_ID: the audit events of that request, one JSON per line

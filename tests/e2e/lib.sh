@@ -404,6 +404,11 @@ header()
 }
 
 # wait_until SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+# IC ARGS...: tests/e2e/intake_client.py (raw requests: heads, bodies, keep-alive) against the
+# running server with its PKI; it prints KEY=value lines, which `val KEY` reads back from $OUT.
+IC() { timeout 120 "$PY" "$(dirname "${BASH_SOURCE[0]}")/intake_client.py" "$SERVER_PORT" "$SERVER_DIR/pki" "$@"; }
+val() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -n 1; }
+
 wait_until()
 {
     local secs=$1 i
