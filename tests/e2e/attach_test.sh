@@ -68,6 +68,8 @@ attach_ticker()
 {
     local k=$1 pid
     shift
+    : >"$T/out" # here too: the redirect below runs in the background child, after ticked may look
+    : >"$T/err"
     timeout 60 "$k" --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -n lab ticker -c main "$@" \
         <&0 >"$T/out" 2>"$T/err" &
     pid=$!
@@ -106,6 +108,7 @@ expect_eq "attach -i, no stdin in the container: the pod goes on" Running "$(kc 
 # started as a plain command, not through KT or a pipeline: then $! is timeout(1) itself, which
 # passes the ^C below on to kubectl (a backgrounded function's subshell would hold it until
 # kubectl's 60 s timeout)
+: >"$T/out"
 timeout 60 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" attach -i -n lab reader \
     < <(printf 'one\ntwo\n') >"$T/out" 2>"$T/err" &
 apid=$!

@@ -47,6 +47,9 @@ pf()
 {
     local k=$1 lp=$2 rp=$3
     shift 3
+    # emptied here, not only by the redirect below: that one runs in the background child, and
+    # on a busy machine the wait loop could otherwise read the last kubectl's "Forwarding from"
+    : >"$T/pf.out"
     "$k" --kubeconfig "$KCFG" --cache-dir "$T/kcache" port-forward -n lab pod/web "$lp:$rp" "$@" >"$T/pf.out" 2>"$T/pf.err" &
     PF_PID=$!
     E2E_BG_PIDS="${E2E_BG_PIDS:-} $PF_PID"
@@ -81,6 +84,7 @@ expect_eq "port-forward: the pod's loopback listener" "pod-loopback-only" "$(get
 pf_stop
 
 # :REMOTE picks a free local port
+: >"$T/pf.out"
 kubectl --kubeconfig "$KCFG" --cache-dir "$T/kcache" port-forward -n lab pod/web :8080 >"$T/pf.out" 2>"$T/pf.err" &
 PF_PID=$!; E2E_BG_PIDS="${E2E_BG_PIDS:-} $PF_PID"
 for _ in $(seq 1 100); do grep -q "Forwarding from" "$T/pf.out" && break; sleep 0.1; done
