@@ -217,7 +217,7 @@ static int each_document(const char *data, size_t len, char **ret_err,
     }
     int rc = 0;
     char *err = NULL;
-    if (fy_parser_set_string(fyp, data, len) != 0) {
+    if (yaml_has_forbidden_control(data, len) || fy_parser_set_string(fyp, data, len) != 0) {
         err = xstrdup("cannot read the manifest");
         rc = AZ_EINVALID;
         goto out;

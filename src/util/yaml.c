@@ -15,8 +15,24 @@ static void discard(struct fy_diag *diag, void *user, const char *buf, size_t le
     (void)len;
 }
 
+/* Whether text holds a control character YAML does not allow (C0 other than tab, LF and CR,
+ * and DEL): upstream's YAML decoder refuses such input, and libfyaml 0.7.12 can crash on it
+ * (NUL bytes inside a flow scalar: a write through a NULL indent stack in fy_parse_cleanup,
+ * found by fuzz/managedfields). */
+bool yaml_has_forbidden_control(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+            return true;
+    }
+    return false;
+}
+
 struct fy_document *yaml_document_quiet(const char *text, size_t len, unsigned flags)
 {
+    if (yaml_has_forbidden_control(text, len))
+        return NULL;
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;

@@ -5,9 +5,14 @@
 #ifndef ANZEN_UTIL_YAML_H
 #define ANZEN_UTIL_YAML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libfyaml.h>
+
+/* Whether text holds a control character YAML forbids (C0 other than tab/LF/CR, DEL);
+ * yaml_document_quiet and the manifest reader refuse such text as unparsable. */
+bool yaml_has_forbidden_control(const char *text, size_t len);
 
 /* Builds the document of text[0..len) with the parse flags FYPCF_QUIET | flags and a
  * diagnostics object that discards everything (also for the document's later emission). The
