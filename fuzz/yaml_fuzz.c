@@ -49,7 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (js != NULL) {
         json_error_t err;
         json_t *v = json_loads(js, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-        if (v == NULL && strstr(err.text, "too big") == NULL && strstr(err.text, "overflow") == NULL)
+        /* jansson refuses a NUL in an object key (a YAML key may hold one, "\0"): the
+         * callers then answer 400 as for any body jansson cannot read */
+        if (v == NULL && strstr(err.text, "too big") == NULL && strstr(err.text, "overflow") == NULL &&
+            strstr(err.text, "NUL byte in object key") == NULL)
             abort(); /* the conversion wrote something that is not JSON */
         json_decref(v);
         free(js);
