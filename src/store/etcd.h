@@ -1,5 +1,7 @@
 /* etcd.h — the etcd v3 backend of the store interface (store.h), spoken through etcd's JSON
- * gRPC gateway (etcd 3.4: POST /v3/kv/..., /v3/watch) with libcurl.
+ * gRPC gateway (etcd 3.4: POST /v3/kv/..., /v3/watch) with libcurl; only the consistent-read
+ * barrier's revision probe speaks etcd's native gRPC (KV/Range over HTTP/2), falling back to
+ * the gateway (etcd.c, rev_fetch).
  *
  * KEYS: the API's "/registry/<resource>/..." keys live in etcd under cfg->prefix (default
  * "/registry") + "/<resource>/...", values as stored (JSON), so `etcdctl get --prefix
