@@ -379,6 +379,7 @@ static void setup_handle(struct es *es, CURL *h, const char *url, struct curl_sl
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L); /* libcurl's default too: small requests, no Nagle delay */
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (es->cafile != NULL)
         curl_easy_setopt(h, CURLOPT_CAINFO, es->cafile);
@@ -845,7 +846,6 @@ static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
             curl_easy_setopt(f->h, CURLOPT_HEADERFUNCTION, rev_fetch_header);
             curl_easy_setopt(f->h, CURLOPT_HEADERDATA, f);
         }
-        curl_easy_setopt(f->h, CURLOPT_TCP_NODELAY, 1L);
         curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, collect);
         curl_easy_setopt(f->h, CURLOPT_WRITEDATA, &f->resp);
         curl_easy_setopt(f->h, CURLOPT_TIMEOUT_MS, es->timeout_ms);
