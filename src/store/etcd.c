@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,6 +91,8 @@ struct es {
     pthread_t sync_threads[SYNC_THREADS];
     size_t nsync;           /* barrier threads started */
     uint64_t nbarriers, nfetches; /* barriers taken, revision fetches they shared */
+    uint64_t nfetches_grpc;  /* fetches answered by the gRPC probe (the others: JSON) */
+    uint64_t fetch_us;       /* time the fetches took, in total (microseconds) */
 
     atomic_int stop;
     atomic_int failing;     /* the last call timed out: budget FAILING_BUDGET_MS per call */
@@ -179,6 +182,17 @@ static void wake_owner(struct es *es)
         notify(narg);
 }
 
+void store_etcd_barrier_stats(struct store *s, struct etcd_barrier_stats *ret)
+{
+    struct es *es = es_of(s);
+    pthread_mutex_lock(&es->mu);
+    ret->barriers = es->nbarriers;
+    ret->fetches = es->nfetches;
+    ret->fetches_grpc = es->nfetches_grpc;
+    ret->fetch_us = es->fetch_us;
+    pthread_mutex_unlock(&es->mu);
+}
+
 void store_etcd_dispatch(struct store *s)
 {
     dispatch(es_of(s));
@@ -198,6 +212,13 @@ static int64_t mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void sleep_ms(long ms)
@@ -358,6 +379,7 @@ static void setup_handle(struct es *es, CURL *h, const char *url, struct curl_sl
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L); /* libcurl's default too: small requests, no Nagle delay */
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (es->cafile != NULL)
         curl_easy_setopt(h, CURLOPT_CAINFO, es->cafile);
@@ -639,16 +661,109 @@ int64_t store_etcd_scan_header_rev(const char *s, size_t n)
     }
 }
 
-/* Each barrier thread's own revision fetch: one curl handle (one keep-alive connection), set
- * up once per endpoint with a prepared request; anything but a clean 200 goes through
- * fetch_rev (endpoint rotation, retries, the failing budget). */
+/* Reads one protobuf varint at s[*i] (at most 10 bytes); false when cut or too long. */
+static bool pb_varint(const unsigned char *s, size_t n, size_t *i, uint64_t *ret)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64 && *i < n; shift += 7) {
+        unsigned char b = s[(*i)++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            *ret = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Skips the value of a field of wire type wt at s[*i]; false when cut or not a proto3 type. */
+static bool pb_skip(const unsigned char *s, size_t n, size_t *i, unsigned wt)
+{
+    uint64_t v;
+    switch (wt) {
+    case 0:
+        return pb_varint(s, n, i, &v);
+    case 1:
+    case 5: {
+        size_t w = wt == 1 ? 8 : 4;
+        if (n - *i < w)
+            return false;
+        *i += w;
+        return true;
+    }
+    case 2:
+        if (!pb_varint(s, n, i, &v) || v > n - *i)
+            return false;
+        *i += (size_t)v;
+        return true;
+    default:
+        return false;
+    }
+}
+
+int64_t store_etcd_grpc_header_rev(const unsigned char *s, size_t n)
+{
+    /* one uncompressed gRPC message: flag 0, 4-byte big-endian length, exactly the rest */
+    if (n < 5 || s[0] != 0)
+        return -1;
+    uint64_t mlen = (uint64_t)s[1] << 24 | (uint64_t)s[2] << 16 | (uint64_t)s[3] << 8 | s[4];
+    if (mlen != n - 5)
+        return -1;
+    int64_t rev = -1;
+    size_t i = 5;
+    while (i < n) { /* RangeResponse: header = 1 (ResponseHeader), kvs, more, count */
+        uint64_t tag;
+        if (!pb_varint(s, n, &i, &tag) || tag >> 3 == 0)
+            return -1;
+        if (tag != (1 << 3 | 2)) {
+            if (!pb_skip(s, n, &i, (unsigned)(tag & 7)))
+                return -1;
+            continue;
+        }
+        uint64_t hlen;
+        if (rev >= 0 || !pb_varint(s, n, &i, &hlen) || hlen > n - i)
+            return -1; /* a second header: let the gateway's answer decide */
+        size_t hend = i + (size_t)hlen;
+        while (i < hend) { /* ResponseHeader: cluster_id 1, member_id 2, revision 3, raft_term 4 */
+            uint64_t htag, v;
+            if (!pb_varint(s, hend, &i, &htag) || htag >> 3 == 0)
+                return -1;
+            if (htag == (3 << 3 | 0)) {
+                if (!pb_varint(s, hend, &i, &v) || v > INT64_MAX || rev >= 0)
+                    return -1;
+                rev = (int64_t)v;
+            } else if (!pb_skip(s, hend, &i, (unsigned)(htag & 7))) {
+                return -1;
+            }
+        }
+        if (rev < 0)
+            rev = 0; /* a header without revision: proto3 omits 0 */
+    }
+    return rev > 0 ? rev : -1;
+}
+
+/* Each barrier thread's own revision probe: one curl handle (one keep-alive connection), set
+ * up once per endpoint with a prepared request. The probe is etcd's native gRPC KV/Range (a
+ * count_only range on the prefix key, linearizable) over HTTP/2: etcd's JSON gateway proxies
+ * each call through a second, internal gRPC connection. When etcd answers GRPC_GIVE_UP probes
+ * in a row but not in gRPC (no HTTP/2 on the way: a proxy), this thread probes through the
+ * gateway's JSON range instead. Anything but a clean answer goes through fetch_rev (endpoint
+ * rotation, retries, the failing budget), so a probe never answers from a broken reply. */
+#define GRPC_GIVE_UP 3
+#define GRPC_MAX_PREFIX 120 /* longer prefixes (a two-byte length) probe through the gateway */
 struct rev_fetcher {
     CURL *h;
     size_t ep;                 /* the endpoint the handle is set up for */
     bool ready;
-    char *body;                /* the range request (JSON) */
-    struct curl_slist *hdrs;
+    bool h2_up;                /* the handle's connection already speaks HTTP/2 (see rev_fetch) */
+    int grpc_failures;         /* gRPC probes in a row that got no clean answer */
+    int grpc_status;           /* the grpc-status header or trailer, -1 before one */
+    char *json_body;           /* the gateway's range request */
+    char grpc_body[5 + 2 + GRPC_MAX_PREFIX + 2]; /* the gRPC request (rev_fetcher_init) */
+    size_t grpc_len;           /* 0: no gRPC probe */
+    struct curl_slist *json_hdrs, *grpc_hdrs;
     struct buf resp;
+    bool answered_grpc;        /* the last rev_fetch was answered by the gRPC probe */
 };
 
 /* Aborts the barrier thread's transfer when the store closes. */
@@ -659,35 +774,78 @@ static int rev_fetch_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t 
     return atomic_load(&es->stop) ? 1 : 0;
 }
 
+/* Header callback of the gRPC probe: keeps grpc-status (header or trailer). */
+static size_t rev_fetch_header(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct rev_fetcher *f = arg;
+    size_t n = size * nmemb;
+    static const char name[] = "grpc-status:";
+    if (n > sizeof(name) - 1 && strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
+        size_t i = sizeof(name) - 1;
+        while (i < n && ptr[i] == ' ')
+            i++;
+        int v = 0;
+        size_t d = i;
+        for (; i < n && ptr[i] >= '0' && ptr[i] <= '9' && v < 1000; i++)
+            v = v * 10 + (ptr[i] - '0');
+        f->grpc_status = i > d ? v : 99;
+    }
+    return n;
+}
+
 static void rev_fetcher_init(struct es *es, struct rev_fetcher *f)
 {
     memset(f, 0, sizeof(*f));
     if ((f->h = curl_easy_init()) == NULL)
         abort();
     json_t *body = json_pack("{s:o,s:b}", "key", b64(es->prefix, es->prefix_len), "count_only", 1);
-    f->body = json_dumps(body, JSON_COMPACT);
+    f->json_body = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    if (f->body == NULL)
+    if (f->json_body == NULL)
         abort();
-    f->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    f->json_hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    /* RangeRequest{key = 1: prefix, count_only = 9: true} in one gRPC message */
+    if (es->prefix_len <= GRPC_MAX_PREFIX) {
+        size_t m = 2 + es->prefix_len + 2;
+        unsigned char *g = (unsigned char *)f->grpc_body;
+        g[0] = 0;
+        g[1] = g[2] = g[3] = 0;
+        g[4] = (unsigned char)m;
+        g[5] = 1 << 3 | 2;
+        g[6] = (unsigned char)es->prefix_len;
+        memcpy(g + 7, es->prefix, es->prefix_len);
+        g[7 + es->prefix_len] = 9 << 3 | 0;
+        g[8 + es->prefix_len] = 1;
+        f->grpc_len = 5 + m;
+    }
+    f->grpc_hdrs = curl_slist_append(NULL, "Content-Type: application/grpc");
+    f->grpc_hdrs = curl_slist_append(f->grpc_hdrs, "TE: trailers");
     buf_init(&f->resp, 1u << 20);
 }
 
 static void rev_fetcher_release(struct rev_fetcher *f)
 {
     curl_easy_cleanup(f->h);
-    curl_slist_free_all(f->hdrs);
-    free(f->body);
+    curl_slist_free_all(f->json_hdrs);
+    curl_slist_free_all(f->grpc_hdrs);
+    free(f->json_body);
     buf_release(&f->resp);
 }
 
 static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
 {
     size_t ep = atomic_load(&es->ep) % es->neps;
+    bool grpc = f->grpc_len > 0 && f->grpc_failures < GRPC_GIVE_UP;
+    bool tls = strncmp(es->eps[ep], "https://", 8) == 0;
     if (!f->ready || f->ep != ep) {
-        char *url = xasprintf("%s/v3/kv/range", es->eps[ep]);
-        setup_handle(es, f->h, url, f->hdrs, f->body);
+        char *url = xasprintf("%s%s", es->eps[ep], grpc ? "/etcdserverpb.KV/Range" : "/v3/kv/range");
+        setup_handle(es, f->h, url, grpc ? f->grpc_hdrs : f->json_hdrs, grpc ? f->grpc_body : f->json_body);
         free(url);
+        if (grpc) {
+            curl_easy_setopt(f->h, CURLOPT_POSTFIELDSIZE, (long)f->grpc_len);
+            curl_easy_setopt(f->h, CURLOPT_HEADERFUNCTION, rev_fetch_header);
+            curl_easy_setopt(f->h, CURLOPT_HEADERDATA, f);
+        }
         curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, collect);
         curl_easy_setopt(f->h, CURLOPT_WRITEDATA, &f->resp);
         curl_easy_setopt(f->h, CURLOPT_TIMEOUT_MS, es->timeout_ms);
@@ -696,17 +854,46 @@ static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
         curl_easy_setopt(f->h, CURLOPT_XFERINFODATA, es);
         f->ep = ep;
         f->ready = true;
+        f->h2_up = false;
     }
+    /* http://: HTTP/2 without TLS needs "prior knowledge" on a new connection, but libcurl
+     * 7.88 fails (CURLE_HTTP2) when a prior-knowledge transfer reuses one, so once the
+     * connection speaks HTTP/2 the next transfers ask for plain HTTP/2, which reuses it. Were
+     * the connection gone meanwhile, that transfer offers an upgrade, which etcd does not take:
+     * the answer is not gRPC, this probe falls back, the next starts over. */
+    if (grpc)
+        curl_easy_setopt(f->h, CURLOPT_HTTP_VERSION,
+                         (long)(tls ? CURL_HTTP_VERSION_2TLS
+                                    : f->h2_up ? CURL_HTTP_VERSION_2_0 : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
     f->resp.len = 0;
+    f->grpc_status = -1;
+    f->answered_grpc = false;
     long code = 0;
     if (atomic_load(&es->stop))
         return AZ_ETIMEOUT;
-    if (atomic_load(&es->failing) || curl_easy_perform(f->h) != CURLE_OK ||
-        curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK || code != 200)
+    if (atomic_load(&es->failing))
         return fetch_rev(es, 0, ret);
-    int64_t rev = store_etcd_scan_header_rev(f->resp.data ? f->resp.data : "", f->resp.len);
-    if (rev <= 0)
+    CURLcode cr = curl_easy_perform(f->h);
+    bool answered = cr == CURLE_OK && curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK;
+    int64_t rev = -1;
+    if (answered && code == 200 && !grpc)
+        rev = store_etcd_scan_header_rev(f->resp.data ? f->resp.data : "", f->resp.len);
+    else if (answered && code == 200 && f->grpc_status == 0)
+        rev = store_etcd_grpc_header_rev((const unsigned char *)f->resp.data, f->resp.len);
+    if (rev <= 0) {
+        f->h2_up = false;
+        /* etcd answered, but not in gRPC (a gRPC error status is an answer: etcd unavailable) */
+        if (grpc && answered && !(code == 200 && f->grpc_status > 0) &&
+            ++f->grpc_failures >= GRPC_GIVE_UP) {
+            log_info("etcd: the consistent-read probe uses the JSON gateway (no gRPC answer from %s)", es->eps[ep]);
+            f->ready = false;
+        }
         return fetch_rev(es, 0, ret);
+    }
+    f->h2_up = grpc;
+    f->answered_grpc = grpc;
+    if (grpc)
+        f->grpc_failures = 0;
     *ret = rev;
     return 0;
 }
@@ -773,11 +960,16 @@ static void *sync_main(void *arg)
         sync_finish(fin);
         fin = NULL;
         fin_tail = &fin;
-        int64_t rev = 0;
+        int64_t rev = 0, t0 = mono_us();
         int rc = batch != NULL ? rev_fetch(es, &f, &rev) : 0;
+        int64_t took = mono_us() - t0;
         if (batch != NULL && es->revision_delay_ms > 0)
             sleep_ms(es->revision_delay_ms);
         pthread_mutex_lock(&es->mu);
+        if (batch != NULL) {
+            es->fetch_us += (uint64_t)took;
+            es->nfetches_grpc += f.answered_grpc;
+        }
         while (batch != NULL) {
             struct sync_waiter *w = batch;
             batch = w->next;
@@ -1326,8 +1518,9 @@ static void es_close(struct store *s)
     for (size_t i = 0; i < es->nsync; i++)
         pthread_join(es->sync_threads[i], NULL);
     if (es->nbarriers > 0)
-        log_info("etcd: %" PRIu64 " consistent reads shared %" PRIu64 " revision fetches", es->nbarriers,
-                 es->nfetches);
+        log_info("etcd: %" PRIu64 " consistent reads shared %" PRIu64 " revision fetches (%" PRIu64
+                 " by gRPC), %" PRIu64 " us per fetch",
+                 es->nbarriers, es->nfetches, es->nfetches_grpc, es->nfetches ? es->fetch_us / es->nfetches : 0);
     /* barriers still waiting belong to requests the stopped server no longer serves */
     struct sync_waiter *lists[] = {es->sw_next, es->sw_ready};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)

@@ -1,5 +1,7 @@
 /* etcd.h — the etcd v3 backend of the store interface (store.h), spoken through etcd's JSON
- * gRPC gateway (etcd 3.4: POST /v3/kv/..., /v3/watch) with libcurl.
+ * gRPC gateway (etcd 3.4: POST /v3/kv/..., /v3/watch) with libcurl; only the consistent-read
+ * barrier's revision probe speaks etcd's native gRPC (KV/Range over HTTP/2), falling back to
+ * the gateway (etcd.c, rev_fetch).
  *
  * KEYS: the API's "/registry/<resource>/..." keys live in etcd under cfg->prefix (default
  * "/registry") + "/<resource>/...", values as stored (JSON), so `etcdctl get --prefix
@@ -61,5 +63,19 @@ size_t store_etcd_parse_stream(const char *data, size_t len);
  * revision probe): only for an answer that starts {"header":{ and whose header holds plain
  * digit strings or integers, as etcd's do; -1 for anything else (parse it whole instead). */
 int64_t store_etcd_scan_header_rev(const char *s, size_t n);
+
+/* The barrier's revision probe (gRPC KV/Range, etcd.c): the header revision of a gRPC
+ * answer — one uncompressed message holding a RangeResponse — or -1 for anything else
+ * (cut, compressed, several messages, malformed protobuf, no or a repeated revision). */
+int64_t store_etcd_grpc_header_rev(const unsigned char *s, size_t n);
+
+/* What the consistent-read barrier did so far (store_sync_async): */
+struct etcd_barrier_stats {
+    uint64_t barriers;     /* store_sync_async calls that waited for a fetch */
+    uint64_t fetches;      /* revision fetches they shared */
+    uint64_t fetches_grpc; /* of those, answered by the gRPC probe (the others: the JSON gateway) */
+    uint64_t fetch_us;     /* wall time of the fetches, in total */
+};
+void store_etcd_barrier_stats(struct store *s, struct etcd_barrier_stats *ret);
 
 #endif

@@ -31,7 +31,15 @@ kc create configmap tls1 --from-literal=a=b >/dev/null
 expect_eq "ConfigMap stored through TLS etcd" "b" "$(kc get cm tls1 -o jsonpath='{.data.a}')"
 expect_contains "in etcd under /registry" '"a":"b"' \
     "$(ETCDCTL_API=3 etcdctl --endpoints "$URL" --cacert "$P/ca.crt" --cert "$P/client.crt" --key "$P/client.key" get /registry/configmaps/default/tls1 --print-value-only)"
+for i in 1 2 3; do kc get cm tls1 -o name >/dev/null; done   # consistent reads: the barrier's probe
 server_stop
+# the barrier's revision probe is etcd's gRPC KV/Range over HTTP/2 (ALPN) with the client
+# certificate, not the JSON gateway (the count is logged at shutdown: "N by gRPC")
+probes=$(grep -o '[0-9]* revision fetches ([0-9]* by gRPC)' "$T/server.log" | tail -1)
+expect_contains "the consistent-read probes are logged: $probes" " by gRPC)" "$probes"
+fetches=$(echo "$probes" | awk '{print $1}') grpc=$(echo "$probes" | tr -d '(' | awk '{print $4}')
+expect_ne "probes were made" "0" "${fetches:-0}"
+expect_eq "every probe answered through gRPC over TLS" "$fetches" "$grpc"
 SERVE_FLAGS="--no-node --etcd-servers $URL --etcd-cafile $P/ca.crt"
 "$ANZEN" serve --data-dir "$T/data2" --listen 127.0.0.1:$((BASEP + 3)) $SERVE_FLAGS >"$T/nocert.log" 2>&1
 expect_eq "without --etcd-certfile: start-up fails (exit 1)" "1" "$?"

@@ -411,6 +411,12 @@ static void test_sync_async(void **state)
     }
     assert_string_equal(log->evs[0].kv.key, "/registry/configmaps/ns/x");
     assert_int_equal(log->evs[0].rev, rev);
+    /* the revision came from etcd's gRPC KV/Range, not the JSON gateway */
+    struct etcd_barrier_stats st;
+    store_etcd_barrier_stats(reader, &st);
+    assert_int_equal(st.barriers, 3);
+    assert_true(st.fetches >= 1 && st.fetches <= 3);
+    assert_int_equal(st.fetches_grpc, st.fetches);
 
     store_close(reader);
     store_close(writer);
@@ -465,6 +471,85 @@ static void test_sync_async_delivered(void **state)
     free(log);
 }
 
+/* A prefix too long for the prepared gRPC probe: the barrier reads the revision through the
+ * JSON gateway, with the same guarantee (a write made before the barrier is seen). */
+static void test_sync_async_json_probe(void **state)
+{
+    NEED_ETCD();
+    (void)state;
+    char prefix[200];
+    int n = snprintf(prefix, sizeof(prefix), "/t%d-json-", (int)getpid());
+    memset(prefix + n, 'p', 130);
+    prefix[n + 130] = '\0';
+    struct etcd_config cfg = {.servers = endpoint, .prefix = prefix, .request_timeout_ms = 10000};
+    struct store *s = NULL;
+    char *msg = NULL;
+    assert_int_equal(store_etcd_open(&cfg, &s, &msg), 0);
+    struct sink_log *log = calloc(1, sizeof(*log));
+    store_set_sink(s, sink_copy, log);
+    int64_t rev;
+    assert_int_equal(store_create(s, "/registry/configmaps/ns/j", "{}", 2, &rev), 0);
+    store_etcd_set_notify(s, sync_notify, NULL);
+    atomic_store(&quick_done, 0);
+    assert_int_equal(store_sync_async(s, quick_done_cb, NULL), 1);
+    for (int i = 0; atomic_load(&quick_done) == 0 && i < 20000; i++) { /* safety net: 20 s */
+        if (atomic_exchange(&sync_notified, 0) > 0)
+            store_etcd_dispatch(s);
+        else
+            usleep(1000);
+    }
+    assert_int_equal(atomic_load(&quick_done), 1);
+    struct etcd_barrier_stats st;
+    store_etcd_barrier_stats(s, &st);
+    assert_int_equal(st.fetches, 1);
+    assert_int_equal(st.fetches_grpc, 0);
+    store_close(s);
+    for (size_t i = 0; i < log->n; i++)
+        store_event_release(&log->evs[i]);
+    free(log);
+}
+
+/* The gRPC probe's answer decoder on etcd 3.4's real answer and on what it must refuse (-1:
+ * the barrier then asks the gateway). */
+static void test_grpc_header_rev(void **state)
+{
+    (void)state;
+    /* etcd 3.4.23's answer to RangeRequest{key: "/registry", count_only: true} at revision 1:
+     * header {cluster_id (uint64 beyond int64), member_id, revision 1, raft_term 2} */
+    static const unsigned char real[] = {
+        0x00, 0x00, 0x00, 0x00, 0x1b, 0x0a, 0x19, 0x08, 0xe3, 0x87, 0xbc, 0xb2, 0xdb, 0xf2, 0xa5, 0xde,
+        0xba, 0x01, 0x10, 0xee, 0xf9, 0xb6, 0x80, 0xc8, 0xe1, 0x85, 0x94, 0x06, 0x18, 0x01, 0x20, 0x02};
+    assert_int_equal(store_etcd_grpc_header_rev(real, sizeof(real)), 1);
+    /* revision 300 (two-byte varint), then count = 4: 7 and kvs = 2 (empty) after the header */
+    static const unsigned char more[] = {0x00, 0x00, 0x00, 0x00, 0x0b, 0x0a, 0x03, 0x18, 0xac, 0x02,
+                                         0x20, 0x07, 0x12, 0x00, 0x20, 0x07};
+    assert_int_equal(store_etcd_grpc_header_rev(more, sizeof(more)), 300);
+    static const unsigned char bad_len[] = {0x00, 0x00, 0x00, 0x00, 0x05, 0x0a, 0x02, 0x18, 0x05};
+    static const unsigned char compressed[] = {0x01, 0x00, 0x00, 0x00, 0x04, 0x0a, 0x02, 0x18, 0x05};
+    static const unsigned char no_rev[] = {0x00, 0x00, 0x00, 0x00, 0x04, 0x0a, 0x02, 0x20, 0x02};
+    static const unsigned char two_revs[] = {0x00, 0x00, 0x00, 0x00, 0x06, 0x0a, 0x04, 0x18, 0x05, 0x18, 0x06};
+    static const unsigned char two_headers[] = {0x00, 0x00, 0x00, 0x00, 0x08, 0x0a, 0x02, 0x18,
+                                                0x05, 0x0a, 0x02, 0x18, 0x06};
+    static const unsigned char header_cut[] = {0x00, 0x00, 0x00, 0x00, 0x04, 0x0a, 0x05, 0x18, 0x05};
+    static const unsigned char group_type[] = {0x00, 0x00, 0x00, 0x00, 0x06, 0x0a, 0x02, 0x18, 0x05, 0x1b, 0x1c};
+    static const unsigned char too_big[] = {0x00, 0x00, 0x00, 0x00, 0x0d, 0x0a, 0x0b, 0x18, 0xff, 0xff, 0xff,
+                                            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    static const unsigned char field0[] = {0x00, 0x00, 0x00, 0x00, 0x06, 0x0a, 0x02, 0x18, 0x05, 0x00, 0x01};
+    static const struct {
+        const unsigned char *b;
+        size_t n;
+    } refused[] = {
+        {bad_len, sizeof(bad_len)},         {compressed, sizeof(compressed)},
+        {no_rev, sizeof(no_rev)},           {two_revs, sizeof(two_revs)},
+        {two_headers, sizeof(two_headers)}, {header_cut, sizeof(header_cut)},
+        {group_type, sizeof(group_type)},   {too_big, sizeof(too_big)},
+        {field0, sizeof(field0)},           {real, 4},
+        {real, sizeof(real) - 1},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        assert_int_equal(store_etcd_grpc_header_rev(refused[i].b, refused[i].n), -1);
+}
+
 /* The barrier's header scan on etcd 3.4's answers (cluster_id and member_id are uint64,
  * beyond int64) and what it leaves to the full parser (-1). */
 static void test_scan_header_rev(void **state)
@@ -516,6 +601,8 @@ int main(void)
         cmocka_unit_test(test_sync_async),
         cmocka_unit_test(test_sync_async_delivered),
         cmocka_unit_test(test_scan_header_rev),
+        cmocka_unit_test(test_grpc_header_rev),
+        cmocka_unit_test(test_sync_async_json_probe),
         cmocka_unit_test(test_leader_durations),
     };
     return test_skip_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
