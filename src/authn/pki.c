@@ -54,19 +54,14 @@ static int pki_fail(char **ret_err, int code, const char *fmt, ...)
     if (e != 0)
         ERR_error_string_n(e, ossl, sizeof(ossl));
     ERR_clear_error();
-    if (ret_err != NULL) {
-        if (asprintf(ret_err, "pki: %s%s%s", msg, ossl[0] ? ": " : "", ossl) < 0)
-            *ret_err = NULL;
-    }
+    if (ret_err != NULL)
+        *ret_err = xasprintf("pki: %s%s%s", msg, ossl[0] ? ": " : "", ossl);
     return code;
 }
 
 static char *path_join(const char *dir, const char *name)
 {
-    char *r;
-    if (asprintf(&r, "%s/%s", dir, name) < 0)
-        abort();
-    return r;
+    return xasprintf("%s/%s", dir, name);
 }
 
 /* ---- files ----------------------------------------------------------------------------- */
@@ -124,12 +119,10 @@ static int read_file(const char *path, char **ret_buf, size_t *ret_len, char **r
 static int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
                              char **ret_err)
 {
-    char *tmp;
+    char *tmp = xasprintf("%s.tmp", path);
     int fd, rc = AZ_EIO;
     size_t off = 0;
 
-    if (asprintf(&tmp, "%s.tmp", path) < 0)
-        abort();
     if (unlink(tmp) < 0 && errno != ENOENT) {
         pki_fail(ret_err, AZ_EIO, "unlink %s: %s", tmp, strerror(errno));
         goto out_free;

@@ -70,13 +70,13 @@ static int gj_fail(struct gojson_scan *s, unsigned char c, const char *ctx)
     char q[16];
     go_quote_char(c, q);
     s->err = msg_new("invalid character %s %s", q, ctx);
-    return -1;
+    return AZ_EBADREQUEST;
 }
 
 static int gj_eof(struct gojson_scan *s)
 {
     s->err = msg_new("unexpected end of JSON input");
-    return -1;
+    return AZ_EBADREQUEST;
 }
 
 static void gj_space(struct gojson_scan *s)
@@ -198,7 +198,7 @@ static int gj_object(struct gojson_scan *s)
         if (*s->p != '"')
             return gj_fail(s, *s->p, "looking for beginning of object key string");
         if (gj_string(s) != 0)
-            return -1;
+            return AZ_EBADREQUEST;
         gj_space(s);
         if (s->p >= s->end)
             return gj_eof(s);
@@ -206,7 +206,7 @@ static int gj_object(struct gojson_scan *s)
             return gj_fail(s, *s->p, "after object key");
         s->p++;
         if (gj_value(s) != 0)
-            return -1;
+            return AZ_EBADREQUEST;
         gj_space(s);
         if (s->p >= s->end)
             return gj_eof(s);
@@ -235,7 +235,7 @@ static int gj_array(struct gojson_scan *s)
     }
     for (;;) {
         if (gj_value(s) != 0)
-            return -1;
+            return AZ_EBADREQUEST;
         gj_space(s);
         if (s->p >= s->end)
             return gj_eof(s);
@@ -261,7 +261,7 @@ static int gj_value(struct gojson_scan *s)
     case '[':
         if (++s->depth > PATCH_MAX_DEPTH) {
             s->err = msg_new("exceeded max depth");
-            return -1;
+            return AZ_EBADREQUEST;
         }
         rc = c == '{' ? gj_object(s) : gj_array(s);
         s->depth--;
@@ -353,7 +353,7 @@ static char *jp_decode_segment(const char *s, size_t n)
     return out;
 }
 
-/* Go strconv.Atoi. Returns 0, or -1 with *ret_err `strconv.Atoi: parsing "k": ...`. */
+/* Go strconv.Atoi. Returns 0, or AZ_EINVALID with *ret_err `strconv.Atoi: parsing "k": ...`. */
 static int go_atoi(const char *k, long long *ret, char **ret_err)
 {
     const char *p = k;
@@ -368,19 +368,19 @@ static int go_atoi(const char *k, long long *ret, char **ret_err)
             goto syntax;
         if (v > (UINT64_MAX - 9) / 10) {
             *ret_err = msg_new("strconv.Atoi: parsing \"%s\": value out of range", k);
-            return -1;
+            return AZ_EINVALID;
         }
         v = v * 10 + (unsigned)(*p - '0');
     }
     if (v > (unsigned long long)INT64_MAX + (neg ? 1 : 0)) {
         *ret_err = msg_new("strconv.Atoi: parsing \"%s\": value out of range", k);
-        return -1;
+        return AZ_EINVALID;
     }
     *ret = neg ? (long long)(0 - v) : (long long)v;
     return 0;
 syntax:
     *ret_err = msg_new("strconv.Atoi: parsing \"%s\": invalid syntax", k);
-    return -1;
+    return AZ_EINVALID;
 }
 
 /* evanphx findObject(): walks all but the last segment (the first segment, before the first
@@ -430,18 +430,18 @@ static int jp_index(json_t *arr, const char *key, size_t *ret_idx, char **ret_er
 {
     long long idx, n = (long long)json_array_size(arr);
     if (go_atoi(key, &idx, ret_err) != 0)
-        return -1;
+        return AZ_EINVALID;
     long long orig = idx;
     if (idx < 0) {
         if (idx < -n) {
             *ret_err = msg_new("Unable to access invalid index: %lld: invalid index referenced", orig);
-            return -1;
+            return AZ_EINVALID;
         }
         idx += n;
     }
     if (idx >= n) {
         *ret_err = msg_new("Unable to access invalid index: %lld: invalid index referenced", idx);
-        return -1;
+        return AZ_EINVALID;
     }
     *ret_idx = (size_t)idx;
     return 0;
@@ -457,7 +457,7 @@ static int jp_get(struct jp_target *t, json_t **ret, char **ret_err)
     }
     size_t idx;
     if (jp_index(t->con, t->key, &idx, ret_err) != 0)
-        return -1;
+        return AZ_EINVALID;
     json_t *v = json_array_get(t->con, idx);
     *ret = json_is_null(v) ? NULL : v;
     return 0;
@@ -480,12 +480,12 @@ static int jp_add(struct jp_target *t, json_t *val, char **ret_err)
         *ret_err = msg_new("value was not a proper array index: '%s': %s", t->key, aerr);
         free(aerr);
         json_decref(val);
-        return -1;
+        return AZ_EINVALID;
     }
     if (idx >= sz || idx < -sz) {
         *ret_err = msg_new("Unable to access invalid index: %lld: invalid index referenced", idx);
         json_decref(val);
-        return -1;
+        return AZ_EINVALID;
     }
     if (idx < 0)
         idx += sz;
@@ -503,7 +503,7 @@ static int jp_set(struct jp_target *t, json_t *val, char **ret_err)
     size_t idx;
     if (jp_index(t->con, t->key, &idx, ret_err) != 0) {
         json_decref(val);
-        return -1;
+        return AZ_EINVALID;
     }
     json_array_set_new(t->con, idx, val);
     return 0;
@@ -514,14 +514,14 @@ static int jp_remove(struct jp_target *t, char **ret_err)
     if (json_is_object(t->con)) {
         if (json_object_get(t->con, t->key) == NULL) {
             *ret_err = msg_new("Unable to remove nonexistent key: %s: missing value", t->key);
-            return -1;
+            return AZ_EINVALID;
         }
         json_object_del(t->con, t->key);
         return 0;
     }
     size_t idx;
     if (jp_index(t->con, t->key, &idx, ret_err) != 0)
-        return -1;
+        return AZ_EINVALID;
     json_array_remove(t->con, idx);
     return 0;
 }
@@ -598,11 +598,11 @@ static int jp_op_add(struct jp_state *st, json_t *op, char **ret_err)
     char *err = NULL;
     if (path == NULL) {
         *ret_err = msg_new("add operation failed to decode path: missing value");
-        return -1;
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, path, &t)) {
         *ret_err = msg_new("add operation does not apply: doc is missing path: \"%s\": missing value", path);
-        return -1;
+        return AZ_EINVALID;
     }
     json_t *val = op_value(op);
     jp_note_depth(st, path, val);
@@ -622,11 +622,11 @@ static int jp_op_remove(struct jp_state *st, json_t *op, char **ret_err)
     char *err = NULL;
     if (path == NULL) {
         *ret_err = msg_new("remove operation failed to decode path: missing value");
-        return -1;
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, path, &t)) {
         *ret_err = msg_new("remove operation does not apply: doc is missing path: \"%s\": missing value", path);
-        return -1;
+        return AZ_EINVALID;
     }
     int rc = jp_remove(&t, &err);
     if (rc != 0) {
@@ -645,13 +645,13 @@ static int jp_op_replace(struct jp_state *st, json_t *op, char **ret_err)
     json_t *cur;
     if (path == NULL) {
         *ret_err = msg_new("replace operation failed to decode path: operation missing path field: missing value");
-        return -1;
+        return AZ_EINVALID;
     }
     if (path[0] == '\0') {
         json_t *val = json_object_get(op, "value");
         if (!json_is_object(val) && !json_is_array(val)) {
             *ret_err = msg_new("replace operation value must be object or array");
-            return -1;
+            return AZ_EINVALID;
         }
         json_decref(st->doc);
         st->doc = json_deep_copy(val);
@@ -660,7 +660,7 @@ static int jp_op_replace(struct jp_state *st, json_t *op, char **ret_err)
     }
     if (!jp_find(st->doc, path, &t)) {
         *ret_err = msg_new("replace operation does not apply: doc is missing path: %s: missing value", path);
-        return -1;
+        return AZ_EINVALID;
     }
     int rc = jp_get(&t, &cur, &err);
     if (rc != 0) {
@@ -687,23 +687,23 @@ static int jp_op_move(struct jp_state *st, json_t *op, char **ret_err)
     json_t *val = NULL;
     if (from == NULL) {
         *ret_err = msg_new("move operation failed to decode from: operation, missing from field: missing value");
-        return -1;
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, from, &t)) {
         *ret_err = msg_new("move operation does not apply: doc is missing from path: %s: missing value", from);
-        return -1;
+        return AZ_EINVALID;
     }
     if (jp_get(&t, &val, &err) != 0 || (json_incref(val), jp_remove(&t, &err) != 0)) {
         *ret_err = msg_new("error in move for path: '%s': %s", t.key, err);
         free(err);
         free(t.key);
         json_decref(val);
-        return -1;
+        return AZ_EINVALID;
     }
     free(t.key);
     if (val == NULL)
         val = json_null();
-    int rc = -1;
+    int rc = AZ_EINVALID;
     if (path == NULL) {
         *ret_err = msg_new("move operation failed to decode path: operation missing path field: missing value");
     } else if (!jp_find(st->doc, path, &d)) {
@@ -730,29 +730,29 @@ static int jp_op_test(struct jp_state *st, json_t *op, char **ret_err)
     json_t *val, *want = json_object_get(op, "value");
     if (path == NULL) {
         *ret_err = msg_new("test operation failed to decode path: operation missing path field: missing value");
-        return -1;
+        return AZ_EINVALID;
     }
     if (path[0] == '\0') {
         if (want != NULL && json_equal(st->doc, want))
             return 0;
         *ret_err = msg_new("testing value %s failed: test failed", path);
-        return -1;
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, path, &t)) {
         *ret_err = msg_new("test operation does not apply: is missing path: %s: missing value", path);
-        return -1;
+        return AZ_EINVALID;
     }
     int rc = jp_get(&t, &val, &err);
     free(t.key);
     if (rc != 0) {
         *ret_err = msg_new("error in test for path: '%s': %s", path, err);
         free(err);
-        return -1;
+        return AZ_EINVALID;
     }
     if (val == NULL ? json_is_null(want) : (want != NULL && json_equal(val, want)))
         return 0;
     *ret_err = msg_new("testing value %s failed: test failed", path);
-    return -1;
+    return AZ_EINVALID;
 }
 
 static int jp_op_copy(struct jp_state *st, json_t *op, char **ret_err)
@@ -763,26 +763,26 @@ static int jp_op_copy(struct jp_state *st, json_t *op, char **ret_err)
     json_t *val;
     if (from == NULL) {
         *ret_err = msg_new("copy operation failed to decode from: operation, missing from field: missing value");
-        return -1;
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, from, &t)) {
         *ret_err = msg_new("copy operation does not apply: doc is missing from path: %s: missing value", from);
-        return -1;
+        return AZ_EINVALID;
     }
     int rc = jp_get(&t, &val, &err);
     free(t.key);
     if (rc != 0) {
         *ret_err = msg_new("error in copy for from: '%s': %s", from, err);
         free(err);
-        return -1;
+        return AZ_EINVALID;
     }
     if (path == NULL) {
         *ret_err = msg_new("copy operation failed to decode path: missing value");
-        return -1;
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, path, &d)) {
         *ret_err = msg_new("copy operation does not apply: doc is missing destination path: %s: missing value", path);
-        return -1;
+        return AZ_EINVALID;
     }
     json_t *copy = val != NULL ? json_deep_copy(val) : json_null();
     char *enc = json_dumps(copy, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -793,7 +793,7 @@ static int jp_op_copy(struct jp_state *st, json_t *op, char **ret_err)
                            (long long)st->copied, PATCH_MAX_COPY_BYTES);
         json_decref(copy);
         free(d.key);
-        return -1;
+        return AZ_EINVALID;
     }
     jp_note_depth(st, path, copy);
     rc = jp_add(&d, copy, &err);
@@ -817,7 +817,7 @@ int patch_json_ops_apply(json_t **doc, json_t *ops, char **ret_err)
         if (kind == NULL)
             kind = "unknown";
         if (!json_is_object(op))
-            rc = (*ret_err = msg_new("Unexpected kind: %s", kind), -1);
+            rc = (*ret_err = msg_new("Unexpected kind: %s", kind), AZ_EINVALID);
         else if (strcmp(kind, "add") == 0)
             rc = jp_op_add(&st, op, ret_err);
         else if (strcmp(kind, "remove") == 0)
@@ -831,10 +831,10 @@ int patch_json_ops_apply(json_t **doc, json_t *ops, char **ret_err)
         else if (strcmp(kind, "copy") == 0)
             rc = jp_op_copy(&st, op, ret_err);
         else
-            rc = (*ret_err = msg_new("Unexpected kind: %s", kind), -1);
+            rc = (*ret_err = msg_new("Unexpected kind: %s", kind), AZ_EINVALID);
         if (rc == 0 && st.depth_bound > PATCH_MAX_DEPTH) {
             *ret_err = msg_new("patched document exceeds the maximum nesting depth %d", PATCH_MAX_DEPTH);
-            rc = -1;
+            rc = AZ_EINVALID;
         }
         if (rc != 0)
             break;

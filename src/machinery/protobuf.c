@@ -188,18 +188,14 @@ static struct pb_message *pb_view_build(const struct schema_node *node, unsigned
     size_t nf = 0;
     for (const struct schema_field *f = node->fields; f != NULL && f->name != NULL; f++)
         nf++;
-    struct pb_message *m = calloc(1, sizeof(*m));
-    struct pb_field *fields = calloc(nf + 1, sizeof(*fields));
-    if (m == NULL || fields == NULL)
-        abort();
+    struct pb_message *m = xcalloc(1, sizeof(*m));
+    struct pb_field *fields = xcalloc(nf + 1, sizeof(*fields));
     m->name = via != 0 ? (node->pb_inline ? node->pb_inline : "") : pb_schema_go_name(node);
     m->fields = fields;
     /* register before recursing, so that the pointer exists for nested references */
     if (pb_nviews == pb_views_cap) {
         pb_views_cap = pb_views_cap ? pb_views_cap * 2 : 64;
-        pb_views = realloc(pb_views, pb_views_cap * sizeof(*pb_views));
-        if (pb_views == NULL)
-            abort();
+        pb_views = xrealloc(pb_views, pb_views_cap * sizeof(*pb_views));
     }
     pb_views[pb_nviews++] = (struct pb_view){ node, via, m };
     size_t n = 0;
@@ -1229,9 +1225,7 @@ static void pb_lint_object(struct pb_lint *l, const struct schema_node *obj, int
 
 int k8s_protobuf_schema_errors(const struct schema_node *root, json_t *ret_msgs)
 {
-    struct pb_lint *l = calloc(1, sizeof(*l));
-    if (l == NULL)
-        abort();
+    struct pb_lint *l = xcalloc(1, sizeof(*l));
     l->msgs = ret_msgs;
     size_t before = json_array_size(ret_msgs);
     pb_lint_object(l, root, 0);
