@@ -341,7 +341,7 @@ static int sans_add(GENERAL_NAMES *gens, const char *s)
     ASN1_STRING *v;
 
     if (gen == NULL)
-        return -1;
+        return AZ_EINTERNAL;
     if (iplen > 0) {
         v = ASN1_OCTET_STRING_new();
         if (v == NULL || ASN1_OCTET_STRING_set(v, ip, (int)iplen) != 1)
@@ -355,13 +355,13 @@ static int sans_add(GENERAL_NAMES *gens, const char *s)
     }
     if (sk_GENERAL_NAME_push(gens, gen) <= 0) {
         GENERAL_NAME_free(gen);
-        return -1;
+        return AZ_EINTERNAL;
     }
     return 0;
 fail:
     ASN1_STRING_free(v);
     GENERAL_NAME_free(gen);
-    return -1;
+    return AZ_EINTERNAL;
 }
 
 /* 1 if cert carries SAN s exactly (DNS: case-insensitive; IP: same bytes). */
@@ -405,10 +405,10 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
     int ok;
 
     if (ext == NULL)
-        return -1;
+        return AZ_EINTERNAL;
     ok = X509_add_ext(x, ext, -1);
     X509_EXTENSION_free(ext);
-    return ok == 1 ? 0 : -1;
+    return ok == 1 ? 0 : AZ_EINTERNAL;
 }
 
 static int set_random_serial(X509 *x)
@@ -421,10 +421,10 @@ static int set_random_serial(X509 *x)
     buf[0] = (unsigned char)((buf[0] & 0x7f) | 0x40);   /* positive, never zero, 127 bits */
     bn = BN_bin2bn(buf, sizeof(buf), NULL);
     if (bn == NULL)
-        return -1;
+        return AZ_EINTERNAL;
     ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
     BN_free(bn);
-    return ok ? 0 : -1;
+    return ok ? 0 : AZ_EINTERNAL;
 }
 
 /* Builds a certificate for key per spec, signed by issuer/issuer_key (NULL: self-signed).
