@@ -281,11 +281,6 @@ void prefilter_init(struct apiserver *srv, uint64_t body_budget)
                   "before authentication");
 }
 
-uint64_t prefilter_budget_used(void)
-{
-    return __atomic_load_n(&pf__used, __ATOMIC_RELAXED);
-}
-
 static bool budget_reserve(struct pf_conn *c, uint64_t n)
 {
     if (pf__budget == 0) /* unlimited: count only */

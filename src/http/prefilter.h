@@ -36,8 +36,6 @@ struct st_h2o_socket_t;
 void prefilter_init(struct apiserver *srv, uint64_t body_budget);
 /* On each accepted socket, before h2o_accept. */
 void prefilter_attach(struct st_h2o_socket_t *sock);
-/* Bytes currently reserved for request bodies (tests, /metrics). */
-uint64_t prefilter_budget_used(void);
 
 /* ---- pure parts (unit-tested and fuzzed) ------------------------------------------------ */
 
