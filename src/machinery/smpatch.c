@@ -60,8 +60,7 @@ static int smp_fail(struct smp *c, int code, const char *fmt, ...)
         return c->code;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&c->err, fmt, ap) < 0)
-        abort();
+    c->err = xvasprintf(fmt, ap);
     va_end(ap);
     c->code = code;
     return code;
