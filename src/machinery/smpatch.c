@@ -303,7 +303,8 @@ static const struct schema_node *smp_items(const struct schema_node *node)
 
 /* ---- list helpers ----------------------------------------------------------------------- */
 
-/* Go type identity of decoded JSON values (int64 and float64 differ, as upstream). */
+/* Go type identity of decoded JSON values (int64 and float64 differ, as upstream): a
+ * json_type, or -1 for none. */
 static int go_kind(json_t *v)
 {
     switch (json_typeof(v)) {
