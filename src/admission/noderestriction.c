@@ -28,9 +28,7 @@ static int forbid(const struct api_call *c, const char *name, json_t **ret_statu
 {
     va_list ap;
     va_start(ap, fmt);
-    char *text = NULL;
-    if (vasprintf(&text, fmt, ap) < 0)
-        abort();
+    char *text = xvasprintf(fmt, ap);
     va_end(ap);
     *ret_status = status_forbidden(c->res->group, c->res->plural, name, text);
     free(text);

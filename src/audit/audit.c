@@ -100,7 +100,7 @@ static int parse_level(const char *s, enum audit_level *ret)
             return 0;
         }
     }
-    return -1;
+    return AZ_EINVALID;
 }
 
 static int parse_stages(json_t *arr, unsigned *ret, char **ret_err)
@@ -116,7 +116,7 @@ static int parse_stages(json_t *arr, unsigned *ret, char **ret_err)
     json_t *v;
     if (arr != NULL && !json_is_array(arr) && !json_is_null(arr)) {
         *ret_err = xstrdup("audit policy: omitStages must be a list");
-        return -1;
+        return AZ_EINVALID;
     }
     json_array_foreach(arr, i, v) {
         size_t k;
@@ -126,14 +126,14 @@ static int parse_stages(json_t *arr, unsigned *ret, char **ret_err)
         if (k == sizeof(stages) / sizeof(stages[0])) {
             *ret_err = xasprintf("audit policy: omitStages[%zu]: Unsupported value: %s", i,
                                  json_is_string(v) ? json_string_value(v) : "(not a string)");
-            return -1;
+            return AZ_EINVALID;
         }
         *ret |= stages[k].stage;
     }
     return 0;
 }
 
-/* A list of strings (absent/null: empty). -1 if it is anything else. */
+/* A list of strings (absent/null: empty). AZ_EINVALID if it is anything else. */
 static int string_list(json_t *rule, const char *field, json_t **ret, char **ret_err)
 {
     json_t *v = json_object_get(rule, field);
@@ -145,12 +145,12 @@ static int string_list(json_t *rule, const char *field, json_t **ret, char **ret
     json_t *s;
     if (!json_is_array(v)) {
         *ret_err = xasprintf("audit policy: %s must be a list of strings", field);
-        return -1;
+        return AZ_EINVALID;
     }
     json_array_foreach(v, i, s) {
         if (!json_is_string(s)) {
             *ret_err = xasprintf("audit policy: %s must be a list of strings", field);
-            return -1;
+            return AZ_EINVALID;
         }
     }
     *ret = json_incref(v);
@@ -176,29 +176,29 @@ static int parse_rule(json_t *jr, size_t idx, struct audit_rule *r, char **ret_e
 {
     if (!json_is_object(jr)) {
         *ret_err = xasprintf("audit policy: rules[%zu] must be an object", idx);
-        return -1;
+        return AZ_EINVALID;
     }
     if (parse_level(json_string_value(json_object_get(jr, "level")), &r->level) < 0) {
         *ret_err = xasprintf("audit policy: rules[%zu].level: Unsupported value: \"%s\"", idx,
                              json_string_value(json_object_get(jr, "level")) ? json_string_value(json_object_get(jr, "level")) : "");
-        return -1;
+        return AZ_EINVALID;
     }
     if (string_list(jr, "users", &r->users, ret_err) < 0 ||
         string_list(jr, "userGroups", &r->user_groups, ret_err) < 0 ||
         string_list(jr, "verbs", &r->verbs, ret_err) < 0 ||
         string_list(jr, "namespaces", &r->namespaces, ret_err) < 0 ||
         string_list(jr, "nonResourceURLs", &r->urls, ret_err) < 0)
-        return -1;
+        return AZ_EINVALID;
     if (parse_stages(json_object_get(jr, "omitStages"), &r->omit, ret_err) < 0)
-        return -1;
+        return AZ_EINVALID;
     json_t *res = json_object_get(jr, "resources");
     if (res != NULL && !json_is_null(res) && !json_is_array(res)) {
         *ret_err = xasprintf("audit policy: rules[%zu].resources must be a list", idx);
-        return -1;
+        return AZ_EINVALID;
     }
     if (json_array_size(res) > 0 && json_array_size(r->urls) > 0) {
         *ret_err = xasprintf("audit policy: rules[%zu]: rules cannot apply to both regular resources and non-resource URLs", idx);
-        return -1;
+        return AZ_EINVALID;
     }
     r->res = xcalloc(json_array_size(res) + 1, sizeof(*r->res));
     size_t i;
@@ -208,12 +208,12 @@ static int parse_rule(json_t *jr, size_t idx, struct audit_rule *r, char **ret_e
         json_t *group = json_object_get(g, "group");
         if (!json_is_object(g) || (group != NULL && !json_is_string(group) && !json_is_null(group))) {
             *ret_err = xasprintf("audit policy: rules[%zu].resources[%zu] must be an object with a string group", idx, i);
-            return -1;
+            return AZ_EINVALID;
         }
         gr->group = xstrdup(json_is_string(group) ? json_string_value(group) : "");
         if (string_list(g, "resources", &gr->resources, ret_err) < 0 ||
             string_list(g, "resourceNames", &gr->resource_names, ret_err) < 0)
-            return -1;
+            return AZ_EINVALID;
     }
     return 0;
 }

@@ -40,14 +40,14 @@ static json_t *split_list(const char *s)
 }
 
 /* Go time.ParseDuration subset: sequence of <number><unit>, units ns us ms s m h.
- * Returns 0 with whole seconds, or -1. */
+ * Returns 0 with whole seconds, or AZ_EINVALID. */
 static int parse_go_duration(const char *s, int64_t *ret_seconds)
 {
     static const struct { const char *u; double mult; } units[] = {
         {"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600},
     };
     if (s == NULL || *s == '\0')
-        return -1;
+        return AZ_EINVALID;
     if (strcmp(s, "0") == 0) {
         *ret_seconds = 0;
         return 0;
@@ -58,7 +58,7 @@ static int parse_go_duration(const char *s, int64_t *ret_seconds)
         char *end;
         double v = strtod(p, &end);
         if (end == p || v < 0)
-            return -1;
+            return AZ_EINVALID;
         p = end;
         size_t best = 0;
         double mult = 0;
@@ -70,11 +70,11 @@ static int parse_go_duration(const char *s, int64_t *ret_seconds)
             }
         }
         if (best == 0)
-            return -1;
+            return AZ_EINVALID;
         p += best;
         total += v * mult;
         if (total > 1e12)
-            return -1;
+            return AZ_EINVALID;
     }
     *ret_seconds = (int64_t)total;
     return 0;

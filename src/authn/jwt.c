@@ -133,13 +133,13 @@ static int ecdsa_der_to_raw(const unsigned char *der, size_t len, unsigned char 
     const unsigned char *p = der;
     ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)len);
     if (sig == NULL)
-        return -1;
+        return AZ_EINTERNAL;
     const BIGNUM *r, *s;
     ECDSA_SIG_get0(sig, &r, &s);
     int ok = BN_bn2binpad(r, raw, ES256_COORD) == ES256_COORD &&
              BN_bn2binpad(s, raw + ES256_COORD, ES256_COORD) == ES256_COORD;
     ECDSA_SIG_free(sig);
-    return ok ? 0 : -1;
+    return ok ? 0 : AZ_EINTERNAL;
 }
 
 /* r || s -> DER; malloc'd into *ret_der. */
@@ -152,13 +152,13 @@ static int ecdsa_raw_to_der(const unsigned char *raw, unsigned char **ret_der, s
         BN_free(r);
         BN_free(s);
         ECDSA_SIG_free(sig);
-        return -1;
+        return AZ_EINTERNAL;
     }
     unsigned char *der = NULL;
     int n = i2d_ECDSA_SIG(sig, &der);
     ECDSA_SIG_free(sig);
     if (n <= 0)
-        return -1;
+        return AZ_EINTERNAL;
     *ret_der = xmalloc((size_t)n);
     memcpy(*ret_der, der, (size_t)n);
     OPENSSL_free(der);

@@ -54,19 +54,14 @@ static int pki_fail(char **ret_err, int code, const char *fmt, ...)
     if (e != 0)
         ERR_error_string_n(e, ossl, sizeof(ossl));
     ERR_clear_error();
-    if (ret_err != NULL) {
-        if (asprintf(ret_err, "pki: %s%s%s", msg, ossl[0] ? ": " : "", ossl) < 0)
-            *ret_err = NULL;
-    }
+    if (ret_err != NULL)
+        *ret_err = xasprintf("pki: %s%s%s", msg, ossl[0] ? ": " : "", ossl);
     return code;
 }
 
 static char *path_join(const char *dir, const char *name)
 {
-    char *r;
-    if (asprintf(&r, "%s/%s", dir, name) < 0)
-        abort();
-    return r;
+    return xasprintf("%s/%s", dir, name);
 }
 
 /* ---- files ----------------------------------------------------------------------------- */
@@ -124,12 +119,10 @@ static int read_file(const char *path, char **ret_buf, size_t *ret_len, char **r
 static int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
                              char **ret_err)
 {
-    char *tmp;
+    char *tmp = xasprintf("%s.tmp", path);
     int fd, rc = AZ_EIO;
     size_t off = 0;
 
-    if (asprintf(&tmp, "%s.tmp", path) < 0)
-        abort();
     if (unlink(tmp) < 0 && errno != ENOENT) {
         pki_fail(ret_err, AZ_EIO, "unlink %s: %s", tmp, strerror(errno));
         goto out_free;
@@ -348,7 +341,7 @@ static int sans_add(GENERAL_NAMES *gens, const char *s)
     ASN1_STRING *v;
 
     if (gen == NULL)
-        return -1;
+        return AZ_EINTERNAL;
     if (iplen > 0) {
         v = ASN1_OCTET_STRING_new();
         if (v == NULL || ASN1_OCTET_STRING_set(v, ip, (int)iplen) != 1)
@@ -362,13 +355,13 @@ static int sans_add(GENERAL_NAMES *gens, const char *s)
     }
     if (sk_GENERAL_NAME_push(gens, gen) <= 0) {
         GENERAL_NAME_free(gen);
-        return -1;
+        return AZ_EINTERNAL;
     }
     return 0;
 fail:
     ASN1_STRING_free(v);
     GENERAL_NAME_free(gen);
-    return -1;
+    return AZ_EINTERNAL;
 }
 
 /* 1 if cert carries SAN s exactly (DNS: case-insensitive; IP: same bytes). */
@@ -412,10 +405,10 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
     int ok;
 
     if (ext == NULL)
-        return -1;
+        return AZ_EINTERNAL;
     ok = X509_add_ext(x, ext, -1);
     X509_EXTENSION_free(ext);
-    return ok == 1 ? 0 : -1;
+    return ok == 1 ? 0 : AZ_EINTERNAL;
 }
 
 static int set_random_serial(X509 *x)
@@ -428,10 +421,10 @@ static int set_random_serial(X509 *x)
     buf[0] = (unsigned char)((buf[0] & 0x7f) | 0x40);   /* positive, never zero, 127 bits */
     bn = BN_bin2bn(buf, sizeof(buf), NULL);
     if (bn == NULL)
-        return -1;
+        return AZ_EINTERNAL;
     ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
     BN_free(bn);
-    return ok ? 0 : -1;
+    return ok ? 0 : AZ_EINTERNAL;
 }
 
 /* Builds a certificate for key per spec, signed by issuer/issuer_key (NULL: self-signed).

@@ -166,29 +166,29 @@ static json_t *claim_audiences(json_t *claims)
     return json_array();
 }
 
-/* go-jose's claim types: strings, aud string or []string, numeric dates. */
+/* go-jose's claim types: strings, aud string or []string, numeric dates. 0, or AZ_EUNAUTHORIZED. */
 static int check_claim_types(json_t *c)
 {
     static const char *const strs[] = {"iss", "sub", "jti"};
     for (size_t i = 0; i < 3; i++) {
         json_t *v = json_object_get(c, strs[i]);
         if (v != NULL && !json_is_string(v) && !json_is_null(v))
-            return -1;
+            return AZ_EUNAUTHORIZED;
     }
     static const char *const nums[] = {"exp", "nbf", "iat"};
     for (size_t i = 0; i < 3; i++) {
         json_t *v = json_object_get(c, nums[i]);
         if (v != NULL && !json_is_number(v) && !json_is_null(v))
-            return -1;
+            return AZ_EUNAUTHORIZED;
     }
     json_t *a = json_object_get(c, "aud");
     if (a != NULL && !json_is_string(a) && !json_is_array(a) && !json_is_null(a))
-        return -1;
+        return AZ_EUNAUTHORIZED;
     size_t i;
     json_t *v;
     json_array_foreach(a, i, v)
         if (!json_is_string(v))
-            return -1;
+            return AZ_EUNAUTHORIZED;
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "authn/tokcache.h"
 #include "util/buf.h"
+#include "util/err.h"
 #include "util/siphash.h"
 
 struct tokcache_shard {
@@ -155,7 +156,7 @@ struct tokcache_entry *tokcache_entry_new(uint64_t hash, const char *prefix, siz
 int tokcache_entry_add_dep(const struct tokcache *c, struct tokcache_entry *e, const char *key, size_t len)
 {
     if (e->ndeps >= TOKCACHE_MAX_DEPS)
-        return -1;
+        return AZ_ETOOMANY;
     uint32_t slot = (uint32_t)(siphash24(c->dep_key, key, len) & (TOKCACHE_GEN_SLOTS - 1));
     e->dep_slot[e->ndeps] = slot;
     e->dep_gen[e->ndeps] = atomic_load_explicit(&c->gens[slot], memory_order_acquire);

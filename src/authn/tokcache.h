@@ -83,7 +83,7 @@ struct tokcache_entry *tokcache_lookup(struct tokcache *c, uint64_t hash, const 
 struct tokcache_entry *tokcache_entry_new(uint64_t hash, const char *prefix, size_t prefix_len,
                                           const char *token, size_t token_len);
 /* Records that the entry depends on the object at store key; reads the slot's generation now
- * (call before reading the object). Beyond TOKCACHE_MAX_DEPS: ignored, returns -1. */
+ * (call before reading the object). Beyond TOKCACHE_MAX_DEPS: ignored, returns AZ_ETOOMANY. */
 int tokcache_entry_add_dep(const struct tokcache *c, struct tokcache_entry *e, const char *key,
                            size_t len);
 /* Reference counting; the last unref frees (NULL: nothing). */

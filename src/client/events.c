@@ -348,9 +348,7 @@ void event_record(struct apiserver *srv, const struct user_info *user, const cha
     pthread_once(&recorder_once, recorder_init);
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     struct timespec now;
     clock_wall(&now);

@@ -870,16 +870,16 @@ static int spdy_on_syn_stream(struct exec_session *s, const struct spdy_frame *f
 {
     struct exec_spdy *sp = s->sp;
     struct spdy_headers h;
-    if (spdy_headers_decode(&sp->zin, f->payload, f->len, &h) != 0) {
+    int rc = spdy_headers_decode(&sp->zin, f->payload, f->len, &h);
+    if (rc != 0) {
         spdy_headers_release(&h);
-        return -1; /* the compression context is broken */
+        return rc; /* the compression context is broken */
     }
     const char *type = spdy_header_get(&h, "streamtype");
     int ch = -1;
     for (int i = 0; type != NULL && i <= EXEC_CH_RESIZE; i++)
         if (strcmp(type, spdy_stream_types[i]) == 0)
             ch = i;
-    int rc;
     if (ch < 0 || sp->id[ch] != 0 || f->stream_id == 0) {
         log_info("exec: stream %u refused: %s", f->stream_id, ch < 0 ? "invalid stream type" : "duplicate stream");
         rc = spdy_put_rst(f->stream_id, SPDY_RST_REFUSED_STREAM, &sp->out);
@@ -889,7 +889,7 @@ static int spdy_on_syn_stream(struct exec_session *s, const struct spdy_frame *f
     }
     spdy_headers_release(&h);
     if (rc != 0)
-        return -1;
+        return rc;
     bool all = !sp->ready;
     for (int i = 0; i <= EXEC_CH_RESIZE; i++)
         all = all && (!sp->want[i] || sp->id[i] != 0);
@@ -898,6 +898,7 @@ static int spdy_on_syn_stream(struct exec_session *s, const struct spdy_frame *f
     return 0;
 }
 
+/* The channel stream id carries, or -1 for none. */
 static int spdy_channel_of(const struct exec_spdy *sp, uint32_t id)
 {
     for (int i = 0; id != 0 && i <= EXEC_CH_RESIZE; i++)
@@ -924,7 +925,7 @@ static void spdy_resize_data(struct exec_session *s, const uint8_t *data, size_t
     }
 }
 
-/* Handles one frame from the client; -1 ends the connection (protocol error). */
+/* Handles one frame from the client; a negative code ends the connection (protocol error). */
 static int spdy_on_frame(struct exec_session *s, const struct spdy_frame *f)
 {
     struct exec_spdy *sp = s->sp;
@@ -951,7 +952,7 @@ static int spdy_on_frame(struct exec_session *s, const struct spdy_frame *f)
         }
         return 0;
     case SPDY_PING:
-        return spdy_put_ping(f->value, &sp->out) == 0 ? 0 : -1;
+        return spdy_put_ping(f->value, &sp->out);
     case SPDY_HEADERS: {
         struct spdy_headers h; /* keeps the compression context in step */
         int rc = spdy_headers_decode(&sp->zin, f->payload, f->len, &h);

@@ -454,7 +454,7 @@ static int dialer_init(h2o_loop_t *loop)
         return 0;
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
-        return -1;
+        return AZ_EINTERNAL;
     int fl = fcntl(p[0], F_GETFL);
     if (fl >= 0)
         (void)fcntl(p[0], F_SETFL, fl | O_NONBLOCK);
@@ -512,9 +512,10 @@ static const char *stream_check(const struct spdy_headers *h, int *ret_port, boo
 static int on_syn_stream(struct pf_session *s, const struct spdy_frame *f)
 {
     struct spdy_headers h;
-    if (spdy_headers_decode(&s->zin, f->payload, f->len, &h) != 0) {
+    int rc = spdy_headers_decode(&s->zin, f->payload, f->len, &h);
+    if (rc != 0) {
         spdy_headers_release(&h);
-        return -1; /* the compression context is broken: nothing after this can be read */
+        return rc; /* the compression context is broken: nothing after this can be read */
     }
     int port = 0;
     bool is_error = false;
@@ -539,7 +540,6 @@ static int on_syn_stream(struct pf_session *s, const struct spdy_frame *f)
     } else if (bad == NULL) {
         bad = "invalid stream id";
     }
-    int rc = 0;
     if (bad != NULL) {
         log_info("port-forward: stream %u refused: %s", f->stream_id, bad);
         rc = spdy_put_rst(f->stream_id, SPDY_RST_REFUSED_STREAM, &s->out);
@@ -565,7 +565,7 @@ static int on_syn_stream(struct pf_session *s, const struct spdy_frame *f)
             pair_dial(p);
     }
     spdy_headers_release(&h);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 static void on_data(struct pf_session *s, const struct spdy_frame *f)
@@ -585,7 +585,7 @@ static void on_data(struct pf_session *s, const struct spdy_frame *f)
     to_pod_kick(p);
 }
 
-/* Handles one frame; -1 ends the connection (protocol error). */
+/* Handles one frame; a negative code ends the connection (protocol error). */
 static int on_frame(struct pf_session *s, const struct spdy_frame *f)
 {
     if (!f->control) {
@@ -607,7 +607,7 @@ static int on_frame(struct pf_session *s, const struct spdy_frame *f)
         return 0;
     }
     case SPDY_PING:
-        return spdy_put_ping(f->value, &s->out) == 0 ? 0 : -1;
+        return spdy_put_ping(f->value, &s->out);
     case SPDY_GOAWAY:
         s->closing = true;
         return 0;

@@ -37,6 +37,7 @@
 #include "http/query.h"
 #include "http/requestinfo.h"
 #include "machinery/status.h"
+#include "util/err.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -170,7 +171,7 @@ int prefilter_chunked_feed(struct prefilter_chunked *d, const char *p, size_t n,
         switch (d->state) {
         case CK_SIZE_FIRST:
             if (hex_digit_value(c) < 0)
-                return -1;
+                return AZ_EBADREQUEST;
             d->chunk_left = (uint64_t)hex_digit_value(c);
             d->state = CK_SIZE;
             i++;
@@ -178,7 +179,7 @@ int prefilter_chunked_feed(struct prefilter_chunked *d, const char *p, size_t n,
         case CK_SIZE:
             if (hex_digit_value(c) >= 0) {
                 if (d->chunk_left >> 56)
-                    return -1;
+                    return AZ_EBADREQUEST;
                 d->chunk_left = d->chunk_left * 16 + (uint64_t)hex_digit_value(c);
                 i++;
                 break;
@@ -208,7 +209,7 @@ int prefilter_chunked_feed(struct prefilter_chunked *d, const char *p, size_t n,
             __attribute__((fallthrough)); /* CR is optional */
         case CK_DATA_LF:
             if (c != '\n')
-                return -1;
+                return AZ_EBADREQUEST;
             d->state = CK_SIZE_FIRST;
             i++;
             break;
@@ -278,11 +279,6 @@ void prefilter_init(struct apiserver *srv, uint64_t body_budget)
     if (dlsym(RTLD_DEFAULT, "h2o_socket_read_start") != (void *)h2o_socket_read_start)
         log_error("prefilter: h2o_socket_read_start is not interposed: request bodies are read "
                   "before authentication");
-}
-
-uint64_t prefilter_budget_used(void)
-{
-    return __atomic_load_n(&pf__used, __ATOMIC_RELAXED);
 }
 
 static bool budget_reserve(struct pf_conn *c, uint64_t n)
@@ -423,15 +419,15 @@ static void pf_req_init(struct pf_req *rq, h2o_socket_t *sock, const char *head,
 }
 
 /* The request info (as the handler parses it), once; upstream has it before authentication
- * (WithRequestInfo), so every observed answer carries it. -1 when it does not parse (then
- * rq->info stays zeroed: the observation uses the method as verb). */
+ * (WithRequestInfo), so every observed answer carries it. AZ_EBADREQUEST when it does not
+ * parse (then rq->info stays zeroed: the observation uses the method as verb). */
 static int pf_info(struct pf_req *rq)
 {
     if (rq->info.verb != NULL)
         return 0;
     if (request_info_parse(rq->method_z, rq->path, &rq->q, &rq->info) < 0) {
         memset(&rq->info, 0, sizeof(rq->info));
-        return -1;
+        return AZ_EBADREQUEST;
     }
     return 0;
 }

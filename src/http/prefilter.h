@@ -36,8 +36,6 @@ struct st_h2o_socket_t;
 void prefilter_init(struct apiserver *srv, uint64_t body_budget);
 /* On each accepted socket, before h2o_accept. */
 void prefilter_attach(struct st_h2o_socket_t *sock);
-/* Bytes currently reserved for request bodies (tests, /metrics). */
-uint64_t prefilter_budget_used(void);
 
 /* ---- pure parts (unit-tested and fuzzed) ------------------------------------------------ */
 
@@ -77,8 +75,8 @@ struct prefilter_chunked {
     uint64_t decoded;    /* data bytes so far */
 };
 /* Feeds n bytes; returns 1 when the body (last chunk and trailers) ended — *used is then the
- * number of bytes of p that belonged to it —, 0 when more is needed, -1 on a malformed
- * coding (h2o answers it). */
+ * number of bytes of p that belonged to it —, 0 when more is needed, AZ_EBADREQUEST on a
+ * malformed coding (h2o answers it). */
 int prefilter_chunked_feed(struct prefilter_chunked *d, const char *p, size_t n, size_t *used);
 
 #endif

@@ -122,7 +122,7 @@ ssize_t spdy_frame_parse(const uint8_t *buf, size_t len, struct spdy_frame *ret)
     ret->control = (w0 & 0x80000000u) != 0;
     if (ret->control) {
         if (((w0 >> 16) & 0x7fffu) != 3 || flen > SPDY_MAX_CONTROL)
-            return -1;
+            return AZ_EBADREQUEST;
     }
     if (len - 8 < flen)
         return 0;
@@ -137,7 +137,7 @@ ssize_t spdy_frame_parse(const uint8_t *buf, size_t len, struct spdy_frame *ret)
     switch (ret->type) {
     case SPDY_SYN_STREAM:
         if (flen < 10)
-            return -1;
+            return AZ_EBADREQUEST;
         ret->stream_id = get32(p) & 0x7fffffffu;
         ret->payload = p + 10;
         ret->len = flen - 10;
@@ -145,7 +145,7 @@ ssize_t spdy_frame_parse(const uint8_t *buf, size_t len, struct spdy_frame *ret)
     case SPDY_SYN_REPLY:
     case SPDY_HEADERS:
         if (flen < 4)
-            return -1;
+            return AZ_EBADREQUEST;
         ret->stream_id = get32(p) & 0x7fffffffu;
         ret->payload = p + 4;
         ret->len = flen - 4;
@@ -153,18 +153,18 @@ ssize_t spdy_frame_parse(const uint8_t *buf, size_t len, struct spdy_frame *ret)
     case SPDY_RST_STREAM:
     case SPDY_WINDOW_UPDATE:
         if (flen != 8)
-            return -1;
+            return AZ_EBADREQUEST;
         ret->stream_id = get32(p) & 0x7fffffffu;
         ret->value = get32(p + 4) & (ret->type == SPDY_WINDOW_UPDATE ? 0x7fffffffu : 0xffffffffu);
         break;
     case SPDY_PING:
         if (flen != 4)
-            return -1;
+            return AZ_EBADREQUEST;
         ret->value = get32(p);
         break;
     case SPDY_GOAWAY:
         if (flen != 8)
-            return -1;
+            return AZ_EBADREQUEST;
         ret->stream_id = get32(p) & 0x7fffffffu;
         ret->value = get32(p + 4);
         break;
@@ -179,17 +179,17 @@ ssize_t spdy_frame_parse(const uint8_t *buf, size_t len, struct spdy_frame *ret)
 int spdy_inflate_init(z_stream *z)
 {
     memset(z, 0, sizeof(*z));
-    return inflateInit(z) == Z_OK ? 0 : -1;
+    return inflateInit(z) == Z_OK ? 0 : AZ_EINTERNAL;
 }
 
 int spdy_deflate_init(z_stream *z)
 {
     memset(z, 0, sizeof(*z));
     if (deflateInit(z, Z_BEST_COMPRESSION) != Z_OK)
-        return -1;
+        return AZ_EINTERNAL;
     if (deflateSetDictionary(z, spdy_dict, sizeof(spdy_dict)) != Z_OK) {
         deflateEnd(z);
-        return -1;
+        return AZ_EINTERNAL;
     }
     return 0;
 }
@@ -206,16 +206,16 @@ static int inflate_block(z_stream *z, const uint8_t *block, size_t len, struct b
         int r = inflate(z, Z_SYNC_FLUSH);
         if (r == Z_NEED_DICT) {
             if (inflateSetDictionary(z, spdy_dict, sizeof(spdy_dict)) != Z_OK)
-                return -1;
+                return AZ_EBADREQUEST;
             continue;
         }
         if (r != Z_OK && r != Z_BUF_ERROR)
-            return -1;
+            return AZ_EBADREQUEST;
         size_t got = sizeof(chunk) - z->avail_out;
         if (buf_append(out, chunk, got) != 0)
-            return -1;
+            return AZ_EBADREQUEST;
         if (r == Z_BUF_ERROR && got == 0)
-            return -1; /* no progress */
+            return AZ_EBADREQUEST; /* no progress */
     }
     /* output that did not fit in the last chunk */
     for (;;) {
@@ -224,7 +224,7 @@ static int inflate_block(z_stream *z, const uint8_t *block, size_t len, struct b
         int r = inflate(z, Z_SYNC_FLUSH);
         size_t got = sizeof(chunk) - z->avail_out;
         if (got > 0 && buf_append(out, chunk, got) != 0)
-            return -1;
+            return AZ_EBADREQUEST;
         if (got == 0 || (r != Z_OK && r != Z_BUF_ERROR))
             break;
     }
@@ -246,7 +246,7 @@ int spdy_headers_decode(z_stream *z, const uint8_t *block, size_t len, struct sp
     memset(ret, 0, sizeof(*ret));
     struct buf b;
     buf_init(&b, SPDY_MAX_HEADERS);
-    int rc = -1;
+    int rc = AZ_EBADREQUEST;
     if (inflate_block(z, block, len, &b) != 0 || b.len < 4)
         goto out;
     const uint8_t *p = (const uint8_t *)b.data, *end = p + b.len;

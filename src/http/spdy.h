@@ -51,8 +51,8 @@ struct spdy_frame {
 };
 
 /* Parses one frame at buf[0..len). Returns the bytes it takes (> 0), 0 when more bytes are
- * needed, or -1 when the stream of frames is broken (a wrong version, a control frame over
- * SPDY_MAX_CONTROL or too short for its type). */
+ * needed, or AZ_EBADREQUEST when the stream of frames is broken (a wrong version, a control
+ * frame over SPDY_MAX_CONTROL or too short for its type). */
 ssize_t spdy_frame_parse(const uint8_t *buf, size_t len, struct spdy_frame *ret);
 
 struct spdy_header {
@@ -66,13 +66,13 @@ struct spdy_headers {
     size_t n;
 };
 
-/* zlib contexts with the SPDY/3 dictionary. Return 0, or -1 (out of memory). */
+/* zlib contexts with the SPDY/3 dictionary. Return 0, or AZ_EINTERNAL (out of memory). */
 int spdy_inflate_init(z_stream *z);
 int spdy_deflate_init(z_stream *z);
 
-/* Decompresses and decodes one header block (the connection's inflater z). Returns 0 or -1
- * (corrupt, over SPDY_MAX_HEADERS, an upper-case or empty name, a name twice). Release with
- * spdy_headers_release (also after a failure). */
+/* Decompresses and decodes one header block (the connection's inflater z). Returns 0 or
+ * AZ_EBADREQUEST (corrupt, over SPDY_MAX_HEADERS, an upper-case or empty name, a name twice).
+ * Release with spdy_headers_release (also after a failure). */
 int spdy_headers_decode(z_stream *z, const uint8_t *block, size_t len, struct spdy_headers *ret);
 void spdy_headers_release(struct spdy_headers *h);
 /* The first value of name, or NULL. */

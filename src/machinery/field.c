@@ -71,10 +71,8 @@ void field_errors_addf(struct field_errors *fe, enum field_error_type type, json
                        const char *detail, const char *field_fmt, ...)
 {
     va_list ap;
-    char *path = NULL;
     va_start(ap, field_fmt);
-    if (vasprintf(&path, field_fmt, ap) < 0)
-        abort();
+    char *path = xvasprintf(field_fmt, ap);
     va_end(ap);
     field_errors_add(fe, type, path, value, detail);
     free(path);

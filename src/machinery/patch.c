@@ -16,20 +16,6 @@
 #include "util/err.h"
 #include "util/text.h"
 
-static char *msg_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *msg_new(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        abort();
-    return s;
-}
-
 /* ---- Go encoding/json syntax errors ------------------------------------------------------
  * A recursive checker that fails on the same byte, with the same text, as Go's scanner
  * (encoding/json/scanner.go): "invalid character 'x' <context>" or "unexpected end of JSON
@@ -69,14 +55,14 @@ static int gj_fail(struct gojson_scan *s, unsigned char c, const char *ctx)
 {
     char q[16];
     go_quote_char(c, q);
-    s->err = msg_new("invalid character %s %s", q, ctx);
-    return -1;
+    s->err = xasprintf("invalid character %s %s", q, ctx);
+    return AZ_EBADREQUEST;
 }
 
 static int gj_eof(struct gojson_scan *s)
 {
-    s->err = msg_new("unexpected end of JSON input");
-    return -1;
+    s->err = xasprintf("unexpected end of JSON input");
+    return AZ_EBADREQUEST;
 }
 
 static void gj_space(struct gojson_scan *s)
@@ -198,7 +184,7 @@ static int gj_object(struct gojson_scan *s)
         if (*s->p != '"')
             return gj_fail(s, *s->p, "looking for beginning of object key string");
         if (gj_string(s) != 0)
-            return -1;
+            return AZ_EBADREQUEST;
         gj_space(s);
         if (s->p >= s->end)
             return gj_eof(s);
@@ -206,7 +192,7 @@ static int gj_object(struct gojson_scan *s)
             return gj_fail(s, *s->p, "after object key");
         s->p++;
         if (gj_value(s) != 0)
-            return -1;
+            return AZ_EBADREQUEST;
         gj_space(s);
         if (s->p >= s->end)
             return gj_eof(s);
@@ -235,7 +221,7 @@ static int gj_array(struct gojson_scan *s)
     }
     for (;;) {
         if (gj_value(s) != 0)
-            return -1;
+            return AZ_EBADREQUEST;
         gj_space(s);
         if (s->p >= s->end)
             return gj_eof(s);
@@ -260,8 +246,8 @@ static int gj_value(struct gojson_scan *s)
     case '{':
     case '[':
         if (++s->depth > PATCH_MAX_DEPTH) {
-            s->err = msg_new("exceeded max depth");
-            return -1;
+            s->err = xasprintf("exceeded max depth");
+            return AZ_EBADREQUEST;
         }
         rc = c == '{' ? gj_object(s) : gj_array(s);
         s->depth--;
@@ -298,7 +284,7 @@ static json_t *go_json_parse(const char *buf, size_t len, char **ret_err)
     json_error_t jerr;
     json_t *v = json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (v == NULL)
-        *ret_err = msg_new("%s", jerr.text); /* valid for Go, not for jansson (e.g. bad UTF-8) */
+        *ret_err = xasprintf("%s", jerr.text); /* valid for Go, not for jansson (e.g. bad UTF-8) */
     return v;
 }
 
@@ -353,7 +339,7 @@ static char *jp_decode_segment(const char *s, size_t n)
     return out;
 }
 
-/* Go strconv.Atoi. Returns 0, or -1 with *ret_err `strconv.Atoi: parsing "k": ...`. */
+/* Go strconv.Atoi. Returns 0, or AZ_EINVALID with *ret_err `strconv.Atoi: parsing "k": ...`. */
 static int go_atoi(const char *k, long long *ret, char **ret_err)
 {
     const char *p = k;
@@ -367,20 +353,20 @@ static int go_atoi(const char *k, long long *ret, char **ret_err)
         if (!is_digit((unsigned char)*p))
             goto syntax;
         if (v > (UINT64_MAX - 9) / 10) {
-            *ret_err = msg_new("strconv.Atoi: parsing \"%s\": value out of range", k);
-            return -1;
+            *ret_err = xasprintf("strconv.Atoi: parsing \"%s\": value out of range", k);
+            return AZ_EINVALID;
         }
         v = v * 10 + (unsigned)(*p - '0');
     }
     if (v > (unsigned long long)INT64_MAX + (neg ? 1 : 0)) {
-        *ret_err = msg_new("strconv.Atoi: parsing \"%s\": value out of range", k);
-        return -1;
+        *ret_err = xasprintf("strconv.Atoi: parsing \"%s\": value out of range", k);
+        return AZ_EINVALID;
     }
     *ret = neg ? (long long)(0 - v) : (long long)v;
     return 0;
 syntax:
-    *ret_err = msg_new("strconv.Atoi: parsing \"%s\": invalid syntax", k);
-    return -1;
+    *ret_err = xasprintf("strconv.Atoi: parsing \"%s\": invalid syntax", k);
+    return AZ_EINVALID;
 }
 
 /* evanphx findObject(): walks all but the last segment (the first segment, before the first
@@ -430,18 +416,18 @@ static int jp_index(json_t *arr, const char *key, size_t *ret_idx, char **ret_er
 {
     long long idx, n = (long long)json_array_size(arr);
     if (go_atoi(key, &idx, ret_err) != 0)
-        return -1;
+        return AZ_EINVALID;
     long long orig = idx;
     if (idx < 0) {
         if (idx < -n) {
-            *ret_err = msg_new("Unable to access invalid index: %lld: invalid index referenced", orig);
-            return -1;
+            *ret_err = xasprintf("Unable to access invalid index: %lld: invalid index referenced", orig);
+            return AZ_EINVALID;
         }
         idx += n;
     }
     if (idx >= n) {
-        *ret_err = msg_new("Unable to access invalid index: %lld: invalid index referenced", idx);
-        return -1;
+        *ret_err = xasprintf("Unable to access invalid index: %lld: invalid index referenced", idx);
+        return AZ_EINVALID;
     }
     *ret_idx = (size_t)idx;
     return 0;
@@ -457,7 +443,7 @@ static int jp_get(struct jp_target *t, json_t **ret, char **ret_err)
     }
     size_t idx;
     if (jp_index(t->con, t->key, &idx, ret_err) != 0)
-        return -1;
+        return AZ_EINVALID;
     json_t *v = json_array_get(t->con, idx);
     *ret = json_is_null(v) ? NULL : v;
     return 0;
@@ -477,15 +463,15 @@ static int jp_add(struct jp_target *t, json_t *val, char **ret_err)
     long long idx, sz = (long long)json_array_size(t->con) + 1;
     char *aerr = NULL;
     if (go_atoi(t->key, &idx, &aerr) != 0) {
-        *ret_err = msg_new("value was not a proper array index: '%s': %s", t->key, aerr);
+        *ret_err = xasprintf("value was not a proper array index: '%s': %s", t->key, aerr);
         free(aerr);
         json_decref(val);
-        return -1;
+        return AZ_EINVALID;
     }
     if (idx >= sz || idx < -sz) {
-        *ret_err = msg_new("Unable to access invalid index: %lld: invalid index referenced", idx);
+        *ret_err = xasprintf("Unable to access invalid index: %lld: invalid index referenced", idx);
         json_decref(val);
-        return -1;
+        return AZ_EINVALID;
     }
     if (idx < 0)
         idx += sz;
@@ -503,7 +489,7 @@ static int jp_set(struct jp_target *t, json_t *val, char **ret_err)
     size_t idx;
     if (jp_index(t->con, t->key, &idx, ret_err) != 0) {
         json_decref(val);
-        return -1;
+        return AZ_EINVALID;
     }
     json_array_set_new(t->con, idx, val);
     return 0;
@@ -513,15 +499,15 @@ static int jp_remove(struct jp_target *t, char **ret_err)
 {
     if (json_is_object(t->con)) {
         if (json_object_get(t->con, t->key) == NULL) {
-            *ret_err = msg_new("Unable to remove nonexistent key: %s: missing value", t->key);
-            return -1;
+            *ret_err = xasprintf("Unable to remove nonexistent key: %s: missing value", t->key);
+            return AZ_EINVALID;
         }
         json_object_del(t->con, t->key);
         return 0;
     }
     size_t idx;
     if (jp_index(t->con, t->key, &idx, ret_err) != 0)
-        return -1;
+        return AZ_EINVALID;
     json_array_remove(t->con, idx);
     return 0;
 }
@@ -597,18 +583,18 @@ static int jp_op_add(struct jp_state *st, json_t *op, char **ret_err)
     struct jp_target t;
     char *err = NULL;
     if (path == NULL) {
-        *ret_err = msg_new("add operation failed to decode path: missing value");
-        return -1;
+        *ret_err = xasprintf("add operation failed to decode path: missing value");
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, path, &t)) {
-        *ret_err = msg_new("add operation does not apply: doc is missing path: \"%s\": missing value", path);
-        return -1;
+        *ret_err = xasprintf("add operation does not apply: doc is missing path: \"%s\": missing value", path);
+        return AZ_EINVALID;
     }
     json_t *val = op_value(op);
     jp_note_depth(st, path, val);
     int rc = jp_add(&t, val, &err);
     if (rc != 0) {
-        *ret_err = msg_new("error in add for path: '%s': %s", path, err);
+        *ret_err = xasprintf("error in add for path: '%s': %s", path, err);
         free(err);
     }
     free(t.key);
@@ -621,16 +607,16 @@ static int jp_op_remove(struct jp_state *st, json_t *op, char **ret_err)
     struct jp_target t;
     char *err = NULL;
     if (path == NULL) {
-        *ret_err = msg_new("remove operation failed to decode path: missing value");
-        return -1;
+        *ret_err = xasprintf("remove operation failed to decode path: missing value");
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, path, &t)) {
-        *ret_err = msg_new("remove operation does not apply: doc is missing path: \"%s\": missing value", path);
-        return -1;
+        *ret_err = xasprintf("remove operation does not apply: doc is missing path: \"%s\": missing value", path);
+        return AZ_EINVALID;
     }
     int rc = jp_remove(&t, &err);
     if (rc != 0) {
-        *ret_err = msg_new("error in remove for path: '%s': %s", path, err);
+        *ret_err = xasprintf("error in remove for path: '%s': %s", path, err);
         free(err);
     }
     free(t.key);
@@ -644,14 +630,14 @@ static int jp_op_replace(struct jp_state *st, json_t *op, char **ret_err)
     char *err = NULL;
     json_t *cur;
     if (path == NULL) {
-        *ret_err = msg_new("replace operation failed to decode path: operation missing path field: missing value");
-        return -1;
+        *ret_err = xasprintf("replace operation failed to decode path: operation missing path field: missing value");
+        return AZ_EINVALID;
     }
     if (path[0] == '\0') {
         json_t *val = json_object_get(op, "value");
         if (!json_is_object(val) && !json_is_array(val)) {
-            *ret_err = msg_new("replace operation value must be object or array");
-            return -1;
+            *ret_err = xasprintf("replace operation value must be object or array");
+            return AZ_EINVALID;
         }
         json_decref(st->doc);
         st->doc = json_deep_copy(val);
@@ -659,19 +645,19 @@ static int jp_op_replace(struct jp_state *st, json_t *op, char **ret_err)
         return 0;
     }
     if (!jp_find(st->doc, path, &t)) {
-        *ret_err = msg_new("replace operation does not apply: doc is missing path: %s: missing value", path);
-        return -1;
+        *ret_err = xasprintf("replace operation does not apply: doc is missing path: %s: missing value", path);
+        return AZ_EINVALID;
     }
     int rc = jp_get(&t, &cur, &err);
     if (rc != 0) {
         free(err);
-        *ret_err = msg_new("replace operation does not apply: doc is missing key: %s: missing value", path);
+        *ret_err = xasprintf("replace operation does not apply: doc is missing key: %s: missing value", path);
     } else {
         json_t *val = op_value(op);
         jp_note_depth(st, path, val);
         rc = jp_set(&t, val, &err);
         if (rc != 0) {
-            *ret_err = msg_new("error in remove for path: '%s': %s", path, err);
+            *ret_err = xasprintf("error in remove for path: '%s': %s", path, err);
             free(err);
         }
     }
@@ -686,34 +672,34 @@ static int jp_op_move(struct jp_state *st, json_t *op, char **ret_err)
     char *err = NULL;
     json_t *val = NULL;
     if (from == NULL) {
-        *ret_err = msg_new("move operation failed to decode from: operation, missing from field: missing value");
-        return -1;
+        *ret_err = xasprintf("move operation failed to decode from: operation, missing from field: missing value");
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, from, &t)) {
-        *ret_err = msg_new("move operation does not apply: doc is missing from path: %s: missing value", from);
-        return -1;
+        *ret_err = xasprintf("move operation does not apply: doc is missing from path: %s: missing value", from);
+        return AZ_EINVALID;
     }
     if (jp_get(&t, &val, &err) != 0 || (json_incref(val), jp_remove(&t, &err) != 0)) {
-        *ret_err = msg_new("error in move for path: '%s': %s", t.key, err);
+        *ret_err = xasprintf("error in move for path: '%s': %s", t.key, err);
         free(err);
         free(t.key);
         json_decref(val);
-        return -1;
+        return AZ_EINVALID;
     }
     free(t.key);
     if (val == NULL)
         val = json_null();
-    int rc = -1;
+    int rc = AZ_EINVALID;
     if (path == NULL) {
-        *ret_err = msg_new("move operation failed to decode path: operation missing path field: missing value");
+        *ret_err = xasprintf("move operation failed to decode path: operation missing path field: missing value");
     } else if (!jp_find(st->doc, path, &d)) {
-        *ret_err = msg_new("move operation does not apply: doc is missing destination path: %s: missing value", path);
+        *ret_err = xasprintf("move operation does not apply: doc is missing destination path: %s: missing value", path);
     } else {
         jp_note_depth(st, path, val);
         rc = jp_add(&d, val, &err);
         val = NULL;
         if (rc != 0) {
-            *ret_err = msg_new("error in move for path: '%s': %s", path, err);
+            *ret_err = xasprintf("error in move for path: '%s': %s", path, err);
             free(err);
         }
         free(d.key);
@@ -729,30 +715,30 @@ static int jp_op_test(struct jp_state *st, json_t *op, char **ret_err)
     char *err = NULL;
     json_t *val, *want = json_object_get(op, "value");
     if (path == NULL) {
-        *ret_err = msg_new("test operation failed to decode path: operation missing path field: missing value");
-        return -1;
+        *ret_err = xasprintf("test operation failed to decode path: operation missing path field: missing value");
+        return AZ_EINVALID;
     }
     if (path[0] == '\0') {
         if (want != NULL && json_equal(st->doc, want))
             return 0;
-        *ret_err = msg_new("testing value %s failed: test failed", path);
-        return -1;
+        *ret_err = xasprintf("testing value %s failed: test failed", path);
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, path, &t)) {
-        *ret_err = msg_new("test operation does not apply: is missing path: %s: missing value", path);
-        return -1;
+        *ret_err = xasprintf("test operation does not apply: is missing path: %s: missing value", path);
+        return AZ_EINVALID;
     }
     int rc = jp_get(&t, &val, &err);
     free(t.key);
     if (rc != 0) {
-        *ret_err = msg_new("error in test for path: '%s': %s", path, err);
+        *ret_err = xasprintf("error in test for path: '%s': %s", path, err);
         free(err);
-        return -1;
+        return AZ_EINVALID;
     }
     if (val == NULL ? json_is_null(want) : (want != NULL && json_equal(val, want)))
         return 0;
-    *ret_err = msg_new("testing value %s failed: test failed", path);
-    return -1;
+    *ret_err = xasprintf("testing value %s failed: test failed", path);
+    return AZ_EINVALID;
 }
 
 static int jp_op_copy(struct jp_state *st, json_t *op, char **ret_err)
@@ -762,43 +748,43 @@ static int jp_op_copy(struct jp_state *st, json_t *op, char **ret_err)
     char *err = NULL;
     json_t *val;
     if (from == NULL) {
-        *ret_err = msg_new("copy operation failed to decode from: operation, missing from field: missing value");
-        return -1;
+        *ret_err = xasprintf("copy operation failed to decode from: operation, missing from field: missing value");
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, from, &t)) {
-        *ret_err = msg_new("copy operation does not apply: doc is missing from path: %s: missing value", from);
-        return -1;
+        *ret_err = xasprintf("copy operation does not apply: doc is missing from path: %s: missing value", from);
+        return AZ_EINVALID;
     }
     int rc = jp_get(&t, &val, &err);
     free(t.key);
     if (rc != 0) {
-        *ret_err = msg_new("error in copy for from: '%s': %s", from, err);
+        *ret_err = xasprintf("error in copy for from: '%s': %s", from, err);
         free(err);
-        return -1;
+        return AZ_EINVALID;
     }
     if (path == NULL) {
-        *ret_err = msg_new("copy operation failed to decode path: missing value");
-        return -1;
+        *ret_err = xasprintf("copy operation failed to decode path: missing value");
+        return AZ_EINVALID;
     }
     if (!jp_find(st->doc, path, &d)) {
-        *ret_err = msg_new("copy operation does not apply: doc is missing destination path: %s: missing value", path);
-        return -1;
+        *ret_err = xasprintf("copy operation does not apply: doc is missing destination path: %s: missing value", path);
+        return AZ_EINVALID;
     }
     json_t *copy = val != NULL ? json_deep_copy(val) : json_null();
     char *enc = json_dumps(copy, JSON_COMPACT | JSON_ENCODE_ANY);
     st->copied += enc != NULL ? (int64_t)strlen(enc) : 0;
     free(enc);
     if (st->copied > PATCH_MAX_COPY_BYTES) {
-        *ret_err = msg_new("Unable to complete the copy, the accumulated size increase of copy is %lld, exceeding the limit %d",
+        *ret_err = xasprintf("Unable to complete the copy, the accumulated size increase of copy is %lld, exceeding the limit %d",
                            (long long)st->copied, PATCH_MAX_COPY_BYTES);
         json_decref(copy);
         free(d.key);
-        return -1;
+        return AZ_EINVALID;
     }
     jp_note_depth(st, path, copy);
     rc = jp_add(&d, copy, &err);
     if (rc != 0) {
-        *ret_err = msg_new("error while adding value during copy: %s", err);
+        *ret_err = xasprintf("error while adding value during copy: %s", err);
         free(err);
     }
     free(d.key);
@@ -817,7 +803,7 @@ int patch_json_ops_apply(json_t **doc, json_t *ops, char **ret_err)
         if (kind == NULL)
             kind = "unknown";
         if (!json_is_object(op))
-            rc = (*ret_err = msg_new("Unexpected kind: %s", kind), -1);
+            rc = (*ret_err = xasprintf("Unexpected kind: %s", kind), AZ_EINVALID);
         else if (strcmp(kind, "add") == 0)
             rc = jp_op_add(&st, op, ret_err);
         else if (strcmp(kind, "remove") == 0)
@@ -831,10 +817,10 @@ int patch_json_ops_apply(json_t **doc, json_t *ops, char **ret_err)
         else if (strcmp(kind, "copy") == 0)
             rc = jp_op_copy(&st, op, ret_err);
         else
-            rc = (*ret_err = msg_new("Unexpected kind: %s", kind), -1);
+            rc = (*ret_err = xasprintf("Unexpected kind: %s", kind), AZ_EINVALID);
         if (rc == 0 && st.depth_bound > PATCH_MAX_DEPTH) {
-            *ret_err = msg_new("patched document exceeds the maximum nesting depth %d", PATCH_MAX_DEPTH);
-            rc = -1;
+            *ret_err = xasprintf("patched document exceeds the maximum nesting depth %d", PATCH_MAX_DEPTH);
+            rc = AZ_EINVALID;
         }
         if (rc != 0)
             break;
@@ -855,19 +841,19 @@ static char *json_patch_decode_error(json_t *ops)
     if (json_is_null(ops))
         return NULL;
     if (!json_is_array(ops))
-        return msg_new("json: cannot unmarshal %s into Go value of type []handlers.jsonPatchOp", go_json_kind(ops));
+        return xasprintf("json: cannot unmarshal %s into Go value of type []handlers.jsonPatchOp", go_json_kind(ops));
     size_t i;
     json_t *op;
     json_array_foreach(ops, i, op) {
         if (json_is_null(op))
             continue;
         if (!json_is_object(op))
-            return msg_new("json: cannot unmarshal %s into Go value of type handlers.jsonPatchOp", go_json_kind(op));
+            return xasprintf("json: cannot unmarshal %s into Go value of type handlers.jsonPatchOp", go_json_kind(op));
         static const char *const strfields[] = {"op", "path", "from"};
         for (size_t f = 0; f < 3; f++) {
             json_t *v = json_object_get(op, strfields[f]);
             if (v != NULL && !json_is_null(v) && !json_is_string(v))
-                return msg_new("json: cannot unmarshal %s into Go struct field jsonPatchOp.%s of type string",
+                return xasprintf("json: cannot unmarshal %s into Go struct field jsonPatchOp.%s of type string",
                                go_json_kind(v), strfields[f]);
         }
     }
@@ -975,7 +961,7 @@ static char *not_object_error(json_t *v)
     char *enc = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     json_t *quoted = json_string(enc != NULL ? enc : "");
     char *q = json_dumps(quoted, JSON_ENCODE_ANY);
-    char *msg = msg_new(" \"\" is invalid: patch: Invalid value: %s: couldn't get version/kind; json parse error: "
+    char *msg = xasprintf(" \"\" is invalid: patch: Invalid value: %s: couldn't get version/kind; json parse error: "
                         "json: cannot unmarshal %s into Go value of type struct { APIVersion string "
                         "\"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }",
                         q != NULL ? q : "\"\"", go_json_kind(v));
@@ -993,16 +979,16 @@ int patch_apply(enum patch_type t, const struct schema_node *schema, json_t *ori
     int rc = AZ_EBADREQUEST;
 
     if (len > PATCH_MAX_BYTES) {
-        *ret_err = msg_new("limit is %d", PATCH_MAX_BYTES);
+        *ret_err = xasprintf("limit is %d", PATCH_MAX_BYTES);
         return AZ_ETOOLARGE;
     }
     if (!json_is_object(original)) {
-        *ret_err = msg_new("original object is not a JSON object");
+        *ret_err = xasprintf("original object is not a JSON object");
         return AZ_EINTERNAL;
     }
     p = go_json_parse(patch, len, &err);
     if (p == NULL) {
-        *ret_err = t == PATCH_TYPE_STRATEGIC ? err : msg_new("error decoding patch: %s", err);
+        *ret_err = t == PATCH_TYPE_STRATEGIC ? err : xasprintf("error decoding patch: %s", err);
         if (t != PATCH_TYPE_STRATEGIC)
             free(err);
         return AZ_EBADREQUEST;
@@ -1011,12 +997,12 @@ int patch_apply(enum patch_type t, const struct schema_node *schema, json_t *ori
     switch (t) {
     case PATCH_TYPE_JSON:
         if ((err = json_patch_decode_error(p)) != NULL) {
-            *ret_err = msg_new("error decoding patch: %s", err);
+            *ret_err = xasprintf("error decoding patch: %s", err);
             free(err);
             goto out;
         }
         if (json_array_size(p) > PATCH_MAX_JSON_OPS) {
-            *ret_err = msg_new("The allowed maximum operations in a JSON patch is %d, got %zu",
+            *ret_err = xasprintf("The allowed maximum operations in a JSON patch is %d, got %zu",
                                PATCH_MAX_JSON_OPS, json_array_size(p));
             rc = AZ_ETOOLARGE;
             goto out;
@@ -1027,19 +1013,19 @@ int patch_apply(enum patch_type t, const struct schema_node *schema, json_t *ori
         break;
     case PATCH_TYPE_MERGE:
         if (!json_is_object(p) && !json_is_null(p)) {
-            *ret_err = msg_new("error decoding patch: json: cannot unmarshal %s into Go value of type map[string]interface {}",
+            *ret_err = xasprintf("error decoding patch: json: cannot unmarshal %s into Go value of type map[string]interface {}",
                                go_json_kind(p));
             goto out;
         }
         if (json_is_null(p)) {
-            *ret_err = msg_new("Invalid JSON Patch");
+            *ret_err = xasprintf("Invalid JSON Patch");
             goto out;
         }
         doc = patch_merge_value(original, p);
         break;
     case PATCH_TYPE_STRATEGIC:
         if (!json_is_object(p) && !json_is_null(p)) {
-            *ret_err = msg_new("json: cannot unmarshal %s into Go value of type map[string]interface {}",
+            *ret_err = xasprintf("json: cannot unmarshal %s into Go value of type map[string]interface {}",
                                go_json_kind(p));
             goto out;
         }
@@ -1048,7 +1034,7 @@ int patch_apply(enum patch_type t, const struct schema_node *schema, json_t *ori
             goto out;
         break;
     default:
-        *ret_err = msg_new("unknown Content-Type header for patch: %d", (int)t);
+        *ret_err = xasprintf("unknown Content-Type header for patch: %d", (int)t);
         rc = AZ_EINTERNAL;
         goto out;
     }

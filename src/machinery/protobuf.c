@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -188,18 +189,14 @@ static struct pb_message *pb_view_build(const struct schema_node *node, unsigned
     size_t nf = 0;
     for (const struct schema_field *f = node->fields; f != NULL && f->name != NULL; f++)
         nf++;
-    struct pb_message *m = calloc(1, sizeof(*m));
-    struct pb_field *fields = calloc(nf + 1, sizeof(*fields));
-    if (m == NULL || fields == NULL)
-        abort();
+    struct pb_message *m = xcalloc(1, sizeof(*m));
+    struct pb_field *fields = xcalloc(nf + 1, sizeof(*fields));
     m->name = via != 0 ? (node->pb_inline ? node->pb_inline : "") : pb_schema_go_name(node);
     m->fields = fields;
     /* register before recursing, so that the pointer exists for nested references */
     if (pb_nviews == pb_views_cap) {
         pb_views_cap = pb_views_cap ? pb_views_cap * 2 : 64;
-        pb_views = realloc(pb_views, pb_views_cap * sizeof(*pb_views));
-        if (pb_views == NULL)
-            abort();
+        pb_views = xrealloc(pb_views, pb_views_cap * sizeof(*pb_views));
     }
     pb_views[pb_nviews++] = (struct pb_view){ node, via, m };
     size_t n = 0;
@@ -384,23 +381,6 @@ static int pb_string(struct pb_ctx *c, const char *what, const uint8_t *p, size_
 #define PB_GO_ZERO_TIME_UNIX INT64_C(-62135596800) /* 0001-01-01T00:00:00Z */
 #define PB_MAX_TIME_UNIX INT64_C(253402300799)     /* 9999-12-31T23:59:59Z */
 
-/* Days since 1970-01-01 -> proleptic Gregorian date (H. Hinnant's civil_from_days). */
-static void pb_civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *ret_d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    uint64_t doe = (uint64_t)(z - era * 146097);
-    uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = (int64_t)yoe + era * 400;
-    uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    uint64_t mp = (5 * doy + 2) / 153;
-    unsigned d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-    unsigned m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-    *ret_y = y + (m <= 2);
-    *ret_m = m;
-    *ret_d = d;
-}
-
 /* Decodes a Timestamp message into an RFC 3339 string, or null for Go's zero time.
  * Like upstream, an empty message is the zero time. metav1.Time prints whole seconds (nanos
  * dropped); metav1.MicroTime (micro) prints microseconds, "2006-01-02T15:04:05.000000Z". */
@@ -444,18 +424,13 @@ static int pb_time(struct pb_ctx *c, const uint8_t *p, size_t n, bool micro, jso
     if (seconds < PB_GO_ZERO_TIME_UNIX || seconds > PB_MAX_TIME_UNIX)
         return pb_fail(c, AZ_EBADREQUEST, "proto: timestamp %" PRId64 " is out of range",
                        seconds);
-    int64_t days = seconds / 86400, rem = seconds % 86400;
-    if (rem < 0) {
-        rem += 86400;
-        days--;
-    }
-    int64_t year;
-    unsigned month, day;
-    pb_civil_from_days(days, &year, &month, &day);
-    char buf[64];
-    int len = snprintf(buf, sizeof(buf), "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u", year, month,
-                       day, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
-                       (unsigned)(rem % 60));
+    time_t t = (time_t)seconds;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL)
+        return pb_fail(c, AZ_EINTERNAL, "proto: timestamp %" PRId64 " cannot be converted", seconds);
+    char buf[64]; /* Go pads years below 1000 to four digits, strftime's %Y does not */
+    int len = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     if (micro) {
         /* Go normalises nanos into [0, 1e9) by carrying into seconds; we only accept the
          * canonical range, which is what every Go encoder writes. */
@@ -1229,9 +1204,7 @@ static void pb_lint_object(struct pb_lint *l, const struct schema_node *obj, int
 
 int k8s_protobuf_schema_errors(const struct schema_node *root, json_t *ret_msgs)
 {
-    struct pb_lint *l = calloc(1, sizeof(*l));
-    if (l == NULL)
-        abort();
+    struct pb_lint *l = xcalloc(1, sizeof(*l));
     l->msgs = ret_msgs;
     size_t before = json_array_size(ret_msgs);
     pb_lint_object(l, root, 0);

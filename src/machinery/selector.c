@@ -34,15 +34,15 @@ static int go_parse_int64(const char *s, long long *ret)
     if (*p == '+' || *p == '-')
         p++;
     if (*p == '\0')
-        return -1;
+        return AZ_EINVALID;
     for (const char *q = p; *q; q++)
         if (*q < '0' || *q > '9')
-            return -1;
+            return AZ_EINVALID;
     errno = 0;
     char *end;
     long long v = strtoll(s, &end, 10);
     if (errno == ERANGE || *end != '\0')
-        return -1;
+        return AZ_EINVALID;
     *ret = v;
     return 0;
 }
@@ -298,8 +298,9 @@ static void agg_render_release(struct agg *a, struct buf *out)
 }
 
 /* labels.NewRequirement with a nil path option. On success moves key/values into *ret and
- * returns 0; on failure appends the aggregate error text to err_out and returns -1 (the
- * values set is released either way on failure). vals_nil renders an empty set as Go nil. */
+ * returns 0; on failure appends the aggregate error text to err_out and returns AZ_EINVALID
+ * (the values set is released either way on failure). vals_nil renders an empty set as Go
+ * nil. */
 static int new_requirement(const char *key, enum label_op op, struct strset *vals, bool vals_nil,
                            struct label_requirement *ret, struct buf *err_out)
 {
@@ -372,7 +373,7 @@ static int new_requirement(const char *key, enum label_op op, struct strset *val
     if (a.n > 0) {
         agg_render_release(&a, err_out);
         strset_release(vals);
-        return -1;
+        return AZ_EINVALID;
     }
     ret->key = xstrndup(key, strlen(key));
     ret->op = op;
@@ -524,7 +525,7 @@ static int perr_found(struct parser *p, struct token t, const char *expected)
     buf_puts(&p->err, "found '");
     buf_append(&p->err, t.lit, t.len);
     buf_puts(&p->err, expected);
-    return -1;
+    return AZ_EBADREQUEST;
 }
 
 static void parse_lit_to_set(struct strset *s, struct token t)
@@ -568,7 +569,7 @@ static int parse_values(struct parser *p, struct strset *s)
     struct token la = lookahead(p, CTX_VALUES);
     if (la.tok == TOK_IDENTIFIER || la.tok == TOK_COMMA) {
         if (parse_identifiers_list(p, s) != 0)
-            return -1;
+            return AZ_EBADREQUEST;
         if (consume(p, CTX_VALUES).tok != TOK_CLOSED_PAR)
             return perr_found(p, la, "', expected: ')'");
         return 0;
@@ -614,7 +615,7 @@ static int binary_operator(enum tok t, enum label_op *ret)
             return 0;
         }
     }
-    return -1;
+    return AZ_EBADREQUEST;
 }
 
 /* parseRequirement. Errors are written to p->err without the "unable to parse requirement: "
@@ -635,7 +636,7 @@ static int parse_requirement(struct parser *p, struct label_requirement *ret)
         render_invalid(&p->err, "<nil>", key, m.data);
         free(m.data);
         free(key);
-        return -1;
+        return AZ_EBADREQUEST;
     }
     free(m.data);
 
@@ -655,7 +656,7 @@ static int parse_requirement(struct parser *p, struct label_requirement *ret)
         if (r != 0) {
             strset_release(&vals);
             free(key);
-            return -1;
+            return AZ_EBADREQUEST;
         }
         strset_sort(&vals);
     }
@@ -700,17 +701,19 @@ int label_selector_parse(const char *s, struct label_selector **ret, char **ret_
     struct label_selector *sel = xcalloc(1, sizeof(*sel));
     size_t cap = 0;
     int r = 0;
+    bool too_many = false;
     for (;;) {
         struct token la = lookahead(&p, CTX_VALUES);
         if (la.tok == TOK_EOS)
             break;
         if (la.tok != TOK_IDENTIFIER && la.tok != TOK_DOES_NOT_EXIST) {
             perr_found(&p, la, "', expected: !, identifier, or 'end of string'");
-            r = -1;
+            r = AZ_EBADREQUEST;
             break;
         }
         if (sel->n == SELECTOR_MAX_REQUIREMENTS) {
-            r = -2;
+            too_many = true;
+            r = AZ_EBADREQUEST;
             break;
         }
         if (sel->n == cap) {
@@ -724,7 +727,7 @@ int label_selector_parse(const char *s, struct label_selector **ret, char **ret_
                 buf_puts(&full, p.err.data);
             free(p.err.data);
             p.err = full;
-            r = -1;
+            r = AZ_EBADREQUEST;
             break;
         }
         sel->n++;
@@ -735,19 +738,19 @@ int label_selector_parse(const char *s, struct label_selector **ret, char **ret_
             struct token t2 = lookahead(&p, CTX_VALUES);
             if (t2.tok != TOK_IDENTIFIER && t2.tok != TOK_DOES_NOT_EXIST) {
                 perr_found(&p, t2, "', expected: identifier after ','");
-                r = -1;
+                r = AZ_EBADREQUEST;
                 break;
             }
             continue;
         }
         perr_found(&p, t, "', expected: ',' or 'end of string'");
-        r = -1;
+        r = AZ_EBADREQUEST;
         break;
     }
     free(p.toks);
     if (r != 0) {
         label_selector_free(sel);
-        if (r == -2) {
+        if (too_many) {
             free(p.err.data);
             return too_many_err("label", ret_err);
         }
@@ -1025,7 +1028,7 @@ static void buf_add_rune(struct buf *b, uint32_t r)
     buf_append(b, out, utf8_encode(r, out));
 }
 
-/* fields.UnescapeValue. Returns 0 and a malloc'd value, or -1 with the error in err. */
+/* fields.UnescapeValue. Returns 0 and a malloc'd value, or AZ_EBADREQUEST with the error in err. */
 static int unescape_value(const char *s, size_t n, char **ret, struct buf *err)
 {
     if (memchr(s, '\\', n) == NULL && memchr(s, ',', n) == NULL && memchr(s, '=', n) == NULL) {
@@ -1049,7 +1052,7 @@ static int unescape_value(const char *s, size_t n, char **ret, struct buf *err)
                 buf_puts(err, "invalid field selector: invalid escape sequence: \\");
                 buf_add_rune(err, c);
                 free(v.data);
-                return -1;
+                return AZ_EBADREQUEST;
             }
             in_slash = false;
             continue;
@@ -1059,7 +1062,7 @@ static int unescape_value(const char *s, size_t n, char **ret, struct buf *err)
         } else if (c == ',' || c == '=') {
             buf_printf(err, "invalid field selector: unescaped character in value: %d", (int)c);
             free(v.data);
-            return -1;
+            return AZ_EBADREQUEST;
         } else {
             buf_add_rune(&v, c);
         }
@@ -1067,7 +1070,7 @@ static int unescape_value(const char *s, size_t n, char **ret, struct buf *err)
     if (in_slash) {
         buf_puts(err, "invalid field selector: invalid escape sequence: \\");
         free(v.data);
-        return -1;
+        return AZ_EBADREQUEST;
     }
     *ret = buf_detach(&v, NULL);
     return 0;
@@ -1387,7 +1390,7 @@ static bool attrs_put(struct buf *b, const char *s, size_t n)
 int selector_attrs_build(const struct field_labels *k, json_t *obj, struct buf *out)
 {
     if (!json_is_object(obj))
-        return -1;
+        return AZ_EINVALID;
     size_t mark = out->len;
     bool ok = true;
     char num[32];
@@ -1426,7 +1429,7 @@ int selector_attrs_build(const struct field_labels *k, json_t *obj, struct buf *
     }
     if (!ok) {
         out->len = mark;
-        return -1;
+        return AZ_EINVALID;
     }
     return 0;
 }

@@ -160,8 +160,8 @@ void field_selector_free(struct field_selector *sel);
 struct buf;
 
 /* Appends the attributes of obj, an object of the kind whose field labels are k (NULL: none
- * of its own), to out: 0, or -1 (out unchanged) when obj is not an object or a value cannot
- * be carried. */
+ * of its own), to out: 0, or AZ_EINVALID (out unchanged) when obj is not an object or a value
+ * cannot be carried. */
 int selector_attrs_build(const struct field_labels *k, json_t *obj, struct buf *out);
 
 /* label_selector_matches / field_selector_matches over attributes a: 1 match, 0 no match,

@@ -53,17 +53,17 @@ struct smp {
 
 static int smp_fail(struct smp *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Records the first error (code, message) and returns the recorded code. */
 static int smp_fail(struct smp *c, int code, const char *fmt, ...)
 {
     if (c->code != 0)
-        return -1;
+        return c->code;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&c->err, fmt, ap) < 0)
-        abort();
+    c->err = xvasprintf(fmt, ap);
     va_end(ap);
     c->code = code;
-    return -1;
+    return code;
 }
 
 /* ---- Go fmt of decoded JSON, for upstream's error texts ---------------------------------- */
@@ -209,7 +209,13 @@ static int smp_fail_msg(struct smp *c, int code, char *msg)
     } else {
         free(msg);
     }
-    return -1;
+    return c->code;
+}
+
+/* The recorded error's code, after a callee failed (AZ_EINTERNAL if it recorded none). */
+static int smp_code(const struct smp *c)
+{
+    return c->code != 0 ? c->code : AZ_EINTERNAL;
 }
 
 static int err_no_merge_key(struct smp *c, json_t *m, const char *key)
@@ -297,7 +303,8 @@ static const struct schema_node *smp_items(const struct schema_node *node)
 
 /* ---- list helpers ----------------------------------------------------------------------- */
 
-/* Go type identity of decoded JSON values (int64 and float64 differ, as upstream). */
+/* Go type identity of decoded JSON values (int64 and float64 differ, as upstream): a
+ * json_type, or -1 for none. */
 static int go_kind(json_t *v)
 {
     switch (json_typeof(v)) {
@@ -773,7 +780,7 @@ static int smp_set_element_order(struct smp *c, json_t *orig, json_t *patch, con
         const struct schema_node *fs = smp_child(schema, field);
         const char *merge_key = smp_merge_key(fs);
         if (smp_validate_set_order(c, plist, order, merge_key) != 0)
-            return -1;
+            return smp_code(c);
         json_t *merged;
         if (olist != NULL && plist == NULL)
             merged = json_incref(olist);
@@ -785,7 +792,7 @@ static int smp_set_element_order(struct smp *c, json_t *orig, json_t *patch, con
         else
             continue;
         if (merged == NULL)
-            return -1;
+            return smp_code(c);
         int kind = smp_element_kind(c, olist, plist);
         json_t *in = NULL, *rest = NULL, *both = NULL;
         bool maps = kind == JSON_OBJECT;
@@ -796,7 +803,7 @@ static int smp_set_element_order(struct smp *c, json_t *orig, json_t *patch, con
         }
         json_decref(merged);
         if (both == NULL)
-            return -1;
+            return smp_code(c);
         json_object_set_new(orig, field, both);
         json_object_set_new(done, field, json_true());
     }

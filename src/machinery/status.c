@@ -29,10 +29,8 @@ json_t *status_new(enum az_err err, const char *message, json_t *details)
 json_t *status_newf(enum az_err err, const char *fmt, ...)
 {
     va_list ap;
-    char *msg;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     json_t *s = status_new(err, msg, NULL);
     free(msg);

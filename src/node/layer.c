@@ -459,6 +459,8 @@ char *tar_clean_path(const char *path)
 
 /* ---- applying a layer ---- */
 
+/* openat2 of path resolved inside rootfd's tree (RESOLVE_IN_ROOT): the fd, or -1 with errno
+ * set, as open(2). */
 static int openat2_in_root(int rootfd, const char *path, int flags)
 {
     struct open_how how = {

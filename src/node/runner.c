@@ -741,7 +741,7 @@ static bool unpack_started(struct node_agent *a, struct node_container *c, const
 
 /* Makes sure the image is in the store (kubelet's image manager). Returns 0, or sets the
  * container waiting (ContainerCreating while a pull runs; upstream's reasons when it cannot)
- * and returns -1. Deviation from upstream: an image already in the store is used as it is
+ * and returns AZ_EUNAVAILABLE. Deviation from upstream: an image already in the store is used as it is
  * even under Always (the store is the node's registry mirror; CI and air-gapped nodes cannot
  * reach a registry). */
 static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_container *c, const char *image)
@@ -750,7 +750,7 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
     if (j != NULL) {
         if (atomic_load(&j->state) == 0) {
             node_container_set(c, NODE_C_WAITING, "ContainerCreating", NULL);
-            return -1;
+            return AZ_EUNAVAILABLE;
         }
         c->pull = NULL;
         int rc = j->rc;
@@ -764,11 +764,11 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
             }
             node_container_set(c, NODE_C_WAITING, "CreateContainerError", msg);
             free(msg);
-            return -1;
+            return AZ_EUNAVAILABLE;
         }
         if (rc == 0 && image_present(a->image_dir, image)) {
             c->pull_failures = 0;
-            return unpack_started(a, c, image) ? -1 : 0;
+            return unpack_started(a, c, image) ? AZ_EUNAVAILABLE : 0;
         }
         c->pull_failures++;
         node_container_set(c, NODE_C_WAITING, "ErrImagePull", msg ? msg : "pulled image is not in the store");
@@ -776,18 +776,18 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
         node_event(p, "Warning", "Failed", "Error: ErrImagePull");
         log_info("node agent: pod %s/%s: pulling %s: %s", p->ns, p->name, image, c->message);
         free(msg);
-        return -1;
+        return AZ_EUNAVAILABLE;
     }
     if (image_present(a->image_dir, image)) {
         c->pull_failures = 0;
         node_event(p, "Normal", "Pulled", "Container image \"%s\" already present on machine", image);
-        return unpack_started(a, c, image) ? -1 : 0;
+        return unpack_started(a, c, image) ? AZ_EUNAVAILABLE : 0;
     }
     if (!policy_pulls(c->spec, image)) {
         char *msg = xasprintf("Container image \"%s\" is not present with pull policy of Never", image);
         node_container_set(c, NODE_C_WAITING, "ErrImageNeverPull", msg);
         free(msg);
-        return -1;
+        return AZ_EUNAVAILABLE;
     }
     if (c->pull_failures > 0 && c->reason && strcmp(c->reason, "ErrImagePull") == 0) {
         /* the attempt after a failure is reported as back-off, the one after pulls again */
@@ -796,14 +796,14 @@ static int ensure_image(struct node_agent *a, struct node_pod *p, struct node_co
         node_event(p, "Normal", "BackOff", "%s", msg);
         node_event(p, "Warning", "Failed", "Error: ImagePullBackOff");
         free(msg);
-        return -1;
+        return AZ_EUNAVAILABLE;
     }
     node_event(p, "Normal", "Pulling", "Pulling image \"%s\"", image);
     j = xcalloc(1, sizeof(*j));
     j->image = xstrdup(image);
     if (!job_start(a, c, j))
         node_container_set(c, NODE_C_WAITING, "ErrImagePull", "cannot start the image pull");
-    return -1;
+    return AZ_EUNAVAILABLE;
 }
 
 /* The cache directory of image's unpacked form, a->root/images/<hex>, with *ret_ref (the
@@ -843,7 +843,7 @@ static char *image_cache_dir(struct node_agent *a, const char *image, char **ret
 
 /* Unpacks ref from the store image_dir into the cache dir (rootfs/ and config.json, made in
  * a private temporary dir and renamed into place: concurrent unpacks of one image are safe, the
- * first rename wins). Safe off the event loop. 0, or -1 with *ret_err. */
+ * first rename wins). Safe off the event loop. 0, or AZ_EIO with *ret_err. */
 static int image_unpack_into(const char *image_dir, const char *ref, const char *dir, char **ret_err)
 {
     static atomic_uint seq;
@@ -852,7 +852,7 @@ static int image_unpack_into(const char *image_dir, const char *ref, const char 
     node_remove_tree(tmp);
     node_mkdir_p(tmp, 0700);
     json_t *icfg = NULL;
-    int rc = -1;
+    int rc = AZ_EIO;
     if (image_unpack(image_dir, ref, rootfs, &icfg, ret_err) == 0) {
         char *tcfg = xasprintf("%s/config.json", tmp);
         if (json_dump_file(icfg ? icfg : json_object(), tcfg, JSON_COMPACT) == 0 &&
@@ -898,7 +898,8 @@ static char *image_cache(struct node_agent *a, const char *image, json_t **ret_c
 
 /* ---- container start ---------------------------------------------------------------- */
 
-/* Volumes + etc files as bind mounts. Returns the count, or -1 with a waiting reason set. */
+/* Volumes + etc files as bind mounts. Returns the count, or AZ_EINVALID with a waiting reason
+ * set. */
 static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct node_container *c,
                                 struct oci_mount *m, char **owned)
 {
@@ -916,7 +917,7 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
             node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
             free(msg);
             free(src);
-            return -1;
+            return AZ_EINVALID;
         }
         const char *sub = json_str(v, "subPath");
         if (sub && *sub) {
@@ -926,7 +927,7 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
                 node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
                 free(msg);
                 free(src);
-                return -1;
+                return AZ_EINVALID;
             }
             char *full = xasprintf("%s/%s", src, sub);
             struct stat st;
@@ -948,7 +949,7 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
                                       vname, c->name);
                 node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
                 free(msg);
-                return -1;
+                return AZ_EINVALID;
             }
         }
         owned[nm] = src;

@@ -48,7 +48,7 @@ int cni_gateway(const char *subnet, char out[16])
     uint32_t mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
     uint32_t net = ntohl(a.s_addr) & mask;
     a.s_addr = htonl(net + 1);
-    return inet_ntop(AF_INET, &a, out, 16) ? 0 : -1;
+    return inet_ntop(AF_INET, &a, out, 16) ? 0 : AZ_EINVALID;
 }
 
 bool cni_plugins_present(const char *cni_dir, char **ret_missing)

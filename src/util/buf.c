@@ -46,15 +46,20 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+    char *p;
+    if (vasprintf(&p, fmt, ap) < 0)
+        abort();
+    return p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;
-    char *p;
     va_start(ap, fmt);
-    int r = vasprintf(&p, fmt, ap);
+    char *p = xvasprintf(fmt, ap);
     va_end(ap);
-    if (r < 0)
-        abort();
     return p;
 }
 

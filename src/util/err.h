@@ -3,7 +3,17 @@
  * Functions return int: 0 on success, a negative AZ_E* code on failure. Codes are only ever
  * appended (never renumbered or removed). Every mapping from a code (HTTP status, Kubernetes
  * Status.reason, text) is a switch without default in err.c, built with -Wswitch-enum, so a
- * new code without a mapping fails the build. */
+ * new code without a mapping fails the build.
+ *
+ * A failure is not reported as a bare -1 (it would read as AZ_ENOTFOUND). A -1 remains where
+ * a function returns a value rather than success or failure, and its contract says so: an
+ * index, length, offset, time or exit status with -1 for "none" (hex_digit_value,
+ * time_parse_rfc3339, typecheck_base64_error), a file descriptor (-1: none, as POSIX), a
+ * three-way answer (1 / 0 / -1 "cannot tell": the *_matches_attrs selectors,
+ * itembytes_member) or a comparator. The node agent's file-system helpers (node_mkdir_p,
+ * node_atomic_write, layer_remove_at and the static helpers of node/layer.c and volumes.c)
+ * return -errno as systemd does, so that their callers can print strerror(-rc); those report
+ * the failure in their own terms (an AZ_* code, a volume's or container's waiting reason). */
 #ifndef ANZEN_UTIL_ERR_H
 #define ANZEN_UTIL_ERR_H
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/buf.h"
+#include "util/err.h"
 #include "util/jsonfast.h"
 #include "util/text.h"
 #include "util/util.h"
@@ -23,46 +24,24 @@ static void skip_space(struct reader *r)
         r->p++;
 }
 
+/* Four hex digits at p (before end) into *ret: 0, or AZ_EINVALID. */
 static int hex4(const char *p, const char *end, unsigned *ret)
 {
     if (end - p < 4)
-        return -1;
+        return AZ_EINVALID;
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
+        int d = hex_digit_value((unsigned char)p[i]);
+        if (d < 0)
+            return AZ_EINVALID;
+        v = v << 4 | (unsigned)d;
     }
     *ret = v;
     return 0;
 }
 
-static void put_utf8(struct buf *b, unsigned cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    } else {
-        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    }
-    buf_append(b, u, n);
-}
-
-/* The escapes of s[0..n) (the raw text between the quotes, valid UTF-8) decoded into b. */
+/* The escapes of s[0..n) (the raw text between the quotes, valid UTF-8) decoded into b: 0, or
+ * AZ_EINVALID for an escape JSON does not allow. */
 static int unescape(const char *s, size_t n, struct buf *b)
 {
     const char *end = s + n;
@@ -85,29 +64,30 @@ static int unescape(const char *s, size_t n, struct buf *b)
         case 'u': {
             unsigned cp, lo;
             if (hex4(s, end, &cp) != 0)
-                return -1;
+                return AZ_EINVALID;
             s += 4;
             if (cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
-                return -1;
+                return AZ_EINVALID;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (end - s < 6 || s[0] != '\\' || s[1] != 'u' || hex4(s + 2, end, &lo) != 0 ||
                     lo < 0xDC00 || lo > 0xDFFF)
-                    return -1;
+                    return AZ_EINVALID;
                 s += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
-            put_utf8(b, cp);
+            char u[4];
+            buf_append(b, u, utf8_encode(cp, u));
             break;
         }
         default:
-            return -1;
+            return AZ_EINVALID;
         }
     }
     return 0;
 }
 
 /* A string token at r->p ('"'): *ret_s and *ret_n point into the input when it has no escapes,
- * else into b (decoded). */
+ * else into b (decoded). Returns 0, or AZ_EINVALID when the string is not valid JSON. */
 static int read_string(struct reader *r, struct buf *b, const char **ret_s, size_t *ret_n)
 {
     const char *s = ++r->p;
@@ -115,17 +95,17 @@ static int read_string(struct reader *r, struct buf *b, const char **ret_s, size
     unsigned char high = 0; /* OR of the bytes: UTF-8 needs checking only past ASCII */
     for (;;) {
         if (r->p >= r->end)
-            return -1;
+            return AZ_EINVALID;
         unsigned char c = (unsigned char)*r->p;
         if (c == '"')
             break;
         if (c < 0x20)
-            return -1;
+            return AZ_EINVALID;
         high |= c;
         if (c == '\\') {
             escapes = true;
             if (++r->p >= r->end)
-                return -1;
+                return AZ_EINVALID;
             high |= (unsigned char)*r->p;
         }
         r->p++;
@@ -133,14 +113,14 @@ static int read_string(struct reader *r, struct buf *b, const char **ret_s, size
     size_t n = (size_t)(r->p - s);
     r->p++;
     if ((high & 0x80) && !utf8_valid(s, n))
-        return -1;
+        return AZ_EINVALID;
     if (!escapes) {
         *ret_s = s, *ret_n = n;
         return 0;
     }
     b->len = 0;
     if (unescape(s, n, b) != 0)
-        return -1;
+        return AZ_EINVALID;
     *ret_s = b->data ? b->data : "", *ret_n = b->len;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/err.h"
 
 static void discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
@@ -121,10 +122,12 @@ static bool tag_is_str(struct fy_node *n)
                          (len == 21 && memcmp(t, "tag:yaml.org,2002:str", 21) == 0));
 }
 
+/* Appends node n as JSON to b: 0, or AZ_EINVALID (too deep, an alias, a key that is not a
+ * scalar). */
 static int put_node(struct buf *b, struct fy_node *n, int depth)
 {
     if (depth >= YAML_JSON_MAX_DEPTH) /* containers at depths 0..max-1, as jansson reads */
-        return -1;
+        return AZ_EINVALID;
     if (n == NULL) {
         buf_puts(b, "null");
         return 0;
@@ -133,7 +136,7 @@ static int put_node(struct buf *b, struct fy_node *n, int depth)
     case FYNT_SCALAR: {
         enum fy_node_style st = fy_node_get_style(n);
         if (st == FYNS_ALIAS)
-            return -1;
+            return AZ_EINVALID;
         size_t len = 0;
         char *s = yaml_scalar(n, &len);
         if (st == FYNS_PLAIN || st == FYNS_ANY) {
@@ -160,7 +163,7 @@ static int put_node(struct buf *b, struct fy_node *n, int depth)
             if (!first)
                 buf_putc(b, ',');
             if (put_node(b, c, depth + 1) != 0)
-                return -1;
+                return AZ_EINVALID;
         }
         buf_putc(b, ']');
         return 0;
@@ -173,7 +176,7 @@ static int put_node(struct buf *b, struct fy_node *n, int depth)
             struct fy_node *k = fy_node_pair_key(p);
             size_t klen = 0;
             if (k != NULL && (fy_node_get_type(k) != FYNT_SCALAR || fy_node_get_style(k) == FYNS_ALIAS))
-                return -1;
+                return AZ_EINVALID;
             char *ks = k != NULL ? yaml_scalar(k, &klen) : NULL;
             if (!first)
                 buf_putc(b, ',');
@@ -181,13 +184,13 @@ static int put_node(struct buf *b, struct fy_node *n, int depth)
             free(ks);
             buf_putc(b, ':');
             if (put_node(b, fy_node_pair_value(p), depth + 1) != 0)
-                return -1;
+                return AZ_EINVALID;
         }
         buf_putc(b, '}');
         return 0;
     }
     }
-    return -1;
+    return AZ_EINVALID;
 }
 
 char *yaml_document_to_json(struct fy_document *fyd)

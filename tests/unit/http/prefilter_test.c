@@ -14,6 +14,7 @@
 
 #include "http/limits.h"
 #include "http/prefilter.h"
+#include "util/err.h"
 
 static enum prefilter_parse parse(const char *s, struct prefilter_head *h)
 {
@@ -130,10 +131,10 @@ static void test_chunked(void **state)
     chunked_all_splits(lf, 1, 10, strlen(lf) - 4);
     chunked_all_splits("3\r\nabc\r\n0\r\nX: y\r\n\r\n", 1, 3, strlen("3\r\nabc\r\n0\r\nX: y\r\n\r\n"));
     /* malformed: no size, data not followed by a line end */
-    chunked_all_splits("zz\r\n", -1, 0, 0);
-    chunked_all_splits("2\r\nabcd\r\n", -1, 0, 0);
+    chunked_all_splits("zz\r\n", AZ_EBADREQUEST, 0, 0);
+    chunked_all_splits("2\r\nabcd\r\n", AZ_EBADREQUEST, 0, 0);
     /* a size that would overflow */
-    chunked_all_splits("ffffffffffffffffff\r\n", -1, 0, 0);
+    chunked_all_splits("ffffffffffffffffff\r\n", AZ_EBADREQUEST, 0, 0);
     /* incomplete: more is needed, the count so far is kept */
     struct prefilter_chunked d = {0};
     size_t used;

@@ -74,13 +74,13 @@ static void test_frame_parse(void **state)
     /* broken: SPDY/2, a PING of 5 bytes, a SYN_STREAM shorter than its fixed part, a huge
      * control frame */
     const uint8_t v2[] = {0x80, 2, 0, 6, 0, 0, 0, 4, 0, 0, 0, 7};
-    assert_int_equal(spdy_frame_parse(v2, sizeof(v2), &f), -1);
+    assert_int_equal(spdy_frame_parse(v2, sizeof(v2), &f), AZ_EBADREQUEST);
     const uint8_t ping5[] = {0x80, 3, 0, 6, 0, 0, 0, 5, 0, 0, 0, 7, 0};
-    assert_int_equal(spdy_frame_parse(ping5, sizeof(ping5), &f), -1);
+    assert_int_equal(spdy_frame_parse(ping5, sizeof(ping5), &f), AZ_EBADREQUEST);
     const uint8_t syn_short[] = {0x80, 3, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1};
-    assert_int_equal(spdy_frame_parse(syn_short, sizeof(syn_short), &f), -1);
+    assert_int_equal(spdy_frame_parse(syn_short, sizeof(syn_short), &f), AZ_EBADREQUEST);
     const uint8_t huge[] = {0x80, 3, 0, 1, 0, 0xff, 0xff, 0xff};
-    assert_int_equal(spdy_frame_parse(huge, sizeof(huge), &f), -1);
+    assert_int_equal(spdy_frame_parse(huge, sizeof(huge), &f), AZ_EBADREQUEST);
     /* unknown control types are skipped whole */
     const uint8_t unk[] = {0x80, 3, 0, 0x42, 0, 0, 0, 2, 1, 2};
     assert_int_equal(spdy_frame_parse(unk, sizeof(unk), &f), 10);
@@ -130,17 +130,17 @@ static void test_headers_roundtrip(void **state)
     /* spdystream refuses upper-case and repeated names */
     const char *upper[] = {"StreamType", "data"};
     n = block(&zo, upper, 1, out, sizeof(out));
-    assert_int_equal(spdy_headers_decode(&zi, out, n, &h), -1);
+    assert_int_equal(spdy_headers_decode(&zi, out, n, &h), AZ_EBADREQUEST);
     spdy_headers_release(&h);
     const char *twice[] = {"port", "1", "port", "2"};
     n = block(&zo, twice, 2, out, sizeof(out));
-    assert_int_equal(spdy_headers_decode(&zi, out, n, &h), -1);
+    assert_int_equal(spdy_headers_decode(&zi, out, n, &h), AZ_EBADREQUEST);
     spdy_headers_release(&h);
     /* garbage is not a block */
     z_stream zi2;
     assert_int_equal(spdy_inflate_init(&zi2), 0);
     const uint8_t junk[] = {1, 2, 3, 4, 5, 6, 7, 8};
-    assert_int_equal(spdy_headers_decode(&zi2, junk, sizeof(junk), &h), -1);
+    assert_int_equal(spdy_headers_decode(&zi2, junk, sizeof(junk), &h), AZ_EBADREQUEST);
     spdy_headers_release(&h);
     inflateEnd(&zi2);
     deflateEnd(&zo);

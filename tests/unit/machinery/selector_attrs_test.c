@@ -16,6 +16,7 @@
 #include "machinery/selector.h"
 #include "registry/resource.h"
 #include "util/buf.h"
+#include "util/err.h"
 
 static const char *const kinds[][2] = {
     {"v1", "Pod"}, {"v1", "Node"}, {"v1", "Secret"}, {"v1", "Event"}, {"v1", "Namespace"},
@@ -206,7 +207,7 @@ static void test_form(void **state)
     json_decref(nul);
     /* not an object: nothing */
     json_t *arr = json_array();
-    assert_int_equal(selector_attrs_build(NULL, arr, &a), -1);
+    assert_int_equal(selector_attrs_build(NULL, arr, &a), AZ_EINVALID);
     assert_int_equal(a.len, 0);
     json_decref(arr);
     /* malformed attributes: cannot tell */
