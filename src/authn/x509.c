@@ -109,22 +109,32 @@ int x509_user_from_cert(X509 *cert, long verify_result, struct user_info *ret)
     return 0;
 }
 
-/* Each thread remembers the last certificate it mapped (holding a reference, so the pointer
- * names that certificate as long as it is remembered), the user, and the validity period:
- * the next request on the connection skips the SHA-256 of the DER, the subject's decoding and
- * the two ASN.1 time comparisons (~20% of a GET's CPU with a client certificate). */
+/* Each connection remembers the user of its client certificate (attached to the SSL object
+ * as ex_data, holding a reference to the certificate, so the pointer names that certificate
+ * as long as it is remembered), with the validity period: the next request on the connection
+ * skips the SHA-256 of the DER, the subject's decoding and the two ASN.1 time comparisons
+ * (~20% of a GET's CPU with a client certificate). A per-thread memo of the last certificate
+ * missed whenever a loop served several clients' connections in turn. The memo is freed with
+ * the SSL object, on the thread that owns the connection. */
 struct x509_memo {
     X509 *cert;
     struct user_info user;
     time_t not_before, not_after;
 };
 
-static pthread_key_t x509_memo__key;
+static int x509_memo__index = -1;
 static pthread_once_t x509_memo__once = PTHREAD_ONCE_INIT;
 
-static void x509_memo_free(void *p)
+static void x509_memo_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
-    struct x509_memo *m = p;
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    struct x509_memo *m = ptr;
+    if (m == NULL)
+        return;
     X509_free(m->cert);
     user_info_release(&m->user);
     free(m);
@@ -132,7 +142,8 @@ static void x509_memo_free(void *p)
 
 static void x509_memo_init(void)
 {
-    if (pthread_key_create(&x509_memo__key, x509_memo_free) != 0)
+    x509_memo__index = SSL_get_ex_new_index(0, NULL, NULL, NULL, x509_memo_free);
+    if (x509_memo__index < 0)
         abort();
 }
 
@@ -153,12 +164,8 @@ int x509_user_from_ssl(SSL *ssl, struct user_info *ret)
         return AZ_ENOTFOUND;
     long verify_result = SSL_get_verify_result(ssl);
     pthread_once(&x509_memo__once, x509_memo_init);
-    struct x509_memo *m = pthread_getspecific(x509_memo__key);
-    if (m == NULL) {
-        m = xcalloc(1, sizeof(*m));
-        pthread_setspecific(x509_memo__key, m);
-    }
-    if (m->cert == cert && verify_result == X509_V_OK) {
+    struct x509_memo *m = SSL_get_ex_data(ssl, x509_memo__index);
+    if (m != NULL && m->cert == cert && verify_result == X509_V_OK) {
         /* as X509_cmp_current_time in x509_user_from_cert: valid after notBefore, before
          * notAfter */
         time_t now = time(NULL);
@@ -170,7 +177,16 @@ int x509_user_from_ssl(SSL *ssl, struct user_info *ret)
     int rc = x509_user_from_cert(cert, verify_result, ret);
     time_t nb, na;
     if (rc == 0 && asn1_time_t(X509_get0_notBefore(cert), &nb) &&
-        asn1_time_t(X509_get0_notAfter(cert), &na) && X509_up_ref(cert) == 1) {
+        asn1_time_t(X509_get0_notAfter(cert), &na)) {
+        if (m == NULL) {
+            m = xcalloc(1, sizeof(*m));
+            if (SSL_set_ex_data(ssl, x509_memo__index, m) != 1) {
+                free(m);
+                return rc;
+            }
+        }
+        if (X509_up_ref(cert) != 1)
+            return rc;
         X509_free(m->cert);
         user_info_release(&m->user);
         m->cert = cert;
