@@ -2183,6 +2183,19 @@ static json_t *imp_header_names(void *ctx)
     return names;
 }
 
+/* Whether any header asks for impersonation (Impersonate-User, -Group, -Uid, -Extra-*):
+ * without one rbac_impersonate has nothing to do, and its header arrays are not built. */
+static bool has_impersonation_headers(h2o_req_t *req)
+{
+    static const char prefix[] = "impersonate-";
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_iovec_t *n = req->headers.entries[i].name;
+        if (n->len >= sizeof(prefix) - 1 && strncasecmp(n->base, prefix, sizeof(prefix) - 1) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* ---- consistent reads: the barrier off the loop ---------------------------------------
  * A get or list without resourceVersion must see every write acknowledged before it arrived,
  * through any replica (upstream 1.31+ consistent reads from cache). With etcd that needs a
@@ -2600,7 +2613,7 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
         c.warnings = json_array();
         json_array_append_new(c.warnings, json_string(warning));
     }
-    {
+    if (has_impersonation_headers(req)) {
         struct user_info imp = {0};
         json_t *ist = NULL;
         int ir = rbac_impersonate(server__api, &c.user, imp_get_header, imp_header_names, req, &imp, &ist);
