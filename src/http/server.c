@@ -715,12 +715,40 @@ static void item_ref_dispose(void *p)
  * The pretty form is re-indented from the bytes. false when the bytes cannot give the exact
  * answer: nothing is sent and it is still the caller's. On success it is taken over. */
 #define SEND_ITEM_COPY_MAX (16u * 1024)
+/* itembytes_object_rv_at of the item's bytes, remembered in the item's memo word (they are
+ * immutable): 1 + the offset, ITEM_RV_EMPTY set when metadata is empty; ITEM_RV_NONE when
+ * the bytes cannot be spliced. The scan of the members was 7% of a GET's instructions. */
+#define ITEM_RV_EMPTY (1u << 30)
+#define ITEM_RV_NONE UINT32_MAX
+static bool item_rv_at(const struct wc_item *it, size_t *ret_at, bool *ret_empty)
+{
+    uint32_t m = watchcache_item_memo(it);
+    if (m == ITEM_RV_NONE)
+        return false;
+    if (m != 0) {
+        *ret_at = (size_t)(m & ~ITEM_RV_EMPTY) - 1;
+        *ret_empty = (m & ITEM_RV_EMPTY) != 0;
+        return true;
+    }
+    size_t at;
+    bool empty;
+    if (!itembytes_object_rv_at(it->value, it->len, &at, &empty)) {
+        watchcache_item_set_memo(it, ITEM_RV_NONE);
+        return false;
+    }
+    if (at < ITEM_RV_EMPTY - 1)
+        watchcache_item_set_memo(it, ((uint32_t)at + 1) | (empty ? ITEM_RV_EMPTY : 0));
+    *ret_at = at;
+    *ret_empty = empty;
+    return true;
+}
+
 static bool send_item(struct ctx *c, struct wc_item *it)
 {
     static h2o_generator_t gen = {NULL, NULL};
     size_t at;
     bool empty;
-    if (capture__ != NULL || !itembytes_object_rv_at(it->value, it->len, &at, &empty))
+    if (capture__ != NULL || !item_rv_at(it, &at, &empty))
         return false;
     h2o_req_t *req = c->req;
     common_headers(c);
