@@ -473,7 +473,12 @@ static void observe_request(struct ctx *c)
     }
     h2o_iovec_t ua = audit ? header_value_str(req, "user-agent") : h2o_iovec_init(NULL, 0);
     char *uri = audit ? xstrndup(req->path.base, req->path.len) : NULL;
-    char *method = xstrndup(req->method.base, req->method.len);
+    char method_buf[16];
+    char *method = req->method.len < sizeof(method_buf) ? method_buf : xstrndup(req->method.base, req->method.len);
+    if (method == method_buf) {
+        memcpy(method_buf, req->method.base, req->method.len);
+        method_buf[req->method.len] = '\0';
+    }
     char *agent = ua.base ? xstrndup(ua.base, ua.len) : NULL;
     struct http_observed o = {
         .info = &c->info, .user = c->user.name ? &c->user : NULL, .path = c->path ? c->path : "",
@@ -485,7 +490,8 @@ static void observe_request(struct ctx *c)
     http_observe_end(&c->obs, &o);
     pthread_mutex_unlock(&observe_mu);
     free(uri);
-    free(method);
+    if (method != method_buf)
+        free(method);
     free(agent);
 }
 
@@ -715,6 +721,7 @@ static void item_ref_dispose(void *p)
  * The pretty form is re-indented from the bytes. false when the bytes cannot give the exact
  * answer: nothing is sent and it is still the caller's. On success it is taken over. */
 #define SEND_ITEM_COPY_MAX (16u * 1024)
+
 /* itembytes_object_rv_at of the item's bytes, remembered in the item's memo word (they are
  * immutable): 1 + the offset, ITEM_RV_EMPTY set when metadata is empty; ITEM_RV_NONE when
  * the bytes cannot be spliced. The scan of the members was 7% of a GET's instructions. */
@@ -743,6 +750,31 @@ static bool item_rv_at(const struct wc_item *it, size_t *ret_at, bool *ret_empty
     return true;
 }
 
+/* `,"resourceVersion":"REV"` (no comma when empty) into out (48 bytes), as snprintf would
+ * print it but without its format parsing (4% of a GET's instructions); returns the length. */
+static int format_rv_member(char *out, bool empty, int64_t rev)
+{
+    static const char member[] = "\"resourceVersion\":\"";
+    char digits[24];
+    size_t nd = 0;
+    uint64_t v = rev < 0 ? (uint64_t)0 - (uint64_t)rev : (uint64_t)rev;
+    do {
+        digits[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    if (rev < 0)
+        digits[nd++] = '-';
+    size_t n = 0;
+    if (!empty)
+        out[n++] = ',';
+    memcpy(out + n, member, sizeof(member) - 1);
+    n += sizeof(member) - 1;
+    while (nd > 0)
+        out[n++] = digits[--nd];
+    out[n++] = '"';
+    return (int)n;
+}
+
 static bool send_item(struct ctx *c, struct wc_item *it)
 {
     static h2o_generator_t gen = {NULL, NULL};
@@ -753,8 +785,7 @@ static bool send_item(struct ctx *c, struct wc_item *it)
     h2o_req_t *req = c->req;
     common_headers(c);
     char rv[48];
-    int rvn = snprintf(rv, sizeof(rv), "%s\"resourceVersion\":\"%lld\"", empty ? "" : ",",
-                       (long long)it->mod_rev);
+    int rvn = format_rv_member(rv, empty, it->mod_rev);
     if (c->pretty) {
         struct buf b = BUF_INIT;
         struct itembytes_indent st = {0};
@@ -1667,7 +1698,9 @@ static void handle_resource(struct ctx *c)
     call.name = named ? ri->name : NULL;
     call.user = &c->user;
     const char *fm_error;
-    call.field_manager = field_manager(c, &fm_error);
+    /* reads record no manager: the User-Agent is not checked for them */
+    fm_error = NULL;
+    call.field_manager = (bit & (VERB_GET | VERB_LIST | VERB_WATCH)) ? "unknown" : field_manager(c, &fm_error);
     call.warnings = warnings;
     call.read_barrier = c->read_barrier;
     const char *options_kind = bit == VERB_CREATE ? "CreateOptions" : bit == VERB_UPDATE ? "UpdateOptions"
