@@ -2440,6 +2440,8 @@ static void write_job_start(struct ctx *c)
 {
     struct write_job *j = xcalloc(1, sizeof(*j));
     j->c = *c;
+    if (c->user.borrowed) /* lent by the connection for this turn of the loop only */
+        user_info_copy(&j->c.user, &c->user);
     j->owner = loop__self;
     h2o_req_t *req = c->req;
     j->method = xstrndup(req->method.base, req->method.len);

@@ -392,6 +392,54 @@ static void test_interleaved_connections(void **state)
     SSL_CTX_free(sctx);
 }
 
+/* x509_user_lend: the certificate's user plus the finishing group, lent by the connection
+ * (the same memory every time, borrowed: releasing it frees nothing, which ASan checks), next
+ * to an owned copy from x509_user_from_ssl that is unchanged by the lending. */
+static void test_lend_user(void **state)
+{
+    char *err = NULL;
+    SSL_CTX *sctx = pki_server_ssl_ctx(pki, &err);
+    SSL_CTX *cctx = client_ctx(pki->admin_cert, pki->admin_key, TLS1_3_VERSION);
+    struct conn c;
+    struct user_info first, u, own;
+
+    handshake(&c, sctx, cctx, "localhost");
+    assert_true(c.server_ok);
+    assert_int_equal(x509_user_lend(c.server, "system:authenticated", &first), 0);
+    assert_true(first.borrowed);
+    assert_string_equal(first.name, "kubernetes-admin");
+    assert_int_equal(first.ngroups, 2);
+    assert_string_equal(first.groups[0], "system:masters");
+    assert_string_equal(first.groups[1], "system:authenticated");
+    assert_credential_id(&first, pki->admin_cert);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(x509_user_lend(c.server, "system:authenticated", &u), 0);
+        assert_true(u.borrowed);
+        assert_ptr_equal(u.name, first.name);
+        assert_int_equal(u.ngroups, 2);
+        user_info_release(&u);
+        assert_null(u.name);
+        assert_false(u.borrowed);
+    }
+    assert_int_equal(x509_user_from_ssl(c.server, &own), 0);
+    assert_false(own.borrowed);
+    assert_int_equal(own.ngroups, 1);
+    assert_string_equal(own.groups[0], "system:masters");
+    /* a copy of a lent user is the copier's own */
+    user_info_copy(&u, &first);
+    assert_false(u.borrowed);
+    assert_ptr_not_equal(u.name, first.name);
+    assert_int_equal(u.ngroups, 2);
+    user_info_release(&first);
+    conn_close(&c); /* the memo goes with the SSL object; the copies stay valid */
+    assert_string_equal(u.name, "kubernetes-admin");
+    assert_string_equal(own.name, "kubernetes-admin");
+    user_info_release(&u);
+    user_info_release(&own);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
+}
+
 static void test_rogue_cert_fails_handshake(void **state)
 {
     static const char *const orgs[] = { "system:masters", NULL };
@@ -526,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_admin_cert_authenticates),
         cmocka_unit_test(test_issued_cert_groups_in_order),
         cmocka_unit_test(test_interleaved_connections),
+        cmocka_unit_test(test_lend_user),
         cmocka_unit_test(test_rogue_cert_fails_handshake),
         cmocka_unit_test(test_unverified_cert_is_unauthorized),
         cmocka_unit_test(test_user_from_cert_rules),
