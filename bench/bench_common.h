@@ -591,7 +591,7 @@ __attribute__((unused)) static double nginx_start(const char *ndir, int port, co
 
 /* ---------------------------------------------------------------- statistics */
 
-static int cmp_double(const void *a, const void *b)
+__attribute__((unused)) static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
