@@ -24,7 +24,7 @@
 
 #define BENCH_MAX_BODY (1L << 20)
 #define BENCH_NAME "get_cost_bench"
-#define VG_START_TIMEOUT_S 300.0 /* a server's start under valgrind on a loaded machine */
+#define BENCH_START_TIMEOUT_S 300.0 /* a server's start under valgrind on a loaded machine */
 
 #include "bench_common.h"
 
@@ -58,31 +58,20 @@ static void handle_setup(CURL *h, const struct vg_target *t, struct curl_slist *
 static long drive(CURLM *m, CURL **hs, int conc, long count)
 {
     long next = 0, errors = 0;
-    int active = 0;
-    for (int i = 0; i < conc && next < count; i++, next++, active++)
+    for (int i = 0; i < conc && next < count; i++, next++)
         curl_multi_add_handle(m, hs[i]);
-    while (active > 0) {
-        int running;
-        curl_multi_perform(m, &running);
-        CURLMsg *msg;
-        int q;
-        while ((msg = curl_multi_info_read(m, &q))) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            long code = 0;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-            if (msg->data.result != CURLE_OK || code != 200)
-                errors++;
-            curl_multi_remove_handle(m, msg->easy_handle);
-            active--;
-            if (next < count) {
-                curl_multi_add_handle(m, msg->easy_handle);
-                next++;
-                active++;
-            }
+    CURLMsg *msg;
+    while ((msg = multi_next_done(m)) != NULL) {
+        CURL *h = msg->easy_handle;
+        long code = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        if (msg->data.result != CURLE_OK || code != 200)
+            errors++;
+        curl_multi_remove_handle(m, h);
+        if (next < count) {
+            curl_multi_add_handle(m, h);
+            next++;
         }
-        if (active > 0)
-            curl_multi_poll(m, NULL, 0, 100, NULL);
     }
     return errors;
 }
@@ -114,32 +103,12 @@ static double dump_total(const struct vg_target *t)
     return total;
 }
 
-/* Waits until t answers 200 (verifying nothing: only reachability), or dies. */
+/* Waits until t answers 200 (wait_ready: reachability only), or dies. */
 static void vg_wait_ready(const struct vg_target *t, const char *probe_url)
 {
-    double t0 = now_s();
-    CURL *h = curl_easy_init();
-    if (!h)
-        die("curl init failed");
-    curl_easy_setopt(h, CURLOPT_URL, probe_url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 20000L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
-    for (;;) {
-        long code = 0;
-        if (curl_easy_perform(h) == CURLE_OK)
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-        if (code == 200)
-            break;
-        if (waitpid(t->pid, NULL, WNOHANG) == t->pid)
-            die("%s under valgrind exited before serving", t->name);
-        if (now_s() - t0 > VG_START_TIMEOUT_S)
-            die("%s under valgrind did not answer within %.0f s", t->name, VG_START_TIMEOUT_S);
-        sleep_s(0.2);
-    }
-    curl_easy_cleanup(h);
+    if (wait_ready(probe_url, t->pid, now_s()) < 0)
+        die("%s under valgrind did not serve %s within %.0f s", t->name, probe_url,
+            BENCH_START_TIMEOUT_S);
 }
 
 /* Runs the warm-up and the counted GETs against t (already started under callgrind); returns

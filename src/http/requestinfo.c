@@ -37,16 +37,23 @@ void request_info_release(struct request_info *ri)
     memset(ri, 0, sizeof(*ri));
 }
 
-/* Go's strings.Split(strings.Trim(path, "/"), "/"), with "" giving no segments: the trimmed
- * path is copied into b and cut at every '/'; segs (room for count_segments(path)) gets the
- * segments. Returns their number. */
-static size_t count_segments(const char *path, size_t len)
+/* strings.Trim(path, "/"): the bounds [*ret_a, *ret_b) of path[0..len). */
+static void trim_slashes(const char *path, size_t len, size_t *ret_a, size_t *ret_b)
 {
-    size_t a = 0, b = len, n = 1;
+    size_t a = 0, b = len;
     while (a < b && path[a] == '/')
         a++;
     while (b > a && path[b - 1] == '/')
         b--;
+    *ret_a = a;
+    *ret_b = b;
+}
+
+/* How many segments Go's strings.Split(strings.Trim(path, "/"), "/") gives ("" gives none). */
+static size_t count_segments(const char *path, size_t len)
+{
+    size_t a, b, n = 1;
+    trim_slashes(path, len, &a, &b);
     if (a == b)
         return 0;
     for (size_t i = a; i < b; i++)
@@ -55,13 +62,12 @@ static size_t count_segments(const char *path, size_t len)
     return n;
 }
 
+/* The segments themselves: the trimmed path is copied into blk and cut at every '/'; segs
+ * (room for count_segments(path)) gets them. Returns their number. */
 static size_t split_path(struct ri_block *blk, const char *path, size_t len, char **segs)
 {
-    size_t a = 0, b = len, n = 0;
-    while (a < b && path[a] == '/')
-        a++;
-    while (b > a && path[b - 1] == '/')
-        b--;
+    size_t a, b, n = 0;
+    trim_slashes(path, len, &a, &b);
     if (a == b)
         return 0;
     char *copy = block_put(blk, path + a, b - a);
