@@ -45,7 +45,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BENCH_START_TIMEOUT_S 30.0        /* exec → ready, either server */
+#ifndef BENCH_START_TIMEOUT_S
+#define BENCH_START_TIMEOUT_S 30.0        /* exec → ready, either server (a bench may set its own) */
+#endif
 #define BENCH_STOP_TIMEOUT_S 10.0         /* SIGTERM → exit, then SIGKILL */
 
 /* Everything the exit path must undo. Written only from the main thread. */
@@ -589,9 +591,31 @@ __attribute__((unused)) static double nginx_start(const char *ndir, int port, co
     return nginx_start_s;
 }
 
+/* ---------------------------------------------------------------- curl multi */
+
+/* The next finished transfer of m (CURLMSG_DONE), driving and waiting on m until one is there;
+ * NULL when nothing is in flight any more. The caller removes (and may re-add) its handle. */
+__attribute__((unused)) static CURLMsg *multi_next_done(CURLM *m)
+{
+    for (;;) {
+        int q, running = 0;
+        CURLMsg *msg;
+        while ((msg = curl_multi_info_read(m, &q)) != NULL)
+            if (msg->msg == CURLMSG_DONE)
+                return msg;
+        curl_multi_perform(m, &running);
+        while ((msg = curl_multi_info_read(m, &q)) != NULL)
+            if (msg->msg == CURLMSG_DONE)
+                return msg;
+        if (running == 0)
+            return NULL;
+        curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+}
+
 /* ---------------------------------------------------------------- statistics */
 
-static int cmp_double(const void *a, const void *b)
+__attribute__((unused)) static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;

@@ -39,11 +39,9 @@ int authn_request(struct apiserver *srv, SSL *ssl, const char *authorization, si
     memset(ret, 0, sizeof(*ret));
     *ret_warning = NULL;
     if (ssl != NULL) {
-        int r = x509_user_from_ssl(ssl, ret);
-        if (r == 0) {
-            finish_user(ret);
+        int r = x509_user_lend(ssl, "system:authenticated", ret); /* finish_user's group */
+        if (r == 0)
             return 0;
-        }
         if (r == AZ_EUNAUTHORIZED)
             return AZ_EUNAUTHORIZED;
     }

@@ -30,7 +30,10 @@ void authn_set_anonymous(bool enabled);
  * Authorization header or NULL. path is the request path: requests without credentials to
  * the health endpoints (/healthz, /livez, /readyz and below) are anonymous even when
  * anonymous auth is off (as upstream's AnonymousAuthConfigurableEndpoints allows). Returns 0 with *ret filled (system:authenticated added for
- * non-anonymous users), or AZ_EUNAUTHORIZED. *ret_warning may receive a warning text. */
+ * non-anonymous users), or AZ_EUNAUTHORIZED. *ret_warning may receive a warning text.
+ * A client certificate's user is lent by the connection (ret->borrowed, x509_user_lend): it
+ * is valid for the request being served on this thread; user_info_copy it to keep it longer
+ * (a write job does). Release *ret with user_info_release either way. */
 int authn_request(struct apiserver *srv, SSL *ssl, const char *authorization, size_t auth_len,
                   const char *path, struct user_info *ret, const char **ret_warning);
 /* True for /healthz, /livez, /readyz and their sub-paths. */

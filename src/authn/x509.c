@@ -109,30 +109,44 @@ int x509_user_from_cert(X509 *cert, long verify_result, struct user_info *ret)
     return 0;
 }
 
-/* Each thread remembers the last certificate it mapped (holding a reference, so the pointer
- * names that certificate as long as it is remembered), the user, and the validity period:
- * the next request on the connection skips the SHA-256 of the DER, the subject's decoding and
- * the two ASN.1 time comparisons (~20% of a GET's CPU with a client certificate). */
+/* Each connection remembers the user of its client certificate (attached to the SSL object
+ * as ex_data, holding a reference to the certificate, so the pointer names that certificate
+ * as long as it is remembered), with the validity period: the next request on the connection
+ * skips the SHA-256 of the DER, the subject's decoding and the two ASN.1 time comparisons
+ * (~20% of a GET's CPU with a client certificate). A per-thread memo of the last certificate
+ * missed whenever a loop served several clients' connections in turn. The memo is freed with
+ * the SSL object, on the thread that owns the connection. */
 struct x509_memo {
     X509 *cert;
-    struct user_info user;
+    struct user_info user;     /* the certificate's user */
+    struct user_info finished; /* user + the chain's finishing group, lent to requests (name
+                                  NULL until first lent) */
     time_t not_before, not_after;
 };
 
-static pthread_key_t x509_memo__key;
+static int x509_memo__index = -1;
 static pthread_once_t x509_memo__once = PTHREAD_ONCE_INIT;
 
-static void x509_memo_free(void *p)
+static void x509_memo_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
-    struct x509_memo *m = p;
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    struct x509_memo *m = ptr;
+    if (m == NULL)
+        return;
     X509_free(m->cert);
     user_info_release(&m->user);
+    user_info_release(&m->finished);
     free(m);
 }
 
 static void x509_memo_init(void)
 {
-    if (pthread_key_create(&x509_memo__key, x509_memo_free) != 0)
+    x509_memo__index = SSL_get_ex_new_index(0, NULL, NULL, NULL, x509_memo_free);
+    if (x509_memo__index < 0)
         abort();
 }
 
@@ -145,38 +159,92 @@ static bool asn1_time_t(const ASN1_TIME *t, time_t *ret)
     return *ret != (time_t)-1;
 }
 
-int x509_user_from_ssl(SSL *ssl, struct user_info *ret)
+/* The connection's memo for its current certificate, made or renewed as needed: 0 and
+ * *ret_m; or, when nothing could be remembered, 0 with *ret_m NULL and the user in *ret_user
+ * (owned); or the failure of x509_user_from_cert (AZ_EUNAUTHORIZED also when the remembered
+ * validity period is over). */
+static int memo_for(SSL *ssl, struct x509_memo **ret_m, struct user_info *ret_user)
 {
     X509 *cert = SSL_get0_peer_certificate(ssl);
 
+    *ret_m = NULL;
     if (cert == NULL)
         return AZ_ENOTFOUND;
     long verify_result = SSL_get_verify_result(ssl);
     pthread_once(&x509_memo__once, x509_memo_init);
-    struct x509_memo *m = pthread_getspecific(x509_memo__key);
-    if (m == NULL) {
-        m = xcalloc(1, sizeof(*m));
-        pthread_setspecific(x509_memo__key, m);
-    }
-    if (m->cert == cert && verify_result == X509_V_OK) {
+    struct x509_memo *m = SSL_get_ex_data(ssl, x509_memo__index);
+    if (m != NULL && m->cert == cert && verify_result == X509_V_OK) {
         /* as X509_cmp_current_time in x509_user_from_cert: valid after notBefore, before
          * notAfter */
         time_t now = time(NULL);
         if (m->not_before > now || m->not_after <= now)
             return AZ_EUNAUTHORIZED;
-        user_info_copy(ret, &m->user);
+        *ret_m = m;
         return 0;
     }
-    int rc = x509_user_from_cert(cert, verify_result, ret);
+    struct user_info u;
+    int rc = x509_user_from_cert(cert, verify_result, &u);
+    if (rc != 0)
+        return rc;
     time_t nb, na;
-    if (rc == 0 && asn1_time_t(X509_get0_notBefore(cert), &nb) &&
-        asn1_time_t(X509_get0_notAfter(cert), &na) && X509_up_ref(cert) == 1) {
-        X509_free(m->cert);
-        user_info_release(&m->user);
-        m->cert = cert;
-        user_info_copy(&m->user, ret);
-        m->not_before = nb;
-        m->not_after = na;
+    if (!asn1_time_t(X509_get0_notBefore(cert), &nb) || !asn1_time_t(X509_get0_notAfter(cert), &na))
+        goto unremembered;
+    if (m == NULL) {
+        m = xcalloc(1, sizeof(*m));
+        if (SSL_set_ex_data(ssl, x509_memo__index, m) != 1) {
+            free(m);
+            goto unremembered;
+        }
     }
-    return rc;
+    if (X509_up_ref(cert) != 1)
+        goto unremembered;
+    /* a new certificate on the connection (TLS 1.2 renegotiation): HTTP/1.1 serves one
+     * request at a time, so no request still borrows the old user */
+    X509_free(m->cert);
+    user_info_release(&m->user);
+    user_info_release(&m->finished);
+    m->cert = cert;
+    m->user = u;
+    m->not_before = nb;
+    m->not_after = na;
+    *ret_m = m;
+    return 0;
+unremembered:
+    *ret_user = u;
+    return 0;
+}
+
+int x509_user_from_ssl(SSL *ssl, struct user_info *ret)
+{
+    struct x509_memo *m;
+    struct user_info u;
+    int rc = memo_for(ssl, &m, &u);
+    if (rc != 0)
+        return rc;
+    if (m == NULL)
+        *ret = u;
+    else
+        user_info_copy(ret, &m->user);
+    return 0;
+}
+
+int x509_user_lend(SSL *ssl, const char *group, struct user_info *ret)
+{
+    struct x509_memo *m;
+    struct user_info u;
+    int rc = memo_for(ssl, &m, &u);
+    if (rc != 0)
+        return rc;
+    if (m == NULL) {
+        user_info_add_group(&u, group);
+        *ret = u;
+        return 0;
+    }
+    if (m->finished.name == NULL) {
+        user_info_copy(&m->finished, &m->user);
+        user_info_add_group(&m->finished, group);
+    }
+    *ret = m->finished;
+    ret->borrowed = true;
+    return 0;
 }

@@ -30,6 +30,13 @@
  * failure. */
 int x509_user_from_ssl(SSL *ssl, struct user_info *ret);
 
+/* As x509_user_from_ssl, with group added (the chain's finishing group), lent: *ret is
+ * borrowed from the connection's memo (ret->borrowed; user_info_release only forgets it) and
+ * stays valid while the SSL object lives and serves the same certificate, i.e. for the
+ * request being served on the owning thread. Copy it (user_info_copy) to keep it longer.
+ * When the memo cannot be made, *ret is an owned user instead. */
+int x509_user_lend(SSL *ssl, const char *group, struct user_info *ret);
+
 /* The same decision for a certificate and its verification result (X509_V_OK when the chain
  * verified); cert may be NULL (AZ_ENOTFOUND). */
 int x509_user_from_cert(X509 *cert, long verify_result, struct user_info *ret);

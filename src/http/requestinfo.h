@@ -31,23 +31,25 @@
 
 #include "http/query.h"
 
-/* All strings are malloc'd and non-NULL after a successful parse (possibly ""), except
- * field_selector/label_selector which are NULL when not carried. */
+/* All strings are non-NULL after a successful parse (possibly ""), except
+ * field_selector/label_selector which are NULL when not carried. They live in one block owned
+ * by the struct (or are static), are read-only, and go with request_info_release. */
 struct request_info {
-    bool is_resource;    /* resource request (vs non-resource URL) */
-    char *path;          /* URL path as given */
-    char *verb;          /* kube verb (get/list/watch/create/...), or lower-case method */
-    char *api_prefix;    /* "api" or "apis"; "" for non-resource, except /apis/x/y (set as upstream) */
-    char *api_group;     /* "" for the core group */
-    char *api_version;
-    char *namespace;     /* "" when cluster-scoped or all namespaces */
-    char *resource;      /* plural resource, e.g. "pods" */
-    char *subresource;   /* e.g. "status", "" when none */
-    char *name;          /* object name, "" when none */
-    char **parts;        /* resource/name/subresource/... as split */
+    bool is_resource;          /* resource request (vs non-resource URL) */
+    const char *path;          /* URL path as given */
+    const char *verb;          /* kube verb (get/list/watch/create/...), or lower-case method */
+    const char *api_prefix;    /* "api" or "apis"; "" for non-resource, except /apis/x/y (set as upstream) */
+    const char *api_group;     /* "" for the core group */
+    const char *api_version;
+    const char *namespace;     /* "" when cluster-scoped or all namespaces */
+    const char *resource;      /* plural resource, e.g. "pods" */
+    const char *subresource;   /* e.g. "status", "" when none */
+    const char *name;          /* object name, "" when none */
+    const char **parts;        /* resource/name/subresource/... as split */
     size_t nparts;
-    char *field_selector; /* raw fieldSelector for list/watch/deletecollection, or NULL */
-    char *label_selector; /* raw labelSelector for list/watch/deletecollection, or NULL */
+    const char *field_selector; /* raw fieldSelector for list/watch/deletecollection, or NULL */
+    const char *label_selector; /* raw labelSelector for list/watch/deletecollection, or NULL */
+    char *block_;              /* private: the one allocation every string above lives in */
 };
 
 /* Fills *ret from method (e.g. "GET"), path (percent-decoded, without query) and the parsed

@@ -8,6 +8,10 @@ void user_info_release(struct user_info *u)
 {
     if (u == NULL)
         return;
+    if (u->borrowed) {
+        memset(u, 0, sizeof(*u));
+        return;
+    }
     free(u->name);
     free(u->uid);
     for (size_t i = 0; i < u->ngroups; i++)

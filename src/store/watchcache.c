@@ -34,6 +34,7 @@
 struct wc_obj {
     int refs;
     uint32_t attrs_len;  /* pre-parsed filter data at the start of data (0: none) */
+    uint32_t memo;       /* readers' word about the immutable value (wc_item.memo), 0: none yet */
     int64_t create_rev;
     int64_t mod_rev;
     size_t len;
@@ -131,6 +132,7 @@ static struct wc_obj *wc_obj_new(const struct watchcache *wc, const struct store
     struct wc_obj *o = xmalloc(sizeof(*o) + kv->len + 1 + extra);
     o->refs = 1;
     o->attrs_len = (uint32_t)attrs.len;
+    o->memo = 0;
     if (attrs.len > 0)
         memcpy(o->data, attrs.data, attrs.len);
     o->index = NULL;
@@ -954,6 +956,7 @@ static void wc_item_view(struct wc_item *it, struct wc_obj *o)
     it->mod_rev = o->mod_rev;
     it->attrs = o->attrs_len > 0 ? o->data : NULL;
     it->attrs_len = o->attrs_len;
+    it->memo = &o->memo;
     it->ref = NULL;
 }
 

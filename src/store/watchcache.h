@@ -90,6 +90,11 @@ struct wc_item {
     int64_t mod_rev;
     const char *attrs;   /* the object's attributes (watchcache_attrs_fn), or NULL */
     size_t attrs_len;
+    uint32_t *memo;      /* a word kept with this version of the object for readers (0 until
+                            set): what a reader derived from the immutable value, so the next
+                            one need not derive it again (http/server.c: where
+                            metadata.resourceVersion goes). Read and write it only with
+                            watchcache_item_memo / watchcache_item_set_memo. */
     void *ref;
 };
 
@@ -104,6 +109,20 @@ struct wc_list {
  * from the store (callers then read the store). *ret_rev (may be NULL): the cache revision. */
 int watchcache_get(struct watchcache *wc, const char *key, struct wc_item *ret, int64_t *ret_rev);
 void watchcache_item_release(struct wc_item *it);
+
+/* The item's memo word (0: not set), and setting it. Any thread may call these while it holds
+ * the item (or, for a list's view, while its read section lasts); concurrent setters must
+ * store the same value (it is a function of the immutable value). */
+static inline uint32_t watchcache_item_memo(const struct wc_item *it)
+{
+    return it->memo != NULL ? __atomic_load_n(it->memo, __ATOMIC_RELAXED) : 0;
+}
+
+static inline void watchcache_item_set_memo(const struct wc_item *it, uint32_t v)
+{
+    if (it->memo != NULL)
+        __atomic_store_n(it->memo, v, __ATOMIC_RELAXED);
+}
 
 /* Keys starting with prefix, strictly after start_after (NULL: from the start), at most
  * limit (0: all) in O(log N + n). AZ_EUNAVAILABLE as watchcache_get. */

@@ -325,7 +325,7 @@ static void test_issued_cert_groups_in_order(void **state)
     assert_string_equal(u.groups[2], "system:authenticated");
     assert_credential_id(&u, tc.cert);
     user_info_release(&u);
-    /* the same connection again (this thread remembers its certificate): the same user */
+    /* the same connection again (the connection remembers its certificate): the same user */
     for (int i = 0; i < 3; i++) {
         assert_int_equal(x509_user_from_ssl(c.server, &u), 0);
         assert_string_equal(u.name, "alice");
@@ -341,6 +341,103 @@ static void test_issued_cert_groups_in_order(void **state)
     test_cert_release(&tc);
     free(crt);
     free(key);
+}
+
+/* Two connections with different certificates served in turn on one thread (as one loop
+ * serves many clients): each request gets its own connection's user, from the first answer
+ * and from the connection's memo after it, and each memo dies with its SSL object. */
+static void test_interleaved_connections(void **state)
+{
+    char *err = NULL, *crt[2], *key[2];
+    static const char *const orgs_a[] = { "team-a", NULL };
+    static const char *const orgs_b[] = { "team-b", "team-c", NULL };
+    static const char *const names[] = { "alice", "bob" };
+    SSL_CTX *sctx = pki_server_ssl_ctx(pki, &err);
+    struct test_cert tc[2];
+    SSL_CTX *cctx[2];
+    struct conn c[2];
+
+    assert_int_equal(pki_issue_client_cert(pki, "alice", orgs_a, &crt[0], &key[0], &err), 0);
+    assert_int_equal(pki_issue_client_cert(pki, "bob", orgs_b, &crt[1], &key[1], &err), 0);
+    for (int k = 0; k < 2; k++) {
+        tc[k] = from_pem(crt[k], key[k]);
+        cctx[k] = client_ctx(tc[k].cert, tc[k].key, TLS1_3_VERSION);
+        handshake(&c[k], sctx, cctx[k], "localhost");
+        assert_true(c[k].server_ok);
+    }
+    for (int i = 0; i < 6; i++) {
+        int k = i % 2;
+        struct user_info u;
+        assert_int_equal(x509_user_from_ssl(c[k].server, &u), 0);
+        assert_string_equal(u.name, names[k]);
+        assert_int_equal(u.ngroups, k == 0 ? 1 : 2);
+        assert_string_equal(u.groups[0], k == 0 ? "team-a" : "team-b");
+        assert_credential_id(&u, tc[k].cert);
+        user_info_release(&u);
+    }
+    /* a new connection with alice's certificate after bob's connection is gone */
+    conn_close(&c[1]);
+    handshake(&c[1], sctx, cctx[0], "localhost");
+    struct user_info u;
+    assert_int_equal(x509_user_from_ssl(c[1].server, &u), 0);
+    assert_string_equal(u.name, "alice");
+    user_info_release(&u);
+    for (int k = 0; k < 2; k++) {
+        conn_close(&c[k]);
+        SSL_CTX_free(cctx[k]);
+        test_cert_release(&tc[k]);
+        free(crt[k]);
+        free(key[k]);
+    }
+    SSL_CTX_free(sctx);
+}
+
+/* x509_user_lend: the certificate's user plus the finishing group, lent by the connection
+ * (the same memory every time, borrowed: releasing it frees nothing, which ASan checks), next
+ * to an owned copy from x509_user_from_ssl that is unchanged by the lending. */
+static void test_lend_user(void **state)
+{
+    char *err = NULL;
+    SSL_CTX *sctx = pki_server_ssl_ctx(pki, &err);
+    SSL_CTX *cctx = client_ctx(pki->admin_cert, pki->admin_key, TLS1_3_VERSION);
+    struct conn c;
+    struct user_info first, u, own;
+
+    handshake(&c, sctx, cctx, "localhost");
+    assert_true(c.server_ok);
+    assert_int_equal(x509_user_lend(c.server, "system:authenticated", &first), 0);
+    assert_true(first.borrowed);
+    assert_string_equal(first.name, "kubernetes-admin");
+    assert_int_equal(first.ngroups, 2);
+    assert_string_equal(first.groups[0], "system:masters");
+    assert_string_equal(first.groups[1], "system:authenticated");
+    assert_credential_id(&first, pki->admin_cert);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(x509_user_lend(c.server, "system:authenticated", &u), 0);
+        assert_true(u.borrowed);
+        assert_ptr_equal(u.name, first.name);
+        assert_int_equal(u.ngroups, 2);
+        user_info_release(&u);
+        assert_null(u.name);
+        assert_false(u.borrowed);
+    }
+    assert_int_equal(x509_user_from_ssl(c.server, &own), 0);
+    assert_false(own.borrowed);
+    assert_int_equal(own.ngroups, 1);
+    assert_string_equal(own.groups[0], "system:masters");
+    /* a copy of a lent user is the copier's own */
+    user_info_copy(&u, &first);
+    assert_false(u.borrowed);
+    assert_ptr_not_equal(u.name, first.name);
+    assert_int_equal(u.ngroups, 2);
+    user_info_release(&first);
+    conn_close(&c); /* the memo goes with the SSL object; the copies stay valid */
+    assert_string_equal(u.name, "kubernetes-admin");
+    assert_string_equal(own.name, "kubernetes-admin");
+    user_info_release(&u);
+    user_info_release(&own);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
 }
 
 static void test_rogue_cert_fails_handshake(void **state)
@@ -476,6 +573,8 @@ int main(void)
         cmocka_unit_test(test_serving_cert_names),
         cmocka_unit_test(test_admin_cert_authenticates),
         cmocka_unit_test(test_issued_cert_groups_in_order),
+        cmocka_unit_test(test_interleaved_connections),
+        cmocka_unit_test(test_lend_user),
         cmocka_unit_test(test_rogue_cert_fails_handshake),
         cmocka_unit_test(test_unverified_cert_is_unauthorized),
         cmocka_unit_test(test_user_from_cert_rules),

@@ -819,6 +819,39 @@ static void test_readers_while_writing(void **state)
     watchcache_free(h.wc);
 }
 
+/* The memo word readers keep with a version of an object: 0 at first, shared by every item of
+ * that version (gets and list views), and 0 again for the next version, while an item of the
+ * old version keeps seeing the old word. */
+static void test_item_memo(void **state)
+{
+    struct fixture *f = *state;
+    put(f->s, "/registry/pods/a/p1", "{\"n\":1}");
+    struct watchcache *wc = watchcache_new(f->s, 100);
+    struct wc_item it, again, next;
+    assert_int_equal(watchcache_get(wc, "/registry/pods/a/p1", &it, NULL), 0);
+    assert_int_equal(watchcache_item_memo(&it), 0);
+    watchcache_item_set_memo(&it, 42);
+    assert_int_equal(watchcache_get(wc, "/registry/pods/a/p1", &again, NULL), 0);
+    assert_int_equal(watchcache_item_memo(&again), 42);
+    struct wc_list l;
+    assert_int_equal(watchcache_list(wc, "/registry/pods/", NULL, 0, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(watchcache_item_memo(&l.items[0]), 42);
+    watchcache_list_release(&l);
+    put(f->s, "/registry/pods/a/p1", "{\"n\":2}");
+    assert_int_equal(watchcache_get(wc, "/registry/pods/a/p1", &next, NULL), 0);
+    assert_string_equal(next.value, "{\"n\":2}");
+    assert_int_equal(watchcache_item_memo(&next), 0);
+    assert_int_equal(watchcache_item_memo(&it), 42);
+    struct wc_item none = {0};
+    assert_int_equal(watchcache_item_memo(&none), 0);
+    watchcache_item_set_memo(&none, 7); /* no object behind it: ignored */
+    watchcache_item_release(&next);
+    watchcache_item_release(&again);
+    watchcache_item_release(&it);
+    watchcache_free(wc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -836,6 +869,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readers_while_writing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_item_memo, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
