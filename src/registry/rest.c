@@ -64,9 +64,17 @@ static int64_t parse_rv(const char *s)
     return v;
 }
 
+/* Stored bytes to an object: jsonfast, else json_loadb for what jsonfast refuses (a \u0000,
+ * JSON_ALLOW_NUL; duplicate keys, which our encoder never writes). */
+static json_t *decode_stored(const char *value, size_t len)
+{
+    json_t *obj = jsonfast_loadb(value, len);
+    return obj != NULL ? obj : json_loadb(value, len, JSON_ALLOW_NUL, NULL);
+}
+
 static json_t *decode_kv(const struct store_kv *kv)
 {
-    json_t *obj = json_loadb(kv->value, kv->len, JSON_ALLOW_NUL, NULL);
+    json_t *obj = decode_stored(kv->value, kv->len);
     if (obj == NULL || !json_is_object(obj)) {
         json_decref(obj);
         return NULL;
@@ -689,11 +697,7 @@ int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf 
                      struct buf *index)
 {
     (void)key;
-    /* jsonfast: json_loadb's value 3-4x faster; it refuses what the stored bytes cannot hold
-     * except a \u0000 (JSON_ALLOW_NUL), which json_loadb then reads */
-    json_t *obj = jsonfast_loadb(value, len);
-    if (obj == NULL)
-        obj = json_loadb(value, len, JSON_ALLOW_NUL, NULL);
+    json_t *obj = decode_stored(value, len);
     if (obj == NULL)
         return 0;
     int indexed = 0;
