@@ -2443,6 +2443,18 @@ static void write_job_done(void *arg)
     free(j);
 }
 
+/* Whether write job c runs without the biglock: a create of a row whose create path needs
+ * none (RES_CREATE_UNLOCKED; the rest of handle_resource's create branch, decoding, options,
+ * the captured response and its observation, is per request). */
+static bool write_job_unlocked(const struct ctx *c)
+{
+    const struct request_info *ri = &c->info;
+    if (strcmp(ri->verb, "create") != 0 || (ri->subresource != NULL && *ri->subresource))
+        return false;
+    const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
+    return r != NULL && (r->flags & RES_CREATE_UNLOCKED) && !(r->flags & RES_VIRTUAL);
+}
+
 static void *write_thread_main(void *arg)
 {
     (void)arg;
@@ -2461,11 +2473,14 @@ static void *write_thread_main(void *arg)
         if (wpool.head == NULL)
             wpool.tail = &wpool.head;
         pthread_mutex_unlock(&wpool.mu);
-        biglock_lock();
+        bool locked = !write_job_unlocked(&j->c);
+        if (locked)
+            biglock_lock();
         capture__ = &j->cap;
         handle_resource(&j->c);
         capture__ = NULL;
-        biglock_unlock();
+        if (locked)
+            biglock_unlock();
         loop_post_unlocked(j->owner, write_job_done, j);
     }
     return NULL;
