@@ -88,6 +88,7 @@ static char server__address[64];
 struct deferred {
     void (*fn)(void *);
     void *arg;
+    bool unlocked;            /* fn runs without the biglock (loop_post_unlocked) */
     struct deferred *next;
 };
 
@@ -145,18 +146,35 @@ static void loop_wake(struct http_loop *l)
         log_warn("loop: eventfd: %s", strerror(errno));
 }
 
-void http_loop_post(struct http_loop *l, void (*fn)(void *), void *arg)
+static void loop_post(struct http_loop *l, void (*fn)(void *), void *arg, bool unlocked)
 {
     struct deferred *d = xcalloc(1, sizeof(*d));
     d->fn = fn;
     d->arg = arg;
+    d->unlocked = unlocked;
     pthread_mutex_lock(&l->mu);
     if (l->wake_fd < 0)
         l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    /* a queue that was not empty has its wake-up pending: the loop reads the eventfd before
+     * it takes the queue, so whoever made it non-empty woke it for this piece too */
+    bool wake = l->head == NULL;
     *l->tail = d;
     l->tail = &d->next;
     pthread_mutex_unlock(&l->mu);
-    loop_wake(l);
+    if (wake)
+        loop_wake(l);
+}
+
+void http_loop_post(struct http_loop *l, void (*fn)(void *), void *arg)
+{
+    loop_post(l, fn, arg, false);
+}
+
+/* As http_loop_post, but fn runs without the biglock: for work that touches only the loop's
+ * own h2o objects and state that is safe on any thread (a write job's answer). */
+static void loop_post_unlocked(struct http_loop *l, void (*fn)(void *), void *arg)
+{
+    loop_post(l, fn, arg, true);
 }
 
 static void watch_flush_dirty(struct http_loop *l);
@@ -180,6 +198,11 @@ static void on_loop_wake(h2o_socket_t *sock, const char *err)
     while (list != NULL) {
         struct deferred *d = list;
         list = d->next;
+        if (d->unlocked) {
+            d->fn(d->arg);
+            free(d);
+            continue;
+        }
         bool took = biglock_enter();
         d->fn(d->arg);
         biglock_leave(took);
@@ -283,12 +306,13 @@ void http_server_defer_after(struct apiserver *srv, unsigned delay_ms, void (*fn
         http_loop_post(&server__ctl, defer_after_link, d); /* h2o timers: the owner thread only */
 }
 
-/* Whether a request is served with the biglock held from its start: everything that may
+/* Whether a request other than a GET or HEAD is served with the biglock: everything that may
  * touch shared state not yet safe for several threads. Reviews (SSAR, SAR, SSRR, LSAR,
- * TokenReview, SelfSubjectReview) go without it. A GET or HEAD starts without it too: what
+ * TokenReview, SelfSubjectReview) go without it. Every request starts without it: what
  * serve_request does before it knows the request's verb (authentication, impersonation,
  * authorization, the read barrier's parking) is safe on any thread, and it takes the lock
- * itself there unless the request is a read that needs none (read_needs_biglock). */
+ * there when needed: a read that needs it (read_needs_biglock), a write on its write
+ * thread (write_thread_main), any other request that needs_biglock on the loop. */
 static bool is_review_path(const char *p, size_t n)
 {
     static const struct { const char *prefix, *plural; } reviews[] = {
@@ -2461,7 +2485,8 @@ static void write_job_start(struct ctx *c)
     pthread_mutex_unlock(&wpool.mu);
 }
 
-/* On the owning loop, with the biglock: sends the captured response and observes it. */
+/* On the owning loop, without the biglock (the loop's own h2o request; metrics and audit are
+ * safe on any thread): sends the captured response and observes it. */
 static void write_job_done(void *arg)
 {
     struct write_job *j = arg;
@@ -2475,8 +2500,11 @@ static void write_job_done(void *arg)
             else
                 add_header_str(req, h->name, h->value);
         }
-        if (!j->cap.sent)
+        if (!j->cap.sent) {
+            capture__ = &j->cap;
             capture_body(500, "text/plain; charset=utf-8", xstrdup("no response"), 11);
+            capture__ = NULL;
+        }
         send_owned(req, j->cap.code, j->cap.content_type, j->cap.body, j->cap.len);
         j->cap.body = NULL; /* the request's pool has it */
     }
@@ -2489,6 +2517,18 @@ static void write_job_done(void *arg)
     captured_release(&j->cap);
     free(j->method);
     free(j);
+}
+
+/* Whether write job c runs without the biglock: a create of a row whose create path needs
+ * none (RES_CREATE_UNLOCKED; the rest of handle_resource's create branch, decoding, options,
+ * the captured response and its observation, is per request). */
+static bool write_job_unlocked(const struct ctx *c)
+{
+    const struct request_info *ri = &c->info;
+    if (strcmp(ri->verb, "create") != 0 || (ri->subresource != NULL && *ri->subresource))
+        return false;
+    const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
+    return r != NULL && (r->flags & RES_CREATE_UNLOCKED) && !(r->flags & RES_VIRTUAL);
 }
 
 static void *write_thread_main(void *arg)
@@ -2509,12 +2549,15 @@ static void *write_thread_main(void *arg)
         if (wpool.head == NULL)
             wpool.tail = &wpool.head;
         pthread_mutex_unlock(&wpool.mu);
-        biglock_lock();
+        bool locked = !write_job_unlocked(&j->c);
+        if (locked)
+            biglock_lock();
         capture__ = &j->cap;
         handle_resource(&j->c);
         capture__ = NULL;
-        biglock_unlock();
-        http_loop_post(j->owner, write_job_done, j);
+        if (locked)
+            biglock_unlock();
+        loop_post_unlocked(j->owner, write_job_done, j);
     }
     return NULL;
 }
@@ -2584,15 +2627,12 @@ static bool inflight_admit(struct ctx *c)
     return true;
 }
 
+/* Every request starts without the biglock: serve_request takes it once it knows the request
+ * needs it (needs_biglock, read_needs_biglock), after authentication and authorization. */
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
-    if (!needs_biglock(req))
-        return serve_request(req, 0, NULL);
-    bool took = biglock_enter();
-    int rc = serve_request(req, 0, NULL);
-    biglock_leave(took);
-    return rc;
+    return serve_request(req, 0, NULL);
 }
 
 /* Serves req; read_barrier: 0 the barrier has not run, else as api_call.read_barrier;
@@ -2739,15 +2779,18 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
 
     bool mutating = !(strcmp(c.info.verb, "get") == 0 || strcmp(c.info.verb, "list") == 0 ||
                       strcmp(c.info.verb, "watch") == 0 || strcmp(c.info.verb, "head") == 0);
-    /* a GET or HEAD came without the lock (needs_biglock) and takes it here if it needs
-     * it; other requests hold it already, or are reviews, which need none */
+    /* every request came without the lock (on_req): a GET or HEAD takes it here if it needs
+     * it, a review never; a write the write pool serves takes it on its write thread, any
+     * other request here */
     bool getlike = (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0) ||
                    (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
-    bool took = getlike && read_needs_biglock(&c.info, c.path) ? biglock_enter() : false;
+    bool pooled = mutating && c.info.is_resource && write_pool_takes(&c);
+    bool lock = getlike ? read_needs_biglock(&c.info, c.path) : !pooled && needs_biglock(req);
+    bool took = lock ? biglock_enter() : false;
     pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, 1);
     pthread_mutex_unlock(&observe_mu);
-    if (mutating && c.info.is_resource && write_pool_takes(&c)) {
+    if (pooled) {
         write_job_start(&c); /* the job owns c now; the owning loop answers */
         biglock_leave(took);
         return 0;

@@ -839,6 +839,18 @@ struct cmp {
 
 static void cmp_walk(struct cmp *c, const struct ty *t, json_t *l, json_t *r);
 
+/* The path element "f:" key in buf when it fits (n bytes), else in a new string. */
+static char *field_pe(char *buf, size_t n, const char *key)
+{
+    size_t kl = strlen(key);
+    if (kl + 3 > n)
+        return xasprintf("f:%s", key);
+    buf[0] = 'f';
+    buf[1] = ':';
+    memcpy(buf + 2, key, kl + 1);
+    return buf;
+}
+
 static void cmp_leaf(struct cmp *c, json_t *l, json_t *r)
 {
     if (l == NULL)
@@ -879,25 +891,28 @@ static void cmp_walk(struct cmp *c, const struct ty *t, json_t *l, json_t *r)
         }
         const char *k;
         json_t *v;
+        char small[64]; /* the path element "f:KEY" of most keys, without a malloc */
         json_object_foreach(lm, k, v) {
             bool declared;
             struct ty ct = ty_field(t, k, &declared);
-            char *pe = xasprintf("f:%s", k);
+            char *pe = field_pe(small, sizeof(small), k);
             c->path[c->n++] = pe;
             cmp_walk(c, &ct, v, rm ? json_object_get(rm, k) : NULL);
             c->n--;
-            free(pe);
+            if (pe != small)
+                free(pe);
         }
         json_object_foreach(rm, k, v) {
             if (lm && json_object_get(lm, k))
                 continue;
             bool declared;
             struct ty ct = ty_field(t, k, &declared);
-            char *pe = xasprintf("f:%s", k);
+            char *pe = field_pe(small, sizeof(small), k);
             c->path[c->n++] = pe;
             cmp_walk(c, &ct, NULL, v);
             c->n--;
-            free(pe);
+            if (pe != small)
+                free(pe);
         }
     } else {
         json_t *ll = json_is_array(l) ? l : NULL, *rl = json_is_array(r) ? r : NULL;

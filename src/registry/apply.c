@@ -206,7 +206,8 @@ static void changes_compute(struct api_call *c, json_t *live, json_t *newobj, st
     mf_filter_reset(ch->added, c->res->has_status, c->subresource);
     mf_filter_reset(ch->modified, c->res->has_status, c->subresource);
     mf_filter_reset(ch->removed, c->res->has_status, c->subresource);
-    ch->changed = fs_union(ch->added, ch->modified);
+    /* a create modifies nothing of the zero object in most kinds: no union to build */
+    ch->changed = fs_empty(ch->modified) ? json_incref(ch->added) : fs_union(ch->added, ch->modified);
 }
 
 static void changes_release(struct changes *ch)
@@ -314,7 +315,8 @@ void apply_update_managed_fields(struct api_call *c, json_t *live, json_t *newob
             entry_subtract(e, ch.changed);
             entry_subtract(e, ch.removed);
         }
-        json_t *cur = json_deep_copy(ch.changed);
+        json_t *cur = ch.changed; /* not read again: stripped in place */
+        ch.changed = NULL;
         mf_strip_meta(cur);
         if (!fs_empty(cur)) {
             json_t *id = entry_new(c->field_manager ? c->field_manager : "unknown", "Update",

@@ -27,6 +27,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
+#include "util/jsonfast.h"
 #include "util/util.h"
 
 #define LIST_PAGE 500
@@ -63,9 +64,17 @@ static int64_t parse_rv(const char *s)
     return v;
 }
 
+/* Stored bytes to an object: jsonfast, else json_loadb for what jsonfast refuses (a \u0000,
+ * JSON_ALLOW_NUL; duplicate keys, which our encoder never writes). */
+static json_t *decode_stored(const char *value, size_t len)
+{
+    json_t *obj = jsonfast_loadb(value, len);
+    return obj != NULL ? obj : json_loadb(value, len, JSON_ALLOW_NUL, NULL);
+}
+
 static json_t *decode_kv(const struct store_kv *kv)
 {
-    json_t *obj = json_loadb(kv->value, kv->len, JSON_ALLOW_NUL, NULL);
+    json_t *obj = decode_stored(kv->value, kv->len);
     if (obj == NULL || !json_is_object(obj)) {
         json_decref(obj);
         return NULL;
@@ -376,35 +385,60 @@ static int check_namespace(struct api_call *c, json_t *obj, json_t **ret_status)
     return 0;
 }
 
-/* Namespace must exist and not be terminating for new content (NamespaceLifecycle). */
+/* Whether the stored bytes of a namespace carry metadata.deletionTimestamp: 1, 0, or -1 when
+ * they are not an object (decoded then by the caller). */
+static int namespace_terminating(const char *v, size_t len)
+{
+    const char *md, *dt;
+    size_t mdl, dtl;
+    int rc = itembytes_member(v, len, "\"metadata\":", &md, &mdl);
+    if (rc <= 0)
+        return rc;
+    return itembytes_member(md, mdl, "\"deletionTimestamp\":", &dt, &dtl);
+}
+
+/* Namespace must exist and not be terminating for new content (NamespaceLifecycle). As
+ * upstream's plugin, from the cache (here the object cache, which has every acknowledged
+ * write), with a live lookup when the cache does not have it. */
 static int check_namespace_open(struct api_call *c, json_t **ret_status)
 {
     if (!c->res->namespaced)
         return 0;
     char *key = xasprintf("/registry/namespaces/%s", c->ns);
-    struct store_kv kv;
-    int grc = store_get(c->srv->store, key, &kv);
-    free(key);
-    if (grc < 0 && grc != AZ_ENOTFOUND) { /* storage down: its Status, not a false 404 */
-        *ret_status = internal_error("get", grc);
-        return grc;
+    struct wc_item it;
+    int term = -1;
+    if (c->srv->wc != NULL && watchcache_get(c->srv->wc, key, &it, NULL) == 0) {
+        term = namespace_terminating(it.value, it.len);
+        watchcache_item_release(&it);
     }
-    json_t *ns = grc == 0 ? decode_kv(&kv) : NULL;
-    if (grc == 0)
-        store_kv_release(&kv);
-    if (ns == NULL) {
+    json_t *ns = NULL;
+    if (term < 0) {
+        struct store_kv kv;
+        int grc = store_get(c->srv->store, key, &kv);
+        if (grc < 0 && grc != AZ_ENOTFOUND) { /* storage down: its Status, not a false 404 */
+            free(key);
+            *ret_status = internal_error("get", grc);
+            return grc;
+        }
+        ns = grc == 0 ? decode_kv(&kv) : NULL;
+        if (grc == 0)
+            store_kv_release(&kv);
+    }
+    free(key);
+    if (term < 0 && ns == NULL) {
         *ret_status = status_not_found("", "namespaces", c->ns);
         return AZ_ENOTFOUND;
     }
-    int rc = 0;
-    if (json_path(ns, "metadata.deletionTimestamp") != NULL) {
+    if (term < 0)
+        term = json_path(ns, "metadata.deletionTimestamp") != NULL;
+    json_decref(ns);
+    if (term > 0) {
         char *err = xasprintf("unable to create new content in namespace %s because it is being terminated", c->ns);
         *ret_status = status_forbidden(c->res->group, c->res->plural, c->name, err);
         free(err);
-        rc = AZ_EFORBIDDEN;
+        return AZ_EFORBIDDEN;
     }
-    json_decref(ns);
-    return rc;
+    return 0;
 }
 
 static int validate(struct api_call *c, json_t *obj, json_t *old, json_t **ret_status)
@@ -663,7 +697,7 @@ int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf 
                      struct buf *index)
 {
     (void)key;
-    json_t *obj = json_loadb(value, len, JSON_ALLOW_NUL, NULL);
+    json_t *obj = decode_stored(value, len);
     if (obj == NULL)
         return 0;
     int indexed = 0;

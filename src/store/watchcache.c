@@ -26,6 +26,7 @@
 #include "util/buf.h"
 #include "util/epoch.h"
 #include "util/err.h"
+#include "util/jsonfast.h"
 
 /* One version of one object: its stored JSON bytes (without resourceVersion), immutable
  * and reference-counted. The object map holds the live version of each key; event entries
@@ -593,7 +594,11 @@ static void wc_map_apply(struct watchcache *wc, const struct wc_entry *e)
  * object. Returns a new reference. */
 static json_t *wc_decode(const char *value, size_t len, int64_t rev)
 {
-    json_t *obj = value != NULL ? json_loadb(value, len, JSON_ALLOW_NUL, NULL) : NULL;
+    /* jsonfast gives json_loadb's value 3-4x faster; what it refuses that stored bytes can
+     * hold (a \u0000, JSON_ALLOW_NUL) json_loadb reads */
+    json_t *obj = value != NULL ? jsonfast_loadb(value, len) : NULL;
+    if (obj == NULL && value != NULL)
+        obj = json_loadb(value, len, JSON_ALLOW_NUL, NULL);
     if (!json_is_object(obj)) {
         json_decref(obj);
         obj = json_object();
