@@ -134,11 +134,6 @@ struct http_loop *http_loop_current(void)
     return loop__self;
 }
 
-unsigned http_server_workers(void)
-{
-    return server__nworkers;
-}
-
 static void loop_wake(struct http_loop *l)
 {
     uint64_t one = 1;
@@ -2955,7 +2950,7 @@ static int worker_init(struct http_loop *l, unsigned index, h2o_globalconf_t *co
             continue;
         int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
         if (fd < 0)
-            return -1;
+            return AZ_EIO;
         l->listeners[i] = h2o_evloop_socket_create(l->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
         l->listeners[i]->data = &l->accept_ctx;
         h2o_socket_read_start(l->listeners[i], on_accept);

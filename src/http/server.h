@@ -72,7 +72,5 @@ struct http_loop *http_loop_current(void);
 /* Queues fn(arg) to run on loop l, with the biglock held; callable from any thread (wakes l).
  * fn runs in a later turn of l, also when l is the caller's own loop. */
 void http_loop_post(struct http_loop *l, void (*fn)(void *), void *arg);
-/* The number of request loops (after http_server_run started them). */
-unsigned http_server_workers(void);
 
 #endif

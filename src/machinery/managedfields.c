@@ -466,14 +466,14 @@ static int from_v1(json_t *v1, json_t *out, int depth, char **ret_err)
 {
     if (depth > MF_MAX_DEPTH) {
         *ret_err = xstrdup("fieldsV1 nested too deeply");
-        return -1;
+        return AZ_EINVALID;
     }
     const char *k;
     json_t *v;
     json_object_foreach(v1, k, v) {
         if (!json_is_object(v)) {
             *ret_err = xasprintf("expected an object for %s", k);
-            return -1;
+            return AZ_EINVALID;
         }
         if (strcmp(k, ".") == 0) {
             set_member(out);
@@ -482,14 +482,14 @@ static int from_v1(json_t *v1, json_t *out, int depth, char **ret_err)
         char *pe = pe_canonical(k);
         if (pe == NULL) {
             *ret_err = xasprintf("unexpected path element: %s", k);
-            return -1;
+            return AZ_EINVALID;
         }
         json_t *c = child_ensure(out, pe);
         free(pe);
         if (json_object_size(v) == 0)
             set_member(c);
-        else if (from_v1(v, c, depth + 1, ret_err) < 0)
-            return -1;
+        else if (from_v1(v, c, depth + 1, ret_err) != AZ_OK)
+            return AZ_EINVALID;
     }
     return 0;
 }
@@ -501,7 +501,7 @@ int fs_from_fields_v1(json_t *v1, json_t **ret, char **ret_err)
         return AZ_EINVALID;
     }
     json_t *out = json_object();
-    if (from_v1(v1, out, 0, ret_err) < 0) {
+    if (from_v1(v1, out, 0, ret_err) != AZ_OK) {
         json_decref(out);
         return AZ_EINVALID;
     }
@@ -705,7 +705,8 @@ struct litem {
 };
 
 /* Index of list l by path element, duplicates after the first dropped (or an error when
- * strict). Returns the count; *ret_items malloc'd. */
+ * strict: AZ_EINVALID with *ret_err). The items and their count in *ret_items (malloc'd) and
+ * *ret_n; AZ_OK. */
 static int list_index(const struct ty *t, json_t *l, bool strict, struct litem **ret_items,
                       size_t *ret_n, char **ret_err)
 {
@@ -723,7 +724,7 @@ static int list_index(const struct ty *t, json_t *l, bool strict, struct litem *
                 free(items);
                 *ret_err = xasprintf("element %zu: %s", i, err);
                 free(err);
-                return -1;
+                return AZ_EINVALID;
             }
             free(err);
             continue;
@@ -741,7 +742,7 @@ static int list_index(const struct ty *t, json_t *l, bool strict, struct litem *
                 for (size_t j = 0; j < m; j++)
                     free(items[j].pe);
                 free(items);
-                return -1;
+                return AZ_EINVALID;
             }
             free(pe);
             continue;
@@ -1015,7 +1016,7 @@ static json_t *merge_walk(const struct ty *t, json_t *l, json_t *r, int depth, c
         struct litem *li = NULL, *ri = NULL;
         size_t ln = 0, rn = 0;
         char *err = NULL;
-        if (list_index(t, r, true, &ri, &rn, &err) < 0) {
+        if (list_index(t, r, true, &ri, &rn, &err) != AZ_OK) {
             *ret_err = err;
             return NULL;
         }

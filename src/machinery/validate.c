@@ -25,10 +25,8 @@ void vmsgs_add(struct vmsgs *ms, const char *fmt, ...)
     if (ms->n >= sizeof(ms->m) / sizeof(ms->m[0]))
         return;
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    char *s = xvasprintf(fmt, ap);
     va_end(ap);
     ms->m[ms->n++] = s;
 }

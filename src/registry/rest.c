@@ -1144,18 +1144,6 @@ void rest_list_stream_free(struct rest_list_stream *ls)
     free(ls);
 }
 
-int rest_list_json(struct api_call *c, const struct list_opts *o, struct buf *out, json_t **ret_status)
-{
-    struct rest_list_stream *ls;
-    int rc = rest_list_open(c, o, false, &ls, ret_status);
-    if (rc < 0)
-        return rc;
-    while (rest_list_stream_next(ls, out, SIZE_MAX))
-        ;
-    rest_list_stream_free(ls);
-    return 0;
-}
-
 /* ---- create ------------------------------------------------------------------------- */
 
 /* applied: obj carries the managedFields of a server-side apply. */

@@ -5,7 +5,7 @@
  * Each returns 0 on success with a new object in *ret_obj, or a negative az_err code with a
  * Status object in *ret_status. *ret_code gets the HTTP status of a success (200/201).
  *
- * THREADS: rest_get, rest_list, rest_list_json, rest_list_open / _stream_next / _stream_free,
+ * THREADS: rest_get, rest_list, rest_list_open / _stream_next / _stream_free,
  * rest_parse_selectors, rest_object_matches, rest_to_table, rest_read_cached and
  * rest_read_key may be called from any thread without the biglock (issue 10: the server
  * serves GET and LIST on every request loop at once). What they touch:
@@ -47,10 +47,6 @@ int rest_get(struct api_call *c, json_t **ret_obj, json_t **ret_status);
 struct wc_item;
 int rest_get_item(struct api_call *c, struct wc_item *ret_it, json_t **ret_status);
 int rest_list(struct api_call *c, const struct list_opts *o, json_t **ret_obj, json_t **ret_status);
-/* The same list as compact JSON (exactly json_dump_go of rest_list's tree) appended to out,
- * each item composed from its stored bytes where that is exact (no decode and re-encode). */
-struct buf;
-int rest_list_json(struct api_call *c, const struct list_opts *o, struct buf *out, json_t **ret_status);
 
 /* The same list written piece by piece (issue 9: large lists streamed with bounded memory).
  * rest_list_open decides the list (selectors, limit, continue, resourceVersion: every error

@@ -907,11 +907,9 @@ static int sq_fail(struct sqlite_store *ss, struct sq_conn *c, char **ret_errmsg
                    const char *what)
 {
     if (ret_errmsg != NULL) {
-        int n = c != NULL && c->db != NULL
-                    ? asprintf(ret_errmsg, "sqlite store: %s: %s", what, sqlite3_errmsg(c->db))
-                    : asprintf(ret_errmsg, "sqlite store: %s", what);
-        if (n < 0)
-            *ret_errmsg = NULL;
+        *ret_errmsg = c != NULL && c->db != NULL
+                          ? xasprintf("sqlite store: %s: %s", what, sqlite3_errmsg(c->db))
+                          : xasprintf("sqlite store: %s", what);
     }
     sq_close(&ss->base);
     return err;
