@@ -113,7 +113,7 @@ expect_eq "read-only request while the slow list is in flight: 429" 429 "$CODE"
 expect_eq "in-flight 429: upstream's text" "Too many requests, please try again later." "$(cat "$T/body")"
 expect_eq "in-flight 429: Retry-After: 1" "retry-after: 1" "$(grep -i '^retry-after:' "$T/hdrs" | tr -d '\r' | tr 'A-Z' 'a-z')"
 expect_eq "in-flight 429: text/plain" "content-type: text/plain; charset=utf-8" "$(grep -i '^content-type:' "$T/hdrs" | tr -d '\r')"
-CODE=$(tcurl -o "$T/watch" -w '%{http_code}' --max-time 3 "$BASE$CM?watch=1&resourceVersion=0")
+CODE=$(tcurl -o "$T/watch" -w '%{http_code}' --max-time 60 "$BASE$CM?watch=1&resourceVersion=0&timeoutSeconds=2")
 expect_eq "watch while the slow list is in flight: exempt (200)" 200 "$CODE"
 expect_contains "watch streamed its events" '"type":"ADDED"' "$(head -c 300 "$T/watch")"
 CODE=$(tcurl -o "$T/body" -w '%{http_code}' "$BASE/healthz")
