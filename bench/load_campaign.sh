@@ -8,16 +8,18 @@
 #     (answered 401 before the body), half with the admin certificate (413 before the body).
 # It samples the server's RSS every second and reports: wrk's requests/s and errors, the
 # writers' and watchers' errors (well-behaved clients must see none), idle/peak/after RSS
-# (after: 15 s and 60 s after the load stops), and any sanitizer report in the server log.
+# (after: 15 s and 90 s after the load stops), and any sanitizer report in the server log.
 # WORKERS=n passes --workers n to the server (default: the server's own default, one request
 # loop per online CPU).
 #
 # Budgets (docs/hardening.md "Load campaign"), printed as PASS/FAIL lines, exit status 1 on
 # any FAIL:
-#   - release build: peak <= PEAK_MB (100) and, 15 s and 60 s after the load, RSS <= idle +
-#     AFTER_MB (25);
+#   - release build: peak <= PEAK_MB (100); 15 s after the load RSS <= idle + AFTER15_MB (60:
+#     the watch window still holds the load's last 75 s of events, up to 32 MiB, as upstream's
+#     eventFreshDuration; SQLite up to ~8 MiB); 90 s after (the events are stale and dropped)
+#     RSS <= idle + AFTER_MB (25);
 #   - ASan build (detected by the __asan_init symbol): peak <= idle + ASAN_PEAK_MB (400) and
-#     after <= idle + ASAN_AFTER_MB (100), with ASAN_OPTIONS that make ASan's allocator give
+#     15 s and 90 s after <= idle + ASAN_AFTER_MB (100), with ASAN_OPTIONS that make ASan's allocator give
 #     memory back (a 16 MB quarantine instead of 256 MB, 64 KB per-thread quarantines, freed
 #     memory returned to the system every second): without them its quarantine alone keeps
 #     ~500 MB for good and "back near idle" cannot be checked;
@@ -35,6 +37,7 @@ SLOW=${SLOW:-10}
 OVERSIZED=${OVERSIZED:-8}
 WORKERS=${WORKERS:-}
 PEAK_MB=${PEAK_MB:-100}
+AFTER15_MB=${AFTER15_MB:-60}
 AFTER_MB=${AFTER_MB:-25}
 ASAN_PEAK_MB=${ASAN_PEAK_MB:-400}
 ASAN_AFTER_MB=${ASAN_AFTER_MB:-100}
@@ -158,14 +161,14 @@ HEALTH=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 30 --ca
 wait "$CLIENTS"
 sleep 15
 AFTER=$(rss)
-sleep 45
-AFTER60=$(rss)
+sleep 75
+AFTER90=$(rss)
 PEAK=$(awk '{ if ($2 > m) m = $2 } END { print m }' "$T/rss.txt")
 echo "== anzen load campaign: $ANZEN, workers ${WORKERS:-default ($(nproc))}, ${DURATION}s, wrk ${CONNS} connections, $WRITERS writers, $WATCHERS watchers, $SLOW slow watchers, $OVERSIZED oversized-body clients"
 grep -E "Requests/sec|requests in|Non-2xx|Socket errors|Latency" "$T/wrk.txt"
 echo "clients: $(cat "$T/clients.txt")"
 echo "healthz at the end of the load: $HEALTH"
-echo "RSS MB: idle $IDLE, peak $PEAK, 15 s after $AFTER, 60 s after $AFTER60"
+echo "RSS MB: idle $IDLE, peak $PEAK, 15 s after $AFTER, 90 s after $AFTER90"
 REPORTS=$(grep -cE 'ERROR: AddressSanitizer|runtime error:' "$T/server.log")
 echo "sanitizer reports: $REPORTS"
 ALIVE=$(kill -0 "$PID" 2>/dev/null && echo yes || echo NO)
@@ -178,11 +181,11 @@ verdict() { # verdict OK TEXT
 if [ "$ASAN" = 1 ]; then
     verdict $((PEAK <= IDLE + ASAN_PEAK_MB)) "asan peak: $PEAK MB <= idle $IDLE + $ASAN_PEAK_MB MB"
     verdict $((AFTER <= IDLE + ASAN_AFTER_MB)) "asan after 15 s: $AFTER MB <= idle $IDLE + $ASAN_AFTER_MB MB"
-    verdict $((AFTER60 <= IDLE + ASAN_AFTER_MB)) "asan after 60 s: $AFTER60 MB <= idle $IDLE + $ASAN_AFTER_MB MB"
+    verdict $((AFTER90 <= IDLE + ASAN_AFTER_MB)) "asan after 90 s: $AFTER90 MB <= idle $IDLE + $ASAN_AFTER_MB MB"
 else
     verdict $((PEAK <= PEAK_MB)) "release peak: $PEAK MB <= $PEAK_MB MB"
-    verdict $((AFTER <= IDLE + AFTER_MB)) "release after 15 s: $AFTER MB <= idle $IDLE + $AFTER_MB MB"
-    verdict $((AFTER60 <= IDLE + AFTER_MB)) "release after 60 s: $AFTER60 MB <= idle $IDLE + $AFTER_MB MB"
+    verdict $((AFTER <= IDLE + AFTER15_MB)) "release after 15 s: $AFTER MB <= idle $IDLE + $AFTER15_MB MB"
+    verdict $((AFTER90 <= IDLE + AFTER_MB)) "release after 90 s: $AFTER90 MB <= idle $IDLE + $AFTER_MB MB"
 fi
 C=$(cat "$T/clients.txt")
 jsonv() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], -1))' "$C" "$1" 2>/dev/null || echo -1; }
