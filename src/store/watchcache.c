@@ -667,6 +667,13 @@ uint64_t watchcache_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static uint64_t (*wc__clock)(void) = watchcache_now_ms;
+
+void watchcache_testing_set_clock(uint64_t (*clock_ms)(void))
+{
+    wc__clock = clock_ms != NULL ? clock_ms : watchcache_now_ms;
+}
+
 size_t watchcache_expire(struct watchcache *wc, uint64_t now_ms)
 {
     if (pthread_mutex_trylock(&wc->mu) != 0)
@@ -684,7 +691,7 @@ static void wc_push(struct watchcache *wc, struct wc_entry e)
         wc->start_rev = e.rev - 1;
         wc->started = 1;
     }
-    e.at_ms = watchcache_now_ms();
+    e.at_ms = wc__clock();
     while (wc->count > 0 && (wc->count == wc->capacity || wc->bytes + e.bytes > WC_MAX_BYTES))
         wc_drop_oldest(wc);
     wc_drop_stale(wc, e.at_ms);

@@ -86,6 +86,10 @@ uint64_t watchcache_now_ms(void);
  * bytes dropped; 0 also when the cache is busy (it never waits for the lock). For a periodic
  * caller: after a burst, nothing else shrinks an idle window. Any thread. */
 size_t watchcache_expire(struct watchcache *wc, uint64_t now_ms);
+/* Testing only: the clock that stamps events as they enter the window (NULL: back to
+ * watchcache_now_ms), so a test decides their age without waiting. Set it while no store
+ * thread delivers events. */
+void watchcache_testing_set_clock(uint64_t (*clock_ms)(void));
 
 /* ---- the object cache ----
  * Every live object is held once, as its stored bytes (JSON without resourceVersion),

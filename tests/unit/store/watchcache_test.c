@@ -284,9 +284,15 @@ static void test_gone_when_too_old(void **state)
 /* Freshness: beyond its 4 MiB floor the window keeps only events younger than 75 s
  * (upstream's eventFreshDuration); watchcache_expire drops the rest, and a watch from before
  * the new window gets AZ_EGONE. */
+static uint64_t fake_clock_ms(void)
+{
+    return 1000000; /* the events' entry time: their age is what the test passes to expire */
+}
+
 static void test_stale_events_expire(void **state)
 {
     struct fixture *f = *state;
+    watchcache_testing_set_clock(fake_clock_ms);
     struct watchcache *wc = watchcache_new(f->s, 100000);
     size_t vlen = 200 * 1024;
     char *v = malloc(vlen + 16);
@@ -297,8 +303,8 @@ static void test_stale_events_expire(void **state)
     int64_t last = 0;
     for (int i = 0; i < 40; i++) /* 40 x 200 KB: 8 MB, over the floor, under the 32 MiB bound */
         last = put(f->s, "/r/big", v);
-    uint64_t now = watchcache_now_ms();
-    assert_int_equal(watchcache_expire(wc, now), 0); /* all fresh: nothing dropped */
+    uint64_t now = fake_clock_ms() + 75000;
+    assert_int_equal(watchcache_expire(wc, now), 0); /* all 75 s old: still fresh */
     struct rec *r = rec_new();
     struct watch_sub *sub = NULL;
     int64_t oldest = 0;
@@ -307,7 +313,7 @@ static void test_stale_events_expire(void **state)
     watchcache_unsubscribe(wc, sub);
     rec_free(r);
 
-    size_t dropped = watchcache_expire(wc, now + 76000);
+    size_t dropped = watchcache_expire(wc, now + 1);
     assert_true(dropped >= 3 * 1024 * 1024);
     assert_true(dropped <= 5 * 1024 * 1024);
     r = rec_new();
@@ -323,6 +329,7 @@ static void test_stale_events_expire(void **state)
     /* at the floor: nothing more goes, however old */
     assert_int_equal(watchcache_expire(wc, now + 1000000), 0);
     watchcache_free(wc);
+    watchcache_testing_set_clock(NULL);
     free(v);
 }
 
