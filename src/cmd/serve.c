@@ -25,6 +25,7 @@
 #include "controllers/controllers.h"
 #include "controllers/leader.h"
 #include "controllers/serviceaccount.h"
+#include "http/limits.h"
 #include "http/metrics.h"
 #include "http/prefilter.h"
 #include "http/server.h"
@@ -241,6 +242,12 @@ static void print_ready(void *arg)
     fflush(stdout);
 }
 
+/* The request loops' idle tick drops the watch window's stale events (http/limits.h). */
+static size_t expire_watch_window(void *wc)
+{
+    return watchcache_expire(wc, watchcache_now_ms());
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct serve_opts o = {
@@ -450,6 +457,7 @@ int cmd_serve(int argc, char **argv)
     struct apiserver srv = {0};
     srv.store = store;
     srv.wc = watchcache_new_attrs(store, 100000, rest_cache_attrs);
+    http_idle_set_reclaim(expire_watch_window, srv.wc);
     srv.ca_pem = pki->ca_pem;
     srv.defer = http_server_defer;
     srv.defer_after = http_server_defer_after;

@@ -124,8 +124,19 @@ void http_idle_note_request(uint64_t now_ms)
     atomic_store_explicit(&idle__.dirty, true, memory_order_relaxed);
 }
 
+static http_idle_reclaim_fn idle__reclaim;
+static void *idle__reclaim_arg;
+
+void http_idle_set_reclaim(http_idle_reclaim_fn fn, void *arg)
+{
+    idle__reclaim = fn;
+    idle__reclaim_arg = arg;
+}
+
 bool http_idle_tick(uint64_t now_ms)
 {
+    if (idle__reclaim != NULL && idle__reclaim(idle__reclaim_arg) > 0)
+        atomic_store_explicit(&idle__.dirty, true, memory_order_relaxed);
     if (!atomic_load_explicit(&idle__.dirty, memory_order_relaxed) ||
         now_ms - atomic_load_explicit(&idle__.last_request_ms, memory_order_relaxed) < HTTP_IDLE_TRIM_MS)
         return false;

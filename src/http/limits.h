@@ -49,5 +49,11 @@ bool http_inflight_long_running(const char *verb, const char *subresource);
 #define HTTP_IDLE_TRIM_MS 2000
 void http_idle_note_request(uint64_t now_ms);
 bool http_idle_tick(uint64_t now_ms);
+/* A reclaimer drops what a cache no longer needs (the watch window's stale events) and
+ * returns the bytes it released. http_idle_tick runs it at every tick, idle or not; bytes
+ * released are given back to the system by the next idle trim. One reclaimer (the last set);
+ * set before the loops start. */
+typedef size_t (*http_idle_reclaim_fn)(void *arg);
+void http_idle_set_reclaim(http_idle_reclaim_fn fn, void *arg);
 
 #endif

@@ -1062,6 +1062,16 @@ struct watch_stream {
  * a watcher whose buffer is full. */
 #define WATCH_MAX_PENDING (8 * 1024 * 1024)
 #define WATCH_CHUNK (256 * 1024)
+/* Behind-bound: once WATCH_BEHIND_MAX bytes of events wait beyond what the buffer started
+ * with (the initial events of a list-watch), the next event ends the watch. One event of
+ * any size up to WATCH_MAX_PENDING always fits. In bytes what upstream's cacheWatcher bounds
+ * by count (its input channel: 10 to 100 events without an index, ~1 s of the window). */
+#define WATCH_BEHIND_MAX (1024 * 1024)
+
+static bool watch_behind(const struct watch_stream *w)
+{
+    return w->pending.max != 0 && w->pending.len + WATCH_MAX_PENDING > w->pending.max + WATCH_BEHIND_MAX;
+}
 
 /* Hands w->pending to h2o. On HTTP/1.1 the stream does its own chunked framing (h2o's
  * chunked filter holds back an empty send, and with it the headers): the first flush goes
@@ -1199,7 +1209,7 @@ static void watch_emit(struct watch_stream *w, const char *type, json_t *obj)
     } else {
         json_object_set(ev, "object", obj);
     }
-    if (json_write_go(&w->pending, ev, false) == AZ_ETOOLARGE) {
+    if (watch_behind(w) || json_write_go(&w->pending, ev, false) == AZ_ETOOLARGE) {
         /* The client stopped reading: end the watch (it re-lists, as with upstream). This
          * may run inside a watch-cache callback, which must not unsubscribe: the ticker
          * ends the stream within a second. */
@@ -2984,6 +2994,9 @@ int http_server_run(struct apiserver *srv, const struct http_server_config *cfg,
     h->on_req = on_req;
 
     config.http1.upgrade_to_http2 = cfg->http2; /* no HTTP/2 by prior knowledge either */
+    /* OpenSSL frees a connection's 16 KB read and write record buffers whenever they are
+     * empty (as nginx does), instead of keeping ~34 KB per idle keep-alive connection */
+    SSL_CTX_set_mode(cfg->ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
     if (cfg->http2) {
         h2o_ssl_register_alpn_protocols(cfg->ssl_ctx, h2o_http2_alpn_protocols);
         log_warn("--http2: HTTP/2 is served by libh2o 2.2.5, which has no protection against rapid "

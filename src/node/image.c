@@ -1367,13 +1367,17 @@ static int verify_blob(int fd, const char *digest, int64_t size, char **ret_err)
     const EVP_MD *md = strncmp(digest, "sha512:", 7) == 0 ? EVP_sha512() : EVP_sha256();
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_DigestInit_ex(ctx, md, NULL);
-    static __thread unsigned char buf[128 * 1024];
+    /* on the heap, not static TLS: a __thread array is zeroed in every thread's stack at
+     * thread start (RSS in each of the ~70 threads), whether or not it ever verifies a blob */
+    enum { VERIFY_BUF = 128 * 1024 };
+    unsigned char *buf = xmalloc(VERIFY_BUF);
     int64_t total = 0;
     ssize_t n;
-    while ((n = pread(fd, buf, sizeof(buf), total)) > 0) {
+    while ((n = pread(fd, buf, VERIFY_BUF, total)) > 0) {
         EVP_DigestUpdate(ctx, buf, (size_t)n);
         total += n;
     }
+    free(buf);
     unsigned char h[EVP_MAX_MD_SIZE];
     unsigned int hl = 0;
     EVP_DigestFinal_ex(ctx, h, &hl);

@@ -681,22 +681,31 @@ static int apply_metadata(int dirfd, const char *name, int fd, const struct tar_
 
 static int write_content(struct tar_reader *r, int fd)
 {
-    static __thread char buf[128 * 1024];
+    /* on the heap, not static TLS: a __thread array is zeroed in every thread's stack at
+     * thread start (RSS in each of the ~70 threads), whether or not it ever unpacks a layer */
+    enum { CONTENT_BUF = 128 * 1024 };
+    char *buf = xmalloc(CONTENT_BUF);
+    int rc = 0;
     for (;;) {
-        ssize_t n = tar_read(r, buf, sizeof(buf));
-        if (n == 0)
-            return 0;
-        if (n < 0)
-            return -EIO;
-        for (ssize_t off = 0; off < n;) {
+        ssize_t n = tar_read(r, buf, CONTENT_BUF);
+        if (n <= 0) {
+            rc = n == 0 ? 0 : -EIO;
+            break;
+        }
+        for (ssize_t off = 0; off < n && rc == 0;) {
             ssize_t k = write(fd, buf + off, (size_t)(n - off));
             if (k < 0 && errno == EINTR)
                 continue;
             if (k < 0)
-                return -errno;
-            off += k;
+                rc = -errno;
+            else
+                off += k;
         }
+        if (rc != 0)
+            break;
     }
+    free(buf);
+    return rc;
 }
 
 /* Creates the entry e as name in dirfd (whatever was there is gone). 0 or -errno. */

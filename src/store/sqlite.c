@@ -915,9 +915,16 @@ static int sq_fail(struct sqlite_store *ss, struct sq_conn *c, char **ret_errmsg
     return err;
 }
 
+#define SQ_SOFT_HEAP_LIMIT (8 * 1024 * 1024)
+
 /* Opens a connection with the per-connection settings (WAL is a property of the file). */
 static int sq_conn_open(const char *path, struct sq_conn *c, int query_only)
 {
+    /* Each connection may cache 16 MiB of pages, but past SQ_SOFT_HEAP_LIMIT of SQLite memory
+     * in all (process-wide) the page caches recycle their least recently used pages instead
+     * of growing: a burst of large writes (every version of a 20 KB object passes through
+     * the writer's cache) otherwise leaves ~17 MB cached long after the load (issue 11). */
+    sqlite3_soft_heap_limit64(SQ_SOFT_HEAP_LIMIT);
     int rc = sqlite3_open_v2(path, &c->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/watchcache.h"
 #include "util/buf.h"
@@ -59,6 +60,7 @@ struct wc_entry {
     struct wc_obj *obj;       /* PUT: the new version; DELETE: the deleted version */
     struct wc_obj *prev;      /* the version before the change, or NULL */
     size_t bytes;       /* bytes this entry alone keeps alive (the memory bound's measure) */
+    uint64_t at_ms;     /* when it entered the window (watchcache_now_ms) */
 };
 
 /* Besides the event count, the window is bounded by the encoded size of the values it
@@ -66,6 +68,15 @@ struct wc_entry {
  * out sooner, and a watch resuming from before the window gets 410 and re-lists, as with
  * upstream's watch cache. */
 #define WC_MAX_BYTES (32u * 1024 * 1024)
+
+/* Freshness, as upstream's watch cache sizes its window by eventFreshDuration (75 s: it
+ * grows while its oldest event is younger, shrinks toward its lower bound when most of it is
+ * older): events younger than WC_FRESH_MS stay (within the bounds above); older ones leave
+ * the window once it holds more than WC_FLOOR_BYTES, at the next event or at
+ * watchcache_expire. So a burst of large writes is kept while watchers may still resume from
+ * it, and memory goes back to the floor about a minute after the burst. */
+#define WC_FRESH_MS 75000
+#define WC_FLOOR_BYTES (4u * 1024 * 1024)
 
 struct watch_sub {
     struct watch_sub *next;
@@ -635,6 +646,50 @@ static void wc_deliver(const struct watch_sub *sub, const struct wc_entry *e, js
     sub->cb(sub->arg, &ev);
 }
 
+/* Drops the window's oldest event. Under mu, count > 0. */
+static void wc_drop_oldest(struct watchcache *wc)
+{
+    struct wc_entry *old = &wc->ring[wc->head];
+    wc->start_rev = old->rev;
+    wc->bytes -= old->bytes;
+    wc_entry_release(old);
+    wc->head = (wc->head + 1) % wc->capacity;
+    wc->count--;
+}
+
+/* Drops events older than WC_FRESH_MS at now_ms while the window holds more than
+ * WC_FLOOR_BYTES. Returns the bytes dropped. Under mu. */
+static size_t wc_drop_stale(struct watchcache *wc, uint64_t now_ms)
+{
+    size_t before = wc->bytes;
+    while (wc->count > 0 && wc->bytes > WC_FLOOR_BYTES && wc->ring[wc->head].at_ms + WC_FRESH_MS < now_ms)
+        wc_drop_oldest(wc);
+    return before - wc->bytes;
+}
+
+uint64_t watchcache_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t (*wc__clock)(void) = watchcache_now_ms;
+
+void watchcache_testing_set_clock(uint64_t (*clock_ms)(void))
+{
+    wc__clock = clock_ms != NULL ? clock_ms : watchcache_now_ms;
+}
+
+size_t watchcache_expire(struct watchcache *wc, uint64_t now_ms)
+{
+    if (pthread_mutex_trylock(&wc->mu) != 0)
+        return 0;
+    size_t dropped = wc_drop_stale(wc, now_ms);
+    pthread_mutex_unlock(&wc->mu);
+    return dropped;
+}
+
 /* Appends e to the window (taking over its references), applies it to the map and delivers
  * it to the subscribers. Under mu. */
 static void wc_push(struct watchcache *wc, struct wc_entry e)
@@ -643,14 +698,10 @@ static void wc_push(struct watchcache *wc, struct wc_entry e)
         wc->start_rev = e.rev - 1;
         wc->started = 1;
     }
-    while (wc->count > 0 && (wc->count == wc->capacity || wc->bytes + e.bytes > WC_MAX_BYTES)) {
-        struct wc_entry *old = &wc->ring[wc->head];
-        wc->start_rev = old->rev;
-        wc->bytes -= old->bytes;
-        wc_entry_release(old);
-        wc->head = (wc->head + 1) % wc->capacity;
-        wc->count--;
-    }
+    e.at_ms = wc__clock();
+    while (wc->count > 0 && (wc->count == wc->capacity || wc->bytes + e.bytes > WC_MAX_BYTES))
+        wc_drop_oldest(wc);
+    wc_drop_stale(wc, e.at_ms);
     struct wc_entry *slot = &wc->ring[(wc->head + wc->count) % wc->capacity];
     *slot = e;
     wc->count++;

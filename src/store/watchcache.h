@@ -1,8 +1,9 @@
 /* watchcache.h — in-memory fan-out of store events to watchers (HTTP watches and in-process
  * consumers such as the RBAC index, token-binding index and controllers).
  *
- * The cache is the store's event sink. It keeps the last `capacity` events (and at most
- * WC_MAX_BYTES of encoded values, watchcache.c) in a ring so a
+ * The cache is the store's event sink. It keeps the last `capacity` events (at most
+ * WC_MAX_BYTES of encoded values, and beyond WC_FLOOR_BYTES only the events of the last
+ * 75 s: watchcache.c) in a ring so a
  * watcher can start from any resourceVersion still in the window; an older start revision
  * gives AZ_EGONE (the HTTP layer answers 410 Expired "too old resource version: X (Y)").
  *
@@ -75,6 +76,20 @@ void watchcache_unsubscribe(struct watchcache *wc, struct watch_sub *sub);
 
 /* The newest revision the cache has seen. */
 int64_t watchcache_rev(struct watchcache *wc);
+
+/* The window's clock: CLOCK_MONOTONIC milliseconds (not the server's testing offset: the
+ * window's freshness is about real memory, not API time). */
+uint64_t watchcache_now_ms(void);
+/* Drops the window's events that are no longer fresh at now_ms (older than 75 s, as
+ * upstream's eventFreshDuration) while it holds more than its floor (4 MiB of values; see
+ * watchcache.c); a watch resuming from before the new window gets AZ_EGONE (410). Returns the
+ * bytes dropped; 0 also when the cache is busy (it never waits for the lock). For a periodic
+ * caller: after a burst, nothing else shrinks an idle window. Any thread. */
+size_t watchcache_expire(struct watchcache *wc, uint64_t now_ms);
+/* Testing only: the clock that stamps events as they enter the window (NULL: back to
+ * watchcache_now_ms), so a test decides their age without waiting. Set it while no store
+ * thread delivers events. */
+void watchcache_testing_set_clock(uint64_t (*clock_ms)(void));
 
 /* ---- the object cache ----
  * Every live object is held once, as its stored bytes (JSON without resourceVersion),

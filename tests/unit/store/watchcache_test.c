@@ -281,6 +281,58 @@ static void test_gone_when_too_old(void **state)
     rec_free(r);
 }
 
+/* Freshness: beyond its 4 MiB floor the window keeps only events younger than 75 s
+ * (upstream's eventFreshDuration); watchcache_expire drops the rest, and a watch from before
+ * the new window gets AZ_EGONE. */
+static uint64_t fake_clock_ms(void)
+{
+    return 1000000; /* the events' entry time: their age is what the test passes to expire */
+}
+
+static void test_stale_events_expire(void **state)
+{
+    struct fixture *f = *state;
+    watchcache_testing_set_clock(fake_clock_ms);
+    struct watchcache *wc = watchcache_new(f->s, 100000);
+    size_t vlen = 200 * 1024;
+    char *v = malloc(vlen + 16);
+    assert_non_null(v);
+    memcpy(v, "{\"d\":\"", 6);
+    memset(v + 6, 'x', vlen);
+    memcpy(v + 6 + vlen, "\"}", 3);
+    int64_t last = 0;
+    for (int i = 0; i < 40; i++) /* 40 x 200 KB: 8 MB, over the floor, under the 32 MiB bound */
+        last = put(f->s, "/r/big", v);
+    uint64_t now = fake_clock_ms() + 75000;
+    assert_int_equal(watchcache_expire(wc, now), 0); /* all 75 s old: still fresh */
+    struct rec *r = rec_new();
+    struct watch_sub *sub = NULL;
+    int64_t oldest = 0;
+    assert_int_equal(watchcache_subscribe(wc, "/r/", 1, rec_cb, r, &sub, NULL), 0);
+    assert_int_equal(r->n, 39);
+    watchcache_unsubscribe(wc, sub);
+    rec_free(r);
+
+    size_t dropped = watchcache_expire(wc, now + 1);
+    assert_true(dropped >= 3 * 1024 * 1024);
+    assert_true(dropped <= 5 * 1024 * 1024);
+    r = rec_new();
+    sub = NULL;
+    assert_int_equal(watchcache_subscribe(wc, "/r/", 1, rec_cb, r, &sub, &oldest), AZ_EGONE);
+    assert_true(oldest > 1);
+    assert_int_equal(watchcache_subscribe(wc, "/r/", oldest, rec_cb, r, &sub, NULL), 0);
+    /* what is left is the newest events, at most the floor */
+    assert_true(r->n >= 18 && r->n <= 20);
+    assert_int_equal(r->revs[r->n - 1], last);
+    watchcache_unsubscribe(wc, sub);
+    rec_free(r);
+    /* at the floor: nothing more goes, however old */
+    assert_int_equal(watchcache_expire(wc, now + 1000000), 0);
+    watchcache_free(wc);
+    watchcache_testing_set_clock(NULL);
+    free(v);
+}
+
 static void test_window_after_startup(void **state)
 {
     /* a cache created over an existing store starts its window at the current revision */
@@ -860,6 +912,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prefix_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gone_when_too_old, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_after_startup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_events_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsubscribe_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_json_value, setup, teardown),
         cmocka_unit_test_setup_teardown(test_from_rev_ahead_of_cache, setup, teardown),
