@@ -46,59 +46,57 @@ struct fy_diag *yaml_diag_create(void)
     return diag;
 }
 
-/* Whether a '?' at text[i - 1] may be an explicit key indicator: followed by a blank, the
- * end, or (in flow context) a flow indicator. */
-static bool key_indicator_end(const char *text, size_t len, size_t i)
+/* Whether text[i] may be an explicit key indicator '?': not inside a word (after a letter or
+ * digit, as in "get? yes" or a URL's query) and followed by a blank, the end or a flow
+ * indicator. */
+static bool key_indicator_at(const char *text, size_t len, size_t i)
 {
-    return i >= len || memchr(" \t\r\n,[]{}", text[i], 9) != NULL;
+    unsigned char prev = i > 0 ? (unsigned char)text[i - 1] : ' ';
+    bool in_word = (prev >= '0' && prev <= '9') || ((prev | 0x20) >= 'a' && (prev | 0x20) <= 'z');
+    return text[i] == '?' && !in_word && (i + 1 == len || memchr(" \t\r\n,[]{}", text[i + 1], 9) != NULL);
 }
 
 /* The shape of libfyaml 0.7.12's double release of a simple key (yaml.h), wider than the
- * bug: any '?' that may be an explicit key indicator (also text that only looks like one), and any
- * ':' followed by blanks holding a tab and then one of -?:|> (fy_ws_indentation_check's
- * refusal), wherever they are (also in quoted scalars and comments). */
+ * bug: a '?' that may be an explicit key indicator, then (anywhere after it) a ':' followed
+ * by blanks holding a tab and then one of -?:|> (fy_ws_indentation_check's refusal) — also
+ * where they are only text (in quoted scalars and comments). */
 static bool double_release_shape(const char *text, size_t len)
 {
-    bool explicit_key = false, tab_indicator = false;
-    for (size_t i = 0; i < len && !(explicit_key && tab_indicator); i++) {
-        if (text[i] == '?' && key_indicator_end(text, len, i + 1)) {
-            explicit_key = true;
+    bool explicit_key = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!explicit_key) {
+            explicit_key = key_indicator_at(text, len, i);
         } else if (text[i] == ':') {
             size_t j = i + 1;
             bool tab = false;
             for (; j < len && (text[j] == ' ' || text[j] == '\t'); j++)
                 tab |= text[j] == '\t';
             if (tab && j < len && memchr("-?:|>", text[j], 5) != NULL)
-                tab_indicator = true;
+                return true;
         }
     }
-    return explicit_key && tab_indicator;
+    return false;
 }
 
-/* Parses text in a forked child the ways the callers do (one document with each flag set
- * they use; every document of the stream), which exits 0 if libfyaml returned, whatever
- * it found. Whether it did. */
+/* Parses every document of text in a forked child, which exits 0 if libfyaml returned,
+ * whatever it found; whether it did. Duplicate keys are allowed there so that the scan goes
+ * as far as any caller's parse (one stopping at a duplicate key scans a prefix of it). */
 static bool survives_in_child(const char *text, size_t len)
 {
     pid_t pid = fork();
     if (pid < 0)
         return false;
     if (pid == 0) {
-        static const unsigned flag_sets[] = {0, FYPCF_ALLOW_DUPLICATE_KEYS};
-        for (size_t i = 0; i < sizeof flag_sets / sizeof flag_sets[0]; i++) {
-            struct fy_diag *diag = yaml_diag_create();
-            struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | (enum fy_parse_cfg_flags)flag_sets[i], .diag = diag};
-            struct fy_document *fyd = diag ? fy_document_build_from_string(&cfg, text, len) : NULL;
-            fy_document_destroy(fyd);
-            struct fy_parser *fyp = diag ? fy_parser_create(&cfg) : NULL;
-            if (fyp != NULL && fy_parser_set_string(fyp, text, len) == 0) {
-                struct fy_document *d;
-                while ((d = fy_parse_load_document(fyp)) != NULL)
-                    fy_parse_document_destroy(fyp, d);
-            }
-            fy_parser_destroy(fyp);
-            fy_diag_unref(diag);
+        struct fy_diag *diag = yaml_diag_create();
+        struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS, .diag = diag};
+        struct fy_parser *fyp = diag ? fy_parser_create(&cfg) : NULL;
+        if (fyp != NULL && fy_parser_set_string(fyp, text, len) == 0) {
+            struct fy_document *fyd;
+            while ((fyd = fy_parse_load_document(fyp)) != NULL)
+                fy_parse_document_destroy(fyp, fyd);
         }
+        fy_parser_destroy(fyp);
+        fy_diag_unref(diag);
         _exit(0);
     }
     int status = 0;
