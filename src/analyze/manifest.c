@@ -182,7 +182,7 @@ static int each_document(const char *data, size_t len, char **ret_err,
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_AUTO, .diag = diag};
     struct fy_parser *fyp = diag ? fy_parser_create(&cfg) : NULL;
     if (fyp == NULL) {
-        fy_diag_unref(diag);
+        yaml_diag_release(diag);
         *ret_err = xstrdup("cannot create a YAML parser");
         return AZ_EINTERNAL;
     }
@@ -215,7 +215,7 @@ out:
         err = first_error(diag); /* with its position */
     }
     fy_parser_destroy(fyp);
-    fy_diag_unref(diag);
+    yaml_diag_release(diag);
     if (rc != 0)
         *ret_err = err ? err : xstrdup("invalid YAML");
     else

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +46,12 @@ struct fy_diag *yaml_diag_create(void)
     if (diag != NULL)
         fy_diag_set_collect_errors(diag, true);
     return diag;
+}
+
+void yaml_diag_release(struct fy_diag *diag)
+{
+    if (diag != NULL)
+        fy_diag_destroy(diag); /* frees the collected errors, then drops the reference */
 }
 
 /* Whether text[i] may be an explicit key indicator '?': not inside a word (after a letter or
@@ -87,6 +95,12 @@ static bool survives_in_child(const char *text, size_t len)
     if (pid < 0)
         return false;
     if (pid == 0) {
+        /* a crash here ends only this child, quietly: no core dump, no handler of the
+         * parent's (a sanitizer's report, a fuzzer's crash file) */
+        static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP};
+        for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+            signal(crash_signals[i], SIG_DFL);
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         struct fy_diag *diag = yaml_diag_create();
         struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS, .diag = diag};
         struct fy_parser *fyp = diag ? fy_parser_create(&cfg) : NULL;
@@ -96,7 +110,7 @@ static bool survives_in_child(const char *text, size_t len)
                 fy_parse_document_destroy(fyp, fyd);
         }
         fy_parser_destroy(fyp);
-        fy_diag_unref(diag);
+        yaml_diag_release(diag);
         _exit(0);
     }
     int status = 0;
@@ -122,7 +136,7 @@ struct fy_document *yaml_document_quiet(const char *text, size_t len, unsigned f
         return NULL;
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | (enum fy_parse_cfg_flags)flags, .diag = diag};
     struct fy_document *fyd = fy_document_build_from_string(&cfg, text, len);
-    fy_diag_unref(diag); /* the document holds its own reference */
+    yaml_diag_release(diag); /* the document holds its own reference */
     return fyd;
 }
 

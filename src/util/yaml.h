@@ -19,8 +19,14 @@ bool yaml_has_forbidden_control(const char *text, size_t len);
  * libfyaml 0.7.12 formats an error with the source line under it by filling a fixed stack
  * buffer with '~' as wide as the token, which overflows for long scalars (a SEGV in strlen
  * found by fuzz/managedfields); collected errors skip that code. NULL on allocation failure;
- * the caller drops it with fy_diag_unref (a parser or document holds its own reference). */
+ * the caller drops it with yaml_diag_release (a parser or document holds its own reference). */
 struct fy_diag *yaml_diag_create(void);
+
+/* Frees the errors collected on diag so far and drops the caller's reference (NULL: nothing).
+ * Not fy_diag_unref: libfyaml 0.7.12 frees collected errors only in fy_diag_destroy, a last
+ * fy_diag_unref leaks them (about 480 bytes per refused text). A parser or document still
+ * holding diag keeps it, with an empty error list. */
+void yaml_diag_release(struct fy_diag *diag);
 
 /* Whether libfyaml 0.7.12 can read text without corrupting its heap: false if the text holds
  * a control character YAML forbids, or if it has the shape of libfyaml's double release (an

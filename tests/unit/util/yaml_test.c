@@ -276,7 +276,7 @@ static void test_errors_collected(void **state)
     assert_int_equal(e->column, 1);
     assert_non_null(e->msg);
     assert_true(fy_diag_got_error(diag));
-    fy_diag_unref(diag);
+    yaml_diag_release(diag);
 }
 
 int main(void)
