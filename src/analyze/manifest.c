@@ -58,12 +58,6 @@ static json_t *str_value(const char *s, size_t n)
     return v ? v : json_string("");
 }
 
-static int atoi_safe(const char *s)
-{
-    long v = strtol(s, NULL, 10);
-    return v > 0 && v < 1000000000 ? (int)v : 0;
-}
-
 static json_t *plain_scalar(const char *s, size_t n)
 {
     static const char *const nulls[] = {"~", "null", "Null", "NULL", NULL};
@@ -159,31 +153,16 @@ static json_t *node_to_json(struct fy_node *n, int depth, char **ret_err)
     return json_null();
 }
 
-/* Keeps the first diagnostic line ("<input>:<line>:<col>: error: <text>") as
- * "line <line>, column <col>: <text>" in *(char **)user. */
-static void diag_keep_first(struct fy_diag *diag, void *user, const char *buf, size_t len)
+/* The first error collected on diag as "line <line>, column <col>: <text>", malloc'd; NULL if
+ * none. */
+static char *first_error(struct fy_diag *diag)
 {
-    char **first = user;
-    if (*first != NULL)
-        return;
-    char *line = xstrndup(buf, len);
-    line[strcspn(line, "\n")] = '\0';
-    char *e = strstr(line, ": error: ");
-    int l = 0, c = 0;
-    if (e != NULL) {
-        char *p = e;
-        while (p > line && p[-1] != ':')
-            p--;
-        c = atoi_safe(p);
-        if (p > line) {
-            char *q = p - 1;
-            while (q > line && q[-1] != ':')
-                q--;
-            l = atoi_safe(q);
-        }
-        *first = xasprintf("line %d, column %d: %s", l, c, e + strlen(": error: "));
-    }
-    free(line);
+    void *it = NULL;
+    struct fy_diag_error *e;
+    while ((e = fy_diag_errors_iterate(diag, &it)) != NULL)
+        if (e->type == FYET_ERROR)
+            return xasprintf("line %d, column %d: %s", e->line, e->column, e->msg ? e->msg : "invalid YAML");
+    return NULL;
 }
 
 /* Calls fn for every document's root with its JSON value. Returns 0 or AZ_EINVALID. */
@@ -198,26 +177,18 @@ static int each_document(const char *data, size_t len, char **ret_err,
         *ret_err = xasprintf("line %d: invalid UTF-8", line);
         return AZ_EINVALID;
     }
-    /* diagnostics are kept (the first one), never printed */
-    char *first_diag = NULL;
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = diag_keep_first;
-    dcfg.user = &first_diag;
-    dcfg.show_source = false;
-    dcfg.colorize = false;
-    struct fy_diag *diag = fy_diag_create(&dcfg);
+    /* errors are collected (the first one is reported), never formatted nor printed */
+    struct fy_diag *diag = yaml_diag_create();
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_AUTO, .diag = diag};
     struct fy_parser *fyp = diag ? fy_parser_create(&cfg) : NULL;
     if (fyp == NULL) {
-        fy_diag_unref(diag);
+        yaml_diag_release(diag);
         *ret_err = xstrdup("cannot create a YAML parser");
         return AZ_EINTERNAL;
     }
     int rc = 0;
     char *err = NULL;
-    if (yaml_has_forbidden_control(data, len) || fy_parser_set_string(fyp, data, len) != 0) {
+    if (!yaml_text_safe(data, len) || fy_parser_set_string(fyp, data, len) != 0) {
         err = xstrdup("cannot read the manifest");
         rc = AZ_EINVALID;
         goto out;
@@ -241,13 +212,10 @@ static int each_document(const char *data, size_t len, char **ret_err,
         rc = AZ_EINVALID;
 out:
     if (rc == AZ_EINVALID && err == NULL) {
-        /* the first collected error, with its position */
-        err = first_diag;
-        first_diag = NULL;
+        err = first_error(diag); /* with its position */
     }
-    free(first_diag);
     fy_parser_destroy(fyp);
-    fy_diag_unref(diag);
+    yaml_diag_release(diag);
     if (rc != 0)
         *ret_err = err ? err : xstrdup("invalid YAML");
     else

@@ -2,13 +2,16 @@
  * (libfyaml's default quotes the offending input line on stderr — a request body may hold a
  * Secret's data), whether the text fails to parse or its conversion to JSON fails; the
  * conversion gives the values libfyaml 0.7.12's JSON emitter gave (recorded from it), without
- * the emitter (which leaks on escaped scalars). */
+ * the emitter (which leaks on escaped scalars); text on which libfyaml 0.7.12 crashes (issue 11:
+ * the fuzzers' reproducers and the shapes behind them) is refused, each case run in a child
+ * so that a crash fails the case instead of ending the test program. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
@@ -162,6 +165,120 @@ static void test_depth_limit(void **state)
     free(in);
 }
 
+/* The text of ANZEN_SRC/rel (the source tree; the test's environment), malloc'd. */
+static char *source_file(const char *rel, size_t *ret_len)
+{
+    const char *src = getenv("ANZEN_SRC");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", src ? src : ".", rel);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    char *data = malloc(1 << 20);
+    assert_non_null(data);
+    *ret_len = fread(data, 1, 1 << 20, f);
+    fclose(f);
+    return data;
+}
+
+/* How yaml_document_quiet(text, flags) ends in a child: 0 if it returned NULL, 1 if it
+ * returned a document, 100 + the signal if the child was killed. */
+static int quiet_in_child(const char *text, size_t len, unsigned flags)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct fy_document *fyd = yaml_document_quiet(text, len, flags);
+        fy_document_destroy(fyd);
+        _exit(fyd != NULL);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFSIGNALED(status) ? 100 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* Text libfyaml 0.7.12 crashed on (or corrupted its heap with) is refused without a crash,
+ * with either flag set the callers use. */
+static void test_libfyaml_crashers_refused(void **state)
+{
+    static const char *const files[] = {
+        "fuzz/corpus/yaml/libfyaml-tab-after-complex-key-value-crash", /* SEGV in fy_parse_cleanup */
+        "fuzz/corpus/yaml/libfyaml-error-display-overflow-crash",      /* SEGV in strlen (diag) */
+        "fuzz/corpus/yaml/libfyaml-nul-crash-2",                       /* NUL bytes (earlier) */
+        "fuzz/corpus/yaml/libfyaml-nul-in-flow-scalar-crash",
+    };
+    static const char *const shapes[] = {
+        "? b:\t- r", "? b:\t? r", "? b:\t: r", "? b:\t|\n x", "? b:\t>\n x", "? b: \t  - r",
+        "? \"b\":\t- r", "? &a b:\t- r", "- ? b:\t- r", "?\n  b:\t- r", "? - a\n  - b:\t- r",
+        "? x\n: y\n? z:\t|\n  q", "1ts:\n ? (0\":\t  - r",
+    };
+    for (unsigned flags = 0; flags <= FYPCF_ALLOW_DUPLICATE_KEYS; flags += FYPCF_ALLOW_DUPLICATE_KEYS) {
+        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+            size_t len = 0;
+            char *text = source_file(files[i], &len);
+            int r = quiet_in_child(text, len, flags);
+            if (r != 0)
+                fail_msg("%s (flags %u): %s %d", files[i], flags, r >= 100 ? "signal" : "exit", r % 100);
+            free(text);
+        }
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+            int r = quiet_in_child(shapes[i], strlen(shapes[i]), flags);
+            if (r != 0)
+                fail_msg("[%s] (flags %u): %s %d", shapes[i], flags, r >= 100 ? "signal" : "exit", r % 100);
+        }
+    }
+}
+
+/* Valid YAML that only looks like the double-release shape (a tab after ':' in a quoted
+ * scalar, a '?' in text, a tab before a block scalar outside complex keys) is read as before. */
+static void test_lookalikes_read(void **state)
+{
+    static const struct {
+        const char *yaml, *json;
+    } cases[] = {
+        {"a: \"x:\t- y\"\n? k\n: v\n", "{\"a\": \"x:\\t- y\", \"k\": \"v\"}"},
+        {"q: \"why? no\"\nb:\t|\n  t\n", "{\"q\": \"why? no\", \"b\": \"t\\n\"}"},
+        {"key:\t|\n  text\n", "{\"key\": \"text\\n\"}"},
+        {"# why? because\nc:\t>\n  f\n", "{\"c\": \"f\\n\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct fy_document *fyd = yaml_document_quiet(cases[i].yaml, strlen(cases[i].yaml), 0);
+        if (fyd == NULL)
+            fail_msg("refused: [%s]", cases[i].yaml);
+        char *js = yaml_document_to_json(fyd);
+        assert_non_null(js);
+        json_t *got = json_loads(js, 0, NULL), *want = json_loads(cases[i].json, 0, NULL);
+        assert_non_null(want);
+        if (got == NULL || !json_equal(got, want))
+            fail_msg("[%s]: got %s", cases[i].yaml, js);
+        json_decref(got);
+        json_decref(want);
+        free(js);
+        fy_document_destroy(fyd);
+    }
+}
+
+/* A parser with yaml_diag_create's diagnostics collects its errors with their position. */
+static void test_errors_collected(void **state)
+{
+    struct fy_diag *diag = yaml_diag_create();
+    assert_non_null(diag);
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
+    const char *text = "a: b\nc: [1,\n";
+    struct fy_document *fyd = fy_document_build_from_string(&cfg, text, strlen(text));
+    assert_null(fyd);
+    void *it = NULL;
+    struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
+    assert_non_null(e);
+    assert_int_equal(e->type, FYET_ERROR);
+    assert_int_equal(e->line, 3);
+    assert_int_equal(e->column, 1);
+    assert_non_null(e->msg);
+    assert_true(fy_diag_got_error(diag));
+    yaml_diag_release(diag);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +287,9 @@ int main(void)
         cmocka_unit_test(test_valid_document),
         cmocka_unit_test(test_conversions),
         cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_libfyaml_crashers_refused),
+        cmocka_unit_test(test_lookalikes_read),
+        cmocka_unit_test(test_errors_collected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
