@@ -90,6 +90,7 @@ static bool double_release_shape(const char *text, size_t len)
 /* Parses every document of text in a forked child, which exits 0 if libfyaml returned,
  * whatever it found; whether it did. Duplicate keys are allowed there so that the scan goes
  * as far as any caller's parse (one stopping at a duplicate key scans a prefix of it). */
+#define YAML_CHILD_LIMIT_MS 5000
 static bool survives_in_child(const char *text, size_t len)
 {
     pid_t pid = fork();
@@ -114,10 +115,24 @@ static bool survives_in_child(const char *text, size_t len)
         yaml_diag_release(diag);
         _exit(0);
     }
+    /* A child that has not ended after YAML_CHILD_LIMIT_MS (a parse of the bodies the callers
+     * accept takes well under a millisecond; a corrupted heap can also hang rather than
+     * crash) is killed, and the text refused. */
     int status = 0;
     pid_t r;
-    while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-        ;
+    long waited_us = 0, step_us = 100;
+    while ((r = waitpid(pid, &status, WNOHANG)) == 0 || (r < 0 && errno == EINTR)) {
+        if (waited_us >= YAML_CHILD_LIMIT_MS * 1000L) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            return false;
+        }
+        usleep((useconds_t)step_us);
+        waited_us += step_us;
+        if (step_us < 10000)
+            step_us *= 2;
+    }
     return r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 

@@ -33,7 +33,7 @@ void yaml_diag_release(struct fy_diag *diag);
  * '?' that may be an explicit key, later a ':' followed by blanks with a tab, then one of -?:|> — the
  * scanner's error path after such a ':' in a complex key recycles a simple key twice and
  * fy_parse_cleanup then writes through a NULL list link; found by fuzz/yaml) and a parse of it
- * in a forked child does not exit cleanly. Such text is refused whole, as libfyaml refuses
+ * in a forked child does not exit cleanly within 5 s (a child still running then is killed). Such text is refused whole, as libfyaml refuses
  * it whenever the shape is real; valid YAML that only looks like it (a tab in a quoted
  * scalar) costs one fork (about 3 ms of CPU at 36 MB RSS; the child calls only libfyaml and
  * malloc, which glibc keeps usable after fork in a threaded process) and is read as usual.
