@@ -217,14 +217,11 @@ static void run_phase(const struct target *t, enum bench_op op, const char *path
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
     if (op == OP_CREATE)
         hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    CURLM *m = curl_multi_init();
+    CURLM *m = multi_for(conc);
     struct slot *slots = calloc((size_t)conc, sizeof(*slots));
     double *lat = malloc((size_t)count * sizeof(double));
     if (!hdrs || !m || !slots || !lat)
         die("out of memory");
-    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conc);
-    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
-    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)conc);
     for (int i = 0; i < conc; i++) {
         slots[i].h = curl_easy_init();
         if (!slots[i].h)

@@ -593,6 +593,19 @@ __attribute__((unused)) static double nginx_start(const char *ndir, int port, co
 
 /* ---------------------------------------------------------------- curl multi */
 
+/* A multi handle that keeps conc connections to the one server open (no more, none closed
+ * for lack of room in its cache); NULL when out of memory. */
+__attribute__((unused)) static CURLM *multi_for(int conc)
+{
+    CURLM *m = curl_multi_init();
+    if (m != NULL) {
+        curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conc);
+        curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
+        curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)conc);
+    }
+    return m;
+}
+
 /* The next finished transfer of m (CURLMSG_DONE), driving and waiting on m until one is there;
  * NULL when nothing is in flight any more. The caller removes (and may re-add) its handle. */
 __attribute__((unused)) static CURLMsg *multi_next_done(CURLM *m)

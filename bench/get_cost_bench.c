@@ -116,13 +116,10 @@ static void vg_wait_ready(const struct vg_target *t, const char *probe_url)
 static double measure(struct vg_target *t, int conc, long count)
 {
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
-    CURLM *m = curl_multi_init();
+    CURLM *m = multi_for(conc);
     CURL *hs[64];
     if (!hdrs || !m)
         die("out of memory");
-    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conc);
-    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
-    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)conc);
     for (int i = 0; i < conc; i++) {
         hs[i] = curl_easy_init();
         if (!hs[i])

@@ -108,16 +108,13 @@ static void run_phase(const struct target *t, long want, int conc, long count, d
 {
     char url[512];
     fmt(url, sizeof(url), "%s%s", t->base, SSAR_PATH);
-    CURLM *m = curl_multi_init();
+    CURLM *m = multi_for(conc);
     CURL **hs = calloc((size_t)conc, sizeof(*hs));
     struct curl_slist **hdrs = calloc((size_t)conc, sizeof(*hdrs));
     double *t_start = calloc((size_t)conc, sizeof(double));
     double *lat = malloc((size_t)count * sizeof(double));
     if (!m || !hs || !hdrs || !t_start || !lat)
         die("out of memory");
-    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conc);
-    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
-    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)conc);
     for (int i = 0; i < conc; i++) {
         hs[i] = curl_easy_init();
         if (!hs[i])
