@@ -17,10 +17,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > FUZZ_MAX_INPUT)
         return 0;
     char *err = NULL;
-    json_t *v = analyze_yaml_to_json((const char *)data, size, &err);
-    json_decref(v);
-    free(err);
-    err = NULL;
+    /* the same document reader as the manifest's below, stopping after the first document:
+     * one input in four, so that most inputs are parsed once */
+    if (size % 4 == 3) {
+        json_t *v = analyze_yaml_to_json((const char *)data, size, &err);
+        json_decref(v);
+        free(err);
+        err = NULL;
+    }
 
     struct analyze_inventory inv;
     analyze_inventory_init(&inv);
