@@ -14,7 +14,6 @@ struct vmsgs {
     size_t n;    /* used */
 };
 void vmsgs_add(struct vmsgs *ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void vmsgs_release(struct vmsgs *ms);
 
 /* Upstream name checks: append the messages (IsDNS1123Subdomain, IsDNS1123Label, path segment,
  * IsQualifiedName, IsValidLabelValue, IsConfigMapKey). */
@@ -39,8 +38,7 @@ void verr_invalid_str(struct field_errors *errs, const char *path, const char *s
 void verr_invalid_int(struct field_errors *errs, const char *path, json_int_t v,
                       const char *detail);
 
-/* ValidateObjectMeta / ValidateObjectMetaUpdate on obj.metadata (path "metadata"). */
-void vmeta_create(json_t *obj, bool namespaced, vname_fn name_fn, struct field_errors *errs);
+/* ValidateObjectMetaUpdate on obj.metadata (path "metadata"). */
 void vmeta_update(json_t *obj, json_t *old, struct field_errors *errs);
 /* The core group's ValidateObjectMeta: vmeta_create plus the kube finalizer-name rule. */
 void vmeta_create_core(json_t *obj, bool namespaced, vname_fn name_fn, struct field_errors *errs);
