@@ -54,12 +54,19 @@ static inline void test_store_rmdir(struct test_store *ts)
     rmdir(ts->dir);
 }
 
-/* A new directory named after tag and the SQLite store in it (no watch cache). */
+/* A new directory named after tag and the SQLite store in it (no watch cache); a failure to
+ * open the store is printed on stderr. */
 static inline int test_store_open_plain(struct test_store *ts, struct store **ret, const char *tag)
 {
     if (test_store_mkdir(ts, tag) != 0)
         return -1;
-    return store_sqlite_open(ts->path, ret, NULL) == 0 ? 0 : -1;
+    char *msg = NULL;
+    if (store_sqlite_open(ts->path, ret, &msg) != 0) {
+        fprintf(stderr, "open %s: %s\n", ts->path, msg != NULL ? msg : "?");
+        free(msg);
+        return -1;
+    }
+    return 0;
 }
 
 /* Opens srv->store and srv->wc in a new directory under /tmp named after tag. */
@@ -96,6 +103,40 @@ static inline void test_store_close(struct test_store *ts, struct apiserver *srv
     watchcache_free(srv->wc);
     store_close(srv->store);
     test_store_rmdir(ts);
+}
+
+/* The fixture of the unit tests of the store itself: a SQLite store (no watch cache) in a fresh
+ * directory. */
+struct test_plain_store {
+    struct test_store ts;
+    struct store *s;
+};
+
+/* cmocka set-up: a new test_plain_store in *state, its directory named after tag. */
+static inline int test_plain_store_setup(void **state, const char *tag)
+{
+    struct test_plain_store *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    if (test_store_open_plain(&f->ts, &f->s, tag) != 0) {
+        test_store_rmdir(&f->ts);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* cmocka teardown of test_plain_store_setup: closes the store (if the test left one open),
+ * removes the directory, frees. */
+static inline int test_plain_store_teardown(void **state)
+{
+    struct test_plain_store *f = *state;
+    if (f->s != NULL)
+        store_close(f->s);
+    test_store_rmdir(&f->ts);
+    free(f);
+    return 0;
 }
 
 /* The fixture of the unit tests that call the REST layer (rest_create & co.): a store and
