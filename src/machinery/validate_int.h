@@ -30,7 +30,7 @@ void vname_dns_subdomain(const char *name, bool prefix, struct vmsgs *ms);
 void vname_dns_label(const char *name, bool prefix, struct vmsgs *ms);
 void vname_path_segment(const char *name, bool prefix, struct vmsgs *ms);
 
-/* Adds one FIELD_INVALID error per message, with the string value s. */
+/* Adds one FIELD_INVALID error per message, with the string value s; releases ms. */
 void verr_invalid_msgs(struct field_errors *errs, const char *path, const char *s,
                        struct vmsgs *ms);
 void verr_invalid_str(struct field_errors *errs, const char *path, const char *s,
