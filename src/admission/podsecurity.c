@@ -45,7 +45,8 @@
 
 /* ---- levels, versions, policy -------------------------------------------------------- */
 
-const char *psa_level_name(enum psa_level level)
+/* "privileged" / "baseline" / "restricted". */
+static const char *psa_level_name(enum psa_level level)
 {
     switch (level) {
     case PSA_PRIVILEGED:
@@ -65,7 +66,7 @@ char *psa_level_version_string(const struct psa_level_version *lv)
     return xasprintf("%s:v1.%lld", psa_level_name(lv->level), lv->minor);
 }
 
-bool psa_level_version_equal(const struct psa_level_version *a, const struct psa_level_version *b)
+static bool psa_level_version_equal(const struct psa_level_version *a, const struct psa_level_version *b)
 {
     return a->level == b->level && a->minor == b->minor;
 }

@@ -32,11 +32,8 @@ struct psa_policy {
     struct psa_level_version warn;
 };
 
-/* "privileged" / "baseline" / "restricted". */
-const char *psa_level_name(enum psa_level level);
 /* "<level>:<version>" (e.g. "baseline:latest"), malloc'd. */
 char *psa_level_version_string(const struct psa_level_version *lv);
-bool psa_level_version_equal(const struct psa_level_version *a, const struct psa_level_version *b);
 
 /* Resolves namespace labels (a JSON object or NULL) to the policy to evaluate (upstream
  * PolicyToEvaluate with the stock defaults privileged:latest and warn raised to a stricter

@@ -27,7 +27,8 @@ static const struct {
     {"cronjobs", "CronJob", "batch/v1"},
 };
 
-int analyze_served_load(struct store *st, struct analyze_inventory *inv, char **ret_err)
+/* Reads the objects the analysis needs from st into inv. 0, or a negative code with *ret_err. */
+static int analyze_served_load(struct store *st, struct analyze_inventory *inv, char **ret_err)
 {
     for (size_t k = 0; k < sizeof(served_kinds) / sizeof(served_kinds[0]); k++) {
         char *prefix = xasprintf("/registry/%s/", served_kinds[k].plural);

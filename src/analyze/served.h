@@ -9,8 +9,6 @@
 
 #define ANALYZE_SERVED_PATH "/analyze"
 
-/* Reads the objects the analysis needs from st into inv. 0, or a negative code with *ret_err. */
-int analyze_served_load(struct store *st, struct analyze_inventory *inv, char **ret_err);
 /* An http_get_fn (http/server.h): the report of the server's current state. */
 int analyze_served_get(struct apiserver *srv, json_t **ret_body, const char **ret_content_type,
                        const char **ret_cache_control);

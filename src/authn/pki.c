@@ -206,7 +206,8 @@ static char *bio_to_string(BIO *bio)
     return r;
 }
 
-char *pki_cert_to_pem(X509 *cert)
+/* PEM text of a certificate / of a private key (PKCS#8); malloc'd, NULL on OpenSSL failure. */
+static char *pki_cert_to_pem(X509 *cert)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     char *r = NULL;
@@ -217,7 +218,7 @@ char *pki_cert_to_pem(X509 *cert)
     return r;
 }
 
-char *pki_key_to_pem(EVP_PKEY *key)
+static char *pki_key_to_pem(EVP_PKEY *key)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     char *r = NULL;

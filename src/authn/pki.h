@@ -89,8 +89,4 @@ int pki_issue_client_cert(const struct pki *p, const char *cn, const char *const
  * is set. ALPN is left to the caller. Returns NULL (and *ret_err) on failure. */
 SSL_CTX *pki_server_ssl_ctx(const struct pki *p, char **ret_err);
 
-/* PEM text of a certificate / of a private key (PKCS#8); malloc'd, NULL on OpenSSL failure. */
-char *pki_cert_to_pem(X509 *cert);
-char *pki_key_to_pem(EVP_PKEY *key);
-
 #endif

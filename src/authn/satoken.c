@@ -26,7 +26,8 @@
 #define LABEL_INVALID_SINCE "kubernetes.io/legacy-token-invalid-since"
 
 
-char *satoken_quote_list(json_t *arr)
+/* The Go %q rendering of a string array (`["a" "b"]`), malloc'd. */
+static char *satoken_quote_list(json_t *arr)
 {
     struct buf b = BUF_INIT;
     buf_putc(&b, '[');

@@ -89,7 +89,4 @@ int satoken_start(struct satoken *s, struct apiserver *srv);
 int satoken_authenticator(void *state, struct apiserver *srv, const char *token,
                           struct user_info *ret, char **ret_why);
 
-/* Appends the Go %q rendering of a string array (`["a" "b"]`) to a malloc'd string. */
-char *satoken_quote_list(json_t *arr);
-
 #endif

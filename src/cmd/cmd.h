@@ -4,7 +4,6 @@
 
 int cmd_serve(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
-int cmd_version(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 
 #endif

@@ -10,6 +10,8 @@ struct subcommand {
     const char *help;
 };
 
+static int cmd_version(int argc, char **argv);
+
 static const struct subcommand commands[] = {
     {"serve", cmd_serve, "API server + controllers (embedded SQLite storage)"},
     {"analyze", cmd_analyze, "privilege-escalation paths of manifests or a live cluster"},
@@ -17,7 +19,7 @@ static const struct subcommand commands[] = {
     {"version", cmd_version, "print the version"},
 };
 
-int cmd_version(int argc, char **argv)
+static int cmd_version(int argc, char **argv)
 {
     printf("anzen (Kubernetes API %s)\n", ANZEN_K8S_GIT_VERSION);
     return 0;

@@ -264,7 +264,7 @@ int exec_options_parse(const struct query *q, struct exec_options *ret, const ch
     return 0;
 }
 
-void exec_options_release(struct exec_options *o)
+static void exec_options_release(struct exec_options *o)
 {
     free(o->argv);
     memset(o, 0, sizeof(*o));

@@ -114,10 +114,9 @@ struct exec_options {
 /* Parses command (repeated), container, stdin, stdout, stderr, tty. Booleans follow the
  * apiserver's query conversion: absent, "0" or "false" (any case) is false, anything else
  * true; tty turns stderr off. Returns 0, or AZ_EBADREQUEST with *ret_err (static text, the
- * upstream wording). Release with exec_options_release. */
+ * upstream wording). The caller frees ret->argv. */
 int exec_options_parse(const struct query *q, struct exec_options *ret, const char **ret_err);
 /* PodAttachOptions: stdin, stdout, stderr, tty, container (no command); same rules and errors. */
 int attach_options_parse(const struct query *q, struct exec_options *ret, const char **ret_err);
-void exec_options_release(struct exec_options *o);
 
 #endif

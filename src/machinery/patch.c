@@ -791,7 +791,9 @@ static int jp_op_copy(struct jp_state *st, json_t *op, char **ret_err)
     return rc;
 }
 
-int patch_json_ops_apply(json_t **doc, json_t *ops, char **ret_err)
+/* Applies the RFC 6902 operations in ops (a JSON array) to *doc in place; *doc may be replaced
+ * (root replace). Returns 0, or AZ_EINVALID with *ret_err the evanphx-style text. */
+static int patch_json_ops_apply(json_t **doc, json_t *ops, char **ret_err)
 {
     struct jp_state st = {*doc, 0, (size_t)json_depth_bounded(*doc, PATCH_MAX_DEPTH + 1)};
     size_t i;
@@ -931,7 +933,8 @@ json_t *patch_merge_value(json_t *doc, json_t *patch)
 
 /* ---- dispatcher ------------------------------------------------------------------------- */
 
-const char *patch_type_media_type(enum patch_type t)
+/* Media type of a patch type, e.g. "application/merge-patch+json". */
+static const char *patch_type_media_type(enum patch_type t)
 {
     switch (t) {
     case PATCH_TYPE_JSON: return "application/json-patch+json";

@@ -39,8 +39,6 @@ enum patch_type {
 #define PATCH_MAX_COPY_BYTES (3 * 1024 * 1024) /* upstream JSONPatchMaxCopyBytes default */
 #define PATCH_MAX_DEPTH 256                /* nesting bound of patch bodies and results */
 
-/* Media type of a patch type, e.g. "application/merge-patch+json". */
-const char *patch_type_media_type(enum patch_type t);
 /* Patch type of a Content-Type value (parameters after ';' ignored); -1 if not a patch type. */
 int patch_type_from_media_type(const char *content_type);
 
@@ -66,11 +64,7 @@ json_t *json_parse_go(const char *buf, size_t len, char **ret_err);
 const char *patch_go_json_kind(json_t *v);
 const char *patch_go_type_name(json_t *v);
 
-/* Lower-level entry points (also used by mutating admission to apply webhook JSON patches). */
-
-/* Applies the RFC 6902 operations in ops (a JSON array) to *doc in place; *doc may be replaced
- * (root replace). Returns 0, or AZ_EINVALID with *ret_err the evanphx-style text. */
-int patch_json_ops_apply(json_t **doc, json_t *ops, char **ret_err);
+/* Lower-level entry points. */
 
 /* RFC 7386 merge of patch into doc; returns the merged value (new reference). */
 json_t *patch_merge_value(json_t *doc, json_t *patch);

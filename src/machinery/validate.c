@@ -31,7 +31,7 @@ void vmsgs_add(struct vmsgs *ms, const char *fmt, ...)
     ms->m[ms->n++] = s;
 }
 
-void vmsgs_release(struct vmsgs *ms)
+static void vmsgs_release(struct vmsgs *ms)
 {
     for (size_t i = 0; i < ms->n; i++)
         free(ms->m[i]);
@@ -454,7 +454,8 @@ static void vmeta_finalizers(json_t *fins, struct field_errors *errs)
                          "finalizer orphan and foregroundDeletion cannot be both set");
 }
 
-void vmeta_create(json_t *obj, bool namespaced, vname_fn name_fn, struct field_errors *errs)
+/* ValidateObjectMeta on obj.metadata (path "metadata"). */
+static void vmeta_create(json_t *obj, bool namespaced, vname_fn name_fn, struct field_errors *errs)
 {
     json_t *md = jobj(obj, "metadata");
     const char *gen = jstr(md, "generateName");

@@ -14,7 +14,6 @@ struct vmsgs {
     size_t n;    /* used */
 };
 void vmsgs_add(struct vmsgs *ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void vmsgs_release(struct vmsgs *ms);
 
 /* Upstream name checks: append the messages (IsDNS1123Subdomain, IsDNS1123Label, path segment,
  * IsQualifiedName, IsValidLabelValue, IsConfigMapKey). */
@@ -31,7 +30,7 @@ void vname_dns_subdomain(const char *name, bool prefix, struct vmsgs *ms);
 void vname_dns_label(const char *name, bool prefix, struct vmsgs *ms);
 void vname_path_segment(const char *name, bool prefix, struct vmsgs *ms);
 
-/* Adds one FIELD_INVALID error per message, with the string value s. */
+/* Adds one FIELD_INVALID error per message, with the string value s; releases ms. */
 void verr_invalid_msgs(struct field_errors *errs, const char *path, const char *s,
                        struct vmsgs *ms);
 void verr_invalid_str(struct field_errors *errs, const char *path, const char *s,
@@ -39,8 +38,7 @@ void verr_invalid_str(struct field_errors *errs, const char *path, const char *s
 void verr_invalid_int(struct field_errors *errs, const char *path, json_int_t v,
                       const char *detail);
 
-/* ValidateObjectMeta / ValidateObjectMetaUpdate on obj.metadata (path "metadata"). */
-void vmeta_create(json_t *obj, bool namespaced, vname_fn name_fn, struct field_errors *errs);
+/* ValidateObjectMetaUpdate on obj.metadata (path "metadata"). */
 void vmeta_update(json_t *obj, json_t *old, struct field_errors *errs);
 /* The core group's ValidateObjectMeta: vmeta_create plus the kube finalizer-name rule. */
 void vmeta_create_core(json_t *obj, bool namespaced, vname_fn name_fn, struct field_errors *errs);

@@ -193,8 +193,6 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
 /* Finishes a start in flight (waits for it if wait): then c->pid and c->state = RUNNING, or
  * terminated (StartError, exit code 128). Returns false while it is still running. */
 bool node_container_start_poll(struct node_container *c, bool wait);
-/* Builds the environment of container c (malloc'd NULL-terminated array). */
-char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec);
 void node_strv_free(char **v);
 /* Closes c's stdin pipe and terminal master (the run ended). Idempotent. */
 void node_container_close_stdio(struct node_container *c);

@@ -463,7 +463,8 @@ static json_t *sc_field(json_t *csc, json_t *psc, const char *key)
     return v && !json_is_null(v) ? v : json_object_get(psc, key);
 }
 
-char *ocispec_pod_desc(json_t *pod)
+/* kubelet's format.Pod: "name_namespace(uid)". malloc'd. */
+static char *ocispec_pod_desc(json_t *pod)
 {
     const char *name = json_path_str(pod, "metadata.name"), *ns = json_path_str(pod, "metadata.namespace"),
                *uid = json_path_str(pod, "metadata.uid");

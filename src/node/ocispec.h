@@ -68,9 +68,6 @@ int ocispec_build(const struct ocispec_input *in, json_t **ret, const char **ret
  * anything else stays (upstream third_party/forked/golang/expansion). malloc'd. */
 char *ocispec_expand(const char *in, json_t *env);
 
-/* kubelet's format.Pod: "name_namespace(uid)". malloc'd. */
-char *ocispec_pod_desc(json_t *pod);
-
 /* Parses a resource quantity ("128Mi", "1G", "500m", "2", "1e3") scaled by `scale` (1 for
  * bytes, 1000 for millicores), rounded up. Returns 0 or AZ_EINVALID (not a quantity / overflow). */
 int ocispec_quantity(const char *s, int64_t scale, int64_t *ret);

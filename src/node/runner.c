@@ -91,7 +91,8 @@ static void env_from(struct node_agent *a, struct node_pod *p, json_t *spec, jso
     }
 }
 
-char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec)
+/* Builds the environment of container c (malloc'd NULL-terminated array). */
+static char **node_container_env(struct node_agent *a, struct node_pod *p, json_t *spec)
 {
     json_t *env = json_object();
     char port[16];

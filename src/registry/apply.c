@@ -450,7 +450,8 @@ static char *print_manager(json_t *e)
     return buf_detach(&b, NULL);
 }
 
-json_t *apply_conflict_status(json_t *conflicts)
+/* The upstream 409 Status for conflicts: an array of {"manager": <identity JSON>, "path": str}. */
+static json_t *apply_conflict_status(json_t *conflicts)
 {
     size_t n = json_array_size(conflicts);
     json_t *causes = json_array();

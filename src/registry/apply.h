@@ -48,7 +48,4 @@ json_t *apply_decode_body(const char *body, size_t len, char **ret_strict, json_
 int apply_merge(struct api_call *c, json_t *live, json_t *config, bool force, json_t **ret_obj,
                 json_t **ret_status);
 
-/* The upstream 409 Status for conflicts: an array of {"manager": <identity JSON>, "path": str}. */
-json_t *apply_conflict_status(json_t *conflicts);
-
 #endif

@@ -78,7 +78,10 @@ bool utf8_valid(const char *s, size_t n)
     return utf8_invalid_at(s, n) == n;
 }
 
-bool go_rune_is_print(uint32_t r)
+/* Go's unicode.IsPrint, approximated without Unicode tables: controls, spaces other than
+ * U+0020, format characters, private use and noncharacters are not printable; unassigned
+ * code points are treated as printable (Go treats them as not). */
+static bool go_rune_is_print(uint32_t r)
 {
     if (r < 0x20 || r == 0x7f)
         return false;

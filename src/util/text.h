@@ -22,10 +22,6 @@ size_t utf8_invalid_at(const void *data, size_t len);
 /* True if s[0..n) is valid UTF-8 (NUL allowed). */
 bool utf8_valid(const char *s, size_t n);
 
-/* Go's unicode.IsPrint, approximated without Unicode tables: controls, spaces other than
- * U+0020, format characters, private use and noncharacters are not printable; unassigned
- * code points are treated as printable (Go treats them as not). */
-bool go_rune_is_print(uint32_t r);
 /* Appends s[0..n) quoted as Go's strconv.Quote / %q renders it: \a \b \f \n \r \t \v, \" and
  * \\; other controls and invalid bytes as \xNN; non-printable runes as \uNNNN / \UNNNNNNNN.
  * Returns buf_append's code (AZ_ETOOLARGE past the buffer's cap). */

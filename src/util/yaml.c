@@ -17,7 +17,7 @@
  * and DEL): upstream's YAML decoder refuses such input, and libfyaml 0.7.12 can crash on it
  * (NUL bytes inside a flow scalar: a write through a NULL indent stack in fy_parse_cleanup,
  * found by fuzz/managedfields). */
-bool yaml_has_forbidden_control(const char *text, size_t len)
+static bool yaml_has_forbidden_control(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];

@@ -10,10 +10,6 @@
 
 #include <libfyaml.h>
 
-/* Whether text holds a control character YAML forbids (C0 other than tab/LF/CR, DEL);
- * yaml_document_quiet and the manifest reader refuse such text as unparsable. */
-bool yaml_has_forbidden_control(const char *text, size_t len);
-
 /* A diagnostics object for a parser of untrusted text: errors are collected on it
  * (fy_diag_errors_iterate gives their line, column and message), never formatted or written.
  * libfyaml 0.7.12 formats an error with the source line under it by filling a fixed stack

@@ -1,6 +1,7 @@
 /* test_store.h — a real SQLite store (optionally behind the failing wrapper, store/faulty.h)
  * and watch cache in a fresh temporary directory, for unit tests that go through the REST
- * layer or the store itself. Header-only (static inline functions). The functions that
+ * layer or the store itself, and the one cmocka fixture of the REST-layer tests
+ * (struct test_apiserver). Header-only (static inline functions). The functions that
  * return int return 0 or -1 (a fixture's setup fails with it). */
 #ifndef ANZEN_TEST_STORE_H
 #define ANZEN_TEST_STORE_H
@@ -8,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,12 +54,19 @@ static inline void test_store_rmdir(struct test_store *ts)
     rmdir(ts->dir);
 }
 
-/* A new directory named after tag and the SQLite store in it (no watch cache). */
+/* A new directory named after tag and the SQLite store in it (no watch cache); a failure to
+ * open the store is printed on stderr. */
 static inline int test_store_open_plain(struct test_store *ts, struct store **ret, const char *tag)
 {
     if (test_store_mkdir(ts, tag) != 0)
         return -1;
-    return store_sqlite_open(ts->path, ret, NULL) == 0 ? 0 : -1;
+    char *msg = NULL;
+    if (store_sqlite_open(ts->path, ret, &msg) != 0) {
+        fprintf(stderr, "open %s: %s\n", ts->path, msg != NULL ? msg : "?");
+        free(msg);
+        return -1;
+    }
+    return 0;
 }
 
 /* Opens srv->store and srv->wc in a new directory under /tmp named after tag. */
@@ -94,6 +103,74 @@ static inline void test_store_close(struct test_store *ts, struct apiserver *srv
     watchcache_free(srv->wc);
     store_close(srv->store);
     test_store_rmdir(ts);
+}
+
+/* The fixture of the unit tests of the store itself: a SQLite store (no watch cache) in a fresh
+ * directory. */
+struct test_plain_store {
+    struct test_store ts;
+    struct store *s;
+};
+
+/* cmocka set-up: a new test_plain_store in *state, its directory named after tag. */
+static inline int test_plain_store_setup(void **state, const char *tag)
+{
+    struct test_plain_store *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    if (test_store_open_plain(&f->ts, &f->s, tag) != 0) {
+        test_store_rmdir(&f->ts);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* cmocka teardown of test_plain_store_setup: closes the store (if the test left one open),
+ * removes the directory, frees. */
+static inline int test_plain_store_teardown(void **state)
+{
+    struct test_plain_store *f = *state;
+    if (f->s != NULL)
+        store_close(f->s);
+    test_store_rmdir(&f->ts);
+    free(f);
+    return 0;
+}
+
+/* The fixture of the unit tests that call the REST layer (rest_create & co.): a store and
+ * watch cache in a fresh directory with an apiserver over them, whose defer drops the work
+ * (test_store_no_defer). A test's own set-up adds what differs (admission chain, seeds). */
+struct test_apiserver {
+    struct test_store ts;
+    struct apiserver srv;
+};
+
+/* cmocka set-up: a new test_apiserver in *state, its directory named after tag, its store the
+ * failing wrapper over SQLite (store_faulty_arm) when faulty. */
+static inline int test_apiserver_setup(void **state, const char *tag, bool faulty)
+{
+    struct test_apiserver *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    if ((faulty ? test_store_open_faulty(&f->ts, &f->srv, tag) : test_store_open(&f->ts, &f->srv, tag)) != 0) {
+        test_store_rmdir(&f->ts);
+        free(f);
+        return -1;
+    }
+    f->srv.defer = test_store_no_defer;
+    *state = f;
+    return 0;
+}
+
+/* cmocka teardown of test_apiserver_setup: closes the store, removes the directory, frees. */
+static inline int test_apiserver_teardown(void **state)
+{
+    struct test_apiserver *f = *state;
+    test_store_close(&f->ts, &f->srv);
+    free(f);
+    return 0;
 }
 
 /* For kill -9 tests: reads the lines (acknowledged keys) child pid writes to fd until EOF,

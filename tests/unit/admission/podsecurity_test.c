@@ -369,14 +369,9 @@ static void test_labels(void **state)
 
 /* ---- the plugin on a real store ---------------------------------------------------------- */
 
-struct fixture {
-    struct test_store ts;
-    struct apiserver srv;
-};
-
 /* rest_create of kind in ns; returns rc, with *ret_msg the Status message (or NULL) and the
  * warnings in *ret_warnings (new array) when not NULL. */
-static int create(struct fixture *f, const char *group, const char *kind, const char *ns, const char *json,
+static int create(struct test_apiserver *f, const char *group, const char *kind, const char *ns, const char *json,
                   char **ret_msg, json_t **ret_warnings)
 {
     json_t *obj = parse(json);
@@ -401,7 +396,7 @@ static int create(struct fixture *f, const char *group, const char *kind, const 
     return rc;
 }
 
-static void must_create(struct fixture *f, const char *group, const char *kind, const char *ns, const char *json)
+static void must_create(struct test_apiserver *f, const char *group, const char *kind, const char *ns, const char *json)
 {
     char *msg = NULL;
     int rc = create(f, group, kind, ns, json, &msg, NULL);
@@ -412,23 +407,13 @@ static void must_create(struct fixture *f, const char *group, const char *kind, 
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (test_store_open(&f->ts, &f->srv, "psa") != 0)
+    if (test_apiserver_setup(state, "psa", false) != 0)
         return -1;
-    f->srv.defer = test_store_no_defer;
+    struct test_apiserver *f = *state;
     static const struct admission_plugin *chain[1];
     chain[0] = podsecurity_admission();
     f->srv.admission = chain;
     f->srv.nadmission = 1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    test_store_close(&f->ts, &f->srv);
-    free(f);
     return 0;
 }
 
@@ -442,7 +427,7 @@ static int teardown(void **state)
 
 static void test_enforce_baseline(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     must_create(f, "", "Namespace", NULL, NS("guarded", "{\"pod-security.kubernetes.io/enforce\":\"baseline\"}"));
     char *msg = NULL;
     json_t *warnings = NULL;
@@ -461,7 +446,7 @@ static void test_enforce_baseline(void **state)
 
 static void test_privileged_namespace(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     must_create(f, "", "Namespace", NULL, NS("open", "{\"pod-security.kubernetes.io/enforce\":\"privileged\"}"));
     char *msg = NULL;
     json_t *warnings = NULL;
@@ -478,7 +463,7 @@ static void test_privileged_namespace(void **state)
 
 static void test_warn_mode(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     must_create(f, "", "Namespace", NULL, NS("soft", "{\"pod-security.kubernetes.io/warn\":\"restricted\"}"));
     char *msg = NULL;
     json_t *warnings = NULL;
@@ -502,7 +487,7 @@ static void test_warn_mode(void **state)
 
 static void test_job_template_warns_only(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     must_create(f, "", "Namespace", NULL, NS("jobs", "{\"pod-security.kubernetes.io/enforce\":\"baseline\"}"));
     char *msg = NULL;
     json_t *warnings = NULL;
@@ -516,7 +501,7 @@ static void test_job_template_warns_only(void **state)
 
 static void test_namespace_label_validation(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     char *msg = NULL;
     assert_int_equal(create(f, "", "Namespace", NULL, NS("bad", "{\"pod-security.kubernetes.io/enforce\":\"strict\"}"),
                             &msg, NULL),
@@ -526,7 +511,7 @@ static void test_namespace_label_validation(void **state)
     free(msg);
 }
 
-static int update_ns_labels(struct fixture *f, const char *name, const char *labels, char **ret_msg,
+static int update_ns_labels(struct test_apiserver *f, const char *name, const char *labels, char **ret_msg,
                             json_t **ret_warnings)
 {
     const struct resource_def *r = resource_by_kind("", "Namespace");
@@ -550,7 +535,7 @@ static int update_ns_labels(struct fixture *f, const char *name, const char *lab
 
 static void test_namespace_tighten_warnings(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     must_create(f, "", "Namespace", NULL, NS("lab", "{}"));
     must_create(f, "", "Pod", "lab", HOSTPATH_POD("escape"));
     must_create(f, "", "Pod", "lab", HOSTPATH_POD("b-escape"));
@@ -589,12 +574,12 @@ int main(void)
         cmocka_unit_test(test_checks_table),
         cmocka_unit_test(test_reasons_only),
         cmocka_unit_test(test_labels),
-        cmocka_unit_test_setup_teardown(test_enforce_baseline, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_privileged_namespace, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_warn_mode, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_job_template_warns_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_namespace_label_validation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_namespace_tighten_warnings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enforce_baseline, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_privileged_namespace, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_warn_mode, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_job_template_warns_only, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_namespace_label_validation, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_namespace_tighten_warnings, setup, test_apiserver_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

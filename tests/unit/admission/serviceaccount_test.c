@@ -21,18 +21,13 @@
 #include "../../../src/admission/serviceaccount.c"
 #include "test_store.h"
 
-struct fixture {
-    struct test_store ts;
-    struct apiserver srv;
-};
-
 static void no_defer(struct apiserver *srv, void (*fn)(void *), void *arg)
 {
     /* no controllers run in this test; nothing should be deferred */
     fn(arg);
 }
 
-static json_t *create_obj(struct fixture *f, const char *kind, const char *ns, const char *json)
+static json_t *create_obj(struct test_apiserver *f, const char *kind, const char *ns, const char *json)
 {
     json_error_t jerr;
     json_t *obj = json_loads(json, 0, &jerr);
@@ -52,12 +47,11 @@ static json_t *create_obj(struct fixture *f, const char *kind, const char *ns, c
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (test_store_open(&f->ts, &f->srv, "saadm") != 0)
+    if (test_apiserver_setup(state, "saadm", false) != 0)
         return -1;
+    struct test_apiserver *f = *state;
     f->srv.defer = no_defer;
     f->srv.ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-    *state = f;
     json_decref(create_obj(f, "Namespace", NULL, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"lab\"}}"));
     json_decref(create_obj(f, "ServiceAccount", "lab",
                            "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\",\"metadata\":{\"name\":\"default\"}}"));
@@ -76,15 +70,7 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    test_store_close(&f->ts, &f->srv);
-    free(f);
-    return 0;
-}
-
-static struct api_call pod_call(struct fixture *f, const char *name)
+static struct api_call pod_call(struct test_apiserver *f, const char *name)
 {
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", "Pod"), .ns = "lab", .name = name,
                          .user = apiserver_loopback_user(), .internal = true};
@@ -93,7 +79,7 @@ static struct api_call pod_call(struct fixture *f, const char *name)
 
 /* Runs the plugin's mutate then validate on a pod as a create; returns rc, *ret_status set on
  * failure. */
-static int admit_pod(struct fixture *f, json_t *pod, json_t **ret_status)
+static int admit_pod(struct test_apiserver *f, json_t *pod, json_t **ret_status)
 {
     struct api_call c = pod_call(f, json_path_str(pod, "metadata.name"));
     int rc = sa_mutate(&c, ADMIT_CREATE, pod, NULL, ret_status);
@@ -431,7 +417,7 @@ static void test_go_parse_bool(void **state)
 
 static void test_other_resources_untouched(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     json_t *obj = json_pack("{s:{s:[]}}", "spec", "containers");
     struct api_call c = pod_call(f, "p");
     c.res = resource_by_kind("", "ConfigMap");
@@ -451,7 +437,7 @@ static void test_other_resources_untouched(void **state)
  * volume and passes validation. */
 static void test_rest_create_pod(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     static const struct admission_plugin *chain[1];
     chain[0] = serviceaccount_admission();
     f->srv.admission = chain;
@@ -488,22 +474,22 @@ static void test_rest_create_pod(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_defaults_service_account_name, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deprecated_service_account_field, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_service_account, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_sa_generate_name, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_automount_false_on_pod, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_automount_false_on_sa, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sa_false_pod_true, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_init_containers_and_existing_mounts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_all_containers_mount_path_no_volume, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_existing_kube_api_access_volume_reused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_image_pull_secrets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mirror_pod, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_enforce_mountable_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_defaults_service_account_name, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_deprecated_service_account_field, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_service_account, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_sa_generate_name, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_automount_false_on_pod, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_automount_false_on_sa, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_sa_false_pod_true, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_init_containers_and_existing_mounts, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_all_containers_mount_path_no_volume, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_existing_kube_api_access_volume_reused, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_image_pull_secrets, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_mirror_pod, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_enforce_mountable_secrets, setup, test_apiserver_teardown),
         cmocka_unit_test(test_go_parse_bool),
-        cmocka_unit_test_setup_teardown(test_other_resources_untouched, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rest_create_pod, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_resources_untouched, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_rest_create_pod, setup, test_apiserver_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

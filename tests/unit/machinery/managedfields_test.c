@@ -189,30 +189,12 @@ static const struct tcase cases[] = {
      "\"{\\\"apiVersion\\\":\\\"v1\\\",\\\"data\\\":{\\\"a\\\":\\\"2\\\"},\\\"kind\\\":\\\"ConfigMap\\\",\\\"metadata\\\":{\\\"name\\\":\\\"x\\\"}}\\n\"}}}"},
 };
 
-struct fixture {
-    struct test_store ts;
-    struct apiserver srv;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (test_store_open(&f->ts, &f->srv, "mf") != 0)
-        return -1;
-    f->srv.defer = test_store_no_defer;
-    *state = f;
-    return 0;
+    return test_apiserver_setup(state, "mf", false);
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    test_store_close(&f->ts, &f->srv);
-    free(f);
-    return 0;
-}
-
-static struct api_call call_for(struct fixture *f, const char *kind, const char *ns, const char *name,
+static struct api_call call_for(struct test_apiserver *f, const char *kind, const char *ns, const char *name,
                                 const char *manager, const char *sub)
 {
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", kind), .ns = ns, .name = name,
@@ -222,7 +204,7 @@ static struct api_call call_for(struct fixture *f, const char *kind, const char 
 }
 
 /* Runs one step on object x in namespace ns; returns the Status message of a failure or NULL. */
-static char *run_step(struct fixture *f, const char *kind, const char *ns, const struct step *s)
+static char *run_step(struct test_apiserver *f, const char *kind, const char *ns, const struct step *s)
 {
     struct api_call c = call_for(f, kind, ns, s->op == CREATE ? NULL : "x", s->manager, s->subresource);
     json_t *res = NULL, *st = NULL;
@@ -258,7 +240,7 @@ static char *run_step(struct fixture *f, const char *kind, const char *ns, const
     return msg;
 }
 
-static json_t *read_object(struct fixture *f, const char *kind, const char *ns)
+static json_t *read_object(struct test_apiserver *f, const char *kind, const char *ns)
 {
     struct api_call c = call_for(f, kind, ns, "x", "t", NULL);
     json_t *obj = NULL, *st = NULL;
@@ -317,7 +299,7 @@ static void test_cases(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct tcase *tc = &cases[i];
-        struct fixture *f = NULL;
+        struct test_apiserver *f = NULL;
         assert_int_equal(setup((void **)&f), 0);
         assert_non_null(f);
         print_message("case: %s (%s)\n", tc->name, tc->source);
@@ -384,11 +366,11 @@ static void test_cases(void **state)
         }
         json_decref(mf);
         json_decref(obj);
-        teardown((void **)&f);
+        test_apiserver_teardown((void **)&f);
     }
 }
 
-static void new_namespace(struct fixture *f)
+static void new_namespace(struct test_apiserver *f)
 {
     struct api_call nc = call_for(f, "Namespace", NULL, NULL, "t", NULL);
     json_t *ns = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", "ns");
@@ -404,7 +386,7 @@ static void new_namespace(struct fixture *f)
  * bucket holding its own and m0's fields. */
 static void test_cap_update_managers(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     new_namespace(f);
     struct step s = {CREATE, "c", CM("{\"c\":\"1\"}"), NULL, NULL};
     assert_null(run_step(f, "ConfigMap", "ns", &s));
@@ -433,7 +415,7 @@ static void test_cap_update_managers(void **state)
  * (spec in the configuration is reset by the status strategy and not owned). */
 static void test_apply_status(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     new_namespace(f);
     struct step s = {CREATE, "c", "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"x\"},"
                                   "\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"a:1\"}]}}", NULL, NULL};
@@ -511,8 +493,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fieldset),
         cmocka_unit_test(test_cases),
-        cmocka_unit_test_setup_teardown(test_cap_update_managers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_apply_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cap_update_managers, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_apply_status, setup, test_apiserver_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,18 +17,11 @@
 #include "util/err.h"
 #include "util/json.h"
 
-struct fixture {
-    struct test_store ts;
-    struct apiserver srv;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (test_store_open(&f->ts, &f->srv, "create-path") != 0)
+    if (test_apiserver_setup(state, "create-path", false) != 0)
         return -1;
-    f->srv.defer = test_store_no_defer;
-    *state = f;
+    struct test_apiserver *f = *state;
     /* lab: open; gone: terminating (written straight to the store, as the namespace
      * controller's update would leave it) */
     static const char lab[] = "{\"kind\":\"Namespace\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"lab\"},\"spec\":{},\"status\":{\"phase\":\"Active\"}}";
@@ -41,15 +34,7 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    test_store_close(&f->ts, &f->srv);
-    free(f);
-    return 0;
-}
-
-static int create_cm(struct fixture *f, const char *ns, const char *name, json_t **ret_obj, json_t **ret_status)
+static int create_cm(struct test_apiserver *f, const char *ns, const char *name, json_t **ret_obj, json_t **ret_status)
 {
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", "ConfigMap"), .ns = ns,
                          .user = apiserver_loopback_user(), .field_manager = "test",
@@ -67,7 +52,7 @@ static int create_cm(struct fixture *f, const char *ns, const char *name, json_t
 
 static void test_create_in_open_namespace(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     json_t *obj, *st;
     assert_int_equal(create_cm(f, "lab", "a", &obj, &st), 0);
     assert_null(st);
@@ -88,7 +73,7 @@ static void test_create_in_open_namespace(void **state)
 
 static void test_create_in_terminating_namespace_is_403(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     json_t *obj, *st;
     assert_int_equal(create_cm(f, "gone", "a", &obj, &st), AZ_EFORBIDDEN);
     assert_null(obj);
@@ -101,7 +86,7 @@ static void test_create_in_terminating_namespace_is_403(void **state)
 
 static void test_create_in_missing_namespace_is_404(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     json_t *obj, *st;
     assert_int_equal(create_cm(f, "nowhere", "a", &obj, &st), AZ_ENOTFOUND);
     assert_int_equal(json_integer_value(json_object_get(st, "code")), 404);
@@ -112,7 +97,7 @@ static void test_create_in_missing_namespace_is_404(void **state)
 /* Without an object cache the store answers, with the same verdicts. */
 static void test_without_cache_the_store_answers(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     struct watchcache *wc = f->srv.wc;
     f->srv.wc = NULL;
     json_t *obj, *st;
@@ -128,10 +113,10 @@ static void test_without_cache_the_store_answers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_in_open_namespace, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_in_terminating_namespace_is_403, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_in_missing_namespace_is_404, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_without_cache_the_store_answers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_in_open_namespace, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_create_in_terminating_namespace_is_403, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_create_in_missing_namespace_is_404, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_without_cache_the_store_answers, setup, test_apiserver_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,18 +18,11 @@
 #include "util/err.h"
 #include "util/json.h"
 
-struct fixture {
-    struct test_store ts;
-    struct apiserver srv;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (test_store_open_faulty(&f->ts, &f->srv, "fault") != 0)
+    if (test_apiserver_setup(state, "fault", true) != 0)
         return -1;
-    f->srv.defer = test_store_no_defer;
-    *state = f;
+    struct test_apiserver *f = *state;
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", "Namespace"), .user = apiserver_loopback_user(),
                          .field_manager = "test", .validation = FIELD_VALIDATION_STRICT, .internal = true};
     json_t *ns = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", "lab");
@@ -42,15 +35,7 @@ static int setup(void **state)
     return rc == 0 ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    test_store_close(&f->ts, &f->srv);
-    free(f);
-    return 0;
-}
-
-static struct api_call cm_call(struct fixture *f, const char *name)
+static struct api_call cm_call(struct test_apiserver *f, const char *name)
 {
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind("", "ConfigMap"), .ns = "lab", .name = name,
                          .user = apiserver_loopback_user(), .field_manager = "test",
@@ -59,7 +44,7 @@ static struct api_call cm_call(struct fixture *f, const char *name)
 }
 
 /* Creates ConfigMap lab/name with data {"k": value}; returns rc, *ret_status on failure. */
-static int create_cm(struct fixture *f, const char *name, const char *value, json_t **ret_status)
+static int create_cm(struct test_apiserver *f, const char *name, const char *value, json_t **ret_status)
 {
     struct api_call c = cm_call(f, NULL);
     json_t *obj = json_pack("{s:s,s:s,s:{s:s},s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap", "metadata",
@@ -77,7 +62,7 @@ static int create_cm(struct fixture *f, const char *name, const char *value, jso
 }
 
 /* The stored value of lab/name straight from SQLite (not the wrapper, not the cache). */
-static char *stored(struct fixture *f, const char *name)
+static char *stored(struct test_apiserver *f, const char *name)
 {
     char key[128];
     snprintf(key, sizeof(key), "/registry/configmaps/lab/%s", name);
@@ -90,7 +75,7 @@ static char *stored(struct fixture *f, const char *name)
 }
 
 /* data.k of lab/name as a GET through the REST layer (the watch cache) returns it. */
-static char *get_k(struct fixture *f, const char *name)
+static char *get_k(struct test_apiserver *f, const char *name)
 {
     struct api_call c = cm_call(f, name);
     json_t *obj = NULL, *st = NULL;
@@ -115,7 +100,7 @@ static void assert_status(json_t *st, int code, const char *reason, const char *
 
 static void test_create_fault_is_500_and_writes_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     int64_t rev = store_current_rev(f->srv.store);
     store_faulty_arm(f->srv.store, STORE_FAULTY_CREATE, 1, AZ_EIO, false);
     json_t *st = NULL;
@@ -137,7 +122,7 @@ static void test_create_fault_is_500_and_writes_nothing(void **state)
 
 static void test_update_fault_keeps_the_old_object(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     assert_int_equal(create_cm(f, "a", "old", NULL), 0);
     char *before = stored(f, "a");
     struct api_call c = cm_call(f, "a");
@@ -162,7 +147,7 @@ static void test_update_fault_keeps_the_old_object(void **state)
 
 static void test_delete_fault_keeps_the_object(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     assert_int_equal(create_cm(f, "a", "1", NULL), 0);
     struct api_call c = cm_call(f, "a");
     json_t *res = NULL, *st = NULL;
@@ -183,7 +168,7 @@ static void test_delete_fault_keeps_the_object(void **state)
 /* A storage timeout (etcd without quorum) is upstream's 504 Timeout, not a 500. */
 static void test_timeout_is_504(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     store_faulty_arm(f->srv.store, STORE_FAULTY_CREATE, 1, AZ_ETIMEOUT, false);
     json_t *st = NULL;
     assert_int_equal(create_cm(f, "a", "1", &st), AZ_ETIMEOUT);
@@ -197,7 +182,7 @@ static void test_timeout_is_504(void **state)
  * would tell the client the object does not exist. */
 static void test_read_barrier_fault(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     assert_int_equal(create_cm(f, "a", "1", NULL), 0);
     struct api_call c = cm_call(f, "a");
     json_t *obj = NULL, *st = NULL;
@@ -221,7 +206,7 @@ static void test_read_barrier_fault(void **state)
  * returns that error; the objects deleted before it are gone, the rest are intact. */
 static void test_deletecollection_stops_at_the_failing_write(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     const char *names[] = {"a", "b", "c"};
     for (int i = 0; i < 3; i++)
         assert_int_equal(create_cm(f, names[i], names[i], NULL), 0);
@@ -250,7 +235,7 @@ static void test_deletecollection_stops_at_the_failing_write(void **state)
  * keeps failing; counts are per operation. */
 static void test_faulty_wrapper_counts(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     struct store *s = f->srv.store;
     int64_t r;
     store_faulty_arm(s, STORE_FAULTY_WRITES, 3, AZ_EUNAVAILABLE, false);
@@ -280,13 +265,13 @@ static void test_faulty_wrapper_counts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_fault_is_500_and_writes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update_fault_keeps_the_old_object, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_fault_keeps_the_object, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout_is_504, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_barrier_fault, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deletecollection_stops_at_the_failing_write, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_faulty_wrapper_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_fault_is_500_and_writes_nothing, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_update_fault_keeps_the_old_object, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_fault_keeps_the_object, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_is_504, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_read_barrier_fault, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_deletecollection_stops_at_the_failing_write, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_faulty_wrapper_counts, setup, test_apiserver_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,11 +17,6 @@
 #include "util/err.h"
 #include "util/json.h"
 
-struct fixture {
-    struct test_store ts;
-    struct apiserver srv;
-};
-
 static int calls;
 
 static int fake_review(struct api_call *call, json_t *body, json_t **ret_obj, json_t **ret_status)
@@ -50,24 +45,11 @@ static const struct virtual_handler handlers[] = {
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (test_store_open(&f->ts, &f->srv, "virtual") != 0)
-        return -1;
-    f->srv.defer = test_store_no_defer;
-    *state = f;
     calls = 0;
-    return 0;
+    return test_apiserver_setup(state, "virtual", false);
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    test_store_close(&f->ts, &f->srv);
-    free(f);
-    return 0;
-}
-
-static int create(struct fixture *f, const char *group, const char *kind, const char *json,
+static int create(struct test_apiserver *f, const char *group, const char *kind, const char *json,
                   json_t **ret_obj, json_t **ret_status)
 {
     struct api_call c = {.srv = &f->srv, .res = resource_by_kind(group, kind), .user = apiserver_loopback_user(),
@@ -100,7 +82,7 @@ static void test_rows_flag_virtual(void **state)
 
 static void test_listed_handler_runs(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     f->srv.virtual_handlers = handlers;
     f->srv.nvirtual_handlers = sizeof(handlers) / sizeof(handlers[0]);
     json_t *obj = NULL, *st = NULL;
@@ -114,7 +96,7 @@ static void test_listed_handler_runs(void **state)
 
 static void test_lookup(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     f->srv.virtual_handlers = handlers;
     f->srv.nvirtual_handlers = sizeof(handlers) / sizeof(handlers[0]);
     const struct resource_def *pod = resource_by_kind("", "Pod");
@@ -130,7 +112,7 @@ static void test_lookup(void **state)
 
 static void test_unlisted_is_method_not_allowed(void **state)
 {
-    struct fixture *f = *state;
+    struct test_apiserver *f = *state;
     json_t *obj = NULL, *st = NULL;
     assert_int_equal(create(f, "authentication.k8s.io", "TokenReview", TOKEN_REVIEW, &obj, &st), AZ_EMETHOD);
     assert_null(obj);
@@ -144,9 +126,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rows_flag_virtual),
-        cmocka_unit_test_setup_teardown(test_listed_handler_runs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unlisted_is_method_not_allowed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_listed_handler_runs, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_lookup, setup, test_apiserver_teardown),
+        cmocka_unit_test_setup_teardown(test_unlisted_is_method_not_allowed, setup, test_apiserver_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,11 +26,6 @@
 #include "util/err.h"
 #include "test_store.h"
 
-struct fixture {
-    struct test_store ts;
-    struct store *s;
-};
-
 static struct store *open_store(const char *path)
 {
     struct store *s = NULL;
@@ -45,21 +40,7 @@ static struct store *open_store(const char *path)
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (test_store_mkdir(&f->ts, "store") != 0)
-        return -1;
-    f->s = open_store(f->ts.path);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    store_close(f->s);
-    test_store_rmdir(&f->ts);
-    free(f);
-    return 0;
+    return test_plain_store_setup(state, "store");
 }
 
 static int64_t create_str(struct store *s, const char *key, const char *value)
@@ -85,7 +66,7 @@ static void assert_kv(struct store *s, const char *key, const char *value, int64
 
 static void test_create_get(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct store *s = f->s;
     assert_int_equal(store_current_rev(s), 0);
     assert_int_equal(create_str(s, "/registry/pods/lab/a", "{\"a\":1}"), 1);
@@ -124,7 +105,7 @@ static void test_create_get(void **state)
 
 static void test_update_cas(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct store *s = f->s;
     const char *k = "/registry/configmaps/ns/cm";
     assert_int_equal(create_str(s, k, "v1"), 1);
@@ -152,7 +133,7 @@ static void test_update_cas(void **state)
 
 static void test_delete_cas(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct store *s = f->s;
     const char *k = "/registry/pods/lab/test";
     assert_int_equal(create_str(s, k, "{\"v\":1}"), 1);
@@ -197,7 +178,7 @@ static void assert_list_keys(const struct store_list *l, const char *const *keys
 
 static void test_list_prefix_pagination(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct store *s = f->s;
     /* created out of order on purpose */
     create_str(s, "/registry/pods/lab/c", "c");
@@ -275,7 +256,7 @@ static void test_list_prefix_pagination(void **state)
 
 static void test_list_historical(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct store *s = f->s;
     int64_t rev = 0;
     create_str(s, "/r/a", "a1");                                         /* 1 */
@@ -340,7 +321,7 @@ static void test_list_historical(void **state)
 
 static void test_restart_persistence(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     int64_t rev = 0;
     for (int i = 0; i < 20; i++) {
         char key[64];
@@ -385,7 +366,7 @@ static int64_t count_rows(const char *path)
 
 static void test_compact(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct store *s = f->s;
     int64_t rev = 0;
     create_str(s, "/r/a", "a1");                                     /* 1 */
@@ -451,7 +432,7 @@ static void test_compact(void **state)
 static void test_compact_current_tombstone_restart(void **state)
 {
     /* the newest row is a tombstone removed by compaction: the revision must not go back */
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     int64_t rev = 0;
     create_str(f->s, "/r/a", "a");
     create_str(f->s, "/r/b", "b");
@@ -466,7 +447,7 @@ static void test_compact_current_tombstone_restart(void **state)
 
 static void test_events_since(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct store *s = f->s;
     int64_t rev = 0;
     create_str(s, "/r/a", "a1");                                     /* 1 */
@@ -605,7 +586,7 @@ static void *reader_main(void *p)
 
 static void test_concurrent_read_write_compact(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     pthread_t wt[2], rt;
     struct writer_arg wa[2];
     struct reader_arg ra = {.s = f->s};
@@ -639,7 +620,7 @@ static void test_concurrent_read_write_compact(void **state)
 
 static void test_sink_order(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct recorder *r = calloc(1, sizeof(*r));
     pthread_mutex_init(&r->mu, NULL);
     f->s->ops->set_sink(f->s, record_sink, r);
@@ -731,7 +712,7 @@ static void crash_child(const char *path, int fd, int nwriters)
 
 /* kill -9 of a process whose nwriters threads create keys (their writes share commits): every
  * acknowledged create is there after reopening, and revisions stay dense. */
-static void run_crash(struct fixture *f, int nwriters, int kill_after)
+static void run_crash(struct test_plain_store *f, int nwriters, int kill_after)
 {
     create_str(f->s, "/registry/pods/crash/before", "{}");
     store_close(f->s); /* no thread of the store runs when forking */
@@ -784,19 +765,19 @@ static void test_crash_many_writers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_get, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update_cas, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_cas, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_prefix_pagination, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_historical, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_persistence, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compact_current_tombstone_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_events_since, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sink_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_read_write_compact, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crash_durability, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crash_many_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_get, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_update_cas, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_cas, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_list_prefix_pagination, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_list_historical, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_persistence, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_compact, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_compact_current_tombstone_restart, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_events_since, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_sink_order, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_read_write_compact, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_durability, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_many_writers, setup, test_plain_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

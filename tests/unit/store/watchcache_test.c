@@ -22,27 +22,9 @@
 #include "util/err.h"
 #include "test_store.h"
 
-struct fixture {
-    struct test_store ts;
-    struct store *s;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (test_store_open_plain(&f->ts, &f->s, "wc") != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    store_close(f->s);
-    test_store_rmdir(&f->ts);
-    free(f);
-    return 0;
+    return test_plain_store_setup(state, "wc");
 }
 
 /* What a subscriber saw, in order. */
@@ -114,7 +96,7 @@ static int64_t del(struct store *s, const char *key)
 
 static void test_live_events(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct watchcache *wc = watchcache_new(f->s, 100);
     assert_int_equal(watchcache_rev(wc), 0);
     struct rec *r = rec_new();
@@ -164,7 +146,7 @@ static void test_live_events(void **state)
 
 static void test_backlog_replay(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct watchcache *wc = watchcache_new(f->s, 100);
     for (int i = 0; i < 5; i++) {
         char key[64];
@@ -213,7 +195,7 @@ static void test_backlog_replay(void **state)
 
 static void test_prefix_filter(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct watchcache *wc = watchcache_new(f->s, 100);
     struct rec *pods = rec_new(), *lab = rec_new(), *everything = rec_new();
     struct watch_sub *s1 = NULL, *s2 = NULL, *s3 = NULL;
@@ -256,7 +238,7 @@ static void test_prefix_filter(void **state)
 
 static void test_gone_when_too_old(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct watchcache *wc = watchcache_new(f->s, 3);
     for (int i = 0; i < 6; i++) {
         char key[64];
@@ -291,7 +273,7 @@ static uint64_t fake_clock_ms(void)
 
 static void test_stale_events_expire(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     watchcache_testing_set_clock(fake_clock_ms);
     struct watchcache *wc = watchcache_new(f->s, 100000);
     size_t vlen = 200 * 1024;
@@ -336,7 +318,7 @@ static void test_stale_events_expire(void **state)
 static void test_window_after_startup(void **state)
 {
     /* a cache created over an existing store starts its window at the current revision */
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     for (int i = 0; i < 5; i++) {
         char key[64];
         snprintf(key, sizeof(key), "/r/k%d", i);
@@ -363,7 +345,7 @@ static void test_window_after_startup(void **state)
 
 static void test_unsubscribe_stops(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct watchcache *wc = watchcache_new(f->s, 10);
     struct rec *a = rec_new(), *b = rec_new();
     struct watch_sub *sa = NULL, *sb = NULL;
@@ -392,7 +374,7 @@ static void test_unsubscribe_stops(void **state)
  * already showed. */
 static void test_from_rev_ahead_of_cache(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct watchcache *wc = watchcache_new(f->s, 10);
     struct rec *a = rec_new();
     struct watch_sub *sa = NULL;
@@ -413,7 +395,7 @@ static void test_from_rev_ahead_of_cache(void **state)
 static void test_non_json_value(void **state)
 {
     /* a value that is not a JSON object still yields an object with the revision */
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct watchcache *wc = watchcache_new(f->s, 10);
     struct rec *r = rec_new();
     struct watch_sub *sub = NULL;
@@ -451,7 +433,7 @@ static void *writer_main(void *p)
  * in order. */
 static void test_concurrent_subscribe(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct watchcache *wc = watchcache_new(f->s, 1000);
     struct writer w = {.s = f->s, .n = 300};
     pthread_t th;
@@ -489,7 +471,7 @@ static void test_concurrent_subscribe(void **state)
  * order by prefix with start_after and limit, remaining counted. */
 static void test_object_map(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     put(f->s, "/registry/pods/a/p1", "{\"n\":1}");
     put(f->s, "/registry/pods/a/p2", "{\"n\":2}");
     put(f->s, "/registry/secrets/a/s", "{\"n\":3}");
@@ -581,7 +563,7 @@ static char *index_keys(struct watchcache *wc, const char *prefix, const char *n
  * value (a bind), and deletes, loaded objects included; a cache without attrs_fn has none. */
 static void test_index(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     put(f->s, "/registry/pods/a/p1", "{node:n1}");
     put(f->s, "/registry/pods/a/p2", "{node:}");
     put(f->s, "/registry/secrets/a/s", "{node:n1}");
@@ -618,7 +600,7 @@ static void test_index(void **state)
 /* Many keys in random order: the map stays sorted and complete. */
 static void test_object_map_many(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     struct watchcache *wc = watchcache_new(f->s, 10);
     char key[64];
     for (unsigned i = 0; i < 500; i++) {
@@ -654,7 +636,7 @@ static void relist_set_sink(struct store *s, store_sink_fn fn, void *arg)
 
 static void test_relist(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     put(f->s, "/registry/pods/a/p1", "{\"n\":1}");
     put(f->s, "/registry/pods/a/p2", "{\"n\":2}");
     put(f->s, "/registry/pods/a/p3", "{\"n\":3}"); /* rev 3 */
@@ -826,7 +808,7 @@ static void hammer_key(char *key, size_t size, unsigned i)
 
 static void test_readers_while_writing(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     char key[64], val[64];
     for (unsigned i = 0; i < HAMMER_LIVE; i++) {
         hammer_key(key, sizeof(key), i);
@@ -876,7 +858,7 @@ static void test_readers_while_writing(void **state)
  * old version keeps seeing the old word. */
 static void test_item_memo(void **state)
 {
-    struct fixture *f = *state;
+    struct test_plain_store *f = *state;
     put(f->s, "/registry/pods/a/p1", "{\"n\":1}");
     struct watchcache *wc = watchcache_new(f->s, 100);
     struct wc_item it, again, next;
@@ -907,22 +889,22 @@ static void test_item_memo(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_live_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_backlog_replay, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_prefix_filter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gone_when_too_old, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_window_after_startup, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stale_events_expire, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unsubscribe_stops, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_non_json_value, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_from_rev_ahead_of_cache, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_subscribe, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_object_map, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_object_map_many, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_relist, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_index, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_readers_while_writing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_item_memo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_events, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_backlog_replay, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_filter, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_gone_when_too_old, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_window_after_startup, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_stale_events_expire, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_unsubscribe_stops, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_non_json_value, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_from_rev_ahead_of_cache, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_subscribe, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_object_map, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_object_map_many, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_relist, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_index, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_readers_while_writing, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_item_memo, setup, test_plain_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
