@@ -2,15 +2,16 @@
  * four ways on one etcd, alternated (see etcd_bench.c's usage and docs/bench.md, "The probe's
  * floor"). Included by etcd_bench.c only; every function is static.
  *
- *   raw   this file's minimal HTTP/2 client (h2c prior knowledge) on one blocking TCP socket
- *         with TCP_NODELAY: per probe one write (HEADERS + DATA) and reads until the stream
- *         ends. The answer's header.revision is checked; HPACK answers are not decoded (the
- *         DATA frame carries what is checked). The floor: etcd's own round trip + the kernel.
- *   curl  libcurl's gRPC exactly as the barrier threads send it (rev_fetch in etcd.c).
+ *   own   the backend's own minimal HTTP/2 client (src/store/etcd_probe.c, h2c with prior
+ *         knowledge, TCP_NODELAY): per probe one send (HEADERS + DATA) and reads until the
+ *         stream ends, on the calling thread. The floor: etcd's own round trip + the kernel.
+ *   curl  libcurl's gRPC as the barrier threads sent it before etcd_probe.c (rev_fetch's
+ *         fallback for https:// endpoints).
  *   json  libcurl to etcd's JSON gateway (POST /v3/kv/range count_only).
  *   sync  store_sync_async on the backend, this thread standing for the request loop: it asks,
  *         then sleeps in poll() on an eventfd until the completion (run on the barrier thread)
- *         writes it — the two hand-offs a parked read pays, plus the barrier thread's probe.
+ *         writes it — the two hand-offs a parked read pays, plus the barrier thread's probe
+ *         (the own client on http://).
  */
 #ifndef ANZEN_PROBE_BENCH_H
 #define ANZEN_PROBE_BENCH_H
@@ -18,14 +19,12 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <arpa/inet.h>
+
+#include "store/etcd_probe.h"
 
 #define PB_PREFIX "/registry"
 
@@ -81,153 +80,6 @@ static size_t pb_grpc_body(unsigned char *g)
     g[7 + kl] = 9 << 3 | 0;
     g[8 + kl] = 1;
     return 5 + m;
-}
-
-/* ---- raw: a minimal h2c client ---------------------------------------------------------- */
-
-struct pb_raw {
-    int fd;
-    uint32_t stream;
-    unsigned char req[256];
-    size_t hdr_len;  /* HPACK block length (the HEADERS frame's payload) */
-    size_t req_len;  /* the whole write: HEADERS frame + DATA frame */
-    unsigned char in[16384];
-    size_t in_len;
-};
-
-static void pb_frame_head(unsigned char *p, size_t len, int type, int flags, uint32_t stream)
-{
-    p[0] = (unsigned char)(len >> 16), p[1] = (unsigned char)(len >> 8), p[2] = (unsigned char)len;
-    p[3] = (unsigned char)type, p[4] = (unsigned char)flags;
-    p[5] = (unsigned char)(stream >> 24 & 0x7f), p[6] = (unsigned char)(stream >> 16);
-    p[7] = (unsigned char)(stream >> 8), p[8] = (unsigned char)stream;
-}
-
-static int pb_write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w <= 0)
-            return -1;
-        c += w, n -= (size_t)w;
-    }
-    return 0;
-}
-
-static void pb_lit(unsigned char **p, const char *s)
-{
-    size_t n = strlen(s);
-    *(*p)++ = (unsigned char)n; /* < 127, no Huffman */
-    memcpy(*p, s, n);
-    *p += n;
-}
-
-static int pb_raw_open(struct pb_raw *r, const char *url)
-{
-    memset(r, 0, sizeof(*r));
-    char host[64];
-    int port;
-    if (sscanf(url, "http://%63[^:]:%d", host, &port) != 2)
-        return -1;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-        return -1;
-    r->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(r->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(r->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-        return -1;
-    /* preface, empty SETTINGS, and a connection window large enough for every answer */
-    unsigned char hello[24 + 9 + 13];
-    memcpy(hello, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
-    pb_frame_head(hello + 24, 0, 4, 0, 0);
-    pb_frame_head(hello + 33, 4, 8, 0, 0);
-    uint32_t inc = 0x7fff0000u;
-    hello[42] = (unsigned char)(inc >> 24), hello[43] = (unsigned char)(inc >> 16);
-    hello[44] = (unsigned char)(inc >> 8), hello[45] = (unsigned char)inc;
-    if (pb_write_all(r->fd, hello, sizeof(hello)) != 0)
-        return -1;
-    /* HPACK: :method POST (static 3), :scheme http (6), :path and :authority as literals with
-     * indexed names (4, 1), content-type (31, 4-bit prefix: 15 + 16), te (literal name) */
-    unsigned char *p = r->req + 9;
-    *p++ = 0x83;
-    *p++ = 0x86;
-    *p++ = 0x04;
-    pb_lit(&p, "/etcdserverpb.KV/Range");
-    *p++ = 0x01;
-    char auth[80];
-    snprintf(auth, sizeof(auth), "%s:%d", host, port);
-    pb_lit(&p, auth);
-    *p++ = 0x0f;
-    *p++ = 0x10;
-    pb_lit(&p, "application/grpc");
-    *p++ = 0x00;
-    pb_lit(&p, "te");
-    pb_lit(&p, "trailers");
-    r->hdr_len = (size_t)(p - (r->req + 9));
-    unsigned char body[64];
-    size_t blen = pb_grpc_body(body);
-    memcpy(p + 9, body, blen);
-    r->req_len = 9 + r->hdr_len + 9 + blen;
-    r->stream = 1;
-    return 0;
-}
-
-/* One probe; returns header.revision or -1. */
-static int64_t pb_raw_probe(struct pb_raw *r)
-{
-    uint32_t sid = r->stream;
-    r->stream += 2;
-    pb_frame_head(r->req, r->hdr_len, 1, 0x4, sid);                       /* HEADERS, END_HEADERS */
-    pb_frame_head(r->req + 9 + r->hdr_len, r->req_len - 18 - r->hdr_len, 0, 0x1, sid); /* DATA, END_STREAM */
-    if (pb_write_all(r->fd, r->req, r->req_len) != 0)
-        return -1;
-    unsigned char msg[512];
-    size_t msg_len = 0;
-    for (;;) {
-        while (r->in_len >= 9) {
-            size_t len = (size_t)r->in[0] << 16 | (size_t)r->in[1] << 8 | r->in[2];
-            if (len > sizeof(r->in) - 9)
-                return -1;
-            if (r->in_len < 9 + len)
-                break;
-            int type = r->in[3], flags = r->in[4];
-            uint32_t s = ((uint32_t)r->in[5] & 0x7f) << 24 | (uint32_t)r->in[6] << 16 | (uint32_t)r->in[7] << 8 | r->in[8];
-            const unsigned char *pl = r->in + 9;
-            bool end = false;
-            if (type == 4 && !(flags & 1)) { /* SETTINGS: acknowledge */
-                unsigned char ack[9];
-                pb_frame_head(ack, 0, 4, 1, 0);
-                if (pb_write_all(r->fd, ack, sizeof(ack)) != 0)
-                    return -1;
-            } else if (type == 6 && !(flags & 1) && len == 8) { /* PING: answer */
-                unsigned char pong[17];
-                pb_frame_head(pong, 8, 6, 1, 0);
-                memcpy(pong + 9, pl, 8);
-                if (pb_write_all(r->fd, pong, sizeof(pong)) != 0)
-                    return -1;
-            } else if (type == 7 || (type == 3 && s == sid)) { /* GOAWAY, RST_STREAM */
-                return -1;
-            } else if (s == sid && type == 0) {
-                if (msg_len + len > sizeof(msg))
-                    return -1;
-                memcpy(msg + msg_len, pl, len);
-                msg_len += len;
-                end = flags & 1;
-            } else if (s == sid && type == 1) {
-                end = flags & 1; /* the trailers (grpc-status) end the stream */
-            }
-            memmove(r->in, r->in + 9 + len, r->in_len - 9 - len);
-            r->in_len -= 9 + len;
-            if (end)
-                return store_etcd_grpc_header_rev(msg, msg_len);
-        }
-        ssize_t got = read(r->fd, r->in + r->in_len, sizeof(r->in) - r->in_len);
-        if (got <= 0)
-            return -1;
-        r->in_len += (size_t)got;
-    }
 }
 
 /* ---- curl: gRPC as rev_fetch sends it, and the JSON gateway -------------------------------- */
@@ -302,6 +154,12 @@ static void pb_curl_close(struct pb_curl *c)
     curl_slist_free_all(c->hdrs);
 }
 
+static int64_t pb_own_probe(struct etcd_probe *p)
+{
+    int64_t rev = -1;
+    return etcd_probe_range(p, 20000, NULL, &rev) == 0 ? rev : -1;
+}
+
 /* ---- sync: store_sync_async with this thread as the request loop ------------------------- */
 
 struct pb_loop {
@@ -352,11 +210,11 @@ static int pb_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-enum { PB_RAW, PB_CURL, PB_JSON, PB_SYNC, PB_WAYS };
+enum { PB_OWN, PB_CURL, PB_JSON, PB_SYNC, PB_WAYS };
 
 static int probe_bench(const char *url, pid_t etcd_pid, long n, int rounds)
 {
-    static const char *names[PB_WAYS] = {"raw h2c (floor)", "libcurl gRPC", "libcurl JSON gateway",
+    static const char *names[PB_WAYS] = {"own h2c (floor)", "libcurl gRPC", "libcurl JSON gateway",
                                          "store_sync_async"};
     if (n < 10)
         n = 10;
@@ -376,10 +234,10 @@ static int probe_bench(const char *url, pid_t etcd_pid, long n, int rounds)
     }
     struct pb_loop loop = {.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
     store_etcd_set_notify(s, pb_notify, &loop);
-    struct pb_raw raw;
+    struct etcd_probe *own = etcd_probe_new(url, PB_PREFIX, sizeof(PB_PREFIX) - 1);
     struct pb_curl cg, cj;
-    if (pb_raw_open(&raw, url) != 0) {
-        fprintf(stderr, "raw h2c: cannot connect to %s\n", url);
+    if (own == NULL) {
+        fprintf(stderr, "own h2c: not an http:// endpoint: %s\n", url);
         return 1;
     }
     pb_curl_open(&cg, url, true);
@@ -393,12 +251,12 @@ static int probe_bench(const char *url, pid_t etcd_pid, long n, int rounds)
             struct etcd_barrier_stats b0, b1;
             store_etcd_barrier_stats(s, &b0);
             for (long i = 0; i < 50; i++) /* warm the connection */
-                (void)(w == PB_RAW ? pb_raw_probe(&raw) : w == PB_CURL ? pb_curl_probe(&cg)
+                (void)(w == PB_OWN ? pb_own_probe(own) : w == PB_CURL ? pb_curl_probe(&cg)
                                           : w == PB_JSON ? pb_curl_probe(&cj) : pb_sync_probe(s, &loop));
             int64_t c0 = pb_self_cpu_us(), e0 = pb_proc_cpu_us(etcd_pid), t0 = pb_now_us();
             for (long i = 0; i < n; i++) {
                 int64_t a = pb_now_us();
-                int64_t rev = w == PB_RAW ? pb_raw_probe(&raw) : w == PB_CURL ? pb_curl_probe(&cg)
+                int64_t rev = w == PB_OWN ? pb_own_probe(own) : w == PB_CURL ? pb_curl_probe(&cg)
                               : w == PB_JSON ? pb_curl_probe(&cj) : pb_sync_probe(s, &loop);
                 lat[i] = pb_now_us() - a;
                 if (rev <= 0 && bad++ == 0)
@@ -424,7 +282,7 @@ static int probe_bench(const char *url, pid_t etcd_pid, long n, int rounds)
     free(lat);
     pb_curl_close(&cg);
     pb_curl_close(&cj);
-    close(raw.fd);
+    etcd_probe_free(own);
     store_close(s);
     close(loop.efd);
     return bad > 0 ? 1 : 0;
