@@ -273,8 +273,9 @@ static int probe_bench(const char *url, pid_t etcd_pid, long n, int rounds)
             if (w == PB_SYNC) {
                 store_etcd_barrier_stats(s, &b1);
                 uint64_t nf = b1.fetches - b0.fetches;
-                printf("%-6s   barrier thread: %" PRIu64 " fetches (%" PRIu64 " by gRPC), %.1f us each in rev_fetch\n",
-                       "", nf, b1.fetches_grpc - b0.fetches_grpc,
+                printf("%-6s   barrier thread: %" PRIu64 " fetches (%" PRIu64 " by gRPC, %" PRIu64
+                       " on the own client), %.1f us each in rev_fetch\n",
+                       "", nf, b1.fetches_grpc - b0.fetches_grpc, b1.fetches_own - b0.fetches_own,
                        nf ? (double)(b1.fetch_us - b0.fetch_us) / (double)nf : 0.0);
             }
         }

@@ -16,7 +16,10 @@
  *    the stream must end cleanly. A gRPC error is trailers-only (no message), so it, a
  *    RST_STREAM, a GOAWAY, a frame over 16 KiB, or anything else is a failure; the connection
  *    is then dropped and the next call reconnects.
- *  - SETTINGS and PING are acknowledged; the connection's receive window is topped up.
+ *  - SETTINGS and PING are acknowledged; the connection's receive window is topped up. The
+ *    send window is not tracked: each request's DATA is ~20 bytes and etcd (grpc-go) returns
+ *    the window as it reads; a flow-control error would end the connection like any other
+ *    failure (the next call reconnects).
  *
  * Not thread-safe: one client per thread.
  */
