@@ -3,6 +3,16 @@
  * namespace, full) and pages of 100. Prints figures; never passes or fails on time.
  *
  *   etcd_bench [N]     N objects of 1 KiB (default 1000) over 10 namespaces.
+ *   etcd_bench --probe [N] [ROUNDS]
+ *                      the consistent-read probe's floor (docs/bench.md, "The probe's floor"):
+ *                      N sequential linearizable count_only ranges (default 3000) per way, in
+ *                      ROUNDS alternations (default 3), each way on one keep-alive connection:
+ *                      a minimal HTTP/2 client of this file on a blocking socket (etcd's own
+ *                      round trip plus the kernel's), libcurl's gRPC as the barrier threads
+ *                      send it, libcurl to the JSON gateway, and store_sync_async as the server
+ *                      runs it (this thread as the request loop, woken by an eventfd; the
+ *                      backend's barrier thread probes). Prints wall time, this process's CPU
+ *                      and etcd's CPU per probe.
  *   ETCD_SERVERS=URL   use that etcd (a scratch prefix); otherwise a one-member etcd is started
  *                      on free loopback ports in a temp dir (Debian's etcd-server).
  */
@@ -79,6 +89,8 @@ static void run(struct store *s, long n, struct figures *f)
     free(val);
 }
 
+#include "probe_bench.h"
+
 static pid_t start_etcd(const char *dir, char *url, size_t urln)
 {
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
@@ -106,6 +118,26 @@ static pid_t start_etcd(const char *dir, char *url, size_t urln)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--probe") == 0) {
+        char dir[] = "/tmp/anzen-etcdprobe-XXXXXX", url[64];
+        if (mkdtemp(dir) == NULL)
+            return 1;
+        const char *servers = getenv("ETCD_SERVERS");
+        pid_t pid = 0;
+        if (servers == NULL) {
+            pid = start_etcd(dir, url, sizeof(url));
+            servers = url;
+        }
+        int rc = probe_bench(servers, pid, argc > 2 ? strtol(argv[2], NULL, 10) : 3000,
+                             argc > 3 ? (int)strtol(argv[3], NULL, 10) : 3);
+        if (pid > 0) {
+            kill(pid, SIGTERM);
+            waitpid(pid, NULL, 0);
+        }
+        char cmd[96];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        return system(cmd) == 0 ? rc : 1;
+    }
     long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000;
     if (n < 10)
         n = 10;

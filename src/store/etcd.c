@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "store/etcd.h"
+#include "store/etcd_probe.h"
 #include "util/biglock.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -92,6 +93,7 @@ struct es {
     size_t nsync;           /* barrier threads started */
     uint64_t nbarriers, nfetches; /* barriers taken, revision fetches they shared */
     uint64_t nfetches_grpc;  /* fetches answered by the gRPC probe (the others: JSON) */
+    uint64_t nfetches_own;   /* of those, by the own HTTP/2 client (the others: libcurl) */
     uint64_t fetch_us;       /* time the fetches took, in total (microseconds) */
 
     atomic_int stop;
@@ -189,6 +191,7 @@ void store_etcd_barrier_stats(struct store *s, struct etcd_barrier_stats *ret)
     ret->barriers = es->nbarriers;
     ret->fetches = es->nfetches;
     ret->fetches_grpc = es->nfetches_grpc;
+    ret->fetches_own = es->nfetches_own;
     ret->fetch_us = es->fetch_us;
     pthread_mutex_unlock(&es->mu);
 }
@@ -750,6 +753,11 @@ int64_t store_etcd_grpc_header_rev(const unsigned char *s, size_t n)
  * gateway's JSON range instead. Anything but a clean answer goes through fetch_rev (endpoint
  * rotation, retries, the failing budget), so a probe never answers from a broken reply. */
 #define GRPC_GIVE_UP 3
+/* The own client (etcd_probe.c) is used for http:// endpoints; after OWN_GIVE_UP probes in a
+ * row without a clean answer the next OWN_SKIP fetches go through libcurl (which tells gRPC
+ * errors from a peer that does not speak gRPC), then it is tried again. */
+#define OWN_GIVE_UP 3
+#define OWN_SKIP 1000
 #define GRPC_MAX_PREFIX 120 /* longer prefixes (a two-byte length) probe through the gateway */
 struct rev_fetcher {
     CURL *h;
@@ -764,6 +772,11 @@ struct rev_fetcher {
     struct curl_slist *json_hdrs, *grpc_hdrs;
     struct buf resp;
     bool answered_grpc;        /* the last rev_fetch was answered by the gRPC probe */
+    bool answered_own;         /* ... on the own HTTP/2 client */
+    struct etcd_probe *own;    /* the probe's own HTTP/2 client (http:// endpoints), or NULL */
+    size_t own_ep;             /* the endpoint it is for */
+    int own_failures;          /* its probes in a row without a clean answer */
+    unsigned own_skip;         /* fetches left that go through libcurl after OWN_GIVE_UP failures */
 };
 
 /* Aborts the barrier thread's transfer when the store closes. */
@@ -825,6 +838,7 @@ static void rev_fetcher_init(struct es *es, struct rev_fetcher *f)
 
 static void rev_fetcher_release(struct rev_fetcher *f)
 {
+    etcd_probe_free(f->own);
     curl_easy_cleanup(f->h);
     curl_slist_free_all(f->json_hdrs);
     curl_slist_free_all(f->grpc_hdrs);
@@ -832,11 +846,60 @@ static void rev_fetcher_release(struct rev_fetcher *f)
     buf_release(&f->resp);
 }
 
+/* The probe on the own HTTP/2 client: 0 answered, 1 not used (fall through to libcurl), or
+ * the result of the fallback fetch_rev after a failure. */
+static int rev_fetch_own(struct es *es, struct rev_fetcher *f, size_t ep, int64_t *ret)
+{
+    if (f->own_skip == UINT32_MAX && f->own_ep == ep)
+        return 1;
+    if (f->own_skip == UINT32_MAX)
+        f->own_skip = 0; /* another endpoint: maybe one the own client takes */
+    if (f->own_skip > 0) {
+        f->own_skip--;
+        return 1;
+    }
+    if (f->own == NULL || f->own_ep != ep) {
+        etcd_probe_free(f->own);
+        f->own = etcd_probe_new(es->eps[ep], es->prefix, es->prefix_len);
+        f->own_ep = ep;
+        if (f->own == NULL) { /* https://, or a URL it does not take: libcurl until the endpoint changes */
+            f->own_skip = UINT32_MAX;
+            return 1;
+        }
+    }
+    int64_t rev = 0;
+    int rc = etcd_probe_range(f->own, es->timeout_ms, &es->stop, &rev);
+    if (rc == 0) {
+        f->own_failures = 0;
+        f->answered_grpc = true;
+        f->answered_own = true;
+        *ret = rev;
+        return 0;
+    }
+    if (atomic_load(&es->stop))
+        return AZ_ETIMEOUT;
+    if (++f->own_failures >= OWN_GIVE_UP) {
+        log_info("etcd: no clean answer to the consistent-read probe's own HTTP/2 client from %s; "
+                 "the next %d probes go through libcurl",
+                 es->eps[ep], OWN_SKIP);
+        f->own_failures = 0;
+        f->own_skip = OWN_SKIP;
+    }
+    return fetch_rev(es, 0, ret);
+}
+
 static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
 {
     size_t ep = atomic_load(&es->ep) % es->neps;
     bool grpc = f->grpc_len > 0 && f->grpc_failures < GRPC_GIVE_UP;
     bool tls = strncmp(es->eps[ep], "https://", 8) == 0;
+    f->answered_grpc = false;
+    f->answered_own = false;
+    if (grpc && !tls && !atomic_load(&es->stop) && !atomic_load(&es->failing)) {
+        int rc = rev_fetch_own(es, f, ep, ret);
+        if (rc <= 0)
+            return rc;
+    }
     if (!f->ready || f->ep != ep) {
         char *url = xasprintf("%s%s", es->eps[ep], grpc ? "/etcdserverpb.KV/Range" : "/v3/kv/range");
         setup_handle(es, f->h, url, grpc ? f->grpc_hdrs : f->json_hdrs, grpc ? f->grpc_body : f->json_body);
@@ -969,6 +1032,7 @@ static void *sync_main(void *arg)
         if (batch != NULL) {
             es->fetch_us += (uint64_t)took;
             es->nfetches_grpc += f.answered_grpc;
+            es->nfetches_own += f.answered_own;
         }
         while (batch != NULL) {
             struct sync_waiter *w = batch;
@@ -1519,8 +1583,9 @@ static void es_close(struct store *s)
         pthread_join(es->sync_threads[i], NULL);
     if (es->nbarriers > 0)
         log_info("etcd: %" PRIu64 " consistent reads shared %" PRIu64 " revision fetches (%" PRIu64
-                 " by gRPC), %" PRIu64 " us per fetch",
-                 es->nbarriers, es->nfetches, es->nfetches_grpc, es->nfetches ? es->fetch_us / es->nfetches : 0);
+                 " by gRPC), %" PRIu64 " us per fetch, %" PRIu64 " on the own HTTP/2 client",
+                 es->nbarriers, es->nfetches, es->nfetches_grpc, es->nfetches ? es->fetch_us / es->nfetches : 0,
+                 es->nfetches_own);
     /* barriers still waiting belong to requests the stopped server no longer serves */
     struct sync_waiter *lists[] = {es->sw_next, es->sw_ready};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)

@@ -74,6 +74,7 @@ struct etcd_barrier_stats {
     uint64_t barriers;     /* store_sync_async calls that waited for a fetch */
     uint64_t fetches;      /* revision fetches they shared */
     uint64_t fetches_grpc; /* of those, answered by the gRPC probe (the others: the JSON gateway) */
+    uint64_t fetches_own;  /* of those, by the own HTTP/2 client (etcd_probe.h; the others: libcurl) */
     uint64_t fetch_us;     /* wall time of the fetches, in total */
 };
 void store_etcd_barrier_stats(struct store *s, struct etcd_barrier_stats *ret);

@@ -97,4 +97,7 @@ echo "# C: $LINE"
 FETCHES=$(echo "$LINE" | sed -n 's/.* shared \([0-9]*\) revision fetches.*/\1/p')
 expect_gt "C fetched etcd's revision for its consistent reads" "${FETCHES:-0}" 0
 expect_gt "concurrent reads shared revision fetches (reads minus fetches)" "$(( NREADS - ${FETCHES:-0} ))" 0
+# on http:// every probe goes through the backend's own HTTP/2 client (src/store/etcd_probe.c)
+OWN=$(echo "$LINE" | sed -n 's/.*, \([0-9]*\) on the own HTTP\/2 client.*/\1/p')
+expect_eq "every revision fetch was answered on the own HTTP/2 client" "${FETCHES:-0}" "${OWN:-none}"
 e2e_finish

@@ -40,6 +40,8 @@ expect_contains "the consistent-read probes are logged: $probes" " by gRPC)" "$p
 fetches=$(echo "$probes" | awk '{print $1}') grpc=$(echo "$probes" | tr -d '(' | awk '{print $4}')
 expect_ne "probes were made" "0" "${fetches:-0}"
 expect_eq "every probe answered through gRPC over TLS" "$fetches" "$grpc"
+expect_contains "https:// probes go through libcurl, not the own h2c client" \
+    " 0 on the own HTTP/2 client" "$(grep 'revision fetches' "$T/server.log" | tail -1)"
 SERVE_FLAGS="--no-node --etcd-servers $URL --etcd-cafile $P/ca.crt"
 "$ANZEN" serve --data-dir "$T/data2" --listen 127.0.0.1:$((BASEP + 3)) $SERVE_FLAGS >"$T/nocert.log" 2>&1
 expect_eq "without --etcd-certfile: start-up fails (exit 1)" "1" "$?"

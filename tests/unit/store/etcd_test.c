@@ -417,6 +417,7 @@ static void test_sync_async(void **state)
     assert_int_equal(st.barriers, 3);
     assert_true(st.fetches >= 1 && st.fetches <= 3);
     assert_int_equal(st.fetches_grpc, st.fetches);
+    assert_int_equal(st.fetches_own, st.fetches); /* http://: the own HTTP/2 client */
 
     store_close(reader);
     store_close(writer);
@@ -503,6 +504,7 @@ static void test_sync_async_json_probe(void **state)
     store_etcd_barrier_stats(s, &st);
     assert_int_equal(st.fetches, 1);
     assert_int_equal(st.fetches_grpc, 0);
+    assert_int_equal(st.fetches_own, 0);
     store_close(s);
     for (size_t i = 0; i < log->n; i++)
         store_event_release(&log->evs[i]);

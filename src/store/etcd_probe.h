@@ -1,0 +1,51 @@
+/* etcd_probe.h — the consistent-read barrier's revision probe on its own minimal HTTP/2 client.
+ *
+ * The probe is etcd's gRPC KV/Range (a linearizable count_only range of one key) on a
+ * cleartext HTTP/2 connection ("h2c with prior knowledge", as gRPC's own clients connect to
+ * http:// endpoints). libcurl's HTTP/2 made each probe several sends, polls and wake-ups on
+ * both sides (docs/bench.md, "The probe's floor": ~2× the wall time and ~1.5× etcd's CPU of
+ * one write per request); this client writes each request as one HEADERS + DATA pair in one
+ * send, and reads until its stream ends. It is deliberately small:
+ *
+ *  - http:// endpoints only ("http://HOST[:PORT]", HOST a name, an IPv4 or a [IPv6] literal);
+ *    TLS endpoints keep libcurl (etcd_probe_new returns NULL).
+ *  - one request at a time per client (the caller's thread blocks in etcd_probe_range, with
+ *    the timeout and the stop flag checked at least every 100 ms).
+ *  - answers are not HPACK-decoded: the stream's DATA must hold exactly one uncompressed gRPC
+ *    message whose RangeResponse header carries a revision (store_etcd_grpc_header_rev), and
+ *    the stream must end cleanly. A gRPC error is trailers-only (no message), so it, a
+ *    RST_STREAM, a GOAWAY, a frame over 16 KiB, or anything else is a failure; the connection
+ *    is then dropped and the next call reconnects.
+ *  - SETTINGS and PING are acknowledged; the connection's receive window is topped up. The
+ *    send window is not tracked: each request's DATA is ~20 bytes and etcd (grpc-go) returns
+ *    the window as it reads; a flow-control error would end the connection like any other
+ *    failure (the next call reconnects).
+ *
+ * Not thread-safe: one client per thread.
+ */
+#ifndef ANZEN_STORE_ETCD_PROBE_H
+#define ANZEN_STORE_ETCD_PROBE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct etcd_probe;
+
+/* A client for url (an endpoint as given to --etcd-servers) probing key[0..key_len) (at most
+ * 120 bytes); NULL when url is not one this client speaks (https://, a path, malformed) or the
+ * key is too long. Connects lazily. */
+struct etcd_probe *etcd_probe_new(const char *url, const char *key, size_t key_len);
+void etcd_probe_free(struct etcd_probe *p);
+
+/* One linearizable range: 0 and *ret_rev = the answer's header.revision (> 0); AZ_ETIMEOUT
+ * after timeout_ms or once *stop is set; AZ_EUNAVAILABLE when the connection failed or the answer
+ * is not a clean gRPC success. Never blocks beyond the timeout. */
+int etcd_probe_range(struct etcd_probe *p, long timeout_ms, atomic_int *stop, int64_t *ret_rev);
+
+/* For the fuzz target: the answer bytes data[0..n) (server frames after the connection
+ * preface) as the client parses them for stream 1; the revision, or -1 if the stream did not
+ * end with a clean answer within them. */
+int64_t etcd_probe_parse_answer(const unsigned char *data, size_t n);
+
+#endif
