@@ -395,6 +395,8 @@ struct ctx {
     /* What handle_resource reads of the request: into the request (on its loop), or copies
      * owned by a write job (on a write thread, which never touches the h2o_req_t). */
     h2o_iovec_t body, content_type, user_agent;
+    bool async_create; /* a create whose store write may complete on this loop (create_job) */
+    bool deferred;     /* handle_resource handed the request to a create job: not answered */
     char **owned; /* strings made for this request (ctx_strndup), freed with it */
     size_t nowned;
 };
@@ -1656,6 +1658,8 @@ static bool ssar_memo_applies(struct ctx *c, const struct api_call *call,
            http_body_format(c->content_type.base, c->content_type.len) == HTTP_BODY_JSON;
 }
 
+static void create_job_start(struct ctx *c, struct rest_deferred *d, int code);
+
 static void handle_resource(struct ctx *c)
 {
     struct request_info *ri = &c->info;
@@ -1888,7 +1892,16 @@ static void handle_resource(struct ctx *c)
             rc = (code = 201, vc(&call, body, &obj, &st));
         else if (sd != NULL)
             rc = AZ_EMETHOD, st = status_method_not_allowed();
-        else
+        else if (c->async_create && !call.dry_run) {
+            struct rest_deferred d = {0};
+            call.defer = &d;
+            rc = rest_create(&call, body, &obj, &code, &st);
+            if (rc == 1) {
+                create_job_start(c, &d, code);
+                json_decref(body);
+                return; /* the job answers, on this loop, once the write is durable */
+            }
+        } else
             rc = rest_create(&call, body, &obj, &code, &st);
         break;
     case VERB_UPDATE:
@@ -2414,6 +2427,11 @@ struct write_job {
     struct captured cap;
     char *method;               /* for observing a request that is gone */
     struct write_job *next;
+    /* a create job (create_job_start): the prepared write and its outcome */
+    struct rest_deferred d;
+    int code;                   /* the answer's code on success (201) */
+    int rc;                     /* the store's answer (set on the writer thread) */
+    int64_t rev;
 };
 
 static struct {
@@ -2465,7 +2483,8 @@ static void write_slot_dispose(void *p)
         (*slot)->c.req = NULL;
 }
 
-static void write_job_start(struct ctx *c)
+/* A job that owns c's request from now on (c must not be released by its caller). */
+static struct write_job *write_job_new(struct ctx *c)
 {
     struct write_job *j = xcalloc(1, sizeof(*j));
     j->c = *c;
@@ -2483,6 +2502,12 @@ static void write_job_start(struct ctx *c)
         j->c.user_agent.base = ctx_strndup(&j->c, c->user_agent.base, c->user_agent.len);
     j->slot = h2o_mem_alloc_shared(&req->pool, sizeof(*j->slot), write_slot_dispose);
     *j->slot = j;
+    return j;
+}
+
+static void write_job_start(struct ctx *c)
+{
+    struct write_job *j = write_job_new(c);
     pthread_mutex_lock(&wpool.mu);
     *wpool.tail = j;
     wpool.tail = &j->next;
@@ -2522,6 +2547,80 @@ static void write_job_done(void *arg)
     captured_release(&j->cap);
     free(j->method);
     free(j);
+}
+
+/* ---- creates completed on the loop ----
+ * A create of a row whose create path needs no biglock (RES_CREATE_UNLOCKED) runs on the
+ * request's loop up to its store write (decoding, admission, validation: handle_resource
+ * with api_call.defer), which goes to the store without blocking (store_create_async); the
+ * store's writer posts the outcome back to the loop after the batch's fsync and event
+ * delivery, and the loop answers. No write thread, no biglock. Only for a store that has
+ * the asynchronous create (sqlite); etcd's creates keep the write pool. */
+
+/* Whether c (a mutating resource request, authorized) is such a create. */
+static bool create_runs_async(const struct ctx *c)
+{
+    const struct request_info *ri = &c->info;
+    if (wpool.nthreads == 0 || strcmp(ri->verb, "create") != 0 || (ri->subresource != NULL && *ri->subresource) ||
+        !store_create_is_async(server__api->store))
+        return false;
+    const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
+    return r != NULL && (r->flags & RES_CREATE_UNLOCKED) && !(r->flags & RES_VIRTUAL);
+}
+
+/* On the owning loop, without the biglock: the answer of a create job. */
+static void create_job_done(void *arg)
+{
+    struct write_job *j = arg;
+    h2o_req_t *req = j->c.req;
+    json_t *obj = NULL, *st = NULL;
+    int rc = rest_create_finish(&j->d, j->rc, j->rev, &obj, &st);
+    int code = rc < 0 ? status_code(st) : j->code;
+    if (req != NULL) {
+        *j->slot = NULL;
+        if (rc < 0)
+            send_status(&j->c, st);
+        else
+            send_json(&j->c, code, obj);
+        st = NULL;
+    }
+    json_decref(st);
+    json_decref(obj);
+    pthread_mutex_lock(&observe_mu);
+    metrics_inflight(true, -1);
+    pthread_mutex_unlock(&observe_mu);
+    observe_request_gone(&j->c, req == NULL ? j->method : NULL, code);
+    rest_deferred_release(&j->d);
+    ctx_release(&j->c);
+    free(j->method);
+    free(j);
+}
+
+/* On the store's writer thread: the outcome, to the owning loop (one wake-up for the batch:
+ * loop_post writes the eventfd only when the loop's queue was empty). */
+static void create_job_stored(void *arg, int rc, int64_t rev)
+{
+    struct write_job *j = arg;
+    j->rc = rc;
+    j->rev = rev;
+    loop_post_unlocked(j->owner, create_job_done, j);
+}
+
+/* Hands c's request (c->deferred: its caller must neither answer nor release it) and the
+ * prepared write d (taken) to a create job, which answers; a write the store refuses at
+ * once is answered at once. */
+static void create_job_start(struct ctx *c, struct rest_deferred *d, int code)
+{
+    struct write_job *j = write_job_new(c);
+    c->deferred = true;
+    j->d = *d;
+    memset(d, 0, sizeof(*d));
+    j->code = code;
+    int rc = store_create_async(server__api->store, j->d.key, j->d.value, j->d.len, create_job_stored, j);
+    if (rc < 0) {
+        j->rc = rc;
+        create_job_done(j);
+    }
 }
 
 /* Whether write job c runs without the biglock: a create of a row whose create path needs
@@ -2789,8 +2888,9 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
      * other request here */
     bool getlike = (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0) ||
                    (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
-    bool pooled = mutating && c.info.is_resource && write_pool_takes(&c);
-    bool lock = getlike ? read_needs_biglock(&c.info, c.path) : !pooled && needs_biglock(req);
+    c.async_create = mutating && c.info.is_resource && create_runs_async(&c);
+    bool pooled = !c.async_create && mutating && c.info.is_resource && write_pool_takes(&c);
+    bool lock = getlike ? read_needs_biglock(&c.info, c.path) : !pooled && !c.async_create && needs_biglock(req);
     bool took = lock ? biglock_enter() : false;
     pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, 1);
@@ -2802,6 +2902,10 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
     }
     if (c.info.is_resource) {
         handle_resource(&c);
+        if (c.deferred) { /* a create job has the request (and its in-flight count) now */
+            biglock_leave(took);
+            return 0;
+        }
     } else if (!handle_nonresource(&c)) {
         send_status(&c, getlike ? status_not_found_path() : status_method_not_allowed());
     }
