@@ -796,40 +796,43 @@ static int format_rv_member(char *out, bool empty, int64_t rev)
     return (int)n;
 }
 
-static bool send_item(struct ctx *c, struct wc_item *it)
+/* Sends stored object bytes v (len) with its resourceVersion rev put in at at (the offset
+ * and emptiness itembytes_object_rv_at gives) as the code answer: json_dump_go's bytes of
+ * the decoded object, pretty when asked. it (may be NULL): the cache item v belongs to,
+ * released here, or kept by the request's pool while a large v is written from it. */
+static void send_object_bytes(struct ctx *c, int code, const char *v, size_t len, size_t at, bool empty,
+                              int64_t rev, struct wc_item *it)
 {
     static h2o_generator_t gen = {NULL, NULL};
-    size_t at;
-    bool empty;
-    if (capture__ != NULL || !item_rv_at(it, &at, &empty))
-        return false;
     h2o_req_t *req = c->req;
     common_headers(c);
     char rv[48];
-    int rvn = format_rv_member(rv, empty, it->mod_rev);
+    int rvn = format_rv_member(rv, empty, rev);
     if (c->pretty) {
         struct buf b = BUF_INIT;
         struct itembytes_indent st = {0};
-        itembytes_indent(&st, &b, it->value, at);
+        itembytes_indent(&st, &b, v, at);
         itembytes_indent(&st, &b, rv, (size_t)rvn);
-        itembytes_indent(&st, &b, it->value + at, it->len - at);
-        watchcache_item_release(it);
-        size_t len;
-        char *body = buf_detach(&b, &len);
-        send_owned(req, 200, "application/json", body, len);
-        return true;
+        itembytes_indent(&st, &b, v + at, len - at);
+        if (it != NULL)
+            watchcache_item_release(it);
+        size_t blen;
+        char *body = buf_detach(&b, &blen);
+        send_owned(req, code, "application/json", body, blen);
+        return;
     }
-    size_t total = it->len + (size_t)rvn + 1;
+    size_t total = len + (size_t)rvn + 1;
     h2o_iovec_t parts[4];
     size_t nparts;
-    if (total <= SEND_ITEM_COPY_MAX) {
+    if (total <= SEND_ITEM_COPY_MAX || it == NULL) {
         /* one buffer: h2o 2.2.5 makes a TLS record of every buffer it is given */
         char *one = h2o_mem_alloc_pool(&req->pool, total);
-        memcpy(one, it->value, at);
+        memcpy(one, v, at);
         memcpy(one + at, rv, (size_t)rvn);
-        memcpy(one + at + (size_t)rvn, it->value + at, it->len - at);
+        memcpy(one + at + (size_t)rvn, v + at, len - at);
         one[total - 1] = '\n';
-        watchcache_item_release(it);
+        if (it != NULL)
+            watchcache_item_release(it);
         parts[0] = h2o_iovec_init(one, total);
         nparts = 1;
     } else {
@@ -841,7 +844,7 @@ static bool send_item(struct ctx *c, struct wc_item *it)
         parts[3] = h2o_iovec_init(H2O_STRLIT("\n"));
         nparts = 4;
     }
-    req->res.status = 200;
+    req->res.status = code;
     req->res.reason = "";
     add_header(req, H2O_TOKEN_CONTENT_TYPE, "application/json");
     req->res.content_length = total;
@@ -850,6 +853,15 @@ static bool send_item(struct ctx *c, struct wc_item *it)
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
     else
         h2o_send(req, parts, nparts, H2O_SEND_STATE_FINAL);
+}
+
+static bool send_item(struct ctx *c, struct wc_item *it)
+{
+    size_t at;
+    bool empty;
+    if (capture__ != NULL || !item_rv_at(it, &at, &empty))
+        return false;
+    send_object_bytes(c, 200, it->value, it->len, at, empty, it->mod_rev, it);
     return true;
 }
 
@@ -2578,8 +2590,13 @@ static void create_job_done(void *arg)
     int code = rc < 0 ? status_code(st) : j->code;
     if (req != NULL) {
         *j->slot = NULL;
+        size_t at;
+        bool empty;
         if (rc < 0)
             send_status(&j->c, st);
+        else if (!j->c.want_yaml && !audit_enabled() && itembytes_object_rv_at(j->d.value, j->d.len, &at, &empty))
+            /* the stored bytes with the resourceVersion put in: what send_json would print */
+            send_object_bytes(&j->c, code, j->d.value, j->d.len, at, empty, j->rev, NULL);
         else
             send_json(&j->c, code, obj);
         st = NULL;
