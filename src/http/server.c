@@ -32,6 +32,7 @@
 #include "machinery/patch.h"
 #include "registry/events_v1.h"
 #include "machinery/protobuf.h"
+#include "registry/admission.h"
 #include "registry/rest.h"
 #include "machinery/schema.h"
 #include "machinery/selector.h"
@@ -2561,8 +2562,20 @@ static void write_job_done(void *arg)
     free(j);
 }
 
+/* Whether write job c runs without the biglock: a create of a row whose create path needs
+ * none (admission_create_unlocked; the rest of handle_resource's create branch, decoding, options,
+ * the captured response and its observation, is per request). */
+static bool write_job_unlocked(const struct ctx *c)
+{
+    const struct request_info *ri = &c->info;
+    if (strcmp(ri->verb, "create") != 0 || (ri->subresource != NULL && *ri->subresource))
+        return false;
+    const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
+    return admission_create_unlocked(server__api, r);
+}
+
 /* ---- creates completed on the loop ----
- * A create of a row whose create path needs no biglock (RES_CREATE_UNLOCKED) runs on the
+ * A create of a row whose create path needs no biglock (admission_create_unlocked) runs on the
  * request's loop up to its store write (decoding, admission, validation: handle_resource
  * with api_call.defer), which goes to the store without blocking (store_create_async); the
  * store's writer posts the outcome back to the loop after the batch's fsync and event
@@ -2572,12 +2585,7 @@ static void write_job_done(void *arg)
 /* Whether c (a mutating resource request, authorized) is such a create. */
 static bool create_runs_async(const struct ctx *c)
 {
-    const struct request_info *ri = &c->info;
-    if (wpool.nthreads == 0 || strcmp(ri->verb, "create") != 0 || (ri->subresource != NULL && *ri->subresource) ||
-        !store_create_is_async(server__api->store))
-        return false;
-    const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
-    return r != NULL && (r->flags & RES_CREATE_UNLOCKED) && !(r->flags & RES_VIRTUAL);
+    return wpool.nthreads != 0 && store_create_is_async(server__api->store) && write_job_unlocked(c);
 }
 
 /* On the owning loop, without the biglock: the answer of a create job. */
@@ -2638,18 +2646,6 @@ static void create_job_start(struct ctx *c, struct rest_deferred *d, int code)
         j->rc = rc;
         create_job_done(j);
     }
-}
-
-/* Whether write job c runs without the biglock: a create of a row whose create path needs
- * none (RES_CREATE_UNLOCKED; the rest of handle_resource's create branch, decoding, options,
- * the captured response and its observation, is per request). */
-static bool write_job_unlocked(const struct ctx *c)
-{
-    const struct request_info *ri = &c->info;
-    if (strcmp(ri->verb, "create") != 0 || (ri->subresource != NULL && *ri->subresource))
-        return false;
-    const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
-    return r != NULL && (r->flags & RES_CREATE_UNLOCKED) && !(r->flags & RES_VIRTUAL);
 }
 
 static void *write_thread_main(void *arg)
