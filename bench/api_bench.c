@@ -21,7 +21,8 @@
  *      one curl multi handle whose pool holds exactly C connections; the connections are
  *      opened by an untimed warm-up, and the phase reports how many new connections it had to
  *      open (0 means keep-alive held). Latency is measured per request from hand-off to libcurl
- *      to completion.
+ *      to completion. Server CPU per request from /proc (the server tree), client CPU per
+ *      request from getrusage (this process: libcurl and TLS for every connection).
  *   4. RSS after the load, peak RSS (VmHWM), then a warm restart on the same data dir.
  *   5. nginx (worker_processes 2, TLS with a throwaway P-256 cert like anzen's) serving the
  *      exact bytes anzen answered for the get and the list; same client, same phases; then
@@ -43,6 +44,8 @@
 
 #include "bench_common.h"
 #include "sqlite_ref.h"
+
+#include <sys/resource.h>
 
 /* One server the client talks to. */
 struct target {
@@ -66,7 +69,18 @@ struct phase_result {
     bool cut;            /* stopped by the phase deadline */
     double secs, rps, p50_ms, p99_ms;
     double cpu_us_per_req; /* server user+sys CPU per request, NAN when unknown */
+    double client_cpu_us_per_req; /* this client's user+sys CPU per request (libcurl, TLS) */
 };
+
+/* This process's user+sys CPU seconds (every thread). */
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return NAN;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 /* ---------------------------------------------------------------- libcurl client */
 
@@ -238,7 +252,9 @@ static void run_phase(const struct target *t, enum bench_op op, const char *path
     long rss;
     tree_usage(t->pid, &cpu0, &rss);
     struct phase_result r = { .ran = true };
+    double self0 = self_cpu_s();
     drive(m, slots, conc, op, url, "bench", count, now_s() + max_secs, lat, &r);
+    double self1 = self_cpu_s();
     if (tree_usage(t->pid, &cpu1, &rss) != 0)
         cpu1 = NAN;
 
@@ -249,6 +265,7 @@ static void run_phase(const struct target *t, enum bench_op op, const char *path
     /* /proc CPU times count clock ticks (10 ms): below 5 ticks the figure means nothing. */
     r.cpu_us_per_req = r.done > 0 && cpu1 - cpu0 >= 0.05 ? (cpu1 - cpu0) * 1e6 / (double)r.done
                                                           : NAN;
+    r.client_cpu_us_per_req = r.done > 0 ? (self1 - self0) * 1e6 / (double)r.done : NAN;
     printf("# %-5s %-6s C=%-2d %7ld req %7.2f s %9.0f req/s  errors %ld  new conns %ld%s\n",
            t->name, op_names[op], conc, r.done, r.secs, r.rps, r.errors, r.new_conns,
            r.cut ? "  (stopped at the phase deadline)" : "");
@@ -650,6 +667,8 @@ int main(int argc, char **argv)
                     op_names[op], conc[i]);
             add_row(ROW_US, a->cpu_us_per_req, n->ran ? n->cpu_us_per_req : nan,
                     "%s C=%d server CPU (us/req)", op_names[op], conc[i]);
+            add_row(ROW_US, a->client_cpu_us_per_req, n->ran ? n->client_cpu_us_per_req : nan,
+                    "%s C=%d client CPU (us/req)", op_names[op], conc[i]);
             struct wrk_result *w = &wres[op][i];
             if (w->ran) {
                 add_row(ROW_RPS, a->rps, w->rps, "%s C=%d req/s vs nginx+wrk", op_names[op],

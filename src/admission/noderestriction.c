@@ -157,8 +157,16 @@ static int nr_validate(struct api_call *c, enum admission_op op, json_t *obj, js
     return 0;
 }
 
+/* nr_validate's rows: core Pods and Nodes. */
+static bool nr_acts_on(const struct resource_def *r, enum admission_op op)
+{
+    (void)op;
+    return *r->group == '\0' && (r->flags & (RES_POD | RES_NODE)) != 0;
+}
+
 static const struct admission_plugin noderestriction_plugin = {
     .name = "NodeRestriction",
+    .acts_on = nr_acts_on,
     .mutate = NULL,
     .validate = nr_validate,
 };

@@ -490,8 +490,16 @@ static int psa_validate(struct api_call *c, enum admission_op op, json_t *obj, j
     return 0;
 }
 
+/* psa_validate's rows: Namespaces, Pods and pod templates, on create and update. */
+static bool psa_acts_on(const struct resource_def *r, enum admission_op op)
+{
+    return (op == ADMIT_CREATE || op == ADMIT_UPDATE) &&
+           ((r->flags & (RES_NAMESPACE | RES_POD)) != 0 || r->pod_template != NULL);
+}
+
 static const struct admission_plugin podsecurity_plugin = {
     .name = "PodSecurity",
+    .acts_on = psa_acts_on,
     .mutate = NULL,
     .validate = psa_validate,
 };

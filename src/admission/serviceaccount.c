@@ -500,8 +500,16 @@ static int sa_validate(struct api_call *c, enum admission_op op, json_t *obj, js
     return rc;
 }
 
+/* sa_mutate's and sa_validate's rows: Pods (is_pod_call). */
+static bool sa_acts_on(const struct resource_def *r, enum admission_op op)
+{
+    (void)op;
+    return (r->flags & RES_POD) != 0;
+}
+
 static const struct admission_plugin serviceaccount_plugin = {
     .name = "ServiceAccount",
+    .acts_on = sa_acts_on,
     .mutate = sa_mutate,
     .validate = sa_validate,
 };

@@ -159,4 +159,14 @@ static int escalation_validate(struct api_call *c, enum admission_op op, json_t 
     return check_binding(c, obj, cluster, ret_status);
 }
 
-const struct admission_plugin rbac__escalation_plugin = {"RBACEscalation", NULL, escalation_validate};
+/* escalation_validate's rows: roles and bindings, on create and update. */
+static bool escalation_acts_on(const struct resource_def *r, enum admission_op op)
+{
+    return (op == ADMIT_CREATE || op == ADMIT_UPDATE) && (r->flags & (RES_RBAC_ROLE | RES_RBAC_BINDING)) != 0;
+}
+
+const struct admission_plugin rbac__escalation_plugin = {
+    .name = "RBACEscalation",
+    .acts_on = escalation_acts_on,
+    .validate = escalation_validate,
+};

@@ -32,6 +32,7 @@
 #include "machinery/patch.h"
 #include "registry/events_v1.h"
 #include "machinery/protobuf.h"
+#include "registry/admission.h"
 #include "registry/rest.h"
 #include "machinery/schema.h"
 #include "machinery/selector.h"
@@ -395,6 +396,8 @@ struct ctx {
     /* What handle_resource reads of the request: into the request (on its loop), or copies
      * owned by a write job (on a write thread, which never touches the h2o_req_t). */
     h2o_iovec_t body, content_type, user_agent;
+    bool async_create; /* a create whose store write may complete on this loop (create_job) */
+    bool deferred;     /* handle_resource handed the request to a create job: not answered */
     char **owned; /* strings made for this request (ctx_strndup), freed with it */
     size_t nowned;
 };
@@ -794,40 +797,43 @@ static int format_rv_member(char *out, bool empty, int64_t rev)
     return (int)n;
 }
 
-static bool send_item(struct ctx *c, struct wc_item *it)
+/* Sends stored object bytes v (len) with its resourceVersion rev put in at at (the offset
+ * and emptiness itembytes_object_rv_at gives) as the code answer: json_dump_go's bytes of
+ * the decoded object, pretty when asked. it (may be NULL): the cache item v belongs to,
+ * released here, or kept by the request's pool while a large v is written from it. */
+static void send_object_bytes(struct ctx *c, int code, const char *v, size_t len, size_t at, bool empty,
+                              int64_t rev, struct wc_item *it)
 {
     static h2o_generator_t gen = {NULL, NULL};
-    size_t at;
-    bool empty;
-    if (capture__ != NULL || !item_rv_at(it, &at, &empty))
-        return false;
     h2o_req_t *req = c->req;
     common_headers(c);
     char rv[48];
-    int rvn = format_rv_member(rv, empty, it->mod_rev);
+    int rvn = format_rv_member(rv, empty, rev);
     if (c->pretty) {
         struct buf b = BUF_INIT;
         struct itembytes_indent st = {0};
-        itembytes_indent(&st, &b, it->value, at);
+        itembytes_indent(&st, &b, v, at);
         itembytes_indent(&st, &b, rv, (size_t)rvn);
-        itembytes_indent(&st, &b, it->value + at, it->len - at);
-        watchcache_item_release(it);
-        size_t len;
-        char *body = buf_detach(&b, &len);
-        send_owned(req, 200, "application/json", body, len);
-        return true;
+        itembytes_indent(&st, &b, v + at, len - at);
+        if (it != NULL)
+            watchcache_item_release(it);
+        size_t blen;
+        char *body = buf_detach(&b, &blen);
+        send_owned(req, code, "application/json", body, blen);
+        return;
     }
-    size_t total = it->len + (size_t)rvn + 1;
+    size_t total = len + (size_t)rvn + 1;
     h2o_iovec_t parts[4];
     size_t nparts;
-    if (total <= SEND_ITEM_COPY_MAX) {
+    if (total <= SEND_ITEM_COPY_MAX || it == NULL) {
         /* one buffer: h2o 2.2.5 makes a TLS record of every buffer it is given */
         char *one = h2o_mem_alloc_pool(&req->pool, total);
-        memcpy(one, it->value, at);
+        memcpy(one, v, at);
         memcpy(one + at, rv, (size_t)rvn);
-        memcpy(one + at + (size_t)rvn, it->value + at, it->len - at);
+        memcpy(one + at + (size_t)rvn, v + at, len - at);
         one[total - 1] = '\n';
-        watchcache_item_release(it);
+        if (it != NULL)
+            watchcache_item_release(it);
         parts[0] = h2o_iovec_init(one, total);
         nparts = 1;
     } else {
@@ -839,7 +845,7 @@ static bool send_item(struct ctx *c, struct wc_item *it)
         parts[3] = h2o_iovec_init(H2O_STRLIT("\n"));
         nparts = 4;
     }
-    req->res.status = 200;
+    req->res.status = code;
     req->res.reason = "";
     add_header(req, H2O_TOKEN_CONTENT_TYPE, "application/json");
     req->res.content_length = total;
@@ -848,6 +854,15 @@ static bool send_item(struct ctx *c, struct wc_item *it)
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
     else
         h2o_send(req, parts, nparts, H2O_SEND_STATE_FINAL);
+}
+
+static bool send_item(struct ctx *c, struct wc_item *it)
+{
+    size_t at;
+    bool empty;
+    if (capture__ != NULL || !item_rv_at(it, &at, &empty))
+        return false;
+    send_object_bytes(c, 200, it->value, it->len, at, empty, it->mod_rev, it);
     return true;
 }
 
@@ -1656,6 +1671,8 @@ static bool ssar_memo_applies(struct ctx *c, const struct api_call *call,
            http_body_format(c->content_type.base, c->content_type.len) == HTTP_BODY_JSON;
 }
 
+static void create_job_start(struct ctx *c, struct rest_deferred *d, int code);
+
 static void handle_resource(struct ctx *c)
 {
     struct request_info *ri = &c->info;
@@ -1888,7 +1905,16 @@ static void handle_resource(struct ctx *c)
             rc = (code = 201, vc(&call, body, &obj, &st));
         else if (sd != NULL)
             rc = AZ_EMETHOD, st = status_method_not_allowed();
-        else
+        else if (c->async_create && !call.dry_run) {
+            struct rest_deferred d = {0};
+            call.defer = &d;
+            rc = rest_create(&call, body, &obj, &code, &st);
+            if (rc == 1) {
+                create_job_start(c, &d, code);
+                json_decref(body);
+                return; /* the job answers, on this loop, once the write is durable */
+            }
+        } else
             rc = rest_create(&call, body, &obj, &code, &st);
         break;
     case VERB_UPDATE:
@@ -2414,6 +2440,11 @@ struct write_job {
     struct captured cap;
     char *method;               /* for observing a request that is gone */
     struct write_job *next;
+    /* a create job (create_job_start): the prepared write and its outcome */
+    struct rest_deferred d;
+    int code;                   /* the answer's code on success (201) */
+    int rc;                     /* the store's answer (set on the writer thread) */
+    int64_t rev;
 };
 
 static struct {
@@ -2465,7 +2496,8 @@ static void write_slot_dispose(void *p)
         (*slot)->c.req = NULL;
 }
 
-static void write_job_start(struct ctx *c)
+/* A job that owns c's request from now on (c must not be released by its caller). */
+static struct write_job *write_job_new(struct ctx *c)
 {
     struct write_job *j = xcalloc(1, sizeof(*j));
     j->c = *c;
@@ -2483,6 +2515,12 @@ static void write_job_start(struct ctx *c)
         j->c.user_agent.base = ctx_strndup(&j->c, c->user_agent.base, c->user_agent.len);
     j->slot = h2o_mem_alloc_shared(&req->pool, sizeof(*j->slot), write_slot_dispose);
     *j->slot = j;
+    return j;
+}
+
+static void write_job_start(struct ctx *c)
+{
+    struct write_job *j = write_job_new(c);
     pthread_mutex_lock(&wpool.mu);
     *wpool.tail = j;
     wpool.tail = &j->next;
@@ -2525,7 +2563,7 @@ static void write_job_done(void *arg)
 }
 
 /* Whether write job c runs without the biglock: a create of a row whose create path needs
- * none (RES_CREATE_UNLOCKED; the rest of handle_resource's create branch, decoding, options,
+ * none (admission_create_unlocked; the rest of handle_resource's create branch, decoding, options,
  * the captured response and its observation, is per request). */
 static bool write_job_unlocked(const struct ctx *c)
 {
@@ -2533,7 +2571,81 @@ static bool write_job_unlocked(const struct ctx *c)
     if (strcmp(ri->verb, "create") != 0 || (ri->subresource != NULL && *ri->subresource))
         return false;
     const struct resource_def *r = resource_lookup(ri->api_group, ri->api_version, ri->resource);
-    return r != NULL && (r->flags & RES_CREATE_UNLOCKED) && !(r->flags & RES_VIRTUAL);
+    return admission_create_unlocked(server__api, r);
+}
+
+/* ---- creates completed on the loop ----
+ * A create of a row whose create path needs no biglock (admission_create_unlocked) runs on the
+ * request's loop up to its store write (decoding, admission, validation: handle_resource
+ * with api_call.defer), which goes to the store without blocking (store_create_async); the
+ * store's writer posts the outcome back to the loop after the batch's fsync and event
+ * delivery, and the loop answers. No write thread, no biglock. Only for a store that has
+ * the asynchronous create (sqlite); etcd's creates keep the write pool. */
+
+/* Whether c (a mutating resource request, authorized) is such a create. */
+static bool create_runs_async(const struct ctx *c)
+{
+    return wpool.nthreads != 0 && store_create_is_async(server__api->store) && write_job_unlocked(c);
+}
+
+/* On the owning loop, without the biglock: the answer of a create job. */
+static void create_job_done(void *arg)
+{
+    struct write_job *j = arg;
+    h2o_req_t *req = j->c.req;
+    json_t *obj = NULL, *st = NULL;
+    int rc = rest_create_finish(&j->d, j->rc, j->rev, &obj, &st);
+    int code = rc < 0 ? status_code(st) : j->code;
+    if (req != NULL) {
+        *j->slot = NULL;
+        size_t at;
+        bool empty;
+        if (rc < 0)
+            send_status(&j->c, st);
+        else if (!j->c.want_yaml && !audit_enabled() && itembytes_object_rv_at(j->d.value, j->d.len, &at, &empty))
+            /* the stored bytes with the resourceVersion put in: what send_json would print */
+            send_object_bytes(&j->c, code, j->d.value, j->d.len, at, empty, j->rev, NULL);
+        else
+            send_json(&j->c, code, obj);
+        st = NULL;
+    }
+    json_decref(st);
+    json_decref(obj);
+    pthread_mutex_lock(&observe_mu);
+    metrics_inflight(true, -1);
+    pthread_mutex_unlock(&observe_mu);
+    observe_request_gone(&j->c, req == NULL ? j->method : NULL, code);
+    rest_deferred_release(&j->d);
+    ctx_release(&j->c);
+    free(j->method);
+    free(j);
+}
+
+/* On the store's writer thread: the outcome, to the owning loop (one wake-up for the batch:
+ * loop_post writes the eventfd only when the loop's queue was empty). */
+static void create_job_stored(void *arg, int rc, int64_t rev)
+{
+    struct write_job *j = arg;
+    j->rc = rc;
+    j->rev = rev;
+    loop_post_unlocked(j->owner, create_job_done, j);
+}
+
+/* Hands c's request (c->deferred: its caller must neither answer nor release it) and the
+ * prepared write d (taken) to a create job, which answers; a write the store refuses at
+ * once is answered at once. */
+static void create_job_start(struct ctx *c, struct rest_deferred *d, int code)
+{
+    struct write_job *j = write_job_new(c);
+    c->deferred = true;
+    j->d = *d;
+    memset(d, 0, sizeof(*d));
+    j->code = code;
+    int rc = store_create_async(server__api->store, j->d.key, j->d.value, j->d.len, create_job_stored, j);
+    if (rc < 0) {
+        j->rc = rc;
+        create_job_done(j);
+    }
 }
 
 static void *write_thread_main(void *arg)
@@ -2789,8 +2901,9 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
      * other request here */
     bool getlike = (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0) ||
                    (req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0);
-    bool pooled = mutating && c.info.is_resource && write_pool_takes(&c);
-    bool lock = getlike ? read_needs_biglock(&c.info, c.path) : !pooled && needs_biglock(req);
+    c.async_create = mutating && c.info.is_resource && create_runs_async(&c);
+    bool pooled = !c.async_create && mutating && c.info.is_resource && write_pool_takes(&c);
+    bool lock = getlike ? read_needs_biglock(&c.info, c.path) : !pooled && !c.async_create && needs_biglock(req);
     bool took = lock ? biglock_enter() : false;
     pthread_mutex_lock(&observe_mu);
     metrics_inflight(mutating, 1);
@@ -2802,6 +2915,10 @@ static int serve_request(h2o_req_t *req, int read_barrier, const struct http_obs
     }
     if (c.info.is_resource) {
         handle_resource(&c);
+        if (c.deferred) { /* a create job has the request (and its in-flight count) now */
+            biglock_leave(took);
+            return 0;
+        }
     } else if (!handle_nonresource(&c)) {
         send_status(&c, getlike ? status_not_found_path() : status_method_not_allowed());
     }

@@ -17,6 +17,18 @@ int admission_mutate(struct api_call *c, enum admission_op op, json_t *obj, json
     return 0;
 }
 
+bool admission_create_unlocked(const struct apiserver *srv, const struct resource_def *r)
+{
+    if (r == NULL || (r->flags & (RES_VIRTUAL | RES_EVENTS_VIEW)))
+        return false;
+    for (size_t i = 0; i < srv->nadmission; i++) {
+        const struct admission_plugin *p = srv->admission[i];
+        if (p->acts_on == NULL || p->acts_on(r, ADMIT_CREATE))
+            return false;
+    }
+    return true;
+}
+
 int admission_run(struct api_call *c, enum admission_op op, json_t *obj, json_t *old,
                   json_t **ret_status)
 {

@@ -81,6 +81,10 @@ struct api_call {
     /* get only: the request's resourceVersion (NULL/"": the latest, after the barrier; "0":
      * any, from the cache as it is; "N": not older than N, as upstream's watch cache) */
     const char *resource_version;
+    /* create only: when not NULL, rest_create does not write to the store itself but hands
+     * the write to the caller through *defer (rest.h struct rest_deferred) and returns 1;
+     * the caller writes (store_create_async) and finishes with rest_create_finish. */
+    struct rest_deferred *defer;
 };
 
 /* Adds a warning text to the call (sent as `Warning: 299 - "<text>"`). */

@@ -54,14 +54,14 @@ static const struct resource_def resources[] = {
     {
         .group = "", .version = "v1", .kind = "Secret", .list_kind = "SecretList",
         .plural = "secrets", .singular = "secret", .namespaced = true, .verbs = RW,
-        .flags = RES_SENSITIVE_BODY | RES_GC_OWNER | RES_CREATE_UNLOCKED,
+        .flags = RES_SENSITIVE_BODY | RES_GC_OWNER,
         .defaults = defaults_kind_secret, .validate = validate_kind_secret,
         .table = &table_secret, .schema = &schema_secret, .fields = &field_labels_secret,
     },
     {
         .group = "", .version = "v1", .kind = "ConfigMap", .list_kind = "ConfigMapList",
         .plural = "configmaps", .singular = "configmap", .short_names = {"cm"},
-        .namespaced = true, .verbs = RW, .flags = RES_GC_OWNER | RES_CREATE_UNLOCKED,
+        .namespaced = true, .verbs = RW, .flags = RES_GC_OWNER,
         .validate = validate_kind_config_map, .table = &table_config_map,
         .schema = &schema_config_map,
     },

@@ -85,11 +85,8 @@ enum resource_flags {
                                          its dependents (the owners objects here have: Job,
                                          Pod, ServiceAccount, Secret, ConfigMap, Node;
                                          Namespaces are emptied by their own controller) */
-    RES_CREATE_UNLOCKED = 1 << 13,    /* a create (no subresource) runs without the biglock:
-                                         its hooks are pure, no admission plugin acts on the
-                                         kind, NamespaceLifecycle reads the object cache, the
-                                         store serialises its writes (docs/internals/threads.md,
-                                         "Creates without the biglock") */
+    /* 1 << 13 was RES_CREATE_UNLOCKED: whether a create needs the biglock is now said by
+     * the admission chain (registry/admission.h admission_create_unlocked) */
 };
 
 struct resource_def {

@@ -1228,21 +1228,44 @@ static int create_internal(struct api_call *c, json_t *obj, bool applied, json_t
     }
     size_t len;
     char *val = encode_for_store(obj, &len);
+    if (c->defer != NULL) {
+        *c->defer = (struct rest_deferred){.key = key, .value = val, .len = len, .obj = json_incref(obj),
+                                           .res = r, .name = xstrdup(name)};
+        return 1;
+    }
     int64_t rev;
     rc = store_create(c->srv->store, key, val, len, &rev);
-    free(val);
-    free(key);
+    struct rest_deferred d = {.key = key, .value = val, .obj = json_incref(obj), .res = r, .name = (char *)name};
+    rc = rest_create_finish(&d, rc, rc == 0 ? rev : 0, ret_obj, ret_status);
+    d.name = NULL; /* obj's */
+    rest_deferred_release(&d);
+    return rc;
+}
+
+int rest_create_finish(struct rest_deferred *d, int rc, int64_t rev, json_t **ret_obj, json_t **ret_status)
+{
     if (rc == AZ_EEXIST) {
-        *ret_status = status_already_exists(r->group, r->plural, name);
+        *ret_status = status_already_exists(d->res->group, d->res->plural, d->name);
         return rc;
     }
     if (rc < 0) {
         *ret_status = internal_error("create", rc);
         return rc;
     }
-    set_rv(obj, rev);
-    *ret_obj = json_incref(obj);
+    set_rv(d->obj, rev);
+    *ret_obj = json_incref(d->obj);
     return 0;
+}
+
+void rest_deferred_release(struct rest_deferred *d)
+{
+    if (d == NULL)
+        return;
+    free(d->key);
+    free(d->value);
+    json_decref(d->obj);
+    free(d->name);
+    memset(d, 0, sizeof(*d));
 }
 
 int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status)

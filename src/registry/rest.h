@@ -65,6 +65,25 @@ void rest_list_stream_free(struct rest_list_stream *ls);
 int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
                      struct buf *index);
 int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status);
+
+/* A create whose store write the caller makes (api_call.defer): everything before the
+ * write (decoding checks, defaults, managedFields, admission, validation) has passed. The
+ * caller writes value under key (store_create_async), then calls rest_create_finish with
+ * the outcome, then rest_deferred_release. */
+struct rest_deferred {
+    char *key;                      /* the object's store key (malloc'd) */
+    char *value;                    /* the stored bytes: compact JSON without resourceVersion */
+    size_t len;
+    json_t *obj;                    /* the object as stored (a reference) */
+    const struct resource_def *res; /* for the Status of a failed write */
+    char *name;                     /* metadata.name (malloc'd) */
+};
+
+/* The answer of a deferred create after its write: rc 0 and rev → 0 and *ret_obj (a new
+ * reference to the object with its resourceVersion); rc < 0 → rc and *ret_status (upstream's
+ * AlreadyExists for AZ_EEXIST, else an internal error). */
+int rest_create_finish(struct rest_deferred *d, int rc, int64_t rev, json_t **ret_obj, json_t **ret_status);
+void rest_deferred_release(struct rest_deferred *d);
 int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status);
 /* patch_type: an enum patch_type value (api/patch.h). */
 int rest_patch(struct api_call *c, int patch_type, const char *body, size_t len, json_t **ret_obj,

@@ -439,9 +439,13 @@ static int sq_list(struct store *s, const char *prefix, const char *start_after,
 enum sq_op { SQ_OP_CREATE, SQ_OP_UPDATE, SQ_OP_DELETE };
 
 /* One queued write. It lives on the stack of the calling thread, which sleeps on cv until
- * the writer thread sets done; the fields below done are the writer's answer. */
+ * the writer thread sets done; the fields below done are the writer's answer. An
+ * asynchronous create (async_done set) is malloc'd instead: the writer calls async_done
+ * after the batch and frees it. */
 struct sq_req {
     struct sq_req *next;     /* queue link (qmu) */
+    store_write_done_fn async_done; /* create_async: the completion, or NULL (a sleeper) */
+    void *async_arg;
     enum sq_op op;
     const char *key;         /* valid key, caller-owned until done */
     const char *value;       /* new value (create/update), caller-owned until done */
@@ -612,13 +616,28 @@ static void *sq_writer_main(void *arg)
             biglock_unlock();
         }
 
+        /* the asynchronous ones are the writer's own: kept aside, completed after the
+         * sleepers are woken, outside qmu (a completion only queues work) */
+        struct sq_req *async = NULL, **async_tail = &async;
         pthread_mutex_lock(&ss->qmu);
         for (struct sq_req *r = batch, *next; r != NULL; r = next) {
             next = r->next; /* r may be gone once done is seen */
+            if (r->async_done != NULL) {
+                r->next = NULL;
+                *async_tail = r;
+                async_tail = &r->next;
+                continue;
+            }
             r->done = 1;
             pthread_cond_signal(&r->cv);
         }
         pthread_mutex_unlock(&ss->qmu);
+        for (struct sq_req *r = async, *next; r != NULL; r = next) {
+            next = r->next;
+            r->async_done(r->async_arg, r->err, r->err == 0 ? r->rev : 0);
+            free(r->row.value);
+            free(r);
+        }
     }
     return NULL;
 }
@@ -672,6 +691,37 @@ static int sq_write(struct sqlite_store *ss, enum sq_op op, const char *key, con
     }
     free(req.row.value);
     return req.err;
+}
+
+/* Queues a create for the writer thread and returns at once (1): the writer completes it
+ * after its batch (store.h create_async). */
+static int sq_create_async(struct store *s, const char *key, const char *value, size_t len,
+                           store_write_done_fn done, void *arg)
+{
+    struct sqlite_store *ss = sq_of(s);
+    if (!sq_valid_key(key))
+        return AZ_EINVALID;
+    if (len > INT_MAX - 1)
+        return AZ_ETOOLARGE;
+    struct sq_req *req = xcalloc(1, sizeof(*req));
+    *req = (struct sq_req){.op = SQ_OP_CREATE, .key = key, .value = value ? value : "", .len = len,
+                           .async_done = done, .async_arg = arg};
+    pthread_mutex_lock(&ss->qmu);
+    bool closing = ss->closing;
+    if (!closing) {
+        if (ss->qtail != NULL)
+            ss->qtail->next = req;
+        else
+            ss->qhead = req;
+        ss->qtail = req;
+        pthread_cond_signal(&ss->qcv);
+    }
+    pthread_mutex_unlock(&ss->qmu);
+    if (closing) {
+        free(req);
+        return AZ_EUNAVAILABLE;
+    }
+    return 1;
 }
 
 static int sq_create(struct store *s, const char *key, const char *value, size_t len,
@@ -878,6 +928,7 @@ static const struct store_ops sq_ops = {
     .compact = sq_compact,
     .set_sink = sq_set_sink,
     .close = sq_close,
+    .create_async = sq_create_async,
 };
 
 /* Runs a query returning one integer (0 if no row or NULL). */

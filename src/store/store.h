@@ -20,7 +20,8 @@
  *
  *   Concurrent writes may share one transaction and one fsync (sqlite's group commit); each
  *   is still checked on its own (a failed compare-and-swap fails that write alone) and gets
- *   its own revision. A caller waiting for its commit suspends the biglock meanwhile.
+ *   its own revision. A caller waiting for its commit suspends the biglock meanwhile; a
+ *   create_async caller does not wait at all: its completion comes after the sink's call.
  *
  * OWNERSHIP
  *   struct store_kv / store_list / store_event filled by the store own their memory; release
@@ -72,8 +73,11 @@ typedef void (*store_sink_fn)(void *arg, const struct store_event *ev);
 /* Completion of store_sync_async: rc 0 (the barrier passed) or a negative code. */
 typedef void (*store_sync_done_fn)(void *arg, int rc);
 
+/* Completion of create_async: rc 0 with rev the new revision, or a negative code (rev 0). */
+typedef void (*store_write_done_fn)(void *arg, int rc, int64_t rev);
+
 /* Function table of a backend. version is STORE_OPS_VERSION; new members only appended. */
-#define STORE_OPS_VERSION 3
+#define STORE_OPS_VERSION 4
 struct store_ops {
     int version;
     const char *name;
@@ -124,6 +128,16 @@ struct store_ops {
      * the backend is learning the revision share the next such round trip (one learned
      * after they arrived). */
     int (*sync_async)(struct store *s, store_sync_done_fn done, void *arg);
+    /* --- version 4 (NULL: the backend has no asynchronous write; use create) --- */
+    /* create without blocking the caller (any thread): returns 1 when done(arg, rc, rev)
+     * will be called later, on a thread of the backend, once the write is durable and its
+     * event has reached the sink (rc 0), or failed (AZ_EEXIST as create, ...); key and value
+     * must stay valid until then. done must only queue work (it runs on the backend's writer:
+     * no store call, no biglock) and may run before create_async has returned. Returns a
+     * negative code, without calling done, when the write is refused at once (invalid key,
+     * too large, the store closing). */
+    int (*create_async)(struct store *s, const char *key, const char *value, size_t len,
+                        store_write_done_fn done, void *arg);
 };
 
 struct store {
@@ -155,6 +169,16 @@ static inline int store_sync_async(struct store *s, store_sync_done_fn done, voi
 static inline bool store_sync_is_async(struct store *s)
 {
     return s->ops->version >= 3 && s->ops->sync_async != NULL;
+}
+/* Whether store_create_async is available (else a caller uses the blocking store_create). */
+static inline bool store_create_is_async(struct store *s)
+{
+    return s->ops->version >= 4 && s->ops->create_async != NULL;
+}
+static inline int store_create_async(struct store *s, const char *k, const char *v, size_t n,
+                                     store_write_done_fn done, void *arg)
+{
+    return s->ops->create_async(s, k, v, n, done, arg);
 }
 static inline int store_health(struct store *s, char **r) { return s->ops->version >= 2 && s->ops->health ? s->ops->health(s, r) : 0; }
 static inline void store_set_sink(struct store *s, store_sink_fn fn, void *arg) { s->ops->set_sink(s, fn, arg); }
