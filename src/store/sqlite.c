@@ -309,6 +309,8 @@ static char *sq_prefix_end(const char *prefix)
 /* Starts a read transaction on the read connection (rmu held) and reads the compaction
  * revision of its snapshot. Everything read until sq_read_end comes from that snapshot, so a
  * compaction committed meanwhile cannot remove rows from under the read. */
+static int sq_query_int(sqlite3 *db, const char *sql, int64_t *ret);
+
 static int sq_read_begin(struct sqlite_store *ss, int64_t *ret_compact)
 {
     int err = sq_exec_stmt(ss->r.stmt[SQ_BEGIN_READ]);
@@ -405,8 +407,11 @@ static int sq_list(struct store *s, const char *prefix, const char *start_after,
     int64_t rev = at_rev == 0 ? cur : at_rev;
     if (rev < compact)
         return AZ_EGONE;
-    if (rev > cur) /* a revision not reached yet (kube: "Too large resource version", 504) */
-        return AZ_ETIMEOUT;
+    /* A revision newer than the published one may still be committed: the writer publishes a
+     * batch's revision after delivering its events, and a list served from the object cache
+     * in between hands out a continue token at a revision the database already has. The read
+     * transaction's own newest row decides (below). */
+    bool unpublished = rev > cur;
 
     char *end = sq_prefix_end(prefix);
     const char *lower = prefix;
@@ -427,6 +432,12 @@ static int sq_list(struct store *s, const char *prefix, const char *start_after,
             else
                 err = AZ_EGONE;
         }
+        int64_t newest = 0;
+        if (err == 0 && unpublished && sq_query_int(ss->r.db, "SELECT MAX(id) FROM kv", &newest) != SQLITE_OK)
+            err = AZ_EIO;
+        /* not committed yet (kube: "Too large resource version", 504) */
+        if (err == 0 && unpublished && rev > newest)
+            err = AZ_ETIMEOUT;
         if (err == 0)
             err = sq_list_query(ss, which, lower, end, rev, limit, ret);
         sq_read_end(ss);
