@@ -306,11 +306,11 @@ static char *sq_prefix_end(const char *prefix)
     return end;
 }
 
+static int sq_query_int(sqlite3 *db, const char *sql, int64_t *ret);
+
 /* Starts a read transaction on the read connection (rmu held) and reads the compaction
  * revision of its snapshot. Everything read until sq_read_end comes from that snapshot, so a
  * compaction committed meanwhile cannot remove rows from under the read. */
-static int sq_query_int(sqlite3 *db, const char *sql, int64_t *ret);
-
 static int sq_read_begin(struct sqlite_store *ss, int64_t *ret_compact)
 {
     int err = sq_exec_stmt(ss->r.stmt[SQ_BEGIN_READ]);
@@ -653,6 +653,17 @@ static void *sq_writer_main(void *arg)
     return NULL;
 }
 
+/* Appends req to the writer's queue and wakes the writer (qmu held, store not closing). */
+static void sq_enqueue(struct sqlite_store *ss, struct sq_req *req)
+{
+    if (ss->qtail != NULL)
+        ss->qtail->next = req;
+    else
+        ss->qhead = req;
+    ss->qtail = req;
+    pthread_cond_signal(&ss->qcv);
+}
+
 /* Queues a write for the writer thread and waits (biglock suspended) until its batch is
  * committed and delivered, or failed. ret_prev (delete only) receives the value before. */
 static int sq_write(struct sqlite_store *ss, enum sq_op op, const char *key, const char *value,
@@ -673,13 +684,8 @@ static int sq_write(struct sqlite_store *ss, enum sq_op op, const char *key, con
     if (ss->closing) {
         req.err = AZ_EUNAVAILABLE;
     } else {
-        if (ss->qtail != NULL)
-            ss->qtail->next = &req;
-        else
-            ss->qhead = &req;
-        ss->qtail = &req;
+        sq_enqueue(ss, &req);
         ss->callers++;
-        pthread_cond_signal(&ss->qcv);
         while (!req.done)
             pthread_cond_wait(&req.cv, &ss->qmu);
         if (--ss->callers == 0 && ss->closing)
@@ -720,12 +726,7 @@ static int sq_create_async(struct store *s, const char *key, const char *value, 
     pthread_mutex_lock(&ss->qmu);
     bool closing = ss->closing;
     if (!closing) {
-        if (ss->qtail != NULL)
-            ss->qtail->next = req;
-        else
-            ss->qhead = req;
-        ss->qtail = req;
-        pthread_cond_signal(&ss->qcv);
+        sq_enqueue(ss, req);
     }
     pthread_mutex_unlock(&ss->qmu);
     if (closing) {
