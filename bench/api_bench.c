@@ -45,6 +45,7 @@
 #include "bench_common.h"
 #include "sqlite_ref.h"
 
+#include <ctype.h>
 #include <sys/resource.h>
 
 /* One server the client talks to. */
@@ -54,6 +55,7 @@ struct target {
     char cainfo[PATH_MAX];
     char cert[PATH_MAX]; /* client cert, "" for none */
     char key[PATH_MAX];
+    char auth[8192];     /* "Authorization: Bearer ..." sent by fetch(), or "" */
     pid_t pid;           /* server process (tree root) for CPU and RSS */
 };
 
@@ -110,6 +112,8 @@ static void fetch(const struct target *t, const char *path, const char *body, lo
     fmt(url, sizeof(url), "%s%s", t->base, path);
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    if (t->auth[0])
+        hdrs = curl_slist_append(hdrs, t->auth);
     struct body_buf b = {0};
     CURL *h = curl_easy_init();
     if (!h || !hdrs)
@@ -286,23 +290,319 @@ static void run_phase(const struct target *t, enum bench_op op, const char *path
 
 static void run_wrk(const char *url, int conc, int secs, struct wrk_result *ret)
 {
-    char threads[16], conns[16], dur[16], out[8192];
-    fmt(threads, sizeof(threads), "%d", conc < 2 ? conc : 2);
-    fmt(conns, sizeof(conns), "%d", conc);
-    fmt(dur, sizeof(dur), "%ds", secs);
-    char *argv[] = { "wrk", "-t", threads, "-c", conns, "-d", dur, "--latency", (char *)url, NULL };
-    struct wrk_result r = { .rps = NAN, .p50_ms = NAN, .p99_ms = NAN };
-    int st = run_capture(argv, out, sizeof(out), secs + 15.0);
-    if (st != 0) {
-        fprintf(stderr, "api_bench: wrk exited with %d:\n%s\n", st, out);
-        *ret = r;
+    char out[8192];
+    struct wrk_run r;
+    bench_wrk(url, conc < 2 ? conc : 2, conc, secs, NULL, g.nginx, out, sizeof(out), &r);
+    *ret = r.w;
+    if (!r.w.ran)
         return;
-    }
-    wrk_parse(out, &r);
-    r.ran = true;
-    printf("# nginx wrk    C=%-2d %9.0f req/s  %s  non-2xx %ld\n", conc, r.rps, url, r.non2xx);
+    printf("# nginx wrk    C=%-2d %9.0f req/s  %s  non-2xx %ld\n", conc, r.w.rps, url, r.w.non2xx);
     fflush(stdout);
-    *ret = r;
+}
+
+/* ---------------------------------------------------------------- wrk rounds (bearer token) */
+
+#define WRK_CONNS 64          /* wrk -t2 -c64, issue 10's load */
+#define WRK_SA "bench-wrk"    /* the ServiceAccount wrk authenticates as, in BENCH_NS */
+#define WRK_MAX_ROUNDS 50
+
+/* Makes ServiceAccount WRK_SA in BENCH_NS, a Role allowing get/list/create of configmaps
+ * there and a RoleBinding to it (with the admin cert of admin), takes a token by TokenRequest
+ * and fills bearer (admin's address and CA, no client cert, the token's header). Waits until
+ * the token GETs get_path with 200 and the same bytes as want (RBAC reaches the authorizer
+ * asynchronously). Dies when any step fails. */
+static void bearer_setup(const struct target *admin, const char *get_path,
+                         const struct body_buf *want, struct target *bearer)
+{
+    static const struct {
+        const char *path, *body;
+    } objs[] = {
+        { "/api/v1/namespaces/" BENCH_NS "/serviceaccounts",
+          "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\",\"metadata\":{\"name\":\"" WRK_SA "\"}}" },
+        { "/apis/rbac.authorization.k8s.io/v1/namespaces/" BENCH_NS "/roles",
+          "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"Role\",\"metadata\":"
+          "{\"name\":\"" WRK_SA "\"},\"rules\":[{\"apiGroups\":[\"\"],\"resources\":"
+          "[\"configmaps\"],\"verbs\":[\"get\",\"list\",\"create\"]}]}" },
+        { "/apis/rbac.authorization.k8s.io/v1/namespaces/" BENCH_NS "/rolebindings",
+          "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"RoleBinding\",\"metadata\":"
+          "{\"name\":\"" WRK_SA "\"},\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"" WRK_SA
+          "\",\"namespace\":\"" BENCH_NS "\"}],\"roleRef\":{\"apiGroup\":"
+          "\"rbac.authorization.k8s.io\",\"kind\":\"Role\",\"name\":\"" WRK_SA "\"}}" },
+    };
+    long code;
+    for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+        fetch(admin, objs[i].path, objs[i].body, &code, NULL);
+        if (code != 201)
+            die("POST %s: HTTP %ld (want 201)", objs[i].path, code);
+    }
+    struct body_buf b;
+    fetch(admin, "/api/v1/namespaces/" BENCH_NS "/serviceaccounts/" WRK_SA "/token",
+          "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenRequest\",\"spec\":{}}",
+          &code, &b);
+    char token[7000];
+    if (code != 201 || !bench_token_of(b.data, b.len, token, sizeof(token)))
+        die("TokenRequest for " BENCH_NS "/" WRK_SA ": HTTP %ld, no status.token", code);
+    free(b.data);
+    *bearer = *admin;
+    bearer->cert[0] = bearer->key[0] = '\0';
+    fmt(bearer->auth, sizeof(bearer->auth), "Authorization: Bearer %s", token);
+    double deadline = now_s() + BENCH_START_TIMEOUT_S;
+    for (;;) {
+        fetch(bearer, get_path, NULL, &code, &b);
+        bool same = code == 200 && b.len == want->len && memcmp(b.data, want->data, b.len) == 0;
+        free(b.data);
+        if (same)
+            return;
+        if (code != 403 || now_s() > deadline)
+            die("GET %s with " WRK_SA "'s token: HTTP %ld%s", get_path, code,
+                code == 200 ? ", other bytes than with the admin cert" : "");
+        sleep_s(0.05);
+    }
+}
+
+/* Writes the wrk scripts into the temp dir: get.lua (GET with bearer's token) and, per round,
+ * create-rK.lua (POSTs of ConfigMaps named wrk-rK-tT-NNNNNNN, the same shape and size as the
+ * libcurl create phase's bench-cC-NNNNNNN; each wrk thread has its own prefix and counter,
+ * counts answers by status, and done() prints "wrk-create: 201 N other M" and
+ * "wrk-create: HTTP S N" for every other status). */
+static void write_wrk_script(const struct target *bearer, int round, char *path, size_t n)
+{
+    const char *value = strchr(bearer->auth, ':') + 2; /* "Bearer ..." */
+    if (round == 0)
+        fmt(path, n, "%s/get.lua", g.tmpdir);
+    else
+        fmt(path, n, "%s/create-r%d.lua", g.tmpdir, round);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        die("%s: %s", path, strerror(errno));
+    fprintf(f,
+            "wrk.method = \"%s\"\n"
+            "wrk.headers[\"Authorization\"] = \"%s\"\n"
+            "wrk.headers[\"Accept\"] = \"application/json\"\n"
+            "wrk.headers[\"User-Agent\"] = \"" BENCH_UA "\"\n",
+            round == 0 ? "GET" : "POST", value);
+    if (round > 0)
+        fprintf(f,
+                "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+                "local threads = {}\n"
+                "local nthreads = 0\n"
+                "function setup(thread)\n"
+                "  nthreads = nthreads + 1\n"
+                "  thread:set(\"tid\", nthreads)\n"
+                "  table.insert(threads, thread)\n"
+                "end\n"
+                "function init(args)\n"
+                "  prefix = string.format(\"wrk-r%d-t%%d\", tid)\n"
+                "  n = 0\n"
+                "  created = 0\n"
+                "  other = 0\n"
+                "  codes = {}\n"
+                "end\n"
+                "function request()\n"
+                "  n = n + 1\n"
+                "  return wrk.format(nil, nil, nil, string.format("
+                "'{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                "\"%%s-%%07d\",\"labels\":{\"app\":\"bench\"}},"
+                "\"data\":{\"greeting\":\"hello\",\"index\":\"%%d\"}}', prefix, n, n))\n"
+                "end\n"
+                "function response(status, headers, body)\n"
+                "  if status == 201 then\n"
+                "    created = created + 1\n"
+                "  else\n"
+                "    other = other + 1\n"
+                "    codes[status] = (codes[status] or 0) + 1\n"
+                "    if other <= 3 then\n"
+                "      io.stderr:write(string.format(\"wrk-create: answer %%d: %%s\\n\", status, string.sub(body or \"\", 1, 300)))\n"
+                "    end\n"
+                "  end\n"
+                "end\n"
+                "function done(summary, latency, requests)\n"
+                "  local c, o, by = 0, 0, {}\n"
+                "  for _, t in ipairs(threads) do\n"
+                "    c = c + t:get(\"created\")\n"
+                "    o = o + t:get(\"other\")\n"
+                "    for k, v in pairs(t:get(\"codes\")) do by[k] = (by[k] or 0) + v end\n"
+                "  end\n"
+                "  io.write(string.format(\"wrk-create: 201 %%d other %%d\\n\", c, o))\n"
+                "  for k, v in pairs(by) do io.write(string.format(\"wrk-create: HTTP %%d %%d\\n\", k, v)) end\n"
+                "end\n",
+                round);
+    if (fclose(f) != 0)
+        die("%s: %s", path, strerror(errno));
+}
+
+/* How many ConfigMaps of BENCH_NS have names starting with prefix: a paged list (limit=500,
+ * continue) with admin's cert. */
+static long count_listed(const struct target *admin, const char *prefix)
+{
+    char path[2048], cont[1024] = "";
+    long n = 0;
+    size_t pl = strlen(prefix);
+    do {
+        fmt(path, sizeof(path), "/api/v1/namespaces/" BENCH_NS "/configmaps?limit=500%s%s",
+            cont[0] ? "&continue=" : "", cont);
+        long code;
+        struct body_buf b;
+        fetch(admin, path, NULL, &code, &b);
+        json_t *j = code == 200 ? json_loadb(b.data, b.len, 0, NULL) : NULL;
+        free(b.data);
+        json_t *items = json_object_get(j, "items");
+        if (!json_is_array(items))
+            die("GET %s: HTTP %ld, no items", path, code);
+        size_t i;
+        json_t *it;
+        json_array_foreach(items, i, it) {
+            const char *name = json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
+            if (name && strncmp(name, prefix, pl) == 0)
+                n++;
+        }
+        const char *c = json_string_value(json_object_get(json_object_get(j, "metadata"), "continue"));
+        cont[0] = '\0';
+        if (c && *c) {
+            /* tokens are base64url with '=' padding: escape what a query needs */
+            size_t o = 0;
+            for (const char *p = c; *p; p++) {
+                if (o + 4 >= sizeof(cont))
+                    die("continue token too long");
+                if (isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.')
+                    cont[o++] = *p;
+                else
+                    o += (size_t)snprintf(cont + o, sizeof(cont) - o, "%%%02X", (unsigned char)*p);
+            }
+            cont[o] = '\0';
+        }
+        json_decref(j);
+    } while (cont[0]);
+    return n;
+}
+
+/* One round of the interleaved comparison. */
+struct round_result {
+    struct wrk_run aget, nget, acreate;
+    double commits;   /* SQLite single-row commits/s, same file system, this round */
+    long n201, other; /* the create script's counts */
+    long listed;      /* ConfigMaps named wrk-rK-* listed afterwards */
+    bool mismatch;
+};
+
+static void print_wrk_line(int round, const char *what, const struct wrk_run *r)
+{
+    printf("# round %d: %-13s C=%d %9.0f req/s  %8ld req  non-2xx %ld  socket errors %ld"
+           "  p99 %.2f ms  server CPU %.1f us/req  wrk CPU %.1f us/req\n",
+           round, what, WRK_CONNS, r->w.rps, r->w.requests, r->w.non2xx, r->w.socket_errors,
+           r->w.p99_ms, r->server_cpu_us, r->wrk_cpu_us);
+    if (!r->w.ran || r->w.non2xx > 0 || r->w.socket_errors > 0)
+        printf("# round %d: ERROR: %s: %s%ld answers not 2xx, %ld socket errors\n", round, what,
+               r->w.ran ? "" : "wrk failed; ", r->w.non2xx, r->w.socket_errors);
+}
+
+/* Round k (1-based): wrk GET of anzen, wrk GET of nginx (the same bytes), SQLite's single-row
+ * commit rate in refdir, wrk creates on anzen; then the lost-create check. */
+static void run_round(int k, const struct target *admin, const struct target *bearer,
+                      const char *get_path, const struct target *nt, int secs, long ref_n,
+                      const char *refdir, struct round_result *r)
+{
+    char get_script[PATH_MAX + 16], create_script[PATH_MAX + 32], url[1024], out[16384];
+    write_wrk_script(bearer, 0, get_script, sizeof(get_script));
+    write_wrk_script(bearer, k, create_script, sizeof(create_script));
+    *r = (struct round_result){ .commits = NAN };
+
+    fmt(url, sizeof(url), "%s%s", bearer->base, get_path);
+    bench_wrk(url, 2, WRK_CONNS, secs, get_script, admin->pid, out, sizeof(out), &r->aget);
+    print_wrk_line(k, "anzen get", &r->aget);
+    fmt(url, sizeof(url), "%s/get.json", nt->base);
+    bench_wrk(url, 2, WRK_CONNS, secs, get_script, nt->pid, out, sizeof(out), &r->nget);
+    print_wrk_line(k, "nginx get", &r->nget);
+
+    char refdb[PATH_MAX + 32];
+    fmt(refdb, sizeof(refdb), "%s/reference-r%d.db", refdir, k);
+    static const char refval[300] = {'x'};
+    r->commits = sqlite_ref_commit_rate(refdb, ref_n, refval, sizeof(refval));
+    static const char *const suffixes[] = { "", "-wal", "-shm" };
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        char f[PATH_MAX + 48];
+        fmt(f, sizeof(f), "%s%s", refdb, suffixes[i]);
+        unlink(f);
+    }
+    printf("# round %d: SQLite single-row commits (sync=FULL, %ld of them) %9.0f /s\n", k, ref_n,
+           r->commits);
+
+    fmt(url, sizeof(url), "%s/api/v1/namespaces/" BENCH_NS "/configmaps", bearer->base);
+    bench_wrk(url, 2, WRK_CONNS, secs, create_script, admin->pid, out, sizeof(out), &r->acreate);
+    print_wrk_line(k, "anzen create", &r->acreate);
+    r->n201 = r->other = -1;
+    for (char *p = strstr(out, "wrk-create: "); p; p = strstr(p + 1, "wrk-create: ")) {
+        long a, b;
+        if (sscanf(p, "wrk-create: 201 %ld other %ld", &a, &b) == 2) {
+            r->n201 = a;
+            r->other = b;
+        } else if (sscanf(p, "wrk-create: HTTP %ld %ld", &a, &b) == 2) {
+            printf("# round %d: ERROR: %ld creates answered HTTP %ld (want 201)\n", k, b, a);
+        } else if (strncmp(p, "wrk-create: answer ", 19) == 0) {
+            printf("# round %d: ERROR: %.*s\n", k, (int)strcspn(p + 12, "\n"), p + 12);
+        }
+    }
+    if (r->n201 < 0)
+        printf("# round %d: ERROR: the create script printed no counts:\n%s\n", k, out);
+    else if (r->other > 0)
+        printf("# round %d: ERROR: %ld creates answered other than 201\n", k, r->other);
+    char prefix[32];
+    fmt(prefix, sizeof(prefix), "wrk-r%d-", k);
+    r->listed = count_listed(admin, prefix);
+    r->mismatch = r->n201 < 0 || r->listed < r->n201 || r->listed > r->n201 + WRK_CONNS;
+    printf("# round %d: creates: wrk counted %ld answered 201, %ld other; listed %ld ConfigMaps"
+           " %s*: %s\n", k, r->n201, r->other, r->listed, prefix,
+           r->mismatch ? "MISMATCH (want 201s <= listed <= 201s + 64 in flight)"
+                       : "ok (201s <= listed <= 201s + 64 in flight)");
+    fflush(stdout);
+}
+
+static double median(double *v, int n)
+{
+    if (n <= 0)
+        return NAN;
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The rounds' table and the two medians. */
+static void print_rounds(const struct round_result *rr, int rounds, int secs)
+{
+    double gr[WRK_MAX_ROUNDS], cr[WRK_MAX_ROUNDS];
+    int ng = 0, nc = 0;
+    long mismatches = 0, errors = 0;
+    printf("\nwrk -t2 -c%d, %d s per run, ServiceAccount bearer token, rounds interleaved:\n",
+           WRK_CONNS, secs);
+    printf("%-6s %10s %10s %6s %9s %9s %9s %10s %10s %6s %9s %9s\n", "round", "anzen get",
+           "nginx get", "ratio", "srv us", "ngx us", "wrk us", "creates/s", "commits/s", "x",
+           "srv us", "wrk us");
+    for (int k = 0; k < rounds; k++) {
+        const struct round_result *r = &rr[k];
+        double g_ratio = r->aget.w.ran && r->nget.w.ran && r->nget.w.rps > 0
+                             ? r->aget.w.rps / r->nget.w.rps : NAN;
+        double c_ratio = r->acreate.w.ran && r->commits > 0 ? r->acreate.w.rps / r->commits : NAN;
+        if (!isnan(g_ratio))
+            gr[ng++] = g_ratio;
+        if (!isnan(c_ratio))
+            cr[nc++] = c_ratio;
+        mismatches += r->mismatch;
+        errors += r->aget.w.non2xx + r->aget.w.socket_errors + r->nget.w.non2xx +
+                  r->nget.w.socket_errors + r->acreate.w.socket_errors +
+                  (r->other > 0 ? r->other : 0) + !r->aget.w.ran + !r->nget.w.ran +
+                  !r->acreate.w.ran;
+        printf("%-6d %10.0f %10.0f %6.2f %9.1f %9.1f %9.1f %10.0f %10.0f %6.2f %9.1f %9.1f\n",
+               k + 1, r->aget.w.rps, r->nget.w.rps, g_ratio, r->aget.server_cpu_us,
+               r->nget.server_cpu_us, r->aget.wrk_cpu_us, r->acreate.w.rps, r->commits, c_ratio,
+               r->acreate.server_cpu_us, r->acreate.wrk_cpu_us);
+    }
+    printf("(srv us: the server's CPU per request; ngx us: nginx's; wrk us: wrk's own CPU per"
+           " request on anzen)\n");
+    printf("median GET C=64 vs nginx (wrk): %.2f over %d rounds (goal >= 0.80)\n", median(gr, ng),
+           ng);
+    printf("median durable creates C=64 (wrk) / single commits: %.2fx over %d rounds (goal >= 2x)\n",
+           median(cr, nc), nc);
+    printf("wrk create check: %ld MISMATCH rounds; errors (non-2xx, socket, non-201) %ld\n",
+           mismatches, errors);
 }
 
 /* ---------------------------------------------------------------- the table */
@@ -387,7 +687,7 @@ static void print_table(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: api_bench [-n COUNT] [-c C1,C2,..] [-t PHASE_SECS] [-w WRK_SECS]"
-                    " [-0] [ANZEN]\n"
+                    " [-r ROUNDS] [-0] [ANZEN]\n"
                     "  -0  gets and lists with resourceVersion=0: any cached state, no consistent-read\n"
                     "      barrier (what informers and `kubectl get --raw ...?resourceVersion=0` ask)\n");
     exit(1);
@@ -427,10 +727,10 @@ int main(int argc, char **argv)
     long count = 5000;
     int conc[BENCH_MAX_LEVELS] = { 1, 8 }, n_conc = 2;
     double phase_secs = 60;
-    int wrk_secs = 5;
+    int wrk_secs = 5, rounds = 3;
     bool rv0 = false;
     int c;
-    while ((c = getopt(argc, argv, "n:c:t:w:0h")) != -1) {
+    while ((c = getopt(argc, argv, "n:c:t:w:r:0h")) != -1) {
         switch (c) {
         case '0':
             rv0 = true;
@@ -456,6 +756,9 @@ int main(int argc, char **argv)
             break;
         case 'w':
             wrk_secs = (int)parse_long(optarg, 0, 120, "-w");
+            break;
+        case 'r':
+            rounds = (int)parse_long(optarg, 1, WRK_MAX_ROUNDS, "-r");
             break;
         default:
             usage();
@@ -549,11 +852,12 @@ int main(int argc, char **argv)
                 die("creating ConfigMap %d of namespace " BENCH_LIST_NS " on anzen: HTTP %ld", i, code);
         }
     }
+    struct body_buf create_body; /* nginx answers wrk's informational POSTs with these bytes */
     fetch(&at, coll,
           "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"bench-get\","
           "\"labels\":{\"app\":\"bench\"}},\"data\":{\"greeting\":\"hello\",\"index\":\"0\"}}",
-          &code, NULL);
-    if (code != 201)
+          &code, &create_body);
+    if (code != 201 || !create_body.data)
         die("creating the ConfigMap to get on anzen: HTTP %ld", code);
 
     struct phase_result ares[3][BENCH_MAX_LEVELS] = {0}, nres[3][BENCH_MAX_LEVELS] = {0};
@@ -604,6 +908,11 @@ int main(int argc, char **argv)
     write_file(path_a, get_body.data, get_body.len);
     fmt(path_a, sizeof(path_a), "%s/list.json", www);
     write_file(path_a, list_body.data, list_body.len);
+    fmt(path_a, sizeof(path_a), "%s/post", www);
+    if (mkdir(path_a, 0755) != 0)
+        die("mkdir %s: %s", path_a, strerror(errno));
+    fmt(path_a, sizeof(path_a), "%s/post/create.json", www);
+    write_file(path_a, create_body.data, create_body.len);
 
     fmt(path_a, sizeof(path_a), "%s/cert.pem", ndir);
     int nport = free_port();
@@ -623,12 +932,7 @@ int main(int argc, char **argv)
     long nginx_load_kib = tree_rss_kib(g.nginx);
 
     struct wrk_result wres[3][BENCH_MAX_LEVELS] = {0};
-    char wrk_path[PATH_MAX];
-    bool have_wrk = false;
-    {
-        char *wv[] = { "sh", "-c", "command -v wrk", NULL };
-        have_wrk = wrk_secs > 0 && run_capture(wv, wrk_path, sizeof(wrk_path), 10) == 0;
-    }
+    bool have_wrk = wrk_secs > 0 && bench_have_wrk();
     if (have_wrk) {
         for (int op = OP_GET; op <= OP_LIST; op++)
             for (int i = 0; i < n_conc; i++) {
@@ -638,6 +942,31 @@ int main(int argc, char **argv)
             }
     } else {
         printf("# wrk %s; no wrk reference figures\n", wrk_secs > 0 ? "not found" : "skipped (-w 0)");
+    }
+
+    /* ---- wrk rounds: anzen (started again on the same data dir, up across the rounds) with
+     * a ServiceAccount's bearer token, nginx with the same requests, SQLite's commit rate */
+    struct round_result rr[WRK_MAX_ROUNDS];
+    struct wrk_run npost = { .server_cpu_us = NAN };
+    if (have_wrk) {
+        start_anzen(anzen_abs, datadir, aport, log);
+        at.pid = g.anzen;
+        struct target bt;
+        bearer_setup(&at, get_path, &get_body, &bt);
+        printf("# wrk rounds: %d of anzen get, nginx get, SQLite commits, anzen create; wrk -t2"
+               " -c%d -d %ds as " BENCH_NS "/" WRK_SA " (bearer token)\n", rounds, WRK_CONNS,
+               wrk_secs);
+        fflush(stdout);
+        long ref_n = count < 2000 ? count : 2000;
+        for (int k = 0; k < rounds; k++)
+            run_round(k + 1, &at, &bt, get_path, &nt, wrk_secs, ref_n, g.tmpdir, &rr[k]);
+        /* informational: nginx answering the same create POSTs with anzen's create answer */
+        char script[PATH_MAX + 32], url[160], out[16384];
+        write_wrk_script(&bt, rounds + 1, script, sizeof(script));
+        fmt(url, sizeof(url), "%s/post/create.json", nt.base);
+        bench_wrk(url, 2, WRK_CONNS, wrk_secs, script, g.nginx, out, sizeof(out), &npost);
+        print_wrk_line(rounds + 1, "nginx POST", &npost);
+        stop_child(&g.anzen);
     }
     stop_child(&g.nginx);
 
@@ -684,7 +1013,16 @@ int main(int argc, char **argv)
     for (int i = 0; i < n_conc && ref_commits > 0; i++)
         printf("create C=%-2d %9.0f req/s = %.2fx the single-commit rate\n", conc[i],
                ares[OP_CREATE][i].rps, ares[OP_CREATE][i].rps / ref_commits);
+    if (have_wrk) {
+        print_rounds(rr, rounds, wrk_secs);
+        printf("nginx answering the same create POSTs with anzen's %zu-byte create answer from a"
+               " file (informational): %.0f req/s, %.1f us of nginx CPU per request\n",
+               create_body.len, npost.w.rps, npost.server_cpu_us);
+    }
+    bench_when_load(when, load);
+    printf("# end %s, loadavg %s\n", when, load);
     free(get_body.data);
     free(list_body.data);
+    free(create_body.data);
     return 0;
 }

@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <ftw.h>
 #include <limits.h>
 #include <math.h>
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -211,8 +213,10 @@ static double stop_child(pid_t *pid)
 
 /* Runs argv to completion (PATH lookup) with stdout+stderr captured into out (NUL-terminated,
  * truncated to outsz-1), killing it after timeout_s. Returns its exit status, -1 when it did not
- * exit normally, 127 when it could not be executed. */
-static int run_capture(char *const argv[], char *out, size_t outsz, double timeout_s)
+ * exit normally, 127 when it could not be executed. When ret_ru is non-NULL it receives the
+ * child's resource usage (wait4: its user and system CPU). */
+static int run_capture_ru(char *const argv[], char *out, size_t outsz, double timeout_s,
+                          struct rusage *ret_ru)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
@@ -265,9 +269,17 @@ static int run_capture(char *const argv[], char *out, size_t outsz, double timeo
     out[n] = '\0';
     close(p[0]);
     int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    struct rusage ru;
+    while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
         ;
+    if (ret_ru != NULL)
+        *ret_ru = ru;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run_capture(char *const argv[], char *out, size_t outsz, double timeout_s)
+{
+    return run_capture_ru(argv, out, outsz, timeout_s, NULL);
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -400,6 +412,7 @@ struct wrk_result {
     long requests;
     double rps, p50_ms, p99_ms;
     long non2xx;
+    long socket_errors; /* connect + read + write + timeout of wrk's "Socket errors" line */
 };
 
 /* "123.45us" / "1.2ms" / "2.00s" → milliseconds; NAN if unparsable. */
@@ -437,8 +450,14 @@ __attribute__((unused)) static void wrk_parse(char *out, struct wrk_result *r)
             r->p99_ms = wrk_time_ms(s + 3 + strspn(s + 3, " \t"));
         else if (strncmp(s, "Requests/sec:", 13) == 0)
             r->rps = strtod(s + 13, NULL), r->ran = true;
-        else if (strncmp(s, "Non-2xx or 3xx responses:", 26) == 0)
-            r->non2xx = strtol(s + 26, NULL, 10);
+        else if (strncmp(s, "Non-2xx or 3xx responses:", 25) == 0)
+            r->non2xx = strtol(s + 25, NULL, 10);
+        else if (strncmp(s, "Socket errors:", 14) == 0) {
+            long c = 0, rd = 0, wr = 0, to = 0;
+            if (sscanf(s + 14, " connect %ld, read %ld, write %ld, timeout %ld", &c, &rd, &wr,
+                       &to) == 4)
+                r->socket_errors = c + rd + wr + to;
+        }
         else if (in != NULL)
             r->requests = strtol(s, NULL, 10);
         if (!nl)
@@ -511,13 +530,93 @@ __attribute__((unused)) static long tree_rss_kib(pid_t root)
     return tree_usage(root, &cpu, &rss) == 0 ? rss : -1;
 }
 
+/* ---------------------------------------------------------------- wrk */
+
+/* Whether wrk can be run (PATH lookup). */
+__attribute__((unused)) static bool bench_have_wrk(void)
+{
+    char out[PATH_MAX];
+    char *argv[] = { "sh", "-c", "command -v wrk", NULL };
+    return run_capture(argv, out, sizeof(out), 10) == 0;
+}
+
+/* One wrk run and what it cost. */
+struct wrk_run {
+    struct wrk_result w;  /* w.ran false when wrk failed (status != 0 or no report) */
+    int status;           /* wrk's exit status */
+    double server_cpu_us; /* the server tree's user+sys CPU per request wrk counted, or NAN */
+    double wrk_cpu_us;    /* wrk's own user+sys CPU per request (wait4), or NAN */
+};
+
+/* `wrk -t threads -c conns -d secs --latency --timeout 10s [-s script] url`: the server's CPU
+ * (root server and its direct children, /proc) and wrk's are read around the run. out receives
+ * wrk's whole output (a script's done() lines too); on failure it is printed to stderr. */
+__attribute__((unused)) static void bench_wrk(const char *url, int threads, int conns, int secs,
+                                              const char *script, pid_t server, char *out,
+                                              size_t outsz, struct wrk_run *ret)
+{
+    char t[16], c[16], d[16];
+    fmt(t, sizeof(t), "%d", threads);
+    fmt(c, sizeof(c), "%d", conns);
+    fmt(d, sizeof(d), "%ds", secs);
+    char *argv[14] = { "wrk", "-t", t, "-c", c, "-d", d, "--latency", "--timeout", "10s" };
+    int n = 10;
+    if (script != NULL) {
+        argv[n++] = "-s";
+        argv[n++] = (char *)script;
+    }
+    argv[n++] = (char *)url;
+    argv[n] = NULL;
+    double c0 = NAN, c1 = NAN;
+    long rss;
+    if (tree_usage(server, &c0, &rss) != 0)
+        c0 = NAN;
+    struct rusage ru;
+    int st = run_capture_ru(argv, out, outsz, secs + 60.0, &ru);
+    if (tree_usage(server, &c1, &rss) != 0)
+        c1 = NAN;
+    *ret = (struct wrk_run){ .status = st, .server_cpu_us = NAN, .wrk_cpu_us = NAN };
+    /* wrk_parse splits lines in place: parse a copy so the caller still has the text */
+    char *copy = strdup(out);
+    if (copy == NULL)
+        die("out of memory");
+    wrk_parse(copy, &ret->w);
+    free(copy);
+    if (st != 0 || !ret->w.ran) {
+        ret->w.ran = false;
+        fprintf(stderr, BENCH_NAME ": wrk %s exited with %d:\n%s\n", url, st, out);
+        return;
+    }
+    double req = (double)ret->w.requests;
+    if (req > 0 && !isnan(c0) && !isnan(c1))
+        ret->server_cpu_us = (c1 - c0) * 1e6 / req;
+    if (req > 0)
+        ret->wrk_cpu_us = ((double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6) *
+                          1e6 / req;
+}
+
+/* status.token of a TokenRequest answer copied into token (size n); false when absent or too
+ * long. */
+__attribute__((unused)) static bool bench_token_of(const char *json, size_t len, char *token,
+                                                   size_t n)
+{
+    json_t *j = json_loadb(json ? json : "", json ? len : 0, 0, NULL);
+    const char *tok = json_string_value(json_object_get(json_object_get(j, "status"), "token"));
+    bool ok = tok != NULL && strlen(tok) < n;
+    if (ok)
+        fmt(token, n, "%s", tok);
+    json_decref(j);
+    return ok;
+}
 
 /* ---------------------------------------------------------------- nginx */
 
 /* Starts nginx (2 workers, TLS with a throwaway P-256 certificate written to ndir/cert.pem,
  * keep-alive, no access log) serving the files under ndir/www on 127.0.0.1:port; g.nginx is
  * its master. Returns seconds from exec until GET probe_path answered 200; dies when nginx
- * cannot be started. ndir/www must exist and hold probe_path. */
+ * cannot be started. ndir/www must exist and hold probe_path; a POST to /post/NAME answers 200
+ * with the bytes of ndir/www/post/NAME. */
 __attribute__((unused)) static double nginx_start(const char *ndir, int port, const char *probe_path)
 {
     char www[PATH_MAX + 16], tmpd[PATH_MAX + 16], path_a[PATH_MAX + 64], path_b[PATH_MAX + 64];
@@ -565,6 +664,9 @@ __attribute__((unused)) static double nginx_start(const char *ndir, int port, co
         "    ssl_protocols TLSv1.3;\n"
         "    root %s;\n"
         "    location / { }\n"
+        /* a POST to /post/NAME is answered 200 with the file post/NAME (nginx answers a POST
+         * to a static file 405; error_page turns that into the file) */
+        "    location /post/ { error_page 405 =200 $uri; }\n"
         "  }\n"
         "}\n",
         geteuid() == 0 ? "user root;\n" : "", ndir, ndir, tmpd, tmpd, tmpd, tmpd, tmpd, port,

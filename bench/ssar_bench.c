@@ -224,7 +224,7 @@ struct wrk_figure {
  * (with its direct children: nginx's workers). */
 static void run_wrk(const struct target *t, int secs, pid_t pid, struct wrk_figure *ret)
 {
-    char script[PATH_MAX + 16], url[320], dur[16];
+    char script[PATH_MAX + 16], url[320];
     fmt(script, sizeof(script), "%s/ssar.lua", g.tmpdir);
     FILE *f = fopen(script, "w");
     if (f == NULL)
@@ -236,27 +236,12 @@ static void run_wrk(const struct target *t, int secs, pid_t pid, struct wrk_figu
             SSAR_BODY, auth ? auth + 2 : "");
     fclose(f);
     fmt(url, sizeof(url), "%s%s", t->base, SSAR_PATH);
-    fmt(dur, sizeof(dur), "%ds", secs);
-    char *argv[] = {"wrk", "-t", "2", "-c", "64", "-d", dur, "-s", script, url, NULL};
     char out[8192];
-    double c0 = NAN, c1 = NAN;
-    long rss;
-    if (tree_usage(pid, &c0, &rss) != 0)
-        c0 = NAN;
-    int st = run_capture(argv, out, sizeof(out), secs + 60.0);
-    if (tree_usage(pid, &c1, &rss) != 0)
-        c1 = NAN;
-    struct wrk_result w;
-    wrk_parse(out, &w);
-    ret->rps = w.rps;
-    ret->non2xx = w.non2xx;
-    ret->cpu_us = NAN;
-    if (st != 0 || !w.ran) {
-        fprintf(stderr, "ssar_bench: wrk against %s failed (%d):\n%s\n", t->name, st, out);
-        return;
-    }
-    if (w.requests > 0 && !isnan(c0) && !isnan(c1))
-        ret->cpu_us = (c1 - c0) * 1e6 / (double)w.requests;
+    struct wrk_run w;
+    bench_wrk(url, 2, 64, secs, script, pid, out, sizeof(out), &w);
+    ret->rps = w.w.rps;
+    ret->non2xx = w.w.non2xx;
+    ret->cpu_us = w.server_cpu_us;
 }
 
 int main(int argc, char **argv)
@@ -335,13 +320,8 @@ int main(int argc, char **argv)
         post(&admin, "/api/v1/namespaces/default/serviceaccounts/default/token",
              "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenRequest\",\"spec\":{}}",
              &code, &b);
-        if (code == 201) {
-            json_t *j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
-            const char *tok = json_string_value(json_object_get(json_object_get(j, "status"), "token"));
-            if (tok && strlen(tok) < sizeof(token))
-                fmt(token, sizeof(token), "%s", tok);
-            json_decref(j);
-        }
+        if (code == 201 && !bench_token_of(b.data, b.len, token, sizeof(token)))
+            token[0] = '\0';
         free(b.data);
         if (!token[0]) {
             if (now_s() > tdeadline) {
@@ -373,9 +353,7 @@ int main(int argc, char **argv)
     struct phase_result ar[BENCH_MAX_LEVELS], nr[BENCH_MAX_LEVELS];
     for (int i = 0; i < nlevels; i++)
         run_phase(&at, 201, levels[i], count, (double)max_secs, &ar[i]);
-    char wv_out[256];
-    char *wv[] = {"sh", "-c", "command -v wrk", NULL};
-    bool have_wrk = wrk_secs > 0 && run_capture(wv, wv_out, sizeof(wv_out), 10) == 0;
+    bool have_wrk = wrk_secs > 0 && bench_have_wrk();
     struct wrk_figure aw = {NAN, 0, NAN}, nw = {NAN, 0, NAN};
     if (have_wrk)
         run_wrk(&at, (int)wrk_secs, g.anzen, &aw);
