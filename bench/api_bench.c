@@ -3,13 +3,15 @@
  * figure means. Never passes or fails on time: exit 0 when every figure could be taken, exit 1
  * only when something could not be started (anzen, nginx, the openssl CLI) or set up.
  *
- *   api_bench [-n COUNT] [-c C1,C2,..] [-t PHASE_SECS] [-w WRK_SECS] [ANZEN]
+ *   api_bench [-n COUNT] [-c C1,C2,..] [-t PHASE_SECS] [-w WRK_SECS] [-r ROUNDS] [-0] [ANZEN]
  *
  *   ANZEN       the anzen binary (default $ANZEN, else build/anzen relative to the cwd)
  *   -n COUNT    requests per phase (default 5000, at most 1000000)
  *   -c LIST     concurrent keep-alive connections, one phase per entry (default 1,8; <= 64 each)
  *   -t SECS     wall-clock cap per phase; a phase stops early and says so (default 60)
- *   -w SECS     duration of each wrk run against nginx (default 5; 0 skips wrk)
+ *   -w SECS     duration of each wrk run (default 5; 0 skips every wrk run, the rounds too)
+ *   -r ROUNDS   interleaved wrk rounds (default 3, at most 50; see 6.)
+ *   -0          gets and lists with resourceVersion=0
  *
  * What it does, in order (servers run one at a time so each has the machine to itself):
  *   1. cold start: fork+exec `anzen serve` on a fresh data dir and a free loopback port, poll
@@ -27,6 +29,20 @@
  *   5. nginx (worker_processes 2, TLS with a throwaway P-256 cert like anzen's) serving the
  *      exact bytes anzen answered for the get and the list; same client, same phases; then
  *      wrk against nginx at the same concurrencies (wrk cannot present client certs).
+ *   6. wrk rounds (issue 10's figures; skipped by -w 0 or without wrk): anzen again on the same
+ *      data dir, up for all rounds, nginx still up. Through the admin cert: ServiceAccount
+ *      bench/bench-wrk, a Role (get/list/create configmaps in bench), a RoleBinding, a token by
+ *      TokenRequest. Each round k runs, one after the other, `wrk -t2 -c64 -d W` GETting the
+ *      get phase's ConfigMap from anzen, the same requests to nginx's copy of its bytes,
+ *      SQLite's single-row commit rate (sqlite_ref.h, min(COUNT, 2000) commits, on the temp
+ *      dir: the data dir's file system), then wrk POSTing ConfigMaps of the create phase's
+ *      shape named wrk-rK-tT-NNNNNNN (a Lua script: per-thread prefix and counter, answers
+ *      counted by status). Then a paged list (limit=500) counts wrk-rK-* objects: it must be
+ *      >= the 201s wrk counted and <= them + 64 (requests in flight when wrk stopped), else the
+ *      round prints MISMATCH. Server CPU per request from /proc, wrk's from wait4. Printed:
+ *      every round's ratios, their medians (GET vs nginx; creates / single commits), and,
+ *      informational, nginx answering the same create POSTs with anzen's create answer.
+ *      Load average at the start and the end.
  *
  * Children get PR_SET_PDEATHSIG, and an atexit/signal handler stops them and removes the temp
  * dir on every exit path.
