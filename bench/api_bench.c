@@ -584,8 +584,8 @@ static double median(double *v, int n)
 /* The rounds' table and the two medians. */
 static void print_rounds(const struct round_result *rr, int rounds, int secs)
 {
-    double gr[WRK_MAX_ROUNDS], cr[WRK_MAX_ROUNDS];
-    int ng = 0, nc = 0;
+    double gr[WRK_MAX_ROUNDS], cr[WRK_MAX_ROUNDS], cpu[WRK_MAX_ROUNDS];
+    int ng = 0, nc = 0, ncpu = 0;
     long mismatches = 0, errors = 0;
     printf("\nwrk -t2 -c%d, %d s per run, ServiceAccount bearer token, rounds interleaved:\n",
            WRK_CONNS, secs);
@@ -601,6 +601,8 @@ static void print_rounds(const struct round_result *rr, int rounds, int secs)
             gr[ng++] = g_ratio;
         if (!isnan(c_ratio))
             cr[nc++] = c_ratio;
+        if (!isnan(r->aget.server_cpu_us) && r->nget.server_cpu_us > 0)
+            cpu[ncpu++] = r->aget.server_cpu_us / r->nget.server_cpu_us;
         mismatches += r->mismatch;
         errors += r->aget.w.non2xx + r->aget.w.socket_errors + r->nget.w.non2xx +
                   r->nget.w.socket_errors + r->acreate.w.socket_errors +
@@ -615,6 +617,8 @@ static void print_rounds(const struct round_result *rr, int rounds, int secs)
            " request on anzen)\n");
     printf("median GET C=64 vs nginx (wrk): %.2f over %d rounds (goal >= 0.80)\n", median(gr, ng),
            ng);
+    printf("median server CPU per GET, anzen / nginx: %.2f over %d rounds\n", median(cpu, ncpu),
+           ncpu);
     printf("median durable creates C=64 (wrk) / single commits: %.2fx over %d rounds (goal >= 2x)\n",
            median(cr, nc), nc);
     printf("wrk create check: %ld MISMATCH rounds; errors (non-2xx, socket, non-201) %ld\n",
@@ -981,7 +985,7 @@ int main(int argc, char **argv)
         write_wrk_script(&bt, rounds + 1, script, sizeof(script));
         fmt(url, sizeof(url), "%s/post/create.json", nt.base);
         bench_wrk(url, 2, WRK_CONNS, wrk_secs, script, g.nginx, out, sizeof(out), &npost);
-        print_wrk_line(rounds + 1, "nginx POST", &npost);
+        print_wrk_line(rounds + 1, "nginx POST", &npost); /* "round R+1": after the rounds */
         stop_child(&g.anzen);
     }
     stop_child(&g.nginx);
