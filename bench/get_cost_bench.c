@@ -8,6 +8,8 @@
  *   ANZEN     the anzen binary (default $ANZEN, else build/anzen relative to the cwd)
  *   -n COUNT  measured GETs per server (default 3000)
  *   -c CONC   keep-alive connections (default 64, at most 64)
+ *   $GET_COST_KEEP  a directory: each server's callgrind dump is copied there as
+ *             callgrind.anzen / callgrind.nginx (for callgrind_annotate)
  *
  * What it does:
  *   1. starts `anzen serve --no-node` natively on a fresh data dir, creates ConfigMap
@@ -103,6 +105,22 @@ static double dump_total(const struct vg_target *t)
     return total;
 }
 
+/* With $GET_COST_KEEP set to a directory, copies t's dump there as callgrind.NAME (for
+ * callgrind_annotate); the temp dir is removed at exit. */
+static void keep_dump(const struct vg_target *t)
+{
+    const char *dir = getenv("GET_COST_KEEP");
+    if (dir == NULL || dir[0] == '\0')
+        return;
+    char from[PATH_MAX + 32], to[PATH_MAX + 64];
+    fmt(from, sizeof(from), "%s.%d.1", t->out_prefix, (int)t->pid);
+    fmt(to, sizeof(to), "%s/callgrind.%s", dir, t->name);
+    char *argv[] = { "cp", from, to, NULL };
+    char out[1024];
+    if (run_capture(argv, out, sizeof(out), 60) != 0)
+        fprintf(stderr, "get_cost_bench: could not keep %s: %s\n", from, out);
+}
+
 /* Waits until t answers 200 (wait_ready: reachability only), or dies. */
 static void vg_wait_ready(const struct vg_target *t, const char *probe_url)
 {
@@ -143,6 +161,7 @@ static double measure(struct vg_target *t, int conc, long count)
         sleep_s(0.1);
     if (total < 0)
         die("no callgrind dump of %s", t->name);
+    keep_dump(t);
     return total / (double)count;
 }
 
