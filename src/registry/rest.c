@@ -694,7 +694,7 @@ static int continue_decode(const char *tok, int64_t *ret_rev, char **ret_start)
  * selector attributes (machinery/selector.h) with the field labels of the object's row, and
  * the value of the row's cache_index (pods by spec.nodeName). */
 int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
-                     struct buf *index)
+                     struct buf *index, json_t **tree)
 {
     (void)key;
     json_t *obj = decode_stored(value, len);
@@ -711,7 +711,10 @@ int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf 
             indexed = 1;
         }
     }
-    json_decref(obj);
+    if (tree != NULL)
+        *tree = obj; /* decode_stored decodes as the cache does: the delivery reuses it */
+    else
+        json_decref(obj);
     return indexed;
 }
 
