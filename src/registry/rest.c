@@ -122,10 +122,9 @@ static char *encode_for_store(json_t *obj, size_t *ret_len)
     if (rv != NULL)
         json_incref(rv);
     json_object_del(m, "resourceVersion");
-    char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = json_dumps_compact(obj, ret_len);
     if (rv != NULL)
         json_object_set_new(m, "resourceVersion", rv);
-    *ret_len = strlen(s);
     return s;
 }
 

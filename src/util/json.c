@@ -86,6 +86,12 @@ static int write_real(struct buf *out, double d)
     return buf_puts(out, tmp);
 }
 
+/* true, false or null (v is one of them) */
+static int write_keyword(struct buf *out, const json_t *v)
+{
+    return buf_puts(out, json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
+}
+
 static int indent(struct buf *out, int depth)
 {
     int r = buf_putc(out, '\n');
@@ -144,11 +150,9 @@ static int write_value(struct buf *out, json_t *v, bool pretty, int depth)
     case JSON_REAL:
         return write_real(out, json_real_value(v));
     case JSON_TRUE:
-        return buf_puts(out, "true");
     case JSON_FALSE:
-        return buf_puts(out, "false");
     case JSON_NULL:
-        return buf_puts(out, "null");
+        return write_keyword(out, v);
     }
     return AZ_EINVALID;
 }
@@ -166,6 +170,113 @@ char *json_dump_go(json_t *v, bool pretty, size_t *ret_len)
     struct buf b = BUF_INIT;
     json_write_go(&b, v, pretty);
     return buf_detach(&b, ret_len);
+}
+
+/* ---- jansson's compact, insertion-ordered encoding (json_dumps_compact) ---------------- */
+
+#define JC_MAX_DEPTH 512 /* deeper trees go to jansson itself */
+
+/* jansson's dump_string: \\ \" \b \f \n \r \t, other controls as \u00XX (upper-case hex),
+ * everything else as is. AZ_EINVALID for bytes that are not UTF-8 (jansson refuses them). */
+static int jc_string(struct buf *out, const char *s, size_t len)
+{
+    static const char hexu[] = "0123456789ABCDEF";
+    int r = buf_putc(out, '"');
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, start = 0;
+    while (r == 0 && i < len) {
+        unsigned char c = p[i];
+        if (c >= 0x80) {
+            uint32_t cp;
+            size_t n = utf8_decode(p + i, len - i, &cp);
+            if (n == 0)
+                return AZ_EINVALID;
+            i += n;
+            continue;
+        }
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        r = buf_append(out, s + start, i - start);
+        char esc[7] = {'\\', 'u', '0', '0', hexu[c >> 4], hexu[c & 15], 0};
+        const char *e = esc;
+        switch (c) {
+        case '"': e = "\\\""; break;
+        case '\\': e = "\\\\"; break;
+        case '\b': e = "\\b"; break;
+        case '\f': e = "\\f"; break;
+        case '\n': e = "\\n"; break;
+        case '\r': e = "\\r"; break;
+        case '\t': e = "\\t"; break;
+        default: break;
+        }
+        r = r ? r : buf_puts(out, e);
+        start = ++i;
+    }
+    r = r ? r : buf_append(out, s + start, i - start);
+    return r ? r : buf_putc(out, '"');
+}
+
+/* One value; AZ_EINVALID for what this writer leaves to jansson (reals: jansson's %.17g
+ * rules; bad UTF-8; nesting past JC_MAX_DEPTH). */
+static int jc_value(struct buf *out, const json_t *v, int depth)
+{
+    if (depth > JC_MAX_DEPTH)
+        return AZ_EINVALID;
+    int r = 0;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        r = buf_putc(out, '{');
+        const char *sep = "";
+        for (void *it = json_object_iter((json_t *)v); r == 0 && it != NULL;
+             it = json_object_iter_next((json_t *)v, it)) {
+            r = buf_puts(out, sep);
+            sep = ",";
+            r = r ? r : jc_string(out, json_object_iter_key(it), json_object_iter_key_len(it));
+            r = r ? r : buf_putc(out, ':');
+            r = r ? r : jc_value(out, json_object_iter_value(it), depth + 1);
+        }
+        return r ? r : buf_putc(out, '}');
+    }
+    case JSON_ARRAY: {
+        r = buf_putc(out, '[');
+        size_t n = json_array_size(v);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+            r = i > 0 ? buf_putc(out, ',') : 0;
+            r = r ? r : jc_value(out, json_array_get(v, i), depth + 1);
+        }
+        return r ? r : buf_putc(out, ']');
+    }
+    case JSON_STRING:
+        return jc_string(out, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: {
+        char num[24];
+        int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf_append(out, num, (size_t)n);
+    }
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL:
+        return write_keyword(out, v);
+    case JSON_REAL:
+        break;
+    }
+    return AZ_EINVALID;
+}
+
+char *json_dumps_compact(const json_t *v, size_t *ret_len)
+{
+    struct buf b = BUF_INIT;
+    if (json_is_object(v) || json_is_array(v)) {
+        if (jc_value(&b, v, 0) == 0)
+            return buf_detach(&b, ret_len);
+        buf_release(&b);
+    }
+    char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (ret_len != NULL)
+        *ret_len = s != NULL ? strlen(s) : 0;
+    return s;
 }
 
 const char *json_str(json_t *obj, const char *key)
