@@ -327,8 +327,8 @@ void apply_update_managed_fields(struct api_call *c, json_t *live, json_t *newob
                 mine = id;
             }
             json_t *had = json_object_get(mine, "set");
-            /* a new entry's set is cur itself (the union with nothing would copy it) */
-            json_object_set_new(mine, "set", had != NULL ? fs_union(had, cur) : json_incref(cur));
+            /* a new entry's (empty) set becomes cur itself: the union would only copy it */
+            json_object_set_new(mine, "set", !fs_empty(had) ? fs_union(had, cur) : json_incref(cur));
             entry_touch(mine);
             json_decref(id);
         }
