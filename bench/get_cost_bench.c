@@ -3,11 +3,16 @@
  * times per request do, by 20-40 % on the shared 2-core machine). Never passes or fails on
  * time: exit 0 when both figures were taken, 1 when something could not be started.
  *
- *   get_cost_bench [-n COUNT] [-c CONC] [ANZEN]
+ *   get_cost_bench [-m get|create] [-n COUNT] [-c CONC] [ANZEN]
  *
  *   ANZEN     the anzen binary (default $ANZEN, else build/anzen relative to the cwd)
  *   -n COUNT  measured GETs per server (default 3000)
  *   -c CONC   keep-alive connections (default 64, at most 64)
+ *   -m MODE   get (default), or create: COUNT POSTs of new ConfigMaps (anzen only, no nginx;
+ *             the figure includes the SQLite commits and the fsyncs' user-space side, so it
+ *             depends on how creates share a batch: use few connections, e.g. -c 4)
+ *   $GET_COST_KEEP  a directory: each server's callgrind dump is copied there as
+ *             callgrind.anzen / callgrind.nginx (for callgrind_annotate)
  *
  * What it does:
  *   1. starts `anzen serve --no-node` natively on a fresh data dir, creates ConfigMap
@@ -54,21 +59,47 @@ static void handle_setup(CURL *h, const struct vg_target *t, struct curl_slist *
     }
 }
 
-/* count GETs of t->url through the conc handles of m; returns the number that failed. */
+/* The create mode (-m create): each request POSTs a new ConfigMap to coll_url. */
+static struct {
+    int on;
+    char coll_url[256];
+    long next_name; /* bench-create-N, unique over the warm-up and the counted run */
+} creates;
+
+/* Points h at its next request: the GET, or a POST of a new ConfigMap. */
+static void next_request(CURL *h)
+{
+    if (!creates.on)
+        return;
+    char body[256];
+    fmt(body, sizeof(body),
+        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"bench-create-%ld\","
+        "\"labels\":{\"app\":\"bench\"}},\"data\":{\"greeting\":\"hello\",\"index\":\"0\"}}",
+        creates.next_name++);
+    curl_easy_setopt(h, CURLOPT_URL, creates.coll_url);
+    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body);
+}
+
+/* count requests (GETs, or creates with -m create) through the conc handles of m; returns
+ * the number that failed. */
 static long drive(CURLM *m, CURL **hs, int conc, long count)
 {
     long next = 0, errors = 0;
-    for (int i = 0; i < conc && next < count; i++, next++)
+    long want = creates.on ? 201 : 200;
+    for (int i = 0; i < conc && next < count; i++, next++) {
+        next_request(hs[i]);
         curl_multi_add_handle(m, hs[i]);
+    }
     CURLMsg *msg;
     while ((msg = multi_next_done(m)) != NULL) {
         CURL *h = msg->easy_handle;
         long code = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-        if (msg->data.result != CURLE_OK || code != 200)
+        if (msg->data.result != CURLE_OK || code != want)
             errors++;
         curl_multi_remove_handle(m, h);
         if (next < count) {
+            next_request(h);
             curl_multi_add_handle(m, h);
             next++;
         }
@@ -103,6 +134,22 @@ static double dump_total(const struct vg_target *t)
     return total;
 }
 
+/* With $GET_COST_KEEP set to a directory, copies t's dump there as callgrind.NAME (for
+ * callgrind_annotate); the temp dir is removed at exit. */
+static void keep_dump(const struct vg_target *t)
+{
+    const char *dir = getenv("GET_COST_KEEP");
+    if (dir == NULL || dir[0] == '\0')
+        return;
+    char from[PATH_MAX + 32], to[PATH_MAX + 64];
+    fmt(from, sizeof(from), "%s.%d.1", t->out_prefix, (int)t->pid);
+    fmt(to, sizeof(to), "%s/callgrind.%s", dir, t->name);
+    char *argv[] = { "cp", from, to, NULL };
+    char out[1024];
+    if (run_capture(argv, out, sizeof(out), 60) != 0)
+        fprintf(stderr, "get_cost_bench: could not keep %s: %s\n", from, out);
+}
+
 /* Waits until t answers 200 (wait_ready: reachability only), or dies. */
 static void vg_wait_ready(const struct vg_target *t, const char *probe_url)
 {
@@ -116,6 +163,8 @@ static void vg_wait_ready(const struct vg_target *t, const char *probe_url)
 static double measure(struct vg_target *t, int conc, long count)
 {
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    if (creates.on)
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
     CURLM *m = multi_for(conc);
     CURL *hs[64];
     if (!hdrs || !m)
@@ -131,7 +180,7 @@ static double measure(struct vg_target *t, int conc, long count)
     errors += drive(m, hs, conc, count);
     callgrind_control("-d", t->pid);
     if (errors > 0)
-        die("%s: %ld GETs failed", t->name, errors);
+        die("%s: %ld %s failed", t->name, errors, creates.on ? "creates" : "GETs");
     for (int i = 0; i < conc; i++) {
         curl_multi_remove_handle(m, hs[i]);
         curl_easy_cleanup(hs[i]);
@@ -143,6 +192,7 @@ static double measure(struct vg_target *t, int conc, long count)
         sleep_s(0.1);
     if (total < 0)
         die("no callgrind dump of %s", t->name);
+    keep_dump(t);
     return total / (double)count;
 }
 
@@ -163,13 +213,17 @@ int main(int argc, char **argv)
 {
     long count = 3000;
     int conc = 64, c;
-    while ((c = getopt(argc, argv, "n:c:h")) != -1) {
-        if (c == 'n')
+    while ((c = getopt(argc, argv, "n:c:m:h")) != -1) {
+        if (c == 'm' && strcmp(optarg, "create") == 0)
+            creates.on = 1;
+        else if (c == 'm' && strcmp(optarg, "get") == 0)
+            creates.on = 0;
+        else if (c == 'n')
             count = strtol(optarg, NULL, 10);
         else if (c == 'c')
             conc = (int)strtol(optarg, NULL, 10);
         else {
-            fprintf(stderr, "usage: get_cost_bench [-n COUNT] [-c CONC] [ANZEN]\n");
+            fprintf(stderr, "usage: get_cost_bench [-m get|create] [-n COUNT] [-c CONC] [ANZEN]\n");
             return 2;
         }
     }
@@ -248,8 +302,19 @@ int main(int argc, char **argv)
     fmt(vglog, sizeof(vglog), "%s/anzen-valgrind.log", g.tmpdir);
     at.pid = g.anzen = spawn_valgrind(&at, serve, vglog);
     vg_wait_ready(&at, probe);
+    fmt(creates.coll_url, sizeof(creates.coll_url), "%s/api/v1/namespaces/default/configmaps", base);
     double anzen_ir = measure(&at, conc, count);
     stop_child(&g.anzen);
+    if (creates.on) {
+        char when[64], load[64];
+        bench_when_load(when, load);
+        printf("get_cost_bench: %s, load %s, creates of a ConfigMap, C=%d, %ld creates\n", when,
+               load, conc, count);
+        printf("user-space instructions per create (callgrind, all threads, TLS handshakes "
+               "excluded)\n  anzen   %9.0f\n", anzen_ir);
+        free(body.data);
+        return 0;
+    }
 
     /* 3. nginx under callgrind, the same bytes */
     char ndir[PATH_MAX], www[PATH_MAX + 16], path[PATH_MAX + 64], conf_text[4096], out[8192];

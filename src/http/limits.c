@@ -59,14 +59,14 @@ enum http_target_check http_target_check(const char *target, size_t len)
 {
     if (len == 0 || target[0] != '/')
         return HTTP_TARGET_NOT_ORIGIN_FORM;
-    for (size_t i = 0; i + 2 < len; i++) {
-        if (target[i] == '?')
-            break;
-        if (target[i] == '%' && target[i + 1] == '0' && target[i + 2] == '0')
-            return HTTP_TARGET_NUL;
-    }
-    for (size_t i = 0; i < len && target[i] != '?'; i++)
-        if (target[i] == '\0')
+    /* the path (before any '?'): a NUL byte, or "%00" (memchr: this runs on every request) */
+    const char *q = memchr(target, '?', len);
+    size_t n = q != NULL ? (size_t)(q - target) : len;
+    if (memchr(target, '\0', n) != NULL)
+        return HTTP_TARGET_NUL;
+    const char *end = target + n;
+    for (const char *p = target; (p = memchr(p, '%', (size_t)(end - p))) != NULL; p++)
+        if (end - p >= 3 && p[1] == '0' && p[2] == '0')
             return HTTP_TARGET_NUL;
     return HTTP_TARGET_OK;
 }

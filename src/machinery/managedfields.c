@@ -511,9 +511,10 @@ int fs_from_fields_v1(json_t *v1, json_t **ret, char **ret_err)
     return 0;
 }
 
-static json_t *to_v1(json_t *s)
+/* Adds the fieldsV1 form of set s to out (keys sorted; "." first where a member has
+ * children), written straight into out rather than built apart and copied in. */
+static void to_v1(json_t *out, json_t *s)
 {
-    json_t *out = json_object();
     size_t n;
     const char **keys = sorted_keys(s, &n);
     for (size_t i = 0; i < n; i++) {
@@ -521,18 +522,17 @@ static json_t *to_v1(json_t *s)
         json_t *w = json_object();
         if (member(c) && json_object_size(c) > 1)
             json_object_set_new(w, ".", json_object());
-        json_t *inner = to_v1(c);
-        json_object_update(w, inner);
-        json_decref(inner);
+        to_v1(w, c);
         json_object_set_new(out, keys[i], w);
     }
     free(keys);
-    return out;
 }
 
 json_t *fs_to_fields_v1(json_t *s)
 {
-    return to_v1(s);
+    json_t *out = json_object();
+    to_v1(out, s);
+    return out;
 }
 
 static void pe_string(struct buf *b, const char *pe)

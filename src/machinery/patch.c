@@ -14,6 +14,7 @@
 #include "machinery/status.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/jsonfast.h"
 #include "util/text.h"
 
 /* ---- Go encoding/json syntax errors ------------------------------------------------------
@@ -281,8 +282,14 @@ static json_t *go_json_parse(const char *buf, size_t len, char **ret_err)
         *ret_err = s.err;
         return NULL;
     }
+    /* Go accepts it. jsonfast builds json_loadb's value (same members in the same order, same
+     * types) 3-4x faster when the text is an object or array without repeated keys or \u0000,
+     * which is what it accepts; json_loadb reads everything else */
+    json_t *v = jsonfast_loadb(buf, len);
+    if (v != NULL)
+        return v;
     json_error_t jerr;
-    json_t *v = json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    v = json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (v == NULL)
         *ret_err = xasprintf("%s", jerr.text); /* valid for Go, not for jansson (e.g. bad UTF-8) */
     return v;

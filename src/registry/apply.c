@@ -326,7 +326,9 @@ void apply_update_managed_fields(struct api_call *c, json_t *live, json_t *newob
                 json_array_append(entries, id);
                 mine = id;
             }
-            json_object_set_new(mine, "set", fs_union(json_object_get(mine, "set"), cur));
+            json_t *had = json_object_get(mine, "set");
+            /* a new entry's (empty) set becomes cur itself: the union would only copy it */
+            json_object_set_new(mine, "set", !fs_empty(had) ? fs_union(had, cur) : json_incref(cur));
             entry_touch(mine);
             json_decref(id);
         }

@@ -131,12 +131,17 @@ static char *wc_xstrndup(const char *s, size_t n)
 /* Per-object overhead besides the JSON bytes (struct, key, map slot), for the byte bound. */
 #define WC_OBJ_OVERHEAD 64
 
-static struct wc_obj *wc_obj_new(const struct watchcache *wc, const struct store_kv *kv)
+/* A new cached version of kv. With tree not NULL, *tree receives the attributes function's
+ * decoded object when it handed one over (see watchcache_attrs_fn), else NULL. */
+static struct wc_obj *wc_obj_new(const struct watchcache *wc, const struct store_kv *kv,
+                                 json_t **tree)
 {
     struct buf attrs = BUF_INIT, index = BUF_INIT;
     int indexed = 0;
+    if (tree != NULL)
+        *tree = NULL;
     if (wc->attrs_fn != NULL && kv->value != NULL) {
-        indexed = wc->attrs_fn(kv->key, kv->value, kv->len, &attrs, &index) == 1;
+        indexed = wc->attrs_fn(kv->key, kv->value, kv->len, &attrs, &index, tree) == 1;
         if (attrs.len > UINT32_MAX)
             attrs.len = 0;
     }
@@ -600,16 +605,11 @@ static void wc_map_apply(struct watchcache *wc, const struct wc_entry *e)
         wc_map_put(wc, e->obj);
 }
 
-/* Decodes a stored value into an object with metadata.resourceVersion = rev. A value that is
- * not a JSON object gives an object holding only that metadata, so watchers always get an
- * object. Returns a new reference. */
-static json_t *wc_decode(const char *value, size_t len, int64_t rev)
+/* obj (a decoded stored value, a reference taken over; NULL or not an object gives an object
+ * holding only the metadata, so watchers always get an object) with metadata.resourceVersion
+ * = rev. Returns a new reference. */
+static json_t *wc_decoded(json_t *obj, int64_t rev)
 {
-    /* jsonfast gives json_loadb's value 3-4x faster; what it refuses that stored bytes can
-     * hold (a \u0000, JSON_ALLOW_NUL) json_loadb reads */
-    json_t *obj = value != NULL ? jsonfast_loadb(value, len) : NULL;
-    if (obj == NULL && value != NULL)
-        obj = json_loadb(value, len, JSON_ALLOW_NUL, NULL);
     if (!json_is_object(obj)) {
         json_decref(obj);
         obj = json_object();
@@ -625,21 +625,31 @@ static json_t *wc_decode(const char *value, size_t len, int64_t rev)
     return obj;
 }
 
+/* Decodes a stored value into an object with metadata.resourceVersion = rev (wc_decoded). */
+static json_t *wc_decode(const char *value, size_t len, int64_t rev)
+{
+    /* jsonfast gives json_loadb's value 3-4x faster; what it refuses that stored bytes can
+     * hold (a \u0000, JSON_ALLOW_NUL) json_loadb reads */
+    json_t *obj = value != NULL ? jsonfast_loadb(value, len) : NULL;
+    if (obj == NULL && value != NULL)
+        obj = json_loadb(value, len, JSON_ALLOW_NUL, NULL);
+    return wc_decoded(obj, rev);
+}
+
 static int wc_matches(const struct watch_sub *sub, const char *key)
 {
     return strncmp(key, sub->prefix, sub->prefix_len) == 0;
 }
 
 /* Delivers e to sub, decoding its objects into *obj / *prev on first use (the caller
- * releases them once every subscriber had the event). */
+ * releases them once every subscriber had the event; *obj may come decoded already). */
 static void wc_deliver(const struct watch_sub *sub, const struct wc_entry *e, json_t **obj,
                        json_t **prev)
 {
-    if (*obj == NULL) {
+    if (*obj == NULL)
         *obj = wc_decode(wc_value(e->obj), e->obj->len, e->rev);
-        if (e->prev != NULL)
-            *prev = wc_decode(wc_value(e->prev), e->prev->len, e->prev->mod_rev);
-    }
+    if (*prev == NULL && e->prev != NULL)
+        *prev = wc_decode(wc_value(e->prev), e->prev->len, e->prev->mod_rev);
     struct watch_event ev = {
         .type = e->type, .rev = e->rev, .key = e->obj->key, .obj = *obj, .prev_obj = *prev,
     };
@@ -691,8 +701,9 @@ size_t watchcache_expire(struct watchcache *wc, uint64_t now_ms)
 }
 
 /* Appends e to the window (taking over its references), applies it to the map and delivers
- * it to the subscribers. Under mu. */
-static void wc_push(struct watchcache *wc, struct wc_entry e)
+ * it to the subscribers. tree: e.obj's value decoded already (wc_obj_new's), a reference taken
+ * over, or NULL. Under mu. */
+static void wc_push(struct watchcache *wc, struct wc_entry e, json_t *tree)
 {
     if (!wc->started) {
         wc->start_rev = e.rev - 1;
@@ -711,8 +722,14 @@ static void wc_push(struct watchcache *wc, struct wc_entry e)
         wc_map_apply(wc, slot);
     json_t *obj = NULL, *pobj = NULL;
     for (struct watch_sub *sub = wc->subs; sub != NULL; sub = sub->next)
-        if (slot->rev > sub->from_rev && wc_matches(sub, slot->obj->key))
+        if (slot->rev > sub->from_rev && wc_matches(sub, slot->obj->key)) {
+            if (obj == NULL && tree != NULL) {
+                obj = wc_decoded(tree, slot->rev);
+                tree = NULL;
+            }
             wc_deliver(sub, slot, &obj, &pobj);
+        }
+    json_decref(tree);
     json_decref(obj);
     json_decref(pobj);
 }
@@ -745,7 +762,7 @@ static void wc_relist(struct watchcache *wc, const struct store_list *l, int64_t
             seq_next(&snap->keys, &i);
         } else if (c > 0 || o->mod_rev != l->items[j].mod_rev) {
             e.type = c > 0 ? WATCH_ADDED : WATCH_MODIFIED;
-            e.obj = wc_obj_new(wc, &l->items[j]);
+            e.obj = wc_obj_new(wc, &l->items[j], NULL);
             e.prev = c > 0 ? NULL : wc_obj_ref(o);
             e.bytes = l->items[j].len + WC_OBJ_OVERHEAD;
             if (c == 0)
@@ -763,7 +780,7 @@ static void wc_relist(struct watchcache *wc, const struct store_list *l, int64_t
         evs[n++] = e;
     }
     for (size_t k = 0; k < n; k++)
-        wc_push(wc, evs[k]);
+        wc_push(wc, evs[k], NULL);
     free(evs);
     if (rev > wc->rev)
         wc_set_rev(wc, rev);
@@ -774,6 +791,7 @@ static void wc_sink(void *arg, const struct store_event *sev)
 {
     struct watchcache *wc = arg;
     struct wc_entry e = {.rev = sev->rev};
+    json_t *tree = NULL; /* the new version decoded by the attributes function, if it did */
 
     pthread_mutex_lock(&wc->mu);
     if (sev->type == STORE_EVENT_RELIST) {
@@ -789,13 +807,13 @@ static void wc_sink(void *arg, const struct store_event *sev)
         struct wc_pos pos;
         prev = snap != NULL ? seq_find(&snap->keys, sev->prev.key, &pos) : NULL;
         prev = prev != NULL && prev->mod_rev == sev->prev.mod_rev ? wc_obj_ref(prev)
-                                                                  : wc_obj_new(wc, &sev->prev);
+                                                                  : wc_obj_new(wc, &sev->prev, NULL);
     }
     switch (sev->type) {
     case STORE_EVENT_PUT:
         e.type = sev->kv.create_rev == sev->rev || sev->prev.key == NULL ? WATCH_ADDED
                                                                          : WATCH_MODIFIED;
-        e.obj = wc_obj_new(wc, &sev->kv);
+        e.obj = wc_obj_new(wc, &sev->kv, &tree);
         e.bytes = sev->kv.len + WC_OBJ_OVERHEAD;
         if (e.type != WATCH_ADDED)
             e.prev = prev;
@@ -808,7 +826,7 @@ static void wc_sink(void *arg, const struct store_event *sev)
         if (prev == NULL) {
             struct store_kv kv = sev->kv;
             kv.mod_rev = sev->rev;
-            prev = wc_obj_new(wc, &kv);
+            prev = wc_obj_new(wc, &kv, NULL);
         }
         e.obj = prev;
         e.prev = wc_obj_ref(prev);
@@ -819,7 +837,7 @@ static void wc_sink(void *arg, const struct store_event *sev)
         pthread_mutex_unlock(&wc->mu);
         return;
     }
-    wc_push(wc, e);
+    wc_push(wc, e, tree);
     pthread_mutex_unlock(&wc->mu);
 }
 
@@ -840,7 +858,7 @@ static void wc_load(struct watchcache *wc)
         struct wc_obj **objs = xmalloc((l.n + 1) * sizeof(*objs)), **idx = NULL;
         size_t nidx = 0;
         for (size_t i = 0; i < l.n; i++) {
-            objs[i] = wc_obj_new(wc, &l.items[i]);
+            objs[i] = wc_obj_new(wc, &l.items[i], NULL);
             if (objs[i]->index != NULL) {
                 idx = xrealloc(idx, (nidx + 1) * sizeof(*idx));
                 idx[nidx++] = objs[i];

@@ -54,9 +54,13 @@ struct buf;
 /* Computes an object's pre-parsed filter data when it enters the cache (called with the
  * cache's lock held, on the writing thread): appends its attributes to attrs (opaque to the
  * cache; empty: none) and returns 1 when the object belongs in the secondary index under the
- * value appended to index (which may be empty), 0 when it does not. */
+ * value appended to index (which may be empty), 0 when it does not. When tree is not NULL and
+ * the function decoded the value into a JSON object as the cache decodes it for subscribers
+ * (jsonfast, else json_loadb with JSON_ALLOW_NUL; no resourceVersion added), it may hand that
+ * object over in *tree (a new reference) so the event is not decoded a second time; it leaves
+ * *tree NULL otherwise. */
 typedef int (*watchcache_attrs_fn)(const char *key, const char *value, size_t len,
-                                   struct buf *attrs, struct buf *index);
+                                   struct buf *attrs, struct buf *index, json_t **tree);
 
 /* Creates a cache for store s (installing itself as the store's sink) that remembers the last
  * capacity events. Its window starts at the store's current revision. */

@@ -168,6 +168,162 @@ char *json_dump_go(json_t *v, bool pretty, size_t *ret_len)
     return buf_detach(&b, ret_len);
 }
 
+/* ---- jansson's compact, insertion-ordered encoding (json_dumps_compact) ---------------- */
+
+#define JC_MAX_DEPTH 512 /* deeper trees go to jansson itself */
+
+/* The output: a plain growable array (no struct buf call per piece: this writer makes one
+ * store encoding per write). */
+struct jc_out {
+    char *p;
+    size_t len, cap;
+};
+
+static char *jc_room(struct jc_out *o, size_t n)
+{
+    if (o->cap - o->len < n) {
+        size_t cap = o->cap ? o->cap : 512;
+        while (cap - o->len < n)
+            cap *= 2;
+        o->p = xrealloc(o->p, cap);
+        o->cap = cap;
+    }
+    return o->p + o->len;
+}
+
+static void jc_put(struct jc_out *o, const char *s, size_t n)
+{
+    memcpy(jc_room(o, n), s, n);
+    o->len += n;
+}
+
+/* bytes a string may copy as they are: printable ASCII but '"' and '\\' (the rest: escapes,
+ * or UTF-8 sequences to check) */
+static const unsigned char jc_plain[256] = {
+    [' '] = 1, ['!'] = 1, ['#' ... '['] = 1, [']' ... '~'] = 1, [0x7f] = 1,
+};
+
+/* jansson's dump_string: \\ \" \b \f \n \r \t, other controls as \u00XX (upper-case hex),
+ * everything else as is. AZ_EINVALID for bytes that are not UTF-8 (jansson refuses them). */
+static int jc_string(struct jc_out *o, const char *s, size_t len)
+{
+    static const char hexu[] = "0123456789ABCDEF";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    jc_put(o, "\"", 1);
+    while (i < len) {
+        size_t start = i;
+        while (i < len && jc_plain[p[i]])
+            i++;
+        if (i > start)
+            jc_put(o, s + start, i - start);
+        if (i == len)
+            break;
+        unsigned char c = p[i];
+        if (c >= 0x80) {
+            uint32_t cp;
+            size_t n = utf8_decode(p + i, len - i, &cp);
+            if (n == 0)
+                return AZ_EINVALID;
+            jc_put(o, s + i, n);
+            i += n;
+            continue;
+        }
+        char esc[6] = {'\\', 'u', '0', '0', hexu[c >> 4], hexu[c & 15]};
+        size_t el = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default: el = 6; break;
+        }
+        jc_put(o, esc, el);
+        i++;
+    }
+    jc_put(o, "\"", 1);
+    return 0;
+}
+
+/* One value; AZ_EINVALID for what this writer leaves to jansson (reals: jansson's %.17g
+ * rules; bad UTF-8; nesting past JC_MAX_DEPTH). */
+static int jc_value(struct jc_out *o, const json_t *v, int depth)
+{
+    if (depth > JC_MAX_DEPTH)
+        return AZ_EINVALID;
+    int r = 0;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        jc_put(o, "{", 1);
+        bool first = true;
+        for (void *it = json_object_iter((json_t *)v); r == 0 && it != NULL;
+             it = json_object_iter_next((json_t *)v, it)) {
+            if (!first)
+                jc_put(o, ",", 1);
+            first = false;
+            r = jc_string(o, json_object_iter_key(it), json_object_iter_key_len(it));
+            if (r == 0)
+                jc_put(o, ":", 1);
+            r = r ? r : jc_value(o, json_object_iter_value(it), depth + 1);
+        }
+        jc_put(o, "}", 1);
+        return r;
+    }
+    case JSON_ARRAY: {
+        jc_put(o, "[", 1);
+        size_t n = json_array_size(v);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+            if (i > 0)
+                jc_put(o, ",", 1);
+            r = jc_value(o, json_array_get(v, i), depth + 1);
+        }
+        jc_put(o, "]", 1);
+        return r;
+    }
+    case JSON_STRING:
+        return jc_string(o, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: {
+        char num[24];
+        int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        jc_put(o, num, (size_t)n);
+        return 0;
+    }
+    case JSON_TRUE:
+        jc_put(o, "true", 4);
+        return 0;
+    case JSON_FALSE:
+        jc_put(o, "false", 5);
+        return 0;
+    case JSON_NULL:
+        jc_put(o, "null", 4);
+        return 0;
+    case JSON_REAL:
+        break;
+    }
+    return AZ_EINVALID;
+}
+
+char *json_dumps_compact(const json_t *v, size_t *ret_len)
+{
+    if (json_is_object(v) || json_is_array(v)) {
+        struct jc_out o = {0};
+        if (jc_value(&o, v, 0) == 0) {
+            jc_put(&o, "", 1); /* the NUL */
+            if (ret_len != NULL)
+                *ret_len = o.len - 1;
+            return o.p;
+        }
+        free(o.p);
+    }
+    char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (ret_len != NULL)
+        *ret_len = s != NULL ? strlen(s) : 0;
+    return s;
+}
+
 const char *json_str(json_t *obj, const char *key)
 {
     json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;

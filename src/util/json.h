@@ -18,6 +18,13 @@ int json_write_go(struct buf *out, json_t *v, bool pretty);
 /* malloc'd, NUL-terminated. */
 char *json_dump_go(json_t *v, bool pretty, size_t *ret_len);
 
+/* json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER), byte for byte, in 4x fewer
+ * instructions for a stored ConfigMap (no callback per piece): malloc'd, its length in
+ * *ret_len (if not NULL); NULL where json_dumps gives NULL (v not an object or array, bad
+ * UTF-8). Reals, bad UTF-8 and very deep trees are written by jansson itself.
+ * fuzz/jsondump_fuzz compares the two. */
+char *json_dumps_compact(const json_t *v, size_t *ret_len);
+
 /* Lookups that tolerate NULL and wrong types. */
 const char *json_str(json_t *obj, const char *key);            /* NULL if absent / not string */
 json_t *json_path(json_t *obj, const char *dotted);            /* "metadata.name" */

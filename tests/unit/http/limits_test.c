@@ -52,6 +52,11 @@ static void test_target(void **state)
     assert_int_equal(http_target_check("/x?labelSelector=%00", 20), HTTP_TARGET_OK);
     assert_int_equal(http_target_check("/x%0a", 5), HTTP_TARGET_OK);
     assert_int_equal(http_target_check("/a\0b", 4), HTTP_TARGET_NUL);
+    assert_int_equal(http_target_check("/x%", 3), HTTP_TARGET_OK);
+    assert_int_equal(http_target_check("/x%0", 4), HTTP_TARGET_OK);
+    assert_int_equal(http_target_check("/x%0?0", 6), HTTP_TARGET_OK);
+    assert_int_equal(http_target_check("/%%00", 5), HTTP_TARGET_NUL);
+    assert_int_equal(http_target_check("/a?b\0", 5), HTTP_TARGET_OK);
 }
 
 int main(void)

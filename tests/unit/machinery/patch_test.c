@@ -583,10 +583,34 @@ static void test_media_types_and_status(void **state)
     json_decref(st);
 }
 
+/* json_parse_go keeps the text's member order and number types whichever reader built the
+ * value (jsonfast for plain objects, jansson with a repeated key or a \u0000). */
+static void test_parse_go_order(void **state)
+{
+    (void)state;
+    static const char *docs[][2] = {
+        {"{\"b\":1,\"a\":{\"z\":1.0,\"y\":[2,\"x\"]},\"m\":null}",
+         "{\"b\":1,\"a\":{\"z\":1.0,\"y\":[2,\"x\"]},\"m\":null}"},
+        {"{\"b\":\"n\\u0000\",\"a\":2}", "{\"b\":\"n\\u0000\",\"a\":2}"},
+        {" [ 3 , {\"k\":true} ] ", "[3,{\"k\":true}]"},
+    };
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        char *err = NULL;
+        json_t *v = json_parse_go(docs[i][0], strlen(docs[i][0]), &err);
+        assert_null(err);
+        assert_non_null(v);
+        char *out = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        assert_string_equal(out, docs[i][1]);
+        free(out);
+        json_decref(v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc6902),
+        cmocka_unit_test(test_parse_go_order),
         cmocka_unit_test(test_jsonpatch),
         cmocka_unit_test(test_jsonpatch_limits),
         cmocka_unit_test(test_rfc7386),

@@ -68,7 +68,7 @@ static int cache_attrs(const char *obj, struct buf *attrs, struct buf *index)
 {
     attrs->len = 0;
     index->len = 0;
-    int r = rest_cache_attrs("/registry/x/y", obj, strlen(obj), attrs, index);
+    int r = rest_cache_attrs("/registry/x/y", obj, strlen(obj), attrs, index, NULL);
     buf_putc(index, '\0');
     return r;
 }

@@ -531,7 +531,7 @@ static void test_object_map(void **state)
 /* A stand-in attrs_fn: attributes are the whole value, objects with "node:X" are indexed
  * under X ("node:" alone: under ""). */
 static int test_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
-                      struct buf *index)
+                      struct buf *index, json_t **tree)
 {
     (void)key;
     buf_append(attrs, value, len);
@@ -594,6 +594,56 @@ static void test_index(void **state)
     size_t bytes = 0, abytes = 0;
     assert_int_equal(watchcache_objects_attrs(wc, &bytes, &abytes), 4);
     assert_int_equal(abytes, bytes + 6); /* attributes = values, + "n2", "n1" (the secret) and NULs */
+    watchcache_free(wc);
+}
+
+/* An attrs_fn that decodes the value and hands the tree over, marked so the test can tell
+ * it is the one delivered. */
+static int tree_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
+                      struct buf *index, json_t **tree)
+{
+    (void)key;
+    (void)attrs;
+    (void)index;
+    json_t *obj = json_loadb(value, len, 0, NULL);
+    if (tree != NULL && obj != NULL) {
+        json_object_set_new(obj, "handedOver", json_true());
+        *tree = obj;
+    } else {
+        json_decref(obj);
+    }
+    return 0;
+}
+
+/* The new version's tree from the attributes function is what the subscribers get (one
+ * decode per event, with resourceVersion set), every subscriber the same object; a previous
+ * version, and an event no subscriber takes, are decoded (or dropped) as before. */
+static void test_attrs_tree_reused(void **state)
+{
+    struct test_plain_store *f = *state;
+    struct watchcache *wc = watchcache_new_attrs(f->s, 100, tree_attrs);
+    struct rec *a = rec_new(), *b = rec_new();
+    struct watch_sub *s1 = NULL, *s2 = NULL;
+    assert_int_equal(watchcache_subscribe(wc, "/registry/pods/", 0, rec_cb, a, &s1, NULL), 0);
+    assert_int_equal(watchcache_subscribe(wc, "/registry/pods/", 0, rec_cb, b, &s2, NULL), 0);
+    put(f->s, "/registry/secrets/x/s", "{\"metadata\":{\"name\":\"s\"}}"); /* no subscriber */
+    int64_t r1 = put(f->s, "/registry/pods/x/p", "{\"metadata\":{\"name\":\"p\"}}");
+    put(f->s, "/registry/pods/x/p", "{\"metadata\":{\"name\":\"p\"},\"spec\":{}}");
+    assert_int_equal(a->n, 2);
+    assert_int_equal(b->n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_ptr_equal(a->objs[i], b->objs[i]);
+        assert_true(json_is_true(json_object_get(a->objs[i], "handedOver")));
+        assert_string_equal(a->rvs[i], i == 0 ? "2" : "3");
+    }
+    char want[24];
+    snprintf(want, sizeof(want), "%lld", (long long)r1);
+    assert_string_equal(a->prev_rvs[1], want);
+    assert_non_null(json_object_get(a->objs[1], "spec"));
+    watchcache_unsubscribe(wc, s1);
+    watchcache_unsubscribe(wc, s2);
+    rec_free(a);
+    rec_free(b);
     watchcache_free(wc);
 }
 
@@ -790,7 +840,7 @@ static void *hammer_reader(void *arg)
 
 /* Objects under /registry/h/ are indexed under "hammer". */
 static int hammer_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
-                        struct buf *index)
+                        struct buf *index, json_t **tree)
 {
     (void)value;
     (void)len;
@@ -903,6 +953,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_object_map_many, setup, test_plain_store_teardown),
         cmocka_unit_test_setup_teardown(test_relist, setup, test_plain_store_teardown),
         cmocka_unit_test_setup_teardown(test_index, setup, test_plain_store_teardown),
+        cmocka_unit_test_setup_teardown(test_attrs_tree_reused, setup, test_plain_store_teardown),
         cmocka_unit_test_setup_teardown(test_readers_while_writing, setup, test_plain_store_teardown),
         cmocka_unit_test_setup_teardown(test_item_memo, setup, test_plain_store_teardown),
     };

@@ -79,10 +79,72 @@ static void test_path_helpers(void **state)
     json_decref(o);
 }
 
+/* json_dumps_compact writes what json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) writes. */
+static void same_as_jansson(json_t *v)
+{
+    size_t len = 0;
+    char *fast = json_dumps_compact(v, &len);
+    char *ref = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (ref == NULL) {
+        assert_null(fast);
+    } else {
+        assert_non_null(fast);
+        assert_string_equal(fast, ref);
+        assert_int_equal(len, strlen(ref));
+    }
+    free(fast);
+    free(ref);
+}
+
+static void test_dumps_compact(void **state)
+{
+    (void)state;
+    static const char *docs[] = {
+        "{}", "[]", "{\"a\":{},\"b\":[]}",
+        "{\"z\":1,\"a\":2,\"m\":{\"y\":true,\"b\":false,\"n\":null}}",
+        "{\"s\":\"\\\" \\\\ \\/ \\b\\f\\n\\r\\t \\u0001\\u001f\\u007f <>&\"}",
+        "{\"u\":\"\\u00e9\\u65e5\\ud83d\\ude00 \\u2028\"}",
+        "[9223372036854775807,-9223372036854775808,0,-1]",
+        "{\"r\":[1.5,1e300,0.1,-0.0,100.0]}",
+        "{\"k\":\"v\\u0000x\"}",
+    };
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        json_error_t err;
+        json_t *v = json_loads(docs[i], JSON_ALLOW_NUL, &err);
+        assert_non_null(v);
+        same_as_jansson(v);
+        json_decref(v);
+    }
+    /* the exact bytes, not only jansson's: upper-case \\u escapes, no spaces */
+    json_t *v = json_pack("{s:s#}", "k", "a\x01\"", (size_t)3);
+    char *s = json_dumps_compact(v, NULL);
+    assert_string_equal(s, "{\"k\":\"a\\u0001\\\"\"}");
+    free(s);
+    json_decref(v);
+    /* a scalar at the top: NULL, as json_dumps without JSON_ENCODE_ANY */
+    v = json_string("x");
+    same_as_jansson(v);
+    json_decref(v);
+    /* bad UTF-8 (a string made without the check): NULL, as jansson */
+    v = json_pack("[o]", json_stringn_nocheck("\xff\xfe", 2));
+    same_as_jansson(v);
+    json_decref(v);
+    /* deeper than the writer goes: jansson's own answer */
+    json_t *deep = json_array();
+    for (int i = 0; i < 600; i++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, deep);
+        deep = outer;
+    }
+    same_as_jansson(deep);
+    json_decref(deep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compact),
+        cmocka_unit_test(test_dumps_compact),
         cmocka_unit_test(test_html_escaping),
         cmocka_unit_test(test_pretty),
         cmocka_unit_test(test_numbers),
