@@ -12,6 +12,9 @@
 #     it gets every event (the fan-out from the writer's loop to the watch's loop);
 #   - with --workers 1 the same server serves as before (one request loop).
 set -u
+# this test picks its own loop counts: a suite-wide ANZEN_SERVE_ARGS="--workers N" (the e2e
+# suite run again with other loop counts) would come after them and win
+unset ANZEN_SERVE_ARGS
 . "$(dirname "$0")/lib.sh"
 e2e_init
 STALL="$T/stall"
