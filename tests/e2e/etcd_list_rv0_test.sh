@@ -64,6 +64,7 @@ check_lists()
 # ---- SQLite ----
 server_start "$T/sq" || exit 1
 check_lists sqlite
+server_stop # the etcd replicas below take SERVER_PID over: stopped here or left running
 
 # ---- etcd ----
 etcd_start 1 || exit 1
