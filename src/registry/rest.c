@@ -64,17 +64,9 @@ static int64_t parse_rv(const char *s)
     return v;
 }
 
-/* Stored bytes to an object: jsonfast, else json_loadb for what jsonfast refuses (a \u0000,
- * JSON_ALLOW_NUL; duplicate keys, which our encoder never writes). */
-static json_t *decode_stored(const char *value, size_t len)
-{
-    json_t *obj = jsonfast_loadb(value, len);
-    return obj != NULL ? obj : json_loadb(value, len, JSON_ALLOW_NUL, NULL);
-}
-
 static json_t *decode_kv(const struct store_kv *kv)
 {
-    json_t *obj = decode_stored(kv->value, kv->len);
+    json_t *obj = jsonfast_load_stored(kv->value, kv->len);
     if (obj == NULL || !json_is_object(obj)) {
         json_decref(obj);
         return NULL;
@@ -701,7 +693,7 @@ int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf 
                      struct buf *index, json_t **tree)
 {
     (void)key;
-    json_t *obj = decode_stored(value, len);
+    json_t *obj = jsonfast_load_stored(value, len);
     if (obj == NULL)
         return 0;
     int indexed = 0;
@@ -716,7 +708,7 @@ int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf 
         }
     }
     if (tree != NULL)
-        *tree = obj; /* decode_stored decodes as the cache does: the delivery reuses it */
+        *tree = obj; /* the cache decodes with the same function: the delivery reuses it */
     else
         json_decref(obj);
     return indexed;

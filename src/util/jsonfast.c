@@ -321,6 +321,12 @@ static json_t *read_value(struct reader *r, struct buf *b)
     return NULL;
 }
 
+json_t *jsonfast_load_stored(const char *buf, size_t len)
+{
+    json_t *v = jsonfast_loadb(buf, len);
+    return v != NULL ? v : json_loadb(buf, len, JSON_ALLOW_NUL, NULL);
+}
+
 json_t *jsonfast_loadb(const char *buf, size_t len)
 {
     struct reader r = {.p = buf, .end = buf + len};

@@ -26,4 +26,11 @@
 /* The value of the len bytes at buf (a new reference), or NULL when json_loadb would fail. */
 json_t *jsonfast_loadb(const char *buf, size_t len);
 
+/* Stored object bytes to a value (a new reference, NULL when not JSON): jsonfast_loadb, else
+ * json_loadb(JSON_ALLOW_NUL) for what jsonfast refuses that stored bytes can hold (a \u0000;
+ * repeated keys, which the store's encoder never writes). The one decoder of stored bytes:
+ * the REST layer's and the watch cache's trees must be equal, as the cache hands the one it
+ * got from the attributes function to its watchers. */
+json_t *jsonfast_load_stored(const char *buf, size_t len);
+
 #endif
