@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "registry/apiserver.h"
+#include "registry/rest.h"
 #include "machinery/field.h"
 #include "machinery/status.h"
 #include "authn/identity.h"
@@ -73,6 +74,9 @@ int authn_token_request_create(struct api_call *call, json_t *body, json_t **ret
         *ret_status = status_internal("token signing is not configured");
         return AZ_EINTERNAL;
     }
+    int nrc = rest_check_namespace(call, body, ret_status);
+    if (nrc < 0)
+        return nrc;
     json_t *meta = json_object_get(body, "metadata");
     const char *bname = json_str(meta, "name"), *bns = json_str(meta, "namespace");
     if (bname != NULL && *bname && strcmp(bname, name) != 0) {

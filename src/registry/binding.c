@@ -50,6 +50,9 @@ int binding_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t
                                   "the object provided is unrecognized (must be of type Binding): %s", kind);
         return AZ_EBADREQUEST;
     }
+    int rc = rest_check_namespace(call, body, ret_status);
+    if (rc < 0)
+        return rc;
     const char *name = json_path_str(body, "metadata.name");
     if (name == NULL || strcmp(name, call->name) != 0) {
         *ret_status = status_bad_request("name in URL does not match name in Binding object");
@@ -67,7 +70,7 @@ int binding_create(struct api_call *call, json_t *body, json_t **ret_obj, json_t
     struct api_call pc = *call;
     pc.subresource = NULL;
     json_t *pod = NULL;
-    int rc = rest_get(&pc, &pod, ret_status);
+    rc = rest_get(&pc, &pod, ret_status);
     if (rc < 0)
         return rc;
     const char *cur = json_path_str(pod, "spec.nodeName");

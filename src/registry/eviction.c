@@ -17,6 +17,9 @@ int eviction_create(struct api_call *call, json_t *body, json_t **ret_obj, json_
         *ret_status = status_newf(AZ_EBADREQUEST, "unsupported eviction version %s", av);
         return AZ_EBADREQUEST;
     }
+    int rc = rest_check_namespace(call, body, ret_status);
+    if (rc < 0)
+        return rc;
     const char *name = json_path_str(body, "metadata.name");
     if (name == NULL || strcmp(name, call->name) != 0) {
         *ret_status = status_bad_request("name in URL does not match name in Eviction object");
@@ -30,7 +33,7 @@ int eviction_create(struct api_call *call, json_t *body, json_t **ret_obj, json_
     del.dry_run = call->dry_run || json_array_size(dry) > 0;
     json_t *obj = NULL;
     int code;
-    int rc = rest_delete(&del, opts, &obj, &code, ret_status);
+    rc = rest_delete(&del, opts, &obj, &code, ret_status);
     json_decref(opts);
     json_decref(obj);
     if (rc < 0)

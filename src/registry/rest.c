@@ -354,7 +354,7 @@ static int check_unknown_fields(struct api_call *c, json_t *obj, json_t **ret_st
     return rc;
 }
 
-static int check_namespace(struct api_call *c, json_t *obj, json_t **ret_status)
+int rest_check_namespace(struct api_call *c, json_t *obj, json_t **ret_status)
 {
     json_t *m = meta_of(obj);
     const char *ons = json_str(m, "namespace");
@@ -1167,7 +1167,7 @@ static int create_internal(struct api_call *c, json_t *obj, bool applied, json_t
     }
     if ((rc = check_unknown_fields(c, obj, ret_status)) < 0)
         return rc;
-    if ((rc = check_namespace(c, obj, ret_status)) < 0)
+    if ((rc = rest_check_namespace(c, obj, ret_status)) < 0)
         return rc;
     resource_defaults(r, obj);
     /* the field manager sees the decoded, defaulted object before admission and strategy */
@@ -1353,7 +1353,7 @@ static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t
         free(msg);
         return AZ_EBADREQUEST;
     }
-    if ((rc = check_namespace(c, obj, ret_status)) < 0)
+    if ((rc = rest_check_namespace(c, obj, ret_status)) < 0)
         return rc;
     int64_t want = parse_rv(json_str(m, "resourceVersion"));
     if (want < 0) {

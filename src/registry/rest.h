@@ -64,6 +64,11 @@ void rest_list_stream_free(struct rest_list_stream *ls);
 /* watchcache_attrs_fn of the object cache: selector attributes, pods indexed by spec.nodeName. */
 int rest_cache_attrs(const char *key, const char *value, size_t len, struct buf *attrs,
                      struct buf *index, json_t **tree);
+/* Upstream EnsureObjectNamespaceMatchesRequestNamespace, as every create, update and patch
+ * handler applies it (the virtual creates of subresources too: pods/binding, pods/eviction,
+ * serviceaccounts/token): obj's metadata.namespace set to c->ns when absent, removed for a
+ * cluster-scoped c->res; a different one is a 400 BadRequest Status. */
+int rest_check_namespace(struct api_call *c, json_t *obj, json_t **ret_status);
 int rest_create(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status);
 
 /* A create whose store write the caller makes (api_call.defer): everything before the

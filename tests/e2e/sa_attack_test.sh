@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# sa_attack_test.sh — the API attacked with the tokens of narrow ServiceAccounts (the seed's
+# lab namespace: `default` with nothing, `runner` with Jobs, and test SAs holding one narrow
+# grant each): every answer must be upstream kube-apiserver 1.32's, code and message.
+#   - virtual creates of subresources (pods/binding, pods/eviction, serviceaccounts/token) refuse
+#     a body whose metadata.namespace differs from the URL's with the create handler's 400
+#     (EnsureObjectNamespaceMatchesRequestNamespace), before any lookup or write;
+# Drives the real binary ($ANZEN, default build/anzen) with kubectl and curl (tests/e2e/lib.sh).
+set -u
+. "$(dirname "$0")/lib.sh"
+e2e_init
+server_start "$T/data" || exit 1
+CACERT=$SERVER_DIR/pki/ca.crt
+
+# lab (the seed's) and other, each with a pod p1; lab:mover may only create the three
+# virtual subresources
+kc apply -f "$SEED/manifests.yaml" >/dev/null || e2e_fail "apply seed manifests" "exit 0" "exit $?"
+kc create namespace other >/dev/null
+kc create serviceaccount mover -n lab >/dev/null
+kc create role mover -n lab --verb=create --resource=pods/binding,pods/eviction,serviceaccounts/token >/dev/null
+kc create rolebinding mover -n lab --role=mover --serviceaccount=lab:mover >/dev/null
+for ns in lab other; do
+    wait_until 10 kc get sa default -n "$ns" >/dev/null 2>&1
+    kc run p1 -n "$ns" --image=alpine:latest >/dev/null || e2e_fail "pod $ns/p1" "created" "exit $?"
+done
+TMOVER=$(kc create token mover -n lab 2>/dev/null)
+[ -n "$TMOVER" ] || { e2e_fail "token for lab:mover" "a token" "none"; e2e_finish; }
+
+# sa TOKEN METHOD PATH [curl args...]: sets CODE and BODY.
+sa()
+{
+    local tok=$1 method=$2 path=$3
+    shift 3
+    CODE=$(curl -sS --max-time 20 --cacert "$CACERT" -H "Authorization: Bearer $tok" -X "$method" \
+        -o "$T/body" -w '%{http_code}' "$@" "$BASE$path")
+    BODY=$(cat "$T/body")
+}
+field() { printf '%s' "$BODY" | "$PY" -c 'import json,sys
+o=json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    o=o.get(k) if isinstance(o,dict) else None
+print("" if o is None else (o if isinstance(o,str) else json.dumps(o)))' "$1"; }
+NSMSG="the namespace of the provided object does not match the namespace sent on the request"
+J=(-H "Content-Type: application/json")
+
+# ---- virtual creates: metadata.namespace against the URL's --------------------------------
+sa "$TMOVER" POST /api/v1/namespaces/lab/pods/p1/binding "${J[@]}" \
+    -d '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p1","namespace":"other"},"target":{"name":"n1"}}'
+expect_eq "binding with another namespace in the body: 400" 400 "$CODE"
+expect_eq "binding with another namespace: upstream's message" "$NSMSG" "$(field message)"
+expect_eq "binding with another namespace: reason" BadRequest "$(field reason)"
+expect_eq "binding refused: lab/p1 still unscheduled" "" "$(kc get pod p1 -n lab -o jsonpath='{.spec.nodeName}')"
+expect_eq "binding refused: other/p1 still unscheduled" "" "$(kc get pod p1 -n other -o jsonpath='{.spec.nodeName}')"
+
+sa "$TMOVER" POST /api/v1/namespaces/lab/pods/p1/eviction "${J[@]}" \
+    -d '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p1","namespace":"other"}}'
+expect_eq "eviction with another namespace in the body: 400" 400 "$CODE"
+expect_eq "eviction with another namespace: upstream's message" "$NSMSG" "$(field message)"
+expect_eq "eviction refused: lab/p1 still there" p1 "$(kc get pod p1 -n lab -o jsonpath='{.metadata.name}' 2>&1)"
+expect_eq "eviction refused: other/p1 still there" p1 "$(kc get pod p1 -n other -o jsonpath='{.metadata.name}' 2>&1)"
+
+sa "$TMOVER" POST /api/v1/namespaces/lab/serviceaccounts/default/token "${J[@]}" \
+    -d '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","metadata":{"namespace":"other"},"spec":{}}'
+expect_eq "TokenRequest with another namespace in the body: 400" 400 "$CODE"
+expect_eq "TokenRequest with another namespace: upstream's message" "$NSMSG" "$(field message)"
+expect_eq "TokenRequest refused: no token" "" "$(field status.token)"
+
+# the same bodies with the URL's namespace (or none) still work
+sa "$TMOVER" POST /api/v1/namespaces/lab/serviceaccounts/default/token "${J[@]}" \
+    -d '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","metadata":{"namespace":"lab"},"spec":{}}'
+expect_eq "TokenRequest with the URL's namespace: 201" 201 "$CODE"
+expect_eq "TokenRequest with the URL's namespace: echoed" lab "$(field metadata.namespace)"
+sa "$TMOVER" POST /api/v1/namespaces/lab/pods/p1/binding "${J[@]}" \
+    -d '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p1"},"target":{"name":"n1"}}'
+expect_eq "binding without a namespace: 201" 201 "$CODE"
+expect_eq "binding without a namespace: lab/p1 on n1" n1 "$(kc get pod p1 -n lab -o jsonpath='{.spec.nodeName}')"
+sa "$TMOVER" POST /api/v1/namespaces/lab/pods/p1/eviction "${J[@]}" \
+    -d '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p1","namespace":"lab"}}'
+expect_eq "eviction with the URL's namespace: 201" 201 "$CODE"
+expect_eq "eviction with the URL's namespace: Success" Success "$(field status)"
+
+e2e_finish
