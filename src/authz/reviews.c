@@ -15,6 +15,7 @@
 #include "registry/rest.h"
 #include "machinery/selector.h"
 #include "machinery/status.h"
+#include "machinery/validate.h"
 #include "authz/authz.h"
 #include "authz/rbac.h"
 #include "authz/rbac_int.h"
@@ -283,6 +284,12 @@ static void validate_selector(struct field_errors *fe, json_t *sel, const char *
         field_errors_addf(fe, FIELD_REQUIRED, NULL, d, "spec.resourceAttributes.%s.requirements", which);
         free(d);
     }
+    json_t *reqs = json_object_get(sel, "requirements");
+    for (size_t i = 0; i < json_array_size(reqs); i++) {
+        char *path = xasprintf("spec.resourceAttributes.%s.requirements[%zu]", which, i);
+        validate_selector_requirement(json_array_get(reqs, i), strcmp(which, "labelSelector") == 0, path, fe);
+        free(path);
+    }
 }
 
 static void validate_spec(struct field_errors *fe, json_t *spec, bool subject)
@@ -404,8 +411,12 @@ int rbac_ssar_create(struct api_call *call, json_t *body, json_t **ret_obj, json
     struct field_errors fe;
     field_errors_init(&fe);
     validate_spec(&fe, spec, false);
-    if (meta_set(meta, false)) {
-        char *v = go_object_meta(meta);
+    /* the create handler clears a cluster-scoped object's metadata.namespace before this */
+    if (meta_set(meta, true)) {
+        json_t *mcopy = json_deep_copy(meta);
+        json_object_del(mcopy, "namespace");
+        char *v = go_object_meta(mcopy);
+        json_decref(mcopy);
         field_errors_add_raw(&fe, FIELD_INVALID, "metadata", v, "must be empty");
         free(v);
     }
@@ -585,10 +596,13 @@ static int sar_common(struct api_call *call, json_t *body, bool local, json_t **
     struct field_errors fe;
     field_errors_init(&fe);
     validate_spec(&fe, spec, true);
-    if (meta_set(meta, local)) {
+    /* the create handler sets (local) or clears (cluster-scoped) metadata.namespace first */
+    if (meta_set(meta, true)) {
         json_t *mcopy = json_deep_copy(meta);
         if (local)
             json_object_set_new(mcopy, "namespace", json_string(url_ns));
+        else
+            json_object_del(mcopy, "namespace");
         char *v = go_object_meta(mcopy);
         json_decref(mcopy);
         field_errors_add_raw(&fe, FIELD_INVALID, "metadata", v,

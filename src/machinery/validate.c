@@ -367,6 +367,44 @@ void jset_default_bool(json_t *o, const char *key, bool v)
         json_object_set_new(o, key, json_boolean(v));
 }
 
+/* ---- selector requirements ---------------------------------------------------------------- */
+
+static const char *req_str(json_t *req, const char *key)
+{
+    const char *s = json_string_value(json_object_get(req, key));
+    return s != NULL ? s : "";
+}
+
+void validate_selector_requirement(json_t *req, bool label, const char *path, struct field_errors *errs)
+{
+    const char *key = req_str(req, "key"), *op = req_str(req, "operator");
+    json_t *values = json_object_get(req, "values");
+    size_t nvalues = json_array_size(values);
+    char *vpath = xasprintf("%s.values", path), *kpath = xasprintf("%s.key", path);
+    if (!label && *key == '\0')
+        field_errors_add(errs, FIELD_REQUIRED, kpath, NULL, "must be specified");
+    if ((strcmp(op, "In") == 0 || strcmp(op, "NotIn") == 0) && nvalues == 0)
+        field_errors_add(errs, FIELD_REQUIRED, vpath, NULL, "must be specified when `operator` is 'In' or 'NotIn'");
+    else if ((strcmp(op, "Exists") == 0 || strcmp(op, "DoesNotExist") == 0) && nvalues > 0)
+        field_errors_add(errs, FIELD_FORBIDDEN, vpath, NULL,
+                         "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+    /* any other operator passes (AllowUnknownOperatorInRequirement) */
+    if (label) {
+        struct vmsgs ms = {0};
+        vnames_qualified_name(key, &ms);
+        verr_invalid_msgs(errs, kpath, key, &ms);
+        for (size_t i = 0; i < nvalues; i++) {
+            const char *v = json_string_value(json_array_get(values, i));
+            char *ipath = xasprintf("%s[%zu]", vpath, i);
+            vnames_label_value(v != NULL ? v : "", &ms);
+            verr_invalid_msgs(errs, ipath, v != NULL ? v : "", &ms);
+            free(ipath);
+        }
+    }
+    free(vpath);
+    free(kpath);
+}
+
 /* ---- object metadata ---------------------------------------------------------------------- */
 
 static void vmeta_labels(json_t *labels, struct field_errors *errs)

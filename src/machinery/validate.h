@@ -60,6 +60,13 @@ void validate_metadata_nul(json_t *obj, struct field_errors *errs);
  * removed nor changed (the diff shown as JSON, where upstream prints cmp.Diff). */
 void validate_pod_ephemeral_update(json_t *obj, json_t *old, struct field_errors *errs);
 
+/* One requirement of a *SubjectAccessReview's spec.resourceAttributes labelSelector (label)
+ * or fieldSelector: upstream ValidateLabelSelectorRequirement / ValidateFieldSelectorRequirement
+ * with AllowUnknownOperatorInRequirement (values required for In/NotIn, forbidden for
+ * Exists/DoesNotExist; a label key must be a qualified name and each value a label value, a
+ * field key non-empty). path is the requirement's, e.g. "spec.x.requirements[0]". */
+void validate_selector_requirement(json_t *req, bool label, const char *path, struct field_errors *errs);
+
 /* Name checks usable on their own (upstream messages, e.g. `a lowercase RFC 1123 subdomain
  * must consist of ...`). Return NULL if valid, else a malloc'd detail message. */
 char *validate_dns1123_subdomain(const char *s);

@@ -5,6 +5,10 @@
 #   - virtual creates of subresources (pods/binding, pods/eviction, serviceaccounts/token) refuse
 #     a body whose metadata.namespace differs from the URL's with the create handler's 400
 #     (EnsureObjectNamespaceMatchesRequestNamespace), before any lookup or write;
+#   - a *SubjectAccessReview's labelSelector/fieldSelector requirements are validated (422;
+#     unknown operators pass: AllowUnknownOperatorInRequirement);
+#   - a cluster-scoped review's metadata.namespace is cleared by the create handler, not
+#     reported as "metadata: must be empty".
 # Drives the real binary ($ANZEN, default build/anzen) with kubectl and curl (tests/e2e/lib.sh).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +28,8 @@ for ns in lab other; do
     kc run p1 -n "$ns" --image=alpine:latest >/dev/null || e2e_fail "pod $ns/p1" "created" "exit $?"
 done
 TMOVER=$(kc create token mover -n lab 2>/dev/null)
-[ -n "$TMOVER" ] || { e2e_fail "token for lab:mover" "a token" "none"; e2e_finish; }
+TDEF=$(kc create token default -n lab 2>/dev/null)
+[ -n "$TMOVER" ] && [ -n "$TDEF" ] || { e2e_fail "tokens for lab:mover and lab:default" "two tokens" "none"; e2e_finish; }
 
 # sa TOKEN METHOD PATH [curl args...]: sets CODE and BODY.
 sa()
@@ -78,5 +83,42 @@ sa "$TMOVER" POST /api/v1/namespaces/lab/pods/p1/eviction "${J[@]}" \
     -d '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p1","namespace":"lab"}}'
 expect_eq "eviction with the URL's namespace: 201" 201 "$CODE"
 expect_eq "eviction with the URL's namespace: Success" Success "$(field status)"
+
+# ---- SelfSubjectAccessReview as the SA holding nothing ----------------------------------
+SSAR=/apis/authorization.k8s.io/v1/selfsubjectaccessreviews
+ssar() { sa "$TDEF" POST "$SSAR" "${J[@]}" -d "{\"spec\":{\"resourceAttributes\":{\"namespace\":\"lab\",\"verb\":\"list\",\"resource\":\"pods\",$1}}}"; }
+ssar '"labelSelector":{"requirements":[{"key":"","operator":"In","values":[]}]}'
+expect_eq "SSAR label requirement: empty key, In without values: 422" 422 "$CODE"
+expect_contains "SSAR label requirement: values required" \
+    'spec.resourceAttributes.labelSelector.requirements[0].values: Required value: must be specified when `operator` is '"'In' or 'NotIn'" "$(field message)"
+expect_contains "SSAR label requirement: key is a qualified name" \
+    'spec.resourceAttributes.labelSelector.requirements[0].key: Invalid value: "": name part must be non-empty' "$(field message)"
+ssar '"labelSelector":{"requirements":[{"key":"app","operator":"Exists","values":["x"]}]}'
+expect_eq "SSAR label requirement: Exists with values: 422" 422 "$CODE"
+expect_contains "SSAR label requirement: values forbidden" \
+    'spec.resourceAttributes.labelSelector.requirements[0].values: Forbidden: may not be specified when `operator` is '"'Exists' or 'DoesNotExist'" "$(field message)"
+ssar '"labelSelector":{"requirements":[{"key":"app","operator":"In","values":["a b"]}]}'
+expect_eq "SSAR label requirement: invalid label value: 422" 422 "$CODE"
+expect_contains "SSAR label requirement: value message" \
+    'spec.resourceAttributes.labelSelector.requirements[0].values[0]: Invalid value: "a b"' "$(field message)"
+ssar '"fieldSelector":{"requirements":[{"key":"","operator":"NotIn","values":[]}]}'
+expect_eq "SSAR field requirement: empty key, NotIn without values: 422" 422 "$CODE"
+expect_contains "SSAR field requirement: key required" \
+    'spec.resourceAttributes.fieldSelector.requirements[0].key: Required value: must be specified' "$(field message)"
+expect_contains "SSAR field requirement: values required" \
+    'spec.resourceAttributes.fieldSelector.requirements[0].values: Required value' "$(field message)"
+ssar '"labelSelector":{"requirements":[{"key":"app","operator":"Gt","values":["1"]}]},"fieldSelector":{"requirements":[{"key":"spec.nodeName","operator":"Near","values":["n1"]}]}'
+expect_eq "SSAR requirements with unknown operators: 201" 201 "$CODE"
+expect_eq "SSAR with unknown operators: denied" false "$(field status.allowed)"
+ssar '"labelSelector":{"requirements":[{"key":"example.com/app","operator":"In","values":["web"]}]}'
+expect_eq "SSAR with a valid label requirement: 201" 201 "$CODE"
+
+sa "$TDEF" POST "$SSAR" "${J[@]}" -d '{"metadata":{"namespace":"other"},"spec":{"nonResourceAttributes":{"path":"/api","verb":"get"}}}'
+expect_eq "SSAR with metadata.namespace (cleared for a cluster-scoped review): 201" 201 "$CODE"
+expect_eq "SSAR with metadata.namespace: allowed" true "$(field status.allowed)"
+expect_eq "SSAR with metadata.namespace: none echoed" "" "$(field metadata.namespace)"
+sa "$TDEF" POST "$SSAR" "${J[@]}" -d '{"metadata":{"namespace":"other","name":"x"},"spec":{"nonResourceAttributes":{"path":"/api","verb":"get"}}}'
+expect_eq "SSAR with metadata.name: 422" 422 "$CODE"
+expect_contains "SSAR with metadata.name: must be empty, namespace shown cleared" 'Name:"x", GenerateName:"", Namespace:""' "$(field message)"
 
 e2e_finish
