@@ -6,6 +6,7 @@
 #include "machinery/status.h"
 #include "authz/authz.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 enum authz_decision authz_authorize(struct apiserver *srv, const struct authz_attrs *a,
                                     char **ret_reason)
@@ -52,33 +53,42 @@ static void put_escaped(struct buf *b, const char *s)
     }
 }
 
+/* s as %q renders it, then sanitized as the whole message is (quoting never makes &, <, >). */
+static void put_quoted(struct buf *b, const char *s)
+{
+    struct buf q = BUF_INIT;
+    s = s != NULL ? s : "";
+    go_quote(&q, s, strlen(s));
+    put_escaped(b, q.data);
+    buf_release(&q);
+}
+
 json_t *authz_forbidden_status(const struct authz_attrs *a, const char *reason)
 {
     struct buf core = BUF_INIT;
-    buf_puts(&core, "User \"");
-    put_escaped(&core, a->user->name);
-    buf_puts(&core, "\" cannot ");
+    /* forbiddenMessage: User %q cannot %s resource %q in API group %q in the namespace %q (or
+     * at the cluster scope; path %q), through the &, <, > sanitizer */
+    buf_puts(&core, "User ");
+    put_quoted(&core, a->user->name);
+    buf_puts(&core, " cannot ");
     put_escaped(&core, a->verb);
     if (a->is_resource) {
-        buf_puts(&core, " resource \"");
-        put_escaped(&core, a->resource);
-        if (a->subresource && *a->subresource) {
-            buf_putc(&core, '/');
-            put_escaped(&core, a->subresource);
-        }
-        buf_puts(&core, "\" in API group \"");
-        put_escaped(&core, a->group);
+        char *res = a->subresource && *a->subresource ? xasprintf("%s/%s", a->resource ? a->resource : "", a->subresource)
+                                                      : xstrdup(a->resource ? a->resource : "");
+        buf_puts(&core, " resource ");
+        put_quoted(&core, res);
+        free(res);
+        buf_puts(&core, " in API group ");
+        put_quoted(&core, a->group);
         if (a->ns && *a->ns) {
-            buf_puts(&core, "\" in the namespace \"");
-            put_escaped(&core, a->ns);
-            buf_putc(&core, '"');
+            buf_puts(&core, " in the namespace ");
+            put_quoted(&core, a->ns);
         } else {
-            buf_puts(&core, "\" at the cluster scope");
+            buf_puts(&core, " at the cluster scope");
         }
     } else {
-        buf_puts(&core, " path \"");
-        put_escaped(&core, a->path);
-        buf_putc(&core, '"');
+        buf_puts(&core, " path ");
+        put_quoted(&core, a->path);
     }
     if (reason && *reason) {
         buf_puts(&core, ": ");

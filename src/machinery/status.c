@@ -7,6 +7,41 @@
 #include <string.h>
 #include "machinery/status.h"
 #include "util/buf.h"
+#include "util/text.h"
+
+/* A JSON string of s as Go's encoding/json writes a Go string: each byte that is not valid
+ * UTF-8 becomes U+FFFD (jansson refuses such a string: json_string gives NULL, and a message
+ * or name built from a request path would silently vanish from the Status). */
+static json_t *json_string_go(const char *s)
+{
+    size_t n = strlen(s);
+    if (utf8_valid(s, n))
+        return json_string(s);
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = utf8_decode(s + i, n - i, &cp);
+        if (l == 0) {
+            buf_puts(&b, "\xEF\xBF\xBD");
+            i++;
+        } else {
+            buf_append(&b, s + i, l);
+            i += l;
+        }
+    }
+    json_t *j = json_stringn(b.data, b.len);
+    buf_release(&b);
+    return j;
+}
+
+/* name as Go's %q renders it (NewNotFound, NewForbidden, ... quote the name with %q). */
+static char *quoted(const char *name)
+{
+    struct buf b = BUF_INIT;
+    name = name != NULL ? name : "";
+    go_quote(&b, name, strlen(name));
+    return buf_detach(&b, NULL);
+}
 
 json_t *status_new(enum az_err err, const char *message, json_t *details)
 {
@@ -16,7 +51,7 @@ json_t *status_new(enum az_err err, const char *message, json_t *details)
     json_object_set_new(s, "metadata", json_object());
     json_object_set_new(s, "status", json_string(err == AZ_OK ? "Success" : "Failure"));
     if (message != NULL && *message)
-        json_object_set_new(s, "message", json_string(message));
+        json_object_set_new(s, "message", json_string_go(message));
     const char *reason = az_err_reason(err);
     if (*reason)
         json_object_set_new(s, "reason", json_string(reason));
@@ -48,7 +83,7 @@ static json_t *details_new(const char *group, const char *plural, const char *na
 {
     json_t *d = json_object();
     if (name != NULL && *name)
-        json_object_set_new(d, "name", json_string(name));
+        json_object_set_new(d, "name", json_string_go(name));
     if (group != NULL && *group)
         json_object_set_new(d, "group", json_string(group));
     if (plural != NULL && *plural)
@@ -59,7 +94,9 @@ static json_t *details_new(const char *group, const char *plural, const char *na
 json_t *status_not_found(const char *group, const char *plural, const char *name)
 {
     char *q = qualified(group, plural);
-    char *msg = xasprintf("%s \"%s\" not found", q, name);
+    char *qn = quoted(name);
+    char *msg = xasprintf("%s %s not found", q, qn);
+    free(qn);
     json_t *s = status_new(AZ_ENOTFOUND, msg, details_new(group, plural, name));
     free(q);
     free(msg);
@@ -75,7 +112,9 @@ json_t *status_not_found_path(void)
 json_t *status_already_exists(const char *group, const char *plural, const char *name)
 {
     char *q = qualified(group, plural);
-    char *msg = xasprintf("%s \"%s\" already exists", q, name);
+    char *qn = quoted(name);
+    char *msg = xasprintf("%s %s already exists", q, qn);
+    free(qn);
     json_t *s = status_new(AZ_EEXIST, msg, details_new(group, plural, name));
     free(q);
     free(msg);
@@ -85,8 +124,10 @@ json_t *status_already_exists(const char *group, const char *plural, const char 
 json_t *status_conflict(const char *group, const char *plural, const char *name, const char *why)
 {
     char *q = qualified(group, plural);
-    char *msg = xasprintf("Operation cannot be fulfilled on %s \"%s\": %s", q, name,
+    char *qn = quoted(name);
+    char *msg = xasprintf("Operation cannot be fulfilled on %s %s: %s", q, qn,
                           why ? why : "the object has been modified; please apply your changes to the latest version and try again");
+    free(qn);
     json_t *s = status_new(AZ_ECONFLICT, msg, details_new(group, plural, name));
     free(q);
     free(msg);
@@ -98,7 +139,9 @@ json_t *status_invalid(const char *group, const char *kind, const char *name,
 {
     char *q = qualified(group, kind);
     char *agg = field_errors_aggregate(errs);
-    char *msg = xasprintf("%s \"%s\" is invalid: %s", q, name ? name : "", agg);
+    char *qn = quoted(name);
+    char *msg = xasprintf("%s %s is invalid: %s", q, qn, agg);
+    free(qn);
     json_t *d = details_new(group, kind, name);
     json_t *causes = json_array();
     for (size_t i = 0; i < errs->n; i++) {
@@ -125,9 +168,11 @@ json_t *status_forbidden(const char *group, const char *plural, const char *name
         msg = xasprintf("forbidden: %s", err);
     } else {
         char *q = qualified(group, plural);
-        if (name != NULL && *name)
-            msg = xasprintf("%s \"%s\" is forbidden: %s", q, name, err);
-        else
+        if (name != NULL && *name) {
+            char *qn = quoted(name);
+            msg = xasprintf("%s %s is forbidden: %s", q, qn, err);
+            free(qn);
+        } else
             msg = xasprintf("%s is forbidden: %s", q, err);
         free(q);
     }

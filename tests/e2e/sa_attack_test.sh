@@ -8,7 +8,10 @@
 #   - a *SubjectAccessReview's labelSelector/fieldSelector requirements are validated (422;
 #     unknown operators pass: AllowUnknownOperatorInRequirement);
 #   - a cluster-scoped review's metadata.namespace is cleared by the create handler, not
-#     reported as "metadata: must be empty".
+#     reported as "metadata: must be empty";
+#   - a 403 for a name, namespace or path with quotes, backslashes, non-printable runes or
+#     bytes that are not UTF-8 quotes them as Go's %q (the Status kept its message only for
+#     valid UTF-8, and printed the others raw).
 # Drives the real binary ($ANZEN, default build/anzen) with kubectl and curl (tests/e2e/lib.sh).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -120,5 +123,22 @@ expect_eq "SSAR with metadata.namespace: none echoed" "" "$(field metadata.names
 sa "$TDEF" POST "$SSAR" "${J[@]}" -d '{"metadata":{"namespace":"other","name":"x"},"spec":{"nonResourceAttributes":{"path":"/api","verb":"get"}}}'
 expect_eq "SSAR with metadata.name: 422" 422 "$CODE"
 expect_contains "SSAR with metadata.name: must be empty, namespace shown cleared" 'Name:"x", GenerateName:"", Namespace:""' "$(field message)"
+
+# ---- 403s for names no client library would send: Go's %q, never a Status without message --
+U='User "system:serviceaccount:lab:default"'
+sa "$TDEF" GET /api/v1/namespaces/lab/configmaps/%ff%fe
+expect_eq "invalid UTF-8 name: 403" 403 "$CODE"
+expect_eq "invalid UTF-8 name: message with the name as %q" \
+    "configmaps \"\\xff\\xfe\" is forbidden: $U cannot get resource \"configmaps\" in API group \"\" in the namespace \"lab\"" "$(field message)"
+expect_eq "invalid UTF-8 name: details.name with U+FFFD as Go's JSON encoder writes it" $'\uFFFD\uFFFD' "$(field details.name)"
+sa "$TDEF" GET '/api/v1/namespaces/lab/configmaps/a%22b%5Cc%E2%80%AE'
+expect_eq "name with a quote, a backslash and U+202E: message as %q" \
+    "configmaps \"a\\\"b\\\\c\\u202e\" is forbidden: $U cannot get resource \"configmaps\" in API group \"\" in the namespace \"lab\"" "$(field message)"
+sa "$TDEF" GET '/api/v1/namespaces/l%22ab/pods'
+expect_eq "namespace with a quote: %q in the message" \
+    "pods is forbidden: $U cannot list resource \"pods\" in API group \"\" in the namespace \"l\\\"ab\"" "$(field message)"
+sa "$TDEF" GET '/x%22%ff%3Cy%3E&'
+expect_eq "path with a quote, a bad byte and <>&: %q, then the HTML sanitizer" \
+    "forbidden: $U cannot get path \"/x\\\"\\xff&lt;y&gt;&amp;\"" "$(field message)"
 
 e2e_finish
