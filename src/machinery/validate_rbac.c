@@ -66,11 +66,6 @@ static void validate_policy_rule(json_t *rule, bool namespaced, size_t i,
         field_errors_add(errs, FIELD_REQUIRED, p, NULL,
                          "resource rules must supply at least one resource");
     }
-    if (nnames > 0 && nres > 1) {
-        snprintf(p, sizeof(p), "rules[%zu].resourceNames", i);
-        field_errors_add(errs, FIELD_REQUIRED, p, NULL,
-                         "resource names cannot apply to multiple resources");
-    }
 }
 
 static void not_supported_str(struct field_errors *errs, const char *path, const char *value,

@@ -11,7 +11,8 @@
 #     reported as "metadata: must be empty";
 #   - a 403 for a name, namespace or path with quotes, backslashes, non-printable runes or
 #     bytes that are not UTF-8 quotes them as Go's %q (the Status kept its message only for
-#     valid UTF-8, and printed the others raw).
+#     valid UTF-8, and printed the others raw);
+#   - a Role rule may name resourceNames for several resources (no such validation upstream).
 # Drives the real binary ($ANZEN, default build/anzen) with kubectl and curl (tests/e2e/lib.sh).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -140,5 +141,23 @@ expect_eq "namespace with a quote: %q in the message" \
 sa "$TDEF" GET '/x%22%ff%3Cy%3E&'
 expect_eq "path with a quote, a bad byte and <>&: %q, then the HTML sanitizer" \
     "forbidden: $U cannot get path \"/x\\\"\\xff&lt;y&gt;&amp;\"" "$(field message)"
+
+# ---- a rule naming resourceNames for several resources (valid upstream) -------------------
+cat >"$T/names.yaml" <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: names, namespace: lab}
+rules:
+- {apiGroups: [""], resources: ["configmaps", "secrets"], resourceNames: ["x"], verbs: ["get"]}
+YAML
+OUT=$(kc apply -f "$T/names.yaml" 2>&1)
+expect_eq "Role with resourceNames over two resources: created" "role.rbac.authorization.k8s.io/names created" "$OUT"
+kc create rolebinding names -n lab --role=names --serviceaccount=lab:mover >/dev/null
+sa "$TMOVER" GET /api/v1/namespaces/lab/secrets/x
+expect_eq "resourceNames over two resources: secrets/x allowed (absent: 404)" 404 "$CODE"
+sa "$TMOVER" GET /api/v1/namespaces/lab/configmaps/x
+expect_eq "resourceNames over two resources: configmaps/x allowed (absent: 404)" 404 "$CODE"
+sa "$TMOVER" GET /api/v1/namespaces/lab/secrets/y
+expect_eq "resourceNames over two resources: secrets/y still 403" 403 "$CODE"
 
 e2e_finish
