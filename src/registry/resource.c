@@ -108,7 +108,7 @@ static const struct resource_def resources[] = {
     {
         .group = "", .version = "v1", .kind = "Event", .list_kind = "EventList",
         .plural = "events", .singular = "event", .short_names = {"ev"}, .namespaced = true,
-        .verbs = RW,
+        .verbs = RW, .flags = RES_CREATE_ON_UPDATE,
         .validate = validate_kind_core_namespaced, .table = &table_event,
         .schema = &schema_event,
         .zero = "{\"metadata\":{},\"involvedObject\":{},\"source\":{},\"firstTimestamp\":null,"
@@ -121,7 +121,7 @@ static const struct resource_def resources[] = {
     {
         .group = "events.k8s.io", .version = "v1", .kind = "Event", .list_kind = "EventList",
         .plural = "events", .singular = "event", .short_names = {"ev"}, .namespaced = true,
-        .verbs = RW, .flags = RES_EVENTS_VIEW,
+        .verbs = RW, .flags = RES_EVENTS_VIEW | RES_CREATE_ON_UPDATE,
         .table = &table_events_event, .schema = &schema_events_event,
     },
     {
@@ -139,33 +139,35 @@ static const struct resource_def resources[] = {
     {
         .group = "coordination.k8s.io", .version = "v1", .kind = "Lease",
         .list_kind = "LeaseList", .plural = "leases", .singular = "lease", .namespaced = true,
-        .verbs = RW,
+        .verbs = RW, .flags = RES_CREATE_ON_UPDATE,
         .validate = validate_kind_lease, .table = &table_lease, .schema = &schema_lease,
         .zero = "{\"metadata\":{},\"spec\":{}}",
     },
     {
         .group = RBAC, .version = "v1", .kind = "ClusterRole", .list_kind = "ClusterRoleList",
-        .plural = "clusterroles", .singular = "clusterrole", .verbs = RW, .flags = RES_RBAC_ROLE,
+        .plural = "clusterroles", .singular = "clusterrole", .verbs = RW,
+        .flags = RES_RBAC_ROLE | RES_CREATE_ON_UPDATE,
         .validate = validate_kind_cluster_role, .schema = &schema_cluster_role,
         .zero = ZERO_ROLE,
     },
     {
         .group = RBAC, .version = "v1", .kind = "ClusterRoleBinding",
         .list_kind = "ClusterRoleBindingList", .plural = "clusterrolebindings",
-        .singular = "clusterrolebinding", .verbs = RW, .flags = RES_RBAC_BINDING,
+        .singular = "clusterrolebinding", .verbs = RW,
+        .flags = RES_RBAC_BINDING | RES_CREATE_ON_UPDATE,
         .defaults = defaults_kind_binding, .validate = validate_kind_cluster_role_binding,
         .table = &table_binding, .schema = &schema_cluster_role_binding, .zero = ZERO_BINDING,
     },
     {
         .group = RBAC, .version = "v1", .kind = "Role", .list_kind = "RoleList",
         .plural = "roles", .singular = "role", .namespaced = true, .verbs = RW,
-        .flags = RES_RBAC_ROLE,
+        .flags = RES_RBAC_ROLE | RES_CREATE_ON_UPDATE,
         .validate = validate_kind_role, .schema = &schema_role, .zero = ZERO_ROLE,
     },
     {
         .group = RBAC, .version = "v1", .kind = "RoleBinding", .list_kind = "RoleBindingList",
         .plural = "rolebindings", .singular = "rolebinding", .namespaced = true, .verbs = RW,
-        .flags = RES_RBAC_BINDING,
+        .flags = RES_RBAC_BINDING | RES_CREATE_ON_UPDATE,
         .defaults = defaults_kind_binding, .validate = validate_kind_role_binding,
         .table = &table_binding, .schema = &schema_role_binding, .zero = ZERO_BINDING,
     },

@@ -87,6 +87,9 @@ enum resource_flags {
                                          Namespaces are emptied by their own controller) */
     /* 1 << 13 was RES_CREATE_UNLOCKED: whether a create needs the biglock is now said by
      * the admission chain (registry/admission.h admission_create_unlocked) */
+    RES_CREATE_ON_UPDATE = 1 << 14,   /* a PUT of an absent object creates it (upstream
+                                         strategy AllowCreateOnUpdate: Event, Lease, Role,
+                                         ClusterRole, RoleBinding, ClusterRoleBinding) */
 };
 
 struct resource_def {

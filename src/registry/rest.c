@@ -1480,8 +1480,29 @@ int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
         return rc;
     json_t *old;
     int64_t old_rev;
-    if ((rc = read_current(c, &old, &old_rev, ret_status)) < 0)
+    if ((rc = read_current(c, &old, &old_rev, ret_status)) < 0) {
+        if (rc != AZ_ENOTFOUND || !(c->res->flags & RES_CREATE_ON_UPDATE) ||
+            (c->subresource != NULL && *c->subresource))
+            return rc;
+        /* AllowCreateOnUpdate: the PUT creates the object (upstream Store.Update's creating
+         * branch: create admission and validation, 201), after the update handler's name check */
+        json_decref(*ret_status);
+        *ret_status = NULL;
+        json_t *m = meta_of(obj);
+        const char *name = json_str(m, "name");
+        if (name == NULL || *name == '\0') {
+            json_object_set_new(m, "name", json_string(c->name));
+        } else if (strcmp(name, c->name) != 0) {
+            char *msg = xasprintf("the name of the object (%s) does not match the name on the URL (%s)", name, c->name);
+            *ret_status = status_bad_request(msg);
+            free(msg);
+            return AZ_EBADREQUEST;
+        }
+        rc = create_internal(c, obj, false, ret_obj, ret_status);
+        if (rc == 0)
+            *ret_code = 201;
         return rc;
+    }
     rc = update_internal(c, obj, old, old_rev, false, ret_obj, ret_status);
     json_decref(old);
     return rc;

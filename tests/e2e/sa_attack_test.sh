@@ -12,7 +12,10 @@
 #   - a 403 for a name, namespace or path with quotes, backslashes, non-printable runes or
 #     bytes that are not UTF-8 quotes them as Go's %q (the Status kept its message only for
 #     valid UTF-8, and printed the others raw);
-#   - a Role rule may name resourceNames for several resources (no such validation upstream).
+#   - a Role rule may name resourceNames for several resources (no such validation upstream);
+#   - a PUT of an absent Role/RoleBinding (also ClusterRole, ClusterRoleBinding, Event, Lease)
+#     creates it, as upstream's AllowCreateOnUpdate does, through create admission: the
+#     escalation and bind checks apply; an absent ConfigMap stays a 404.
 # Drives the real binary ($ANZEN, default build/anzen) with kubectl and curl (tests/e2e/lib.sh).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -159,5 +162,33 @@ sa "$TMOVER" GET /api/v1/namespaces/lab/configmaps/x
 expect_eq "resourceNames over two resources: configmaps/x allowed (absent: 404)" 404 "$CODE"
 sa "$TMOVER" GET /api/v1/namespaces/lab/secrets/y
 expect_eq "resourceNames over two resources: secrets/y still 403" 403 "$CODE"
+
+# ---- PUT of an absent Role/RoleBinding creates it (AllowCreateOnUpdate), escalation-checked ----
+kc create serviceaccount updater -n lab >/dev/null
+kc create role updater -n lab --verb=update --resource=roles,rolebindings,configmaps >/dev/null
+kc create rolebinding updater -n lab --role=updater --serviceaccount=lab:updater >/dev/null
+TUPD=$(kc create token updater -n lab 2>/dev/null)
+RB=/apis/rbac.authorization.k8s.io/v1/namespaces/lab
+sa "$TUPD" PUT $RB/roles/held "${J[@]}" \
+    -d '{"metadata":{"name":"held"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["update"]}]}'
+expect_eq "PUT of an absent Role with rules the SA holds: 201" 201 "$CODE"
+expect_eq "PUT-created Role: stored with its rule" '[{"apiGroups":[""],"resources":["configmaps"],"verbs":["update"]}]' \
+    "$(kc get role held -n lab -o jsonpath='{.rules}' 2>&1)"
+sa "$TUPD" PUT $RB/roles/grab "${J[@]}" \
+    -d '{"metadata":{"name":"grab"},"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}]}'
+expect_eq "PUT of an absent Role with rules the SA lacks: 403" 403 "$CODE"
+expect_contains "PUT-create escalation: upstream's message" \
+    'roles.rbac.authorization.k8s.io "grab" is forbidden: user "system:serviceaccount:lab:updater"' "$(field message)"
+expect_contains "PUT-create escalation: the missing rule" '{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}' "$(field message)"
+expect_eq "PUT-create escalation: nothing stored" "" "$(kc get role grab -n lab -o name 2>/dev/null)"
+sa "$TUPD" PUT $RB/rolebindings/grab "${J[@]}" \
+    -d '{"metadata":{"name":"grab"},"subjects":[{"kind":"ServiceAccount","name":"updater"}],"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"admin"}}'
+expect_eq "PUT of an absent RoleBinding to admin: 403 (bind check)" 403 "$CODE"
+expect_eq "PUT-create bind refused: nothing stored" "" "$(kc get rolebinding grab -n lab -o name 2>/dev/null)"
+sa "$TUPD" PUT $RB/roles/held2 "${J[@]}" -d '{"metadata":{"name":"other"},"rules":[]}'
+expect_eq "PUT-create with another name in the body: 400" 400 "$CODE"
+expect_eq "PUT-create name mismatch: message" "the name of the object (other) does not match the name on the URL (held2)" "$(field message)"
+sa "$TUPD" PUT /api/v1/namespaces/lab/configmaps/absent "${J[@]}" -d '{"metadata":{"name":"absent"}}'
+expect_eq "PUT of an absent ConfigMap (no create on update): 404" 404 "$CODE"
 
 e2e_finish
