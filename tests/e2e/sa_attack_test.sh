@@ -15,7 +15,10 @@
 #   - a Role rule may name resourceNames for several resources (no such validation upstream);
 #   - a PUT of an absent Role/RoleBinding (also ClusterRole, ClusterRoleBinding, Event, Lease)
 #     creates it, as upstream's AllowCreateOnUpdate does, through create admission: the
-#     escalation and bind checks apply; an absent ConfigMap stays a 404.
+#     escalation and bind checks apply; an absent ConfigMap stays a 404;
+#   - /api/v1/namespaces/NS/namespaces[/NAME] (no such route upstream: 404) is refused: it
+#     served every namespace (list, watch) or namespace NAME (get, patch, delete) to a
+#     RoleBinding in NS, e.g. to the view ClusterRole.
 # Drives the real binary ($ANZEN, default build/anzen) with kubectl and curl (tests/e2e/lib.sh).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -190,5 +193,42 @@ expect_eq "PUT-create with another name in the body: 400" 400 "$CODE"
 expect_eq "PUT-create name mismatch: message" "the name of the object (other) does not match the name on the URL (held2)" "$(field message)"
 sa "$TUPD" PUT /api/v1/namespaces/lab/configmaps/absent "${J[@]}" -d '{"metadata":{"name":"absent"}}'
 expect_eq "PUT of an absent ConfigMap (no create on update): 404" 404 "$CODE"
+
+# ---- the namespaces resource under another namespace's URL ------------------------------
+# lab:viewer holds the view ClusterRole (namespaces get/list/watch) and patch/delete on
+# namespaces, all through RoleBindings in lab: it may act on namespace lab only.
+kc create namespace victim >/dev/null
+kc create serviceaccount viewer -n lab >/dev/null
+kc create rolebinding viewer -n lab --clusterrole=view --serviceaccount=lab:viewer >/dev/null
+kc create role nsadmin -n lab --verb=patch,delete --resource=namespaces >/dev/null
+kc create rolebinding nsadmin -n lab --role=nsadmin --serviceaccount=lab:viewer >/dev/null
+TVIEW=$(kc create token viewer -n lab 2>/dev/null)
+refused() { expect_match "$1: refused (403 here, 404 upstream)" '^(403|404)$' "$CODE"; expect_not_contains "$1: nothing served" "$2" "$BODY"; }
+sa "$TVIEW" GET /api/v1/namespaces/lab/namespaces
+refused "list namespaces under /namespaces/lab" '"NamespaceList"'
+sa "$TVIEW" GET /api/v1/namespaces/lab/namespaces/default
+refused "get namespace default under /namespaces/lab" '"kind": "Namespace"'
+sa "$TVIEW" GET '/api/v1/namespaces/lab/namespaces?watch=1&timeoutSeconds=1'
+refused "watch namespaces under /namespaces/lab" '"ADDED"'
+sa "$TVIEW" GET '/api/v1/watch/namespaces/lab/namespaces?timeoutSeconds=1'
+refused "legacy watch of namespaces under /namespaces/lab" '"ADDED"'
+sa "$TVIEW" PATCH /api/v1/namespaces/lab/namespaces/victim -H "Content-Type: application/merge-patch+json" \
+    -d '{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}'
+refused "patch namespace victim under /namespaces/lab" '"kind": "Namespace"'
+expect_eq "namespace victim: labels untouched" '{"kubernetes.io/metadata.name":"victim"}' \
+    "$(kc get ns victim -o jsonpath='{.metadata.labels}')"
+sa "$TVIEW" DELETE /api/v1/namespaces/lab/namespaces/victim
+refused "delete namespace victim under /namespaces/lab" '"kind": "Namespace"'
+expect_eq "namespace victim: still Active" Active "$(kc get ns victim -o jsonpath='{.status.phase}')"
+# the SA's own namespace through its own paths, and RBAC's answer about it, are unchanged
+sa "$TVIEW" GET /api/v1/namespaces/lab
+expect_eq "get namespace lab: 200" 200 "$CODE"
+expect_eq "get namespace lab: the object" lab "$(field metadata.name)"
+sa "$TVIEW" GET '/api/v1/watch/namespaces/lab?timeoutSeconds=1'
+expect_contains "watch namespace lab: its event" '"name":"lab"' "$BODY"
+sa "$TVIEW" PATCH /api/v1/namespaces/lab -H "Content-Type: application/merge-patch+json" -d '{"metadata":{"labels":{"team":"a"}}}'
+expect_eq "patch namespace lab: 200" 200 "$CODE"
+sa "$TVIEW" POST "$SSAR" "${J[@]}" -d '{"spec":{"resourceAttributes":{"namespace":"lab","verb":"list","resource":"namespaces"}}}'
+expect_eq "SSAR list namespaces in lab: still allowed (RBAC unchanged)" true "$(field status.allowed)"
 
 e2e_finish
