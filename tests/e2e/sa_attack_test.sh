@@ -17,8 +17,8 @@
 #     creates it, as upstream's AllowCreateOnUpdate does, through create admission: the
 #     escalation and bind checks apply; an absent ConfigMap stays a 404;
 #   - /api/v1/namespaces/NS/namespaces[/NAME] (no such route upstream: 404) is refused: it
-#     served every namespace (list, watch) or namespace NAME (get, patch, delete) to a
-#     RoleBinding in NS, e.g. to the view ClusterRole.
+#     served every namespace (list, watch), namespace NAME (get, patch, delete) or created
+#     any namespace, for a RoleBinding in NS (e.g. to the view ClusterRole).
 # Drives the real binary ($ANZEN, default build/anzen) with kubectl and curl (tests/e2e/lib.sh).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -195,12 +195,12 @@ sa "$TUPD" PUT /api/v1/namespaces/lab/configmaps/absent "${J[@]}" -d '{"metadata
 expect_eq "PUT of an absent ConfigMap (no create on update): 404" 404 "$CODE"
 
 # ---- the namespaces resource under another namespace's URL ------------------------------
-# lab:viewer holds the view ClusterRole (namespaces get/list/watch) and patch/delete on
+# lab:viewer holds the view ClusterRole (namespaces get/list/watch) and create/patch/delete on
 # namespaces, all through RoleBindings in lab: it may act on namespace lab only.
 kc create namespace victim >/dev/null
 kc create serviceaccount viewer -n lab >/dev/null
 kc create rolebinding viewer -n lab --clusterrole=view --serviceaccount=lab:viewer >/dev/null
-kc create role nsadmin -n lab --verb=patch,delete --resource=namespaces >/dev/null
+kc create role nsadmin -n lab --verb=create,patch,delete --resource=namespaces >/dev/null
 kc create rolebinding nsadmin -n lab --role=nsadmin --serviceaccount=lab:viewer >/dev/null
 TVIEW=$(kc create token viewer -n lab 2>/dev/null)
 refused() { expect_match "$1: refused (403 here, 404 upstream)" '^(403|404)$' "$CODE"; expect_not_contains "$1: nothing served" "$2" "$BODY"; }
@@ -220,6 +220,9 @@ expect_eq "namespace victim: labels untouched" '{"kubernetes.io/metadata.name":"
 sa "$TVIEW" DELETE /api/v1/namespaces/lab/namespaces/victim
 refused "delete namespace victim under /namespaces/lab" '"kind": "Namespace"'
 expect_eq "namespace victim: still Active" Active "$(kc get ns victim -o jsonpath='{.status.phase}')"
+sa "$TVIEW" POST /api/v1/namespaces/lab/namespaces "${J[@]}" -d '{"metadata":{"name":"planted"}}'
+refused "create a namespace under /namespaces/lab" '"kind": "Namespace"'
+expect_eq "namespace planted: not created" "" "$(kc get ns planted -o name 2>/dev/null)"
 # the SA's own namespace through its own paths, and RBAC's answer about it, are unchanged
 sa "$TVIEW" GET /api/v1/namespaces/lab
 expect_eq "get namespace lab: 200" 200 "$CODE"
