@@ -8,31 +8,12 @@
 #include "util/buf.h"
 #include "util/text.h"
 
-/* An HTTP resource request for the namespaces resource whose URL puts it inside a namespace:
- * /api/v1/namespaces/NS/namespaces[/NAME] (requestinfo restarts the parts after NS, so RBAC
- * sees namespace NS, resource namespaces, name NAME or none). Upstream routes no such path: it
- * answers 404 after authorization. The front end (http/server.c handle_resource) serves the
- * namespaces resource with the request's namespace dropped, so a grant RBAC scoped to NS — e.g.
- * a RoleBinding to the view ClusterRole — listed and watched every namespace there, and a
- * namespaced update/patch/delete grant acted on namespace NAME. Refused here until the front
- * end answers 404 itself. The namespace object's own paths (/api/v1/namespaces/NS,
- * .../NS/status, .../NS/finalize, /api/v1/watch/namespaces/NS) always carry name == NS;
- * access reviews and in-process calls have no path and are not concerned. */
-static bool namespaces_inside_namespace(const struct authz_attrs *a)
-{
-    return a->is_resource && a->path != NULL && *a->path != '\0' && a->resource != NULL &&
-           strcmp(a->resource, "namespaces") == 0 && (a->group == NULL || *a->group == '\0') &&
-           a->ns != NULL && *a->ns != '\0' && strcmp(a->name != NULL ? a->name : "", a->ns) != 0;
-}
-
 enum authz_decision authz_authorize(struct apiserver *srv, const struct authz_attrs *a,
                                     char **ret_reason)
 {
     *ret_reason = NULL;
     if (user_info_in_group(a->user, "system:masters"))
         return AUTHZ_ALLOW;
-    if (namespaces_inside_namespace(a))
-        return AUTHZ_DENY;
     size_t n = srv != NULL ? srv->nauthorizers : 0;
     if (n == 0 && !a->is_resource && strcmp(a->verb, "get") == 0 &&
         (strcmp(a->path, "/healthz") == 0 || strcmp(a->path, "/livez") == 0 ||

@@ -1673,6 +1673,29 @@ static bool ssar_memo_applies(struct ctx *c, const struct api_call *call,
 
 static void create_job_start(struct ctx *c, struct rest_deferred *d, int code);
 
+/* Whether a request for the namespaces resource that carries a namespace came by one of the
+ * namespace object's own paths: /api/v1/[watch/]namespaces/NS, .../NS/status, .../NS/finalize.
+ * requestinfo restarts the parts after namespaces/NS unless a namespace subresource follows, as
+ * upstream's does, so /api/v1/namespaces/NS/namespaces[/NAME] also reads as namespace NS,
+ * resource namespaces: upstream routes no such path (404 once authorized), and serving it would
+ * let a grant scoped to NS reach every namespace. */
+static bool namespace_own_path(const struct request_info *ri)
+{
+    const char *p = ri->path;
+    size_t nslen = strlen(ri->namespace);
+    if (strncmp(p, "/api/v1/", 8) != 0)
+        return false;
+    p += 8;
+    if (strncmp(p, "watch/", 6) == 0)
+        p += 6;
+    if (strncmp(p, "namespaces/", 11) != 0 || strncmp(p + 11, ri->namespace, nslen) != 0)
+        return false;
+    p += 11 + nslen;
+    if (strcmp(p, "/status") == 0 || strcmp(p, "/finalize") == 0)
+        return true;
+    return *p == '\0' || strcmp(p, "/") == 0;
+}
+
 static void handle_resource(struct ctx *c)
 {
     struct request_info *ri = &c->info;
@@ -1683,8 +1706,13 @@ static void handle_resource(struct ctx *c)
     }
     const char *ns = ri->namespace && *ri->namespace ? ri->namespace : NULL;
     bool path_ns_is_name = (r->flags & RES_PATH_NAME_IS_NAMESPACE) != 0;
-    if (path_ns_is_name)
+    if (path_ns_is_name) {
+        if (ns != NULL && !namespace_own_path(ri)) {
+            send_status(c, status_not_found_path());
+            return;
+        }
         ns = NULL;
+    }
     if (!r->namespaced && ri->namespace && *ri->namespace && !path_ns_is_name) {
         send_status(c, status_not_found_path());
         return;

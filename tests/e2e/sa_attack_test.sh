@@ -16,9 +16,9 @@
 #   - a PUT of an absent Role/RoleBinding (also ClusterRole, ClusterRoleBinding, Event, Lease)
 #     creates it, as upstream's AllowCreateOnUpdate does, through create admission: the
 #     escalation and bind checks apply; an absent ConfigMap stays a 404;
-#   - /api/v1/namespaces/NS/namespaces[/NAME] (no such route upstream: 404) is refused: it
-#     served every namespace (list, watch), namespace NAME (get, patch, delete) or created
-#     any namespace, for a RoleBinding in NS (e.g. to the view ClusterRole).
+#   - /api/v1/namespaces/NS/namespaces[/NAME] is no route (404 once RBAC allowed it, 403 before,
+#     as upstream): it served every namespace (list, watch), namespace NAME (get, patch, delete)
+#     or created any namespace, for a RoleBinding in NS (e.g. to the view ClusterRole).
 # Drives the real binary ($ANZEN, default build/anzen) with kubectl and curl (tests/e2e/lib.sh).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -203,7 +203,7 @@ kc create rolebinding viewer -n lab --clusterrole=view --serviceaccount=lab:view
 kc create role nsadmin -n lab --verb=create,patch,delete --resource=namespaces >/dev/null
 kc create rolebinding nsadmin -n lab --role=nsadmin --serviceaccount=lab:viewer >/dev/null
 TVIEW=$(kc create token viewer -n lab 2>/dev/null)
-refused() { expect_match "$1: refused (403 here, 404 upstream)" '^(403|404)$' "$CODE"; expect_not_contains "$1: nothing served" "$2" "$BODY"; }
+refused() { expect_eq "$1: 404 (no such route; the grant lets the request through RBAC)" 404 "$CODE"; expect_not_contains "$1: nothing served" "$2" "$BODY"; }
 sa "$TVIEW" GET /api/v1/namespaces/lab/namespaces
 refused "list namespaces under /namespaces/lab" '"NamespaceList"'
 sa "$TVIEW" GET /api/v1/namespaces/lab/namespaces/default
@@ -223,6 +223,12 @@ expect_eq "namespace victim: still Active" Active "$(kc get ns victim -o jsonpat
 sa "$TVIEW" POST /api/v1/namespaces/lab/namespaces "${J[@]}" -d '{"metadata":{"name":"planted"}}'
 refused "create a namespace under /namespaces/lab" '"kind": "Namespace"'
 expect_eq "namespace planted: not created" "" "$(kc get ns planted -o name 2>/dev/null)"
+# without a grant RBAC answers first, as upstream's filter chain does: 403 with its message
+sa "$TDEF" GET /api/v1/namespaces/lab/namespaces/default
+expect_eq "no grant: get namespace default under /namespaces/lab: 403" 403 "$CODE"
+expect_eq "no grant: the forbidden message" \
+    'namespaces "default" is forbidden: User "system:serviceaccount:lab:default" cannot get resource "namespaces" in API group "" in the namespace "lab"' \
+    "$(field message)"
 # the SA's own namespace through its own paths, and RBAC's answer about it, are unchanged
 sa "$TVIEW" GET /api/v1/namespaces/lab
 expect_eq "get namespace lab: 200" 200 "$CODE"
