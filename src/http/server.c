@@ -2310,9 +2310,16 @@ static json_t *imp_get_header(void *ctx, const char *name)
     h2o_req_t *req = ctx;
     json_t *vals = json_array();
     ssize_t i = -1;
-    while ((i = h2o_find_header_by_str(&req->headers, name, strlen(name), i)) >= 0)
-        json_array_append_new(vals, json_stringn(req->headers.entries[i].value.base,
-                                                 req->headers.entries[i].value.len));
+    while ((i = h2o_find_header_by_str(&req->headers, name, strlen(name), i)) >= 0) {
+        /* Go's header parser (textproto) drops the value's leading and trailing white space */
+        const char *v = req->headers.entries[i].value.base;
+        size_t n = req->headers.entries[i].value.len;
+        while (n > 0 && (*v == ' ' || *v == '\t'))
+            v++, n--;
+        while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            n--;
+        json_array_append_new(vals, json_stringn(v, n));
+    }
     return vals;
 }
 
