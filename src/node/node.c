@@ -686,8 +686,11 @@ static void reap(struct node_agent *a, struct node_pod *p)
     for (size_t i = 0; i < p->nc; i++) {
         struct node_container *c = &p->c[i];
         int ws;
-        if (c->starting && p->terminating && node_container_start_poll(c, false))
-            container_started(p, c);
+        if (c->starting && p->terminating) {
+            node_container_start_abort(p, c); /* a start blocked for ever must not keep the pod */
+            if (node_container_start_poll(c, false))
+                container_started(p, c);
+        }
         if (c->pid <= 0)
             continue;
         pid_t r = waitpid(c->pid, &ws, WNOHANG);
@@ -1497,8 +1500,10 @@ void node_stop(void)
     if (h2o_timeout_is_linked(&node__start_poll_entry))
         h2o_timeout_unlink(&node__start_poll_entry);
     for (struct node_pod *p = a->pods; p; p = p->next) {
-        for (size_t i = 0; i < p->nc; i++)
+        for (size_t i = 0; i < p->nc; i++) {
+            node_container_start_abort(p, &p->c[i]);
             node_container_start_poll(&p->c[i], true);
+        }
         signal_pod(p, SIGKILL);
     }
     while (a->pods) {

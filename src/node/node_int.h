@@ -193,6 +193,12 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
 /* Finishes a start in flight (waits for it if wait): then c->pid and c->state = RUNNING, or
  * terminated (StartError, exit code 128). Returns false while it is still running. */
 bool node_container_start_poll(struct node_container *c, bool wait);
+/* Ends a start in flight that has not finished: SIGKILL to every process already in the
+ * container's cgroup (the runtime's init, blocked in the image's files, say: a FIFO for
+ * /etc/group keeps `runc run` waiting for ever), so the runtime returns and the next poll
+ * reports a StartError. For a pod being deleted and for the agent's stop, which wait for
+ * starts in flight. Idempotent; nothing when no start is in flight. */
+void node_container_start_abort(struct node_pod *p, struct node_container *c);
 void node_strv_free(char **v);
 /* Closes c's stdin pipe and terminal master (the run ended). Idempotent. */
 void node_container_close_stdio(struct node_container *c);

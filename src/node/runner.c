@@ -554,23 +554,37 @@ void node_container_cleanup(struct node_agent *a, struct node_container *c)
     c->bundle = NULL;
 }
 
-/* The pod's cgroup parent (/anzen/pod<uid>) in every hierarchy: runc removes only its leaves. */
-static void remove_pod_cgroups(struct node_pod *p)
+/* fn(path) for /sys/fs/cgroup/REL (the unified hierarchy) and /sys/fs/cgroup/X/REL for every
+ * hierarchy X (v1). */
+static void each_cgroup_dir(const char *rel, void (*fn)(const char *path))
 {
-    char *v2 = xasprintf("/sys/fs/cgroup/anzen/pod%s", p->uid);
-    rmdir(v2);
+    char *v2 = xasprintf("/sys/fs/cgroup/%s", rel);
+    fn(v2);
     free(v2);
     DIR *d = opendir("/sys/fs/cgroup");
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        char *path = xasprintf("/sys/fs/cgroup/%s/anzen/pod%s", e->d_name, p->uid);
-        rmdir(path);
+        char *path = xasprintf("/sys/fs/cgroup/%s/%s", e->d_name, rel);
+        fn(path);
         free(path);
     }
     if (d)
         closedir(d);
+}
+
+static void rmdir_quiet(const char *path)
+{
+    rmdir(path);
+}
+
+/* The pod's cgroup parent (/anzen/pod<uid>) in every hierarchy: runc removes only its leaves. */
+static void remove_pod_cgroups(struct node_pod *p)
+{
+    char *rel = xasprintf("anzen/pod%s", p->uid);
+    each_cgroup_dir(rel, rmdir_quiet);
+    free(rel);
 }
 
 void node_pod_teardown(struct node_agent *a, struct node_pod *p)
@@ -1058,6 +1072,30 @@ static void *start_thread(void *arg)
      * (node_container_start_poll) */
     atomic_store(&j->done, 1);
     return NULL;
+}
+
+/* SIGKILL to the pids listed in dir/cgroup.procs. */
+static void kill_cgroup_procs(const char *dir)
+{
+    char *path = xasprintf("%s/cgroup.procs", dir);
+    FILE *f = fopen(path, "re");
+    free(path);
+    int pid;
+    while (f && fscanf(f, "%d", &pid) == 1)
+        if (pid > 1)
+            kill(pid, SIGKILL);
+    if (f)
+        fclose(f);
+}
+
+void node_container_start_abort(struct node_pod *p, struct node_container *c)
+{
+    if (c->starting == NULL || atomic_load(&c->starting->done) != 0 || c->cid == NULL)
+        return;
+    /* the cgroup runc puts the container's init in (ocispec cgroupsPath), in every hierarchy */
+    char *rel = xasprintf("anzen/pod%s/%s", p->uid, c->cid);
+    each_cgroup_dir(rel, kill_cgroup_procs);
+    free(rel);
 }
 
 bool node_container_start_poll(struct node_container *c, bool wait)

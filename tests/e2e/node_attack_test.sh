@@ -5,7 +5,10 @@
 #   - image files the agent reads on the host (/etc/passwd, /etc/group, for the user's uid,
 #     gid and groups): a symlink in the image is resolved inside the image, never on the host
 #     (no host file's ids reach the container), and only a regular file is read (a symlink to
-#     the host's /dev/zero made the agent spin: the API stopped answering).
+#     the host's /dev/zero made the agent spin: the API stopped answering);
+#   - a start that never ends (the image's /etc/group a FIFO: runc's init blocks reading it in
+#     the container, as under containerd): deleting the pod ends its runtime processes (they
+#     stayed for ever), and anzen still stops on SIGTERM (it waited for the start for ever).
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -52,6 +55,7 @@ echo "evil:x:4242:4343::/:/bin/sh" >"$HOSTPW"
 trap 'rm -f "$HOSTPW"; e2e_cleanup' EXIT
 derived pwlink:1 "ln -sf $HOSTPW etc/passwd"
 derived pwzero:1 "ln -sf /dev/zero etc/passwd"
+derived grpfifo:1 "rm -f etc/group; mkfifo etc/group"
 pod pwlink pwlink:1 4242 'id'
 expect_eq "passwd symlink to a host file: pod Succeeded" "Succeeded" "$(e2e_pod_phase pwlink default 'Succeeded|Failed' 60)"
 expect_eq "passwd symlink to a host file: no gid from the host's file" "uid=4242 gid=0(root) groups=0(root)" "$(k logs pwlink)"
@@ -64,5 +68,32 @@ expect_contains "passwd -> /dev/zero: runc's message" "unable to setup user: una
 if healthy; then e2e_pass "passwd -> /dev/zero: /healthz answers"; else e2e_fail "passwd -> /dev/zero: /healthz answers" ok timeout; fi
 pod after alpine:latest 1000 'echo ran'
 expect_eq "a pod after them runs" "Succeeded" "$(e2e_pod_phase after default 'Succeeded|Failed' 60)"
+
+# ---- a start that never ends ---------------------------------------------------------------------
+# runtime_procs UID: the runtime's processes of pod UID (their command lines name its dir)
+runtime_procs() { ps -eo pid=,args= | grep -F "/pods/$1/" | grep -v grep; }
+pod fifo1 grpfifo:1 0 'id'
+pod fifo2 grpfifo:1 0 'id'
+UID1=$(k get pod fifo1 -o jsonpath='{.metadata.uid}')
+UID2=$(k get pod fifo2 -o jsonpath='{.metadata.uid}')
+started() { [ -n "$(runtime_procs "$1")" ]; }
+gone() { [ -z "$(runtime_procs "$1")" ]; }
+wait_until 30 started "$UID1"
+wait_until 30 started "$UID2"
+sleep 2
+expect_eq "FIFO group file: the container is still being created" "ContainerCreating" \
+    "$(k get pod fifo1 -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}')"
+expect_ne "FIFO group file: its runtime is running" "" "$(runtime_procs "$UID1")"
+OUT=$(k delete pod fifo1 --timeout=30s 2>&1)
+expect_eq "FIFO group file: the pod is deleted" 'pod "fifo1" deleted' "$OUT"
+wait_until 10 gone "$UID1"
+expect_eq "FIFO group file: its runtime processes are gone" "" "$(runtime_procs "$UID1")"
+if healthy; then e2e_pass "FIFO group file: /healthz answers"; else e2e_fail "FIFO group file: /healthz answers" ok timeout; fi
+# fifo2's start is still in flight when anzen is asked to stop
+expect_ne "FIFO group file: the second pod's runtime is running" "" "$(runtime_procs "$UID2")"
+server_stop
+expect_eq "FIFO group file: SIGTERM stops anzen with a start in flight" 0 "$?"
+wait_until 10 gone "$UID2"
+expect_eq "FIFO group file: ... and its runtime processes are gone" "" "$(runtime_procs "$UID2")"
 
 e2e_finish
