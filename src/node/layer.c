@@ -459,18 +459,20 @@ char *tar_clean_path(const char *path)
 
 /* ---- applying a layer ---- */
 
-int layer_open_in_root(int rootfd, const char *path, int flags)
+int layer_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
 {
-    struct open_how how = {
-        .flags = (uint64_t)(flags | O_CLOEXEC),
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-    };
+    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = resolve};
     for (int tries = 0; tries < 16; tries++) {
-        long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
         if (fd >= 0 || errno != EAGAIN)
             return (int)fd;
     }
     return -1;
+}
+
+int layer_open_in_root(int rootfd, const char *path, int flags)
+{
+    return layer_openat2(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 #define MAX_SYMLINK_HOPS 40

@@ -98,5 +98,8 @@ int layer_remove_at(int dirfd, const char *name);
  * RESOLVE_NO_MAGICLINKS: symlinks, absolute or relative, are followed as if rootfd were "/";
  * O_CLOEXEC is added): the fd, or -1 with errno set. */
 int layer_open_in_root(int rootfd, const char *path, int flags);
+/* openat2(2) of path relative to dirfd with those RESOLVE_* flags (retried on EAGAIN; O_CLOEXEC
+ * added): the fd, or -1 with errno set. */
+int layer_openat2(int dirfd, const char *path, int flags, uint64_t resolve);
 
 #endif

@@ -134,8 +134,19 @@ extern struct node_agent *node__agent;
 /* volumes.c: sets up (or refreshes) every volume of p under p->dir. Returns 0, or a negative
  * code with *ret_err (malloc'd) naming the failing volume. force: rewrite even if set up. */
 int node_volumes_sync(struct node_agent *a, struct node_pod *p, char **ret_err);
-/* Unmounts the tmpfs of p's API-backed volumes (secret, configMap, downwardAPI, projected). */
+/* Unmounts the tmpfs of p's API-backed volumes (secret, configMap, downwardAPI, projected)
+ * and the subPath binds (node_subpath_bind). */
 void node_volumes_unmount(struct node_pod *p);
+/* A volumeMount's subPath (kubelet's doSafeMakeDir + doBindSubPath): sub is resolved inside
+ * the volume at vol (openat2 RESOLVE_BENEATH: a symlink, absolute or leading out of the
+ * volume, is refused, never followed onto the host; ".." elements are refused), its missing
+ * directories are made one by one (mkdirat under an fd of the parent: nothing is ever made
+ * outside the volume), and what it names is bind-mounted from its fd onto
+ * p->dir/volume-subpaths/<volume>/<container>/<index>, the path to hand the runtime: the pod
+ * changing its volume afterwards (a symlink swapped in) cannot redirect the runtime's mount.
+ * Returns that path (malloc'd), or NULL with *ret_err. */
+char *node_subpath_bind(struct node_pod *p, const char *vol, const char *sub, const char *volume,
+                        const char *container, size_t index, char **ret_err);
 /* Whether some token of p needs refreshing now (80 % of its lifetime, or 24 h). */
 bool node_tokens_need_refresh(struct node_pod *p, int64_t now);
 void node_tokens_free(struct node_token *t);

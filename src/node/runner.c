@@ -936,36 +936,21 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
         }
         const char *sub = json_str(v, "subPath");
         if (sub && *sub) {
-            if (sub[0] == '/' || strstr(sub, "..")) {
-                char *msg = xasprintf("failed to prepare subPath for volumeMount \"%s\" of container \"%s\"",
-                                      vname, c->name);
-                node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
-                free(msg);
-                free(src);
-                return AZ_EINVALID;
-            }
-            char *full = xasprintf("%s/%s", src, sub);
-            struct stat st;
-            if (lstat(full, &st) != 0)
-                node_mkdir_p(full, 0755);
-            /* a symlink the container made in its volume must not lead out of it (the host) */
-            char *real_vol = realpath(src, NULL), *real_sub = realpath(full, NULL);
-            size_t vl = real_vol ? strlen(real_vol) : 0;
-            bool inside = real_vol && real_sub && strncmp(real_sub, real_vol, vl) == 0 &&
-                          (real_sub[vl] == '/' || real_sub[vl] == '\0');
+            /* bound from an fd opened beneath the volume (the pod owns its volumes' content:
+             * a symlink it made must lead neither the agent nor the runtime out of them) */
+            char *err = NULL;
+            char *bound = node_subpath_bind(p, src, sub, vname, c->name, i, &err);
             free(src);
-            src = inside ? real_sub : NULL;
-            if (!inside)
-                free(real_sub);
-            free(real_vol);
-            free(full);
+            src = bound;
             if (src == NULL) {
                 char *msg = xasprintf("failed to prepare subPath for volumeMount \"%s\" of container \"%s\"",
                                       vname, c->name);
                 node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
                 free(msg);
+                free(err);
                 return AZ_EINVALID;
             }
+            free(err);
         }
         owned[nm] = src;
         m[nm].source = src;

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 #include "registry/rest.h"
 #include "client/client.h"
+#include "node/layer.h"
 #include "node/node_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -757,21 +759,140 @@ static int ensure_tmpfs(const char *dir)
     return 0;
 }
 
-void node_volumes_unmount(struct node_pod *p)
+/* Unmounts (lazily) every mount point at depth levels below dir, deepest first. */
+static void unmount_below(const char *dir, int depth)
 {
-    char *vols = xasprintf("%s/volumes", p->dir);
-    DIR *d = opendir(vols);
+    DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        char *path = xasprintf("%s/%s", vols, e->d_name);
-        umount2(path, MNT_DETACH);
+        char *path = xasprintf("%s/%s", dir, e->d_name);
+        if (depth > 1)
+            unmount_below(path, depth - 1);
+        else
+            umount2(path, MNT_DETACH);
         free(path);
     }
     if (d)
         closedir(d);
+}
+
+void node_volumes_unmount(struct node_pod *p)
+{
+    char *vols = xasprintf("%s/volumes", p->dir);
+    unmount_below(vols, 1);
     free(vols);
+    char *subs = xasprintf("%s/volume-subpaths", p->dir);
+    unmount_below(subs, 3); /* <volume>/<container>/<index> */
+    free(subs);
+}
+
+/* ---- subPath ------------------------------------------------------------------------ */
+
+/* openat2 of path beneath dirfd (no absolute symlink, no way out by ".."), O_PATH. */
+static int open_beneath(int dirfd, const char *path, int flags)
+{
+    return layer_openat2(dirfd, path, flags | O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+}
+
+/* An O_PATH fd of clean (relative, cleaned) beneath volfd, its missing directories made:
+ * -errno on failure (-EXDEV / -ELOOP: a symlink that leaves the volume). */
+static int subpath_open(int volfd, const char *clean)
+{
+    if (*clean == '\0') { /* the volume itself */
+        int d = fcntl(volfd, F_DUPFD_CLOEXEC, 0);
+        return d >= 0 ? d : -errno;
+    }
+    int fd = open_beneath(volfd, clean, 0);
+    if (fd >= 0 || errno != ENOENT)
+        return fd >= 0 ? fd : -errno;
+    /* make the missing directories, each under an fd of its parent */
+    char *prefix = xstrdup(clean);
+    int rc = 0;
+    for (char *slash = prefix;; slash++) {
+        slash = strchr(slash, '/');
+        if (slash)
+            *slash = '\0';
+        int cur = open_beneath(volfd, prefix, O_DIRECTORY);
+        if (cur < 0 && errno == ENOENT) {
+            /* prefix's last element is missing: mkdirat it in its parent, then open it */
+            char *base = strrchr(prefix, '/');
+            const char *name = base ? base + 1 : prefix;
+            if (base)
+                *base = '\0';
+            int parent = base ? open_beneath(volfd, prefix, O_DIRECTORY) : fcntl(volfd, F_DUPFD_CLOEXEC, 0);
+            if (base)
+                *base = '/';
+            if (parent < 0 || (mkdirat(parent, name, 0755) != 0 && errno != EEXIST))
+                rc = -errno;
+            if (parent >= 0)
+                close(parent);
+            if (rc == 0 && (cur = open_beneath(volfd, prefix, O_DIRECTORY)) < 0)
+                rc = -errno;
+        } else if (cur < 0) {
+            rc = -errno;
+        }
+        if (cur >= 0)
+            close(cur);
+        if (rc != 0 || slash == NULL)
+            break;
+        *slash = '/';
+    }
+    free(prefix);
+    if (rc != 0)
+        return rc;
+    fd = open_beneath(volfd, clean, 0);
+    return fd >= 0 ? fd : -errno;
+}
+
+char *node_subpath_bind(struct node_pod *p, const char *vol, const char *sub, const char *volume,
+                        const char *container, size_t index, char **ret_err)
+{
+    /* layer.h's tar path cleaning: empty and "." elements dropped, NULL for a ".." one */
+    char *clean = sub[0] == '/' ? NULL : tar_clean_path(sub);
+    if (clean == NULL) {
+        *ret_err = xasprintf("subPath %s is absolute or has \"..\"", sub);
+        return NULL;
+    }
+    int volfd = open(vol, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int fd = volfd < 0 ? -errno : subpath_open(volfd, clean);
+    if (volfd >= 0)
+        close(volfd);
+    free(clean);
+    if (fd < 0) {
+        *ret_err = xasprintf("subPath %s of %s: %s", sub, vol, strerror(-fd));
+        return NULL;
+    }
+    struct stat st;
+    char *dir = xasprintf("%s/volume-subpaths/%s/%s", p->dir, volume, container);
+    char *target = xasprintf("%s/%zu", dir, index);
+    char *src = xasprintf("/proc/self/fd/%d", fd);
+    umount2(target, MNT_DETACH); /* a previous run's */
+    int rc = fstat(fd, &st) != 0 ? -errno : node_mkdir_p(dir, 0750);
+    if (rc == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            if (mkdir(target, 0750) != 0 && errno != EEXIST)
+                rc = -errno;
+        } else {
+            int t = open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+            if (t < 0)
+                rc = -errno;
+            else
+                close(t);
+        }
+    }
+    if (rc == 0 && mount(src, target, NULL, MS_BIND, NULL) != 0)
+        rc = -errno;
+    close(fd);
+    free(src);
+    free(dir);
+    if (rc != 0) {
+        *ret_err = xasprintf("bind-mounting subPath %s: %s", sub, strerror(-rc));
+        free(target);
+        return NULL;
+    }
+    return target;
 }
 
 static int setup_volume(struct node_agent *a, struct node_pod *p, json_t *v, char **ret_err)

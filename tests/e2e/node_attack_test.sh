@@ -8,7 +8,11 @@
 #     the host's /dev/zero made the agent spin: the API stopped answering);
 #   - a start that never ends (the image's /etc/group a FIFO: runc's init blocks reading it in
 #     the container, as under containerd): deleting the pod ends its runtime processes (they
-#     stayed for ever), and anzen still stops on SIGTERM (it waited for the start for ever).
+#     stayed for ever), and anzen still stops on SIGTERM (it waited for the start for ever);
+#   - subPath through a symlink the pod made to a host directory: refused, and nothing is made
+#     on the host (the agent made the missing directories through the symlink — on the host —
+#     before it refused); subPaths inside the volume (through an inner symlink, new nested
+#     directories, a file of a configMap) still work, and their binds are gone with the pod.
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -68,6 +72,63 @@ expect_contains "passwd -> /dev/zero: runc's message" "unable to setup user: una
 if healthy; then e2e_pass "passwd -> /dev/zero: /healthz answers"; else e2e_fail "passwd -> /dev/zero: /healthz answers" ok timeout; fi
 pod after alpine:latest 1000 'echo ran'
 expect_eq "a pod after them runs" "Succeeded" "$(e2e_pod_phase after default 'Succeeded|Failed' 60)"
+
+# ---- subPath: nothing made or mounted outside the volume ------------------------------------------
+HOSTDIR="$T/host-dir-$RANDOM"
+mkdir -p "$HOSTDIR"
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: subesc}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - {name: plant, image: alpine:latest, command: ["ln", "-s", "$HOSTDIR", "/work/esc"], volumeMounts: [{name: work, mountPath: /work}]}
+  containers:
+  - {name: main, image: alpine:latest, command: ["ls", "/x"], volumeMounts: [{name: work, mountPath: /x, subPath: esc/made/deeper}]}
+  volumes:
+  - {name: work, emptyDir: {}}
+YAML
+waitreason() { [ "$(k get pod "$1" -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}')" = "$2" ]; }
+wait_until 30 waitreason subesc CreateContainerConfigError
+expect_eq "subPath through a symlink to a host dir: CreateContainerConfigError" \
+    'CreateContainerConfigError failed to prepare subPath for volumeMount "work" of container "main"' \
+    "$(k get pod subesc -o jsonpath='{.status.containerStatuses[0].state.waiting.reason} {.status.containerStatuses[0].state.waiting.message}')"
+expect_eq "subPath through a symlink to a host dir: nothing made on the host" "" "$(ls -A "$HOSTDIR")"
+k create configmap subcm --from-literal=key=from-configmap >/dev/null
+k apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: subok}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - {name: plant, image: alpine:latest, command: ["sh", "-c", "mkdir /work/real && echo inner >/work/real/f && ln -s real /work/lnk"], volumeMounts: [{name: work, mountPath: /work}]}
+  containers:
+  - name: main
+    image: alpine:latest
+    command: ["sh", "-c", "cat /m/f; cat /etc/cm-key; echo; touch /n/x && ls /n; touch /m/ro 2>&1 | grep -o 'Read-only file system'; sleep 300"]
+    volumeMounts:
+    - {name: work, mountPath: /m, subPath: lnk, readOnly: true}
+    - {name: work, mountPath: /n, subPath: new/deep}
+    - {name: cm, mountPath: /etc/cm-key, subPath: key}
+  volumes:
+  - {name: work, emptyDir: {}}
+  - {name: cm, configMap: {name: subcm}}
+YAML
+expect_eq "subPaths inside the volume: pod Running" "Running" "$(e2e_pod_phase subok default 'Running|Succeeded|Failed' 60)"
+logged() { [ "$(k logs subok -c main 2>/dev/null | wc -l)" -ge 4 ]; }
+wait_until 30 logged
+expect_eq "subPaths inside the volume: inner symlink, configMap file, new nested dirs, readOnly" \
+    "$(printf 'inner\nfrom-configmap\nx\nRead-only file system')" "$(k logs subok -c main 2>&1)"
+SUBUID=$(k get pod subok -o jsonpath='{.metadata.uid}')
+expect_eq "subPaths inside the volume: bound under the pod's volume-subpaths (three binds)" 3 \
+    "$(grep -cF "/pods/$SUBUID/volume-subpaths/" /proc/self/mountinfo)"
+k delete pod subok subesc --grace-period=1 --timeout=30s >/dev/null 2>&1
+poddir_gone() { [ ! -e "$SERVER_DIR/node/pods/$SUBUID" ]; }
+wait_until 20 poddir_gone
+expect_eq "subPath binds are gone with the pod" "" "$(grep -F "/pods/$SUBUID/" /proc/self/mountinfo)"
+expect_eq "... and so is its pod dir" "no" "$(poddir_gone && echo no || echo yes)"
 
 # ---- a start that never ends ---------------------------------------------------------------------
 # runtime_procs UID: the runtime's processes of pod UID (their command lines name its dir)
