@@ -145,17 +145,23 @@ static const char *go_arch(const char *machine)
     return machine;
 }
 
-static json_t *node_resources(struct node_agent *a)
+int64_t node_memory_bytes(void)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    long long mem_kb = 0;
     FILE *f = fopen("/proc/meminfo", "re");
+    long long kib = 0;
     char line[256];
     while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "MemTotal: %lld kB", &mem_kb) == 1)
+        if (sscanf(line, "MemTotal: %lld kB", &kib) == 1)
             break;
     if (f)
         fclose(f);
+    return (int64_t)kib * 1024;
+}
+
+static json_t *node_resources(struct node_agent *a)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long long mem_kb = (long long)(node_memory_bytes() / 1024);
     struct statvfs vfs;
     long long disk_kb = 0;
     if (statvfs(a->root, &vfs) == 0)

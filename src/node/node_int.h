@@ -197,6 +197,9 @@ char *node_sched_filter(json_t *node, json_t *pod);
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
                         const char *message);
 
+/* node.c: the node's memory (MemTotal of /proc/meminfo) in bytes; 0 when unknown. */
+int64_t node_memory_bytes(void);
+
 /* runner.c: starts container c of p. The runtime runs on its own thread: c->starting is set
  * and c waits as ContainerCreating until node_container_start_poll() finds it done. Config
  * and image failures leave it waiting (CreateContainerError, ErrImagePull, ...) at once. */

@@ -24,6 +24,7 @@
 #include "client/client.h"
 #include "node/layer.h"
 #include "node/node_int.h"
+#include "node/ocispec.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -742,8 +743,8 @@ static int setup_hostpath(json_t *hp, char **ret_err)
 }
 
 /* Volumes whose content comes from the API (secrets, tokens, ...) live in memory, as kubelet
- * keeps them: dir becomes a tmpfs mount (once). Returns 0 or -errno. */
-static int ensure_tmpfs(const char *dir)
+ * keeps them: dir becomes a tmpfs mount (once) with opts. Returns 0 or -errno. */
+static int ensure_tmpfs(const char *dir, const char *opts)
 {
     int rc = node_mkdir_p(dir, 0755);
     if (rc != 0)
@@ -754,7 +755,7 @@ static int ensure_tmpfs(const char *dir)
     free(parent);
     if (mounted)
         return 0;
-    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") != 0)
+    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0)
         return -errno;
     return 0;
 }
@@ -895,6 +896,29 @@ char *node_subpath_bind(struct node_pod *p, const char *vol, const char *sub, co
     return target;
 }
 
+/* The size of a memory-backed emptyDir (upstream calculateEmptyDirMemorySize, SizeMemoryBacked
+ * Volumes on): the node's memory, lowered to the pod's memory limit when every container has
+ * one, and to the volume's sizeLimit when set (> 0). */
+static int64_t emptydir_memory_size(struct node_pod *p, json_t *v)
+{
+    int64_t size = node_memory_bytes(), lim, sum = 0;
+    bool all = true;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_path(p->pod, "spec.containers"), i, c) {
+        if (ocispec_quantity(json_path_str(c, "resources.limits.memory"), 1, &lim) == 0 && lim > 0)
+            sum += lim;
+        else
+            all = false;
+    }
+    if (all && sum > 0 && (size <= 0 || sum < size))
+        size = sum;
+    if (ocispec_quantity(json_path_str(v, "emptyDir.sizeLimit"), 1, &lim) == 0 && lim > 0 &&
+        (size <= 0 || lim < size))
+        size = lim;
+    return size > 0 ? size : 64 << 20;
+}
+
 static int setup_volume(struct node_agent *a, struct node_pod *p, json_t *v, char **ret_err)
 {
     const char *name = json_str(v, "name");
@@ -906,6 +930,19 @@ static int setup_volume(struct node_agent *a, struct node_pod *p, json_t *v, cha
         return setup_hostpath(src, ret_err);
     char *dir = volume_dir(p, name);
     json_t *files = NULL;
+    const char *medium = json_path_str(v, "emptyDir.medium");
+    if (medium != NULL && strcmp(medium, "Memory") == 0 && geteuid() == 0) {
+        /* kubelet: a tmpfs, never the node's disk, sized as calculateEmptyDirMemorySize */
+        char *opts = xasprintf("mode=0777,size=%lld", (long long)emptydir_memory_size(p, v));
+        rc = ensure_tmpfs(dir, opts);
+        free(opts);
+        if (rc == 0)
+            chmod(dir, 0777);
+        else
+            *ret_err = xasprintf("mounting tmpfs at %s: %s", dir, strerror(-rc));
+        free(dir);
+        return rc == 0 ? 0 : AZ_EIO;
+    }
     if (json_object_get(v, "emptyDir") != NULL || json_object_size(v) == 1) {
         rc = node_mkdir_p(dir, 0777);
         if (rc == 0)
@@ -950,7 +987,7 @@ static int setup_volume(struct node_agent *a, struct node_pod *p, json_t *v, cha
         }
         return 0;
     }
-    if (rc == 0 && geteuid() == 0 && (rc = ensure_tmpfs(dir)) != 0) {
+    if (rc == 0 && geteuid() == 0 && (rc = ensure_tmpfs(dir, "mode=0755,size=64m")) != 0) {
         *ret_err = xasprintf("mounting tmpfs at %s: %s", dir, strerror(-rc));
         rc = AZ_EIO;
     }

@@ -12,7 +12,10 @@
 #   - subPath through a symlink the pod made to a host directory: refused, and nothing is made
 #     on the host (the agent made the missing directories through the symlink — on the host —
 #     before it refused); subPaths inside the volume (through an inner symlink, new nested
-#     directories, a file of a configMap) still work, and their binds are gone with the pod.
+#     directories, a file of a configMap) still work, and their binds are gone with the pod;
+#   - emptyDir medium: Memory is a tmpfs sized as kubelet sizes it (sizeLimit, else the pod's
+#     memory limit), never the node's disk (it was a directory in the data dir: what a pod
+#     kept "in memory" was written to the node's disk, without bound).
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -50,6 +53,16 @@ spec:
     command: ["sh", "-c", "$4"]
     securityContext: {runAsUser: $3}
 YAML
+}
+# running_logged POD WHAT LOG: POD Running, its main container's log (waited for <= 30 s) is
+# LOG; PUID is its uid
+logged() { [ "$(k logs "$1" -c main 2>/dev/null | wc -l)" -ge "$2" ]; }
+running_logged()
+{
+    expect_eq "$2: pod Running" "Running" "$(e2e_pod_phase "$1" default 'Running|Succeeded|Failed' 60)"
+    wait_until 30 logged "$1" "$(printf '%s\n' "$3" | wc -l)"
+    expect_eq "$2" "$3" "$(k logs "$1" -c main 2>&1)"
+    PUID=$(k get pod "$1" -o jsonpath='{.metadata.uid}')
 }
 healthy() { [ "$(acurl -s --max-time 5 "$BASE/healthz" 2>/dev/null)" = ok ]; }
 
@@ -116,12 +129,9 @@ spec:
   - {name: work, emptyDir: {}}
   - {name: cm, configMap: {name: subcm}}
 YAML
-expect_eq "subPaths inside the volume: pod Running" "Running" "$(e2e_pod_phase subok default 'Running|Succeeded|Failed' 60)"
-logged() { [ "$(k logs subok -c main 2>/dev/null | wc -l)" -ge 4 ]; }
-wait_until 30 logged
-expect_eq "subPaths inside the volume: inner symlink, configMap file, new nested dirs, readOnly" \
-    "$(printf 'inner\nfrom-configmap\nx\nRead-only file system')" "$(k logs subok -c main 2>&1)"
-SUBUID=$(k get pod subok -o jsonpath='{.metadata.uid}')
+running_logged subok "subPaths inside the volume: inner symlink, configMap file, new nested dirs, readOnly" \
+    "$(printf 'inner\nfrom-configmap\nx\nRead-only file system')"
+SUBUID=$PUID
 expect_eq "subPaths inside the volume: bound under the pod's volume-subpaths (three binds)" 3 \
     "$(grep -cF "/pods/$SUBUID/volume-subpaths/" /proc/self/mountinfo)"
 k delete pod subok subesc --grace-period=1 --timeout=30s >/dev/null 2>&1
@@ -129,6 +139,33 @@ poddir_gone() { [ ! -e "$SERVER_DIR/node/pods/$SUBUID" ]; }
 wait_until 20 poddir_gone
 expect_eq "subPath binds are gone with the pod" "" "$(grep -F "/pods/$SUBUID/" /proc/self/mountinfo)"
 expect_eq "... and so is its pod dir" "no" "$(poddir_gone && echo no || echo yes)"
+
+# ---- emptyDir medium: Memory ----------------------------------------------------------------------
+k apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: memvol}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: alpine:latest
+    command: ["sh", "-c", "grep -E ' /(m|l) ' /proc/mounts | cut -d' ' -f2,3,4 | sed 's/,relatime//' | sort; echo secret >/m/kept; dd if=/dev/zero of=/m/big bs=1M count=3 2>&1 | grep -o 'No space left on device'; sleep 300"]
+    resources: {limits: {memory: 64Mi}}
+    volumeMounts: [{name: m, mountPath: /m}, {name: l, mountPath: /l}]
+  volumes:
+  - {name: m, emptyDir: {medium: Memory, sizeLimit: 2Mi}}
+  - {name: l, emptyDir: {medium: Memory}}
+YAML
+running_logged memvol "memory emptyDir: tmpfs of sizeLimit (2Mi), else the pod's memory limit (64Mi); full at its size" \
+    "$(printf '/l tmpfs rw,nosuid,nodev,size=65536k,mode=777\n/m tmpfs rw,nosuid,nodev,size=2048k,mode=777\nNo space left on device')"
+MEMUID=$PUID
+expect_eq "memory emptyDir: its file is not on the node's disk" "tmpfs" \
+    "$(stat -f -c %T "$SERVER_DIR/node/pods/$MEMUID/volumes/m/kept" 2>&1)"
+k delete pod memvol --grace-period=1 --timeout=30s >/dev/null 2>&1
+unmounted() { ! grep -qF "/pods/$1/" /proc/self/mountinfo; }
+wait_until 20 unmounted "$MEMUID"
+expect_eq "memory emptyDir: unmounted with the pod" "" "$(grep -F "/pods/$MEMUID/" /proc/self/mountinfo)"
 
 # ---- a start that never ends ---------------------------------------------------------------------
 # runtime_procs UID: the runtime's processes of pod UID (their command lines name its dir)
