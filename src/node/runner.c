@@ -995,6 +995,7 @@ struct node_start {
     pthread_t thread;
     atomic_int done;
     char *runtime, *runtime_root, *bundle, *cid, *pidfile, *runclog;
+    char *logpath;            /* the container's log file (rotated) */
     int logfd;                /* the container's stdout (its log pipe) */
     int errfd;                /* ... its stderr, or -1: stdout's */
     int stdin_fd;             /* stdin: the read end of its stdin pipe, else -1 */
@@ -1029,6 +1030,7 @@ static void start_free(struct node_start *j)
     free(j->cid);
     free(j->pidfile);
     free(j->runclog);
+    free(j->logpath);
     free(j->err);
     free(j);
 }
@@ -1116,6 +1118,7 @@ bool node_container_start_poll(struct node_container *c, bool wait)
             if (filefd >= 0) {
                 node_log_pipe_close(c->log, false);
                 c->log = node_log_pipe_open_fd(j->loop, filefd, dupfd);
+                node_log_pipe_rotate(c->log, j->logpath);
                 dupfd = -1;
             }
             if (dupfd >= 0)
@@ -1294,6 +1297,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     int wfd = -1, efd = -1;
     int filefd = fcntl(logfd, F_DUPFD_CLOEXEC, 0);
     c->log = filefd >= 0 ? node_log_pipe_open(a->loop, filefd, &wfd, &efd) : NULL;
+    node_log_pipe_rotate(c->log, logpath);
     if (c->log != NULL) {
         close(logfd);
         logfd = wfd;
@@ -1305,6 +1309,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     j->cid = xstrdup(cid);
     j->pidfile = xasprintf("%s/pid", c->bundle);
     j->runclog = xasprintf("%s/runc.log", c->bundle);
+    j->logpath = xstrdup(logpath);
     j->logfd = logfd;
     j->errfd = efd;
     efd = -1;

@@ -15,7 +15,10 @@
 #     directories, a file of a configMap) still work, and their binds are gone with the pod;
 #   - emptyDir medium: Memory is a tmpfs sized as kubelet sizes it (sizeLimit, else the pod's
 #     memory limit), never the node's disk (it was a directory in the data dir: what a pod
-#     kept "in memory" was written to the node's disk, without bound).
+#     kept "in memory" was written to the node's disk, without bound);
+#   - a container's log is rotated as kubelet rotates it (10 MiB, 5 files): 60 MiB of output
+#     keep at most ~50 MiB on the node's disk (it all went to one file in the data dir, whose
+#     disk also holds the API's database), and `kubectl logs` still shows the last lines.
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -166,6 +169,31 @@ k delete pod memvol --grace-period=1 --timeout=30s >/dev/null 2>&1
 unmounted() { ! grep -qF "/pods/$1/" /proc/self/mountinfo; }
 wait_until 20 unmounted "$MEMUID"
 expect_eq "memory emptyDir: unmounted with the pod" "" "$(grep -F "/pods/$MEMUID/" /proc/self/mountinfo)"
+
+# ---- container logs are rotated ---------------------------------------------------------------------
+k apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: chatty}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: alpine:latest
+    command: ["sh", "-c", "yes $(printf '%01000d' 0) | head -c 62914560 >/dev/stdout; echo; echo last-line; sleep 300"]
+YAML
+expect_eq "chatty: pod Running" "Running" "$(e2e_pod_phase chatty default 'Running|Succeeded|Failed' 60)"
+lastline() { [ "$(k logs chatty --tail=1 2>/dev/null)" = last-line ]; }
+wait_until 120 lastline
+expect_eq "rotated logs: kubectl logs shows the last line" "last-line" "$(k logs chatty --tail=1 2>&1)"
+LOGDIR="$SERVER_DIR/node/pods/$(k get pod chatty -o jsonpath='{.metadata.uid}')/logs"
+expect_eq "rotated logs: the current file and four rotated ones (main.log.YYYYMMDD-hhmmss.nnnnnnnnn)" \
+    "main.log main.log.D main.log.D main.log.D main.log.D" \
+    "$(ls "$LOGDIR" | sed 's/^main\.log\.[0-9]\{8\}-[0-9]\{6\}\.[0-9]\{9\}$/main.log.D/' | sort | tr '\n' ' ' | sed 's/ $//')"
+LOGBYTES=$(cat "$LOGDIR"/* | wc -c)
+BOUND=$((5 * 10485760 + 65536))
+expect_eq "rotated logs: at most 5 x 10 MiB (and a record) on disk" "<= $BOUND" "$([ "$LOGBYTES" -le "$BOUND" ] && echo "<= $BOUND" || echo "$LOGBYTES bytes")"
+k delete pod chatty --grace-period=1 --timeout=30s >/dev/null 2>&1
 
 # ---- a start that never ends ---------------------------------------------------------------------
 # runtime_procs UID: the runtime's processes of pod UID (their command lines name its dir)
