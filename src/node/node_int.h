@@ -150,6 +150,10 @@ char *node_subpath_bind(struct node_pod *p, const char *vol, const char *sub, co
 /* Whether some token of p needs refreshing now (80 % of its lifetime, or 24 h). */
 bool node_tokens_need_refresh(struct node_pod *p, int64_t now);
 void node_tokens_free(struct node_token *t);
+/* Whether the volume of p is one the agent writes (secret, configMap, downwardAPI, projected):
+ * kubelet mounts those read-only whatever the volumeMount says (their plugins' ReadOnly
+ * attribute), so a container can never change what the agent reads back and removes. */
+bool node_volume_read_only(struct node_pod *p, const char *volume);
 /* The host path a volume of p is mounted from, or NULL (unknown volume). malloc'd. */
 char *node_volume_source(struct node_agent *a, struct node_pod *p, const char *volume);
 /* Writes the payload files into dir with the `..data` scheme (spec/03 §3.4). files is an

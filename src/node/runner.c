@@ -955,7 +955,7 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
         owned[nm] = src;
         m[nm].source = src;
         m[nm].destination = mp;
-        m[nm].readonly = json_is_true(json_object_get(v, "readOnly"));
+        m[nm].readonly = json_is_true(json_object_get(v, "readOnly")) || node_volume_read_only(p, vname);
         nm++;
     }
     if (!pod_host_network(p)) {

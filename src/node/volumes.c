@@ -240,9 +240,14 @@ int node_atomic_write(const char *dir, json_t *files, char **ret_err)
     data_link = xasprintf("%s/..data", dir);
     char target[PATH_MAX];
     ssize_t tl = readlink(data_link, target, sizeof(target) - 1);
-    if (tl > 0) {
+    /* only a name this writer makes (..<timestamp>, in dir): the old payload dir is read and
+     * then removed, so a ..data that leads elsewhere (a container that could write its volume
+     * pointed it at ../../../etc) is never followed */
+    if (tl > 2) {
         target[tl] = '\0';
-        old_ts = xstrdup(target);
+        if (strncmp(target, "..", 2) == 0 && strchr(target, '/') == NULL && strcmp(target, "..data") != 0 &&
+            strcmp(target, "..data_tmp") != 0)
+            old_ts = xstrdup(target);
     }
     /* user-visible paths of the old payload no longer wanted */
     json_t *remove = json_array();
@@ -679,23 +684,39 @@ static char *volume_dir(struct node_pod *p, const char *name)
     return xasprintf("%s/volumes/%s", p->dir, name);
 }
 
+/* The volume named name in p's spec, or NULL. */
+static json_t *pod_volume(struct node_pod *p, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_path(p->pod, "spec.volumes"), i, v)
+        if (json_str(v, "name") != NULL && strcmp(json_str(v, "name"), name) == 0)
+            return v;
+    return NULL;
+}
+
+bool node_volume_read_only(struct node_pod *p, const char *volume)
+{
+    static const char *const api_backed[] = {"secret", "configMap", "downwardAPI", "projected"};
+    json_t *v = pod_volume(p, volume);
+    for (size_t k = 0; v != NULL && k < sizeof(api_backed) / sizeof(api_backed[0]); k++)
+        if (json_object_get(v, api_backed[k]) != NULL)
+            return true;
+    return false;
+}
+
 char *node_volume_source(struct node_agent *a, struct node_pod *p, const char *volume)
 {
     (void)a;
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_path(p->pod, "spec.volumes"), i, v) {
-        const char *name = json_str(v, "name");
-        if (name == NULL || strcmp(name, volume) != 0)
-            continue;
-        json_t *hp = json_object_get(v, "hostPath");
-        if (hp != NULL) {
-            const char *path = json_str(hp, "path");
-            return path ? xstrdup(path) : NULL;
-        }
-        return volume_dir(p, name);
+    json_t *v = pod_volume(p, volume);
+    if (v == NULL)
+        return NULL;
+    json_t *hp = json_object_get(v, "hostPath");
+    if (hp != NULL) {
+        const char *path = json_str(hp, "path");
+        return path ? xstrdup(path) : NULL;
     }
-    return NULL;
+    return volume_dir(p, volume);
 }
 
 static int default_mode(json_t *src)

@@ -6,6 +6,10 @@
 #     gid and groups): a symlink in the image is resolved inside the image, never on the host
 #     (no host file's ids reach the container), and only a regular file is read (a symlink to
 #     the host's /dev/zero made the agent spin: the API stopped answering);
+#   - secret, configMap, downwardAPI and projected volumes are mounted read-only whatever the
+#     volumeMount says, as kubelet mounts them: a container could point the volume's ..data at
+#     ../../../../etc, and the agent's next resync read that dir as the old payload and removed
+#     it on the host (rm -rf of any host directory by a pod's root);
 #   - a start that never ends (the image's /etc/group a FIFO: runc's init blocks reading it in
 #     the container, as under containerd): deleting the pod ends its runtime processes (they
 #     stayed for ever), and anzen still stops on SIGTERM (it waited for the start for ever);
@@ -194,6 +198,34 @@ LOGBYTES=$(cat "$LOGDIR"/* | wc -c)
 BOUND=$((5 * 10485760 + 65536))
 expect_eq "rotated logs: at most 5 x 10 MiB (and a record) on disk" "<= $BOUND" "$([ "$LOGBYTES" -le "$BOUND" ] && echo "<= $BOUND" || echo "$LOGBYTES bytes")"
 k delete pod chatty --grace-period=1 --timeout=30s >/dev/null 2>&1
+
+# ---- the agent's volumes are read-only in the container ---------------------------------------------
+VICTIM="$T/victim"
+mkdir -p "$VICTIM"
+echo precious >"$VICTIM/file"
+UP=../../../../../../../../../../../../../../../..
+k create secret generic sec --from-literal=s=1 >/dev/null
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: rovol}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: alpine:latest
+    command: ["sh", "-c", "for d in /cm /sec /dw /pj; do echo \$d \$(grep \" \$d \" /proc/mounts | cut -d' ' -f4 | cut -d, -f1) \$(rm -f \$d/..data 2>&1 | grep -o 'Read-only file system'; ln -s $UP$VICTIM \$d/..data 2>/dev/null); done; sleep 300"]
+    volumeMounts: [{name: cm, mountPath: /cm}, {name: sec, mountPath: /sec}, {name: dw, mountPath: /dw}, {name: pj, mountPath: /pj}]
+  volumes:
+  - {name: cm, configMap: {name: subcm}}
+  - {name: sec, secret: {secretName: sec}}
+  - {name: dw, downwardAPI: {items: [{path: name, fieldRef: {fieldPath: metadata.name}}]}}
+  - {name: pj, projected: {sources: [{serviceAccountToken: {path: token, expirationSeconds: 600}}]}}
+YAML
+running_logged rovol "API-backed volumes without readOnly: mounted ro, ..data cannot be changed" \
+    "$(printf '/cm ro Read-only file system\n/sec ro Read-only file system\n/dw ro Read-only file system\n/pj ro Read-only file system')"
+expect_eq "API-backed volumes: the host dir is still there" "precious" "$(cat "$VICTIM/file" 2>&1)"
+k delete pod rovol --grace-period=1 --timeout=30s >/dev/null 2>&1
 
 # ---- a start that never ends ---------------------------------------------------------------------
 # runtime_procs UID: the runtime's processes of pod UID (their command lines name its dir)
