@@ -915,8 +915,72 @@ static char *image_cache(struct node_agent *a, const char *image, json_t **ret_c
 
 /* Volumes + etc files as bind mounts. Returns the count, or AZ_EINVALID with a waiting reason
  * set. */
+static int cmp_cstr(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* A volumeMount's subPathExpr expanded with the container's environment envp (kubelet's
+ * ExpandContainerVolumeMounts: $(VAR) references, $$ for $), or NULL with *ret_err naming the
+ * variables that are unset or empty ("missing value for A, B"). malloc'd. */
+static char *expand_subpath_expr(const char *expr, char *const *envp, char **ret_err)
+{
+    json_t *env = json_object();
+    for (char *const *e = envp; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (eq == NULL)
+            continue;
+        char *k = xstrndup(*e, (size_t)(eq - *e));
+        json_object_set_new(env, k, json_string(eq + 1));
+        free(k);
+    }
+    json_t *missing = json_object(); /* a set, listed sorted below */
+    for (const char *s = expr; *s; s++) {
+        if (s[0] == '$' && s[1] == '$') {
+            s++;
+            continue;
+        }
+        const char *end = s[0] == '$' && s[1] == '(' ? strchr(s + 2, ')') : NULL;
+        if (end == NULL)
+            continue;
+        char *name = xstrndup(s + 2, (size_t)(end - s - 2));
+        const char *v = json_string_value(json_object_get(env, name));
+        if (v == NULL || *v == '\0')
+            json_object_set_new(missing, name, json_true());
+        free(name);
+        s = end;
+    }
+    char *out = NULL;
+    if (json_object_size(missing) == 0) {
+        out = ocispec_expand(expr, env);
+    } else {
+        struct buf b;
+        buf_init(&b, 1 << 16);
+        buf_puts(&b, "missing value for ");
+        const char *k;
+        json_t *v;
+        bool first = true;
+        size_t n = json_object_size(missing), i = 0;
+        const char **keys = xcalloc(n, sizeof(*keys));
+        json_object_foreach(missing, k, v)
+            keys[i++] = k;
+        qsort(keys, n, sizeof(*keys), cmp_cstr);
+        for (i = 0; i < n; i++) {
+            if (!first)
+                buf_puts(&b, ", ");
+            buf_puts(&b, keys[i]);
+            first = false;
+        }
+        free(keys);
+        *ret_err = buf_detach(&b, NULL);
+    }
+    json_decref(missing);
+    json_decref(env);
+    return out;
+}
+
 static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct node_container *c,
-                                struct oci_mount *m, char **owned)
+                                char *const *envp, struct oci_mount *m, char **owned)
 {
     size_t nm = 0, i;
     json_t *v;
@@ -935,6 +999,18 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
             return AZ_EINVALID;
         }
         const char *sub = json_str(v, "subPath");
+        char *expanded = NULL;
+        const char *expr = json_str(v, "subPathExpr");
+        if (expr && *expr) {
+            char *err = NULL;
+            if ((expanded = expand_subpath_expr(expr, envp, &err)) == NULL) {
+                node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", err);
+                free(err);
+                free(src);
+                return AZ_EINVALID;
+            }
+            sub = expanded;
+        }
         if (sub && *sub) {
             /* bound from an fd opened beneath the volume (the pod owns its volumes' content:
              * a symlink it made must lead neither the agent nor the runtime out of them) */
@@ -948,10 +1024,12 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
                 node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
                 free(msg);
                 free(err);
+                free(expanded);
                 return AZ_EINVALID;
             }
             free(err);
         }
+        free(expanded);
         owned[nm] = src;
         m[nm].source = src;
         m[nm].destination = mp;
@@ -1201,11 +1279,11 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     free(lower);
     c->bundle = bundle;
     bundle = NULL;
-    if ((nm = container_mounts(a, p, c, mounts, owned)) < 0) {
+    envp = node_container_env(a, p, c->spec);
+    if ((nm = container_mounts(a, p, c, envp, mounts, owned)) < 0) {
         free(rootfs);
         goto out;
     }
-    envp = node_container_env(a, p, c->spec);
     char *cgroup = xasprintf("/anzen/pod%s/%s", p->uid, cid);
     char *netns = sandbox_ns_path(p->dir, "net"), *ipcns = sandbox_ns_path(p->dir, "ipc"),
          *utsns = sandbox_ns_path(p->dir, "uts"), *secdir = xasprintf("%s/seccomp", a->root),

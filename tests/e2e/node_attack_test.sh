@@ -10,6 +10,9 @@
 #     volumeMount says, as kubelet mounts them: a container could point the volume's ..data at
 #     ../../../../etc, and the agent's next resync read that dir as the old payload and removed
 #     it on the host (rm -rf of any host directory by a pod's root);
+#   - subPathExpr is honoured (it was ignored: the container got the whole volume, e.g. every
+#     pod's directory of a shared hostPath meant to give each pod $(POD_NAME) only); a
+#     variable without a value is kubelet's "missing value for" CreateContainerConfigError;
 #   - a start that never ends (the image's /etc/group a FIFO: runc's init blocks reading it in
 #     the container, as under containerd): deleting the pod ends its runtime processes (they
 #     stayed for ever), and anzen still stops on SIGTERM (it waited for the start for ever);
@@ -61,12 +64,12 @@ spec:
     securityContext: {runAsUser: $3}
 YAML
 }
-# running_logged POD WHAT LOG: POD Running, its main container's log (waited for <= 30 s) is
-# LOG; PUID is its uid
+# running_logged POD WHAT LOG [PHASE]: POD Running (or PHASE), its main container's log (waited
+# for <= 30 s) is LOG; PUID is its uid
 logged() { [ "$(k logs "$1" -c main 2>/dev/null | wc -l)" -ge "$2" ]; }
 running_logged()
 {
-    expect_eq "$2: pod Running" "Running" "$(e2e_pod_phase "$1" default 'Running|Succeeded|Failed' 60)"
+    expect_eq "$2: pod ${4:-Running}" "${4:-Running}" "$(e2e_pod_phase "$1" default "${4:-Running}|Succeeded|Failed" 60)"
     wait_until 30 logged "$1" "$(printf '%s\n' "$3" | wc -l)"
     expect_eq "$2" "$3" "$(k logs "$1" -c main 2>&1)"
     PUID=$(k get pod "$1" -o jsonpath='{.metadata.uid}')
@@ -226,6 +229,33 @@ running_logged rovol "API-backed volumes without readOnly: mounted ro, ..data ca
     "$(printf '/cm ro Read-only file system\n/sec ro Read-only file system\n/dw ro Read-only file system\n/pj ro Read-only file system')"
 expect_eq "API-backed volumes: the host dir is still there" "precious" "$(cat "$VICTIM/file" 2>&1)"
 k delete pod rovol --grace-period=1 --timeout=30s >/dev/null 2>&1
+
+# ---- subPathExpr ------------------------------------------------------------------------------------
+k apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: spe}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - {name: plant, image: alpine:latest, command: ["sh", "-c", "mkdir -p /work/spe /work/other && echo mine >/work/spe/f && echo theirs >/work/other/f"], volumeMounts: [{name: work, mountPath: /work}]}
+  containers:
+  - name: main
+    image: alpine:latest
+    command: ["sh", "-c", "cat /w/f; ls /w; sleep 300"]
+    env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+    volumeMounts: [{name: work, mountPath: /w, subPathExpr: "$(POD_NAME)"}]
+  - name: nope
+    image: alpine:latest
+    command: ["ls", "/w"]
+    volumeMounts: [{name: work, mountPath: /w, subPathExpr: "x/$(NOPE)/$(ALSO)"}]
+  volumes:
+  - {name: work, emptyDir: {}}
+YAML
+running_logged spe "subPathExpr \$(POD_NAME): the pod's own directory only" "$(printf 'mine\nf')" Pending
+expect_eq "subPathExpr with unset variables: kubelet's error" "CreateContainerConfigError missing value for ALSO, NOPE" \
+    "$(k get pod spe -o jsonpath='{.status.containerStatuses[?(@.name=="nope")].state.waiting.reason} {.status.containerStatuses[?(@.name=="nope")].state.waiting.message}')"
+k delete pod spe --grace-period=1 --timeout=30s >/dev/null 2>&1
 
 # ---- a start that never ends ---------------------------------------------------------------------
 # runtime_procs UID: the runtime's processes of pod UID (their command lines name its dir)
