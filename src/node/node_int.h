@@ -163,8 +163,9 @@ int node_atomic_write(const char *dir, json_t *files, char **ret_err);
 void node_remove_tree(const char *path);
 /* mkdir -p with mode for created components. Returns 0 or -errno. */
 int node_mkdir_p(const char *path, mode_t mode);
-/* A downward-API field of the pod (metadata.name, metadata.labels['k'], ...) or NULL. */
-char *node_field_ref(struct node_agent *a, json_t *pod, const char *field_path);
+/* A downward-API field of the pod (metadata.name, metadata.labels['k'], ...) or NULL;
+ * status.podIP(s) is pod_ip (else the pod's status.podIP, else ""), status.hostIP(s) the node's. */
+char *node_field_ref(struct node_agent *a, json_t *pod, const char *pod_ip, const char *field_path);
 /* Reads a key of a ConfigMap (secret = false) or Secret (decoded) in ns. NULL if absent. */
 char *node_object_key(struct node_agent *a, const char *ns, bool secret, const char *name,
                       const char *key, size_t *ret_len);

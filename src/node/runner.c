@@ -128,7 +128,7 @@ static char **node_container_env(struct node_agent *a, struct node_pod *p, json_
             val = ocispec_expand(json_str(e, "value") ? json_str(e, "value") : "", env);
         } else if (json_object_get(vf, "fieldRef")) {
             const char *fp = json_path_str(vf, "fieldRef.fieldPath");
-            val = fp ? node_field_ref(a, p->pod, fp) : NULL;
+            val = fp ? node_field_ref(a, p->pod, p->pod_ip, fp) : NULL;
         } else if (json_object_get(vf, "configMapKeyRef") || json_object_get(vf, "secretKeyRef")) {
             bool secret = json_object_get(vf, "secretKeyRef") != NULL;
             json_t *ref = json_object_get(vf, secret ? "secretKeyRef" : "configMapKeyRef");

@@ -422,7 +422,7 @@ static char *format_map(json_t *map)
     return buf_detach(&b, NULL);
 }
 
-char *node_field_ref(struct node_agent *a, json_t *pod, const char *fp)
+char *node_field_ref(struct node_agent *a, json_t *pod, const char *pod_ip, const char *fp)
 {
     static const char *simple[] = {"metadata.name", "metadata.namespace", "metadata.uid",
                                    "spec.nodeName", "spec.serviceAccountName"};
@@ -433,9 +433,14 @@ char *node_field_ref(struct node_agent *a, json_t *pod, const char *fp)
                 v = a->name;
             return xstrdup(v ? v : "");
         }
-    if (strcmp(fp, "status.hostIP") == 0 || strcmp(fp, "status.podIP") == 0 ||
-        strcmp(fp, "status.hostIPs") == 0 || strcmp(fp, "status.podIPs") == 0)
+    if (strcmp(fp, "status.hostIP") == 0 || strcmp(fp, "status.hostIPs") == 0)
         return xstrdup(a->api_host);
+    if (strcmp(fp, "status.podIP") == 0 || strcmp(fp, "status.podIPs") == 0) {
+        /* the pod's own address (the sandbox's; a hostNetwork pod's is the node's), as kubelet
+         * gives it; "" while it has none yet */
+        const char *ip = pod_ip ? pod_ip : json_path_str(pod, "status.podIP");
+        return xstrdup(ip ? ip : "");
+    }
     if (strcmp(fp, "metadata.labels") == 0)
         return format_map(json_path(pod, "metadata.labels"));
     if (strcmp(fp, "metadata.annotations") == 0)
@@ -536,7 +541,7 @@ static int collect_downward(struct node_agent *a, struct node_pod *p, json_t *sr
         const char *fp = json_path_str(it, "fieldRef.fieldPath");
         char *v = NULL;
         if (fp != NULL)
-            v = node_field_ref(a, p->pod, fp);
+            v = node_field_ref(a, p->pod, p->pod_ip, fp);
         else if (json_object_get(it, "resourceFieldRef") != NULL)
             v = xstrdup("0"); /* no resource accounting on this node */
         if (v == NULL || path == NULL) {

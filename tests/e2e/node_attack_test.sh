@@ -13,6 +13,8 @@
 #   - subPathExpr is honoured (it was ignored: the container got the whole volume, e.g. every
 #     pod's directory of a shared hostPath meant to give each pod $(POD_NAME) only); a
 #     variable without a value is kubelet's "missing value for" CreateContainerConfigError;
+#   - the downward API's status.podIP (env and volume) is the pod's own address, not the node's
+#     (a pod advertising it sent its peers to the node);
 #   - a start that never ends (the image's /etc/group a FIFO: runc's init blocks reading it in
 #     the container, as under containerd): deleting the pod ends its runtime processes (they
 #     stayed for ever), and anzen still stops on SIGTERM (it waited for the start for ever);
@@ -74,6 +76,8 @@ running_logged()
     expect_eq "$2" "$3" "$(k logs "$1" -c main 2>&1)"
     PUID=$(k get pod "$1" -o jsonpath='{.metadata.uid}')
 }
+# podspec NAME: creates pod NAME (restartPolicy Never) with the rest of its spec from stdin
+podspec() { { printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec:\n  restartPolicy: Never\n' "$1"; cat; } | k apply -f - >/dev/null; }
 healthy() { [ "$(acurl -s --max-time 5 "$BASE/healthz" 2>/dev/null)" = ok ]; }
 
 # ---- the image's /etc/passwd and /etc/group are read inside the image ---------------------------
@@ -151,12 +155,7 @@ expect_eq "subPath binds are gone with the pod" "" "$(grep -F "/pods/$SUBUID/" /
 expect_eq "... and so is its pod dir" "no" "$(poddir_gone && echo no || echo yes)"
 
 # ---- emptyDir medium: Memory ----------------------------------------------------------------------
-k apply -f - >/dev/null <<'YAML'
-apiVersion: v1
-kind: Pod
-metadata: {name: memvol}
-spec:
-  restartPolicy: Never
+podspec memvol <<'YAML'
   containers:
   - name: main
     image: alpine:latest
@@ -178,12 +177,7 @@ wait_until 20 unmounted "$MEMUID"
 expect_eq "memory emptyDir: unmounted with the pod" "" "$(grep -F "/pods/$MEMUID/" /proc/self/mountinfo)"
 
 # ---- container logs are rotated ---------------------------------------------------------------------
-k apply -f - >/dev/null <<'YAML'
-apiVersion: v1
-kind: Pod
-metadata: {name: chatty}
-spec:
-  restartPolicy: Never
+podspec chatty <<'YAML'
   containers:
   - name: main
     image: alpine:latest
@@ -231,31 +225,37 @@ expect_eq "API-backed volumes: the host dir is still there" "precious" "$(cat "$
 k delete pod rovol --grace-period=1 --timeout=30s >/dev/null 2>&1
 
 # ---- subPathExpr ------------------------------------------------------------------------------------
-k apply -f - >/dev/null <<'YAML'
-apiVersion: v1
-kind: Pod
-metadata: {name: spe}
-spec:
-  restartPolicy: Never
-  initContainers:
-  - {name: plant, image: alpine:latest, command: ["sh", "-c", "mkdir -p /work/spe /work/other && echo mine >/work/spe/f && echo theirs >/work/other/f"], volumeMounts: [{name: work, mountPath: /work}]}
+podspec spe <<'YAML'
   containers:
   - name: main
     image: alpine:latest
-    command: ["sh", "-c", "cat /w/f; ls /w; sleep 300"]
+    command: ["sh", "-c", "echo mine >/w/f; ls /w; sleep 2; ls /all; sleep 300"]
     env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
-    volumeMounts: [{name: work, mountPath: /w, subPathExpr: "$(POD_NAME)"}]
-  - name: nope
-    image: alpine:latest
-    command: ["ls", "/w"]
-    volumeMounts: [{name: work, mountPath: /w, subPathExpr: "x/$(NOPE)/$(ALSO)"}]
+    volumeMounts: [{name: work, mountPath: /w, subPathExpr: "$(POD_NAME)"}, {name: work, mountPath: /all}]
+  - {name: nope, image: alpine:latest, command: ["ls", "/w"], volumeMounts: [{name: work, mountPath: /w, subPathExpr: "x/$(NOPE)/$(ALSO)"}]}
   volumes:
   - {name: work, emptyDir: {}}
 YAML
-running_logged spe "subPathExpr \$(POD_NAME): the pod's own directory only" "$(printf 'mine\nf')" Pending
+running_logged spe "subPathExpr \$(POD_NAME): the pod's own directory (spe/) only" "$(printf 'f\nspe')" Pending
 expect_eq "subPathExpr with unset variables: kubelet's error" "CreateContainerConfigError missing value for ALSO, NOPE" \
     "$(k get pod spe -o jsonpath='{.status.containerStatuses[?(@.name=="nope")].state.waiting.reason} {.status.containerStatuses[?(@.name=="nope")].state.waiting.message}')"
 k delete pod spe --grace-period=1 --timeout=30s >/dev/null 2>&1
+
+# ---- downward API status.podIP -------------------------------------------------------------------------
+podspec ipenv <<'YAML'
+  containers:
+  - env: [{name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}, {name: HOST_IP, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}]
+    name: main
+    image: alpine:latest
+    command: ["sh", "-c", "echo $POD_IP; echo $HOST_IP; ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1; sleep 300"]
+YAML
+expect_eq "ipenv: pod Running" "Running" "$(e2e_pod_phase ipenv default 'Running|Succeeded|Failed' 60)"
+wait_until 30 logged ipenv 3
+PODIP=$(k get pod ipenv -o jsonpath='{.status.podIP}')
+expect_eq "downward API: POD_IP is the pod's status.podIP and its eth0, HOST_IP the node's" \
+    "$(printf '%s\n%s\n%s' "$PODIP" "$(k get pod ipenv -o jsonpath='{.status.hostIP}')" "$PODIP")" "$(k logs ipenv 2>&1)"
+expect_ne "downward API: the pod has an address of its own" "$(k get pod ipenv -o jsonpath='{.status.hostIP}')" "$PODIP"
+k delete pod ipenv --grace-period=1 --timeout=30s >/dev/null 2>&1
 
 # ---- a start that never ends ---------------------------------------------------------------------
 # runtime_procs UID: the runtime's processes of pod UID (their command lines name its dir)

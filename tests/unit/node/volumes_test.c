@@ -261,25 +261,31 @@ static void test_field_ref(void **state)
     json_t *pod = json_pack("{s:{s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s}}, s:{s:s}}", "metadata", "name",
                             "p", "namespace", "lab", "uid", "u-1", "labels", "b", "2\"q", "a", "1",
                             "annotations", "k", "v", "spec", "serviceAccountName", "runner");
-    char *v = node_field_ref(&a, pod, "metadata.labels");
+    char *v = node_field_ref(&a, pod, NULL, "metadata.labels");
     assert_string_equal(v, "a=\"1\"\nb=\"2\\\"q\"");
     free(v);
-    v = node_field_ref(&a, pod, "metadata.labels['a']");
+    v = node_field_ref(&a, pod, NULL, "metadata.labels['a']");
     assert_string_equal(v, "1");
     free(v);
-    v = node_field_ref(&a, pod, "metadata.annotations['k']");
+    v = node_field_ref(&a, pod, NULL, "metadata.annotations['k']");
     assert_string_equal(v, "v");
     free(v);
-    v = node_field_ref(&a, pod, "spec.nodeName");
+    v = node_field_ref(&a, pod, NULL, "spec.nodeName");
     assert_string_equal(v, "node1");
     free(v);
-    v = node_field_ref(&a, pod, "spec.serviceAccountName");
+    v = node_field_ref(&a, pod, NULL, "spec.serviceAccountName");
     assert_string_equal(v, "runner");
     free(v);
-    v = node_field_ref(&a, pod, "status.podIP");
+    v = node_field_ref(&a, pod, NULL, "status.hostIP");
     assert_string_equal(v, "127.0.0.1");
     free(v);
-    assert_null(node_field_ref(&a, pod, "spec.nope"));
+    v = node_field_ref(&a, pod, NULL, "status.podIP"); /* no address yet */
+    assert_string_equal(v, "");
+    free(v);
+    v = node_field_ref(&a, pod, "10.88.0.7", "status.podIP"); /* the pod's own, not the node's */
+    assert_string_equal(v, "10.88.0.7");
+    free(v);
+    assert_null(node_field_ref(&a, pod, NULL, "spec.nope"));
     json_decref(pod);
 }
 
