@@ -459,20 +459,20 @@ char *tar_clean_path(const char *path)
 
 /* ---- applying a layer ---- */
 
-/* openat2 of path resolved inside rootfd's tree (RESOLVE_IN_ROOT): the fd, or -1 with errno
- * set, as open(2). */
-static int openat2_in_root(int rootfd, const char *path, int flags)
+int layer_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
 {
-    struct open_how how = {
-        .flags = (uint64_t)(flags | O_CLOEXEC),
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-    };
+    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = resolve};
     for (int tries = 0; tries < 16; tries++) {
-        long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
         if (fd >= 0 || errno != EAGAIN)
             return (int)fd;
     }
     return -1;
+}
+
+int layer_open_in_root(int rootfd, const char *path, int flags)
+{
+    return layer_openat2(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 #define MAX_SYMLINK_HOPS 40
@@ -482,14 +482,14 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
  * inside the rootfs, as containerd does. The fd (O_PATH) or -errno. */
 static int open_dir_hops(int rootfd, const char *dir, bool create, int hops)
 {
-    int fd = openat2_in_root(rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY);
+    int fd = layer_open_in_root(rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY);
     if (fd >= 0)
         return fd;
     if (errno != ENOENT || !create)
         return -errno;
     /* component by component: each prefix is resolved inside the root by the kernel, a
      * missing component is made in the directory its prefix resolved to */
-    int cur = openat2_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
+    int cur = layer_open_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
     if (cur < 0)
         return -errno;
     size_t len = strlen(dir);
@@ -500,14 +500,14 @@ static int open_dir_hops(int rootfd, const char *dir, bool create, int hops)
         if (end == start || (end - start == 1 && dir[start] == '.'))
             continue;
         prefix[end] = '\0';
-        fd = openat2_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+        fd = layer_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
         if (fd < 0 && errno == ENOENT) {
             char *comp = xstrndup(dir + start, end - start);
             char target[TAR_MAX_NAME + 1];
             ssize_t n;
             if (mkdirat(cur, comp, 0755) == 0) {
                 (void)fchmodat(cur, comp, 0755, 0); /* whatever the umask */
-                fd = openat2_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+                fd = layer_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
             } else if (errno == EEXIST &&
                        (n = readlinkat(cur, comp, target, sizeof(target) - 1)) > 0) {
                 /* a dangling symlink: continue with its target (relative to the directory

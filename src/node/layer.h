@@ -94,4 +94,12 @@ int layer_apply(int rootfd, int tarfd, char **ret_err);
  * symlinks. 0 (also when name does not exist) or -errno. */
 int layer_remove_at(int dirfd, const char *name);
 
+/* open(2) of path resolved inside rootfd's tree (openat2 RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS: symlinks, absolute or relative, are followed as if rootfd were "/";
+ * O_CLOEXEC is added): the fd, or -1 with errno set. */
+int layer_open_in_root(int rootfd, const char *path, int flags);
+/* openat2(2) of path relative to dirfd with those RESOLVE_* flags (retried on EAGAIN; O_CLOEXEC
+ * added): the fd, or -1 with errno set. */
+int layer_openat2(int dirfd, const char *path, int flags, uint64_t resolve);
+
 #endif

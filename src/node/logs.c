@@ -1,9 +1,12 @@
 /* logs.c — CRI-format container logs (logs.h): the pipe reader on the event loop and the
  * renderer behind `kubectl logs`. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #define H2O_USE_LIBUV 0
@@ -181,6 +184,8 @@ struct node_log_pipe {
     struct stream s[2]; /* stdout, stderr (a terminal: s[0] only) */
     int nstreams;
     int file_fd;
+    char *path;        /* the file's, when rotated (node_log_pipe_rotate) */
+    int64_t size;      /* ... its size */
     struct node_log_follower *followers; /* `kubectl logs -f` */
     struct log_tap {
         node_log_tap_fn fn;
@@ -257,6 +262,83 @@ const char *node_log_pipe_pending(const struct node_log_pipe *lp, size_t *ret_le
     return lp != NULL ? lp->s[0].line : "";
 }
 
+static int cmp_name(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Removes all but the newest NODE_LOG_MAX_FILES - 1 rotated files of lp->path (their
+ * timestamps sort as their names). */
+static void remove_old_rotated(const struct node_log_pipe *lp)
+{
+    char *dir = xstrdup(lp->path), *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : dir;
+    if (slash)
+        *slash = '\0';
+    char *prefix = xasprintf("%s.", base);
+    size_t pl = strlen(prefix), n = 0, cap = 0;
+    char **names = NULL;
+    DIR *d = opendir(slash ? dir : ".");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, pl) != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            names = xrealloc(names, cap * sizeof(*names));
+        }
+        names[n++] = xstrdup(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    qsort(names, n, sizeof(*names), cmp_name);
+    for (size_t i = 0; i < n; i++) {
+        if (i + (NODE_LOG_MAX_FILES - 1) < n) {
+            char *p = xasprintf("%s/%s", slash ? dir : ".", names[i]);
+            unlink(p);
+            free(p);
+        }
+        free(names[i]);
+    }
+    free(names);
+    free(prefix);
+    free(dir);
+}
+
+/* The file is full: renamed to PATH.<YYYYMMDD-hhmmss.nnnnnnnnn>, a new one opened in its
+ * place. */
+static void rotate(struct node_log_pipe *lp)
+{
+    struct timespec now;
+    clock_wall(&now);
+    struct tm tm;
+    gmtime_r(&now.tv_sec, &tm);
+    char stamp[32];
+    size_t n = strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+    snprintf(stamp + n, sizeof(stamp) - n, ".%09ld", (long)now.tv_nsec);
+    char *to = xasprintf("%s.%s", lp->path, stamp);
+    int fd = -1;
+    if (rename(lp->path, to) == 0)
+        fd = open(lp->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    free(to);
+    if (fd < 0)
+        return; /* keeps writing the old file */
+    close(lp->file_fd);
+    lp->file_fd = fd;
+    lp->size = 0;
+    remove_old_rotated(lp);
+}
+
+void node_log_pipe_rotate(struct node_log_pipe *lp, const char *path)
+{
+    if (lp == NULL)
+        return;
+    free(lp->path);
+    lp->path = xstrdup(path);
+    struct stat st;
+    lp->size = fstat(lp->file_fd, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
 static void write_record(struct stream *st, const char *data, size_t len, char tag)
 {
     struct node_log_pipe *lp = st->lp;
@@ -287,6 +369,9 @@ static void write_record(struct stream *st, const char *data, size_t len, char t
             break; /* disk full: the output is lost, as a full disk loses it upstream */
         off += (size_t)w;
     }
+    lp->size += (int64_t)off;
+    if (lp->path != NULL && lp->size > NODE_LOG_MAX_SIZE)
+        rotate(lp);
     for (struct node_log_follower *f = lp->followers, *next; f; f = next) {
         next = f->next; /* fn may unfollow f */
         f->fn(f->arg, rec, total);
@@ -474,5 +559,6 @@ void node_log_pipe_close(struct node_log_pipe *lp, bool discard)
     close(lp->file_fd);
     for (int i = 0; i < lp->nstreams; i++)
         free(lp->s[i].line);
+    free(lp->path);
     free(lp);
 }

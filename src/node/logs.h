@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #define NODE_LOG_MAX_LINE 16384 /* containerd's maxLen: longer lines are split into P records */
+#define NODE_LOG_MAX_SIZE (10 << 20) /* kubelet's containerLogMaxSize 10Mi */
+#define NODE_LOG_MAX_FILES 5         /* kubelet's containerLogMaxFiles: the file + 4 rotated */
 
 /* ---- pure helpers (exposed for tests and the fuzz target) --------------------------------- */
 
@@ -55,6 +57,15 @@ void node_log_pipe_close(struct node_log_pipe *lp, bool discard);
  * the reader from now on; EIO = the terminal closed = EOF), appending records to file_fd as
  * node_log_pipe_open does. NULL on failure (both fds closed then). */
 struct node_log_pipe *node_log_pipe_open_fd(struct st_h2o_evloop_t *loop, int file_fd, int read_fd);
+
+/* Rotates the reader's log file, which is at path, as kubelet's container log manager does:
+ * once it holds more than NODE_LOG_MAX_SIZE bytes it is renamed to PATH.<YYYYMMDD-hhmmss>
+ * (UTC; here with .nnnnnnnnn nanoseconds: several rotations can fall in one second, kubelet
+ * rotates at most every 10 s), a new empty file takes its place, and only the newest NODE_LOG_MAX_FILES - 1 rotated
+ * files are kept (`kubectl logs` shows the current file, as kubelet's). Checked after every
+ * record (kubelet checks every 10 s), so what a container writes never holds more than about
+ * NODE_LOG_MAX_FILES * NODE_LOG_MAX_SIZE of the node's disk. */
+void node_log_pipe_rotate(struct node_log_pipe *lp, const char *path);
 
 /* A duplicate of the reader's log file descriptor (close-on-exec), or -1. */
 int node_log_pipe_dup_file(const struct node_log_pipe *lp);

@@ -145,17 +145,23 @@ static const char *go_arch(const char *machine)
     return machine;
 }
 
-static json_t *node_resources(struct node_agent *a)
+int64_t node_memory_bytes(void)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    long long mem_kb = 0;
     FILE *f = fopen("/proc/meminfo", "re");
+    long long kib = 0;
     char line[256];
     while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "MemTotal: %lld kB", &mem_kb) == 1)
+        if (sscanf(line, "MemTotal: %lld kB", &kib) == 1)
             break;
     if (f)
         fclose(f);
+    return (int64_t)kib * 1024;
+}
+
+static json_t *node_resources(struct node_agent *a)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long long mem_kb = (long long)(node_memory_bytes() / 1024);
     struct statvfs vfs;
     long long disk_kb = 0;
     if (statvfs(a->root, &vfs) == 0)
@@ -686,8 +692,11 @@ static void reap(struct node_agent *a, struct node_pod *p)
     for (size_t i = 0; i < p->nc; i++) {
         struct node_container *c = &p->c[i];
         int ws;
-        if (c->starting && p->terminating && node_container_start_poll(c, false))
-            container_started(p, c);
+        if (c->starting && p->terminating) {
+            node_container_start_abort(p, c); /* a start blocked for ever must not keep the pod */
+            if (node_container_start_poll(c, false))
+                container_started(p, c);
+        }
         if (c->pid <= 0)
             continue;
         pid_t r = waitpid(c->pid, &ws, WNOHANG);
@@ -1497,8 +1506,10 @@ void node_stop(void)
     if (h2o_timeout_is_linked(&node__start_poll_entry))
         h2o_timeout_unlink(&node__start_poll_entry);
     for (struct node_pod *p = a->pods; p; p = p->next) {
-        for (size_t i = 0; i < p->nc; i++)
+        for (size_t i = 0; i < p->nc; i++) {
+            node_container_start_abort(p, &p->c[i]);
             node_container_start_poll(&p->c[i], true);
+        }
         signal_pod(p, SIGKILL);
     }
     while (a->pods) {

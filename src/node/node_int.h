@@ -134,11 +134,26 @@ extern struct node_agent *node__agent;
 /* volumes.c: sets up (or refreshes) every volume of p under p->dir. Returns 0, or a negative
  * code with *ret_err (malloc'd) naming the failing volume. force: rewrite even if set up. */
 int node_volumes_sync(struct node_agent *a, struct node_pod *p, char **ret_err);
-/* Unmounts the tmpfs of p's API-backed volumes (secret, configMap, downwardAPI, projected). */
+/* Unmounts the tmpfs of p's API-backed volumes (secret, configMap, downwardAPI, projected)
+ * and the subPath binds (node_subpath_bind). */
 void node_volumes_unmount(struct node_pod *p);
+/* A volumeMount's subPath (kubelet's doSafeMakeDir + doBindSubPath): sub is resolved inside
+ * the volume at vol (openat2 RESOLVE_BENEATH: a symlink, absolute or leading out of the
+ * volume, is refused, never followed onto the host; ".." elements are refused), its missing
+ * directories are made one by one (mkdirat under an fd of the parent: nothing is ever made
+ * outside the volume), and what it names is bind-mounted from its fd onto
+ * p->dir/volume-subpaths/<volume>/<container>/<index>, the path to hand the runtime: the pod
+ * changing its volume afterwards (a symlink swapped in) cannot redirect the runtime's mount.
+ * Returns that path (malloc'd), or NULL with *ret_err. */
+char *node_subpath_bind(struct node_pod *p, const char *vol, const char *sub, const char *volume,
+                        const char *container, size_t index, char **ret_err);
 /* Whether some token of p needs refreshing now (80 % of its lifetime, or 24 h). */
 bool node_tokens_need_refresh(struct node_pod *p, int64_t now);
 void node_tokens_free(struct node_token *t);
+/* Whether the volume of p is one the agent writes (secret, configMap, downwardAPI, projected):
+ * kubelet mounts those read-only whatever the volumeMount says (their plugins' ReadOnly
+ * attribute), so a container can never change what the agent reads back and removes. */
+bool node_volume_read_only(struct node_pod *p, const char *volume);
 /* The host path a volume of p is mounted from, or NULL (unknown volume). malloc'd. */
 char *node_volume_source(struct node_agent *a, struct node_pod *p, const char *volume);
 /* Writes the payload files into dir with the `..data` scheme (spec/03 §3.4). files is an
@@ -148,8 +163,9 @@ int node_atomic_write(const char *dir, json_t *files, char **ret_err);
 void node_remove_tree(const char *path);
 /* mkdir -p with mode for created components. Returns 0 or -errno. */
 int node_mkdir_p(const char *path, mode_t mode);
-/* A downward-API field of the pod (metadata.name, metadata.labels['k'], ...) or NULL. */
-char *node_field_ref(struct node_agent *a, json_t *pod, const char *field_path);
+/* A downward-API field of the pod (metadata.name, metadata.labels['k'], ...) or NULL;
+ * status.podIP(s) is pod_ip (else the pod's status.podIP, else ""), status.hostIP(s) the node's. */
+char *node_field_ref(struct node_agent *a, json_t *pod, const char *pod_ip, const char *field_path);
 /* Reads a key of a ConfigMap (secret = false) or Secret (decoded) in ns. NULL if absent. */
 char *node_object_key(struct node_agent *a, const char *ns, bool secret, const char *name,
                       const char *key, size_t *ret_len);
@@ -186,6 +202,9 @@ char *node_sched_filter(json_t *node, json_t *pod);
 void node_container_set(struct node_container *c, enum node_cstate st, const char *reason,
                         const char *message);
 
+/* node.c: the node's memory (MemTotal of /proc/meminfo) in bytes; 0 when unknown. */
+int64_t node_memory_bytes(void);
+
 /* runner.c: starts container c of p. The runtime runs on its own thread: c->starting is set
  * and c waits as ContainerCreating until node_container_start_poll() finds it done. Config
  * and image failures leave it waiting (CreateContainerError, ErrImagePull, ...) at once. */
@@ -193,6 +212,12 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
 /* Finishes a start in flight (waits for it if wait): then c->pid and c->state = RUNNING, or
  * terminated (StartError, exit code 128). Returns false while it is still running. */
 bool node_container_start_poll(struct node_container *c, bool wait);
+/* Ends a start in flight that has not finished: SIGKILL to every process already in the
+ * container's cgroup (the runtime's init, blocked in the image's files, say: a FIFO for
+ * /etc/group keeps `runc run` waiting for ever), so the runtime returns and the next poll
+ * reports a StartError. For a pod being deleted and for the agent's stop, which wait for
+ * starts in flight. Idempotent; nothing when no start is in flight. */
+void node_container_start_abort(struct node_pod *p, struct node_container *c);
 void node_strv_free(char **v);
 /* Closes c's stdin pipe and terminal master (the run ended). Idempotent. */
 void node_container_close_stdio(struct node_container *c);

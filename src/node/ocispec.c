@@ -3,12 +3,15 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
+#include "node/layer.h"
 #include "node/ocispec.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -373,20 +376,49 @@ static bool parse_id(const char *s, int64_t *ret)
     return true;
 }
 
+/* The image's own file rel ("etc/passwd") for reading, or NULL. The image is untrusted (any
+ * registry's): a symlink in it is resolved inside rootfs, as if rootfs were "/" (containerd
+ * reads these files through a root-scoped path), never on the host; only a regular file is
+ * read (a FIFO or device would block or never end), and at most ROOTFS_FILE_MAX bytes of it. */
+#define ROOTFS_FILE_MAX (4 << 20)
+static FILE *rootfs_fopen(const char *rootfs, const char *rel)
+{
+    int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return NULL;
+    int fd = layer_open_in_root(rootfd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+    close(rootfd);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    FILE *f = NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        f = fdopen(fd, "r");
+    if (f == NULL)
+        close(fd);
+    return f;
+}
+
+/* fgets within the ROOTFS_FILE_MAX bytes rootfs_fopen allows. */
+static char *rootfs_fgets(char *line, int cap, FILE *f)
+{
+    if (ftell(f) >= ROOTFS_FILE_MAX)
+        return NULL;
+    return fgets(line, cap, f);
+}
+
 /* Looks name (or numeric id) up in rootfs/etc/passwd: uid and primary gid. */
 static bool passwd_lookup(const char *rootfs, const char *name, int64_t *ret_uid, int64_t *ret_gid,
                           char **ret_name)
 {
-    char *path = xasprintf("%s/etc/passwd", rootfs);
-    FILE *f = fopen(path, "re");
-    free(path);
+    FILE *f = rootfs_fopen(rootfs, "etc/passwd");
     if (f == NULL)
         return false;
     char line[1024];
     bool found = false;
     int64_t want;
     bool numeric = parse_id(name, &want);
-    while (!found && fgets(line, sizeof(line), f)) {
+    while (!found && rootfs_fgets(line, sizeof(line), f)) {
         char *fields[7] = {0};
         size_t n = 0;
         char *s = line;
@@ -419,14 +451,12 @@ static bool passwd_lookup(const char *rootfs, const char *name, int64_t *ret_uid
 static bool group_scan(const char *rootfs, const char *group, int64_t *ret_gid, const char *user,
                        json_t *gids)
 {
-    char *path = xasprintf("%s/etc/group", rootfs);
-    FILE *f = fopen(path, "re");
-    free(path);
+    FILE *f = rootfs_fopen(rootfs, "etc/group");
     if (f == NULL)
         return false;
     char line[4096];
     bool found = false;
-    while (fgets(line, sizeof(line), f)) {
+    while (rootfs_fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';
         char *name = line, *c1 = strchr(line, ':');
         if (c1 == NULL)

@@ -128,7 +128,7 @@ static char **node_container_env(struct node_agent *a, struct node_pod *p, json_
             val = ocispec_expand(json_str(e, "value") ? json_str(e, "value") : "", env);
         } else if (json_object_get(vf, "fieldRef")) {
             const char *fp = json_path_str(vf, "fieldRef.fieldPath");
-            val = fp ? node_field_ref(a, p->pod, fp) : NULL;
+            val = fp ? node_field_ref(a, p->pod, p->pod_ip, fp) : NULL;
         } else if (json_object_get(vf, "configMapKeyRef") || json_object_get(vf, "secretKeyRef")) {
             bool secret = json_object_get(vf, "secretKeyRef") != NULL;
             json_t *ref = json_object_get(vf, secret ? "secretKeyRef" : "configMapKeyRef");
@@ -554,23 +554,37 @@ void node_container_cleanup(struct node_agent *a, struct node_container *c)
     c->bundle = NULL;
 }
 
-/* The pod's cgroup parent (/anzen/pod<uid>) in every hierarchy: runc removes only its leaves. */
-static void remove_pod_cgroups(struct node_pod *p)
+/* fn(path) for /sys/fs/cgroup/REL (the unified hierarchy) and /sys/fs/cgroup/X/REL for every
+ * hierarchy X (v1). */
+static void each_cgroup_dir(const char *rel, void (*fn)(const char *path))
 {
-    char *v2 = xasprintf("/sys/fs/cgroup/anzen/pod%s", p->uid);
-    rmdir(v2);
+    char *v2 = xasprintf("/sys/fs/cgroup/%s", rel);
+    fn(v2);
     free(v2);
     DIR *d = opendir("/sys/fs/cgroup");
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        char *path = xasprintf("/sys/fs/cgroup/%s/anzen/pod%s", e->d_name, p->uid);
-        rmdir(path);
+        char *path = xasprintf("/sys/fs/cgroup/%s/%s", e->d_name, rel);
+        fn(path);
         free(path);
     }
     if (d)
         closedir(d);
+}
+
+static void rmdir_quiet(const char *path)
+{
+    rmdir(path);
+}
+
+/* The pod's cgroup parent (/anzen/pod<uid>) in every hierarchy: runc removes only its leaves. */
+static void remove_pod_cgroups(struct node_pod *p)
+{
+    char *rel = xasprintf("anzen/pod%s", p->uid);
+    each_cgroup_dir(rel, rmdir_quiet);
+    free(rel);
 }
 
 void node_pod_teardown(struct node_agent *a, struct node_pod *p)
@@ -901,8 +915,72 @@ static char *image_cache(struct node_agent *a, const char *image, json_t **ret_c
 
 /* Volumes + etc files as bind mounts. Returns the count, or AZ_EINVALID with a waiting reason
  * set. */
+static int cmp_cstr(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* A volumeMount's subPathExpr expanded with the container's environment envp (kubelet's
+ * ExpandContainerVolumeMounts: $(VAR) references, $$ for $), or NULL with *ret_err naming the
+ * variables that are unset or empty ("missing value for A, B"). malloc'd. */
+static char *expand_subpath_expr(const char *expr, char *const *envp, char **ret_err)
+{
+    json_t *env = json_object();
+    for (char *const *e = envp; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (eq == NULL)
+            continue;
+        char *k = xstrndup(*e, (size_t)(eq - *e));
+        json_object_set_new(env, k, json_string(eq + 1));
+        free(k);
+    }
+    json_t *missing = json_object(); /* a set, listed sorted below */
+    for (const char *s = expr; *s; s++) {
+        if (s[0] == '$' && s[1] == '$') {
+            s++;
+            continue;
+        }
+        const char *end = s[0] == '$' && s[1] == '(' ? strchr(s + 2, ')') : NULL;
+        if (end == NULL)
+            continue;
+        char *name = xstrndup(s + 2, (size_t)(end - s - 2));
+        const char *v = json_string_value(json_object_get(env, name));
+        if (v == NULL || *v == '\0')
+            json_object_set_new(missing, name, json_true());
+        free(name);
+        s = end;
+    }
+    char *out = NULL;
+    if (json_object_size(missing) == 0) {
+        out = ocispec_expand(expr, env);
+    } else {
+        struct buf b;
+        buf_init(&b, 1 << 16);
+        buf_puts(&b, "missing value for ");
+        const char *k;
+        json_t *v;
+        bool first = true;
+        size_t n = json_object_size(missing), i = 0;
+        const char **keys = xcalloc(n, sizeof(*keys));
+        json_object_foreach(missing, k, v)
+            keys[i++] = k;
+        qsort(keys, n, sizeof(*keys), cmp_cstr);
+        for (i = 0; i < n; i++) {
+            if (!first)
+                buf_puts(&b, ", ");
+            buf_puts(&b, keys[i]);
+            first = false;
+        }
+        free(keys);
+        *ret_err = buf_detach(&b, NULL);
+    }
+    json_decref(missing);
+    json_decref(env);
+    return out;
+}
+
 static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct node_container *c,
-                                struct oci_mount *m, char **owned)
+                                char *const *envp, struct oci_mount *m, char **owned)
 {
     size_t nm = 0, i;
     json_t *v;
@@ -921,42 +999,41 @@ static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct
             return AZ_EINVALID;
         }
         const char *sub = json_str(v, "subPath");
-        if (sub && *sub) {
-            if (sub[0] == '/' || strstr(sub, "..")) {
-                char *msg = xasprintf("failed to prepare subPath for volumeMount \"%s\" of container \"%s\"",
-                                      vname, c->name);
-                node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
-                free(msg);
+        char *expanded = NULL;
+        const char *expr = json_str(v, "subPathExpr");
+        if (expr && *expr) {
+            char *err = NULL;
+            if ((expanded = expand_subpath_expr(expr, envp, &err)) == NULL) {
+                node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", err);
+                free(err);
                 free(src);
                 return AZ_EINVALID;
             }
-            char *full = xasprintf("%s/%s", src, sub);
-            struct stat st;
-            if (lstat(full, &st) != 0)
-                node_mkdir_p(full, 0755);
-            /* a symlink the container made in its volume must not lead out of it (the host) */
-            char *real_vol = realpath(src, NULL), *real_sub = realpath(full, NULL);
-            size_t vl = real_vol ? strlen(real_vol) : 0;
-            bool inside = real_vol && real_sub && strncmp(real_sub, real_vol, vl) == 0 &&
-                          (real_sub[vl] == '/' || real_sub[vl] == '\0');
+            sub = expanded;
+        }
+        if (sub && *sub) {
+            /* bound from an fd opened beneath the volume (the pod owns its volumes' content:
+             * a symlink it made must lead neither the agent nor the runtime out of them) */
+            char *err = NULL;
+            char *bound = node_subpath_bind(p, src, sub, vname, c->name, i, &err);
             free(src);
-            src = inside ? real_sub : NULL;
-            if (!inside)
-                free(real_sub);
-            free(real_vol);
-            free(full);
+            src = bound;
             if (src == NULL) {
                 char *msg = xasprintf("failed to prepare subPath for volumeMount \"%s\" of container \"%s\"",
                                       vname, c->name);
                 node_container_set(c, NODE_C_WAITING, "CreateContainerConfigError", msg);
                 free(msg);
+                free(err);
+                free(expanded);
                 return AZ_EINVALID;
             }
+            free(err);
         }
+        free(expanded);
         owned[nm] = src;
         m[nm].source = src;
         m[nm].destination = mp;
-        m[nm].readonly = json_is_true(json_object_get(v, "readOnly"));
+        m[nm].readonly = json_is_true(json_object_get(v, "readOnly")) || node_volume_read_only(p, vname);
         nm++;
     }
     if (!pod_host_network(p)) {
@@ -996,6 +1073,7 @@ struct node_start {
     pthread_t thread;
     atomic_int done;
     char *runtime, *runtime_root, *bundle, *cid, *pidfile, *runclog;
+    char *logpath;            /* the container's log file (rotated) */
     int logfd;                /* the container's stdout (its log pipe) */
     int errfd;                /* ... its stderr, or -1: stdout's */
     int stdin_fd;             /* stdin: the read end of its stdin pipe, else -1 */
@@ -1030,6 +1108,7 @@ static void start_free(struct node_start *j)
     free(j->cid);
     free(j->pidfile);
     free(j->runclog);
+    free(j->logpath);
     free(j->err);
     free(j);
 }
@@ -1058,6 +1137,30 @@ static void *start_thread(void *arg)
      * (node_container_start_poll) */
     atomic_store(&j->done, 1);
     return NULL;
+}
+
+/* SIGKILL to the pids listed in dir/cgroup.procs. */
+static void kill_cgroup_procs(const char *dir)
+{
+    char *path = xasprintf("%s/cgroup.procs", dir);
+    FILE *f = fopen(path, "re");
+    free(path);
+    int pid;
+    while (f && fscanf(f, "%d", &pid) == 1)
+        if (pid > 1)
+            kill(pid, SIGKILL);
+    if (f)
+        fclose(f);
+}
+
+void node_container_start_abort(struct node_pod *p, struct node_container *c)
+{
+    if (c->starting == NULL || atomic_load(&c->starting->done) != 0 || c->cid == NULL)
+        return;
+    /* the cgroup runc puts the container's init in (ocispec cgroupsPath), in every hierarchy */
+    char *rel = xasprintf("anzen/pod%s/%s", p->uid, c->cid);
+    each_cgroup_dir(rel, kill_cgroup_procs);
+    free(rel);
 }
 
 bool node_container_start_poll(struct node_container *c, bool wait)
@@ -1093,6 +1196,7 @@ bool node_container_start_poll(struct node_container *c, bool wait)
             if (filefd >= 0) {
                 node_log_pipe_close(c->log, false);
                 c->log = node_log_pipe_open_fd(j->loop, filefd, dupfd);
+                node_log_pipe_rotate(c->log, j->logpath);
                 dupfd = -1;
             }
             if (dupfd >= 0)
@@ -1175,11 +1279,11 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     free(lower);
     c->bundle = bundle;
     bundle = NULL;
-    if ((nm = container_mounts(a, p, c, mounts, owned)) < 0) {
+    envp = node_container_env(a, p, c->spec);
+    if ((nm = container_mounts(a, p, c, envp, mounts, owned)) < 0) {
         free(rootfs);
         goto out;
     }
-    envp = node_container_env(a, p, c->spec);
     char *cgroup = xasprintf("/anzen/pod%s/%s", p->uid, cid);
     char *netns = sandbox_ns_path(p->dir, "net"), *ipcns = sandbox_ns_path(p->dir, "ipc"),
          *utsns = sandbox_ns_path(p->dir, "uts"), *secdir = xasprintf("%s/seccomp", a->root),
@@ -1271,6 +1375,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     int wfd = -1, efd = -1;
     int filefd = fcntl(logfd, F_DUPFD_CLOEXEC, 0);
     c->log = filefd >= 0 ? node_log_pipe_open(a->loop, filefd, &wfd, &efd) : NULL;
+    node_log_pipe_rotate(c->log, logpath);
     if (c->log != NULL) {
         close(logfd);
         logfd = wfd;
@@ -1282,6 +1387,7 @@ void node_container_start(struct node_agent *a, struct node_pod *p, struct node_
     j->cid = xstrdup(cid);
     j->pidfile = xasprintf("%s/pid", c->bundle);
     j->runclog = xasprintf("%s/runc.log", c->bundle);
+    j->logpath = xstrdup(logpath);
     j->logfd = logfd;
     j->errfd = efd;
     efd = -1;

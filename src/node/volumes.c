@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,9 @@
 #include <unistd.h>
 #include "registry/rest.h"
 #include "client/client.h"
+#include "node/layer.h"
 #include "node/node_int.h"
+#include "node/ocispec.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -237,9 +240,14 @@ int node_atomic_write(const char *dir, json_t *files, char **ret_err)
     data_link = xasprintf("%s/..data", dir);
     char target[PATH_MAX];
     ssize_t tl = readlink(data_link, target, sizeof(target) - 1);
-    if (tl > 0) {
+    /* only a name this writer makes (..<timestamp>, in dir): the old payload dir is read and
+     * then removed, so a ..data that leads elsewhere (a container that could write its volume
+     * pointed it at ../../../etc) is never followed */
+    if (tl > 2) {
         target[tl] = '\0';
-        old_ts = xstrdup(target);
+        if (strncmp(target, "..", 2) == 0 && strchr(target, '/') == NULL && strcmp(target, "..data") != 0 &&
+            strcmp(target, "..data_tmp") != 0)
+            old_ts = xstrdup(target);
     }
     /* user-visible paths of the old payload no longer wanted */
     json_t *remove = json_array();
@@ -414,7 +422,7 @@ static char *format_map(json_t *map)
     return buf_detach(&b, NULL);
 }
 
-char *node_field_ref(struct node_agent *a, json_t *pod, const char *fp)
+char *node_field_ref(struct node_agent *a, json_t *pod, const char *pod_ip, const char *fp)
 {
     static const char *simple[] = {"metadata.name", "metadata.namespace", "metadata.uid",
                                    "spec.nodeName", "spec.serviceAccountName"};
@@ -425,9 +433,14 @@ char *node_field_ref(struct node_agent *a, json_t *pod, const char *fp)
                 v = a->name;
             return xstrdup(v ? v : "");
         }
-    if (strcmp(fp, "status.hostIP") == 0 || strcmp(fp, "status.podIP") == 0 ||
-        strcmp(fp, "status.hostIPs") == 0 || strcmp(fp, "status.podIPs") == 0)
+    if (strcmp(fp, "status.hostIP") == 0 || strcmp(fp, "status.hostIPs") == 0)
         return xstrdup(a->api_host);
+    if (strcmp(fp, "status.podIP") == 0 || strcmp(fp, "status.podIPs") == 0) {
+        /* the pod's own address (the sandbox's; a hostNetwork pod's is the node's), as kubelet
+         * gives it; "" while it has none yet */
+        const char *ip = pod_ip ? pod_ip : json_path_str(pod, "status.podIP");
+        return xstrdup(ip ? ip : "");
+    }
     if (strcmp(fp, "metadata.labels") == 0)
         return format_map(json_path(pod, "metadata.labels"));
     if (strcmp(fp, "metadata.annotations") == 0)
@@ -528,7 +541,7 @@ static int collect_downward(struct node_agent *a, struct node_pod *p, json_t *sr
         const char *fp = json_path_str(it, "fieldRef.fieldPath");
         char *v = NULL;
         if (fp != NULL)
-            v = node_field_ref(a, p->pod, fp);
+            v = node_field_ref(a, p->pod, p->pod_ip, fp);
         else if (json_object_get(it, "resourceFieldRef") != NULL)
             v = xstrdup("0"); /* no resource accounting on this node */
         if (v == NULL || path == NULL) {
@@ -676,23 +689,39 @@ static char *volume_dir(struct node_pod *p, const char *name)
     return xasprintf("%s/volumes/%s", p->dir, name);
 }
 
+/* The volume named name in p's spec, or NULL. */
+static json_t *pod_volume(struct node_pod *p, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_path(p->pod, "spec.volumes"), i, v)
+        if (json_str(v, "name") != NULL && strcmp(json_str(v, "name"), name) == 0)
+            return v;
+    return NULL;
+}
+
+bool node_volume_read_only(struct node_pod *p, const char *volume)
+{
+    static const char *const api_backed[] = {"secret", "configMap", "downwardAPI", "projected"};
+    json_t *v = pod_volume(p, volume);
+    for (size_t k = 0; v != NULL && k < sizeof(api_backed) / sizeof(api_backed[0]); k++)
+        if (json_object_get(v, api_backed[k]) != NULL)
+            return true;
+    return false;
+}
+
 char *node_volume_source(struct node_agent *a, struct node_pod *p, const char *volume)
 {
     (void)a;
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_path(p->pod, "spec.volumes"), i, v) {
-        const char *name = json_str(v, "name");
-        if (name == NULL || strcmp(name, volume) != 0)
-            continue;
-        json_t *hp = json_object_get(v, "hostPath");
-        if (hp != NULL) {
-            const char *path = json_str(hp, "path");
-            return path ? xstrdup(path) : NULL;
-        }
-        return volume_dir(p, name);
+    json_t *v = pod_volume(p, volume);
+    if (v == NULL)
+        return NULL;
+    json_t *hp = json_object_get(v, "hostPath");
+    if (hp != NULL) {
+        const char *path = json_str(hp, "path");
+        return path ? xstrdup(path) : NULL;
     }
-    return NULL;
+    return volume_dir(p, volume);
 }
 
 static int default_mode(json_t *src)
@@ -740,8 +769,8 @@ static int setup_hostpath(json_t *hp, char **ret_err)
 }
 
 /* Volumes whose content comes from the API (secrets, tokens, ...) live in memory, as kubelet
- * keeps them: dir becomes a tmpfs mount (once). Returns 0 or -errno. */
-static int ensure_tmpfs(const char *dir)
+ * keeps them: dir becomes a tmpfs mount (once) with opts. Returns 0 or -errno. */
+static int ensure_tmpfs(const char *dir, const char *opts)
 {
     int rc = node_mkdir_p(dir, 0755);
     if (rc != 0)
@@ -752,26 +781,168 @@ static int ensure_tmpfs(const char *dir)
     free(parent);
     if (mounted)
         return 0;
-    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") != 0)
+    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0)
         return -errno;
     return 0;
+}
+
+/* Unmounts (lazily) every mount point at depth levels below dir, deepest first. */
+static void unmount_below(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = xasprintf("%s/%s", dir, e->d_name);
+        if (depth > 1)
+            unmount_below(path, depth - 1);
+        else
+            umount2(path, MNT_DETACH);
+        free(path);
+    }
+    if (d)
+        closedir(d);
 }
 
 void node_volumes_unmount(struct node_pod *p)
 {
     char *vols = xasprintf("%s/volumes", p->dir);
-    DIR *d = opendir(vols);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char *path = xasprintf("%s/%s", vols, e->d_name);
-        umount2(path, MNT_DETACH);
-        free(path);
-    }
-    if (d)
-        closedir(d);
+    unmount_below(vols, 1);
     free(vols);
+    char *subs = xasprintf("%s/volume-subpaths", p->dir);
+    unmount_below(subs, 3); /* <volume>/<container>/<index> */
+    free(subs);
+}
+
+/* ---- subPath ------------------------------------------------------------------------ */
+
+/* openat2 of path beneath dirfd (no absolute symlink, no way out by ".."), O_PATH. */
+static int open_beneath(int dirfd, const char *path, int flags)
+{
+    return layer_openat2(dirfd, path, flags | O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+}
+
+/* An O_PATH fd of clean (relative, cleaned) beneath volfd, its missing directories made:
+ * -errno on failure (-EXDEV / -ELOOP: a symlink that leaves the volume). */
+static int subpath_open(int volfd, const char *clean)
+{
+    if (*clean == '\0') { /* the volume itself */
+        int d = fcntl(volfd, F_DUPFD_CLOEXEC, 0);
+        return d >= 0 ? d : -errno;
+    }
+    int fd = open_beneath(volfd, clean, 0);
+    if (fd >= 0 || errno != ENOENT)
+        return fd >= 0 ? fd : -errno;
+    /* make the missing directories, each under an fd of its parent */
+    char *prefix = xstrdup(clean);
+    int rc = 0;
+    for (char *slash = prefix;; slash++) {
+        slash = strchr(slash, '/');
+        if (slash)
+            *slash = '\0';
+        int cur = open_beneath(volfd, prefix, O_DIRECTORY);
+        if (cur < 0 && errno == ENOENT) {
+            /* prefix's last element is missing: mkdirat it in its parent, then open it */
+            char *base = strrchr(prefix, '/');
+            const char *name = base ? base + 1 : prefix;
+            if (base)
+                *base = '\0';
+            int parent = base ? open_beneath(volfd, prefix, O_DIRECTORY) : fcntl(volfd, F_DUPFD_CLOEXEC, 0);
+            if (base)
+                *base = '/';
+            if (parent < 0 || (mkdirat(parent, name, 0755) != 0 && errno != EEXIST))
+                rc = -errno;
+            if (parent >= 0)
+                close(parent);
+            if (rc == 0 && (cur = open_beneath(volfd, prefix, O_DIRECTORY)) < 0)
+                rc = -errno;
+        } else if (cur < 0) {
+            rc = -errno;
+        }
+        if (cur >= 0)
+            close(cur);
+        if (rc != 0 || slash == NULL)
+            break;
+        *slash = '/';
+    }
+    free(prefix);
+    if (rc != 0)
+        return rc;
+    fd = open_beneath(volfd, clean, 0);
+    return fd >= 0 ? fd : -errno;
+}
+
+char *node_subpath_bind(struct node_pod *p, const char *vol, const char *sub, const char *volume,
+                        const char *container, size_t index, char **ret_err)
+{
+    /* layer.h's tar path cleaning: empty and "." elements dropped, NULL for a ".." one */
+    char *clean = sub[0] == '/' ? NULL : tar_clean_path(sub);
+    if (clean == NULL) {
+        *ret_err = xasprintf("subPath %s is absolute or has \"..\"", sub);
+        return NULL;
+    }
+    int volfd = open(vol, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int fd = volfd < 0 ? -errno : subpath_open(volfd, clean);
+    if (volfd >= 0)
+        close(volfd);
+    free(clean);
+    if (fd < 0) {
+        *ret_err = xasprintf("subPath %s of %s: %s", sub, vol, strerror(-fd));
+        return NULL;
+    }
+    struct stat st;
+    char *dir = xasprintf("%s/volume-subpaths/%s/%s", p->dir, volume, container);
+    char *target = xasprintf("%s/%zu", dir, index);
+    char *src = xasprintf("/proc/self/fd/%d", fd);
+    umount2(target, MNT_DETACH); /* a previous run's */
+    int rc = fstat(fd, &st) != 0 ? -errno : node_mkdir_p(dir, 0750);
+    if (rc == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            if (mkdir(target, 0750) != 0 && errno != EEXIST)
+                rc = -errno;
+        } else {
+            int t = open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+            if (t < 0)
+                rc = -errno;
+            else
+                close(t);
+        }
+    }
+    if (rc == 0 && mount(src, target, NULL, MS_BIND, NULL) != 0)
+        rc = -errno;
+    close(fd);
+    free(src);
+    free(dir);
+    if (rc != 0) {
+        *ret_err = xasprintf("bind-mounting subPath %s: %s", sub, strerror(-rc));
+        free(target);
+        return NULL;
+    }
+    return target;
+}
+
+/* The size of a memory-backed emptyDir (upstream calculateEmptyDirMemorySize, SizeMemoryBacked
+ * Volumes on): the node's memory, lowered to the pod's memory limit when every container has
+ * one, and to the volume's sizeLimit when set (> 0). */
+static int64_t emptydir_memory_size(struct node_pod *p, json_t *v)
+{
+    int64_t size = node_memory_bytes(), lim, sum = 0;
+    bool all = true;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_path(p->pod, "spec.containers"), i, c) {
+        if (ocispec_quantity(json_path_str(c, "resources.limits.memory"), 1, &lim) == 0 && lim > 0)
+            sum += lim;
+        else
+            all = false;
+    }
+    if (all && sum > 0 && (size <= 0 || sum < size))
+        size = sum;
+    if (ocispec_quantity(json_path_str(v, "emptyDir.sizeLimit"), 1, &lim) == 0 && lim > 0 &&
+        (size <= 0 || lim < size))
+        size = lim;
+    return size > 0 ? size : 64 << 20;
 }
 
 static int setup_volume(struct node_agent *a, struct node_pod *p, json_t *v, char **ret_err)
@@ -785,6 +956,19 @@ static int setup_volume(struct node_agent *a, struct node_pod *p, json_t *v, cha
         return setup_hostpath(src, ret_err);
     char *dir = volume_dir(p, name);
     json_t *files = NULL;
+    const char *medium = json_path_str(v, "emptyDir.medium");
+    if (medium != NULL && strcmp(medium, "Memory") == 0 && geteuid() == 0) {
+        /* kubelet: a tmpfs, never the node's disk, sized as calculateEmptyDirMemorySize */
+        char *opts = xasprintf("mode=0777,size=%lld", (long long)emptydir_memory_size(p, v));
+        rc = ensure_tmpfs(dir, opts);
+        free(opts);
+        if (rc == 0)
+            chmod(dir, 0777);
+        else
+            *ret_err = xasprintf("mounting tmpfs at %s: %s", dir, strerror(-rc));
+        free(dir);
+        return rc == 0 ? 0 : AZ_EIO;
+    }
     if (json_object_get(v, "emptyDir") != NULL || json_object_size(v) == 1) {
         rc = node_mkdir_p(dir, 0777);
         if (rc == 0)
@@ -829,7 +1013,7 @@ static int setup_volume(struct node_agent *a, struct node_pod *p, json_t *v, cha
         }
         return 0;
     }
-    if (rc == 0 && geteuid() == 0 && (rc = ensure_tmpfs(dir)) != 0) {
+    if (rc == 0 && geteuid() == 0 && (rc = ensure_tmpfs(dir, "mode=0755,size=64m")) != 0) {
         *ret_err = xasprintf("mounting tmpfs at %s: %s", dir, strerror(-rc));
         rc = AZ_EIO;
     }

@@ -1,7 +1,8 @@
 /* volumes_test.c — tests of the node agent's volume code (src/node/volumes.c, spec/03):
  * the atomic writer's `..data` layout, exact file modes (umask ignored), skipping identical
  * payloads, the swap to a new timestamped dir with the old one removed, removal of paths no
- * longer in the payload, nested paths, refused paths; the token refresh rule (80 % of the
+ * longer in the payload, nested paths, refused paths, a ..data leading out of the volume
+ * neither read nor removed; the token refresh rule (80 % of the
  * lifetime minus jitter, 24 h cap); downward API field formatting (labels map). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -179,6 +180,51 @@ static void test_atomic_write_refuses_bad_paths(void **state)
     free(root);
 }
 
+/* A ..data that does not name a payload dir of its own (a container that could write its
+ * volume pointed it out of it) is neither read nor removed: the write goes on as a first one. */
+static void test_atomic_write_ignores_foreign_data_link(void **state)
+{
+    (void)state;
+    char *root = tmpdir();
+    char *vol = xasprintf("%s/vol", root), *victim = xasprintf("%s/victim", root);
+    assert_int_equal(mkdir(vol, 0755), 0);
+    assert_int_equal(mkdir(victim, 0755), 0);
+    char *precious = xasprintf("%s/precious", victim);
+    FILE *f = fopen(precious, "w");
+    assert_non_null(f);
+    fputs("keep", f);
+    fclose(f);
+    const char *targets[] = {"../victim", "..data/../../victim", "/tmp", "..", "..data"};
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        char *link = xasprintf("%s/..data", vol);
+        unlink(link);
+        assert_int_equal(symlink(targets[i], link), 0);
+        free(link);
+        json_t *files = json_pack("{s:o}", "a", file("new", 0644));
+        char *err = NULL;
+        assert_int_equal(node_atomic_write(vol, files, &err), 0);
+        json_decref(files);
+        char *c = read_all(precious);
+        assert_non_null(c);
+        assert_string_equal(c, "keep");
+        free(c);
+        char *to = link_of(vol, "..data");
+        assert_non_null(to);
+        assert_true(strncmp(to, "..20", 4) == 0); /* a timestamped dir of its own */
+        free(to);
+        char *a = xasprintf("%s/a", vol);
+        c = read_all(a);
+        assert_string_equal(c, "new");
+        free(c);
+        free(a);
+    }
+    free(precious);
+    free(vol);
+    free(victim);
+    node_remove_tree(root);
+    free(root);
+}
+
 static void test_token_refresh_rule(void **state)
 {
     (void)state;
@@ -215,25 +261,31 @@ static void test_field_ref(void **state)
     json_t *pod = json_pack("{s:{s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s}}, s:{s:s}}", "metadata", "name",
                             "p", "namespace", "lab", "uid", "u-1", "labels", "b", "2\"q", "a", "1",
                             "annotations", "k", "v", "spec", "serviceAccountName", "runner");
-    char *v = node_field_ref(&a, pod, "metadata.labels");
+    char *v = node_field_ref(&a, pod, NULL, "metadata.labels");
     assert_string_equal(v, "a=\"1\"\nb=\"2\\\"q\"");
     free(v);
-    v = node_field_ref(&a, pod, "metadata.labels['a']");
+    v = node_field_ref(&a, pod, NULL, "metadata.labels['a']");
     assert_string_equal(v, "1");
     free(v);
-    v = node_field_ref(&a, pod, "metadata.annotations['k']");
+    v = node_field_ref(&a, pod, NULL, "metadata.annotations['k']");
     assert_string_equal(v, "v");
     free(v);
-    v = node_field_ref(&a, pod, "spec.nodeName");
+    v = node_field_ref(&a, pod, NULL, "spec.nodeName");
     assert_string_equal(v, "node1");
     free(v);
-    v = node_field_ref(&a, pod, "spec.serviceAccountName");
+    v = node_field_ref(&a, pod, NULL, "spec.serviceAccountName");
     assert_string_equal(v, "runner");
     free(v);
-    v = node_field_ref(&a, pod, "status.podIP");
+    v = node_field_ref(&a, pod, NULL, "status.hostIP");
     assert_string_equal(v, "127.0.0.1");
     free(v);
-    assert_null(node_field_ref(&a, pod, "spec.nope"));
+    v = node_field_ref(&a, pod, NULL, "status.podIP"); /* no address yet */
+    assert_string_equal(v, "");
+    free(v);
+    v = node_field_ref(&a, pod, "10.88.0.7", "status.podIP"); /* the pod's own, not the node's */
+    assert_string_equal(v, "10.88.0.7");
+    free(v);
+    assert_null(node_field_ref(&a, pod, NULL, "spec.nope"));
     json_decref(pod);
 }
 
@@ -242,6 +294,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atomic_write_layout),
         cmocka_unit_test(test_atomic_write_refuses_bad_paths),
+        cmocka_unit_test(test_atomic_write_ignores_foreign_data_link),
         cmocka_unit_test(test_token_refresh_rule),
         cmocka_unit_test(test_field_ref),
     };
