@@ -88,6 +88,7 @@ struct es {
      * the barrier thread, or by dispatch once it delivered their revision: */
     struct sync_waiter *sw_next, **sw_next_tail; /* arrived: need a revision fetched after them */
     struct sync_waiter *sw_ready; /* revision known: wait until delivered reaches it */
+    bool sync_preparing;          /* a barrier thread will take sw_next right before it sends */
     pthread_cond_t sync_cond;     /* signals the barrier threads */
     pthread_t sync_threads[SYNC_THREADS];
     size_t nsync;           /* barrier threads started */
@@ -777,7 +778,16 @@ struct rev_fetcher {
     size_t own_ep;             /* the endpoint it is for */
     int own_failures;          /* its probes in a row without a clean answer */
     unsigned own_skip;         /* fetches left that go through libcurl after OWN_GIVE_UP failures */
+    etcd_probe_send_fn sending; /* runs right before each request goes out (sync_take) */
+    void *sending_arg;
 };
+
+/* Every way rev_fetch sends its request calls this first. */
+static void rev_fetch_sending(struct rev_fetcher *f)
+{
+    if (f->sending != NULL)
+        f->sending(f->sending_arg);
+}
 
 /* Aborts the barrier thread's transfer when the store closes. */
 static int rev_fetch_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
@@ -866,6 +876,7 @@ static int rev_fetch_own(struct es *es, struct rev_fetcher *f, size_t ep, int64_
             f->own_skip = UINT32_MAX;
             return 1;
         }
+        etcd_probe_on_send(f->own, f->sending, f->sending_arg);
     }
     int64_t rev = 0;
     int rc = etcd_probe_range(f->own, es->timeout_ms, &es->stop, &rev);
@@ -885,6 +896,7 @@ static int rev_fetch_own(struct es *es, struct rev_fetcher *f, size_t ep, int64_
         f->own_failures = 0;
         f->own_skip = OWN_SKIP;
     }
+    rev_fetch_sending(f);
     return fetch_rev(es, 0, ret);
 }
 
@@ -934,6 +946,7 @@ static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
     long code = 0;
     if (atomic_load(&es->stop))
         return AZ_ETIMEOUT;
+    rev_fetch_sending(f);
     if (atomic_load(&es->failing))
         return fetch_rev(es, 0, ret);
     CURLcode cr = curl_easy_perform(f->h);
@@ -951,6 +964,7 @@ static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
             log_info("etcd: the consistent-read probe uses the JSON gateway (no gRPC answer from %s)", es->eps[ep]);
             f->ready = false;
         }
+        rev_fetch_sending(f);
         return fetch_rev(es, 0, ret);
     }
     f->h2_up = grpc;
@@ -973,17 +987,60 @@ static void sync_finish(struct sync_waiter *w)
     }
 }
 
-/* A barrier thread of store_sync_async (SYNC_THREADS of them): takes every waiter that
- * arrived since the last fetch began, learns etcd's current revision once for all of them (a fetch that started before a
- * waiter arrived would not do: a write acknowledged before the read may be newer, so waiters
- * arriving during a fetch wait for the next one), and completes at once, on this thread,
- * those whose revision the sink already has; the others wait in sw_ready until dispatch
- * delivers it. Waiters still waiting at their deadline fail with AZ_ETIMEOUT. */
+/* One revision fetch of a barrier thread: the waiters it answers, taken from sw_next by
+ * sync_take right before its request goes out. */
+struct sync_fetch {
+    struct es *es;
+    struct sync_waiter *batch; /* arrival order */
+    bool taken;
+};
+
+/* rev_fetcher's sending hook: the first time in a fetch, takes every waiter that arrived
+ * until now (they all arrived before the request is written, so its answer counts for them)
+ * and lets the other thread start the next fetch for later ones. */
+static void sync_take(void *arg)
+{
+    struct sync_fetch *t = arg;
+    if (t->taken)
+        return;
+    t->taken = true;
+    struct es *es = t->es;
+    pthread_mutex_lock(&es->mu);
+    t->batch = es->sw_next;
+    es->sw_next = NULL;
+    es->sw_next_tail = &es->sw_next;
+    es->sync_preparing = false;
+    pthread_mutex_unlock(&es->mu);
+}
+
+/* Milliseconds until the earliest deadline in sw_ready, or -1 when it is empty; mu held. */
+static long sync_ready_wait_ms(struct es *es, int64_t now)
+{
+    int64_t first = -1;
+    for (struct sync_waiter *w = es->sw_ready; w != NULL; w = w->next)
+        if (first < 0 || w->deadline < first)
+            first = w->deadline;
+    return first < 0 ? -1 : first > now ? (long)(first - now) : 0;
+}
+
+/* A barrier thread of store_sync_async (SYNC_THREADS of them): when waiters arrived and no
+ * fetch is being prepared, prepares one; right before its request is written (sync_take) it
+ * takes every waiter that arrived until then, so reads arriving while it connects or builds
+ * the request join it, while a fetch already written never counts for a later read (a write
+ * acknowledged before the read may be newer: such reads wait for the next fetch, which the
+ * other thread starts at once if it is free). With etcd's revision, it completes at once, on
+ * this thread, the waiters whose revision the sink already has; the others wait in sw_ready
+ * until dispatch delivers it. Waiters still waiting at their deadline fail with AZ_ETIMEOUT.
+ * Idle, it sleeps until the next deadline or until its probe's held PING acknowledgement is
+ * due (etcd_probe_flush), without a periodic tick. */
 static void *sync_main(void *arg)
 {
     struct es *es = arg;
     struct rev_fetcher f;
     rev_fetcher_init(es, &f);
+    struct sync_fetch t = {.es = es};
+    f.sending = sync_take;
+    f.sending_arg = &t;
     pthread_mutex_lock(&es->mu);
     while (!atomic_load(&es->stop)) {
         struct sync_waiter *fin = NULL, **fin_tail = &fin;
@@ -1000,13 +1057,19 @@ static void *sync_main(void *arg)
                 p = &w->next;
             }
         }
-        if (es->sw_next == NULL && fin == NULL) {
-            if (es->sw_ready == NULL) {
+        bool fetch = es->sw_next != NULL && !es->sync_preparing;
+        long ack_wait = etcd_probe_ack_wait_ms(f.own);
+        if (!fetch && fin == NULL && ack_wait != 0) {
+            long wait = sync_ready_wait_ms(es, now);
+            if (ack_wait > 0 && (wait < 0 || ack_wait < wait))
+                wait = ack_wait;
+            if (wait < 0) {
                 pthread_cond_wait(&es->sync_cond, &es->mu);
-            } else { /* look at the deadlines again in 100 ms */
+            } else {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += 100 * 1000000L;
+                ts.tv_sec += wait / 1000;
+                ts.tv_nsec += (wait % 1000) * 1000000L;
                 if (ts.tv_nsec >= 1000000000L) {
                     ts.tv_sec++;
                     ts.tv_nsec -= 1000000000L;
@@ -1015,25 +1078,33 @@ static void *sync_main(void *arg)
             }
             continue;
         }
-        struct sync_waiter *batch = es->sw_next;
-        es->nfetches += batch != NULL;
-        es->sw_next = NULL;
-        es->sw_next_tail = &es->sw_next;
+        if (fetch) {
+            es->sync_preparing = true;
+            es->nfetches++;
+        }
         pthread_mutex_unlock(&es->mu);
         sync_finish(fin);
         fin = NULL;
         fin_tail = &fin;
+        if (!fetch) { /* only a held PING acknowledgement is due */
+            etcd_probe_flush(f.own);
+            pthread_mutex_lock(&es->mu);
+            continue;
+        }
+        t.batch = NULL;
+        t.taken = false;
         int64_t rev = 0, t0 = mono_us();
-        int rc = batch != NULL ? rev_fetch(es, &f, &rev) : 0;
+        int rc = rev_fetch(es, &f, &rev);
         int64_t took = mono_us() - t0;
-        if (batch != NULL && es->revision_delay_ms > 0)
+        if (es->revision_delay_ms > 0)
             sleep_ms(es->revision_delay_ms);
         pthread_mutex_lock(&es->mu);
-        if (batch != NULL) {
-            es->fetch_us += (uint64_t)took;
-            es->nfetches_grpc += f.answered_grpc;
-            es->nfetches_own += f.answered_own;
-        }
+        if (!t.taken) /* stopped before anything was sent: its waiters stay for the next fetch */
+            es->sync_preparing = false;
+        es->fetch_us += (uint64_t)took;
+        es->nfetches_grpc += f.answered_grpc;
+        es->nfetches_own += f.answered_own;
+        struct sync_waiter *batch = t.batch;
         while (batch != NULL) {
             struct sync_waiter *w = batch;
             batch = w->next;
@@ -1075,8 +1146,11 @@ static int es_sync_async(struct store *s, store_sync_done_fn done, void *arg)
     *es->sw_next_tail = w;
     es->sw_next_tail = &w->next;
     es->nbarriers++;
-    pthread_cond_signal(&es->sync_cond);
+    bool wake = !es->sync_preparing; /* else the thread preparing a fetch takes w with it */
     pthread_mutex_unlock(&es->mu);
+    /* after the unlock: a barrier thread woken while mu is still held would only block on it */
+    if (wake)
+        pthread_cond_signal(&es->sync_cond);
     return 1;
 }
 

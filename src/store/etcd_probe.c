@@ -25,6 +25,11 @@
 #define LAST_SID 0x7ffffff0u     /* stream ids run out: a new connection */
 #define CONNECT_TIMEOUT_MS 1000  /* as the rest of the backend (libcurl) */
 #define SLICE_MS 100             /* the stop flag is looked at this often */
+/* A PING's acknowledgement is held this long and then rides with the next request (or is sent
+ * by etcd_probe_flush): etcd (grpc-go) sends a bandwidth-estimation PING, with a connection
+ * WINDOW_UPDATE, on the first DATA after its previous PING was acknowledged, so acknowledging
+ * at once cost every probe two more frames from etcd, one more wake-up and one more send. */
+#define PING_ACK_DELAY_MS 100
 
 enum { F_DATA = 0, F_HEADERS = 1, F_RST = 3, F_SETTINGS = 4, F_PUSH = 5, F_PING = 6, F_GOAWAY = 7 };
 enum { FL_END_STREAM = 1, FL_ACK = 1, FL_END_HEADERS = 4, FL_PADDED = 8 };
@@ -39,6 +44,8 @@ struct rx {
     size_t msg_len;
     unsigned char out[128]; /* acknowledgements and window updates to send */
     size_t out_len;
+    bool ping;          /* a PING arrived (its payload in ping_data): the caller holds its ack */
+    unsigned char ping_data[8];
     uint64_t *unacked;  /* DATA bytes received on the connection since the last top-up */
 };
 
@@ -47,6 +54,11 @@ struct etcd_probe {
     int fd;             /* -1: not connected */
     uint32_t sid;       /* the next stream id */
     uint64_t unacked;
+    bool ack_pending;   /* a PING not yet acknowledged: ack_frame, due at ack_due (now_ms) */
+    int64_t ack_due;
+    unsigned char ack_frame[17];
+    etcd_probe_send_fn on_send; /* etcd_probe_on_send */
+    void *on_send_arg;
     unsigned char req[9 + 256 + 9 + 5 + 4 + PROBE_MAX_KEY]; /* HEADERS + DATA frames */
     size_t hdr_len, req_len;
     unsigned char in[9 + FRAME_MAX];
@@ -137,9 +149,8 @@ static void rx_frame(struct rx *rx, const unsigned char *h, size_t len)
         if (s != 0 || len != 8)
             rx->state = -1;
         else if (!(flags & FL_ACK)) {
-            frame_head(rx->out + rx->out_len, 8, F_PING, FL_ACK, 0);
-            memcpy(rx->out + rx->out_len + 9, pl, 8);
-            rx->out_len += 17;
+            rx->ping = true;
+            memcpy(rx->ping_data, pl, 8);
         }
         return;
     case F_PUSH:   /* never asked for by a gRPC client */
@@ -151,12 +162,13 @@ static void rx_frame(struct rx *rx, const unsigned char *h, size_t len)
     }
 }
 
-/* Consumes complete frames of in[0..n) while the stream goes on and the output has room for
- * one more reply; returns the bytes consumed. A frame over FRAME_MAX fails the stream. */
+/* Consumes complete frames of in[0..n) while the stream goes on, the output has room for one
+ * more reply and no PING waits for the caller; returns the bytes consumed. A frame over
+ * FRAME_MAX fails the stream. */
 static size_t rx_frames(struct rx *rx, const unsigned char *in, size_t n)
 {
     size_t used = 0;
-    while (rx->state == 0 && n - used >= 9 && queue(rx, 17)) {
+    while (rx->state == 0 && !rx->ping && n - used >= 9 && queue(rx, 17)) {
         const unsigned char *h = in + used;
         size_t len = (size_t)h[0] << 16 | (size_t)h[1] << 8 | h[2];
         if (len > FRAME_MAX) {
@@ -180,6 +192,7 @@ int64_t etcd_probe_parse_answer(const unsigned char *data, size_t n)
         size_t k = rx_frames(&rx, data + used, n - used);
         used += k;
         rx.out_len = 0;
+        rx.ping = false;
         if (rx.state != 0 || k == 0)
             break;
     }
@@ -260,6 +273,13 @@ static void drop(struct etcd_probe *p)
         close(p->fd);
     p->fd = -1;
     p->in_len = 0;
+    p->ack_pending = false; /* its PING was the old connection's */
+}
+
+void etcd_probe_on_send(struct etcd_probe *p, etcd_probe_send_fn fn, void *arg)
+{
+    p->on_send = fn;
+    p->on_send_arg = arg;
 }
 
 void etcd_probe_free(struct etcd_probe *p)
@@ -373,16 +393,35 @@ static int attempt(struct etcd_probe *p, int64_t deadline, atomic_int *stop, int
     p->sid += 2;
     frame_head(p->req, p->hdr_len, F_HEADERS, FL_END_HEADERS, sid);
     frame_head(p->req + 9 + p->hdr_len, p->req_len - 18 - p->hdr_len, F_DATA, FL_END_STREAM, sid);
-    unsigned char out[sizeof(hello) + sizeof(p->req)];
+    unsigned char out[sizeof(hello) + sizeof(p->req) + sizeof(p->ack_frame)];
     memcpy(out, hello, hello_len);
     memcpy(out + hello_len, p->req, p->req_len);
-    if (send_all(p, out, hello_len + p->req_len, deadline, stop) != 0)
+    size_t out_len = hello_len + p->req_len;
+    if (p->ack_pending && now_ms() >= p->ack_due) { /* after the DATA: etcd reads it first */
+        memcpy(out + out_len, p->ack_frame, sizeof(p->ack_frame));
+        out_len += sizeof(p->ack_frame);
+        p->ack_pending = false;
+    }
+    if (p->on_send != NULL)
+        p->on_send(p->on_send_arg);
+    if (send_all(p, out, out_len, deadline, stop) != 0)
         return now_ms() >= deadline || (stop != NULL && atomic_load(stop)) ? -2 : fresh ? -1 : 0;
     struct rx rx = {.sid = sid, .unacked = &p->unacked};
     for (;;) {
         size_t k = rx_frames(&rx, p->in, p->in_len);
         memmove(p->in, p->in + k, p->in_len - k);
         p->in_len -= k;
+        if (rx.ping) { /* held (PING_ACK_DELAY_MS); an older one still held goes now */
+            if (p->ack_pending && queue(&rx, 17)) {
+                memcpy(rx.out + rx.out_len, p->ack_frame, sizeof(p->ack_frame));
+                rx.out_len += sizeof(p->ack_frame);
+            }
+            frame_head(p->ack_frame, 8, F_PING, FL_ACK, 0);
+            memcpy(p->ack_frame + 9, rx.ping_data, 8);
+            p->ack_pending = true;
+            p->ack_due = now_ms() + PING_ACK_DELAY_MS;
+            rx.ping = false;
+        }
         if (rx.out_len > 0 && send_all(p, rx.out, rx.out_len, deadline, stop) != 0)
             return -1;
         rx.out_len = 0;
@@ -422,4 +461,22 @@ int etcd_probe_range(struct etcd_probe *p, long timeout_ms, atomic_int *stop, in
             return AZ_EUNAVAILABLE;
     }
     return AZ_EUNAVAILABLE;
+}
+
+long etcd_probe_ack_wait_ms(const struct etcd_probe *p)
+{
+    if (p == NULL || !p->ack_pending || p->fd < 0)
+        return -1;
+    int64_t left = p->ack_due - now_ms();
+    return left > 0 ? (long)left : 0;
+}
+
+void etcd_probe_flush(struct etcd_probe *p)
+{
+    if (p == NULL || !p->ack_pending || p->fd < 0 || now_ms() < p->ack_due)
+        return;
+    p->ack_pending = false;
+    ssize_t w = send(p->fd, p->ack_frame, sizeof(p->ack_frame), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w != (ssize_t)sizeof(p->ack_frame))
+        drop(p); /* a part of a frame, or a broken connection: the next probe reconnects */
 }

@@ -16,7 +16,10 @@
  *    the stream must end cleanly. A gRPC error is trailers-only (no message), so it, a
  *    RST_STREAM, a GOAWAY, a frame over 16 KiB, or anything else is a failure; the connection
  *    is then dropped and the next call reconnects.
- *  - SETTINGS and PING are acknowledged; the connection's receive window is topped up. The
+ *  - SETTINGS are acknowledged at once; a PING's acknowledgement is held 100 ms, then sent
+ *    with the next request or by etcd_probe_flush (etcd answers the first DATA after an
+ *    acknowledged PING with a new PING and a WINDOW_UPDATE: at once, every probe cost two more
+ *    frames each way and a wake-up). The connection's receive window is topped up. The
  *    send window is not tracked: each request's DATA is ~20 bytes and etcd (grpc-go) returns
  *    the window as it reads; a flow-control error would end the connection like any other
  *    failure (the next call reconnects).
@@ -42,6 +45,19 @@ void etcd_probe_free(struct etcd_probe *p);
  * after timeout_ms or once *stop is set; AZ_EUNAVAILABLE when the connection failed or the answer
  * is not a clean gRPC success. Never blocks beyond the timeout. */
 int etcd_probe_range(struct etcd_probe *p, long timeout_ms, atomic_int *stop, int64_t *ret_rev);
+
+/* fn(arg) runs on the caller's thread right before each request is written (after the
+ * connection is up), on every attempt of etcd_probe_range: the last moment a consistent read
+ * may still join the probe (etcd.c takes its batch of waiters there). NULL: none. */
+typedef void (*etcd_probe_send_fn)(void *arg);
+void etcd_probe_on_send(struct etcd_probe *p, etcd_probe_send_fn fn, void *arg);
+
+/* A held PING acknowledgement: -1 none, else the milliseconds until it is due (0: now). */
+long etcd_probe_ack_wait_ms(const struct etcd_probe *p);
+/* Sends a held PING acknowledgement once it is due (without blocking; a failure drops the
+ * connection, which the next probe reopens); nothing before. For idle callers, once
+ * etcd_probe_ack_wait_ms says 0. */
+void etcd_probe_flush(struct etcd_probe *p);
 
 /* For the fuzz target: the answer bytes data[0..n) (server frames after the connection
  * preface) as the client parses them for stream 1; the revision, or -1 if the stream did not
