@@ -10,7 +10,8 @@
  *  - http:// endpoints only ("http://HOST[:PORT]", HOST a name, an IPv4 or a [IPv6] literal);
  *    TLS endpoints keep libcurl (etcd_probe_new returns NULL).
  *  - one request at a time per client (the caller's thread blocks in etcd_probe_range, with
- *    the timeout and the stop flag checked at least every 100 ms).
+ *    the timeout and the stop flag checked at least every 100 ms; or one thread writes it
+ *    with etcd_probe_start and another reads the answer with etcd_probe_finish).
  *  - answers are not HPACK-decoded: the stream's DATA must hold exactly one uncompressed gRPC
  *    message whose RangeResponse header carries a revision (store_etcd_grpc_header_rev), and
  *    the stream must end cleanly. A gRPC error is trailers-only (no message), so it, a
@@ -24,7 +25,8 @@
  *    the window as it reads; a flow-control error would end the connection like any other
  *    failure (the next call reconnects).
  *
- * Not thread-safe: one client per thread.
+ * Not thread-safe: one thread at a time uses a client (the barrier hands it over under its
+ * mutex: a caller writes with etcd_probe_start, the barrier thread then reads the answer).
  */
 #ifndef ANZEN_STORE_ETCD_PROBE_H
 #define ANZEN_STORE_ETCD_PROBE_H
@@ -51,6 +53,23 @@ int etcd_probe_range(struct etcd_probe *p, long timeout_ms, atomic_int *stop, in
  * may still join the probe (etcd.c takes its batch of waiters there). NULL: none. */
 typedef void (*etcd_probe_send_fn)(void *arg);
 void etcd_probe_on_send(struct etcd_probe *p, etcd_probe_send_fn fn, void *arg);
+
+/* The request in two halves, for a caller that writes it on one thread and reads the
+ * answer on another (never both at once). etcd_probe_start writes a request on the open
+ * connection without blocking (after the on_send hook): 0 written; -1 nothing usable went
+ * out (no connection, the socket would block, or it failed: then the connection is dropped),
+ * and the client is as before the call. After a 0, etcd_probe_finish reads the answer as
+ * etcd_probe_range does (the same results; a reused connection the server had closed gets one
+ * full retry on a new one). */
+int etcd_probe_start(struct etcd_probe *p);
+int etcd_probe_finish(struct etcd_probe *p, long timeout_ms, atomic_int *stop, int64_t *ret_rev);
+
+/* The open connection's socket (-1: none), to wait for input while no request is out; then
+ * etcd_probe_idle_read reads what came without blocking: PINGs and SETTINGS are handled as
+ * during a probe, a GOAWAY, an error or a close drops the connection (the next probe
+ * reconnects). */
+int etcd_probe_fd(const struct etcd_probe *p);
+void etcd_probe_idle_read(struct etcd_probe *p);
 
 /* A held PING acknowledgement: -1 none, else the milliseconds until it is due (0: now). */
 long etcd_probe_ack_wait_ms(const struct etcd_probe *p);

@@ -5,6 +5,7 @@
  * covered by unit/etcd_test (test_sync_async: every fetch on it) and the e2e etcd tests. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -292,6 +293,37 @@ static void test_client(void **state)
     fake_done(&f, t, p);
 }
 
+/* The request in two halves: etcd_probe_start writes on an open connection only (else -1,
+ * and the blocking etcd_probe_range connects), etcd_probe_finish reads the answer; an idle
+ * connection the server closed is noticed by etcd_probe_idle_read. */
+static void test_start_finish(void **state)
+{
+    (void)state;
+    struct fake f = {.acts = {ANSWER, ANSWER_CLOSE, ANSWER, ANSWER}, .nacts = 4};
+    pthread_t t;
+    struct etcd_probe *p = fake_client(&f, &t);
+    int64_t rev = 0;
+    assert_int_equal(etcd_probe_fd(p), -1);
+    assert_int_equal(etcd_probe_start(p), -1); /* no connection yet */
+    assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0);
+    assert_int_equal(rev, 10);
+    assert_true(etcd_probe_fd(p) >= 0);
+    assert_int_equal(etcd_probe_start(p), 0);
+    assert_int_equal(etcd_probe_finish(p, 20000, NULL, &rev), 0);
+    assert_int_equal(rev, 11); /* then the server closes */
+    struct pollfd pfd = {.fd = etcd_probe_fd(p), .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 20000), 1);
+    etcd_probe_idle_read(p);
+    assert_int_equal(etcd_probe_fd(p), -1);
+    assert_int_equal(etcd_probe_start(p), -1);
+    assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0); /* a new connection */
+    assert_int_equal(rev, 12);
+    assert_int_equal(etcd_probe_start(p), 0);
+    assert_int_equal(etcd_probe_finish(p, 20000, NULL, &rev), 0);
+    assert_int_equal(rev, 13);
+    fake_done(&f, t, p);
+}
+
 /* etcd's PING is acknowledged 100 ms late: not with the request right after it (etcd would
  * answer that request's DATA with another PING), but with a request once it is due, or by
  * etcd_probe_flush while the client is idle. */
@@ -374,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_client),
         cmocka_unit_test(test_ping_ack_held),
+        cmocka_unit_test(test_start_finish),
         cmocka_unit_test(test_timeout_and_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
