@@ -93,6 +93,7 @@ struct es {
     struct sync_waiter *sw_next, **sw_next_tail; /* arrived: need a revision fetched after them */
     struct sync_waiter *sw_ready; /* revision known: wait until delivered reaches it */
     bool sync_preparing;          /* a barrier thread will take sw_next right before it sends */
+    unsigned sync_fetching;       /* fetches begun and not yet completed */
     pthread_cond_t sync_cond;     /* signals the barrier threads */
     struct sync_thread *sync;     /* SYNC_THREADS of them */
     size_t nsync;           /* barrier threads started */
@@ -1051,6 +1052,7 @@ static long sync_ready_wait_ms(struct es *es, int64_t now)
 enum sync_state {
     SYNC_BUSY,        /* on its own: fetching, completing, or waiting on sync_cond */
     SYNC_ARMED,       /* in poll on its probe's open connection: a caller may write a fetch */
+    SYNC_PREPARE,     /* woken out of ARMED by a caller to prepare the next fetch itself */
     SYNC_LAUNCHING,   /* a caller took the waiters and is writing the request */
     SYNC_SENT,        /* written: the thread reads the answer (etcd_probe_finish) */
     SYNC_SEND_FAILED, /* not written: the thread fetches for the taken waiters itself */
@@ -1105,7 +1107,7 @@ static void *sync_main(void *arg)
         }
         enum sync_state given = st->state; /* SENT or SEND_FAILED: a caller started a fetch */
         bool fetch = given == SYNC_SENT || given == SYNC_SEND_FAILED;
-        bool own_fetch = !fetch && es->sw_next != NULL && !es->sync_preparing;
+        bool own_fetch = given == SYNC_PREPARE || (!fetch && es->sw_next != NULL && !es->sync_preparing);
         long ack_wait = etcd_probe_ack_wait_ms(f->own);
         if (!fetch && !own_fetch && fin == NULL && ack_wait != 0) {
             long wait = sync_ready_wait_ms(es, now);
@@ -1155,6 +1157,7 @@ static void *sync_main(void *arg)
         }
         if (own_fetch) {
             es->sync_preparing = true;
+            es->sync_fetching += given != SYNC_PREPARE; /* the waker counted it */
             es->nfetches++;
             st->t.batch = NULL;
             st->t.taken = false;
@@ -1188,6 +1191,7 @@ static void *sync_main(void *arg)
         pthread_mutex_lock(&es->mu);
         if (!st->t.taken) /* stopped before anything was sent: its waiters stay for the next fetch */
             es->sync_preparing = false;
+        es->sync_fetching--;
         es->fetch_us += (uint64_t)took;
         es->nfetches_grpc += f->answered_grpc;
         es->nfetches_own += f->answered_own;
@@ -1237,7 +1241,15 @@ static int es_sync_async(struct store *s, store_sync_done_fn done, void *arg)
     for (size_t i = 0; i < es->nsync && !es->sync_preparing && armed == NULL; i++)
         if (es->sync[i].state == SYNC_ARMED)
             armed = &es->sync[i];
-    if (armed != NULL) { /* this caller writes the fetch, for every waiter so far */
+    /* No fetch under way: this caller writes it at once, for every waiter so far (one read
+     * alone waits for nothing but etcd). One under way: the armed thread is woken to prepare
+     * the next, taking every waiter that arrived until it writes, which under load is many. */
+    bool launch = armed != NULL && es->sync_fetching == 0;
+    es->sync_fetching += armed != NULL;
+    if (armed != NULL && !launch) {
+        armed->state = SYNC_PREPARE;
+        es->sync_preparing = true;
+    } else if (launch) {
         armed->state = SYNC_LAUNCHING;
         armed->t.batch = es->sw_next;
         armed->t.taken = true;
@@ -1248,7 +1260,11 @@ static int es_sync_async(struct store *s, store_sync_done_fn done, void *arg)
     }
     bool wake = armed == NULL && !es->sync_preparing; /* else the thread preparing a fetch takes w */
     pthread_mutex_unlock(&es->mu);
-    if (armed != NULL) {
+    uint64_t one = 1;
+    if (armed != NULL && !launch) {
+        if (write(armed->wake_fd, &one, sizeof(one)) < 0)
+            abort(); /* an eventfd far below its maximum: cannot fail */
+    } else if (launch) {
         int rc = etcd_probe_start(armed->f.own);
         pthread_mutex_lock(&es->mu);
         armed->state = rc == 0 ? SYNC_SENT : SYNC_SEND_FAILED;
@@ -1256,7 +1272,6 @@ static int es_sync_async(struct store *s, store_sync_done_fn done, void *arg)
         pthread_mutex_unlock(&es->mu);
         if (waiting)
             pthread_cond_broadcast(&es->sync_cond);
-        uint64_t one = 1;
         if (rc != 0 && write(armed->wake_fd, &one, sizeof(one)) < 0)
             abort(); /* an eventfd far below its maximum: cannot fail */
     } else if (wake) { /* after the unlock: a thread woken while mu is held would block on it */
