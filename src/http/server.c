@@ -115,6 +115,8 @@ struct http_loop {
     h2o_socket_t *listeners[2];
     h2o_timeout_t tick_queue;
     h2o_timeout_entry_t tick_entry;
+    h2o_timeout_t park_queue;     /* delay 0: fires at the end of this turn of the loop */
+    h2o_timeout_entry_t park_entry; /* linked while reads parked this turn wait for their group */
 };
 
 static struct http_loop server__ctl = {
@@ -2409,11 +2411,13 @@ static void parked_group_done(void *arg, int rc)
     http_loop_post(g->owner, parked_group_resume, g);
 }
 
-/* Runs on request loop arg after it parked reads: one barrier for all it parked meanwhile
- * (store_sync_async never blocks; its completion may come from the store's own thread). */
-static void parked_group_start(void *arg)
+/* Runs on a request loop at the end of the turn in which it parked reads (a zero-delay
+ * timeout: h2o runs it after the turn's socket callbacks, with no wake-up or syscall): one
+ * barrier for all it parked meanwhile (store_sync_async never blocks; its completion may come
+ * from the store's own thread). */
+static void parked_group_start(h2o_timeout_entry_t *e)
 {
-    struct http_loop *l = arg;
+    struct http_loop *l = H2O_STRUCT_FROM_MEMBER(struct http_loop, park_entry, e);
     struct parked_group *g = xcalloc(1, sizeof(*g));
     g->owner = l;
     pthread_mutex_lock(&l->mu);
@@ -2456,7 +2460,7 @@ static void park_for_barrier(h2o_req_t *req, const struct http_observe *obs)
     l->parked_tail = &pr->next;
     pthread_mutex_unlock(&l->mu);
     if (first)
-        http_loop_post(l, parked_group_start, l);
+        h2o_timeout_link(l->loop, &l->park_queue, &l->park_entry);
 }
 
 /* ---- writes off the request loops --------------------------------------------------------
@@ -3106,6 +3110,8 @@ static int worker_init(struct http_loop *l, unsigned index, h2o_globalconf_t *co
     h2o_timeout_init(l->loop, &l->tick_queue, 1000);
     l->tick_entry.cb = watch_tick;
     h2o_timeout_link(l->loop, &l->tick_queue, &l->tick_entry);
+    h2o_timeout_init(l->loop, &l->park_queue, 0);
+    l->park_entry.cb = parked_group_start;
     loop_attach_wake(l);
     for (size_t i = 0; i < 2; i++) {
         if (fds[i] < 0)

@@ -6,14 +6,17 @@
  * error is a non-200 answer {"error":..., "code":<grpc code>}; /v3/watch is a chunked stream
  * of one JSON object per line.
  *
- * Locking: `mu` guards delivered/sink/flags and the barrier waiters, and pairs with `cond`
- * (writers and sync wait for the watch thread) and `sync_cond` (the barrier threads wait for
- * work). `sink_mu` is held while the sink runs (so set_sink never races a call).
+ * Locking: `mu` guards delivered/sink/flags, the barrier waiters and the barrier threads'
+ * states (struct sync_thread: a caller of store_sync_async writes on an ARMED thread's probe
+ * only while that thread's state is LAUNCHING, the thread touching it at no other time), and
+ * pairs with `cond` (writers and sync wait for the watch thread) and `sync_cond` (the barrier
+ * threads wait for work, or for a caller to finish writing). `sink_mu` is held while the sink runs (so set_sink never races a call).
  * `pool_mu` guards the curl handle pool. No lock is held across a network call except by the
  * watch thread's own handle, which only it uses.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,8 +92,10 @@ struct es {
      * the barrier thread, or by dispatch once it delivered their revision: */
     struct sync_waiter *sw_next, **sw_next_tail; /* arrived: need a revision fetched after them */
     struct sync_waiter *sw_ready; /* revision known: wait until delivered reaches it */
+    bool sync_preparing;          /* a barrier thread will take sw_next right before it sends */
+    unsigned sync_fetching;       /* fetches begun and not yet completed */
     pthread_cond_t sync_cond;     /* signals the barrier threads */
-    pthread_t sync_threads[SYNC_THREADS];
+    struct sync_thread *sync;     /* SYNC_THREADS of them */
     size_t nsync;           /* barrier threads started */
     uint64_t nbarriers, nfetches; /* barriers taken, revision fetches they shared */
     uint64_t nfetches_grpc;  /* fetches answered by the gRPC probe (the others: JSON) */
@@ -777,7 +783,16 @@ struct rev_fetcher {
     size_t own_ep;             /* the endpoint it is for */
     int own_failures;          /* its probes in a row without a clean answer */
     unsigned own_skip;         /* fetches left that go through libcurl after OWN_GIVE_UP failures */
+    etcd_probe_send_fn sending; /* runs right before each request goes out (sync_take) */
+    void *sending_arg;
 };
+
+/* Every way rev_fetch sends its request calls this first. */
+static void rev_fetch_sending(struct rev_fetcher *f)
+{
+    if (f->sending != NULL)
+        f->sending(f->sending_arg);
+}
 
 /* Aborts the barrier thread's transfer when the store closes. */
 static int rev_fetch_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
@@ -846,6 +861,8 @@ static void rev_fetcher_release(struct rev_fetcher *f)
     buf_release(&f->resp);
 }
 
+static int rev_fetch_own_done(struct es *es, struct rev_fetcher *f, size_t ep, int rc, int64_t rev, int64_t *ret);
+
 /* The probe on the own HTTP/2 client: 0 answered, 1 not used (fall through to libcurl), or
  * the result of the fallback fetch_rev after a failure. */
 static int rev_fetch_own(struct es *es, struct rev_fetcher *f, size_t ep, int64_t *ret)
@@ -866,9 +883,26 @@ static int rev_fetch_own(struct es *es, struct rev_fetcher *f, size_t ep, int64_
             f->own_skip = UINT32_MAX;
             return 1;
         }
+        etcd_probe_on_send(f->own, f->sending, f->sending_arg);
     }
     int64_t rev = 0;
     int rc = etcd_probe_range(f->own, es->timeout_ms, &es->stop, &rev);
+    return rev_fetch_own_done(es, f, ep, rc, rev, ret);
+}
+
+/* Whether the next fetch may be written by another thread at once (etcd_probe_start): it
+ * would go through the own client, which has an open connection to the current endpoint. */
+static bool rev_fetch_own_ready(struct es *es, struct rev_fetcher *f)
+{
+    return f->own != NULL && f->own_ep == atomic_load(&es->ep) % es->neps && f->own_skip == 0 &&
+           f->grpc_len > 0 && f->grpc_failures < GRPC_GIVE_UP && !atomic_load(&es->failing) &&
+           etcd_probe_fd(f->own) >= 0;
+}
+
+/* The own client's probe ended with rc (rev when 0): 0 and *ret = rev, or after a failure the
+ * fallback fetch_rev's result. */
+static int rev_fetch_own_done(struct es *es, struct rev_fetcher *f, size_t ep, int rc, int64_t rev, int64_t *ret)
+{
     if (rc == 0) {
         f->own_failures = 0;
         f->answered_grpc = true;
@@ -885,6 +919,7 @@ static int rev_fetch_own(struct es *es, struct rev_fetcher *f, size_t ep, int64_
         f->own_failures = 0;
         f->own_skip = OWN_SKIP;
     }
+    rev_fetch_sending(f);
     return fetch_rev(es, 0, ret);
 }
 
@@ -934,6 +969,7 @@ static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
     long code = 0;
     if (atomic_load(&es->stop))
         return AZ_ETIMEOUT;
+    rev_fetch_sending(f);
     if (atomic_load(&es->failing))
         return fetch_rev(es, 0, ret);
     CURLcode cr = curl_easy_perform(f->h);
@@ -951,6 +987,7 @@ static int rev_fetch(struct es *es, struct rev_fetcher *f, int64_t *ret)
             log_info("etcd: the consistent-read probe uses the JSON gateway (no gRPC answer from %s)", es->eps[ep]);
             f->ready = false;
         }
+        rev_fetch_sending(f);
         return fetch_rev(es, 0, ret);
     }
     f->h2_up = grpc;
@@ -973,17 +1010,85 @@ static void sync_finish(struct sync_waiter *w)
     }
 }
 
-/* A barrier thread of store_sync_async (SYNC_THREADS of them): takes every waiter that
- * arrived since the last fetch began, learns etcd's current revision once for all of them (a fetch that started before a
- * waiter arrived would not do: a write acknowledged before the read may be newer, so waiters
- * arriving during a fetch wait for the next one), and completes at once, on this thread,
- * those whose revision the sink already has; the others wait in sw_ready until dispatch
- * delivers it. Waiters still waiting at their deadline fail with AZ_ETIMEOUT. */
+/* One revision fetch of a barrier thread: the waiters it answers, taken from sw_next by
+ * sync_take right before its request goes out. */
+struct sync_fetch {
+    struct es *es;
+    struct sync_waiter *batch; /* arrival order */
+    bool taken;
+};
+
+/* rev_fetcher's sending hook: the first time in a fetch, takes every waiter that arrived
+ * until now (they all arrived before the request is written, so its answer counts for them)
+ * and lets the other thread start the next fetch for later ones. */
+static void sync_take(void *arg)
+{
+    struct sync_fetch *t = arg;
+    if (t->taken)
+        return;
+    t->taken = true;
+    struct es *es = t->es;
+    pthread_mutex_lock(&es->mu);
+    t->batch = es->sw_next;
+    es->sw_next = NULL;
+    es->sw_next_tail = &es->sw_next;
+    es->sync_preparing = false;
+    pthread_mutex_unlock(&es->mu);
+}
+
+/* Milliseconds until the earliest deadline in sw_ready, or -1 when it is empty; mu held. */
+static long sync_ready_wait_ms(struct es *es, int64_t now)
+{
+    int64_t first = -1;
+    for (struct sync_waiter *w = es->sw_ready; w != NULL; w = w->next)
+        if (first < 0 || w->deadline < first)
+            first = w->deadline;
+    return first < 0 ? -1 : first > now ? (long)(first - now) : 0;
+}
+
+#define ARMED_POLL_MS 1000 /* an ARMED thread's longest sleep */
+
+/* A barrier thread's state, under mu. */
+enum sync_state {
+    SYNC_BUSY,        /* on its own: fetching, completing, or waiting on sync_cond */
+    SYNC_ARMED,       /* in poll on its probe's open connection: a caller may write a fetch */
+    SYNC_PREPARE,     /* woken out of ARMED by a caller to prepare the next fetch itself */
+    SYNC_LAUNCHING,   /* a caller took the waiters and is writing the request */
+    SYNC_SENT,        /* written: the thread reads the answer (etcd_probe_finish) */
+    SYNC_SEND_FAILED, /* not written: the thread fetches for the taken waiters itself */
+};
+
+/* A barrier thread and what a caller of store_sync_async may hand it. */
+struct sync_thread {
+    struct es *es;
+    pthread_t thread;
+    struct rev_fetcher f;   /* the thread's probe (the caller writes on f.own while LAUNCHING) */
+    struct sync_fetch t;    /* the fetch's waiters */
+    enum sync_state state;  /* under mu */
+    bool launch_wait;       /* under mu: the thread waits on sync_cond for LAUNCHING to end */
+    int wake_fd;            /* eventfd: wakes the thread out of its poll (failed write, close) */
+    int64_t t0;             /* mono_us when the fetch began */
+};
+
+/* A barrier thread of store_sync_async (SYNC_THREADS of them). A fetch starts in one of two
+ * ways. Idle with its own client's connection open, the thread is ARMED: it sleeps in poll on
+ * that socket, and the next store_sync_async takes every waiter and writes the request on
+ * the caller's thread (etcd_probe_start), so the thread wakes once, when the answer arrives.
+ * Otherwise (no connection yet, libcurl, the JSON gateway, a write that failed) the thread
+ * prepares the fetch when waiters arrived and no fetch is being prepared, and right before its
+ * request is written (sync_take) takes every waiter that arrived until then. Either way the
+ * waiters of a fetch all arrived before its request was written, and a fetch already written
+ * never counts for a later read (a write acknowledged before the read may be newer: such reads
+ * wait for the next fetch, which the other thread starts at once if it is free). With etcd's
+ * revision, it completes at once, on this thread, the waiters whose revision the sink already
+ * has; the others wait in sw_ready until dispatch delivers it. Waiters still waiting at their
+ * deadline fail with AZ_ETIMEOUT. Idle, it sleeps until the next deadline or until its probe's
+ * held PING acknowledgement is due (etcd_probe_flush), without a periodic tick. */
 static void *sync_main(void *arg)
 {
-    struct es *es = arg;
-    struct rev_fetcher f;
-    rev_fetcher_init(es, &f);
+    struct sync_thread *st = arg;
+    struct es *es = st->es;
+    struct rev_fetcher *f = &st->f;
     pthread_mutex_lock(&es->mu);
     while (!atomic_load(&es->stop)) {
         struct sync_waiter *fin = NULL, **fin_tail = &fin;
@@ -1000,13 +1105,48 @@ static void *sync_main(void *arg)
                 p = &w->next;
             }
         }
-        if (es->sw_next == NULL && fin == NULL) {
-            if (es->sw_ready == NULL) {
+        enum sync_state given = st->state; /* SENT or SEND_FAILED: a caller started a fetch */
+        bool fetch = given == SYNC_SENT || given == SYNC_SEND_FAILED;
+        bool own_fetch = given == SYNC_PREPARE || (!fetch && es->sw_next != NULL && !es->sync_preparing);
+        long ack_wait = etcd_probe_ack_wait_ms(f->own);
+        if (!fetch && !own_fetch && fin == NULL && ack_wait != 0) {
+            long wait = sync_ready_wait_ms(es, now);
+            if (ack_wait > 0 && (wait < 0 || ack_wait < wait))
+                wait = ack_wait;
+            if (rev_fetch_own_ready(es, f)) {
+                st->state = SYNC_ARMED;
+                pthread_mutex_unlock(&es->mu);
+                struct pollfd pfd[2] = {{.fd = etcd_probe_fd(f->own), .events = POLLIN},
+                                        {.fd = st->wake_fd, .events = POLLIN}};
+                /* a request a caller writes meanwhile does not wake the thread: should etcd never
+                 * answer it, the thread looks again within ARMED_POLL_MS */
+                int r = poll(pfd, 2, wait < 0 || wait > ARMED_POLL_MS ? ARMED_POLL_MS : (int)wait);
+                uint64_t v;
+                if (r > 0 && (pfd[1].revents & POLLIN) && read(st->wake_fd, &v, sizeof(v)) < 0)
+                    v = 0;
+                pthread_mutex_lock(&es->mu);
+                while (st->state == SYNC_LAUNCHING) { /* input came before the caller finished writing */
+                    st->launch_wait = true;
+                    pthread_cond_wait(&es->sync_cond, &es->mu);
+                }
+                st->launch_wait = false;
+                if (st->state == SYNC_ARMED) {
+                    st->state = SYNC_BUSY;
+                    if (r > 0 && pfd[0].revents != 0) { /* unasked input: a PING, a GOAWAY, a close */
+                        pthread_mutex_unlock(&es->mu);
+                        etcd_probe_idle_read(f->own);
+                        pthread_mutex_lock(&es->mu);
+                    }
+                }
+                continue;
+            }
+            if (wait < 0) {
                 pthread_cond_wait(&es->sync_cond, &es->mu);
-            } else { /* look at the deadlines again in 100 ms */
+            } else {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += 100 * 1000000L;
+                ts.tv_sec += wait / 1000;
+                ts.tv_nsec += (wait % 1000) * 1000000L;
                 if (ts.tv_nsec >= 1000000000L) {
                     ts.tv_sec++;
                     ts.tv_nsec -= 1000000000L;
@@ -1015,25 +1155,48 @@ static void *sync_main(void *arg)
             }
             continue;
         }
-        struct sync_waiter *batch = es->sw_next;
-        es->nfetches += batch != NULL;
-        es->sw_next = NULL;
-        es->sw_next_tail = &es->sw_next;
+        if (own_fetch) {
+            es->sync_preparing = true;
+            es->sync_fetching += given != SYNC_PREPARE; /* the waker counted it */
+            es->nfetches++;
+            st->t.batch = NULL;
+            st->t.taken = false;
+            st->t0 = mono_us();
+        }
+        st->state = SYNC_BUSY;
         pthread_mutex_unlock(&es->mu);
         sync_finish(fin);
         fin = NULL;
         fin_tail = &fin;
-        int64_t rev = 0, t0 = mono_us();
-        int rc = batch != NULL ? rev_fetch(es, &f, &rev) : 0;
-        int64_t took = mono_us() - t0;
-        if (batch != NULL && es->revision_delay_ms > 0)
+        if (!fetch && !own_fetch) { /* only a held PING acknowledgement is due */
+            etcd_probe_flush(f->own);
+            pthread_mutex_lock(&es->mu);
+            continue;
+        }
+        int64_t rev = 0;
+        int rc;
+        if (given == SYNC_SENT) {
+            f->answered_grpc = false;
+            f->answered_own = false;
+            size_t ep = f->own_ep;
+            long left = es->timeout_ms - (long)((mono_us() - st->t0) / 1000); /* since it was written */
+            rc = etcd_probe_finish(f->own, left > 1 ? left : 1, &es->stop, &rev);
+            rc = rev_fetch_own_done(es, f, ep, rc, rev, &rev);
+        } else {
+            rc = rev_fetch(es, f, &rev);
+        }
+        int64_t took = mono_us() - st->t0;
+        if (es->revision_delay_ms > 0)
             sleep_ms(es->revision_delay_ms);
         pthread_mutex_lock(&es->mu);
-        if (batch != NULL) {
-            es->fetch_us += (uint64_t)took;
-            es->nfetches_grpc += f.answered_grpc;
-            es->nfetches_own += f.answered_own;
-        }
+        if (!st->t.taken) /* stopped before anything was sent: its waiters stay for the next fetch */
+            es->sync_preparing = false;
+        es->sync_fetching--;
+        es->fetch_us += (uint64_t)took;
+        es->nfetches_grpc += f->answered_grpc;
+        es->nfetches_own += f->answered_own;
+        struct sync_waiter *batch = st->t.batch;
+        st->t.batch = NULL;
         while (batch != NULL) {
             struct sync_waiter *w = batch;
             batch = w->next;
@@ -1055,7 +1218,6 @@ static void *sync_main(void *arg)
         }
     }
     pthread_mutex_unlock(&es->mu);
-    rev_fetcher_release(&f);
     return NULL;
 }
 
@@ -1075,8 +1237,46 @@ static int es_sync_async(struct store *s, store_sync_done_fn done, void *arg)
     *es->sw_next_tail = w;
     es->sw_next_tail = &w->next;
     es->nbarriers++;
-    pthread_cond_signal(&es->sync_cond);
+    struct sync_thread *armed = NULL;
+    for (size_t i = 0; i < es->nsync && !es->sync_preparing && armed == NULL; i++)
+        if (es->sync[i].state == SYNC_ARMED)
+            armed = &es->sync[i];
+    /* No fetch under way: this caller writes it at once, for every waiter so far (one read
+     * alone waits for nothing but etcd). One under way: the armed thread is woken to prepare
+     * the next, taking every waiter that arrived until it writes, which under load is many. */
+    bool launch = armed != NULL && es->sync_fetching == 0;
+    es->sync_fetching += armed != NULL;
+    if (armed != NULL && !launch) {
+        armed->state = SYNC_PREPARE;
+        es->sync_preparing = true;
+    } else if (launch) {
+        armed->state = SYNC_LAUNCHING;
+        armed->t.batch = es->sw_next;
+        armed->t.taken = true;
+        armed->t0 = mono_us();
+        es->sw_next = NULL;
+        es->sw_next_tail = &es->sw_next;
+        es->nfetches++;
+    }
+    bool wake = armed == NULL && !es->sync_preparing; /* else the thread preparing a fetch takes w */
     pthread_mutex_unlock(&es->mu);
+    uint64_t one = 1;
+    if (armed != NULL && !launch) {
+        if (write(armed->wake_fd, &one, sizeof(one)) < 0)
+            abort(); /* an eventfd far below its maximum: cannot fail */
+    } else if (launch) {
+        int rc = etcd_probe_start(armed->f.own);
+        pthread_mutex_lock(&es->mu);
+        armed->state = rc == 0 ? SYNC_SENT : SYNC_SEND_FAILED;
+        bool waiting = armed->launch_wait;
+        pthread_mutex_unlock(&es->mu);
+        if (waiting)
+            pthread_cond_broadcast(&es->sync_cond);
+        if (rc != 0 && write(armed->wake_fd, &one, sizeof(one)) < 0)
+            abort(); /* an eventfd far below its maximum: cannot fail */
+    } else if (wake) { /* after the unlock: a thread woken while mu is held would block on it */
+        pthread_cond_signal(&es->sync_cond);
+    }
     return 1;
 }
 
@@ -1567,6 +1767,12 @@ static void es_free(struct es *es)
     pthread_mutex_destroy(&es->sink_mu);
     pthread_cond_destroy(&es->cond);
     pthread_cond_destroy(&es->sync_cond);
+    for (size_t i = 0; es->sync != NULL && i < SYNC_THREADS; i++) {
+        rev_fetcher_release(&es->sync[i].f);
+        if (es->sync[i].wake_fd >= 0)
+            close(es->sync[i].wake_fd);
+    }
+    free(es->sync);
     free(es);
 }
 
@@ -1578,9 +1784,13 @@ static void es_close(struct store *s)
     pthread_cond_broadcast(&es->cond);
     pthread_cond_broadcast(&es->sync_cond);
     pthread_mutex_unlock(&es->mu);
+    uint64_t one = 1;
+    for (size_t i = 0; i < es->nsync; i++) /* out of an ARMED thread's poll */
+        if (write(es->sync[i].wake_fd, &one, sizeof(one)) < 0)
+            log_warn("etcd: barrier thread eventfd: %s", strerror(errno));
     pthread_join(es->watch_thread, NULL);
     for (size_t i = 0; i < es->nsync; i++)
-        pthread_join(es->sync_threads[i], NULL);
+        pthread_join(es->sync[i].thread, NULL);
     if (es->nbarriers > 0)
         log_info("etcd: %" PRIu64 " consistent reads shared %" PRIu64 " revision fetches (%" PRIu64
                  " by gRPC), %" PRIu64 " us per fetch, %" PRIu64 " on the own HTTP/2 client",
@@ -1692,8 +1902,18 @@ int store_etcd_open(const struct etcd_config *cfg, struct store **ret, char **re
             *ret_errmsg = xstrdup("cannot start the etcd watch thread");
         return AZ_EINTERNAL;
     }
-    for (; es->nsync < SYNC_THREADS; es->nsync++)
-        if (pthread_create(&es->sync_threads[es->nsync], NULL, sync_main, es) != 0)
+    es->sync = xcalloc(SYNC_THREADS, sizeof(*es->sync));
+    for (size_t i = 0; i < SYNC_THREADS; i++) {
+        struct sync_thread *st = &es->sync[i];
+        st->es = es;
+        st->t.es = es;
+        rev_fetcher_init(es, &st->f);
+        st->f.sending = sync_take;
+        st->f.sending_arg = &st->t;
+        st->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    }
+    for (; es->nsync < SYNC_THREADS && es->sync[es->nsync].wake_fd >= 0; es->nsync++)
+        if (pthread_create(&es->sync[es->nsync].thread, NULL, sync_main, &es->sync[es->nsync]) != 0)
             break;
     if (es->nsync == 0) {
         atomic_store(&es->stop, 1);

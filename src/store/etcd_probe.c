@@ -25,6 +25,12 @@
 #define LAST_SID 0x7ffffff0u     /* stream ids run out: a new connection */
 #define CONNECT_TIMEOUT_MS 1000  /* as the rest of the backend (libcurl) */
 #define SLICE_MS 100             /* the stop flag is looked at this often */
+#define HELLO_LEN (24 + 9 + 13)  /* the connection preface, SETTINGS and WINDOW_UPDATE */
+/* A PING's acknowledgement is held this long and then rides with the next request (or is sent
+ * by etcd_probe_flush): etcd (grpc-go) sends a bandwidth-estimation PING, with a connection
+ * WINDOW_UPDATE, on the first DATA after its previous PING was acknowledged, so acknowledging
+ * at once cost every probe two more frames from etcd, one more wake-up and one more send. */
+#define PING_ACK_DELAY_MS 100
 
 enum { F_DATA = 0, F_HEADERS = 1, F_RST = 3, F_SETTINGS = 4, F_PUSH = 5, F_PING = 6, F_GOAWAY = 7 };
 enum { FL_END_STREAM = 1, FL_ACK = 1, FL_END_HEADERS = 4, FL_PADDED = 8 };
@@ -39,6 +45,8 @@ struct rx {
     size_t msg_len;
     unsigned char out[128]; /* acknowledgements and window updates to send */
     size_t out_len;
+    bool ping;          /* a PING arrived (its payload in ping_data): the caller holds its ack */
+    unsigned char ping_data[8];
     uint64_t *unacked;  /* DATA bytes received on the connection since the last top-up */
 };
 
@@ -46,7 +54,13 @@ struct etcd_probe {
     char *host, *port;
     int fd;             /* -1: not connected */
     uint32_t sid;       /* the next stream id */
+    uint32_t stream;    /* the stream of the request last written */
     uint64_t unacked;
+    bool ack_pending;   /* a PING not yet acknowledged: ack_frame, due at ack_due (now_ms) */
+    int64_t ack_due;
+    unsigned char ack_frame[17];
+    etcd_probe_send_fn on_send; /* etcd_probe_on_send */
+    void *on_send_arg;
     unsigned char req[9 + 256 + 9 + 5 + 4 + PROBE_MAX_KEY]; /* HEADERS + DATA frames */
     size_t hdr_len, req_len;
     unsigned char in[9 + FRAME_MAX];
@@ -137,9 +151,8 @@ static void rx_frame(struct rx *rx, const unsigned char *h, size_t len)
         if (s != 0 || len != 8)
             rx->state = -1;
         else if (!(flags & FL_ACK)) {
-            frame_head(rx->out + rx->out_len, 8, F_PING, FL_ACK, 0);
-            memcpy(rx->out + rx->out_len + 9, pl, 8);
-            rx->out_len += 17;
+            rx->ping = true;
+            memcpy(rx->ping_data, pl, 8);
         }
         return;
     case F_PUSH:   /* never asked for by a gRPC client */
@@ -151,12 +164,13 @@ static void rx_frame(struct rx *rx, const unsigned char *h, size_t len)
     }
 }
 
-/* Consumes complete frames of in[0..n) while the stream goes on and the output has room for
- * one more reply; returns the bytes consumed. A frame over FRAME_MAX fails the stream. */
+/* Consumes complete frames of in[0..n) while the stream goes on, the output has room for one
+ * more reply and no PING waits for the caller; returns the bytes consumed. A frame over
+ * FRAME_MAX fails the stream. */
 static size_t rx_frames(struct rx *rx, const unsigned char *in, size_t n)
 {
     size_t used = 0;
-    while (rx->state == 0 && n - used >= 9 && queue(rx, 17)) {
+    while (rx->state == 0 && !rx->ping && n - used >= 9 && queue(rx, 17)) {
         const unsigned char *h = in + used;
         size_t len = (size_t)h[0] << 16 | (size_t)h[1] << 8 | h[2];
         if (len > FRAME_MAX) {
@@ -180,6 +194,7 @@ int64_t etcd_probe_parse_answer(const unsigned char *data, size_t n)
         size_t k = rx_frames(&rx, data + used, n - used);
         used += k;
         rx.out_len = 0;
+        rx.ping = false;
         if (rx.state != 0 || k == 0)
             break;
     }
@@ -260,6 +275,13 @@ static void drop(struct etcd_probe *p)
         close(p->fd);
     p->fd = -1;
     p->in_len = 0;
+    p->ack_pending = false; /* its PING was the old connection's */
+}
+
+void etcd_probe_on_send(struct etcd_probe *p, etcd_probe_send_fn fn, void *arg)
+{
+    p->on_send = fn;
+    p->on_send_arg = arg;
 }
 
 void etcd_probe_free(struct etcd_probe *p)
@@ -347,14 +369,100 @@ static int send_all(struct etcd_probe *p, const unsigned char *b, size_t n, int6
     return 0;
 }
 
-/* One request on the current connection (connecting first if there is none): 1 answered,
- * 0 failed before anything of the stream arrived on a reused connection (worth one retry on a
- * new one), -1 failed, -2 timed out or stopped. */
-static int attempt(struct etcd_probe *p, int64_t deadline, atomic_int *stop, int64_t *ret_rev)
+/* The request's frames for a new stream (the preface first on a fresh connection, a held
+ * PING acknowledgement last once it is due) into out; returns their length. */
+static size_t request_frames(struct etcd_probe *p, bool fresh, unsigned char *out)
 {
     static const unsigned char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-    unsigned char hello[24 + 9 + 13];
-    size_t hello_len = 0;
+    size_t n = 0;
+    if (fresh) { /* the preface, empty SETTINGS and a large connection window */
+        memcpy(out, preface, 24);
+        frame_head(out + 24, 0, F_SETTINGS, 0, 0);
+        frame_head(out + 33, 4, 8, 0, 0);
+        put32(out + 42, WINDOW_BIG);
+        n = HELLO_LEN;
+    }
+    uint32_t sid = p->sid;
+    p->stream = sid;
+    p->sid += 2;
+    frame_head(p->req, p->hdr_len, F_HEADERS, FL_END_HEADERS, sid);
+    frame_head(p->req + 9 + p->hdr_len, p->req_len - 18 - p->hdr_len, F_DATA, FL_END_STREAM, sid);
+    memcpy(out + n, p->req, p->req_len);
+    n += p->req_len;
+    if (p->ack_pending && now_ms() >= p->ack_due) { /* after the DATA: etcd reads it first */
+        memcpy(out + n, p->ack_frame, sizeof(p->ack_frame));
+        n += sizeof(p->ack_frame);
+        p->ack_pending = false;
+    }
+    if (p->on_send != NULL)
+        p->on_send(p->on_send_arg);
+    return n;
+}
+
+/* Parses the buffered input for rx (p->stream, or 0 for none), holds a PING's
+ * acknowledgement and sends the other replies: rx->state, or -1 when a reply could not be
+ * sent; *ret_used: whether frames were consumed. */
+static int pump(struct etcd_probe *p, struct rx *rx, int64_t deadline, atomic_int *stop, bool *ret_used)
+{
+    size_t k = rx_frames(rx, p->in, p->in_len);
+    memmove(p->in, p->in + k, p->in_len - k);
+    p->in_len -= k;
+    if (rx->ping) { /* held (PING_ACK_DELAY_MS); an older one still held goes now */
+        if (p->ack_pending && queue(rx, 17)) {
+            memcpy(rx->out + rx->out_len, p->ack_frame, sizeof(p->ack_frame));
+            rx->out_len += sizeof(p->ack_frame);
+        }
+        frame_head(p->ack_frame, 8, F_PING, FL_ACK, 0);
+        memcpy(p->ack_frame + 9, rx->ping_data, 8);
+        p->ack_pending = true;
+        p->ack_due = now_ms() + PING_ACK_DELAY_MS;
+        rx->ping = false;
+    }
+    *ret_used = k > 0;
+    int rc = rx->out_len > 0 && send_all(p, rx->out, rx->out_len, deadline, stop) != 0 ? -1 : rx->state;
+    rx->out_len = 0;
+    return rc;
+}
+
+/* Reads the answer of stream p->stream: 1 answered, 0 failed before anything of the stream
+ * arrived on a reused connection (worth one retry on a new one), -1 failed, -2 timed out or
+ * stopped. */
+static int receive(struct etcd_probe *p, bool fresh, int64_t deadline, atomic_int *stop, int64_t *ret_rev)
+{
+    struct rx rx = {.sid = p->stream, .unacked = &p->unacked};
+    for (;;) {
+        bool used;
+        int st = pump(p, &rx, deadline, stop, &used);
+        if (st == 1) {
+            *ret_rev = rx.rev;
+            return 1;
+        }
+        if (st < 0)
+            return rx.seen || fresh ? -1 : 0;
+        if (used)
+            continue;
+        if ((stop != NULL && atomic_load(stop)) || now_ms() >= deadline)
+            return -2;
+        /* read first: the answer is often there already (a caller's poll saw it) */
+        ssize_t got = recv(p->fd, p->in + p->in_len, sizeof(p->in) - p->in_len, MSG_DONTWAIT);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int w = wait_fd(p->fd, POLLIN, deadline, stop);
+            if (w == 0)
+                return -2;
+            if (w > 0)
+                continue;
+        }
+        if (got <= 0) /* closed or reset: an idle connection the server dropped */
+            return rx.seen || fresh ? -1 : 0;
+        p->in_len += (size_t)got;
+    }
+}
+
+/* One request on the current connection (connecting first if there is none): as receive. */
+static int attempt(struct etcd_probe *p, int64_t deadline, atomic_int *stop, int64_t *ret_rev)
+{
     bool fresh = false;
     if (p->fd >= 0 && p->sid >= LAST_SID)
         drop(p);
@@ -362,64 +470,110 @@ static int attempt(struct etcd_probe *p, int64_t deadline, atomic_int *stop, int
         if (dial(p, deadline, stop) != 0)
             return stop != NULL && atomic_load(stop) ? -2 : -1;
         fresh = true;
-        /* the preface, empty SETTINGS and a large connection window, sent with the request */
-        memcpy(hello, preface, 24);
-        frame_head(hello + 24, 0, F_SETTINGS, 0, 0);
-        frame_head(hello + 33, 4, 8, 0, 0);
-        put32(hello + 42, WINDOW_BIG);
-        hello_len = sizeof(hello);
     }
-    uint32_t sid = p->sid;
-    p->sid += 2;
-    frame_head(p->req, p->hdr_len, F_HEADERS, FL_END_HEADERS, sid);
-    frame_head(p->req + 9 + p->hdr_len, p->req_len - 18 - p->hdr_len, F_DATA, FL_END_STREAM, sid);
-    unsigned char out[sizeof(hello) + sizeof(p->req)];
-    memcpy(out, hello, hello_len);
-    memcpy(out + hello_len, p->req, p->req_len);
-    if (send_all(p, out, hello_len + p->req_len, deadline, stop) != 0)
+    unsigned char out[HELLO_LEN + sizeof(p->req) + sizeof(p->ack_frame)];
+    size_t n = request_frames(p, fresh, out);
+    if (send_all(p, out, n, deadline, stop) != 0)
         return now_ms() >= deadline || (stop != NULL && atomic_load(stop)) ? -2 : fresh ? -1 : 0;
-    struct rx rx = {.sid = sid, .unacked = &p->unacked};
+    return receive(p, fresh, deadline, stop, ret_rev);
+}
+
+/* etcd_probe_range's and etcd_probe_finish's answer to attempt's or receive's result r,
+ * retrying once on a new connection (from try tries) when r is 0. */
+static int conclude(struct etcd_probe *p, int r, int tries, int64_t deadline, atomic_int *stop, int64_t *ret_rev)
+{
     for (;;) {
-        size_t k = rx_frames(&rx, p->in, p->in_len);
-        memmove(p->in, p->in + k, p->in_len - k);
-        p->in_len -= k;
-        if (rx.out_len > 0 && send_all(p, rx.out, rx.out_len, deadline, stop) != 0)
-            return -1;
-        rx.out_len = 0;
-        if (rx.state == 1) {
-            *ret_rev = rx.rev;
-            return 1;
-        }
-        if (rx.state < 0)
-            return rx.seen || fresh ? -1 : 0;
-        if (k > 0)
-            continue;
-        int w = wait_fd(p->fd, POLLIN, deadline, stop);
-        if (w == 0)
-            return -2;
-        ssize_t got = w < 0 ? -1 : recv(p->fd, p->in + p->in_len, sizeof(p->in) - p->in_len, MSG_DONTWAIT);
-        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            continue;
-        if (got <= 0) /* closed or reset: an idle connection the server dropped */
-            return rx.seen || fresh ? -1 : 0;
-        p->in_len += (size_t)got;
+        if (r == 1)
+            return 0;
+        drop(p);
+        if (r == -2)
+            return AZ_ETIMEOUT;
+        if (r == -1 || ++tries >= 2)
+            return AZ_EUNAVAILABLE;
+        if (stop != NULL && atomic_load(stop))
+            return AZ_ETIMEOUT;
+        r = attempt(p, deadline, stop, ret_rev);
     }
 }
 
 int etcd_probe_range(struct etcd_probe *p, long timeout_ms, atomic_int *stop, int64_t *ret_rev)
 {
     int64_t deadline = now_ms() + timeout_ms;
-    for (int tries = 0; tries < 2; tries++) {
-        if (stop != NULL && atomic_load(stop))
-            return AZ_ETIMEOUT;
-        int r = attempt(p, deadline, stop, ret_rev);
-        if (r == 1)
-            return 0;
+    if (stop != NULL && atomic_load(stop))
+        return AZ_ETIMEOUT;
+    return conclude(p, attempt(p, deadline, stop, ret_rev), 0, deadline, stop, ret_rev);
+}
+
+int etcd_probe_start(struct etcd_probe *p)
+{
+    if (p->fd < 0 || p->sid >= LAST_SID)
+        return -1; /* no connection (or a new one is due): the blocking path */
+    unsigned char out[HELLO_LEN + sizeof(p->req) + sizeof(p->ack_frame)];
+    uint32_t sid = p->sid;
+    bool ack = p->ack_pending;
+    size_t n = request_frames(p, false, out);
+    ssize_t w = send(p->fd, out, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w == (ssize_t)n)
+        return 0;
+    if (w > 0) /* a part of a frame went out: the connection is unusable */
         drop(p);
-        if (r == -2)
-            return AZ_ETIMEOUT;
-        if (r == -1)
-            return AZ_EUNAVAILABLE;
+    p->sid = sid; /* nothing went out: as if never asked */
+    p->ack_pending = p->fd >= 0 && ack;
+    return -1;
+}
+
+int etcd_probe_finish(struct etcd_probe *p, long timeout_ms, atomic_int *stop, int64_t *ret_rev)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    return conclude(p, receive(p, false, deadline, stop, ret_rev), 0, deadline, stop, ret_rev);
+}
+
+int etcd_probe_fd(const struct etcd_probe *p)
+{
+    return p != NULL ? p->fd : -1;
+}
+
+void etcd_probe_idle_read(struct etcd_probe *p)
+{
+    if (p == NULL || p->fd < 0)
+        return;
+    for (;;) {
+        ssize_t got = recv(p->fd, p->in + p->in_len, sizeof(p->in) - p->in_len, MSG_DONTWAIT);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (got <= 0) { /* closed: the next probe reconnects */
+            drop(p);
+            return;
+        }
+        p->in_len += (size_t)got;
+        struct rx rx = {.sid = 0, .unacked = &p->unacked}; /* no stream of ours is open */
+        bool used = true;
+        int st = 0;
+        while (st == 0 && used)
+            st = pump(p, &rx, now_ms() + CONNECT_TIMEOUT_MS, NULL, &used);
+        if (st != 0 || p->in_len == sizeof(p->in)) { /* a GOAWAY, an error, a frame too large */
+            drop(p);
+            return;
+        }
     }
-    return AZ_EUNAVAILABLE;
+}
+
+long etcd_probe_ack_wait_ms(const struct etcd_probe *p)
+{
+    if (p == NULL || !p->ack_pending || p->fd < 0)
+        return -1;
+    int64_t left = p->ack_due - now_ms();
+    return left > 0 ? (long)left : 0;
+}
+
+void etcd_probe_flush(struct etcd_probe *p)
+{
+    if (p == NULL || !p->ack_pending || p->fd < 0 || now_ms() < p->ack_due)
+        return;
+    p->ack_pending = false;
+    ssize_t w = send(p->fd, p->ack_frame, sizeof(p->ack_frame), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w != (ssize_t)sizeof(p->ack_frame))
+        drop(p); /* a part of a frame, or a broken connection: the next probe reconnects */
 }

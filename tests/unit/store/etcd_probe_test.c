@@ -5,6 +5,7 @@
  * covered by unit/etcd_test (test_sync_async: every fetch on it) and the e2e etcd tests. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,14 +131,20 @@ static bool contains(const struct bytes *b, const void *s, size_t n)
 }
 
 /* ---- the fake server: per request, what it does ---- */
-enum act { ANSWER, ANSWER_CLOSE, ERROR_ONLY, SILENT };
+enum act { ANSWER, ANSWER_CLOSE, ERROR_ONLY, SILENT, PING_ANSWER };
 struct fake {
     int lfd, port;
     enum act acts[8];
     size_t nacts;
     struct bytes first_req; /* the first request's bytes (preface and frames) */
+    struct bytes reqs[8];   /* each request's bytes */
     atomic_int served;
+    atomic_int received;    /* requests received (counted before they are answered) */
+    atomic_int idle_acks;   /* PING acknowledgements received on their own (not with a request) */
 };
+
+static const unsigned char ping_ack[] = {0x00, 0x00, 0x08, 0x06, 0x01, 0x00, 0x00, 0x00, 0x00,
+                                         0x02, 0x04, 0x10, 0x10, 0x09, 0x0e, 0x07, 0x07};
 
 static void *fake_main(void *arg)
 {
@@ -156,14 +163,25 @@ static void *fake_main(void *arg)
                 break;
             struct bytes got = {.n = (size_t)n};
             memcpy(got.b, in, (size_t)n);
-            if (!contains(&got, "/etcdserverpb.KV/Range", 22))
-                continue; /* a SETTINGS acknowledgement: not a request */
+            if (!contains(&got, "/etcdserverpb.KV/Range", 22)) { /* an acknowledgement: not a request */
+                if (contains(&got, ping_ack, sizeof(ping_ack)))
+                    atomic_fetch_add(&f->idle_acks, 1);
+                continue;
+            }
             if (k == 0 && f->first_req.n == 0) {
                 memcpy(f->first_req.b, in, (size_t)n);
                 f->first_req.n = (size_t)n;
             }
+            memcpy(f->reqs[k].b, in, (size_t)n);
+            f->reqs[k].n = (size_t)n;
+            atomic_fetch_add(&f->received, 1);
             struct bytes o = {0};
             switch (f->acts[k]) {
+            case PING_ANSWER: /* as etcd's bandwidth-estimation PING on the request's DATA */
+                frame(&o, 8, 0, 0, "\x00\x00\x00\x14", 4);
+                frame(&o, 6, 0, 0, "\x02\x04\x10\x10\x09\x0e\x07\x07", 8);
+                answer(&o, sid, (unsigned char)(10 + k));
+                break;
             case ANSWER:
             case ANSWER_CLOSE:
                 answer(&o, sid, (unsigned char)(10 + k));
@@ -212,13 +230,45 @@ static struct etcd_probe *client(struct fake *f)
     return p;
 }
 
+/* The fake server started on its thread *t, and a client of it. */
+static struct etcd_probe *fake_client(struct fake *f, pthread_t *t)
+{
+    fake_start(f, t);
+    return client(f);
+}
+
+/* Frees the client, waits for the fake server's thread and closes its socket. */
+static void fake_done(struct fake *f, pthread_t t, struct etcd_probe *p)
+{
+    etcd_probe_free(p);
+    pthread_join(t, NULL);
+    close(f->lfd);
+}
+
+/* etcd_probe_on_send's hook: how many requests the fake server had received when each
+ * request was about to be written */
+struct sends {
+    struct fake *f;
+    int received[8];
+    size_t n;
+};
+
+static void on_send(void *arg)
+{
+    struct sends *s = arg;
+    if (s->n < 8)
+        s->received[s->n] = atomic_load(&s->f->received);
+    s->n++;
+}
+
 static void test_client(void **state)
 {
     (void)state;
     struct fake f = {.acts = {ANSWER, ANSWER_CLOSE, ANSWER, ERROR_ONLY, ANSWER}, .nacts = 5};
     pthread_t t;
-    fake_start(&f, &t);
-    struct etcd_probe *p = client(&f);
+    struct etcd_probe *p = fake_client(&f, &t);
+    struct sends sn = {.f = &f};
+    etcd_probe_on_send(p, on_send, &sn);
     int64_t rev = 0;
     assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0);
     assert_int_equal(rev, 10);
@@ -233,9 +283,84 @@ static void test_client(void **state)
     assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), AZ_EUNAVAILABLE); /* trailers-only */
     assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0); /* reconnected */
     assert_int_equal(rev, 14);
-    etcd_probe_free(p);
-    pthread_join(t, NULL);
-    close(f.lfd);
+    /* the hook ran before every request was written, the retry's included: each time, the
+     * server had received only the earlier requests (the consistent-read barrier takes its
+     * waiters there, so none that arrives after the request can share its answer) */
+    assert_int_equal(sn.n, 6);
+    static const int want[] = {0, 1, 2, 2, 3, 4};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(sn.received[i], want[i]);
+    fake_done(&f, t, p);
+}
+
+/* The request in two halves: etcd_probe_start writes on an open connection only (else -1,
+ * and the blocking etcd_probe_range connects), etcd_probe_finish reads the answer; an idle
+ * connection the server closed is noticed by etcd_probe_idle_read. */
+static void test_start_finish(void **state)
+{
+    (void)state;
+    struct fake f = {.acts = {ANSWER, ANSWER_CLOSE, ANSWER, ANSWER}, .nacts = 4};
+    pthread_t t;
+    struct etcd_probe *p = fake_client(&f, &t);
+    int64_t rev = 0;
+    assert_int_equal(etcd_probe_fd(p), -1);
+    assert_int_equal(etcd_probe_start(p), -1); /* no connection yet */
+    assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0);
+    assert_int_equal(rev, 10);
+    assert_true(etcd_probe_fd(p) >= 0);
+    assert_int_equal(etcd_probe_start(p), 0);
+    assert_int_equal(etcd_probe_finish(p, 20000, NULL, &rev), 0);
+    assert_int_equal(rev, 11); /* then the server closes */
+    struct pollfd pfd = {.fd = etcd_probe_fd(p), .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 20000), 1);
+    etcd_probe_idle_read(p);
+    assert_int_equal(etcd_probe_fd(p), -1);
+    assert_int_equal(etcd_probe_start(p), -1);
+    assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0); /* a new connection */
+    assert_int_equal(rev, 12);
+    assert_int_equal(etcd_probe_start(p), 0);
+    assert_int_equal(etcd_probe_finish(p, 20000, NULL, &rev), 0);
+    assert_int_equal(rev, 13);
+    fake_done(&f, t, p);
+}
+
+/* etcd's PING is acknowledged 100 ms late: not with the request right after it (etcd would
+ * answer that request's DATA with another PING), but with a request once it is due, or by
+ * etcd_probe_flush while the client is idle. */
+static void test_ping_ack_held(void **state)
+{
+    (void)state;
+    struct fake f = {.acts = {PING_ANSWER, ANSWER, ANSWER, PING_ANSWER, ANSWER}, .nacts = 5};
+    pthread_t t;
+    struct etcd_probe *p = fake_client(&f, &t);
+    int64_t rev = 0;
+    assert_int_equal(etcd_probe_ack_wait_ms(p), -1);
+    assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0);
+    assert_int_equal(rev, 10);
+    long wait = etcd_probe_ack_wait_ms(p);
+    assert_true(wait > 0 && wait <= 100);
+    assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0);
+    assert_int_equal(rev, 11);
+    assert_false(contains(&f.reqs[1], ping_ack, sizeof(ping_ack))); /* held */
+    usleep(120 * 1000);
+    assert_int_equal(etcd_probe_ack_wait_ms(p), 0);
+    assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0);
+    assert_int_equal(rev, 12);
+    assert_true(contains(&f.reqs[2], ping_ack, sizeof(ping_ack))); /* due: with the request */
+    assert_int_equal(etcd_probe_ack_wait_ms(p), -1);
+    assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0);
+    assert_int_equal(rev, 13);
+    etcd_probe_flush(p); /* not due yet: nothing sent */
+    assert_true(etcd_probe_ack_wait_ms(p) > 0);
+    usleep(120 * 1000);
+    etcd_probe_flush(p);
+    assert_int_equal(etcd_probe_ack_wait_ms(p), -1);
+    for (int i = 0; atomic_load(&f.idle_acks) == 0 && i < 20000; i++) /* safety net: 20 s */
+        usleep(1000);
+    assert_int_equal(atomic_load(&f.idle_acks), 1); /* idle: on its own */
+    assert_int_equal(etcd_probe_range(p, 20000, NULL, &rev), 0); /* the connection goes on */
+    assert_int_equal(rev, 14);
+    fake_done(&f, t, p);
 }
 
 static atomic_int stop_flag;
@@ -280,6 +405,8 @@ int main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_client),
+        cmocka_unit_test(test_ping_ack_held),
+        cmocka_unit_test(test_start_finish),
         cmocka_unit_test(test_timeout_and_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

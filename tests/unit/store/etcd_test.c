@@ -130,6 +130,13 @@ static void sink_copy(void *arg, const struct store_event *ev)
     e->prev.value = ev->prev.value ? strndup(ev->prev.value, ev->prev.len) : NULL;
 }
 
+static void sink_log_free(struct sink_log *log)
+{
+    for (size_t i = 0; i < log->n; i++)
+        store_event_release(&log->evs[i]);
+    free(log);
+}
+
 struct fixture {
     struct store *s;
     struct sink_log log;
@@ -359,6 +366,17 @@ static void sync_notify(void *arg)
     atomic_fetch_add(&sync_notified, 1);
 }
 
+/* The owner's loop of s: dispatches when notified until *done is set (safety net: 20 s). */
+static void dispatch_until(struct store *s, atomic_int *done)
+{
+    for (int t = 0; atomic_load(done) == 0 && t < 20000; t++) {
+        if (atomic_exchange(&sync_notified, 0) > 0)
+            store_etcd_dispatch(s);
+        else
+            usleep(1000);
+    }
+}
+
 struct sync_done {
     int n;
     int rc[3];
@@ -373,22 +391,33 @@ static void sync_done_cb(void *arg, int rc)
     d->rc[d->n++] = rc;
 }
 
+/* Two replicas on the prefix /t<pid>-<tag>: *reader, whose watch lags 300 ms (and whose
+ * barrier holds each fetched revision revision_delay_ms), with its sink copying into *ret_log
+ * and sync_notify as its owner's notifier; *writer, plain. */
+static void open_lagging_pair(const char *tag, long revision_delay_ms, struct store **reader,
+                              struct store **writer, struct sink_log **ret_log)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "/t%d-%s", (int)getpid(), tag);
+    struct etcd_config lagging = {.servers = endpoint, .prefix = prefix, .request_timeout_ms = 10000,
+                                  .testing_watch_delay_ms = 300, .testing_revision_delay_ms = revision_delay_ms};
+    struct etcd_config plain = {.servers = endpoint, .prefix = prefix, .request_timeout_ms = 10000};
+    char *msg = NULL;
+    assert_int_equal(store_etcd_open(&lagging, reader, &msg), 0);
+    assert_int_equal(store_etcd_open(&plain, writer, &msg), 0);
+    struct sink_log *log = calloc(1, sizeof(*log));
+    store_set_sink(*reader, sink_copy, log);
+    store_etcd_set_notify(*reader, sync_notify, NULL);
+    *ret_log = log;
+}
+
 static void test_sync_async(void **state)
 {
     NEED_ETCD();
     (void)state;
-    char prefix[64];
-    snprintf(prefix, sizeof(prefix), "/t%d-sync", (int)getpid());
-    struct etcd_config lagging = {.servers = endpoint, .prefix = prefix, .request_timeout_ms = 10000,
-                                  .testing_watch_delay_ms = 300};
-    struct etcd_config plain = {.servers = endpoint, .prefix = prefix, .request_timeout_ms = 10000};
     struct store *reader = NULL, *writer = NULL;
-    char *msg = NULL;
-    assert_int_equal(store_etcd_open(&lagging, &reader, &msg), 0);
-    assert_int_equal(store_etcd_open(&plain, &writer, &msg), 0);
-    struct sink_log *log = calloc(1, sizeof(*log));
-    store_set_sink(reader, sink_copy, log);
-    store_etcd_set_notify(reader, sync_notify, NULL);
+    struct sink_log *log = NULL;
+    open_lagging_pair("sync", 0, &reader, &writer, &log);
     assert_true(store_sync_is_async(reader));
 
     int64_t rev;
@@ -421,9 +450,7 @@ static void test_sync_async(void **state)
 
     store_close(reader);
     store_close(writer);
-    for (size_t i = 0; i < log->n; i++)
-        store_event_release(&log->evs[i]);
-    free(log);
+    sink_log_free(log);
 }
 
 /* A barrier whose revision the sink already has completes on the backend's barrier thread,
@@ -467,9 +494,70 @@ static void test_sync_async_delivered(void **state)
         usleep(1000);
     assert_int_equal(atomic_load(&quick_done), 1); /* and store_etcd_dispatch never ran */
     store_close(s);
-    for (size_t i = 0; i < log->n; i++)
-        store_event_release(&log->evs[i]);
-    free(log);
+    sink_log_free(log);
+}
+
+/* A barrier never shares a revision fetch whose request was written before it was taken:
+ * the barrier thread takes its waiters right before it writes the request. Here A's fetch is
+ * held 200 ms after its answer (testing_revision_delay_ms); a write through another replica
+ * and barrier B come meanwhile. Had B shared A's fetch, B would pass at A's revision, before
+ * the reader's watch (300 ms late) delivered the write; B must see it. */
+static atomic_int after_send_a, after_send_b;
+static atomic_size_t after_send_b_seen;
+static struct sink_log *after_send_log;
+
+static void after_send_a_cb(void *arg, int rc)
+{
+    (void)arg;
+    atomic_store(&after_send_a, rc == 0 ? 1 : -1);
+}
+
+static void after_send_b_cb(void *arg, int rc)
+{
+    (void)arg;
+    atomic_store(&after_send_b_seen, after_send_log->n);
+    atomic_store(&after_send_b, rc == 0 ? 1 : -1);
+}
+
+static void test_sync_async_after_send(void **state)
+{
+    NEED_ETCD();
+    (void)state;
+    struct store *reader = NULL, *writer = NULL;
+    struct sink_log *log = NULL;
+    open_lagging_pair("syncsend", 200, &reader, &writer, &log);
+    after_send_log = log;
+    /* round 0: the barrier threads connect and write the requests themselves; round 1: both
+     * have a connection, so each store_sync_async writes its fetch on an idle thread's */
+    for (size_t round = 0; round < 2; round++) {
+        atomic_store(&after_send_a, 0);
+        atomic_store(&after_send_b, 0);
+        size_t before = log->n;
+        assert_int_equal(store_sync_async(reader, after_send_a_cb, NULL), 1);
+        usleep(60 * 1000); /* A's request is out; its thread holds the answer */
+        int64_t rev;
+        char key[64];
+        snprintf(key, sizeof(key), "/registry/configmaps/ns/late%zu", round);
+        assert_int_equal(store_create(writer, key, "{}", 2, &rev), 0);
+        assert_int_equal(store_sync_async(reader, after_send_b_cb, NULL), 1);
+        dispatch_until(reader, &after_send_b);
+        assert_int_equal(atomic_load(&after_send_b), 1);
+        /* the write reached the sink before B passed */
+        assert_true(atomic_load(&after_send_b_seen) >= before + 1);
+        assert_string_equal(log->evs[before].kv.key, key);
+        assert_int_equal(log->evs[before].rev, rev);
+        for (int t = 0; atomic_load(&after_send_a) == 0 && t < 20000; t++)
+            usleep(1000);
+        assert_int_equal(atomic_load(&after_send_a), 1);
+        struct etcd_barrier_stats st;
+        store_etcd_barrier_stats(reader, &st);
+        assert_int_equal(st.barriers, 2 * (round + 1));
+        assert_int_equal(st.fetches, 2 * (round + 1)); /* B had its own */
+        assert_int_equal(st.fetches_own, st.fetches);
+    }
+    store_close(reader);
+    store_close(writer);
+    sink_log_free(log);
 }
 
 /* A prefix too long for the prepared gRPC probe: the barrier reads the revision through the
@@ -493,12 +581,7 @@ static void test_sync_async_json_probe(void **state)
     store_etcd_set_notify(s, sync_notify, NULL);
     atomic_store(&quick_done, 0);
     assert_int_equal(store_sync_async(s, quick_done_cb, NULL), 1);
-    for (int i = 0; atomic_load(&quick_done) == 0 && i < 20000; i++) { /* safety net: 20 s */
-        if (atomic_exchange(&sync_notified, 0) > 0)
-            store_etcd_dispatch(s);
-        else
-            usleep(1000);
-    }
+    dispatch_until(s, &quick_done);
     assert_int_equal(atomic_load(&quick_done), 1);
     struct etcd_barrier_stats st;
     store_etcd_barrier_stats(s, &st);
@@ -506,9 +589,7 @@ static void test_sync_async_json_probe(void **state)
     assert_int_equal(st.fetches_grpc, 0);
     assert_int_equal(st.fetches_own, 0);
     store_close(s);
-    for (size_t i = 0; i < log->n; i++)
-        store_event_release(&log->evs[i]);
-    free(log);
+    sink_log_free(log);
 }
 
 /* The gRPC probe's answer decoder on etcd 3.4's real answer and on what it must refuse (-1:
@@ -602,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_compaction_one_replica_per_interval),
         cmocka_unit_test(test_sync_async),
         cmocka_unit_test(test_sync_async_delivered),
+        cmocka_unit_test(test_sync_async_after_send),
         cmocka_unit_test(test_scan_header_rev),
         cmocka_unit_test(test_grpc_header_rev),
         cmocka_unit_test(test_sync_async_json_probe),
