@@ -1470,6 +1470,20 @@ fail:
     return rc;
 }
 
+/* The 409 of a failed precondition: upstream's storage layer (Preconditions.Check) fails with
+ * an invalid-object StorageError, which the registry turns into a Conflict carrying its text. */
+static json_t *status_precondition_failed(const struct resource_def *r, const char *ns, const char *name,
+                                          const char *what)
+{
+    char *key = resource_key(r, ns, name);
+    char *msg = xasprintf("StorageError: invalid object, Code: 4, Key: %s, ResourceVersion: 0, "
+                          "AdditionalErrorMsg: Precondition failed: %s", key, what);
+    json_t *st = status_conflict(r->group, r->plural, name, msg);
+    free(msg);
+    free(key);
+    return st;
+}
+
 int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code, json_t **ret_status)
 {
     int rc;
@@ -1489,7 +1503,7 @@ int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
         json_decref(*ret_status);
         *ret_status = NULL;
         json_t *m = meta_of(obj);
-        const char *name = json_str(m, "name");
+        const char *name = json_str(m, "name"), *uid = json_str(m, "uid");
         if (name == NULL || *name == '\0') {
             json_object_set_new(m, "name", json_string(c->name));
         } else if (strcmp(name, c->name) != 0) {
@@ -1498,10 +1512,28 @@ int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
             free(msg);
             return AZ_EBADREQUEST;
         }
+        if (uid != NULL && *uid != '\0') {
+            /* the body's uid is a precondition the absent object fails (kubectl replace of an
+             * object deleted meanwhile) */
+            char *what = xasprintf("UID in precondition: %s, UID in object meta: ", uid);
+            *ret_status = status_precondition_failed(c->res, c->ns, c->name, what);
+            free(what);
+            return AZ_ECONFLICT;
+        }
         rc = create_internal(c, obj, false, ret_obj, ret_status);
         if (rc == 0)
             *ret_code = 201;
         return rc;
+    }
+    /* a uid in the body is a precondition (upstream DefaultUpdatedObjectInfo.Preconditions):
+     * an object deleted and created again since the client read it is not overwritten */
+    const char *puid = json_path_str(obj, "metadata.uid"), *uid = json_path_str(old, "metadata.uid");
+    if (puid != NULL && *puid != '\0' && uid != NULL && strcmp(puid, uid) != 0) {
+        char *what = xasprintf("UID in precondition: %s, UID in object meta: %s", puid, uid);
+        *ret_status = status_precondition_failed(c->res, c->ns, c->name, what);
+        free(what);
+        json_decref(old);
+        return AZ_ECONFLICT;
     }
     rc = update_internal(c, obj, old, old_rev, false, ret_obj, ret_status);
     json_decref(old);
@@ -1680,16 +1712,16 @@ int rest_delete(struct api_call *c, json_t *opts, json_t **ret_obj, int *ret_cod
         const char *puid = json_str(pre, "uid"), *prv = json_str(pre, "resourceVersion");
         const char *uid = json_path_str(obj, "metadata.uid");
         if (puid && uid && strcmp(puid, uid) != 0) {
-            char *msg = xasprintf("Precondition failed: UID in precondition: %s, UID in object meta: %s", puid, uid);
-            *ret_status = status_conflict(r->group, r->plural, c->name, msg);
+            char *msg = xasprintf("UID in precondition: %s, UID in object meta: %s", puid, uid);
+            *ret_status = status_precondition_failed(r, c->ns, c->name, msg);
             free(msg);
             json_decref(obj);
             free(key);
             return AZ_ECONFLICT;
         }
         if (prv && parse_rv(prv) != rev) {
-            char *msg = xasprintf("Precondition failed: ResourceVersion in precondition: %s, ResourceVersion in object meta: %lld", prv, (long long)rev);
-            *ret_status = status_conflict(r->group, r->plural, c->name, msg);
+            char *msg = xasprintf("ResourceVersion in precondition: %s, ResourceVersion in object meta: %lld", prv, (long long)rev);
+            *ret_status = status_precondition_failed(r, c->ns, c->name, msg);
             free(msg);
             json_decref(obj);
             free(key);

@@ -191,6 +191,29 @@ expect_eq "PUT-create bind refused: nothing stored" "" "$(kc get rolebinding gra
 sa "$TUPD" PUT $RB/roles/held2 "${J[@]}" -d '{"metadata":{"name":"other"},"rules":[]}'
 expect_eq "PUT-create with another name in the body: 400" 400 "$CODE"
 expect_eq "PUT-create name mismatch: message" "the name of the object (other) does not match the name on the URL (held2)" "$(field message)"
+# a uid in the body is a precondition: an absent object fails it (kubectl replace of a Role
+# deleted meanwhile), upstream's 409 with the storage layer's text
+sa "$TUPD" PUT $RB/roles/gone "${J[@]}" -d '{"metadata":{"name":"gone","uid":"0b5c1d2e-0000-4000-8000-000000000001"},"rules":[]}'
+expect_eq "PUT-create with a uid in the body: 409" 409 "$CODE"
+expect_eq "PUT-create with a uid: reason" Conflict "$(field reason)"
+expect_eq "PUT-create with a uid: upstream's message" \
+    'Operation cannot be fulfilled on roles.rbac.authorization.k8s.io "gone": StorageError: invalid object, Code: 4, Key: /registry/roles/lab/gone, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: 0b5c1d2e-0000-4000-8000-000000000001, UID in object meta: ' \
+    "$(field message)"
+expect_eq "PUT-create with a uid: nothing stored" "" "$(kc get role gone -n lab -o name 2>/dev/null)"
+# and an existing object whose uid differs (deleted and created again) is not overwritten
+kc create configmap pc -n lab --from-literal=k=v1 >/dev/null
+PCUID=$(kc get cm pc -n lab -o jsonpath='{.metadata.uid}')
+sa "$TUPD" PUT /api/v1/namespaces/lab/configmaps/pc "${J[@]}" \
+    -d '{"metadata":{"name":"pc","uid":"0b5c1d2e-0000-4000-8000-000000000002"},"data":{"k":"v2"}}'
+expect_eq "PUT with another uid than the stored object's: 409" 409 "$CODE"
+expect_eq "PUT with another uid: upstream's message" \
+    "Operation cannot be fulfilled on configmaps \"pc\": StorageError: invalid object, Code: 4, Key: /registry/configmaps/lab/pc, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: 0b5c1d2e-0000-4000-8000-000000000002, UID in object meta: $PCUID" \
+    "$(field message)"
+expect_eq "PUT with another uid: the object unchanged" v1 "$(kc get cm pc -n lab -o jsonpath='{.data.k}')"
+sa "$TUPD" PUT /api/v1/namespaces/lab/configmaps/pc "${J[@]}" \
+    -d "{\"metadata\":{\"name\":\"pc\",\"uid\":\"$PCUID\"},\"data\":{\"k\":\"v3\"}}"
+expect_eq "PUT with the stored uid: 200" 200 "$CODE"
+expect_eq "PUT with the stored uid: updated" v3 "$(kc get cm pc -n lab -o jsonpath='{.data.k}')"
 sa "$TUPD" PUT /api/v1/namespaces/lab/configmaps/absent "${J[@]}" -d '{"metadata":{"name":"absent"}}'
 expect_eq "PUT of an absent ConfigMap (no create on update): 404" 404 "$CODE"
 
