@@ -291,7 +291,8 @@ static void remove_old_rotated(const struct node_log_pipe *lp)
     }
     if (d)
         closedir(d);
-    qsort(names, n, sizeof(*names), cmp_name);
+    if (n > 0)
+        qsort(names, n, sizeof(*names), cmp_name);
     for (size_t i = 0; i < n; i++) {
         if (i + (NODE_LOG_MAX_FILES - 1) < n) {
             char *p = xasprintf("%s/%s", slash ? dir : ".", names[i]);
@@ -318,11 +319,14 @@ static void rotate(struct node_log_pipe *lp)
     snprintf(stamp + n, sizeof(stamp) - n, ".%09ld", (long)now.tv_nsec);
     char *to = xasprintf("%s.%s", lp->path, stamp);
     int fd = -1;
-    if (rename(lp->path, to) == 0)
+    if (rename(lp->path, to) == 0) {
         fd = open(lp->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+        if (fd < 0)
+            (void)rename(to, lp->path); /* no new file (ENOSPC, EMFILE): the old one stays PATH */
+    }
     free(to);
     if (fd < 0)
-        return; /* keeps writing the old file */
+        return; /* keeps writing the old file, and tries again at the next record */
     close(lp->file_fd);
     lp->file_fd = fd;
     lp->size = 0;

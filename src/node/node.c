@@ -1507,8 +1507,7 @@ void node_stop(void)
         h2o_timeout_unlink(&node__start_poll_entry);
     for (struct node_pod *p = a->pods; p; p = p->next) {
         for (size_t i = 0; i < p->nc; i++) {
-            node_container_start_abort(p, &p->c[i]);
-            node_container_start_poll(&p->c[i], true);
+            node_container_start_kill(p, &p->c[i]);
         }
         signal_pod(p, SIGKILL);
     }

@@ -218,6 +218,10 @@ bool node_container_start_poll(struct node_container *c, bool wait);
  * reports a StartError. For a pod being deleted and for the agent's stop, which wait for
  * starts in flight. Idempotent; nothing when no start is in flight. */
 void node_container_start_abort(struct node_pod *p, struct node_container *c);
+/* Kills a start in flight (node_container_start_abort until it ends) and joins it: the agent's
+ * stop, which must not wait for ever on a runc init blocked in the image (a FIFO at
+ * /etc/group). */
+void node_container_start_kill(struct node_pod *p, struct node_container *c);
 void node_strv_free(char **v);
 /* Closes c's stdin pipe and terminal master (the run ended). Idempotent. */
 void node_container_close_stdio(struct node_container *c);

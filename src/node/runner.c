@@ -1163,6 +1163,17 @@ void node_container_start_abort(struct node_pod *p, struct node_container *c)
     free(rel);
 }
 
+void node_container_start_kill(struct node_pod *p, struct node_container *c)
+{
+    /* an abort before runc's init joined the cgroup kills nothing: again until the start ends */
+    while (c->starting != NULL && atomic_load(&c->starting->done) == 0) {
+        node_container_start_abort(p, c);
+        if (atomic_load(&c->starting->done) == 0)
+            usleep(20 * 1000);
+    }
+    node_container_start_poll(c, true);
+}
+
 bool node_container_start_poll(struct node_container *c, bool wait)
 {
     struct node_start *j = c->starting;

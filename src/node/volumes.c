@@ -933,7 +933,7 @@ static int64_t emptydir_memory_size(struct node_pod *p, json_t *v)
     json_t *c;
     json_array_foreach(json_path(p->pod, "spec.containers"), i, c) {
         if (ocispec_quantity(json_path_str(c, "resources.limits.memory"), 1, &lim) == 0 && lim > 0)
-            sum += lim;
+            sum = lim > INT64_MAX - sum ? INT64_MAX : sum + lim; /* limits up to 8Ei each */
         else
             all = false;
     }

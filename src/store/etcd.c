@@ -1776,6 +1776,15 @@ static void es_free(struct es *es)
     free(es);
 }
 
+static void sync_waiters_free(struct sync_waiter *w)
+{
+    while (w != NULL) {
+        struct sync_waiter *n = w->next;
+        free(w);
+        w = n;
+    }
+}
+
 static void es_close(struct store *s)
 {
     struct es *es = es_of(s);
@@ -1799,11 +1808,11 @@ static void es_close(struct store *s)
     /* barriers still waiting belong to requests the stopped server no longer serves */
     struct sync_waiter *lists[] = {es->sw_next, es->sw_ready};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-        while (lists[i] != NULL) {
-            struct sync_waiter *n = lists[i]->next;
-            free(lists[i]);
-            lists[i] = n;
-        }
+        sync_waiters_free(lists[i]);
+    for (size_t i = 0; i < es->nsync; i++) { /* a fetch a caller had written, still unanswered */
+        sync_waiters_free(es->sync[i].t.batch);
+        es->sync[i].t.batch = NULL;
+    }
     while (es->qhead != NULL) {
         struct qev *q = es->qhead;
         es->qhead = q->next;
