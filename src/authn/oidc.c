@@ -9,6 +9,7 @@
 #include "authn/identity.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/text.h"
 
 #define CACHE_CONTROL "public, max-age=3600"
 
@@ -39,11 +40,6 @@ int oidc_get_jwks(struct apiserver *srv, json_t **ret_body, const char **ret_ct,
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 void oidc_init(struct satoken *s)
 {
     const char *iss = json_string_value(json_array_get(s->issuers, 0));
@@ -60,7 +56,7 @@ void oidc_init(struct satoken *s)
         if (!seen && nalgs < 8)
             algs[nalgs++] = s->keys[i].alg;
     }
-    qsort(algs, nalgs, sizeof(*algs), cmp_str);
+    qsort(algs, nalgs, sizeof(*algs), strp_cmp);
     json_t *alg_arr = json_array();
     for (size_t j = 0; j < nalgs; j++)
         json_array_append_new(alg_arr, json_string(algs[j]));

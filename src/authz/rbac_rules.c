@@ -342,11 +342,6 @@ static bool same_simple(const struct rbac_rule *a, const struct rbac_rule *b)
            a->nnames == b->nnames && (a->nnames == 0 || strcmp(a->names[0], b->names[0]) == 0);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 char *rbac_rules_describe_missing(const struct rbac_rules *missing)
 {
     /* CompactRules: simple rules differing only in verbs merge (verbs appended in order) */
@@ -370,7 +365,7 @@ char *rbac_rules_describe_missing(const struct rbac_rules *missing)
     char **descs = xcalloc(compact.n ? compact.n : 1, sizeof(char *));
     for (size_t i = 0; i < compact.n; i++)
         descs[i] = compact_string(&compact.items[i]);
-    qsort(descs, compact.n, sizeof(char *), cmp_str);
+    qsort(descs, compact.n, sizeof(char *), strp_cmp);
     struct buf b = BUF_INIT;
     buf_puts(&b, "");
     for (size_t i = 0; i < compact.n; i++) {

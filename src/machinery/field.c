@@ -181,11 +181,6 @@ static int json_all_strings(json_t *v)
     return 1;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 void field_value_render(struct buf *b, json_t *v)
 {
     switch (json_typeof(v)) {
@@ -229,7 +224,7 @@ void field_value_render(struct buf *b, json_t *v)
             const char *k;
             json_t *x;
             json_object_foreach(v, k, x) keys[i++] = k;
-            qsort(keys, n, sizeof(*keys), cmp_str);
+            qsort(keys, n, sizeof(*keys), strp_cmp);
             buf_puts(b, "map[string]string{");
             for (i = 0; i < n; i++) {
                 json_t *val = json_object_get(v, keys[i]);

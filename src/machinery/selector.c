@@ -203,11 +203,6 @@ void label_selector_free(struct label_selector *sel)
     free(sel);
 }
 
-static int cmp_strp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* A sorted, de-duplicated set of strings (upstream sets.String + List()). */
 struct strset {
     char **v;
@@ -234,7 +229,7 @@ static void strset_insert(struct strset *s, const char *p, size_t n)
 static void strset_sort(struct strset *s)
 {
     if (s->n > 1)
-        qsort(s->v, s->n, sizeof(*s->v), cmp_strp);
+        qsort(s->v, s->n, sizeof(*s->v), strp_cmp);
 }
 
 static void strset_release(struct strset *s)
@@ -1118,7 +1113,7 @@ int field_selector_parse(const char *s, struct field_selector **ret, char **ret_
         }
     }
     if (nparts > 1)
-        qsort(parts, nparts, sizeof(*parts), cmp_strp);
+        qsort(parts, nparts, sizeof(*parts), strp_cmp);
 
     struct field_selector *sel = xcalloc(1, sizeof(*sel));
     sel->terms = xcalloc(nparts ? nparts : 1, sizeof(*sel->terms));

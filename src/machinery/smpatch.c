@@ -39,6 +39,7 @@
 #include "machinery/patch.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/text.h"
 
 #define DIRECTIVE_MARKER "$patch"
 #define RETAIN_KEYS "$retainKeys"
@@ -90,11 +91,6 @@ static void go_fmt_float(FILE *f, double d)
     }
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* fmt's %v of a value decoded by encoding/json (maps print with sorted keys). */
 static void go_fmt_value(FILE *f, json_t *v, int depth)
 {
@@ -111,7 +107,7 @@ static void go_fmt_value(FILE *f, json_t *v, int depth)
         if (keys == NULL)
             abort();
         json_object_foreach(v, k, c) keys[i++] = k;
-        qsort(keys, n, sizeof(*keys), cmp_keys);
+        qsort(keys, n, sizeof(*keys), strp_cmp);
         fputs("map[", f);
         for (i = 0; i < n; i++) {
             fprintf(f, "%s%s:", i > 0 ? " " : "", keys[i]);

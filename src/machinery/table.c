@@ -38,6 +38,7 @@
 #include "machinery/table.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define NS_PER_SEC INT64_C(1000000000)
@@ -244,11 +245,6 @@ static void cells_containers(json_t *cells, json_t *containers)
     cell_take(cells, buf_take(&images));
 }
 
-static int cmp_strp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* One label selector requirement rendered like labels.Requirement.String(). */
 struct requirement {
     const char *key;
@@ -291,7 +287,7 @@ static char *requirement_text(json_t *expr)
         }
         sorted[i] = json_string_value(v);
     }
-    qsort(sorted, n, sizeof(*sorted), cmp_strp);
+    qsort(sorted, n, sizeof(*sorted), strp_cmp);
     struct buf b;
     buf_init(&b, TABLE_CELL_MAX);
     buf_printf(&b, "%s %s (", key, op[0] == 'I' ? "in" : "notin");
@@ -617,7 +613,7 @@ static void node_cells(json_t *cells, json_t *obj, int64_t now_ns)
             }
         }
     }
-    qsort(roles, n, sizeof(*roles), cmp_strp);
+    qsort(roles, n, sizeof(*roles), strp_cmp);
     buf_init(&b, TABLE_CELL_MAX);
     for (i = 0; i < n; i++) {
         if (i > 0 && strcmp(roles[i], roles[i - 1]) == 0)

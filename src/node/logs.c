@@ -16,6 +16,7 @@
 #include "util/biglock.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/text.h"
 #include "util/util.h"
 
 /* ---- time ------------------------------------------------------------------------------ */
@@ -262,11 +263,6 @@ const char *node_log_pipe_pending(const struct node_log_pipe *lp, size_t *ret_le
     return lp != NULL ? lp->s[0].line : "";
 }
 
-static int cmp_name(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 /* Removes all but the newest NODE_LOG_MAX_FILES - 1 rotated files of lp->path (their
  * timestamps sort as their names). */
 static void remove_old_rotated(const struct node_log_pipe *lp)
@@ -292,7 +288,7 @@ static void remove_old_rotated(const struct node_log_pipe *lp)
     if (d)
         closedir(d);
     if (n > 0)
-        qsort(names, n, sizeof(*names), cmp_name);
+        qsort(names, n, sizeof(*names), strp_cmp);
     for (size_t i = 0; i < n; i++) {
         if (i + (NODE_LOG_MAX_FILES - 1) < n) {
             char *p = xasprintf("%s/%s", slash ? dir : ".", names[i]);

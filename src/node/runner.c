@@ -37,6 +37,7 @@
 #include "util/err.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "util/util.h"
 
 #define MAX_ARGS 4096
@@ -913,13 +914,6 @@ static char *image_cache(struct node_agent *a, const char *image, json_t **ret_c
 
 /* ---- container start ---------------------------------------------------------------- */
 
-/* Volumes + etc files as bind mounts. Returns the count, or AZ_EINVALID with a waiting reason
- * set. */
-static int cmp_cstr(const void *x, const void *y)
-{
-    return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
 /* A volumeMount's subPathExpr expanded with the container's environment envp (kubelet's
  * ExpandContainerVolumeMounts: $(VAR) references, $$ for $), or NULL with *ret_err naming the
  * variables that are unset or empty ("missing value for A, B"). malloc'd. */
@@ -959,17 +953,15 @@ static char *expand_subpath_expr(const char *expr, char *const *envp, char **ret
         buf_puts(&b, "missing value for ");
         const char *k;
         json_t *v;
-        bool first = true;
         size_t n = json_object_size(missing), i = 0;
         const char **keys = xcalloc(n, sizeof(*keys));
         json_object_foreach(missing, k, v)
             keys[i++] = k;
-        qsort(keys, n, sizeof(*keys), cmp_cstr);
+        qsort(keys, n, sizeof(*keys), strp_cmp);
         for (i = 0; i < n; i++) {
-            if (!first)
+            if (i > 0)
                 buf_puts(&b, ", ");
             buf_puts(&b, keys[i]);
-            first = false;
         }
         free(keys);
         *ret_err = buf_detach(&b, NULL);
@@ -979,6 +971,8 @@ static char *expand_subpath_expr(const char *expr, char *const *envp, char **ret
     return out;
 }
 
+/* Volumes + etc files as bind mounts. Returns the count, or AZ_EINVALID with a waiting reason
+ * set. */
 static ssize_t container_mounts(struct node_agent *a, struct node_pod *p, struct node_container *c,
                                 char *const *envp, struct oci_mount *m, char **owned)
 {

@@ -392,11 +392,6 @@ char *node_object_key(struct node_agent *a, const char *ns, bool secret, const c
     return v;
 }
 
-static int cmp_str(const void *x, const void *y)
-{
-    return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
 /* metadata.labels / metadata.annotations as the kubelet formats them: sorted key="value"
  * lines. */
 static char *format_map(json_t *map)
@@ -407,7 +402,7 @@ static char *format_map(json_t *map)
     json_t *v;
     json_object_foreach(map, k, v)
         keys[i++] = k;
-    qsort(keys, n, sizeof(*keys), cmp_str);
+    qsort(keys, n, sizeof(*keys), strp_cmp);
     struct buf b;
     buf_init(&b, 1 << 20);
     for (i = 0; i < n; i++) {

@@ -1335,6 +1335,29 @@ static bool same_object(json_t *a, json_t *b)
 static int store_delete_final(struct api_call *c, const char *key, int64_t rev,
                               json_t *obj, json_t **ret_status);
 
+/* The update handler's name check (upstream checkName): 0 when the object's name is the
+ * URL's, else the 400. */
+static int refuse_other_name(const char *name, const char *url_name, json_t **ret_status)
+{
+    if (strcmp(name, url_name) == 0)
+        return 0;
+    char *msg = xasprintf("the name of the object (%s) does not match the name on the URL (%s)", name, url_name);
+    *ret_status = status_bad_request(msg);
+    free(msg);
+    return AZ_EBADREQUEST;
+}
+
+/* The same for a PUT's body: an empty metadata.name takes the URL's. */
+static int check_url_name(struct api_call *c, json_t *m, json_t **ret_status)
+{
+    const char *name = json_str(m, "name");
+    if (name == NULL || *name == '\0') {
+        json_object_set_new(m, "name", json_string(c->name));
+        return 0;
+    }
+    return refuse_other_name(name, c->name, ret_status);
+}
+
 /* Update with old (as stored, rv = old_rev) replaced by obj. Checks and CAS. */
 static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t old_rev,
                            bool applied, json_t **ret_obj, json_t **ret_status)
@@ -1342,17 +1365,8 @@ static int update_internal(struct api_call *c, json_t *obj, json_t *old, int64_t
     const struct resource_def *r = c->res;
     int rc;
     json_t *m = meta_of(obj);
-    const char *name = json_str(m, "name");
-    if (name == NULL || *name == '\0') {
-        json_object_set_new(m, "name", json_string(c->name));
-        name = c->name;
-    }
-    if (strcmp(name, c->name) != 0) {
-        char *msg = xasprintf("the name of the object (%s) does not match the name on the URL (%s)", name, c->name);
-        *ret_status = status_bad_request(msg);
-        free(msg);
-        return AZ_EBADREQUEST;
-    }
+    if ((rc = check_url_name(c, m, ret_status)) < 0)
+        return rc;
     if ((rc = rest_check_namespace(c, obj, ret_status)) < 0)
         return rc;
     int64_t want = parse_rv(json_str(m, "resourceVersion"));
@@ -1503,15 +1517,9 @@ int rest_update(struct api_call *c, json_t *obj, json_t **ret_obj, int *ret_code
         json_decref(*ret_status);
         *ret_status = NULL;
         json_t *m = meta_of(obj);
-        const char *name = json_str(m, "name"), *uid = json_str(m, "uid");
-        if (name == NULL || *name == '\0') {
-            json_object_set_new(m, "name", json_string(c->name));
-        } else if (strcmp(name, c->name) != 0) {
-            char *msg = xasprintf("the name of the object (%s) does not match the name on the URL (%s)", name, c->name);
-            *ret_status = status_bad_request(msg);
-            free(msg);
-            return AZ_EBADREQUEST;
-        }
+        if ((rc = check_url_name(c, m, ret_status)) < 0)
+            return rc;
+        const char *uid = json_str(m, "uid");
         if (uid != NULL && *uid != '\0') {
             /* the body's uid is a precondition the absent object fails (kubectl replace of an
              * object deleted meanwhile) */
@@ -1629,13 +1637,8 @@ int rest_apply(struct api_call *c, const char *body, size_t len, bool force, jso
         if (rc == 0)
             rc = check_unknown_fields(c, merged, ret_status);
         if (rc == 0 && old == NULL) {
-            const char *name = json_path_str(merged, "metadata.name");
-            if (strcmp(name, c->name) != 0) {
-                char *msg = xasprintf("the name of the object (%s) does not match the name on the URL (%s)", name, c->name);
-                *ret_status = status_bad_request(msg);
-                free(msg);
-                rc = AZ_EBADREQUEST;
-            } else {
+            rc = refuse_other_name(json_path_str(merged, "metadata.name"), c->name, ret_status);
+            if (rc == 0) {
                 *ret_code = 201;
                 rc = create_internal(c, merged, true, ret_obj, ret_status);
             }

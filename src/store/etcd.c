@@ -1018,6 +1018,15 @@ struct sync_fetch {
     bool taken;
 };
 
+/* Every waiter in sw_next, which is left empty (arrival order); mu held. */
+static struct sync_waiter *sync_take_next(struct es *es)
+{
+    struct sync_waiter *batch = es->sw_next;
+    es->sw_next = NULL;
+    es->sw_next_tail = &es->sw_next;
+    return batch;
+}
+
 /* rev_fetcher's sending hook: the first time in a fetch, takes every waiter that arrived
  * until now (they all arrived before the request is written, so its answer counts for them)
  * and lets the other thread start the next fetch for later ones. */
@@ -1029,9 +1038,7 @@ static void sync_take(void *arg)
     t->taken = true;
     struct es *es = t->es;
     pthread_mutex_lock(&es->mu);
-    t->batch = es->sw_next;
-    es->sw_next = NULL;
-    es->sw_next_tail = &es->sw_next;
+    t->batch = sync_take_next(es);
     es->sync_preparing = false;
     pthread_mutex_unlock(&es->mu);
 }
@@ -1251,11 +1258,9 @@ static int es_sync_async(struct store *s, store_sync_done_fn done, void *arg)
         es->sync_preparing = true;
     } else if (launch) {
         armed->state = SYNC_LAUNCHING;
-        armed->t.batch = es->sw_next;
+        armed->t.batch = sync_take_next(es);
         armed->t.taken = true;
         armed->t0 = mono_us();
-        es->sw_next = NULL;
-        es->sw_next_tail = &es->sw_next;
         es->nfetches++;
     }
     bool wake = armed == NULL && !es->sync_preparing; /* else the thread preparing a fetch takes w */
@@ -1806,9 +1811,8 @@ static void es_close(struct store *s)
                  es->nbarriers, es->nfetches, es->nfetches_grpc, es->nfetches ? es->fetch_us / es->nfetches : 0,
                  es->nfetches_own);
     /* barriers still waiting belong to requests the stopped server no longer serves */
-    struct sync_waiter *lists[] = {es->sw_next, es->sw_ready};
-    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-        sync_waiters_free(lists[i]);
+    sync_waiters_free(es->sw_next);
+    sync_waiters_free(es->sw_ready);
     for (size_t i = 0; i < es->nsync; i++) { /* a fetch a caller had written, still unanswered */
         sync_waiters_free(es->sync[i].t.batch);
         es->sync[i].t.batch = NULL;

@@ -370,11 +370,6 @@ void json_set_str(json_t *obj, const char *key, const char *s)
         json_object_set_new(obj, key, json_string(s));
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 const char **json_sorted_keys(json_t *obj, size_t *ret_n)
 {
     size_t n = json_object_size(obj), i = 0;
@@ -382,7 +377,7 @@ const char **json_sorted_keys(json_t *obj, size_t *ret_n)
     const char *k;
     json_t *v;
     json_object_foreach(obj, k, v) keys[i++] = k;
-    qsort(keys, n, sizeof(*keys), cmp_key);
+    qsort(keys, n, sizeof(*keys), strp_cmp);
     *ret_n = n;
     return keys;
 }

@@ -145,6 +145,11 @@ int go_quote(struct buf *b, const char *s, size_t n)
     return rc ? rc : buf_putc(b, '"');
 }
 
+int strp_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 char *percent_decode_path(const char *s, size_t len)
 {
     char *out = xmalloc(len + 1);

@@ -27,6 +27,9 @@ bool utf8_valid(const char *s, size_t n);
  * Returns buf_append's code (AZ_ETOOLARGE past the buffer's cap). */
 int go_quote(struct buf *b, const char *s, size_t n);
 
+/* qsort/bsearch comparator for an array of C strings (char * elements): strcmp's order. */
+int strp_cmp(const void *a, const void *b);
+
 /* A request path with its %XX escapes decoded (a '%' not followed by two hex digits stays as
  * it is), as the front end reads it; malloc'd, NUL-terminated (len bytes of s, no query). */
 char *percent_decode_path(const char *s, size_t len);
